@@ -1,0 +1,58 @@
+/*
+ * ticktape: the command. Parses the first word and hands the rest to the
+ * subcommand. Nothing below cli/ exits the process; here is where exit codes
+ * are decided.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command COMMANDS[] = {
+    {"tape", tt_cmd_tape, "inspect, verify and export a tape (info, verify, export)"},
+    {"bench", tt_cmd_bench, "benchmarks (bench replay)"},
+    {"demo", tt_cmd_demo, "run the main job on the built-in default: synthetic market, report"},
+};
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "ticktape %s: a deterministic, event-sourced trading engine\n\n"
+            "usage: ticktape <command> [options]   (ticktape <command> --help for details)\n\n"
+            "commands:\n",
+            TT_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "\noptions:\n  --help       this text\n  --version    print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return TT_EXIT_USAGE;
+    }
+    if (tt_is_help(argv[1])) {
+        usage(stdout);
+        return TT_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("ticktape %s\n", TT_VERSION);
+        return TT_EXIT_OK;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (!strcmp(argv[1], COMMANDS[i].name))
+            return COMMANDS[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "ticktape: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return TT_EXIT_USAGE;
+}

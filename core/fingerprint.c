@@ -1,0 +1,193 @@
+/*
+ * Run fingerprint and canonical event encoding.
+ *
+ * The canonical encoding is also the wire form of events in blob streams of
+ * the tape (journals), so it is explicit little-endian field by field: the
+ * header (ts, ts_init, seq, symbol, source, kind, cls) followed by the payload
+ * of the event's kind. Doubles are written as their IEEE-754 bits.
+ */
+#include "fingerprint.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+struct tt_fp_state {
+    XXH3_state_t *st;
+};
+
+tt_fp_state *tt_fp_new(void)
+{
+    tt_fp_state *s = malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    s->st = XXH3_createState();
+    if (!s->st) {
+        free(s);
+        return NULL;
+    }
+    XXH3_128bits_reset(s->st);
+    return s;
+}
+
+void tt_fp_free(tt_fp_state *s)
+{
+    if (s) {
+        XXH3_freeState(s->st);
+        free(s);
+    }
+}
+
+void tt_fp_reset(tt_fp_state *s) { XXH3_128bits_reset(s->st); }
+
+void tt_fp_update(tt_fp_state *s, const void *data, size_t len)
+{
+    XXH3_128bits_update(s->st, data, len);
+}
+
+void tt_fp_update_event(tt_fp_state *s, const tt_event *ev)
+{
+    uint8_t buf[TT_EVENT_ENCODED_MAX];
+    size_t n = tt_event_encode(ev, buf, 0);
+    XXH3_128bits_update(s->st, buf, n);
+    if ((ev->kind == TT_EV_BLOB || ev->kind == TT_EV_EXTERNAL) && ev->u.blob.len)
+        XXH3_128bits_update(s->st, ev->u.blob.data, ev->u.blob.len);
+}
+
+tt_fingerprint tt_fp_digest(const tt_fp_state *s)
+{
+    XXH128_hash_t h = XXH3_128bits_digest(s->st);
+    tt_fingerprint fp = {h.high64, h.low64};
+    return fp;
+}
+
+void tt_fingerprint_hex(tt_fingerprint fp, char out[33])
+{
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        out[i] = hx[(fp.hi >> (60 - 4 * i)) & 15];
+        out[16 + i] = hx[(fp.lo >> (60 - 4 * i)) & 15];
+    }
+    out[32] = '\0';
+}
+
+/* ---- canonical encoding ---- */
+
+typedef struct wbuf {
+    uint8_t *p;
+} wbuf;
+
+static void w8(wbuf *b, uint8_t v) { *b->p++ = v; }
+static void w16(wbuf *b, uint16_t v) { w8(b, (uint8_t)v); w8(b, (uint8_t)(v >> 8)); }
+static void w32(wbuf *b, uint32_t v) { w16(b, (uint16_t)v); w16(b, (uint16_t)(v >> 16)); }
+static void w64(wbuf *b, uint64_t v) { w32(b, (uint32_t)v); w32(b, (uint32_t)(v >> 32)); }
+static void wf32(wbuf *b, float f) { uint32_t u; memcpy(&u, &f, 4); w32(b, u); }
+static void wf64(wbuf *b, double f) { uint64_t u; memcpy(&u, &f, 8); w64(b, u); }
+
+size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob)
+{
+    wbuf b = {buf};
+    w64(&b, (uint64_t)ev->ts);
+    w64(&b, (uint64_t)ev->ts_init);
+    w64(&b, ev->seq);
+    w32(&b, ev->symbol);
+    w16(&b, ev->source);
+    w8(&b, ev->kind);
+    w8(&b, ev->cls);
+    const uint8_t *start = b.p;
+    switch (ev->kind) {
+    case TT_EV_QUOTE:
+        w64(&b, (uint64_t)ev->u.quote.bid);
+        w64(&b, (uint64_t)ev->u.quote.ask);
+        wf32(&b, ev->u.quote.bid_vol);
+        wf32(&b, ev->u.quote.ask_vol);
+        break;
+    case TT_EV_TRADE:
+        w64(&b, (uint64_t)ev->u.trade.price);
+        wf64(&b, ev->u.trade.size);
+        w8(&b, (uint8_t)ev->u.trade.aggressor);
+        break;
+    case TT_EV_BAR:
+        w64(&b, (uint64_t)ev->u.bar.open);
+        w64(&b, (uint64_t)ev->u.bar.high);
+        w64(&b, (uint64_t)ev->u.bar.low);
+        w64(&b, (uint64_t)ev->u.bar.close);
+        wf64(&b, ev->u.bar.volume);
+        w32(&b, ev->u.bar.ticks);
+        w8(&b, ev->u.bar.tf);
+        w8(&b, ev->u.bar.side);
+        break;
+    case TT_EV_TIMER:
+        w64(&b, ev->u.timer.timer_id);
+        w64(&b, ev->u.timer.user);
+        break;
+    case TT_EV_EXTERNAL:
+    case TT_EV_BLOB:
+        w32(&b, ev->u.blob.type);
+        w32(&b, ev->u.blob.len);
+        wf64(&b, ev->u.blob.value);
+        break;
+    case TT_EV_ORDER_CMD: {
+        const tt_order_cmd *c = &ev->u.order_cmd;
+        w64(&b, c->client_id);
+        w64(&b, (uint64_t)c->qty);
+        w64(&b, (uint64_t)c->price);
+        w64(&b, (uint64_t)c->stop_price);
+        w64(&b, (uint64_t)c->take_profit);
+        w64(&b, (uint64_t)c->stop_loss);
+        w64(&b, (uint64_t)c->expire_ts);
+        w8(&b, c->cmd);
+        w8(&b, c->type);
+        w8(&b, c->tif);
+        w8(&b, (uint8_t)c->side);
+        break;
+    }
+    case TT_EV_ORDER_EVENT: {
+        const tt_order_event *o = &ev->u.order_ev;
+        w64(&b, o->client_id);
+        w64(&b, o->venue_id);
+        w64(&b, (uint64_t)o->fill_qty);
+        w64(&b, (uint64_t)o->fill_price);
+        w64(&b, (uint64_t)o->leaves_qty);
+        w64(&b, (uint64_t)o->commission);
+        w16(&b, o->reason);
+        w8(&b, o->status);
+        w8(&b, (uint8_t)o->side);
+        w8(&b, o->type);
+        break;
+    }
+    case TT_EV_SIGNAL:
+        wf64(&b, ev->u.signal.strength);
+        w64(&b, (uint64_t)ev->u.signal.target_price);
+        w64(&b, (uint64_t)ev->u.signal.stop_loss);
+        w64(&b, (uint64_t)ev->u.signal.take_profit);
+        w8(&b, (uint8_t)ev->u.signal.direction);
+        break;
+    case TT_EV_RISK:
+        w64(&b, ev->u.risk.client_id);
+        wf64(&b, ev->u.risk.value);
+        wf64(&b, ev->u.risk.limit);
+        w16(&b, ev->u.risk.rule);
+        w8(&b, ev->u.risk.approved);
+        break;
+    case TT_EV_CONTROL:
+        w32(&b, ev->u.control.op);
+        w32(&b, ev->u.control.arg);
+        break;
+    case TT_EV_EQUITY:
+        w64(&b, (uint64_t)ev->u.equity.balance);
+        w64(&b, (uint64_t)ev->u.equity.equity);
+        w64(&b, (uint64_t)ev->u.equity.margin);
+        w64(&b, (uint64_t)ev->u.equity.free_margin);
+        break;
+    default:
+        break;
+    }
+    (void)start;
+    if (include_blob && (ev->kind == TT_EV_BLOB || ev->kind == TT_EV_EXTERNAL) &&
+        ev->u.blob.len) {
+        memcpy(b.p, ev->u.blob.data, ev->u.blob.len);
+        b.p += ev->u.blob.len;
+    }
+    return (size_t)(b.p - buf);
+}

@@ -1,0 +1,40 @@
+/*
+ * ticktape: the run fingerprint.
+ *
+ * XXH3-128 over a canonical byte encoding of the ordered outputs of a run. The
+ * encoding (tt_event_encode) writes each field explicitly in little-endian
+ * order, so padding bytes and unused union members never leak into the hash
+ * and the fingerprint is the same on every machine.
+ */
+#ifndef TT_FINGERPRINT_H
+#define TT_FINGERPRINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+typedef struct tt_fingerprint {
+    uint64_t hi, lo;
+} tt_fingerprint;
+
+typedef struct tt_fp_state tt_fp_state; /* opaque XXH3 state */
+
+tt_fp_state *tt_fp_new(void);
+void tt_fp_free(tt_fp_state *s);
+void tt_fp_reset(tt_fp_state *s);
+void tt_fp_update(tt_fp_state *s, const void *data, size_t len);
+void tt_fp_update_event(tt_fp_state *s, const tt_event *ev);
+tt_fingerprint tt_fp_digest(const tt_fp_state *s);
+
+/* 32 lowercase hex digits plus NUL. */
+void tt_fingerprint_hex(tt_fingerprint fp, char out[33]);
+
+/* Canonical encoding of an event (header fields + the payload of its kind).
+ * Returns the number of bytes written (at most TT_EVENT_ENCODED_MAX, plus the
+ * blob bytes when kind is BLOB/EXTERNAL and include_blob is set: then buf must
+ * have room for TT_EVENT_ENCODED_MAX + len). */
+#define TT_EVENT_ENCODED_MAX 128
+size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob);
+
+#endif
