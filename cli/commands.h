@@ -6,4 +6,12 @@ int tt_cmd_tape(int argc, char **argv);
 int tt_cmd_bench(int argc, char **argv);
 int tt_cmd_demo(int argc, char **argv);
 
+/* Text and HDF5 importers (cli/cmd_import_text.c); argv[0] is the format name. */
+int tt_cmd_import_polygon(int argc, char **argv);
+int tt_cmd_import_csv(int argc, char **argv);
+int tt_cmd_import_mt5(int argc, char **argv);
+int tt_cmd_import_hdf5(int argc, char **argv);
+/* `tape gaps` (cli/cmd_tape_gaps.c); argv[0] is "gaps". */
+int tt_cmd_tape_gaps(int argc, char **argv);
+
 #endif
