@@ -120,6 +120,7 @@ typedef struct tt_order_cmd {
     uint8_t type;         /* enum tt_order_type */
     uint8_t tif;          /* enum tt_tif */
     int8_t side;          /* enum tt_order_side */
+    uint32_t position;    /* hedging: ticket of the position this order closes (0 = open new) */
 } tt_order_cmd;
 
 enum tt_order_status {
