@@ -81,8 +81,10 @@ typedef struct tt_bar_builder {
     uint8_t tf;        /* enum tt_timeframe */
     uint8_t side;      /* enum tt_price_side */
     uint8_t active;    /* 1 while a bar is in progress */
+    uint32_t bar_symbol; /* symbol of the bar in progress */
     tt_ts open_ts;     /* period of the bar in progress: [open_ts, close_ts) */
     tt_ts close_ts;
+    tt_ts last_ts;     /* latest time seen (quotes and close_until): order check */
     tt_bar bar;        /* the bar in progress (valid when active) */
     uint64_t skipped;  /* quotes ignored because the chosen side was missing */
     uint64_t closed;   /* bars handed out so far (closed or flushed) */

@@ -1,0 +1,362 @@
+/*
+ * Bars from quote ticks.
+ *
+ * The builder keeps the period [open_ts, close_ts) of the bar in progress, so
+ * the per-tick cost is one comparison of the quote's time against close_ts plus
+ * the OHLC/volume update; the calendar arithmetic (floor division for fixed
+ * lengths, a civil-date conversion for months) runs only when a quote starts a
+ * new bar. Closing is driven by timestamps alone: either a later quote of the
+ * same builder or close_until(now) from whatever event carries the time forward.
+ * That is what makes replay and live identical: neither depends on when the
+ * process happened to look at the clock.
+ *
+ * The component multiplexes builders. It keeps the earliest close time over all
+ * bars in progress (next_close), so an event that closes nothing costs one
+ * comparison; quotes reach only their own symbol's builders through a per-symbol
+ * list built once. When something is due, bars are closed one at a time in
+ * (close time, subscription index) order, which gives consumers bars in close
+ * time order even after a gap. Timers (one per distinct (timeframe, close time),
+ * not one per subscription) make bars close on time when no later tick comes.
+ */
+#include "bars.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Monday 1970-01-05 is 4 days after the epoch (a Thursday). */
+#define TT_W1_ORIGIN (4 * TT_NS_PER_DAY)
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0)))
+        q--;
+    return q;
+}
+
+int tt_bar_period(int tf, tt_ts ts, tt_ts *open, tt_ts *close)
+{
+    if (tf == TT_TF_MN1) {
+        int y, m, d;
+        tt_ts_to_civil(ts, &y, &m, &d, NULL, NULL, NULL, NULL);
+        *open = tt_ts_from_civil(y, m, 1, 0, 0, 0, 0);
+        *close = m == 12 ? tt_ts_from_civil(y + 1, 1, 1, 0, 0, 0, 0)
+                         : tt_ts_from_civil(y, m + 1, 1, 0, 0, 0, 0);
+        return TT_OK;
+    }
+    int64_t len = (tf > TT_TF_NONE && tf < TT_TF_COUNT) ? tt_timeframe_ns(tf) : 0;
+    if (len <= 0)
+        return TT_EINVAL;
+    int64_t origin = tf == TT_TF_W1 ? TT_W1_ORIGIN : 0;
+    *open = floor_div(ts - origin, len) * len + origin;
+    *close = *open + len;
+    return TT_OK;
+}
+
+tt_price tt_bar_mid(tt_price bid, tt_price ask)
+{
+    int64_t s = bid + ask;
+    int64_t h = floor_div(s, 2);
+    /* s odd: the exact mid is h + 0.5; round to the even neighbour. */
+    if ((s & 1) && (h & 1))
+        h++;
+    return h;
+}
+
+static const char *side_names[] = {"bid", "ask", "mid"};
+
+const char *tt_price_side_name(int side)
+{
+    return (side >= TT_SIDE_BID && side <= TT_SIDE_MID) ? side_names[side] : "?";
+}
+
+int tt_price_side_parse(const char *s)
+{
+    for (int i = TT_SIDE_BID; i <= TT_SIDE_MID; i++) {
+        if (s && !strcmp(s, side_names[i]))
+            return i;
+    }
+    return -1;
+}
+
+/* ---- builder ---- */
+
+int tt_bar_builder_init(tt_bar_builder *b, uint32_t symbol, int tf, int side, tt_err *err)
+{
+    memset(b, 0, sizeof *b);
+    if (tf <= TT_TF_NONE || tf >= TT_TF_COUNT)
+        return tt_err_set(err, TT_EINVAL, "bar builder: unknown timeframe %d", tf);
+    if (side < TT_SIDE_BID || side > TT_SIDE_MID)
+        return tt_err_set(err, TT_EINVAL, "bar builder: unknown price side %d", side);
+    b->symbol = symbol;
+    b->tf = (uint8_t)tf;
+    b->side = (uint8_t)side;
+    b->last_ts = TT_TS_MIN;
+    return TT_OK;
+}
+
+static void write_bar(tt_bar_builder *b, tt_event *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ts = b->open_ts;
+    out->ts_init = b->close_ts;
+    out->symbol = b->bar_symbol;
+    out->kind = TT_EV_BAR;
+    out->cls = TT_CLS_MARKET;
+    out->u.bar = b->bar;
+    b->active = 0;
+    b->closed++;
+}
+
+int tt_bar_builder_update(tt_bar_builder *b, const tt_event *q, tt_event *closed_out,
+                          tt_err *err)
+{
+    if (q->kind != TT_EV_QUOTE || (b->symbol && q->symbol != b->symbol))
+        return 0;
+    if (q->ts < b->last_ts)
+        return tt_err_set(err, TT_EORDER,
+                          "bar builder %s: quote at %lld ns is earlier than %lld ns already seen",
+                          tt_timeframe_name(b->tf), (long long)q->ts, (long long)b->last_ts);
+    b->last_ts = q->ts;
+    int rc = 0;
+    if (b->active && q->ts >= b->close_ts) {
+        write_bar(b, closed_out);
+        rc = 1;
+    }
+    tt_price p;
+    double vol;
+    switch (b->side) {
+    case TT_SIDE_BID:
+        p = q->u.quote.bid;
+        vol = (double)q->u.quote.bid_vol;
+        break;
+    case TT_SIDE_ASK:
+        p = q->u.quote.ask;
+        vol = (double)q->u.quote.ask_vol;
+        break;
+    default:
+        if (q->u.quote.bid <= 0 || q->u.quote.ask <= 0) {
+            b->skipped++;
+            return rc;
+        }
+        p = tt_bar_mid(q->u.quote.bid, q->u.quote.ask);
+        vol = ((double)q->u.quote.bid_vol + (double)q->u.quote.ask_vol) * 0.5;
+        break;
+    }
+    if (p <= 0) {
+        b->skipped++;
+        return rc;
+    }
+    if (!b->active) {
+        tt_bar_period(b->tf, q->ts, &b->open_ts, &b->close_ts);
+        b->active = 1;
+        b->bar_symbol = q->symbol;
+        b->bar.open = b->bar.high = b->bar.low = b->bar.close = p;
+        b->bar.volume = vol;
+        b->bar.ticks = 1;
+        b->bar.tf = b->tf;
+        b->bar.side = b->side;
+        return rc;
+    }
+    if (p > b->bar.high)
+        b->bar.high = p;
+    if (p < b->bar.low)
+        b->bar.low = p;
+    b->bar.close = p;
+    b->bar.volume += vol;
+    b->bar.ticks++;
+    return rc;
+}
+
+int tt_bar_builder_close_until(tt_bar_builder *b, tt_ts now, tt_event *closed_out)
+{
+    if (now > b->last_ts)
+        b->last_ts = now;
+    if (!b->active || now < b->close_ts)
+        return 0;
+    write_bar(b, closed_out);
+    return 1;
+}
+
+int tt_bar_builder_flush(tt_bar_builder *b, tt_event *closed_out)
+{
+    if (!b->active)
+        return 0;
+    write_bar(b, closed_out);
+    return 1;
+}
+
+/* ---- component ---- */
+
+#define TT_BARS_MAX_LISTENERS 8
+
+struct tt_bars {
+    int n;
+    tt_bar_builder *b;
+    uint32_t maxsym;
+    int *first; /* first subscription of each symbol id, -1 = none (maxsym + 1 entries) */
+    int *next;  /* next subscription of the same symbol, -1 = end */
+    tt_ts next_close;
+    tt_ts last_timer[TT_TF_COUNT];
+    tt_bars_opts opts;
+    struct {
+        tt_bar_listener fn;
+        void *ctx;
+    } listeners[TT_BARS_MAX_LISTENERS];
+    int nlisteners;
+    uint64_t emitted;
+};
+
+int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_opts *opts,
+                tt_err *err)
+{
+    *out = NULL;
+    if (nsubs <= 0)
+        return tt_err_set(err, TT_EINVAL, "bars: no subscriptions");
+    uint32_t maxsym = 0;
+    for (int i = 0; i < nsubs; i++) {
+        if (subs[i].symbol == 0)
+            return tt_err_set(err, TT_EINVAL, "bars: subscription %d: symbol id 0 (none)", i);
+        if (subs[i].symbol > maxsym)
+            maxsym = subs[i].symbol;
+    }
+    tt_bars *c = calloc(1, sizeof *c);
+    if (!c)
+        return tt_err_set(err, TT_ENOMEM, "bars: out of memory");
+    c->b = calloc((size_t)nsubs, sizeof *c->b);
+    c->first = malloc(((size_t)maxsym + 1) * sizeof *c->first);
+    c->next = malloc((size_t)nsubs * sizeof *c->next);
+    if (!c->b || !c->first || !c->next) {
+        tt_bars_free(c);
+        return tt_err_set(err, TT_ENOMEM, "bars: out of memory");
+    }
+    c->n = nsubs;
+    c->maxsym = maxsym;
+    if (opts)
+        c->opts = *opts;
+    c->next_close = TT_TS_MAX;
+    for (int t = 0; t < TT_TF_COUNT; t++)
+        c->last_timer[t] = TT_TS_MIN;
+    for (uint32_t s = 0; s <= maxsym; s++)
+        c->first[s] = -1;
+    /* Build the per-symbol lists back to front so they run in subscription order. */
+    for (int i = nsubs - 1; i >= 0; i--) {
+        int rc = tt_bar_builder_init(&c->b[i], subs[i].symbol, subs[i].tf, subs[i].side, err);
+        if (rc) {
+            tt_err_prefix(err, "bars: subscription %d: ", i);
+            tt_bars_free(c);
+            return rc;
+        }
+        c->next[i] = c->first[subs[i].symbol];
+        c->first[subs[i].symbol] = i;
+    }
+    *out = c;
+    return TT_OK;
+}
+
+void tt_bars_free(tt_bars *c)
+{
+    if (!c)
+        return;
+    free(c->b);
+    free(c->first);
+    free(c->next);
+    free(c);
+}
+
+int tt_bars_listen(tt_bars *c, tt_bar_listener fn, void *ctx)
+{
+    if (c->nlisteners == TT_BARS_MAX_LISTENERS)
+        return TT_EINVAL;
+    c->listeners[c->nlisteners].fn = fn;
+    c->listeners[c->nlisteners].ctx = ctx;
+    c->nlisteners++;
+    return TT_OK;
+}
+
+const tt_bar_builder *tt_bars_builder(const tt_bars *c, int i)
+{
+    return (i >= 0 && i < c->n) ? &c->b[i] : NULL;
+}
+
+uint64_t tt_bars_emitted(const tt_bars *c) { return c->emitted; }
+
+static void deliver(tt_bars *c, tt_engine *e, const tt_event *bar)
+{
+    c->emitted++;
+    if (!c->opts.no_emit)
+        tt_engine_emit(e, bar);
+    for (int i = 0; i < c->nlisteners; i++)
+        c->listeners[i].fn(c->listeners[i].ctx, e, bar);
+}
+
+/* Close (or, with flush, end) bars in (close time, index) order; recompute next_close. */
+static void close_due(tt_bars *c, tt_engine *e, tt_ts now, int flush)
+{
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < c->n; i++) {
+            const tt_bar_builder *b = &c->b[i];
+            if (b->active && (flush || b->close_ts <= now) &&
+                (best < 0 || b->close_ts < c->b[best].close_ts))
+                best = i;
+        }
+        if (best < 0)
+            break;
+        tt_event bar;
+        if (flush)
+            tt_bar_builder_flush(&c->b[best], &bar);
+        else
+            tt_bar_builder_close_until(&c->b[best], now, &bar);
+        deliver(c, e, &bar);
+    }
+    c->next_close = TT_TS_MAX;
+    for (int i = 0; i < c->n; i++) {
+        if (c->b[i].active && c->b[i].close_ts < c->next_close)
+            c->next_close = c->b[i].close_ts;
+    }
+}
+
+static void bars_on_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    tt_bars *c = self;
+    if (ev->ts >= c->next_close)
+        close_due(c, e, ev->ts, 0);
+    if (ev->kind != TT_EV_QUOTE || ev->symbol > c->maxsym)
+        return;
+    for (int i = c->first[ev->symbol]; i >= 0; i = c->next[i]) {
+        tt_bar_builder *b = &c->b[i];
+        int was_active = b->active;
+        tt_event unused;
+        /* Nothing due is left open, so this never closes a bar; an out-of-order
+         * quote (impossible under the engine's total order) is simply not added. */
+        if (tt_bar_builder_update(b, ev, &unused, NULL) < 0 || was_active || !b->active)
+            continue;
+        if (b->close_ts < c->next_close)
+            c->next_close = b->close_ts;
+        if (!c->opts.no_timers && c->last_timer[b->tf] != b->close_ts) {
+            c->last_timer[b->tf] = b->close_ts;
+            tt_engine_timer_set(e, b->close_ts, 0);
+        }
+    }
+}
+
+static int bars_on_stop(void *self, tt_engine *e, tt_err *err)
+{
+    (void)err;
+    tt_bars *c = self;
+    if (c->opts.flush_at_stop)
+        close_due(c, e, TT_TS_MAX, 1);
+    return TT_OK;
+}
+
+tt_component tt_bars_component(tt_bars *c)
+{
+    tt_component comp;
+    memset(&comp, 0, sizeof comp);
+    comp.self = c;
+    comp.name = "bars";
+    comp.on_event = bars_on_event;
+    comp.on_stop = bars_on_stop;
+    return comp;
+}
