@@ -36,7 +36,8 @@
  *                  bar on; ATR = mean of the first n TRs, then Wilder smoothing (as RSI).
  *                  Ready after n + 1 bars (TA-Lib's convention).
  *   MACD(f, s, g)  macd = EMA_f - EMA_s, signal = EMA_g(macd), hist = macd - signal, all
- *                  EMAs as above (seeded with their first input); ready after s + g - 1.
+ *                  EMAs as above (seeded with their first input), so defined from the
+ *                  first value like EMA; ready after s + g - 1.
  *   Stochastic(n, smooth, d)  raw %K = 100 (c - LL_n) / (HH_n - LL_n) over the last n
  *                  bars' lows and highs (50 when HH = LL); %K = SMA_smooth(raw %K)
  *                  (smooth 1 = fast stochastic); %D = SMA_d(%K).
