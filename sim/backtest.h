@@ -1,0 +1,129 @@
+/*
+ * ticktape: a backtest, assembled.
+ *
+ * tt_backtest_run builds one engine and wires, in this order:
+ *
+ *     source (a tape query, or the caller's tt_source)
+ *       └► engine ─► simulated venue (sim/venue.h; also a component)
+ *                 ─► bar builder (core/bars.h; the strategy's subscriptions
+ *                    plus the config's)
+ *                 ─► strategy runner (core/strategy.h): portfolio, order
+ *                    manager, risk gate, the strategy
+ *                 ─► extra components and sinks given by the caller
+ *
+ * runs it to the end, and returns what happened: the fingerprint, the input
+ * event count, the closed trades, the sampled equity series, commission and
+ * swap totals, and the order-event list.
+ *
+ * Memory. Constant in the span replayed, except for three arrays that the
+ * result owns: the closed trades (one per closed trade), the equity series
+ * (one point per `equity_interval`, default one minute of event time, taken at
+ * the first event of each new interval, plus the final point), and the
+ * order-event list (one per order transition; skip_order_events = 1 drops
+ * it).
+ *
+ * When reading from a tape, the symbols needed to convert P&L into the
+ * account currency (e.g. USDJPY for a USD account trading EURJPY) are added to
+ * the query when the tape has them; a conversion that finds no quote rejects
+ * the order with TT_REASON_NO_RATE.
+ */
+#ifndef TT_SIM_BACKTEST_H
+#define TT_SIM_BACKTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/bars.h"
+#include "../core/engine.h"
+#include "../core/error.h"
+#include "../core/fingerprint.h"
+#include "../core/metrics.h"
+#include "../core/risk.h"
+#include "../core/strategy.h"
+#include "venue.h"
+
+#define TT_BACKTEST_MAX_SYMBOLS 32
+#define TT_BACKTEST_MAX_SINKS 8
+#define TT_BACKTEST_MAX_BARS 16
+
+/* One order event, as kept for replay parity checks. */
+typedef struct tt_order_record {
+    tt_ts ts;
+    uint64_t client_id;
+    uint64_t venue_id;
+    uint32_t symbol;
+    uint8_t status;   /* enum tt_order_status */
+    uint16_t reason;  /* enum tt_order_reason */
+    int8_t side;
+    tt_price price;   /* fill price (fills), else 0 */
+    int64_t qty;      /* fill qty (fills), else leaves qty */
+} tt_order_record;
+
+typedef struct tt_backtest_config {
+    /* data */
+    const char *instruments_file;   /* extra instruments (may be NULL) */
+    const tt_instruments *instruments; /* or a table given by the caller (then the file is ignored) */
+    const char *symbols[TT_BACKTEST_MAX_SYMBOLS]; /* traded symbols, NULL-terminated */
+    const char *tape_dir;           /* data source A: a tape and a time range */
+    tt_ts from, to;                 /* [from, to); 0 = open */
+    const tt_source *source;        /* data source B: the caller's source (not closed) */
+    /* account and venue (venue.account.currency/initial_balance are the account) */
+    tt_venue_config venue;
+    tt_risk_config risk;
+    /* strategy: a built-in name or a plugin path (".so" or containing '/') */
+    const char *strategy;
+    const char *params;             /* "key=value ..." */
+    uint64_t seed;
+    tt_bar_sub bars[TT_BACKTEST_MAX_BARS]; /* extra bar subscriptions */
+    int nbars;
+    tt_ts equity_interval;          /* 0 = one minute */
+    int flatten_on_halt;            /* see tt_runner_config */
+    int skip_order_events;          /* 1: do not keep the order-event list */
+    /* extras */
+    tt_sink sinks[TT_BACKTEST_MAX_SINKS];
+    int nsinks;
+    tt_component components[TT_BACKTEST_MAX_SINKS]; /* added after the runner */
+    int ncomponents;
+    /* progress: called every progress_every input events (0 = 1,000,000) */
+    void (*progress)(void *ctx, uint64_t events, tt_ts now);
+    void *progress_ctx;
+    uint64_t progress_every;
+    tt_log_fn log;                  /* run log (not fingerprinted); may be NULL */
+    void *log_ctx;
+} tt_backtest_config;
+
+typedef struct tt_backtest_result {
+    tt_fingerprint fingerprint;
+    uint64_t events;         /* input events processed */
+    uint64_t outputs;        /* outputs emitted (fingerprinted) */
+    tt_trade_record *trades; /* closed trades, close order */
+    size_t ntrades;
+    tt_equity_point *equity; /* sampled equity series, time order */
+    size_t nequity;
+    tt_order_record *orders; /* every order event, in order */
+    size_t norders;
+    tt_money initial_balance;
+    tt_money final_balance;
+    tt_money final_equity;
+    tt_money commissions;    /* charged by the venue (>= 0) */
+    tt_money swaps;          /* credited by the venue (negative = paid) */
+    uint64_t orders_sent;    /* commands sent to the venue */
+    uint64_t risk_rejects;
+    uint64_t fills;
+    uint64_t stop_outs;
+    tt_ts first_ts, last_ts; /* of the input events */
+} tt_backtest_result;
+
+/* Defaults: USD 10,000.00 netting account (tt_venue_config_default), no risk
+ * limits, equity every minute, order events kept, flatten on halt. */
+void tt_backtest_config_default(tt_backtest_config *cfg);
+
+/* Build, run, collect. *out is filled even on failure with what was collected
+ * (free it with tt_backtest_result_free). Fails with the error of whichever
+ * piece failed (unknown symbol or strategy, bad parameter, tape error, plugin
+ * ABI mismatch, ...), the message prefixed with the piece. */
+int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_err *err);
+
+void tt_backtest_result_free(tt_backtest_result *r);
+
+#endif
