@@ -191,3 +191,136 @@ size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob)
     }
     return (size_t)(b.p - buf);
 }
+
+/* ---- canonical decoding ---- */
+
+typedef struct rbuf {
+    const uint8_t *p, *end;
+    int bad;
+} rbuf;
+
+static uint8_t r8(rbuf *b)
+{
+    if (b->p >= b->end) {
+        b->bad = 1;
+        return 0;
+    }
+    return *b->p++;
+}
+static uint16_t r16(rbuf *b) { uint16_t lo = r8(b); return (uint16_t)(lo | (uint16_t)r8(b) << 8); }
+static uint32_t r32(rbuf *b) { uint32_t lo = r16(b); return lo | (uint32_t)r16(b) << 16; }
+static uint64_t r64(rbuf *b) { uint64_t lo = r32(b); return lo | (uint64_t)r32(b) << 32; }
+static float rf32(rbuf *b) { uint32_t u = r32(b); float f; memcpy(&f, &u, 4); return f; }
+static double rf64(rbuf *b) { uint64_t u = r64(b); double f; memcpy(&f, &u, 8); return f; }
+
+size_t tt_event_decode(const uint8_t *buf, size_t len, tt_event *ev)
+{
+    rbuf b = {buf, buf + len, 0};
+    memset(ev, 0, sizeof *ev);
+    ev->ts = (tt_ts)r64(&b);
+    ev->ts_init = (tt_ts)r64(&b);
+    ev->seq = r64(&b);
+    ev->symbol = r32(&b);
+    ev->source = r16(&b);
+    ev->kind = r8(&b);
+    ev->cls = r8(&b);
+    switch (ev->kind) {
+    case TT_EV_QUOTE:
+        ev->u.quote.bid = (tt_price)r64(&b);
+        ev->u.quote.ask = (tt_price)r64(&b);
+        ev->u.quote.bid_vol = rf32(&b);
+        ev->u.quote.ask_vol = rf32(&b);
+        break;
+    case TT_EV_TRADE:
+        ev->u.trade.price = (tt_price)r64(&b);
+        ev->u.trade.size = rf64(&b);
+        ev->u.trade.aggressor = (int8_t)r8(&b);
+        break;
+    case TT_EV_BAR:
+        ev->u.bar.open = (tt_price)r64(&b);
+        ev->u.bar.high = (tt_price)r64(&b);
+        ev->u.bar.low = (tt_price)r64(&b);
+        ev->u.bar.close = (tt_price)r64(&b);
+        ev->u.bar.volume = rf64(&b);
+        ev->u.bar.ticks = r32(&b);
+        ev->u.bar.tf = r8(&b);
+        ev->u.bar.side = r8(&b);
+        break;
+    case TT_EV_TIMER:
+        ev->u.timer.timer_id = r64(&b);
+        ev->u.timer.user = r64(&b);
+        break;
+    case TT_EV_EXTERNAL:
+    case TT_EV_BLOB:
+        ev->u.blob.type = r32(&b);
+        ev->u.blob.len = r32(&b);
+        ev->u.blob.value = rf64(&b);
+        if (b.bad || (size_t)(b.end - b.p) < ev->u.blob.len)
+            return 0;
+        ev->u.blob.data = ev->u.blob.len ? b.p : NULL;
+        b.p += ev->u.blob.len;
+        break;
+    case TT_EV_ORDER_CMD: {
+        tt_order_cmd *c = &ev->u.order_cmd;
+        c->client_id = r64(&b);
+        c->qty = (int64_t)r64(&b);
+        c->price = (tt_price)r64(&b);
+        c->stop_price = (tt_price)r64(&b);
+        c->take_profit = (tt_price)r64(&b);
+        c->stop_loss = (tt_price)r64(&b);
+        c->expire_ts = (tt_ts)r64(&b);
+        c->cmd = r8(&b);
+        c->type = r8(&b);
+        c->tif = r8(&b);
+        c->side = (int8_t)r8(&b);
+        break;
+    }
+    case TT_EV_ORDER_EVENT: {
+        tt_order_event *o = &ev->u.order_ev;
+        o->client_id = r64(&b);
+        o->venue_id = r64(&b);
+        o->fill_qty = (int64_t)r64(&b);
+        o->fill_price = (tt_price)r64(&b);
+        o->leaves_qty = (int64_t)r64(&b);
+        o->commission = (tt_money)r64(&b);
+        o->reason = r16(&b);
+        o->status = r8(&b);
+        o->side = (int8_t)r8(&b);
+        o->type = r8(&b);
+        break;
+    }
+    case TT_EV_SIGNAL:
+        ev->u.signal.strength = rf64(&b);
+        ev->u.signal.target_price = (tt_price)r64(&b);
+        ev->u.signal.stop_loss = (tt_price)r64(&b);
+        ev->u.signal.take_profit = (tt_price)r64(&b);
+        ev->u.signal.direction = (int8_t)r8(&b);
+        break;
+    case TT_EV_RISK:
+        ev->u.risk.client_id = r64(&b);
+        ev->u.risk.value = rf64(&b);
+        ev->u.risk.limit = rf64(&b);
+        ev->u.risk.rule = r16(&b);
+        ev->u.risk.approved = r8(&b);
+        break;
+    case TT_EV_CONTROL:
+        ev->u.control.op = r32(&b);
+        ev->u.control.arg = r32(&b);
+        break;
+    case TT_EV_EQUITY:
+        ev->u.equity.balance = (tt_money)r64(&b);
+        ev->u.equity.equity = (tt_money)r64(&b);
+        ev->u.equity.margin = (tt_money)r64(&b);
+        ev->u.equity.free_margin = (tt_money)r64(&b);
+        break;
+    case TT_EV_NONE:
+        return 0;
+    default:
+        if (ev->kind >= TT_EV_KIND_COUNT)
+            return 0;
+        break;
+    }
+    if (b.bad)
+        return 0;
+    return (size_t)(b.p - buf);
+}

@@ -37,4 +37,9 @@ void tt_fingerprint_hex(tt_fingerprint fp, char out[33]);
 #define TT_EVENT_ENCODED_MAX 128
 size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob);
 
+/* Inverse of tt_event_encode with include_blob set: reads one event from
+ * buf[0..len). Blob bytes are not copied: ev->u.blob.data points into buf.
+ * Returns the bytes consumed, or 0 when the bytes are not a valid event. */
+size_t tt_event_decode(const uint8_t *buf, size_t len, tt_event *ev);
+
 #endif
