@@ -19,6 +19,7 @@ static const command COMMANDS[] = {
     {"tape", tt_cmd_tape, "inspect, verify and export a tape (info, verify, export)"},
     {"bench", tt_cmd_bench, "benchmarks (bench replay)"},
     {"demo", tt_cmd_demo, "run the main job on the built-in default: synthetic market, report"},
+    {"bars", tt_cmd_bars, "print OHLCV bars (S1..MN1) built from a tape's quotes"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

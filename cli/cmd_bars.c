@@ -1,0 +1,208 @@
+/*
+ * `ticktape bars`: OHLCV bars of one symbol, built from the tape's quote ticks.
+ *
+ * Reads the symbol's quote stream through the tape reader and feeds one
+ * tt_bar_builder (core/bars.h), so the bars printed here are exactly the bars a
+ * run's bar component emits. The last bar of the selection is printed too
+ * (flushed), even when the data ends inside its period; --no-partial drops it.
+ * Prices are printed as exact decimals at the instrument's precision.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "core/bars.h"
+#include "core/instrument.h"
+#include "data/tape.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ticktape bars TAPE --symbol SYMBOL --timeframe TF [options]\n\n"
+            "Print the OHLCV bars of SYMBOL built from the tape's quote ticks.\n\n"
+            "  --symbol S          instrument, e.g. EURUSD (required)\n"
+            "  --timeframe TF      S1 M1 M5 M15 M30 H1 H4 D1 W1 MN1 (or 1m 5m 1h ...) (required)\n"
+            "  --side SIDE         bid (default), ask, or mid = (bid+ask)/2 rounded half to even\n"
+            "  --format F          csv (default) or jsonl\n"
+            "  --time-format T     iso (default), epoch-ms, epoch-ns\n"
+            "  --from T, --to T    time range of the ticks read ([from, to), ISO 8601 or 123ms)\n"
+            "  --instruments FILE  extra instrument definitions (docs/instruments.md)\n"
+            "  --no-partial        do not print the last bar when the data ends inside it\n\n"
+            "Periods are UTC, [open, close); W1 opens Monday 00:00 UTC, MN1 on the 1st.\n"
+            "time = the bar's open time. volume = sum of the side's tick volumes (mid: their\n"
+            "mean); ticks = number of quotes. Periods without a tick have no bar.\n"
+            "CSV header: time,open,high,low,close,volume,ticks\n");
+}
+
+/* Shortest decimal that reads back as the same double. */
+static void write_double(FILE *f, double v)
+{
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, f);
+}
+
+static void write_bar(FILE *f, const tt_instrument *ins, const tt_event *ev, int jsonl, int tfmt)
+{
+    const tt_bar *b = &ev->u.bar;
+    char o[48], h[48], l[48], c[48];
+    tt_price_format(ins, b->open, o, sizeof o);
+    tt_price_format(ins, b->high, h, sizeof h);
+    tt_price_format(ins, b->low, l, sizeof l);
+    tt_price_format(ins, b->close, c, sizeof c);
+    if (jsonl) {
+        fputs("{\"time\":", f);
+        if (tfmt == TT_TIME_ISO)
+            fputc('"', f);
+        tt_time_format_write(f, ev->ts, tfmt);
+        if (tfmt == TT_TIME_ISO)
+            fputc('"', f);
+        fprintf(f, ",\"open\":%s,\"high\":%s,\"low\":%s,\"close\":%s,\"volume\":", o, h, l, c);
+        write_double(f, b->volume);
+        fprintf(f, ",\"ticks\":%u}\n", (unsigned)b->ticks);
+    } else {
+        tt_time_format_write(f, ev->ts, tfmt);
+        fprintf(f, ",%s,%s,%s,%s,", o, h, l, c);
+        write_double(f, b->volume);
+        fprintf(f, ",%u\n", (unsigned)b->ticks);
+    }
+}
+
+int tt_cmd_bars(int argc, char **argv)
+{
+    const char *tape = NULL, *symbol = NULL, *tfs = NULL, *inst_path = NULL;
+    int side = TT_SIDE_BID, jsonl = 0, tfmt = TT_TIME_ISO, partial = 1;
+    tt_ts from = 0, to = 0;
+    static const char *const flags[] = {"help", "h", "no-partial", NULL};
+    tt_opt o;
+    tt_opt_init(&o, argc, argv);
+    while (tt_opt_next(&o, flags)) {
+        if (!o.name) {
+            if (tape)
+                return tt_usage_error("bars", "unexpected argument '%s'", o.value);
+            tape = o.value;
+        } else if (tt_opt_is(&o, "help") || tt_opt_is(&o, "h")) {
+            usage(stdout);
+            return TT_EXIT_OK;
+        } else if (tt_opt_is(&o, "no-partial")) {
+            partial = 0;
+        } else if (!o.value) {
+            return tt_usage_error("bars", "option --%s needs a value", o.name);
+        } else if (tt_opt_is(&o, "symbol")) {
+            symbol = o.value;
+        } else if (tt_opt_is(&o, "timeframe")) {
+            tfs = o.value;
+        } else if (tt_opt_is(&o, "side")) {
+            if ((side = tt_price_side_parse(o.value)) < 0)
+                return tt_usage_error("bars", "--side must be bid, ask or mid, not '%s'", o.value);
+        } else if (tt_opt_is(&o, "format")) {
+            if (!strcmp(o.value, "jsonl"))
+                jsonl = 1;
+            else if (strcmp(o.value, "csv"))
+                return tt_usage_error("bars", "--format must be csv or jsonl, not '%s'", o.value);
+        } else if (tt_opt_is(&o, "time-format")) {
+            if ((tfmt = tt_time_format_parse(o.value)) < 0)
+                return tt_usage_error("bars", "--time-format must be iso, epoch-ms or epoch-ns, "
+                                      "not '%s'", o.value);
+        } else if (tt_opt_is(&o, "from") || tt_opt_is(&o, "to")) {
+            tt_ts t;
+            if (tt_ts_parse(o.value, &t))
+                return tt_usage_error("bars", "--%s: cannot read time '%s'", o.name, o.value);
+            *(tt_opt_is(&o, "from") ? &from : &to) = t;
+        } else if (tt_opt_is(&o, "instruments")) {
+            inst_path = o.value;
+        } else {
+            return tt_usage_error("bars", "unknown option --%s", o.name);
+        }
+    }
+    if (!tape)
+        return tt_usage_error("bars", "missing the TAPE directory");
+    if (!symbol)
+        return tt_usage_error("bars", "missing --symbol");
+    if (!tfs)
+        return tt_usage_error("bars", "missing --timeframe");
+    int tf = tt_timeframe_parse(tfs);
+    if (tf == TT_TF_NONE)
+        return tt_usage_error("bars", "unknown timeframe '%s' (S1 M1 M5 M15 M30 H1 H4 D1 W1 MN1)",
+                              tfs);
+
+    tt_err err;
+    tt_err_clear(&err);
+    int rc = TT_EXIT_OK;
+    tt_tape_reader *r = NULL;
+    const tt_instrument *ins;
+    tt_instruments *instruments = tt_instruments_new();
+    if (!instruments) {
+        tt_err_set(&err, TT_ENOMEM, "out of memory");
+        return tt_report_error(&err);
+    }
+    if ((inst_path && tt_instruments_load(instruments, inst_path, &err)) ||
+        tt_instruments_require(instruments, symbol, &ins, &err)) {
+        rc = tt_report_error(&err);
+        goto done;
+    }
+    const char *syms[2] = {symbol, NULL};
+    tt_tape_query q;
+    memset(&q, 0, sizeof q);
+    q.symbols = syms;
+    q.kinds = 1u << TT_STREAM_QUOTE;
+    q.from = from;
+    q.to = to;
+    if (tt_tape_reader_open(&r, tape, &q, instruments, &err)) {
+        rc = tt_report_error(&err);
+        goto done;
+    }
+
+    /* One symbol is read, so the builder takes every quote (symbol 0). */
+    tt_bar_builder b;
+    tt_bar_builder_init(&b, 0, tf, side, NULL);
+    tt_progress prog;
+    tt_progress_start(&prog, "bars", 0);
+    uint64_t n = 0;
+    tt_event ev, bar;
+    if (!jsonl)
+        fputs("time,open,high,low,close,volume,ticks\n", stdout);
+    for (;;) {
+        int s = tt_tape_reader_next(r, &ev, &err);
+        if (s < 0) {
+            rc = tt_report_error(&err);
+            goto done;
+        }
+        if (s == 0)
+            break;
+        s = tt_bar_builder_update(&b, &ev, &bar, &err);
+        if (s < 0) {
+            tt_err_prefix(&err, "%s: %s: ", tape, symbol);
+            rc = tt_report_error(&err);
+            goto done;
+        }
+        if (s)
+            write_bar(stdout, ins, &bar, jsonl, tfmt);
+        if ((++n & 0xffff) == 0)
+            tt_progress_update(&prog, n);
+    }
+    if (partial && tt_bar_builder_flush(&b, &bar))
+        write_bar(stdout, ins, &bar, jsonl, tfmt);
+    tt_progress_finish(&prog);
+    if (b.skipped)
+        fprintf(stderr, "ticktape bars: %llu quotes without a %s price were skipped\n",
+                (unsigned long long)b.skipped, tt_price_side_name(side));
+    for (int i = 0; i < tt_tape_reader_warning_count(r); i++)
+        fprintf(stderr, "ticktape: warning: %s\n", tt_tape_reader_warning(r, i));
+    if (tt_tape_reader_warning_count(r))
+        rc = TT_EXIT_PARTIAL;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        tt_err_set(&err, TT_EIO, "writing the bars to standard output failed");
+        rc = tt_report_error(&err);
+    }
+done:
+    if (r)
+        tt_tape_reader_close(r);
+    tt_instruments_free(instruments);
+    return rc;
+}
