@@ -1,0 +1,131 @@
+/*
+ * ticktape: scenarios, one YAML file per run.
+ *
+ * A scenario says everything a run needs: the data (a tape and a time range,
+ * or a synthetic market), the account, the venue model, the risk limits, the
+ * strategy and its parameters, the metrics settings and the outputs; and, for
+ * the research tools, sweep, walk-forward and gate settings. The full format,
+ * with an example, is in docs/scenarios.md.
+ *
+ * Model. The YAML document is flattened into an ordered list of entries, one
+ * per scalar, each named by its dotted path:
+ *
+ *     account: {currency: USD, balance: 10000}   ->  account.currency = USD
+ *                                                    account.balance  = 10000
+ *     data: {symbols: [EURUSD, GBPUSD]}          ->  data.symbols = EURUSD,GBPUSD
+ *     synthetic: {corr: [[1, 0.5], [0.5, 1]]}    ->  ...corr = 1,0.5;0.5,1
+ *     gates: [{metric: sharpe, min: 0.5}]        ->  gates.0.metric = sharpe
+ *                                                    gates.0.min = 0.5
+ *
+ * (a list of scalars joins with ',', a list of such lists with ';', any other
+ * list is numbered from 0). Every entry remembers the file and line it came
+ * from. Each key is checked against the schema when it is read: an unknown
+ * key or a value of the wrong type is an error that names the file, the line
+ * and the key ("eurusd.yaml:14: venue.latency_ms: expected a number >= 0, got
+ * 'fast'"). Free-form sections are stored without checking their keys:
+ * data.synthetic.* (checked later by tt_synth_config_set), strategy.params.*
+ * (checked by the strategy), sweep.*, walkforward.*, gates.* and research.*
+ * (read by the research tools through tt_scenario_find / tt_scenario_next).
+ *
+ * Overrides. tt_scenario_set("venue.latency_ms=10") replaces an entry (or adds
+ * one), with the same checks; its errors name "--set" instead of a file line.
+ *
+ * Paths in a scenario file resolve against the file's directory; paths given
+ * through tt_scenario_set resolve against the current directory.
+ *
+ * No global state; a tt_scenario owns copies of everything it holds.
+ */
+#ifndef TT_SCENARIO_H
+#define TT_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../core/error.h"
+#include "../core/event.h"
+
+typedef struct tt_scenario tt_scenario;
+
+/* One flattened scalar. Strings are owned by the scenario. */
+typedef struct tt_scenario_entry {
+    const char *key;   /* dotted path: "venue.slippage.points" */
+    const char *value; /* the scalar as written (lists joined, see above) */
+    const char *file;  /* scenario file, or "--set" for an override */
+    int line;          /* 1-based line in file; 0 for an override */
+    int is_list;       /* 1 when the value came from a YAML list */
+} tt_scenario_entry;
+
+/* Read and check a scenario file. Errors name the file and line: YAML syntax
+ * (TT_EFORMAT), unknown keys or bad values (TT_EINVAL), a missing file
+ * (TT_EIO). */
+int tt_scenario_load(tt_scenario **out, const char *path, tt_err *err);
+
+/* The same from text in memory; `name` is used in messages and as the file of
+ * every entry, base_dir for relative paths (NULL = current directory). */
+int tt_scenario_parse(tt_scenario **out, const char *text, size_t len, const char *name,
+                      const char *base_dir, tt_err *err);
+
+void tt_scenario_free(tt_scenario *s);
+
+/* Apply an override "key=value" (dotted key). The value is checked like one
+ * from a file (a list may be written "a,b"). TT_EINVAL naming "--set" and the
+ * key on an unknown key, a bad value or a missing '='. */
+int tt_scenario_set(tt_scenario *s, const char *assignment, tt_err *err);
+
+/* Check the scenario as a whole: the rules that tie keys together (exactly
+ * one of data.tape and data.synthetic; data.from before data.to; a strategy
+ * name). Errors name the file, line and key concerned. */
+int tt_scenario_check(const tt_scenario *s, tt_err *err);
+
+/* ---- reading entries ---- */
+
+size_t tt_scenario_count(const tt_scenario *s);
+const tt_scenario_entry *tt_scenario_at(const tt_scenario *s, size_t i); /* NULL out of range */
+const tt_scenario_entry *tt_scenario_find(const tt_scenario *s, const char *key); /* NULL if absent */
+
+/* The value of key, or def when absent. */
+const char *tt_scenario_get(const tt_scenario *s, const char *key, const char *def);
+
+/* Iterate the entries under a section prefix ("strategy.params", "sweep"): start
+ * with *pos = 0; returns the next entry whose key starts with "prefix." (in
+ * file order), or NULL at the end. */
+const tt_scenario_entry *tt_scenario_next(const tt_scenario *s, const char *prefix, size_t *pos);
+
+/* Typed reads of entries (already checked against the schema when they were
+ * read, so these fail only for a key of another type; errors name file, line
+ * and key). When the key is absent *out gets def and TT_OK is returned. */
+int tt_scenario_double(const tt_scenario *s, const char *key, double def, double *out, tt_err *err);
+int tt_scenario_int(const tt_scenario *s, const char *key, int64_t def, int64_t *out, tt_err *err);
+int tt_scenario_bool(const tt_scenario *s, const char *key, int def, int *out, tt_err *err);
+int tt_scenario_ts(const tt_scenario *s, const char *key, tt_ts def, tt_ts *out, tt_err *err);
+/* Money in minor units: a decimal ("10000", "10000.50") times minor_per_unit
+ * (100 for cents), exact; finer than a minor unit is an error. */
+int tt_scenario_money(const tt_scenario *s, const char *key, tt_money def, int64_t minor_per_unit,
+                      tt_money *out, tt_err *err);
+/* A path value resolved as described above into buf. *buf = '\0' when absent. */
+int tt_scenario_path(const tt_scenario *s, const char *key, char *buf, size_t bufsize, tt_err *err);
+
+/* The scenario's name (key `name`, else the file name without .yaml). */
+const char *tt_scenario_name(const tt_scenario *s);
+/* The file it was loaded from (or the name given to tt_scenario_parse). */
+const char *tt_scenario_file(const tt_scenario *s);
+uint64_t tt_scenario_seed(const tt_scenario *s); /* key `seed`, default 1 */
+
+/* Write the entries as "key: value" lines in file order (overrides in place
+ * of what they replaced, new keys last). Stable bytes: used in reports. */
+void tt_scenario_write(const tt_scenario *s, FILE *f);
+
+/* Pass every data.synthetic.* entry to fn (without the prefix), in file order;
+ * the first failure is returned with its file, line and key prefixed to err.
+ * (The synthetic engineer's tt_synth_config_set fits fn through a cast-free
+ * wrapper; see sim/scenario.c.) */
+int tt_scenario_each(const tt_scenario *s, const char *prefix,
+                     int (*fn)(void *ctx, const char *key, const char *value, tt_err *err),
+                     void *ctx, tt_err *err);
+
+/* Describe the known keys (one per line, "key  type  meaning") to f: the
+ * `ticktape backtest --keys` listing and the reference in docs/scenarios.md. */
+void tt_scenario_schema_write(FILE *f);
+
+#endif
