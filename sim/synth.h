@@ -100,6 +100,7 @@ typedef struct tt_synth_config {
     int nsymbols;
     char symbols[TT_SYNTH_MAX_SYMBOLS][TT_SYMBOL_MAX];
     double price[TT_SYNTH_MAX_SYMBOLS]; /* start mid; 0 = a typical level for the symbol */
+    int nprice;                         /* how many prices were given */
 
     double mu, sigma;                        /* gbm, merton, heston (mu), ou (sigma) */
     double lambda, jump_mean, jump_sigma;    /* merton */
@@ -109,9 +110,10 @@ typedef struct tt_synth_config {
     double regime_sigma[TT_SYNTH_MAX_REGIMES];
     double regime_rate[TT_SYNTH_MAX_REGIMES];
     int has_corr;                            /* 0 = identity */
-    double corr[TT_SYNTH_MAX_SYMBOLS * TT_SYNTH_MAX_SYMBOLS]; /* row-major, nsymbols^2 */
-    double corr_all;                         /* when corr was given as one number */
-    int corr_is_scalar;
+    int corr_is_scalar;                      /* 1: corr_all for every pair */
+    double corr_all;
+    int corr_dim;                            /* matrix form: its dimension (must equal nsymbols) */
+    double corr[TT_SYNTH_MAX_SYMBOLS * TT_SYNTH_MAX_SYMBOLS]; /* row-major, corr_dim^2 */
 
     double tick_rate;       /* per second per symbol, mean over open hours */
     int seasonality;        /* 1 on */
@@ -123,6 +125,7 @@ typedef struct tt_synth_config {
     int64_t resolution_ns;  /* 1, 1000, 1000000 or 1000000000 */
     uint16_t source_id;
     int theta_set, v0_set;  /* whether theta / v0 were given (defaults depend on the model) */
+    int kappa_set;
 } tt_synth_config;
 
 /* Defaults: EURUSD GBM, sigma 8%/yr, 2 ticks/s with seasonality, 0.8 pip
