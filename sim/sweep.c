@@ -1,0 +1,401 @@
+/*
+ * Parameter sweeps: reading the sweep: section, expanding it into jobs, and
+ * running the jobs in a process pool.
+ *
+ * Values stay text. A list keeps each YAML scalar as written (so "0.5" stays
+ * "0.5" and strategy code parses it the way it parses the scenario), and a
+ * range prints its points from + k*step (computed from k, never accumulated,
+ * so no rounding drift), integers without a decimal point and other numbers
+ * with %.10g. The text is what the run receives and what the result table
+ * shows, so a row of the table can be re-run exactly with --set.
+ *
+ * Running: each job runs in a fresh child of tt_pool_run. The child calls the
+ * runner and sends its tt_run_summary back as raw bytes (parent and child are
+ * the same program image, so the struct layout is shared). The parent checks
+ * the size, stamps index and run id, and turns a pool failure or crash into a
+ * summary whose message carries the job's parameters.
+ */
+#include "sweep.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcg.h"
+#include "pool.h"
+
+/* ---- reading ---- */
+
+static int spec_err(tt_err *err, const tt_research_doc *doc, tt_ynode n, const char *fmt,
+                    const char *a, const char *b)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, fmt, a, b ? b : "");
+    return tt_err_set(err, TT_EINVAL, "%s:%d: %s", tt_research_doc_name(doc),
+                      tt_ynode_line(doc, n), msg);
+}
+
+static void format_point(const tt_sweep_axis *a, uint64_t k, char *out)
+{
+    double v = a->from + (double)k * a->step;
+    if (a->integer)
+        snprintf(out, TT_PARAM_VALUE_MAX, "%lld", (long long)llround(v));
+    else
+        snprintf(out, TT_PARAM_VALUE_MAX, "%.10g", v);
+}
+
+static int is_whole(double v)
+{
+    return fabs(v) < 9.0e15 && v == floor(v);
+}
+
+static int read_axis(tt_sweep_axis *a, const tt_research_doc *doc, const char *key, tt_ynode n,
+                     int random_mode, tt_err *err)
+{
+    memset(a, 0, sizeof *a);
+    if (strlen(key) >= sizeof a->key)
+        return spec_err(err, doc, n, "sweep.params: key '%s' is too long%s", key, NULL);
+    snprintf(a->key, sizeof a->key, "%s", key);
+    a->line = tt_ynode_line(doc, n);
+    char what[160];
+    snprintf(what, sizeof what, "sweep.params.%s", key);
+    int t = tt_ynode_type(doc, n);
+    if (t == 'q') {
+        size_t cnt = tt_ynode_seq_size(doc, n);
+        if (cnt == 0)
+            return spec_err(err, doc, n, "%s: the list is empty%s", what, NULL);
+        a->values = calloc(cnt, sizeof *a->values);
+        if (!a->values)
+            return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
+        for (size_t i = 0; i < cnt; i++) {
+            tt_ynode it = tt_ynode_seq_item(doc, n, i);
+            const char *v = tt_ynode_scalar(doc, it);
+            if (!v || !*v)
+                return spec_err(err, doc, it, "%s: list items must be plain values%s", what, NULL);
+            if (strlen(v) >= TT_PARAM_VALUE_MAX)
+                return spec_err(err, doc, it, "%s: value '%s' is too long", what, v);
+            snprintf(a->values[i], TT_PARAM_VALUE_MAX, "%s", v);
+        }
+        a->nvalues = cnt;
+        return TT_OK;
+    }
+    if (t == 's') { /* a single value: a one-point axis */
+        const char *v = tt_ynode_scalar(doc, n);
+        if (!v || !*v || strlen(v) >= TT_PARAM_VALUE_MAX)
+            return spec_err(err, doc, n, "%s: expected a list, a range or a value%s", what, NULL);
+        a->values = calloc(1, sizeof *a->values);
+        if (!a->values)
+            return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
+        snprintf(a->values[0], TT_PARAM_VALUE_MAX, "%s", v);
+        a->nvalues = 1;
+        return TT_OK;
+    }
+    if (t != 'm')
+        return spec_err(err, doc, n, "%s: expected a list [a, b, ...] or {from, to, step}%s", what,
+                        NULL);
+    for (size_t i = 0; i < tt_ynode_map_size(doc, n); i++) {
+        const char *k = tt_ynode_map_key(doc, n, i);
+        if (!k || (strcmp(k, "from") && strcmp(k, "to") && strcmp(k, "step")))
+            return spec_err(err, doc, tt_ynode_map_value(doc, n, i),
+                            "%s: unknown key '%s' in a range (from, to, step)", what, k ? k : "?");
+    }
+    a->is_range = 1;
+    char w2[200];
+    snprintf(w2, sizeof w2, "%s.from", what);
+    int rc = tt_ynode_double(doc, tt_ynode_get(doc, n, "from"), w2, &a->from, err);
+    if (rc)
+        return rc;
+    snprintf(w2, sizeof w2, "%s.to", what);
+    rc = tt_ynode_double(doc, tt_ynode_get(doc, n, "to"), w2, &a->to, err);
+    if (rc)
+        return rc;
+    tt_ynode sn = tt_ynode_get(doc, n, "step");
+    if (sn) {
+        snprintf(w2, sizeof w2, "%s.step", what);
+        rc = tt_ynode_double(doc, sn, w2, &a->step, err);
+        if (rc)
+            return rc;
+        if (a->step <= 0)
+            return spec_err(err, doc, sn, "%s.step: must be > 0%s", what, NULL);
+    } else if (!random_mode) {
+        return spec_err(err, doc, n, "%s: a grid range needs a step%s", what, NULL);
+    }
+    if (a->to < a->from)
+        return spec_err(err, doc, n, "%s: 'to' is below 'from'%s", what, NULL);
+    if (a->step > 0) {
+        /* A tiny tolerance so that 0.1..0.5 step 0.1 includes 0.5. */
+        double span = (a->to - a->from) / a->step;
+        if (span > TT_SWEEP_MAX_JOBS)
+            return spec_err(err, doc, n, "%s: the range has too many points%s", what, NULL);
+        uint64_t cnt = (uint64_t)floor(span + 1e-9) + 1;
+        a->integer = is_whole(a->from) && is_whole(a->to) && is_whole(a->step);
+        a->values = calloc(cnt, sizeof *a->values);
+        if (!a->values)
+            return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
+        for (uint64_t k = 0; k < cnt; k++)
+            format_point(a, k, a->values[k]);
+        a->nvalues = cnt;
+    }
+    return TT_OK;
+}
+
+int tt_sweep_spec_read(tt_sweep_spec *spec, const tt_research_doc *doc, uint64_t default_seed,
+                       tt_err *err)
+{
+    memset(spec, 0, sizeof *spec);
+    snprintf(spec->file, sizeof spec->file, "%s", tt_research_doc_name(doc));
+    spec->seed = default_seed;
+    tt_ynode sec = tt_research_doc_section(doc, "sweep");
+    if (!sec)
+        return tt_err_set(err, TT_ENOTFOUND, "%s: the scenario has no sweep: section",
+                          tt_research_doc_name(doc));
+    if (tt_ynode_type(doc, sec) != 'm')
+        return spec_err(err, doc, sec, "sweep: expected a mapping%s%s", "", NULL);
+    int rc;
+    for (size_t i = 0; i < tt_ynode_map_size(doc, sec); i++) {
+        const char *k = tt_ynode_map_key(doc, sec, i);
+        tt_ynode v = tt_ynode_map_value(doc, sec, i);
+        if (!k)
+            return spec_err(err, doc, v, "sweep: keys must be plain text%s%s", "", NULL);
+        if (!strcmp(k, "mode")) {
+            const char *m = tt_ynode_scalar(doc, v);
+            if (m && !strcmp(m, "grid"))
+                spec->mode = TT_SWEEP_GRID;
+            else if (m && !strcmp(m, "random"))
+                spec->mode = TT_SWEEP_RANDOM;
+            else
+                return spec_err(err, doc, v, "sweep.mode: expected grid or random, got '%s'%s",
+                                m ? m : "?", NULL);
+        } else if (!strcmp(k, "samples")) {
+            if ((rc = tt_ynode_u64(doc, v, "sweep.samples", &spec->samples, err)))
+                return rc;
+        } else if (!strcmp(k, "seed")) {
+            if ((rc = tt_ynode_u64(doc, v, "sweep.seed", &spec->seed, err)))
+                return rc;
+        } else if (!strcmp(k, "heatmap")) {
+            if (tt_ynode_seq_size(doc, v) != 2)
+                return spec_err(err, doc, v, "sweep.heatmap: expected two parameter keys%s%s", "",
+                                NULL);
+            for (int h = 0; h < 2; h++) {
+                const char *hk = tt_ynode_scalar(doc, tt_ynode_seq_item(doc, v, (size_t)h));
+                snprintf(spec->heatmap[h], sizeof spec->heatmap[h], "%s", hk ? hk : "");
+            }
+        } else if (strcmp(k, "params")) {
+            return spec_err(err, doc, v,
+                            "sweep: unknown key '%s' (mode, samples, seed, params, heatmap)%s", k,
+                            NULL);
+        }
+    }
+    /* Params after mode is known: a stepless range is valid only in random mode. */
+    tt_ynode params = tt_ynode_get(doc, sec, "params");
+    size_t np = tt_ynode_map_size(doc, params);
+    if (!params || np == 0)
+        return spec_err(err, doc, params ? params : sec,
+                        "sweep.params: expected a mapping of parameter keys to values%s%s", "",
+                        NULL);
+    spec->axes = calloc(np, sizeof *spec->axes);
+    if (!spec->axes)
+        return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
+    for (size_t i = 0; i < np; i++) {
+        const char *k = tt_ynode_map_key(doc, params, i);
+        if (!k || !*k)
+            return spec_err(err, doc, params, "sweep.params: keys must be plain text%s%s", "", NULL);
+        for (size_t j = 0; j < spec->naxes; j++)
+            if (!strcmp(spec->axes[j].key, k))
+                return spec_err(err, doc, tt_ynode_map_value(doc, params, i),
+                                "sweep.params: '%s' is given twice%s", k, NULL);
+        rc = read_axis(&spec->axes[i], doc, k, tt_ynode_map_value(doc, params, i),
+                       spec->mode == TT_SWEEP_RANDOM, err);
+        spec->naxes = i + 1;
+        if (rc)
+            return rc;
+    }
+    if (spec->mode == TT_SWEEP_RANDOM && spec->samples == 0)
+        return spec_err(err, doc, sec, "sweep.samples: random mode needs samples > 0%s%s", "", NULL);
+    for (int h = 0; h < 2; h++) {
+        if (!spec->heatmap[h][0])
+            continue;
+        int found = 0;
+        for (size_t j = 0; j < spec->naxes; j++)
+            found |= !strcmp(spec->axes[j].key, spec->heatmap[h]);
+        if (!found)
+            return spec_err(err, doc, tt_ynode_get(doc, sec, "heatmap"),
+                            "sweep.heatmap: '%s' is not a swept parameter%s", spec->heatmap[h],
+                            NULL);
+    }
+    return TT_OK;
+}
+
+void tt_sweep_spec_free(tt_sweep_spec *spec)
+{
+    for (size_t i = 0; spec->axes && i < spec->naxes; i++)
+        free(spec->axes[i].values);
+    free(spec->axes);
+    memset(spec, 0, sizeof *spec);
+}
+
+/* ---- expansion ---- */
+
+int tt_sweep_expand(const tt_sweep_spec *spec, const char *id_prefix, tt_sweep_plan *plan,
+                    tt_err *err)
+{
+    memset(plan, 0, sizeof *plan);
+    snprintf(plan->id_prefix, sizeof plan->id_prefix, "%s", id_prefix ? id_prefix : "sweep");
+    if (spec->naxes == 0)
+        return tt_err_set(err, TT_EINVAL, "%s: sweep.params is empty", spec->file);
+    uint64_t njobs = 1;
+    if (spec->mode == TT_SWEEP_GRID) {
+        for (size_t i = 0; i < spec->naxes; i++) {
+            njobs *= spec->axes[i].nvalues;
+            if (njobs > TT_SWEEP_MAX_JOBS)
+                return tt_err_set(err, TT_EINVAL,
+                                  "%s: the sweep grid has more than %d runs (after sweep.params.%s)",
+                                  spec->file, TT_SWEEP_MAX_JOBS, spec->axes[i].key);
+        }
+    } else {
+        if (spec->samples == 0 || spec->samples > TT_SWEEP_MAX_JOBS)
+            return tt_err_set(err, TT_EINVAL, "%s: sweep.samples must be 1..%d", spec->file,
+                              TT_SWEEP_MAX_JOBS);
+        njobs = spec->samples;
+    }
+    plan->njobs = (size_t)njobs;
+    plan->nparams = spec->naxes;
+    plan->params = calloc(plan->njobs * plan->nparams, sizeof *plan->params);
+    if (!plan->params)
+        return tt_err_set(err, TT_ENOMEM, "sweep: out of memory for %zu runs", plan->njobs);
+    tt_pcg64 g = tt_rng_derive(spec->seed, "sweep/random");
+    for (size_t j = 0; j < plan->njobs; j++) {
+        tt_param *row = plan->params + j * plan->nparams;
+        /* Grid: mixed-radix digits of j, the last axis varying fastest. */
+        size_t rest = j;
+        for (size_t a = spec->naxes; a-- > 0;) {
+            const tt_sweep_axis *ax = &spec->axes[a];
+            snprintf(row[a].key, sizeof row[a].key, "%s", ax->key);
+            if (spec->mode == TT_SWEEP_GRID) {
+                snprintf(row[a].value, sizeof row[a].value, "%s", ax->values[rest % ax->nvalues]);
+                rest /= ax->nvalues;
+            }
+        }
+        if (spec->mode == TT_SWEEP_RANDOM) {
+            /* Draw in axis order so that the stream position of each draw is fixed. */
+            for (size_t a = 0; a < spec->naxes; a++) {
+                const tt_sweep_axis *ax = &spec->axes[a];
+                if (ax->nvalues) {
+                    uint64_t k = tt_pcg64_bounded(&g, ax->nvalues);
+                    snprintf(row[a].value, sizeof row[a].value, "%s", ax->values[k]);
+                } else {
+                    double u = tt_pcg64_uniform(&g);
+                    snprintf(row[a].value, sizeof row[a].value, "%.6g",
+                             ax->from + u * (ax->to - ax->from));
+                }
+            }
+        }
+    }
+    return TT_OK;
+}
+
+void tt_sweep_plan_free(tt_sweep_plan *plan)
+{
+    free(plan->params);
+    memset(plan, 0, sizeof *plan);
+}
+
+void tt_params_format(const tt_param *params, size_t n, char *buf, size_t bufsize)
+{
+    size_t used = 0;
+    if (bufsize)
+        buf[0] = 0;
+    for (size_t i = 0; i < n && used + 1 < bufsize; i++) {
+        int k = snprintf(buf + used, bufsize - used, "%s%s=%s", i ? " " : "", params[i].key,
+                         params[i].value);
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+}
+
+void tt_run_series_free(tt_run_series *s)
+{
+    free(s->equity);
+    free(s->trades);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- running ---- */
+
+typedef struct sweep_ctx {
+    const tt_sweep_plan *plan;
+    tt_research_runner runner;
+    const tt_sweep_opts *opts;
+    tt_run_summary *results;
+} sweep_ctx;
+
+static int sweep_job(void *vctx, size_t index, tt_buf *out, tt_err *err)
+{
+    sweep_ctx *c = vctx;
+    tt_run_summary s;
+    memset(&s, 0, sizeof s);
+    int rc = c->runner.run(c->runner.self, tt_sweep_job_params(c->plan, index), c->plan->nparams,
+                           c->opts->from, c->opts->to, &s, NULL, err);
+    if (rc)
+        return rc;
+    return tt_buf_append(out, &s, sizeof s);
+}
+
+static void sweep_done(void *vctx, size_t index, const tt_pool_outcome *o)
+{
+    sweep_ctx *c = vctx;
+    tt_run_summary *r = &c->results[index];
+    const tt_param *params = tt_sweep_job_params(c->plan, index);
+    if (o->status == TT_RUN_OK && o->data.len == sizeof *r) {
+        memcpy(r, o->data.data, sizeof *r);
+        r->status = TT_RUN_OK;
+    } else {
+        memset(r, 0, sizeof *r);
+        char ps[200];
+        tt_params_format(params, c->plan->nparams, ps, sizeof ps);
+        r->status = o->status == TT_RUN_OK ? TT_RUN_FAILED : o->status;
+        r->signal = o->signal;
+        snprintf(r->error, sizeof r->error, "%s [%s]",
+                 o->status == TT_RUN_OK ? "result of the wrong size" : o->error, ps);
+        r->m.sharpe = r->m.sortino = r->m.calmar = r->m.profit_factor = NAN;
+        r->m.win_rate = r->m.expectancy = r->m.cagr = r->m.ann_volatility = NAN;
+    }
+    r->index = (uint32_t)index;
+    tt_run_id_make(r->run_id, c->plan->id_prefix, (uint32_t)index);
+    if (c->opts->on_result)
+        c->opts->on_result(c->opts->ctx, r, params, c->plan->nparams);
+}
+
+static void sweep_tick(void *vctx, size_t done, size_t total)
+{
+    sweep_ctx *c = vctx;
+    if (c->opts->on_tick)
+        c->opts->on_tick(c->opts->ctx, done, total);
+}
+
+int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_sweep_opts *opts,
+                 tt_run_summary *results, tt_err *err)
+{
+    tt_sweep_opts o = opts ? *opts : (tt_sweep_opts){0};
+    if (!runner.run)
+        return tt_err_set(err, TT_EINVAL, "sweep: no runner");
+    sweep_ctx c = {plan, runner, &o, results};
+    tt_pool_outcome *out = calloc(plan->njobs ? plan->njobs : 1, sizeof *out);
+    if (!out)
+        return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
+    tt_pool_opts po = {.workers = o.jobs, .on_done = sweep_done,
+                       .on_tick = o.on_tick ? sweep_tick : NULL, .tick_ms = 1000, .cb_ctx = &c};
+    int rc = tt_pool_run(plan->njobs, sweep_job, &c, &po, out, err);
+    tt_pool_outcomes_free(out, plan->njobs);
+    free(out);
+    if (rc)
+        return rc;
+    size_t bad = 0;
+    for (size_t i = 0; i < plan->njobs; i++)
+        bad += results[i].status != TT_RUN_OK;
+    if (bad)
+        return tt_err_set(err, TT_EPARTIAL, "%zu of %zu runs did not complete", bad, plan->njobs);
+    return TT_OK;
+}

@@ -1,0 +1,136 @@
+/*
+ * ticktape: parameter sweeps (grid and seeded random search).
+ *
+ * A sweep is read from the `sweep:` section of a scenario:
+ *
+ *     sweep:
+ *       mode: grid              # or random
+ *       samples: 50             # random: number of draws
+ *       seed: 7                 # random: default is the scenario's seed
+ *       params:
+ *         strategy.params.fast: [5, 10, 20]                   # a list
+ *         strategy.params.slow: {from: 20, to: 60, step: 10}  # a range, both ends included
+ *       heatmap: [strategy.params.fast, strategy.params.slow]
+ *
+ * Expansion turns the section into a plan: a list of jobs, each a full
+ * assignment of every swept parameter. The grid is the cartesian product in
+ * the order the parameters are written, the first one varying slowest. A
+ * random search draws each parameter of each sample independently from the
+ * sweep's own PCG stream (tt_rng_derive(seed, "sweep/random")): a list value
+ * uniformly, a range's grid point uniformly (from + k*step), or, for a range
+ * without step, a uniform number in [from, to]. The plan is a pure function
+ * of the section and the seed: the same on every machine.
+ *
+ * Running a plan (tt_sweep_run) hands every job to a tt_research_runner in a
+ * bounded pool of processes (sim/pool.h); the result list is in job order.
+ */
+#ifndef TT_SWEEP_H
+#define TT_SWEEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/error.h"
+#include "../core/metrics.h"
+#include "research.h"
+
+enum tt_sweep_mode { TT_SWEEP_GRID = 0, TT_SWEEP_RANDOM = 1 };
+
+/* Most jobs a plan may hold (a typo in a step should not fork a million runs). */
+#define TT_SWEEP_MAX_JOBS 100000
+
+/* One swept parameter. */
+typedef struct tt_sweep_axis {
+    char key[TT_PARAM_KEY_MAX];
+    int is_range;                    /* 1: {from, to, step}; 0: a list */
+    double from, to, step;           /* range (step 0: continuous, random mode only) */
+    int integer;                     /* range: from, to and step are whole numbers */
+    char (*values)[TT_PARAM_VALUE_MAX]; /* the list, or the grid points of a stepped range */
+    size_t nvalues;
+    int line;                        /* where it was written (for messages) */
+} tt_sweep_axis;
+
+typedef struct tt_sweep_spec {
+    int mode;                        /* enum tt_sweep_mode */
+    uint64_t samples;                /* random mode */
+    uint64_t seed;
+    tt_sweep_axis *axes;
+    size_t naxes;
+    char heatmap[2][TT_PARAM_KEY_MAX]; /* "" when not set: the first two axes */
+    char file[256];
+} tt_sweep_spec;
+
+/* Read the sweep: section of doc. default_seed is used when the section has
+ * no seed. TT_ENOTFOUND when the scenario has no sweep: section; TT_EINVAL
+ * naming file, line and key for an unknown key, an empty list, a bad range
+ * (to < from, step <= 0, more than TT_SWEEP_MAX_JOBS points), a heatmap key
+ * that is not swept. */
+int tt_sweep_spec_read(tt_sweep_spec *spec, const tt_research_doc *doc, uint64_t default_seed,
+                       tt_err *err);
+void tt_sweep_spec_free(tt_sweep_spec *spec);
+
+/* The jobs of a sweep. Job i's assignment is params[i * nparams .. + nparams). */
+typedef struct tt_sweep_plan {
+    size_t njobs;
+    size_t nparams;
+    tt_param *params;
+    char id_prefix[40]; /* run ids are "<id_prefix>-<index>" */
+} tt_sweep_plan;
+
+/* Expand spec into a plan. id_prefix names the sweep in run ids (sanitized).
+ * TT_EINVAL when the grid would exceed TT_SWEEP_MAX_JOBS or random mode asks
+ * for 0 samples; TT_ENOMEM. */
+int tt_sweep_expand(const tt_sweep_spec *spec, const char *id_prefix, tt_sweep_plan *plan,
+                    tt_err *err);
+void tt_sweep_plan_free(tt_sweep_plan *plan);
+
+/* Job i's parameters. */
+static inline const tt_param *tt_sweep_job_params(const tt_sweep_plan *p, size_t i)
+{
+    return p->params + i * p->nparams;
+}
+
+/* ---- running ---- */
+
+/* What a run may hand back besides its summary (walk-forward stitches these). */
+typedef struct tt_run_series {
+    tt_equity_point *equity; /* malloc'd, time order */
+    size_t nequity;
+    tt_trade_record *trades; /* malloc'd, close order */
+    size_t ntrades;
+    tt_money initial_balance;
+} tt_run_series;
+
+void tt_run_series_free(tt_run_series *s);
+
+/* Something that runs one backtest of a scenario with parameter overrides.
+ * run() is called in a pool child: it may allocate freely and may crash
+ * without harming the sweep. from/to (0 = the scenario's own range) restrict
+ * the data the run may read: [from, to). series may be NULL when not wanted. */
+typedef struct tt_research_runner {
+    void *self;
+    int (*run)(void *self, const tt_param *params, size_t nparams, tt_ts from, tt_ts to,
+               tt_run_summary *out, tt_run_series *series, tt_err *err);
+} tt_research_runner;
+
+typedef struct tt_sweep_opts {
+    unsigned jobs;          /* processes at a time; 0 = 1 */
+    tt_ts from, to;         /* data range for every run; 0 = the scenario's */
+    /* In job order, as each completes (may be NULL). */
+    void (*on_result)(void *ctx, const tt_run_summary *r, const tt_param *params, size_t nparams);
+    void (*on_tick)(void *ctx, size_t done, size_t total); /* about once a second (may be NULL) */
+    void *ctx;
+} tt_sweep_opts;
+
+/* Run every job of plan; results[i] (njobs entries, filled here) is job i's
+ * summary, whatever happened: a run that failed or crashed has that status
+ * and a message naming its parameters, and the sweep goes on. Returns 0 when
+ * every run completed, TT_EPARTIAL when some did not (err says how many),
+ * TT_EIO when the pool itself failed. */
+int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_sweep_opts *opts,
+                 tt_run_summary *results, tt_err *err);
+
+/* "key=value key=value" of a job's parameters into buf (for messages). */
+void tt_params_format(const tt_param *params, size_t n, char *buf, size_t bufsize);
+
+#endif

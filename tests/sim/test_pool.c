@@ -1,0 +1,189 @@
+/*
+ * The process pool: results in job order whatever the worker count, crashes
+ * and failures isolated to their job, large results drained, and never more
+ * than `workers` children at once.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/pool.h"
+
+/* Job i returns the text "job <i> square <i*i>"; job 3 dies by SIGABRT, job 5
+ * returns an error, job 6 exits without a result, job 7 returns 3 MB. */
+static int job(void *ctx, size_t i, tt_buf *out, tt_err *err)
+{
+    (void)ctx;
+    if (i == 3)
+        abort(); /* SIGABRT: a crash that sanitizers do not intercept */
+    if (i == 5)
+        return tt_err_set(err, TT_EINVAL, "bad parameter for job %zu", i);
+    if (i == 6)
+        _exit(3);
+    if (i == 7) {
+        for (int k = 0; k < 3 * 1024; k++) {
+            char kb[1024];
+            memset(kb, 'a' + k % 26, sizeof kb);
+            if (tt_buf_append(out, kb, sizeof kb))
+                return TT_ENOMEM;
+        }
+        return 0;
+    }
+    return tt_buf_printf(out, "job %zu square %zu", i, i * i);
+}
+
+typedef struct order_log {
+    size_t seen[16];
+    size_t n;
+} order_log;
+
+static void record(void *ctx, size_t index, const tt_pool_outcome *o)
+{
+    (void)o;
+    order_log *l = ctx;
+    l->seen[l->n++] = index;
+}
+
+static void check_outcomes(tt_pool_outcome *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char want[64];
+        switch (i) {
+        case 3:
+            assert_int_equal(out[i].status, TT_RUN_CRASHED);
+            assert_int_equal(out[i].signal, SIGABRT);
+            assert_non_null(strstr(out[i].error, "signal 6"));
+            break;
+        case 5:
+            assert_int_equal(out[i].status, TT_RUN_FAILED);
+            assert_int_equal(out[i].code, TT_EINVAL);
+            assert_string_equal(out[i].error, "bad parameter for job 5");
+            break;
+        case 6:
+            assert_int_equal(out[i].status, TT_RUN_CRASHED);
+            assert_int_equal(out[i].signal, 0);
+            assert_int_equal(out[i].exit_status, 3);
+            break;
+        case 7:
+            assert_int_equal(out[i].status, TT_RUN_OK);
+            assert_int_equal(out[i].data.len, 3 * 1024 * 1024);
+            assert_int_equal(out[i].data.data[0], 'a');
+            assert_int_equal(out[i].data.data[3 * 1024 * 1024 - 1], 'a' + 3071 % 26);
+            break;
+        default:
+            assert_int_equal(out[i].status, TT_RUN_OK);
+            snprintf(want, sizeof want, "job %zu square %zu", i, i * i);
+            assert_int_equal(out[i].data.len, strlen(want));
+            assert_memory_equal(out[i].data.data, want, strlen(want));
+        }
+    }
+}
+
+static void test_order_and_isolation(void **state)
+{
+    (void)state;
+    enum { N = 12 };
+    for (unsigned workers = 1; workers <= 5; workers += 2) {
+        tt_pool_outcome out[N];
+        order_log log = {{0}, 0};
+        tt_pool_opts o = {.workers = workers, .on_done = record, .cb_ctx = &log};
+        tt_err err;
+        assert_int_equal(tt_pool_run(N, job, NULL, &o, out, &err), 0);
+        check_outcomes(out, N);
+        /* In-order callback: 0, 1, 2, ... whatever finished first. */
+        assert_int_equal(log.n, N);
+        for (size_t i = 0; i < N; i++)
+            assert_int_equal(log.seen[i], i);
+        tt_pool_outcomes_free(out, N);
+    }
+}
+
+/* A counter in a locked file tracks how many jobs run at once. */
+typedef struct conc {
+    char path[256];
+} conc;
+
+static void bump(const char *path, int delta)
+{
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    flock(fd, LOCK_EX);
+    int cur = 0, max = 0;
+    char buf[64] = {0};
+    if (pread(fd, buf, sizeof buf - 1, 0) > 0)
+        sscanf(buf, "%d %d", &cur, &max);
+    cur += delta;
+    if (cur > max)
+        max = cur;
+    int k = snprintf(buf, sizeof buf, "%d %d\n", cur, max);
+    assert_int_equal(pwrite(fd, buf, (size_t)k, 0), k);
+    assert_int_equal(ftruncate(fd, k), 0);
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+
+static int slow_job(void *ctx, size_t i, tt_buf *out, tt_err *err)
+{
+    (void)err;
+    conc *c = ctx;
+    bump(c->path, +1);
+    struct timespec ts = {0, 60 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    bump(c->path, -1);
+    return tt_buf_printf(out, "%zu", i);
+}
+
+static void test_bounded(void **state)
+{
+    (void)state;
+    conc c;
+    snprintf(c.path, sizeof c.path, "/tmp/tt_pool_conc_%d", (int)getpid());
+    for (unsigned workers = 1; workers <= 3; workers++) {
+        FILE *f = fopen(c.path, "w");
+        assert_non_null(f);
+        fputs("0 0\n", f);
+        fclose(f);
+        tt_pool_outcome out[8];
+        tt_pool_opts o = {.workers = workers};
+        assert_int_equal(tt_pool_run(8, slow_job, &c, &o, out, NULL), 0);
+        f = fopen(c.path, "r");
+        int cur = -1, max = -1;
+        assert_int_equal(fscanf(f, "%d %d", &cur, &max), 2);
+        fclose(f);
+        assert_int_equal(cur, 0);
+        /* Never more than `workers`; with 60 ms jobs the pool fills up. */
+        assert_true(max <= (int)workers);
+        assert_int_equal(max, (int)workers);
+        tt_pool_outcomes_free(out, 8);
+    }
+    unlink(c.path);
+}
+
+static void test_empty_and_args(void **state)
+{
+    (void)state;
+    tt_err err;
+    assert_int_equal(tt_pool_run(0, job, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(tt_pool_run(1, NULL, NULL, NULL, NULL, &err), TT_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_and_isolation),
+        cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_empty_and_args),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
