@@ -8,6 +8,11 @@ int tt_cmd_demo(int argc, char **argv);
 /* OHLCV bars of one symbol from the tape's quotes (cli/cmd_bars.c). */
 int tt_cmd_bars(int argc, char **argv);
 
+/* `import SOURCE ...` dispatcher and `import dukascopy` (cli/cmd_import.c). */
+int tt_cmd_import(int argc, char **argv);
+/* `download dukascopy ...` (cli/cmd_download.c). */
+int tt_cmd_download(int argc, char **argv);
+
 /* Text and HDF5 importers (cli/cmd_import_text.c); argv[0] is the format name. */
 int tt_cmd_import_polygon(int argc, char **argv);
 int tt_cmd_import_csv(int argc, char **argv);

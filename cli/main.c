@@ -20,6 +20,8 @@ static const command COMMANDS[] = {
     {"bench", tt_cmd_bench, "benchmarks (bench replay)"},
     {"demo", tt_cmd_demo, "run the main job on the built-in default: synthetic market, report"},
     {"bars", tt_cmd_bars, "print OHLCV bars (S1..MN1) built from a tape's quotes"},
+    {"import", tt_cmd_import, "import history into a tape (dukascopy, polygon, csv, mt5, hdf5)"},
+    {"download", tt_cmd_download, "download history files (download dukascopy)"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -23,7 +23,7 @@
  *               price and size)
  *   order       time earlier than the last kept tick              drop     drop, repair
  *   spike       |bid - ref bid| / ref bid > spike_pct (default    flag     flag, drop
- *               2%; trades use the price); ref = last kept tick
+ *               2%; trades use the price); ref: see below
  *   spread      ask - bid > max_spread points (default 5 pips     flag     flag, drop
  *               of the instrument; quotes only)
  *
@@ -44,11 +44,13 @@
  * Rules are checked in the order of enum tt_quality_rule; a repaired tick is
  * checked by the later rules in its repaired form. A tick may trip several
  * rules: each rule counts it, and the strongest action wins (drop > repair >
- * keep). The spike reference is the last kept tick, except that a level shift
- * is accepted: a tick that is a spike against the reference but within the
- * threshold of the previous (itself spiking) tick resets the reference
- * (counted as a spike only once, on the first tick). A time gap of more than
- * spike_gap_ns (default 1 hour: weekends, holidays) also resets the reference.
+ * keep). The spike reference is the last kept tick that was not itself a
+ * spike (so a flash spike and its return count once, not twice). A level
+ * shift is accepted: a tick that is a spike against the reference but within
+ * the threshold of the previous (itself spiking) tick is not a spike and
+ * becomes the reference (the shift counts as one spike, on its first tick).
+ * A silence longer than spike_gap_ns (default 1 hour: weekends, holidays)
+ * since the reference turns the spike check off for the next tick.
  *
  * Memory: a filter holds a fixed-size window of the ticks kept at the current
  * timestamp (for duplicates); no allocation per tick.
