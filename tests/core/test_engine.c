@@ -1,0 +1,324 @@
+/*
+ * Core tests: the queue's total order, the engine's merge of source and queue,
+ * timers, the fingerprint, and two engines in one process not disturbing each
+ * other.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/engine.h"
+#include "core/queue.h"
+
+static tt_event ev_at(tt_ts ts, uint8_t kind, uint16_t source, uint64_t seq)
+{
+    tt_event e;
+    memset(&e, 0, sizeof e);
+    e.ts = e.ts_init = ts;
+    e.kind = kind;
+    e.cls = tt_event_class_of(kind);
+    e.source = source;
+    e.seq = seq;
+    return e;
+}
+
+/* Push a shuffled set; pops come out in (ts, cls, source, seq) order. */
+static void test_queue_total_order(void **state)
+{
+    (void)state;
+    tt_queue q;
+    tt_queue_init(&q);
+    enum { N = 4000 };
+    tt_event *v = malloc(N * sizeof *v);
+    uint64_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uint8_t kinds[] = {TT_EV_QUOTE, TT_EV_TIMER, TT_EV_ORDER_EVENT, TT_EV_CONTROL, TT_EV_EXTERNAL};
+        v[i] = ev_at((tt_ts)((x >> 33) % 50), kinds[(x >> 20) % 5], (uint16_t)((x >> 40) % 4),
+                     (uint64_t)i);
+        assert_int_equal(tt_queue_push(&q, &v[i]), TT_OK);
+    }
+    tt_event prev, cur;
+    assert_int_equal(tt_queue_pop(&q, &prev), 1);
+    int n = 1;
+    while (tt_queue_pop(&q, &cur)) {
+        assert_true(tt_event_cmp(&prev, &cur) < 0);
+        if (prev.ts == cur.ts && prev.cls != cur.cls)
+            assert_true(prev.cls < cur.cls);
+        prev = cur;
+        n++;
+    }
+    assert_int_equal(n, N);
+    /* at equal ts: control, then venue responses, then timers, then market data */
+    assert_true(tt_event_class_of(TT_EV_CONTROL) < tt_event_class_of(TT_EV_ORDER_EVENT));
+    assert_true(tt_event_class_of(TT_EV_ORDER_EVENT) < tt_event_class_of(TT_EV_TIMER));
+    assert_true(tt_event_class_of(TT_EV_TIMER) < tt_event_class_of(TT_EV_QUOTE));
+    tt_queue_free(&q);
+    free(v);
+}
+
+/* ---- a tiny array source and a recording component ---- */
+
+typedef struct arr_src {
+    const tt_event *v;
+    size_t n, i;
+} arr_src;
+
+static int arr_next(void *self, tt_event *ev, tt_err *err)
+{
+    (void)err;
+    arr_src *s = self;
+    if (s->i == s->n)
+        return TT_SRC_END;
+    *ev = s->v[s->i++];
+    return TT_SRC_EVENT;
+}
+
+typedef struct recorder {
+    tt_event seen[64];
+    int n;
+    int timer_every; /* set a timer 5 ns after each quote when nonzero */
+    int emit;        /* emit a signal per quote */
+} recorder;
+
+static void rec_on_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    recorder *r = self;
+    if (r->n < 64)
+        r->seen[r->n++] = *ev;
+    if (ev->kind == TT_EV_QUOTE) {
+        if (r->timer_every)
+            tt_engine_timer_set(e, ev->ts + 5, (uint64_t)ev->ts);
+        if (r->emit) {
+            tt_event s;
+            memset(&s, 0, sizeof s);
+            s.kind = TT_EV_SIGNAL;
+            s.symbol = ev->symbol;
+            s.u.signal.direction = ev->u.quote.bid & 1 ? 1 : -1;
+            s.u.signal.strength = (double)ev->u.quote.bid / 1e5;
+            tt_engine_emit(e, &s);
+        }
+    }
+}
+
+static tt_event quotes[6];
+
+static void make_quotes(void)
+{
+    for (int i = 0; i < 6; i++) {
+        quotes[i] = ev_at(10 * (i + 1), TT_EV_QUOTE, 1, (uint64_t)i + 1);
+        quotes[i].u.quote.bid = 114000 + i * 7;
+        quotes[i].u.quote.ask = 114010 + i * 7;
+    }
+}
+
+static tt_engine *run_engine(tt_instruments *ins, recorder *rec, arr_src *src)
+{
+    tt_engine *e = tt_engine_new(ins);
+    assert_non_null(e);
+    tt_source s = {src, arr_next, NULL};
+    tt_engine_set_source(e, s);
+    tt_component c = {rec, "recorder", NULL, rec_on_event, NULL};
+    assert_int_equal(tt_engine_add_component(e, c), TT_OK);
+    tt_err err;
+    assert_int_equal(tt_engine_run(e, &err), TT_OK);
+    return e;
+}
+
+/* Timers interleave with source events by time: quote@10, timer@15, quote@20, ... */
+static void test_engine_merges_timers(void **state)
+{
+    (void)state;
+    make_quotes();
+    tt_instruments *ins = tt_instruments_new();
+    recorder rec;
+    memset(&rec, 0, sizeof rec);
+    rec.timer_every = 1;
+    arr_src src = {quotes, 6, 0};
+    tt_engine *e = run_engine(ins, &rec, &src);
+    /* 6 quotes + 5 timers (the last timer, at 65, is past the end of the data) */
+    assert_int_equal(rec.n, 11);
+    for (int i = 0; i < 11; i++) {
+        assert_int_equal(rec.seen[i].kind, i % 2 == 0 ? TT_EV_QUOTE : TT_EV_TIMER);
+        assert_int_equal(rec.seen[i].ts, i % 2 == 0 ? 10 * (i / 2 + 1) : 10 * (i / 2 + 1) + 5);
+    }
+    assert_int_equal(tt_engine_events(e), 11);
+    tt_engine_free(e);
+    tt_instruments_free(ins);
+}
+
+static void test_timer_cancel_and_schedule_past(void **state)
+{
+    (void)state;
+    tt_instruments *ins = tt_instruments_new();
+    tt_engine *e = tt_engine_new(ins);
+    uint64_t a = tt_engine_timer_set(e, 100, 1);
+    uint64_t b = tt_engine_timer_set(e, 200, 2);
+    assert_true(a > 0 && b > a);
+    tt_engine_timer_cancel(e, a);
+    make_quotes();
+    quotes[5].ts = 300;
+    arr_src src = {quotes, 6, 0};
+    tt_source s = {&src, arr_next, NULL};
+    tt_engine_set_source(e, s);
+    recorder rec;
+    memset(&rec, 0, sizeof rec);
+    tt_component c = {&rec, "recorder", NULL, rec_on_event, NULL};
+    tt_engine_add_component(e, c);
+    tt_err err;
+    assert_int_equal(tt_engine_run(e, &err), TT_OK);
+    int timers = 0;
+    for (int i = 0; i < rec.n; i++)
+        if (rec.seen[i].kind == TT_EV_TIMER) {
+            timers++;
+            assert_int_equal(rec.seen[i].u.timer.user, 2);
+        }
+    assert_int_equal(timers, 1);
+    /* scheduling before now is refused with a message */
+    tt_event late = ev_at(5, TT_EV_ORDER_EVENT, 0, 0);
+    assert_int_equal(tt_engine_schedule(e, &late, &err), TT_EORDER);
+    assert_non_null(strstr(err.msg, "earlier than now"));
+    tt_engine_free(e);
+    tt_instruments_free(ins);
+}
+
+/* Same inputs → same fingerprint; a changed input → another; and two engines
+ * interleaved in one process give the same results as each alone. */
+static void test_fingerprint_and_two_engines(void **state)
+{
+    (void)state;
+    make_quotes();
+    tt_instruments *ins = tt_instruments_new();
+    recorder r1, r2;
+    memset(&r1, 0, sizeof r1);
+    memset(&r2, 0, sizeof r2);
+    r1.emit = r2.emit = 1;
+    arr_src s1 = {quotes, 6, 0}, s2 = {quotes, 6, 0};
+    tt_engine *e1 = run_engine(ins, &r1, &s1);
+    tt_engine *e2 = run_engine(ins, &r2, &s2);
+    tt_fingerprint f1 = tt_engine_fingerprint(e1), f2 = tt_engine_fingerprint(e2);
+    assert_true(f1.hi == f2.hi && f1.lo == f2.lo);
+    assert_int_equal(tt_engine_outputs(e1), 6);
+    char hex[33];
+    tt_fingerprint_hex(f1, hex);
+    assert_int_equal(strlen(hex), 32);
+
+    /* one changed tick changes the fingerprint */
+    tt_event changed[6];
+    memcpy(changed, quotes, sizeof changed);
+    changed[3].u.quote.bid += 1;
+    recorder r3;
+    memset(&r3, 0, sizeof r3);
+    r3.emit = 1;
+    arr_src s3 = {changed, 6, 0};
+    tt_engine *e3 = run_engine(ins, &r3, &s3);
+    tt_fingerprint f3 = tt_engine_fingerprint(e3);
+    assert_false(f1.hi == f3.hi && f1.lo == f3.lo);
+
+    /* two engines stepped alternately: each sees only its own events */
+    tt_engine *a = tt_engine_new(ins), *b = tt_engine_new(ins);
+    tt_engine_timer_set(a, 1000, 11);
+    tt_engine_timer_set(b, 2000, 22);
+    assert_int_equal(tt_engine_now(a), 0);
+    recorder ra, rb;
+    memset(&ra, 0, sizeof ra);
+    memset(&rb, 0, sizeof rb);
+    ra.emit = rb.emit = 1;
+    arr_src sa = {quotes, 6, 0}, sb = {changed, 6, 0};
+    tt_source xa = {&sa, arr_next, NULL}, xb = {&sb, arr_next, NULL};
+    tt_engine_set_source(a, xa);
+    tt_engine_set_source(b, xb);
+    tt_component ca = {&ra, "a", NULL, rec_on_event, NULL}, cb = {&rb, "b", NULL, rec_on_event, NULL};
+    tt_engine_add_component(a, ca);
+    tt_engine_add_component(b, cb);
+    tt_err err;
+    assert_int_equal(tt_engine_run(a, &err), TT_OK);
+    assert_int_equal(tt_engine_run(b, &err), TT_OK);
+    tt_fingerprint fa = tt_engine_fingerprint(a), fb = tt_engine_fingerprint(b);
+    assert_true(fa.hi == f1.hi && fa.lo == f1.lo);
+    assert_true(fb.hi == f3.hi && fb.lo == f3.lo);
+    /* a's timer at 1000 and b's at 2000 lie past the end of their data: never fired */
+    for (int i = 0; i < ra.n; i++)
+        assert_int_not_equal(ra.seen[i].kind, TT_EV_TIMER);
+    for (int i = 0; i < rb.n; i++)
+        assert_int_not_equal(rb.seen[i].kind, TT_EV_TIMER);
+    assert_int_equal(ra.n, 6);
+    tt_engine_free(a);
+    tt_engine_free(b);
+    tt_engine_free(e1);
+    tt_engine_free(e2);
+    tt_engine_free(e3);
+    tt_instruments_free(ins);
+}
+
+static void test_instruments_and_prices(void **state)
+{
+    (void)state;
+    tt_instruments *t = tt_instruments_new();
+    const tt_instrument *eu = tt_instruments_find(t, "EURUSD");
+    assert_non_null(eu);
+    assert_int_equal(eu->points, 100000);
+    assert_ptr_equal(tt_instruments_find(t, "C:EUR-USD"), eu);
+    assert_ptr_equal(tt_instruments_find(t, "eur/usd"), eu);
+    assert_int_equal(tt_instruments_find(t, "USDJPY")->points, 1000);
+    assert_int_equal(tt_instruments_find(t, "XAUUSD")->points, 1000);
+    assert_int_equal(tt_instruments_find(t, "BTCUSD")->points, 10);
+    assert_non_null(tt_instruments_find(t, "XAGUSD"));
+    char buf[64];
+    tt_price_format(eu, 114427, buf, sizeof buf);
+    assert_string_equal(buf, "1.14427");
+    tt_price_format(eu, 5, buf, sizeof buf);
+    assert_string_equal(buf, "0.00005");
+    tt_price p;
+    tt_err err;
+    assert_int_equal(tt_price_parse(eu, "1.14427", &p, &err), TT_OK);
+    assert_int_equal(p, 114427);
+    assert_int_equal(tt_price_parse(eu, "1.1", &p, &err), TT_OK);
+    assert_int_equal(p, 110000);
+    assert_int_equal(tt_price_parse(eu, "1.144271", &p, &err), TT_EFORMAT);
+    assert_non_null(strstr(err.msg, "finer than one point"));
+    const tt_instrument *x;
+    assert_int_equal(tt_instruments_require(t, "FOOBAR", &x, &err), TT_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "declare it"));
+    /* a file adds instruments and reports bad lines by file:line */
+    char path[] = "/tmp/tt_ins_XXXXXX";
+    int fd = mkstemp(path);
+    const char *text = "# comment\nFOOBAR 1000 3 10 1000 FOO BAR swap_long=-1.5\nBAD 10\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    assert_int_equal(tt_instruments_load(t, path, &err), TT_EFORMAT);
+    assert_non_null(strstr(err.msg, ":3:"));
+    const tt_instrument *fb = tt_instruments_find(t, "FOOBAR");
+    assert_non_null(fb);
+    assert_int_equal(fb->points, 1000);
+    assert_true(fb->swap_long == -1.5);
+    unlink(path);
+    /* time parsing */
+    tt_ts ts;
+    assert_int_equal(tt_ts_parse("2019-02-04T10:00:00.123Z", &ts), TT_OK);
+    assert_int_equal(ts, 1549274400123000000ll);
+    assert_int_equal(tt_ts_parse("1549274400123ms", &ts), TT_OK);
+    assert_int_equal(ts, 1549274400123000000ll);
+    assert_int_equal(tt_ts_parse("2019-13-04", &ts), TT_EINVAL);
+    tt_ts_format(1549274400123000000ll, buf, sizeof buf, 0);
+    assert_string_equal(buf, "2019-02-04T10:00:00.123Z");
+    tt_instruments_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_queue_total_order),
+        cmocka_unit_test(test_engine_merges_timers),
+        cmocka_unit_test(test_timer_cancel_and_schedule_past),
+        cmocka_unit_test(test_fingerprint_and_two_engines),
+        cmocka_unit_test(test_instruments_and_prices),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
