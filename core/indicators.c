@@ -294,6 +294,8 @@ double tt_rstd_update(tt_rstd *s, double x)
 {
     if (s->w.count == 0)
         s->shift = x;
+    s->same = (s->same && x == s->last) ? s->same + 1 : 1;
+    s->last = x;
     double old, d = x - s->shift;
     if (window_push(&s->w, x, &old)) {
         double o = old - s->shift;
@@ -312,6 +314,8 @@ double tt_rstd_var(const tt_rstd *s)
 {
     if (!tt_rstd_ready(s))
         return NAN;
+    if (s->same >= s->w.n)
+        return 0;
     double n = s->w.n;
     double v = (s->s2 - s->s1 * s->s1 / n) / (n - s->ddof);
     return v > 0 ? v : 0;
@@ -320,7 +324,9 @@ double tt_rstd_var(const tt_rstd *s)
 double tt_rstd_value(const tt_rstd *s) { return sqrt(tt_rstd_var(s)); }
 double tt_rstd_mean(const tt_rstd *s)
 {
-    return tt_rstd_ready(s) ? s->shift + s->s1 / s->w.n : NAN;
+    if (!tt_rstd_ready(s))
+        return NAN;
+    return s->same >= s->w.n ? s->last : s->shift + s->s1 / s->w.n;
 }
 int tt_rstd_ready(const tt_rstd *s) { return s->w.n && s->w.count == s->w.n; }
 void tt_rstd_free(tt_rstd *s) { window_free(&s->w); }

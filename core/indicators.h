@@ -59,7 +59,9 @@
  * ring buffer with Neumaier compensation, so rounding error never accumulates over
  * more than one window on runs of any length. That costs O(n) once per n updates:
  * O(1) amortized. The rolling variance sums deviations from a shift (the window
- * mean at the last re-sum) to avoid the cancellation of sum(x^2) - sum(x)^2/n.
+ * mean at the last re-sum) to avoid the cancellation of sum(x^2) - sum(x)^2/n;
+ * a window of n equal values has variance exactly 0 and mean exactly that value
+ * (as in pandas), so a z-score over a flat stretch is 0, never rounding noise.
  * Rolling max/min use a monotonic deque (O(1) amortized). VWAP sums use Neumaier
  * compensation.
  */
@@ -129,6 +131,8 @@ void tt_wma_free(tt_wma *s);
 typedef struct tt_rstd {
     tt_window w;
     double shift, s1, s2; /* sums of (x - shift) and (x - shift)^2 over the window */
+    double last;          /* the latest value, and how many times in a row it came: */
+    int64_t same;         /* a window of equal values has variance exactly 0 */
     int ddof, since_resum;
 } tt_rstd;
 int tt_rstd_init(tt_rstd *s, int n, int ddof, tt_err *err); /* ddof 0 or 1, n > ddof */
