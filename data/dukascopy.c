@@ -731,8 +731,8 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
         cfile cf;
         if (tt_duka_candle_path(cf.rel, sizeof cf.rel, ins->symbol, tf, side, t, &cf.start))
             break;
-        int y, mo;
-        tt_ts_to_civil(cf.start, &y, &mo, NULL, NULL, NULL, NULL, NULL);
+        int y, mo, dd;
+        tt_ts_to_civil(cf.start, &y, &mo, &dd, NULL, NULL, NULL, NULL);
         tt_ts next = tf == TT_TF_M1   ? cf.start + TT_NS_PER_DAY
                      : tf == TT_TF_H1 ? tt_ts_from_civil(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1,
                                                          1, 0, 0, 0, 0)
