@@ -28,7 +28,7 @@
  * they fall, not on tick boundaries (the regime model integrates drift and
  * variance piecewise over the interval and uses one normal, which is exact).
  * Heston has no exact cheap step: full-truncation Euler, with long intervals
- * (gaps, weekends) cut into steps of at most one minute.
+ * (gaps, weekends) cut into steps of at most five minutes.
  */
 #include "synth.h"
 
@@ -41,7 +41,7 @@
 #include "random.h"
 
 #define NS_PER_YEAR (365.25 * 86400.0 * 1e9)
-#define HESTON_MAX_STEP (60 * TT_NS_PER_SEC)
+#define HESTON_MAX_STEP (5 * TT_NS_PER_MIN)
 #define SRC_BATCH 256
 
 int tt_synth__cholesky(const tt_synth_config *cfg, double *L, tt_err *err);
@@ -424,6 +424,25 @@ double tt_synth_mid(const tt_synth *s, int i)
     if (i < 0 || i >= s->n)
         return 0.0;
     return exp(s->s[i].x) / (double)s->s[i].ins->points;
+}
+
+double tt_synth_variance(const tt_synth *s, int i)
+{
+    if (i < 0 || i >= s->n)
+        return 0.0;
+    switch (s->cfg.model) {
+    case TT_SYNTH_HESTON:
+        return s->s[i].v;
+    case TT_SYNTH_REGIME:
+        return s->cfg.regime_sigma[s->s[i].regime] * s->cfg.regime_sigma[s->s[i].regime];
+    default:
+        return s->cfg.sigma * s->cfg.sigma;
+    }
+}
+
+int tt_synth_regime(const tt_synth *s, int i)
+{
+    return i < 0 || i >= s->n ? 0 : s->s[i].regime;
 }
 
 const tt_instrument *tt_synth_instrument(const tt_synth *s, int i)

@@ -168,6 +168,14 @@ uint64_t tt_synth_count(const tt_synth *s);
 /* The current (latent) mid price of the i-th configured symbol, in price units. */
 double tt_synth_mid(const tt_synth *s, int i);
 
+/* The current instantaneous variance of the i-th symbol's log price, per year:
+ * heston v (may dip below 0 under full truncation; the model uses max(v, 0)),
+ * regime the current regime's sigma^2, otherwise sigma^2. */
+double tt_synth_variance(const tt_synth *s, int i);
+
+/* The current regime (0-based) of the i-th symbol; 0 for other models. */
+int tt_synth_regime(const tt_synth *s, int i);
+
 /* The instrument of the i-th configured symbol. */
 const tt_instrument *tt_synth_instrument(const tt_synth *s, int i);
 
