@@ -19,6 +19,8 @@
  */
 #include "scenario.h"
 
+#include "synth.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -62,33 +64,35 @@ static const schema_key SCHEMA[] = {
     {"account.swaps", V_BOOL, 0, NOMAX, NULL, "charge swaps at the daily rollover (true)"},
     {"account.mode", V_ENUM, 0, NOMAX, "netting|hedging", "position mode (netting)"},
 
-    {"venue.latency_ms", V_DOUBLE, 0, 3600000, NULL, "order round trip to the venue, ms (0)"},
+    {"venue.latency_ms", V_DOUBLE, 0, 3600000, NULL, "order travel time to the venue, ms (0)"},
     {"venue.slippage.model", V_ENUM, 0, NOMAX, "none|fixed|random",
-     "none, fixed points against the order, or random 0..points (none)"},
+     "none, fixed points against the order, or uniform 0..points (none)"},
     {"venue.slippage.points", V_INT, 0, 1e9, NULL, "slippage size in points (0)"},
     {"venue.commission.per_lot", V_DOUBLE, 0, NOMAX, NULL,
      "commission per lot per side, account currency (0)"},
     {"venue.commission.per_million", V_DOUBLE, 0, NOMAX, NULL,
-     "commission per million of notional per side, account currency (0)"},
-    {"venue.commission.min", V_DOUBLE, 0, NOMAX, NULL, "minimum commission per fill (0)"},
-    {"venue.stop_out_pct", V_DOUBLE, 0, NOMAX, NULL, "margin level (%) that triggers a stop-out (50)"},
-    {"venue.margin_call_pct", V_DOUBLE, 0, NOMAX, NULL, "margin level (%) of a margin call (100)"},
-    {"venue.fill", V_ENUM, 0, NOMAX, "touch|through", "limit orders fill at touch or when traded through (touch)"},
+     "commission per million of notional per side (0; not with per_lot)"},
+    {"venue.margin_call_pct", V_DOUBLE, 0, NOMAX, NULL, "margin level (%) of a margin call; 0 = off (100)"},
+    {"venue.stop_out_pct", V_DOUBLE, 0, NOMAX, NULL, "margin level (%) of a stop-out; 0 = off (50)"},
+    {"venue.max_fill_lots", V_DOUBLE, 0, NOMAX, NULL, "most volume filled per quote, lots; 0 = all (0)"},
 
-    {"risk.max_position_lots", V_DOUBLE, 0, NOMAX, NULL, "largest position per symbol, lots (0 = none)"},
-    {"risk.max_order_lots", V_DOUBLE, 0, NOMAX, NULL, "largest single order, lots (0 = none)"},
-    {"risk.max_exposure_pct", V_DOUBLE, 0, NOMAX, NULL, "gross exposure / equity, % (0 = none)"},
-    {"risk.daily_loss_pct", V_DOUBLE, 0, 100, NULL, "stop trading for the day past this loss, % (0 = none)"},
-    {"risk.max_drawdown_pct", V_DOUBLE, 0, 100, NULL, "kill switch past this drawdown, % (0 = none)"},
-    {"risk.max_open_orders", V_UINT, 0, NOMAX, NULL, "most live orders at once (0 = none)"},
+    {"risk.max_position_lots", V_DOUBLE, 0, NOMAX, NULL, "largest net position per symbol, lots (0 = off)"},
+    {"risk.max_order_lots", V_DOUBLE, 0, NOMAX, NULL, "largest single order, lots (0 = off)"},
+    {"risk.max_exposure", V_DOUBLE, 0, NOMAX, NULL, "largest gross notional, account currency (0 = off)"},
+    {"risk.max_orders_per_sec", V_UINT, 0, 1e9, NULL, "order rate limit (0 = off)"},
+    {"risk.daily_loss_pct", V_DOUBLE, 0, 100, NULL,
+     "halt for the day past this loss, % of the initial balance (0 = off)"},
+    {"risk.daily_loss", V_DOUBLE, 0, NOMAX, NULL,
+     "halt for the day past this loss, account currency (0 = off; not with daily_loss_pct)"},
+    {"risk.max_drawdown_pct", V_DOUBLE, 0, 99.999, NULL, "halt past this drawdown from the peak, % (0 = off)"},
+    {"risk.flatten_on_halt", V_BOOL, 0, NOMAX, NULL, "close positions when a limit halts trading (true)"},
 
-    {"strategy.name", V_STR, 0, NOMAX, NULL, "built-in strategy name or plugin path"},
-    {"strategy.symbol", V_STR, 0, NOMAX, NULL, "symbol the strategy trades (the first data symbol)"},
-    {"strategy.params.*", V_FREE, 0, NOMAX, NULL, "strategy parameters (see the strategy's docs)"},
+    {"strategy.name", V_STR, 0, NOMAX, NULL, "built-in strategy name, or a plugin path (.so)"},
+    {"strategy.params.*", V_FREE, 0, NOMAX, NULL, "strategy parameters (ticktape strategies --help)"},
 
     {"metrics.periods_per_year", V_UINT, 1, 100000, NULL, "annualization of daily figures (252)"},
     {"metrics.risk_free", V_DOUBLE, -1, 1, NULL, "annual risk-free rate as a fraction (0)"},
-    {"metrics.equity_interval", V_STR, 0, NOMAX, NULL,
+    {"metrics.equity_interval", V_TF, 0, NOMAX, NULL,
      "equity curve sampling: a timeframe such as M1 or H1 (M1)"},
 
     {"outputs.dir", V_PATH, 0, NOMAX, NULL, "where reports go (--out wins)"},
@@ -950,6 +954,313 @@ int tt_scenario_check(const tt_scenario *s, tt_err *err)
         return tt_err_set(err, TT_EINVAL, "%s: strategy.name: missing (which strategy to run?)",
                           s->file);
     return TT_OK;
+}
+
+tt_scenario *tt_scenario_clone(const tt_scenario *s)
+{
+    tt_scenario *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->file = xstrdup(s->file);
+    c->base_dir = xstrdup(s->base_dir);
+    c->name_from_file = s->name_from_file ? xstrdup(s->name_from_file) : NULL;
+    if (!c->file || !c->base_dir) {
+        tt_scenario_free(c);
+        return NULL;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        const entry *e = &s->e[i];
+        /* entries from the file point at the file name: keep pointing at ours */
+        const char *file = strcmp(e->pub.file, "--set") ? c->file : "--set";
+        if (add_entry(c, e->pub.key, e->pub.value, file, e->pub.line, e->pub.is_list, e->base,
+                      NULL) != TT_OK) {
+            tt_scenario_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+/* ---- from scenario to backtest ---- */
+
+static int entry_error(const tt_scenario_entry *e, int code, const char *msg, tt_err *err)
+{
+    return where(err, code, e->file, e->line, e->key, msg, NULL);
+}
+
+/* Lots -> qty in units of the volume step; must be a whole number of steps. */
+static int lots_to_qty(const tt_scenario *s, const char *key, double step, int64_t *out,
+                       tt_err *err)
+{
+    double lots;
+    int rc = tt_scenario_double(s, key, 0, &lots, err);
+    *out = 0;
+    if (rc != TT_OK || lots == 0)
+        return rc;
+    double q = lots / step;
+    double r = floor(q + 0.5);
+    if (fabs(q - r) > 1e-6 * (r > 1 ? r : 1)) {
+        char m[160];
+        snprintf(m, sizeof m, "%g lots is not a whole number of volume steps (%g)", lots, step);
+        return entry_error(tt_scenario_find(s, key), TT_EINVAL, m, err);
+    }
+    *out = (int64_t)r;
+    return TT_OK;
+}
+
+static int money_of(const tt_scenario *s, const char *key, int64_t minor, tt_money *out, tt_err *err)
+{
+    double v;
+    int rc = tt_scenario_double(s, key, 0, &v, err);
+    *out = (tt_money)llround(v * (double)minor);
+    return rc;
+}
+
+typedef struct synth_ctx {
+    tt_synth_config *cfg;
+} synth_ctx;
+
+static int synth_set(void *ctx, const char *key, const char *value, tt_err *err)
+{
+    return tt_synth_config_set(((synth_ctx *)ctx)->cfg, key, value, err);
+}
+
+static int prepare(const tt_scenario *s, tt_scenario_run *run, tt_err *err)
+{
+    int rc;
+    tt_backtest_config *cfg = &run->cfg;
+    tt_backtest_config_default(cfg);
+
+    run->instruments = tt_instruments_new();
+    if (!run->instruments)
+        return tt_err_set(err, TT_ENOMEM, "scenario: out of memory");
+    char path[4096];
+    if ((rc = tt_scenario_path(s, "data.instruments", path, sizeof path, err)) != TT_OK)
+        return rc;
+    if (path[0] && (rc = tt_instruments_load(run->instruments, path, err)) != TT_OK) {
+        const tt_scenario_entry *e = tt_scenario_find(s, "data.instruments");
+        return tt_err_prefix(err, "%s:%d: data.instruments: ", e->file, e->line);
+    }
+    cfg->instruments = run->instruments;
+
+    /* account */
+    tt_portfolio_config *acc = &cfg->venue.account;
+    const char *cur = tt_scenario_get(s, "account.currency", NULL);
+    if (cur)
+        snprintf(acc->currency, sizeof acc->currency, "%s", cur);
+    run->minor_per_unit = acc->minor_per_unit > 0 ? acc->minor_per_unit : 100;
+    if ((rc = tt_scenario_money(s, "account.balance", acc->initial_balance, run->minor_per_unit,
+                                &acc->initial_balance, err)) != TT_OK)
+        return rc;
+    if ((rc = tt_scenario_double(s, "account.leverage", acc->leverage > 0 ? acc->leverage : 100,
+                                 &acc->leverage, err)) != TT_OK)
+        return rc;
+    if ((rc = tt_scenario_bool(s, "account.swaps", acc->swaps, &acc->swaps, err)) != TT_OK)
+        return rc;
+    const char *mode = tt_scenario_get(s, "account.mode", "netting");
+    acc->mode = !strcmp(mode, "hedging") ? TT_MODE_HEDGING : TT_MODE_NETTING;
+    cfg->seed = tt_scenario_seed(s);
+    cfg->venue.seed = cfg->seed;
+
+    /* data */
+    int nsym = 0;
+    if (tt_scenario_find(s, "data.tape")) {
+        if ((rc = tt_scenario_path(s, "data.tape", run->tape, sizeof run->tape, err)) != TT_OK)
+            return rc;
+        cfg->tape_dir = run->tape;
+        const tt_scenario_entry *e = tt_scenario_find(s, "data.symbols");
+        const char *p = e->value;
+        while (*p) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            while (len && (*p == ' ')) {
+                p++;
+                len--;
+            }
+            while (len && p[len - 1] == ' ')
+                len--;
+            if (len == 0 || len >= TT_SYMBOL_MAX || nsym >= TT_BACKTEST_MAX_SYMBOLS - 1)
+                return entry_error(e, TT_EINVAL, "bad symbol list (empty name, name too long or too many symbols)", err);
+            memcpy(run->symbols[nsym], p, len);
+            run->symbols[nsym][len] = '\0';
+            const tt_instrument *ins;
+            if (tt_instruments_require(run->instruments, run->symbols[nsym], &ins, err) != TT_OK)
+                return tt_err_prefix(err, "%s:%d: data.symbols: ", e->file, e->line);
+            nsym++;
+            p += len;
+            while (*p == ' ')
+                p++;
+            if (*p == ',')
+                p++;
+        }
+        if ((rc = tt_scenario_ts(s, "data.from", 0, &cfg->from, err)) != TT_OK ||
+            (rc = tt_scenario_ts(s, "data.to", 0, &cfg->to, err)) != TT_OK)
+            return rc;
+        run->data_from = cfg->from;
+        run->data_to = cfg->to;
+    } else {
+        tt_synth_config sc;
+        tt_synth_config_init(&sc);
+        sc.seed = cfg->seed;
+        synth_ctx ctx = {&sc};
+        if ((rc = tt_scenario_each(s, "data.synthetic", synth_set, &ctx, err)) != TT_OK)
+            return rc;
+        if ((rc = tt_synth_config_check(&sc, err)) != TT_OK) {
+            size_t pos = 0;
+            const tt_scenario_entry *e = tt_scenario_next(s, "data.synthetic", &pos);
+            return tt_err_prefix(err, "%s:%d: data.synthetic: ", e->file, e->line);
+        }
+        for (int i = 0; i < sc.nsymbols && nsym < TT_BACKTEST_MAX_SYMBOLS - 1; i++)
+            snprintf(run->symbols[nsym++], TT_SYMBOL_MAX, "%s", sc.symbols[i]);
+        if ((rc = tt_synth_source_open(&sc, run->instruments, &run->synth_source, &run->synth,
+                                       err)) != TT_OK) {
+            size_t pos = 0;
+            const tt_scenario_entry *e = tt_scenario_next(s, "data.synthetic", &pos);
+            return tt_err_prefix(err, "%s:%d: data.synthetic: ", e->file, e->line);
+        }
+        cfg->source = &run->synth_source;
+        run->synthetic = 1;
+        run->data_from = sc.from;
+        run->data_to = sc.to;
+    }
+    for (int i = 0; i < nsym; i++)
+        cfg->symbols[i] = run->symbols[i];
+    cfg->symbols[nsym] = NULL;
+    const tt_instrument *first = tt_instruments_find(run->instruments, run->symbols[0]);
+    double step = first && first->volume_step > 0 ? first->volume_step : 0.01;
+
+    /* venue */
+    tt_venue_config *v = &cfg->venue;
+    double ms;
+    if ((rc = tt_scenario_double(s, "venue.latency_ms", 0, &ms, err)) != TT_OK)
+        return rc;
+    v->latency_ns = (int64_t)llround(ms * 1e6);
+    const char *slip = tt_scenario_get(s, "venue.slippage.model", "none");
+    v->slippage = !strcmp(slip, "fixed") ? TT_SLIP_FIXED : !strcmp(slip, "random") ? TT_SLIP_RANDOM
+                                                                                  : TT_SLIP_NONE;
+    if ((rc = tt_scenario_int(s, "venue.slippage.points", 0, &v->slippage_points, err)) != TT_OK)
+        return rc;
+    const tt_scenario_entry *pl = tt_scenario_find(s, "venue.commission.per_lot");
+    const tt_scenario_entry *pm = tt_scenario_find(s, "venue.commission.per_million");
+    if (pl && pm)
+        return entry_error(pm, TT_EINVAL, "give per_lot or per_million, not both", err);
+    if (pl) {
+        v->commission = TT_COMM_PER_LOT;
+        if ((rc = money_of(s, pl->key, run->minor_per_unit, &v->commission_per_lot, err)) != TT_OK)
+            return rc;
+    } else if (pm) {
+        double per_million;
+        if ((rc = tt_scenario_double(s, pm->key, 0, &per_million, err)) != TT_OK)
+            return rc;
+        v->commission = TT_COMM_PER_NOTIONAL;
+        v->commission_rate = per_million / 1e6;
+    }
+    if ((rc = tt_scenario_double(s, "venue.margin_call_pct", v->margin_call_level,
+                                 &v->margin_call_level, err)) != TT_OK ||
+        (rc = tt_scenario_double(s, "venue.stop_out_pct", v->stop_out_level, &v->stop_out_level,
+                                 err)) != TT_OK ||
+        (rc = lots_to_qty(s, "venue.max_fill_lots", step, &v->max_fill_qty, err)) != TT_OK)
+        return rc;
+
+    /* risk */
+    tt_risk_config *r = &cfg->risk;
+    if ((rc = lots_to_qty(s, "risk.max_position_lots", step, &r->max_position, err)) != TT_OK ||
+        (rc = lots_to_qty(s, "risk.max_order_lots", step, &r->max_order_qty, err)) != TT_OK ||
+        (rc = money_of(s, "risk.max_exposure", run->minor_per_unit, &r->max_exposure, err)) != TT_OK)
+        return rc;
+    int64_t rate;
+    if ((rc = tt_scenario_int(s, "risk.max_orders_per_sec", 0, &rate, err)) != TT_OK)
+        return rc;
+    r->max_orders_per_sec = (uint32_t)rate;
+    const tt_scenario_entry *dlp = tt_scenario_find(s, "risk.daily_loss_pct");
+    const tt_scenario_entry *dl = tt_scenario_find(s, "risk.daily_loss");
+    if (dlp && dl)
+        return entry_error(dl, TT_EINVAL, "give daily_loss or daily_loss_pct, not both", err);
+    if (dlp) {
+        double pct;
+        if ((rc = tt_scenario_double(s, dlp->key, 0, &pct, err)) != TT_OK)
+            return rc;
+        r->daily_loss_limit = (tt_money)llround((double)acc->initial_balance * pct / 100.0);
+    } else if (dl && (rc = money_of(s, dl->key, run->minor_per_unit, &r->daily_loss_limit, err)) != TT_OK) {
+        return rc;
+    }
+    double ddpct;
+    if ((rc = tt_scenario_double(s, "risk.max_drawdown_pct", 0, &ddpct, err)) != TT_OK)
+        return rc;
+    r->max_drawdown = ddpct / 100.0;
+    if ((rc = tt_scenario_bool(s, "risk.flatten_on_halt", cfg->flatten_on_halt,
+                               &cfg->flatten_on_halt, err)) != TT_OK)
+        return rc;
+
+    /* strategy: a plugin path resolves like any path */
+    const char *sname = tt_scenario_get(s, "strategy.name", "");
+    if (strchr(sname, '/') || (strlen(sname) > 3 && !strcmp(sname + strlen(sname) - 3, ".so"))) {
+        if ((rc = tt_scenario_path(s, "strategy.name", run->strategy, sizeof run->strategy, err)) != TT_OK)
+            return rc;
+    } else {
+        snprintf(run->strategy, sizeof run->strategy, "%s", sname);
+    }
+    cfg->strategy = run->strategy;
+    size_t pos = 0, used = 0;
+    const tt_scenario_entry *e;
+    run->params[0] = '\0';
+    while ((e = tt_scenario_next(s, "strategy.params", &pos)) != NULL) {
+        const char *k = e->key + strlen("strategy.params.");
+        if (strchr(e->value, ' ') || strchr(k, '.'))
+            return entry_error(e, TT_EINVAL, "strategy parameters are single words (no spaces, no nesting)", err);
+        int n = snprintf(run->params + used, sizeof run->params - used, "%s%s=%s",
+                         used ? " " : "", k, e->value);
+        if (n < 0 || (size_t)n >= sizeof run->params - used)
+            return entry_error(e, TT_EINVAL, "strategy parameters too long", err);
+        used += (size_t)n;
+    }
+    cfg->params = run->params;
+
+    /* metrics */
+    int64_t ppy;
+    if ((rc = tt_scenario_int(s, "metrics.periods_per_year", 252, &ppy, err)) != TT_OK ||
+        (rc = tt_scenario_double(s, "metrics.risk_free", 0, &run->metrics.risk_free, err)) != TT_OK)
+        return rc;
+    run->metrics.periods_per_year = (int)ppy;
+    const char *ei = tt_scenario_get(s, "metrics.equity_interval", NULL);
+    if (ei) {
+        int tf = tt_timeframe_parse(ei);
+        cfg->equity_interval = tt_timeframe_ns(tf);
+        if (cfg->equity_interval <= 0)
+            return entry_error(tt_scenario_find(s, "metrics.equity_interval"), TT_EINVAL,
+                               "needs a fixed-length timeframe (S1 .. W1)", err);
+    }
+
+    /* outputs */
+    tt_scenario_outputs *o = &run->outputs;
+    if ((rc = tt_scenario_path(s, "outputs.dir", o->dir, sizeof o->dir, err)) != TT_OK ||
+        (rc = tt_scenario_bool(s, "outputs.html", 1, &o->html, err)) != TT_OK ||
+        (rc = tt_scenario_bool(s, "outputs.json", 1, &o->json, err)) != TT_OK ||
+        (rc = tt_scenario_bool(s, "outputs.csv", 1, &o->csv, err)) != TT_OK ||
+        (rc = tt_scenario_bool(s, "outputs.hdf5", 1, &o->hdf5, err)) != TT_OK)
+        return rc;
+    return TT_OK;
+}
+
+int tt_scenario_prepare(const tt_scenario *s, tt_scenario_run *run, tt_err *err)
+{
+    memset(run, 0, sizeof *run);
+    int rc = tt_scenario_check(s, err);
+    if (rc == TT_OK)
+        rc = prepare(s, run, err);
+    if (rc != TT_OK)
+        tt_scenario_release(run);
+    return rc;
+}
+
+void tt_scenario_release(tt_scenario_run *run)
+{
+    if (run->synth)
+        tt_synth_source_close(run->synth);
+    run->synth = NULL;
+    tt_instruments_free(run->instruments);
+    run->instruments = NULL;
+    run->cfg.source = NULL;
 }
 
 void tt_scenario_schema_write(FILE *f)

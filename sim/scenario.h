@@ -44,6 +44,9 @@
 
 #include "../core/error.h"
 #include "../core/event.h"
+#include "../core/instrument.h"
+#include "../core/metrics.h"
+#include "backtest.h"
 
 typedef struct tt_scenario tt_scenario;
 
@@ -123,6 +126,51 @@ void tt_scenario_write(const tt_scenario *s, FILE *f);
 int tt_scenario_each(const tt_scenario *s, const char *prefix,
                      int (*fn)(void *ctx, const char *key, const char *value, tt_err *err),
                      void *ctx, tt_err *err);
+
+/* A deep copy (for runs that apply their own overrides). NULL on out of memory. */
+tt_scenario *tt_scenario_clone(const tt_scenario *s);
+
+/* ---- from scenario to backtest ---- */
+
+/* Where a run's outputs go and which ones (outputs.*; every kind on by default). */
+typedef struct tt_scenario_outputs {
+    char dir[4096]; /* outputs.dir resolved; "" when not given */
+    int html, json, csv, hdf5;
+} tt_scenario_outputs;
+
+/* Everything one backtest of a scenario needs, ready for tt_backtest_run.
+ * cfg points into this struct (strings, the synthetic source), so do not move
+ * or copy it after tt_scenario_prepare. Single use: a synthetic source is
+ * consumed by the run; prepare again for another run. */
+typedef struct tt_scenario_run {
+    tt_backtest_config cfg;       /* the backtest configuration */
+    tt_metrics_opts metrics;      /* metrics.* */
+    tt_scenario_outputs outputs;  /* outputs.* */
+    tt_instruments *instruments;  /* owned: built-ins plus data.instruments */
+    int64_t minor_per_unit;       /* of the account currency (100) */
+    int synthetic;                /* 1 when the data is data.synthetic */
+    tt_ts data_from, data_to;     /* the data range ([from, to); synthetic: its range) */
+    /* storage cfg points into */
+    char tape[4096];
+    char strategy[512];
+    char params[4096];
+    char symbols[TT_BACKTEST_MAX_SYMBOLS][TT_SYMBOL_MAX];
+    tt_source synth_source;
+    void *synth;
+} tt_scenario_run;
+
+/* Check the scenario (tt_scenario_check) and translate it into *run (see
+ * docs/scenarios.md for how each key maps): account, venue and risk settings,
+ * the strategy and its parameters ("key=value" joined by spaces, file order),
+ * the data (a tape query, or a synthetic source opened here with the scenario
+ * seed unless data.synthetic.seed is given). Lots become qty with the first
+ * traded symbol's volume step. Errors name the file, line and key (for
+ * synthetic keys, the message of tt_synth_config_set prefixed with them).
+ * On failure *run holds nothing to release. */
+int tt_scenario_prepare(const tt_scenario *s, tt_scenario_run *run, tt_err *err);
+
+/* Release what prepare opened (instruments, an unused synthetic source). */
+void tt_scenario_release(tt_scenario_run *run);
 
 /* Describe the known keys (one per line, "key  type  meaning") to f: the
  * `ticktape backtest --keys` listing and the reference in docs/scenarios.md. */

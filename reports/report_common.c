@@ -1,0 +1,173 @@
+/*
+ * ticktape reports: shared helpers and tt_report_write_all.
+ *
+ * How this works: each writer formats into a temporary file next to its
+ * target and renames it into place only when every byte was written, so a
+ * reader never sees half a report. Numbers are formatted from integers where
+ * they are money (exact decimals), and with fixed printf formats where they
+ * are ratios; nothing depends on the locale, the clock or the host.
+ */
+#include "report_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+FILE *tt_report_open_tmp(const char *path, char *tmp, size_t tmpsize, tt_err *err)
+{
+    int n = snprintf(tmp, tmpsize, "%s.tmp", path);
+    if (n < 0 || (size_t)n >= tmpsize) {
+        tt_err_set(err, TT_EINVAL, "%s: path too long", path);
+        return NULL;
+    }
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        tt_err_set(err, TT_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    return f;
+}
+
+int tt_report_commit(FILE *f, const char *tmp, const char *path, tt_err *err)
+{
+    int bad = ferror(f);
+    int e = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        unlink(tmp);
+        return tt_err_set(err, TT_EIO, "%s: write failed: %s", path, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        return tt_err_set(err, TT_EIO, "%s: cannot rename into place: %s", path, strerror(e));
+    }
+    return TT_OK;
+}
+
+void tt_report_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+void tt_report_html_str(FILE *f, const char *s)
+{
+    for (const char *p = s ? s : ""; *p; p++) {
+        switch (*p) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*p, f);
+        }
+    }
+}
+
+void tt_report_json_num(FILE *f, double v)
+{
+    if (!isfinite(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.12g", v);
+}
+
+int64_t tt_report_minor(const tt_report_input *in)
+{
+    return in->minor_per_unit > 0 ? in->minor_per_unit : 100;
+}
+
+void tt_report_money(tt_money m, int64_t minor_per_unit, char *buf, size_t bufsize)
+{
+    if (minor_per_unit <= 0)
+        minor_per_unit = 100;
+    int digits = 0;
+    for (int64_t x = minor_per_unit; x > 1; x /= 10)
+        digits++;
+    /* magnitude as unsigned: INT64_MIN has no positive counterpart */
+    uint64_t mag = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+    uint64_t whole = mag / (uint64_t)minor_per_unit, frac = mag % (uint64_t)minor_per_unit;
+    if (digits)
+        snprintf(buf, bufsize, "%s%llu.%0*llu", m < 0 ? "-" : "", (unsigned long long)whole,
+                 digits, (unsigned long long)frac);
+    else
+        snprintf(buf, bufsize, "%s%llu", m < 0 ? "-" : "", (unsigned long long)whole);
+}
+
+const char *tt_report_symbol(const tt_instruments *ins, uint32_t symbol, char *buf, size_t bufsize)
+{
+    const tt_instrument *i = ins ? tt_instruments_get(ins, symbol) : NULL;
+    if (i)
+        return i->symbol;
+    snprintf(buf, bufsize, "#%u", symbol);
+    return buf;
+}
+
+void tt_report_price(const tt_instruments *ins, uint32_t symbol, tt_price p, char *buf,
+                     size_t bufsize)
+{
+    const tt_instrument *i = ins ? tt_instruments_get(ins, symbol) : NULL;
+    if (!i || tt_price_format(i, p, buf, (int)bufsize) < 0)
+        snprintf(buf, bufsize, "%lld", (long long)p);
+}
+
+void tt_report_lots(const tt_report_input *in, uint32_t symbol, int64_t qty, char *buf,
+                    size_t bufsize)
+{
+    const tt_instrument *i = in->instruments ? tt_instruments_get(in->instruments, symbol) : NULL;
+    double step = i && i->volume_step > 0 ? i->volume_step : 0.01;
+    int d = 0;
+    double s = step;
+    while (d < 8 && fabs(s - floor(s + 0.5)) > 1e-9) {
+        s *= 10;
+        d++;
+    }
+    snprintf(buf, bufsize, "%.*f", d, (double)qty * step);
+}
+
+int tt_report_write_all(const tt_report_input *in, const char *dir, const tt_report_outputs *which,
+                        tt_err *err)
+{
+    tt_report_outputs all = {1, 1, 1, 1};
+    if (!which)
+        which = &all;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return tt_err_set(err, TT_EIO, "%s: cannot create the output directory: %s", dir,
+                          strerror(errno));
+    char path[4200];
+    int rc = TT_OK;
+    if (which->html && rc == TT_OK) {
+        snprintf(path, sizeof path, "%s/report.html", dir);
+        rc = tt_report_html(in, path, err);
+    }
+    if (which->json && rc == TT_OK) {
+        snprintf(path, sizeof path, "%s/summary.json", dir);
+        rc = tt_report_json(in, path, err);
+    }
+    if (which->csv && rc == TT_OK) {
+        snprintf(path, sizeof path, "%s/trades.csv", dir);
+        rc = tt_report_trades_csv(in, path, err);
+    }
+    if (which->hdf5 && rc == TT_OK) {
+        snprintf(path, sizeof path, "%s/series.h5", dir);
+        rc = tt_report_hdf5(in, path, err);
+    }
+    return rc;
+}
