@@ -327,15 +327,15 @@ static void run_engine(const tt_event *evs, int n, const tt_bar_sub *subs, int n
     tt_engine *e = tt_engine_new(ins);
     assert_non_null(e);
     array_source src = {evs, n, 0};
-    tt_engine_set_source(e, (tt_source){&src, array_next, NULL});
+    tt_engine_set_source(e, (tt_source){.self = &src, .next = array_next});
     tt_bars *bars;
     tt_err err;
     assert_int_equal(tt_bars_new(&bars, subs, nsubs, opts, &err), 0);
     assert_int_equal(tt_bars_listen(bars, on_bar, log), 0);
     assert_int_equal(tt_engine_add_component(e, tt_bars_component(bars)), 0);
-    tt_component after = {log, "after", NULL, after_on_event, NULL};
+    tt_component after = {.self = log, .name = "after", .on_event = after_on_event};
     assert_int_equal(tt_engine_add_component(e, after), 0);
-    tt_sink sink = {sunk, sink_write, NULL, NULL};
+    tt_sink sink = {.self = sunk, .write = sink_write};
     assert_int_equal(tt_engine_add_sink(e, sink), 0);
     assert_int_equal(tt_engine_run(e, &err), 0);
     tt_bars_free(bars);
