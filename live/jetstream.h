@@ -1,0 +1,117 @@
+/*
+ * ticktape: distributed sweeps over NATS JetStream.
+ *
+ * Jobs go through a JetStream work-queue stream; results come back through a
+ * second stream. Nothing here is home-made queueing: delivery, ack wait and
+ * redelivery are JetStream's.
+ *
+ *   stream TT_JOBS     subjects backtest.jobs.>       retention: work queue
+ *       durable pull consumer "ticktape-workers": explicit ack, AckWait set
+ *       by the sweep, MaxDeliver bounded; a worker that dies mid-job never
+ *       acks, so the server redelivers the job after the ack wait.
+ *   stream TT_RESULTS  subjects backtest.completed.>  retention: limits (1 day)
+ *       results are published with Nats-Msg-Id = run id, so a duplicate
+ *       completion inside the dedupe window is dropped by the server; the
+ *       collector also counts each run id once, whatever arrives.
+ *
+ * Plain NATS subjects (the seed's contract) carry status, not data:
+ *   backtest.started.{run_id}   {"run_id","worker","delivery"}
+ *   backtest.progress.{run_id}  {"run_id","worker","elapsed_s"}   (while running)
+ *   backtest.completed.{run_id} the run's summary JSON (sim/research.h), also
+ *                               stored in TT_RESULTS.
+ *
+ * A job is an opaque payload (the sweep's JSON job description); this module
+ * moves it, the caller's functions interpret it. A worker runs each job in a
+ * child process (sim/pool.h), and while it runs marks the message "in
+ * progress" so that a long job is not redelivered while its worker is alive.
+ *
+ * No global state: a tt_js holds one connection and its JetStream context.
+ */
+#ifndef TT_JETSTREAM_H
+#define TT_JETSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/error.h"
+#include "../sim/research.h"
+
+#define TT_JS_JOBS_STREAM "TT_JOBS"
+#define TT_JS_RESULTS_STREAM "TT_RESULTS"
+#define TT_JS_CONSUMER "ticktape-workers"
+
+typedef struct tt_js tt_js;
+
+typedef struct tt_js_opts {
+    const char *url;       /* nats://127.0.0.1:4222 */
+    int64_t ack_wait_ms;   /* consumer AckWait; 0 = 30000 */
+    int max_deliver;       /* deliveries before a job is given up; 0 = 5 */
+    const char *name;      /* connection name (worker id); may be NULL */
+} tt_js_opts;
+
+/* Connect and get a JetStream context. TT_ENET naming the URL when the
+ * server cannot be reached or has no JetStream. */
+int tt_js_connect(tt_js **js, const tt_js_opts *opts, tt_err *err);
+void tt_js_close(tt_js *js);
+
+/* Create the two streams and the workers' consumer if they are missing, and
+ * set the consumer's ack wait / max deliver to the options' (an existing
+ * consumer is updated). Safe to call from every sweep and worker. TT_ENET. */
+int tt_js_setup(tt_js *js, tt_err *err);
+
+/* Plain NATS publish (status subjects). TT_ENET. */
+int tt_js_publish(tt_js *js, const char *subject, const void *data, size_t len, tt_err *err);
+
+/* ---- the sweep side ---- */
+
+/* The result of one job, as the collector hands it over. */
+typedef void (*tt_js_result_fn)(void *ctx, size_t index, const char *payload, size_t len);
+
+typedef struct tt_js_sweep_opts {
+    int64_t timeout_ms;         /* give up when no new result arrives for this long; 0 = 10 min */
+    tt_js_result_fn on_result;  /* called once per job, in arrival order */
+    void (*on_tick)(void *ctx, size_t done, size_t total); /* may be NULL */
+    void *ctx;
+} tt_js_sweep_opts;
+
+/* Publish njobs jobs (run_ids[i] and payloads[i]) to backtest.jobs.{run_id},
+ * then collect completions from TT_RESULTS until every run id has one.
+ * Each run id is counted once; later duplicates are ignored (and counted in
+ * *duplicates, may be NULL). TT_ENET on connection trouble, TT_EPARTIAL when
+ * the timeout passes with results missing (err names how many and the
+ * first missing run id). */
+int tt_js_sweep(tt_js *js, size_t njobs, const char *const *run_ids, const tt_buf *payloads,
+                const tt_js_sweep_opts *opts, size_t *duplicates, tt_err *err);
+
+/* ---- the worker side ---- */
+
+/* Runs one job in a child process: fill result with the completion payload
+ * (the run's summary JSON). A returned error is turned into a "failed"
+ * summary by the worker. */
+typedef int (*tt_js_work_fn)(void *ctx, const char *run_id, const char *job, size_t len,
+                             tt_buf *result, tt_err *err);
+
+typedef struct tt_js_worker_opts {
+    const char *worker_id;      /* in status messages; NULL = "host:pid" */
+    uint64_t max_jobs;          /* stop after this many jobs; 0 = no limit */
+    int64_t idle_exit_ms;       /* stop after this long without a job; 0 = never */
+    volatile int *stop;         /* stop when *stop becomes non-zero (may be NULL) */
+    unsigned progress_ms;       /* in-progress ack + progress message period; 0 = ack_wait/3 */
+    void (*on_job)(void *ctx, const char *run_id, int status); /* after each job (may be NULL) */
+    void *ctx;
+} tt_js_worker_opts;
+
+/* Pull jobs one at a time from the workers' consumer and run each through
+ * fn in a child process: publish backtest.started.{run_id}, mark the message
+ * in progress periodically while it runs (with backtest.progress.{run_id}),
+ * publish the completion to backtest.completed.{run_id}, then ack. A job
+ * whose child crashes is completed as "crashed" (a deterministic crash would
+ * crash again on any worker). Returns when a stop condition is met: 0, or
+ * TT_ENET when the connection is lost. *done (may be NULL) = jobs completed. */
+int tt_js_worker(tt_js *js, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_opts *opts,
+                 uint64_t *done, tt_err *err);
+
+/* The run id of a subject "backtest.<x>.<run_id>" (points into subject). */
+const char *tt_js_subject_run_id(const char *subject);
+
+#endif
