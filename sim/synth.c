@@ -477,6 +477,7 @@ int tt_synth_source_open(const tt_synth_config *cfg, const tt_instruments *instr
     int rc = tt_synth_open(&S, cfg, instruments, err);
     if (rc)
         return rc;
+    memset(out, 0, sizeof *out); /* optional ports (e.g. a batch path) stay NULL */
     out->self = S;
     out->next = source_next;
     out->close = source_close;

@@ -1,0 +1,433 @@
+/*
+ * Synthetic markets, behaviour: reproducibility (same seed, same bytes;
+ * another seed, other ticks; a new uncorrelated symbol leaves the others
+ * alone), the microstructure (weekend close, tick counts and intraday
+ * seasonality against their Poisson expectations, spread at base, at the
+ * rollover and in a volatile regime, rounding to the instrument's point,
+ * timestamp resolution), configuration errors that name the key, and the
+ * engine source driving a real tt_engine.
+ *
+ * Hand-worked expectations are in the comments: e.g. a week from Monday
+ * 2024-01-01 00:00 UTC has 5 x 24 open hours (Mon 00:00 - Fri 22:00 and Sun
+ * 22:00 - Mon 00:00), so 2 ticks/s gives 864,000 ticks on average, sd 930.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/engine.h"
+#include "sim/synth.h"
+
+static tt_instruments *g_ins;
+
+static void cfg_set(tt_synth_config *c, const char *k, const char *v)
+{
+    tt_err err;
+    if (tt_synth_config_set(c, k, v, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        fail();
+    }
+}
+
+static tt_synth *open_cfg(const tt_synth_config *c)
+{
+    tt_synth *s;
+    tt_err err;
+    if (tt_synth_open(&s, c, g_ins, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        fail();
+    }
+    return s;
+}
+
+/* FNV-1a over every byte of every event. */
+static uint64_t hash_events(const tt_event *e, size_t n, uint64_t h)
+{
+    const unsigned char *p = (const unsigned char *)e;
+    for (size_t i = 0; i < n * sizeof *e; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t run_hash(const tt_synth_config *c, const char *only_symbol, uint64_t *count)
+{
+    tt_synth *s = open_cfg(c);
+    const tt_instrument *want = only_symbol ? tt_instruments_find(g_ins, only_symbol) : NULL;
+    static tt_event buf[1024];
+    uint64_t h = 0xcbf29ce484222325ULL, k = 0;
+    size_t n;
+    while ((n = tt_synth_generate(s, buf, 1024)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (want && buf[i].symbol != want->id)
+                continue;
+            tt_event e = buf[i];
+            if (want)
+                e.seq = 0; /* seq counts the whole market's events */
+            h = hash_events(&e, 1, h);
+            k++;
+        }
+    }
+    tt_synth_close(s);
+    *count = k;
+    return h;
+}
+
+static void test_reproducible(void **state)
+{
+    (void)state;
+    tt_synth_config c;
+    tt_synth_config_init(&c);
+    cfg_set(&c, "to", "2024-01-03");
+    uint64_t n1, n2, n3;
+    uint64_t h1 = run_hash(&c, NULL, &n1), h2 = run_hash(&c, NULL, &n2);
+    assert_true(n1 > 100000);
+    assert_int_equal(n1, n2);
+    assert_true(h1 == h2);
+    cfg_set(&c, "seed", "2");
+    uint64_t h3 = run_hash(&c, NULL, &n3);
+    assert_true(h3 != h1);
+
+    /* every model is reproducible */
+    static const char *const models[] = {"merton", "heston", "regime", "ou"};
+    for (int m = 0; m < 4; m++) {
+        cfg_set(&c, "model", models[m]);
+        assert_true(run_hash(&c, NULL, &n1) == run_hash(&c, NULL, &n2));
+    }
+}
+
+static void test_symbols_independent(void **state)
+{
+    (void)state;
+    /* Without correlation, EURUSD's ticks do not depend on the other symbols. */
+    tt_synth_config a, b;
+    tt_synth_config_init(&a);
+    cfg_set(&a, "to", "2024-01-02");
+    b = a;
+    cfg_set(&b, "symbols", "GBPUSD,EURUSD,USDJPY");
+    uint64_t na, nb;
+    uint64_t ha = run_hash(&a, "EURUSD", &na), hb = run_hash(&b, "EURUSD", &nb);
+    assert_int_equal(na, nb);
+    assert_true(ha == hb);
+    /* With a correlation, the symbols move together (and EURUSD's path differs). */
+    cfg_set(&b, "corr", "0.5");
+    uint64_t hc = run_hash(&b, "EURUSD", &nb);
+    assert_int_equal(na, nb); /* arrivals come from the clock streams alone */
+    assert_true(hc != ha);
+}
+
+static int weekday(tt_ts t)
+{
+    int64_t day = t / TT_NS_PER_DAY;
+    return (int)((day + 4) % 7); /* 0 = Sunday */
+}
+
+static void test_microstructure(void **state)
+{
+    (void)state;
+    tt_synth_config c;
+    tt_synth_config_init(&c); /* EURUSD, 2 ticks/s, a week from Monday 2024-01-01 */
+    tt_synth *s = open_cfg(&c);
+    const tt_instrument *eur = tt_instruments_find(g_ins, "EURUSD");
+    static tt_event buf[1024];
+    size_t n;
+    uint64_t count = 0, per_hour[24] = {0}, weekend = 0, seq = 0;
+    uint64_t spread_hist[64] = {0}, roll_spread_hist[64] = {0};
+    tt_ts last = 0;
+    while ((n = tt_synth_generate(s, buf, 1024)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            const tt_event *e = &buf[i];
+            assert_int_equal(e->kind, TT_EV_QUOTE);
+            assert_int_equal(e->cls, TT_CLS_MARKET);
+            assert_int_equal(e->symbol, eur->id);
+            assert_int_equal(e->source, 1);
+            assert_int_equal(e->seq, ++seq);
+            assert_true(e->ts >= last);
+            assert_true(e->ts >= c.from && e->ts < c.to);
+            assert_int_equal(e->ts % TT_NS_PER_MS, 0); /* ms resolution */
+            assert_int_equal(e->ts, e->ts_init);
+            last = e->ts;
+            int wd = weekday(e->ts);
+            int hour = (int)(e->ts % TT_NS_PER_DAY / TT_NS_PER_HOUR);
+            int64_t tod = e->ts % TT_NS_PER_DAY;
+            if ((wd == 5 && hour >= 22) || wd == 6 || (wd == 0 && hour < 22))
+                weekend++;
+            per_hour[hour]++;
+            tt_price sp = e->u.quote.ask - e->u.quote.bid;
+            assert_true(sp >= 1 && sp < 64);
+            /* rollover window 21:55 - 22:05 */
+            if (tod >= 22 * TT_NS_PER_HOUR - 5 * TT_NS_PER_MIN &&
+                tod < 22 * TT_NS_PER_HOUR + 5 * TT_NS_PER_MIN)
+                roll_spread_hist[sp]++;
+            else
+                spread_hist[sp]++;
+            assert_true(e->u.quote.bid_vol >= 0.25f && e->u.quote.bid_vol <= 4.0f);
+            count++;
+        }
+    }
+    tt_synth_close(s);
+    printf("ticks %llu, weekend %llu\n", (unsigned long long)count, (unsigned long long)weekend);
+    assert_int_equal(weekend, 0);
+    /* 864,000 expected, Poisson sd 930 */
+    assert_true(llabs((long long)count - 864000) < 5 * 930);
+    /* Seasonality: hour 13 UTC (London-New York overlap, weight 2.2) against
+     * hour 3 (Asia, weight 0.55), 5 days each plus Sunday's 22-24: ratio 4. */
+    double ratio = (double)per_hour[13] / (double)per_hour[3];
+    printf("hour 13 / hour 3 = %.3f\n", ratio);
+    assert_true(fabs(ratio - 4.0) < 0.25);
+    /* Hours 22 and 23 are open only on Sunday and Monday-Thursday: 5 days too. */
+    assert_true(per_hour[22] > 0);
+    /* Spread: 0.8 pip = 8 points outside the rollover, 4x = 32 inside. */
+    uint64_t normal = 0, roll = 0;
+    for (int i = 0; i < 64; i++) {
+        normal += spread_hist[i];
+        roll += roll_spread_hist[i];
+    }
+    assert_int_equal(spread_hist[8], normal);
+    assert_true(roll > 100);
+    assert_int_equal(roll_spread_hist[32], roll);
+}
+
+static void test_rounding_and_mid(void **state)
+{
+    (void)state;
+    /* USDJPY has 1000 points per unit: 145.000 is 145000. The quote brackets
+     * the latent mid: |mid - (bid + ask) / 2| <= 0.5 point + 0.5 (odd spread). */
+    tt_synth_config c;
+    tt_synth_config_init(&c);
+    cfg_set(&c, "symbol", "USDJPY");
+    cfg_set(&c, "to", "2024-01-01T06:00:00");
+    cfg_set(&c, "spread", "1.5"); /* 1.5 pip = 15 points: odd */
+    tt_synth *s = open_cfg(&c);
+    tt_event e;
+    int k = 0;
+    while (tt_synth_generate(s, &e, 1) == 1) {
+        double latent = tt_synth_mid(s, 0) * 1000.0;
+        double mid = (double)(e.u.quote.bid + e.u.quote.ask) / 2.0;
+        assert_true(fabs(latent - mid) <= 1.0);
+        assert_int_equal(e.u.quote.ask - e.u.quote.bid, 15);
+        if (k++ == 0)
+            assert_true(llabs((long long)e.u.quote.bid - 145000) < 100);
+    }
+    tt_synth_close(s);
+    assert_true(k > 1000);
+}
+
+static void test_spread_follows_volatility(void **state)
+{
+    (void)state;
+    /* Regime model: regime 1 has 3x the volatility of regime 0, so with
+     * spread_vol = 1 its spread is 1 + (3 - 1) = 3 times the base: 24 points. */
+    tt_synth_config c;
+    tt_synth_config_init(&c);
+    cfg_set(&c, "model", "regime");
+    cfg_set(&c, "regime_sigma", "0.05,0.15");
+    cfg_set(&c, "regime_mu", "0,0");
+    cfg_set(&c, "regime_rate", "200,200");
+    cfg_set(&c, "rollover_minutes", "0");
+    tt_synth *s = open_cfg(&c);
+    tt_event e;
+    uint64_t seen[2] = {0, 0};
+    while (tt_synth_generate(s, &e, 1) == 1) {
+        int g = tt_synth_regime(s, 0);
+        seen[g]++;
+        assert_int_equal(e.u.quote.ask - e.u.quote.bid, g == 0 ? 8 : 24);
+    }
+    tt_synth_close(s);
+    assert_true(seen[0] > 1000 && seen[1] > 1000);
+}
+
+static void test_weekend_open_and_resolution(void **state)
+{
+    (void)state;
+    tt_synth_config c;
+    tt_synth_config_init(&c);
+    cfg_set(&c, "weekend", "open");
+    cfg_set(&c, "seasonality", "off");
+    cfg_set(&c, "resolution", "s");
+    cfg_set(&c, "from", "2024-01-06"); /* Saturday */
+    cfg_set(&c, "to", "2024-01-07");
+    cfg_set(&c, "tick_rate", "0.5");
+    cfg_set(&c, "source_id", "7");
+    tt_synth *s = open_cfg(&c);
+    tt_event e;
+    uint64_t n = 0;
+    while (tt_synth_generate(s, &e, 1) == 1) {
+        assert_int_equal(e.ts % TT_NS_PER_SEC, 0);
+        assert_int_equal(e.source, 7);
+        n++;
+    }
+    tt_synth_close(s);
+    /* 86400 s * 0.5 = 43200, sd 208 */
+    assert_true(llabs((long long)n - 43200) < 5 * 208);
+}
+
+static void expect_error(tt_synth_config *c, const char *k, const char *v, const char *needle)
+{
+    tt_err err;
+    tt_synth_config before = *c;
+    int rc = tt_synth_config_set(c, k, v, &err);
+    assert_int_equal(rc, TT_EINVAL);
+    if (!strstr(err.msg, needle)) {
+        fprintf(stderr, "message '%s' lacks '%s'\n", err.msg, needle);
+        fail();
+    }
+    assert_memory_equal(&before, c, sizeof before); /* nothing else lost */
+}
+
+static void expect_check_error(const tt_synth_config *c, const char *needle)
+{
+    tt_err err;
+    assert_int_equal(tt_synth_config_check(c, &err), TT_EINVAL);
+    if (!strstr(err.msg, needle)) {
+        fprintf(stderr, "message '%s' lacks '%s'\n", err.msg, needle);
+        fail();
+    }
+    tt_synth *s;
+    assert_int_equal(tt_synth_open(&s, c, g_ins, &err), TT_EINVAL);
+}
+
+static void test_config_errors(void **state)
+{
+    (void)state;
+    tt_synth_config c;
+    tt_synth_config_init(&c);
+    expect_error(&c, "sigmaa", "0.1", "unknown key 'sigmaa'");
+    expect_error(&c, "sigma", "abc", "sigma: 'abc' is not a number");
+    expect_error(&c, "sigma", "0.1x", "sigma");
+    expect_error(&c, "model", "garch", "model: 'garch'");
+    expect_error(&c, "seed", "-1", "seed");
+    expect_error(&c, "from", "yesterday", "from: 'yesterday'");
+    expect_error(&c, "weekend", "maybe", "weekend");
+    expect_error(&c, "resolution", "ps", "resolution");
+    expect_error(&c, "corr", "1,0.5;0.5", "corr: row 2 has 1 values");
+    expect_error(&c, "symbols", "EURUSD,EURUSD", "listed twice");
+
+    tt_synth_config d = c;
+    cfg_set(&d, "sigma", "-0.1");
+    expect_check_error(&d, "sigma");
+    d = c;
+    cfg_set(&d, "to", "2023-01-01");
+    expect_check_error(&d, "to: must be later than from");
+
+    /* correlation matrices */
+    d = c;
+    cfg_set(&d, "symbols", "EURUSD,GBPUSD,USDJPY");
+    tt_synth_config e = d;
+    cfg_set(&e, "corr", "1,0.9,0.9; 0.9,1,-0.9; 0.9,-0.9,1"); /* not positive definite */
+    expect_check_error(&e, "not positive definite");
+    e = d;
+    cfg_set(&e, "corr", "1,0.5,0; 0.4,1,0; 0,0,1");
+    expect_check_error(&e, "not symmetric");
+    e = d;
+    cfg_set(&e, "corr", "1,0.5; 0.5,1");
+    expect_check_error(&e, "2x2 but there are 3 symbols");
+    e = d;
+    cfg_set(&e, "corr", "0.9,0.5,0; 0.5,1,0; 0,0,1");
+    expect_check_error(&e, "diagonal");
+    e = d;
+    cfg_set(&e, "corr", "1.5");
+    expect_check_error(&e, "outside [-1, 1]");
+    e = d;
+    cfg_set(&e, "corr", "1");
+    expect_check_error(&e, "not positive definite"); /* perfect correlation refused */
+    e = d;
+    cfg_set(&e, "price", "1.1,1.2");
+    expect_check_error(&e, "price: 2 prices for 3 symbols");
+
+    d = c;
+    cfg_set(&d, "model", "regime");
+    cfg_set(&d, "regime_sigma", "0.1,0.2,0.3");
+    cfg_set(&d, "regime_rate", "1,2");
+    expect_check_error(&d, "regime_rate");
+
+    d = c;
+    cfg_set(&d, "symbol", "NOSUCH");
+    tt_err err;
+    tt_synth *s;
+    assert_int_not_equal(tt_synth_open(&s, &d, g_ins, &err), 0);
+    assert_non_null(strstr(err.msg, "NOSUCH"));
+}
+
+/* ---- as an engine source ---- */
+
+typedef struct counter {
+    uint64_t n, h;
+    tt_ts last;
+} counter;
+
+static void count_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    (void)e;
+    counter *c = self;
+    assert_true(ev->ts >= c->last);
+    c->last = ev->ts;
+    c->h = hash_events(ev, 1, c->h);
+    c->n++;
+}
+
+static void run_engine(const tt_synth_config *cfg, counter *c)
+{
+    tt_engine *e = tt_engine_new(g_ins);
+    assert_non_null(e);
+    tt_source src;
+    void *handle;
+    tt_err err;
+    assert_int_equal(tt_synth_source_open(cfg, g_ins, &src, &handle, &err), 0);
+    tt_engine_set_source(e, src);
+    memset(c, 0, sizeof *c);
+    c->h = 0xcbf29ce484222325ULL;
+    tt_component comp = {.self = c, .name = "counter", .on_event = count_event};
+    assert_int_equal(tt_engine_add_component(e, comp), 0);
+    if (tt_engine_run(e, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        fail();
+    }
+    tt_engine_free(e);
+    tt_synth_source_close(handle);
+}
+
+static void test_engine_source(void **state)
+{
+    (void)state;
+    tt_synth_config c;
+    tt_synth_config_init(&c);
+    cfg_set(&c, "symbols", "EURUSD,GBPUSD");
+    cfg_set(&c, "corr", "0.6");
+    cfg_set(&c, "to", "2024-01-02");
+    counter a, b;
+    run_engine(&c, &a);
+    run_engine(&c, &b);
+    uint64_t n;
+    uint64_t h = run_hash(&c, NULL, &n);
+    assert_int_equal(a.n, n); /* every generated event reached the engine */
+    assert_true(a.h == h);    /* unchanged, in order */
+    assert_int_equal(a.n, b.n);
+    assert_true(a.h == b.h);
+}
+
+int main(void)
+{
+    g_ins = tt_instruments_new();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_symbols_independent),
+        cmocka_unit_test(test_microstructure),
+        cmocka_unit_test(test_rounding_and_mid),
+        cmocka_unit_test(test_spread_follows_volatility),
+        cmocka_unit_test(test_weekend_open_and_resolution),
+        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_engine_source),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tt_instruments_free(g_ins);
+    return rc;
+}
