@@ -102,6 +102,10 @@ int tt_orders_transition(tt_orders *o, uint64_t client_id, int status, int reaso
  * TT_ESTATE for a forbidden transition (the order is unchanged). */
 int tt_orders_apply(tt_orders *o, const tt_event *ev, tt_err *err);
 
+/* Record new prices of a live order (sent as a modify). TT_ENOTFOUND when not live. */
+int tt_orders_set_prices(tt_orders *o, uint64_t client_id, tt_price price, tt_price stop_price,
+                         tt_price stop_loss, tt_price take_profit);
+
 /* 1 when `to` may follow `from` in the lifecycle. */
 int tt_order_transition_ok(int from, int to);
 /* 1 for FILLED, CANCELLED, REJECTED, EXPIRED, FAILED. */

@@ -1,0 +1,391 @@
+/*
+ * A backtest, assembled: the one place that knows every piece.
+ *
+ * Construction order matters and is fixed: the venue is set first (its
+ * attach() makes it the first component, so order arrivals are handled before
+ * anything else at the same instant), then the bar builder (bars reach the
+ * strategy before the tick that closed them), then the strategy runner, then
+ * the caller's components. Sinks see every output in emission order.
+ *
+ * Results are collected through the runner's observers into growable arrays
+ * (trades, sampled equity, order events). Nothing else grows with the span:
+ * the tape reader merges lazily, the venue and the books hold only open
+ * orders and positions.
+ *
+ * Conversion symbols: when the data comes from a tape, every pair that could
+ * convert a traded symbol's quote currency into the account currency (direct,
+ * inverse, or through USD) is added to the query if the tape holds it, so P&L
+ * in JPY or GBP can be valued without the caller listing USDJPY or GBPUSD.
+ */
+#include "backtest.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/plugin.h"
+#include "../data/tape.h"
+
+typedef struct collect {
+    tt_trade_record *trades;
+    size_t ntrades, captrades;
+    tt_equity_point *equity;
+    size_t nequity, capequity;
+    tt_order_record *orders;
+    size_t norders, caporders;
+    int keep_orders;
+    int oom;
+    tt_ts first, last;
+    uint64_t count;
+    const tt_backtest_config *cfg;
+    tt_engine *e;
+} collect;
+
+static int grow(void **v, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 256;
+    void *p = realloc(*v, c * elem);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = c;
+    return 0;
+}
+
+static void on_trade(void *ctx, const tt_trade_record *t)
+{
+    collect *c = ctx;
+    if (grow((void **)&c->trades, &c->captrades, c->ntrades, sizeof *c->trades)) {
+        c->oom = 1;
+        return;
+    }
+    c->trades[c->ntrades++] = *t;
+}
+
+static void on_equity(void *ctx, const tt_equity_point *p)
+{
+    collect *c = ctx;
+    /* the end-of-run point may share a ts with the last sample: keep the later state */
+    if (c->nequity && c->equity[c->nequity - 1].ts == p->ts) {
+        c->equity[c->nequity - 1] = *p;
+        return;
+    }
+    if (grow((void **)&c->equity, &c->capequity, c->nequity, sizeof *c->equity)) {
+        c->oom = 1;
+        return;
+    }
+    c->equity[c->nequity++] = *p;
+}
+
+static void on_order(void *ctx, const tt_event *ev)
+{
+    collect *c = ctx;
+    if (!c->keep_orders)
+        return;
+    if (grow((void **)&c->orders, &c->caporders, c->norders, sizeof *c->orders)) {
+        c->oom = 1;
+        return;
+    }
+    const tt_order_event *o = &ev->u.order_ev;
+    tt_order_record *r = &c->orders[c->norders++];
+    memset(r, 0, sizeof *r);
+    r->ts = ev->ts ? ev->ts : tt_engine_now(c->e);
+    r->client_id = o->client_id;
+    r->venue_id = o->venue_id;
+    r->symbol = ev->symbol;
+    r->status = o->status;
+    r->reason = o->reason;
+    r->side = o->side;
+    r->price = o->fill_qty ? o->fill_price : 0;
+    r->qty = o->fill_qty ? o->fill_qty : o->leaves_qty;
+}
+
+/* Counts inputs for the result span and the progress callback. */
+static void progress_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    collect *c = self;
+    if (!c->count)
+        c->first = ev->ts;
+    c->last = ev->ts;
+    c->count++;
+    if (c->cfg->progress) {
+        uint64_t every = c->cfg->progress_every ? c->cfg->progress_every : 1000000;
+        if (c->count % every == 0)
+            c->cfg->progress(c->cfg->progress_ctx, tt_engine_events(e), ev->ts);
+    }
+}
+
+void tt_backtest_config_default(tt_backtest_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    tt_venue_config_default(&cfg->venue);
+    cfg->flatten_on_halt = 1;
+    cfg->equity_interval = TT_NS_PER_MIN;
+}
+
+void tt_backtest_result_free(tt_backtest_result *r)
+{
+    if (!r)
+        return;
+    free(r->trades);
+    free(r->equity);
+    free(r->orders);
+    memset(r, 0, sizeof *r);
+}
+
+static int is_plugin_path(const char *s)
+{
+    size_t n = strlen(s);
+    return strchr(s, '/') || (n > 3 && !strcmp(s + n - 3, ".so"));
+}
+
+/* Add `sym` to the query list when the tape holds quotes for it and it is not there yet. */
+static void add_if_on_tape(const tt_tape_info *info, const char **list, int *n, int max,
+                           const char *sym)
+{
+    for (int i = 0; i < *n; i++)
+        if (!strcasecmp(list[i], sym))
+            return;
+    for (uint32_t i = 0; i < info->nstreams && *n < max; i++) {
+        if (info->streams[i].desc.kind == TT_STREAM_QUOTE &&
+            !strcasecmp(info->streams[i].desc.symbol, sym)) {
+            list[(*n)++] = info->streams[i].desc.symbol;
+            return;
+        }
+    }
+}
+
+static void conversion_symbols(const tt_instruments *ins, const tt_tape_info *info,
+                               const char *acct, const char **list, int *n, int max, int ntraded)
+{
+    const char *ccys[3];
+    for (int k = 0; k < ntraded; k++) {
+        const tt_instrument *x = tt_instruments_find(ins, list[k]);
+        if (!x)
+            continue;
+        ccys[0] = x->quote;
+        ccys[1] = "USD";
+        ccys[2] = NULL;
+        for (int j = 0; ccys[j]; j++) {
+            const char *c = ccys[j];
+            if (!strcasecmp(c, acct))
+                continue;
+            char s[TT_SYMBOL_MAX];
+            const char *pairs[4][2] = {{c, acct}, {acct, c}, {c, "USD"}, {"USD", c}};
+            for (int p = 0; p < 4; p++) {
+                if (!strcasecmp(pairs[p][0], pairs[p][1]))
+                    continue;
+                snprintf(s, sizeof s, "%s%s", pairs[p][0], pairs[p][1]);
+                add_if_on_tape(info, list, n, max, s);
+            }
+        }
+    }
+}
+
+int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = TT_OK;
+    tt_instruments *own_ins = NULL;
+    const tt_instruments *ins = cfg->instruments;
+    tt_tape_reader *reader = NULL;
+    tt_tape_info info;
+    int have_info = 0;
+    tt_sim_venue *venue = NULL;
+    tt_portfolio *pf = NULL;
+    tt_risk_gate *risk = NULL;
+    tt_plugin *plugin = NULL;
+    tt_runner *runner = NULL;
+    tt_bars *bars = NULL;
+    tt_engine *e = NULL;
+    collect col;
+    memset(&col, 0, sizeof col);
+    col.cfg = cfg;
+    col.keep_orders = !cfg->skip_order_events;
+    uint32_t ids[TT_BACKTEST_MAX_SYMBOLS];
+    uint32_t nids = 0;
+
+    if (!ins) {
+        if (!(own_ins = tt_instruments_new()))
+            return tt_err_set(err, TT_ENOMEM, "out of memory (instruments)");
+        if (cfg->instruments_file && (rc = tt_instruments_load(own_ins, cfg->instruments_file, err)))
+            goto done;
+        ins = own_ins;
+    }
+    for (int i = 0; i < TT_BACKTEST_MAX_SYMBOLS && cfg->symbols[i]; i++) {
+        const tt_instrument *x;
+        if ((rc = tt_instruments_require(ins, cfg->symbols[i], &x, err))) {
+            tt_err_prefix(err, "symbols[%d]: ", i);
+            goto done;
+        }
+        ids[nids++] = x->id;
+    }
+    if (!nids) {
+        rc = tt_err_set(err, TT_EINVAL, "symbols: at least one symbol is needed");
+        goto done;
+    }
+
+    /* data */
+    tt_source src;
+    if (cfg->source) {
+        src = *cfg->source;
+    } else if (cfg->tape_dir) {
+        const char *list[TT_BACKTEST_MAX_SYMBOLS * 4 + 1];
+        int n = 0;
+        for (uint32_t i = 0; i < nids; i++)
+            list[n++] = tt_instruments_get(ins, ids[i])->symbol;
+        if ((rc = tt_tape_info_read(cfg->tape_dir, &info, err)))
+            goto done;
+        have_info = 1;
+        conversion_symbols(ins, &info, cfg->venue.account.currency, list, &n,
+                           TT_BACKTEST_MAX_SYMBOLS * 4, (int)nids);
+        list[n] = NULL;
+        tt_tape_query q;
+        memset(&q, 0, sizeof q);
+        q.symbols = list;
+        q.kinds = 1u << TT_STREAM_QUOTE;
+        q.from = cfg->from;
+        q.to = cfg->to;
+        if ((rc = tt_tape_reader_open(&reader, cfg->tape_dir, &q, ins, err))) {
+            tt_err_prefix(err, "data: ");
+            goto done;
+        }
+        src = tt_tape_reader_source(reader);
+    } else {
+        rc = tt_err_set(err, TT_EINVAL, "data: neither a tape directory nor a source is given");
+        goto done;
+    }
+
+    /* venue, account, risk */
+    if ((rc = tt_sim_venue_new(&venue, ins, &cfg->venue, err)) ||
+        (rc = tt_portfolio_new(&pf, ins, &cfg->venue.account, err)) ||
+        (rc = tt_risk_gate_new(&risk, &cfg->risk, err)))
+        goto done;
+    tt_portfolio_on_trade(pf, on_trade, &col);
+
+    /* strategy */
+    if (!cfg->strategy || !cfg->strategy[0]) {
+        rc = tt_err_set(err, TT_EINVAL, "strategy: no strategy name or plugin path");
+        goto done;
+    }
+    const tt_strategy_vtable *vt = NULL;
+    if (is_plugin_path(cfg->strategy)) {
+        if ((rc = tt_plugin_open(&plugin, cfg->strategy, err)))
+            goto done;
+        vt = tt_plugin_strategy(plugin);
+    } else if (!(vt = tt_strategy_builtin(cfg->strategy))) {
+        char names[200] = "";
+        for (int i = 0; tt_strategy_builtin_at(i); i++) {
+            strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);
+            strncat(names, tt_strategy_builtin_at(i)->name, sizeof names - strlen(names) - 1);
+        }
+        rc = tt_err_set(err, TT_ENOTFOUND,
+                        "strategy: unknown strategy '%s' (built-in: %s; or a plugin path)",
+                        cfg->strategy, names);
+        goto done;
+    }
+    tt_runner_config rcfg;
+    memset(&rcfg, 0, sizeof rcfg);
+    rcfg.strategy = vt;
+    rcfg.params = cfg->params;
+    rcfg.seed = cfg->seed;
+    rcfg.symbols = ids;
+    rcfg.nsymbols = nids;
+    rcfg.portfolio = pf;
+    rcfg.risk = risk;
+    rcfg.equity_interval = cfg->equity_interval;
+    rcfg.flatten_on_halt = cfg->flatten_on_halt;
+    rcfg.on_equity = on_equity;
+    rcfg.on_order_event = on_order;
+    rcfg.observer_ctx = &col;
+    rcfg.log = cfg->log;
+    rcfg.log_ctx = cfg->log_ctx;
+    if ((rc = tt_runner_new(&runner, ins, &rcfg, err)))
+        goto done;
+
+    /* bars: the strategy's subscriptions, then the config's */
+    tt_bar_sub subs[TT_BACKTEST_MAX_BARS + 16];
+    const tt_bar_sub *ss;
+    int ns = tt_runner_bar_subs(runner, &ss), nsub = 0;
+    for (int i = 0; i < ns; i++)
+        subs[nsub++] = ss[i];
+    for (int i = 0; i < cfg->nbars && i < TT_BACKTEST_MAX_BARS; i++)
+        subs[nsub++] = cfg->bars[i];
+    if (nsub) {
+        tt_bars_opts bo;
+        memset(&bo, 0, sizeof bo);
+        if ((rc = tt_bars_new(&bars, subs, nsub, &bo, err)))
+            goto done;
+        tt_bars_listen(bars, tt_runner_bar_listener, runner);
+    }
+
+    /* the engine */
+    if (!(e = tt_engine_new(ins))) {
+        rc = tt_err_set(err, TT_ENOMEM, "out of memory (engine)");
+        goto done;
+    }
+    col.e = e;
+    tt_engine_set_source(e, src);
+    tt_engine_set_venue(e, tt_sim_venue_port(venue));
+    tt_component pc;
+    memset(&pc, 0, sizeof pc);
+    pc.self = &col;
+    pc.name = "progress";
+    pc.on_event = progress_event;
+    tt_engine_add_component(e, pc);
+    if (bars)
+        tt_engine_add_component(e, tt_bars_component(bars));
+    tt_engine_add_component(e, tt_runner_component(runner));
+    for (int i = 0; i < cfg->ncomponents; i++)
+        if (tt_engine_add_component(e, cfg->components[i])) {
+            rc = tt_err_set(err, TT_EINVAL, "components[%d]: too many components", i);
+            goto done;
+        }
+    for (int i = 0; i < cfg->nsinks; i++)
+        if (tt_engine_add_sink(e, cfg->sinks[i])) {
+            rc = tt_err_set(err, TT_EINVAL, "sinks[%d]: too many sinks", i);
+            goto done;
+        }
+
+    rc = tt_engine_run(e, err);
+    if (!rc && col.oom)
+        rc = tt_err_set(err, TT_ENOMEM, "out of memory collecting results");
+
+    out->fingerprint = tt_engine_fingerprint(e);
+    out->events = tt_engine_events(e);
+    out->outputs = tt_engine_outputs(e);
+    out->initial_balance = cfg->venue.account.initial_balance;
+    out->final_balance = tt_portfolio_balance(pf);
+    out->final_equity = tt_portfolio_equity(pf);
+    out->commissions = tt_sim_venue_commissions(venue);
+    out->swaps = tt_sim_venue_swaps(venue);
+    out->orders_sent = tt_runner_orders_sent(runner);
+    out->risk_rejects = tt_runner_risk_rejects(runner);
+    out->fills = tt_sim_venue_fills(venue);
+    out->stop_outs = tt_sim_venue_stop_outs(venue);
+    out->first_ts = col.first;
+    out->last_ts = col.last;
+
+done:
+    out->trades = col.trades;
+    out->ntrades = col.ntrades;
+    out->equity = col.equity;
+    out->nequity = col.nequity;
+    out->orders = col.orders;
+    out->norders = col.norders;
+    tt_engine_free(e);
+    tt_bars_free(bars);
+    tt_runner_free(runner);
+    tt_plugin_close(plugin);
+    tt_risk_gate_free(risk);
+    tt_portfolio_free(pf);
+    tt_sim_venue_free(venue);
+    if (reader)
+        tt_tape_reader_close(reader);
+    if (have_info)
+        tt_tape_info_free(&info);
+    tt_instruments_free(own_ins);
+    return rc;
+}

@@ -1,0 +1,634 @@
+/*
+ * The simulated venue.
+ *
+ * Commands travel: tt_venue.command() does not act at once but schedules the
+ * command back onto the engine queue at now + latency, from the venue's own
+ * source id and in the venue ordering class (so at equal timestamps an
+ * arriving order is handled before market data of that instant: it sees the
+ * quote in force just before). The venue is also an engine component, which
+ * is how it receives those arrivals; it registers itself in attach().
+ *
+ * State: the last quote per symbol, the working orders (a small array, in
+ * arrival order, which is also the order they are matched in), and the
+ * broker's books, a tt_portfolio fed every fill the venue makes. The books
+ * value margin and decide margin calls and stop-outs; the strategy side keeps
+ * its own portfolio fed by the same fills through order events.
+ *
+ * Prices: market orders and triggered stops (including stop-losses) fill at
+ * the quote, moved against the trader by the slippage model; limits and
+ * take-profits fill at their price once the quote reaches it, except that an
+ * order already marketable when it arrives fills at the (better) quote.
+ *
+ * Every response is an order event scheduled at the current time in the venue
+ * class; the venue's books change at the moment of the decision, the client's
+ * when the event is dispatched, which is before any later input.
+ */
+#include "venue.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/order.h"
+#include "../core/risk.h"
+#include "../core/rng.h"
+
+typedef struct vorder {
+    tt_order_cmd cmd;
+    uint32_t symbol;
+    int64_t leaves;
+    int triggered; /* stop-limit: the stop was hit; now a limit */
+} vorder;
+
+struct tt_sim_venue {
+    const tt_instruments *ins;
+    tt_venue_config cfg;
+    tt_engine *e;
+    tt_portfolio *books;
+    tt_quote *last;
+    uint8_t *have;
+    uint32_t nsym;
+    vorder *w; /* working orders */
+    size_t nw, capw;
+    tt_rng slip;
+    int margin_call;
+    tt_money commissions;
+    uint64_t fills, stop_outs;
+};
+
+void tt_venue_config_default(tt_venue_config *c)
+{
+    memset(c, 0, sizeof *c);
+    memcpy(c->account.currency, "USD", 4);
+    c->account.initial_balance = 1000000; /* 10,000.00 */
+    c->account.minor_per_unit = 100;
+    c->account.mode = TT_MODE_NETTING;
+    c->account.leverage = 100;
+    c->account.swaps = 1;
+    c->margin_call_level = 100;
+    c->stop_out_level = 50;
+}
+
+int tt_slippage_model_parse(const char *s)
+{
+    return !strcmp(s, "none") ? TT_SLIP_NONE : !strcmp(s, "fixed") ? TT_SLIP_FIXED
+           : !strcmp(s, "random") ? TT_SLIP_RANDOM : -1;
+}
+
+int tt_commission_model_parse(const char *s)
+{
+    return !strcmp(s, "none") ? TT_COMM_NONE : !strcmp(s, "per_lot") ? TT_COMM_PER_LOT
+           : !strcmp(s, "per_notional") ? TT_COMM_PER_NOTIONAL : -1;
+}
+
+int tt_position_mode_parse(const char *s)
+{
+    return !strcmp(s, "netting") ? TT_MODE_NETTING : !strcmp(s, "hedging") ? TT_MODE_HEDGING : -1;
+}
+
+/* ---- responses ---- */
+
+static void respond(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int status, int reason,
+                    int64_t leaves)
+{
+    tt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.ts = tt_engine_now(v->e);
+    ev.kind = TT_EV_ORDER_EVENT;
+    ev.cls = TT_CLS_VENUE;
+    ev.source = TT_VENUE_SOURCE;
+    ev.symbol = symbol;
+    ev.u.order_ev.client_id = c->client_id;
+    ev.u.order_ev.leaves_qty = leaves;
+    ev.u.order_ev.reason = (uint16_t)reason;
+    ev.u.order_ev.status = (uint8_t)status;
+    ev.u.order_ev.side = c->side;
+    ev.u.order_ev.type = c->type;
+    tt_engine_schedule(v->e, &ev, NULL);
+}
+
+static tt_money commission_for(tt_sim_venue *v, uint32_t symbol, int64_t qty, tt_price price)
+{
+    const tt_instrument *ins = tt_instruments_get(v->ins, symbol);
+    switch (v->cfg.commission) {
+    case TT_COMM_PER_LOT:
+        return (tt_money)llround((double)v->cfg.commission_per_lot * (double)qty * ins->volume_step);
+    case TT_COMM_PER_NOTIONAL: {
+        double notional = (double)qty * ins->volume_step * ins->contract_size * (double)price /
+                          (double)ins->points;
+        tt_money m = 0;
+        if (tt_portfolio_convert(v->books, ins->quote, notional * v->cfg.commission_rate, &m, NULL))
+            return 0;
+        return m;
+    }
+    default:
+        return 0;
+    }
+}
+
+static tt_price slipped(tt_sim_venue *v, tt_price px, int side)
+{
+    int64_t s = 0;
+    if (v->cfg.slippage == TT_SLIP_FIXED)
+        s = v->cfg.slippage_points;
+    else if (v->cfg.slippage == TT_SLIP_RANDOM && v->cfg.slippage_points > 0)
+        s = tt_rng_bounded(&v->slip, (uint32_t)v->cfg.slippage_points + 1);
+    return px + side * s;
+}
+
+/* Fill qty of an order (client_id 0: a venue deal closing `ticket`). Returns 0
+ * or the books' error (then nothing happened). */
+static int deal(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int64_t qty, tt_price px,
+                int64_t leaves_after, int status, int reason, uint64_t ticket)
+{
+    tt_money comm = commission_for(v, symbol, qty, px);
+    /* the ticket the fill opens or reduces, for the client's books */
+    uint64_t vid = ticket;
+    if (!vid) {
+        vid = c->client_id;
+        if (tt_portfolio_config_of(v->books)->mode == TT_MODE_NETTING) {
+            for (size_t i = 0; i < tt_portfolio_count(v->books); i++) {
+                const tt_position *x = tt_portfolio_position(v->books, i);
+                if (x->symbol == symbol) {
+                    vid = x->ticket;
+                    break;
+                }
+            }
+        }
+    }
+    tt_fill f;
+    memset(&f, 0, sizeof f);
+    f.symbol = symbol;
+    f.side = c->side;
+    f.qty = qty;
+    f.price = px;
+    f.commission = comm;
+    f.order_id = c->client_id;
+    f.position = c->client_id ? c->position : ticket;
+    f.stop_loss = c->stop_loss;
+    f.take_profit = c->take_profit;
+    f.ts = tt_engine_now(v->e);
+    int rc = tt_portfolio_fill(v->books, &f, NULL);
+    if (rc)
+        return rc;
+    v->commissions += comm;
+    v->fills++;
+    tt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.ts = f.ts;
+    ev.kind = TT_EV_ORDER_EVENT;
+    ev.cls = TT_CLS_VENUE;
+    ev.source = TT_VENUE_SOURCE;
+    ev.symbol = symbol;
+    ev.u.order_ev.client_id = c->client_id;
+    ev.u.order_ev.venue_id = vid;
+    ev.u.order_ev.fill_qty = qty;
+    ev.u.order_ev.fill_price = px;
+    ev.u.order_ev.leaves_qty = leaves_after;
+    ev.u.order_ev.commission = comm;
+    ev.u.order_ev.reason = (uint16_t)reason;
+    ev.u.order_ev.status = (uint8_t)status;
+    ev.u.order_ev.side = c->side;
+    ev.u.order_ev.type = c->type;
+    tt_engine_schedule(v->e, &ev, NULL);
+    return TT_OK;
+}
+
+/* ---- margin ---- */
+
+/* The part of an order that adds exposure (netting: beyond the opposite net). */
+static int64_t opening_qty(const tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c,
+                           int64_t qty)
+{
+    if (c->position)
+        return 0;
+    if (tt_portfolio_config_of(v->books)->mode == TT_MODE_HEDGING)
+        return qty;
+    int64_t net = tt_portfolio_net_qty(v->books, symbol);
+    int64_t against = (c->side > 0 && net < 0) ? -net : (c->side < 0 && net > 0) ? net : 0;
+    return qty > against ? qty - against : 0;
+}
+
+/* 0 when qty may be filled, else the rejection reason. */
+static int margin_check(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int64_t qty)
+{
+    int64_t open = opening_qty(v, symbol, c, qty);
+    if (!open)
+        return 0;
+    if (v->margin_call)
+        return TT_REASON_MARGIN_CALL;
+    tt_money need;
+    if (tt_portfolio_margin_for(v->books, symbol, open, &need, NULL))
+        return TT_REASON_NO_RATE;
+    tt_account a;
+    tt_portfolio_account(v->books, &a);
+    if (a.margin + need > a.equity)
+        return TT_REASON_NO_MONEY;
+    return 0;
+}
+
+/* ---- working orders ---- */
+
+static int add_working(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int64_t leaves)
+{
+    if (v->nw == v->capw) {
+        size_t cap = v->capw ? v->capw * 2 : 16;
+        vorder *w = realloc(v->w, cap * sizeof *w);
+        if (!w)
+            return TT_ENOMEM;
+        v->w = w;
+        v->capw = cap;
+    }
+    vorder *o = &v->w[v->nw++];
+    memset(o, 0, sizeof *o);
+    o->cmd = *c;
+    o->symbol = symbol;
+    o->leaves = leaves;
+    return TT_OK;
+}
+
+static void drop_working(tt_sim_venue *v, size_t i)
+{
+    memmove(&v->w[i], &v->w[i + 1], (v->nw - i - 1) * sizeof *v->w);
+    v->nw--;
+}
+
+static vorder *find_working(tt_sim_venue *v, uint64_t id, size_t *idx)
+{
+    for (size_t i = 0; i < v->nw; i++)
+        if (v->w[i].cmd.client_id == id) {
+            *idx = i;
+            return &v->w[i];
+        }
+    return NULL;
+}
+
+/* Where an order would fill on quote q now, or 0 when it does not trade.
+ * `fresh`: the order just arrived (a marketable limit takes the quote). */
+static tt_price match_price(tt_sim_venue *v, vorder *o, const tt_quote *q, int fresh)
+{
+    const tt_order_cmd *c = &o->cmd;
+    tt_price touch = c->side > 0 ? q->ask : q->bid;
+    int type = c->type;
+    if (type == TT_ORD_STOP_LIMIT && !o->triggered) {
+        int hit = c->side > 0 ? q->ask >= c->stop_price : q->bid <= c->stop_price;
+        if (!hit)
+            return 0;
+        o->triggered = 1;
+        fresh = 1; /* placed as a limit now */
+    }
+    if (type == TT_ORD_STOP_LIMIT)
+        type = TT_ORD_LIMIT;
+    switch (type) {
+    case TT_ORD_MARKET:
+        return slipped(v, touch, c->side);
+    case TT_ORD_LIMIT: {
+        int ok = c->side > 0 ? touch <= c->price : touch >= c->price;
+        if (!ok)
+            return 0;
+        return fresh ? touch : c->price;
+    }
+    case TT_ORD_STOP: {
+        int hit = c->side > 0 ? touch >= c->stop_price : touch <= c->stop_price;
+        return hit ? slipped(v, touch, c->side) : 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Try to fill working order i on quote q. Returns 1 when the order left the book. */
+static int try_fill(tt_sim_venue *v, size_t i, const tt_quote *q, int fresh)
+{
+    vorder *o = &v->w[i];
+    tt_price px = match_price(v, o, q, fresh);
+    if (!px)
+        return 0;
+    int64_t qty = o->leaves;
+    if (v->cfg.max_fill_qty > 0 && qty > v->cfg.max_fill_qty)
+        qty = v->cfg.max_fill_qty;
+    int why = margin_check(v, o->symbol, &o->cmd, qty);
+    if (why) {
+        respond(v, o->symbol, &o->cmd, TT_OS_CANCELLED, why, o->leaves);
+        drop_working(v, i);
+        return 1;
+    }
+    int64_t left = o->leaves - qty;
+    if (deal(v, o->symbol, &o->cmd, qty, px, left, left ? TT_OS_PARTIALLY_FILLED : TT_OS_FILLED,
+             TT_REASON_FILL, 0)) {
+        respond(v, o->symbol, &o->cmd, TT_OS_CANCELLED, TT_REASON_NO_POSITION, o->leaves);
+        drop_working(v, i);
+        return 1;
+    }
+    o = &v->w[i];
+    o->leaves = left;
+    if (!left) {
+        drop_working(v, i);
+        return 1;
+    }
+    if (o->cmd.tif == TT_TIF_IOC) {
+        respond(v, o->symbol, &o->cmd, TT_OS_CANCELLED, TT_REASON_IOC, left);
+        drop_working(v, i);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- arrivals ---- */
+
+static void arrive_submit(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c)
+{
+    if (!tt_instruments_get(v->ins, symbol))
+        return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_INVALID, c->qty);
+    if (symbol >= v->nsym || !v->have[symbol])
+        return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_QUOTE, c->qty);
+    tt_money probe;
+    if (tt_portfolio_margin_for(v->books, symbol, 1, &probe, NULL))
+        return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_RATE, c->qty);
+    if (c->position) {
+        const tt_position *x = tt_portfolio_find(v->books, c->position);
+        if (!x || x->symbol != symbol || x->side == c->side || x->qty < c->qty)
+            return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_POSITION, c->qty);
+    }
+    const tt_quote *q = &v->last[symbol];
+    if (c->type == TT_ORD_MARKET) {
+        int why = margin_check(v, symbol, c, c->qty);
+        if (why)
+            return respond(v, symbol, c, TT_OS_REJECTED, why, c->qty);
+    }
+    if (c->tif == TT_TIF_FOK) {
+        /* all at once or nothing: must trade now, in full */
+        vorder probe_o;
+        memset(&probe_o, 0, sizeof probe_o);
+        probe_o.cmd = *c;
+        tt_rng saved = v->slip; /* a probe must not consume slippage draws */
+        tt_price px = match_price(v, &probe_o, q, 1);
+        v->slip = saved;
+        if (!px || (v->cfg.max_fill_qty > 0 && c->qty > v->cfg.max_fill_qty))
+            return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_FOK, c->qty);
+    }
+    if (add_working(v, symbol, c, c->qty))
+        return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_MONEY, c->qty);
+    respond(v, symbol, c, TT_OS_ACCEPTED, TT_REASON_ACCEPTED, c->qty);
+    size_t i = v->nw - 1;
+    if (!try_fill(v, i, q, 1) && (c->tif == TT_TIF_IOC || c->tif == TT_TIF_FOK)) {
+        respond(v, symbol, c, TT_OS_CANCELLED, c->tif == TT_TIF_IOC ? TT_REASON_IOC : TT_REASON_FOK,
+                v->w[i].leaves);
+        drop_working(v, i);
+    }
+}
+
+static void arrive(tt_sim_venue *v, const tt_event *ev)
+{
+    const tt_order_cmd *c = &ev->u.order_cmd;
+    size_t i;
+    vorder *o;
+    switch (c->cmd) {
+    case TT_CMD_SUBMIT:
+        arrive_submit(v, ev->symbol, c);
+        break;
+    case TT_CMD_CANCEL:
+        if (!(o = find_working(v, c->client_id, &i)))
+            return respond(v, ev->symbol, c, TT_OS_REJECTED, TT_REASON_UNKNOWN_ORDER, 0);
+        respond(v, o->symbol, &o->cmd, TT_OS_CANCELLED, TT_REASON_CANCEL_REQUEST, o->leaves);
+        drop_working(v, i);
+        break;
+    case TT_CMD_MODIFY:
+        if (!(o = find_working(v, c->client_id, &i)))
+            return respond(v, ev->symbol, c, TT_OS_REJECTED, TT_REASON_UNKNOWN_ORDER, 0);
+        o->cmd.price = c->price;
+        o->cmd.stop_price = c->stop_price;
+        o->cmd.stop_loss = c->stop_loss;
+        o->cmd.take_profit = c->take_profit;
+        respond(v, o->symbol, &o->cmd, TT_OS_MODIFIED, TT_REASON_MODIFIED, o->leaves);
+        if (o->symbol < v->nsym && v->have[o->symbol])
+            try_fill(v, i, &v->last[o->symbol], 1);
+        break;
+    default:
+        respond(v, ev->symbol, c, TT_OS_REJECTED, TT_REASON_INVALID, 0);
+    }
+}
+
+/* ---- the quote path ---- */
+
+static int venue_deal(tt_sim_venue *v, const tt_position *x, tt_price px, int reason)
+{
+    tt_order_cmd c;
+    memset(&c, 0, sizeof c);
+    c.side = (int8_t)-x->side;
+    c.type = TT_ORD_MARKET;
+    uint32_t sym = x->symbol;
+    int64_t qty = x->qty;
+    uint64_t ticket = x->ticket;
+    return deal(v, sym, &c, qty, px, 0, TT_OS_FILLED, reason, ticket);
+}
+
+/* Attached stop-loss / take-profit of the positions in `symbol`. */
+static void check_exits(tt_sim_venue *v, uint32_t symbol, const tt_quote *q)
+{
+    for (size_t i = 0; i < tt_portfolio_count(v->books);) {
+        const tt_position *x = tt_portfolio_position(v->books, i);
+        if (x->symbol != symbol || (!x->stop_loss && !x->take_profit)) {
+            i++;
+            continue;
+        }
+        tt_price touch = x->side > 0 ? q->bid : q->ask; /* where it closes */
+        int sl = x->stop_loss && (x->side > 0 ? touch <= x->stop_loss : touch >= x->stop_loss);
+        int tp = x->take_profit &&
+                 (x->side > 0 ? touch >= x->take_profit : touch <= x->take_profit);
+        int rc = 1;
+        if (sl)
+            rc = venue_deal(v, x, slipped(v, touch, -x->side), TT_REASON_STOP_LOSS);
+        else if (tp)
+            rc = venue_deal(v, x, x->take_profit, TT_REASON_TAKE_PROFIT);
+        if (rc) /* still open (not hit, or could not be valued): next one */
+            i++;
+    }
+}
+
+static void emit_level(tt_sim_venue *v, int rule, double level, double limit)
+{
+    tt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TT_EV_RISK;
+    ev.u.risk.rule = (uint16_t)rule;
+    ev.u.risk.value = level;
+    ev.u.risk.limit = limit;
+    tt_engine_emit(v->e, &ev);
+}
+
+/* Margin call and stop-out, on the books. */
+static void check_margin(tt_sim_venue *v)
+{
+    if (!tt_portfolio_count(v->books))
+        return;
+    tt_account a;
+    tt_portfolio_account(v->books, &a);
+    while (v->cfg.stop_out_level > 0 && a.margin > 0 && a.margin_level <= v->cfg.stop_out_level &&
+           tt_portfolio_count(v->books)) {
+        emit_level(v, TT_RULE_STOP_OUT, a.margin_level, v->cfg.stop_out_level);
+        const tt_position *worst = NULL;
+        tt_money wp = 0;
+        for (size_t i = 0; i < tt_portfolio_count(v->books); i++) {
+            const tt_position *x = tt_portfolio_position(v->books, i);
+            tt_money p = tt_portfolio_position_pnl(v->books, x);
+            if (!worst || p < wp) {
+                worst = x;
+                wp = p;
+            }
+        }
+        tt_quote q = v->last[worst->symbol];
+        if (venue_deal(v, worst, worst->side > 0 ? q.bid : q.ask, TT_REASON_STOP_OUT))
+            break; /* cannot be valued: leave it rather than spin */
+        v->stop_outs++;
+        tt_portfolio_account(v->books, &a);
+    }
+    int below = v->cfg.margin_call_level > 0 && a.margin > 0 &&
+                a.margin_level <= v->cfg.margin_call_level;
+    if (below && !v->margin_call)
+        emit_level(v, TT_RULE_MARGIN_CALL, a.margin_level, v->cfg.margin_call_level);
+    v->margin_call = below;
+}
+
+static void venue_on_market(void *self, const tt_event *ev)
+{
+    tt_sim_venue *v = self;
+    if (ev->kind != TT_EV_QUOTE || ev->symbol == 0 || ev->symbol >= v->nsym)
+        return;
+    const tt_quote *q = &ev->u.quote;
+    if (q->bid <= 0 || q->ask <= 0)
+        return;
+    tt_portfolio_advance(v->books, ev->ts);
+    v->last[ev->symbol] = *q;
+    v->have[ev->symbol] = 1;
+    tt_portfolio_quote(v->books, ev->symbol, q->bid, q->ask);
+    for (size_t i = 0; i < v->nw;) {
+        vorder *o = &v->w[i];
+        if (o->cmd.tif == TT_TIF_GTD && ev->ts >= o->cmd.expire_ts) {
+            respond(v, o->symbol, &o->cmd, TT_OS_EXPIRED, TT_REASON_GTD, o->leaves);
+            drop_working(v, i);
+            continue;
+        }
+        if (o->symbol != ev->symbol || !try_fill(v, i, q, 0))
+            i++;
+    }
+    if (tt_portfolio_count(v->books)) {
+        check_exits(v, ev->symbol, q);
+        check_margin(v);
+    }
+}
+
+static int venue_command(void *self, const tt_event *cmd, tt_err *err)
+{
+    tt_sim_venue *v = self;
+    if (!v->e)
+        return tt_err_set(err, TT_ESTATE, "simulated venue: not attached to an engine");
+    tt_event a = *cmd;
+    a.ts = tt_engine_now(v->e) + v->cfg.latency_ns;
+    a.ts_init = 0;
+    a.seq = 0;
+    a.source = TT_VENUE_SOURCE;
+    a.cls = TT_CLS_VENUE;
+    return tt_engine_schedule(v->e, &a, err);
+}
+
+static void venue_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    tt_sim_venue *v = self;
+    (void)e;
+    tt_portfolio_advance(v->books, ev->ts);
+    if (ev->kind == TT_EV_ORDER_CMD && ev->source == TT_VENUE_SOURCE)
+        arrive(v, ev);
+}
+
+static void venue_attach(void *self, tt_engine *e)
+{
+    tt_sim_venue *v = self;
+    v->e = e;
+    tt_component c;
+    memset(&c, 0, sizeof c);
+    c.self = v;
+    c.name = "venue";
+    c.on_event = venue_event;
+    tt_engine_add_component(e, c);
+}
+
+int tt_sim_venue_new(tt_sim_venue **out, const tt_instruments *instruments,
+                     const tt_venue_config *cfg, tt_err *err)
+{
+    *out = NULL;
+    if (cfg->latency_ns < 0)
+        return tt_err_set(err, TT_EINVAL, "venue.latency: %lld ns is negative",
+                          (long long)cfg->latency_ns);
+    if (cfg->slippage > TT_SLIP_RANDOM)
+        return tt_err_set(err, TT_EINVAL, "venue.slippage: unknown model %d", cfg->slippage);
+    if (cfg->slippage_points < 0 || cfg->slippage_points > UINT32_MAX - 1)
+        return tt_err_set(err, TT_EINVAL, "venue.slippage_points: %lld is out of range",
+                          (long long)cfg->slippage_points);
+    if (cfg->commission > TT_COMM_PER_NOTIONAL)
+        return tt_err_set(err, TT_EINVAL, "venue.commission: unknown model %d", cfg->commission);
+    if (cfg->commission_per_lot < 0 || cfg->commission_rate < 0 || isnan(cfg->commission_rate))
+        return tt_err_set(err, TT_EINVAL, "venue.commission: negative rate");
+    if (cfg->margin_call_level < 0 || cfg->stop_out_level < 0)
+        return tt_err_set(err, TT_EINVAL, "venue.margin_call / stop_out: negative level");
+    if (cfg->margin_call_level > 0 && cfg->stop_out_level > cfg->margin_call_level)
+        return tt_err_set(err, TT_EINVAL,
+                          "venue.stop_out: %g%% is above the margin call level %g%%",
+                          cfg->stop_out_level, cfg->margin_call_level);
+    if (cfg->max_fill_qty < 0)
+        return tt_err_set(err, TT_EINVAL, "venue.max_fill_qty: negative");
+    tt_sim_venue *v = calloc(1, sizeof *v);
+    if (!v)
+        return tt_err_set(err, TT_ENOMEM, "out of memory (venue)");
+    v->ins = instruments;
+    v->cfg = *cfg;
+    int rc = tt_portfolio_new(&v->books, instruments, &cfg->account, err);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    v->nsym = tt_instruments_count(instruments) + 1;
+    v->last = calloc(v->nsym, sizeof *v->last);
+    v->have = calloc(v->nsym, 1);
+    if (!v->last || !v->have) {
+        tt_sim_venue_free(v);
+        return tt_err_set(err, TT_ENOMEM, "out of memory (venue)");
+    }
+    tt_rng_seed_named(&v->slip, cfg->seed, "venue/slippage");
+    *out = v;
+    return TT_OK;
+}
+
+void tt_sim_venue_free(tt_sim_venue *v)
+{
+    if (!v)
+        return;
+    tt_portfolio_free(v->books);
+    free(v->last);
+    free(v->have);
+    free(v->w);
+    free(v);
+}
+
+tt_venue tt_sim_venue_port(tt_sim_venue *v)
+{
+    tt_venue p;
+    memset(&p, 0, sizeof p);
+    p.self = v;
+    p.attach = venue_attach;
+    p.command = venue_command;
+    p.on_market = venue_on_market;
+    return p;
+}
+
+const tt_portfolio *tt_sim_venue_books(const tt_sim_venue *v) { return v->books; }
+tt_money tt_sim_venue_commissions(const tt_sim_venue *v) { return v->commissions; }
+tt_money tt_sim_venue_swaps(const tt_sim_venue *v)
+{
+    tt_account a;
+    tt_portfolio_account(v->books, &a);
+    return a.swaps;
+}
+uint64_t tt_sim_venue_fills(const tt_sim_venue *v) { return v->fills; }
+uint64_t tt_sim_venue_stop_outs(const tt_sim_venue *v) { return v->stop_outs; }
