@@ -1,0 +1,390 @@
+/*
+ * The inbox: a ring of tt_event slots guarded by one mutex, with two condition
+ * variables (data for the engine, space for producers of never-dropped events).
+ *
+ * Why one mutex and not a lock-free ring: several producer threads (one per
+ * NATS subscription, the Kafka poller, reconnect callbacks) share the queue,
+ * and the arrival stamp must be taken inside the same critical section as the
+ * enqueue so that stamp order equals queue order, which the journal (a
+ * time-ordered tape) and the watermark argument in inbox.h both rely on. The
+ * critical section is a clock read and a 112-byte copy; contention is low.
+ *
+ * Slots are preallocated: a quote costs no allocation. Only EXTERNAL/BLOB
+ * events carry a payload copy (rare: economic calendar items and the like).
+ *
+ * Waiting: the engine thread waits on `data` with a deadline. It skips the
+ * wait when the engine made progress since the last idle answer (it may still
+ * have due events queued), and waits briefly (50 us) when the engine asked the
+ * clock (its queue holds something not yet due), else up to idle_wait_ns.
+ */
+#include "inbox.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TT_INBOX_MAX_PAYLOAD (1u << 20)
+#define TT_INBOX_SHORT_WAIT_NS (50 * TT_NS_PER_US)
+
+typedef struct slot {
+    tt_event ev;
+    uint8_t *payload; /* owned copy for EXTERNAL/BLOB, else NULL */
+} slot;
+
+struct tt_inbox {
+    tt_inbox_opts o;
+    pthread_mutex_t mu;
+    pthread_cond_t data, space;
+    slot *ring;
+    uint32_t head, count;
+    uint64_t seq;
+    tt_ts last_stamp; /* newest stamp given */
+    tt_ts watermark;  /* every later stamp is after this (engine thread writes) */
+    int stopping;     /* under mu: arrivals refused */
+    int stop_sent;    /* engine thread only */
+    int ended;
+    atomic_int stop_req;
+    tt_inbox_stats st;
+    uint8_t *held;    /* payload of the event last handed out */
+    const tt_engine *watch;
+    uint64_t idle_events; /* engine events at the last idle answer */
+    int clock_asked;      /* engine read the clock since the last idle answer */
+    int last_was_event;
+};
+
+static int droppable(const tt_event *ev)
+{
+    return ev->cls == TT_CLS_MARKET || ev->cls == TT_CLS_EXTERNAL;
+}
+
+int tt_inbox_new(tt_inbox **out, const tt_inbox_opts *opts, tt_err *err)
+{
+    *out = NULL;
+    if (!opts || !opts->clock)
+        return tt_err_set(err, TT_EINVAL, "inbox: a wall clock is required");
+    tt_inbox *q = calloc(1, sizeof *q);
+    if (!q)
+        return tt_err_set(err, TT_ENOMEM, "inbox: out of memory");
+    q->o = *opts;
+    if (!q->o.capacity)
+        q->o.capacity = 65536;
+    if (!q->o.reserve)
+        q->o.reserve = 64;
+    if (!q->o.source_id)
+        q->o.source_id = 1;
+    if (q->o.idle_wait_ns <= 0)
+        q->o.idle_wait_ns = TT_NS_PER_MS;
+    if (q->o.reserve >= q->o.capacity) {
+        uint32_t res = q->o.reserve, cap = q->o.capacity;
+        free(q);
+        return tt_err_set(err, TT_EINVAL, "inbox: reserve (%u) must be below capacity (%u)", res,
+                          cap);
+    }
+    q->ring = calloc(q->o.capacity, sizeof *q->ring);
+    if (!q->ring) {
+        uint32_t cap = q->o.capacity;
+        free(q);
+        return tt_err_set(err, TT_ENOMEM, "inbox: out of memory for %u slots", cap);
+    }
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->data, &ca);
+    pthread_cond_init(&q->space, &ca);
+    pthread_condattr_destroy(&ca);
+    q->st.capacity = q->o.capacity;
+    q->watermark = TT_TS_MIN;
+    q->last_stamp = TT_TS_MIN;
+    *out = q;
+    return TT_OK;
+}
+
+void tt_inbox_free(tt_inbox *q)
+{
+    if (!q)
+        return;
+    for (uint32_t i = 0; i < q->count; i++)
+        free(q->ring[(q->head + i) % q->o.capacity].payload);
+    free(q->held);
+    free(q->ring);
+    pthread_cond_destroy(&q->data);
+    pthread_cond_destroy(&q->space);
+    pthread_mutex_destroy(&q->mu);
+    free(q);
+}
+
+static void logf_rl(tt_inbox *q, uint64_t n, const char *what, const char *origin,
+                    const char *reason)
+{
+    if (!q->o.log || (n > 20 && n % 10000 != 0))
+        return;
+    char line[512];
+    snprintf(line, sizeof line, "%s #%llu: %s: %s%s", what, (unsigned long long)n, origin,
+             reason, n == 20 ? " (further ones logged every 10000th)" : "");
+    q->o.log(q->o.log_ctx, line);
+}
+
+/* Under mu: the next stamp, strictly after everything stamped and the watermark. */
+static tt_ts stamp_locked(tt_inbox *q)
+{
+    tt_ts t = tt_wallclock_now(q->o.clock);
+    if (q->last_stamp != TT_TS_MIN && t <= q->last_stamp)
+        t = q->last_stamp + 1;
+    if (q->watermark != TT_TS_MIN && t <= q->watermark)
+        t = q->watermark + 1;
+    q->last_stamp = t;
+    return t;
+}
+
+/* Under mu: put ev at the tail (room guaranteed by the caller). */
+static void enqueue_locked(tt_inbox *q, const tt_event *ev, uint8_t *payload)
+{
+    slot *s = &q->ring[(q->head + q->count) % q->o.capacity];
+    s->ev = *ev;
+    s->ev.ts = stamp_locked(q);
+    if (!s->ev.ts_init)
+        s->ev.ts_init = s->ev.ts;
+    s->ev.seq = ++q->seq;
+    s->ev.source = q->o.source_id;
+    s->payload = payload;
+    if (payload)
+        s->ev.u.blob.data = payload;
+    q->count++;
+    q->st.pushed++;
+    if (q->count > q->st.max_depth)
+        q->st.max_depth = q->count;
+    pthread_cond_signal(&q->data);
+}
+
+/* Under mu: drop the oldest queued droppable event if it is at the head. */
+static int drop_head_locked(tt_inbox *q)
+{
+    if (!q->count || !droppable(&q->ring[q->head].ev))
+        return 0;
+    slot *s = &q->ring[q->head];
+    free(s->payload);
+    s->payload = NULL;
+    q->head = (q->head + 1) % q->o.capacity;
+    q->count--;
+    q->st.dropped++;
+    return 1;
+}
+
+static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
+{
+    if (q->stopping) {
+        q->st.after_stop++;
+        free(payload);
+        return 0;
+    }
+    if (droppable(ev)) {
+        if (q->count >= q->o.capacity - q->o.reserve && !drop_head_locked(q)) {
+            /* The head is a never-dropped event: the newcomer is the one to go. */
+            q->st.dropped++;
+            free(payload);
+            return 0;
+        }
+    } else {
+        while (q->count >= q->o.capacity && !drop_head_locked(q) && !q->stopping)
+            pthread_cond_wait(&q->space, &q->mu);
+        if (q->count >= q->o.capacity) {
+            q->st.after_stop++;
+            free(payload);
+            return 0;
+        }
+    }
+    enqueue_locked(q, ev, payload);
+    return 1;
+}
+
+int tt_inbox_push(tt_inbox *q, const tt_event *in, const void *payload, uint32_t len)
+{
+    tt_event ev = *in;
+    if (!ev.cls && ev.kind != TT_EV_CONTROL)
+        ev.cls = tt_event_class_of(ev.kind);
+    uint8_t *copy = NULL;
+    if (ev.kind == TT_EV_EXTERNAL || ev.kind == TT_EV_BLOB) {
+        if (len > TT_INBOX_MAX_PAYLOAD)
+            len = TT_INBOX_MAX_PAYLOAD;
+        copy = malloc(len ? len : 1);
+        if (!copy)
+            return TT_ENOMEM;
+        if (len)
+            memcpy(copy, payload, len);
+        ev.u.blob.len = len;
+    }
+    pthread_mutex_lock(&q->mu);
+    uint64_t before = q->st.dropped;
+    int rc = push_locked(q, &ev, copy);
+    uint64_t dropped = q->st.dropped;
+    pthread_mutex_unlock(&q->mu);
+    if (dropped != before)
+        logf_rl(q, dropped, "dropped", "inbox",
+                "queue full: oldest market event dropped (drop policy: oldest market data first)");
+    return rc;
+}
+
+int tt_inbox_push_control(tt_inbox *q, uint32_t op, uint32_t arg)
+{
+    tt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TT_EV_CONTROL;
+    ev.cls = TT_CLS_CONTROL;
+    ev.u.control.op = op;
+    ev.u.control.arg = arg;
+    pthread_mutex_lock(&q->mu);
+    if (op == TT_CTL_GAP_BEGIN)
+        q->st.gaps++;
+    int rc = push_locked(q, &ev, NULL);
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+void tt_inbox_reject(tt_inbox *q, const char *origin, const char *reason)
+{
+    pthread_mutex_lock(&q->mu);
+    uint64_t n = ++q->st.rejected;
+    pthread_mutex_unlock(&q->mu);
+    logf_rl(q, n, "rejected message", origin, reason);
+}
+
+void tt_inbox_stop(tt_inbox *q) { atomic_store(&q->stop_req, 1); }
+int tt_inbox_stopping(const tt_inbox *q) { return atomic_load(&((tt_inbox *)q)->stop_req); }
+
+void tt_inbox_watch(tt_inbox *q, const tt_engine *e) { q->watch = e; }
+
+void tt_inbox_stats_get(tt_inbox *q, tt_inbox_stats *out)
+{
+    pthread_mutex_lock(&q->mu);
+    *out = q->st;
+    pthread_mutex_unlock(&q->mu);
+}
+
+uint32_t tt_inbox_depth(tt_inbox *q)
+{
+    pthread_mutex_lock(&q->mu);
+    uint32_t n = q->count;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
+static void deadline_after(struct timespec *ts, int64_t ns)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    int64_t t = (int64_t)ts->tv_nsec + ns;
+    ts->tv_sec += (time_t)(t / TT_NS_PER_SEC);
+    ts->tv_nsec = (long)(t % TT_NS_PER_SEC);
+}
+
+/* Hand *ev to the tap (journal), then to the engine. */
+static int deliver(tt_inbox *q, tt_event *out, const tt_event *ev, tt_err *err)
+{
+    *out = *ev;
+    q->last_was_event = 1;
+    if (q->o.tap.write) {
+        int rc = q->o.tap.write(q->o.tap.self, out, err);
+        if (rc < 0) {
+            tt_err_prefix(err, "journal: ");
+            return rc;
+        }
+    }
+    return TT_SRC_EVENT;
+}
+
+static int src_next(void *self, tt_event *out, tt_err *err)
+{
+    tt_inbox *q = self;
+    free(q->held);
+    q->held = NULL;
+    if (q->ended)
+        return TT_SRC_END;
+    pthread_mutex_lock(&q->mu);
+    if (atomic_load(&q->stop_req) && !q->stopping) {
+        q->stopping = 1;
+        pthread_cond_broadcast(&q->space);
+    }
+    int waited = 0;
+    for (;;) {
+        if (q->count) {
+            slot *s = &q->ring[q->head];
+            tt_event ev = s->ev;
+            q->held = s->payload;
+            s->payload = NULL;
+            q->head = (q->head + 1) % q->o.capacity;
+            q->count--;
+            q->st.delivered++;
+            pthread_cond_signal(&q->space);
+            pthread_mutex_unlock(&q->mu);
+            return deliver(q, out, &ev, err);
+        }
+        if (q->stopping) {
+            if (!q->stop_sent) {
+                tt_event ev;
+                memset(&ev, 0, sizeof ev);
+                ev.kind = TT_EV_CONTROL;
+                ev.cls = TT_CLS_CONTROL;
+                ev.u.control.op = TT_CTL_STOP;
+                ev.ts = stamp_locked(q);
+                ev.ts_init = ev.ts;
+                ev.seq = ++q->seq;
+                ev.source = q->o.source_id;
+                q->stop_sent = 1;
+                q->st.delivered++;
+                pthread_mutex_unlock(&q->mu);
+                return deliver(q, out, &ev, err);
+            }
+            q->ended = 1;
+            pthread_mutex_unlock(&q->mu);
+            return TT_SRC_END;
+        }
+        if (waited)
+            break;
+        int64_t wait = q->o.idle_wait_ns;
+        uint64_t evs = q->watch ? tt_engine_events(q->watch) : 0;
+        if (q->last_was_event || (q->watch && evs != q->idle_events))
+            wait = 0; /* the engine may have due work of its own: answer at once */
+        else if (q->clock_asked)
+            wait = wait < TT_INBOX_SHORT_WAIT_NS ? wait : TT_INBOX_SHORT_WAIT_NS;
+        if (wait > 0) {
+            struct timespec dl;
+            deadline_after(&dl, wait);
+            pthread_cond_timedwait(&q->data, &q->mu, &dl);
+        }
+        waited = 1;
+        if (atomic_load(&q->stop_req) && !q->stopping) {
+            q->stopping = 1;
+            pthread_cond_broadcast(&q->space);
+        }
+    }
+    /* Idle: from here on every arrival is stamped after the watermark. */
+    tt_ts now = tt_wallclock_now(q->o.clock);
+    q->watermark = now > q->last_stamp ? now : q->last_stamp;
+    q->last_was_event = 0;
+    q->clock_asked = 0;
+    q->idle_events = q->watch ? tt_engine_events(q->watch) : 0;
+    pthread_mutex_unlock(&q->mu);
+    return TT_SRC_IDLE;
+}
+
+tt_source tt_inbox_source(tt_inbox *q)
+{
+    tt_source s = {.self = q, .next = src_next};
+    return s;
+}
+
+static tt_ts clock_now(void *self)
+{
+    tt_inbox *q = self;
+    q->clock_asked = 1;
+    return q->watermark == TT_TS_MIN ? TT_TS_MIN : q->watermark;
+}
+
+tt_clock tt_inbox_clock(tt_inbox *q)
+{
+    tt_clock c = {.self = q, .now = clock_now};
+    return c;
+}

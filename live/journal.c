@@ -1,0 +1,299 @@
+/*
+ * The journal: a thin layer over the tape writer and reader (data/tape.h) for
+ * one blob stream, plus the symbol header and the time-based block flush.
+ *
+ * Symbol mapping on replay: the header lists the session's (id, symbol)
+ * pairs; the reader builds an id -> id table into the replay's instrument
+ * table once, and rewrites ev->symbol per event with one array lookup.
+ */
+#include "journal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "data/tape.h"
+
+struct tt_journal {
+    tt_tape_writer *w;
+    const tt_instruments *ins;
+    int header_done;
+    tt_journal_opts o;
+    tt_ts last_flush;
+    uint64_t count;
+};
+
+static int mkdirs(const char *dir, tt_err *err)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0777) && errno != EEXIST)
+                return tt_err_set(err, TT_EIO, "%s: cannot create: %s", buf, strerror(errno));
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0777) && errno != EEXIST)
+        return tt_err_set(err, TT_EIO, "%s: cannot create: %s", buf, strerror(errno));
+    return TT_OK;
+}
+
+int tt_journal_open(tt_journal **out, const char *dir, const tt_instruments *ins,
+                    const tt_journal_opts *opts, tt_err *err)
+{
+    *out = NULL;
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, TT_JOURNAL_SYMBOL);
+    if (stat(path, &st) == 0)
+        return tt_err_set(err, TT_EINVAL,
+                          "%s: already holds a journal; give each session its own directory",
+                          dir);
+    int rc = mkdirs(dir, err);
+    if (rc)
+        return rc;
+    tt_journal *j = calloc(1, sizeof *j);
+    if (!j)
+        return tt_err_set(err, TT_ENOMEM, "journal: out of memory");
+    if (opts)
+        j->o = *opts;
+    if (!j->o.flush_interval)
+        j->o.flush_interval = TT_NS_PER_SEC;
+    tt_stream_desc d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.symbol, sizeof d.symbol, "%s", TT_JOURNAL_SYMBOL);
+    d.kind = TT_STREAM_BLOB;
+    tt_tape_writer_opts wo = {j->o.block_events, 0, j->o.fsync};
+    if ((rc = tt_tape_writer_open(&j->w, dir, &d, &wo, err))) {
+        free(j);
+        return rc;
+    }
+    j->ins = ins;
+    j->last_flush = TT_TS_MIN;
+    *out = j;
+    return TT_OK;
+}
+
+/* The header goes in lazily, stamped like the first event, so that the whole
+ * journal lives in the segment (month) of the session. */
+static int write_header(tt_journal *j, tt_ts ts, tt_err *err)
+{
+    const tt_instruments *ins = j->ins;
+    uint32_t n = tt_instruments_count(ins);
+    size_t cap = 32 + (size_t)n * (TT_SYMBOL_MAX + 12), len = 0;
+    char *text = malloc(cap);
+    if (!text)
+        return tt_err_set(err, TT_ENOMEM, "journal: out of memory");
+    len += (size_t)snprintf(text + len, cap - len, "ticktape journal 1\n");
+    for (uint32_t id = 1; id <= n; id++) {
+        const tt_instrument *in = tt_instruments_get(ins, id);
+        if (in)
+            len += (size_t)snprintf(text + len, cap - len, "%u %s\n", id, in->symbol);
+    }
+    tt_event h;
+    memset(&h, 0, sizeof h);
+    h.kind = TT_EV_BLOB;
+    h.cls = TT_CLS_CONTROL;
+    h.ts = h.ts_init = ts;
+    h.u.blob.type = TT_JOURNAL_HEADER;
+    h.u.blob.len = (uint32_t)len;
+    h.u.blob.data = (const uint8_t *)text;
+    int rc = tt_tape_writer_append(j->w, &h, err);
+    free(text);
+    j->header_done = 1;
+    return rc;
+}
+
+int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err)
+{
+    int rc;
+    if (!j->header_done && (rc = write_header(j, ev->ts, err)))
+        return rc;
+    rc = tt_tape_writer_append(j->w, ev, err);
+    if (rc)
+        return rc;
+    j->count++;
+    if (j->last_flush == TT_TS_MIN)
+        j->last_flush = ev->ts;
+    else if (j->o.flush_interval > 0 && ev->ts - j->last_flush >= j->o.flush_interval) {
+        j->last_flush = ev->ts;
+        return tt_tape_writer_flush(j->w, err);
+    }
+    return TT_OK;
+}
+
+int tt_journal_flush(tt_journal *j, tt_err *err) { return tt_tape_writer_flush(j->w, err); }
+
+int tt_journal_close(tt_journal *j, tt_err *err)
+{
+    if (!j)
+        return TT_OK;
+    int rc = TT_OK;
+    if (!j->header_done) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        rc = write_header(j, (tt_ts)t.tv_sec * TT_NS_PER_SEC + t.tv_nsec, err);
+    }
+    int rc2 = tt_tape_writer_close(j->w, rc ? NULL : err);
+    rc = rc ? rc : rc2;
+    free(j);
+    return rc;
+}
+
+uint64_t tt_journal_count(const tt_journal *j) { return j->count; }
+
+static int sink_write(void *self, const tt_event *ev, tt_err *err)
+{
+    return tt_journal_append(self, ev, err);
+}
+
+static int sink_flush(void *self, tt_err *err) { return tt_journal_flush(self, err); }
+
+tt_sink tt_journal_sink(tt_journal *j)
+{
+    tt_sink s = {.self = j, .write = sink_write, .flush = sink_flush};
+    return s;
+}
+
+/* ---- reading ---- */
+
+struct tt_journal_reader {
+    tt_tape_reader *r;
+    uint32_t *map; /* session id -> replay id */
+    uint32_t nmap;
+};
+
+static int parse_header(tt_journal_reader *jr, const tt_event *h, const tt_instruments *ins,
+                        const char *dir, tt_err *err)
+{
+    if (h->kind != TT_EV_BLOB || h->u.blob.type != TT_JOURNAL_HEADER)
+        return tt_err_set(err, TT_EFORMAT, "%s: not a ticktape journal (no header record)", dir);
+    char *text = malloc((size_t)h->u.blob.len + 1);
+    if (!text)
+        return tt_err_set(err, TT_ENOMEM, "journal: out of memory");
+    memcpy(text, h->u.blob.data, h->u.blob.len);
+    text[h->u.blob.len] = '\0';
+    int rc = TT_OK, line = 0;
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        line++;
+        if (line == 1) {
+            if (strncmp(l, "ticktape journal ", 17)) {
+                rc = tt_err_set(err, TT_EFORMAT, "%s: header: bad first line", dir);
+                break;
+            }
+            continue;
+        }
+        unsigned id;
+        char sym[64];
+        if (sscanf(l, "%u %63s", &id, sym) != 2 || id == 0 || id > 1000000) {
+            rc = tt_err_set(err, TT_EFORMAT, "%s: header line %d: expected 'id symbol'", dir, line);
+            break;
+        }
+        const tt_instrument *in = tt_instruments_find(ins, sym);
+        if (id >= jr->nmap) {
+            uint32_t n = id + 1;
+            uint32_t *m = realloc(jr->map, n * sizeof *m);
+            if (!m) {
+                rc = tt_err_set(err, TT_ENOMEM, "journal: out of memory");
+                break;
+            }
+            memset(m + jr->nmap, 0, (n - jr->nmap) * sizeof *m);
+            jr->map = m;
+            jr->nmap = n;
+        }
+        /* Symbols the replay table lacks map to 0; using one is an error (next()). */
+        jr->map[id] = in ? in->id : 0;
+    }
+    free(text);
+    return rc;
+}
+
+int tt_journal_reader_open(tt_journal_reader **out, const char *dir, const tt_instruments *ins,
+                           tt_err *err)
+{
+    *out = NULL;
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, TT_JOURNAL_SYMBOL);
+    if (stat(path, &st) != 0)
+        return tt_err_set(err, TT_ENOTFOUND, "%s: no journal here (expected %s/)", dir,
+                          TT_JOURNAL_SYMBOL);
+    tt_journal_reader *jr = calloc(1, sizeof *jr);
+    if (!jr)
+        return tt_err_set(err, TT_ENOMEM, "journal: out of memory");
+    const char *syms[] = {TT_JOURNAL_SYMBOL, NULL};
+    tt_tape_query q;
+    memset(&q, 0, sizeof q);
+    q.symbols = syms;
+    q.kinds = 1u << TT_STREAM_BLOB;
+    int rc = tt_tape_reader_open(&jr->r, dir, &q, ins, err);
+    if (rc) {
+        free(jr);
+        return rc;
+    }
+    tt_event h;
+    rc = tt_tape_reader_next(jr->r, &h, err);
+    if (rc == 0)
+        rc = tt_err_set(err, TT_EFORMAT, "%s: empty journal (no header record)", dir);
+    if (rc == 1)
+        rc = parse_header(jr, &h, ins, dir, err);
+    if (rc) {
+        tt_journal_reader_close(jr);
+        return rc;
+    }
+    *out = jr;
+    return TT_OK;
+}
+
+int tt_journal_reader_next(tt_journal_reader *jr, tt_event *ev, tt_err *err)
+{
+    int rc = tt_tape_reader_next(jr->r, ev, err);
+    if (rc != 1)
+        return rc;
+    if (ev->symbol) {
+        uint32_t id = ev->symbol < jr->nmap ? jr->map[ev->symbol] : 0;
+        if (!id)
+            return tt_err_set(err, TT_ENOTFOUND,
+                              "journal event seq %llu: symbol id %u of the session is not in "
+                              "the replay's instrument table",
+                              (unsigned long long)ev->seq, ev->symbol);
+        ev->symbol = id;
+    }
+    return 1;
+}
+
+int tt_journal_reader_warning_count(const tt_journal_reader *r)
+{
+    return tt_tape_reader_warning_count(r->r);
+}
+
+const char *tt_journal_reader_warning(const tt_journal_reader *r, int i)
+{
+    return tt_tape_reader_warning(r->r, i);
+}
+
+static int src_next(void *self, tt_event *ev, tt_err *err)
+{
+    int rc = tt_journal_reader_next(self, ev, err);
+    return rc < 0 ? rc : rc == 1 ? TT_SRC_EVENT : TT_SRC_END;
+}
+
+tt_source tt_journal_reader_source(tt_journal_reader *r)
+{
+    tt_source s = {.self = r, .next = src_next};
+    return s;
+}
+
+void tt_journal_reader_close(tt_journal_reader *jr)
+{
+    if (!jr)
+        return;
+    tt_tape_reader_close(jr->r);
+    free(jr->map);
+    free(jr);
+}

@@ -1,0 +1,87 @@
+/*
+ * ticktape live: the journal of a live or paper session.
+ *
+ * A journal is a tape (data/tape.h) holding one blob stream, `_journal/blob`,
+ * in which every input event of the session is stored, canonically encoded,
+ * in the order and with the stamps the engine saw (the inbox writes each one
+ * BEFORE handing it to the engine). Reading it back yields the same events,
+ * field for field, so `ticktape replay` feeds the engine exactly what the live
+ * run fed it.
+ *
+ * The first record is a header: a BLOB event of type TT_JOURNAL_HEADER whose
+ * payload is text, one "id symbol" line per instrument of the session's table,
+ * so that a replay can map symbol ids by name even if its instrument table
+ * numbers them differently. The reader consumes the header; the engine never
+ * sees it.
+ *
+ * Durability: events go to the tape writer's block buffer; a block is written
+ * when full, when the session ends, and at least every flush_interval of event
+ * time (default one second), with an fsync after each block when asked. A
+ * crash loses at most the unwritten block; the tape reader drops a torn tail.
+ */
+#ifndef TT_JOURNAL_H
+#define TT_JOURNAL_H
+
+#include <stdint.h>
+
+#include "../core/engine.h"
+#include "../core/error.h"
+#include "../core/event.h"
+#include "../core/instrument.h"
+
+#define TT_JOURNAL_SYMBOL "_journal"
+#define TT_JOURNAL_HEADER 0x544A4844u /* blob.type of the header record ("TJHD") */
+
+typedef struct tt_journal tt_journal;
+
+typedef struct tt_journal_opts {
+    int fsync;                /* fsync after each block */
+    uint32_t block_events;    /* 0 = the tape default */
+    int64_t flush_interval;   /* ns of event time between forced blocks; 0 = 1 s, < 0 = never */
+} tt_journal_opts;
+
+/* Create a journal in directory dir (created if needed). Refuses a directory
+ * that already holds a journal (TT_EINVAL): a session never appends to another
+ * session's record. ins (borrowed) is written into the header. opts may be NULL. */
+int tt_journal_open(tt_journal **j, const char *dir, const tt_instruments *ins,
+                    const tt_journal_opts *opts, tt_err *err);
+
+/* Append one input event (its ts must not go backwards: TT_EORDER). */
+int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err);
+
+/* Write the pending events as a block now. */
+int tt_journal_flush(tt_journal *j, tt_err *err);
+
+/* Flush and close; j is freed even on error. */
+int tt_journal_close(tt_journal *j, tt_err *err);
+
+uint64_t tt_journal_count(const tt_journal *j); /* events appended (header excluded) */
+
+/* A sink view: write = append, flush = flush (j borrowed). Used as the inbox's tap. */
+tt_sink tt_journal_sink(tt_journal *j);
+
+/* ---- reading ---- */
+
+typedef struct tt_journal_reader tt_journal_reader;
+
+/* Open a journal for replay with the instrument table ins (borrowed): symbol ids
+ * are mapped from the session's table to ins by name. Fails when dir holds no
+ * journal (TT_ENOTFOUND), the header is missing (TT_EFORMAT), or a symbol of
+ * the session is not in ins (TT_ENOTFOUND, naming it). Torn tails are dropped
+ * and reported through tt_journal_reader_warnings. */
+int tt_journal_reader_open(tt_journal_reader **r, const char *dir, const tt_instruments *ins,
+                           tt_err *err);
+
+/* 1 = *ev filled, 0 = end, < 0 = error. Blob payloads valid until the next call. */
+int tt_journal_reader_next(tt_journal_reader *r, tt_event *ev, tt_err *err);
+
+/* Torn-tail warnings of the underlying tape reader. */
+int tt_journal_reader_warning_count(const tt_journal_reader *r);
+const char *tt_journal_reader_warning(const tt_journal_reader *r, int i);
+
+/* An engine source over the reader (borrowed). */
+tt_source tt_journal_reader_source(tt_journal_reader *r);
+
+void tt_journal_reader_close(tt_journal_reader *r);
+
+#endif

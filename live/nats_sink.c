@@ -1,0 +1,120 @@
+/*
+ * The NATS sink: encode once per output (wire.h), publish on each of its
+ * subjects. Runs on the engine thread; counters are plain integers read by
+ * the same thread or after the run.
+ */
+#include "nats_sink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+struct tt_nats_sink {
+    tt_nats_sink_opts o;
+    natsOptions *nopts;
+    natsConnection *nc;
+    int owned;
+    tt_nats_sink_stats st;
+};
+
+int tt_nats_sink_open(tt_nats_sink **out, const tt_nats_sink_opts *opts, tt_err *err)
+{
+    *out = NULL;
+    if (!opts || !opts->ins || (!opts->conn && !opts->url))
+        return tt_err_set(err, TT_EINVAL, "nats sink: instruments and a url or connection needed");
+    tt_nats_sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return tt_err_set(err, TT_ENOMEM, "nats sink: out of memory");
+    s->o = *opts;
+    if (opts->conn) {
+        s->nc = opts->conn;
+    } else {
+        natsStatus st = natsOptions_Create(&s->nopts);
+        if (st == NATS_OK)
+            st = natsOptions_SetURL(s->nopts, opts->url);
+        if (st == NATS_OK)
+            st = natsOptions_SetMaxReconnect(s->nopts, -1);
+        if (st == NATS_OK)
+            st = natsOptions_SetReconnectWait(s->nopts, 100);
+        if (st == NATS_OK && opts->send_asap)
+            st = natsOptions_SetSendAsap(s->nopts, true);
+        if (st == NATS_OK)
+            st = natsConnection_Connect(&s->nc, s->nopts);
+        if (st != NATS_OK) {
+            natsOptions_Destroy(s->nopts);
+            free(s);
+            return tt_err_set(err, TT_ENET, "nats %s: connect: %s", opts->url,
+                              natsStatus_GetText(st));
+        }
+        s->owned = 1;
+    }
+    *out = s;
+    return TT_OK;
+}
+
+int tt_nats_sink_publish(tt_nats_sink *s, const tt_event *ev)
+{
+    char subj[TT_WIRE_MAX_SUBJECTS][TT_WIRE_SUBJECT_MAX];
+    int n = tt_wire_output_subjects(s->o.ins, ev, subj, TT_WIRE_MAX_SUBJECTS);
+    if (!n) {
+        s->st.skipped++;
+        return TT_OK;
+    }
+    uint8_t buf[TT_WIRE_MSG_MAX];
+    size_t len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    for (int i = 0; i < n; i++) {
+        natsStatus st = natsConnection_Publish(s->nc, subj[i], buf, (int)len);
+        if (st == NATS_OK) {
+            s->st.published++;
+        } else {
+            s->st.failed++;
+            if (s->o.log && (s->st.failed <= 20 || s->st.failed % 10000 == 0)) {
+                char line[256];
+                snprintf(line, sizeof line, "nats: publish #%llu on %s failed: %s",
+                         (unsigned long long)s->st.failed, subj[i], natsStatus_GetText(st));
+                s->o.log(s->o.log_ctx, line);
+            }
+        }
+    }
+    return TT_OK;
+}
+
+static int sink_write(void *self, const tt_event *ev, tt_err *err)
+{
+    (void)err;
+    return tt_nats_sink_publish(self, ev);
+}
+
+static int sink_flush(void *self, tt_err *err)
+{
+    tt_nats_sink *s = self;
+    natsStatus st = natsConnection_FlushTimeout(s->nc, 2000);
+    if (st != NATS_OK)
+        return tt_err_set(err, TT_ENET,
+                          "nats: %llu published outputs not confirmed by the server: %s",
+                          (unsigned long long)s->st.published, natsStatus_GetText(st));
+    return TT_OK;
+}
+
+tt_sink tt_nats_sink_sink(tt_nats_sink *s)
+{
+    tt_sink k = {.self = s, .write = sink_write, .flush = sink_flush};
+    return k;
+}
+
+void tt_nats_sink_stats_get(const tt_nats_sink *s, tt_nats_sink_stats *out) { *out = s->st; }
+
+void tt_nats_sink_close(tt_nats_sink *s)
+{
+    if (!s)
+        return;
+    if (s->owned) {
+        natsConnection_FlushTimeout(s->nc, 2000);
+        natsConnection_Close(s->nc);
+        natsConnection_Destroy(s->nc);
+        natsOptions_Destroy(s->nopts);
+    }
+    free(s);
+}

@@ -1,0 +1,60 @@
+/*
+ * ticktape live: the NATS sink.
+ *
+ * An engine sink that publishes each output on the seed's subjects, protobuf
+ * encoded (the table is in live/wire.h): signals.{SYMBOL},
+ * signals.approved|rejected.{SYMBOL}, orders.{status}.{SYMBOL},
+ * bars.{SYMBOL}.{tf}, risk.alert.{rule}, performance.alert.{kind}.
+ *
+ * Publishing never stops the run: while the connection is down nats.c
+ * buffers outgoing messages (reconnect buffer, 8 MiB by default) and sends
+ * them after reconnecting; a publish that fails anyway is counted and logged,
+ * and the run goes on (a paper session should not die because a dashboard
+ * cannot hear it). flush() waits up to two seconds for the server to have
+ * everything and fails with TT_ENET when it does not, naming the count.
+ */
+#ifndef TT_NATS_SINK_H
+#define TT_NATS_SINK_H
+
+#include <stdint.h>
+
+#include <nats/nats.h>
+
+#include "../core/engine.h"
+#include "../core/error.h"
+#include "../core/instrument.h"
+
+typedef struct tt_nats_sink tt_nats_sink;
+
+typedef struct tt_nats_sink_opts {
+    const char *url;           /* connect here, unless conn is given */
+    natsConnection *conn;      /* borrowed connection (e.g. the source's); may be NULL */
+    const tt_instruments *ins; /* borrowed; required */
+    int send_asap;             /* own connection: write each message at once (latency);
+                                  default buffered (throughput) */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
+} tt_nats_sink_opts;
+
+typedef struct tt_nats_sink_stats {
+    uint64_t published; /* messages handed to nats.c */
+    uint64_t failed;    /* publishes nats.c refused */
+    uint64_t skipped;   /* outputs with no subject (equity points, ...) */
+} tt_nats_sink_stats;
+
+/* Open (connecting when no conn is given: TT_ENET naming the URL on failure). */
+int tt_nats_sink_open(tt_nats_sink **s, const tt_nats_sink_opts *opts, tt_err *err);
+
+/* The engine sink (s borrowed). */
+tt_sink tt_nats_sink_sink(tt_nats_sink *s);
+
+/* Publish one output event now (what the sink's write does). Returns TT_OK;
+ * failures are counted, not returned. */
+int tt_nats_sink_publish(tt_nats_sink *s, const tt_event *ev);
+
+void tt_nats_sink_stats_get(const tt_nats_sink *s, tt_nats_sink_stats *out);
+
+/* Flush (bounded wait) and close the connection when the sink owns it. */
+void tt_nats_sink_close(tt_nats_sink *s);
+
+#endif

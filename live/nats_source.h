@@ -1,0 +1,73 @@
+/*
+ * ticktape live: the NATS source.
+ *
+ * Connects to a NATS server with nats.c, subscribes the market-data subjects
+ * and pushes every decoded message into an inbox (live/inbox.h), which stamps
+ * it on arrival and hands it to the engine. Subjects and payloads
+ * (live/wire.h):
+ *
+ *   ticks.>             the seed's TickData protobuf; with json_ticks, a payload
+ *                       starting with '{' is read as the JSON tick form instead
+ *   bars.>              ticktape.Bar
+ *   market.external.>   any payload, kept as an EXTERNAL event
+ *
+ * A message that fails to decode (bad protobuf, unknown symbol, bad price,
+ * unexpected subject) is counted and logged with its subject and the reason
+ * (tt_inbox_reject) and the run goes on.
+ *
+ * Reconnects: the client reconnects forever by default. On a disconnect the
+ * source queues CONTROL GAP_BEGIN, on reconnection GAP_END (arg = the number
+ * of the disconnect, from 1), so the journal marks the hole in the feed.
+ *
+ * Messages are decoded on nats.c's delivery thread (one per subscription);
+ * nats.c's own per-subscription queue is bounded by pending_msgs, beyond which
+ * nats.c drops messages and reports a slow consumer (counted in nats_dropped).
+ */
+#ifndef TT_NATS_SOURCE_H
+#define TT_NATS_SOURCE_H
+
+#include <stdint.h>
+
+#include <nats/nats.h>
+
+#include "../core/error.h"
+#include "../core/instrument.h"
+#include "inbox.h"
+
+typedef struct tt_nats_source tt_nats_source;
+
+typedef struct tt_nats_source_opts {
+    const char *url;              /* "nats://127.0.0.1:4222"; required */
+    const char *const *subjects;  /* NULL-terminated; NULL = ticks.>, bars.>, market.external.> */
+    int json_ticks;               /* also accept the JSON tick form on ticks.> */
+    const tt_instruments *ins;    /* borrowed; required */
+    tt_inbox *inbox;              /* borrowed; required */
+    int max_reconnect;            /* 0 = forever */
+    int64_t reconnect_wait_ms;    /* 0 = 100 ms */
+    int pending_msgs;             /* nats.c pending limit per subscription; 0 = 1,000,000 */
+    int64_t connect_timeout_ms;   /* 0 = 2000 */
+    void (*log)(void *ctx, const char *line); /* connection events; may be NULL */
+    void *log_ctx;
+} tt_nats_source_opts;
+
+typedef struct tt_nats_source_stats {
+    uint64_t received;     /* messages delivered by nats.c */
+    uint64_t ticks, bars, externals;
+    uint64_t rejected;     /* failed to decode (also in the inbox's count) */
+    uint64_t nats_dropped; /* dropped by nats.c (slow consumer) */
+    uint64_t disconnects, reconnects;
+} tt_nats_source_stats;
+
+/* Connect and subscribe. Fails with TT_ENET naming the URL and nats.c's reason
+ * (the server is not there, a bad subject), or TT_EINVAL for missing options. */
+int tt_nats_source_open(tt_nats_source **s, const tt_nats_source_opts *opts, tt_err *err);
+
+/* The connection (for a sink that shares it; see nats_sink.h). */
+natsConnection *tt_nats_source_connection(tt_nats_source *s);
+
+void tt_nats_source_stats_get(tt_nats_source *s, tt_nats_source_stats *out);
+
+/* Unsubscribe, close the connection, free. No callback runs after it returns. */
+void tt_nats_source_close(tt_nats_source *s);
+
+#endif

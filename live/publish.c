@@ -1,0 +1,99 @@
+/*
+ * The tape publisher loop: read, encode (wire.h), pace, publish; flush at the
+ * end so that every message is on the server when tt_publish_run returns.
+ */
+#include "publish.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "wallclock.h"
+#include "wire.h"
+
+static void wait_until(int64_t target)
+{
+    for (;;) {
+        int64_t now = tt_mono_ns();
+        int64_t d = target - now;
+        if (d <= 0)
+            return;
+        if (d > 200 * TT_NS_PER_US) {
+            struct timespec ts = {0, (long)(d - 100 * TT_NS_PER_US)};
+            if (d - 100 * TT_NS_PER_US >= TT_NS_PER_SEC) {
+                ts.tv_sec = (time_t)((d - 100 * TT_NS_PER_US) / TT_NS_PER_SEC);
+                ts.tv_nsec = (long)((d - 100 * TT_NS_PER_US) % TT_NS_PER_SEC);
+            }
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *stats,
+                   tt_err *err)
+{
+    memset(stats, 0, sizeof *stats);
+    if (!o || !o->nc || !o->ins)
+        return tt_err_set(err, TT_EINVAL, "publish: connection and instruments are required");
+    int64_t start = tt_mono_ns();
+    tt_ts first = TT_TS_MIN;
+    tt_event ev;
+    int rc = TT_OK;
+    for (;;) {
+        if (o->stop && *o->stop)
+            break;
+        if (o->limit && stats->published >= o->limit)
+            break;
+        int s = src.next(src.self, &ev, err);
+        if (s < 0) {
+            rc = s;
+            break;
+        }
+        if (s == TT_SRC_END)
+            break;
+        if (s != TT_SRC_EVENT)
+            continue;
+        const tt_instrument *in = tt_instruments_get(o->ins, ev.symbol);
+        if (ev.kind != TT_EV_QUOTE || !in) {
+            stats->skipped++;
+            continue;
+        }
+        if (first == TT_TS_MIN)
+            first = ev.ts;
+        if (o->rate > 0)
+            wait_until(start + (int64_t)((double)stats->published * 1e9 / o->rate));
+        else if (o->speed > 0)
+            wait_until(start + (int64_t)((double)(ev.ts - first) / o->speed));
+        uint8_t buf[TT_WIRE_MSG_MAX];
+        size_t len;
+        if (o->json) {
+            char sb[32], ab[32];
+            tt_price_format(in, ev.u.quote.bid, sb, sizeof sb);
+            tt_price_format(in, ev.u.quote.ask, ab, sizeof ab);
+            int n = snprintf((char *)buf, sizeof buf,
+                             "{\"symbol\":\"%s\",\"bid\":%s,\"ask\":%s,\"timestamp\":%lld}",
+                             in->symbol, sb, ab, (long long)(ev.ts / TT_NS_PER_MS));
+            len = n > 0 && (size_t)n < sizeof buf ? (size_t)n : 0;
+        } else {
+            len = tt_wire_tick_encode(o->ins, &ev, buf, sizeof buf);
+        }
+        char subj[TT_WIRE_SUBJECT_MAX];
+        snprintf(subj, sizeof subj, "ticks.%s", in->symbol);
+        natsStatus st = natsConnection_Publish(o->nc, subj, buf, (int)len);
+        if (st != NATS_OK) {
+            rc = tt_err_set(err, TT_ENET, "publish %s (tick %llu): %s", subj,
+                            (unsigned long long)stats->published + 1, natsStatus_GetText(st));
+            break;
+        }
+        if (o->on_publish)
+            o->on_publish(o->ctx, &ev, tt_mono_ns());
+        stats->published++;
+        if (o->progress && stats->published % 4096 == 0)
+            o->progress(o->ctx, stats->published);
+    }
+    natsStatus st = natsConnection_FlushTimeout(o->nc, 10000);
+    if (rc == TT_OK && st != NATS_OK)
+        rc = tt_err_set(err, TT_ENET, "publish: final flush: %s", natsStatus_GetText(st));
+    stats->seconds = (double)(tt_mono_ns() - start) / 1e9;
+    return rc;
+}

@@ -1,0 +1,610 @@
+/*
+ * Wire conversions (see wire.h for the mapping tables).
+ *
+ * Decoding uses protobuf-c's unpack with an allocator that carves from a
+ * fixed buffer on the caller's stack: a TickData unpacks into well under a
+ * kilobyte (the struct plus the symbol string), so no tick touches the heap,
+ * and nothing has to be freed. A message that would need more than the arena
+ * fails to unpack and is reported as malformed, which is what it is for these
+ * small schemas.
+ *
+ * Encoding builds the message struct on the stack, pointing at the event's own
+ * numbers and at static strings, and packs into the caller's buffer after a
+ * size check.
+ */
+#include "wire.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/risk.h"
+#include "tick_data.pb-c.h"
+#include "ticktape.pb-c.h"
+#include "trading_signals.pb-c.h"
+
+/* ---- stack arena for unpack ---- */
+
+typedef struct arena {
+    size_t used;
+    _Alignas(16) uint8_t buf[4096];
+} arena;
+
+static void *arena_alloc(void *data, size_t size)
+{
+    arena *a = data;
+    size_t n = (size + 15) & ~(size_t)15;
+    if (n > sizeof a->buf - a->used)
+        return NULL;
+    void *p = a->buf + a->used;
+    a->used += n;
+    return p;
+}
+
+static void arena_free(void *data, void *p)
+{
+    (void)data;
+    (void)p;
+}
+
+#define ARENA_ALLOCATOR(a) {arena_alloc, arena_free, &(a)}
+
+/* ---- inputs ---- */
+
+static int quote_from_doubles(const tt_instruments *ins, const char *symbol, double bid,
+                              double ask, int64_t ts_ms, double volume, tt_event *ev,
+                              const char *form, tt_err *err)
+{
+    if (!symbol || !*symbol)
+        return tt_err_set(err, TT_EFORMAT, "%s: field 'symbol' is missing", form);
+    const tt_instrument *in = tt_instruments_find(ins, symbol);
+    if (!in)
+        return tt_err_set(err, TT_EFORMAT, "%s: field 'symbol': unknown instrument '%.32s'", form,
+                          symbol);
+    if (!isfinite(bid) || bid <= 0)
+        return tt_err_set(err, TT_EFORMAT, "%s: field 'bid' is not a positive number (%g)", form,
+                          bid);
+    if (!isfinite(ask) || ask <= 0)
+        return tt_err_set(err, TT_EFORMAT, "%s: field 'ask' is not a positive number (%g)", form,
+                          ask);
+    if (ts_ms < 0 || ts_ms > INT64_MAX / TT_NS_PER_MS)
+        return tt_err_set(err, TT_EFORMAT, "%s: field 'timestamp' out of range (%lld)", form,
+                          (long long)ts_ms);
+    memset(ev, 0, sizeof *ev);
+    ev->kind = TT_EV_QUOTE;
+    ev->cls = TT_CLS_MARKET;
+    ev->symbol = in->id;
+    ev->ts_init = ts_ms * TT_NS_PER_MS;
+    ev->u.quote.bid = tt_price_from_double(in, bid);
+    ev->u.quote.ask = tt_price_from_double(in, ask);
+    ev->u.quote.bid_vol = ev->u.quote.ask_vol = (float)(volume / 1e6);
+    return TT_OK;
+}
+
+int tt_wire_tick_decode(const void *data, size_t len, const tt_instruments *ins, tt_event *ev,
+                        tt_err *err)
+{
+    arena a;
+    a.used = 0;
+    ProtobufCAllocator al = ARENA_ALLOCATOR(a);
+    Aitrading__Common__TickData *t = aitrading__common__tick_data__unpack(&al, len, data);
+    if (!t)
+        return tt_err_set(err, TT_EFORMAT, "TickData: not a valid protobuf message (%zu bytes)",
+                          len);
+    return quote_from_doubles(ins, t->symbol, t->bid, t->ask, t->timestamp, (double)t->volume,
+                              ev, "TickData", err);
+}
+
+/* A minimal reader for one flat JSON object: enough for the tick form, which
+ * has string and number values only. Nested values are skipped as errors. */
+typedef struct jcur {
+    const char *p, *end;
+} jcur;
+
+static void jws(jcur *c)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+        c->p++;
+}
+
+/* Reads a string without escapes into buf (escapes are refused: symbols and
+ * keys never need them). */
+static int jstr(jcur *c, char *buf, size_t cap)
+{
+    if (c->p >= c->end || *c->p != '"')
+        return -1;
+    c->p++;
+    size_t n = 0;
+    while (c->p < c->end && *c->p != '"') {
+        if (*c->p == '\\' || n + 1 >= cap)
+            return -1;
+        buf[n++] = *c->p++;
+    }
+    if (c->p >= c->end)
+        return -1;
+    c->p++;
+    buf[n] = '\0';
+    return 0;
+}
+
+static int jnum(jcur *c, double *out)
+{
+    char tmp[64];
+    size_t n = 0;
+    while (c->p < c->end && n + 1 < sizeof tmp && strchr("+-0123456789.eE", *c->p))
+        tmp[n++] = *c->p++;
+    tmp[n] = '\0';
+    if (!n)
+        return -1;
+    char *e;
+    *out = strtod(tmp, &e);
+    return *e ? -1 : 0;
+}
+
+int tt_wire_tick_json_decode(const void *data, size_t len, const tt_instruments *ins,
+                             tt_event *ev, tt_err *err)
+{
+    jcur c = {data, (const char *)data + len};
+    char key[32], symbol[TT_SYMBOL_MAX * 2] = "", sval[64];
+    double bid = NAN, ask = NAN, ts = 0, vol = 0;
+    jws(&c);
+    if (c.p >= c.end || *c.p++ != '{')
+        return tt_err_set(err, TT_EFORMAT, "JSON tick: expected an object");
+    for (;;) {
+        jws(&c);
+        if (c.p < c.end && *c.p == '}')
+            break;
+        if (jstr(&c, key, sizeof key))
+            return tt_err_set(err, TT_EFORMAT, "JSON tick: bad key at byte %td",
+                              c.p - (const char *)data);
+        jws(&c);
+        if (c.p >= c.end || *c.p++ != ':')
+            return tt_err_set(err, TT_EFORMAT, "JSON tick: expected ':' after '%s'", key);
+        jws(&c);
+        double v = 0;
+        int is_str = c.p < c.end && *c.p == '"';
+        if (is_str ? jstr(&c, sval, sizeof sval) : jnum(&c, &v))
+            return tt_err_set(err, TT_EFORMAT, "JSON tick: field '%s': bad value", key);
+        if (!strcmp(key, "symbol")) {
+            if (!is_str)
+                return tt_err_set(err, TT_EFORMAT, "JSON tick: field 'symbol' must be a string");
+            snprintf(symbol, sizeof symbol, "%s", sval);
+        } else if (is_str && (!strcmp(key, "bid") || !strcmp(key, "ask") ||
+                              !strcmp(key, "timestamp"))) {
+            return tt_err_set(err, TT_EFORMAT, "JSON tick: field '%s' must be a number", key);
+        } else if (!strcmp(key, "bid")) {
+            bid = v;
+        } else if (!strcmp(key, "ask")) {
+            ask = v;
+        } else if (!strcmp(key, "timestamp")) {
+            ts = v;
+        } else if (!strcmp(key, "volume") && !is_str) {
+            vol = v;
+        }
+        jws(&c);
+        if (c.p < c.end && *c.p == ',') {
+            c.p++;
+            continue;
+        }
+        if (c.p < c.end && *c.p == '}')
+            break;
+        return tt_err_set(err, TT_EFORMAT, "JSON tick: expected ',' or '}' after '%s'", key);
+    }
+    if (isnan(bid))
+        return tt_err_set(err, TT_EFORMAT, "JSON tick: field 'bid' is missing");
+    if (isnan(ask))
+        return tt_err_set(err, TT_EFORMAT, "JSON tick: field 'ask' is missing");
+    if (!(ts >= 0 && ts < 9.2e15))
+        return tt_err_set(err, TT_EFORMAT, "JSON tick: field 'timestamp' out of range");
+    return quote_from_doubles(ins, symbol, bid, ask, (int64_t)ts, vol, ev, "JSON tick", err);
+}
+
+size_t tt_wire_tick_encode(const tt_instruments *ins, const tt_event *ev, uint8_t *buf,
+                           size_t cap)
+{
+    const tt_instrument *in = tt_instruments_get(ins, ev->symbol);
+    if (!in || ev->kind != TT_EV_QUOTE)
+        return 0;
+    Aitrading__Common__TickData t = AITRADING__COMMON__TICK_DATA__INIT;
+    t.symbol = (char *)in->symbol;
+    t.bid = tt_price_to_double(in, ev->u.quote.bid);
+    t.ask = tt_price_to_double(in, ev->u.quote.ask);
+    t.spread = tt_price_to_double(in, ev->u.quote.ask - ev->u.quote.bid);
+    t.volume = llround((double)ev->u.quote.bid_vol * 1e6);
+    t.timestamp = ev->ts / TT_NS_PER_MS;
+    size_t n = aitrading__common__tick_data__get_packed_size(&t);
+    if (n > cap)
+        return 0;
+    return aitrading__common__tick_data__pack(&t, buf);
+}
+
+/* Copy the dot-separated part number `idx` of subject into buf. */
+static int subject_part(const char *subject, int idx, char *buf, size_t cap)
+{
+    const char *p = subject;
+    for (int i = 0; i < idx; i++) {
+        p = strchr(p, '.');
+        if (!p)
+            return -1;
+        p++;
+    }
+    size_t n = strcspn(p, ".");
+    if (!n || n >= cap)
+        return -1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+static int side_parse(const char *s)
+{
+    if (!s || !*s || !strcmp(s, "bid"))
+        return TT_SIDE_BID;
+    if (!strcmp(s, "ask"))
+        return TT_SIDE_ASK;
+    if (!strcmp(s, "mid"))
+        return TT_SIDE_MID;
+    return -1;
+}
+
+static const char *side_name(int side)
+{
+    return side == TT_SIDE_ASK ? "ask" : side == TT_SIDE_MID ? "mid" : "bid";
+}
+
+int tt_wire_bar_decode(const char *subject, const void *data, size_t len,
+                       const tt_instruments *ins, tt_event *ev, tt_err *err)
+{
+    char sym[TT_SYMBOL_MAX * 2], tfs[16];
+    if (subject_part(subject, 1, sym, sizeof sym) || subject_part(subject, 2, tfs, sizeof tfs))
+        return tt_err_set(err, TT_EFORMAT, "subject is not bars.{SYMBOL}.{tf}");
+    const tt_instrument *in = tt_instruments_find(ins, sym);
+    if (!in)
+        return tt_err_set(err, TT_EFORMAT, "subject: unknown instrument '%s'", sym);
+    arena a;
+    a.used = 0;
+    ProtobufCAllocator al = ARENA_ALLOCATOR(a);
+    Ticktape__Bar *b = ticktape__bar__unpack(&al, len, data);
+    if (!b)
+        return tt_err_set(err, TT_EFORMAT, "Bar: not a valid protobuf message (%zu bytes)", len);
+    int tf = tt_timeframe_parse(b->timeframe && *b->timeframe ? b->timeframe : tfs);
+    if (tf == TT_TF_NONE)
+        return tt_err_set(err, TT_EFORMAT, "Bar: field 'timeframe': unknown '%s'",
+                          b->timeframe && *b->timeframe ? b->timeframe : tfs);
+    int side = side_parse(b->side);
+    if (side < 0)
+        return tt_err_set(err, TT_EFORMAT, "Bar: field 'side': unknown '%s'", b->side);
+    memset(ev, 0, sizeof *ev);
+    ev->kind = TT_EV_BAR;
+    ev->cls = TT_CLS_MARKET;
+    ev->symbol = in->id;
+    tt_bar *o = &ev->u.bar;
+    /* Integer points are exact; doubles are the fallback for other producers. */
+    o->open = b->open_points ? b->open_points : tt_price_from_double(in, b->open);
+    o->high = b->high_points ? b->high_points : tt_price_from_double(in, b->high);
+    o->low = b->low_points ? b->low_points : tt_price_from_double(in, b->low);
+    o->close = b->close_points ? b->close_points : tt_price_from_double(in, b->close);
+    if (o->low > o->high || o->open <= 0 || o->close <= 0)
+        return tt_err_set(err, TT_EFORMAT, "Bar: prices are not a bar (low above high, or <= 0)");
+    o->volume = b->volume;
+    o->ticks = b->ticks;
+    o->tf = (uint8_t)tf;
+    o->side = (uint8_t)side;
+    return TT_OK;
+}
+
+int tt_wire_external_decode(const char *subject, const void *data, size_t len, tt_event *ev,
+                            tt_err *err)
+{
+    char type[64];
+    if (subject_part(subject, 2, type, sizeof type))
+        return tt_err_set(err, TT_EFORMAT, "subject is not market.external.{type}");
+    memset(ev, 0, sizeof *ev);
+    ev->kind = TT_EV_EXTERNAL;
+    ev->cls = TT_CLS_EXTERNAL;
+    ev->u.blob.type = !strcmp(type, "economic_calendar")  ? TT_EXT_ECONOMIC_CALENDAR
+                      : !strcmp(type, "fred_indicators")  ? TT_EXT_FRED_INDICATORS
+                      : !strcmp(type, "commodity_prices") ? TT_EXT_COMMODITY_PRICES
+                                                          : TT_EXT_OTHER;
+    ev->u.blob.len = (uint32_t)len;
+    ev->u.blob.data = data;
+    /* The headline number, when the message is JSON with a "value" key. */
+    const char *p = data, *end = p + len;
+    static const char key[] = "\"value\"";
+    for (; p && p + sizeof key - 1 < end; p++) {
+        if (memcmp(p, key, sizeof key - 1) == 0) {
+            jcur c = {p + sizeof key - 1, end};
+            jws(&c);
+            if (c.p < c.end && *c.p == ':') {
+                c.p++;
+                jws(&c);
+                double v;
+                if (!jnum(&c, &v))
+                    ev->u.blob.value = v;
+            }
+            break;
+        }
+    }
+    return TT_OK;
+}
+
+/* ---- outputs ---- */
+
+static const char *status_subject(int status)
+{
+    switch (status) {
+    case TT_OS_PENDING: return "pending";
+    case TT_OS_SUBMITTED: return "submitted";
+    case TT_OS_ACCEPTED: return "accepted";
+    case TT_OS_PARTIALLY_FILLED: return "partially_filled";
+    case TT_OS_FILLED: return "filled";
+    case TT_OS_CANCELLED: return "cancelled";
+    case TT_OS_REJECTED: return "rejected";
+    case TT_OS_EXPIRED: return "expired";
+    case TT_OS_MODIFIED: return "modified";
+    default: return "failed";
+    }
+}
+
+static int alert_rule(int rule)
+{
+    return rule == TT_RULE_KILL_SWITCH || rule == TT_RULE_MAX_DRAWDOWN ||
+           rule == TT_RULE_DAILY_LOSS || rule == TT_RULE_MARGIN_CALL || rule == TT_RULE_STOP_OUT;
+}
+
+int tt_wire_output_subjects(const tt_instruments *ins, const tt_event *ev,
+                            char (*subj)[TT_WIRE_SUBJECT_MAX], int max)
+{
+    const tt_instrument *in = tt_instruments_get(ins, ev->symbol);
+    const char *sym = in ? in->symbol : "_";
+    int n = 0;
+#define ADD(...)                                                                                  \
+    do {                                                                                          \
+        if (n < max)                                                                              \
+            snprintf(subj[n++], TT_WIRE_SUBJECT_MAX, __VA_ARGS__);                                \
+    } while (0)
+    switch (ev->kind) {
+    case TT_EV_SIGNAL: ADD("signals.%s", sym); break;
+    case TT_EV_RISK:
+        ADD("signals.%s.%s", ev->u.risk.approved ? "approved" : "rejected", sym);
+        if (!ev->u.risk.approved && alert_rule(ev->u.risk.rule)) {
+            ADD("risk.alert.%s", tt_risk_rule_name(ev->u.risk.rule));
+            if (ev->u.risk.rule == TT_RULE_MAX_DRAWDOWN)
+                ADD("performance.alert.drawdown_limit");
+            else if (ev->u.risk.rule == TT_RULE_DAILY_LOSS)
+                ADD("performance.alert.daily_loss_limit");
+        }
+        break;
+    case TT_EV_ORDER_CMD: ADD("orders.pending.%s", sym); break;
+    case TT_EV_ORDER_EVENT: ADD("orders.%s.%s", status_subject(ev->u.order_ev.status), sym); break;
+    case TT_EV_BAR:
+        ADD("bars.%s.%s", sym,
+            tt_timeframe_seed_name(ev->u.bar.tf)[0] == '?' ? tt_timeframe_name(ev->u.bar.tf)
+                                                           : tt_timeframe_seed_name(ev->u.bar.tf));
+        break;
+    case TT_EV_CONTROL:
+        if (ev->u.control.op == TT_CTL_KILL)
+            ADD("risk.alert.kill_switch");
+        break;
+    default: break;
+    }
+#undef ADD
+    return n;
+}
+
+int tt_wire_output_topics(const tt_event *ev, const char **topics, int max)
+{
+    int n = 0;
+#define ADD(t)                                                                                    \
+    do {                                                                                          \
+        if (n + 1 < max)                                                                          \
+            topics[n++] = (t);                                                                    \
+    } while (0)
+    switch (ev->kind) {
+    case TT_EV_SIGNAL: ADD("trading_signals_archive"); break;
+    case TT_EV_RISK:
+        ADD("trading_signals_archive");
+        ADD("risk_events_archive");
+        break;
+    case TT_EV_ORDER_CMD:
+    case TT_EV_ORDER_EVENT:
+        ADD("order_execution_archive");
+        ADD("broker_communication_log");
+        break;
+    case TT_EV_BAR: ADD("aggregate_archive"); break;
+    case TT_EV_CONTROL:
+        if (ev->u.control.op == TT_CTL_KILL)
+            ADD("risk_events_archive");
+        break;
+    case TT_EV_EQUITY: ADD("risk_events_archive"); break;
+    default: break;
+    }
+#undef ADD
+    if (max > 0)
+        topics[n] = NULL;
+    return n;
+}
+
+const char *tt_wire_output_type(const tt_event *ev)
+{
+    switch (ev->kind) {
+    case TT_EV_SIGNAL: return "aitrading.trading.TradingSignal";
+    case TT_EV_RISK: return "ticktape.RiskDecision";
+    case TT_EV_ORDER_CMD: return "ticktape.OrderCommand";
+    case TT_EV_ORDER_EVENT: return "ticktape.OrderEvent";
+    case TT_EV_BAR: return "ticktape.Bar";
+    case TT_EV_CONTROL: return "ticktape.Control";
+    case TT_EV_EQUITY: return "ticktape.Equity";
+    default: return NULL;
+    }
+}
+
+static Ticktape__OrderSide side_to_pb(int side)
+{
+    return side == TT_BUY ? TICKTAPE__ORDER_SIDE__BUY
+           : side == TT_SELL ? TICKTAPE__ORDER_SIDE__SELL
+                             : TICKTAPE__ORDER_SIDE__SIDE_UNKNOWN;
+}
+
+static int side_from_pb(Ticktape__OrderSide s)
+{
+    return s == TICKTAPE__ORDER_SIDE__BUY ? TT_BUY : s == TICKTAPE__ORDER_SIDE__SELL ? TT_SELL : 0;
+}
+
+#define PACK(type, msg)                                                                           \
+    do {                                                                                          \
+        size_t need_ = type##__get_packed_size(msg);                                              \
+        if (need_ > cap)                                                                          \
+            return 0;                                                                             \
+        return type##__pack(msg, buf);                                                            \
+    } while (0)
+
+size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint8_t *buf,
+                             size_t cap)
+{
+    const tt_instrument *in = tt_instruments_get(ins, ev->symbol);
+    switch (ev->kind) {
+    case TT_EV_SIGNAL: {
+        const tt_signal *s = &ev->u.signal;
+        Aitrading__Trading__TradingSignal m = AITRADING__TRADING__TRADING_SIGNAL__INIT;
+        m.symbol = in ? (char *)in->symbol : "";
+        m.type = s->direction > 0   ? AITRADING__TRADING__SIGNAL_TYPE__SIGNAL_BUY
+                 : s->direction < 0 ? AITRADING__TRADING__SIGNAL_TYPE__SIGNAL_SELL
+                                    : AITRADING__TRADING__SIGNAL_TYPE__SIGNAL_CLOSE;
+        m.confidence = fabs(s->strength);
+        if (in) {
+            m.target_price = s->target_price ? tt_price_to_double(in, s->target_price) : 0;
+            m.stop_loss = s->stop_loss ? tt_price_to_double(in, s->stop_loss) : 0;
+            m.take_profit = s->take_profit ? tt_price_to_double(in, s->take_profit) : 0;
+        }
+        m.timestamp = ev->ts / TT_NS_PER_MS;
+        m.agent_source = "ticktape";
+        PACK(aitrading__trading__trading_signal, &m);
+    }
+    case TT_EV_RISK: {
+        Ticktape__RiskDecision m = TICKTAPE__RISK_DECISION__INIT;
+        m.client_id = ev->u.risk.client_id;
+        m.approved = ev->u.risk.approved != 0;
+        m.rule = (char *)tt_risk_rule_name(ev->u.risk.rule);
+        m.value = ev->u.risk.value;
+        m.limit = ev->u.risk.limit;
+        PACK(ticktape__risk_decision, &m);
+    }
+    case TT_EV_ORDER_CMD: {
+        const tt_order_cmd *c = &ev->u.order_cmd;
+        Ticktape__OrderCommand m = TICKTAPE__ORDER_COMMAND__INIT;
+        m.client_id = c->client_id;
+        m.command = (Ticktape__CommandKind)c->cmd;
+        m.type = (Ticktape__OrderType)c->type;
+        m.side = side_to_pb(c->side);
+        m.tif = (Ticktape__TimeInForce)c->tif;
+        m.quantity = c->qty;
+        m.price_points = c->price;
+        m.stop_price_points = c->stop_price;
+        m.take_profit_points = c->take_profit;
+        m.stop_loss_points = c->stop_loss;
+        m.expire_time_ns = c->expire_ts;
+        PACK(ticktape__order_command, &m);
+    }
+    case TT_EV_ORDER_EVENT: {
+        const tt_order_event *o = &ev->u.order_ev;
+        Ticktape__OrderEvent m = TICKTAPE__ORDER_EVENT__INIT;
+        m.client_id = o->client_id;
+        m.venue_id = o->venue_id;
+        m.status = (Ticktape__OrderStatus)o->status;
+        m.side = side_to_pb(o->side);
+        m.type = (Ticktape__OrderType)o->type;
+        m.fill_quantity = o->fill_qty;
+        m.fill_price_points = o->fill_price;
+        m.leaves_quantity = o->leaves_qty;
+        m.commission_minor = o->commission;
+        m.reason = o->reason;
+        m.fill_price = in && o->fill_price ? tt_price_to_double(in, o->fill_price) : 0;
+        PACK(ticktape__order_event, &m);
+    }
+    case TT_EV_BAR: {
+        const tt_bar *b = &ev->u.bar;
+        Ticktape__Bar m = TICKTAPE__BAR__INIT;
+        m.timeframe = (char *)tt_timeframe_name(b->tf);
+        m.side = (char *)side_name(b->side);
+        m.open_points = b->open;
+        m.high_points = b->high;
+        m.low_points = b->low;
+        m.close_points = b->close;
+        m.volume = b->volume;
+        m.ticks = b->ticks;
+        if (in) {
+            m.open = tt_price_to_double(in, b->open);
+            m.high = tt_price_to_double(in, b->high);
+            m.low = tt_price_to_double(in, b->low);
+            m.close = tt_price_to_double(in, b->close);
+        }
+        PACK(ticktape__bar, &m);
+    }
+    case TT_EV_CONTROL: {
+        Ticktape__Control m = TICKTAPE__CONTROL__INIT;
+        m.op = ev->u.control.op;
+        m.arg = ev->u.control.arg;
+        PACK(ticktape__control, &m);
+    }
+    case TT_EV_EQUITY: {
+        Ticktape__Equity m = TICKTAPE__EQUITY__INIT;
+        m.balance_minor = ev->u.equity.balance;
+        m.equity_minor = ev->u.equity.equity;
+        m.margin_minor = ev->u.equity.margin;
+        m.free_margin_minor = ev->u.equity.free_margin;
+        PACK(ticktape__equity, &m);
+    }
+    default: return 0;
+    }
+}
+
+int tt_wire_order_event_decode(const void *data, size_t len, tt_event *ev, tt_err *err)
+{
+    arena a;
+    a.used = 0;
+    ProtobufCAllocator al = ARENA_ALLOCATOR(a);
+    Ticktape__OrderEvent *m = ticktape__order_event__unpack(&al, len, data);
+    if (!m)
+        return tt_err_set(err, TT_EFORMAT, "OrderEvent: not a valid protobuf message");
+    ev->kind = TT_EV_ORDER_EVENT;
+    tt_order_event *o = &ev->u.order_ev;
+    memset(o, 0, sizeof *o);
+    o->client_id = m->client_id;
+    o->venue_id = m->venue_id;
+    o->status = (uint8_t)m->status;
+    o->side = (int8_t)side_from_pb(m->side);
+    o->type = (uint8_t)m->type;
+    o->fill_qty = m->fill_quantity;
+    o->fill_price = m->fill_price_points;
+    o->leaves_qty = m->leaves_quantity;
+    o->commission = m->commission_minor;
+    o->reason = (uint16_t)m->reason;
+    return TT_OK;
+}
+
+int tt_wire_order_cmd_decode(const void *data, size_t len, tt_event *ev, tt_err *err)
+{
+    arena a;
+    a.used = 0;
+    ProtobufCAllocator al = ARENA_ALLOCATOR(a);
+    Ticktape__OrderCommand *m = ticktape__order_command__unpack(&al, len, data);
+    if (!m)
+        return tt_err_set(err, TT_EFORMAT, "OrderCommand: not a valid protobuf message");
+    ev->kind = TT_EV_ORDER_CMD;
+    tt_order_cmd *c = &ev->u.order_cmd;
+    memset(c, 0, sizeof *c);
+    c->client_id = m->client_id;
+    c->cmd = (uint8_t)m->command;
+    c->type = (uint8_t)m->type;
+    c->side = (int8_t)side_from_pb(m->side);
+    c->tif = (uint8_t)m->tif;
+    c->qty = m->quantity;
+    c->price = m->price_points;
+    c->stop_price = m->stop_price_points;
+    c->take_profit = m->take_profit_points;
+    c->stop_loss = m->stop_loss_points;
+    c->expire_ts = m->expire_time_ns;
+    return TT_OK;
+}

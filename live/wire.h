@@ -1,0 +1,109 @@
+/*
+ * ticktape live: wire conversions between tt_event and the messages on NATS
+ * and Kafka.
+ *
+ * Inputs:
+ *   - the seed's TickData protobuf (proto/tick_data.proto) on ticks.{SYMBOL}
+ *     and on the Kafka topic tick_archive; or, when configured, the JSON
+ *     object {"symbol","bid","ask","timestamp"} (timestamp in ms);
+ *   - ticktape.Bar (proto/ticktape.proto) on bars.{SYMBOL}.{tf};
+ *   - anything on market.external.{type}: kept as an EXTERNAL event whose
+ *     payload is the message bytes and whose blob.type names the type.
+ * A TickData becomes a QUOTE: prices are rounded to the instrument's points
+ * (1.14427 -> 114427), timestamp (ms) goes to ts_init as ns, and volume (an
+ * integer count in the seed) becomes bid_vol = ask_vol = volume / 1e6, the
+ * Dukascopy convention of volumes in millions. The inverse (encode) writes
+ * volume = llround(bid_vol * 1e6) and spread = ask - bid.
+ *
+ * Outputs (engine events to subjects and payloads; one table serves NATS and
+ * Kafka so the two never disagree):
+ *   SIGNAL               signals.{SYMBOL}            aitrading.trading.TradingSignal
+ *   RISK approved        signals.approved.{SYMBOL}   ticktape.RiskDecision
+ *   RISK rejected        signals.rejected.{SYMBOL}   ticktape.RiskDecision
+ *   ORDER_CMD            orders.pending.{SYMBOL}     ticktape.OrderCommand
+ *   ORDER_EVENT          orders.{status}.{SYMBOL}    ticktape.OrderEvent
+ *                        (status: submitted filled cancelled failed, and
+ *                        accepted rejected expired modified as themselves)
+ *   BAR                  bars.{SYMBOL}.{tf}          ticktape.Bar
+ *   RISK rejected by a halting or venue rule (kill_switch, max_drawdown,
+ *   daily_loss, margin_call, stop_out): also risk.alert.{rule}, and for
+ *   max_drawdown / daily_loss also performance.alert.drawdown_limit /
+ *   performance.alert.daily_loss_limit (the seed's alert kinds)
+ *   CONTROL kill switch  risk.alert.kill_switch      ticktape.Control
+ *   EQUITY               not published on NATS; archived on Kafka
+ * Kafka topics: signals and risk decisions -> trading_signals_archive, risk
+ * decisions also -> risk_events_archive, order commands and order events ->
+ * order_execution_archive and broker_communication_log (what was said to and
+ * heard from the venue), bars -> aggregate_archive.
+ *
+ * No function here allocates: decoding unpacks into a stack arena and
+ * encoding packs into the caller's buffer. All are thread-safe.
+ */
+#ifndef TT_WIRE_H
+#define TT_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/error.h"
+#include "../core/event.h"
+#include "../core/instrument.h"
+
+#define TT_WIRE_SUBJECT_MAX 96
+#define TT_WIRE_MSG_MAX 512 /* largest encoded output message */
+
+/* External-event types carried in blob.type (from market.external.{type}). */
+enum tt_external_type {
+    TT_EXT_OTHER = 0,
+    TT_EXT_ECONOMIC_CALENDAR = 1,
+    TT_EXT_FRED_INDICATORS = 2,
+    TT_EXT_COMMODITY_PRICES = 3
+};
+
+/* TickData protobuf -> QUOTE. ts is left 0 (the inbox stamps it); ts_init is
+ * the message's timestamp in ns (0 when absent). Fails with TT_EFORMAT (bad
+ * protobuf, missing/unknown symbol, bid or ask not a positive finite number)
+ * naming the field. */
+int tt_wire_tick_decode(const void *data, size_t len, const tt_instruments *ins, tt_event *ev,
+                        tt_err *err);
+
+/* The JSON form {"symbol":"EURUSD","bid":1.1,"ask":1.2,"timestamp":1549238400000}
+ * (other keys ignored) -> QUOTE, with the same rules. */
+int tt_wire_tick_json_decode(const void *data, size_t len, const tt_instruments *ins,
+                             tt_event *ev, tt_err *err);
+
+/* QUOTE -> TickData bytes in buf. Returns the length, or 0 when cap is too
+ * small or ev is not a quote of a known instrument. Timestamp = ev->ts in ms. */
+size_t tt_wire_tick_encode(const tt_instruments *ins, const tt_event *ev, uint8_t *buf,
+                           size_t cap);
+
+/* ticktape.Bar on bars.{SYMBOL}.{tf} -> BAR. The subject names symbol and
+ * timeframe when the message does not. */
+int tt_wire_bar_decode(const char *subject, const void *data, size_t len,
+                       const tt_instruments *ins, tt_event *ev, tt_err *err);
+
+/* market.external.{type} -> EXTERNAL (payload not copied: the caller passes the
+ * bytes along with the event). value = the JSON key "value" when present, else 0. */
+int tt_wire_external_decode(const char *subject, const void *data, size_t len, tt_event *ev,
+                            tt_err *err);
+
+/* The NATS subjects of an output event: fills up to max subjects and returns
+ * how many (0: not published). */
+#define TT_WIRE_MAX_SUBJECTS 3
+int tt_wire_output_subjects(const tt_instruments *ins, const tt_event *ev,
+                            char (*subj)[TT_WIRE_SUBJECT_MAX], int max);
+/* The Kafka topics of an output event (NULL-terminated list in topics, at most
+ * max - 1 entries); returns how many. */
+int tt_wire_output_topics(const tt_event *ev, const char **topics, int max);
+/* Name of the protobuf message tt_wire_output_encode writes for ev ("ticktape.Bar"...). */
+const char *tt_wire_output_type(const tt_event *ev);
+/* Returns the encoded length (0 when ev has no wire form or cap is too small). */
+size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint8_t *buf,
+                             size_t cap);
+
+/* Decoders of the output payloads (for tests and consumers in C). They fill
+ * the payload fields of ev for the given kind; header fields are left alone. */
+int tt_wire_order_event_decode(const void *data, size_t len, tt_event *ev, tt_err *err);
+int tt_wire_order_cmd_decode(const void *data, size_t len, tt_event *ev, tt_err *err);
+
+#endif
