@@ -1,7 +1,294 @@
+/*
+ * `ticktape bench replay`: replay speed from the tape.
+ *
+ * Three timed passes over the same tape: (1) writing it (only when the tape is
+ * synthetic), (2) decoding alone (tt_tape_reader_next in a loop), and (3) the
+ * engine replaying it through a no-op strategy component. (3) - (2) is what
+ * the engine loop itself costs per event. Each read pass runs --repeat times
+ * (default 3) and the median is reported, since one pass can be disturbed by
+ * whatever else the machine is doing.
+ *
+ * The synthetic tape is a deterministic random walk shaped like FX ticks:
+ * millisecond timestamps with irregular gaps, one-to-few-point moves, a
+ * spread that wanders between 2 and 20 points, and volumes drawn from a small
+ * set of values, as Dukascopy's are.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli.h"
 #include "commands.h"
+#include "core/engine.h"
+#include "data/tape.h"
+
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int write_synthetic(const char *dir, uint64_t n, tt_err *err)
+{
+    tt_stream_desc d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.symbol, sizeof d.symbol, "EURUSD");
+    d.kind = TT_STREAM_QUOTE;
+    tt_tape_writer_opts opts = {0, 3, 0}; /* fast zstd level: the bench measures reading */
+    tt_tape_writer *w;
+    int rc = tt_tape_writer_open(&w, dir, &d, &opts, err);
+    if (rc)
+        return rc;
+    static const float vols[] = {0.75f, 1.0f, 1.12f, 1.5f, 2.25f, 3.0f, 0.56f, 4.5f};
+    uint64_t s = 42;
+    tt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TT_EV_QUOTE;
+    tt_ts ts = tt_ts_from_civil(2019, 1, 1, 0, 0, 0, 0);
+    tt_price bid = 114427, spread = 8;
+    tt_progress pr;
+    tt_progress_start(&pr, "writing synthetic tape", n);
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        uint64_t r = mix(&s);
+        ts += (tt_ts)(1 + (r & 1023)) * TT_NS_PER_MS;
+        bid += (tt_price)((r >> 10) % 7) - 3;
+        if (((r >> 13) & 15) == 0)
+            spread += ((r >> 17) & 1) ? 1 : -1;
+        if (spread < 2) spread = 2;
+        if (spread > 20) spread = 20;
+        ev.ts = ev.ts_init = ts;
+        ev.u.quote.bid = bid;
+        ev.u.quote.ask = bid + spread;
+        ev.u.quote.bid_vol = vols[(r >> 20) & 7];
+        ev.u.quote.ask_vol = vols[(r >> 23) & 7];
+        rc = tt_tape_writer_append(w, &ev, err);
+        if ((i & 0xfffff) == 0)
+            tt_progress_update(&pr, i);
+    }
+    tt_progress_finish(&pr);
+    int crc = tt_tape_writer_close(w, rc ? NULL : err);
+    return rc ? rc : crc;
+}
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A strategy that does nothing but look at the event: the floor of any replay. */
+typedef struct noop {
+    uint64_t sum;
+} noop;
+
+static void noop_on_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    (void)e;
+    ((noop *)self)->sum += (uint64_t)ev->u.quote.bid;
+}
+
+static int pass_decode(const char *dir, uint64_t *events, uint64_t *check, tt_err *err)
+{
+    tt_tape_reader *r;
+    int rc = tt_tape_reader_open(&r, dir, NULL, NULL, err);
+    if (rc)
+        return rc;
+    tt_event ev;
+    uint64_t n = 0, sum = 0;
+    while ((rc = tt_tape_reader_next(r, &ev, err)) == 1) {
+        n++;
+        sum += (uint64_t)ev.u.quote.bid;
+    }
+    tt_tape_reader_close(r);
+    *events = n;
+    *check = sum;
+    return rc;
+}
+
+static int pass_engine(const char *dir, uint64_t *events, uint64_t *check, char fp[33], tt_err *err)
+{
+    tt_tape_reader *r;
+    int rc = tt_tape_reader_open(&r, dir, NULL, NULL, err);
+    if (rc)
+        return rc;
+    tt_instruments *ins = tt_instruments_new();
+    tt_engine *e = tt_engine_new(ins);
+    noop strat = {0};
+    tt_engine_set_source(e, tt_tape_reader_source(r));
+    tt_component c = {&strat, "noop", NULL, noop_on_event, NULL};
+    tt_engine_add_component(e, c);
+    rc = tt_engine_run(e, err);
+    *events = tt_engine_events(e);
+    *check = strat.sum;
+    tt_fingerprint_hex(tt_engine_fingerprint(e), fp);
+    tt_engine_free(e);
+    tt_instruments_free(ins);
+    tt_tape_reader_close(r);
+    return rc;
+}
+
+static const char *BENCH_USAGE =
+    "usage: ticktape bench replay [--ticks N | --tape DIR] [--repeat K] [--json]\n\n"
+    "Writes a synthetic tape of N quote ticks (default 50M; k/M/G suffixes allowed) in a\n"
+    "temporary folder, or takes an existing tape, and replays it: once decoding alone and\n"
+    "once through the engine with a no-op strategy, each K times (default 3), reporting\n"
+    "medians. With --json the last line of stdout is one JSON object with events, seconds,\n"
+    "events_per_second, bytes_per_event, decode_seconds, decode_events_per_second and\n"
+    "engine_ns_per_event (the loop's cost over decoding alone).\n";
+
+static int bench_replay(int argc, char **argv)
+{
+    uint64_t ticks = 50000000ull;
+    const char *tape = NULL;
+    int json = 0, repeat = 3;
+    tt_opt o;
+    static const char *const flags[] = {"json", "help", "h", NULL};
+    tt_opt_init(&o, argc, argv);
+    while (tt_opt_next(&o, flags)) {
+        if (tt_opt_is(&o, "json")) json = 1;
+        else if (tt_opt_is(&o, "help") || tt_opt_is(&o, "h")) {
+            fputs(BENCH_USAGE, stdout);
+            return TT_EXIT_OK;
+        } else if (tt_opt_is(&o, "ticks")) {
+            if (tt_parse_u64(o.value, &ticks) || ticks == 0)
+                return tt_usage_error("bench replay", "--ticks needs a positive count, got '%s'",
+                                      o.value ? o.value : "");
+        } else if (tt_opt_is(&o, "repeat")) {
+            uint64_t k;
+            if (tt_parse_u64(o.value, &k) || k == 0 || k > 99)
+                return tt_usage_error("bench replay", "--repeat needs 1..99");
+            repeat = (int)k;
+        } else if (tt_opt_is(&o, "tape")) tape = o.value;
+        else return tt_usage_error("bench replay", "unexpected argument '%s'", o.name ? o.name : o.value);
+    }
+    tt_err err;
+    char tmp[256] = "";
+    double write_s = 0;
+    if (!tape) {
+        const char *base = getenv("TMPDIR");
+        snprintf(tmp, sizeof tmp, "%s/ticktape-bench-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(tmp)) {
+            fprintf(stderr, "ticktape: error: cannot create a temporary folder in %s\n", tmp);
+            return TT_EXIT_FAIL;
+        }
+        double t0 = tt_wall_seconds();
+        if (write_synthetic(tmp, ticks, &err)) {
+            tt_report_error(&err);
+            goto fail;
+        }
+        write_s = tt_wall_seconds() - t0;
+        tape = tmp;
+    }
+    tt_tape_info info;
+    if (tt_tape_info_read(tape, &info, &err)) {
+        tt_report_error(&err);
+        goto fail;
+    }
+    uint64_t bytes = info.bytes, total = info.events;
+    tt_tape_info_free(&info);
+    double *dec = calloc((size_t)repeat, sizeof *dec), *eng = calloc((size_t)repeat, sizeof *eng);
+    double *cdec = calloc((size_t)repeat, sizeof *cdec), *ceng = calloc((size_t)repeat, sizeof *ceng);
+    uint64_t nd = 0, ne = 0, cd = 0, ce = 0;
+    char fp[33] = "";
+    for (int k = 0; k < repeat; k++) {
+        if (!json)
+            fprintf(stderr, "pass %d/%d...\n", k + 1, repeat);
+        double c0 = cpu_seconds(), t0 = tt_wall_seconds();
+        if (pass_decode(tape, &nd, &cd, &err)) {
+            tt_report_error(&err);
+            goto fail_free;
+        }
+        double c1 = cpu_seconds(), t1 = tt_wall_seconds();
+        if (pass_engine(tape, &ne, &ce, fp, &err)) {
+            tt_report_error(&err);
+            goto fail_free;
+        }
+        double c2 = cpu_seconds(), t2 = tt_wall_seconds();
+        dec[k] = t1 - t0;
+        eng[k] = t2 - t1;
+        cdec[k] = c1 - c0;
+        ceng[k] = c2 - c1;
+    }
+    if (nd != ne || cd != ce || nd != total) {
+        fprintf(stderr, "ticktape: error: passes disagree (%llu vs %llu events)\n",
+                (unsigned long long)nd, (unsigned long long)ne);
+        goto fail_free;
+    }
+    double ds = median(dec, repeat), es = median(eng, repeat);
+    double cds = median(cdec, repeat), ces = median(ceng, repeat);
+    double eps = (double)ne / es, deps = (double)nd / ds;
+    double bpe = ne ? (double)bytes / (double)ne : 0;
+    double overhead = ne ? (es - ds) * 1e9 / (double)ne : 0;
+    if (json) {
+        printf("{\"events\":%llu,\"seconds\":%.6f,\"events_per_second\":%.0f,\"bytes_per_event\":%.4f,"
+               "\"decode_seconds\":%.6f,\"decode_events_per_second\":%.0f,\"engine_ns_per_event\":%.3f,"
+               "\"cpu_seconds\":%.6f,\"decode_cpu_seconds\":%.6f,"
+               "\"write_seconds\":%.3f,\"repeat\":%d,\"synthetic\":%s,\"fingerprint\":\"%s\"}\n",
+               (unsigned long long)ne, es, eps, bpe, ds, deps, overhead, ces, cds, write_s, repeat,
+               tmp[0] ? "true" : "false", fp);
+    } else {
+        printf("replay %llu events (%s), median of %d passes\n", (unsigned long long)ne,
+               tmp[0] ? "synthetic" : tape, repeat);
+        if (tmp[0])
+            printf("  write:           %.2f s (%.1f M events/s)\n", write_s, (double)ne / write_s / 1e6);
+        printf("  decode only:     %.3f s  %.1f M events/s\n", ds, deps / 1e6);
+        printf("  engine replay:   %.3f s  %.1f M events/s\n", es, eps / 1e6);
+        printf("  engine overhead: %.2f ns/event\n", overhead);
+        printf("  cpu time:        decode %.3f s (%.1f M/s), engine %.3f s (%.1f M/s)\n", cds,
+               (double)nd / cds / 1e6, ces, (double)ne / ces / 1e6);
+        printf("  tape size:       %llu bytes, %.3f bytes/event\n", (unsigned long long)bytes, bpe);
+        printf("fingerprint: %s\n", fp);
+    }
+    free(dec);
+    free(eng);
+    free(cdec);
+    free(ceng);
+    if (tmp[0]) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "ticktape: warning: could not remove %s\n", tmp);
+    }
+    return TT_EXIT_OK;
+fail_free:
+    free(dec);
+    free(eng);
+    free(cdec);
+    free(ceng);
+fail:
+    if (tmp[0]) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "ticktape: warning: could not remove %s\n", tmp);
+    }
+    return TT_EXIT_FAIL;
+}
+
 int tt_cmd_bench(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    return TT_EXIT_FAIL; /* being written */
+    if (argc < 2 || tt_is_help(argv[1])) {
+        fputs(BENCH_USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? TT_EXIT_USAGE : TT_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "replay"))
+        return bench_replay(argc - 1, argv + 1);
+    return tt_usage_error("bench", "unknown benchmark '%s' (replay)", argv[1]);
 }

@@ -23,6 +23,7 @@
 #define TT_MAX_SINKS 16
 #define TT_MAX_COMPONENTS 32
 #define TT_ENGINE_SOURCE 0 /* source id of events the engine itself schedules */
+#define TT_BATCH 64        /* events pulled per next_batch call */
 
 struct tt_engine {
     const tt_instruments *instruments;
@@ -216,10 +217,38 @@ int tt_engine_run(tt_engine *e, tt_err *err)
         }
     }
     tt_event head, ev;
-    int have = 0, src_done = (e->source.next == NULL);
+    tt_event batch[TT_BATCH];
+    int nbatch = 0, ibatch = 0;
+    int have = 0, src_done = (e->source.next == NULL && e->source.next_batch == NULL);
     while (!e->stop) {
+        if (!have && !src_done && ibatch < nbatch) {
+            head = batch[ibatch++];
+            have = 1;
+        }
+        /* Replay fast path: nothing queued, a batch in hand. The queue can only
+         * gain events through dispatch, so it is checked again after each one. */
+        if (have && e->queue.n == 0) {
+            dispatch(e, &head);
+            have = 0;
+            while (ibatch < nbatch && e->queue.n == 0 && !e->stop)
+                dispatch(e, &batch[ibatch++]);
+            continue;
+        }
         if (!have && !src_done) {
-            int s = e->source.next(e->source.self, &head, err);
+            int s;
+            if (e->source.next_batch) {
+                s = e->source.next_batch(e->source.self, batch, TT_BATCH, &nbatch, err);
+                ibatch = 0;
+                if (s == TT_SRC_EVENT) {
+                    if (nbatch <= 0) {
+                        rc = tt_err_set(err, TT_ESTATE, "source returned an empty batch");
+                        break;
+                    }
+                    head = batch[ibatch++];
+                }
+            } else {
+                s = e->source.next(e->source.self, &head, err);
+            }
             if (s < 0) {
                 rc = s;
                 break;

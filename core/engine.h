@@ -44,11 +44,18 @@ enum tt_source_status {
 };
 
 /* Yields input events in time order. next() returns a tt_source_status or a
- * negative TT_E* code (err filled). Events keep their own source id and seq. */
+ * negative TT_E* code (err filled). Events keep their own source id and seq.
+ *
+ * next_batch (optional, may be NULL) is the replay fast path: it fills up to
+ * `cap` events into buf, sets *count and returns TT_SRC_EVENT (count > 0),
+ * TT_SRC_END, TT_SRC_IDLE or a negative code. The engine still compares its
+ * queue against each buffered event in turn, so batching never changes the
+ * order in which events are dispatched. */
 typedef struct tt_source {
     void *self;
     int (*next)(void *self, tt_event *ev, tt_err *err);
     void (*close)(void *self); /* may be NULL */
+    int (*next_batch)(void *self, tt_event *buf, int cap, int *count, tt_err *err);
 } tt_source;
 
 /* Sees every output of the core in order. */

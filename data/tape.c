@@ -194,12 +194,46 @@ static int ts_put(bbuf *b, const tt_ts *ts, uint32_t n, uint64_t *tmp)
     return col_put(b, tmp, n);
 }
 
+/* Read a column's width byte and plane pointer without gathering the planes,
+ * so that callers can fuse the gather with their own pass for the common
+ * one- and two-byte widths. Returns the width, or -1. */
+static int col_peek(rd *r, uint32_t n, const uint8_t **planes)
+{
+    if (r->p >= r->end)
+        return -1;
+    int w = *r->p;
+    if (w > 8 || (size_t)(r->end - r->p - 1) < (size_t)w * n)
+        return -1;
+    *planes = r->p + 1;
+    return w;
+}
+
 static int ts_get(rd *r, tt_ts *ts, uint32_t n, uint64_t *tmp)
 {
     uint64_t first, g;
-    if (rd_u64(r, &first) || rd_u64(r, &g) || col_get(r, tmp, n))
+    if (rd_u64(r, &first) || rd_u64(r, &g))
         return -1;
+    const uint8_t *p;
+    int w = col_peek(r, n, &p);
     uint64_t t = first;
+    if (w == 1) {
+        for (uint32_t i = 0; i < n; i++) {
+            t += p[i] * g;
+            ts[i] = (tt_ts)t;
+        }
+        r->p += 1 + (size_t)n;
+        return 0;
+    }
+    if (w == 2) {
+        for (uint32_t i = 0; i < n; i++) {
+            t += (uint64_t)(p[i] | (uint32_t)p[n + i] << 8) * g;
+            ts[i] = (tt_ts)t;
+        }
+        r->p += 1 + 2 * (size_t)n;
+        return 0;
+    }
+    if (col_get(r, tmp, n))
+        return -1;
     for (uint32_t i = 0; i < n; i++) {
         t += tmp[i] * g;
         ts[i] = (tt_ts)t;
@@ -220,9 +254,32 @@ static int delta_put(bbuf *b, const int64_t *v, uint32_t n, uint64_t *tmp)
 
 static int delta_get(rd *r, int64_t *v, uint32_t n, uint64_t *tmp)
 {
+    const uint8_t *p;
+    int w = col_peek(r, n, &p);
+    uint64_t prev = 0;
+    if (w == 0) {
+        r->p += 1;
+        memset(v, 0, n * sizeof *v);
+        return 0;
+    }
+    if (w == 1) {
+        for (uint32_t i = 0; i < n; i++) {
+            prev += (uint64_t)unzigzag(p[i]);
+            v[i] = (int64_t)prev;
+        }
+        r->p += 1 + (size_t)n;
+        return 0;
+    }
+    if (w == 2) {
+        for (uint32_t i = 0; i < n; i++) {
+            prev += (uint64_t)unzigzag((uint64_t)(p[i] | (uint32_t)p[n + i] << 8));
+            v[i] = (int64_t)prev;
+        }
+        r->p += 1 + 2 * (size_t)n;
+        return 0;
+    }
     if (col_get(r, tmp, n))
         return -1;
-    uint64_t prev = 0;
     for (uint32_t i = 0; i < n; i++) {
         prev += (uint64_t)unzigzag(tmp[i]);
         v[i] = (int64_t)prev;
@@ -300,6 +357,20 @@ static int bits32_get(rd *r, uint32_t *v, uint32_t n, uint64_t *tmp)
         uint32_t dict[256];
         for (uint32_t k = 0; k < nd; k++, r->p += 4)
             dict[k] = get32(r->p);
+        const uint8_t *p;
+        int w = col_peek(r, n, &p);
+        if (w == 1) {
+            /* indices are bytes: every one is < 256, but the dictionary may be shorter */
+            uint8_t any = 0;
+            for (uint32_t i = 0; i < n; i++)
+                any |= (uint8_t)(p[i] >= nd);
+            if (any)
+                return -1;
+            for (uint32_t i = 0; i < n; i++)
+                v[i] = dict[p[i]];
+            r->p += 1 + (size_t)n;
+            return 0;
+        }
         if (col_get(r, tmp, n))
             return -1;
         for (uint32_t i = 0; i < n; i++) {
@@ -765,6 +836,7 @@ struct tt_tape_writer {
     tt_stream_desc desc;
     char sdir[4096];    /* stream directory */
     char month[8];      /* current segment's month key ("" = none open) */
+    tt_ts month_lo, month_hi; /* [lo, hi) of the open segment's month */
     char path[4200];
     int fd;
     uint32_t block_events;
@@ -832,6 +904,10 @@ static int writer_open_segment(tt_tape_writer *w, const char *month, tt_err *err
     }
     w->fd = fd;
     memcpy(w->month, month, 8);
+    int y = atoi(month), m = atoi(month + 5);
+    w->month_lo = tt_ts_from_civil(y, m, 1, 0, 0, 0, 0);
+    w->month_hi = m == 12 ? tt_ts_from_civil(y + 1, 1, 1, 0, 0, 0, 0)
+                          : tt_ts_from_civil(y, m + 1, 1, 0, 0, 0, 0);
     return TT_OK;
 }
 
@@ -952,9 +1028,9 @@ int tt_tape_writer_append(tt_tape_writer *w, const tt_event *ev, tt_err *err)
         return tt_err_set(err, TT_EORDER, "stream %s: event at %s is earlier than the last one (%s)",
                           w->desc.symbol, a, b);
     }
-    char month[8];
-    month_key(ev->ts, month);
-    if (w->fd < 0 || strcmp(month, w->month)) {
+    if (w->fd < 0 || ev->ts < w->month_lo || ev->ts >= w->month_hi) {
+        char month[8];
+        month_key(ev->ts, month);
         int rc = writer_write_block(w, err);
         if (!rc)
             rc = writer_open_segment(w, month, err);
@@ -1048,8 +1124,9 @@ typedef struct cursor {
     const uint8_t *bp, *bend; /* blob cursor in raw */
     uint32_t symbol_id;
     uint16_t source;
-    tt_event head;      /* current head, valid when has_head */
-    int has_head, done;
+    tt_event head;      /* current head (merge of several streams) */
+    uint32_t fast_end;  /* events before this index need no range check (quotes only) */
+    int done;
 } cursor;
 
 struct tt_tape_reader {
@@ -1142,15 +1219,17 @@ static int cursor_load_block(tt_tape_reader *r, cursor *c, tt_err *err)
     c->n = b->count;
     c->pos = 0;
     c->blk++;
+    /* a quote block wholly inside [from, to) takes the fast path in cursor_next */
+    c->fast_end = (c->desc.kind == TT_STREAM_QUOTE && b->first >= r->from &&
+                   (!r->to || b->last < r->to)) ? b->count : 0;
     return TT_OK;
 }
 
-/* Advance to the next event of the cursor into c->head. 1 = head, 0 = end. */
-static int cursor_advance(tt_tape_reader *r, cursor *c, tt_err *err)
+/* Advance to the next event of the cursor into *ev. 1 = event, 0 = end. */
+static int cursor_advance(tt_tape_reader *r, cursor *c, tt_event *ev, tt_err *err)
 {
     for (;;) {
         if (c->pos < c->n) {
-            tt_event *ev = &c->head;
             uint32_t i = c->pos++;
             if (c->desc.kind == TT_STREAM_BLOB) {
                 if (c->bend - c->bp < 4)
@@ -1198,9 +1277,9 @@ static int cursor_advance(tt_tape_reader *r, cursor *c, tt_err *err)
                     break;
                 }
             }
-            if (c->head.ts < r->from)
+            if (ev->ts < r->from)
                 continue;
-            if (r->to && c->head.ts >= r->to) {
+            if (r->to && ev->ts >= r->to) {
                 c->done = 1;
                 return 0;
             }
@@ -1228,6 +1307,28 @@ static int cursor_advance(tt_tape_reader *r, cursor *c, tt_err *err)
         if (rc)
             return rc;
     }
+}
+
+/* The replay hot path: a quote from a block that needs no range checks is
+ * written straight into the caller's event; anything else takes the general
+ * path. Only the fields of a quote event are written. */
+static inline int cursor_next(tt_tape_reader *r, cursor *c, tt_event *ev, tt_err *err)
+{
+    if (c->pos < c->fast_end) {
+        uint32_t i = c->pos++;
+        ev->ts = ev->ts_init = c->c.ts[i];
+        ev->seq = ((uint64_t)c->seg << 40) + c->blk_base + i + 1;
+        ev->symbol = c->symbol_id;
+        ev->source = c->source;
+        ev->kind = TT_EV_QUOTE;
+        ev->cls = TT_CLS_MARKET;
+        ev->u.quote.bid = c->c.a[i];
+        ev->u.quote.ask = c->c.b2[i];
+        memcpy(&ev->u.quote.bid_vol, &c->c.f1[i], 4);
+        memcpy(&ev->u.quote.ask_vol, &c->c.f2[i], 4);
+        return 1;
+    }
+    return cursor_advance(r, c, ev, err);
 }
 
 /* Position a cursor at the first event >= from: skip whole segments by month
@@ -1420,8 +1521,10 @@ static int reader_start(tt_tape_reader *r, tt_err *err)
 {
     r->started = 1;
     r->nheap = 0;
+    if (r->ncur == 1)
+        return TT_OK; /* one stream: no merge, tt_tape_reader_next reads it directly */
     for (int i = 0; i < r->ncur; i++) {
-        int rc = cursor_advance(r, &r->cur[i], err);
+        int rc = cursor_advance(r, &r->cur[i], &r->cur[i].head, err);
         if (rc < 0)
             return rc;
         if (rc == 1)
@@ -1434,6 +1537,8 @@ static int reader_start(tt_tape_reader *r, tt_err *err)
 
 int tt_tape_reader_next(tt_tape_reader *r, tt_event *ev, tt_err *err)
 {
+    if (r->ncur == 1)
+        return cursor_next(r, &r->cur[0], ev, err);
     if (!r->started) {
         int rc = reader_start(r, err);
         if (rc)
@@ -1444,7 +1549,7 @@ int tt_tape_reader_next(tt_tape_reader *r, tt_event *ev, tt_err *err)
     int top = r->heap[0];
     cursor *c = &r->cur[top];
     *ev = c->head;
-    int rc = cursor_advance(r, c, err);
+    int rc = cursor_next(r, c, &c->head, err);
     if (rc < 0)
         return rc;
     if (rc == 0)
@@ -1475,9 +1580,65 @@ static int reader_source_next(void *self, tt_event *ev, tt_err *err)
     return rc < 0 ? rc : rc ? TT_SRC_EVENT : TT_SRC_END;
 }
 
+/* Fill a batch: one stream copies quotes in a tight loop (the replay hot
+ * path); several streams go through the merge one event at a time. */
+static int reader_source_batch(void *self, tt_event *buf, int cap, int *count, tt_err *err)
+{
+    tt_tape_reader *r = self;
+    int n = 0;
+    if (r->ncur == 1) {
+        cursor *c = &r->cur[0];
+        while (n < cap) {
+            uint32_t avail = c->fast_end > c->pos ? c->fast_end - c->pos : 0;
+            if (avail) {
+                uint32_t k = avail < (uint32_t)(cap - n) ? avail : (uint32_t)(cap - n);
+                const tt_ts *ts = c->c.ts + c->pos;
+                const int64_t *bid = c->c.a + c->pos, *ask = c->c.b2 + c->pos;
+                const uint32_t *bv = c->c.f1 + c->pos, *av = c->c.f2 + c->pos;
+                uint64_t seq = ((uint64_t)c->seg << 40) + c->blk_base + c->pos + 1;
+                uint32_t sym = c->symbol_id;
+                uint16_t src = c->source;
+                for (uint32_t i = 0; i < k; i++) {
+                    tt_event *ev = &buf[n + (int)i];
+                    ev->ts = ev->ts_init = ts[i];
+                    ev->seq = seq + i;
+                    ev->symbol = sym;
+                    ev->source = src;
+                    ev->kind = TT_EV_QUOTE;
+                    ev->cls = TT_CLS_MARKET;
+                    ev->u.quote.bid = bid[i];
+                    ev->u.quote.ask = ask[i];
+                    memcpy(&ev->u.quote.bid_vol, &bv[i], 4);
+                    memcpy(&ev->u.quote.ask_vol, &av[i], 4);
+                }
+                c->pos += k;
+                n += (int)k;
+                continue;
+            }
+            int rc = cursor_advance(r, c, &buf[n], err);
+            if (rc < 0)
+                return rc;
+            if (rc == 0)
+                break;
+            n++;
+        }
+    } else {
+        while (n < cap) {
+            int rc = tt_tape_reader_next(r, &buf[n], err);
+            if (rc < 0)
+                return rc;
+            if (rc == 0)
+                break;
+            n++;
+        }
+    }
+    *count = n;
+    return n ? TT_SRC_EVENT : TT_SRC_END;
+}
+
 tt_source tt_tape_reader_source(tt_tape_reader *r)
 {
-    tt_source s = {r, reader_source_next, NULL};
+    tt_source s = {r, reader_source_next, NULL, reader_source_batch};
     return s;
 }
 
