@@ -40,10 +40,12 @@ double tt_bs_price(int kind, double S, double K, double T, double r, double q, d
 void tt_bs_greeks_calc(int kind, double S, double K, double T, double r, double q, double sigma,
                        tt_bs_greeks *out);
 
-/* The volatility at which tt_bs_price equals price, to |error| < 1e-10 in
- * price: Newton steps from a Brenner-Subrahmanyam start, falling back to
- * bisection on [1e-6, 10] whenever a step leaves the bracket or vega is tiny.
- * TT_EINVAL when price is outside the no-arbitrage bounds (message says which). */
+/* The volatility at which tt_bs_price equals price, to |error| <= 1e-13 *
+ * max(S, K) in price: Newton steps from the Manaster-Koehler start
+ * sqrt(2 |ln(F/K)| / T), falling back to bisection within a bracket kept
+ * inside [1e-6, 10] whenever a step leaves it or vega vanishes. TT_EINVAL
+ * when price is at or outside the no-arbitrage bounds, or needs a volatility
+ * outside [1e-6, 10] (the message says which). */
 int tt_bs_implied_vol(int kind, double price, double S, double K, double T, double r, double q,
                       double *sigma_out, tt_err *err);
 
@@ -71,7 +73,7 @@ typedef struct tt_option_chain_spec {
     double strike_step;     /* distance between strikes, in price units; 0 = 1% of spot rounded */
     int nexpiries;
     int64_t expiry_days[16]; /* days from `at` */
-    uint64_t seed;          /* open interest and volume stream ("options/<name>") */
+    uint64_t seed;          /* open interest and volume: stream "options/open_interest" */
 } tt_option_chain_spec;
 
 /* Defaults: 21 strikes, expiries 7, 30, 90 and 180 days, r = q = 0, atm vol
