@@ -265,17 +265,18 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
         goto done;
     tt_portfolio_on_trade(pf, on_trade, &col);
 
-    /* strategy */
-    if (!cfg->strategy || !cfg->strategy[0]) {
+    /* strategy: given directly, a plugin path, or a built-in name */
+    const tt_strategy_vtable *vt = cfg->strategy_vtable;
+    if (!vt && (!cfg->strategy || !cfg->strategy[0])) {
         rc = tt_err_set(err, TT_EINVAL, "strategy: no strategy name or plugin path");
         goto done;
     }
-    const tt_strategy_vtable *vt = NULL;
-    if (is_plugin_path(cfg->strategy)) {
+    if (!vt && is_plugin_path(cfg->strategy)) {
         if ((rc = tt_plugin_open(&plugin, cfg->strategy, err)))
             goto done;
         vt = tt_plugin_strategy(plugin);
-    } else if (!(vt = tt_strategy_builtin(cfg->strategy))) {
+    }
+    if (!vt && !(vt = tt_strategy_builtin(cfg->strategy))) {
         char names[200] = "";
         for (int i = 0; tt_strategy_builtin_at(i); i++) {
             strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);

@@ -72,6 +72,8 @@ typedef struct tt_backtest_config {
     tt_risk_config risk;
     /* strategy: a built-in name or a plugin path (".so" or containing '/') */
     const char *strategy;
+    const tt_strategy_vtable *strategy_vtable; /* or a vtable given directly (embedding,
+                                                * tests); used when set, `strategy` is then a label */
     const char *params;             /* "key=value ..." */
     uint64_t seed;
     tt_bar_sub bars[TT_BACKTEST_MAX_BARS]; /* extra bar subscriptions */

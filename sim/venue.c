@@ -144,7 +144,7 @@ static int deal(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int64_t
 {
     tt_money comm = commission_for(v, symbol, qty, px);
     /* the ticket the fill opens or reduces, for the client's books */
-    uint64_t vid = ticket;
+    uint64_t vid = ticket ? ticket : c->position;
     if (!vid) {
         vid = c->client_id;
         if (tt_portfolio_config_of(v->books)->mode == TT_MODE_NETTING) {
