@@ -5,6 +5,8 @@
 int tt_cmd_tape(int argc, char **argv);
 int tt_cmd_bench(int argc, char **argv);
 int tt_cmd_demo(int argc, char **argv);
+/* `synth` and `synth options` (cli/cmd_synth.c). */
+int tt_cmd_synth(int argc, char **argv);
 /* OHLCV bars of one symbol from the tape's quotes (cli/cmd_bars.c). */
 int tt_cmd_bars(int argc, char **argv);
 
