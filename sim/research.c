@@ -198,9 +198,11 @@ int tt_run_summary_json(tt_buf *b, const tt_run_summary *s, const tt_param *para
     tt_fingerprint_hex(s->fp, hex);
     int rc = tt_buf_printf(b, "{\"index\":%u,\"run_id\":", s->index);
     rc = rc ? rc : tt_buf_json_string(b, s->run_id);
-    rc = rc ? rc : tt_buf_printf(b, ",\"status\":\"%s\",\"fingerprint\":\"%s\",\"events\":%llu",
+    rc = rc ? rc : tt_buf_printf(b, ",\"status\":\"%s\",\"fingerprint\":\"%s\",\"events\":%llu"
+                                    ",\"first_ts\":%lld,\"last_ts\":%lld",
                                  tt_run_status_name(s->status), hex,
-                                 (unsigned long long)s->events);
+                                 (unsigned long long)s->events, (long long)s->first_ts,
+                                 (long long)s->last_ts);
     for (size_t i = 0; i < NFIGURES && !rc; i++) {
         const tt_figure *f = &FIGURES[i];
         rc = tt_buf_printf(b, ",\"%s\":", f->name);
@@ -522,6 +524,12 @@ int tt_run_summary_from_json(tt_run_summary *s, const tt_json_flat *j, const cha
     v = tt_json_flat_get(j, "events", NULL);
     if (v)
         s->events = strtoull(v, NULL, 10);
+    v = tt_json_flat_get(j, "first_ts", NULL);
+    if (v)
+        s->first_ts = strtoll(v, NULL, 10);
+    v = tt_json_flat_get(j, "last_ts", NULL);
+    if (v)
+        s->last_ts = strtoll(v, NULL, 10);
     v = tt_json_flat_get(j, "signal", NULL);
     if (v)
         s->signal = atoi(v);

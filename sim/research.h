@@ -79,6 +79,7 @@ typedef struct tt_run_summary {
     char error[256];            /* TT_RUN_FAILED / TT_RUN_CRASHED: what happened */
     tt_fingerprint fp;          /* fingerprint of the run's outputs */
     uint64_t events;            /* input events processed */
+    tt_ts first_ts, last_ts;    /* time of the first and last input event the run read */
     tt_metrics m;               /* the figures */
 } tt_run_summary;
 

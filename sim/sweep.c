@@ -22,8 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backtest.h"
 #include "pcg.h"
 #include "pool.h"
+#include "scenario.h"
 
 /* ---- reading ---- */
 
@@ -140,6 +142,57 @@ static int read_axis(tt_sweep_axis *a, const tt_research_doc *doc, const char *k
     return TT_OK;
 }
 
+static int is_range_map(const tt_research_doc *doc, tt_ynode n)
+{
+    if (tt_ynode_type(doc, n) != 'm' || !tt_ynode_get(doc, n, "from"))
+        return 0;
+    for (size_t i = 0; i < tt_ynode_map_size(doc, n); i++) {
+        const char *k = tt_ynode_map_key(doc, n, i);
+        if (!k || (strcmp(k, "from") && strcmp(k, "to") && strcmp(k, "step")))
+            return 0;
+    }
+    return 1;
+}
+
+/* Parameters may be written with dotted keys (strategy.params.fast: [..]) or
+ * nested (strategy: {params: {fast: [..]}}); nested mappings are walked down
+ * to their leaves (a list, a value, or a {from, to, step} range). */
+static int collect_axes(tt_sweep_spec *spec, const tt_research_doc *doc, tt_ynode map,
+                        const char *prefix, int depth, tt_err *err)
+{
+    if (depth > 8)
+        return spec_err(err, doc, map, "sweep.params: nested too deeply%s%s", "", NULL);
+    size_t np = tt_ynode_map_size(doc, map);
+    for (size_t i = 0; i < np; i++) {
+        const char *k = tt_ynode_map_key(doc, map, i);
+        tt_ynode v = tt_ynode_map_value(doc, map, i);
+        if (!k || !*k)
+            return spec_err(err, doc, v, "sweep.params: keys must be plain text%s%s", "", NULL);
+        char key[2 * TT_PARAM_KEY_MAX];
+        snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", k);
+        if (tt_ynode_type(doc, v) == 'm' && !is_range_map(doc, v) &&
+            !tt_ynode_get(doc, v, "from")) {
+            int rc = collect_axes(spec, doc, v, key, depth + 1, err);
+            if (rc)
+                return rc;
+            continue;
+        }
+        for (size_t j = 0; j < spec->naxes; j++)
+            if (!strcmp(spec->axes[j].key, key))
+                return spec_err(err, doc, v, "sweep.params: '%s' is given twice%s", key, NULL);
+        tt_sweep_axis *na = realloc(spec->axes, (spec->naxes + 1) * sizeof *na);
+        if (!na)
+            return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
+        spec->axes = na;
+        int rc = read_axis(&spec->axes[spec->naxes], doc, key, v, spec->mode == TT_SWEEP_RANDOM,
+                           err);
+        spec->naxes++;
+        if (rc)
+            return rc;
+    }
+    return TT_OK;
+}
+
 int tt_sweep_spec_read(tt_sweep_spec *spec, const tt_research_doc *doc, uint64_t default_seed,
                        tt_err *err)
 {
@@ -189,28 +242,12 @@ int tt_sweep_spec_read(tt_sweep_spec *spec, const tt_research_doc *doc, uint64_t
     }
     /* Params after mode is known: a stepless range is valid only in random mode. */
     tt_ynode params = tt_ynode_get(doc, sec, "params");
-    size_t np = tt_ynode_map_size(doc, params);
-    if (!params || np == 0)
+    if (!params || tt_ynode_map_size(doc, params) == 0)
         return spec_err(err, doc, params ? params : sec,
                         "sweep.params: expected a mapping of parameter keys to values%s%s", "",
                         NULL);
-    spec->axes = calloc(np, sizeof *spec->axes);
-    if (!spec->axes)
-        return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
-    for (size_t i = 0; i < np; i++) {
-        const char *k = tt_ynode_map_key(doc, params, i);
-        if (!k || !*k)
-            return spec_err(err, doc, params, "sweep.params: keys must be plain text%s%s", "", NULL);
-        for (size_t j = 0; j < spec->naxes; j++)
-            if (!strcmp(spec->axes[j].key, k))
-                return spec_err(err, doc, tt_ynode_map_value(doc, params, i),
-                                "sweep.params: '%s' is given twice%s", k, NULL);
-        rc = read_axis(&spec->axes[i], doc, k, tt_ynode_map_value(doc, params, i),
-                       spec->mode == TT_SWEEP_RANDOM, err);
-        spec->naxes = i + 1;
-        if (rc)
-            return rc;
-    }
+    if ((rc = collect_axes(spec, doc, params, "", 0, err)))
+        return rc;
     if (spec->mode == TT_SWEEP_RANDOM && spec->samples == 0)
         return spec_err(err, doc, sec, "sweep.samples: random mode needs samples > 0%s%s", "", NULL);
     for (int h = 0; h < 2; h++) {
@@ -398,4 +435,102 @@ int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_
     if (bad)
         return tt_err_set(err, TT_EPARTIAL, "%zu of %zu runs did not complete", bad, plan->njobs);
     return TT_OK;
+}
+
+/* ---- the scenario runner ---- */
+
+/* Passes on the events of another source that fall in [from, to) and ends at
+ * the first event at or past `to`: the engine can never see later data. */
+typedef struct window_src {
+    tt_source inner;
+    tt_ts from, to;
+} window_src;
+
+static int window_next(void *self, tt_event *ev, tt_err *err)
+{
+    window_src *w = self;
+    for (;;) {
+        int rc = w->inner.next(w->inner.self, ev, err);
+        if (rc != TT_SRC_EVENT)
+            return rc;
+        if (w->to && ev->ts >= w->to)
+            return TT_SRC_END;
+        if (ev->ts >= w->from)
+            return TT_SRC_EVENT;
+    }
+}
+
+static int scenario_run(void *self, const tt_param *params, size_t nparams, tt_ts from, tt_ts to,
+                        tt_run_summary *out, tt_run_series *series, tt_err *err)
+{
+    tt_scenario *s = tt_scenario_clone(self);
+    if (!s)
+        return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
+    int rc = TT_OK;
+    for (size_t i = 0; i < nparams && !rc; i++) {
+        char a[TT_PARAM_KEY_MAX + TT_PARAM_VALUE_MAX + 2];
+        snprintf(a, sizeof a, "%s=%s", params[i].key, params[i].value);
+        rc = tt_scenario_set(s, a, err);
+    }
+    tt_scenario_run *run = rc ? NULL : calloc(1, sizeof *run);
+    if (!rc && !run)
+        rc = tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
+    if (!rc)
+        rc = tt_scenario_prepare(s, run, err);
+    if (rc) {
+        free(run);
+        tt_scenario_free(s);
+        return rc;
+    }
+    window_src win;
+    tt_source wsrc;
+    if (from || to) {
+        if (run->cfg.source) {
+            win.inner = *run->cfg.source;
+            win.from = from;
+            win.to = to;
+            wsrc = (tt_source){&win, window_next, NULL, NULL};
+            run->cfg.source = &wsrc;
+        } else {
+            if (from > run->cfg.from)
+                run->cfg.from = from;
+            if (to && (!run->cfg.to || to < run->cfg.to))
+                run->cfg.to = to;
+        }
+    }
+    run->cfg.skip_order_events = 1;
+    tt_backtest_result res;
+    memset(&res, 0, sizeof res);
+    rc = tt_backtest_run(&run->cfg, &res, err);
+    if (!rc)
+        rc = tt_metrics_compute(res.trades, res.ntrades, res.equity, res.nequity,
+                                res.initial_balance, &run->metrics, &out->m, err);
+    if (!rc) {
+        out->status = TT_RUN_OK;
+        out->fp = res.fingerprint;
+        out->events = res.events;
+        out->first_ts = res.first_ts;
+        out->last_ts = res.last_ts;
+        if (series) {
+            /* Hand the arrays over instead of copying them. */
+            series->equity = res.equity;
+            series->nequity = res.nequity;
+            series->trades = res.trades;
+            series->ntrades = res.ntrades;
+            series->initial_balance = res.initial_balance;
+            res.equity = NULL;
+            res.trades = NULL;
+            res.nequity = res.ntrades = 0;
+        }
+    }
+    tt_backtest_result_free(&res);
+    tt_scenario_release(run);
+    free(run);
+    tt_scenario_free(s);
+    return rc;
+}
+
+tt_research_runner tt_scenario_runner(struct tt_scenario *s)
+{
+    return (tt_research_runner){s, scenario_run};
 }

@@ -12,6 +12,15 @@
  *         strategy.params.slow: {from: 20, to: 60, step: 10}  # a range, both ends included
  *       heatmap: [strategy.params.fast, strategy.params.slow]
  *
+ * Parameter keys are dotted scenario keys. They may also be written nested,
+ * which is the form the scenario loader accepts (it refuses dots in keys):
+ *
+ *       params:
+ *         strategy:
+ *           params:
+ *             fast: [5, 10, 20]
+ *             slow: {from: 20, to: 60, step: 10}
+ *
  * Expansion turns the section into a plan: a list of jobs, each a full
  * assignment of every swept parameter. The grid is the cartesian product in
  * the order the parameters are written, the first one varying slowest. A
@@ -112,6 +121,20 @@ typedef struct tt_research_runner {
     int (*run)(void *self, const tt_param *params, size_t nparams, tt_ts from, tt_ts to,
                tt_run_summary *out, tt_run_series *series, tt_err *err);
 } tt_research_runner;
+
+struct tt_scenario;
+
+/* The runner of a loaded scenario (sim/scenario.h), the one the commands use.
+ * For each run it clones the scenario, applies the parameters with
+ * tt_scenario_set ("key=value", checked like --set), prepares the backtest
+ * (tt_scenario_prepare) and runs it (tt_backtest_run). A data range [from,
+ * to) is enforced by the data source itself: a tape is queried for that
+ * range only (the reader never yields a later event), a synthetic source is
+ * wrapped so that the engine never receives an event at or past `to`. The
+ * summary's first_ts/last_ts record the input the run actually read. The
+ * figures are tt_metrics_compute over the run's trades and equity series with
+ * the scenario's metrics settings. The scenario must outlive the runner. */
+tt_research_runner tt_scenario_runner(struct tt_scenario *s);
 
 typedef struct tt_sweep_opts {
     unsigned jobs;          /* processes at a time; 0 = 1 */

@@ -92,6 +92,33 @@ static void test_grid(void **state)
     tt_sweep_spec_free(&spec);
 }
 
+static void test_nested(void **state)
+{
+    (void)state;
+    /* The nested form gives the same axes as dotted keys. */
+    const char *y = "sweep:\n"
+                    "  params:\n"
+                    "    strategy:\n"
+                    "      params:\n"
+                    "        fast: [5, 10]\n"
+                    "        slow: {from: 20, to: 40, step: 10}\n"
+                    "    venue.latency_ms: [0, 5]\n"
+                    "  heatmap: [strategy.params.fast, strategy.params.slow]\n";
+    tt_sweep_spec spec;
+    tt_err err;
+    assert_int_equal(read_spec(y, &spec, &err), 0);
+    assert_int_equal(spec.naxes, 3);
+    assert_string_equal(spec.axes[0].key, "strategy.params.fast");
+    assert_string_equal(spec.axes[1].key, "strategy.params.slow");
+    assert_int_equal(spec.axes[1].nvalues, 3);
+    assert_string_equal(spec.axes[2].key, "venue.latency_ms");
+    tt_sweep_spec_free(&spec);
+    /* Twice, once nested and once dotted: refused. */
+    assert_int_not_equal(read_spec("sweep:\n  params:\n    a: {b: [1]}\n    a.b: [2]\n", &spec, &err), 0);
+    assert_non_null(strstr(err.msg, "'a.b' is given twice"));
+    tt_sweep_spec_free(&spec);
+}
+
 static void test_random(void **state)
 {
     (void)state;
@@ -315,6 +342,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grid),
+        cmocka_unit_test(test_nested),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_run),
