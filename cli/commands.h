@@ -23,4 +23,17 @@ int tt_cmd_import_hdf5(int argc, char **argv);
 /* `tape gaps` (cli/cmd_tape_gaps.c); argv[0] is "gaps". */
 int tt_cmd_tape_gaps(int argc, char **argv);
 
+/* `backtest SCENARIO` (cli/cmd_backtest.c). tt_backtest_scenario runs a loaded
+ * scenario (overrides applied), writes its reports and prints its summary;
+ * `demo` (cli/cmd_demo.c) uses it on the built-in scenario. Returns an exit code. */
+int tt_cmd_backtest(int argc, char **argv);
+struct tt_scenario;
+typedef struct tt_backtest_cli {
+    const char *out_dir; /* --out (NULL: outputs.dir, else out/<name>) */
+    int json;            /* last stdout line: the JSON summary */
+    int quiet;           /* no human lines */
+    int no_reports;      /* write no files */
+} tt_backtest_cli;
+int tt_backtest_scenario(struct tt_scenario *s, const tt_backtest_cli *o);
+
 #endif

@@ -18,6 +18,7 @@ typedef struct command {
 static const command COMMANDS[] = {
     {"tape", tt_cmd_tape, "inspect, verify and export a tape (info, verify, export)"},
     {"bench", tt_cmd_bench, "benchmarks (bench replay)"},
+    {"backtest", tt_cmd_backtest, "run a scenario file: backtest, figures, reports"},
     {"demo", tt_cmd_demo, "run the main job on the built-in default: synthetic market, report"},
     {"synth", tt_cmd_synth, "generate a synthetic market (gbm, merton, heston, regime, ou) or an option chain"},
     {"bars", tt_cmd_bars, "print OHLCV bars (S1..MN1) built from a tape's quotes"},

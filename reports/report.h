@@ -62,7 +62,7 @@ typedef struct tt_report_outputs {
 } tt_report_outputs;
 
 /* Write report.html, summary.json, trades.csv and series.h5 (those enabled)
- * into dir, creating it (one level) when missing. Errors name the file. */
+ * into dir (created with its parents when missing). Errors name the file. */
 int tt_report_write_all(const tt_report_input *in, const char *dir, const tt_report_outputs *which,
                         tt_err *err);
 

@@ -148,10 +148,26 @@ int tt_report_write_all(const tt_report_input *in, const char *dir, const tt_rep
     tt_report_outputs all = {1, 1, 1, 1};
     if (!which)
         which = &all;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return tt_err_set(err, TT_EIO, "%s: cannot create the output directory: %s", dir,
-                          strerror(errno));
+    /* mkdir -p: every missing component, then the directory itself */
     char path[4200];
+    int n = snprintf(path, sizeof path, "%s", dir);
+    if (n <= 0 || (size_t)n >= sizeof path)
+        return tt_err_set(err, TT_EINVAL, "%s: bad output directory name", dir);
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return tt_err_set(err, TT_EIO, "%s: cannot create the output directory: %s", path,
+                              strerror(errno));
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return tt_err_set(err, TT_EIO, "%s: not a directory", dir);
     int rc = TT_OK;
     if (which->html && rc == TT_OK) {
         snprintf(path, sizeof path, "%s/report.html", dir);
