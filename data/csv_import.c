@@ -6,9 +6,11 @@
  * field and once per record, but it knows nothing of lines. The reader feeds
  * it one line at a time (cut at '\n' inside whatever chunk arrives), so the
  * line being fed when a record's first field completes is that record's line.
- * libcsv keeps its state between calls, so a quoted field spanning lines or
- * chunks still works. In strict mode libcsv stops at a malformed line; the
- * reader reports that line, re-initialises the parser and skips to the next
+ * libcsv keeps its state between calls, so a record split across chunks
+ * still works; a record may not span lines, though (none of the formats
+ * read here has multi-line fields, and an unclosed quote would otherwise
+ * swallow the rest of the file). In strict mode libcsv stops at a
+ * malformed line; the reader reports that line, re-initialises the parser and skips to the next
  * line, so one bad line costs one line. Field bytes go into one arena that is
  * reused for every record: no allocation per row once it has grown.
  *
@@ -174,6 +176,13 @@ int tt_csv_reader_feed(tt_csv_reader *r, const char *buf, size_t len, tt_err *er
             reader_reset_after_error(r, why);
             if (!nl)
                 r->skip_line = 1;
+        } else if (nl && r->p.pstate != 0 && !r->oom && !r->stop_rc) {
+            /* A quote left open at the end of a line. No format read here has
+             * fields spanning lines, and letting libcsv go on would swallow
+             * the rest of the file into one field: report the line instead.
+             * (pstate 0 is libcsv's ROW_NOT_BEGUN; the struct is public.) */
+            reader_reset_after_error(r, "malformed CSV (a quoted field is not closed on its "
+                                        "line)");
         }
         if (nl)
             r->line++;
