@@ -578,7 +578,7 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
     h->param_double = h_param_double;
     h->param_str = h_param_str;
     h->subscribe_bars = h_subscribe_bars;
-    h->fail = h_fail;
+    h->set_error = h_fail;
     h->timer_set = h_timer_set;
     h->timer_cancel = h_timer_cancel;
     h->rng = h_rng;

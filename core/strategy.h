@@ -111,7 +111,7 @@ typedef struct tt_strategy_host {
                         double *out);
     int (*param_str)(tt_strategy_ctx *c, const char *key, const char *def, const char **out);
     int (*subscribe_bars)(tt_strategy_ctx *c, uint32_t symbol, int tf, int side);
-    int (*fail)(tt_strategy_ctx *c, int code, const char *msg); /* record an error, return code */
+    int (*set_error)(tt_strategy_ctx *c, int code, const char *msg); /* record an error, return code */
     /* services */
     uint64_t (*timer_set)(tt_strategy_ctx *c, tt_ts at, uint64_t user);
     void (*timer_cancel)(tt_strategy_ctx *c, uint64_t timer_id);
@@ -198,7 +198,7 @@ static inline int tt_ctx_subscribe_bars(tt_strategy_ctx *c, uint32_t s, int tf, 
 }
 static inline int tt_ctx_fail(tt_strategy_ctx *c, int code, const char *msg)
 {
-    return c->host->fail(c, code, msg);
+    return c->host->set_error(c, code, msg);
 }
 static inline uint64_t tt_ctx_timer_set(tt_strategy_ctx *c, tt_ts at, uint64_t user)
 {
