@@ -424,13 +424,13 @@ static int synth_options(int argc, char **argv)
         tt_ts_format(r->expiry, exp, sizeof exp, 0);
         double days = r->T * 365.25;
         if (csv)
-            fprintf(out, "%s,%s,%.0f,%.10g,%s,%.6f,%.10g,%.8f,%.8g,%.8g,%.8g,%.8g,%llu,%llu\n",
+            fprintf(out, "%s,%s,%.0f,%.10g,%s,%.15g,%.10g,%.8f,%.8g,%.8g,%.8g,%.8g,%llu,%llu\n",
                     symbol, exp, days, r->strike, r->kind == TT_CALL ? "call" : "put", r->iv,
                     r->g.price, r->g.delta, r->g.gamma, r->g.vega, r->g.theta, r->g.rho,
                     (unsigned long long)r->open_interest, (unsigned long long)r->volume);
         else
             fprintf(out, "{\"symbol\":\"%s\",\"expiry\":\"%s\",\"days\":%.0f,\"strike\":%.10g,"
-                         "\"type\":\"%s\",\"iv\":%.6f,\"price\":%.10g,\"delta\":%.8f,"
+                         "\"type\":\"%s\",\"iv\":%.15g,\"price\":%.10g,\"delta\":%.8f,"
                          "\"gamma\":%.8g,\"vega\":%.8g,\"theta\":%.8g,\"rho\":%.8g,"
                          "\"open_interest\":%llu,\"volume\":%llu}\n",
                     symbol, exp, days, r->strike, r->kind == TT_CALL ? "call" : "put", r->iv,
