@@ -1,0 +1,278 @@
+/*
+ * The portfolio: positions, realized P&L, swaps, the New York rollover clock.
+ * Numbers are worked by hand in the comments. EURUSD: 100000 points per
+ * unit, qty 1 = 0.01 lot = 1000 EUR, so 1 point on qty q is q cents.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "core/portfolio.h"
+
+typedef struct trades {
+    tt_trade_record v[16];
+    int n;
+} trades;
+
+static void on_trade(void *ctx, const tt_trade_record *t)
+{
+    trades *x = ctx;
+    x->v[x->n++] = *t;
+}
+
+static tt_portfolio *mk(tt_instruments *ins, int mode, trades *tr)
+{
+    tt_portfolio_config c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.currency, "USD", 4);
+    c.initial_balance = 1000000;
+    c.mode = (uint8_t)mode;
+    c.swaps = 1;
+    tt_portfolio *p;
+    tt_err err;
+    assert_int_equal(tt_portfolio_new(&p, ins, &c, &err), 0);
+    tt_portfolio_on_trade(p, on_trade, tr);
+    return p;
+}
+
+static tt_fill fill(uint32_t sym, int side, int64_t qty, tt_price px, uint64_t id, tt_ts ts)
+{
+    tt_fill f;
+    memset(&f, 0, sizeof f);
+    f.symbol = sym;
+    f.side = (int8_t)side;
+    f.qty = qty;
+    f.price = px;
+    f.order_id = id;
+    f.ts = ts;
+    return f;
+}
+
+static void test_netting_average_and_partial_close(void **state)
+{
+    (void)state;
+    /* buy 10 at 114430 and 30 at 114470: cost 1,144,300 + 3,434,100 = 4,578,400,
+     * average 114460. Sell 20 at 114500: P&L = 114500*20 - 4578400*20/40
+     * = 2,290,000 - 2,289,200 = 800 point-qty = 800 cents. The entry
+     * commissions (40 + 120) are shared pro rata: 80 to the trade, plus the
+     * exit's 30. Balance 1,000,000 - 160 - 30 + 800 = 1,000,610. */
+    tt_instruments *ins = tt_instruments_new();
+    trades tr = {0};
+    tt_portfolio *p = mk(ins, TT_MODE_NETTING, &tr);
+    uint32_t eu = tt_instruments_find(ins, "EURUSD")->id;
+    tt_err err;
+    tt_portfolio_quote(p, eu, 114420, 114430);
+    tt_fill f = fill(eu, TT_BUY, 10, 114430, 1, 100);
+    f.commission = 40;
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    f = fill(eu, TT_BUY, 30, 114470, 2, 200);
+    f.commission = 120;
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    assert_int_equal(tt_portfolio_count(p), 1);
+    assert_int_equal(tt_portfolio_net_qty(p, eu), 40);
+    f = fill(eu, TT_SELL, 20, 114500, 3, 300);
+    f.commission = 30;
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    assert_int_equal(tr.n, 1);
+    assert_int_equal(tr.v[0].pnl, 800);
+    assert_int_equal(tr.v[0].open_price, 114460);
+    assert_int_equal(tr.v[0].close_price, 114500);
+    assert_int_equal(tr.v[0].qty, 20);
+    assert_int_equal(tr.v[0].commission, 80 + 30);
+    assert_int_equal(tr.v[0].net, 800 - 110);
+    assert_int_equal(tr.v[0].open_order, 1);
+    assert_int_equal(tr.v[0].close_order, 3);
+    assert_int_equal(tr.v[0].open_ts, 100);
+    assert_int_equal(tt_portfolio_balance(p), 1000610);
+    assert_int_equal(tt_portfolio_net_qty(p, eu), 20);
+    /* unrealized of the 20 left at bid 114420: 114420*20 - 2,289,200 = -800 */
+    assert_int_equal(tt_portfolio_equity(p), 1000610 - 800);
+    tt_portfolio_free(p);
+    tt_instruments_free(ins);
+}
+
+static void test_hedging_tickets(void **state)
+{
+    (void)state;
+    tt_instruments *ins = tt_instruments_new();
+    trades tr = {0};
+    tt_portfolio *p = mk(ins, TT_MODE_HEDGING, &tr);
+    uint32_t eu = tt_instruments_find(ins, "EURUSD")->id;
+    tt_err err;
+    tt_portfolio_quote(p, eu, 114420, 114430);
+    tt_fill f = fill(eu, TT_BUY, 100, 114430, 1, 1);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    f = fill(eu, TT_SELL, 100, 114420, 2, 2);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    assert_int_equal(tt_portfolio_count(p), 2); /* long and short side by side */
+    assert_int_equal(tt_portfolio_net_qty(p, eu), 0);
+    /* closing more than the ticket holds, or an unknown ticket, changes nothing */
+    f = fill(eu, TT_SELL, 150, 114420, 3, 3);
+    f.position = 1;
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), TT_ENOTFOUND);
+    f.position = 9;
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), TT_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "9"));
+    /* close the short (ticket 2) by buying at 114400: +20 points x 1 lot = 2000 */
+    f = fill(eu, TT_BUY, 100, 114400, 4, 4);
+    f.position = 2;
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    assert_int_equal(tr.n, 1);
+    assert_int_equal(tr.v[0].side, TT_SELL);
+    assert_int_equal(tr.v[0].pnl, 2000);
+    assert_int_equal(tt_portfolio_count(p), 1);
+    assert_int_equal(tt_portfolio_position(p, 0)->ticket, 1);
+    /* end of run: the long closes at the bid 114420: -10 points = -1000 */
+    tt_portfolio_close_all(p, 5, TT_CLOSE_END);
+    assert_int_equal(tr.n, 2);
+    assert_int_equal(tr.v[1].pnl, -1000);
+    assert_int_equal(tr.v[1].close_reason, TT_CLOSE_END);
+    assert_int_equal(tt_portfolio_balance(p), 1000000 + 2000 - 1000);
+    tt_portfolio_free(p);
+    tt_instruments_free(ins);
+}
+
+static void test_conversion_needs_a_quote(void **state)
+{
+    (void)state;
+    /* USDJPY P&L is in JPY: without a USDJPY quote there is no rate. With
+     * USDJPY 110.000/110.010 (mid 110.005), 1000 JPY = 9.0905 USD = 909 cents. */
+    tt_instruments *ins = tt_instruments_new();
+    trades tr = {0};
+    tt_portfolio *p = mk(ins, TT_MODE_NETTING, &tr);
+    uint32_t uj = tt_instruments_find(ins, "USDJPY")->id;
+    tt_err err;
+    tt_fill f = fill(uj, TT_BUY, 100, 110010, 1, 1);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), TT_ESTATE);
+    assert_non_null(strstr(err.msg, "JPY"));
+    assert_int_equal(tt_portfolio_count(p), 0);
+    tt_money m;
+    assert_int_equal(tt_portfolio_convert(p, "JPY", 1000, &m, &err), TT_ESTATE);
+    tt_portfolio_quote(p, uj, 110000, 110010);
+    assert_int_equal(tt_portfolio_convert(p, "JPY", 1000, &m, &err), 0);
+    assert_int_equal(m, 909);
+    assert_int_equal(tt_portfolio_convert(p, "XYZ", 1, &m, &err), TT_ESTATE);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    /* margin of 1 lot USDJPY at leverage 100: 100,000 USD / 100 = 1,000.00 USD
+     * (notional 11,000,500 JPY at the mid, /100, converted at the mid) */
+    tt_account a;
+    tt_portfolio_account(p, &a);
+    assert_int_equal(a.margin, 100000);
+    tt_portfolio_free(p);
+    tt_instruments_free(ins);
+}
+
+static void test_ny_dst_and_rollover_clock(void **state)
+{
+    (void)state;
+    /* US DST 2019: from Sunday 10 March 07:00 UTC (2:00 EST) to Sunday
+     * 3 November 06:00 UTC (2:00 EDT). */
+    assert_false(tt_ny_dst(tt_ts_from_civil(2019, 3, 10, 6, 59, 59, 0)));
+    assert_true(tt_ny_dst(tt_ts_from_civil(2019, 3, 10, 7, 0, 0, 0)));
+    assert_true(tt_ny_dst(tt_ts_from_civil(2019, 11, 3, 5, 59, 59, 0)));
+    assert_false(tt_ny_dst(tt_ts_from_civil(2019, 11, 3, 6, 0, 0, 0)));
+    /* 2020: second Sunday of March is the 8th, first Sunday of November the 1st */
+    assert_false(tt_ny_dst(tt_ts_from_civil(2020, 3, 8, 6, 0, 0, 0)));
+    assert_true(tt_ny_dst(tt_ts_from_civil(2020, 3, 8, 7, 0, 0, 0)));
+    assert_false(tt_ny_dst(tt_ts_from_civil(2020, 11, 1, 6, 0, 0, 0)));
+    int m;
+    /* Friday 8 Feb 2019 23:00 UTC -> Monday 11 Feb 22:00 UTC (EST), x1 */
+    assert_int_equal(tt_rollover_next(tt_ts_from_civil(2019, 2, 8, 23, 0, 0, 0), &m),
+                     tt_ts_from_civil(2019, 2, 11, 22, 0, 0, 0));
+    assert_int_equal(m, 1);
+    /* exactly at Tuesday's rollover -> the next one, Wednesday, x3 */
+    assert_int_equal(tt_rollover_next(tt_ts_from_civil(2019, 2, 5, 22, 0, 0, 0), &m),
+                     tt_ts_from_civil(2019, 2, 6, 22, 0, 0, 0));
+    assert_int_equal(m, 3);
+    /* Friday 8 March (EST) 22:00; Monday 11 March (EDT) 21:00 */
+    assert_int_equal(tt_rollover_next(tt_ts_from_civil(2019, 3, 8, 12, 0, 0, 0), NULL),
+                     tt_ts_from_civil(2019, 3, 8, 22, 0, 0, 0));
+    assert_int_equal(tt_rollover_next(tt_ts_from_civil(2019, 3, 9, 12, 0, 0, 0), NULL),
+                     tt_ts_from_civil(2019, 3, 11, 21, 0, 0, 0));
+    /* Friday 1 November (EDT) 21:00; Monday 4 November (EST) 22:00 */
+    assert_int_equal(tt_rollover_next(tt_ts_from_civil(2019, 11, 1, 12, 0, 0, 0), NULL),
+                     tt_ts_from_civil(2019, 11, 1, 21, 0, 0, 0));
+    assert_int_equal(tt_rollover_next(tt_ts_from_civil(2019, 11, 2, 12, 0, 0, 0), NULL),
+                     tt_ts_from_civil(2019, 11, 4, 22, 0, 0, 0));
+    /* the trading day of Tuesday 03:00 UTC began Monday 17:00 New York */
+    assert_int_equal(tt_trading_day_start(tt_ts_from_civil(2019, 2, 5, 3, 0, 0, 0)),
+                     tt_ts_from_civil(2019, 2, 4, 22, 0, 0, 0));
+    assert_int_equal(tt_trading_day_start(tt_ts_from_civil(2019, 7, 5, 21, 0, 0, 0)),
+                     tt_ts_from_civil(2019, 7, 5, 21, 0, 0, 0));
+}
+
+static void test_swaps_over_a_week(void **state)
+{
+    (void)state;
+    /* long 1 lot EURUSD, swap_long -1.0 point per lot per night, opened Monday
+     * 4 Feb 2019 12:00 UTC. By Saturday: Mon, Tue, Wed (x3), Thu, Fri = 7
+     * nights = -7 points x 1 lot = -7.00 USD = -700 cents. A short of 1 lot
+     * opened Friday 8 Feb 23:00 (after Friday's rollover) pays nothing by Monday
+     * 11 Feb 21:59. */
+    tt_instruments *ins = tt_instruments_new();
+    tt_instrument x = *tt_instruments_find(ins, "EURUSD");
+    x.swap_long = -1.0;
+    x.swap_short = 0.5;
+    assert_int_equal(tt_instruments_put(ins, &x, NULL), 0);
+    trades tr = {0};
+    tt_portfolio *p = mk(ins, TT_MODE_HEDGING, &tr);
+    tt_err err;
+    tt_ts mon = tt_ts_from_civil(2019, 2, 4, 12, 0, 0, 0);
+    tt_portfolio_advance(p, mon);
+    tt_portfolio_quote(p, x.id, 114420, 114430);
+    tt_fill f = fill(x.id, TT_BUY, 100, 114430, 1, mon);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    assert_int_equal(tt_portfolio_advance(p, tt_ts_from_civil(2019, 2, 9, 0, 0, 0, 0)), -700);
+    tt_ts fri = tt_ts_from_civil(2019, 2, 8, 23, 0, 0, 0);
+    f = fill(x.id, TT_SELL, 100, 114420, 2, fri);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    assert_int_equal(tt_portfolio_advance(p, tt_ts_from_civil(2019, 2, 11, 21, 59, 0, 0)), 0);
+    /* Monday 22:00: long -1.00, short +0.50 */
+    assert_int_equal(tt_portfolio_advance(p, tt_ts_from_civil(2019, 2, 11, 22, 0, 0, 0)), -50);
+    tt_account a;
+    tt_portfolio_account(p, &a);
+    assert_int_equal(a.swaps, -750);
+    assert_int_equal(a.balance, 1000000 - 750);
+    /* the swap follows the position into its trade record */
+    f = fill(x.id, TT_SELL, 100, 114420, 3, fri);
+    f.position = 1;
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    assert_int_equal(tr.v[0].swap, -800);
+    tt_portfolio_free(p);
+    tt_instruments_free(ins);
+}
+
+static void test_bad_config(void **state)
+{
+    (void)state;
+    tt_instruments *ins = tt_instruments_new();
+    tt_portfolio_config c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.currency, "DOLLAR", 7);
+    tt_portfolio *p;
+    tt_err err;
+    assert_int_equal(tt_portfolio_new(&p, ins, &c, &err), TT_EINVAL);
+    assert_non_null(strstr(err.msg, "currency"));
+    memcpy(c.currency, "USD", 4);
+    c.initial_balance = -5;
+    assert_int_equal(tt_portfolio_new(&p, ins, &c, &err), TT_EINVAL);
+    assert_non_null(strstr(err.msg, "initial_balance"));
+    tt_instruments_free(ins);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_netting_average_and_partial_close),
+        cmocka_unit_test(test_hedging_tickets),
+        cmocka_unit_test(test_conversion_needs_a_quote),
+        cmocka_unit_test(test_ny_dst_and_rollover_clock),
+        cmocka_unit_test(test_swaps_over_a_week),
+        cmocka_unit_test(test_bad_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
