@@ -60,10 +60,10 @@
 #define SEG_HDR_SIZE 64
 #define BLK_MAGIC 0x4b425454u /* "TTBK" little-endian */
 #define BLK_HDR_SIZE 48
-#define DEFAULT_BLOCK_EVENTS 4096
+#define DEFAULT_BLOCK_EVENTS 8192
 #define MAX_BLOCK_EVENTS (1u << 20)
 #define MAX_BLOCK_BYTES (256u << 20)
-#define DEFAULT_ZSTD_LEVEL 9
+#define DEFAULT_ZSTD_LEVEL 12
 #define SEG_EXT ".tts"
 
 /* ------------------------------------------------------------------------ */
@@ -85,7 +85,15 @@ static inline int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_
 typedef struct bbuf {
     uint8_t *p;
     size_t n, cap;
+    size_t marks[64]; /* plane ends (see col_put): each plane is compressed alone */
+    int nmarks;
 } bbuf;
+
+static void bbuf_mark(bbuf *b)
+{
+    if (b->nmarks < 64 && (b->nmarks == 0 || b->marks[b->nmarks - 1] != b->n))
+        b->marks[b->nmarks++] = b->n;
+}
 
 static int bbuf_reserve(bbuf *b, size_t extra)
 {
@@ -118,10 +126,12 @@ static int col_put(bbuf *b, const uint64_t *v, uint32_t n)
         return -1;
     b->p[b->n++] = (uint8_t)w;
     for (int k = 0; k < w; k++) {
+        bbuf_mark(b);
         uint8_t *out = b->p + b->n;
         for (uint32_t i = 0; i < n; i++)
             out[i] = (uint8_t)(v[i] >> (8 * k));
         b->n += n;
+        bbuf_mark(b);
     }
     return 0;
 }
@@ -287,12 +297,55 @@ static int delta_get(rd *r, int64_t *v, uint32_t n, uint64_t *tmp)
     return 0;
 }
 
-/* 32-bit patterns (float volumes): a dictionary when a block has <= 256
- * distinct values, else XOR-with-previous planes. */
-enum { BITS_DICT = 1, BITS_XOR = 2 };
+/* 32-bit patterns (float volumes). Three encodings, tried in this order:
+ *  - DECIMAL: every value is exactly (float)(k / 10^e) for a whole k >= 0 and
+ *    one e in 0..6 (Dukascopy's volumes are lots with two decimals): store e
+ *    and the column of k. The check is done on encode with the very
+ *    expression the decoder uses, so the round trip is exact by construction.
+ *  - DICT: at most 256 distinct bit patterns: a dictionary and byte indices.
+ *  - XOR: XOR-with-previous bit planes (anything else: NaN, -0, noise). */
+enum { BITS_DICT = 1, BITS_XOR = 2, BITS_DECIMAL = 3 };
+
+static const double POW10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+
+static inline float decimal_value(uint64_t k, int e) { return (float)((double)k / POW10[e]); }
+
+/* Smallest e making every value decimal, with k in tmp; -1 when none does. */
+static int decimal_scale(const uint32_t *v, uint32_t n, uint64_t *tmp)
+{
+    int e = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        float f;
+        memcpy(&f, &v[i], 4);
+        for (;;) {
+            double x = (double)f * POW10[e];
+            if (x >= 0 && x < 1e15) {
+                uint64_t k = (uint64_t)(x + 0.5);
+                float back = decimal_value(k, e);
+                if (memcmp(&back, &v[i], 4) == 0) {
+                    tmp[i] = k;
+                    break;
+                }
+            }
+            if (++e > 6)
+                return -1;
+            i = (uint32_t)-1; /* a finer scale: redo the block from the start */
+            break;
+        }
+    }
+    return e;
+}
 
 static int bits32_put(bbuf *b, const uint32_t *v, uint32_t n, uint64_t *tmp)
 {
+    int e = decimal_scale(v, n, tmp);
+    if (e >= 0) {
+        if (bbuf_reserve(b, 2))
+            return -1;
+        b->p[b->n++] = BITS_DECIMAL;
+        b->p[b->n++] = (uint8_t)e;
+        return col_put(b, tmp, n);
+    }
     uint32_t dict[256];
     uint32_t nd = 0;
     /* small open-addressing table: 512 slots of (value, index+1) */
@@ -347,6 +400,18 @@ static int bits32_get(rd *r, uint32_t *v, uint32_t n, uint64_t *tmp)
     if (r->p >= r->end)
         return -1;
     int mode = *r->p++;
+    if (mode == BITS_DECIMAL) {
+        if (r->p >= r->end || *r->p > 6)
+            return -1;
+        int e = *r->p++;
+        if (col_get(r, tmp, n))
+            return -1;
+        for (uint32_t i = 0; i < n; i++) {
+            float f = decimal_value(tmp[i], e);
+            memcpy(&v[i], &f, 4);
+        }
+        return 0;
+    }
     if (mode == BITS_DICT) {
         if (r->end - r->p < 2)
             return -1;
@@ -734,7 +799,7 @@ static void blk_header_build(uint8_t h[BLK_HDR_SIZE], const blk_hdr *b)
     put64(h + 16, (uint64_t)b->last);
     put32(h + 24, b->raw_len);
     put32(h + 28, b->comp_len);
-    h[32] = 1; /* codec: zstd */
+    h[32] = 1; /* codec: zstd frames, one per byte plane */
     put32(h + 36, XXH32(h, 36, 0));
     put64(h + 40, b->sum);
 }
@@ -965,6 +1030,7 @@ static int writer_write_block(tt_tape_writer *w, tt_err *err)
     if (w->n == 0)
         return TT_OK;
     w->raw.n = 0;
+    w->raw.nmarks = 0;
     tt_ts first, last;
     if (w->desc.kind == TT_STREAM_BLOB) {
         if (bbuf_reserve(&w->raw, w->blob.n))
@@ -984,13 +1050,30 @@ static int writer_write_block(tt_tape_writer *w, tt_err *err)
         first = w->c.ts[0];
         last = w->c.ts[w->n - 1];
     }
-    size_t bound = ZSTD_compressBound(w->raw.n);
+    /* Each byte plane is its own zstd frame, so each gets its own entropy
+     * tables (one table shared by all planes costs ~0.5 byte/tick on real
+     * FX data). Layout: u8 nframes, then per frame u32 raw_len, u32 comp_len,
+     * and the frame. Blob payloads are one frame. */
+    bbuf_mark(&w->raw);
+    int nf = w->raw.nmarks;
+    size_t bound = 1 + (size_t)nf * 8;
+    for (int i = 0; i < nf; i++)
+        bound += ZSTD_compressBound(w->raw.marks[i] - (i ? w->raw.marks[i - 1] : 0));
     w->comp.n = 0;
     if (bbuf_reserve(&w->comp, bound))
         return tt_err_set(err, TT_ENOMEM, "out of memory");
-    size_t cn = ZSTD_compressCCtx(w->cctx, w->comp.p, bound, w->raw.p, w->raw.n, w->level);
-    if (ZSTD_isError(cn))
-        return tt_err_set(err, TT_EIO, "%s: zstd: %s", w->path, ZSTD_getErrorName(cn));
+    w->comp.p[0] = (uint8_t)nf;
+    size_t cn = 1;
+    for (int i = 0; i < nf; i++) {
+        size_t lo = i ? w->raw.marks[i - 1] : 0, len = w->raw.marks[i] - lo;
+        size_t z = ZSTD_compressCCtx(w->cctx, w->comp.p + cn + 8, bound - cn - 8, w->raw.p + lo,
+                                     len, w->level);
+        if (ZSTD_isError(z))
+            return tt_err_set(err, TT_EIO, "%s: zstd: %s", w->path, ZSTD_getErrorName(z));
+        put32(w->comp.p + cn, (uint32_t)len);
+        put32(w->comp.p + cn + 4, (uint32_t)z);
+        cn += 8 + z;
+    }
     blk_hdr b = {.count = w->n, .raw_len = (uint32_t)w->raw.n, .comp_len = (uint32_t)cn,
                  .first = first, .last = last, .sum = XXH64(w->comp.p, cn, 0)};
     uint8_t h[BLK_HDR_SIZE];
@@ -1105,6 +1188,33 @@ int tt_tape_writer_close(tt_tape_writer *w, tt_err *err)
 uint64_t tt_tape_writer_repaired(const tt_tape_writer *w) { return w->repaired; }
 uint64_t tt_tape_writer_count(const tt_tape_writer *w) { return w->count; }
 
+/* Decompress a block's frames back into the raw payload; 0 or -1. */
+static int frames_decompress(ZSTD_DCtx *dctx, const uint8_t *p, size_t len, uint8_t *out,
+                             size_t out_len, size_t *got)
+{
+    if (len < 1)
+        return -1;
+    int nf = p[0];
+    size_t off = 1, at = 0;
+    for (int i = 0; i < nf; i++) {
+        if (len - off < 8)
+            return -1;
+        size_t rl = get32(p + off), cl = get32(p + off + 4);
+        off += 8;
+        if (len - off < cl || out_len - at < rl)
+            return -1;
+        size_t d = ZSTD_decompressDCtx(dctx, out + at, rl, p + off, cl);
+        if (ZSTD_isError(d) || d != rl)
+            return -1;
+        off += cl;
+        at += rl;
+    }
+    if (off != len || at != out_len)
+        return -1;
+    *got = at;
+    return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* reading one stream                                                         */
 
@@ -1202,10 +1312,9 @@ static int cursor_load_block(tt_tape_reader *r, cursor *c, tt_err *err)
     if (XXH64(c->comp.p, b->comp_len, 0) != b->sum)
         return tt_err_set(err, TT_ECHECKSUM, "%s: block %u (offset %llu): checksum mismatch",
                           c->path, c->blk, (unsigned long long)b->offset);
-    size_t dn = ZSTD_decompressDCtx(r->dctx, c->raw.p, b->raw_len, c->comp.p, b->comp_len);
-    if (ZSTD_isError(dn) || dn != b->raw_len)
-        return tt_err_set(err, TT_EFORMAT, "%s: block %u: cannot decompress (%s)", c->path, c->blk,
-                          ZSTD_isError(dn) ? ZSTD_getErrorName(dn) : "size mismatch");
+    size_t dn;
+    if (frames_decompress(r->dctx, c->comp.p, b->comp_len, c->raw.p, b->raw_len, &dn))
+        return tt_err_set(err, TT_EFORMAT, "%s: block %u: cannot decompress", c->path, c->blk);
     c->raw.n = dn;
     if (c->desc.kind == TT_STREAM_BLOB) {
         c->bp = c->raw.p;
@@ -1848,8 +1957,8 @@ static void verify_visit(void *ctx, const tt_stream_desc *d, const char *path, i
             verify_fail(v, TT_ECHECKSUM, msg);
             continue;
         }
-        size_t dn = ZSTD_decompressDCtx(v->dctx, v->raw.p, b->raw_len, v->comp.p, b->comp_len);
-        if (ZSTD_isError(dn) || dn != b->raw_len) {
+        size_t dn;
+        if (frames_decompress(v->dctx, v->comp.p, b->comp_len, v->raw.p, b->raw_len, &dn)) {
             snprintf(msg, sizeof msg, "%s: block %u: cannot decompress", path, i);
             verify_fail(v, TT_EFORMAT, msg);
             continue;

@@ -62,7 +62,7 @@ int tt_stream_desc_parse(const char *symbol, const char *name, tt_stream_desc *o
 typedef struct tt_tape_writer tt_tape_writer;
 
 typedef struct tt_tape_writer_opts {
-    uint32_t block_events; /* events per block; 0 = default 4096 */
+    uint32_t block_events; /* events per block; 0 = default 8192 */
     int zstd_level;        /* 0 = default (see docs/tape-format.md) */
     int fsync;             /* fsync after each block (journals); default off */
 } tt_tape_writer_opts;
