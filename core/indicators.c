@@ -264,6 +264,7 @@ void tt_wma_free(tt_wma *s) { window_free(&s->w); }
 int tt_rstd_init(tt_rstd *s, int n, int ddof, tt_err *err)
 {
     memset(s, 0, sizeof *s);
+    s->mean = s->var = s->sd = NAN;
     if (ddof != 0 && ddof != 1)
         return tt_err_set(err, TT_EINVAL, "rolling std: ddof must be 0 or 1, got %d", ddof);
     if (n <= ddof)
@@ -307,27 +308,26 @@ double tt_rstd_update(tt_rstd *s, double x)
     }
     if (++s->since_resum >= s->w.n)
         rstd_resum(s);
-    return tt_rstd_value(s);
+    /* Mean, variance and std are computed once here; the accessors (used several
+     * times per update by Bollinger and the z-score) only read them. */
+    if (s->w.count < s->w.n) {
+        s->mean = s->var = s->sd = NAN;
+    } else if (s->same >= s->w.n) {
+        s->mean = s->last;
+        s->var = s->sd = 0;
+    } else {
+        double n = s->w.n;
+        double v = (s->s2 - s->s1 * s->s1 / n) / (n - s->ddof);
+        s->mean = s->shift + s->s1 / n;
+        s->var = v > 0 ? v : 0;
+        s->sd = sqrt(s->var);
+    }
+    return s->sd;
 }
 
-double tt_rstd_var(const tt_rstd *s)
-{
-    if (!tt_rstd_ready(s))
-        return NAN;
-    if (s->same >= s->w.n)
-        return 0;
-    double n = s->w.n;
-    double v = (s->s2 - s->s1 * s->s1 / n) / (n - s->ddof);
-    return v > 0 ? v : 0;
-}
-
-double tt_rstd_value(const tt_rstd *s) { return sqrt(tt_rstd_var(s)); }
-double tt_rstd_mean(const tt_rstd *s)
-{
-    if (!tt_rstd_ready(s))
-        return NAN;
-    return s->same >= s->w.n ? s->last : s->shift + s->s1 / s->w.n;
-}
+double tt_rstd_var(const tt_rstd *s) { return s->var; }
+double tt_rstd_value(const tt_rstd *s) { return s->sd; }
+double tt_rstd_mean(const tt_rstd *s) { return s->mean; }
 int tt_rstd_ready(const tt_rstd *s) { return s->w.n && s->w.count == s->w.n; }
 void tt_rstd_free(tt_rstd *s) { window_free(&s->w); }
 
@@ -377,14 +377,8 @@ double tt_bbands_update(tt_bbands *b, double x)
 }
 
 double tt_bbands_middle(const tt_bbands *b) { return tt_rstd_mean(&b->s); }
-double tt_bbands_upper(const tt_bbands *b)
-{
-    return tt_rstd_mean(&b->s) + b->k * tt_rstd_value(&b->s);
-}
-double tt_bbands_lower(const tt_bbands *b)
-{
-    return tt_rstd_mean(&b->s) - b->k * tt_rstd_value(&b->s);
-}
+double tt_bbands_upper(const tt_bbands *b) { return b->s.mean + b->k * b->s.sd; }
+double tt_bbands_lower(const tt_bbands *b) { return b->s.mean - b->k * b->s.sd; }
 int tt_bbands_ready(const tt_bbands *b) { return tt_rstd_ready(&b->s); }
 void tt_bbands_free(tt_bbands *b) { tt_rstd_free(&b->s); }
 

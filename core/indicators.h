@@ -133,6 +133,7 @@ typedef struct tt_rstd {
     double shift, s1, s2; /* sums of (x - shift) and (x - shift)^2 over the window */
     double last;          /* the latest value, and how many times in a row it came: */
     int64_t same;         /* a window of equal values has variance exactly 0 */
+    double mean, var, sd; /* as of the latest update (NAN before ready) */
     int ddof, since_resum;
 } tt_rstd;
 int tt_rstd_init(tt_rstd *s, int n, int ddof, tt_err *err); /* ddof 0 or 1, n > ddof */
