@@ -36,7 +36,8 @@ typedef struct collect {
     int keep_orders;
     int oom;
     tt_ts first, last;
-    uint64_t count;
+    uint64_t count, every;
+    tt_source inner; /* the data source, wrapped */
     const tt_backtest_config *cfg;
     tt_engine *e;
 } collect;
@@ -102,19 +103,21 @@ static void on_order(void *ctx, const tt_event *ev)
     r->qty = o->fill_qty ? o->fill_qty : o->leaves_qty;
 }
 
-/* Counts inputs for the result span and the progress callback. */
-static void progress_event(void *self, tt_engine *e, const tt_event *ev)
+/* Wraps the data source: counts the input events (the result's `events`, the
+ * span first/last) and calls the progress callback. */
+static int counting_next(void *self, tt_event *ev, tt_err *err)
 {
     collect *c = self;
+    int s = c->inner.next(c->inner.self, ev, err);
+    if (s != TT_SRC_EVENT)
+        return s;
     if (!c->count)
         c->first = ev->ts;
     c->last = ev->ts;
     c->count++;
-    if (c->cfg->progress) {
-        uint64_t every = c->cfg->progress_every ? c->cfg->progress_every : 1000000;
-        if (c->count % every == 0)
-            c->cfg->progress(c->cfg->progress_ctx, tt_engine_events(e), ev->ts);
-    }
+    if (c->cfg->progress && c->count % c->every == 0)
+        c->cfg->progress(c->cfg->progress_ctx, c->count, ev->ts);
+    return s;
 }
 
 void tt_backtest_config_default(tt_backtest_config *cfg)
@@ -328,14 +331,11 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
         goto done;
     }
     col.e = e;
-    tt_engine_set_source(e, src);
+    col.inner = src;
+    col.every = cfg->progress_every ? cfg->progress_every : 1000000;
+    tt_source counted = {&col, counting_next, NULL};
+    tt_engine_set_source(e, counted);
     tt_engine_set_venue(e, tt_sim_venue_port(venue));
-    tt_component pc;
-    memset(&pc, 0, sizeof pc);
-    pc.self = &col;
-    pc.name = "progress";
-    pc.on_event = progress_event;
-    tt_engine_add_component(e, pc);
     if (bars)
         tt_engine_add_component(e, tt_bars_component(bars));
     tt_engine_add_component(e, tt_runner_component(runner));
@@ -355,7 +355,7 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
         rc = tt_err_set(err, TT_ENOMEM, "out of memory collecting results");
 
     out->fingerprint = tt_engine_fingerprint(e);
-    out->events = tt_engine_events(e);
+    out->events = col.count;
     out->outputs = tt_engine_outputs(e);
     out->initial_balance = cfg->venue.account.initial_balance;
     out->final_balance = tt_portfolio_balance(pf);

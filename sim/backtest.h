@@ -86,7 +86,8 @@ typedef struct tt_backtest_config {
     int nsinks;
     tt_component components[TT_BACKTEST_MAX_SINKS]; /* added after the runner */
     int ncomponents;
-    /* progress: called every progress_every input events (0 = 1,000,000) */
+    /* progress: called every progress_every input events (0 = 1,000,000) with the
+     * count so far and the event time */
     void (*progress)(void *ctx, uint64_t events, tt_ts now);
     void *progress_ctx;
     uint64_t progress_every;
@@ -96,7 +97,7 @@ typedef struct tt_backtest_config {
 
 typedef struct tt_backtest_result {
     tt_fingerprint fingerprint;
-    uint64_t events;         /* input events processed */
+    uint64_t events;         /* input events read from the data source */
     uint64_t outputs;        /* outputs emitted (fingerprinted) */
     tt_trade_record *trades; /* closed trades, close order */
     size_t ntrades;
