@@ -1,0 +1,330 @@
+"""Tests of `ticktape backtest` and `ticktape demo`, driven from ctest
+(tests/cli/backtest.cmake).
+
+usage: backtest_test.py CASE TICKTAPE SOURCE_DIR WORK_DIR
+
+Cases:
+  determinism  two processes at once, same scenario: same fingerprint, same
+               report bytes (HTML, JSON, CSV, HDF5); real EURUSD ticks
+               (imported from tests/data/dukascopy) and synthetic data
+  json         --json: the last stdout line is one JSON object with the
+               documented fields, equal to summary.json; the figures agree
+               with pandas/numpy recomputing them from series.h5 and
+               trades.csv (definitions in docs/metrics.md)
+  errors       scenario mistakes name file, line and key; exit codes
+  demo         `ticktape demo` works with no files and says where the
+               report is; --scenario prints a scenario that `backtest` runs
+               to the same fingerprint
+  chromium     headless Chromium loads report.html: the charts are in the
+               DOM, the console has no errors (exit 77 = skip when absent)
+  shipped      the example scenarios in scenarios/ run as shipped
+"""
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+CASE, BIN, SRC, WORK = sys.argv[1:5]
+SKIP = 77
+
+
+def run(args, expect=0, **kw):
+    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=240, **kw)
+    if expect is not None and p.returncode != expect:
+        sys.exit(f"ticktape {' '.join(args)}: exit {p.returncode}, expected {expect}\n"
+                 f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+def fresh(name):
+    d = os.path.join(WORK, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def import_eurusd(work):
+    tape = os.path.join(work, "eurusd")
+    run(["import", "dukascopy", "--symbol", "EURUSD", "--dir",
+         os.path.join(SRC, "tests/data/dukascopy"), "--tape", tape,
+         "--from", "2019-02-04", "--to", "2019-02-05", "--no-candles", "--quiet"])
+    return tape
+
+
+def last_json(stdout):
+    lines = stdout.rstrip("\n").split("\n")
+    return json.loads(lines[-1])
+
+
+FILES = ["report.html", "summary.json", "trades.csv", "series.h5"]
+
+
+def same_bytes(a, b, what):
+    for f in FILES:
+        with open(os.path.join(a, f), "rb") as x, open(os.path.join(b, f), "rb") as y:
+            if x.read() != y.read():
+                sys.exit(f"{what}: {f} differs between two processes")
+
+
+def case_determinism():
+    work = fresh("determinism")
+    tape = import_eurusd(work)
+    jobs = [
+        ("eurusd", os.path.join(SRC, "scenarios/eurusd-sma-cross.yaml"), ["--set", f"data.tape={tape}"]),
+        ("synthetic", os.path.join(SRC, "scenarios/synthetic-sma-cross.yaml"),
+         ["--set", "data.synthetic.to=2024-01-04"]),
+    ]
+    for name, scen, extra in jobs:
+        outs = [os.path.join(work, f"{name}-{i}") for i in range(2)]
+        # two processes at the same time
+        procs = [subprocess.Popen([BIN, "backtest", scen, "--out", o, "--json"] + extra,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for o in outs]
+        res = [p.communicate(timeout=240) for p in procs]
+        for p, (out, err) in zip(procs, res):
+            if p.returncode != 0:
+                sys.exit(f"{name}: exit {p.returncode}: {err}")
+        fps = [last_json(out)["fingerprint"] for out, _ in res]
+        if fps[0] != fps[1] or not re.fullmatch(r"[0-9a-f]{32}", fps[0]):
+            sys.exit(f"{name}: fingerprints {fps}")
+        same_bytes(outs[0], outs[1], name)
+        if last_json(res[0][0])["trades"] < 5:
+            sys.exit(f"{name}: too few trades to mean anything")
+        print(f"{name}: fingerprint {fps[0]} in both processes, reports identical")
+
+
+REQUIRED = {"fingerprint": str, "trades": int, "net_pnl": (int, float), "return_pct": (int, float),
+            "sharpe": (int, float, type(None)), "max_drawdown_pct": (int, float), "events": int}
+
+
+def close(a, b, rel=1e-8, what=""):
+    if a is None or b is None or (isinstance(b, float) and math.isnan(b)):
+        ok = a is None and (b is None or math.isnan(b))
+    else:
+        ok = abs(a - b) <= rel * max(1.0, abs(b))
+    if not ok:
+        sys.exit(f"{what}: ticktape {a!r}, pandas {b!r}")
+
+
+def case_json():
+    try:
+        import h5py
+        import numpy as np
+        import pandas as pd
+    except ImportError:
+        print("pandas/h5py missing")
+        sys.exit(SKIP)
+    work = fresh("json")
+    out = os.path.join(work, "out")
+    p = run(["backtest", os.path.join(SRC, "scenarios/synthetic-sma-cross.yaml"),
+             "--set", "data.synthetic.to=2024-01-20", "--set", "metrics.risk_free=0.02",
+             "--out", out, "--json"])
+    j = last_json(p.stdout)
+    for k, t in REQUIRED.items():
+        if k not in j or not isinstance(j[k], t):
+            sys.exit(f"--json: field {k} missing or of the wrong type in {j}")
+    with open(os.path.join(out, "summary.json")) as f:
+        if json.load(f) != j:
+            sys.exit("summary.json differs from the --json line")
+    if "report       " + out + "/report.html" not in p.stdout:
+        sys.exit("the output does not say where the report is")
+
+    # recompute from the raw series (docs/metrics.md)
+    h = h5py.File(os.path.join(out, "series.h5"), "r")
+    ts = h["equity/ts"][:]
+    eq = h["equity/equity"][:].astype(float)
+    pos = h["equity/position"][:]
+    expo = h["equity/exposure"][:]
+    minor = int(h.attrs["minor_per_unit"])
+    if h.attrs["fingerprint"].decode() != j["fingerprint"]:
+        sys.exit("series.h5 fingerprint differs")
+    tr = pd.read_csv(os.path.join(out, "trades.csv"))
+    if len(tr) != j["trades"] or len(h["trades/net"]) != j["trades"]:
+        sys.exit(f"trade counts: csv {len(tr)}, h5 {len(h['trades/net'])}, json {j['trades']}")
+    if not np.array_equal(np.round(tr["net"].to_numpy() * minor).astype(np.int64), h["trades/net"][:]):
+        sys.exit("trades.csv net differs from series.h5")
+    b0 = j["initial_balance"] * minor
+    close(j["net_pnl"], (eq[-1] - b0) / minor, what="net_pnl")
+    close(j["return_pct"], (eq[-1] / b0 - 1) * 100, what="return_pct")
+    s = pd.Series(eq, index=pd.to_datetime(ts, unit="ns"))
+    closes = s.resample("D").last().dropna()
+    prev = closes.shift(1)
+    prev.iloc[0] = b0
+    r = closes / prev - 1
+    ex = r - 0.02 / 252
+    close(j["sharpe"], ex.mean() / r.std() * math.sqrt(252), what="sharpe")
+    close(j["sortino"], ex.mean() / math.sqrt((np.minimum(ex, 0) ** 2).mean()) * math.sqrt(252),
+          what="sortino")
+    curve = np.concatenate([[b0], eq])
+    peak = np.maximum.accumulate(curve)
+    close(j["max_drawdown_pct"], ((peak - curve) / peak).max() * 100, what="max_drawdown_pct")
+    net = tr["net"]
+    close(j["win_rate_pct"], (net > 0).mean() * 100, what="win_rate_pct")
+    close(j["profit_factor"], net[net > 0].sum() / -net[net < 0].sum(), what="profit_factor")
+    close(j["commissions"], tr["commission"].sum(), what="commissions")
+    inm = ((pos != 0) | (expo != 0))[:-1]
+    close(j["time_in_market_pct"], (np.diff(ts) * inm).sum() / (ts[-1] - ts[0]) * 100,
+          what="time_in_market_pct")
+    years = (ts[-1] - ts[0]) / (365.25 * 86400e9)
+    close(j["cagr_pct"], ((eq[-1] / b0) ** (1 / years) - 1) * 100, what="cagr_pct")
+    print("json fields present; figures agree with pandas:", {k: j[k] for k in REQUIRED})
+
+
+def case_errors():
+    work = fresh("errors")
+    base = open(os.path.join(SRC, "scenarios/synthetic-sma-cross.yaml")).read()
+
+    def scenario(text, name="s.yaml"):
+        path = os.path.join(work, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    # an unknown key names the file, the line and the key
+    bad = base.replace("  latency_ms: 5\n", "  latency_ms: 5\n  latncy: 3\n")
+    line = bad.split("\n").index("  latncy: 3") + 1
+    path = scenario(bad)
+    p = run(["backtest", path], expect=1)
+    want = f"{path}:{line}: venue.latncy: unknown key"
+    if want not in p.stderr or not p.stderr.startswith("ticktape: error: "):
+        sys.exit(f"stderr lacks '{want}':\n{p.stderr}")
+    # a bad value
+    bad = base.replace("balance: 10000", "balance: lots")
+    line = bad.split("\n").index("  balance: lots") + 1
+    p = run(["backtest", scenario(bad)], expect=1)
+    if f"s.yaml:{line}: account.balance: expected a positive amount" not in p.stderr:
+        sys.exit(p.stderr)
+    # YAML syntax
+    p = run(["backtest", scenario(base + "risk: [unclosed\n")], expect=1)
+    if "s.yaml:" not in p.stderr or "YAML" not in p.stderr:
+        sys.exit(p.stderr)
+    # a bad synthetic key is named with its line
+    bad = base.replace("    sigma: 0.08\n", "    sigmaa: 0.08\n")
+    line = bad.split("\n").index("    sigmaa: 0.08") + 1
+    p = run(["backtest", scenario(bad)], expect=1)
+    if f"s.yaml:{line}: data.synthetic.sigmaa:" not in p.stderr:
+        sys.exit(p.stderr)
+    # --set mistakes are usage errors (exit 2) naming --set and the key
+    p = run(["backtest", scenario(base), "--set", "venue.latency_ms=soon"], expect=2)
+    if "--set venue.latency_ms: expected a number" not in p.stderr:
+        sys.exit(p.stderr)
+    run(["backtest", scenario(base), "--set", "novalue"], expect=2)
+    # unknown strategy: the run fails (exit 1) and says which ones exist
+    p = run(["backtest", scenario(base), "--set", "strategy.name=nope", "--no-reports"], expect=1)
+    if "nope" not in p.stderr or "sma_cross" not in p.stderr:
+        sys.exit(p.stderr)
+    # missing file, missing argument, unknown option, help
+    p = run(["backtest", os.path.join(work, "absent.yaml")], expect=1)
+    if "absent.yaml: cannot open scenario" not in p.stderr:
+        sys.exit(p.stderr)
+    run(["backtest"], expect=2)
+    run(["backtest", scenario(base), "--frobnicate"], expect=2)
+    p = run(["backtest", "--help"], expect=0)
+    if "usage: ticktape backtest" not in p.stdout:
+        sys.exit(p.stdout)
+    p = run(["backtest", "--keys"], expect=0)
+    if "venue.latency_ms" not in p.stdout:
+        sys.exit(p.stdout)
+    print("scenario errors name file, line and key; exit codes 0/1/2 as documented")
+
+
+def case_demo():
+    work = fresh("demo")
+    out = os.path.join(work, "demo")
+    p = run(["demo", "--out", out])
+    if f"report       {out}/report.html" not in p.stdout:
+        sys.exit(f"demo does not say where the report is:\n{p.stdout}")
+    for f in FILES:
+        if not os.path.getsize(os.path.join(out, f)):
+            sys.exit(f"demo: {f} missing or empty")
+    m = re.search(r"fingerprint  ([0-9a-f]{32})", p.stdout)
+    if not m:
+        sys.exit(p.stdout)
+    # the printed scenario, run by `backtest`, is the same run
+    yaml = run(["demo", "--scenario"]).stdout
+    path = os.path.join(work, "demo.yaml")
+    with open(path, "w") as f:
+        f.write(yaml)
+    short = ["--set", "data.synthetic.to=2024-01-08"]
+    a = last_json(run(["demo", "--out", os.path.join(work, "a"), "--json", "--quiet"] + short).stdout)
+    b = last_json(run(["backtest", path, "--out", os.path.join(work, "b"), "--json", "--quiet"] + short).stdout)
+    if a["fingerprint"] != b["fingerprint"]:
+        sys.exit(f"demo {a['fingerprint']} != backtest of its scenario {b['fingerprint']}")
+    print(f"demo ok, fingerprint {m.group(1)}; its scenario replays to the same fingerprint")
+
+
+def case_chromium():
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not chrome:
+        print("chromium not installed")
+        sys.exit(SKIP)
+    work = fresh("chromium")
+    out = os.path.join(work, "out")
+    run(["demo", "--out", out, "--quiet", "--set", "data.synthetic.to=2024-01-15"])
+    profile = os.path.join(work, "profile")
+    p = subprocess.run([chrome, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-background-networking", "--disable-component-update",
+                        "--no-first-run", f"--user-data-dir={profile}", "--enable-logging=stderr",
+                        "--v=0", "--virtual-time-budget=2000", "--dump-dom",
+                        "file://" + os.path.join(out, "report.html")],
+                       capture_output=True, text=True, timeout=120)
+    dom, log = p.stdout, p.stderr
+    if p.returncode != 0 or "</html>" not in dom:
+        sys.exit(f"chromium exit {p.returncode}; stderr:\n{log}")
+    # console messages are logged as "...:CONSOLE(line)] ..." lines
+    console = [l for l in log.split("\n") if "CONSOLE" in l or "Uncaught" in l]
+    if console:
+        sys.exit("console messages:\n" + "\n".join(console))
+    from html.parser import HTMLParser
+
+    class P(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.svg = None
+            self.found = {}
+            self.trs = 0
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "svg":
+                self.svg = a.get("id")
+                self.found[self.svg] = []
+            elif self.svg and tag in ("polyline", "polygon"):
+                self.found[self.svg].append(len(a.get("points", "").split()))
+            elif tag == "tr":
+                self.trs += 1
+
+        def handle_endtag(self, tag):
+            if tag == "svg":
+                self.svg = None
+
+    parser = P()
+    parser.feed(dom)
+    for chart in ("equity-chart", "drawdown-chart"):
+        shapes = parser.found.get(chart)
+        if not shapes or max(shapes) < 50:
+            sys.exit(f"{chart}: missing or empty in the DOM ({shapes})")
+    if 'id="trade-list"' not in dom or 'id="monthly"' not in dom or 'id="fingerprint"' not in dom:
+        sys.exit("trade list, monthly table or fingerprint missing from the DOM")
+    print("chromium: page loaded, charts", parser.found, "no console messages")
+
+
+def case_shipped():
+    work = fresh("shipped")
+    for f in sorted(os.listdir(os.path.join(SRC, "scenarios"))):
+        if not f.endswith(".yaml"):
+            continue
+        scen = os.path.join(SRC, "scenarios", f)
+        extra = []
+        if "synthetic" in f:
+            extra = ["--set", "data.synthetic.to=" + ("2024-01-04" if "sma" in f else "2024-03-08")]
+        p = run(["backtest", scen, "--out", os.path.join(work, f[:-5]), "--json", "--quiet"] + extra)
+        j = last_json(p.stdout)
+        print(f"{f}: {j['events']} events, {j['trades']} trades, fingerprint {j['fingerprint']}")
+
+
+{"determinism": case_determinism, "json": case_json, "errors": case_errors, "demo": case_demo,
+ "chromium": case_chromium, "shipped": case_shipped}[CASE]()
