@@ -88,7 +88,7 @@ static const schema_key SCHEMA[] = {
     {"risk.flatten_on_halt", V_BOOL, 0, NOMAX, NULL, "close positions when a limit halts trading (true)"},
 
     {"strategy.name", V_STR, 0, NOMAX, NULL, "built-in strategy name, or a plugin path (.so)"},
-    {"strategy.params.*", V_FREE, 0, NOMAX, NULL, "strategy parameters (ticktape strategies --help)"},
+    {"strategy.params.*", V_FREE, 0, NOMAX, NULL, "strategy parameters, passed to it as key=value"},
 
     {"metrics.periods_per_year", V_UINT, 1, 100000, NULL, "annualization of daily figures (252)"},
     {"metrics.risk_free", V_DOUBLE, -1, 1, NULL, "annual risk-free rate as a fraction (0)"},
