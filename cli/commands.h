@@ -36,4 +36,22 @@ typedef struct tt_backtest_cli {
 } tt_backtest_cli;
 int tt_backtest_scenario(struct tt_scenario *s, const tt_backtest_cli *o);
 
+/* Research tools (docs/research.md): `sweep` (cli/cmd_sweep.c), `walkforward`
+ * (cli/cmd_walkforward.c), `worker` (cli/cmd_worker.c). */
+int tt_cmd_sweep(int argc, char **argv);
+int tt_cmd_walkforward(int argc, char **argv);
+int tt_cmd_worker(int argc, char **argv);
+/* --gate / --junit / --save-baseline of backtest and walkforward. */
+typedef struct tt_cli_gate_opts {
+    int gate;                  /* --gate: enforce the gates: section (exit 4 on failure) */
+    const char *junit;         /* --junit FILE */
+    const char *save_baseline; /* --save-baseline FILE */
+} tt_cli_gate_opts;
+struct tt_metrics;
+/* Save the baseline, evaluate the scenario's gates on m (wfe NaN when there is
+ * none), print the failures, write JUnit XML. Returns an exit code: 0, 4 when
+ * a gate failed under --gate, 1 on errors (missing section or baseline). */
+int tt_cli_gates(const char *scenario_file, const char *suite, const struct tt_metrics *m,
+                 double wfe, const tt_cli_gate_opts *g, int quiet);
+
 #endif

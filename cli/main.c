@@ -24,6 +24,9 @@ static const command COMMANDS[] = {
     {"bars", tt_cmd_bars, "print OHLCV bars (S1..MN1) built from a tape's quotes"},
     {"import", tt_cmd_import, "import history into a tape (dukascopy, polygon, csv, mt5, hdf5)"},
     {"download", tt_cmd_download, "download history files (download dukascopy)"},
+    {"sweep", tt_cmd_sweep, "run a scenario's parameter sweep (grid or random), locally or on NATS"},
+    {"walkforward", tt_cmd_walkforward, "walk-forward analysis: optimise on train windows, test out of sample"},
+    {"worker", tt_cmd_worker, "run sweep jobs from a NATS JetStream work queue"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -126,7 +126,11 @@ static int add_stream(tt_js *j, const char *name, const char *subject, int work_
     return nerr(err, what, s, jerr);
 }
 
-int tt_js_setup(tt_js *j, tt_err *err)
+/* update: make an existing consumer take this side's ack wait. The sweep
+ * does (it decides how long a silent worker may keep a job); workers only
+ * create what is missing, so starting a worker never changes a sweep's
+ * setting. */
+static int setup(tt_js *j, int update, tt_err *err)
 {
     int rc = add_stream(j, TT_JS_JOBS_STREAM, "backtest.jobs.>", 1, err);
     if (!rc)
@@ -146,6 +150,14 @@ int tt_js_setup(tt_js *j, tt_err *err)
     jsConsumerInfo_Destroy(ci);
     if (s == NATS_OK)
         return TT_OK;
+    if (!update) {
+        /* It exists (with whatever the sweep chose): bind to it as it is. */
+        ci = NULL;
+        jerr = 0;
+        s = js_GetConsumerInfo(&ci, j->js, TT_JS_JOBS_STREAM, TT_JS_CONSUMER, NULL, &jerr);
+        jsConsumerInfo_Destroy(ci);
+        return s == NATS_OK ? TT_OK : nerr(err, "creating the workers' consumer", s, jerr);
+    }
     /* It exists with another configuration (another sweep's ack wait): update it. */
     ci = NULL;
     jerr = 0;
@@ -154,6 +166,11 @@ int tt_js_setup(tt_js *j, tt_err *err)
     if (s != NATS_OK)
         return nerr(err, "creating the workers' consumer", s, jerr);
     return TT_OK;
+}
+
+int tt_js_setup(tt_js *j, tt_err *err)
+{
+    return setup(j, 1, err);
 }
 
 int tt_js_publish(tt_js *j, const char *subject, const void *data, size_t len, tt_err *err)
@@ -348,7 +365,7 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         period = 50;
     if (done)
         *done = 0;
-    int rc = tt_js_setup(j, err);
+    int rc = setup(j, 0, err);
     if (rc)
         return rc;
     natsSubscription *sub = NULL;

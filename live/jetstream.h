@@ -56,7 +56,8 @@ void tt_js_close(tt_js *js);
 
 /* Create the two streams and the workers' consumer if they are missing, and
  * set the consumer's ack wait / max deliver to the options' (an existing
- * consumer is updated). Safe to call from every sweep and worker. TT_ENET. */
+ * consumer is updated). The sweep side calls it; workers only create what is
+ * missing and never change an existing consumer. TT_ENET. */
 int tt_js_setup(tt_js *js, tt_err *err);
 
 /* Plain NATS publish (status subjects). TT_ENET. */

@@ -437,6 +437,96 @@ int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_
     return TT_OK;
 }
 
+/* ---- jobs on the wire ---- */
+
+int tt_sweep_job_encode(tt_buf *b, const tt_sweep_plan *plan, size_t i, const char *scenario,
+                        const char *tag, const char *const *sets, size_t nsets, tt_ts from,
+                        tt_ts to)
+{
+    char id[TT_RUN_ID_MAX];
+    tt_run_id_make(id, plan->id_prefix, (uint32_t)i);
+    int rc = tt_buf_printf(b, "{\"run_id\":\"%s\",\"index\":%zu,\"scenario\":", id, i);
+    rc = rc ? rc : tt_buf_json_string(b, scenario);
+    rc = rc ? rc : tt_buf_printf(b, ",\"tag\":\"%s\",\"from\":%lld,\"to\":%lld,\"sets\":{", tag,
+                                 (long long)from, (long long)to);
+    for (size_t k = 0; k < nsets && !rc; k++) {
+        rc = tt_buf_printf(b, "%s\"%zu\":", k ? "," : "", k);
+        rc = rc ? rc : tt_buf_json_string(b, sets[k]);
+    }
+    rc = rc ? rc : tt_buf_append(b, "},\"params\":{", 12);
+    const tt_param *p = tt_sweep_job_params(plan, i);
+    for (size_t k = 0; k < plan->nparams && !rc; k++) {
+        if (k)
+            rc = tt_buf_append(b, ",", 1);
+        rc = rc ? rc : tt_buf_json_string(b, p[k].key);
+        rc = rc ? rc : tt_buf_append(b, ":", 1);
+        rc = rc ? rc : tt_buf_json_string(b, p[k].value);
+    }
+    return rc ? rc : tt_buf_append(b, "}}", 2);
+}
+
+int tt_sweep_job_decode(tt_sweep_job *job, const char *data, size_t len, tt_err *err)
+{
+    memset(job, 0, sizeof *job);
+    tt_json_flat j;
+    int rc = tt_json_flat_parse(&j, data, len, "sweep job", err);
+    if (rc)
+        return rc;
+    const char *id = tt_json_flat_get(&j, "run_id", NULL);
+    const char *sc = tt_json_flat_get(&j, "scenario", NULL);
+    const char *tag = tt_json_flat_get(&j, "tag", NULL);
+    const char *ix = tt_json_flat_get(&j, "index", NULL);
+    const char *missing = !id ? "run_id" : !sc ? "scenario" : !tag ? "tag" : !ix ? "index" : NULL;
+    if (missing || strlen(id) >= sizeof job->run_id || strlen(sc) >= sizeof job->scenario) {
+        tt_json_flat_free(&j);
+        return tt_err_set(err, TT_EFORMAT, "sweep job: field %s is missing or too long",
+                          missing ? missing : "run_id or scenario");
+    }
+    snprintf(job->run_id, sizeof job->run_id, "%s", id);
+    snprintf(job->scenario, sizeof job->scenario, "%s", sc);
+    snprintf(job->tag, sizeof job->tag, "%s", tag);
+    job->index = (uint32_t)strtoul(ix, NULL, 10);
+    const char *v = tt_json_flat_get(&j, "from", NULL);
+    job->from = v ? strtoll(v, NULL, 10) : 0;
+    v = tt_json_flat_get(&j, "to", NULL);
+    job->to = v ? strtoll(v, NULL, 10) : 0;
+    size_t ns = 0, np = 0;
+    for (size_t k = 0; k < j.n; k++) {
+        ns += !strncmp(j.kv[k].key, "sets.", 5);
+        np += !strncmp(j.kv[k].key, "params.", 7);
+    }
+    job->sets = calloc(ns ? ns : 1, sizeof *job->sets);
+    job->params = calloc(np ? np : 1, sizeof *job->params);
+    if (!job->sets || !job->params) {
+        tt_json_flat_free(&j);
+        tt_sweep_job_free(job);
+        return tt_err_set(err, TT_ENOMEM, "sweep job: out of memory");
+    }
+    for (size_t k = 0; k < j.n; k++) {
+        const tt_json_kv *kv = &j.kv[k];
+        if (!kv->value)
+            continue;
+        if (!strncmp(kv->key, "sets.", 5)) {
+            snprintf(job->sets[job->nsets++], sizeof job->sets[0], "%s", kv->value);
+        } else if (!strncmp(kv->key, "params.", 7)) {
+            tt_param *p = &job->params[job->nparams++];
+            snprintf(p->key, sizeof p->key, "%s", kv->key + 7);
+            snprintf(p->value, sizeof p->value, "%s", kv->value);
+        }
+    }
+    tt_json_flat_free(&j);
+    return TT_OK;
+}
+
+void tt_sweep_job_free(tt_sweep_job *job)
+{
+    free(job->sets);
+    free(job->params);
+    job->sets = NULL;
+    job->params = NULL;
+    job->nsets = job->nparams = 0;
+}
+
 /* ---- the scenario runner ---- */
 
 /* Passes on the events of another source that fall in [from, to) and ends at

@@ -153,6 +153,33 @@ typedef struct tt_sweep_opts {
 int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_sweep_opts *opts,
                  tt_run_summary *results, tt_err *err);
 
+/* ---- a job on the wire (distributed sweeps) ---- */
+
+/* One job as a worker receives it. Workers need the scenario file (and the
+ * data it names) at the same path: the tag (tt_research_tag of the file's
+ * bytes) lets a worker refuse a file that differs from the sweep's. */
+typedef struct tt_sweep_job {
+    uint32_t index;
+    char run_id[TT_RUN_ID_MAX];
+    char scenario[1024]; /* absolute path */
+    char tag[9];
+    char (*sets)[256];   /* --set overrides of the sweep, in order */
+    size_t nsets;
+    tt_param *params;
+    size_t nparams;
+    tt_ts from, to;      /* data range; 0 = the scenario's */
+} tt_sweep_job;
+
+/* Job i of plan as one JSON object:
+ * {"run_id":..,"index":..,"scenario":..,"tag":..,"from":..,"to":..,
+ *  "sets":{"0":"k=v",..},"params":{"key":"value",..}}. TT_ENOMEM. */
+int tt_sweep_job_encode(tt_buf *b, const tt_sweep_plan *plan, size_t i, const char *scenario,
+                        const char *tag, const char *const *sets, size_t nsets, tt_ts from,
+                        tt_ts to);
+/* Parse a job. TT_EFORMAT naming the missing or bad field. */
+int tt_sweep_job_decode(tt_sweep_job *job, const char *data, size_t len, tt_err *err);
+void tt_sweep_job_free(tt_sweep_job *job);
+
 /* "key=value key=value" of a job's parameters into buf (for messages). */
 void tt_params_format(const tt_param *params, size_t n, char *buf, size_t bufsize);
 

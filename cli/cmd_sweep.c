@@ -1,0 +1,444 @@
+/*
+ * ticktape sweep SCENARIO [--jobs N] [--json] [--nats URL] ...
+ *
+ * How this works: the scenario is loaded (sim/scenario.h) with its --set
+ * overrides, its sweep: section is expanded into jobs (sim/sweep.h), and the
+ * jobs run either locally in a bounded pool of processes (sim/pool.h, one
+ * fresh process per run) or, with --nats, on `ticktape worker` processes
+ * through a JetStream work queue (live/jetstream.h). Either way the results
+ * come back as one summary per job, kept in job order, so the table, the
+ * fingerprints and every output file are the same at any --jobs and on any
+ * number of workers.
+ *
+ * Output: the result table as sweep.csv, sweep.json, sweep.h5 and a summary
+ * page sweep.html with a heatmap (reports/sweep_report.h) in --out (default
+ * out/<scenario name>-sweep); a few human lines on stdout (best runs, runs
+ * that failed with their parameters); with --json the last stdout line is
+ * the table as one JSON object.
+ *
+ * Exit codes: 0 every run completed; 3 some runs failed or crashed (each is
+ * reported with its parameters, the others completed); 1 the sweep could not
+ * run (scenario error, NATS unreachable); 2 usage error.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "live/jetstream.h"
+#include "reports/sweep_report.h"
+#include "sim/research.h"
+#include "sim/scenario.h"
+#include "sim/sweep.h"
+
+#define MAX_SETS 256
+
+typedef struct sweep_opts {
+    const char *scenario;
+    const char *sets[MAX_SETS];
+    int nsets;
+    uint64_t jobs;
+    int json, quiet, no_reports;
+    const char *out;
+    const char *nats;
+    const char *figure;
+    tt_ts ack_wait, timeout;
+} sweep_opts;
+
+static const char *const FLAGS[] = {"json", "quiet", "no-reports", "help", "h", NULL};
+
+static void usage(FILE *f)
+{
+    fputs("usage: ticktape sweep SCENARIO.yaml [options]\n\n"
+          "Run the parameter sweep of a scenario's sweep: section (a grid, or a seeded\n"
+          "random search; docs/research.md) and write the result table: sweep.csv,\n"
+          "sweep.json, sweep.h5 and sweep.html (a heatmap over two parameters).\n\n"
+          "options:\n"
+          "  --jobs N          runs at a time, each in its own process (default: 1)\n"
+          "  --set KEY=VALUE   override a scenario key before sweeping; repeatable\n"
+          "  --out DIR         where the table goes (default: out/<scenario name>-sweep)\n"
+          "  --figure NAME     figure for the heatmap and the ranking (default: sharpe)\n"
+          "  --nats URL        run on `ticktape worker` processes through NATS JetStream\n"
+          "                    instead of locally (nats://host:port)\n"
+          "  --ack-wait DUR    with --nats: redeliver a job whose worker went silent for\n"
+          "                    this long (default 30s; s, m, h)\n"
+          "  --timeout DUR     with --nats: give up after this long without a new result\n"
+          "                    (default 10m)\n"
+          "  --json            print the table as one JSON object on the last line\n"
+          "  --quiet           print nothing but errors (and the JSON line with --json)\n"
+          "  --no-reports      write no files\n"
+          "  --help            this text\n\n"
+          "Every run is independent: --jobs 1, --jobs N and any number of workers give\n"
+          "the same fingerprints. A run that fails or crashes is reported with its\n"
+          "parameters and the sweep goes on.\n\n"
+          "exit codes: 0 all runs completed, 3 some failed or crashed, 1 failure,\n"
+          "2 usage error\n",
+          f);
+}
+
+static int parse_dur(const char *cmd, const char *opt, const char *v, tt_ts *out)
+{
+    tt_err err;
+    char what[64];
+    snprintf(what, sizeof what, "--%s", opt);
+    if (tt_duration_parse(v, out, what, &err))
+        return tt_usage_error(cmd, "%s", err.msg);
+    return 0;
+}
+
+static int parse_option(sweep_opts *o, const tt_opt *op)
+{
+    if (!op->name) {
+        if (o->scenario)
+            return tt_usage_error("sweep", "one scenario at a time (got '%s' and '%s')",
+                                  o->scenario, op->value);
+        o->scenario = op->value;
+    } else if (tt_opt_is(op, "set")) {
+        if (!op->value || !strchr(op->value, '='))
+            return tt_usage_error("sweep", "--set needs KEY=VALUE");
+        if (o->nsets == MAX_SETS)
+            return tt_usage_error("sweep", "too many --set (at most %d)", MAX_SETS);
+        o->sets[o->nsets++] = op->value;
+    } else if (tt_opt_is(op, "jobs")) {
+        if (!op->value || tt_parse_u64(op->value, &o->jobs) || o->jobs == 0 || o->jobs > 4096)
+            return tt_usage_error("sweep", "--jobs needs a number from 1 to 4096");
+    } else if (tt_opt_is(op, "out")) {
+        if (!op->value || !*op->value)
+            return tt_usage_error("sweep", "--out needs a directory");
+        o->out = op->value;
+    } else if (tt_opt_is(op, "figure")) {
+        if (!op->value || !tt_figure_find(op->value))
+            return tt_usage_error("sweep", "--figure: unknown figure '%s' (sharpe, net_pnl, "
+                                  "return_pct, profit_factor, max_drawdown_pct, ...)",
+                                  op->value ? op->value : "");
+        o->figure = op->value;
+    } else if (tt_opt_is(op, "nats")) {
+        if (!op->value || !*op->value)
+            return tt_usage_error("sweep", "--nats needs a URL (nats://127.0.0.1:4222)");
+        o->nats = op->value;
+    } else if (tt_opt_is(op, "ack-wait")) {
+        return parse_dur("sweep", "ack-wait", op->value, &o->ack_wait);
+    } else if (tt_opt_is(op, "timeout")) {
+        return parse_dur("sweep", "timeout", op->value, &o->timeout);
+    } else if (tt_opt_is(op, "json")) {
+        o->json = 1;
+    } else if (tt_opt_is(op, "quiet")) {
+        o->quiet = 1;
+    } else if (tt_opt_is(op, "no-reports")) {
+        o->no_reports = 1;
+    } else {
+        return tt_usage_error("sweep", "unknown option --%s", op->name);
+    }
+    return 0;
+}
+
+/* ---- progress and results ---- */
+
+typedef struct run_state {
+    tt_progress bar;
+    size_t done;
+    int quiet;
+    tt_run_summary *results;
+    const tt_sweep_plan *plan;
+} run_state;
+
+static void report_bad(const tt_run_summary *r)
+{
+    fprintf(stderr, "ticktape: run %u %s: %s\n", r->index, tt_run_status_name(r->status),
+            r->error);
+}
+
+static void on_result(void *ctx, const tt_run_summary *r, const tt_param *p, size_t np)
+{
+    (void)p, (void)np;
+    run_state *st = ctx;
+    st->done++;
+    if (r->status != TT_RUN_OK)
+        report_bad(r);
+    if (st->bar.enabled)
+        tt_progress_update(&st->bar, st->done);
+}
+
+static void on_tick(void *ctx, size_t done, size_t total)
+{
+    (void)total;
+    run_state *st = ctx;
+    if (st->bar.enabled && done > st->done)
+        tt_progress_update(&st->bar, done);
+}
+
+/* A NATS completion, by job index: parsed into the job's summary. */
+static void on_nats_result(void *ctx, size_t index, const char *payload, size_t len)
+{
+    run_state *st = ctx;
+    tt_run_summary *r = &st->results[index];
+    tt_json_flat j;
+    tt_err err;
+    int rc = tt_json_flat_parse(&j, payload, len, "result", &err);
+    if (!rc) {
+        rc = tt_run_summary_from_json(r, &j, "result", &err);
+        tt_json_flat_free(&j);
+    }
+    if (rc) {
+        memset(r, 0, sizeof *r);
+        r->status = TT_RUN_FAILED;
+        snprintf(r->error, sizeof r->error, "bad result message: %s", err.msg);
+    }
+    r->index = (uint32_t)index;
+    tt_run_id_make(r->run_id, st->plan->id_prefix, (uint32_t)index);
+    if (r->status != TT_RUN_OK) {
+        char ps[200], msg[sizeof r->error];
+        tt_params_format(tt_sweep_job_params(st->plan, index), st->plan->nparams, ps, sizeof ps);
+        snprintf(msg, sizeof msg, "%s [%s]", r->error, ps);
+        snprintf(r->error, sizeof r->error, "%s", msg);
+    }
+    on_result(ctx, r, NULL, 0);
+}
+
+/* ---- the command ---- */
+
+static int read_file_tag(const char *path, char tag[9], tt_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return tt_err_set(err, TT_EIO, "%s: cannot open", path);
+    tt_buf b = {0};
+    char chunk[8192];
+    size_t k;
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (tt_buf_append(&b, chunk, k)) {
+            fclose(f);
+            tt_buf_free(&b);
+            return tt_err_set(err, TT_ENOMEM, "out of memory");
+        }
+    fclose(f);
+    tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, tag);
+    tt_buf_free(&b);
+    return TT_OK;
+}
+
+static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
+                    const tt_sweep_plan *plan, run_state *st, tt_err *err)
+{
+    tt_js *js;
+    tt_js_opts jo = {o->nats, o->ack_wait ? o->ack_wait / TT_NS_PER_MS : 0, 0, "ticktape-sweep"};
+    int rc = tt_js_connect(&js, &jo, err);
+    if (rc)
+        return rc;
+    tt_buf *payloads = calloc(plan->njobs, sizeof *payloads);
+    char (*ids)[TT_RUN_ID_MAX] = calloc(plan->njobs, sizeof *ids);
+    const char **idp = calloc(plan->njobs, sizeof *idp);
+    if (!payloads || !ids || !idp)
+        rc = tt_err_set(err, TT_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < plan->njobs; i++) {
+        tt_run_id_make(ids[i], plan->id_prefix, (uint32_t)i);
+        idp[i] = ids[i];
+        if (tt_sweep_job_encode(&payloads[i], plan, i, abs_path, tag, o->sets, (size_t)o->nsets,
+                                0, 0))
+            rc = tt_err_set(err, TT_ENOMEM, "out of memory");
+    }
+    size_t dups = 0;
+    if (!rc) {
+        tt_js_sweep_opts so = {o->timeout ? o->timeout / TT_NS_PER_MS : 0, on_nats_result,
+                               on_tick, st};
+        rc = tt_js_sweep(js, plan->njobs, idp, payloads, &so, &dups, err);
+    }
+    if (!o->quiet && dups)
+        fprintf(stderr, "ticktape: %zu duplicate completion(s) ignored (each run counts once)\n",
+                dups);
+    for (size_t i = 0; payloads && i < plan->njobs; i++)
+        tt_buf_free(&payloads[i]);
+    free(payloads), free(ids), free(idp);
+    tt_js_close(js);
+    return rc;
+}
+
+static void print_human(const tt_sweep_table *t, const char *fig, const char *dir, double secs,
+                        unsigned jobs, const char *where)
+{
+    const tt_sweep_plan *p = t->plan;
+    size_t ok = 0;
+    for (size_t i = 0; i < p->njobs; i++)
+        ok += t->runs[i].status == TT_RUN_OK;
+    printf("sweep        %s: %zu runs (%zu completed, %zu failed) in %.2f s, %s\n", t->name,
+           p->njobs, ok, p->njobs - ok, secs, where);
+    (void)jobs;
+    /* The five best by the figure. */
+    const tt_figure *f = tt_figure_find(fig);
+    char *used = calloc(p->njobs ? p->njobs : 1, 1);
+    for (int rank = 0; used && rank < 5; rank++) {
+        long best = -1;
+        double bv = 0;
+        for (size_t i = 0; i < p->njobs; i++) {
+            if (used[i] || t->runs[i].status != TT_RUN_OK)
+                continue;
+            double v = tt_figure_value(f, &t->runs[i].m);
+            if (isnan(v))
+                continue;
+            int better = f->better == TT_BETTER_HIGHER ? v > bv : v < bv;
+            if (best < 0 || better) {
+                best = (long)i;
+                bv = v;
+            }
+        }
+        if (best < 0)
+            break;
+        used[best] = 1;
+        char ps[400], hex[33];
+        tt_params_format(tt_sweep_job_params(p, (size_t)best), p->nparams, ps, sizeof ps);
+        tt_fingerprint_hex(t->runs[best].fp, hex);
+        printf("%s %-12s %10.4g  run %-4ld %s  (%llu trades, fp %.12s)\n", rank ? "            " : "best by",
+               rank ? "" : fig, bv, best, ps, (unsigned long long)t->runs[best].m.trades, hex);
+    }
+    free(used);
+    if (dir)
+        printf("table        %s/sweep.csv (.json .h5), summary %s/sweep.html\n", dir, dir);
+}
+
+int tt_cmd_sweep(int argc, char **argv)
+{
+    sweep_opts o;
+    memset(&o, 0, sizeof o);
+    o.jobs = 1;
+    tt_opt op;
+    tt_opt_init(&op, argc, argv);
+    while (tt_opt_next(&op, FLAGS)) {
+        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
+            usage(stdout);
+            return TT_EXIT_OK;
+        }
+        int rc = parse_option(&o, &op);
+        if (rc)
+            return rc;
+    }
+    if (!o.scenario)
+        return tt_usage_error("sweep", "missing the scenario file");
+    tt_err err;
+    tt_err_clear(&err);
+    tt_scenario *s = NULL;
+    tt_research_doc *doc = NULL;
+    tt_sweep_spec spec;
+    tt_sweep_plan plan;
+    memset(&spec, 0, sizeof spec);
+    memset(&plan, 0, sizeof plan);
+    tt_run_summary *results = NULL;
+    int code = TT_EXIT_OK;
+    if (tt_scenario_load(&s, o.scenario, &err))
+        return tt_report_error(&err);
+    for (int i = 0; i < o.nsets; i++) {
+        if (tt_scenario_set(s, o.sets[i], &err)) {
+            tt_scenario_free(s);
+            return tt_usage_error("sweep", "%s", err.msg);
+        }
+    }
+    /* Prepare once here: a bad scenario fails before any process starts, and
+     * the account currency's minor units format the table's money. */
+    int64_t minor = 100;
+    tt_scenario_run *probe = calloc(1, sizeof *probe);
+    if (!probe || tt_scenario_prepare(s, probe, &err)) {
+        if (!probe)
+            tt_err_set(&err, TT_ENOMEM, "out of memory");
+        free(probe);
+        code = tt_report_error(&err);
+        goto done;
+    }
+    minor = probe->minor_per_unit > 0 ? probe->minor_per_unit : 100;
+    tt_scenario_release(probe);
+    free(probe);
+    char tag[9];
+    if (tt_research_doc_load(&doc, o.scenario, &err) ||
+        tt_sweep_spec_read(&spec, doc, tt_scenario_seed(s), &err) ||
+        read_file_tag(o.scenario, tag, &err)) {
+        code = tt_report_error(&err);
+        goto done;
+    }
+    /* Run ids: the scenario's tag; over NATS also this invocation's, so that
+     * two sweeps on one server never mix their results. */
+    char prefix[40];
+    if (o.nats)
+        snprintf(prefix, sizeof prefix, "s%s_%x%x", tag, (unsigned)getpid() & 0xffff,
+                 (unsigned)((uint64_t)(tt_wall_seconds() * 1e6) & 0xfffff));
+    else
+        snprintf(prefix, sizeof prefix, "s%s", tag);
+    if (tt_sweep_expand(&spec, prefix, &plan, &err)) {
+        code = tt_report_error(&err);
+        goto done;
+    }
+    results = calloc(plan.njobs, sizeof *results);
+    if (!results) {
+        tt_err_set(&err, TT_ENOMEM, "out of memory for %zu results", plan.njobs);
+        code = tt_report_error(&err);
+        goto done;
+    }
+    run_state st;
+    memset(&st, 0, sizeof st);
+    st.quiet = o.quiet;
+    st.results = results;
+    st.plan = &plan;
+    if (!o.quiet)
+        tt_progress_start(&st.bar, "sweep", plan.njobs);
+    double t0 = tt_wall_seconds();
+    int rc;
+    char where[96];
+    if (o.nats) {
+        char abs_path[1024];
+        if (!realpath(o.scenario, abs_path))
+            snprintf(abs_path, sizeof abs_path, "%s", o.scenario);
+        for (size_t i = 0; i < plan.njobs; i++) {
+            results[i].status = TT_RUN_PENDING;
+            results[i].index = (uint32_t)i;
+            tt_run_id_make(results[i].run_id, plan.id_prefix, (uint32_t)i);
+            snprintf(results[i].error, sizeof results[i].error, "no result from any worker");
+        }
+        rc = run_nats(&o, abs_path, tag, &plan, &st, &err);
+        snprintf(where, sizeof where, "on NATS workers (%s)", o.nats);
+    } else {
+        tt_sweep_opts so = {.jobs = (unsigned)o.jobs, .on_result = on_result, .on_tick = on_tick,
+                            .ctx = &st};
+        rc = tt_sweep_run(&plan, tt_scenario_runner(s), &so, results, &err);
+        snprintf(where, sizeof where, "%llu job%s", (unsigned long long)o.jobs,
+                 o.jobs == 1 ? "" : "s");
+    }
+    double secs = tt_wall_seconds() - t0;
+    if (st.bar.enabled)
+        tt_progress_finish(&st.bar);
+    if (rc == TT_EPARTIAL) {
+        fprintf(stderr, "ticktape: %s\n", err.msg);
+        code = TT_EXIT_PARTIAL;
+    } else if (rc) {
+        code = tt_report_error(&err);
+        goto done;
+    }
+    tt_sweep_table t = {tt_scenario_name(s), &plan, results,
+                        {spec.heatmap[0][0] ? spec.heatmap[0] : NULL,
+                         spec.heatmap[1][0] ? spec.heatmap[1] : NULL},
+                        o.figure ? o.figure : "sharpe", minor};
+    char dir[4200] = "";
+    if (!o.no_reports) {
+        if (o.out)
+            snprintf(dir, sizeof dir, "%s", o.out);
+        else
+            snprintf(dir, sizeof dir, "out/%s-sweep", tt_scenario_name(s));
+        if (tt_sweep_report_write_all(&t, dir, &err)) {
+            code = tt_report_error(&err);
+            goto done;
+        }
+    }
+    if (!o.quiet)
+        print_human(&t, t.figure, dir[0] ? dir : NULL, secs, (unsigned)o.jobs, where);
+    if (o.json) {
+        fflush(stdout);
+        tt_sweep_json_write(&t, stdout);
+        fputc('\n', stdout);
+    }
+done:
+    free(results);
+    tt_sweep_plan_free(&plan);
+    tt_sweep_spec_free(&spec);
+    tt_research_doc_free(doc);
+    tt_scenario_free(s);
+    return code;
+}

@@ -1,0 +1,182 @@
+/*
+ * ticktape worker --nats URL [--max-jobs N] [--idle-exit DUR]
+ *
+ * How this works: the worker binds to the JetStream work queue of
+ * distributed sweeps (live/jetstream.h) and takes one job at a time. Each job
+ * names the scenario file (by absolute path, with a tag of its bytes), the
+ * sweep's --set overrides and the run's parameters (sim/sweep.h). The job
+ * runs in a child process (so a crash loses one run, not the worker) through
+ * the same scenario runner as a local sweep, and its summary is published on
+ * backtest.completed.{run_id}; the worker publishes backtest.started and
+ * backtest.progress too, and keeps the job alive with "in progress" acks
+ * while it runs. A worker killed mid-job never acks: JetStream hands the job
+ * to another worker after the ack wait.
+ *
+ * Workers need the scenario and the data it names at the same paths as the
+ * sweep (a shared or identical checkout); a scenario file whose bytes differ
+ * from the sweep's is refused (the run is reported failed, with why).
+ *
+ * Stops on SIGINT/SIGTERM (after the current job), after --max-jobs jobs, or
+ * after --idle-exit without a job. Exit codes: 0 stopped cleanly, 1 NATS
+ * failure, 2 usage error.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "live/jetstream.h"
+#include "sim/research.h"
+#include "sim/scenario.h"
+#include "sim/sweep.h"
+
+static const char *const FLAGS[] = {"quiet", "help", "h", NULL};
+
+static void usage(FILE *f)
+{
+    fputs("usage: ticktape worker --nats URL [options]\n\n"
+          "Run sweep jobs published by `ticktape sweep SCENARIO --nats URL` (a JetStream\n"
+          "work queue; docs/research.md). Start as many workers as you like, on as many\n"
+          "machines; each needs the scenario files and data at the same paths.\n\n"
+          "options:\n"
+          "  --nats URL        the NATS server (nats://host:port), JetStream enabled\n"
+          "  --max-jobs N      stop after N jobs (default: no limit)\n"
+          "  --idle-exit DUR   stop after this long without a job (e.g. 30s; default never)\n"
+          "  --ack-wait DUR    ack wait if this worker creates the queue (default 30s)\n"
+          "  --quiet           no line per job\n"
+          "  --help            this text\n\n"
+          "Stops after the current job on SIGINT or SIGTERM.\n"
+          "exit codes: 0 stopped, 1 NATS failure, 2 usage error\n",
+          f);
+}
+
+/* Set by the signal handler; read by the worker loop between fetches. */
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static int read_tag(const char *path, char tag[9], tt_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return tt_err_set(err, TT_EIO, "%s: cannot open the sweep's scenario on this worker",
+                          path);
+    tt_buf b = {0};
+    char chunk[8192];
+    size_t k;
+    int rc = TT_OK;
+    while (!rc && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = tt_buf_append(&b, chunk, k);
+    fclose(f);
+    if (!rc)
+        tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, tag);
+    tt_buf_free(&b);
+    return rc ? tt_err_set(err, TT_ENOMEM, "out of memory") : TT_OK;
+}
+
+/* Runs in the job's child process. */
+static int work(void *ctx, const char *run_id, const char *data, size_t len, tt_buf *result,
+                tt_err *err)
+{
+    (void)ctx;
+    tt_sweep_job job;
+    int rc = tt_sweep_job_decode(&job, data, len, err);
+    if (rc)
+        return rc;
+    char tag[9];
+    tt_scenario *s = NULL;
+    rc = read_tag(job.scenario, tag, err);
+    if (!rc && strcmp(tag, job.tag))
+        rc = tt_err_set(err, TT_EINVAL,
+                        "%s: this worker's file differs from the sweep's (tag %s, expected %s)",
+                        job.scenario, tag, job.tag);
+    if (!rc)
+        rc = tt_scenario_load(&s, job.scenario, err);
+    for (size_t i = 0; !rc && i < job.nsets; i++)
+        rc = tt_scenario_set(s, job.sets[i], err);
+    tt_run_summary sum;
+    memset(&sum, 0, sizeof sum);
+    if (!rc) {
+        tt_research_runner r = tt_scenario_runner(s);
+        rc = r.run(r.self, job.params, job.nparams, job.from, job.to, &sum, NULL, err);
+    }
+    if (!rc) {
+        sum.index = job.index;
+        snprintf(sum.run_id, sizeof sum.run_id, "%s", run_id);
+        rc = tt_run_summary_json(result, &sum, job.params, job.nparams);
+    }
+    tt_scenario_free(s);
+    tt_sweep_job_free(&job);
+    return rc;
+}
+
+static void on_job(void *ctx, const char *run_id, int status)
+{
+    int quiet = *(int *)ctx;
+    if (!quiet) {
+        printf("%s %s\n", run_id, tt_run_status_name(status));
+        fflush(stdout);
+    }
+}
+
+int tt_cmd_worker(int argc, char **argv)
+{
+    const char *url = NULL;
+    uint64_t max_jobs = 0;
+    tt_ts idle = 0, ack_wait = 0;
+    int quiet = 0;
+    tt_opt op;
+    tt_opt_init(&op, argc, argv);
+    tt_err err;
+    while (tt_opt_next(&op, FLAGS)) {
+        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
+            usage(stdout);
+            return TT_EXIT_OK;
+        } else if (tt_opt_is(&op, "nats")) {
+            if (!op.value || !*op.value)
+                return tt_usage_error("worker", "--nats needs a URL");
+            url = op.value;
+        } else if (tt_opt_is(&op, "max-jobs")) {
+            if (!op.value || tt_parse_u64(op.value, &max_jobs))
+                return tt_usage_error("worker", "--max-jobs needs a number");
+        } else if (tt_opt_is(&op, "idle-exit") || tt_opt_is(&op, "ack-wait")) {
+            tt_ts *dst = tt_opt_is(&op, "idle-exit") ? &idle : &ack_wait;
+            if (tt_duration_parse(op.value, dst, tt_opt_is(&op, "idle-exit") ? "--idle-exit"
+                                                                             : "--ack-wait", &err))
+                return tt_usage_error("worker", "%s", err.msg);
+        } else if (tt_opt_is(&op, "quiet")) {
+            quiet = 1;
+        } else if (!op.name) {
+            return tt_usage_error("worker", "unexpected argument '%s'", op.value);
+        } else {
+            return tt_usage_error("worker", "unknown option --%s", op.name);
+        }
+    }
+    if (!url)
+        return tt_usage_error("worker", "--nats URL is required");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    tt_js *js;
+    tt_js_opts jo = {url, ack_wait / TT_NS_PER_MS, 0, "ticktape-worker"};
+    if (tt_js_connect(&js, &jo, &err))
+        return tt_report_error(&err);
+    tt_js_worker_opts wo = {.max_jobs = max_jobs, .idle_exit_ms = idle / TT_NS_PER_MS,
+                            .stop = &stop_flag, .on_job = on_job, .ctx = &quiet};
+    uint64_t done = 0;
+    int rc = tt_js_worker(js, work, NULL, &wo, &done, &err);
+    tt_js_close(js);
+    if (rc)
+        return tt_report_error(&err);
+    if (!quiet)
+        fprintf(stderr, "ticktape worker: %llu job(s) done\n", (unsigned long long)done);
+    return TT_EXIT_OK;
+}

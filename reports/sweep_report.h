@@ -1,0 +1,55 @@
+/*
+ * ticktape: the result table of a sweep, and its summary page.
+ *
+ * One row per run, in job order: index, run id, status, every swept
+ * parameter, the fingerprint, the input event count, every figure of the
+ * research figure table (sim/research.h), and the error for runs that did
+ * not complete. Written as
+ *
+ *   sweep.csv    header line, then one line per run;
+ *   sweep.json   {"name":..,"params":[keys],"runs":[{row},...]};
+ *   sweep.h5     HDF5: /runs/<column> datasets, one element per run
+ *                (strings fixed-length, figures float64, counts int64);
+ *   sweep.html   self-contained page: a heatmap (inline SVG) of one figure
+ *                over two chosen parameters, and the table sorted by it.
+ *
+ * Money figures are in currency units (minor units / minor_per_unit), as in
+ * the backtest reports. Non-finite figures are empty (CSV), null (JSON) or NaN
+ * (HDF5). Every file is a pure function of the table: the same sweep gives
+ * the same bytes at any --jobs.
+ */
+#ifndef TT_SWEEP_REPORT_H
+#define TT_SWEEP_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../core/error.h"
+#include "../sim/research.h"
+#include "../sim/sweep.h"
+
+typedef struct tt_sweep_table {
+    const char *name;              /* scenario name */
+    const tt_sweep_plan *plan;     /* the jobs' parameters */
+    const tt_run_summary *runs;    /* plan->njobs results, job order */
+    const char *heatmap[2];        /* parameter keys (NULL: the first two swept) */
+    const char *figure;            /* heatmap and sort figure (NULL: "sharpe") */
+    int64_t minor_per_unit;        /* 0 = 100 */
+} tt_sweep_table;
+
+/* Each writer fails with TT_EIO naming the path (and the HDF5 call). */
+int tt_sweep_csv(const tt_sweep_table *t, const char *path, tt_err *err);
+void tt_sweep_json_write(const tt_sweep_table *t, FILE *f); /* one line, no newline */
+int tt_sweep_json(const tt_sweep_table *t, const char *path, tt_err *err);
+int tt_sweep_hdf5(const tt_sweep_table *t, const char *path, tt_err *err);
+int tt_sweep_html(const tt_sweep_table *t, const char *path, tt_err *err);
+
+/* All four into dir (created with its parents when missing). */
+int tt_sweep_report_write_all(const tt_sweep_table *t, const char *dir, tt_err *err);
+
+/* The job index with the best value of the figure among completed runs
+ * (ties: lowest index); -1 when none is defined. */
+long tt_sweep_best(const tt_sweep_table *t, const char *figure);
+
+#endif
