@@ -534,6 +534,50 @@ static int scan_tick_range(const char *root, tt_ts *from, tt_ts *to)
     return found;
 }
 
+/* Where an existing stream ends: its last time, and how many of its events
+ * carry that time (several ticks share a millisecond; an interrupted import
+ * may have stopped between them). *last = TT_TS_MIN when the stream is new. */
+static int stream_end(const char *tape, const tt_stream_desc *want, tt_ts *last, uint64_t *at_last,
+                      tt_err *err)
+{
+    *last = TT_TS_MIN;
+    *at_last = 0;
+    struct stat sb;
+    if (stat(tape, &sb) != 0)
+        return TT_OK; /* no tape yet */
+    tt_tape_info info;
+    int rc = tt_tape_info_read(tape, &info, err);
+    if (rc)
+        return rc;
+    int found = 0;
+    for (uint32_t i = 0; i < info.nstreams; i++) {
+        const tt_stream_desc *d = &info.streams[i].desc;
+        if (d->kind == want->kind && !strcmp(d->symbol, want->symbol) &&
+            (d->kind != TT_STREAM_BAR || (d->tf == want->tf && d->side == want->side)) &&
+            info.streams[i].events > 0) {
+            *last = info.streams[i].last;
+            found = 1;
+        }
+    }
+    tt_tape_info_free(&info);
+    if (!found || want->kind != TT_STREAM_QUOTE)
+        return TT_OK;
+    const char *syms[2] = {want->symbol, NULL};
+    tt_tape_query q = {0};
+    q.symbols = syms;
+    q.kinds = 1u << TT_STREAM_QUOTE;
+    q.from = *last;
+    tt_tape_reader *r;
+    if ((rc = tt_tape_reader_open(&r, tape, &q, NULL, err)) != TT_OK)
+        return rc;
+    tt_event ev;
+    while ((rc = tt_tape_reader_next(r, &ev, err)) == 1)
+        if (ev.ts == *last)
+            (*at_last)++;
+    tt_tape_reader_close(r);
+    return rc < 0 ? rc : TT_OK;
+}
+
 static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, tt_ts from,
                         tt_ts to, tt_duka_import_stats *st, char *first_bad, size_t first_bad_n,
                         tt_err *err)
@@ -589,11 +633,15 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
 
     tt_quality *q = NULL;
     tt_tape_writer *w = NULL;
+    tt_ts present_last = TT_TS_MIN;
+    uint64_t present_at_last = 0;
+    tt_stream_desc desc = {0};
+    snprintf(desc.symbol, sizeof desc.symbol, "%s", ins->symbol);
+    desc.kind = TT_STREAM_QUOTE;
     int rc = tt_quality_new(&q, o->quality, ins, err);
+    if (rc == TT_OK && nfiles > 0)
+        rc = stream_end(o->tape, &desc, &present_last, &present_at_last, err);
     if (rc == TT_OK && nfiles > 0) {
-        tt_stream_desc desc = {0};
-        snprintf(desc.symbol, sizeof desc.symbol, "%s", ins->symbol);
-        desc.kind = TT_STREAM_QUOTE;
         rc = tt_tape_writer_open(&w, o->tape, &desc, o->tape_opts, err);
         if (rc == TT_OK && tt_tape_writer_repaired(w))
             report(o, "%s", err->msg); /* a torn tail was cut away: say so */
@@ -657,6 +705,12 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
             for (size_t i = 0; i < s->dec.ev_len; i++) {
                 tt_event *e = &s->dec.ev[i];
                 e->seq = seq++;
+                if (e->ts < present_last || (e->ts == present_last && present_at_last > 0)) {
+                    if (e->ts == present_last)
+                        present_at_last--;
+                    st->ticks_present++;
+                    continue;
+                }
                 int action;
                 if ((rc = tt_quality_check(q, e, &action, err)) != TT_OK)
                     break;
@@ -676,6 +730,13 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
         pthread_mutex_unlock(&p.mu);
         if (o->progress)
             o->progress(o->ctx, (uint64_t)fi + 1, (uint64_t)nfiles);
+    }
+    if (st->ticks_present) {
+        char a[40];
+        tt_ts_format(present_last, a, sizeof a, 0);
+        report(o, "%s: the tape already held quotes up to %s: %" PRIu64
+               " tick(s) at or before that were skipped",
+               ins->symbol, a, st->ticks_present);
     }
     pthread_mutex_lock(&p.mu);
     p.stop = 1;
@@ -726,7 +787,7 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
     size_t cap = 0, len = 0;
     tt_tape_writer *w = NULL;
     int rc = TT_OK;
-    tt_ts last_ts = TT_TS_MIN;
+    tt_ts last_ts = TT_TS_MIN, present_last = TT_TS_MIN;
     while (rc == TT_OK && t < to) {
         cfile cf;
         if (tt_duka_candle_path(cf.rel, sizeof cf.rel, ins->symbol, tf, side, t, &cf.start))
@@ -765,7 +826,9 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
             desc.kind = TT_STREAM_BAR;
             desc.tf = (uint8_t)tf;
             desc.side = (uint8_t)side;
-            if ((rc = tt_tape_writer_open(&w, o->tape, &desc, o->tape_opts, err)) != TT_OK)
+            uint64_t unused;
+            if ((rc = stream_end(o->tape, &desc, &present_last, &unused, err)) != TT_OK ||
+                (rc = tt_tape_writer_open(&w, o->tape, &desc, o->tape_opts, err)) != TT_OK)
                 break;
         }
         size_t skipped = 0;
@@ -773,6 +836,10 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
             tt_event *e = &dec.ev[i];
             if (filter && (e->ts < from || e->ts >= to))
                 continue;
+            if (e->ts <= present_last) {
+                st->bars_present++; /* on the tape already, or before its end */
+                continue;
+            }
             if (e->ts <= last_ts) {
                 skipped++; /* a bar at or before the previous one: the stream cannot hold it */
                 continue;

@@ -118,6 +118,8 @@ typedef struct tt_duka_import_stats {
     uint64_t bytes_in;       /* bytes of bi5 read */
     uint64_t ticks_read;     /* ticks decoded */
     uint64_t ticks_written;  /* ticks appended to the tape */
+    uint64_t ticks_present;  /* ticks skipped: at or before the end of the tape's stream */
+    uint64_t bars_present;   /* bars skipped for the same reason */
     uint64_t candle_files;   /* candle files imported */
     uint64_t bars_written;   /* bars appended (all timeframes) */
     double decode_seconds;   /* summed over threads: time in LZMA decoding */
@@ -128,7 +130,15 @@ typedef struct tt_duka_import_stats {
  * the symbol's quote stream (every tick through a tt_quality filter, in time
  * order), candles into bar-<TF>-<side> streams. Files are read and decoded by
  * a pool of threads while the calling thread appends in time order, so the
- * tape is the same at any thread count. Missing hours are reported as gaps
+ * tape is the same at any thread count. Importing into a tape that already
+ * holds the stream continues after it: ticks earlier than the stream's last
+ * tick, and as many ticks at that last time as the tape holds, are skipped and
+ * counted (ticks_present; a line is reported), so re-running an import, or
+ * resuming one that was interrupted, appends only what is new. Ticks earlier
+ * than a stream's end that the tape does NOT hold cannot be appended either
+ * (streams are append-only): they are counted the same way; import history
+ * oldest first. Bars at or before a bar stream's last bar likewise
+ * (bars_present). Missing hours are reported as gaps
  * (one line per run of missing hours); a corrupt or truncated file is
  * reported by name and skipped while the rest is imported. Returns TT_OK,
  * TT_EPARTIAL when some files were bad (err says how many and names the

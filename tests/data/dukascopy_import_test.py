@@ -5,7 +5,7 @@ The oracle reads the same bi5 files with Python's own lzma module and struct:
 nothing of ticktape's decoder is involved.
 
 usage: dukascopy_import_test.py TICKTAPE TESTDATA CASE
-CASE: lossless | bars | partial | candles | symbol | threads
+CASE: lossless | bars | partial | candles | symbol | threads | resume
 """
 import collections
 import csv
@@ -239,7 +239,32 @@ def case_threads(tmp):
     print("ok: identical tapes at 1 and 2 threads")
 
 
-CASES = {"lossless": case_lossless, "bars": case_bars, "partial": case_partial,
+def case_resume(tmp):
+    """Importing again continues after what the tape holds: day 1, then days 1-2
+    (only day 2 is appended), then everything again (nothing appended); the
+    tape then exports exactly the 266,219 ticks once each."""
+    tape = os.path.join(tmp, "tape")
+    base = ["import", "dukascopy", "--symbol", "EURUSD", "--dir", SAMPLE, "--tape", tape, "--json"]
+    day1 = len(oracle_ticks(SAMPLE)) - sum(
+        len(decode_hour(os.path.join(SAMPLE, "EURUSD", "2019", "01", "05", f"{h:02d}h_ticks.bi5"), 5, h))
+        for h in range(24))
+    s1 = json.loads(run(*base, "--from", "2019-02-04", "--to", "2019-02-04").stdout.splitlines()[-1])
+    assert s1["ticks_written"] == day1 and s1["ticks_present"] == 0, s1
+    s2 = json.loads(run(*base).stdout.splitlines()[-1])
+    assert s2["ticks_present"] == day1 and s2["ticks_written"] == 266219 - day1, s2
+    # bars of the first run's range are present; D1/H1 bars before it can no
+    # longer be appended to those append-only streams: skipped and counted too
+    assert s2["bars_present"] + s2["bars_written"] == 5026 and s2["bars_present"] > 1440, s2
+    p3 = run(*base)
+    s3 = json.loads(p3.stdout.splitlines()[-1])
+    assert s3["ticks_present"] == 266219 and s3["ticks_written"] == 0, s3
+    assert s3["bars_present"] == 5026 and s3["bars_written"] == 0, s3
+    assert "skipped" in p3.stderr and "already held quotes up to" in p3.stderr, p3.stderr
+    assert export_ticks(tape) == oracle_ticks(SAMPLE)
+    print(f"ok: re-import appends only new ticks ({day1} + {266219 - day1}, then 0)")
+
+
+CASES = {"resume": case_resume, "lossless": case_lossless, "bars": case_bars, "partial": case_partial,
          "candles": case_candles, "symbol": case_symbol, "threads": case_threads}
 
 with tempfile.TemporaryDirectory(prefix="tt_duka_") as tmp:
