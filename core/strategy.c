@@ -420,7 +420,6 @@ static uint64_t send_order(tt_runner *r, const tt_order_req *q, int flatten)
         logf_(r, TT_LOG_WARN, err.msg);
         emit_order_ev(r, &ev);
         notify_later(r, &ev);
-        r->rejects++;
         return cmd.client_id;
     }
     emit_order_ev(r, &ev); /* pending */
@@ -826,7 +825,7 @@ static int runner_start(void *self, tt_engine *e, tt_err *err)
     if (r->vt->on_start) {
         tt_err_clear(&r->fail_err);
         int rc = r->vt->on_start(r->state, &r->ctx);
-        if (rc || r->fail_err.code) {
+        if (rc) { /* an error the strategy met and handled does not stop the run */
             if (r->fail_err.code)
                 *err = r->fail_err;
             else
