@@ -230,7 +230,6 @@ int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_
         tt_bars_free(c);
         return tt_err_set(err, TT_ENOMEM, "bars: out of memory");
     }
-    c->n = nsubs;
     c->maxsym = maxsym;
     if (opts)
         c->opts = *opts;
@@ -239,16 +238,27 @@ int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_
         c->last_timer[t] = TT_TS_MIN;
     for (uint32_t s = 0; s <= maxsym; s++)
         c->first[s] = -1;
-    /* Build the per-symbol lists back to front so they run in subscription order. */
-    for (int i = nsubs - 1; i >= 0; i--) {
-        int rc = tt_bar_builder_init(&c->b[i], subs[i].symbol, subs[i].tf, subs[i].side, err);
+    /* Identical subscriptions (a strategy's and a config's, say) are merged, so
+     * each bar is delivered once; the first occurrence keeps its place. */
+    for (int i = 0; i < nsubs; i++) {
+        int dup = 0;
+        for (int j = 0; j < c->n && !dup; j++)
+            dup = c->b[j].symbol == subs[i].symbol && c->b[j].tf == subs[i].tf &&
+                  c->b[j].side == subs[i].side;
+        if (dup)
+            continue;
+        int rc = tt_bar_builder_init(&c->b[c->n], subs[i].symbol, subs[i].tf, subs[i].side, err);
         if (rc) {
             tt_err_prefix(err, "bars: subscription %d: ", i);
             tt_bars_free(c);
             return rc;
         }
-        c->next[i] = c->first[subs[i].symbol];
-        c->first[subs[i].symbol] = i;
+        c->n++;
+    }
+    /* Per-symbol lists, built back to front so they run in subscription order. */
+    for (int i = c->n - 1; i >= 0; i--) {
+        c->next[i] = c->first[c->b[i].symbol];
+        c->first[c->b[i].symbol] = i;
     }
     *out = c;
     return TT_OK;
@@ -280,6 +290,7 @@ const tt_bar_builder *tt_bars_builder(const tt_bars *c, int i)
 }
 
 uint64_t tt_bars_emitted(const tt_bars *c) { return c->emitted; }
+int tt_bars_count(const tt_bars *c) { return c->n; }
 
 static void deliver(tt_bars *c, tt_engine *e, const tt_event *bar)
 {

@@ -133,7 +133,9 @@ typedef void (*tt_bar_listener)(void *ctx, tt_engine *e, const tt_event *bar);
 
 typedef struct tt_bars tt_bars;
 
-/* A component over `nsubs` subscriptions (copied). opts may be NULL (defaults).
+/* A component over `nsubs` subscriptions (copied). Identical subscriptions are
+ * merged (each bar is delivered once); the others keep their order, which is the
+ * "subscription index" below. opts may be NULL (defaults).
  * Returns 0, TT_EINVAL (err names the subscription index and field) or TT_ENOMEM. */
 int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_opts *opts,
                 tt_err *err);
@@ -154,6 +156,7 @@ tt_component tt_bars_component(tt_bars *b);
 
 /* Subscription i's builder (to peek at the bar in progress); NULL when out of range. */
 const tt_bar_builder *tt_bars_builder(const tt_bars *b, int i);
+int tt_bars_count(const tt_bars *b); /* subscriptions after merging duplicates */
 uint64_t tt_bars_emitted(const tt_bars *b); /* bars delivered so far */
 
 #endif

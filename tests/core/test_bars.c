@@ -412,6 +412,19 @@ static void test_component(void **state)
         assert_memory_equal(&sunk2.ev[i].u.bar, &sunk.ev[i].u.bar, sizeof(tt_bar));
     }
 
+    /* identical subscriptions are merged: each bar is delivered once */
+    static recorder log3, sunk3;
+    memset(&log3, 0, sizeof log3);
+    memset(&sunk3, 0, sizeof sunk3);
+    const tt_bar_sub dups[] = {{1, TT_TF_M1, TT_SIDE_BID}, {1, TT_TF_M5, TT_SIDE_BID},
+                               {2, TT_TF_M1, TT_SIDE_ASK}, {1, TT_TF_M1, TT_SIDE_BID},
+                               {2, TT_TF_M1, TT_SIDE_ASK}};
+    run_engine(evs, 4, dups, 5, &opts, &log3, &sunk3);
+    assert_int_equal(sunk3.n, 4);
+    assert_int_equal(log3.n, 8);
+    for (int i = 0; i < 4; i++)
+        assert_memory_equal(&sunk3.ev[i].u.bar, &sunk.ev[i].u.bar, sizeof(tt_bar));
+
     /* bad subscriptions */
     tt_bars *b;
     tt_err err;
