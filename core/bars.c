@@ -205,6 +205,7 @@ struct tt_bars {
     } listeners[TT_BARS_MAX_LISTENERS];
     int nlisteners;
     uint64_t emitted;
+    uint64_t late; /* quotes earlier than their builder's latest time: not added */
 };
 
 int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_opts *opts,
@@ -291,6 +292,7 @@ const tt_bar_builder *tt_bars_builder(const tt_bars *c, int i)
 
 uint64_t tt_bars_emitted(const tt_bars *c) { return c->emitted; }
 int tt_bars_count(const tt_bars *c) { return c->n; }
+uint64_t tt_bars_late(const tt_bars *c) { return c->late; }
 
 static void deliver(tt_bars *c, tt_engine *e, const tt_event *bar)
 {
@@ -339,9 +341,15 @@ static void bars_on_event(void *self, tt_engine *e, const tt_event *ev)
         tt_bar_builder *b = &c->b[i];
         int was_active = b->active;
         tt_event unused;
-        /* Nothing due is left open, so this never closes a bar; an out-of-order
-         * quote (impossible under the engine's total order) is simply not added. */
-        if (tt_bar_builder_update(b, ev, &unused, NULL) < 0 || was_active || !b->active)
+        /* Nothing due is left open, so this never closes a bar. A quote earlier
+         * than what the builder has seen (live: stamped before a bar's close but
+         * arriving after the close timer fired) cannot join a bar already
+         * delivered: it is counted and left out, the same way in a replay of the
+         * journal. */
+        int rc = tt_bar_builder_update(b, ev, &unused, NULL);
+        if (rc < 0)
+            c->late++;
+        if (rc < 0 || was_active || !b->active)
             continue;
         if (b->close_ts < c->next_close)
             c->next_close = b->close_ts;

@@ -157,6 +157,9 @@ tt_component tt_bars_component(tt_bars *b);
 /* Subscription i's builder (to peek at the bar in progress); NULL when out of range. */
 const tt_bar_builder *tt_bars_builder(const tt_bars *b, int i);
 int tt_bars_count(const tt_bars *b); /* subscriptions after merging duplicates */
+/* Quotes left out because they were earlier than a bar already closed (live: a quote
+ * stamped before a close time that arrives after the close timer fired). */
+uint64_t tt_bars_late(const tt_bars *b);
 uint64_t tt_bars_emitted(const tt_bars *b); /* bars delivered so far */
 
 #endif

@@ -425,6 +425,37 @@ static void test_component(void **state)
     for (int i = 0; i < 4; i++)
         assert_memory_equal(&sunk3.ev[i].u.bar, &sunk.ev[i].u.bar, sizeof(tt_bar));
 
+    /* a late quote (earlier than a bar already closed, as a live feed can deliver it)
+     * is left out and counted, never reopening a delivered bar */
+    {
+        tt_event late[] = {
+            quote(1, T(2019, 2, 4, 10, 0, 10, 0), 100, 102, 1, 1),
+            quote(1, T(2019, 2, 4, 10, 1, 30, 0), 104, 106, 1, 1),
+            quote(1, T(2019, 2, 4, 10, 0, 50, 0), 90, 92, 1, 1),
+        };
+        tt_instruments *ins = tt_instruments_new();
+        tt_engine *e = tt_engine_new(ins);
+        array_source src = {late, 3, 0};
+        tt_engine_set_source(e, (tt_source){.self = &src, .next = array_next});
+        tt_bars *bars;
+        const tt_bar_sub one[] = {{1, TT_TF_M1, TT_SIDE_BID}};
+        tt_bars_opts fl = {.flush_at_stop = 1};
+        assert_int_equal(tt_bars_new(&bars, one, 1, &fl, NULL), 0);
+        static recorder lg;
+        memset(&lg, 0, sizeof lg);
+        tt_bars_listen(bars, on_bar, &lg);
+        tt_engine_add_component(e, tt_bars_component(bars));
+        tt_err err;
+        assert_int_equal(tt_engine_run(e, &err), 0);
+        assert_int_equal(tt_bars_late(bars), 1);
+        assert_int_equal(lg.n, 2);
+        assert_int_equal(lg.ev[0].u.bar.low, 100); /* the late 90 is not in it */
+        assert_int_equal(lg.ev[1].u.bar.low, 104);
+        tt_bars_free(bars);
+        tt_engine_free(e);
+        tt_instruments_free(ins);
+    }
+
     /* bad subscriptions */
     tt_bars *b;
     tt_err err;
