@@ -154,7 +154,6 @@ static void enqueue_locked(tt_inbox *q, const tt_event *ev, uint8_t *payload)
     if (payload)
         s->ev.u.blob.data = payload;
     q->count++;
-    q->st.pushed++;
     if (q->count > q->st.max_depth)
         q->st.max_depth = q->count;
     pthread_cond_signal(&q->data);
@@ -181,6 +180,7 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
         free(payload);
         return 0;
     }
+    q->st.pushed++;
     if (droppable(ev)) {
         if (q->count >= q->o.capacity - q->o.reserve && !drop_head_locked(q)) {
             /* The head is a never-dropped event: the newcomer is the one to go. */

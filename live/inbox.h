@@ -58,8 +58,9 @@ typedef struct tt_inbox_opts {
 } tt_inbox_opts;
 
 typedef struct tt_inbox_stats {
-    uint64_t pushed;         /* accepted into the queue */
-    uint64_t delivered;      /* handed to the engine (and journaled) */
+    uint64_t pushed;         /* arrivals offered before stop (pushed = delivered + dropped
+                                + queued, the final STOP event aside) */
+    uint64_t delivered;      /* handed to the engine (and journaled), STOP included */
     uint64_t dropped;        /* market events dropped by the drop policy */
     uint64_t rejected;       /* messages that failed to parse (tt_inbox_reject) */
     uint64_t after_stop;     /* arrivals refused after stop */
