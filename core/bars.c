@@ -218,6 +218,10 @@ int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_
     for (int i = 0; i < nsubs; i++) {
         if (subs[i].symbol == 0)
             return tt_err_set(err, TT_EINVAL, "bars: subscription %d: symbol id 0 (none)", i);
+        /* ids index a table (instrument ids are small); refuse absurd ones */
+        if (subs[i].symbol > (1u << 24))
+            return tt_err_set(err, TT_EINVAL, "bars: subscription %d: symbol id %u too large",
+                              i, (unsigned)subs[i].symbol);
         if (subs[i].symbol > maxsym)
             maxsym = subs[i].symbol;
     }
