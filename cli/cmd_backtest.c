@@ -39,7 +39,7 @@ typedef struct backtest_opts {
     int keys; /* --keys: list the scenario keys and exit */
 } backtest_opts;
 
-static const char *const FLAGS[] = {"json", "quiet", "keys", "no-reports", "help", "h", NULL};
+static const char *const FLAGS[] = {"json", "quiet", "keys", "no-reports", "gate", "help", "h", NULL};
 
 static void usage(FILE *f)
 {
@@ -55,6 +55,9 @@ static void usage(FILE *f)
           "  --quiet           print nothing but errors (and the JSON line with --json)\n"
           "  --no-reports      do not write report files\n"
           "  --keys            list every scenario key with its type and meaning\n"
+          "  --gate            check the gates: section (docs/research.md); exit 4 if one fails\n"
+          "  --junit FILE      write the gate verdicts as JUnit XML\n"
+          "  --save-baseline FILE  write the figures as a gates baseline\n"
           "  --help            this text\n\n"
           "exit codes: 0 ran, 1 failed (scenario error, data error), 2 usage error\n",
           f);
@@ -86,6 +89,10 @@ static int parse_option(backtest_opts *o, const tt_opt *op)
         o->run.no_reports = 1;
     } else if (tt_opt_is(op, "keys")) {
         o->keys = 1;
+    } else if (tt_opt_is(op, "gate")) {
+        o->run.gate.gate = 1;
+    } else if ((tt_opt_is(op, "junit") || tt_opt_is(op, "save-baseline")) && op->value) {
+        *(tt_opt_is(op, "junit") ? &o->run.gate.junit : &o->run.gate.save_baseline) = op->value;
     } else {
         return tt_usage_error("backtest", "unknown option --%s", op->name);
     }
@@ -241,6 +248,9 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
         print_human(s, &in, dir[0] && run->outputs.html ? dir : NULL, &r, secs);
     if (!o->quiet && dir[0] && !run->outputs.html)
         printf("reports      %s\n", dir);
+    /* Gates before the JSON line, which must stay the last line of stdout. */
+    code = tt_cli_gates(tt_scenario_file(s), tt_scenario_name(s), &m, NULL, run->minor_per_unit,
+                        &o->gate, o->quiet);
     if (o->json) {
         fflush(stdout);
         tt_report_json_write(&in, stdout, 1);

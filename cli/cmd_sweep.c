@@ -290,8 +290,10 @@ static void print_human(const tt_sweep_table *t, const char *fig, const char *di
         char ps[400], hex[33];
         tt_params_format(tt_sweep_job_params(p, (size_t)best), p->nparams, ps, sizeof ps);
         tt_fingerprint_hex(t->runs[best].fp, hex);
-        printf("%s %-12s %10.4g  run %-4ld %s  (%llu trades, fp %.12s)\n", rank ? "            " : "best by",
-               rank ? "" : fig, bv, best, ps, (unsigned long long)t->runs[best].m.trades, hex);
+        if (rank == 0)
+            printf("best by %s:\n", fig);
+        printf("  %2d. %-12.6g run %-4ld %s  (%llu trades, fp %.12s)\n", rank + 1, bv, best, ps,
+               (unsigned long long)t->runs[best].m.trades, hex);
     }
     free(used);
     if (dir)

@@ -35,13 +35,13 @@
 
 /* ---- gates, shared with `backtest --gate` ---- */
 
-int tt_cli_gates(const char *scenario_file, const char *suite, const tt_metrics *m, double wfe,
-                 const tt_cli_gate_opts *g, int quiet)
+int tt_cli_gates(const char *scenario_file, const char *suite, const tt_metrics *m,
+                 const double *wfe, long long minor_per_unit, const tt_cli_gate_opts *g, int quiet)
 {
     tt_err err;
     tt_err_clear(&err);
     if (g->save_baseline) {
-        if (tt_baseline_write(g->save_baseline, m, wfe, &err))
+        if (tt_baseline_write(g->save_baseline, m, wfe, minor_per_unit, &err))
             return tt_report_error(&err);
         if (!quiet)
             printf("baseline     %s\n", g->save_baseline);
@@ -56,6 +56,7 @@ int tt_cli_gates(const char *scenario_file, const char *suite, const tt_metrics 
     tt_research_doc_free(doc);
     if (rc)
         return tt_report_error(&err);
+    gates.minor_per_unit = minor_per_unit;
     tt_gate_result *res;
     size_t nfail;
     rc = tt_gates_eval(&gates, m, wfe, &res, &nfail, &err);
@@ -192,8 +193,10 @@ static void print_folds(const tt_wf_result *r, const tt_sweep_plan *plan, const 
             else
                 snprintf(oosp, sizeof oosp, "%s", tt_run_status_name(fd->oos.status));
         }
+        double obj = spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
+                                                       : fd->objective;
         printf("%-4zu %-16s %-16s %-16s %-36s %10.4g %10s %7llu %10s %7llu\n", f + 1, a, b, c, ps,
-               fd->objective, isp, (unsigned long long)fd->is.m.trades, oosp,
+               obj, isp, (unsigned long long)fd->is.m.trades, oosp,
                (unsigned long long)fd->oos.m.trades);
     }
     char net[48], dd[48], fp[33];
@@ -423,7 +426,8 @@ int tt_cmd_walkforward(int argc, char **argv)
         if (dir[0])
             printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
     }
-    int gcode = tt_cli_gates(o.scenario, tt_scenario_name(s), &r.oos, r.wfe, &o.gate, o.quiet);
+    int gcode = tt_cli_gates(o.scenario, tt_scenario_name(s), &r.oos, &r.wfe, mpu, &o.gate,
+                             o.quiet);
     if (gcode)
         code = gcode;
     if (o.json) {

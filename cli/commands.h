@@ -27,12 +27,19 @@ int tt_cmd_tape_gaps(int argc, char **argv);
  * scenario (overrides applied), writes its reports and prints its summary;
  * `demo` (cli/cmd_demo.c) uses it on the built-in scenario. Returns an exit code. */
 int tt_cmd_backtest(int argc, char **argv);
+/* --gate / --junit / --save-baseline of backtest and walkforward. */
+typedef struct tt_cli_gate_opts {
+    int gate;                  /* --gate: enforce the gates: section (exit 4 on failure) */
+    const char *junit;         /* --junit FILE */
+    const char *save_baseline; /* --save-baseline FILE */
+} tt_cli_gate_opts;
 struct tt_scenario;
 typedef struct tt_backtest_cli {
     const char *out_dir; /* --out (NULL: outputs.dir, else out/<name>) */
     int json;            /* last stdout line: the JSON summary */
     int quiet;           /* no human lines */
     int no_reports;      /* write no files */
+    tt_cli_gate_opts gate; /* --gate, --junit, --save-baseline (cli/cmd_walkforward.c) */
 } tt_backtest_cli;
 int tt_backtest_scenario(struct tt_scenario *s, const tt_backtest_cli *o);
 
@@ -41,17 +48,13 @@ int tt_backtest_scenario(struct tt_scenario *s, const tt_backtest_cli *o);
 int tt_cmd_sweep(int argc, char **argv);
 int tt_cmd_walkforward(int argc, char **argv);
 int tt_cmd_worker(int argc, char **argv);
-/* --gate / --junit / --save-baseline of backtest and walkforward. */
-typedef struct tt_cli_gate_opts {
-    int gate;                  /* --gate: enforce the gates: section (exit 4 on failure) */
-    const char *junit;         /* --junit FILE */
-    const char *save_baseline; /* --save-baseline FILE */
-} tt_cli_gate_opts;
 struct tt_metrics;
-/* Save the baseline, evaluate the scenario's gates on m (wfe NaN when there is
- * none), print the failures, write JUnit XML. Returns an exit code: 0, 4 when
- * a gate failed under --gate, 1 on errors (missing section or baseline). */
+/* Save the baseline, evaluate the scenario's gates on m (wfe NULL when the run
+ * is not a walk-forward; money in currency units of minor_per_unit), print the
+ * failures, write JUnit XML. Returns an exit code: 0, 4 when a gate failed
+ * under --gate, 1 on errors (missing section or baseline). */
 int tt_cli_gates(const char *scenario_file, const char *suite, const struct tt_metrics *m,
-                 double wfe, const tt_cli_gate_opts *g, int quiet);
+                 const double *wfe, long long minor_per_unit, const tt_cli_gate_opts *g,
+                 int quiet);
 
 #endif

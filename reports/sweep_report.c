@@ -81,6 +81,8 @@ static void fig_text(const tt_sweep_table *t, const tt_figure *f, const tt_run_s
         tt_report_money(m, mpu(t), buf, n);
     } else if (f->kind == TT_FIG_COUNT) {
         snprintf(buf, n, "%.0f", v);
+    } else if (f->kind == TT_FIG_MINOR && isfinite(v)) {
+        snprintf(buf, n, "%.12g", v / (double)mpu(t));
     } else if (isfinite(v)) {
         snprintf(buf, n, "%.12g", v);
     } else {
@@ -336,7 +338,7 @@ int tt_sweep_hdf5(const tt_sweep_table *t, const char *path, tt_err *err)
             for (size_t i = 0; i < n; i++) {
                 double v = t->runs[i].status == TT_RUN_OK ? tt_figure_value(&figs[k], &t->runs[i].m)
                                                           : NAN;
-                if (figs[k].kind == TT_FIG_MONEY)
+                if (figs[k].kind == TT_FIG_MONEY || figs[k].kind == TT_FIG_MINOR)
                     v /= (double)mpu(t);
                 f64[i] = v;
             }
@@ -523,7 +525,7 @@ static int heatmap_svg(const tt_sweep_table *t, const tt_figure *f, tt_buf *b)
                 if (f->better == TT_BETTER_LOWER)
                     u = 1 - u;
                 colour(u, fill);
-                if (f->kind == TT_FIG_MONEY)
+                if (f->kind == TT_FIG_MONEY || f->kind == TT_FIG_MINOR)
                     snprintf(txt, sizeof txt, "%.0f", v / (double)mpu(t));
                 else
                     snprintf(txt, sizeof txt, "%.3g", v);

@@ -46,6 +46,7 @@ static int add_gate(tt_gates *g, int kind, const char *figure, double limit, int
 int tt_gates_read(tt_gates *g, const tt_research_doc *doc, tt_err *err)
 {
     memset(g, 0, sizeof *g);
+    g->minor_per_unit = 100;
     const char *file = tt_research_doc_name(doc);
     snprintf(g->file, sizeof g->file, "%s", file);
     tt_ynode sec = tt_research_doc_section(doc, "gates");
@@ -152,8 +153,17 @@ static void fmt_num(char *out, size_t n, double v)
         snprintf(out, n, "%.6g", v);
 }
 
-int tt_gates_eval(const tt_gates *g, const tt_metrics *m, double wfe, tt_gate_result **resp,
-                  size_t *nfail, tt_err *err)
+/* A figure as gates see it: money in currency units. */
+static double gate_value(const tt_gates *g, const tt_figure *f, const tt_metrics *m)
+{
+    double v = tt_figure_value(f, m);
+    if (f->kind == TT_FIG_MONEY || f->kind == TT_FIG_MINOR)
+        v /= (double)(g->minor_per_unit > 0 ? g->minor_per_unit : 100);
+    return v;
+}
+
+int tt_gates_eval(const tt_gates *g, const tt_metrics *m, const double *wfe,
+                  tt_gate_result **resp, size_t *nfail, tt_err *err)
 {
     *resp = NULL;
     *nfail = 0;
@@ -178,7 +188,7 @@ int tt_gates_eval(const tt_gates *g, const tt_metrics *m, double wfe, tt_gate_re
         r->gate = *gt;
         r->baseline = r->change_pct = NAN;
         const tt_figure *f = tt_figure_find(gt->figure);
-        r->value = f ? tt_figure_value(f, m) : wfe;
+        r->value = f ? gate_value(g, f, m) : wfe ? *wfe : NAN;
         char v[32], l[32], b[32];
         fmt_num(v, sizeof v, r->value);
         fmt_num(l, sizeof l, gt->limit);
@@ -219,7 +229,7 @@ int tt_gates_eval(const tt_gates *g, const tt_metrics *m, double wfe, tt_gate_re
         else
             snprintf(r->name, sizeof r->name, "%s_%s", gt->kind == TT_GATE_MIN ? "min" : "max",
                      gt->figure);
-        if (!f && isnan(wfe)) {
+        if (!f && !wfe) {
             r->verdict = TT_GATE_SKIP;
             snprintf(r->detail, sizeof r->detail, "no walk-forward efficiency in this run");
             continue;
@@ -307,19 +317,21 @@ int tt_gates_junit(const char *path, const char *suite, const tt_gate_result *re
     return TT_OK;
 }
 
-int tt_baseline_write(const char *path, const tt_metrics *m, double wfe, tt_err *err)
+int tt_baseline_write(const char *path, const tt_metrics *m, const double *wfe,
+                      int64_t minor_per_unit, tt_err *err)
 {
+    tt_gates g = {.minor_per_unit = minor_per_unit};
     tt_buf b = {0};
     size_t n;
     const tt_figure *figs = tt_figures(&n);
     int rc = tt_buf_append(&b, "{", 1);
     for (size_t i = 0; i < n && !rc; i++) {
         rc = tt_buf_printf(&b, "%s\n  \"%s\": ", i ? "," : "", figs[i].name);
-        rc = rc ? rc : tt_buf_json_double(&b, tt_figure_value(&figs[i], m));
+        rc = rc ? rc : tt_buf_json_double(&b, gate_value(&g, &figs[i], m));
     }
-    if (!rc && !isnan(wfe)) {
+    if (!rc && wfe) {
         rc = tt_buf_append(&b, ",\n  \"wfe\": ", 10);
-        rc = rc ? rc : tt_buf_json_double(&b, wfe);
+        rc = rc ? rc : tt_buf_json_double(&b, *wfe);
     }
     rc = rc ? rc : tt_buf_append(&b, "\n}\n", 3);
     if (rc) {

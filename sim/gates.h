@@ -45,6 +45,9 @@ typedef struct tt_gates {
     size_t n;
     char baseline[1024]; /* resolved path, "" when none */
     char file[256];      /* the scenario file */
+    int64_t minor_per_unit; /* money figures are compared in currency units: minor
+                             * units / this (100 after tt_gates_read; set it for
+                             * other currencies) */
 } tt_gates;
 
 /* Read the gates: section of doc; relative baseline paths resolve against
@@ -66,14 +69,16 @@ typedef struct tt_gate_result {
     char detail[192];   /* a human sentence: "sharpe 0.31 < 0.5" */
 } tt_gate_result;
 
-/* Evaluate every gate against figures m. wfe is the walk-forward efficiency,
- * NaN for a run that has none (min_wfe is then skipped). The baseline, when
+/* Evaluate every gate against figures m. wfe points to the walk-forward
+ * efficiency, or is NULL for a run that is not a walk-forward (min_wfe is
+ * then skipped); an undefined efficiency (NaN) fails min_wfe. Money figures
+ * (net_pnl, max_drawdown, ...) are compared in currency units. The baseline, when
  * the section names one, is read here (TT_EIO / TT_EFORMAT naming the file if
  * it is missing or bad: a missing baseline is an error, not a pass). *res
  * receives g->n results (malloc'd; free()), *nfail the number of failures.
  * An undefined figure (NaN) fails a min/max gate. */
-int tt_gates_eval(const tt_gates *g, const tt_metrics *m, double wfe, tt_gate_result **res,
-                  size_t *nfail, tt_err *err);
+int tt_gates_eval(const tt_gates *g, const tt_metrics *m, const double *wfe,
+                  tt_gate_result **res, size_t *nfail, tt_err *err);
 
 /* Print the results as an aligned table ("gate  value  limit  verdict"). */
 void tt_gates_table(FILE *f, const tt_gate_result *res, size_t n);
@@ -84,7 +89,9 @@ void tt_gates_table(FILE *f, const tt_gate_result *res, size_t n);
 int tt_gates_junit(const char *path, const char *suite, const tt_gate_result *res, size_t n,
                    tt_err *err);
 
-/* Write the figures (and wfe unless NaN) as a baseline JSON file. TT_EIO. */
-int tt_baseline_write(const char *path, const tt_metrics *m, double wfe, tt_err *err);
+/* Write the figures (money in currency units: minor / minor_per_unit) and wfe
+ * (when not NULL) as a baseline JSON file. TT_EIO. */
+int tt_baseline_write(const char *path, const tt_metrics *m, const double *wfe,
+                      int64_t minor_per_unit, tt_err *err);
 
 #endif

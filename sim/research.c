@@ -131,7 +131,7 @@ static const tt_figure FIGURES[] = {
     FIG("trades", TT_FIG_COUNT, TT_BETTER_HIGHER, trades),
     FIG("win_rate", TT_FIG_RATIO, TT_BETTER_HIGHER, win_rate),
     FIG("profit_factor", TT_FIG_RATIO, TT_BETTER_HIGHER, profit_factor),
-    FIG("expectancy", TT_FIG_RATIO, TT_BETTER_HIGHER, expectancy),
+    FIG("expectancy", TT_FIG_MINOR, TT_BETTER_HIGHER, expectancy),
     FIG("commissions", TT_FIG_MONEY, TT_BETTER_LOWER, commissions),
     FIG("final_equity", TT_FIG_MONEY, TT_BETTER_HIGHER, final_equity),
     FIG("time_in_market", TT_FIG_RATIO, TT_BETTER_HIGHER, time_in_market),
@@ -549,7 +549,7 @@ int tt_run_summary_from_json(tt_run_summary *s, const tt_json_flat *j, const cha
         } else if (f->kind == TT_FIG_COUNT && v) {
             uint64_t x = strtoull(v, NULL, 10);
             memcpy((char *)&s->m + f->offset, &x, sizeof x);
-        } else if (f->kind == TT_FIG_RATIO) {
+        } else if (f->kind == TT_FIG_RATIO || f->kind == TT_FIG_MINOR) {
             tt_figure_set(f, &s->m, v ? strtod(v, NULL) : NAN);
         }
     }

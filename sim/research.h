@@ -85,7 +85,9 @@ typedef struct tt_run_summary {
 
 /* ---- figures by name ---- */
 
-enum tt_figure_kind { TT_FIG_MONEY = 0, TT_FIG_COUNT = 1, TT_FIG_RATIO = 2 };
+/* MONEY: tt_money (minor units); COUNT: uint64_t; RATIO: a double; MINOR: a
+ * double in minor units of money (expectancy). */
+enum tt_figure_kind { TT_FIG_MONEY = 0, TT_FIG_COUNT = 1, TT_FIG_RATIO = 2, TT_FIG_MINOR = 3 };
 
 /* Direction in which a figure is better (for objectives and baseline gates). */
 enum tt_figure_better { TT_BETTER_HIGHER = 1, TT_BETTER_LOWER = -1 };

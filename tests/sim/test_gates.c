@@ -76,7 +76,7 @@ static void test_thresholds(void **state)
     tt_metrics m = figures();
     tt_gate_result *r;
     size_t nfail;
-    assert_int_equal(tt_gates_eval(&g, &m, NAN, &r, &nfail, &err), 0);
+    assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), 0);
     /* 0.8 >= 0.5 pass; 12.5 > 10 fail; 40 >= 10 pass; no wfe: skipped. */
     assert_int_equal(nfail, 1);
     assert_int_equal(r[0].verdict, TT_GATE_PASS);
@@ -87,17 +87,37 @@ static void test_thresholds(void **state)
     assert_int_equal(r[3].verdict, TT_GATE_SKIP);
     free(r);
     /* With a walk-forward efficiency of 0.4 the wfe gate applies and fails. */
-    assert_int_equal(tt_gates_eval(&g, &m, 0.4, &r, &nfail, &err), 0);
+    double wfe = 0.4;
+    assert_int_equal(tt_gates_eval(&g, &m, &wfe, &r, &nfail, &err), 0);
     assert_int_equal(nfail, 2);
     assert_int_equal(r[3].verdict, TT_GATE_FAIL);
     free(r);
     /* An undefined Sharpe (NaN) fails min_sharpe. */
     m.sharpe = NAN;
     m.max_drawdown_pct = 10; /* equal to the limit: passes */
-    assert_int_equal(tt_gates_eval(&g, &m, 0.6, &r, &nfail, &err), 0);
+    wfe = 0.6;
+    assert_int_equal(tt_gates_eval(&g, &m, &wfe, &r, &nfail, &err), 0);
     assert_int_equal(nfail, 1);
     assert_int_equal(r[0].verdict, TT_GATE_FAIL);
     assert_string_equal(r[0].detail, "sharpe undefined < 0.5");
+    free(r);
+    /* A walk-forward whose efficiency is undefined fails min_wfe. */
+    m.sharpe = 1;
+    wfe = NAN;
+    assert_int_equal(tt_gates_eval(&g, &m, &wfe, &r, &nfail, &err), 0);
+    assert_int_equal(nfail, 1);
+    assert_int_equal(r[3].verdict, TT_GATE_FAIL);
+    free(r);
+    tt_gates_free(&g);
+
+    /* Money in currency units: net_pnl 90000 minor = 900.00 USD. */
+    assert_int_equal(read_gates("gates:\n  min_net_pnl: 1000\n  max_max_drawdown: 50\n", &g, &err), 0);
+    m = figures();
+    m.max_drawdown = 4999; /* 49.99 */
+    assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), 0);
+    assert_int_equal(nfail, 1);
+    assert_string_equal(r[0].detail, "net_pnl 900 < 1000");
+    assert_int_equal(r[1].verdict, TT_GATE_PASS);
     free(r);
     tt_gates_free(&g);
 }
@@ -117,15 +137,15 @@ static void test_baseline(void **state)
     tt_gate_result *r;
     size_t nfail;
     /* No baseline file yet: an error, not a pass. */
-    assert_int_equal(tt_gates_eval(&g, &m, NAN, &r, &nfail, &err), TT_EIO);
+    assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), TT_EIO);
     assert_non_null(strstr(err.msg, "base.json: cannot open the gates baseline"));
     /* Baseline: sharpe 1.0, net_pnl 100000, max_drawdown_pct 12.0. */
     tt_metrics b = figures();
     b.sharpe = 1.0;
     b.net_pnl = 100000;
     b.max_drawdown_pct = 12.0;
-    assert_int_equal(tt_baseline_write(want, &b, NAN, &err), 0);
-    assert_int_equal(tt_gates_eval(&g, &m, NAN, &r, &nfail, &err), 0);
+    assert_int_equal(tt_baseline_write(want, &b, NULL, 100, &err), 0);
+    assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), 0);
     /* sharpe 0.8 vs 1.0: 20% worse, limit 20: pass (not more than the limit).
      * net_pnl 90000 vs 100000: 10% worse, limit 25: pass.
      * max_drawdown_pct 12.5 vs 12 (lower is better): 4.1667% worse, limit 10: pass. */
@@ -137,7 +157,7 @@ static void test_baseline(void **state)
     /* sharpe 0.7: 30% worse: fails; a better net_pnl always passes. */
     m.sharpe = 0.7;
     m.net_pnl = 500000;
-    assert_int_equal(tt_gates_eval(&g, &m, NAN, &r, &nfail, &err), 0);
+    assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), 0);
     assert_int_equal(nfail, 1);
     assert_int_equal(r[0].verdict, TT_GATE_FAIL);
     assert_string_equal(r[0].name, "max_change_pct.sharpe");
