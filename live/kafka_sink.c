@@ -1,0 +1,168 @@
+/*
+ * The Kafka sink: encode once (wire.h), produce to each topic of the event
+ * with the symbol as key, poll for delivery reports after each produce so the
+ * counters stay current without a thread of our own.
+ */
+#include "kafka_sink.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+struct tt_kafka_sink {
+    tt_kafka_sink_opts o;
+    rd_kafka_t *rk;
+    tt_kafka_sink_stats st;
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    tt_kafka_sink *s = opaque;
+    if (!m->err) {
+        s->st.delivered++;
+        return;
+    }
+    s->st.failed++;
+    if (s->o.log && (s->st.failed <= 20 || s->st.failed % 10000 == 0)) {
+        char line[512];
+        snprintf(line, sizeof line, "kafka: delivery to %s failed (#%llu): %s",
+                 rd_kafka_topic_name(m->rkt), (unsigned long long)s->st.failed,
+                 rd_kafka_err2str(m->err));
+        s->o.log(s->o.log_ctx, line);
+    }
+}
+
+/* Apply "key=value" settings; the first refusal names the key. */
+static int conf_set_all(rd_kafka_conf_t *c, const char *const *kv, tt_err *err)
+{
+    char errstr[512];
+    for (; kv && *kv; kv++) {
+        char key[256];
+        const char *eq = strchr(*kv, '=');
+        if (!eq || (size_t)(eq - *kv) >= sizeof key)
+            return tt_err_set(err, TT_EINVAL, "kafka setting '%s': expected key=value", *kv);
+        memcpy(key, *kv, (size_t)(eq - *kv));
+        key[eq - *kv] = '\0';
+        if (rd_kafka_conf_set(c, key, eq + 1, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+            return tt_err_set(err, TT_EINVAL, "kafka setting '%s': %s", key, errstr);
+    }
+    return TT_OK;
+}
+
+int tt_kafka_sink_open(tt_kafka_sink **out, const tt_kafka_sink_opts *opts, tt_err *err)
+{
+    *out = NULL;
+    if (!opts || !opts->brokers || !opts->ins)
+        return tt_err_set(err, TT_EINVAL, "kafka sink: brokers and instruments are required");
+    tt_kafka_sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return tt_err_set(err, TT_ENOMEM, "kafka sink: out of memory");
+    s->o = *opts;
+    if (s->o.flush_timeout_ms <= 0)
+        s->o.flush_timeout_ms = 10000;
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    const char *base[] = {"enable.idempotence=true", "linger.ms=5", "client.id=ticktape", NULL};
+    char bs[1024];
+    snprintf(bs, sizeof bs, "bootstrap.servers=%s", opts->brokers);
+    const char *boot[] = {bs, NULL};
+    int rc = conf_set_all(c, boot, err);
+    if (!rc)
+        rc = conf_set_all(c, base, err);
+    if (!rc)
+        rc = conf_set_all(c, opts->conf, err);
+    if (rc) {
+        rd_kafka_conf_destroy(c);
+        free(s);
+        return rc;
+    }
+    rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
+    rd_kafka_conf_set_opaque(c, s);
+    char errstr[512];
+    s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, sizeof errstr);
+    if (!s->rk) {
+        free(s);
+        return tt_err_set(err, TT_EINVAL, "kafka producer: %s", errstr);
+    }
+    *out = s;
+    return TT_OK;
+}
+
+int tt_kafka_sink_produce(tt_kafka_sink *s, const tt_event *ev, tt_err *err)
+{
+    const char *topics[4];
+    int n = tt_wire_output_topics(ev, topics, 4);
+    if (!n)
+        return TT_OK;
+    uint8_t buf[TT_WIRE_MSG_MAX];
+    size_t len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    const tt_instrument *in = tt_instruments_get(s->o.ins, ev->symbol);
+    const char *key = in ? in->symbol : "_";
+    const char *type = tt_wire_output_type(ev);
+    for (int i = 0; i < n; i++) {
+        for (int attempt = 0;; attempt++) {
+            rd_kafka_resp_err_t e = rd_kafka_producev(
+                s->rk, RD_KAFKA_V_TOPIC(topics[i]), RD_KAFKA_V_KEY(key, strlen(key)),
+                RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_TIMESTAMP(ev->ts / TT_NS_PER_MS),
+                RD_KAFKA_V_HEADER("tt-type", type, -1), RD_KAFKA_V_END);
+            if (!e) {
+                s->st.produced++;
+                break;
+            }
+            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || attempt >= 1000)
+                return tt_err_set(err, TT_ENET, "kafka produce to %s: %s", topics[i],
+                                  rd_kafka_err2str(e));
+            /* Never drop: let deliveries drain the local queue, then retry. */
+            s->st.retries++;
+            rd_kafka_poll(s->rk, 10);
+        }
+    }
+    rd_kafka_poll(s->rk, 0);
+    return TT_OK;
+}
+
+int tt_kafka_sink_flush(tt_kafka_sink *s, tt_err *err)
+{
+    rd_kafka_flush(s->rk, (int)s->o.flush_timeout_ms);
+    s->st.undelivered = (uint64_t)rd_kafka_outq_len(s->rk);
+    if (s->st.undelivered || s->st.failed)
+        return tt_err_set(err, TT_ENET,
+                          "kafka %s: %llu messages undelivered after %lld ms and %llu failed "
+                          "(of %llu produced)",
+                          s->o.brokers, (unsigned long long)s->st.undelivered,
+                          (long long)s->o.flush_timeout_ms, (unsigned long long)s->st.failed,
+                          (unsigned long long)s->st.produced);
+    return TT_OK;
+}
+
+static int sink_write(void *self, const tt_event *ev, tt_err *err)
+{
+    return tt_kafka_sink_produce(self, ev, err);
+}
+
+static int sink_flush(void *self, tt_err *err) { return tt_kafka_sink_flush(self, err); }
+
+tt_sink tt_kafka_sink_sink(tt_kafka_sink *s)
+{
+    tt_sink k = {.self = s, .write = sink_write, .flush = sink_flush};
+    return k;
+}
+
+void tt_kafka_sink_stats_get(tt_kafka_sink *s, tt_kafka_sink_stats *out)
+{
+    rd_kafka_poll(s->rk, 0);
+    *out = s->st;
+}
+
+void tt_kafka_sink_close(tt_kafka_sink *s)
+{
+    if (!s)
+        return;
+    rd_kafka_flush(s->rk, (int)s->o.flush_timeout_ms);
+    rd_kafka_destroy(s->rk);
+    free(s);
+}
