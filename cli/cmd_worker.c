@@ -116,11 +116,20 @@ static int work(void *ctx, const char *run_id, const char *data, size_t len, tt_
     return rc;
 }
 
-static void on_job(void *ctx, const char *run_id, int status)
+/* One line per job event, flushed at once: scripts and tests follow them. */
+static void on_start(void *ctx, const char *run_id, uint64_t delivery)
 {
-    int quiet = *(int *)ctx;
-    if (!quiet) {
-        printf("%s %s\n", run_id, tt_run_status_name(status));
+    if (!*(int *)ctx) {
+        printf("started %s delivery=%llu\n", run_id, (unsigned long long)delivery);
+        fflush(stdout);
+    }
+}
+
+static void on_job(void *ctx, const char *run_id, int status, uint64_t delivery)
+{
+    if (!*(int *)ctx) {
+        printf("done %s %s delivery=%llu\n", run_id, tt_run_status_name(status),
+               (unsigned long long)delivery);
         fflush(stdout);
     }
 }
@@ -170,7 +179,8 @@ int tt_cmd_worker(int argc, char **argv)
     if (tt_js_connect(&js, &jo, &err))
         return tt_report_error(&err);
     tt_js_worker_opts wo = {.max_jobs = max_jobs, .idle_exit_ms = idle / TT_NS_PER_MS,
-                            .stop = &stop_flag, .on_job = on_job, .ctx = &quiet};
+                            .stop = &stop_flag, .on_start = on_start, .on_job = on_job,
+                            .ctx = &quiet};
     uint64_t done = 0;
     int rc = tt_js_worker(js, work, NULL, &wo, &done, &err);
     tt_js_close(js);

@@ -416,6 +416,8 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
                           w.run_id, wid, (unsigned long long)delivery);
         natsConnection_Publish(j->nc, subj, body, bl);
         natsConnection_Flush(j->nc);
+        if (o.on_start)
+            o.on_start(o.ctx, w.run_id, delivery);
 
         tt_pool_outcome out;
         tt_pool_opts po = {.workers = 1, .on_tick = worker_tick, .tick_ms = period, .cb_ctx = &w};
@@ -450,7 +452,7 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
             natsMsg_AckSync(m, NULL, NULL);
             n++;
             if (o.on_job)
-                o.on_job(o.ctx, w.run_id, status);
+                o.on_job(o.ctx, w.run_id, status, delivery);
         }
         natsMsgList_Destroy(&list);
         idle_since = mono_ms();

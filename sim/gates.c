@@ -194,10 +194,11 @@ int tt_gates_eval(const tt_gates *g, const tt_metrics *m, const double *wfe,
         fmt_num(l, sizeof l, gt->limit);
         if (gt->kind == TT_GATE_CHANGE) {
             snprintf(r->name, sizeof r->name, "max_change_pct.%s", gt->figure);
-            const char *bv = tt_json_flat_get(&base, gt->figure, NULL);
+            int present = 0;
+            const char *bv = tt_json_flat_get(&base, gt->figure, &present);
             char *end = NULL;
-            r->baseline = bv ? strtod(bv, &end) : NAN;
-            if (!bv || (end && *end)) {
+            r->baseline = bv ? strtod(bv, &end) : NAN; /* null: undefined in the baseline */
+            if (!present || (end && *end)) {
                 rc = tt_err_set(err, TT_EFORMAT, "%s: the baseline has no figure '%s'",
                                 g->baseline, gt->figure);
                 break;
