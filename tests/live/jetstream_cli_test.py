@@ -1,0 +1,160 @@
+"""Distributed sweep end to end: a real nats-server with JetStream (the Debian
+package) on 127.0.0.1 and a free port, storage in a temporary folder; three
+`ticktape worker` processes; `ticktape sweep --nats`. The first job of worker
+0 is killed mid-run (SIGKILL as soon as it reports the job started). Checks:
+
+  - the sweep completes (exit 0) with every run exactly once;
+  - the killed job was redelivered (a surviving worker ran it with
+    delivery >= 2 after the ack wait);
+  - every run's fingerprint and figures equal a local `--jobs 2` sweep.
+
+usage: jetstream_cli_test.py TICKTAPE SOURCE_DIR WORK_DIR
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+BIN, SRC, WORK = sys.argv[1:4]
+TAPE = os.path.join(SRC, "scenarios", "data", "eurusd-2019-02")
+
+SCENARIO = """name: nats-sweep
+seed: 42
+data: {{tape: {tape}, symbols: [EURUSD], from: 2019-02-04, to: 2019-02-06}}
+account: {{currency: USD, balance: 10000, leverage: 100}}
+venue: {{latency_ms: 5, commission: {{per_lot: 7}}}}
+strategy:
+  name: sma_cross
+  params: {{tf: M1, fast: 10, slow: 30, qty: 10}}
+sweep:
+  params:
+    strategy:
+      params:
+        fast: [4, 8, 12, 16]
+        slow: [30, 45, 60]
+"""
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Worker:
+    def __init__(self, k, url):
+        self.k = k
+        self.lines = []
+        self.started = threading.Event()
+        self.p = subprocess.Popen([BIN, "worker", "--nats", url, "--ack-wait", "2s"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.t = threading.Thread(target=self.read, daemon=True)
+        self.t.start()
+
+    def read(self):
+        for line in self.p.stdout:
+            self.lines.append(line.strip())
+            if line.startswith("started"):
+                self.started.set()
+
+
+def main():
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    if not shutil.which("nats-server"):
+        print("SKIP: nats-server not installed")
+        sys.exit(77)
+    sc = os.path.join(WORK, "nats-sweep.yaml")
+    with open(sc, "w") as f:
+        f.write(SCENARIO.format(tape=TAPE))
+    port = free_port()
+    url = "nats://127.0.0.1:%d" % port
+    store = os.path.join(WORK, "js")
+    log = open(os.path.join(WORK, "server.log"), "w")
+    server = subprocess.Popen(["nats-server", "-js", "-a", "127.0.0.1", "-p", str(port),
+                               "-sd", store], stdout=log, stderr=log)
+    workers = []
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            fail("nats-server did not start")
+        workers = [Worker(k, url) for k in range(3)]
+        time.sleep(0.5)  # let them bind to the queue
+        sweep = subprocess.Popen([BIN, "sweep", sc, "--nats", url, "--ack-wait", "2s",
+                                  "--timeout", "90s", "--json", "--no-reports"],
+                                 cwd=WORK, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        # Kill worker 0 in the middle of its first job.
+        if not workers[0].started.wait(60):
+            fail("worker 0 never started a job")
+        workers[0].p.send_signal(signal.SIGKILL)
+        killed_job = workers[0].lines[0].split()[1]
+        out, err = sweep.communicate(timeout=180)
+        if sweep.returncode != 0:
+            fail("sweep --nats exit %d\n%s\n%s" % (sweep.returncode, out[-2000:], err[-2000:]))
+        dist = json.loads(out.strip().splitlines()[-1])
+        time.sleep(0.3)
+        # Redelivery of the killed job to a surviving worker.
+        redelivered = [l for w in workers[1:] for l in w.lines
+                       if l.startswith("done " + killed_job + " ok") and "delivery=1" not in l]
+        if not redelivered:
+            fail("job %s was not redelivered after the kill; survivors:\n%s"
+                 % (killed_job, "\n".join(l for w in workers[1:] for l in w.lines)))
+        if any(l.startswith("done") for l in workers[0].lines):
+            fail("worker 0 was supposed to die in its first job")
+        # Every run once, each equal to the local sweep.
+        local = subprocess.run([BIN, "sweep", sc, "--jobs", "2", "--json", "--no-reports",
+                                "--quiet"], cwd=WORK, capture_output=True, text=True, timeout=240)
+        if local.returncode != 0:
+            fail("local sweep: " + local.stderr)
+        loc = json.loads(local.stdout.strip().splitlines()[-1])
+        if len(dist["runs"]) != 12 or len(loc["runs"]) != 12:
+            fail("run counts")
+        for a, b in zip(dist["runs"], loc["runs"]):
+            if a["status"] != "ok":
+                fail("distributed run %d: %s" % (a["index"], a))
+            a2 = {k: v for k, v in a.items() if k != "run_id"}
+            b2 = {k: v for k, v in b.items() if k != "run_id"}
+            if a2 != b2:
+                fail("run %d differs:\nNATS  %s\nlocal %s" % (a["index"], a2, b2))
+        done = [l.split()[1] for w in workers for l in w.lines if l.startswith("done")]
+        if len(set(done)) != 12:
+            fail("workers completed %d distinct jobs, expected 12" % len(set(done)))
+        print("ok: killed %s, redelivered: %s" % (killed_job, redelivered[0]))
+    finally:
+        for w in workers:
+            if w.p.poll() is None:
+                w.p.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                w.p.kill()
+                w.p.wait()
+        server.terminate()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+main()
