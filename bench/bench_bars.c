@@ -13,7 +13,10 @@
  *   - the engine with the tt_bars component (7 subscriptions M1..D1, timers on)
  *     against the same engine without it: the difference is the component's cost;
  *   - each indicator updated once per quote (bars' indicators get high/low/close).
- * Each figure is the best of --repeat runs (default 3), in ns per tick/update.
+ * Each figure is in ns per tick (or update): "best" is the fastest pass of 8192
+ * over all --repeat runs (default 3), the code's own cost when nothing else
+ * competes for the core; "mean" is the average over every pass, which includes
+ * whatever else the machine was doing.
  *
  * usage: bench_bars [--ticks N] [--repeat R] [--json]
  */
@@ -44,24 +47,27 @@ static uint64_t rng(uint64_t *s)
 
 static volatile double g_sink; /* keeps results alive */
 
-typedef struct result {
-    const char *name;
-    double ns;
-} result;
+#define BLOCK 8192
 
-static result results[64];
-static int nresults;
+/* A measurement: the fastest pass of BLOCK ticks (the code's own cost, what is
+ * left when nothing else competes for the core) and the mean over all passes. */
+typedef struct timing {
+    double best, total;
+    long passes;
+} timing;
 
-static void record(const char *name, double ns)
+static void timing_add(timing *t, double seconds)
 {
-    results[nresults].name = name;
-    results[nresults].ns = ns;
-    nresults++;
+    if (t->passes == 0 || seconds < t->best)
+        t->best = seconds;
+    t->total += seconds;
+    t->passes++;
 }
 
-/* ---- builders ---- */
+static double ns_best(const timing *t) { return t->best * 1e9 / BLOCK; }
+static double ns_mean(const timing *t) { return t->total * 1e9 / ((double)t->passes * BLOCK); }
 
-#define BLOCK 8192
+/* ---- builders ---- */
 
 /* Shift the block to the next pass: timestamps move on by the block's span. */
 static void shift_block(tt_event *q, tt_ts span)
@@ -73,36 +79,37 @@ static void shift_block(tt_event *q, tt_ts span)
     }
 }
 
-static double run_builders(tt_event *q, tt_ts span, long n, const int *tfs, int ntf, int side)
+static void run_builders(timing *tm, tt_event *q, tt_ts span, long passes, const int *tfs,
+                         int ntf, int side)
 {
     tt_bar_builder b[TT_TF_COUNT];
     for (int i = 0; i < ntf; i++)
         tt_bar_builder_init(&b[i], 0, tfs[i], side, NULL);
     tt_event out;
     uint64_t bars = 0;
-    double t = 0;
-    long passes = n / BLOCK;
     for (long p = 0; p < passes; p++) {
         double t0 = now_s();
         for (int i = 0; i < BLOCK; i++)
             for (int k = 0; k < ntf; k++)
                 bars += (uint64_t)tt_bar_builder_update(&b[k], &q[i], &out, NULL);
-        t += now_s() - t0;
+        timing_add(tm, now_s() - t0);
         shift_block(q, span);
     }
     shift_block(q, -span * passes);
     g_sink += (double)bars;
-    return t * 1e9 / (double)(passes * BLOCK);
 }
 
 /* ---- engine ---- */
 
-/* Replays the block `passes` times, shifting time as it goes. */
+/* Replays the block `passes` times, shifting time as it goes, and times each
+ * pass (the engine and its components run between two calls). */
 typedef struct block_source {
     const tt_event *ev;
     tt_ts span, offset;
     long passes, pass;
     int i;
+    double t0;
+    timing *tm;
 } block_source;
 
 static int block_next(void *self, tt_event *ev, tt_err *err)
@@ -110,6 +117,9 @@ static int block_next(void *self, tt_event *ev, tt_err *err)
     (void)err;
     block_source *s = self;
     if (s->i == BLOCK) {
+        double t = now_s();
+        timing_add(s->tm, t - s->t0);
+        s->t0 = t;
         s->i = 0;
         s->offset += s->span;
         s->pass++;
@@ -130,12 +140,11 @@ static void count_bar(void *ctx, tt_engine *e, const tt_event *bar)
     *(uint64_t *)ctx += bar->u.bar.ticks;
 }
 
-static double run_engine(const tt_event *q, tt_ts span, long n, int with_bars)
+static void run_engine(timing *tm, const tt_event *q, tt_ts span, long passes, int with_bars)
 {
     tt_instruments *ins = tt_instruments_new();
     tt_engine *e = tt_engine_new(ins);
-    block_source src = {.ev = q, .span = span, .passes = n / BLOCK};
-    n = src.passes * BLOCK;
+    block_source src = {.ev = q, .span = span, .passes = passes, .tm = tm};
     tt_engine_set_source(e, (tt_source){.self = &src, .next = block_next});
     tt_bars *bars = NULL;
     uint64_t ticks = 0;
@@ -151,14 +160,12 @@ static double run_engine(const tt_event *q, tt_ts span, long n, int with_bars)
         tt_engine_add_component(e, tt_bars_component(bars));
     }
     tt_err err;
-    double t0 = now_s();
+    src.t0 = now_s();
     tt_engine_run(e, &err);
-    double t = now_s() - t0;
     g_sink += (double)ticks + (double)tt_engine_outputs(e);
     tt_bars_free(bars);
     tt_engine_free(e);
     tt_instruments_free(ins);
-    return t * 1e9 / (double)n;
 }
 
 /* ---- indicators ---- */
@@ -170,106 +177,100 @@ static const char *ind_names[I_COUNT] = {
     "RSI(14)", "ATR(14)", "MACD(12,26,9)", "Stochastic(14,3,3)", "ADX(14)", "Donchian(20)",
     "VWAP(D1)"};
 
-/* Inputs cycle through a block of BLOCK values (kept in cache); VWAP's time
- * moves on one minute per update so its daily anchor resets as in real use. */
-#define X(i) x[(i) & (BLOCK - 1)]
-#define H(i) h[(i) & (BLOCK - 1)]
-#define L(i) l[(i) & (BLOCK - 1)]
-static double run_indicator(int which, const double *x, const double *h, const double *l,
-                            tt_ts t0s, long n)
+/* Each pass feeds the BLOCK values (kept in cache) once; VWAP's time moves on one
+ * minute per update so its daily anchor resets as in real use. */
+static void run_indicator(timing *tm, int which, const double *x, const double *h,
+                          const double *l, tt_ts t0s, long passes)
 {
-    double acc = 0, t0 = 0, t = 0;
+    double acc = 0;
+    tt_ts ts = t0s;
 #define LOOP(init, upd, fin)                                                                   \
     do {                                                                                       \
         init;                                                                                  \
-        t0 = now_s();                                                                          \
-        for (long i = 0; i < n; i++)                                                           \
-            acc += upd;                                                                        \
-        t = now_s() - t0;                                                                      \
+        for (long p = 0; p < passes; p++) {                                                    \
+            double t0 = now_s();                                                               \
+            for (int i = 0; i < BLOCK; i++)                                                    \
+                acc += upd;                                                                    \
+            timing_add(tm, now_s() - t0);                                                      \
+        }                                                                                      \
         fin;                                                                                   \
     } while (0)
     switch (which) {
     case I_SMA: {
         tt_sma s;
-        LOOP(tt_sma_init(&s, 20, NULL), tt_sma_update(&s, X(i)), tt_sma_free(&s));
+        LOOP(tt_sma_init(&s, 20, NULL), tt_sma_update(&s, x[i]), tt_sma_free(&s));
         break;
     }
     case I_EMA: {
         tt_ema s;
-        LOOP(tt_ema_init(&s, 20, NULL), tt_ema_update(&s, X(i)), (void)0);
+        LOOP(tt_ema_init(&s, 20, NULL), tt_ema_update(&s, x[i]), (void)0);
         break;
     }
     case I_WMA: {
         tt_wma s;
-        LOOP(tt_wma_init(&s, 20, NULL), tt_wma_update(&s, X(i)), tt_wma_free(&s));
+        LOOP(tt_wma_init(&s, 20, NULL), tt_wma_update(&s, x[i]), tt_wma_free(&s));
         break;
     }
     case I_STD: {
         tt_rstd s;
-        LOOP(tt_rstd_init(&s, 20, 1, NULL), tt_rstd_update(&s, X(i)), tt_rstd_free(&s));
+        LOOP(tt_rstd_init(&s, 20, 1, NULL), tt_rstd_update(&s, x[i]), tt_rstd_free(&s));
         break;
     }
     case I_Z: {
         tt_zscore s;
-        LOOP(tt_zscore_init(&s, 20, 1, NULL), tt_zscore_update(&s, X(i)), tt_zscore_free(&s));
+        LOOP(tt_zscore_init(&s, 20, 1, NULL), tt_zscore_update(&s, x[i]), tt_zscore_free(&s));
         break;
     }
     case I_BB: {
         tt_bbands s;
         LOOP(tt_bbands_init(&s, 20, 2, NULL),
-             tt_bbands_update(&s, X(i)) + tt_bbands_upper(&s) + tt_bbands_lower(&s),
+             tt_bbands_update(&s, x[i]) + tt_bbands_upper(&s) + tt_bbands_lower(&s),
              tt_bbands_free(&s));
         break;
     }
     case I_RSI: {
         tt_rsi s;
-        LOOP(tt_rsi_init(&s, 14, NULL), tt_rsi_update(&s, X(i)), (void)0);
+        LOOP(tt_rsi_init(&s, 14, NULL), tt_rsi_update(&s, x[i]), (void)0);
         break;
     }
     case I_ATR: {
         tt_atr s;
-        LOOP(tt_atr_init(&s, 14, NULL), tt_atr_update(&s, H(i), L(i), X(i)), (void)0);
+        LOOP(tt_atr_init(&s, 14, NULL), tt_atr_update(&s, h[i], l[i], x[i]), (void)0);
         break;
     }
     case I_MACD: {
         tt_macd s;
-        LOOP(tt_macd_init(&s, 12, 26, 9, NULL), tt_macd_update(&s, X(i)) + tt_macd_signal(&s),
+        LOOP(tt_macd_init(&s, 12, 26, 9, NULL), tt_macd_update(&s, x[i]) + tt_macd_signal(&s),
              (void)0);
         break;
     }
     case I_STOCH: {
         tt_stoch s;
         LOOP(tt_stoch_init(&s, 14, 3, 3, NULL),
-             tt_stoch_update(&s, H(i), L(i), X(i)) + tt_stoch_d(&s), tt_stoch_free(&s));
+             tt_stoch_update(&s, h[i], l[i], x[i]) + tt_stoch_d(&s), tt_stoch_free(&s));
         break;
     }
     case I_ADX: {
         tt_adx s;
-        LOOP(tt_adx_init(&s, 14, NULL), tt_adx_update(&s, H(i), L(i), X(i)), (void)0);
+        LOOP(tt_adx_init(&s, 14, NULL), tt_adx_update(&s, h[i], l[i], x[i]), (void)0);
         break;
     }
     case I_DON: {
         tt_donchian s;
-        LOOP(tt_donchian_init(&s, 20, NULL), tt_donchian_update(&s, H(i), L(i)),
+        LOOP(tt_donchian_init(&s, 20, NULL), tt_donchian_update(&s, h[i], l[i]),
              tt_donchian_free(&s));
         break;
     }
     default: {
         tt_vwap s;
-        LOOP(tt_vwap_init(&s, TT_TF_D1, NULL), tt_vwap_update(&s, t0s + i * TT_NS_PER_MIN, X(i), H(i) - L(i) + 1),
-             (void)0);
+        LOOP(tt_vwap_init(&s, TT_TF_D1, NULL),
+             tt_vwap_update(&s, ts += TT_NS_PER_MIN, x[i], h[i] - l[i] + 1), (void)0);
         break;
     }
     }
 #undef LOOP
-#undef X
-#undef H
-#undef L
     g_sink += acc;
-    return t * 1e9 / (double)n;
 }
-
-static double best(double a, double b) { return a < b ? a : b; }
 
 int main(int argc, char **argv)
 {
@@ -320,41 +321,59 @@ int main(int argc, char **argv)
     static const int m1[] = {TT_TF_M1}, mn1[] = {TT_TF_MN1};
     static const int all[] = {TT_TF_S1, TT_TF_M1, TT_TF_M5, TT_TF_M15, TT_TF_M30,
                               TT_TF_H1, TT_TF_H4, TT_TF_D1, TT_TF_W1, TT_TF_MN1};
-    double b1 = 1e300, b2 = 1e300, b3 = 1e300, b10 = 1e300, e0 = 1e300, e7 = 1e300;
-    double ind[I_COUNT];
-    for (int k = 0; k < I_COUNT; k++)
-        ind[k] = 1e300;
+    long passes = n / BLOCK;
+    enum { B_M1, B_MID, B_MN1, B_ALL, E_NONE, E_BARS, NFIX };
+    timing fix[NFIX], ind[I_COUNT];
+    memset(fix, 0, sizeof fix);
+    memset(ind, 0, sizeof ind);
     for (int r = 0; r < repeat; r++) {
-        b1 = best(b1, run_builders(q, span, n, m1, 1, TT_SIDE_BID));
-        b2 = best(b2, run_builders(q, span, n, m1, 1, TT_SIDE_MID));
-        b3 = best(b3, run_builders(q, span, n, mn1, 1, TT_SIDE_BID));
-        b10 = best(b10, run_builders(q, span, n, all, 10, TT_SIDE_BID));
-        e0 = best(e0, run_engine(q, span, n, 0));
-        e7 = best(e7, run_engine(q, span, n, 1));
+        run_builders(&fix[B_M1], q, span, passes, m1, 1, TT_SIDE_BID);
+        run_builders(&fix[B_MID], q, span, passes, m1, 1, TT_SIDE_MID);
+        run_builders(&fix[B_MN1], q, span, passes, mn1, 1, TT_SIDE_BID);
+        run_builders(&fix[B_ALL], q, span, passes, all, 10, TT_SIDE_BID);
+        run_engine(&fix[E_NONE], q, span, passes, 0);
+        run_engine(&fix[E_BARS], q, span, passes, 1);
         for (int k = 0; k < I_COUNT; k++)
-            ind[k] = best(ind[k], run_indicator(k, x, h, l, t0, n));
+            run_indicator(&ind[k], k, x, h, l, t0, passes);
     }
-    record("builder M1 bid", b1);
-    record("builder M1 mid", b2);
-    record("builder MN1 bid", b3);
-    record("10 builders S1..MN1 bid", b10);
-    record("engine loop alone", e0);
-    record("engine + bars component (M1..D1)", e7);
-    record("bars component (difference)", e7 - e0);
-    for (int k = 0; k < I_COUNT; k++)
-        record(ind_names[k], ind[k]);
-
+    static const char *fix_names[NFIX] = {
+        "builder M1 bid", "builder M1 mid", "builder MN1 bid", "10 builders S1..MN1 bid",
+        "engine loop alone", "engine + bars component (M1..D1)"};
+    const char *names[NFIX + I_COUNT + 1];
+    double best[NFIX + I_COUNT + 1], mean[NFIX + I_COUNT + 1];
+    int nr = 0;
+    for (int k = 0; k < NFIX; k++, nr++) {
+        names[nr] = fix_names[k];
+        best[nr] = ns_best(&fix[k]);
+        mean[nr] = ns_mean(&fix[k]);
+        if (k == E_BARS) {
+            nr++;
+            names[nr] = "bars component alone (difference)";
+            best[nr] = best[nr - 1] - best[nr - 2];
+            mean[nr] = mean[nr - 1] - mean[nr - 2];
+        }
+    }
+    for (int k = 0; k < I_COUNT; k++, nr++) {
+        names[nr] = ind_names[k];
+        best[nr] = ns_best(&ind[k]);
+        mean[nr] = ns_mean(&ind[k]);
+    }
     if (json) {
-        printf("{\"ticks\":%ld,\"repeat\":%d,\"ns_per_tick\":{", n, repeat);
-        for (int i = 0; i < nresults; i++)
-            printf("%s\"%s\":%.2f", i ? "," : "", results[i].name, results[i].ns);
+        printf("{\"ticks\":%ld,\"repeat\":%d,\"block\":%d,\"ns_best\":{", passes * BLOCK, repeat,
+               BLOCK);
+        for (int i = 0; i < nr; i++)
+            printf("%s\"%s\":%.2f", i ? "," : "", names[i], best[i]);
+        printf("},\"ns_mean\":{");
+        for (int i = 0; i < nr; i++)
+            printf("%s\"%s\":%.2f", i ? "," : "", names[i], mean[i]);
         printf("}}\n");
     } else {
-        printf("bench_bars: %ld synthetic quotes, best of %d\n", n, repeat);
-        printf("%-36s %10s %14s\n", "what", "ns/tick", "M ticks/s");
-        for (int i = 0; i < nresults; i++)
-            printf("%-36s %10.2f %14.1f\n", results[i].name, results[i].ns,
-                   results[i].ns > 0 ? 1e3 / results[i].ns : 0.0);
+        printf("bench_bars: %ld synthetic quotes x %d runs, passes of %d\n", passes * BLOCK,
+               repeat, BLOCK);
+        printf("%-36s %10s %12s %10s\n", "what", "best ns", "M ticks/s", "mean ns");
+        for (int i = 0; i < nr; i++)
+            printf("%-36s %10.2f %12.1f %10.2f\n", names[i], best[i],
+                   best[i] > 0 ? 1e3 / best[i] : 0.0, mean[i]);
     }
     return g_sink == 12345.678 ? 1 : 0;
 }

@@ -3,9 +3,10 @@
  *
  * Every indicator is a recurrence that touches a constant number of values per
  * update: running sums over a ring buffer (SMA, WMA, rolling variance),
- * exponential or Wilder smoothing (EMA, RSI, ATR, ADX), and monotonic deques
- * for rolling extremes (Stochastic, Donchian). Buffers are allocated once in
- * _init; _update never allocates, so an indicator can sit on the per-tick path.
+ * exponential or Wilder smoothing (EMA, RSI, ATR, ADX), and van Herk /
+ * Gil-Werman blocks for rolling extremes (Stochastic, Donchian). Buffers are
+ * allocated once in _init; _update never allocates, so an indicator can sit on
+ * the per-tick path.
  *
  * Drift. A running sum that adds x_new and subtracts x_old accumulates rounding
  * error without bound over millions of updates. Each windowed indicator counts
@@ -95,59 +96,64 @@ static void window_free(tt_window *w)
 static int rollext_init(tt_rollext *r, int n, int is_max, const char *what, tt_err *err)
 {
     memset(r, 0, sizeof *r);
-    int rc = check_n(what, n, err);
-    if (rc)
-        return rc;
-    r->v = calloc((size_t)n, sizeof *r->v);
-    r->at = calloc((size_t)n, sizeof *r->at);
-    if (!r->v || !r->at) {
-        free(r->v);
-        free(r->at);
-        r->v = NULL;
-        r->at = NULL;
+    r->cur = NAN;
+    if (n < 1)
+        return check_n(what, n, err);
+    r->buf = calloc((size_t)n, sizeof *r->buf);
+    r->suf = malloc((size_t)n * sizeof *r->suf);
+    if (!r->buf || !r->suf) {
+        free(r->buf);
+        free(r->suf);
+        r->buf = r->suf = NULL;
         return tt_err_set(err, TT_ENOMEM, "%s: out of memory for a window of %d", what, n);
     }
+    /* No previous block yet: its suffix maxima are -inf, so early windows are the
+     * prefix alone. */
+    for (int i = 0; i < n; i++)
+        r->suf[i] = -INFINITY;
     r->n = n;
-    r->is_max = is_max;
+    r->sign = is_max ? 1.0 : -1.0;
     return TT_OK;
 }
 
-/* Push x and return the extreme of the last n values. The deque holds values in
- * decreasing (max) or increasing (min) order with their sequence numbers; at
- * most n of them are alive, so a ring of n slots suffices. */
+static inline double dmax(double a, double b) { return a > b ? a : b; }
+
+/* Push x and return the extreme of the last n values. The stream is cut into
+ * blocks of n. A window ending at position p of the current block is positions
+ * p+1..n-1 of the previous block plus 0..p of this one, so its max is
+ * max(suffix max of the previous block from p+1, prefix max of this block up to
+ * p); at p = n-1 the window is exactly this block. When a block completes, its
+ * suffix maxima are computed once, for the next block's windows. */
 static double rollext_push(tt_rollext *r, double x)
 {
-    int64_t t = r->t++;
-    if (r->len && r->at[r->head] <= t - r->n) {
-        r->head = r->head + 1 == r->n ? 0 : r->head + 1;
-        r->len--;
+    double y = r->sign * x;
+    int p = r->pos;
+    r->run = p == 0 ? y : dmax(r->run, y);
+    r->buf[p] = y;
+    double v;
+    if (p == r->n - 1) {
+        v = r->run;
+        double m = r->suf[p] = y;
+        for (int k = p - 1; k >= 0; k--)
+            m = r->suf[k] = dmax(r->buf[k], m);
+        r->pos = 0;
+    } else {
+        v = dmax(r->suf[p + 1], r->run);
+        r->pos = p + 1;
     }
-    while (r->len) {
-        int back = r->head + r->len - 1;
-        if (back >= r->n)
-            back -= r->n;
-        if (r->is_max ? r->v[back] > x : r->v[back] < x)
-            break;
-        r->len--;
-    }
-    int slot = r->head + r->len;
-    if (slot >= r->n)
-        slot -= r->n;
-    r->v[slot] = x;
-    r->at[slot] = t;
-    r->len++;
-    return r->v[r->head];
+    r->t++;
+    r->cur = r->sign * v;
+    return r->cur;
 }
 
-static inline double rollext_value(const tt_rollext *r) { return r->len ? r->v[r->head] : NAN; }
+static inline double rollext_value(const tt_rollext *r) { return r->cur; }
 static inline int rollext_ready(const tt_rollext *r) { return r->n && r->t >= r->n; }
 
 static void rollext_free(tt_rollext *r)
 {
-    free(r->v);
-    free(r->at);
-    r->v = NULL;
-    r->at = NULL;
+    free(r->buf);
+    free(r->suf);
+    r->buf = r->suf = NULL;
 }
 
 /* ---- SMA ---- */

@@ -62,8 +62,9 @@
  * mean at the last re-sum) to avoid the cancellation of sum(x^2) - sum(x)^2/n;
  * a window of n equal values has variance exactly 0 and mean exactly that value
  * (as in pandas), so a z-score over a flat stretch is 0, never rounding noise.
- * Rolling max/min use a monotonic deque (O(1) amortized). VWAP sums use Neumaier
- * compensation.
+ * Rolling max/min use van Herk / Gil-Werman blocks (two comparisons per update
+ * plus one O(n) suffix pass per n updates: O(1) amortized, branch-free, exact).
+ * VWAP sums use Neumaier compensation.
  */
 #ifndef TT_INDICATORS_H
 #define TT_INDICATORS_H
@@ -81,12 +82,15 @@ typedef struct tt_window {
     int n, count, pos;
 } tt_window;
 
-/* Rolling max or min of the last n values (monotonic deque over a ring). */
+/* Rolling max or min of the last n values (van Herk / Gil-Werman blocks). */
 typedef struct tt_rollext {
-    double *v;
-    int64_t *at; /* sequence number of each kept value */
-    int n, head, len, is_max;
-    int64_t t;   /* values seen */
+    double *buf;  /* the current block of n values (sign-adjusted) */
+    double *suf;  /* suffix maxima of the previous block */
+    double run;   /* prefix maximum of the current block */
+    double cur;   /* the latest result */
+    double sign;  /* +1 for max, -1 for min (min(x) = -max(-x), exact) */
+    int n, pos;
+    int64_t t;    /* values seen */
 } tt_rollext;
 
 /* ---- SMA ---- */

@@ -404,6 +404,40 @@ static void test_against_pandas(void **state)
     rmdir(dir);
 }
 
+/* ---- rolling extremes against brute force ---- */
+
+static void test_donchian_brute_force(void **state)
+{
+    (void)state;
+    /* every window length from 1 to 40 over 2000 values with many ties (small
+     * integers), against max/min recomputed over the last n values */
+    static double hi[2000], lo[2000];
+    uint64_t st = 99;
+    for (int i = 0; i < 2000; i++) {
+        hi[i] = (double)(rng_next(&st) % 9);
+        lo[i] = hi[i] - (double)(rng_next(&st) % 4);
+    }
+    for (int n = 1; n <= 40; n++) {
+        tt_donchian d;
+        assert_int_equal(tt_donchian_init(&d, n, NULL), 0);
+        for (int i = 0; i < 2000; i++) {
+            tt_donchian_update(&d, hi[i], lo[i]);
+            assert_int_equal(tt_donchian_ready(&d), i >= n - 1);
+            if (i < n - 1)
+                continue;
+            double mx = hi[i], mn = lo[i];
+            for (int k = i - n + 1; k <= i; k++) {
+                mx = hi[k] > mx ? hi[k] : mx;
+                mn = lo[k] < mn ? lo[k] : mn;
+            }
+            if (tt_donchian_upper(&d) != mx || tt_donchian_lower(&d) != mn)
+                fail_msg("n %d at %d: %g %g, brute force %g %g", n, i, tt_donchian_upper(&d),
+                         tt_donchian_lower(&d), mx, mn);
+        }
+        tt_donchian_free(&d);
+    }
+}
+
 /* ---- drift over a long run ---- */
 
 static void test_no_drift(void **state)
@@ -453,7 +487,7 @@ int main(void)
         cmocka_unit_test(test_sma_ema_wma),     cmocka_unit_test(test_std_zscore_bbands),
         cmocka_unit_test(test_rsi_atr),         cmocka_unit_test(test_stoch_donchian_vwap),
         cmocka_unit_test(test_bad_params),      cmocka_unit_test(test_against_pandas),
-        cmocka_unit_test(test_no_drift),
+        cmocka_unit_test(test_donchian_brute_force), cmocka_unit_test(test_no_drift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
