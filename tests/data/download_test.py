@@ -23,6 +23,7 @@ SLOW = D4 + "11h_ticks.bi5"          # first answer slower than the timeout
 TRUNC = D4 + "12h_ticks.bi5"         # first body short of its Content-Length
 NOLEN = D4 + "13h_ticks.bi5"         # first body short, no Content-Length
 DEAD = D5 + "01h_ticks.bi5"          # always 500 (first run only)
+EMPTY = D5 + "22h_ticks.bi5"         # served as 0 bytes: an hour without ticks
 
 
 def start_server(tmp, tag, faults):
@@ -76,14 +77,14 @@ with tempfile.TemporaryDirectory(prefix="tt_dl_") as tmp:
     srv, port, log, stats = start_server(tmp, "1", [
         "--fail500", f"{RETRIED_500}=2", "--fail500", f"{DEAD}=-1",
         "--slow", f"{SLOW}=1:2.5", "--truncate", f"{TRUNC}=1", "--nolength", f"{NOLEN}=1",
-        "--delay", "0.02"])
+        "--empty", EMPTY, "--delay", "0.02"])
     try:
         s, p = download(port, out, ok=(3,))
     finally:
         srv.kill()
         srv.wait()
     assert s["files"] == 50, s                      # 48 hours + 2 hours past the sample
-    assert s["downloaded"] == 47 and s["failed"] == 1, s
+    assert s["downloaded"] == 46 and s["empty"] == 1 and s["failed"] == 1, s
     assert s["missing"] == 2 and s["gaps"] == 1, s  # 2019-02-06 00h, 01h: 404
     # retries: 2 (500s) + 1 (slow) + 1 (truncated) + 1 (no length) + 3 (dead)
     assert s["retries"] == 8, s
@@ -93,8 +94,9 @@ with tempfile.TemporaryDirectory(prefix="tt_dl_") as tmp:
     assert not [f for f in files if f.endswith(".part")], files   # no temporary left
     assert DEAD not in files, files                                # never a partial file
     for rel in hours:
-        if rel != DEAD:
+        if rel not in (DEAD, EMPTY):
             assert same_as_sample(out, rel), rel
+    assert os.path.getsize(os.path.join(out, EMPTY)) == 0  # written, as Dukascopy's 0-byte hours
     got = log_lines(log)
     assert [l[1] for l in got if l[0] == RETRIED_500] == ["500", "500", "200"], got
     assert [l[1] for l in got if l[0] == TRUNC][:2] == ["200-truncated", "200"], got

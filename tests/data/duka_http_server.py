@@ -10,6 +10,7 @@ it writes to --port-file once listening. Faults, per relative path:
                       half the body, then close the connection
   --nolength REL=N    the first N requests of REL send half the body without a
                       Content-Length (only an LZMA decode can tell)
+  --empty REL         REL answers 200 with an empty body (an hour without ticks)
   --delay S           every request waits S seconds first (makes overlap observable)
 
 It logs one line per request to --log ("REL STATUS") and keeps the highest
@@ -32,6 +33,7 @@ ap.add_argument("--fail500", action="append", default=[])
 ap.add_argument("--slow", action="append", default=[])
 ap.add_argument("--truncate", action="append", default=[])
 ap.add_argument("--nolength", action="append", default=[])
+ap.add_argument("--empty", action="append", default=[])
 ap.add_argument("--delay", type=float, default=0.0)
 args = ap.parse_args()
 
@@ -92,6 +94,12 @@ class Handler(BaseHTTPRequestHandler):
         if rel in fail500 and (fail500[rel] < 0 or n < fail500[rel]):
             logf.write(f"{rel} 500\n")
             self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if rel in args.empty:
+            logf.write(f"{rel} 200-empty\n")
+            self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
