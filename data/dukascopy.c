@@ -462,8 +462,8 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Numeric subdirectory names of `path` within [lo, hi], as a bit set over 0..9999 is
- * overkill: callers ask for small ranges (years, months, days), so scan and test. */
+/* The smallest and largest numeric subdirectory name of `path` within [lo, hi]
+ * (the years of a symbol's tree). 0 when there is none. */
 static int scan_numeric(const char *path, int lo, int hi, int *min, int *max)
 {
     DIR *d = opendir(path);
