@@ -7,7 +7,7 @@
  *
  *   kill switch      set by tt_risk_gate_kill (or a TT_CTL_KILL control event):
  *                    stops trading for good;
- *   max drawdown     equity fell by more than max_drawdown (fraction) below its
+ *   max drawdown     equity fell by max_drawdown (fraction) or more below its
  *                    running peak: stops trading for good;
  *   daily loss       equity fell by daily_loss_limit (minor units) or more below
  *                    its value at the start of the trading day (17:00 New York,
