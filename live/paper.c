@@ -1,0 +1,215 @@
+/*
+ * Paper trading: the pieces of live/ assembled around a backtest
+ * configuration (see paper.h). The only live-specific component is `hook`:
+ * its on_start installs the inbox's watermark clock into the engine (the
+ * backtest assembly builds the engine itself, and this is the one moment the
+ * caller holds it) and lets the inbox watch the engine's progress; its
+ * on_event counts order events for the status line.
+ */
+#include "paper.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal.h"
+#include "kafka_sink.h"
+#include "kafka_source.h"
+#include "nats_sink.h"
+#include "nats_source.h"
+#include "wallclock.h"
+
+struct tt_paper {
+    tt_paper_opts o;
+    tt_wallclock clock;
+    tt_inbox *q;
+    tt_journal *j;
+    tt_nats_source *ns;
+    tt_nats_sink *nk;
+    tt_kafka_source *ks;
+    tt_kafka_sink *kk;
+    tt_source src; /* cfg->source points here */
+    atomic_ullong order_events, fills;
+};
+
+static int hook_start(void *self, tt_engine *e, tt_err *err)
+{
+    (void)err;
+    tt_paper *p = self;
+    tt_engine_set_clock(e, tt_inbox_clock(p->q));
+    tt_inbox_watch(p->q, e);
+    return TT_OK;
+}
+
+static void hook_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    (void)e;
+    tt_paper *p = self;
+    if (ev->kind == TT_EV_ORDER_EVENT) {
+        atomic_fetch_add(&p->order_events, 1);
+        if (ev->u.order_ev.fill_qty)
+            atomic_fetch_add(&p->fills, 1);
+    }
+}
+
+static void release(tt_paper *p)
+{
+    tt_nats_source_close(p->ns);
+    tt_kafka_source_close(p->ks);
+    tt_nats_sink_close(p->nk);
+    tt_kafka_sink_close(p->kk);
+    if (p->j)
+        tt_journal_close(p->j, NULL);
+    tt_inbox_free(p->q);
+    free(p);
+}
+
+int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instruments *ins,
+                    const tt_paper_opts *opts, tt_err *err)
+{
+    *out = NULL;
+    if (!opts || (!opts->nats_url && !opts->kafka_brokers))
+        return tt_err_set(err, TT_EINVAL, "paper: a feed is needed (--nats URL or --kafka BROKERS)");
+    if (cfg->ncomponents + 1 > TT_BACKTEST_MAX_SINKS || cfg->nsinks + 2 > TT_BACKTEST_MAX_SINKS)
+        return tt_err_set(err, TT_EINVAL, "paper: no room for the live sinks in the configuration");
+    tt_paper *p = calloc(1, sizeof *p);
+    if (!p)
+        return tt_err_set(err, TT_ENOMEM, "paper: out of memory");
+    p->o = *opts;
+    tt_wallclock_init(&p->clock);
+    int rc;
+    if (opts->journal_dir) {
+        tt_journal_opts jo = {.fsync = opts->journal_fsync};
+        if ((rc = tt_journal_open(&p->j, opts->journal_dir, ins, &jo, err))) {
+            free(p);
+            return rc;
+        }
+    }
+    tt_inbox_opts io;
+    memset(&io, 0, sizeof io);
+    io.capacity = opts->queue_capacity;
+    io.clock = &p->clock;
+    if (p->j)
+        io.tap = tt_journal_sink(p->j);
+    io.log = opts->log;
+    io.log_ctx = opts->log_ctx;
+    if ((rc = tt_inbox_new(&p->q, &io, err))) {
+        release(p);
+        return rc;
+    }
+    if (opts->nats_url) {
+        tt_nats_source_opts so;
+        memset(&so, 0, sizeof so);
+        so.url = opts->nats_url;
+        so.json_ticks = opts->json_ticks;
+        so.ins = ins;
+        so.inbox = p->q;
+        so.log = opts->log;
+        so.log_ctx = opts->log_ctx;
+        if ((rc = tt_nats_source_open(&p->ns, &so, err))) {
+            release(p);
+            return rc;
+        }
+        if (!opts->no_publish) {
+            /* Its own connection, writing each message at once: outputs are
+             * rare next to ticks, and their latency is what is measured. */
+            tt_nats_sink_opts ko = {.url = opts->nats_url, .ins = ins, .send_asap = 1,
+                                    .log = opts->log, .log_ctx = opts->log_ctx};
+            if ((rc = tt_nats_sink_open(&p->nk, &ko, err))) {
+                release(p);
+                return rc;
+            }
+        }
+    }
+    if (opts->kafka_brokers) {
+        if (!opts->nats_url) {
+            tt_kafka_source_opts so;
+            memset(&so, 0, sizeof so);
+            so.brokers = opts->kafka_brokers;
+            so.group = opts->kafka_group ? opts->kafka_group : "ticktape-paper";
+            so.conf = opts->kafka_conf;
+            so.ins = ins;
+            so.inbox = p->q;
+            so.log = opts->log;
+            so.log_ctx = opts->log_ctx;
+            if ((rc = tt_kafka_source_open(&p->ks, &so, err))) {
+                release(p);
+                return rc;
+            }
+        }
+        tt_kafka_sink_opts ko = {.brokers = opts->kafka_brokers, .ins = ins,
+                                 .conf = opts->kafka_conf, .log = opts->log,
+                                 .log_ctx = opts->log_ctx};
+        if ((rc = tt_kafka_sink_open(&p->kk, &ko, err))) {
+            release(p);
+            return rc;
+        }
+    }
+    p->src = tt_inbox_source(p->q);
+    cfg->source = &p->src;
+    cfg->tape_dir = NULL;
+    cfg->from = cfg->to = 0;
+    cfg->components[cfg->ncomponents++] =
+        (tt_component){.self = p, .name = "live", .on_start = hook_start, .on_event = hook_event};
+    if (p->nk)
+        cfg->sinks[cfg->nsinks++] = tt_nats_sink_sink(p->nk);
+    if (p->kk)
+        cfg->sinks[cfg->nsinks++] = tt_kafka_sink_sink(p->kk);
+    *out = p;
+    return TT_OK;
+}
+
+void tt_paper_stop(tt_paper *p) { tt_inbox_stop(p->q); }
+
+void tt_paper_status_get(tt_paper *p, tt_paper_status *st)
+{
+    memset(st, 0, sizeof *st);
+    tt_inbox_stats_get(p->q, &st->inbox);
+    st->queued = tt_inbox_depth(p->q);
+    st->order_events = atomic_load(&p->order_events);
+    st->fills = atomic_load(&p->fills);
+    st->journaled = p->j ? st->inbox.delivered : 0;
+    st->connected = 1;
+    if (p->ns) {
+        tt_nats_source_stats ns;
+        tt_nats_source_stats_get(p->ns, &ns);
+        st->connected = ns.disconnects == ns.reconnects;
+    }
+}
+
+void tt_paper_outputs_get(tt_paper *p, tt_paper_outputs *out)
+{
+    memset(out, 0, sizeof *out);
+    if (p->nk) {
+        tt_nats_sink_stats s;
+        tt_nats_sink_stats_get(p->nk, &s);
+        out->nats_published = s.published;
+        out->nats_failed = s.failed;
+    }
+    if (p->kk) {
+        tt_kafka_sink_stats s;
+        tt_kafka_sink_stats_get(p->kk, &s);
+        out->kafka_produced = s.produced;
+        out->kafka_delivered = s.delivered;
+        out->kafka_failed = s.failed;
+        out->kafka_undelivered = s.undelivered;
+    }
+}
+
+int tt_paper_close(tt_paper *p, tt_err *err)
+{
+    if (!p)
+        return TT_OK;
+    tt_nats_source_close(p->ns);
+    tt_kafka_source_close(p->ks);
+    p->ns = NULL;
+    p->ks = NULL;
+    int rc = TT_OK;
+    if (p->j) {
+        rc = tt_journal_close(p->j, err);
+        p->j = NULL;
+    }
+    release(p);
+    return rc;
+}

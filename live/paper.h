@@ -1,0 +1,89 @@
+/*
+ * ticktape live: paper trading, the wiring.
+ *
+ * A paper session is a backtest (sim/backtest.h) whose source is the live
+ * feed and whose clock is the wall clock; nothing else changes, which is the
+ * design's promise. tt_paper_attach takes a prepared backtest configuration
+ * and adds:
+ *
+ *   source     an inbox (live/inbox.h) fed by the NATS source (ticks.>,
+ *              bars.>, market.external.>) or, without NATS, by the Kafka
+ *              source (tick_archive);
+ *   journal    every input, written before the engine sees it (live/journal.h);
+ *   clock      the inbox's watermark clock, installed when the engine starts
+ *              (a component's on_start), so timers and the simulated venue's
+ *              latency fire in wall time while replay parity holds;
+ *   sinks      the NATS sink (outputs on the seed's subjects) and/or the
+ *              Kafka sink (archive topics).
+ *
+ * Then the caller runs tt_backtest_run as usual. tt_paper_stop (signal-safe)
+ * ends the session cleanly: arrivals stop, the queue drains, a STOP event is
+ * journaled, the engine finishes and flushes its sinks; tt_paper_close then
+ * closes the feeds and the journal.
+ *
+ * Replaying: `ticktape replay` runs the same scenario with the journal
+ * (tt_journal_reader_source) as the source and the simulated clock; the
+ * orders, fills and fingerprint are those of the paper session.
+ */
+#ifndef TT_PAPER_H
+#define TT_PAPER_H
+
+#include <stdint.h>
+
+#include "../core/error.h"
+#include "../core/instrument.h"
+#include "../sim/backtest.h"
+#include "inbox.h"
+
+typedef struct tt_paper tt_paper;
+
+typedef struct tt_paper_opts {
+    const char *nats_url;          /* feed from NATS and publish outputs there */
+    const char *kafka_brokers;     /* archive outputs to Kafka; the feed when no NATS */
+    const char *const *kafka_conf; /* extra librdkafka settings for both (may be NULL) */
+    const char *kafka_group;       /* consumer group (NULL = "ticktape-paper") */
+    const char *journal_dir;       /* NULL = no journal (then no replay) */
+    int journal_fsync;             /* fsync each journal block */
+    int json_ticks;                /* accept JSON ticks on NATS too */
+    int no_publish;                /* do not publish outputs on NATS */
+    uint32_t queue_capacity;       /* inbox slots; 0 = 65536 */
+    void (*log)(void *ctx, const char *line); /* feed problems and events; may be NULL */
+    void *log_ctx;
+} tt_paper_opts;
+
+typedef struct tt_paper_status {
+    tt_inbox_stats inbox;    /* arrivals, drops, rejects, gaps */
+    uint32_t queued;         /* events waiting for the engine now */
+    uint64_t order_events;   /* order events seen by the engine so far */
+    uint64_t fills;
+    uint64_t journaled;      /* = inbox.delivered when a journal is kept */
+    int connected;           /* feed connection up (NATS), or 1 (Kafka) */
+} tt_paper_status;
+
+/* Open the feed(s), the journal and the sinks and wire them into cfg (which
+ * must have room for one more component and two more sinks; cfg->source,
+ * tape_dir and the time range are replaced). ins (borrowed) is the run's
+ * instrument table. Fails with the feed's, journal's or sink's error
+ * (TT_ENET naming the URL, TT_EINVAL for a journal dir already used, ...),
+ * having released whatever it had opened. */
+int tt_paper_attach(tt_paper **p, tt_backtest_config *cfg, const tt_instruments *ins,
+                    const tt_paper_opts *opts, tt_err *err);
+
+/* End the session (see above). Async-signal-safe; idempotent. */
+void tt_paper_stop(tt_paper *p);
+
+/* A snapshot for the status line; callable from any thread during the run. */
+void tt_paper_status_get(tt_paper *p, tt_paper_status *out);
+
+/* Counters of the outputs side, valid after tt_backtest_run returned. */
+typedef struct tt_paper_outputs {
+    uint64_t nats_published, nats_failed;
+    uint64_t kafka_produced, kafka_delivered, kafka_failed, kafka_undelivered;
+} tt_paper_outputs;
+void tt_paper_outputs_get(tt_paper *p, tt_paper_outputs *out);
+
+/* After tt_backtest_run returned: close the feeds, the sinks and the journal,
+ * free p. Returns the journal's close error, if any. */
+int tt_paper_close(tt_paper *p, tt_err *err);
+
+#endif
