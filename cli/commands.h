@@ -7,6 +7,30 @@ int tt_cmd_bench(int argc, char **argv);
 int tt_cmd_demo(int argc, char **argv);
 /* `synth` and `synth options` (cli/cmd_synth.c). */
 int tt_cmd_synth(int argc, char **argv);
+/* Live feeds (cli/cmd_publish.c, cmd_paper.c, cmd_replay.c). */
+int tt_cmd_publish(int argc, char **argv);
+int tt_cmd_paper(int argc, char **argv);
+int tt_cmd_replay(int argc, char **argv);
+/* Shared by paper and replay (cli/cmd_paper.c): options, preparing the
+ * scenario, and the report/summary step (the same JSON line as backtest). */
+#define TT_LIVE_MAX_SETS 32
+typedef struct tt_live_cli {
+    const char *out_dir;     /* --out (NULL: out/<name>-<mode>) */
+    const char *orders_file; /* --orders FILE: the order-event list as CSV */
+    const char *feed;        /* one line describing the input */
+    const char *sets[TT_LIVE_MAX_SETS]; /* --set KEY=VALUE */
+    int nsets;
+    int json, quiet, no_reports;
+} tt_live_cli;
+struct tt_opt;
+struct tt_scenario;
+struct tt_scenario_run;
+struct tt_backtest_result;
+int tt_live_cli_option(tt_live_cli *o, const char *cmd, const struct tt_opt *op);
+int tt_live_prepare(const char *path, const tt_live_cli *o, const char *cmd,
+                    struct tt_scenario **s, struct tt_scenario_run **run);
+int tt_live_finish(struct tt_scenario *s, struct tt_scenario_run *run,
+                   struct tt_backtest_result *r, const tt_live_cli *o, const char *mode);
 /* OHLCV bars of one symbol from the tape's quotes (cli/cmd_bars.c). */
 int tt_cmd_bars(int argc, char **argv);
 

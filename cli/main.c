@@ -27,6 +27,9 @@ static const command COMMANDS[] = {
     {"sweep", tt_cmd_sweep, "run a scenario's parameter sweep (grid or random), locally or on NATS"},
     {"walkforward", tt_cmd_walkforward, "walk-forward analysis: optimise on train windows, test out of sample"},
     {"worker", tt_cmd_worker, "run sweep jobs from a NATS JetStream work queue"},
+    {"publish", tt_cmd_publish, "publish a tape's ticks on NATS as TickData (ticks.SYMBOL)"},
+    {"paper", tt_cmd_paper, "paper trading on a live NATS/Kafka feed, journaled"},
+    {"replay", tt_cmd_replay, "replay a paper session's journal: same orders, same fingerprint"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
