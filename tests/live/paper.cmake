@@ -1,0 +1,9 @@
+# Paper trading and replay parity through the binary (tests/live/paper_test.py):
+# nats-server on a free port, the real EURUSD sample, the example tick plugin.
+foreach(case parity restart usage)
+  add_test(NAME live.paper_${case}
+    COMMAND ${TT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/live/paper_test.py ${case} ${TT_BIN}
+            ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/paper_work
+            $<TARGET_FILE:example_strategy>)
+  set_tests_properties(live.paper_${case} PROPERTIES LABELS live TIMEOUT 180)
+endforeach()
