@@ -137,8 +137,9 @@ def main():
         # JSONL = CSV; ISO times
         js = [json.loads(l) for l in run(tt, "bars", tape, "--symbol", "EURUSD", "--timeframe",
                                          "M5", "--side", "mid", "--format", "jsonl").split("\n") if l]
-        check(len(js) == len(m5), "JSONL: %d bars, CSV %d" % (len(js), len(m5)))
-        check(js[0]["time"] == "2019-02-04T00:00:00.000Z", "JSONL time " + str(js[0]["time"]))
+        check(len(js) == len(m5) and len(js) > 0, "JSONL: %d bars, CSV %d" % (len(js), len(m5)))
+        check(js and js[0]["time"] == "2019-02-04T00:00:00.000Z",
+              "JSONL time " + (str(js[0]["time"]) if js else "missing"))
         check(all("%.5f" % j["open"] == r[1] and float(j["volume"]) == float(r[5])
                   and j["ticks"] == int(r[6]) for j, r in zip(js, m5)), "JSONL values differ from CSV")
 
