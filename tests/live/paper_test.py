@@ -105,7 +105,7 @@ venue:
   commission: {{per_lot: 7}}
 strategy:
   name: {PLUGIN}
-  params: {{n: 50, move: 5, qty: 1, sl: 30}}
+  params: {{n: 20, move: 4, qty: 1, sl: 6}}
 """)
     return path
 
