@@ -9,12 +9,15 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "core/bars.h"
 #include "core/instrument.h"
 #include "data/tape.h"
+
+#define CSV_HEADER "time,open,high,low,close,volume,ticks\n"
 
 static void usage(FILE *f)
 {
@@ -73,6 +76,35 @@ static void write_bar(FILE *f, const tt_instrument *ins, const tt_event *ev, int
     }
 }
 
+/* Nothing was read: an empty range is fine, but a symbol without a quote stream is
+ * most likely a typo or the wrong tape, so say what the tape holds. */
+static int check_stream(const char *tape, const char *symbol, tt_err *err)
+{
+    tt_tape_info info;
+    memset(&info, 0, sizeof info);
+    if (tt_tape_info_read(tape, &info, err))
+        return tt_report_error(err);
+    char have[512] = "";
+    size_t len = 0;
+    int found = 0;
+    for (uint32_t i = 0; i < info.nstreams; i++) {
+        const tt_stream_desc *d = &info.streams[i].desc;
+        if (d->kind != TT_STREAM_QUOTE)
+            continue;
+        if (!strcasecmp(d->symbol, symbol))
+            found = 1;
+        if (len < sizeof have - TT_SYMBOL_MAX - 3)
+            len += (size_t)snprintf(have + len, sizeof have - len, "%s%s", len ? ", " : "",
+                                    d->symbol);
+    }
+    tt_tape_info_free(&info);
+    if (found)
+        return TT_EXIT_OK;
+    tt_err_set(err, TT_ENOTFOUND, "%s: no quote stream for %s (quotes of: %s)", tape, symbol,
+               len ? have : "none");
+    return tt_report_error(err);
+}
+
 int tt_cmd_bars(int argc, char **argv)
 {
     const char *tape = NULL, *symbol = NULL, *tfs = NULL, *inst_path = NULL;
@@ -126,6 +158,8 @@ int tt_cmd_bars(int argc, char **argv)
         return tt_usage_error("bars", "missing --symbol");
     if (!tfs)
         return tt_usage_error("bars", "missing --timeframe");
+    if (from && to && from >= to)
+        return tt_usage_error("bars", "--from must be earlier than --to");
     int tf = tt_timeframe_parse(tfs);
     if (tf == TT_TF_NONE)
         return tt_usage_error("bars", "unknown timeframe '%s' (S1 M1 M5 M15 M30 H1 H4 D1 W1 MN1)",
@@ -163,10 +197,8 @@ int tt_cmd_bars(int argc, char **argv)
     tt_bar_builder_init(&b, 0, tf, side, NULL);
     tt_progress prog;
     tt_progress_start(&prog, "bars", 0);
-    uint64_t n = 0;
+    uint64_t n = 0, n_bars = 0;
     tt_event ev, bar;
-    if (!jsonl)
-        fputs("time,open,high,low,close,volume,ticks\n", stdout);
     for (;;) {
         int s = tt_tape_reader_next(r, &ev, &err);
         if (s < 0) {
@@ -181,11 +213,18 @@ int tt_cmd_bars(int argc, char **argv)
             rc = tt_report_error(&err);
             goto done;
         }
-        if (s)
+        if (s) {
+            if (n_bars++ == 0 && !jsonl)
+                fputs(CSV_HEADER, stdout);
             write_bar(stdout, ins, &bar, jsonl, tfmt);
+        }
         if ((++n & 0xffff) == 0)
             tt_progress_update(&prog, n);
     }
+    if (n == 0 && (rc = check_stream(tape, ins->symbol, &err)) != TT_EXIT_OK)
+        goto done;
+    if (n_bars == 0 && !jsonl)
+        fputs(CSV_HEADER, stdout); /* an empty range still gets its header */
     if (partial && tt_bar_builder_flush(&b, &bar))
         write_bar(stdout, ins, &bar, jsonl, tfmt);
     tt_progress_finish(&prog);

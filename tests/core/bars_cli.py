@@ -13,7 +13,8 @@ Builds a small Dukascopy tree from tests/data/bars/ (EURUSD 2019-02-04, hours 00
   - JSONL gives the same bars as CSV; ISO times; D1/W1/MN1 hold all ticks in one bar
     whose time is the period's open (W1: Monday 2019-02-04, MN1: 2019-02-01);
   - --from/--to cut the ticks read, --no-partial drops the last (partial) bar;
-  - --help exits 0, usage errors exit 2, an unknown symbol exits 1.
+  - --help exits 0, usage errors exit 2, an unknown symbol or one without quotes in
+    the tape exits 1; an empty time range prints just the header.
 """
 import json
 import lzma
@@ -169,6 +170,14 @@ def main():
         run(tt, "bars", tape, "--symbol", "EURUSD", "--timeframe", "M1", "--side", "last", expect=2)
         run(tt, "bars", tape, "--symbol", "EURUSD", "--timeframe", "M1", "--bogus", "1", expect=2)
         run(tt, "bars", tape, "--symbol", "NOSUCH", "--timeframe", "M1", expect=1)
+        # a known symbol without quotes in this tape is an error, not an empty answer
+        check(run(tt, "bars", tape, "--symbol", "GBPUSD", "--timeframe", "M1", expect=1) == "",
+              "GBPUSD: nothing on stdout")
+        # an empty range is not an error: just the header
+        out = run(tt, "bars", tape, "--symbol", "EURUSD", "--timeframe", "M1", "--from", "2030-01-01")
+        check(out == "time,open,high,low,close,volume,ticks\n", "empty range: %r" % out)
+        run(tt, "bars", tape, "--symbol", "EURUSD", "--timeframe", "M1", "--from", "2019-02-05",
+            "--to", "2019-02-04", expect=2)
     finally:
         shutil.rmtree(tmp)
     if FAILS:
