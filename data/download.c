@@ -21,6 +21,7 @@
  */
 #include "download.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -206,9 +207,16 @@ int tt_download_dukascopy(const tt_download_opts *o, tt_download_stats *st, tt_e
         return tt_err_set(err, TT_EINVAL, "download: symbol and dir are required");
     if (o->to <= o->from)
         return tt_err_set(err, TT_EINVAL, "download: empty time range (--to must be after --from)");
-    for (const char *c = o->symbol; *c; c++)
-        if (*c == '/' || *c == '.')
-            return tt_err_set(err, TT_EINVAL, "download: bad symbol '%s'", o->symbol);
+    /* Dukascopy's paths spell symbols in upper case, letters and digits only. */
+    char sym[64];
+    size_t sn = 0;
+    for (const char *c = o->symbol; *c; c++) {
+        if (!isalnum((unsigned char)*c) || sn + 1 >= sizeof sym)
+            return tt_err_set(err, TT_EINVAL, "download: bad symbol '%s' (letters and digits only)",
+                              o->symbol);
+        sym[sn++] = (char)toupper((unsigned char)*c);
+    }
+    sym[sn] = '\0';
     dl d = {0};
     d.o = o;
     d.st = st;
@@ -226,7 +234,7 @@ int tt_download_dukascopy(const tt_download_opts *o, tt_download_stats *st, tt_e
     for (size_t i = 0; i < nh; i++) {
         dfile *f = &d.f[d.n++];
         f->start = from + (tt_ts)i * TT_NS_PER_HOUR;
-        tt_duka_tick_path(f->rel, sizeof f->rel, o->symbol, f->start);
+        tt_duka_tick_path(f->rel, sizeof f->rel, sym, f->start);
     }
     if (o->candles) {
         tt_ts day0 = from - ((from % TT_NS_PER_DAY) + TT_NS_PER_DAY) % TT_NS_PER_DAY;
@@ -235,7 +243,7 @@ int tt_download_dukascopy(const tt_download_opts *o, tt_download_stats *st, tt_e
                 dfile *f = &d.f[d.n++];
                 f->tf = TT_TF_M1;
                 f->side = (int8_t)side;
-                tt_duka_candle_path(f->rel, sizeof f->rel, o->symbol, TT_TF_M1, side, t, &f->start);
+                tt_duka_candle_path(f->rel, sizeof f->rel, sym, TT_TF_M1, side, t, &f->start);
             }
     }
     st->files = d.n;
@@ -343,7 +351,8 @@ int tt_download_dukascopy(const tt_download_opts *o, tt_download_stats *st, tt_e
                 st->missing++;
                 progress(&d);
                 continue;
-            } else if (status >= 500) {
+            } else if (status >= 500 || status == 429 || status == 408) {
+                /* server trouble, rate limiting or a server-side timeout: try again later */
                 snprintf(why, sizeof why, "HTTP %ld", status);
                 transient = 1;
             } else if (status != 200) {
@@ -414,7 +423,7 @@ int tt_download_dukascopy(const tt_download_opts *o, tt_download_stats *st, tt_e
         char a[32], b[32];
         fmt_hour(d.f[i].start, a, sizeof a);
         fmt_hour(d.f[k - 1].start, b, sizeof b);
-        say(o, "gap: %s %s .. %s: %zu hour%s not on the server", o->symbol, a, b, k - i,
+        say(o, "gap: %s %s .. %s: %zu hour%s not on the server", sym, a, b, k - i,
             k - i == 1 ? "" : "s");
         st->gaps++;
         i = k;

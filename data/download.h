@@ -9,7 +9,7 @@
  *    BASE is https://datafeed.dukascopy.com/datafeed.
  *  - At most `jobs` transfers are in flight (libcurl multi interface, one
  *    thread).
- *  - A 5xx answer, a timeout, a connection failure or a short body (fewer
+ *  - A 5xx, 429 or 408 answer, a timeout, a connection failure or a short body (fewer
  *    bytes than Content-Length, or a non-empty body that is not a whole LZMA
  *    stream of whole records) is retried with exponential backoff
  *    (backoff_ms, 2x, 4x, ...) up to `retries` times; then the file is
@@ -31,7 +31,7 @@
 
 typedef struct tt_download_opts {
     const char *base_url; /* NULL = TT_DUKA_DEFAULT_BASE_URL */
-    const char *symbol;   /* as in the URL, e.g. "EURUSD" */
+    const char *symbol;   /* e.g. "EURUSD" (upper-cased for the URL and the tree) */
     const char *dir;      /* local root; files go to DIR/SYMBOL/YYYY/MM/DD/ */
     tt_ts from, to;       /* hours in [from, to) */
     int candles;          /* also fetch BID and ASK M1 candle files of each day */
