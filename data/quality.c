@@ -220,6 +220,10 @@ int tt_quality_new(tt_quality **out, const tt_quality_config *c, const tt_instru
                               strerror(e));
         }
         q->cfg.quarantine = NULL; /* the caller's string is not kept */
+        /* One write() per line in append mode: filters of several streams may
+         * share one quarantine file without splitting each other's lines. */
+        setvbuf(q->qf, NULL, _IOLBF, 0);
+        fseek(q->qf, 0, SEEK_END);
         if (ftell(q->qf) == 0)
             fputs("rule,action,origin,symbol,kind,time_ns,bid_or_price,ask_or_size,bid_vol,ask_vol\n",
                   q->qf);
