@@ -425,9 +425,16 @@ static entry *find_entry(const tt_scenario *s, const char *key)
     return NULL;
 }
 
+/* A scenario has tens of keys; YAML aliases can multiply a small file into
+ * millions of entries ("billion laughs"), so the count is capped. */
+#define MAX_ENTRIES 10000
+
 static int add_entry(tt_scenario *s, const char *key, const char *value, const char *file,
                      int line, int is_list, const char *base, tt_err *err)
 {
+    if (s->n >= MAX_ENTRIES)
+        return tt_err_set(err, TT_EFORMAT, "%s:%d: %s: more than %d keys in one scenario", file,
+                          line, key, MAX_ENTRIES);
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 32;
         entry *ne = realloc(s->e, cap * sizeof *ne);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/rng.h"
 #include "sim/scenario.h"
 
 static const char FULL[] =
@@ -273,12 +274,67 @@ static void test_schema_listing(void **state)
     free(buf);
 }
 
+/* YAML aliases cannot blow a small file up into millions of keys. */
+static void test_alias_bomb(void **state)
+{
+    (void)state;
+    const char *text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                       "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                       "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                       "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                       "gates: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
+    expect_error(text, TT_EINVAL, "t.yaml:1: a: unknown key");
+    const char *text2 = "gates:\n  a: &a [[x, x], [x, x], [x, x], [x, x], [x, x], [x, x]]\n"
+                        "  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                        "  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                        "  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                        "  e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
+    expect_error(text2, TT_EFORMAT, "more than 10000 keys");
+}
+
+/* Random byte edits of a valid scenario: every outcome is either a scenario or
+ * an error whose message starts with the file name (never a crash; ASan runs
+ * this too). */
+static void test_mutations(void **state)
+{
+    (void)state;
+    tt_rng r;
+    tt_rng_seed(&r, 2024, 7);
+    size_t n = strlen(FULL);
+    char *buf = malloc(n + 1);
+    static const char alphabet[] = "{}[]:,-&*!|>'\"#\n x1.";
+    int ok = 0, bad = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(buf, FULL, n + 1);
+        int edits = 1 + (int)tt_rng_bounded(&r, 4);
+        for (int k = 0; k < edits; k++)
+            buf[tt_rng_bounded(&r, (uint32_t)n)] = alphabet[tt_rng_bounded(&r, sizeof alphabet - 1)];
+        size_t len = tt_rng_bounded(&r, 8) == 0 ? tt_rng_bounded(&r, (uint32_t)n) : n;
+        tt_scenario *s = NULL;
+        tt_err err;
+        tt_err_clear(&err);
+        int rc = tt_scenario_parse(&s, buf, len, "m.yaml", NULL, &err);
+        if (rc == TT_OK) {
+            ok++;
+            tt_scenario_check(s, &err);
+            tt_scenario_free(s);
+        } else {
+            bad++;
+            if (strncmp(err.msg, "m.yaml", 6) != 0)
+                fail_msg("error without the file name: '%s'", err.msg);
+        }
+    }
+    free(buf);
+    assert_true(ok > 100 && bad > 100); /* both paths were exercised */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_example),     cmocka_unit_test(test_errors_name_file_line_key),
         cmocka_unit_test(test_set_overrides),    cmocka_unit_test(test_synthetic_section),
         cmocka_unit_test(test_load_file),        cmocka_unit_test(test_schema_listing),
+        cmocka_unit_test(test_alias_bomb),       cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
