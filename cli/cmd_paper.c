@@ -395,12 +395,14 @@ int tt_cmd_paper(int argc, char **argv)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     fprintf(stderr,
-            "ticktape paper: inputs %llu (arrived %llu, dropped %llu, rejected %llu, gaps %llu); "
+            "ticktape paper: inputs %llu (arrived %llu, dropped %llu, rejected %llu, gaps %llu, "
+            "dropped by nats.c %llu); "
             "order events %llu, fills %llu; nats published %llu (failed %llu); kafka produced "
             "%llu (delivered %llu, failed %llu, undelivered %llu)\n",
             (unsigned long long)st.inbox.delivered, (unsigned long long)st.inbox.pushed,
             (unsigned long long)st.inbox.dropped, (unsigned long long)st.inbox.rejected,
-            (unsigned long long)st.inbox.gaps, (unsigned long long)st.order_events,
+            (unsigned long long)st.inbox.gaps, (unsigned long long)st.feed_dropped,
+            (unsigned long long)st.order_events,
             (unsigned long long)st.fills, (unsigned long long)out.nats_published,
             (unsigned long long)out.nats_failed, (unsigned long long)out.kafka_produced,
             (unsigned long long)out.kafka_delivered, (unsigned long long)out.kafka_failed,

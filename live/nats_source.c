@@ -178,7 +178,7 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
         tt_nats_source_close(s);
         return nats_fail(err, st, "connect", opts->url);
     }
-    int pending = opts->pending_msgs > 0 ? opts->pending_msgs : 1000000;
+    int pending = opts->pending_msgs > 0 ? opts->pending_msgs : 65536;
     for (const char *const *subj = subjects; *subj; subj++) {
         if (s->nsubs == TT_NATS_MAX_SUBS) {
             tt_nats_source_close(s);
@@ -189,7 +189,7 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
         st = natsConnection_Subscribe(sub, s->nc, *subj, on_msg, s);
         if (st == NATS_OK) {
             s->nsubs++;
-            st = natsSubscription_SetPendingLimits(*sub, pending, pending * 256);
+            st = natsSubscription_SetPendingLimits(*sub, pending, 64 << 20);
         }
         if (st != NATS_OK) {
             char what[128];

@@ -44,7 +44,8 @@ typedef struct tt_nats_source_opts {
     tt_inbox *inbox;              /* borrowed; required */
     int max_reconnect;            /* 0 = forever */
     int64_t reconnect_wait_ms;    /* 0 = 100 ms */
-    int pending_msgs;             /* nats.c pending limit per subscription; 0 = 1,000,000 */
+    int pending_msgs;             /* nats.c pending limit per subscription; 0 = 65536 (and
+                                     64 MiB): beyond it nats.c drops and reports a slow consumer */
     int64_t connect_timeout_ms;   /* 0 = 2000 */
     void (*log)(void *ctx, const char *line); /* connection events; may be NULL */
     void *log_ctx;

@@ -175,6 +175,7 @@ void tt_paper_status_get(tt_paper *p, tt_paper_status *st)
         tt_nats_source_stats ns;
         tt_nats_source_stats_get(p->ns, &ns);
         st->connected = ns.disconnects == ns.reconnects;
+        st->feed_dropped = ns.nats_dropped;
     }
 }
 

@@ -54,6 +54,7 @@ typedef struct tt_paper_opts {
 typedef struct tt_paper_status {
     tt_inbox_stats inbox;    /* arrivals, drops, rejects, gaps */
     uint32_t queued;         /* events waiting for the engine now */
+    uint64_t feed_dropped;   /* dropped before the inbox by nats.c (slow consumer) */
     uint64_t order_events;   /* order events seen by the engine so far */
     uint64_t fills;
     uint64_t journaled;      /* = inbox.delivered when a journal is kept */

@@ -24,7 +24,7 @@ static const char *const tt_test_kafka_topics[] = {
     "tick_archive", "trading_signals_archive", "order_execution_archive",
     "risk_events_archive", "aggregate_archive", "broker_communication_log", NULL};
 
-static int tt_test_kafka_start(tt_test_kafka *k, int nbrokers)
+static inline int tt_test_kafka_start(tt_test_kafka *k, int nbrokers)
 {
     memset(k, 0, sizeof *k);
     const char *env = getenv("TT_KAFKA_BROKERS");
@@ -51,7 +51,7 @@ static int tt_test_kafka_start(tt_test_kafka *k, int nbrokers)
     return 0;
 }
 
-static void tt_test_kafka_stop(tt_test_kafka *k)
+static inline void tt_test_kafka_stop(tt_test_kafka *k)
 {
     if (k->mc)
         rd_kafka_mock_cluster_destroy(k->mc);

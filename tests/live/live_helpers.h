@@ -35,7 +35,7 @@ typedef struct tt_test_nats {
 } tt_test_nats;
 
 /* A port nobody listens on right now (bind to 0, read it back, release it). */
-static int tt_test_free_port(void)
+static inline int tt_test_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
@@ -53,7 +53,7 @@ static int tt_test_free_port(void)
     return ntohs(a.sin_port);
 }
 
-static int tt_test_port_open(int port)
+static inline int tt_test_port_open(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
@@ -66,14 +66,14 @@ static int tt_test_port_open(int port)
     return ok;
 }
 
-static void tt_test_sleep_ms(int ms)
+static inline void tt_test_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
 /* Start nats-server on n->port (or a free port when 0). 0 on success. */
-static int tt_test_nats_start(tt_test_nats *n)
+static inline int tt_test_nats_start(tt_test_nats *n)
 {
     if (!n->port)
         n->port = tt_test_free_port();
@@ -106,7 +106,7 @@ static int tt_test_nats_start(tt_test_nats *n)
     return -1;
 }
 
-static void tt_test_nats_stop(tt_test_nats *n)
+static inline void tt_test_nats_stop(tt_test_nats *n)
 {
     if (n->pid > 0) {
         kill(n->pid, SIGTERM);
@@ -117,7 +117,7 @@ static void tt_test_nats_stop(tt_test_nats *n)
 }
 
 /* A fresh empty directory under the build tree, named after the test. */
-static void tt_test_tmpdir(char *buf, size_t cap, const char *name)
+static inline void tt_test_tmpdir(char *buf, size_t cap, const char *name)
 {
     snprintf(buf, cap, "%s/tmp-live-%s-%d", TT_BINARY_DIR, name, (int)getpid());
     char cmd[4200];
@@ -126,7 +126,7 @@ static void tt_test_tmpdir(char *buf, size_t cap, const char *name)
         fprintf(stderr, "cannot prepare %s\n", buf);
 }
 
-static void tt_test_rmdir(const char *dir)
+static inline void tt_test_rmdir(const char *dir)
 {
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -136,7 +136,7 @@ static void tt_test_rmdir(const char *dir)
 
 /* Import real EURUSD ticks of 2019-02-04 [from_hour, to_hour) from
  * tests/data/dukascopy into a tape at dir. Returns the tick count or -1. */
-static long tt_test_eurusd_tape(const char *dir, int from_hour, int to_hour)
+static inline long tt_test_eurusd_tape(const char *dir, int from_hour, int to_hour)
 {
     tt_instruments *ins = tt_instruments_new();
     const tt_instrument *eu = tt_instruments_find(ins, "EURUSD");

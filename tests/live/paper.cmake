@@ -7,3 +7,7 @@ foreach(case parity restart usage)
             $<TARGET_FILE:example_strategy>)
   set_tests_properties(live.paper_${case} PROPERTIES LABELS live TIMEOUT 180)
 endforeach()
+
+# A million ticks through NATS: seconds in a release build, much longer under
+# the sanitizers, so the ASan run skips it.
+set_tests_properties(live.test_burst PROPERTIES LABELS "live;slow")

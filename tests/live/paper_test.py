@@ -186,7 +186,7 @@ def case_parity():
             fail(f"published {n} ticks, expected the sample's 266219")
         summary = finish_paper(p, signal.SIGINT)
         err = read("paper.err")
-        if "inputs 266220 (arrived 266219, dropped 0, rejected 0, gaps 0)" not in err:
+        if "inputs 266220 (arrived 266219, dropped 0, rejected 0, gaps 0, dropped by nats.c 0)" not in err:
             fail("unexpected input counts: " + err)
         replay_and_compare(scen, journal, summary)
     finally:
@@ -212,7 +212,8 @@ def case_restart():
         b = publish(tape, port, "--from", "2019-02-04T12:00:00")
         summary = finish_paper(p, signal.SIGTERM)
         err = read("paper.err")
-        want = f"inputs {a + b + 3} (arrived {a + b + 2}, dropped 0, rejected 1, gaps 1)"
+        want = (f"inputs {a + b + 3} (arrived {a + b + 2}, dropped 0, rejected 1, gaps 1, "
+                "dropped by nats.c 0)")
         if want not in err:
             fail(f"expected '{want}' in: {err}")
         if "ticks.EURUSD: TickData: not a valid protobuf" not in err:
