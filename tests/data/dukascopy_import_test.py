@@ -5,7 +5,7 @@ The oracle reads the same bi5 files with Python's own lzma module and struct:
 nothing of ticktape's decoder is involved.
 
 usage: dukascopy_import_test.py TICKTAPE TESTDATA CASE
-CASE: lossless | bars | partial | candles | symbol | threads | resume
+CASE: lossless | bars | partial | candles | symbol | threads | resume | quarantine
 """
 import collections
 import csv
@@ -264,7 +264,33 @@ def case_resume(tmp):
     print(f"ok: re-import appends only new ticks ({day1} + {266219 - day1}, then 0)")
 
 
-CASES = {"resume": case_resume, "lossless": case_lossless, "bars": case_bars, "partial": case_partial,
+def case_quarantine(tmp):
+    """Nothing is dropped silently: with spread=drop, the ticks whose spread is
+    over 5 pips (50 points, found here from the raw files) are exactly the ones
+    missing from the tape, counted in the table and written to the quarantine."""
+    want = oracle_ticks(SAMPLE)
+    wide = [t for t in want if t[1] - t[2] > 50]
+    assert len(wide) == 7, len(wide)
+    q = os.path.join(tmp, "quarantine.csv")
+    tape, s, p = import_sample(tmp, extra=("--no-candles", "--quality", "spread=drop",
+                                           "--quarantine", q))
+    qs = s["quality"]
+    assert qs["dropped"] == 7 and qs["rules"]["spread"] == {
+        "hits": 7, "dropped": 7, "repaired": 0, "policy": "drop"}, qs
+    assert s["ticks_written"] == 266219 - 7, s
+    rows = list(csv.reader(open(q)))
+    assert rows[0][:3] == ["rule", "action", "origin"], rows[0]
+    got = [(int(r[5]) // 1000000, points(r[7]), points(r[6])) for r in rows[1:]]
+    assert all(r[0] == "spread" and r[1] == "drop" and r[2].endswith("_ticks.bi5") for r in rows[1:])
+    assert got == [(t[0], t[1], t[2]) for t in wide], (got, wide)
+    assert export_ticks(tape) == [t for t in want if t[1] - t[2] <= 50]
+    bad = run("import", "dukascopy", "--symbol", "EURUSD", "--dir", SAMPLE, "--tape", tape,
+              "--quality", "spread=repair", ok=(2,))
+    assert "not allowed" in bad.stderr, bad.stderr
+    print("ok: 7 wide-spread ticks dropped, counted and quarantined; nothing else missing")
+
+
+CASES = {"quarantine": case_quarantine, "resume": case_resume, "lossless": case_lossless, "bars": case_bars, "partial": case_partial,
          "candles": case_candles, "symbol": case_symbol, "threads": case_threads}
 
 with tempfile.TemporaryDirectory(prefix="tt_duka_") as tmp:
