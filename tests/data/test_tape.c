@@ -132,19 +132,19 @@ static void test_roundtrip_edges(void **state)
         if (i % 1000 == 500) step = -(int64_t)(rnd() % 1000000000000ll); /* huge negative */
         if (i % 1000 == 700) step = (int64_t)(rnd() % 1000000000000ll);  /* huge positive */
         bid += step;
-        tt_price ask = bid + (tt_price)(rnd() % 30);
-        if (i == 100) { bid = INT64_MAX - 5; ask = INT64_MAX; }
-        if (i == 101) { bid = INT64_MIN; ask = INT64_MIN + 7; }
-        if (i == 102) { bid = 0; ask = 0; }
-        if (i == 103) { bid = -50; ask = -49; }
+        tt_price b = bid, ask = bid + (tt_price)(rnd() % 30);
+        /* extreme prices, without disturbing the walk (no signed overflow) */
+        if (i == 100) { b = INT64_MAX - 5; ask = INT64_MAX; }
+        if (i == 101) { b = INT64_MIN; ask = INT64_MIN + 7; }
+        if (i == 102) { b = 0; ask = 0; }
+        if (i == 103) { b = -50; ask = -49; }
         float bv, av;
         uint32_t bits = (uint32_t)rnd();
         memcpy(&bv, &bits, 4);
         av = (float)(rnd() % 100) / 4.0f;
         if (i % 7 == 0) av = NAN;
         if (i % 11 == 0) bv = -0.0f;
-        v[i] = quote(ts, bid, ask, bv, av);
-        if (i == 104) bid = 114427;
+        v[i] = quote(ts, b, ask, bv, av);
     }
     write_quotes(dir, "EURUSD", v, N, 1000);
     int rc;
