@@ -724,7 +724,8 @@ static int list_dir(const char *dir, const char *suffix, char ***out)
             n++;
     }
     closedir(d);
-    qsort(v, (size_t)n, sizeof *v, name_cmp);
+    if (n > 1)
+        qsort(v, (size_t)n, sizeof *v, name_cmp);
     *out = v;
     return n;
 }
