@@ -134,12 +134,12 @@ static void settle(slot *s, int wstatus, tt_pool_outcome *o)
     o->status = TT_RUN_CRASHED;
     if (WIFSIGNALED(wstatus)) {
         o->signal = WTERMSIG(wstatus);
-        snprintf(o->error, sizeof o->error, "run %zu crashed: killed by signal %d (%s)", s->job,
-                 o->signal, strsignal(o->signal));
+        snprintf(o->error, sizeof o->error, "killed by signal %d (%s)", o->signal,
+                 strsignal(o->signal));
     } else {
         o->exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-        snprintf(o->error, sizeof o->error, "run %zu ended without a result (exit status %d)",
-                 s->job, o->exit_status);
+        snprintf(o->error, sizeof o->error, "ended without a result (exit status %d)",
+                 o->exit_status);
     }
 }
 

@@ -1,0 +1,113 @@
+"""Research benchmarks (docs/benchmarks.md, section "Research"): the 64-run
+sweep of scenarios/sweep-eurusd-sma.yaml with --jobs 1 and --jobs 2, and on
+two NATS workers against local --jobs 2.
+
+usage: /usr/bin/python3 bench/bench_research.py TICKTAPE [--repeat N] [--no-nats]
+
+Runs are alternated (jobs 1, jobs 2, nats, jobs 1, ...) so that a change in
+machine load hits every mode alike; the table gives the best and the median
+wall time of each mode, and checks that all modes produced the same
+fingerprints. Needs nats-server (Debian package) for the NATS mode.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCENARIO = os.path.join(ROOT, "scenarios", "sweep-eurusd-sma.yaml")
+
+
+def sweep(binary, extra, cwd):
+    t0 = time.monotonic()
+    p = subprocess.run([binary, "sweep", SCENARIO, "--json", "--no-reports", "--quiet"] + extra,
+                       cwd=cwd, capture_output=True, text=True)
+    dt = time.monotonic() - t0
+    if p.returncode != 0:
+        sys.exit("sweep %s failed: %s" % (extra, p.stderr))
+    runs = json.loads(p.stdout.strip().splitlines()[-1])["runs"]
+    return dt, [r["fingerprint"] for r in runs]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    repeat = 3
+    if "--repeat" in sys.argv:
+        repeat = int(sys.argv[sys.argv.index("--repeat") + 1])
+    nats = "--no-nats" not in sys.argv and shutil.which("nats-server")
+    work = tempfile.mkdtemp(prefix="tt_bench_research_")
+    server = None
+    workers = []
+    try:
+        modes = [("local --jobs 1", ["--jobs", "1"]), ("local --jobs 2", ["--jobs", "2"])]
+        if nats:
+            port = free_port()
+            url = "nats://127.0.0.1:%d" % port
+            server = subprocess.Popen(["nats-server", "-js", "-a", "127.0.0.1", "-p", str(port),
+                                       "-sd", os.path.join(work, "js")],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            workers = [subprocess.Popen([binary, "worker", "--nats", url, "--quiet"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       for _ in range(2)]
+            time.sleep(0.5)
+            modes.append(("NATS, 2 workers", ["--nats", url]))
+        times = {m: [] for m, _ in modes}
+        fps = {}
+        for _ in range(repeat):
+            for name, extra in modes:
+                dt, f = sweep(binary, extra, work)
+                times[name].append(dt)
+                fps[name] = f
+        ref = fps["local --jobs 1"]
+        same = all(f == ref for f in fps.values())
+        print("| mode | best wall s | median wall s | runs/s (best) |")
+        print("| --- | --- | --- | --- |")
+        for name, _ in modes:
+            b, m = min(times[name]), statistics.median(times[name])
+            print("| %s | %.2f | %.2f | %.1f |" % (name, b, m, len(ref) / b))
+        b1, b2 = min(times["local --jobs 1"]), min(times["local --jobs 2"])
+        print("\nspeed-up --jobs 2 over --jobs 1 (best): %.2fx (median %.2fx)"
+              % (b1 / b2, statistics.median(times["local --jobs 1"]) /
+                 statistics.median(times["local --jobs 2"])))
+        if nats:
+            bn = min(times["NATS, 2 workers"])
+            print("NATS 2 workers vs local --jobs 2 (best): %+.1f%%" % ((bn / b2 - 1) * 100))
+        print("fingerprints identical in every mode: %s (%d runs)" % (same, len(ref)))
+        print("load average at the end: %.1f %.1f %.1f" % os.getloadavg())
+        if not same:
+            sys.exit(1)
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                w.kill()
+        if server:
+            server.terminate()
+            server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+main()
