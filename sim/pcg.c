@@ -14,8 +14,6 @@
  */
 #include "pcg.h"
 
-#define PCG64_MULT_HI 2549297995355413924ULL
-#define PCG64_MULT_LO 4865540595714422341ULL
 
 void tt_pcg32_seed(tt_pcg32 *g, uint64_t initstate, uint64_t initseq)
 {
@@ -30,7 +28,7 @@ uint32_t tt_pcg32_bounded(tt_pcg32 *g, uint32_t bound) { return tt_rng_bounded(g
 
 static inline void pcg64_step(tt_pcg64 *g)
 {
-    g->state = g->state * tt_u128_make(PCG64_MULT_HI, PCG64_MULT_LO) + g->inc;
+    g->state = g->state * tt_u128_make(TT_PCG64_MULT_HI, TT_PCG64_MULT_LO) + g->inc;
 }
 
 void tt_pcg64_seed(tt_pcg64 *g, tt_u128 initstate, tt_u128 initseq)
@@ -42,18 +40,10 @@ void tt_pcg64_seed(tt_pcg64 *g, tt_u128 initstate, tt_u128 initseq)
     pcg64_step(g);
 }
 
-uint64_t tt_pcg64_next(tt_pcg64 *g)
-{
-    pcg64_step(g);
-    uint64_t x = (uint64_t)(g->state >> 64) ^ (uint64_t)g->state;
-    unsigned rot = (unsigned)(g->state >> 122);
-    return (x >> rot) | (x << ((-rot) & 63u));
-}
-
 void tt_pcg64_advance(tt_pcg64 *g, int64_t delta)
 {
     tt_u128 d = (tt_u128)(__extension__(__int128)delta); /* sign-extend: -6 = 2^128 - 6 */
-    tt_u128 cur_mult = tt_u128_make(PCG64_MULT_HI, PCG64_MULT_LO), cur_plus = g->inc;
+    tt_u128 cur_mult = tt_u128_make(TT_PCG64_MULT_HI, TT_PCG64_MULT_LO), cur_plus = g->inc;
     tt_u128 acc_mult = 1, acc_plus = 0;
     while (d > 0) {
         if (d & 1) {

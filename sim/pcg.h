@@ -52,10 +52,21 @@ typedef struct tt_pcg64 {
     tt_u128 inc; /* stream selector, always odd */
 } tt_pcg64;
 
+#define TT_PCG64_MULT_HI 2549297995355413924ULL
+#define TT_PCG64_MULT_LO 4865540595714422341ULL
+
 /* Seed (pcg64_srandom_r): initstate picks the start, initseq the stream. */
 void tt_pcg64_seed(tt_pcg64 *g, tt_u128 initstate, tt_u128 initseq);
-/* The next 64-bit output. */
-uint64_t tt_pcg64_next(tt_pcg64 *g);
+
+/* The next 64-bit output: step the LCG, then XSL-RR on the new state (inline:
+ * it is on every hot path of the simulation). */
+static inline uint64_t tt_pcg64_next(tt_pcg64 *g)
+{
+    g->state = g->state * tt_u128_make(TT_PCG64_MULT_HI, TT_PCG64_MULT_LO) + g->inc;
+    uint64_t x = (uint64_t)(g->state >> 64) ^ (uint64_t)g->state;
+    unsigned rot = (unsigned)(g->state >> 122);
+    return (x >> rot) | (x << ((-rot) & 63u));
+}
 /* Jump by delta steps; negative goes back (delta is sign-extended to 128 bits). */
 void tt_pcg64_advance(tt_pcg64 *g, int64_t delta);
 /* Unbiased integer in [0, bound) (the reference's rejection rule). bound 0 returns 0. */

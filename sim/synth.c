@@ -29,6 +29,10 @@
  * variance piecewise over the interval and uses one normal, which is exact).
  * Heston has no exact cheap step: full-truncation Euler, with long intervals
  * (gaps, weekends) cut into steps of at most five minutes.
+ *
+ * Same bits on every machine: only + - * /, sqrt and the deterministic
+ * tt_det_exp / tt_det_log (sim/random.h), never libm's exp or log, whose
+ * last bit depends on the CPU glibc detects.
  */
 #include "synth.h"
 
@@ -59,6 +63,7 @@ typedef struct sym {
     tt_ts next;          /* the next tick, exact ns; TT_TS_MAX when none */
     tt_ts seg_end;       /* arrival segment cache: end of the current hour */
     double seg_rate;     /* arrivals per ns in the current hour */
+    double seg_inv;      /* 1 / seg_rate (0 when closed) */
     double spread_base;  /* points */
     tt_pcg64 g_clock, g_price, g_jump, g_var, g_regime, g_vol;
 } sym;
@@ -77,6 +82,7 @@ struct tt_synth {
     double lambda_ns;             /* merton: jumps per ns */
     double base_vol;              /* volatility at which the spread is its base */
     tt_ts now;                    /* joint mode: the time every x is at */
+    tt_ts day0;                   /* start of the UTC day of the last tick (ticks are in order) */
     tt_ts rollover_lo, rollover_hi; /* time of day (ns) of the rollover window */
     uint64_t seq;
     /* as an engine source */
@@ -132,9 +138,11 @@ static void set_segment(const tt_synth *S, sym *s, tt_ts t)
         s->seg_end = S->cfg.to;
     if (is_closed(S, t)) {
         s->seg_rate = 0.0;
+        s->seg_inv = 0.0;
     } else {
         int h = (int)((hour_start - floor_div(t, TT_NS_PER_DAY) * TT_NS_PER_DAY) / TT_NS_PER_HOUR);
         s->seg_rate = S->season[h];
+        s->seg_inv = 1.0 / s->seg_rate;
     }
 }
 
@@ -147,7 +155,7 @@ static tt_ts next_arrival(tt_synth *S, sym *s, tt_ts t)
         if (t >= s->seg_end)
             set_segment(S, s, t);
         if (s->seg_rate > 0.0) {
-            double dt = e / s->seg_rate;
+            double dt = e * s->seg_inv;
             double room = (double)(s->seg_end - t);
             if (dt < room)
                 return t + (tt_ts)dt;
@@ -216,8 +224,8 @@ static void step(tt_synth *S, sym *s, double dtn, double w)
     }
     case TT_SYNTH_OU: {
         double kdt = c->kappa * dtn / NS_PER_YEAR;
-        double a = exp(-kdt);
-        double sd = c->sigma * sqrt(-expm1(-2.0 * kdt) / (2.0 * c->kappa));
+        double a = tt_det_exp(-kdt);
+        double sd = c->sigma * sqrt(-tt_det_expm1(-2.0 * kdt) / (2.0 * c->kappa));
         s->x = s->ou_level + (s->x - s->ou_level) * a + sd * w;
         break;
     }
@@ -261,7 +269,7 @@ static void write_quote(tt_synth *S, sym *s, tt_ts t, tt_event *e)
     double x = s->x;
     if (x > 40.0) /* keep absurd parameter sets finite: e^40 points */
         x = 40.0;
-    double mid = exp(x);
+    double mid = tt_det_exp(x);
     double spread = s->spread_base;
     if (c->spread_vol > 0.0 && S->base_vol > 0.0 &&
         (c->model == TT_SYNTH_HESTON || c->model == TT_SYNTH_REGIME)) {
@@ -270,7 +278,9 @@ static void write_quote(tt_synth *S, sym *s, tt_ts t, tt_event *e)
         double f = 1.0 + c->spread_vol * (vol / S->base_vol - 1.0);
         spread *= f > 0.25 ? f : 0.25;
     }
-    tt_ts tod = t - floor_div(t, TT_NS_PER_DAY) * TT_NS_PER_DAY;
+    if (t - S->day0 >= TT_NS_PER_DAY)
+        S->day0 = floor_div(t, TT_NS_PER_DAY) * TT_NS_PER_DAY;
+    tt_ts tod = t - S->day0;
     if (tod >= S->rollover_lo && tod < S->rollover_hi)
         spread *= c->rollover_spread;
     double sp = floor(spread + 0.5);
@@ -280,7 +290,16 @@ static void write_quote(tt_synth *S, sym *s, tt_ts t, tt_event *e)
     if (bid < 1)
         bid = 1;
     uint64_t b = tt_pcg64_next(&s->g_vol);
-    tt_ts ts = floor_div(t, c->resolution_ns) * c->resolution_ns;
+    /* constant divisors for the usual resolutions (a multiply, not a divide);
+     * a day is a whole number of each, so flooring within the day is flooring */
+    tt_ts ts;
+    switch (c->resolution_ns) {
+    case 1: ts = t; break;
+    case TT_NS_PER_US: ts = t - tod % TT_NS_PER_US; break;
+    case TT_NS_PER_MS: ts = t - tod % TT_NS_PER_MS; break;
+    case TT_NS_PER_SEC: ts = t - tod % TT_NS_PER_SEC; break;
+    default: ts = floor_div(t, c->resolution_ns) * c->resolution_ns; break;
+    }
     memset(e, 0, sizeof *e);
     e->ts = ts;
     e->ts_init = ts;
@@ -356,7 +375,7 @@ int tt_synth_open(tt_synth **out, const tt_synth_config *cfg, const tt_instrumen
     }
     double jump_comp = 0.0;
     if (c->model == TT_SYNTH_MERTON) {
-        jump_comp = c->lambda * expm1(c->jump_mean + 0.5 * c->jump_sigma * c->jump_sigma);
+        jump_comp = c->lambda * tt_det_expm1(c->jump_mean + 0.5 * c->jump_sigma * c->jump_sigma);
         S->lambda_ns = c->lambda / NS_PER_YEAR;
     }
     S->drift_ns = (c->mu - 0.5 * c->sigma * c->sigma - jump_comp) / NS_PER_YEAR;
@@ -372,6 +391,7 @@ int tt_synth_open(tt_synth **out, const tt_synth_config *cfg, const tt_instrumen
     S->rollover_lo = 22 * TT_NS_PER_HOUR - rw;
     S->rollover_hi = 22 * TT_NS_PER_HOUR + rw;
     S->now = c->from;
+    S->day0 = floor_div(c->from, TT_NS_PER_DAY) * TT_NS_PER_DAY;
 
     for (int i = 0; i < S->n; i++) {
         sym *s = &S->s[i];
@@ -399,10 +419,10 @@ int tt_synth_open(tt_synth **out, const tt_synth_config *cfg, const tt_instrumen
         s->g_vol = tt_rng_derive(c->seed, name);
 
         double p0 = c->nprice == 0 ? default_price(ins) : c->price[c->nprice == 1 ? 0 : i];
-        s->x = log(p0 * (double)ins->points);
+        s->x = tt_det_log(p0 * (double)ins->points);
         s->v = c->v0;
         double level = c->model == TT_SYNTH_OU && c->theta_set ? c->theta : p0;
-        s->ou_level = log(level * (double)ins->points);
+        s->ou_level = tt_det_log(level * (double)ins->points);
         s->regime = 0;
         s->regime_left = c->model == TT_SYNTH_REGIME ? regime_wait(S, s) : INFINITY;
         s->jump_left = c->model == TT_SYNTH_MERTON && S->lambda_ns > 0.0
@@ -423,7 +443,7 @@ double tt_synth_mid(const tt_synth *s, int i)
 {
     if (i < 0 || i >= s->n)
         return 0.0;
-    return exp(s->s[i].x) / (double)s->s[i].ins->points;
+    return tt_det_exp(s->s[i].x) / (double)s->s[i].ins->points;
 }
 
 double tt_synth_variance(const tt_synth *s, int i)
@@ -468,6 +488,21 @@ static int source_next(void *self, tt_event *ev, tt_err *err)
     return TT_SRC_EVENT;
 }
 
+/* The batch port: what next() has buffered first, then straight into the
+ * engine's buffer (no copy through ours). */
+static int source_next_batch(void *self, tt_event *buf, int cap, int *count, tt_err *err)
+{
+    (void)err;
+    tt_synth *S = self;
+    size_t k = 0, want = cap > 0 ? (size_t)cap : 0;
+    while (S->buf_pos < S->buf_n && k < want)
+        buf[k++] = S->buf[S->buf_pos++];
+    if (k < want)
+        k += tt_synth_generate(S, buf + k, want - k);
+    *count = (int)k;
+    return k ? TT_SRC_EVENT : TT_SRC_END;
+}
+
 static void source_close(void *self) { tt_synth_close(self); }
 
 int tt_synth_source_open(const tt_synth_config *cfg, const tt_instruments *instruments,
@@ -480,6 +515,7 @@ int tt_synth_source_open(const tt_synth_config *cfg, const tt_instruments *instr
     memset(out, 0, sizeof *out); /* optional ports (e.g. a batch path) stay NULL */
     out->self = S;
     out->next = source_next;
+    out->next_batch = source_next_batch;
     out->close = source_close;
     if (handle)
         *handle = S;

@@ -196,12 +196,57 @@ static void test_deterministic(void **state)
     assert_string_equal(buf, PIN_EXP);
 }
 
+/* ulps between two doubles of the same sign */
+static double ulps(double a, double b)
+{
+    if (a == b)
+        return 0;
+    return fabs(a - b) / (nextafter(fabs(b), INFINITY) - fabs(b));
+}
+
+static void test_det_functions(void **state)
+{
+    (void)state;
+    /* Oracle: glibc's exp/log/expm1 (< 1 ulp). Ours must be within 2 ulps of
+     * them everywhere sampled (expm1: 4), and exact where the answer is exact. */
+    tt_pcg64 g = tt_rng_derive(5, "test/det");
+    double worst_exp = 0, worst_log = 0, worst_expm1 = 0;
+    for (int i = 0; i < 1000000; i++) {
+        double u = tt_random_uniform(&g);
+        double x = (u - 0.5) * 1400.0; /* [-700, 700] */
+        if (i % 4 == 1)
+            x = (u - 0.5) * 2.0; /* [-1, 1] */
+        if (i % 4 == 2)
+            x = (u - 0.5) * 1e-3;
+        worst_exp = fmax(worst_exp, ulps(tt_det_exp(x), exp(x)));
+        worst_expm1 = fmax(worst_expm1, ulps(tt_det_expm1(x / 700.0), expm1(x / 700.0)));
+        double y = exp((u - 0.5) * 1380.0); /* 1e-300 .. 1e300 */
+        if (i % 4 == 1)
+            y = 0.5 + u; /* around 1, where cancellation would show */
+        worst_log = fmax(worst_log, ulps(tt_det_log(y), log(y)));
+    }
+    printf("worst ulps: exp %.2f expm1 %.2f log %.2f\n", worst_exp, worst_expm1, worst_log);
+    assert_true(worst_exp <= 2.0);
+    assert_true(worst_expm1 <= 4.0); /* e^x - 1 above |x| = 1/2 adds a rounding */
+    assert_true(worst_log <= 2.0);
+    assert_true(tt_det_exp(0.0) == 1.0);
+    assert_true(tt_det_log(1.0) == 0.0);
+    assert_true(tt_det_log(8.0) == 3.0 * log(2.0));
+    assert_true(tt_det_expm1(0.0) == 0.0);
+    assert_true(isinf(tt_det_exp(710.0)) && tt_det_exp(-746.0) == 0.0);
+    assert_true(isnan(tt_det_log(-1.0)) && isinf(tt_det_log(0.0)));
+    /* subnormal results and inputs */
+    assert_true(ulps(tt_det_exp(-740.0), exp(-740.0)) <= 2.0);
+    assert_true(ulps(tt_det_log(4.9406564584124654e-324), log(4.9406564584124654e-324)) <= 2.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables),      cmocka_unit_test(test_normal),
         cmocka_unit_test(test_exponential), cmocka_unit_test(test_poisson),
         cmocka_unit_test(test_gamma),       cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_det_functions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
