@@ -38,6 +38,11 @@ typedef struct symstate {
     int have;
     double upq;      /* base units per qty: volume_step * contract_size */
     route conv;      /* quote currency -> account currency */
+    double k;        /* minor units of quote currency per (point x qty) */
+    double mk;       /* k * margin_rate / leverage / 2: margin per (qty x (bid + ask)) */
+    /* margin guard: quotes inside these bounds cannot bring the level down to
+     * the guarded threshold (see tt_portfolio_margin_screen) */
+    tt_price bid_lo, bid_hi, ask_lo, ask_hi;
 } symstate;
 
 struct tt_portfolio {
@@ -54,6 +59,8 @@ struct tt_portfolio {
     tt_trade_fn trade_fn;
     void *trade_ctx;
     uint64_t trade_seq;
+    int guard_valid;    /* the per-symbol bounds hold for guard_level */
+    double guard_level;
 };
 
 /* ---- conversion ---- */
@@ -207,6 +214,9 @@ int tt_portfolio_new(tt_portfolio **out, const tt_instruments *instruments,
             continue;
         p->sym[i].upq = ins->volume_step * ins->contract_size;
         p->sym[i].conv = route_for(instruments, ins->quote, p->cfg.currency);
+        p->sym[i].k = p->sym[i].upq / (double)ins->points * (double)p->cfg.minor_per_unit;
+        p->sym[i].mk = p->sym[i].k * (ins->margin_rate > 0 ? ins->margin_rate : 1.0) /
+                       p->cfg.leverage / 2.0;
     }
     p->balance = cfg->initial_balance;
     *out = p;
@@ -245,14 +255,13 @@ void tt_portfolio_quote(tt_portfolio *p, uint32_t symbol, tt_price bid, tt_price
         tt_position *x = &p->pos[i];
         if (x->symbol != symbol)
             continue;
-        /* excursion in points per unit of qty, against the average entry */
-        double entry = (double)x->cost / (double)x->qty;
-        double move = x->side > 0 ? (double)bid - entry : entry - (double)ask;
-        tt_price m = (tt_price)llround(move);
-        if (-m > x->mae_points)
-            x->mae_points = -m;
-        if (m > x->mfe_points)
-            x->mfe_points = m;
+        /* excursion against the entry cost, in points x qty: exact, and no
+         * division on the tick path */
+        int64_t m = x->side > 0 ? bid * x->qty - x->cost : x->cost - ask * x->qty;
+        if (m < x->worst_move)
+            x->worst_move = m;
+        if (m > x->best_move)
+            x->best_move = m;
     }
 }
 
@@ -356,10 +365,14 @@ static int close_part(tt_portfolio *p, tt_position *x, int64_t q, const tt_fill 
     t.net = pnl - t.commission + swap;
     t.open_order = x->ticket;
     t.close_order = f->order_id;
-    t.mae_points = x->mae_points;
-    t.mfe_points = x->mfe_points;
+    t.mae_points = -x->worst_move / x->qty;
+    t.mfe_points = x->best_move / x->qty;
     p->balance += pnl;
     p->realized += pnl;
+    if (q < x->qty) { /* the part left keeps its share of the excursions */
+        x->worst_move = share(x->worst_move, x->qty - q, x->qty);
+        x->best_move = share(x->best_move, x->qty - q, x->qty);
+    }
     x->cost -= cost_share;
     x->commission -= entry_comm;
     x->swap -= swap;
@@ -400,11 +413,13 @@ int tt_portfolio_fill(tt_portfolio *p, const tt_fill *f, tt_err *err)
     } else if (p->cfg.mode == TT_MODE_NETTING) {
         x = find_netting(p, f->symbol);
     }
+    p->guard_valid = 0; /* positions and balance change */
     p->balance -= f->commission;
     p->commissions += f->commission;
     if (!x) /* hedging open, or netting with nothing open */
         return open_pos(p, f, f->qty, f->commission, err);
-    if (x->side == f->side) { /* netting: grow */
+    if (x->side == f->side) { /* netting: grow; excursions restart from the new entry */
+        x->worst_move = x->best_move = 0;
         x->qty += f->qty;
         x->cost += f->price * f->qty;
         x->commission += f->commission;
@@ -497,6 +512,94 @@ void tt_portfolio_account(const tt_portfolio *p, tt_account *a)
     a->equity = a->balance + a->unrealized;
     a->free_margin = a->equity - a->margin;
     a->margin_level = a->margin > 0 ? (double)a->equity / (double)a->margin * 100.0 : INFINITY;
+}
+
+void tt_portfolio_margin_state(const tt_portfolio *p, double *equity, double *margin)
+{
+    double eq = (double)p->balance, m = 0.0;
+    for (size_t i = 0; i < p->npos; i++) {
+        const tt_position *x = &p->pos[i];
+        const symstate *s = &p->sym[x->symbol];
+        double rate = s->conv.op[0] ? route_rate(p, &s->conv) : 1.0;
+        int64_t px = x->side > 0 ? s->q.bid : s->q.ask;
+        eq += (double)(x->side * (px * x->qty - x->cost)) * s->k * rate;
+        m += (double)(x->qty * (s->q.bid + s->q.ask)) * s->mk * rate;
+    }
+    *equity = eq;
+    *margin = m;
+}
+
+/* The guard. The slack S = 100 x equity - (level + 0.01) x margin is linear
+ * in every bid and ask as long as each position's P&L needs no conversion
+ * (quote currency = account currency): dS/dbid = 100 L k - c (L + S) mk and
+ * dS/dask = -100 S k - c (L + S) mk per symbol (L, S: long and short qty,
+ * c = level + 0.01). With n symbols holding positions, if no bid or ask moves
+ * by more than D_s = S0 / (n (|dS/dbid| + |dS/dask|)) from where it was at the
+ * full check, S stays >= 0. Those bounds are stored per symbol; a quote inside
+ * them costs four comparisons. Positions needing a conversion rate (whose
+ * value moves with other symbols' quotes) disable the shortcut. */
+int tt_portfolio_margin_screen(tt_portfolio *p, uint32_t symbol, double level)
+{
+    if (!p->npos)
+        return 0;
+    if (p->guard_valid && p->guard_level == level && symbol < p->nsym) {
+        const symstate *s = &p->sym[symbol];
+        if (s->q.bid >= s->bid_lo && s->q.bid <= s->bid_hi && s->q.ask >= s->ask_lo &&
+            s->q.ask <= s->ask_hi)
+            return 0;
+    }
+    double eq, margin;
+    tt_portfolio_margin_state(p, &eq, &margin);
+    double c = level + 0.01;
+    double slack = eq * 100.0 - c * margin;
+    p->guard_valid = 0;
+    if (margin <= 0)
+        return 0;
+    if (slack <= 0)
+        return 1;
+    /* bounds; any converted position: no shortcut (every quote checks) */
+    int nsyms = 0;
+    for (uint32_t i = 1; i < p->nsym; i++) {
+        symstate *s = &p->sym[i];
+        s->bid_lo = s->ask_lo = INT64_MIN; /* no position: any quote is harmless */
+        s->bid_hi = s->ask_hi = INT64_MAX;
+    }
+    double dbid[64] = {0}, dask[64] = {0};
+    uint32_t syms[64];
+    for (size_t i = 0; i < p->npos; i++) {
+        const tt_position *x = &p->pos[i];
+        const symstate *s = &p->sym[x->symbol];
+        if (s->conv.op[0])
+            return 0;
+        int j = 0;
+        while (j < nsyms && syms[j] != x->symbol)
+            j++;
+        if (j == nsyms) {
+            if (nsyms == 64)
+                return 0;
+            syms[nsyms++] = x->symbol;
+        }
+        double q = (double)x->qty;
+        if (x->side > 0)
+            dbid[j] += 100.0 * q * s->k;
+        else
+            dask[j] -= 100.0 * q * s->k;
+        dbid[j] -= c * q * s->mk;
+        dask[j] -= c * q * s->mk;
+    }
+    for (int j = 0; j < nsyms; j++) {
+        symstate *s = &p->sym[syms[j]];
+        double sens = fabs(dbid[j]) + fabs(dask[j]);
+        double d = sens > 0 ? floor(slack / ((double)nsyms * sens)) : 9e15;
+        tt_price dp = d > 9e15 ? (tt_price)9e15 : (tt_price)d;
+        s->bid_lo = s->q.bid - dp;
+        s->bid_hi = s->q.bid + dp;
+        s->ask_lo = s->q.ask - dp;
+        s->ask_hi = s->q.ask + dp;
+    }
+    p->guard_valid = 1;
+    p->guard_level = level;
+    return 0;
 }
 
 tt_money tt_portfolio_balance(const tt_portfolio *p) { return p->balance; }
@@ -639,7 +742,13 @@ static void apply_swaps(tt_portfolio *p, tt_ts roll, int mult)
         x->swap += m;
         p->swaps += m;
         p->balance += m;
+        p->guard_valid = 0;
     }
+}
+
+tt_ts tt_portfolio_next_rollover(const tt_portfolio *p)
+{
+    return p->roll_started ? p->next_roll : TT_TS_MIN;
 }
 
 tt_money tt_portfolio_advance(tt_portfolio *p, tt_ts ts)

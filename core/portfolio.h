@@ -90,7 +90,8 @@ typedef struct tt_position {
     tt_price take_profit; /* 0 = none */
     tt_money commission;  /* entry commission not yet assigned to a closed trade */
     tt_money swap;        /* swap credited (negative = paid) not yet assigned */
-    tt_price mae_points, mfe_points; /* worst / best excursion seen, points (>= 0) */
+    int64_t worst_move;   /* most adverse excursion seen, points x qty (<= 0) */
+    int64_t best_move;    /* most favourable excursion seen, points x qty (>= 0) */
 } tt_position;
 
 /* A fill to apply (from an order event). */
@@ -157,6 +158,24 @@ int tt_portfolio_set_exits(tt_portfolio *p, uint64_t ticket, tt_price sl, tt_pri
  * (swaps, when enabled). Cheap when no rollover is due (one comparison).
  * Returns the swap money credited (negative = paid) by this call. */
 tt_money tt_portfolio_advance(tt_portfolio *p, tt_ts ts);
+
+/* Equity and margin (account minor units, unrounded doubles) in one cheap
+ * pass without exposure: the venue's per-tick margin screen before the exact
+ * figures of tt_portfolio_account. */
+void tt_portfolio_margin_state(const tt_portfolio *p, double *equity, double *margin);
+
+/* Per-quote margin screen, called after the quote of `symbol` was applied:
+ * 0 when the margin level is certainly above `level` percent (by at least
+ * 0.01), 1 when it may be at or below it (then compute tt_portfolio_account).
+ * After one full check it keeps, per symbol, a box of bid/ask prices inside
+ * which the level cannot fall that far; a quote inside costs four
+ * comparisons. Fills and swaps reset the box. */
+int tt_portfolio_margin_screen(tt_portfolio *p, uint32_t symbol, double level);
+
+/* The time of the next rollover tt_portfolio_advance will apply (TT_TS_MIN
+ * before the first advance): callers on the tick path compare against it
+ * instead of calling advance on every event. */
+tt_ts tt_portfolio_next_rollover(const tt_portfolio *p);
 
 /* The account now (unrealized marked at the last quotes: longs at the bid,
  * shorts at the ask). O(open positions). */

@@ -68,6 +68,7 @@ struct tt_runner {
     uint64_t flatten[MAX_FLATTEN]; /* ids of orders sent to flatten after a halt */
     int nflatten;
     tt_ts interval, next_equity;
+    tt_ts next_roll; /* the portfolio's next rollover (checked without a call) */
     uint64_t sent, rejects;
     int failed;
     tt_err err;      /* first error met while running */
@@ -766,7 +767,10 @@ static void on_venue_event(tt_runner *r, const tt_event *ev)
 static void runner_event(void *self, tt_engine *e, const tt_event *ev)
 {
     tt_runner *r = self;
-    tt_portfolio_advance(r->pf, ev->ts);
+    if (ev->ts >= r->next_roll) {
+        tt_portfolio_advance(r->pf, ev->ts);
+        r->next_roll = tt_portfolio_next_rollover(r->pf);
+    }
     if (ev->ts >= r->next_equity) {
         equity_point(r, ev->ts); /* the state before this event */
         r->next_equity = (ev->ts / r->interval + 1) * r->interval;

@@ -53,6 +53,8 @@ struct tt_sim_venue {
     size_t nw, capw;
     tt_rng slip;
     int margin_call;
+    int exits;       /* some open position has a stop-loss or take-profit */
+    tt_ts next_roll; /* the books' next rollover (checked without a call) */
     tt_money commissions;
     uint64_t fills, stop_outs;
 };
@@ -172,6 +174,11 @@ static int deal(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int64_t
     int rc = tt_portfolio_fill(v->books, &f, NULL);
     if (rc)
         return rc;
+    v->exits = 0; /* positions changed: rescan for attached exits (once per fill) */
+    for (size_t i = 0; i < tt_portfolio_count(v->books); i++) {
+        const tt_position *x = tt_portfolio_position(v->books, i);
+        v->exits |= x->stop_loss != 0 || x->take_profit != 0;
+    }
     v->commissions += comm;
     v->fills++;
     tt_event ev;
@@ -458,11 +465,17 @@ static void emit_level(tt_sim_venue *v, int rule, double level, double limit)
     tt_engine_emit(v->e, &ev);
 }
 
-/* Margin call and stop-out, on the books. */
-static void check_margin(tt_sim_venue *v)
+/* Margin call and stop-out, on the books. `symbol` is the symbol just quoted. */
+static void check_margin(tt_sim_venue *v, uint32_t symbol)
 {
     if (!tt_portfolio_count(v->books))
         return;
+    double hi = v->cfg.margin_call_level > v->cfg.stop_out_level ? v->cfg.margin_call_level
+                                                                  : v->cfg.stop_out_level;
+    if (hi <= 0 || !tt_portfolio_margin_screen(v->books, symbol, hi)) {
+        v->margin_call = 0;
+        return;
+    }
     tt_account a;
     tt_portfolio_account(v->books, &a);
     while (v->cfg.stop_out_level > 0 && a.margin > 0 && a.margin_level <= v->cfg.stop_out_level &&
@@ -499,7 +512,10 @@ static void venue_on_market(void *self, const tt_event *ev)
     const tt_quote *q = &ev->u.quote;
     if (q->bid <= 0 || q->ask <= 0)
         return;
-    tt_portfolio_advance(v->books, ev->ts);
+    if (ev->ts >= v->next_roll) {
+        tt_portfolio_advance(v->books, ev->ts);
+        v->next_roll = tt_portfolio_next_rollover(v->books);
+    }
     v->last[ev->symbol] = *q;
     v->have[ev->symbol] = 1;
     tt_portfolio_quote(v->books, ev->symbol, q->bid, q->ask);
@@ -513,10 +529,9 @@ static void venue_on_market(void *self, const tt_event *ev)
         if (o->symbol != ev->symbol || !try_fill(v, i, q, 0))
             i++;
     }
-    if (tt_portfolio_count(v->books)) {
+    if (v->exits)
         check_exits(v, ev->symbol, q);
-        check_margin(v);
-    }
+    check_margin(v, ev->symbol);
 }
 
 static int venue_command(void *self, const tt_event *cmd, tt_err *err)
@@ -537,7 +552,10 @@ static void venue_event(void *self, tt_engine *e, const tt_event *ev)
 {
     tt_sim_venue *v = self;
     (void)e;
-    tt_portfolio_advance(v->books, ev->ts);
+    if (ev->ts >= v->next_roll) {
+        tt_portfolio_advance(v->books, ev->ts);
+        v->next_roll = tt_portfolio_next_rollover(v->books);
+    }
     if (ev->kind == TT_EV_ORDER_CMD && ev->source == TT_VENUE_SOURCE)
         arrive(v, ev);
 }
