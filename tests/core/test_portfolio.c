@@ -246,6 +246,68 @@ static void test_swaps_over_a_week(void **state)
     tt_instruments_free(ins);
 }
 
+static void test_margin_guard_is_conservative(void **state)
+{
+    (void)state;
+    /* Property: whenever the screen says "safe" (0), the exact margin level is
+     * above the threshold. A random walk of EURUSD and GBPUSD quotes against a
+     * hedged book (long EURUSD, short GBPUSD, long GBPUSD) sized so the level
+     * wanders around 100%: the screen must also say "check" (1) sometimes, and
+     * skip the full computation most of the time. */
+    tt_instruments *ins = tt_instruments_new();
+    trades tr = {0};
+    tt_portfolio_config c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.currency, "USD", 4);
+    c.initial_balance = 300000; /* 3,000.00 USD */
+    c.mode = TT_MODE_HEDGING;
+    tt_portfolio *p;
+    tt_err err;
+    assert_int_equal(tt_portfolio_new(&p, ins, &c, &err), 0);
+    tt_portfolio_on_trade(p, on_trade, &tr);
+    uint32_t eu = tt_instruments_find(ins, "EURUSD")->id;
+    uint32_t gu = tt_instruments_find(ins, "GBPUSD")->id;
+    tt_price e = 114420, g = 130000;
+    tt_portfolio_quote(p, eu, e, e + 10);
+    tt_portfolio_quote(p, gu, g, g + 12);
+    tt_fill f = fill(eu, TT_BUY, 150, e + 10, 1, 1);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    f = fill(gu, TT_SELL, 60, g, 2, 2);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    f = fill(gu, TT_BUY, 20, g + 12, 3, 3);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    uint64_t s = 12345;
+    int checks = 0, safe = 0, below = 0;
+    for (int i = 0; i < 200000; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        int step = (int)((s >> 33) % 21) - 10; /* -10 .. +10 points */
+        uint32_t sym = (s >> 60) & 1 ? eu : gu;
+        if (sym == eu) {
+            /* a drift of about 1,250 points down, then back up */
+            e += step + (i % 80 ? 0 : i < 100000 ? -2 : 2);
+            tt_portfolio_quote(p, eu, e, e + 10 + (int)((s >> 20) % 5));
+        } else {
+            g += step;
+            tt_portfolio_quote(p, gu, g, g + 12 + (int)((s >> 24) % 5));
+        }
+        tt_account a;
+        tt_portfolio_account(p, &a);
+        if (tt_portfolio_margin_screen(p, sym, 100.0)) {
+            checks++;
+            below += a.margin_level <= 100.0;
+        } else {
+            safe++;
+            assert_true(a.margin_level > 100.0);
+        }
+    }
+    print_message("margin guard: %d full checks (%d at or below 100%%), %d skipped\n", checks,
+                  below, safe);
+    assert_true(checks > 0 && below > 0);
+    assert_true(safe > checks); /* the box saves most full checks */
+    tt_portfolio_free(p);
+    tt_instruments_free(ins);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -272,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_conversion_needs_a_quote),
         cmocka_unit_test(test_ny_dst_and_rollover_clock),
         cmocka_unit_test(test_swaps_over_a_week),
+        cmocka_unit_test(test_margin_guard_is_conservative),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
