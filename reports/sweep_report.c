@@ -219,6 +219,7 @@ int tt_sweep_json(const tt_sweep_table *t, const char *path, tt_err *err)
 
 typedef struct h5w {
     hid_t group;
+    hid_t dcpl; /* no object timestamps: the same table gives the same bytes */
     const char *path;
     const char *failed;
 } h5w;
@@ -230,7 +231,7 @@ static void h5_f64(h5w *w, const char *name, const double *v, size_t n)
     hsize_t dims[1] = {n};
     hid_t sp = H5Screate_simple(1, dims, NULL);
     hid_t ds = sp < 0 ? -1 : H5Dcreate2(w->group, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT,
-                                        H5P_DEFAULT, H5P_DEFAULT);
+                                        w->dcpl, H5P_DEFAULT);
     if (ds < 0 || (n && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0))
         w->failed = name;
     if (ds >= 0)
@@ -246,7 +247,7 @@ static void h5_i64(h5w *w, const char *name, const int64_t *v, size_t n)
     hsize_t dims[1] = {n};
     hid_t sp = H5Screate_simple(1, dims, NULL);
     hid_t ds = sp < 0 ? -1 : H5Dcreate2(w->group, name, H5T_STD_I64LE, sp, H5P_DEFAULT,
-                                        H5P_DEFAULT, H5P_DEFAULT);
+                                        w->dcpl, H5P_DEFAULT);
     if (ds < 0 || (n && H5Dwrite(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0))
         w->failed = name;
     if (ds >= 0)
@@ -265,7 +266,7 @@ static void h5_str(h5w *w, const char *name, const char *v, size_t n, size_t wid
     H5Tset_strpad(ty, H5T_STR_NULLPAD);
     hsize_t dims[1] = {n};
     hid_t sp = H5Screate_simple(1, dims, NULL);
-    hid_t ds = sp < 0 ? -1 : H5Dcreate2(w->group, name, ty, sp, H5P_DEFAULT, H5P_DEFAULT,
+    hid_t ds = sp < 0 ? -1 : H5Dcreate2(w->group, name, ty, sp, H5P_DEFAULT, w->dcpl,
                                         H5P_DEFAULT);
     if (ds < 0 || (n && H5Dwrite(ds, ty, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0))
         w->failed = name;
@@ -291,15 +292,21 @@ int tt_sweep_hdf5(const tt_sweep_table *t, const char *path, tt_err *err)
         free(f64), free(i64), free(str);
         return tt_err_set(err, TT_ENOMEM, "%s: out of memory", path);
     }
-    h5w w = {-1, path, NULL};
-    hid_t file = -1;
+    h5w w = {-1, -1, path, NULL};
+    hid_t file = -1, gcpl = -1;
     H5E_BEGIN_TRY
     {
+        w.dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        gcpl = H5Pcreate(H5P_GROUP_CREATE);
+        if (w.dcpl >= 0)
+            H5Pset_obj_track_times(w.dcpl, 0);
+        if (gcpl >= 0)
+            H5Pset_obj_track_times(gcpl, 0);
         file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-        if (file < 0)
+        if (file < 0 || w.dcpl < 0 || gcpl < 0)
             w.failed = "H5Fcreate";
         else
-            w.group = H5Gcreate2(file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+            w.group = H5Gcreate2(file, "runs", H5P_DEFAULT, gcpl, H5P_DEFAULT);
         if (!w.failed && w.group < 0)
             w.failed = "H5Gcreate2 runs";
         for (size_t i = 0; i < n; i++)
@@ -346,6 +353,10 @@ int tt_sweep_hdf5(const tt_sweep_table *t, const char *path, tt_err *err)
         }
         if (w.group >= 0)
             H5Gclose(w.group);
+        if (w.dcpl >= 0)
+            H5Pclose(w.dcpl);
+        if (gcpl >= 0)
+            H5Pclose(gcpl);
         if (file >= 0 && H5Fclose(file) < 0 && !w.failed)
             w.failed = "H5Fclose";
     }

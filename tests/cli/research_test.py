@@ -84,7 +84,7 @@ def case_sweep():
     j1, j3 = last_json(p1), last_json(p3)
     if j1 != j3:
         fail("--jobs 1 and --jobs 3 differ")
-    for f in ("sweep.csv", "sweep.json", "sweep.html"):
+    for f in ("sweep.csv", "sweep.json", "sweep.html", "sweep.h5"):
         if open(os.path.join(WORK, "t1", f), "rb").read() != open(os.path.join(WORK, "t3", f), "rb").read():
             fail(f + " differs between --jobs 1 and --jobs 3")
     runs = j1["runs"]
