@@ -47,7 +47,8 @@ static void duka_usage(FILE *f)
             "  --dir DIR           root of the Dukascopy tree (holds S/)\n"
             "  --tape TAPE         tape directory (created if needed; streams are appended)\n"
             "  --from D, --to D    time range (ISO 8601); a date-only --to includes that day;\n"
-            "                      default: every day of the tree that has tick files\n"
+            "                      a missing end is the tree's: by default every day of the\n"
+            "                      tree that has tick files\n"
             "  --instruments FILE  extra instrument declarations (docs/instruments.md)\n"
             "  --threads N         decoder threads (default: the number of CPUs)\n"
             "  --no-candles        ticks only\n"
@@ -149,8 +150,6 @@ static int import_dukascopy(int argc, char **argv)
         return tt_usage_error("import dukascopy", "--symbol, --dir and --tape are required");
     if (!o.ticks && !o.candles)
         return tt_usage_error("import dukascopy", "--no-ticks and --no-candles leave nothing to do");
-    if ((o.from == 0) != (o.to == 0))
-        return tt_usage_error("import dukascopy", "give both --from and --to, or neither");
 
     tt_instruments *ins_table = tt_instruments_new();
     if (!ins_table) {

@@ -899,6 +899,16 @@ int tt_duka_import(const tt_duka_import_opts *o, const tt_instrument *ins,
                           root);
     tt_ts from = o->from, to = o->to;
     int ranged = !(from == 0 && to == 0);
+    if (ranged && (from == 0 || to == 0)) {
+        /* One end given: the other is the tree's (tick days, else candle years). */
+        tt_ts f, t;
+        if (!scan_tick_range(root, &f, &t) && !scan_candle_range(root, &f, &t))
+            f = t = 0;
+        if (from == 0)
+            from = f;
+        if (to == 0)
+            to = t;
+    }
     if (ranged && to <= from)
         return tt_err_set(err, TT_EINVAL, "dukascopy import: empty time range (--to must be after --from)");
     char first_bad[1024] = "";

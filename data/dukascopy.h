@@ -95,7 +95,8 @@ int tt_duka_candle_path(char *buf, size_t n, const char *symbol, int tf, int sid
 typedef struct tt_duka_import_opts {
     const char *dir;    /* root of the Dukascopy tree (holds SYMBOL/) */
     const char *tape;   /* tape directory */
-    tt_ts from, to;     /* [from, to); 0,0 = every day found in the tree */
+    tt_ts from, to;     /* [from, to); 0,0 = every day found in the tree; one of
+                         * them 0 = that end of the tree */
     int ticks;          /* import tick files (quote stream) */
     int candles;        /* import the candle files found (bar streams) */
     int threads;        /* decoder threads; 0 = number of online CPUs */

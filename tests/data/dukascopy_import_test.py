@@ -217,6 +217,11 @@ def case_symbol(tmp):
             "--instruments", decl, "--from", "2019-02-04", "--to", "2019-02-04", "--json")
     s = json.loads(p.stdout.strip().splitlines()[-1])
     assert s["ticks_written"] == 8438 and s["hours"] == 24 and s["hours_missing"] == 23, s
+    # one end only: the other is the tree's (04 February holds the only file)
+    p = run("import", "dukascopy", "--symbol", "FOOBAR", "--dir", root, "--tape", tape + "2",
+            "--instruments", decl, "--from", "2019-02-04T10:00:00", "--json")
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    assert s["ticks_written"] == 8438 and s["hours"] == 14, s
     p = run("import", "dukascopy", "--symbol", "EURUSD", "--tape", tape, ok=(2,))
     assert "required" in p.stderr
     print("ok: unknown symbol refused with a declaration hint; declared symbol imported")
