@@ -138,6 +138,47 @@ static void test_sma_cross_real_data(void **state)
     tt_backtest_result_free(&r);
 }
 
+/* Trade by trade against an independent oracle: tests/sim/oracle_sma_cross.py
+ * read the same Dukascopy files with Python's lzma, built M1 bid bars with
+ * pandas and replayed the sma_cross and venue rules with exact integers
+ * (tests/data/trade/sma_cross_eurusd.csv). */
+static void test_sma_cross_matches_pandas_oracle(void **state)
+{
+    fixture *f = *state;
+    FILE *in = fopen(TT_TESTDATA "/trade/sma_cross_eurusd.csv", "r");
+    assert_non_null(in);
+    char line[256];
+    assert_non_null(fgets(line, sizeof line, in)); /* header */
+    tt_backtest_config c;
+    base(&c, f);
+    tt_backtest_result r;
+    tt_err err;
+    assert_int_equal(tt_backtest_run(&c, &r, &err), 0);
+    size_t n = 0;
+    long long ots, ots2, cts, opx, cpx, pnl;
+    int side;
+    while (fgets(line, sizeof line, in)) {
+        assert_int_equal(sscanf(line, "%lld,%d,%lld,%lld,%lld,%lld", &ots, &side, &opx, &cts, &cpx,
+                                &pnl),
+                         6);
+        assert_true(n < r.ntrades);
+        const tt_trade_record *t = &r.trades[n];
+        ots2 = t->open_ts;
+        assert_int_equal(ots2, ots);
+        assert_int_equal(t->side, side);
+        assert_int_equal(t->open_price, opx);
+        assert_int_equal(t->close_ts, cts);
+        assert_int_equal(t->close_price, cpx);
+        assert_int_equal(t->pnl, pnl);
+        assert_int_equal(t->qty, 10);
+        n++;
+    }
+    fclose(in);
+    assert_int_equal(n, r.ntrades);
+    assert_true(n > 100);
+    tt_backtest_result_free(&r);
+}
+
 static void test_determinism(void **state)
 {
     fixture *f = *state;
@@ -242,6 +283,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sma_cross_real_data),
+        cmocka_unit_test(test_sma_cross_matches_pandas_oracle),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_risk_rejections),
         cmocka_unit_test(test_time_range_and_buy_and_hold),
