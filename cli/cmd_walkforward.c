@@ -203,9 +203,9 @@ static void print_folds(const tt_wf_result *r, const tt_sweep_plan *plan, const 
     tt_report_money(r->oos.net_pnl, mpu, net, sizeof net);
     tt_report_money(r->oos.max_drawdown, mpu, dd, sizeof dd);
     tt_fingerprint_hex(r->fp, fp);
-    printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %.3f, max drawdown %.2f%% (%s), "
+    printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %.3f, max drawdown %.2f%% (%s %s), "
            "%llu trades\n", net, cur, r->oos.return_pct, r->oos.sharpe, r->oos.max_drawdown_pct, dd,
-           (unsigned long long)r->oos.trades);
+           cur, (unsigned long long)r->oos.trades);
     printf("walk-forward efficiency %.3f (OOS %.2f / IS %.2f %s per day)\n", r->wfe,
            r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
     printf("fingerprint  %s\n", fp);

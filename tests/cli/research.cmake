@@ -13,3 +13,9 @@ foreach(case sweep random crash walkforward gates errors)
   set_tests_properties(cli.research_${case} PROPERTIES LABELS cli TIMEOUT 300
                        SKIP_RETURN_CODE 77)
 endforeach()
+# The shipped example scenarios (64 + 24 runs and a walk-forward): slow.
+add_test(NAME cli.research_shipped
+  COMMAND ${TT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/research_test.py shipped ${TT_BIN}
+          ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/research_shipped)
+set_tests_properties(cli.research_shipped PROPERTIES LABELS "cli;slow" TIMEOUT 600
+                     SKIP_RETURN_CODE 77)

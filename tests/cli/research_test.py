@@ -307,6 +307,26 @@ def case_errors():
         fail(p.stderr)
 
 
+def case_shipped():
+    """The example scenarios in scenarios/ run as documented."""
+    sc = os.path.join(SRC, "scenarios")
+    j = last_json(run(["sweep", os.path.join(sc, "sweep-eurusd-sma.yaml"), "--jobs", "2",
+                       "--json", "--out", "eurusd"]))
+    if len(j["runs"]) != 64 or any(r["status"] != "ok" for r in j["runs"]):
+        fail("sweep-eurusd-sma: 64 completed runs expected")
+    if not os.path.exists(os.path.join(WORK, "eurusd", "sweep.html")):
+        fail("no sweep.html")
+    j = last_json(run(["sweep", os.path.join(sc, "sweep-synthetic-random.yaml"), "--jobs", "2",
+                       "--json", "--no-reports"]))
+    if len(j["runs"]) != 24 or any(r["status"] != "ok" for r in j["runs"]):
+        fail("sweep-synthetic-random: 24 completed runs expected")
+    # The walk-forward example's gates fail on purpose (see its comments).
+    p = run(["walkforward", os.path.join(sc, "walkforward-eurusd-sma.yaml"), "--jobs", "2",
+             "--json", "--no-reports", "--gate"], expect=4)
+    if len(last_json(p)["folds"]) != 6 or "min_net_pnl" not in p.stderr:
+        fail("walkforward-eurusd-sma: 6 folds and a failing min_net_pnl gate expected")
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -317,7 +337,8 @@ def main():
         print("SKIP: pandas/h5py missing")
         sys.exit(77)
     {"sweep": case_sweep, "random": case_random, "crash": case_crash,
-     "walkforward": case_walkforward, "gates": case_gates, "errors": case_errors}[CASE]()
+     "walkforward": case_walkforward, "gates": case_gates, "errors": case_errors,
+     "shipped": case_shipped}[CASE]()
     print("ok")
 
 
