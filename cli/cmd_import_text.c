@@ -344,7 +344,8 @@ int tt_cmd_import_csv(int argc, char **argv)
         "                      histdata (YYYYMMDD HHMMSSmmm, EST = UTC-05:00 by default)\n"
         "  --utc-offset OFF    the file's clock is UTC+OFF (e.g. +02:00); subtracted\n"
         "  --delimiter C       field separator: a character, or tab, semicolon (default ,)\n"
-        "  --header/--no-header  first line is/is not a header (default: detected)\n"
+        "  --header/--no-header  first line is/is not a header (default: a header when\n"
+        "                      none of its fields starts with a digit)\n"
         "  --symbol S          the instrument when there is no symbol column\n"
         "  --timeframe TF      bars: timeframe (required for bars)\n"
         "  --side bid|ask|mid  bars: price side (default bid)\n";

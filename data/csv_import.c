@@ -636,6 +636,21 @@ static int row_time(const tt_csv_import *ci, const tt_csv_row *row, tt_ts *ts)
     return TT_OK;
 }
 
+/* Auto-detection: a header names columns, so none of its fields starts like a
+ * number. A first row with digits is data, and if it is malformed it is
+ * reported as a bad row rather than skipped as a "header". */
+static int looks_like_header(const tt_csv_row *row)
+{
+    for (int i = 0; i < row->nfields; i++) {
+        const char *f = row->field[i];
+        if (*f == '-' || *f == '+' || *f == '.')
+            f++;
+        if (*f >= '0' && *f <= '9')
+            return 0;
+    }
+    return 1;
+}
+
 static int csv_row(void *ctx, const tt_csv_row *row, tt_err *err)
 {
     tt_csv_import *ci = ctx;
@@ -644,8 +659,7 @@ static int csv_row(void *ctx, const tt_csv_row *row, tt_err *err)
         return TT_OK; /* a blank line */
     if (ci->header_pending) {
         ci->header_pending = 0;
-        tt_ts ts;
-        if (ci->o.header == 1 || row->nfields != ci->ncols || row_time(ci, row, &ts))
+        if (ci->o.header == 1 || looks_like_header(row))
             return TT_OK; /* header row: not data */
     }
     tt_import_count_row(im);

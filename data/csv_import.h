@@ -109,7 +109,8 @@ int tt_csv_offset_parse(const char *s, tt_ts *out);
 typedef struct tt_csv_opts {
     const char *columns;            /* the mapping, comma-separated (required) */
     unsigned char delim;            /* 0 = ',' */
-    int header;                     /* 1 = first record is a header, 0 = none, -1 = auto */
+    int header;                     /* 1 = first record is a header, 0 = none, -1 = auto:
+                                     * a header when no field starts like a number */
     int time_format;                /* enum tt_csv_time_format */
     tt_ts utc_offset;               /* the file's times are UTC + this (subtracted) */
     int has_offset;                 /* utc_offset was given (else HistData gets -05:00) */

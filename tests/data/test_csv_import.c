@@ -214,6 +214,43 @@ static void test_mapping_errors(void **state)
     tt_instruments_free(t);
 }
 
+static void test_header_detection(void **state)
+{
+    (void)state;
+    tt_instruments *t = tt_instruments_new();
+    tt_import_opts io = {0};
+    io.instruments = t;
+    tt_csv_opts o = {0};
+    o.instrument = tt_instruments_find(t, "EURUSD");
+    o.columns = "time,bid,ask";
+    o.header = -1;
+    /* a header line is skipped (not a row); a malformed first data line is a bad row,
+     * never taken for a header */
+    static const struct {
+        const char *text;
+        uint64_t rows, bad, written;
+    } cases[] = {
+        {"time,bid,ask\n2019-02-04T10:00:00Z,1.1,1.2\n", 1, 0, 1},
+        {"2019-02-04T10:00:00Z,1.1\n2019-02-04T10:00:01Z,1.1,1.2\n", 2, 1, 1},
+        {"2019-02-04T10:00:00Z,1.1,1.2\n", 1, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tt_import *im;
+        tt_csv_import *ci;
+        tt_err err;
+        assert_int_equal(tt_import_new(&im, &io, &err), 0);
+        assert_int_equal(tt_csv_import_new(&ci, im, &o, &err), 0);
+        assert_int_equal(tt_csv_import_mem(ci, cases[i].text, strlen(cases[i].text), &err), 0);
+        tt_import_stats st;
+        tt_import_get_stats(im, &st);
+        assert_true(st.rows == cases[i].rows && st.bad_rows == cases[i].bad &&
+                    st.ticks_written == cases[i].written);
+        tt_csv_import_free(ci);
+        tt_import_free(im);
+    }
+    tt_instruments_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_mapping_errors),
+        cmocka_unit_test(test_header_detection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
