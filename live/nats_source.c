@@ -30,6 +30,7 @@ struct tt_nats_source {
     natsSubscription *subs[TT_NATS_MAX_SUBS];
     int nsubs;
     atomic_ullong received, ticks, bars, externals, rejected, disconnects, reconnects;
+    atomic_ullong async_errors;
     atomic_int closing;
     pthread_mutex_t mu; /* closed-callback handshake */
     pthread_cond_t cv;
@@ -126,8 +127,14 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus st, v
 {
     (void)nc;
     tt_nats_source *s = closure;
-    logline(s, "nats: %s (subscription %s)", natsStatus_GetText(st),
-            sub ? natsSubscription_GetSubject(sub) : "-");
+    /* Slow-consumer reports come once per dropped batch: log the first few. */
+    unsigned long long n = atomic_fetch_add(&s->async_errors, 1) + 1;
+    if (n <= 5 || n % 1000 == 0) {
+        char what[160];
+        snprintf(what, sizeof what, "%s (#%llu%s)", sub ? natsSubscription_GetSubject(sub) : "-",
+                 n, n == 5 ? "; further ones every 1000th" : "");
+        logline(s, "nats: %s (subscription %s)", natsStatus_GetText(st), what);
+    }
 }
 
 static int nats_fail(tt_err *err, natsStatus st, const char *what, const char *url)
