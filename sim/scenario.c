@@ -311,6 +311,29 @@ static int parse_money(const char *v, int64_t scale, int64_t *out)
     return 1;
 }
 
+/* Whether tt_ts_parse can represent v: int64 nanoseconds reach from 1677 to
+ * 2262, and the parser does not check that itself (an out-of-range year or a
+ * huge "...s" count would overflow), so the range is checked here first. */
+static int ts_representable(const char *v)
+{
+    const char *p = v;
+    if (*p == '-' || *p == '+')
+        p++;
+    const char *q = p;
+    while (isdigit((unsigned char)*q))
+        q++;
+    if (q > p && *q != '-') { /* "<integer><unit>" */
+        double x = strtod(v, NULL);
+        double mul = !strcmp(q, "ns") ? 1.0 : !strcmp(q, "us") ? 1e3 : !strcmp(q, "ms") ? 1e6 : 1e9;
+        return fabs(x * mul) < 9.2e18;
+    }
+    if (q - p == 4 && p == v) { /* ISO 8601: the year */
+        int year = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
+        return year >= 1678 && year <= 2261;
+    }
+    return 1; /* anything else: the parser refuses it on its own */
+}
+
 /* Check one value against its schema row; err names file, line and key. */
 static int check_value(const schema_key *k, const char *key, const char *v, const char *file,
                        int line, tt_err *err)
@@ -363,7 +386,7 @@ static int check_value(const schema_key *k, const char *key, const char *v, cons
     }
     case V_TS: {
         tt_ts t;
-        if (tt_ts_parse(v, &t) == TT_OK)
+        if (ts_representable(v) && tt_ts_parse(v, &t) == TT_OK)
             return TT_OK;
         snprintf(detail, sizeof detail, "'%s'", v);
         return where(err, TT_EINVAL, file, line, key,
@@ -836,8 +859,8 @@ int tt_scenario_ts(const tt_scenario *s, const char *key, tt_ts def, tt_ts *out,
     *out = def;
     if (!e)
         return TT_OK;
-    if (tt_ts_parse(e->value, out) != TT_OK)
-        return bad_type(e, "UTC time", err);
+    if (!ts_representable(e->value) || tt_ts_parse(e->value, out) != TT_OK)
+        return bad_type(e, "UTC time between 1678 and 2261", err);
     return TT_OK;
 }
 

@@ -147,6 +147,9 @@ static void test_errors_name_file_line_key(void **state)
                  "t.yaml:2: account.balance: expected a positive amount with at most 2 decimals");
     expect_error("outputs:\n  html: maybe\n", TT_EINVAL, "t.yaml:2: outputs.html: expected true or false, got 'maybe'");
     expect_error("data:\n  from: yesterday\n", TT_EINVAL, "t.yaml:2: data.from: expected a UTC time");
+    /* beyond int64 nanoseconds (1678..2261): refused, not wrapped around */
+    expect_error("data:\n  from: 9999-01-01\n", TT_EINVAL, "t.yaml:2: data.from: expected a UTC time");
+    expect_error("data:\n  to: 99999999999s\n", TT_EINVAL, "t.yaml:2: data.to: expected a UTC time");
     expect_error("venue:\n  slippage: {model: gaussian}\n", TT_EINVAL,
                  "t.yaml:2: venue.slippage.model: expected one of none|fixed|random, got 'gaussian'");
     expect_error("account: 5\n", TT_EINVAL, "t.yaml:1: account: expected a mapping");
