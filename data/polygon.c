@@ -157,7 +157,9 @@ static int quotes_run(tt_import *im, const char *name, const char *path, const c
         rc = TT_OK;
     }
     if (!rc && !c.have_header)
-        rc = tt_err_set(err, TT_EFORMAT, "%s: empty file (no header row)", name);
+        rc = tt_err_set(err, TT_EFORMAT, "%s: no CSV header row: a Polygon quotes flat file "
+                        "starts with ticker,ask_exchange,ask_price,bid_exchange,bid_price,"
+                        "participant_timestamp (aggregates are .json: --kind aggs)", name);
     tt_csv_reader_free(r);
     return rc;
 }
