@@ -374,7 +374,8 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
     so.Stream = TT_JS_JOBS_STREAM;
     so.Consumer = TT_JS_CONSUMER;
     jsErrCode jerr = 0;
-    natsStatus s = js_PullSubscribe(&sub, j->js, "backtest.jobs.>", TT_JS_CONSUMER, NULL, &so, &jerr);
+    natsStatus s =
+        js_PullSubscribe(&sub, j->js, "backtest.jobs.>", TT_JS_CONSUMER, NULL, &so, &jerr);
     if (s != NATS_OK)
         return nerr(err, "binding to the workers' consumer", s, jerr);
     uint64_t n = 0;
@@ -402,8 +403,8 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
             break;
         }
         natsMsg *m = list.Msgs[0];
-        work_ctx w = {j, m, fn, fn_ctx, tt_js_subject_run_id(natsMsg_GetSubject(m)), wid,
-                      mono_ms()};
+        work_ctx w = {j,   m,        fn, fn_ctx, tt_js_subject_run_id(natsMsg_GetSubject(m)),
+                      wid, mono_ms()};
         uint64_t delivery = 1;
         jsMsgMetaData *meta = NULL;
         if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
@@ -412,8 +413,9 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         }
         char subj[160], body[256];
         snprintf(subj, sizeof subj, "backtest.started.%s", w.run_id);
-        int bl = snprintf(body, sizeof body, "{\"run_id\":\"%s\",\"worker\":\"%s\",\"delivery\":%llu}",
-                          w.run_id, wid, (unsigned long long)delivery);
+        int bl =
+            snprintf(body, sizeof body, "{\"run_id\":\"%s\",\"worker\":\"%s\",\"delivery\":%llu}",
+                     w.run_id, wid, (unsigned long long)delivery);
         natsConnection_Publish(j->nc, subj, body, bl);
         natsConnection_Flush(j->nc);
         if (o.on_start)

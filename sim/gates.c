@@ -19,15 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int gerr(tt_err *err, const tt_research_doc *doc, tt_ynode n, const char *fmt,
-                const char *a)
-{
-    char msg[512];
-    snprintf(msg, sizeof msg, fmt, a ? a : "");
-    return tt_err_set(err, TT_EINVAL, "%s:%d: %s", tt_research_doc_name(doc),
-                      tt_ynode_line(doc, n), msg);
-}
-
 static int add_gate(tt_gates *g, int kind, const char *figure, double limit, int line)
 {
     tt_gate *n = realloc(g->gates, (g->n + 1) * sizeof *n);
@@ -53,7 +44,7 @@ int tt_gates_read(tt_gates *g, const tt_research_doc *doc, tt_err *err)
     if (!sec)
         return tt_err_set(err, TT_ENOTFOUND, "%s: the scenario has no gates: section", file);
     if (tt_ynode_type(doc, sec) != 'm')
-        return gerr(err, doc, sec, "gates: expected a mapping%s", NULL);
+        return tt_ynode_error(err, doc, sec, "gates: expected a mapping");
     tt_ynode change = 0;
     int rc = TT_OK;
     for (size_t i = 0; i < tt_ynode_map_size(doc, sec) && !rc; i++) {
@@ -62,11 +53,11 @@ int tt_gates_read(tt_gates *g, const tt_research_doc *doc, tt_err *err)
         char what[96];
         snprintf(what, sizeof what, "gates.%s", k ? k : "?");
         if (!k) {
-            rc = gerr(err, doc, v, "gates: keys must be plain text%s", NULL);
+            rc = tt_ynode_error(err, doc, v, "gates: keys must be plain text");
         } else if (!strcmp(k, "baseline")) {
             const char *p = tt_ynode_scalar(doc, v);
             if (!p || !*p)
-                return gerr(err, doc, v, "gates.baseline: expected a file name%s", NULL);
+                return tt_ynode_error(err, doc, v, "gates.baseline: expected a file name");
             const char *slash = strrchr(file, '/');
             if (p[0] == '/' || !slash)
                 snprintf(g->baseline, sizeof g->baseline, "%s", p);
@@ -75,37 +66,41 @@ int tt_gates_read(tt_gates *g, const tt_research_doc *doc, tt_err *err)
         } else if (!strcmp(k, "max_change_pct")) {
             change = v;
             if (tt_ynode_type(doc, v) != 'm')
-                return gerr(err, doc, v, "gates.max_change_pct: expected {figure: percent, ...}%s",
-                            NULL);
+                return tt_ynode_error(err, doc, v,
+                                      "gates.max_change_pct: expected {figure: percent, ...}");
             for (size_t j = 0; j < tt_ynode_map_size(doc, v) && !rc; j++) {
                 const char *fk = tt_ynode_map_key(doc, v, j);
                 tt_ynode fv = tt_ynode_map_value(doc, v, j);
                 if (!fk || !tt_figure_find(fk))
-                    return gerr(err, doc, fv, "gates.max_change_pct: unknown figure '%s'",
-                                fk ? fk : "?");
+                    return tt_ynode_error(err, doc, fv, "gates.max_change_pct: unknown figure '%s'",
+                                          fk ? fk : "?");
                 char w2[128];
                 snprintf(w2, sizeof w2, "gates.max_change_pct.%s", fk);
                 double lim;
                 if ((rc = tt_ynode_double(doc, fv, w2, &lim, err)))
                     return rc;
                 if (lim < 0)
-                    return gerr(err, doc, fv, "%s: must be >= 0", w2);
+                    return tt_ynode_error(err, doc, fv, "%s: must be >= 0", w2);
                 rc = add_gate(g, TT_GATE_CHANGE, fk, lim, tt_ynode_line(doc, fv));
             }
         } else if (!strncmp(k, "min_", 4) || !strncmp(k, "max_", 4)) {
             /* "max_drawdown_pct" is itself a figure: its gate is an upper bound. */
             const char *fig = (!tt_figure_find(k + 4) && tt_figure_find(k)) ? k : k + 4;
             if (strcmp(fig, "wfe") && !tt_figure_find(fig))
-                return gerr(err, doc, v, "gates: unknown gate '%s' (min_<figure>, max_<figure>, "
-                            "min_wfe, baseline, max_change_pct)", k);
+                return tt_ynode_error(err, doc, v,
+                                      "gates: unknown gate '%s' (min_<figure>, max_<figure>, "
+                                      "min_wfe, baseline, max_change_pct)",
+                                      k);
             double lim;
             if ((rc = tt_ynode_double(doc, v, what, &lim, err)))
                 return rc;
             rc = add_gate(g, k[1] == 'i' ? TT_GATE_MIN : TT_GATE_MAX, fig, lim,
                           tt_ynode_line(doc, v));
         } else {
-            rc = gerr(err, doc, v, "gates: unknown gate '%s' (min_<figure>, max_<figure>, "
-                      "min_wfe, baseline, max_change_pct)", k);
+            rc = tt_ynode_error(err, doc, v,
+                                "gates: unknown gate '%s' (min_<figure>, max_<figure>, min_wfe, "
+                                "baseline, max_change_pct)",
+                                k);
         }
     }
     if (rc == TT_ENOMEM)
@@ -113,7 +108,7 @@ int tt_gates_read(tt_gates *g, const tt_research_doc *doc, tt_err *err)
     if (rc)
         return rc;
     if (change && !g->baseline[0])
-        return gerr(err, doc, change, "gates.max_change_pct: needs gates.baseline%s", NULL);
+        return tt_ynode_error(err, doc, change, "gates.max_change_pct: needs gates.baseline");
     return TT_OK;
 }
 
@@ -162,8 +157,8 @@ static double gate_value(const tt_gates *g, const tt_figure *f, const tt_metrics
     return v;
 }
 
-int tt_gates_eval(const tt_gates *g, const tt_metrics *m, const double *wfe,
-                  tt_gate_result **resp, size_t *nfail, tt_err *err)
+int tt_gates_eval(const tt_gates *g, const tt_metrics *m, const double *wfe, tt_gate_result **resp,
+                  size_t *nfail, tt_err *err)
 {
     *resp = NULL;
     *nfail = 0;
@@ -199,8 +194,8 @@ int tt_gates_eval(const tt_gates *g, const tt_metrics *m, const double *wfe,
             char *end = NULL;
             r->baseline = bv ? strtod(bv, &end) : NAN; /* null: undefined in the baseline */
             if (!present || (end && *end)) {
-                rc = tt_err_set(err, TT_EFORMAT, "%s: the baseline has no figure '%s'",
-                                g->baseline, gt->figure);
+                rc = tt_err_set(err, TT_EFORMAT, "%s: the baseline has no figure '%s'", g->baseline,
+                                gt->figure);
                 break;
             }
             fmt_num(b, sizeof b, r->baseline);
@@ -221,8 +216,8 @@ int tt_gates_eval(const tt_gates *g, const tt_metrics *m, const double *wfe,
                      gt->figure, v, b, fabs(r->change_pct),
                      r->change_pct > 0 ? "worse" : "better or equal", l);
             if (r->change_pct <= 0)
-                snprintf(r->detail, sizeof r->detail, "%s %s vs baseline %s: not worse",
-                         gt->figure, v, b);
+                snprintf(r->detail, sizeof r->detail, "%s %s vs baseline %s: not worse", gt->figure,
+                         v, b);
             continue;
         }
         if (gt->kind == TT_GATE_MAX && !strncmp(gt->figure, "max_", 4))
@@ -238,7 +233,8 @@ int tt_gates_eval(const tt_gates *g, const tt_metrics *m, const double *wfe,
         int ok = gt->kind == TT_GATE_MIN ? r->value >= gt->limit : r->value <= gt->limit;
         r->verdict = ok ? TT_GATE_PASS : TT_GATE_FAIL; /* NaN compares false: fails */
         snprintf(r->detail, sizeof r->detail, "%s %s %s %s", gt->figure, v,
-                 ok ? (gt->kind == TT_GATE_MIN ? ">=" : "<=") : (gt->kind == TT_GATE_MIN ? "<" : ">"),
+                 ok ? (gt->kind == TT_GATE_MIN ? ">=" : "<=")
+                    : (gt->kind == TT_GATE_MIN ? "<" : ">"),
                  l);
     }
     tt_json_flat_free(&base);

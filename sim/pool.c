@@ -115,7 +115,8 @@ static void settle(slot *s, int wstatus, tt_pool_outcome *o)
             if (rc) {
                 o->status = TT_RUN_FAILED;
                 o->code = rc;
-                snprintf(o->error, sizeof o->error, "%.*s", (int)mlen, (const char *)p + FRAME_HEAD);
+                snprintf(o->error, sizeof o->error, "%.*s", (int)mlen,
+                         (const char *)p + FRAME_HEAD);
             } else {
                 o->status = TT_RUN_OK;
                 /* Hand the buffer over and slide the data to its start. */

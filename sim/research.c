@@ -191,18 +191,18 @@ void tt_figure_set(const tt_figure *f, tt_metrics *m, double v)
 
 /* ---- JSON writing ---- */
 
-int tt_run_summary_json(tt_buf *b, const tt_run_summary *s, const tt_param *params,
-                        size_t nparams)
+int tt_run_summary_json(tt_buf *b, const tt_run_summary *s, const tt_param *params, size_t nparams)
 {
     char hex[33];
     tt_fingerprint_hex(s->fp, hex);
     int rc = tt_buf_printf(b, "{\"index\":%u,\"run_id\":", s->index);
     rc = rc ? rc : tt_buf_json_string(b, s->run_id);
-    rc = rc ? rc : tt_buf_printf(b, ",\"status\":\"%s\",\"fingerprint\":\"%s\",\"events\":%llu"
-                                    ",\"first_ts\":%lld,\"last_ts\":%lld",
-                                 tt_run_status_name(s->status), hex,
-                                 (unsigned long long)s->events, (long long)s->first_ts,
-                                 (long long)s->last_ts);
+    rc = rc ? rc
+            : tt_buf_printf(b,
+                            ",\"status\":\"%s\",\"fingerprint\":\"%s\",\"events\":%llu"
+                            ",\"first_ts\":%lld,\"last_ts\":%lld",
+                            tt_run_status_name(s->status), hex, (unsigned long long)s->events,
+                            (long long)s->first_ts, (long long)s->last_ts);
     for (size_t i = 0; i < NFIGURES && !rc; i++) {
         const tt_figure *f = &FIGURES[i];
         rc = tt_buf_printf(b, ",\"%s\":", f->name);
@@ -578,7 +578,8 @@ int tt_duration_parse(const char *s, tt_ts *out, const char *what, tt_err *err)
     else if (!strcmp(end, "s"))
         unit = (double)TT_NS_PER_SEC;
     else
-        return tt_err_set(err, TT_EINVAL, "%s: unknown unit in '%s' (use s, m, h, d or w)", what, s);
+        return tt_err_set(err, TT_EINVAL, "%s: unknown unit in '%s' (use s, m, h, d or w)", what,
+                          s);
     if (v * unit > 9.0e18)
         return tt_err_set(err, TT_EINVAL, "%s: '%s' is too long", what, s);
     *out = (tt_ts)llround(v * unit);
@@ -680,8 +681,10 @@ int tt_ynode_type(const tt_research_doc *d, tt_ynode n)
     yaml_node_t *y = ynode(d, n);
     if (!y)
         return 0;
-    return y->type == YAML_SCALAR_NODE ? 's' : y->type == YAML_MAPPING_NODE ? 'm'
-         : y->type == YAML_SEQUENCE_NODE ? 'q' : 0;
+    return y->type == YAML_SCALAR_NODE     ? 's'
+           : y->type == YAML_MAPPING_NODE  ? 'm'
+           : y->type == YAML_SEQUENCE_NODE ? 'q'
+                                           : 0;
 }
 
 size_t tt_ynode_map_size(const tt_research_doc *d, tt_ynode map)
@@ -757,6 +760,16 @@ tt_ynode tt_ynode_seq_item(const tt_research_doc *d, tt_ynode seq, size_t i)
     return y->data.sequence.items.start[i];
 }
 
+int tt_ynode_error(tt_err *err, const tt_research_doc *d, tt_ynode n, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return tt_err_set(err, TT_EINVAL, "%s:%d: %s", d->name, tt_ynode_line(d, n), msg);
+}
+
 int tt_ynode_double(const tt_research_doc *d, tt_ynode n, const char *what, double *out,
                     tt_err *err)
 {
@@ -771,8 +784,7 @@ int tt_ynode_double(const tt_research_doc *d, tt_ynode n, const char *what, doub
     return TT_OK;
 }
 
-int tt_ynode_u64(const tt_research_doc *d, tt_ynode n, const char *what, uint64_t *out,
-                 tt_err *err)
+int tt_ynode_u64(const tt_research_doc *d, tt_ynode n, const char *what, uint64_t *out, tt_err *err)
 {
     const char *s = tt_ynode_scalar(d, n);
     char *end = NULL;

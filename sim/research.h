@@ -199,6 +199,10 @@ tt_ynode tt_ynode_map_value(const tt_research_doc *doc, tt_ynode map, size_t i);
 size_t tt_ynode_seq_size(const tt_research_doc *doc, tt_ynode seq);
 tt_ynode tt_ynode_seq_item(const tt_research_doc *doc, tt_ynode seq, size_t i);
 
+/* Format an error about node n: TT_EINVAL with "file:line: <message>". */
+int tt_ynode_error(tt_err *err, const tt_research_doc *doc, tt_ynode n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Read a scalar as a finite double / a whole number. On a missing node or bad
  * text: TT_EINVAL naming "file:line: section.key". */
 int tt_ynode_double(const tt_research_doc *doc, tt_ynode n, const char *what, double *out,

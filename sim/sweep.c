@@ -29,15 +29,6 @@
 
 /* ---- reading ---- */
 
-static int spec_err(tt_err *err, const tt_research_doc *doc, tt_ynode n, const char *fmt,
-                    const char *a, const char *b)
-{
-    char msg[512];
-    snprintf(msg, sizeof msg, fmt, a, b ? b : "");
-    return tt_err_set(err, TT_EINVAL, "%s:%d: %s", tt_research_doc_name(doc),
-                      tt_ynode_line(doc, n), msg);
-}
-
 static void format_point(const tt_sweep_axis *a, uint64_t k, char *out)
 {
     double v = a->from + (double)k * a->step;
@@ -57,7 +48,7 @@ static int read_axis(tt_sweep_axis *a, const tt_research_doc *doc, const char *k
 {
     memset(a, 0, sizeof *a);
     if (strlen(key) >= sizeof a->key)
-        return spec_err(err, doc, n, "sweep.params: key '%s' is too long%s", key, NULL);
+        return tt_ynode_error(err, doc, n, "sweep.params: key '%s' is too long", key);
     snprintf(a->key, sizeof a->key, "%s", key);
     a->line = tt_ynode_line(doc, n);
     char what[160];
@@ -66,7 +57,7 @@ static int read_axis(tt_sweep_axis *a, const tt_research_doc *doc, const char *k
     if (t == 'q') {
         size_t cnt = tt_ynode_seq_size(doc, n);
         if (cnt == 0)
-            return spec_err(err, doc, n, "%s: the list is empty%s", what, NULL);
+            return tt_ynode_error(err, doc, n, "%s: the list is empty", what);
         a->values = calloc(cnt, sizeof *a->values);
         if (!a->values)
             return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
@@ -74,9 +65,9 @@ static int read_axis(tt_sweep_axis *a, const tt_research_doc *doc, const char *k
             tt_ynode it = tt_ynode_seq_item(doc, n, i);
             const char *v = tt_ynode_scalar(doc, it);
             if (!v || !*v)
-                return spec_err(err, doc, it, "%s: list items must be plain values%s", what, NULL);
+                return tt_ynode_error(err, doc, it, "%s: list items must be plain values", what);
             if (strlen(v) >= TT_PARAM_VALUE_MAX)
-                return spec_err(err, doc, it, "%s: value '%s' is too long", what, v);
+                return tt_ynode_error(err, doc, it, "%s: value '%s' is too long", what, v);
             snprintf(a->values[i], TT_PARAM_VALUE_MAX, "%s", v);
         }
         a->nvalues = cnt;
@@ -85,7 +76,7 @@ static int read_axis(tt_sweep_axis *a, const tt_research_doc *doc, const char *k
     if (t == 's') { /* a single value: a one-point axis */
         const char *v = tt_ynode_scalar(doc, n);
         if (!v || !*v || strlen(v) >= TT_PARAM_VALUE_MAX)
-            return spec_err(err, doc, n, "%s: expected a list, a range or a value%s", what, NULL);
+            return tt_ynode_error(err, doc, n, "%s: expected a list, a range or a value", what);
         a->values = calloc(1, sizeof *a->values);
         if (!a->values)
             return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
@@ -94,13 +85,14 @@ static int read_axis(tt_sweep_axis *a, const tt_research_doc *doc, const char *k
         return TT_OK;
     }
     if (t != 'm')
-        return spec_err(err, doc, n, "%s: expected a list [a, b, ...] or {from, to, step}%s", what,
-                        NULL);
+        return tt_ynode_error(err, doc, n, "%s: expected a list [a, b, ...] or {from, to, step}",
+                              what);
     for (size_t i = 0; i < tt_ynode_map_size(doc, n); i++) {
         const char *k = tt_ynode_map_key(doc, n, i);
         if (!k || (strcmp(k, "from") && strcmp(k, "to") && strcmp(k, "step")))
-            return spec_err(err, doc, tt_ynode_map_value(doc, n, i),
-                            "%s: unknown key '%s' in a range (from, to, step)", what, k ? k : "?");
+            return tt_ynode_error(err, doc, tt_ynode_map_value(doc, n, i),
+                                  "%s: unknown key '%s' in a range (from, to, step)", what,
+                                  k ? k : "?");
     }
     a->is_range = 1;
     char w2[200];
@@ -119,17 +111,17 @@ static int read_axis(tt_sweep_axis *a, const tt_research_doc *doc, const char *k
         if (rc)
             return rc;
         if (a->step <= 0)
-            return spec_err(err, doc, sn, "%s.step: must be > 0%s", what, NULL);
+            return tt_ynode_error(err, doc, sn, "%s.step: must be > 0", what);
     } else if (!random_mode) {
-        return spec_err(err, doc, n, "%s: a grid range needs a step%s", what, NULL);
+        return tt_ynode_error(err, doc, n, "%s: a grid range needs a step", what);
     }
     if (a->to < a->from)
-        return spec_err(err, doc, n, "%s: 'to' is below 'from'%s", what, NULL);
+        return tt_ynode_error(err, doc, n, "%s: 'to' is below 'from'", what);
     if (a->step > 0) {
         /* A tiny tolerance so that 0.1..0.5 step 0.1 includes 0.5. */
         double span = (a->to - a->from) / a->step;
         if (span > TT_SWEEP_MAX_JOBS)
-            return spec_err(err, doc, n, "%s: the range has too many points%s", what, NULL);
+            return tt_ynode_error(err, doc, n, "%s: the range has too many points", what);
         uint64_t cnt = (uint64_t)floor(span + 1e-9) + 1;
         a->integer = is_whole(a->from) && is_whole(a->to) && is_whole(a->step);
         a->values = calloc(cnt, sizeof *a->values);
@@ -161,13 +153,13 @@ static int collect_axes(tt_sweep_spec *spec, const tt_research_doc *doc, tt_ynod
                         const char *prefix, int depth, tt_err *err)
 {
     if (depth > 8)
-        return spec_err(err, doc, map, "sweep.params: nested too deeply%s%s", "", NULL);
+        return tt_ynode_error(err, doc, map, "sweep.params: nested too deeply");
     size_t np = tt_ynode_map_size(doc, map);
     for (size_t i = 0; i < np; i++) {
         const char *k = tt_ynode_map_key(doc, map, i);
         tt_ynode v = tt_ynode_map_value(doc, map, i);
         if (!k || !*k)
-            return spec_err(err, doc, v, "sweep.params: keys must be plain text%s%s", "", NULL);
+            return tt_ynode_error(err, doc, v, "sweep.params: keys must be plain text");
         char key[2 * TT_PARAM_KEY_MAX];
         snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", k);
         if (tt_ynode_type(doc, v) == 'm' && !is_range_map(doc, v) &&
@@ -179,13 +171,13 @@ static int collect_axes(tt_sweep_spec *spec, const tt_research_doc *doc, tt_ynod
         }
         for (size_t j = 0; j < spec->naxes; j++)
             if (!strcmp(spec->axes[j].key, key))
-                return spec_err(err, doc, v, "sweep.params: '%s' is given twice%s", key, NULL);
+                return tt_ynode_error(err, doc, v, "sweep.params: '%s' is given twice", key);
         tt_sweep_axis *na = realloc(spec->axes, (spec->naxes + 1) * sizeof *na);
         if (!na)
             return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
         spec->axes = na;
-        int rc = read_axis(&spec->axes[spec->naxes], doc, key, v, spec->mode == TT_SWEEP_RANDOM,
-                           err);
+        int rc =
+            read_axis(&spec->axes[spec->naxes], doc, key, v, spec->mode == TT_SWEEP_RANDOM, err);
         spec->naxes++;
         if (rc)
             return rc;
@@ -204,13 +196,13 @@ int tt_sweep_spec_read(tt_sweep_spec *spec, const tt_research_doc *doc, uint64_t
         return tt_err_set(err, TT_ENOTFOUND, "%s: the scenario has no sweep: section",
                           tt_research_doc_name(doc));
     if (tt_ynode_type(doc, sec) != 'm')
-        return spec_err(err, doc, sec, "sweep: expected a mapping%s%s", "", NULL);
+        return tt_ynode_error(err, doc, sec, "sweep: expected a mapping");
     int rc;
     for (size_t i = 0; i < tt_ynode_map_size(doc, sec); i++) {
         const char *k = tt_ynode_map_key(doc, sec, i);
         tt_ynode v = tt_ynode_map_value(doc, sec, i);
         if (!k)
-            return spec_err(err, doc, v, "sweep: keys must be plain text%s%s", "", NULL);
+            return tt_ynode_error(err, doc, v, "sweep: keys must be plain text");
         if (!strcmp(k, "mode")) {
             const char *m = tt_ynode_scalar(doc, v);
             if (m && !strcmp(m, "grid"))
@@ -218,8 +210,8 @@ int tt_sweep_spec_read(tt_sweep_spec *spec, const tt_research_doc *doc, uint64_t
             else if (m && !strcmp(m, "random"))
                 spec->mode = TT_SWEEP_RANDOM;
             else
-                return spec_err(err, doc, v, "sweep.mode: expected grid or random, got '%s'%s",
-                                m ? m : "?", NULL);
+                return tt_ynode_error(err, doc, v, "sweep.mode: expected grid or random, got '%s'",
+                                      m ? m : "?");
         } else if (!strcmp(k, "samples")) {
             if ((rc = tt_ynode_u64(doc, v, "sweep.samples", &spec->samples, err)))
                 return rc;
@@ -228,28 +220,25 @@ int tt_sweep_spec_read(tt_sweep_spec *spec, const tt_research_doc *doc, uint64_t
                 return rc;
         } else if (!strcmp(k, "heatmap")) {
             if (tt_ynode_seq_size(doc, v) != 2)
-                return spec_err(err, doc, v, "sweep.heatmap: expected two parameter keys%s%s", "",
-                                NULL);
+                return tt_ynode_error(err, doc, v, "sweep.heatmap: expected two parameter keys");
             for (int h = 0; h < 2; h++) {
                 const char *hk = tt_ynode_scalar(doc, tt_ynode_seq_item(doc, v, (size_t)h));
                 snprintf(spec->heatmap[h], sizeof spec->heatmap[h], "%s", hk ? hk : "");
             }
         } else if (strcmp(k, "params")) {
-            return spec_err(err, doc, v,
-                            "sweep: unknown key '%s' (mode, samples, seed, params, heatmap)%s", k,
-                            NULL);
+            return tt_ynode_error(
+                err, doc, v, "sweep: unknown key '%s' (mode, samples, seed, params, heatmap)", k);
         }
     }
     /* Params after mode is known: a stepless range is valid only in random mode. */
     tt_ynode params = tt_ynode_get(doc, sec, "params");
     if (!params || tt_ynode_map_size(doc, params) == 0)
-        return spec_err(err, doc, params ? params : sec,
-                        "sweep.params: expected a mapping of parameter keys to values%s%s", "",
-                        NULL);
+        return tt_ynode_error(err, doc, params ? params : sec,
+                              "sweep.params: expected a mapping of parameter keys to values");
     if ((rc = collect_axes(spec, doc, params, "", 0, err)))
         return rc;
     if (spec->mode == TT_SWEEP_RANDOM && spec->samples == 0)
-        return spec_err(err, doc, sec, "sweep.samples: random mode needs samples > 0%s%s", "", NULL);
+        return tt_ynode_error(err, doc, sec, "sweep.samples: random mode needs samples > 0");
     for (int h = 0; h < 2; h++) {
         if (!spec->heatmap[h][0])
             continue;
@@ -257,9 +246,8 @@ int tt_sweep_spec_read(tt_sweep_spec *spec, const tt_research_doc *doc, uint64_t
         for (size_t j = 0; j < spec->naxes; j++)
             found |= !strcmp(spec->axes[j].key, spec->heatmap[h]);
         if (!found)
-            return spec_err(err, doc, tt_ynode_get(doc, sec, "heatmap"),
-                            "sweep.heatmap: '%s' is not a swept parameter%s", spec->heatmap[h],
-                            NULL);
+            return tt_ynode_error(err, doc, tt_ynode_get(doc, sec, "heatmap"),
+                                  "sweep.heatmap: '%s' is not a swept parameter", spec->heatmap[h]);
     }
     return TT_OK;
 }
@@ -286,9 +274,10 @@ int tt_sweep_expand(const tt_sweep_spec *spec, const char *id_prefix, tt_sweep_p
         for (size_t i = 0; i < spec->naxes; i++) {
             njobs *= spec->axes[i].nvalues;
             if (njobs > TT_SWEEP_MAX_JOBS)
-                return tt_err_set(err, TT_EINVAL,
-                                  "%s: the sweep grid has more than %d runs (after sweep.params.%s)",
-                                  spec->file, TT_SWEEP_MAX_JOBS, spec->axes[i].key);
+                return tt_err_set(
+                    err, TT_EINVAL,
+                    "%s: the sweep grid has more than %d runs (after sweep.params.%s)", spec->file,
+                    TT_SWEEP_MAX_JOBS, spec->axes[i].key);
         }
     } else {
         if (spec->samples == 0 || spec->samples > TT_SWEEP_MAX_JOBS)
@@ -422,8 +411,11 @@ int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_
     tt_pool_outcome *out = calloc(plan->njobs ? plan->njobs : 1, sizeof *out);
     if (!out)
         return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
-    tt_pool_opts po = {.workers = o.jobs, .on_done = sweep_done,
-                       .on_tick = o.on_tick ? sweep_tick : NULL, .tick_ms = 1000, .cb_ctx = &c};
+    tt_pool_opts po = {.workers = o.jobs,
+                       .on_done = sweep_done,
+                       .on_tick = o.on_tick ? sweep_tick : NULL,
+                       .tick_ms = 1000,
+                       .cb_ctx = &c};
     int rc = tt_pool_run(plan->njobs, sweep_job, &c, &po, out, err);
     tt_pool_outcomes_free(out, plan->njobs);
     free(out);
@@ -447,8 +439,9 @@ int tt_sweep_job_encode(tt_buf *b, const tt_sweep_plan *plan, size_t i, const ch
     tt_run_id_make(id, plan->id_prefix, (uint32_t)i);
     int rc = tt_buf_printf(b, "{\"run_id\":\"%s\",\"index\":%zu,\"scenario\":", id, i);
     rc = rc ? rc : tt_buf_json_string(b, scenario);
-    rc = rc ? rc : tt_buf_printf(b, ",\"tag\":\"%s\",\"from\":%lld,\"to\":%lld,\"sets\":{", tag,
-                                 (long long)from, (long long)to);
+    rc = rc ? rc
+            : tt_buf_printf(b, ",\"tag\":\"%s\",\"from\":%lld,\"to\":%lld,\"sets\":{", tag,
+                            (long long)from, (long long)to);
     for (size_t k = 0; k < nsets && !rc; k++) {
         rc = tt_buf_printf(b, "%s\"%zu\":", k ? "," : "", k);
         rc = rc ? rc : tt_buf_json_string(b, sets[k]);

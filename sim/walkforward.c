@@ -29,15 +29,6 @@
 #include "../core/fingerprint.h"
 #include "pool.h"
 
-static int wferr(tt_err *err, const tt_research_doc *doc, tt_ynode n, const char *fmt,
-                 const char *a)
-{
-    char msg[512];
-    snprintf(msg, sizeof msg, fmt, a ? a : "");
-    return tt_err_set(err, TT_EINVAL, "%s:%d: %s", tt_research_doc_name(doc),
-                      tt_ynode_line(doc, n), msg);
-}
-
 const char *tt_wf_objective_name(int o)
 {
     switch (o) {
@@ -56,7 +47,7 @@ int tt_wf_spec_read(tt_wf_spec *spec, const tt_research_doc *doc, tt_err *err)
         return tt_err_set(err, TT_ENOTFOUND, "%s: the scenario has no walkforward: section",
                           tt_research_doc_name(doc));
     if (tt_ynode_type(doc, sec) != 'm')
-        return wferr(err, doc, sec, "walkforward: expected a mapping%s", NULL);
+        return tt_ynode_error(err, doc, sec, "walkforward: expected a mapping");
     int rc;
     for (size_t i = 0; i < tt_ynode_map_size(doc, sec); i++) {
         const char *k = tt_ynode_map_key(doc, sec, i);
@@ -66,15 +57,16 @@ int tt_wf_spec_read(tt_wf_spec *spec, const tt_research_doc *doc, tt_err *err)
         snprintf(what, sizeof what, "%s:%d: walkforward.%s", tt_research_doc_name(doc),
                  tt_ynode_line(doc, v), k ? k : "?");
         if (!k) {
-            return wferr(err, doc, v, "walkforward: keys must be plain text%s", NULL);
+            return tt_ynode_error(err, doc, v, "walkforward: keys must be plain text");
         } else if (!strcmp(k, "mode")) {
             if (sv && !strcmp(sv, "rolling"))
                 spec->anchored = 0;
             else if (sv && !strcmp(sv, "anchored"))
                 spec->anchored = 1;
             else
-                return wferr(err, doc, v, "walkforward.mode: expected rolling or anchored, got '%s'",
-                             sv ? sv : "?");
+                return tt_ynode_error(err, doc, v,
+                                      "walkforward.mode: expected rolling or anchored, got '%s'",
+                                      sv ? sv : "?");
         } else if (!strcmp(k, "train") || !strcmp(k, "test") || !strcmp(k, "step")) {
             tt_ts *dst = k[1] == 'r' ? &spec->train : k[1] == 'e' ? &spec->test : &spec->step;
             if ((rc = tt_duration_parse(sv, dst, what, err)))
@@ -89,26 +81,31 @@ int tt_wf_spec_read(tt_wf_spec *spec, const tt_research_doc *doc, tt_err *err)
             else if (sv && !strcmp(sv, "net_pnl"))
                 spec->objective = TT_WF_NET_PNL;
             else
-                return wferr(err, doc, v, "walkforward.objective: expected sharpe, return, "
-                             "profit_factor or net_pnl, got '%s'", sv ? sv : "?");
+                return tt_ynode_error(err, doc, v,
+                                      "walkforward.objective: expected sharpe, return, "
+                                      "profit_factor or net_pnl, got '%s'",
+                                      sv ? sv : "?");
         } else if (!strcmp(k, "min_trades")) {
             if ((rc = tt_ynode_u64(doc, v, "walkforward.min_trades", &spec->min_trades, err)))
                 return rc;
         } else if (!strcmp(k, "from") || !strcmp(k, "to")) {
             tt_ts *dst = k[0] == 'f' ? &spec->from : &spec->to;
             if (!sv || tt_ts_parse(sv, dst))
-                return wferr(err, doc, v, "walkforward.%s: expected an ISO 8601 UTC time", k);
+                return tt_ynode_error(err, doc, v, "walkforward.%s: expected an ISO 8601 UTC time",
+                                      k);
         } else {
-            return wferr(err, doc, v, "walkforward: unknown key '%s' (mode, train, test, step, "
-                         "objective, min_trades, from, to)", k);
+            return tt_ynode_error(err, doc, v,
+                                  "walkforward: unknown key '%s' (mode, train, test, step, "
+                                  "objective, min_trades, from, to)",
+                                  k);
         }
     }
     if (!spec->train || !spec->test)
-        return wferr(err, doc, sec, "walkforward: train and test lengths are required%s", NULL);
+        return tt_ynode_error(err, doc, sec, "walkforward: train and test lengths are required");
     if (!spec->step)
         spec->step = spec->test;
     if (spec->from && spec->to && spec->to <= spec->from)
-        return wferr(err, doc, sec, "walkforward: 'to' must be after 'from'%s", NULL);
+        return tt_ynode_error(err, doc, sec, "walkforward: 'to' must be after 'from'");
     return TT_OK;
 }
 
@@ -160,8 +157,8 @@ typedef struct wf_ctx {
     tt_research_runner runner;
     const tt_wf_window *w;
     size_t nfolds;
-    const size_t *test_fold;  /* round two: pool job -> fold */
-    const size_t *test_job;   /* round two: pool job -> plan job */
+    const size_t *test_fold; /* round two: pool job -> fold */
+    const size_t *test_job;  /* round two: pool job -> plan job */
 } wf_ctx;
 
 static int train_job(void *vctx, size_t index, tt_buf *out, tt_err *err)
@@ -213,8 +210,8 @@ static void outcome_summary(const tt_pool_outcome *o, const tt_param *params, si
     tt_params_format(params, np, ps, sizeof ps);
     s->status = o->status == TT_RUN_OK ? TT_RUN_FAILED : o->status;
     s->signal = o->signal;
-    snprintf(s->error, sizeof s->error, "%s [%s, %s]", o->status == TT_RUN_OK ? "short result" :
-             o->error, ps, window);
+    snprintf(s->error, sizeof s->error, "%s [%s, %s]",
+             o->status == TT_RUN_OK ? "short result" : o->error, ps, window);
     s->m.sharpe = s->m.profit_factor = s->m.return_pct = NAN;
 }
 
@@ -248,7 +245,8 @@ static int check_window(const tt_run_summary *s, tt_ts from, tt_ts to, const cha
         tt_ts_format(s->last_ts, b, sizeof b, 0);
         return tt_err_set(err, TT_EORDER,
                           "walkforward: %s read data from %s to %s, outside its window "
-                          "(look-ahead through the data source)", what, a, b);
+                          "(look-ahead through the data source)",
+                          what, a, b);
     }
     return TT_OK;
 }
@@ -266,9 +264,8 @@ static void wf_tick(void *vctx, size_t done, size_t total)
         t->o->on_tick(t->o->ctx, t->base + done, t->total);
 }
 
-int tt_walkforward_run(const tt_wf_spec *spec, const tt_sweep_plan *plan,
-                       tt_research_runner runner, tt_ts from, tt_ts to, const tt_wf_opts *opts,
-                       tt_wf_result *out, tt_err *err)
+int tt_walkforward_run(const tt_wf_spec *spec, const tt_sweep_plan *plan, tt_research_runner runner,
+                       tt_ts from, tt_ts to, const tt_wf_opts *opts, tt_wf_result *out, tt_err *err)
 {
     memset(out, 0, sizeof *out);
     out->wfe = out->is_rate = out->oos_rate = NAN;

@@ -71,7 +71,9 @@ static void test_thresholds(void **state)
     tt_gates g;
     tt_err err;
     assert_int_equal(read_gates("gates:\n  min_sharpe: 0.5\n  max_drawdown_pct: 10\n"
-                                "  min_trades: 10\n  min_wfe: 0.5\n", &g, &err), 0);
+                                "  min_trades: 10\n  min_wfe: 0.5\n",
+                                &g, &err),
+                     0);
     assert_int_equal(g.n, 4);
     tt_metrics m = figures();
     tt_gate_result *r;
@@ -111,7 +113,8 @@ static void test_thresholds(void **state)
     tt_gates_free(&g);
 
     /* Money in currency units: net_pnl 90000 minor = 900.00 USD. */
-    assert_int_equal(read_gates("gates:\n  min_net_pnl: 1000\n  max_max_drawdown: 50\n", &g, &err), 0);
+    assert_int_equal(read_gates("gates:\n  min_net_pnl: 1000\n  max_max_drawdown: 50\n", &g, &err),
+                     0);
     m = figures();
     m.max_drawdown = 4999; /* 49.99 */
     assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), 0);
@@ -127,9 +130,11 @@ static void test_baseline(void **state)
     (void)state;
     tt_gates g;
     tt_err err;
-    assert_int_equal(read_gates("gates:\n  baseline: base.json\n"
-                                "  max_change_pct: {sharpe: 20, net_pnl: 25, max_drawdown_pct: 10}\n",
-                                &g, &err), 0);
+    assert_int_equal(
+        read_gates("gates:\n  baseline: base.json\n"
+                   "  max_change_pct: {sharpe: 20, net_pnl: 25, max_drawdown_pct: 10}\n",
+                   &g, &err),
+        0);
     char want[400];
     snprintf(want, sizeof want, "%s/base.json", dir);
     assert_string_equal(g.baseline, want);
@@ -168,14 +173,16 @@ static void test_baseline(void **state)
     char xml[400], cmd[1200];
     snprintf(xml, sizeof xml, "%s/gates.xml", dir);
     assert_int_equal(tt_gates_junit(xml, "eurusd <sma> & co", r, g.n, &err), 0);
-    snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 -c \"import xml.etree.ElementTree as E,sys;"
-             "s=E.parse('%s').getroot().find('testsuite');"
-             "c=s.findall('testcase');"
-             "ok=(s.get('name')=='eurusd <sma> & co' and s.get('tests')=='3' and s.get('failures')=='1'"
-             " and len(c)==3 and c[0].find('failure') is not None and c[1].find('failure') is None"
-             " and 'sharpe 0.7' in c[0].find('failure').get('message'));"
-             "sys.exit(0 if ok else 1)\"", xml);
+    snprintf(
+        cmd, sizeof cmd,
+        "/usr/bin/python3 -c \"import xml.etree.ElementTree as E,sys;"
+        "s=E.parse('%s').getroot().find('testsuite');"
+        "c=s.findall('testcase');"
+        "ok=(s.get('name')=='eurusd <sma> & co' and s.get('tests')=='3' and s.get('failures')=='1'"
+        " and len(c)==3 and c[0].find('failure') is not None and c[1].find('failure') is None"
+        " and 'sharpe 0.7' in c[0].find('failure').get('message'));"
+        "sys.exit(0 if ok else 1)\"",
+        xml);
     assert_int_equal(system(cmd), 0);
     free(r);
     tt_gates_free(&g);
@@ -199,7 +206,8 @@ static void test_errors(void **state)
     (void)state;
     expect_error("a: 1\n", "no gates: section");
     expect_error("gates:\n  min_sharp: 1\n", "scenario.yaml:2: gates: unknown gate 'min_sharp'");
-    expect_error("gates:\n  min_sharpe: high\n", "scenario.yaml:2: gates.min_sharpe: expected a number, got 'high'");
+    expect_error("gates:\n  min_sharpe: high\n",
+                 "scenario.yaml:2: gates.min_sharpe: expected a number, got 'high'");
     expect_error("gates:\n  max_change_pct: {sharpe: 5}\n", "needs gates.baseline");
     expect_error("gates:\n  baseline: b.json\n  max_change_pct: {sharpy: 5}\n",
                  "scenario.yaml:3: gates.max_change_pct: unknown figure 'sharpy'");

@@ -114,7 +114,8 @@ static void test_nested(void **state)
     assert_string_equal(spec.axes[2].key, "venue.latency_ms");
     tt_sweep_spec_free(&spec);
     /* Twice, once nested and once dotted: refused. */
-    assert_int_not_equal(read_spec("sweep:\n  params:\n    a: {b: [1]}\n    a.b: [2]\n", &spec, &err), 0);
+    assert_int_not_equal(
+        read_spec("sweep:\n  params:\n    a: {b: [1]}\n    a.b: [2]\n", &spec, &err), 0);
     assert_non_null(strstr(err.msg, "'a.b' is given twice"));
     tt_sweep_spec_free(&spec);
 }
@@ -184,22 +185,32 @@ static void test_errors(void **state)
 {
     (void)state;
     expect_error("a: 1\n", "no sweep: section");
-    expect_error("sweep:\n  mode: grid\n  params:\n    a: []\n", "s.yaml:4: sweep.params.a: the list is empty");
-    expect_error("sweep:\n  params:\n    a: {from: 5, to: 1, step: 1}\n", "s.yaml:3: sweep.params.a: 'to' is below 'from'");
+    expect_error("sweep:\n  mode: grid\n  params:\n    a: []\n",
+                 "s.yaml:4: sweep.params.a: the list is empty");
+    expect_error("sweep:\n  params:\n    a: {from: 5, to: 1, step: 1}\n",
+                 "s.yaml:3: sweep.params.a: 'to' is below 'from'");
     expect_error("sweep:\n  params:\n    a: {from: 1, to: 5}\n", "a grid range needs a step");
-    expect_error("sweep:\n  params:\n    a: {from: 1, to: 5, step: 0}\n", "s.yaml:3: sweep.params.a.step: must be > 0");
+    expect_error("sweep:\n  params:\n    a: {from: 1, to: 5, step: 0}\n",
+                 "s.yaml:3: sweep.params.a.step: must be > 0");
     expect_error("sweep:\n  params:\n    a: {from: 1, to: 5, stp: 1}\n", "unknown key 'stp'");
-    expect_error("sweep:\n  mode: grid\n  sampels: 4\n  params:\n    a: [1]\n", "s.yaml:3: sweep: unknown key 'sampels'");
-    expect_error("sweep:\n  mode: randm\n  params:\n    a: [1]\n", "s.yaml:2: sweep.mode: expected grid or random");
-    expect_error("sweep:\n  mode: random\n  params:\n    a: [1]\n", "random mode needs samples > 0");
-    expect_error("sweep:\n  params:\n    a: [1, 2]\n  heatmap: [a, b]\n", "'b' is not a swept parameter");
-    expect_error("sweep:\n  params:\n    a: {from: x, to: 5, step: 1}\n", "sweep.params.a.from: expected a number, got 'x'");
+    expect_error("sweep:\n  mode: grid\n  sampels: 4\n  params:\n    a: [1]\n",
+                 "s.yaml:3: sweep: unknown key 'sampels'");
+    expect_error("sweep:\n  mode: randm\n  params:\n    a: [1]\n",
+                 "s.yaml:2: sweep.mode: expected grid or random");
+    expect_error("sweep:\n  mode: random\n  params:\n    a: [1]\n",
+                 "random mode needs samples > 0");
+    expect_error("sweep:\n  params:\n    a: [1, 2]\n  heatmap: [a, b]\n",
+                 "'b' is not a swept parameter");
+    expect_error("sweep:\n  params:\n    a: {from: x, to: 5, step: 1}\n",
+                 "sweep.params.a.from: expected a number, got 'x'");
 
     /* A grid past the cap is refused before anything runs. */
     tt_sweep_spec spec;
     tt_err err;
     assert_int_equal(read_spec("sweep:\n  params:\n    a: {from: 1, to: 1000, step: 1}\n"
-                               "    b: {from: 1, to: 1000, step: 1}\n", &spec, &err), 0);
+                               "    b: {from: 1, to: 1000, step: 1}\n",
+                               &spec, &err),
+                     0);
     tt_sweep_plan plan;
     assert_int_equal(tt_sweep_expand(&spec, "x", &plan, &err), TT_EINVAL);
     assert_non_null(strstr(err.msg, "more than 100000 runs"));
@@ -318,9 +329,11 @@ static void test_json_reader(void **state)
     assert_string_equal(tt_json_flat_get(&j, "s", NULL), "q\"\xc3\xa9");
     assert_string_equal(tt_json_flat_get(&j, "t", NULL), "true");
     tt_json_flat_free(&j);
-    const char *bad[] = {"{\"a\": [1]}", "{\"a\" 1}", "{\"a\": 1", "{\"a\": 1} x", "[]", "{\"a\": nope}"};
+    const char *bad[] = {"{\"a\": [1]}", "{\"a\" 1}", "{\"a\": 1",
+                         "{\"a\": 1} x", "[]",        "{\"a\": nope}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(tt_json_flat_parse(&j, bad[i], strlen(bad[i]), "b.json", &err), TT_EFORMAT);
+        assert_int_equal(tt_json_flat_parse(&j, bad[i], strlen(bad[i]), "b.json", &err),
+                         TT_EFORMAT);
         assert_non_null(strstr(err.msg, "b.json: bad JSON at byte"));
     }
     tt_ts d;
@@ -341,12 +354,9 @@ static void test_json_reader(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_grid),
-        cmocka_unit_test(test_nested),
-        cmocka_unit_test(test_random),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_run),
-        cmocka_unit_test(test_json_reader),
+        cmocka_unit_test(test_grid),   cmocka_unit_test(test_nested),
+        cmocka_unit_test(test_random), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_run),    cmocka_unit_test(test_json_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,9 +67,11 @@ static void test_windows(void **state)
     const char *bad[][2] = {
         {"walkforward:\n  train: 2d\n", "train and test lengths are required"},
         {"walkforward:\n  train: 2d\n  test: 1x\n", "wf.yaml:3: walkforward.test: unknown unit"},
-        {"walkforward:\n  train: 2d\n  test: 1d\n  objective: sortino\n", "wf.yaml:4: walkforward.objective"},
+        {"walkforward:\n  train: 2d\n  test: 1d\n  objective: sortino\n",
+         "wf.yaml:4: walkforward.objective"},
         {"walkforward:\n  train: 2d\n  test: 1d\n  window: 3\n", "unknown key 'window'"},
-        {"walkforward:\n  train: 2d\n  test: 1d\n  mode: sliding\n", "expected rolling or anchored"},
+        {"walkforward:\n  train: 2d\n  test: 1d\n  mode: sliding\n",
+         "expected rolling or anchored"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         d = doc_of(bad[i][0]);
@@ -176,7 +178,8 @@ static void test_stitching(void **state)
     tt_wf_result r1;
     o.jobs = 1;
     assert_int_equal(tt_walkforward_run(&s, &plan, (tt_research_runner){NULL, table_run}, 0,
-                                        6 * DAY, &o, &r1, &err), 0);
+                                        6 * DAY, &o, &r1, &err),
+                     0);
     assert_memory_equal(&r.fp, &r1.fp, sizeof r.fp);
     tt_wf_result_free(&r1);
     tt_wf_result_free(&r);
@@ -184,7 +187,8 @@ static void test_stitching(void **state)
     /* A source that reads up to `to` inclusive is caught. */
     int lie = 1;
     assert_int_equal(tt_walkforward_run(&s, &plan, (tt_research_runner){&lie, table_run}, 0,
-                                        6 * DAY, &o, &r, &err), TT_EORDER);
+                                        6 * DAY, &o, &r, &err),
+                     TT_EORDER);
     assert_non_null(strstr(err.msg, "outside its window"));
     tt_wf_result_free(&r);
     tt_sweep_plan_free(&plan);
