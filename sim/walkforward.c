@@ -138,8 +138,12 @@ int tt_wf_windows(const tt_wf_spec *spec, tt_ts from, tt_ts to, tt_wf_window **w
             *wp = nw;
         }
         (*wp)[(*n)++] = w;
-        if (*n > 100000)
+        if (*n > 100000) {
+            free(*wp);
+            *wp = NULL;
+            *n = 0;
             return tt_err_set(err, TT_EINVAL, "walkforward: more than 100000 folds");
+        }
     }
     if (*n == 0)
         return tt_err_set(err, TT_EINVAL,
