@@ -466,6 +466,92 @@ static void test_component(void **state)
     assert_int_equal(tt_bars_new(&b, zero, 1, NULL, &err), TT_EINVAL);
 }
 
+/* ---- live: the same bars, at the same times, as in replay ---- */
+
+/* A live feed: an event is available once the (fake) wall clock has reached its
+ * time; until then the source says IDLE and the clock moves on 7 s per poll. */
+typedef struct live_feed {
+    const tt_event *ev;
+    int n, i;
+    tt_ts wall;
+} live_feed;
+
+static int live_next(void *self, tt_event *ev, tt_err *err)
+{
+    (void)err;
+    live_feed *s = self;
+    if (s->i == s->n)
+        return TT_SRC_END;
+    if (s->ev[s->i].ts > s->wall) {
+        s->wall += 7 * TT_NS_PER_SEC;
+        return TT_SRC_IDLE;
+    }
+    *ev = s->ev[s->i++];
+    return TT_SRC_EVENT;
+}
+
+static tt_ts live_now(void *self) { return ((live_feed *)self)->wall; }
+
+static void test_live_equals_replay(void **state)
+{
+    (void)state;
+    /* quotes with a quiet minute between them: M1 bars 10:00 and 10:03 close by timer */
+    tt_event evs[] = {
+        quote(1, T(2019, 2, 4, 10, 0, 10, 0), 100, 102, 1, 1),
+        quote(1, T(2019, 2, 4, 10, 0, 50, 0), 104, 106, 1, 1),
+        quote(1, T(2019, 2, 4, 10, 3, 20, 0), 99, 101, 1, 1),
+        quote(1, T(2019, 2, 4, 10, 5, 1, 0), 98, 100, 1, 1),
+    };
+    for (int i = 0; i < 4; i++)
+        evs[i].seq = (uint64_t)i + 1;
+    const tt_bar_sub subs[] = {{1, TT_TF_M1, TT_SIDE_BID}, {1, TT_TF_M5, TT_SIDE_ASK}};
+    tt_bars_opts opts = {.flush_at_stop = 1};
+
+    static recorder replay, replay_sunk, live, live_sunk;
+    memset(&replay, 0, sizeof replay);
+    memset(&replay_sunk, 0, sizeof replay_sunk);
+    memset(&live, 0, sizeof live);
+    memset(&live_sunk, 0, sizeof live_sunk);
+    run_engine(evs, 4, subs, 2, &opts, &replay, &replay_sunk);
+
+    tt_instruments *ins = tt_instruments_new();
+    tt_engine *e = tt_engine_new(ins);
+    live_feed feed = {evs, 4, 0, T(2019, 2, 4, 10, 0, 0, 0)};
+    tt_engine_set_source(e, (tt_source){.self = &feed, .next = live_next});
+    tt_engine_set_clock(e, (tt_clock){.self = &feed, .now = live_now});
+    tt_bars *bars;
+    assert_int_equal(tt_bars_new(&bars, subs, 2, &opts, NULL), 0);
+    tt_bars_listen(bars, on_bar, &live);
+    tt_engine_add_component(e, tt_bars_component(bars));
+    tt_component after = {.self = &live, .name = "after", .on_event = after_on_event};
+    tt_engine_add_component(e, after);
+    tt_sink sink = {.self = &live_sunk, .write = sink_write};
+    tt_engine_add_sink(e, sink);
+    tt_err err;
+    assert_int_equal(tt_engine_run(e, &err), 0);
+    tt_bars_free(bars);
+    tt_engine_free(e);
+    tt_instruments_free(ins);
+
+    /* replay: q1 q2 | bar M1 10:00 at 10:01 (timer) | q3 10:03:20 | M1 10:03 at 10:04 |
+     * M5 10:00 at 10:05 | q4 10:05:01 | flush: M1 10:05, M5 10:05 */
+    assert_int_equal(replay.n, 9);
+    assert_int_equal(replay.now[2], T(2019, 2, 4, 10, 1, 0, 0));
+    assert_int_equal(replay.now[4], T(2019, 2, 4, 10, 4, 0, 0));
+    assert_int_equal(replay.now[5], T(2019, 2, 4, 10, 5, 0, 0));
+    /* live: the same deliveries, in the same order, at the same engine times */
+    assert_int_equal(live.n, replay.n);
+    for (int i = 0; i < replay.n; i++) {
+        assert_int_equal(live.ev[i].kind, replay.ev[i].kind);
+        assert_int_equal(live.ev[i].ts, replay.ev[i].ts);
+        assert_int_equal(live.now[i], replay.now[i]);
+        assert_memory_equal(&live.ev[i].u, &replay.ev[i].u, sizeof live.ev[i].u);
+    }
+    assert_int_equal(live_sunk.n, replay_sunk.n);
+    for (int i = 0; i < replay_sunk.n; i++)
+        assert_memory_equal(&live_sunk.ev[i], &replay_sunk.ev[i], sizeof(tt_event));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_builder_mid_ask_skips),
         cmocka_unit_test(test_builder_w1_mn1),
         cmocka_unit_test(test_component),
+        cmocka_unit_test(test_live_equals_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
