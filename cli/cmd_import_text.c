@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -177,6 +178,18 @@ static int parse_tf_side(const char *cmd, const char *tf_s, const char *side_s, 
 
 typedef int (*import_fn)(tt_import *im, const char *path, void *opts, tt_err *err);
 
+/* Progress in bytes over all input files: files done so far plus the current one. */
+typedef struct byte_progress {
+    tt_progress bar;
+    uint64_t base;
+} byte_progress;
+
+static void on_progress(void *ctx, uint64_t file_bytes)
+{
+    byte_progress *p = ctx;
+    tt_progress_update(&p->bar, p->base + file_bytes);
+}
+
 /* Run `fn` over every file through one pipeline, print the report, pick the exit code. */
 static int run_import(common *c, import_fn fn, void *opts)
 {
@@ -187,19 +200,31 @@ static int run_import(common *c, import_fn fn, void *opts)
     io.quality = &c->qc;
     io.log = stderr;
     io.max_logged = c->max_logged;
+    byte_progress prog;
+    uint64_t total = 0;
+    for (int i = 0; i < c->nfiles; i++) {
+        struct stat st;
+        if (stat(c->files[i], &st) == 0)
+            total += (uint64_t)st.st_size;
+    }
+    tt_progress_start(&prog.bar, c->cmd, total);
+    prog.base = 0;
+    io.progress = on_progress;
+    io.progress_ctx = &prog;
     tt_import *im;
     tt_err err;
     tt_err_clear(&err);
     if (tt_import_new(&im, &io, &err))
         return tt_report_error(&err);
     int rc = TT_OK;
-    tt_progress prog;
-    tt_progress_start(&prog, c->cmd, (uint64_t)c->nfiles);
     for (int i = 0; i < c->nfiles && !rc; i++) {
         rc = fn(im, c->files[i], opts, &err);
-        tt_progress_update(&prog, (uint64_t)i + 1);
+        struct stat st;
+        if (stat(c->files[i], &st) == 0)
+            prog.base += (uint64_t)st.st_size;
+        tt_progress_update(&prog.bar, prog.base);
     }
-    tt_progress_finish(&prog);
+    tt_progress_finish(&prog.bar);
     tt_err cerr;
     int crc = tt_import_close(im, &cerr);
     if (!rc && crc) {

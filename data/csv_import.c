@@ -45,6 +45,8 @@ struct tt_csv_reader {
     int oom;
     int stop_rc;
     tt_err *err;
+    void (*progress)(void *ctx, uint64_t bytes);
+    void *progress_ctx;
 };
 
 /* Only the space character is padding: a tab may be the delimiter (MT5), and
@@ -205,6 +207,19 @@ int tt_csv_reader_finish(tt_csv_reader *r, tt_err *err)
     return r->stop_rc;
 }
 
+void tt_csv_reader_set_progress(tt_csv_reader *r, void (*fn)(void *ctx, uint64_t bytes),
+                                void *ctx)
+{
+    r->progress = fn;
+    r->progress_ctx = ctx;
+}
+
+/* Forwards the reader's progress to an import pipeline. */
+static void import_progress(void *ctx, uint64_t bytes)
+{
+    tt_import_progress(ctx, bytes);
+}
+
 int tt_csv_reader_feed_file(tt_csv_reader *r, const char *path, tt_err *err)
 {
     gzFile g = gzopen(path, "rb");
@@ -240,6 +255,8 @@ int tt_csv_reader_feed_file(tt_csv_reader *r, const char *path, tt_err *err)
         }
         if ((rc = tt_csv_reader_feed(r, buf, (size_t)n, err)))
             break;
+        if (r->progress)
+            r->progress(r->progress_ctx, (uint64_t)gzoffset(g));
     }
     free(buf);
     gzclose(g);
@@ -756,6 +773,7 @@ int tt_csv_import_file(tt_csv_import *ci, const char *path, tt_err *err)
     if (rc)
         return rc;
     tt_import_set_file(ci->im, path);
+    tt_csv_reader_set_progress(r, import_progress, ci->im);
     ci->header_pending = ci->o.header != 0;
     rc = tt_csv_reader_feed_file(r, path, err);
     if (rc == TT_EPARTIAL) {

@@ -62,6 +62,10 @@ int tt_csv_reader_new(tt_csv_reader **r, unsigned char delim, tt_csv_row_fn row,
 int tt_csv_reader_feed(tt_csv_reader *r, const char *buf, size_t len, tt_err *err);
 /* End of input: deliver a last record without a line end. */
 int tt_csv_reader_finish(tt_csv_reader *r, tt_err *err);
+/* While tt_csv_reader_feed_file reads, call fn(ctx, bytes of the file read so far)
+ * after each chunk. */
+void tt_csv_reader_set_progress(tt_csv_reader *r, void (*fn)(void *ctx, uint64_t bytes),
+                                void *ctx);
 /* Feed a whole file (plain or gzip) then finish. TT_EIO when it cannot be opened;
  * TT_EPARTIAL when a compressed stream is damaged (what came before was fed). */
 int tt_csv_reader_feed_file(tt_csv_reader *r, const char *path, tt_err *err);

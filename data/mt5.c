@@ -243,6 +243,7 @@ static int run(tt_import *im, const char *name, const char *path, const char *bu
                 if (n == 0)
                     break;
                 rc = feed(&c, chunk, (size_t)n, err);
+                tt_import_progress(im, (uint64_t)gzoffset(g));
             }
             free(chunk);
             gzclose(g);

@@ -131,6 +131,11 @@ static void quotes_bad(void *ctx, long line, const char *why)
     tt_import_bad(c->im, line, "%s", why);
 }
 
+static void quotes_progress(void *ctx, uint64_t bytes)
+{
+    tt_import_progress(ctx, bytes);
+}
+
 static int quotes_run(tt_import *im, const char *name, const char *path, const char *buf,
                       size_t len, const tt_polygon_opts *o, tt_err *err)
 {
@@ -145,6 +150,7 @@ static int quotes_run(tt_import *im, const char *name, const char *path, const c
     if (rc)
         return rc;
     if (path) {
+        tt_csv_reader_set_progress(r, quotes_progress, im);
         rc = tt_csv_reader_feed_file(r, path, err);
     } else {
         rc = tt_csv_reader_feed(r, buf, len, err);

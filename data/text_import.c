@@ -71,6 +71,12 @@ void tt_import_set_file(tt_import *im, const char *file)
     snprintf(im->file, sizeof im->file, "%s", file ? file : "-");
 }
 
+void tt_import_progress(tt_import *im, uint64_t file_bytes)
+{
+    if (im->o.progress)
+        im->o.progress(im->o.progress_ctx, file_bytes);
+}
+
 void tt_import_count_row(tt_import *im)
 {
     im->st.rows++;

@@ -35,6 +35,10 @@ typedef struct tt_import_opts {
     const tt_tape_writer_opts *tape_opts; /* NULL = defaults */
     FILE *log;          /* where bad rows are logged ("FILE:LINE: why"); NULL = nowhere */
     uint32_t max_logged; /* log at most this many bad rows (all are counted); 0 = 20 */
+    /* Called now and then with the bytes of the current input file read so far
+     * (compressed bytes for gzip input); may be NULL. */
+    void (*progress)(void *ctx, uint64_t file_bytes);
+    void *progress_ctx;
 } tt_import_opts;
 
 typedef struct tt_import tt_import;
@@ -61,6 +65,9 @@ void tt_import_set_file(tt_import *im, const char *file);
 void tt_import_count_row(tt_import *im);
 /* Count one row skipped because its symbol was not selected. */
 void tt_import_count_skipped(tt_import *im);
+
+/* Report progress through the current file (forwarded to opts.progress). */
+void tt_import_progress(tt_import *im, uint64_t file_bytes);
 
 /* Record a bad row: counted, logged as "FILE:LINE: <message>". */
 void tt_import_bad(tt_import *im, long line, const char *fmt, ...)
