@@ -12,8 +12,9 @@
  * (the question a heatmap answers is "where is the good region", and the
  * table below lists every run). Axis values are sorted numerically when they
  * are all numbers, else kept in job order. Colours run from red (worst)
- * through yellow to green (best) between the smallest and largest defined
- * value; undefined cells are grey.
+ * through yellow to green (best) by rank among the defined cells (not by
+ * value: one outlier would otherwise wash out the map); undefined cells are
+ * grey.
  */
 #include "sweep_report.h"
 
@@ -69,10 +70,11 @@ static int write_file(const char *path, const tt_buf *b, tt_err *err)
     return TT_OK;
 }
 
-/* A figure as text: money in currency units, counts whole, ratios %.12g;
- * "" for non-finite. */
+/* A figure as text: money in currency units, counts whole, ratios with
+ * `digits` significant digits (12 in the tables, 5 on the page); "" for
+ * non-finite. */
 static void fig_text(const tt_sweep_table *t, const tt_figure *f, const tt_run_summary *r,
-                     char *buf, size_t n)
+                     char *buf, size_t n, int digits)
 {
     double v = tt_figure_value(f, &r->m);
     if (f->kind == TT_FIG_MONEY) {
@@ -82,9 +84,9 @@ static void fig_text(const tt_sweep_table *t, const tt_figure *f, const tt_run_s
     } else if (f->kind == TT_FIG_COUNT) {
         snprintf(buf, n, "%.0f", v);
     } else if (f->kind == TT_FIG_MINOR && isfinite(v)) {
-        snprintf(buf, n, "%.12g", v / (double)mpu(t));
+        snprintf(buf, n, "%.*g", digits, v / (double)mpu(t));
     } else if (isfinite(v)) {
-        snprintf(buf, n, "%.12g", v);
+        snprintf(buf, n, "%.*g", digits, v);
     } else {
         buf[0] = 0;
     }
@@ -130,7 +132,7 @@ int tt_sweep_csv(const tt_sweep_table *t, const char *path, tt_err *err)
         for (size_t k = 0; k < nf && !rc; k++) {
             char v[64] = "";
             if (ok)
-                fig_text(t, &figs[k], r, v, sizeof v);
+                fig_text(t, &figs[k], r, v, sizeof v, 12);
             rc = tt_buf_printf(&b, ",%s", v);
         }
         rc = rc ? rc : tt_buf_append(&b, ",", 1);
@@ -181,7 +183,7 @@ static int json_table(const tt_sweep_table *t, tt_buf *b)
                                          (unsigned long long)r->events);
             for (size_t k = 0; k < nf && !rc; k++) {
                 char v[64];
-                fig_text(t, &figs[k], r, v, sizeof v);
+                fig_text(t, &figs[k], r, v, sizeof v, 12);
                 rc = tt_buf_printf(b, ",\"%s\":%s", figs[k].name, v[0] ? v : "null");
             }
         } else {
@@ -503,7 +505,6 @@ static int heatmap_svg(const tt_sweep_table *t, const tt_figure *f, tt_buf *b)
     }
     for (size_t c = 0; c < cells; c++)
         cell[c] = NAN;
-    double vmin = INFINITY, vmax = -INFINITY;
     for (size_t i = 0; i < p->njobs; i++) {
         if (t->runs[i].status != TT_RUN_OK)
             continue;
@@ -514,9 +515,12 @@ static int heatmap_svg(const tt_sweep_table *t, const tt_figure *f, tt_buf *b)
         size_t c = axis_pos(&ay, pp[ky].value) * ax.n + axis_pos(&ax, pp[kx].value);
         if (isnan(cell[c]) || better(f, v, cell[c]))
             cell[c] = v;
-        vmin = fmin(vmin, v);
-        vmax = fmax(vmax, v);
     }
+    /* Colour by rank among the defined cells, so one outlier does not wash
+     * out the rest of the map. */
+    size_t ndef = 0;
+    for (size_t c = 0; c < cells; c++)
+        ndef += !isnan(cell[c]);
     const int cw = 64, ch = 30, left = 90, top = 30, bottom = 50;
     int width = left + (int)ax.n * cw + 20, height = top + (int)ay.n * ch + bottom;
     tt_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -532,9 +536,16 @@ static int heatmap_svg(const tt_sweep_table *t, const tt_figure *f, tt_buf *b)
             double v = cell[y * ax.n + x];
             char fill[8] = "#cccccc", txt[32] = "n/a";
             if (!isnan(v)) {
-                double u = vmax > vmin ? (v - vmin) / (vmax - vmin) : 0.5;
-                if (f->better == TT_BETTER_LOWER)
-                    u = 1 - u;
+                size_t below = 0, equal = 0;
+                for (size_t c = 0; c < cells; c++) {
+                    if (isnan(cell[c]))
+                        continue;
+                    below += better(f, v, cell[c]);
+                    equal += cell[c] == v;
+                }
+                /* Ties share the middle of their ranks. */
+                double u = ndef > 1 ? ((double)below + ((double)equal - 1) / 2) / (double)(ndef - 1)
+                                    : 0.5;
                 colour(u, fill);
                 if (f->kind == TT_FIG_MONEY || f->kind == TT_FIG_MINOR)
                     snprintf(txt, sizeof txt, "%.0f", v / (double)mpu(t));
@@ -644,7 +655,7 @@ int tt_sweep_html(const tt_sweep_table *t, const char *path, tt_err *err)
         for (size_t k = 0; k < nf; k++) {
             char v[64] = "";
             if (good)
-                fig_text(t, &figs[k], r, v, sizeof v);
+                fig_text(t, &figs[k], r, v, sizeof v, 5);
             tt_buf_printf(&b, "<td>%s</td>", v);
         }
         char hex[33];
