@@ -11,6 +11,7 @@ fingerprints. Needs nats-server (Debian package) for the NATS mode.
 """
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -22,13 +23,20 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIO = os.path.join(ROOT, "scenarios", "sweep-eurusd-sma.yaml")
+CPU = {}  # CPU seconds (user + sys) of the sweep and its run processes, per mode
+
+
+def cpu_children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def sweep(binary, extra, cwd):
-    t0 = time.monotonic()
+    c0, t0 = cpu_children(), time.monotonic()
     p = subprocess.run([binary, "sweep", SCENARIO, "--json", "--no-reports", "--quiet"] + extra,
                        cwd=cwd, capture_output=True, text=True)
     dt = time.monotonic() - t0
+    CPU.setdefault(" ".join(extra[:2]), []).append(cpu_children() - c0)
     if p.returncode != 0:
         sys.exit("sweep %s failed: %s" % (extra, p.stderr))
     runs = json.loads(p.stdout.strip().splitlines()[-1])["runs"]
@@ -92,6 +100,9 @@ def main():
         if nats:
             bn = min(times["NATS, 2 workers"])
             print("NATS 2 workers vs local --jobs 2 (best): %+.1f%%" % ((bn / b2 - 1) * 100))
+        for k in ("--jobs 1", "--jobs 2"):
+            print("CPU time, local %s: median %.2f s (user + sys, all run processes)"
+                  % (k, statistics.median(CPU[k])))
         print("fingerprints identical in every mode: %s (%d runs)" % (same, len(ref)))
         print("load average at the end: %.1f %.1f %.1f" % os.getloadavg())
         if not same:
