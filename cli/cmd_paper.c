@@ -254,6 +254,7 @@ static void paper_usage(FILE *f)
             "  --kafka BROKERS     outputs archived to the seed's Kafka topics; without --nats,\n"
             "                      also the feed (topic tick_archive, consumer group)\n"
             "  --kafka-set K=V     extra librdkafka setting (repeatable)\n"
+            "  --from-beginning    Kafka feed: a new consumer group starts at the oldest tick\n"
             "  --journal DIR       journal directory (must not hold a journal yet)\n"
             "  --fsync             fsync each journal block\n"
             "  --json-ticks        also accept JSON ticks {\"symbol\",\"bid\",\"ask\",\"timestamp\"}\n"
@@ -272,12 +273,12 @@ static void paper_usage(FILE *f)
 int tt_cmd_paper(int argc, char **argv)
 {
     static const char *const flags[] = {"json", "quiet", "no-reports", "fsync", "json-ticks",
-                                        "no-publish", "help", "h", NULL};
+                                        "no-publish", "from-beginning", "help", "h", NULL};
     tt_live_cli o;
     memset(&o, 0, sizeof o);
     const char *scenario = NULL, *nats = NULL, *kafka = NULL, *journal = NULL;
     const char *kconf[17] = {NULL};
-    int nkconf = 0, fsync_ = 0, json_ticks = 0, no_publish = 0;
+    int nkconf = 0, fsync_ = 0, json_ticks = 0, no_publish = 0, from_beginning = 0;
     uint64_t queue = 0;
     double duration = 0;
     tt_opt op;
@@ -304,6 +305,8 @@ int tt_cmd_paper(int argc, char **argv)
             json_ticks = 1;
         } else if (tt_opt_is(&op, "no-publish")) {
             no_publish = 1;
+        } else if (tt_opt_is(&op, "from-beginning")) {
+            from_beginning = 1;
         } else if (!op.value) {
             return tt_usage_error("paper", "--%s needs a value", op.name);
         } else if (tt_opt_is(&op, "nats")) {
@@ -346,6 +349,7 @@ int tt_cmd_paper(int argc, char **argv)
     po.nats_url = nats;
     po.kafka_brokers = kafka;
     po.kafka_conf = nkconf ? kconf : NULL;
+    po.kafka_from_beginning = from_beginning;
     po.journal_dir = journal;
     po.journal_fsync = fsync_;
     po.json_ticks = json_ticks;

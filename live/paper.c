@@ -129,6 +129,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
             so.brokers = opts->kafka_brokers;
             so.group = opts->kafka_group ? opts->kafka_group : "ticktape-paper";
             so.conf = opts->kafka_conf;
+            so.from_beginning = opts->kafka_from_beginning;
             so.ins = ins;
             so.inbox = p->q;
             so.log = opts->log;

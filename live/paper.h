@@ -42,6 +42,7 @@ typedef struct tt_paper_opts {
     const char *kafka_brokers;     /* archive outputs to Kafka; the feed when no NATS */
     const char *const *kafka_conf; /* extra librdkafka settings for both (may be NULL) */
     const char *kafka_group;       /* consumer group (NULL = "ticktape-paper") */
+    int kafka_from_beginning;      /* a new group starts at the oldest tick_archive offset */
     const char *journal_dir;       /* NULL = no journal (then no replay) */
     int journal_fsync;             /* fsync each journal block */
     int json_ticks;                /* accept JSON ticks on NATS too */

@@ -11,3 +11,6 @@ endforeach()
 # A million ticks through NATS: seconds in a release build, much longer under
 # the sanitizers, so the ASan run skips it.
 set_tests_properties(live.test_burst PROPERTIES LABELS "live;slow")
+
+# The in-process Kafka paper test loads the example plugin from the build tree.
+add_dependencies(test_paper_kafka example_strategy)
