@@ -87,7 +87,35 @@ typedef struct t2t {
     const char *url;
     atomic_int pub_done;
     tt_inbox *q;
+    tt_source inner;         /* the inbox source, wrapped to time the engine */
+    int64_t delivered_at;    /* mono ns when the current input left the inbox */
+    int64_t *eng;            /* in-engine samples: input handed out -> order at the sink */
+    size_t neng;
+    tt_sink nats;            /* the NATS sink, wrapped */
 } t2t;
+
+static int timed_inbox_next(void *self, tt_event *ev, tt_err *err)
+{
+    t2t *b = self;
+    int rc = b->inner.next(b->inner.self, ev, err);
+    if (rc == TT_SRC_EVENT)
+        b->delivered_at = tt_mono_ns();
+    return rc;
+}
+
+static int timed_sink_write(void *self, const tt_event *ev, tt_err *err)
+{
+    t2t *b = self;
+    if (ev->kind == TT_EV_ORDER_CMD && b->neng < b->ticks)
+        b->eng[b->neng++] = tt_mono_ns() - b->delivered_at;
+    return b->nats.write(b->nats.self, ev, err);
+}
+
+static int timed_sink_flush(void *self, tt_err *err)
+{
+    t2t *b = self;
+    return b->nats.flush(b->nats.self, err);
+}
 
 /* The minimal strategy: every 10th tick, a LIMIT buy at its bid. */
 static void strat_on_event(void *self, tt_engine *e, const tt_event *ev)
@@ -204,6 +232,7 @@ static int run_t2t(const char *url, double rate, double seconds, int json)
     b.ticks = (size_t)(rate * seconds);
     b.sent = calloc(b.ticks, sizeof *b.sent);
     b.lat = calloc(b.ticks, sizeof *b.lat);
+    b.eng = calloc(b.ticks, sizeof *b.eng);
     tt_wallclock clk;
     tt_wallclock_init(&clk);
     tt_err err;
@@ -229,11 +258,14 @@ static int run_t2t(const char *url, double rate, double seconds, int json)
         goto out;
     }
     tt_engine *e = tt_engine_new(ins);
-    tt_engine_set_source(e, tt_inbox_source(b.q));
+    b.inner = tt_inbox_source(b.q);
+    tt_engine_set_source(e, (tt_source){.self = &b, .next = timed_inbox_next});
     tt_engine_set_clock(e, tt_inbox_clock(b.q));
     tt_inbox_watch(b.q, e);
     tt_engine_add_component(e, (tt_component){.name = "strategy", .on_event = strat_on_event});
-    tt_engine_add_sink(e, tt_nats_sink_sink(sink));
+    b.nats = tt_nats_sink_sink(sink);
+    tt_engine_add_sink(e, (tt_sink){.self = &b, .write = timed_sink_write,
+                                    .flush = timed_sink_flush});
     pthread_t pt, st;
     pthread_create(&pt, NULL, publisher, &b);
     pthread_create(&st, NULL, stopper, &b);
@@ -250,6 +282,7 @@ static int run_t2t(const char *url, double rate, double seconds, int json)
         fprintf(stderr, "bench_live: %llu ticks dropped by the inbox\n",
                 (unsigned long long)is.dropped);
     report("t2t", rate, b.lat, n, (b.ticks + 9) / 10, json);
+    report("in-eng", rate, b.eng, b.neng, (b.ticks + 9) / 10, json);
 out:
     if (rc)
         fprintf(stderr, "bench_live: %s\n", err.msg);
@@ -264,6 +297,7 @@ out:
     tt_inbox_free(b.q);
     free(b.sent);
     free(b.lat);
+    free(b.eng);
     tt_instruments_free(ins);
     return rc;
 }
