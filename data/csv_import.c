@@ -220,6 +220,21 @@ static void import_progress(void *ctx, uint64_t bytes)
     tt_import_progress(ctx, bytes);
 }
 
+/* zlib's message for a failed read, without the path it prefixes. */
+static const char *gz_reason(gzFile g, const char *path, int *zerr)
+{
+    const char *m = gzerror(g, zerr);
+    size_t n = strlen(path);
+    if (m && strncmp(m, path, n) == 0 && m[n] == ':' && m[n + 1] == ' ')
+        m += n + 2;
+    return m && *m ? m : "read error";
+}
+
+long tt_csv_reader_line(const tt_csv_reader *r)
+{
+    return r->line;
+}
+
 int tt_csv_reader_feed_file(tt_csv_reader *r, const char *path, tt_err *err)
 {
     gzFile g = gzopen(path, "rb");
@@ -237,17 +252,14 @@ int tt_csv_reader_feed_file(tt_csv_reader *r, const char *path, tt_err *err)
         int n = gzread(g, buf, CHUNK);
         if (n < 0) {
             int zerr;
-            const char *m = gzerror(g, &zerr);
-            rc = tt_err_set(err, TT_EPARTIAL, "%s: near line %ld: %s", path, r->line,
-                            m ? m : "read error");
+            rc = tt_err_set(err, TT_EPARTIAL, "%s", gz_reason(g, path, &zerr));
             break;
         }
         if (n == 0) {
             int zerr;
-            const char *m = gzerror(g, &zerr);
+            const char *m = gz_reason(g, path, &zerr);
             if (zerr != Z_OK && zerr != Z_STREAM_END) {
-                rc = tt_err_set(err, TT_EPARTIAL, "%s: near line %ld: %s (truncated?)", path,
-                                r->line, m);
+                rc = tt_err_set(err, TT_EPARTIAL, "%s", m);
                 break;
             }
             rc = tt_csv_reader_finish(r, err);
@@ -779,7 +791,9 @@ int tt_csv_import_file(tt_csv_import *ci, const char *path, tt_err *err)
     if (rc == TT_EPARTIAL) {
         /* A damaged compressed stream: what came before is imported; count it. */
         tt_import_count_row(ci->im);
-        tt_import_bad(ci->im, 0, "%s", err->msg);
+        tt_import_bad(ci->im, tt_csv_reader_line(r), "input ends here: %s (truncated or "
+                      "damaged compressed file; the rows before were imported)",
+                      err ? err->msg : "read error");
         rc = TT_OK;
     }
     tt_csv_reader_free(r);

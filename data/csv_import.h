@@ -67,9 +67,12 @@ int tt_csv_reader_finish(tt_csv_reader *r, tt_err *err);
 void tt_csv_reader_set_progress(tt_csv_reader *r, void (*fn)(void *ctx, uint64_t bytes),
                                 void *ctx);
 /* Feed a whole file (plain or gzip) then finish. TT_EIO when it cannot be opened;
- * TT_EPARTIAL when a compressed stream is damaged (what came before was fed). */
+ * TT_EPARTIAL with zlib's reason when a compressed stream is damaged or cut
+ * short (what came before was fed). */
 int tt_csv_reader_feed_file(tt_csv_reader *r, const char *path, tt_err *err);
 void tt_csv_reader_free(tt_csv_reader *r);
+/* The line being read (1-based): after an error, where reading stopped. */
+long tt_csv_reader_line(const tt_csv_reader *r);
 
 /* ---- fields ---- */
 

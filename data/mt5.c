@@ -222,6 +222,7 @@ static int run(tt_import *im, const char *name, const char *path, const char *bu
     int rc = tt_csv_reader_new(&c.r, '\t', mt5_row, mt5_bad, &c, err);
     if (rc)
         return rc;
+    int truncated = 0;
     if (path) {
         gzFile g = gzopen(path, "rb");
         if (!g) {
@@ -236,8 +237,14 @@ static int run(tt_import *im, const char *name, const char *path, const char *bu
                 int z = Z_OK;
                 const char *m = n <= 0 ? gzerror(g, &z) : NULL;
                 if (n < 0 || (n == 0 && z != Z_OK && z != Z_STREAM_END)) {
+                    size_t pl = strlen(path);
+                    if (m && strncmp(m, path, pl) == 0 && m[pl] == ':' && m[pl + 1] == ' ')
+                        m += pl + 2; /* zlib prefixes the path */
                     tt_import_count_row(im);
-                    tt_import_bad(im, 0, "%s: read stopped: %s (truncated?)", path, m);
+                    tt_import_bad(im, tt_csv_reader_line(c.r), "input ends here: %s (truncated "
+                                  "or damaged compressed file; the rows before were imported)",
+                                  m ? m : "read error");
+                    truncated = 1; /* the partial last line is not a row */
                     break;
                 }
                 if (n == 0)
@@ -251,7 +258,7 @@ static int run(tt_import *im, const char *name, const char *path, const char *bu
     } else {
         rc = feed(&c, (const unsigned char *)buf, len, err);
     }
-    if (!rc)
+    if (!rc && !truncated)
         rc = tt_csv_reader_finish(c.r, err);
     if (!rc && c.kind == K_NONE)
         rc = tt_err_set(err, TT_EFORMAT, "%s: empty file (no MT5 header)", name);

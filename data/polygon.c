@@ -159,7 +159,9 @@ static int quotes_run(tt_import *im, const char *name, const char *path, const c
     }
     if (rc == TT_EPARTIAL) {
         tt_import_count_row(im);
-        tt_import_bad(im, 0, "%s", err->msg);
+        tt_import_bad(im, tt_csv_reader_line(r), "input ends here: %s (truncated or damaged "
+                      "compressed file; the rows before were imported)",
+                      err ? err->msg : "read error");
         rc = TT_OK;
     }
     if (!rc && !c.have_header)

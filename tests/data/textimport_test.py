@@ -216,6 +216,21 @@ def case_bad_rows():
           "kept %d ticks, expected %d" % (len(got), len(want)))
 
 
+def case_truncated():
+    # A .csv.gz cut short: the rows before the cut are imported, the cut is one bad row
+    # naming the file and line, exit 3.
+    data = open(sample("polygon_quotes.csv.gz"), "rb").read()
+    path = os.path.join(WORK, "cut.csv.gz")
+    open(path, "wb").write(data[:len(data) * 2 // 3])
+    p = run("import", "polygon", path, "--tape", tape("cut"), "--json", expect=3)
+    check("cut.csv.gz:" in p.stderr and "truncated" in p.stderr, p.stderr)
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    got = exported_ticks(tape("cut"))
+    check(s["bad_rows"] == 1 and len(got) == s["ticks_written"] > 100, "summary %r" % s)
+    want = oracle_ticks()[:len(got)]
+    check([g[:3] for g in got] == [w[:3] for w in want], "ticks before the cut differ")
+
+
 def case_quality():
     # Duplicates and out-of-order rows go through the shared quality rules: counted,
     # dropped by default, and quarantined with file:line.
