@@ -245,6 +245,84 @@ static void test_time_range_and_buy_and_hold(void **state)
     tt_backtest_result_free(&r);
 }
 
+/* The same strategy in hedging mode holds one position at a time and closes
+ * it by ticket: the trades must be the same as in netting mode. */
+static void test_hedging_same_trades(void **state)
+{
+    fixture *f = *state;
+    tt_backtest_config c;
+    base(&c, f);
+    tt_backtest_result n, h;
+    tt_err err;
+    assert_int_equal(tt_backtest_run(&c, &n, &err), 0);
+    c.venue.account.mode = TT_MODE_HEDGING;
+    assert_int_equal(tt_backtest_run(&c, &h, &err), 0);
+    assert_int_equal(n.ntrades, h.ntrades);
+    for (size_t i = 0; i < n.ntrades; i++) {
+        assert_int_equal(n.trades[i].open_ts, h.trades[i].open_ts);
+        assert_int_equal(n.trades[i].close_price, h.trades[i].close_price);
+        assert_int_equal(n.trades[i].pnl, h.trades[i].pnl);
+    }
+    assert_int_equal(n.final_equity, h.final_equity);
+    tt_backtest_result_free(&n);
+    tt_backtest_result_free(&h);
+}
+
+typedef struct halts {
+    tt_event v[64];
+    int n;
+} halts;
+
+static int halt_sink(void *self, const tt_event *ev, tt_err *err)
+{
+    halts *h = self;
+    (void)err;
+    if (ev->kind == TT_EV_RISK && ev->u.risk.client_id == 0 && !ev->u.risk.approved &&
+        ev->u.risk.rule == TT_RULE_DAILY_LOSS && h->n < 64)
+        h->v[h->n++] = *ev;
+    return 0;
+}
+
+/* A daily loss limit of 20.00 USD on 1-lot trades: trading halts for the rest
+ * of the trading day (the position is flattened) and resumes after 17:00 New
+ * York (22:00 UTC in February). */
+static void test_daily_loss_halts_until_next_day(void **state)
+{
+    fixture *f = *state;
+    tt_backtest_config c;
+    base(&c, f);
+    c.params = "tf=M1 fast=10 slow=30 qty=100";
+    c.risk.daily_loss_limit = 2000;
+    halts h = {.n = 0};
+    c.sinks[0] = (tt_sink){&h, halt_sink, NULL, NULL};
+    c.nsinks = 1;
+    tt_backtest_result r;
+    tt_err err;
+    assert_int_equal(tt_backtest_run(&c, &r, &err), 0);
+    assert_true(h.n >= 1);
+    assert_true(h.v[0].u.risk.value >= 2000 && h.v[0].u.risk.limit == 2000);
+    for (int k = 0; k < h.n; k++) {
+        /* the next trading day starts 24 h after this one (22:00 UTC in February) */
+        tt_ts halt = h.v[k].ts, resume = tt_trading_day_start(halt) + TT_NS_PER_DAY;
+        int after = 0;
+        for (size_t i = 0; i < r.ntrades; i++) {
+            const tt_trade_record *t = &r.trades[i];
+            /* nothing opens between the halt and the next trading day */
+            assert_false(t->open_ts > halt && t->open_ts < resume);
+            if (t->open_ts >= resume)
+                after = 1;
+            /* the position open at the halt is closed by the risk gate */
+            if (t->open_ts <= halt && t->close_ts >= halt && t->close_ts < resume)
+                assert_int_equal(t->close_reason, TT_CLOSE_RISK);
+        }
+        print_message("daily loss halt at %lld, trading again from %lld: %s\n", (long long)halt,
+                      (long long)resume, after ? "yes" : "no");
+        if (resume < r.last_ts - TT_NS_PER_HOUR)
+            assert_true(after); /* it trades again */
+    }
+    tt_backtest_result_free(&r);
+}
+
 static void test_config_errors(void **state)
 {
     fixture *f = *state;
@@ -287,6 +365,8 @@ int main(void)
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_risk_rejections),
         cmocka_unit_test(test_time_range_and_buy_and_hold),
+        cmocka_unit_test(test_hedging_same_trades),
+        cmocka_unit_test(test_daily_loss_halts_until_next_day),
         cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
