@@ -128,6 +128,20 @@ static void describe_data(const tt_scenario *s, const tt_scenario_run *run, char
         snprintf(buf, n, "tape %s: %s", tt_scenario_get(s, "data.tape", "?"), syms);
 }
 
+/* out/<name>, the name reduced to [A-Za-z0-9._-] so that it stays one
+ * directory under out/ whatever the scenario calls itself. */
+static void default_dir(const char *name, char *buf, size_t n)
+{
+    int len = snprintf(buf, n, "out/");
+    for (const char *p = name; *p && (size_t)len + 1 < n; p++) {
+        char c = *p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || (c == '.' && p != name);
+        buf[len++] = ok ? c : '_';
+    }
+    buf[len] = '\0';
+}
+
 static void print_human(const tt_scenario *s, const tt_report_input *in, const char *dir,
                         const tt_backtest_result *r, double secs)
 {
@@ -187,6 +201,10 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
         code = tt_report_error(&err);
         goto done;
     }
+    if (r.events == 0)
+        fprintf(stderr, "ticktape: warning: %s: no market data in the range replayed "
+                        "(check data.from/data.to, data.symbols and the tape)\n",
+                tt_scenario_file(s));
 
     tt_metrics m;
     if (tt_metrics_compute(r.trades, r.ntrades, r.equity, r.nequity, r.initial_balance,
@@ -235,7 +253,7 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
         else if (run->outputs.dir[0])
             snprintf(dir, sizeof dir, "%s", run->outputs.dir);
         else
-            snprintf(dir, sizeof dir, "out/%s", tt_scenario_name(s));
+            default_dir(tt_scenario_name(s), dir, sizeof dir);
         tt_report_outputs which = {run->outputs.html, run->outputs.json, run->outputs.csv,
                                    run->outputs.hdf5};
         if (tt_report_write_all(&in, dir, &which, &err) != TT_OK) {
