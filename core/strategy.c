@@ -52,7 +52,6 @@ struct tt_runner {
     tt_runner_config cfg;
     const tt_strategy_vtable *vt;
     void *state;
-    int created;
     tt_engine *e;
     tt_orders *orders;
     tt_portfolio *pf;
@@ -85,7 +84,7 @@ static void run_error(tt_runner *r, const tt_err *e)
     }
 }
 
-static void logf_(tt_runner *r, int level, const char *msg)
+static void run_log(tt_runner *r, int level, const char *msg)
 {
     if (r->cfg.log)
         r->cfg.log(r->cfg.log_ctx, r->e ? tt_engine_now(r->e) : 0, level, r->vt->name, msg);
@@ -306,7 +305,7 @@ static const tt_order *h_order(tt_strategy_ctx *c, uint64_t id) { return tt_orde
 static size_t h_order_count(tt_strategy_ctx *c) { return tt_orders_count(R(c)->orders); }
 static const tt_order *h_order_at(tt_strategy_ctx *c, size_t i) { return tt_orders_at(R(c)->orders, i); }
 static tt_rng *h_rng(tt_strategy_ctx *c) { return &R(c)->rng; }
-static void h_log(tt_strategy_ctx *c, int level, const char *msg) { logf_(R(c), level, msg); }
+static void h_log(tt_strategy_ctx *c, int level, const char *msg) { run_log(R(c), level, msg); }
 
 /* ---- services ---- */
 
@@ -385,7 +384,7 @@ static void notify_later(tt_runner *r, const tt_event *ev)
 static uint64_t send_order(tt_runner *r, const tt_order_req *q, int flatten)
 {
     if (!r->e || r->stopping) {
-        logf_(r, TT_LOG_WARN, "order ignored: the run is not trading (before start or stopping)");
+        run_log(r, TT_LOG_WARN, "order ignored: the run is not trading (before start or stopping)");
         return 0;
     }
     tt_ts now = tt_engine_now(r->e);
@@ -418,7 +417,7 @@ static uint64_t send_order(tt_runner *r, const tt_order_req *q, int flatten)
     }
     if (rc) { /* invalid: registered and rejected at once */
         ev.symbol = q->symbol;
-        logf_(r, TT_LOG_WARN, err.msg);
+        run_log(r, TT_LOG_WARN, err.msg);
         emit_order_ev(r, &ev);
         notify_later(r, &ev);
         return cmd.client_id;
@@ -436,7 +435,7 @@ static uint64_t send_order(tt_runner *r, const tt_order_req *q, int flatten)
             snprintf(msg, sizeof msg, "order %llu rejected by risk rule %s: value %g, limit %g",
                      (unsigned long long)cmd.client_id, tt_risk_rule_name(rev.u.risk.rule),
                      rev.u.risk.value, rev.u.risk.limit);
-            logf_(r, TT_LOG_WARN, msg);
+            run_log(r, TT_LOG_WARN, msg);
             tt_orders_transition(r->orders, cmd.client_id, TT_OS_REJECTED, TT_REASON_RISK, now,
                                  &ev, NULL);
             emit_order_ev(r, &ev);
@@ -613,7 +612,6 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
             return e2.code;
         }
     }
-    r->created = 1;
     for (int i = 0; i < r->nparams; i++) {
         if (!r->params[i].used) {
             char known[256];
@@ -683,7 +681,7 @@ static void halt_now(tt_runner *r, const tt_risk *d)
     char msg[200];
     snprintf(msg, sizeof msg, "trading halted by %s: value %g, limit %g",
              tt_risk_rule_name(d->rule), d->value, d->limit);
-    logf_(r, TT_LOG_WARN, msg);
+    run_log(r, TT_LOG_WARN, msg);
     if (!r->cfg.flatten_on_halt)
         return;
     for (size_t i = tt_orders_count(r->orders); i-- > 0;) {
@@ -711,6 +709,15 @@ static int is_flatten(tt_runner *r, uint64_t id)
     return 0;
 }
 
+static void forget_flatten(tt_runner *r, uint64_t id)
+{
+    for (int i = 0; i < r->nflatten; i++)
+        if (r->flatten[i] == id) {
+            r->flatten[i] = r->flatten[--r->nflatten];
+            return;
+        }
+}
+
 static uint8_t close_reason_of(tt_runner *r, const tt_order_event *o)
 {
     switch (o->reason) {
@@ -735,7 +742,7 @@ static void on_venue_event(tt_runner *r, const tt_event *ev)
     int rc = tt_orders_apply(r->orders, ev, &err);
     if (rc < 0 && !(rc == TT_ENOTFOUND && o->reason == TT_REASON_UNKNOWN_ORDER)) {
         run_error(r, &err);
-        logf_(r, TT_LOG_ERROR, err.msg);
+        run_log(r, TT_LOG_ERROR, err.msg);
         return;
     }
     emit_order_ev(r, ev);
@@ -758,10 +765,12 @@ static void on_venue_event(tt_runner *r, const tt_event *ev)
             tt_err_prefix(&err, "applying fill of order %llu: ",
                           (unsigned long long)o->client_id);
             run_error(r, &err);
-            logf_(r, TT_LOG_ERROR, err.msg);
+            run_log(r, TT_LOG_ERROR, err.msg);
         }
         risk_update(r, ev->ts);
     }
+    if (o->client_id && tt_order_status_terminal(o->status))
+        forget_flatten(r, o->client_id);
 }
 
 static void runner_event(void *self, tt_engine *e, const tt_event *ev)

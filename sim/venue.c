@@ -346,23 +346,33 @@ static int try_fill(tt_sim_venue *v, size_t i, const tt_quote *q, int fresh)
 
 static void arrive_submit(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c)
 {
-    if (!tt_instruments_get(v->ins, symbol))
-        return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_INVALID, c->qty);
-    if (symbol >= v->nsym || !v->have[symbol])
-        return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_QUOTE, c->qty);
+    if (!tt_instruments_get(v->ins, symbol)) {
+        respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_INVALID, c->qty);
+        return;
+    }
+    if (symbol >= v->nsym || !v->have[symbol]) {
+        respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_QUOTE, c->qty);
+        return;
+    }
     tt_money probe;
-    if (tt_portfolio_margin_for(v->books, symbol, 1, &probe, NULL))
-        return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_RATE, c->qty);
+    if (tt_portfolio_margin_for(v->books, symbol, 1, &probe, NULL)) {
+        respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_RATE, c->qty);
+        return;
+    }
     if (c->position) {
         const tt_position *x = tt_portfolio_find(v->books, c->position);
-        if (!x || x->symbol != symbol || x->side == c->side || x->qty < c->qty)
-            return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_POSITION, c->qty);
+        if (!x || x->symbol != symbol || x->side == c->side || x->qty < c->qty) {
+            respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_POSITION, c->qty);
+            return;
+        }
     }
     const tt_quote *q = &v->last[symbol];
     if (c->type == TT_ORD_MARKET) {
         int why = margin_check(v, symbol, c, c->qty);
-        if (why)
-            return respond(v, symbol, c, TT_OS_REJECTED, why, c->qty);
+        if (why) {
+            respond(v, symbol, c, TT_OS_REJECTED, why, c->qty);
+            return;
+        }
     }
     if (c->tif == TT_TIF_FOK) {
         /* all at once or nothing: must trade now, in full */
@@ -372,11 +382,15 @@ static void arrive_submit(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *
         tt_rng saved = v->slip; /* a probe must not consume slippage draws */
         tt_price px = match_price(v, &probe_o, q, 1);
         v->slip = saved;
-        if (!px || (v->cfg.max_fill_qty > 0 && c->qty > v->cfg.max_fill_qty))
-            return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_FOK, c->qty);
+        if (!px || (v->cfg.max_fill_qty > 0 && c->qty > v->cfg.max_fill_qty)) {
+            respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_FOK, c->qty);
+            return;
+        }
     }
-    if (add_working(v, symbol, c, c->qty))
-        return respond(v, symbol, c, TT_OS_REJECTED, TT_REASON_NO_MONEY, c->qty);
+    if (add_working(v, symbol, c, c->qty)) { /* out of memory: the venue failed */
+        respond(v, symbol, c, TT_OS_FAILED, TT_REASON_NONE, c->qty);
+        return;
+    }
     respond(v, symbol, c, TT_OS_ACCEPTED, TT_REASON_ACCEPTED, c->qty);
     size_t i = v->nw - 1;
     if (!try_fill(v, i, q, 1) && (c->tif == TT_TIF_IOC || c->tif == TT_TIF_FOK)) {
@@ -396,14 +410,18 @@ static void arrive(tt_sim_venue *v, const tt_event *ev)
         arrive_submit(v, ev->symbol, c);
         break;
     case TT_CMD_CANCEL:
-        if (!(o = find_working(v, c->client_id, &i)))
-            return respond(v, ev->symbol, c, TT_OS_REJECTED, TT_REASON_UNKNOWN_ORDER, 0);
+        if (!(o = find_working(v, c->client_id, &i))) {
+            respond(v, ev->symbol, c, TT_OS_REJECTED, TT_REASON_UNKNOWN_ORDER, 0);
+            return;
+        }
         respond(v, o->symbol, &o->cmd, TT_OS_CANCELLED, TT_REASON_CANCEL_REQUEST, o->leaves);
         drop_working(v, i);
         break;
     case TT_CMD_MODIFY:
-        if (!(o = find_working(v, c->client_id, &i)))
-            return respond(v, ev->symbol, c, TT_OS_REJECTED, TT_REASON_UNKNOWN_ORDER, 0);
+        if (!(o = find_working(v, c->client_id, &i))) {
+            respond(v, ev->symbol, c, TT_OS_REJECTED, TT_REASON_UNKNOWN_ORDER, 0);
+            return;
+        }
         o->cmd.price = c->price;
         o->cmd.stop_price = c->stop_price;
         o->cmd.stop_loss = c->stop_loss;
