@@ -89,6 +89,44 @@ static void test_periods(void **state)
     assert_int_equal(tt_bar_period(TT_TF_COUNT, t, &o, &c), TT_EINVAL);
 }
 
+/* Invariants of every period over random instants from 1900 to 2100: the period
+ * contains the instant, periods tile time (the one after starts at close), and
+ * the open is where the calendar says: a multiple of the length, a Monday for W1
+ * (1970-01-05 was a Monday), the 1st at 00:00 for MN1. */
+static void test_period_invariants(void **state)
+{
+    (void)state;
+    uint64_t s = 12345;
+    const tt_ts lo = T(1900, 1, 1, 0, 0, 0, 0), span = T(2100, 1, 1, 0, 0, 0, 0) - lo;
+    for (int k = 0; k < 200000; k++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        tt_ts t = lo + (tt_ts)((s >> 1) % (uint64_t)span);
+        int tf = TT_TF_S1 + k % (TT_TF_COUNT - 1);
+        tt_ts o, c, o2, c2;
+        assert_int_equal(tt_bar_period(tf, t, &o, &c), 0);
+        assert_true(o <= t && t < c);
+        assert_int_equal(tt_bar_period(tf, c, &o2, &c2), 0);
+        assert_int_equal(o2, c);
+        assert_int_equal(tt_bar_period(tf, c - 1, &o2, &c2), 0);
+        assert_int_equal(o2, o);
+        int y, mo, d, h, mi, se;
+        int64_t ns;
+        tt_ts_to_civil(o, &y, &mo, &d, &h, &mi, &se, &ns);
+        if (tf == TT_TF_MN1) {
+            assert_true(d == 1 && h == 0 && mi == 0 && se == 0 && ns == 0);
+        } else if (tf == TT_TF_W1) {
+            tt_ts days = (o - T(1970, 1, 5, 0, 0, 0, 0)) / TT_NS_PER_DAY;
+            assert_int_equal((o - T(1970, 1, 5, 0, 0, 0, 0)) % TT_NS_PER_DAY, 0);
+            assert_int_equal(days % 7, 0);
+            assert_int_equal(c - o, 7 * TT_NS_PER_DAY);
+        } else {
+            int64_t len = tt_timeframe_ns(tf);
+            assert_int_equal(c - o, len);
+            assert_int_equal(((o % len) + len) % len, 0);
+        }
+    }
+}
+
 static void test_mid_rounding(void **state)
 {
     (void)state;
@@ -556,6 +594,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_periods),
+        cmocka_unit_test(test_period_invariants),
         cmocka_unit_test(test_mid_rounding),
         cmocka_unit_test(test_builder_edges_and_gaps),
         cmocka_unit_test(test_builder_mid_ask_skips),
