@@ -25,6 +25,7 @@
 
 struct tt_nats_source {
     tt_nats_source_opts o;
+    char url[512]; /* own copy: callbacks on other threads print it */
     natsOptions *nopts;
     natsConnection *nc;
     natsSubscription *subs[TT_NATS_MAX_SUBS];
@@ -151,6 +152,8 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
     if (!s)
         return tt_err_set(err, TT_ENOMEM, "nats source: out of memory");
     s->o = *opts;
+    snprintf(s->url, sizeof s->url, "%s", opts->url);
+    s->o.url = s->url;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     static const char *const defaults[] = {"ticks.>", "bars.>", "market.external.>", NULL};
