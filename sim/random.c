@@ -79,12 +79,19 @@ double tt_det_exp(double x)
 
 double tt_det_expm1(double x)
 {
-    if (fabs(x) < 0.5) {
-        /* Taylor to x^16 / 16! (the rest is below 2^-58 of the result for
-         * |x| < 1/2); above 1/2, e^x - 1 cancels at most about one bit. */
+    /* x (1 + x/2 (1 + x/3 (1 + ...))), to x^6/6! below 2^-10 and to x^16/16!
+     * below 1/2 (the rest is under 2^-58 of the result either way); above
+     * 1/2, e^x - 1 cancels at most about one bit. The reciprocals are
+     * compile-time constants (correctly rounded, as a runtime divide would be). */
+    static const double inv[17] = {0,       1,        1. / 2,  1. / 3,  1. / 4,  1. / 5,
+                                   1. / 6,  1. / 7,   1. / 8,  1. / 9,  1. / 10, 1. / 11,
+                                   1. / 12, 1. / 13,  1. / 14, 1. / 15, 1. / 16};
+    double ax = fabs(x);
+    if (ax < 0.5) {
+        int top = ax < 0x1p-10 ? 6 : 16;
         double p = 0.0;
-        for (int k = 16; k >= 2; k--)
-            p = (p + 1.0) * x / (double)k;
+        for (int k = top; k >= 2; k--)
+            p = (p + 1.0) * x * inv[k];
         return (p + 1.0) * x;
     }
     return tt_det_exp(x) - 1.0;
