@@ -1,7 +1,7 @@
 /*
  * Live-path latency benchmarks (docs/benchmarks.md, section "Live feeds").
  *
- *   bench_live t2t --nats URL [--rates 1000,10000,100000] [--seconds S]
+ *   bench_live t2t --nats URL [--rates 1000,10000,100000] [--seconds S] [--spin-us US]
  *       Tick-to-trade on loopback: a publisher thread sends TickData on
  *       ticks.EURUSD at a fixed rate; the paper pipeline (NATS source ->
  *       inbox -> engine with the watermark clock -> NATS sink, SendAsap) runs
@@ -220,7 +220,7 @@ static void *stopper(void *arg)
     return NULL;
 }
 
-static int run_t2t(const char *url, double rate, double seconds, int json)
+static int run_t2t(const char *url, double rate, double seconds, int64_t spin_ns, int json)
 {
     tt_instruments *ins = tt_instruments_new();
     t2t b;
@@ -236,7 +236,7 @@ static int run_t2t(const char *url, double rate, double seconds, int json)
     tt_wallclock clk;
     tt_wallclock_init(&clk);
     tt_err err;
-    tt_inbox_opts io = {.clock = &clk};
+    tt_inbox_opts io = {.clock = &clk, .spin_ns = spin_ns};
     tt_nats_source *src = NULL;
     tt_nats_sink *sink = NULL;
     natsConnection *sub_nc = NULL;
@@ -370,12 +370,13 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: bench_live t2t --nats URL [--rates 1000,10000,100000] "
-                        "[--seconds S] [--json]\n       bench_live engine TAPE [--json]\n");
+                        "[--seconds S] [--spin-us US] [--json]\n       bench_live engine TAPE [--json]\n");
         return 2;
     }
     int json = 0;
     const char *url = NULL, *rates = "1000,10000,100000";
     double seconds = 5;
+    int64_t spin_ns = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = 1;
@@ -385,6 +386,8 @@ int main(int argc, char **argv)
             rates = argv[++i];
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--spin-us") && i + 1 < argc)
+            spin_ns = (int64_t)(atof(argv[++i]) * 1000.0);
     }
     if (!strcmp(argv[1], "engine"))
         return argc > 2 ? run_engine(argv[2], json) : 2;
@@ -396,6 +399,6 @@ int main(int argc, char **argv)
     snprintf(buf, sizeof buf, "%s", rates);
     int rc = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        rc |= run_t2t(url, atof(t), seconds, json);
+        rc |= run_t2t(url, atof(t), seconds, spin_ns, json);
     return rc;
 }

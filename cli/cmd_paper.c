@@ -261,6 +261,8 @@ static void paper_usage(FILE *f)
             "  --no-publish        do not publish outputs on NATS\n"
             "  --queue N           feed queue slots (default 65536; market data beyond it is\n"
             "                      dropped oldest first and counted)\n"
+            "  --spin US           poll the feed queue US microseconds before sleeping (lower\n"
+            "                      latency for a CPU; default 0)\n"
             "  --duration S        end the session after S seconds\n"
             "  --set KEY=VALUE     override a scenario key (repeatable)\n"
             "  --out DIR           reports directory (default out/<name>-paper)\n"
@@ -280,7 +282,7 @@ int tt_cmd_paper(int argc, char **argv)
     const char *kconf[17] = {NULL};
     int nkconf = 0, fsync_ = 0, json_ticks = 0, no_publish = 0, from_beginning = 0;
     uint64_t queue = 0;
-    double duration = 0;
+    double duration = 0, spin_us = 0;
     tt_opt op;
     tt_opt_init(&op, argc, argv);
     while (tt_opt_next(&op, flags)) {
@@ -322,6 +324,12 @@ int tt_cmd_paper(int argc, char **argv)
         } else if (tt_opt_is(&op, "queue")) {
             if (tt_parse_u64(op.value, &queue) || queue < 128 || queue > (1u << 26))
                 return tt_usage_error("paper", "--queue: expected 128 .. 67M, got '%s'", op.value);
+        } else if (tt_opt_is(&op, "spin")) {
+            char *e;
+            spin_us = strtod(op.value, &e);
+            if (*e || !(spin_us >= 0) || spin_us > 1e6)
+                return tt_usage_error("paper", "--spin: expected microseconds 0 .. 1e6, got '%s'",
+                                      op.value);
         } else if (tt_opt_is(&op, "duration")) {
             char *e;
             duration = strtod(op.value, &e);
@@ -355,6 +363,7 @@ int tt_cmd_paper(int argc, char **argv)
     po.json_ticks = json_ticks;
     po.no_publish = no_publish;
     po.queue_capacity = (uint32_t)queue;
+    po.spin_ns = (int64_t)(spin_us * 1000.0);
     po.log = log_stderr;
     tt_paper *p;
     if (tt_paper_attach(&p, &run->cfg, run->instruments, &po, &err) != TT_OK) {

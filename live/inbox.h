@@ -50,6 +50,8 @@ typedef struct tt_inbox_opts {
     uint32_t reserve;       /* of which kept for never-dropped events; 0 = 64 */
     uint16_t source_id;     /* source id of the events; 0 = 1 */
     int64_t idle_wait_ns;   /* longest wait for input in next(); 0 = 1 ms */
+    int64_t spin_ns;        /* before sleeping on an empty queue, poll this long (trades
+                               a CPU for wake-up latency); 0 = sleep at once */
     tt_sink tap;            /* sees each event before the engine (journal); write NULL = none */
     const tt_wallclock *clock; /* required, borrowed */
     /* Problem lines (parse errors, drops): first 20, then every 10000th. May be NULL. */

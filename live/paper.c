@@ -89,6 +89,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
     tt_inbox_opts io;
     memset(&io, 0, sizeof io);
     io.capacity = opts->queue_capacity;
+    io.spin_ns = opts->spin_ns;
     io.clock = &p->clock;
     if (p->j)
         io.tap = tt_journal_sink(p->j);

@@ -48,6 +48,7 @@ typedef struct tt_paper_opts {
     int json_ticks;                /* accept JSON ticks on NATS too */
     int no_publish;                /* do not publish outputs on NATS */
     uint32_t queue_capacity;       /* inbox slots; 0 = 65536 */
+    int64_t spin_ns;               /* inbox: poll before sleeping (see inbox.h); 0 = off */
     void (*log)(void *ctx, const char *line); /* feed problems and events; may be NULL */
     void *log_ctx;
 } tt_paper_opts;
