@@ -2,6 +2,7 @@
  * Live-path latency benchmarks (docs/benchmarks.md, section "Live feeds").
  *
  *   bench_live t2t --nats URL [--rates 1000,10000,100000] [--seconds S] [--spin-us US]
+ *                  [--baseline]
  *       Tick-to-trade on loopback: a publisher thread sends TickData on
  *       ticks.EURUSD at a fixed rate; the paper pipeline (NATS source ->
  *       inbox -> engine with the watermark clock -> NATS sink, SendAsap) runs
@@ -12,6 +13,10 @@
  *       round trip through nats-server twice, the decode, the queue, the
  *       engine and the sink. The bid carries the tick number, which is how
  *       an order is matched to its tick.
+ *
+ *       With --baseline, the same is measured without ticktape: a plain nats.c
+ *       subscriber answers each 10th tick with the same order message from its
+ *       callback ("nats-rt": the wire's own share of the figure).
  *
  *   bench_live engine TAPE
  *       The engine's own per-tick latency with the full backtest assembly
@@ -136,6 +141,35 @@ static void strat_on_event(void *self, tt_engine *e, const tt_event *ev)
     tt_engine_emit(e, &c);
 }
 
+/* Baseline without ticktape's pipeline: a plain subscriber that answers every
+ * 10th tick with the same order message, straight from nats.c's callback. */
+typedef struct relay {
+    t2t *b;
+    natsConnection *out;
+} relay;
+
+static void on_relay(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    relay *r = closure;
+    tt_event ev;
+    tt_err err;
+    if (!tt_wire_tick_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), r->b->ins,
+                             &ev, &err) &&
+        (ev.u.quote.bid - BASE_BID) % 10 == 0) {
+        tt_event c;
+        memset(&c, 0, sizeof c);
+        c.kind = TT_EV_ORDER_CMD;
+        c.symbol = ev.symbol;
+        c.u.order_cmd.price = ev.u.quote.bid;
+        uint8_t buf[TT_WIRE_MSG_MAX];
+        size_t len = tt_wire_output_encode(r->b->ins, &c, buf, sizeof buf);
+        natsConnection_Publish(r->out, "orders.pending.EURUSD", buf, (int)len);
+    }
+    natsMsg_Destroy(m);
+}
+
 static void on_order(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *closure)
 {
     (void)nc;
@@ -218,6 +252,63 @@ static void *stopper(void *arg)
     nanosleep(&ts, NULL);
     tt_inbox_stop(b->q);
     return NULL;
+}
+
+static int run_relay(const char *url, double rate, double seconds, int json)
+{
+    tt_instruments *ins = tt_instruments_new();
+    t2t b;
+    memset(&b, 0, sizeof b);
+    b.ins = ins;
+    b.sym = tt_instruments_find(ins, "EURUSD")->id;
+    b.rate = rate;
+    b.url = url;
+    b.ticks = (size_t)(rate * seconds);
+    b.sent = calloc(b.ticks, sizeof *b.sent);
+    b.lat = calloc(b.ticks, sizeof *b.lat);
+    natsOptions *o;
+    natsOptions_Create(&o);
+    natsOptions_SetURL(o, url);
+    natsOptions_SetSendAsap(o, true);
+    natsConnection *in_nc = NULL, *out_nc = NULL, *sub_nc = NULL;
+    natsSubscription *in_sub = NULL, *sub = NULL;
+    relay r = {&b, NULL};
+    int rc = 1;
+    if (natsConnection_Connect(&out_nc, o) != NATS_OK ||
+        natsConnection_ConnectTo(&in_nc, url) != NATS_OK ||
+        natsConnection_ConnectTo(&sub_nc, url) != NATS_OK)
+        goto out;
+    r.out = out_nc;
+    if (natsConnection_Subscribe(&in_sub, in_nc, "ticks.>", on_relay, &r) != NATS_OK ||
+        natsConnection_Subscribe(&sub, sub_nc, "orders.pending.>", on_order, &b) != NATS_OK ||
+        natsConnection_Flush(in_nc) != NATS_OK || natsConnection_Flush(sub_nc) != NATS_OK)
+        goto out;
+    pthread_t pt;
+    pthread_create(&pt, NULL, publisher, &b);
+    pthread_join(pt, NULL);
+    struct timespec ts = {0, 300000000L};
+    nanosleep(&ts, NULL);
+    size_t n = atomic_load(&b.nlat);
+    report("nats-rt", rate, b.lat, n > b.ticks ? b.ticks : n, (b.ticks + 9) / 10, json);
+    rc = 0;
+out:
+    if (rc)
+        fprintf(stderr, "bench_live: relay: cannot connect to %s\n", url);
+    if (in_sub)
+        natsSubscription_Destroy(in_sub);
+    if (sub)
+        natsSubscription_Destroy(sub);
+    natsConnection *all[3] = {in_nc, out_nc, sub_nc};
+    for (int i = 0; i < 3; i++)
+        if (all[i]) {
+            natsConnection_Close(all[i]);
+            natsConnection_Destroy(all[i]);
+        }
+    natsOptions_Destroy(o);
+    free(b.sent);
+    free(b.lat);
+    tt_instruments_free(ins);
+    return rc;
 }
 
 static int run_t2t(const char *url, double rate, double seconds, int64_t spin_ns, int json)
@@ -370,13 +461,14 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: bench_live t2t --nats URL [--rates 1000,10000,100000] "
-                        "[--seconds S] [--spin-us US] [--json]\n       bench_live engine TAPE [--json]\n");
+                        "[--seconds S] [--spin-us US] [--baseline] [--json]\n       bench_live engine TAPE [--json]\n");
         return 2;
     }
     int json = 0;
     const char *url = NULL, *rates = "1000,10000,100000";
     double seconds = 5;
     int64_t spin_ns = 0;
+    int baseline = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = 1;
@@ -386,6 +478,8 @@ int main(int argc, char **argv)
             rates = argv[++i];
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--baseline"))
+            baseline = 1;
         else if (!strcmp(argv[i], "--spin-us") && i + 1 < argc)
             spin_ns = (int64_t)(atof(argv[++i]) * 1000.0);
     }
@@ -399,6 +493,7 @@ int main(int argc, char **argv)
     snprintf(buf, sizeof buf, "%s", rates);
     int rc = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        rc |= run_t2t(url, atof(t), seconds, spin_ns, json);
+        rc |= run_t2t(url, atof(t), seconds, spin_ns, json) |
+              (baseline ? run_relay(url, atof(t), seconds, json) : 0);
     return rc;
 }
