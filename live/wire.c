@@ -62,12 +62,18 @@ static int quote_from_doubles(const tt_instruments *ins, const char *symbol, dou
     if (!in)
         return tt_err_set(err, TT_EFORMAT, "%s: field 'symbol': unknown instrument '%.32s'", form,
                           symbol);
-    if (!isfinite(bid) || bid <= 0)
-        return tt_err_set(err, TT_EFORMAT, "%s: field 'bid' is not a positive number (%g)", form,
-                          bid);
-    if (!isfinite(ask) || ask <= 0)
-        return tt_err_set(err, TT_EFORMAT, "%s: field 'ask' is not a positive number (%g)", form,
-                          ask);
+    /* In points the price must be at least one and fit an int64 with room. */
+    double lim = 9e15 / (double)in->points;
+    if (!isfinite(bid) || bid * (double)in->points < 0.5 || bid > lim)
+        return tt_err_set(err, TT_EFORMAT,
+                          "%s: field 'bid' is not a price of %s (%g: not positive, below one "
+                          "point, or too large)",
+                          form, in->symbol, bid);
+    if (!isfinite(ask) || ask * (double)in->points < 0.5 || ask > lim)
+        return tt_err_set(err, TT_EFORMAT,
+                          "%s: field 'ask' is not a price of %s (%g: not positive, below one "
+                          "point, or too large)",
+                          form, in->symbol, ask);
     if (ts_ms < 0 || ts_ms > INT64_MAX / TT_NS_PER_MS)
         return tt_err_set(err, TT_EFORMAT, "%s: field 'timestamp' out of range (%lld)", form,
                           (long long)ts_ms);
@@ -281,6 +287,11 @@ int tt_wire_bar_decode(const char *subject, const void *data, size_t len,
     ev->symbol = in->id;
     tt_bar *o = &ev->u.bar;
     /* Integer points are exact; doubles are the fallback for other producers. */
+    double lim = 9e15 / (double)in->points;
+    const double dv[4] = {b->open, b->high, b->low, b->close};
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(dv[i]) || fabs(dv[i]) > lim)
+            return tt_err_set(err, TT_EFORMAT, "Bar: a price is not a finite number in range");
     o->open = b->open_points ? b->open_points : tt_price_from_double(in, b->open);
     o->high = b->high_points ? b->high_points : tt_price_from_double(in, b->high);
     o->low = b->low_points ? b->low_points : tt_price_from_double(in, b->low);

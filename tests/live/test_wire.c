@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/risk.h"
@@ -265,6 +266,75 @@ static void test_signal_is_seed_message(void **state)
     aitrading__trading__trading_signal__free_unpacked(m, NULL);
 }
 
+/* Random corruptions of valid messages (a PCG32-style generator, fixed seed):
+ * every decoder answers TT_OK or TT_EFORMAT, never crashes or reads past the
+ * buffer (run under ASan), and a decoded quote is always a sane one. */
+static uint32_t rnd(uint64_t *st)
+{
+    uint64_t old = *st;
+    *st = old * 6364136223846793005ULL + 1442695040888963407ULL;
+    uint32_t x = (uint32_t)(((old >> 18) ^ old) >> 27), r = (uint32_t)(old >> 59);
+    return (x >> r) | (x << ((32 - r) & 31));
+}
+
+static void test_mutations(void **state)
+{
+    (void)state;
+    pbuf base = hand_tick("EURUSD", 1.14427, 1.14430);
+    const char *json = "{\"symbol\":\"EURUSD\",\"bid\":1.14427,\"ask\":1.1443,\"timestamp\":1549267200123}";
+    uint64_t st = 42;
+    int ok = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint8_t buf[256];
+        size_t n;
+        int is_json = i & 1;
+        if (is_json) {
+            n = strlen(json);
+            memcpy(buf, json, n);
+        } else {
+            n = base.n;
+            memcpy(buf, base.b, n);
+        }
+        int edits = 1 + (int)(rnd(&st) % 4);
+        for (int k = 0; k < edits && n > 0; k++) {
+            uint32_t r = rnd(&st);
+            switch (r % 3) {
+            case 0: buf[rnd(&st) % n] = (uint8_t)rnd(&st); break;   /* flip a byte */
+            case 1: n = n > 1 ? rnd(&st) % n : n; break;            /* truncate */
+            default:                                                /* duplicate a slice */
+                if (n < 200) {
+                    size_t at = rnd(&st) % n, len = 1 + rnd(&st) % 8;
+                    if (at + len > n)
+                        len = n - at;
+                    memcpy(buf + n, buf + at, len);
+                    n += len;
+                }
+            }
+        }
+        tt_event ev;
+        tt_err err;
+        uint8_t *heap = malloc(n ? n : 1); /* exact size: ASan sees any overread */
+        memcpy(heap, buf, n);
+        int rc = is_json ? tt_wire_tick_json_decode(heap, n, ins, &ev, &err)
+                         : tt_wire_tick_decode(heap, n, ins, &ev, &err);
+        assert_true(rc == TT_OK || rc == TT_EFORMAT);
+        if (rc == TT_OK) {
+            ok++;
+            assert_int_equal(ev.kind, TT_EV_QUOTE);
+            assert_true(ev.u.quote.bid > 0 && ev.u.quote.ask > 0);
+            assert_non_null(tt_instruments_get(ins, ev.symbol));
+        }
+        rc = tt_wire_bar_decode("bars.EURUSD.1m", heap, n, ins, &ev, &err);
+        assert_true(rc == TT_OK || rc == TT_EFORMAT);
+        rc = tt_wire_order_event_decode(heap, n, &ev, &err);
+        assert_true(rc == TT_OK || rc == TT_EFORMAT);
+        rc = tt_wire_external_decode("market.external.x", heap, n, &ev, &err);
+        assert_int_equal(rc, TT_OK);
+        free(heap);
+    }
+    assert_true(ok > 0); /* some corruptions leave a valid tick (e.g. a changed digit) */
+}
+
 int main(void)
 {
     ins = tt_instruments_new();
@@ -276,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_output_subjects),
         cmocka_unit_test(test_order_event_roundtrip),
         cmocka_unit_test(test_signal_is_seed_message),
+        cmocka_unit_test(test_mutations),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tt_instruments_free(ins);
