@@ -9,6 +9,7 @@
 #include "error.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,7 @@ int tt_ts_parse(const char *s, tt_ts *out)
     const char *p = s;
     if (*p == '-' || isdigit((unsigned char)*p)) {
         char *end;
+        errno = 0;
         long long v = strtoll(s, &end, 10);
         if (end != s && (strcmp(end, "ns") == 0 || strcmp(end, "ms") == 0 ||
                          strcmp(end, "us") == 0 || strcmp(end, "s") == 0)) {
@@ -156,7 +158,10 @@ int tt_ts_parse(const char *s, tt_ts *out)
                           : strcmp(end, "us") == 0 ? TT_NS_PER_US
                           : strcmp(end, "ms") == 0 ? TT_NS_PER_MS
                                                    : TT_NS_PER_SEC;
-            *out = (tt_ts)v * mul;
+            int64_t ns;
+            if (errno == ERANGE || __builtin_mul_overflow((int64_t)v, mul, &ns))
+                return TT_EINVAL; /* outside the ns range (years 1677..2262) */
+            *out = ns;
             return TT_OK;
         }
     }
@@ -200,6 +205,9 @@ int tt_ts_parse(const char *s, tt_ts *out)
     if (*p != '\0')
         return TT_EINVAL;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+        return TT_EINVAL;
+    /* int64 nanoseconds span 1677-09-21 .. 2262-04-11: stay well inside it */
+    if (y < 1678 || y > 2261)
         return TT_EINVAL;
     *out = tt_ts_from_civil(y, mo, d, h, mi, se, ns);
     return TT_OK;

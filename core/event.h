@@ -235,7 +235,8 @@ tt_ts tt_ts_from_civil(int year, int month, int day, int hour, int min, int sec,
 void tt_ts_to_civil(tt_ts ts, int *year, int *month, int *day, int *hour, int *min, int *sec,
                     int64_t *nsec);
 /* Parse ISO 8601 ("2019-02-04", "2019-02-04T10:00:00", "...Z", fractional seconds up to ns),
- * or an integer with a suffix: "1549238400000ms", "...ns", "...s". Returns 0 or TT_EINVAL. */
+ * or an integer with a suffix: "1549238400000ms", "...ns", "...us", "...s". Returns 0, or
+ * TT_EINVAL for bad text or a time outside years 1678..2261 (the int64 nanosecond range). */
 int tt_ts_parse(const char *s, tt_ts *out);
 /* ISO 8601 with milliseconds ("2019-02-04T00:00:00.123Z") or nanoseconds when ns_digits. */
 void tt_ts_format(tt_ts ts, char *buf, int bufsize, int ns_digits);

@@ -306,6 +306,12 @@ static void test_instruments_and_prices(void **state)
     assert_int_equal(tt_ts_parse("1549274400123ms", &ts), TT_OK);
     assert_int_equal(ts, 1549274400123000000ll);
     assert_int_equal(tt_ts_parse("2019-13-04", &ts), TT_EINVAL);
+    /* outside int64 nanoseconds: refused, not wrapped */
+    assert_int_equal(tt_ts_parse("2262-05-01", &ts), TT_EINVAL);
+    assert_int_equal(tt_ts_parse("9999999999999s", &ts), TT_EINVAL);
+    assert_int_equal(tt_ts_parse("99999999999999999999ms", &ts), TT_EINVAL);
+    assert_int_equal(tt_ts_parse("2261-12-31T23:59:59Z", &ts), TT_OK);
+    assert_true(ts > 0);
     tt_ts_format(1549274400123000000ll, buf, sizeof buf, 0);
     assert_string_equal(buf, "2019-02-04T10:00:00.123Z");
     tt_instruments_free(t);
