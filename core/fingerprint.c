@@ -140,6 +140,7 @@ size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob)
         w8(&b, c->type);
         w8(&b, c->tif);
         w8(&b, (uint8_t)c->side);
+        w32(&b, c->position);
         break;
     }
     case TT_EV_ORDER_EVENT: {
@@ -273,6 +274,7 @@ size_t tt_event_decode(const uint8_t *buf, size_t len, tt_event *ev)
         c->type = r8(&b);
         c->tif = r8(&b);
         c->side = (int8_t)r8(&b);
+        c->position = r32(&b);
         break;
     }
     case TT_EV_ORDER_EVENT: {
