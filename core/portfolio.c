@@ -19,6 +19,11 @@
  *
  * The rollover clock is a single timestamp (the next 17:00 New York): the
  * check on every event is one comparison.
+ *
+ * The margin guard (tt_portfolio_margin_screen) exists for the venue's
+ * per-quote margin check: rather than valuing the account on every quote, it
+ * keeps a price box per symbol inside which the margin level cannot fall to
+ * the threshold; the derivation is at the function.
  */
 #include "portfolio.h"
 
