@@ -289,6 +289,18 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
     natsSubscription_Destroy(sub);
     if (duplicates)
         *duplicates = dup;
+    /* Giving up: take our unfinished jobs off the queue (best effort), so that
+     * a worker started later does not run work nobody collects. */
+    for (size_t i = 0; got < njobs && i < njobs; i++) {
+        if (seen[i])
+            continue;
+        char subj[160];
+        snprintf(subj, sizeof subj, "backtest.jobs.%s", run_ids[i]);
+        jsOptions po;
+        jsOptions_Init(&po);
+        po.Stream.Purge.Subject = subj;
+        js_PurgeStream(j->js, TT_JS_JOBS_STREAM, &po, NULL);
+    }
     if (!rc && got < njobs) {
         size_t first = 0;
         while (first < njobs && seen[first])

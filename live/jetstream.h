@@ -80,7 +80,7 @@ typedef struct tt_js_sweep_opts {
  * Each run id is counted once; later duplicates are ignored (and counted in
  * *duplicates, may be NULL). TT_ENET on connection trouble, TT_EPARTIAL when
  * the timeout passes with results missing (err names how many and the
- * first missing run id). */
+ * first missing run id); the unfinished jobs are then purged from the queue. */
 int tt_js_sweep(tt_js *js, size_t njobs, const char *const *run_ids, const tt_buf *payloads,
                 const tt_js_sweep_opts *opts, size_t *duplicates, tt_err *err);
 
