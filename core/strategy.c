@@ -739,8 +739,10 @@ static void on_venue_event(tt_runner *r, const tt_event *ev)
     memset(&cmd, 0, sizeof cmd);
     if (live)
         cmd = live->cmd;
-    int rc = tt_orders_apply(r->orders, ev, &err);
-    if (rc < 0 && !(rc == TT_ENOTFOUND && o->reason == TT_REASON_UNKNOWN_ORDER)) {
+    /* a refused cancel or modify (the order was already done at the venue) is
+     * an answer, not a transition of the order */
+    int rc = o->reason == TT_REASON_UNKNOWN_ORDER ? 0 : tt_orders_apply(r->orders, ev, &err);
+    if (rc < 0) {
         run_error(r, &err);
         run_log(r, TT_LOG_ERROR, err.msg);
         return;

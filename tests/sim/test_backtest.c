@@ -323,6 +323,101 @@ static void test_daily_loss_halts_until_next_day(void **state)
     tt_backtest_result_free(&r);
 }
 
+/* Runner and venue together: a cancel that arrives after its order filled is
+ * answered (REJECTED, unknown_order) without failing the run; a resting limit
+ * is cancelled; a GTD order expires; a stop-limit with an attached stop-loss
+ * fills and the stop-loss closes it. The strategy sees each answer. */
+typedef struct orders_probe {
+    int quotes;
+    uint64_t ids[4];
+    int seen[4][16]; /* per order: count of each status */
+    int deals;       /* venue deals (client 0) */
+} orders_probe;
+
+static orders_probe g_probe; /* test-only: the vtable below has no state pointer to return */
+
+static int op_create(tt_strategy_ctx *c, void **state)
+{
+    (void)c;
+    memset(&g_probe, 0, sizeof g_probe);
+    *state = &g_probe;
+    return 0;
+}
+
+static void op_quote(void *st, tt_strategy_ctx *c, const tt_event *q)
+{
+    orders_probe *p = st;
+    if (p->quotes++ != 100)
+        return;
+    tt_price bid = q->u.quote.bid, ask = q->u.quote.ask;
+    p->ids[0] = tt_ctx_market(c, q->symbol, 10, 0, 0);
+    tt_ctx_cancel(c, p->ids[0]); /* too late: it fills on arrival */
+    tt_order_req r = {0};
+    r.symbol = q->symbol;
+    r.side = TT_BUY;
+    r.type = TT_ORD_LIMIT;
+    r.qty = 10;
+    r.price = bid - 500; /* 50 pips below: rests */
+    p->ids[1] = tt_ctx_submit(c, &r);
+    r.tif = TT_TIF_GTD;
+    r.expire_ts = q->ts + 60 * TT_NS_PER_SEC;
+    p->ids[2] = tt_ctx_submit(c, &r);
+    r.tif = TT_TIF_GTC;
+    r.type = TT_ORD_STOP_LIMIT;
+    r.stop_price = ask + 1;  /* triggers on the first uptick */
+    r.price = ask + 1000;    /* far limit: fills at the quote */
+    r.stop_loss = bid - 30;  /* then a 3-pip stop-loss */
+    p->ids[3] = tt_ctx_submit(c, &r);
+}
+
+static void op_order(void *st, tt_strategy_ctx *c, const tt_event *ev)
+{
+    orders_probe *p = st;
+    const tt_order_event *o = &ev->u.order_ev;
+    if (!o->client_id) {
+        p->deals += o->reason == TT_REASON_STOP_LOSS;
+        return;
+    }
+    for (int i = 0; i < 4; i++)
+        if (p->ids[i] == o->client_id)
+            p->seen[i][o->status]++;
+    if (o->client_id == p->ids[1] && o->status == TT_OS_ACCEPTED)
+        tt_ctx_cancel(c, p->ids[1]);
+}
+
+static void op_destroy(void *st) { (void)st; }
+
+static const tt_strategy_vtable ORDERS_PROBE = {
+    TT_STRATEGY_ABI_VERSION, sizeof(tt_strategy_vtable), "orders_probe", "test", "",
+    op_create, op_destroy, NULL, op_quote, NULL, op_order, NULL, NULL, NULL,
+};
+
+static void test_runner_and_venue_orders(void **state)
+{
+    fixture *f = *state;
+    tt_backtest_config c;
+    base(&c, f);
+    c.strategy_vtable = &ORDERS_PROBE;
+    c.params = NULL;
+    c.venue.latency_ns = 20 * TT_NS_PER_MS;
+    tt_backtest_result r;
+    tt_err err;
+    int rc = tt_backtest_run(&c, &r, &err);
+    if (rc)
+        fail_msg("backtest: %s", err.msg);
+    orders_probe *p = &g_probe;
+    assert_int_equal(p->seen[0][TT_OS_FILLED], 1);
+    assert_int_equal(p->seen[0][TT_OS_REJECTED], 1); /* the late cancel's answer */
+    assert_int_equal(p->seen[1][TT_OS_CANCELLED], 1);
+    assert_int_equal(p->seen[2][TT_OS_EXPIRED], 1);
+    assert_int_equal(p->seen[3][TT_OS_FILLED], 1);
+    assert_int_equal(p->deals, 1); /* the stop-loss of order 4's position */
+    /* every order event reached the result list, in time order */
+    for (size_t i = 1; i < r.norders; i++)
+        assert_true(r.orders[i].ts >= r.orders[i - 1].ts);
+    tt_backtest_result_free(&r);
+}
+
 static void test_config_errors(void **state)
 {
     fixture *f = *state;
@@ -367,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_time_range_and_buy_and_hold),
         cmocka_unit_test(test_hedging_same_trades),
         cmocka_unit_test(test_daily_loss_halts_until_next_day),
+        cmocka_unit_test(test_runner_and_venue_orders),
         cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
