@@ -5,6 +5,9 @@ set(TT_PLUGIN_DIR ${CMAKE_CURRENT_LIST_DIR}/../plugins)
 foreach(variant example_strategy example_strategy_badabi)
   add_library(${variant} MODULE ${TT_PLUGIN_DIR}/example_strategy.c)
   target_include_directories(${variant} PRIVATE ${PROJECT_SOURCE_DIR})
+  # indicators come from the static core (position-independent); the context
+  # needs no host symbol
+  target_link_libraries(${variant} PRIVATE tt_core)
   set_target_properties(${variant} PROPERTIES C_VISIBILITY_PRESET hidden)
 endforeach()
 target_compile_definitions(example_strategy_badabi PRIVATE TT_EXAMPLE_BAD_ABI=1)

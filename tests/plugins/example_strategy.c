@@ -6,34 +6,41 @@
  * through the context (core/strategy.h's inline tt_ctx_* helpers call through
  * the host's function table), so it needs no symbol from the host binary.
  *
- * Rule: keep the last `n` bids of the first symbol; when the newest bid is
- * more than `move` points above the oldest, go long `qty`; more than `move`
- * below, go short; attach a stop-loss `sl` points away. One position at a
- * time; decisions pause while an order is in flight.
+ * Rule: an SMA of the last `n` bids of the first symbol (core/indicators.h,
+ * linked into the plugin from the static tt_core: indicators are plain
+ * structs and functions with no global state); when the bid is more than
+ * `move` points above the SMA, go long `qty`; more than `move` below, go
+ * short; attach a stop-loss `sl` points away. One position at a time;
+ * decisions pause while an order is in flight.
  *
  * Built with TT_EXAMPLE_BAD_ABI defined, it claims the next ABI version, so
  * the loader's refusal can be tested.
  */
 #include <stdlib.h>
 
+#include "core/indicators.h"
 #include "core/strategy.h"
-
-#define MAXN 1024
 
 typedef struct mom {
     uint32_t sym;
     int64_t n, move, qty, sl;
-    tt_price ring[MAXN];
-    int64_t count;
+    tt_sma sma;
     int inflight;
 } mom;
+
+static void mom_destroy(void *s)
+{
+    mom *m = s;
+    tt_sma_free(&m->sma);
+    free(m);
+}
 
 static int mom_create(tt_strategy_ctx *c, void **state)
 {
     mom *m = calloc(1, sizeof *m);
     if (!m)
         return tt_ctx_fail(c, TT_ENOMEM, "out of memory");
-    int rc = tt_ctx_param_int(c, "n", 200, 2, MAXN, &m->n);
+    int rc = tt_ctx_param_int(c, "n", 200, 2, 100000, &m->n);
     if (!rc)
         rc = tt_ctx_param_int(c, "move", 15, 1, 1000000, &m->move);
     if (!rc)
@@ -43,8 +50,11 @@ static int mom_create(tt_strategy_ctx *c, void **state)
     m->sym = tt_ctx_symbol_at(c, 0);
     if (!rc && !m->sym)
         rc = tt_ctx_fail(c, TT_EINVAL, "the run has no symbol");
+    tt_err err;
+    if (!rc && tt_sma_init(&m->sma, (int)m->n, &err))
+        rc = tt_ctx_fail(c, TT_EINVAL, err.msg);
     if (rc) {
-        free(m);
+        mom_destroy(m);
         return rc;
     }
     *state = m;
@@ -57,12 +67,11 @@ static void mom_quote(void *s, tt_strategy_ctx *c, const tt_event *q)
     if (q->symbol != m->sym)
         return;
     tt_price bid = q->u.quote.bid;
-    tt_price oldest = m->ring[m->count % m->n];
-    m->ring[m->count % m->n] = bid;
-    m->count++;
-    if (m->count <= m->n || m->inflight || tt_ctx_position(c, m->sym) != 0)
+    double avg = tt_sma_update(&m->sma, (double)bid);
+    if (!tt_sma_ready(&m->sma) || m->inflight || tt_ctx_position(c, m->sym) != 0)
         return;
-    int dir = bid - oldest > m->move ? 1 : oldest - bid > m->move ? -1 : 0;
+    double gap = (double)bid - avg;
+    int dir = gap > (double)m->move ? 1 : -gap > (double)m->move ? -1 : 0;
     if (!dir)
         return;
     tt_price sl = m->sl ? (dir > 0 ? q->u.quote.ask - m->sl : bid + m->sl) : 0;
@@ -97,9 +106,9 @@ static const tt_strategy_vtable VT = {
 #endif
     sizeof(tt_strategy_vtable),
     "example_momentum",
-    "tick momentum over the last n bids (example plugin)",
+    "tick momentum: the bid against the SMA of the last n bids (example plugin)",
     "n=200 move=15 qty=10 sl=0",
-    mom_create, free, NULL, mom_quote, mom_bar, mom_order_event, NULL, NULL, NULL,
+    mom_create, mom_destroy, NULL, mom_quote, mom_bar, mom_order_event, NULL, NULL, NULL,
 };
 
 /* The entry point the loader looks for. */

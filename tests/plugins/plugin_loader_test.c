@@ -69,7 +69,7 @@ static void test_load_and_run(void **state)
     c.symbols[0] = "EURUSD";
     c.source = &src;
     c.strategy = good_path;
-    c.params = "n=50 move=20 qty=10 sl=30";
+    c.params = "n=50 move=20 qty=10 sl=30"; /* on the ramp the bid leads its SMA by 24.5 */
     tt_backtest_result r;
     rc = tt_backtest_run(&c, &r, &err);
     if (rc)
