@@ -272,6 +272,44 @@ def case_usage():
     r = run(["paper", scen, "--nats", f"nats://127.0.0.1:{free_port()}"])
     if r.returncode != 1 or "ticktape: error: nats" not in r.stderr:
         fail(f"no server: {r.returncode} {r.stderr}")
+    case_duration_rate_tty(scen)
+
+
+def case_duration_rate_tty(scen):
+    """--duration ends a session by itself; publish --rate paces; on a
+    terminal (util-linux `script` provides one) the status line is drawn."""
+    port = free_port()
+    nats = start_nats(port)
+    try:
+        tape = import_sample()
+        url = f"nats://127.0.0.1:{port}"
+        t0 = time.time()
+        p = subprocess.Popen([TT, "paper", scen, "--nats", url, "--duration", "2", "--json",
+                              "--no-reports"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        time.sleep(0.4)
+        r = run(["publish", tape, "--nats", url, "--rate", "5000", "--limit", "2000", "--json"])
+        pub = json.loads(r.stdout.strip().splitlines()[-1])
+        if r.returncode != 0 or pub["published"] != 2000:
+            fail(f"publish --rate: {r.returncode} {r.stdout} {r.stderr}")
+        if not 0.38 <= pub["seconds"] <= 1.5:  # 2000 ticks at 5000/s = 0.4 s
+            fail(f"publish --rate 5000 of 2000 ticks took {pub['seconds']} s")
+        out, err = p.communicate(timeout=30)
+        took = time.time() - t0
+        if p.returncode != 0 or not 1.9 <= took <= 10:
+            fail(f"paper --duration 2: exit {p.returncode} after {took:.1f} s: {err}")
+        summary = json.loads(out.strip().splitlines()[-1])
+        if summary["events"] < 2001:  # the ticks, and STOP
+            fail(f"paper --duration saw {summary['events']} events")
+        if shutil.which("script"):
+            cmd = (f"{TT} paper {scen} --nats {url} --duration 1.5 --no-reports "
+                   f"2>&1 >/dev/null")
+            r = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True,
+                               text=True, timeout=60)
+            if "inputs" not in r.stdout or "connected" not in r.stdout:
+                fail("no status line on a terminal: " + r.stdout[-500:])
+    finally:
+        stop_nats(nats)
 
 
 {"parity": case_parity, "restart": case_restart, "usage": case_usage}[CASE]()
