@@ -170,8 +170,13 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
     if (st == NATS_OK)
         st = natsOptions_SetTimeout(s->nopts,
                                     opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 2000);
+    /* The paper sink publishes on this same connection (tt_nats_source_connection):
+     * no-echo keeps the session's own bars from coming back as input, and
+     * send-asap writes each output at once (latency). */
     if (st == NATS_OK)
-        st = natsOptions_SetNoEcho(s->nopts, true); /* never read back our own bars */
+        st = natsOptions_SetNoEcho(s->nopts, true);
+    if (st == NATS_OK)
+        st = natsOptions_SetSendAsap(s->nopts, true);
     if (st == NATS_OK)
         st = natsOptions_SetDisconnectedCB(s->nopts, on_disconnected, s);
     if (st == NATS_OK)

@@ -63,7 +63,9 @@ typedef struct tt_nats_source_stats {
  * (the server is not there, a bad subject), or TT_EINVAL for missing options. */
 int tt_nats_source_open(tt_nats_source **s, const tt_nats_source_opts *opts, tt_err *err);
 
-/* The connection (for a sink that shares it; see nats_sink.h). */
+/* The connection, for a sink that shares it (nats_sink.h): it has no-echo set,
+ * so what the sink publishes (bars.*) never comes back to this source, and
+ * send-asap, so each published message is written at once. */
 natsConnection *tt_nats_source_connection(tt_nats_source *s);
 
 void tt_nats_source_stats_get(tt_nats_source *s, tt_nats_source_stats *out);

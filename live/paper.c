@@ -55,9 +55,9 @@ static void hook_event(void *self, tt_engine *e, const tt_event *ev)
 
 static void release(tt_paper *p)
 {
+    tt_nats_sink_close(p->nk); /* borrows the source's connection: first */
     tt_nats_source_close(p->ns);
     tt_kafka_source_close(p->ks);
-    tt_nats_sink_close(p->nk);
     tt_kafka_sink_close(p->kk);
     if (p->j)
         tt_journal_close(p->j, NULL);
@@ -113,9 +113,9 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
             return rc;
         }
         if (!opts->no_publish) {
-            /* Its own connection, writing each message at once: outputs are
-             * rare next to ticks, and their latency is what is measured. */
-            tt_nats_sink_opts ko = {.url = opts->nats_url, .ins = ins, .send_asap = 1,
+            /* The source's connection: no-echo there keeps our own bars from
+             * coming back as input, and it writes each output at once. */
+            tt_nats_sink_opts ko = {.conn = tt_nats_source_connection(p->ns), .ins = ins,
                                     .log = opts->log, .log_ctx = opts->log_ctx};
             if ((rc = tt_nats_sink_open(&p->nk, &ko, err))) {
                 release(p);
@@ -204,8 +204,10 @@ int tt_paper_close(tt_paper *p, tt_err *err)
 {
     if (!p)
         return TT_OK;
+    tt_nats_sink_close(p->nk);
     tt_nats_source_close(p->ns);
     tt_kafka_source_close(p->ks);
+    p->nk = NULL;
     p->ns = NULL;
     p->ks = NULL;
     int rc = TT_OK;
