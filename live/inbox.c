@@ -195,7 +195,7 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
     } else {
         while (q->count >= q->o.capacity && !drop_head_locked(q) && !q->stopping)
             pthread_cond_wait(&q->space, &q->mu);
-        if (q->count >= q->o.capacity) {
+        if (q->stopping) { /* stopped while waiting: the STOP event may be out already */
             q->st.after_stop++;
             free(payload);
             return 0;
