@@ -196,6 +196,7 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
         while (q->count >= q->o.capacity && !drop_head_locked(q) && !q->stopping)
             pthread_cond_wait(&q->space, &q->mu);
         if (q->stopping) { /* stopped while waiting: the STOP event may be out already */
+            q->st.pushed--;
             q->st.after_stop++;
             free(payload);
             return 0;
