@@ -259,6 +259,7 @@ static void paper_usage(FILE *f)
             "  --fsync             fsync each journal block\n"
             "  --json-ticks        also accept JSON ticks {\"symbol\",\"bid\",\"ask\",\"timestamp\"}\n"
             "  --no-publish        do not publish outputs on NATS\n"
+            "  --publish-json      publish outputs as JSON objects instead of protobuf\n"
             "  --queue N           feed queue slots (default 65536; market data beyond it is\n"
             "                      dropped oldest first and counted)\n"
             "  --spin US           poll the feed queue US microseconds before sleeping (lower\n"
@@ -275,12 +276,14 @@ static void paper_usage(FILE *f)
 int tt_cmd_paper(int argc, char **argv)
 {
     static const char *const flags[] = {"json", "quiet", "no-reports", "fsync", "json-ticks",
-                                        "no-publish", "from-beginning", "help", "h", NULL};
+                                        "no-publish", "from-beginning", "publish-json", "help", "h",
+                                        NULL};
     tt_live_cli o;
     memset(&o, 0, sizeof o);
     const char *scenario = NULL, *nats = NULL, *kafka = NULL, *journal = NULL;
     const char *kconf[17] = {NULL};
     int nkconf = 0, fsync_ = 0, json_ticks = 0, no_publish = 0, from_beginning = 0;
+    int publish_json = 0;
     uint64_t queue = 0;
     double duration = 0, spin_us = 0;
     tt_opt op;
@@ -309,6 +312,8 @@ int tt_cmd_paper(int argc, char **argv)
             no_publish = 1;
         } else if (tt_opt_is(&op, "from-beginning")) {
             from_beginning = 1;
+        } else if (tt_opt_is(&op, "publish-json")) {
+            publish_json = 1;
         } else if (!op.value) {
             return tt_usage_error("paper", "--%s needs a value", op.name);
         } else if (tt_opt_is(&op, "nats")) {
@@ -362,6 +367,7 @@ int tt_cmd_paper(int argc, char **argv)
     po.journal_fsync = fsync_;
     po.json_ticks = json_ticks;
     po.no_publish = no_publish;
+    po.publish_json = publish_json;
     po.queue_capacity = (uint32_t)queue;
     po.spin_ns = (int64_t)(spin_us * 1000.0);
     po.log = log_stderr;

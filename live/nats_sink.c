@@ -62,8 +62,9 @@ int tt_nats_sink_publish(tt_nats_sink *s, const tt_event *ev)
         s->st.skipped++;
         return TT_OK;
     }
-    uint8_t buf[TT_WIRE_MSG_MAX];
-    size_t len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    uint8_t buf[TT_WIRE_MSG_MAX * 2];
+    size_t len = s->o.json ? tt_wire_output_json(s->o.ins, ev, (char *)buf, sizeof buf)
+                           : tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
     for (int i = 0; i < n; i++) {
         natsStatus st = natsConnection_Publish(s->nc, subj[i], buf, (int)len);
         if (st == NATS_OK) {

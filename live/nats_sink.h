@@ -4,7 +4,8 @@
  * An engine sink that publishes each output on the seed's subjects, protobuf
  * encoded (the table is in live/wire.h): signals.{SYMBOL},
  * signals.approved|rejected.{SYMBOL}, orders.{status}.{SYMBOL},
- * bars.{SYMBOL}.{tf}, risk.alert.{rule}, performance.alert.{kind}.
+ * bars.{SYMBOL}.{tf}, risk.alert.{rule}, performance.alert.{kind}. With the
+ * json option the payload is the JSON form of the same message instead.
  *
  * Publishing never stops the run: while the connection is down nats.c
  * buffers outgoing messages (reconnect buffer, 8 MiB by default) and sends
@@ -32,6 +33,7 @@ typedef struct tt_nats_sink_opts {
     const tt_instruments *ins; /* borrowed; required */
     int send_asap;             /* own connection: write each message at once (latency);
                                   default buffered (throughput) */
+    int json;                  /* publish the JSON form (wire.h) instead of protobuf */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
 } tt_nats_sink_opts;

@@ -116,7 +116,8 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
             /* The source's connection: no-echo there keeps our own bars from
              * coming back as input, and it writes each output at once. */
             tt_nats_sink_opts ko = {.conn = tt_nats_source_connection(p->ns), .ins = ins,
-                                    .log = opts->log, .log_ctx = opts->log_ctx};
+                                    .json = opts->publish_json, .log = opts->log,
+                                    .log_ctx = opts->log_ctx};
             if ((rc = tt_nats_sink_open(&p->nk, &ko, err))) {
                 release(p);
                 return rc;

@@ -47,6 +47,7 @@ typedef struct tt_paper_opts {
     int journal_fsync;             /* fsync each journal block */
     int json_ticks;                /* accept JSON ticks on NATS too */
     int no_publish;                /* do not publish outputs on NATS */
+    int publish_json;              /* publish outputs on NATS as JSON instead of protobuf */
     uint32_t queue_capacity;       /* inbox slots; 0 = 65536 */
     int64_t spin_ns;               /* inbox: poll before sleeping (see inbox.h); 0 = off */
     void (*log)(void *ctx, const char *line); /* feed problems and events; may be NULL */

@@ -619,3 +619,121 @@ int tt_wire_order_cmd_decode(const void *data, size_t len, tt_event *ev, tt_err 
     c->expire_ts = m->expire_time_ns;
     return TT_OK;
 }
+
+/* ---- JSON outputs ---- */
+
+static const char *side_word(int side)
+{
+    return side == TT_BUY ? "buy" : side == TT_SELL ? "sell" : "none";
+}
+
+static const char *type_word(int type)
+{
+    switch (type) {
+    case TT_ORD_MARKET: return "market";
+    case TT_ORD_LIMIT: return "limit";
+    case TT_ORD_STOP: return "stop";
+    case TT_ORD_STOP_LIMIT: return "stop_limit";
+    default: return "unknown";
+    }
+}
+
+/* An exact decimal price ("1.14431"), or 0 without an instrument. */
+static void jprice(const tt_instrument *in, tt_price p, char *buf, size_t cap)
+{
+    if (!in || tt_price_format(in, p, buf, (int)cap) < 0)
+        snprintf(buf, cap, "%lld", (long long)p);
+}
+
+size_t tt_wire_output_json(const tt_instruments *ins, const tt_event *ev, char *buf, size_t cap)
+{
+    const tt_instrument *in = tt_instruments_get(ins, ev->symbol);
+    const char *sym = in ? in->symbol : "";
+    long long ms = (long long)(ev->ts / TT_NS_PER_MS);
+    char a[40], b[40], c[40], d[40];
+    int n;
+    switch (ev->kind) {
+    case TT_EV_SIGNAL: {
+        const tt_signal *x = &ev->u.signal;
+        jprice(in, x->target_price, a, sizeof a);
+        jprice(in, x->stop_loss, b, sizeof b);
+        jprice(in, x->take_profit, c, sizeof c);
+        n = snprintf(buf, cap,
+                     "{\"symbol\":\"%s\",\"type\":\"%s\",\"confidence\":%.17g,\"target_price\":%s,"
+                     "\"stop_loss\":%s,\"take_profit\":%s,\"timestamp\":%lld,"
+                     "\"agent_source\":\"ticktape\"}",
+                     sym, x->direction > 0 ? "BUY" : x->direction < 0 ? "SELL" : "CLOSE",
+                     fabs(x->strength), a, b, c, ms);
+        break;
+    }
+    case TT_EV_RISK: {
+        const tt_risk *x = &ev->u.risk;
+        n = snprintf(buf, cap,
+                     "{\"symbol\":\"%s\",\"client_id\":%llu,\"approved\":%s,\"rule\":\"%s\","
+                     "\"value\":%.17g,\"limit\":%.17g,\"timestamp\":%lld}",
+                     sym, (unsigned long long)x->client_id, x->approved ? "true" : "false",
+                     tt_risk_rule_name(x->rule), isfinite(x->value) ? x->value : 0,
+                     isfinite(x->limit) ? x->limit : 0, ms);
+        break;
+    }
+    case TT_EV_ORDER_CMD: {
+        const tt_order_cmd *x = &ev->u.order_cmd;
+        jprice(in, x->price, a, sizeof a);
+        jprice(in, x->stop_price, b, sizeof b);
+        jprice(in, x->take_profit, c, sizeof c);
+        jprice(in, x->stop_loss, d, sizeof d);
+        n = snprintf(buf, cap,
+                     "{\"symbol\":\"%s\",\"client_id\":%llu,\"command\":\"%s\",\"type\":\"%s\","
+                     "\"side\":\"%s\",\"quantity\":%lld,\"price\":%s,\"stop_price\":%s,"
+                     "\"take_profit\":%s,\"stop_loss\":%s,\"timestamp\":%lld}",
+                     sym, (unsigned long long)x->client_id,
+                     x->cmd == TT_CMD_CANCEL ? "cancel" : x->cmd == TT_CMD_MODIFY ? "modify"
+                                                                                   : "submit",
+                     type_word(x->type), side_word(x->side), (long long)x->qty, a, b, c, d, ms);
+        break;
+    }
+    case TT_EV_ORDER_EVENT: {
+        const tt_order_event *x = &ev->u.order_ev;
+        jprice(in, x->fill_price, a, sizeof a);
+        n = snprintf(buf, cap,
+                     "{\"symbol\":\"%s\",\"client_id\":%llu,\"venue_id\":%llu,\"status\":\"%s\","
+                     "\"side\":\"%s\",\"type\":\"%s\",\"fill_quantity\":%lld,\"fill_price\":%s,"
+                     "\"leaves_quantity\":%lld,\"commission_minor\":%lld,\"reason\":%u,"
+                     "\"timestamp\":%lld}",
+                     sym, (unsigned long long)x->client_id, (unsigned long long)x->venue_id,
+                     tt_order_status_name(x->status), side_word(x->side), type_word(x->type),
+                     (long long)x->fill_qty, a, (long long)x->leaves_qty,
+                     (long long)x->commission, x->reason, ms);
+        break;
+    }
+    case TT_EV_BAR: {
+        const tt_bar *x = &ev->u.bar;
+        jprice(in, x->open, a, sizeof a);
+        jprice(in, x->high, b, sizeof b);
+        jprice(in, x->low, c, sizeof c);
+        jprice(in, x->close, d, sizeof d);
+        n = snprintf(buf, cap,
+                     "{\"symbol\":\"%s\",\"timeframe\":\"%s\",\"side\":\"%s\",\"open\":%s,"
+                     "\"high\":%s,\"low\":%s,\"close\":%s,\"volume\":%.17g,\"ticks\":%u,"
+                     "\"timestamp\":%lld}",
+                     sym, tt_timeframe_name(x->tf), side_name(x->side), a, b, c, d,
+                     isfinite(x->volume) ? x->volume : 0, x->ticks, ms);
+        break;
+    }
+    case TT_EV_CONTROL:
+        n = snprintf(buf, cap, "{\"op\":%u,\"arg\":%u,\"timestamp\":%lld}", ev->u.control.op,
+                     ev->u.control.arg, ms);
+        break;
+    case TT_EV_EQUITY: {
+        const tt_equity *x = &ev->u.equity;
+        n = snprintf(buf, cap,
+                     "{\"balance_minor\":%lld,\"equity_minor\":%lld,\"margin_minor\":%lld,"
+                     "\"free_margin_minor\":%lld,\"timestamp\":%lld}",
+                     (long long)x->balance, (long long)x->equity, (long long)x->margin,
+                     (long long)x->free_margin, ms);
+        break;
+    }
+    default: return 0;
+    }
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}

@@ -101,6 +101,17 @@ const char *tt_wire_output_type(const tt_event *ev);
 size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint8_t *buf,
                              size_t cap);
 
+/* The JSON form of an output (for consumers that do not speak protobuf; NATS
+ * sink option `json`): one flat object per event with "symbol", the event's
+ * fields under the protobuf message's field names, prices as exact decimals
+ * in the instrument's digits (string-free numbers), and "timestamp" in ms,
+ * e.g. {"symbol":"EURUSD","client_id":7,"venue_id":1007,"status":"filled",
+ * "side":"sell","type":"market","fill_quantity":100000,"fill_price":1.14431,
+ * "leaves_quantity":0,"commission_minor":700,"reason":3,"timestamp":1549267200123}.
+ * Returns the length written (no NUL counted), 0 when ev has no wire form or
+ * cap is too small. */
+size_t tt_wire_output_json(const tt_instruments *ins, const tt_event *ev, char *buf, size_t cap);
+
 /* Decoders of the output payloads (for tests and consumers in C). They fill
  * the payload fields of ev for the given kind; header fields are left alone. */
 int tt_wire_order_event_decode(const void *data, size_t len, tt_event *ev, tt_err *err);

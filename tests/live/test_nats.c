@@ -385,6 +385,22 @@ static void test_sink_publishes_orders(void **state)
     assert_int_equal(st.published, 1);
     assert_int_equal(st.skipped, 1);
     tt_nats_sink_close(sink);
+
+    /* The JSON option: the same subject, the JSON form as payload. */
+    tt_nats_sink_opts oj = {.url = srv->url, .ins = ins, .json = 1};
+    assert_int_equal(tt_nats_sink_open(&sink, &oj, &err), TT_OK);
+    assert_int_equal(tt_nats_sink_publish(sink, &ev), TT_OK);
+    tt_nats_sink_close(sink);
+    assert_int_equal(natsSubscription_NextMsg(&msg, sub, 2000), NATS_OK);
+    assert_string_equal(natsMsg_GetSubject(msg), "orders.filled.EURUSD");
+    char json[512];
+    int jl = natsMsg_GetDataLength(msg);
+    assert_true(jl > 0 && jl < (int)sizeof json);
+    memcpy(json, natsMsg_GetData(msg), (size_t)jl);
+    json[jl] = '\0';
+    assert_non_null(strstr(json, "\"client_id\":42,"));
+    assert_non_null(strstr(json, "\"fill_price\":1.14431,"));
+    natsMsg_Destroy(msg);
     natsSubscription_Destroy(sub);
     natsConnection_Close(sub_nc);
     natsConnection_Destroy(sub_nc);

@@ -266,6 +266,50 @@ static void test_signal_is_seed_message(void **state)
     aitrading__trading__trading_signal__free_unpacked(m, NULL);
 }
 
+static void test_output_json(void **state)
+{
+    (void)state;
+    tt_event a;
+    memset(&a, 0, sizeof a);
+    a.kind = TT_EV_ORDER_EVENT;
+    a.symbol = tt_instruments_find(ins, "EURUSD")->id;
+    a.ts = TS_MS * 1000000LL + 999999; /* ms are truncated, not rounded */
+    a.u.order_ev.client_id = 7;
+    a.u.order_ev.venue_id = 1007;
+    a.u.order_ev.fill_qty = 100000;
+    a.u.order_ev.fill_price = 114431;
+    a.u.order_ev.commission = 700;
+    a.u.order_ev.status = TT_OS_FILLED;
+    a.u.order_ev.side = TT_SELL;
+    a.u.order_ev.type = TT_ORD_MARKET;
+    a.u.order_ev.reason = 3;
+    char buf[512];
+    size_t n = tt_wire_output_json(ins, &a, buf, sizeof buf);
+    const char *want = "{\"symbol\":\"EURUSD\",\"client_id\":7,\"venue_id\":1007,"
+                       "\"status\":\"filled\",\"side\":\"sell\",\"type\":\"market\","
+                       "\"fill_quantity\":100000,\"fill_price\":1.14431,\"leaves_quantity\":0,"
+                       "\"commission_minor\":700,\"reason\":3,\"timestamp\":1549267200123}";
+    assert_int_equal(n, strlen(want));
+    assert_string_equal(buf, want);
+    assert_int_equal(tt_wire_output_json(ins, &a, buf, 40), 0); /* too small: nothing */
+    memset(&a.u, 0, sizeof a.u);
+    a.kind = TT_EV_BAR;
+    a.u.bar.tf = TT_TF_M1;
+    a.u.bar.open = 114427;
+    a.u.bar.high = 114500;
+    a.u.bar.low = 114400;
+    a.u.bar.close = 114450;
+    a.u.bar.volume = 12.5;
+    a.u.bar.ticks = 42;
+    tt_wire_output_json(ins, &a, buf, sizeof buf);
+    assert_string_equal(buf, "{\"symbol\":\"EURUSD\",\"timeframe\":\"M1\",\"side\":\"bid\","
+                             "\"open\":1.14427,\"high\":1.14500,\"low\":1.14400,"
+                             "\"close\":1.14450,\"volume\":12.5,\"ticks\":42,"
+                             "\"timestamp\":1549267200123}");
+    a.kind = TT_EV_TIMER;
+    assert_int_equal(tt_wire_output_json(ins, &a, buf, sizeof buf), 0);
+}
+
 /* Random corruptions of valid messages (a PCG32-style generator, fixed seed):
  * every decoder answers TT_OK or TT_EFORMAT, never crashes or reads past the
  * buffer (run under ASan), and a decoded quote is always a sane one. */
@@ -346,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_output_subjects),
         cmocka_unit_test(test_order_event_roundtrip),
         cmocka_unit_test(test_signal_is_seed_message),
+        cmocka_unit_test(test_output_json),
         cmocka_unit_test(test_mutations),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
