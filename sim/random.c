@@ -61,20 +61,26 @@ static const double EXP2_J64[64] = {
 
 double tt_det_exp(double x)
 {
-    if (isnan(x))
-        return x;
+    if (!(x > -745.1332191019412)) /* also NaN */
+        return isnan(x) ? x : 0.0;
     if (x > 709.782712893384)
         return INFINITY;
-    if (x < -745.1332191019412)
-        return 0.0;
-    double kd = floor(x * INV_LN2_64 + 0.5);
+    /* k = nearest integer to x 64/ln2: adding and removing 1.5 * 2^52 rounds
+     * to an integer in the current (nearest-even) mode, without a libm call */
+    double kd = (x * INV_LN2_64 + 0x1.8p52) - 0x1.8p52;
     double r = (x - kd * LN2_64_HI) - kd * LN2_64_LO;
     int64_t k = (int64_t)kd;
     int j = (int)(k & 63);
-    int e = (int)((k - j) / 64);
+    int e = (int)((k - j) / 64); /* exact: k - j is a multiple of 64 */
     double p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 +
                                           r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    return ldexp(EXP2_J64[j] * p, e);
+    double y = EXP2_J64[j] * p;
+    if (e >= -1021 && e <= 1023) {
+        /* 2^e as bits: multiplying by a power of two rounds once, like ldexp */
+        union { uint64_t u; double d; } sc = {.u = (uint64_t)(e + 1023) << 52};
+        return y * sc.d;
+    }
+    return ldexp(y, e);
 }
 
 double tt_det_expm1(double x)
