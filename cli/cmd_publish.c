@@ -1,8 +1,10 @@
 /*
  * `ticktape publish TAPE --nats URL`: replay a tape's quotes onto NATS as the
  * seed's TickData on ticks.{SYMBOL}, what the polygon-live-collector would
- * publish. Used by demos, tests and the latency benchmark. SIGINT/SIGTERM stop
- * it after the current tick; what was published is flushed first.
+ * publish; or with `--kafka BROKERS` onto the tick_archive topic (keyed by
+ * symbol, idempotent producer). Used by demos, tests and the latency
+ * benchmark. SIGINT/SIGTERM stop it after the current tick; what was
+ * published is flushed first.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -26,11 +28,13 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: ticktape publish TAPE --nats URL [options]\n\n"
+            "usage: ticktape publish TAPE (--nats URL | --kafka BROKERS) [options]\n\n"
             "Publishes the tape's quote ticks on ticks.{SYMBOL} as TickData protobuf\n"
-            "(symbol, bid, ask, volume, timestamp in ms, spread).\n\n"
+            "(symbol, bid, ask, volume, timestamp in ms, spread), or to the Kafka topic\n"
+            "tick_archive keyed by symbol.\n\n"
             "options:\n"
-            "  --nats URL          NATS server, e.g. nats://127.0.0.1:4222 (required)\n"
+            "  --nats URL          NATS server, e.g. nats://127.0.0.1:4222\n"
+            "  --kafka BROKERS     Kafka bootstrap servers, e.g. 127.0.0.1:9092\n"
             "  --speed max|K       max (default), or K times real time (1 = as recorded)\n"
             "  --rate N            N ticks per second, evenly spaced (overrides --speed)\n"
             "  --symbols A,B       only these symbols (default: every quote stream)\n"
@@ -49,6 +53,7 @@ static void progress_cb(void *ctx, uint64_t n)
 int tt_cmd_publish(int argc, char **argv)
 {
     const char *tape = NULL, *url = NULL, *symbols = NULL, *from = NULL, *to = NULL;
+    const char *brokers = NULL;
     const char *instruments_file = NULL;
     double speed = 0, rate = 0;
     uint64_t limit = 0;
@@ -72,6 +77,8 @@ int tt_cmd_publish(int argc, char **argv)
             return tt_usage_error("publish", "--%s needs a value", o.name);
         } else if (tt_opt_is(&o, "nats")) {
             url = o.value;
+        } else if (tt_opt_is(&o, "kafka")) {
+            brokers = o.value;
         } else if (tt_opt_is(&o, "speed")) {
             if (strcmp(o.value, "max")) {
                 char *e;
@@ -101,8 +108,10 @@ int tt_cmd_publish(int argc, char **argv)
     }
     if (!tape)
         return tt_usage_error("publish", "missing TAPE (see --help)");
-    if (!url)
-        return tt_usage_error("publish", "missing --nats URL");
+    if (!url == !brokers)
+        return tt_usage_error("publish", "give one target: --nats URL or --kafka BROKERS");
+    if (brokers && json_ticks)
+        return tt_usage_error("publish", "--json-ticks is for NATS; tick_archive holds TickData");
     tt_tape_query q;
     memset(&q, 0, sizeof q);
     if (from && tt_ts_parse(from, &q.from))
@@ -127,6 +136,7 @@ int tt_cmd_publish(int argc, char **argv)
     tt_instruments *ins = tt_instruments_new();
     tt_tape_reader *r = NULL;
     natsConnection *nc = NULL;
+    rd_kafka_t *rk = NULL;
     if (!ins) {
         tt_err_set(&err, TT_ENOMEM, "out of memory");
         goto out;
@@ -135,10 +145,27 @@ int tt_cmd_publish(int argc, char **argv)
         goto out;
     if (tt_tape_reader_open(&r, tape, &q, ins, &err))
         goto out;
-    natsStatus st = natsConnection_ConnectTo(&nc, url);
-    if (st != NATS_OK) {
-        tt_err_set(&err, TT_ENET, "nats %s: connect: %s", url, natsStatus_GetText(st));
-        goto out;
+    if (url) {
+        natsStatus st = natsConnection_ConnectTo(&nc, url);
+        if (st != NATS_OK) {
+            tt_err_set(&err, TT_ENET, "nats %s: connect: %s", url, natsStatus_GetText(st));
+            goto out;
+        }
+    } else {
+        char errstr[512];
+        rd_kafka_conf_t *kc = rd_kafka_conf_new();
+        if (rd_kafka_conf_set(kc, "bootstrap.servers", brokers, errstr, sizeof errstr) ||
+            rd_kafka_conf_set(kc, "enable.idempotence", "true", errstr, sizeof errstr) ||
+            rd_kafka_conf_set(kc, "linger.ms", "5", errstr, sizeof errstr)) {
+            rd_kafka_conf_destroy(kc);
+            tt_err_set(&err, TT_EINVAL, "kafka: %s", errstr);
+            goto out;
+        }
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof errstr);
+        if (!rk) {
+            tt_err_set(&err, TT_EINVAL, "kafka producer: %s", errstr);
+            goto out;
+        }
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -147,6 +174,7 @@ int tt_cmd_publish(int argc, char **argv)
     tt_publish_opts po;
     memset(&po, 0, sizeof po);
     po.nc = nc;
+    po.rk = rk;
     po.ins = ins;
     po.speed = speed;
     po.rate = rate;
@@ -180,6 +208,8 @@ out:
         natsConnection_Close(nc);
         natsConnection_Destroy(nc);
     }
+    if (rk)
+        rd_kafka_destroy(rk);
     tt_tape_reader_close(r);
     tt_instruments_free(ins);
     return rc;

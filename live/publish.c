@@ -1,6 +1,7 @@
 /*
- * The tape publisher loop: read, encode (wire.h), pace, publish; flush at the
- * end so that every message is on the server when tt_publish_run returns.
+ * The tape publisher loop: read, encode (wire.h), pace, publish (NATS or
+ * Kafka); flush at the end so that every message is on the server when
+ * tt_publish_run returns.
  */
 #include "publish.h"
 
@@ -33,8 +34,8 @@ int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *st
                    tt_err *err)
 {
     memset(stats, 0, sizeof *stats);
-    if (!o || !o->nc || !o->ins)
-        return tt_err_set(err, TT_EINVAL, "publish: connection and instruments are required");
+    if (!o || (!o->nc && !o->rk) || !o->ins)
+        return tt_err_set(err, TT_EINVAL, "publish: a connection and instruments are required");
     int64_t start = tt_mono_ns();
     tt_ts first = TT_TS_MIN;
     tt_event ev;
@@ -77,13 +78,30 @@ int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *st
         } else {
             len = tt_wire_tick_encode(o->ins, &ev, buf, sizeof buf);
         }
-        char subj[TT_WIRE_SUBJECT_MAX];
-        snprintf(subj, sizeof subj, "ticks.%s", in->symbol);
-        natsStatus st = natsConnection_Publish(o->nc, subj, buf, (int)len);
-        if (st != NATS_OK) {
-            rc = tt_err_set(err, TT_ENET, "publish %s (tick %llu): %s", subj,
-                            (unsigned long long)stats->published + 1, natsStatus_GetText(st));
-            break;
+        if (o->rk) {
+            rd_kafka_resp_err_t ke;
+            while ((ke = rd_kafka_producev(o->rk, RD_KAFKA_V_TOPIC("tick_archive"),
+                                           RD_KAFKA_V_KEY(in->symbol, strlen(in->symbol)),
+                                           RD_KAFKA_V_VALUE(buf, len),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                           RD_KAFKA_V_TIMESTAMP(ev.ts / TT_NS_PER_MS),
+                                           RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                rd_kafka_poll(o->rk, 10); /* wait for room: archives drop nothing */
+            if (ke) {
+                rc = tt_err_set(err, TT_ENET, "publish tick_archive (tick %llu): %s",
+                                (unsigned long long)stats->published + 1, rd_kafka_err2str(ke));
+                break;
+            }
+            rd_kafka_poll(o->rk, 0);
+        } else {
+            char subj[TT_WIRE_SUBJECT_MAX];
+            snprintf(subj, sizeof subj, "ticks.%s", in->symbol);
+            natsStatus st = natsConnection_Publish(o->nc, subj, buf, (int)len);
+            if (st != NATS_OK) {
+                rc = tt_err_set(err, TT_ENET, "publish %s (tick %llu): %s", subj,
+                                (unsigned long long)stats->published + 1, natsStatus_GetText(st));
+                break;
+            }
         }
         if (o->on_publish)
             o->on_publish(o->ctx, &ev, tt_mono_ns());
@@ -91,9 +109,17 @@ int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *st
         if (o->progress && stats->published % 4096 == 0)
             o->progress(o->ctx, stats->published);
     }
-    natsStatus st = natsConnection_FlushTimeout(o->nc, 10000);
-    if (rc == TT_OK && st != NATS_OK)
-        rc = tt_err_set(err, TT_ENET, "publish: final flush: %s", natsStatus_GetText(st));
+    if (o->rk) {
+        rd_kafka_flush(o->rk, 30000);
+        int left = rd_kafka_outq_len(o->rk);
+        if (rc == TT_OK && left)
+            rc = tt_err_set(err, TT_ENET, "publish: %d messages undelivered to tick_archive",
+                            left);
+    } else {
+        natsStatus st = natsConnection_FlushTimeout(o->nc, 10000);
+        if (rc == TT_OK && st != NATS_OK)
+            rc = tt_err_set(err, TT_ENET, "publish: final flush: %s", natsStatus_GetText(st));
+    }
     stats->seconds = (double)(tt_mono_ns() - start) / 1e9;
     return rc;
 }

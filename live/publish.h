@@ -1,6 +1,7 @@
 /*
  * ticktape live: publishing a tape onto NATS, as the seed's
- * polygon-live-collector would (ticks.{SYMBOL}, TickData protobuf).
+ * polygon-live-collector would (ticks.{SYMBOL}, TickData protobuf), or onto
+ * Kafka's tick_archive topic (TickData keyed by symbol), as it archives.
  *
  * Quotes are read from any engine source (normally a tape reader) and
  * published in order. Pacing:
@@ -16,6 +17,7 @@
 
 #include <stdint.h>
 
+#include <librdkafka/rdkafka.h>
 #include <nats/nats.h>
 
 #include "../core/engine.h"
@@ -23,7 +25,8 @@
 #include "../core/instrument.h"
 
 typedef struct tt_publish_opts {
-    natsConnection *nc;          /* borrowed; required */
+    natsConnection *nc;          /* borrowed; NATS target (or rk) */
+    rd_kafka_t *rk;              /* borrowed producer; Kafka target, topic tick_archive */
     const tt_instruments *ins;   /* borrowed; names the symbols */
     double speed;                /* 0 = max */
     double rate;                 /* ticks/s; 0 = off */
@@ -45,7 +48,8 @@ typedef struct tt_publish_stats {
 } tt_publish_stats;
 
 /* Publish the source's quotes. Returns TT_OK, the source's error, or TT_ENET
- * when nats.c refuses a message or the final flush times out. */
+ * when nats.c or librdkafka refuses a message or the final flush times out
+ * (Kafka: naming how many messages were left undelivered). */
 int tt_publish_run(tt_source src, const tt_publish_opts *opts, tt_publish_stats *stats,
                    tt_err *err);
 

@@ -17,7 +17,12 @@ clock). Cases:
             reconnects, the journal marks the gap), a malformed message on
             ticks.EURUSD (counted, logged with its subject); parity still holds.
   usage     --help, a missing feed, a reused journal directory, a directory
-            that is not a journal.
+            that is not a journal; --duration, publish --rate, the status line.
+  kafka     the same on Kafka: librdkafka's mock cluster in a helper process
+            (tt_kafka_mock; TT_KAFKA_BROKERS selects a real cluster instead),
+            the sample published to tick_archive, `paper --kafka` consuming it
+            as a consumer group from the beginning and archiving its outputs,
+            SIGINT, replay parity.
 """
 import json
 import os
@@ -30,6 +35,7 @@ import sys
 import time
 
 CASE, TT, SRC, WORK, PLUGIN = sys.argv[1:6]
+KAFKA_MOCK = sys.argv[6] if len(sys.argv) > 6 else None
 WORK = os.path.join(WORK, CASE)
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
@@ -312,5 +318,48 @@ def case_duration_rate_tty(scen):
         stop_nats(nats)
 
 
-{"parity": case_parity, "restart": case_restart, "usage": case_usage}[CASE]()
+def case_kafka():
+    mock = None
+    brokers = os.environ.get("TT_KAFKA_BROKERS")
+    if brokers:
+        print("kafka: the real cluster at", brokers)
+    else:
+        mock = subprocess.Popen([KAFKA_MOCK, "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        brokers = mock.stdout.readline().strip()
+        print("kafka: librdkafka's mock cluster at", brokers)
+    try:
+        tape, scen = import_sample(), scenario()
+        r = run(["publish", tape, "--kafka", brokers, "--json", "--to", "2019-02-04T12:00:00"])
+        if r.returncode != 0:
+            fail("publish --kafka: " + r.stderr)
+        n = json.loads(r.stdout.strip().splitlines()[-1])["published"]
+        journal = os.path.join(WORK, "journal")
+        out = open(os.path.join(WORK, "paper.out"), "w")
+        err = open(os.path.join(WORK, "paper.err"), "w")
+        group = f"tt-paper-test-{os.getpid()}-{int(time.time())}"
+        p = subprocess.Popen([TT, "paper", scen, "--kafka", brokers, "--from-beginning",
+                              "--kafka-set", f"group.id={group}", "--journal", journal, "--json",
+                              "--queue", "1000000", "--out", os.path.join(WORK, "paper"),
+                              "--orders", os.path.join(WORK, "paper-orders.csv")],
+                             stdout=out, stderr=err)
+        # A consumer group needs a few seconds to join; then the archive flows in.
+        time.sleep(8)
+        summary = finish_paper(p, signal.SIGINT)
+        k = counts()
+        if not brokers or (not os.environ.get("TT_KAFKA_BROKERS") and k["arrived"] != n):
+            fail(f"published {n} ticks to tick_archive, the session took in {k}")
+        m = re.search(r"kafka produced (\d+) \(delivered (\d+), failed (\d+), undelivered (\d+)\)",
+                      read("paper.err"))
+        if not m or int(m.group(1)) == 0 or m.group(1) != m.group(2) or m.group(3) != "0":
+            fail("archive outputs not all delivered: " + read("paper.err"))
+        replay_and_compare(scen, journal, summary)
+    finally:
+        if mock:
+            mock.stdin.close()
+            mock.wait(timeout=20)
+
+
+{"parity": case_parity, "restart": case_restart, "usage": case_usage,
+ "kafka": case_kafka}[CASE]()
 print("ok")
