@@ -105,7 +105,8 @@ typedef struct tt_synth_config {
     double mu, sigma;                        /* gbm, merton, heston (mu), ou (sigma) */
     double lambda, jump_mean, jump_sigma;    /* merton */
     double kappa, theta, xi, rho, v0;        /* heston; ou uses kappa and theta (price) */
-    int nregimes;                            /* regime */
+    int nregimes;                            /* regime: the length of regime_sigma */
+    int nregime_mu, nregime_rate;            /* lengths given (0: defaults for every regime) */
     double regime_mu[TT_SYNTH_MAX_REGIMES];
     double regime_sigma[TT_SYNTH_MAX_REGIMES];
     double regime_rate[TT_SYNTH_MAX_REGIMES];

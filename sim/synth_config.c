@@ -287,14 +287,16 @@ int tt_synth_config_set(tt_synth_config *cfg, const char *key, const char *value
         double r[TT_SYNTH_MAX_REGIMES];
         if ((rc = parse_list(key, value, r, TT_SYNTH_MAX_REGIMES, &n, err)))
             return rc;
-        double *dst = key[7] == 'm' ? cfg->regime_mu : key[7] == 's' ? cfg->regime_sigma
-                                                                     : cfg->regime_rate;
+        char which = key[7]; /* m, s or r */
+        double *dst = which == 'm' ? cfg->regime_mu : which == 's' ? cfg->regime_sigma
+                                                                   : cfg->regime_rate;
         memcpy(dst, r, (size_t)n * sizeof r[0]);
-        /* the regime count follows the longest list; check() requires them equal */
-        if (key[7] == 's')
+        if (which == 'm')
+            cfg->nregime_mu = n;
+        else if (which == 's')
             cfg->nregimes = n;
-        for (int i = n; i < TT_SYNTH_MAX_REGIMES; i++)
-            dst[i] = NAN;
+        else
+            cfg->nregime_rate = n;
         return TT_OK;
     }
     if (!strcmp(key, "corr") || !strcmp(key, "correlation"))
@@ -398,15 +400,18 @@ int tt_synth_config_check(const tt_synth_config *cfg, tt_err *err)
         if (cfg->nregimes < 1 || cfg->nregimes > TT_SYNTH_MAX_REGIMES)
             return tt_err_set(err, TT_EINVAL, "synthetic: regime_sigma: need 1 to %d regimes",
                               TT_SYNTH_MAX_REGIMES);
+        if (cfg->nregime_mu && cfg->nregime_mu != cfg->nregimes)
+            return tt_err_set(err, TT_EINVAL,
+                              "synthetic: regime_mu: %d values for %d regimes (regime_sigma)",
+                              cfg->nregime_mu, cfg->nregimes);
+        if (cfg->nregime_rate && cfg->nregime_rate != cfg->nregimes)
+            return tt_err_set(err, TT_EINVAL,
+                              "synthetic: regime_rate: %d values for %d regimes (regime_sigma)",
+                              cfg->nregime_rate, cfg->nregimes);
         for (int i = 0; i < cfg->nregimes; i++) {
-            if (isnan(cfg->regime_mu[i]))
+            if (!isfinite(cfg->regime_mu[i]) || fabs(cfg->regime_mu[i]) > 10)
                 return tt_err_set(err, TT_EINVAL,
-                                  "synthetic: regime_mu: %d regimes in regime_sigma, fewer drifts",
-                                  cfg->nregimes);
-            if (isnan(cfg->regime_rate[i]))
-                return tt_err_set(err, TT_EINVAL,
-                                  "synthetic: regime_rate: %d regimes in regime_sigma, fewer rates",
-                                  cfg->nregimes);
+                                  "synthetic: regime_mu: value %d is outside [-10, 10]", i + 1);
             if (!(cfg->regime_sigma[i] >= 0) || cfg->regime_sigma[i] > 10)
                 return tt_err_set(err, TT_EINVAL, "synthetic: regime_sigma: value %d is outside [0, 10]",
                                   i + 1);

@@ -353,7 +353,14 @@ static void test_config_errors(void **state)
     cfg_set(&d, "model", "regime");
     cfg_set(&d, "regime_sigma", "0.1,0.2,0.3");
     cfg_set(&d, "regime_rate", "1,2");
-    expect_check_error(&d, "regime_rate");
+    expect_check_error(&d, "regime_rate: 2 values for 3 regimes");
+    d = c;
+    cfg_set(&d, "model", "regime");
+    cfg_set(&d, "regime_mu", "0.1,0.2,0.3"); /* order does not matter: checked at the end */
+    expect_check_error(&d, "regime_mu: 3 values for 2 regimes");
+    cfg_set(&d, "regime_sigma", "0.1,0.2,0.3");
+    tt_err err0;
+    assert_int_equal(tt_synth_config_check(&d, &err0), 0); /* rates default for all three */
 
     d = c;
     cfg_set(&d, "symbol", "NOSUCH");
