@@ -350,6 +350,10 @@ int tt_synth_config_check(const tt_synth_config *cfg, tt_err *err)
                           TT_SYNTH_MAX_SYMBOLS);
     if (cfg->to <= cfg->from)
         return tt_err_set(err, TT_EINVAL, "synthetic: to: must be later than from");
+    /* room for the generator's hour and day arithmetic at either end of tt_ts */
+    if (cfg->from < TT_TS_MIN + 2 * TT_NS_PER_DAY || cfg->to > TT_TS_MAX - 2 * TT_NS_PER_DAY)
+        return tt_err_set(err, TT_EINVAL,
+                          "synthetic: from/to: outside the years 1678..2262 that tt_ts can hold");
     if (cfg->nprice > 1 && cfg->nprice != cfg->nsymbols)
         return tt_err_set(err, TT_EINVAL,
                           "synthetic: price: %d prices for %d symbols (give one, or one per symbol)",
