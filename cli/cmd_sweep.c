@@ -236,8 +236,8 @@ static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
     for (size_t i = 0; !rc && i < plan->njobs; i++) {
         tt_run_id_make(ids[i], plan->id_prefix, (uint32_t)i);
         idp[i] = ids[i];
-        if (tt_sweep_job_encode(&payloads[i], plan, i, abs_path, tag, o->sets, (size_t)o->nsets,
-                                0, 0))
+        if (tt_sweep_job_encode(&payloads[i], ids[i], (uint32_t)i, tt_sweep_job_params(plan, i),
+                                plan->nparams, abs_path, tag, o->sets, (size_t)o->nsets, 0, 0))
             rc = tt_err_set(err, TT_ENOMEM, "out of memory");
     }
     size_t dups = 0;

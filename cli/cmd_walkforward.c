@@ -22,8 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli.h"
 #include "commands.h"
+#include "live/jetstream.h"
 #include "reports/report.h"
 #include "sim/gates.h"
 #include "sim/research.h"
@@ -90,6 +93,8 @@ typedef struct wf_opts {
     int json, quiet, no_reports;
     const char *out;
     tt_cli_gate_opts gate;
+    const char *nats;
+    tt_ts ack_wait, timeout;
 } wf_opts;
 
 static const char *const FLAGS[] = {"json", "quiet", "no-reports", "gate", "help", "h", NULL};
@@ -109,6 +114,10 @@ static void usage(FILE *f)
           "  --gate                check the gates: section; exit 4 if a gate fails\n"
           "  --junit FILE          write the gate verdicts as JUnit XML\n"
           "  --save-baseline FILE  write the out-of-sample figures as a gates baseline\n"
+          "  --nats URL            run the train runs on `ticktape worker` processes through\n"
+          "                        NATS JetStream (the test runs stay local)\n"
+          "  --ack-wait DUR        with --nats: redeliver after a silent worker (default 30s)\n"
+          "  --timeout DUR         with --nats: give up without a new result (default 10m)\n"
           "  --json                print the result as one JSON object on the last line\n"
           "  --quiet               print nothing but errors (and the JSON line)\n"
           "  --no-reports          write no report files\n"
@@ -144,6 +153,15 @@ static int parse_option(wf_opts *o, const tt_opt *op)
         if (!op->value || !*op->value)
             return tt_usage_error("walkforward", "--save-baseline needs a file name");
         o->gate.save_baseline = op->value;
+    } else if (tt_opt_is(op, "nats")) {
+        if (!op->value || !*op->value)
+            return tt_usage_error("walkforward", "--nats needs a URL (nats://127.0.0.1:4222)");
+        o->nats = op->value;
+    } else if (tt_opt_is(op, "ack-wait") || tt_opt_is(op, "timeout")) {
+        tt_err e;
+        if (tt_duration_parse(op->value, tt_opt_is(op, "ack-wait") ? &o->ack_wait : &o->timeout,
+                              tt_opt_is(op, "ack-wait") ? "--ack-wait" : "--timeout", &e))
+            return tt_usage_error("walkforward", "%s", e.msg);
     } else if (tt_opt_is(op, "gate")) {
         o->gate.gate = 1;
     } else if (tt_opt_is(op, "json")) {
@@ -289,6 +307,99 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
     tt_buf_printf(b, ",\"fingerprint\":\"%s\"}", fp);
 }
 
+/* ---- train runs on NATS workers ---- */
+
+typedef struct nats_train {
+    const wf_opts *o;
+    char scenario[1024]; /* absolute path */
+    char tag[9];
+    char prefix[40];
+    tt_run_summary *out;
+    const tt_sweep_plan *plan;
+} nats_train;
+
+static void on_train_result(void *ctx, size_t index, const char *payload, size_t len)
+{
+    nats_train *t = ctx;
+    tt_run_summary *r = &t->out[index];
+    tt_json_flat j;
+    tt_err err;
+    int rc = tt_json_flat_parse(&j, payload, len, "result", &err);
+    if (!rc) {
+        rc = tt_run_summary_from_json(r, &j, "result", &err);
+        tt_json_flat_free(&j);
+    }
+    if (rc) {
+        memset(r, 0, sizeof *r);
+        r->status = TT_RUN_FAILED;
+        snprintf(r->error, sizeof r->error, "bad result message: %s", err.msg);
+    }
+    tt_run_id_make(r->run_id, t->prefix, (uint32_t)index);
+    if (r->status != TT_RUN_OK)
+        fprintf(stderr, "ticktape: train run %s %s: %s\n", r->run_id,
+                tt_run_status_name(r->status), r->error);
+}
+
+static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
+                            const tt_sweep_plan *plan, tt_run_summary *out, tt_err *err)
+{
+    nats_train *t = ctx;
+    size_t n = nfolds * plan->njobs;
+    t->out = out;
+    t->plan = plan;
+    for (size_t i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].status = TT_RUN_PENDING;
+        tt_run_id_make(out[i].run_id, t->prefix, (uint32_t)i);
+        snprintf(out[i].error, sizeof out[i].error, "no result from any worker");
+    }
+    tt_js *js;
+    tt_js_opts jo = {t->o->nats, t->o->ack_wait / TT_NS_PER_MS, 0, "ticktape-walkforward"};
+    int rc = tt_js_connect(&js, &jo, err);
+    if (rc)
+        return rc;
+    tt_buf *payloads = calloc(n, sizeof *payloads);
+    const char **ids = calloc(n, sizeof *ids);
+    if (!payloads || !ids)
+        rc = tt_err_set(err, TT_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++) {
+        size_t f = i / plan->njobs, j = i % plan->njobs;
+        ids[i] = out[i].run_id;
+        if (tt_sweep_job_encode(&payloads[i], ids[i], (uint32_t)j, tt_sweep_job_params(plan, j),
+                                plan->nparams, t->scenario, t->tag, t->o->sets,
+                                (size_t)t->o->nsets, w[f].train_from, w[f].train_to))
+            rc = tt_err_set(err, TT_ENOMEM, "out of memory");
+    }
+    if (!rc) {
+        tt_js_sweep_opts so = {t->o->timeout / TT_NS_PER_MS, on_train_result, NULL, t};
+        rc = tt_js_sweep(js, n, ids, payloads, &so, NULL, err);
+    }
+    for (size_t i = 0; payloads && i < n; i++)
+        tt_buf_free(&payloads[i]);
+    free(payloads);
+    free(ids);
+    tt_js_close(js);
+    return rc;
+}
+
+static int file_tag(const char *path, char tag[9], tt_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return tt_err_set(err, TT_EIO, "%s: cannot open", path);
+    tt_buf b = {0};
+    char chunk[8192];
+    size_t k;
+    int rc = TT_OK;
+    while (!rc && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = tt_buf_append(&b, chunk, k);
+    fclose(f);
+    if (!rc)
+        tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, tag);
+    tt_buf_free(&b);
+    return rc ? tt_err_set(err, TT_ENOMEM, "out of memory") : TT_OK;
+}
+
 int tt_cmd_walkforward(int argc, char **argv)
 {
     wf_opts o;
@@ -356,7 +467,24 @@ int tt_cmd_walkforward(int argc, char **argv)
     free(wins);
     if (!o.quiet)
         tt_progress_start(&bar, "walkforward", nwins * (plan.njobs + 1));
-    tt_wf_opts wo = {(unsigned)o.jobs, bar.enabled ? on_tick : NULL, &bar, &probe->metrics};
+    tt_wf_opts wo = {(unsigned)o.jobs, bar.enabled ? on_tick : NULL, &bar, &probe->metrics,
+                     NULL, NULL};
+    nats_train nt;
+    memset(&nt, 0, sizeof nt);
+    if (o.nats) {
+        nt.o = &o;
+        if (!realpath(o.scenario, nt.scenario))
+            snprintf(nt.scenario, sizeof nt.scenario, "%s", o.scenario);
+        if (file_tag(o.scenario, nt.tag, &err)) {
+            code = tt_report_error(&err);
+            goto done;
+        }
+        /* Unique per invocation, so two runs on one server never mix. */
+        snprintf(nt.prefix, sizeof nt.prefix, "w%s_%x%x", nt.tag, (unsigned)getpid() & 0xffff,
+                 (unsigned)((uint64_t)(tt_wall_seconds() * 1e6) & 0xfffff));
+        wo.train_batch = nats_train_batch;
+        wo.train_ctx = &nt;
+    }
     double t0 = tt_wall_seconds();
     int rc = tt_walkforward_run(&wf, &plan, tt_scenario_runner(s), from, to, &wo, &r, &err);
     double secs = tt_wall_seconds() - t0;

@@ -431,13 +431,13 @@ int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_
 
 /* ---- jobs on the wire ---- */
 
-int tt_sweep_job_encode(tt_buf *b, const tt_sweep_plan *plan, size_t i, const char *scenario,
-                        const char *tag, const char *const *sets, size_t nsets, tt_ts from,
-                        tt_ts to)
+int tt_sweep_job_encode(tt_buf *b, const char *run_id, uint32_t index, const tt_param *params,
+                        size_t nparams, const char *scenario, const char *tag,
+                        const char *const *sets, size_t nsets, tt_ts from, tt_ts to)
 {
-    char id[TT_RUN_ID_MAX];
-    tt_run_id_make(id, plan->id_prefix, (uint32_t)i);
-    int rc = tt_buf_printf(b, "{\"run_id\":\"%s\",\"index\":%zu,\"scenario\":", id, i);
+    int rc = tt_buf_printf(b, "{\"run_id\":");
+    rc = rc ? rc : tt_buf_json_string(b, run_id);
+    rc = rc ? rc : tt_buf_printf(b, ",\"index\":%u,\"scenario\":", index);
     rc = rc ? rc : tt_buf_json_string(b, scenario);
     rc = rc ? rc
             : tt_buf_printf(b, ",\"tag\":\"%s\",\"from\":%lld,\"to\":%lld,\"sets\":{", tag,
@@ -447,13 +447,12 @@ int tt_sweep_job_encode(tt_buf *b, const tt_sweep_plan *plan, size_t i, const ch
         rc = rc ? rc : tt_buf_json_string(b, sets[k]);
     }
     rc = rc ? rc : tt_buf_append(b, "},\"params\":{", 12);
-    const tt_param *p = tt_sweep_job_params(plan, i);
-    for (size_t k = 0; k < plan->nparams && !rc; k++) {
+    for (size_t k = 0; k < nparams && !rc; k++) {
         if (k)
             rc = tt_buf_append(b, ",", 1);
-        rc = rc ? rc : tt_buf_json_string(b, p[k].key);
+        rc = rc ? rc : tt_buf_json_string(b, params[k].key);
         rc = rc ? rc : tt_buf_append(b, ":", 1);
-        rc = rc ? rc : tt_buf_json_string(b, p[k].value);
+        rc = rc ? rc : tt_buf_json_string(b, params[k].value);
     }
     return rc ? rc : tt_buf_append(b, "}}", 2);
 }

@@ -170,12 +170,14 @@ typedef struct tt_sweep_job {
     tt_ts from, to;      /* data range; 0 = the scenario's */
 } tt_sweep_job;
 
-/* Job i of plan as one JSON object:
+/* A job as one JSON object:
  * {"run_id":..,"index":..,"scenario":..,"tag":..,"from":..,"to":..,
- *  "sets":{"0":"k=v",..},"params":{"key":"value",..}}. TT_ENOMEM. */
-int tt_sweep_job_encode(tt_buf *b, const tt_sweep_plan *plan, size_t i, const char *scenario,
-                        const char *tag, const char *const *sets, size_t nsets, tt_ts from,
-                        tt_ts to);
+ *  "sets":{"0":"k=v",..},"params":{"key":"value",..}}. index is the job's
+ * parameter set in its plan; from/to the data range (0 = the scenario's).
+ * TT_ENOMEM. */
+int tt_sweep_job_encode(tt_buf *b, const char *run_id, uint32_t index, const tt_param *params,
+                        size_t nparams, const char *scenario, const char *tag,
+                        const char *const *sets, size_t nsets, tt_ts from, tt_ts to);
 /* Parse a job. TT_EFORMAT naming the missing or bad field. */
 int tt_sweep_job_decode(tt_sweep_job *job, const char *data, size_t len, tt_err *err);
 void tt_sweep_job_free(tt_sweep_job *job);

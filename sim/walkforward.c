@@ -23,6 +23,7 @@
 #include "walkforward.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,19 +303,32 @@ int tt_walkforward_run(const tt_wf_spec *spec, const tt_sweep_plan *plan, tt_res
     tt_pool_opts popt = {.workers = o.jobs, .on_tick = o.on_tick ? wf_tick : NULL, .cb_ctx = &tk};
 
     /* Round one: every parameter set on every train window. */
-    rc = tt_pool_run(ntrain, train_job, &c, &popt, po, err);
+    int remote = o.train_batch != NULL;
+    if (remote) {
+        rc = o.train_batch(o.train_ctx, w, nf, plan, out->train, err);
+        if (rc == TT_EPARTIAL) {
+            fprintf(stderr, "ticktape: walkforward: %s\n", err ? err->msg : "");
+            rc = TT_OK;
+        }
+    } else {
+        rc = tt_pool_run(ntrain, train_job, &c, &popt, po, err);
+    }
     for (size_t i = 0; !rc && i < ntrain; i++) {
         size_t f = i / nj, j = i % nj;
         char wt[96];
         window_text(&w[f], 0, wt, sizeof wt);
-        outcome_summary(&po[i], tt_sweep_job_params(plan, j), plan->nparams, wt, &out->train[i]);
+        if (!remote) {
+            outcome_summary(&po[i], tt_sweep_job_params(plan, j), plan->nparams, wt,
+                            &out->train[i]);
+            tt_run_id_make(out->train[i].run_id, plan->id_prefix, (uint32_t)i);
+        }
         out->train[i].index = (uint32_t)j;
-        tt_run_id_make(out->train[i].run_id, plan->id_prefix, (uint32_t)i);
         char what[160];
         snprintf(what, sizeof what, "fold %zu job %zu (%s)", f + 1, j, wt);
         rc = check_window(&out->train[i], w[f].train_from, w[f].train_to, what, err);
     }
-    tt_pool_outcomes_free(po, ntrain);
+    if (!remote)
+        tt_pool_outcomes_free(po, ntrain);
     if (rc)
         goto done;
 

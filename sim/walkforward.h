@@ -108,6 +108,15 @@ typedef struct tt_wf_opts {
     void (*on_tick)(void *ctx, size_t done, size_t total); /* may be NULL */
     void *ctx;
     const tt_metrics_opts *metrics; /* for the stitched figures; NULL = defaults */
+    /* Run the train runs elsewhere (NATS workers) instead of the local pool:
+     * fill out[i] for i < nfolds * plan->njobs, run i being parameter set
+     * i % njobs on the train window of fold i / njobs. A run that did not
+     * complete keeps its status and message. Return 0 or an error (TT_EPARTIAL
+     * is tolerated: the missing runs are reported, the folds go on). NULL =
+     * the local pool. The test runs, which carry equity series, run locally. */
+    int (*train_batch)(void *ctx, const tt_wf_window *w, size_t nfolds,
+                       const tt_sweep_plan *plan, tt_run_summary *out, tt_err *err);
+    void *train_ctx;
 } tt_wf_opts;
 
 /* Run the walk-forward: every (fold, parameter set) train run, then each

@@ -25,7 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (tt_sweep_expand(&spec, "fuzz", &plan, &err) == TT_OK) {
             tt_buf b = {0};
             const char *sets[] = {"a=b"};
-            tt_sweep_job_encode(&b, &plan, plan.njobs - 1, "/x.yaml", "00000000", sets, 1, 0, 0);
+            size_t last = plan.njobs - 1;
+            tt_sweep_job_encode(&b, "fuzz-0001", (uint32_t)last, tt_sweep_job_params(&plan, last),
+                                plan.nparams, "/x.yaml", "00000000", sets, 1, 0, 0);
             tt_sweep_job job;
             if (tt_sweep_job_decode(&job, (const char *)b.data, b.len, &err) == TT_OK)
                 tt_sweep_job_free(&job);

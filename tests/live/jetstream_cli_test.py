@@ -6,7 +6,8 @@ package) on 127.0.0.1 and a free port, storage in a temporary folder; three
   - the sweep completes (exit 0) with every run exactly once;
   - the killed job was redelivered (a surviving worker ran it with
     delivery >= 2 after the ack wait);
-  - every run's fingerprint and figures equal a local `--jobs 2` sweep.
+  - every run's fingerprint and figures equal a local `--jobs 2` sweep;
+  - `walkforward --nats` (train runs on the workers) equals a local one.
 
 usage: jetstream_cli_test.py TICKTAPE SOURCE_DIR WORK_DIR
 """
@@ -37,6 +38,7 @@ sweep:
       params:
         fast: [4, 8, 12, 16]
         slow: [30, 45, 60]
+walkforward: {{train: 12h, test: 6h, step: 12h, objective: net_pnl, min_trades: 3}}
 """
 
 
@@ -137,7 +139,23 @@ def main():
         done = [l.split()[1] for w in workers for l in w.lines if l.startswith("done")]
         if len(set(done)) != 12:
             fail("workers completed %d distinct jobs, expected 12" % len(set(done)))
-        print("ok: killed %s, redelivered: %s" % (killed_job, redelivered[0]))
+        # Walk-forward with its 36 train runs on the two surviving workers:
+        # the same folds, choices and figures as a local walk-forward.
+        wf = subprocess.run([BIN, "walkforward", sc, "--nats", url, "--ack-wait", "2s",
+                             "--timeout", "90s", "--json", "--no-reports", "--quiet"],
+                            cwd=WORK, capture_output=True, text=True, timeout=240)
+        if wf.returncode != 0:
+            fail("walkforward --nats exit %d: %s" % (wf.returncode, wf.stderr[-2000:]))
+        wl = subprocess.run([BIN, "walkforward", sc, "--jobs", "2", "--json", "--no-reports",
+                             "--quiet"], cwd=WORK, capture_output=True, text=True, timeout=240)
+        if wl.returncode != 0:
+            fail("local walkforward: " + wl.stderr)
+        a = json.loads(wf.stdout.strip().splitlines()[-1])
+        b = json.loads(wl.stdout.strip().splitlines()[-1])
+        if len(a["folds"]) != 3 or a != b:
+            fail("walkforward over NATS differs from the local one:\n%s\n%s" % (a, b))
+        print("ok: killed %s, redelivered: %s; walkforward over NATS = local (%s)"
+              % (killed_job, redelivered[0], a["fingerprint"]))
     finally:
         for w in workers:
             if w.p.poll() is None:
