@@ -391,6 +391,7 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
     if (s != NATS_OK)
         return nerr(err, "binding to the workers' consumer", s, jerr);
     uint64_t n = 0;
+    int fetch_errors = 0;
     double idle_since = mono_ms();
     tt_buf result = {0};
     while (!rc) {
@@ -411,9 +412,17 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
             natsMsgList_Destroy(&list);
             if (o.stop && *o.stop)
                 break;
+            /* The client reconnects by itself (a server restart, a network
+             * blip): keep asking for half a minute before giving up. */
+            if (++fetch_errors < 60) {
+                struct timespec pause = {0, 500 * 1000 * 1000};
+                nanosleep(&pause, NULL);
+                continue;
+            }
             rc = nerr(err, "fetching a job", s, jerr);
             break;
         }
+        fetch_errors = 0;
         natsMsg *m = list.Msgs[0];
         work_ctx w = {j,   m,        fn, fn_ctx, tt_js_subject_run_id(natsMsg_GetSubject(m)),
                       wid, mono_ms()};

@@ -9,7 +9,8 @@
  *     | message bytes | data bytes
  *
  * then _exit(0)s without running atexit handlers or flushing stdio buffers it
- * inherited. The parent poll()s the pipes of the running children, appends
+ * inherited. (The one exit in the library: it ends the pool's own child, never
+ * the caller's process.) The parent poll()s the pipes of the running children, appends
  * what arrives to each job's buffer (draining as it comes, so a large result
  * never blocks the child on a full pipe), and on end of file reaps the child:
  * a complete frame is the outcome; anything else is a crash, described by the
