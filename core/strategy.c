@@ -858,6 +858,16 @@ static int runner_stop(void *self, tt_engine *e, tt_err *err)
     if (r->vt->on_stop)
         r->vt->on_stop(r->state, &r->ctx);
     tt_ts now = tt_engine_now(e);
+    /* every order ends in a terminal state: what is still working is
+     * cancelled by the end of the run (no command goes to the venue) */
+    while (tt_orders_count(r->orders)) {
+        const tt_order *o = tt_orders_at(r->orders, 0);
+        tt_event ev;
+        if (tt_orders_transition(r->orders, o->cmd.client_id, TT_OS_CANCELLED, TT_REASON_END, now,
+                                 &ev, NULL))
+            break;
+        emit_order_ev(r, &ev);
+    }
     tt_portfolio_close_all(r->pf, now, TT_CLOSE_END);
     equity_point(r, now);
     if (r->failed) {

@@ -306,8 +306,9 @@ void tt_runner_bar_listener(void *runner, tt_engine *e, const tt_event *bar);
  * quotes, applies the rollover, routes order events through the order manager
  * into the portfolio and the strategy, emits order events, risk decisions and
  * equity points as outputs, and calls the strategy. At on_stop it calls the
- * strategy's on_stop, cancels what is left and closes open positions at the
- * last quote as TT_CLOSE_END trades (accounting only: no orders are sent). */
+ * strategy's on_stop, marks the orders still working CANCELLED (reason end)
+ * and closes open positions at the last quote as TT_CLOSE_END trades
+ * (accounting only: no command goes to the venue). */
 tt_component tt_runner_component(tt_runner *r);
 
 /* Engage the risk gate's kill switch now (also done by a TT_CTL_KILL event). */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/order.h"
 #include "data/dukascopy.h"
 #include "sim/backtest.h"
 
@@ -135,6 +136,15 @@ static void test_sma_cross_real_data(void **state)
     for (size_t i = 0; i < r.norders; i++)
         filled += r.orders[i].status == TT_OS_FILLED;
     assert_int_equal(filled, r.fills);
+    /* every order ends in a terminal state, its last event */
+    uint8_t *last = calloc(r.orders_sent + r.risk_rejects + 2, 1);
+    for (size_t i = 0; i < r.norders; i++) {
+        assert_true(r.orders[i].client_id <= r.orders_sent + r.risk_rejects);
+        last[r.orders[i].client_id] = r.orders[i].status;
+    }
+    for (uint64_t id = 1; id <= r.orders_sent + r.risk_rejects; id++)
+        assert_true(tt_order_status_terminal(last[id]));
+    free(last);
     tt_backtest_result_free(&r);
 }
 
