@@ -189,6 +189,51 @@ static void test_sma_cross_matches_pandas_oracle(void **state)
     tt_backtest_result_free(&r);
 }
 
+/* The other built-ins on the real data, with attached exits: they trade,
+ * their exits fire, and the books balance. */
+static void test_builtins_real_data(void **state)
+{
+    fixture *f = *state;
+    const char *runs[][2] = {
+        {"breakout", "tf=M5 n=20 qty=10 sl_pips=10 tp_pips=20"},
+        {"rsi_reversion", "tf=M1 n=14 lower=25 upper=75 qty=10 sl_pips=4"},
+        {"breakout", "tf=M5 n=10 exit_mid=1 short=0 qty=10"},
+    };
+    for (int k = 0; k < 3; k++) {
+        tt_backtest_config c;
+        base(&c, f);
+        c.strategy = runs[k][0];
+        c.params = runs[k][1];
+        tt_backtest_result r;
+        tt_err err;
+        int rc = tt_backtest_run(&c, &r, &err);
+        if (rc)
+            fail_msg("%s: %s", runs[k][0], err.msg);
+        assert_true(r.ntrades >= 5);
+        tt_money net = 0;
+        int sl = 0, tp = 0, shorts = 0;
+        for (size_t i = 0; i < r.ntrades; i++) {
+            net += r.trades[i].net;
+            sl += r.trades[i].close_reason == TT_CLOSE_STOP_LOSS;
+            tp += r.trades[i].close_reason == TT_CLOSE_TAKE_PROFIT;
+            shorts += r.trades[i].side == TT_SELL;
+            if (r.trades[i].close_reason == TT_CLOSE_TAKE_PROFIT) /* 20 pips from the touch */
+                assert_int_equal(r.trades[i].side * (r.trades[i].close_price - r.trades[i].open_price),
+                                 200);
+        }
+        assert_int_equal(r.final_balance, r.initial_balance + net);
+        print_message("%s %s: %zu trades, %d stop-loss, %d take-profit, net %lld\n", runs[k][0],
+                      runs[k][1], r.ntrades, sl, tp, (long long)net);
+        if (k == 0)
+            assert_true(sl > 0 && tp > 0);
+        if (k == 1)
+            assert_true(sl > 0);
+        if (k == 2)
+            assert_int_equal(shorts, 0);
+        tt_backtest_result_free(&r);
+    }
+}
+
 static void test_determinism(void **state)
 {
     fixture *f = *state;
@@ -467,6 +512,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sma_cross_real_data),
         cmocka_unit_test(test_sma_cross_matches_pandas_oracle),
+        cmocka_unit_test(test_builtins_real_data),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_risk_rejections),
         cmocka_unit_test(test_time_range_and_buy_and_hold),
