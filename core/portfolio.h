@@ -133,7 +133,7 @@ typedef struct tt_portfolio tt_portfolio;
  * or TT_ENOMEM. */
 int tt_portfolio_new(tt_portfolio **out, const tt_instruments *instruments,
                      const tt_portfolio_config *cfg, tt_err *err);
-void tt_portfolio_free(tt_portfolio *p);
+void tt_portfolio_free(tt_portfolio *p); /* NULL is fine */
 
 /* Closed trades go to fn (may be NULL). */
 void tt_portfolio_on_trade(tt_portfolio *p, tt_trade_fn fn, void *ctx);
@@ -180,6 +180,7 @@ tt_ts tt_portfolio_next_rollover(const tt_portfolio *p);
 /* The account now (unrealized marked at the last quotes: longs at the bid,
  * shorts at the ask). O(open positions). */
 void tt_portfolio_account(const tt_portfolio *p, tt_account *out);
+/* The balance alone (O(1)); the equity alone (O(open positions)). */
 tt_money tt_portfolio_balance(const tt_portfolio *p);
 tt_money tt_portfolio_equity(const tt_portfolio *p);
 
@@ -213,6 +214,7 @@ const tt_position *tt_portfolio_find(const tt_portfolio *p, uint64_t ticket);
  * run): the trade callback sees them; the balance takes the P&L. */
 void tt_portfolio_close_all(tt_portfolio *p, tt_ts ts, uint8_t reason);
 
+/* The configuration in force (defaults filled in) and the instrument table. */
 const tt_portfolio_config *tt_portfolio_config_of(const tt_portfolio *p);
 const tt_instruments *tt_portfolio_instruments(const tt_portfolio *p);
 

@@ -314,6 +314,7 @@ tt_component tt_runner_component(tt_runner *r);
 /* Engage the risk gate's kill switch now (also done by a TT_CTL_KILL event). */
 void tt_runner_kill(tt_runner *r);
 
+/* The runner's order manager (live orders). */
 const tt_orders *tt_runner_orders(const tt_runner *r);
 /* The count of order commands sent to the venue and of risk rejections. */
 uint64_t tt_runner_orders_sent(const tt_runner *r);
