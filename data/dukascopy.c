@@ -653,7 +653,10 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
         return rc;
     }
 
-    int nthreads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    /* Default: one decoder per CPU but one, which the appending thread needs to
+     * itself (it runs the quality filter and the tape's block compression, the
+     * larger share of the work: measured in docs/benchmarks.md). */
+    int nthreads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
     if (nthreads < 1)
         nthreads = 1;
     if (nthreads > 64)

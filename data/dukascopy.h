@@ -99,7 +99,7 @@ typedef struct tt_duka_import_opts {
                          * them 0 = that end of the tree */
     int ticks;          /* import tick files (quote stream) */
     int candles;        /* import the candle files found (bar streams) */
-    int threads;        /* decoder threads; 0 = number of online CPUs */
+    int threads;        /* decoder threads; 0 = online CPUs - 1 (at least 1) */
     const tt_quality_config *quality; /* NULL = defaults */
     const tt_tape_writer_opts *tape_opts; /* NULL = defaults */
     /* Called for every problem (a bad file, a gap) with one line of text,
