@@ -267,8 +267,11 @@ static void write_quote(tt_synth *S, sym *s, tt_ts t, tt_event *e)
 {
     const tt_synth_config *c = &S->cfg;
     double x = s->x;
-    if (x > 40.0) /* keep absurd parameter sets finite: e^40 points */
+    /* keep absurd parameter sets defined: e^-40 .. e^40 points (NaN -> the top) */
+    if (!(x <= 40.0))
         x = 40.0;
+    if (x < -40.0)
+        x = -40.0;
     double mid = tt_det_exp(x);
     double spread = s->spread_base;
     if (c->spread_vol > 0.0 && S->base_vol > 0.0 &&
@@ -276,7 +279,7 @@ static void write_quote(tt_synth *S, sym *s, tt_ts t, tt_event *e)
         double vol = c->model == TT_SYNTH_HESTON ? sqrt(s->v > 0.0 ? s->v : 0.0)
                                                   : c->regime_sigma[s->regime];
         double f = 1.0 + c->spread_vol * (vol / S->base_vol - 1.0);
-        spread *= f > 0.25 ? f : 0.25;
+        spread *= f > 0.25 ? f : 0.25; /* NaN (a runaway Heston variance) -> 0.25 */
     }
     if (t - S->day0 >= TT_NS_PER_DAY)
         S->day0 = floor_div(t, TT_NS_PER_DAY) * TT_NS_PER_DAY;
@@ -286,6 +289,8 @@ static void write_quote(tt_synth *S, sym *s, tt_ts t, tt_event *e)
     double sp = floor(spread + 0.5);
     if (sp < 1.0 && c->spread_pips > 0.0)
         sp = 1.0;
+    if (sp > 1e15) /* a runaway variance: keep bid + spread inside int64 (mid <= e^40) */
+        sp = 1e15;
     tt_price bid = (tt_price)floor(mid - 0.5 * sp + 0.5);
     if (bid < 1)
         bid = 1;

@@ -368,12 +368,15 @@ int tt_synth_config_check(const tt_synth_config *cfg, tt_err *err)
     if (!(cfg->tick_rate > 0) || cfg->tick_rate > 1e7)
         return tt_err_set(err, TT_EINVAL, "synthetic: tick_rate: %g is outside (0, 1e7]",
                           cfg->tick_rate);
-    if (!(cfg->spread_pips >= 0))
-        return tt_err_set(err, TT_EINVAL, "synthetic: spread: must be >= 0");
-    if (!(cfg->spread_vol >= 0))
-        return tt_err_set(err, TT_EINVAL, "synthetic: spread_vol: must be >= 0");
-    if (!(cfg->rollover_spread >= 0))
-        return tt_err_set(err, TT_EINVAL, "synthetic: rollover_spread: must be >= 0");
+    if (!(cfg->spread_pips >= 0) || cfg->spread_pips > 1e4)
+        return tt_err_set(err, TT_EINVAL, "synthetic: spread: %g pips is outside [0, 10000]",
+                          cfg->spread_pips);
+    if (!(cfg->spread_vol >= 0) || cfg->spread_vol > 100)
+        return tt_err_set(err, TT_EINVAL, "synthetic: spread_vol: %g is outside [0, 100]",
+                          cfg->spread_vol);
+    if (!(cfg->rollover_spread >= 0) || cfg->rollover_spread > 100)
+        return tt_err_set(err, TT_EINVAL, "synthetic: rollover_spread: %g is outside [0, 100]",
+                          cfg->rollover_spread);
     if (!(cfg->rollover_minutes >= 0) || cfg->rollover_minutes > 720)
         return tt_err_set(err, TT_EINVAL, "synthetic: rollover_minutes: must be in [0, 720]");
     if (cfg->resolution_ns < 1)
@@ -383,9 +386,9 @@ int tt_synth_config_check(const tt_synth_config *cfg, tt_err *err)
         if (!(cfg->lambda >= 0) || cfg->lambda > 1e6)
             return tt_err_set(err, TT_EINVAL, "synthetic: lambda: %g is outside [0, 1e6]",
                               cfg->lambda);
-        if (!(cfg->jump_sigma >= 0) || fabs(cfg->jump_mean) > 1)
+        if (!(cfg->jump_sigma >= 0) || cfg->jump_sigma > 1 || !(fabs(cfg->jump_mean) <= 1))
             return tt_err_set(err, TT_EINVAL,
-                              "synthetic: jump_sigma must be >= 0 and |jump_mean| <= 1");
+                              "synthetic: jump_sigma must be in [0, 1] and |jump_mean| <= 1");
         break;
     case TT_SYNTH_HESTON:
         if (!(cfg->kappa > 0))
@@ -393,8 +396,12 @@ int tt_synth_config_check(const tt_synth_config *cfg, tt_err *err)
         if (!(cfg->theta > 0) || cfg->theta > 10)
             return tt_err_set(err, TT_EINVAL, "synthetic: theta: variance %g is outside (0, 10]",
                               cfg->theta);
-        if (!(cfg->xi >= 0))
-            return tt_err_set(err, TT_EINVAL, "synthetic: xi: must be >= 0");
+        if (!(cfg->xi >= 0) || cfg->xi > 100)
+            return tt_err_set(err, TT_EINVAL, "synthetic: xi: %g is outside [0, 100]", cfg->xi);
+        if (cfg->kappa > 1e6)
+            return tt_err_set(err, TT_EINVAL, "synthetic: kappa: %g is above 1e6", cfg->kappa);
+        if (cfg->v0_set && cfg->v0 > 100)
+            return tt_err_set(err, TT_EINVAL, "synthetic: v0: %g is above 100", cfg->v0);
         if (!(cfg->rho >= -1 && cfg->rho <= 1))
             return tt_err_set(err, TT_EINVAL, "synthetic: rho: %g is outside [-1, 1]", cfg->rho);
         if (cfg->v0_set && !(cfg->v0 >= 0))
@@ -425,8 +432,9 @@ int tt_synth_config_check(const tt_synth_config *cfg, tt_err *err)
         }
         break;
     case TT_SYNTH_OU:
-        if (!(cfg->kappa > 0))
-            return tt_err_set(err, TT_EINVAL, "synthetic: kappa: must be > 0");
+        if (!(cfg->kappa > 0) || cfg->kappa > 1e6)
+            return tt_err_set(err, TT_EINVAL, "synthetic: kappa: %g is outside (0, 1e6]",
+                              cfg->kappa);
         if (cfg->theta_set && !(cfg->theta > 0))
             return tt_err_set(err, TT_EINVAL, "synthetic: theta: long-run price must be > 0");
         break;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/engine.h"
+#include "sim/pcg.h"
 #include "sim/synth.h"
 
 static tt_instruments *g_ins;
@@ -398,6 +399,72 @@ static void test_golden(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Every key against hostile values: each call either succeeds or fails with
+ * TT_EINVAL and a message naming the key, and a configuration that passes the
+ * check always opens and generates (no crash, no hang, ticks in order). */
+static void test_config_hostile(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {
+        "model", "seed", "symbols", "from", "to", "price", "mu", "sigma", "lambda", "jump_mean",
+        "jump_sigma", "kappa", "theta", "xi", "rho", "v0", "regime_mu", "regime_sigma",
+        "regime_rate", "corr", "tick_rate", "seasonality", "weekend", "spread", "spread_vol",
+        "rollover_spread", "rollover_minutes", "resolution", "source_id"};
+    static const char *const values[] = {
+        "", " ", "0", "-0", "1", "-1", "0.5", "1e308", "-1e308", "1e-320", "nan", "inf", "-inf",
+        "0x10", "1,2", "1,2,3", "1;2", "1,0.5;0.5,1", "[1, 2]", ",", ";", "[]", "abc", "gbm", "ou",
+        "on", "off", "open", "closed", "ms", "s", "EURUSD", "EURUSD,USDJPY", "2024-01-01",
+        "2024-01-01T12:00:00Z", "99999999999999999999", "1.5", "2", "100", "1e6", "0.0001",
+        "40", "-40", "99", "0.999", "-0.999", "10"};
+    tt_pcg64 g = tt_rng_derive(99, "test/hostile");
+    int opened = 0;
+    for (int round = 0; round < 3000; round++) {
+        tt_synth_config c;
+        tt_synth_config_init(&c);
+        cfg_set(&c, "to", "2024-01-01T06:00:00"); /* keep each generation short */
+        static const char *const models[] = {"gbm", "merton", "heston", "regime", "ou"};
+        cfg_set(&c, "model", models[round % 5]);
+        for (int k = 0; k < 5; k++) {
+            const char *key = keys[tt_pcg64_bounded(&g, sizeof keys / sizeof keys[0])];
+            const char *val = values[tt_pcg64_bounded(&g, sizeof values / sizeof values[0])];
+            tt_err err;
+            int rc = tt_synth_config_set(&c, key, val, &err);
+            if (rc) {
+                assert_int_equal(rc, TT_EINVAL);
+                assert_non_null(strstr(err.msg, key));
+            }
+        }
+        tt_err err;
+        if (tt_synth_config_check(&c, &err) != 0)
+            continue;
+        if (c.to - c.from > 2 * TT_NS_PER_DAY || c.tick_rate > 50)
+            continue; /* valid but long: not what this test is about */
+        tt_synth *s;
+        if (tt_synth_open(&s, &c, g_ins, &err) != 0) {
+            assert_non_null(strstr(err.msg, "symbols"));
+            continue;
+        }
+        static tt_event buf[512];
+        size_t n;
+        tt_ts last = TT_TS_MIN;
+        while ((n = tt_synth_generate(s, buf, 512)) > 0)
+            for (size_t i = 0; i < n; i++) {
+                assert_true(buf[i].ts >= last);
+                if (!(buf[i].u.quote.bid >= 1 && buf[i].u.quote.ask >= buf[i].u.quote.bid)) {
+                    fprintf(stderr, "model %d sigma %g mu %g spread %g price %g: bid %lld ask %lld\n",
+                            c.model, c.sigma, c.mu, c.spread_pips, c.price[0],
+                            (long long)buf[i].u.quote.bid, (long long)buf[i].u.quote.ask);
+                    fail();
+                }
+                last = buf[i].ts;
+            }
+        tt_synth_close(s);
+        opened++;
+    }
+    printf("hostile: %d configurations opened and generated\n", opened);
+    assert_true(opened > 100);
+}
+
 /* ---- as an engine source ---- */
 
 typedef struct counter {
@@ -468,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_engine_source),
         cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_config_hostile),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tt_instruments_free(g_ins);
