@@ -83,11 +83,12 @@ double tt_bs_price(int kind, double S, double K, double T, double r, double q, d
 int tt_bs_implied_vol(int kind, double price, double S, double K, double T, double r, double q,
                       double *sigma_out, tt_err *err)
 {
-    if (!(S > 0) || !(K > 0) || !(T > 0) || !isfinite(price))
+    if (!(S > 0) || !(K > 0) || !(T > 0) || !isfinite(price) || !isfinite(S) ||
+        !isfinite(K) || !isfinite(T) || !isfinite(r) || !isfinite(q))
         return tt_err_set(err, TT_EINVAL,
-                          "implied vol: needs S > 0, K > 0, T > 0 and a finite price "
-                          "(S=%g K=%g T=%g price=%g)",
-                          S, K, T, price);
+                          "implied vol: needs finite S > 0, K > 0, T > 0, r, q and price "
+                          "(S=%g K=%g T=%g r=%g q=%g price=%g)",
+                          S, K, T, r, q, price);
     double dq = exp(-q * T), dr = exp(-r * T);
     double lower = kind == TT_CALL ? S * dq - K * dr : K * dr - S * dq;
     double upper = kind == TT_CALL ? S * dq : K * dr;
@@ -187,8 +188,13 @@ int tt_option_chain_build(const tt_option_chain_spec *spec, tt_option_row **rows
                               (long long)spec->expiry_days[e]);
     if (!(spec->atm_vol > 0) || spec->atm_vol > 5)
         return tt_err_set(err, TT_EINVAL, "options: vol: %g is outside (0, 5]", spec->atm_vol);
-    if (spec->strike_step < 0)
+    if (!(spec->strike_step >= 0) || !isfinite(spec->strike_step))
         return tt_err_set(err, TT_EINVAL, "options: strike step must be >= 0");
+    if (!isfinite(spec->r) || !isfinite(spec->q) || fabs(spec->r) > 1 || fabs(spec->q) > 1)
+        return tt_err_set(err, TT_EINVAL, "options: r and q must be in [-1, 1] (r=%g q=%g)",
+                          spec->r, spec->q);
+    if (!isfinite(spec->skew) || !isfinite(spec->smile))
+        return tt_err_set(err, TT_EINVAL, "options: skew and smile must be finite");
     double step = spec->strike_step > 0 ? spec->strike_step : nice_step(spec->spot);
     double atm = floor(spec->spot / step + 0.5) * step;
     size_t cap = (size_t)spec->nexpiries * (size_t)spec->nstrikes * 2;

@@ -131,6 +131,11 @@ static void test_implied_vol(void **state)
     assert_int_equal(tt_bs_implied_vol(TT_PUT, 5, 100, 120, 1, 0, 0, &iv, &err), TT_EINVAL);
     assert_non_null(strstr(err.msg, "lower bound"));
     assert_int_equal(tt_bs_implied_vol(TT_CALL, 5, 100, 100, 0, 0, 0, &iv, &err), TT_EINVAL);
+    assert_int_equal(tt_bs_implied_vol(TT_CALL, 5, 100, 100, 1, NAN, 0, &iv, &err), TT_EINVAL);
+    /* a price that needs more than 1000% volatility */
+    double high = tt_bs_price(TT_CALL, 100, 100, 1, 0, 0, 10.0) + 1e-9;
+    assert_int_equal(tt_bs_implied_vol(TT_CALL, high, 100, 100, 1, 0, 0, &iv, &err), TT_EINVAL);
+    assert_non_null(strstr(err.msg, "volatility above"));
 }
 
 static tt_option_row row(double K, int kind, uint64_t oi)
