@@ -53,7 +53,8 @@ static void *poll_loop(void *arg)
         atomic_fetch_add(&s->received, 1);
         tt_event ev;
         tt_err err;
-        if (tt_wire_tick_decode(m->payload, m->len, s->o.ins, &ev, &err)) {
+        if (tt_wire_tick_decode_keyed(m->payload, m->len, m->key, m->key_len, s->o.ins, &ev,
+                                      &err)) {
             atomic_fetch_add(&s->rejected, 1);
             char origin[256];
             snprintf(origin, sizeof origin, "%s[%d]@%lld", rd_kafka_topic_name(m->rkt),

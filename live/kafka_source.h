@@ -4,7 +4,8 @@
  * Consumes the seed's `tick_archive` topic (TickData protobuf, keyed by
  * symbol) as a member of a consumer group, for replaying an archive or filling
  * a gap in the live feed, and pushes each tick into an inbox (live/inbox.h),
- * which stamps and journals it like any live input. A poll thread of its own
+ * which stamps and journals it like any live input. A TickData without a
+ * symbol takes it from the message key. A poll thread of its own
  * calls rd_kafka_consumer_poll; offsets are committed by librdkafka
  * (enable.auto.commit) after the message was pushed. A message that fails to
  * decode is counted and logged with topic, partition and offset, and the run

@@ -88,8 +88,8 @@ static int quote_from_doubles(const tt_instruments *ins, const char *symbol, dou
     return TT_OK;
 }
 
-int tt_wire_tick_decode(const void *data, size_t len, const tt_instruments *ins, tt_event *ev,
-                        tt_err *err)
+int tt_wire_tick_decode_keyed(const void *data, size_t len, const void *key, size_t key_len,
+                              const tt_instruments *ins, tt_event *ev, tt_err *err)
 {
     arena a;
     a.used = 0;
@@ -98,8 +98,21 @@ int tt_wire_tick_decode(const void *data, size_t len, const tt_instruments *ins,
     if (!t)
         return tt_err_set(err, TT_EFORMAT, "TickData: not a valid protobuf message (%zu bytes)",
                           len);
-    return quote_from_doubles(ins, t->symbol, t->bid, t->ask, t->timestamp, (double)t->volume,
-                              ev, "TickData", err);
+    const char *sym = t->symbol;
+    char kbuf[TT_SYMBOL_MAX * 2];
+    if ((!sym || !*sym) && key && key_len && key_len < sizeof kbuf) {
+        memcpy(kbuf, key, key_len);
+        kbuf[key_len] = '\0';
+        sym = kbuf;
+    }
+    return quote_from_doubles(ins, sym, t->bid, t->ask, t->timestamp, (double)t->volume, ev,
+                              "TickData", err);
+}
+
+int tt_wire_tick_decode(const void *data, size_t len, const tt_instruments *ins, tt_event *ev,
+                        tt_err *err)
+{
+    return tt_wire_tick_decode_keyed(data, len, NULL, 0, ins, ev, err);
 }
 
 /* A minimal reader for one flat JSON object: enough for the tick form, which

@@ -67,6 +67,11 @@ enum tt_external_type {
 int tt_wire_tick_decode(const void *data, size_t len, const tt_instruments *ins, tt_event *ev,
                         tt_err *err);
 
+/* The same for a Kafka message keyed by symbol: when the TickData carries no
+ * symbol, the key (key_len bytes, may be NULL) names it. */
+int tt_wire_tick_decode_keyed(const void *data, size_t len, const void *key, size_t key_len,
+                              const tt_instruments *ins, tt_event *ev, tt_err *err);
+
 /* The JSON form {"symbol":"EURUSD","bid":1.1,"ask":1.2,"timestamp":1549238400000}
  * (other keys ignored) -> QUOTE, with the same rules. */
 int tt_wire_tick_json_decode(const void *data, size_t len, const tt_instruments *ins,

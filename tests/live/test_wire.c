@@ -109,6 +109,23 @@ static void test_tick_roundtrip(void **state)
     assert_int_equal(b.ts_init, a.ts);
 }
 
+static void test_tick_keyed(void **state)
+{
+    (void)state;
+    pbuf p = {{0}, 0}; /* no symbol field: the Kafka key names it */
+    put_double(&p, 2, 1.29001);
+    put_double(&p, 3, 1.29012);
+    tt_event ev;
+    tt_err err;
+    assert_int_equal(tt_wire_tick_decode_keyed(p.b, p.n, "GBPUSD", 6, ins, &ev, &err), TT_OK);
+    assert_int_equal(ev.symbol, tt_instruments_find(ins, "GBPUSD")->id);
+    assert_int_equal(ev.u.quote.bid, 129001);
+    assert_int_equal(tt_wire_tick_decode(p.b, p.n, ins, &ev, &err), TT_EFORMAT);
+    pbuf q = hand_tick("EURUSD", 1.14427, 1.14430); /* the message's own symbol wins */
+    assert_int_equal(tt_wire_tick_decode_keyed(q.b, q.n, "GBPUSD", 6, ins, &ev, &err), TT_OK);
+    assert_int_equal(ev.symbol, tt_instruments_find(ins, "EURUSD")->id);
+}
+
 static void test_tick_json(void **state)
 {
     (void)state;
@@ -385,6 +402,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tick_decode_hand_built),
         cmocka_unit_test(test_tick_roundtrip),
+        cmocka_unit_test(test_tick_keyed),
         cmocka_unit_test(test_tick_json),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_output_subjects),
