@@ -257,7 +257,7 @@ static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
 }
 
 static void print_human(const tt_sweep_table *t, const char *fig, const char *dir, double secs,
-                        unsigned jobs, const char *where)
+                        const char *where)
 {
     const tt_sweep_plan *p = t->plan;
     size_t ok = 0;
@@ -265,7 +265,6 @@ static void print_human(const tt_sweep_table *t, const char *fig, const char *di
         ok += t->runs[i].status == TT_RUN_OK;
     printf("sweep        %s: %zu runs (%zu completed, %zu failed) in %.2f s, %s\n", t->name,
            p->njobs, ok, p->njobs - ok, secs, where);
-    (void)jobs;
     /* The five best by the figure. */
     const tt_figure *f = tt_figure_find(fig);
     char *used = calloc(p->njobs ? p->njobs : 1, 1);
@@ -292,8 +291,12 @@ static void print_human(const tt_sweep_table *t, const char *fig, const char *di
         tt_fingerprint_hex(t->runs[best].fp, hex);
         if (rank == 0)
             printf("best by %s:\n", fig);
-        printf("  %2d. %-12.6g run %-4ld %s  (%llu trades, fp %.12s)\n", rank + 1, bv, best, ps,
-               (unsigned long long)t->runs[best].m.trades, hex);
+        /* Money in currency units, as in the table. */
+        double shown = f->kind == TT_FIG_MONEY || f->kind == TT_FIG_MINOR
+                           ? bv / (double)(t->minor_per_unit > 0 ? t->minor_per_unit : 100)
+                           : bv;
+        printf("  %2d. %-12.6g run %-4ld %s  (%llu trades, fp %.12s)\n", rank + 1, shown, best,
+               ps, (unsigned long long)t->runs[best].m.trades, hex);
     }
     free(used);
     if (dir)
@@ -430,7 +433,7 @@ int tt_cmd_sweep(int argc, char **argv)
         }
     }
     if (!o.quiet)
-        print_human(&t, t.figure, dir[0] ? dir : NULL, secs, (unsigned)o.jobs, where);
+        print_human(&t, t.figure, dir[0] ? dir : NULL, secs, where);
     if (o.json) {
         fflush(stdout);
         tt_sweep_json_write(&t, stdout);
