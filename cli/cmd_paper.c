@@ -14,6 +14,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +209,7 @@ static void log_stderr(void *ctx, const char *line)
 
 typedef struct status_ctx {
     tt_paper *p;
-    volatile int done;
+    atomic_int done;
     int tty;
     double duration;
     double start;
@@ -218,7 +219,7 @@ static void *status_loop(void *arg)
 {
     status_ctx *c = arg;
     int n = 0;
-    while (!c->done) {
+    while (!atomic_load(&c->done)) {
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
         if (c->duration > 0 && tt_wall_seconds() - c->start >= c->duration)
@@ -398,7 +399,7 @@ int tt_cmd_paper(int argc, char **argv)
     tt_backtest_result r;
     memset(&r, 0, sizeof r);
     int rc = tt_backtest_run(&run->cfg, &r, &err);
-    sc.done = 1;
+    atomic_store(&sc.done, 1);
     if (have_th)
         pthread_join(th, NULL);
     if (sc.tty)
