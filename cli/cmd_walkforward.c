@@ -278,7 +278,8 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
                 tt_buf_json_string(b, p[k].value);
             }
             tt_buf_printf(b, "},\"objective\":");
-            tt_buf_json_double(b, fd->objective);
+            tt_buf_json_double(b, spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
+                                                                   : fd->objective);
             tt_buf_printf(b, ",\"in_sample\":");
             json_summary(b, &fd->is, mpu);
             tt_buf_printf(b, ",\"out_of_sample\":");
