@@ -520,6 +520,32 @@ static void test_engine_source(void **state)
     assert_true(a.h == h);    /* unchanged, in order */
     assert_int_equal(a.n, b.n);
     assert_true(a.h == b.h);
+
+    /* The port's two paths agree: 300 events by next() (more than its internal
+     * batch of 256), then the rest by next_batch, equal the generator's own. */
+    tt_source src;
+    void *handle;
+    tt_err err;
+    assert_int_equal(tt_synth_source_open(&c, g_ins, &src, &handle, &err), 0);
+    assert_non_null(src.next_batch);
+    uint64_t hs = 0xcbf29ce484222325ULL, ns = 0;
+    tt_event ev;
+    for (int i = 0; i < 300; i++) {
+        assert_int_equal(src.next(src.self, &ev, &err), TT_SRC_EVENT);
+        hs = hash_events(&ev, 1, hs);
+        ns++;
+    }
+    static tt_event batch[1000];
+    int cnt, rc;
+    while ((rc = src.next_batch(src.self, batch, 1000, &cnt, &err)) == TT_SRC_EVENT) {
+        hs = hash_events(batch, (size_t)cnt, hs);
+        ns += (uint64_t)cnt;
+    }
+    assert_int_equal(rc, TT_SRC_END);
+    assert_int_equal(src.next(src.self, &ev, &err), TT_SRC_END);
+    src.close(src.self); /* the port's close releases the generator */
+    assert_int_equal(ns, n);
+    assert_true(hs == h);
 }
 
 int main(void)
