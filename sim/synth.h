@@ -15,14 +15,18 @@
  *   merton  GBM plus jumps: Poisson(lambda) per year, log-jump ~ N(jump_mean, jump_sigma^2);
  *           mu stays the total expected return (the drift is compensated)
  *   heston  dS/S = mu dt + sqrt(v) dW1, dv = kappa (theta - v) dt + xi sqrt(v) dW2,
- *           corr(dW1, dW2) = rho, v(0) = v0 (full-truncation Euler per tick)
+ *           corr(dW1, dW2) = rho, v(0) = v0 (full-truncation Euler per tick,
+ *           steps of at most five minutes across gaps)
  *   regime  GBM whose (mu, sigma) follow a continuous-time Markov chain over
  *           regimes (regime_mu, regime_sigma lists), leaving regime i at rate
  *           regime_rate[i] per year for one of the others chosen uniformly
+ *           (each symbol has its own chain)
  *   ou      Ornstein-Uhlenbeck on x: dx = kappa (ln theta - x) dt + sigma dW
  *           (sampled exactly); theta is the long-run price level
  * Several symbols move together through the Cholesky factor of the `corr`
- * matrix (an invalid matrix is an error naming the problem).
+ * matrix (an invalid matrix is an error naming the problem). Without `corr`
+ * each symbol draws only from its own streams, so adding a symbol leaves the
+ * others' ticks unchanged.
  *
  * Microstructure: ticks arrive as one Poisson process per symbol with rate
  * `tick_rate` per second on average over the open hours, modulated by an
@@ -47,15 +51,17 @@
  *   jump_mean        merton: mean log jump                      (0)
  *   jump_sigma       merton: stdev of the log jump              (0.005)
  *   kappa            heston: variance reversion per year; ou: reversion speed per year (5)
- *   theta            heston: long-run variance (0.0064); ou: long-run price (start price)
+ *   theta            heston: long-run variance (sigma^2); ou: long-run price (start price)
  *   xi               heston: volatility of variance             (0.3)
  *   rho              heston: corr of price and variance shocks  (-0.3)
  *   v0               heston: initial variance                   (theta)
- *   regime_mu        regime: drift per regime, comma list       (0,0)
- *   regime_sigma     regime: volatility per regime, comma list  (0.06,0.15)
- *   regime_rate      regime: leaving rate per year per regime   (52,52)
+ *   regime_sigma     regime: volatility per regime, comma list; sets the
+ *                    number of regimes                          (0.06,0.15)
+ *   regime_mu        regime: drift per regime (same length)     (0 each)
+ *   regime_rate      regime: leaving rate per year per regime   (52 each)
  *   corr             correlation: one number for every pair, or the full
  *                    matrix row by row, rows separated by ';'   (identity)
+ *                    ("[1, 0.5]; [0.5, 1]" from YAML lists works too)
  *   tick_rate        mean ticks per second per symbol while open (2)
  *   seasonality      on|off                                     (on)
  *   weekend          closed|open                                (closed)
@@ -66,9 +72,10 @@
  *   resolution       timestamp resolution: ns|us|ms|s           (ms)
  *   source_id        the engine source id of the events         (1)
  *
- * Random streams (tt_rng_derive from the seed): "synth/clock/<SYM>" for each
- * symbol's arrivals, "synth/price/<SYM>" for its shocks, "synth/jump/<SYM>",
- * "synth/var/<SYM>", "synth/regime", "synth/volume/<SYM>". See docs/synthetic.md.
+ * Random streams (tt_rng_derive from the seed), per symbol: "synth/clock/<SYM>"
+ * (arrivals), "synth/price/<SYM>" (diffusion shocks), "synth/jump/<SYM>",
+ * "synth/var/<SYM>" (Heston), "synth/regime/<SYM>", "synth/volume/<SYM>".
+ * See docs/synthetic.md.
  */
 #ifndef TT_SYNTH_H
 #define TT_SYNTH_H
@@ -159,8 +166,9 @@ int tt_synth_open(tt_synth **out, const tt_synth_config *cfg, const tt_instrumen
                   tt_err *err);
 
 /* Fill up to cap quote events in time order; returns the number written (0 at
- * the end of the range). Events carry kind QUOTE, cls MARKET, the symbol's id,
- * cfg->source_id and seq counting from 1. Never fails once opened. */
+ * the end of the range, or when cap is 0). Events carry kind QUOTE, cls
+ * MARKET, the symbol's id, cfg->source_id and seq counting from 1; bytes of
+ * the event not used by the quote are zero. Never fails once opened. */
 size_t tt_synth_generate(tt_synth *s, tt_event *buf, size_t cap);
 
 /* Events generated so far. */
