@@ -3,13 +3,15 @@
  *
  * Measured, each the best of --repeat runs:
  *   1. bi5 decode: liblzma (tt_bi5_decode_ticks) over every tick file held in
- *      memory, one core: the reference "how fast does liblzma decode the bi5".
+ *      memory, one core (thread CPU time): the reference "how fast does
+ *      liblzma decode the bi5".
  *   2. import: tt_duka_import of the tree into a fresh tape with 1 decoder
  *      thread and with 2 (files decoded on both cores while the calling thread
  *      runs the quality filter and appends in time order).
  *   3. tape size: bytes of the quote stream per tick, against the bi5 files'.
- *   4. tape decode: a tt_tape_reader over the quote stream, one core; and its
- *      ratio to (1): the issue's target is at least 15x.
+ *   4. tape decode: a tt_tape_reader over the quote stream, one core (thread
+ *      CPU time); and its ratio to (1): the issue's target is at least 15x.
+ * The import is timed in wall time (ticks/s) and in process CPU time.
  *
  * usage: bench_import DUKASCOPY_DIR [--symbol EURUSD] [--repeat R] [--work DIR] [--json]
  * (DUKASCOPY_DIR holds SYMBOL/YYYY/MM/DD/HHh_ticks.bi5: tests/data/dukascopy)
@@ -26,12 +28,19 @@
 #include "data/dukascopy.h"
 #include "data/tape.h"
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+/* Wall time; and CPU time of this thread / of the whole process. The machine
+ * the figures come from is shared, so one-core stages are timed in thread CPU
+ * time (what the stage costs, whatever else runs), and the import in both. */
+static double now_s(void) { return clock_s(CLOCK_MONOTONIC); }
+static double thread_cpu_s(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
+static double proc_cpu_s(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
 
 typedef struct file {
     uint8_t *data;
@@ -141,7 +150,7 @@ int main(int argc, char **argv)
     uint64_t decoded = 0;
     for (int r = 0; r < repeat; r++) {
         decoded = 0;
-        double t0 = now_s();
+        double t0 = thread_cpu_s();
         for (size_t i = 0; i < nf; i++) {
             if (tt_bi5_decode_ticks(files[i].data, files[i].len, files[i].hour, 1, 0, &buf, &err)) {
                 fprintf(stderr, "bench_import: %s\n", err.msg);
@@ -149,27 +158,29 @@ int main(int argc, char **argv)
             }
             decoded += buf.ev_len;
         }
-        double dt = now_s() - t0;
+        double dt = thread_cpu_s() - t0;
         if (dt < best_lzma)
             best_lzma = dt;
     }
 
     /* 2. import at 1 and 2 decoder threads. */
-    double best_imp[2] = {1e30, 1e30};
+    double best_imp[2] = {1e30, 1e30}, best_cpu[2] = {1e30, 1e30};
     for (int th = 1; th <= 2; th++) {
         for (int r = 0; r < repeat; r++) {
             snprintf(tape, sizeof tape, "%s/tape-%d-%d", work, th, r);
             o.tape = tape;
             o.threads = th;
             o.candles = 0;
-            double t0 = now_s();
+            double t0 = now_s(), c0 = proc_cpu_s();
             if (tt_duka_import(&o, ins, &st, &err)) {
                 fprintf(stderr, "bench_import: %s\n", err.msg);
                 return 1;
             }
-            double dt = now_s() - t0;
+            double dt = now_s() - t0, dc = proc_cpu_s() - c0;
             if (dt < best_imp[th - 1])
                 best_imp[th - 1] = dt;
+            if (dc < best_cpu[th - 1])
+                best_cpu[th - 1] = dc;
             if (r > 0)
                 rm_rf(tape);
         }
@@ -179,30 +190,34 @@ int main(int argc, char **argv)
     snprintf(tape, sizeof tape, "%s/tape-1-0", work);
     double best_tape = 1e30;
     uint64_t read = 0;
+    /* A pass takes a few ms: each measurement is 10 passes (open, read all, close). */
+    const int passes = 10;
     for (int r = 0; r < repeat; r++) {
-        tt_tape_query q = {0};
-        const char *syms[2] = {ins->symbol, NULL};
-        q.symbols = syms;
-        tt_tape_reader *rd;
-        double t0 = now_s();
-        if (tt_tape_reader_open(&rd, tape, &q, NULL, &err)) {
-            fprintf(stderr, "bench_import: %s\n", err.msg);
-            return 1;
-        }
-        tt_event ev;
-        int rc;
-        read = 0;
+        double t0 = thread_cpu_s();
         uint64_t chk = 0;
-        while ((rc = tt_tape_reader_next(rd, &ev, &err)) == 1) {
-            read++;
-            chk += (uint64_t)ev.u.quote.bid;
+        for (int pass = 0; pass < passes; pass++) {
+            tt_tape_query q = {0};
+            const char *syms[2] = {ins->symbol, NULL};
+            q.symbols = syms;
+            tt_tape_reader *rd;
+            if (tt_tape_reader_open(&rd, tape, &q, NULL, &err)) {
+                fprintf(stderr, "bench_import: %s\n", err.msg);
+                return 1;
+            }
+            tt_event ev;
+            int rc;
+            read = 0;
+            while ((rc = tt_tape_reader_next(rd, &ev, &err)) == 1) {
+                read++;
+                chk += (uint64_t)ev.u.quote.bid;
+            }
+            tt_tape_reader_close(rd);
+            if (rc < 0) {
+                fprintf(stderr, "bench_import: %s\n", err.msg);
+                return 1;
+            }
         }
-        tt_tape_reader_close(rd);
-        double dt = now_s() - t0;
-        if (rc < 0) {
-            fprintf(stderr, "bench_import: %s\n", err.msg);
-            return 1;
-        }
+        double dt = (thread_cpu_s() - t0) / passes;
         if (chk == 0)
             fprintf(stderr, "bench_import: no prices read\n");
         if (dt < best_tape)
@@ -215,13 +230,13 @@ int main(int argc, char **argv)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     printf("bench_import: %s, %zu bi5 files, %" PRIu64 " ticks, %ld CPU(s), best of %d\n",
            ins->symbol, nf, nticks, cpus, repeat);
-    printf("  %-34s %12.0f ticks/s  (%.3f s)\n", "bi5 decode (liblzma, 1 core)", lzma_rate,
+    printf("  %-34s %12.0f ticks/s  (%.3f s CPU)\n", "bi5 decode (liblzma, 1 core)", lzma_rate,
            best_lzma);
-    printf("  %-34s %12.0f ticks/s  (%.3f s)\n", "import, 1 decoder thread",
-           (double)nticks / best_imp[0], best_imp[0]);
-    printf("  %-34s %12.0f ticks/s  (%.3f s)\n", "import, 2 decoder threads",
-           (double)nticks / best_imp[1], best_imp[1]);
-    printf("  %-34s %12.0f ticks/s  (%.3f s)  = %.1fx liblzma (target >= 15x)\n",
+    printf("  %-34s %12.0f ticks/s  (%.3f s wall, %.3f s CPU)\n", "import, 1 decoder thread",
+           (double)nticks / best_imp[0], best_imp[0], best_cpu[0]);
+    printf("  %-34s %12.0f ticks/s  (%.3f s wall, %.3f s CPU)\n", "import, 2 decoder threads",
+           (double)nticks / best_imp[1], best_imp[1], best_cpu[1]);
+    printf("  %-34s %12.0f ticks/s  (%.3f s CPU)  = %.1fx liblzma (target >= 15x)\n",
            "tape decode (1 core)", tape_rate, best_tape, tape_rate / lzma_rate);
     printf("  %-34s %12" PRIu64 " bytes    %.3f bytes/tick (target <= 2.5)\n", "tape quote stream",
            qs.bytes, bpt_tape);
@@ -229,11 +244,13 @@ int main(int argc, char **argv)
     if (json)
         printf("{\"symbol\":\"%s\",\"files\":%zu,\"ticks\":%" PRIu64 ",\"cpus\":%ld,"
                "\"lzma_ticks_per_s\":%.0f,\"import_1t_ticks_per_s\":%.0f,"
-               "\"import_2t_ticks_per_s\":%.0f,\"tape_ticks_per_s\":%.0f,\"tape_vs_lzma\":%.2f,"
+               "\"import_2t_ticks_per_s\":%.0f,\"import_1t_cpu_s\":%.4f,\"import_2t_cpu_s\":%.4f,"
+               "\"tape_ticks_per_s\":%.0f,\"tape_vs_lzma\":%.2f,"
                "\"tape_bytes\":%" PRIu64 ",\"tape_bytes_per_tick\":%.4f,\"bi5_bytes\":%" PRIu64
                ",\"bi5_bytes_per_tick\":%.4f}\n",
                ins->symbol, nf, nticks, cpus, lzma_rate, (double)nticks / best_imp[0],
-               (double)nticks / best_imp[1], tape_rate, tape_rate / lzma_rate, qs.bytes, bpt_tape,
+               (double)nticks / best_imp[1], best_cpu[0], best_cpu[1], tape_rate,
+               tape_rate / lzma_rate, qs.bytes, bpt_tape,
                bi5_bytes, bpt_bi5);
     for (size_t i = 0; i < nf; i++)
         free(files[i].data);
