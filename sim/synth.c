@@ -83,7 +83,8 @@ struct tt_synth {
     double base_vol;              /* volatility at which the spread is its base */
     tt_ts now;                    /* joint mode: the time every x is at */
     tt_ts day0;                   /* start of the UTC day of the last tick (ticks are in order) */
-    tt_ts rollover_lo, rollover_hi; /* time of day (ns) of the rollover window */
+    tt_ts rollover_lo, rollover_hi; /* that day's rollover window (ns from day0) */
+    tt_ts rollover_half;          /* half-width of the window */
     uint64_t seq;
     /* as an engine source */
     tt_event buf[SRC_BATCH];
@@ -119,14 +120,58 @@ static inline tt_ts floor_div(tt_ts a, tt_ts b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+/* Weekday of a day number (days since 1970-01-01, a Thursday); 0 = Sunday. */
+static int weekday_of(tt_ts day) { return (int)(((day + 4) % 7 + 7) % 7); }
+
+/* US daylight saving time (rules since 2007: from the second Sunday of March
+ * to the first Sunday of November) for a UTC day. The rollover is 17:00 New
+ * York, so what matters is the clock late in the day: the switches happen at
+ * 02:00 local, before it, on the switching Sundays. */
+static int us_dst(tt_ts day)
+{
+    int y, mo, d, h, mi, sec;
+    int64_t ns;
+    tt_ts_to_civil(day * TT_NS_PER_DAY, &y, &mo, &d, &h, &mi, &sec, &ns);
+    if (mo < 3 || mo > 11)
+        return 0;
+    if (mo > 3 && mo < 11)
+        return 1;
+    tt_ts first = tt_ts_from_civil(y, mo, 1, 0, 0, 0, 0) / TT_NS_PER_DAY;
+    int first_sunday = 1 + (7 - weekday_of(first)) % 7;
+    if (mo == 3)
+        return d >= first_sunday + 7;
+    return d < first_sunday;
+}
+
+/* The UTC hour of the daily rollover on a day: 17:00 New York (22:00 UTC, or
+ * 21:00 under US DST), or 22:00 UTC all year with rollover_tz=utc. */
+static int rollover_hour(const tt_synth *S, tt_ts day)
+{
+    return S->cfg.rollover_utc ? 22 : (us_dst(day) ? 21 : 22);
+}
+
+/* Closed from Friday's rollover to Sunday's. */
 static int is_closed(const tt_synth *S, tt_ts t)
 {
     if (!S->cfg.weekend_closed)
         return 0;
     tt_ts day = floor_div(t, TT_NS_PER_DAY);
-    int wd = (int)(((day + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday; 0 = Sunday */
+    int wd = weekday_of(day);
+    if (wd != 5 && wd != 6 && wd != 0)
+        return 0;
     int hour = (int)((t - day * TT_NS_PER_DAY) / TT_NS_PER_HOUR);
-    return (wd == 5 && hour >= 22) || wd == 6 || (wd == 0 && hour < 22);
+    return (wd == 5 && hour >= rollover_hour(S, day)) || wd == 6 ||
+           (wd == 0 && hour < rollover_hour(S, day));
+}
+
+/* Move the day cache to the day holding t (ticks come in time order). */
+static void set_day(tt_synth *S, tt_ts t)
+{
+    tt_ts day = floor_div(t, TT_NS_PER_DAY);
+    S->day0 = day * TT_NS_PER_DAY;
+    tt_ts roll = rollover_hour(S, day) * TT_NS_PER_HOUR;
+    S->rollover_lo = roll - S->rollover_half;
+    S->rollover_hi = roll + S->rollover_half;
 }
 
 /* Fill the arrival segment cache for time t: rate of the hour holding t, and its end. */
@@ -282,7 +327,7 @@ static void write_quote(tt_synth *S, sym *s, tt_ts t, tt_event *e)
         spread *= f > 0.25 ? f : 0.25; /* NaN (a runaway Heston variance) -> 0.25 */
     }
     if (t - S->day0 >= TT_NS_PER_DAY)
-        S->day0 = floor_div(t, TT_NS_PER_DAY) * TT_NS_PER_DAY;
+        set_day(S, t);
     tt_ts tod = t - S->day0;
     if (tod >= S->rollover_lo && tod < S->rollover_hi)
         spread *= c->rollover_spread;
@@ -393,10 +438,9 @@ int tt_synth_open(tt_synth **out, const tt_synth_config *cfg, const tt_instrumen
     for (int h = 0; h < 24; h++)
         S->season[h] = c->tick_rate * (c->seasonality ? SEASON[h] / mean : 1.0) / 1e9;
     tt_ts rw = (tt_ts)(c->rollover_minutes * 60.0 * 1e9);
-    S->rollover_lo = 22 * TT_NS_PER_HOUR - rw;
-    S->rollover_hi = 22 * TT_NS_PER_HOUR + rw;
+    S->rollover_half = rw;
     S->now = c->from;
-    S->day0 = floor_div(c->from, TT_NS_PER_DAY) * TT_NS_PER_DAY;
+    set_day(S, c->from);
 
     for (int i = 0; i < S->n; i++) {
         sym *s = &S->s[i];

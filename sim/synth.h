@@ -31,12 +31,14 @@
  * Microstructure: ticks arrive as one Poisson process per symbol with rate
  * `tick_rate` per second on average over the open hours, modulated by an
  * hour-of-day seasonality (quiet Asia, busy London and New York, busiest in
- * their overlap); the market closes for the weekend (Friday 22:00 to Sunday
- * 22:00 UTC) unless weekend=open. The spread is `spread` pips at the model's
- * base volatility, scales with the current volatility (heston, regime) by
- * `spread_vol`, and is multiplied by `rollover_spread` within
- * `rollover_minutes` of the rollover (22:00 UTC). Bid and ask are rounded to
- * the instrument's point; timestamps to `resolution`.
+ * their overlap); the market closes for the weekend (Friday's rollover to
+ * Sunday's) unless weekend=open. The rollover is 17:00 New York: 22:00 UTC,
+ * 21:00 UTC under US daylight saving time (rollover_tz=utc: 22:00 UTC all
+ * year). The spread is `spread` pips at the model's base volatility, scales
+ * with the current volatility (heston, regime) by `spread_vol`, and is
+ * multiplied by `rollover_spread` within `rollover_minutes` of the rollover.
+ * Bid and ask are rounded to the instrument's point; timestamps to
+ * `resolution`.
  *
  * Parameter keys for tt_synth_config_set (and a scenario's `synthetic:` section):
  *   model            gbm|merton|heston|regime|ou               (gbm)
@@ -69,6 +71,7 @@
  *   spread_vol       0..: how much the spread follows volatility (1)
  *   rollover_spread  spread multiplier around the rollover      (4)
  *   rollover_minutes half-width of the rollover window          (5)
+ *   rollover_tz      newyork (17:00 New York, with US DST) | utc (22:00 UTC) (newyork)
  *   resolution       timestamp resolution: ns|us|ms|s           (ms)
  *   source_id        the engine source id of the events         (1)
  *
@@ -130,6 +133,7 @@ typedef struct tt_synth_config {
     double spread_vol;
     double rollover_spread;
     double rollover_minutes;
+    int rollover_utc;       /* 1: rollover and weekend at 22:00 UTC all year; 0: 17:00 New York */
     int64_t resolution_ns;  /* 1, 1000, 1000000 or 1000000000 */
     uint16_t source_id;
     int theta_set, v0_set;  /* whether theta / v0 were given (defaults depend on the model) */

@@ -310,6 +310,17 @@ int tt_synth_config_set(tt_synth_config *cfg, const char *key, const char *value
         cfg->weekend_closed = !open;
         return TT_OK;
     }
+    if (!strcmp(key, "rollover_tz")) {
+        if (!strcasecmp(value, "newyork") || !strcasecmp(value, "new_york") ||
+            !strcasecmp(value, "America/New_York"))
+            cfg->rollover_utc = 0;
+        else if (!strcasecmp(value, "utc"))
+            cfg->rollover_utc = 1;
+        else
+            return tt_err_set(err, TT_EINVAL, "synthetic: rollover_tz: '%s' is not newyork or utc",
+                              value);
+        return TT_OK;
+    }
     if (!strcmp(key, "resolution")) {
         static const struct { const char *n; int64_t ns; } R[] = {
             {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
@@ -335,7 +346,7 @@ int tt_synth_config_set(tt_synth_config *cfg, const char *key, const char *value
                       "synthetic: unknown key '%s' (keys: model seed symbols from to price mu "
                       "sigma lambda jump_mean jump_sigma kappa theta xi rho v0 regime_mu "
                       "regime_sigma regime_rate corr tick_rate seasonality weekend spread "
-                      "spread_vol rollover_spread rollover_minutes resolution source_id)",
+                      "spread_vol rollover_spread rollover_minutes rollover_tz resolution source_id)",
                       key);
 }
 

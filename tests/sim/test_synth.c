@@ -277,6 +277,73 @@ static void test_weekend_open_and_resolution(void **state)
     assert_true(llabs((long long)n - 43200) < 5 * 208);
 }
 
+/* Last tick before and first tick after the weekend gap in [from, to). */
+static void weekend_edges(const char *from, const char *to, const char *tz, tt_ts *last_fri,
+                          tt_ts *first_sun, int64_t *roll_tod)
+{
+    tt_synth_config c;
+    tt_synth_config_init(&c);
+    cfg_set(&c, "from", from);
+    cfg_set(&c, "to", to);
+    cfg_set(&c, "tick_rate", "5");
+    cfg_set(&c, "seasonality", "off");
+    cfg_set(&c, "rollover_tz", tz);
+    tt_synth *s = open_cfg(&c);
+    tt_event e;
+    tt_ts prev = 0;
+    *last_fri = *first_sun = 0;
+    *roll_tod = -1;
+    while (tt_synth_generate(s, &e, 1) == 1) {
+        if (prev && e.ts - prev > TT_NS_PER_DAY) {
+            *last_fri = prev;
+            *first_sun = e.ts;
+        }
+        if (*roll_tod < 0 && e.u.quote.ask - e.u.quote.bid == 32)
+            *roll_tod = e.ts % TT_NS_PER_DAY; /* first quote inside a rollover window */
+        prev = e.ts;
+    }
+    tt_synth_close(s);
+}
+
+static void test_rollover_follows_new_york(void **state)
+{
+    (void)state;
+    /* The rollover is 17:00 New York: 22:00 UTC in winter, 21:00 UTC under US
+     * daylight saving time (2024: from Sunday 10 March to Sunday 3 November).
+     * The weekend runs from Friday's rollover to Sunday's. */
+    tt_ts fri, sun;
+    int64_t roll;
+    /* July: Friday 12th 21:00 -> Sunday 14th 21:00 UTC; window 20:55 - 21:05 */
+    weekend_edges("2024-07-12", "2024-07-15", "newyork", &fri, &sun, &roll);
+    tt_ts f21, s21, s22;
+    assert_int_equal(tt_ts_parse("2024-07-12T21:00:00Z", &f21), 0);
+    assert_int_equal(tt_ts_parse("2024-07-14T21:00:00Z", &s21), 0);
+    assert_true(fri < f21 && fri > f21 - 10 * TT_NS_PER_SEC);
+    assert_true(sun >= s21 && sun < s21 + 10 * TT_NS_PER_SEC);
+    assert_true(roll >= 20 * TT_NS_PER_HOUR + 55 * TT_NS_PER_MIN && roll < 21 * TT_NS_PER_HOUR);
+    /* The same week with rollover_tz=utc: 22:00 */
+    weekend_edges("2024-07-12", "2024-07-15", "utc", &fri, &sun, &roll);
+    assert_int_equal(tt_ts_parse("2024-07-14T22:00:00Z", &s22), 0);
+    assert_true(fri >= f21 + TT_NS_PER_HOUR - 10 * TT_NS_PER_SEC && fri < f21 + TT_NS_PER_HOUR);
+    assert_true(sun >= s22 && sun < s22 + 10 * TT_NS_PER_SEC);
+    /* The spring switch: Friday 8 March closes at 22:00 (still EST), Sunday 10
+     * March opens at 21:00 (EDT). */
+    weekend_edges("2024-03-08", "2024-03-11", "newyork", &fri, &sun, &roll);
+    tt_ts f22, s21b;
+    assert_int_equal(tt_ts_parse("2024-03-08T22:00:00Z", &f22), 0);
+    assert_int_equal(tt_ts_parse("2024-03-10T21:00:00Z", &s21b), 0);
+    assert_true(fri < f22 && fri > f22 - 10 * TT_NS_PER_SEC);
+    assert_true(sun >= s21b && sun < s21b + 10 * TT_NS_PER_SEC);
+    /* The autumn switch: Friday 1 November closes at 21:00 (EDT), Sunday 3
+     * November opens at 22:00 (EST). */
+    weekend_edges("2024-11-01", "2024-11-04", "newyork", &fri, &sun, &roll);
+    tt_ts f21b, s22b;
+    assert_int_equal(tt_ts_parse("2024-11-01T21:00:00Z", &f21b), 0);
+    assert_int_equal(tt_ts_parse("2024-11-03T22:00:00Z", &s22b), 0);
+    assert_true(fri < f21b && fri > f21b - 10 * TT_NS_PER_SEC);
+    assert_true(sun >= s22b && sun < s22b + 10 * TT_NS_PER_SEC);
+}
+
 static void expect_error(tt_synth_config *c, const char *k, const char *v, const char *needle)
 {
     tt_err err;
@@ -315,6 +382,7 @@ static void test_config_errors(void **state)
     expect_error(&c, "from", "yesterday", "from: 'yesterday'");
     expect_error(&c, "weekend", "maybe", "weekend");
     expect_error(&c, "resolution", "ps", "resolution");
+    expect_error(&c, "rollover_tz", "Europe/London", "rollover_tz: 'Europe/London'");
     expect_error(&c, "corr", "1,0.5;0.5", "corr: row 2 has 1 values");
     expect_error(&c, "symbols", "EURUSD,EURUSD", "listed twice");
 
@@ -558,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_rounding_and_mid),
         cmocka_unit_test(test_spread_follows_volatility),
         cmocka_unit_test(test_weekend_open_and_resolution),
+        cmocka_unit_test(test_rollover_follows_new_york),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_engine_source),
         cmocka_unit_test(test_golden),
