@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/engine.h"
+#include "data/dukascopy.h"
 #include "sim/pcg.h"
 #include "sim/synth.h"
 
@@ -344,6 +345,86 @@ static void test_rollover_follows_new_york(void **state)
     assert_true(sun >= s22b && sun < s22b + 10 * TT_NS_PER_SEC);
 }
 
+static double pearson(const double *a, const double *b, int n)
+{
+    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+    for (int i = 0; i < n; i++) {
+        ma += a[i] / n;
+        mb += b[i] / n;
+    }
+    for (int i = 0; i < n; i++) {
+        sab += (a[i] - ma) * (b[i] - mb);
+        saa += (a[i] - ma) * (a[i] - ma);
+        sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    return sab / sqrt(saa * sbb);
+}
+
+/* Ticks per UTC hour of a synthetic EURUSD on Monday 4 and Tuesday 5
+ * February 2019, summed over the two days. */
+static void synth_hours(const char *seasonality, double out[24])
+{
+    tt_synth_config c;
+    tt_synth_config_init(&c);
+    cfg_set(&c, "from", "2019-02-04");
+    cfg_set(&c, "to", "2019-02-06");
+    cfg_set(&c, "seasonality", seasonality);
+    tt_synth *s = open_cfg(&c);
+    static tt_event buf[1024];
+    size_t n;
+    memset(out, 0, 24 * sizeof out[0]);
+    while ((n = tt_synth_generate(s, buf, 1024)) > 0)
+        for (size_t i = 0; i < n; i++)
+            out[buf[i].ts % TT_NS_PER_DAY / TT_NS_PER_HOUR] += 1;
+    tt_synth_close(s);
+}
+
+static void test_seasonality_like_dukascopy(void **state)
+{
+    (void)state;
+    /* Oracle: real Dukascopy EURUSD ticks of the same two days (the 48 hourly
+     * files in tests/data/dukascopy, 266,219 ticks; Dukascopy's month folder
+     * 01 is February). The hour-by-hour tick counts of the synthetic market
+     * must follow the real intraday shape: quiet Asia, London from 07:00,
+     * the busy overlap with New York, thin late hours. */
+    double real[24] = {0};
+    tt_bi5_buf b;
+    memset(&b, 0, sizeof b);
+    for (int d = 4; d <= 5; d++)
+        for (int h = 0; h < 24; h++) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/dukascopy/EURUSD/2019/01/%02d/%02dh_ticks.bi5",
+                     TT_TESTDATA, d, h);
+            FILE *f = fopen(path, "rb");
+            assert_non_null(f);
+            static uint8_t data[1 << 20];
+            size_t len = fread(data, 1, sizeof data, f);
+            fclose(f);
+            tt_err err;
+            assert_int_equal(tt_bi5_decompress(data, len, &b, &err), 0);
+            real[h] += (double)(b.raw_len / TT_BI5_TICK_BYTES);
+        }
+    tt_bi5_buf_free(&b);
+    double total = 0;
+    for (int h = 0; h < 24; h++)
+        total += real[h];
+    assert_true(total == 266219.0);
+
+    double synth[24], flat[24];
+    synth_hours("on", synth);
+    synth_hours("off", flat);
+    double r = pearson(real, synth, 24), r0 = pearson(real, flat, 24);
+    printf("hourly tick counts vs Dukascopy: r = %.3f (seasonality off: %.3f)\n", r, r0);
+    assert_true(r > 0.9);
+    assert_true(fabs(r0) < 0.5);
+    /* the busiest real hours (13-16 UTC) are busier than the quietest (1-5)
+     * by a factor the synthetic profile shares within a third */
+    double real_ratio = (real[13] + real[14] + real[15]) / (real[1] + real[2] + real[3]);
+    double syn_ratio = (synth[13] + synth[14] + synth[15]) / (synth[1] + synth[2] + synth[3]);
+    printf("busy/quiet: real %.2f, synthetic %.2f\n", real_ratio, syn_ratio);
+    assert_true(fabs(syn_ratio / real_ratio - 1.0) < 1.0 / 3.0);
+}
+
 static void expect_error(tt_synth_config *c, const char *k, const char *v, const char *needle)
 {
     tt_err err;
@@ -627,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_spread_follows_volatility),
         cmocka_unit_test(test_weekend_open_and_resolution),
         cmocka_unit_test(test_rollover_follows_new_york),
+        cmocka_unit_test(test_seasonality_like_dukascopy),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_engine_source),
         cmocka_unit_test(test_golden),
