@@ -464,10 +464,18 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         jsPubOptions pub;
         jsPubOptions_Init(&pub);
         pub.MsgId = w.run_id;
-        jsPubAck *pa = NULL;
-        jerr = 0;
-        s = js_Publish(&pa, j->js, subj, result.data, (int)result.len, &pub, &jerr);
-        jsPubAck_Destroy(pa);
+        /* A reconnect in progress: retry for a while (the message id makes a
+         * retry that did reach the server harmless). */
+        for (int attempt = 0; attempt < 30; attempt++) {
+            jsPubAck *pa = NULL;
+            jerr = 0;
+            s = js_Publish(&pa, j->js, subj, result.data, (int)result.len, &pub, &jerr);
+            jsPubAck_Destroy(pa);
+            if (s == NATS_OK || (o.stop && *o.stop))
+                break;
+            struct timespec pause = {1, 0};
+            nanosleep(&pause, NULL);
+        }
         if (s != NATS_OK) {
             /* Not acked: the job comes back to some worker after the ack wait. */
             rc = nerr(err, "publishing a result", s, jerr);
