@@ -59,7 +59,7 @@ static const builtin BUILTINS[] = {
     {"NZDJPY", "NZD", "JPY", 1000, 3, 10, 100000},
     /* metals and crypto */
     {"XAUUSD", "XAU", "USD", 1000, 3, 100, 100},
-    {"XAGUSD", "XAG", "USD", 100000, 5, 1000, 5000},
+    {"XAGUSD", "XAG", "USD", 1000, 3, 10, 5000}, /* 3 decimals; pip 0.01 */
     {"BTCUSD", "BTC", "USD", 10, 1, 10, 1},
 };
 
