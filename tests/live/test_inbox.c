@@ -189,6 +189,50 @@ static void test_stop_and_tap(void **state)
     tt_inbox_free(q);
 }
 
+static void test_batches(void **state)
+{
+    (void)state;
+    tap_log log = {.n = 0, .fail_at = -1};
+    tt_sink tap = {.self = &log, .write = tap_write};
+    tt_inbox *q = mk(64, 4, tap);
+    tt_source src = tt_inbox_source(q);
+    for (int i = 1; i <= 10; i++) {
+        tt_event e = quote(i);
+        tt_inbox_push(q, &e, NULL, 0);
+    }
+    tt_event x;
+    memset(&x, 0, sizeof x);
+    x.kind = TT_EV_EXTERNAL;
+    tt_inbox_push(q, &x, "abc", 3);
+    for (int i = 11; i <= 13; i++) {
+        tt_event e = quote(i);
+        tt_inbox_push(q, &e, NULL, 0);
+    }
+    tt_event buf[64];
+    int n;
+    tt_err err;
+    /* A batch ends after an event with a payload, which stays valid until the next call. */
+    assert_int_equal(src.next_batch(q, buf, 64, &n, &err), TT_SRC_EVENT);
+    assert_int_equal(n, 11);
+    assert_int_equal(buf[9].u.quote.bid, 10);
+    assert_int_equal(buf[10].kind, TT_EV_EXTERNAL);
+    assert_memory_equal(buf[10].u.blob.data, "abc", 3);
+    assert_int_equal(log.n, 11); /* all journaled before the engine sees any */
+    assert_int_equal(src.next_batch(q, buf, 2, &n, &err), TT_SRC_EVENT);
+    assert_int_equal(n, 2);
+    assert_int_equal(buf[1].u.quote.bid, 12);
+    assert_int_equal(src.next_batch(q, buf, 64, &n, &err), TT_SRC_EVENT);
+    assert_int_equal(n, 1);
+    assert_int_equal(src.next_batch(q, buf, 64, &n, &err), TT_SRC_IDLE);
+    assert_int_equal(n, 0);
+    tt_inbox_stop(q);
+    assert_int_equal(src.next_batch(q, buf, 64, &n, &err), TT_SRC_EVENT);
+    assert_int_equal(n, 1);
+    assert_int_equal(buf[0].u.control.op, TT_CTL_STOP);
+    assert_int_equal(src.next_batch(q, buf, 64, &n, &err), TT_SRC_END);
+    tt_inbox_free(q);
+}
+
 typedef struct producer {
     tt_inbox *q;
     int id, n;
@@ -417,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_stamps_and_watermark),
         cmocka_unit_test(test_drop_oldest_market),
         cmocka_unit_test(test_stop_and_tap),
+        cmocka_unit_test(test_batches),
         cmocka_unit_test(test_many_producers),
         cmocka_unit_test(test_replay_parity),
     };
