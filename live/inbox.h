@@ -99,7 +99,9 @@ int tt_inbox_stopping(const tt_inbox *q);
 
 /* The engine source (q borrowed). next() returns TT_SRC_EVENT, TT_SRC_IDLE after
  * waiting at most idle_wait_ns, TT_SRC_END after the STOP event, or the tap's
- * error. Blob payloads stay valid until the next call. */
+ * error. next_batch() hands over everything already queued at once (up to cap;
+ * a batch ends after an event with a payload), each event journaled first.
+ * Blob payloads stay valid until the next call. */
 tt_source tt_inbox_source(tt_inbox *q);
 
 /* The watermark clock for tt_engine_set_clock (see above). */
