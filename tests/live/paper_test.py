@@ -258,6 +258,19 @@ def case_usage():
     r = run(["replay", "--help"])
     if r.returncode != 0 or "usage: ticktape replay" not in r.stdout:
         fail("replay --help")
+    r = run(["publish", "--help"])
+    if r.returncode != 0 or "usage: ticktape publish" not in r.stdout:
+        fail("publish --help")
+    for args, code, text in ((["publish", WORK], 2, "one target"),
+                             (["publish", WORK, "--nats", "nats://x", "--kafka", "y"], 2,
+                              "one target"),
+                             (["publish", WORK, "--nats", "nats://x", "--speed", "fast"], 2,
+                              "--speed"),
+                             (["publish", os.path.join(WORK, "nope"), "--nats",
+                               "nats://127.0.0.1:1"], 1, "ticktape: error:")):
+        r = run(args)
+        if r.returncode != code or text not in r.stderr:
+            fail(f"{args}: exit {r.returncode}, {r.stderr}")
     scen = scenario()
     r = run(["paper", scen])
     if r.returncode != 2 or "--nats" not in r.stderr:
