@@ -212,30 +212,49 @@ typedef struct status_ctx {
     atomic_int done;
     int tty;
     double duration;
+    double every; /* --status-every: full status lines, seconds; 0 = off */
     double start;
 } status_ctx;
 
+static void status_format(status_ctx *c, char *buf, size_t cap)
+{
+    tt_paper_status st;
+    tt_paper_status_get(c->p, &st);
+    snprintf(buf, cap,
+             "paper %6.0fs  inputs %llu  queue %llu  dropped %llu  rejected %llu  gaps %llu  "
+             "order events %llu  fills %llu  %s",
+             tt_wall_seconds() - c->start, (unsigned long long)st.inbox.delivered,
+             (unsigned long long)st.queued, (unsigned long long)st.inbox.dropped,
+             (unsigned long long)st.inbox.rejected, (unsigned long long)st.inbox.gaps,
+             (unsigned long long)st.order_events, (unsigned long long)st.fills,
+             st.connected ? "connected" : "DISCONNECTED");
+}
+
+/* Every 100 ms: --duration; on a terminal, redraw the status line twice a
+ * second; with --status-every S, also print it as a full line every S s
+ * (for logs and scripts). */
 static void *status_loop(void *arg)
 {
     status_ctx *c = arg;
     int n = 0;
+    double last_line = tt_wall_seconds();
+    char line[400];
     while (!atomic_load(&c->done)) {
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
-        if (c->duration > 0 && tt_wall_seconds() - c->start >= c->duration)
+        double now = tt_wall_seconds();
+        if (c->duration > 0 && now - c->start >= c->duration)
             tt_paper_stop(c->p);
+        if (c->every > 0 && now - last_line >= c->every) {
+            last_line = now;
+            status_format(c, line, sizeof line);
+            fprintf(stderr, "%s%s\n", c->tty ? "\r\033[K" : "", line);
+            fflush(stderr);
+        }
         if (!c->tty || ++n % 5)
             continue;
-        tt_paper_status st;
-        tt_paper_status_get(c->p, &st);
-        fprintf(stderr,
-                "\r\033[Kpaper %6.0fs  inputs %llu  queue %llu  dropped %llu  rejected %llu  "
-                "gaps %llu  order events %llu  fills %llu  %s",
-                tt_wall_seconds() - c->start, (unsigned long long)st.inbox.delivered,
-                (unsigned long long)st.queued,
-                (unsigned long long)st.inbox.dropped, (unsigned long long)st.inbox.rejected,
-                (unsigned long long)st.inbox.gaps, (unsigned long long)st.order_events,
-                (unsigned long long)st.fills, st.connected ? "connected" : "DISCONNECTED");
+        status_format(c, line, sizeof line);
+        fprintf(stderr, "\r\033[K%s", line);
         fflush(stderr);
     }
     return NULL;
@@ -266,6 +285,7 @@ static void paper_usage(FILE *f)
             "  --spin US           poll the feed queue US microseconds before sleeping (lower\n"
             "                      latency for a CPU; default 0)\n"
             "  --duration S        end the session after S seconds\n"
+            "  --status-every S    also print the status as a line on stderr every S seconds\n"
             "  --set KEY=VALUE     override a scenario key (repeatable)\n"
             "  --out DIR           reports directory (default out/<name>-paper)\n"
             "  --orders FILE       write the order-event list as CSV\n"
@@ -286,7 +306,7 @@ int tt_cmd_paper(int argc, char **argv)
     int nkconf = 0, fsync_ = 0, json_ticks = 0, no_publish = 0, from_beginning = 0;
     int publish_json = 0;
     uint64_t queue = 0;
-    double duration = 0, spin_us = 0;
+    double duration = 0, spin_us = 0, status_every = 0;
     tt_opt op;
     tt_opt_init(&op, argc, argv);
     while (tt_opt_next(&op, flags)) {
@@ -335,6 +355,12 @@ int tt_cmd_paper(int argc, char **argv)
             spin_us = strtod(op.value, &e);
             if (*e || !(spin_us >= 0) || spin_us > 1e6)
                 return tt_usage_error("paper", "--spin: expected microseconds 0 .. 1e6, got '%s'",
+                                      op.value);
+        } else if (tt_opt_is(&op, "status-every")) {
+            char *e;
+            status_every = strtod(op.value, &e);
+            if (*e || !(status_every >= 0.1))
+                return tt_usage_error("paper", "--status-every: expected seconds >= 0.1, got '%s'",
                                       op.value);
         } else if (tt_opt_is(&op, "duration")) {
             char *e;
@@ -393,6 +419,7 @@ int tt_cmd_paper(int argc, char **argv)
     fprintf(stderr, "ticktape paper: listening on %s%s%s; SIGINT or SIGTERM ends the session\n",
             nats ? nats : kafka, journal ? ", journal " : "", journal ? journal : "");
     status_ctx sc = {.p = p, .tty = isatty(2) && !o.quiet, .duration = duration,
+                     .every = status_every,
                      .start = tt_wall_seconds()};
     pthread_t th;
     int have_th = pthread_create(&th, NULL, status_loop, &sc) == 0;

@@ -123,7 +123,8 @@ def start_paper(port, scen, journal, extra=()):
     p = subprocess.Popen([TT, "paper", scen, "--nats", f"nats://127.0.0.1:{port}", "--journal",
                           journal, "--json", "--queue", "1000000", "--out",
                           os.path.join(WORK, "paper"), "--orders",
-                          os.path.join(WORK, "paper-orders.csv")] + list(extra),
+                          os.path.join(WORK, "paper-orders.csv"), "--status-every", "0.2"] +
+                         list(extra),
                          stdout=out, stderr=err)
     wait_for(lambda: "listening on" in read("paper.err"), "paper to listen")
     return p
@@ -162,8 +163,30 @@ def counts():
     return k
 
 
-def finish_paper(p, sig):
-    time.sleep(1.0)  # let the last messages cross the loopback
+def status_inputs():
+    """Inputs and queue depth from the last `--status-every` line, or None."""
+    m = re.findall(r"inputs (\d+)  queue (\d+)", read("paper.err"))
+    return (int(m[-1][0]), int(m[-1][1])) if m else None
+
+
+def wait_settled(want, timeout=60):
+    """Until the session has taken in `want` inputs with nothing queued, or its
+    count stopped moving for 1.5 s (ticks dropped under load are counted)."""
+    end, last, since = time.time() + timeout, None, time.time()
+    while time.time() < end:
+        st = status_inputs()
+        if st and st[0] >= want and st[1] == 0:
+            return
+        if st != last:
+            last, since = st, time.time()
+        elif time.time() - since > 1.5:
+            return
+        time.sleep(0.1)
+    fail(f"the session did not settle: {status_inputs()}, wanted {want}")
+
+
+def finish_paper(p, sig, want=0):
+    wait_settled(want)
     p.send_signal(sig)
     rc = p.wait(timeout=60)
     if rc != 0:
@@ -205,7 +228,7 @@ def case_parity():
         n = publish(tape, port)
         if n != 266219:
             fail(f"published {n} ticks, expected the sample's 266219")
-        summary = finish_paper(p, signal.SIGINT)
+        summary = finish_paper(p, signal.SIGINT, n)
         k = counts()
         # Every tick reached the engine or is counted as dropped (by nats.c when
         # decoding cannot keep up, e.g. under the sanitizers; by the inbox).
@@ -235,7 +258,7 @@ def case_restart():
         wait_for(lambda: "reconnected" in read("paper.err"), "the reconnect")
         time.sleep(0.3)
         b = publish(tape, port, "--from", "2019-02-04T12:00:00")
-        summary = finish_paper(p, signal.SIGTERM)
+        summary = finish_paper(p, signal.SIGTERM, a + b + 2)
         err = read("paper.err")
         k = counts()
         if k["rejected"] != 1 or k["gaps"] != 1:
@@ -352,13 +375,14 @@ def case_kafka():
         err = open(os.path.join(WORK, "paper.err"), "w")
         group = f"tt-paper-test-{os.getpid()}-{int(time.time())}"
         p = subprocess.Popen([TT, "paper", scen, "--kafka", brokers, "--from-beginning",
+                              "--status-every", "0.2",
                               "--kafka-set", f"group.id={group}", "--journal", journal, "--json",
                               "--queue", "1000000", "--out", os.path.join(WORK, "paper"),
                               "--orders", os.path.join(WORK, "paper-orders.csv")],
                              stdout=out, stderr=err)
         # A consumer group needs a few seconds to join; then the archive flows in.
-        time.sleep(8)
-        summary = finish_paper(p, signal.SIGINT)
+        wait_for(lambda: (status_inputs() or (0, 0))[0] > 0, "the first Kafka ticks", 30)
+        summary = finish_paper(p, signal.SIGINT, n)
         k = counts()
         if not brokers or (not os.environ.get("TT_KAFKA_BROKERS") and k["arrived"] != n):
             fail(f"published {n} ticks to tick_archive, the session took in {k}")
