@@ -33,6 +33,8 @@ static const char *SYNTH_USAGE =
     "  --tape DIR      append one quote stream per symbol to the tape at DIR\n"
     "  --csv FILE      write time,symbol,bid,ask,bid_volume,ask_volume (- for stdout)\n"
     "  --bench         generate without writing and report ticks per second\n"
+    "  --json          the summary as one JSON object, the last line of stdout\n"
+    "                  (of stderr with --csv -, where stdout carries the ticks)\n"
     "  --param K=V     any synthetic key, e.g. --param mu=0 --param sigma=0.1 (annualized),\n"
     "                  --param tick_rate=4 --param corr=0.6 --param spread=0.8\n"
     "                  (all keys: docs/synthetic.md)\n"
