@@ -21,6 +21,7 @@
  * run (scenario error, NATS unreachable); 2 usage error.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,16 @@ static int read_file_tag(const char *path, char tag[9], tt_err *err)
     return TT_OK;
 }
 
+/* Set on SIGINT/SIGTERM during a NATS sweep: stop waiting, take the
+ * unfinished jobs off the queue, report what came back. */
+static volatile int interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
 static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
                     const tt_sweep_plan *plan, run_state *st, tt_err *err)
 {
@@ -243,8 +254,15 @@ static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
     size_t dups = 0;
     if (!rc) {
         tt_js_sweep_opts so = {o->timeout ? o->timeout / TT_NS_PER_MS : 0, on_nats_result,
-                               on_tick, st};
+                               on_tick, st, &interrupted};
+        struct sigaction sa, old_int, old_term;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_interrupt;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
         rc = tt_js_sweep(js, plan->njobs, idp, payloads, &so, &dups, err);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
     }
     if (!o->quiet && dups)
         fprintf(stderr, "ticktape: %zu duplicate completion(s) ignored (each run counts once)\n",

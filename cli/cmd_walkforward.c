@@ -372,7 +372,7 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
             rc = tt_err_set(err, TT_ENOMEM, "out of memory");
     }
     if (!rc) {
-        tt_js_sweep_opts so = {t->o->timeout / TT_NS_PER_MS, on_train_result, NULL, t};
+        tt_js_sweep_opts so = {t->o->timeout / TT_NS_PER_MS, on_train_result, NULL, t, NULL};
         rc = tt_js_sweep(js, n, ids, payloads, &so, NULL, err);
     }
     for (size_t i = 0; payloads && i < n; i++)

@@ -262,6 +262,11 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
             o.on_tick(o.ctx, got, njobs);
             last_tick = now;
         }
+        if (o.stop && *o.stop) {
+            if (m)
+                natsMsg_Destroy(m);
+            break;
+        }
         if (s == NATS_TIMEOUT) {
             if (now - last_new > (double)timeout)
                 break;
@@ -305,10 +310,15 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
         size_t first = 0;
         while (first < njobs && seen[first])
             first++;
-        rc = tt_err_set(err, TT_EPARTIAL,
-                        "%zu of %zu results missing after %.0f s without news (first: %s); "
-                        "are workers running against this server?",
-                        njobs - got, njobs, (double)timeout / 1000.0, run_ids[first]);
+        if (o.stop && *o.stop)
+            rc = tt_err_set(err, TT_EPARTIAL,
+                            "interrupted: %zu of %zu results missing; their jobs were taken off "
+                            "the queue", njobs - got, njobs);
+        else
+            rc = tt_err_set(err, TT_EPARTIAL,
+                            "%zu of %zu results missing after %.0f s without news (first: %s); "
+                            "are workers running against this server?",
+                            njobs - got, njobs, (double)timeout / 1000.0, run_ids[first]);
     }
     free(ix), free(seen);
     return rc;

@@ -73,6 +73,7 @@ typedef struct tt_js_sweep_opts {
     tt_js_result_fn on_result;  /* called once per job, in arrival order */
     void (*on_tick)(void *ctx, size_t done, size_t total); /* may be NULL */
     void *ctx;
+    volatile int *stop; /* give up (as on a timeout) when *stop becomes non-zero; may be NULL */
 } tt_js_sweep_opts;
 
 /* Publish njobs jobs (run_ids[i] and payloads[i]) to backtest.jobs.{run_id},
