@@ -2,7 +2,7 @@
  * Live-path latency benchmarks (docs/benchmarks.md, section "Live feeds").
  *
  *   bench_live t2t --nats URL [--rates 1000,10000,100000] [--seconds S] [--spin-us US]
- *                  [--baseline]
+ *                  [--baseline] [--journal DIR]
  *       Tick-to-trade on loopback: a publisher thread sends TickData on
  *       ticks.EURUSD at a fixed rate; the paper pipeline (NATS source ->
  *       inbox -> engine with the watermark clock -> NATS sink, SendAsap) runs
@@ -14,7 +14,9 @@
  *       engine and the sink. The bid carries the tick number, which is how
  *       an order is matched to its tick.
  *
- *       With --baseline, the same is measured without ticktape: a plain nats.c
+ *       With --journal DIR every input is journaled first, as in a paper
+ *       session (the tape writer compresses a block every 4096 ticks on the
+ *       engine thread). With --baseline, the same is measured without ticktape: a plain nats.c
  *       subscriber answers each 10th tick with the same order message from its
  *       callback ("nats-rt": the wire's own share of the figure).
  *
@@ -38,6 +40,7 @@
 
 #include "data/tape.h"
 #include "live/inbox.h"
+#include "live/journal.h"
 #include "live/nats_sink.h"
 #include "live/nats_source.h"
 #include "live/wallclock.h"
@@ -311,7 +314,8 @@ out:
     return rc;
 }
 
-static int run_t2t(const char *url, double rate, double seconds, int64_t spin_ns, int json)
+static int run_t2t(const char *url, double rate, double seconds, int64_t spin_ns,
+                   const char *journal_dir, int json)
 {
     tt_instruments *ins = tt_instruments_new();
     t2t b;
@@ -328,6 +332,16 @@ static int run_t2t(const char *url, double rate, double seconds, int64_t spin_ns
     tt_wallclock_init(&clk);
     tt_err err;
     tt_inbox_opts io = {.clock = &clk, .spin_ns = spin_ns};
+    tt_journal *jn = NULL;
+    if (journal_dir) { /* as in a paper session: every input journaled first */
+        char jd[4096];
+        snprintf(jd, sizeof jd, "%s/t2t-%.0f-%lld", journal_dir, rate, (long long)tt_mono_ns());
+        if (tt_journal_open(&jn, jd, ins, NULL, &err)) {
+            fprintf(stderr, "bench_live: %s\n", err.msg);
+            return 1;
+        }
+        io.tap = tt_journal_sink(jn);
+    }
     tt_nats_source *src = NULL;
     tt_nats_sink *sink = NULL;
     natsConnection *sub_nc = NULL;
@@ -386,6 +400,8 @@ out:
     tt_nats_sink_close(sink);
     tt_nats_source_close(src);
     tt_inbox_free(b.q);
+    if (jn)
+        tt_journal_close(jn, NULL);
     free(b.sent);
     free(b.lat);
     free(b.eng);
@@ -461,7 +477,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: bench_live t2t --nats URL [--rates 1000,10000,100000] "
-                        "[--seconds S] [--spin-us US] [--baseline] [--json]\n       bench_live engine TAPE [--json]\n");
+                        "[--seconds S] [--spin-us US] [--baseline] [--journal DIR] [--json]\n       bench_live engine TAPE [--json]\n");
         return 2;
     }
     int json = 0;
@@ -469,6 +485,7 @@ int main(int argc, char **argv)
     double seconds = 5;
     int64_t spin_ns = 0;
     int baseline = 0;
+    const char *journal_dir = NULL;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = 1;
@@ -478,6 +495,8 @@ int main(int argc, char **argv)
             rates = argv[++i];
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--journal") && i + 1 < argc)
+            journal_dir = argv[++i];
         else if (!strcmp(argv[i], "--baseline"))
             baseline = 1;
         else if (!strcmp(argv[i], "--spin-us") && i + 1 < argc)
@@ -493,7 +512,7 @@ int main(int argc, char **argv)
     snprintf(buf, sizeof buf, "%s", rates);
     int rc = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        rc |= run_t2t(url, atof(t), seconds, spin_ns, json) |
+        rc |= run_t2t(url, atof(t), seconds, spin_ns, journal_dir, json) |
               (baseline ? run_relay(url, atof(t), seconds, json) : 0);
     return rc;
 }
