@@ -336,7 +336,8 @@ static int run_t2t(const char *url, double rate, double seconds, int64_t spin_ns
     if (journal_dir) { /* as in a paper session: every input journaled first */
         char jd[4096];
         snprintf(jd, sizeof jd, "%s/t2t-%.0f-%lld", journal_dir, rate, (long long)tt_mono_ns());
-        if (tt_journal_open(&jn, jd, ins, NULL, &err)) {
+        tt_journal_opts jo = {.background = 1};
+        if (tt_journal_open(&jn, jd, ins, &jo, &err)) {
             fprintf(stderr, "bench_live: %s\n", err.msg);
             return 1;
         }

@@ -2,6 +2,15 @@
  * The journal: a thin layer over the tape writer and reader (data/tape.h) for
  * one blob stream, plus the symbol header and the time-based block flush.
  *
+ * Background mode: encoding and compressing a block (zstd) takes a
+ * millisecond or more, which the engine thread should not spend between two
+ * ticks. With opts.background, append copies the event into a bounded queue
+ * (65,536 events; the caller waits when it is full: journal events are never
+ * dropped) and a writer thread feeds the tape writer. Nothing changes in what
+ * is recorded or in which order; an event is in the journal's memory before
+ * the engine sees it in both modes, and on disk once its block is written. A
+ * writer error is reported by the next append, flush or close.
+ *
  * Symbol mapping on replay: the header lists the session's (id, symbol)
  * pairs; the reader builds an id -> id table into the replay's instrument
  * table once, and rewrites ev->symbol per event with one array lookup.
@@ -9,6 +18,7 @@
 #include "journal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +27,16 @@
 
 #include "data/tape.h"
 
+#define TT_JOURNAL_QUEUE 65536 /* background mode: events waiting for the writer */
+#define TT_JOURNAL_TAKE 256     /* events the writer takes per lock round trip */
+
+typedef struct jslot {
+    tt_event ev;
+    uint8_t *payload; /* owned copy of a blob's bytes */
+} jslot;
+
+static void *writer_loop(void *arg);
+
 struct tt_journal {
     tt_tape_writer *w;
     const tt_instruments *ins;
@@ -24,6 +44,15 @@ struct tt_journal {
     tt_journal_opts o;
     tt_ts last_flush;
     uint64_t count;
+    /* background mode: the caller's thread queues, a writer thread encodes */
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t data, space, idle;
+    jslot *ring;
+    uint32_t head, n;
+    int quit, busy, flush_req;
+    int werr;      /* first writer error (code), reported by the next call */
+    tt_err werr_msg;
 };
 
 static int mkdirs(const char *dir, tt_err *err)
@@ -75,6 +104,24 @@ int tt_journal_open(tt_journal **out, const char *dir, const tt_instruments *ins
     }
     j->ins = ins;
     j->last_flush = TT_TS_MIN;
+    if (j->o.background) {
+        j->ring = calloc(TT_JOURNAL_QUEUE, sizeof *j->ring);
+        if (!j->ring) {
+            tt_tape_writer_close(j->w, NULL);
+            free(j);
+            return tt_err_set(err, TT_ENOMEM, "journal: out of memory for its queue");
+        }
+        pthread_mutex_init(&j->mu, NULL);
+        pthread_cond_init(&j->data, NULL);
+        pthread_cond_init(&j->space, NULL);
+        pthread_cond_init(&j->idle, NULL);
+        if (pthread_create(&j->th, NULL, writer_loop, j)) {
+            free(j->ring);
+            tt_tape_writer_close(j->w, NULL);
+            free(j);
+            return tt_err_set(err, TT_ENOMEM, "journal: cannot start the writer thread");
+        }
+    }
     *out = j;
     return TT_OK;
 }
@@ -109,7 +156,9 @@ static int write_header(tt_journal *j, tt_ts ts, tt_err *err)
     return rc;
 }
 
-int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err)
+/* Append to the tape (header first), and cut a block when a second of event
+ * time has passed since the last one. */
+static int write_one(tt_journal *j, const tt_event *ev, tt_err *err)
 {
     int rc;
     if (!j->header_done && (rc = write_header(j, ev->ts, err)))
@@ -117,7 +166,6 @@ int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err)
     rc = tt_tape_writer_append(j->w, ev, err);
     if (rc)
         return rc;
-    j->count++;
     if (j->last_flush == TT_TS_MIN)
         j->last_flush = ev->ts;
     else if (j->o.flush_interval > 0 && ev->ts - j->last_flush >= j->o.flush_interval) {
@@ -127,19 +175,149 @@ int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err)
     return TT_OK;
 }
 
-int tt_journal_flush(tt_journal *j, tt_err *err) { return tt_tape_writer_flush(j->w, err); }
+/* Under mu: remember the writer's first error. */
+static void set_werr(tt_journal *j, int rc, const tt_err *e)
+{
+    if (!j->werr) {
+        j->werr = rc;
+        j->werr_msg = *e;
+    }
+}
+
+static void *writer_loop(void *arg)
+{
+    tt_journal *j = arg;
+    jslot take[TT_JOURNAL_TAKE];
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        while (!j->n && !j->quit && !j->flush_req)
+            pthread_cond_wait(&j->data, &j->mu);
+        if (!j->n && j->flush_req) {
+            j->busy = 1;
+            pthread_mutex_unlock(&j->mu);
+            tt_err e;
+            int rc = j->werr ? TT_OK : tt_tape_writer_flush(j->w, &e);
+            pthread_mutex_lock(&j->mu);
+            if (rc)
+                set_werr(j, rc, &e);
+            j->busy = 0;
+            j->flush_req = 0;
+            pthread_cond_broadcast(&j->idle);
+            continue;
+        }
+        if (!j->n && j->quit)
+            break;
+        uint32_t k = j->n < TT_JOURNAL_TAKE ? j->n : TT_JOURNAL_TAKE;
+        for (uint32_t i = 0; i < k; i++)
+            take[i] = j->ring[(j->head + i) % TT_JOURNAL_QUEUE];
+        j->head = (j->head + k) % TT_JOURNAL_QUEUE;
+        j->n -= k;
+        j->busy = 1;
+        int failed = j->werr != 0;
+        pthread_cond_broadcast(&j->space);
+        pthread_mutex_unlock(&j->mu);
+        tt_err e;
+        int rc = TT_OK;
+        for (uint32_t i = 0; i < k; i++) {
+            if (!failed && !rc)
+                rc = write_one(j, &take[i].ev, &e);
+            free(take[i].payload);
+        }
+        pthread_mutex_lock(&j->mu);
+        if (rc)
+            set_werr(j, rc, &e);
+        j->busy = 0;
+        if (!j->n)
+            pthread_cond_broadcast(&j->idle);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err)
+{
+    if (!j->ring) {
+        int rc = write_one(j, ev, err);
+        if (!rc)
+            j->count++;
+        return rc;
+    }
+    uint8_t *copy = NULL;
+    tt_event e = *ev;
+    if ((e.kind == TT_EV_BLOB || e.kind == TT_EV_EXTERNAL) && e.u.blob.len) {
+        copy = malloc(e.u.blob.len);
+        if (!copy)
+            return tt_err_set(err, TT_ENOMEM, "journal: out of memory copying a payload");
+        memcpy(copy, e.u.blob.data, e.u.blob.len);
+        e.u.blob.data = copy;
+    }
+    pthread_mutex_lock(&j->mu);
+    while (j->n == TT_JOURNAL_QUEUE && !j->werr)
+        pthread_cond_wait(&j->space, &j->mu); /* never drop: wait for the writer */
+    if (j->werr) {
+        int rc = j->werr;
+        if (err)
+            *err = j->werr_msg;
+        pthread_mutex_unlock(&j->mu);
+        free(copy);
+        return rc;
+    }
+    jslot *sl = &j->ring[(j->head + j->n) % TT_JOURNAL_QUEUE];
+    sl->ev = e;
+    sl->payload = copy;
+    j->n++;
+    j->count++;
+    pthread_cond_signal(&j->data);
+    pthread_mutex_unlock(&j->mu);
+    return TT_OK;
+}
+
+int tt_journal_flush(tt_journal *j, tt_err *err)
+{
+    if (!j->ring)
+        return tt_tape_writer_flush(j->w, err);
+    pthread_mutex_lock(&j->mu);
+    j->flush_req = 1;
+    pthread_cond_signal(&j->data);
+    while ((j->flush_req || j->n || j->busy) && !j->werr)
+        pthread_cond_wait(&j->idle, &j->mu);
+    int rc = j->werr;
+    if (rc && err)
+        *err = j->werr_msg;
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
 
 int tt_journal_close(tt_journal *j, tt_err *err)
 {
     if (!j)
         return TT_OK;
     int rc = TT_OK;
-    if (!j->header_done) {
+    if (j->ring) {
+        pthread_mutex_lock(&j->mu);
+        j->quit = 1;
+        pthread_cond_signal(&j->data);
+        pthread_mutex_unlock(&j->mu);
+        pthread_join(j->th, NULL); /* drains the queue first */
+        for (uint32_t i = 0; i < j->n; i++)
+            free(j->ring[(j->head + i) % TT_JOURNAL_QUEUE].payload);
+        free(j->ring);
+        pthread_cond_destroy(&j->data);
+        pthread_cond_destroy(&j->space);
+        pthread_cond_destroy(&j->idle);
+        pthread_mutex_destroy(&j->mu);
+        if (j->werr) {
+            rc = j->werr;
+            if (err)
+                *err = j->werr_msg;
+        }
+    }
+    if (!rc && !j->header_done) {
         struct timespec t;
         clock_gettime(CLOCK_REALTIME, &t);
         rc = write_header(j, (tt_ts)t.tv_sec * TT_NS_PER_SEC + t.tv_nsec, err);
     }
-    int rc2 = tt_tape_writer_close(j->w, rc ? NULL : err);
+    int rc2 = tt_tape_writer_close(j->w, rc ? NULL : err); /* writes the last block */
     rc = rc ? rc : rc2;
     free(j);
     return rc;

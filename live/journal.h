@@ -38,6 +38,7 @@ typedef struct tt_journal_opts {
     int fsync;                /* fsync after each block */
     uint32_t block_events;    /* 0 = the tape default */
     int64_t flush_interval;   /* ns of event time between forced blocks; 0 = 1 s, < 0 = never */
+    int background;           /* encode and write on a writer thread (see journal.c) */
 } tt_journal_opts;
 
 /* Create a journal in directory dir (created if needed). Refuses a directory
@@ -46,7 +47,8 @@ typedef struct tt_journal_opts {
 int tt_journal_open(tt_journal **j, const char *dir, const tt_instruments *ins,
                     const tt_journal_opts *opts, tt_err *err);
 
-/* Append one input event (its ts must not go backwards: TT_EORDER). */
+/* Append one input event (its ts must not go backwards: TT_EORDER; in background
+ * mode that error, like any writer error, comes back from a later call). */
 int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err);
 
 /* Write the pending events as a block now. */

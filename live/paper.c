@@ -80,7 +80,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
     tt_wallclock_init(&p->clock);
     int rc;
     if (opts->journal_dir) {
-        tt_journal_opts jo = {.fsync = opts->journal_fsync};
+        tt_journal_opts jo = {.fsync = opts->journal_fsync, .background = 1};
         if ((rc = tt_journal_open(&p->j, opts->journal_dir, ins, &jo, err))) {
             free(p);
             return rc;

@@ -61,11 +61,10 @@ static tt_event mk(int i, uint32_t sym)
     return ev;
 }
 
-static void test_roundtrip_and_symbol_map(void **state)
+static void roundtrip(int background)
 {
-    (void)state;
     char dir[4096];
-    tt_test_tmpdir(dir, sizeof dir, "journal");
+    tt_test_tmpdir(dir, sizeof dir, background ? "journal-bg" : "journal");
     tt_instruments *a = tt_instruments_new();
     /* The session's table gains an instrument at the end... */
     tt_instrument extra;
@@ -79,17 +78,20 @@ static void test_roundtrip_and_symbol_map(void **state)
     assert_int_equal(tt_instruments_put(a, &extra, &err), TT_OK);
     uint32_t zid = tt_instruments_find(a, "ZZZUSD")->id;
     tt_journal *j;
-    tt_journal_opts jo = {.block_events = 7, .fsync = 1};
+    tt_journal_opts jo = {.block_events = 7, .fsync = 1, .background = background};
     assert_int_equal(tt_journal_open(&j, dir, a, &jo, &err), TT_OK);
     tt_sink sk = tt_journal_sink(j);
     for (int i = 0; i < 100; i++) {
         tt_event ev = mk(i, zid);
         assert_int_equal(sk.write(sk.self, &ev, &err), TT_OK);
     }
-    tt_event back = mk(0, zid);
-    back.ts = T0 - 1; /* earlier than the last: refused */
-    assert_int_equal(tt_journal_append(j, &back, &err), TT_EORDER);
     assert_int_equal(tt_journal_count(j), 100);
+    assert_int_equal(tt_journal_flush(j, &err), TT_OK);
+    if (!background) {
+        tt_event back = mk(0, zid);
+        back.ts = T0 - 1; /* earlier than the last: refused */
+        assert_int_equal(tt_journal_append(j, &back, &err), TT_EORDER);
+    }
     assert_int_equal(tt_journal_close(j, &err), TT_OK);
     /* ...which a replay table declares first: another id, same name. */
     tt_instruments *b = tt_instruments_new();
@@ -152,8 +154,37 @@ static void test_roundtrip_and_symbol_map(void **state)
     tt_test_rmdir(dir);
 }
 
+static void test_roundtrip_and_symbol_map(void **state)
+{
+    (void)state;
+    roundtrip(0);
+}
+
+static void test_background_writer(void **state)
+{
+    (void)state;
+    roundtrip(1);
+    /* A writer error surfaces at the next call, with the tape's message. */
+    char dir[4096];
+    tt_test_tmpdir(dir, sizeof dir, "journal-bg-err");
+    tt_instruments *a = tt_instruments_new();
+    tt_journal *j;
+    tt_err err;
+    tt_journal_opts jo = {.background = 1};
+    assert_int_equal(tt_journal_open(&j, dir, a, &jo, &err), TT_OK);
+    tt_event e1 = mk(4, 1), e0 = mk(0, 1);
+    assert_int_equal(tt_journal_append(j, &e1, &err), TT_OK);
+    assert_int_equal(tt_journal_append(j, &e0, &err), TT_OK); /* out of order: queued */
+    assert_int_equal(tt_journal_flush(j, &err), TT_EORDER);
+    assert_int_equal(tt_journal_append(j, &e1, &err), TT_EORDER);
+    assert_int_equal(tt_journal_close(j, &err), TT_EORDER);
+    tt_instruments_free(a);
+    tt_test_rmdir(dir);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_roundtrip_and_symbol_map)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_roundtrip_and_symbol_map),
+                                       cmocka_unit_test(test_background_writer)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
