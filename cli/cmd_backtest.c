@@ -162,9 +162,9 @@ static void print_human(const tt_scenario *s, const tt_report_input *in, const c
     printf("net P&L      %s %s (%.2f%%), commissions %s\n", net, in->currency, m->return_pct, com);
     printf("sharpe       %.3f   sortino %.3f   max drawdown %.2f%% (%s %s)\n", m->sharpe,
            m->sortino, m->max_drawdown_pct, dd, in->currency);
-    printf("fingerprint  %s\n", fp);
     if (dir)
         printf("report       %s/report.html\n", dir);
+    printf("fingerprint: %s\n", fp); /* the last line of every run */
 }
 
 int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)

@@ -124,9 +124,9 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
                (unsigned long long)r->risk_rejects, r->norders);
         printf("trades       %llu, net P&L %s %s\n", (unsigned long long)m.trades, net,
                in.currency);
-        printf("fingerprint  %s\n", fp);
         if (dir[0])
             printf("reports      %s\n", dir);
+        printf("fingerprint: %s\n", fp); /* the last line of every run */
     }
     if (o->json) {
         fflush(stdout);

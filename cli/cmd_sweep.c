@@ -319,6 +319,24 @@ static void print_human(const tt_sweep_table *t, const char *fig, const char *di
     free(used);
     if (dir)
         printf("table        %s/sweep.csv (.json .h5), summary %s/sweep.html\n", dir, dir);
+    /* The sweep's own fingerprint: XXH3-128 over every run's fingerprint and
+     * status in job order, so it is the same at any --jobs or with workers. */
+    tt_fp_state *fs = tt_fp_new();
+    if (fs) {
+        for (size_t i = 0; i < p->njobs; i++) {
+            uint8_t rec[17];
+            for (int k = 0; k < 8; k++) {
+                rec[k] = (uint8_t)(t->runs[i].fp.hi >> (8 * k));
+                rec[8 + k] = (uint8_t)(t->runs[i].fp.lo >> (8 * k));
+            }
+            rec[16] = (uint8_t)t->runs[i].status;
+            tt_fp_update(fs, rec, sizeof rec);
+        }
+        char hex[33];
+        tt_fingerprint_hex(tt_fp_digest(fs), hex);
+        tt_fp_free(fs);
+        printf("fingerprint: %s\n", hex); /* the last line of every run */
+    }
 }
 
 int tt_cmd_sweep(int argc, char **argv)

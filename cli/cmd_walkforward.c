@@ -217,16 +217,14 @@ static void print_folds(const tt_wf_result *r, const tt_sweep_plan *plan, const 
                obj, isp, (unsigned long long)fd->is.m.trades, oosp,
                (unsigned long long)fd->oos.m.trades);
     }
-    char net[48], dd[48], fp[33];
+    char net[48], dd[48];
     tt_report_money(r->oos.net_pnl, mpu, net, sizeof net);
     tt_report_money(r->oos.max_drawdown, mpu, dd, sizeof dd);
-    tt_fingerprint_hex(r->fp, fp);
     printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %.3f, max drawdown %.2f%% (%s %s), "
            "%llu trades\n", net, cur, r->oos.return_pct, r->oos.sharpe, r->oos.max_drawdown_pct, dd,
            cur, (unsigned long long)r->oos.trades);
     printf("walk-forward efficiency %.3f (OOS %.2f / IS %.2f %s per day)\n", r->wfe,
            r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
-    printf("fingerprint  %s\n", fp);
 }
 
 static void json_summary(tt_buf *b, const tt_run_summary *s, int64_t mpu)
@@ -554,6 +552,9 @@ int tt_cmd_walkforward(int argc, char **argv)
         print_folds(&r, &plan, &wf, mpu, cur);
         if (dir[0])
             printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
+        char fp[33];
+        tt_fingerprint_hex(r.fp, fp);
+        printf("fingerprint: %s\n", fp); /* the last line of every run */
     }
     int gcode = tt_cli_gates(o.scenario, tt_scenario_name(s), &r.oos, &r.wfe, mpu, &o.gate,
                              o.quiet);

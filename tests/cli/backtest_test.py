@@ -240,7 +240,7 @@ def case_demo():
     for f in FILES:
         if not os.path.getsize(os.path.join(out, f)):
             sys.exit(f"demo: {f} missing or empty")
-    m = re.search(r"fingerprint  ([0-9a-f]{32})", p.stdout)
+    m = re.search(r"^fingerprint: ([0-9a-f]{32})$", p.stdout.strip().splitlines()[-1])
     if not m:
         sys.exit(p.stdout)
     # the printed scenario, run by `backtest`, is the same run
