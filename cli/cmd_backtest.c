@@ -206,12 +206,8 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
                         "(check data.from/data.to, data.symbols and the tape)\n",
                 tt_scenario_file(s));
 
-    tt_metrics m;
-    if (tt_metrics_compute(r.trades, r.ntrades, r.equity, r.nequity, r.initial_balance,
-                           &run->metrics, &m, &err) != TT_OK) {
-        code = tt_report_error(&err);
-        goto done;
-    }
+    /* exact figures over every sampled point, whatever the kept series holds */
+    tt_metrics m = r.metrics;
 
     char data[400];
     describe_data(s, run, data, sizeof data);

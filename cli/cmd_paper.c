@@ -55,10 +55,7 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
 {
     tt_err err;
     tt_err_clear(&err);
-    tt_metrics m;
-    if (tt_metrics_compute(r->trades, r->ntrades, r->equity, r->nequity, r->initial_balance,
-                           &run->metrics, &m, &err) != TT_OK)
-        return tt_report_error(&err);
+    tt_metrics m = r->metrics; /* exact, computed during the run */
     char syms[256] = "";
     size_t used = 0;
     for (int i = 0; run->cfg.symbols[i] && used < sizeof syms; i++)

@@ -30,7 +30,15 @@ typedef struct collect {
     tt_trade_record *trades;
     size_t ntrades, captrades;
     tt_equity_point *equity;
-    size_t nequity, capequity;
+    uint8_t *pinned;      /* per kept point: a day's last point or the final one */
+    size_t nequity, capequity, cappinned;
+    size_t keep_max;      /* 0: keep every sampled point */
+    uint64_t sampled, stride;
+    tt_equity_point last_pt; /* the latest sampled point, kept or not */
+    int have_last, last_kept;
+    tt_metrics_acc *acc;
+    int acc_error;
+    tt_err acc_err;
     tt_order_record *orders;
     size_t norders, caporders;
     int keep_orders;
@@ -63,21 +71,84 @@ static void on_trade(void *ctx, const tt_trade_record *t)
         return;
     }
     c->trades[c->ntrades++] = *t;
+    if (c->acc)
+        tt_metrics_acc_trade(c->acc, t);
+}
+
+/* Thin the kept series: every pinned point stays, every other unpinned one
+ * goes, and later samples are kept half as often. */
+static void equity_compact(collect *c)
+{
+    size_t k = 0;
+    int keep = 1;
+    for (size_t i = 0; i < c->nequity; i++) {
+        if (c->pinned[i] || keep) {
+            c->equity[k] = c->equity[i];
+            c->pinned[k++] = c->pinned[i];
+        }
+        if (!c->pinned[i])
+            keep = !keep;
+    }
+    c->nequity = k;
+    c->stride *= 2;
+}
+
+static void equity_append(collect *c, const tt_equity_point *p, uint8_t pin)
+{
+    if (c->keep_max && c->nequity >= c->keep_max) {
+        size_t before = c->nequity;
+        equity_compact(c);
+        if (c->nequity == before && !pin)
+            return; /* everything kept is pinned (one per day): drop this sample */
+    }
+    if (grow((void **)&c->equity, &c->capequity, c->nequity, sizeof *c->equity) ||
+        grow((void **)&c->pinned, &c->cappinned, c->nequity, sizeof *c->pinned)) {
+        c->oom = 1;
+        return;
+    }
+    c->equity[c->nequity] = *p;
+    c->pinned[c->nequity++] = pin;
+}
+
+static void equity_feed(collect *c, const tt_equity_point *p)
+{
+    if (c->acc && !c->acc_error && tt_metrics_acc_equity(c->acc, p, &c->acc_err))
+        c->acc_error = 1;
+}
+
+/* The latest sample is final: feed it to the metrics, and make sure it is
+ * kept (pinned) when it closes a day or the run. */
+static void equity_settle(collect *c, int closes)
+{
+    equity_feed(c, &c->last_pt);
+    if (!closes)
+        return;
+    if (c->last_kept)
+        c->pinned[c->nequity - 1] = 1;
+    else
+        equity_append(c, &c->last_pt, 1);
+    c->last_kept = 1;
 }
 
 static void on_equity(void *ctx, const tt_equity_point *p)
 {
     collect *c = ctx;
     /* the end-of-run point may share a ts with the last sample: keep the later state */
-    if (c->nequity && c->equity[c->nequity - 1].ts == p->ts) {
-        c->equity[c->nequity - 1] = *p;
+    if (c->have_last && c->last_pt.ts == p->ts) {
+        c->last_pt = *p;
+        if (c->last_kept)
+            c->equity[c->nequity - 1] = *p;
         return;
     }
-    if (grow((void **)&c->equity, &c->capequity, c->nequity, sizeof *c->equity)) {
-        c->oom = 1;
-        return;
+    if (c->have_last)
+        equity_settle(c, p->ts / TT_NS_PER_DAY != c->last_pt.ts / TT_NS_PER_DAY);
+    c->last_pt = *p;
+    c->have_last = 1;
+    c->last_kept = 0;
+    if (c->sampled++ % c->stride == 0) {
+        equity_append(c, p, 0);
+        c->last_kept = !c->oom;
     }
-    c->equity[c->nequity++] = *p;
 }
 
 static void on_order(void *ctx, const tt_event *ev)
@@ -117,6 +188,24 @@ static int counting_next(void *self, tt_event *ev, tt_err *err)
     c->count++;
     if (c->cfg->progress && c->count % c->every == 0)
         c->cfg->progress(c->cfg->progress_ctx, c->count, ev->ts);
+    return s;
+}
+
+/* The batch form of counting_next: the replay fast path stays a fast path
+ * when the data source has one. */
+static int counting_batch(void *self, tt_event *buf, int cap, int *count, tt_err *err)
+{
+    collect *c = self;
+    int s = c->inner.next_batch(c->inner.self, buf, cap, count, err);
+    if (s != TT_SRC_EVENT)
+        return s;
+    if (!c->count)
+        c->first = buf[0].ts;
+    c->last = buf[*count - 1].ts;
+    uint64_t before = c->count;
+    c->count += (uint64_t)*count;
+    if (c->cfg->progress && before / c->every != c->count / c->every)
+        c->cfg->progress(c->cfg->progress_ctx, c->count, c->last);
     return s;
 }
 
@@ -207,6 +296,13 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
     memset(&col, 0, sizeof col);
     col.cfg = cfg;
     col.keep_orders = !cfg->skip_order_events;
+    col.keep_max = cfg->equity_keep_max;
+    col.stride = 1;
+    if (cfg->venue.account.initial_balance > 0 &&
+        !(col.acc = tt_metrics_acc_new(cfg->venue.account.initial_balance, &cfg->metrics))) {
+        rc = tt_err_set(err, TT_ENOMEM, "out of memory (metrics)");
+        goto done;
+    }
     uint32_t ids[TT_BACKTEST_MAX_SYMBOLS];
     uint32_t nids = 0;
 
@@ -333,7 +429,7 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
     col.e = e;
     col.inner = src;
     col.every = cfg->progress_every ? cfg->progress_every : 1000000;
-    tt_source counted = {&col, counting_next, NULL};
+    tt_source counted = {&col, counting_next, NULL, src.next_batch ? counting_batch : NULL};
     tt_engine_set_source(e, counted);
     tt_engine_set_venue(e, tt_sim_venue_port(venue));
     if (bars)
@@ -351,8 +447,17 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
         }
 
     rc = tt_engine_run(e, err);
+    if (col.have_last)
+        equity_settle(&col, 1);
     if (!rc && col.oom)
         rc = tt_err_set(err, TT_ENOMEM, "out of memory collecting results");
+    if (!rc && col.acc_error) {
+        *err = col.acc_err;
+        rc = col.acc_err.code;
+    }
+    if (col.acc)
+        tt_metrics_acc_result(col.acc, &out->metrics);
+    out->equity_sampled = col.sampled;
 
     out->fingerprint = tt_engine_fingerprint(e);
     out->events = col.count;
@@ -374,6 +479,8 @@ done:
     out->ntrades = col.ntrades;
     out->equity = col.equity;
     out->nequity = col.nequity;
+    free(col.pinned);
+    tt_metrics_acc_free(col.acc);
     out->orders = col.orders;
     out->norders = col.norders;
     tt_engine_free(e);

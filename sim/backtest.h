@@ -15,12 +15,18 @@
  * event count, the closed trades, the sampled equity series, commission and
  * swap totals, and the order-event list.
  *
- * Memory. Constant in the span replayed, except for three arrays that the
- * result owns: the closed trades (one per closed trade), the equity series
- * (one point per `equity_interval`, default one minute of event time, taken at
- * the first event of each new interval, plus the final point), and the
- * order-event list (one per order transition; skip_order_events = 1 drops
- * it).
+ * Memory. Constant in the span replayed, except for what the result keeps:
+ * the closed trades (one per closed trade), the order-event list (one per
+ * order transition; skip_order_events = 1 drops it) and the equity series.
+ * The runner samples equity once per `equity_interval` (default one minute of
+ * event time, at the first event of each new interval, plus the final
+ * point). Every sampled point and every trade goes into a metrics
+ * accumulator during the run, so `result.metrics` is exact whatever is kept.
+ * The kept series holds every sampled point unless `equity_keep_max` is set:
+ * then, whenever it is full, every other point is dropped and the sampling
+ * stride doubles, except the last point of each UTC day and the final point,
+ * which are always kept (daily and monthly returns stay exact). The series
+ * then stays under equity_keep_max points plus one per day.
  *
  * When reading from a tape, the symbols needed to convert P&L into the
  * account currency (e.g. USDJPY for a USD account trading EURJPY) are added to
@@ -79,6 +85,8 @@ typedef struct tt_backtest_config {
     tt_bar_sub bars[TT_BACKTEST_MAX_BARS]; /* extra bar subscriptions */
     int nbars;
     tt_ts equity_interval;          /* 0 = one minute */
+    size_t equity_keep_max;         /* cap on the kept equity series (see Memory); 0 = keep all */
+    tt_metrics_opts metrics;        /* annualization and risk-free rate of result.metrics */
     int flatten_on_halt;            /* see tt_runner_config */
     int skip_order_events;          /* 1: do not keep the order-event list */
     /* extras */
@@ -101,8 +109,10 @@ typedef struct tt_backtest_result {
     uint64_t outputs;        /* outputs emitted (fingerprinted) */
     tt_trade_record *trades; /* closed trades, close order */
     size_t ntrades;
-    tt_equity_point *equity; /* sampled equity series, time order */
+    tt_equity_point *equity; /* kept equity series, time order (see Memory) */
     size_t nequity;
+    uint64_t equity_sampled; /* equity points sampled (all fed to metrics) */
+    tt_metrics metrics;      /* figures over every sampled point and every trade */
     tt_order_record *orders; /* every order event, in order */
     size_t norders;
     tt_money initial_balance;

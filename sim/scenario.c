@@ -94,6 +94,8 @@ static const schema_key SCHEMA[] = {
     {"metrics.risk_free", V_DOUBLE, -1, 1, NULL, "annual risk-free rate as a fraction (0)"},
     {"metrics.equity_interval", V_TF, 0, NOMAX, NULL,
      "equity curve sampling: a timeframe such as M1 or H1 (M1)"},
+    {"metrics.equity_points", V_UINT, 0, NOMAX, NULL,
+     "most equity points kept for charts and series.h5; 0 = all (200000)"},
 
     {"outputs.dir", V_PATH, 0, NOMAX, NULL, "where reports go (--out wins)"},
     {"outputs.html", V_BOOL, 0, NOMAX, NULL, "write report.html (true)"},
@@ -1252,6 +1254,11 @@ static int prepare(const tt_scenario *s, tt_scenario_run *run, tt_err *err)
         (rc = tt_scenario_double(s, "metrics.risk_free", 0, &run->metrics.risk_free, err)) != TT_OK)
         return rc;
     run->metrics.periods_per_year = (int)ppy;
+    cfg->metrics = run->metrics; /* the figures are computed during the run */
+    int64_t keep;
+    if ((rc = tt_scenario_int(s, "metrics.equity_points", 200000, &keep, err)) != TT_OK)
+        return rc;
+    cfg->equity_keep_max = (size_t)keep;
     const char *ei = tt_scenario_get(s, "metrics.equity_interval", NULL);
     if (ei) {
         int tf = tt_timeframe_parse(ei);

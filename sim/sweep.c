@@ -581,12 +581,13 @@ static int scenario_run(void *self, const tt_param *params, size_t nparams, tt_t
         }
     }
     run->cfg.skip_order_events = 1;
+    if (series)
+        run->cfg.equity_keep_max = 0; /* walk-forward stitches every sampled point */
     tt_backtest_result res;
     memset(&res, 0, sizeof res);
     rc = tt_backtest_run(&run->cfg, &res, err);
     if (!rc)
-        rc = tt_metrics_compute(res.trades, res.ntrades, res.equity, res.nequity,
-                                res.initial_balance, &run->metrics, &out->m, err);
+        out->m = res.metrics;
     if (!rc) {
         out->status = TT_RUN_OK;
         out->fp = res.fingerprint;
