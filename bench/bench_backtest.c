@@ -13,7 +13,7 @@
  *                   quote: an EMA of the mid and a band around it;
  *       and prints ticks/s and the cost relative to replay.
  *
- *   bench_backtest rss YEARS [--interval TF] [--rate R]
+ *   bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N]
  *       One backtest of sma_cross over YEARS synthetic years (weekends closed,
  *       R ticks/s, default 0.5) straight from the generator (no tape), on a
  *       1,000,000 USD account so that it trades to the end, equity
@@ -289,15 +289,18 @@ static int cmd_throughput(int argc, char **argv)
 static int cmd_rss(int argc, char **argv)
 {
     if (argc < 1) {
-        fprintf(stderr, "usage: bench_backtest rss YEARS [--interval TF] [--rate R]\n");
+        fprintf(stderr, "usage: bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N]\n");
         return 2;
     }
     int years = atoi(argv[0]);
     const char *interval = "M1";
     const char *rate = "0.5";
+    size_t keep = 200000; /* the CLI's default (metrics.equity_points); 0 = keep all */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--interval") && i + 1 < argc)
             interval = argv[++i];
+        else if (!strcmp(argv[i], "--keep") && i + 1 < argc)
+            keep = (size_t)strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
             rate = argv[++i];
     }
@@ -325,6 +328,7 @@ static int cmd_rss(int argc, char **argv)
     cfg.seed = 1;
     cfg.skip_order_events = 1;
     cfg.equity_interval = tt_timeframe_ns(tt_timeframe_parse(interval));
+    cfg.equity_keep_max = keep;
     /* 1,000,000.00 USD: a losing random-walk crossover must not go broke and
      * stop trading halfway, or the later years would cost less than the first */
     cfg.venue.account.initial_balance = 100000000;
@@ -352,6 +356,6 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "rss"))
         return cmd_rss(argc - 2, argv + 2);
     fprintf(stderr, "usage: bench_backtest throughput [--ticks N] [--tape DIR] [--repeat R]\n"
-                    "       bench_backtest rss YEARS [--interval TF] [--rate R]\n");
+                    "       bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N]\n");
     return 2;
 }
