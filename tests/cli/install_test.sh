@@ -4,6 +4,10 @@
 # shared library and ticktape.pc must be enough.
 set -euo pipefail
 build_dir=$1
+sanitize=${2:-OFF}
+# A sanitized libticktape needs its consumer built with the same runtime.
+extra=""
+case "$sanitize" in ON|on|1|TRUE|true) extra="-fsanitize=address,undefined" ;; esac
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
@@ -48,7 +52,8 @@ int main(int argc, char **argv)
     return argc == 2 ? 0 : 1;
 }
 C
-cc -std=c11 -Wall -Werror -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs ticktape)
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Werror $extra -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs ticktape)
 libdir=$(pkg-config --variable=libdir ticktape)
 out=$(LD_LIBRARY_PATH="$libdir" "$prefix/use" "$prefix/tape")
 test "$out" = "1000"
