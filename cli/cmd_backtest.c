@@ -211,13 +211,7 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
 
     char data[400];
     describe_data(s, run, data, sizeof data);
-    char *scen_text = NULL;
-    size_t scen_len = 0;
-    FILE *mf = open_memstream(&scen_text, &scen_len);
-    if (mf) {
-        tt_scenario_write(s, mf);
-        fclose(mf);
-    }
+    char *scen_text = tt_scenario_text(s);
     tt_report_input in = {
         .name = tt_scenario_name(s),
         .scenario_text = scen_text,

@@ -63,13 +63,7 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
                                  run->cfg.symbols[i]);
     char data[600];
     snprintf(data, sizeof data, "%s: %s", o->feed, syms);
-    char *scen_text = NULL;
-    size_t scen_len = 0;
-    FILE *mf = open_memstream(&scen_text, &scen_len);
-    if (mf) {
-        tt_scenario_write(s, mf);
-        fclose(mf);
-    }
+    char *scen_text = tt_scenario_text(s);
     tt_report_input in = {
         .name = tt_scenario_name(s),
         .scenario_text = scen_text,

@@ -924,6 +924,21 @@ void tt_scenario_write(const tt_scenario *s, FILE *f)
     }
 }
 
+char *tt_scenario_text(const tt_scenario *s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    tt_scenario_write(s, f);
+    if (fclose(f)) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 int tt_scenario_each(const tt_scenario *s, const char *prefix,
                      int (*fn)(void *ctx, const char *key, const char *value, tt_err *err),
                      void *ctx, tt_err *err)

@@ -119,6 +119,9 @@ uint64_t tt_scenario_seed(const tt_scenario *s); /* key `seed`, default 1 */
  * of what they replaced, new keys last). Stable bytes: used in reports. */
 void tt_scenario_write(const tt_scenario *s, FILE *f);
 
+/* The same text in a malloc'd string (free() it); NULL on out of memory. */
+char *tt_scenario_text(const tt_scenario *s);
+
 /* Pass every data.synthetic.* entry to fn (without the prefix), in file order;
  * the first failure is returned with its file, line and key prefixed to err.
  * (The synthetic engineer's tt_synth_config_set fits fn through a cast-free
