@@ -38,7 +38,16 @@ struct tt_js {
     jsCtx *js;
     tt_js_opts opts;
     char url[256];
+    int async_failed; /* asynchronous publishes the server refused (atomic) */
 };
+
+/* nats.c calls this from its own thread for a job publish that failed. */
+static void on_async_publish_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+    (void)js;
+    (void)pae;
+    __atomic_add_fetch(&((tt_js *)closure)->async_failed, 1, __ATOMIC_SEQ_CST);
+}
 
 static int nerr(tt_err *err, const char *what, natsStatus s, jsErrCode jerr)
 {
@@ -80,7 +89,11 @@ int tt_js_connect(tt_js **out, const tt_js_opts *opts, tt_err *err)
         free(j);
         return rc;
     }
-    s = natsConnection_JetStream(&j->js, j->nc, NULL);
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.PublishAsync.ErrHandler = on_async_publish_error;
+    jo.PublishAsync.ErrHandlerClosure = j;
+    s = natsConnection_JetStream(&j->js, j->nc, &jo);
     if (s != NATS_OK) {
         int rc = nerr(err, "JetStream context", s, 0);
         natsConnection_Destroy(j->nc);
@@ -239,18 +252,30 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
         free(ix), free(seen);
         return nerr(err, "subscribing to results", s, jerr);
     }
+    /* Publish every job without waiting for each acknowledgment, then wait for
+     * them all: one round trip per sweep instead of one per job. */
+    __atomic_store_n(&j->async_failed, 0, __ATOMIC_SEQ_CST);
     for (size_t i = 0; i < njobs && !rc; i++) {
         char subj[160];
         snprintf(subj, sizeof subj, "backtest.jobs.%s", run_ids[i]);
         jsPubOptions po;
         jsPubOptions_Init(&po);
         po.MsgId = run_ids[i];
-        jsPubAck *pa = NULL;
-        jerr = 0;
-        s = js_Publish(&pa, j->js, subj, payloads[i].data, (int)payloads[i].len, &po, &jerr);
-        jsPubAck_Destroy(pa);
+        s = js_PublishAsync(j->js, subj, payloads[i].data, (int)payloads[i].len, &po);
         if (s != NATS_OK)
-            rc = nerr(err, "publishing a job", s, jerr);
+            rc = nerr(err, "publishing a job", s, 0);
+    }
+    if (!rc) {
+        jsPubOptions wo;
+        jsPubOptions_Init(&wo);
+        wo.MaxWait = 30000;
+        s = js_PublishAsyncComplete(j->js, &wo);
+        int failed = __atomic_load_n(&j->async_failed, __ATOMIC_SEQ_CST);
+        if (s != NATS_OK)
+            rc = nerr(err, "waiting for the jobs' acknowledgments", s, 0);
+        else if (failed)
+            rc = tt_err_set(err, TT_ENET, "nats: %d of %zu jobs were refused by the server",
+                            failed, njobs);
     }
     size_t got = 0, dup = 0;
     double last_new = mono_ms(), last_tick = last_new;
@@ -447,8 +472,8 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         int bl =
             snprintf(body, sizeof body, "{\"run_id\":\"%s\",\"worker\":\"%s\",\"delivery\":%llu}",
                      w.run_id, wid, (unsigned long long)delivery);
+        /* informational: sent with the next flush, no round trip of its own */
         natsConnection_Publish(j->nc, subj, body, bl);
-        natsConnection_Flush(j->nc);
         if (o.on_start)
             o.on_start(o.ctx, w.run_id, delivery);
 
