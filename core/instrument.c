@@ -308,8 +308,11 @@ int tt_price_parse(const tt_instrument *ins, const char *s, tt_price *out, tt_er
     if (!isdigit((unsigned char)*p) && *p != '.')
         return tt_err_set(err, TT_EFORMAT, "'%s' is not a price", s);
     int64_t ip = 0;
-    while (isdigit((unsigned char)*p))
-        ip = ip * 10 + (*p++ - '0');
+    while (isdigit((unsigned char)*p)) {
+        if (__builtin_mul_overflow(ip, 10, &ip) || __builtin_add_overflow(ip, *p - '0', &ip))
+            return tt_err_set(err, TT_EFORMAT, "'%s' is too large a price for %s", s, ins->symbol);
+        p++;
+    }
     int64_t frac = 0, scale = 1;
     if (*p == '.') {
         p++;
@@ -326,7 +329,10 @@ int tt_price_parse(const tt_instrument *ins, const char *s, tt_price *out, tt_er
     }
     if (*p)
         return tt_err_set(err, TT_EFORMAT, "'%s' is not a price", s);
-    int64_t v = ip * ins->points + frac * (ins->points / scale);
+    int64_t v;
+    if (__builtin_mul_overflow(ip, ins->points, &v) ||
+        __builtin_add_overflow(v, frac * (ins->points / scale), &v))
+        return tt_err_set(err, TT_EFORMAT, "'%s' is too large a price for %s", s, ins->symbol);
     *out = neg ? -v : v;
     return TT_OK;
 }

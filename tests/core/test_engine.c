@@ -283,6 +283,12 @@ static void test_instruments_and_prices(void **state)
     assert_int_equal(p, 110000);
     assert_int_equal(tt_price_parse(eu, "1.144271", &p, &err), TT_EFORMAT);
     assert_non_null(strstr(err.msg, "finer than one point"));
+    /* beyond int64 points: refused, not wrapped */
+    assert_int_equal(tt_price_parse(eu, "99999999999999999999", &p, &err), TT_EFORMAT);
+    assert_int_equal(tt_price_parse(eu, "92233720368547.75808", &p, &err), TT_EFORMAT);
+    assert_non_null(strstr(err.msg, "too large"));
+    assert_int_equal(tt_price_parse(eu, "92233720368547.75807", &p, &err), TT_OK);
+    assert_int_equal(p, INT64_MAX);
     const tt_instrument *x;
     assert_int_equal(tt_instruments_require(t, "FOOBAR", &x, &err), TT_ENOTFOUND);
     assert_non_null(strstr(err.msg, "declare it"));
