@@ -16,7 +16,7 @@ typedef struct command {
 } command;
 
 static const command COMMANDS[] = {
-    {"tape", tt_cmd_tape, "inspect, verify and export a tape (info, verify, export)"},
+    {"tape", tt_cmd_tape, "inspect, verify and export a tape (info, verify, export, gaps)"},
     {"bench", tt_cmd_bench, "benchmarks (bench replay)"},
     {"backtest", tt_cmd_backtest, "run a scenario file: backtest, figures, reports"},
     {"demo", tt_cmd_demo, "run the main job on the built-in default: synthetic market, report"},
