@@ -201,26 +201,6 @@ static void on_nats_result(void *ctx, size_t index, const char *payload, size_t 
 
 /* ---- the command ---- */
 
-static int read_file_tag(const char *path, char tag[9], tt_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tt_err_set(err, TT_EIO, "%s: cannot open", path);
-    tt_buf b = {0};
-    char chunk[8192];
-    size_t k;
-    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (tt_buf_append(&b, chunk, k)) {
-            fclose(f);
-            tt_buf_free(&b);
-            return tt_err_set(err, TT_ENOMEM, "out of memory");
-        }
-    fclose(f);
-    tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, tag);
-    tt_buf_free(&b);
-    return TT_OK;
-}
-
 /* Set on SIGINT/SIGTERM during a NATS sweep: stop waiting, take the
  * unfinished jobs off the queue, report what came back. */
 static volatile int interrupted;
@@ -392,7 +372,7 @@ int tt_cmd_sweep(int argc, char **argv)
     char tag[9];
     if (tt_research_doc_load(&doc, o.scenario, &err) ||
         tt_sweep_spec_read(&spec, doc, tt_scenario_seed(s), &err) ||
-        read_file_tag(o.scenario, tag, &err)) {
+        tt_research_file_tag(o.scenario, tag, &err)) {
         code = tt_report_error(&err);
         goto done;
     }

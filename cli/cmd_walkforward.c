@@ -381,24 +381,6 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
     return rc;
 }
 
-static int file_tag(const char *path, char tag[9], tt_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tt_err_set(err, TT_EIO, "%s: cannot open", path);
-    tt_buf b = {0};
-    char chunk[8192];
-    size_t k;
-    int rc = TT_OK;
-    while (!rc && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rc = tt_buf_append(&b, chunk, k);
-    fclose(f);
-    if (!rc)
-        tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, tag);
-    tt_buf_free(&b);
-    return rc ? tt_err_set(err, TT_ENOMEM, "out of memory") : TT_OK;
-}
-
 int tt_cmd_walkforward(int argc, char **argv)
 {
     wf_opts o;
@@ -474,7 +456,7 @@ int tt_cmd_walkforward(int argc, char **argv)
         nt.o = &o;
         if (!realpath(o.scenario, nt.scenario))
             snprintf(nt.scenario, sizeof nt.scenario, "%s", o.scenario);
-        if (file_tag(o.scenario, nt.tag, &err)) {
+        if (tt_research_file_tag(o.scenario, nt.tag, &err)) {
             code = tt_report_error(&err);
             goto done;
         }

@@ -61,25 +61,6 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static int read_tag(const char *path, char tag[9], tt_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tt_err_set(err, TT_EIO, "%s: cannot open the sweep's scenario on this worker",
-                          path);
-    tt_buf b = {0};
-    char chunk[8192];
-    size_t k;
-    int rc = TT_OK;
-    while (!rc && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rc = tt_buf_append(&b, chunk, k);
-    fclose(f);
-    if (!rc)
-        tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, tag);
-    tt_buf_free(&b);
-    return rc ? tt_err_set(err, TT_ENOMEM, "out of memory") : TT_OK;
-}
-
 /* Runs in the job's child process. */
 static int work(void *ctx, const char *run_id, const char *data, size_t len, tt_buf *result,
                 tt_err *err)
@@ -91,7 +72,9 @@ static int work(void *ctx, const char *run_id, const char *data, size_t len, tt_
         return rc;
     char tag[9];
     tt_scenario *s = NULL;
-    rc = read_tag(job.scenario, tag, err);
+    rc = tt_research_file_tag(job.scenario, tag, err);
+    if (rc == TT_EIO)
+        tt_err_set(err, rc, "%s: cannot open the sweep's scenario on this worker", job.scenario);
     if (!rc && strcmp(tag, job.tag))
         rc = tt_err_set(err, TT_EINVAL,
                         "%s: this worker's file differs from the sweep's (tag %s, expected %s)",

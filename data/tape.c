@@ -1335,6 +1335,22 @@ static int cursor_load_block(tt_tape_reader *r, cursor *c, tt_err *err)
     return TT_OK;
 }
 
+/* Event i of the cursor's decoded quote block, written field by field (only
+ * the fields of a quote event): the one place that builds a quote. */
+static inline void quote_at(const cursor *c, uint32_t i, tt_event *ev)
+{
+    ev->ts = ev->ts_init = c->c.ts[i];
+    ev->seq = ((uint64_t)c->seg << 40) + c->blk_base + i + 1;
+    ev->symbol = c->symbol_id;
+    ev->source = c->source;
+    ev->kind = TT_EV_QUOTE;
+    ev->cls = TT_CLS_MARKET;
+    ev->u.quote.bid = c->c.a[i];
+    ev->u.quote.ask = c->c.b2[i];
+    memcpy(&ev->u.quote.bid_vol, &c->c.f1[i], 4);
+    memcpy(&ev->u.quote.ask_vol, &c->c.f2[i], 4);
+}
+
 /* Advance to the next event of the cursor into *ev. 1 = event, 0 = end. */
 static int cursor_advance(tt_tape_reader *r, cursor *c, tt_event *ev, tt_err *err)
 {
@@ -1357,12 +1373,7 @@ static int cursor_advance(tt_tape_reader *r, cursor *c, tt_event *ev, tt_err *er
                 ev->source = c->source;
                 switch (c->desc.kind) {
                 case TT_STREAM_QUOTE:
-                    ev->kind = TT_EV_QUOTE;
-                    ev->cls = TT_CLS_MARKET;
-                    ev->u.quote.bid = c->c.a[i];
-                    ev->u.quote.ask = c->c.b2[i];
-                    memcpy(&ev->u.quote.bid_vol, &c->c.f1[i], 4);
-                    memcpy(&ev->u.quote.ask_vol, &c->c.f2[i], 4);
+                    quote_at(c, i, ev);
                     break;
                 case TT_STREAM_BAR:
                     memset(&ev->u, 0, sizeof ev->u);
@@ -1425,17 +1436,7 @@ static int cursor_advance(tt_tape_reader *r, cursor *c, tt_event *ev, tt_err *er
 static inline int cursor_next(tt_tape_reader *r, cursor *c, tt_event *ev, tt_err *err)
 {
     if (c->pos < c->fast_end) {
-        uint32_t i = c->pos++;
-        ev->ts = ev->ts_init = c->c.ts[i];
-        ev->seq = ((uint64_t)c->seg << 40) + c->blk_base + i + 1;
-        ev->symbol = c->symbol_id;
-        ev->source = c->source;
-        ev->kind = TT_EV_QUOTE;
-        ev->cls = TT_CLS_MARKET;
-        ev->u.quote.bid = c->c.a[i];
-        ev->u.quote.ask = c->c.b2[i];
-        memcpy(&ev->u.quote.bid_vol, &c->c.f1[i], 4);
-        memcpy(&ev->u.quote.ask_vol, &c->c.f2[i], 4);
+        quote_at(c, c->pos++, ev);
         return 1;
     }
     return cursor_advance(r, c, ev, err);
@@ -1702,6 +1703,9 @@ static int reader_source_batch(void *self, tt_event *buf, int cap, int *count, t
             uint32_t avail = c->fast_end > c->pos ? c->fast_end - c->pos : 0;
             if (avail) {
                 uint32_t k = avail < (uint32_t)(cap - n) ? avail : (uint32_t)(cap - n);
+                /* quote_at by hand, with the column pointers in locals: the
+                 * build uses -fno-strict-aliasing, so calling quote_at here
+                 * reloads them after every store (53 -> 42 M events/s). */
                 const tt_ts *ts = c->c.ts + c->pos;
                 const int64_t *bid = c->c.a + c->pos, *ask = c->c.b2 + c->pos;
                 const uint32_t *bv = c->c.f1 + c->pos, *av = c->c.f2 + c->pos;

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -599,6 +600,24 @@ void tt_run_id_make(char out[TT_RUN_ID_MAX], const char *prefix, uint32_t index)
 void tt_research_tag(const void *data, size_t len, char out[9])
 {
     snprintf(out, 9, "%08x", (unsigned)(XXH3_64bits(data, len) & 0xffffffffu));
+}
+
+int tt_research_file_tag(const char *path, char out[9], tt_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return tt_err_set(err, TT_EIO, "%s: cannot open", path);
+    tt_buf b = {0};
+    char chunk[8192];
+    size_t k;
+    int rc = TT_OK;
+    while (!rc && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = tt_buf_append(&b, chunk, k);
+    fclose(f);
+    if (!rc)
+        tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, out);
+    tt_buf_free(&b);
+    return rc ? tt_err_set(err, TT_ENOMEM, "out of memory") : TT_OK;
 }
 
 /* ---- YAML ---- */
