@@ -81,6 +81,17 @@ static double cpu_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Remove the synthetic tape's temporary folder ("" = none was made). */
+static void remove_tmp(const char *tmp)
+{
+    if (!tmp[0])
+        return;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "ticktape: warning: could not remove %s\n", tmp);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -281,12 +292,7 @@ static int bench_replay(int argc, char **argv)
     free(eng);
     free(cdec);
     free(ceng);
-    if (tmp[0]) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "ticktape: warning: could not remove %s\n", tmp);
-    }
+    remove_tmp(tmp);
     return TT_EXIT_OK;
 fail_free:
     free(dec);
@@ -294,12 +300,7 @@ fail_free:
     free(cdec);
     free(ceng);
 fail:
-    if (tmp[0]) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "ticktape: warning: could not remove %s\n", tmp);
-    }
+    remove_tmp(tmp);
     return TT_EXIT_FAIL;
 }
 

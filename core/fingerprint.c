@@ -94,7 +94,6 @@ size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob)
     w16(&b, ev->source);
     w8(&b, ev->kind);
     w8(&b, ev->cls);
-    const uint8_t *start = b.p;
     switch (ev->kind) {
     case TT_EV_QUOTE:
         w64(&b, (uint64_t)ev->u.quote.bid);
@@ -184,7 +183,6 @@ size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob)
     default:
         break;
     }
-    (void)start;
     if (include_blob && (ev->kind == TT_EV_BLOB || ev->kind == TT_EV_EXTERNAL) &&
         ev->u.blob.len) {
         memcpy(b.p, ev->u.blob.data, ev->u.blob.len);
