@@ -237,8 +237,11 @@ int tt_engine_run(tt_engine *e, tt_err *err)
         if (!have && !src_done) {
             int s;
             if (e->source.next_batch) {
+                nbatch = 0;
                 s = e->source.next_batch(e->source.self, batch, TT_BATCH, &nbatch, err);
                 ibatch = 0;
+                if (s != TT_SRC_EVENT)
+                    nbatch = 0; /* only an EVENT batch holds events, whatever count says */
                 if (s == TT_SRC_EVENT) {
                     if (nbatch <= 0) {
                         rc = tt_err_set(err, TT_ESTATE, "source returned an empty batch");

@@ -257,6 +257,49 @@ static void test_fingerprint_and_two_engines(void **state)
     tt_instruments_free(ins);
 }
 
+/* A batch source that, after one batch, answers IDLE and END without
+ * touching *count: the engine must not replay the old batch. */
+typedef struct lazy_batch {
+    int calls;
+} lazy_batch;
+
+static int lazy_next_batch(void *self, tt_event *buf, int cap, int *count, tt_err *err)
+{
+    (void)err;
+    (void)cap;
+    lazy_batch *b = self;
+    switch (b->calls++) {
+    case 0:
+        for (int i = 0; i < 3; i++)
+            buf[i] = ev_at(10 * (i + 1), TT_EV_QUOTE, 1, (uint64_t)i + 1);
+        *count = 3;
+        return TT_SRC_EVENT;
+    case 1: return TT_SRC_IDLE;
+    default: return TT_SRC_END;
+    }
+}
+
+static void test_batch_source_status_without_count(void **state)
+{
+    (void)state;
+    tt_instruments *ins = tt_instruments_new();
+    tt_engine *e = tt_engine_new(ins);
+    lazy_batch lb = {0};
+    tt_source s = {&lb, NULL, NULL, lazy_next_batch};
+    tt_engine_set_source(e, s);
+    recorder rec;
+    memset(&rec, 0, sizeof rec);
+    tt_component c = {&rec, "recorder", NULL, rec_on_event, NULL};
+    tt_engine_add_component(e, c);
+    tt_err err;
+    assert_int_equal(tt_engine_run(e, &err), TT_OK);
+    assert_int_equal(rec.n, 3);
+    assert_int_equal(tt_engine_events(e), 3);
+    assert_int_equal(lb.calls, 3);
+    tt_engine_free(e);
+    tt_instruments_free(ins);
+}
+
 static void test_instruments_and_prices(void **state)
 {
     (void)state;
@@ -330,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_engine_merges_timers),
         cmocka_unit_test(test_timer_cancel_and_schedule_past),
         cmocka_unit_test(test_fingerprint_and_two_engines),
+        cmocka_unit_test(test_batch_source_status_without_count),
         cmocka_unit_test(test_instruments_and_prices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
