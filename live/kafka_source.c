@@ -55,11 +55,11 @@ static void *poll_loop(void *arg)
         tt_err err;
         if (tt_wire_tick_decode_keyed(m->payload, m->len, m->key, m->key_len, s->o.ins, &ev,
                                       &err)) {
-            atomic_fetch_add(&s->rejected, 1);
             char origin[256];
             snprintf(origin, sizeof origin, "%s[%d]@%lld", rd_kafka_topic_name(m->rkt),
                      (int)m->partition, (long long)m->offset);
             tt_inbox_reject(s->o.inbox, origin, err.msg);
+            atomic_fetch_add(&s->rejected, 1); /* after the log line (see nats_source.c) */
         } else {
             atomic_fetch_add(&s->ticks, 1);
             tt_inbox_push(s->o.inbox, &ev, NULL, 0);

@@ -78,8 +78,9 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
         rc = tt_err_set(&err, TT_EFORMAT, "no decoder for this subject");
     }
     if (rc) {
-        atomic_fetch_add(&s->rejected, 1);
+        /* Log first, count second: whoever sees the count sees the line. */
         tt_inbox_reject(s->o.inbox, subj, err.msg);
+        atomic_fetch_add(&s->rejected, 1);
     } else if (ev.kind == TT_EV_EXTERNAL) {
         if (tt_inbox_push(s->o.inbox, &ev, ev.u.blob.data, ev.u.blob.len) < 0)
             tt_inbox_reject(s->o.inbox, subj, "out of memory copying the payload");
