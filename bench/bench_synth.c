@@ -74,7 +74,13 @@ static int run(const char *model, const char *symbols, const char *corr, uint64_
 
 int main(int argc, char **argv)
 {
-    uint64_t want = argc > 1 ? strtoull(argv[1], NULL, 10) : 20000000ull;
+    char *end = NULL;
+    uint64_t want = argc > 1 ? strtoull(argv[1], &end, 10) : 20000000ull;
+    if (argc > 1 && (!*argv[1] || *end || want == 0)) {
+        fprintf(stderr, "usage: bench_synth [TICKS [MODEL...]]   (default 20000000 ticks, every "
+                        "model; MODEL: gbm merton heston regime ou)\n");
+        return 2;
+    }
     static const char *const models[] = {"gbm", "merton", "heston", "regime", "ou"};
     tt_instruments *ins = tt_instruments_new();
     if (!ins)
