@@ -3,7 +3,7 @@
  * behaves with the span replayed. Figures and commands: docs/benchmarks.md
  * (section "run"); scripts/bench_backtest.sh runs the whole set.
  *
- *   bench_backtest throughput [--ticks N] [--tape DIR] [--repeat R]
+ *   bench_backtest throughput [--ticks N] [--tape DIR | --save DIR] [--repeat R]
  *       Writes N synthetic EURUSD ticks (GBM, sim/synth.h, seed 1) into a
  *       temporary tape (or uses DIR), then times, median of R passes each:
  *         replay    the tape through the engine with a no-op component;
@@ -11,7 +11,9 @@
  *                   the ticks (bars, indicators, venue, portfolio, risk, orders);
  *         tick      backtest, a tick-level strategy (below) that reads every
  *                   quote: an EMA of the mid and a band around it;
- *       and prints ticks/s and the cost relative to replay.
+ *       and prints ticks/s and the cost relative to replay. --save DIR writes
+ *       the synthetic tape into DIR (a new directory) and keeps it, so that
+ *       later runs and profiles can replay the same ticks with --tape DIR.
  *
  *   bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N]
  *       One backtest of sma_cross over YEARS synthetic years (weekends closed,
@@ -225,13 +227,15 @@ static uint64_t write_synth_tape(const char *dir, uint64_t want, const tt_instru
 static int cmd_throughput(int argc, char **argv)
 {
     uint64_t want = 5000000;
-    const char *tape = NULL;
+    const char *tape = NULL, *save = NULL;
     int repeat = 3;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--ticks") && i + 1 < argc)
             want = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--tape") && i + 1 < argc)
             tape = argv[++i];
+        else if (!strcmp(argv[i], "--save") && i + 1 < argc)
+            save = argv[++i];
         else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
             repeat = atoi(argv[++i]);
     }
@@ -241,10 +245,14 @@ static int cmd_throughput(int argc, char **argv)
     char tmp[] = "/tmp/tt_bench_bt_XXXXXX";
     int own = 0;
     if (!tape) {
-        if (!mkdtemp(tmp))
-            return 1;
-        tape = tmp;
-        own = 1;
+        if (save) {
+            tape = save;
+        } else {
+            if (!mkdtemp(tmp))
+                return 1;
+            tape = tmp;
+            own = 1;
+        }
         double t0 = now_s();
         uint64_t n = write_synth_tape(tape, want, ins);
         printf("tape: %llu synthetic EURUSD ticks written in %.2f s\n", (unsigned long long)n,
@@ -355,7 +363,7 @@ int main(int argc, char **argv)
         return cmd_throughput(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "rss"))
         return cmd_rss(argc - 2, argv + 2);
-    fprintf(stderr, "usage: bench_backtest throughput [--ticks N] [--tape DIR] [--repeat R]\n"
+    fprintf(stderr, "usage: bench_backtest throughput [--ticks N] [--tape DIR | --save DIR] [--repeat R]\n"
                     "       bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N]\n");
     return 2;
 }
