@@ -34,6 +34,10 @@ struct tt_engine {
     int nsinks;
     tt_component comps[TT_MAX_COMPONENTS];
     int ncomps;
+    /* the components with an on_event, in order: all of them (for every
+     * event but market data) and those that also take market data */
+    tt_component hot[TT_MAX_COMPONENTS], hot_market[TT_MAX_COMPONENTS];
+    int nhot, nhot_market;
     tt_queue queue;
     uint64_t *cancelled; /* cancelled timer ids still in the heap */
     size_t ncancelled, capcancelled;
@@ -95,6 +99,11 @@ int tt_engine_add_component(tt_engine *e, tt_component c)
     if (e->ncomps == TT_MAX_COMPONENTS)
         return TT_EINVAL;
     e->comps[e->ncomps++] = c;
+    if (c.on_event) {
+        e->hot[e->nhot++] = c;
+        if (!c.skip_market)
+            e->hot_market[e->nhot_market++] = c;
+    }
     return TT_OK;
 }
 
@@ -199,12 +208,15 @@ static inline void dispatch(tt_engine *e, const tt_event *ev)
     if (ev->ts > e->now)
         e->now = ev->ts;
     e->events++;
-    if (e->venue.on_market && ev->cls == TT_CLS_MARKET)
-        e->venue.on_market(e->venue.self, ev);
-    for (int i = 0; i < e->ncomps; i++) {
-        if (e->comps[i].on_event)
-            e->comps[i].on_event(e->comps[i].self, e, ev);
+    if (ev->cls == TT_CLS_MARKET) {
+        if (e->venue.on_market)
+            e->venue.on_market(e->venue.self, ev);
+        for (int i = 0; i < e->nhot_market; i++)
+            e->hot_market[i].on_event(e->hot_market[i].self, e, ev);
+        return;
     }
+    for (int i = 0; i < e->nhot; i++)
+        e->hot[i].on_event(e->hot[i].self, e, ev);
 }
 
 int tt_engine_run(tt_engine *e, tt_err *err)

@@ -88,6 +88,9 @@ typedef struct tt_component {
     int (*on_start)(void *self, tt_engine *e, tt_err *err);          /* may be NULL */
     void (*on_event)(void *self, tt_engine *e, const tt_event *ev);  /* may be NULL */
     int (*on_stop)(void *self, tt_engine *e, tt_err *err);           /* may be NULL */
+    /* 1: on_event is not called for market data (cls TT_CLS_MARKET), e.g. the
+     * simulated venue, which sees those through its port's on_market. */
+    int skip_market;
 } tt_component;
 
 /* ---- engine ---- */
