@@ -48,6 +48,9 @@ typedef struct symstate {
     /* margin guard: quotes inside these bounds cannot bring the level down to
      * the guarded threshold (see tt_portfolio_margin_screen) */
     tt_price bid_lo, bid_hi, ask_lo, ask_hi;
+    /* the lowest and highest bid and ask since the last fold into the
+     * positions' excursions (see fold_excursions); empty: min > max */
+    tt_price bid_min, bid_max, ask_min, ask_max;
 } symstate;
 
 struct tt_portfolio {
@@ -66,6 +69,7 @@ struct tt_portfolio {
     uint64_t trade_seq;
     int guard_valid;    /* the per-symbol bounds hold for guard_level */
     double guard_level;
+    uint64_t guard_gen; /* counts the times the bounds were set (> 0 once set) */
 };
 
 /* ---- conversion ---- */
@@ -181,6 +185,12 @@ static int sym_money(const tt_portfolio *p, uint32_t s, double amount, tt_money 
 
 /* ---- lifecycle ---- */
 
+static void extremes_clear(symstate *s)
+{
+    s->bid_min = s->ask_min = INT64_MAX;
+    s->bid_max = s->ask_max = INT64_MIN;
+}
+
 int tt_portfolio_new(tt_portfolio **out, const tt_instruments *instruments,
                      const tt_portfolio_config *cfg, tt_err *err)
 {
@@ -213,6 +223,8 @@ int tt_portfolio_new(tt_portfolio **out, const tt_instruments *instruments,
         free(p);
         return tt_err_set(err, TT_ENOMEM, "out of memory (portfolio)");
     }
+    for (uint32_t i = 0; i < p->nsym; i++)
+        extremes_clear(&p->sym[i]);
     for (uint32_t i = 1; i < p->nsym; i++) {
         const tt_instrument *ins = tt_instruments_get(instruments, i);
         if (!ins)
@@ -248,26 +260,49 @@ const tt_instruments *tt_portfolio_instruments(const tt_portfolio *p) { return p
 
 /* ---- quotes ---- */
 
-void tt_portfolio_quote(tt_portfolio *p, uint32_t symbol, tt_price bid, tt_price ask)
+/* Excursions, lazily. A position's excursion on a quote is, in points x qty,
+ * bid * qty - cost (long) or cost - ask * qty (short): monotonic in the
+ * price while qty and cost stay put, which they do between fills. So the
+ * quote path only keeps the symbol's lowest and highest bid and ask, and
+ * the extremes are folded into each open position of the symbol (exactly the
+ * values the per-quote updates would have reached) before anything changes
+ * a position of that symbol or reads its excursions: a fill, close_all. */
+static void fold_excursions(tt_portfolio *p, uint32_t symbol)
 {
-    if (symbol == 0 || symbol >= p->nsym || bid <= 0 || ask <= 0)
-        return;
     symstate *s = &p->sym[symbol];
-    s->q.bid = bid;
-    s->q.ask = ask;
-    s->have = 1;
+    if (s->bid_min > s->bid_max)
+        return; /* no quote since the last fold */
     for (size_t i = 0; i < p->npos; i++) {
         tt_position *x = &p->pos[i];
         if (x->symbol != symbol)
             continue;
-        /* excursion against the entry cost, in points x qty: exact, and no
-         * division on the tick path */
-        int64_t m = x->side > 0 ? bid * x->qty - x->cost : x->cost - ask * x->qty;
-        if (m < x->worst_move)
-            x->worst_move = m;
-        if (m > x->best_move)
-            x->best_move = m;
+        int64_t worst = x->side > 0 ? s->bid_min * x->qty - x->cost : x->cost - s->ask_max * x->qty;
+        int64_t best = x->side > 0 ? s->bid_max * x->qty - x->cost : x->cost - s->ask_min * x->qty;
+        if (worst < x->worst_move)
+            x->worst_move = worst;
+        if (best > x->best_move)
+            x->best_move = best;
     }
+    extremes_clear(s);
+}
+
+static inline void quote_apply(tt_portfolio *p, uint32_t symbol, tt_price bid, tt_price ask)
+{
+    symstate *s = &p->sym[symbol];
+    s->q.bid = bid;
+    s->q.ask = ask;
+    s->have = 1;
+    s->bid_min = bid < s->bid_min ? bid : s->bid_min;
+    s->bid_max = bid > s->bid_max ? bid : s->bid_max;
+    s->ask_min = ask < s->ask_min ? ask : s->ask_min;
+    s->ask_max = ask > s->ask_max ? ask : s->ask_max;
+}
+
+void tt_portfolio_quote(tt_portfolio *p, uint32_t symbol, tt_price bid, tt_price ask)
+{
+    if (symbol == 0 || symbol >= p->nsym || bid <= 0 || ask <= 0)
+        return;
+    quote_apply(p, symbol, bid, ask);
 }
 
 int tt_portfolio_last_quote(const tt_portfolio *p, uint32_t symbol, tt_quote *q)
@@ -404,6 +439,7 @@ int tt_portfolio_fill(tt_portfolio *p, const tt_fill *f, tt_err *err)
         return tt_err_set(err, TT_ESTATE, "fill of %s: no quote yet to convert %s to %s",
                           ins->symbol, ins->quote, p->cfg.currency);
     }
+    fold_excursions(p, f->symbol); /* before any position of the symbol changes */
     tt_position *x = NULL;
     if (f->position) {
         x = find_ticket(p, f->position);
@@ -543,7 +579,10 @@ void tt_portfolio_margin_state(const tt_portfolio *p, double *equity, double *ma
  * full check, S stays >= 0. Those bounds are stored per symbol; a quote inside
  * them costs four comparisons. Positions needing a conversion rate (whose
  * value moves with other symbols' quotes) disable the shortcut. */
-int tt_portfolio_margin_screen(tt_portfolio *p, uint32_t symbol, double level)
+static int screen_full(tt_portfolio *p, double level);
+
+/* The screen's fast path: inside the box, four comparisons. */
+static inline int screen(tt_portfolio *p, uint32_t symbol, double level)
 {
     if (!p->npos)
         return 0;
@@ -553,6 +592,30 @@ int tt_portfolio_margin_screen(tt_portfolio *p, uint32_t symbol, double level)
             s->q.ask <= s->ask_hi)
             return 0;
     }
+    return screen_full(p, level);
+}
+
+int tt_portfolio_margin_screen(tt_portfolio *p, uint32_t symbol, double level)
+{
+    return screen(p, symbol, level);
+}
+
+uint64_t tt_portfolio_margin_box(const tt_portfolio *p, uint32_t symbol, double level,
+                                 tt_price box[4])
+{
+    if (!p->guard_valid || p->guard_level != level || symbol == 0 || symbol >= p->nsym)
+        return 0;
+    const symstate *s = &p->sym[symbol];
+    box[0] = s->bid_lo;
+    box[1] = s->bid_hi;
+    box[2] = s->ask_lo;
+    box[3] = s->ask_hi;
+    return p->guard_gen;
+}
+
+/* The full check behind the screen: values the account, sets the box. */
+static __attribute__((noinline)) int screen_full(tt_portfolio *p, double level)
+{
     double eq, margin;
     tt_portfolio_margin_state(p, &eq, &margin);
     double c = level + 0.01;
@@ -604,6 +667,7 @@ int tt_portfolio_margin_screen(tt_portfolio *p, uint32_t symbol, double level)
     }
     p->guard_valid = 1;
     p->guard_level = level;
+    p->guard_gen++;
     return 0;
 }
 
@@ -640,6 +704,8 @@ const tt_position *tt_portfolio_find(const tt_portfolio *p, uint64_t ticket)
 
 void tt_portfolio_close_all(tt_portfolio *p, tt_ts ts, uint8_t reason)
 {
+    for (uint32_t i = 1; i < p->nsym; i++)
+        fold_excursions(p, i);
     while (p->npos) {
         tt_position *x = &p->pos[p->npos - 1];
         const symstate *s = &p->sym[x->symbol];

@@ -90,8 +90,11 @@ typedef struct tt_position {
     tt_price take_profit; /* 0 = none */
     tt_money commission;  /* entry commission not yet assigned to a closed trade */
     tt_money swap;        /* swap credited (negative = paid) not yet assigned */
-    int64_t worst_move;   /* most adverse excursion seen, points x qty (<= 0) */
-    int64_t best_move;    /* most favourable excursion seen, points x qty (>= 0) */
+    /* most adverse / favourable excursion, points x qty (<= 0 / >= 0): kept
+     * exact as of the last fill of the symbol; quotes since then are folded
+     * in when a fill or close_all needs them (closed trades are exact) */
+    int64_t worst_move;
+    int64_t best_move;
 } tt_position;
 
 /* A fill to apply (from an order event). */
@@ -138,8 +141,9 @@ void tt_portfolio_free(tt_portfolio *p); /* NULL is fine */
 /* Closed trades go to fn (may be NULL). */
 void tt_portfolio_on_trade(tt_portfolio *p, tt_trade_fn fn, void *ctx);
 
-/* The last quote of a symbol: O(1), no allocation. Also tracks excursions of
- * that symbol's open positions. */
+/* The last quote of a symbol: O(1), no allocation, whatever is open. Also
+ * tracks the symbol's price extremes, from which the excursions of its open
+ * positions are brought up to date at the next fill. */
 void tt_portfolio_quote(tt_portfolio *p, uint32_t symbol, tt_price bid, tt_price ask);
 
 /* The last quote seen for a symbol; 0 when none yet (then *q is zeroed). */
@@ -171,6 +175,16 @@ void tt_portfolio_margin_state(const tt_portfolio *p, double *equity, double *ma
  * which the level cannot fall that far; a quote inside costs four
  * comparisons. Fills and swaps reset the box. */
 int tt_portfolio_margin_screen(tt_portfolio *p, uint32_t symbol, double level);
+
+/* The screen's box for `symbol` (box = bid_lo, bid_hi, ask_lo, ask_hi, in
+ * points) when its bounds for `level` are in force, with the generation of
+ * those bounds (> 0; a new one each time the screen sets them); 0 when none
+ * are in force (then *box is untouched). A caller that screens quotes before
+ * handing them on (the venue) may keep the boxes of one generation: while
+ * every quote of every symbol since lies inside its symbol's box and no fill
+ * or swap touched the account, the screen would answer 0. */
+uint64_t tt_portfolio_margin_box(const tt_portfolio *p, uint32_t symbol, double level,
+                                 tt_price box[4]);
 
 /* The time of the next rollover tt_portfolio_advance will apply (TT_TS_MIN
  * before the first advance): callers on the tick path compare against it

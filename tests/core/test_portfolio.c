@@ -308,6 +308,187 @@ static void test_margin_guard_is_conservative(void **state)
     tt_instruments_free(ins);
 }
 
+/* ---- excursions (MAE / MFE) against the per-quote rule ---- */
+
+/* A reference position: the rule applied on every quote (the excursion in
+ * points x qty, bid * qty - cost long, cost - ask * qty short, its minimum and
+ * maximum since the entry; a netting grow restarts them; a partial close
+ * leaves the rest its share, rounded toward zero). */
+typedef struct refpos {
+    uint64_t ticket;
+    uint32_t sym;
+    int side;
+    int64_t qty, cost, worst, best;
+} refpos;
+
+static int64_t ref_share(int64_t amount, int64_t q, int64_t n)
+{
+    __extension__ __int128 t = (__int128)amount * q;
+    return (int64_t)(t / n);
+}
+
+static void ref_quote(refpos *r, int n, uint32_t sym, tt_price bid, tt_price ask)
+{
+    for (int i = 0; i < n; i++) {
+        if (!r[i].qty || r[i].sym != sym)
+            continue;
+        int64_t m = r[i].side > 0 ? bid * r[i].qty - r[i].cost : r[i].cost - ask * r[i].qty;
+        if (m < r[i].worst)
+            r[i].worst = m;
+        if (m > r[i].best)
+            r[i].best = m;
+    }
+}
+
+/* Closing q of r: the expected trade excursions, then the rest's share. */
+static void ref_close(refpos *r, int64_t q, tt_price *mae, tt_price *mfe)
+{
+    *mae = -r->worst / r->qty;
+    *mfe = r->best / r->qty;
+    if (q < r->qty) {
+        r->worst = ref_share(r->worst, r->qty - q, r->qty);
+        r->best = ref_share(r->best, r->qty - q, r->qty);
+        r->cost -= ref_share(r->cost, q, r->qty);
+    } else {
+        r->cost = 0;
+    }
+    r->qty -= q;
+}
+
+typedef struct walk {
+    uint64_t s;
+    tt_price mid[8];
+} walk;
+
+/* The next quote of a symbol: a random walk, spread 5..14 points. */
+static void walk_next(walk *w, uint32_t sym, tt_price *bid, tt_price *ask)
+{
+    w->s = w->s * 6364136223846793005ULL + 1442695040888963407ULL;
+    int64_t step = (int64_t)((w->s >> 33) % 41) - 20;
+    w->mid[sym % 8] += step;
+    int64_t spread = 5 + (int64_t)((w->s >> 20) % 10);
+    *bid = w->mid[sym % 8] - spread / 2;
+    *ask = *bid + spread;
+}
+
+static void quotes(tt_portfolio *p, walk *w, refpos *r, int nr, uint32_t sym, int n,
+                   tt_price *bid, tt_price *ask)
+{
+    for (int i = 0; i < n; i++) {
+        walk_next(w, sym, bid, ask);
+        tt_portfolio_quote(p, sym, *bid, *ask);
+        ref_quote(r, nr, sym, *bid, *ask);
+    }
+}
+
+static void test_excursions_netting(void **state)
+{
+    (void)state;
+    /* Quotes go by between the fills (the portfolio folds them in lazily,
+     * at the next fill): every trade's mae/mfe must equal the reference's. */
+    tt_instruments *ins = tt_instruments_new();
+    trades tr = {0};
+    tt_portfolio *p = mk(ins, TT_MODE_NETTING, &tr);
+    uint32_t eu = tt_instruments_find(ins, "EURUSD")->id;
+    tt_err err;
+    walk w = {.s = 7};
+    for (int i = 0; i < 8; i++)
+        w.mid[i] = 114400;
+    refpos r;
+    memset(&r, 0, sizeof r);
+    tt_price bid, ask, mae[4], mfe[4];
+    quotes(p, &w, &r, 1, eu, 50, &bid, &ask);
+    tt_fill f = fill(eu, TT_BUY, 10, ask, 1, 100); /* open long 10 */
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    r = (refpos){.ticket = 1, .sym = eu, .side = 1, .qty = 10, .cost = ask * 10};
+    quotes(p, &w, &r, 1, eu, 50, &bid, &ask);
+    f = fill(eu, TT_BUY, 30, ask, 2, 200); /* grow to 40: excursions restart */
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    r.qty += 30;
+    r.cost += ask * 30;
+    r.worst = r.best = 0;
+    quotes(p, &w, &r, 1, eu, 50, &bid, &ask);
+    f = fill(eu, TT_SELL, 15, bid, 3, 300); /* partial close */
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    ref_close(&r, 15, &mae[0], &mfe[0]);
+    quotes(p, &w, &r, 1, eu, 50, &bid, &ask);
+    f = fill(eu, TT_SELL, 45, bid, 4, 400); /* close 25, reverse: short 20 */
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    ref_close(&r, 25, &mae[1], &mfe[1]);
+    r = (refpos){.ticket = 4, .sym = eu, .side = -1, .qty = 20, .cost = bid * 20};
+    quotes(p, &w, &r, 1, eu, 50, &bid, &ask);
+    tt_portfolio_close_all(p, 500, TT_CLOSE_END);
+    ref_close(&r, 20, &mae[2], &mfe[2]);
+    assert_int_equal(tr.n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tr.v[i].mae_points, mae[i]);
+        assert_int_equal(tr.v[i].mfe_points, mfe[i]);
+    }
+    assert_true(mae[0] > 0 || mfe[0] > 0); /* the walk did move */
+    tt_portfolio_free(p);
+    tt_instruments_free(ins);
+}
+
+static void test_excursions_hedging(void **state)
+{
+    (void)state;
+    /* Two EURUSD positions opened at different times (each from its own
+     * entry) and a GBPUSD one, quotes of both symbols interleaved; a fill
+     * on one symbol must not disturb the other's excursions. */
+    tt_instruments *ins = tt_instruments_new();
+    trades tr = {0};
+    tt_portfolio *p = mk(ins, TT_MODE_HEDGING, &tr);
+    uint32_t eu = tt_instruments_find(ins, "EURUSD")->id;
+    uint32_t gu = tt_instruments_find(ins, "GBPUSD")->id;
+    tt_err err;
+    walk w = {.s = 11};
+    for (int i = 0; i < 8; i++)
+        w.mid[i] = i == (int)(gu % 8) ? 130500 : 114400;
+    refpos r[3];
+    memset(r, 0, sizeof r);
+    tt_price eb, ea, gb, ga, mae[3], mfe[3];
+    quotes(p, &w, r, 3, eu, 5, &eb, &ea);
+    quotes(p, &w, r, 3, gu, 5, &gb, &ga);
+    tt_fill f = fill(eu, TT_BUY, 10, ea, 1, 100);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    r[0] = (refpos){.ticket = 1, .sym = eu, .side = 1, .qty = 10, .cost = ea * 10};
+    for (int k = 0; k < 20; k++) {
+        quotes(p, &w, r, 3, eu, 3, &eb, &ea);
+        quotes(p, &w, r, 3, gu, 2, &gb, &ga);
+    }
+    f = fill(eu, TT_SELL, 7, eb, 2, 200); /* a second EURUSD position, short */
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    r[1] = (refpos){.ticket = 2, .sym = eu, .side = -1, .qty = 7, .cost = eb * 7};
+    f = fill(gu, TT_SELL, 5, gb, 3, 210);
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    r[2] = (refpos){.ticket = 3, .sym = gu, .side = -1, .qty = 5, .cost = gb * 5};
+    for (int k = 0; k < 20; k++) {
+        quotes(p, &w, r, 3, gu, 3, &gb, &ga);
+        quotes(p, &w, r, 3, eu, 2, &eb, &ea);
+    }
+    f = fill(eu, TT_SELL, 10, eb, 4, 300); /* close ticket 1 */
+    f.position = 1;
+    assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
+    ref_close(&r[0], 10, &mae[0], &mfe[0]);
+    for (int k = 0; k < 20; k++) {
+        quotes(p, &w, r, 3, eu, 2, &eb, &ea);
+        quotes(p, &w, r, 3, gu, 2, &gb, &ga);
+    }
+    tt_portfolio_close_all(p, 400, TT_CLOSE_END); /* last opened first */
+    ref_close(&r[2], 5, &mae[1], &mfe[1]);
+    ref_close(&r[1], 7, &mae[2], &mfe[2]);
+    assert_int_equal(tr.n, 3);
+    assert_int_equal(tr.v[0].open_order, 1);
+    assert_int_equal(tr.v[1].open_order, 3);
+    assert_int_equal(tr.v[2].open_order, 2);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tr.v[i].mae_points, mae[i]);
+        assert_int_equal(tr.v[i].mfe_points, mfe[i]);
+    }
+    tt_portfolio_free(p);
+    tt_instruments_free(ins);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -335,6 +516,8 @@ int main(void)
         cmocka_unit_test(test_ny_dst_and_rollover_clock),
         cmocka_unit_test(test_swaps_over_a_week),
         cmocka_unit_test(test_margin_guard_is_conservative),
+        cmocka_unit_test(test_excursions_netting),
+        cmocka_unit_test(test_excursions_hedging),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
