@@ -34,6 +34,12 @@
 #include "../core/risk.h"
 #include "../core/rng.h"
 
+/* A margin screen box of one symbol (tt_portfolio_margin_box) and its generation. */
+typedef struct vbox {
+    tt_price bid_lo, bid_hi, ask_lo, ask_hi;
+    uint64_t gen;
+} vbox;
+
 typedef struct vorder {
     tt_order_cmd cmd;
     uint32_t symbol;
@@ -48,7 +54,13 @@ struct tt_sim_venue {
     tt_portfolio *books;
     tt_quote *last;
     uint8_t *have;
+    uint8_t *dirty;  /* quoted since the books last took the symbol's quote */
+    int dirty_any;
     uint32_t nsym;
+    size_t open;     /* positions open on the books (changes only in deal()) */
+    double level_hi; /* the higher of the margin call and stop-out levels */
+    vbox *box;       /* per symbol: the books' margin screen boxes */
+    uint64_t guard_gen; /* the generation of the boxes in force; 0: none */
     vorder *w; /* working orders */
     size_t nw, capw;
     tt_rng slip;
@@ -87,6 +99,24 @@ int tt_commission_model_parse(const char *s)
 int tt_position_mode_parse(const char *s)
 {
     return !strcmp(s, "netting") ? TT_MODE_NETTING : !strcmp(s, "hedging") ? TT_MODE_HEDGING : -1;
+}
+
+/* The books take quotes lazily: the quote path stores the quote in `last`
+ * and marks the symbol; every path that reads or changes the books first
+ * hands them the latest quote of each marked symbol (the only quote state
+ * the books' figures depend on; their own excursion tracking, which the
+ * books never report, sees the quotes it is given). */
+static void books_sync(tt_sim_venue *v)
+{
+    if (!v->dirty_any)
+        return;
+    for (uint32_t s = 1; s < v->nsym; s++) {
+        if (v->dirty[s]) {
+            tt_portfolio_quote(v->books, s, v->last[s].bid, v->last[s].ask);
+            v->dirty[s] = 0;
+        }
+    }
+    v->dirty_any = 0;
 }
 
 /* ---- responses ---- */
@@ -174,6 +204,8 @@ static int deal(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int64_t
     int rc = tt_portfolio_fill(v->books, &f, NULL);
     if (rc)
         return rc;
+    v->open = tt_portfolio_count(v->books);
+    v->guard_gen = 0; /* the account changed: the screen's boxes are void */
     v->exits = 0; /* positions changed: rescan for attached exits (once per fill) */
     for (size_t i = 0; i < tt_portfolio_count(v->books); i++) {
         const tt_position *x = tt_portfolio_position(v->books, i);
@@ -483,17 +515,43 @@ static void emit_level(tt_sim_venue *v, int rule, double level, double limit)
     tt_engine_emit(v->e, &ev);
 }
 
-/* Margin call and stop-out, on the books. `symbol` is the symbol just quoted. */
+static void margin_full(tt_sim_venue *v);
+
+/* Margin call and stop-out, on the books (synced). `symbol` is the symbol
+ * just quoted. The books' screen decides whether the account is valued in
+ * full; its box for the symbol is kept so that the next quotes inside it
+ * skip the call (see venue_on_market). */
 static void check_margin(tt_sim_venue *v, uint32_t symbol)
 {
-    if (!tt_portfolio_count(v->books))
+    if (!v->open)
         return;
-    double hi = v->cfg.margin_call_level > v->cfg.stop_out_level ? v->cfg.margin_call_level
-                                                                  : v->cfg.stop_out_level;
-    if (hi <= 0 || !tt_portfolio_margin_screen(v->books, symbol, hi)) {
+    double hi = v->level_hi;
+    if (hi <= 0) {
         v->margin_call = 0;
         return;
     }
+    if (!tt_portfolio_margin_screen(v->books, symbol, hi)) {
+        v->margin_call = 0;
+        tt_price b[4];
+        uint64_t gen = tt_portfolio_margin_box(v->books, symbol, hi, b);
+        v->guard_gen = gen;
+        if (gen) {
+            vbox *x = &v->box[symbol];
+            x->bid_lo = b[0];
+            x->bid_hi = b[1];
+            x->ask_lo = b[2];
+            x->ask_hi = b[3];
+            x->gen = gen;
+        }
+        return;
+    }
+    v->guard_gen = 0;
+    margin_full(v);
+}
+
+/* The screen could not clear the account: value it, stop out, margin call. */
+static void margin_full(tt_sim_venue *v)
+{
     tt_account a;
     tt_portfolio_account(v->books, &a);
     while (v->cfg.stop_out_level > 0 && a.margin > 0 && a.margin_level <= v->cfg.stop_out_level &&
@@ -522,21 +580,22 @@ static void check_margin(tt_sim_venue *v, uint32_t symbol)
     v->margin_call = below;
 }
 
-static void venue_on_market(void *self, const tt_event *ev)
+/* The rollover, for every market event (the venue's component, venue_event,
+ * does not see market data). */
+static __attribute__((noinline)) void market_roll(tt_sim_venue *v, tt_ts ts)
 {
-    tt_sim_venue *v = self;
-    if (ev->kind != TT_EV_QUOTE || ev->symbol == 0 || ev->symbol >= v->nsym)
-        return;
+    books_sync(v);
+    tt_portfolio_advance(v->books, ts);
+    v->next_roll = tt_portfolio_next_rollover(v->books);
+    v->guard_gen = 0; /* swaps may have moved the balance */
+}
+
+/* A quote (already in `last`) with working orders or attached exits: match
+ * them, then check the margin. */
+static __attribute__((noinline)) void market_full(tt_sim_venue *v, const tt_event *ev)
+{
     const tt_quote *q = &ev->u.quote;
-    if (q->bid <= 0 || q->ask <= 0)
-        return;
-    if (ev->ts >= v->next_roll) {
-        tt_portfolio_advance(v->books, ev->ts);
-        v->next_roll = tt_portfolio_next_rollover(v->books);
-    }
-    v->last[ev->symbol] = *q;
-    v->have[ev->symbol] = 1;
-    tt_portfolio_quote(v->books, ev->symbol, q->bid, q->ask);
+    books_sync(v);
     for (size_t i = 0; i < v->nw;) {
         vorder *o = &v->w[i];
         if (o->cmd.tif == TT_TIF_GTD && ev->ts >= o->cmd.expire_ts) {
@@ -550,6 +609,46 @@ static void venue_on_market(void *self, const tt_event *ev)
     if (v->exits)
         check_exits(v, ev->symbol, q);
     check_margin(v, ev->symbol);
+}
+
+/* The margin screen when the kept box does not clear the quote. */
+static __attribute__((noinline)) void market_margin(tt_sim_venue *v, uint32_t symbol)
+{
+    books_sync(v);
+    check_margin(v, symbol);
+}
+
+static void venue_on_market(void *self, const tt_event *ev)
+{
+    tt_sim_venue *v = self;
+    if (__builtin_expect(ev->ts >= v->next_roll, 0))
+        market_roll(v, ev->ts);
+    uint32_t sym = ev->symbol;
+    if (ev->kind != TT_EV_QUOTE || sym == 0 || sym >= v->nsym)
+        return;
+    const tt_quote *q = &ev->u.quote;
+    if (q->bid <= 0 || q->ask <= 0)
+        return;
+    v->last[sym] = *q;
+    v->have[sym] = 1;
+    v->dirty[sym] = 1;
+    v->dirty_any = 1;
+    if (__builtin_expect(v->nw || v->exits, 0)) {
+        market_full(v, ev);
+        return;
+    }
+    /* The common tick: no working order, no attached exit. Nothing to do
+     * with no position open; else the margin screen, first against the box
+     * kept from the books' last screen (same bounds, same answer). */
+    if (!v->open)
+        return;
+    const vbox *b = &v->box[sym];
+    if (b->gen == v->guard_gen && q->bid >= b->bid_lo && q->bid <= b->bid_hi &&
+        q->ask >= b->ask_lo && q->ask <= b->ask_hi) {
+        v->margin_call = 0;
+        return;
+    }
+    market_margin(v, sym);
 }
 
 static int venue_command(void *self, const tt_event *cmd, tt_err *err)
@@ -571,11 +670,15 @@ static void venue_event(void *self, tt_engine *e, const tt_event *ev)
     tt_sim_venue *v = self;
     (void)e;
     if (ev->ts >= v->next_roll) {
+        books_sync(v);
         tt_portfolio_advance(v->books, ev->ts);
         v->next_roll = tt_portfolio_next_rollover(v->books);
+        v->guard_gen = 0;
     }
-    if (ev->kind == TT_EV_ORDER_CMD && ev->source == TT_VENUE_SOURCE)
+    if (ev->kind == TT_EV_ORDER_CMD && ev->source == TT_VENUE_SOURCE) {
+        books_sync(v);
         arrive(v, ev);
+    }
 }
 
 static void venue_attach(void *self, tt_engine *e)
@@ -587,6 +690,7 @@ static void venue_attach(void *self, tt_engine *e)
     c.self = v;
     c.name = "venue";
     c.on_event = venue_event;
+    c.skip_market = 1; /* on_market does what venue_event would for market data */
     tt_engine_add_component(e, c);
 }
 
@@ -627,10 +731,18 @@ int tt_sim_venue_new(tt_sim_venue **out, const tt_instruments *instruments,
     v->nsym = tt_instruments_count(instruments) + 1;
     v->last = calloc(v->nsym, sizeof *v->last);
     v->have = calloc(v->nsym, 1);
-    if (!v->last || !v->have) {
+    v->dirty = calloc(v->nsym, 1);
+    v->box = calloc(v->nsym, sizeof *v->box);
+    if (!v->last || !v->have || !v->dirty || !v->box) {
         tt_sim_venue_free(v);
         return tt_err_set(err, TT_ENOMEM, "out of memory (venue)");
     }
+    for (uint32_t s = 0; s < v->nsym; s++) { /* empty boxes: no quote is inside */
+        v->box[s].bid_lo = v->box[s].ask_lo = INT64_MAX;
+        v->box[s].bid_hi = v->box[s].ask_hi = INT64_MIN;
+    }
+    v->level_hi = cfg->margin_call_level > cfg->stop_out_level ? cfg->margin_call_level
+                                                                : cfg->stop_out_level;
     tt_rng_seed_named(&v->slip, cfg->seed, "venue/slippage");
     *out = v;
     return TT_OK;
@@ -643,6 +755,8 @@ void tt_sim_venue_free(tt_sim_venue *v)
     tt_portfolio_free(v->books);
     free(v->last);
     free(v->have);
+    free(v->dirty);
+    free(v->box);
     free(v->w);
     free(v);
 }
@@ -658,7 +772,11 @@ tt_venue tt_sim_venue_port(tt_sim_venue *v)
     return p;
 }
 
-const tt_portfolio *tt_sim_venue_books(const tt_sim_venue *v) { return v->books; }
+const tt_portfolio *tt_sim_venue_books(const tt_sim_venue *v)
+{
+    books_sync((tt_sim_venue *)v); /* the venue itself is never const: the books see the last quotes */
+    return v->books;
+}
 tt_money tt_sim_venue_commissions(const tt_sim_venue *v) { return v->commissions; }
 tt_money tt_sim_venue_swaps(const tt_sim_venue *v)
 {

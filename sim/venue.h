@@ -45,9 +45,12 @@
  * Fills always carry venue_id = the ticket of the position they opened or
  * reduced.
  *
- * Per tick with no resting orders and no open positions the venue does one
- * quote copy; with positions it checks exits and margin: O(open orders +
- * positions), no allocation.
+ * Per tick with no resting orders and no attached exits the venue stores the
+ * quote (the books take it lazily, before anything reads or changes them)
+ * and, with positions open, screens the margin level against the box kept
+ * from the books' last screen (four comparisons); otherwise it matches
+ * orders and checks exits and margin: O(open orders + positions), no
+ * allocation.
  */
 #ifndef TT_SIM_VENUE_H
 #define TT_SIM_VENUE_H
@@ -95,7 +98,7 @@ void tt_sim_venue_free(tt_sim_venue *v);
  * set the venue before adding other components. */
 tt_venue tt_sim_venue_port(tt_sim_venue *v);
 
-/* The broker's books (read-only). */
+/* The broker's books (read-only), given the last quotes first. */
 const tt_portfolio *tt_sim_venue_books(const tt_sim_venue *v);
 
 /* Totals so far (account minor units): commissions charged, swaps credited. */

@@ -654,6 +654,55 @@ static void test_margin_call_and_stop_out(void **state)
     h_free(&h);
 }
 
+/* The per-quote margin screen keeps the books' box between quotes and hands
+ * the books their quotes lazily: a slow slide through many quotes, with
+ * another symbol's quotes in between, must still raise the margin call and
+ * the stop-out on exactly the quote that crosses each level. */
+static void test_stop_out_through_many_quotes(void **state)
+{
+    (void)state;
+    /* 1,200.00 USD, buy 1 lot at ask 114430 on q0. EURUSD quote k has bid
+     * 114420 - 30 k, ask bid + 10; a GBPUSD quote follows each. Equity
+     * 120000 + 100 (bid - 114430), margin bid + 5 (the mid in cents):
+     * margin call (<= 100%) first at k = 2 (bid 114360: 113000 / 114365),
+     * stop-out (<= 50%) first at k = 21 (bid 113790: 56000 / 113795; k = 20
+     * gives 59000 / 113825 = 51.8%). An order adding 0.1 lot sent at k = 4
+     * is rejected (margin call in force). */
+    harness h;
+    tt_venue_config cfg = base_cfg();
+    cfg.account.initial_balance = 120000;
+    h_init(&h, &cfg);
+    tt_ts t = t0();
+    for (int k = 0; k <= 21; k++) {
+        h_quote(&h, t + (2 * k) * SEC, "EURUSD", 114420 - 30 * k, 114430 - 30 * k);
+        if (k < 21)
+            h_quote(&h, t + (2 * k + 1) * SEC, "GBPUSD", 130500 + (k % 3), 130510 + (k % 3));
+    }
+    h_order(&h, 0, 1, "EURUSD", TT_BUY, TT_ORD_MARKET, 100, 0, 0, TT_TIF_GTC);
+    h_order(&h, 8, 2, "EURUSD", TT_BUY, TT_ORD_MARKET, 10, 0, 0, TT_TIF_GTC);
+    h_run(&h, &cfg);
+    assert_int_equal(h.nrisk, 2);
+    assert_int_equal(h.risk[0].u.risk.rule, TT_RULE_MARGIN_CALL);
+    assert_int_equal(h.risk[0].ts, t + 4 * SEC);
+    assert_true(fabs(h.risk[0].u.risk.value - 113000.0 / 114365.0 * 100.0) < 1e-9);
+    const tt_order_event *r = find_ev(&h, 2, TT_OS_REJECTED, 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(r->reason, TT_REASON_MARGIN_CALL);
+    assert_int_equal(h.risk[1].u.risk.rule, TT_RULE_STOP_OUT);
+    assert_int_equal(h.risk[1].ts, t + 42 * SEC);
+    assert_true(fabs(h.risk[1].u.risk.value - 56000.0 / 113795.0 * 100.0) < 1e-9);
+    tt_ts ts;
+    const tt_order_event *so = find_ev(&h, 0, TT_OS_FILLED, 0, &ts);
+    assert_non_null(so);
+    assert_int_equal(so->reason, TT_REASON_STOP_OUT);
+    assert_int_equal(so->fill_price, 113790);
+    assert_int_equal(ts, t + 42 * SEC);
+    assert_int_equal(h.balance_after[41], 120000); /* nothing closed before */
+    assert_int_equal(tt_portfolio_balance(tt_sim_venue_books(h.v)), 56000);
+    assert_int_equal(tt_sim_venue_stop_outs(h.v), 1);
+    h_free(&h);
+}
+
 /* ---- netting and hedging ---- */
 
 static void test_netting(void **state)
@@ -851,6 +900,7 @@ int main(void)
         cmocka_unit_test(test_conversion_usdjpy_and_eurgbp),
         cmocka_unit_test(test_margin_and_no_money),
         cmocka_unit_test(test_margin_call_and_stop_out),
+        cmocka_unit_test(test_stop_out_through_many_quotes),
         cmocka_unit_test(test_netting),
         cmocka_unit_test(test_hedging),
         cmocka_unit_test(test_partial_fills_ioc_fok),
