@@ -237,14 +237,25 @@ int tt_engine_run(tt_engine *e, tt_err *err)
             head = batch[ibatch++];
             have = 1;
         }
-        /* Replay fast path: nothing queued, a batch in hand. The queue can only
-         * gain events through dispatch, so it is checked again after each one. */
-        if (have && e->queue.n == 0) {
-            dispatch(e, &head);
-            have = 0;
-            while (ibatch < nbatch && e->queue.n == 0 && !e->stop)
-                dispatch(e, &batch[ibatch++]);
-            continue;
+        /* Replay fast path: a batch in hand and nothing queued before its next
+         * event (a backtest nearly always holds a timer, the next bar close,
+         * further on). The queue can only gain events through dispatch, so its
+         * top is looked at again before each event; batch events are
+         * dispatched in place. */
+        if (have) {
+            const tt_event *top = tt_queue_top(&e->queue);
+            if (!top || tt_event_cmp(&head, top) < 0) {
+                dispatch(e, &head);
+                have = 0;
+                while (ibatch < nbatch && !e->stop) {
+                    top = tt_queue_top(&e->queue);
+                    if (top && batch[ibatch].ts >= top->ts &&
+                        tt_event_cmp(&batch[ibatch], top) >= 0)
+                        break;
+                    dispatch(e, &batch[ibatch++]);
+                }
+                continue;
+            }
         }
         if (!have && !src_done) {
             int s;
