@@ -775,9 +775,26 @@ static void on_venue_event(tt_runner *r, const tt_event *ev)
         forget_flatten(r, o->client_id);
 }
 
+static void runner_event_full(tt_runner *r, const tt_event *ev);
+
 static void runner_event(void *self, tt_engine *e, const tt_event *ev)
 {
     tt_runner *r = self;
+    (void)e;
+    /* the common tick: a quote, no rollover or equity sample due */
+    if (__builtin_expect(ev->kind != TT_EV_QUOTE || ev->ts >= r->next_roll ||
+                             ev->ts >= r->next_equity,
+                         0)) {
+        runner_event_full(r, ev);
+        return;
+    }
+    tt_portfolio_quote(r->pf, ev->symbol, ev->u.quote.bid, ev->u.quote.ask);
+    if (r->vt->on_quote)
+        r->vt->on_quote(r->state, &r->ctx, ev);
+}
+
+static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_event *ev)
+{
     if (ev->ts >= r->next_roll) {
         tt_portfolio_advance(r->pf, ev->ts);
         r->next_roll = tt_portfolio_next_rollover(r->pf);
@@ -822,7 +839,6 @@ static void runner_event(void *self, tt_engine *e, const tt_event *ev)
     default:
         break;
     }
-    (void)e;
 }
 
 void tt_runner_bar_listener(void *runner, tt_engine *e, const tt_event *bar)
