@@ -196,6 +196,7 @@ struct tt_bars {
     uint32_t maxsym;
     int *first; /* first subscription of each symbol id, -1 = none (maxsym + 1 entries) */
     int *next;  /* next subscription of the same symbol, -1 = end */
+    tt_bar_builder **single; /* per symbol id: its builder when it has exactly one, else NULL */
     tt_ts next_close;
     tt_ts last_timer[TT_TF_COUNT];
     tt_bars_opts opts;
@@ -231,7 +232,8 @@ int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_
     c->b = calloc((size_t)nsubs, sizeof *c->b);
     c->first = malloc(((size_t)maxsym + 1) * sizeof *c->first);
     c->next = malloc((size_t)nsubs * sizeof *c->next);
-    if (!c->b || !c->first || !c->next) {
+    c->single = calloc((size_t)maxsym + 1, sizeof *c->single);
+    if (!c->b || !c->first || !c->next || !c->single) {
         tt_bars_free(c);
         return tt_err_set(err, TT_ENOMEM, "bars: out of memory");
     }
@@ -265,6 +267,9 @@ int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_
         c->next[i] = c->first[c->b[i].symbol];
         c->first[c->b[i].symbol] = i;
     }
+    for (uint32_t s = 0; s <= maxsym; s++)
+        if (c->first[s] >= 0 && c->next[c->first[s]] < 0)
+            c->single[s] = &c->b[c->first[s]];
     *out = c;
     return TT_OK;
 }
@@ -276,6 +281,7 @@ void tt_bars_free(tt_bars *c)
     free(c->b);
     free(c->first);
     free(c->next);
+    free(c->single);
     free(c);
 }
 
@@ -359,36 +365,60 @@ static __attribute__((noinline)) void builder_quote(tt_bars *c, tt_engine *e, tt
     }
 }
 
+/* A quote through every builder of its symbol (several, or a bar to open). */
+static inline int builder_fast(tt_bar_builder *b, const tt_event *ev)
+{
+    /* The common tick: a bar of this builder in progress, the quote in order
+     * and inside it, a price on the builder's side. The same update as
+     * tt_bar_builder_update, without its general checks and calls. */
+    const tt_quote *q = &ev->u.quote;
+    tt_price p = b->side == TT_SIDE_BID ? q->bid : q->ask;
+    if (!(b->active && ev->ts >= b->last_ts && ev->ts < b->close_ts && b->side != TT_SIDE_MID &&
+          p > 0))
+        return 0;
+    double vol = (double)(b->side == TT_SIDE_BID ? q->bid_vol : q->ask_vol);
+    b->last_ts = ev->ts;
+    if (p > b->bar.high)
+        b->bar.high = p;
+    if (p < b->bar.low)
+        b->bar.low = p;
+    b->bar.close = p;
+    b->bar.volume += vol;
+    b->bar.ticks++;
+    return 1;
+}
+
+static __attribute__((noinline)) void bars_quote(tt_bars *c, tt_engine *e, const tt_event *ev)
+{
+    for (int i = c->first[ev->symbol]; i >= 0; i = c->next[i]) {
+        tt_bar_builder *b = &c->b[i];
+        if (!builder_fast(b, ev))
+            builder_quote(c, e, b, ev);
+    }
+}
+
+static __attribute__((noinline)) void bars_due(tt_bars *c, tt_engine *e, const tt_event *ev)
+{
+    close_due(c, e, ev->ts, 0);
+    if (ev->kind == TT_EV_QUOTE && ev->symbol <= c->maxsym)
+        bars_quote(c, e, ev);
+}
+
 static void bars_on_event(void *self, tt_engine *e, const tt_event *ev)
 {
     tt_bars *c = self;
-    if (__builtin_expect(ev->ts >= c->next_close, 0))
-        close_due(c, e, ev->ts, 0);
+    if (__builtin_expect(ev->ts >= c->next_close, 0)) {
+        bars_due(c, e, ev);
+        return;
+    }
     if (ev->kind != TT_EV_QUOTE || ev->symbol > c->maxsym)
         return;
-    const tt_quote *q = &ev->u.quote;
-    for (int i = c->first[ev->symbol]; i >= 0; i = c->next[i]) {
-        tt_bar_builder *b = &c->b[i];
-        /* The common tick: a bar of this builder in progress, the quote in
-         * order and inside it, a price on the builder's side. The same update
-         * as tt_bar_builder_update, without its general checks and calls. */
-        tt_price p = b->side == TT_SIDE_BID ? q->bid : q->ask;
-        if (__builtin_expect(b->active && ev->ts >= b->last_ts && ev->ts < b->close_ts &&
-                                 b->side != TT_SIDE_MID && p > 0,
-                             1)) {
-            double vol = (double)(b->side == TT_SIDE_BID ? q->bid_vol : q->ask_vol);
-            b->last_ts = ev->ts;
-            if (p > b->bar.high)
-                b->bar.high = p;
-            if (p < b->bar.low)
-                b->bar.low = p;
-            b->bar.close = p;
-            b->bar.volume += vol;
-            b->bar.ticks++;
-        } else {
-            builder_quote(c, e, b, ev);
-        }
-    }
+    /* the symbol's only builder, on the common tick: inline */
+    tt_bar_builder *b = c->single[ev->symbol];
+    if (b && builder_fast(b, ev))
+        return;
+    if (c->first[ev->symbol] >= 0)
+        bars_quote(c, e, ev);
 }
 
 static int bars_on_stop(void *self, tt_engine *e, tt_err *err)
