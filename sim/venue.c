@@ -48,25 +48,26 @@ typedef struct vorder {
 } vorder;
 
 struct tt_sim_venue {
+    /* read on every quote: together, first */
+    tt_ts next_roll; /* the books' next rollover (checked without a call) */
+    uint32_t nsym;
+    int dirty_any;
+    tt_quote *last;
+    uint8_t *have;   /* per symbol: bit 0 a quote seen, bit 1 the books have not had it yet */
+    size_t nw;       /* working orders */
+    int exits;       /* some open position has a stop-loss or take-profit */
+    int margin_call;
+    size_t open;     /* positions open on the books (changes only in deal()) */
+    vbox *box;       /* per symbol: the books' margin screen boxes */
+    uint64_t guard_gen; /* the generation of the boxes in force; 0: none */
+    double level_hi; /* the higher of the margin call and stop-out levels */
     const tt_instruments *ins;
     tt_venue_config cfg;
     tt_engine *e;
     tt_portfolio *books;
-    tt_quote *last;
-    uint8_t *have;
-    uint8_t *dirty;  /* quoted since the books last took the symbol's quote */
-    int dirty_any;
-    uint32_t nsym;
-    size_t open;     /* positions open on the books (changes only in deal()) */
-    double level_hi; /* the higher of the margin call and stop-out levels */
-    vbox *box;       /* per symbol: the books' margin screen boxes */
-    uint64_t guard_gen; /* the generation of the boxes in force; 0: none */
     vorder *w; /* working orders */
-    size_t nw, capw;
+    size_t capw;
     tt_rng slip;
-    int margin_call;
-    int exits;       /* some open position has a stop-loss or take-profit */
-    tt_ts next_roll; /* the books' next rollover (checked without a call) */
     tt_money commissions;
     uint64_t fills, stop_outs;
 };
@@ -111,9 +112,9 @@ static void books_sync(tt_sim_venue *v)
     if (!v->dirty_any)
         return;
     for (uint32_t s = 1; s < v->nsym; s++) {
-        if (v->dirty[s]) {
+        if (v->have[s] & 2) {
             tt_portfolio_quote(v->books, s, v->last[s].bid, v->last[s].ask);
-            v->dirty[s] = 0;
+            v->have[s] = 1;
         }
     }
     v->dirty_any = 0;
@@ -630,8 +631,7 @@ static void venue_on_market(void *self, const tt_event *ev)
     if (q->bid <= 0 || q->ask <= 0)
         return;
     v->last[sym] = *q;
-    v->have[sym] = 1;
-    v->dirty[sym] = 1;
+    v->have[sym] = 3; /* seen, and for the books to take */
     v->dirty_any = 1;
     if (__builtin_expect(v->nw || v->exits, 0)) {
         market_full(v, ev);
@@ -731,9 +731,8 @@ int tt_sim_venue_new(tt_sim_venue **out, const tt_instruments *instruments,
     v->nsym = tt_instruments_count(instruments) + 1;
     v->last = calloc(v->nsym, sizeof *v->last);
     v->have = calloc(v->nsym, 1);
-    v->dirty = calloc(v->nsym, 1);
     v->box = calloc(v->nsym, sizeof *v->box);
-    if (!v->last || !v->have || !v->dirty || !v->box) {
+    if (!v->last || !v->have || !v->box) {
         tt_sim_venue_free(v);
         return tt_err_set(err, TT_ENOMEM, "out of memory (venue)");
     }
@@ -755,7 +754,6 @@ void tt_sim_venue_free(tt_sim_venue *v)
     tt_portfolio_free(v->books);
     free(v->last);
     free(v->have);
-    free(v->dirty);
     free(v->box);
     free(v->w);
     free(v);
