@@ -2,7 +2,8 @@
  * ticktape worker --nats URL [--max-jobs N] [--idle-exit DUR]
  *
  * How this works: the worker binds to the JetStream work queue of
- * distributed sweeps (live/jetstream.h) and takes one job at a time. Each job
+ * distributed sweeps (live/jetstream.h) and runs one job at a time, holding
+ * at most one more that it fetched while the current one ran. Each job
  * names the scenario file (by absolute path, with a tag of its bytes), the
  * sweep's --set overrides and the run's parameters (sim/sweep.h). The job
  * runs in a child process (so a crash loses one run, not the worker) through

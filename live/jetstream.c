@@ -16,22 +16,38 @@
  * twice (the second is deduplicated), never zero times. The reverse order
  * could lose a result.
  *
- * A worker runs each job in a child process through tt_pool_run (one job,
- * one worker) so that the parent keeps its NATS connection responsive: on
- * every pool tick it sends natsMsg_InProgress (the server restarts the ack
- * wait) and a backtest.progress message. The child never touches the NATS
- * connection it inherited; it computes and exits.
+ * A worker runs each job in a child process (forked per job, its result sent
+ * back on a pipe) so that the parent keeps its NATS connection responsive:
+ * while the child runs, the parent sends natsMsg_InProgress periodically (the
+ * server restarts the ack wait) and a backtest.progress message. The child
+ * never touches the NATS connection it inherited; it computes and exits.
+ *
+ * The worker's round trips overlap the runs. While job k+1 runs, the parent
+ * stores job k's result (a synchronous JetStream publish: its PubAck says the
+ * result is in TT_RESULTS), then acks job k (AckSync), then asks for job k+2
+ * without waiting (no_wait: an empty queue answers at once) and holds it,
+ * marked in progress like the running job, so that it starts the moment job
+ * k+1 ends. A worker holds at most one job ahead, so it does not hoard the
+ * end of a sweep; a worker that stops gives its held job back (Nak), and one
+ * that dies holds it until the ack wait passes, when the server redelivers it
+ * like the job that was running.
  */
 #include "jetstream.h"
 
+#include <errno.h>
 #include <nats/nats.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
-
-#include "../sim/pool.h"
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 struct tt_js {
     natsConnection *nc;
@@ -351,35 +367,220 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
 
 /* ---- the worker side ---- */
 
-typedef struct work_ctx {
-    tt_js *js;
+/* A job this worker holds: the message (in its one-message list) and what the
+ * status messages say about it. */
+typedef struct held_job {
+    natsMsgList list; /* Count 1 when a job is held, 0 when the slot is empty */
     natsMsg *msg;
-    tt_js_work_fn fn;
-    void *fn_ctx;
-    const char *run_id;
-    const char *worker_id;
+    const char *run_id; /* points into msg's subject */
+    uint64_t delivery;
+    uint64_t pending; /* jobs the server had queued behind this one when it handed it out */
     double start;
-} work_ctx;
+} held_job;
 
-static int child_job(void *vctx, size_t index, tt_buf *out, tt_err *err)
+/* The job's child process: the result frame comes back on a pipe,
+ *     int32 rc | uint32 message length | uint64 data length | message | data
+ * (native byte order: the two ends are one program on one machine). */
+#define FRAME_HEAD 16
+
+typedef struct job_child {
+    pid_t pid;
+    int fd;
+    tt_buf in;
+} job_child;
+
+typedef struct job_outcome {
+    int status; /* TT_RUN_OK, TT_RUN_FAILED, TT_RUN_CRASHED */
+    int signal;
+    char error[512];
+} job_outcome;
+
+static int write_all(int fd, const void *p, size_t n)
 {
-    (void)index;
-    work_ctx *w = vctx;
-    return w->fn(w->fn_ctx, w->run_id, natsMsg_GetData(w->msg),
-                 (size_t)natsMsg_GetDataLength(w->msg), out, err);
+    const char *c = p;
+    while (n) {
+        ssize_t k = write(fd, c, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
 }
 
-static void worker_tick(void *vctx, size_t done, size_t total)
+/* The child's side: compute, send the frame, leave (never returns). It never
+ * touches the NATS connection it inherited. */
+static void child_main(int fd, pid_t parent, tt_js_work_fn fn, void *fn_ctx, const held_job *h)
 {
-    (void)done, (void)total;
-    work_ctx *w = vctx;
-    /* Restart the ack wait: this job is alive. */
-    natsMsg_InProgress(w->msg, NULL);
+#ifdef __linux__
+    /* A worker killed mid-job should not leave its run behind. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    if (getppid() != parent)
+        _exit(70);
+    signal(SIGPIPE, SIG_DFL);
+    tt_buf out = {0};
+    tt_err err;
+    tt_err_clear(&err);
+    int rc = fn(fn_ctx, h->run_id, natsMsg_GetData(h->msg), (size_t)natsMsg_GetDataLength(h->msg),
+                &out, &err);
+    if (rc && !err.msg[0])
+        tt_err_set(&err, rc, "job %s failed (%s)", h->run_id, tt_status_name(rc));
+    uint32_t mlen = rc ? (uint32_t)strlen(err.msg) : 0;
+    uint64_t dlen = rc ? 0 : out.len;
+    uint8_t head[FRAME_HEAD];
+    int32_t rc32 = rc;
+    memcpy(head, &rc32, 4);
+    memcpy(head + 4, &mlen, 4);
+    memcpy(head + 8, &dlen, 8);
+    int bad = write_all(fd, head, sizeof head) || write_all(fd, err.msg, mlen) ||
+              write_all(fd, out.data, (size_t)dlen);
+    close(fd);
+    _exit(bad ? 70 : 0);
+}
+
+static int child_start(job_child *c, tt_js_work_fn fn, void *fn_ctx, const held_job *h,
+                       tt_err *err)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return tt_err_set(err, TT_EIO, "worker: pipe failed: %s", strerror(errno));
+    fflush(NULL);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]), close(fds[1]);
+        return tt_err_set(err, TT_EIO, "worker: fork failed: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        child_main(fds[1], parent, fn, fn_ctx, h);
+    }
+    close(fds[1]);
+    c->pid = pid;
+    c->fd = fds[0];
+    tt_buf_reset(&c->in);
+    return TT_OK;
+}
+
+/* What a finished child sent, and how it ended; fills result on success. */
+static void child_settle(job_child *c, int wstatus, job_outcome *o, tt_buf *result)
+{
+    memset(o, 0, sizeof *o);
+    const uint8_t *p = c->in.data;
+    size_t n = c->in.len;
+    int framed = 0;
+    if (n >= FRAME_HEAD) {
+        int32_t rc;
+        uint32_t mlen;
+        uint64_t dlen;
+        memcpy(&rc, p, 4);
+        memcpy(&mlen, p + 4, 4);
+        memcpy(&dlen, p + 8, 8);
+        if ((uint64_t)n == FRAME_HEAD + (uint64_t)mlen + dlen) {
+            framed = 1;
+            if (rc) {
+                o->status = TT_RUN_FAILED;
+                snprintf(o->error, sizeof o->error, "%.*s", (int)mlen,
+                         (const char *)p + FRAME_HEAD);
+            } else {
+                o->status = TT_RUN_OK;
+                tt_buf_reset(result);
+                tt_buf_append(result, p + FRAME_HEAD + mlen, (size_t)dlen);
+            }
+        }
+    }
+    if (framed && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+        return;
+    o->status = TT_RUN_CRASHED;
+    if (WIFSIGNALED(wstatus)) {
+        o->signal = WTERMSIG(wstatus);
+        snprintf(o->error, sizeof o->error, "killed by signal %d (%s)", o->signal,
+                 strsignal(o->signal));
+    } else {
+        snprintf(o->error, sizeof o->error, "ended without a result (exit status %d)",
+                 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+    }
+}
+
+/* Wait up to timeout_ms for the child: 1 when it has finished (o and result
+ * filled, child reaped), 0 while it runs. */
+static int child_wait(job_child *c, int timeout_ms, job_outcome *o, tt_buf *result)
+{
+    struct pollfd p = {c->fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0)
+        return 0; /* timeout, or a signal: the caller looks at its flags and comes back */
+    char chunk[65536];
+    ssize_t got = read(c->fd, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR)
+        return 0;
+    if (got > 0) {
+        if (tt_buf_append(&c->in, chunk, (size_t)got))
+            kill(c->pid, SIGKILL); /* cannot hold the result: stop it, report a crash */
+        return 0;
+    }
+    /* End of file (or a read error): the child is finished. */
+    close(c->fd);
+    int ws = 0;
+    while (waitpid(c->pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    c->pid = 0;
+    c->fd = -1;
+    child_settle(c, ws, o, result);
+    return 1;
+}
+
+static void child_kill(job_child *c)
+{
+    if (c->pid <= 0)
+        return;
+    kill(c->pid, SIGKILL);
+    close(c->fd);
+    while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    c->pid = 0;
+    c->fd = -1;
+}
+
+/* Take the one message of a fetch into a slot. */
+static void hold(held_job *h, natsMsgList *list)
+{
+    memset(h, 0, sizeof *h);
+    h->list = *list;
+    h->msg = list->Msgs[0];
+    h->run_id = tt_js_subject_run_id(natsMsg_GetSubject(h->msg));
+    h->delivery = 1;
+    jsMsgMetaData *meta = NULL;
+    if (natsMsg_GetMetaData(&meta, h->msg) == NATS_OK) {
+        h->delivery = meta->NumDelivered;
+        h->pending = meta->NumPending;
+        jsMsgMetaData_Destroy(meta);
+    }
+}
+
+static void release(held_job *h)
+{
+    if (h->msg)
+        natsMsgList_Destroy(&h->list);
+    memset(h, 0, sizeof *h);
+}
+
+/* Restart the ack wait of a job this worker holds, running or not yet started. */
+static void keep_alive(tt_js *j, const held_job *h, const char *wid, int running)
+{
+    if (!h->msg)
+        return;
+    natsMsg_InProgress(h->msg, NULL);
+    if (!running)
+        return;
     char subj[160], body[256];
-    snprintf(subj, sizeof subj, "backtest.progress.%s", w->run_id);
+    snprintf(subj, sizeof subj, "backtest.progress.%s", h->run_id);
     int n = snprintf(body, sizeof body, "{\"run_id\":\"%s\",\"worker\":\"%s\",\"elapsed_s\":%.1f}",
-                     w->run_id, w->worker_id, (mono_ms() - w->start) / 1000.0);
-    natsConnection_Publish(w->js->nc, subj, body, n);
+                     h->run_id, wid, (mono_ms() - h->start) / 1000.0);
+    natsConnection_Publish(j->nc, subj, body, n);
 }
 
 /* A completion payload for a job that produced no summary of its own. */
@@ -393,6 +594,38 @@ static int failed_payload(tt_buf *b, const char *run_id, int status, int signal,
     snprintf(s.error, sizeof s.error, "%s", msg);
     tt_buf_reset(b);
     return tt_run_summary_json(b, &s, NULL, 0);
+}
+
+/* Store the result (synchronously: the PubAck says it is in TT_RESULTS), then
+ * ack the job. Never the other way round (see the top of this file). */
+static int complete(tt_js *j, held_job *h, const tt_buf *result, int status,
+                    const tt_js_worker_opts *o, tt_err *err)
+{
+    char subj[160];
+    snprintf(subj, sizeof subj, "backtest.completed.%s", h->run_id);
+    jsPubOptions pub;
+    jsPubOptions_Init(&pub);
+    pub.MsgId = h->run_id;
+    natsStatus s = NATS_OK;
+    jsErrCode jerr = 0;
+    /* A reconnect in progress: retry for a while (the message id makes a
+     * retry that did reach the server harmless). */
+    for (int attempt = 0; attempt < 30; attempt++) {
+        jsPubAck *pa = NULL;
+        jerr = 0;
+        s = js_Publish(&pa, j->js, subj, result->data, (int)result->len, &pub, &jerr);
+        jsPubAck_Destroy(pa);
+        if (s == NATS_OK || (o->stop && *o->stop))
+            break;
+        struct timespec pause = {1, 0};
+        nanosleep(&pause, NULL);
+    }
+    if (s != NATS_OK) /* Not acked: the job comes back to some worker after the ack wait. */
+        return nerr(err, "publishing a result", s, jerr);
+    natsMsg_AckSync(h->msg, NULL, NULL);
+    if (o->on_job)
+        o->on_job(o->ctx, h->run_id, status, h->delivery);
+    return TT_OK;
 }
 
 int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_opts *opts,
@@ -425,105 +658,155 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         js_PullSubscribe(&sub, j->js, "backtest.jobs.>", TT_JS_CONSUMER, NULL, &so, &jerr);
     if (s != NATS_OK)
         return nerr(err, "binding to the workers' consumer", s, jerr);
+
+    /* Three slots, so that the round trips of one job overlap the run of the
+     * next: `cur` runs in the child; `next` is fetched while it runs (at most
+     * one job held ahead, so a worker never hoards the end of a sweep);
+     * `fin` ran to its end and waits for its result to be stored and the job
+     * acked, which happens while the next child runs. */
+    held_job cur = {0}, next = {0}, fin = {0};
+    int fin_status = 0;
+    tt_buf result = {0}, fin_result = {0};
+    job_child ch = {0, -1, {0}};
     uint64_t n = 0;
     int fetch_errors = 0;
     double idle_since = mono_ms();
-    tt_buf result = {0};
-    while (!rc) {
-        if (o.stop && *o.stop)
-            break;
-        if (o.max_jobs && n >= o.max_jobs)
-            break;
-        if (o.idle_exit_ms && mono_ms() - idle_since > (double)o.idle_exit_ms)
-            break;
-        natsMsgList list = {0};
-        jerr = 0;
-        s = natsSubscription_Fetch(&list, sub, 1, 500, &jerr);
-        if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
-            natsMsgList_Destroy(&list);
-            continue;
-        }
-        if (s != NATS_OK) {
-            natsMsgList_Destroy(&list);
-            if (o.stop && *o.stop)
+    for (;;) {
+        /* Store and ack the job that finished, unless a child waits to start
+         * (then this happens while it runs, below). */
+        if (fin.msg && !next.msg) {
+            rc = complete(j, &fin, &fin_result, fin_status, &o, err);
+            release(&fin);
+            if (rc)
                 break;
-            /* The client reconnects by itself (a server restart, a network
-             * blip): keep asking for half a minute before giving up. */
-            if (++fetch_errors < 60) {
-                struct timespec pause = {0, 500 * 1000 * 1000};
-                nanosleep(&pause, NULL);
+            n++;
+            idle_since = mono_ms();
+        }
+        int stopping = (o.stop && *o.stop) || (o.max_jobs && n + (fin.msg != NULL) >= o.max_jobs);
+        if (stopping) {
+            if (fin.msg) {
+                rc = complete(j, &fin, &fin_result, fin_status, &o, err);
+                release(&fin);
+                if (!rc)
+                    n++;
+            }
+            break;
+        }
+        if (next.msg) {
+            cur = next;
+            memset(&next, 0, sizeof next);
+        } else {
+            if (o.idle_exit_ms && mono_ms() - idle_since > (double)o.idle_exit_ms)
+                break;
+            natsMsgList list = {0};
+            jerr = 0;
+            s = natsSubscription_Fetch(&list, sub, 1, 500, &jerr);
+            if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
+                natsMsgList_Destroy(&list);
                 continue;
             }
-            rc = nerr(err, "fetching a job", s, jerr);
-            break;
+            if (s != NATS_OK) {
+                natsMsgList_Destroy(&list);
+                if (o.stop && *o.stop)
+                    break;
+                /* The client reconnects by itself (a server restart, a network
+                 * blip): keep asking for half a minute before giving up. */
+                if (++fetch_errors < 60) {
+                    struct timespec pause = {0, 500 * 1000 * 1000};
+                    nanosleep(&pause, NULL);
+                    continue;
+                }
+                rc = nerr(err, "fetching a job", s, jerr);
+                break;
+            }
+            fetch_errors = 0;
+            hold(&cur, &list);
         }
-        fetch_errors = 0;
-        natsMsg *m = list.Msgs[0];
-        work_ctx w = {j,   m,        fn, fn_ctx, tt_js_subject_run_id(natsMsg_GetSubject(m)),
-                      wid, mono_ms()};
-        uint64_t delivery = 1;
-        jsMsgMetaData *meta = NULL;
-        if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-            delivery = meta->NumDelivered;
-            jsMsgMetaData_Destroy(meta);
-        }
+
+        /* Start it. */
+        cur.start = mono_ms();
         char subj[160], body[256];
-        snprintf(subj, sizeof subj, "backtest.started.%s", w.run_id);
+        snprintf(subj, sizeof subj, "backtest.started.%s", cur.run_id);
         int bl =
             snprintf(body, sizeof body, "{\"run_id\":\"%s\",\"worker\":\"%s\",\"delivery\":%llu}",
-                     w.run_id, wid, (unsigned long long)delivery);
+                     cur.run_id, wid, (unsigned long long)cur.delivery);
         /* informational: sent with the next flush, no round trip of its own */
         natsConnection_Publish(j->nc, subj, body, bl);
         if (o.on_start)
-            o.on_start(o.ctx, w.run_id, delivery);
-
-        tt_pool_outcome out;
-        tt_pool_opts po = {.workers = 1, .on_tick = worker_tick, .tick_ms = period, .cb_ctx = &w};
-        tt_err perr;
-        int status;
-        if (tt_pool_run(1, child_job, &w, &po, &out, &perr) != 0) {
+            o.on_start(o.ctx, cur.run_id, cur.delivery);
+        job_outcome out;
+        tt_err cerr;
+        int running = child_start(&ch, fn, fn_ctx, &cur, &cerr) == TT_OK;
+        if (!running) {
+            memset(&out, 0, sizeof out);
             out.status = TT_RUN_FAILED;
-            snprintf(out.error, sizeof out.error, "%s", perr.msg);
-            memset(&out.data, 0, sizeof out.data);
+            snprintf(out.error, sizeof out.error, "%s", cerr.msg);
         }
-        status = out.status;
-        if (out.status == TT_RUN_OK) {
-            tt_buf_reset(&result);
-            tt_buf_append(&result, out.data.data, out.data.len);
-        } else {
-            failed_payload(&result, w.run_id, out.status, out.signal, out.error);
-        }
-        tt_buf_free(&out.data);
 
-        snprintf(subj, sizeof subj, "backtest.completed.%s", w.run_id);
-        jsPubOptions pub;
-        jsPubOptions_Init(&pub);
-        pub.MsgId = w.run_id;
-        /* A reconnect in progress: retry for a while (the message id makes a
-         * retry that did reach the server harmless). */
-        for (int attempt = 0; attempt < 30; attempt++) {
-            jsPubAck *pa = NULL;
-            jerr = 0;
-            s = js_Publish(&pa, j->js, subj, result.data, (int)result.len, &pub, &jerr);
-            jsPubAck_Destroy(pa);
-            if (s == NATS_OK || (o.stop && *o.stop))
+        /* While it runs: store and ack the previous job, fetch the next one. */
+        if (fin.msg) {
+            rc = complete(j, &fin, &fin_result, fin_status, &o, err);
+            release(&fin);
+            if (rc) {
+                if (running)
+                    child_kill(&ch);
+                release(&cur);
                 break;
-            struct timespec pause = {1, 0};
-            nanosleep(&pause, NULL);
-        }
-        if (s != NATS_OK) {
-            /* Not acked: the job comes back to some worker after the ack wait. */
-            rc = nerr(err, "publishing a result", s, jerr);
-        } else {
-            natsMsg_AckSync(m, NULL, NULL);
+            }
             n++;
-            if (o.on_job)
-                o.on_job(o.ctx, w.run_id, status, delivery);
+            idle_since = mono_ms();
         }
-        natsMsgList_Destroy(&list);
-        idle_since = mono_ms();
+        if (running && cur.pending > 0 && !(o.stop && *o.stop) &&
+            !(o.max_jobs && n + 1 >= o.max_jobs)) {
+            /* There was more work queued when this job came: take the next job
+             * now. The server answers a no_wait request with an expiry at once
+             * when it has a job for us, and otherwise only at the expiry
+             * (nats-server 2.9), so keep that short: at the end of a sweep,
+             * another worker may have taken the last job. A job that arrives
+             * after the client stopped waiting stays in the subscription and
+             * the next fetch takes it without asking the server. */
+            jsFetchRequest fr;
+            jsFetchRequest_Init(&fr);
+            fr.Batch = 1;
+            fr.NoWait = true;
+            fr.Expires = 10LL * 1000000LL;
+            natsMsgList list = {0};
+            s = natsSubscription_FetchRequest(&list, sub, &fr);
+            if (s == NATS_OK && list.Count == 1)
+                hold(&next, &list);
+            else
+                natsMsgList_Destroy(&list);
+        }
+        double last_tick = mono_ms();
+        while (running) {
+            double now = mono_ms();
+            if (now - last_tick >= period) {
+                keep_alive(j, &cur, wid, 1);
+                keep_alive(j, &next, wid, 0);
+                last_tick = now;
+            }
+            int wait = (int)(last_tick + period - now) + 1;
+            if (child_wait(&ch, wait, &out, &result))
+                running = 0;
+        }
+        if (out.status != TT_RUN_OK)
+            failed_payload(&result, cur.run_id, out.status, out.signal, out.error);
+        /* It becomes the job to complete. */
+        fin = cur;
+        fin_status = out.status;
+        memset(&cur, 0, sizeof cur);
+        tt_buf swap = fin_result;
+        fin_result = result;
+        result = swap;
     }
+    /* A job fetched ahead and not started goes back to the queue at once. */
+    if (next.msg)
+        natsMsg_Nak(next.msg, NULL);
+    release(&next);
+    release(&fin);
+    tt_buf_free(&ch.in);
     tt_buf_free(&result);
+    tt_buf_free(&fin_result);
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);
     if (done)

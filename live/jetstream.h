@@ -8,7 +8,9 @@
  *   stream TT_JOBS     subjects backtest.jobs.>       retention: work queue
  *       durable pull consumer "ticktape-workers": explicit ack, AckWait set
  *       by the sweep, MaxDeliver bounded; a worker that dies mid-job never
- *       acks, so the server redelivers the job after the ack wait.
+ *       acks, so the server redelivers the job after the ack wait. Each
+ *       worker has at most two jobs unacked (the running one and one held
+ *       ahead), well within the server's default MaxAckPending (1000).
  *   stream TT_RESULTS  subjects backtest.completed.>  retention: limits (1 day)
  *       results are published with Nats-Msg-Id = run id, so a duplicate
  *       completion inside the dedupe window is dropped by the server; the
@@ -106,13 +108,20 @@ typedef struct tt_js_worker_opts {
     void *ctx;
 } tt_js_worker_opts;
 
-/* Pull jobs one at a time from the workers' consumer and run each through
- * fn in a child process: publish backtest.started.{run_id}, mark the message
- * in progress periodically while it runs (with backtest.progress.{run_id}),
- * publish the completion to backtest.completed.{run_id}, then ack. A job
- * whose child crashes is completed as "crashed" (a deterministic crash would
- * crash again on any worker). Returns when a stop condition is met: 0, or
- * TT_ENET when the connection is lost. *done (may be NULL) = jobs completed. */
+/* Pull jobs from the workers' consumer and run them one at a time, each
+ * through fn in a child process: publish backtest.started.{run_id}, mark the
+ * message in progress periodically while it runs (with
+ * backtest.progress.{run_id}), publish the completion to
+ * backtest.completed.{run_id} and wait for it to be stored, then ack. The
+ * round trips overlap the runs: a job's completion and ack are done while the
+ * next job runs, and while a job runs the worker fetches the next one (when
+ * the server said more were queued) and holds it, in progress, at most one
+ * ahead; so "started" of job k+1 comes before "done" of job k. A held job is
+ * given back (nak) when the worker stops, and redelivered after the ack wait
+ * when it dies. A job whose child crashes is completed as "crashed" (a
+ * deterministic crash would crash again on any worker). Returns when a stop
+ * condition is met: 0, or TT_ENET when the connection is lost. *done (may be
+ * NULL) = jobs completed. */
 int tt_js_worker(tt_js *js, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_opts *opts,
                  uint64_t *done, tt_err *err);
 

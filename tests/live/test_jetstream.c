@@ -10,7 +10,13 @@
  *     completed by the surviving worker;
  *   - a duplicate completion with a wrong fingerprint is injected for job 0:
  *     the collector counts each run id once and keeps the first;
- *   - every job's fingerprint matches the local computation.
+ *   - every job's fingerprint matches the local computation;
+ *   - a job fetched ahead (held, not started) by a worker that dies is
+ *     redelivered after the ack wait and completed once by another worker:
+ *     a third worker takes a job whose run kills that worker (its child
+ *     SIGKILLs its parent) while it holds the next job; a fourth worker then
+ *     starts, completes the queue, and runs the held job as its second
+ *     delivery, the job never having been started by the first.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +25,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <nats/nats.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -38,7 +45,7 @@
 
 static char url[64];
 static char dir[128];
-static pid_t server_pid, worker_pid[2], watcher_pid;
+static pid_t server_pid, worker_pid[4], watcher_pid;
 
 static int free_port(void)
 {
@@ -72,6 +79,23 @@ static int stand_in(void *ctx, const char *run_id, const char *job, size_t len, 
     s.fp.hi = h.high64;
     s.fp.lo = h.low64;
     s.events = len;
+    if (!strncmp(job, "held ", 5)) {
+        /* The held-job test: the first run of job 0 kills its worker, after
+         * letting the fourth worker in. */
+        char mark[200], go[200];
+        snprintf(mark, sizeof mark, "%s/killer.done", dir);
+        snprintf(go, sizeof go, "%s/go3", dir);
+        int idx = atoi(job + 5);
+        s.index = (uint32_t)idx;
+        if (idx == 0 && open(mark, O_CREAT | O_EXCL | O_WRONLY, 0644) >= 0) {
+            sleep_ms(300);
+            fclose(fopen(go, "w"));
+            kill(getppid(), SIGKILL);
+            sleep_ms(10000); /* the worker's death takes this process with it */
+        }
+        sleep_ms(100);
+        return tt_run_summary_json(result, &s, NULL, 0);
+    }
     int idx = atoi(job + 4);
     s.index = (uint32_t)idx;
     sleep_ms(idx == SLOW_JOB ? 1500 : 100);
@@ -80,6 +104,15 @@ static int stand_in(void *ctx, const char *run_id, const char *job, size_t len, 
 
 static void worker_main(int k)
 {
+    if (k >= 2) {
+        /* The held-job test's workers wait for their turn. */
+        char go[200];
+        snprintf(go, sizeof go, "%s/go%d", dir, k);
+        for (int i = 0; i < 1200 && access(go, F_OK); i++)
+            sleep_ms(50);
+        if (access(go, F_OK))
+            _exit(0);
+    }
     tt_js *js = NULL;
     tt_err err;
     char name[32];
@@ -162,7 +195,7 @@ static int setup(void **state)
     watcher_pid = fork();
     if (watcher_pid == 0)
         watcher_main();
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 4; k++) {
         worker_pid[k] = fork();
         if (worker_pid[k] == 0)
             worker_main(k);
@@ -173,7 +206,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < 4; k++)
         if (worker_pid[k] > 0) {
             kill(worker_pid[k], SIGKILL);
             waitpid(worker_pid[k], NULL, 0);
@@ -279,6 +312,118 @@ static void test_work_queue(void **state)
     tt_js_close(js);
 }
 
+#define NHELD 3
+
+typedef struct held_collect {
+    int count[NHELD];
+    tt_run_summary got[NHELD];
+} held_collect;
+
+static void on_held_result(void *ctx, size_t index, const char *payload, size_t len)
+{
+    held_collect *c = ctx;
+    tt_json_flat j;
+    tt_err err;
+    assert_int_equal(tt_json_flat_parse(&j, payload, len, "result", &err), 0);
+    assert_int_equal(tt_run_summary_from_json(&c->got[index], &j, "result", &err), 0);
+    tt_json_flat_free(&j);
+    c->count[index]++;
+}
+
+static void test_held_job_redelivered(void **state)
+{
+    (void)state;
+    /* Only this test's workers take jobs: stop the first test's survivor. */
+    for (int k = 0; k < 2; k++)
+        if (worker_pid[k] > 0) {
+            kill(worker_pid[k], SIGTERM);
+            waitpid(worker_pid[k], NULL, 0);
+            worker_pid[k] = 0;
+        }
+    tt_js *js = NULL;
+    tt_err err;
+    assert_int_equal(tt_js_connect(&js, &(tt_js_opts){url, 1000, 5, "sweep2"}, &err), 0);
+    natsConnection *nc = NULL;
+    assert_int_equal(natsConnection_ConnectTo(&nc, url), NATS_OK);
+    natsSubscription *started = NULL;
+    assert_int_equal(natsConnection_SubscribeSync(&started, nc, "backtest.started.>"), NATS_OK);
+    assert_int_equal(natsConnection_Flush(nc), NATS_OK);
+    jsCtx *jc = NULL;
+    assert_int_equal(natsConnection_JetStream(&jc, nc, NULL), NATS_OK);
+
+    /* Let the third worker in, and wait until it waits for a job. */
+    char go[200];
+    snprintf(go, sizeof go, "%s/go2", dir);
+    fclose(fopen(go, "w"));
+    int waiting = 0;
+    for (int i = 0; i < 200 && !waiting; i++) {
+        jsConsumerInfo *ci = NULL;
+        if (js_GetConsumerInfo(&ci, jc, TT_JS_JOBS_STREAM, TT_JS_CONSUMER, NULL, NULL) == NATS_OK)
+            waiting = ci->NumWaiting > 0;
+        jsConsumerInfo_Destroy(ci);
+        if (!waiting)
+            sleep_ms(50);
+    }
+    assert_true(waiting);
+
+    char ids[NHELD][TT_RUN_ID_MAX];
+    const char *idp[NHELD];
+    tt_buf payload[NHELD];
+    memset(payload, 0, sizeof payload);
+    for (int i = 0; i < NHELD; i++) {
+        tt_run_id_make(ids[i], "jsheld", (uint32_t)i);
+        idp[i] = ids[i];
+        tt_buf_printf(&payload[i], "held %d", i);
+    }
+    held_collect c;
+    memset(&c, 0, sizeof c);
+    tt_js_sweep_opts o = {.timeout_ms = 20000, .on_result = on_held_result, .ctx = &c};
+    int rc = tt_js_sweep(js, NHELD, idp, payload, &o, NULL, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    for (int i = 0; i < NHELD; i++) {
+        assert_int_equal(c.count[i], 1);
+        assert_int_equal(c.got[i].status, TT_RUN_OK);
+        XXH128_hash_t h = XXH3_128bits(payload[i].data, payload[i].len);
+        assert_true(c.got[i].fp.hi == h.high64 && c.got[i].fp.lo == h.low64);
+    }
+    /* The third worker died by its job's hand. */
+    int ws = 0;
+    assert_int_equal(waitpid(worker_pid[2], &ws, 0), worker_pid[2]);
+    assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+    worker_pid[2] = 0;
+    /* Job 0 started on the third worker, then again on the fourth; job 1,
+     * held by the third worker and never started there, started once, as its
+     * second delivery, on the fourth. */
+    int first0 = 0, second0 = 0, starts1 = 0, second1 = 0;
+    char w2[32], w3[32];
+    snprintf(w2, sizeof w2, "\"worker\":\"w2:");
+    snprintf(w3, sizeof w3, "\"worker\":\"w3:");
+    natsMsg *m = NULL;
+    while (natsSubscription_NextMsg(&m, started, 200) == NATS_OK) {
+        const char *d = natsMsg_GetData(m);
+        if (strstr(d, ids[0])) {
+            first0 += strstr(d, w2) && strstr(d, "\"delivery\":1}");
+            second0 += strstr(d, w3) && strstr(d, "\"delivery\":2}");
+        } else if (strstr(d, ids[1])) {
+            starts1++;
+            second1 += strstr(d, w3) && strstr(d, "\"delivery\":2}");
+        }
+        natsMsg_Destroy(m);
+    }
+    assert_int_equal(first0, 1);
+    assert_int_equal(second0, 1);
+    assert_int_equal(starts1, 1);
+    assert_int_equal(second1, 1);
+    for (int i = 0; i < NHELD; i++)
+        tt_buf_free(&payload[i]);
+    jsCtx_Destroy(jc);
+    natsSubscription_Destroy(started);
+    natsConnection_Destroy(nc);
+    tt_js_close(js);
+}
+
 static void test_unreachable(void **state)
 {
     (void)state;
@@ -295,6 +440,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_work_queue),
+        cmocka_unit_test(test_held_job_redelivered),
         cmocka_unit_test(test_unreachable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
