@@ -150,6 +150,14 @@ static int add_stream(tt_js *j, const char *name, const char *subject, int work_
     jsStreamInfo_Destroy(si);
     if (s == NATS_OK || jerr == JSStreamNameExistErr)
         return TT_OK;
+    /* Two processes creating it at once (workers started together on a fresh
+     * server): the loser is told that the subjects overlap an existing
+     * stream, which is then the one it wanted. */
+    si = NULL;
+    if (js_GetStreamInfo(&si, j->js, name, NULL, NULL) == NATS_OK) {
+        jsStreamInfo_Destroy(si);
+        return TT_OK;
+    }
     char what[96];
     snprintf(what, sizeof what, "creating stream %s on %s", name, j->url);
     return nerr(err, what, s, jerr);
