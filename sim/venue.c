@@ -34,7 +34,9 @@
 #include "../core/risk.h"
 #include "../core/rng.h"
 
-/* A margin screen box of one symbol (tt_portfolio_margin_box) and its generation. */
+/* Per symbol: the quotes (bid_lo <= bid <= bid_hi, ask_lo <= ask <= ask_hi)
+ * that need nothing from the venue, valid while gen equals the venue's (see
+ * venue_on_market). */
 typedef struct vbox {
     tt_price bid_lo, bid_hi, ask_lo, ask_hi;
     uint64_t gen;
@@ -51,15 +53,15 @@ struct tt_sim_venue {
     /* read on every quote: together, first */
     tt_ts next_roll; /* the books' next rollover (checked without a call) */
     uint32_t nsym;
-    int dirty_any;
     tt_quote *last;
     uint8_t *have;   /* per symbol: bit 0 a quote seen, bit 1 the books have not had it yet */
     size_t nw;       /* working orders */
     int exits;       /* some open position has a stop-loss or take-profit */
     int margin_call;
     size_t open;     /* positions open on the books (changes only in deal()) */
-    vbox *box;       /* per symbol: the books' margin screen boxes */
-    uint64_t guard_gen; /* the generation of the boxes in force; 0: none */
+    vbox *box;       /* per symbol: the quotes that need nothing (a box of gen) */
+    uint64_t gen;    /* the generation of the boxes in force */
+    uint64_t books_gen; /* the books' screen generation the margin boxes come from */
     double level_hi; /* the higher of the margin call and stop-out levels */
     const tt_instruments *ins;
     tt_venue_config cfg;
@@ -109,15 +111,31 @@ int tt_position_mode_parse(const char *s)
  * books never report, sees the quotes it is given). */
 static void books_sync(tt_sim_venue *v)
 {
-    if (!v->dirty_any)
-        return;
     for (uint32_t s = 1; s < v->nsym; s++) {
         if (v->have[s] & 2) {
             tt_portfolio_quote(v->books, s, v->last[s].bid, v->last[s].ask);
             v->have[s] = 1;
         }
     }
-    v->dirty_any = 0;
+}
+
+/* Something the boxes rest on changed (orders, positions, the balance, the
+ * margin call state): no box holds any more. */
+static void boxes_void(tt_sim_venue *v)
+{
+    v->gen++;
+    v->books_gen = 0;
+}
+
+static void box_keep(tt_sim_venue *v, uint32_t symbol, tt_price bid_lo, tt_price bid_hi,
+                     tt_price ask_lo, tt_price ask_hi)
+{
+    vbox *x = &v->box[symbol];
+    x->bid_lo = bid_lo;
+    x->bid_hi = bid_hi;
+    x->ask_lo = ask_lo;
+    x->ask_hi = ask_hi;
+    x->gen = v->gen;
 }
 
 /* ---- responses ---- */
@@ -206,7 +224,7 @@ static int deal(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int64_t
     if (rc)
         return rc;
     v->open = tt_portfolio_count(v->books);
-    v->guard_gen = 0; /* the account changed: the screen's boxes are void */
+    boxes_void(v); /* the account changed */
     v->exits = 0; /* positions changed: rescan for attached exits (once per fill) */
     for (size_t i = 0; i < tt_portfolio_count(v->books); i++) {
         const tt_position *x = tt_portfolio_position(v->books, i);
@@ -281,6 +299,7 @@ static int add_working(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, 
         v->capw = cap;
     }
     vorder *o = &v->w[v->nw++];
+    boxes_void(v);
     memset(o, 0, sizeof *o);
     o->cmd = *c;
     o->symbol = symbol;
@@ -292,6 +311,7 @@ static void drop_working(tt_sim_venue *v, size_t i)
 {
     memmove(&v->w[i], &v->w[i + 1], (v->nw - i - 1) * sizeof *v->w);
     v->nw--;
+    boxes_void(v);
 }
 
 static vorder *find_working(tt_sim_venue *v, uint64_t id, size_t *idx)
@@ -520,39 +540,41 @@ static void margin_full(tt_sim_venue *v);
 
 /* Margin call and stop-out, on the books (synced). `symbol` is the symbol
  * just quoted. The books' screen decides whether the account is valued in
- * full; its box for the symbol is kept so that the next quotes inside it
- * skip the call (see venue_on_market). */
+ * full. With no working order and no attached exit, the quotes of the
+ * symbol that would get the same answer are kept as its box: the screen's
+ * box (all boxes kept come from one generation of the screen). */
 static void check_margin(tt_sim_venue *v, uint32_t symbol)
 {
     if (!v->open)
         return;
+    int keep = !v->nw && !v->exits;
     double hi = v->level_hi;
     if (hi <= 0) {
         v->margin_call = 0;
+        if (keep)
+            box_keep(v, symbol, INT64_MIN, INT64_MAX, INT64_MIN, INT64_MAX);
         return;
     }
     if (!tt_portfolio_margin_screen(v->books, symbol, hi)) {
         v->margin_call = 0;
         tt_price b[4];
         uint64_t gen = tt_portfolio_margin_box(v->books, symbol, hi, b);
-        v->guard_gen = gen;
-        if (gen) {
-            vbox *x = &v->box[symbol];
-            x->bid_lo = b[0];
-            x->bid_hi = b[1];
-            x->ask_lo = b[2];
-            x->ask_hi = b[3];
-            x->gen = gen;
+        if (gen && keep) {
+            if (gen != v->books_gen) { /* boxes of an earlier screen are void */
+                v->gen++;
+                v->books_gen = gen;
+            }
+            box_keep(v, symbol, b[0], b[1], b[2], b[3]);
         }
         return;
     }
-    v->guard_gen = 0;
     margin_full(v);
 }
 
 /* The screen could not clear the account: value it, stop out, margin call. */
 static void margin_full(tt_sim_venue *v)
 {
+    boxes_void(v); /* the margin call state may change */
     tt_account a;
     tt_portfolio_account(v->books, &a);
     while (v->cfg.stop_out_level > 0 && a.margin > 0 && a.margin_level <= v->cfg.stop_out_level &&
@@ -588,15 +610,20 @@ static __attribute__((noinline)) void market_roll(tt_sim_venue *v, tt_ts ts)
     books_sync(v);
     tt_portfolio_advance(v->books, ts);
     v->next_roll = tt_portfolio_next_rollover(v->books);
-    v->guard_gen = 0; /* swaps may have moved the balance */
+    boxes_void(v); /* swaps may have moved the balance */
 }
 
-/* A quote (already in `last`) with working orders or attached exits: match
- * them, then check the margin. */
-static __attribute__((noinline)) void market_full(tt_sim_venue *v, const tt_event *ev)
+/* A quote (already in `last`) outside its symbol's box: match the working
+ * orders, check the attached exits and the margin; keep a box when one
+ * holds. */
+static __attribute__((noinline)) void market_quote(tt_sim_venue *v, const tt_event *ev)
 {
     const tt_quote *q = &ev->u.quote;
     books_sync(v);
+    if (!v->nw && !v->exits && !v->open) { /* nothing open: no quote needs anything */
+        box_keep(v, ev->symbol, INT64_MIN, INT64_MAX, INT64_MIN, INT64_MAX);
+        return;
+    }
     for (size_t i = 0; i < v->nw;) {
         vorder *o = &v->w[i];
         if (o->cmd.tif == TT_TIF_GTD && ev->ts >= o->cmd.expire_ts) {
@@ -612,13 +639,6 @@ static __attribute__((noinline)) void market_full(tt_sim_venue *v, const tt_even
     check_margin(v, ev->symbol);
 }
 
-/* The margin screen when the kept box does not clear the quote. */
-static __attribute__((noinline)) void market_margin(tt_sim_venue *v, uint32_t symbol)
-{
-    books_sync(v);
-    check_margin(v, symbol);
-}
-
 static void venue_on_market(void *self, const tt_event *ev)
 {
     tt_sim_venue *v = self;
@@ -632,23 +652,17 @@ static void venue_on_market(void *self, const tt_event *ev)
         return;
     v->last[sym] = *q;
     v->have[sym] = 3; /* seen, and for the books to take */
-    v->dirty_any = 1;
-    if (__builtin_expect(v->nw || v->exits, 0)) {
-        market_full(v, ev);
-        return;
-    }
-    /* The common tick: no working order, no attached exit. Nothing to do
-     * with no position open; else the margin screen, first against the box
-     * kept from the books' last screen (same bounds, same answer). */
-    if (!v->open)
-        return;
+    /* The common tick: inside the symbol's box, the quote needs nothing
+     * else. A box is kept only with no working order and no attached exit:
+     * everything when nothing is open (what the venue would do: store the
+     * quote), else the books' margin screen box (inside it the screen
+     * answers "above the levels" and the margin call state stays clear).
+     * Whatever those rest on voids every box (boxes_void). */
     const vbox *b = &v->box[sym];
-    if (b->gen == v->guard_gen && q->bid >= b->bid_lo && q->bid <= b->bid_hi &&
-        q->ask >= b->ask_lo && q->ask <= b->ask_hi) {
-        v->margin_call = 0;
+    if (b->gen == v->gen && q->bid >= b->bid_lo && q->bid <= b->bid_hi && q->ask >= b->ask_lo &&
+        q->ask <= b->ask_hi)
         return;
-    }
-    market_margin(v, sym);
+    market_quote(v, ev);
 }
 
 static int venue_command(void *self, const tt_event *cmd, tt_err *err)
@@ -673,7 +687,7 @@ static void venue_event(void *self, tt_engine *e, const tt_event *ev)
         books_sync(v);
         tt_portfolio_advance(v->books, ev->ts);
         v->next_roll = tt_portfolio_next_rollover(v->books);
-        v->guard_gen = 0;
+        boxes_void(v);
     }
     if (ev->kind == TT_EV_ORDER_CMD && ev->source == TT_VENUE_SOURCE) {
         books_sync(v);
@@ -740,6 +754,7 @@ int tt_sim_venue_new(tt_sim_venue **out, const tt_instruments *instruments,
         v->box[s].bid_lo = v->box[s].ask_lo = INT64_MAX;
         v->box[s].bid_hi = v->box[s].ask_hi = INT64_MIN;
     }
+    v->gen = 1; /* the boxes start void (gen 0) */
     v->level_hi = cfg->margin_call_level > cfg->stop_out_level ? cfg->margin_call_level
                                                                 : cfg->stop_out_level;
     tt_rng_seed_named(&v->slip, cfg->seed, "venue/slippage");

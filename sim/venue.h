@@ -45,12 +45,12 @@
  * Fills always carry venue_id = the ticket of the position they opened or
  * reduced.
  *
- * Per tick with no resting orders and no attached exits the venue stores the
- * quote (the books take it lazily, before anything reads or changes them)
- * and, with positions open, screens the margin level against the box kept
- * from the books' last screen (four comparisons); otherwise it matches
- * orders and checks exits and margin: O(open orders + positions), no
- * allocation.
+ * Per tick the venue stores the quote (the books take it lazily, before
+ * anything reads or changes them) and compares it with the symbol's box of
+ * quotes that need nothing else (four comparisons): with no resting order
+ * and no attached exit, every quote when nothing is open, else the books'
+ * margin screen box. Outside it the venue matches orders and checks exits
+ * and margin: O(open orders + positions), no allocation.
  */
 #ifndef TT_SIM_VENUE_H
 #define TT_SIM_VENUE_H

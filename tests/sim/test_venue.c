@@ -703,6 +703,47 @@ static void test_stop_out_through_many_quotes(void **state)
     h_free(&h);
 }
 
+/* Quotes that need nothing from the venue are skipped against a per-symbol
+ * box; an order arriving, resting and triggering must void those boxes: a
+ * resting limit still fills on exactly the quote that reaches it, and once
+ * flat the account needs nothing again. */
+static void test_resting_order_while_quotes_go_by(void **state)
+{
+    (void)state;
+    /* EURUSD quote k: bid 114420 + 5 k, ask bid + 10; a GBPUSD quote after
+     * each. q0 (k = 0): buy 10 at market, filled at the ask 114430. At k = 3
+     * (bid 114435) a sell limit 10 at 114460 arrives and rests; it fills at
+     * k = 8 (bid 114460 >= 114460) at its price, which closes the position:
+     * P&L (114460 - 114430) x 10 = 300 cents. */
+    harness h;
+    tt_venue_config cfg = base_cfg();
+    h_init(&h, &cfg);
+    tt_ts t = t0();
+    for (int k = 0; k <= 12; k++) {
+        h_quote(&h, t + (2 * k) * SEC, "EURUSD", 114420 + 5 * k, 114430 + 5 * k);
+        h_quote(&h, t + (2 * k + 1) * SEC, "GBPUSD", 130500 - k, 130510 - k);
+    }
+    h_order(&h, 0, 1, "EURUSD", TT_BUY, TT_ORD_MARKET, 10, 0, 0, TT_TIF_GTC);
+    h_order(&h, 6, 2, "EURUSD", TT_SELL, TT_ORD_LIMIT, 10, 114460, 0, TT_TIF_GTC);
+    h_run(&h, &cfg);
+    tt_ts ts;
+    const tt_order_event *f1 = find_ev(&h, 1, TT_OS_FILLED, 0, &ts);
+    assert_non_null(f1);
+    assert_int_equal(f1->fill_price, 114430);
+    assert_int_equal(ts, t);
+    assert_non_null(find_ev(&h, 2, TT_OS_ACCEPTED, 0, NULL));
+    const tt_order_event *f2 = find_ev(&h, 2, TT_OS_FILLED, 0, &ts);
+    assert_non_null(f2);
+    assert_int_equal(f2->fill_price, 114460);
+    assert_int_equal(ts, t + 16 * SEC);
+    assert_int_equal(h.balance_after[14], 1000000); /* k = 7: still open */
+    assert_int_equal(h.balance_after[16], 1000300); /* k = 8: the venue acts before the driver */
+    assert_int_equal(tt_portfolio_count(tt_sim_venue_books(h.v)), 0);
+    assert_int_equal(tt_portfolio_balance(tt_sim_venue_books(h.v)), 1000000 + 300);
+    assert_int_equal(h.nrisk, 0);
+    h_free(&h);
+}
+
 /* ---- netting and hedging ---- */
 
 static void test_netting(void **state)
@@ -901,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_margin_and_no_money),
         cmocka_unit_test(test_margin_call_and_stop_out),
         cmocka_unit_test(test_stop_out_through_many_quotes),
+        cmocka_unit_test(test_resting_order_while_quotes_go_by),
         cmocka_unit_test(test_netting),
         cmocka_unit_test(test_hedging),
         cmocka_unit_test(test_partial_fills_ioc_fok),
