@@ -78,6 +78,9 @@ def main():
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                        for _ in range(2)]
             time.sleep(0.5)
+            dead = [w.args for w in workers if w.poll() is not None]
+            if dead:
+                sys.exit("a worker exited before the benchmark: %s" % dead)
             modes.append(("NATS, 2 workers", ["--nats", url]))
         times = {m: [] for m, _ in modes}
         fps = {}
@@ -99,7 +102,12 @@ def main():
                  statistics.median(times["local --jobs 2"])))
         if nats:
             bn = min(times["NATS, 2 workers"])
-            print("NATS 2 workers vs local --jobs 2 (best): %+.1f%%" % ((bn / b2 - 1) * 100))
+            mn, m2 = statistics.median(times["NATS, 2 workers"]), statistics.median(
+                times["local --jobs 2"])
+            print("NATS 2 workers vs local --jobs 2 (best): %+.1f%% (median %+.1f%%)"
+                  % ((bn / b2 - 1) * 100, (mn / m2 - 1) * 100))
+            if any(w.poll() is not None for w in workers):
+                sys.exit("a worker exited during the benchmark")
         for k in ("--jobs 1", "--jobs 2"):
             print("CPU time, local %s: median %.2f s (user + sys, all run processes)"
                   % (k, statistics.median(CPU[k])))
