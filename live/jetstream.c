@@ -591,6 +591,28 @@ static void keep_alive(tt_js *j, const held_job *h, const char *wid, int running
     natsConnection_Publish(j->nc, subj, body, n);
 }
 
+/* Fetch a job to hold while the current one runs. The server answers a
+ * no_wait request that has an expiry at once when it has a job for us, and
+ * otherwise only at the expiry (nats-server 2.9): keep that short, since at
+ * the end of a sweep another worker may have taken the last job and this
+ * worker's own job may be about to end. A job that arrives after the client
+ * stopped waiting stays queued in the subscription; the next fetch takes it
+ * without asking the server (and the worker looks for it on its ticks). */
+static void fetch_ahead(natsSubscription *sub, held_job *next)
+{
+    jsFetchRequest fr;
+    jsFetchRequest_Init(&fr);
+    fr.Batch = 1;
+    fr.NoWait = true;
+    fr.Expires = 5LL * 1000000LL;
+    natsMsgList list = {0};
+    natsStatus s = natsSubscription_FetchRequest(&list, sub, &fr);
+    if (s == NATS_OK && list.Count == 1)
+        hold(next, &list);
+    else
+        natsMsgList_Destroy(&list);
+}
+
 /* A completion payload for a job that produced no summary of its own. */
 static int failed_payload(tt_buf *b, const char *run_id, int status, int signal, const char *msg)
 {
@@ -764,31 +786,19 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
             n++;
             idle_since = mono_ms();
         }
-        if (running && cur.pending > 0 && !(o.stop && *o.stop) &&
-            !(o.max_jobs && n + 1 >= o.max_jobs)) {
-            /* There was more work queued when this job came: take the next job
-             * now. The server answers a no_wait request with an expiry at once
-             * when it has a job for us, and otherwise only at the expiry
-             * (nats-server 2.9), so keep that short: at the end of a sweep,
-             * another worker may have taken the last job. A job that arrives
-             * after the client stopped waiting stays in the subscription and
-             * the next fetch takes it without asking the server. */
-            jsFetchRequest fr;
-            jsFetchRequest_Init(&fr);
-            fr.Batch = 1;
-            fr.NoWait = true;
-            fr.Expires = 10LL * 1000000LL;
-            natsMsgList list = {0};
-            s = natsSubscription_FetchRequest(&list, sub, &fr);
-            if (s == NATS_OK && list.Count == 1)
-                hold(&next, &list);
-            else
-                natsMsgList_Destroy(&list);
-        }
+        int ahead = running && !(o.stop && *o.stop) && !(o.max_jobs && n + 1 >= o.max_jobs);
+        /* There was more work queued when this job came: take the next job now. */
+        if (ahead && cur.pending > 0)
+            fetch_ahead(sub, &next);
         double last_tick = mono_ms();
         while (running) {
             double now = mono_ms();
             if (now - last_tick >= period) {
+                /* A job that came after fetch_ahead stopped waiting: hold it. */
+                int queued = 0;
+                if (ahead && !next.msg && !(o.stop && *o.stop) &&
+                    natsSubscription_GetPending(sub, &queued, NULL) == NATS_OK && queued > 0)
+                    fetch_ahead(sub, &next);
                 keep_alive(j, &cur, wid, 1);
                 keep_alive(j, &next, wid, 0);
                 last_tick = now;
