@@ -207,6 +207,7 @@ struct tt_bars {
     int nlisteners;
     uint64_t emitted;
     uint64_t late; /* quotes earlier than their builder's latest time: not added */
+    tt_bar_builder bx[]; /* the builders (b points here): the first at a fixed offset */
 };
 
 int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_opts *opts,
@@ -226,10 +227,10 @@ int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_
         if (subs[i].symbol > maxsym)
             maxsym = subs[i].symbol;
     }
-    tt_bars *c = calloc(1, sizeof *c);
+    tt_bars *c = calloc(1, sizeof *c + (size_t)nsubs * sizeof c->bx[0]);
     if (!c)
         return tt_err_set(err, TT_ENOMEM, "bars: out of memory");
-    c->b = calloc((size_t)nsubs, sizeof *c->b);
+    c->b = c->bx;
     c->first = malloc(((size_t)maxsym + 1) * sizeof *c->first);
     c->next = malloc((size_t)nsubs * sizeof *c->next);
     c->single = calloc((size_t)maxsym + 1, sizeof *c->single);
@@ -278,7 +279,6 @@ void tt_bars_free(tt_bars *c)
 {
     if (!c)
         return;
-    free(c->b);
     free(c->first);
     free(c->next);
     free(c->single);
@@ -378,10 +378,10 @@ static inline int builder_fast(tt_bar_builder *b, const tt_event *ev)
         return 0;
     double vol = (double)(b->side == TT_SIDE_BID ? q->bid_vol : q->ask_vol);
     b->last_ts = ev->ts;
-    if (p > b->bar.high)
-        b->bar.high = p;
-    if (p < b->bar.low)
-        b->bar.low = p;
+    /* unconditional stores: new highs and lows are frequent and random, so
+     * branches on them would be mispredicted */
+    b->bar.high = p > b->bar.high ? p : b->bar.high;
+    b->bar.low = p < b->bar.low ? p : b->bar.low;
     b->bar.close = p;
     b->bar.volume += vol;
     b->bar.ticks++;
@@ -413,8 +413,10 @@ static void bars_on_event(void *self, tt_engine *e, const tt_event *ev)
     }
     if (ev->kind != TT_EV_QUOTE || ev->symbol > c->maxsym)
         return;
-    /* the symbol's only builder, on the common tick: inline */
-    tt_bar_builder *b = c->single[ev->symbol];
+    /* the symbol's only builder, on the common tick: inline (a single
+     * subscription, the usual case, without a table lookup) */
+    tt_bar_builder *b = c->n == 1 ? (c->bx[0].symbol == ev->symbol ? &c->bx[0] : NULL)
+                                  : c->single[ev->symbol];
     if (b && builder_fast(b, ev))
         return;
     if (c->first[ev->symbol] >= 0)
