@@ -51,6 +51,7 @@ typedef struct symstate {
     /* the lowest and highest bid and ask since the last fold into the
      * positions' excursions (see fold_excursions); empty: min > max */
     tt_price bid_min, bid_max, ask_min, ask_max;
+    int64_t net;     /* net signed qty of the symbol's open positions (kept where qty changes) */
 } symstate;
 
 struct tt_portfolio {
@@ -357,6 +358,7 @@ static int open_pos(tt_portfolio *p, const tt_fill *f, int64_t qty, tt_money com
     x->symbol = f->symbol;
     x->side = f->side;
     x->qty = qty;
+    p->sym[x->symbol].net += x->side * qty;
     x->cost = f->price * qty;
     x->open_ts = f->ts;
     x->stop_loss = f->stop_loss;
@@ -417,6 +419,7 @@ static int close_part(tt_portfolio *p, tt_position *x, int64_t q, const tt_fill 
     x->commission -= entry_comm;
     x->swap -= swap;
     x->qty -= q;
+    p->sym[x->symbol].net -= x->side * q;
     if (p->trade_fn)
         p->trade_fn(p->trade_ctx, &t);
     if (x->qty == 0)
@@ -462,6 +465,7 @@ int tt_portfolio_fill(tt_portfolio *p, const tt_fill *f, tt_err *err)
     if (x->side == f->side) { /* netting: grow; excursions restart from the new entry */
         x->worst_move = x->best_move = 0;
         x->qty += f->qty;
+        p->sym[x->symbol].net += x->side * f->qty;
         x->cost += f->price * f->qty;
         x->commission += f->commission;
         if (f->stop_loss)
@@ -683,11 +687,8 @@ tt_money tt_portfolio_equity(const tt_portfolio *p)
 
 int64_t tt_portfolio_net_qty(const tt_portfolio *p, uint32_t symbol)
 {
-    int64_t n = 0;
-    for (size_t i = 0; i < p->npos; i++)
-        if (p->pos[i].symbol == symbol)
-            n += p->pos[i].side * p->pos[i].qty;
-    return n;
+    /* positions exist only for valid symbols (tt_portfolio_fill checks) */
+    return symbol < p->nsym ? p->sym[symbol].net : 0;
 }
 
 size_t tt_portfolio_count(const tt_portfolio *p) { return p->npos; }
@@ -719,6 +720,7 @@ void tt_portfolio_close_all(tt_portfolio *p, tt_ts ts, uint8_t reason)
         f.close_reason = reason;
         f.ts = ts;
         if (f.price <= 0 || close_part(p, x, x->qty, &f, 0, NULL)) {
+            p->sym[x->symbol].net -= x->side * x->qty;
             remove_pos(p, x); /* no quote or no rate: nothing to value it with */
         }
     }

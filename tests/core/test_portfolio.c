@@ -462,6 +462,8 @@ static void test_excursions_hedging(void **state)
     f = fill(gu, TT_SELL, 5, gb, 3, 210);
     assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
     r[2] = (refpos){.ticket = 3, .sym = gu, .side = -1, .qty = 5, .cost = gb * 5};
+    assert_int_equal(tt_portfolio_net_qty(p, eu), 10 - 7);
+    assert_int_equal(tt_portfolio_net_qty(p, gu), -5);
     for (int k = 0; k < 20; k++) {
         quotes(p, &w, r, 3, gu, 3, &gb, &ga);
         quotes(p, &w, r, 3, eu, 2, &eb, &ea);
@@ -470,6 +472,7 @@ static void test_excursions_hedging(void **state)
     f.position = 1;
     assert_int_equal(tt_portfolio_fill(p, &f, &err), 0);
     ref_close(&r[0], 10, &mae[0], &mfe[0]);
+    assert_int_equal(tt_portfolio_net_qty(p, eu), -7);
     for (int k = 0; k < 20; k++) {
         quotes(p, &w, r, 3, eu, 2, &eb, &ea);
         quotes(p, &w, r, 3, gu, 2, &gb, &ga);
@@ -481,6 +484,8 @@ static void test_excursions_hedging(void **state)
     assert_int_equal(tr.v[0].open_order, 1);
     assert_int_equal(tr.v[1].open_order, 3);
     assert_int_equal(tr.v[2].open_order, 2);
+    assert_int_equal(tt_portfolio_net_qty(p, eu), 0);
+    assert_int_equal(tt_portfolio_net_qty(p, gu), 0);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(tr.v[i].mae_points, mae[i]);
         assert_int_equal(tr.v[i].mfe_points, mfe[i]);
