@@ -41,6 +41,10 @@ typedef struct route {
 typedef struct symstate {
     tt_quote q;
     int have;
+    /* the lowest and highest bid and ask since the last fold into the
+     * positions' excursions (see fold_excursions); empty: min > max. Next
+     * to the quote: both are written on every quote */
+    tt_price bid_min, bid_max, ask_min, ask_max;
     double upq;      /* base units per qty: volume_step * contract_size */
     route conv;      /* quote currency -> account currency */
     double k;        /* minor units of quote currency per (point x qty) */
@@ -48,9 +52,6 @@ typedef struct symstate {
     /* margin guard: quotes inside these bounds cannot bring the level down to
      * the guarded threshold (see tt_portfolio_margin_screen) */
     tt_price bid_lo, bid_hi, ask_lo, ask_hi;
-    /* the lowest and highest bid and ask since the last fold into the
-     * positions' excursions (see fold_excursions); empty: min > max */
-    tt_price bid_min, bid_max, ask_min, ask_max;
     int64_t net;     /* net signed qty of the symbol's open positions (kept where qty changes) */
 } symstate;
 

@@ -55,6 +55,8 @@ struct tt_runner {
     tt_engine *e;
     tt_orders *orders;
     tt_portfolio *pf;
+    tt_ts interval, next_equity; /* read on every event, near vt and pf */
+    tt_ts next_roll; /* the portfolio's next rollover (checked without a call) */
     tt_risk_gate *risk;
     tt_rng rng;
     param params[MAX_PARAMS];
@@ -66,8 +68,6 @@ struct tt_runner {
     size_t ntimers, captimers;
     uint64_t flatten[MAX_FLATTEN]; /* ids of orders sent to flatten after a halt */
     int nflatten;
-    tt_ts interval, next_equity;
-    tt_ts next_roll; /* the portfolio's next rollover (checked without a call) */
     uint64_t sent, rejects;
     int failed;
     tt_err err;      /* first error met while running */
