@@ -183,12 +183,25 @@ static int setup(tt_js *j, int update, tt_err *err)
     cc.MaxDeliver = j->opts.max_deliver;
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_AddConsumer(&ci, j->js, TT_JS_JOBS_STREAM, &cc, NULL, &jerr);
+    natsStatus s;
+    if (!update) {
+        /* It exists (with whatever the sweep chose): bind to it as it is. Ask
+         * first: nats-server 2.9 takes a "create" of an existing durable
+         * consumer with another configuration as an update, so a worker
+         * starting would reset the sweep's ack wait to its own. */
+        s = js_GetConsumerInfo(&ci, j->js, TT_JS_JOBS_STREAM, TT_JS_CONSUMER, NULL, &jerr);
+        jsConsumerInfo_Destroy(ci);
+        if (s == NATS_OK)
+            return TT_OK;
+    }
+    ci = NULL;
+    jerr = 0;
+    s = js_AddConsumer(&ci, j->js, TT_JS_JOBS_STREAM, &cc, NULL, &jerr);
     jsConsumerInfo_Destroy(ci);
     if (s == NATS_OK)
         return TT_OK;
     if (!update) {
-        /* It exists (with whatever the sweep chose): bind to it as it is. */
+        /* Created by another process meanwhile: bind to it as it is. */
         ci = NULL;
         jerr = 0;
         s = js_GetConsumerInfo(&ci, j->js, TT_JS_JOBS_STREAM, TT_JS_CONSUMER, NULL, &jerr);

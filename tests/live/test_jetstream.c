@@ -16,7 +16,10 @@
  *     a third worker takes a job whose run kills that worker (its child
  *     SIGKILLs its parent) while it holds the next job; a fourth worker then
  *     starts, completes the queue, and runs the held job as its second
- *     delivery, the job never having been started by the first.
+ *     delivery, the job never having been started by the first;
+ *   - a worker told to stop (SIGTERM) finishes its job and gives its held
+ *     job back at once (nak): with a 30 s ack wait, another worker runs it
+ *     within seconds, as its second delivery.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,7 +48,14 @@
 
 static char url[64];
 static char dir[128];
-static pid_t server_pid, worker_pid[4], watcher_pid;
+static pid_t server_pid, worker_pid[6], watcher_pid;
+static volatile int worker_stop;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    worker_stop = 1;
+}
 
 static int free_port(void)
 {
@@ -96,6 +106,23 @@ static int stand_in(void *ctx, const char *run_id, const char *job, size_t len, 
         sleep_ms(100);
         return tt_run_summary_json(result, &s, NULL, 0);
     }
+    if (!strncmp(job, "term ", 5)) {
+        /* The stop test: the first run of job 0 tells its worker to stop,
+         * after letting the sixth worker in, and completes normally. */
+        char mark[200], go[200];
+        snprintf(mark, sizeof mark, "%s/stopper.done", dir);
+        snprintf(go, sizeof go, "%s/go5", dir);
+        int idx = atoi(job + 5);
+        s.index = (uint32_t)idx;
+        if (idx == 0 && open(mark, O_CREAT | O_EXCL | O_WRONLY, 0644) >= 0) {
+            sleep_ms(150); /* the worker fetches job 1 meanwhile */
+            kill(getppid(), SIGTERM);
+            fclose(fopen(go, "w"));
+            sleep_ms(300);
+        }
+        sleep_ms(100);
+        return tt_run_summary_json(result, &s, NULL, 0);
+    }
     int idx = atoi(job + 4);
     s.index = (uint32_t)idx;
     sleep_ms(idx == SLOW_JOB ? 1500 : 100);
@@ -122,6 +149,14 @@ static void worker_main(int k)
     if (!js)
         _exit(10);
     tt_js_worker_opts o = {.worker_id = name, .progress_ms = 250};
+    if (k >= 4) {
+        /* The stop test's workers stop on SIGTERM, as `ticktape worker` does. */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_term;
+        sigaction(SIGTERM, &sa, NULL);
+        o.stop = &worker_stop;
+    }
     int rc = tt_js_worker(js, stand_in, NULL, &o, NULL, &err);
     if (rc)
         fprintf(stderr, "worker %d: %s\n", k, err.msg);
@@ -195,7 +230,7 @@ static int setup(void **state)
     watcher_pid = fork();
     if (watcher_pid == 0)
         watcher_main();
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 6; k++) {
         worker_pid[k] = fork();
         if (worker_pid[k] == 0)
             worker_main(k);
@@ -206,7 +241,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 6; k++)
         if (worker_pid[k] > 0) {
             kill(worker_pid[k], SIGKILL);
             waitpid(worker_pid[k], NULL, 0);
@@ -314,6 +349,24 @@ static void test_work_queue(void **state)
 
 #define NHELD 3
 
+/* Let worker k in and wait until a worker waits for a job. */
+static void start_worker(jsCtx *jc, int k)
+{
+    char go[200];
+    snprintf(go, sizeof go, "%s/go%d", dir, k);
+    fclose(fopen(go, "w"));
+    int waiting = 0;
+    for (int i = 0; i < 200 && !waiting; i++) {
+        jsConsumerInfo *ci = NULL;
+        if (js_GetConsumerInfo(&ci, jc, TT_JS_JOBS_STREAM, TT_JS_CONSUMER, NULL, NULL) == NATS_OK)
+            waiting = ci->NumWaiting > 0;
+        jsConsumerInfo_Destroy(ci);
+        if (!waiting)
+            sleep_ms(50);
+    }
+    assert_true(waiting);
+}
+
 typedef struct held_collect {
     int count[NHELD];
     tt_run_summary got[NHELD];
@@ -351,20 +404,7 @@ static void test_held_job_redelivered(void **state)
     jsCtx *jc = NULL;
     assert_int_equal(natsConnection_JetStream(&jc, nc, NULL), NATS_OK);
 
-    /* Let the third worker in, and wait until it waits for a job. */
-    char go[200];
-    snprintf(go, sizeof go, "%s/go2", dir);
-    fclose(fopen(go, "w"));
-    int waiting = 0;
-    for (int i = 0; i < 200 && !waiting; i++) {
-        jsConsumerInfo *ci = NULL;
-        if (js_GetConsumerInfo(&ci, jc, TT_JS_JOBS_STREAM, TT_JS_CONSUMER, NULL, NULL) == NATS_OK)
-            waiting = ci->NumWaiting > 0;
-        jsConsumerInfo_Destroy(ci);
-        if (!waiting)
-            sleep_ms(50);
-    }
-    assert_true(waiting);
+    start_worker(jc, 2);
 
     char ids[NHELD][TT_RUN_ID_MAX];
     const char *idp[NHELD];
@@ -424,6 +464,81 @@ static void test_held_job_redelivered(void **state)
     tt_js_close(js);
 }
 
+static void test_stop_gives_back_held_job(void **state)
+{
+    (void)state;
+    /* Only this test's workers take jobs: the fourth worker (idle) goes, and
+     * its last pull request lapses. */
+    if (worker_pid[3] > 0) {
+        kill(worker_pid[3], SIGKILL);
+        waitpid(worker_pid[3], NULL, 0);
+        worker_pid[3] = 0;
+    }
+    sleep_ms(700);
+    tt_js *js = NULL;
+    tt_err err;
+    /* A long ack wait: a job given back must not wait for it. */
+    assert_int_equal(tt_js_connect(&js, &(tt_js_opts){url, 30000, 5, "sweep3"}, &err), 0);
+    assert_int_equal(tt_js_setup(js, &err), 0);
+    natsConnection *nc = NULL;
+    assert_int_equal(natsConnection_ConnectTo(&nc, url), NATS_OK);
+    natsSubscription *started = NULL;
+    assert_int_equal(natsConnection_SubscribeSync(&started, nc, "backtest.started.>"), NATS_OK);
+    assert_int_equal(natsConnection_Flush(nc), NATS_OK);
+    jsCtx *jc = NULL;
+    assert_int_equal(natsConnection_JetStream(&jc, nc, NULL), NATS_OK);
+    start_worker(jc, 4);
+
+    char ids[NHELD][TT_RUN_ID_MAX];
+    const char *idp[NHELD];
+    tt_buf payload[NHELD];
+    memset(payload, 0, sizeof payload);
+    for (int i = 0; i < NHELD; i++) {
+        tt_run_id_make(ids[i], "jsterm", (uint32_t)i);
+        idp[i] = ids[i];
+        tt_buf_printf(&payload[i], "term %d", i);
+    }
+    held_collect c;
+    memset(&c, 0, sizeof c);
+    /* Giving up after 10 s without a result: well before the ack wait. */
+    tt_js_sweep_opts o = {.timeout_ms = 10000, .on_result = on_held_result, .ctx = &c};
+    int rc = tt_js_sweep(js, NHELD, idp, payload, &o, NULL, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    for (int i = 0; i < NHELD; i++) {
+        assert_int_equal(c.count[i], 1);
+        assert_int_equal(c.got[i].status, TT_RUN_OK);
+        XXH128_hash_t h = XXH3_128bits(payload[i].data, payload[i].len);
+        assert_true(c.got[i].fp.hi == h.high64 && c.got[i].fp.lo == h.low64);
+    }
+    /* The fifth worker stopped cleanly after its job. */
+    int ws = 0;
+    assert_int_equal(waitpid(worker_pid[4], &ws, 0), worker_pid[4]);
+    assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    worker_pid[4] = 0;
+    /* Job 1, held by the fifth worker, started once: on the sixth, as its
+     * second delivery. */
+    int starts1 = 0, second1 = 0;
+    natsMsg *m = NULL;
+    while (natsSubscription_NextMsg(&m, started, 200) == NATS_OK) {
+        const char *d = natsMsg_GetData(m);
+        if (strstr(d, ids[1])) {
+            starts1++;
+            second1 += strstr(d, "\"worker\":\"w5:") && strstr(d, "\"delivery\":2}");
+        }
+        natsMsg_Destroy(m);
+    }
+    assert_int_equal(starts1, 1);
+    assert_int_equal(second1, 1);
+    for (int i = 0; i < NHELD; i++)
+        tt_buf_free(&payload[i]);
+    jsCtx_Destroy(jc);
+    natsSubscription_Destroy(started);
+    natsConnection_Destroy(nc);
+    tt_js_close(js);
+}
+
 static void test_unreachable(void **state)
 {
     (void)state;
@@ -441,6 +556,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_work_queue),
         cmocka_unit_test(test_held_job_redelivered),
+        cmocka_unit_test(test_stop_gives_back_held_job),
         cmocka_unit_test(test_unreachable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
