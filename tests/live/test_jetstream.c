@@ -349,28 +349,26 @@ static void test_work_queue(void **state)
 
 #define NHELD 3
 
-/* Let worker k in and wait until a worker waits for a job. */
-static void start_worker(jsCtx *jc, int k)
-{
-    char go[200];
-    snprintf(go, sizeof go, "%s/go%d", dir, k);
-    fclose(fopen(go, "w"));
-    int waiting = 0;
-    for (int i = 0; i < 200 && !waiting; i++) {
-        jsConsumerInfo *ci = NULL;
-        if (js_GetConsumerInfo(&ci, jc, TT_JS_JOBS_STREAM, TT_JS_CONSUMER, NULL, NULL) == NATS_OK)
-            waiting = ci->NumWaiting > 0;
-        jsConsumerInfo_Destroy(ci);
-        if (!waiting)
-            sleep_ms(50);
-    }
-    assert_true(waiting);
-}
-
 typedef struct held_collect {
     int count[NHELD];
     tt_run_summary got[NHELD];
+    int worker; /* the gated worker to let in once the jobs are queued */
 } held_collect;
+
+/* The sweep's first tick (after a second): every job is in the queue, so the
+ * worker let in now takes job 0 knowing that more are queued, and fetches
+ * job 1 ahead while job 0 runs. */
+static void let_in(void *ctx, size_t done, size_t total)
+{
+    (void)done, (void)total;
+    held_collect *c = ctx;
+    if (c->worker < 0)
+        return;
+    char go[200];
+    snprintf(go, sizeof go, "%s/go%d", dir, c->worker);
+    fclose(fopen(go, "w"));
+    c->worker = -1;
+}
 
 static void on_held_result(void *ctx, size_t index, const char *payload, size_t len)
 {
@@ -386,13 +384,15 @@ static void on_held_result(void *ctx, size_t index, const char *payload, size_t 
 static void test_held_job_redelivered(void **state)
 {
     (void)state;
-    /* Only this test's workers take jobs: stop the first test's survivor. */
+    /* Only this test's workers take jobs: the first test's survivor goes,
+     * and its last pull request lapses. */
     for (int k = 0; k < 2; k++)
         if (worker_pid[k] > 0) {
             kill(worker_pid[k], SIGTERM);
             waitpid(worker_pid[k], NULL, 0);
             worker_pid[k] = 0;
         }
+    sleep_ms(700);
     tt_js *js = NULL;
     tt_err err;
     assert_int_equal(tt_js_connect(&js, &(tt_js_opts){url, 1000, 5, "sweep2"}, &err), 0);
@@ -401,10 +401,7 @@ static void test_held_job_redelivered(void **state)
     natsSubscription *started = NULL;
     assert_int_equal(natsConnection_SubscribeSync(&started, nc, "backtest.started.>"), NATS_OK);
     assert_int_equal(natsConnection_Flush(nc), NATS_OK);
-    jsCtx *jc = NULL;
-    assert_int_equal(natsConnection_JetStream(&jc, nc, NULL), NATS_OK);
 
-    start_worker(jc, 2);
 
     char ids[NHELD][TT_RUN_ID_MAX];
     const char *idp[NHELD];
@@ -417,7 +414,9 @@ static void test_held_job_redelivered(void **state)
     }
     held_collect c;
     memset(&c, 0, sizeof c);
-    tt_js_sweep_opts o = {.timeout_ms = 20000, .on_result = on_held_result, .ctx = &c};
+    c.worker = 2;
+    tt_js_sweep_opts o = {.timeout_ms = 20000, .on_result = on_held_result, .on_tick = let_in,
+                          .ctx = &c};
     int rc = tt_js_sweep(js, NHELD, idp, payload, &o, NULL, &err);
     if (rc)
         fprintf(stderr, "%s\n", err.msg);
@@ -458,7 +457,6 @@ static void test_held_job_redelivered(void **state)
     assert_int_equal(second1, 1);
     for (int i = 0; i < NHELD; i++)
         tt_buf_free(&payload[i]);
-    jsCtx_Destroy(jc);
     natsSubscription_Destroy(started);
     natsConnection_Destroy(nc);
     tt_js_close(js);
@@ -485,9 +483,6 @@ static void test_stop_gives_back_held_job(void **state)
     natsSubscription *started = NULL;
     assert_int_equal(natsConnection_SubscribeSync(&started, nc, "backtest.started.>"), NATS_OK);
     assert_int_equal(natsConnection_Flush(nc), NATS_OK);
-    jsCtx *jc = NULL;
-    assert_int_equal(natsConnection_JetStream(&jc, nc, NULL), NATS_OK);
-    start_worker(jc, 4);
 
     char ids[NHELD][TT_RUN_ID_MAX];
     const char *idp[NHELD];
@@ -500,8 +495,10 @@ static void test_stop_gives_back_held_job(void **state)
     }
     held_collect c;
     memset(&c, 0, sizeof c);
+    c.worker = 4;
     /* Giving up after 10 s without a result: well before the ack wait. */
-    tt_js_sweep_opts o = {.timeout_ms = 10000, .on_result = on_held_result, .ctx = &c};
+    tt_js_sweep_opts o = {.timeout_ms = 10000, .on_result = on_held_result, .on_tick = let_in,
+                          .ctx = &c};
     int rc = tt_js_sweep(js, NHELD, idp, payload, &o, NULL, &err);
     if (rc)
         fprintf(stderr, "%s\n", err.msg);
@@ -533,7 +530,6 @@ static void test_stop_gives_back_held_job(void **state)
     assert_int_equal(second1, 1);
     for (int i = 0; i < NHELD; i++)
         tt_buf_free(&payload[i]);
-    jsCtx_Destroy(jc);
     natsSubscription_Destroy(started);
     natsConnection_Destroy(nc);
     tt_js_close(js);
