@@ -24,6 +24,15 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIO = os.path.join(ROOT, "scenarios", "sweep-eurusd-sma.yaml")
 CPU = {}  # CPU seconds (user + sys) of the sweep and its run processes, per mode
+NATS_CPU = []  # per NATS sweep: (server, worker processes, their runs) CPU seconds
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid):
+    """(own, reaped children) CPU seconds of a live process, from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / TICK, (int(v[13]) + int(v[14])) / TICK
 
 
 def cpu_children():
@@ -86,7 +95,17 @@ def main():
         fps = {}
         for _ in range(repeat):
             for name, extra in modes:
+                if name.startswith("NATS"):
+                    before = [proc_cpu(server.pid)] + [proc_cpu(w.pid) for w in workers]
                 dt, f = sweep(binary, extra, work)
+                if name.startswith("NATS"):
+                    # a worker reaps its run's child before it acks the job, and
+                    # the sweep ends on the last result: wait for the last reap
+                    time.sleep(0.2)
+                    after = [proc_cpu(server.pid)] + [proc_cpu(w.pid) for w in workers]
+                    d = [(a[0] - b[0], a[1] - b[1]) for a, b in zip(after, before)]
+                    NATS_CPU.append((d[0][0], sum(x[0] for x in d[1:]),
+                                     sum(x[1] for x in d[1:])))
                 times[name].append(dt)
                 fps[name] = f
         ref = fps["local --jobs 1"]
@@ -111,6 +130,11 @@ def main():
         for k in ("--jobs 1", "--jobs 2"):
             print("CPU time, local %s: median %.2f s (user + sys, all run processes)"
                   % (k, statistics.median(CPU[k])))
+        if NATS_CPU:
+            srv, wk, runs = (statistics.median(x[i] for x in NATS_CPU) for i in range(3))
+            print("CPU time, NATS: median %.2f s in the runs, %.2f s in the worker processes, "
+                  "%.2f s in nats-server, %.2f s in the sweep (collector)"
+                  % (runs, wk, srv, statistics.median(CPU["--nats " + url])))
         print("fingerprints identical in every mode: %s (%d runs)" % (same, len(ref)))
         print("load average at the end: %.1f %.1f %.1f" % os.getloadavg())
         if not same:
