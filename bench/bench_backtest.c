@@ -15,12 +15,18 @@
  *       the synthetic tape into DIR (a new directory) and keeps it, so that
  *       later runs and profiles can replay the same ticks with --tape DIR.
  *
- *   bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N]
+ *   bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N] [--trades-keep N]
  *       One backtest of sma_cross over YEARS synthetic years (weekends closed,
  *       R ticks/s, default 0.5) straight from the generator (no tape), on a
  *       1,000,000 USD account so that it trades to the end, equity
- *       sampled every TF (default M1), order-event list off. Prints the input
- *       events, the equity points kept, the peak RSS (getrusage) and the time.
+ *       sampled every TF (default M1, at most N points kept, default 200000),
+ *       order-event list off, trades kept in memory up to --trades-keep
+ *       (default TT_BACKTEST_TRADES_KEEP; 0 = all) and past that in a
+ *       temporary file mapped at the end. Prints the input events, the equity
+ *       points kept, the trades and where they are (heap or mapped file), the
+ *       peak RSS (getrusage) after the run and the time; then reads every
+ *       trade, as a report writer would, and prints the peak RSS again
+ *       (mapped trade pages count in RSS once touched, as clean page cache).
  *       Run it once per span, in a fresh process: peak RSS is per process.
  *
  * Times are CPU seconds of this process (clock_gettime(CLOCK_PROCESS_CPUTIME_ID)),
@@ -297,18 +303,22 @@ static int cmd_throughput(int argc, char **argv)
 static int cmd_rss(int argc, char **argv)
 {
     if (argc < 1) {
-        fprintf(stderr, "usage: bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N]\n");
+        fprintf(stderr, "usage: bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N] "
+                        "[--trades-keep N]\n");
         return 2;
     }
     int years = atoi(argv[0]);
     const char *interval = "M1";
     const char *rate = "0.5";
     size_t keep = 200000; /* the CLI's default (metrics.equity_points); 0 = keep all */
+    size_t trades_keep = TT_BACKTEST_TRADES_KEEP; /* 0 = all in memory */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--interval") && i + 1 < argc)
             interval = argv[++i];
         else if (!strcmp(argv[i], "--keep") && i + 1 < argc)
             keep = (size_t)strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--trades-keep") && i + 1 < argc)
+            trades_keep = (size_t)strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
             rate = argv[++i];
     }
@@ -337,6 +347,7 @@ static int cmd_rss(int argc, char **argv)
     cfg.skip_order_events = 1;
     cfg.equity_interval = tt_timeframe_ns(tt_timeframe_parse(interval));
     cfg.equity_keep_max = keep;
+    cfg.trades_keep_max = trades_keep;
     /* 1,000,000.00 USD: a losing random-walk crossover must not go broke and
      * stop trading halfway, or the later years would cost less than the first */
     cfg.venue.account.initial_balance = 100000000;
@@ -347,10 +358,18 @@ static int cmd_rss(int argc, char **argv)
     double secs = now_s() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("years %d  interval %s  events %llu  equity_points %zu  trades %zu  "
-           "peak_rss_mib %.1f  seconds %.1f  ticks/s %.0f\n",
+    /* then read every trade, as the report writers do */
+    tt_money net = 0;
+    for (size_t i = 0; i < r.ntrades; i++)
+        net += r.trades[i].net;
+    struct rusage ru2;
+    getrusage(RUSAGE_SELF, &ru2);
+    printf("years %d  interval %s  events %llu  equity_points %zu  trades %zu (%s)  "
+           "peak_rss_mib %.1f  seconds %.1f  ticks/s %.0f  "
+           "peak_rss_mib_after_reading_trades %.1f  (net %lld)\n",
            years, interval, (unsigned long long)r.events, r.nequity, r.ntrades,
-           (double)ru.ru_maxrss / 1024.0, secs, (double)r.events / secs);
+           r.trades_map_len ? "mapped file" : "heap", (double)ru.ru_maxrss / 1024.0, secs,
+           (double)r.events / secs, (double)ru2.ru_maxrss / 1024.0, (long long)net);
     tt_backtest_result_free(&r);
     tt_synth_source_close(handle);
     tt_instruments_free(ins);
@@ -364,6 +383,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "rss"))
         return cmd_rss(argc - 2, argv + 2);
     fprintf(stderr, "usage: bench_backtest throughput [--ticks N] [--tape DIR | --save DIR] [--repeat R]\n"
-                    "       bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N]\n");
+                    "       bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N] "
+                    "[--trades-keep N]\n");
     return 2;
 }

@@ -12,6 +12,16 @@
  * the tape reader merges lazily, the venue and the books hold only open
  * orders and positions.
  *
+ * Closed trades: up to trades_keep_max in a heap array. The trade after that
+ * moves the list to an unlinked temporary file ($TMPDIR, else /tmp): the
+ * array is written out and freed, and every later trade goes through a
+ * fixed buffer of SPILL_BUF records. At the end the buffer is flushed and the
+ * file mapped read-only, so result.trades is the whole list in close order
+ * either way; its pages are clean page cache, not the process's heap. The
+ * mapping keeps the file alive; tt_backtest_result_free unmaps it and the
+ * kernel frees the file. The metrics accumulator takes every trade as it
+ * closes, before and after the switch, so the figures do not depend on it.
+ *
  * Conversion symbols: when the data comes from a tape, every pair that could
  * convert a traded symbol's quote currency into the account currency (direct,
  * inverse, or through USD) is added to the query if the tape holds it, so P&L
@@ -19,16 +29,32 @@
  */
 #include "backtest.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../core/plugin.h"
 #include "../data/tape.h"
 
+/* Trades per write to the spill file (60 KiB). */
+#define SPILL_BUF 512
+
 typedef struct collect {
-    tt_trade_record *trades;
-    size_t ntrades, captrades;
+    tt_trade_record *trades; /* in memory (before spilling) */
+    size_t ntrades, captrades; /* ntrades: every trade so far, in memory or spilled */
+    size_t keep_trades;   /* trades kept in memory before spilling; 0: no limit */
+    int spill_fd;         /* the spill file (unlinked), -1 before spilling */
+    tt_trade_record *spill_buf;
+    size_t nspill_buf;
+    int spill_error;
+    tt_err spill_err;
+    char spill_path[512];
+    size_t trades_map_len; /* after trades_finish: the mapping's length, 0 = heap */
     tt_equity_point *equity;
     uint8_t *pinned;      /* per kept point: a day's last point or the final one */
     size_t nequity, capequity, cappinned;
@@ -63,16 +89,153 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
+/* Write all of it (a short write on a full disk is retried, and then fails
+ * with ENOSPC). */
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n) {
+        ssize_t k = write(fd, b, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -1;
+        if (k == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* The run cannot keep its trades: record why and stop the engine (the run
+ * fails with this error; the trades collected are dropped, never partial). */
+static void spill_fail(collect *c, const char *what, int e)
+{
+    tt_err_set(&c->spill_err, TT_EIO,
+               "trades: more than %zu closed trades (the in-memory limit), and %s %s: %s "
+               "(TMPDIR names the directory)",
+               c->keep_trades, what, c->spill_path, strerror(e));
+    c->spill_error = 1;
+    if (c->e)
+        tt_engine_stop(c->e);
+}
+
+/* Move the list to a new unlinked temporary file: the kept trades are
+ * written out and their array freed. */
+static int spill_start(collect *c)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !dir[0])
+        dir = "/tmp";
+    int n = snprintf(c->spill_path, sizeof c->spill_path, "%s/ticktape-trades-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= sizeof c->spill_path) {
+        snprintf(c->spill_path, sizeof c->spill_path, "%.400s...", dir);
+        spill_fail(c, "cannot create a temporary file in", ENAMETOOLONG);
+        return -1;
+    }
+    int fd = mkstemp(c->spill_path);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(c->spill_path, sizeof c->spill_path, "%s", dir);
+        spill_fail(c, "cannot create a temporary file in", e);
+        return -1;
+    }
+    unlink(c->spill_path);
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    c->spill_fd = fd;
+    if (!(c->spill_buf = malloc(SPILL_BUF * sizeof *c->spill_buf))) {
+        c->oom = 1;
+        return -1;
+    }
+    if (write_all(fd, c->trades, c->ntrades * sizeof *c->trades)) {
+        spill_fail(c, "cannot write the temporary file", errno);
+        return -1;
+    }
+    free(c->trades);
+    c->trades = NULL;
+    c->captrades = 0;
+    return 0;
+}
+
+static int spill_flush(collect *c)
+{
+    if (write_all(c->spill_fd, c->spill_buf, c->nspill_buf * sizeof *c->spill_buf)) {
+        spill_fail(c, "cannot write the temporary file", errno);
+        return -1;
+    }
+    c->nspill_buf = 0;
+    return 0;
+}
+
 static void on_trade(void *ctx, const tt_trade_record *t)
 {
     collect *c = ctx;
-    if (grow((void **)&c->trades, &c->captrades, c->ntrades, sizeof *c->trades)) {
-        c->oom = 1;
+    if (c->spill_error || c->oom)
         return;
+    if (c->spill_fd < 0 && (!c->keep_trades || c->ntrades < c->keep_trades)) {
+        if (c->ntrades >= c->captrades) {
+            size_t cap = c->captrades ? c->captrades * 2 : 256;
+            if (c->keep_trades && cap > c->keep_trades)
+                cap = c->keep_trades;
+            void *p = realloc(c->trades, cap * sizeof *c->trades);
+            if (!p) {
+                c->oom = 1;
+                return;
+            }
+            c->trades = p;
+            c->captrades = cap;
+        }
+        c->trades[c->ntrades] = *t;
+    } else {
+        if (c->spill_fd < 0 && spill_start(c))
+            return;
+        c->spill_buf[c->nspill_buf++] = *t;
+        if (c->nspill_buf == SPILL_BUF && spill_flush(c))
+            return;
     }
-    c->trades[c->ntrades++] = *t;
+    c->ntrades++;
     if (c->acc)
         tt_metrics_acc_trade(c->acc, t);
+}
+
+/* End of the run: a spilled list is flushed and mapped, so that `trades`
+ * points at every trade in close order. On any failure the trades are
+ * dropped (and the error kept in spill_err). */
+static void trades_finish(collect *c)
+{
+    if (c->spill_fd < 0) {
+        if (c->spill_error) { /* the file could not be created */
+            free(c->trades);
+            c->trades = NULL;
+            c->ntrades = 0;
+        }
+        return;
+    }
+    if (!c->spill_error && !c->oom && c->nspill_buf)
+        spill_flush(c);
+    if (!c->spill_error && !c->oom) {
+        size_t len = c->ntrades * sizeof *c->trades;
+        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, c->spill_fd, 0);
+        if (m == MAP_FAILED) {
+            spill_fail(c, "cannot map the temporary file", errno);
+        } else {
+            free(c->trades);
+            c->trades = m;
+            c->trades_map_len = len;
+        }
+    }
+    close(c->spill_fd);
+    c->spill_fd = -1;
+    free(c->spill_buf);
+    c->spill_buf = NULL;
+    if (!c->trades_map_len) {
+        free(c->trades);
+        c->trades = NULL;
+        c->ntrades = 0;
+    }
 }
 
 /* Thin the kept series: every pinned point stays, every other unpinned one
@@ -215,13 +378,34 @@ void tt_backtest_config_default(tt_backtest_config *cfg)
     tt_venue_config_default(&cfg->venue);
     cfg->flatten_on_halt = 1;
     cfg->equity_interval = TT_NS_PER_MIN;
+    cfg->trades_keep_max = TT_BACKTEST_TRADES_KEEP;
+}
+
+int tt_backtest_result_take_trades(tt_backtest_result *r, tt_trade_record **trades, size_t *n)
+{
+    tt_trade_record *t = r->trades;
+    if (r->trades_map_len) {
+        if (!(t = malloc(r->trades_map_len)))
+            return TT_ENOMEM;
+        memcpy(t, r->trades, r->trades_map_len);
+        munmap(r->trades, r->trades_map_len);
+        r->trades_map_len = 0;
+    }
+    *trades = t;
+    *n = r->ntrades;
+    r->trades = NULL;
+    r->ntrades = 0;
+    return TT_OK;
 }
 
 void tt_backtest_result_free(tt_backtest_result *r)
 {
     if (!r)
         return;
-    free(r->trades);
+    if (r->trades_map_len)
+        munmap(r->trades, r->trades_map_len);
+    else
+        free(r->trades);
     free(r->equity);
     free(r->orders);
     memset(r, 0, sizeof *r);
@@ -297,6 +481,8 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
     col.cfg = cfg;
     col.keep_orders = !cfg->skip_order_events;
     col.keep_max = cfg->equity_keep_max;
+    col.keep_trades = cfg->trades_keep_max;
+    col.spill_fd = -1;
     col.stride = 1;
     if (cfg->venue.account.initial_balance > 0 &&
         !(col.acc = tt_metrics_acc_new(cfg->venue.account.initial_balance, &cfg->metrics))) {
@@ -449,8 +635,14 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
     rc = tt_engine_run(e, err);
     if (col.have_last)
         equity_settle(&col, 1);
+    trades_finish(&col);
     if (!rc && col.oom)
         rc = tt_err_set(err, TT_ENOMEM, "out of memory collecting results");
+    if (!rc && col.spill_error) {
+        if (err)
+            *err = col.spill_err;
+        rc = col.spill_err.code;
+    }
     if (!rc && col.acc_error) {
         *err = col.acc_err;
         rc = col.acc_err.code;
@@ -475,8 +667,10 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
     out->last_ts = col.last;
 
 done:
+    trades_finish(&col); /* (again: a no-op once finished) */
     out->trades = col.trades;
     out->ntrades = col.ntrades;
+    out->trades_map_len = col.trades_map_len;
     out->equity = col.equity;
     out->nequity = col.nequity;
     free(col.pinned);

@@ -16,8 +16,9 @@
  * swap totals, and the order-event list.
  *
  * Memory. Constant in the span replayed, except for what the result keeps:
- * the closed trades (one per closed trade), the order-event list (one per
- * order transition; skip_order_events = 1 drops it) and the equity series.
+ * the closed trades (one per closed trade, in a file past trades_keep_max,
+ * below), the order-event list (one per order transition;
+ * skip_order_events = 1 drops it) and the equity series.
  * The runner samples equity once per `equity_interval` (default one minute of
  * event time, at the first event of each new interval, plus the final
  * point). Every sampled point and every trade goes into a metrics
@@ -27,6 +28,16 @@
  * stride doubles, except the last point of each UTC day and the final point,
  * which are always kept (daily and monthly returns stay exact). The series
  * then stays under equity_keep_max points plus one per day.
+ *
+ * The closed trades are kept in memory up to `trades_keep_max` (default
+ * TT_BACKTEST_TRADES_KEEP, 0 = no limit). Past it, the list moves to an
+ * unlinked temporary file in $TMPDIR (else /tmp), written through a fixed
+ * buffer, and at the end of the run the file is mapped read-only:
+ * result.trades is then every trade in close order as before, in clean
+ * file-backed pages (trades_map_len > 0) rather than the heap. The trades,
+ * the figures and the fingerprint are the same either way. If the file cannot
+ * be created or written (no such directory, disk full), the run fails with an
+ * error naming the directory or file, and result.trades is empty.
  *
  * When reading from a tape, the symbols needed to convert P&L into the
  * account currency (e.g. USDJPY for a USD account trading EURJPY) are added to
@@ -51,6 +62,7 @@
 #define TT_BACKTEST_MAX_SYMBOLS 32
 #define TT_BACKTEST_MAX_SINKS 8
 #define TT_BACKTEST_MAX_BARS 16
+#define TT_BACKTEST_TRADES_KEEP 65536 /* default trades_keep_max: 7.5 MiB of trades */
 
 /* One order event, as kept for replay parity checks. */
 typedef struct tt_order_record {
@@ -86,6 +98,8 @@ typedef struct tt_backtest_config {
     int nbars;
     tt_ts equity_interval;          /* 0 = one minute */
     size_t equity_keep_max;         /* cap on the kept equity series (see Memory); 0 = keep all */
+    size_t trades_keep_max;         /* closed trades kept in memory before the list moves
+                                     * to a temporary file (see Memory); 0 = no limit */
     tt_metrics_opts metrics;        /* annualization and risk-free rate of result.metrics */
     int flatten_on_halt;            /* see tt_runner_config */
     int skip_order_events;          /* 1: do not keep the order-event list */
@@ -107,8 +121,10 @@ typedef struct tt_backtest_result {
     tt_fingerprint fingerprint;
     uint64_t events;         /* input events read from the data source */
     uint64_t outputs;        /* outputs emitted (fingerprinted) */
-    tt_trade_record *trades; /* closed trades, close order */
+    tt_trade_record *trades; /* closed trades, close order (read-only when mapped) */
     size_t ntrades;
+    size_t trades_map_len;   /* > 0: trades is a read-only mapping of this many bytes of
+                              * an unlinked temporary file (see Memory); 0: heap */
     tt_equity_point *equity; /* kept equity series, time order (see Memory) */
     size_t nequity;
     uint64_t equity_sampled; /* equity points sampled (all fed to metrics) */
@@ -138,5 +154,10 @@ void tt_backtest_config_default(tt_backtest_config *cfg);
 int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_err *err);
 
 void tt_backtest_result_free(tt_backtest_result *r);
+
+/* Take the trades out of a result as a malloc'd array the caller frees: the
+ * array itself, or a copy of a mapped list (then unmapped). The result is
+ * left without trades. TT_ENOMEM (result unchanged) if the copy fails. */
+int tt_backtest_result_take_trades(tt_backtest_result *r, tt_trade_record **trades, size_t *n);
 
 #endif

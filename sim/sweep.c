@@ -586,6 +586,10 @@ static int scenario_run(void *self, const tt_param *params, size_t nparams, tt_t
     tt_backtest_result res;
     memset(&res, 0, sizeof res);
     rc = tt_backtest_run(&run->cfg, &res, err);
+    /* The series owns malloc'd arrays: a long run's trade list, mapped from
+     * its temporary file, is copied (tt_backtest_result_take_trades). */
+    if (!rc && series && tt_backtest_result_take_trades(&res, &series->trades, &series->ntrades))
+        rc = tt_err_set(err, TT_ENOMEM, "out of memory (the run's trades)");
     if (!rc)
         out->m = res.metrics;
     if (!rc) {
@@ -595,15 +599,12 @@ static int scenario_run(void *self, const tt_param *params, size_t nparams, tt_t
         out->first_ts = res.first_ts;
         out->last_ts = res.last_ts;
         if (series) {
-            /* Hand the arrays over instead of copying them. */
+            /* Hand the equity array over instead of copying it (the trades are taken above). */
             series->equity = res.equity;
             series->nequity = res.nequity;
-            series->trades = res.trades;
-            series->ntrades = res.ntrades;
             series->initial_balance = res.initial_balance;
             res.equity = NULL;
-            res.trades = NULL;
-            res.nequity = res.ntrades = 0;
+            res.nequity = 0;
         }
     }
     tt_backtest_result_free(&res);
