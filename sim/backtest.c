@@ -116,7 +116,7 @@ static void spill_fail(collect *c, const char *what, int e)
 {
     tt_err_set(&c->spill_err, TT_EIO,
                "trades: more than %zu closed trades (the in-memory limit), and %s %s: %s "
-               "(TMPDIR names the directory)",
+               "(set TMPDIR to a writable directory, or raise metrics.trades_in_memory)",
                c->keep_trades, what, c->spill_path, strerror(e));
     c->spill_error = 1;
     if (c->e)

@@ -96,6 +96,9 @@ static const schema_key SCHEMA[] = {
      "equity curve sampling: a timeframe such as M1 or H1 (M1)"},
     {"metrics.equity_points", V_UINT, 0, NOMAX, NULL,
      "most equity points kept for charts and series.h5; 0 = all (200000)"},
+    {"metrics.trades_in_memory", V_UINT, 0, NOMAX, NULL,
+     "closed trades kept in memory; past it they move to a temporary file in $TMPDIR; "
+     "0 = all in memory (65536)"},
 
     {"outputs.dir", V_PATH, 0, NOMAX, NULL, "where reports go (--out wins)"},
     {"outputs.html", V_BOOL, 0, NOMAX, NULL, "write report.html (true)"},
@@ -1274,6 +1277,10 @@ static int prepare(const tt_scenario *s, tt_scenario_run *run, tt_err *err)
     if ((rc = tt_scenario_int(s, "metrics.equity_points", 200000, &keep, err)) != TT_OK)
         return rc;
     cfg->equity_keep_max = (size_t)keep;
+    if ((rc = tt_scenario_int(s, "metrics.trades_in_memory", TT_BACKTEST_TRADES_KEEP, &keep,
+                              err)) != TT_OK)
+        return rc;
+    cfg->trades_keep_max = (size_t)keep;
     const char *ei = tt_scenario_get(s, "metrics.equity_interval", NULL);
     if (ei) {
         int tf = tt_timeframe_parse(ei);

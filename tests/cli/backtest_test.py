@@ -94,6 +94,32 @@ def case_determinism():
         if last_json(res[0][0])["trades"] < 5:
             sys.exit(f"{name}: too few trades to mean anything")
         print(f"{name}: fingerprint {fps[0]} in both processes, reports identical")
+        if name != "eurusd":
+            continue
+        # trades past metrics.trades_in_memory go to a temporary file: same report bytes,
+        # nothing left behind; an unwritable TMPDIR is an error naming it
+        tmp = fresh("spill-tmp")
+        spilled = os.path.join(work, "eurusd-spilled")
+        env = dict(os.environ, TMPDIR=tmp)
+        p = run(["backtest", scen, "--out", spilled, "--json", "--set",
+                 "metrics.trades_in_memory=5"] + extra, env=env)
+        if last_json(p.stdout)["fingerprint"] != fps[0]:
+            sys.exit("trades spilled to a file: another fingerprint")
+        for f in FILES:  # the report's scenario section shows the one override
+            with open(os.path.join(outs[0], f), "rb") as x, open(os.path.join(spilled, f), "rb") as y:
+                a, b = x.read(), y.read()
+            if f == "report.html":
+                b = b.replace(b"\nmetrics.trades_in_memory: 5", b"", 1)
+            if a != b:
+                sys.exit(f"trades spilled to a file: {f} differs")
+        if os.listdir(tmp):
+            sys.exit(f"temporary files left behind: {os.listdir(tmp)}")
+        env["TMPDIR"] = os.path.join(tmp, "missing")
+        p = run(["backtest", scen, "--no-reports", "--set", "metrics.trades_in_memory=5"] + extra,
+                expect=1, env=env)
+        if "missing" not in p.stderr or "metrics.trades_in_memory" not in p.stderr:
+            sys.exit(f"unwritable TMPDIR: unclear error: {p.stderr}")
+        print("eurusd: trades spilled past 5 in memory: same reports; a missing TMPDIR is named")
 
 
 REQUIRED = {"fingerprint": str, "trades": int, "net_pnl": (int, float), "return_pct": (int, float),
