@@ -62,7 +62,7 @@
 #define TT_BACKTEST_MAX_SYMBOLS 32
 #define TT_BACKTEST_MAX_SINKS 8
 #define TT_BACKTEST_MAX_BARS 16
-#define TT_BACKTEST_TRADES_KEEP 65536 /* default trades_keep_max: 7.5 MiB of trades */
+#define TT_BACKTEST_TRADES_KEEP 16384 /* default trades_keep_max: 1.9 MiB of trades */
 
 /* One order event, as kept for replay parity checks. */
 typedef struct tt_order_record {

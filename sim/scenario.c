@@ -98,7 +98,7 @@ static const schema_key SCHEMA[] = {
      "most equity points kept for charts and series.h5; 0 = all (200000)"},
     {"metrics.trades_in_memory", V_UINT, 0, NOMAX, NULL,
      "closed trades kept in memory; past it they move to a temporary file in $TMPDIR; "
-     "0 = all in memory (65536)"},
+     "0 = all in memory (16384)"},
 
     {"outputs.dir", V_PATH, 0, NOMAX, NULL, "where reports go (--out wins)"},
     {"outputs.html", V_BOOL, 0, NOMAX, NULL, "write report.html (true)"},
