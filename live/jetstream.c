@@ -14,7 +14,9 @@
  * Why the order "publish result, then ack": a worker that dies between the
  * two makes the job come back and run again; the result is then published
  * twice (the second is deduplicated), never zero times. The reverse order
- * could lose a result.
+ * could lose a result. For the same reason the ack is not waited for: an ack
+ * lost on the way (a connection that drops) has the same outcome as a worker
+ * dying before it acked, a second run whose result is a duplicate.
  *
  * A worker runs each job in a child process (forked per job, its result sent
  * back on a pipe) so that the parent keeps its NATS connection responsive:
@@ -24,7 +26,7 @@
  *
  * The worker's round trips overlap the runs. While job k+1 runs, the parent
  * stores job k's result (a synchronous JetStream publish: its PubAck says the
- * result is in TT_RESULTS), then acks job k (AckSync), then asks for job k+2
+ * result is in TT_RESULTS), then acks job k, then asks for job k+2
  * without waiting (no_wait: an empty queue answers at once) and holds it,
  * marked in progress like the running job, so that it starts the moment job
  * k+1 ends. A worker holds at most one job ahead, so it does not hoard the
@@ -665,7 +667,7 @@ static int complete(tt_js *j, held_job *h, const tt_buf *result, int status,
     }
     if (s != NATS_OK) /* Not acked: the job comes back to some worker after the ack wait. */
         return nerr(err, "publishing a result", s, jerr);
-    natsMsg_AckSync(h->msg, NULL, NULL);
+    natsMsg_Ack(h->msg, NULL); /* no round trip: a lost ack only means a duplicate run */
     if (o->on_job)
         o->on_job(o->ctx, h->run_id, status, h->delivery);
     return TT_OK;
