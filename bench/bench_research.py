@@ -3,6 +3,11 @@ sweep of scenarios/sweep-eurusd-sma.yaml with --jobs 1 and --jobs 2, and on
 two NATS workers against local --jobs 2.
 
 usage: /usr/bin/python3 bench/bench_research.py TICKTAPE [--repeat N] [--no-nats]
+                                                [--runs-per-job K,K,...]
+
+The NATS mode runs once per K of --runs-per-job (default "1,auto": one run
+per job message, and the sweep's default, which the table names); "auto"
+passes no option.
 
 Runs are alternated (jobs 1, jobs 2, nats, jobs 1, ...) so that a change in
 machine load hits every mode alike; the table gives the best and the median
@@ -24,7 +29,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIO = os.path.join(ROOT, "scenarios", "sweep-eurusd-sma.yaml")
 CPU = {}  # CPU seconds (user + sys) of the sweep and its run processes, per mode
-NATS_CPU = []  # per NATS sweep: (server, worker processes, their runs) CPU seconds
+NATS_CPU = {}  # per NATS mode, per sweep: (server, worker processes, their runs) CPU seconds
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -40,12 +45,17 @@ def cpu_children():
     return r.ru_utime + r.ru_stime
 
 
-def sweep(binary, extra, cwd):
+def auto_runs_per_job(njobs):
+    """The sweep's default --runs-per-job (cli/cmd_sweep.c, runs_per_job_auto)."""
+    return max(1, min(8, njobs // 16))
+
+
+def sweep(binary, name, extra, cwd):
     c0, t0 = cpu_children(), time.monotonic()
     p = subprocess.run([binary, "sweep", SCENARIO, "--json", "--no-reports", "--quiet"] + extra,
                        cwd=cwd, capture_output=True, text=True)
     dt = time.monotonic() - t0
-    CPU.setdefault(" ".join(extra[:2]), []).append(cpu_children() - c0)
+    CPU.setdefault(name, []).append(cpu_children() - c0)
     if p.returncode != 0:
         sys.exit("sweep %s failed: %s" % (extra, p.stderr))
     runs = json.loads(p.stdout.strip().splitlines()[-1])["runs"]
@@ -66,6 +76,9 @@ def main():
     if "--repeat" in sys.argv:
         repeat = int(sys.argv[sys.argv.index("--repeat") + 1])
     nats = "--no-nats" not in sys.argv and shutil.which("nats-server")
+    ks = ["1", "auto"]
+    if "--runs-per-job" in sys.argv:
+        ks = sys.argv[sys.argv.index("--runs-per-job") + 1].split(",")
     work = tempfile.mkdtemp(prefix="tt_bench_research_")
     server = None
     workers = []
@@ -90,25 +103,37 @@ def main():
             dead = [w.args for w in workers if w.poll() is not None]
             if dead:
                 sys.exit("a worker exited before the benchmark: %s" % dead)
-            modes.append(("NATS, 2 workers", ["--nats", url]))
+            for k in ks:
+                if k == "auto":
+                    modes.append(("NATS, 2 workers, K=auto", ["--nats", url]))
+                else:
+                    modes.append(("NATS, 2 workers, K=%s" % k,
+                                  ["--nats", url, "--runs-per-job", k]))
         times = {m: [] for m, _ in modes}
         fps = {}
         for _ in range(repeat):
             for name, extra in modes:
                 if name.startswith("NATS"):
                     before = [proc_cpu(server.pid)] + [proc_cpu(w.pid) for w in workers]
-                dt, f = sweep(binary, extra, work)
+                dt, f = sweep(binary, name, extra, work)
                 if name.startswith("NATS"):
                     # a worker reaps its run's child before it acks the job, and
                     # the sweep ends on the last result: wait for the last reap
                     time.sleep(0.2)
                     after = [proc_cpu(server.pid)] + [proc_cpu(w.pid) for w in workers]
                     d = [(a[0] - b[0], a[1] - b[1]) for a, b in zip(after, before)]
-                    NATS_CPU.append((d[0][0], sum(x[0] for x in d[1:]),
-                                     sum(x[1] for x in d[1:])))
+                    NATS_CPU.setdefault(name, []).append(
+                        (d[0][0], sum(x[0] for x in d[1:]), sum(x[1] for x in d[1:])))
                 times[name].append(dt)
                 fps[name] = f
         ref = fps["local --jobs 1"]
+        auto = "K=auto"
+        for i, (name, extra) in enumerate(modes):
+            if name.endswith(auto):
+                name2 = name.replace(auto, "K=auto (%d)" % auto_runs_per_job(len(ref)))
+                modes[i] = (name2, extra)
+                times[name2], CPU[name2] = times.pop(name), CPU.pop(name)
+                NATS_CPU[name2] = NATS_CPU.pop(name)
         same = all(f == ref for f in fps.values())
         print("| mode | best wall s | median wall s | runs/s (best) |")
         print("| --- | --- | --- | --- |")
@@ -119,22 +144,25 @@ def main():
         print("\nspeed-up --jobs 2 over --jobs 1 (best): %.2fx (median %.2fx)"
               % (b1 / b2, statistics.median(times["local --jobs 1"]) /
                  statistics.median(times["local --jobs 2"])))
+        m2 = statistics.median(times["local --jobs 2"])
+        for name, _ in modes:
+            if name.startswith("NATS"):
+                bn, mn = min(times[name]), statistics.median(times[name])
+                print("%s vs local --jobs 2 (best): %+.1f%% (median %+.1f%%)"
+                      % (name, (bn / b2 - 1) * 100, (mn / m2 - 1) * 100))
         if nats:
-            bn = min(times["NATS, 2 workers"])
-            mn, m2 = statistics.median(times["NATS, 2 workers"]), statistics.median(
-                times["local --jobs 2"])
-            print("NATS 2 workers vs local --jobs 2 (best): %+.1f%% (median %+.1f%%)"
-                  % ((bn / b2 - 1) * 100, (mn / m2 - 1) * 100))
             if any(w.poll() is not None for w in workers):
                 sys.exit("a worker exited during the benchmark")
-        for k in ("--jobs 1", "--jobs 2"):
-            print("CPU time, local %s: median %.2f s (user + sys, all run processes)"
+        for k in ("local --jobs 1", "local --jobs 2"):
+            print("CPU time, %s: median %.2f s (user + sys, all run processes)"
                   % (k, statistics.median(CPU[k])))
-        if NATS_CPU:
-            srv, wk, runs = (statistics.median(x[i] for x in NATS_CPU) for i in range(3))
-            print("CPU time, NATS: median %.2f s in the runs, %.2f s in the worker processes, "
-                  "%.2f s in nats-server, %.2f s in the sweep (collector)"
-                  % (runs, wk, srv, statistics.median(CPU["--nats " + url])))
+        for name, _ in modes:
+            if name in NATS_CPU:
+                srv, wk, runs = (statistics.median(x[i] for x in NATS_CPU[name])
+                                 for i in range(3))
+                print("CPU time, %s: median %.2f s in the runs, %.2f s in the worker "
+                      "processes, %.2f s in nats-server, %.2f s in the sweep (collector)"
+                      % (name, runs, wk, srv, statistics.median(CPU[name])))
         print("fingerprints identical in every mode: %s (%d runs)" % (same, len(ref)))
         print("load average at the end: %.1f %.1f %.1f" % os.getloadavg())
         if not same:

@@ -2,7 +2,8 @@
  * Distributed sweeps over NATS JetStream (nats.c).
  *
  * The sweep publishes one message per job on backtest.jobs.{run_id} into a
- * work-queue stream, and reads completions from a results stream through an
+ * work-queue stream (or per runs_per_job runs: a batch, on the subject of
+ * its first run id, see jetstream.h), and reads completions from a results stream through an
  * ordered consumer that it opens before publishing (so it sees every
  * completion of its own jobs, and only new ones). Completions are matched to
  * jobs by run id through a sorted index; the first completion of a run id
@@ -24,15 +25,22 @@
  * server restarts the ack wait) and a backtest.progress message. The child
  * never touches the NATS connection it inherited; it computes and exits.
  *
- * The worker's round trips overlap the runs. While job k+1 runs, the parent
- * stores job k's result (a synchronous JetStream publish: its PubAck says the
- * result is in TT_RESULTS), then acks job k, then asks for job k+2
- * without waiting (no_wait: an empty queue answers at once) and holds it,
- * marked in progress like the running job, so that it starts the moment job
- * k+1 ends. A worker holds at most one job ahead, so it does not hoard the
- * end of a sweep; a worker that stops gives its held job back (Nak), and one
- * that dies holds it until the ack wait passes, when the server redelivers it
- * like the job that was running.
+ * The worker's round trips overlap the runs. While run k+1 runs, the parent
+ * stores run k's result (a synchronous JetStream publish: its PubAck says the
+ * result is in TT_RESULTS), then, when run k was its message's last, acks
+ * the message; when run k+1 is its message's last run, it asks for the next
+ * message without waiting (no_wait: an empty queue answers at once) and
+ * holds it, marked in progress like the running one, so that its first run
+ * starts the moment run k+1 ends. A worker holds at most one message ahead,
+ * so it does not hoard the end of a sweep; a worker that stops gives its
+ * held message back (Nak), and one that dies holds it until the ack wait
+ * passes, when the server redelivers it like the message that was running.
+ *
+ * A batch's runs each run in their own child, one after the other: a crash
+ * is that run's alone. The message is acked after its last run's completion
+ * is stored, so a worker that dies in the middle of a batch makes the whole
+ * message come back; the runs it had completed run again, and their second
+ * completions are duplicates (dropped by Msg-Id, and by the collector).
  */
 #include "jetstream.h"
 
@@ -258,6 +266,26 @@ static int id_cmp(const void *a, const void *b)
     return strcmp(((const id_ix *)a)->id, ((const id_ix *)b)->id);
 }
 
+size_t tt_js_runs_per_job_auto(size_t njobs)
+{
+    size_t k = njobs / 16;
+    return k < 1 ? 1 : k > 8 ? 8 : k;
+}
+
+int tt_js_batch_encode(tt_buf *out, size_t n, const char *const *run_ids, const tt_buf *payloads,
+                       tt_err *err)
+{
+    if (n == 0 || n > TT_JS_BATCH_MAX)
+        return tt_err_set(err, TT_EINVAL, "a job message holds 1 to %d runs, not %zu",
+                          TT_JS_BATCH_MAX, n);
+    int bad = tt_buf_printf(out, "%s%d %zu\n", TT_JS_BATCH_MAGIC, TT_JS_BATCH_VERSION, n);
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = tt_buf_printf(out, "%s %zu\n", run_ids[i], payloads[i].len) ||
+              tt_buf_append(out, payloads[i].data, payloads[i].len) ||
+              tt_buf_append(out, "\n", 1);
+    return bad ? tt_err_set(err, TT_ENOMEM, "out of memory for a job message") : TT_OK;
+}
+
 int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf *payloads,
                 const tt_js_sweep_opts *opts, size_t *duplicates, tt_err *err)
 {
@@ -291,19 +319,36 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
         free(ix), free(seen);
         return nerr(err, "subscribing to results", s, jerr);
     }
-    /* Publish every job without waiting for each acknowledgment, then wait for
-     * them all: one round trip per sweep instead of one per job. */
+    /* Publish every job message without waiting for each acknowledgment,
+     * then wait for them all: one round trip per sweep instead of one per
+     * message. A message holds runs [i, i + k) (the last one fewer). */
+    size_t k = o.runs_per_job ? o.runs_per_job : 1;
+    if (k > TT_JS_BATCH_MAX)
+        k = TT_JS_BATCH_MAX;
+    size_t nmsgs = (njobs + k - 1) / k;
+    tt_buf batch = {0};
     __atomic_store_n(&j->async_failed, 0, __ATOMIC_SEQ_CST);
-    for (size_t i = 0; i < njobs && !rc; i++) {
+    for (size_t i = 0; i < njobs && !rc; i += k) {
+        size_t runs = njobs - i < k ? njobs - i : k;
+        const void *data = payloads[i].data;
+        size_t len = payloads[i].len;
+        if (runs > 1) {
+            tt_buf_reset(&batch);
+            rc = tt_js_batch_encode(&batch, runs, run_ids + i, payloads + i, err);
+            if (rc)
+                break;
+            data = batch.data, len = batch.len;
+        }
         char subj[160];
         snprintf(subj, sizeof subj, "backtest.jobs.%s", run_ids[i]);
         jsPubOptions po;
         jsPubOptions_Init(&po);
         po.MsgId = run_ids[i];
-        s = js_PublishAsync(j->js, subj, payloads[i].data, (int)payloads[i].len, &po);
+        s = js_PublishAsync(j->js, subj, data, (int)len, &po); /* copies the data */
         if (s != NATS_OK)
             rc = nerr(err, "publishing a job", s, 0);
     }
+    tt_buf_free(&batch);
     if (!rc) {
         jsPubOptions wo;
         jsPubOptions_Init(&wo);
@@ -313,8 +358,9 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
         if (s != NATS_OK)
             rc = nerr(err, "waiting for the jobs' acknowledgments", s, 0);
         else if (failed)
-            rc = tt_err_set(err, TT_ENET, "nats: %d of %zu jobs were refused by the server",
-                            failed, njobs);
+            rc = tt_err_set(err, TT_ENET,
+                            "nats: %d of %zu job messages were refused by the server", failed,
+                            nmsgs);
     }
     size_t got = 0, dup = 0;
     double last_new = mono_ms(), last_tick = last_new;
@@ -358,10 +404,14 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
     natsSubscription_Destroy(sub);
     if (duplicates)
         *duplicates = dup;
-    /* Giving up: take our unfinished jobs off the queue (best effort), so that
-     * a worker started later does not run work nobody collects. */
-    for (size_t i = 0; got < njobs && i < njobs; i++) {
-        if (seen[i])
+    /* Giving up: take our messages with unfinished runs off the queue (best
+     * effort, by subject: the first run id of each), so that a worker started
+     * later does not run work nobody collects. */
+    for (size_t i = 0; got < njobs && i < njobs; i += k) {
+        size_t e = i + k < njobs ? i + k : njobs, u = i;
+        while (u < e && seen[u])
+            u++;
+        if (u == e)
             continue;
         char subj[160];
         snprintf(subj, sizeof subj, "backtest.jobs.%s", run_ids[i]);
@@ -390,16 +440,35 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
 
 /* ---- the worker side ---- */
 
-/* A job this worker holds: the message (in its one-message list) and what the
- * status messages say about it. */
+/* One run of a job message: its run id and its payload (pointing into the
+ * message's data). */
+typedef struct job_run {
+    const char *id;
+    const char *data;
+    size_t len;
+} job_run;
+
+/* A job message this worker holds (in its one-message list), its runs, and
+ * what the status messages say about it. */
 typedef struct held_job {
     natsMsgList list; /* Count 1 when a job is held, 0 when the slot is empty */
     natsMsg *msg;
-    const char *run_id; /* points into msg's subject */
+    const char *run_id; /* the subject's run id (the first run's) */
     uint64_t delivery;
-    uint64_t pending; /* jobs the server had queued behind this one when it handed it out */
-    double start;
+    uint64_t pending; /* messages the server had queued behind this one when it handed it out */
+    double start;     /* when the running run started */
+    job_run *runs;    /* a batch's nruns runs; NULL for a message of one run (`one`) */
+    job_run one;
+    char *ids;        /* the batch's run ids, NUL-terminated, one after the other */
+    size_t nruns, at; /* at = the next run to start */
+    int term;         /* a batch this worker cannot read: failed and terminated, not run */
+    char error[256];
 } held_job;
+
+static const job_run *run_of(const held_job *h, size_t i)
+{
+    return h->runs ? &h->runs[i] : &h->one;
+}
 
 /* The job's child process: the result frame comes back on a pipe,
  *     int32 rc | uint32 message length | uint64 data length | message | data
@@ -436,7 +505,7 @@ static int write_all(int fd, const void *p, size_t n)
 
 /* The child's side: compute, send the frame, leave (never returns). It never
  * touches the NATS connection it inherited. */
-static void child_main(int fd, pid_t parent, tt_js_work_fn fn, void *fn_ctx, const held_job *h)
+static void child_main(int fd, pid_t parent, tt_js_work_fn fn, void *fn_ctx, const job_run *r)
 {
 #ifdef __linux__
     /* A worker killed mid-job should not leave its run behind. */
@@ -448,10 +517,9 @@ static void child_main(int fd, pid_t parent, tt_js_work_fn fn, void *fn_ctx, con
     tt_buf out = {0};
     tt_err err;
     tt_err_clear(&err);
-    int rc = fn(fn_ctx, h->run_id, natsMsg_GetData(h->msg), (size_t)natsMsg_GetDataLength(h->msg),
-                &out, &err);
+    int rc = fn(fn_ctx, r->id, r->data, r->len, &out, &err);
     if (rc && !err.msg[0])
-        tt_err_set(&err, rc, "job %s failed (%s)", h->run_id, tt_status_name(rc));
+        tt_err_set(&err, rc, "job %s failed (%s)", r->id, tt_status_name(rc));
     uint32_t mlen = rc ? (uint32_t)strlen(err.msg) : 0;
     uint64_t dlen = rc ? 0 : out.len;
     uint8_t head[FRAME_HEAD];
@@ -465,7 +533,7 @@ static void child_main(int fd, pid_t parent, tt_js_work_fn fn, void *fn_ctx, con
     _exit(bad ? 70 : 0);
 }
 
-static int child_start(job_child *c, tt_js_work_fn fn, void *fn_ctx, const held_job *h,
+static int child_start(job_child *c, tt_js_work_fn fn, void *fn_ctx, const job_run *r,
                        tt_err *err)
 {
     int fds[2];
@@ -480,7 +548,7 @@ static int child_start(job_child *c, tt_js_work_fn fn, void *fn_ctx, const held_
     }
     if (pid == 0) {
         close(fds[0]);
-        child_main(fds[1], parent, fn, fn_ctx, h);
+        child_main(fds[1], parent, fn, fn_ctx, r);
     }
     close(fds[1]);
     c->pid = pid;
@@ -568,6 +636,76 @@ static void child_kill(job_child *c)
     c->fd = -1;
 }
 
+/* Read a batch message (see tt_js_batch_encode): fills h->runs and h->ids, or
+ * h->error. The header names its version; anything else is refused with a
+ * message that says so, never guessed at. */
+static void parse_batch(held_job *h, const char *d, size_t n)
+{
+    const char *end = d + n, *p = d + strlen(TT_JS_BATCH_MAGIC);
+    unsigned long long version = 0, count = 0;
+    int digits = 0;
+    while (p < end && *p >= '0' && *p <= '9' && digits++ < 9)
+        version = version * 10 + (unsigned)(*p++ - '0');
+    if (!digits || p >= end || *p != ' ' || version != TT_JS_BATCH_VERSION) {
+        snprintf(h->error, sizeof h->error,
+                 "job message %s: batch framing version %.*s, this worker reads version %d "
+                 "(run workers of the sweep's build)", h->run_id, digits ? digits : 1,
+                 digits ? d + strlen(TT_JS_BATCH_MAGIC) : "?", TT_JS_BATCH_VERSION);
+        return;
+    }
+    p++;
+    digits = 0;
+    while (p < end && *p >= '0' && *p <= '9' && digits++ < 9)
+        count = count * 10 + (unsigned)(*p++ - '0');
+    const char *bad = NULL;
+    if (!digits || p >= end || *p != '\n' || count == 0 || count > TT_JS_BATCH_MAX)
+        bad = "bad header";
+    p++;
+    if (!bad) {
+        h->runs = calloc(count, sizeof *h->runs);
+        h->ids = malloc(n); /* the ids are shorter than the message */
+        if (!h->runs || !h->ids)
+            bad = "out of memory";
+    }
+    char *idp = h->ids;
+    for (size_t r = 0; !bad && r < count; r++) {
+        const char *id = p;
+        while (p < end && *p != ' ' && *p != '\n')
+            p++;
+        size_t idlen = (size_t)(p - id);
+        if (p >= end || *p != ' ' || idlen == 0 || idlen >= TT_RUN_ID_MAX) {
+            bad = "bad run id";
+            break;
+        }
+        p++;
+        unsigned long long len = 0;
+        digits = 0;
+        while (p < end && *p >= '0' && *p <= '9' && digits++ < 15)
+            len = len * 10 + (unsigned)(*p++ - '0');
+        /* '\n', the payload, '\n': len + 2 bytes from p */
+        if (!digits || p >= end || *p != '\n' || len + 2 > (unsigned long long)(end - p) ||
+            p[1 + len] != '\n') {
+            bad = "bad payload length";
+            break;
+        }
+        memcpy(idp, id, idlen);
+        idp[idlen] = 0;
+        h->runs[r] = (job_run){idp, p + 1, (size_t)len};
+        idp += idlen + 1;
+        p += 1 + len + 1;
+    }
+    if (!bad && p != end)
+        bad = "bytes after the last run";
+    if (bad) {
+        free(h->runs), free(h->ids);
+        h->runs = NULL, h->ids = NULL;
+        snprintf(h->error, sizeof h->error, "job message %s: unreadable batch (%s)", h->run_id,
+                 bad);
+        return;
+    }
+    h->nruns = (size_t)count;
+}
+
 /* Take the one message of a fetch into a slot. */
 static void hold(held_job *h, natsMsgList *list)
 {
@@ -582,27 +720,43 @@ static void hold(held_job *h, natsMsgList *list)
         h->pending = meta->NumPending;
         jsMsgMetaData_Destroy(meta);
     }
+    const char *d = natsMsg_GetData(h->msg);
+    size_t n = d ? (size_t)natsMsg_GetDataLength(h->msg) : 0;
+    size_t ml = strlen(TT_JS_BATCH_MAGIC);
+    if (n >= ml && !memcmp(d, TT_JS_BATCH_MAGIC, ml))
+        parse_batch(h, d, n);
+    if (!h->nruns) {
+        /* One run (the payload itself), or an unreadable batch: then failed
+         * as the subject's run, without a child, and terminated. */
+        h->term = h->error[0] != 0;
+        h->one = (job_run){h->run_id, d ? d : "", n};
+        h->nruns = 1;
+    }
 }
 
 static void release(held_job *h)
 {
     if (h->msg)
         natsMsgList_Destroy(&h->list);
+    free(h->runs);
+    free(h->ids);
     memset(h, 0, sizeof *h);
 }
 
-/* Restart the ack wait of a job this worker holds, running or not yet started. */
+/* Restart the ack wait of a job message this worker holds, running one of its
+ * runs or not yet started. */
 static void keep_alive(tt_js *j, const held_job *h, const char *wid, int running)
 {
     if (!h->msg)
         return;
     natsMsg_InProgress(h->msg, NULL);
-    if (!running)
+    if (!running || !h->at)
         return;
+    const char *rid = run_of(h, h->at - 1)->id;
     char subj[160], body[256];
-    snprintf(subj, sizeof subj, "backtest.progress.%s", h->run_id);
+    snprintf(subj, sizeof subj, "backtest.progress.%s", rid);
     int n = snprintf(body, sizeof body, "{\"run_id\":\"%s\",\"worker\":\"%s\",\"elapsed_s\":%.1f}",
-                     h->run_id, wid, (mono_ms() - h->start) / 1000.0);
+                     rid, wid, (mono_ms() - h->start) / 1000.0);
     natsConnection_Publish(j->nc, subj, body, n);
 }
 
@@ -641,16 +795,28 @@ static int failed_payload(tt_buf *b, const char *run_id, int status, int signal,
     return tt_run_summary_json(b, &s, NULL, 0);
 }
 
-/* Store the result (synchronously: the PubAck says it is in TT_RESULTS), then
- * ack the job. Never the other way round (see the top of this file). */
-static int complete(tt_js *j, held_job *h, const tt_buf *result, int status,
-                    const tt_js_worker_opts *o, tt_err *err)
+/* A run that ended and waits for its completion to be stored: run_id points
+ * into its message, which is either still held (runs of it remain) or owned
+ * here (this was its last run: acked once the completion is stored). */
+typedef struct fin_run {
+    int pending;
+    const char *run_id;
+    uint64_t delivery;
+    int status;
+    tt_buf result;
+    held_job msg; /* msg.msg set when this was the message's last run */
+} fin_run;
+
+/* Store the result (synchronously: the PubAck says it is in TT_RESULTS), then,
+ * after the message's last run, ack the message. Never the other way round
+ * (see the top of this file). */
+static int complete(tt_js *j, fin_run *f, const tt_js_worker_opts *o, tt_err *err)
 {
     char subj[160];
-    snprintf(subj, sizeof subj, "backtest.completed.%s", h->run_id);
+    snprintf(subj, sizeof subj, "backtest.completed.%s", f->run_id);
     jsPubOptions pub;
     jsPubOptions_Init(&pub);
-    pub.MsgId = h->run_id;
+    pub.MsgId = f->run_id;
     natsStatus s = NATS_OK;
     jsErrCode jerr = 0;
     /* A reconnect in progress: retry for a while (the message id makes a
@@ -658,18 +824,28 @@ static int complete(tt_js *j, held_job *h, const tt_buf *result, int status,
     for (int attempt = 0; attempt < 30; attempt++) {
         jsPubAck *pa = NULL;
         jerr = 0;
-        s = js_Publish(&pa, j->js, subj, result->data, (int)result->len, &pub, &jerr);
+        s = js_Publish(&pa, j->js, subj, f->result.data, (int)f->result.len, &pub, &jerr);
         jsPubAck_Destroy(pa);
         if (s == NATS_OK || (o->stop && *o->stop))
             break;
         struct timespec pause = {1, 0};
         nanosleep(&pause, NULL);
     }
-    if (s != NATS_OK) /* Not acked: the job comes back to some worker after the ack wait. */
+    f->pending = 0;
+    if (s != NATS_OK) { /* Not acked: the job comes back to some worker after the ack wait. */
+        release(&f->msg);
         return nerr(err, "publishing a result", s, jerr);
-    natsMsg_Ack(h->msg, NULL); /* no round trip: a lost ack only means a duplicate run */
+    }
     if (o->on_job)
-        o->on_job(o->ctx, h->run_id, status, h->delivery);
+        o->on_job(o->ctx, f->run_id, f->status, f->delivery);
+    if (f->msg.msg) {
+        /* An unreadable batch would be unreadable anywhere: not redelivered. */
+        if (f->msg.term)
+            natsMsg_Term(f->msg.msg, NULL);
+        else
+            natsMsg_Ack(f->msg.msg, NULL); /* no round trip: a lost ack only means a duplicate */
+        release(&f->msg);
+    }
     return TT_OK;
 }
 
@@ -704,43 +880,44 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
     if (s != NATS_OK)
         return nerr(err, "binding to the workers' consumer", s, jerr);
 
-    /* Three slots, so that the round trips of one job overlap the run of the
-     * next: `cur` runs in the child; `next` is fetched while it runs (at most
-     * one job held ahead, so a worker never hoards the end of a sweep);
-     * `fin` ran to its end and waits for its result to be stored and the job
-     * acked, which happens while the next child runs. */
-    held_job cur = {0}, next = {0}, fin = {0};
-    int fin_status = 0;
-    tt_buf result = {0}, fin_result = {0};
+    /* Three slots, so that the round trips of one run overlap the next run:
+     * `cur` is the message whose run is in the child (its next run starts as
+     * soon as this one ends); `next` is the message fetched while cur's last
+     * run runs (at most one message held ahead, so a worker never hoards the
+     * end of a sweep); `fin` is the run that ended and waits for its result
+     * to be stored (and, after a message's last run, the message acked),
+     * which happens while the next run's child runs. */
+    held_job cur = {0}, next = {0};
+    fin_run fin = {0};
+    tt_buf result = {0};
     job_child ch = {0, -1, {0}};
     uint64_t n = 0;
     int fetch_errors = 0;
     double idle_since = mono_ms();
     for (;;) {
-        /* Store and ack the job that finished, unless a child waits to start
-         * (then this happens while it runs, below). */
-        if (fin.msg && !next.msg) {
-            rc = complete(j, &fin, &fin_result, fin_status, &o, err);
-            release(&fin);
+        /* Store the run that finished (and ack its message), unless a child
+         * waits to start (then this happens while it runs, below). */
+        if (fin.pending && !next.msg && !(cur.msg && cur.at < cur.nruns)) {
+            rc = complete(j, &fin, &o, err);
             if (rc)
                 break;
             n++;
             idle_since = mono_ms();
         }
-        int stopping = (o.stop && *o.stop) || (o.max_jobs && n + (fin.msg != NULL) >= o.max_jobs);
+        int stopping = (o.stop && *o.stop) || (o.max_jobs && n + (fin.pending != 0) >= o.max_jobs);
         if (stopping) {
-            if (fin.msg) {
-                rc = complete(j, &fin, &fin_result, fin_status, &o, err);
-                release(&fin);
+            /* cur, when runs of it remain, is given back below. */
+            if (fin.pending) {
+                rc = complete(j, &fin, &o, err);
                 if (!rc)
                     n++;
             }
             break;
         }
-        if (next.msg) {
+        if (!cur.msg && next.msg) {
             cur = next;
             memset(&next, 0, sizeof next);
-        } else {
+        } else if (!cur.msg) {
             if (o.idle_exit_ms && mono_ms() - idle_since > (double)o.idle_exit_ms)
                 break;
             natsMsgList list = {0};
@@ -768,41 +945,48 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
             hold(&cur, &list);
         }
 
-        /* Start it. */
+        /* Start its next run. */
+        const job_run *run = run_of(&cur, cur.at++);
+        int last = cur.at == cur.nruns;
         cur.start = mono_ms();
         char subj[160], body[256];
-        snprintf(subj, sizeof subj, "backtest.started.%s", cur.run_id);
+        snprintf(subj, sizeof subj, "backtest.started.%s", run->id);
         int bl =
             snprintf(body, sizeof body, "{\"run_id\":\"%s\",\"worker\":\"%s\",\"delivery\":%llu}",
-                     cur.run_id, wid, (unsigned long long)cur.delivery);
+                     run->id, wid, (unsigned long long)cur.delivery);
         /* informational: sent with the next flush, no round trip of its own */
         natsConnection_Publish(j->nc, subj, body, bl);
         if (o.on_start)
-            o.on_start(o.ctx, cur.run_id, cur.delivery);
+            o.on_start(o.ctx, run->id, cur.delivery);
         job_outcome out;
+        memset(&out, 0, sizeof out);
         tt_err cerr;
-        int running = child_start(&ch, fn, fn_ctx, &cur, &cerr) == TT_OK;
-        if (!running) {
-            memset(&out, 0, sizeof out);
+        int running = 0;
+        if (cur.error[0]) {
+            out.status = TT_RUN_FAILED;
+            snprintf(out.error, sizeof out.error, "%s", cur.error);
+        } else if (child_start(&ch, fn, fn_ctx, run, &cerr) == TT_OK) {
+            running = 1;
+        } else {
             out.status = TT_RUN_FAILED;
             snprintf(out.error, sizeof out.error, "%s", cerr.msg);
         }
 
-        /* While it runs: store and ack the previous job, fetch the next one. */
-        if (fin.msg) {
-            rc = complete(j, &fin, &fin_result, fin_status, &o, err);
-            release(&fin);
+        /* While it runs: store the previous run (and ack its message), fetch
+         * the next message when this is the current one's last run. */
+        if (fin.pending) {
+            rc = complete(j, &fin, &o, err);
             if (rc) {
                 if (running)
                     child_kill(&ch);
-                release(&cur);
                 break;
             }
             n++;
             idle_since = mono_ms();
         }
-        int ahead = running && !(o.stop && *o.stop) && !(o.max_jobs && n + 1 >= o.max_jobs);
-        /* There was more work queued when this job came: take the next job now. */
+        int ahead = running && last && !(o.stop && *o.stop) &&
+                    !(o.max_jobs && n + 1 >= o.max_jobs);
+        /* There was more work queued when this message came: take the next now. */
         if (ahead && cur.pending > 0)
             fetch_ahead(sub, &next);
         double last_tick = mono_ms();
@@ -823,23 +1007,33 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
                 running = 0;
         }
         if (out.status != TT_RUN_OK)
-            failed_payload(&result, cur.run_id, out.status, out.signal, out.error);
-        /* It becomes the job to complete. */
-        fin = cur;
-        fin_status = out.status;
-        memset(&cur, 0, sizeof cur);
-        tt_buf swap = fin_result;
-        fin_result = result;
+            failed_payload(&result, run->id, out.status, out.signal, out.error);
+        /* It becomes the run to complete (with its message after its last run). */
+        fin.pending = 1;
+        fin.run_id = run->id;
+        fin.delivery = cur.delivery;
+        fin.status = out.status;
+        tt_buf swap = fin.result;
+        fin.result = result;
         result = swap;
+        if (last) {
+            fin.msg = cur;
+            memset(&cur, 0, sizeof cur);
+        }
     }
-    /* A job fetched ahead and not started goes back to the queue at once. */
+    /* A message fetched ahead and not started, or one whose runs were not all
+     * run (the worker stops mid-batch), goes back to the queue at once; the
+     * runs it had completed run again and their results are duplicates. */
     if (next.msg)
         natsMsg_Nak(next.msg, NULL);
+    if (cur.msg)
+        natsMsg_Nak(cur.msg, NULL);
     release(&next);
-    release(&fin);
+    release(&cur);
+    release(&fin.msg);
     tt_buf_free(&ch.in);
     tt_buf_free(&result);
-    tt_buf_free(&fin_result);
+    tt_buf_free(&fin.result);
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);
     if (done)

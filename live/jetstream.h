@@ -9,7 +9,8 @@
  *       durable pull consumer "ticktape-workers": explicit ack, AckWait set
  *       by the sweep, MaxDeliver bounded; a worker that dies mid-job never
  *       acks, so the server redelivers the job after the ack wait. Each
- *       worker has at most two jobs unacked (the running one and one held
+ *       worker has at most three job messages unacked (the running one, the
+ *       one whose last run's completion is being stored, and one held
  *       ahead), well within the server's default MaxAckPending (1000).
  *   stream TT_RESULTS  subjects backtest.completed.>  retention: limits (1 day)
  *       results are published with Nats-Msg-Id = run id, so a duplicate
@@ -76,14 +77,42 @@ typedef struct tt_js_sweep_opts {
     void (*on_tick)(void *ctx, size_t done, size_t total); /* may be NULL */
     void *ctx;
     volatile int *stop; /* give up (as on a timeout) when *stop becomes non-zero; may be NULL */
+    size_t runs_per_job; /* runs per job message (a batch, see below); 0 = 1 */
 } tt_js_sweep_opts;
 
+/* A job message of several runs (a batch), self-describing and versioned:
+ *
+ *     "ticktape-jobs 1 <count>\n"                 magic, framing version, runs
+ *     "<run_id> <payload length>\n<payload>\n"    count times
+ *
+ * A message that does not start with the magic is one run (the payload
+ * itself, its run id the subject's). A worker refuses a batch of another
+ * version or a malformed one: it completes the subject's run as failed with
+ * an error that says so, and terminates the message (no redelivery). */
+#define TT_JS_BATCH_MAGIC "ticktape-jobs "
+#define TT_JS_BATCH_VERSION 1
+#define TT_JS_BATCH_MAX 4096 /* runs in one message */
+
+/* The default runs per job message for a sweep of njobs runs, like the chunk
+ * size of Python's Pool.map: njobs / 16, at least 1 and at most 8 (enough to
+ * spread a message's round trips on a short sweep, few enough runs per
+ * message that the workers share the end of the sweep). */
+size_t tt_js_runs_per_job_auto(size_t njobs);
+
+/* Append the batch of runs run_ids[0..n) / payloads[0..n) to out. TT_ENOMEM,
+ * TT_EINVAL for more than TT_JS_BATCH_MAX runs. */
+int tt_js_batch_encode(tt_buf *out, size_t n, const char *const *run_ids, const tt_buf *payloads,
+                       tt_err *err);
+
 /* Publish njobs jobs (run_ids[i] and payloads[i]) to backtest.jobs.{run_id},
- * then collect completions from TT_RESULTS until every run id has one.
+ * runs_per_job consecutive runs per message (a batch on the subject of its
+ * first run id; a message of one run is its payload as is), then collect
+ * completions from TT_RESULTS until every run id has one.
  * Each run id is counted once; later duplicates are ignored (and counted in
  * *duplicates, may be NULL). TT_ENET on connection trouble, TT_EPARTIAL when
  * the timeout passes with results missing (err names how many and the
- * first missing run id); the unfinished jobs are then purged from the queue. */
+ * first missing run id); the messages with unfinished runs are then purged
+ * from the queue. */
 int tt_js_sweep(tt_js *js, size_t njobs, const char *const *run_ids, const tt_buf *payloads,
                 const tt_js_sweep_opts *opts, size_t *duplicates, tt_err *err);
 
@@ -108,11 +137,13 @@ typedef struct tt_js_worker_opts {
     void *ctx;
 } tt_js_worker_opts;
 
-/* Pull jobs from the workers' consumer and run them one at a time, each
- * through fn in a child process: publish backtest.started.{run_id}, mark the
+/* Pull job messages from the workers' consumer and run their runs one at a
+ * time (a batch's runs one after the other, in order), each through fn in its
+ * own child process, so that a run that crashes takes no other run with it: publish backtest.started.{run_id}, mark the
  * message in progress periodically while it runs (with
  * backtest.progress.{run_id}), publish the completion to
- * backtest.completed.{run_id} and wait for it to be stored, then ack. The
+ * backtest.completed.{run_id} and wait for it to be stored; after the
+ * message's last run, ack the message. The
  * round trips overlap the runs: a job's completion and ack are done while the
  * next job runs, and while a job runs the worker fetches the next one (when
  * the server said more were queued) and holds it, in progress, at most one
@@ -120,8 +151,10 @@ typedef struct tt_js_worker_opts {
  * given back (nak) when the worker stops, and redelivered after the ack wait
  * when it dies. A job whose child crashes is completed as "crashed" (a
  * deterministic crash would crash again on any worker). Returns when a stop
- * condition is met: 0, or TT_ENET when the connection is lost. *done (may be
- * NULL) = jobs completed. */
+ * condition is met: 0, or TT_ENET when the connection is lost. A worker that
+ * stops in the middle of a batch gives the message back (nak) after the run
+ * in progress; the runs it completed run again wherever the message goes, and
+ * their results are duplicates. max_jobs and *done (may be NULL) count runs. */
 int tt_js_worker(tt_js *js, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_opts *opts,
                  uint64_t *done, tt_err *err);
 

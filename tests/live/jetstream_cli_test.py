@@ -7,6 +7,9 @@ package) on 127.0.0.1 and a free port, storage in a temporary folder; three
   - the killed job was redelivered (a surviving worker ran it with
     delivery >= 2 after the ack wait);
   - every run's fingerprint and figures equal a local `--jobs 2` sweep;
+  - with --runs-per-job 3 (4 job messages of 3 runs) on the two survivors:
+    every run once, equal to the local sweep, each message's runs done by
+    one worker in order; --runs-per-job 0 is a usage error;
   - `walkforward --nats` (train runs on the workers) equals a local one.
 
 usage: jetstream_cli_test.py TICKTAPE SOURCE_DIR WORK_DIR
@@ -139,6 +142,48 @@ def main():
         done = [l.split()[1] for w in workers for l in w.lines if l.startswith("done")]
         if len(set(done)) != 12:
             fail("workers completed %d distinct jobs, expected 12" % len(set(done)))
+        # Three runs per job message.
+        seen = [len(w.lines) for w in workers]
+        bat = subprocess.run([BIN, "sweep", sc, "--nats", url, "--ack-wait", "2s",
+                              "--timeout", "90s", "--runs-per-job", "3", "--json",
+                              "--no-reports", "--quiet"],
+                             cwd=WORK, capture_output=True, text=True, timeout=240)
+        if bat.returncode != 0:
+            fail("sweep --runs-per-job 3 exit %d: %s" % (bat.returncode, bat.stderr[-2000:]))
+        br = json.loads(bat.stdout.strip().splitlines()[-1])["runs"]
+        if len(br) != 12:
+            fail("--runs-per-job 3: %d runs" % len(br))
+        for a, b in zip(br, loc["runs"]):
+            a2 = {k: v for k, v in a.items() if k != "run_id"}
+            b2 = {k: v for k, v in b.items() if k != "run_id"}
+            if a2 != b2:
+                fail("--runs-per-job 3: run %d differs:\nNATS  %s\nlocal %s"
+                     % (a["index"], a2, b2))
+        time.sleep(0.3)
+        by = {}  # run index -> the worker that completed it
+        order = {}
+        for w in workers[1:]:
+            mine = [l.split() for l in w.lines[seen[w.k]:] if l.startswith("done")]
+            idx = [int(f[1].rsplit("-", 1)[1]) for f in mine]
+            order[w.k] = idx
+            for i in idx:
+                if i in by:
+                    fail("--runs-per-job 3: run %d done twice" % i)
+                by[i] = w.k
+        if sorted(by) != list(range(12)):
+            fail("--runs-per-job 3: runs done %s" % sorted(by))
+        for m in range(4):
+            if len({by[i] for i in range(3 * m, 3 * m + 3)}) != 1:
+                fail("--runs-per-job 3: message %d split over workers: %s" % (m, order))
+        for k, idx in order.items():
+            for m in range(4):
+                mine = [i for i in idx if i // 3 == m]
+                if mine and mine != [3 * m, 3 * m + 1, 3 * m + 2]:
+                    fail("--runs-per-job 3: worker %d ran message %d as %s" % (k, m, mine))
+        bad = subprocess.run([BIN, "sweep", sc, "--nats", url, "--runs-per-job", "0"],
+                             cwd=WORK, capture_output=True, text=True, timeout=60)
+        if bad.returncode == 0 or "--runs-per-job" not in bad.stderr:
+            fail("--runs-per-job 0 accepted: %d %s" % (bad.returncode, bad.stderr))
         # Walk-forward with its 36 train runs on the two surviving workers:
         # the same folds, choices and figures as a local walk-forward.
         wf = subprocess.run([BIN, "walkforward", sc, "--nats", url, "--ack-wait", "2s",

@@ -19,7 +19,17 @@
  *     delivery, the job never having been started by the first;
  *   - a worker told to stop (SIGTERM) finishes its job and gives its held
  *     job back at once (nak): with a 30 s ack wait, another worker runs it
- *     within seconds, as its second delivery.
+ *     within seconds, as its second delivery;
+ *   - batches (runs_per_job 3, 9 runs in 3 messages): the runs of a message
+ *     run on one worker, in order, each in its own child; a run that crashes
+ *     is completed as crashed and its batch-mates are not; a worker killed
+ *     by the middle run of a message (after the first run's completion was
+ *     stored) makes the message come back after the ack wait: another worker
+ *     runs all three again (delivery 2), and each run counts once with the
+ *     payload's fingerprint;
+ *   - a batch of a framing version this worker does not read, or one cut
+ *     short, completes its subject's run as failed with an error that says
+ *     so.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,7 +58,8 @@
 
 static char url[64];
 static char dir[128];
-static pid_t server_pid, worker_pid[6], watcher_pid;
+#define NWORKERS 8
+static pid_t server_pid, worker_pid[NWORKERS], watcher_pid;
 static volatile int worker_stop;
 
 static void on_term(int sig)
@@ -123,6 +134,23 @@ static int stand_in(void *ctx, const char *run_id, const char *job, size_t len, 
         sleep_ms(100);
         return tt_run_summary_json(result, &s, NULL, 0);
     }
+    if (!strncmp(job, "batch ", 6)) {
+        /* The batch test: run 4 crashes (on any delivery); the first run of
+         * run 7 kills its worker. */
+        int idx = atoi(job + 6);
+        s.index = (uint32_t)idx;
+        char mark[200];
+        snprintf(mark, sizeof mark, "%s/batch-killer.done", dir);
+        if (idx == 4)
+            kill(getpid(), SIGKILL); /* a crash, without a core file */
+        if (idx == 7 && open(mark, O_CREAT | O_EXCL | O_WRONLY, 0644) >= 0) {
+            sleep_ms(300); /* run 6's completion is stored meanwhile */
+            kill(getppid(), SIGKILL);
+            sleep_ms(10000); /* the worker's death takes this process with it */
+        }
+        sleep_ms(50);
+        return tt_run_summary_json(result, &s, NULL, 0);
+    }
     int idx = atoi(job + 4);
     s.index = (uint32_t)idx;
     sleep_ms(idx == SLOW_JOB ? 1500 : 100);
@@ -135,7 +163,7 @@ static void worker_main(int k)
         /* The held-job test's workers wait for their turn. */
         char go[200];
         snprintf(go, sizeof go, "%s/go%d", dir, k);
-        for (int i = 0; i < 1200 && access(go, F_OK); i++)
+        for (int i = 0; i < 2400 && access(go, F_OK); i++)
             sleep_ms(50);
         if (access(go, F_OK))
             _exit(0);
@@ -230,7 +258,7 @@ static int setup(void **state)
     watcher_pid = fork();
     if (watcher_pid == 0)
         watcher_main();
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < NWORKERS; k++) {
         worker_pid[k] = fork();
         if (worker_pid[k] == 0)
             worker_main(k);
@@ -241,7 +269,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int k = 0; k < 6; k++)
+    for (int k = 0; k < NWORKERS; k++)
         if (worker_pid[k] > 0) {
             kill(worker_pid[k], SIGKILL);
             waitpid(worker_pid[k], NULL, 0);
@@ -535,6 +563,178 @@ static void test_stop_gives_back_held_job(void **state)
     tt_js_close(js);
 }
 
+#define NBATCH 9
+
+typedef struct batch_collect {
+    int count[NBATCH];
+    tt_run_summary got[NBATCH];
+} batch_collect;
+
+static void on_batch_result(void *ctx, size_t index, const char *payload, size_t len)
+{
+    batch_collect *c = ctx;
+    tt_json_flat j;
+    tt_err err;
+    assert_int_equal(tt_json_flat_parse(&j, payload, len, "result", &err), 0);
+    assert_int_equal(tt_run_summary_from_json(&c->got[index], &j, "result", &err), 0);
+    tt_json_flat_free(&j);
+    c->count[index]++;
+}
+
+/* The worker and delivery of a started message ("w6:123", 2). */
+static void started_by(const char *d, char *worker, size_t n, int *delivery)
+{
+    const char *w = strstr(d, "\"worker\":\"");
+    const char *e = w ? strchr(w + 10, '"') : NULL;
+    snprintf(worker, n, "%.*s", e ? (int)(e - w - 10) : 0, w ? w + 10 : "");
+    const char *dl = strstr(d, "\"delivery\":");
+    *delivery = dl ? atoi(dl + 11) : 0;
+}
+
+static void test_batches(void **state)
+{
+    (void)state;
+    /* Workers 6 and 7 join the fifth worker's survivor (w5). */
+    for (int k = 6; k < 8; k++) {
+        char go[200];
+        snprintf(go, sizeof go, "%s/go%d", dir, k);
+        fclose(fopen(go, "w"));
+    }
+    tt_js *js = NULL;
+    tt_err err;
+    assert_int_equal(tt_js_connect(&js, &(tt_js_opts){url, 1000, 5, "sweep4"}, &err), 0);
+    natsConnection *nc = NULL;
+    assert_int_equal(natsConnection_ConnectTo(&nc, url), NATS_OK);
+    natsSubscription *started = NULL;
+    assert_int_equal(natsConnection_SubscribeSync(&started, nc, "backtest.started.>"), NATS_OK);
+    assert_int_equal(natsConnection_Flush(nc), NATS_OK);
+
+    char ids[NBATCH][TT_RUN_ID_MAX];
+    const char *idp[NBATCH];
+    tt_buf payload[NBATCH];
+    memset(payload, 0, sizeof payload);
+    for (int i = 0; i < NBATCH; i++) {
+        tt_run_id_make(ids[i], "jsbatch", (uint32_t)i);
+        idp[i] = ids[i];
+        tt_buf_printf(&payload[i], "batch %d", i);
+    }
+    batch_collect c;
+    memset(&c, 0, sizeof c);
+    tt_js_sweep_opts o = {.timeout_ms = 20000, .on_result = on_batch_result, .ctx = &c,
+                          .runs_per_job = 3};
+    int rc = tt_js_sweep(js, NBATCH, idp, payload, &o, NULL, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    for (int i = 0; i < NBATCH; i++) {
+        assert_int_equal(c.count[i], 1);
+        if (i == 4) {
+            assert_int_equal(c.got[i].status, TT_RUN_CRASHED);
+            continue;
+        }
+        assert_int_equal(c.got[i].status, TT_RUN_OK);
+        XXH128_hash_t h = XXH3_128bits(payload[i].data, payload[i].len);
+        assert_true(c.got[i].fp.hi == h.high64 && c.got[i].fp.lo == h.low64);
+        assert_string_equal(c.got[i].run_id, ids[i]);
+    }
+    /* Which worker started which run, on which delivery. */
+    char who[NBATCH][2][40];
+    int starts[NBATCH][3];
+    memset(who, 0, sizeof who);
+    memset(starts, 0, sizeof starts);
+    natsMsg *m = NULL;
+    while (natsSubscription_NextMsg(&m, started, 300) == NATS_OK) {
+        const char *d = natsMsg_GetData(m);
+        for (int i = 0; i < NBATCH; i++) {
+            if (!strstr(d, ids[i]))
+                continue;
+            char w[40];
+            int dl = 0;
+            started_by(d, w, sizeof w, &dl);
+            assert_true(dl == 1 || dl == 2);
+            starts[i][dl]++;
+            snprintf(who[i][dl - 1], sizeof who[i][dl - 1], "%s", w);
+        }
+        natsMsg_Destroy(m);
+    }
+    /* The first two messages: once each, every run of a message on one worker. */
+    for (int b = 0; b < 2; b++)
+        for (int i = 3 * b; i < 3 * b + 3; i++) {
+            assert_int_equal(starts[i][1], 1);
+            assert_int_equal(starts[i][2], 0);
+            assert_string_equal(who[i][0], who[3 * b][0]);
+        }
+    /* The third: runs 6 and 7 started on the worker that run 7 killed, run 8
+     * never there; then all three on another worker, as the second delivery. */
+    for (int i = 6; i < 9; i++) {
+        assert_int_equal(starts[i][1], i < 8 ? 1 : 0);
+        assert_int_equal(starts[i][2], 1);
+        assert_string_equal(who[i][1], who[6][1]);
+    }
+    assert_string_equal(who[7][0], who[6][0]);
+    assert_string_not_equal(who[6][1], who[6][0]);
+    int killed = -1;
+    for (int k = 5; k < 8; k++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "w%d:", k);
+        if (!strncmp(who[6][0], tag, strlen(tag)))
+            killed = k;
+    }
+    assert_true(killed >= 5);
+    int ws = 0;
+    assert_int_equal(waitpid(worker_pid[killed], &ws, 0), worker_pid[killed]);
+    assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+    worker_pid[killed] = 0;
+
+    /* A batch of framing version 2: its subject's run fails, naming it. */
+    const char *bad_id[1] = {"jsbadframe-0000"};
+    tt_buf bad = {0};
+    tt_buf_printf(&bad, "%s2 1\njsbadframe-0000 3\nabc\n", TT_JS_BATCH_MAGIC);
+    tt_js_sweep_opts bo = {.timeout_ms = 20000, .on_result = on_batch_result, .ctx = &c};
+    memset(&c, 0, sizeof c);
+    rc = tt_js_sweep(js, 1, bad_id, &bad, &bo, NULL, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_int_equal(c.count[0], 1);
+    assert_int_equal(c.got[0].status, TT_RUN_FAILED);
+    assert_non_null(strstr(c.got[0].error, "framing version 2"));
+    assert_non_null(strstr(c.got[0].error, "reads version 1"));
+    /* A batch cut short (a payload longer than the message): refused too. */
+    const char *cut_id[1] = {"jscutframe-0000"};
+    tt_buf_reset(&bad);
+    tt_buf_printf(&bad, "%s1 1\njscutframe-0000 10\nabc\n", TT_JS_BATCH_MAGIC);
+    memset(&c, 0, sizeof c);
+    rc = tt_js_sweep(js, 1, cut_id, &bad, &bo, NULL, &err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(c.count[0], 1);
+    assert_int_equal(c.got[0].status, TT_RUN_FAILED);
+    assert_non_null(strstr(c.got[0].error, "unreadable batch (bad payload length)"));
+    tt_buf_free(&bad);
+
+    for (int i = 0; i < NBATCH; i++)
+        tt_buf_free(&payload[i]);
+    natsSubscription_Destroy(started);
+    natsConnection_Destroy(nc);
+    tt_js_close(js);
+}
+
+static void test_batch_encode(void **state)
+{
+    (void)state;
+    const char *ids[2] = {"a-0000", "a-0001"};
+    tt_buf p[2] = {{0}, {0}}, out = {0};
+    tt_buf_printf(&p[0], "x\ny");
+    tt_buf_printf(&p[1], "%s", "");
+    tt_err err;
+    assert_int_equal(tt_js_batch_encode(&out, 2, ids, p, &err), 0);
+    const char want[] = "ticktape-jobs 1 2\na-0000 3\nx\ny\na-0001 0\n\n";
+    assert_int_equal(out.len, sizeof want - 1);
+    assert_memory_equal(out.data, want, sizeof want - 1);
+    assert_int_equal(tt_js_batch_encode(&out, 0, ids, p, &err), TT_EINVAL);
+    tt_buf_free(&out), tt_buf_free(&p[0]), tt_buf_free(&p[1]);
+}
+
 static void test_unreachable(void **state)
 {
     (void)state;
@@ -553,6 +753,8 @@ int main(void)
         cmocka_unit_test(test_work_queue),
         cmocka_unit_test(test_held_job_redelivered),
         cmocka_unit_test(test_stop_gives_back_held_job),
+        cmocka_unit_test(test_batches),
+        cmocka_unit_test(test_batch_encode),
         cmocka_unit_test(test_unreachable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
