@@ -29,7 +29,9 @@
  *     payload's fingerprint;
  *   - a batch of a framing version this worker does not read, or one cut
  *     short, completes its subject's run as failed with an error that says
- *     so.
+ *     so;
+ *   - with no worker left, a batched sweep times out naming its first
+ *     missing run and purges its messages (the jobs stream is empty).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -719,6 +721,61 @@ static void test_batches(void **state)
     tt_js_close(js);
 }
 
+static void test_batch_purge(void **state)
+{
+    (void)state;
+    /* No worker left: a sweep of 7 runs in messages of 3 (3, 3, 1) times out,
+     * names its first missing run, and purges its three messages. The
+     * workers left (all stop on SIGTERM) stop cleanly, so that the acks they
+     * sent without waiting reach the server. */
+    for (int k = 0; k < NWORKERS; k++)
+        if (worker_pid[k] > 0) {
+            kill(worker_pid[k], k >= 4 ? SIGTERM : SIGKILL);
+            waitpid(worker_pid[k], NULL, 0);
+            worker_pid[k] = 0;
+        }
+    tt_js *js = NULL;
+    tt_err err;
+    assert_int_equal(tt_js_connect(&js, &(tt_js_opts){url, 1000, 5, "sweep5"}, &err), 0);
+    char ids[7][TT_RUN_ID_MAX];
+    const char *idp[7];
+    tt_buf payload[7];
+    memset(payload, 0, sizeof payload);
+    for (int i = 0; i < 7; i++) {
+        tt_run_id_make(ids[i], "jspurge", (uint32_t)i);
+        idp[i] = ids[i];
+        tt_buf_printf(&payload[i], "batch %d", i);
+    }
+    batch_collect c;
+    memset(&c, 0, sizeof c);
+    tt_js_sweep_opts o = {.timeout_ms = 1500, .on_result = on_batch_result, .ctx = &c,
+                          .runs_per_job = 3};
+    assert_int_equal(tt_js_sweep(js, 7, idp, payload, &o, NULL, &err), TT_EPARTIAL);
+    assert_non_null(strstr(err.msg, "7 of 7 results missing"));
+    assert_non_null(strstr(err.msg, ids[0]));
+    natsConnection *nc = NULL;
+    jsCtx *jc = NULL;
+    jsStreamInfo *si = NULL;
+    assert_int_equal(natsConnection_ConnectTo(&nc, url), NATS_OK);
+    assert_int_equal(natsConnection_JetStream(&jc, nc, NULL), NATS_OK);
+    for (int i = 0; i < 7; i++) {
+        char subj[128];
+        snprintf(subj, sizeof subj, "backtest.jobs.%s", ids[i]);
+        natsMsg *m = NULL;
+        assert_int_equal(js_GetLastMsg(&m, jc, TT_JS_JOBS_STREAM, subj, NULL, NULL),
+                         NATS_NOT_FOUND);
+    }
+    /* Nothing else was left behind either. */
+    assert_int_equal(js_GetStreamInfo(&si, jc, TT_JS_JOBS_STREAM, NULL, NULL), NATS_OK);
+    assert_int_equal(si->State.Msgs, 0);
+    jsStreamInfo_Destroy(si);
+    jsCtx_Destroy(jc);
+    natsConnection_Destroy(nc);
+    for (int i = 0; i < 7; i++)
+        tt_buf_free(&payload[i]);
+    tt_js_close(js);
+}
+
 static void test_batch_encode(void **state)
 {
     (void)state;
@@ -754,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_held_job_redelivered),
         cmocka_unit_test(test_stop_gives_back_held_job),
         cmocka_unit_test(test_batches),
+        cmocka_unit_test(test_batch_purge),
         cmocka_unit_test(test_batch_encode),
         cmocka_unit_test(test_unreachable),
     };
