@@ -11,13 +11,16 @@
  * backtest.completed.{run_id}; the worker publishes backtest.started and
  * backtest.progress too, and keeps the job alive with "in progress" acks
  * while it runs. A worker killed mid-job never acks: JetStream hands the job
- * to another worker after the ack wait.
+ * to another worker after the ack wait. A job message may carry several runs
+ * (sweep --runs-per-job): they run one after the other, each in its own
+ * child and with its own started/completed messages, and the message is
+ * acked after the last.
  *
  * Workers need the scenario and the data it names at the same paths as the
  * sweep (a shared or identical checkout); a scenario file whose bytes differ
  * from the sweep's is refused (the run is reported failed, with why).
  *
- * Stops on SIGINT/SIGTERM (after the current job), after --max-jobs jobs, or
+ * Stops on SIGINT/SIGTERM (after the current run), after --max-jobs runs, or
  * after --idle-exit without a job. Exit codes: 0 stopped cleanly, 1 NATS
  * failure, 2 usage error.
  */
@@ -43,12 +46,14 @@ static void usage(FILE *f)
           "machines; each needs the scenario files and data at the same paths.\n\n"
           "options:\n"
           "  --nats URL        the NATS server (nats://host:port), JetStream enabled\n"
-          "  --max-jobs N      stop after N jobs (default: no limit)\n"
+          "  --max-jobs N      stop after N runs (default: no limit); a job message of\n"
+          "                    several runs left unfinished is given back to the queue\n"
           "  --idle-exit DUR   stop after this long without a job (e.g. 30s; default never)\n"
           "  --ack-wait DUR    ack wait if this worker creates the queue (default 30s)\n"
-          "  --quiet           no line per job\n"
+          "  --quiet           no line per run\n"
           "  --help            this text\n\n"
-          "Stops after the current job on SIGINT or SIGTERM.\n"
+          "Stops after the current run on SIGINT or SIGTERM (giving back the rest of its\n"
+          "job message, if any).\n"
           "exit codes: 0 stopped, 1 NATS failure, 2 usage error\n",
           f);
 }
@@ -171,6 +176,6 @@ int tt_cmd_worker(int argc, char **argv)
     if (rc)
         return tt_report_error(&err);
     if (!quiet)
-        fprintf(stderr, "ticktape worker: %llu job(s) done\n", (unsigned long long)done);
+        fprintf(stderr, "ticktape worker: %llu run(s) done\n", (unsigned long long)done);
     return TT_EXIT_OK;
 }

@@ -10,6 +10,9 @@ package) on 127.0.0.1 and a free port, storage in a temporary folder; three
   - with --runs-per-job 3 (4 job messages of 3 runs) on the two survivors:
     every run once, equal to the local sweep, each message's runs done by
     one worker in order; --runs-per-job 0 is a usage error;
+  - a worker with --max-jobs 2 stops after the second run of a 3-run message
+    and gives the message back: with a 30 s ack wait, a worker started next
+    runs all three at once (delivery=2), and the sweep has every run;
   - `walkforward --nats` (train runs on the workers) equals a local one.
 
 usage: jetstream_cli_test.py TICKTAPE SOURCE_DIR WORK_DIR
@@ -59,11 +62,11 @@ def free_port():
 
 
 class Worker:
-    def __init__(self, k, url):
+    def __init__(self, k, url, cmd=None):
         self.k = k
         self.lines = []
         self.started = threading.Event()
-        self.p = subprocess.Popen([BIN, "worker", "--nats", url, "--ack-wait", "2s"],
+        self.p = subprocess.Popen(cmd or [BIN, "worker", "--nats", url, "--ack-wait", "2s"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.t = threading.Thread(target=self.read, daemon=True)
         self.t.start()
@@ -199,6 +202,38 @@ def main():
         b = json.loads(wl.stdout.strip().splitlines()[-1])
         if len(a["folds"]) != 3 or a != b:
             fail("walkforward over NATS differs from the local one:\n%s\n%s" % (a, b))
+        # A worker that stops in the middle of a batch gives the message back.
+        for w in workers[1:]:
+            w.p.send_signal(signal.SIGTERM)
+            w.p.wait(timeout=30)
+        time.sleep(0.7)  # their last pull requests lapse
+        # alone on the queue when the sweep starts: it takes the first message
+        part = Worker(3, url, [BIN, "worker", "--nats", url, "--max-jobs", "2"])
+        time.sleep(0.5)
+        sw = subprocess.Popen([BIN, "sweep", sc, "--nats", url, "--ack-wait", "30s",
+                               "--timeout", "60s", "--runs-per-job", "3", "--json",
+                               "--no-reports", "--quiet"],
+                              cwd=WORK, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        part.p.wait(timeout=60)
+        t0 = time.monotonic()
+        rest = Worker(4, url)
+        workers += [part, rest]
+        out, err = sw.communicate(timeout=60)
+        if sw.returncode != 0:
+            fail("sweep after a worker stopped mid-batch: exit %d: %s"
+                 % (sw.returncode, err[-2000:]))
+        if time.monotonic() - t0 > 20:
+            fail("the message given back waited for the ack wait")
+        if len(json.loads(out.strip().splitlines()[-1])["runs"]) != 12:
+            fail("sweep after a worker stopped mid-batch: runs missing")
+        time.sleep(0.3)
+        pd = [l.split() for l in part.lines if l.startswith("done")]
+        if [f[3] for f in pd] != ["delivery=1", "delivery=1"]:
+            fail("the --max-jobs 2 worker: %s" % part.lines)
+        first = pd[0][1]
+        again = [l for l in rest.lines if l.startswith("done " + first + " ok delivery=2")]
+        if not again:
+            fail("the message given back was not rerun as delivery 2: %s" % rest.lines)
         print("ok: killed %s, redelivered: %s; walkforward over NATS = local (%s)"
               % (killed_job, redelivered[0], a["fingerprint"]))
     finally:
