@@ -47,7 +47,7 @@ typedef struct sweep_opts {
     const char *nats;
     const char *figure;
     tt_ts ack_wait, timeout;
-    uint64_t runs_per_job; /* 0 = automatic (tt_js_runs_per_job_auto) */
+    uint64_t runs_per_job; /* 0 = 1 (the default); UINT64_MAX = auto (tt_js_runs_per_job_auto) */
 } sweep_opts;
 
 static const char *const FLAGS[] = {"json", "quiet", "no-reports", "help", "h", NULL};
@@ -70,7 +70,7 @@ static void usage(FILE *f)
           "  --timeout DUR     with --nats: give up after this long without a new result\n"
           "                    (default 10m)\n"
           "  --runs-per-job K  with --nats: K runs per job message, run one after the other\n"
-          "                    by one worker (default: runs/16, from 1 to 8)\n"
+          "                    by one worker (default 1; auto: runs/16, from 1 to 8)\n"
           "  --json            print the table as one JSON object on the last line\n"
           "  --quiet           print nothing but errors (and the JSON line with --json)\n"
           "  --no-reports      write no files\n"
@@ -126,9 +126,11 @@ static int parse_option(sweep_opts *o, const tt_opt *op)
     } else if (tt_opt_is(op, "ack-wait")) {
         return parse_dur("sweep", "ack-wait", op->value, &o->ack_wait);
     } else if (tt_opt_is(op, "runs-per-job")) {
-        if (!op->value || tt_parse_u64(op->value, &o->runs_per_job) || o->runs_per_job == 0 ||
-            o->runs_per_job > TT_JS_BATCH_MAX)
-            return tt_usage_error("sweep", "--runs-per-job needs a number from 1 to %d",
+        if (op->value && !strcmp(op->value, "auto"))
+            o->runs_per_job = UINT64_MAX;
+        else if (!op->value || tt_parse_u64(op->value, &o->runs_per_job) ||
+                 o->runs_per_job == 0 || o->runs_per_job > TT_JS_BATCH_MAX)
+            return tt_usage_error("sweep", "--runs-per-job needs a number from 1 to %d, or auto",
                                   TT_JS_BATCH_MAX);
     } else if (tt_opt_is(op, "timeout")) {
         return parse_dur("sweep", "timeout", op->value, &o->timeout);
@@ -243,8 +245,9 @@ static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
     if (!rc) {
         tt_js_sweep_opts so = {o->timeout ? o->timeout / TT_NS_PER_MS : 0, on_nats_result,
                                on_tick, st, &interrupted,
-                               o->runs_per_job ? (size_t)o->runs_per_job
-                                               : tt_js_runs_per_job_auto(plan->njobs)};
+                               o->runs_per_job == UINT64_MAX ? tt_js_runs_per_job_auto(plan->njobs)
+                               : o->runs_per_job             ? (size_t)o->runs_per_job
+                                                             : 1};
         struct sigaction sa, old_int, old_term;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_interrupt;

@@ -95,7 +95,7 @@ typedef struct wf_opts {
     tt_cli_gate_opts gate;
     const char *nats;
     tt_ts ack_wait, timeout;
-    uint64_t runs_per_job; /* 0 = automatic (tt_js_runs_per_job_auto) */
+    uint64_t runs_per_job; /* 0 = 1 (the default); UINT64_MAX = auto (tt_js_runs_per_job_auto) */
 } wf_opts;
 
 static const char *const FLAGS[] = {"json", "quiet", "no-reports", "gate", "help", "h", NULL};
@@ -119,8 +119,8 @@ static void usage(FILE *f)
           "                        NATS JetStream (the test runs stay local)\n"
           "  --ack-wait DUR        with --nats: redeliver after a silent worker (default 30s)\n"
           "  --timeout DUR         with --nats: give up without a new result (default 10m)\n"
-          "  --runs-per-job K      with --nats: K train runs per job message (default:\n"
-          "                        train runs/16, from 1 to 8)\n"
+          "  --runs-per-job K      with --nats: K train runs per job message (default 1;\n"
+          "                        auto: train runs/16, from 1 to 8)\n"
           "  --json                print the result as one JSON object on the last line\n"
           "  --quiet               print nothing but errors (and the JSON line)\n"
           "  --no-reports          write no report files\n"
@@ -161,9 +161,12 @@ static int parse_option(wf_opts *o, const tt_opt *op)
             return tt_usage_error("walkforward", "--nats needs a URL (nats://127.0.0.1:4222)");
         o->nats = op->value;
     } else if (tt_opt_is(op, "runs-per-job")) {
-        if (!op->value || tt_parse_u64(op->value, &o->runs_per_job) || o->runs_per_job == 0 ||
-            o->runs_per_job > TT_JS_BATCH_MAX)
-            return tt_usage_error("walkforward", "--runs-per-job needs a number from 1 to %d",
+        if (op->value && !strcmp(op->value, "auto"))
+            o->runs_per_job = UINT64_MAX;
+        else if (!op->value || tt_parse_u64(op->value, &o->runs_per_job) ||
+                 o->runs_per_job == 0 || o->runs_per_job > TT_JS_BATCH_MAX)
+            return tt_usage_error("walkforward",
+                                  "--runs-per-job needs a number from 1 to %d, or auto",
                                   TT_JS_BATCH_MAX);
     } else if (tt_opt_is(op, "ack-wait") || tt_opt_is(op, "timeout")) {
         tt_err e;
@@ -379,8 +382,9 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
     }
     if (!rc) {
         tt_js_sweep_opts so = {t->o->timeout / TT_NS_PER_MS, on_train_result, NULL, t, NULL,
-                               t->o->runs_per_job ? (size_t)t->o->runs_per_job
-                                                  : tt_js_runs_per_job_auto(n)};
+                               t->o->runs_per_job == UINT64_MAX ? tt_js_runs_per_job_auto(n)
+                               : t->o->runs_per_job             ? (size_t)t->o->runs_per_job
+                                                                : 1};
         rc = tt_js_sweep(js, n, ids, payloads, &so, NULL, err);
     }
     for (size_t i = 0; payloads && i < n; i++)
