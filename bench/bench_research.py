@@ -6,8 +6,8 @@ usage: /usr/bin/python3 bench/bench_research.py TICKTAPE [--repeat N] [--no-nats
                                                 [--runs-per-job K,K,...]
 
 The NATS mode runs once per K of --runs-per-job (default "1,auto": one run
-per job message, and the sweep's default, which the table names); "auto"
-passes no option.
+per job message, the sweep's default, and the sweep's "auto" rule, whose K the
+table names).
 
 Runs are alternated (jobs 1, jobs 2, nats, jobs 1, ...) so that a change in
 machine load hits every mode alike; the table gives the best and the median
@@ -46,7 +46,7 @@ def cpu_children():
 
 
 def auto_runs_per_job(njobs):
-    """The sweep's default --runs-per-job (cli/cmd_sweep.c, runs_per_job_auto)."""
+    """The sweep's --runs-per-job auto (live/jetstream.c, tt_js_runs_per_job_auto)."""
     return max(1, min(8, njobs // 16))
 
 
@@ -104,11 +104,7 @@ def main():
             if dead:
                 sys.exit("a worker exited before the benchmark: %s" % dead)
             for k in ks:
-                if k == "auto":
-                    modes.append(("NATS, 2 workers, K=auto", ["--nats", url]))
-                else:
-                    modes.append(("NATS, 2 workers, K=%s" % k,
-                                  ["--nats", url, "--runs-per-job", k]))
+                modes.append(("NATS, 2 workers, K=%s" % k, ["--nats", url, "--runs-per-job", k]))
         times = {m: [] for m, _ in modes}
         fps = {}
         for _ in range(repeat):
