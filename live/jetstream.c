@@ -59,6 +59,8 @@
 #include <sys/prctl.h>
 #endif
 
+#include "../core/io.h"
+
 struct tt_js {
     natsConnection *nc;
     jsCtx *js;
@@ -487,22 +489,6 @@ typedef struct job_outcome {
     char error[512];
 } job_outcome;
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t k = write(fd, c, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        c += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* The child's side: compute, send the frame, leave (never returns). It never
  * touches the NATS connection it inherited. */
 static void child_main(int fd, pid_t parent, tt_js_work_fn fn, void *fn_ctx, const job_run *r)
@@ -527,8 +513,8 @@ static void child_main(int fd, pid_t parent, tt_js_work_fn fn, void *fn_ctx, con
     memcpy(head, &rc32, 4);
     memcpy(head + 4, &mlen, 4);
     memcpy(head + 8, &dlen, 8);
-    int bad = write_all(fd, head, sizeof head) || write_all(fd, err.msg, mlen) ||
-              write_all(fd, out.data, (size_t)dlen);
+    int bad = tt_write_all(fd, head, sizeof head) || tt_write_all(fd, err.msg, mlen) ||
+              tt_write_all(fd, out.data, (size_t)dlen);
     close(fd);
     _exit(bad ? 70 : 0);
 }

@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../core/io.h"
 #include "../core/plugin.h"
 #include "../data/tape.h"
 
@@ -89,27 +90,6 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
-/* Write all of it (a short write on a full disk is retried, and then fails
- * with ENOSPC). */
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *b = p;
-    while (n) {
-        ssize_t k = write(fd, b, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -1;
-        if (k == 0) {
-            errno = ENOSPC;
-            return -1;
-        }
-        b += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* The run cannot keep its trades: record why and stop the engine (the run
  * fails with this error; the trades collected are dropped, never partial). */
 static void spill_fail(collect *c, const char *what, int e)
@@ -150,7 +130,7 @@ static int spill_start(collect *c)
         c->oom = 1;
         return -1;
     }
-    if (write_all(fd, c->trades, c->ntrades * sizeof *c->trades)) {
+    if (tt_write_all(fd, c->trades, c->ntrades * sizeof *c->trades)) {
         spill_fail(c, "cannot write the temporary file", errno);
         return -1;
     }
@@ -162,7 +142,7 @@ static int spill_start(collect *c)
 
 static int spill_flush(collect *c)
 {
-    if (write_all(c->spill_fd, c->spill_buf, c->nspill_buf * sizeof *c->spill_buf)) {
+    if (tt_write_all(c->spill_fd, c->spill_buf, c->nspill_buf * sizeof *c->spill_buf)) {
         spill_fail(c, "cannot write the temporary file", errno);
         return -1;
     }

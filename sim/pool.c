@@ -35,6 +35,8 @@
 #include <sys/prctl.h>
 #endif
 
+#include "../core/io.h"
+
 #define FRAME_MAGIC 0x52505454u /* "TTPR" little-endian */
 #define FRAME_HEAD 20
 
@@ -44,22 +46,6 @@ typedef struct slot {
     size_t job;
     tt_buf in;
 } slot;
-
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t k = write(fd, c, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        c += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -94,8 +80,8 @@ static void child_main(int fd, tt_pool_job_fn fn, void *ctx, size_t index)
     put32(head + 8, (uint32_t)mlen);
     put32(head + 12, (uint32_t)(dlen & 0xffffffffu));
     put32(head + 16, (uint32_t)((uint64_t)dlen >> 32));
-    int bad = write_all(fd, head, sizeof head) || write_all(fd, err.msg, mlen) ||
-              write_all(fd, out.data, dlen);
+    int bad = tt_write_all(fd, head, sizeof head) || tt_write_all(fd, err.msg, mlen) ||
+              tt_write_all(fd, out.data, dlen);
     close(fd);
     _exit(bad ? 70 : 0);
 }

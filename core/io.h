@@ -1,0 +1,13 @@
+/*
+ * ticktape: small POSIX I/O helpers shared by the layers.
+ */
+#ifndef TT_IO_H
+#define TT_IO_H
+
+#include <stddef.h>
+
+/* Write all n bytes to fd: retried on EINTR and short writes; a write that
+ * makes no progress fails with ENOSPC. 0, or -1 with errno set. */
+int tt_write_all(int fd, const void *p, size_t n);
+
+#endif
