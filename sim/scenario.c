@@ -297,11 +297,18 @@ static int parse_money(const char *v, int64_t scale, int64_t *out)
             return 0;
         whole = whole * 10 + (*p - '0');
     }
+    if (scale <= 0 || scale > 1000000)
+        return 0;
     if (*p == '.') {
         p++;
+        /* Up to 12 decimals count (frac * scale stays far inside int64);
+         * further ones may only be zeros ("500.250000000000000"). */
         for (; isdigit((unsigned char)*p); p++) {
-            if (fscale > INT64_MAX / 100)
-                return 0;
+            if (fscale >= 1000000000000LL) {
+                if (*p != '0')
+                    return 0;
+                continue;
+            }
             frac = frac * 10 + (*p - '0');
             fscale *= 10;
         }

@@ -83,6 +83,13 @@ static void test_full_example(void **state)
     tt_money bal;
     assert_int_equal(tt_scenario_money(s, "account.balance", 0, 100, &bal, &err), TT_OK);
     assert_int_equal(bal, 1000050);
+    {
+        tt_scenario *z = parse("account: {currency: USD, balance: 500.2500000000000000000000}\n", &err);
+        assert_non_null(z);
+        assert_int_equal(tt_scenario_money(z, "account.balance", 0, 100, &bal, &err), TT_OK);
+        assert_int_equal(bal, 50025); /* trailing zeros past int64's reach are still exact */
+        tt_scenario_free(z);
+    }
     int b;
     assert_int_equal(tt_scenario_bool(s, "outputs.json", 0, &b, &err), TT_OK);
     assert_int_equal(b, 1);
@@ -145,6 +152,9 @@ static void test_errors_name_file_line_key(void **state)
                  "t.yaml:2: account.currency: expected a 3-letter currency code");
     expect_error("account:\n  balance: 10.001\n", TT_EINVAL,
                  "t.yaml:2: account.balance: expected a positive amount with at most 2 decimals");
+    /* many decimals (a fuzzer's find: once an int64 overflow): refused, not wrapped */
+    expect_error("account: {currency: USD, balance: 500.99999999999999999}\n", TT_EINVAL,
+                 "t.yaml:1: account.balance: expected a positive amount with at most 2 decimals");
     expect_error("outputs:\n  html: maybe\n", TT_EINVAL, "t.yaml:2: outputs.html: expected true or false, got 'maybe'");
     expect_error("data:\n  from: yesterday\n", TT_EINVAL, "t.yaml:2: data.from: expected a UTC time");
     /* beyond int64 nanoseconds (1678..2261): refused, not wrapped around */
