@@ -186,18 +186,7 @@ static void on_nats_result(void *ctx, size_t index, const char *payload, size_t 
 {
     run_state *st = ctx;
     tt_run_summary *r = &st->results[index];
-    tt_json_flat j;
-    tt_err err;
-    int rc = tt_json_flat_parse(&j, payload, len, "result", &err);
-    if (!rc) {
-        rc = tt_run_summary_from_json(r, &j, "result", &err);
-        tt_json_flat_free(&j);
-    }
-    if (rc) {
-        memset(r, 0, sizeof *r);
-        r->status = TT_RUN_FAILED;
-        snprintf(r->error, sizeof r->error, "bad result message: %s", err.msg);
-    }
+    tt_run_summary_from_payload(r, payload, len);
     r->index = (uint32_t)index;
     tt_run_id_make(r->run_id, st->plan->id_prefix, (uint32_t)index);
     if (r->status != TT_RUN_OK) {

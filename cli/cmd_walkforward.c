@@ -332,18 +332,7 @@ static void on_train_result(void *ctx, size_t index, const char *payload, size_t
 {
     nats_train *t = ctx;
     tt_run_summary *r = &t->out[index];
-    tt_json_flat j;
-    tt_err err;
-    int rc = tt_json_flat_parse(&j, payload, len, "result", &err);
-    if (!rc) {
-        rc = tt_run_summary_from_json(r, &j, "result", &err);
-        tt_json_flat_free(&j);
-    }
-    if (rc) {
-        memset(r, 0, sizeof *r);
-        r->status = TT_RUN_FAILED;
-        snprintf(r->error, sizeof r->error, "bad result message: %s", err.msg);
-    }
+    tt_run_summary_from_payload(r, payload, len);
     tt_run_id_make(r->run_id, t->prefix, (uint32_t)index);
     if (r->status != TT_RUN_OK)
         fprintf(stderr, "ticktape: train run %s %s: %s\n", r->run_id,

@@ -557,6 +557,22 @@ int tt_run_summary_from_json(tt_run_summary *s, const tt_json_flat *j, const cha
     return TT_OK;
 }
 
+void tt_run_summary_from_payload(tt_run_summary *s, const char *payload, size_t len)
+{
+    tt_json_flat j;
+    tt_err err;
+    int rc = tt_json_flat_parse(&j, payload, len, "result", &err);
+    if (!rc) {
+        rc = tt_run_summary_from_json(s, &j, "result", &err);
+        tt_json_flat_free(&j);
+    }
+    if (rc) {
+        memset(s, 0, sizeof *s);
+        s->status = TT_RUN_FAILED;
+        snprintf(s->error, sizeof s->error, "bad result message: %s", err.msg);
+    }
+}
+
 /* ---- durations, ids ---- */
 
 int tt_duration_parse(const char *s, tt_ts *out, const char *what, tt_err *err)

@@ -147,6 +147,11 @@ void tt_json_flat_free(tt_json_flat *j);
 int tt_run_summary_from_json(tt_run_summary *s, const tt_json_flat *j, const char *what,
                              tt_err *err);
 
+/* A completion message (the JSON of tt_run_summary_json) into s; a payload
+ * that does not parse makes s a failed run saying why ("bad result message:
+ * ..."). Never fails: a queue's bad message is that run's failure. */
+void tt_run_summary_from_payload(tt_run_summary *s, const char *payload, size_t len);
+
 /* Parse 32 hex digits into a fingerprint. TT_EFORMAT on anything else. */
 int tt_fingerprint_parse(const char *hex, tt_fingerprint *fp);
 

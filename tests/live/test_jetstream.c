@@ -411,6 +411,39 @@ static void on_held_result(void *ctx, size_t index, const char *payload, size_t 
     c->count[index]++;
 }
 
+/* The held-job tests' sweep: NHELD jobs "<word> <i>" with run ids <prefix>-i,
+ * the gated `worker` let in on the first tick; every job must complete once,
+ * ok, with the fingerprint of its payload. */
+static void held_sweep(tt_js *js, const char *prefix, const char *word, int worker,
+                       int64_t timeout_ms, char ids[NHELD][TT_RUN_ID_MAX])
+{
+    const char *idp[NHELD];
+    tt_buf payload[NHELD];
+    memset(payload, 0, sizeof payload);
+    for (int i = 0; i < NHELD; i++) {
+        tt_run_id_make(ids[i], prefix, (uint32_t)i);
+        idp[i] = ids[i];
+        tt_buf_printf(&payload[i], "%s %d", word, i);
+    }
+    held_collect c;
+    memset(&c, 0, sizeof c);
+    c.worker = worker;
+    tt_js_sweep_opts o = {.timeout_ms = timeout_ms, .on_result = on_held_result,
+                          .on_tick = let_in, .ctx = &c};
+    tt_err err;
+    int rc = tt_js_sweep(js, NHELD, idp, payload, &o, NULL, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    for (int i = 0; i < NHELD; i++) {
+        assert_int_equal(c.count[i], 1);
+        assert_int_equal(c.got[i].status, TT_RUN_OK);
+        XXH128_hash_t h = XXH3_128bits(payload[i].data, payload[i].len);
+        assert_true(c.got[i].fp.hi == h.high64 && c.got[i].fp.lo == h.low64);
+        tt_buf_free(&payload[i]);
+    }
+}
+
 static void test_held_job_redelivered(void **state)
 {
     (void)state;
@@ -431,32 +464,8 @@ static void test_held_job_redelivered(void **state)
     natsSubscription *started = NULL;
     assert_int_equal(natsConnection_SubscribeSync(&started, nc, "backtest.started.>"), NATS_OK);
     assert_int_equal(natsConnection_Flush(nc), NATS_OK);
-
-
     char ids[NHELD][TT_RUN_ID_MAX];
-    const char *idp[NHELD];
-    tt_buf payload[NHELD];
-    memset(payload, 0, sizeof payload);
-    for (int i = 0; i < NHELD; i++) {
-        tt_run_id_make(ids[i], "jsheld", (uint32_t)i);
-        idp[i] = ids[i];
-        tt_buf_printf(&payload[i], "held %d", i);
-    }
-    held_collect c;
-    memset(&c, 0, sizeof c);
-    c.worker = 2;
-    tt_js_sweep_opts o = {.timeout_ms = 20000, .on_result = on_held_result, .on_tick = let_in,
-                          .ctx = &c};
-    int rc = tt_js_sweep(js, NHELD, idp, payload, &o, NULL, &err);
-    if (rc)
-        fprintf(stderr, "%s\n", err.msg);
-    assert_int_equal(rc, 0);
-    for (int i = 0; i < NHELD; i++) {
-        assert_int_equal(c.count[i], 1);
-        assert_int_equal(c.got[i].status, TT_RUN_OK);
-        XXH128_hash_t h = XXH3_128bits(payload[i].data, payload[i].len);
-        assert_true(c.got[i].fp.hi == h.high64 && c.got[i].fp.lo == h.low64);
-    }
+    held_sweep(js, "jsheld", "held", 2, 20000, ids);
     /* The third worker died by its job's hand. */
     int ws = 0;
     assert_int_equal(waitpid(worker_pid[2], &ws, 0), worker_pid[2]);
@@ -485,8 +494,6 @@ static void test_held_job_redelivered(void **state)
     assert_int_equal(second0, 1);
     assert_int_equal(starts1, 1);
     assert_int_equal(second1, 1);
-    for (int i = 0; i < NHELD; i++)
-        tt_buf_free(&payload[i]);
     natsSubscription_Destroy(started);
     natsConnection_Destroy(nc);
     tt_js_close(js);
@@ -513,32 +520,9 @@ static void test_stop_gives_back_held_job(void **state)
     natsSubscription *started = NULL;
     assert_int_equal(natsConnection_SubscribeSync(&started, nc, "backtest.started.>"), NATS_OK);
     assert_int_equal(natsConnection_Flush(nc), NATS_OK);
-
     char ids[NHELD][TT_RUN_ID_MAX];
-    const char *idp[NHELD];
-    tt_buf payload[NHELD];
-    memset(payload, 0, sizeof payload);
-    for (int i = 0; i < NHELD; i++) {
-        tt_run_id_make(ids[i], "jsterm", (uint32_t)i);
-        idp[i] = ids[i];
-        tt_buf_printf(&payload[i], "term %d", i);
-    }
-    held_collect c;
-    memset(&c, 0, sizeof c);
-    c.worker = 4;
     /* Giving up after 10 s without a result: well before the ack wait. */
-    tt_js_sweep_opts o = {.timeout_ms = 10000, .on_result = on_held_result, .on_tick = let_in,
-                          .ctx = &c};
-    int rc = tt_js_sweep(js, NHELD, idp, payload, &o, NULL, &err);
-    if (rc)
-        fprintf(stderr, "%s\n", err.msg);
-    assert_int_equal(rc, 0);
-    for (int i = 0; i < NHELD; i++) {
-        assert_int_equal(c.count[i], 1);
-        assert_int_equal(c.got[i].status, TT_RUN_OK);
-        XXH128_hash_t h = XXH3_128bits(payload[i].data, payload[i].len);
-        assert_true(c.got[i].fp.hi == h.high64 && c.got[i].fp.lo == h.low64);
-    }
+    held_sweep(js, "jsterm", "term", 4, 10000, ids);
     /* The fifth worker stopped cleanly after its job. */
     int ws = 0;
     assert_int_equal(waitpid(worker_pid[4], &ws, 0), worker_pid[4]);
@@ -558,8 +542,6 @@ static void test_stop_gives_back_held_job(void **state)
     }
     assert_int_equal(starts1, 1);
     assert_int_equal(second1, 1);
-    for (int i = 0; i < NHELD; i++)
-        tt_buf_free(&payload[i]);
     natsSubscription_Destroy(started);
     natsConnection_Destroy(nc);
     tt_js_close(js);
