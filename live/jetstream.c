@@ -1017,6 +1017,22 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
     release(&next);
     release(&cur);
     release(&fin.msg);
+    /* A job that answered a fetch-ahead after the client stopped waiting sits
+     * in the subscription, delivered to this worker: give it back too, or it
+     * waits out the ack wait. The flush's round trip makes sure every such
+     * answer the server sent has arrived. */
+    if (rc != TT_ENET) {
+        natsConnection_FlushTimeout(j->nc, 1000);
+        int queued = 0;
+        while (natsSubscription_GetPending(sub, &queued, NULL) == NATS_OK && queued > 0) {
+            held_job late = {0};
+            fetch_ahead(sub, &late);
+            if (!late.msg)
+                break;
+            natsMsg_Nak(late.msg, NULL);
+            release(&late);
+        }
+    }
     tt_buf_free(&ch.in);
     tt_buf_free(&result);
     tt_buf_free(&fin.result);
