@@ -40,6 +40,24 @@ def proc_cpu(pid):
     return (int(v[11]) + int(v[12])) / TICK, (int(v[13]) + int(v[14])) / TICK
 
 
+def worker_cpu(pid):
+    """(own, runs) CPU seconds of a worker: the runs are its runner processes,
+    live (read from /proc) or reaped."""
+    own, reaped = proc_cpu(pid)
+    live = 0.0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                v = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(v[1]) == pid:
+            live += (int(v[11]) + int(v[12]) + int(v[13]) + int(v[14])) / TICK
+    return own, reaped + live
+
+
 def cpu_children():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -110,13 +128,12 @@ def main():
         for _ in range(repeat):
             for name, extra in modes:
                 if name.startswith("NATS"):
-                    before = [proc_cpu(server.pid)] + [proc_cpu(w.pid) for w in workers]
+                    before = [proc_cpu(server.pid)] + [worker_cpu(w.pid) for w in workers]
                 dt, f = sweep(binary, name, extra, work)
                 if name.startswith("NATS"):
-                    # a worker reaps its run's child before it acks the job, and
-                    # the sweep ends on the last result: wait for the last reap
+                    # the sweep ends on the last result: let the workers ack it
                     time.sleep(0.2)
-                    after = [proc_cpu(server.pid)] + [proc_cpu(w.pid) for w in workers]
+                    after = [proc_cpu(server.pid)] + [worker_cpu(w.pid) for w in workers]
                     d = [(a[0] - b[0], a[1] - b[1]) for a, b in zip(after, before)]
                     NATS_CPU.setdefault(name, []).append(
                         (d[0][0], sum(x[0] for x in d[1:]), sum(x[1] for x in d[1:])))

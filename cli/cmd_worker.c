@@ -6,14 +6,14 @@
  * at most one more that it fetched while the current one ran. Each job
  * names the scenario file (by absolute path, with a tag of its bytes), the
  * sweep's --set overrides and the run's parameters (sim/sweep.h). The job
- * runs in a child process (so a crash loses one run, not the worker) through
+ * runs in a runner process (so a crash loses one run, not the worker) through
  * the same scenario runner as a local sweep, and its summary is published on
  * backtest.completed.{run_id}; the worker publishes backtest.started and
  * backtest.progress too, and keeps the job alive with "in progress" acks
  * while it runs. A worker killed mid-job never acks: JetStream hands the job
  * to another worker after the ack wait. A job message may carry several runs
- * (sweep --runs-per-job): they run one after the other, each in its own
- * child and with its own started/completed messages, and the message is
+ * (sweep --runs-per-job): they run one after the other, each with its own
+ * started/completed messages, and the message is
  * acked after the last.
  *
  * Workers need the scenario and the data it names at the same paths as the
@@ -67,11 +67,67 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-/* Runs in the job's child process. */
+/* The scenario of the last job, with the sweep's --set overrides applied,
+ * kept by the runner process for the next job of the same sweep (a run
+ * works on a copy of it, see tt_scenario_runner): loading it per run cost as
+ * much as a short run's queue round trips. Keyed by path, file tag and sets;
+ * the tag is computed for every job, so a scenario edited on this worker is
+ * still refused. */
+typedef struct scenario_cache {
+    char path[1024];
+    char tag[9];
+    tt_buf sets; /* the overrides, NUL-separated */
+    tt_scenario *s;
+} scenario_cache;
+
+static int sets_key(tt_buf *b, const tt_sweep_job *job)
+{
+    tt_buf_reset(b);
+    int bad = 0;
+    for (size_t i = 0; !bad && i < job->nsets; i++)
+        bad = tt_buf_append(b, job->sets[i], strlen(job->sets[i]) + 1);
+    return bad;
+}
+
+static int cached_scenario(scenario_cache *c, const tt_sweep_job *job, const char *tag,
+                           tt_scenario **out, tt_err *err)
+{
+    tt_buf key = {0};
+    if (sets_key(&key, job)) {
+        tt_buf_free(&key);
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
+    }
+    if (c->s && !strcmp(c->path, job->scenario) && !strcmp(c->tag, tag) &&
+        key.len == c->sets.len && (!key.len || !memcmp(key.data, c->sets.data, key.len))) {
+        tt_buf_free(&key);
+        *out = c->s;
+        return TT_OK;
+    }
+    tt_scenario_free(c->s);
+    c->s = NULL;
+    tt_scenario *s = NULL;
+    int rc = tt_scenario_load(&s, job->scenario, err);
+    for (size_t i = 0; i < job->nsets && !rc; i++)
+        rc = tt_scenario_set(s, job->sets[i], err);
+    if (rc) {
+        tt_scenario_free(s);
+        tt_buf_free(&key);
+        return rc;
+    }
+    snprintf(c->path, sizeof c->path, "%s", job->scenario);
+    snprintf(c->tag, sizeof c->tag, "%s", tag);
+    tt_buf_free(&c->sets);
+    c->sets = key;
+    c->s = s;
+    *out = s;
+    return TT_OK;
+}
+
+/* Runs in the worker's runner process (live/jetstream.c). */
 static int work(void *ctx, const char *run_id, const char *data, size_t len, tt_buf *result,
                 tt_err *err)
 {
-    (void)ctx;
+    scenario_cache *cache = ctx;
     tt_sweep_job job;
     int rc = tt_sweep_job_decode(&job, data, len, err);
     if (rc)
@@ -86,9 +142,7 @@ static int work(void *ctx, const char *run_id, const char *data, size_t len, tt_
                         "%s: this worker's file differs from the sweep's (tag %s, expected %s)",
                         job.scenario, tag, job.tag);
     if (!rc)
-        rc = tt_scenario_load(&s, job.scenario, err);
-    for (size_t i = 0; !rc && i < job.nsets; i++)
-        rc = tt_scenario_set(s, job.sets[i], err);
+        rc = cached_scenario(cache, &job, tag, &s, err);
     tt_run_summary sum;
     memset(&sum, 0, sizeof sum);
     if (!rc) {
@@ -100,7 +154,6 @@ static int work(void *ctx, const char *run_id, const char *data, size_t len, tt_
         snprintf(sum.run_id, sizeof sum.run_id, "%s", run_id);
         rc = tt_run_summary_json(result, &sum, job.params, job.nparams);
     }
-    tt_scenario_free(s);
     tt_sweep_job_free(&job);
     return rc;
 }
@@ -171,7 +224,9 @@ int tt_cmd_worker(int argc, char **argv)
                             .stop = &stop_flag, .on_start = on_start, .on_job = on_job,
                             .ctx = &quiet};
     uint64_t done = 0;
-    int rc = tt_js_worker(js, work, NULL, &wo, &done, &err);
+    scenario_cache cache;
+    memset(&cache, 0, sizeof cache);
+    int rc = tt_js_worker(js, work, &cache, &wo, &done, &err);
     tt_js_close(js);
     if (rc)
         return tt_report_error(&err);

@@ -19,11 +19,13 @@
  * lost on the way (a connection that drops) has the same outcome as a worker
  * dying before it acked, a second run whose result is a duplicate.
  *
- * A worker runs each job in a child process (forked per job, its result sent
- * back on a pipe) so that the parent keeps its NATS connection responsive:
- * while the child runs, the parent sends natsMsg_InProgress periodically (the
- * server restarts the ack wait) and a backtest.progress message. The child
- * never touches the NATS connection it inherited; it computes and exits.
+ * A worker runs each job in a child process, its runner (forked once and
+ * kept for the next runs; the result is sent back on a pipe), so that a run
+ * that crashes takes nothing else with it and the parent keeps its NATS
+ * connection responsive: while the run runs, the parent sends
+ * natsMsg_InProgress periodically (the server restarts the ack wait) and a
+ * backtest.progress message. The runner never touches the NATS connection it
+ * inherited; it computes and answers.
  *
  * The worker's round trips overlap the runs. While run k+1 runs, the parent
  * stores run k's result (a synchronous JetStream publish: its PubAck says the
@@ -36,8 +38,8 @@
  * held message back (Nak), and one that dies holds it until the ack wait
  * passes, when the server redelivers it like the message that was running.
  *
- * A batch's runs each run in their own child, one after the other: a crash
- * is that run's alone. The message is acked after its last run's completion
+ * A batch's runs run one after the other: a crash is that run's alone (the
+ * runner dies with it, and the next run gets a new one). The message is acked after its last run's completion
  * is stored, so a worker that dies in the middle of a batch makes the whole
  * message come back; the runs it had completed run again, and their second
  * completions are duplicates (dropped by Msg-Id, and by the collector).
@@ -472,14 +474,23 @@ static const job_run *run_of(const held_job *h, size_t i)
     return h->runs ? &h->runs[i] : &h->one;
 }
 
-/* The job's child process: the result frame comes back on a pipe,
- *     int32 rc | uint32 message length | uint64 data length | message | data
- * (native byte order: the two ends are one program on one machine). */
+/* The runs run in a runner process: a child forked once (and again after a
+ * run crashed it) that reads requests on one pipe and answers on another,
+ *     request:  uint32 id length | uint64 data length | id | data
+ *     answer:   int32 rc | uint32 message length | uint64 data length | message | data
+ * (native byte order: the two ends are one program on one machine). Forking
+ * per run cost the worker 0.66 ms of CPU a run (a fork from a process with
+ * nats.c's threads), more than the queue's own round trips; a runner that
+ * stays also keeps its heap and whatever fn caches (the scenario, see
+ * cmd_worker.c). A run that crashes takes the runner with it and nothing
+ * else: the worker reports that run as crashed and forks a new runner for
+ * the next. */
 #define FRAME_HEAD 16
+#define REQ_HEAD 12
 
 typedef struct job_child {
     pid_t pid;
-    int fd;
+    int to, from; /* request pipe (write end), answer pipe (read end) */
     tt_buf in;
 } job_child;
 
@@ -489,9 +500,24 @@ typedef struct job_outcome {
     char error[512];
 } job_outcome;
 
-/* The child's side: compute, send the frame, leave (never returns). It never
- * touches the NATS connection it inherited. */
-static void child_main(int fd, pid_t parent, tt_js_work_fn fn, void *fn_ctx, const job_run *r)
+static int read_full(int fd, void *buf, size_t n)
+{
+    uint8_t *p = buf;
+    while (n) {
+        ssize_t got = read(fd, p, n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        p += got;
+        n -= (size_t)got;
+    }
+    return 0;
+}
+
+/* The runner's side: answer requests until the request pipe closes (never
+ * returns). It never touches the NATS connection it inherited. */
+static void runner_main(int rfd, int wfd, pid_t parent, tt_js_work_fn fn, void *fn_ctx)
 {
 #ifdef __linux__
     /* A worker killed mid-job should not leave its run behind. */
@@ -500,126 +526,192 @@ static void child_main(int fd, pid_t parent, tt_js_work_fn fn, void *fn_ctx, con
     if (getppid() != parent)
         _exit(70);
     signal(SIGPIPE, SIG_DFL);
+    /* Ctrl-C reaches the whole process group: the worker stops after the
+     * current run, so the run goes on (the worker kills the runner when it
+     * cannot wait). */
+    signal(SIGINT, SIG_IGN);
     tt_buf out = {0};
-    tt_err err;
-    tt_err_clear(&err);
-    int rc = fn(fn_ctx, r->id, r->data, r->len, &out, &err);
-    if (rc && !err.msg[0])
-        tt_err_set(&err, rc, "job %s failed (%s)", r->id, tt_status_name(rc));
-    uint32_t mlen = rc ? (uint32_t)strlen(err.msg) : 0;
-    uint64_t dlen = rc ? 0 : out.len;
-    uint8_t head[FRAME_HEAD];
-    int32_t rc32 = rc;
-    memcpy(head, &rc32, 4);
-    memcpy(head + 4, &mlen, 4);
-    memcpy(head + 8, &dlen, 8);
-    int bad = tt_write_all(fd, head, sizeof head) || tt_write_all(fd, err.msg, mlen) ||
-              tt_write_all(fd, out.data, (size_t)dlen);
-    close(fd);
-    _exit(bad ? 70 : 0);
+    char *data = NULL;
+    for (;;) {
+        uint8_t rh[REQ_HEAD];
+        uint32_t idlen;
+        uint64_t len;
+        if (read_full(rfd, rh, sizeof rh))
+            _exit(0); /* the worker is done with us */
+        memcpy(&idlen, rh, 4);
+        memcpy(&len, rh + 4, 8);
+        char id[TT_RUN_ID_MAX];
+        data = idlen < sizeof id ? malloc(len + 1) : NULL;
+        if (!data || read_full(rfd, id, idlen) || read_full(rfd, data, (size_t)len))
+            _exit(70);
+        id[idlen] = 0;
+        data[len] = 0;
+        tt_buf_reset(&out);
+        tt_err err;
+        tt_err_clear(&err);
+        int rc = fn(fn_ctx, id, data, (size_t)len, &out, &err);
+        free(data);
+        if (rc && !err.msg[0])
+            tt_err_set(&err, rc, "job %s failed (%s)", id, tt_status_name(rc));
+        uint32_t mlen = rc ? (uint32_t)strlen(err.msg) : 0;
+        uint64_t dlen = rc ? 0 : out.len;
+        uint8_t head[FRAME_HEAD];
+        int32_t rc32 = rc;
+        memcpy(head, &rc32, 4);
+        memcpy(head + 4, &mlen, 4);
+        memcpy(head + 8, &dlen, 8);
+        if (tt_write_all(wfd, head, sizeof head) || tt_write_all(wfd, err.msg, mlen) ||
+            tt_write_all(wfd, out.data, (size_t)dlen))
+            _exit(70);
+    }
 }
 
-static int child_start(job_child *c, tt_js_work_fn fn, void *fn_ctx, const job_run *r,
-                       tt_err *err)
+static void runner_reap(job_child *c, int *wstatus)
 {
-    int fds[2];
-    if (pipe(fds) != 0)
+    if (c->to >= 0)
+        close(c->to);
+    if (c->from >= 0)
+        close(c->from);
+    int ws = 0;
+    while (c->pid > 0 && waitpid(c->pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    if (wstatus)
+        *wstatus = ws;
+    c->pid = 0;
+    c->to = c->from = -1;
+}
+
+static int runner_spawn(job_child *c, tt_js_work_fn fn, void *fn_ctx, tt_err *err)
+{
+    int req[2], ans[2];
+    if (pipe(req) != 0)
         return tt_err_set(err, TT_EIO, "worker: pipe failed: %s", strerror(errno));
+    if (pipe(ans) != 0) {
+        close(req[0]), close(req[1]);
+        return tt_err_set(err, TT_EIO, "worker: pipe failed: %s", strerror(errno));
+    }
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
-        close(fds[0]), close(fds[1]);
+        close(req[0]), close(req[1]), close(ans[0]), close(ans[1]);
         return tt_err_set(err, TT_EIO, "worker: fork failed: %s", strerror(errno));
     }
     if (pid == 0) {
-        close(fds[0]);
-        child_main(fds[1], parent, fn, fn_ctx, r);
+        close(req[1]), close(ans[0]);
+        runner_main(req[0], ans[1], parent, fn, fn_ctx);
     }
-    close(fds[1]);
+    close(req[0]), close(ans[1]);
     c->pid = pid;
-    c->fd = fds[0];
-    tt_buf_reset(&c->in);
+    c->to = req[1];
+    c->from = ans[0];
     return TT_OK;
 }
 
-/* What a finished child sent, and how it ended; fills result on success. */
-static void child_settle(job_child *c, int wstatus, job_outcome *o, tt_buf *result)
+/* Hand a run to the runner (forking one if there is none). */
+static int child_start(job_child *c, tt_js_work_fn fn, void *fn_ctx, const job_run *r,
+                       tt_err *err)
 {
-    memset(o, 0, sizeof *o);
-    const uint8_t *p = c->in.data;
-    size_t n = c->in.len;
-    int framed = 0;
-    if (n >= FRAME_HEAD) {
-        int32_t rc;
-        uint32_t mlen;
-        uint64_t dlen;
-        memcpy(&rc, p, 4);
-        memcpy(&mlen, p + 4, 4);
-        memcpy(&dlen, p + 8, 8);
-        if ((uint64_t)n == FRAME_HEAD + (uint64_t)mlen + dlen) {
-            framed = 1;
-            if (rc) {
-                o->status = TT_RUN_FAILED;
-                snprintf(o->error, sizeof o->error, "%.*s", (int)mlen,
-                         (const char *)p + FRAME_HEAD);
-            } else {
-                o->status = TT_RUN_OK;
-                tt_buf_reset(result);
-                tt_buf_append(result, p + FRAME_HEAD + mlen, (size_t)dlen);
-            }
+    size_t idlen = strlen(r->id);
+    uint8_t rh[REQ_HEAD];
+    uint32_t il = (uint32_t)idlen;
+    uint64_t len = r->len;
+    memcpy(rh, &il, 4);
+    memcpy(rh + 4, &len, 8);
+    tt_buf_reset(&c->in);
+    /* A runner that died idle (killed from outside) gets one replacement. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (c->pid <= 0) {
+            int rc = runner_spawn(c, fn, fn_ctx, err);
+            if (rc)
+                return rc;
         }
+        if (!tt_write_all(c->to, rh, sizeof rh) && !tt_write_all(c->to, r->id, idlen) &&
+            !tt_write_all(c->to, r->data, r->len))
+            return TT_OK;
+        kill(c->pid, SIGKILL);
+        runner_reap(c, NULL);
     }
-    if (framed && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
-        return;
-    o->status = TT_RUN_CRASHED;
-    if (WIFSIGNALED(wstatus)) {
-        o->signal = WTERMSIG(wstatus);
-        snprintf(o->error, sizeof o->error, "killed by signal %d (%s)", o->signal,
-                 strsignal(o->signal));
-    } else {
-        snprintf(o->error, sizeof o->error, "ended without a result (exit status %d)",
-                 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
-    }
+    return tt_err_set(err, TT_EIO, "worker: cannot hand the run to a runner process: %s",
+                      strerror(errno));
 }
 
-/* Wait up to timeout_ms for the child: 1 when it has finished (o and result
- * filled, child reaped), 0 while it runs. */
+/* The answer in c->in, when it is whole: 1 (o and result filled), else 0. */
+static int child_answer(job_child *c, job_outcome *o, tt_buf *result)
+{
+    const uint8_t *p = c->in.data;
+    size_t n = c->in.len;
+    if (n < FRAME_HEAD)
+        return 0;
+    int32_t rc;
+    uint32_t mlen;
+    uint64_t dlen;
+    memcpy(&rc, p, 4);
+    memcpy(&mlen, p + 4, 4);
+    memcpy(&dlen, p + 8, 8);
+    if ((uint64_t)n < FRAME_HEAD + (uint64_t)mlen + dlen)
+        return 0;
+    memset(o, 0, sizeof *o);
+    if (rc) {
+        o->status = TT_RUN_FAILED;
+        snprintf(o->error, sizeof o->error, "%.*s", (int)mlen, (const char *)p + FRAME_HEAD);
+    } else {
+        o->status = TT_RUN_OK;
+        tt_buf_reset(result);
+        tt_buf_append(result, p + FRAME_HEAD + mlen, (size_t)dlen);
+    }
+    tt_buf_reset(&c->in);
+    return 1;
+}
+
+/* Wait up to timeout_ms for the run's answer: 1 when the run has finished (o
+ * and result filled; a runner that died is reaped and the run reported
+ * crashed), 0 while it runs. */
 static int child_wait(job_child *c, int timeout_ms, job_outcome *o, tt_buf *result)
 {
-    struct pollfd p = {c->fd, POLLIN, 0};
+    struct pollfd p = {c->from, POLLIN, 0};
     if (poll(&p, 1, timeout_ms) <= 0)
         return 0; /* timeout, or a signal: the caller looks at its flags and comes back */
     char chunk[65536];
-    ssize_t got = read(c->fd, chunk, sizeof chunk);
+    ssize_t got = read(c->from, chunk, sizeof chunk);
     if (got < 0 && errno == EINTR)
         return 0;
     if (got > 0) {
         if (tt_buf_append(&c->in, chunk, (size_t)got))
             kill(c->pid, SIGKILL); /* cannot hold the result: stop it, report a crash */
-        return 0;
+        return child_answer(c, o, result);
     }
-    /* End of file (or a read error): the child is finished. */
-    close(c->fd);
+    /* End of file (or a read error) without a whole answer: the runner died. */
     int ws = 0;
-    while (waitpid(c->pid, &ws, 0) < 0 && errno == EINTR)
-        ;
-    c->pid = 0;
-    c->fd = -1;
-    child_settle(c, ws, o, result);
+    runner_reap(c, &ws);
+    tt_buf_reset(&c->in);
+    memset(o, 0, sizeof *o);
+    o->status = TT_RUN_CRASHED;
+    if (WIFSIGNALED(ws)) {
+        o->signal = WTERMSIG(ws);
+        snprintf(o->error, sizeof o->error, "killed by signal %d (%s)", o->signal,
+                 strsignal(o->signal));
+    } else {
+        snprintf(o->error, sizeof o->error, "ended without a result (exit status %d)",
+                 WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+    }
     return 1;
 }
 
+/* Stop the runner at once (a run in progress is lost). */
 static void child_kill(job_child *c)
 {
     if (c->pid <= 0)
         return;
     kill(c->pid, SIGKILL);
-    close(c->fd);
-    while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    c->pid = 0;
-    c->fd = -1;
+    runner_reap(c, NULL);
+}
+
+/* Let an idle runner go: it sees the request pipe close and exits. */
+static void child_done(job_child *c)
+{
+    if (c->pid > 0)
+        runner_reap(c, NULL);
 }
 
 /* Read a batch message (see tt_js_batch_encode): fills h->runs and h->ids, or
@@ -867,21 +959,21 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         return nerr(err, "binding to the workers' consumer", s, jerr);
 
     /* Three slots, so that the round trips of one run overlap the next run:
-     * `cur` is the message whose run is in the child (its next run starts as
+     * `cur` is the message whose run is in the runner (its next run starts as
      * soon as this one ends); `next` is the message fetched while cur's last
      * run runs (at most one message held ahead, so a worker never hoards the
      * end of a sweep); `fin` is the run that ended and waits for its result
      * to be stored (and, after a message's last run, the message acked),
-     * which happens while the next run's child runs. */
+     * which happens while the next run runs. */
     held_job cur = {0}, next = {0};
     fin_run fin = {0};
     tt_buf result = {0};
-    job_child ch = {0, -1, {0}};
+    job_child ch = {0, -1, -1, {0}};
     uint64_t n = 0;
     int fetch_errors = 0;
     double idle_since = mono_ms();
     for (;;) {
-        /* Store the run that finished (and ack its message), unless a child
+        /* Store the run that finished (and ack its message), unless a run
          * waits to start (then this happens while it runs, below). */
         if (fin.pending && !next.msg && !(cur.msg && cur.at < cur.nruns)) {
             rc = complete(j, &fin, &o, err);
@@ -1033,6 +1125,7 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
             release(&late);
         }
     }
+    child_done(&ch);
     tt_buf_free(&ch.in);
     tt_buf_free(&result);
     tt_buf_free(&fin.result);

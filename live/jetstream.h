@@ -25,7 +25,7 @@
  *
  * A job is an opaque payload (the sweep's JSON job description); this module
  * moves it, the caller's functions interpret it. A worker runs each job in a
- * child process (sim/pool.h), and while it runs marks the message "in
+ * child process (its runner, kept from run to run), and while it runs marks the message "in
  * progress" so that a long job is not redelivered while its worker is alive.
  *
  * No global state: a tt_js holds one connection and its JetStream context.
@@ -118,9 +118,12 @@ int tt_js_sweep(tt_js *js, size_t njobs, const char *const *run_ids, const tt_bu
 
 /* ---- the worker side ---- */
 
-/* Runs one job in a child process: fill result with the completion payload
- * (the run's summary JSON). A returned error is turned into a "failed"
- * summary by the worker. */
+/* Runs one job in the worker's runner process: fill result with the
+ * completion payload (the run's summary JSON). A returned error is turned
+ * into a "failed" summary by the worker. The runner is one child process
+ * that runs job after job (forked again only after a run crashed it), so fn
+ * may keep what it loaded in ctx for the next job: ctx is the runner's copy
+ * of the caller's object, as it was when the runner was forked. */
 typedef int (*tt_js_work_fn)(void *ctx, const char *run_id, const char *job, size_t len,
                              tt_buf *result, tt_err *err);
 
@@ -138,8 +141,9 @@ typedef struct tt_js_worker_opts {
 } tt_js_worker_opts;
 
 /* Pull job messages from the workers' consumer and run their runs one at a
- * time (a batch's runs one after the other, in order), each through fn in its
- * own child process, so that a run that crashes takes no other run with it: publish backtest.started.{run_id}, mark the
+ * time (a batch's runs one after the other, in order), each through fn in a
+ * child process, the runner (one for many runs), so that a run that crashes
+ * takes no other run with it: publish backtest.started.{run_id}, mark the
  * message in progress periodically while it runs (with
  * backtest.progress.{run_id}), publish the completion to
  * backtest.completed.{run_id} and wait for it to be stored; after the
@@ -149,7 +153,7 @@ typedef struct tt_js_worker_opts {
  * the server said more were queued) and holds it, in progress, at most one
  * ahead; so "started" of job k+1 comes before "done" of job k. A held job is
  * given back (nak) when the worker stops, and redelivered after the ack wait
- * when it dies. A job whose child crashes is completed as "crashed" (a
+ * when it dies. A job whose run crashes is completed as "crashed" (a
  * deterministic crash would crash again on any worker). Returns when a stop
  * condition is met: 0, or TT_ENET when the connection is lost. A worker that
  * stops in the middle of a batch gives the message back (nak) after the run

@@ -21,7 +21,8 @@
  *     job back at once (nak): with a 30 s ack wait, another worker runs it
  *     within seconds, as its second delivery;
  *   - batches (runs_per_job 3, 9 runs in 3 messages): the runs of a message
- *     run on one worker, in order, each in its own child; a run that crashes
+ *     run on one worker, in order, in its runner process (one process
+ *     for the runs, forked again after a run crashed it); a run that crashes
  *     is completed as crashed and its batch-mates are not; a worker killed
  *     by the middle run of a message (after the first run's completion was
  *     stored) makes the message come back after the ack wait: another worker
@@ -141,6 +142,7 @@ static int stand_in(void *ctx, const char *run_id, const char *job, size_t len, 
          * run 7 kills its worker. */
         int idx = atoi(job + 6);
         s.index = (uint32_t)idx;
+        s.events = (uint64_t)getpid(); /* which runner process ran it */
         char mark[200];
         snprintf(mark, sizeof mark, "%s/batch-killer.done", dir);
         if (idx == 4)
@@ -621,6 +623,12 @@ static void test_batches(void **state)
         assert_true(c.got[i].fp.hi == h.high64 && c.got[i].fp.lo == h.low64);
         assert_string_equal(c.got[i].run_id, ids[i]);
     }
+    /* A worker's runs go through one runner process, forked again only after
+     * a run crashed it: runs 0-2 (one message, one worker) share a process;
+     * run 5 comes after run 4 crashed its batch-mates' runner. */
+    assert_true(c.got[0].events == c.got[1].events && c.got[1].events == c.got[2].events);
+    assert_true(c.got[0].events != 0);
+    assert_true(c.got[5].events != c.got[3].events);
     /* Which worker started which run, on which delivery. */
     char who[NBATCH][2][40];
     int starts[NBATCH][3];
