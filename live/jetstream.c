@@ -49,6 +49,7 @@
 #include <errno.h>
 #include <nats/nats.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -619,21 +620,38 @@ static int child_start(job_child *c, tt_js_work_fn fn, void *fn_ctx, const job_r
     memcpy(rh, &il, 4);
     memcpy(rh + 4, &len, 8);
     tt_buf_reset(&c->in);
-    /* A runner that died idle (killed from outside) gets one replacement. */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (c->pid <= 0) {
-            int rc = runner_spawn(c, fn, fn_ctx, err);
-            if (rc)
-                return rc;
+    /* A runner that died idle (killed from outside) gets one replacement.
+     * Writing to it then fails with EPIPE: SIGPIPE is blocked meanwhile (and
+     * a pending one taken), so that it cannot end the worker. */
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    int rc = TT_EIO, why = 0;
+    for (int attempt = 0; attempt < 2 && rc; attempt++) {
+        if (c->pid > 0 && waitpid(c->pid, NULL, WNOHANG) == c->pid) {
+            c->pid = 0; /* reaped: runner_reap below only closes its pipes */
+            runner_reap(c, NULL);
         }
+        if (c->pid <= 0 && runner_spawn(c, fn, fn_ctx, err))
+            break;
         if (!tt_write_all(c->to, rh, sizeof rh) && !tt_write_all(c->to, r->id, idlen) &&
-            !tt_write_all(c->to, r->data, r->len))
-            return TT_OK;
+            !tt_write_all(c->to, r->data, r->len)) {
+            rc = TT_OK;
+            break;
+        }
+        why = errno;
         kill(c->pid, SIGKILL);
         runner_reap(c, NULL);
     }
-    return tt_err_set(err, TT_EIO, "worker: cannot hand the run to a runner process: %s",
-                      strerror(errno));
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+        ;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc && why)
+        tt_err_set(err, TT_EIO, "worker: cannot hand the run to a runner process: %s",
+                   strerror(why));
+    return rc;
 }
 
 /* The answer in c->in, when it is whole: 1 (o and result filled), else 0. */

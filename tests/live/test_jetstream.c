@@ -28,6 +28,8 @@
  *     stored) makes the message come back after the ack wait: another worker
  *     runs all three again (delivery 2), and each run counts once with the
  *     payload's fingerprint;
+ *   - runners killed while idle are replaced: the next runs complete in new
+ *     runner processes and their workers live on;
  *   - a batch of a framing version this worker does not read, or one cut
  *     short, completes its subject's run as failed with an error that says
  *     so;
@@ -677,6 +679,44 @@ static void test_batches(void **state)
     assert_int_equal(waitpid(worker_pid[killed], &ws, 0), worker_pid[killed]);
     assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
     worker_pid[killed] = 0;
+
+    /* Runners killed while idle (from outside: the OOM killer, a user): the
+     * next run on their worker goes to a new runner, and the worker lives. */
+    uint64_t dead[NBATCH];
+    for (int i = 0; i < NBATCH; i++) {
+        dead[i] = c.got[i].events;
+        if (dead[i] > 1)
+            kill((pid_t)dead[i], SIGKILL);
+    }
+    sleep_ms(200);
+    {
+        char rids[3][TT_RUN_ID_MAX];
+        const char *rp[3];
+        tt_buf rpay[3];
+        memset(rpay, 0, sizeof rpay);
+        for (int i = 0; i < 3; i++) {
+            tt_run_id_make(rids[i], "jsrespawn", (uint32_t)i);
+            rp[i] = rids[i];
+            tt_buf_printf(&rpay[i], "batch %d", 20 + i);
+        }
+        batch_collect rc2;
+        memset(&rc2, 0, sizeof rc2);
+        tt_js_sweep_opts ro = {.timeout_ms = 20000, .on_result = on_batch_result, .ctx = &rc2};
+        rc = tt_js_sweep(js, 3, rp, rpay, &ro, NULL, &err);
+        if (rc)
+            fprintf(stderr, "%s\n", err.msg);
+        assert_int_equal(rc, 0);
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(rc2.count[i], 1);
+            assert_int_equal(rc2.got[i].status, TT_RUN_OK);
+            for (int k = 0; k < NBATCH; k++)
+                assert_true(rc2.got[i].events != dead[k]);
+            tt_buf_free(&rpay[i]);
+        }
+        for (int k = 5; k < 8; k++)
+            if (worker_pid[k] > 0)
+                assert_int_equal(waitpid(worker_pid[k], NULL, WNOHANG), 0);
+    }
 
     /* A batch of framing version 2: its subject's run fails, naming it. */
     const char *bad_id[1] = {"jsbadframe-0000"};
