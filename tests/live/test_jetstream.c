@@ -579,6 +579,18 @@ static void started_by(const char *d, char *worker, size_t n, int *delivery)
     *delivery = dl ? atoi(dl + 11) : 0;
 }
 
+/* n jobs "batch <first + i>" with run ids <prefix>-0000, ... */
+static void batch_jobs(char (*ids)[TT_RUN_ID_MAX], const char **idp, tt_buf *payload, int n,
+                       const char *prefix, int first)
+{
+    memset(payload, 0, (size_t)n * sizeof *payload);
+    for (int i = 0; i < n; i++) {
+        tt_run_id_make(ids[i], prefix, (uint32_t)i);
+        idp[i] = ids[i];
+        tt_buf_printf(&payload[i], "batch %d", first + i);
+    }
+}
+
 static void test_batches(void **state)
 {
     (void)state;
@@ -600,12 +612,7 @@ static void test_batches(void **state)
     char ids[NBATCH][TT_RUN_ID_MAX];
     const char *idp[NBATCH];
     tt_buf payload[NBATCH];
-    memset(payload, 0, sizeof payload);
-    for (int i = 0; i < NBATCH; i++) {
-        tt_run_id_make(ids[i], "jsbatch", (uint32_t)i);
-        idp[i] = ids[i];
-        tt_buf_printf(&payload[i], "batch %d", i);
-    }
+    batch_jobs(ids, idp, payload, NBATCH, "jsbatch", 0);
     batch_collect c;
     memset(&c, 0, sizeof c);
     tt_js_sweep_opts o = {.timeout_ms = 20000, .on_result = on_batch_result, .ctx = &c,
@@ -693,12 +700,7 @@ static void test_batches(void **state)
         char rids[3][TT_RUN_ID_MAX];
         const char *rp[3];
         tt_buf rpay[3];
-        memset(rpay, 0, sizeof rpay);
-        for (int i = 0; i < 3; i++) {
-            tt_run_id_make(rids[i], "jsrespawn", (uint32_t)i);
-            rp[i] = rids[i];
-            tt_buf_printf(&rpay[i], "batch %d", 20 + i);
-        }
+        batch_jobs(rids, rp, rpay, 3, "jsrespawn", 20);
         batch_collect rc2;
         memset(&rc2, 0, sizeof rc2);
         tt_js_sweep_opts ro = {.timeout_ms = 20000, .on_result = on_batch_result, .ctx = &rc2};
@@ -770,12 +772,7 @@ static void test_batch_purge(void **state)
     char ids[7][TT_RUN_ID_MAX];
     const char *idp[7];
     tt_buf payload[7];
-    memset(payload, 0, sizeof payload);
-    for (int i = 0; i < 7; i++) {
-        tt_run_id_make(ids[i], "jspurge", (uint32_t)i);
-        idp[i] = ids[i];
-        tt_buf_printf(&payload[i], "batch %d", i);
-    }
+    batch_jobs(ids, idp, payload, 7, "jspurge", 0);
     batch_collect c;
     memset(&c, 0, sizeof c);
     tt_js_sweep_opts o = {.timeout_ms = 1500, .on_result = on_batch_result, .ctx = &c,
