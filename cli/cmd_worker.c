@@ -50,6 +50,9 @@ static void usage(FILE *f)
           "                    several runs left unfinished is given back to the queue\n"
           "  --idle-exit DUR   stop after this long without a job (e.g. 30s; default never)\n"
           "  --ack-wait DUR    ack wait if this worker creates the queue (default 30s)\n"
+          "  --runs-per-process N\n"
+          "                    replace the runner process after N runs (default 0: keep\n"
+          "                    it until a run crashes it; 1: a fresh process per run)\n"
           "  --quiet           no line per run\n"
           "  --help            this text\n\n"
           "Stops after the current run on SIGINT or SIGTERM (giving back the rest of its\n"
@@ -179,7 +182,7 @@ static void on_job(void *ctx, const char *run_id, int status, uint64_t delivery)
 int tt_cmd_worker(int argc, char **argv)
 {
     const char *url = NULL;
-    uint64_t max_jobs = 0;
+    uint64_t max_jobs = 0, per_process = 0;
     tt_ts idle = 0, ack_wait = 0;
     int quiet = 0;
     tt_opt op;
@@ -196,6 +199,9 @@ int tt_cmd_worker(int argc, char **argv)
         } else if (tt_opt_is(&op, "max-jobs")) {
             if (!op.value || tt_parse_u64(op.value, &max_jobs))
                 return tt_usage_error("worker", "--max-jobs needs a number");
+        } else if (tt_opt_is(&op, "runs-per-process")) {
+            if (!op.value || tt_parse_u64(op.value, &per_process) || per_process > 1000000000)
+                return tt_usage_error("worker", "--runs-per-process needs a number (0 = keep)");
         } else if (tt_opt_is(&op, "idle-exit") || tt_opt_is(&op, "ack-wait")) {
             tt_ts *dst = tt_opt_is(&op, "idle-exit") ? &idle : &ack_wait;
             if (tt_duration_parse(op.value, dst, tt_opt_is(&op, "idle-exit") ? "--idle-exit"
@@ -222,6 +228,7 @@ int tt_cmd_worker(int argc, char **argv)
         return tt_report_error(&err);
     tt_js_worker_opts wo = {.max_jobs = max_jobs, .idle_exit_ms = idle / TT_NS_PER_MS,
                             .stop = &stop_flag, .on_start = on_start, .on_job = on_job,
+                            .runs_per_process = (unsigned)per_process,
                             .ctx = &quiet};
     uint64_t done = 0;
     scenario_cache cache;

@@ -492,6 +492,7 @@ static const job_run *run_of(const held_job *h, size_t i)
 typedef struct job_child {
     pid_t pid;
     int to, from; /* request pipe (write end), answer pipe (read end) */
+    unsigned runs; /* runs answered by this runner */
     tt_buf in;
 } job_child;
 
@@ -606,6 +607,7 @@ static int runner_spawn(job_child *c, tt_js_work_fn fn, void *fn_ctx, tt_err *er
     c->pid = pid;
     c->to = req[1];
     c->from = ans[0];
+    c->runs = 0;
     return TT_OK;
 }
 
@@ -986,7 +988,7 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
     held_job cur = {0}, next = {0};
     fin_run fin = {0};
     tt_buf result = {0};
-    job_child ch = {0, -1, -1, {0}};
+    job_child ch = {0, -1, -1, 0, {0}};
     uint64_t n = 0;
     int fetch_errors = 0;
     double idle_since = mono_ms();
@@ -1102,6 +1104,9 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
             if (child_wait(&ch, wait, &out, &result))
                 running = 0;
         }
+        /* A runner that has done its share of runs goes (see runs_per_process). */
+        if (ch.pid > 0 && ++ch.runs >= o.runs_per_process && o.runs_per_process)
+            child_done(&ch);
         if (out.status != TT_RUN_OK)
             failed_payload(&result, run->id, out.status, out.signal, out.error);
         /* It becomes the run to complete (with its message after its last run). */

@@ -133,6 +133,9 @@ typedef struct tt_js_worker_opts {
     int64_t idle_exit_ms;       /* stop after this long without a job; 0 = never */
     volatile int *stop;         /* stop when *stop becomes non-zero (may be NULL) */
     unsigned progress_ms;       /* in-progress ack + progress message period; 0 = ack_wait/3 */
+    /* A runner process is replaced after this many runs; 0 = kept until a
+     * run crashes it (the default), 1 = a fresh process per run. */
+    unsigned runs_per_process;
     /* When a job starts (delivery = how many times the server has handed it
      * out, 2+ after a redelivery) and after it is done (may be NULL). */
     void (*on_start)(void *ctx, const char *run_id, uint64_t delivery);

@@ -12,7 +12,9 @@ package) on 127.0.0.1 and a free port, storage in a temporary folder; three
     one worker in order; --runs-per-job 0 is a usage error;
   - a worker with --max-jobs 2 stops after the second run of a 3-run message
     and gives the message back: with a 30 s ack wait, a worker started next
-    runs all three at once (delivery=2), and the sweep has every run;
+    runs all three at once (delivery=2; that worker forks a fresh runner per
+    run, --runs-per-process 1), and the sweep has every run; a bad
+    --runs-per-process is a usage error;
   - `walkforward --nats` (train runs on the workers) equals a local one.
 
 usage: jetstream_cli_test.py TICKTAPE SOURCE_DIR WORK_DIR
@@ -187,6 +189,10 @@ def main():
                              cwd=WORK, capture_output=True, text=True, timeout=60)
         if bad.returncode == 0 or "--runs-per-job" not in bad.stderr:
             fail("--runs-per-job 0 accepted: %d %s" % (bad.returncode, bad.stderr))
+        bad = subprocess.run([BIN, "worker", "--nats", url, "--runs-per-process", "x"],
+                             capture_output=True, text=True, timeout=60)
+        if bad.returncode != 2 or "--runs-per-process" not in bad.stderr:
+            fail("--runs-per-process x accepted: %d %s" % (bad.returncode, bad.stderr))
         # Walk-forward with its 36 train runs on the two surviving workers:
         # the same folds, choices and figures as a local walk-forward.
         wf = subprocess.run([BIN, "walkforward", sc, "--nats", url, "--ack-wait", "2s",
@@ -216,7 +222,8 @@ def main():
                               cwd=WORK, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         part.p.wait(timeout=60)
         t0 = time.monotonic()
-        rest = Worker(4, url)
+        rest = Worker(4, url, [BIN, "worker", "--nats", url, "--ack-wait", "2s",
+                               "--runs-per-process", "1"])
         workers += [part, rest]
         out, err = sw.communicate(timeout=60)
         if sw.returncode != 0:

@@ -23,7 +23,8 @@
  *   - batches (runs_per_job 3, 9 runs in 3 messages): the runs of a message
  *     run on one worker, in order, in its runner process (one process
  *     for the runs, forked again after a run crashed it); a run that crashes
- *     is completed as crashed and its batch-mates are not; a worker killed
+ *     is completed as crashed and its batch-mates are not; a worker told
+ *     to use a runner per run (runs_per_process 1) forks one per run; a worker killed
  *     by the middle run of a message (after the first run's completion was
  *     stored) makes the message come back after the ack wait: another worker
  *     runs all three again (delivery 2), and each run counts once with the
@@ -183,6 +184,8 @@ static void worker_main(int k)
     if (!js)
         _exit(10);
     tt_js_worker_opts o = {.worker_id = name, .progress_ms = 250};
+    if (k == 7)
+        o.runs_per_process = 1; /* a fresh runner process per run */
     if (k >= 4) {
         /* The stop test's workers stop on SIGTERM, as `ticktape worker` does. */
         struct sigaction sa;
@@ -632,12 +635,6 @@ static void test_batches(void **state)
         assert_true(c.got[i].fp.hi == h.high64 && c.got[i].fp.lo == h.low64);
         assert_string_equal(c.got[i].run_id, ids[i]);
     }
-    /* A worker's runs go through one runner process, forked again only after
-     * a run crashed it: runs 0-2 (one message, one worker) share a process;
-     * run 5 comes after run 4 crashed its batch-mates' runner. */
-    assert_true(c.got[0].events == c.got[1].events && c.got[1].events == c.got[2].events);
-    assert_true(c.got[0].events != 0);
-    assert_true(c.got[5].events != c.got[3].events);
     /* Which worker started which run, on which delivery. */
     char who[NBATCH][2][40];
     int starts[NBATCH][3];
@@ -665,6 +662,23 @@ static void test_batches(void **state)
             assert_int_equal(starts[i][2], 0);
             assert_string_equal(who[i][0], who[3 * b][0]);
         }
+    /* A worker's runs go through one runner process, forked again only after
+     * a run crashed it: the runs of a message (one worker) share a process,
+     * except that run 5 comes after run 4 crashed its batch-mates' runner.
+     * Worker 7 (runs_per_process 1) forks a fresh runner for every run. Runs
+     * 7 and 8 count from message 2's second delivery. */
+    for (int b = 0; b < 3; b++) {
+        const char *w = b < 2 ? who[3 * b][0] : who[6][1];
+        int fresh = !strncmp(w, "w7:", 3);
+        for (int i = 3 * b; i < 3 * b + 2; i++) {
+            if (i == 3 || i == 4 || i == 6)
+                continue; /* around the crash; run 6 counts from the first delivery */
+            assert_true(c.got[i].events != 0);
+            assert_true(fresh ? c.got[i].events != c.got[i + 1].events
+                              : c.got[i].events == c.got[i + 1].events);
+        }
+    }
+    assert_true(c.got[5].events != c.got[3].events);
     /* The third: runs 6 and 7 started on the worker that run 7 killed, run 8
      * never there; then all three on another worker, as the second delivery. */
     for (int i = 6; i < 9; i++) {
