@@ -4,10 +4,12 @@ two NATS workers against local --jobs 2.
 
 usage: /usr/bin/python3 bench/bench_research.py TICKTAPE [--repeat N] [--no-nats]
                                                 [--runs-per-job K,K,...]
+                                                [--runs-per-process N]
 
 The NATS mode runs once per K of --runs-per-job (default "1,auto": one run
 per job message, the sweep's default, and the sweep's "auto" rule, whose K the
-table names).
+table names). --runs-per-process is passed to the workers (default: theirs,
+one runner process kept from run to run; 1 = a fresh process per run).
 
 Runs are alternated (jobs 1, jobs 2, nats, jobs 1, ...) so that a change in
 machine load hits every mode alike; the table gives the best and the median
@@ -114,7 +116,11 @@ def main():
                     break
                 except OSError:
                     time.sleep(0.1)
-            workers = [subprocess.Popen([binary, "worker", "--nats", url, "--quiet"],
+            wargs = []
+            if "--runs-per-process" in sys.argv:
+                wargs = ["--runs-per-process",
+                         sys.argv[sys.argv.index("--runs-per-process") + 1]]
+            workers = [subprocess.Popen([binary, "worker", "--nats", url, "--quiet"] + wargs,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                        for _ in range(2)]
             time.sleep(0.5)
