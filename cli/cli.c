@@ -1,5 +1,6 @@
 /* Shared helpers for subcommands: option scanning, errors, progress bar. */
 #include "cli.h"
+#include "sim/pool.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -62,6 +63,16 @@ int tt_usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\n(see 'ticktape %s --help')\n", cmd);
     va_end(ap);
     return TT_EXIT_USAGE;
+}
+
+int tt_parse_runs_per_process(const char *cmd, const char *value, unsigned *out)
+{
+    uint64_t n = 0;
+    if (!value || tt_parse_u64(value, &n) || n > 1000000000)
+        return tt_usage_error(cmd, "--runs-per-process needs a number (1 = a fresh process per "
+                                   "run, 0 = keep the process)");
+    *out = n ? (unsigned)n : TT_POOL_KEEP;
+    return 0;
 }
 
 int tt_report_error(const tt_err *err)

@@ -41,6 +41,10 @@ int tt_report_error(const tt_err *err);
 /* Parse a whole number (with optional k/M/G suffix) or fail with a usage error. */
 int tt_parse_u64(const char *s, uint64_t *out);
 int tt_is_help(const char *arg);
+/* --runs-per-process N of sweep, walkforward and worker: N runs per runner
+ * process, 0 = keep it until a run crashes it (*out = TT_POOL_KEEP, see
+ * sim/pool.h). 0 or a usage error for cmd. */
+int tt_parse_runs_per_process(const char *cmd, const char *value, unsigned *out);
 
 /* Progress bar on stderr, shown only when stderr is a terminal. */
 typedef struct tt_progress {

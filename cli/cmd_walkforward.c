@@ -96,6 +96,7 @@ typedef struct wf_opts {
     const char *nats;
     tt_ts ack_wait, timeout;
     uint64_t runs_per_job; /* 0 = 1 (the default); UINT64_MAX = auto (tt_js_runs_per_job_auto) */
+    unsigned runs_per_process; /* local runs (tt_pool_opts); 1 = a fresh process per run */
 } wf_opts;
 
 static const char *const FLAGS[] = {"json", "quiet", "no-reports", "gate", "help", "h", NULL};
@@ -110,6 +111,8 @@ static void usage(FILE *f)
           "and the walk-forward efficiency; writes the out-of-sample report.\n\n"
           "options:\n"
           "  --jobs N              runs at a time, each in its own process (default 1)\n"
+          "  --runs-per-process N  local runs: N per process, one after the other\n"
+          "                        (default 1: a fresh process per run; 0: keep it)\n"
           "  --set KEY=VALUE       override a scenario key; repeatable\n"
           "  --out DIR             where the reports go (default out/<name>-walkforward)\n"
           "  --gate                check the gates: section; exit 4 if a gate fails\n"
@@ -144,6 +147,8 @@ static int parse_option(wf_opts *o, const tt_opt *op)
     } else if (tt_opt_is(op, "jobs")) {
         if (!op->value || tt_parse_u64(op->value, &o->jobs) || o->jobs == 0 || o->jobs > 4096)
             return tt_usage_error("walkforward", "--jobs needs a number from 1 to 4096");
+    } else if (tt_opt_is(op, "runs-per-process")) {
+        return tt_parse_runs_per_process("walkforward", op->value, &o->runs_per_process);
     } else if (tt_opt_is(op, "out")) {
         if (!op->value || !*op->value)
             return tt_usage_error("walkforward", "--out needs a directory");
@@ -452,7 +457,7 @@ int tt_cmd_walkforward(int argc, char **argv)
     if (!o.quiet)
         tt_progress_start(&bar, "walkforward", nwins * (plan.njobs + 1));
     tt_wf_opts wo = {(unsigned)o.jobs, bar.enabled ? on_tick : NULL, &bar, &probe->metrics,
-                     NULL, NULL};
+                     NULL, NULL, o.runs_per_process};
     nats_train nt;
     memset(&nt, 0, sizeof nt);
     if (o.nats) {

@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "live/jetstream.h"
+#include "sim/pool.h"
 #include "sim/research.h"
 #include "sim/scenario.h"
 #include "sim/sweep.h"
@@ -182,7 +183,8 @@ static void on_job(void *ctx, const char *run_id, int status, uint64_t delivery)
 int tt_cmd_worker(int argc, char **argv)
 {
     const char *url = NULL;
-    uint64_t max_jobs = 0, per_process = 0;
+    uint64_t max_jobs = 0;
+    unsigned per_process = 0;
     tt_ts idle = 0, ack_wait = 0;
     int quiet = 0;
     tt_opt op;
@@ -200,8 +202,9 @@ int tt_cmd_worker(int argc, char **argv)
             if (!op.value || tt_parse_u64(op.value, &max_jobs))
                 return tt_usage_error("worker", "--max-jobs needs a number");
         } else if (tt_opt_is(&op, "runs-per-process")) {
-            if (!op.value || tt_parse_u64(op.value, &per_process) || per_process > 1000000000)
-                return tt_usage_error("worker", "--runs-per-process needs a number (0 = keep)");
+            int bad = tt_parse_runs_per_process("worker", op.value, &per_process);
+            if (bad)
+                return bad;
         } else if (tt_opt_is(&op, "idle-exit") || tt_opt_is(&op, "ack-wait")) {
             tt_ts *dst = tt_opt_is(&op, "idle-exit") ? &idle : &ack_wait;
             if (tt_duration_parse(op.value, dst, tt_opt_is(&op, "idle-exit") ? "--idle-exit"
@@ -228,7 +231,7 @@ int tt_cmd_worker(int argc, char **argv)
         return tt_report_error(&err);
     tt_js_worker_opts wo = {.max_jobs = max_jobs, .idle_exit_ms = idle / TT_NS_PER_MS,
                             .stop = &stop_flag, .on_start = on_start, .on_job = on_job,
-                            .runs_per_process = (unsigned)per_process,
+                            .runs_per_process = per_process == TT_POOL_KEEP ? 0 : per_process,
                             .ctx = &quiet};
     uint64_t done = 0;
     scenario_cache cache;

@@ -1,20 +1,26 @@
 /*
  * A bounded pool of forked processes.
  *
- * Each job gets a fresh child (fork), so a crash, a leak or a stray global in
- * one run cannot touch another, and the parent never runs job code. The child
- * writes one framed message on its pipe:
+ * Jobs run in runner processes, at most `workers` at a time. A runner is a
+ * child forked by the pool; it reads a job index on its request pipe, runs
+ * the job and answers on its answer pipe with one framed message:
  *
  *     magic "TTPR" | int32 rc | uint32 message length | uint64 data length
  *     | message bytes | data bytes
  *
- * then _exit(0)s without running atexit handlers or flushing stdio buffers it
- * inherited. (The one exit in the library: it ends the pool's own child, never
- * the caller's process.) The parent poll()s the pipes of the running children, appends
- * what arrives to each job's buffer (draining as it comes, so a large result
- * never blocks the child on a full pipe), and on end of file reaps the child:
- * a complete frame is the outcome; anything else is a crash, described by the
- * child's wait status.
+ * By default (runs_per_process 1) a runner answers one job and _exit(0)s: each
+ * job gets a fresh child, so a crash, a leak or a stray global in one run
+ * cannot touch another, and the parent never runs job code. With
+ * runs_per_process N (0 = no limit) a runner answers up to N jobs, one after
+ * the other, before it exits; a fork and a fresh heap per run are saved. In
+ * both cases a runner _exit(0)s without running atexit handlers or flushing
+ * stdio buffers it inherited (the one exit in the library: it ends the pool's
+ * own child, never the caller's process), and exits when its request pipe
+ * closes. The parent poll()s the answer pipes of the busy runners, appends
+ * what arrives to each one's buffer (draining as it comes, so a large result
+ * never blocks a runner on a full pipe); a complete frame is the job's
+ * outcome. End of file before a complete frame is a crash, described by the
+ * runner's wait status; the runner is reaped, and the next job gets a new one.
  *
  * The in-order callback fires for job i once jobs 0..i are all done, which
  * makes streamed output independent of the number of workers and of timing.
@@ -40,10 +46,13 @@
 #define FRAME_MAGIC 0x52505454u /* "TTPR" little-endian */
 #define FRAME_HEAD 20
 
+/* A runner: pid 0 when the slot is empty. */
 typedef struct slot {
     pid_t pid;
-    int fd;
+    int to, from;   /* request pipe (write end; -1 once closed), answer pipe (read end) */
+    int busy;       /* a job is out to it */
     size_t job;
+    unsigned runs;  /* jobs handed to it */
     tt_buf in;
 } slot;
 
@@ -58,8 +67,24 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The child's side: run the job, send the frame, leave. Never returns. */
-static void child_main(int fd, tt_pool_job_fn fn, void *ctx, size_t index)
+static int read_full(int fd, void *buf, size_t n)
+{
+    uint8_t *p = buf;
+    while (n) {
+        ssize_t got = read(fd, p, n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        p += got;
+        n -= (size_t)got;
+    }
+    return 0;
+}
+
+/* The runner's side: answer up to `budget` jobs (0 = no limit), or until the
+ * request pipe closes. Never returns. */
+static void runner_main(int rfd, int wfd, tt_pool_job_fn fn, void *ctx, unsigned budget)
 {
 #ifdef __linux__
     /* A worker killed mid-job should not leave its run behind. */
@@ -67,58 +92,77 @@ static void child_main(int fd, tt_pool_job_fn fn, void *ctx, size_t index)
 #endif
     signal(SIGPIPE, SIG_DFL);
     tt_buf out = {0};
-    tt_err err;
-    tt_err_clear(&err);
-    int rc = fn(ctx, index, &out, &err);
-    if (rc && !err.msg[0])
-        tt_err_set(&err, rc, "job %zu failed (%s)", index, tt_status_name(rc));
-    size_t mlen = rc ? strlen(err.msg) : 0;
-    size_t dlen = rc ? 0 : out.len;
-    uint8_t head[FRAME_HEAD];
-    put32(head, FRAME_MAGIC);
-    put32(head + 4, (uint32_t)rc);
-    put32(head + 8, (uint32_t)mlen);
-    put32(head + 12, (uint32_t)(dlen & 0xffffffffu));
-    put32(head + 16, (uint32_t)((uint64_t)dlen >> 32));
-    int bad = tt_write_all(fd, head, sizeof head) || tt_write_all(fd, err.msg, mlen) ||
-              tt_write_all(fd, out.data, dlen);
-    close(fd);
-    _exit(bad ? 70 : 0);
+    for (unsigned n = 0; !budget || n < budget; n++) {
+        uint64_t index;
+        if (read_full(rfd, &index, sizeof index))
+            break;
+        tt_err err;
+        tt_err_clear(&err);
+        tt_buf_reset(&out);
+        int rc = fn(ctx, (size_t)index, &out, &err);
+        if (rc && !err.msg[0])
+            tt_err_set(&err, rc, "job %zu failed (%s)", (size_t)index, tt_status_name(rc));
+        size_t mlen = rc ? strlen(err.msg) : 0;
+        size_t dlen = rc ? 0 : out.len;
+        uint8_t head[FRAME_HEAD];
+        put32(head, FRAME_MAGIC);
+        put32(head + 4, (uint32_t)rc);
+        put32(head + 8, (uint32_t)mlen);
+        put32(head + 12, (uint32_t)(dlen & 0xffffffffu));
+        put32(head + 16, (uint32_t)((uint64_t)dlen >> 32));
+        if (tt_write_all(wfd, head, sizeof head) || tt_write_all(wfd, err.msg, mlen) ||
+            tt_write_all(wfd, out.data, dlen))
+            _exit(70);
+    }
+    close(wfd);
+    _exit(0);
 }
 
-/* Turn what a finished child sent, and how it ended, into an outcome. */
-static void settle(slot *s, int wstatus, tt_pool_outcome *o)
+/* The job's outcome once the runner's answer is whole: 1 (o filled, the
+ * answer taken from s->in), else 0. A frame that cannot be one (bad magic)
+ * counts as whole: the runner is then treated as broken (see the caller). */
+static int answer(slot *s, tt_pool_outcome *o, int *broken)
 {
-    memset(o, 0, sizeof *o);
     const uint8_t *p = s->in.data;
     size_t n = s->in.len;
-    int framed = 0;
-    if (n >= FRAME_HEAD && get32(p) == FRAME_MAGIC) {
-        uint32_t mlen = get32(p + 8);
-        uint64_t dlen = get32(p + 12) | (uint64_t)get32(p + 16) << 32;
-        if ((uint64_t)n == FRAME_HEAD + mlen + dlen) {
-            framed = 1;
-            int rc = (int)get32(p + 4);
-            if (rc) {
-                o->status = TT_RUN_FAILED;
-                o->code = rc;
-                snprintf(o->error, sizeof o->error, "%.*s", (int)mlen,
-                         (const char *)p + FRAME_HEAD);
-            } else {
-                o->status = TT_RUN_OK;
-                /* Hand the buffer over and slide the data to its start. */
-                memmove(s->in.data, p + FRAME_HEAD + mlen, (size_t)dlen);
-                s->in.len = (size_t)dlen;
-                s->in.data[s->in.len] = 0;
-                o->data = s->in;
-                memset(&s->in, 0, sizeof s->in);
-            }
-        }
+    *broken = 0;
+    if (n < FRAME_HEAD)
+        return 0;
+    if (get32(p) != FRAME_MAGIC) {
+        *broken = 1;
+        return 0;
     }
-    if (framed && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
-        return;
-    if (framed && o->status == TT_RUN_OK)
-        tt_buf_free(&o->data);
+    uint32_t mlen = get32(p + 8);
+    uint64_t dlen = get32(p + 12) | (uint64_t)get32(p + 16) << 32;
+    if ((uint64_t)n < FRAME_HEAD + mlen + dlen)
+        return 0;
+    if ((uint64_t)n > FRAME_HEAD + mlen + dlen) {
+        *broken = 1; /* bytes nobody asked for */
+        return 0;
+    }
+    memset(o, 0, sizeof *o);
+    int rc = (int)get32(p + 4);
+    if (rc) {
+        o->status = TT_RUN_FAILED;
+        o->code = rc;
+        snprintf(o->error, sizeof o->error, "%.*s", (int)mlen, (const char *)p + FRAME_HEAD);
+        tt_buf_reset(&s->in);
+    } else {
+        o->status = TT_RUN_OK;
+        /* Hand the buffer over and slide the data to its start. */
+        memmove(s->in.data, p + FRAME_HEAD + mlen, (size_t)dlen);
+        s->in.len = (size_t)dlen;
+        s->in.data[s->in.len] = 0;
+        o->data = s->in;
+        memset(&s->in, 0, sizeof s->in);
+    }
+    return 1;
+}
+
+/* How a runner that ended in the middle of a job ended. */
+static void crashed(int wstatus, tt_pool_outcome *o)
+{
+    memset(o, 0, sizeof *o);
     o->status = TT_RUN_CRASHED;
     if (WIFSIGNALED(wstatus)) {
         o->signal = WTERMSIG(wstatus);
@@ -129,6 +173,61 @@ static void settle(slot *s, int wstatus, tt_pool_outcome *o)
         snprintf(o->error, sizeof o->error, "ended without a result (exit status %d)",
                  o->exit_status);
     }
+}
+
+/* Close a runner's pipes and reap it; its wait status. */
+static int reap(slot *s)
+{
+    if (s->to >= 0)
+        close(s->to);
+    close(s->from);
+    int ws = 0;
+    while (waitpid(s->pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    s->pid = 0;
+    s->to = s->from = -1;
+    s->busy = 0;
+    tt_buf_reset(&s->in);
+    return ws;
+}
+
+static int spawn(slot *slots, unsigned nslots, slot *s, tt_pool_job_fn fn, void *ctx,
+                 unsigned budget, tt_err *err)
+{
+    int req[2], ans[2];
+    if (pipe(req) != 0)
+        return tt_err_set(err, TT_EIO, "pool: pipe failed: %s", strerror(errno));
+    if (pipe(ans) != 0) {
+        close(req[0]), close(req[1]);
+        return tt_err_set(err, TT_EIO, "pool: pipe failed: %s", strerror(errno));
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(req[0]), close(req[1]), close(ans[0]), close(ans[1]);
+        return tt_err_set(err, TT_EIO, "pool: fork failed: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(req[1]), close(ans[0]);
+        /* Other runners' pipes: holding them would keep those runners from
+         * seeing their request pipe close, and the parent from seeing their
+         * answer pipe end. */
+        for (unsigned k = 0; k < nslots; k++)
+            if (slots[k].pid > 0) {
+                if (slots[k].to >= 0)
+                    close(slots[k].to);
+                close(slots[k].from);
+            }
+        runner_main(req[0], ans[1], fn, ctx, budget);
+    }
+    close(req[0]), close(ans[1]);
+    s->pid = pid;
+    s->to = req[1];
+    s->from = ans[0];
+    s->busy = 0;
+    s->runs = 0;
+    tt_buf_reset(&s->in);
+    return TT_OK;
 }
 
 static double mono_ms(void)
@@ -148,6 +247,8 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
     if (workers > njobs)
         workers = njobs ? (unsigned)njobs : 1;
     unsigned tick_ms = o.tick_ms ? o.tick_ms : 1000;
+    unsigned budget = o.runs_per_process ? o.runs_per_process : 1;
+    unsigned runner_budget = budget == TT_POOL_KEEP ? 0 : budget;
     for (size_t i = 0; i < njobs; i++) {
         memset(&out[i], 0, sizeof out[i]);
         out[i].status = TT_RUN_PENDING;
@@ -159,47 +260,51 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
         free(slots), free(pfd), free(done);
         return tt_err_set(err, TT_ENOMEM, "pool: out of memory");
     }
+    for (unsigned k = 0; k < workers; k++)
+        slots[k].to = slots[k].from = -1;
     /* A pipe whose reader is gone must give EPIPE to the writer, not kill the parent. */
     struct sigaction ign = {0}, old_pipe;
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, &old_pipe);
 
-    size_t next = 0, ndone = 0, emitted = 0, running = 0;
+    size_t next = 0, ndone = 0, emitted = 0, busy = 0;
     int rc = TT_OK;
     double last_tick = mono_ms();
     while (ndone < njobs) {
-        /* Start jobs while there is room. */
-        while (rc == TT_OK && running < workers && next < njobs) {
-            int fds[2];
-            if (pipe(fds) != 0) {
-                rc = tt_err_set(err, TT_EIO, "pool: pipe failed: %s", strerror(errno));
+        /* Hand out jobs to free runners (forking one where a slot is empty;
+         * a runner that died idle gets one replacement). A runner that has
+         * its last job is told so by closing its request pipe. */
+        for (unsigned k = 0; rc == TT_OK && k < workers && next < njobs; k++) {
+            slot *s = &slots[k];
+            if (s->busy || (s->pid > 0 && s->to < 0))
+                continue;
+            int handed = 0;
+            for (int attempt = 0; attempt < 2 && !handed; attempt++) {
+                if (s->pid <= 0 && (rc = spawn(slots, workers, s, fn, ctx, runner_budget, err)))
+                    break;
+                uint64_t ix = next;
+                if (!tt_write_all(s->to, &ix, sizeof ix)) {
+                    handed = 1;
+                } else {
+                    kill(s->pid, SIGKILL);
+                    reap(s);
+                }
+            }
+            if (!handed) {
+                if (rc == TT_OK)
+                    rc = tt_err_set(err, TT_EIO, "pool: cannot hand job %zu to a runner: %s",
+                                    next, strerror(errno));
                 break;
             }
-            fflush(NULL);
-            pid_t pid = fork();
-            if (pid < 0) {
-                rc = tt_err_set(err, TT_EIO, "pool: fork failed: %s", strerror(errno));
-                close(fds[0]), close(fds[1]);
-                break;
+            s->busy = 1;
+            s->job = next++;
+            if (budget != TT_POOL_KEEP && ++s->runs >= budget) {
+                close(s->to);
+                s->to = -1;
             }
-            if (pid == 0) {
-                close(fds[0]);
-                for (unsigned k = 0; k < workers; k++)
-                    if (slots[k].pid > 0)
-                        close(slots[k].fd);
-                child_main(fds[1], fn, ctx, next);
-            }
-            close(fds[1]);
-            unsigned k = 0;
-            while (slots[k].pid > 0)
-                k++;
-            slots[k].pid = pid;
-            slots[k].fd = fds[0];
-            slots[k].job = next++;
-            tt_buf_reset(&slots[k].in);
-            running++;
+            busy++;
         }
-        if (rc != TT_OK && running == 0) {
+        if (rc != TT_OK && busy == 0) {
             /* Nothing runs and nothing more can start: mark the rest failed. */
             for (size_t i = next; i < njobs; i++) {
                 out[i].status = TT_RUN_FAILED;
@@ -214,7 +319,7 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
         }
         unsigned np = 0;
         for (unsigned k = 0; k < workers; k++) {
-            pfd[k].fd = slots[k].pid > 0 ? slots[k].fd : -1;
+            pfd[k].fd = slots[k].pid > 0 ? slots[k].from : -1;
             pfd[k].events = POLLIN;
             pfd[k].revents = 0;
             if (slots[k].pid > 0)
@@ -232,26 +337,38 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
             if (s->pid <= 0 || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
             char chunk[65536];
-            ssize_t got = read(s->fd, chunk, sizeof chunk);
+            ssize_t got = read(s->from, chunk, sizeof chunk);
             if (got < 0 && errno == EINTR)
                 continue;
+            int finished = 0;
             if (got > 0) {
-                if (tt_buf_append(&s->in, chunk, (size_t)got)) {
-                    /* Cannot hold the result: stop the child, report it. */
+                int broken = 0;
+                if (!s->busy || tt_buf_append(&s->in, chunk, (size_t)got)) {
+                    /* Bytes nobody asked for, or a result we cannot hold: stop
+                     * the runner; its end reports the job as crashed. */
+                    kill(s->pid, SIGKILL);
+                } else if (answer(s, &out[s->job], &broken)) {
+                    s->busy = 0;
+                    finished = 1;
+                } else if (broken) {
                     kill(s->pid, SIGKILL);
                 }
-                continue;
+            } else {
+                /* End of file (or a read error): the runner is gone. */
+                int was_busy = s->busy;
+                size_t job = s->job;
+                int ws = reap(s);
+                if (was_busy) {
+                    crashed(ws, &out[job]);
+                    s->job = job;
+                    finished = 1;
+                }
             }
-            /* End of file (or a read error): the child is finished. */
-            close(s->fd);
-            int ws = 0;
-            while (waitpid(s->pid, &ws, 0) < 0 && errno == EINTR)
-                ;
-            settle(s, ws, &out[s->job]);
+            if (!finished)
+                continue;
             done[s->job] = 1;
             ndone++;
-            running--;
-            s->pid = 0;
+            busy--;
             while (emitted < njobs && done[emitted]) {
                 if (o.on_done)
                     o.on_done(o.cb_ctx, emitted, &out[emitted]);
@@ -263,12 +380,13 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
             o.on_tick(o.cb_ctx, ndone, njobs);
         }
     }
-    /* Only reached early on a poll failure: do not leave children behind. */
+    /* Runners left: idle ones see their request pipe close and exit; busy
+     * ones (only after a poll failure) are stopped. */
     for (unsigned k = 0; k < workers; k++) {
         if (slots[k].pid > 0) {
-            kill(slots[k].pid, SIGKILL);
-            close(slots[k].fd);
-            waitpid(slots[k].pid, NULL, 0);
+            if (slots[k].busy)
+                kill(slots[k].pid, SIGKILL);
+            reap(&slots[k]);
         }
         tt_buf_free(&slots[k].in);
     }

@@ -1,17 +1,17 @@
 /*
  * ticktape: a bounded pool of processes for independent runs.
  *
- * tt_pool_run() runs njobs jobs, at most `workers` at a time, each in its own
- * forked child process. The child calls the job function, which fills a byte
- * buffer (the result, in whatever encoding the caller chose); the child sends
- * it back over a pipe and exits. A child that dies (a signal, an exit without
- * a complete result) is reported as TT_RUN_CRASHED for that job only: the
- * others go on.
+ * tt_pool_run() runs njobs jobs, at most `workers` at a time, each in a
+ * forked child process: by default a fresh one per job (see runs_per_process).
+ * The child calls the job function, which fills a byte buffer (the result, in
+ * whatever encoding the caller chose), and sends it back over a pipe. A child
+ * that dies (a signal, an exit without a complete result) is reported as
+ * TT_RUN_CRASHED for that job only: the others go on.
  *
  * Outcomes are stored by job index and the in-order callback sees them in job
  * order, whatever order they completed in, so the output of a sweep does not
- * depend on the number of workers. Runs are isolated processes, so a run
- * cannot disturb another through shared state.
+ * depend on the number of workers. With a process per job (the default), a
+ * run cannot disturb another through shared state.
  *
  * The parent reads no clock except to pace the optional tick callback (used
  * by workers to send "in progress" acknowledgements while a job runs).
@@ -26,7 +26,8 @@
 
 /* Runs job `index` in the child. Fill `out` with the result bytes and return
  * 0, or return a negative TT_E* with err filled (the message reaches the
- * parent). ctx is the caller's, as it was at fork time. */
+ * parent). ctx is the caller's, as it was when the job's process was forked
+ * (with runs_per_process > 1, possibly before earlier jobs ran in it). */
 typedef int (*tt_pool_job_fn)(void *ctx, size_t index, tt_buf *out, tt_err *err);
 
 typedef struct tt_pool_outcome {
@@ -38,6 +39,8 @@ typedef struct tt_pool_outcome {
     tt_buf data;     /* TT_RUN_OK: the bytes the job produced */
 } tt_pool_outcome;
 
+#define TT_POOL_KEEP 0xffffffffu
+
 typedef struct tt_pool_opts {
     unsigned workers; /* processes at a time; 0 = 1 */
     /* Called in job order (index 0, 1, ...) as soon as a job and all before it
@@ -46,6 +49,12 @@ typedef struct tt_pool_opts {
     /* Called about every tick_ms milliseconds while jobs run (may be NULL). */
     void (*on_tick)(void *cb_ctx, size_t done, size_t total);
     unsigned tick_ms; /* 0 = 1000 */
+    /* Jobs per runner process: 0 or 1 = a fresh process per job (the
+     * default: full isolation); N = a runner answers up to N jobs one after
+     * the other; TT_POOL_KEEP = no limit (a runner is replaced only when a job
+     * crashes it). Reusing a runner saves a fork and a fresh heap per job;
+     * a job then shares its process with the jobs before it. */
+    unsigned runs_per_process;
     void *cb_ctx;
 } tt_pool_opts;
 

@@ -412,6 +412,7 @@ int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_
     if (!out)
         return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
     tt_pool_opts po = {.workers = o.jobs,
+                       .runs_per_process = o.runs_per_process,
                        .on_done = sweep_done,
                        .on_tick = o.on_tick ? sweep_tick : NULL,
                        .tick_ms = 1000,

@@ -138,6 +138,7 @@ tt_research_runner tt_scenario_runner(struct tt_scenario *s);
 
 typedef struct tt_sweep_opts {
     unsigned jobs;          /* processes at a time; 0 = 1 */
+    unsigned runs_per_process; /* runs per process (tt_pool_opts); 0 = a fresh one per run */
     tt_ts from, to;         /* data range for every run; 0 = the scenario's */
     /* In job order, as each completes (may be NULL). */
     void (*on_result)(void *ctx, const tt_run_summary *r, const tt_param *params, size_t nparams);

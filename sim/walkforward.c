@@ -300,7 +300,8 @@ int tt_walkforward_run(const tt_wf_spec *spec, const tt_sweep_plan *plan, tt_res
         out->folds[f].w = w[f];
     wf_ctx c = {plan, runner, w, nf, tfold, tjob};
     tick_ctx tk = {&o, 0, ntrain + nf};
-    tt_pool_opts popt = {.workers = o.jobs, .on_tick = o.on_tick ? wf_tick : NULL, .cb_ctx = &tk};
+    tt_pool_opts popt = {.workers = o.jobs, .on_tick = o.on_tick ? wf_tick : NULL, .cb_ctx = &tk,
+                         .runs_per_process = o.runs_per_process};
 
     /* Round one: every parameter set on every train window. */
     int remote = o.train_batch != NULL;

@@ -75,7 +75,8 @@ SWEEP = """sweep:
 
 
 def case_sweep():
-    """--jobs 1 and --jobs 3 give the same table; each run equals a lone backtest."""
+    """--jobs 1 and --jobs 3 give the same table, and so do kept runner processes
+    (--runs-per-process 0) and runners of 4 runs; each run equals a lone backtest."""
     import h5py
     import pandas as pd
     sc = scenario("small", SWEEP)
@@ -84,6 +85,11 @@ def case_sweep():
     j1, j3 = last_json(p1), last_json(p3)
     if j1 != j3:
         fail("--jobs 1 and --jobs 3 differ")
+    for per in ("0", "4"):
+        jk = last_json(run(["sweep", sc, "--jobs", "2", "--runs-per-process", per, "--json",
+                            "--no-reports", "--quiet"]))
+        if jk != j1:
+            fail("--runs-per-process %s differs from a process per run" % per)
     for f in ("sweep.csv", "sweep.json", "sweep.html", "sweep.h5"):
         if open(os.path.join(WORK, "t1", f), "rb").read() != open(os.path.join(WORK, "t3", f), "rb").read():
             fail(f + " differs between --jobs 1 and --jobs 3")
@@ -172,6 +178,13 @@ def case_crash():
     st = [r["status"] for r in j["runs"]]
     if st != ["ok", "ok", "crashed", "crashed", "ok", "ok"]:
         fail("statuses: %s" % st)
+    # Kept runner processes: a crash takes its runner, the next run gets a new one.
+    jk = last_json(run(["sweep", sc, "--jobs", "1", "--runs-per-process", "0", "--json",
+                        "--no-reports", "--quiet"], expect=3))
+    if [r["status"] for r in jk["runs"]] != st or \
+            [r["fingerprint"] for r in jk["runs"] if r["status"] == "ok"] != \
+            [r["fingerprint"] for r in j["runs"] if r["status"] == "ok"]:
+        fail("--runs-per-process 0 after a crash: %s" % jk["runs"])
     if "strategy.params.crash=1 strategy.params.n=1" not in p.stderr or "crashed" not in p.stderr:
         fail("the crash is not reported with its parameters:\n" + p.stderr)
     if not re.search(r"signal 11|exit status", j["runs"][2]["error"]):
@@ -205,6 +218,10 @@ def case_walkforward():
     b = last_json(run(["walkforward", sc, "--jobs", "2", "--json", "--no-reports"]))
     if a != b:
         fail("walkforward differs between --jobs 1 and 2")
+    k = last_json(run(["walkforward", sc, "--jobs", "2", "--runs-per-process", "0", "--json",
+                       "--no-reports", "--quiet"]))
+    if k != a:
+        fail("walkforward differs with kept runner processes (--runs-per-process 0)")
     if len(a["folds"]) != 6:
         fail("6 folds expected over 48 h with 12 h + 6 h windows: %d" % len(a["folds"]))
     # Oracle for fold 1: sweep the train window alone and pick the best net P&L
@@ -291,6 +308,10 @@ def case_errors():
     run(["sweep", "--help"])
     run(["sweep"], expect=2)
     run(["sweep", "x.yaml", "--jobs", "0"], expect=2)
+    p = run(["sweep", "x.yaml", "--runs-per-process", "many"], expect=2)
+    if "--runs-per-process" not in p.stderr:
+        fail("--runs-per-process error: " + p.stderr)
+    run(["walkforward", "x.yaml", "--runs-per-process", "-1"], expect=2)
     run(["walkforward", "--bogus"], expect=2)
     run(["worker"], expect=2)
     sc = scenario("bad", "sweep:\n  params:\n    strategy:\n      params:\n        fast: {from: 9, to: 3, step: 1}\n")

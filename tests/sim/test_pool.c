@@ -1,7 +1,9 @@
 /*
  * The process pool: results in job order whatever the worker count, crashes
  * and failures isolated to their job, large results drained, and never more
- * than `workers` children at once.
+ * than `workers` children at once; with a fresh process per job (the
+ * default), runners of 2 jobs, and kept runners, whose reuse is checked by
+ * process id.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,10 +96,14 @@ static void test_order_and_isolation(void **state)
 {
     (void)state;
     enum { N = 12 };
-    for (unsigned workers = 1; workers <= 5; workers += 2) {
+    /* A fresh process per job (the default), runners of 2 jobs, kept runners. */
+    const unsigned per[] = {0, 2, TT_POOL_KEEP};
+    for (unsigned workers = 1; workers <= 5; workers += 2)
+    for (size_t m = 0; m < sizeof per / sizeof *per; m++) {
         tt_pool_outcome out[N];
         order_log log = {{0}, 0};
-        tt_pool_opts o = {.workers = workers, .on_done = record, .cb_ctx = &log};
+        tt_pool_opts o = {.workers = workers, .on_done = record, .cb_ctx = &log,
+                          .runs_per_process = per[m]};
         tt_err err;
         assert_int_equal(tt_pool_run(N, job, NULL, &o, out, &err), 0);
         check_outcomes(out, N);
@@ -149,13 +155,14 @@ static void test_bounded(void **state)
     (void)state;
     conc c;
     snprintf(c.path, sizeof c.path, "/tmp/tt_pool_conc_%d", (int)getpid());
-    for (unsigned workers = 1; workers <= 3; workers++) {
+    for (unsigned workers = 1; workers <= 3; workers++)
+    for (int keep = 0; keep < 2; keep++) {
         FILE *f = fopen(c.path, "w");
         assert_non_null(f);
         fputs("0 0\n", f);
         fclose(f);
         tt_pool_outcome out[8];
-        tt_pool_opts o = {.workers = workers};
+        tt_pool_opts o = {.workers = workers, .runs_per_process = keep ? TT_POOL_KEEP : 0};
         assert_int_equal(tt_pool_run(8, slow_job, &c, &o, out, NULL), 0);
         f = fopen(c.path, "r");
         int cur = -1, max = -1;
@@ -168,6 +175,61 @@ static void test_bounded(void **state)
         tt_pool_outcomes_free(out, 8);
     }
     unlink(c.path);
+}
+
+/* The job's process id; job 3 crashes. */
+static int pid_job(void *ctx, size_t i, tt_buf *out, tt_err *err)
+{
+    (void)ctx, (void)err;
+    if (i == 3)
+        abort();
+    return tt_buf_printf(out, "%d", (int)getpid());
+}
+
+static int pid_of(const tt_pool_outcome *o)
+{
+    assert_int_equal(o->status, TT_RUN_OK);
+    return atoi((const char *)o->data.data);
+}
+
+/* Which process ran which job, one worker: a fresh process per job by
+ * default; runs_per_process 2 pairs them up; kept runners run every job in
+ * one process, except that the job after a crash gets a new one. */
+static void test_runner_reuse(void **state)
+{
+    (void)state;
+    enum { N = 8 };
+    const unsigned per[] = {0, 2, TT_POOL_KEEP};
+    for (size_t m = 0; m < 3; m++) {
+        tt_pool_outcome out[N];
+        tt_pool_opts o = {.workers = 1, .runs_per_process = per[m]};
+        assert_int_equal(tt_pool_run(N, pid_job, NULL, &o, out, NULL), 0);
+        assert_int_equal(out[3].status, TT_RUN_CRASHED);
+        assert_int_equal(out[3].signal, SIGABRT);
+        int p[N];
+        for (size_t i = 0; i < N; i++)
+            p[i] = i == 3 ? 0 : pid_of(&out[i]);
+        if (per[m] == 0) {
+            for (size_t i = 0; i + 1 < N; i++)
+                if (i != 2 && i != 3)
+                    assert_int_not_equal(p[i], p[i + 1]);
+        } else if (per[m] == 2) {
+            /* jobs 0,1 | 2,3 (crash) | 4,5 | 6,7 */
+            assert_int_equal(p[0], p[1]);
+            assert_int_not_equal(p[1], p[2]);
+            assert_int_not_equal(p[2], p[4]);
+            assert_int_equal(p[4], p[5]);
+            assert_int_not_equal(p[5], p[6]);
+            assert_int_equal(p[6], p[7]);
+        } else {
+            assert_int_equal(p[0], p[1]);
+            assert_int_equal(p[1], p[2]);
+            assert_int_not_equal(p[2], p[4]);
+            for (size_t i = 4; i + 1 < N; i++)
+                assert_int_equal(p[i], p[i + 1]);
+        }
+        tt_pool_outcomes_free(out, N);
+    }
 }
 
 static void test_empty_and_args(void **state)
@@ -183,6 +245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_isolation),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_runner_reuse),
         cmocka_unit_test(test_empty_and_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
