@@ -1,6 +1,7 @@
 """Research benchmarks (docs/benchmarks.md, section "Research"): the 64-run
-sweep of scenarios/sweep-eurusd-sma.yaml with --jobs 1 and --jobs 2, and on
-two NATS workers against local --jobs 2.
+sweep of scenarios/sweep-eurusd-sma.yaml with --jobs 1 and --jobs 2 (a fresh
+process per run, the default), --jobs 2 with kept runner processes
+(--runs-per-process 0), and on two NATS workers against local --jobs 2.
 
 usage: /usr/bin/python3 bench/bench_research.py TICKTAPE [--repeat N] [--no-nats]
                                                 [--runs-per-job K,K,...]
@@ -103,7 +104,8 @@ def main():
     server = None
     workers = []
     try:
-        modes = [("local --jobs 1", ["--jobs", "1"]), ("local --jobs 2", ["--jobs", "2"])]
+        modes = [("local --jobs 1", ["--jobs", "1"]), ("local --jobs 2", ["--jobs", "2"]),
+                 ("local --jobs 2, kept runners", ["--jobs", "2", "--runs-per-process", "0"])]
         if nats:
             port = free_port()
             url = "nats://127.0.0.1:%d" % port
@@ -164,15 +166,21 @@ def main():
               % (b1 / b2, statistics.median(times["local --jobs 1"]) /
                  statistics.median(times["local --jobs 2"])))
         m2 = statistics.median(times["local --jobs 2"])
+        kk = "local --jobs 2, kept runners"
+        bk, mk = min(times[kk]), statistics.median(times[kk])
+        print("%s vs local --jobs 2 (best): %+.1f%% (median %+.1f%%)"
+              % (kk, (bk / b2 - 1) * 100, (mk / m2 - 1) * 100))
         for name, _ in modes:
             if name.startswith("NATS"):
                 bn, mn = min(times[name]), statistics.median(times[name])
                 print("%s vs local --jobs 2 (best): %+.1f%% (median %+.1f%%)"
                       % (name, (bn / b2 - 1) * 100, (mn / m2 - 1) * 100))
+                print("%s vs local --jobs 2, kept runners (best): %+.1f%% (median %+.1f%%)"
+                      % (name, (bn / bk - 1) * 100, (mn / mk - 1) * 100))
         if nats:
             if any(w.poll() is not None for w in workers):
                 sys.exit("a worker exited during the benchmark")
-        for k in ("local --jobs 1", "local --jobs 2"):
+        for k in ("local --jobs 1", "local --jobs 2", kk):
             print("CPU time, %s: median %.2f s (user + sys, all run processes)"
                   % (k, statistics.median(CPU[k])))
         for name, _ in modes:
