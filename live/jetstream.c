@@ -502,21 +502,6 @@ typedef struct job_outcome {
     char error[512];
 } job_outcome;
 
-static int read_full(int fd, void *buf, size_t n)
-{
-    uint8_t *p = buf;
-    while (n) {
-        ssize_t got = read(fd, p, n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1;
-        p += got;
-        n -= (size_t)got;
-    }
-    return 0;
-}
-
 /* The runner's side: answer requests until the request pipe closes (never
  * returns). It never touches the NATS connection it inherited. */
 static void runner_main(int rfd, int wfd, pid_t parent, tt_js_work_fn fn, void *fn_ctx)
@@ -538,13 +523,13 @@ static void runner_main(int rfd, int wfd, pid_t parent, tt_js_work_fn fn, void *
         uint8_t rh[REQ_HEAD];
         uint32_t idlen;
         uint64_t len;
-        if (read_full(rfd, rh, sizeof rh))
+        if (tt_read_all(rfd, rh, sizeof rh))
             _exit(0); /* the worker is done with us */
         memcpy(&idlen, rh, 4);
         memcpy(&len, rh + 4, 8);
         char id[TT_RUN_ID_MAX];
         data = idlen < sizeof id ? malloc(len + 1) : NULL;
-        if (!data || read_full(rfd, id, idlen) || read_full(rfd, data, (size_t)len))
+        if (!data || tt_read_all(rfd, id, idlen) || tt_read_all(rfd, data, (size_t)len))
             _exit(70);
         id[idlen] = 0;
         data[len] = 0;

@@ -67,21 +67,6 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int read_full(int fd, void *buf, size_t n)
-{
-    uint8_t *p = buf;
-    while (n) {
-        ssize_t got = read(fd, p, n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1;
-        p += got;
-        n -= (size_t)got;
-    }
-    return 0;
-}
-
 /* The runner's side: answer up to `budget` jobs (0 = no limit), or until the
  * request pipe closes. Never returns. */
 static void runner_main(int rfd, int wfd, tt_pool_job_fn fn, void *ctx, unsigned budget)
@@ -94,7 +79,7 @@ static void runner_main(int rfd, int wfd, tt_pool_job_fn fn, void *ctx, unsigned
     tt_buf out = {0};
     for (unsigned n = 0; !budget || n < budget; n++) {
         uint64_t index;
-        if (read_full(rfd, &index, sizeof index))
+        if (tt_read_all(rfd, &index, sizeof index))
             break;
         tt_err err;
         tt_err_clear(&err);
