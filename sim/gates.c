@@ -125,11 +125,7 @@ static int read_baseline(const char *path, tt_json_flat *j, tt_err *err)
         return tt_err_set(err, TT_EIO, "%s: cannot open the gates baseline: %s", path,
                           strerror(errno));
     tt_buf b = {0};
-    char chunk[4096];
-    size_t k;
-    int rc = TT_OK;
-    while (!rc && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rc = tt_buf_append(&b, chunk, k);
+    int rc = tt_buf_read_stream(&b, f) == TT_ENOMEM ? TT_ENOMEM : TT_OK;
     fclose(f);
     if (rc) {
         tt_buf_free(&b);

@@ -48,6 +48,16 @@ int tt_buf_append(tt_buf *b, const void *p, size_t n)
     return TT_OK;
 }
 
+int tt_buf_read_stream(tt_buf *b, FILE *f)
+{
+    char chunk[8192];
+    size_t k;
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (tt_buf_append(b, chunk, k))
+            return TT_ENOMEM;
+    return ferror(f) ? TT_EIO : TT_OK;
+}
+
 int tt_buf_printf(tt_buf *b, const char *fmt, ...)
 {
     char small[256];
@@ -624,11 +634,7 @@ int tt_research_file_tag(const char *path, char out[9], tt_err *err)
     if (!f)
         return tt_err_set(err, TT_EIO, "%s: cannot open", path);
     tt_buf b = {0};
-    char chunk[8192];
-    size_t k;
-    int rc = TT_OK;
-    while (!rc && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rc = tt_buf_append(&b, chunk, k);
+    int rc = tt_buf_read_stream(&b, f) == TT_ENOMEM ? TT_ENOMEM : TT_OK;
     fclose(f);
     if (!rc)
         tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, out);
@@ -676,17 +682,12 @@ int tt_research_doc_load(tt_research_doc **doc, const char *path, tt_err *err)
     if (!f)
         return tt_err_set(err, TT_EIO, "%s: cannot open: %s", path, strerror(errno));
     tt_buf b = {0};
-    char chunk[8192];
-    size_t k;
-    int rc = TT_OK;
-    while (!rc && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rc = tt_buf_append(&b, chunk, k);
-    int bad = ferror(f);
+    int rc = tt_buf_read_stream(&b, f);
     fclose(f);
-    if (rc || bad) {
+    if (rc) {
         tt_buf_free(&b);
-        return rc ? tt_err_set(err, TT_ENOMEM, "%s: out of memory", path)
-                  : tt_err_set(err, TT_EIO, "%s: read error", path);
+        return rc == TT_ENOMEM ? tt_err_set(err, TT_ENOMEM, "%s: out of memory", path)
+                               : tt_err_set(err, TT_EIO, "%s: read error", path);
     }
     rc = tt_research_doc_parse(doc, b.data ? (const char *)b.data : "", b.len, path, err);
     tt_buf_free(&b);

@@ -37,6 +37,9 @@ typedef struct tt_buf {
 
 /* Append n bytes. TT_ENOMEM (buffer unchanged) when growing fails. */
 int tt_buf_append(tt_buf *b, const void *p, size_t n);
+/* Append the rest of an open stream. TT_ENOMEM, or TT_EIO on a read error
+ * (what was read stays in b). */
+int tt_buf_read_stream(tt_buf *b, FILE *f);
 /* Append formatted text (no NUL is counted in len; data stays NUL-terminated). */
 int tt_buf_printf(tt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal (quotes and escapes included). */

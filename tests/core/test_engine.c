@@ -118,16 +118,21 @@ static void make_quotes(void)
     }
 }
 
-static tt_engine *run_engine(tt_instruments *ins, recorder *rec, arr_src *src)
+/* Run e over source s with rec (as set up by the caller) as its component. */
+static void run_recorded(tt_engine *e, recorder *rec, tt_source s)
 {
-    tt_engine *e = tt_engine_new(ins);
-    assert_non_null(e);
-    tt_source s = {src, arr_next, NULL};
     tt_engine_set_source(e, s);
     tt_component c = {rec, "recorder", NULL, rec_on_event, NULL};
     assert_int_equal(tt_engine_add_component(e, c), TT_OK);
     tt_err err;
     assert_int_equal(tt_engine_run(e, &err), TT_OK);
+}
+
+static tt_engine *run_engine(tt_instruments *ins, recorder *rec, arr_src *src)
+{
+    tt_engine *e = tt_engine_new(ins);
+    assert_non_null(e);
+    run_recorded(e, rec, (tt_source){src, arr_next, NULL});
     return e;
 }
 
@@ -165,14 +170,9 @@ static void test_timer_cancel_and_schedule_past(void **state)
     make_quotes();
     quotes[5].ts = 300;
     arr_src src = {quotes, 6, 0};
-    tt_source s = {&src, arr_next, NULL};
-    tt_engine_set_source(e, s);
     recorder rec;
     memset(&rec, 0, sizeof rec);
-    tt_component c = {&rec, "recorder", NULL, rec_on_event, NULL};
-    tt_engine_add_component(e, c);
-    tt_err err;
-    assert_int_equal(tt_engine_run(e, &err), TT_OK);
+    run_recorded(e, &rec, (tt_source){&src, arr_next, NULL});
     int timers = 0;
     for (int i = 0; i < rec.n; i++)
         if (rec.seen[i].kind == TT_EV_TIMER) {
@@ -182,6 +182,7 @@ static void test_timer_cancel_and_schedule_past(void **state)
     assert_int_equal(timers, 1);
     /* scheduling before now is refused with a message */
     tt_event late = ev_at(5, TT_EV_ORDER_EVENT, 0, 0);
+    tt_err err;
     assert_int_equal(tt_engine_schedule(e, &late, &err), TT_EORDER);
     assert_non_null(strstr(err.msg, "earlier than now"));
     tt_engine_free(e);
@@ -285,14 +286,9 @@ static void test_batch_source_status_without_count(void **state)
     tt_instruments *ins = tt_instruments_new();
     tt_engine *e = tt_engine_new(ins);
     lazy_batch lb = {0};
-    tt_source s = {&lb, NULL, NULL, lazy_next_batch};
-    tt_engine_set_source(e, s);
     recorder rec;
     memset(&rec, 0, sizeof rec);
-    tt_component c = {&rec, "recorder", NULL, rec_on_event, NULL};
-    tt_engine_add_component(e, c);
-    tt_err err;
-    assert_int_equal(tt_engine_run(e, &err), TT_OK);
+    run_recorded(e, &rec, (tt_source){&lb, NULL, NULL, lazy_next_batch});
     assert_int_equal(rec.n, 3);
     assert_int_equal(tt_engine_events(e), 3);
     assert_int_equal(lb.calls, 3);

@@ -93,6 +93,24 @@ static void sleep_ms(int ms)
     nanosleep(&t, NULL);
 }
 
+/* Let gated worker k in (it waits for the file <dir>/go<k>). */
+static void let_in(int k)
+{
+    char go[200];
+    snprintf(go, sizeof go, "%s/go%d", dir, k);
+    fclose(fopen(go, "w"));
+}
+
+/* Stop worker k (if it runs) with sig and reap it. */
+static void stop_worker(int k, int sig)
+{
+    if (worker_pid[k] <= 0)
+        return;
+    kill(worker_pid[k], sig);
+    waitpid(worker_pid[k], NULL, 0);
+    worker_pid[k] = 0;
+}
+
 /* The stand-in job: the payload is "job <i>"; the result is a summary whose
  * fingerprint is XXH3-128 of the payload. The slow job takes 1.5 s. */
 static int stand_in(void *ctx, const char *run_id, const char *job, size_t len, tt_buf *result,
@@ -109,14 +127,13 @@ static int stand_in(void *ctx, const char *run_id, const char *job, size_t len, 
     if (!strncmp(job, "held ", 5)) {
         /* The held-job test: the first run of job 0 kills its worker, after
          * letting the fourth worker in. */
-        char mark[200], go[200];
+        char mark[200];
         snprintf(mark, sizeof mark, "%s/killer.done", dir);
-        snprintf(go, sizeof go, "%s/go3", dir);
         int idx = atoi(job + 5);
         s.index = (uint32_t)idx;
         if (idx == 0 && open(mark, O_CREAT | O_EXCL | O_WRONLY, 0644) >= 0) {
             sleep_ms(300);
-            fclose(fopen(go, "w"));
+            let_in(3);
             kill(getppid(), SIGKILL);
             sleep_ms(10000); /* the worker's death takes this process with it */
         }
@@ -126,15 +143,14 @@ static int stand_in(void *ctx, const char *run_id, const char *job, size_t len, 
     if (!strncmp(job, "term ", 5)) {
         /* The stop test: the first run of job 0 tells its worker to stop,
          * after letting the sixth worker in, and completes normally. */
-        char mark[200], go[200];
+        char mark[200];
         snprintf(mark, sizeof mark, "%s/stopper.done", dir);
-        snprintf(go, sizeof go, "%s/go5", dir);
         int idx = atoi(job + 5);
         s.index = (uint32_t)idx;
         if (idx == 0 && open(mark, O_CREAT | O_EXCL | O_WRONLY, 0644) >= 0) {
             sleep_ms(150); /* the worker fetches job 1 meanwhile */
             kill(getppid(), SIGTERM);
-            fclose(fopen(go, "w"));
+            let_in(5);
             sleep_ms(300);
         }
         sleep_ms(100);
@@ -279,10 +295,7 @@ static int teardown(void **state)
 {
     (void)state;
     for (int k = 0; k < NWORKERS; k++)
-        if (worker_pid[k] > 0) {
-            kill(worker_pid[k], SIGKILL);
-            waitpid(worker_pid[k], NULL, 0);
-        }
+        stop_worker(k, SIGKILL);
     if (watcher_pid > 0) {
         kill(watcher_pid, SIGKILL);
         waitpid(watcher_pid, NULL, 0);
@@ -296,6 +309,25 @@ static int teardown(void **state)
     return system(cmd);
 }
 
+/* A plain NATS connection listening to backtest.started.> (flushed). */
+static void watch_started(natsConnection **nc, natsSubscription **started)
+{
+    assert_int_equal(natsConnection_ConnectTo(nc, url), NATS_OK);
+    assert_int_equal(natsConnection_SubscribeSync(started, *nc, "backtest.started.>"), NATS_OK);
+    assert_int_equal(natsConnection_Flush(*nc), NATS_OK);
+}
+
+/* One completion into got (it must parse), counted. */
+static void take_result(tt_run_summary *got, int *count, const char *payload, size_t len)
+{
+    tt_json_flat j;
+    tt_err err;
+    assert_int_equal(tt_json_flat_parse(&j, payload, len, "result", &err), 0);
+    assert_int_equal(tt_run_summary_from_json(got, &j, "result", &err), 0);
+    tt_json_flat_free(&j);
+    (*count)++;
+}
+
 typedef struct collect {
     tt_run_summary got[NJOBS];
     int count[NJOBS];
@@ -306,12 +338,7 @@ typedef struct collect {
 static void on_result(void *ctx, size_t index, const char *payload, size_t len)
 {
     collect *c = ctx;
-    tt_json_flat j;
-    tt_err err;
-    assert_int_equal(tt_json_flat_parse(&j, payload, len, "result", &err), 0);
-    assert_int_equal(tt_run_summary_from_json(&c->got[index], &j, "result", &err), 0);
-    tt_json_flat_free(&j);
-    c->count[index]++;
+    take_result(&c->got[index], &c->count[index], payload, len);
     if (index == 0) {
         /* A second completion of run 0 with a wrong fingerprint. */
         char subj[128];
@@ -395,27 +422,20 @@ typedef struct held_collect {
 /* The sweep's first tick (after a second): every job is in the queue, so the
  * worker let in now takes job 0 knowing that more are queued, and fetches
  * job 1 ahead while job 0 runs. */
-static void let_in(void *ctx, size_t done, size_t total)
+static void let_in_on_tick(void *ctx, size_t done, size_t total)
 {
     (void)done, (void)total;
     held_collect *c = ctx;
     if (c->worker < 0)
         return;
-    char go[200];
-    snprintf(go, sizeof go, "%s/go%d", dir, c->worker);
-    fclose(fopen(go, "w"));
+    let_in(c->worker);
     c->worker = -1;
 }
 
 static void on_held_result(void *ctx, size_t index, const char *payload, size_t len)
 {
     held_collect *c = ctx;
-    tt_json_flat j;
-    tt_err err;
-    assert_int_equal(tt_json_flat_parse(&j, payload, len, "result", &err), 0);
-    assert_int_equal(tt_run_summary_from_json(&c->got[index], &j, "result", &err), 0);
-    tt_json_flat_free(&j);
-    c->count[index]++;
+    take_result(&c->got[index], &c->count[index], payload, len);
 }
 
 /* The held-job tests' sweep: NHELD jobs "<word> <i>" with run ids <prefix>-i,
@@ -436,7 +456,7 @@ static void held_sweep(tt_js *js, const char *prefix, const char *word, int work
     memset(&c, 0, sizeof c);
     c.worker = worker;
     tt_js_sweep_opts o = {.timeout_ms = timeout_ms, .on_result = on_held_result,
-                          .on_tick = let_in, .ctx = &c};
+                          .on_tick = let_in_on_tick, .ctx = &c};
     tt_err err;
     int rc = tt_js_sweep(js, NHELD, idp, payload, &o, NULL, &err);
     if (rc)
@@ -457,20 +477,14 @@ static void test_held_job_redelivered(void **state)
     /* Only this test's workers take jobs: the first test's survivor goes,
      * and its last pull request lapses. */
     for (int k = 0; k < 2; k++)
-        if (worker_pid[k] > 0) {
-            kill(worker_pid[k], SIGTERM);
-            waitpid(worker_pid[k], NULL, 0);
-            worker_pid[k] = 0;
-        }
+        stop_worker(k, SIGTERM);
     sleep_ms(700);
     tt_js *js = NULL;
     tt_err err;
     assert_int_equal(tt_js_connect(&js, &(tt_js_opts){url, 1000, 5, "sweep2"}, &err), 0);
     natsConnection *nc = NULL;
-    assert_int_equal(natsConnection_ConnectTo(&nc, url), NATS_OK);
     natsSubscription *started = NULL;
-    assert_int_equal(natsConnection_SubscribeSync(&started, nc, "backtest.started.>"), NATS_OK);
-    assert_int_equal(natsConnection_Flush(nc), NATS_OK);
+    watch_started(&nc, &started);
     char ids[NHELD][TT_RUN_ID_MAX];
     held_sweep(js, "jsheld", "held", 2, 20000, ids);
     /* The third worker died by its job's hand. */
@@ -511,11 +525,7 @@ static void test_stop_gives_back_held_job(void **state)
     (void)state;
     /* Only this test's workers take jobs: the fourth worker (idle) goes, and
      * its last pull request lapses. */
-    if (worker_pid[3] > 0) {
-        kill(worker_pid[3], SIGKILL);
-        waitpid(worker_pid[3], NULL, 0);
-        worker_pid[3] = 0;
-    }
+    stop_worker(3, SIGKILL);
     sleep_ms(700);
     tt_js *js = NULL;
     tt_err err;
@@ -523,10 +533,8 @@ static void test_stop_gives_back_held_job(void **state)
     assert_int_equal(tt_js_connect(&js, &(tt_js_opts){url, 30000, 5, "sweep3"}, &err), 0);
     assert_int_equal(tt_js_setup(js, &err), 0);
     natsConnection *nc = NULL;
-    assert_int_equal(natsConnection_ConnectTo(&nc, url), NATS_OK);
     natsSubscription *started = NULL;
-    assert_int_equal(natsConnection_SubscribeSync(&started, nc, "backtest.started.>"), NATS_OK);
-    assert_int_equal(natsConnection_Flush(nc), NATS_OK);
+    watch_started(&nc, &started);
     char ids[NHELD][TT_RUN_ID_MAX];
     /* Giving up after 10 s without a result: well before the ack wait. */
     held_sweep(js, "jsterm", "term", 4, 10000, ids);
@@ -564,12 +572,7 @@ typedef struct batch_collect {
 static void on_batch_result(void *ctx, size_t index, const char *payload, size_t len)
 {
     batch_collect *c = ctx;
-    tt_json_flat j;
-    tt_err err;
-    assert_int_equal(tt_json_flat_parse(&j, payload, len, "result", &err), 0);
-    assert_int_equal(tt_run_summary_from_json(&c->got[index], &j, "result", &err), 0);
-    tt_json_flat_free(&j);
-    c->count[index]++;
+    take_result(&c->got[index], &c->count[index], payload, len);
 }
 
 /* The worker and delivery of a started message ("w6:123", 2). */
@@ -621,19 +624,14 @@ static void test_batches(void **state)
 {
     (void)state;
     /* Workers 6 and 7 join the fifth worker's survivor (w5). */
-    for (int k = 6; k < 8; k++) {
-        char go[200];
-        snprintf(go, sizeof go, "%s/go%d", dir, k);
-        fclose(fopen(go, "w"));
-    }
+    for (int k = 6; k < 8; k++)
+        let_in(k);
     tt_js *js = NULL;
     tt_err err;
     assert_int_equal(tt_js_connect(&js, &(tt_js_opts){url, 1000, 5, "sweep4"}, &err), 0);
     natsConnection *nc = NULL;
-    assert_int_equal(natsConnection_ConnectTo(&nc, url), NATS_OK);
     natsSubscription *started = NULL;
-    assert_int_equal(natsConnection_SubscribeSync(&started, nc, "backtest.started.>"), NATS_OK);
-    assert_int_equal(natsConnection_Flush(nc), NATS_OK);
+    watch_started(&nc, &started);
 
     char ids[NBATCH][TT_RUN_ID_MAX];
     const char *idp[NBATCH];
@@ -800,11 +798,7 @@ static void test_batch_purge(void **state)
      * workers left (all stop on SIGTERM) stop cleanly, so that the acks they
      * sent without waiting reach the server. */
     for (int k = 0; k < NWORKERS; k++)
-        if (worker_pid[k] > 0) {
-            kill(worker_pid[k], k >= 4 ? SIGTERM : SIGKILL);
-            waitpid(worker_pid[k], NULL, 0);
-            worker_pid[k] = 0;
-        }
+        stop_worker(k, k >= 4 ? SIGTERM : SIGKILL);
     tt_js *js = NULL;
     tt_err err;
     assert_int_equal(tt_js_connect(&js, &(tt_js_opts){url, 1000, 5, "sweep5"}, &err), 0);

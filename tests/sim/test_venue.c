@@ -606,6 +606,32 @@ static void test_margin_and_no_money(void **state)
     h_free(&h);
 }
 
+/* The margin-call tests' account story: risk event 0 is the margin call
+ * (level call_pct, at call_ts), order 2 (sent under it) is rejected for it,
+ * risk event 1 is the stop-out (level so_pct, at so_ts), which closes order
+ * 1's position at so_price and leaves balance. */
+static void check_call_then_stop_out(harness *h, tt_ts call_ts, double call_pct, tt_ts so_ts,
+                                     double so_pct, int64_t so_price, int64_t balance)
+{
+    assert_int_equal(h->risk[0].u.risk.rule, TT_RULE_MARGIN_CALL);
+    assert_true(fabs(h->risk[0].u.risk.value - call_pct) < 1e-9);
+    assert_int_equal(h->risk[0].ts, call_ts);
+    const tt_order_event *r = find_ev(h, 2, TT_OS_REJECTED, 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(r->reason, TT_REASON_MARGIN_CALL);
+    assert_int_equal(h->risk[1].u.risk.rule, TT_RULE_STOP_OUT);
+    assert_true(fabs(h->risk[1].u.risk.value - so_pct) < 1e-9);
+    assert_int_equal(h->risk[1].ts, so_ts);
+    tt_ts ts;
+    const tt_order_event *so = find_ev(h, 0, TT_OS_FILLED, 0, &ts);
+    assert_non_null(so);
+    assert_int_equal(so->reason, TT_REASON_STOP_OUT);
+    assert_int_equal(so->fill_price, so_price);
+    assert_int_equal(ts, so_ts);
+    assert_int_equal(tt_portfolio_balance(tt_sim_venue_books(h->v)), balance);
+    assert_int_equal(tt_sim_venue_stop_outs(h->v), 1);
+}
+
 static void test_margin_call_and_stop_out(void **state)
 {
     (void)state;
@@ -633,24 +659,9 @@ static void test_margin_call_and_stop_out(void **state)
     h_order(&h, 1, 2, "EURUSD", TT_BUY, TT_ORD_MARKET, 10, 0, 0, TT_TIF_GTC);
     h_run(&h, &cfg);
     assert_true(h.nrisk >= 2);
-    assert_int_equal(h.risk[0].u.risk.rule, TT_RULE_MARGIN_CALL);
-    assert_true(fabs(h.risk[0].u.risk.value - 113000.0 / 114365.0 * 100.0) < 1e-9);
-    assert_int_equal(h.risk[0].ts, t + 1 * SEC);
-    const tt_order_event *r = find_ev(&h, 2, TT_OS_REJECTED, 0, NULL);
-    assert_non_null(r);
-    assert_int_equal(r->reason, TT_REASON_MARGIN_CALL);
-    assert_int_equal(h.risk[1].u.risk.rule, TT_RULE_STOP_OUT);
-    assert_true(fabs(h.risk[1].u.risk.value - 53000.0 / 113765.0 * 100.0) < 1e-9);
-    assert_int_equal(h.risk[1].ts, t + 3 * SEC);
-    tt_ts ts;
-    const tt_order_event *so = find_ev(&h, 0, TT_OS_FILLED, 0, &ts);
-    assert_non_null(so);
-    assert_int_equal(so->reason, TT_REASON_STOP_OUT);
-    assert_int_equal(so->fill_price, 113760);
-    assert_int_equal(ts, t + 3 * SEC);
+    check_call_then_stop_out(&h, t + 1 * SEC, 113000.0 / 114365.0 * 100.0, t + 3 * SEC,
+                             53000.0 / 113765.0 * 100.0, 113760, 53000);
     assert_int_equal(h.balance_after[2], 120000); /* nothing closed at q2 */
-    assert_int_equal(tt_portfolio_balance(tt_sim_venue_books(h.v)), 53000);
-    assert_int_equal(tt_sim_venue_stop_outs(h.v), 1);
     h_free(&h);
 }
 
@@ -682,24 +693,9 @@ static void test_stop_out_through_many_quotes(void **state)
     h_order(&h, 8, 2, "EURUSD", TT_BUY, TT_ORD_MARKET, 10, 0, 0, TT_TIF_GTC);
     h_run(&h, &cfg);
     assert_int_equal(h.nrisk, 2);
-    assert_int_equal(h.risk[0].u.risk.rule, TT_RULE_MARGIN_CALL);
-    assert_int_equal(h.risk[0].ts, t + 4 * SEC);
-    assert_true(fabs(h.risk[0].u.risk.value - 113000.0 / 114365.0 * 100.0) < 1e-9);
-    const tt_order_event *r = find_ev(&h, 2, TT_OS_REJECTED, 0, NULL);
-    assert_non_null(r);
-    assert_int_equal(r->reason, TT_REASON_MARGIN_CALL);
-    assert_int_equal(h.risk[1].u.risk.rule, TT_RULE_STOP_OUT);
-    assert_int_equal(h.risk[1].ts, t + 42 * SEC);
-    assert_true(fabs(h.risk[1].u.risk.value - 56000.0 / 113795.0 * 100.0) < 1e-9);
-    tt_ts ts;
-    const tt_order_event *so = find_ev(&h, 0, TT_OS_FILLED, 0, &ts);
-    assert_non_null(so);
-    assert_int_equal(so->reason, TT_REASON_STOP_OUT);
-    assert_int_equal(so->fill_price, 113790);
-    assert_int_equal(ts, t + 42 * SEC);
+    check_call_then_stop_out(&h, t + 4 * SEC, 113000.0 / 114365.0 * 100.0, t + 42 * SEC,
+                             56000.0 / 113795.0 * 100.0, 113790, 56000);
     assert_int_equal(h.balance_after[41], 120000); /* nothing closed before */
-    assert_int_equal(tt_portfolio_balance(tt_sim_venue_books(h.v)), 56000);
-    assert_int_equal(tt_sim_venue_stop_outs(h.v), 1);
     h_free(&h);
 }
 
