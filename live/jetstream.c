@@ -46,23 +46,15 @@
  */
 #include "jetstream.h"
 
-#include <errno.h>
 #include <nats/nats.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
-#include "../core/io.h"
+#include "../sim/pool.h"
 
 struct tt_js {
     natsConnection *nc;
@@ -475,248 +467,51 @@ static const job_run *run_of(const held_job *h, size_t i)
     return h->runs ? &h->runs[i] : &h->one;
 }
 
-/* The runs run in a runner process: a child forked once (and again after a
- * run crashed it) that reads requests on one pipe and answers on another,
- *     request:  uint32 id length | uint64 data length | id | data
- *     answer:   int32 rc | uint32 message length | uint64 data length | message | data
- * (native byte order: the two ends are one program on one machine). Forking
- * per run cost the worker 0.66 ms of CPU a run (a fork from a process with
- * nats.c's threads), more than the queue's own round trips; a runner that
- * stays also keeps its heap and whatever fn caches (the scenario, see
- * cmd_worker.c). A run that crashes takes the runner with it and nothing
- * else: the worker reports that run as crashed and forks a new runner for
- * the next. */
-#define FRAME_HEAD 16
-#define REQ_HEAD 12
+/* The runs run in a runner process (tt_jobproc, sim/pool.h): a child forked
+ * once (and again after a run crashed it) that takes runs on one pipe and
+ * answers on another. Forking per run cost the worker 0.66 ms of CPU a run (a
+ * fork from a process with nats.c's threads); a runner that stays also keeps
+ * its heap and whatever fn caches (the scenario, see cmd_worker.c). A run
+ * that crashes takes the runner with it and nothing else: the worker reports
+ * that run as crashed, and the next run gets a new runner. A request is the
+ * run id, a NUL, the run's payload. */
+typedef struct work_ctx {
+    tt_js_work_fn fn;
+    void *ctx;
+} work_ctx;
 
-typedef struct job_child {
-    pid_t pid;
-    int to, from; /* request pipe (write end), answer pipe (read end) */
-    unsigned runs; /* runs answered by this runner */
-    tt_buf in;
-} job_child;
-
-typedef struct job_outcome {
-    int status; /* TT_RUN_OK, TT_RUN_FAILED, TT_RUN_CRASHED */
-    int signal;
-    char error[512];
-} job_outcome;
-
-/* The runner's side: answer requests until the request pipe closes (never
- * returns). It never touches the NATS connection it inherited. */
-static void runner_main(int rfd, int wfd, pid_t parent, tt_js_work_fn fn, void *fn_ctx)
+/* In the runner: split the request, run it. */
+static int runner_work(void *ctx, const void *req, size_t len, tt_buf *out, tt_err *err)
 {
-#ifdef __linux__
-    /* A worker killed mid-job should not leave its run behind. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
-    if (getppid() != parent)
-        _exit(70);
-    signal(SIGPIPE, SIG_DFL);
-    /* Ctrl-C reaches the whole process group: the worker stops after the
-     * current run, so the run goes on (the worker kills the runner when it
-     * cannot wait). */
-    signal(SIGINT, SIG_IGN);
-    tt_buf out = {0};
-    char *data = NULL;
-    for (;;) {
-        uint8_t rh[REQ_HEAD];
-        uint32_t idlen;
-        uint64_t len;
-        if (tt_read_all(rfd, rh, sizeof rh))
-            _exit(0); /* the worker is done with us */
-        memcpy(&idlen, rh, 4);
-        memcpy(&len, rh + 4, 8);
-        char id[TT_RUN_ID_MAX];
-        data = idlen < sizeof id ? malloc(len + 1) : NULL;
-        if (!data || tt_read_all(rfd, id, idlen) || tt_read_all(rfd, data, (size_t)len))
-            _exit(70);
-        id[idlen] = 0;
-        data[len] = 0;
-        tt_buf_reset(&out);
-        tt_err err;
-        tt_err_clear(&err);
-        int rc = fn(fn_ctx, id, data, (size_t)len, &out, &err);
-        free(data);
-        if (rc && !err.msg[0])
-            tt_err_set(&err, rc, "job %s failed (%s)", id, tt_status_name(rc));
-        uint32_t mlen = rc ? (uint32_t)strlen(err.msg) : 0;
-        uint64_t dlen = rc ? 0 : out.len;
-        uint8_t head[FRAME_HEAD];
-        int32_t rc32 = rc;
-        memcpy(head, &rc32, 4);
-        memcpy(head + 4, &mlen, 4);
-        memcpy(head + 8, &dlen, 8);
-        if (tt_write_all(wfd, head, sizeof head) || tt_write_all(wfd, err.msg, mlen) ||
-            tt_write_all(wfd, out.data, (size_t)dlen))
-            _exit(70);
-    }
-}
-
-static void runner_reap(job_child *c, int *wstatus)
-{
-    if (c->to >= 0)
-        close(c->to);
-    if (c->from >= 0)
-        close(c->from);
-    int ws = 0;
-    while (c->pid > 0 && waitpid(c->pid, &ws, 0) < 0 && errno == EINTR)
-        ;
-    if (wstatus)
-        *wstatus = ws;
-    c->pid = 0;
-    c->to = c->from = -1;
-}
-
-static int runner_spawn(job_child *c, tt_js_work_fn fn, void *fn_ctx, tt_err *err)
-{
-    int req[2], ans[2];
-    if (pipe(req) != 0)
-        return tt_err_set(err, TT_EIO, "worker: pipe failed: %s", strerror(errno));
-    if (pipe(ans) != 0) {
-        close(req[0]), close(req[1]);
-        return tt_err_set(err, TT_EIO, "worker: pipe failed: %s", strerror(errno));
-    }
-    fflush(NULL);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(req[0]), close(req[1]), close(ans[0]), close(ans[1]);
-        return tt_err_set(err, TT_EIO, "worker: fork failed: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        close(req[1]), close(ans[0]);
-        runner_main(req[0], ans[1], parent, fn, fn_ctx);
-    }
-    close(req[0]), close(ans[1]);
-    c->pid = pid;
-    c->to = req[1];
-    c->from = ans[0];
-    c->runs = 0;
-    return TT_OK;
-}
-
-/* Hand a run to the runner (forking one if there is none). */
-static int child_start(job_child *c, tt_js_work_fn fn, void *fn_ctx, const job_run *r,
-                       tt_err *err)
-{
-    size_t idlen = strlen(r->id);
-    uint8_t rh[REQ_HEAD];
-    uint32_t il = (uint32_t)idlen;
-    uint64_t len = r->len;
-    memcpy(rh, &il, 4);
-    memcpy(rh + 4, &len, 8);
-    tt_buf_reset(&c->in);
-    /* A runner that died idle (killed from outside) gets one replacement.
-     * Writing to it then fails with EPIPE: SIGPIPE is blocked meanwhile (and
-     * a pending one taken), so that it cannot end the worker. */
-    sigset_t pipe_set, old;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-    int rc = TT_EIO, why = 0;
-    for (int attempt = 0; attempt < 2 && rc; attempt++) {
-        if (c->pid > 0 && waitpid(c->pid, NULL, WNOHANG) == c->pid) {
-            c->pid = 0; /* reaped: runner_reap below only closes its pipes */
-            runner_reap(c, NULL);
-        }
-        if (c->pid <= 0 && runner_spawn(c, fn, fn_ctx, err))
-            break;
-        if (!tt_write_all(c->to, rh, sizeof rh) && !tt_write_all(c->to, r->id, idlen) &&
-            !tt_write_all(c->to, r->data, r->len)) {
-            rc = TT_OK;
-            break;
-        }
-        why = errno;
-        kill(c->pid, SIGKILL);
-        runner_reap(c, NULL);
-    }
-    struct timespec zero = {0, 0};
-    while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
-        ;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc && why)
-        tt_err_set(err, TT_EIO, "worker: cannot hand the run to a runner process: %s",
-                   strerror(why));
+    const work_ctx *w = ctx;
+    const char *id = req;
+    size_t idlen = strnlen(id, len);
+    if (idlen == len)
+        return tt_err_set(err, TT_EFORMAT, "worker: a request without a run id");
+    int rc = w->fn(w->ctx, id, id + idlen + 1, len - idlen - 1, out, err);
+    if (rc && !err->msg[0])
+        tt_err_set(err, rc, "job %s failed (%s)", id, tt_status_name(rc));
     return rc;
 }
 
-/* The answer in c->in, when it is whole: 1 (o and result filled), else 0. */
-static int child_answer(job_child *c, job_outcome *o, tt_buf *result)
+/* Hand run r to the runner (budget: runs per process, 0 = no limit). */
+static int run_start(tt_jobproc *ch, work_ctx *w, unsigned budget, const job_run *r, tt_buf *req,
+                     tt_err *err)
 {
-    const uint8_t *p = c->in.data;
-    size_t n = c->in.len;
-    if (n < FRAME_HEAD)
-        return 0;
-    int32_t rc;
-    uint32_t mlen;
-    uint64_t dlen;
-    memcpy(&rc, p, 4);
-    memcpy(&mlen, p + 4, 4);
-    memcpy(&dlen, p + 8, 8);
-    if ((uint64_t)n < FRAME_HEAD + (uint64_t)mlen + dlen)
-        return 0;
-    memset(o, 0, sizeof *o);
-    if (rc) {
-        o->status = TT_RUN_FAILED;
-        snprintf(o->error, sizeof o->error, "%.*s", (int)mlen, (const char *)p + FRAME_HEAD);
-    } else {
-        o->status = TT_RUN_OK;
-        tt_buf_reset(result);
-        tt_buf_append(result, p + FRAME_HEAD + mlen, (size_t)dlen);
-    }
-    tt_buf_reset(&c->in);
-    return 1;
+    tt_buf_reset(req);
+    if (tt_buf_append(req, r->id, strlen(r->id) + 1) || tt_buf_append(req, r->data, r->len))
+        return tt_err_set(err, TT_ENOMEM, "worker: out of memory");
+    return tt_jobproc_send(ch, runner_work, w, budget, req->data, req->len, NULL, 0, err);
 }
 
-/* Wait up to timeout_ms for the run's answer: 1 when the run has finished (o
- * and result filled; a runner that died is reaped and the run reported
- * crashed), 0 while it runs. */
-static int child_wait(job_child *c, int timeout_ms, job_outcome *o, tt_buf *result)
+/* Wait up to timeout_ms for the run's outcome: 1 when it has finished (*o
+ * filled), 0 while it runs. */
+static int run_wait(tt_jobproc *ch, int timeout_ms, tt_pool_outcome *o)
 {
-    struct pollfd p = {c->from, POLLIN, 0};
+    struct pollfd p = {ch->from, POLLIN, 0};
     if (poll(&p, 1, timeout_ms) <= 0)
         return 0; /* timeout, or a signal: the caller looks at its flags and comes back */
-    char chunk[65536];
-    ssize_t got = read(c->from, chunk, sizeof chunk);
-    if (got < 0 && errno == EINTR)
-        return 0;
-    if (got > 0) {
-        if (tt_buf_append(&c->in, chunk, (size_t)got))
-            kill(c->pid, SIGKILL); /* cannot hold the result: stop it, report a crash */
-        return child_answer(c, o, result);
-    }
-    /* End of file (or a read error) without a whole answer: the runner died. */
-    int ws = 0;
-    runner_reap(c, &ws);
-    tt_buf_reset(&c->in);
-    memset(o, 0, sizeof *o);
-    o->status = TT_RUN_CRASHED;
-    if (WIFSIGNALED(ws)) {
-        o->signal = WTERMSIG(ws);
-        snprintf(o->error, sizeof o->error, "killed by signal %d (%s)", o->signal,
-                 strsignal(o->signal));
-    } else {
-        snprintf(o->error, sizeof o->error, "ended without a result (exit status %d)",
-                 WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
-    }
-    return 1;
-}
-
-/* Stop the runner at once (a run in progress is lost). */
-static void child_kill(job_child *c)
-{
-    if (c->pid <= 0)
-        return;
-    kill(c->pid, SIGKILL);
-    runner_reap(c, NULL);
-}
-
-/* Let an idle runner go: it sees the request pipe close and exits. */
-static void child_done(job_child *c)
-{
-    if (c->pid > 0)
-        runner_reap(c, NULL);
+    return tt_jobproc_read(ch, o);
 }
 
 /* Read a batch message (see tt_js_batch_encode): fills h->runs and h->ids, or
@@ -973,7 +768,11 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
     held_job cur = {0}, next = {0};
     fin_run fin = {0};
     tt_buf result = {0};
-    job_child ch = {0, -1, -1, 0, {0}};
+    tt_jobproc ch;
+    tt_jobproc_init(&ch);
+    ch.ignore_sigint = 1; /* Ctrl-C: the worker stops after the run in progress */
+    work_ctx wctx = {fn, fn_ctx};
+    tt_buf req = {0};
     uint64_t n = 0;
     int fetch_errors = 0;
     double idle_since = mono_ms();
@@ -1041,14 +840,14 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         natsConnection_Publish(j->nc, subj, body, bl);
         if (o.on_start)
             o.on_start(o.ctx, run->id, cur.delivery);
-        job_outcome out;
+        tt_pool_outcome out;
         memset(&out, 0, sizeof out);
         tt_err cerr;
         int running = 0;
         if (cur.error[0]) {
             out.status = TT_RUN_FAILED;
             snprintf(out.error, sizeof out.error, "%s", cur.error);
-        } else if (child_start(&ch, fn, fn_ctx, run, &cerr) == TT_OK) {
+        } else if (run_start(&ch, &wctx, o.runs_per_process, run, &req, &cerr) == TT_OK) {
             running = 1;
         } else {
             out.status = TT_RUN_FAILED;
@@ -1061,7 +860,7 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
             rc = complete(j, &fin, &o, err);
             if (rc) {
                 if (running)
-                    child_kill(&ch);
+                    tt_jobproc_kill(&ch);
                 break;
             }
             n++;
@@ -1086,14 +885,15 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
                 last_tick = now;
             }
             int wait = (int)(last_tick + period - now) + 1;
-            if (child_wait(&ch, wait, &out, &result))
+            if (run_wait(&ch, wait, &out))
                 running = 0;
         }
-        /* A runner that has done its share of runs goes (see runs_per_process). */
-        if (ch.pid > 0 && ++ch.runs >= o.runs_per_process && o.runs_per_process)
-            child_done(&ch);
-        if (out.status != TT_RUN_OK)
+        if (out.status == TT_RUN_OK) {
+            tt_buf_free(&result);
+            result = out.data;
+        } else {
             failed_payload(&result, run->id, out.status, out.signal, out.error);
+        }
         /* It becomes the run to complete (with its message after its last run). */
         fin.pending = 1;
         fin.run_id = run->id;
@@ -1133,8 +933,8 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
             release(&late);
         }
     }
-    child_done(&ch);
-    tt_buf_free(&ch.in);
+    tt_jobproc_close(&ch);
+    tt_buf_free(&req);
     tt_buf_free(&result);
     tt_buf_free(&fin.result);
     natsSubscription_Unsubscribe(sub);

@@ -1,26 +1,29 @@
 /*
- * A bounded pool of forked processes.
+ * A bounded pool of forked processes, and the runner process it runs jobs in.
  *
- * Jobs run in runner processes, at most `workers` at a time. A runner is a
- * child forked by the pool; it reads a job index on its request pipe, runs
- * the job and answers on its answer pipe with one framed message:
+ * A runner (tt_jobproc) is a child that reads requests on its request pipe
+ * (uint64 length | bytes), calls the job function, and answers each on its
+ * answer pipe with one framed message:
  *
  *     magic "TTPR" | int32 rc | uint32 message length | uint64 data length
  *     | message bytes | data bytes
  *
- * By default (runs_per_process 1) a runner answers one job and _exit(0)s: each
- * job gets a fresh child, so a crash, a leak or a stray global in one run
- * cannot touch another, and the parent never runs job code. With
- * runs_per_process N (0 = no limit) a runner answers up to N jobs, one after
- * the other, before it exits; a fork and a fresh heap per run are saved. In
- * both cases a runner _exit(0)s without running atexit handlers or flushing
- * stdio buffers it inherited (the one exit in the library: it ends the pool's
- * own child, never the caller's process), and exits when its request pipe
- * closes. The parent poll()s the answer pipes of the busy runners, appends
- * what arrives to each one's buffer (draining as it comes, so a large result
- * never blocks a runner on a full pipe); a complete frame is the job's
- * outcome. End of file before a complete frame is a crash, described by the
- * runner's wait status; the runner is reaped, and the next job gets a new one.
+ * It exits (_exit(0), without running atexit handlers or flushing stdio
+ * buffers it inherited: the one exit in the library, which ends the library's
+ * own child, never the caller's process) when its request pipe closes or
+ * after its budget of requests. The parent drains the answer pipe as data
+ * comes (a large result never blocks the runner on a full pipe); a complete
+ * frame is the request's outcome, and end of file before one is a crash,
+ * described by the runner's wait status. The NATS worker drives one runner
+ * itself (live/jetstream.c).
+ *
+ * The pool keeps at most `workers` runners and hands each a job index. By
+ * default (runs_per_process 1) a runner answers one job and exits: each job
+ * gets a fresh child, so a crash, a leak or a stray global in one run cannot
+ * touch another, and the parent never runs job code. With runs_per_process N
+ * (TT_POOL_KEEP = no limit) a runner answers up to N jobs, one after the
+ * other; a fork and a fresh heap per run are saved. A runner that crashes is
+ * reaped, and the next job gets a new one.
  *
  * The in-order callback fires for job i once jobs 0..i are all done, which
  * makes streamed output independent of the number of workers and of timing.
@@ -29,7 +32,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,16 +51,6 @@
 #define FRAME_MAGIC 0x52505454u /* "TTPR" little-endian */
 #define FRAME_HEAD 20
 
-/* A runner: pid 0 when the slot is empty. */
-typedef struct slot {
-    pid_t pid;
-    int to, from;   /* request pipe (write end; -1 once closed), answer pipe (read end) */
-    int busy;       /* a job is out to it */
-    size_t job;
-    unsigned runs;  /* jobs handed to it */
-    tt_buf in;
-} slot;
-
 static void put32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -67,26 +62,36 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The runner's side: answer up to `budget` jobs (0 = no limit), or until the
- * request pipe closes. Never returns. */
-static void runner_main(int rfd, int wfd, tt_pool_job_fn fn, void *ctx, unsigned budget)
+/* ---- one runner ---- */
+
+/* The process's side: answer requests (uint64 length | bytes) until the
+ * request pipe closes or `budget` requests (0 = no limit). Never returns. */
+static void runner_main(int rfd, int wfd, tt_jobproc_fn fn, void *ctx, unsigned budget,
+                        int ignore_sigint)
 {
 #ifdef __linux__
-    /* A worker killed mid-job should not leave its run behind. */
+    /* A parent killed mid-job should not leave its run behind. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
     signal(SIGPIPE, SIG_DFL);
+    if (ignore_sigint)
+        signal(SIGINT, SIG_IGN);
     tt_buf out = {0};
     for (unsigned n = 0; !budget || n < budget; n++) {
-        uint64_t index;
-        if (tt_read_all(rfd, &index, sizeof index))
+        uint64_t len;
+        if (tt_read_all(rfd, &len, sizeof len))
             break;
+        char *req = len < SIZE_MAX / 2 ? malloc((size_t)len + 1) : NULL;
+        if (!req || tt_read_all(rfd, req, (size_t)len))
+            _exit(70);
+        req[len] = 0;
         tt_err err;
         tt_err_clear(&err);
         tt_buf_reset(&out);
-        int rc = fn(ctx, (size_t)index, &out, &err);
+        int rc = fn(ctx, req, (size_t)len, &out, &err);
+        free(req);
         if (rc && !err.msg[0])
-            tt_err_set(&err, rc, "job %zu failed (%s)", (size_t)index, tt_status_name(rc));
+            tt_err_set(&err, rc, "job failed (%s)", tt_status_name(rc));
         size_t mlen = rc ? strlen(err.msg) : 0;
         size_t dlen = rc ? 0 : out.len;
         uint8_t head[FRAME_HEAD];
@@ -103,116 +108,226 @@ static void runner_main(int rfd, int wfd, tt_pool_job_fn fn, void *ctx, unsigned
     _exit(0);
 }
 
-/* The job's outcome once the runner's answer is whole: 1 (o filled, the
- * answer taken from s->in), else 0. A frame that cannot be one (bad magic)
- * counts as whole: the runner is then treated as broken (see the caller). */
-static int answer(slot *s, tt_pool_outcome *o, int *broken)
+void tt_jobproc_init(tt_jobproc *r)
 {
-    const uint8_t *p = s->in.data;
-    size_t n = s->in.len;
-    *broken = 0;
-    if (n < FRAME_HEAD)
-        return 0;
-    if (get32(p) != FRAME_MAGIC) {
-        *broken = 1;
-        return 0;
-    }
-    uint32_t mlen = get32(p + 8);
-    uint64_t dlen = get32(p + 12) | (uint64_t)get32(p + 16) << 32;
-    if ((uint64_t)n < FRAME_HEAD + mlen + dlen)
-        return 0;
-    if ((uint64_t)n > FRAME_HEAD + mlen + dlen) {
-        *broken = 1; /* bytes nobody asked for */
-        return 0;
-    }
-    memset(o, 0, sizeof *o);
-    int rc = (int)get32(p + 4);
-    if (rc) {
-        o->status = TT_RUN_FAILED;
-        o->code = rc;
-        snprintf(o->error, sizeof o->error, "%.*s", (int)mlen, (const char *)p + FRAME_HEAD);
-        tt_buf_reset(&s->in);
-    } else {
-        o->status = TT_RUN_OK;
-        /* Hand the buffer over and slide the data to its start. */
-        memmove(s->in.data, p + FRAME_HEAD + mlen, (size_t)dlen);
-        s->in.len = (size_t)dlen;
-        s->in.data[s->in.len] = 0;
-        o->data = s->in;
-        memset(&s->in, 0, sizeof s->in);
-    }
-    return 1;
+    memset(r, 0, sizeof *r);
+    r->to = r->from = -1;
 }
 
-/* How a runner that ended in the middle of a job ended. */
-static void crashed(int wstatus, tt_pool_outcome *o)
+/* Close r's pipes and reap its process; its wait status. */
+static int reap(tt_jobproc *r)
 {
-    memset(o, 0, sizeof *o);
-    o->status = TT_RUN_CRASHED;
-    if (WIFSIGNALED(wstatus)) {
-        o->signal = WTERMSIG(wstatus);
-        snprintf(o->error, sizeof o->error, "killed by signal %d (%s)", o->signal,
-                 strsignal(o->signal));
-    } else {
-        o->exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-        snprintf(o->error, sizeof o->error, "ended without a result (exit status %d)",
-                 o->exit_status);
-    }
-}
-
-/* Close a runner's pipes and reap it; its wait status. */
-static int reap(slot *s)
-{
-    if (s->to >= 0)
-        close(s->to);
-    close(s->from);
+    if (r->to >= 0)
+        close(r->to);
+    if (r->from >= 0)
+        close(r->from);
     int ws = 0;
-    while (waitpid(s->pid, &ws, 0) < 0 && errno == EINTR)
+    while (r->pid > 0 && waitpid(r->pid, &ws, 0) < 0 && errno == EINTR)
         ;
-    s->pid = 0;
-    s->to = s->from = -1;
-    s->busy = 0;
-    tt_buf_reset(&s->in);
+    r->pid = 0;
+    r->to = r->from = -1;
+    r->busy = 0;
+    tt_buf_reset(&r->in);
     return ws;
 }
 
-static int spawn(slot *slots, unsigned nslots, slot *s, tt_pool_job_fn fn, void *ctx,
-                 unsigned budget, tt_err *err)
+static int spawn(tt_jobproc *r, tt_jobproc_fn fn, void *ctx, unsigned budget,
+                 const tt_jobproc *others, unsigned nothers, tt_err *err)
 {
     int req[2], ans[2];
     if (pipe(req) != 0)
-        return tt_err_set(err, TT_EIO, "pool: pipe failed: %s", strerror(errno));
+        return tt_err_set(err, TT_EIO, "runner: pipe failed: %s", strerror(errno));
     if (pipe(ans) != 0) {
         close(req[0]), close(req[1]);
-        return tt_err_set(err, TT_EIO, "pool: pipe failed: %s", strerror(errno));
+        return tt_err_set(err, TT_EIO, "runner: pipe failed: %s", strerror(errno));
     }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         close(req[0]), close(req[1]), close(ans[0]), close(ans[1]);
-        return tt_err_set(err, TT_EIO, "pool: fork failed: %s", strerror(errno));
+        return tt_err_set(err, TT_EIO, "runner: fork failed: %s", strerror(errno));
     }
     if (pid == 0) {
         close(req[1]), close(ans[0]);
         /* Other runners' pipes: holding them would keep those runners from
          * seeing their request pipe close, and the parent from seeing their
          * answer pipe end. */
-        for (unsigned k = 0; k < nslots; k++)
-            if (slots[k].pid > 0) {
-                if (slots[k].to >= 0)
-                    close(slots[k].to);
-                close(slots[k].from);
+        for (unsigned k = 0; k < nothers; k++)
+            if (others[k].pid > 0) {
+                if (others[k].to >= 0)
+                    close(others[k].to);
+                close(others[k].from);
             }
-        runner_main(req[0], ans[1], fn, ctx, budget);
+        runner_main(req[0], ans[1], fn, ctx, budget, r->ignore_sigint);
     }
     close(req[0]), close(ans[1]);
-    s->pid = pid;
-    s->to = req[1];
-    s->from = ans[0];
-    s->busy = 0;
-    s->runs = 0;
-    tt_buf_reset(&s->in);
+    r->pid = pid;
+    r->to = req[1];
+    r->from = ans[0];
+    r->busy = 0;
+    r->runs = 0;
+    tt_buf_reset(&r->in);
     return TT_OK;
+}
+
+int tt_jobproc_send(tt_jobproc *r, tt_jobproc_fn fn, void *ctx, unsigned budget, const void *req,
+                   size_t len, const tt_jobproc *others, unsigned nothers, tt_err *err)
+{
+    /* A process that has done its budget is on its way out; one that died
+     * idle (killed from outside) is gone: reap either, fork anew below. */
+    if (r->pid > 0 && (r->to < 0 || waitpid(r->pid, NULL, WNOHANG) == r->pid)) {
+        if (r->to >= 0)
+            r->pid = 0; /* reaped just now */
+        reap(r);
+    }
+    /* Writing to a process that died gives EPIPE: SIGPIPE is blocked
+     * meanwhile (and a pending one taken), so that it cannot end the caller. */
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    uint64_t n = len;
+    int rc = TT_EIO, why = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (r->pid <= 0 && spawn(r, fn, ctx, budget, others, nothers, err))
+            break;
+        if (!tt_write_all(r->to, &n, sizeof n) && !tt_write_all(r->to, req, len)) {
+            rc = TT_OK;
+            break;
+        }
+        why = errno;
+        kill(r->pid, SIGKILL);
+        reap(r);
+    }
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+        ;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc) {
+        if (why)
+            tt_err_set(err, TT_EIO, "runner: cannot hand it the job: %s", strerror(why));
+        return rc;
+    }
+    r->busy = 1;
+    tt_buf_reset(&r->in);
+    if (budget && ++r->runs >= budget) {
+        close(r->to);
+        r->to = -1;
+    }
+    return TT_OK;
+}
+
+/* The answer in r->in when it is whole: 1 (o filled, the answer taken from
+ * r->in), 0 when more is to come, -1 when it cannot be an answer (bad magic,
+ * bytes past it). */
+static int answer(tt_jobproc *r, tt_pool_outcome *o)
+{
+    const uint8_t *p = r->in.data;
+    size_t n = r->in.len;
+    if (n < FRAME_HEAD)
+        return 0;
+    if (get32(p) != FRAME_MAGIC)
+        return -1;
+    uint32_t mlen = get32(p + 8);
+    uint64_t dlen = get32(p + 12) | (uint64_t)get32(p + 16) << 32;
+    if ((uint64_t)n < FRAME_HEAD + mlen + dlen)
+        return 0;
+    if ((uint64_t)n > FRAME_HEAD + mlen + dlen)
+        return -1;
+    memset(o, 0, sizeof *o);
+    int rc = (int)get32(p + 4);
+    if (rc) {
+        o->status = TT_RUN_FAILED;
+        o->code = rc;
+        snprintf(o->error, sizeof o->error, "%.*s", (int)mlen, (const char *)p + FRAME_HEAD);
+        tt_buf_reset(&r->in);
+    } else {
+        o->status = TT_RUN_OK;
+        /* Hand the buffer over and slide the data to its start. */
+        memmove(r->in.data, p + FRAME_HEAD + mlen, (size_t)dlen);
+        r->in.len = (size_t)dlen;
+        r->in.data[r->in.len] = 0;
+        o->data = r->in;
+        memset(&r->in, 0, sizeof r->in);
+    }
+    return 1;
+}
+
+int tt_jobproc_read(tt_jobproc *r, tt_pool_outcome *o)
+{
+    if (r->pid <= 0)
+        return 0;
+    char chunk[65536];
+    ssize_t got = read(r->from, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR)
+        return 0;
+    if (got > 0) {
+        int whole = 0;
+        /* Bytes nobody asked for, a result we cannot hold, or garbage: stop
+         * the process; its end reports the request as crashed. */
+        if (!r->busy || tt_buf_append(&r->in, chunk, (size_t)got) ||
+            (whole = answer(r, o)) < 0) {
+            kill(r->pid, SIGKILL);
+            return 0;
+        }
+        if (whole)
+            r->busy = 0;
+        return whole;
+    }
+    /* End of file (or a read error): the process is gone. */
+    int busy = r->busy, ws = reap(r);
+    if (!busy)
+        return 0;
+    memset(o, 0, sizeof *o);
+    o->status = TT_RUN_CRASHED;
+    if (WIFSIGNALED(ws)) {
+        o->signal = WTERMSIG(ws);
+        snprintf(o->error, sizeof o->error, "killed by signal %d (%s)", o->signal,
+                 strsignal(o->signal));
+    } else {
+        o->exit_status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+        snprintf(o->error, sizeof o->error, "ended without a result (exit status %d)",
+                 o->exit_status);
+    }
+    return 1;
+}
+
+void tt_jobproc_kill(tt_jobproc *r)
+{
+    if (r->pid > 0) {
+        kill(r->pid, SIGKILL);
+        reap(r);
+    }
+}
+
+void tt_jobproc_close(tt_jobproc *r)
+{
+    if (r->pid > 0) {
+        if (r->busy)
+            kill(r->pid, SIGKILL);
+        reap(r);
+    }
+    tt_buf_free(&r->in);
+}
+
+/* ---- the pool ---- */
+
+/* The pool's request is a job index. */
+typedef struct pool_job {
+    tt_pool_job_fn fn;
+    void *ctx;
+} pool_job;
+
+static int pool_runner_fn(void *ctx, const void *req, size_t len, tt_buf *out, tt_err *err)
+{
+    const pool_job *j = ctx;
+    uint64_t index = 0;
+    if (len == sizeof index)
+        memcpy(&index, req, sizeof index);
+    int rc = j->fn(j->ctx, (size_t)index, out, err);
+    if (rc && !err->msg[0])
+        tt_err_set(err, rc, "job %zu failed (%s)", (size_t)index, tt_status_name(rc));
+    return rc;
 }
 
 static double mono_ms(void)
@@ -233,60 +348,39 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
         workers = njobs ? (unsigned)njobs : 1;
     unsigned tick_ms = o.tick_ms ? o.tick_ms : 1000;
     unsigned budget = o.runs_per_process ? o.runs_per_process : 1;
-    unsigned runner_budget = budget == TT_POOL_KEEP ? 0 : budget;
+    if (budget == TT_POOL_KEEP)
+        budget = 0; /* the runner's "no limit" */
     for (size_t i = 0; i < njobs; i++) {
         memset(&out[i], 0, sizeof out[i]);
         out[i].status = TT_RUN_PENDING;
     }
-    slot *slots = calloc(workers, sizeof *slots);
+    tt_jobproc *run = calloc(workers, sizeof *run);
+    size_t *job = calloc(workers, sizeof *job);
     struct pollfd *pfd = calloc(workers, sizeof *pfd);
     char *done = calloc(njobs ? njobs : 1, 1);
-    if (!slots || !pfd || !done) {
-        free(slots), free(pfd), free(done);
+    if (!run || !job || !pfd || !done) {
+        free(run), free(job), free(pfd), free(done);
         return tt_err_set(err, TT_ENOMEM, "pool: out of memory");
     }
     for (unsigned k = 0; k < workers; k++)
-        slots[k].to = slots[k].from = -1;
-    /* A pipe whose reader is gone must give EPIPE to the writer, not kill the parent. */
-    struct sigaction ign = {0}, old_pipe;
-    ign.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ign, &old_pipe);
+        tt_jobproc_init(&run[k]);
+    pool_job pj = {fn, ctx};
 
     size_t next = 0, ndone = 0, emitted = 0, busy = 0;
     int rc = TT_OK;
     double last_tick = mono_ms();
     while (ndone < njobs) {
-        /* Hand out jobs to free runners (forking one where a slot is empty;
-         * a runner that died idle gets one replacement). A runner that has
-         * its last job is told so by closing its request pipe. */
+        /* Hand out jobs to the free runners (a runner on its way out, having
+         * done its budget, keeps its slot until it has gone). */
         for (unsigned k = 0; rc == TT_OK && k < workers && next < njobs; k++) {
-            slot *s = &slots[k];
-            if (s->busy || (s->pid > 0 && s->to < 0))
+            if (run[k].busy)
                 continue;
-            int handed = 0;
-            for (int attempt = 0; attempt < 2 && !handed; attempt++) {
-                if (s->pid <= 0 && (rc = spawn(slots, workers, s, fn, ctx, runner_budget, err)))
-                    break;
-                uint64_t ix = next;
-                if (!tt_write_all(s->to, &ix, sizeof ix)) {
-                    handed = 1;
-                } else {
-                    kill(s->pid, SIGKILL);
-                    reap(s);
-                }
-            }
-            if (!handed) {
-                if (rc == TT_OK)
-                    rc = tt_err_set(err, TT_EIO, "pool: cannot hand job %zu to a runner: %s",
-                                    next, strerror(errno));
+            uint64_t ix = next;
+            rc = tt_jobproc_send(&run[k], pool_runner_fn, &pj, budget, &ix, sizeof ix, run,
+                                workers, err);
+            if (rc)
                 break;
-            }
-            s->busy = 1;
-            s->job = next++;
-            if (budget != TT_POOL_KEEP && ++s->runs >= budget) {
-                close(s->to);
-                s->to = -1;
-            }
+            job[k] = next++;
             busy++;
         }
         if (rc != TT_OK && busy == 0) {
@@ -304,11 +398,10 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
         }
         unsigned np = 0;
         for (unsigned k = 0; k < workers; k++) {
-            pfd[k].fd = slots[k].pid > 0 ? slots[k].from : -1;
+            pfd[k].fd = run[k].pid > 0 ? run[k].from : -1;
             pfd[k].events = POLLIN;
             pfd[k].revents = 0;
-            if (slots[k].pid > 0)
-                np++;
+            np += run[k].pid > 0;
         }
         if (np) {
             int pr = poll(pfd, workers, (int)tick_ms);
@@ -318,40 +411,11 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
             }
         }
         for (unsigned k = 0; k < workers; k++) {
-            slot *s = &slots[k];
-            if (s->pid <= 0 || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+            if (run[k].pid <= 0 || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
-            char chunk[65536];
-            ssize_t got = read(s->from, chunk, sizeof chunk);
-            if (got < 0 && errno == EINTR)
+            if (!tt_jobproc_read(&run[k], &out[job[k]]))
                 continue;
-            int finished = 0;
-            if (got > 0) {
-                int broken = 0;
-                if (!s->busy || tt_buf_append(&s->in, chunk, (size_t)got)) {
-                    /* Bytes nobody asked for, or a result we cannot hold: stop
-                     * the runner; its end reports the job as crashed. */
-                    kill(s->pid, SIGKILL);
-                } else if (answer(s, &out[s->job], &broken)) {
-                    s->busy = 0;
-                    finished = 1;
-                } else if (broken) {
-                    kill(s->pid, SIGKILL);
-                }
-            } else {
-                /* End of file (or a read error): the runner is gone. */
-                int was_busy = s->busy;
-                size_t job = s->job;
-                int ws = reap(s);
-                if (was_busy) {
-                    crashed(ws, &out[job]);
-                    s->job = job;
-                    finished = 1;
-                }
-            }
-            if (!finished)
-                continue;
-            done[s->job] = 1;
+            done[job[k]] = 1;
             ndone++;
             busy--;
             while (emitted < njobs && done[emitted]) {
@@ -365,23 +429,16 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
             o.on_tick(o.cb_ctx, ndone, njobs);
         }
     }
-    /* Runners left: idle ones see their request pipe close and exit; busy
-     * ones (only after a poll failure) are stopped. */
-    for (unsigned k = 0; k < workers; k++) {
-        if (slots[k].pid > 0) {
-            if (slots[k].busy)
-                kill(slots[k].pid, SIGKILL);
-            reap(&slots[k]);
-        }
-        tt_buf_free(&slots[k].in);
-    }
+    /* Idle runners see their request pipe close and exit; busy ones (only
+     * after a poll failure) are stopped. */
+    for (unsigned k = 0; k < workers; k++)
+        tt_jobproc_close(&run[k]);
     while (emitted < njobs && done[emitted]) {
         if (o.on_done)
             o.on_done(o.cb_ctx, emitted, &out[emitted]);
         emitted++;
     }
-    sigaction(SIGPIPE, &old_pipe, NULL);
-    free(slots), free(pfd), free(done);
+    free(run), free(job), free(pfd), free(done);
     return rc;
 }
 

@@ -20,6 +20,7 @@
 #define TT_POOL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../core/error.h"
 #include "research.h"
@@ -68,5 +69,44 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
 
 /* Release the data buffers of n outcomes. */
 void tt_pool_outcomes_free(tt_pool_outcome *out, size_t n);
+
+/* ---- one runner process, for a caller that drives it (the NATS worker) ----
+ *
+ * The pool's jobs run through these too. A runner is a forked child that
+ * reads requests (bytes) on one pipe and answers each on another, calling fn
+ * in between; it exits when its request pipe closes, after `budget` requests
+ * (0 = no limit), or when fn crashes it. The caller poll()s r->from while a
+ * request is out and calls tt_jobproc_read when it is readable. */
+typedef int (*tt_jobproc_fn)(void *ctx, const void *req, size_t len, tt_buf *out, tt_err *err);
+
+typedef struct tt_jobproc {
+    pid_t pid;         /* 0: no process */
+    int to, from;      /* request pipe (write end; -1 once closed), answer pipe (read end) */
+    int busy;          /* a request is out */
+    unsigned runs;     /* requests handed to this process */
+    int ignore_sigint; /* set before the first send: the process ignores SIGINT */
+    tt_buf in;
+} tt_jobproc;
+
+/* An empty runner (no process yet). */
+void tt_jobproc_init(tt_jobproc *r);
+/* Hand a request to r, forking its process first when it has none (or one
+ * that has done its budget or died idle, which is reaped). The new process
+ * runs fn(ctx, ...) for each request and closes the pipes of the `nothers`
+ * runners in `others` that it inherited. After the budget-th request the
+ * request pipe is closed, so the process exits once it has answered. 0, or
+ * TT_EIO (pipe, fork, or a process that cannot be written to). */
+int tt_jobproc_send(tt_jobproc *r, tt_jobproc_fn fn, void *ctx, unsigned budget, const void *req,
+                   size_t len, const tt_jobproc *others, unsigned nothers, tt_err *err);
+/* Read what r's answer pipe holds (blocks only if nothing is there). 1 when
+ * the request out is finished: *o filled, its status TT_RUN_OK (o->data the
+ * answer's bytes) or TT_RUN_FAILED (fn's error), or TT_RUN_CRASHED when the
+ * process ended without answering (then reaped; the next send forks anew).
+ * 0 otherwise (an idle process that ended is reaped, nothing to report). */
+int tt_jobproc_read(tt_jobproc *r, tt_pool_outcome *o);
+/* Stop r's process at once (a request out is lost) and reap it. */
+void tt_jobproc_kill(tt_jobproc *r);
+/* Let r's process go (it sees its request pipe close), reap it, free r. */
+void tt_jobproc_close(tt_jobproc *r);
 
 #endif
