@@ -108,6 +108,17 @@ static void write_bar(tt_bar_builder *b, tt_event *out)
     b->closed++;
 }
 
+/* A price into the bar in progress. Unconditional stores: new highs and
+ * lows are frequent and random, so branches on them would be mispredicted. */
+static inline void bar_add(tt_bar_builder *b, tt_price p, double vol)
+{
+    b->bar.high = p > b->bar.high ? p : b->bar.high;
+    b->bar.low = p < b->bar.low ? p : b->bar.low;
+    b->bar.close = p;
+    b->bar.volume += vol;
+    b->bar.ticks++;
+}
+
 int tt_bar_builder_update(tt_bar_builder *b, const tt_event *q, tt_event *closed_out,
                           tt_err *err)
 {
@@ -158,13 +169,7 @@ int tt_bar_builder_update(tt_bar_builder *b, const tt_event *q, tt_event *closed
         b->bar.side = b->side;
         return rc;
     }
-    if (p > b->bar.high)
-        b->bar.high = p;
-    if (p < b->bar.low)
-        b->bar.low = p;
-    b->bar.close = p;
-    b->bar.volume += vol;
-    b->bar.ticks++;
+    bar_add(b, p, vol);
     return rc;
 }
 
@@ -192,7 +197,6 @@ int tt_bar_builder_flush(tt_bar_builder *b, tt_event *closed_out)
 
 struct tt_bars {
     int n;
-    tt_bar_builder *b;
     uint32_t maxsym;
     int *first; /* first subscription of each symbol id, -1 = none (maxsym + 1 entries) */
     int *next;  /* next subscription of the same symbol, -1 = end */
@@ -207,7 +211,7 @@ struct tt_bars {
     int nlisteners;
     uint64_t emitted;
     uint64_t late; /* quotes earlier than their builder's latest time: not added */
-    tt_bar_builder bx[]; /* the builders (b points here): the first at a fixed offset */
+    tt_bar_builder b[]; /* the builders: the first at a fixed offset */
 };
 
 int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_opts *opts,
@@ -227,14 +231,13 @@ int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_
         if (subs[i].symbol > maxsym)
             maxsym = subs[i].symbol;
     }
-    tt_bars *c = calloc(1, sizeof *c + (size_t)nsubs * sizeof c->bx[0]);
+    tt_bars *c = calloc(1, sizeof *c + (size_t)nsubs * sizeof c->b[0]);
     if (!c)
         return tt_err_set(err, TT_ENOMEM, "bars: out of memory");
-    c->b = c->bx;
     c->first = malloc(((size_t)maxsym + 1) * sizeof *c->first);
     c->next = malloc((size_t)nsubs * sizeof *c->next);
     c->single = calloc((size_t)maxsym + 1, sizeof *c->single);
-    if (!c->b || !c->first || !c->next || !c->single) {
+    if (!c->first || !c->next || !c->single) {
         tt_bars_free(c);
         return tt_err_set(err, TT_ENOMEM, "bars: out of memory");
     }
@@ -365,7 +368,8 @@ static __attribute__((noinline)) void builder_quote(tt_bars *c, tt_engine *e, tt
     }
 }
 
-/* A quote through every builder of its symbol (several, or a bar to open). */
+/* The common tick through one builder: 1 when done, 0 when the quote needs
+ * builder_quote. */
 static inline int builder_fast(tt_bar_builder *b, const tt_event *ev)
 {
     /* The common tick: a bar of this builder in progress, the quote in order
@@ -376,18 +380,12 @@ static inline int builder_fast(tt_bar_builder *b, const tt_event *ev)
     if (!(b->active && ev->ts >= b->last_ts && ev->ts < b->close_ts && b->side != TT_SIDE_MID &&
           p > 0))
         return 0;
-    double vol = (double)(b->side == TT_SIDE_BID ? q->bid_vol : q->ask_vol);
     b->last_ts = ev->ts;
-    /* unconditional stores: new highs and lows are frequent and random, so
-     * branches on them would be mispredicted */
-    b->bar.high = p > b->bar.high ? p : b->bar.high;
-    b->bar.low = p < b->bar.low ? p : b->bar.low;
-    b->bar.close = p;
-    b->bar.volume += vol;
-    b->bar.ticks++;
+    bar_add(b, p, (double)(b->side == TT_SIDE_BID ? q->bid_vol : q->ask_vol));
     return 1;
 }
 
+/* A quote through every builder of its symbol (several). */
 static __attribute__((noinline)) void bars_quote(tt_bars *c, tt_engine *e, const tt_event *ev)
 {
     for (int i = c->first[ev->symbol]; i >= 0; i = c->next[i]) {
@@ -415,12 +413,14 @@ static void bars_on_event(void *self, tt_engine *e, const tt_event *ev)
         return;
     /* the symbol's only builder, on the common tick: inline (a single
      * subscription, the usual case, without a table lookup) */
-    tt_bar_builder *b = c->n == 1 ? (c->bx[0].symbol == ev->symbol ? &c->bx[0] : NULL)
+    tt_bar_builder *b = c->n == 1 ? (c->b[0].symbol == ev->symbol ? &c->b[0] : NULL)
                                   : c->single[ev->symbol];
-    if (b && builder_fast(b, ev))
-        return;
-    if (c->first[ev->symbol] >= 0)
+    if (b) {
+        if (!builder_fast(b, ev))
+            builder_quote(c, e, b, ev); /* a bar to open, or a quote out of the common case */
+    } else if (c->first[ev->symbol] >= 0) {
         bars_quote(c, e, ev);
+    }
 }
 
 static int bars_on_stop(void *self, tt_engine *e, tt_err *err)

@@ -335,8 +335,10 @@ static tt_position *find_netting(tt_portfolio *p, uint32_t symbol)
     return NULL;
 }
 
+/* Drop a position (what is left of it leaves the symbol's net quantity). */
 static void remove_pos(tt_portfolio *p, tt_position *x)
 {
+    p->sym[x->symbol].net -= x->side * x->qty;
     size_t i = (size_t)(x - p->pos);
     memmove(&p->pos[i], &p->pos[i + 1], (p->npos - i - 1) * sizeof *p->pos);
     p->npos--;
@@ -720,10 +722,8 @@ void tt_portfolio_close_all(tt_portfolio *p, tt_ts ts, uint8_t reason)
         f.position = x->ticket;
         f.close_reason = reason;
         f.ts = ts;
-        if (f.price <= 0 || close_part(p, x, x->qty, &f, 0, NULL)) {
-            p->sym[x->symbol].net -= x->side * x->qty;
+        if (f.price <= 0 || close_part(p, x, x->qty, &f, 0, NULL))
             remove_pos(p, x); /* no quote or no rate: nothing to value it with */
-        }
     }
 }
 

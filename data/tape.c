@@ -1377,7 +1377,8 @@ static int cursor_load_block(tt_tape_reader *r, cursor *c, tt_err *err)
 }
 
 /* Event i of the cursor's decoded quote block, written field by field (only
- * the fields of a quote event): the one place that builds a quote. */
+ * the fields of a quote event). reader_source_batch writes the same fields
+ * by hand, with the column pointers in locals (see there). */
 static inline void quote_at(const cursor *c, uint32_t i, tt_event *ev)
 {
     ev->ts = ev->ts_init = c->c.ts[i];

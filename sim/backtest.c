@@ -156,17 +156,9 @@ static void on_trade(void *ctx, const tt_trade_record *t)
     if (c->spill_error || c->oom)
         return;
     if (c->spill_fd < 0 && (!c->keep_trades || c->ntrades < c->keep_trades)) {
-        if (c->ntrades >= c->captrades) {
-            size_t cap = c->captrades ? c->captrades * 2 : 256;
-            if (c->keep_trades && cap > c->keep_trades)
-                cap = c->keep_trades;
-            void *p = realloc(c->trades, cap * sizeof *c->trades);
-            if (!p) {
-                c->oom = 1;
-                return;
-            }
-            c->trades = p;
-            c->captrades = cap;
+        if (grow((void **)&c->trades, &c->captrades, c->ntrades, sizeof *c->trades)) {
+            c->oom = 1;
+            return;
         }
         c->trades[c->ntrades] = *t;
     } else {
@@ -647,7 +639,6 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
     out->last_ts = col.last;
 
 done:
-    trades_finish(&col); /* (again: a no-op once finished) */
     out->trades = col.trades;
     out->ntrades = col.ntrades;
     out->trades_map_len = col.trades_map_len;

@@ -285,6 +285,8 @@ static int parse_int(const char *v, int64_t *out)
 /* Exact decimal "123.45" -> 12345 with scale 100. */
 static int parse_money(const char *v, int64_t scale, int64_t *out)
 {
+    if (scale <= 0 || scale > 1000000)
+        return 0;
     const char *p = v;
     int neg = 0;
     if (*p == '-' || *p == '+')
@@ -293,12 +295,10 @@ static int parse_money(const char *v, int64_t scale, int64_t *out)
         return 0;
     int64_t whole = 0, frac = 0, fscale = 1;
     for (; isdigit((unsigned char)*p); p++) {
-        if (whole > (INT64_MAX / 10 - 10) / (scale > 0 ? scale : 1))
+        if (whole > (INT64_MAX / 10 - 10) / scale)
             return 0;
         whole = whole * 10 + (*p - '0');
     }
-    if (scale <= 0 || scale > 1000000)
-        return 0;
     if (*p == '.') {
         p++;
         /* Up to 12 decimals count (frac * scale stays far inside int64);

@@ -603,8 +603,8 @@ static void margin_full(tt_sim_venue *v)
     v->margin_call = below;
 }
 
-/* The rollover, for every market event (the venue's component, venue_event,
- * does not see market data). */
+/* The rollover, for every event: market data (which the venue's component,
+ * venue_event, does not see) and the venue's own events. */
 static __attribute__((noinline)) void market_roll(tt_sim_venue *v, tt_ts ts)
 {
     books_sync(v);
@@ -683,12 +683,8 @@ static void venue_event(void *self, tt_engine *e, const tt_event *ev)
 {
     tt_sim_venue *v = self;
     (void)e;
-    if (ev->ts >= v->next_roll) {
-        books_sync(v);
-        tt_portfolio_advance(v->books, ev->ts);
-        v->next_roll = tt_portfolio_next_rollover(v->books);
-        boxes_void(v);
-    }
+    if (ev->ts >= v->next_roll)
+        market_roll(v, ev->ts);
     if (ev->kind == TT_EV_ORDER_CMD && ev->source == TT_VENUE_SOURCE) {
         books_sync(v);
         arrive(v, ev);
@@ -750,11 +746,7 @@ int tt_sim_venue_new(tt_sim_venue **out, const tt_instruments *instruments,
         tt_sim_venue_free(v);
         return tt_err_set(err, TT_ENOMEM, "out of memory (venue)");
     }
-    for (uint32_t s = 0; s < v->nsym; s++) { /* empty boxes: no quote is inside */
-        v->box[s].bid_lo = v->box[s].ask_lo = INT64_MAX;
-        v->box[s].bid_hi = v->box[s].ask_hi = INT64_MIN;
-    }
-    v->gen = 1; /* the boxes start void (gen 0) */
+    v->gen = 1; /* the boxes start void (gen 0, calloc'd) */
     v->level_hi = cfg->margin_call_level > cfg->stop_out_level ? cfg->margin_call_level
                                                                 : cfg->stop_out_level;
     tt_rng_seed_named(&v->slip, cfg->seed, "venue/slippage");
