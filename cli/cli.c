@@ -1,5 +1,6 @@
 /* Shared helpers for subcommands: option scanning, errors, progress bar. */
 #include "cli.h"
+#include "live/jetstream.h"
 #include "sim/pool.h"
 
 #include <stdarg.h>
@@ -73,6 +74,23 @@ int tt_parse_runs_per_process(const char *cmd, const char *value, unsigned *out)
                                    "run, 0 = keep the process)");
     *out = n ? (unsigned)n : TT_POOL_KEEP;
     return 0;
+}
+
+int tt_parse_runs_per_job(const char *cmd, const char *value, uint64_t *out)
+{
+    if (value && !strcmp(value, "auto")) {
+        *out = UINT64_MAX;
+        return 0;
+    }
+    if (!value || tt_parse_u64(value, out) || *out == 0 || *out > TT_JS_BATCH_MAX)
+        return tt_usage_error(cmd, "--runs-per-job needs a number from 1 to %d, or auto",
+                              TT_JS_BATCH_MAX);
+    return 0;
+}
+
+size_t tt_runs_per_job(uint64_t chosen, size_t nruns)
+{
+    return chosen == UINT64_MAX ? tt_js_runs_per_job_auto(nruns) : chosen ? (size_t)chosen : 1;
 }
 
 int tt_report_error(const tt_err *err)

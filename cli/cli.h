@@ -45,6 +45,12 @@ int tt_is_help(const char *arg);
  * process, 0 = keep it until a run crashes it (*out = TT_POOL_KEEP, see
  * sim/pool.h). 0 or a usage error for cmd. */
 int tt_parse_runs_per_process(const char *cmd, const char *value, unsigned *out);
+/* --runs-per-job K|auto of sweep and walkforward (with --nats): *out = K, or
+ * UINT64_MAX for auto. 0 or a usage error for cmd. */
+int tt_parse_runs_per_job(const char *cmd, const char *value, uint64_t *out);
+/* Runs per job message for nruns runs: what --runs-per-job chose (0 = not
+ * given: 1; UINT64_MAX = auto, tt_js_runs_per_job_auto). */
+size_t tt_runs_per_job(uint64_t chosen, size_t nruns);
 
 /* Progress bar on stderr, shown only when stderr is a terminal. */
 typedef struct tt_progress {

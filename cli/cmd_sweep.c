@@ -133,12 +133,7 @@ static int parse_option(sweep_opts *o, const tt_opt *op)
     } else if (tt_opt_is(op, "ack-wait")) {
         return parse_dur("sweep", "ack-wait", op->value, &o->ack_wait);
     } else if (tt_opt_is(op, "runs-per-job")) {
-        if (op->value && !strcmp(op->value, "auto"))
-            o->runs_per_job = UINT64_MAX;
-        else if (!op->value || tt_parse_u64(op->value, &o->runs_per_job) ||
-                 o->runs_per_job == 0 || o->runs_per_job > TT_JS_BATCH_MAX)
-            return tt_usage_error("sweep", "--runs-per-job needs a number from 1 to %d, or auto",
-                                  TT_JS_BATCH_MAX);
+        return tt_parse_runs_per_job("sweep", op->value, &o->runs_per_job);
     } else if (tt_opt_is(op, "timeout")) {
         return parse_dur("sweep", "timeout", op->value, &o->timeout);
     } else if (tt_opt_is(op, "json")) {
@@ -241,9 +236,7 @@ static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
     if (!rc) {
         tt_js_sweep_opts so = {o->timeout ? o->timeout / TT_NS_PER_MS : 0, on_nats_result,
                                on_tick, st, &interrupted,
-                               o->runs_per_job == UINT64_MAX ? tt_js_runs_per_job_auto(plan->njobs)
-                               : o->runs_per_job             ? (size_t)o->runs_per_job
-                                                             : 1};
+                               tt_runs_per_job(o->runs_per_job, plan->njobs)};
         struct sigaction sa, old_int, old_term;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_interrupt;

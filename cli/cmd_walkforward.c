@@ -166,13 +166,7 @@ static int parse_option(wf_opts *o, const tt_opt *op)
             return tt_usage_error("walkforward", "--nats needs a URL (nats://127.0.0.1:4222)");
         o->nats = op->value;
     } else if (tt_opt_is(op, "runs-per-job")) {
-        if (op->value && !strcmp(op->value, "auto"))
-            o->runs_per_job = UINT64_MAX;
-        else if (!op->value || tt_parse_u64(op->value, &o->runs_per_job) ||
-                 o->runs_per_job == 0 || o->runs_per_job > TT_JS_BATCH_MAX)
-            return tt_usage_error("walkforward",
-                                  "--runs-per-job needs a number from 1 to %d, or auto",
-                                  TT_JS_BATCH_MAX);
+        return tt_parse_runs_per_job("walkforward", op->value, &o->runs_per_job);
     } else if (tt_opt_is(op, "ack-wait") || tt_opt_is(op, "timeout")) {
         tt_err e;
         if (tt_duration_parse(op->value, tt_opt_is(op, "ack-wait") ? &o->ack_wait : &o->timeout,
@@ -376,9 +370,7 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
     }
     if (!rc) {
         tt_js_sweep_opts so = {t->o->timeout / TT_NS_PER_MS, on_train_result, NULL, t, NULL,
-                               t->o->runs_per_job == UINT64_MAX ? tt_js_runs_per_job_auto(n)
-                               : t->o->runs_per_job             ? (size_t)t->o->runs_per_job
-                                                                : 1};
+                               tt_runs_per_job(t->o->runs_per_job, n)};
         rc = tt_js_sweep(js, n, ids, payloads, &so, NULL, err);
     }
     for (size_t i = 0; payloads && i < n; i++)
