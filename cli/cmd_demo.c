@@ -5,9 +5,10 @@
  * A scenario is built into the binary (DEMO_SCENARIO below): a seeded
  * synthetic EURUSD market, an SMA crossover on 15-minute bars, a realistic
  * venue (latency, random slippage, commission, swaps) and risk limits. It
- * goes through exactly the path of `ticktape backtest` (tt_backtest_scenario),
- * so the demo shows the product, not a special case. `--scenario` prints the
- * embedded YAML: save it, edit it, run it with `ticktape backtest`.
+ * goes through exactly the path of `ticktape backtest` (tt_backtest_scenario,
+ * cli/scenario_run.c), so the demo shows the product, not a special case.
+ * `--scenario` prints the embedded YAML: save it, edit it, run it with
+ * `ticktape backtest`.
  */
 #include <stddef.h>
 #include <stdio.h>

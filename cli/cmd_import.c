@@ -1,8 +1,8 @@
 /*
  * `ticktape import SOURCE ...`: the import dispatcher and `import dukascopy`.
  *
- * The first word after `import` picks the source; polygon, csv, mt5 and hdf5
- * live in their own file (tt_cmd_import_polygon etc.). `import dukascopy`
+ * The first word after `import` picks the source (tt_command_import's
+ * subcommands); polygon, csv, mt5 and hdf5 live in cli/cmd_import_text.c. `import dukascopy`
  * wires data/dukascopy.c to the command line: it resolves the instrument
  * (built-in table plus --instruments FILE), the quality policy (--quality
  * KEY=VALUE, --quarantine FILE), prints gaps and bad files on stderr as they

@@ -86,7 +86,8 @@ static const tt_opt MARKET_OPTS[] = {
 };
 
 static const char TIME_NOTE[] =
-    "T is ISO 8601 (2024-01-01, 2024-01-01T10:00:00Z) or an integer with a unit (ms, ns, s).\n";
+    "T is ISO 8601 (2024-01-01, 2024-01-01T10:00:00Z) or an integer with a unit\n"
+    "(ms, ns, s).\n";
 
 typedef struct synth_cli {
     market_opts m;

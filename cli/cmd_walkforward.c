@@ -9,10 +9,11 @@
  * stitched run is written as a normal backtest report (reports/report.h) in
  * --out, plus walkforward.json with every fold.
  *
- * Gates (tt_cli_gates, shared with `backtest --gate`): with --gate, the
- * gates: section is evaluated on the combined out-of-sample figures and the
- * walk-forward efficiency; a failed gate prints a table and exits 4; --junit
- * writes the verdicts as JUnit XML for CI.
+ * Gates (tt_cli_gates in cli/gates.c, shared with `backtest --gate`): with
+ * --gate, the gates: section is evaluated on the combined out-of-sample
+ * figures and the walk-forward efficiency; a failed gate prints a table and
+ * exits 4; --junit writes the verdicts as JUnit XML for CI. The options are
+ * those of sweep (cli/research_cli.c) plus the gates'.
  *
  * Exit codes: 0 done (and every gate passed); 4 a gate failed; 3 some runs
  * failed; 1 failure; 2 usage error.

@@ -45,7 +45,7 @@ static const tt_cmd *find(const tt_cmd *const *list, const char *word)
 /* ticktape help [--markdown | COMMAND [SUBCOMMAND]] */
 static int help(int argc, char **argv)
 {
-    if (argc < 2) {
+    if (argc < 2 || tt_is_help(argv[1])) {
         usage(stdout);
         return TT_EXIT_OK;
     }

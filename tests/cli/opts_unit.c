@@ -132,34 +132,64 @@ static const tt_cmd TEST_CMD = {
 static char g_err[4096];
 static test_opts g_o;
 static tt_opts_seen g_seen;
+/* What the code writes on fd (1 or 2) between capture_start and capture_end
+ * goes to buf (NULL: dropped); captures may nest on different fds. */
+typedef struct capture {
+    FILE *file;
+    int saved, fd;
+} capture;
 
-/* Parse "test" + the words of line (split at spaces; "" stays empty when
- * quoted as ''). Returns the parser's answer; g_err holds stderr. */
-static int parse(const char *line)
+static void capture_start(capture *c, int fd)
+{
+    fflush(stdout);
+    fflush(stderr);
+    c->fd = fd;
+    c->file = tmpfile();
+    c->saved = dup(fd);
+    dup2(fileno(c->file), fd);
+}
+
+static void capture_end(capture *c, char *buf, size_t n)
+{
+    fflush(stdout);
+    fflush(stderr);
+    dup2(c->saved, c->fd);
+    close(c->saved);
+    rewind(c->file);
+    if (buf) {
+        size_t k = fread(buf, 1, n - 1, c->file);
+        buf[k] = '\0';
+    }
+    fclose(c->file);
+}
+
+/* Parse "cmd" + the words of line (split at spaces; '' is an empty word)
+ * into opts; g_err receives stderr. */
+static int parse_into(const tt_cmd *cmd, void *opts, const char *line, tt_opts_seen *seen)
 {
     static char buf[1024];
     char *argv[64];
     int argc = 0;
     snprintf(buf, sizeof buf, "%s", line);
     argv[argc++] = "cmd";
-    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
-        argv[argc++] = strcmp(t, "''") ? t : (t[0] = '\0', t);
+    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        if (!strcmp(t, "''"))
+            t[0] = '\0';
+        argv[argc++] = t;
+    }
     argv[argc] = NULL;
+    capture cap;
+    capture_start(&cap, 2);
+    int rc = tt_opts_parse(cmd, opts, argc, argv, seen);
+    capture_end(&cap, g_err, sizeof g_err);
+    return rc;
+}
+
+static int parse(const char *line)
+{
     memset(&g_o, 0, sizeof g_o);
     g_o.on = 1;
-    fflush(stderr);
-    FILE *tmp = tmpfile();
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
-    int rc = tt_opts_parse(&TEST_CMD, &g_o, argc, argv, &g_seen);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(g_err, 1, sizeof g_err - 1, tmp);
-    g_err[n] = '\0';
-    fclose(tmp);
-    return rc;
+    return parse_into(&TEST_CMD, &g_o, line, &g_seen);
 }
 
 static void expect_usage(const char *line, const char *text)
@@ -323,39 +353,22 @@ static const tt_cmd REQ_CMD = {
     .rules = REQ_RULES,
 };
 
-static int parse_req(char *line, char *err, size_t n)
+static int parse_req(const char *line)
 {
-    char *argv[16];
-    int argc = 0;
-    argv[argc++] = "req";
-    for (char *save = NULL, *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save))
-        argv[argc++] = t;
     req_opts o;
     memset(&o, 0, sizeof o);
-    fflush(stderr);
-    FILE *tmp = tmpfile();
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
-    int rc = tt_opts_parse(&REQ_CMD, &o, argc, argv, NULL);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t k = fread(err, 1, n - 1, tmp);
-    err[k] = '\0';
-    fclose(tmp);
-    return rc;
+    return parse_into(&REQ_CMD, &o, line, NULL);
 }
 
 static void test_required_and_one_of(void **state)
 {
     (void)state;
-    char err[1024], l1[] = "--y 1", l2[] = "--x 1", l3[] = "--x 1 --y 1 --z 2", l4[] = "--x 1 --z 2";
-    assert_int_equal(parse_req(l1, err, sizeof err), TT_EXIT_USAGE);
-    assert_non_null(strstr(err, "missing --x X (required)"));
-    assert_int_equal(parse_req(l2, err, sizeof err), TT_EXIT_USAGE);
-    assert_non_null(strstr(err, "give exactly one of --y, --z"));
-    assert_int_equal(parse_req(l3, err, sizeof err), TT_EXIT_USAGE);
-    assert_int_equal(parse_req(l4, err, sizeof err), TT_OPTS_RUN);
+    assert_int_equal(parse_req("--y 1"), TT_EXIT_USAGE);
+    assert_non_null(strstr(g_err, "missing --x X (required)"));
+    assert_int_equal(parse_req("--x 1"), TT_EXIT_USAGE);
+    assert_non_null(strstr(g_err, "give exactly one of --y, --z"));
+    assert_int_equal(parse_req("--x 1 --y 1 --z 2"), TT_EXIT_USAGE);
+    assert_int_equal(parse_req("--x 1 --z 2"), TT_OPTS_RUN);
 }
 
 /* ---- help ---- */
@@ -407,15 +420,12 @@ static void test_help(void **state)
     }
     free(h);
     /* --help and -h print it at the point they are met and succeed */
-    fflush(stdout);
-    FILE *tmp = tmpfile();
-    int saved = dup(1);
-    dup2(fileno(tmp), 1);
+    char out[8192];
+    capture cap;
+    capture_start(&cap, 1);
     int rc1 = parse("--help --nope"), rc2 = parse("in -h");
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    fclose(tmp);
+    capture_end(&cap, out, sizeof out);
+    assert_true(!strncmp(out, "usage: ticktape test cmd", 24));
     assert_int_equal(rc1, TT_EXIT_OK);
     assert_int_equal(rc2, TT_EXIT_OK);
     expect_usage("--nope --help", "unknown option --nope"); /* an earlier error comes first */
@@ -459,18 +469,11 @@ static void test_group(void **state)
     assert_int_equal(tt_cmd_run(&GROUP, 2, argv), 42);
     assert_string_equal(tt_cmd_word(&SUB_A), "alpha");
     char *bad[] = {"grp", "beta", NULL};
-    fflush(stderr);
-    FILE *tmp = tmpfile();
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
+    capture cap;
+    capture_start(&cap, 2);
     int rc = tt_cmd_run(&GROUP, 2, bad);
     int rc0 = tt_cmd_run(&GROUP, 1, bad);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t k = fread(g_err, 1, sizeof g_err - 1, tmp);
-    g_err[k] = '\0';
-    fclose(tmp);
+    capture_end(&cap, g_err, sizeof g_err);
     assert_int_equal(rc, TT_EXIT_USAGE);
     assert_int_equal(rc0, TT_EXIT_USAGE);
     assert_non_null(strstr(g_err, "ticktape grp: unknown subcommand 'beta' (alpha)"));
