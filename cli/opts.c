@@ -491,10 +491,15 @@ int tt_cmd_check(const tt_cmd *cmd, tt_err *err)
     tt_opt_iter it;
     size_t base;
     const tt_opt *o;
+    int rows = 0;
     tt_opt_iter_init(&it, cmd->opts);
-    while ((o = tt_opt_iter_next(&it, &base)))
+    while ((o = tt_opt_iter_next(&it, &base))) {
         if (check_row(cmd, o, base, err))
             return err->code;
+        if (++rows > TT_OPTS_MAX_SEEN)
+            return tt_err_set(err, TT_EINVAL, "%s: more than %d rows (tt_opts_seen holds that "
+                              "many)", cmd->name, TT_OPTS_MAX_SEEN);
+    }
     if (cmd->opts) {
         void *scratch = calloc(1, cmd->size ? cmd->size : 1);
         if (!scratch)
