@@ -85,9 +85,11 @@ static const tt_opt MARKET_OPTS[] = {
     {TT_OPT_END},
 };
 
-static const char TIME_NOTE[] =
+static const char SYNTH_NOTES[] =
     "T is ISO 8601 (2024-01-01, 2024-01-01T10:00:00Z) or an integer with a unit\n"
-    "(ms, ns, s).\n";
+    "(ms, ns, s).\n\n"
+    "exit codes: 0 done, 1 failure (an unknown symbol, a write error), 2 usage error\n"
+    "(a bad option or synthetic key)\n";
 
 typedef struct synth_cli {
     market_opts m;
@@ -193,7 +195,7 @@ static const tt_cmd SYNTH_OPTIONS = {
              "expiry with Black-Scholes prices and greeks (vega and rho per 1.00, theta per\n"
              "year), open interest and volume; put-call ratio and max pain per expiry are\n"
              "reported (stderr, or the last stdout line with --json).\n",
-    .epilog = TIME_NOTE,
+    .epilog = SYNTH_NOTES,
 };
 
 const tt_cmd tt_command_synth = {
@@ -207,7 +209,7 @@ const tt_cmd tt_command_synth = {
              "bit. Defaults: EURUSD, GBM sigma 8%/yr, 2 ticks/s with intraday seasonality,\n"
              "spread 0.8 pip widening at the 22:00 UTC rollover, weekends closed, 2024-01-01\n"
              "for 7 days, seed 1.\n",
-    .epilog = TIME_NOTE,
+    .epilog = SYNTH_NOTES,
     .subs = (const tt_cmd *const[]){&SYNTH_OPTIONS, NULL},
 };
 

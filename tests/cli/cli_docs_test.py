@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """docs/cli.md is `ticktape help --markdown`, byte for byte (run by ctest:
-tests/cli/opts.cmake), and it documents every command and option the binary
-accepts: each command's --help succeeds and every option named in its help is
-in the reference.
+tests/cli/opts.cmake), and it documents what the binary accepts: each
+command's --help succeeds and names every option its section in the
+reference lists. Also: backtest --help-keys prints the key table of --keys.
 
 usage: cli_docs_test.py TICKTAPE SOURCE_DIR
 """
@@ -47,4 +47,9 @@ for name, body in zip(sections[1::2], sections[2::2]):
     checked += 1
 if checked < 20:
     sys.exit(f"FAIL: only {checked} commands in docs/cli.md")
+
+# backtest --help-keys is --keys: the scenario key table.
+keys = run("backtest", "--keys")
+if run("backtest", "--help-keys") != keys or "venue.latency_ms" not in keys:
+    sys.exit("FAIL: backtest --help-keys does not print the scenario keys as --keys does")
 print(f"ok: docs/cli.md equals ticktape help --markdown ({checked} commands)")
