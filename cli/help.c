@@ -115,9 +115,8 @@ static void print_block(FILE *f, const char *text)
         fputc('\n', f);
 }
 
-static void rule_text(const tt_cmd *cmd, const tt_opt_rule *r, char *buf, size_t n)
+static void rule_text(const tt_opt_rule *r, char *buf, size_t n)
 {
-    (void)cmd;
     size_t used = (size_t)snprintf(buf, n, "%s",
                                    r->kind == TT_RULE_ONE_OF   ? "Give exactly one of "
                                    : r->kind == TT_RULE_ANY_OF ? "Give at least one of "
@@ -155,6 +154,8 @@ void tt_cmd_synopsis(FILE *f, const tt_cmd *cmd)
         fputs(" (", f);
         for (int i = 0; i < 4 && r->names[i]; i++) {
             o = tt_cmd_find(cmd, r->names[i], NULL);
+            if (!o) /* a bad table; tt_cmd_check says so */
+                continue;
             tt_opt_placeholder(o, ph, sizeof ph);
             fprintf(f, "%s--%s%s%s", i ? " | " : "", o->name, o->kind == TT_OPT_FLAG ? "" : " ",
                     o->kind == TT_OPT_FLAG ? "" : ph);
@@ -259,7 +260,7 @@ void tt_cmd_help(FILE *f, const tt_cmd *cmd)
     }
     for (const tt_opt_rule *r = cmd->rules; r && r->kind != TT_RULE_END; r++) {
         char text[400];
-        rule_text(cmd, r, text, sizeof text);
+        rule_text(r, text, sizeof text);
         fputs(r == cmd->rules ? "\n" : "", f);
         wrap(f, text, 0, 0);
     }
@@ -379,7 +380,7 @@ void tt_cmd_markdown(FILE *f, const tt_cmd *cmd, int level)
     }
     for (const tt_opt_rule *r = cmd->rules; r && r->kind != TT_RULE_END; r++) {
         char text[400];
-        rule_text(cmd, r, text, sizeof text);
+        rule_text(r, text, sizeof text);
         fputs(r == cmd->rules ? "\n" : "", f);
         md_text(f, text, 0);
         fputs("\n", f);
