@@ -173,8 +173,8 @@ static void blk_header_build(uint8_t h[BLK_HDR_SIZE], const tt_tape_blk *b)
 /* 0 ok, -1 bad header (corruption). */
 static int blk_header_parse(const uint8_t h[BLK_HDR_SIZE], tt_tape_blk *b)
 {
-    if (get32(h + BLK_OFF_MAGIC) != BLK_MAGIC ||
-        get32(h + BLK_OFF_HSUM) != XXH32(h, BLK_OFF_HSUM, 0) || h[BLK_OFF_CODEC] != BLK_CODEC_PLANES)
+    if (get32(h + BLK_OFF_MAGIC) != BLK_MAGIC || h[BLK_OFF_CODEC] != BLK_CODEC_PLANES ||
+        get32(h + BLK_OFF_HSUM) != XXH32(h, BLK_OFF_HSUM, 0))
         return -1;
     b->count = get32(h + BLK_OFF_COUNT);
     b->first = (tt_ts)get64(h + BLK_OFF_FIRST);
