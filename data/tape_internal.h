@@ -129,7 +129,8 @@ TT_TAPE_HIDDEN void tt_tape_cols_free(tt_tape_cols *c);
  * column, so columns are read back to back.
  *
  *   uint   unsigned 64-bit values (counts, ticks, aggressor)
- *   ts     non-decreasing timestamps (any tt_ts, wrapping deltas)
+ *   ts     timestamps (a tape's never decrease, but any sequence round-trips:
+ *          deltas wrap)
  *   delta  signed values (prices), any int64 pair round-trips
  *   f32    32-bit patterns (float volumes): every bit pattern round-trips
  *   f64    64-bit patterns (double volumes and sizes): every pattern round-trips
