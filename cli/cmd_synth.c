@@ -259,6 +259,7 @@ static int synth_market(int argc, char **argv)
     if (rc)
         return rc;
     tt_synth *s = NULL;
+    tt_tape *t = NULL;
     tt_tape_writer *w[TT_SYNTH_MAX_SYMBOLS] = {0};
     uint32_t wid[TT_SYNTH_MAX_SYMBOLS] = {0};
     FILE *out = NULL;
@@ -268,6 +269,11 @@ static int synth_market(int argc, char **argv)
         goto done;
     }
     int n = m->cfg.nsymbols;
+    tt_tape_open_opts to = {.command = "synth"};
+    if (tape && tt_tape_open(&t, tape, &to, &err)) {
+        exit_code = tt_report_error(&err);
+        goto done;
+    }
     if (tape) {
         for (int i = 0; i < n; i++) {
             tt_stream_desc d;
@@ -275,7 +281,7 @@ static int synth_market(int argc, char **argv)
             snprintf(d.symbol, sizeof d.symbol, "%s", tt_synth_instrument(s, i)->symbol);
             d.kind = TT_STREAM_QUOTE;
             wid[i] = tt_synth_instrument(s, i)->id;
-            if (tt_tape_writer_open(&w[i], tape, &d, NULL, &err)) {
+            if (tt_tape_writer_open_in(&w[i], t, &d, NULL, &err)) {
                 exit_code = tt_report_error(&err);
                 goto done;
             }
@@ -362,6 +368,8 @@ done:
             tt_err e2;
             tt_tape_writer_close(w[i], &e2);
         }
+    if (tt_tape_close(t, &err) && exit_code == TT_EXIT_OK)
+        exit_code = tt_report_error(&err);
     if (out && out != stdout)
         fclose(out);
     tt_synth_close(s);

@@ -161,6 +161,85 @@ static int tape_verify(int argc, char **argv)
     return TT_EXIT_OK;
 }
 
+/* ---- repair and upgrade ---- */
+
+static void print_change(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("%s\n", line);
+}
+
+typedef struct fix_opts {
+    const char *dir;
+} fix_opts;
+
+static const tt_opt FIX_OPTS[] = {
+    {TT_OPT_ARG, .arg = "DIR", .off = offsetof(fix_opts, dir), .flags = TT_OPT_REQUIRED,
+     .help = "the tape directory"},
+    {TT_OPT_END},
+};
+
+static int tape_repair(int argc, char **argv);
+static int tape_upgrade(int argc, char **argv);
+
+static const tt_cmd TAPE_REPAIR = {
+    .name = "tape repair",
+    .summary = "cut a damaged tape back to its last sound commits; say what is dropped",
+    .run = tape_repair,
+    .opts = FIX_OPTS,
+    .size = sizeof(fix_opts),
+    .about = "Takes the writers' lock, cuts every segment back to its last commit that checks\n"
+             "(bytes after it, a cut or corrupt tail), drops from the manifest the segments that\n"
+             "are missing or hold something else, removes the segment files the manifest does\n"
+             "not name, and rewrites the manifest. Every change is printed with the events and\n"
+             "the time range it drops. A lost manifest is rebuilt from the segments' commit\n"
+             "records. Running an interrupted import again needs no repair: it recovers first.\n",
+    .epilog = "exit codes: 0 repaired (or nothing to do), 1 failure (another writer, not a tape,\n"
+              "a format 1 tape: upgrade it), 2 usage error\n",
+};
+
+static const tt_cmd TAPE_UPGRADE = {
+    .name = "tape upgrade",
+    .summary = "write a format 1 tape in format 2 (commit records and a manifest)",
+    .run = tape_upgrade,
+    .opts = FIX_OPTS,
+    .size = sizeof(fix_opts),
+    .about = "Rewrites each segment of a format 1 tape with a format 2 header, its complete\n"
+             "blocks copied byte for byte and a commit record, then writes the manifest, so that\n"
+             "readers can tell a complete tape from a cut one. A torn tail is dropped and said.\n"
+             "A format 2 tape is left as it is. Safe to run again after an interruption.\n",
+    .epilog = "exit codes: 0 upgraded (or already format 2), 1 failure, 2 usage error\n",
+};
+
+static int fix_run(const tt_cmd *cmd, int argc, char **argv,
+                   int (*fn)(const char *, void (*)(void *, const char *), void *,
+                             tt_tape_repair_stats *, tt_err *))
+{
+    fix_opts o = {0};
+    int rc = tt_opts_parse(cmd, &o, argc, argv, NULL);
+    if (rc != TT_OPTS_RUN)
+        return rc;
+    tt_tape_repair_stats st;
+    tt_err err;
+    if (fn(o.dir, print_change, NULL, &st, &err))
+        return tt_report_error(&err);
+    printf("%s: %llu event(s) and %llu byte(s) dropped; %u segment(s) cut back, %u dropped, %u "
+           "file(s) removed, %u upgraded\n",
+           o.dir, (unsigned long long)st.events_dropped, (unsigned long long)st.bytes_dropped,
+           st.segments_cut, st.segments_lost, st.files_removed, st.segments_upgraded);
+    return fflush(stdout) ? TT_EXIT_FAIL : TT_EXIT_OK;
+}
+
+static int tape_repair(int argc, char **argv)
+{
+    return fix_run(&TAPE_REPAIR, argc, argv, tt_tape_repair);
+}
+
+static int tape_upgrade(int argc, char **argv)
+{
+    return fix_run(&TAPE_UPGRADE, argc, argv, tt_tape_upgrade);
+}
+
 /* ---- export ---- */
 
 /* Shortest decimal that reads back as the same float32. */
@@ -185,6 +264,7 @@ typedef struct export_opts {
     tt_ts from, to;
     int format; /* EXPORT_CSV, EXPORT_JSONL, EXPORT_HDF5 */
     int tfmt;   /* TT_TIME_* */
+    int allow_partial;
 } export_opts;
 
 enum { EXPORT_CSV, EXPORT_JSONL, EXPORT_HDF5 };
@@ -208,6 +288,7 @@ static const tt_opt EXPORT_OPTS[] = {
      .def_text = "stdout", .help = "write to FILE"},
     {TT_OPT_STRING, "instruments", .off = F(ins_file), .arg = "FILE",
      .help = "extra instrument declarations (docs/instruments.md)"},
+    {TT_OPT_FLAG, "allow-partial", .off = F(allow_partial), .help = TT_ALLOW_PARTIAL_HELP},
     {TT_OPT_END},
 };
 
@@ -224,7 +305,8 @@ static const tt_cmd TAPE_EXPORT = {
              "volumes as the shortest decimal that reads back as the same float32.\n",
     .epilog = "T is ISO 8601 (2019-02-04, 2019-02-04T10:00:00.5Z) or an integer with a unit\n"
               "(1549238400000ms, ...ns, ...s).\n\n"
-              "exit codes: 0 exported, 1 failure, 2 usage error\n",
+              "exit codes: 0 exported, 3 --allow-partial on a damaged tape (what is left\n"
+              "exported), 1 failure (a damaged tape, a symbol not on it), 2 usage error\n",
 };
 
 static int tape_export(int argc, char **argv)
@@ -243,6 +325,7 @@ static int tape_export(int argc, char **argv)
     q.kinds = 1u << TT_STREAM_QUOTE;
     q.from = o.from;
     q.to = o.to;
+    q.allow_partial = o.allow_partial;
     tt_err err;
     tt_instruments *ins = tt_instruments_new();
     rc = TT_EXIT_OK;
@@ -261,8 +344,13 @@ static int tape_export(int argc, char **argv)
             goto done;
         }
         q.kinds |= 1u << TT_STREAM_BAR;
-        if (tt_hdf5_export(dir, &q, ins, out, &err))
+        int hrc = tt_hdf5_export(dir, &q, ins, out, &err);
+        if (hrc == TT_EPARTIAL) {
+            fprintf(stderr, "ticktape: warning: %s\n", err.msg);
+            rc = TT_EXIT_PARTIAL;
+        } else if (hrc) {
             rc = tt_report_error(&err);
+        }
         goto done;
     }
     tt_tape_reader *r;
@@ -319,8 +407,7 @@ static int tape_export(int argc, char **argv)
             tt_progress_update(&pr, n);
     }
     tt_progress_finish(&pr);
-    for (int i = 0; i < tt_tape_reader_warning_count(r); i++)
-        fprintf(stderr, "ticktape: warning: %s\n", tt_tape_reader_warning(r, i));
+    rc = tt_reader_finish(r, n);
     if (s < 0)
         rc = tt_report_error(&err);
     if (f != stdout && fclose(f)) {
@@ -337,9 +424,9 @@ done:
 
 const tt_cmd tt_command_tape = {
     .name = "tape",
-    .summary = "inspect, verify and export a tape (info, verify, export, gaps)",
-    .subs = (const tt_cmd *const[]){&TAPE_INFO, &TAPE_VERIFY, &TAPE_EXPORT, &tt_command_tape_gaps,
-                                    NULL},
+    .summary = "inspect, verify, repair, upgrade and export a tape",
+    .subs = (const tt_cmd *const[]){&TAPE_INFO, &TAPE_VERIFY, &TAPE_REPAIR, &TAPE_UPGRADE,
+                                    &TAPE_EXPORT, &tt_command_tape_gaps, NULL},
     .epilog = "T is ISO 8601 (2019-02-04, 2019-02-04T10:00:00.5Z) or an integer with a unit\n"
               "(1549238400000ms, ...ns, ...s). --from is inclusive, --to exclusive.\n",
 };

@@ -534,53 +534,43 @@ static int scan_tick_range(const char *root, tt_ts *from, tt_ts *to)
     return found;
 }
 
-/* Where an existing stream ends: its last time, and how many of its events
- * carry that time (several ticks share a millisecond; an interrupted import
- * may have stopped between them). *last = TT_TS_MIN when the stream is new. */
-static int stream_end(const char *tape, const tt_stream_desc *want, tt_ts *last, uint64_t *at_last,
-                      tt_err *err)
+/* A tape writer of the import: merging (what the tape holds is counted, not
+ * written twice; earlier data is merged in), conflicts reported. */
+static int open_writer(const tt_duka_import_opts *o, tt_tape *tape, const tt_stream_desc *d,
+                       tt_tape_writer **w, tt_err *err)
 {
-    *last = TT_TS_MIN;
-    *at_last = 0;
-    struct stat sb;
-    if (stat(tape, &sb) != 0)
-        return TT_OK; /* no tape yet */
-    tt_tape_info info;
-    int rc = tt_tape_info_read(tape, &info, err);
-    if (rc)
-        return rc;
-    int found = 0;
-    for (uint32_t i = 0; i < info.nstreams; i++) {
-        const tt_stream_desc *d = &info.streams[i].desc;
-        if (d->kind == want->kind && !strcmp(d->symbol, want->symbol) &&
-            (d->kind != TT_STREAM_BAR || (d->tf == want->tf && d->side == want->side)) &&
-            info.streams[i].events > 0) {
-            *last = info.streams[i].last;
-            found = 1;
-        }
-    }
-    tt_tape_info_free(&info);
-    if (!found || want->kind != TT_STREAM_QUOTE)
-        return TT_OK;
-    const char *syms[2] = {want->symbol, NULL};
-    tt_tape_query q = {0};
-    q.symbols = syms;
-    q.kinds = 1u << TT_STREAM_QUOTE;
-    q.from = *last;
-    tt_tape_reader *r;
-    if ((rc = tt_tape_reader_open(&r, tape, &q, NULL, err)) != TT_OK)
-        return rc;
-    tt_event ev;
-    while ((rc = tt_tape_reader_next(r, &ev, err)) == 1)
-        if (ev.ts == *last)
-            (*at_last)++;
-    tt_tape_reader_close(r);
-    return rc < 0 ? rc : TT_OK;
+    tt_tape_writer_opts wo = {0};
+    if (o->tape_opts)
+        wo = *o->tape_opts;
+    wo.merge = 1;
+    wo.replace = o->replace;
+    wo.report = o->report;
+    wo.report_ctx = o->ctx;
+    if (!wo.commit_blocks)
+        wo.commit_blocks = TT_IMPORT_COMMIT_BLOCKS;
+    return tt_tape_writer_open_in(w, tape, d, &wo, err);
 }
 
-static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, tt_ts from,
-                        tt_ts to, tt_duka_import_stats *st, char *first_bad, size_t first_bad_n,
-                        tt_err *err)
+/* Close an import's writer; its counts into *ws. The first error wins. */
+static int close_writer(tt_tape_writer *w, tt_tape_writer_stats *ws, int rc, tt_err *err)
+{
+    if (!w)
+        return rc;
+    if (rc == TT_OK)
+        rc = tt_tape_writer_flush(w, err); /* the last merge and commit */
+    tt_tape_writer_stats_get(w, ws);
+    tt_err e2;
+    int rc2 = tt_tape_writer_close(w, &e2);
+    if (rc == TT_OK && rc2) {
+        rc = rc2;
+        *err = e2;
+    }
+    return rc;
+}
+
+static int import_ticks(const tt_duka_import_opts *o, tt_tape *tape, const tt_instrument *ins,
+                        tt_ts from, tt_ts to, tt_duka_import_stats *st, char *first_bad,
+                        size_t first_bad_n, tt_err *err)
 {
     const char *root = o->dir;
     long nh = (long)((to - from) / TT_NS_PER_HOUR);
@@ -633,19 +623,12 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
 
     tt_quality *q = NULL;
     tt_tape_writer *w = NULL;
-    tt_ts present_last = TT_TS_MIN;
-    uint64_t present_at_last = 0;
     tt_stream_desc desc = {0};
     snprintf(desc.symbol, sizeof desc.symbol, "%s", ins->symbol);
     desc.kind = TT_STREAM_QUOTE;
     int rc = tt_quality_new(&q, o->quality, ins, err);
     if (rc == TT_OK && nfiles > 0)
-        rc = stream_end(o->tape, &desc, &present_last, &present_at_last, err);
-    if (rc == TT_OK && nfiles > 0) {
-        rc = tt_tape_writer_open(&w, o->tape, &desc, o->tape_opts, err);
-        if (rc == TT_OK && tt_tape_writer_repaired(w))
-            report(o, "%s", err->msg); /* a torn tail was cut away: say so */
-    }
+        rc = open_writer(o, tape, &desc, &w, err);
     if (rc) {
         tt_quality_free(q);
         free(jobs);
@@ -708,12 +691,6 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
             for (size_t i = 0; i < s->dec.ev_len; i++) {
                 tt_event *e = &s->dec.ev[i];
                 e->seq = seq++;
-                if (e->ts < present_last || (e->ts == present_last && present_at_last > 0)) {
-                    if (e->ts == present_last)
-                        present_at_last--;
-                    st->ticks_present++;
-                    continue;
-                }
                 int action;
                 if ((rc = tt_quality_check(q, e, &action, err)) != TT_OK)
                     break;
@@ -723,7 +700,6 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
                     tt_err_prefix(err, "%s: ", rel);
                     break;
                 }
-                st->ticks_written++;
             }
         }
         pthread_mutex_lock(&p.mu);
@@ -733,13 +709,6 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
         pthread_mutex_unlock(&p.mu);
         if (o->progress)
             o->progress(o->ctx, (uint64_t)fi + 1, (uint64_t)nfiles);
-    }
-    if (st->ticks_present) {
-        char a[40];
-        tt_ts_format(present_last, a, sizeof a, 0);
-        report(o, "%s: the tape already held quotes up to %s: %" PRIu64
-               " tick(s) at or before that were skipped",
-               ins->symbol, a, st->ticks_present);
     }
     pthread_mutex_lock(&p.mu);
     p.stop = 1;
@@ -755,14 +724,15 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
     pthread_cond_destroy(&p.cv);
     pthread_mutex_destroy(&p.mu);
 
-    if (w) {
-        tt_err e2;
-        int rc2 = tt_tape_writer_close(w, &e2);
-        if (rc == TT_OK && rc2) {
-            rc = rc2;
-            *err = e2;
-        }
-    }
+    tt_tape_writer_stats ws = {0};
+    rc = close_writer(w, &ws, rc, err);
+    st->ticks_written += ws.added;
+    st->ticks_present += ws.duplicates;
+    st->ticks_conflicts += ws.conflicts;
+    st->ticks_replaced += ws.replaced;
+    if (ws.duplicates)
+        report(o, "%s: %" PRIu64 " tick(s) were on the tape already (not written twice)",
+               ins->symbol, ws.duplicates);
     tt_quality_counts c;
     tt_quality_get_counts(q, &c);
     tt_quality_counts_add(&st->quality, &c);
@@ -778,8 +748,9 @@ typedef struct cfile {
     tt_ts start;
 } cfile;
 
-static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrument *ins, int tf,
-                                int side, tt_ts from, tt_ts to, int filter,
+static int import_candle_stream(const tt_duka_import_opts *o, tt_tape *tape,
+                                const tt_instrument *ins, int tf, int side, tt_ts from, tt_ts to,
+                                int filter,
                                 tt_duka_import_stats *st, char *first_bad, size_t first_bad_n,
                                 tt_err *err)
 {
@@ -790,7 +761,7 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
     size_t cap = 0, len = 0;
     tt_tape_writer *w = NULL;
     int rc = TT_OK;
-    tt_ts last_ts = TT_TS_MIN, present_last = TT_TS_MIN;
+    tt_ts last_ts = TT_TS_MIN;
     while (rc == TT_OK && t < to) {
         cfile cf;
         if (tt_duka_candle_path(cf.rel, sizeof cf.rel, ins->symbol, tf, side, t, &cf.start))
@@ -829,9 +800,7 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
             desc.kind = TT_STREAM_BAR;
             desc.tf = (uint8_t)tf;
             desc.side = (uint8_t)side;
-            uint64_t unused;
-            if ((rc = stream_end(o->tape, &desc, &present_last, &unused, err)) != TT_OK ||
-                (rc = tt_tape_writer_open(&w, o->tape, &desc, o->tape_opts, err)) != TT_OK)
+            if ((rc = open_writer(o, tape, &desc, &w, err)) != TT_OK)
                 break;
         }
         size_t skipped = 0;
@@ -839,10 +808,6 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
             tt_event *e = &dec.ev[i];
             if (filter && (e->ts < from || e->ts >= to))
                 continue;
-            if (e->ts <= present_last) {
-                st->bars_present++; /* on the tape already, or before its end */
-                continue;
-            }
             if (e->ts <= last_ts) {
                 skipped++; /* a bar at or before the previous one: the stream cannot hold it */
                 continue;
@@ -852,7 +817,6 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
                 break;
             }
             last_ts = e->ts;
-            st->bars_written++;
         }
         if (skipped) {
             st->files_bad++;
@@ -862,14 +826,11 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
                 snprintf(first_bad, first_bad_n, "%s: %zu candle(s) out of order", path, skipped);
         }
     }
-    if (w) {
-        tt_err e2;
-        int rc2 = tt_tape_writer_close(w, &e2);
-        if (rc == TT_OK && rc2) {
-            rc = rc2;
-            *err = e2;
-        }
-    }
+    tt_tape_writer_stats ws = {0};
+    rc = close_writer(w, &ws, rc, err);
+    st->bars_written += ws.added;
+    st->bars_present += ws.duplicates;
+    st->bars_conflicts += ws.conflicts;
     tt_bi5_buf_free(&dec);
     free(file);
     return rc;
@@ -915,7 +876,12 @@ int tt_duka_import(const tt_duka_import_opts *o, const tt_instrument *ins,
     if (ranged && to <= from)
         return tt_err_set(err, TT_EINVAL, "dukascopy import: empty time range (--to must be after --from)");
     char first_bad[1024] = "";
-    int rc = TT_OK;
+    tt_tape *tape;
+    tt_tape_open_opts to_ = {o->command ? o->command : "import dukascopy", o->wait, 1, o->report,
+                             o->ctx};
+    int rc = tt_tape_open(&tape, o->tape, &to_, err);
+    if (rc)
+        return rc;
     if (o->ticks) {
         tt_ts f = from, t = to;
         if (!ranged && !scan_tick_range(root, &f, &t))
@@ -925,7 +891,7 @@ int tt_duka_import(const tt_duka_import_opts *o, const tt_instrument *ins,
         if (t % TT_NS_PER_HOUR)
             t += TT_NS_PER_HOUR - ((t % TT_NS_PER_HOUR) + TT_NS_PER_HOUR) % TT_NS_PER_HOUR;
         if (t > f)
-            rc = import_ticks(o, ins, f, t, st, first_bad, sizeof first_bad, err);
+            rc = import_ticks(o, tape, ins, f, t, st, first_bad, sizeof first_bad, err);
     }
     if (rc == TT_OK && o->candles) {
         tt_ts f = from, t = to;
@@ -933,8 +899,13 @@ int tt_duka_import(const tt_duka_import_opts *o, const tt_instrument *ins,
         static const int TFS[3] = {TT_TF_D1, TT_TF_H1, TT_TF_M1};
         for (int i = 0; have && rc == TT_OK && i < 3; i++)
             for (int side = TT_SIDE_BID; rc == TT_OK && side <= TT_SIDE_ASK; side++)
-                rc = import_candle_stream(o, ins, TFS[i], side, f, t, ranged, st, first_bad,
-                                          sizeof first_bad, err);
+                rc = import_candle_stream(o, tape, ins, TFS[i], side, f, t, ranged, st,
+                                          first_bad, sizeof first_bad, err);
+    }
+    tt_err e2;
+    if (tt_tape_close(tape, &e2) && rc == TT_OK) {
+        rc = e2.code;
+        *err = e2;
     }
     if (rc)
         return rc;

@@ -568,6 +568,12 @@ int tt_hdf5_export(const char *tape_dir, const tt_tape_query *q, const tt_instru
         if (err)
             *err = cerr;
     }
+    uint64_t missing = tt_tape_reader_missing(r);
+    if (!rc && missing)
+        rc = tt_err_set(err, TT_EPARTIAL,
+                        "%s: partial: the tape is damaged and %llu events are missing from the "
+                        "export (%s)", tape_dir, (unsigned long long)missing,
+                        tt_tape_reader_warning(r, 0) ? tt_tape_reader_warning(r, 0) : "");
     tt_tape_reader_close(r);
     return rc;
 }

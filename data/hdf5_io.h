@@ -56,7 +56,9 @@ int tt_hdf5_writer_close(tt_hdf5_writer *w, uint64_t *rows, uint64_t *ignored, t
 /* Export what `q` selects from the tape at `tape_dir` to out_path (created or
  * truncated). Symbols are named through `ins` (required). Errors from the
  * tape reader are passed on (they name the file and block); TT_EIO when the
- * HDF5 file cannot be written. */
+ * HDF5 file cannot be written; with q->allow_partial on a damaged tape,
+ * TT_EPARTIAL once what is left was written (the message says how much is
+ * missing and where). */
 int tt_hdf5_export(const char *tape_dir, const tt_tape_query *q, const tt_instruments *ins,
                    const char *out_path, tt_err *err);
 

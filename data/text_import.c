@@ -21,6 +21,7 @@ typedef struct stream {
     tt_stream_desc desc;
     const tt_instrument *ins;
     tt_tape_writer *w;
+    tt_tape_writer_stats ws; /* the writer's, when it was closed */
     tt_quality *q; /* tick streams only */
     uint64_t seq;
     uint64_t written;
@@ -31,6 +32,7 @@ typedef struct stream {
 
 struct tt_import {
     tt_import_opts o;
+    tt_tape *tape;
     tt_quality_config qc;
     stream *s;
     size_t n, cap, last;
@@ -40,6 +42,14 @@ struct tt_import {
     uint32_t logged;
     int closed;
 };
+
+/* Lines from the tape: conflicts, what recovery dropped. */
+static void writer_report(void *ctx, const char *line)
+{
+    tt_import *im = ctx;
+    if (im->o.log)
+        fprintf(im->o.log, "%s\n", line);
+}
 
 int tt_import_new(tt_import **out, const tt_import_opts *o, tt_err *err)
 {
@@ -57,6 +67,15 @@ int tt_import_new(tt_import **out, const tt_import_opts *o, tt_err *err)
     else
         tt_quality_config_default(&im->qc);
     strcpy(im->file, "-");
+    if (o->tape) {
+        tt_tape_open_opts to = {o->command ? o->command : "import", o->wait, 1, writer_report,
+                                im};
+        int rc = tt_tape_open(&im->tape, o->tape, &to, err);
+        if (rc) {
+            free(im);
+            return rc;
+        }
+    }
     *out = im;
     return TT_OK;
 }
@@ -145,13 +164,20 @@ static int get_stream(tt_import *im, const tt_instrument *ins, const tt_stream_d
         if ((rc = tt_quality_new(&s->q, &im->qc, ins, err)))
             return rc;
     }
-    if (im->o.tape) {
-        if ((rc = tt_tape_writer_open(&s->w, im->o.tape, d, im->o.tape_opts, err))) {
+    if (im->tape) {
+        tt_tape_writer_opts wo = {0};
+        if (im->o.tape_opts)
+            wo = *im->o.tape_opts;
+        wo.merge = 1;
+        wo.replace = im->o.replace;
+        wo.report = writer_report;
+        wo.report_ctx = im;
+        if (!wo.commit_blocks)
+            wo.commit_blocks = TT_IMPORT_COMMIT_BLOCKS;
+        if ((rc = tt_tape_writer_open_in(&s->w, im->tape, d, &wo, err))) {
             tt_quality_free(s->q);
             return rc;
         }
-        if (tt_tape_writer_repaired(s->w) && im->o.log)
-            fprintf(im->o.log, "%s\n", err ? err->msg : "torn tail repaired");
     }
     im->last = im->n++;
     *out = s;
@@ -252,17 +278,29 @@ int tt_import_close(tt_import *im, tt_err *err)
 {
     int first = TT_OK;
     for (size_t i = 0; i < im->n; i++) {
-        if (im->s[i].w) {
-            tt_err e2;
-            int rc = tt_tape_writer_close(im->s[i].w, &e2);
-            im->s[i].w = NULL;
-            if (rc && !first) {
-                first = rc;
-                if (err)
-                    *err = e2;
-            }
+        stream *s = &im->s[i];
+        if (!s->w)
+            continue;
+        tt_err e2;
+        int rc = tt_tape_writer_flush(s->w, &e2); /* the last merge and commit */
+        tt_tape_writer_stats_get(s->w, &s->ws);
+        int rc2 = tt_tape_writer_close(s->w, rc ? NULL : &e2);
+        s->w = NULL;
+        if (!rc)
+            rc = rc2;
+        if (rc && !first) {
+            first = rc;
+            if (err)
+                *err = e2;
         }
     }
+    tt_err e3;
+    if (im->tape && tt_tape_close(im->tape, &e3) && !first) {
+        first = e3.code;
+        if (err)
+            *err = e3;
+    }
+    im->tape = NULL;
     im->closed = 1;
     return first;
 }
@@ -272,6 +310,16 @@ void tt_import_get_stats(const tt_import *im, tt_import_stats *out)
     *out = im->st;
     memset(&out->quality, 0, sizeof out->quality);
     for (size_t i = 0; i < im->n; i++) {
+        const stream *s = &im->s[i];
+        if (im->closed && im->o.tape) {
+            /* what the tape got: new events, not the ones it held */
+            if (s->desc.kind == TT_STREAM_BAR)
+                out->bars_written -= s->written - s->ws.added;
+            else if (s->desc.kind != TT_STREAM_QUARANTINE)
+                out->ticks_written -= s->written - s->ws.added;
+            out->present += s->ws.duplicates;
+            out->conflicts += s->ws.conflicts;
+        }
         if (im->s[i].q) {
             tt_quality_counts c;
             tt_quality_get_counts(im->s[i].q, &c);
@@ -292,15 +340,18 @@ void tt_import_print(const tt_import *im, FILE *f)
             tt_quality_get_counts(s->q, &c);
             tt_quality_print(f, title, &c, &im->qc);
         } else {
-            fprintf(f, "%s: %" PRIu64 " bars written, %" PRIu64 " rejected\n", title, s->written,
-                    s->rejected);
+            fprintf(f, "%s: %" PRIu64 " bars written, %" PRIu64 " rejected\n", title,
+                    im->closed && im->o.tape ? s->ws.added : s->written, s->rejected);
         }
     }
+    tt_import_stats st;
+    tt_import_get_stats(im, &st);
     fprintf(f,
             "rows: %" PRIu64 " read, %" PRIu64 " bad, %" PRIu64 " skipped (other symbols); "
-            "written: %" PRIu64 " ticks, %" PRIu64 " bars\n",
-            im->st.rows, im->st.bad_rows, im->st.skipped_rows, im->st.ticks_written,
-            im->st.bars_written);
+            "written: %" PRIu64 " ticks, %" PRIu64 " bars; %" PRIu64 " already on the tape, %"
+            PRIu64 " conflict(s)\n",
+            st.rows, st.bad_rows, st.skipped_rows, st.ticks_written, st.bars_written, st.present,
+            st.conflicts);
 }
 
 void tt_import_print_json(const tt_import *im, FILE *f)
@@ -309,8 +360,10 @@ void tt_import_print_json(const tt_import *im, FILE *f)
     tt_import_get_stats(im, &st);
     fprintf(f,
             "{\"rows\":%" PRIu64 ",\"bad_rows\":%" PRIu64 ",\"skipped_rows\":%" PRIu64
-            ",\"ticks_written\":%" PRIu64 ",\"bars_written\":%" PRIu64 ",\"quality\":",
-            st.rows, st.bad_rows, st.skipped_rows, st.ticks_written, st.bars_written);
+            ",\"ticks_written\":%" PRIu64 ",\"bars_written\":%" PRIu64 ",\"present\":%" PRIu64
+            ",\"conflicts\":%" PRIu64 ",\"quality\":",
+            st.rows, st.bad_rows, st.skipped_rows, st.ticks_written, st.bars_written, st.present,
+            st.conflicts);
     tt_quality_print_json(f, &st.quality, &im->qc);
     fputc('}', f);
 }
@@ -324,6 +377,7 @@ void tt_import_free(tt_import *im)
             tt_tape_writer_close(im->s[i].w, NULL);
         tt_quality_free(im->s[i].q);
     }
+    tt_tape_close(im->tape, NULL);
     free(im->s);
     free(im);
 }

@@ -32,7 +32,10 @@ typedef struct tt_import_opts {
     const char *tape;                     /* tape directory; NULL = dry run */
     const tt_instruments *instruments;    /* symbol table (required) */
     const tt_quality_config *quality;     /* NULL = defaults */
-    const tt_tape_writer_opts *tape_opts; /* NULL = defaults */
+    const tt_tape_writer_opts *tape_opts; /* NULL = defaults (merge, replace, report are set here) */
+    const char *command;  /* who writes, for the tape's lock ("import csv") */
+    int wait;             /* another process writes the tape: wait (else fail at once) */
+    int replace;          /* events that conflict with the tape's replace them */
     FILE *log;          /* where bad rows are logged ("FILE:LINE: why"); NULL = nowhere */
     uint32_t max_logged; /* log at most this many bad rows (all are counted); 0 = 20 */
     /* Called now and then with the bytes of the current input file read so far
@@ -47,12 +50,19 @@ typedef struct tt_import_stats {
     uint64_t rows;          /* data rows seen (good and bad; headers excluded) */
     uint64_t bad_rows;      /* rows that could not be read, or bars that were rejected */
     uint64_t skipped_rows;  /* rows of symbols not selected (--symbol) */
-    uint64_t ticks_written; /* quotes/trades appended */
-    uint64_t bars_written;  /* bars appended */
+    uint64_t ticks_written; /* quotes/trades new on the tape (after tt_import_close) */
+    uint64_t bars_written;  /* bars new on the tape (after tt_import_close) */
+    uint64_t present;       /* ticks and bars the tape held already: not written twice */
+    uint64_t conflicts;     /* ticks and bars at a time the tape holds other values for */
     tt_quality_counts quality; /* over all tick streams */
 } tt_import_stats;
 
-/* A new pipeline. TT_EINVAL without instruments or with a bad quality config. */
+/* A new pipeline; with a tape, the tape is opened for writing now (its lock:
+ * another writer makes this fail at once with TT_ESTATE, or wait with
+ * o->wait). Writers merge: what the tape holds is counted, not written
+ * twice; earlier data is merged in time order; conflicts are reported on
+ * o->log. TT_EINVAL without instruments or with a bad quality config, or the
+ * errors of tt_tape_open. */
 int tt_import_new(tt_import **im, const tt_import_opts *o, tt_err *err);
 
 /* The instrument table given at creation. */

@@ -123,12 +123,16 @@ def t_verify():
     assert "2019-02.tts" in p.stderr and "block" in p.stderr, p.stderr
     tape, seg = copy_tape()
     size = os.path.getsize(seg)
-    os.truncate(seg, size - 100)  # a torn tail
+    os.truncate(seg, size - 100)  # cut inside the last block
     p = run("tape", "verify", tape, ok=(1,))
-    assert "torn tail" in p.stderr and "2019-02.tts" in p.stderr, p.stderr
-    # reading still recovers every complete block, and says so
-    p = run("tape", "export", tape, "--symbol", "EURUSD")
-    assert "torn tail" in p.stderr and 200000 < len(p.stdout.splitlines()) < 266220
+    assert "cut at byte" in p.stderr and "2019-02.tts" in p.stderr, p.stderr
+    # reading is an error naming the segment and what is missing ...
+    p = run("tape", "export", tape, "--symbol", "EURUSD", ok=(1,))
+    assert "2019-02.tts" in p.stderr and "block 32 of 33 is missing" in p.stderr, p.stderr
+    assert p.stdout == "", p.stdout[:200]
+    # ... or with --allow-partial every complete block, said, exit 3
+    p = run("tape", "export", tape, "--symbol", "EURUSD", "--allow-partial", ok=(3,))
+    assert "partial:" in p.stderr and 200000 < len(p.stdout.splitlines()) < 266220
 
 
 def t_bench_json():
