@@ -43,9 +43,11 @@ static const tt_cmd TAPE_INFO = {
     .run = tape_info,
     .opts = INFO_OPTS,
     .size = sizeof(info_opts),
-    .about = "Reads the tape's block index (not the payloads) and prints, per stream (symbol\n"
-             "and kind), the events, blocks, bytes, bytes per event and first and last event\n"
-             "time, then the totals. A torn tail (an incomplete last block) is flagged.\n",
+    .about = "Reads the tape's manifest (not the payloads) and prints, per stream (symbol\n"
+             "and kind), the committed events, blocks, bytes, bytes per event and first and\n"
+             "last event time, then the totals. Missing or cut segments, bytes after a\n"
+             "segment's last commit, a writer at work or one that did not finish, and a format\n"
+             "1 tape are flagged.\n",
     .epilog = "exit codes: 0 read, 1 the tape cannot be read, 2 usage error\n",
 };
 
@@ -67,9 +69,12 @@ static int tape_info(int argc, char **argv)
         iso(info.first, a, sizeof a);
         iso(info.last, b, sizeof b);
         printf("{\"tape\":\"%s\",\"events\":%llu,\"bytes\":%llu,\"bytes_per_event\":%.4f,"
-               "\"first\":\"%s\",\"last\":\"%s\",\"torn\":%d,\"streams\":[",
+               "\"first\":\"%s\",\"last\":\"%s\",\"torn\":%d,\"damaged\":%d,\"format\":%d,"
+               "\"writer\":\"%s\",\"streams\":[",
                dir, (unsigned long long)info.events, (unsigned long long)info.bytes,
-               info.events ? (double)info.bytes / (double)info.events : 0.0, a, b, info.torn);
+               info.events ? (double)info.bytes / (double)info.events : 0.0, a, b, info.torn,
+               info.damaged, info.legacy ? 1 : TT_TAPE_FORMAT_VERSION,
+               info.writer == 1 ? "writing" : info.writer == 2 ? "interrupted" : "none");
         for (uint32_t i = 0; i < info.nstreams; i++) {
             tt_stream_info *s = &info.streams[i];
             char name[64];
@@ -89,10 +94,15 @@ static int tape_info(int argc, char **argv)
         }
         printf("]}\n");
     } else {
-        printf("tape %s: %u stream(s), %llu events, %llu bytes (%.3f bytes/event)%s\n", dir,
-               info.nstreams, (unsigned long long)info.events, (unsigned long long)info.bytes,
+        printf("tape %s: %u stream(s), %llu events, %llu bytes (%.3f bytes/event)%s%s%s%s%s\n",
+               dir, info.nstreams, (unsigned long long)info.events,
+               (unsigned long long)info.bytes,
                info.events ? (double)info.bytes / (double)info.events : 0.0,
-               info.torn ? "  [torn tail present: run 'tape verify']" : "");
+               info.legacy ? "  [format 1: run 'tape upgrade']" : "",
+               info.damaged ? "  [damaged segments: run 'tape verify']" : "",
+               info.torn ? "  [bytes after the last commit]" : "",
+               info.writer == 1 ? "  [a writer is at work]" : "",
+               info.writer == 2 ? "  [a writer did not finish: run 'tape verify']" : "");
         printf("%-10s %-12s %12s %8s %12s %9s  %-24s %-24s\n", "symbol", "kind", "events", "blocks",
                "bytes", "B/event", "first", "last");
         for (uint32_t i = 0; i < info.nstreams; i++) {
@@ -137,9 +147,13 @@ static const tt_cmd TAPE_VERIFY = {
     .run = tape_verify,
     .opts = VERIFY_OPTS,
     .size = sizeof(verify_opts),
-    .about = "Reads and checks every block of every segment (header and payload checksums,\n"
-             "decoding, time order).\n",
-    .epilog = "exit codes: 0 sound; 1 not, naming each bad file and block; 2 usage error\n",
+    .about = "Checks every segment against the manifest (missing, cut at any offset, another\n"
+             "file in its place, files the manifest does not name, bytes after the last commit)\n"
+             "and reads and checks every committed block (header and payload checksums,\n"
+             "decoding, time order). A directory that is not a tape, a tape with no events, a\n"
+             "writer that did not finish and a format 1 tape are not sound either.\n",
+    .epilog = "exit codes: 0 sound; 1 not, naming each problem (file, block, what is missing);\n"
+              "2 usage error\n",
 };
 
 static int tape_verify(int argc, char **argv)

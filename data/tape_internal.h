@@ -423,6 +423,12 @@ TT_TAPE_HIDDEN int tt_tape_lock_status(const char *dir, char *who, size_t n);
  * 0 no; 1 format 1 segments (an old tape); 2 format 2 segments (a lost manifest). */
 TT_TAPE_HIDDEN int tt_tape_unlisted_kind(const char *dir);
 
+/* For a tape without a manifest: 1 when it is a format 1 tape (read it so),
+ * else the error that says what it is: TT_ENOTFOUND (not a tape; nothing
+ * committed yet, a writer at work or one that did not finish), TT_EFORMAT
+ * (format 2 segments and no manifest: a lost manifest). */
+TT_TAPE_HIDDEN int tt_tape_no_manifest(const char *dir, tt_err *err);
+
 /* ------------------------------------------------------------------------ */
 /* writing (data/tape/writer.c, data/tape/rewrite.c)                          */
 

@@ -133,7 +133,15 @@ int tt_tape_check_segment(const char *dir, const tt_stream_desc *d, const tt_tap
                  (unsigned long long)m->c.events);
         return TT_OK;
     }
-    if (k->scan.bad) {
+    if (!blocks_in_place(k, m)) {
+        k->problem = TT_EFORMAT;
+        k->missing = m->c.events;
+        tt_tape_scan_free(&k->scan);
+        snprintf(k->msg, sizeof k->msg,
+                 "%s: holds blocks outside what the manifest says was committed there (%u "
+                 "blocks, %llu events): another file in its place", k->path, m->c.blocks,
+                 (unsigned long long)m->c.events);
+    } else if (k->scan.bad) {
         k->problem = k->scan.bad;
         describe_missing(k, m, "a corrupt record");
         snprintf(k->msg + strlen(k->msg), sizeof k->msg - strlen(k->msg), " [%s]",
@@ -160,10 +168,6 @@ int tt_tape_check_segment(const char *dir, const tt_stream_desc *d, const tt_tap
                  "%s: does not hold what the manifest says was committed there (%u blocks, "
                  "%llu events): another file is in its place", k->path, m->c.blocks,
                  (unsigned long long)m->c.events);
-    }
-    if (k->problem && !blocks_in_place(k, m)) {
-        k->missing = m->c.events;
-        tt_tape_scan_free(&k->scan);
     }
     return TT_OK;
 }

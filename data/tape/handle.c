@@ -173,6 +173,25 @@ int tt_tape_unlisted_kind(const char *dir)
     return kind;
 }
 
+int tt_tape_no_manifest(const char *dir, tt_err *err)
+{
+    int kind = tt_tape_unlisted_kind(dir);
+    if (kind == 1)
+        return 1;
+    if (kind == 0)
+        return tt_err_set(err, TT_ENOTFOUND, "%s: not a tape (no manifest, no segment)", dir);
+    char who[400];
+    int st = tt_tape_lock_status(dir, who, sizeof who);
+    if (st == 1)
+        return tt_err_set(err, TT_ENOTFOUND, "%s: nothing committed yet (%s is writing it)", dir,
+                          who);
+    if (st == 2)
+        return tt_err_set(err, TT_ENOTFOUND, "%s: nothing committed: a writer did not finish "
+                          "(%s); 'ticktape tape repair' removes what it left", dir, who);
+    return tt_err_set(err, TT_EFORMAT, "%s: the tape has segments but no manifest: 'ticktape "
+                      "tape repair %s' rebuilds it from their commit records", dir, dir);
+}
+
 /* ---- open and close ---- */
 
 int tt_tape_open_flags(tt_tape **out, const char *dir, const tt_tape_open_opts *o, unsigned flags,
@@ -202,6 +221,8 @@ int tt_tape_open_flags(tt_tape **out, const char *dir, const tt_tape_open_opts *
         rc = TT_OK;
     } else if (rc == TT_ENOTFOUND) {
         int kind = tt_tape_unlisted_kind(dir);
+        if (kind == 2 && t->prev[0])
+            kind = 0; /* a writer that never committed: recovery removes its files */
         rc = kind == 1 ? tt_err_set(err, TT_EVERSION,
                                     "tape %s is in format 1 (no manifest): run 'ticktape tape "
                                     "upgrade %s' before writing to it", dir, dir)

@@ -436,13 +436,8 @@ static int reader_load(tt_tape_reader *r, const tt_tape_query *q, tt_err *err)
 {
     int rc = tt_tape_manifest_read(r->dir, &r->man, err);
     if (rc == TT_ENOTFOUND) {
-        int kind = tt_tape_unlisted_kind(r->dir);
-        if (kind == 0)
-            return tt_err_set(err, TT_ENOTFOUND, "%s: not a tape (no manifest, no segment)",
-                              r->dir);
-        if (kind == 2)
-            return tt_err_set(err, TT_EFORMAT, "%s: the tape has segments but no manifest: run "
-                              "'ticktape tape repair %s'", r->dir, r->dir);
+        if ((rc = tt_tape_no_manifest(r->dir, err)) != 1)
+            return rc;
         r->legacy = 1;
         reader_warn(r, "%s: a format 1 tape (no manifest): a segment cut at a block boundary or "
                        "a missing segment cannot be detected; 'ticktape tape upgrade %s' writes "

@@ -275,6 +275,8 @@ int tt_tape_repair(const char *dir, void (*report)(void *ctx, const char *line),
                             "writes its manifest", dir, dir);
         else if (kind == 0)
             rc = tt_err_set(err, TT_ENOTFOUND, "%s: not a tape (no manifest, no segment)", dir);
+        else if (t->prev[0])
+            say(&f, "%s: nothing was committed; what the writer left is removed", dir);
         else {
             say(&f, "%s: %s; rebuilding it from the segments' commit records (a segment cut at a "
                 "commit, or one that is missing, cannot be seen this way)", dir, t->man_msg);

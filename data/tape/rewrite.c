@@ -244,7 +244,7 @@ static void report_conflict(tt_tape_rewrite *m)
         m->o.report(m->o.ctx, line);
         return;
     }
-    tt_ts_format(m->gts, t, sizeof t, 1);
+    tt_ts_format(m->gts, t, sizeof t, m->gts % TT_NS_PER_MS != 0);
     const tt_event *x = &m->old.v[0], *y = &m->in.v[0];
     if (m->o.desc->kind == TT_STREAM_QUOTE) {
         snprintf(a, sizeof a, " (first: bid %lld ask %lld", (long long)x->u.quote.bid,

@@ -112,13 +112,9 @@ int tt_tape_info_read(const char *dir, tt_tape_info *info, tt_err *err)
         return tt_err_set(err, TT_ENOTFOUND, "%s: no such tape directory", dir);
     tt_tape_manifest m;
     int rc = tt_tape_manifest_read(dir, &m, err);
-    if (rc == TT_ENOTFOUND) {
-        int kind = tt_tape_unlisted_kind(dir);
-        rc = kind == 1   ? (info->legacy = 1, info_legacy(dir, info, err))
-             : kind == 2 ? tt_err_set(err, TT_EFORMAT, "%s: the tape has segments but no "
-                                      "manifest: run 'ticktape tape repair %s'", dir, dir)
-                         : tt_err_set(err, TT_ENOTFOUND, "%s: not a tape (no manifest, no "
-                                      "segment)", dir);
+    if (rc == TT_ENOTFOUND && (rc = tt_tape_no_manifest(dir, err)) == 1) {
+        info->legacy = 1;
+        rc = info_legacy(dir, info, err);
     }
     for (int i = 0; !rc && i < m.n; i++) {
         const tt_tape_mseg *s = &m.v[i];
@@ -342,14 +338,11 @@ int tt_tape_verify(const char *dir, void (*report)(void *ctx, const char *line),
     if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
         verify_fail(&v, TT_ENOTFOUND, "%s: no such tape directory", dir);
     } else if ((rc = tt_tape_manifest_read(dir, &m, err)) == TT_ENOTFOUND) {
-        int kind = tt_tape_unlisted_kind(dir);
-        if (kind == 1)
+        tt_err e;
+        if ((rc = tt_tape_no_manifest(dir, &e)) == 1)
             verify_legacy(&v, dir);
-        else if (kind == 2)
-            verify_fail(&v, TT_EFORMAT, "%s: the tape has segments but no manifest ('ticktape "
-                        "tape repair %s' rebuilds it from their commit records)", dir, dir);
         else
-            verify_fail(&v, TT_ENOTFOUND, "%s: not a tape (no manifest, no segment)", dir);
+            verify_fail(&v, rc, "%s", e.msg);
     } else if (rc) {
         verify_fail(&v, rc, "%s", err ? err->msg : "unreadable manifest");
     } else {
