@@ -50,6 +50,7 @@ typedef struct duka_cli {
     const char *symbol, *ifile;
     tt_duka_import_opts o; /* dir, tape, range, threads, ticks, candles */
     tt_quality_config qc;
+    tt_cli_write_opts wr;
     int json, quiet;
 } duka_cli;
 
@@ -77,6 +78,7 @@ static const tt_opt DUKA_OPTS[] = {
     {TT_OPT_FLAG, "no-ticks", .off = F(o.ticks), .flags = TT_OPT_NEGATE,
      .help = "candles only"},
     {TT_OPT_INCLUDE, .include = tt_quality_opts, .off = F(qc)},
+    {TT_OPT_INCLUDE, .include = tt_write_opts, .off = F(wr)},
     {TT_OPT_FLAG, "json", .off = F(json), .help = "last line of stdout: a JSON summary"},
     {TT_OPT_FLAG, "quiet", .off = F(quiet), .help = "no gap lines on stderr (still counted)"},
     {TT_OPT_END},
@@ -126,6 +128,9 @@ static int import_dukascopy(int argc, char **argv)
         return rc;
     const char *symbol = a.symbol, *ifile = a.ifile;
     tt_duka_import_opts o = a.o;
+    o.wait = a.wr.wait;
+    o.replace = a.wr.replace;
+    o.command = "import dukascopy";
     int json = a.json;
     duka_ctx ctx = {0};
     ctx.quiet = a.quiet;

@@ -33,6 +33,7 @@ typedef struct common {
     const char *tape;
     const char *instruments_file;
     tt_quality_config qc;
+    tt_cli_write_opts wr;
     int json;
     int dry_run;
     uint64_t max_logged; /* 0 = the pipeline's default */
@@ -53,6 +54,7 @@ static const tt_opt COMMON_OPTS[] = {
     {TT_OPT_STRING, "instruments", .off = C(instruments_file), .arg = "FILE",
      .help = "extra instrument declarations (docs/instruments.md)"},
     {TT_OPT_INCLUDE, .include = tt_quality_opts, .off = C(qc)},
+    {TT_OPT_INCLUDE, .include = tt_write_opts, .off = C(wr)},
     {TT_OPT_UINT, "max-errors", .off = C(max_logged), .arg = "N", .min = 1, .max = 1000000,
      .def_text = "20", .help = "list at most N bad rows (all are counted)"},
     {TT_OPT_FLAG, "dry-run", .off = C(dry_run), .help = "read and check, write nothing"},
@@ -145,6 +147,9 @@ static int run_import(common *c, import_fn fn, void *opts)
     io.quality = &c->qc;
     io.log = stderr;
     io.max_logged = (uint32_t)c->max_logged;
+    io.command = c->cmd;
+    io.wait = c->wr.wait;
+    io.replace = c->wr.replace;
     byte_progress prog;
     uint64_t total = 0;
     for (int i = 0; i < c->nfiles; i++) {

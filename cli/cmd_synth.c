@@ -94,7 +94,7 @@ static const char SYNTH_NOTES[] =
 typedef struct synth_cli {
     market_opts m;
     const char *tape, *csv;
-    int bench, json;
+    int bench, json, wait;
 } synth_cli;
 
 #define S(field) offsetof(synth_cli, field)
@@ -103,6 +103,8 @@ static const tt_opt SYNTH_OPTS[] = {
     {TT_OPT_INCLUDE, .include = MARKET_OPTS, .off = S(m)},
     {TT_OPT_STRING, "tape", .off = S(tape), .arg = "DIR",
      .help = "append one quote stream per symbol to the tape at DIR"},
+    {TT_OPT_FLAG, "wait", .off = S(wait),
+     .help = "--tape: when another process is writing the tape, wait for it (default: fail)"},
     {TT_OPT_STRING, "csv", .off = S(csv), .arg = "FILE",
      .help = "write time,symbol,bid,ask,bid_volume,ask_volume (- for stdout)"},
     {TT_OPT_FLAG, "bench", .off = S(bench),
@@ -269,7 +271,7 @@ static int synth_market(int argc, char **argv)
         goto done;
     }
     int n = m->cfg.nsymbols;
-    tt_tape_open_opts to = {.command = "synth"};
+    tt_tape_open_opts to = {.command = "synth", .wait = args.wait};
     if (tape && tt_tape_open(&t, tape, &to, &err)) {
         exit_code = tt_report_error(&err);
         goto done;

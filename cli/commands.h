@@ -46,6 +46,13 @@ extern const tt_cmd tt_command_replay;
 /* --quality KEY=VALUE and --quarantine FILE over a tt_quality_config. */
 extern const tt_opt tt_quality_opts[];
 
+/* How an import writes its tape: --wait, --replace. */
+typedef struct tt_cli_write_opts {
+    int wait;    /* another process writes the tape: wait for it */
+    int replace; /* events that conflict with the tape's replace them */
+} tt_cli_write_opts;
+extern const tt_opt tt_write_opts[];
+
 /* ---- gates: backtest and walkforward (cli/gates.c) ---- */
 
 /* --gate / --junit / --save-baseline (tt_gate_opts). */
