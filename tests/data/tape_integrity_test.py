@@ -10,6 +10,11 @@ Oracles: the Dukascopy sample decoded here with Python's lzma and struct
 
 CASE:
   concurrent  two writers at once: the second fails naming the first, or waits
+  killed      kill -9 of an import at ROUNDS (default 24) random moments: the
+              tape verifies as of its last commit and says that an import was
+              interrupted; running the import again completes it exactly
+  faults      an import whose k-th write or fsync fails (ENOSPC, EIO): a named
+              error and exit 1; the tape holds a prefix; the rerun completes it
 """
 import csv, datetime, io, json, lzma, os, random, shutil, signal, struct, subprocess, sys
 import tempfile, time
@@ -113,7 +118,78 @@ def case_concurrent():
     print("ok: a second writer fails naming the first, or waits; both complete")
 
 
-CASES = {"concurrent": case_concurrent}
+def case_killed():
+    want = oracle_ticks()
+    rnd = random.Random(12)
+    # how long a whole import takes here
+    tape = os.path.join(WORK, "timing")
+    t0 = time.monotonic()
+    run(*import_cmd(tape)[1:])
+    full = time.monotonic() - t0
+    interrupted = 0
+    for r in range(ROUNDS):
+        tape = os.path.join(WORK, f"k{r}")
+        p = subprocess.Popen(import_cmd(tape), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(rnd.uniform(0.02, full * 0.9))
+        p.send_signal(signal.SIGKILL)
+        if p.wait() == 0:
+            got, _ = exported(tape)  # it finished before the kill: all of it
+            check(got == want, f"round {r}: exit 0 with {len(got)} ticks")
+        elif not os.path.exists(os.path.join(tape, "MANIFEST")):
+            # killed before the first commit: nothing is claimed
+            e = run("tape", "export", tape, "--symbol", "EURUSD", ok=(1,))
+            check("nothing committed" in e.stderr or "not a tape" in e.stderr or
+                  "no such tape" in e.stderr, e.stderr)
+        else:
+            interrupted += 1
+            v = run("tape", "verify", tape, ok=(1,))
+            check("did not finish" in v.stderr, f"round {r}: {v.stderr}")
+            got, e = exported(tape)
+            check("did not finish" in e.stderr, e.stderr)
+            check(0 < len(got) <= len(want) and got == want[:len(got)],
+                  f"round {r}: {len(got)} ticks are not a prefix of the sample")
+        # the same import again completes it: no gap, no duplicate
+        p = run(*import_cmd(tape)[1:])
+        s = summary(p)
+        check(s["ticks_present"] + s["ticks_written"] == 266219 and s["ticks_conflicts"] == 0, s)
+        got, e = exported(tape)
+        check(got == want, f"round {r}: the rerun left {len(got)} ticks")
+        check(e.stderr == "", e.stderr)
+        run("tape", "verify", tape)
+        shutil.rmtree(tape)
+    check(interrupted >= ROUNDS // 2, f"only {interrupted} of {ROUNDS} kills hit a commit")
+    print(f"ok: {ROUNDS} kill -9 ({interrupted} after a commit): every tape verified as of its "
+          f"last commit, and the rerun completed it")
+
+
+def case_faults():
+    want = oracle_ticks()
+    hits = 0
+    for spec in ("write:1:ENOSPC", "write:7:EIO", "write:20:ENOSPC:sticky", "fsync:3:EIO",
+                 "write:40:EIO:short", "rename:2:EIO"):
+        tape = os.path.join(WORK, spec.replace(":", "_"))
+        p = run(*import_cmd(tape)[1:], ok=(0, 1), env={"TICKTAPE_FAULT": spec})
+        if p.returncode == 0:
+            got, _ = exported(tape)
+            check(got == want, f"{spec}: exit 0 with {len(got)} ticks")
+            continue
+        hits += 1
+        check("error:" in p.stderr and ("No space left" in p.stderr or
+                                         "Input/output error" in p.stderr or
+                                         "short write" in p.stderr), f"{spec}: {p.stderr}")
+        if os.path.exists(os.path.join(tape, "MANIFEST")):
+            got, _ = exported(tape)
+            check(got == want[:len(got)], f"{spec}: not a prefix")
+        run(*import_cmd(tape)[1:])
+        got, _ = exported(tape)
+        check(got == want, f"{spec}: the rerun left {len(got)} ticks")
+        run("tape", "verify", tape)
+    check(hits >= 5, f"only {hits} faults surfaced")
+    print(f"ok: {hits} injected faults named, exit 1; each rerun completed the tape")
+
+
+CASES = {"concurrent": case_concurrent, "killed": case_killed, "faults": case_faults}
 try:
     CASES[CASE]()
 finally:
