@@ -103,7 +103,8 @@ static const tt_cmd IMPORT_DUKASCOPY = {
              "the candle files found ({BID,ASK}_candles_min_1, _hour_1, _day_1) as bars.\n"
              "0-byte hours are hours without ticks; missing hours are reported as gaps; a\n"
              "corrupt or truncated file is named, skipped, and the exit code is 3 (partial).\n",
-    .epilog = "exit codes: 0 all imported, 3 partial (some files bad: named on stderr),\n"
+    .epilog = "exit codes: 0 all imported (or on the tape already), 3 partial (some files bad,\n"
+              "ticks quarantined, or ticks in conflict with the tape: each named on stderr),\n"
               "1 failure, 2 usage error\n",
     .more = tt_quality_config_help,
 };

@@ -69,8 +69,9 @@ static const tt_opt_rule COMMON_RULES[] = {
 };
 
 static const char COMMON_EPILOG[] =
-    "exit codes: 0 all rows read, 3 some rows were bad (the rest was imported),\n"
-    "1 the import could not proceed, 2 usage error\n";
+    "exit codes: 0 every row is on the tape (or was already), 3 partial: some rows were\n"
+    "bad, quarantined or in conflict with the tape (each counted and listed; the rest was\n"
+    "imported), 1 the import could not proceed, 2 usage error\n";
 
 /* The price side of bars: bid, ask or mid, any case. */
 static const char *const SIDE_VALUES[] = {"bid", "ask", "mid", NULL};
@@ -192,12 +193,19 @@ static int run_import(common *c, import_fn fn, void *opts)
     tt_import_free(im);
     if (rc)
         return tt_report_error(&err);
+    int partial = 0;
     if (st.bad_rows) {
         fprintf(stderr, "ticktape: %llu bad row%s (listed above); the rest was imported\n",
                 (unsigned long long)st.bad_rows, st.bad_rows == 1 ? "" : "s");
-        return TT_EXIT_PARTIAL;
+        partial = 1;
     }
-    return TT_EXIT_OK;
+    if (st.conflicts && !c->wr.replace) {
+        fprintf(stderr, "ticktape: %llu row%s conflicted with the tape (listed above) and were "
+                "not written: the tape's values were kept (--replace writes them instead)\n",
+                (unsigned long long)st.conflicts, st.conflicts == 1 ? "" : "s");
+        partial = 1;
+    }
+    return partial ? TT_EXIT_PARTIAL : TT_EXIT_OK;
 }
 
 static void common_free(common *c)

@@ -912,5 +912,10 @@ int tt_duka_import(const tt_duka_import_opts *o, const tt_instrument *ins,
     if (st->files_bad)
         return tt_err_set(err, TT_EPARTIAL, "%" PRIu64 " file(s) could not be imported (first: %s)",
                           st->files_bad, first_bad);
+    if (!o->replace && (st->ticks_conflicts || st->bars_conflicts))
+        return tt_err_set(err, TT_EPARTIAL,
+                          "%" PRIu64 " tick(s) and %" PRIu64 " bar(s) conflicted with the tape "
+                          "and were not written: the tape's were kept (--replace writes them)",
+                          st->ticks_conflicts, st->bars_conflicts);
     return TT_OK;
 }

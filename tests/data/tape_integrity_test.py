@@ -15,6 +15,8 @@ CASE:
               interrupted; running the import again completes it exactly
   faults      an import whose k-th write or fsync fails (ENOSPC, EIO): a named
               error and exit 1; the tape holds a prefix; the rerun completes it
+  backfill    4 February imported after 5 February is merged in, not skipped;
+              an overlap with other values is a conflict: kept, or replaced
 """
 import csv, datetime, io, json, lzma, os, random, shutil, signal, struct, subprocess, sys
 import tempfile, time
@@ -189,7 +191,50 @@ def case_faults():
     print(f"ok: {hits} injected faults named, exit 1; each rerun completed the tape")
 
 
-CASES = {"concurrent": case_concurrent, "killed": case_killed, "faults": case_faults}
+def case_backfill():
+    tape = os.path.join(WORK, "tape")
+    day5 = run(*import_cmd(tape, "--from", "2019-02-05", "--to", "2019-02-05")[1:])
+    s5 = summary(day5)
+    p = run(*import_cmd(tape, "--from", "2019-02-04", "--to", "2019-02-04")[1:])
+    s4 = summary(p)
+    check(s4["ticks_present"] == 0 and s4["ticks_written"] + s5["ticks_written"] == 266219,
+          (s4, s5))
+    check("already on the tape" not in p.stderr or "0 tick" in p.stderr, p.stderr)
+    got, _ = exported(tape)
+    check(got == oracle_ticks(), "4 February was not merged in before 5 February")
+    run("tape", "verify", tape)
+    # an overlap with other values: reported conflicts, the tape's kept ...
+    csvfile = os.path.join(WORK, "other.csv")
+    rows = oracle_ticks((4,), volumes=True)[:50]
+    with open(csvfile, "w") as f:
+        f.write("time,bid,ask,bid_volume,ask_volume\n")
+        for i, (ms, bid, ask, bv, av) in enumerate(rows):
+            d = 1 if i % 5 == 0 else 0
+            f.write(f"{ms},{(bid + d) / 1e5:.5f},{(ask + d) / 1e5:.5f},{bv!r},{av!r}\n")
+    rows = [r[:3] for r in rows]
+    cols = "time,bid,ask,bid_volume,ask_volume"
+    p = run("import", "csv", csvfile, "--columns", cols, "--symbol", "EURUSD",
+            "--time-format", "epoch-ms", "--tape", tape, "--json", ok=(3,))
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    check(s["conflicts"] == 10 and s["present"] == 40, s)
+    check("conflict: EURUSD quote at" in p.stderr and "kept" in p.stderr, p.stderr)
+    got, _ = exported(tape)
+    check(got == oracle_ticks(), "a conflict changed the tape without --replace")
+    # ... or replaced with --replace
+    p = run("import", "csv", csvfile, "--columns", cols, "--symbol", "EURUSD",
+            "--time-format", "epoch-ms", "--tape", tape, "--json", "--replace")
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    check(s["conflicts"] == 10 and s["present"] == 40 and "replaced" in p.stderr, s)
+    got, _ = exported(tape)
+    check(got[:50] == [(ms, b + (1 if i % 5 == 0 else 0), a + (1 if i % 5 == 0 else 0))
+                       for i, (ms, b, a) in enumerate(rows)], "--replace did not replace")
+    check(len(got) == 266219, len(got))
+    run("tape", "verify", tape)
+    print("ok: back-fill merged in time order; conflicts reported, kept, then replaced")
+
+
+CASES = {"concurrent": case_concurrent, "killed": case_killed, "faults": case_faults,
+         "backfill": case_backfill}
 try:
     CASES[CASE]()
 finally:
