@@ -872,5 +872,6 @@ int tt_hdf5_import(tt_import *im, const char *path, const tt_hdf5_import_opts *o
     c.o = o;
     c.path = path;
     tt_hdf5_visitor v = {imp_stream, imp_event, &c};
-    return tt_hdf5_read(path, &v, err);
+    int rc = tt_hdf5_read(path, &v, err);
+    return rc ? rc : tt_import_end_file(im, err);
 }

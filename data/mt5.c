@@ -269,11 +269,13 @@ static int run(tt_import *im, const char *name, const char *path, const char *bu
 
 int tt_mt5_import_file(tt_import *im, const char *path, const tt_mt5_opts *o, tt_err *err)
 {
-    return run(im, path, path, NULL, 0, o, err);
+    int rc = run(im, path, path, NULL, 0, o, err);
+    return rc ? rc : tt_import_end_file(im, err);
 }
 
 int tt_mt5_import_mem(tt_import *im, const char *name, const char *buf, size_t len,
                       const tt_mt5_opts *o, tt_err *err)
 {
-    return run(im, name, NULL, buf, len, o, err);
+    int rc = run(im, name, NULL, buf, len, o, err);
+    return rc ? rc : tt_import_end_file(im, err);
 }

@@ -162,9 +162,11 @@ int tt_tape_writer_open(tt_tape_writer **w, const char *dir, const tt_stream_des
 int tt_tape_writer_append(tt_tape_writer *w, const tt_event *ev, tt_err *err);
 
 /* Write the pending events as a (possibly short) block and commit; a merge in
- * progress is finished and swapped in. TT_OK (also with nothing pending), or
- * the errors of tt_tape_writer_append. A block that fails to land whole is cut
- * off again, so a segment keeps only whole blocks. */
+ * progress is finished and swapped in. A merging writer then starts a new
+ * run: its next event may be earlier than the last (it is merged in). TT_OK
+ * (also with nothing pending), or the errors of tt_tape_writer_append. A block
+ * that fails to land whole is cut off again, so a segment keeps only whole
+ * blocks. */
 int tt_tape_writer_flush(tt_tape_writer *w, tt_err *err);
 
 /* Flush and close. w is freed even on error (NULL is allowed: TT_OK). TT_OK,

@@ -9,6 +9,18 @@
  * consistent OHLC and strictly later than the previous bar of its stream,
  * otherwise it is a bad row. No allocation per row: messages are formatted
  * into fixed buffers.
+ *
+ * Rows out of time order are sorted, not dropped: each stream's rows wait in
+ * a buffer of up to sort_rows rows (default TT_IMPORT_SORT_ROWS; 112 bytes a
+ * row, allocated as it fills). Rows that come in order cost a copy; when the
+ * buffer is full, it is sorted by time (rows of one time keep their order)
+ * if need be and its older half goes on to the quality filter and the tape.
+ * So a file that fits the buffer is sorted whatever its order, and a longer
+ * one whose rows are out of place by less than half the buffer is sorted
+ * too; a row earlier than one that has already gone on fails the import,
+ * naming its file and line. The buffers are emptied at the end of each file
+ * (tt_import_end_file) and each writer flushed, so files may come in any
+ * order: the tape writers merge each file's rows into what the tape holds.
  */
 #include "text_import.h"
 
@@ -16,6 +28,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A row waiting in a stream's sort buffer: arrival numbers keep the order of
+ * rows with one time. */
+typedef struct pending {
+    tt_event ev;
+    long line;
+    uint64_t arrival;
+} pending;
 
 typedef struct stream {
     tt_stream_desc desc;
@@ -28,6 +48,13 @@ typedef struct stream {
     uint64_t rejected; /* bars only */
     tt_ts last_ts;
     int has_last;
+    /* the sort buffer */
+    pending *buf;
+    size_t nbuf, capbuf;
+    uint64_t arrivals;
+    int sorted;     /* the buffer is in time order */
+    tt_ts out_ts;   /* time of the last row that went on */
+    int has_out;
 } stream;
 
 struct tt_import {
@@ -62,6 +89,10 @@ int tt_import_new(tt_import **out, const tt_import_opts *o, tt_err *err)
     im->o = *o;
     if (!im->o.max_logged)
         im->o.max_logged = 20;
+    if (!im->o.sort_rows)
+        im->o.sort_rows = TT_IMPORT_SORT_ROWS;
+    if (im->o.sort_rows < 2)
+        im->o.sort_rows = 2;
     if (o->quality)
         im->qc = *o->quality;
     else
@@ -203,20 +234,9 @@ static int append(tt_import *im, stream *s, tt_event *ev, tt_err *err)
     return TT_OK;
 }
 
-int tt_import_tick(tt_import *im, const tt_instrument *ins, tt_event *ev, long line,
-                   tt_err *err)
+/* A tick in time order: the quality filter, then the tape. */
+static int emit_tick(tt_import *im, stream *s, tt_event *ev, long line, tt_err *err)
 {
-    tt_stream_desc d;
-    memset(&d, 0, sizeof d);
-    snprintf(d.symbol, sizeof d.symbol, "%s", ins->symbol);
-    d.kind = ev->kind == TT_EV_TRADE ? TT_STREAM_TRADE : TT_STREAM_QUOTE;
-    stream *s;
-    int rc = get_stream(im, ins, &d, &s, err);
-    if (rc)
-        return rc;
-    ev->ts_init = ev->ts;
-    ev->cls = tt_event_class_of(ev->kind);
-    ev->symbol = ins->id;
     if (im->qc.quarantine) {
         /* The origin only appears in quarantine lines: without a quarantine file,
          * formatting it for every tick would be a fifth of the import's time. */
@@ -224,7 +244,7 @@ int tt_import_tick(tt_import *im, const tt_instrument *ins, tt_event *ev, long l
         tt_quality_set_origin(s->q, im->origin);
     }
     int action = TT_QA_KEEP;
-    rc = tt_quality_check(s->q, ev, &action, err);
+    int rc = tt_quality_check(s->q, ev, &action, err);
     if (rc)
         return rc;
     if (action == TT_QA_DROP)
@@ -235,18 +255,9 @@ int tt_import_tick(tt_import *im, const tt_instrument *ins, tt_event *ev, long l
     return TT_OK;
 }
 
-int tt_import_bar(tt_import *im, const tt_instrument *ins, tt_event *ev, long line, tt_err *err)
+/* A bar in time order: checked, then the tape. */
+static int emit_bar(tt_import *im, stream *s, tt_event *ev, long line, tt_err *err)
 {
-    tt_stream_desc d;
-    memset(&d, 0, sizeof d);
-    snprintf(d.symbol, sizeof d.symbol, "%s", ins->symbol);
-    d.kind = TT_STREAM_BAR;
-    d.tf = ev->u.bar.tf;
-    d.side = ev->u.bar.side;
-    stream *s;
-    int rc = get_stream(im, ins, &d, &s, err);
-    if (rc)
-        return rc;
     const tt_bar *b = &ev->u.bar;
     const char *why = NULL;
     if (b->low <= 0)
@@ -266,17 +277,128 @@ int tt_import_bar(tt_import *im, const tt_instrument *ins, tt_event *ev, long li
         tt_import_bad(im, line, "bar at %s rejected: %s", t, why);
         return TT_OK;
     }
+    int rc = append(im, s, ev, err);
+    if (!rc)
+        im->st.bars_written++;
+    return rc;
+}
+
+static int pending_cmp(const void *a, const void *b)
+{
+    const pending *x = a, *y = b;
+    if (x->ev.ts != y->ev.ts)
+        return x->ev.ts < y->ev.ts ? -1 : 1;
+    return x->arrival < y->arrival ? -1 : x->arrival > y->arrival;
+}
+
+/* Send the k oldest rows of the stream's buffer on, in time order. */
+static int sort_emit(tt_import *im, stream *s, size_t k, tt_err *err)
+{
+    if (!s->sorted && s->nbuf > 1)
+        qsort(s->buf, s->nbuf, sizeof *s->buf, pending_cmp);
+    s->sorted = 1;
+    int rc = TT_OK;
+    size_t i = 0;
+    for (; i < k && !rc; i++) {
+        pending *p = &s->buf[i];
+        rc = s->desc.kind == TT_STREAM_BAR ? emit_bar(im, s, &p->ev, p->line, err)
+                                           : emit_tick(im, s, &p->ev, p->line, err);
+        s->out_ts = p->ev.ts;
+        s->has_out = 1;
+    }
+    memmove(s->buf, s->buf + i, (s->nbuf - i) * sizeof *s->buf);
+    s->nbuf -= i;
+    return rc;
+}
+
+/* A row into the stream's sort buffer (its older half goes on when full). */
+static int sort_push(tt_import *im, stream *s, const tt_event *ev, long line, tt_err *err)
+{
+    if (s->has_out && ev->ts < s->out_ts) {
+        char a[48], b[48];
+        tt_ts_format(ev->ts, a, sizeof a, ev->ts % TT_NS_PER_MS != 0);
+        tt_ts_format(s->out_ts, b, sizeof b, s->out_ts % TT_NS_PER_MS != 0);
+        return tt_err_set(err, TT_EORDER,
+                          "%s:%ld: a row at %s is earlier than rows already imported (up to %s): "
+                          "the file is out of time order by more than the sort buffer holds "
+                          "(%zu rows; --sort-buffer N, or sort the file first)",
+                          im->file, line, a, b, im->o.sort_rows);
+    }
+    if (s->nbuf == s->capbuf) {
+        size_t cap = s->capbuf ? s->capbuf * 2 : 1024;
+        if (cap > im->o.sort_rows)
+            cap = im->o.sort_rows;
+        pending *nb = realloc(s->buf, cap * sizeof *nb);
+        if (!nb)
+            return tt_err_set(err, TT_ENOMEM, "out of memory for the sort buffer (%zu rows)",
+                              cap);
+        s->buf = nb;
+        s->capbuf = cap;
+    }
+    if (s->nbuf == 0)
+        s->sorted = 1;
+    else if (ev->ts < s->buf[s->nbuf - 1].ev.ts)
+        s->sorted = 0;
+    pending *p = &s->buf[s->nbuf++];
+    p->ev = *ev;
+    p->line = line;
+    p->arrival = s->arrivals++;
+    if (s->nbuf < im->o.sort_rows)
+        return TT_OK;
+    return sort_emit(im, s, s->nbuf / 2, err);
+}
+
+int tt_import_tick(tt_import *im, const tt_instrument *ins, tt_event *ev, long line,
+                   tt_err *err)
+{
+    tt_stream_desc d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.symbol, sizeof d.symbol, "%s", ins->symbol);
+    d.kind = ev->kind == TT_EV_TRADE ? TT_STREAM_TRADE : TT_STREAM_QUOTE;
+    stream *s;
+    int rc = get_stream(im, ins, &d, &s, err);
+    if (rc)
+        return rc;
+    ev->ts_init = ev->ts;
+    ev->cls = tt_event_class_of(ev->kind);
+    ev->symbol = ins->id;
+    return sort_push(im, s, ev, line, err);
+}
+
+int tt_import_bar(tt_import *im, const tt_instrument *ins, tt_event *ev, long line, tt_err *err)
+{
+    tt_stream_desc d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.symbol, sizeof d.symbol, "%s", ins->symbol);
+    d.kind = TT_STREAM_BAR;
+    d.tf = ev->u.bar.tf;
+    d.side = ev->u.bar.side;
+    stream *s;
+    int rc = get_stream(im, ins, &d, &s, err);
+    if (rc)
+        return rc;
     ev->ts_init = ev->ts;
     ev->cls = tt_event_class_of(TT_EV_BAR);
-    if ((rc = append(im, s, ev, err)))
-        return rc;
-    im->st.bars_written++;
-    return TT_OK;
+    return sort_push(im, s, ev, line, err);
+}
+
+int tt_import_end_file(tt_import *im, tt_err *err)
+{
+    int rc = TT_OK;
+    for (size_t i = 0; i < im->n && !rc; i++) {
+        stream *s = &im->s[i];
+        rc = sort_emit(im, s, s->nbuf, err);
+        s->has_out = 0; /* the next file starts a new run */
+        s->has_last = 0;
+        if (!rc && s->w)
+            rc = tt_tape_writer_flush(s->w, err);
+    }
+    return rc;
 }
 
 int tt_import_close(tt_import *im, tt_err *err)
 {
-    int first = TT_OK;
+    int first = im->closed ? TT_OK : tt_import_end_file(im, err);
     for (size_t i = 0; i < im->n; i++) {
         stream *s = &im->s[i];
         if (!s->w)
@@ -376,6 +498,7 @@ void tt_import_free(tt_import *im)
         if (im->s[i].w)
             tt_tape_writer_close(im->s[i].w, NULL);
         tt_quality_free(im->s[i].q);
+        free(im->s[i].buf);
     }
     tt_tape_close(im->tape, NULL);
     free(im->s);

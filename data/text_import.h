@@ -36,6 +36,7 @@ typedef struct tt_import_opts {
     const char *command;  /* who writes, for the tape's lock ("import csv") */
     int wait;             /* another process writes the tape: wait (else fail at once) */
     int replace;          /* events that conflict with the tape's replace them */
+    size_t sort_rows;     /* rows each stream may hold to sort them; 0 = TT_IMPORT_SORT_ROWS */
     FILE *log;          /* where bad rows are logged ("FILE:LINE: why"); NULL = nowhere */
     uint32_t max_logged; /* log at most this many bad rows (all are counted); 0 = 20 */
     /* Called now and then with the bytes of the current input file read so far
@@ -43,6 +44,10 @@ typedef struct tt_import_opts {
     void (*progress)(void *ctx, uint64_t file_bytes);
     void *progress_ctx;
 } tt_import_opts;
+
+/* Rows a stream sorts by default: 1,048,576 rows (about 117 MB at most,
+ * 112 bytes a row, allocated as they come). */
+#define TT_IMPORT_SORT_ROWS ((size_t)1 << 20)
 
 typedef struct tt_import tt_import;
 
@@ -84,20 +89,30 @@ void tt_import_bad(tt_import *im, long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* One quote or trade of `ins` (ev->kind QUOTE or TRADE, ts set; symbol, cls,
- * ts_init and seq are filled here). Runs the quality filter of the stream,
- * then appends what it keeps. Returns TT_OK (also when the tick was dropped by
- * a rule), or an error when the tape cannot be written (fatal: stop). */
+ * ts_init and seq are filled here). The row joins the stream's sort buffer;
+ * rows leave it in time order through the quality filter to the tape.
+ * Returns TT_OK (also when the tick was dropped by a rule), TT_EORDER when
+ * the row is earlier than rows already sent on (out of order by more than the
+ * sort buffer holds: the message names the file and line), or an error when
+ * the tape cannot be written (fatal: stop). */
 int tt_import_tick(tt_import *im, const tt_instrument *ins, tt_event *ev, long line,
                    tt_err *err);
 
-/* One bar of `ins` (ev->kind BAR, u.bar.tf and side set). A bar with
- * low > high, open or close outside [low, high], a non-positive price, or a
- * time not after the stream's last bar is a bad row (counted and logged, not
- * written). Errors as for tt_import_tick. */
+/* One bar of `ins` (ev->kind BAR, u.bar.tf and side set), sorted like ticks.
+ * A bar with low > high, open or close outside [low, high], a non-positive
+ * price, or the time of the previous bar of its stream is a bad row (counted
+ * and logged, not written). Errors as for tt_import_tick. */
 int tt_import_bar(tt_import *im, const tt_instrument *ins, tt_event *ev, long line,
                   tt_err *err);
 
-/* Flush and close every stream. Safe to call once; tt_import_free after. */
+/* The end of an input file: every stream's sort buffer goes on to the tape
+ * and its writer commits. The next file's rows may be earlier (the tape
+ * merges them). The readers of each format call it at the end of a file or
+ * buffer. TT_OK or the errors of tt_import_tick. */
+int tt_import_end_file(tt_import *im, tt_err *err);
+
+/* The end of the last file (tt_import_end_file), then flush and close every
+ * stream and the tape. Safe to call once; tt_import_free after. */
 int tt_import_close(tt_import *im, tt_err *err);
 
 /* Totals so far. */

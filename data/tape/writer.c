@@ -450,8 +450,11 @@ int tt_tape_writer_flush(tt_tape_writer *w, tt_err *err)
     if (w->fd < 0)
         return TT_OK;
     int rc = TT_OK;
-    if (w->rw) {
-        rc = writer_end_segment(w, err); /* the next event reopens the month */
+    if (w->merge) {
+        /* everything committed and the segment left: the next event starts a
+         * new run, which may go back in time (it is merged) */
+        rc = writer_end_segment(w, err);
+        w->have_last = 0;
     } else {
         rc = writer_write_block(w, err);
         if (!rc && w->since_commit)

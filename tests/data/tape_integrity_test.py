@@ -17,6 +17,10 @@ CASE:
               error and exit 1; the tape holds a prefix; the rerun completes it
   backfill    4 February imported after 5 February is merged in, not skipped;
               an overlap with other values is a conflict: kept, or replaced
+  text        a CSV in reverse time order is sorted, or fails naming its line;
+              a bad date names itself, in every command; --from after --to is
+              a usage error in every command; a symbol not on the tape lists
+              the tape's symbols
 """
 import csv, datetime, io, json, lzma, os, random, shutil, signal, struct, subprocess, sys
 import tempfile, time
@@ -233,8 +237,60 @@ def case_backfill():
     print("ok: back-fill merged in time order; conflicts reported, kept, then replaced")
 
 
+def case_text():
+    text = os.path.join(DATA, "text")
+    with open(os.path.join(text, "oracle_ticks.csv")) as f:
+        oracle = [(int(r["ts_ns"]) // 1000000, int(r["bid_points"]), int(r["ask_points"]))
+                  for r in csv.DictReader(f)]
+    lines = open(os.path.join(text, "generic_ticks.csv")).read().splitlines()
+    rev = os.path.join(WORK, "reverse.csv")
+    open(rev, "w").write("\n".join([lines[0]] + lines[:0:-1]) + "\n")
+    cols = ["--columns", "time,bid,ask,bid_volume,ask_volume", "--symbol", "EURUSD"]
+    tape = os.path.join(WORK, "rev")
+    p = run("import", "csv", rev, *cols, "--tape", tape, "--json")
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    check(s["ticks_written"] == 400 and s["quality"]["dropped"] == 0, s)
+    got, _ = exported(tape)
+    check(got == oracle, "the reversed file was not imported whole and in order")
+    # out of order by more than the buffer holds: the import fails naming the line
+    p = run("import", "csv", rev, *cols, "--tape", os.path.join(WORK, "rev2"),
+            "--sort-buffer", "100", ok=(1,))
+    check("reverse.csv:102: a row at" in p.stderr and "--sort-buffer" in p.stderr, p.stderr)
+    # a row with a date that does not exist is a bad row, named, exit 3
+    bad = os.path.join(WORK, "bad.csv")
+    open(bad, "w").write(lines[0] + "\n" + lines[1] + "\n" +
+                         lines[2].replace("2019-02-04", "2019-02-30") + "\n" + lines[3] + "\n")
+    p = run("import", "csv", bad, *cols, "--tape", os.path.join(WORK, "bad"), ok=(3,))
+    check("bad.csv:3:" in p.stderr and "1 bad row" in p.stderr, p.stderr)
+    # every command: a bad date names itself; --from after --to is a usage error
+    t = os.path.join(SAMPLE, "..", "..", "..", "scenarios", "data", "eurusd-2019-02")
+    cmds = [["tape", "export", t, "--symbol", "EURUSD"],
+            ["tape", "gaps", t, "--symbol", "EURUSD"],
+            ["bars", t, "--symbol", "EURUSD", "--timeframe", "M1"],
+            ["publish", t, "--nats", "nats://127.0.0.1:1"],
+            ["import", "dukascopy", "--symbol", "EURUSD", "--dir", SAMPLE, "--tape",
+             os.path.join(WORK, "never")],
+            ["download", "dukascopy", "--symbol", "EURUSD", "--dir", os.path.join(WORK, "never")],
+            ["synth", "--symbol", "EURUSD", "--csv", os.path.join(WORK, "never.csv")]]
+    for c in cmds:
+        p = run(*c, "--from", "2019-02-30", "--to", "2019-03-02", ok=(2,))
+        check("'2019-02-30' is not a time" in p.stderr, f"{c[:2]}: {p.stderr}")
+        p = run(*c, "--from", "2019-02-05", "--to", "2019-02-04", ok=(2,))
+        check("range is empty" in p.stderr or "later than from" in p.stderr, f"{c[:2]}: {p.stderr}")
+    check(not os.path.exists(os.path.join(WORK, "never")), "a usage error wrote something")
+    # a symbol that is not on the tape: an error listing what is
+    for c in (["tape", "export", t, "--symbol", "GBPUSD"],
+              ["bars", t, "--symbol", "GBPUSD", "--timeframe", "M1"],
+              ["tape", "gaps", t, "--symbol", "GBPUSD"]):
+        p = run(*c, ok=(1,))
+        check("GBPUSD is not on tape" in p.stderr and "it holds: EURUSD" in p.stderr,
+              f"{c[:2]}: {p.stderr}")
+    print("ok: reverse order sorted or refused by line; bad dates and empty ranges refused in "
+          "every command; absent symbols named with the tape's")
+
+
 CASES = {"concurrent": case_concurrent, "killed": case_killed, "faults": case_faults,
-         "backfill": case_backfill}
+         "backfill": case_backfill, "text": case_text}
 try:
     CASES[CASE]()
 finally:

@@ -137,10 +137,12 @@ static void test_first_tick_needs_both_sides(void **state)
 static void test_bars(void **state)
 {
     (void)state;
-    /* the first real M1 candle of 10:00 UTC (12:00 server time) and one out of order */
+    /* the first real M1 candle of 10:00 UTC (12:00 server time), one out of order (sorted
+     * into place) and one at the same time as the first (a bad row) */
     const char *text = "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n"
                        "2019.02.04\t12:00:00\t1.14452\t1.14455\t1.14430\t1.14436\t648\t0\t3\n"
-                       "2019.02.04\t11:59:00\t1.14452\t1.14455\t1.14430\t1.14436\t648\t0\t3\n";
+                       "2019.02.04\t11:59:00\t1.14452\t1.14455\t1.14430\t1.14436\t648\t0\t3\n"
+                       "2019.02.04\t12:00:00\t1.14452\t1.14455\t1.14430\t1.14436\t648\t0\t3\n";
     char buf[2048];
     size_t len = utf16(text, buf);
     char *dir = make_tape_dir();
@@ -150,13 +152,14 @@ static void test_bars(void **state)
     /* a bar export without a timeframe is refused before anything is written */
     assert_int_equal(import(ins, dir, buf, len, TT_TF_NONE, &st, &err), TT_EINVAL);
     assert_int_equal(import(ins, dir, buf, len, TT_TF_M1, &st, &err), 0);
-    assert_int_equal(st.bars_written, 1);
+    assert_int_equal(st.bars_written, 2);
     assert_int_equal(st.bad_rows, 1);
     tt_event ev[4];
-    assert_int_equal(read_back(dir, 1u << TT_STREAM_BAR, ins, ev, 4), 1);
-    assert_true(ev[0].ts == 1549274400LL * TT_NS_PER_SEC);
-    assert_true(ev[0].u.bar.open == 114452 && ev[0].u.bar.low == 114430);
-    assert_true(ev[0].u.bar.ticks == 648 && ev[0].u.bar.volume == 0.0);
+    assert_int_equal(read_back(dir, 1u << TT_STREAM_BAR, ins, ev, 4), 2);
+    assert_true(ev[0].ts == 1549274340LL * TT_NS_PER_SEC);
+    assert_true(ev[1].ts == 1549274400LL * TT_NS_PER_SEC);
+    assert_true(ev[1].u.bar.open == 114452 && ev[1].u.bar.low == 114430);
+    assert_true(ev[1].u.bar.ticks == 648 && ev[1].u.bar.volume == 0.0);
     /* not an MT5 export */
     const char *other = "time,bid,ask\n1,2,3\n";
     assert_int_equal(import(ins, dir, other, strlen(other), TT_TF_M1, &st, &err), TT_EFORMAT);
