@@ -177,9 +177,11 @@ static int import_dukascopy(int argc, char **argv)
                 st.files_bad);
         fprintf(out,
                 "%" PRIu64 " ticks read, %" PRIu64 " written, %" PRIu64 " already on the tape, %"
-                PRIu64 " conflict(s); %" PRIu64 " candle file(s), %" PRIu64 " bars written, %"
-                PRIu64 " already on the tape, %" PRIu64 " conflict(s); %.3f s (%.0f ticks/s)\n",
+                PRIu64 " conflict(s), %" PRIu64 " quarantined; %" PRIu64 " candle file(s), %" PRIu64
+                " bars written, %" PRIu64 " already on the tape, %" PRIu64 " conflict(s); %.3f s "
+                "(%.0f ticks/s)\n",
                 st.ticks_read, st.ticks_written, st.ticks_present, st.ticks_conflicts,
+                st.ticks_quarantined,
                 st.candle_files, st.bars_written, st.bars_present, st.bars_conflicts, secs,
                 secs > 0 ? (double)st.ticks_read / secs : 0.0);
         char title[64];
@@ -192,13 +194,14 @@ static int import_dukascopy(int argc, char **argv)
                     ",\"files_bad\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"ticks_read\":%" PRIu64
                     ",\"ticks_written\":%" PRIu64 ",\"ticks_present\":%" PRIu64
                     ",\"ticks_conflicts\":%" PRIu64 ",\"ticks_replaced\":%" PRIu64
+                    ",\"ticks_quarantined\":%" PRIu64
                     ",\"candle_files\":%" PRIu64 ",\"bars_written\":%" PRIu64
                     ",\"bars_present\":%" PRIu64 ",\"bars_conflicts\":%" PRIu64
                     ",\"seconds\":%.6f,\"decode_seconds\":%.6f,\"quality\":",
                     ins->symbol, rc == TT_OK ? "ok" : "partial", st.hours, st.files,
                     st.files_empty, st.hours_missing, st.gaps, st.files_bad, st.bytes_in,
                     st.ticks_read, st.ticks_written, st.ticks_present, st.ticks_conflicts,
-                    st.ticks_replaced, st.candle_files, st.bars_written, st.bars_present,
+                    st.ticks_replaced, st.ticks_quarantined, st.candle_files, st.bars_written, st.bars_present,
                     st.bars_conflicts, secs, st.decode_seconds);
             tt_quality_print_json(out, &st.quality, &a.qc);
             fputs("}\n", out);

@@ -206,6 +206,13 @@ static int run_import(common *c, import_fn fn, void *opts)
                 (unsigned long long)st.bad_rows, st.bad_rows == 1 ? "" : "s");
         partial = 1;
     }
+    uint64_t lost = tt_quality_lost(&st.quality);
+    if (lost) {
+        fprintf(stderr, "ticktape: %llu tick%s quarantined as suspect prices or out of order "
+                "(counted above; 'ticktape tape export --quarantine' lists them)\n",
+                (unsigned long long)lost, lost == 1 ? " was" : "s were");
+        partial = 1;
+    }
     if (st.conflicts && !c->wr.replace) {
         fprintf(stderr, "ticktape: %llu row%s conflicted with the tape (listed above) and were "
                 "not written: the tape's values were kept (--replace writes them instead)\n",

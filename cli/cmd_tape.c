@@ -1,13 +1,10 @@
 /*
- * `ticktape tape ...`: inspect, verify and export a tape.
+ * `ticktape tape ...`: inspect, verify, repair and upgrade a tape (export is
+ * cli/cmd_tape_export.c, gaps cli/cmd_tape_gaps.c).
  *
- * info and verify work from the block index and block payloads alone; export
- * streams quote ticks through the merged reader, so it runs in constant
- * memory whatever the span. Prices print as exact decimals at the
- * instrument's precision (integer arithmetic, never a double) and volumes as
- * the shortest decimal that reads back as the same float32 bits.
+ * info reads the manifest, verify every committed block; repair and upgrade
+ * print each change they make and a total (data/tape.h says what they do).
  */
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +12,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "data/hdf5_io.h"
 #include "data/tape.h"
 
 static void iso(tt_ts ts, char *buf, int n) { tt_ts_format(ts, buf, n, ts % TT_NS_PER_MS != 0); }
@@ -254,193 +250,11 @@ static int tape_upgrade(int argc, char **argv)
     return fix_run(&TAPE_UPGRADE, argc, argv, tt_tape_upgrade);
 }
 
-/* ---- export ---- */
-
-/* Shortest decimal that reads back as the same float32. */
-static void write_float32(FILE *f, float v)
-{
-    if (isnan(v)) {
-        fputs("nan", f);
-        return;
-    }
-    char buf[48];
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, (double)v);
-        float back = strtof(buf, NULL);
-        if (memcmp(&back, &v, sizeof v) == 0)
-            break;
-    }
-    fputs(buf, f);
-}
-
-typedef struct export_opts {
-    const char *dir, *symbol, *out, *ins_file;
-    tt_ts from, to;
-    int format; /* EXPORT_CSV, EXPORT_JSONL, EXPORT_HDF5 */
-    int tfmt;   /* TT_TIME_* */
-    int allow_partial;
-} export_opts;
-
-enum { EXPORT_CSV, EXPORT_JSONL, EXPORT_HDF5 };
-
-#define F(field) offsetof(export_opts, field)
-
-static const tt_opt EXPORT_OPTS[] = {
-    {TT_OPT_ARG, .arg = "DIR", .off = F(dir), .flags = TT_OPT_REQUIRED,
-     .help = "the tape directory"},
-    {TT_OPT_STRING, "symbol", .off = F(symbol), .arg = "S", .flags = TT_OPT_REQUIRED,
-     .help = "the instrument whose quote ticks are exported"},
-    {TT_OPT_TIME, "from", .off = F(from), .help = "start of the range (inclusive)"},
-    {TT_OPT_TIME, "to", .off = F(to), .help = "end of the range (exclusive)"},
-    {TT_OPT_ENUM, "format", .off = F(format), .values = (const char *const[]){"csv", "jsonl",
-     "hdf5", NULL}, .def = "csv",
-     .help = "CSV (time,bid,ask,bid_volume,ask_volume), JSON lines, or HDF5 (ticks and bars; "
-             "docs/hdf5-layout.md; needs -o)"},
-    {TT_OPT_ENUM, "time-format", .off = F(tfmt), .values = tt_time_format_names, .def = "iso",
-     .help = "how times are written"},
-    {TT_OPT_STRING, "output", .alias = 'o', .off = F(out), .arg = "FILE",
-     .def_text = "stdout", .help = "write to FILE"},
-    {TT_OPT_STRING, "instruments", .off = F(ins_file), .arg = "FILE",
-     .help = "extra instrument declarations (docs/instruments.md)"},
-    {TT_OPT_FLAG, "allow-partial", .off = F(allow_partial), .help = TT_ALLOW_PARTIAL_HELP},
-    {TT_OPT_END},
-};
-
-static int tape_export(int argc, char **argv);
-
-static const tt_cmd TAPE_EXPORT = {
-    .name = "tape export",
-    .summary = "one symbol's quote ticks as CSV, JSON lines or HDF5",
-    .run = tape_export,
-    .opts = EXPORT_OPTS,
-    .size = sizeof(export_opts),
-    .about = "Streams the symbol's quote ticks through the merged reader, in constant memory\n"
-             "whatever the span. Prices print as exact decimals at the instrument's precision;\n"
-             "volumes as the shortest decimal that reads back as the same float32.\n",
-    .epilog = "T is ISO 8601 (2019-02-04, 2019-02-04T10:00:00.5Z) or an integer with a unit\n"
-              "(1549238400000ms, ...ns, ...s).\n\n"
-              "exit codes: 0 exported, 3 --allow-partial on a damaged tape (what is left\n"
-              "exported), 1 failure (a damaged tape, a symbol not on it), 2 usage error\n",
-};
-
-static int tape_export(int argc, char **argv)
-{
-    export_opts o;
-    memset(&o, 0, sizeof o);
-    int rc = tt_opts_parse(&TAPE_EXPORT, &o, argc, argv, NULL);
-    if (rc != TT_OPTS_RUN)
-        return rc;
-    const char *dir = o.dir, *symbol = o.symbol, *out = o.out, *ins_file = o.ins_file;
-    int fmt = o.format, tfmt = o.tfmt;
-    tt_tape_query q;
-    memset(&q, 0, sizeof q);
-    const char *syms[2] = {symbol, NULL};
-    q.symbols = syms;
-    q.kinds = 1u << TT_STREAM_QUOTE;
-    q.from = o.from;
-    q.to = o.to;
-    q.allow_partial = o.allow_partial;
-    tt_err err;
-    tt_instruments *ins = tt_instruments_new();
-    rc = TT_EXIT_OK;
-    const tt_instrument *instr;
-    if (ins_file && tt_instruments_load(ins, ins_file, &err)) {
-        rc = tt_report_error(&err);
-        goto done;
-    }
-    if (tt_instruments_require(ins, symbol, &instr, &err)) {
-        rc = tt_report_error(&err);
-        goto done;
-    }
-    if (fmt == EXPORT_HDF5) {
-        if (!out) {
-            rc = tt_usage_error("tape export", "--format hdf5 needs -o FILE.h5");
-            goto done;
-        }
-        q.kinds |= 1u << TT_STREAM_BAR;
-        int hrc = tt_hdf5_export(dir, &q, ins, out, &err);
-        if (hrc == TT_EPARTIAL) {
-            fprintf(stderr, "ticktape: warning: %s\n", err.msg);
-            rc = TT_EXIT_PARTIAL;
-        } else if (hrc) {
-            rc = tt_report_error(&err);
-        }
-        goto done;
-    }
-    tt_tape_reader *r;
-    if (tt_tape_reader_open(&r, dir, &q, ins, &err)) {
-        rc = tt_report_error(&err);
-        goto done;
-    }
-    FILE *f = stdout;
-    if (out && !(f = fopen(out, "w"))) {
-        tt_err_set(&err, TT_EIO, "%s: cannot create", out);
-        tt_tape_reader_close(r);
-        rc = tt_report_error(&err);
-        goto done;
-    }
-    tt_tape_info info;
-    uint64_t total = 0;
-    if (!tt_tape_info_read(dir, &info, NULL)) {
-        for (uint32_t i = 0; i < info.nstreams; i++)
-            if (info.streams[i].desc.kind == TT_STREAM_QUOTE &&
-                tt_instruments_find(ins, info.streams[i].desc.symbol) == instr)
-                total += info.streams[i].events;
-        tt_tape_info_free(&info);
-    }
-    tt_progress pr;
-    tt_progress_start(&pr, "export", total);
-    if (fmt == EXPORT_CSV)
-        fputs("time,bid,ask,bid_volume,ask_volume\n", f);
-    tt_event ev;
-    int s;
-    uint64_t n = 0;
-    char bid[40], ask[40];
-    while ((s = tt_tape_reader_next(r, &ev, &err)) == 1) {
-        tt_price_format(instr, ev.u.quote.bid, bid, sizeof bid);
-        tt_price_format(instr, ev.u.quote.ask, ask, sizeof ask);
-        if (fmt == EXPORT_CSV) {
-            tt_time_format_write(f, ev.ts, tfmt);
-            fprintf(f, ",%s,%s,", bid, ask);
-            write_float32(f, ev.u.quote.bid_vol);
-            fputc(',', f);
-            write_float32(f, ev.u.quote.ask_vol);
-            fputc('\n', f);
-        } else {
-            fputs("{\"time\":", f);
-            if (tfmt == TT_TIME_ISO) fputc('"', f);
-            tt_time_format_write(f, ev.ts, tfmt);
-            if (tfmt == TT_TIME_ISO) fputc('"', f);
-            fprintf(f, ",\"symbol\":\"%s\",\"bid\":%s,\"ask\":%s,\"bid_volume\":", instr->symbol, bid, ask);
-            if (isnan(ev.u.quote.bid_vol)) fputs("null", f); else write_float32(f, ev.u.quote.bid_vol);
-            fputs(",\"ask_volume\":", f);
-            if (isnan(ev.u.quote.ask_vol)) fputs("null", f); else write_float32(f, ev.u.quote.ask_vol);
-            fputs("}\n", f);
-        }
-        if ((++n & 0xffff) == 0)
-            tt_progress_update(&pr, n);
-    }
-    tt_progress_finish(&pr);
-    rc = tt_reader_finish(r, n);
-    if (s < 0)
-        rc = tt_report_error(&err);
-    if (f != stdout && fclose(f)) {
-        tt_err_set(&err, TT_EIO, "%s: write failed", out);
-        rc = tt_report_error(&err);
-    } else if (f == stdout && fflush(stdout)) {
-        rc = TT_EXIT_FAIL;
-    }
-    tt_tape_reader_close(r);
-done:
-    tt_instruments_free(ins);
-    return rc;
-}
-
 const tt_cmd tt_command_tape = {
     .name = "tape",
     .summary = "inspect, verify, repair, upgrade and export a tape",
     .subs = (const tt_cmd *const[]){&TAPE_INFO, &TAPE_VERIFY, &TAPE_REPAIR, &TAPE_UPGRADE,
-                                    &TAPE_EXPORT, &tt_command_tape_gaps, NULL},
+                                    &tt_command_tape_export, &tt_command_tape_gaps, NULL},
     .epilog = "T is ISO 8601 (2019-02-04, 2019-02-04T10:00:00.5Z) or an integer with a unit\n"
               "(1549238400000ms, ...ns, ...s). --from is inclusive, --to exclusive.\n",
 };

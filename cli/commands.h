@@ -23,6 +23,7 @@
 
 extern const tt_cmd tt_command_tape;        /* info, verify, export (cmd_tape.c), gaps */
 extern const tt_cmd tt_command_tape_gaps;   /* cmd_tape_gaps.c */
+extern const tt_cmd tt_command_tape_export; /* cmd_tape_export.c */
 extern const tt_cmd tt_command_bench;       /* bench replay (cmd_bench.c) */
 extern const tt_cmd tt_command_backtest;
 extern const tt_cmd tt_command_demo;

@@ -23,7 +23,11 @@ const tt_opt tt_quality_opts[] = {
     {TT_OPT_CUSTOM, "quality", .off = 0, .arg = "KEY=VALUE", .set = opt_quality,
      .help = "data-quality rule setting, repeatable (quality settings: see below)"},
     {TT_OPT_STRING, "quarantine", .off = offsetof(tt_quality_config, quarantine), .arg = "FILE",
-     .help = "write every dropped or repaired tick to FILE (CSV)"},
+     .help = "also write every dropped or repaired tick to FILE (CSV; the tape's quarantine "
+             "stream always has them: tape export --quarantine)"},
+    {TT_OPT_FLAG, "keep-suspect", .off = offsetof(tt_quality_config, keep_suspect),
+     .help = "keep suspect prices (nonpositive, volume, band) on the tape, flagged and counted, "
+             "instead of quarantining them"},
     {TT_OPT_END},
 };
 

@@ -568,6 +568,37 @@ static int close_writer(tt_tape_writer *w, tt_tape_writer_stats *ws, int rc, tt_
     return rc;
 }
 
+/* The quality filter's sink: quarantined ticks to the symbol's quarantine
+ * stream, stamped so that the stream's times never go back. */
+typedef struct qsink {
+    const tt_duka_import_opts *o;
+    tt_tape *tape;
+    const tt_instrument *ins;
+    tt_tape_writer *w;
+    tt_ts stamp;
+} qsink;
+
+static int to_quarantine(void *ctx, int rule, int action, const char *origin,
+                         const tt_event *orig, tt_err *err)
+{
+    qsink *s = ctx;
+    if (!s->w) {
+        tt_stream_desc d = {0};
+        snprintf(d.symbol, sizeof d.symbol, "%s", s->ins->symbol);
+        d.kind = TT_STREAM_QUARANTINE;
+        int rc = open_writer(s->o, s->tape, &d, &s->w, err);
+        if (rc)
+            return rc;
+        s->stamp = orig->ts;
+    }
+    if (orig->ts > s->stamp)
+        s->stamp = orig->ts;
+    uint8_t buf[TT_QUARANTINE_RECORD_MAX];
+    tt_event rec;
+    tt_quality_record(rule, action, origin, orig, s->stamp, buf, &rec);
+    return tt_tape_writer_append(s->w, &rec, err);
+}
+
 static int import_ticks(const tt_duka_import_opts *o, tt_tape *tape, const tt_instrument *ins,
                         tt_ts from, tt_ts to, tt_duka_import_stats *st, char *first_bad,
                         size_t first_bad_n, tt_err *err)
@@ -626,7 +657,10 @@ static int import_ticks(const tt_duka_import_opts *o, tt_tape *tape, const tt_in
     tt_stream_desc desc = {0};
     snprintf(desc.symbol, sizeof desc.symbol, "%s", ins->symbol);
     desc.kind = TT_STREAM_QUOTE;
+    qsink qs = {o, tape, ins, NULL, 0};
     int rc = tt_quality_new(&q, o->quality, ins, err);
+    if (rc == TT_OK)
+        tt_quality_set_sink(q, to_quarantine, &qs);
     if (rc == TT_OK && nfiles > 0)
         rc = open_writer(o, tape, &desc, &w, err);
     if (rc) {
@@ -725,6 +759,9 @@ static int import_ticks(const tt_duka_import_opts *o, tt_tape *tape, const tt_in
     pthread_mutex_destroy(&p.mu);
 
     tt_tape_writer_stats ws = {0};
+    rc = close_writer(qs.w, &ws, rc, err);
+    st->ticks_quarantined += ws.added + ws.duplicates;
+    memset(&ws, 0, sizeof ws);
     rc = close_writer(w, &ws, rc, err);
     st->ticks_written += ws.added;
     st->ticks_present += ws.duplicates;
@@ -912,6 +949,12 @@ int tt_duka_import(const tt_duka_import_opts *o, const tt_instrument *ins,
     if (st->files_bad)
         return tt_err_set(err, TT_EPARTIAL, "%" PRIu64 " file(s) could not be imported (first: %s)",
                           st->files_bad, first_bad);
+    uint64_t lost = tt_quality_lost(&st->quality);
+    if (lost)
+        return tt_err_set(err, TT_EPARTIAL,
+                          "%" PRIu64 " tick(s) were quarantined as suspect prices or out of order "
+                          "(counted in the quality table; 'ticktape tape export --quarantine' "
+                          "lists them; --keep-suspect keeps suspect prices)", lost);
     if (!o->replace && (st->ticks_conflicts || st->bars_conflicts))
         return tt_err_set(err, TT_EPARTIAL,
                           "%" PRIu64 " tick(s) and %" PRIu64 " bar(s) conflicted with the tape "

@@ -125,6 +125,7 @@ typedef struct tt_duka_import_stats {
     uint64_t ticks_present;  /* ticks the tape held already: counted, not written twice */
     uint64_t ticks_conflicts; /* ticks at a time the tape holds other values for */
     uint64_t ticks_replaced; /* the tape's ticks replaced by conflicting ones (replace) */
+    uint64_t ticks_quarantined; /* dropped or repaired ticks in the quarantine stream */
     uint64_t bars_present;   /* bars the tape held already */
     uint64_t bars_conflicts; /* bars at a time the tape holds another bar for */
     uint64_t candle_files;   /* candle files imported */
@@ -152,7 +153,9 @@ typedef struct tt_duka_import_stats {
  * (one line per run of missing hours); a corrupt or truncated file is
  * reported by name and skipped while the rest is imported. Returns TT_OK,
  * TT_EPARTIAL when some files were bad (err says how many and names the
- * first), or another error when the import could not proceed (tape not
+ * first), when ticks were quarantined as suspect prices or out of order
+ * (tt_quality_lost: the rest is on the tape, they are in its quarantine
+ * stream), or when conflicts kept the tape's values; or another error when the import could not proceed (tape not
  * writable, tree missing, symbol directory missing). */
 int tt_duka_import(const tt_duka_import_opts *opts, const tt_instrument *ins,
                    tt_duka_import_stats *stats, tt_err *err);

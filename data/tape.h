@@ -120,7 +120,7 @@ typedef struct tt_tape_writer_opts {
 
 /* Importers commit every this many blocks (and at the end): what a kill -9
  * can cost an import (docs/tape-format.md, "Durability"). */
-#define TT_IMPORT_COMMIT_BLOCKS 1
+#define TT_IMPORT_COMMIT_BLOCKS 8
 
 /* What a writer did, so far. */
 typedef struct tt_tape_writer_stats {

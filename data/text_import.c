@@ -61,10 +61,11 @@ struct tt_import {
     tt_import_opts o;
     tt_tape *tape;
     tt_quality_config qc;
-    stream *s;
+    stream **s;
     size_t n, cap, last;
     char file[512];
     char origin[600];
+    long line; /* of the row going through the quality filter */
     tt_import_stats st;
     uint32_t logged;
     int closed;
@@ -162,17 +163,20 @@ static int desc_eq(const tt_stream_desc *a, const tt_stream_desc *b)
            strcmp(a->symbol, b->symbol) == 0;
 }
 
+static int to_quarantine(void *ctx, int rule, int action, const char *origin,
+                         const tt_event *orig, tt_err *err);
+
 static int get_stream(tt_import *im, const tt_instrument *ins, const tt_stream_desc *d,
                       stream **out, tt_err *err)
 {
-    if (im->n && desc_eq(&im->s[im->last].desc, d)) {
-        *out = &im->s[im->last];
+    if (im->n && desc_eq(&im->s[im->last]->desc, d)) {
+        *out = im->s[im->last];
         return TT_OK;
     }
     for (size_t i = 0; i < im->n; i++) {
-        if (desc_eq(&im->s[i].desc, d)) {
+        if (desc_eq(&im->s[i]->desc, d)) {
             im->last = i;
-            *out = &im->s[i];
+            *out = im->s[i];
             return TT_OK;
         }
     }
@@ -180,20 +184,26 @@ static int get_stream(tt_import *im, const tt_instrument *ins, const tt_stream_d
         return tt_err_set(err, TT_ESTATE, "import: already closed");
     if (im->n == im->cap) {
         size_t cap = im->cap ? im->cap * 2 : 8;
-        stream *v = realloc(im->s, cap * sizeof *v);
+        stream **v = realloc(im->s, cap * sizeof *v);
         if (!v)
             return tt_err_set(err, TT_ENOMEM, "out of memory");
         im->s = v;
         im->cap = cap;
     }
-    stream *s = &im->s[im->n];
-    memset(s, 0, sizeof *s);
+    /* one allocation per stream: a stream stays where it is while others are
+     * added (a quality filter's sink adds a quarantine stream mid-tick) */
+    stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
     s->desc = *d;
     s->ins = ins;
     int rc;
     if (d->kind == TT_STREAM_QUOTE || d->kind == TT_STREAM_TRADE) {
-        if ((rc = tt_quality_new(&s->q, &im->qc, ins, err)))
+        if ((rc = tt_quality_new(&s->q, &im->qc, ins, err))) {
+            free(s);
             return rc;
+        }
+        tt_quality_set_sink(s->q, to_quarantine, im);
     }
     if (im->tape) {
         tt_tape_writer_opts wo = {0};
@@ -207,17 +217,49 @@ static int get_stream(tt_import *im, const tt_instrument *ins, const tt_stream_d
             wo.commit_blocks = TT_IMPORT_COMMIT_BLOCKS;
         if ((rc = tt_tape_writer_open_in(&s->w, im->tape, d, &wo, err))) {
             tt_quality_free(s->q);
+            free(s);
             return rc;
         }
     }
+    im->s[im->n] = s;
     im->last = im->n++;
     *out = s;
     return TT_OK;
 }
 
+static int append(tt_import *im, stream *s, tt_event *ev, tt_err *err);
+
+/* The quality filters' sink: quarantined ticks to their symbol's quarantine
+ * stream (from the filter's own stream: ev->symbol names the instrument),
+ * stamped so that the stream's times never go back. */
+static int to_quarantine(void *ctx, int rule, int action, const char *origin,
+                         const tt_event *orig, tt_err *err)
+{
+    tt_import *im = ctx;
+    (void)origin; /* the filter's origin is only kept with a quarantine file */
+    const tt_instrument *ins = tt_instruments_get(im->o.instruments, orig->symbol);
+    tt_stream_desc d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.symbol, sizeof d.symbol, "%s", ins ? ins->symbol : "?");
+    d.kind = TT_STREAM_QUARANTINE;
+    stream *s;
+    int rc = get_stream(im, ins, &d, &s, err);
+    if (rc)
+        return rc;
+    s->last_ts = s->has_last && s->last_ts > orig->ts ? s->last_ts : orig->ts;
+    char where[600];
+    snprintf(where, sizeof where, "%s:%ld", im->file, im->line);
+    uint8_t buf[TT_QUARANTINE_RECORD_MAX];
+    tt_event rec;
+    tt_quality_record(rule, action, where, orig, s->last_ts, buf, &rec);
+    rc = append(im, s, &rec, err);
+    im->st.quarantined += !rc;
+    return rc;
+}
+
 static int append(tt_import *im, stream *s, tt_event *ev, tt_err *err)
 {
-    ev->symbol = s->ins->id;
+    ev->symbol = s->ins ? s->ins->id : 0;
     ev->seq = s->seq++;
     if (s->w) {
         int rc = tt_tape_writer_append(s->w, ev, err);
@@ -244,6 +286,7 @@ static int emit_tick(tt_import *im, stream *s, tt_event *ev, long line, tt_err *
         tt_quality_set_origin(s->q, im->origin);
     }
     int action = TT_QA_KEEP;
+    im->line = line;
     int rc = tt_quality_check(s->q, ev, &action, err);
     if (rc)
         return rc;
@@ -386,7 +429,7 @@ int tt_import_end_file(tt_import *im, tt_err *err)
 {
     int rc = TT_OK;
     for (size_t i = 0; i < im->n && !rc; i++) {
-        stream *s = &im->s[i];
+        stream *s = im->s[i];
         rc = sort_emit(im, s, s->nbuf, err);
         s->has_out = 0; /* the next file starts a new run */
         s->has_last = 0;
@@ -400,7 +443,7 @@ int tt_import_close(tt_import *im, tt_err *err)
 {
     int first = im->closed ? TT_OK : tt_import_end_file(im, err);
     for (size_t i = 0; i < im->n; i++) {
-        stream *s = &im->s[i];
+        stream *s = im->s[i];
         if (!s->w)
             continue;
         tt_err e2;
@@ -432,7 +475,7 @@ void tt_import_get_stats(const tt_import *im, tt_import_stats *out)
     *out = im->st;
     memset(&out->quality, 0, sizeof out->quality);
     for (size_t i = 0; i < im->n; i++) {
-        const stream *s = &im->s[i];
+        const stream *s = im->s[i];
         if (im->closed && im->o.tape) {
             /* what the tape got: new events, not the ones it held */
             if (s->desc.kind == TT_STREAM_BAR)
@@ -442,9 +485,9 @@ void tt_import_get_stats(const tt_import *im, tt_import_stats *out)
             out->present += s->ws.duplicates;
             out->conflicts += s->ws.conflicts;
         }
-        if (im->s[i].q) {
+        if (im->s[i]->q) {
             tt_quality_counts c;
-            tt_quality_get_counts(im->s[i].q, &c);
+            tt_quality_get_counts(im->s[i]->q, &c);
             tt_quality_counts_add(&out->quality, &c);
         }
     }
@@ -453,7 +496,7 @@ void tt_import_get_stats(const tt_import *im, tt_import_stats *out)
 void tt_import_print(const tt_import *im, FILE *f)
 {
     for (size_t i = 0; i < im->n; i++) {
-        const stream *s = &im->s[i];
+        const stream *s = im->s[i];
         char name[64], title[128];
         tt_stream_desc_name(&s->desc, name, sizeof name);
         snprintf(title, sizeof title, "%s %s", s->desc.symbol, name);
@@ -461,6 +504,9 @@ void tt_import_print(const tt_import *im, FILE *f)
             tt_quality_counts c;
             tt_quality_get_counts(s->q, &c);
             tt_quality_print(f, title, &c, &im->qc);
+        } else if (s->desc.kind == TT_STREAM_QUARANTINE) {
+            fprintf(f, "%s: %" PRIu64 " tick(s) quarantined (ticktape tape export --symbol %s "
+                    "--quarantine)\n", title, s->written, s->desc.symbol);
         } else {
             fprintf(f, "%s: %" PRIu64 " bars written, %" PRIu64 " rejected\n", title,
                     im->closed && im->o.tape ? s->ws.added : s->written, s->rejected);
@@ -483,9 +529,9 @@ void tt_import_print_json(const tt_import *im, FILE *f)
     fprintf(f,
             "{\"rows\":%" PRIu64 ",\"bad_rows\":%" PRIu64 ",\"skipped_rows\":%" PRIu64
             ",\"ticks_written\":%" PRIu64 ",\"bars_written\":%" PRIu64 ",\"present\":%" PRIu64
-            ",\"conflicts\":%" PRIu64 ",\"quality\":",
+            ",\"conflicts\":%" PRIu64 ",\"quarantined\":%" PRIu64 ",\"quality\":",
             st.rows, st.bad_rows, st.skipped_rows, st.ticks_written, st.bars_written, st.present,
-            st.conflicts);
+            st.conflicts, st.quarantined);
     tt_quality_print_json(f, &st.quality, &im->qc);
     fputc('}', f);
 }
@@ -495,10 +541,11 @@ void tt_import_free(tt_import *im)
     if (!im)
         return;
     for (size_t i = 0; i < im->n; i++) {
-        if (im->s[i].w)
-            tt_tape_writer_close(im->s[i].w, NULL);
-        tt_quality_free(im->s[i].q);
-        free(im->s[i].buf);
+        if (im->s[i]->w)
+            tt_tape_writer_close(im->s[i]->w, NULL);
+        tt_quality_free(im->s[i]->q);
+        free(im->s[i]->buf);
+        free(im->s[i]);
     }
     tt_tape_close(im->tape, NULL);
     free(im->s);

@@ -59,6 +59,7 @@ typedef struct tt_import_stats {
     uint64_t bars_written;  /* bars new on the tape (after tt_import_close) */
     uint64_t present;       /* ticks and bars the tape held already: not written twice */
     uint64_t conflicts;     /* ticks and bars at a time the tape holds other values for */
+    uint64_t quarantined;   /* dropped or repaired ticks written to the quarantine streams */
     tt_quality_counts quality; /* over all tick streams */
 } tt_import_stats;
 
