@@ -110,6 +110,8 @@ static const schema_key SCHEMA[] = {
     {"walkforward.*", V_FREE, 0, NOMAX, NULL, "walk-forward settings (research tools)"},
     {"gates.*", V_FREE, 0, NOMAX, NULL, "CI gates on the figures (research tools)"},
     {"research.*", V_FREE, 0, NOMAX, NULL, "other research-tool settings"},
+    {"ml.*", V_FREE, 0, NOMAX, NULL,
+     "machine learning: timeframe, features, label, xgboost (docs/ml.md; read by ml/spec.h)"},
 };
 #define NSCHEMA (sizeof SCHEMA / sizeof SCHEMA[0])
 

@@ -1,0 +1,143 @@
+/*
+ * ticktape features SCENARIO --out FILE.csv|FILE.h5 [--model MODEL] [--set K=V ...]
+ * ticktape features --list
+ *
+ * How this works: the scenario's ml: section (sim/ml_scenario.h) names the bar
+ * timeframe, the features and the label; its data: section the quotes. The
+ * rows are built by the same feature engine a strategy runs (core/features.h)
+ * and written by ml/export.h. With --model, each row also gets the model's
+ * prediction from ticktape's own inference (ml/model.h), the number the xgb
+ * strategy would act on at that bar.
+ *
+ * Exit codes: 0 written; 1 failure (scenario, data, model); 2 usage error.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "core/features.h"
+#include "ml/export.h"
+#include "sim/ml_scenario.h"
+#include "sim/scenario.h"
+
+#define MAX_SETS 64
+
+typedef struct features_opts {
+    const char *scenario, *out, *model;
+    const char *sets[MAX_SETS];
+    int nsets, list, quiet;
+} features_opts;
+
+static const char *const FLAGS[] = {"list", "quiet", "help", "h", NULL};
+
+static void usage(FILE *f)
+{
+    fputs("usage: ticktape features SCENARIO.yaml --out FILE.csv|FILE.h5 [options]\n"
+          "       ticktape features --list\n\n"
+          "Write one row per closed bar of the scenario's ml.timeframe: the bar's open time,\n"
+          "every feature of ml.features in order, the ml.label (docs/ml.md).\n\n"
+          "options:\n"
+          "  --out FILE        .csv, or .h5/.hdf5 (h5py: /time, /features, /label)\n"
+          "  --model MODEL     add a `prediction` column: the model's output for each row\n"
+          "                    (XGBoost JSON; its features must be the scenario's)\n"
+          "  --set KEY=VALUE   override a scenario key (repeatable)\n"
+          "  --list            print every feature the engine knows, with its definition\n"
+          "  --quiet           print nothing but errors\n"
+          "  --help            this text\n\n"
+          "exit codes: 0 written, 1 failed, 2 usage error\n",
+          f);
+}
+
+static int parse_option(features_opts *o, const tt_opt *op)
+{
+    if (!op->name) {
+        if (o->scenario)
+            return tt_usage_error("features", "one scenario at a time");
+        o->scenario = op->value;
+    } else if (tt_opt_is(op, "out") && op->value) {
+        o->out = op->value;
+    } else if (tt_opt_is(op, "model") && op->value) {
+        o->model = op->value;
+    } else if (tt_opt_is(op, "set") && op->value) {
+        if (o->nsets == MAX_SETS)
+            return tt_usage_error("features", "too many --set (at most %d)", MAX_SETS);
+        o->sets[o->nsets++] = op->value;
+    } else if (tt_opt_is(op, "list")) {
+        o->list = 1;
+    } else if (tt_opt_is(op, "quiet")) {
+        o->quiet = 1;
+    } else {
+        return tt_usage_error("features", "unknown option --%s%s", op->name,
+                              op->value ? "" : " (or a missing value)");
+    }
+    return 0;
+}
+
+static void list_features(void)
+{
+    for (int i = 0; i < tt_feature_count(); i++)
+        printf("%-24s %s\n", tt_feature_name(i), tt_feature_help(i));
+}
+
+int tt_cmd_features(int argc, char **argv)
+{
+    features_opts o;
+    memset(&o, 0, sizeof o);
+    tt_opt op;
+    tt_opt_init(&op, argc, argv);
+    while (tt_opt_next(&op, FLAGS)) {
+        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
+            usage(stdout);
+            return TT_EXIT_OK;
+        }
+        int rc = parse_option(&o, &op);
+        if (rc)
+            return rc;
+    }
+    if (o.list) {
+        list_features();
+        return TT_EXIT_OK;
+    }
+    if (!o.scenario)
+        return tt_usage_error("features", "missing the scenario file");
+    if (!o.out)
+        return tt_usage_error("features", "missing --out FILE.csv|FILE.h5");
+    tt_err err;
+    tt_err_clear(&err);
+    tt_scenario *s;
+    if (tt_scenario_load(&s, o.scenario, &err))
+        return tt_report_error(&err);
+    for (int i = 0; i < o.nsets; i++)
+        if (tt_scenario_set(s, o.sets[i], &err)) {
+            tt_scenario_free(s);
+            return tt_usage_error("features", "%s", err.msg);
+        }
+    tt_ml_spec spec;
+    tt_ml_dataset d;
+    memset(&d, 0, sizeof d);
+    float *pred = NULL;
+    char symbol[64] = "", label[160];
+    double t0 = tt_wall_seconds();
+    int rc = tt_ml_scenario_spec(s, &spec, &err);
+    if (!rc)
+        rc = tt_ml_scenario_dataset(s, &spec, 0, 0, &d, symbol, sizeof symbol, &err);
+    if (!rc && o.model)
+        rc = tt_err_set(&err, TT_EINVAL, "--model: not available yet");
+    tt_ml_label_text(&spec.label, label, sizeof label);
+    tt_ml_export_opts eo = {pred, symbol, label};
+    if (!rc)
+        rc = tt_ml_export(&d, o.out, &eo, &err);
+    int code = rc ? tt_report_error(&err) : TT_EXIT_OK;
+    if (!rc && !o.quiet)
+        printf("features     %zu rows x %d features of %s %s bars (%llu quotes), label %s%s, "
+               "in %.2f s\nwritten      %s\n",
+               d.n, d.width, symbol, tt_timeframe_name(spec.tf), (unsigned long long)d.quotes,
+               label, pred ? ", prediction" : "", tt_wall_seconds() - t0, o.out);
+    free(pred);
+    tt_ml_dataset_free(&d);
+    tt_scenario_free(s);
+    return code;
+}
