@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "core/features.h"
 #include "ml/export.h"
+#include "ml/model.h"
 #include "sim/ml_scenario.h"
 #include "sim/scenario.h"
 
@@ -82,6 +83,31 @@ static void list_features(void)
         printf("%-24s %s\n", tt_feature_name(i), tt_feature_help(i));
 }
 
+/* The model's prediction for every row (NaN features are missing values, as
+ * in XGBoost), after checking that its features are these columns. */
+static int predict_rows(const char *path, const tt_ml_dataset *d, const tt_ml_spec *spec,
+                        float **out, tt_err *err)
+{
+    tt_ml_model *m;
+    int rc = tt_ml_model_load(&m, path, err);
+    if (rc)
+        return rc;
+    if ((rc = tt_ml_model_check_columns(m, d->cols, d->width, spec->tf, err))) {
+        tt_ml_model_free(m);
+        return rc;
+    }
+    float *p = malloc((d->n ? d->n : 1) * sizeof *p);
+    if (!p) {
+        tt_ml_model_free(m);
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < d->n; i++)
+        p[i] = tt_ml_model_predict(m, tt_ml_dataset_row(d, i));
+    tt_ml_model_free(m);
+    *out = p;
+    return TT_OK;
+}
+
 int tt_cmd_features(int argc, char **argv)
 {
     features_opts o;
@@ -125,7 +151,7 @@ int tt_cmd_features(int argc, char **argv)
     if (!rc)
         rc = tt_ml_scenario_dataset(s, &spec, 0, 0, &d, symbol, sizeof symbol, &err);
     if (!rc && o.model)
-        rc = tt_err_set(&err, TT_EINVAL, "--model: not available yet");
+        rc = predict_rows(o.model, &d, &spec, &pred, &err);
     tt_ml_label_text(&spec.label, label, sizeof label);
     tt_ml_export_opts eo = {pred, symbol, label};
     if (!rc)

@@ -72,8 +72,10 @@ int tt_backtest_scenario(struct tt_scenario *s, const tt_backtest_cli *o);
 int tt_cmd_sweep(int argc, char **argv);
 int tt_cmd_walkforward(int argc, char **argv);
 int tt_cmd_worker(int argc, char **argv);
-/* Machine learning (docs/ml.md): `features` (cli/cmd_features.c). */
+/* Machine learning (docs/ml.md): `features` (cli/cmd_features.c), `train`
+ * (cli/cmd_train.c). */
 int tt_cmd_features(int argc, char **argv);
+int tt_cmd_train(int argc, char **argv);
 struct tt_metrics;
 /* Save the baseline, evaluate the scenario's gates on m (wfe NULL when the run
  * is not a walk-forward; money in currency units of minor_per_unit), print the

@@ -27,6 +27,7 @@ static const command COMMANDS[] = {
     {"sweep", tt_cmd_sweep, "run a scenario's parameter sweep (grid or random), locally or on NATS"},
     {"walkforward", tt_cmd_walkforward, "walk-forward analysis: optimise on train windows, test out of sample"},
     {"features", tt_cmd_features, "export the ml: feature rows and labels of a scenario (CSV, HDF5)"},
+    {"train", tt_cmd_train, "train an XGBoost model on a scenario's ml: rows (JSON model + sidecar)"},
     {"worker", tt_cmd_worker, "run sweep jobs from a NATS JetStream work queue"},
     {"publish", tt_cmd_publish, "publish a tape's ticks on NATS as TickData (ticks.SYMBOL)"},
     {"paper", tt_cmd_paper, "paper trading on a live NATS/Kafka feed, journaled"},

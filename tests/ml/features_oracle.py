@@ -17,6 +17,7 @@ Usage: features_oracle.py TICKTAPE SOURCE_DIR WORK_DIR
    after t must differ (the change is seen, so the test would catch a leak).
 """
 import os
+import shutil
 import subprocess
 import sys
 
@@ -130,7 +131,8 @@ def tick_bars(csv_path, base_ns):
 
 
 def main():
-    os.makedirs(WORK, exist_ok=True)
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
     hist = [os.path.join(SRC, "histdata", f) for f in sorted(os.listdir(os.path.join(SRC, "histdata")))]
     quotes = os.path.join(WORK, "quotes.csv")
     subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "histdata_quotes.py"), quotes,
