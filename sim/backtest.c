@@ -41,6 +41,7 @@
 #include "../core/io.h"
 #include "../core/plugin.h"
 #include "../data/tape.h"
+#include "../ml/strategy_xgb.h"
 
 /* Trades per write to the spill file (60 KiB). */
 #define SPILL_BUF 512
@@ -533,12 +534,13 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
             goto done;
         vt = tt_plugin_strategy(plugin);
     }
-    if (!vt && !(vt = tt_strategy_builtin(cfg->strategy))) {
+    if (!vt && !(vt = tt_strategy_builtin(cfg->strategy)) && !(vt = tt_ml_strategy(cfg->strategy))) {
         char names[200] = "";
         for (int i = 0; tt_strategy_builtin_at(i); i++) {
             strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);
             strncat(names, tt_strategy_builtin_at(i)->name, sizeof names - strlen(names) - 1);
         }
+        strncat(names, ", xgb", sizeof names - strlen(names) - 1);
         rc = tt_err_set(err, TT_ENOTFOUND,
                         "strategy: unknown strategy '%s' (built-in: %s; or a plugin path)",
                         cfg->strategy, names);

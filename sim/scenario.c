@@ -1267,8 +1267,16 @@ static int prepare(const tt_scenario *s, tt_scenario_run *run, tt_err *err)
         const char *k = e->key + strlen("strategy.params.");
         if (strchr(e->value, ' ') || strchr(k, '.'))
             return entry_error(e, TT_EINVAL, "strategy parameters are single words (no spaces, no nesting)", err);
+        /* the xgb strategy's model file resolves like any path of the scenario */
+        char model[4096];
+        const char *val = e->value;
+        if (!strcmp(run->strategy, "xgb") && !strcmp(k, "model")) {
+            if ((rc = tt_scenario_path(s, e->key, model, sizeof model, err)) != TT_OK)
+                return rc;
+            val = model;
+        }
         int n = snprintf(run->params + used, sizeof run->params - used, "%s%s=%s",
-                         used ? " " : "", k, e->value);
+                         used ? " " : "", k, val);
         if (n < 0 || (size_t)n >= sizeof run->params - used)
             return entry_error(e, TT_EINVAL, "strategy parameters too long", err);
         used += (size_t)n;
