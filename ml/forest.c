@@ -18,7 +18,10 @@
 
 #include "../data/json.h"
 
-#define DEFAULT_LEFT 0x80000000u
+#define FEATURE_MASK 0x1ffu
+#define DEFAULT_LEFT 0x200u
+#define OFFSET_SHIFT 10
+#define MAX_OFFSET ((1u << 22) - 1)
 
 static const tt_json_node *path_get(const tt_json *doc, const tt_json_node *n, const char *a,
                                     const char *b, const char *c)
@@ -97,9 +100,12 @@ static int parse_tree(const tt_json *doc, const tt_json_node *t, tt_forest *f, s
         int leaf = li < 0;
         if (!leaf && (li >= n || ri < 0 || ri >= n || fi < 0 || (uint64_t)fi >= f->nfeatures))
             return fmt_err(err, what, "a tree node pointing outside its tree or its features");
-        x->left = leaf ? -1 : (int32_t)(base + (size_t)li);
-        x->right = leaf ? -1 : (int32_t)(base + (size_t)ri);
-        x->feature = leaf ? 0 : (uint32_t)fi | (dv ? DEFAULT_LEFT : 0);
+        if (!leaf && (ri != li + 1 || li <= (int64_t)i || (uint64_t)(li - (int64_t)i) > MAX_OFFSET))
+            return fmt_err(err, what, "a tree whose children are not allocated as XGBoost does "
+                                      "(right = left + 1, after their parent)");
+        x->meta = leaf ? 0
+                       : (uint32_t)fi | (dv ? DEFAULT_LEFT : 0) |
+                             ((uint32_t)(li - (int64_t)i) << OFFSET_SHIFT);
         x->value = float_of(doc, d);
         a = tt_json_next(doc, a), b = tt_json_next(doc, b), c = tt_json_next(doc, c);
         d = tt_json_next(doc, d), e = tt_json_next(doc, e), g = g ? tt_json_next(doc, g) : NULL;
@@ -119,8 +125,8 @@ static int parse_header(const tt_json *doc, const tt_json_node *learner, tt_fore
     number_of(doc, tt_json_get(doc, mp, "num_class"), &nc);
     if (nc > 1)
         return fmt_err(err, what, "multi-class models are not supported (one output per row)");
-    if (!(nf >= 1 && nf < 1e6))
-        return fmt_err(err, what, "num_feature out of range");
+    if (!(nf >= 1 && nf <= TT_FOREST_MAX_FEATURES))
+        return fmt_err(err, what, "num_feature out of range (1 .. 512)");
     f->nfeatures = (uint32_t)nf;
     const tt_json_node *on = path_get(doc, learner, "objective", "name", NULL);
     if (!on || tt_json_string(doc, on, f->objective, sizeof f->objective, NULL))
@@ -234,18 +240,34 @@ const char *tt_forest_name(const tt_forest *f, uint32_t i)
     return p;
 }
 
+/* Trees walked side by side: LANES independent chains of loads, so the
+ * CPU overlaps their latencies, each step branch-free (a leaf has offset 0
+ * and stays put). The leaves are then added in tree order, so the float sum
+ * is XGBoost's. */
+#define LANES 8
+
 float tt_forest_margin(const tt_forest *f, const float *x)
 {
     const tt_forest_node *nodes = f->nodes;
     float m = f->base_margin;
-    for (uint32_t t = 0; t < f->ntrees; t++) {
-        const tt_forest_node *n = &nodes[f->roots[t]];
-        while (n->left >= 0) {
-            float v = x[n->feature & ~DEFAULT_LEFT];
-            int go_left = isnan(v) ? (n->feature & DEFAULT_LEFT) != 0 : v < n->value;
-            n = &nodes[go_left ? n->left : n->right];
+    for (uint32_t t0 = 0; t0 < f->ntrees; t0 += LANES) {
+        uint32_t k = f->ntrees - t0 < LANES ? f->ntrees - t0 : LANES;
+        const tt_forest_node *n[LANES];
+        for (uint32_t j = 0; j < k; j++)
+            n[j] = &nodes[f->roots[t0 + j]];
+        for (uint32_t moving = 1; moving;) {
+            moving = 0;
+            for (uint32_t j = 0; j < k; j++) {
+                uint32_t meta = n[j]->meta, off = meta >> OFFSET_SHIFT;
+                float v = x[meta & FEATURE_MASK];
+                /* NaN (missing) compares false: right, unless it defaults left */
+                uint32_t left = (v < n[j]->value) | ((v != v) & (meta >> 9));
+                n[j] += off + ((left ^ 1u) & (off != 0));
+                moving |= off;
+            }
         }
-        m += n->value;
+        for (uint32_t j = 0; j < k; j++)
+            m += n[j]->value;
     }
     return m;
 }

@@ -204,8 +204,8 @@ static int probe_rows(const tt_forest *f, float *rows)
     }
     /* the split values of each feature, grouped (a counting sort) */
     for (size_t i = 0; i < f->nnodes; i++)
-        if (f->nodes[i].left >= 0)
-            first[(f->nodes[i].feature & 0x7fffffffu) + 1]++;
+        if (f->nodes[i].meta >> 10)
+            first[(f->nodes[i].meta & (TT_FOREST_MAX_FEATURES - 1)) + 1]++;
     for (uint32_t j = 0; j < nf; j++)
         first[j + 1] += first[j];
     size_t *fill = calloc((size_t)nf, sizeof *fill);
@@ -215,8 +215,8 @@ static int probe_rows(const tt_forest *f, float *rows)
         return TT_ENOMEM;
     }
     for (size_t i = 0; i < f->nnodes; i++)
-        if (f->nodes[i].left >= 0) {
-            uint32_t j = f->nodes[i].feature & 0x7fffffffu;
+        if (f->nodes[i].meta >> 10) {
+            uint32_t j = f->nodes[i].meta & (TT_FOREST_MAX_FEATURES - 1);
             vals[first[j] + fill[j]++] = f->nodes[i].value;
         }
     for (uint32_t r = 0; r < PROBES; r++) {

@@ -332,9 +332,61 @@ def case_python_model():
     print("python_model: %d rows bit for bit; %d trades, net %s" % (len(pred), j["trades"], j["net_pnl"]))
 
 
+def case_paper():
+    # bars follow arrival time in a paper session: a model on S1 bars gets a
+    # signal a second while the ticks arrive at 200 a second
+    scen = scenario("paper", tf="S1", frm="2017-01-03", to="2017-01-05",
+                    extra="strategy: {name: xgb, params: {model: s1.json, long_above: 0.5, "
+                          "short_below: 0.5, qty: 1}}\n")
+    run(["train", scen, "--model", "s1.json", "--set", "ml.label.horizon=4"])
+    model_id = json.loads(read(os.path.join(WORK, "s1.json.meta")))["model_xxh3"]
+    port = free_port()
+    srv = start_nats(port)
+    url = "nats://127.0.0.1:%d" % port
+    try:
+        sub = Subscriber(port, "signals.>")
+        journal = os.path.join(WORK, "journal")
+        err = open(os.path.join(WORK, "paper.err"), "w")
+        p = subprocess.Popen([TT, "paper", scen, "--nats", url, "--publish-json", "--journal",
+                              journal, "--json", "--out", os.path.join(WORK, "paper-out")],
+                             stdout=subprocess.PIPE, stderr=err, text=True, cwd=WORK)
+        for _ in range(500):
+            if "listening on" in read(os.path.join(WORK, "paper.err")):
+                break
+            time.sleep(0.02)
+        run(["publish", TAPE, "--nats", url, "--rate", "200", "--from", "2017-01-03T08:00:00Z",
+             "--limit", "1200"])
+        time.sleep(1.5)
+        p.send_signal(2)
+        out, _ = p.communicate(timeout=60)
+        time.sleep(0.3)
+        sub.close()
+    finally:
+        srv.terminate()
+        srv.wait(timeout=10)
+    if p.returncode != 0:
+        fail("paper exited %d: %s" % (p.returncode, read(os.path.join(WORK, "paper.err"))))
+    summary = json.loads(out.strip().splitlines()[-1])
+    sigs = [json.loads(m) for s, m in sub.msgs if s == "signals.EURUSD"]
+    if len(sigs) < 4:
+        fail("only %d signals published" % len(sigs))
+    for g in sigs:
+        ml = g.get("ml_data")
+        if not ml or ml["model_id"] != model_id or not (0 <= ml["accuracy_score"] <= 1):
+            fail("a signal without the model's prediction: %r" % g)
+        if g["type"] not in ("BUY", "SELL", "CLOSE") or g["symbol"] != "EURUSD":
+            fail("a malformed TradingSignal: %r" % g)
+    r = run(["replay", journal, "--scenario", scen, "--json", "--no-reports"])
+    rs = json.loads(r.stdout.strip().splitlines()[-1])
+    if rs["fingerprint"] != summary["fingerprint"]:
+        fail("replay fingerprint %s, paper %s" % (rs["fingerprint"], summary["fingerprint"]))
+    print("paper: %d TradingSignals with ModelPrediction (model %s), %d trades; replay %s"
+          % (len(sigs), model_id, summary["trades"], rs["fingerprint"]))
+
+
 def main():
     {"train": case_train, "errors": case_errors, "nats": case_nats, "parity": case_parity,
-     "python_model": case_python_model}[CASE]()
+     "python_model": case_python_model, "paper": case_paper}[CASE]()
     print("ok")
 
 
