@@ -184,7 +184,9 @@ static int train(tt_scenario *s, const train_opts *o, status *st, tt_ml_train_in
                       spec.rounds);
         publish(st, "started", &b);
     }
-    tt_ml_train_opts to = {tt_scenario_seed(s), 0, symbol, o->scenario, on_round, st};
+    /* ml.embargo applies here only when given (the walk-forward's default is the horizon) */
+    tt_ml_train_opts to = {tt_scenario_seed(s), spec.embargo > 0 ? spec.embargo : 0, symbol,
+                           o->scenario, on_round, st};
     if (!rc)
         rc = tt_ml_train(&d, &spec, &to, o->model, info, err);
     if (!rc && !o->quiet) {

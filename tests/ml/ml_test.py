@@ -384,9 +384,69 @@ def case_paper():
           % (len(sigs), model_id, summary["trades"], rs["fingerprint"]))
 
 
+WF = """walkforward:
+  mode: rolling
+  train: 8w
+  test: 4w
+  step: 4w
+gates:
+  min_trades: 5
+%s"""
+
+
+def case_walkforward():
+    extra = "strategy: {name: xgb, params: {long_above: 0.55, short_below: 0.45}}\n"
+    scen = scenario("wf", frm="2017-01-02", to="2017-07-01", extra=extra + WF % "",
+                    ml="  embargo: 8\n")
+    outs = {}
+    for jobs in ("1", "2"):
+        p = run(["walkforward", scen, "--jobs", jobs, "--json", "--out", "wf" + jobs, "--gate"])
+        outs[jobs] = json.loads(p.stdout.strip().splitlines()[-1])
+    a, b = outs["1"], outs["2"]
+    if len(a["folds"]) != 4:
+        fail("4 folds expected, got %d" % len(a["folds"]))
+    for fa, fb in zip(a["folds"], b["folds"]):
+        for k in ("in_sample", "out_of_sample", "training"):
+            if fa[k] != fb[k]:
+                fail("fold %d: %s differs between --jobs 1 and 2" % (fa["fold"], k))
+        if read(os.path.join(WORK, fa["model"]), "rb") != read(os.path.join(WORK, fb["model"]), "rb"):
+            fail("fold %d: models differ between --jobs 1 and 2" % fa["fold"])
+    if a["fingerprint"] != b["fingerprint"]:
+        fail("walk-forward fingerprints differ")
+    for f in a["folds"]:
+        meta = json.loads(read(os.path.join(WORK, f["model"] + ".meta")))
+        tr = f["training"]
+        if not (meta["window"]["labels_to"] <= f["test_from"] and tr["labels_to"] <= f["test_from"]):
+            fail("fold %d: a label reaches %s, the test starts %s" % (
+                f["fold"], meta["window"]["labels_to"], f["test_from"]))
+        if tr["embargo"] != 8 or meta["window"]["from"] < f["train_from"]:
+            fail("fold %d: embargo or window wrong: %r" % (f["fold"], tr))
+        # the fold's model is `ticktape train` on the train window
+        run(["train", scen, "--model", "fold.json", "--set", "data.from=" + f["train_from"],
+             "--set", "data.to=" + f["train_to"]])
+        if read(os.path.join(WORK, "fold.json"), "rb") != read(os.path.join(WORK, f["model"]), "rb"):
+            fail("fold %d: the model differs from ticktape train on its window" % f["fold"])
+        # and its out-of-sample run is a plain backtest of the test window
+        j = json.loads(run(["backtest", scen, "--json", "--quiet", "--no-reports",
+                            "--set", "strategy.params.model=" + f["model"],
+                            "--set", "data.from=" + f["test_from"],
+                            "--set", "data.to=" + f["test_to"]]).stdout.strip().splitlines()[-1])
+        if j["fingerprint"] != f["out_of_sample"]["fingerprint"]:
+            fail("fold %d: out-of-sample run differs from its backtest" % f["fold"])
+    # a gate that fails
+    bad = scenario("wfbad", frm="2017-01-02", to="2017-07-01",
+                   extra=extra + WF % "  min_net_pnl: 1000000\n", ml="  embargo: 8\n")
+    p = run(["walkforward", bad, "--jobs", "2", "--out", "wfbad", "--gate"], expect=4)
+    if "min_net_pnl" not in p.stderr:
+        fail("failed gate not shown: " + p.stderr)
+    run(["walkforward", scen, "--nats", "nats://127.0.0.1:1"], expect=2)
+    print("walkforward: 4 folds equal at --jobs 1 and 2; models = train on the window; OOS = "
+          "backtest; labels end before each test window; gates; OOS net %s" % a["oos"]["net_pnl"])
+
+
 def main():
     {"train": case_train, "errors": case_errors, "nats": case_nats, "parity": case_parity,
-     "python_model": case_python_model, "paper": case_paper}[CASE]()
+     "python_model": case_python_model, "paper": case_paper, "walkforward": case_walkforward}[CASE]()
     print("ok")
 
 
