@@ -74,25 +74,25 @@ static int set_features(tt_ml_spec *s, const char *v, tt_err *err)
         size_t n = e ? (size_t)(e - p) : strlen(p);
         char name[64];
         if (n == 0 || n >= sizeof name)
-            return tt_err_set(err, TT_EINVAL, "features: an empty or too long name in '%s'", v);
+            return tt_err_set(err, TT_EINVAL, "an empty or too long name in '%s'", v);
         memcpy(name, p, n);
         name[n] = '\0';
         int k = tt_feature_find(name);
         if (k < 0)
             return tt_err_set(err, TT_EINVAL,
-                              "features: unknown feature '%s' (ticktape features --list names "
+                              "unknown feature '%s' (ticktape features --list names "
                               "all %d)",
                               name, tt_feature_count());
         for (int i = 0; i < s->nfeatures; i++)
             if (s->features[i] == k)
-                return tt_err_set(err, TT_EINVAL, "features: '%s' listed twice", name);
+                return tt_err_set(err, TT_EINVAL, "'%s' listed twice", name);
         if (s->nfeatures == TT_ML_MAX_FEATURES)
-            return tt_err_set(err, TT_EINVAL, "features: more than %d", TT_ML_MAX_FEATURES);
+            return tt_err_set(err, TT_EINVAL, "more than %d features", TT_ML_MAX_FEATURES);
         s->features[s->nfeatures++] = k;
         p = e ? e + 1 : p + n;
     }
     if (!s->nfeatures)
-        return tt_err_set(err, TT_EINVAL, "features: 'default' or a list of feature names");
+        return tt_err_set(err, TT_EINVAL, "'default' or a list of feature names");
     return TT_OK;
 }
 
