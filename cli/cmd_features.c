@@ -12,6 +12,7 @@
  * Exit codes: 0 written; 1 failure (scenario, data, model); 2 usage error.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,50 +33,37 @@ typedef struct features_opts {
     int nsets, list, quiet;
 } features_opts;
 
-static const char *const FLAGS[] = {"list", "quiet", "help", "h", NULL};
+#define F(field) offsetof(features_opts, field)
 
-static void usage(FILE *f)
-{
-    fputs("usage: ticktape features SCENARIO.yaml --out FILE.csv|FILE.h5 [options]\n"
-          "       ticktape features --list\n\n"
-          "Write one row per closed bar of the scenario's ml.timeframe: the bar's open time,\n"
-          "every feature of ml.features in order, the ml.label (docs/ml.md).\n\n"
-          "options:\n"
-          "  --out FILE        .csv, or .h5/.hdf5 (h5py: /time, /features, /label)\n"
-          "  --model MODEL     add a `prediction` column: the model's output for each row\n"
-          "                    (XGBoost JSON; its features must be the scenario's)\n"
-          "  --set KEY=VALUE   override a scenario key (repeatable)\n"
-          "  --list            print every feature the engine knows, with its definition\n"
-          "  --quiet           print nothing but errors\n"
-          "  --help            this text\n\n"
-          "exit codes: 0 written, 1 failed, 2 usage error\n",
-          f);
-}
+static const tt_opt FEATURES_OPTS[] = {
+    {TT_OPT_ARG, .arg = "SCENARIO", .off = F(scenario),
+     .help = "the scenario file, with an ml: section (docs/ml.md)"},
+    {TT_OPT_STRING, "out", .off = F(out), .arg = "FILE", .flags = TT_OPT_NONEMPTY,
+     .help = "where the rows go: .csv, or .h5/.hdf5 (h5py: /time, /features, /label)"},
+    {TT_OPT_STRING, "model", .off = F(model), .arg = "MODEL", .flags = TT_OPT_NONEMPTY,
+     .help = "add a `prediction` column: the model's output for each row (XGBoost JSON; its "
+             "features must be the scenario's)"},
+    {TT_OPT_LIST, "set", .off = F(sets), .count_off = F(nsets), .max_count = MAX_SETS,
+     .arg = "KEY=VALUE", .flags = TT_OPT_KEYVAL, .help = "override a scenario key"},
+    {TT_OPT_FLAG, "list", .off = F(list),
+     .help = "print every feature the engine knows, with its definition"},
+    {TT_OPT_FLAG, "quiet", .off = F(quiet), .help = "print nothing but errors"},
+    {TT_OPT_END},
+};
 
-static int parse_option(features_opts *o, const tt_opt *op)
-{
-    if (!op->name) {
-        if (o->scenario)
-            return tt_usage_error("features", "one scenario at a time");
-        o->scenario = op->value;
-    } else if (tt_opt_is(op, "out") && op->value) {
-        o->out = op->value;
-    } else if (tt_opt_is(op, "model") && op->value) {
-        o->model = op->value;
-    } else if (tt_opt_is(op, "set") && op->value) {
-        if (o->nsets == MAX_SETS)
-            return tt_usage_error("features", "too many --set (at most %d)", MAX_SETS);
-        o->sets[o->nsets++] = op->value;
-    } else if (tt_opt_is(op, "list")) {
-        o->list = 1;
-    } else if (tt_opt_is(op, "quiet")) {
-        o->quiet = 1;
-    } else {
-        return tt_usage_error("features", "unknown option --%s%s", op->name,
-                              op->value ? "" : " (or a missing value)");
-    }
-    return 0;
-}
+static int run_features(int argc, char **argv);
+
+const tt_cmd tt_command_features = {
+    .name = "features",
+    .summary = "export the ml: feature rows and labels of a scenario (CSV, HDF5)",
+    .run = run_features,
+    .opts = FEATURES_OPTS,
+    .size = sizeof(features_opts),
+    .about = "Write one row per closed bar of the scenario's ml.timeframe: the bar's open\n"
+             "time, every feature of ml.features in order, the ml.label (docs/ml.md). The\n"
+             "rows come from the feature engine the xgb strategy runs.\n",
+    .epilog = "exit codes: 0 written, 1 failed, 2 usage error\n",
+};
 
 static void list_features(void)
 {
@@ -108,21 +96,13 @@ static int predict_rows(const char *path, const tt_ml_dataset *d, const tt_ml_sp
     return TT_OK;
 }
 
-int tt_cmd_features(int argc, char **argv)
+static int run_features(int argc, char **argv)
 {
     features_opts o;
     memset(&o, 0, sizeof o);
-    tt_opt op;
-    tt_opt_init(&op, argc, argv);
-    while (tt_opt_next(&op, FLAGS)) {
-        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
-            usage(stdout);
-            return TT_EXIT_OK;
-        }
-        int rc = parse_option(&o, &op);
-        if (rc)
-            return rc;
-    }
+    int prc = tt_opts_parse(&tt_command_features, &o, argc, argv, NULL);
+    if (prc != TT_OPTS_RUN)
+        return prc;
     if (o.list) {
         list_features();
         return TT_EXIT_OK;

@@ -11,6 +11,7 @@
  * Exit codes: 0 trained; 1 failure; 2 usage error.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,50 +33,38 @@ typedef struct train_opts {
     int nsets, quiet;
 } train_opts;
 
-static const char *const FLAGS[] = {"quiet", "help", "h", NULL};
+#define F(field) offsetof(train_opts, field)
 
-static void usage(FILE *f)
-{
-    fputs("usage: ticktape train SCENARIO.yaml --model OUT.json [options]\n\n"
-          "Train an XGBoost model on the scenario's feature rows and labels (ml: section,\n"
-          "docs/ml.md) and write it as XGBoost JSON with a sidecar OUT.json.meta (features,\n"
-          "label, training window, data fingerprint, versions). Deterministic: the same\n"
-          "data, parameters and seed give the same bytes.\n\n"
-          "options:\n"
-          "  --model FILE      where the model goes (XGBoost JSON)\n"
-          "  --set KEY=VALUE   override a scenario key (repeatable)\n"
-          "  --nats URL        publish training.started|progress|completed|failed.{run_id}\n"
-          "  --run-id ID       the run id of those subjects (default: t<scenario tag>_<pid>)\n"
-          "  --quiet           print nothing but errors\n"
-          "  --help            this text\n\n"
-          "exit codes: 0 trained, 1 failed, 2 usage error\n",
-          f);
-}
+static const tt_opt TRAIN_OPTS[] = {
+    {TT_OPT_ARG, .arg = "SCENARIO", .off = F(scenario), .flags = TT_OPT_REQUIRED,
+     .help = "the scenario file, with an ml: section (docs/ml.md)"},
+    {TT_OPT_STRING, "model", .off = F(model), .arg = "OUT.json",
+     .flags = TT_OPT_REQUIRED | TT_OPT_NONEMPTY,
+     .help = "where the model goes (XGBoost JSON; the sidecar is OUT.json.meta)"},
+    {TT_OPT_LIST, "set", .off = F(sets), .count_off = F(nsets), .max_count = MAX_SETS,
+     .arg = "KEY=VALUE", .flags = TT_OPT_KEYVAL, .help = "override a scenario key"},
+    {TT_OPT_STRING, "nats", .off = F(nats), .arg = "URL", .flags = TT_OPT_NONEMPTY,
+     .help = "publish training.started|progress|completed|failed.{run_id} (nats://host:port)"},
+    {TT_OPT_STRING, "run-id", .off = F(run_id), .arg = "ID", .flags = TT_OPT_NONEMPTY,
+     .def_text = "t<scenario tag>_<pid>", .help = "the run id of those subjects"},
+    {TT_OPT_FLAG, "quiet", .off = F(quiet), .help = "print nothing but errors"},
+    {TT_OPT_END},
+};
 
-static int parse_option(train_opts *o, const tt_opt *op)
-{
-    if (!op->name) {
-        if (o->scenario)
-            return tt_usage_error("train", "one scenario at a time");
-        o->scenario = op->value;
-    } else if (tt_opt_is(op, "model") && op->value) {
-        o->model = op->value;
-    } else if (tt_opt_is(op, "nats") && op->value) {
-        o->nats = op->value;
-    } else if (tt_opt_is(op, "run-id") && op->value) {
-        o->run_id = op->value;
-    } else if (tt_opt_is(op, "set") && op->value) {
-        if (o->nsets == MAX_SETS)
-            return tt_usage_error("train", "too many --set (at most %d)", MAX_SETS);
-        o->sets[o->nsets++] = op->value;
-    } else if (tt_opt_is(op, "quiet")) {
-        o->quiet = 1;
-    } else {
-        return tt_usage_error("train", "unknown option --%s%s", op->name,
-                              op->value ? "" : " (or a missing value)");
-    }
-    return 0;
-}
+static int run_train(int argc, char **argv);
+
+const tt_cmd tt_command_train = {
+    .name = "train",
+    .summary = "train an XGBoost model on a scenario's ml: rows (JSON model + sidecar)",
+    .run = run_train,
+    .opts = TRAIN_OPTS,
+    .size = sizeof(train_opts),
+    .about = "Train an XGBoost model on the scenario's feature rows and labels (ml: section,\n"
+             "docs/ml.md) and write it as XGBoost JSON with a sidecar OUT.json.meta (features,\n"
+             "label, training window, data fingerprint, versions). Deterministic: the same\n"
+             "data, parameters and seed give the same bytes.\n",
+    .epilog = "exit codes: 0 trained, 1 failed, 2 usage error\n",
+};
 
 /* ---- status on NATS ---- */
 
@@ -209,25 +198,13 @@ static int train(tt_scenario *s, const train_opts *o, status *st, tt_ml_train_in
     return rc;
 }
 
-int tt_cmd_train(int argc, char **argv)
+static int run_train(int argc, char **argv)
 {
     train_opts o;
     memset(&o, 0, sizeof o);
-    tt_opt op;
-    tt_opt_init(&op, argc, argv);
-    while (tt_opt_next(&op, FLAGS)) {
-        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
-            usage(stdout);
-            return TT_EXIT_OK;
-        }
-        int rc = parse_option(&o, &op);
-        if (rc)
-            return rc;
-    }
-    if (!o.scenario)
-        return tt_usage_error("train", "missing the scenario file");
-    if (!o.model)
-        return tt_usage_error("train", "missing --model OUT.json");
+    int prc = tt_opts_parse(&tt_command_train, &o, argc, argv, NULL);
+    if (prc != TT_OPTS_RUN)
+        return prc;
     tt_err err;
     tt_err_clear(&err);
     tt_scenario *s;
