@@ -65,6 +65,22 @@ const tt_cmd tt_command_features = {
     .epilog = "exit codes: 0 written, 1 failed, 2 usage error\n",
 };
 
+int tt_ml_cli_scenario(const char *cmd, const char *path, const char *const *sets, int nsets,
+                       tt_scenario **out)
+{
+    tt_err err;
+    tt_err_clear(&err);
+    if (tt_scenario_load(out, path, &err))
+        return tt_report_error(&err);
+    for (int i = 0; i < nsets; i++)
+        if (tt_scenario_set(*out, sets[i], &err)) {
+            tt_scenario_free(*out);
+            *out = NULL;
+            return tt_usage_error(cmd, "%s", err.msg);
+        }
+    return TT_EXIT_OK;
+}
+
 static void list_features(void)
 {
     for (int i = 0; i < tt_feature_count(); i++)
@@ -111,16 +127,11 @@ static int run_features(int argc, char **argv)
         return tt_usage_error("features", "missing the scenario file");
     if (!o.out)
         return tt_usage_error("features", "missing --out FILE.csv|FILE.h5");
+    tt_scenario *s;
+    if ((prc = tt_ml_cli_scenario("features", o.scenario, o.sets, o.nsets, &s)))
+        return prc;
     tt_err err;
     tt_err_clear(&err);
-    tt_scenario *s;
-    if (tt_scenario_load(&s, o.scenario, &err))
-        return tt_report_error(&err);
-    for (int i = 0; i < o.nsets; i++)
-        if (tt_scenario_set(s, o.sets[i], &err)) {
-            tt_scenario_free(s);
-            return tt_usage_error("features", "%s", err.msg);
-        }
     tt_ml_spec spec;
     tt_ml_dataset d;
     memset(&d, 0, sizeof d);

@@ -205,16 +205,11 @@ static int run_train(int argc, char **argv)
     int prc = tt_opts_parse(&tt_command_train, &o, argc, argv, NULL);
     if (prc != TT_OPTS_RUN)
         return prc;
+    tt_scenario *s;
+    if ((prc = tt_ml_cli_scenario("train", o.scenario, o.sets, o.nsets, &s)))
+        return prc;
     tt_err err;
     tt_err_clear(&err);
-    tt_scenario *s;
-    if (tt_scenario_load(&s, o.scenario, &err))
-        return tt_report_error(&err);
-    for (int i = 0; i < o.nsets; i++)
-        if (tt_scenario_set(s, o.sets[i], &err)) {
-            tt_scenario_free(s);
-            return tt_usage_error("train", "%s", err.msg);
-        }
     status st;
     if (status_open(&st, &o, &err)) {
         tt_scenario_free(s);

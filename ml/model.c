@@ -11,14 +11,18 @@
 #include "model.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xgboost/c_api.h>
 #include <xxhash.h>
 
 #include "../core/bars.h"
+#include "../core/io.h"
 #include "../data/json.h"
 
 #define PROBES 96
@@ -29,37 +33,25 @@ int tt_ml_read_file(const char *path, char **data, size_t *len, tt_err *err)
 {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
         return tt_err_set(err, errno == ENOENT ? TT_ENOTFOUND : TT_EIO, "%s: cannot open: %s",
                           path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, cap * 2 + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return tt_err_set(err, TT_ENOMEM, "%s: out of memory", path);
-    if (bad) {
+    struct stat st;
+    char *buf = NULL;
+    int rc = fstat(fd, &st) ? tt_err_set(err, TT_EIO, "%s: %s", path, strerror(errno)) : TT_OK;
+    if (!rc && !(buf = malloc((size_t)st.st_size + 1)))
+        rc = tt_err_set(err, TT_ENOMEM, "%s: out of memory", path);
+    if (!rc && tt_read_all(fd, buf, (size_t)st.st_size))
+        rc = tt_err_set(err, TT_EIO, "%s: read error", path);
+    close(fd);
+    if (rc) {
         free(buf);
-        return tt_err_set(err, TT_EIO, "%s: read error", path);
+        return rc;
     }
-    buf[n] = '\0';
+    buf[st.st_size] = '\0';
     *data = buf;
-    *len = n;
+    *len = (size_t)st.st_size;
     return TT_OK;
 }
 

@@ -1,8 +1,8 @@
 /*
  * Scenario to dataset: read the ml: section, prepare the scenario's data as a
  * backtest would, build the rows, label them. A synthetic market is a source
- * that cannot be queried by time, so it is cut to [from, to) by a wrapper that
- * ends at the first event at or past `to`.
+ * that cannot be queried by time, so it is cut to [from, to) by the research
+ * runs' window source (sim/sweep.h).
  */
 #include "ml_scenario.h"
 
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "scenario.h"
+#include "sweep.h"
 
 static int set_one(void *ctx, const char *key, const char *value, tt_err *err)
 {
@@ -29,25 +30,6 @@ int tt_ml_scenario_spec(const tt_scenario *s, tt_ml_spec *spec, tt_err *err)
     if ((rc = tt_ml_spec_check(spec, err)))
         tt_err_prefix(err, "%s: ", tt_scenario_file(s));
     return rc;
-}
-
-typedef struct window_src {
-    tt_source inner;
-    tt_ts from, to;
-} window_src;
-
-static int window_next(void *self, tt_event *ev, tt_err *err)
-{
-    window_src *w = self;
-    for (;;) {
-        int rc = w->inner.next(w->inner.self, ev, err);
-        if (rc != TT_SRC_EVENT)
-            return rc;
-        if (w->to && ev->ts >= w->to)
-            return TT_SRC_END;
-        if (ev->ts >= w->from)
-            return TT_SRC_EVENT;
-    }
 }
 
 int tt_ml_scenario_dataset(const tt_scenario *s, const tt_ml_spec *spec, tt_ts from, tt_ts to,
@@ -82,13 +64,10 @@ int tt_ml_scenario_dataset(const tt_scenario *s, const tt_ml_spec *spec, tt_ts f
     cfg.side = spec->side;
     cfg.features = idx;
     cfg.nfeatures = n;
-    window_src win;
+    tt_window_src win;
     tt_source wsrc;
     if (run->cfg.source) {
-        win.inner = *run->cfg.source;
-        win.from = from;
-        win.to = to;
-        wsrc = (tt_source){&win, window_next, NULL, NULL};
+        wsrc = tt_window_source(&win, *run->cfg.source, from, to);
         cfg.source = &wsrc;
     } else {
         cfg.tape_dir = run->cfg.tape_dir;
