@@ -76,8 +76,10 @@ typedef struct status {
 
 static void publish(status *st, const char *what, tt_buf *b)
 {
-    if (!st->js)
+    if (!st->js) {
+        tt_buf_free(b);
         return;
+    }
     char subject[128];
     snprintf(subject, sizeof subject, "training.%s.%s", what, st->run_id);
     tt_err err;
