@@ -695,9 +695,9 @@ static void write_key(FILE *f, const char *prefix, const tt_keydoc *d)
     char key[200];
     snprintf(key, sizeof key, "%s%s", prefix, d->key);
     if (strcmp(d->def, "-"))
-        fprintf(f, "%-30s %-16s %s (%s)\n", key, d->type, d->help, d->def);
+        fprintf(f, "%-32s %-28s %s (default: %s)\n", key, d->type, d->help, d->def);
     else
-        fprintf(f, "%-30s %-16s %s\n", key, d->type, d->help);
+        fprintf(f, "%-32s %-28s %s\n", key, d->type, d->help);
 }
 
 void tt_scenario_schema_write(FILE *f)
