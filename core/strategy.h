@@ -34,7 +34,11 @@
  * Parameters come as "key=value" words ("fast=10 slow=30"); a strategy reads
  * them with tt_ctx_param_int / _double / _str in create. A key the strategy
  * never read is an error after create ("unknown parameter 'x' for strategy
- * sma_cross"), so a typo in a scenario never passes silently.
+ * sma_cross"), so a typo in a scenario never passes silently. The host puts
+ * where a parameter was written before its errors ("s.yaml:14:
+ * strategy.params.fast: "); an error a strategy raises with tt_ctx_fail in
+ * create is placed at the last parameter it read, so check each parameter
+ * right after reading it.
  *
  * Plugins. A shared object exports a function named TT_STRATEGY_ENTRY
  * ("tt_strategy_entry") returning its vtable; the loader (core/plugin.h)

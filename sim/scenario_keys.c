@@ -285,12 +285,6 @@ static int check_synthetic(const char *key, const char *value, tt_err *err)
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-static const tt_enum_value POSITION_MODES[] = {
-    {"netting", TT_MODE_NETTING, 0}, {"hedging", TT_MODE_HEDGING, 0}, {NULL, 0, 0}};
-static const tt_enum_value SLIPPAGE_MODELS[] = {
-    {"none", TT_SLIP_NONE, 0}, {"fixed", TT_SLIP_FIXED, 0}, {"random", TT_SLIP_RANDOM, 0},
-    {NULL, 0, 0}};
-
 static const tt_scenario_key KEYS[] = {
     {.key = "name", .type = TT_SK_STR, .defdoc = "the file name",
      .help = "name of the run, shown in reports"},
@@ -319,13 +313,13 @@ static const tt_scenario_key KEYS[] = {
      AT(cfg.venue.account.leverage), .def = "100", .help = "leverage, 100 for 1:100"},
     {.key = "account.swaps", .type = TT_SK_BOOL, AT(cfg.venue.account.swaps), .def = "true",
      .help = "charge swaps at the daily rollover"},
-    {.key = "account.mode", .type = TT_SK_ENUM, .values = POSITION_MODES,
+    {.key = "account.mode", .type = TT_SK_ENUM, .values = tt_position_modes,
      AT(cfg.venue.account.mode), .def = "netting", .help = "position mode"},
 
     {.key = "venue.latency_ms", .type = TT_SK_DOUBLE, RANGE(0, 3600000),
      AT(cfg.venue.latency_ns), .set = set_ms_to_ns, .def = "0",
      .help = "order travel time to the venue, ms"},
-    {.key = "venue.slippage.model", .type = TT_SK_ENUM, .values = SLIPPAGE_MODELS,
+    {.key = "venue.slippage.model", .type = TT_SK_ENUM, .values = tt_slippage_models,
      AT(cfg.venue.slippage), .def = "none",
      .help = "none, fixed points against the order, or uniform 0..points"},
     {.key = "venue.slippage.points", .type = TT_SK_INT, RANGE(0, 1e9),
