@@ -116,8 +116,8 @@ size_t tt_enum_list(const tt_enum_value *values, const char *sep, char *buf, siz
     for (const tt_enum_value *v = values; v->name; v++) {
         if (v->alias)
             continue;
-        int n = snprintf(buf + (used < bufsize ? used : bufsize), used < bufsize ? bufsize - used : 0,
-                         "%s%s", used ? sep : "", v->name);
+        size_t at = used < bufsize ? used : bufsize;
+        int n = snprintf(buf + at, bufsize - at, "%s%s", used ? sep : "", v->name);
         if (n > 0)
             used += (size_t)n;
     }

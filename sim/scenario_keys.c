@@ -34,6 +34,7 @@ static void *field(const tt_scenario_prep *p, const tt_scenario_key *k)
     return (char *)p->run + k->off;
 }
 
+/* Exact decimal "123.45" -> 12345 with scale 100 (see scenario_keys.h). */
 int tt_scenario_money_parse(const char *v, int64_t scale, int64_t *out)
 {
     if (scale <= 0 || scale > 1000000)
@@ -434,11 +435,11 @@ int tt_scenario_err_at(tt_err *err, int code, const char *file, int line, const 
 int tt_scenario_err_entry(tt_err *err, int code, const tt_scenario_entry *e, const char *key,
                           const char *msg)
 {
-    if (!e)
-        return tt_err_set(err, code, "%s: %s (the default)", key, msg);
     /* msg may be err->msg itself: format from a copy */
     char m[sizeof err->msg];
     snprintf(m, sizeof m, "%s", msg);
+    if (!e)
+        return tt_err_set(err, code, "%s: %s (the default)", key, m);
     return tt_scenario_err_at(err, code, e->file, e->line, key, m);
 }
 

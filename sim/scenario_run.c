@@ -233,15 +233,6 @@ static void origins_free(origins *o)
     free(o);
 }
 
-static char *copy_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *c = malloc(n);
-    if (c)
-        memcpy(c, s, n);
-    return c;
-}
-
 /* The tt_param_origin_fn of a prepared run. */
 static void param_origin(void *ctx, const char *key, char *buf, size_t bufsize)
 {
@@ -273,15 +264,15 @@ static int record_origins(const tt_scenario *s, tt_scenario_run *run, tt_err *er
     }
     run->origins = o;
     const tt_scenario_entry *e = tt_scenario_find(s, "strategy.name");
-    o->strategy.file = copy_str(e ? e->file : tt_scenario_file(s));
+    o->strategy.file = strdup(e ? e->file : tt_scenario_file(s));
     o->strategy.line = e ? e->line : 0;
     if (!o->strategy.file)
         return tt_err_set(err, TT_ENOMEM, "scenario: out of memory");
     pos = 0;
     while ((e = tt_scenario_next(s, "strategy.params", &pos)) != NULL) {
         origin *x = &o->v[o->n];
-        x->key = copy_str(e->key + strlen("strategy.params."));
-        x->file = copy_str(e->file);
+        x->key = strdup(e->key + strlen("strategy.params."));
+        x->file = strdup(e->file);
         x->line = e->line;
         o->n++;
         if (!x->key || !x->file)
@@ -313,7 +304,8 @@ static int apply_keys(tt_scenario_prep *p, tt_err *err)
         }
         if (!value || (!k->set && !k->size))
             continue;
-        int rc = k->set ? k->set(p, k, e, value, err) : tt_scenario_key_store(k, p->run, value, err);
+        int rc = k->set ? k->set(p, k, e, value, err)
+                        : tt_scenario_key_store(k, p->run, value, err);
         if (rc != TT_OK)
             return rc;
     }
