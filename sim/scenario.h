@@ -118,7 +118,8 @@ int tt_scenario_int(const tt_scenario *s, const char *key, int64_t def, int64_t 
 int tt_scenario_bool(const tt_scenario *s, const char *key, int def, int *out, tt_err *err);
 int tt_scenario_ts(const tt_scenario *s, const char *key, tt_ts def, tt_ts *out, tt_err *err);
 /* Money in minor units: a decimal ("10000", "10000.50") times minor_per_unit
- * (100 for cents), exact; finer than a minor unit is an error. */
+ * (100 for cents), exact. TT_EINVAL naming file, line and key (*out holds
+ * def) when it is not a number or finer than a minor unit. */
 int tt_scenario_money(const tt_scenario *s, const char *key, tt_money def, int64_t minor_per_unit,
                       tt_money *out, tt_err *err);
 /* A path value resolved as described above into buf; *buf = '\0' and TT_OK
@@ -128,7 +129,8 @@ int tt_scenario_path(const tt_scenario *s, const char *key, char *buf, size_t bu
 /* The scenario's name (key `name`, else the file name without .yaml). Cannot
  * fail. */
 const char *tt_scenario_name(const tt_scenario *s);
-/* The file it was loaded from (or the name given to tt_scenario_parse). */
+/* The file it was loaded from (or the name given to tt_scenario_parse).
+ * Cannot fail. */
 const char *tt_scenario_file(const tt_scenario *s);
 /* Key `seed`, default 1 (cannot fail: the value was checked when read). */
 uint64_t tt_scenario_seed(const tt_scenario *s);
