@@ -1096,7 +1096,8 @@ static int prepare(const tt_scenario *s, tt_scenario_run *run, tt_err *err)
         return rc;
     if (path[0] && (rc = tt_instruments_load(run->instruments, path, err)) != TT_OK) {
         const tt_scenario_entry *e = tt_scenario_find(s, "data.instruments");
-        return tt_err_prefix(err, "%s:%d: data.instruments: ", e->file, e->line);
+        tt_err_prefix(err, "%s:%d: data.instruments: ", e->file, e->line);
+        return rc;
     }
     cfg->instruments = run->instruments;
 
@@ -1141,8 +1142,10 @@ static int prepare(const tt_scenario *s, tt_scenario_run *run, tt_err *err)
             memcpy(run->symbols[nsym], p, len);
             run->symbols[nsym][len] = '\0';
             const tt_instrument *ins;
-            if (tt_instruments_require(run->instruments, run->symbols[nsym], &ins, err) != TT_OK)
-                return tt_err_prefix(err, "%s:%d: data.symbols: ", e->file, e->line);
+            if ((rc = tt_instruments_require(run->instruments, run->symbols[nsym], &ins, err))) {
+                tt_err_prefix(err, "%s:%d: data.symbols: ", e->file, e->line);
+                return rc;
+            }
             nsym++;
             p += len;
             while (*p == ' ')
@@ -1165,7 +1168,8 @@ static int prepare(const tt_scenario *s, tt_scenario_run *run, tt_err *err)
         if ((rc = tt_synth_config_check(&sc, err)) != TT_OK) {
             size_t pos = 0;
             const tt_scenario_entry *e = tt_scenario_next(s, "data.synthetic", &pos);
-            return tt_err_prefix(err, "%s:%d: data.synthetic: ", e->file, e->line);
+            tt_err_prefix(err, "%s:%d: data.synthetic: ", e->file, e->line);
+            return rc;
         }
         for (int i = 0; i < sc.nsymbols && nsym < TT_BACKTEST_MAX_SYMBOLS - 1; i++)
             snprintf(run->symbols[nsym++], TT_SYMBOL_MAX, "%s", sc.symbols[i]);
@@ -1173,7 +1177,8 @@ static int prepare(const tt_scenario *s, tt_scenario_run *run, tt_err *err)
                                        err)) != TT_OK) {
             size_t pos = 0;
             const tt_scenario_entry *e = tt_scenario_next(s, "data.synthetic", &pos);
-            return tt_err_prefix(err, "%s:%d: data.synthetic: ", e->file, e->line);
+            tt_err_prefix(err, "%s:%d: data.synthetic: ", e->file, e->line);
+            return rc;
         }
         cfg->source = &run->synth_source;
         run->synthetic = 1;
