@@ -240,14 +240,14 @@ int tt_engine_submit(tt_engine *e, const tt_event *cmd, tt_err *err)
 
 enum { SRC_OPEN, SRC_IDLE, SRC_DONE };
 
-/* The loop's state: the source's events in hand, batch[i .. n), and what the
- * source said last. The struct is a local of tt_engine_run whose address only
- * the inlined phases see, so the cursor lives in registers; the events
- * themselves are in arrays it points to. */
+/* The loop's state: the source's events in hand, [next, end) of batch, and
+ * what the source said last. The struct is a local of tt_engine_run whose
+ * address only the inlined phases see, so the cursor can live in registers;
+ * the events themselves are in arrays it points to. */
 typedef struct loop {
     tt_event *batch; /* TT_BATCH events */
     tt_event *top;   /* where pick puts the event it takes off the queue */
-    int i, n;
+    const tt_event *next, *end;
     int src;         /* SRC_OPEN, SRC_IDLE (live: nothing yet), SRC_DONE */
 } loop;
 
@@ -255,7 +255,7 @@ typedef struct loop {
 static inline __attribute__((always_inline)) int source_pull(tt_engine *e, loop *l, tt_err *err)
 {
     int s, got = 1;
-    l->i = l->n = 0;
+    l->next = l->end = l->batch;
     if (e->source.next_batch) {
         got = 0;
         s = e->source.next_batch(e->source.self, l->batch, TT_BATCH, &got, err);
@@ -266,7 +266,7 @@ static inline __attribute__((always_inline)) int source_pull(tt_engine *e, loop 
         s = e->source.next(e->source.self, l->batch, err);
     }
     if (s == TT_SRC_EVENT) {
-        l->n = got;
+        l->end = l->batch + got;
         l->src = SRC_OPEN;
     } else if (s == TT_SRC_IDLE) {
         l->src = SRC_IDLE;
@@ -282,7 +282,7 @@ static inline __attribute__((always_inline)) int source_pull(tt_engine *e, loop 
  * (or is idle: then it has just been asked again). */
 static inline __attribute__((always_inline)) int refill(tt_engine *e, loop *l, tt_err *err)
 {
-    if (l->i < l->n || l->src == SRC_DONE)
+    if (l->next < l->end || l->src == SRC_DONE)
         return TT_OK;
     return source_pull(e, l, err);
 }
@@ -313,10 +313,12 @@ static inline __attribute__((always_inline)) const tt_event *pick(tt_engine *e, 
 {
     for (;;) {
         const tt_event *top = tt_queue_top(&e->queue), *ev;
-        if (l->i < l->n) {
-            const tt_event *head = &l->batch[l->i];
+        if (l->next < l->end) {
+            const tt_event *head = l->next;
+            if (!head)
+                __builtin_unreachable(); /* it points into the batch: spares a test per event */
             if (!top || head->ts < top->ts || tt_event_cmp(head, top) < 0) {
-                l->i++;
+                l->next = head + 1;
                 return head;
             }
             if ((ev = take_top(e, l->top, 0)))
@@ -406,12 +408,15 @@ int tt_engine_run(tt_engine *e, tt_err *err)
         }
     }
     tt_event batch[TT_BATCH], top;
-    loop l = {batch, &top, 0, 0, SRC_OPEN};
+    loop l = {batch, &top, batch, batch, SRC_OPEN};
     if (!e->source.next && !e->source.next_batch)
         l.src = SRC_DONE;
     while (!e->stop) {
-        if ((rc = refill(e, &l, err)) < 0)
+        int s = refill(e, &l, err);
+        if (s < 0) {
+            rc = s;
             break;
+        }
         const tt_event *ev = pick(e, &l);
         if (!ev) {
             if (l.src == SRC_DONE)
