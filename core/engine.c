@@ -58,6 +58,12 @@ struct tt_engine {
     volatile int stop;
     int failed;          /* tt_engine_fail was called: fail_err is the run's error */
     tt_err fail_err;
+    /* the loop's (tt_engine_run): the source's last batch, the event taken
+     * off the queue, the source's error */
+    tt_event batch[TT_BATCH];
+    int pulled;
+    tt_event top;
+    tt_err src_err;
 };
 
 tt_engine *tt_engine_new(const tt_instruments *instruments)
@@ -240,59 +246,64 @@ int tt_engine_submit(tt_engine *e, const tt_event *cmd, tt_err *err)
 
 enum { SRC_OPEN, SRC_IDLE, SRC_DONE };
 
-/* The loop's state: the source's events in hand, [next, end) of batch, and
- * what the source said last. The struct is a local of tt_engine_run whose
- * address only the inlined phases see, so the cursor can live in registers;
- * the events themselves are in arrays it points to. */
+/* The loop's cursor: the source's events in hand, [next, end) of e->batch,
+ * and what the source said last. A local of tt_engine_run whose address only
+ * the inlined phases see, so it lives in registers; everything else the loop
+ * touches is at a fixed offset from e (the batch, the popped event, the
+ * source's error), which leaves the registers to the hot path. */
 typedef struct loop {
-    tt_event *batch; /* TT_BATCH events */
-    tt_event *top;   /* where pick puts the event it takes off the queue */
     const tt_event *next, *end;
-    int src;         /* SRC_OPEN, SRC_IDLE (live: nothing yet), SRC_DONE */
+    int src; /* SRC_OPEN, SRC_IDLE (live: nothing yet), SRC_DONE */
 } loop;
 
-/* Ask the source for more: a batch (replay) or one event. */
-static inline __attribute__((always_inline)) int source_pull(tt_engine *e, loop *l, tt_err *err)
+/* Ask the source for more, into e->batch: a batch (replay) or one event.
+ * Returns the source's status with e->pulled events, or a negative code with
+ * e->src_err filled. Out of line: once per 64 events on the replay path. */
+static __attribute__((noinline)) int source_pull(tt_engine *e)
 {
+    tt_err *err = &e->src_err;
     int s, got = 1;
-    l->next = l->end = l->batch;
+    tt_err_clear(err);
     if (e->source.next_batch) {
         got = 0;
-        s = e->source.next_batch(e->source.self, l->batch, TT_BATCH, &got, err);
+        s = e->source.next_batch(e->source.self, e->batch, TT_BATCH, &got, err);
         if (s == TT_SRC_EVENT && (got <= 0 || got > TT_BATCH))
             return tt_err_set(err, TT_ESTATE, "source returned a batch of %d events (1..%d)", got,
                               TT_BATCH);
     } else {
-        s = e->source.next(e->source.self, l->batch, err);
+        s = e->source.next(e->source.self, e->batch, err);
     }
-    if (s == TT_SRC_EVENT) {
-        l->end = l->batch + got;
-        l->src = SRC_OPEN;
-    } else if (s == TT_SRC_IDLE) {
-        l->src = SRC_IDLE;
-    } else if (s == TT_SRC_END) {
-        l->src = SRC_DONE;
-    } else {
-        return s < 0 ? s : tt_err_set(err, TT_ESTATE, "source returned unknown status %d", s);
-    }
-    return TT_OK;
+    if (s < 0)
+        return s;
+    if (s != TT_SRC_EVENT && s != TT_SRC_IDLE && s != TT_SRC_END)
+        return tt_err_set(err, TT_ESTATE, "source returned unknown status %d", s);
+    e->pulled = s == TT_SRC_EVENT ? got : 0;
+    return s;
 }
 
 /* Phase 1: the source's next event is in hand, unless the source has ended
- * (or is idle: then it has just been asked again). */
-static inline __attribute__((always_inline)) int refill(tt_engine *e, loop *l, tt_err *err)
+ * (or is idle: then it has just been asked again). Returns 0 or the source's
+ * error (in e->src_err). */
+static inline __attribute__((always_inline)) int refill(tt_engine *e, loop *l)
 {
     if (l->next < l->end || l->src == SRC_DONE)
         return TT_OK;
-    return source_pull(e, l, err);
+    int s = source_pull(e);
+    if (s < 0)
+        return s;
+    l->next = e->batch;
+    l->end = e->batch + e->pulled;
+    l->src = s == TT_SRC_END ? SRC_DONE : s == TT_SRC_IDLE ? SRC_IDLE : SRC_OPEN;
+    return TT_OK;
 }
 
-/* Pop the queue's top into *out. NULL when it must not run: a cancelled
+/* Pop the queue's top into e->top. NULL when it must not run: a cancelled
  * timer (dropped), or with drop_late (the source has ended and nothing is in
  * hand) a timer later than the last input, so timers set far ahead do not
  * stretch a replay. */
-static const tt_event *take_top(tt_engine *e, tt_event *out, int drop_late)
+static __attribute__((noinline)) const tt_event *take_top(tt_engine *e, int drop_late)
 {
+    tt_event *out = &e->top;
     tt_queue_pop(&e->queue, out);
     if (out->kind == TT_EV_TIMER) {
         if (timer_cancelled(e, out->u.timer.timer_id))
@@ -321,7 +332,7 @@ static inline __attribute__((always_inline)) const tt_event *pick(tt_engine *e, 
                 l->next = head + 1;
                 return head;
             }
-            if ((ev = take_top(e, l->top, 0)))
+            if ((ev = take_top(e, 0)))
                 return ev;
             continue;
         }
@@ -332,9 +343,9 @@ static inline __attribute__((always_inline)) const tt_event *pick(tt_engine *e, 
              * the source again */
             if (!e->clock.now || top->ts > e->clock.now(e->clock.self))
                 return NULL;
-            return take_top(e, l->top, 0);
+            return take_top(e, 0);
         }
-        if ((ev = take_top(e, l->top, 1)))
+        if ((ev = take_top(e, 1)))
             return ev;
     }
 }
@@ -398,6 +409,30 @@ static int finish(tt_engine *e, int rc, tt_err *err)
     return rc;
 }
 
+/* The loop itself, in uv_run's shape. Returns 0 when the source has ended
+ * and the queue is drained or the engine was stopped (or failed: the caller
+ * looks at e->failed), else the source's error (in e->src_err). Only e is
+ * live across it, which leaves the registers to the cursor and the event. */
+static __attribute__((noinline)) int run_loop(tt_engine *e)
+{
+    loop l = {e->batch, e->batch, SRC_OPEN};
+    if (!e->source.next && !e->source.next_batch)
+        l.src = SRC_DONE;
+    while (!e->stop) {
+        int rc = refill(e, &l);
+        if (rc < 0)
+            return rc;
+        const tt_event *ev = pick(e, &l);
+        if (!ev) {
+            if (l.src == SRC_DONE)
+                break;
+            continue; /* idle: ask the source again */
+        }
+        dispatch(e, ev);
+    }
+    return TT_OK;
+}
+
 int tt_engine_run(tt_engine *e, tt_err *err)
 {
     int rc = TT_OK;
@@ -407,23 +442,7 @@ int tt_engine_run(tt_engine *e, tt_err *err)
             return rc;
         }
     }
-    tt_event batch[TT_BATCH], top;
-    loop l = {batch, &top, batch, batch, SRC_OPEN};
-    if (!e->source.next && !e->source.next_batch)
-        l.src = SRC_DONE;
-    while (!e->stop) {
-        int s = refill(e, &l, err);
-        if (s < 0) {
-            rc = s;
-            break;
-        }
-        const tt_event *ev = pick(e, &l);
-        if (!ev) {
-            if (l.src == SRC_DONE)
-                break;
-            continue; /* idle: ask the source again */
-        }
-        dispatch(e, ev);
-    }
+    if ((rc = run_loop(e)) < 0 && err)
+        *err = e->src_err;
     return finish(e, take_failure(e, rc, err), err);
 }
