@@ -10,8 +10,9 @@
  * enters the heap: on the replay hot path an event costs a share of one
  * next_batch call, one comparison against the heap top in pick and the
  * dispatch, which is why the loop adds only nanoseconds over decoding. The
- * phases are inlined into tt_engine_run so the batch cursor stays in
- * registers.
+ * phases are inlined into run_loop, across which only the engine is live, so
+ * the batch cursor and the event stay in registers (the batch itself, the
+ * event taken off the queue and the source's error live in the engine).
  *
  * Invariant: nothing may be scheduled before the current time, so once the
  * source has produced an event at T the heap can never later receive one that
@@ -58,8 +59,8 @@ struct tt_engine {
     volatile int stop;
     int failed;          /* tt_engine_fail was called: fail_err is the run's error */
     tt_err fail_err;
-    /* the loop's (tt_engine_run): the source's last batch, the event taken
-     * off the queue, the source's error */
+    /* run_loop's: the source's last batch, the event taken off the queue,
+     * the source's error */
     tt_event batch[TT_BATCH];
     int pulled;
     tt_event top;
@@ -247,8 +248,8 @@ int tt_engine_submit(tt_engine *e, const tt_event *cmd, tt_err *err)
 enum { SRC_OPEN, SRC_IDLE, SRC_DONE };
 
 /* The loop's cursor: the source's events in hand, [next, end) of e->batch,
- * and what the source said last. A local of tt_engine_run whose address only
- * the inlined phases see, so it lives in registers; everything else the loop
+ * and what the source said last. A local of run_loop whose address only the
+ * inlined phases see, so it lives in registers; everything else the loop
  * touches is at a fixed offset from e (the batch, the popped event, the
  * source's error), which leaves the registers to the hot path. */
 typedef struct loop {

@@ -262,32 +262,53 @@ static int make_script(step *v)
     return n;
 }
 
+/* The script, the stub venue and the probe, and a builder on them with the
+ * stub venue and the script as its source. */
+typedef struct stage {
+    tt_instruments *ins;
+    step steps[200];
+    script_src src;
+    stub_venue v;
+    tt_backtest_config c;
+    tt_backtest *bt;
+} stage;
+
+static void stage_open(stage *st)
+{
+    memset(st, 0, sizeof *st);
+    st->ins = tt_instruments_new();
+    uint32_t eu = tt_instruments_find(st->ins, "EURUSD")->id;
+    st->src = (script_src){st->steps, make_script(st->steps), 0, eu, 3, 0};
+    memset(&g_probe, 0, sizeof g_probe);
+    g_probe.venue_saw_quote_first = g_probe.in_order = 1;
+    g_probe.src = &st->src;
+    g_probe.venue = &st->v;
+    config(&st->c, st->ins);
+    st->c.venue.latency_ns = 5 * SEC; /* the simulated venue's: must not matter here */
+    tt_err err;
+    assert_int_equal(tt_backtest_open(&st->bt, &st->c, &err), TT_OK);
+    assert_int_equal(tt_backtest_set_venue(st->bt, stub_port(&st->v), &err), TT_OK);
+    tt_source src = {&st->src, script_next, NULL, NULL};
+    assert_int_equal(tt_backtest_add_source(st->bt, src, &err), TT_OK);
+}
+
+static void stage_close(stage *st)
+{
+    tt_backtest_close(st->bt);
+    tt_instruments_free(st->ins);
+}
+
 static void test_custom_venue_and_clock(void **state)
 {
     (void)state;
-    tt_instruments *ins = tt_instruments_new();
-    uint32_t eu = tt_instruments_find(ins, "EURUSD")->id;
-    step steps[200];
-    script_src src = {steps, make_script(steps), 0, eu, 3, 0};
-    stub_venue v;
-    memset(&v, 0, sizeof v);
+    stage st;
+    stage_open(&st);
+    stub_venue *vp = &st.v;
+    tt_backtest *bt = st.bt;
     stub_clock clk = {T0 + 200 * SEC, 0};
-    memset(&g_probe, 0, sizeof g_probe);
-    g_probe.venue_saw_quote_first = g_probe.in_order = 1;
-    g_probe.src = &src;
-    g_probe.venue = &v;
     uint64_t outputs = 0, seen = 0;
-
-    tt_backtest_config c;
-    config(&c, ins);
-    c.venue.latency_ns = 5 * SEC; /* the simulated venue's: must not matter here */
-    tt_backtest *bt;
     tt_err err;
-    assert_int_equal(tt_backtest_open(&bt, &c, &err), TT_OK);
-    assert_int_equal(tt_backtest_set_venue(bt, stub_port(&v), &err), TT_OK);
     assert_int_equal(tt_backtest_set_clock(bt, (tt_clock){&clk, sc_now}, &err), TT_OK);
-    assert_int_equal(tt_backtest_add_source(bt, (tt_source){&src, script_next, NULL, NULL}, &err),
-                     TT_OK);
     assert_int_equal(tt_backtest_add_sink(bt, (tt_sink){&outputs, count_write, NULL, NULL}, &err),
                      TT_OK);
     tt_component comp = {&seen, "count", NULL, count_event, NULL, 0};
@@ -303,7 +324,7 @@ static void test_custom_venue_and_clock(void **state)
     assert_true(g_probe.venue_saw_quote_first);
     assert_true(g_probe.in_order);
     /* two orders, both through the stub: filled at once at the quote in force */
-    assert_int_equal(v.commands, 2);
+    assert_int_equal(vp->commands, 2);
     assert_int_equal(r.orders_sent, 2);
     assert_int_equal(r.fills, 2);          /* from the port's totals() */
     assert_int_equal(r.commissions, 50);
@@ -330,7 +351,7 @@ static void test_custom_venue_and_clock(void **state)
     assert_int_equal(r.orders[7].status, TT_OS_FILLED);
     assert_int_equal(r.orders[7].price, 114006);
     /* the venue's other hook saw the non-market events (the timer, its answers) */
-    assert_true(v.arrivals >= 5);
+    assert_true(vp->arrivals >= 5);
     /* the clock: asked while the source was idle, and the timer due by it ran then */
     assert_true(clk.calls > 0);
     assert_int_equal(g_probe.timer_fired, 1);
@@ -344,9 +365,8 @@ static void test_custom_venue_and_clock(void **state)
     assert_int_equal(tt_backtest_exec(bt, &r2, &err), TT_ESTATE);
     assert_int_equal(tt_backtest_set_clock(bt, (tt_clock){NULL, NULL}, &err), TT_ESTATE);
     tt_backtest_result_free(&r2);
-    tt_backtest_close(bt);
     tt_backtest_result_free(&r);
-    tt_instruments_free(ins);
+    stage_close(&st);
 }
 
 /* The same script in simulated time: no clock, so the timer waits for the
@@ -354,32 +374,16 @@ static void test_custom_venue_and_clock(void **state)
 static void test_simulated_time_by_default(void **state)
 {
     (void)state;
-    tt_instruments *ins = tt_instruments_new();
-    uint32_t eu = tt_instruments_find(ins, "EURUSD")->id;
-    step steps[200];
-    script_src src = {steps, make_script(steps), 0, eu, 3, 0};
-    stub_venue v;
-    memset(&v, 0, sizeof v);
-    memset(&g_probe, 0, sizeof g_probe);
-    g_probe.venue_saw_quote_first = g_probe.in_order = 1;
-    g_probe.src = &src;
-    g_probe.venue = &v;
-    tt_backtest_config c;
-    config(&c, ins);
-    tt_backtest *bt;
-    tt_err err;
-    assert_int_equal(tt_backtest_open(&bt, &c, &err), TT_OK);
-    assert_int_equal(tt_backtest_set_venue(bt, stub_port(&v), &err), TT_OK);
-    assert_int_equal(tt_backtest_add_source(bt, (tt_source){&src, script_next, NULL, NULL}, &err),
-                     TT_OK);
+    stage st;
+    stage_open(&st);
     tt_backtest_result r;
-    assert_int_equal(tt_backtest_exec(bt, &r, &err), TT_OK);
+    tt_err err;
+    assert_int_equal(tt_backtest_exec(st.bt, &r, &err), TT_OK);
     assert_int_equal(g_probe.timer_fired, 1);
     assert_false(g_probe.timer_while_idle);
     assert_int_equal(r.fills, 2);
-    tt_backtest_close(bt);
     tt_backtest_result_free(&r);
-    tt_instruments_free(ins);
+    stage_close(&st);
 }
 
 /* Without a venue set, the simulated venue is built from cfg->venue: its
