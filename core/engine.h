@@ -181,13 +181,13 @@ int tt_engine_add_component(tt_engine *e, tt_component c);
 int tt_engine_run(tt_engine *e, tt_err *err);
 
 /* Ask a running engine to stop after the current event. Safe from a signal
- * handler (sets a volatile flag). */
+ * handler (sets a volatile flag); cannot fail. */
 void tt_engine_stop(tt_engine *e);
 
 /* Stop the run with an error, from code that cannot return one (a venue's
  * hooks, a component's on_event): the engine stops after the current event
  * and tt_engine_run returns why->code (TT_ESTATE when it is not negative) with
- * why's message. Only the first failure is kept. */
+ * why's message. Only the first failure is kept. Cannot fail itself. */
 void tt_engine_fail(tt_engine *e, const tt_err *why);
 
 /* ---- services for components, venues and strategies ---- */
@@ -212,7 +212,7 @@ int tt_engine_schedule(tt_engine *e, const tt_event *ev, tt_err *err);
 uint64_t tt_engine_timer_set(tt_engine *e, tt_ts at, uint64_t user);
 
 /* Cancel a pending timer: its event is dropped when it comes up. Cancelling
- * 0 or an id that already fired or was cancelled does nothing. If the
+ * 0 or an id that already fired or was cancelled has no effect. If the
  * cancellation cannot be recorded (out of memory) the engine fails with
  * TT_ENOMEM (tt_engine_fail) rather than let the timer fire. */
 void tt_engine_timer_cancel(tt_engine *e, uint64_t timer_id);
@@ -227,7 +227,7 @@ int tt_engine_submit(tt_engine *e, const tt_event *cmd, tt_err *err);
  * tt_engine_fail and ends the run. */
 void tt_engine_emit(tt_engine *e, const tt_event *ev);
 
-/* The fingerprint of the outputs so far. */
+/* The fingerprint of the outputs so far. Cannot fail. */
 tt_fingerprint tt_engine_fingerprint(const tt_engine *e);
 
 #endif

@@ -55,8 +55,6 @@ void tt_trade_log_free(tt_trade_log *t)
     free(t);
 }
 
-size_t tt_trade_log_count(const tt_trade_log *t) { return t->n; }
-
 /* Record the log's failure (sticky) and return it. */
 static int fail_with(tt_trade_log *t, tt_err *err)
 {

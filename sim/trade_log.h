@@ -37,9 +37,6 @@ int tt_trade_log_new(tt_trade_log **out, size_t keep_max, tt_err *err);
  * every add returns that same error and takes nothing. */
 int tt_trade_log_add(tt_trade_log *t, const tt_trade_record *rec, tt_err *err);
 
-/* Trades taken so far (in memory and in the file). Cannot fail. */
-size_t tt_trade_log_count(const tt_trade_log *t);
-
 /* End of the run: a list in a file is flushed and mapped. Then hand the list
  * over: *trades (close order, read-only when mapped), *n and *map_len (> 0:
  * *trades is a mapping of that many bytes, to munmap; 0: a heap array to
