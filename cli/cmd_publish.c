@@ -33,7 +33,7 @@ typedef struct publish_opts {
     double speed;   /* 0 = max */
     uint64_t rate;  /* ticks per second, 0 = by --speed */
     uint64_t limit; /* 0 = all */
-    int json, json_ticks;
+    int json, json_ticks, allow_partial;
 } publish_opts;
 
 /* --speed max|K: 0 for max. */
@@ -75,6 +75,7 @@ static const tt_opt PUBLISH_OPTS[] = {
     {TT_OPT_STRING, "instruments", .off = F(instruments_file), .arg = "FILE",
      .help = "extra instrument declarations (docs/instruments.md)"},
     {TT_OPT_FLAG, "json", .off = F(json), .help = "last line of stdout: a JSON summary"},
+    {TT_OPT_FLAG, "allow-partial", .off = F(allow_partial), .help = TT_ALLOW_PARTIAL_HELP},
     {TT_OPT_END},
 };
 
@@ -98,7 +99,9 @@ const tt_cmd tt_command_publish = {
              "(symbol, bid, ask, volume, timestamp in ms, spread), or to the Kafka topic\n"
              "tick_archive keyed by symbol (idempotent producer). SIGINT or SIGTERM stop it\n"
              "after the current tick; what was published is flushed first.\n",
-    .epilog = "exit codes: 0 published, 1 failure, 2 usage error\n",
+    .epilog = "exit codes: 0 published, 3 --allow-partial on a damaged tape (what is left\n"
+              "published, and said), 1 failure (a damaged tape, a symbol not on it), 2 usage\n"
+              "error\n",
 };
 
 static void progress_cb(void *ctx, uint64_t n)
@@ -129,6 +132,7 @@ static int run_publish(int argc, char **argv)
         q.symbols = symlist;
     }
     q.kinds = 1u << TT_STREAM_QUOTE;
+    q.allow_partial = a.allow_partial;
 
     tt_err err;
     tt_err_clear(&err);
@@ -186,21 +190,27 @@ static int run_publish(int argc, char **argv)
     tt_publish_stats ps;
     int prc = tt_publish_run(tt_tape_reader_source(r), &po, &ps, &err);
     tt_progress_finish(&prog);
-    for (int i = 0; i < tt_tape_reader_warning_count(r); i++)
-        fprintf(stderr, "ticktape: warning: %s\n", tt_tape_reader_warning(r, i));
+    int fin = tt_reader_finish(r, ps.published + ps.skipped);
+    uint64_t missing = tt_tape_reader_missing(r);
     fprintf(stderr, "published %llu ticks in %.3f s (%.0f ticks/s)%s\n",
             (unsigned long long)ps.published, ps.seconds,
             ps.seconds > 0 ? (double)ps.published / ps.seconds : 0.0,
             g_stop ? " (stopped by signal)" : "");
-    if (a.json)
+    if (a.json) {
         printf("{\"published\":%llu,\"skipped\":%llu,\"seconds\":%.6f,\"stopped\":%s,"
-               "\"error\":%s%s%s}\n",
+               "\"error\":%s%s%s",
                (unsigned long long)ps.published, (unsigned long long)ps.skipped, ps.seconds,
                g_stop ? "true" : "false", prc ? "\"" : "", prc ? tt_status_name(prc) : "null",
                prc ? "\"" : "");
+        if (missing)
+            printf(",\"partial\":{\"events\":%llu,\"expected\":%llu}",
+                   (unsigned long long)(ps.published + ps.skipped),
+                   (unsigned long long)(ps.published + ps.skipped + missing));
+        printf("}\n");
+    }
     if (prc)
         goto out;
-    rc = TT_EXIT_OK;
+    rc = fin;
 out:
     if (rc != TT_EXIT_OK)
         tt_report_error(&err);

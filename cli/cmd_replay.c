@@ -19,6 +19,7 @@
 typedef struct replay_opts {
     const char *journal, *scenario;
     tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
+    int allow_partial;
 } replay_opts;
 
 static const tt_opt REPLAY_OPTS[] = {
@@ -27,6 +28,8 @@ static const tt_opt REPLAY_OPTS[] = {
     {TT_OPT_STRING, "scenario", .off = offsetof(replay_opts, scenario), .arg = "FILE",
      .flags = TT_OPT_REQUIRED, .help = "the scenario the session ran"},
     {TT_OPT_INCLUDE, .include = tt_live_opts, .off = offsetof(replay_opts, live)},
+    {TT_OPT_FLAG, "allow-partial", .off = offsetof(replay_opts, allow_partial),
+     .help = TT_ALLOW_PARTIAL_HELP},
     {TT_OPT_END},
 };
 
@@ -40,7 +43,9 @@ const tt_cmd tt_command_replay = {
     .size = sizeof(replay_opts),
     .about = "Replays a paper session's journal (ticktape paper --journal JOURNAL) through the\n"
              "scenario: same inputs, same stamps, so the same orders, fills and fingerprint.\n",
-    .epilog = "exit codes: 0 replayed, 1 failure (journal or scenario error), 2 usage error\n",
+    .epilog = "exit codes: 0 replayed, 3 --allow-partial on a damaged journal (what is left\n"
+              "replayed, and said), 1 failure (journal or scenario error, a damaged journal),\n"
+              "2 usage error\n",
 };
 
 static int run_replay(int argc, char **argv)
@@ -62,7 +67,8 @@ static int run_replay(int argc, char **argv)
     tt_journal_reader *jr = NULL;
     tt_backtest_result r;
     memset(&r, 0, sizeof r);
-    if (tt_journal_reader_open(&jr, journal, run->instruments, &err) != TT_OK) {
+    if ((a.allow_partial ? tt_journal_reader_open_partial(&jr, journal, run->instruments, &err)
+                         : tt_journal_reader_open(&jr, journal, run->instruments, &err)) != TT_OK) {
         code = tt_report_error(&err);
         goto out;
     }
@@ -79,6 +85,7 @@ static int run_replay(int argc, char **argv)
     }
     for (int i = 0; i < tt_journal_reader_warning_count(jr); i++)
         fprintf(stderr, "ticktape: warning: %s\n", tt_journal_reader_warning(jr, i));
+    r.missing = tt_journal_reader_missing(jr);
     code = tt_live_finish(s, run, &r, o, "replay");
 out:
     tt_backtest_result_free(&r);

@@ -73,8 +73,9 @@ const tt_cmd tt_command_sweep = {
     .epilog = "Every run is independent: --jobs 1, --jobs N and any number of workers give\n"
               "the same fingerprints. A run that fails or crashes is reported with its\n"
               "parameters and the sweep goes on.\n\n"
-              "exit codes: 0 all runs completed, 3 some failed or crashed, 1 failure,\n"
-              "2 usage error\n",
+              "exit codes: 0 all runs completed, 3 some failed or crashed, or read a damaged\n"
+              "tape (--allow-partial: said in the summary and its JSON), 1 failure (a damaged\n"
+              "tape without --allow-partial), 2 usage error\n",
 };
 
 /* ---- progress and results ---- */
@@ -257,6 +258,7 @@ static int run_sweep(int argc, char **argv)
     int code = tt_opts_parse(&tt_command_sweep, &so, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
         return code;
+    tt_research_cli_ready(&so.r);
     const tt_research_cli *o = &so.r;
     tt_err err;
     tt_err_clear(&err);
@@ -371,6 +373,8 @@ static int run_sweep(int argc, char **argv)
     }
     if (!o->quiet)
         print_human(&t, t.figure, dir[0] ? dir : NULL, secs, where);
+    if (tt_research_partial(results, plan.njobs, o->quiet) && code == TT_EXIT_OK)
+        code = TT_EXIT_PARTIAL;
     if (o->json) {
         fflush(stdout);
         tt_sweep_json_write(&t, stdout);

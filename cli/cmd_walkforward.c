@@ -65,8 +65,9 @@ const tt_cmd tt_command_walkforward = {
              "and the walk-forward efficiency; writes the out-of-sample report and\n"
              "walkforward.json. With --nats the train runs go to `ticktape worker`\n"
              "processes (the test runs stay local).\n",
-    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 failure,\n"
-              "2 usage error\n",
+    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed or read a damaged tape\n"
+              "(--allow-partial: said in the summary and its JSON), 1 failure (every train run\n"
+              "failed: a damaged tape without --allow-partial, ...), 2 usage error\n",
 };
 
 static void on_tick(void *ctx, size_t done, size_t total)
@@ -167,6 +168,29 @@ static void json_model(tt_buf *b, const tt_ml_wf *mw, size_t f)
                       info.data_fingerprint);
 }
 
+/* Runs on a damaged tape (--allow-partial): the train runs and the folds'
+ * test runs. Their count; *events and *missing summed; *first the first one. */
+static int wf_partial(const tt_wf_result *r, uint64_t *events, uint64_t *missing,
+                      const tt_run_summary **first)
+{
+    int k = tt_runs_partial(r->train, r->nfolds * r->njobs, events, missing);
+    *first = NULL;
+    for (size_t i = 0; k && !*first && i < r->nfolds * r->njobs; i++)
+        if (r->train[i].status == TT_RUN_OK && r->train[i].missing)
+            *first = &r->train[i];
+    for (size_t f = 0; f < r->nfolds; f++) {
+        uint64_t e, m;
+        if (tt_runs_partial(&r->folds[f].oos, 1, &e, &m)) {
+            k++;
+            *events += e;
+            *missing += m;
+            if (!*first)
+                *first = &r->folds[f].oos;
+        }
+    }
+    return k;
+}
+
 static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
                         const tt_sweep_plan *plan, const tt_wf_spec *spec, const tt_ml_wf *mw,
                         int64_t mpu)
@@ -175,6 +199,11 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
     tt_fingerprint_hex(r->fp, fp);
     tt_buf_printf(b, "{\"name\":");
     tt_buf_json_string(b, name);
+    uint64_t pe, pm;
+    const tt_run_summary *first;
+    if (wf_partial(r, &pe, &pm, &first))
+        tt_buf_printf(b, ",\"partial\":{\"events\":%llu,\"expected\":%llu}",
+                      (unsigned long long)pe, (unsigned long long)(pe + pm));
     tt_buf_printf(b, ",\"mode\":\"%s\",\"objective\":\"%s\",\"min_trades\":%llu,\"folds\":[",
                   spec->anchored ? "anchored" : "rolling", tt_wf_objective_name(spec->objective),
                   (unsigned long long)spec->min_trades);
@@ -322,6 +351,13 @@ static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run 
         .from = r->nfolds ? r->folds[0].w.test_from : 0,
         .to = r->nfolds ? r->folds[r->nfolds - 1].w.test_to : 0,
     };
+    for (size_t f = 0; f < r->nfolds; f++) {
+        uint64_t e, m;
+        if (tt_runs_partial(&r->folds[f].oos, 1, &e, &m)) {
+            in.events += e; /* a partial report says how much it read */
+            in.missing += m;
+        }
+    }
     tt_report_outputs which = {1, 1, 1, 1};
     int rc = tt_report_write_all(&in, dir, &which, err);
     if (rc)
@@ -380,6 +416,7 @@ static int run_walkforward(int argc, char **argv)
     int code = tt_opts_parse(&tt_command_walkforward, &args, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
         return code;
+    tt_research_cli_ready(&args.r);
     const tt_research_cli *o = &args.r;
     tt_err err;
     tt_err_clear(&err);
@@ -462,10 +499,22 @@ static int run_walkforward(int argc, char **argv)
         code = tt_report_error(&err);
         goto done;
     }
+    size_t failed = 0;
     for (size_t i = 0; i < r.nfolds * r.njobs; i++)
-        if (r.train[i].status != TT_RUN_OK)
+        if (r.train[i].status != TT_RUN_OK) {
+            failed++;
             fprintf(stderr, "ticktape: train run %s %s: %s\n", r.train[i].run_id,
                     tt_run_status_name(r.train[i].status), r.train[i].error);
+        }
+    if (failed && failed == r.nfolds * r.njobs) {
+        /* not one run completed: nothing was walked forward */
+        fprintf(stderr, "ticktape: error: all %zu train runs failed (the first: %s)\n", failed,
+                r.train[0].error);
+        code = TT_EXIT_FAIL;
+        goto done;
+    }
+    if (failed && code == TT_EXIT_OK)
+        code = TT_EXIT_PARTIAL;
     char dir[4200] = "";
     if (!o->no_reports) {
         snprintf(dir, sizeof dir, "%s", o->out ? o->out : "");
@@ -487,6 +536,13 @@ static int run_walkforward(int argc, char **argv)
                    tt_scenario_name(s), r.nfolds, plan.njobs, wf.anchored ? "anchored" : "rolling",
                    secs);
         print_folds(&r, &plan, &wf, mw, mpu, cur);
+        uint64_t pe, pm;
+        const tt_run_summary *first;
+        int k = wf_partial(&r, &pe, &pm, &first);
+        if (k)
+            printf("partial      %d run%s read a damaged tape: %llu of %llu events "
+                   "(--allow-partial; the warning names what is missing)\n", k,
+                   k == 1 ? "" : "s", (unsigned long long)pe, (unsigned long long)(pe + pm));
         if (dir[0])
             printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
         char fp[33];
@@ -497,6 +553,13 @@ static int run_walkforward(int argc, char **argv)
                              o->quiet);
     if (gcode)
         code = gcode;
+    uint64_t pe, pm;
+    const tt_run_summary *first;
+    if (wf_partial(&r, &pe, &pm, &first)) {
+        fprintf(stderr, "ticktape: warning: %s (run %s)\n", first->warning, first->run_id);
+        if (!code)
+            code = TT_EXIT_PARTIAL;
+    }
     if (o->json) {
         tt_buf b = {0};
         json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mw, mpu);

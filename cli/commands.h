@@ -131,8 +131,18 @@ typedef struct tt_research_cli {
     tt_ts ack_wait, timeout;   /* 0 = the queue's defaults */
     uint64_t runs_per_job;     /* 0 = 1 (the default); UINT64_MAX = auto */
     int json, quiet, no_reports;
+    int allow_partial;         /* --allow-partial: data.allow_partial=true for every run */
 } tt_research_cli;
 extern const tt_opt tt_research_opts[];
+
+/* After parsing: --allow-partial becomes the override data.allow_partial=true
+ * (so it travels with every run, to workers too). Cannot fail. */
+void tt_research_cli_ready(tt_research_cli *o);
+
+struct tt_run_summary;
+/* The "partial" line of a research command (runs on a damaged tape, with
+ * --allow-partial); returns how many runs were partial. */
+int tt_research_partial(const struct tt_run_summary *runs, size_t n, int quiet);
 
 /* --runs-per-process N (an unsigned field): N runs per runner process,
  * 0 = keep it until a run crashes it (TT_POOL_KEEP, sim/pool.h). */

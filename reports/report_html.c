@@ -489,6 +489,12 @@ int tt_report_html(const tt_report_input *in, const char *path, tt_err *err)
     }
     fprintf(f, "%llu events &middot; fingerprint <code id=\"fingerprint\">%s</code></p>\n",
             (unsigned long long)in->events, fp);
+    if (in->missing)
+        fprintf(f, "<p id=\"partial\" class=\"partial\"><strong>Partial:</strong> the tape is "
+                   "damaged; this run read %llu of its %llu events (%llu missing: the run's "
+                   "warnings name the segments and blocks).</p>\n",
+                (unsigned long long)in->events, (unsigned long long)(in->events + in->missing),
+                (unsigned long long)in->missing);
 
     figures(f, in);
     charts(f, in);

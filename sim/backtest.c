@@ -222,6 +222,7 @@ void tt_backtest_result_free(tt_backtest_result *r)
         free(r->trades);
     free(r->equity);
     free(r->orders);
+    free(r->warnings);
     memset(r, 0, sizeof *r);
 }
 
@@ -336,6 +337,7 @@ static int open_tape(run *r, tt_err *err)
     q.kinds = 1u << TT_STREAM_QUOTE;
     q.from = cfg->from;
     q.to = cfg->to;
+    q.allow_partial = cfg->allow_partial;
     if ((rc = tt_tape_reader_open(&r->reader, cfg->tape_dir, &q, r->ins, err))) {
         tt_err_prefix(err, "data: ");
         return rc;
@@ -484,6 +486,26 @@ static int build_engine(run *r, tt_err *err)
     return TT_OK;
 }
 
+/* What the tape reader has to say: the events it could not give (a damaged
+ * tape read with allow_partial) and its warnings, one per line. */
+static void collect_tape(run *r, tt_backtest_result *out)
+{
+    if (!r->reader)
+        return;
+    out->missing = tt_tape_reader_missing(r->reader);
+    size_t len = 0;
+    int n = tt_tape_reader_warning_count(r->reader);
+    for (int i = 0; i < n; i++)
+        len += strlen(tt_tape_reader_warning(r->reader, i)) + 1;
+    if (len && (out->warnings = malloc(len + 1))) {
+        out->warnings[0] = '\0';
+        for (int i = 0; i < n; i++) {
+            strcat(out->warnings, tt_tape_reader_warning(r->reader, i));
+            strcat(out->warnings, "\n");
+        }
+    }
+}
+
 /* After the run: what the engine, the venue and the books say. */
 static void collect_figures(run *r, tt_backtest_result *out)
 {
@@ -508,6 +530,7 @@ static void collect_figures(run *r, tt_backtest_result *out)
     out->risk_rejects = tt_runner_risk_rejects(r->runner);
     out->first_ts = r->first;
     out->last_ts = r->last;
+    collect_tape(r, out);
 }
 
 /* The lists collected (whatever happened) into *out; rc is the run's result

@@ -310,6 +310,8 @@ static const tt_scenario_key KEYS[] = {
      .help = "start of the tape range (inclusive), UTC"},
     {.key = "data.to", .type = TT_SK_TS, .defdoc = "the tape's end",
      .help = "end of the tape range (exclusive), UTC"},
+    {.key = "data.allow_partial", .type = TT_SK_BOOL, AT(cfg.allow_partial), .def = "false",
+     .help = "a damaged tape: run on what it still has and say so (default: an error)"},
     {.key = "data.synthetic.*", .type = TT_SK_SECTION, .set = tt_scenario_data_synthetic,
      .check_sub = check_synthetic,
      .help = "a synthetic market instead of a tape (keys below, docs/synthetic.md)"},

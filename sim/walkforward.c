@@ -422,6 +422,9 @@ int tt_walkforward_run(const tt_wf_spec *spec, const tt_sweep_plan *plan, tt_res
             tt_equity_point e;
             memcpy(&e, &eq[k], sizeof e);
             end = e.equity;
+            if (fd->oos.events == 0)
+                continue; /* a test window without data (a tape that holds none there, or
+                           * whose part there is missing) has no time to stand at */
             e.equity += offset - ib + out->initial_balance;
             e.balance += offset - ib + out->initial_balance;
             out->equity[out->nequity++] = e;

@@ -21,6 +21,11 @@ CASE:
               negative volumes: quarantined (not on the quote stream, not in
               bars), counted, exit 3; tape export --quarantine lists them; a
               rerun adds nothing twice; --keep-suspect keeps them
+  strict      backtest, sweep, walkforward, bars, tape export and publish on a
+              cut tape: exit 1 naming the file, the blocks and the events
+              missing; with --allow-partial: exit 3, and the text summary, the
+              --json summary ("partial": {"events": N, "expected": M}) and the
+              report say so
   text        a CSV in reverse time order is sorted, or fails naming its line;
               a bad date names itself, in every command; --from after --to is
               a usage error in every command; a symbol not on the tape lists
@@ -317,6 +322,84 @@ def hour_ms(h, day=4):
     return int(datetime.datetime(2019, 2, day, h, tzinfo=datetime.timezone.utc).timestamp()) * 1000
 
 
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def case_strict():
+    src = os.path.join(DATA, "..", "..")
+    cut = os.path.join(WORK, "cut")
+    shutil.copytree(os.path.join(src, "scenarios", "data", "eurusd-2019-02"), cut)
+    seg = os.path.join(cut, "EURUSD", "quote", "2019-02.tts")
+    os.truncate(seg, 500000)
+    total = 266219
+    named = lambda e: ("2019-02.tts" in e and "blocks 17 to 32 of 33 are missing" in e and  # noqa
+                       "126955 of 266219 events" in e)
+    scen = lambda n: os.path.join(src, "scenarios", n)  # noqa: E731
+    tape = ["--set", f"data.tape={cut}"]
+    runs = {
+        "backtest": ["backtest", scen("eurusd-sma-cross.yaml"), *tape, "--json",
+                     "--out", os.path.join(WORK, "bt")],
+        "sweep": ["sweep", scen("sweep-eurusd-sma.yaml"), *tape, "--json", "--jobs", "2",
+                  "--out", os.path.join(WORK, "sw")],
+        "walkforward": ["walkforward", scen("walkforward-eurusd-sma.yaml"), *tape, "--json",
+                        "--jobs", "2", "--out", os.path.join(WORK, "wf")],
+    }
+    for name, cmd in runs.items():
+        p = run(*cmd, ok=(1, 3))
+        check(p.returncode == 1 and named(p.stderr) or
+              (name != "backtest" and "failed" in p.stdout + p.stderr and named(p.stderr)),
+              f"{name} on a cut tape: exit {p.returncode}: {p.stderr[-800:]}")
+        p = run(*cmd, "--allow-partial", ok=(3,))
+        j = json.loads(p.stdout.strip().splitlines()[-1])
+        check("partial" in j and j["partial"]["events"] < j["partial"]["expected"], (name, j))
+        check("\npartial " in p.stdout and "damaged" in p.stdout, (name, p.stdout[-1000:]))
+        check("reading what is left" in p.stderr, (name, p.stderr[-500:]))
+        if name == "backtest":
+            check(j["partial"] == {"events": 139264, "expected": total}, j["partial"])
+            check(j["events"] == 139264, j)
+            html = open(os.path.join(WORK, "bt", "report.html")).read()
+            check('id="partial"' in html and "139264 of its 266219 events" in html, "report")
+            sj = json.load(open(os.path.join(WORK, "bt", "summary.json")))
+            check(sj["partial"] == j["partial"], sj)
+    p = run("bars", cut, "--symbol", "EURUSD", "--timeframe", "H1", ok=(1,))
+    check(named(p.stderr) and p.stdout == "", p.stderr)
+    p = run("bars", cut, "--symbol", "EURUSD", "--timeframe", "H1", "--allow-partial", ok=(3,))
+    check("partial: 139264 events read, 266219 expected" in p.stderr, p.stderr)
+    p = run("tape", "export", cut, "--symbol", "EURUSD", ok=(1,))
+    check(named(p.stderr) and p.stdout == "", p.stderr)
+    got, p = exported(cut, (3,), "--allow-partial")
+    check(len(got) == 139264 and got == oracle_ticks()[:139264], len(got))
+    # publish: refused before connecting; with --allow-partial, published and said
+    p = run("publish", cut, "--nats", "nats://127.0.0.1:1", ok=(1,))
+    check(named(p.stderr), p.stderr)
+    port = free_port()
+    nats = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(500):
+            try:
+                import socket
+                socket.create_connection(("127.0.0.1", port), 0.1).close()
+                break
+            except OSError:
+                time.sleep(0.01)
+        p = run("publish", cut, "--nats", f"nats://127.0.0.1:{port}", "--allow-partial",
+                "--json", "--limit", "200000", ok=(3,))
+        j = json.loads(p.stdout.strip().splitlines()[-1])
+        check(j["partial"] == {"events": 139264, "expected": total}, j)
+    finally:
+        nats.terminate()
+        nats.wait()
+    print("ok: a cut tape stops backtest, sweep, walkforward, bars, export and publish, naming "
+          "what is missing; --allow-partial runs on the rest and says so everywhere")
+
+
 def case_text():
     text = os.path.join(DATA, "text")
     with open(os.path.join(text, "oracle_ticks.csv")) as f:
@@ -372,7 +455,8 @@ def case_text():
 
 
 CASES = {"concurrent": case_concurrent, "killed": case_killed, "faults": case_faults,
-         "backfill": case_backfill, "text": case_text, "suspects": case_suspects}
+         "backfill": case_backfill, "text": case_text, "suspects": case_suspects,
+         "strict": case_strict}
 try:
     CASES[CASE]()
 finally:
