@@ -191,6 +191,49 @@ static int wf_partial(const tt_wf_result *r, uint64_t *events, uint64_t *missing
     return k;
 }
 
+/* The train runs that failed, on stderr; the exit code: failure when none
+ * completed (nothing was walked forward), partial when some failed. */
+static int check_train(const tt_wf_result *r, int code)
+{
+    size_t failed = 0, n = r->nfolds * r->njobs;
+    for (size_t i = 0; i < n; i++)
+        if (r->train[i].status != TT_RUN_OK) {
+            failed++;
+            fprintf(stderr, "ticktape: train run %s %s: %s\n", r->train[i].run_id,
+                    tt_run_status_name(r->train[i].status), r->train[i].error);
+        }
+    if (failed && failed == n) {
+        fprintf(stderr, "ticktape: error: all %zu train runs failed (the first: %s)\n", failed,
+                r->train[0].error);
+        return TT_EXIT_FAIL;
+    }
+    return failed && code == TT_EXIT_OK ? TT_EXIT_PARTIAL : code;
+}
+
+/* Runs on a damaged tape: the first one's warning on stderr, and exit code 3
+ * unless there is a stronger one already. */
+static int partial_code(const tt_wf_result *r, int code)
+{
+    uint64_t pe, pm;
+    const tt_run_summary *first;
+    if (!wf_partial(r, &pe, &pm, &first))
+        return code;
+    fprintf(stderr, "ticktape: warning: %s (run %s)\n", first->warning, first->run_id);
+    return code ? code : TT_EXIT_PARTIAL;
+}
+
+/* The "partial" line of the summary (runs on a damaged tape, --allow-partial). */
+static void print_partial(const tt_wf_result *r)
+{
+    uint64_t pe, pm;
+    const tt_run_summary *first;
+    int k = wf_partial(r, &pe, &pm, &first);
+    if (k)
+        printf("partial      %d run%s read a damaged tape: %llu of %llu events (--allow-partial; "
+               "the warning names what is missing)\n", k, k == 1 ? "" : "s",
+               (unsigned long long)pe, (unsigned long long)(pe + pm));
+}
+
 static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
                         const tt_sweep_plan *plan, const tt_wf_spec *spec, const tt_ml_wf *mw,
                         int64_t mpu)
@@ -499,22 +542,8 @@ static int run_walkforward(int argc, char **argv)
         code = tt_report_error(&err);
         goto done;
     }
-    size_t failed = 0;
-    for (size_t i = 0; i < r.nfolds * r.njobs; i++)
-        if (r.train[i].status != TT_RUN_OK) {
-            failed++;
-            fprintf(stderr, "ticktape: train run %s %s: %s\n", r.train[i].run_id,
-                    tt_run_status_name(r.train[i].status), r.train[i].error);
-        }
-    if (failed && failed == r.nfolds * r.njobs) {
-        /* not one run completed: nothing was walked forward */
-        fprintf(stderr, "ticktape: error: all %zu train runs failed (the first: %s)\n", failed,
-                r.train[0].error);
-        code = TT_EXIT_FAIL;
+    if ((code = check_train(&r, code)) == TT_EXIT_FAIL)
         goto done;
-    }
-    if (failed && code == TT_EXIT_OK)
-        code = TT_EXIT_PARTIAL;
     char dir[4200] = "";
     if (!o->no_reports) {
         snprintf(dir, sizeof dir, "%s", o->out ? o->out : "");
@@ -536,13 +565,7 @@ static int run_walkforward(int argc, char **argv)
                    tt_scenario_name(s), r.nfolds, plan.njobs, wf.anchored ? "anchored" : "rolling",
                    secs);
         print_folds(&r, &plan, &wf, mw, mpu, cur);
-        uint64_t pe, pm;
-        const tt_run_summary *first;
-        int k = wf_partial(&r, &pe, &pm, &first);
-        if (k)
-            printf("partial      %d run%s read a damaged tape: %llu of %llu events "
-                   "(--allow-partial; the warning names what is missing)\n", k,
-                   k == 1 ? "" : "s", (unsigned long long)pe, (unsigned long long)(pe + pm));
+        print_partial(&r);
         if (dir[0])
             printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
         char fp[33];
@@ -553,13 +576,7 @@ static int run_walkforward(int argc, char **argv)
                              o->quiet);
     if (gcode)
         code = gcode;
-    uint64_t pe, pm;
-    const tt_run_summary *first;
-    if (wf_partial(&r, &pe, &pm, &first)) {
-        fprintf(stderr, "ticktape: warning: %s (run %s)\n", first->warning, first->run_id);
-        if (!code)
-            code = TT_EXIT_PARTIAL;
-    }
+    code = partial_code(&r, code);
     if (o->json) {
         tt_buf b = {0};
         json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mw, mpu);

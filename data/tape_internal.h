@@ -249,6 +249,11 @@ typedef struct tt_tape_scan {
 TT_TAPE_HIDDEN int tt_tape_seg_scan(int fd, const char *path, const tt_stream_desc *want,
                                     uint64_t limit, unsigned flags, tt_tape_scan *s, tt_err *err);
 TT_TAPE_HIDDEN void tt_tape_scan_free(tt_tape_scan *s);
+/* tt_tape_seg_scan of the file at path (opened and closed here; TT_EIO when
+ * it cannot be opened). */
+TT_TAPE_HIDDEN int tt_tape_seg_scan_path(const char *path, const tt_stream_desc *want,
+                                         uint64_t limit, unsigned flags, tt_tape_scan *s,
+                                         tt_err *err);
 
 /* Compress raw (cut into frames at raw->marks) into comp, replacing comp's
  * bytes. TT_OK, TT_ENOMEM, or TT_EIO for a zstd error (naming path). */
@@ -299,6 +304,14 @@ typedef struct tt_tape_stream {
  * TT_EIO when dir cannot be read, or TT_ENOMEM. */
 TT_TAPE_HIDDEN int tt_tape_streams_list(const char *dir, tt_tape_stream **out);
 TT_TAPE_HIDDEN void tt_tape_streams_free(tt_tape_stream *v, int n);
+
+/* Call visit for every segment file (*.tts) of every stream folder of dir,
+ * in sorted order, with the stream, the file's name and its path, until a
+ * visit returns nonzero: that is returned. TT_OK when every file was
+ * visited (none when dir cannot be read). */
+typedef int (*tt_tape_file_visit)(void *ctx, const tt_tape_stream *s, const char *file,
+                                  const char *path);
+TT_TAPE_HIDDEN int tt_tape_each_file(const char *dir, tt_tape_file_visit visit, void *ctx);
 
 /* "YYYY-MM" of a time (a segment's name), and the [lo, hi) range of a key. */
 TT_TAPE_HIDDEN void tt_tape_month_key(tt_ts ts, char out[8]);

@@ -350,7 +350,8 @@ static int sort_emit(tt_import *im, stream *s, size_t k, tt_err *err)
         s->out_ts = p->ev.ts;
         s->has_out = 1;
     }
-    memmove(s->buf, s->buf + i, (s->nbuf - i) * sizeof *s->buf);
+    if (s->nbuf > i)
+        memmove(s->buf, s->buf + i, (s->nbuf - i) * sizeof *s->buf);
     s->nbuf -= i;
     return rc;
 }

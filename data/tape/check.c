@@ -90,6 +90,18 @@ static int blocks_in_place(const tt_tape_seg_check *k, const tt_tape_mseg *m)
     return 1;
 }
 
+/* Another file in the segment's place: nothing of it is usable. */
+static void impostor(tt_tape_seg_check *k, const tt_tape_mseg *m, const char *what)
+{
+    k->problem = TT_EFORMAT;
+    k->missing = m->c.events;
+    tt_tape_scan_free(&k->scan);
+    snprintf(k->msg, sizeof k->msg,
+             "%s: %s what the manifest says was committed there (%u blocks, %llu events): "
+             "another file in its place", k->path, what, m->c.blocks,
+             (unsigned long long)m->c.events);
+}
+
 int tt_tape_check_segment(const char *dir, const tt_stream_desc *d, const tt_tape_mseg *m,
                           tt_tape_seg_check *k, tt_err *err)
 {
@@ -134,13 +146,7 @@ int tt_tape_check_segment(const char *dir, const tt_stream_desc *d, const tt_tap
         return TT_OK;
     }
     if (!blocks_in_place(k, m)) {
-        k->problem = TT_EFORMAT;
-        k->missing = m->c.events;
-        tt_tape_scan_free(&k->scan);
-        snprintf(k->msg, sizeof k->msg,
-                 "%s: holds blocks outside what the manifest says was committed there (%u "
-                 "blocks, %llu events): another file in its place", k->path, m->c.blocks,
-                 (unsigned long long)m->c.events);
+        impostor(k, m, "holds blocks outside");
     } else if (k->scan.bad) {
         k->problem = k->scan.bad;
         describe_missing(k, m, "a corrupt record");
@@ -161,13 +167,7 @@ int tt_tape_check_segment(const char *dir, const tt_stream_desc *d, const tt_tap
         k->problem = TT_ETORN;
         describe_missing(k, m, what);
     } else if (k->scan.commit.length != m->c.length || !same_commit(&k->scan.commit, m)) {
-        k->problem = TT_EFORMAT;
-        k->missing = m->c.events;
-        tt_tape_scan_free(&k->scan);
-        snprintf(k->msg, sizeof k->msg,
-                 "%s: does not hold what the manifest says was committed there (%u blocks, "
-                 "%llu events): another file is in its place", k->path, m->c.blocks,
-                 (unsigned long long)m->c.events);
+        impostor(k, m, "does not hold");
     }
     return TT_OK;
 }

@@ -149,27 +149,24 @@ static void tape_unlock(tt_tape *t)
 
 /* The format version of the first segment file under a stream folder of dir
  * (1 or 2), 0 when none is found. */
+static int first_kind(void *ctx, const tt_tape_stream *s, const char *file, const char *path)
+{
+    (void)s;
+    (void)file;
+    uint8_t h[10];
+    int fd = open(path, O_RDONLY | O_CLOEXEC), *kind = ctx;
+    if (fd < 0)
+        return 0;
+    if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && !memcmp(h, "TTAPESEG", 8))
+        *kind = get16(h + 8) == 1 ? 1 : 2;
+    close(fd);
+    return *kind;
+}
+
 int tt_tape_unlisted_kind(const char *dir)
 {
-    tt_tape_stream *streams;
-    int nst = tt_tape_streams_list(dir, &streams), kind = 0;
-    for (int i = 0; i < nst && !kind; i++) {
-        char **segs;
-        int ns = tt_tape_list_dir(streams[i].dir, SEG_EXT, &segs);
-        for (int k = 0; k < ns && !kind; k++) {
-            char path[4400];
-            uint8_t h[10];
-            snprintf(path, sizeof path, "%s/%s", streams[i].dir, segs[k]);
-            int fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (fd < 0)
-                continue;
-            if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && !memcmp(h, "TTAPESEG", 8))
-                kind = get16(h + 8) == 1 ? 1 : 2;
-            close(fd);
-        }
-        tt_tape_list_free(segs, ns);
-    }
-    tt_tape_streams_free(streams, nst > 0 ? nst : 0);
+    int kind = 0;
+    tt_tape_each_file(dir, first_kind, &kind);
     return kind;
 }
 

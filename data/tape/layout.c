@@ -198,6 +198,24 @@ int tt_tape_streams_list(const char *dir, tt_tape_stream **out)
     return n;
 }
 
+int tt_tape_each_file(const char *dir, tt_tape_file_visit visit, void *ctx)
+{
+    tt_tape_stream *streams;
+    int nst = tt_tape_streams_list(dir, &streams), rc = TT_OK;
+    for (int j = 0; j < nst && !rc; j++) {
+        char **files;
+        int nf = tt_tape_list_dir(streams[j].dir, SEG_EXT, &files);
+        for (int k = 0; k < nf && !rc; k++) {
+            char path[4400];
+            snprintf(path, sizeof path, "%s/%s", streams[j].dir, files[k]);
+            rc = visit(ctx, &streams[j], files[k], path);
+        }
+        tt_tape_list_free(files, nf);
+    }
+    tt_tape_streams_free(streams, nst > 0 ? nst : 0);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------ */
 /* months                                                                     */
 

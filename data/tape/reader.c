@@ -76,12 +76,8 @@ static void cursor_close_segment(tt_tape_cursor *c)
 static int rseg_check_legacy(tt_tape_reader *r, tt_tape_cursor *c, tt_tape_rseg *rs,
                              const char *path, tt_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return tt_err_set(err, TT_EIO, "%s: cannot open: %s", path, strerror(errno));
     tt_tape_scan s;
-    int rc = tt_tape_seg_scan(fd, path, &c->desc, 0, TT_SCAN_V1, &s, err);
-    close(fd);
+    int rc = tt_tape_seg_scan_path(path, &c->desc, 0, TT_SCAN_V1, &s, err);
     if (rc)
         return rc;
     if (s.torn)

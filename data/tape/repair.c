@@ -188,29 +188,26 @@ static int repair_manifest(fixer *f, tt_tape_manifest *m)
     return TT_OK;
 }
 
-/* Every segment file, by stream; visit(f, stream, folder, file, path). */
+/* Every segment file named like one, by stream: visit(f, stream, file, path, arg). */
+typedef struct each_ctx {
+    fixer *f;
+    int (*visit)(fixer *, const tt_tape_stream *, const char *, const char *, void *);
+    void *arg;
+} each_ctx;
+
+static int each_visit(void *ctx, const tt_tape_stream *s, const char *file, const char *path)
+{
+    each_ctx *c = ctx;
+    return tt_tape_segment_name_ok(file) ? c->visit(c->f, s, file, path, c->arg) : TT_OK;
+}
+
 static int each_segment_file(fixer *f,
                              int (*visit)(fixer *, const tt_tape_stream *, const char *,
                                           const char *, void *),
                              void *arg)
 {
-    tt_tape_stream *streams;
-    int nst = tt_tape_streams_list(f->dir, &streams), rc = TT_OK;
-    if (nst < 0)
-        return tt_err_set(f->err, TT_EIO, "%s: cannot read directory", f->dir);
-    for (int j = 0; j < nst && !rc; j++) {
-        char **segs;
-        int ns = tt_tape_list_dir(streams[j].dir, SEG_EXT, &segs);
-        for (int k = 0; k < ns && !rc; k++) {
-            char path[4400];
-            snprintf(path, sizeof path, "%s/%s", streams[j].dir, segs[k]);
-            if (tt_tape_segment_name_ok(segs[k]))
-                rc = visit(f, &streams[j], segs[k], path, arg);
-        }
-        tt_tape_list_free(segs, ns);
-    }
-    tt_tape_streams_free(streams, nst);
-    return rc;
+    each_ctx c = {f, visit, arg};
+    return tt_tape_each_file(f->dir, each_visit, &c);
 }
 
 /* Put a segment into the manifest as of commit c; of two files for one
@@ -236,13 +233,14 @@ static int manifest_add(fixer *f, tt_tape_manifest *m, const tt_tape_stream *s, 
 static int rebuild_visit(fixer *f, const tt_tape_stream *s, const char *file, const char *path,
                          void *arg)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return tt_err_set(f->err, TT_EIO, "%s: cannot open: %s", path, strerror(errno));
     tt_tape_scan sc;
     tt_err e;
-    int rc = tt_tape_seg_scan(fd, path, &s->desc, 0, TT_SCAN_LENIENT, &sc, &e);
-    close(fd);
+    int rc = tt_tape_seg_scan_path(path, &s->desc, 0, TT_SCAN_LENIENT, &sc, &e);
+    if (rc == TT_EIO || rc == TT_ENOMEM) {
+        if (f->err)
+            *f->err = e;
+        return rc;
+    }
     if (rc || !sc.commit.blocks) {
         say(f, "%s: no sound commit record (%s): not in the rebuilt manifest", path,
             rc ? e.msg : "nothing committed");
@@ -254,16 +252,22 @@ static int rebuild_visit(fixer *f, const tt_tape_stream *s, const char *file, co
     return rc;
 }
 
+/* Repair and upgrade hold the writers' lock and need no manifest. */
+static int fix_open(const char *dir, const char *command, tt_tape **t, tt_err *err)
+{
+    struct stat sb;
+    if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
+        return tt_err_set(err, TT_ENOTFOUND, "%s: no such tape directory", dir);
+    tt_tape_open_opts o = {.command = command, .fsync = 1};
+    return tt_tape_open_flags(t, dir, &o, TT_TAPE_OPEN_RAW, err);
+}
+
 int tt_tape_repair(const char *dir, void (*report)(void *ctx, const char *line), void *ctx,
                    tt_tape_repair_stats *st, tt_err *err)
 {
     fixer f = {dir, report, ctx, {0}, TT_OK, err};
-    struct stat sb;
-    if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
-        return tt_err_set(err, TT_ENOTFOUND, "%s: no such tape directory", dir);
     tt_tape *t;
-    tt_tape_open_opts o = {.command = "tape repair", .fsync = 1};
-    int rc = tt_tape_open_flags(&t, dir, &o, TT_TAPE_OPEN_RAW, err);
+    int rc = fix_open(dir, "tape repair", &t, err);
     if (rc)
         return rc;
     if (t->prev[0])
@@ -394,12 +398,8 @@ int tt_tape_upgrade(const char *dir, void (*report)(void *ctx, const char *line)
                     tt_tape_repair_stats *st, tt_err *err)
 {
     fixer f = {dir, report, ctx, {0}, TT_OK, err};
-    struct stat sb;
-    if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
-        return tt_err_set(err, TT_ENOTFOUND, "%s: no such tape directory", dir);
     tt_tape *t;
-    tt_tape_open_opts o = {.command = "tape upgrade", .fsync = 1};
-    int rc = tt_tape_open_flags(&t, dir, &o, TT_TAPE_OPEN_RAW, err);
+    int rc = fix_open(dir, "tape upgrade", &t, err);
     if (rc)
         return rc;
     if (!t->no_manifest) {

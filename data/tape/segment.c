@@ -41,6 +41,7 @@
 #include "../tape_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -417,6 +418,18 @@ int tt_tape_seg_scan(int fd, const char *path, const tt_stream_desc *want, uint6
     rc = scan_records(fd, path, end, flags, s, err);
     if (rc)
         tt_tape_scan_free(s);
+    return rc;
+}
+
+int tt_tape_seg_scan_path(const char *path, const tt_stream_desc *want, uint64_t limit,
+                          unsigned flags, tt_tape_scan *s, tt_err *err)
+{
+    memset(s, 0, sizeof *s);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return tt_err_set(err, TT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int rc = tt_tape_seg_scan(fd, path, want, limit, flags, s, err);
+    close(fd);
     return rc;
 }
 

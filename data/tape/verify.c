@@ -67,41 +67,33 @@ static void info_add(tt_stream_info *s, uint64_t blocks, uint64_t events, uint64
 }
 
 /* A format 1 tape: every segment's block index. */
+typedef struct legacy_info {
+    tt_tape_info *info;
+    tt_err *err;
+} legacy_info;
+
+static int info_file(void *ctx, const tt_tape_stream *st, const char *file, const char *path)
+{
+    (void)file;
+    legacy_info *li = ctx;
+    tt_tape_scan s;
+    int rc = tt_tape_seg_scan_path(path, &st->desc, 0, TT_SCAN_V1, &s, li->err);
+    if (rc)
+        return rc;
+    tt_stream_info *si = info_stream(li->info, &st->desc);
+    if (!si)
+        rc = tt_err_set(li->err, TT_ENOMEM, "out of memory");
+    else
+        info_add(si, s.nidx, s.blocks_end.events, s.size, s.blocks_end.first, s.blocks_end.last);
+    li->info->torn += s.torn;
+    tt_tape_scan_free(&s);
+    return rc;
+}
+
 static int info_legacy(const char *dir, tt_tape_info *info, tt_err *err)
 {
-    tt_tape_stream *streams;
-    int nst = tt_tape_streams_list(dir, &streams), rc = TT_OK;
-    if (nst < 0)
-        return tt_err_set(err, nst, "%s: cannot read directory", dir);
-    for (int j = 0; j < nst && !rc; j++) {
-        char **segs;
-        int ns = tt_tape_list_dir(streams[j].dir, SEG_EXT, &segs);
-        for (int k = 0; k < ns && !rc; k++) {
-            char path[4400];
-            snprintf(path, sizeof path, "%s/%s", streams[j].dir, segs[k]);
-            int fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (fd < 0) {
-                rc = tt_err_set(err, TT_EIO, "%s: cannot open: %s", path, strerror(errno));
-                break;
-            }
-            tt_tape_scan s;
-            rc = tt_tape_seg_scan(fd, path, &streams[j].desc, 0, TT_SCAN_V1, &s, err);
-            close(fd);
-            if (rc)
-                break;
-            tt_stream_info *si = info_stream(info, &streams[j].desc);
-            if (!si)
-                rc = tt_err_set(err, TT_ENOMEM, "out of memory");
-            else
-                info_add(si, s.nidx, s.blocks_end.events, s.size, s.blocks_end.first,
-                         s.blocks_end.last);
-            info->torn += s.torn;
-            tt_tape_scan_free(&s);
-        }
-        tt_tape_list_free(segs, ns);
-    }
-    tt_tape_streams_free(streams, nst);
-    return rc;
+    legacy_info li = {info, err};
+    return tt_tape_each_file(dir, info_file, &li);
 }
 
 int tt_tape_info_read(const char *dir, tt_tape_info *info, tt_err *err)
@@ -258,36 +250,27 @@ static void verify_blocks(verify_ctx *v, const tt_stream_desc *d, const char *pa
 }
 
 /* A format 1 tape: every block, then the problem that it cannot be checked further. */
+static int verify_file(void *ctx, const tt_tape_stream *st, const char *file, const char *path)
+{
+    (void)file;
+    verify_ctx *v = ctx;
+    tt_tape_scan s;
+    tt_err e;
+    int rc = tt_tape_seg_scan_path(path, &st->desc, 0, TT_SCAN_V1, &s, &e);
+    if (rc) {
+        verify_fail(v, rc, "%s", e.msg);
+        return 0;
+    }
+    verify_blocks(v, &st->desc, path, s.idx, s.nidx);
+    if (s.torn)
+        verify_fail(v, TT_ETORN, "%s: torn tail after block %u (incomplete write)", path, s.nidx);
+    tt_tape_scan_free(&s);
+    return 0;
+}
+
 static void verify_legacy(verify_ctx *v, const char *dir)
 {
-    tt_tape_stream *streams;
-    int nst = tt_tape_streams_list(dir, &streams);
-    for (int j = 0; j < nst; j++) {
-        char **segs;
-        int ns = tt_tape_list_dir(streams[j].dir, SEG_EXT, &segs);
-        for (int k = 0; k < ns; k++) {
-            char path[4400];
-            snprintf(path, sizeof path, "%s/%s", streams[j].dir, segs[k]);
-            int fd = open(path, O_RDONLY | O_CLOEXEC);
-            tt_tape_scan s;
-            tt_err e;
-            int rc = fd < 0 ? tt_err_set(&e, TT_EIO, "%s: cannot open: %s", path, strerror(errno))
-                            : tt_tape_seg_scan(fd, path, &streams[j].desc, 0, TT_SCAN_V1, &s, &e);
-            if (fd >= 0)
-                close(fd);
-            if (rc) {
-                verify_fail(v, rc, "%s", e.msg);
-                continue;
-            }
-            verify_blocks(v, &streams[j].desc, path, s.idx, s.nidx);
-            if (s.torn)
-                verify_fail(v, TT_ETORN, "%s: torn tail after block %u (incomplete write)", path,
-                            s.nidx);
-            tt_tape_scan_free(&s);
-        }
-        tt_tape_list_free(segs, ns);
-    }
-    tt_tape_streams_free(streams, nst > 0 ? nst : 0);
+    tt_tape_each_file(dir, verify_file, v);
     verify_fail(v, TT_EVERSION, "%s: a format 1 tape (no manifest): a segment cut at a block "
                 "boundary or a missing segment cannot be detected; 'ticktape tape upgrade %s' "
                 "writes the manifest", dir, dir);

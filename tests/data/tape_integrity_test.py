@@ -105,7 +105,7 @@ def case_concurrent():
     tape = os.path.join(WORK, "tape")
     # a long writer: synth appends a week of fast ticks
     slow = subprocess.Popen([BIN, "synth", "--symbol", "GBPUSD", "--from", "2019-02-04",
-                             "--to", "2019-02-18", "--param", "tick_rate=40", "--tape", tape],
+                             "--to", "2019-02-06", "--param", "tick_rate=20", "--tape", tape],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = os.path.join(tape, ".lock")
     for _ in range(2000):
