@@ -383,6 +383,8 @@ static void *link_main(void *arg)
         if (p[1].revents & POLLIN)
             accept_one(l);
         heartbeat(l, tt_mono_ns());
+        if (l->o.on_idle)
+            l->o.on_idle(l->o.ctx);
     }
     return NULL;
 }

@@ -50,6 +50,7 @@ typedef struct tt_mt5_link_opts {
     void (*on_frame)(void *ctx, const tt_mt5_frame *f);
     void (*on_down)(void *ctx, const char *why);
     void (*on_wire)(void *ctx, int dir, const char *line, size_t len); /* line without '\n' */
+    void (*on_idle)(void *ctx);   /* every turn of the link's loop (at least every 100 ms) */
     void (*log)(void *ctx, const char *line);
     void *ctx;
 } tt_mt5_link_opts;
