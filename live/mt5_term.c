@@ -300,9 +300,24 @@ static void execute(tt_mt5_term *t, const tt_mt5_order *req, const tt_mt5_sim_pl
     flush_out(t);
 }
 
+static void push_ns(int64_t **v, size_t *n, size_t *cap, int64_t x)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 65536;
+        int64_t *p = realloc(*v, c * sizeof *p);
+        if (!p)
+            return;
+        *v = p;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+}
+
 static void on_order(tt_mt5_term *t, const tt_mt5_order *req)
 {
     t->st.requests++;
+    if (t->o.record_times)
+        push_ns(&t->st.order_ns, &t->st.norder_ns, &t->st.caporder_ns, tt_mono_ns());
     uint32_t sym = tt_mt5_sim_symbol(t->sim, req->sym);
     if (sym && sym <= MAX_SUBS && t->last_tick_ns[sym] &&
         t->st.nlatency < 10000000) {
@@ -556,6 +571,8 @@ static void process_tick(tt_mt5_term *t)
         if (t->o.rate > 0 || t->o.speed > 0) /* paced: the quote leaves now */
             flush_out(t);
         t->last_tick_ns[sym] = tt_mono_ns();
+        if (t->o.record_times)
+            push_ns(&t->st.tick_ns, &t->st.ntick_ns, &t->st.captick_ns, t->last_tick_ns[sym]);
         int64_t down;
         int restart;
         if (tt_mt5_sim_tick_sent(t->sim, &down, &restart)) {
@@ -765,5 +782,7 @@ void tt_mt5_term_free(tt_mt5_term *t)
     free(t->out);
     free(t->held);
     free(t->st.latency_ns);
+    free(t->st.tick_ns);
+    free(t->st.order_ns);
     free(t);
 }

@@ -46,6 +46,7 @@ typedef struct tt_mt5_term_opts {
     const char *deals_path;      /* the deal log (NULL = none) */
     uint32_t build;              /* terminal build in HELLO; 0 = 4755 */
     int64_t give_up_ms;          /* stop when ticktape was unreachable this long; 0 = never */
+    int record_times;            /* keep every tick's and order's time (see the stats) */
     void (*log)(void *ctx, const char *line); /* may be NULL */
     void *log_ctx;
 } tt_mt5_term_opts;
@@ -59,9 +60,13 @@ typedef struct tt_mt5_term_stats {
     uint64_t drops;           /* connections lost or dropped by a fault */
     uint64_t deals;
     /* quote-to-order latency: for each ORDER, wall ns since the last TICK of
-     * its symbol was written to the socket (the benchmark's measure) */
+     * its symbol was written to the socket */
     int64_t *latency_ns;
     size_t nlatency, caplatency;
+    /* with opts.record_times: the monotonic time each TICK was written and
+     * each ORDER read (bench/bench_mt5.c matches an order to its tick) */
+    int64_t *tick_ns, *order_ns;
+    size_t ntick_ns, captick_ns, norder_ns, caporder_ns;
 } tt_mt5_term_stats;
 
 typedef struct tt_mt5_term tt_mt5_term;
