@@ -57,8 +57,6 @@ void tt_mt5v_report(tt_mt5_venue *v, const char *symbol, uint64_t cid, uint32_t 
 
 /* ---- identity and units ---- */
 
-static uint64_t magic_of(const tt_mt5_venue *v, uint64_t cid) { return v->tag << 32 | cid; }
-
 uint64_t tt_mt5v_cid_of(const tt_mt5_venue *v, uint64_t magic)
 {
     return v->tag && magic >> 32 == v->tag ? magic & 0xffffffffu : 0;
@@ -74,21 +72,11 @@ uint32_t tt_mt5v_sym_of(const tt_mt5_venue *v, const char *name)
     return in->id;
 }
 
-static const tt_instrument *ins_of(const tt_mt5_venue *v, uint32_t sym)
-{
-    return tt_instruments_get(v->o.ins, sym);
-}
-
-static tt_mt5_dec px_dec(const tt_mt5_venue *v, uint32_t sym, tt_price p)
-{
-    return p ? tt_mt5_dec_from_scaled(p, ins_of(v, sym)->digits) : 0;
-}
-
 /* A wire price in points; a price finer than a point is rounded (logged once per call). */
 static tt_price dec_px(tt_mt5_venue *v, uint32_t sym, tt_mt5_dec d)
 {
     int64_t p;
-    const tt_instrument *in = ins_of(v, sym);
+    const tt_instrument *in = tt_mt5v_ins(v, sym);
     if (tt_mt5_dec_to_scaled(d, in->digits, &p) == TT_OK)
         return p;
     int64_t unit = TT_MT5_DEC_ONE / in->points;
@@ -201,11 +189,13 @@ void tt_mt5v_emit(tt_mt5_venue *v, tt_event *ev)
 {
     ev->kind = TT_EV_ORDER_EVENT;
     apply(v, ev);
+    if (v->o.on_emit)
+        v->o.on_emit(v->o.ctx, ev);
     if (tt_inbox_push(v->o.inbox, ev, NULL, 0) < 0)
         tt_mt5v_log(v, "inbox: out of memory for an order event");
 }
 
-static void order_event(tt_mt5_venue *v, const tt_mt5v_order *x, int status, int reason,
+void tt_mt5v_order_event(tt_mt5_venue *v, const tt_mt5v_order *x, int status, int reason,
                         int64_t fill, tt_price px, tt_money comm, uint64_t venue_id)
 {
     tt_event ev;
@@ -225,14 +215,6 @@ static void order_event(tt_mt5_venue *v, const tt_mt5v_order *x, int status, int
     tt_mt5v_emit(v, &ev);
 }
 
-static void reject(tt_mt5_venue *v, tt_mt5v_order *x, int reason, const char *why)
-{
-    v->st.local_rejects++;
-    tt_mt5v_report(v, ins_of(v, x->sym)->symbol, x->cid, 0, "order %llu rejected before it left: %s",
-                   (unsigned long long)x->cid, why);
-    order_event(v, x, TT_OS_REJECTED, reason, 0, 0, 0, 0);
-}
-
 void tt_mt5v_venue_deal(tt_mt5_venue *v, uint32_t sym, int side, int64_t qty, tt_price px,
                         tt_money comm, uint64_t ticket, int reason)
 {
@@ -249,305 +231,6 @@ void tt_mt5v_venue_deal(tt_mt5_venue *v, uint32_t sym, int side, int64_t qty, tt
     o->side = (int8_t)side;
     o->type = TT_ORD_MARKET;
     tt_mt5v_emit(v, &ev);
-}
-
-/* ---- requests ---- */
-
-static int send_frame(tt_mt5_venue *v, const tt_mt5_frame *f, tt_err *err)
-{
-    if (!v->link || !v->connected)
-        return tt_err_set(err, TT_ESTATE, "not connected");
-    return tt_mt5_link_send(v->link, f, err);
-}
-
-static void query(tt_mt5_venue *v, tt_mt5v_order *x)
-{
-    tt_mt5_frame f;
-    memset(&f, 0, sizeof f);
-    f.type = TT_MT5_QUERY;
-    f.u.query.id = ++v->id_seq;
-    f.u.query.magic = magic_of(v, x->cid);
-    f.u.query.order = x->ticket;
-    if (send_frame(v, &f, NULL))
-        return;
-    x->qid = f.u.query.id;
-    x->q_ns = tt_mono_ns();
-    v->st.queries++;
-}
-
-static int send_request(tt_mt5_venue *v, tt_mt5v_order *x, tt_mt5_frame *f, int kind, int engine)
-{
-    f->type = TT_MT5_ORDER;
-    f->u.order.id = ++v->req_seq;
-    f->u.order.magic = magic_of(v, x->cid);
-    snprintf(f->u.order.comment, sizeof f->u.order.comment, "tt:%llu",
-             (unsigned long long)x->cid);
-    if (engine && v->o.before_send)
-        v->o.before_send(v->o.ctx);
-    tt_err err;
-    int rc = send_frame(v, f, &err);
-    if (rc) {
-        tt_mt5v_log(v, "order %llu: the request could not leave: %s", (unsigned long long)x->cid,
-                    err.msg);
-        return rc;
-    }
-    x->req = f->u.order.id;
-    x->req_kind = (uint8_t)kind;
-    x->req_ns = tt_mono_ns();
-    x->qid = 0;
-    v->st.requests++;
-    return TT_OK;
-}
-
-int tt_mt5v_send_own(tt_mt5_venue *v, tt_mt5_frame *f)
-{
-    f->type = TT_MT5_ORDER;
-    f->u.order.id = ++v->req_seq;
-    f->u.order.magic = magic_of(v, 0);
-    snprintf(f->u.order.comment, sizeof f->u.order.comment, "tt:reconcile");
-    v->st.requests++;
-    return send_frame(v, f, NULL);
-}
-
-static void send_remove(tt_mt5_venue *v, tt_mt5v_order *x)
-{
-    tt_mt5_frame f;
-    memset(&f, 0, sizeof f);
-    f.u.order.action = TT_MT5_ACT_REMOVE;
-    snprintf(f.u.order.sym, sizeof f.u.order.sym, "%s", ins_of(v, x->sym)->symbol);
-    f.u.order.order = x->ticket;
-    x->want_cancel = 0;
-    send_request(v, x, &f, TT_CMD_CANCEL, 0);
-}
-
-/* The symbol's SL/TP and pending-price rules (docs/mt5-protocol.md). */
-static int stops_ok(const tt_mt5v_sym *y, int side, tt_price ref, tt_price sl, tt_price tp)
-{
-    int64_t S = y->spec.stops;
-    if (sl && (side > 0 ? !(sl < ref && ref - sl >= S) : !(sl > ref && sl - ref >= S)))
-        return 0;
-    if (tp && (side > 0 ? !(tp > ref && tp - ref >= S) : !(tp < ref && ref - tp >= S)))
-        return 0;
-    return 1;
-}
-
-static int pending_ok(const tt_mt5v_sym *y, int type, tt_price price)
-{
-    int64_t S = y->spec.stops;
-    switch (type) {
-    case TT_MT5_OT_BUY_LIMIT:
-        return price < y->ask && y->ask - price >= S;
-    case TT_MT5_OT_SELL_LIMIT:
-        return price > y->bid && price - y->bid >= S;
-    case TT_MT5_OT_BUY_STOP:
-    case TT_MT5_OT_BUY_STOP_LIMIT:
-        return price > y->ask && price - y->ask >= S;
-    default:
-        return price < y->bid && y->bid - price >= S;
-    }
-}
-
-/* Fill f (an ORDER) from the command; 0, or the reason it cannot leave (why
- * says what). */
-static int build_submit(tt_mt5_venue *v, const tt_mt5v_order *x, tt_mt5_frame *f, char *why,
-                        size_t cap)
-{
-    const tt_order_cmd *c = &x->cmd;
-    const tt_mt5v_sym *y = &v->sym[x->sym];
-    const tt_mt5_spec *sp = &y->spec;
-    tt_mt5_order *q = &f->u.order;
-    if (v->killed)
-        return snprintf(why, cap, "the kill switch is engaged"), TT_REASON_HALTED;
-    if (!v->ready)
-        return snprintf(why, cap, "%s", v->connected ? "the terminal is not in sync yet"
-                                                     : "the terminal is not connected"),
-               TT_REASON_DISCONNECTED;
-    if (!y->ok)
-        return snprintf(why, cap, "the terminal offers no usable %s", sp->sym[0] ? sp->sym
-                        : ins_of(v, x->sym)->symbol), TT_REASON_TRADE_DISABLED;
-    int64_t stale = v->o.stale_ms;
-    if (!y->have_quote || (stale > 0 && tt_mono_ns() - y->quote_ns > stale * 1000000))
-        return snprintf(why, cap, "no quote of %s for %lld ms", sp->sym, (long long)stale),
-               TT_REASON_STALE;
-    tt_mt5_dec lots = c->qty * y->step;
-    if (lots < sp->vmin || lots > sp->vmax || lots % sp->vstep) {
-        char l[32], lo[32], hi[32], st[32];
-        tt_mt5_dec_format(lots, l);
-        tt_mt5_dec_format(sp->vmin, lo);
-        tt_mt5_dec_format(sp->vmax, hi);
-        tt_mt5_dec_format(sp->vstep, st);
-        return snprintf(why, cap, "volume %s lots: %s takes %s to %s in steps of %s", l, sp->sym,
-                        lo, hi, st), TT_REASON_VOLUME;
-    }
-    if (sp->trade == TT_MT5_TM_DISABLED || (sp->trade == TT_MT5_TM_LONG_ONLY && c->side < 0) ||
-        (sp->trade == TT_MT5_TM_SHORT_ONLY && c->side > 0) ||
-        (sp->trade == TT_MT5_TM_CLOSE_ONLY && !c->position))
-        return snprintf(why, cap, "%s: trade mode forbids it", sp->sym), TT_REASON_TRADE_DISABLED;
-    snprintf(q->sym, sizeof q->sym, "%s", sp->sym);
-    q->vol = lots;
-    q->sl = px_dec(v, x->sym, c->stop_loss);
-    q->tp = px_dec(v, x->sym, c->take_profit);
-    int buy = c->side > 0;
-    if (c->type == TT_ORD_MARKET) {
-        q->action = TT_MT5_ACT_DEAL;
-        q->type = buy ? TT_MT5_OT_BUY : TT_MT5_OT_SELL;
-        q->price = px_dec(v, x->sym, buy ? y->ask : y->bid);
-        q->dev = v->o.deviation;
-        int fok = (sp->filling & TT_MT5_FILLING_FOK_FLAG) != 0;
-        int ioc = (sp->filling & TT_MT5_FILLING_IOC_FLAG) != 0;
-        if (c->tif == TT_TIF_FOK ? !fok : c->tif == TT_TIF_IOC ? !ioc : !fok && !ioc &&
-                                                                         sp->exec != TT_MT5_EXEC_EXCHANGE)
-            return snprintf(why, cap, "%s takes no such filling (flags %u)", sp->sym, sp->filling),
-                   TT_REASON_FILLING;
-        q->filling = c->tif == TT_TIF_IOC ? TT_MT5_FILL_IOC : c->tif == TT_TIF_FOK ? TT_MT5_FILL_FOK
-                     : fok ? TT_MT5_FILL_FOK : ioc ? TT_MT5_FILL_IOC : TT_MT5_FILL_RETURN;
-        if (!c->position && !stops_ok(y, c->side, buy ? y->bid : y->ask, c->stop_loss,
-                                      c->take_profit))
-            return snprintf(why, cap, "SL/TP within %u points (stops level) of the market",
-                            sp->stops), TT_REASON_STOPS_LEVEL;
-        if (c->position) {
-            tt_mt5v_pos *p = tt_mt5v_mirror_by_ticket((tt_mt5_venue *)v, c->position);
-            if (!p || !p->bpos)
-                return snprintf(why, cap, "position %u is not known at the broker", c->position),
-                       TT_REASON_NO_POSITION;
-            q->position = p->bpos;
-            q->sl = q->tp = 0;
-        }
-        return 0;
-    }
-    if (c->tif == TT_TIF_IOC || c->tif == TT_TIF_FOK)
-        return snprintf(why, cap, "an MT5 pending order rests: no IOC or FOK"), TT_REASON_FILLING;
-    q->action = TT_MT5_ACT_PENDING;
-    q->filling = TT_MT5_FILL_RETURN;
-    tt_price price = c->type == TT_ORD_LIMIT ? c->price : c->stop_price;
-    q->type = c->type == TT_ORD_LIMIT     ? (buy ? TT_MT5_OT_BUY_LIMIT : TT_MT5_OT_SELL_LIMIT)
-              : c->type == TT_ORD_STOP    ? (buy ? TT_MT5_OT_BUY_STOP : TT_MT5_OT_SELL_STOP)
-                                          : (buy ? TT_MT5_OT_BUY_STOP_LIMIT : TT_MT5_OT_SELL_STOP_LIMIT);
-    q->price = px_dec(v, x->sym, price);
-    if (c->type == TT_ORD_STOP_LIMIT)
-        q->stoplimit = px_dec(v, x->sym, c->price);
-    if (!pending_ok(y, q->type, price) ||
-        !stops_ok(y, c->side, c->type == TT_ORD_STOP_LIMIT ? c->price : price, c->stop_loss,
-                  c->take_profit))
-        return snprintf(why, cap, "price or SL/TP within %u points (stops level) of the market",
-                        sp->stops), TT_REASON_STOPS_LEVEL;
-    if (c->tif == TT_TIF_GTD) {
-        q->time = TT_MT5_TIME_SPECIFIED;
-        int64_t ms = tt_mt5_utc_ns_to_ms(c->expire_ts + 999999999, v->tz); /* whole seconds, later */
-        q->exp = ms - ms % 1000;
-    }
-    return 0;
-}
-
-static void do_submit(tt_mt5_venue *v, tt_mt5v_order *x)
-{
-    tt_mt5_frame f;
-    memset(&f, 0, sizeof f);
-    char why[256];
-    int reason = build_submit(v, x, &f, why, sizeof why);
-    if (reason) {
-        reject(v, x, reason, why);
-        return;
-    }
-    if (send_request(v, x, &f, TT_CMD_SUBMIT, 1))
-        reject(v, x, TT_REASON_DISCONNECTED, "the request could not be sent");
-}
-
-static void do_modify(tt_mt5_venue *v, tt_mt5v_order *x, const tt_order_cmd *c)
-{
-    const char *sym = ins_of(v, x->sym)->symbol;
-    if (x->req || !x->ticket || !v->ready) {
-        tt_mt5v_report(v, sym, x->cid, 0, "modify of order %llu not sent: %s",
-                       (unsigned long long)x->cid, !v->ready ? "not connected"
-                       : "its last request is not answered yet");
-        return;
-    }
-    x->mod = *c;
-    tt_mt5_frame f;
-    memset(&f, 0, sizeof f);
-    tt_mt5_order *q = &f.u.order;
-    q->action = TT_MT5_ACT_MODIFY;
-    snprintf(q->sym, sizeof q->sym, "%s", sym);
-    q->order = x->ticket;
-    q->price = px_dec(v, x->sym, x->cmd.type == TT_ORD_LIMIT ? c->price : c->stop_price);
-    if (x->cmd.type == TT_ORD_STOP_LIMIT)
-        q->stoplimit = px_dec(v, x->sym, c->price);
-    q->sl = px_dec(v, x->sym, c->stop_loss);
-    q->tp = px_dec(v, x->sym, c->take_profit);
-    if (x->cmd.tif == TT_TIF_GTD) {
-        q->time = TT_MT5_TIME_SPECIFIED;
-        int64_t ms = tt_mt5_utc_ns_to_ms(x->cmd.expire_ts + 999999999, v->tz);
-        q->exp = ms - ms % 1000;
-    }
-    send_request(v, x, &f, TT_CMD_MODIFY, 1);
-}
-
-static tt_mt5v_order *add_order(tt_mt5_venue *v, const tt_event *cmd)
-{
-    if (v->nord == v->capord) {
-        size_t cap = v->capord ? 2 * v->capord : 32;
-        tt_mt5v_order *p = realloc(v->ord, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        v->ord = p;
-        v->capord = cap;
-    }
-    tt_mt5v_order *x = &v->ord[v->nord++];
-    memset(x, 0, sizeof *x);
-    x->cid = cmd->u.order_cmd.client_id;
-    x->sym = cmd->symbol;
-    x->cmd = cmd->u.order_cmd;
-    x->end_filled = -1;
-    if (x->cid > v->last_cid)
-        v->last_cid = x->cid;
-    return x;
-}
-
-static int venue_command(void *self, const tt_event *cmd, tt_err *err)
-{
-    tt_mt5_venue *v = self;
-    const tt_order_cmd *c = &cmd->u.order_cmd;
-    pthread_mutex_lock(&v->mu);
-    tt_mt5v_order *x = tt_mt5v_find(v, c->client_id);
-    int rc = TT_OK;
-    if (c->cmd == TT_CMD_SUBMIT) {
-        if (cmd->symbol >= v->nsym || !v->sym[cmd->symbol].in_session || x) {
-            rc = tt_err_set(err, TT_EINVAL, "mt5 venue: order %llu: symbol %u is not a session "
-                            "symbol, or the id is in use", (unsigned long long)c->client_id,
-                            cmd->symbol);
-        } else if (!(x = add_order(v, cmd))) {
-            rc = tt_err_set(err, TT_ENOMEM, "mt5 venue: out of memory");
-        } else if (v->live) {
-            do_submit(v, x);
-        }
-    } else if (!x) {
-        if (v->live) { /* already done at the broker: an answer, not a transition */
-            tt_mt5v_order gone;
-            memset(&gone, 0, sizeof gone);
-            gone.cid = c->client_id;
-            gone.sym = cmd->symbol;
-            gone.cmd = *c;
-            order_event(v, &gone, TT_OS_REJECTED, TT_REASON_UNKNOWN_ORDER, 0, 0, 0, 0);
-        }
-    } else if (c->cmd == TT_CMD_CANCEL) {
-        if (v->live) {
-            if (x->req || !x->ticket)
-                x->want_cancel = 1;
-            else if (!v->ready)
-                tt_mt5v_report(v, ins_of(v, x->sym)->symbol, x->cid, 0,
-                               "cancel of order %llu not sent: not connected",
-                               (unsigned long long)x->cid);
-            else
-                send_remove(v, x);
-        }
-    } else if (c->cmd == TT_CMD_MODIFY) {
-        if (v->live)
-            do_modify(v, x, c);
-        else
-            x->mod = *c;
-    }
-    pthread_mutex_unlock(&v->mu);
-    return rc;
 }
 
 /* ---- answers ---- */
@@ -609,7 +292,7 @@ static void try_finish(tt_mt5_venue *v, tt_mt5v_order *x)
     }
     if (status == TT_OS_REJECTED && (x->accepted || x->eqty))
         status = TT_OS_CANCELLED; /* a working order cannot be rejected any more */
-    order_event(v, x, status, reason, 0, 0, 0, 0);
+    tt_mt5v_order_event(v, x, status, reason, 0, 0, 0, 0);
 }
 
 static void end_order(tt_mt5_venue *v, tt_mt5v_order *x, int status, int reason,
@@ -635,11 +318,11 @@ static void on_result(tt_mt5_venue *v, const tt_mt5_result *r)
     x->unknown = 0;
     if (r->order && kind == TT_CMD_SUBMIT)
         x->ticket = r->order;
-    const char *sym = ins_of(v, x->sym)->symbol;
+    const char *sym = tt_mt5v_ins(v, x->sym)->symbol;
     uint32_t rc = r->retcode;
     if (rc == TT_MT5_RC_TIMEOUT || rc == TT_MT5_RC_ERROR) { /* its fate is not known: ask */
         x->unknown = 1;
-        query(v, x);
+        tt_mt5v_query(v, x);
         return;
     }
     int ok = rc == TT_MT5_RC_DONE || rc == TT_MT5_RC_DONE_PARTIAL || rc == TT_MT5_RC_PLACED ||
@@ -651,11 +334,11 @@ static void on_result(tt_mt5_venue *v, const tt_mt5_result *r)
                        kind == TT_CMD_SUBMIT ? "order" : kind == TT_CMD_CANCEL ? "cancel" : "modify",
                        (unsigned long long)x->cid, rc, name ? name : "?", r->comment);
         if (kind == TT_CMD_SUBMIT)
-            order_event(v, x, TT_OS_REJECTED, reason_of(rc), 0, 0, 0, 0);
+            tt_mt5v_order_event(v, x, TT_OS_REJECTED, reason_of(rc), 0, 0, 0, 0);
         return;
     }
     if (kind == TT_CMD_MODIFY) {
-        order_event(v, x, TT_OS_MODIFIED, TT_REASON_MODIFIED, 0, 0, 0, 0);
+        tt_mt5v_order_event(v, x, TT_OS_MODIFIED, TT_REASON_MODIFIED, 0, 0, 0, 0);
         return;
     }
     if (kind == TT_CMD_CANCEL) { /* the final volume comes with the order's STATE */
@@ -664,9 +347,9 @@ static void on_result(tt_mt5_venue *v, const tt_mt5_result *r)
     }
     if (rc == TT_MT5_RC_PLACED) {
         if (!x->accepted)
-            order_event(v, x, TT_OS_ACCEPTED, TT_REASON_ACCEPTED, 0, 0, 0, 0);
+            tt_mt5v_order_event(v, x, TT_OS_ACCEPTED, TT_REASON_ACCEPTED, 0, 0, 0, 0);
         if (x->want_cancel && (x = tt_mt5v_find(v, x->cid)))
-            send_remove(v, x);
+            tt_mt5v_send_remove(v, x);
         return;
     }
     end_order(v, x, rc == TT_MT5_RC_DONE ? TT_OS_FILLED : TT_OS_CANCELLED,
@@ -731,7 +414,7 @@ static void order_fill(tt_mt5_venue *v, tt_mt5v_order *x, const tt_mt5_deal *d)
         x->pcomm = 0;
         int full = x->eqty + q >= x->cmd.qty;
         int opens = d->entry == TT_MT5_ENTRY_IN || d->entry == TT_MT5_ENTRY_INOUT;
-        order_event(v, x, full ? TT_OS_FILLED : TT_OS_PARTIALLY_FILLED, TT_REASON_FILL, q,
+        tt_mt5v_order_event(v, x, full ? TT_OS_FILLED : TT_OS_PARTIALLY_FILLED, TT_REASON_FILL, q,
                     dec_px(v, x->sym, d->price), comm, ticket);
         if (opens) { /* the broker's id of the position this fill opened or grew */
             tt_mt5v_pos *p = v->o.mode == TT_MODE_NETTING ? tt_mt5v_mirror_net(v, x->sym)
@@ -814,20 +497,20 @@ static void on_state(tt_mt5_venue *v, const tt_mt5_state *s)
     switch (s->state) {
     case TT_MT5_OS_NONE:
         if (!x->accepted && !x->eqty && !x->ticket) {
-            tt_mt5v_report(v, ins_of(v, x->sym)->symbol, x->cid, 0, "order %llu: no answer, "
+            tt_mt5v_report(v, tt_mt5v_ins(v, x->sym)->symbol, x->cid, 0, "order %llu: no answer, "
                            "and the broker does not know it: rejected", (unsigned long long)x->cid);
-            order_event(v, x, TT_OS_REJECTED, TT_REASON_NO_ANSWER, 0, 0, 0, 0);
+            tt_mt5v_order_event(v, x, TT_OS_REJECTED, TT_REASON_NO_ANSWER, 0, 0, 0, 0);
         } else {
-            order_event(v, x, TT_OS_FAILED, TT_REASON_NO_ANSWER, 0, 0, 0, 0);
+            tt_mt5v_order_event(v, x, TT_OS_FAILED, TT_REASON_NO_ANSWER, 0, 0, 0, 0);
         }
         return;
     case TT_MT5_OS_STARTED:
     case TT_MT5_OS_PLACED:
     case TT_MT5_OS_PARTIAL:
         if (!x->accepted && x->cmd.type != TT_ORD_MARKET)
-            order_event(v, x, TT_OS_ACCEPTED, TT_REASON_ACCEPTED, 0, 0, 0, 0);
+            tt_mt5v_order_event(v, x, TT_OS_ACCEPTED, TT_REASON_ACCEPTED, 0, 0, 0, 0);
         if ((x = tt_mt5v_find(v, x->cid)) && x->want_cancel && x->ticket && !x->req)
-            send_remove(v, x);
+            tt_mt5v_send_remove(v, x);
         return;
     case TT_MT5_OS_FILLED:
         end_order(v, x, TT_OS_FILLED, TT_REASON_FILL, filled);
@@ -878,7 +561,7 @@ static void on_spec(tt_mt5_venue *v, const tt_mt5_spec *s)
     if (!sym)
         return;
     tt_mt5v_sym *y = &v->sym[sym];
-    const tt_instrument *in = ins_of(v, sym);
+    const tt_instrument *in = tt_mt5v_ins(v, sym);
     y->spec = *s;
     y->step = (tt_mt5_dec)(in->volume_step * TT_MT5_DEC_ONE + 0.5);
     y->ok = 0;
@@ -900,7 +583,7 @@ static void start_sync(tt_mt5_venue *v)
     f.u.history.id = v->hist_id = ++v->id_seq;
     int64_t start = tt_mt5_utc_ns_to_ms(v->first_ts, v->tz);
     f.u.history.from = v->last_deal_ms ? v->last_deal_ms - 60000 : start;
-    send_frame(v, &f, NULL);
+    tt_mt5v_send_frame(v, &f, NULL);
 }
 
 static void after_history(tt_mt5_venue *v)
@@ -908,14 +591,14 @@ static void after_history(tt_mt5_venue *v)
     for (size_t i = 0; i < v->nord; i++) {
         tt_mt5v_order *x = &v->ord[i];
         if (x->unknown || x->req || (!x->ticket && (x->accepted || !x->end_known)))
-            query(v, x);
+            tt_mt5v_query(v, x);
     }
     tt_mt5_frame f;
     memset(&f, 0, sizeof f);
     f.type = TT_MT5_SNAPSHOT;
     f.u.snap.id = v->snap_id = ++v->id_seq;
     v->nspos = v->nsord = 0;
-    send_frame(v, &f, NULL);
+    tt_mt5v_send_frame(v, &f, NULL);
 }
 
 static void *grow_copy(void *arr, size_t *n, size_t *cap, const void *item, size_t size)
@@ -965,7 +648,8 @@ static void link_frame(void *ctx, const tt_mt5_frame *f)
         break;
     case TT_MT5_SNAPEND:
         if (f->u.snap.id == v->snap_id) {
-            tt_mt5v_reconcile(v);
+            if (!v->o.no_reconcile)
+                tt_mt5v_reconcile(v);
             v->ready = 1;
             if (v->gap_open) {
                 tt_inbox_push_control(v->o.inbox, TT_CTL_GAP_END, (uint32_t)v->st.sessions);
@@ -1046,7 +730,7 @@ static void link_idle(void *ctx)
             continue;
         if (x->req && !x->qid)
             v->st.unanswered++;
-        query(v, x);
+        tt_mt5v_query(v, x);
     }
     pthread_mutex_unlock(&v->mu);
 }
@@ -1067,19 +751,32 @@ static void link_log(void *ctx, const char *line)
 
 /* ---- the component: what the engine dispatched ---- */
 
+static void set_session(tt_mt5_venue *v, uint64_t tag, tt_ts first_ts)
+{
+    if (v->first_ts)
+        return;
+    v->first_ts = first_ts;
+    v->tag = tag & 0x7fffffffu;
+    if (v->sync_pending && v->connected) {
+        v->sync_pending = 0;
+        start_sync(v);
+    }
+}
+
+void tt_mt5_venue_set_session(tt_mt5_venue *v, uint64_t tag, tt_ts first_ts)
+{
+    pthread_mutex_lock(&v->mu);
+    set_session(v, tag, first_ts);
+    pthread_mutex_unlock(&v->mu);
+}
+
 static void venue_event(void *self, tt_engine *e, const tt_event *ev)
 {
     (void)e;
     tt_mt5_venue *v = self;
     pthread_mutex_lock(&v->mu);
-    if (!v->first_ts) {
-        v->first_ts = ev->ts;
-        v->tag = (uint64_t)(ev->ts / TT_NS_PER_SEC) & 0x7fffffffu;
-        if (v->sync_pending && v->connected) {
-            v->sync_pending = 0;
-            start_sync(v);
-        }
-    }
+    if (!v->first_ts)
+        set_session(v, (uint64_t)(ev->ts / TT_NS_PER_SEC), ev->ts);
     if (!v->live && ev->kind == TT_EV_ORDER_EVENT)
         apply(v, ev);
     else if (!v->live && ev->kind == TT_EV_QUOTE && ev->symbol < v->nsym) {
@@ -1113,7 +810,7 @@ tt_venue tt_mt5_venue_port(tt_mt5_venue *v)
     tt_venue p;
     memset(&p, 0, sizeof p);
     p.self = v;
-    p.command = venue_command;
+    p.command = tt_mt5v_command;
     return p;
 }
 
@@ -1184,7 +881,7 @@ int tt_mt5_venue_start(tt_mt5_venue *v, tt_err *err)
     int n = 0;
     for (uint32_t i = 1; i < v->nsym && n < TT_MT5_SYM_MAX; i++)
         if (v->sym[i].in_session)
-            v->subs[n++] = ins_of(v, i)->symbol;
+            v->subs[n++] = tt_mt5v_ins(v, i)->symbol;
     v->subs[n] = NULL;
     tt_mt5_link_opts lo;
     memset(&lo, 0, sizeof lo);
@@ -1219,7 +916,7 @@ void tt_mt5_venue_kill(tt_mt5_venue *v)
             if (x->req || !x->ticket)
                 x->want_cancel = 1;
             else if (v->ready)
-                send_remove(v, x);
+                tt_mt5v_send_remove(v, x);
         }
     }
     pthread_mutex_unlock(&v->mu);

@@ -101,11 +101,14 @@ typedef struct tt_mt5_venue_opts {
     int64_t stale_ms;           /* refuse orders on older quotes; 0 = 10000, < 0 = never */
     uint32_t deviation;         /* points a market order may slip (instant execution); 0 = 10 */
     int policy;                 /* enum tt_mt5_policy */
+    int no_reconcile;           /* skip the reconciliation (mt5-connector: the engine is
+                                   elsewhere, on the bus) */
     /* called on the engine thread before an ORDER frame leaves (the session
      * flushes its journal there, so every input that led to it is on disk) */
     void (*before_send)(void *ctx);
     void (*on_wire)(void *ctx, int dir, const char *line, size_t len); /* every frame */
     void (*on_report)(void *ctx, const tt_mt5_report *r);
+    void (*on_emit)(void *ctx, const tt_event *ev); /* every order event as the venue emits it */
     void (*log)(void *ctx, const char *line);
     void *ctx;
 } tt_mt5_venue_opts;
@@ -130,6 +133,12 @@ tt_component tt_mt5_venue_component(tt_mt5_venue *v);
 
 /* Go live: listen for the terminal. TT_ENET naming the address. */
 int tt_mt5_venue_start(tt_mt5_venue *v, tt_err *err);
+
+/* The session: its tag (the high half of every magic number) and its start
+ * (where HISTORY begins). Normally taken from the first input the engine
+ * dispatches; mt5-connector, which has no engine, sets it from the orders it
+ * serves. Ignored once set. */
+void tt_mt5_venue_set_session(tt_mt5_venue *v, uint64_t tag, tt_ts first_ts);
 
 /* The port it listens on (after start; for a port 0 given). */
 int tt_mt5_venue_listen_port(tt_mt5_venue *v);

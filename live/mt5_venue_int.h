@@ -86,6 +86,21 @@ struct tt_mt5_venue {
     tt_mt5_venue_stats st;
 };
 
+static inline uint64_t tt_mt5v_magic(const tt_mt5_venue *v, uint64_t cid)
+{
+    return v->tag << 32 | cid;
+}
+
+static inline const tt_instrument *tt_mt5v_ins(const tt_mt5_venue *v, uint32_t sym)
+{
+    return tt_instruments_get(v->o.ins, sym);
+}
+
+static inline tt_mt5_dec tt_mt5v_px_dec(const tt_mt5_venue *v, uint32_t sym, tt_price p)
+{
+    return p ? tt_mt5_dec_from_scaled(p, tt_mt5v_ins(v, sym)->digits) : 0;
+}
+
 /* ---- mt5_venue.c ---- */
 void tt_mt5v_log(tt_mt5_venue *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 tt_mt5v_order *tt_mt5v_find(tt_mt5_venue *v, uint64_t cid);
@@ -100,6 +115,17 @@ void tt_mt5v_report(tt_mt5_venue *v, const char *symbol, uint64_t cid, uint32_t 
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 uint64_t tt_mt5v_cid_of(const tt_mt5_venue *v, uint64_t magic);
 uint32_t tt_mt5v_sym_of(const tt_mt5_venue *v, const char *name);
+
+/* An order event of order x (fill: qty at px with its commission, on the
+ * engine position venue_id; 0 = the order's ticket). */
+void tt_mt5v_order_event(tt_mt5_venue *v, const tt_mt5v_order *x, int status, int reason,
+                         int64_t fill, tt_price px, tt_money comm, uint64_t venue_id);
+
+/* ---- mt5_venue_req.c ---- */
+int tt_mt5v_command(void *self, const tt_event *cmd, tt_err *err); /* the port's command() */
+int tt_mt5v_send_frame(tt_mt5_venue *v, const tt_mt5_frame *f, tt_err *err);
+void tt_mt5v_query(tt_mt5_venue *v, tt_mt5v_order *x);
+void tt_mt5v_send_remove(tt_mt5_venue *v, tt_mt5v_order *x);
 
 /* ---- mt5_recon.c ---- */
 /* Apply an engine fill to the mirror: client orders (cid, with the position a
