@@ -753,10 +753,11 @@ static void link_log(void *ctx, const char *line)
 
 static void set_session(tt_mt5_venue *v, uint64_t tag, tt_ts first_ts)
 {
-    if (v->first_ts)
+    if (!v->tag && tag)
+        v->tag = tag & 0x7fffffffu;
+    if (v->first_ts || !first_ts)
         return;
     v->first_ts = first_ts;
-    v->tag = tag & 0x7fffffffu;
     if (v->sync_pending && v->connected) {
         v->sync_pending = 0;
         start_sync(v);

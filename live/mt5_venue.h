@@ -135,9 +135,10 @@ tt_component tt_mt5_venue_component(tt_mt5_venue *v);
 int tt_mt5_venue_start(tt_mt5_venue *v, tt_err *err);
 
 /* The session: its tag (the high half of every magic number) and its start
- * (where HISTORY begins). Normally taken from the first input the engine
- * dispatches; mt5-connector, which has no engine, sets it from the orders it
- * serves. Ignored once set. */
+ * (where HISTORY begins). Normally both come from the first input the engine
+ * dispatches; mt5-connector, which has no engine, sets its start when it
+ * starts and the tag from the orders it serves. Each is set once (0 = leave
+ * it as it is). */
 void tt_mt5_venue_set_session(tt_mt5_venue *v, uint64_t tag, tt_ts first_ts);
 
 /* The port it listens on (after start; for a port 0 given). */

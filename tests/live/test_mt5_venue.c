@@ -26,85 +26,9 @@
 #include "live/mt5_term.h"
 #include "live/mt5_venue.h"
 #include "live/wallclock.h"
+#include "mt5_helpers.h"
 
 #define TAPE TT_SOURCE_DIR "/scenarios/data/eurusd-2019-02"
-
-typedef struct fill {
-    uint64_t cid;
-    int64_t qty;
-    tt_price px;
-    tt_money comm;
-    int side;
-    uint16_t reason;
-} fill;
-
-typedef struct strat {
-    tt_orders *orders;
-    uint32_t eur;
-    uint64_t quotes;
-    int every, max, sent, limits;
-    int side;
-    fill fills[512];
-    int nfills;
-    int reasons[TT_REASON_COUNT];
-    int lifecycle_errors;
-    char first_error[512];
-} strat;
-
-static void submit(strat *s, tt_engine *e, int type, tt_price price)
-{
-    tt_order_cmd c;
-    memset(&c, 0, sizeof c);
-    c.cmd = TT_CMD_SUBMIT;
-    c.qty = 10; /* 0.1 lot */
-    c.type = (uint8_t)type;
-    c.tif = TT_TIF_GTC;
-    c.side = (int8_t)(s->side = -s->side);
-    c.price = price;
-    tt_event ev;
-    tt_err err;
-    tt_ts now = tt_engine_now(e);
-    if (tt_orders_create(s->orders, s->eur, &c, now, &ev, &err))
-        fail_msg("create: %s", err.msg);
-    tt_orders_transition(s->orders, c.client_id, TT_OS_SUBMITTED, TT_REASON_RISK_OK, now, &ev,
-                         NULL);
-    tt_event cmd;
-    memset(&cmd, 0, sizeof cmd);
-    cmd.kind = TT_EV_ORDER_CMD;
-    cmd.symbol = s->eur;
-    cmd.u.order_cmd = c;
-    if (tt_engine_submit(e, &cmd, &err))
-        fail_msg("submit: %s", err.msg);
-    s->sent++;
-}
-
-static void strat_event(void *self, tt_engine *e, const tt_event *ev)
-{
-    strat *s = self;
-    if (ev->kind == TT_EV_QUOTE && ev->symbol == s->eur) {
-        if (++s->quotes % (uint64_t)s->every == 0 && s->sent < s->max) {
-            if (s->limits && s->sent % 2) /* a buy limit 20 points under the bid */
-                submit(s, e, TT_ORD_LIMIT, ev->u.quote.bid - 20);
-            else
-                submit(s, e, TT_ORD_MARKET, 0);
-        }
-        return;
-    }
-    if (ev->kind != TT_EV_ORDER_EVENT)
-        return;
-    const tt_order_event *o = &ev->u.order_ev;
-    tt_err err;
-    int rc = o->reason == TT_REASON_UNKNOWN_ORDER ? 0 : tt_orders_apply(s->orders, ev, &err);
-    if (rc < 0) {
-        if (!s->lifecycle_errors++)
-            snprintf(s->first_error, sizeof s->first_error, "%s", err.msg);
-    }
-    if (o->reason < TT_REASON_COUNT)
-        s->reasons[o->reason]++;
-    if (o->fill_qty > 0 && s->nfills < 512)
-        s->fills[s->nfills++] = (fill){o->client_id, o->fill_qty, o->fill_price, o->commission,
-                                       o->side, o->reason};
-}
 
 /* ---- the session ---- */
 
@@ -240,39 +164,6 @@ static void finish(session *x)
     free(x);
 }
 
-/* Every engine fill is one stand-in deal (matched by the client id in the
- * deal's magic number): price, volume, commission, side; none missing, none
- * twice. Without faults they also come in the same order. */
-static void check_fills_are_deals(session *x, int in_order)
-{
-    const tt_mt5_sim *sim = tt_mt5_term_sim(x->t);
-    size_t n = tt_mt5_sim_deals(sim);
-    if ((size_t)x->s.nfills != n) {
-        fprintf(stderr, "%s", x->log);
-        fail_msg("%d engine fills, %zu deals at the broker", x->s.nfills, n);
-    }
-    int used[512] = {0};
-    for (size_t i = 0; i < n; i++) {
-        const tt_mt5_deal *d = tt_mt5_sim_deal(sim, i);
-        uint64_t cid = d->magic & 0xffffffffu;
-        int k = -1;
-        for (int j = 0; j < x->s.nfills && k < 0; j++)
-            if (!used[j] && x->s.fills[j].cid == cid)
-                k = j;
-        if (k < 0)
-            fail_msg("deal %llu of order %llu has no engine fill", (unsigned long long)d->deal,
-                     (unsigned long long)cid);
-        if (in_order)
-            assert_int_equal(k, (int)i);
-        used[k] = 1;
-        const fill *f = &x->s.fills[k];
-        assert_int_equal(f->px * 1000, d->price); /* points -> 1e-8 */
-        assert_int_equal(f->qty * 1000000, d->vol);
-        assert_int_equal(f->comm * 1000000, -d->comm);
-        assert_int_equal(f->side, d->side == TT_MT5_BUY ? 1 : -1);
-    }
-}
-
 static void expect_clean(session *x)
 {
     if (x->s.lifecycle_errors) {
@@ -291,7 +182,7 @@ static void test_netting_session(void **state)
     expect_clean(x);
     assert_int_equal(x->s.sent, 20);
     assert_int_equal(x->s.reasons[TT_REASON_FILL], 20);
-    check_fills_are_deals(x, 1);
+    check_fills_are_deals(tt_mt5_term_sim(x->t), &x->s, x->log, 1);
     assert_int_equal(tt_orders_count(x->s.orders), 0);
     finish(x);
 }
@@ -304,7 +195,7 @@ static void test_hedging_with_limits(void **state)
     expect_clean(x);
     assert_int_equal(x->s.sent, 16);
     assert_true(x->s.reasons[TT_REASON_ACCEPTED] >= 1); /* limits rest first */
-    check_fills_are_deals(x, 0);
+    check_fills_are_deals(tt_mt5_term_sim(x->t), &x->s, x->log, 0);
     finish(x);
 }
 
@@ -323,7 +214,7 @@ static void test_faults(void **state)
     assert_int_equal(x->s.reasons[TT_REASON_NO_MONEY], 1);
     /* 8 orders filled, each once: the one in flight at the drop too */
     assert_int_equal(x->s.reasons[TT_REASON_FILL], 8);
-    check_fills_are_deals(x, 0);
+    check_fills_are_deals(tt_mt5_term_sim(x->t), &x->s, x->log, 0);
     tt_mt5_venue_stats st;
     tt_mt5_venue_stats_get(x->v, &st);
     assert_int_equal(st.sessions, 2); /* its deal came with HISTORY after reconnecting */
@@ -342,7 +233,7 @@ static void test_no_answer_is_queried_not_resent(void **state)
     expect_clean(x);
     assert_int_equal(x->s.sent, 6);
     assert_int_equal(x->s.reasons[TT_REASON_FILL], 6);
-    check_fills_are_deals(x, 0);
+    check_fills_are_deals(tt_mt5_term_sim(x->t), &x->s, x->log, 0);
     tt_mt5_venue_stats st;
     tt_mt5_venue_stats_get(x->v, &st);
     assert_int_equal(st.unanswered, 1);
