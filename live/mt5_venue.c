@@ -51,7 +51,7 @@ void tt_mt5v_report(tt_mt5_venue *v, const char *symbol, uint64_t cid, uint32_t 
     tt_mt5v_log(v, "%s%s%s", symbol ? symbol : "", symbol ? ": " : "", text);
     if (!v->o.on_report)
         return;
-    tt_mt5_report r = {0, symbol, cid, NULL, retcode, text};
+    tt_mt5_report r = {0, symbol, cid, NULL, retcode, text, v->tag};
     v->o.on_report(v->o.ctx, &r);
 }
 
@@ -190,7 +190,7 @@ void tt_mt5v_emit(tt_mt5_venue *v, tt_event *ev)
     ev->kind = TT_EV_ORDER_EVENT;
     apply(v, ev);
     if (v->o.on_emit)
-        v->o.on_emit(v->o.ctx, ev);
+        v->o.on_emit(v->o.ctx, v->tag, ev);
     if (tt_inbox_push(v->o.inbox, ev, NULL, 0) < 0)
         tt_mt5v_log(v, "inbox: out of memory for an order event");
 }
@@ -440,7 +440,7 @@ static void on_deal(tt_mt5_venue *v, const tt_mt5_deal *d)
     uint32_t sym = tt_mt5v_sym_of(v, d->sym);
     uint64_t cid = tt_mt5v_cid_of(v, d->magic);
     if (v->o.on_report) {
-        tt_mt5_report r = {1, d->sym, cid, d, 0, NULL};
+        tt_mt5_report r = {1, d->sym, cid, d, 0, NULL, v->tag};
         v->o.on_report(v->o.ctx, &r);
     }
     if (!sym || !v->sym[sym].ok)

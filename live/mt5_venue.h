@@ -85,6 +85,7 @@ typedef struct tt_mt5_report {
     const tt_mt5_deal *deal;  /* fill */
     uint32_t retcode;         /* error: MT5's return code (0: a ticktape-side refusal) */
     const char *text;         /* error: what happened */
+    uint64_t tag;             /* the session's tag (the NATS header Tt-Session) */
 } tt_mt5_report;
 
 typedef struct tt_mt5_venue_opts {
@@ -108,7 +109,8 @@ typedef struct tt_mt5_venue_opts {
     void (*before_send)(void *ctx);
     void (*on_wire)(void *ctx, int dir, const char *line, size_t len); /* every frame */
     void (*on_report)(void *ctx, const tt_mt5_report *r);
-    void (*on_emit)(void *ctx, const tt_event *ev); /* every order event as the venue emits it */
+    /* every order event as the venue emits it, with the session's tag */
+    void (*on_emit)(void *ctx, uint64_t tag, const tt_event *ev);
     void (*log)(void *ctx, const char *line);
     void *ctx;
 } tt_mt5_venue_opts;

@@ -29,6 +29,7 @@ typedef struct strat {
     uint32_t eur;
     uint64_t quotes;
     int every, max, sent, limits;
+    int one_side; /* every order a buy (a position that grows) */
     int side;
     fill fills[512];
     int nfills;
@@ -45,7 +46,7 @@ static void submit(strat *s, tt_engine *e, int type, tt_price price)
     c.qty = 10; /* 0.1 lot */
     c.type = (uint8_t)type;
     c.tif = TT_TIF_GTC;
-    c.side = (int8_t)(s->side = -s->side);
+    c.side = (int8_t)(s->one_side ? TT_BUY : (s->side = -s->side));
     c.price = price;
     tt_event ev;
     tt_err err;
