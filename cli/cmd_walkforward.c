@@ -9,10 +9,11 @@
  * stitched run is written as a normal backtest report (reports/report.h) in
  * --out, plus walkforward.json with every fold.
  *
- * Gates (tt_cli_gates, shared with `backtest --gate`): with --gate, the
- * gates: section is evaluated on the combined out-of-sample figures and the
- * walk-forward efficiency; a failed gate prints a table and exits 4; --junit
- * writes the verdicts as JUnit XML for CI.
+ * Gates (tt_cli_gates in cli/gates.c, shared with `backtest --gate`): with
+ * --gate, the gates: section is evaluated on the combined out-of-sample
+ * figures and the walk-forward efficiency; a failed gate prints a table and
+ * exits 4; --junit writes the verdicts as JUnit XML for CI. The options are
+ * those of sweep (cli/research_cli.c) plus the gates'.
  *
  * Exit codes: 0 done (and every gate passed); 4 a gate failed; 3 some runs
  * failed; 1 failure; 2 usage error.
@@ -34,157 +35,35 @@
 #include "sim/sweep.h"
 #include "sim/walkforward.h"
 
-#define MAX_SETS 256
-
-/* ---- gates, shared with `backtest --gate` ---- */
-
-int tt_cli_gates(const char *scenario_file, const char *suite, const tt_metrics *m,
-                 const double *wfe, long long minor_per_unit, const tt_cli_gate_opts *g, int quiet)
-{
-    tt_err err;
-    tt_err_clear(&err);
-    if (g->save_baseline) {
-        if (tt_baseline_write(g->save_baseline, m, wfe, minor_per_unit, &err))
-            return tt_report_error(&err);
-        if (!quiet)
-            printf("baseline     %s\n", g->save_baseline);
-    }
-    if (!g->gate && !g->junit)
-        return TT_EXIT_OK;
-    tt_research_doc *doc;
-    if (tt_research_doc_load(&doc, scenario_file, &err))
-        return tt_report_error(&err);
-    tt_gates gates;
-    int rc = tt_gates_read(&gates, doc, &err);
-    tt_research_doc_free(doc);
-    if (rc)
-        return tt_report_error(&err);
-    gates.minor_per_unit = minor_per_unit;
-    tt_gate_result *res;
-    size_t nfail;
-    rc = tt_gates_eval(&gates, m, wfe, &res, &nfail, &err);
-    if (!rc && g->junit)
-        rc = tt_gates_junit(g->junit, suite, res, gates.n, &err);
-    int code = TT_EXIT_OK;
-    if (rc) {
-        code = tt_report_error(&err);
-    } else if (nfail && g->gate) {
-        fprintf(stderr, "ticktape: %zu of %zu gates failed:\n", nfail, gates.n);
-        tt_gates_table(stderr, res, gates.n);
-        code = TT_EXIT_GATE;
-    } else if (!quiet) {
-        printf("gates        %zu of %zu passed%s\n", gates.n - nfail, gates.n,
-               nfail ? " (not enforced without --gate)" : "");
-    }
-    if (!rc && !quiet && nfail == 0 && g->gate)
-        tt_gates_table(stdout, res, gates.n);
-    free(res);
-    tt_gates_free(&gates);
-    return code;
-}
-
-/* ---- the command ---- */
-
 typedef struct wf_opts {
-    const char *scenario;
-    const char *sets[MAX_SETS];
-    int nsets;
-    uint64_t jobs;
-    int json, quiet, no_reports;
-    const char *out;
-    tt_cli_gate_opts gate;
-    const char *nats;
-    tt_ts ack_wait, timeout;
-    uint64_t runs_per_job; /* 0 = 1 (the default); UINT64_MAX = auto (tt_js_runs_per_job_auto) */
-    unsigned runs_per_process; /* local runs (tt_pool_opts); 1 = a fresh process per run */
+    tt_research_cli r;     /* the scenario, --jobs, --set, --out, --nats ... (cli/research_cli.c) */
+    tt_cli_gate_opts gate; /* --gate, --junit, --save-baseline (cli/gates.c) */
 } wf_opts;
 
-static const char *const FLAGS[] = {"json", "quiet", "no-reports", "gate", "help", "h", NULL};
+static const tt_opt WF_OPTS[] = {
+    {TT_OPT_INCLUDE, .include = tt_research_opts, .off = offsetof(wf_opts, r)},
+    {TT_OPT_INCLUDE, .include = tt_gate_opts, .off = offsetof(wf_opts, gate)},
+    {TT_OPT_END},
+};
 
-static void usage(FILE *f)
-{
-    fputs("usage: ticktape walkforward SCENARIO.yaml [options]\n\n"
-          "Walk-forward analysis (docs/research.md): on each train window, run every\n"
-          "parameter set of the sweep: section and keep the best by the objective of\n"
-          "the walkforward: section; run it on the following test window; stitch the\n"
-          "out-of-sample equity. Prints each fold, the combined out-of-sample figures\n"
-          "and the walk-forward efficiency; writes the out-of-sample report.\n\n"
-          "options:\n"
-          "  --jobs N              runs at a time, each in its own process (default 1)\n"
-          "  --runs-per-process N  local runs: N per process, one after the other\n"
-          "                        (default 1: a fresh process per run; 0: keep it)\n"
-          "  --set KEY=VALUE       override a scenario key; repeatable\n"
-          "  --out DIR             where the reports go (default out/<name>-walkforward)\n"
-          "  --gate                check the gates: section; exit 4 if a gate fails\n"
-          "  --junit FILE          write the gate verdicts as JUnit XML\n"
-          "  --save-baseline FILE  write the out-of-sample figures as a gates baseline\n"
-          "  --nats URL            run the train runs on `ticktape worker` processes through\n"
-          "                        NATS JetStream (the test runs stay local)\n"
-          "  --ack-wait DUR        with --nats: redeliver after a silent worker (default 30s)\n"
-          "  --timeout DUR         with --nats: give up without a new result (default 10m)\n"
-          "  --runs-per-job K      with --nats: K train runs per job message (default 1;\n"
-          "                        auto: train runs/16, from 1 to 8)\n"
-          "  --json                print the result as one JSON object on the last line\n"
-          "  --quiet               print nothing but errors (and the JSON line)\n"
-          "  --no-reports          write no report files\n"
-          "  --help                this text\n\n"
-          "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 failure, 2 usage\n",
-          f);
-}
+static int run_walkforward(int argc, char **argv);
 
-static int parse_option(wf_opts *o, const tt_opt *op)
-{
-    if (!op->name) {
-        if (o->scenario)
-            return tt_usage_error("walkforward", "one scenario at a time");
-        o->scenario = op->value;
-    } else if (tt_opt_is(op, "set")) {
-        if (!op->value || !strchr(op->value, '='))
-            return tt_usage_error("walkforward", "--set needs KEY=VALUE");
-        if (o->nsets == MAX_SETS)
-            return tt_usage_error("walkforward", "too many --set");
-        o->sets[o->nsets++] = op->value;
-    } else if (tt_opt_is(op, "jobs")) {
-        if (!op->value || tt_parse_u64(op->value, &o->jobs) || o->jobs == 0 || o->jobs > 4096)
-            return tt_usage_error("walkforward", "--jobs needs a number from 1 to 4096");
-    } else if (tt_opt_is(op, "runs-per-process")) {
-        return tt_parse_runs_per_process("walkforward", op->value, &o->runs_per_process);
-    } else if (tt_opt_is(op, "out")) {
-        if (!op->value || !*op->value)
-            return tt_usage_error("walkforward", "--out needs a directory");
-        o->out = op->value;
-    } else if (tt_opt_is(op, "junit")) {
-        if (!op->value || !*op->value)
-            return tt_usage_error("walkforward", "--junit needs a file name");
-        o->gate.junit = op->value;
-    } else if (tt_opt_is(op, "save-baseline")) {
-        if (!op->value || !*op->value)
-            return tt_usage_error("walkforward", "--save-baseline needs a file name");
-        o->gate.save_baseline = op->value;
-    } else if (tt_opt_is(op, "nats")) {
-        if (!op->value || !*op->value)
-            return tt_usage_error("walkforward", "--nats needs a URL (nats://127.0.0.1:4222)");
-        o->nats = op->value;
-    } else if (tt_opt_is(op, "runs-per-job")) {
-        return tt_parse_runs_per_job("walkforward", op->value, &o->runs_per_job);
-    } else if (tt_opt_is(op, "ack-wait") || tt_opt_is(op, "timeout")) {
-        tt_err e;
-        if (tt_duration_parse(op->value, tt_opt_is(op, "ack-wait") ? &o->ack_wait : &o->timeout,
-                              tt_opt_is(op, "ack-wait") ? "--ack-wait" : "--timeout", &e))
-            return tt_usage_error("walkforward", "%s", e.msg);
-    } else if (tt_opt_is(op, "gate")) {
-        o->gate.gate = 1;
-    } else if (tt_opt_is(op, "json")) {
-        o->json = 1;
-    } else if (tt_opt_is(op, "quiet")) {
-        o->quiet = 1;
-    } else if (tt_opt_is(op, "no-reports")) {
-        o->no_reports = 1;
-    } else {
-        return tt_usage_error("walkforward", "unknown option --%s", op->name);
-    }
-    return 0;
-}
+const tt_cmd tt_command_walkforward = {
+    .name = "walkforward",
+    .summary = "walk-forward analysis: optimise on train windows, test out of sample",
+    .run = run_walkforward,
+    .opts = WF_OPTS,
+    .size = sizeof(wf_opts),
+    .about = "Walk-forward analysis (docs/research.md): on each train window, run every\n"
+             "parameter set of the sweep: section and keep the best by the objective of\n"
+             "the walkforward: section; run it on the following test window; stitch the\n"
+             "out-of-sample equity. Prints each fold, the combined out-of-sample figures\n"
+             "and the walk-forward efficiency; writes the out-of-sample report and\n"
+             "walkforward.json. With --nats the train runs go to `ticktape worker`\n"
+             "processes (the test runs stay local).\n",
+    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 failure,\n"
+              "2 usage error\n",
+};
 
 static void on_tick(void *ctx, size_t done, size_t total)
 {
@@ -319,7 +198,7 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
 /* ---- train runs on NATS workers ---- */
 
 typedef struct nats_train {
-    const wf_opts *o;
+    const tt_research_cli *o;
     char scenario[1024]; /* absolute path */
     char tag[9];
     char prefix[40];
@@ -381,24 +260,76 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
     return rc;
 }
 
-int tt_cmd_walkforward(int argc, char **argv)
+/* The out-of-sample report (a backtest report of the stitched test windows)
+ * and walkforward.json with every fold, in dir. */
+static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run *probe,
+                         const tt_wf_result *r, const tt_sweep_plan *plan, const tt_wf_spec *wf,
+                         const char *cur, tt_err *err)
 {
-    wf_opts o;
-    memset(&o, 0, sizeof o);
-    o.jobs = 1;
-    tt_opt op;
-    tt_opt_init(&op, argc, argv);
-    while (tt_opt_next(&op, FLAGS)) {
-        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
-            usage(stdout);
-            return TT_EXIT_OK;
-        }
-        int rc = parse_option(&o, &op);
-        if (rc)
-            return rc;
-    }
-    if (!o.scenario)
-        return tt_usage_error("walkforward", "missing the scenario file");
+    int64_t mpu = probe->minor_per_unit > 0 ? probe->minor_per_unit : 100;
+    char params[64];
+    snprintf(params, sizeof params, "walk-forward, %zu folds", r->nfolds);
+    tt_report_input in = {
+        .name = tt_scenario_name(s),
+        .strategy = probe->cfg.strategy,
+        .params = params,
+        .data = "stitched out-of-sample test windows",
+        .fingerprint = r->fp,
+        .trades = r->trades,
+        .ntrades = r->ntrades,
+        .equity = r->equity,
+        .nequity = r->nequity,
+        .metrics = &r->oos,
+        .instruments = probe->instruments,
+        .currency = cur,
+        .minor_per_unit = mpu,
+        .from = r->nfolds ? r->folds[0].w.test_from : 0,
+        .to = r->nfolds ? r->folds[r->nfolds - 1].w.test_to : 0,
+    };
+    tt_report_outputs which = {1, 1, 1, 1};
+    int rc = tt_report_write_all(&in, dir, &which, err);
+    if (rc)
+        return rc;
+    tt_buf b = {0};
+    json_result(&b, tt_scenario_name(s), r, plan, wf, mpu);
+    tt_buf_append(&b, "\n", 1);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/walkforward.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f || fwrite(b.data, 1, b.len, f) != b.len)
+        rc = tt_err_set(err, TT_EIO, "%s: cannot write", path);
+    if (f)
+        fclose(f);
+    tt_buf_free(&b);
+    return rc;
+}
+
+/* Send the train runs to NATS workers: the scenario's absolute path and tag,
+ * and run ids unique to this invocation. */
+static int nats_setup(nats_train *nt, const tt_research_cli *o, tt_wf_opts *wo, tt_err *err)
+{
+    nt->o = o;
+    if (!realpath(o->scenario, nt->scenario))
+        snprintf(nt->scenario, sizeof nt->scenario, "%s", o->scenario);
+    int rc = tt_research_file_tag(o->scenario, nt->tag, err);
+    if (rc)
+        return rc;
+    /* Unique per invocation, so two runs on one server never mix. */
+    snprintf(nt->prefix, sizeof nt->prefix, "w%s_%x%x", nt->tag, (unsigned)getpid() & 0xffff,
+             (unsigned)((uint64_t)(tt_wall_seconds() * 1e6) & 0xfffff));
+    wo->train_batch = nats_train_batch;
+    wo->train_ctx = nt;
+    return TT_OK;
+}
+
+static int run_walkforward(int argc, char **argv)
+{
+    wf_opts args;
+    memset(&args, 0, sizeof args);
+    int code = tt_opts_parse(&tt_command_walkforward, &args, argc, argv, NULL);
+    if (code != TT_OPTS_RUN)
+        return code;
+    const tt_research_cli *o = &args.r;
     tt_err err;
     tt_err_clear(&err);
     tt_scenario *s = NULL;
@@ -410,11 +341,11 @@ int tt_cmd_walkforward(int argc, char **argv)
     memset(&spec, 0, sizeof spec);
     memset(&plan, 0, sizeof plan);
     memset(&r, 0, sizeof r);
-    int code = TT_EXIT_OK;
-    if (tt_scenario_load(&s, o.scenario, &err))
+    code = TT_EXIT_OK;
+    if (tt_scenario_load(&s, o->scenario, &err))
         return tt_report_error(&err);
-    for (int i = 0; i < o.nsets; i++) {
-        if (tt_scenario_set(s, o.sets[i], &err)) {
+    for (int i = 0; i < o->nsets; i++) {
+        if (tt_scenario_set(s, o->sets[i], &err)) {
             tt_scenario_free(s);
             return tt_usage_error("walkforward", "%s", err.msg);
         }
@@ -426,7 +357,7 @@ int tt_cmd_walkforward(int argc, char **argv)
         code = tt_report_error(&err);
         goto done;
     }
-    if (tt_scenario_prepare(s, probe, &err) || tt_research_doc_load(&doc, o.scenario, &err) ||
+    if (tt_scenario_prepare(s, probe, &err) || tt_research_doc_load(&doc, o->scenario, &err) ||
         tt_wf_spec_read(&wf, doc, &err) ||
         tt_sweep_spec_read(&spec, doc, tt_scenario_seed(s), &err) ||
         tt_sweep_expand(&spec, "wf", &plan, &err)) {
@@ -446,25 +377,15 @@ int tt_cmd_walkforward(int argc, char **argv)
         goto done;
     }
     free(wins);
-    if (!o.quiet)
+    if (!o->quiet)
         tt_progress_start(&bar, "walkforward", nwins * (plan.njobs + 1));
-    tt_wf_opts wo = {(unsigned)o.jobs, bar.enabled ? on_tick : NULL, &bar, &probe->metrics,
-                     NULL, NULL, o.runs_per_process};
+    tt_wf_opts wo = {(unsigned)o->jobs, bar.enabled ? on_tick : NULL, &bar, &probe->metrics,
+                     NULL, NULL, o->runs_per_process};
     nats_train nt;
     memset(&nt, 0, sizeof nt);
-    if (o.nats) {
-        nt.o = &o;
-        if (!realpath(o.scenario, nt.scenario))
-            snprintf(nt.scenario, sizeof nt.scenario, "%s", o.scenario);
-        if (tt_research_file_tag(o.scenario, nt.tag, &err)) {
-            code = tt_report_error(&err);
-            goto done;
-        }
-        /* Unique per invocation, so two runs on one server never mix. */
-        snprintf(nt.prefix, sizeof nt.prefix, "w%s_%x%x", nt.tag, (unsigned)getpid() & 0xffff,
-                 (unsigned)((uint64_t)(tt_wall_seconds() * 1e6) & 0xfffff));
-        wo.train_batch = nats_train_batch;
-        wo.train_ctx = &nt;
+    if (o->nats && nats_setup(&nt, o, &wo, &err)) {
+        code = tt_report_error(&err);
+        goto done;
     }
     double t0 = tt_wall_seconds();
     int rc = tt_walkforward_run(&wf, &plan, tt_scenario_runner(s), from, to, &wo, &r, &err);
@@ -483,51 +404,16 @@ int tt_cmd_walkforward(int argc, char **argv)
             fprintf(stderr, "ticktape: train run %s %s: %s\n", r.train[i].run_id,
                     tt_run_status_name(r.train[i].status), r.train[i].error);
     char dir[4200] = "";
-    if (!o.no_reports) {
-        snprintf(dir, sizeof dir, "%s", o.out ? o.out : "");
-        if (!o.out)
+    if (!o->no_reports) {
+        snprintf(dir, sizeof dir, "%s", o->out ? o->out : "");
+        if (!o->out)
             snprintf(dir, sizeof dir, "out/%s-walkforward", tt_scenario_name(s));
-        char params[64];
-        snprintf(params, sizeof params, "walk-forward, %zu folds", r.nfolds);
-        tt_report_input in = {
-            .name = tt_scenario_name(s),
-            .strategy = probe->cfg.strategy,
-            .params = params,
-            .data = "stitched out-of-sample test windows",
-            .fingerprint = r.fp,
-            .trades = r.trades,
-            .ntrades = r.ntrades,
-            .equity = r.equity,
-            .nequity = r.nequity,
-            .metrics = &r.oos,
-            .instruments = probe->instruments,
-            .currency = cur,
-            .minor_per_unit = mpu,
-            .from = r.nfolds ? r.folds[0].w.test_from : 0,
-            .to = r.nfolds ? r.folds[r.nfolds - 1].w.test_to : 0,
-        };
-        tt_report_outputs which = {1, 1, 1, 1};
-        if (tt_report_write_all(&in, dir, &which, &err)) {
+        if (write_reports(dir, s, probe, &r, &plan, &wf, cur, &err)) {
             code = tt_report_error(&err);
             goto done;
         }
-        tt_buf b = {0};
-        json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mpu);
-        tt_buf_append(&b, "\n", 1);
-        char path[4300];
-        snprintf(path, sizeof path, "%s/walkforward.json", dir);
-        FILE *f = fopen(path, "w");
-        if (!f || fwrite(b.data, 1, b.len, f) != b.len) {
-            tt_err_set(&err, TT_EIO, "%s: cannot write", path);
-            code = tt_report_error(&err);
-        }
-        if (f)
-            fclose(f);
-        tt_buf_free(&b);
-        if (code == TT_EXIT_FAIL)
-            goto done;
     }
-    if (!o.quiet) {
+    if (!o->quiet) {
         printf("walkforward  %s: %zu folds x %zu parameter sets, %s windows, in %.2f s\n",
                tt_scenario_name(s), r.nfolds, plan.njobs, wf.anchored ? "anchored" : "rolling",
                secs);
@@ -538,11 +424,11 @@ int tt_cmd_walkforward(int argc, char **argv)
         tt_fingerprint_hex(r.fp, fp);
         printf("fingerprint: %s\n", fp); /* the last line of every run */
     }
-    int gcode = tt_cli_gates(o.scenario, tt_scenario_name(s), &r.oos, &r.wfe, mpu, &o.gate,
-                             o.quiet);
+    int gcode = tt_cli_gates(o->scenario, tt_scenario_name(s), &r.oos, &r.wfe, mpu, &args.gate,
+                             o->quiet);
     if (gcode)
         code = gcode;
-    if (o.json) {
+    if (o->json) {
         tt_buf b = {0};
         json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mpu);
         fflush(stdout);
