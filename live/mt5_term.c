@@ -608,6 +608,8 @@ int tt_mt5_term_new(tt_mt5_term **out, const tt_mt5_term_opts *o, tt_err *err)
     int rc = TT_OK;
     if (!t->out || !t->held || !t->ins)
         rc = tt_err_set(err, TT_ENOMEM, "mt5-sim: out of memory");
+    if (!rc && o->instruments_file)
+        rc = tt_instruments_load(t->ins, o->instruments_file, err);
     if (!rc)
         rc = tt_mt5_sim_new(&t->sim, t->ins, &o->account, err);
     for (int i = 0; !rc && o->faults && o->faults[i]; i++)

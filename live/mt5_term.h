@@ -44,6 +44,7 @@ typedef struct tt_mt5_term_opts {
     tt_mt5_sim_config account;   /* the broker model */
     const char *const *faults;   /* --fault SPECs, NULL-terminated (may be NULL) */
     const char *deals_path;      /* the deal log (NULL = none) */
+    const char *instruments_file; /* extra instruments (NULL = the built-in table) */
     uint32_t build;              /* terminal build in HELLO; 0 = 4755 */
     int64_t give_up_ms;          /* stop when ticktape was unreachable this long; 0 = never */
     int record_times;            /* keep every tick's and order's time (see the stats) */
