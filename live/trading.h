@@ -20,18 +20,18 @@
  *   sinks    outputs on NATS (the seed's subjects) and Kafka (the archive
  *            topics, and every bridge frame on broker_communication_log),
  *            held back while the journal is replayed;
- *   safety   the kill switch (tt_live_kill: from a signal, a file, or NATS
+ *   safety   the kill switch (tt_trading_kill: from a signal, a file, or NATS
  *            control.kill_switch) cancels the working orders at the broker,
  *            refuses new ones and halts the strategy (which flattens when the
  *            scenario says flatten_on_halt); the order rate limit is the risk
  *            section's max_orders_per_sec.
  *
- * The caller builds the engine run (sim/backtest.h) with tt_live_source,
- * tt_live_venue, tt_live_clock, the components of tt_live_components and the
- * sinks of tt_live_sinks, runs it, and closes the session.
+ * The caller builds the engine run (sim/backtest.h) with tt_trading_source,
+ * tt_trading_venue, tt_trading_clock, the components of tt_trading_components and the
+ * sinks of tt_trading_sinks, runs it, and closes the session.
  */
-#ifndef TT_LIVE_H
-#define TT_LIVE_H
+#ifndef TT_TRADING_H
+#define TT_TRADING_H
 
 #include <stdint.h>
 
@@ -41,12 +41,12 @@
 #include "inbox.h"
 #include "mt5_venue.h"
 
-typedef struct tt_live tt_live;
+typedef struct tt_trading tt_trading;
 
-enum tt_live_venue_kind { TT_LIVE_MT5 = 0, TT_LIVE_NATS = 1 };
+enum tt_trading_venue_kind { TT_TRADING_MT5 = 0, TT_TRADING_NATS = 1 };
 
-typedef struct tt_live_opts {
-    int venue;                   /* enum tt_live_venue_kind */
+typedef struct tt_trading_opts {
+    int venue;                   /* enum tt_trading_venue_kind */
     const char *mt5_host;        /* MT5: listen on HOST:PORT */
     int mt5_port;
     const char *secret;          /* MT5: shared with the EA */
@@ -65,9 +65,9 @@ typedef struct tt_live_opts {
     int64_t spin_ns;             /* inbox polling before sleeping */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
-} tt_live_opts;
+} tt_trading_opts;
 
-typedef struct tt_live_status {
+typedef struct tt_trading_status {
     tt_inbox_stats inbox;
     uint32_t queued;
     uint64_t replayed;           /* journal events replayed before going live */
@@ -75,37 +75,37 @@ typedef struct tt_live_status {
     uint64_t order_events, fills;
     tt_mt5_venue_stats venue;    /* MT5 venue (zero for the NATS venue) */
     uint64_t wire_frames;        /* bridge frames sent to Kafka */
-} tt_live_status;
+} tt_trading_status;
 
 /* Open the journal (continued when dir holds one), the inbox, the venue (in
  * replay mode), the NATS and Kafka connections. ins (borrowed) is the run's
  * instrument table. Errors name what failed (TT_ENET with the URL or
  * address, TT_EINVAL for bad options), having released what was opened. */
-int tt_live_open(tt_live **l, const tt_instruments *ins, const tt_live_opts *o, tt_err *err);
+int tt_trading_open(tt_trading **l, const tt_instruments *ins, const tt_trading_opts *o, tt_err *err);
 
 /* 1 when the session continues a journal (a restart). */
-int tt_live_resuming(const tt_live *l);
+int tt_trading_resuming(const tt_trading *l);
 
 /* The pieces for the run. The source yields the journal's events, then
  * (switching the venue to live) the inbox's. */
-tt_source tt_live_source(tt_live *l);
-tt_venue tt_live_venue(tt_live *l);
-tt_clock tt_live_clock(tt_live *l);
+tt_source tt_trading_source(tt_trading *l);
+tt_venue tt_trading_venue(tt_trading *l);
+tt_clock tt_trading_clock(tt_trading *l);
 /* Components to add after the strategy runner: writes up to max, returns how many. */
-int tt_live_components(tt_live *l, tt_component *out, int max);
-int tt_live_sinks(tt_live *l, tt_sink *out, int max);
+int tt_trading_components(tt_trading *l, tt_component *out, int max);
+int tt_trading_sinks(tt_trading *l, tt_sink *out, int max);
 
 /* The kill switch (see above). Thread-safe, not from a signal handler. */
-void tt_live_kill(tt_live *l);
+void tt_trading_kill(tt_trading *l);
 
 /* End the session: the inbox drains, STOP is journaled, the engine finishes.
  * Async-signal-safe. */
-void tt_live_stop(tt_live *l);
+void tt_trading_stop(tt_trading *l);
 
-void tt_live_status_get(tt_live *l, tt_live_status *out);
+void tt_trading_status_get(tt_trading *l, tt_trading_status *out);
 
 /* After the run: close the venue (BYE to the terminal), the feeds, the sinks
  * and the journal. Returns the journal's close error, if any. */
-int tt_live_close(tt_live *l, tt_err *err);
+int tt_trading_close(tt_trading *l, tt_err *err);
 
 #endif

@@ -18,7 +18,7 @@
  * producer of their own (frames arrive on the link's thread and on the
  * engine's; one mutex orders them).
  */
-#include "live.h"
+#include "trading.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -43,8 +43,8 @@ typedef struct gate {
     atomic_int *on;
 } gate;
 
-struct tt_live {
-    tt_live_opts o;
+struct tt_trading {
+    tt_trading_opts o;
     const tt_instruments *ins;
     tt_wallclock clk;
     tt_inbox *q;
@@ -69,8 +69,8 @@ struct tt_live {
     atomic_int killed;
 };
 
-static void lg(tt_live *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void lg(tt_live *l, const char *fmt, ...)
+static void lg(tt_trading *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void lg(tt_trading *l, const char *fmt, ...)
 {
     if (!l->o.log)
         return;
@@ -86,7 +86,7 @@ static void lg(tt_live *l, const char *fmt, ...)
 
 static void before_send(void *ctx)
 {
-    tt_live *l = ctx;
+    tt_trading *l = ctx;
     tt_err err;
     if (l->j && tt_journal_flush(l->j, &err))
         lg(l, "journal: %s", err.msg);
@@ -94,7 +94,7 @@ static void before_send(void *ctx)
 
 static void on_wire(void *ctx, int dir, const char *line, size_t len)
 {
-    tt_live *l = ctx;
+    tt_trading *l = ctx;
     if (!l->wire)
         return;
     pthread_mutex_lock(&l->wire_mu);
@@ -109,14 +109,14 @@ static void on_wire(void *ctx, int dir, const char *line, size_t len)
 /* broker.fill/error/order.{SYMBOL}: what the broker did, for the bus */
 static void on_emit(void *ctx, uint64_t tag, const tt_event *ev)
 {
-    tt_live *l = ctx;
+    tt_trading *l = ctx;
     if (l->nc)
         tt_mt5_bus_publish_event(l->nc, l->ins, tag, ev, NULL);
 }
 
 static void on_report(void *ctx, const tt_mt5_report *r)
 {
-    tt_live *l = ctx;
+    tt_trading *l = ctx;
     if (l->nc && !r->fill)
         tt_mt5_bus_publish_report(l->nc, r->tag, r, NULL);
 }
@@ -126,14 +126,14 @@ static void on_control(natsConnection *nc, natsSubscription *sub, natsMsg *m, vo
     (void)nc;
     (void)sub;
     natsMsg_Destroy(m);
-    tt_live *l = closure;
+    tt_trading *l = closure;
     lg(l, "kill switch from NATS control.kill_switch");
-    tt_live_kill(l);
+    tt_trading_kill(l);
 }
 
 /* ---- the chained source ---- */
 
-static int go_live(tt_live *l, tt_err *err)
+static int go_live(tt_trading *l, tt_err *err)
 {
     (void)err;
     if (l->jr) {
@@ -157,7 +157,7 @@ static int go_live(tt_live *l, tt_err *err)
 
 static int chain_next(void *self, tt_event *ev, tt_err *err)
 {
-    tt_live *l = self;
+    tt_trading *l = self;
     if (!atomic_load(&l->live)) {
         if (l->jr) {
             int rc = l->jsrc.next(l->jsrc.self, ev, err);
@@ -173,7 +173,7 @@ static int chain_next(void *self, tt_event *ev, tt_err *err)
     return l->isrc.next(l->isrc.self, ev, err);
 }
 
-tt_source tt_live_source(tt_live *l)
+tt_source tt_trading_source(tt_trading *l)
 {
     tt_source s;
     memset(&s, 0, sizeof s);
@@ -182,17 +182,17 @@ tt_source tt_live_source(tt_live *l)
     return s;
 }
 
-tt_venue tt_live_venue(tt_live *l)
+tt_venue tt_trading_venue(tt_trading *l)
 {
     return l->mv ? tt_mt5_venue_port(l->mv) : tt_nats_venue_port(l->nv);
 }
 
-tt_clock tt_live_clock(tt_live *l) { return tt_inbox_clock(l->q); }
+tt_clock tt_trading_clock(tt_trading *l) { return tt_inbox_clock(l->q); }
 
 static int hook_start(void *self, tt_engine *e, tt_err *err)
 {
     (void)err;
-    tt_live *l = self;
+    tt_trading *l = self;
     l->e = e;
     tt_inbox_watch(l->q, e);
     return TT_OK;
@@ -201,7 +201,7 @@ static int hook_start(void *self, tt_engine *e, tt_err *err)
 static void hook_event(void *self, tt_engine *e, const tt_event *ev)
 {
     (void)e;
-    tt_live *l = self;
+    tt_trading *l = self;
     if (ev->kind == TT_EV_ORDER_EVENT) {
         atomic_fetch_add(&l->order_events, 1);
         if (ev->u.order_ev.fill_qty)
@@ -209,7 +209,7 @@ static void hook_event(void *self, tt_engine *e, const tt_event *ev)
     }
 }
 
-int tt_live_components(tt_live *l, tt_component *out, int max)
+int tt_trading_components(tt_trading *l, tt_component *out, int max)
 {
     int n = 0;
     if (n < max)
@@ -232,7 +232,7 @@ static int gate_flush(void *self, tt_err *err)
     return g->inner.flush ? g->inner.flush(g->inner.self, err) : TT_OK;
 }
 
-int tt_live_sinks(tt_live *l, tt_sink *out, int max)
+int tt_trading_sinks(tt_trading *l, tt_sink *out, int max)
 {
     int n = 0;
     for (int i = 0; i < l->ngates && n < max; i++)
@@ -242,7 +242,7 @@ int tt_live_sinks(tt_live *l, tt_sink *out, int max)
 
 /* ---- open / close ---- */
 
-static int open_journal(tt_live *l, tt_err *err)
+static int open_journal(tt_trading *l, tt_err *err)
 {
     char path[4200];
     struct stat st;
@@ -260,10 +260,10 @@ static int open_journal(tt_live *l, tt_err *err)
     return rc;
 }
 
-static int open_nats(tt_live *l, tt_err *err)
+static int open_nats(tt_trading *l, tt_err *err)
 {
     int rc = TT_OK;
-    if (l->o.venue == TT_LIVE_NATS) { /* the feed, and the bus of the venue */
+    if (l->o.venue == TT_TRADING_NATS) { /* the feed, and the bus of the venue */
         tt_nats_source_opts so;
         memset(&so, 0, sizeof so);
         so.url = l->o.nats_url;
@@ -293,7 +293,7 @@ static int open_nats(tt_live *l, tt_err *err)
     return TT_OK;
 }
 
-static int open_kafka(tt_live *l, tt_err *err)
+static int open_kafka(tt_trading *l, tt_err *err)
 {
     tt_kafka_sink_opts ko = {.brokers = l->o.kafka_brokers, .ins = l->ins,
                              .conf = l->o.kafka_conf, .log = l->o.log, .log_ctx = l->o.log_ctx};
@@ -305,9 +305,9 @@ static int open_kafka(tt_live *l, tt_err *err)
     return rc;
 }
 
-static int open_venue(tt_live *l, tt_err *err)
+static int open_venue(tt_trading *l, tt_err *err)
 {
-    if (l->o.venue == TT_LIVE_NATS) {
+    if (l->o.venue == TT_TRADING_NATS) {
         tt_nats_venue_opts vo = {l->nc, l->ins, l->q, l->o.log, l->o.log_ctx};
         return tt_nats_venue_new(&l->nv, &vo, err);
     }
@@ -335,7 +335,7 @@ static int open_venue(tt_live *l, tt_err *err)
     return tt_mt5_venue_new(&l->mv, &vo, err);
 }
 
-static void release(tt_live *l)
+static void release(tt_trading *l)
 {
     tt_mt5_venue_free(l->mv); /* BYE to the terminal; its thread ends */
     tt_nats_venue_free(l->nv);
@@ -359,15 +359,15 @@ static void release(tt_live *l)
     free(l);
 }
 
-int tt_live_open(tt_live **out, const tt_instruments *ins, const tt_live_opts *o, tt_err *err)
+int tt_trading_open(tt_trading **out, const tt_instruments *ins, const tt_trading_opts *o, tt_err *err)
 {
     *out = NULL;
-    if (o->venue == TT_LIVE_MT5 && (!o->mt5_host || !o->secret || !o->secret[0]))
+    if (o->venue == TT_TRADING_MT5 && (!o->mt5_host || !o->secret || !o->secret[0]))
         return tt_err_set(err, TT_EINVAL, "live: the MT5 venue needs --mt5 HOST:PORT and a "
                           "shared secret");
-    if (o->venue == TT_LIVE_NATS && !o->nats_url)
+    if (o->venue == TT_TRADING_NATS && !o->nats_url)
         return tt_err_set(err, TT_EINVAL, "live: --venue nats needs --nats URL");
-    tt_live *l = calloc(1, sizeof *l);
+    tt_trading *l = calloc(1, sizeof *l);
     if (!l)
         return tt_err_set(err, TT_ENOMEM, "live: out of memory");
     l->o = *o;
@@ -402,9 +402,9 @@ int tt_live_open(tt_live **out, const tt_instruments *ins, const tt_live_opts *o
     return TT_OK;
 }
 
-int tt_live_resuming(const tt_live *l) { return l->resuming; }
+int tt_trading_resuming(const tt_trading *l) { return l->resuming; }
 
-void tt_live_kill(tt_live *l)
+void tt_trading_kill(tt_trading *l)
 {
     if (atomic_exchange(&l->killed, 1))
         return;
@@ -416,9 +416,9 @@ void tt_live_kill(tt_live *l)
     tt_inbox_push_control(l->q, TT_CTL_KILL, 0);
 }
 
-void tt_live_stop(tt_live *l) { tt_inbox_stop(l->q); }
+void tt_trading_stop(tt_trading *l) { tt_inbox_stop(l->q); }
 
-void tt_live_status_get(tt_live *l, tt_live_status *st)
+void tt_trading_status_get(tt_trading *l, tt_trading_status *st)
 {
     memset(st, 0, sizeof *st);
     tt_inbox_stats_get(l->q, &st->inbox);
@@ -432,7 +432,7 @@ void tt_live_status_get(tt_live *l, tt_live_status *st)
         tt_mt5_venue_stats_get(l->mv, &st->venue);
 }
 
-int tt_live_close(tt_live *l, tt_err *err)
+int tt_trading_close(tt_trading *l, tt_err *err)
 {
     if (!l)
         return TT_OK;
