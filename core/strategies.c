@@ -317,14 +317,16 @@ static int hold_create(tt_strategy_ctx *c, void **state)
     hold *x = calloc(1, sizeof *x);
     if (!x)
         return tt_ctx_fail(c, TT_ENOMEM, "out of memory");
+    /* each parameter is checked right after it is read: the host names the
+     * last parameter read as the one an error concerns */
     int rc = tt_ctx_param_str(c, "symbol", NULL, &sym);
-    if (!rc)
-        rc = tt_ctx_param_int(c, "qty", 10, 1, INT64_C(1) << 40, &x->qty);
     if (!rc) {
         x->sym = sym ? tt_ctx_symbol_id(c, sym) : tt_ctx_symbol_at(c, 0);
         if (!x->sym)
             rc = tt_ctx_fail(c, TT_EINVAL, "parameter symbol: unknown or missing symbol");
     }
+    if (!rc)
+        rc = tt_ctx_param_int(c, "qty", 10, 1, INT64_C(1) << 40, &x->qty);
     if (rc) {
         free(x);
         return rc;

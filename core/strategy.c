@@ -29,6 +29,8 @@
  */
 #include "strategy.h"
 
+#include "parse.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -72,6 +74,8 @@ struct tt_runner {
     int failed;
     tt_err err;      /* first error met while running */
     tt_err fail_err; /* error recorded by the strategy (tt_ctx_fail) or a param read */
+    char last_key[64];  /* the parameter read last in create ("" = none yet) */
+    char fault_key[64]; /* last_key when fail_err was set in create: the key it concerns */
 };
 
 static tt_runner *R(tt_strategy_ctx *c) { return (tt_runner *)c; }
@@ -137,9 +141,13 @@ int tt_strategy_check(const tt_strategy_vtable *vt, const char *where, tt_err *e
 
 /* ---- parameters ---- */
 
-static int parse_params(tt_runner *r, const char *text, tt_err *err)
+/* Split "key=value ..." into r->params. On failure *fault names the key
+ * concerned ("" when the error is about the list as a whole). */
+static int parse_params(tt_runner *r, const char *text, char *fault, size_t faultsize,
+                        tt_err *err)
 {
     const char *p = text ? text : "";
+    fault[0] = '\0';
     while (*p) {
         while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\n')
             p++;
@@ -153,10 +161,11 @@ static int parse_params(tt_runner *r, const char *text, tt_err *err)
         if (!eq || eq == start)
             return tt_err_set(err, TT_EINVAL, "strategy %s: parameter '%.*s' is not key=value",
                               r->vt->name, (int)len, start);
+        size_t kl = (size_t)(eq - start), vl = len - kl - 1;
+        snprintf(fault, faultsize, "%.*s", (int)kl, start);
         if (r->nparams == MAX_PARAMS)
             return tt_err_set(err, TT_EINVAL, "strategy %s: more than %d parameters",
                               r->vt->name, MAX_PARAMS);
-        size_t kl = (size_t)(eq - start), vl = len - kl - 1;
         param *x = &r->params[r->nparams];
         if (kl >= sizeof x->key || vl >= sizeof x->value)
             return tt_err_set(err, TT_EINVAL, "strategy %s: parameter '%.*s' is too long",
@@ -171,11 +180,34 @@ static int parse_params(tt_runner *r, const char *text, tt_err *err)
         x->value[vl] = '\0';
         r->nparams++;
     }
+    fault[0] = '\0';
     return TT_OK;
+}
+
+/* Prefix err with where the parameter `key` (NULL: the parameters as a
+ * whole) came from, when the caller said (tt_runner_config.param_origin). */
+static int param_origin(const tt_runner_config *cfg, const char *key, tt_err *err)
+{
+    if (!cfg->param_origin || !err)
+        return err ? err->code : TT_EINVAL;
+    char where[1024];
+    where[0] = '\0';
+    cfg->param_origin(cfg->param_origin_ctx, key && *key ? key : NULL, where, sizeof where);
+    if (where[0])
+        tt_err_prefix(err, "%s", where);
+    return err->code;
+}
+
+/* fail_err was just set while creating: remember which parameter it concerns. */
+static void note_fault(tt_runner *r)
+{
+    if (r->creating)
+        memcpy(r->fault_key, r->last_key, sizeof r->fault_key);
 }
 
 static param *find_param(tt_runner *r, const char *key)
 {
+    snprintf(r->last_key, sizeof r->last_key, "%s", key);
     for (int i = 0; i < r->nparams; i++)
         if (!strcmp(r->params[i].key, key)) {
             r->params[i].used = 1;
@@ -193,17 +225,19 @@ static int h_param_int(tt_strategy_ctx *c, const char *key, int64_t def, int64_t
         *out = def;
         return TT_OK;
     }
-    char *end;
-    errno = 0;
-    long long v = strtoll(p->value, &end, 10);
-    if (errno || end == p->value || *end)
+    int64_t v;
+    if (tt_parse_int(p->value, &v, NULL)) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL,
                           "strategy %s: parameter %s=%s: not an integer", r->vt->name, key,
                           p->value);
-    if (v < lo || v > hi)
+    }
+    if (v < lo || v > hi) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL,
                           "strategy %s: parameter %s=%lld: outside [%lld, %lld]", r->vt->name,
-                          key, v, (long long)lo, (long long)hi);
+                          key, (long long)v, (long long)lo, (long long)hi);
+    }
     *out = v;
     return TT_OK;
 }
@@ -217,16 +251,18 @@ static int h_param_double(tt_strategy_ctx *c, const char *key, double def, doubl
         *out = def;
         return TT_OK;
     }
-    char *end;
-    errno = 0;
-    double v = strtod(p->value, &end);
-    if (errno || end == p->value || *end || isnan(v))
+    double v;
+    if (tt_parse_double(p->value, &v, NULL)) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL, "strategy %s: parameter %s=%s: not a number",
                           r->vt->name, key, p->value);
-    if (v < lo || v > hi)
+    }
+    if (v < lo || v > hi) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL,
                           "strategy %s: parameter %s=%g: outside [%g, %g]", r->vt->name, key, v,
                           lo, hi);
+    }
     *out = v;
     return TT_OK;
 }
@@ -241,6 +277,7 @@ static int h_param_str(tt_strategy_ctx *c, const char *key, const char *def, con
 static int h_fail(tt_strategy_ctx *c, int code, const char *msg)
 {
     tt_runner *r = R(c);
+    note_fault(r);
     return tt_err_set(&r->fail_err, code < 0 ? code : TT_EINVAL, "strategy %s: %s", r->vt->name,
                       msg);
 }
@@ -252,20 +289,26 @@ static int h_subscribe_bars(tt_strategy_ctx *c, uint32_t symbol, int tf, int sid
         return tt_err_set(&r->fail_err, TT_ESTATE,
                           "strategy %s: bar subscriptions are declared in create only",
                           r->vt->name);
-    if (!tt_instruments_get(r->ins, symbol))
+    if (!tt_instruments_get(r->ins, symbol)) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL,
                           "strategy %s: bar subscription: unknown symbol id %u", r->vt->name,
                           symbol);
-    if (tf <= TT_TF_NONE || tf >= TT_TF_COUNT || side < TT_SIDE_BID || side > TT_SIDE_MID)
+    }
+    if (tf <= TT_TF_NONE || tf >= TT_TF_COUNT || side < TT_SIDE_BID || side > TT_SIDE_MID) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL,
                           "strategy %s: bar subscription: bad timeframe %d or side %d",
                           r->vt->name, tf, side);
+    }
     for (int i = 0; i < r->nsubs; i++)
         if (r->subs[i].symbol == symbol && r->subs[i].tf == tf && r->subs[i].side == side)
             return TT_OK;
-    if (r->nsubs == MAX_SUBS)
+    if (r->nsubs == MAX_SUBS) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL, "strategy %s: more than %d bar subscriptions",
                           r->vt->name, MAX_SUBS);
+    }
     r->subs[r->nsubs].symbol = symbol;
     r->subs[r->nsubs].tf = (uint8_t)tf;
     r->subs[r->nsubs].side = (uint8_t)side;
@@ -588,7 +631,9 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
     h->modify = h_modify;
     h->close = h_close;
     r->ctx.host = h;
-    if ((rc = parse_params(r, cfg->params, err))) {
+    char fault[128];
+    if ((rc = parse_params(r, cfg->params, fault, sizeof fault, err))) {
+        param_origin(cfg, fault, err);
         tt_runner_free(r);
         return rc;
     }
@@ -606,8 +651,10 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
             if (!e2.code)
                 tt_err_set(&e2, rc, "strategy %s: create failed (%s)", r->vt->name,
                            tt_status_name(rc));
-            if (err)
+            if (err) {
                 *err = e2;
+                param_origin(cfg, r->fail_err.code ? r->fault_key : NULL, err);
+            }
             tt_runner_free(r);
             return e2.code;
         }
@@ -619,6 +666,7 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
             rc = tt_err_set(err, TT_EINVAL,
                             "strategy %s: unknown parameter '%s' (parameters: %s)", r->vt->name,
                             r->params[i].key, known);
+            param_origin(cfg, r->params[i].key, err);
             tt_runner_free(r);
             return rc;
         }

@@ -34,7 +34,11 @@
  * Parameters come as "key=value" words ("fast=10 slow=30"); a strategy reads
  * them with tt_ctx_param_int / _double / _str in create. A key the strategy
  * never read is an error after create ("unknown parameter 'x' for strategy
- * sma_cross"), so a typo in a scenario never passes silently.
+ * sma_cross"), so a typo in a scenario never passes silently. The host puts
+ * where a parameter was written before its errors ("s.yaml:14:
+ * strategy.params.fast: "); an error a strategy raises with tt_ctx_fail in
+ * create is placed at the last parameter it read, so check each parameter
+ * right after reading it.
  *
  * Plugins. A shared object exports a function named TT_STRATEGY_ENTRY
  * ("tt_strategy_entry") returning its vtable; the loader (core/plugin.h)
@@ -267,9 +271,21 @@ int tt_strategy_check(const tt_strategy_vtable *vt, const char *where, tt_err *e
 /* Run log callback: one line from the strategy or the runner. */
 typedef void (*tt_log_fn)(void *ctx, tt_ts ts, int level, const char *who, const char *msg);
 
+/* Where the parameters came from, for their error messages. Called when
+ * building the runner fails because of a parameter, with its key (a bad
+ * value or form, an unknown or repeated key; for an error the strategy
+ * raises in create, the last parameter it read), or with NULL for the
+ * parameters as a whole (too many, a word that is not key=value, create
+ * failing); writes into buf the prefix to put before the message, such as
+ * "s.yaml:14: strategy.params.fast: " (buf[0] = '\0': none). The core knows
+ * no files: the scenario layer (sim/scenario_run.c) provides this. */
+typedef void (*tt_param_origin_fn)(void *ctx, const char *key, char *buf, size_t bufsize);
+
 typedef struct tt_runner_config {
     const tt_strategy_vtable *strategy; /* required */
     const char *params;                 /* "key=value ..." (may be NULL) */
+    tt_param_origin_fn param_origin;    /* may be NULL: messages name no origin */
+    void *param_origin_ctx;
     uint64_t seed;                      /* scenario seed: the strategy's stream is "strategy" */
     const uint32_t *symbols;            /* the run's symbols (ids), for symbol_at */
     uint32_t nsymbols;
@@ -290,8 +306,8 @@ typedef struct tt_runner_config {
 typedef struct tt_runner tt_runner;
 
 /* Build the runner and call the strategy's create with the parameters.
- * Fails with TT_EINVAL naming the parameter (bad value, unknown key), the
- * strategy's own error, or TT_ENOMEM. */
+ * Fails with TT_EINVAL naming the parameter (bad value, unknown key; prefixed
+ * with cfg->param_origin's text), the strategy's own error, or TT_ENOMEM. */
 int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_runner_config *cfg,
                   tt_err *err);
 /* Calls the strategy's destroy. */

@@ -548,6 +548,8 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
     memset(&rcfg, 0, sizeof rcfg);
     rcfg.strategy = vt;
     rcfg.params = cfg->params;
+    rcfg.param_origin = cfg->param_origin;
+    rcfg.param_origin_ctx = cfg->param_origin_ctx;
     rcfg.seed = cfg->seed;
     rcfg.symbols = ids;
     rcfg.nsymbols = nids;

@@ -93,6 +93,9 @@ typedef struct tt_backtest_config {
     const tt_strategy_vtable *strategy_vtable; /* or a vtable given directly (embedding,
                                                 * tests); used when set, `strategy` is then a label */
     const char *params;             /* "key=value ..." */
+    tt_param_origin_fn param_origin; /* where each parameter came from, for its errors
+                                      * (see tt_runner_config); may be NULL */
+    void *param_origin_ctx;
     uint64_t seed;
     tt_bar_sub bars[TT_BACKTEST_MAX_BARS]; /* extra bar subscriptions */
     int nbars;

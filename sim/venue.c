@@ -87,22 +87,25 @@ void tt_venue_config_default(tt_venue_config *c)
     c->stop_out_level = 50;
 }
 
-int tt_slippage_model_parse(const char *s)
+const tt_enum_value tt_slippage_models[] = {
+    {"none", TT_SLIP_NONE, 0}, {"fixed", TT_SLIP_FIXED, 0}, {"random", TT_SLIP_RANDOM, 0},
+    {NULL, 0, 0}};
+const tt_enum_value tt_commission_models[] = {{"none", TT_COMM_NONE, 0},
+                                              {"per_lot", TT_COMM_PER_LOT, 0},
+                                              {"per_notional", TT_COMM_PER_NOTIONAL, 0},
+                                              {NULL, 0, 0}};
+const tt_enum_value tt_position_modes[] = {
+    {"netting", TT_MODE_NETTING, 0}, {"hedging", TT_MODE_HEDGING, 0}, {NULL, 0, 0}};
+
+static int word(const char *s, const tt_enum_value *values)
 {
-    return !strcmp(s, "none") ? TT_SLIP_NONE : !strcmp(s, "fixed") ? TT_SLIP_FIXED
-           : !strcmp(s, "random") ? TT_SLIP_RANDOM : -1;
+    int v;
+    return tt_parse_enum(s, values, &v, NULL) == TT_OK ? v : -1;
 }
 
-int tt_commission_model_parse(const char *s)
-{
-    return !strcmp(s, "none") ? TT_COMM_NONE : !strcmp(s, "per_lot") ? TT_COMM_PER_LOT
-           : !strcmp(s, "per_notional") ? TT_COMM_PER_NOTIONAL : -1;
-}
-
-int tt_position_mode_parse(const char *s)
-{
-    return !strcmp(s, "netting") ? TT_MODE_NETTING : !strcmp(s, "hedging") ? TT_MODE_HEDGING : -1;
-}
+int tt_slippage_model_parse(const char *s) { return word(s, tt_slippage_models); }
+int tt_commission_model_parse(const char *s) { return word(s, tt_commission_models); }
+int tt_position_mode_parse(const char *s) { return word(s, tt_position_modes); }
 
 /* The books take quotes lazily: the quote path stores the quote in `last`
  * and marks the symbol; every path that reads or changes the books first

@@ -59,6 +59,7 @@
 
 #include "../core/engine.h"
 #include "../core/error.h"
+#include "../core/parse.h"
 #include "../core/portfolio.h"
 
 enum tt_slippage_model { TT_SLIP_NONE = 0, TT_SLIP_FIXED = 1, TT_SLIP_RANDOM = 2 };
@@ -107,8 +108,12 @@ tt_money tt_sim_venue_swaps(const tt_sim_venue *v);
 uint64_t tt_sim_venue_fills(const tt_sim_venue *v);
 uint64_t tt_sim_venue_stop_outs(const tt_sim_venue *v);
 
-/* Parse names used by scenarios: "none|fixed|random", "none|per_lot|per_notional",
- * "netting|hedging". Return -1 when unknown. */
+/* The words of the models and modes (tt_parse_enum tables; the scenario key
+ * table uses them too), and parsers of one word (any letter case). The
+ * parsers return -1 when the word is unknown. */
+extern const tt_enum_value tt_slippage_models[];   /* none|fixed|random */
+extern const tt_enum_value tt_commission_models[]; /* none|per_lot|per_notional */
+extern const tt_enum_value tt_position_modes[];    /* netting|hedging */
 int tt_slippage_model_parse(const char *s);
 int tt_commission_model_parse(const char *s);
 int tt_position_mode_parse(const char *s);
