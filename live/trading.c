@@ -145,7 +145,7 @@ static int go_live(tt_trading *l, tt_err *err)
            (unsigned long long)atomic_load(&l->replayed));
     }
     atomic_store(&l->live, 1);
-    tt_inbox_push_control(l->q, TT_CTL_START, l->resuming ? 1 : 0);
+    tt_inbox_push_control(l->q, TT_CTL_START, l->resuming ? TT_TRADING_RESTART : TT_TRADING_START);
     if (l->mv) {
         int rc = tt_mt5_venue_start(l->mv, err);
         if (rc)
@@ -403,6 +403,22 @@ int tt_trading_open(tt_trading **out, const tt_instruments *ins, const tt_tradin
 }
 
 int tt_trading_resuming(const tt_trading *l) { return l->resuming; }
+
+int tt_trading_journal_is_live(const char *dir, const tt_instruments *ins, int *live, tt_err *err)
+{
+    *live = 0;
+    tt_journal_reader *r;
+    int rc = tt_journal_reader_open(&r, dir, ins, err);
+    if (rc)
+        return rc;
+    tt_event ev;
+    rc = tt_journal_reader_next(r, &ev, err);
+    if (rc == 1)
+        *live = ev.kind == TT_EV_CONTROL && ev.u.control.op == TT_CTL_START &&
+                ev.u.control.arg == TT_TRADING_START;
+    tt_journal_reader_close(r);
+    return rc < 0 ? rc : TT_OK;
+}
 
 void tt_trading_kill(tt_trading *l)
 {

@@ -43,6 +43,17 @@
 
 typedef struct tt_trading tt_trading;
 
+/* The CONTROL START a live session journals as its first live input (arg):
+ * a replay knows a live journal by it, and the recorded venue responses then
+ * play the venue's part (tt_mt5_replay_port). */
+#define TT_TRADING_START 0x4C495645u   /* "LIVE": a session starts */
+#define TT_TRADING_RESTART 0x4C495652u /* "LIVR": it continues after a stop or a crash */
+
+/* 1 in *live when the journal in dir is a live session's (its first event is
+ * TT_TRADING_START), 0 for a paper session's. Errors as tt_journal_reader_open. */
+int tt_trading_journal_is_live(const char *dir, const tt_instruments *ins, int *live,
+                               tt_err *err);
+
 enum tt_trading_venue_kind { TT_TRADING_MT5 = 0, TT_TRADING_NATS = 1 };
 
 typedef struct tt_trading_opts {

@@ -196,7 +196,11 @@ static void test_crash_restart_and_replay_parity(void **state)
     assert_int_equal(tt_trading_close(l2, &err), 0);
     tt_engine_free(r2.e);
 
-    /* replay parity: the journal alone, a venue that does nothing */
+    /* replay parity: the journal alone, a venue that does nothing (a replay
+     * tells a live journal by its first event) */
+    int is_live = 0;
+    assert_int_equal(tt_trading_journal_is_live(dir, ins, &is_live, &err), 0);
+    assert_int_equal(is_live, 1);
     tt_journal_reader *jr;
     assert_int_equal(tt_journal_reader_open(&jr, dir, ins, &err), 0);
     strat s3;
