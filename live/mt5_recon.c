@@ -13,8 +13,8 @@
  * engine's (docs/live.md, "Reconciliation"). Every difference is reported;
  * then the policy:
  *
- *   halt   nothing is touched; the kill switch is engaged (no new orders, a
- *          CONTROL KILL for the engine) until a human decides;
+ *   halt   nothing is touched, and no order leaves any more (each is refused,
+ *          reason halted) until a human decides;
  *   adopt  the broker is right: the engine's books are moved to the broker's
  *          with venue deals (client id 0, reason reconcile) at the broker's
  *          entry price (or the quote, for what is reduced); stale orders of
@@ -392,10 +392,9 @@ void tt_mt5v_reconcile(tt_mt5_venue *v)
             if (v->sym[s].in_session && v->sym[s].ok)
                 netting(&r, s);
     }
-    if (r.halt && !v->killed) {
-        v->killed = 1;
-        tt_inbox_push_control(v->o.inbox, TT_CTL_KILL, 0);
-        tt_mt5v_report(v, NULL, 0, 0, "reconcile: %s; trading halted for a human (restart with "
+    if (r.halt && !v->halted) { /* nothing leaves, not even a flattening order */
+        v->halted = 1;
+        tt_mt5v_report(v, NULL, 0, 0, "reconcile: %s; orders halted for a human (restart with "
                        "--reconcile adopt or close to let ticktape settle it)", r.why);
     }
 }

@@ -930,6 +930,7 @@ void tt_mt5_venue_stats_get(tt_mt5_venue *v, tt_mt5_venue_stats *out)
     out->connected = v->connected;
     out->ready = v->ready;
     out->killed = v->killed;
+    out->halted = v->halted;
     pthread_mutex_unlock(&v->mu);
 }
 

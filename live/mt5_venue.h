@@ -120,7 +120,7 @@ typedef struct tt_mt5_venue_stats {
     uint64_t unanswered;        /* requests that needed a QUERY */
     uint64_t differences;       /* found by reconciliation */
     uint64_t ticks;
-    int connected, ready, killed;
+    int connected, ready, killed, halted;
 } tt_mt5_venue_stats;
 
 typedef struct tt_mt5_venue tt_mt5_venue;
@@ -146,8 +146,10 @@ void tt_mt5_venue_set_session(tt_mt5_venue *v, uint64_t tag, tt_ts first_ts);
 /* The port it listens on (after start; for a port 0 given). */
 int tt_mt5_venue_listen_port(tt_mt5_venue *v);
 
-/* The kill switch: no new orders from now on, and every working order at the
- * broker is cancelled. Thread-safe (not from a signal handler). */
+/* The kill switch: every working order at the broker is cancelled, and from
+ * now on no order that opens exposure leaves (orders that only reduce a
+ * position still do, so the strategy can flatten). Thread-safe (not from a
+ * signal handler). */
 void tt_mt5_venue_kill(tt_mt5_venue *v);
 
 void tt_mt5_venue_stats_get(tt_mt5_venue *v, tt_mt5_venue_stats *out);

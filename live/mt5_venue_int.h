@@ -59,7 +59,9 @@ struct tt_mt5_venue {
     tt_mt5_venue_opts o;
     pthread_mutex_t mu;
     tt_mt5_link *link;
-    int live, connected, ready, killed, gap_open;
+    int live, connected, ready, gap_open;
+    int killed;             /* kill switch: nothing that opens exposure leaves */
+    int halted;             /* reconciliation halted: nothing leaves, for a human */
     int sync_pending;       /* a session came up before the first input: sync then */
     const char *subs[TT_MT5_SYM_MAX + 1]; /* the symbols the link subscribes */
     uint64_t tag;           /* session tag of the magic numbers; 0 = not known yet */

@@ -118,17 +118,34 @@ static int pending_ok(const tt_mt5v_sym *y, int type, tt_price price)
     }
 }
 
+/* 1 when the order can only reduce a position the engine holds (a hedging
+ * close, or a netting market order against the position, no larger). */
+static int reduces(tt_mt5_venue *v, const tt_mt5v_order *x)
+{
+    const tt_order_cmd *c = &x->cmd;
+    if (c->type != TT_ORD_MARKET)
+        return 0;
+    if (c->position)
+        return tt_mt5v_mirror_by_ticket(v, c->position) != NULL;
+    const tt_mt5v_pos *p = v->o.mode == TT_MODE_NETTING ? tt_mt5v_mirror_net(v, x->sym) : NULL;
+    return p && p->side != c->side && c->qty <= p->qty;
+}
+
 /* Fill f (an ORDER) from the command; 0, or the reason it cannot leave (why
  * says what). */
-static int build_submit(tt_mt5_venue *v, const tt_mt5v_order *x, tt_mt5_frame *f, char *why,
+static int build_submit(tt_mt5_venue *v, tt_mt5v_order *x, tt_mt5_frame *f, char *why,
                         size_t cap)
 {
     const tt_order_cmd *c = &x->cmd;
     const tt_mt5v_sym *y = &v->sym[x->sym];
     const tt_mt5_spec *sp = &y->spec;
     tt_mt5_order *q = &f->u.order;
-    if (v->killed)
-        return snprintf(why, cap, "the kill switch is engaged"), TT_REASON_HALTED;
+    if (v->halted)
+        return snprintf(why, cap, "halted by reconciliation: a human must look"),
+               TT_REASON_HALTED;
+    if (v->killed && !reduces(v, x))
+        return snprintf(why, cap, "the kill switch is engaged: only orders that reduce a "
+                        "position"), TT_REASON_HALTED;
     if (!v->ready)
         return snprintf(why, cap, "%s", v->connected ? "the terminal is not in sync yet"
                                                      : "the terminal is not connected"),

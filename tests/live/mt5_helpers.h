@@ -30,6 +30,11 @@ typedef struct strat {
     uint64_t quotes;
     int every, max, sent, limits;
     int one_side; /* every order a buy (a position that grows) */
+    int sell_from; /* > 0: the orders from this one (1-based) are sells */
+    int far_limit_first; /* the first order: a buy limit 500 points under the bid */
+    int kill_at;  /* > 0: call kill(kill_ctx) when this many fills are in */
+    void (*kill)(void *ctx);
+    void *kill_ctx;
     int side;
     fill fills[512];
     int nfills;
@@ -47,6 +52,8 @@ static void submit(strat *s, tt_engine *e, int type, tt_price price)
     c.type = (uint8_t)type;
     c.tif = TT_TIF_GTC;
     c.side = (int8_t)(s->one_side ? TT_BUY : (s->side = -s->side));
+    if (s->sell_from && s->sent + 1 >= s->sell_from)
+        c.side = TT_SELL;
     c.price = price;
     tt_event ev;
     tt_err err;
@@ -70,7 +77,9 @@ static void strat_event(void *self, tt_engine *e, const tt_event *ev)
     strat *s = self;
     if (ev->kind == TT_EV_QUOTE && ev->symbol == s->eur) {
         if (++s->quotes % (uint64_t)s->every == 0 && s->sent < s->max) {
-            if (s->limits && s->sent % 2) /* a buy limit 20 points under the bid */
+            if (s->far_limit_first && !s->sent)
+                submit(s, e, TT_ORD_LIMIT, ev->u.quote.bid - 500);
+            else if (s->limits && s->sent % 2) /* a buy limit 20 points under the bid */
                 submit(s, e, TT_ORD_LIMIT, ev->u.quote.bid - 20);
             else
                 submit(s, e, TT_ORD_MARKET, 0);
@@ -91,6 +100,8 @@ static void strat_event(void *self, tt_engine *e, const tt_event *ev)
     if (o->fill_qty > 0 && s->nfills < 512)
         s->fills[s->nfills++] = (fill){o->client_id, o->fill_qty, o->fill_price, o->commission,
                                        o->side, o->reason};
+    if (o->fill_qty > 0 && s->kill && s->nfills == s->kill_at)
+        s->kill(s->kill_ctx);
 }
 
 /* Every engine fill is one stand-in deal (matched by the client id in the

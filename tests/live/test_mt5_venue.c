@@ -74,6 +74,7 @@ static void *term_main(void *arg)
 }
 
 typedef struct setup {
+    int kill; /* the kill switch after 4 fills; the far limit first; sells from the 7th */
     int hedging;
     const char *const *faults;
     int every, max, limits;
@@ -113,6 +114,14 @@ static session *run(const setup *su)
     x->s.max = su->max;
     x->s.limits = su->limits;
     x->s.side = 1;
+    if (su->kill) {
+        x->s.one_side = 1;
+        x->s.far_limit_first = 1;
+        x->s.sell_from = 7;
+        x->s.kill_at = 4;
+        x->s.kill = (void (*)(void *))tt_mt5_venue_kill;
+        x->s.kill_ctx = x->v;
+    }
     x->e = tt_engine_new(x->ins);
     tt_engine_set_source(x->e, tt_inbox_source(x->q));
     tt_engine_set_clock(x->e, tt_inbox_clock(x->q));
@@ -177,7 +186,7 @@ static void expect_clean(session *x)
 static void test_netting_session(void **state)
 {
     (void)state;
-    setup su = {0, NULL, 150, 20, 0, 3600, 120, 0};
+    setup su = {0, 0, NULL, 150, 20, 0, 3600, 120, 0};
     session *x = run(&su);
     expect_clean(x);
     assert_int_equal(x->s.sent, 20);
@@ -190,7 +199,7 @@ static void test_netting_session(void **state)
 static void test_hedging_with_limits(void **state)
 {
     (void)state;
-    setup su = {1, NULL, 150, 16, 1, 3600, 120, 0};
+    setup su = {0, 1, NULL, 150, 16, 1, 3600, 120, 0};
     session *x = run(&su);
     expect_clean(x);
     assert_int_equal(x->s.sent, 16);
@@ -206,7 +215,7 @@ static void test_faults(void **state)
      * dropped before its answer left (a fill in flight) */
     static const char *const faults[] = {"requote:at=3", "nomoney:at=5",
                                          "drop:order=7,down=100", NULL};
-    setup su = {0, faults, 150, 10, 0, 3600, 120, 250};
+    setup su = {0, 0, faults, 150, 10, 0, 3600, 120, 250};
     session *x = run(&su);
     expect_clean(x);
     assert_int_equal(x->s.sent, 10);
@@ -228,7 +237,7 @@ static void test_no_answer_is_queried_not_resent(void **state)
 {
     (void)state;
     static const char *const faults[] = {"noreply:at=3", NULL};
-    setup su = {0, faults, 300, 6, 0, 3600, 120, 250};
+    setup su = {0, 0, faults, 300, 6, 0, 3600, 120, 250};
     session *x = run(&su);
     expect_clean(x);
     assert_int_equal(x->s.sent, 6);
@@ -242,6 +251,31 @@ static void test_no_answer_is_queried_not_resent(void **state)
     finish(x);
 }
 
+/* The kill switch after 4 fills: the resting limit is cancelled at the
+ * broker, the next buy is refused before it leaves (halted), the sells that
+ * reduce the position still go (a strategy can flatten). */
+static void test_kill_switch(void **state)
+{
+    (void)state;
+    setup su = {1, 0, NULL, 150, 9, 0, 3600, 120, 0};
+    session *x = run(&su);
+    expect_clean(x);
+    assert_int_equal(x->s.sent, 9);
+    assert_int_equal(x->s.reasons[TT_REASON_HALTED], 1);        /* the 6th order, a buy */
+    assert_int_equal(x->s.reasons[TT_REASON_CANCEL_REQUEST], 1); /* the far limit */
+    assert_int_equal(x->s.nfills, 7);                           /* 4 buys, 3 sells */
+    check_fills_are_deals(tt_mt5_term_sim(x->t), &x->s, x->log, 1);
+    const tt_mt5_sim *sim = tt_mt5_term_sim(x->t);
+    assert_int_equal(tt_mt5_sim_orders(sim), 0);
+    tt_mt5_pos p;
+    tt_mt5_sim_position(sim, 0, &p);
+    assert_int_equal(p.vol, TT_MT5_DEC_ONE / 10); /* 0.4 - 0.3 */
+    tt_mt5_venue_stats st;
+    tt_mt5_venue_stats_get(x->v, &st);
+    assert_int_equal(st.killed, 1);
+    finish(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_hedging_with_limits),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_no_answer_is_queried_not_resent),
+        cmocka_unit_test(test_kill_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
