@@ -195,9 +195,12 @@ static int run_paper(int argc, char **argv)
     po.queue_capacity = (uint32_t)a.queue;
     po.spin_ns = (int64_t)(a.spin_us * 1000.0);
     po.log = log_stderr;
-    tt_paper *p;
-    if (tt_paper_attach(&p, &run->cfg, run->instruments, &po, &err) != TT_OK) {
+    tt_paper *p = NULL;
+    tt_backtest *bt = NULL;
+    if (tt_backtest_open(&bt, &run->cfg, &err) != TT_OK ||
+        tt_paper_attach(&p, bt, run->instruments, &po, &err) != TT_OK) {
         code = tt_report_error(&err);
+        tt_backtest_close(bt);
         tt_scenario_release(run);
         free(run);
         tt_scenario_free(s);
@@ -222,7 +225,8 @@ static int run_paper(int argc, char **argv)
     int have_th = pthread_create(&th, NULL, status_loop, &sc) == 0;
     tt_backtest_result r;
     memset(&r, 0, sizeof r);
-    int rc = tt_backtest_run(&run->cfg, &r, &err);
+    int rc = tt_backtest_exec(bt, &r, &err);
+    tt_backtest_close(bt);
     atomic_store(&sc.done, 1);
     if (have_th)
         pthread_join(th, NULL);

@@ -277,8 +277,11 @@ static int apply_defaults(const tt_cmd *cmd, void *opts, tt_err *err)
     const tt_opt *o;
     tt_opt_iter_init(&it, cmd->opts);
     while ((o = tt_opt_iter_next(&it, &base))) {
-        if (o->def && parse_value(o, (char *)opts + base, o->def, err))
-            return tt_err_prefix(err, "default of %s: ", o->name ? o->name : o->arg);
+        int rc = o->def ? parse_value(o, (char *)opts + base, o->def, err) : TT_OK;
+        if (rc) {
+            tt_err_prefix(err, "default of %s: ", o->name ? o->name : o->arg);
+            return rc;
+        }
     }
     return TT_OK;
 }
@@ -506,8 +509,10 @@ int tt_cmd_check(const tt_cmd *cmd, tt_err *err)
             return tt_err_set(err, TT_ENOMEM, "out of memory");
         int rc = apply_defaults(cmd, scratch, err);
         free(scratch);
-        if (rc)
-            return tt_err_prefix(err, "%s: ", cmd->name);
+        if (rc) {
+            tt_err_prefix(err, "%s: ", cmd->name);
+            return rc;
+        }
     }
     for (const tt_opt_rule *r = cmd->rules; r && r->kind != TT_RULE_END; r++)
         for (int i = 0; i < 4 && r->names[i]; i++)

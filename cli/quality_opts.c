@@ -12,8 +12,11 @@
 
 static int opt_quality(void *opts, const tt_opt *o, const char *value, tt_err *err)
 {
-    if (tt_quality_config_set(tt_opt_field(opts, o), value, err))
-        return tt_err_prefix(err, "--%s: ", o->name);
+    int rc = tt_quality_config_set(tt_opt_field(opts, o), value, err);
+    if (rc) {
+        tt_err_prefix(err, "--%s: ", o->name);
+        return rc;
+    }
     return TT_OK;
 }
 

@@ -134,8 +134,11 @@ int tt_scenario_data_tape(tt_scenario_prep *p, const tt_scenario_key *k,
         memcpy(run->symbols[nsym], s, len);
         run->symbols[nsym][len] = '\0';
         const tt_instrument *ins;
-        if (tt_instruments_require(run->instruments, run->symbols[nsym], &ins, err) != TT_OK)
-            return tt_err_prefix(err, "%s:%d: data.symbols: ", syms->file, syms->line);
+        int rc = tt_instruments_require(run->instruments, run->symbols[nsym], &ins, err);
+        if (rc != TT_OK) {
+            tt_err_prefix(err, "%s:%d: data.symbols: ", syms->file, syms->line);
+            return rc;
+        }
         nsym++;
         s += len;
         while (*s == ' ')
@@ -154,7 +157,7 @@ int tt_scenario_data_tape(tt_scenario_prep *p, const tt_scenario_key *k,
 
 /* Prefix err with the line of data.synthetic.<key>, or of the section's
  * first entry when that key was not written (a default at fault). */
-static int synthetic_error(const tt_scenario *s, const char *key, tt_err *err)
+static int synthetic_error(const tt_scenario *s, const char *key, int rc, tt_err *err)
 {
     char full[128];
     snprintf(full, sizeof full, "data.synthetic.%s", key ? key : "");
@@ -165,8 +168,10 @@ static int synthetic_error(const tt_scenario *s, const char *key, tt_err *err)
         snprintf(full, sizeof full, "data.synthetic");
     }
     if (e->line > 0)
-        return tt_err_prefix(err, "%s:%d: %s: ", e->file, e->line, full);
-    return tt_err_prefix(err, "%s %s: ", e->file, full);
+        tt_err_prefix(err, "%s:%d: %s: ", e->file, e->line, full);
+    else
+        tt_err_prefix(err, "%s %s: ", e->file, full);
+    return rc;
 }
 
 static int synth_assign(void *ctx, const char *key, const char *value, tt_err *err)
@@ -191,13 +196,13 @@ int tt_scenario_data_synthetic(tt_scenario_prep *p, const tt_scenario_key *k,
     if ((rc = tt_scenario_each(p->s, "data.synthetic", synth_assign, &sc, err)) != TT_OK)
         return rc;
     if ((rc = tt_synth_config_check_key(&sc, &key, err)) != TT_OK)
-        return synthetic_error(p->s, key, err);
+        return synthetic_error(p->s, key, rc, err);
     int nsym = 0;
     for (int i = 0; i < sc.nsymbols && nsym < TT_BACKTEST_MAX_SYMBOLS - 1; i++)
         snprintf(run->symbols[nsym++], TT_SYMBOL_MAX, "%s", sc.symbols[i]);
     if ((rc = tt_synth_source_open(&sc, run->instruments, &run->synth_source, &run->synth,
                                    err)) != TT_OK)
-        return synthetic_error(p->s, NULL, err);
+        return synthetic_error(p->s, NULL, rc, err);
     run->cfg.source = &run->synth_source;
     run->synthetic = 1;
     run->data_from = sc.from;

@@ -125,8 +125,10 @@ static int set_corr(tt_synth_config *cfg, const char *v, tt_err *err)
             return tt_err_set(err, TT_EINVAL, "more than %d rows", TT_SYNTH_MAX_SYMBOLS);
         int n;
         int rc = parse_list(row, m + rows * TT_SYNTH_MAX_SYMBOLS, TT_SYNTH_MAX_SYMBOLS, &n, err);
-        if (rc)
-            return tt_err_prefix(err, "row %d: ", rows + 1);
+        if (rc) {
+            tt_err_prefix(err, "row %d: ", rows + 1);
+            return rc;
+        }
         if (cols >= 0 && n != cols)
             return tt_err_set(err, TT_EINVAL, "row %d has %d values, row 1 has %d", rows + 1, n,
                               cols);

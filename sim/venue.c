@@ -5,8 +5,9 @@
  * command back onto the engine queue at now + latency, from the venue's own
  * source id and in the venue ordering class (so at equal timestamps an
  * arriving order is handled before market data of that instant: it sees the
- * quote in force just before). The venue is also an engine component, which
- * is how it receives those arrivals; it registers itself in attach().
+ * quote in force just before). Those arrivals come back through the port's
+ * on_arrival hook, which sees every input that is not market data before any
+ * component; market data comes through on_market, also first.
  *
  * State: the last quote per symbol, the working orders (a small array, in
  * arrival order, which is also the order they are matched in), and the
@@ -21,7 +22,9 @@
  *
  * Every response is an order event scheduled at the current time in the venue
  * class; the venue's books change at the moment of the decision, the client's
- * when the event is dispatched, which is before any later input.
+ * when the event is dispatched, which is before any later input. A response
+ * that cannot be scheduled (the engine's queue cannot grow) fails the run
+ * (tt_engine_fail) rather than let the two sets of books part silently.
  */
 #include "venue.h"
 
@@ -143,6 +146,20 @@ static void box_keep(tt_sim_venue *v, uint32_t symbol, tt_price bid_lo, tt_price
 
 /* ---- responses ---- */
 
+/* Put a response on the engine's queue; if it cannot be, the run stops with
+ * the error (the venue's books may already have moved). */
+static void send(tt_sim_venue *v, const tt_event *ev)
+{
+    tt_err err;
+    if (tt_engine_schedule(v->e, ev, &err) < 0) {
+        tt_err_prefix(&err, "simulated venue: the %s event of order %llu (%s) is lost: ",
+                      ev->u.order_ev.fill_qty ? "fill" : "order",
+                      (unsigned long long)ev->u.order_ev.client_id,
+                      tt_order_status_name(ev->u.order_ev.status));
+        tt_engine_fail(v->e, &err);
+    }
+}
+
 static void respond(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int status, int reason,
                     int64_t leaves)
 {
@@ -159,7 +176,7 @@ static void respond(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int
     ev.u.order_ev.status = (uint8_t)status;
     ev.u.order_ev.side = c->side;
     ev.u.order_ev.type = c->type;
-    tt_engine_schedule(v->e, &ev, NULL);
+    send(v, &ev);
 }
 
 static tt_money commission_for(tt_sim_venue *v, uint32_t symbol, int64_t qty, tt_price price)
@@ -252,7 +269,7 @@ static int deal(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int64_t
     ev.u.order_ev.status = (uint8_t)status;
     ev.u.order_ev.side = c->side;
     ev.u.order_ev.type = c->type;
-    tt_engine_schedule(v->e, &ev, NULL);
+    send(v, &ev); /* the books have moved: a lost fill fails the run */
     return TT_OK;
 }
 
@@ -606,8 +623,8 @@ static void margin_full(tt_sim_venue *v)
     v->margin_call = below;
 }
 
-/* The rollover, for every event: market data (which the venue's component,
- * venue_event, does not see) and the venue's own events. */
+/* The rollover, for every input event: market data (venue_on_market) and
+ * everything else (venue_on_arrival). */
 static __attribute__((noinline)) void market_roll(tt_sim_venue *v, tt_ts ts)
 {
     books_sync(v);
@@ -682,10 +699,11 @@ static int venue_command(void *self, const tt_event *cmd, tt_err *err)
     return tt_engine_schedule(v->e, &a, err);
 }
 
-static void venue_event(void *self, tt_engine *e, const tt_event *ev)
+/* Every input but market data, before the components: keeps the rollover on
+ * time and takes the venue's own arrivals (commands after their latency). */
+static void venue_on_arrival(void *self, const tt_event *ev)
 {
     tt_sim_venue *v = self;
-    (void)e;
     if (ev->ts >= v->next_roll)
         market_roll(v, ev->ts);
     if (ev->kind == TT_EV_ORDER_CMD && ev->source == TT_VENUE_SOURCE) {
@@ -694,17 +712,15 @@ static void venue_event(void *self, tt_engine *e, const tt_event *ev)
     }
 }
 
-static void venue_attach(void *self, tt_engine *e)
+static void venue_attach(void *self, tt_engine *e) { ((tt_sim_venue *)self)->e = e; }
+
+static void venue_totals(void *self, tt_venue_totals *out)
 {
     tt_sim_venue *v = self;
-    v->e = e;
-    tt_component c;
-    memset(&c, 0, sizeof c);
-    c.self = v;
-    c.name = "venue";
-    c.on_event = venue_event;
-    c.skip_market = 1; /* on_market does what venue_event would for market data */
-    tt_engine_add_component(e, c);
+    out->commissions = tt_sim_venue_commissions(v);
+    out->swaps = tt_sim_venue_swaps(v);
+    out->fills = tt_sim_venue_fills(v);
+    out->stop_outs = tt_sim_venue_stop_outs(v);
 }
 
 int tt_sim_venue_new(tt_sim_venue **out, const tt_instruments *instruments,
@@ -777,6 +793,8 @@ tt_venue tt_sim_venue_port(tt_sim_venue *v)
     p.attach = venue_attach;
     p.command = venue_command;
     p.on_market = venue_on_market;
+    p.on_arrival = venue_on_arrival;
+    p.totals = venue_totals;
     return p;
 }
 
