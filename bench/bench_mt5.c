@@ -157,7 +157,6 @@ static int bench_rate(const char *tape, double rate, double seconds, int every,
     tt_engine_set_source(r.e, tt_inbox_source(q));
     tt_engine_set_clock(r.e, tt_inbox_clock(q));
     tt_engine_set_venue(r.e, tt_mt5_venue_port(v));
-    tt_engine_add_component(r.e, tt_mt5_venue_component(v));
     tt_component c;
     memset(&c, 0, sizeof c);
     c.self = &s;

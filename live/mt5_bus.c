@@ -184,9 +184,8 @@ static int nv_command(void *self, const tt_event *cmd, tt_err *err)
     return send_cmd(self, cmd, err);
 }
 
-static void nv_event(void *self, tt_engine *e, const tt_event *ev)
+static void nv_arrival(void *self, const tt_event *ev)
 {
-    (void)e;
     tt_nats_venue *v = self;
     pthread_mutex_lock(&v->mu);
     if (!v->tag)
@@ -211,6 +210,15 @@ static void nv_event(void *self, tt_engine *e, const tt_event *ev)
                 v->w[v->nw++] = (working){o->client_id, ev->symbol};
         }
     }
+    pthread_mutex_unlock(&v->mu);
+}
+
+static void nv_market(void *self, const tt_event *ev)
+{
+    tt_nats_venue *v = self;
+    pthread_mutex_lock(&v->mu);
+    if (!v->tag)
+        v->tag = (uint64_t)(ev->ts / TT_NS_PER_SEC) & 0x7fffffffu;
     pthread_mutex_unlock(&v->mu);
 }
 
@@ -243,17 +251,9 @@ tt_venue tt_nats_venue_port(tt_nats_venue *v)
     memset(&p, 0, sizeof p);
     p.self = v;
     p.command = nv_command;
+    p.on_arrival = nv_arrival;
+    p.on_market = nv_market;
     return p;
-}
-
-tt_component tt_nats_venue_component(tt_nats_venue *v)
-{
-    tt_component c;
-    memset(&c, 0, sizeof c);
-    c.self = v;
-    c.name = "nats-venue";
-    c.on_event = nv_event;
-    return c;
 }
 
 void tt_nats_venue_kill(tt_nats_venue *v)

@@ -67,10 +67,10 @@ typedef struct tt_nats_venue_opts {
 
 /* Subscribe broker.fill.>, broker.error.>, broker.order.>. TT_ENET naming nats.c's reason. */
 int tt_nats_venue_new(tt_nats_venue **v, const tt_nats_venue_opts *o, tt_err *err);
+/* The port; its hooks see the dispatched events: the session's first input
+ * gives its tag, the order events tell which orders are working (for the
+ * kill switch). */
 tt_venue tt_nats_venue_port(tt_nats_venue *v);
-/* Sees the dispatched events: the session's first input gives its tag;
- * order events tell which orders are working (for the kill switch). */
-tt_component tt_nats_venue_component(tt_nats_venue *v);
 /* Kill switch: cancel every working order (commands on the bus). */
 void tt_nats_venue_kill(tt_nats_venue *v);
 void tt_nats_venue_free(tt_nats_venue *v);

@@ -4,7 +4,7 @@
  *
  * State changes in one place, apply(): the venue's own events go through it
  * as they are emitted (live), the engine's dispatched events from the
- * journal go through it in replay mode (the component), so the state at the
+ * journal go through it in replay mode (the port's hooks), so the state at the
  * moment the venue goes live is what the journal says, and after that what
  * the venue said. Broker-side facts (tickets, request ids, deal tickets,
  * broker volumes) live only in this process: after a restart they are asked
@@ -158,6 +158,11 @@ static void add_lost(tt_mt5_venue *v, uint64_t cid)
 static void apply(tt_mt5_venue *v, const tt_event *ev)
 {
     const tt_order_event *o = &ev->u.order_ev;
+    if (o->fill_qty > 0) {
+        v->totals.fills++;
+        v->totals.commissions += o->commission;
+        v->totals.stop_outs += o->reason == TT_REASON_STOP_OUT;
+    }
     if (!o->client_id) {
         if (o->fill_qty > 0)
             tt_mt5v_mirror_fill(v, ev->symbol, o->side, o->fill_qty, 0, o->venue_id);
@@ -749,7 +754,7 @@ static void link_log(void *ctx, const char *line)
         v->o.log(v->o.ctx, line);
 }
 
-/* ---- the component: what the engine dispatched ---- */
+/* ---- the port's hooks: what the engine dispatched ---- */
 
 static void set_session(tt_mt5_venue *v, uint64_t tag, tt_ts first_ts)
 {
@@ -771,10 +776,11 @@ void tt_mt5_venue_set_session(tt_mt5_venue *v, uint64_t tag, tt_ts first_ts)
     pthread_mutex_unlock(&v->mu);
 }
 
-static void venue_event(void *self, tt_engine *e, const tt_event *ev)
+/* What the engine dispatched (the port's hooks see every event first): the
+ * session's first input decides its tag; in replay mode the journal's order
+ * events rebuild the state, and its quotes give reconciliation a price. */
+static void venue_seen(tt_mt5_venue *v, const tt_event *ev)
 {
-    (void)e;
-    tt_mt5_venue *v = self;
     pthread_mutex_lock(&v->mu);
     if (!v->first_ts)
         set_session(v, (uint64_t)(ev->ts / TT_NS_PER_SEC), ev->ts);
@@ -787,23 +793,21 @@ static void venue_event(void *self, tt_engine *e, const tt_event *ev)
     pthread_mutex_unlock(&v->mu);
 }
 
-static int venue_start_component(void *self, tt_engine *e, tt_err *err)
+static void venue_market(void *self, const tt_event *ev)
 {
-    (void)self;
-    (void)e;
-    (void)err;
-    return TT_OK;
+    tt_mt5_venue *v = self;
+    if (!v->live || !v->first_ts) /* live, a quote needs nothing here */
+        venue_seen(v, ev);
 }
 
-tt_component tt_mt5_venue_component(tt_mt5_venue *v)
+static void venue_arrival(void *self, const tt_event *ev) { venue_seen(self, ev); }
+
+static void venue_totals(void *self, tt_venue_totals *out)
 {
-    tt_component c;
-    memset(&c, 0, sizeof c);
-    c.self = v;
-    c.name = "mt5";
-    c.on_start = venue_start_component;
-    c.on_event = venue_event;
-    return c;
+    tt_mt5_venue *v = self;
+    pthread_mutex_lock(&v->mu);
+    *out = v->totals;
+    pthread_mutex_unlock(&v->mu);
 }
 
 tt_venue tt_mt5_venue_port(tt_mt5_venue *v)
@@ -812,6 +816,9 @@ tt_venue tt_mt5_venue_port(tt_mt5_venue *v)
     memset(&p, 0, sizeof p);
     p.self = v;
     p.command = tt_mt5v_command;
+    p.on_market = venue_market;
+    p.on_arrival = venue_arrival;
+    p.totals = venue_totals;
     return p;
 }
 

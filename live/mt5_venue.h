@@ -52,7 +52,7 @@
  *
  * Replay and recovery. The venue starts in replay mode: commands are only
  * recorded, order events dispatched by the engine (from the journal) update
- * its state (its component sees them). tt_mt5_venue_start switches to live:
+ * its state (the port's on_arrival hook sees them). tt_mt5_venue_start switches to live:
  * the listener opens and from then on the venue's own events update its
  * state as they are emitted.
  *
@@ -128,10 +128,10 @@ typedef struct tt_mt5_venue tt_mt5_venue;
 /* A venue in replay mode (nothing is sent, nothing listens yet). */
 int tt_mt5_venue_new(tt_mt5_venue **v, const tt_mt5_venue_opts *o, tt_err *err);
 
-/* The port for the engine's venue slot, and the component that lets the
- * venue see the order events the engine dispatches (add both). */
+/* The port for the engine's venue slot (its hooks see the dispatched events:
+ * the session's first input, and in replay mode the journal's order events;
+ * totals() sums the fills the venue made). */
 tt_venue tt_mt5_venue_port(tt_mt5_venue *v);
-tt_component tt_mt5_venue_component(tt_mt5_venue *v);
 
 /* Go live: listen for the terminal. TT_ENET naming the address. */
 int tt_mt5_venue_start(tt_mt5_venue *v, tt_err *err);

@@ -86,6 +86,7 @@ struct tt_mt5_venue {
     tt_mt5_ord *sord;
     size_t nsord, capsord;
     tt_mt5_venue_stats st;
+    tt_venue_totals totals; /* of the fills applied (the run's result) */
 };
 
 static inline uint64_t tt_mt5v_magic(const tt_mt5_venue *v, uint64_t cid)

@@ -213,8 +213,6 @@ int tt_trading_components(tt_trading *l, tt_component *out, int max)
 {
     int n = 0;
     if (n < max)
-        out[n++] = l->mv ? tt_mt5_venue_component(l->mv) : tt_nats_venue_component(l->nv);
-    if (n < max)
         out[n++] = (tt_component){.self = l, .name = "live", .on_start = hook_start,
                                   .on_event = hook_event};
     return n;

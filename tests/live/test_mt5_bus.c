@@ -133,7 +133,6 @@ static void test_orders_over_nats(void **state)
     tt_engine_set_source(c.e, tt_inbox_source(q));
     tt_engine_set_clock(c.e, tt_inbox_clock(q));
     tt_engine_set_venue(c.e, tt_nats_venue_port(nv));
-    tt_engine_add_component(c.e, tt_nats_venue_component(nv));
     tt_component sc;
     memset(&sc, 0, sizeof sc);
     sc.self = &s;

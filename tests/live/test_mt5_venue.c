@@ -126,7 +126,6 @@ static session *run(const setup *su)
     tt_engine_set_source(x->e, tt_inbox_source(x->q));
     tt_engine_set_clock(x->e, tt_inbox_clock(x->q));
     tt_engine_set_venue(x->e, tt_mt5_venue_port(x->v));
-    tt_engine_add_component(x->e, tt_mt5_venue_component(x->v));
     tt_component c;
     memset(&c, 0, sizeof c);
     c.self = &x->s;
