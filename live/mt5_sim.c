@@ -406,6 +406,7 @@ void tt_mt5s_hist(tt_mt5_sim *s, uint64_t ticket, uint64_t magic, uint32_t sym, 
     tt_mt5s_horder *h = &s->hist[s->nhist++];
     h->ticket = ticket;
     h->magic = magic;
+    h->own = 1;
     h->sym = sym;
     h->state = (uint8_t)state;
     h->qty = qty;
@@ -645,6 +646,8 @@ static int close_at_market(tt_mt5_sim *s, const tt_position *x, int reason, cons
     if (!tt_mt5s_deal(s, &r))
         return TT_ESTATE;
     tt_mt5s_hist(s, r.order, r.magic, sym, TT_MT5_OS_FILLED, qty, 0);
+    if (s->nhist && s->hist[s->nhist - 1].ticket == r.order)
+        s->hist[s->nhist - 1].own = 0; /* the broker's own order: QUERY does not find it */
     return TT_OK;
 }
 
@@ -762,7 +765,7 @@ void tt_mt5_sim_query(tt_mt5_sim *s, const tt_mt5_query *q, tt_mt5_state *out)
     }
     for (size_t i = s->nhist; i-- > 0;) {
         const tt_mt5s_horder *h = &s->hist[i];
-        if (q->order ? h->ticket != q->order : !q->magic || h->magic != q->magic)
+        if (q->order ? h->ticket != q->order : !q->magic || h->magic != q->magic || !h->own)
             continue;
         for (size_t k = 0; k < s->ndeals && s->on_deal; k++)
             if (s->deals[k].order == h->ticket)

@@ -40,6 +40,7 @@ typedef struct tt_mt5s_order {
 
 typedef struct tt_mt5s_horder {
     uint64_t ticket, magic;
+    int own;              /* the order a request placed (not the broker's own for SL/TP/SO) */
     uint8_t state;
     int64_t qty, qty_cur; /* steps */
     uint32_t sym;

@@ -153,11 +153,57 @@ static void add_lost(tt_mt5_venue *v, uint64_t cid)
     v->lost[v->nlost++] = cid;
 }
 
+/* A deal's key: the broker's time of it (UTC ns, from its ms) plus its ticket
+ * modulo 10^6 in the sub-millisecond digits. It is what a fill's ts_init
+ * carries into the journal, so a restarted session knows which deals it has
+ * counted (a HISTORY answer repeats deals of the last minute). Two deals of
+ * one millisecond with tickets equal modulo 10^6 do not happen. */
+static uint64_t deal_key(const tt_mt5_venue *v, const tt_mt5_deal *d)
+{
+    return (uint64_t)(tt_mt5_ms_to_utc_ns(d->t, v->tz) + (int64_t)(d->deal % 1000000));
+}
+
+/* Record a key; 1 when it was there already. */
+static int seen_key(tt_mt5_venue *v, uint64_t deal)
+{
+    if (2 * (v->nseen + 1) > v->capseen) {
+        size_t cap = v->capseen ? 2 * v->capseen : 1024;
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (!t)
+            return 0;
+        for (size_t i = 0; i < v->capseen; i++)
+            if (v->seen[i])
+                for (size_t k = v->seen[i] * 0x9E3779B97F4A7C15ull & (cap - 1);;
+                     k = (k + 1) & (cap - 1))
+                    if (!t[k]) {
+                        t[k] = v->seen[i];
+                        break;
+                    }
+        free(v->seen);
+        v->seen = t;
+        v->capseen = cap;
+    }
+    for (size_t k = deal * 0x9E3779B97F4A7C15ull & (v->capseen - 1);; k = (k + 1) & (v->capseen - 1)) {
+        if (v->seen[k] == deal)
+            return 1;
+        if (!v->seen[k]) {
+            v->seen[k] = deal;
+            v->nseen++;
+            return 0;
+        }
+    }
+}
+
 /* The state change of an order event (emitted by the venue, or dispatched
  * from the journal in replay mode). */
 static void apply(tt_mt5_venue *v, const tt_event *ev)
 {
     const tt_order_event *o = &ev->u.order_ev;
+    if (o->fill_qty > 0 && ev->ts_init) { /* the deal's key (see deal_key): known, counted */
+        seen_key(v, (uint64_t)ev->ts_init);
+        if (ev->ts_init > v->last_deal)
+            v->last_deal = ev->ts_init;
+    }
     if (o->fill_qty > 0) {
         v->totals.fills++;
         v->totals.commissions += o->commission;
@@ -172,6 +218,9 @@ static void apply(tt_mt5_venue *v, const tt_event *ev)
     if (!x || o->reason == TT_REASON_UNKNOWN_ORDER)
         return;
     if (o->fill_qty > 0) {
+        if (!v->live) /* the broker's volume, for fills still to come after a restart */
+            x->bfilled += o->fill_qty * (tt_mt5_dec)(tt_mt5v_ins(v, x->sym)->volume_step *
+                                                     TT_MT5_DEC_ONE + 0.5);
         x->eqty += o->fill_qty;
         tt_mt5v_mirror_fill(v, ev->symbol, o->side, o->fill_qty, x->cid, x->cmd.position);
     }
@@ -193,6 +242,8 @@ static void apply(tt_mt5_venue *v, const tt_event *ev)
 void tt_mt5v_emit(tt_mt5_venue *v, tt_event *ev)
 {
     ev->kind = TT_EV_ORDER_EVENT;
+    if (ev->u.order_ev.fill_qty > 0 && v->deal_at)
+        ev->ts_init = v->deal_at; /* kept by the inbox: the journal has the broker's time */
     apply(v, ev);
     if (v->o.on_emit)
         v->o.on_emit(v->o.ctx, v->tag, ev);
@@ -335,8 +386,9 @@ static void on_result(tt_mt5_venue *v, const tt_mt5_result *r)
     if (!ok) {
         v->st.broker_rejects++;
         const char *name = tt_mt5_retcode_name(rc);
-        tt_mt5v_report(v, sym, x->cid, rc, "%s of order %llu refused: %u %s (%s)",
-                       kind == TT_CMD_SUBMIT ? "order" : kind == TT_CMD_CANCEL ? "cancel" : "modify",
+        tt_mt5v_report(v, sym, x->cid, rc, "%sorder %llu refused by the broker: %u %s (%s)",
+                       kind == TT_CMD_SUBMIT ? "" : kind == TT_CMD_CANCEL ? "cancel of "
+                                                                          : "modify of ",
                        (unsigned long long)x->cid, rc, name ? name : "?", r->comment);
         if (kind == TT_CMD_SUBMIT)
             tt_mt5v_order_event(v, x, TT_OS_REJECTED, reason_of(rc), 0, 0, 0, 0);
@@ -359,36 +411,6 @@ static void on_result(tt_mt5_venue *v, const tt_mt5_result *r)
     }
     end_order(v, x, rc == TT_MT5_RC_DONE ? TT_OS_FILLED : TT_OS_CANCELLED,
               x->cmd.tif == TT_TIF_FOK ? TT_REASON_FOK : TT_REASON_IOC, r->vol);
-}
-
-static int seen_deal(tt_mt5_venue *v, uint64_t deal)
-{
-    if (2 * (v->nseen + 1) > v->capseen) {
-        size_t cap = v->capseen ? 2 * v->capseen : 1024;
-        uint64_t *t = calloc(cap, sizeof *t);
-        if (!t)
-            return 0;
-        for (size_t i = 0; i < v->capseen; i++)
-            if (v->seen[i])
-                for (size_t k = v->seen[i] * 0x9E3779B97F4A7C15ull & (cap - 1);;
-                     k = (k + 1) & (cap - 1))
-                    if (!t[k]) {
-                        t[k] = v->seen[i];
-                        break;
-                    }
-        free(v->seen);
-        v->seen = t;
-        v->capseen = cap;
-    }
-    for (size_t k = deal * 0x9E3779B97F4A7C15ull & (v->capseen - 1);; k = (k + 1) & (v->capseen - 1)) {
-        if (v->seen[k] == deal)
-            return 1;
-        if (!v->seen[k]) {
-            v->seen[k] = deal;
-            v->nseen++;
-            return 0;
-        }
-    }
 }
 
 /* The engine ticket a client order's fill belongs to (the portfolio's rule). */
@@ -435,13 +457,67 @@ static void order_fill(tt_mt5_venue *v, tt_mt5v_order *x, const tt_mt5_deal *d)
         try_finish(v, x);
 }
 
+static void *grow_copy(void *arr, size_t *n, size_t *cap, const void *item, size_t size)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 16;
+        void *p = realloc(arr, c * size);
+        if (!p)
+            return arr;
+        arr = p;
+        *cap = c;
+    }
+    memcpy((char *)arr + *n * size, item, size);
+    (*n)++;
+    return arr;
+}
+
+static void flush_stash(tt_mt5_venue *v);
+
+/* A deal the broker made on a position of ours (stop-loss, take-profit,
+ * stop-out, or a late fill of an order given up on); 0 when the position is
+ * not known (yet). */
+static int exit_deal(tt_mt5_venue *v, const tt_mt5_deal *d, uint32_t sym, int report)
+{
+    uint64_t cid = tt_mt5v_cid_of(v, d->magic);
+    int side = d->side == TT_MT5_BUY ? 1 : -1;
+    tt_mt5v_pos *p = tt_mt5v_mirror_by_bpos(v, d->position);
+    if (!p) { /* the broker's id not learnt yet (a restart): by the opener's magic */
+        p = v->o.mode == TT_MODE_NETTING ? tt_mt5v_mirror_net(v, sym)
+            : tt_mt5v_mirror_by_ticket(v, cid);
+        if (p && p->side != side)
+            p->bpos = d->position;
+        else
+            p = NULL;
+    }
+    int64_t q = d->vol / v->sym[sym].step;
+    if (!p || p->side == side || q <= 0) {
+        if (report)
+            tt_mt5v_report(v, d->sym, cid, 0, "deal %llu (%s) on a position the engine does not "
+                           "hold: left to reconciliation", (unsigned long long)d->deal,
+                           d->reason == TT_MT5_DR_SL ? "stop-loss" : d->reason == TT_MT5_DR_TP
+                           ? "take-profit" : d->reason == TT_MT5_DR_SO ? "stop-out" : "late fill");
+        return 0;
+    }
+    if (q > p->qty)
+        q = p->qty;
+    int reason = d->reason == TT_MT5_DR_SL ? TT_REASON_STOP_LOSS
+                 : d->reason == TT_MT5_DR_TP ? TT_REASON_TAKE_PROFIT
+                 : d->reason == TT_MT5_DR_SO ? TT_REASON_STOP_OUT : TT_REASON_RECONCILE;
+    tt_mt5v_venue_deal(v, sym, side, q, dec_px(v, sym, d->price), money_minor(v, -d->comm),
+                       p->ticket, reason);
+    return 1;
+}
+
 static void on_deal(tt_mt5_venue *v, const tt_mt5_deal *d)
 {
-    if (seen_deal(v, d->deal))
+    uint64_t key = deal_key(v, d);
+    if (seen_key(v, key))
         return;
     v->st.deals++;
-    if (d->t > v->last_deal_ms)
-        v->last_deal_ms = d->t;
+    v->deal_at = (tt_ts)key;
+    if (v->deal_at > v->last_deal)
+        v->last_deal = v->deal_at;
     uint32_t sym = tt_mt5v_sym_of(v, d->sym);
     uint64_t cid = tt_mt5v_cid_of(v, d->magic);
     if (v->o.on_report) {
@@ -454,26 +530,17 @@ static void on_deal(tt_mt5_venue *v, const tt_mt5_deal *d)
     int exit = d->reason == TT_MT5_DR_SL || d->reason == TT_MT5_DR_TP || d->reason == TT_MT5_DR_SO;
     if (x && !exit) {
         order_fill(v, x, d);
+        flush_stash(v);
         return;
     }
-    tt_mt5v_pos *p = tt_mt5v_mirror_by_bpos(v, d->position);
     if (exit || (cid && is_lost(v, cid))) { /* the broker moved a position of ours */
-        int side = d->side == TT_MT5_BUY ? 1 : -1;
-        int64_t q = d->vol / v->sym[sym].step;
-        if (!p || p->side == side || q <= 0) {
-            tt_mt5v_report(v, d->sym, cid, 0, "deal %llu (%s) on a position the engine does not "
-                           "hold: left to reconciliation", (unsigned long long)d->deal,
-                           d->reason == TT_MT5_DR_SL ? "stop-loss" : d->reason == TT_MT5_DR_TP
-                           ? "take-profit" : d->reason == TT_MT5_DR_SO ? "stop-out" : "late fill");
+        if (exit_deal(v, d, sym, !x))
             return;
+        if (x) { /* the order that opened it is still being asked about: its deal comes */
+            v->stash = grow_copy(v->stash, &v->nstash, &v->capstash, d, sizeof *d);
+            tt_mt5v_log(v, "%s: deal %llu closes a position whose opening deal has not come yet: "
+                        "held until it does", d->sym, (unsigned long long)d->deal);
         }
-        if (q > p->qty)
-            q = p->qty;
-        int reason = d->reason == TT_MT5_DR_SL ? TT_REASON_STOP_LOSS
-                     : d->reason == TT_MT5_DR_TP ? TT_REASON_TAKE_PROFIT
-                     : d->reason == TT_MT5_DR_SO ? TT_REASON_STOP_OUT : TT_REASON_RECONCILE;
-        tt_mt5v_venue_deal(v, sym, side, q, dec_px(v, sym, d->price), money_minor(v, -d->comm),
-                           p->ticket, reason);
         return;
     }
     if (ours(v, d->magic) && (!cid || cid <= v->last_cid))
@@ -482,16 +549,35 @@ static void on_deal(tt_mt5_venue *v, const tt_mt5_deal *d)
                    "the engine's", (unsigned long long)d->deal, (unsigned long long)d->magic);
 }
 
+/* The held exit deals whose position is now known, or whose opening order
+ * has ended (then reported as on a position not held). */
+static void flush_stash(tt_mt5_venue *v)
+{
+    tt_ts at = v->deal_at;
+    for (size_t i = 0; i < v->nstash;) {
+        tt_mt5_deal d = v->stash[i];
+        uint32_t sym = tt_mt5v_sym_of(v, d.sym);
+        int known = tt_mt5v_mirror_by_bpos(v, d.position) != NULL;
+        if (!known && tt_mt5v_find(v, tt_mt5v_cid_of(v, d.magic))) {
+            i++;
+            continue;
+        }
+        memmove(v->stash + i, v->stash + i + 1, (--v->nstash - i) * sizeof *v->stash);
+        v->deal_at = deal_key(v, &d);
+        exit_deal(v, &d, sym, 1);
+    }
+    v->deal_at = at;
+}
+
 static void on_state(tt_mt5_venue *v, const tt_mt5_state *s)
 {
-    tt_mt5v_order *x = s->id ? find_query(v, s->id) : NULL;
-    if (!x)
-        x = find_ticket(v, s->order);
-    if (!x && !s->id)
-        x = tt_mt5v_find(v, tt_mt5v_cid_of(v, s->magic));
+    /* an answer to a QUERY, or an order of known ticket leaving the book (by
+     * magic alone it could be the broker's own order for a stop-loss on the
+     * position an order opened: those carry the position's magic) */
+    tt_mt5v_order *x = s->id ? find_query(v, s->id) : find_ticket(v, s->order);
     if (!x)
         return;
-    if (s->id == x->qid) {
+    if (s->id && s->id == x->qid) {
         x->qid = 0;
         x->req = 0; /* the question answers the request */
         x->unknown = 0;
@@ -580,14 +666,23 @@ static void on_spec(tt_mt5_venue *v, const tt_mt5_spec *s)
         y->ok = 1;
 }
 
+static void after_history(tt_mt5_venue *v);
+
+/* Deals that happened while nobody listened: those since the latest one
+ * known (the broker's clock), when one is; a session that has had no deal
+ * cannot have missed one (its orders in flight are asked about next). */
 static void start_sync(tt_mt5_venue *v)
 {
+    if (!v->last_deal) {
+        v->hist_id = 0;
+        after_history(v);
+        return;
+    }
     tt_mt5_frame f;
     memset(&f, 0, sizeof f);
     f.type = TT_MT5_HISTORY;
     f.u.history.id = v->hist_id = ++v->id_seq;
-    int64_t start = tt_mt5_utc_ns_to_ms(v->first_ts, v->tz);
-    f.u.history.from = v->last_deal_ms ? v->last_deal_ms - 60000 : start;
+    f.u.history.from = tt_mt5_utc_ns_to_ms(v->last_deal, v->tz) - 60000;
     tt_mt5v_send_frame(v, &f, NULL);
 }
 
@@ -606,20 +701,6 @@ static void after_history(tt_mt5_venue *v)
     tt_mt5v_send_frame(v, &f, NULL);
 }
 
-static void *grow_copy(void *arr, size_t *n, size_t *cap, const void *item, size_t size)
-{
-    if (*n == *cap) {
-        size_t c = *cap ? 2 * *cap : 16;
-        void *p = realloc(arr, c * size);
-        if (!p)
-            return arr;
-        arr = p;
-        *cap = c;
-    }
-    memcpy((char *)arr + *n * size, item, size);
-    (*n)++;
-    return arr;
-}
 
 static void link_frame(void *ctx, const tt_mt5_frame *f)
 {
@@ -637,9 +718,12 @@ static void link_frame(void *ctx, const tt_mt5_frame *f)
         break;
     case TT_MT5_DEAL:
         on_deal(v, &f->u.deal);
+        v->deal_at = 0;
         break;
     case TT_MT5_STATE:
         on_state(v, &f->u.state);
+        if (v->nstash) /* an order ended: exit deals held for it */
+            flush_stash(v);
         break;
     case TT_MT5_HISTEND:
         if (f->u.snap.id == v->hist_id)
@@ -690,9 +774,6 @@ static void link_up(void *ctx, const tt_mt5_hello *h)
     v->ready = 0;
     v->tz = h->tz;
     v->st.sessions++;
-    v->nseen = 0;
-    if (v->seen)
-        memset(v->seen, 0, v->capseen * sizeof *v->seen);
     if (v->first_ts)
         start_sync(v);
     else /* the session's first input decides its tag and where history starts */
@@ -953,6 +1034,7 @@ void tt_mt5_venue_free(tt_mt5_venue *v)
     free(v->pos);
     free(v->lost);
     free(v->seen);
+    free(v->stash);
     free(v->spos);
     free(v->sord);
     free(v);

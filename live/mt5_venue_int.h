@@ -79,7 +79,12 @@ struct tt_mt5_venue {
     size_t capseen, nseen;
     uint64_t req_seq, id_seq;
     int32_t tz;
-    int64_t last_deal_ms;   /* server ms of the latest deal seen */
+    tt_ts last_deal;        /* UTC time of the latest deal known (journaled as the fill's
+                               ts_init, so a restart knows it too); 0 = none */
+    tt_ts deal_at;          /* the broker's time of the deal being reported as a fill */
+    tt_mt5_deal *stash;     /* exit deals (stop-loss ...) of a position whose opening deal
+                               has not come yet (an order whose answer is being asked for) */
+    size_t nstash, capstash;
     uint64_t hist_id, snap_id;
     tt_mt5_pos *spos;       /* the snapshot being received */
     size_t nspos, capspos;

@@ -191,8 +191,8 @@ static int build_submit(tt_mt5_venue *v, tt_mt5v_order *x, tt_mt5_frame *f, char
                      : fok ? TT_MT5_FILL_FOK : ioc ? TT_MT5_FILL_IOC : TT_MT5_FILL_RETURN;
         if (!c->position && !stops_ok(y, c->side, buy ? y->bid : y->ask, c->stop_loss,
                                       c->take_profit))
-            return snprintf(why, cap, "SL/TP within %u points (stops level) of the market",
-                            sp->stops), TT_REASON_STOPS_LEVEL;
+            return snprintf(why, cap, "SL/TP on the wrong side of the market or within %u "
+                            "points of it (stops level)", sp->stops), TT_REASON_STOPS_LEVEL;
         if (c->position) {
             tt_mt5v_pos *p = tt_mt5v_mirror_by_ticket((tt_mt5_venue *)v, c->position);
             if (!p || !p->bpos)
@@ -217,8 +217,8 @@ static int build_submit(tt_mt5_venue *v, tt_mt5v_order *x, tt_mt5_frame *f, char
     if (!pending_ok(y, q->type, price) ||
         !stops_ok(y, c->side, c->type == TT_ORD_STOP_LIMIT ? c->price : price, c->stop_loss,
                   c->take_profit))
-        return snprintf(why, cap, "price or SL/TP within %u points (stops level) of the market",
-                        sp->stops), TT_REASON_STOPS_LEVEL;
+        return snprintf(why, cap, "price or SL/TP on the wrong side of the market or within %u "
+                        "points of it (stops level)", sp->stops), TT_REASON_STOPS_LEVEL;
     if (c->tif == TT_TIF_GTD) {
         q->time = TT_MT5_TIME_SPECIFIED;
         int64_t ms = tt_mt5_utc_ns_to_ms(c->expire_ts + 999999999, v->tz); /* whole seconds, later */

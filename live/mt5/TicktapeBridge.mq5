@@ -527,8 +527,10 @@ void OnQuery(string &p[])
    for(int i = HistoryOrdersTotal() - 1; ok && i >= 0; i--)
      {
       ulong o = HistoryOrderGetTicket(i);
-      if(o == 0 || (ticket ? o != ticket : HistoryOrderGetInteger(o, ORDER_MAGIC) != magic))
-         continue;
+      long why = o ? HistoryOrderGetInteger(o, ORDER_REASON) : 0;
+      bool own = why != ORDER_REASON_SL && why != ORDER_REASON_TP && why != ORDER_REASON_SO;
+      if(o == 0 || (ticket ? o != ticket : HistoryOrderGetInteger(o, ORDER_MAGIC) != magic || !own))
+         continue;   // the broker's own orders for SL/TP/SO carry the position's magic
       for(int k = 0; k < HistoryDealsTotal(); k++)   // its deals first, then its state
         {
          ulong d = HistoryDealGetTicket(k);

@@ -33,6 +33,8 @@ typedef struct strat {
     int sell_from; /* > 0: the orders from this one (1-based) are sells */
     int far_limit_first; /* the first order: a buy limit 500 points under the bid */
     int kill_at;  /* > 0: call kill(kill_ctx) when this many fills are in */
+    int serial;   /* a market order waits until the previous one has ended */
+    uint64_t awaiting; /* serial: the market order not ended yet */
     void (*kill)(void *ctx);
     void *kill_ctx;
     int side;
@@ -67,6 +69,8 @@ static void submit(strat *s, tt_engine *e, int type, tt_price price)
     cmd.kind = TT_EV_ORDER_CMD;
     cmd.symbol = s->eur;
     cmd.u.order_cmd = c;
+    if (s->serial && type == TT_ORD_MARKET)
+        s->awaiting = c.client_id;
     if (tt_engine_submit(e, &cmd, &err))
         fail_msg("submit: %s", err.msg);
     s->sent++;
@@ -76,7 +80,7 @@ static void strat_event(void *self, tt_engine *e, const tt_event *ev)
 {
     strat *s = self;
     if (ev->kind == TT_EV_QUOTE && ev->symbol == s->eur) {
-        if (++s->quotes % (uint64_t)s->every == 0 && s->sent < s->max) {
+        if (++s->quotes % (uint64_t)s->every == 0 && s->sent < s->max && !s->awaiting) {
             if (s->far_limit_first && !s->sent)
                 submit(s, e, TT_ORD_LIMIT, ev->u.quote.bid - 500);
             else if (s->limits && s->sent % 2) /* a buy limit 20 points under the bid */
@@ -97,6 +101,8 @@ static void strat_event(void *self, tt_engine *e, const tt_event *ev)
     }
     if (o->reason < TT_REASON_COUNT)
         s->reasons[o->reason]++;
+    if (o->client_id == s->awaiting && tt_order_status_terminal(o->status))
+        s->awaiting = 0;
     if (o->fill_qty > 0 && s->nfills < 512)
         s->fills[s->nfills++] = (fill){o->client_id, o->fill_qty, o->fill_price, o->commission,
                                        o->side, o->reason};

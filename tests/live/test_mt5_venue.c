@@ -119,6 +119,7 @@ static session *run(const setup *su)
         x->s.far_limit_first = 1;
         x->s.sell_from = 7;
         x->s.kill_at = 4;
+        x->s.serial = 1; /* the kill comes before the 6th order, whatever the timing */
         x->s.kill = (void (*)(void *))tt_mt5_venue_kill;
         x->s.kill_ctx = x->v;
     }
