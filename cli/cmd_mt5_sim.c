@@ -22,11 +22,11 @@
 
 typedef struct sim_opts {
     tt_hostport connect;
-    const char *tape, *deals, *secret_file, *symbols, *instruments_file;
+    const char *tape, *deals, *secret_file, *symbols, *instruments_file, *tls_ca;
     const char *faults[MAX_FAULTS + 1];
     int nfaults;
     double speed, rate, balance, leverage, stop_out, commission, tz_hours, give_up;
-    int mode, json;
+    int mode, json, tls, tls_no_verify;
     uint64_t stops, freeze, login;
     tt_ts from, to;
 } sim_opts;
@@ -81,6 +81,14 @@ static const tt_opt SIM_OPTS[] = {
      .help = "write the deal log (CSV, one row per deal) at the end"},
     {TT_OPT_STRING, "secret-file", .off = F(secret_file), .arg = "FILE",
      .def_text = "$TT_MT5_SECRET", .help = "the shared secret (mode 600)"},
+    {TT_OPT_FLAG, "tls", .off = F(tls),
+     .help = "connect with TLS (as the EA's InpTls), the certificate checked against the "
+             "system's roots and the --connect host"},
+    {TT_OPT_STRING, "tls-ca", .off = F(tls_ca), .arg = "FILE",
+     .help = "TLS, the certificate checked against these (PEM) instead"},
+    {TT_OPT_FLAG, "tls-no-verify", .off = F(tls_no_verify),
+     .help = "TLS, any certificate accepted (tests only: no protection from a man in the "
+             "middle)"},
     {TT_OPT_STRING, "symbols", .off = F(symbols), .arg = "A,B", .def_text = "every quote stream",
      .help = "the tape's symbols the broker quotes"},
     {TT_OPT_TIME, "from", .off = F(from), .help = "start of the tape's range"},
@@ -152,6 +160,9 @@ static int run_mt5_sim(int argc, char **argv)
     o.host = a.connect.host;
     o.port = a.connect.port;
     o.secret = secret;
+    o.tls = a.tls || a.tls_ca || a.tls_no_verify;
+    o.tls_ca = a.tls_ca;
+    o.tls_verify = !a.tls_no_verify;
     o.tape_dir = a.tape;
     o.symbols = a.symbols ? syms : NULL;
     o.from = a.from;

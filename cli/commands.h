@@ -119,6 +119,9 @@ extern const int tt_account_mode_values[];
 /* The shared secret from file (NULL: the environment's TT_MT5_SECRET) into
  * out; TT_EINVAL / TT_EIO naming the file, never the secret. */
 int tt_mt5_secret(const char *file, char *out, size_t cap, tt_err *err);
+/* --tls-cert and --tls-key: both or neither; the key readable by its owner
+ * only (as the secret). TT_EINVAL naming the option or the file. */
+int tt_mt5_tls_files(const char *cert, const char *key, tt_err *err);
 
 /* ---- research runs: sweep and walkforward (cli/research_cli.c) ---- */
 

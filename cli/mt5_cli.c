@@ -67,3 +67,19 @@ int tt_mt5_secret(const char *file, char *out, size_t cap, tt_err *err)
         return tt_err_set(err, TT_EINVAL, "the shared secret is %zu bytes: at least 8", n);
     return TT_OK;
 }
+
+int tt_mt5_tls_files(const char *cert, const char *key, tt_err *err)
+{
+    if (!cert != !key)
+        return tt_err_set(err, TT_EINVAL, "%s", cert ? "--tls-cert needs --tls-key FILE"
+                                                     : "--tls-key needs --tls-cert FILE");
+    if (!key)
+        return TT_OK;
+    struct stat st;
+    if (stat(key, &st))
+        return tt_err_set(err, TT_EIO, "%s: cannot read the key: %s", key, strerror(errno));
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 077))
+        return tt_err_set(err, TT_EINVAL, "%s: group or others may read it (chmod 600 %s)", key,
+                          key);
+    return TT_OK;
+}

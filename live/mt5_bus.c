@@ -470,6 +470,8 @@ int tt_mt5_connector_open(tt_mt5_connector **out, const tt_mt5_connector_opts *o
         vo.host = o->host;
         vo.port = o->port;
         vo.secret = o->secret;
+        vo.tls_cert = o->tls_cert;
+        vo.tls_key = o->tls_key;
         vo.hb_ms = o->hb_ms;
         vo.symbols = o->symbols;
         vo.mode = o->mode;

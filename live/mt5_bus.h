@@ -84,6 +84,7 @@ typedef struct tt_mt5_connector_opts {
     const char *host;            /* listen for the terminal on HOST:PORT */
     int port;
     const char *secret;
+    const char *tls_cert, *tls_key; /* TLS on the listener (PEM); NULL = plain TCP */
     uint32_t hb_ms;
     const char *const *symbols;  /* the symbols served, NULL-terminated */
     uint8_t mode;                /* the account mode the orders expect (TT_MODE_*) */

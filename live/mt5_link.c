@@ -8,6 +8,10 @@
  *
  * A write blocks at most 2 s (SO_SNDTIMEO): a terminal that stops reading
  * loses its session rather than stall the engine.
+ *
+ * With a certificate (opts.tls_cert) every connection is TLS: the handshake
+ * runs, step by step, on the link thread before HELLO; the session's reads
+ * then take `wmu` too (one TLS object, two threads).
  */
 #include "mt5_link.h"
 
@@ -28,12 +32,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tls.h"
 #include "wallclock.h" /* tt_mono_ns */
 
 #define HANDSHAKE_NS (5 * 1000000000LL)
 
 typedef struct conn {
     int fd;
+    tt_tls *t;            /* TLS on fd, or NULL */
+    int tls_hs;           /* the TLS handshake is not done yet */
+    short want;           /* what it waits for (POLLIN, POLLOUT) */
     tt_mt5_reader rd;
     int stage;            /* pending: 0 = wait HELLO, 1 = wait AUTH */
     char nonce[TT_MT5_HEX_MAX];
@@ -44,6 +52,7 @@ typedef struct conn {
 struct tt_mt5_link {
     tt_mt5_link_opts o;
     char *secret;
+    tt_tls_ctx *tls;
     int lfd, port;
     int wake[2];
     pthread_t th;
@@ -69,8 +78,8 @@ static void logf_(tt_mt5_link *l, const char *fmt, ...)
     l->o.log(l->o.ctx, line);
 }
 
-/* Write a whole frame to fd; 0 or -1. Caller holds wmu for the session. */
-static int write_frame(tt_mt5_link *l, int fd, const tt_mt5_frame *f, tt_err *err)
+/* Write a whole frame; 0 or -1. Caller holds wmu for the session. */
+static int write_frame(tt_mt5_link *l, conn *c, const tt_mt5_frame *f, tt_err *err)
 {
     char buf[TT_MT5_FRAME_MAX];
     size_t len;
@@ -79,9 +88,15 @@ static int write_frame(tt_mt5_link *l, int fd, const tt_mt5_frame *f, tt_err *er
         return rc;
     if (l->o.on_wire)
         l->o.on_wire(l->o.ctx, TT_MT5_OUT, buf, len - 1);
+    if (c->t) {
+        tt_err e;
+        if (!tt_tls_write(c->t, buf, len, 2000, &e))
+            return TT_OK;
+        return tt_err_set(err, TT_ENET, "mt5 link: write to the terminal failed: %s", e.msg);
+    }
     size_t done = 0;
     while (done < len) {
-        ssize_t n = send(fd, buf + done, len - done, MSG_NOSIGNAL);
+        ssize_t n = send(c->fd, buf + done, len - done, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -92,17 +107,18 @@ static int write_frame(tt_mt5_link *l, int fd, const tt_mt5_frame *f, tt_err *er
     return TT_OK;
 }
 
-static void bye(tt_mt5_link *l, int fd, const char *why)
+static void bye(tt_mt5_link *l, conn *c, const char *why)
 {
     tt_mt5_frame f;
     memset(&f, 0, sizeof f);
     f.type = TT_MT5_BYE;
     snprintf(f.u.text.reason, sizeof f.u.text.reason, "%s", why);
-    write_frame(l, fd, &f, NULL);
+    write_frame(l, c, &f, NULL);
 }
 
 static void conn_close(conn *c)
 {
+    tt_tls_free(c->t);
     if (c->fd >= 0)
         close(c->fd);
     memset(c, 0, sizeof *c);
@@ -117,7 +133,7 @@ static void session_end(tt_mt5_link *l, const char *why, int say_bye)
     pthread_mutex_lock(&l->wmu);
     atomic_store(&l->up, 0);
     if (say_bye)
-        bye(l, l->cur.fd, why);
+        bye(l, &l->cur, why);
     conn_close(&l->cur);
     pthread_mutex_unlock(&l->wmu);
     logf_(l, "terminal session ended: %s", why);
@@ -132,7 +148,7 @@ int tt_mt5_link_send(tt_mt5_link *l, const tt_mt5_frame *f, tt_err *err)
         pthread_mutex_unlock(&l->wmu);
         return tt_err_set(err, TT_ESTATE, "mt5 link: no terminal connected");
     }
-    int rc = write_frame(l, l->cur.fd, f, err);
+    int rc = write_frame(l, &l->cur, f, err);
     if (rc == TT_ENET) {
         atomic_store(&l->up, 0);
         shutdown(l->cur.fd, SHUT_RDWR); /* the link thread ends the session */
@@ -161,12 +177,12 @@ static void promote(tt_mt5_link *l)
     tt_mt5_auth_mac(l->secret, strlen(l->secret), TT_MT5_ROLE_SERVER, l->cur.nonce,
                     l->cur.hello.cnonce, l->cur.hello.login, f.u.welcome.mac);
     f.u.welcome.hb = l->o.hb_ms;
-    int rc = write_frame(l, l->cur.fd, &f, NULL);
+    int rc = write_frame(l, &l->cur, &f, NULL);
     for (int i = 0; !rc && l->o.symbols && l->o.symbols[i]; i++) {
         memset(&f, 0, sizeof f);
         f.type = TT_MT5_SUB;
         snprintf(f.u.sub.sym, sizeof f.u.sub.sym, "%s", l->o.symbols[i]);
-        rc = write_frame(l, l->cur.fd, &f, NULL);
+        rc = write_frame(l, &l->cur, &f, NULL);
     }
     l->last_out_ns = tt_mono_ns();
     l->cur.last_in_ns = l->last_out_ns;
@@ -178,9 +194,10 @@ static void promote(tt_mt5_link *l)
         return;
     }
     atomic_fetch_add(&l->sessions, 1);
-    logf_(l, "terminal connected: login %llu on %s (build %u, %s account, %s)",
+    logf_(l, "terminal connected: login %llu on %s (build %u, %s account, %s)%s",
           (unsigned long long)l->cur.hello.login, l->cur.hello.server, l->cur.hello.build,
-          l->cur.hello.mode == TT_MT5_HEDGING ? "hedging" : "netting", l->cur.hello.currency);
+          l->cur.hello.mode == TT_MT5_HEDGING ? "hedging" : "netting", l->cur.hello.currency,
+          l->cur.t ? " over TLS" : "");
     if (l->o.on_up)
         l->o.on_up(l->o.ctx, &l->cur.hello);
 }
@@ -188,7 +205,8 @@ static void promote(tt_mt5_link *l)
 static void refuse(tt_mt5_link *l, const char *why)
 {
     logf_(l, "terminal connection refused: %s", why);
-    bye(l, l->pend.fd, why);
+    if (!l->pend.tls_hs)
+        bye(l, &l->pend, why);
     conn_close(&l->pend);
 }
 
@@ -221,7 +239,7 @@ static void pending_frame(tt_mt5_link *l, const tt_mt5_frame *f)
             return;
         }
         snprintf(ch.u.challenge.nonce, sizeof ch.u.challenge.nonce, "%s", c->nonce);
-        if (write_frame(l, c->fd, &ch, NULL)) {
+        if (write_frame(l, c, &ch, NULL)) {
             conn_close(c);
             return;
         }
@@ -250,12 +268,34 @@ static void pending_frame(tt_mt5_link *l, const tt_mt5_frame *f)
  * connection ended (closed here, for the session through session_end). */
 static int read_conn(tt_mt5_link *l, conn *c)
 {
+    int session = c == &l->cur;
+    if (c->tls_hs) { /* the TLS handshake, before any frame */
+        tt_err e;
+        int hs = tt_tls_handshake(c->t, &c->want, &e);
+        if (hs < 0) {
+            logf_(l, "terminal connection refused: %s", e.msg);
+            conn_close(c);
+            return -1;
+        }
+        c->tls_hs = !hs;
+        if (c->tls_hs)
+            return 0;
+    }
+again:;
     size_t room;
     char *p = tt_mt5_reader_space(&c->rd, &room);
-    ssize_t n = recv(c->fd, p, room, MSG_DONTWAIT);
+    ssize_t n;
+    if (c->t) {
+        if (session)
+            pthread_mutex_lock(&l->wmu);
+        n = tt_tls_read(c->t, p, room);
+        if (session)
+            pthread_mutex_unlock(&l->wmu);
+    } else {
+        n = recv(c->fd, p, room, MSG_DONTWAIT);
+    }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
-    int session = c == &l->cur;
     if (n <= 0) {
         if (session)
             session_end(l, n == 0 ? "the terminal closed the connection" : strerror(errno), 0);
@@ -307,6 +347,15 @@ static int read_conn(tt_mt5_link *l, conn *c)
         }
         return -1;
     }
+    if (c->t && c->fd >= 0) { /* decrypted bytes the socket will not announce */
+        if (session)
+            pthread_mutex_lock(&l->wmu);
+        size_t more = c->fd >= 0 && c->t ? tt_tls_pending(c->t) : 0;
+        if (session)
+            pthread_mutex_unlock(&l->wmu);
+        if (more)
+            goto again;
+    }
     return 0;
 }
 
@@ -325,6 +374,16 @@ static void accept_one(tt_mt5_link *l)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     memset(&l->pend, 0, sizeof l->pend);
     l->pend.fd = fd;
+    if (l->tls) {
+        tt_err e;
+        if (tt_tls_new(&l->pend.t, l->tls, fd, 1, NULL, &e)) {
+            logf_(l, "terminal connection refused: %s", e.msg);
+            conn_close(&l->pend);
+            return;
+        }
+        l->pend.tls_hs = 1;
+        l->pend.want = POLLIN;
+    }
     tt_mt5_reader_init(&l->pend.rd);
     l->pend.since_ns = l->pend.last_in_ns = tt_mono_ns();
 }
@@ -364,7 +423,7 @@ static void *link_main(void *arg)
         }
         if (l->pend.fd >= 0) {
             ip = n;
-            p[n++] = (struct pollfd){l->pend.fd, POLLIN, 0};
+            p[n++] = (struct pollfd){l->pend.fd, l->pend.tls_hs ? l->pend.want : POLLIN, 0};
         }
         int wait = (int)(l->o.hb_ms / 4 ? l->o.hb_ms / 4 : 1);
         if (poll(p, (nfds_t)n, wait > 100 ? 100 : wait) < 0 && errno != EINTR)
@@ -378,7 +437,7 @@ static void *link_main(void *arg)
             session_end(l, l->kick_why, 1);
         if (ic >= 0 && l->cur.fd >= 0 && (p[ic].revents & (POLLIN | POLLHUP | POLLERR)))
             read_conn(l, &l->cur);
-        if (ip >= 0 && l->pend.fd >= 0 && (p[ip].revents & (POLLIN | POLLHUP | POLLERR)))
+        if (ip >= 0 && l->pend.fd >= 0 && (p[ip].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)))
             read_conn(l, &l->pend);
         if (p[1].revents & POLLIN)
             accept_one(l);
@@ -404,6 +463,15 @@ int tt_mt5_link_open(tt_mt5_link **out, const tt_mt5_link_opts *o, tt_err *err)
     l->lfd = l->wake[0] = l->wake[1] = -1;
     l->cur.fd = l->pend.fd = -1;
     pthread_mutex_init(&l->wmu, NULL);
+    if ((o->tls_cert && o->tls_cert[0]) || (o->tls_key && o->tls_key[0])) {
+        int rc = o->tls_cert && o->tls_key
+                     ? tt_tls_server_ctx(&l->tls, o->tls_cert, o->tls_key, err)
+                     : tt_err_set(err, TT_EINVAL, "mt5 link: TLS needs a certificate and its key");
+        if (rc) {
+            tt_mt5_link_close(l, NULL);
+            return rc;
+        }
+    }
     const char *host = o->host && o->host[0] ? o->host : "127.0.0.1";
     char port[16];
     snprintf(port, sizeof port, "%d", o->port);
@@ -480,7 +548,7 @@ void tt_mt5_link_close(tt_mt5_link *l, const char *why)
         pthread_mutex_lock(&l->wmu);
         atomic_store(&l->up, 0);
         if (why)
-            bye(l, l->cur.fd, why);
+            bye(l, &l->cur, why);
         conn_close(&l->cur);
         pthread_mutex_unlock(&l->wmu);
     }
@@ -493,6 +561,7 @@ void tt_mt5_link_close(tt_mt5_link *l, const char *why)
     if (l->wake[1] >= 0)
         close(l->wake[1]);
     pthread_mutex_destroy(&l->wmu);
+    tt_tls_ctx_free(l->tls);
     free(l->secret);
     free(l);
 }

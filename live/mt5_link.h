@@ -44,6 +44,8 @@ typedef struct tt_mt5_link_opts {
     const char *host;             /* address to listen on ("127.0.0.1", "0.0.0.0") */
     int port;                     /* 0 = any free port (tt_mt5_link_port tells) */
     const char *secret;           /* shared secret (required) */
+    const char *tls_cert;         /* TLS: certificate chain (PEM); NULL = plain TCP */
+    const char *tls_key;          /* TLS: its private key (PEM) */
     uint32_t hb_ms;               /* heartbeat interval; 0 = 1000 */
     const char *const *symbols;   /* SUB on every new session, NULL-terminated */
     void (*on_up)(void *ctx, const tt_mt5_hello *hello);

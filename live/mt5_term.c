@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../data/tape.h"
+#include "tls.h"
 #include "wallclock.h"
 
 #define OUT_CAP (256 * 1024)
@@ -55,6 +56,8 @@ struct tt_mt5_term {
     volatile sig_atomic_t stop;
     /* the connection */
     int fd, state;
+    tt_tls_ctx *tls_ctx; /* opts.tls */
+    tt_tls *tls;         /* TLS on fd */
     char cnonce[TT_MT5_HEX_MAX], nonce[TT_MT5_HEX_MAX];
     int64_t hb_ms, last_in_ns, last_out_ns, reconnect_ns, unreachable_since;
     tt_mt5_reader rd;
@@ -95,6 +98,15 @@ static void drop_conn(tt_mt5_term *t, const char *why, int64_t down_ms);
 static int flush_out(tt_mt5_term *t)
 {
     size_t done = 0;
+    if (t->tls && t->nout) {
+        tt_err e;
+        if (tt_tls_write(t->tls, t->out, t->nout, 2000, &e)) {
+            t->nout = 0;
+            drop_conn(t, e.msg, 200);
+            return -1;
+        }
+        done = t->nout;
+    }
     while (done < t->nout && t->fd >= 0) {
         ssize_t n = send(t->fd, t->out + done, t->nout - done, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -209,6 +221,8 @@ static void drop_conn(tt_mt5_term *t, const char *why, int64_t down_ms)
     if (t->fd < 0)
         return;
     logf_(t, "connection closed: %s; reconnecting in %lld ms", why, (long long)down_ms);
+    tt_tls_free(t->tls);
+    t->tls = NULL;
     close(t->fd);
     t->fd = -1;
     t->state = ST_DOWN;
@@ -217,6 +231,34 @@ static void drop_conn(tt_mt5_term *t, const char *why, int64_t down_ms)
     memset(t->sub, 0, sizeof t->sub);
     t->reconnect_ns = tt_mono_ns() + down_ms * 1000000;
     t->st.drops++;
+}
+
+/* The TLS handshake, as the EA's SocketTlsHandshake: 5 s at most. */
+static int tls_connect(tt_mt5_term *t, int fd)
+{
+    tt_err e;
+    if (tt_tls_new(&t->tls, t->tls_ctx, fd, 0, t->o.tls_verify ? t->o.host : NULL, &e)) {
+        logf_(t, "%s", e.msg);
+        return -1;
+    }
+    int64_t until = tt_mono_ns() + 5000000000LL;
+    short want = POLLOUT;
+    int hs;
+    while (!(hs = tt_tls_handshake(t->tls, &want, &e))) {
+        int64_t left = (until - tt_mono_ns()) / 1000000;
+        if (left <= 0) {
+            hs = tt_err_set(&e, TT_ENET, "tls handshake: no answer within 5 s");
+            break;
+        }
+        struct pollfd p = {fd, want, 0};
+        poll(&p, 1, (int)left);
+    }
+    if (hs == 1)
+        return 0;
+    logf_(t, "%s", e.msg);
+    tt_tls_free(t->tls);
+    t->tls = NULL;
+    return -1;
 }
 
 static int try_connect(tt_mt5_term *t)
@@ -242,6 +284,10 @@ static int try_connect(tt_mt5_term *t)
         return -1;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (t->tls_ctx && tls_connect(t, fd)) {
+        close(fd);
+        return -1;
+    }
     t->fd = fd;
     t->state = ST_HELLO;
     tt_mt5_reader_init(&t->rd);
@@ -419,8 +465,8 @@ static int on_handshake(tt_mt5_term *t, const tt_mt5_frame *f, tt_err *err)
         t->hb_ms = f->u.welcome.hb ? f->u.welcome.hb : 1000;
         t->state = ST_READY;
         t->st.connections++;
-        logf_(t, "connected to %s:%d (session %llu)", t->o.host, t->o.port,
-              (unsigned long long)t->st.connections);
+        logf_(t, "connected to %s:%d (session %llu%s)", t->o.host, t->o.port,
+              (unsigned long long)t->st.connections, t->tls ? ", TLS" : "");
         return 0;
     }
     if (f->type == TT_MT5_BYE)
@@ -481,7 +527,7 @@ static int read_frames(tt_mt5_term *t, tt_err *err)
 {
     size_t room;
     char *p = tt_mt5_reader_space(&t->rd, &room);
-    ssize_t n = recv(t->fd, p, room, MSG_DONTWAIT);
+    ssize_t n = t->tls ? tt_tls_read(t->tls, p, room) : recv(t->fd, p, room, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
     if (n <= 0) {
@@ -610,6 +656,8 @@ int tt_mt5_term_new(tt_mt5_term **out, const tt_mt5_term_opts *o, tt_err *err)
         rc = tt_err_set(err, TT_ENOMEM, "mt5-sim: out of memory");
     if (!rc && o->instruments_file)
         rc = tt_instruments_load(t->ins, o->instruments_file, err);
+    if (!rc && o->tls)
+        rc = tt_tls_client_ctx(&t->tls_ctx, o->tls_ca, o->tls_verify, err);
     if (!rc)
         rc = tt_mt5_sim_new(&t->sim, t->ins, &o->account, err);
     for (int i = 0; !rc && o->faults && o->faults[i]; i++)
@@ -735,6 +783,8 @@ static int turn(tt_mt5_term *t, tt_err *err)
         }
         return 0;
     }
+    if (t->tls && tt_tls_pending(t->tls))
+        return read_frames(t, err); /* decrypted already: the socket will not say */
     struct pollfd p = {t->fd, POLLIN, 0};
     int n = poll(&p, 1, ms);
     if (n > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)))
@@ -750,8 +800,12 @@ int tt_mt5_term_run(tt_mt5_term *t, tt_err *err)
     if (t->fd >= 0) {
         send_text(t, TT_MT5_BYE, "%s", t->ended ? "end of data" : "stopped");
         flush_out(t);
-        shutdown(t->fd, SHUT_WR);
-        close(t->fd);
+        if (t->fd >= 0) {
+            tt_tls_free(t->tls);
+            t->tls = NULL;
+            shutdown(t->fd, SHUT_WR);
+            close(t->fd);
+        }
         t->fd = -1;
     }
     if (t->o.deals_path) {
@@ -775,8 +829,10 @@ void tt_mt5_term_free(tt_mt5_term *t)
 {
     if (!t)
         return;
+    tt_tls_free(t->tls);
     if (t->fd >= 0)
         close(t->fd);
+    tt_tls_ctx_free(t->tls_ctx);
     tt_tape_reader_close(t->tape);
     tt_mt5_sim_free(t->sim);
     tt_instruments_free(t->ins);

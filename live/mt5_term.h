@@ -36,6 +36,9 @@ typedef struct tt_mt5_term_opts {
     const char *host;            /* ticktape's address */
     int port;
     const char *secret;          /* the shared secret (required) */
+    int tls;                     /* connect with TLS */
+    const char *tls_ca;          /* TLS: trust these certificates (PEM); NULL = the system's */
+    int tls_verify;              /* TLS: check the certificate and the host (0 = accept any) */
     const char *tape_dir;        /* the broker's quotes */
     const char *const *symbols;  /* tape symbols to read, NULL-terminated; NULL = all */
     tt_ts from, to;              /* time range of the tape; 0 = open */

@@ -977,6 +977,8 @@ int tt_mt5_venue_start(tt_mt5_venue *v, tt_err *err)
     lo.host = v->o.host;
     lo.port = v->o.port;
     lo.secret = v->o.secret;
+    lo.tls_cert = v->o.tls_cert;
+    lo.tls_key = v->o.tls_key;
     lo.hb_ms = v->o.hb_ms;
     lo.symbols = v->subs;
     lo.on_up = link_up;

@@ -94,6 +94,7 @@ typedef struct tt_mt5_venue_opts {
     const char *host;           /* listen on HOST:PORT */
     int port;
     const char *secret;         /* shared with the EA */
+    const char *tls_cert, *tls_key; /* TLS on the listener (PEM files); NULL = plain TCP */
     uint32_t hb_ms;             /* heartbeat; 0 = 1000 */
     const char *const *symbols; /* the session's symbols, NULL-terminated */
     uint8_t mode;               /* TT_MODE_NETTING or TT_MODE_HEDGING: the account must match */

@@ -316,6 +316,8 @@ static int open_venue(tt_trading *l, tt_err *err)
     vo.host = l->o.mt5_host;
     vo.port = l->o.mt5_port;
     vo.secret = l->o.secret;
+    vo.tls_cert = l->o.tls_cert;
+    vo.tls_key = l->o.tls_key;
     vo.hb_ms = l->o.hb_ms;
     vo.symbols = l->o.symbols;
     vo.mode = l->o.mode;

@@ -61,6 +61,7 @@ typedef struct tt_trading_opts {
     const char *mt5_host;        /* MT5: listen on HOST:PORT */
     int mt5_port;
     const char *secret;          /* MT5: shared with the EA */
+    const char *tls_cert, *tls_key; /* MT5: TLS on the listener (PEM); NULL = plain TCP */
     uint32_t hb_ms;
     const char *nats_url;        /* outputs on NATS; the NATS venue's bus and feed */
     const char *kafka_brokers;   /* archive topics and broker_communication_log */

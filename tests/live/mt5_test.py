@@ -16,13 +16,16 @@ replay` of the session's journal (same fingerprint, same order-event list).
   faults    requotes, a reject, no money, market closed, invalid stops, a
             partial (FOK: rejected), latency: each gives its order event
             (rejected, with its reason); fills = deals; replay parity.
+  tls       the session case over TLS (--tls-cert/--tls-key; mt5-sim --tls-ca
+            trusting the self-signed certificate, made with openssl(1)).
   inflight  the connection dropped with a fill in flight, and an answer lost
             (queried, not re-sent): fills = deals, no duplicate order.
   crash     kill -9 in the middle with a position open, restart on the same
             journal: replayed, reconciled without difference, trading goes
             on; fills = deals over both runs; the journal replays to the
             second run's fingerprint.
-  usage     --help texts, missing --mt5, a world-readable secret file, a
+  usage     --help texts, missing --mt5, a world-readable secret file (and
+            TLS key), --tls-cert without --tls-key, a
             terminal whose account mode is not the scenario's (refused),
             a bad --fault (usage error naming the key).
 """
@@ -204,6 +207,22 @@ def case_session(mode="netting"):
     print(f"{mode}: {len(f)} fills = {len(d)} deals, {sim['ticks_sent']} quotes")
 
 
+def case_tls():
+    cert, key = os.path.join(WORK, "cert.pem"), os.path.join(WORK, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=ticktape", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    scen, journal, summary, sim = session("netting", ["--tls-ca", cert],
+                                          ["--tls-cert", cert, "--tls-key", key])
+    f, _ = fills()
+    d, _ = deals()
+    check_fills_are_deals(f, d)
+    replay_and_compare(scen, journal, summary)
+    print(f"tls: {len(f)} fills = {len(d)} deals, {sim['ticks_sent']} quotes")
+
+
 def case_faults():
     faults = ["requote:every=9", "reject:at=3", "nomoney:at=5", "closed:at=7", "stops:at=11",
               "partial:at=13", "latency:ms=20,at=15"]
@@ -312,6 +331,15 @@ def case_usage():
     r = run(["live", scen, "--mt5", "127.0.0.1:1", "--secret-file", loose])
     if r.returncode != 2 or "chmod 600" not in r.stderr:
         fail(f"a readable secret file: {r.returncode} {r.stderr}")
+    r = run(["live", scen, "--mt5", "127.0.0.1:1", "--secret-file", SECRET, "--tls-cert",
+             SECRET])
+    if r.returncode != 2 or "--tls-cert needs --tls-key" not in r.stderr:
+        fail(f"--tls-cert alone: {r.returncode} {r.stderr}")
+    r = run(["mt5-connector", "--listen", "127.0.0.1:1", "--nats", "nats://127.0.0.1:1",
+             "--symbols", "EURUSD", "--secret-file", SECRET, "--tls-cert", SECRET,
+             "--tls-key", loose])
+    if r.returncode != 2 or "chmod 600" not in r.stderr:
+        fail(f"a readable TLS key: {r.returncode} {r.stderr}")
     r = run(["mt5-sim", "--connect", "127.0.0.1:1", "--tape", TAPE, "--secret-file", SECRET,
              "--fault", "requote:evry=3"])
     if r.returncode != 2 or "requote does not take 'evry=3'" not in r.stderr:
@@ -331,6 +359,6 @@ def case_usage():
 
 CASES = {"session": case_session, "hedging": lambda: case_session("hedging"),
          "faults": case_faults, "inflight": case_inflight, "crash": case_crash,
-         "usage": case_usage}
+         "usage": case_usage, "tls": case_tls}
 CASES[CASE]()
 print("ok")
