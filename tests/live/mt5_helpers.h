@@ -35,6 +35,8 @@ typedef struct strat {
     int kill_at;  /* > 0: call kill(kill_ctx) when this many fills are in */
     int serial;   /* a market order waits until the previous one has ended */
     uint64_t awaiting; /* serial: the market order not ended yet */
+    int mind_gaps;     /* no order between GAP_BEGIN and GAP_END (terminal away, or syncing) */
+    int in_gap;
     void (*kill)(void *ctx);
     void *kill_ctx;
     int side;
@@ -79,8 +81,14 @@ static void submit(strat *s, tt_engine *e, int type, tt_price price)
 static void strat_event(void *self, tt_engine *e, const tt_event *ev)
 {
     strat *s = self;
+    if (ev->kind == TT_EV_CONTROL && (ev->u.control.op == TT_CTL_GAP_BEGIN ||
+                                      ev->u.control.op == TT_CTL_GAP_END)) {
+        s->in_gap = ev->u.control.op == TT_CTL_GAP_BEGIN;
+        return;
+    }
     if (ev->kind == TT_EV_QUOTE && ev->symbol == s->eur) {
-        if (++s->quotes % (uint64_t)s->every == 0 && s->sent < s->max && !s->awaiting) {
+        if (++s->quotes % (uint64_t)s->every == 0 && s->sent < s->max && !s->awaiting &&
+            !(s->mind_gaps && s->in_gap)) {
             if (s->far_limit_first && !s->sent)
                 submit(s, e, TT_ORD_LIMIT, ev->u.quote.bid - 500);
             else if (s->limits && s->sent % 2) /* a buy limit 20 points under the bid */
