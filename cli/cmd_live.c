@@ -35,7 +35,8 @@ typedef struct live_opts {
     tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
     tt_hostport mt5;
     int venue, policy, fsync;
-    const char *nats, *kafka, *journal, *secret_file, *kill_file, *tls_cert, *tls_key;
+    tt_mt5_listen_cli mt5l; /* --secret-file, --tls-cert, --tls-key */
+    const char *nats, *kafka, *journal, *kill_file;
     const char *kconf[17];
     int nkconf;
     uint64_t answer_ms, stale_ms, hb_ms, deviation;
@@ -78,12 +79,7 @@ static const tt_opt LIVE_OPTS[] = {
     {TT_OPT_ENUM, "venue", .off = F(venue), .values = VENUES, .def = "mt5",
      .help = "mt5: the terminal connects to this session; nats: orders through an "
              "mt5-connector on --nats (quotes from ticks.>)"},
-    {TT_OPT_STRING, "secret-file", .off = F(secret_file), .arg = "FILE",
-     .def_text = "$TT_MT5_SECRET", .help = "the secret shared with the EA (mode 600)"},
-    {TT_OPT_STRING, "tls-cert", .off = F(tls_cert), .arg = "FILE",
-     .help = "TLS on the terminal's connection: this certificate chain (PEM; with --tls-key)"},
-    {TT_OPT_STRING, "tls-key", .off = F(tls_key), .arg = "FILE",
-     .help = "the certificate's private key (PEM)"},
+    {TT_OPT_INCLUDE, .include = tt_mt5_listen_opts, .off = F(mt5l)},
     {TT_OPT_STRING, "journal", .off = F(journal), .arg = "DIR",
      .help = "journal directory; one that holds a journal is replayed, then continued"},
     {TT_OPT_FLAG, "fsync", .off = F(fsync), .help = "fsync each journal block"},
@@ -219,17 +215,14 @@ static int session_opts(const live_opts *a, tt_scenario_run *run, char *secret, 
     if (o->venue == TT_TRADING_MT5) {
         if (!a->mt5.host[0])
             return tt_err_set(err, TT_EINVAL, "the MT5 venue needs --mt5 HOST:PORT");
-        int rc = tt_mt5_secret(a->secret_file, secret, cap, err);
+        int rc = tt_mt5_listen_check(&a->mt5l, secret, cap, err);
         if (rc)
             return rc;
         o->mt5_host = a->mt5.host;
         o->mt5_port = a->mt5.port;
         o->secret = secret;
-        rc = tt_mt5_tls_files(a->tls_cert, a->tls_key, err);
-        if (rc)
-            return rc;
-        o->tls_cert = a->tls_cert;
-        o->tls_key = a->tls_key;
+        o->tls_cert = a->mt5l.tls_cert;
+        o->tls_key = a->mt5l.tls_key;
     } else if (!a->nats) {
         return tt_err_set(err, TT_EINVAL, "--venue nats needs --nats URL");
     }

@@ -26,7 +26,8 @@
 
 typedef struct conn_opts {
     tt_hostport listen;
-    const char *nats, *kafka, *secret_file, *symbols, *kconf[17], *tls_cert, *tls_key;
+    tt_mt5_listen_cli mt5l; /* --secret-file, --tls-cert, --tls-key */
+    const char *nats, *kafka, *symbols, *kconf[17];
     int nkconf, mode, publish_ticks;
     double duration, status_every;
     uint64_t answer_ms, stale_ms, hb_ms;
@@ -70,12 +71,7 @@ static const tt_opt CONN_OPTS[] = {
      .help = "the bus: orders.submitted.> in, broker.* (and ticks.*) out"},
     {TT_OPT_STRING, "symbols", .off = F(symbols), .arg = "A,B", .flags = TT_OPT_REQUIRED,
      .help = "the symbols served (subscribed at the terminal)"},
-    {TT_OPT_STRING, "secret-file", .off = F(secret_file), .arg = "FILE",
-     .def_text = "$TT_MT5_SECRET", .help = "the secret shared with the EA (mode 600)"},
-    {TT_OPT_STRING, "tls-cert", .off = F(tls_cert), .arg = "FILE",
-     .help = "TLS on the terminal's connection: this certificate chain (PEM; with --tls-key)"},
-    {TT_OPT_STRING, "tls-key", .off = F(tls_key), .arg = "FILE",
-     .help = "the certificate's private key (PEM)"},
+    {TT_OPT_INCLUDE, .include = tt_mt5_listen_opts, .off = F(mt5l)},
     {TT_OPT_ENUM, "account", .off = F(mode), .values = tt_account_modes,
      .ivals = tt_account_mode_values, .def = "netting",
      .help = "the account mode the orders expect; a terminal with the other is refused"},
@@ -138,8 +134,7 @@ static int run_connector(int argc, char **argv)
         return code;
     tt_err err;
     char secret[512];
-    if (tt_mt5_secret(a.secret_file, secret, sizeof secret, &err) ||
-        tt_mt5_tls_files(a.tls_cert, a.tls_key, &err))
+    if (tt_mt5_listen_check(&a.mt5l, secret, sizeof secret, &err))
         return tt_usage_error("mt5-connector", "%s", err.msg);
     char symbuf[1024];
     const char *syms[65] = {NULL};
@@ -167,8 +162,8 @@ static int run_connector(int argc, char **argv)
     o.host = a.listen.host;
     o.port = a.listen.port;
     o.secret = secret;
-    o.tls_cert = a.tls_cert;
-    o.tls_key = a.tls_key;
+    o.tls_cert = a.mt5l.tls_cert;
+    o.tls_key = a.mt5l.tls_key;
     o.hb_ms = (uint32_t)a.hb_ms;
     o.symbols = syms;
     o.mode = (uint8_t)a.mode;

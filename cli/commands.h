@@ -126,9 +126,16 @@ extern const int tt_account_mode_values[];
 /* The shared secret from file (NULL: the environment's TT_MT5_SECRET) into
  * out; TT_EINVAL / TT_EIO naming the file, never the secret. */
 int tt_mt5_secret(const char *file, char *out, size_t cap, tt_err *err);
-/* --tls-cert and --tls-key: both or neither; the key readable by its owner
- * only (as the secret). TT_EINVAL naming the option or the file. */
-int tt_mt5_tls_files(const char *cert, const char *key, tt_err *err);
+/* What the terminal's listener needs (live, mt5-connector): --secret-file,
+ * --tls-cert, --tls-key (a TT_OPT_INCLUDE table). */
+typedef struct tt_mt5_listen_cli {
+    const char *secret_file, *tls_cert, *tls_key;
+} tt_mt5_listen_cli;
+extern const tt_opt tt_mt5_listen_opts[];
+/* The secret into out (tt_mt5_secret); --tls-cert and --tls-key both or
+ * neither, the key readable by its owner only (as the secret). TT_EINVAL /
+ * TT_EIO naming the option or the file. */
+int tt_mt5_listen_check(const tt_mt5_listen_cli *o, char *secret, size_t cap, tt_err *err);
 
 /* ---- research runs: sweep and walkforward (cli/research_cli.c) ---- */
 

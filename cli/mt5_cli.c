@@ -8,6 +8,7 @@
  * variable TT_MT5_SECRET. Trailing whitespace is dropped; at least 8 bytes.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,18 +69,34 @@ int tt_mt5_secret(const char *file, char *out, size_t cap, tt_err *err)
     return TT_OK;
 }
 
-int tt_mt5_tls_files(const char *cert, const char *key, tt_err *err)
+#define F(field) offsetof(tt_mt5_listen_cli, field)
+
+const tt_opt tt_mt5_listen_opts[] = {
+    {TT_OPT_STRING, "secret-file", .off = F(secret_file), .arg = "FILE",
+     .def_text = "$TT_MT5_SECRET", .help = "the secret shared with the EA (mode 600)"},
+    {TT_OPT_STRING, "tls-cert", .off = F(tls_cert), .arg = "FILE",
+     .help = "TLS on the terminal's connection: this certificate chain (PEM; with --tls-key)"},
+    {TT_OPT_STRING, "tls-key", .off = F(tls_key), .arg = "FILE",
+     .help = "the certificate's private key (PEM)"},
+    {TT_OPT_END},
+};
+
+int tt_mt5_listen_check(const tt_mt5_listen_cli *o, char *secret, size_t cap, tt_err *err)
 {
-    if (!cert != !key)
-        return tt_err_set(err, TT_EINVAL, "%s", cert ? "--tls-cert needs --tls-key FILE"
-                                                     : "--tls-key needs --tls-cert FILE");
-    if (!key)
+    int rc = tt_mt5_secret(o->secret_file, secret, cap, err);
+    if (rc)
+        return rc;
+    if (!o->tls_cert != !o->tls_key)
+        return tt_err_set(err, TT_EINVAL, "%s", o->tls_cert ? "--tls-cert needs --tls-key FILE"
+                                                            : "--tls-key needs --tls-cert FILE");
+    if (!o->tls_key)
         return TT_OK;
     struct stat st;
-    if (stat(key, &st))
-        return tt_err_set(err, TT_EIO, "%s: cannot read the key: %s", key, strerror(errno));
+    if (stat(o->tls_key, &st))
+        return tt_err_set(err, TT_EIO, "%s: cannot read the key: %s", o->tls_key,
+                          strerror(errno));
     if (!S_ISREG(st.st_mode) || (st.st_mode & 077))
-        return tt_err_set(err, TT_EINVAL, "%s: group or others may read it (chmod 600 %s)", key,
-                          key);
+        return tt_err_set(err, TT_EINVAL, "%s: group or others may read it (chmod 600 %s)",
+                          o->tls_key, o->tls_key);
     return TT_OK;
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logline.h"
 #include "../core/order.h"
 #include "../core/portfolio.h"
 #include "wallclock.h"
@@ -116,18 +117,7 @@ struct tt_nats_venue {
     atomic_ullong answers, foreign;
 };
 
-static void venue_log(tt_nats_venue *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void venue_log(tt_nats_venue *v, const char *fmt, ...)
-{
-    if (!v->o.log)
-        return;
-    char line[800];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    v->o.log(v->o.ctx, line);
-}
+#define venue_log(v, ...) tt_logline((v)->o.log, (v)->o.ctx, __VA_ARGS__)
 
 static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *closure)
 {
@@ -310,18 +300,7 @@ struct tt_mt5_connector {
     atomic_ullong published;
 };
 
-static void conn_log(tt_mt5_connector *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void conn_log(tt_mt5_connector *c, const char *fmt, ...)
-{
-    if (!c->o.log)
-        return;
-    char line[800];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    c->o.log(c->o.ctx, line);
-}
+#define conn_log(c, ...) tt_logline((c)->o.log, (c)->o.ctx, __VA_ARGS__)
 
 static void refuse(tt_mt5_connector *c, uint64_t tag, const tt_event *cmd, const char *why)
 {

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "logline.h"
 #include "tls.h"
 #include "wallclock.h" /* tt_mono_ns */
 
@@ -65,18 +66,7 @@ struct tt_mt5_link {
     char kick_why[128];
 };
 
-static void logf_(tt_mt5_link *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(tt_mt5_link *l, const char *fmt, ...)
-{
-    if (!l->o.log)
-        return;
-    char line[1200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    l->o.log(l->o.ctx, line);
-}
+#define logf_(l, ...) tt_logline((l)->o.log, (l)->o.ctx, __VA_ARGS__)
 
 /* Write a whole frame; 0 or -1. Caller holds wmu for the session. */
 static int write_frame(tt_mt5_link *l, conn *c, const tt_mt5_frame *f, tt_err *err)

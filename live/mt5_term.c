@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "logline.h"
 #include "../data/tape.h"
 #include "tls.h"
 #include "wallclock.h"
@@ -78,18 +79,7 @@ struct tt_mt5_term {
     int nq;
 };
 
-static void logf_(tt_mt5_term *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(tt_mt5_term *t, const char *fmt, ...)
-{
-    if (!t->o.log)
-        return;
-    char line[1200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    t->o.log(t->o.log_ctx, line);
-}
+#define logf_(t, ...) tt_logline((t)->o.log, (t)->o.log_ctx, __VA_ARGS__)
 
 /* ---- output ---- */
 

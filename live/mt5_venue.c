@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logline.h"
 #include "../core/order.h"
 #include "../core/portfolio.h"
 #include "mt5_venue_int.h"
@@ -30,14 +31,10 @@ int tt_mt5_policy_parse(const char *s)
 
 void tt_mt5v_log(tt_mt5_venue *v, const char *fmt, ...)
 {
-    if (!v->o.log)
-        return;
-    char line[1200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    tt_logline_v(v->o.log, v->o.ctx, fmt, ap);
     va_end(ap);
-    v->o.log(v->o.ctx, line);
 }
 
 void tt_mt5v_report(tt_mt5_venue *v, const char *symbol, uint64_t cid, uint32_t retcode,

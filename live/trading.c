@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "logline.h"
 #include "../core/order.h"
 #include "../core/portfolio.h"
 #include "journal.h"
@@ -69,18 +70,7 @@ struct tt_trading {
     atomic_int killed;
 };
 
-static void lg(tt_trading *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void lg(tt_trading *l, const char *fmt, ...)
-{
-    if (!l->o.log)
-        return;
-    char line[1200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    l->o.log(l->o.log_ctx, line);
-}
+#define lg(l, ...) tt_logline((l)->o.log, (l)->o.log_ctx, __VA_ARGS__)
 
 /* ---- hooks the venue calls ---- */
 
