@@ -166,7 +166,7 @@ static void test_crash_restart_and_replay_parity(void **state)
     run r2 = {build(l2, ins, &s2), 0, {0}};
     pthread_t e2;
     pthread_create(&e2, NULL, engine_main, &r2);
-    for (int i = 0; i < 4000 && s2.nfills < 14; i++)
+    for (int i = 0; i < 12000 && s2.nfills < 14; i++) /* 60 s at most: a loaded machine */
         tt_test_sleep_ms(5);
     tt_mt5_term_stop(tr.t);
     pthread_join(th, NULL);
@@ -183,8 +183,9 @@ static void test_crash_restart_and_replay_parity(void **state)
     if (s2.lifecycle_errors)
         fail_msg("%d lifecycle errors: %s\n%s", s2.lifecycle_errors, s2.first_error, g_log);
     /* the replayed session saw session 1's fills again, and more after */
-    assert_true(s2.nfills > fills1);
-    assert_int_equal(s2.sent, 14);
+    if (s2.nfills <= fills1 || s2.sent != 14)
+        fail_msg("session 2: %d fills (session 1: %d), %d orders sent\n%s", s2.nfills, fills1,
+                 s2.sent, g_log);
     check_fills_are_deals(tt_mt5_term_sim(tr.t), &s2, g_log, 1);
     /* the broker's position is the engine's: 14 buys of 0.1 lot */
     const tt_mt5_sim *sim = tt_mt5_term_sim(tr.t);
