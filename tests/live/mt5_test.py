@@ -18,8 +18,10 @@ replay` of the session's journal (same fingerprint, same order-event list).
             (rejected, with its reason); fills = deals; replay parity.
   tls       the session case over TLS (--tls-cert/--tls-key; mt5-sim --tls-ca
             trusting the self-signed certificate, made with openssl(1)).
-  inflight  the connection dropped with a fill in flight, and an answer lost
-            (queried, not re-sent): fills = deals, no duplicate order.
+  inflight  the connection dropped with a fill in flight, an answer lost
+            (queried, not re-sent), and the terminal restarted (1 s away)
+            with a position open: fills = deals, no duplicate order, no
+            difference at reconciliation.
   crash     kill -9 in the middle with a position open, restart on the same
             journal: replayed, reconciled without difference, trading goes
             on; fills = deals over both runs; the journal replays to the
@@ -246,12 +248,16 @@ def case_faults():
 
 def case_inflight():
     scen, journal, summary, sim = session("netting", ["--fault", "drop:order=4,down=200",
-                                                      "--fault", "noreply:at=8"])
+                                                      "--fault", "noreply:at=8",
+                                                      "--fault", "restart:at=15000,down=1000"])
     f, rows = fills()
     d, _ = deals()
     check_fills_are_deals(f, d)
-    if sim["sessions"] < 2:
-        fail(f"the connection was not dropped: {sim}")
+    if sim["sessions"] < 3:
+        fail(f"the connection was not dropped, then the terminal restarted: {sim}")
+    m = re.findall(r"reconciliation differences (\d+)", read("live.err"))
+    if not m or int(m[-1]):
+        fail(f"reconciliation after the restart found differences: {m}")
     err = read("live.err")
     if "terminal disconnected" not in err:
         fail("the disconnection was not reported")
