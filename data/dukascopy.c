@@ -53,8 +53,8 @@ static int reserve_raw(tt_bi5_buf *b, size_t need, tt_err *err)
 {
     if (need <= b->raw_cap)
         return TT_OK;
-    if (need > TT_BI5_MAX_RAW)
-        return tt_err_set(err, TT_ENOMEM, "decompressed size over the %zu MiB limit",
+    if (need > TT_BI5_MAX_RAW) /* a bad file, not a lack of memory */
+        return tt_err_set(err, TT_EFORMAT, "decompressed size over the %zu MiB limit",
                           TT_BI5_MAX_RAW >> 20);
     size_t cap = b->raw_cap ? b->raw_cap : 4096;
     while (cap < need)
@@ -112,7 +112,7 @@ int tt_bi5_decompress(const uint8_t *data, size_t len, tt_bi5_buf *b, tt_err *er
     /* The memory limit bounds the dictionary a hostile header can ask for. */
     lzma_ret r = lzma_alone_decoder(&s, (uint64_t)64 << 20);
     if (r != LZMA_OK)
-        return tt_err_set(err, TT_ENOMEM, "lzma_alone_decoder failed (code %d)", (int)r);
+        return tt_err_set(err, TT_ENOMEM, "out of memory (lzma_alone_decoder: code %d)", (int)r);
     s.next_in = data;
     s.avail_in = len;
     s.next_out = b->raw;
@@ -141,8 +141,9 @@ int tt_bi5_decompress(const uint8_t *data, size_t len, tt_bi5_buf *b, tt_err *er
                               "truncated LZMA stream: input ends at byte %zu before the data does",
                               len);
         case LZMA_MEMLIMIT_ERROR:
-        case LZMA_MEM_ERROR:
             return tt_err_set(err, TT_EFORMAT, "LZMA header asks for too much memory");
+        case LZMA_MEM_ERROR: /* an allocation failed: not the file's fault */
+            return tt_err_set(err, TT_ENOMEM, "out of memory (LZMA decoder)");
         case LZMA_FORMAT_ERROR:
             return tt_err_set(err, TT_EFORMAT, "not an LZMA-alone stream (bad header)");
         case LZMA_OPTIONS_ERROR:
@@ -352,6 +353,23 @@ static int read_file(const char *path, uint8_t **buf, size_t *cap, size_t *len)
     return 0;
 }
 
+/* The error of a failed read_file: TT_ENOMEM for the buffer, else TT_EIO. */
+static int read_error(tt_err *err, const char *path)
+{
+    int e = errno;
+    if (e == ENOMEM)
+        return tt_err_set(err, TT_ENOMEM, "%s: out of memory reading it", path);
+    return tt_err_set(err, TT_EIO, "%s: cannot read: %s", path, strerror(e));
+}
+
+/* A decoding failure that stops the import rather than skip the file: an
+ * allocation failed (the file is not at fault, and a stream cannot take the
+ * file's ticks later once later ones are on the tape). */
+static int stops_import(int rc)
+{
+    return rc == TT_ENOMEM;
+}
+
 /* ---- the import ---- */
 
 enum { HOUR_MISSING = 0, HOUR_EMPTY = 1, HOUR_FILE = 2 };
@@ -405,7 +423,7 @@ static void decode_one(pool *p, slot *s, long fi)
     tt_err_clear(&s->err);
     double t0 = now_s();
     if (read_file(path, &s->file, &s->file_cap, &s->file_len)) {
-        s->rc = tt_err_set(&s->err, TT_EIO, "%s: cannot read: %s", path, strerror(errno));
+        s->rc = read_error(&s->err, path);
     } else {
         s->rc = tt_bi5_decode_ticks(s->file, s->file_len, j->hour, p->ins->id, 0, &s->dec, &s->err);
         if (s->rc)
@@ -820,7 +838,11 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
     for (long fi = 0; rc == TT_OK && fi < nfiles; fi++) {
         slot *s = pool_take(&p, fi);
         st->decode_seconds += s->seconds;
-        if (s->rc) {
+        if (stops_import(s->rc)) {
+            rc = s->rc;
+            if (err)
+                *err = s->err;
+        } else if (s->rc) {
             st->files_bad++;
             report(o, "error: %s", s->err.msg);
             if (!first_bad[0])
@@ -886,10 +908,16 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
         tt_err fe;
         int frc;
         if (read_file(path, &file, &cap, &len))
-            frc = tt_err_set(&fe, TT_EIO, "%s: cannot read: %s", path, strerror(errno));
+            frc = read_error(&fe, path);
         else if ((frc = tt_bi5_decode_candles(file, len, cf.start, (uint8_t)tf, (uint8_t)side,
                                               ins->id, 0, &dec, &fe)) != TT_OK)
             tt_err_prefix(&fe, "%s: ", path);
+        if (stops_import(frc)) {
+            rc = frc;
+            if (err)
+                *err = fe;
+            break;
+        }
         if (frc) {
             st->files_bad++;
             report(o, "error: %s", fe.msg);
