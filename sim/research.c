@@ -634,12 +634,17 @@ int tt_research_file_tag(const char *path, char out[9], tt_err *err)
     if (!f)
         return tt_err_set(err, TT_EIO, "%s: cannot open", path);
     tt_buf b = {0};
-    int rc = tt_buf_read_stream(&b, f) == TT_ENOMEM ? TT_ENOMEM : TT_OK;
+    int rc = tt_buf_read_stream(&b, f);
+    int e = errno;
     fclose(f);
     if (!rc)
         tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, out);
     tt_buf_free(&b);
-    return rc ? tt_err_set(err, TT_ENOMEM, "out of memory") : TT_OK;
+    if (rc == TT_ENOMEM)
+        return tt_err_set(err, TT_ENOMEM, "%s: out of memory", path);
+    if (rc) /* not the tag of a part of the file */
+        return tt_err_set(err, TT_EIO, "%s: cannot read: %s", path, strerror(e));
+    return TT_OK;
 }
 
 /* ---- YAML ---- */
@@ -664,8 +669,10 @@ int tt_research_doc_parse(tt_research_doc **docp, const char *text, size_t len, 
     }
     yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
     if (!yaml_parser_load(&ps, &d->doc)) {
-        int rc = tt_err_set(err, TT_EFORMAT, "%s:%zu: YAML error: %s", name,
-                            ps.problem_mark.line + 1, ps.problem ? ps.problem : "unknown");
+        int rc = ps.error == YAML_MEMORY_ERROR
+                     ? tt_err_set(err, TT_ENOMEM, "%s: out of memory (YAML parser)", name)
+                     : tt_err_set(err, TT_EFORMAT, "%s:%zu: YAML error: %s", name,
+                                  ps.problem_mark.line + 1, ps.problem ? ps.problem : "unknown");
         yaml_parser_delete(&ps);
         free(d);
         return rc;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/gates.h"
@@ -144,6 +145,12 @@ static void test_baseline(void **state)
     /* No baseline file yet: an error, not a pass. */
     assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), TT_EIO);
     assert_non_null(strstr(err.msg, "base.json: cannot open the gates baseline"));
+    /* One that opens but cannot be read (a directory): an error too, not a
+     * verdict on what was read before the error. */
+    assert_int_equal(mkdir(want, 0700), 0);
+    assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), TT_EIO);
+    assert_non_null(strstr(err.msg, "base.json: cannot read the gates baseline"));
+    assert_int_equal(rmdir(want), 0);
     /* Baseline: sharpe 1.0, net_pnl 100000, max_drawdown_pct 12.0. */
     tt_metrics b = figures();
     b.sharpe = 1.0;
@@ -188,6 +195,28 @@ static void test_baseline(void **state)
     tt_gates_free(&g);
 }
 
+/* The tag of a scenario file, and a file that opens but cannot be read: an
+ * error, not the tag of what was read before it. */
+static void test_file_tag(void **state)
+{
+    (void)state;
+    char path[400], tag[9], tag2[9];
+    snprintf(path, sizeof path, "%s/tagged.yaml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("name: x\n", f);
+    fclose(f);
+    tt_err err;
+    assert_int_equal(tt_research_file_tag(path, tag, &err), TT_OK);
+    tt_research_tag("name: x\n", 8, tag2);
+    assert_string_equal(tag, tag2);
+    unlink(path);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(tt_research_file_tag(path, tag, &err), TT_EIO);
+    assert_non_null(strstr(err.msg, "tagged.yaml: cannot read"));
+    rmdir(path);
+}
+
 static void expect_error(const char *yaml, const char *needle)
 {
     tt_gates g;
@@ -218,6 +247,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_baseline),
+        cmocka_unit_test(test_file_tag),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
