@@ -559,7 +559,8 @@ char *tt_scenario_text(const tt_scenario *s)
     if (!f)
         return NULL;
     tt_scenario_write(s, f);
-    if (fclose(f)) {
+    int bad = ferror(f); /* a write the stream had no memory for: not the text */
+    if (fclose(f) || bad) {
         free(text);
         return NULL;
     }
