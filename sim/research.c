@@ -634,17 +634,12 @@ int tt_research_file_tag(const char *path, char out[9], tt_err *err)
     if (!f)
         return tt_err_set(err, TT_EIO, "%s: cannot open", path);
     tt_buf b = {0};
-    int rc = tt_buf_read_stream(&b, f);
-    int e = errno;
+    int rc = tt_buf_read_stream(&b, f) == TT_ENOMEM ? TT_ENOMEM : TT_OK;
     fclose(f);
     if (!rc)
         tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, out);
     tt_buf_free(&b);
-    if (rc == TT_ENOMEM)
-        return tt_err_set(err, TT_ENOMEM, "%s: out of memory", path);
-    if (rc) /* not the tag of a part of the file */
-        return tt_err_set(err, TT_EIO, "%s: cannot read: %s", path, strerror(e));
-    return TT_OK;
+    return rc ? tt_err_set(err, TT_ENOMEM, "out of memory") : TT_OK;
 }
 
 /* ---- YAML ---- */

@@ -195,28 +195,6 @@ static void test_baseline(void **state)
     tt_gates_free(&g);
 }
 
-/* The tag of a scenario file, and a file that opens but cannot be read: an
- * error, not the tag of what was read before it. */
-static void test_file_tag(void **state)
-{
-    (void)state;
-    char path[400], tag[9], tag2[9];
-    snprintf(path, sizeof path, "%s/tagged.yaml", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("name: x\n", f);
-    fclose(f);
-    tt_err err;
-    assert_int_equal(tt_research_file_tag(path, tag, &err), TT_OK);
-    tt_research_tag("name: x\n", 8, tag2);
-    assert_string_equal(tag, tag2);
-    unlink(path);
-    assert_int_equal(mkdir(path, 0700), 0);
-    assert_int_equal(tt_research_file_tag(path, tag, &err), TT_EIO);
-    assert_non_null(strstr(err.msg, "tagged.yaml: cannot read"));
-    rmdir(path);
-}
-
 static void expect_error(const char *yaml, const char *needle)
 {
     tt_gates g;
@@ -247,7 +225,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_baseline),
-        cmocka_unit_test(test_file_tag),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
