@@ -57,108 +57,85 @@ static int import(const char *tape, tt_err *err)
     return tt_duka_import(&o, tt_instruments_find(g_ins, "EURUSD"), &st, err);
 }
 
-static void run_kind(unsigned kind, int errnum, int want_rc, const char *want_text)
+typedef struct import_case {
+    tt_ft_tape clean; /* what the clean import writes */
+} import_case;
+
+static int run_import(void *ctx, uint64_t k, tt_err *err)
 {
-    char tape[512], why[1024];
-    tt_err err;
-    /* the clean tape, and how many calls of this kind a clean import makes */
-    snprintf(tape, sizeof tape, "%s/clean", g_root);
+    (void)ctx;
+    char tape[512];
+    tt_ft_dir(g_root, k, tape, sizeof tape);
     tt_ft_remove(tape);
-    tt_fw_arm(kind, 0, 0);
-    int base_rc = import(tape, &err);
-    uint64_t total = tt_fw_calls();
-    tt_fw_disarm();
-    assert_int_equal(base_rc, TT_OK);
-    tt_ft_tape clean;
-    assert_int_equal(tt_ft_read(tape, &clean, &err), TT_OK);
-    assert_true(clean.n >= 3); /* quotes and candle streams */
-    uint64_t *ks = malloc((total + 3000) * sizeof *ks);
-    assert_non_null(ks);
-    size_t nk = tt_fw_schedule(total, g_full, ks, total + 3000);
-    size_t failed = 0, absorbed = 0;
-    const char *only = getenv("TT_FW_ONLY"); /* one k, to look at a failure */
-    if (only) {
-        ks[0] = strtoull(only, NULL, 10);
-        nk = 1;
+    return import(tape, err);
+}
+
+/* The tape verifies and holds a prefix of the clean one (all of it when the
+ * import succeeded); a failed import, run again, completes it. */
+static int check_import(void *ctx, uint64_t k, int rc, const tt_err *e)
+{
+    import_case *c = ctx;
+    char tape[512], why[1024] = "";
+    tt_err err;
+    tt_ft_dir(g_root, k, tape, sizeof tape);
+    if (k == 0) {
+        int r = tt_ft_read(tape, &c->clean, &err);
+        return r || c->clean.n < 3 ? -1 : 0; /* quotes and candle streams */
     }
-    for (size_t i = 0; i < nk; i++) {
-        uint64_t k = ks[i];
-        snprintf(tape, sizeof tape, "%s/k%llu", g_root, (unsigned long long)k);
-        tt_ft_remove(tape);
-        tt_fw_arm(kind, k, errnum);
-        int rc = import(tape, &err);
-        uint64_t fired = tt_fw_fired();
-        tt_fw_disarm();
-        if (!fired) { /* past the last call (another thread's timing): a clean run */
-            assert_int_equal(rc, TT_OK);
-            tt_ft_remove(tape);
-            continue;
-        }
-        int ok = rc == TT_OK || (rc == want_rc && strstr(err.msg, want_text));
-        if (!ok)
-            fprintf(stderr, "k=%llu of %llu: rc %d (%s), want %d naming '%s'\n",
-                    (unsigned long long)k, (unsigned long long)total, rc, err.msg, want_rc,
-                    want_text);
-        assert_true(ok);
-        tt_ft_tape got;
-        why[0] = '\0';
-        int vrc = tt_ft_verify(tape, why, sizeof why);
-        if (vrc)
-            fprintf(stderr, "k=%llu: the tape does not verify: %s\n", (unsigned long long)k, why);
-        assert_int_equal(vrc, TT_OK);
-        assert_int_equal(tt_ft_read(tape, &got, &err), TT_OK);
-        int pre = tt_ft_prefix(&got, &clean, rc == TT_OK, why, sizeof why);
-        if (!pre)
-            fprintf(stderr, "k=%llu (rc %d: %s): %s\n", (unsigned long long)k, rc, err.msg, why);
-        assert_true(pre);
+    int bad = tt_ft_verify(tape, why, sizeof why) != TT_OK;
+    if (bad)
+        fprintf(stderr, "k=%llu: the tape does not verify: %s\n", (unsigned long long)k, why);
+    tt_ft_tape got;
+    if (!bad && (bad = tt_ft_read(tape, &got, &err) != TT_OK) == 0) {
+        bad = !tt_ft_prefix(&got, &c->clean, rc == TT_OK, why, sizeof why);
+        if (bad)
+            fprintf(stderr, "k=%llu (rc %d: %s): %s\n", (unsigned long long)k, rc, e->msg, why);
         tt_ft_free(&got);
-        if (only)
-            fprintf(stderr, "k=%llu: rc %d: %s\n", (unsigned long long)k, rc, err.msg);
-        if (rc == TT_OK) {
-            absorbed++;
-            if (getenv("TT_FW_TRACE"))
-                fprintf(stderr, "k=%llu absorbed (trace above)\n", (unsigned long long)k);
-        } else {
-            failed++;
-            /* resume: the import run again completes the tape */
-            assert_int_equal(import(tape, &err), TT_OK);
-            assert_int_equal(tt_ft_read(tape, &got, &err), TT_OK);
-            pre = tt_ft_prefix(&got, &clean, 1, why, sizeof why);
-            if (!pre)
-                fprintf(stderr, "k=%llu resumed: %s\n", (unsigned long long)k, why);
-            assert_true(pre);
+    }
+    if (!bad && rc != TT_OK) { /* resume: the import run again completes the tape */
+        bad = import(tape, &err) != TT_OK || tt_ft_read(tape, &got, &err) != TT_OK;
+        if (!bad) {
+            bad = !tt_ft_prefix(&got, &c->clean, 1, why, sizeof why);
             tt_ft_free(&got);
         }
-        tt_ft_remove(tape);
+        if (bad)
+            fprintf(stderr, "k=%llu resumed: %s%s\n", (unsigned long long)k, err.msg, why);
     }
-    printf("fault import %s: %llu calls, %zu values of k tried: %zu failed as named, "
-           "%zu absorbed\n",
-           kind == TT_FW_ALLOC ? "alloc" : kind == TT_FW_WRITE ? "write" : "fsync",
-           (unsigned long long)total, nk, failed, absorbed);
-    assert_true(failed > 0);
-    free(ks);
-    tt_ft_free(&clean);
-    snprintf(tape, sizeof tape, "%s/clean", g_root);
+    tt_ft_remove(tape);
+    return bad ? -1 : 0;
+}
+
+static void run_kind(const char *name, unsigned kind, int errnum, int want_rc,
+                     const char *want_text)
+{
+    import_case ic = {0};
+    tt_fw_case c = {name, kind, errnum, want_rc, want_text, run_import, check_import, &ic};
+    tt_fw_tally t;
+    assert_int_equal(tt_fw_every_k(&c, g_full, &t), 0);
+    assert_true(t.failed > 0);
+    tt_ft_free(&ic.clean);
+    char tape[512];
+    tt_ft_dir(g_root, 0, tape, sizeof tape);
     tt_ft_remove(tape);
 }
 
 static void test_alloc(void **state)
 {
     (void)state;
-    run_kind(TT_FW_ALLOC, ENOMEM, TT_ENOMEM, "memory");
+    run_kind("import alloc", TT_FW_ALLOC, ENOMEM, TT_ENOMEM, "memory");
 }
 
 static void test_write(void **state)
 {
     (void)state;
-    run_kind(TT_FW_WRITE, ENOSPC, TT_EIO, strerror(ENOSPC));
+    run_kind("import write", TT_FW_WRITE, ENOSPC, TT_EIO, strerror(ENOSPC));
 }
 
 static void test_fsync(void **state)
 {
     (void)state;
     g_fsync = 1;
-    run_kind(TT_FW_FSYNC, EIO, TT_EIO, strerror(EIO));
+    run_kind("import fsync", TT_FW_FSYNC, EIO, TT_EIO, strerror(EIO));
     g_fsync = 0;
 }
 

@@ -141,90 +141,64 @@ static long replayed(const char *dir, uint64_t k)
     return n;
 }
 
-static void run_kind(unsigned kind, int errnum, int want_rc, const char *want_text,
-                     int background)
+typedef struct journal_case {
+    int background, fsync;
+} journal_case;
+
+static int run_session(void *ctx, uint64_t k, tt_err *err)
 {
-    int fsync = kind == TT_FW_FSYNC;
-    char dir[512], why[1024];
-    tt_err err;
-    snprintf(dir, sizeof dir, "%s/clean", g_root);
-    tt_fw_arm(kind, 0, 0);
-    int rc = session(dir, background, fsync, &err);
-    uint64_t total = tt_fw_calls();
-    tt_fw_disarm();
-    assert_int_equal(rc, TT_OK);
-    assert_int_equal(replayed(dir, 0), NEV);
-    uint64_t *ks = malloc((total + 3000) * sizeof *ks);
-    assert_non_null(ks);
-    size_t nk = tt_fw_schedule(total, g_full, ks, total + 3000);
-    const char *only = getenv("TT_FW_ONLY"); /* one k, to look at a failure */
-    if (only) {
-        ks[0] = strtoull(only, NULL, 10);
-        nk = 1;
-    }
-    size_t failed = 0, absorbed = 0;
-    for (size_t i = 0; i < nk; i++) {
-        uint64_t k = ks[i];
-        snprintf(dir, sizeof dir, "%s/k%llu", g_root, (unsigned long long)k);
-        tt_fw_arm(kind, k, errnum);
-        rc = session(dir, background, fsync, &err);
-        uint64_t fired = tt_fw_fired();
-        tt_fw_disarm();
-        if (only)
-            fprintf(stderr, "k=%llu: rc %d: %s\n", (unsigned long long)k, rc, err.msg);
-        if (!fired) {
-            assert_int_equal(rc, TT_OK);
-            tt_ft_remove(dir);
-            continue;
-        }
-        int ok = rc == TT_OK || (rc == want_rc && strstr(err.msg, want_text));
-        if (!ok)
-            fprintf(stderr, "k=%llu of %llu: rc %d (%s), want %d naming '%s'\n",
-                    (unsigned long long)k, (unsigned long long)total, rc, err.msg, want_rc,
-                    want_text);
-        assert_true(ok);
-        rc == TT_OK ? absorbed++ : failed++;
-        why[0] = '\0';
-        int vrc = tt_ft_verify(dir, why, sizeof why);
-        if (vrc)
-            fprintf(stderr, "k=%llu: the journal does not verify: %s\n", (unsigned long long)k,
-                    why);
-        assert_int_equal(vrc, TT_OK);
-        long n = replayed(dir, k);
-        assert_true(n >= 0);
-        if (rc == TT_OK)
-            assert_int_equal(n, NEV); /* absorbed: the whole session */
-        tt_ft_remove(dir);
-    }
-    printf("fault journal %s%s: %llu calls, %zu values of k tried: %zu failed as named, "
-           "%zu absorbed\n",
-           kind == TT_FW_ALLOC ? "alloc" : kind == TT_FW_WRITE ? "write" : "fsync",
-           background ? " (background)" : "", (unsigned long long)total, nk, failed, absorbed);
-    assert_true(failed > 0);
-    free(ks);
-    snprintf(dir, sizeof dir, "%s/clean", g_root);
+    journal_case *c = ctx;
+    char dir[512];
+    tt_ft_dir(g_root, k, dir, sizeof dir);
+    return session(dir, c->background, c->fsync, err);
+}
+
+/* The journal verifies and replays a prefix of the session (all of it when
+ * the session succeeded). */
+static int check_session(void *ctx, uint64_t k, int rc, const tt_err *e)
+{
+    (void)ctx, (void)e;
+    char dir[512], why[1024] = "";
+    tt_ft_dir(g_root, k, dir, sizeof dir);
+    int bad = tt_ft_verify(dir, why, sizeof why) != TT_OK;
+    if (bad)
+        fprintf(stderr, "k=%llu: the journal does not verify: %s\n", (unsigned long long)k, why);
+    long n = bad ? -1 : replayed(dir, k);
+    if (n < 0 || (rc == TT_OK && n != NEV))
+        bad = 1;
     tt_ft_remove(dir);
+    return bad ? -1 : 0;
+}
+
+static void run_kind(const char *name, unsigned kind, int errnum, int want_rc,
+                     const char *want_text, int background)
+{
+    journal_case jc = {background, kind == TT_FW_FSYNC};
+    tt_fw_case c = {name, kind, errnum, want_rc, want_text, run_session, check_session, &jc};
+    tt_fw_tally t;
+    assert_int_equal(tt_fw_every_k(&c, g_full, &t), 0);
+    assert_true(t.failed > 0);
 }
 
 static void test_alloc(void **state)
 {
     (void)state;
-    run_kind(TT_FW_ALLOC, ENOMEM, TT_ENOMEM, "memory", 0);
-    run_kind(TT_FW_ALLOC, ENOMEM, TT_ENOMEM, "memory", 1);
+    run_kind("journal alloc", TT_FW_ALLOC, ENOMEM, TT_ENOMEM, "memory", 0);
+    run_kind("journal alloc (background)", TT_FW_ALLOC, ENOMEM, TT_ENOMEM, "memory", 1);
 }
 
 static void test_write(void **state)
 {
     (void)state;
-    run_kind(TT_FW_WRITE, ENOSPC, TT_EIO, strerror(ENOSPC), 0);
-    run_kind(TT_FW_WRITE, ENOSPC, TT_EIO, strerror(ENOSPC), 1);
+    run_kind("journal write", TT_FW_WRITE, ENOSPC, TT_EIO, strerror(ENOSPC), 0);
+    run_kind("journal write (background)", TT_FW_WRITE, ENOSPC, TT_EIO, strerror(ENOSPC), 1);
 }
 
 static void test_fsync(void **state)
 {
     (void)state;
-    run_kind(TT_FW_FSYNC, EIO, TT_EIO, strerror(EIO), 0);
-    run_kind(TT_FW_FSYNC, EIO, TT_EIO, strerror(EIO), 1);
+    run_kind("journal fsync", TT_FW_FSYNC, EIO, TT_EIO, strerror(EIO), 0);
+    run_kind("journal fsync (background)", TT_FW_FSYNC, EIO, TT_EIO, strerror(EIO), 1);
 }
 
 int main(int argc, char **argv)

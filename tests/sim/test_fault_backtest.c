@@ -153,80 +153,70 @@ static int reports_left(const char *dir)
     return n;
 }
 
-static void run_kind(unsigned kind, int errnum, int want_rc, const char *want_text)
+typedef struct backtest_case {
+    outcome base, got; /* the clean run's, the last run's */
+} backtest_case;
+
+static int run_backtest(void *ctx, uint64_t k, tt_err *err)
 {
-    char ref[512], dir[512];
-    tt_err err;
-    snprintf(ref, sizeof ref, "%s/clean", g_root);
-    tt_fw_arm(kind, 0, 0);
-    outcome base;
-    int rc = backtest(ref, &base, &err);
-    uint64_t total = tt_fw_calls();
-    tt_fw_disarm();
-    if (rc)
-        fprintf(stderr, "clean run: %s\n", err.msg);
-    assert_int_equal(rc, TT_OK);
-    assert_true(base.events > 10000 && base.trades > 2);
-    uint64_t *ks = malloc((total + 3000) * sizeof *ks);
-    assert_non_null(ks);
-    size_t nk = tt_fw_schedule(total, g_full, ks, total + 3000);
-    const char *only = getenv("TT_FW_ONLY"); /* one k, to look at a failure */
-    if (only) {
-        ks[0] = strtoull(only, NULL, 10);
-        nk = 1;
+    backtest_case *c = ctx;
+    char dir[512];
+    tt_ft_dir(g_root, k, dir, sizeof dir);
+    return backtest(dir, k ? &c->got : &c->base, err);
+}
+
+/* A run that succeeded is the clean one, reports byte for byte; one that
+ * failed left no report under a final name. */
+static int check_backtest(void *ctx, uint64_t k, int rc, const tt_err *e)
+{
+    (void)e;
+    backtest_case *c = ctx;
+    char dir[512], ref[512];
+    tt_ft_dir(g_root, k, dir, sizeof dir);
+    tt_ft_dir(g_root, 0, ref, sizeof ref);
+    if (k == 0)
+        return c->base.events > 10000 && c->base.trades > 2 ? 0 : -1;
+    int bad;
+    if (rc == TT_OK) {
+        bad = c->got.fp.hi != c->base.fp.hi || c->got.fp.lo != c->base.fp.lo ||
+              c->got.events != c->base.events || reports_differ(dir, ref);
+        if (bad)
+            fprintf(stderr, "k=%llu: absorbed, but the run is not the clean one\n",
+                    (unsigned long long)k);
+    } else {
+        bad = reports_left(dir) != 0;
+        if (bad)
+            fprintf(stderr, "k=%llu: %d report file(s) left after a failure\n",
+                    (unsigned long long)k, reports_left(dir));
     }
-    size_t failed = 0, absorbed = 0;
-    for (size_t i = 0; i < nk; i++) {
-        uint64_t k = ks[i];
-        snprintf(dir, sizeof dir, "%s/k%llu", g_root, (unsigned long long)k);
-        outcome got;
-        tt_fw_arm(kind, k, errnum);
-        rc = backtest(dir, &got, &err);
-        uint64_t fired = tt_fw_fired();
-        tt_fw_disarm();
-        if (only)
-            fprintf(stderr, "k=%llu: rc %d: %s\n", (unsigned long long)k, rc, err.msg);
-        if (!fired) {
-            assert_int_equal(rc, TT_OK);
-        } else if (rc == TT_OK) {
-            absorbed++;
-            int same = got.fp.hi == base.fp.hi && got.fp.lo == base.fp.lo &&
-                       got.events == base.events && !reports_differ(dir, ref);
-            if (!same)
-                fprintf(stderr, "k=%llu: absorbed, but the run is not the clean one\n",
-                        (unsigned long long)k);
-            assert_true(same);
-        } else {
-            failed++;
-            int ok = rc == want_rc && strstr(err.msg, want_text) && !reports_left(dir);
-            if (!ok)
-                fprintf(stderr, "k=%llu of %llu: rc %d (%s), want %d naming '%s'; %d report "
-                                "file(s) left\n",
-                        (unsigned long long)k, (unsigned long long)total, rc, err.msg, want_rc,
-                        want_text, reports_left(dir));
-            assert_true(ok);
-        }
-        tt_ft_remove(dir);
-    }
-    printf("fault backtest %s: %llu calls, %zu values of k tried: %zu failed as named, "
-           "%zu absorbed\n",
-           kind == TT_FW_ALLOC ? "alloc" : "write", (unsigned long long)total, nk, failed,
-           absorbed);
-    assert_true(failed > 0);
-    free(ks);
+    tt_ft_remove(dir);
+    return bad ? -1 : 0;
+}
+
+static void run_kind(const char *name, unsigned kind, int errnum, int want_rc,
+                     const char *want_text)
+{
+    backtest_case bc;
+    memset(&bc, 0, sizeof bc);
+    tt_fw_case c = {name, kind, errnum, want_rc, want_text, run_backtest, check_backtest, &bc};
+    tt_fw_tally t;
+    assert_int_equal(tt_fw_every_k(&c, g_full, &t), 0);
+    assert_true(t.failed > 0);
+    char ref[512];
+    tt_ft_dir(g_root, 0, ref, sizeof ref);
     tt_ft_remove(ref);
 }
 
 static void test_alloc(void **state)
 {
     (void)state;
-    run_kind(TT_FW_ALLOC, ENOMEM, TT_ENOMEM, "memory");
+    run_kind("backtest alloc", TT_FW_ALLOC, ENOMEM, TT_ENOMEM, "memory");
 }
 
 static void test_write(void **state)
 {
     (void)state;
-    run_kind(TT_FW_WRITE, ENOSPC, TT_EIO, strerror(ENOSPC));
+    run_kind("backtest write", TT_FW_WRITE, ENOSPC, TT_EIO, strerror(ENOSPC));
 }
 
 int main(int argc, char **argv)

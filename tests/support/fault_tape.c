@@ -153,3 +153,11 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 }
 
 void tt_ft_remove(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+void tt_ft_dir(const char *root, uint64_t k, char *buf, size_t n)
+{
+    if (k)
+        snprintf(buf, n, "%s/k%llu", root, (unsigned long long)k);
+    else
+        snprintf(buf, n, "%s/clean", root);
+}

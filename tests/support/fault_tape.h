@@ -46,4 +46,8 @@ int tt_ft_verify(const char *dir, char *why, size_t whysize);
 /* rm -rf dir (a scratch tape). */
 void tt_ft_remove(const char *dir);
 
+/* The scratch directory of run k under root: root/clean for the clean run
+ * (k = 0), else root/k<k>. */
+void tt_ft_dir(const char *root, uint64_t k, char *buf, size_t n);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <execinfo.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -177,4 +178,57 @@ int tt_fw_full(int argc, char **argv)
         if (!strcmp(argv[i], "--full"))
             return 1;
     return 0;
+}
+
+size_t tt_fw_every_k(const tt_fw_case *c, int full, tt_fw_tally *t)
+{
+    memset(t, 0, sizeof *t);
+    tt_err err;
+    tt_fw_arm(c->kind, 0, 0);
+    int rc = c->run(c->ctx, 0, &err);
+    t->calls = tt_fw_calls();
+    tt_fw_disarm();
+    if (rc || (c->check && c->check(c->ctx, 0, rc, &err))) {
+        fprintf(stderr, "%s: the clean run fails: %s\n", c->name, rc ? err.msg : "see above");
+        return t->bad = 1;
+    }
+    size_t cap = (size_t)t->calls + 3000;
+    uint64_t *ks = malloc(cap * sizeof *ks);
+    if (!ks)
+        return t->bad = 1;
+    size_t nk = tt_fw_schedule(t->calls, full, ks, cap);
+    const char *only = getenv("TT_FW_ONLY"); /* one k, to look at a failure */
+    if (only) {
+        ks[0] = strtoull(only, NULL, 10);
+        nk = 1;
+    }
+    for (size_t i = 0; i < nk; i++) {
+        uint64_t k = ks[i];
+        tt_fw_arm(c->kind, k, c->errnum);
+        rc = c->run(c->ctx, k, &err);
+        uint64_t fired = tt_fw_fired();
+        tt_fw_disarm();
+        t->tried++;
+        if (only)
+            fprintf(stderr, "%s k=%llu: %s, rc %d: %s\n", c->name, (unsigned long long)k,
+                    fired ? "fired" : "not reached", rc, rc ? err.msg : "");
+        int ok = rc == TT_OK || (fired && rc == c->want_rc && strstr(err.msg, c->want_text));
+        if (!ok)
+            fprintf(stderr, "%s k=%llu of %llu: rc %d (%s), want %d naming '%s'\n", c->name,
+                    (unsigned long long)k, (unsigned long long)t->calls, rc, err.msg, c->want_rc,
+                    c->want_text);
+        if (ok && c->check && c->check(c->ctx, k, rc, &err))
+            ok = 0;
+        if (!ok)
+            t->bad++;
+        else if (fired && rc == TT_OK)
+            t->absorbed++;
+        else if (fired)
+            t->failed++;
+    }
+    free(ks);
+    printf("fault %s: %llu calls, %zu values of k tried: %zu failed as named, %zu absorbed, "
+           "%zu wrong\n",
+           c->name, (unsigned long long)t->calls, t->tried, t->failed, t->absorbed, t->bad);
+    return t->bad;
 }

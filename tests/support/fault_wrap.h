@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
+
 enum tt_fw_kind {
     TT_FW_ALLOC = 1u << 0, /* malloc, calloc, realloc (to a non-zero size), strdup */
     TT_FW_WRITE = 1u << 1, /* write, writev, pwrite */
@@ -57,5 +59,39 @@ size_t tt_fw_schedule(uint64_t total, int full, uint64_t *ks, size_t cap);
 
 /* "--full" among argv: run the full schedule. */
 int tt_fw_full(int argc, char **argv);
+
+/* ---- the every-k loop ---- */
+
+/* One fault case: a run of the code under test, and what a run must leave. */
+typedef struct tt_fw_case {
+    const char *name;      /* for the summary line: "import alloc" */
+    unsigned kind;         /* the calls that fail (one TT_FW_*) */
+    int errnum;            /* their errno (allocations: ENOMEM) */
+    int want_rc;           /* the code a failed run must return */
+    const char *want_text; /* ...with this in its message */
+    /* One run. k = 0: the clean run, in which nothing fails (its calls are
+     * counted); else the k-th call fails. Returns the run's code, err filled. */
+    int (*run)(void *ctx, uint64_t k, tt_err *err);
+    /* After each run, clean one included: 0 when what it left is right, else
+     * -1 having printed why. rc is the run's code (TT_OK: clean, or a fault
+     * the run absorbed, which must change nothing). May be NULL. */
+    int (*check)(void *ctx, uint64_t k, int rc, const tt_err *err);
+    void *ctx;
+} tt_fw_case;
+
+typedef struct tt_fw_tally {
+    uint64_t calls;  /* of the kind, in the clean run */
+    size_t tried;    /* values of k run */
+    size_t failed;   /* runs that failed as they must */
+    size_t absorbed; /* runs that succeeded although a call failed */
+    size_t bad;      /* runs that did anything else (each printed) */
+} tt_fw_tally;
+
+/* The clean run, then a run for each k of the schedule (full or quick; with
+ * TT_FW_ONLY=k in the environment, that k alone, its result printed). A run
+ * in which the fault fired must fail with want_rc naming want_text or
+ * succeed; one in which it did not (another thread's timing) must succeed;
+ * and check must accept each. Prints a summary line; returns t->bad. */
+size_t tt_fw_every_k(const tt_fw_case *c, int full, tt_fw_tally *t);
 
 #endif
