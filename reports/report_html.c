@@ -25,6 +25,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CHART_W 960.0
 #define CHART_H 260.0
@@ -230,7 +231,8 @@ static void polyline(FILE *f, const char *cls, const axes *ax, const chart_pt *p
     fputs("\"/>", f);
 }
 
-static void charts(FILE *f, const tt_report_input *in)
+/* The equity and drawdown charts. TT_OK, or TT_ENOMEM (nothing written). */
+static int charts(FILE *f, const tt_report_input *in)
 {
     size_t n = in->nequity;
     int64_t minor = tt_report_minor(in);
@@ -241,15 +243,14 @@ static void charts(FILE *f, const tt_report_input *in)
               "<svg id=\"drawdown-chart\" viewBox=\"0 0 960 40\" role=\"img\" "
               "aria-label=\"drawdown\"></svg></section>",
               f);
-        return;
+        return TT_OK;
     }
     chart_pt *all = malloc(n * sizeof *all);
     chart_pt *red = malloc(n * sizeof *red);
-    if (!all || !red) {
+    if (!all || !red) { /* a report without its charts is not the report: fail */
         free(all);
         free(red);
-        fputs("<p>out of memory drawing the charts</p>", f);
-        return;
+        return TT_ENOMEM;
     }
     tt_ts t0 = in->equity[0].ts, t1 = in->equity[n - 1].ts;
     double peak = (double)in->metrics->initial_balance;
@@ -317,6 +318,7 @@ static void charts(FILE *f, const tt_report_input *in)
     fputs("</svg></section>\n", f);
     free(all);
     free(red);
+    return TT_OK;
 }
 
 /* ---- tables ---- */
@@ -360,19 +362,23 @@ static void figures(FILE *f, const tt_report_input *in)
     fputs("</table></div></section>\n", f);
 }
 
-static void monthly(FILE *f, const tt_report_input *in)
+/* The monthly returns table. TT_OK, or TT_ENOMEM (the section is cut short:
+ * the caller discards the file). */
+static int monthly(FILE *f, const tt_report_input *in)
 {
     static const char *const MON[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     tt_month_return *mr = NULL;
     size_t n = 0;
     fputs("<section id=\"monthly\"><h2>Monthly returns (%)</h2>", f);
-    if (tt_metrics_monthly(in->equity, in->nequity, in->metrics->initial_balance, &mr, &n, NULL) !=
-            TT_OK ||
-        n == 0) {
+    int rc = tt_metrics_monthly(in->equity, in->nequity, in->metrics->initial_balance, &mr, &n,
+                                NULL);
+    if (rc == TT_ENOMEM)
+        return rc;
+    if (rc != TT_OK || n == 0) { /* TT_EINVAL: no deposit to measure returns against */
         fputs("<p>No equity points.</p></section>\n", f);
         free(mr);
-        return;
+        return TT_OK;
     }
     fputs("<table><tr><th>Year</th>", f);
     for (int i = 0; i < 12; i++)
@@ -405,6 +411,7 @@ static void monthly(FILE *f, const tt_report_input *in)
     }
     fputs("</table></section>\n", f);
     free(mr);
+    return TT_OK;
 }
 
 static void trades(FILE *f, const tt_report_input *in)
@@ -491,8 +498,12 @@ int tt_report_html(const tt_report_input *in, const char *path, tt_err *err)
             (unsigned long long)in->events, fp);
 
     figures(f, in);
-    charts(f, in);
-    monthly(f, in);
+    if (charts(f, in) || monthly(f, in)) {
+        fclose(f);
+        unlink(tmp);
+        return tt_err_set(err, TT_ENOMEM,
+                          "%s: out of memory drawing the charts or the monthly table", path);
+    }
     trades(f, in);
 
     fputs("<section id=\"scenario\"><h2>Scenario</h2><pre>", f);
