@@ -47,6 +47,9 @@ extern const tt_cmd tt_command_worker;
 extern const tt_cmd tt_command_publish;
 extern const tt_cmd tt_command_paper;
 extern const tt_cmd tt_command_replay;
+extern const tt_cmd tt_command_live;          /* cmd_live.c */
+extern const tt_cmd tt_command_mt5_sim;       /* cmd_mt5_sim.c */
+extern const tt_cmd tt_command_mt5_connector; /* cmd_mt5_connector.c */
 
 /* ---- importers (cli/quality_opts.c) ---- */
 
@@ -108,6 +111,31 @@ int tt_live_prepare(const char *path, const tt_live_cli *o, const char *cmd,
  * backtest's) of a finished session; an exit code. */
 int tt_live_finish(struct tt_scenario *s, struct tt_scenario_run *run,
                    struct tt_backtest_result *r, const tt_live_cli *o, const char *mode);
+
+/* ---- the MT5 commands: mt5-sim, mt5-connector, live (cli/mt5_cli.c) ---- */
+
+typedef struct tt_hostport {
+    char host[256];
+    int port;
+} tt_hostport;
+/* A TT_OPT_CUSTOM setter: HOST:PORT into a tt_hostport field. */
+int tt_opt_hostport(void *opts, const tt_opt *o, const char *value, tt_err *err);
+/* --account netting|hedging: the words and the TT_MODE_* values (an ENUM row). */
+extern const char *const tt_account_modes[];
+extern const int tt_account_mode_values[];
+/* The shared secret from file (NULL: the environment's TT_MT5_SECRET) into
+ * out; TT_EINVAL / TT_EIO naming the file, never the secret. */
+int tt_mt5_secret(const char *file, char *out, size_t cap, tt_err *err);
+/* What the terminal's listener needs (live, mt5-connector): --secret-file,
+ * --tls-cert, --tls-key (a TT_OPT_INCLUDE table). */
+typedef struct tt_mt5_listen_cli {
+    const char *secret_file, *tls_cert, *tls_key;
+} tt_mt5_listen_cli;
+extern const tt_opt tt_mt5_listen_opts[];
+/* The secret into out (tt_mt5_secret); --tls-cert and --tls-key both or
+ * neither, the key readable by its owner only (as the secret). TT_EINVAL /
+ * TT_EIO naming the option or the file. */
+int tt_mt5_listen_check(const tt_mt5_listen_cli *o, char *secret, size_t cap, tt_err *err);
 
 /* ---- research runs: sweep and walkforward (cli/research_cli.c) ---- */
 

@@ -406,8 +406,12 @@ void tt_cmd_markdown(FILE *f, const tt_cmd *cmd, int level)
 
 void tt_cmds_list(FILE *f, const tt_cmd *const *cmds)
 {
+    int w = 12;
     for (const tt_cmd *const *c = cmds; *c; c++)
-        fprintf(f, "  %-12s %s\n", (*c)->name, (*c)->summary);
+        if ((int)strlen((*c)->name) > w)
+            w = (int)strlen((*c)->name);
+    for (const tt_cmd *const *c = cmds; *c; c++)
+        fprintf(f, "  %-*s %s\n", w, (*c)->name, (*c)->summary);
 }
 
 void tt_cmds_markdown(FILE *f, const tt_cmd *const *cmds)

@@ -531,6 +531,7 @@ size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint
         m.take_profit_points = c->take_profit;
         m.stop_loss_points = c->stop_loss;
         m.expire_time_ns = c->expire_ts;
+        m.position = c->position;
         PACK(ticktape__order_command, &m);
     }
     case TT_EV_ORDER_EVENT: {
@@ -632,6 +633,7 @@ int tt_wire_order_cmd_decode(const void *data, size_t len, tt_event *ev, tt_err 
     c->take_profit = m->take_profit_points;
     c->stop_loss = m->stop_loss_points;
     c->expire_ts = m->expire_time_ns;
+    c->position = m->position;
     return TT_OK;
 }
 

@@ -27,7 +27,7 @@ if [ ! -x "$T" ]; then
   exit 2
 fi
 cmake --build "$BUILD" -j "$(nproc)" --target bench_backtest bench_import bench_bars \
-  bench_synth bench_live bench_ml >/dev/null
+  bench_synth bench_live bench_ml bench_mt5 >/dev/null
 
 if [ "$QUICK" = 1 ]; then
   TICKS=2000000 REP=3 TREP=3 SYN=2000000
@@ -68,6 +68,12 @@ fi
 
 section "synthetic markets (ticks/s per model)"
 "$B/bench_synth" "$SYN"
+
+section "live trading through MT5: quote at the terminal to order at the terminal, loopback with mt5-sim (wall, percentiles)"
+MT5_J=$(mktemp -d "${TMPDIR:-/tmp}/bench_mt5.XXXXXX")
+"$B/bench_mt5" --rates 100,1000,10000 --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)"
+"$B/bench_mt5" --rates 1000 --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)" --journal "$MT5_J/j"
+rm -rf "$MT5_J"
 
 if command -v nats-server >/dev/null 2>&1; then
   section "research: 64-run sweep, --jobs 1 / --jobs 2 / two NATS workers (wall)"
