@@ -42,9 +42,13 @@ typedef struct sweep_opts {
 
 static int opt_figure(void *opts, const tt_opt *o, const char *value, tt_err *err)
 {
+    if (tt_figure_renamed(value))
+        return tt_err_set(err, TT_EINVAL, "--%s: '%s' is now '%s' (percent)", o->name, value,
+                          tt_figure_renamed(value));
     if (!tt_figure_find(value))
         return tt_err_set(err, TT_EINVAL, "--%s: unknown figure '%s' (sharpe, net_pnl, "
-                          "return_pct, profit_factor, max_drawdown_pct, ...)", o->name, value);
+                          "return_pct, sqn, profit_factor, max_drawdown_pct, ...)", o->name,
+                          value);
     *(const char **)tt_opt_field(opts, o) = value;
     return TT_OK;
 }

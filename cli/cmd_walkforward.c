@@ -102,17 +102,23 @@ static void print_folds(const tt_wf_result *r, const tt_sweep_plan *plan, const 
         }
         double obj = spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
                                                        : fd->objective;
-        printf("%-4zu %-16s %-16s %-16s %-36s %10.4g %10s %7llu %10s %7llu\n", f + 1, a, b, c, ps,
-               obj, isp, (unsigned long long)fd->is.m.trades, oosp,
+        char objs[32] = "n/a";
+        if (isfinite(obj))
+            snprintf(objs, sizeof objs, "%.4g", obj);
+        printf("%-4zu %-16s %-16s %-16s %-36s %10s %10s %7llu %10s %7llu\n", f + 1, a, b, c, ps,
+               objs, isp, (unsigned long long)fd->is.m.trades, oosp,
                (unsigned long long)fd->oos.m.trades);
     }
-    char net[48], dd[48];
+    char net[48], dd[48], sh[32], wfe[32], sqn[32];
     tt_report_money(r->oos.net_pnl, mpu, net, sizeof net);
     tt_report_money(r->oos.max_drawdown, mpu, dd, sizeof dd);
-    printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %.3f, max drawdown %.2f%% (%s %s), "
-           "%llu trades\n", net, cur, r->oos.return_pct, r->oos.sharpe, r->oos.max_drawdown_pct, dd,
+    tt_report_num(r->oos.sharpe, 3, NULL, sh, sizeof sh);
+    tt_report_num(r->oos.sqn, 2, NULL, sqn, sizeof sqn);
+    tt_report_num(r->wfe, 3, NULL, wfe, sizeof wfe);
+    printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %s, SQN %s, max drawdown %.2f%% (%s %s), "
+           "%llu trades\n", net, cur, r->oos.return_pct, sh, sqn, r->oos.max_drawdown_pct, dd,
            cur, (unsigned long long)r->oos.trades);
-    printf("walk-forward efficiency %.3f (OOS %.2f / IS %.2f %s per day)\n", r->wfe,
+    printf("walk-forward efficiency %s (OOS %.2f / IS %.2f %s per day)\n", wfe,
            r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
 }
 

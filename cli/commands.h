@@ -79,6 +79,12 @@ typedef struct tt_backtest_cli {
  * summary; returns an exit code. */
 int tt_backtest_scenario(struct tt_scenario *s, const tt_backtest_cli *o);
 
+struct tt_report_input;
+/* The figure lines of a run's text summary (trades, net P&L, Sharpe and
+ * drawdown, why annualised figures are n/a, rejected orders by reason), as
+ * backtest, demo, paper and replay print them. */
+void tt_cli_print_figures(const struct tt_report_input *in);
+
 /* ---- live sessions: paper and replay (cli/live_cli.c) ---- */
 
 #define TT_LIVE_MAX_SETS 32

@@ -109,9 +109,8 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
         write_orders(o->orders_file, r, run->instruments, &err) != TT_OK)
         code = tt_report_error(&err);
     if (!o->quiet) {
-        char fp[33], net[48];
+        char fp[33];
         tt_fingerprint_hex(r->fingerprint, fp);
-        tt_report_money(m.net_pnl, in.minor_per_unit, net, sizeof net);
         printf("%-12s %s (%s)\n", mode, tt_scenario_name(s), tt_scenario_file(s));
         printf("data         %s\n", data);
         printf("strategy     %s %s\n", in.strategy, in.params ? in.params : "");
@@ -119,8 +118,7 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
         printf("orders       %llu sent, %llu fills, %llu risk rejects; %zu order events\n",
                (unsigned long long)r->orders_sent, (unsigned long long)r->fills,
                (unsigned long long)r->risk_rejects, r->norders);
-        printf("trades       %llu, net P&L %s %s\n", (unsigned long long)m.trades, net,
-               in.currency);
+        tt_cli_print_figures(&in);
         if (dir[0])
             printf("reports      %s\n", dir);
         printf("fingerprint: %s\n", fp); /* the last line of every run */

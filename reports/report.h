@@ -91,6 +91,16 @@ void tt_report_money(tt_money m, int64_t minor_per_unit, char *buf, size_t bufsi
 /* A price of a symbol with its instrument's digits (raw points when unknown). */
 void tt_report_price(const tt_instruments *ins, uint32_t symbol, tt_price p, char *buf,
                      size_t bufsize);
+/* A figure as text: "n/a" when NaN (undefined), "inf" / "-inf" when infinite,
+ * else printf("%.*f") and the suffix. The one spelling of an undefined figure
+ * in every text output (JSON writes null). */
+void tt_report_num(double v, int decimals, const char *suffix, char *buf, size_t bufsize);
+/* When the minimum-data rule left the annualised figures undefined
+ * (!m->annualized), one sentence that says so and why ("annualised figures
+ * (CAGR, volatility, Sharpe, Sortino, Calmar) are n/a: the run spans 2.0
+ * days with 2 daily returns; they need at least 30 days and 20 daily
+ * returns"); "" otherwise. */
+void tt_report_rule_text(const tt_metrics *m, char *buf, size_t bufsize);
 /* The symbol name of an id ("#7" when unknown). */
 const char *tt_report_symbol(const tt_instruments *ins, uint32_t symbol, char *buf, size_t bufsize);
 

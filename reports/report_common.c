@@ -89,6 +89,31 @@ void tt_report_json_num(FILE *f, double v)
         fprintf(f, "%.12g", v);
 }
 
+void tt_report_num(double v, int decimals, const char *suffix, char *buf, size_t bufsize)
+{
+    if (isnan(v))
+        snprintf(buf, bufsize, "n/a");
+    else if (isinf(v))
+        snprintf(buf, bufsize, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, bufsize, "%.*f%s", decimals, v == 0 ? 0.0 : v, suffix ? suffix : "");
+}
+
+void tt_report_rule_text(const tt_metrics *m, char *buf, size_t bufsize)
+{
+    if (m->annualized) {
+        if (bufsize)
+            buf[0] = '\0';
+        return;
+    }
+    double days = m->points ? (double)(m->last_ts - m->first_ts) / (double)TT_NS_PER_DAY : 0.0;
+    snprintf(buf, bufsize,
+             "annualised figures (CAGR, volatility, Sharpe, Sortino, Calmar) are n/a: the run "
+             "spans %.1f days with %u daily return%s; they need at least %d days and %d daily "
+             "returns (metrics.min_days, metrics.min_returns)",
+             days, m->days, m->days == 1 ? "" : "s", (int)m->min_days, (int)m->min_returns);
+}
+
 int64_t tt_report_minor(const tt_report_input *in)
 {
     return in->minor_per_unit > 0 ? in->minor_per_unit : 100;

@@ -54,7 +54,9 @@ static const char CSS[] =
     ".eq{fill:none;stroke:#0969da;stroke-width:1.5}.bal{fill:none;stroke:#8250df;"
     "stroke-width:1;stroke-dasharray:4 3}.dd{fill:#ffcecb;stroke:#cf222e;stroke-width:1}"
     "pre{background:#f6f8fa;padding:8px;overflow:auto;margin:0}"
-    "footer{color:#57606a;font-size:12px;margin:16px 0}";
+    "footer{color:#57606a;font-size:12px;margin:16px 0}"
+    ".note{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;"
+    "margin:8px 0 0}";
 
 /* ---- number formatting ---- */
 
@@ -328,8 +330,8 @@ static void figures(FILE *f, const tt_report_input *in)
     fputs("<table><tr><th colspan=\"2\">Returns</th></tr>", f);
     fig_money(f, in, "Net P&amp;L", m->net_pnl, 1);
     fig_num(f, "Total return", m->return_pct, 2, "%", 1);
-    fig_num(f, "CAGR", m->cagr * 100.0, 2, "%", 1);
-    fig_num(f, "Annualized volatility", m->ann_volatility * 100.0, 2, "%", 0);
+    fig_num(f, "CAGR", m->cagr_pct, 2, "%", 1);
+    fig_num(f, "Annualized volatility", m->ann_volatility_pct, 2, "%", 0);
     fig_num(f, "Sharpe", m->sharpe, 3, NULL, 1);
     fig_num(f, "Sortino", m->sortino, 3, NULL, 1);
     fig_num(f, "Calmar", m->calmar, 3, NULL, 1);
@@ -339,7 +341,7 @@ static void figures(FILE *f, const tt_report_input *in)
     fig_num(f, "Max drawdown", -m->max_drawdown_pct, 2, "%", 1);
     fig_money(f, in, "Max drawdown (money)", -m->max_drawdown, 1);
     fig_duration(f, "Longest drawdown", m->max_dd_duration);
-    fig_num(f, "Time in market", m->time_in_market * 100.0, 1, "%", 0);
+    fig_num(f, "Time in market", m->time_in_market_pct, 1, "%", 0);
     fig_money(f, in, "Peak equity", m->peak_equity, 0);
     fig_money(f, in, "Commissions paid", m->commissions, 0);
     fig_money(f, in, "Swaps (credited)", m->swaps, 1);
@@ -349,7 +351,7 @@ static void figures(FILE *f, const tt_report_input *in)
     fig_num(f, "Trades", (double)m->trades, 0, NULL, 0);
     fprintf(f, "<tr><td>Long / short</td><td>%llu / %llu</td></tr>",
             (unsigned long long)m->long_trades, (unsigned long long)m->short_trades);
-    fig_num(f, "Win rate", m->win_rate * 100.0, 1, "%", 0);
+    fig_num(f, "Win rate", m->win_rate_pct, 1, "%", 0);
     fig_num(f, "Profit factor", m->profit_factor, 3, NULL, 0);
     int64_t minor = tt_report_minor(in);
     fig_num(f, "Expectancy", m->expectancy / (double)minor, 2, NULL, 1);
@@ -357,7 +359,24 @@ static void figures(FILE *f, const tt_report_input *in)
     fig_num(f, "Average loss", m->avg_loss / (double)minor, 2, NULL, 1);
     fig_money(f, in, "Largest win", m->largest_win, 1);
     fig_money(f, in, "Largest loss", m->largest_loss, 1);
-    fputs("</table></div></section>\n", f);
+    fig_num(f, "Trade P&amp;L stdev", m->trade_stdev / (double)minor, 2, NULL, 0);
+    fig_num(f, "Per-trade Sharpe", m->trade_sharpe, 3, NULL, 1);
+    fig_num(f, "SQN", m->sqn, 2, NULL, 1);
+    fig_duration(f, "Average hold", m->avg_hold);
+    fputs("</table></div>", f);
+    char rule[400];
+    tt_report_rule_text(m, rule, sizeof rule);
+    if (rule[0]) {
+        /* the figures above read n/a: say why, and what stands in */
+        fputs("<p id=\"short-run\" class=\"note\">", f);
+        rule[0] = (char)(rule[0] - 'a' + 'A');
+        tt_report_html_str(f, rule);
+        fputs(". Per-trade figures stand in for them: the per-trade Sharpe (mean net P&amp;L "
+              "of a trade over its standard deviation) and the SQN (the same times the square "
+              "root of the number of trades), which need two trades, not a calendar.</p>",
+              f);
+    }
+    fputs("</section>\n", f);
 }
 
 static void monthly(FILE *f, const tt_report_input *in)

@@ -145,10 +145,28 @@ def case_json():
         sys.exit(SKIP)
     work = fresh("json")
     out = os.path.join(work, "out")
+    # 35 days: past the minimum-data rule (30 days, 20 daily returns), so every
+    # annualised figure is defined and checked against pandas below
     p = run(["backtest", os.path.join(SRC, "scenarios/synthetic-sma-cross.yaml"),
-             "--set", "data.synthetic.to=2024-01-20", "--set", "metrics.risk_free=0.02",
+             "--set", "data.synthetic.to=2024-02-05", "--set", "metrics.risk_free=0.02",
              "--out", out, "--json"])
     j = last_json(p.stdout)
+    if j["annualized"] is not True or j["min_days"] != 30 or j["min_returns"] != 20:
+        sys.exit(f"35 days: annualized {j['annualized']}, rule {j['min_days']}/{j['min_returns']}")
+    # below the rule: null in JSON, n/a in the text with the reason, per-trade figures instead
+    short = run(["backtest", os.path.join(SRC, "scenarios/synthetic-sma-cross.yaml"),
+                 "--set", "data.synthetic.to=2024-01-05", "--no-reports", "--json"])
+    js = last_json(short.stdout)
+    for k in ("sharpe", "sortino", "calmar", "cagr_pct", "ann_volatility_pct"):
+        if js[k] is not None:
+            sys.exit(f"4 days: {k} is {js[k]}, not null")
+    if js["annualized"] is not False or js["sqn"] is None or js["trade_sharpe"] is None:
+        sys.exit(f"4 days: annualized {js['annualized']}, sqn {js['sqn']}")
+    if ("sharpe       n/a   sortino n/a" not in short.stdout or
+            "they need at least 30 days and 20 daily returns" not in short.stdout):
+        sys.exit("4 days: the text does not say n/a and why:\n" + short.stdout)
+    if "nan" in short.stdout.lower().replace("n/a", ""):
+        sys.exit("a NaN printed in the text:\n" + short.stdout)
     for k, t in REQUIRED.items():
         if k not in j or not isinstance(j[k], t):
             sys.exit(f"--json: field {k} missing or of the wrong type in {j}")
@@ -196,6 +214,9 @@ def case_json():
           what="time_in_market_pct")
     years = (ts[-1] - ts[0]) / (365.25 * 86400e9)
     close(j["cagr_pct"], ((eq[-1] / b0) ** (1 / years) - 1) * 100, what="cagr_pct")
+    close(j["ann_volatility_pct"], r.std() * math.sqrt(252) * 100, what="ann_volatility_pct")
+    close(j["sqn"], math.sqrt(len(net)) * net.mean() / net.std(), what="sqn")
+    close(j["trade_stdev"], net.std(), what="trade_stdev")
     print("json fields present; figures agree with pandas:", {k: j[k] for k in REQUIRED})
 
 
