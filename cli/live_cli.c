@@ -92,6 +92,8 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
         .fills = r->fills,
         .risk_rejects = r->risk_rejects,
         .stop_outs = r->stop_outs,
+        .prices = r->prices,
+        .nprices = r->nprices,
     };
     int code = TT_EXIT_OK;
     char dir[4200] = "";

@@ -169,6 +169,8 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
         .fills = r.fills,
         .risk_rejects = r.risk_rejects,
         .stop_outs = r.stop_outs,
+        .prices = r.prices,
+        .nprices = r.nprices,
     };
 
     char dir[4200] = "";

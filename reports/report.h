@@ -34,6 +34,13 @@
 #include "../core/fingerprint.h"
 #include "../core/instrument.h"
 #include "../core/metrics.h"
+#include "../sim/price_path.h"
+
+/* A vertical line on the report's time charts (a walk-forward fold boundary). */
+typedef struct tt_report_marker {
+    tt_ts ts;
+    const char *label; /* short: "fold 2" */
+} tt_report_marker;
 
 /* What a report shows. Everything is borrowed for the duration of the call. */
 typedef struct tt_report_input {
@@ -54,6 +61,21 @@ typedef struct tt_report_input {
     int64_t minor_per_unit;             /* minor units per currency unit (0 = 100) */
     tt_ts from, to;                     /* data range (0 = unknown) */
     uint64_t orders_sent, fills, risk_rejects, stop_outs; /* venue counters (optional) */
+    /* The price path of the traded symbols (the backtest result's, may be
+     * NULL): the price chart with entries and exits. */
+    const tt_price_bucket *prices;
+    size_t nprices;
+    /* Vertical lines on the equity and drawdown charts (may be NULL). */
+    const tt_report_marker *markers;
+    size_t nmarkers;
+    /* Header lines about the data, each shown only when set:
+     *   bar_model  how prices inside a bar were modelled, when the run was
+     *              fed bars (data.model; NULL: not shown);
+     *   data_note  partial or dropped data, one line ("partial: ...");
+     *   drops, feed_rejects, gaps  what a live feed lost (paper). */
+    const char *bar_model;
+    const char *data_note;
+    uint64_t drops, feed_rejects, gaps;
 } tt_report_input;
 
 /* Which files tt_report_write_all writes. */

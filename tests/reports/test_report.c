@@ -187,6 +187,44 @@ static void test_files(void **state)
     assert_null(strstr(html, "src="));
     assert_null(strstr(html, "href=\"http"));
     assert_null(strstr(html, "nan"));
+    /* the worst drawdowns, by hand from the equity above: from the 10:00 peak
+     * (10,008.60) to 9,980.45 on the 31st (-28.15, -0.28%), recovered at 01:00 on
+     * 2 February; from the deposit to 9,995.00 at 09:30 (-5.00, -0.05%), recovered
+     * at 10:00 */
+    assert_non_null(strstr(html, "<tr><td>1</td><td>2019-01-30 10:00:00</td><td>2019-01-31 "
+                                 "05:00:00</td><td>2019-02-02 01:00:00</td><td class=\"neg\">"
+                                 "-0.28%</td><td class=\"neg\">-28.15</td>"));
+    assert_non_null(strstr(html, "<tr><td>2</td><td>2019-01-30 00:00:00</td><td>2019-01-30 "
+                                 "09:30:00</td><td>2019-01-30 10:00:00</td><td class=\"neg\">"
+                                 "-0.05%</td><td class=\"neg\">-5.00</td>"));
+    /* per symbol: 3 trades, 2 long, 2 of 3 won, PF (8.60 + 136.00) / 28.15 = 5.137 */
+    assert_non_null(strstr(html, "<td>EURUSD</td><td>3</td><td>2 / 1</td><td>66.7%</td>"
+                                 "<td class=\"pos\">116.45</td><td>5.137</td>"));
+    /* by entry time: 30 January 2019 was a Wednesday; trades 2 and 3 open at 00:00 */
+    assert_non_null(strstr(html, "<title>Wed: 1 trade, net 8.60</title>"));
+    assert_non_null(strstr(html, "<title>Thu: 1 trade, net -28.15</title>"));
+    assert_non_null(strstr(html, "<title>Sat: 1 trade, net 136.00</title>"));
+    assert_non_null(strstr(html, "<title>0: 2 trades, net 107.85</title>"));
+    assert_non_null(strstr(html, "<title>9: 1 trade, net 8.60</title>"));
+    /* exits by reason, and no price path given: said so */
+    assert_non_null(strstr(html, "<tr><td>stop_loss</td><td>1</td><td>0</td>"
+                                 "<td class=\"neg\">-28.15</td></tr>"));
+    assert_non_null(strstr(html, "No price path was recorded"));
+    /* the header's hooks are absent when not set */
+    assert_null(strstr(html, "bar-model"));
+    assert_null(strstr(html, "data-warning"));
+    free(html);
+
+    /* ... and shown when set: the bar model, partial data, a feed's losses */
+    fx->in.bar_model = "M1 OHLC, 4 ticks a bar";
+    fx->in.data_note = "partial: 2 of 40 blocks skipped";
+    fx->in.drops = 7;
+    assert_int_equal(tt_report_html(&fx->in, path, &err), TT_OK);
+    html = slurp(path, NULL);
+    assert_non_null(strstr(html, "bar model: <b id=\"bar-model\">M1 OHLC, 4 ticks a bar</b>"));
+    assert_non_null(strstr(html, "<p class=\"note\" id=\"data-warning\">partial: 2 of 40 "
+                                 "blocks skipped. The live feed lost data: 7 ticks dropped, "
+                                 "0 messages rejected, 0 gaps"));
     free(html);
 }
 
