@@ -20,7 +20,7 @@
  * from the kept equity series (on a run long enough to be thinned, their
  * dates are those of the kept points; the headline figure stays exact).
  */
-#include "report_html.h"
+#include "report_html_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

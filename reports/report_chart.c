@@ -18,7 +18,7 @@
  * the date written once per day, dates for longer spans. Coordinates have
  * one decimal, labels fixed formats: the same run gives the same bytes.
  */
-#include "report_html.h"
+#include "report_html_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

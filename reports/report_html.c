@@ -20,7 +20,7 @@
  * Numbers have fixed formats and coordinates one decimal, so the same run
  * gives the same bytes.
  */
-#include "report_html.h"
+#include "report_html_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -63,7 +63,7 @@ static const char CSS[] =
     ".note{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;"
     "margin:8px 0 0}";
 
-/* ---- formatting (report_html.h) ---- */
+/* ---- formatting (report_html_internal.h) ---- */
 
 void tt_html_fixed(char *buf, size_t n, double v, int decimals, const char *suffix)
 {

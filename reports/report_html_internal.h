@@ -8,8 +8,8 @@
  * by the functions below. Every number is formatted with a fixed "C" format
  * and every coordinate with one decimal, so the same run gives the same bytes.
  */
-#ifndef TT_REPORT_HTML_H
-#define TT_REPORT_HTML_H
+#ifndef TT_REPORT_HTML_INTERNAL_H
+#define TT_REPORT_HTML_INTERNAL_H
 
 #include <stdio.h>
 
