@@ -56,8 +56,9 @@ static int opt_figure(void *opts, const tt_opt *o, const char *value, tt_err *er
 static const tt_opt SWEEP_OPTS[] = {
     {TT_OPT_INCLUDE, .include = tt_research_opts, .off = offsetof(sweep_opts, r)},
     {TT_OPT_CUSTOM, "figure", .off = offsetof(sweep_opts, figure), .arg = "NAME",
-     .set = opt_figure, .def_text = "sharpe",
-     .help = "figure for the heatmap and the ranking (docs/metrics.md)"},
+     .set = opt_figure,
+     .def_text = "sharpe, or net_pnl when the runs are too short for a Sharpe ratio",
+     .help = "figure for the ranking and the first heatmap (docs/metrics.md)"},
     {TT_OPT_END},
 };
 
@@ -189,9 +190,10 @@ static int run_nats(const tt_research_cli *o, const char *abs_path, const char *
     return rc;
 }
 
-static void print_human(const tt_sweep_table *t, const char *fig, const char *dir, double secs,
-                        const char *where)
+static void print_human(const tt_sweep_table *t, const char *dir, double secs, const char *where)
 {
+    int fallback;
+    const char *fig = tt_sweep_default_figure(t, &fallback);
     const tt_sweep_plan *p = t->plan;
     size_t ok = 0;
     for (size_t i = 0; i < p->njobs; i++)
@@ -222,7 +224,10 @@ static void print_human(const tt_sweep_table *t, const char *fig, const char *di
         char ps[400], hex[33];
         tt_params_format(tt_sweep_job_params(p, (size_t)best), p->nparams, ps, sizeof ps);
         tt_fingerprint_hex(t->runs[best].fp, hex);
-        if (rank == 0)
+        if (rank == 0 && fallback)
+            printf("best by %s (no run has a Sharpe ratio: the runs are shorter than the "
+                   "minimum-data rule, docs/metrics.md):\n", fig);
+        else if (rank == 0)
             printf("best by %s:\n", fig);
         /* Money in currency units, as in the table. */
         double shown = f->kind == TT_FIG_MONEY || f->kind == TT_FIG_MINOR
@@ -361,7 +366,7 @@ static int run_sweep(int argc, char **argv)
     tt_sweep_table t = {tt_scenario_name(s), &plan, results,
                         {spec.heatmap[0][0] ? spec.heatmap[0] : NULL,
                          spec.heatmap[1][0] ? spec.heatmap[1] : NULL},
-                        so.figure ? so.figure : "sharpe", minor};
+                        so.figure, minor};
     char dir[4200] = "";
     if (!o->no_reports) {
         if (o->out)
@@ -374,7 +379,7 @@ static int run_sweep(int argc, char **argv)
         }
     }
     if (!o->quiet)
-        print_human(&t, t.figure, dir[0] ? dir : NULL, secs, where);
+        print_human(&t, dir[0] ? dir : NULL, secs, where);
     if (o->json) {
         fflush(stdout);
         tt_sweep_json_write(&t, stdout);

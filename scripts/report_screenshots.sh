@@ -34,4 +34,6 @@ shot report-drawdowns-price "$work/bt/report.html" drawdowns 640
 shot report-trade-results "$work/demo/report.html" distribution 860
 shot report-breakdowns "$work/bt/report.html" breakdowns 560
 shot report-trades "$work/bt/report.html" trades 400
+shot sweep-heatmap "$work/sweep/sweep.html" heatmap 560
+shot sweep-runs "$work/sweep/sweep.html" runs 420
 echo "screenshots in docs/img"

@@ -134,8 +134,9 @@ def case_sweep():
     html = open(os.path.join(WORK, "t1", "sweep.html")).read()
     if "<svg" not in html or "<script" in html or "http" in html.replace("http://www.w3.org/2000/svg", ""):
         fail("HTML is not a self-contained page with an SVG heatmap")
-    if len(re.findall(r"<rect ", html)) != 6:
-        fail("heatmap should have 3 x 2 cells")
+    m = re.search(r'<svg id="heatmap-net_pnl".*?</svg>', html, re.S)
+    if not m or len(re.findall(r'<rect class="cell"', m.group(0))) != 6:
+        fail("the net_pnl heatmap should have 3 x 2 cells")
 
 
 def case_random():
@@ -328,6 +329,125 @@ def case_errors():
         fail(p.stderr)
 
 
+def chromium(html, width=1024):
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chrome:
+        print("SKIP: chromium not installed")
+        sys.exit(77)
+    p = subprocess.run([chrome, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-background-networking", "--no-first-run",
+                        "--user-data-dir=" + os.path.join(WORK, "profile"), "--enable-logging=stderr",
+                        "--virtual-time-budget=2000", "--window-size=%d,900" % width, "--dump-dom",
+                        "file://" + html], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0 or "</html>" not in p.stdout:
+        fail("chromium exit %d: %s" % (p.returncode, p.stderr[-2000:]))
+    return p.stdout
+
+
+# Test-only: clicks each figure's label in turn and records which heatmap is
+# displayed, and whether anything is wider than the window.
+SWEEP_PROBE = """<script>
+window.addEventListener('load', function () {
+  var shown = [];
+  document.querySelectorAll('.tabs label').forEach(function (l) {
+    l.click();
+    var vis = [];
+    document.querySelectorAll('.hm').forEach(function (m) {
+      if (getComputedStyle(m).display !== 'none') vis.push(m.querySelector('svg.map').id);
+    });
+    shown.push([l.textContent, vis]);
+  });
+  var wide = [];
+  document.querySelectorAll('section').forEach(function (e) {
+    if (e.scrollWidth > e.clientWidth + 1) wide.push(e.id);
+  });
+  var pre = document.createElement('pre'); pre.id = 'probe';
+  pre.textContent = JSON.stringify({shown: shown, wide: wide,
+                                    page: document.documentElement.scrollWidth, view: innerWidth});
+  document.body.appendChild(pre);
+});
+</script></body>"""
+
+
+def case_page():
+    """sweep.html of the README's sweep in headless Chromium: two-day runs are
+    ranked by net P&L (no Sharpe ratio) and say why; a heatmap per main figure
+    with a legend, one shown at a time and switched by its label; the best
+    cell's neighbourhood and its rank against Python's own ranking of the
+    cells; a table that fits the page."""
+    sc = os.path.join(SRC, "scenarios", "sweep-eurusd-sma.yaml")
+    p = run(["sweep", sc, "--jobs", "2", "--json", "--out", "page"])
+    j = last_json(p)
+    if "best by net_pnl (no run has a Sharpe ratio" not in p.stdout:
+        fail("the text does not say the ranking fell back to net_pnl:\n" + p.stdout)
+    html_path = os.path.join(WORK, "page", "sweep.html")
+    dom = chromium(html_path)
+    if 'id="ranking-note"' not in dom or "Ranked by <b>net_pnl</b>" not in dom:
+        fail("no ranking note")
+    figs = ["net_pnl", "sharpe", "return_pct", "sqn", "profit_factor", "max_drawdown_pct",
+            "win_rate_pct", "trades"]
+    for f in figs:
+        m = re.search(r'<svg id="heatmap-%s".*?</svg>' % f, dom, re.S)
+        if not m or len(re.findall(r'<rect class="cell"', m.group(0))) != 64:
+            fail("heatmap-%s: 8 x 8 cells expected" % f)
+        if 'id="legend-%s"' % f not in dom:
+            fail("no legend for " + f)
+    # the ranked table: net_pnl descending, 64 rows
+    rows = re.findall(r'<tr><td>(\d+)</td><td>(\d+)</td><td>ok</td>.*?<td class="rk">(-?[\d.]+)</td>',
+                      dom)
+    vals = [float(v) for _, _, v in rows]
+    if len(rows) != 64 or vals != sorted(vals, reverse=True):
+        fail("ranked table: %d rows, order %s" % (len(rows), vals[:5]))
+    # stability: the best cell's neighbours, ranked here from sweep.json
+    cells = {(r["params"]["strategy.params.fast"], r["params"]["strategy.params.slow"]): r["net_pnl"]
+             for r in j["runs"]}
+    xs = sorted({k[0] for k in cells}, key=float)
+    ys = sorted({k[1] for k in cells}, key=float)
+    best = max(cells, key=lambda k: (cells[k], -j["runs"].index(
+        next(r for r in j["runs"] if (r["params"]["strategy.params.fast"],
+                                      r["params"]["strategy.params.slow"]) == k))))
+    bx, by = xs.index(best[0]), ys.index(best[1])
+    vals = list(cells.values())
+
+    def u(v):
+        below = sum(1 for w in vals if v > w)
+        equal = sum(1 for w in vals if w == v)
+        return (below + (equal - 1) / 2) / (len(vals) - 1)
+    nb = [cells[(xs[x], ys[y])] for x in range(bx - 1, bx + 2) for y in range(by - 1, by + 2)
+          if 0 <= x < len(xs) and 0 <= y < len(ys) and (x, y) != (bx, by)]
+    top = (1 - sum(u(v) for v in nb) / len(nb)) * 100
+    want = "the %d neighbours of the best cell rank on average in the top %.0f%% of cells" % (
+        len(nb), max(top, 1))
+    m = re.search(r'<table id="stability-net_pnl".*?</table><p class="stab-note">(.*?)</p>', dom, re.S)
+    if not m or want not in m.group(1):
+        fail("stability: want '%s', page says %s" % (want, m and m.group(1)))
+    # the choice of figure, and the layout, with a probe script in a copy
+    with open(html_path) as f:
+        html = f.read()
+    probe = os.path.join(WORK, "page", "probe.html")
+    with open(probe, "w") as f:
+        f.write(html.replace("</body>", SWEEP_PROBE, 1))
+    m = re.search(r'<pre id="probe">(.*?)</pre>', chromium(probe))
+    if not m:
+        fail("the probe did not run")
+    res = json.loads(m.group(1))
+    for label, vis in res["shown"]:
+        if vis != ["heatmap-" + label]:
+            fail("clicking %s shows %s" % (label, vis))
+    if [l for l, _ in res["shown"]] != figs:
+        fail("figure choices %s" % res["shown"])
+    if res["wide"] or res["page"] > res["view"]:
+        fail("wider than the page: %s" % res)
+    # an explicit --figure ranks by it, without the note
+    run(["sweep", sc, "--jobs", "2", "--out", "page2", "--figure", "sqn", "--quiet"])
+    html = open(os.path.join(WORK, "page2", "sweep.html")).read()
+    if "Ranked by <b>sqn</b>" not in html or "ranking-note" in html:
+        fail("--figure sqn")
+    p = run(["sweep", sc, "--figure", "win_rate"], expect=2)
+    if "'win_rate' is now 'win_rate_pct'" not in p.stderr:
+        fail("old figure name: " + p.stderr)
+
+
 def case_shipped():
     """The example scenarios in scenarios/ run as documented."""
     sc = os.path.join(SRC, "scenarios")
@@ -359,7 +479,7 @@ def main():
         sys.exit(77)
     {"sweep": case_sweep, "random": case_random, "crash": case_crash,
      "walkforward": case_walkforward, "gates": case_gates, "errors": case_errors,
-     "shipped": case_shipped}[CASE]()
+     "shipped": case_shipped, "page": case_page}[CASE]()
     print("ok")
 
 
