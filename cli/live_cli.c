@@ -93,6 +93,7 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
         .risk_rejects = r->risk_rejects,
         .stop_outs = r->stop_outs,
         .prices = r->prices,
+        .rejects = &r->rejects,
         .nprices = r->nprices,
     };
     int code = TT_EXIT_OK;

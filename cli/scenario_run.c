@@ -84,6 +84,10 @@ void tt_cli_print_figures(const tt_report_input *in)
     tt_report_rule_text(m, rule, sizeof rule);
     if (rule[0])
         printf("note         %s\n", rule);
+    char rej[600];
+    tt_report_rejects_text(in->rejects, rej, sizeof rej);
+    if (rej[0])
+        printf("rejected     %s\n", rej);
 }
 
 static void print_human(const tt_scenario *s, const tt_report_input *in, const char *dir,
@@ -170,6 +174,7 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
         .risk_rejects = r.risk_rejects,
         .stop_outs = r.stop_outs,
         .prices = r.prices,
+        .rejects = &r.rejects,
         .nprices = r.nprices,
     };
 

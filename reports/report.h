@@ -34,6 +34,7 @@
 #include "../core/fingerprint.h"
 #include "../core/instrument.h"
 #include "../core/metrics.h"
+#include "../core/strategy.h"
 #include "../sim/price_path.h"
 
 /* A vertical line on the report's time charts (a walk-forward fold boundary). */
@@ -76,6 +77,8 @@ typedef struct tt_report_input {
     const char *bar_model;
     const char *data_note;
     uint64_t drops, feed_rejects, gaps;
+    /* Orders rejected by risk rule and by reason (may be NULL: none shown). */
+    const tt_reject_counts *rejects;
 } tt_report_input;
 
 /* Which files tt_report_write_all writes. */
@@ -123,6 +126,13 @@ void tt_report_num(double v, int decimals, const char *suffix, char *buf, size_t
  * days with 2 daily returns; they need at least 30 days and 20 daily
  * returns"); "" otherwise. */
 void tt_report_rule_text(const tt_metrics *m, char *buf, size_t bufsize);
+/* The rejected orders as one line, by count, largest first (ties in rule then
+ * reason order): "121 orders: risk daily_loss 100, risk max_position 18,
+ * venue no_money 3"; "" when none. */
+void tt_report_rejects_text(const tt_reject_counts *c, char *buf, size_t bufsize);
+/* What a risk rule (is_rule) or an order reason means, in a few words ("" when
+ * there is nothing to add). */
+const char *tt_report_reject_meaning(int is_rule, int code);
 /* The symbol name of an id ("#7" when unknown). */
 const char *tt_report_symbol(const tt_instruments *ins, uint32_t symbol, char *buf, size_t bufsize);
 

@@ -12,7 +12,9 @@
  *   per symbol   trades, long/short, win rate, net, profit factor, average
  *                trade, commissions, average hold, for each symbol;
  *   by hour and weekday  net P&L and trade count by the UTC hour and the
- *                weekday of the entry.
+ *                weekday of the entry;
+ *   rejects      the orders rejected, by the risk gate's rule and by the
+ *                reason of the venue (or the runner) with what each means.
  *
  * How this works: each section is one pass over the trades (or the equity
  * series) in their order, with fixed-size accumulators; a scatter of more
@@ -422,4 +424,36 @@ void tt_html_breakdowns(FILE *f, const tt_report_input *in)
     per_symbol(f, in);
     by_time(f, in);
     fputs("</section>\n", f);
+}
+
+/* ---- rejected orders ---- */
+
+void tt_html_rejects(FILE *f, const tt_report_input *in)
+{
+    const tt_reject_counts *c = in->rejects;
+    uint64_t total = c ? tt_reject_total(c) : 0;
+    fputs("<section id=\"rejects\"><h2>Rejected orders</h2>", f);
+    if (total == 0) {
+        fputs("<p>No order was rejected.</p></section>\n", f);
+        return;
+    }
+    fprintf(f, "<p>%llu order%s never reached the market. A strategy that shows few trades "
+               "may have been stopped here rather than by its signals.</p>",
+            (unsigned long long)total, total == 1 ? "" : "s");
+    fputs("<table id=\"reject-list\"><tr><th>By</th><th>Reason</th><th>Orders</th>"
+          "<th>Meaning</th></tr>\n",
+          f);
+    for (int pass = 0; pass < 2; pass++) {
+        int n = pass ? TT_REASON_COUNT : TT_RULE_COUNT;
+        for (int i = 0; i < n; i++) {
+            uint64_t k = pass ? c->reason[i] : c->rule[i];
+            if (!k)
+                continue;
+            fprintf(f, "<tr><td>%s</td><td>%s</td><td>%llu</td><td class=\"l\">%s</td></tr>\n",
+                    pass ? (i == TT_REASON_INVALID ? "strategy runner" : "venue") : "risk gate",
+                    pass ? tt_order_reason_name(i) : tt_risk_rule_name(i), (unsigned long long)k,
+                    tt_report_reject_meaning(!pass, i));
+        }
+    }
+    fputs("</table></section>\n", f);
 }

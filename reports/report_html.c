@@ -57,7 +57,7 @@ static const char CSS[] =
     ".pair{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:flex-start}.pair figure{margin:0}"
     "figcaption{color:#57606a;font-size:12px}"
     "#trade-list{font-size:12px}#trade-list td,#trade-list th{padding:2px 5px}"
-    "#trade-list td.w{white-space:normal}"
+    "#trade-list td.w{white-space:normal}td.l{text-align:left;white-space:normal}"
     "pre{background:#f6f8fa;padding:8px;overflow:auto;margin:0}"
     "footer{color:#57606a;font-size:12px;margin:16px 0}"
     ".note{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;"
@@ -359,6 +359,7 @@ int tt_report_html(const tt_report_input *in, const char *path, tt_err *err)
     monthly(f, in);
     tt_html_trade_charts(f, in);
     tt_html_breakdowns(f, in);
+    tt_html_rejects(f, in);
     trades(f, in);
 
     fputs("<section id=\"scenario\"><h2>Scenario</h2><pre>", f);

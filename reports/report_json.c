@@ -78,6 +78,30 @@ static void kts(jw *w, const char *k, tt_ts ts)
     kstr(w, k, buf);
 }
 
+/* "rejected_orders": total, "rejected_by": {"risk.<rule>": n, "order.<reason>": n}
+ * (the non-zero ones, in enum order). */
+static void rejects(jw *w, const tt_reject_counts *c)
+{
+    tt_reject_counts none;
+    if (!c) {
+        memset(&none, 0, sizeof none);
+        c = &none;
+    }
+    kint(w, "rejected_orders", tt_reject_total(c));
+    key(w, "rejected_by");
+    fputc('{', w->f);
+    int n = 0;
+    for (int i = 0; i < TT_RULE_COUNT; i++)
+        if (c->rule[i])
+            fprintf(w->f, "%s\"risk.%s\": %llu", n++ ? ", " : "", tt_risk_rule_name(i),
+                    (unsigned long long)c->rule[i]);
+    for (int i = 0; i < TT_REASON_COUNT; i++)
+        if (c->reason[i])
+            fprintf(w->f, "%s\"order.%s\": %llu", n++ ? ", " : "", tt_order_reason_name(i),
+                    (unsigned long long)c->reason[i]);
+    fputc('}', w->f);
+}
+
 void tt_report_json_write(const tt_report_input *in, FILE *f, int one_line)
 {
     const tt_metrics *m = in->metrics;
@@ -133,6 +157,7 @@ void tt_report_json_write(const tt_report_input *in, FILE *f, int one_line)
     kint(&w, "orders_sent", in->orders_sent);
     kint(&w, "fills", in->fills);
     kint(&w, "risk_rejects", in->risk_rejects);
+    rejects(&w, in->rejects);
     kint(&w, "stop_outs", in->stop_outs);
     kstr(&w, "strategy", in->strategy);
     kstr(&w, "params", in->params);

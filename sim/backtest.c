@@ -512,6 +512,7 @@ static void collect_figures(run *r, tt_backtest_result *out)
     out->stop_outs = vt.stop_outs;
     out->orders_sent = tt_runner_orders_sent(r->runner);
     out->risk_rejects = tt_runner_risk_rejects(r->runner);
+    tt_runner_rejects(r->runner, &out->rejects);
     out->first_ts = r->first;
     out->last_ts = r->last;
 }

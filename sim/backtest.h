@@ -174,6 +174,7 @@ typedef struct tt_backtest_result {
     tt_money swaps;          /* credited by the venue (negative = paid) */
     uint64_t orders_sent;    /* commands sent to the venue */
     uint64_t risk_rejects;
+    tt_reject_counts rejects; /* orders rejected, by risk rule and by reason */
     uint64_t fills;
     uint64_t stop_outs;
     tt_ts first_ts, last_ts; /* of the input events */

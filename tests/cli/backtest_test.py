@@ -23,6 +23,8 @@ Cases:
                probe script in a copy measures that nothing is wider than
                the page; no console message (exit 77 = skip when absent)
   shipped      the example scenarios in scenarios/ run as shipped
+  rejects      rejected orders by reason (risk gate, venue) in the text, the
+               JSON and the report
 """
 import json
 import math
@@ -308,6 +310,45 @@ def case_demo():
     print(f"demo ok, fingerprint {m.group(1)}; its scenario replays to the same fingerprint")
 
 
+def case_rejects():
+    """Rejected orders are named by reason in the text, the JSON and the report:
+    a position limit below the strategy's size (risk gate), and an account too
+    small for one lot's margin (venue)."""
+    work = fresh("rejects")
+    scen = os.path.join(SRC, "scenarios/eurusd-sma-cross.yaml")
+    # the unrestricted run: how many orders the strategy sends (its oracle)
+    free = last_json(run(["backtest", scen, "--no-reports", "--json", "--quiet"]).stdout)
+    out = os.path.join(work, "risk")
+    p = run(["backtest", scen, "--out", out, "--json", "--set", "risk.max_position_lots=0.05"])
+    j = last_json(p.stdout)
+    n = j["rejected_orders"]
+    # each signal is an order the gate refuses: as many as the free run's first
+    # orders (the reversals it never got into): at least its trade count
+    if n < free["trades"] or j["rejected_by"] != {"risk.max_position": n} or j["trades"] != 0:
+        sys.exit(f"risk: rejected {n} by {j['rejected_by']}, trades {j['trades']}")
+    if j["risk_rejects"] != n:
+        sys.exit(f"risk: risk_rejects {j['risk_rejects']} != rejected_orders {n}")
+    if f"rejected     {n} orders: risk max_position {n}\n" not in p.stdout:
+        sys.exit("risk: the text does not name the rejections:\n" + p.stdout)
+    html = open(os.path.join(out, "report.html")).read()
+    if (f"<tr><td>risk gate</td><td>max_position</td><td>{n}</td>" not in html or
+            "risk.max_position_lots" not in html):
+        sys.exit("risk: the report's rejected-orders table is missing or wrong")
+    # the venue: 100 USD at 1:1 cannot hold 0.10 lot of EURUSD
+    p = run(["backtest", scen, "--no-reports", "--json", "--set", "account.balance=100",
+             "--set", "account.leverage=1"])
+    j = last_json(p.stdout)
+    n = j["rejected_orders"]
+    if n != j["orders_sent"] or j["rejected_by"] != {"order.no_money": n} or j["fills"] != 0:
+        sys.exit(f"venue: rejected {n} of {j['orders_sent']} sent, by {j['rejected_by']}")
+    if f"rejected     {n} orders: venue no_money {n}\n" not in p.stdout:
+        sys.exit("venue: the text does not name the rejections:\n" + p.stdout)
+    # no rejection: no line, an empty object
+    if "rejected " in run(["backtest", scen, "--no-reports"]).stdout or free["rejected_by"] != {}:
+        sys.exit("a run without rejections reports some")
+    print(f"rejections named: risk max_position, venue no_money ({n})")
+
+
 def chromium_dom(chrome, work, html, name, width=1024):
     """The DOM of html after headless Chromium loaded it (scripts run), and
     fail on any console message."""
@@ -496,4 +537,4 @@ def case_shipped():
 
 
 {"determinism": case_determinism, "json": case_json, "errors": case_errors, "demo": case_demo,
- "chromium": case_chromium, "shipped": case_shipped}[CASE]()
+ "chromium": case_chromium, "shipped": case_shipped, "rejects": case_rejects}[CASE]()

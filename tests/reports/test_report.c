@@ -339,6 +339,44 @@ static void test_empty_run(void **state)
 }
 
 /* Money formatting: exact decimals, negative values, other minor units. */
+/* Rejected orders: counted by rule and reason in the JSON, the text line
+ * (largest first) and the report's table with their meaning. */
+static void test_rejects(void **state)
+{
+    fixture *fx = *state;
+    tt_reject_counts c;
+    memset(&c, 0, sizeof c);
+    c.rule[TT_RULE_DAILY_LOSS] = 3;
+    c.reason[TT_REASON_NO_MONEY] = 5;
+    c.reason[TT_REASON_INVALID] = 1;
+    fx->in.rejects = &c;
+    char line[256];
+    tt_report_rejects_text(&c, line, sizeof line);
+    assert_string_equal(line, "9 orders: venue no_money 5, risk daily_loss 3, invalid 1");
+    char *json = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&json, &len);
+    tt_report_json_write(&fx->in, mf, 1);
+    fclose(mf);
+    assert_non_null(strstr(json, "\"rejected_orders\": 9, \"rejected_by\": {\"risk.daily_loss\": 3, "
+                                 "\"order.no_money\": 5, \"order.invalid\": 1}"));
+    free(json);
+    char path[128];
+    snprintf(path, sizeof path, "%s/report.html", fx->dir);
+    assert_int_equal(tt_report_html(&fx->in, path, NULL), TT_OK);
+    char *html = slurp(path, NULL);
+    assert_non_null(strstr(html, "<tr><td>risk gate</td><td>daily_loss</td><td>3</td>"
+                                 "<td class=\"l\">trading halted for the day"));
+    assert_non_null(strstr(html, "<tr><td>venue</td><td>no_money</td><td>5</td>"
+                                 "<td class=\"l\">not enough free margin</td></tr>"));
+    assert_non_null(strstr(html, "<tr><td>strategy runner</td><td>invalid</td><td>1</td>"));
+    assert_non_null(strstr(html, "9 orders never reached the market"));
+    free(html);
+    memset(&c, 0, sizeof c);
+    tt_report_rejects_text(&c, line, sizeof line);
+    assert_string_equal(line, "");
+}
+
 static void test_money(void **state)
 {
     (void)state;
@@ -361,6 +399,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hdf5_h5py, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_name_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
         cmocka_unit_test(test_money),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
