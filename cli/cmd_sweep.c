@@ -17,8 +17,9 @@
  * the table as one JSON object.
  *
  * Exit codes: 0 every run completed; 3 some runs failed or crashed (each is
- * reported with its parameters, the others completed); 1 the sweep could not
- * run (scenario error, NATS unreachable); 2 usage error.
+ * reported with its parameters, the others completed); 1 every run failed
+ * (as a lone backtest of any of them would), or the sweep could not run
+ * (scenario error, NATS unreachable); 2 usage error.
  */
 #include <math.h>
 #include <signal.h>
@@ -78,8 +79,8 @@ const tt_cmd tt_command_sweep = {
     .epilog = "Every run is independent: --jobs 1, --jobs N and any number of workers give\n"
               "the same fingerprints. A run that fails or crashes is reported with its\n"
               "parameters and the sweep goes on.\n\n"
-              "exit codes: 0 all runs completed, 3 some failed or crashed, 1 failure,\n"
-              "2 usage error\n",
+              "exit codes: 0 all runs completed, 3 some failed or crashed, 1 every run\n"
+              "failed or the sweep could not run, 2 usage error\n",
 };
 
 /* ---- progress and results ---- */
@@ -357,8 +358,18 @@ static int run_sweep(int argc, char **argv)
     if (st.bar.enabled)
         tt_progress_finish(&st.bar);
     if (rc == TT_EPARTIAL) {
-        fprintf(stderr, "ticktape: %s\n", err.msg);
-        code = TT_EXIT_PARTIAL;
+        /* some runs failed: 3; every run failed: 1, as for a lone backtest */
+        size_t ok = 0;
+        for (size_t i = 0; i < plan.njobs; i++)
+            ok += results[i].status == TT_RUN_OK;
+        if (ok == 0) {
+            fprintf(stderr, "ticktape: error: %s: every run failed (%zu of %zu)\n", o->scenario,
+                    plan.njobs, plan.njobs);
+            code = TT_EXIT_FAIL;
+        } else {
+            fprintf(stderr, "ticktape: %s\n", err.msg);
+            code = TT_EXIT_PARTIAL;
+        }
     } else if (rc) {
         code = tt_report_error(&err);
         goto done;

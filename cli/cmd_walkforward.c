@@ -16,7 +16,8 @@
  * those of sweep (cli/research_cli.c) plus the gates'.
  *
  * Exit codes: 0 done (and every gate passed); 4 a gate failed; 3 some runs
- * failed; 1 failure; 2 usage error.
+ * (train or test) failed; 1 every train run failed, or a failure; 2 usage
+ * error.
  */
 #include <math.h>
 #include <stdio.h>
@@ -61,8 +62,8 @@ const tt_cmd tt_command_walkforward = {
              "and the walk-forward efficiency; writes the out-of-sample report and\n"
              "walkforward.json. With --nats the train runs go to `ticktape worker`\n"
              "processes (the test runs stay local).\n",
-    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 failure,\n"
-              "2 usage error\n",
+    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 every train run\n"
+              "failed or the walk-forward could not run, 2 usage error\n",
 };
 
 static void on_tick(void *ctx, size_t done, size_t total)
@@ -405,10 +406,24 @@ static int run_walkforward(int argc, char **argv)
         code = tt_report_error(&err);
         goto done;
     }
-    for (size_t i = 0; i < r.nfolds * r.njobs; i++)
-        if (r.train[i].status != TT_RUN_OK)
+    size_t train_failed = 0, ntrain = r.nfolds * r.njobs;
+    for (size_t i = 0; i < ntrain; i++)
+        if (r.train[i].status != TT_RUN_OK) {
+            train_failed++;
             fprintf(stderr, "ticktape: train run %s %s: %s\n", r.train[i].run_id,
                     tt_run_status_name(r.train[i].status), r.train[i].error);
+        }
+    /* every train run failed: 1 (nothing was chosen, as a lone backtest of any
+     * would fail); some: 3 */
+    if (ntrain && train_failed == ntrain) {
+        fprintf(stderr, "ticktape: error: %s: every train run failed (%zu of %zu)\n",
+                o->scenario, train_failed, ntrain);
+        code = TT_EXIT_FAIL;
+    } else if (train_failed && code == TT_EXIT_OK) {
+        fprintf(stderr, "ticktape: %zu of %zu train runs did not complete\n", train_failed,
+                ntrain);
+        code = TT_EXIT_PARTIAL;
+    }
     char dir[4200] = "";
     if (!o->no_reports) {
         snprintf(dir, sizeof dir, "%s", o->out ? o->out : "");
@@ -432,7 +447,7 @@ static int run_walkforward(int argc, char **argv)
     }
     int gcode = tt_cli_gates(o->scenario, tt_scenario_name(s), &r.oos, &r.wfe, mpu, &args.gate,
                              o->quiet);
-    if (gcode)
+    if (gcode && code != TT_EXIT_FAIL)
         code = gcode;
     if (o->json) {
         tt_buf b = {0};

@@ -305,7 +305,9 @@ def case_gates():
 
 
 def case_errors():
-    """Usage errors exit 2; a bad sweep section exits 1 naming file and line."""
+    """Usage errors exit 2; a bad sweep section exits 1 naming file and line;
+    every run failed exits 1 and some 3, in sweep and walkforward; backtest,
+    sweep, walkforward and paper refuse the same bad input alike."""
     run(["sweep", "--help"])
     run(["sweep"], expect=2)
     run(["sweep", "x.yaml", "--jobs", "0"], expect=2)
@@ -327,6 +329,42 @@ def case_errors():
     p = run(["walkforward", sc], expect=1)
     if "no walkforward: section" not in p.stderr:
         fail(p.stderr)
+    # every run failed: 1, as a lone backtest of any of them; some: 3. Here the
+    # sweep's fast is never below slow (sma_cross refuses it) ...
+    wf = "walkforward:\n  train: 6h\n  test: 6h\n"
+    grid = "sweep:\n  params:\n    strategy:\n      params:\n        fast: [%s]\n        slow: [20, 30]\n"
+    sc = scenario("allfail", grid % "40, 50" + wf)
+    b = run(["backtest", sc, "--set", "strategy.params.fast=40", "--set", "strategy.params.slow=20",
+             "--no-reports"], expect=1)
+    if "fast must be < slow" not in b.stderr:
+        fail("backtest: " + b.stderr)
+    p = run(["sweep", sc, "--no-reports"], expect=1)
+    if "every run failed (4 of 4)" not in p.stderr or "fast must be < slow" not in p.stderr:
+        fail("sweep, every run failed: " + p.stderr)
+    p = run(["walkforward", sc, "--no-reports"], expect=1)
+    if "every train run failed (12 of 12)" not in p.stderr:
+        fail("walkforward, every train run failed: " + p.stderr)
+    # ... and here half of it is
+    sc = scenario("somefail", grid % "5, 50" + wf)
+    p = run(["sweep", sc, "--no-reports"], expect=3)
+    if "2 of 4 runs did not complete" not in p.stderr:
+        fail("sweep, some runs failed: " + p.stderr)
+    p = run(["walkforward", sc, "--no-reports"], expect=3)
+    if "6 of 12 train runs did not complete" not in p.stderr:
+        fail("walkforward, some train runs failed: " + p.stderr)
+    # the same bad input is refused alike by every command that runs a scenario
+    good = scenario("good", "")
+    for cmd in (["backtest"], ["sweep"], ["walkforward"], ["paper", "--nats", "nats://127.0.0.1:1"]):
+        for bad, code, says in ((["--set", "venue.latncy=3"], 2, "--set venue.latncy: unknown key"),
+                                (["--set", "nope"], 2, "--set: expected KEY=VALUE"),
+                                (["--set", "venue.latency_ms=soon"], 2, "expected a number"),
+                                (["--bogus"], 2, "unknown option --bogus")):
+            p = run([cmd[0], good] + cmd[1:] + bad, expect=code)
+            if says not in p.stderr:
+                fail("%s %s: %s" % (cmd[0], bad, p.stderr))
+        p = run([cmd[0], os.path.join(WORK, "absent.yaml")] + cmd[1:], expect=1)
+        if "absent.yaml: cannot open scenario" not in p.stderr:
+            fail("%s, a missing scenario: %s" % (cmd[0], p.stderr))
 
 
 def chromium(html, width=1024):
