@@ -330,6 +330,8 @@ done:
 const tt_cmd tt_command_tape = {
     .name = "tape",
     .summary = "inspect, verify and export a tape (info, verify, export, gaps)",
+    .about = "Look into a tape (docs/tape-format.md): what it holds, whether every block\n"
+             "is sound, its ticks as text, and where its data has gaps.\n",
     .subs = (const tt_cmd *const[]){&TAPE_INFO, &TAPE_VERIFY, &TAPE_EXPORT, &tt_command_tape_gaps,
                                     NULL},
     .epilog = "T is ISO 8601 (2019-02-04, 2019-02-04T10:00:00.5Z) or an integer with a unit\n"
