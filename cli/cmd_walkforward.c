@@ -9,6 +9,9 @@
  * stitched run is written as a normal backtest report (reports/report.h) in
  * --out, plus walkforward.json with every fold.
  *
+ * With an ml: section (sim/ml_walkforward.h, docs/ml.md) each fold trains a
+ * model on its train window instead and trades both windows with it.
+ *
  * Gates (tt_cli_gates in cli/gates.c, shared with `backtest --gate`): with
  * --gate, the gates: section is evaluated on the combined out-of-sample
  * figures and the walk-forward efficiency; a failed gate prints a table and
@@ -31,6 +34,7 @@
 #include "live/jetstream.h"
 #include "reports/report.h"
 #include "sim/gates.h"
+#include "sim/ml_walkforward.h"
 #include "sim/research.h"
 #include "sim/scenario.h"
 #include "sim/sweep.h"
@@ -81,8 +85,21 @@ static void day(tt_ts ts, char *buf, size_t n)
     snprintf(buf, n, "%.10s %.5s", full, full + 11);
 }
 
+/* What a fold chose: its parameters, or with an ml: section its model. */
+static void chosen(const tt_wf_result *r, size_t f, const tt_sweep_plan *plan,
+                   const tt_ml_wf *mw, char *buf, size_t n)
+{
+    tt_ml_fold_info info;
+    if (!mw)
+        tt_params_format(tt_sweep_job_params(plan, r->folds[f].winner), plan->nparams, buf, n);
+    else if (tt_ml_wf_fold_info(mw, f, &info, NULL))
+        snprintf(buf, n, "fold-%02zu.json", f + 1);
+    else
+        snprintf(buf, n, "fold-%02zu.json (%lld rows)", f + 1, info.rows_used);
+}
+
 static void print_folds(const tt_wf_result *r, const tt_sweep_plan *plan, const tt_wf_spec *spec,
-                        int64_t mpu, const char *cur)
+                        const tt_ml_wf *mw, int64_t mpu, const char *cur)
 {
     printf("%-4s %-16s %-16s %-16s %-36s %10s %10s %7s %10s %7s\n", "fold", "train from",
            "test from", "test to", "chosen", tt_wf_objective_name(spec->objective), "IS pnl",
@@ -94,7 +111,7 @@ static void print_folds(const tt_wf_result *r, const tt_sweep_plan *plan, const 
         day(fd->w.test_from, b, sizeof b);
         day(fd->w.test_to, c, sizeof c);
         if (fd->has_winner) {
-            tt_params_format(tt_sweep_job_params(plan, fd->winner), plan->nparams, ps, sizeof ps);
+            chosen(r, f, plan, mw, ps, sizeof ps);
             tt_report_money(fd->is.m.net_pnl, mpu, isp, sizeof isp);
             if (fd->oos.status == TT_RUN_OK)
                 tt_report_money(fd->oos.m.net_pnl, mpu, oosp, sizeof oosp);
@@ -142,8 +159,24 @@ static void json_summary(tt_buf *b, const tt_run_summary *s, int64_t mpu)
                   hex);
 }
 
+/* With an ml: section, fold f's model and its training rows. */
+static void json_model(tt_buf *b, const tt_ml_wf *mw, size_t f)
+{
+    char path[4096];
+    tt_ml_fold_info info;
+    tt_ml_wf_model_path(mw, f, path, sizeof path);
+    tt_buf_printf(b, ",\"model\":");
+    tt_buf_json_string(b, path);
+    if (!tt_ml_wf_fold_info(mw, f, &info, NULL))
+        tt_buf_printf(b, ",\"training\":{\"rows_used\":%lld,\"rows_total\":%lld,\"embargo\":%lld,"
+                      "\"labels_to\":\"%s\",\"data_fingerprint\":\"%s\"}",
+                      info.rows_used, info.rows_total, info.embargo, info.labels_to,
+                      info.data_fingerprint);
+}
+
 static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
-                        const tt_sweep_plan *plan, const tt_wf_spec *spec, int64_t mpu)
+                        const tt_sweep_plan *plan, const tt_wf_spec *spec, const tt_ml_wf *mw,
+                        int64_t mpu)
 {
     char fp[33];
     tt_fingerprint_hex(r->fp, fp);
@@ -171,7 +204,10 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
                 tt_buf_printf(b, ":");
                 tt_buf_json_string(b, p[k].value);
             }
-            tt_buf_printf(b, "},\"objective\":");
+            tt_buf_printf(b, "}");
+            if (mw)
+                json_model(b, mw, f);
+            tt_buf_printf(b, ",\"objective\":");
             tt_buf_json_double(b, spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
                                                                    : fd->objective);
             tt_buf_printf(b, ",\"in_sample\":");
@@ -271,7 +307,7 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
  * and walkforward.json with every fold, in dir. */
 static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run *probe,
                          const tt_wf_result *r, const tt_sweep_plan *plan, const tt_wf_spec *wf,
-                         const char *cur, tt_err *err)
+                         const tt_ml_wf *mw, const char *cur, tt_err *err)
 {
     int64_t mpu = probe->minor_per_unit > 0 ? probe->minor_per_unit : 100;
     char params[64];
@@ -298,7 +334,7 @@ static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run 
     if (rc)
         return rc;
     tt_buf b = {0};
-    json_result(&b, tt_scenario_name(s), r, plan, wf, mpu);
+    json_result(&b, tt_scenario_name(s), r, plan, wf, mw, mpu);
     tt_buf_append(&b, "\n", 1);
     char path[4300];
     snprintf(path, sizeof path, "%s/walkforward.json", dir);
@@ -329,6 +365,21 @@ static int nats_setup(nats_train *nt, const tt_research_cli *o, tt_wf_opts *wo, 
     return TT_OK;
 }
 
+/* An ml: section: the models go to OUT/models; every fold's model trades
+ * (objective net P&L, no minimum of trades: nothing to choose). */
+static int ml_setup(tt_ml_wf *mw, tt_scenario *s, const tt_research_cli *o, tt_wf_spec *wf,
+                    const tt_scenario_run *probe, tt_err *err)
+{
+    char models[4200];
+    if (o->out)
+        snprintf(models, sizeof models, "%s/models", o->out);
+    else
+        snprintf(models, sizeof models, "out/%s-walkforward/models", tt_scenario_name(s));
+    wf->objective = TT_WF_NET_PNL;
+    wf->min_trades = 0;
+    return tt_ml_wf_init(mw, s, wf, probe->data_from, probe->data_to, models, err);
+}
+
 static int run_walkforward(int argc, char **argv)
 {
     wf_opts args;
@@ -345,6 +396,8 @@ static int run_walkforward(int argc, char **argv)
     tt_sweep_plan plan;
     tt_wf_result r;
     tt_scenario_run *probe = NULL;
+    tt_ml_wf mwf, *mw = NULL;
+    memset(&mwf, 0, sizeof mwf);
     memset(&spec, 0, sizeof spec);
     memset(&plan, 0, sizeof plan);
     memset(&r, 0, sizeof r);
@@ -364,13 +417,22 @@ static int run_walkforward(int argc, char **argv)
         code = tt_report_error(&err);
         goto done;
     }
+    size_t mlpos = 0;
+    int ml = tt_scenario_next(s, "ml", &mlpos) != NULL;
+    if (ml && o->nats) {
+        code = tt_usage_error("walkforward", "a walk-forward with an ml: section trains in the "
+                                             "local pool (no --nats)");
+        goto done;
+    }
     if (tt_scenario_prepare(s, probe, &err) || tt_research_doc_load(&doc, o->scenario, &err) ||
         tt_wf_spec_read(&wf, doc, &err) ||
-        tt_sweep_spec_read(&spec, doc, tt_scenario_seed(s), &err) ||
-        tt_sweep_expand(&spec, "wf", &plan, &err)) {
+        (ml ? tt_ml_wf_plan(&plan, &err) || ml_setup(&mwf, s, o, &wf, probe, &err)
+            : tt_sweep_spec_read(&spec, doc, tt_scenario_seed(s), &err) ||
+                  tt_sweep_expand(&spec, "wf", &plan, &err))) {
         code = tt_report_error(&err);
         goto done;
     }
+    mw = ml ? &mwf : NULL;
     int64_t mpu = probe->minor_per_unit > 0 ? probe->minor_per_unit : 100;
     const char *cur = probe->cfg.venue.account.currency[0] ? probe->cfg.venue.account.currency
                                                            : "USD";
@@ -395,7 +457,8 @@ static int run_walkforward(int argc, char **argv)
         goto done;
     }
     double t0 = tt_wall_seconds();
-    int rc = tt_walkforward_run(&wf, &plan, tt_scenario_runner(s), from, to, &wo, &r, &err);
+    int rc = tt_walkforward_run(&wf, &plan, mw ? tt_ml_wf_runner(mw) : tt_scenario_runner(s),
+                                from, to, &wo, &r, &err);
     double secs = tt_wall_seconds() - t0;
     if (bar.enabled)
         tt_progress_finish(&bar);
@@ -429,16 +492,22 @@ static int run_walkforward(int argc, char **argv)
         snprintf(dir, sizeof dir, "%s", o->out ? o->out : "");
         if (!o->out)
             snprintf(dir, sizeof dir, "out/%s-walkforward", tt_scenario_name(s));
-        if (write_reports(dir, s, probe, &r, &plan, &wf, cur, &err)) {
+        if (write_reports(dir, s, probe, &r, &plan, &wf, mw, cur, &err)) {
             code = tt_report_error(&err);
             goto done;
         }
     }
     if (!o->quiet) {
-        printf("walkforward  %s: %zu folds x %zu parameter sets, %s windows, in %.2f s\n",
-               tt_scenario_name(s), r.nfolds, plan.njobs, wf.anchored ? "anchored" : "rolling",
-               secs);
-        print_folds(&r, &plan, &wf, mpu, cur);
+        if (mw)
+            printf("walkforward  %s: %zu folds, a model trained on each train window (purged, "
+                   "embargo %d bars), %s windows, in %.2f s\n",
+                   tt_scenario_name(s), r.nfolds, tt_ml_spec_embargo(&mw->spec),
+                   wf.anchored ? "anchored" : "rolling", secs);
+        else
+            printf("walkforward  %s: %zu folds x %zu parameter sets, %s windows, in %.2f s\n",
+                   tt_scenario_name(s), r.nfolds, plan.njobs, wf.anchored ? "anchored" : "rolling",
+                   secs);
+        print_folds(&r, &plan, &wf, mw, mpu, cur);
         if (dir[0])
             printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
         char fp[33];
@@ -451,13 +520,14 @@ static int run_walkforward(int argc, char **argv)
         code = gcode;
     if (o->json) {
         tt_buf b = {0};
-        json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mpu);
+        json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mw, mpu);
         fflush(stdout);
         fwrite(b.data, 1, b.len, stdout);
         fputc('\n', stdout);
         tt_buf_free(&b);
     }
 done:
+    tt_ml_wf_free(&mwf);
     tt_wf_result_free(&r);
     if (probe) {
         tt_scenario_release(probe);

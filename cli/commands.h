@@ -36,6 +36,13 @@ extern const tt_cmd tt_command_import_hdf5;
 extern const tt_cmd tt_command_download;    /* download dukascopy (cmd_download.c) */
 extern const tt_cmd tt_command_sweep;
 extern const tt_cmd tt_command_walkforward;
+extern const tt_cmd tt_command_features;    /* ml: rows and labels (cmd_features.c) */
+extern const tt_cmd tt_command_train;       /* ml: XGBoost model (cmd_train.c) */
+struct tt_scenario;
+/* features and train: load the scenario and apply the --set overrides; 0, or
+ * the exit code after the error was printed (cli/cmd_features.c). */
+int tt_ml_cli_scenario(const char *cmd, const char *path, const char *const *sets, int nsets,
+                       struct tt_scenario **out);
 extern const tt_cmd tt_command_worker;
 extern const tt_cmd tt_command_publish;
 extern const tt_cmd tt_command_paper;

@@ -148,6 +148,9 @@ typedef struct tt_signal {
     tt_price stop_loss;
     tt_price take_profit;
     int8_t direction;     /* +1 buy, -1 sell, 0 hold/close */
+    uint8_t has_model;    /* 1: a model's prediction (below) made this signal */
+    float prediction;     /* the model's output for the bar (has_model) */
+    uint64_t model_id;    /* the model's identity: XXH3-64 of its file (has_model) */
 } tt_signal;
 
 typedef struct tt_risk {

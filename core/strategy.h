@@ -67,7 +67,7 @@
 
 /* Bump on any change to tt_strategy_vtable, tt_strategy_host, tt_order_req or
  * the plain structs they pass (tt_event, tt_position, tt_account, tt_order). */
-#define TT_STRATEGY_ABI_VERSION 1u
+#define TT_STRATEGY_ABI_VERSION 2u /* 2: tt_signal carries a model's prediction */
 #define TT_STRATEGY_ENTRY "tt_strategy_entry"
 
 typedef struct tt_strategy_ctx tt_strategy_ctx;

@@ -496,6 +496,16 @@ size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint
         }
         m.timestamp = ev->ts / TT_NS_PER_MS;
         m.agent_source = "ticktape";
+        /* a model's signal also carries its ModelPrediction (docs/ml.md) */
+        Aitrading__Trading__ModelPrediction mp = AITRADING__TRADING__MODEL_PREDICTION__INIT;
+        char model_id[17];
+        if (s->has_model) {
+            snprintf(model_id, sizeof model_id, "%016llx", (unsigned long long)s->model_id);
+            mp.model_id = model_id;
+            mp.model_version = "xgboost";
+            mp.accuracy_score = s->prediction;
+            m.ml_data = &mp;
+        }
         PACK(aitrading__trading__trading_signal, &m);
     }
     case TT_EV_RISK: {
@@ -666,9 +676,16 @@ size_t tt_wire_output_json(const tt_instruments *ins, const tt_event *ev, char *
         n = snprintf(buf, cap,
                      "{\"symbol\":\"%s\",\"type\":\"%s\",\"confidence\":%.17g,\"target_price\":%s,"
                      "\"stop_loss\":%s,\"take_profit\":%s,\"timestamp\":%lld,"
-                     "\"agent_source\":\"ticktape\"}",
+                     "\"agent_source\":\"ticktape\"",
                      sym, x->direction > 0 ? "BUY" : x->direction < 0 ? "SELL" : "CLOSE",
                      fabs(x->strength), a, b, c, ms);
+        if (x->has_model && n > 0 && (size_t)n < cap)
+            n += snprintf(buf + n, cap - (size_t)n,
+                          ",\"ml_data\":{\"model_id\":\"%016llx\",\"model_version\":\"xgboost\","
+                          "\"accuracy_score\":%.9g,\"features\":[]}",
+                          (unsigned long long)x->model_id, (double)x->prediction);
+        if (n > 0 && (size_t)n < cap)
+            n += snprintf(buf + n, cap - (size_t)n, "}");
         break;
     }
     case TT_EV_RISK: {

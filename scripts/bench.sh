@@ -27,7 +27,7 @@ if [ ! -x "$T" ]; then
   exit 2
 fi
 cmake --build "$BUILD" -j "$(nproc)" --target bench_backtest bench_import bench_bars \
-  bench_synth bench_live >/dev/null
+  bench_synth bench_live bench_ml >/dev/null
 
 if [ "$QUICK" = 1 ]; then
   TICKS=2000000 REP=3 TREP=3 SYN=2000000
@@ -49,6 +49,11 @@ section "Dukascopy import and tape size (thread CPU time, best of repeats)"
 
 section "bars and indicators"
 "$B/bench_bars" --ticks "$TICKS" --repeat "$REP"
+
+section "machine learning: features and prediction per bar, 100 features, 200 trees (wall, best and mean)"
+ML_MODEL=$(mktemp -u "${TMPDIR:-/tmp}/bench_ml.XXXXXX.json")
+"$B/bench_ml" --model "$ML_MODEL" --repeat "$REP"
+rm -f "$ML_MODEL" "$ML_MODEL.meta"
 
 section "backtest throughput against replay alone (process CPU time, medians)"
 "$B/bench_backtest" throughput --ticks "$TICKS" --repeat 3

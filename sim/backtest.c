@@ -46,6 +46,7 @@
 #include "../core/merge.h"
 #include "../core/plugin.h"
 #include "../data/tape.h"
+#include "../ml/strategy_xgb.h"
 #include "equity_series.h"
 #include "price_path.h"
 #include "trade_log.h"
@@ -406,12 +407,13 @@ static int find_strategy(run *r, const tt_strategy_vtable **out, tt_err *err)
             return rc;
         vt = tt_plugin_strategy(r->plugin);
     }
-    if (!vt && !(vt = tt_strategy_builtin(cfg->strategy))) {
+    if (!vt && !(vt = tt_strategy_builtin(cfg->strategy)) && !(vt = tt_ml_strategy(cfg->strategy))) {
         char names[200] = "";
         for (int i = 0; tt_strategy_builtin_at(i); i++) {
             strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);
             strncat(names, tt_strategy_builtin_at(i)->name, sizeof names - strlen(names) - 1);
         }
+        strncat(names, ", xgb", sizeof names - strlen(names) - 1);
         return tt_err_set(err, TT_ENOTFOUND,
                           "strategy: unknown strategy '%s' (built-in: %s; or a plugin path)",
                           cfg->strategy, names);

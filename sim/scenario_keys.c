@@ -272,8 +272,16 @@ static int set_params(tt_scenario_prep *p, const tt_scenario_key *k, const tt_sc
             return tt_scenario_err_entry(
                 err, TT_EINVAL, e, e->key,
                 "strategy parameters are single words (no spaces, no nesting)");
-        int n = snprintf(params + used, k->size - used, "%s%s=%s", used ? " " : "", key,
-                         e->value);
+        /* the xgb strategy's model file resolves like any path of the scenario */
+        char model[4096];
+        const char *val = e->value;
+        if (!strcmp(key, "model") && !strcmp(tt_scenario_get(p->s, "strategy.name", ""), "xgb")) {
+            int rc = tt_scenario_path(p->s, e->key, model, sizeof model, err);
+            if (rc)
+                return rc;
+            val = model;
+        }
+        int n = snprintf(params + used, k->size - used, "%s%s=%s", used ? " " : "", key, val);
         if (n < 0 || (size_t)n >= k->size - used)
             return tt_scenario_err_entry(err, TT_EINVAL, e, e->key,
                                          "strategy parameters too long");
@@ -413,6 +421,8 @@ static const tt_scenario_key KEYS[] = {
      .help = "walk-forward settings (research tools)"},
     {.key = "gates.*", .type = TT_SK_SECTION, .help = "CI gates on the figures (research tools)"},
     {.key = "research.*", .type = TT_SK_SECTION, .help = "other research-tool settings"},
+    {.key = "ml.*", .type = TT_SK_SECTION,
+     .help = "machine learning: timeframe, features, label, xgboost (docs/ml.md)"},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 

@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/engine.h"
 #include "../core/error.h"
 #include "../core/metrics.h"
 #include "research.h"
@@ -123,6 +124,16 @@ typedef struct tt_research_runner {
 } tt_research_runner;
 
 struct tt_scenario;
+
+/* A source cut to [from, to): it passes on the events of `inner` in the range
+ * and ends at the first event at or past `to` (0 = open), so the engine can
+ * never see later data. Used for synthetic markets, which cannot be queried by
+ * time; w holds the state and must outlive the source. */
+typedef struct tt_window_src {
+    tt_source inner;
+    tt_ts from, to;
+} tt_window_src;
+tt_source tt_window_source(tt_window_src *w, tt_source inner, tt_ts from, tt_ts to);
 
 /* The runner of a loaded scenario (sim/scenario.h), the one the commands use.
  * For each run it clones the scenario, applies the parameters with
