@@ -43,6 +43,21 @@ typedef struct tt_report_marker {
     const char *label; /* short: "fold 2" */
 } tt_report_marker;
 
+/* One walk-forward fold, for the report's fold table (strings borrowed). */
+typedef struct tt_report_fold {
+    tt_ts train_from, train_to, test_from, test_to;
+    const char *chosen;      /* the parameters (or the model) chosen; NULL: none */
+    const char *why_none;    /* when chosen is NULL: why no train run qualified */
+    const char *oos_status;  /* NULL: the test run completed; else "failed", "crashed" */
+    size_t qualified, runs;  /* train runs that qualified, and all of them */
+    double objective;        /* the winner's objective (money in currency units) */
+    tt_money is_net, oos_net;
+    uint64_t is_trades, oos_trades, oos_events;
+    double oos_return_pct, oos_max_dd_pct;
+    double efficiency;       /* (OOS net / test days) / (IS net / train days); NaN when
+                              * the in-sample net is not positive or nothing ran */
+} tt_report_fold;
+
 /* What a report shows. Everything is borrowed for the duration of the call. */
 typedef struct tt_report_input {
     const char *name;                   /* run / scenario name */
@@ -79,6 +94,12 @@ typedef struct tt_report_input {
     uint64_t drops, feed_rejects, gaps;
     /* Orders rejected by risk rule and by reason (may be NULL: none shown). */
     const tt_reject_counts *rejects;
+    /* A walk-forward's folds (nfolds > 0: the fold table), its objective's
+     * name and its efficiency (NaN: undefined). */
+    const tt_report_fold *folds;
+    size_t nfolds;
+    const char *objective;
+    double wfe;
 } tt_report_input;
 
 /* Which files tt_report_write_all writes. */
@@ -133,6 +154,9 @@ void tt_report_rejects_text(const tt_reject_counts *c, char *buf, size_t bufsize
 /* What a risk rule (is_rule) or an order reason means, in a few words ("" when
  * there is nothing to add). */
 const char *tt_report_reject_meaning(int is_rule, int code);
+/* A ratio the way gates print it: "%.6g", "n/a" for NaN, "inf". The
+ * walk-forward's text, report and gate table agree on it. */
+void tt_report_ratio(double v, char *buf, size_t bufsize);
 /* The symbol name of an id ("#7" when unknown). */
 const char *tt_report_symbol(const tt_instruments *ins, uint32_t symbol, char *buf, size_t bufsize);
 

@@ -14,7 +14,9 @@
  *   by hour and weekday  net P&L and trade count by the UTC hour and the
  *                weekday of the entry;
  *   rejects      the orders rejected, by the risk gate's rule and by the
- *                reason of the venue (or the runner) with what each means.
+ *                reason of the venue (or the runner) with what each means;
+ *   folds        a walk-forward's folds: windows, the choice, in- and
+ *                out-of-sample figures, efficiency.
  *
  * How this works: each section is one pass over the trades (or the equity
  * series) in their order, with fixed-size accumulators; a scatter of more
@@ -456,4 +458,69 @@ void tt_html_rejects(FILE *f, const tt_report_input *in)
         }
     }
     fputs("</table></section>\n", f);
+}
+
+/* ---- walk-forward folds ---- */
+
+static void window_cell(FILE *f, tt_ts from, tt_ts to)
+{
+    char a[32], b[32];
+    tt_html_datetime(from, a, sizeof a);
+    tt_html_datetime(to, b, sizeof b);
+    /* "02-04 00:00": the year is in the header; both lines fit a narrow cell */
+    fprintf(f, "<td><span class=\"nw\">%.11s &ndash;</span><br><span class=\"nw\">%.11s</span>"
+               "</td>", a + 5, b + 5);
+}
+
+void tt_html_folds(FILE *f, const tt_report_input *in)
+{
+    if (!in->folds || in->nfolds == 0)
+        return;
+    int64_t minor = tt_report_minor(in);
+    char wfe[32];
+    tt_report_ratio(in->wfe, wfe, sizeof wfe);
+    fprintf(f, "<section id=\"folds\"><h2>Walk-forward folds (%zu)</h2>"
+               "<p>Each fold runs every parameter set on its train window, keeps the best by "
+               "<b>%s</b> among those that qualified, and runs it alone on the test window "
+               "that follows; the equity above is the test windows stitched, the dotted lines "
+               "their starts. Efficiency: the out-of-sample net P&amp;L per day over the "
+               "in-sample one. Walk-forward efficiency over all folds: <b id=\"wfe\">%s</b>."
+               "</p>",
+            in->nfolds, in->objective ? in->objective : "the objective", wfe);
+    fputs("<div class=\"scroll\"><table id=\"fold-list\"><tr><th>Fold</th><th>Train (UTC)</th>"
+          "<th>Test</th><th>Chosen</th><th>Qualified</th><th>Objective</th><th>IS net</th>"
+          "<th>IS trades</th><th>OOS net</th><th>OOS trades</th><th>OOS return</th>"
+          "<th>OOS max DD</th><th>Efficiency</th></tr>\n",
+          f);
+    for (size_t i = 0; i < in->nfolds; i++) {
+        const tt_report_fold *d = &in->folds[i];
+        fprintf(f, "<tr><td>%zu</td>", i + 1);
+        window_cell(f, d->train_from, d->train_to);
+        window_cell(f, d->test_from, d->test_to);
+        fputs("<td class=\"l\">", f);
+        tt_report_html_str(f, d->chosen ? d->chosen : d->why_none ? d->why_none : "none");
+        fprintf(f, "</td><td>%zu / %zu</td>", d->qualified, d->runs);
+        if (!d->chosen) {
+            fputs("<td colspan=\"8\" class=\"l\">flat: no test run</td></tr>\n", f);
+            continue;
+        }
+        char obj[32], isn[48], oosn[48], ret[32], dd[32], eff[32];
+        tt_report_ratio(d->objective, obj, sizeof obj);
+        tt_report_money(d->is_net, minor, isn, sizeof isn);
+        tt_report_money(d->oos_net, minor, oosn, sizeof oosn);
+        tt_html_fixed(ret, sizeof ret, d->oos_return_pct, 2, "%");
+        tt_html_fixed(dd, sizeof dd, -d->oos_max_dd_pct, 2, "%");
+        tt_report_ratio(d->efficiency, eff, sizeof eff);
+        fprintf(f, "<td>%s</td><td class=\"%s\">%s</td><td>%llu</td>", obj,
+                tt_html_sign((double)d->is_net), isn, (unsigned long long)d->is_trades);
+        if (d->oos_status)
+            fprintf(f, "<td colspan=\"4\" class=\"neg\">test run %s</td>", d->oos_status);
+        else
+            fprintf(f, "<td class=\"%s\">%s</td><td>%llu</td><td class=\"%s\">%s</td>"
+                       "<td class=\"neg\">%s</td>",
+                    tt_html_sign((double)d->oos_net), oosn, (unsigned long long)d->oos_trades,
+                    tt_html_sign(d->oos_return_pct), ret, dd);
+        fprintf(f, "<td class=\"eff\">%s</td></tr>\n", eff);
+    }
+    fputs("</table></div></section>\n", f);
 }

@@ -149,6 +149,10 @@ void tt_chart_markers(FILE *f, const tt_chart *c, const tt_report_input *in)
 {
     for (size_t i = 0; i < in->nmarkers; i++) {
         tt_ts t = in->markers[i].ts;
+        /* a boundary just before the first point (a window opening before
+         * its first tick) is drawn at the chart's start */
+        if (t < c->t0 && c->t0 - t <= (c->t1 - c->t0) / 100)
+            t = c->t0;
         if (t < c->t0 || t > c->t1)
             continue;
         double x = tt_chart_x(c, t);

@@ -99,6 +99,16 @@ void tt_report_num(double v, int decimals, const char *suffix, char *buf, size_t
         snprintf(buf, bufsize, "%.*f%s", decimals, v == 0 ? 0.0 : v, suffix ? suffix : "");
 }
 
+void tt_report_ratio(double v, char *buf, size_t bufsize)
+{
+    if (isnan(v))
+        snprintf(buf, bufsize, "n/a");
+    else if (isinf(v))
+        snprintf(buf, bufsize, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, bufsize, "%.6g", v == 0 ? 0.0 : v);
+}
+
 void tt_report_rule_text(const tt_metrics *m, char *buf, size_t bufsize)
 {
     if (m->annualized) {

@@ -56,8 +56,9 @@ static const char CSS[] =
     "svg .n{fill:#8c959f;font-size:9px}h3{font-size:14px;margin:14px 0 6px}"
     ".pair{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:flex-start}.pair figure{margin:0}"
     "figcaption{color:#57606a;font-size:12px}"
-    "#trade-list{font-size:12px}#trade-list td,#trade-list th{padding:2px 5px}"
-    "#trade-list td.w{white-space:normal}td.l{text-align:left;white-space:normal}"
+    "#trade-list,#fold-list{font-size:12px}#trade-list td,#trade-list th,#fold-list td,"
+    "#fold-list th{padding:2px 5px}#trade-list td.w{white-space:normal}"
+    "#fold-list td,#fold-list th{white-space:normal}.nw{white-space:nowrap}td.l{text-align:left;white-space:normal}"
     "pre{background:#f6f8fa;padding:8px;overflow:auto;margin:0}"
     "footer{color:#57606a;font-size:12px;margin:16px 0}"
     ".note{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;"
@@ -354,6 +355,7 @@ int tt_report_html(const tt_report_input *in, const char *path, tt_err *err)
     header(f, in, fp);
     figures(f, in);
     tt_html_charts(f, in);
+    tt_html_folds(f, in);
     tt_html_drawdowns(f, in);
     tt_html_price_charts(f, in);
     monthly(f, in);

@@ -76,5 +76,7 @@ void tt_html_trade_charts(FILE *f, const tt_report_input *in);
 void tt_html_breakdowns(FILE *f, const tt_report_input *in);
 /* Orders rejected, by reason (risk rules and the venue). */
 void tt_html_rejects(FILE *f, const tt_report_input *in);
+/* A walk-forward's fold table (nothing without folds). */
+void tt_html_folds(FILE *f, const tt_report_input *in);
 
 #endif

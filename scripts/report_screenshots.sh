@@ -36,4 +36,5 @@ shot report-breakdowns "$work/bt/report.html" breakdowns 560
 shot report-trades "$work/bt/report.html" trades 400
 shot sweep-heatmap "$work/sweep/sweep.html" heatmap 560
 shot sweep-runs "$work/sweep/sweep.html" runs 420
+shot walkforward-folds "$work/wf/report.html" equity 1100
 echo "screenshots in docs/img"

@@ -260,6 +260,113 @@ def case_walkforward():
         fail("anchored folds must all start at the data start")
 
 
+def case_wf_report():
+    """The README's walk-forward: text, walkforward.json, the report's fold
+    table, summary.json, trades.csv, JUnit and the gate table agree on every
+    value; the counts are right (events, trades); the fold boundaries are on
+    the equity chart; each fold's efficiency is recomputed here from its
+    windows and P&L."""
+    sc = os.path.join(SRC, "scenarios", "walkforward-eurusd-sma.yaml")
+    junit = os.path.join(WORK, "wf.xml")
+    p = run(["walkforward", sc, "--jobs", "2", "--json", "--out", "wfr", "--gate", "--junit", junit],
+            expect=4)
+    j = last_json(p)
+    text = p.stdout
+    html = open(os.path.join(WORK, "wfr", "report.html")).read()
+    summ = json.load(open(os.path.join(WORK, "wfr", "summary.json")))
+    trades = open(os.path.join(WORK, "wfr", "trades.csv")).read().strip().split("\n")[1:]
+
+    def money(v):
+        return "%.2f" % v
+
+    def ratio(v):
+        return "n/a" if v is None else "%.6g" % v
+    rows = re.findall(r'<tr><td>(\d+)</td><td><span class="nw">.*?</td><td><span class="nw">.*?</td>'
+                      r'<td class="l">(.*?)</td><td>(\d+) / (\d+)</td><td>(.*?)</td><td class="\w*">'
+                      r'(.*?)</td><td>(\d+)</td><td class="\w*">(.*?)</td><td>(\d+)</td>'
+                      r'<td class="\w*">(.*?)%</td><td class="neg">(.*?)%</td><td class="eff">(.*?)</td>',
+                      html)
+    if len(rows) != len(j["folds"]) or len(rows) != 6:
+        fail("report fold table: %d rows, JSON %d folds" % (len(rows), len(j["folds"])))
+    day = 86400.0
+    for f, r in zip(j["folds"], rows):
+        n = f["fold"]
+        is_, oos = f["in_sample"], f["out_of_sample"]
+        # efficiency by hand: OOS net per test day over IS net per train day
+        tr = (parse_ts(f["train_to"]) - parse_ts(f["train_from"])) / day
+        te = (parse_ts(f["test_to"]) - parse_ts(f["test_from"])) / day
+        eff = (oos["net_pnl"] / te) / (is_["net_pnl"] / tr) if is_["net_pnl"] > 0 else None
+        if (eff is None) != (f["efficiency"] is None) or \
+                (eff is not None and abs(eff - f["efficiency"]) > 1e-9 * abs(eff)):
+            fail("fold %d efficiency %s, by hand %s" % (n, f["efficiency"], eff))
+        want = [str(n), str(f["qualified"]), str(f["runs"]), ratio(f["objective"]),
+                money(is_["net_pnl"]), str(is_["trades"]), money(oos["net_pnl"]),
+                str(oos["trades"]), "%.2f" % oos["return_pct"],
+                "%.2f" % -oos["max_drawdown_pct"], ratio(f["efficiency"])]
+        got = [r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]
+        if got != want:
+            fail("fold %d: report %s, JSON %s" % (n, got, want))
+        line = [l for l in text.split("\n") if re.match(r"%d\s+2019" % n, l)]
+        cells = line[0].split() if line else []
+        if cells[-6:] != [ratio(f["objective"]), money(is_["net_pnl"]), str(is_["trades"]),
+                          money(oos["net_pnl"]), str(oos["trades"]), ratio(f["efficiency"])]:
+            fail("fold %d text %s disagrees with JSON" % (n, cells))
+    # counts: the stitched run's events and trades are the folds'
+    events = sum(f["out_of_sample"]["events"] for f in j["folds"] if f["params"])
+    if summ["events"] != events or j["oos"]["events"] != events or events == 0:
+        fail("events: summary %s, JSON %s, folds %s" % (summ["events"], j["oos"]["events"], events))
+    if "%d events" % events not in html or "%d trades, %d events" % (j["oos"]["trades"], events) \
+            not in text:
+        fail("the report or the text does not count %d events" % events)
+    ntr = sum(f["out_of_sample"]["trades"] for f in j["folds"] if f["params"])
+    if not (len(trades) == ntr == j["oos"]["trades"] == summ["trades"]):
+        fail("trades: csv %d, folds %d, JSON %d, summary %d" % (len(trades), ntr,
+                                                               j["oos"]["trades"], summ["trades"]))
+    # the fold boundaries on the equity chart: a line per fold
+    eq = re.search(r'<svg id="equity-chart".*?</svg>', html, re.S).group(0)
+    marks = re.findall(r'<text class="mlabel"[^>]*>fold (\d+)</text>', eq)
+    if marks != [str(i) for i in range(1, 7)]:
+        fail("fold markers on the equity chart: %s" % marks)
+    # WFE, net P&L, trades, drawdown: text, JSON, report, gate table, JUnit
+    wfe = ratio(j["wfe"])
+    if "walk-forward efficiency %s" % wfe not in text or '<b id="wfe">%s</b>' % wfe not in html:
+        fail("WFE %s: text or report disagree" % wfe)
+    gate = {l.split()[0]: l for l in p.stderr.split("\n") if l.startswith(("min_", "max_"))}
+    if "wfe %s < 0.5" % wfe not in gate.get("min_wfe", ""):
+        fail("gate table WFE: %s" % gate.get("min_wfe"))
+    if "net_pnl %g < 0" % j["oos"]["net_pnl"] not in gate.get("min_net_pnl", "") or \
+            "trades %d >= 10" % j["oos"]["trades"] not in gate.get("min_trades", "") or \
+            "max_drawdown_pct %.6g <= 10" % j["oos"]["max_drawdown_pct"] not in \
+            gate.get("max_drawdown_pct", ""):
+        fail("gate table disagrees with the JSON: %s" % gate)
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
+    for name, line in gate.items():
+        fl = cases[name].find("failure")
+        if ("FAIL" in line) != (fl is not None) or (fl is not None and fl.get("message") not in line):
+            fail("JUnit %s disagrees with the gate table: %s" % (name, line))
+    if summ["net_pnl"] != j["oos"]["net_pnl"] or summ["sharpe"] != j["oos"]["sharpe"]:
+        fail("summary.json and walkforward.json disagree")
+    # a fold that chooses nothing says why, alike in the text, the JSON and the report
+    sh = scenario("wf_sharpe", WF.format(mode="rolling").replace("objective: net_pnl",
+                                                                 "objective: sharpe"),
+                  to="2019-02-06")
+    p = run(["walkforward", sh, "--json", "--out", "wfs"])
+    j = last_json(p)
+    why = "sharpe is n/a for every run that qualified (train windows below the minimum-data rule)"
+    html = open(os.path.join(WORK, "wfs", "report.html")).read()
+    if any(f["params"] is not None or f["why_none"] != why for f in j["folds"]) or \
+            p.stdout.count("(" + why + ")") != len(j["folds"]) or html.count(why) != len(j["folds"]):
+        fail("folds without a choice do not say why alike:\n" + p.stdout)
+    if "walk-forward efficiency n/a (no fold chose a parameter set)" not in p.stdout:
+        fail("no WFE sentence for a walk-forward without choices")
+
+
+def parse_ts(s):
+    import datetime
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
 def case_gates():
     """--gate: exit 4 with a table of failures, JUnit XML; baselines."""
     fail_gates = "gates:\n  min_trades: 1\n  min_sharpe: 100\n  max_drawdown_pct: 50\n"
@@ -517,7 +624,7 @@ def main():
         sys.exit(77)
     {"sweep": case_sweep, "random": case_random, "crash": case_crash,
      "walkforward": case_walkforward, "gates": case_gates, "errors": case_errors,
-     "shipped": case_shipped, "page": case_page}[CASE]()
+     "shipped": case_shipped, "page": case_page, "wf_report": case_wf_report}[CASE]()
     print("ok")
 
 
