@@ -95,6 +95,16 @@ void tt_cli_print_figures(const struct tt_report_input *in);
 /* ---- live sessions: paper and replay (cli/live_cli.c) ---- */
 
 #define TT_LIVE_MAX_SETS 32
+
+/* What a live feed lost in a session (paper): shown in its summaries. */
+typedef struct tt_live_losses {
+    int live;          /* 1: a live session (replay has nothing to lose: 0) */
+    uint64_t arrived;  /* messages the feed delivered */
+    uint64_t drops;    /* market data dropped: the inbox's drop policy and nats.c's */
+    uint64_t rejects;  /* messages that could not be decoded */
+    uint64_t gaps;     /* disconnections (data published meanwhile is missing) */
+} tt_live_losses;
+
 typedef struct tt_live_cli {
     const char *out_dir;     /* --out (NULL: out/<name>-<mode>) */
     const char *orders_file; /* --orders FILE: the order-event list as CSV */
@@ -102,6 +112,8 @@ typedef struct tt_live_cli {
     const char *sets[TT_LIVE_MAX_SETS]; /* --set KEY=VALUE */
     int nsets;
     int json, quiet, no_reports;
+    tt_live_losses losses; /* set by paper before tt_live_finish */
+    int allow_drops;       /* paper --allow-drops: dropped data does not make exit 3 */
 } tt_live_cli;
 extern const tt_opt tt_live_opts[];
 
@@ -111,7 +123,9 @@ struct tt_backtest_result;
 int tt_live_prepare(const char *path, const tt_live_cli *o, const char *cmd,
                     struct tt_scenario **s, struct tt_scenario_run **run);
 /* Reports, the order list, the human lines and the JSON summary (as
- * backtest's) of a finished session; an exit code. */
+ * backtest's, with drops, rejects and gaps for a live session) of a finished
+ * session; an exit code: 3 when a live session dropped market data (unless
+ * allow_drops). */
 int tt_live_finish(struct tt_scenario *s, struct tt_scenario_run *run,
                    struct tt_backtest_result *r, const tt_live_cli *o, const char *mode);
 

@@ -6,7 +6,9 @@
  * (cli/cmd_replay.c) end alike: the reports of a backtest, the order-event
  * list as CSV for comparison, a few human lines ending with the fingerprint,
  * and with --json the same summary object as `backtest --json`, so a
- * session and its replay can be compared line for line.
+ * session and its replay can be compared line for line; a paper session adds
+ * what its feed lost (drops, rejects, gaps: a line of text, three JSON keys,
+ * the report's header) and exits 3 when it dropped market data.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -95,6 +97,10 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
         .prices = r->prices,
         .rejects = &r->rejects,
         .nprices = r->nprices,
+        .live = o->losses.live,
+        .drops = o->losses.drops,
+        .feed_rejects = o->losses.rejects,
+        .gaps = o->losses.gaps,
     };
     int code = TT_EXIT_OK;
     char dir[4200] = "";
@@ -122,6 +128,11 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
                (unsigned long long)r->orders_sent, (unsigned long long)r->fills,
                (unsigned long long)r->risk_rejects, r->norders);
         tt_cli_print_figures(&in);
+        if (o->losses.live)
+            printf("feed         %llu messages; lost: %llu ticks dropped, %llu rejected, "
+                   "%llu gaps\n",
+                   (unsigned long long)o->losses.arrived, (unsigned long long)o->losses.drops,
+                   (unsigned long long)o->losses.rejects, (unsigned long long)o->losses.gaps);
         if (dir[0])
             printf("reports      %s\n", dir);
         printf("fingerprint: %s\n", fp); /* the last line of every run */
@@ -129,6 +140,13 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
     if (o->json) {
         fflush(stdout);
         tt_report_json_write(&in, stdout, 1);
+    }
+    if (code == TT_EXIT_OK && o->losses.live && o->losses.drops && !o->allow_drops) {
+        fprintf(stderr, "ticktape: %llu ticks were dropped: the session did not see all market "
+                        "data (its figures are those of what it saw); --allow-drops accepts "
+                        "that\n",
+                (unsigned long long)o->losses.drops);
+        code = TT_EXIT_PARTIAL;
     }
     free(scen_text);
     return code;

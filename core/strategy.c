@@ -101,10 +101,11 @@ extern const tt_strategy_vtable tt_strategy_sma_cross;
 extern const tt_strategy_vtable tt_strategy_breakout;
 extern const tt_strategy_vtable tt_strategy_rsi_reversion;
 extern const tt_strategy_vtable tt_strategy_buy_and_hold;
+extern const tt_strategy_vtable tt_strategy_tick_momentum;
 
 static const tt_strategy_vtable *const BUILTINS[] = {
     &tt_strategy_sma_cross, &tt_strategy_breakout, &tt_strategy_rsi_reversion,
-    &tt_strategy_buy_and_hold,
+    &tt_strategy_buy_and_hold, &tt_strategy_tick_momentum,
 };
 #define NBUILTINS ((int)(sizeof BUILTINS / sizeof BUILTINS[0]))
 

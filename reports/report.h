@@ -91,6 +91,7 @@ typedef struct tt_report_input {
      *   drops, feed_rejects, gaps  what a live feed lost (paper). */
     const char *bar_model;
     const char *data_note;
+    int live;            /* a live session: the JSON has drops, rejects and gaps */
     uint64_t drops, feed_rejects, gaps;
     /* Orders rejected by risk rule and by reason (may be NULL: none shown). */
     const tt_reject_counts *rejects;

@@ -159,6 +159,11 @@ void tt_report_json_write(const tt_report_input *in, FILE *f, int one_line)
     kint(&w, "risk_rejects", in->risk_rejects);
     rejects(&w, in->rejects);
     kint(&w, "stop_outs", in->stop_outs);
+    if (in->live) { /* what the live feed lost (paper) */
+        kint(&w, "drops", in->drops);
+        kint(&w, "rejects", in->feed_rejects);
+        kint(&w, "gaps", in->gaps);
+    }
     kstr(&w, "strategy", in->strategy);
     kstr(&w, "params", in->params);
     kstr(&w, "data", in->data);

@@ -25,6 +25,8 @@ Cases:
   shipped      the example scenarios in scenarios/ run as shipped
   rejects      rejected orders by reason (risk gate, venue) in the text, the
                JSON and the report
+  tick_momentum the built-in tick strategy's first trade against Python's SMA
+               of the exported ticks
 """
 import json
 import math
@@ -349,6 +351,41 @@ def case_rejects():
     print(f"rejections named: risk max_position, venue no_money ({n})")
 
 
+def case_tick_momentum():
+    """The built-in tick_momentum on the shipped scenario, against Python: the
+    SMA of the last 1000 bids (points) from `tape export`; the first trade
+    opens on the side and within a second of the first quote whose bid is more
+    than 30 points away from it; the run trades."""
+    work = fresh("tick_momentum")
+    scen = os.path.join(SRC, "scenarios/eurusd-tick-momentum.yaml")
+    out = os.path.join(work, "out")
+    j = last_json(run(["backtest", scen, "--out", out, "--json", "--quiet"]).stdout)
+    if j["trades"] < 10:
+        sys.exit(f"tick_momentum made {j['trades']} trades on two days of ticks")
+    ex = run(["tape", "export", os.path.join(SRC, "scenarios/data/eurusd-2019-02"), "--symbol",
+              "EURUSD", "--from", "2019-02-04", "--to", "2019-02-06", "--time-format",
+              "epoch-ns"]).stdout.strip().split("\n")[1:]
+    from collections import deque
+    win, total, signal = deque(), 0, None
+    for line in ex:
+        t, bid = line.split(",")[:2]
+        b = round(float(bid) * 100000)
+        win.append(b)
+        total += b
+        if len(win) > 1000:
+            total -= win.popleft()
+        if len(win) == 1000 and abs(b - total / 1000) > 30:
+            signal = (int(t), "buy" if b > total / 1000 else "sell")
+            break
+    first = open(os.path.join(out, "trades.csv")).read().split("\n")[1].split(",")
+    import datetime
+    opened = datetime.datetime.strptime(first[5], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp() * 1e9
+    if not signal or first[2] != signal[1] or not (signal[0] <= opened <= signal[0] + 1e9):
+        sys.exit(f"first trade {first[2]} at {first[5]}, Python's signal {signal}")
+    print(f"tick_momentum: {j['trades']} trades; the first ({first[2]}) where Python puts it")
+
+
 def chromium_dom(chrome, work, html, name, width=1024):
     """The DOM of html after headless Chromium loaded it (scripts run), and
     fail on any console message."""
@@ -537,4 +574,4 @@ def case_shipped():
 
 
 {"determinism": case_determinism, "json": case_json, "errors": case_errors, "demo": case_demo,
- "chromium": case_chromium, "shipped": case_shipped, "rejects": case_rejects}[CASE]()
+ "chromium": case_chromium, "shipped": case_shipped, "rejects": case_rejects, "tick_momentum": case_tick_momentum}[CASE]()
