@@ -215,6 +215,16 @@ static int run_paper(int argc, char **argv)
         tt_scenario_free(s);
         return code;
     }
+    /* the session record replay checks (what this journal was recorded with) */
+    if (journal && tt_live_session_write(journal, a.scenario, o, &err) != TT_OK) {
+        code = tt_report_error(&err);
+        tt_paper_close(p, NULL);
+        tt_backtest_close(bt);
+        tt_scenario_release(run);
+        free(run);
+        tt_scenario_free(s);
+        return code;
+    }
     char feed[600];
     snprintf(feed, sizeof feed, "live %s", nats ? nats : kafka);
     o->feed = feed;

@@ -4,7 +4,11 @@
  * journal holds every input with the stamps the live engine used (including
  * the gap marks and the final STOP), so the orders, fills and fingerprint come
  * out as they did live; `--json` prints the same summary object as the paper
- * session, and `--orders FILE` the order-event list, for comparison.
+ * session, and `--orders FILE` the order-event list, for comparison. Before
+ * it runs, the scenario and the overrides are checked against the session
+ * record in the journal (cli/live_cli.c): another scenario or other --set
+ * would silently give another fingerprint, so they are refused unless
+ * --force.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -19,6 +23,7 @@
 typedef struct replay_opts {
     const char *journal, *scenario;
     tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
+    int force;
 } replay_opts;
 
 static const tt_opt REPLAY_OPTS[] = {
@@ -26,6 +31,9 @@ static const tt_opt REPLAY_OPTS[] = {
      .flags = TT_OPT_REQUIRED, .help = "the session's journal directory (paper --journal)"},
     {TT_OPT_STRING, "scenario", .off = offsetof(replay_opts, scenario), .arg = "FILE",
      .flags = TT_OPT_REQUIRED, .help = "the scenario the session ran"},
+    {TT_OPT_FLAG, "force", .off = offsetof(replay_opts, force),
+     .help = "replay even when the scenario or the overrides differ from the session's "
+             "(the outcome will differ)"},
     {TT_OPT_INCLUDE, .include = tt_live_opts, .off = offsetof(replay_opts, live)},
     {TT_OPT_END},
 };
@@ -39,8 +47,12 @@ const tt_cmd tt_command_replay = {
     .opts = REPLAY_OPTS,
     .size = sizeof(replay_opts),
     .about = "Replays a paper session's journal (ticktape paper --journal JOURNAL) through the\n"
-             "scenario: same inputs, same stamps, so the same orders, fills and fingerprint.\n",
-    .epilog = "exit codes: 0 replayed, 1 failure (journal or scenario error), 2 usage error\n",
+             "scenario: same inputs, same stamps, so the same orders, fills and fingerprint.\n"
+             "The journal records the scenario the session ran (its content, hashed) and\n"
+             "every --set: a replay with another scenario or other overrides is refused,\n"
+             "naming what differs, unless --force.\n",
+    .epilog = "exit codes: 0 replayed, 1 failure (journal or scenario error, a scenario or\n"
+              "overrides that differ from the session's), 2 usage error\n",
 };
 
 static int run_replay(int argc, char **argv)
@@ -57,6 +69,12 @@ static int run_replay(int argc, char **argv)
     code = tt_live_prepare(a.scenario, o, "replay", &s, &run);
     if (code)
         return code;
+    if ((code = tt_live_session_check(journal, a.scenario, o, a.force)) != TT_EXIT_OK) {
+        tt_scenario_release(run);
+        free(run);
+        tt_scenario_free(s);
+        return code;
+    }
     tt_err err;
     tt_err_clear(&err);
     tt_journal_reader *jr = NULL;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "core/event.h"
 #include "opts.h"
 
@@ -128,6 +129,19 @@ int tt_live_prepare(const char *path, const tt_live_cli *o, const char *cmd,
  * allow_drops). */
 int tt_live_finish(struct tt_scenario *s, struct tt_scenario_run *run,
                    struct tt_backtest_result *r, const tt_live_cli *o, const char *mode);
+
+/* The session record in a journal directory (DIR/session.txt): the
+ * scenario's canonical text and its XXH3-128, and every --set in order.
+ * Written by paper; an exit-code-free error (TT_EIO naming the file). */
+int tt_live_session_write(const char *dir, const char *scenario, const tt_live_cli *o,
+                          tt_err *err);
+/* Replay's check against it: the scenario's hash and the overrides must be
+ * those of the session; a difference fails (TT_EXIT_FAIL) naming the keys
+ * that differ and both override lists, unless force (then a warning). A
+ * journal without a record (older ticktape) is replayed with a warning.
+ * Returns an exit code. */
+int tt_live_session_check(const char *dir, const char *scenario, const tt_live_cli *o,
+                          int force);
 
 /* ---- research runs: sweep and walkforward (cli/research_cli.c) ---- */
 

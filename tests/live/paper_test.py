@@ -20,7 +20,8 @@ clock). Cases:
             default settings takes in every tick published at --speed max,
             trades, says nothing was lost (text, JSON, report) and replays to
             its fingerprint; a session made to drop says so and exits 3 (0
-            with --allow-drops).
+            with --allow-drops); replay refuses another scenario or other
+            overrides than the session's, naming them (--force overrides).
   usage     --help, a missing feed, a reused journal directory, a directory
             that is not a journal; --duration, publish --rate, the status line.
   kafka     the same on Kafka: librdkafka's mock cluster in a helper process
@@ -266,6 +267,41 @@ def stop_readme_paper(p, want):
     return rc, json.loads(read("paper.out").strip().splitlines()[-1])
 
 
+def check_replay_refusals(scen, journal, fingerprint):
+    """Replay checks what it replays: the session record names the scenario's
+    content hash and every --set; another scenario, other overrides are refused
+    naming what differs, unless --force; comments and layout do not matter."""
+    text = open(scen).read()
+    other = os.path.join(WORK, "other.yaml")
+    with open(other, "w") as f:
+        f.write(text.replace("latency_ms: 2", "latency_ms: 5"))
+    r = run(["replay", journal, "--scenario", other, "--no-reports"])
+    if r.returncode != 1 or "venue.latency_ms (session: 2, now: 5)" not in r.stderr or \
+            "--force" not in r.stderr:
+        fail(f"another scenario: exit {r.returncode}: {r.stderr}")
+    r = run(["replay", journal, "--scenario", scen, "--no-reports", "--set",
+             "strategy.params.n=500"])
+    if r.returncode != 1 or "the session ran with no override, this replay with --set " \
+                            "strategy.params.n=500" not in r.stderr:
+        fail(f"an override the session did not have: exit {r.returncode}: {r.stderr}")
+    r = run(["replay", journal, "--scenario", other, "--no-reports", "--force", "--json"])
+    if r.returncode != 0 or "replaying anyway (--force)" not in r.stderr or \
+            json.loads(r.stdout.strip().splitlines()[-1])["fingerprint"] == fingerprint:
+        fail(f"--force: exit {r.returncode}: {r.stderr}")
+    same = os.path.join(WORK, "same.yaml")
+    with open(same, "w") as f:
+        f.write("# the same scenario, reformatted\n" + text.replace("\n", "\n\n"))
+    r = run(["replay", journal, "--scenario", same, "--json", "--no-reports"])
+    if r.returncode != 0 or json.loads(r.stdout.strip().splitlines()[-1])["fingerprint"] != \
+            fingerprint:
+        fail(f"the same scenario, other comments and layout: exit {r.returncode}: {r.stderr}")
+    rec = open(os.path.join(journal, "session.txt")).read()
+    if not re.search(r"^scenario_hash [0-9a-f]{32}$", rec, re.M) or "strategy.name: tick_momentum" \
+            not in rec:
+        fail("session record: " + rec)
+    print("replay refuses another scenario and other overrides, naming them; --force; layout ignored")
+
+
 def case_defaults():
     """The README's paper demo on this machine: `publish --speed max` of the
     whole sample into a session with the default settings. Every one of the
@@ -301,6 +337,7 @@ def case_defaults():
             fail(f"replay: exit {r.returncode}, {rs.get('fingerprint')} != {summary['fingerprint']}")
         if "drops" in rs:
             fail("a replay's summary has no feed: no drops key")
+        check_replay_refusals(scen, journal, summary["fingerprint"])
         print(f"README demo: {n} ticks in, none lost, {summary['trades']} trades, "
               f"replay fingerprint {rs['fingerprint']}")
         # made to drop: exit 3 and the count everywhere
@@ -322,6 +359,20 @@ def case_defaults():
             if f"{drops} ticks dropped" not in html or 'id="data-warning"' not in html:
                 fail("the report does not show the drops")
         print(f"dropping: {drops} counted in the text, JSON and report; exit 3, or 0 with --allow-drops")
+        # a session with an override: replay needs the same one
+        journal = os.path.join(WORK, "journal-set")
+        p = start_readme_paper(port, journal, ["--set", "strategy.params.move=20"])
+        m = publish(tape, port, "--speed", "max", "--limit", "20000")
+        rc, summary = stop_readme_paper(p, m)
+        r = run(["replay", journal, "--scenario", scen, "--no-reports"])
+        if r.returncode != 1 or "the session ran with --set strategy.params.move=20, this " \
+                                "replay with none" not in r.stderr:
+            fail(f"a session's override left out: exit {r.returncode}: {r.stderr}")
+        r = run(["replay", journal, "--scenario", scen, "--json", "--no-reports", "--set",
+                 "strategy.params.move=20"])
+        if r.returncode != 0 or json.loads(r.stdout.strip().splitlines()[-1])["fingerprint"] != \
+                summary["fingerprint"]:
+            fail(f"the session's override given: exit {r.returncode}: {r.stderr}")
     finally:
         stop_nats(nats)
 
