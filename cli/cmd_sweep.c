@@ -393,7 +393,11 @@ static int run_sweep(int argc, char **argv)
         print_human(&t, dir[0] ? dir : NULL, secs, where);
     if (o->json) {
         fflush(stdout);
-        tt_sweep_json_write(&t, stdout);
+        if (tt_sweep_json_write(&t, stdout)) {
+            tt_err_set(&err, TT_ENOMEM, "sweep: out of memory writing the JSON table");
+            code = tt_report_error(&err);
+            goto done;
+        }
         fputc('\n', stdout);
     }
 done:

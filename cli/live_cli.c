@@ -58,7 +58,8 @@ static int write_orders(const char *path, const tt_backtest_result *r, const tt_
                 in ? in->symbol : "?", tt_order_status_name(o->status), o->reason, o->side,
                 (long long)o->price, (long long)o->qty);
     }
-    if (fclose(f))
+    int bad = ferror(f); /* a write that failed before the last flush */
+    if (fclose(f) || bad)
         return tt_err_set(err, TT_EIO, "%s: write failed", path);
     return TT_OK;
 }
@@ -77,6 +78,11 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
     char data[600];
     snprintf(data, sizeof data, "%s: %s", o->feed, syms);
     char *scen_text = tt_scenario_text(s);
+    if (!scen_text) { /* a report without its scenario would say "(not given)" */
+        tt_err_set(&err, TT_ENOMEM, "%s: out of memory (the scenario's text)",
+                   tt_scenario_file(s));
+        return tt_report_error(&err);
+    }
     tt_report_input in = {
         .name = tt_scenario_name(s),
         .scenario_text = scen_text,

@@ -151,6 +151,12 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
     char data[400];
     describe_data(s, run, data, sizeof data);
     char *scen_text = tt_scenario_text(s);
+    if (!scen_text) { /* a report without its scenario would say "(not given)" */
+        tt_err_set(&err, TT_ENOMEM, "%s: out of memory (the scenario's text)",
+                   tt_scenario_file(s));
+        code = tt_report_error(&err);
+        goto done;
+    }
     tt_report_input in = {
         .name = tt_scenario_name(s),
         .scenario_text = scen_text,

@@ -84,7 +84,8 @@ enum tt_trade_close_reason {
     TT_CLOSE_END = 5          /* still open at the end of the run, marked to market */
 };
 
-/* "signal", "stop_loss", "take_profit", "stop_out", "risk", "end". */
+/* "signal", "stop_loss", "take_profit", "stop_out", "risk", "end"; "unknown" for
+ * any other value. Cannot fail. */
 const char *tt_trade_close_reason_name(int reason);
 
 /* The account at one instant. */
@@ -173,25 +174,28 @@ typedef struct tt_metrics_acc tt_metrics_acc;
 /* A new accumulator for an account starting at initial_balance (minor units,
  * > 0). opts may be NULL for the defaults. NULL on out of memory. */
 tt_metrics_acc *tt_metrics_acc_new(tt_money initial_balance, const tt_metrics_opts *opts);
+/* Free (NULL is allowed). Cannot fail. */
 void tt_metrics_acc_free(tt_metrics_acc *a);
 
 /* Feed one equity point. Points must come in non-decreasing ts order: an
  * earlier ts returns TT_EORDER (the point is ignored, err names both times).
- * No allocation except once per new calendar day (amortized). */
+ * No allocation except once per new calendar day (amortized): TT_ENOMEM when
+ * that fails (the point is ignored too). TT_OK otherwise. */
 int tt_metrics_acc_equity(tt_metrics_acc *a, const tt_equity_point *p, tt_err *err);
 
 /* Feed one closed trade. Only sums and counts are kept; the per-trade
  * standard deviation is a running (Welford) one, so the same trades in the
- * same order give the same bits (the backtest feeds them in close order). */
+ * same order give the same bits (the backtest feeds them in close order).
+ * Cannot fail. */
 void tt_metrics_acc_trade(tt_metrics_acc *a, const tt_trade_record *t);
 
 /* Compute the figures from what was fed so far (the accumulator is left as
- * is and can be fed more). */
+ * is and can be fed more). Cannot fail: undefined figures are NaN (above). */
 void tt_metrics_acc_result(const tt_metrics_acc *a, tt_metrics *out);
 
 /* The daily closes kept so far: day start ts (UTC midnight) and the last
  * equity of that day. *n receives the count; the arrays stay owned by the
- * accumulator and are valid until the next feed or free. */
+ * accumulator and are valid until the next feed or free. Cannot fail. */
 void tt_metrics_acc_daily(const tt_metrics_acc *a, const tt_ts **day, const tt_money **equity,
                           size_t *n);
 
@@ -200,7 +204,8 @@ void tt_metrics_acc_daily(const tt_metrics_acc *a, const tt_ts **day, const tt_m
 /* Compute every figure from trades (any order) and equity points (ts order).
  * initial_balance must be > 0 (TT_EINVAL otherwise). opts may be NULL. With
  * no equity points, the account figures use initial_balance plus the sum of
- * the trades' net. Fails with TT_EORDER on out-of-order points, TT_ENOMEM. */
+ * the trades' net. TT_OK, or TT_EINVAL, TT_EORDER (out-of-order points, naming
+ * both times) or TT_ENOMEM; *out is then not filled. */
 int tt_metrics_compute(const tt_trade_record *trades, size_t ntrades,
                        const tt_equity_point *equity, size_t npoints,
                        tt_money initial_balance, const tt_metrics_opts *opts,
@@ -216,7 +221,7 @@ typedef struct tt_month_return {
 /* Monthly returns from the equity curve: the last point of each UTC calendar
  * month that has points, against the previous such month's close (the first
  * month against initial_balance). *out is malloc'd (free() it); *n its count.
- * TT_ENOMEM, TT_EINVAL on initial_balance <= 0. */
+ * TT_OK, or TT_ENOMEM or TT_EINVAL (initial_balance <= 0), *out NULL and *n 0. */
 int tt_metrics_monthly(const tt_equity_point *equity, size_t npoints, tt_money initial_balance,
                        tt_month_return **out, size_t *n, tt_err *err);
 

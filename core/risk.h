@@ -55,7 +55,7 @@ enum tt_risk_rule {
     TT_RULE_COUNT
 };
 
-/* "max_position", "daily_loss", "kill_switch", ... ("?" when unknown). */
+/* "max_position", "daily_loss", "kill_switch", ... ("?" when unknown). Cannot fail. */
 const char *tt_risk_rule_name(int rule);
 
 typedef struct tt_risk_config {
@@ -70,27 +70,28 @@ typedef struct tt_risk_config {
 typedef struct tt_risk_gate tt_risk_gate;
 
 /* A new gate. TT_EINVAL naming the field for a negative limit or a drawdown
- * outside [0, 1); TT_ENOMEM. */
+ * outside [0, 1); TT_ENOMEM; *out is then NULL. TT_OK otherwise. */
 int tt_risk_gate_new(tt_risk_gate **out, const tt_risk_config *cfg, tt_err *err);
-void tt_risk_gate_free(tt_risk_gate *g);
+void tt_risk_gate_free(tt_risk_gate *g); /* NULL is allowed; cannot fail */
 
 /* Check an order command (TT_CMD_SUBMIT; other commands are approved) for a
  * symbol against the account in `p` at time ts. Fills *decision (client id,
  * rule, value, limit, approved) and returns 1 when approved, 0 when rejected.
- * An approved order counts toward the order rate. */
+ * An approved order counts toward the order rate. Cannot fail otherwise (a
+ * rejection is a decision, not an error). */
 int tt_risk_gate_check(tt_risk_gate *g, const tt_portfolio *p, uint32_t symbol,
                        const tt_order_cmd *cmd, tt_ts ts, tt_risk *decision);
 
 /* Feed the equity now (after fills, at samples). Returns the rule that halted
  * trading by this update (TT_RULE_DAILY_LOSS, TT_RULE_MAX_DRAWDOWN) or
- * TT_RULE_NONE; *decision (may be NULL) then names the numbers. */
+ * TT_RULE_NONE; *decision (may be NULL) then names the numbers. Cannot fail. */
 int tt_risk_gate_update(tt_risk_gate *g, const tt_portfolio *p, tt_ts ts, tt_risk *decision);
 
-/* Engage the kill switch: trading stops for good. */
+/* Engage the kill switch: trading stops for good. Cannot fail. */
 void tt_risk_gate_kill(tt_risk_gate *g);
 
 /* The rule that currently halts trading at ts (a daily halt ends with its
- * trading day), or TT_RULE_NONE. */
+ * trading day), or TT_RULE_NONE. Cannot fail. */
 int tt_risk_gate_halted(const tt_risk_gate *g, tt_ts ts);
 
 #endif

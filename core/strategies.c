@@ -143,8 +143,10 @@ static int sma_create(tt_strategy_ctx *c, void **state)
     if (!rc && fast >= slow)
         rc = tt_ctx_fail(c, TT_EINVAL, "parameters fast and slow: fast must be < slow");
     tt_err err;
-    if (!rc && (tt_sma_init(&x->fast, (int)fast, &err) || tt_sma_init(&x->slow, (int)slow, &err)))
-        rc = tt_ctx_fail(c, TT_EINVAL, err.msg);
+    int irc = TT_OK; /* the window's own code: TT_ENOMEM is not a bad parameter */
+    if (!rc && ((irc = tt_sma_init(&x->fast, (int)fast, &err)) ||
+                (irc = tt_sma_init(&x->slow, (int)slow, &err))))
+        rc = tt_ctx_fail(c, irc, err.msg);
     if (rc) {
         sma_destroy(x);
         return rc;
@@ -203,8 +205,9 @@ static int brk_create(tt_strategy_ctx *c, void **state)
     if (!rc)
         rc = tt_ctx_param_int(c, "exit_mid", 0, 0, 1, &em);
     tt_err err;
-    if (!rc && tt_donchian_init(&x->ch, (int)n, &err))
-        rc = tt_ctx_fail(c, TT_EINVAL, err.msg);
+    int irc = TT_OK;
+    if (!rc && (irc = tt_donchian_init(&x->ch, (int)n, &err)))
+        rc = tt_ctx_fail(c, irc, err.msg);
     if (rc) {
         brk_destroy(x);
         return rc;
@@ -273,8 +276,9 @@ static int rsi_create(tt_strategy_ctx *c, void **state)
     if (!rc && !(x->lower < 50 && x->upper > 50))
         rc = tt_ctx_fail(c, TT_EINVAL, "parameters lower and upper: need lower < 50 < upper");
     tt_err err;
-    if (!rc && tt_rsi_init(&x->rsi, (int)n, &err))
-        rc = tt_ctx_fail(c, TT_EINVAL, err.msg);
+    int irc = TT_OK;
+    if (!rc && (irc = tt_rsi_init(&x->rsi, (int)n, &err)))
+        rc = tt_ctx_fail(c, irc, err.msg);
     if (rc) {
         rsi_destroy(x);
         return rc;

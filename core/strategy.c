@@ -362,8 +362,13 @@ static uint64_t h_timer_set(tt_strategy_ctx *c, tt_ts at, uint64_t user)
     if (r->ntimers == r->captimers) {
         size_t cap = r->captimers ? r->captimers * 2 : 16;
         uint64_t *v = realloc(r->timers, cap * sizeof *v);
-        if (!v)
+        if (!v) { /* a lost timer ends the run, as the engine's own would */
+            tt_err err;
+            tt_err_set(&err, TT_ENOMEM, "strategy %s: out of memory for a timer", r->vt->name);
+            run_error(r, &err);
+            tt_engine_fail(r->e, &err);
             return 0;
+        }
         r->timers = v;
         r->captimers = cap;
     }

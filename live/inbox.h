@@ -98,7 +98,8 @@ int tt_inbox_push_control(tt_inbox *q, uint32_t op, uint32_t arg);
 /* Count a message that could not be used and log "origin: reason". */
 void tt_inbox_reject(tt_inbox *q, const char *origin, const char *reason);
 
-/* Ask the source to finish (see above). Async-signal-safe; idempotent. */
+/* Ask the source to finish (see above). Async-signal-safe; idempotent. Neither
+ * stop nor stopping (1 once stopped, else 0) can fail. */
 void tt_inbox_stop(tt_inbox *q);
 int tt_inbox_stopping(const tt_inbox *q);
 
@@ -111,18 +112,18 @@ int tt_inbox_stopping(const tt_inbox *q);
  * Blob payloads stay valid until the next call. */
 tt_source tt_inbox_source(tt_inbox *q);
 
-/* The watermark clock for tt_engine_set_clock (see above). */
+/* The watermark clock for tt_engine_set_clock (see above). Cannot fail. */
 tt_clock tt_inbox_clock(tt_inbox *q);
 
 /* Optional: the engine being fed. The source then skips its idle wait while the
  * engine is still working through its own queue, which keeps simulated fills
- * prompt. */
+ * prompt. Cannot fail. */
 void tt_inbox_watch(tt_inbox *q, const tt_engine *e);
 
-/* A consistent snapshot of the counters. */
+/* A consistent snapshot of the counters. Cannot fail. */
 void tt_inbox_stats_get(tt_inbox *q, tt_inbox_stats *out);
 
-/* Current number of queued events. */
+/* Current number of queued events. Cannot fail. */
 uint32_t tt_inbox_depth(tt_inbox *q);
 
 #endif

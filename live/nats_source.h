@@ -62,18 +62,21 @@ typedef struct tt_nats_source_stats {
     uint64_t disconnects, reconnects;
 } tt_nats_source_stats;
 
-/* Connect and subscribe. Fails with TT_ENET naming the URL and nats.c's reason
- * (the server is not there, a bad subject), or TT_EINVAL for missing options. */
+/* Connect and subscribe. TT_OK, or TT_ENET naming the URL and nats.c's reason
+ * (the server is not there, a bad subject), TT_EINVAL for missing options or
+ * too many subjects, TT_ENOMEM; *s is then NULL. */
 int tt_nats_source_open(tt_nats_source **s, const tt_nats_source_opts *opts, tt_err *err);
 
 /* The connection, for a sink that shares it (nats_sink.h): it has no-echo set,
  * so what the sink publishes (bars.*) never comes back to this source, and
- * send-asap, so each published message is written at once. */
+ * send-asap, so each published message is written at once. Cannot fail. */
 natsConnection *tt_nats_source_connection(tt_nats_source *s);
 
+/* Cannot fail. */
 void tt_nats_source_stats_get(tt_nats_source *s, tt_nats_source_stats *out);
 
-/* Unsubscribe, close the connection, free. No callback runs after it returns. */
+/* Unsubscribe, close the connection, free (NULL is allowed). No callback runs
+ * after it returns. Cannot fail. */
 void tt_nats_source_close(tt_nats_source *s);
 
 #endif

@@ -109,29 +109,36 @@ typedef struct tt_report_outputs {
 } tt_report_outputs;
 
 /* Write report.html, summary.json, trades.csv and series.h5 (those enabled)
- * into dir (created with its parents when missing). Errors name the file. */
+ * into dir (created with its parents when missing). TT_OK, or the first
+ * error, naming the directory or the file: TT_EINVAL (a path too long),
+ * TT_EIO (cannot create the directory or write a file), TT_ENOMEM. The files
+ * written before it stay. */
 int tt_report_write_all(const tt_report_input *in, const char *dir, const tt_report_outputs *which,
                         tt_err *err);
 
-/* The HTML report to path. TT_EIO naming the path. */
+/* The HTML report to path. TT_OK, or TT_EIO naming the path (create, write,
+ * rename), TT_EINVAL (path too long), TT_ENOMEM (the charts); nothing is left
+ * under path or its temporary name on failure. */
 int tt_report_html(const tt_report_input *in, const char *path, tt_err *err);
 
 /* The JSON summary: to f, as one line when one_line, else one key per line.
  * Keys (at least): name, fingerprint, events, trades, net_pnl, return_pct,
  * sharpe, sortino, calmar, max_drawdown_pct, ... (docs/reports.md lists them).
  * Money is in currency units with the currency's decimals; non-finite
- * figures are null. */
+ * figures are null. Allocates nothing; a write error stays in f's error flag. */
 void tt_report_json_write(const tt_report_input *in, FILE *f, int one_line);
-/* The same to a file. TT_EIO naming the path. */
+/* The same to a file. As tt_report_html but never TT_ENOMEM. */
 int tt_report_json(const tt_report_input *in, const char *path, tt_err *err);
 
-/* The trades as CSV (header line first). TT_EIO naming the path. */
+/* The trades as CSV (header line first). As tt_report_html but never TT_ENOMEM. */
 int tt_report_trades_csv(const tt_report_input *in, const char *path, tt_err *err);
 
-/* The HDF5 series file. TT_EIO naming the path and the HDF5 call that failed. */
+/* The HDF5 series file. TT_OK, or TT_EIO naming the path and the HDF5 call that
+ * failed, TT_ENOMEM; nothing is left under path on failure. */
 int tt_report_hdf5(const tt_report_input *in, const char *path, tt_err *err);
 
-/* Helpers shared by the writers (and usable by other outputs). */
+/* Helpers shared by the writers (and usable by other outputs); they cannot fail
+ * (cut to bufsize). */
 
 /* Money as a decimal in currency units with the currency's decimals ("-12.34"). */
 void tt_report_money(tt_money m, int64_t minor_per_unit, char *buf, size_t bufsize);

@@ -57,7 +57,7 @@ static void dd_keep(dd_episode *top, int *n, const dd_episode *e)
         (*n)++;
 }
 
-void tt_html_drawdowns(FILE *f, const tt_report_input *in)
+int tt_html_drawdowns(FILE *f, const tt_report_input *in)
 {
     fputs("<section id=\"drawdowns\"><h2>Worst drawdowns</h2>", f);
     dd_episode top[WORST_DRAWDOWNS], cur;
@@ -94,7 +94,7 @@ void tt_html_drawdowns(FILE *f, const tt_report_input *in)
     }
     if (ntop == 0) {
         fputs("<p>Equity never fell below a previous peak.</p></section>\n", f);
-        return;
+        return TT_OK;
     }
     fputs("<table id=\"drawdown-list\"><tr><th>#</th><th>Peak (UTC)</th><th>Trough</th>"
           "<th>Recovered</th><th>Depth</th><th>Money</th><th>Peak to trough</th>"
@@ -118,6 +118,7 @@ void tt_html_drawdowns(FILE *f, const tt_report_input *in)
                 i + 1, a, b, c, depth, money, fall, len, e->recovered ? "" : " so far");
     }
     fputs("</table></section>\n", f);
+    return TT_OK;
 }
 
 /* ---- the distribution of trade P&L ---- */
@@ -258,12 +259,12 @@ static void exit_reasons(FILE *f, const tt_report_input *in)
     fputs("</table></div>", f);
 }
 
-void tt_html_trade_charts(FILE *f, const tt_report_input *in)
+int tt_html_trade_charts(FILE *f, const tt_report_input *in)
 {
     fputs("<section id=\"distribution\"><h2>Trade results</h2>", f);
     if (in->ntrades == 0) {
         fputs("<p>No closed trades.</p></section>\n", f);
-        return;
+        return TT_OK;
     }
     fputs("<div class=\"pair\">", f);
     histogram(f, in);
@@ -283,6 +284,7 @@ void tt_html_trade_charts(FILE *f, const tt_report_input *in)
           "the MFE side was in profit first; winners far right on the MAE side survived a deep "
           "adverse move.</p></section>\n",
           f);
+    return TT_OK;
 }
 
 /* ---- per symbol, by hour, by weekday ---- */
@@ -294,13 +296,11 @@ typedef struct sym_acc {
     double hold_ns;
 } sym_acc;
 
-static void per_symbol(FILE *f, const tt_report_input *in)
+static int per_symbol(FILE *f, const tt_report_input *in)
 {
     sym_acc *v = calloc(in->ntrades, sizeof *v);
-    if (!v) {
-        fputs("<p>out of memory</p>", f);
-        return;
-    }
+    if (!v)
+        return TT_ENOMEM;
     size_t n = 0;
     for (size_t i = 0; i < in->ntrades; i++) {
         const tt_trade_record *t = &in->trades[i];
@@ -348,6 +348,7 @@ static void per_symbol(FILE *f, const tt_report_input *in)
     }
     fputs("</table>\n", f);
     free(v);
+    return TT_OK;
 }
 
 /* Net P&L and trade count per bucket as bars around a zero line. */
@@ -416,16 +417,18 @@ static void by_time(FILE *f, const tt_report_input *in)
     fputs("</div>\n", f);
 }
 
-void tt_html_breakdowns(FILE *f, const tt_report_input *in)
+int tt_html_breakdowns(FILE *f, const tt_report_input *in)
 {
     fputs("<section id=\"breakdowns\"><h2>Breakdowns</h2>", f);
     if (in->ntrades == 0) {
         fputs("<p>No closed trades.</p></section>\n", f);
-        return;
+        return TT_OK;
     }
-    per_symbol(f, in);
+    if (per_symbol(f, in))
+        return TT_ENOMEM;
     by_time(f, in);
     fputs("</section>\n", f);
+    return TT_OK;
 }
 
 /* ---- rejected orders ---- */

@@ -301,7 +301,7 @@ static void drawdown_chart(FILE *f, const tt_report_input *in, chart_pt *all, ch
     fputs("</svg></section>\n", f);
 }
 
-void tt_html_charts(FILE *f, const tt_report_input *in)
+int tt_html_charts(FILE *f, const tt_report_input *in)
 {
     size_t n = in->nequity;
     if (n == 0) {
@@ -311,18 +311,18 @@ void tt_html_charts(FILE *f, const tt_report_input *in)
               "<svg id=\"drawdown-chart\" viewBox=\"0 0 960 40\" role=\"img\" "
               "aria-label=\"drawdown\"></svg></section>",
               f);
-        return;
+        return TT_OK;
     }
     chart_pt *all = malloc(n * sizeof *all);
     chart_pt *red = malloc(n * sizeof *red);
-    if (!all || !red)
-        fputs("<p>out of memory drawing the charts</p>", f);
-    else {
+    int rc = all && red ? TT_OK : TT_ENOMEM;
+    if (!rc) {
         equity_chart(f, in, all, red);
         drawdown_chart(f, in, all, red);
     }
     free(all);
     free(red);
+    return rc;
 }
 
 /* ---- price charts ---- */
@@ -447,18 +447,16 @@ static void price_chart(FILE *f, const tt_report_input *in, const tt_price_bucke
     fputs("</svg>\n", f);
 }
 
-void tt_html_price_charts(FILE *f, const tt_report_input *in)
+int tt_html_price_charts(FILE *f, const tt_report_input *in)
 {
     fputs("<section id=\"price\"><h2>Price, entries and exits</h2>\n", f);
     if (!in->prices || in->nprices == 0) {
         fputs("<p>No price path was recorded for this run.</p></section>\n", f);
-        return;
+        return TT_OK;
     }
     tt_price_bucket *red = malloc(in->nprices * sizeof *red);
-    if (!red) {
-        fputs("<p>out of memory drawing the price chart</p></section>\n", f);
-        return;
-    }
+    if (!red)
+        return TT_ENOMEM;
     size_t i = 0;
     int charts = 0;
     while (i < in->nprices) {
@@ -473,4 +471,5 @@ void tt_html_price_charts(FILE *f, const tt_report_input *in)
         fprintf(f, "<p>The first %d of %d symbols.</p>", MAX_PRICE_CHARTS, charts);
     free(red);
     fputs("</section>\n", f);
+    return TT_OK;
 }

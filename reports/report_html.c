@@ -25,6 +25,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_TRADE_ROWS 2000
 
@@ -194,19 +195,23 @@ static void figures(FILE *f, const tt_report_input *in)
     fputs("</section>\n", f);
 }
 
-static void monthly(FILE *f, const tt_report_input *in)
+/* The monthly returns table. TT_OK, or TT_ENOMEM (the section is cut short:
+ * the caller discards the file). */
+static int monthly(FILE *f, const tt_report_input *in)
 {
     static const char *const MON[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     tt_month_return *mr = NULL;
     size_t n = 0;
     fputs("<section id=\"monthly\"><h2>Monthly returns (%)</h2>", f);
-    if (tt_metrics_monthly(in->equity, in->nequity, in->metrics->initial_balance, &mr, &n, NULL) !=
-            TT_OK ||
-        n == 0) {
+    int rc = tt_metrics_monthly(in->equity, in->nequity, in->metrics->initial_balance, &mr, &n,
+                                NULL);
+    if (rc == TT_ENOMEM)
+        return rc;
+    if (rc != TT_OK || n == 0) { /* TT_EINVAL: no deposit to measure returns against */
         fputs("<p>No equity points.</p></section>\n", f);
         free(mr);
-        return;
+        return TT_OK;
     }
     fputs("<table><tr><th>Year</th>", f);
     for (int i = 0; i < 12; i++)
@@ -239,6 +244,7 @@ static void monthly(FILE *f, const tt_report_input *in)
     }
     fputs("</table></section>\n", f);
     free(mr);
+    return TT_OK;
 }
 
 static void trades(FILE *f, const tt_report_input *in)
@@ -354,13 +360,18 @@ int tt_report_html(const tt_report_input *in, const char *path, tt_err *err)
     fputs("</h1>\n", f);
     header(f, in, fp);
     figures(f, in);
-    tt_html_charts(f, in);
-    tt_html_folds(f, in);
-    tt_html_drawdowns(f, in);
-    tt_html_price_charts(f, in);
-    monthly(f, in);
-    tt_html_trade_charts(f, in);
-    tt_html_breakdowns(f, in);
+    /* the sections that allocate: a report without one of them is not the
+     * report, so an allocation failure fails the whole file */
+    int rc = tt_html_charts(f, in);
+    if (!rc)
+        tt_html_folds(f, in);
+    if (rc || tt_html_drawdowns(f, in) || tt_html_price_charts(f, in) || monthly(f, in) ||
+        tt_html_trade_charts(f, in) || tt_html_breakdowns(f, in)) {
+        fclose(f);
+        unlink(tmp);
+        return tt_err_set(err, TT_ENOMEM, "%s: out of memory drawing the report's charts or "
+                                          "tables", path);
+    }
     tt_html_rejects(f, in);
     trades(f, in);
 

@@ -62,18 +62,22 @@ void tt_chart_markers(FILE *f, const tt_chart *c, const tt_report_input *in);
 void tt_chart_money_label(const void *ctx, double v, double step, char *buf, size_t n);
 void tt_chart_pct_label(const void *ctx, double v, double step, char *buf, size_t n);
 
-/* ---- sections ---- */
+/* ---- sections ----
+ *
+ * A section that allocates returns TT_OK or TT_ENOMEM (its output cut short:
+ * the page's writer then discards the file, as a report without one of its
+ * sections is not the report). */
 
 /* Equity (with the markers), drawdown, and a price chart per traded symbol
  * with the entries and exits (report_chart.c). */
-void tt_html_charts(FILE *f, const tt_report_input *in);
-void tt_html_price_charts(FILE *f, const tt_report_input *in);
+int tt_html_charts(FILE *f, const tt_report_input *in);
+int tt_html_price_charts(FILE *f, const tt_report_input *in);
 /* The worst drawdowns: peak, trough, recovery, depth, length. */
-void tt_html_drawdowns(FILE *f, const tt_report_input *in);
+int tt_html_drawdowns(FILE *f, const tt_report_input *in);
 /* The distribution of trade P&L and the MAE/MFE scatter. */
-void tt_html_trade_charts(FILE *f, const tt_report_input *in);
+int tt_html_trade_charts(FILE *f, const tt_report_input *in);
 /* Per-symbol table; results by hour of entry and by weekday. */
-void tt_html_breakdowns(FILE *f, const tt_report_input *in);
+int tt_html_breakdowns(FILE *f, const tt_report_input *in);
 /* Orders rejected, by reason (risk rules and the venue). */
 void tt_html_rejects(FILE *f, const tt_report_input *in);
 /* A walk-forward's fold table (nothing without folds). */

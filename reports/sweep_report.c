@@ -199,12 +199,14 @@ static int json_table(const tt_sweep_table *t, tt_buf *b)
     return rc ? rc : tt_buf_append(b, "]}", 2);
 }
 
-void tt_sweep_json_write(const tt_sweep_table *t, FILE *f)
+int tt_sweep_json_write(const tt_sweep_table *t, FILE *f)
 {
     tt_buf b = {0};
-    if (json_table(t, &b) == 0)
+    int rc = json_table(t, &b);
+    if (rc == 0)
         fwrite(b.data, 1, b.len, f);
     tt_buf_free(&b);
+    return rc;
 }
 
 int tt_sweep_json(const tt_sweep_table *t, const char *path, tt_err *err)

@@ -132,11 +132,15 @@ static int read_baseline(const char *path, tt_json_flat *j, tt_err *err)
         return tt_err_set(err, TT_EIO, "%s: cannot open the gates baseline: %s", path,
                           strerror(errno));
     tt_buf b = {0};
-    int rc = tt_buf_read_stream(&b, f) == TT_ENOMEM ? TT_ENOMEM : TT_OK;
+    int rc = tt_buf_read_stream(&b, f);
+    int e = errno;
     fclose(f);
-    if (rc) {
+    if (rc) { /* a read error is not the end of the file: no verdict on a part of it */
         tt_buf_free(&b);
-        return tt_err_set(err, TT_ENOMEM, "%s: out of memory", path);
+        if (rc == TT_ENOMEM)
+            return tt_err_set(err, TT_ENOMEM, "%s: out of memory", path);
+        return tt_err_set(err, TT_EIO, "%s: cannot read the gates baseline: %s", path,
+                          strerror(e));
     }
     rc = tt_json_flat_parse(j, b.data ? (const char *)b.data : "", b.len, path, err);
     tt_buf_free(&b);
@@ -312,7 +316,8 @@ int tt_gates_junit(const char *path, const char *suite, const tt_gate_result *re
         fprintf(f, "</testcase>\n");
     }
     fprintf(f, "  </testsuite>\n</testsuites>\n");
-    if (fclose(f) != 0)
+    int bad = ferror(f); /* a write that failed before the last flush */
+    if (fclose(f) != 0 || bad)
         return tt_err_set(err, TT_EIO, "%s: write failed: %s", path, strerror(errno));
     return TT_OK;
 }

@@ -678,8 +678,10 @@ int tt_research_doc_parse(tt_research_doc **docp, const char *text, size_t len, 
     }
     yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
     if (!yaml_parser_load(&ps, &d->doc)) {
-        int rc = tt_err_set(err, TT_EFORMAT, "%s:%zu: YAML error: %s", name,
-                            ps.problem_mark.line + 1, ps.problem ? ps.problem : "unknown");
+        int rc = ps.error == YAML_MEMORY_ERROR
+                     ? tt_err_set(err, TT_ENOMEM, "%s: out of memory (YAML parser)", name)
+                     : tt_err_set(err, TT_EFORMAT, "%s:%zu: YAML error: %s", name,
+                                  ps.problem_mark.line + 1, ps.problem ? ps.problem : "unknown");
         yaml_parser_delete(&ps);
         free(d);
         return rc;

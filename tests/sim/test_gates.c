@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/gates.h"
@@ -144,6 +145,12 @@ static void test_baseline(void **state)
     /* No baseline file yet: an error, not a pass. */
     assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), TT_EIO);
     assert_non_null(strstr(err.msg, "base.json: cannot open the gates baseline"));
+    /* One that opens but cannot be read (a directory): an error too, not a
+     * verdict on what was read before the error. */
+    assert_int_equal(mkdir(want, 0700), 0);
+    assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), TT_EIO);
+    assert_non_null(strstr(err.msg, "base.json: cannot read the gates baseline"));
+    assert_int_equal(rmdir(want), 0);
     /* Baseline: sharpe 1.0, net_pnl 100000, max_drawdown_pct 12.0. */
     tt_metrics b = figures();
     b.sharpe = 1.0;
