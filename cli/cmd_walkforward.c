@@ -204,8 +204,33 @@ static int fold_view_build(fold_view *v, const tt_wf_result *r, const tt_sweep_p
     return TT_OK;
 }
 
+/* The train runs that did not complete, listed; every one failed: 1 (nothing
+ * was chosen, as a lone backtest of any of them would fail); some: 3. */
+static int train_failures(const tt_wf_result *r, const char *scenario, int code)
+{
+    size_t failed = 0, n = r->nfolds * r->njobs;
+    for (size_t i = 0; i < n; i++)
+        if (r->train[i].status != TT_RUN_OK) {
+            failed++;
+            fprintf(stderr, "ticktape: train run %s %s: %s\n", r->train[i].run_id,
+                    tt_run_status_name(r->train[i].status), r->train[i].error);
+        }
+    if (n && failed == n) {
+        fprintf(stderr, "ticktape: error: %s: every train run failed (%zu of %zu)\n", scenario,
+                failed, n);
+        return TT_EXIT_FAIL;
+    }
+    if (failed && code == TT_EXIT_OK) {
+        fprintf(stderr, "ticktape: %zu of %zu train runs did not complete\n", failed, n);
+        return TT_EXIT_PARTIAL;
+    }
+    return code;
+}
+
+/* The fold table, the combined figures, where the reports are, the
+ * fingerprint (the last line). */
 static void print_folds(const tt_wf_result *r, const fold_view *v, const tt_wf_spec *spec,
-                        int64_t mpu, const char *cur)
+                        int64_t mpu, const char *cur, const char *dir)
 {
     printf("%-4s %-16s %-16s %-16s %-24s %10s %10s %7s %10s %7s %10s\n", "fold", "train from",
            "test from", "test to", "chosen", tt_wf_objective_name(spec->objective), "IS pnl",
@@ -246,6 +271,11 @@ static void print_folds(const tt_wf_result *r, const fold_view *v, const tt_wf_s
                r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
     else
         printf("walk-forward efficiency n/a (no fold chose a parameter set)\n");
+    if (dir[0])
+        printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
+    char fp[33];
+    tt_fingerprint_hex(r->fp, fp);
+    printf("fingerprint: %s\n", fp); /* the last line of every run */
 }
 
 static void json_summary(tt_buf *b, const tt_run_summary *s, int64_t mpu)
@@ -612,24 +642,7 @@ static int run_walkforward(int argc, char **argv)
         code = tt_report_error(&err);
         goto done;
     }
-    size_t train_failed = 0, ntrain = r.nfolds * r.njobs;
-    for (size_t i = 0; i < ntrain; i++)
-        if (r.train[i].status != TT_RUN_OK) {
-            train_failed++;
-            fprintf(stderr, "ticktape: train run %s %s: %s\n", r.train[i].run_id,
-                    tt_run_status_name(r.train[i].status), r.train[i].error);
-        }
-    /* every train run failed: 1 (nothing was chosen, as a lone backtest of any
-     * would fail); some: 3 */
-    if (ntrain && train_failed == ntrain) {
-        fprintf(stderr, "ticktape: error: %s: every train run failed (%zu of %zu)\n",
-                o->scenario, train_failed, ntrain);
-        code = TT_EXIT_FAIL;
-    } else if (train_failed && code == TT_EXIT_OK) {
-        fprintf(stderr, "ticktape: %zu of %zu train runs did not complete\n", train_failed,
-                ntrain);
-        code = TT_EXIT_PARTIAL;
-    }
+    code = train_failures(&r, o->scenario, code);
     if (fold_view_build(&view, &r, &plan, &wf, mw, mpu)) {
         tt_err_set(&err, TT_ENOMEM, "out of memory");
         code = tt_report_error(&err);
@@ -655,12 +668,7 @@ static int run_walkforward(int argc, char **argv)
             printf("walkforward  %s: %zu folds x %zu parameter sets, %s windows, in %.2f s\n",
                    tt_scenario_name(s), r.nfolds, plan.njobs, wf.anchored ? "anchored" : "rolling",
                    secs);
-        print_folds(&r, &view, &wf, mpu, cur);
-        if (dir[0])
-            printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
-        char fp[33];
-        tt_fingerprint_hex(r.fp, fp);
-        printf("fingerprint: %s\n", fp); /* the last line of every run */
+        print_folds(&r, &view, &wf, mpu, cur, dir);
     }
     int gcode = tt_cli_gates(o->scenario, tt_scenario_name(s), &r.oos, &r.wfe, mpu, &args.gate,
                              o->quiet);
