@@ -26,13 +26,15 @@ typedef struct tt_decimal {
 
 /* The shortest decimal with at most 9 places that reads back as f
  * (1.12f -> 112 / 10^2). A NaN, an infinity or a number that needs more
- * places gives inexact. */
+ * places gives inexact. Cannot fail. */
 tt_decimal tt_decimal_from_float(float f);
 
-/* acc += x, exactly (the scale is the larger of the two); inexact spreads. */
+/* acc += x, exactly (the scale is the larger of the two); inexact spreads.
+ * Cannot fail (an overflow marks acc inexact). */
 void tt_decimal_add(tt_decimal *acc, tt_decimal x);
 
-/* acc /= 2, exactly (one more decimal when the mantissa is odd). */
+/* acc /= 2, exactly (one more decimal when the mantissa is odd). Cannot fail
+ * (past 9 places, inexact). */
 void tt_decimal_half(tt_decimal *acc);
 
 /* As text with its decimals, trailing zeros dropped ("1376.16", "3", "-0.5").
@@ -40,10 +42,10 @@ void tt_decimal_half(tt_decimal *acc);
 int tt_decimal_format(const tt_decimal *d, char *buf, size_t n);
 
 /* The shortest decimal that reads back as the same float32 ("1.12", "1e-12",
- * "nan"): how a float the source gave is printed exactly. */
+ * "nan"): how a float the source gave is printed exactly. Cannot fail. */
 void tt_float32_format(float f, char *buf, size_t n);
 
-/* The shortest decimal that reads back as the same double. */
+/* The shortest decimal that reads back as the same double. Cannot fail. */
 void tt_double_format(double v, char *buf, size_t n);
 
 #endif

@@ -402,8 +402,9 @@ static int tmom_create(tt_strategy_ctx *c, void **state)
         rc = tt_ctx_param_int(c, "short", 1, 0, 1, &v);
     x->b.allow_short = rc ? 0 : (int)v;
     tt_err err;
-    if (!rc && tt_sma_init(&x->sma, (int)n, &err))
-        rc = tt_ctx_fail(c, TT_EINVAL, err.msg);
+    int irc;
+    if (!rc && (irc = tt_sma_init(&x->sma, (int)n, &err)))
+        rc = tt_ctx_fail(c, irc, err.msg); /* TT_ENOMEM stays TT_ENOMEM */
     if (rc) {
         tmom_destroy(x);
         return rc;

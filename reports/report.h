@@ -147,23 +147,23 @@ void tt_report_price(const tt_instruments *ins, uint32_t symbol, tt_price p, cha
                      size_t bufsize);
 /* A figure as text: "n/a" when NaN (undefined), "inf" / "-inf" when infinite,
  * else printf("%.*f") and the suffix. The one spelling of an undefined figure
- * in every text output (JSON writes null). */
+ * in every text output (JSON writes null). Cannot fail. */
 void tt_report_num(double v, int decimals, const char *suffix, char *buf, size_t bufsize);
 /* When the minimum-data rule left the annualised figures undefined
  * (!m->annualized), one sentence that says so and why ("annualised figures
  * (CAGR, volatility, Sharpe, Sortino, Calmar) are n/a: the run spans 2.0
  * days with 2 daily returns; they need at least 30 days and 20 daily
- * returns"); "" otherwise. */
+ * returns"); "" otherwise. Cannot fail. */
 void tt_report_rule_text(const tt_metrics *m, char *buf, size_t bufsize);
 /* The rejected orders as one line, by count, largest first (ties in rule then
  * reason order): "121 orders: risk daily_loss 100, risk max_position 18,
- * venue no_money 3"; "" when none. */
+ * venue no_money 3"; "" when none. Cannot fail. */
 void tt_report_rejects_text(const tt_reject_counts *c, char *buf, size_t bufsize);
 /* What a risk rule (is_rule) or an order reason means, in a few words ("" when
- * there is nothing to add). */
+ * there is nothing to add). Cannot fail. */
 const char *tt_report_reject_meaning(int is_rule, int code);
 /* A ratio the way gates print it: "%.6g", "n/a" for NaN, "inf". The
- * walk-forward's text, report and gate table agree on it. */
+ * walk-forward's text, report and gate table agree on it. Cannot fail. */
 void tt_report_ratio(double v, char *buf, size_t bufsize);
 /* The symbol name of an id ("#7" when unknown). */
 const char *tt_report_symbol(const tt_instruments *ins, uint32_t symbol, char *buf, size_t bufsize);
