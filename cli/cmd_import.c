@@ -109,6 +109,9 @@ static const tt_cmd IMPORT_DUKASCOPY = {
 const tt_cmd tt_command_import = {
     .name = "import",
     .summary = "import history into a tape (dukascopy, polygon, csv, mt5, hdf5)",
+    .about = "Import history into a tape (docs/tape-format.md): each source is a\n"
+             "subcommand with its own options (docs/data-import.md, docs/data-dukascopy.md).\n"
+             "Imports check the data as they go (docs/data-quality.md).\n",
     .subs = (const tt_cmd *const[]){&IMPORT_DUKASCOPY, &tt_command_import_polygon,
                                     &tt_command_import_csv, &tt_command_import_mt5,
                                     &tt_command_import_hdf5, NULL},

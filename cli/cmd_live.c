@@ -274,6 +274,19 @@ static int run_live(int argc, char **argv)
         code = tt_report_error(&err);
         goto out;
     }
+    /* the session record replay checks; a restart on the same journal must
+     * run the scenario and overrides it was recorded with */
+    if (a.journal) {
+        char rec[4200];
+        snprintf(rec, sizeof rec, "%s/session.txt", a.journal);
+        if (access(rec, F_OK) == 0) {
+            if ((code = tt_live_session_check(a.journal, a.scenario, &a.live, 0)) != TT_EXIT_OK)
+                goto out;
+        } else if (tt_live_session_write(a.journal, a.scenario, &a.live, &err) != TT_OK) {
+            code = tt_report_error(&err);
+            goto out;
+        }
+    }
     char feed[600];
     if (to.venue == TT_TRADING_MT5)
         snprintf(feed, sizeof feed, "MT5 terminal on %s:%d", a.mt5.host, a.mt5.port);

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "core/decimal.h"
 #include "data/hdf5_io.h"
 #include "data/tape.h"
 
@@ -163,20 +164,11 @@ static int tape_verify(int argc, char **argv)
 
 /* ---- export ---- */
 
-/* Shortest decimal that reads back as the same float32. */
+/* Shortest decimal that reads back as the same float32 (core/decimal.h). */
 static void write_float32(FILE *f, float v)
 {
-    if (isnan(v)) {
-        fputs("nan", f);
-        return;
-    }
     char buf[48];
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, (double)v);
-        float back = strtof(buf, NULL);
-        if (memcmp(&back, &v, sizeof v) == 0)
-            break;
-    }
+    tt_float32_format(v, buf, sizeof buf);
     fputs(buf, f);
 }
 
@@ -338,6 +330,8 @@ done:
 const tt_cmd tt_command_tape = {
     .name = "tape",
     .summary = "inspect, verify and export a tape (info, verify, export, gaps)",
+    .about = "Look into a tape (docs/tape-format.md): what it holds, whether every block\n"
+             "is sound, its ticks as text, and where its data has gaps.\n",
     .subs = (const tt_cmd *const[]){&TAPE_INFO, &TAPE_VERIFY, &TAPE_EXPORT, &tt_command_tape_gaps,
                                     NULL},
     .epilog = "T is ISO 8601 (2019-02-04, 2019-02-04T10:00:00.5Z) or an integer with a unit\n"

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "core/event.h"
 #include "opts.h"
 
@@ -89,9 +90,25 @@ typedef struct tt_backtest_cli {
  * summary; returns an exit code. */
 int tt_backtest_scenario(struct tt_scenario *s, const tt_backtest_cli *o);
 
+struct tt_report_input;
+/* The figure lines of a run's text summary (trades, net P&L, Sharpe and
+ * drawdown, why annualised figures are n/a, rejected orders by reason), as
+ * backtest, demo, paper and replay print them. */
+void tt_cli_print_figures(const struct tt_report_input *in);
+
 /* ---- live sessions: paper and replay (cli/live_cli.c) ---- */
 
 #define TT_LIVE_MAX_SETS 32
+
+/* What a live feed lost in a session (paper): shown in its summaries. */
+typedef struct tt_live_losses {
+    int live;          /* 1: a live session (replay has nothing to lose: 0) */
+    uint64_t arrived;  /* messages the feed delivered */
+    uint64_t drops;    /* market data dropped: the inbox's drop policy and nats.c's */
+    uint64_t rejects;  /* messages that could not be decoded */
+    uint64_t gaps;     /* disconnections (data published meanwhile is missing) */
+} tt_live_losses;
+
 typedef struct tt_live_cli {
     const char *out_dir;     /* --out (NULL: out/<name>-<mode>) */
     const char *orders_file; /* --orders FILE: the order-event list as CSV */
@@ -99,6 +116,8 @@ typedef struct tt_live_cli {
     const char *sets[TT_LIVE_MAX_SETS]; /* --set KEY=VALUE */
     int nsets;
     int json, quiet, no_reports;
+    tt_live_losses losses; /* set by paper before tt_live_finish */
+    int allow_drops;       /* paper --allow-drops: dropped data does not make exit 3 */
 } tt_live_cli;
 extern const tt_opt tt_live_opts[];
 
@@ -108,7 +127,9 @@ struct tt_backtest_result;
 int tt_live_prepare(const char *path, const tt_live_cli *o, const char *cmd,
                     struct tt_scenario **s, struct tt_scenario_run **run);
 /* Reports, the order list, the human lines and the JSON summary (as
- * backtest's) of a finished session; an exit code. */
+ * backtest's, with drops, rejects and gaps for a live session) of a finished
+ * session; an exit code: 3 when a live session dropped market data (unless
+ * allow_drops). */
 int tt_live_finish(struct tt_scenario *s, struct tt_scenario_run *run,
                    struct tt_backtest_result *r, const tt_live_cli *o, const char *mode);
 
@@ -136,6 +157,19 @@ extern const tt_opt tt_mt5_listen_opts[];
  * neither, the key readable by its owner only (as the secret). TT_EINVAL /
  * TT_EIO naming the option or the file. */
 int tt_mt5_listen_check(const tt_mt5_listen_cli *o, char *secret, size_t cap, tt_err *err);
+
+/* The session record in a journal directory (DIR/session.txt): the
+ * scenario's canonical text and its XXH3-128, and every --set in order.
+ * Written by paper; an exit-code-free error (TT_EIO naming the file). */
+int tt_live_session_write(const char *dir, const char *scenario, const tt_live_cli *o,
+                          tt_err *err);
+/* Replay's check against it: the scenario's hash and the overrides must be
+ * those of the session; a difference fails (TT_EXIT_FAIL) naming the keys
+ * that differ and both override lists, unless force (then a warning). A
+ * journal without a record (older ticktape) is replayed with a warning.
+ * Returns an exit code. */
+int tt_live_session_check(const char *dir, const char *scenario, const tt_live_cli *o,
+                          int force);
 
 /* ---- research runs: sweep and walkforward (cli/research_cli.c) ---- */
 

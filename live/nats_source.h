@@ -20,8 +20,10 @@
  * of the disconnect, from 1), so the journal marks the hole in the feed.
  *
  * Messages are decoded on nats.c's delivery thread (one per subscription);
- * nats.c's own per-subscription queue is bounded by pending_msgs, beyond which
- * nats.c drops messages and reports a slow consumer (counted in nats_dropped).
+ * nats.c's own per-subscription queue is bounded by pending_msgs and 64 MiB,
+ * beyond which nats.c drops messages and reports a slow consumer (counted in
+ * nats_dropped). While the inbox applies backpressure (inbox.h), this queue
+ * holds the burst.
  */
 #ifndef TT_NATS_SOURCE_H
 #define TT_NATS_SOURCE_H
@@ -44,8 +46,9 @@ typedef struct tt_nats_source_opts {
     tt_inbox *inbox;              /* borrowed; required */
     int max_reconnect;            /* 0 = forever */
     int64_t reconnect_wait_ms;    /* 0 = 100 ms */
-    int pending_msgs;             /* nats.c pending limit per subscription; 0 = 65536 (and
-                                     64 MiB): beyond it nats.c drops and reports a slow consumer */
+    int pending_msgs;             /* nats.c pending limit per subscription; 0 = 262144 (and
+                                     64 MiB): beyond it nats.c drops and reports a slow consumer.
+                                     A tick is ~200 bytes there: about 50 MiB at the limit */
     int64_t connect_timeout_ms;   /* 0 = 2000 */
     void (*log)(void *ctx, const char *line); /* connection events; may be NULL */
     void *log_ctx;

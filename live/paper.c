@@ -106,6 +106,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
     memset(&io, 0, sizeof io);
     io.capacity = opts->queue_capacity;
     io.spin_ns = opts->spin_ns;
+    io.backpressure_ns = opts->backpressure_ns;
     io.clock = &p->clock;
     if (p->j)
         io.tap = tt_journal_sink(p->j);

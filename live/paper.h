@@ -52,6 +52,8 @@ typedef struct tt_paper_opts {
     int publish_json;              /* publish outputs on NATS as JSON instead of protobuf */
     uint32_t queue_capacity;       /* inbox slots; 0 = 65536 */
     int64_t spin_ns;               /* inbox: poll before sleeping (see inbox.h); 0 = off */
+    int64_t backpressure_ns;       /* inbox: wait on a full queue (see inbox.h); 0 = 250 ms,
+                                      < 0 = drop at once */
     void (*log)(void *ctx, const char *line); /* feed problems and events; may be NULL */
     void *log_ctx;
 } tt_paper_opts;

@@ -48,6 +48,7 @@
 #include "../data/tape.h"
 #include "../ml/strategy_xgb.h"
 #include "equity_series.h"
+#include "price_path.h"
 #include "trade_log.h"
 
 #define MAX_SINKS 16      /* the engine's limit */
@@ -91,6 +92,7 @@ typedef struct run {
     tt_metrics_acc *acc;
     tt_trade_log *trades;
     tt_equity_series *equity;
+    tt_price_path *prices; /* the traded symbols' bids at each equity sample */
     tt_order_record *orders;
     size_t norders, caporders;
     /* input count (the result's events and span) and progress */
@@ -118,6 +120,11 @@ static void on_equity(void *ctx, const tt_equity_point *p)
     tt_err err;
     if (tt_equity_series_add(r->equity, p, &err))
         tt_engine_fail(r->e, &err);
+    for (uint32_t k = 0; r->prices && k < r->nids; k++) {
+        tt_quote q;
+        if (tt_portfolio_last_quote(r->pf, r->ids[k], &q) == 1)
+            tt_price_path_add(r->prices, k, r->ids[k], p->ts, q.bid);
+    }
 }
 
 static void on_order(void *ctx, const tt_event *ev)
@@ -222,6 +229,7 @@ void tt_backtest_result_free(tt_backtest_result *r)
         free(r->trades);
     free(r->equity);
     free(r->orders);
+    free(r->prices);
     memset(r, 0, sizeof *r);
 }
 
@@ -313,7 +321,7 @@ static int build_symbols(run *r, tt_err *err)
     }
     if (!r->nids)
         return tt_err_set(err, TT_EINVAL, "symbols: at least one symbol is needed");
-    return TT_OK;
+    return tt_price_path_new(&r->prices, r->nids, 0, err);
 }
 
 /* A tape over [from, to): the traded symbols plus the conversion pairs it holds. */
@@ -506,6 +514,7 @@ static void collect_figures(run *r, tt_backtest_result *out)
     out->stop_outs = vt.stop_outs;
     out->orders_sent = tt_runner_orders_sent(r->runner);
     out->risk_rejects = tt_runner_risk_rejects(r->runner);
+    tt_runner_rejects(r->runner, &out->rejects);
     out->first_ts = r->first;
     out->last_ts = r->last;
 }
@@ -531,6 +540,11 @@ static int collect_lists(run *r, int rc, tt_backtest_result *out, tt_err *err)
     out->orders = r->orders;
     out->norders = r->norders;
     r->orders = NULL;
+    if (tt_price_path_collect(r->prices, &out->prices, &out->nprices, &lerr) && !rc) {
+        rc = lerr.code;
+        if (err)
+            *err = lerr;
+    }
     return rc;
 }
 
@@ -551,6 +565,7 @@ static void run_free(run *r)
     tt_instruments_free(r->own_ins);
     tt_trade_log_free(r->trades);
     tt_equity_series_free(r->equity);
+    tt_price_path_free(r->prices);
     tt_metrics_acc_free(r->acc);
     free(r->orders);
 }

@@ -84,6 +84,7 @@
 #include "../core/metrics.h"
 #include "../core/risk.h"
 #include "../core/strategy.h"
+#include "price_path.h"
 #include "venue.h"
 
 #define TT_BACKTEST_MAX_SYMBOLS 32
@@ -162,6 +163,10 @@ typedef struct tt_backtest_result {
     tt_metrics metrics;      /* figures over every sampled point and every trade */
     tt_order_record *orders; /* every order event, in order */
     size_t norders;
+    tt_price_bucket *prices; /* each traded symbol's bid at the equity samples, in at most
+                              * 4096 OHLC buckets a symbol (sim/price_path.h), symbol after
+                              * symbol, for the report's price chart */
+    size_t nprices;
     tt_money initial_balance;
     tt_money final_balance;
     tt_money final_equity;
@@ -169,6 +174,7 @@ typedef struct tt_backtest_result {
     tt_money swaps;          /* credited by the venue (negative = paid) */
     uint64_t orders_sent;    /* commands sent to the venue */
     uint64_t risk_rejects;
+    tt_reject_counts rejects; /* orders rejected, by risk rule and by reason */
     uint64_t fills;
     uint64_t stop_outs;
     tt_ts first_ts, last_ts; /* of the input events */

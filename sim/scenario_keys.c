@@ -222,6 +222,19 @@ static int set_per_million(tt_scenario_prep *p, const tt_scenario_key *k,
     return TT_OK;
 }
 
+/* metrics.min_days / min_returns: 0 in a scenario is "no minimum", which
+ * tt_metrics_opts spells -1 (its 0 is "the default"). */
+static int set_min_rule(tt_scenario_prep *p, const tt_scenario_key *k,
+                        const tt_scenario_entry *e, const char *value, tt_err *err)
+{
+    int64_t v;
+    if (tt_parse_int(value, &v, err))
+        return tt_scenario_err_entry(err, TT_EINVAL, e, k->key, "expected a whole number");
+    int x = v == 0 ? -1 : (int)v;
+    memcpy(field(p, k), &x, sizeof x);
+    return TT_OK;
+}
+
 /* A timeframe -> its length in ns; calendar timeframes (MN1) have none. */
 static int set_interval(tt_scenario_prep *p, const tt_scenario_key *k,
                         const tt_scenario_entry *e, const char *value, tt_err *err)
@@ -377,6 +390,13 @@ static const tt_scenario_key KEYS[] = {
      AT(metrics.periods_per_year), .def = "252", .help = "annualization of daily figures"},
     {.key = "metrics.risk_free", .type = TT_SK_DOUBLE, RANGE(-1, 1), AT(metrics.risk_free),
      .def = "0", .help = "annual risk-free rate as a fraction"},
+    {.key = "metrics.min_days", .type = TT_SK_UINT, RANGE(0, 100000), AT(metrics.min_days),
+     .set = set_min_rule, .def = STR(TT_METRICS_MIN_DAYS),
+     .help = "annualised figures (CAGR, volatility, Sharpe, Sortino, Calmar) need a span of at "
+             "least this many days, else n/a; 0 = no minimum"},
+    {.key = "metrics.min_returns", .type = TT_SK_UINT, RANGE(0, 100000),
+     AT(metrics.min_returns), .set = set_min_rule, .def = STR(TT_METRICS_MIN_RETURNS),
+     .help = "... and at least this many daily returns; 0 = no minimum"},
     {.key = "metrics.equity_interval", .type = TT_SK_TF, AT(cfg.equity_interval),
      .set = set_interval, .def = "M1", .help = "equity curve sampling: a fixed timeframe"},
     {.key = "metrics.equity_points", .type = TT_SK_UINT, ATLEAST(0), AT(cfg.equity_keep_max),
