@@ -33,6 +33,7 @@ extern const tt_cmd tt_command_import_polygon; /* cmd_import_text.c */
 extern const tt_cmd tt_command_import_csv;
 extern const tt_cmd tt_command_import_mt5;
 extern const tt_cmd tt_command_import_hdf5;
+extern const tt_cmd tt_command_import_calendar; /* cmd_import_calendar.c */
 extern const tt_cmd tt_command_download;    /* download dukascopy (cmd_download.c) */
 extern const tt_cmd tt_command_sweep;
 extern const tt_cmd tt_command_walkforward;

@@ -47,18 +47,14 @@
 
 #include "../core/error.h"
 #include "../core/event.h"
+#include "../core/external.h"
 #include "../core/instrument.h"
 
 #define TT_WIRE_SUBJECT_MAX 96
 #define TT_WIRE_MSG_MAX 512 /* largest encoded output message */
 
-/* External-event types carried in blob.type (from market.external.{type}). */
-enum tt_external_type {
-    TT_EXT_OTHER = 0,
-    TT_EXT_ECONOMIC_CALENDAR = 1,
-    TT_EXT_FRED_INDICATORS = 2,
-    TT_EXT_COMMODITY_PRICES = 3
-};
+/* External-event types carried in blob.type (from market.external.{type}):
+ * enum tt_external_type, core/external.h. */
 
 /* TickData protobuf -> QUOTE. ts is left 0 (the inbox stamps it); ts_init is
  * the message's timestamp in ns (0 when absent). Fails with TT_EFORMAT (bad
