@@ -487,3 +487,53 @@ int tt_calendar_import(const tt_calendar_import_opts *o, tt_calendar_import_stat
                           (unsigned long long)st->bad, r.first_bad.msg);
     return rc;
 }
+
+/* ---- external streams of a tape ---- */
+
+int tt_external_reader_open(tt_tape_reader **r, const char *tape, const char *const *streams,
+                            tt_ts from, tt_ts to, tt_err *err)
+{
+    *r = NULL;
+    tt_tape_info info;
+    int rc = tt_tape_info_read(tape, &info, err);
+    if (rc)
+        return rc;
+    for (const char *const *s = streams; *s && !rc; s++) {
+        int found = 0;
+        for (uint32_t i = 0; i < info.nstreams && !found; i++)
+            found = info.streams[i].desc.kind == TT_STREAM_BLOB &&
+                    !strcmp(info.streams[i].desc.symbol, *s);
+        if (!found)
+            rc = tt_err_set(err, TT_ENOTFOUND,
+                            "%s: no external stream '%s' on the tape (import one with "
+                            "`ticktape import calendar FILE --tape %s --stream %s`)",
+                            tape, *s, tape, *s);
+    }
+    tt_tape_info_free(&info);
+    if (rc)
+        return rc;
+    tt_tape_query q;
+    memset(&q, 0, sizeof q);
+    q.symbols = streams;
+    q.kinds = 1u << TT_STREAM_BLOB;
+    q.from = from;
+    q.to = to;
+    return tt_tape_reader_open(r, tape, &q, NULL, err);
+}
+
+int tt_external_schedule_load(tt_news *news, const char *tape, const char *const *streams,
+                              tt_err *err)
+{
+    tt_tape_reader *r;
+    int rc = tt_external_reader_open(&r, tape, streams, 0, 0, err);
+    if (rc)
+        return rc;
+    tt_event ev;
+    while ((rc = tt_tape_reader_next(r, &ev, err)) == 1)
+        if (tt_news_add_event(news, &ev) < 0) {
+            rc = tt_err_set(err, TT_ENOMEM, "out of memory (news schedule)");
+            break;
+        }
+    tt_tape_reader_close(r);
+    return rc < 0 ? rc : TT_OK;
+}

@@ -81,4 +81,22 @@ int tt_calendar_row_parse(const char *const *fields, int nfields, const int cols
 int tt_calendar_import(const tt_calendar_import_opts *o, tt_calendar_import_stats *st,
                        tt_err *err);
 
+/* ---- external streams of a tape, for runs ---- */
+
+struct tt_tape_reader;
+
+/* A reader over the named blob streams of the tape (NULL-ended list), their
+ * events in [from, to) (0 = open) in time order: what a backtest replays next
+ * to its quotes (a scenario's data.external). TT_ENOTFOUND naming a stream
+ * the tape does not have (or not as a blob stream), or the tape's errors. */
+int tt_external_reader_open(struct tt_tape_reader **r, const char *tape,
+                            const char *const *streams, tt_ts from, tt_ts to, tt_err *err);
+
+/* Add every timed calendar event of those streams, whatever its time, to the
+ * schedule (the release times a calendar publishes ahead; the figures are not
+ * kept). TT_OK, or the errors of tt_external_reader_open and of reading,
+ * TT_ENOMEM. */
+int tt_external_schedule_load(tt_news *news, const char *tape, const char *const *streams,
+                              tt_err *err);
+
 #endif

@@ -98,15 +98,23 @@ int tt_kafka_sink_produce(tt_kafka_sink *s, const tt_event *ev, tt_err *err)
     if (!n)
         return TT_OK;
     uint8_t buf[TT_WIRE_MSG_MAX];
-    size_t len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    const void *val = buf;
+    size_t len;
     const tt_instrument *in = tt_instruments_get(s->o.ins, ev->symbol);
     const char *key = in ? in->symbol : "_";
+    if (ev->kind == TT_EV_EXTERNAL) { /* the message as received, keyed by its type */
+        val = ev->u.blob.data;
+        len = ev->u.blob.len;
+        key = tt_external_type_name(ev->u.blob.type);
+    } else {
+        len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    }
     const char *type = tt_wire_output_type(ev);
     for (int i = 0; i < n; i++) {
         for (int attempt = 0;; attempt++) {
             rd_kafka_resp_err_t e = rd_kafka_producev(
                 s->rk, RD_KAFKA_V_TOPIC(topics[i]), RD_KAFKA_V_KEY(key, strlen(key)),
-                RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_VALUE((void *)val, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                 RD_KAFKA_V_TIMESTAMP(ev->ts / TT_NS_PER_MS),
                 RD_KAFKA_V_HEADER("tt-type", type, -1), RD_KAFKA_V_END);
             if (!e) {

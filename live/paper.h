@@ -14,7 +14,8 @@
  *              and the simulated venue's latency fire in wall time while
  *              replay parity holds;
  *   sinks      the NATS sink (outputs on the seed's subjects) and/or the
- *              Kafka sink (archive topics);
+ *              Kafka sink (archive topics; the external events received go
+ *              to external_data_archive as they came);
  *   component  "live": lets the inbox watch the engine's progress and counts
  *              order events for the status line.
  *

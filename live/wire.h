@@ -34,7 +34,9 @@
  * Kafka topics: signals and risk decisions -> trading_signals_archive, risk
  * decisions also -> risk_events_archive, order commands and order events ->
  * order_execution_archive and broker_communication_log (what was said to and
- * heard from the venue), bars -> aggregate_archive.
+ * heard from the venue), bars -> aggregate_archive; an EXTERNAL input a
+ * session archives -> external_data_archive (its bytes as received, keyed by
+ * the external type).
  *
  * No function here allocates: decoding unpacks into a stack arena and
  * encoding packs into the caller's buffer. All are thread-safe.

@@ -1,6 +1,6 @@
 # `ticktape import calendar` against pandas reading the Forex Factory CSVs of
 # tests/data/calendar independently (tests/data/calendar_test.py).
-foreach(case oracle reimport bad_rows)
+foreach(case oracle reimport bad_rows backtest)
   add_test(NAME data.calendar_${case}
     COMMAND ${TT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/data/calendar_test.py
             ${TT_BIN} ${TT_TESTDATA} ${case})
