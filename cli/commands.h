@@ -49,6 +49,17 @@ extern const tt_cmd tt_command_publish;
 extern const tt_cmd tt_command_paper;
 extern const tt_cmd tt_command_replay;
 
+extern const tt_cmd tt_command_merge;       /* merge tapes of several sources (cmd_merge.c) */
+
+/* ---- merge: policy and health rules (cli/consol_opts.c) ---- */
+
+struct tt_consol_config;
+/* --policy, --stale, --recover, --recover-ticks, --deviation, --spread-k,
+ * --rate-ratio over a tt_consol_config. */
+extern const tt_opt tt_consol_opts[];
+/* After parsing: a k rule given as 0 is off. */
+void tt_consol_cli_finish(struct tt_consol_config *cfg);
+
 /* ---- importers (cli/quality_opts.c) ---- */
 
 /* --quality KEY=VALUE and --quarantine FILE over a tt_quality_config. */

@@ -44,6 +44,8 @@ typedef struct feed {
     int rate_valid, bucket_set;
     double spread, latency;
     int have_spread, have_latency;
+    int has_pend;      /* inside a push: this input's quote, before it is judged */
+    tt_quote pend;
 } feed;
 
 typedef struct sym {
@@ -253,12 +255,12 @@ static int live(const tt_consolidator *c, const feed *f)
     return (f->state == TT_FEED_UP || f->state == TT_FEED_DEGRADED) && fresh(c, f);
 }
 
-/* Sources silent for `stale` while s ticks go down. */
-static void mark_stale(tt_consolidator *c, sym *y, int s)
+/* Sources silent for `stale` while others tick now go down. */
+static void mark_stale(tt_consolidator *c, sym *y)
 {
     for (int g = 0; g < c->cfg.nsources; g++) {
         feed *f = &y->f[g];
-        if (g == s || !(f->state == TT_FEED_UP || f->state == TT_FEED_DEGRADED))
+        if (f->last == c->now || !(f->state == TT_FEED_UP || f->state == TT_FEED_DEGRADED))
             continue;
         if (f->last && c->now - f->last > c->cfg.stale)
             set_state(c, y, g, TT_FEED_DOWN, TT_FEED_STALE,
@@ -295,8 +297,9 @@ static int judge(const tt_consolidator *c, const sym *y, int s, const tt_quote *
         const feed *f = &y->f[g];
         if (g == s || !live(c, f))
             continue;
-        mids[n] = f->q.bid + f->q.ask;
-        spreads[n] = f->q.ask - f->q.bid;
+        const tt_quote *o = f->has_pend ? &f->pend : &f->q; /* a quote of this same time */
+        mids[n] = o->bid + o->ask;
+        spreads[n] = o->ask - o->bid;
         n++;
         if (f->rate_valid)
             rates[nr++] = f->rate;
@@ -520,40 +523,18 @@ static int merge_out(tt_consolidator *c, sym *y, const tt_event *ev)
     return 1;
 }
 
-int tt_consolidator_push(tt_consolidator *c, int s, const tt_event *ev, tt_err *err)
+/* Input i's quote: counted, judged, stored, its source's state moved. */
+static void take(tt_consolidator *c, sym *y, int s, const tt_quote *q, int reason, double value)
 {
-    if (s < 0 || s >= c->cfg.nsources)
-        return tt_err_set(err, TT_EINVAL, "consolidator: source %d of %d", s, c->cfg.nsources);
-    if (ev->kind != TT_EV_QUOTE)
-        return tt_err_set(err, TT_EINVAL, "consolidator: a %s event is not a quote",
-                          tt_event_kind_name(ev->kind));
-    if (c->started && ev->ts < c->now)
-        return tt_err_set(err, TT_EORDER, "consolidator: a quote at %lld after one at %lld",
-                          (long long)ev->ts, (long long)c->now);
-    sym *y = sym_get(c, ev->symbol);
-    if (!y)
-        return tt_err_set(err, TT_ENOMEM, "out of memory (consolidator)");
-    c->started = 1;
-    c->now = ev->ts;
     feed *f = &y->f[s];
-    mark_stale(c, y, s);
-    count_rate(f, c->now);
-    f->ticks++;
-    f->last = c->now;
-    if (ev->ts_init && ev->ts_init != ev->ts) {
-        double lat = (double)(ev->ts - ev->ts_init);
-        f->latency = f->have_latency ? f->latency + (lat - f->latency) / 16 : lat;
-        f->have_latency = 1;
-    }
-    const tt_quote *q = &ev->u.quote;
-    double value;
-    int reason = judge(c, y, s, q, &value);
     if (reason == TT_FEED_CROSSED || reason == TT_FEED_DEVIATION) {
         f->rejected++;
     } else {
         for (int g = 0; g < c->cfg.nsources; g++) {
             const feed *o = &y->f[g];
-            if (g != s && fresh(c, o) && o->q.bid == q->bid && o->q.ask == q->ask) {
+            const tt_quote *oq = o->has_pend ? &o->pend : &o->q;
+            if (g != s && (o->has_pend || fresh(c, o)) && oq->bid == q->bid &&
+                oq->ask == q->ask) {
                 f->duplicates++;
                 break;
             }
@@ -567,7 +548,84 @@ int tt_consolidator_push(tt_consolidator *c, int s, const tt_event *ev, tt_err *
     }
     f->bad += reason != TT_FEED_OK;
     step_state(c, y, s, reason, value);
-    return merge_out(c, y, ev);
+}
+
+static int check_set(const tt_consolidator *c, int n, const int *src, const tt_event *ev,
+                     tt_err *err)
+{
+    if (n < 1 || n > TT_CONSOL_MAX_SET)
+        return tt_err_set(err, TT_EINVAL, "consolidator: %d inputs at once (1..%d)", n,
+                          TT_CONSOL_MAX_SET);
+    for (int i = 0; i < n; i++) {
+        if (src[i] < 0 || src[i] >= c->cfg.nsources)
+            return tt_err_set(err, TT_EINVAL, "consolidator: source %d of %d", src[i],
+                              c->cfg.nsources);
+        if (ev[i].kind != TT_EV_QUOTE)
+            return tt_err_set(err, TT_EINVAL, "consolidator: a %s event is not a quote",
+                              tt_event_kind_name(ev[i].kind));
+        if (ev[i].ts != ev[0].ts)
+            return tt_err_set(err, TT_EINVAL, "consolidator: inputs at once of different times");
+        for (int j = 0; j < i; j++)
+            if (src[j] == src[i] && ev[j].symbol == ev[i].symbol)
+                return tt_err_set(err, TT_EINVAL,
+                                  "consolidator: source %d quotes a symbol twice at once", src[i]);
+    }
+    if (c->started && ev[0].ts < c->now)
+        return tt_err_set(err, TT_EORDER, "consolidator: a quote at %lld after one at %lld",
+                          (long long)ev[0].ts, (long long)c->now);
+    return TT_OK;
+}
+
+int tt_consolidator_push_set(tt_consolidator *c, int n, const int *src, const tt_event *ev,
+                             tt_err *err)
+{
+    int rc = check_set(c, n, src, ev, err);
+    if (rc)
+        return rc;
+    sym *ys[TT_CONSOL_MAX_SET];
+    for (int i = 0; i < n; i++)
+        if (!(ys[i] = sym_get(c, ev[i].symbol)))
+            return tt_err_set(err, TT_ENOMEM, "out of memory (consolidator)");
+    c->started = 1;
+    c->now = ev[0].ts;
+    for (int i = 0; i < n; i++) { /* every input of this time is known before any is judged */
+        feed *f = &ys[i]->f[src[i]];
+        const tt_quote *q = &ev[i].u.quote;
+        count_rate(f, c->now);
+        f->ticks++;
+        f->last = c->now;
+        if (ev[i].ts_init && ev[i].ts_init != ev[i].ts) {
+            double lat = (double)(ev[i].ts - ev[i].ts_init);
+            f->latency = f->have_latency ? f->latency + (lat - f->latency) / 16 : lat;
+            f->have_latency = 1;
+        }
+        f->has_pend = q->bid > 0 && q->ask > q->bid;
+        f->pend = *q;
+    }
+    for (int i = 0; i < n; i++)
+        mark_stale(c, ys[i]);
+    int reason[TT_CONSOL_MAX_SET];
+    double value[TT_CONSOL_MAX_SET];
+    for (int i = 0; i < n; i++)
+        reason[i] = judge(c, ys[i], src[i], &ev[i].u.quote, &value[i]);
+    for (int i = 0; i < n; i++)
+        take(c, ys[i], src[i], &ev[i].u.quote, reason[i], value[i]);
+    for (int i = 0; i < n; i++)
+        ys[i]->f[src[i]].has_pend = 0;
+    int out = 0;
+    for (int i = 0; i < n; i++) { /* once per symbol, with its last input */
+        int last = 1;
+        for (int j = i + 1; j < n && last; j++)
+            last = ys[j] != ys[i];
+        if (last)
+            out += merge_out(c, ys[i], &ev[i]);
+    }
+    return out;
+}
+
+int tt_consolidator_push(tt_consolidator *c, int s, const tt_event *ev, tt_err *err)
+{
+    return tt_consolidator_push_set(c, 1, &s, ev, err);
 }
 
 uint32_t tt_consolidator_symbol_count(const tt_consolidator *c) { return c->nsym; }

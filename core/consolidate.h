@@ -161,6 +161,19 @@ void tt_consolidator_listen(tt_consolidator *c, tt_consol_quote_fn on_quote,
  * changed), TT_ENOMEM. */
 int tt_consolidator_push(tt_consolidator *c, int s, const tt_event *ev, tt_err *err);
 
+#define TT_CONSOL_MAX_SET 64
+
+/* Quotes of one time stamp from several sources (ev[i] from source src[i],
+ * 1..TT_CONSOL_MAX_SET of them, at most one per source and symbol), taken as
+ * simultaneous: each is judged against the others' quotes of that same time,
+ * and each symbol's merged quote is built once, after all of them (history
+ * has such ties; identical feeds then never cross nor judge each other
+ * stale). Returns the number of merged quotes that came out, or the errors of
+ * tt_consolidator_push (TT_EINVAL also for different times or a source
+ * quoting a symbol twice). */
+int tt_consolidator_push_set(tt_consolidator *c, int n, const int *src, const tt_event *ev,
+                             tt_err *err);
+
 /* The symbols seen so far (ids in the order first seen). */
 uint32_t tt_consolidator_symbol_count(const tt_consolidator *c);
 uint32_t tt_consolidator_symbol_at(const tt_consolidator *c, uint32_t i);
