@@ -50,8 +50,9 @@ extern const tt_cmd tt_command_paper;
 extern const tt_cmd tt_command_replay;
 
 extern const tt_cmd tt_command_merge;       /* merge tapes of several sources (cmd_merge.c) */
+extern const tt_cmd tt_command_aggregate;   /* live: several feeds into one (cmd_aggregate.c) */
 
-/* ---- merge: policy and health rules (cli/consol_opts.c) ---- */
+/* ---- merge and aggregate: policy and health rules (cli/consol_opts.c) ---- */
 
 struct tt_consol_config;
 /* --policy, --stale, --recover, --recover-ticks, --deviation, --spread-k,

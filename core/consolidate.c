@@ -30,6 +30,7 @@
 
 typedef struct feed {
     int state, reason;
+    int prev_state;    /* the state before the last change */
     tt_ts since;
     tt_ts last;        /* last quote, usable or not */
     tt_ts q_ts;        /* time of the usable quote q */
@@ -199,6 +200,7 @@ static void set_state(tt_consolidator *c, sym *y, int s, int state, int reason, 
     e.reason = (uint8_t)reason;
     e.value = value;
     e.previous = -1;
+    f->prev_state = f->state;
     f->state = state;
     f->reason = reason;
     f->since = c->now;
@@ -380,7 +382,10 @@ static int first_of(uint32_t mask) { return mask ? __builtin_ctz(mask) : -1; }
 static void policy_priority(tt_consolidator *c, sym *y, uint32_t e, tt_consol_quote *m)
 {
     int p = first_of(e);
-    if (p != y->chosen && y->chosen >= 0) {
+    /* a higher-priority source that just showed up for the first time takes
+     * over without a fail-back: it never failed */
+    int arrival = p < y->chosen && y->f[p].prev_state == TT_FEED_UNSEEN;
+    if (p != y->chosen && y->chosen >= 0 && !arrival) {
         tt_consol_event ev;
         memset(&ev, 0, sizeof ev);
         ev.ts = c->now;

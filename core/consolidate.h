@@ -35,7 +35,8 @@
  *             crossed quote is never passed on;
  *   priority  the highest-priority eligible source's quote; a change of the
  *             chosen source is a FAILOVER (to a lower priority) or a
- *             FAILBACK (to a higher one) event;
+ *             FAILBACK (to a higher one that had failed; one that shows up
+ *             for the first time just takes over) event;
  *   median    the consensus: the median bid and the median ask (an even count
  *             averages the two middle ones, the bid rounded down and the ask
  *             up, so the spread never narrows).

@@ -6,7 +6,7 @@
  * design's promise. tt_paper_attach takes a backtest builder (tt_backtest_open
  * on a prepared configuration) and fills its slots:
  *
- *   source     an inbox (live/inbox.h) fed by the NATS source (ticks.>,
+ *   source     an inbox (live/inbox.h) fed by the NATS source (ticks.*,
  *              bars.>, market.external.>) or, without NATS, by the Kafka
  *              source (tick_archive); it replaces the configuration's data;
  *   journal    every input, written before the engine sees it (live/journal.h);

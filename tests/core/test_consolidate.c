@@ -11,6 +11,8 @@
  *             never merged, and it comes back after the hysteresis;
  *   median    odd and even counts, the rounding that never narrows the
  *             spread, the masks;
+ *   set       quotes of one time taken together: identical feeds that jump
+ *             never cross nor quarantine each other;
  *   rules     a too-wide spread and a slow rate degrade; a crossed own quote
  *             is not used; errors;
  *   property  on random inputs with random faults, two runs give the same
@@ -427,6 +429,43 @@ static void test_property(void **state)
     }
 }
 
+/* Quotes of one time stamp taken together: two identical feeds moving by more
+ * than a spread never cross, never quarantine each other, and give one merged
+ * quote per time; the set's rules. */
+static void test_push_set(void **state)
+{
+    (void)state;
+    out o;
+    tt_consolidator *c = make(TT_POLICY_BEST, 3, &o);
+    int src[3] = {0, 1, 2};
+    tt_event ev[3];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 50; i++) {
+        for (int k = 0; k < 3; k++) {
+            ev[k].ts = ev[k].ts_init = T0 + i * 100 * MS;
+            ev[k].kind = TT_EV_QUOTE;
+            ev[k].symbol = EU;
+            ev[k].u.quote.bid = 1000 + (i % 2) * 50; /* jumps 50 points, 25 spreads */
+            ev[k].u.quote.ask = ev[k].u.quote.bid + 2;
+        }
+        tt_err err;
+        assert_int_equal(tt_consolidator_push_set(c, 3, src, ev, &err), 1);
+    }
+    assert_int_equal(o.nq, 50);
+    assert_int_equal(o.q[49].bid_from, 7u);
+    for (int e = 0; e < o.ne; e++)
+        assert_int_equal(o.e[e].kind, TT_CONSOL_STATE); /* the three first quotes only */
+    assert_int_equal(o.ne, 3);
+    tt_err err;
+    ev[1].ts += 1;
+    assert_int_equal(tt_consolidator_push_set(c, 3, src, ev, &err), TT_EINVAL);
+    ev[1].ts -= 1;
+    src[1] = 0;
+    assert_int_equal(tt_consolidator_push_set(c, 3, src, ev, &err), TT_EINVAL);
+    assert_non_null(strstr(err.msg, "twice"));
+    tt_consolidator_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_priority_failover),
         cmocka_unit_test(test_spike_quarantined),
         cmocka_unit_test(test_median),
+        cmocka_unit_test(test_push_set),
         cmocka_unit_test(test_rules_and_errors),
         cmocka_unit_test(test_property),
     };
