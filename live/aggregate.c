@@ -107,7 +107,8 @@ static void out_quote(void *ctx, const tt_consol_quote *q)
 {
     agg_out *w = ctx;
     char line[1024];
-    size_t n = quote_line(w, q, ++w->merged, line, sizeof line);
+    ++w->merged;
+    size_t n = w->on_output ? quote_line(w, q, w->merged, line, sizeof line) : 0;
     if (n)
         put_line(w, line, n);
     if (w->live)
