@@ -297,8 +297,8 @@ static int run_relay(const char *url, double rate, double seconds, int nsources,
     natsSubscription *s1 = NULL, *s2 = NULL;
     relay r = {NULL};
     int rc = 1;
-    if (natsConnection_Connect(&in, o) == NATS_OK && natsConnection_ConnectTo(&sc, url) == NATS_OK &&
-        (r.out = in) &&
+    if (natsConnection_Connect(&in, o) == NATS_OK &&
+        natsConnection_ConnectTo(&sc, url) == NATS_OK && (r.out = in) &&
         natsConnection_Subscribe(&s1, in, "ticks.*.EURUSD", on_relay, &r) == NATS_OK &&
         natsConnection_Subscribe(&s2, sc, "relay.EURUSD", on_tick, &b) == NATS_OK &&
         natsConnection_Flush(in) == NATS_OK && natsConnection_Flush(sc) == NATS_OK) {

@@ -142,16 +142,6 @@ static void *tick_loop(void *arg)
     return NULL;
 }
 
-static int split(char *buf, const char **out, int max)
-{
-    int n = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < max;
-         t = strtok_r(NULL, ",", &save))
-        out[n++] = t;
-    out[n] = NULL;
-    return n;
-}
-
 static int do_replay(agg_cli *a, const tt_instruments *ins, int override)
 {
     tt_aggregator_replay_stats st;
@@ -240,18 +230,11 @@ static int run_aggregate(int argc, char **argv)
     tt_consol_cli_finish(&a.cfg);
     char srcbuf[1024];
     const char *sources[TT_CONSOL_MAX_SOURCES + 1] = {NULL};
-    if (a.sources) {
-        snprintf(srcbuf, sizeof srcbuf, "%s", a.sources);
-        split(srcbuf, sources, TT_CONSOL_MAX_SOURCES);
-    }
+    tt_consol_cli_list(a.sources, srcbuf, sizeof srcbuf, sources, TT_CONSOL_MAX_SOURCES);
     tt_err err;
-    tt_instruments *ins = tt_instruments_new();
-    if (!ins || (a.ins_file && tt_instruments_load(ins, a.ins_file, &err))) {
-        if (!ins)
-            tt_err_set(&err, TT_ENOMEM, "out of memory");
-        tt_instruments_free(ins);
-        return tt_report_error(&err);
-    }
+    tt_instruments *ins = tt_consol_cli_instruments(a.ins_file);
+    if (!ins)
+        return TT_EXIT_FAIL;
     if (a.out && !(a.outf = fopen(a.out, "w"))) {
         tt_instruments_free(ins);
         tt_err_set(&err, TT_EIO, "%s: cannot create", a.out);

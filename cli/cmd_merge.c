@@ -108,16 +108,6 @@ static void print_table(void *ctx, const tt_consolidator *c)
     }
 }
 
-static int split(char *buf, const char **out, int max)
-{
-    int n = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < max;
-         t = strtok_r(NULL, ",", &save))
-        out[n++] = t;
-    out[n] = NULL;
-    return n;
-}
-
 static int run_merge(int argc, char **argv)
 {
     merge_cli a;
@@ -128,26 +118,14 @@ static int run_merge(int argc, char **argv)
     tt_consol_cli_finish(&a.cfg);
     char namebuf[1024], symbuf[1024];
     const char *names[TT_CONSOL_MAX_SOURCES + 1] = {NULL}, *syms[MAX_SYMBOLS + 1] = {NULL};
-    if (a.names) {
-        snprintf(namebuf, sizeof namebuf, "%s", a.names);
-        if (split(namebuf, names, TT_CONSOL_MAX_SOURCES) != a.ntapes)
-            return tt_usage_error("merge", "--names gives %d names for %d tapes",
-                                  split(namebuf, names, TT_CONSOL_MAX_SOURCES), a.ntapes);
-        snprintf(namebuf, sizeof namebuf, "%s", a.names);
-        split(namebuf, names, TT_CONSOL_MAX_SOURCES);
-    }
-    if (a.symbols) {
-        snprintf(symbuf, sizeof symbuf, "%s", a.symbols);
-        split(symbuf, syms, MAX_SYMBOLS);
-    }
+    int nn = tt_consol_cli_list(a.names, namebuf, sizeof namebuf, names, TT_CONSOL_MAX_SOURCES);
+    if (a.names && nn != a.ntapes)
+        return tt_usage_error("merge", "--names gives %d names for %d tapes", nn, a.ntapes);
+    tt_consol_cli_list(a.symbols, symbuf, sizeof symbuf, syms, MAX_SYMBOLS);
     tt_err err;
-    tt_instruments *ins = tt_instruments_new();
-    if (!ins || (a.ins_file && tt_instruments_load(ins, a.ins_file, &err))) {
-        if (!ins)
-            tt_err_set(&err, TT_ENOMEM, "out of memory");
-        tt_instruments_free(ins);
-        return tt_report_error(&err);
-    }
+    tt_instruments *ins = tt_consol_cli_instruments(a.ins_file);
+    if (!ins)
+        return TT_EXIT_FAIL;
     tt_feedmerge_opts o;
     memset(&o, 0, sizeof o);
     o.tapes = a.tapes;

@@ -60,6 +60,13 @@ struct tt_consol_config;
 extern const tt_opt tt_consol_opts[];
 /* After parsing: a k rule given as 0 is off. */
 void tt_consol_cli_finish(struct tt_consol_config *cfg);
+/* "a,b,c" into out (NULL-ended, at most max words; the words live in buf).
+ * Returns the count. */
+int tt_consol_cli_list(const char *text, char *buf, size_t cap, const char **out, int max);
+struct tt_instruments;
+/* The built-in instruments plus FILE (may be NULL); NULL after printing the
+ * error. */
+struct tt_instruments *tt_consol_cli_instruments(const char *file);
 
 /* ---- importers (cli/quality_opts.c) ---- */
 

@@ -4,11 +4,16 @@
  * the two commands take and document them alike (the same code runs behind
  * both). Durations take a unit (0.5s, 2s, 1m). Zero switches a k rule off:
  * tt_consol_cli_finish turns the command line's 0 into the config's "off".
+ * Also what both do with their other options: comma lists, the instruments.
  */
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "core/consolidate.h"
+#include "core/instrument.h"
 
 #define C(field) offsetof(tt_consol_config, field)
 
@@ -37,6 +42,31 @@ const tt_opt tt_consol_opts[] = {
      .help = "degrade a source quoting at less than R times the others' median rate (0 = off)"},
     {TT_OPT_END},
 };
+
+int tt_consol_cli_list(const char *text, char *buf, size_t cap, const char **out, int max)
+{
+    int n = 0;
+    snprintf(buf, cap, "%s", text ? text : "");
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < max;
+         t = strtok_r(NULL, ",", &save))
+        out[n++] = t;
+    out[n] = NULL;
+    return n;
+}
+
+tt_instruments *tt_consol_cli_instruments(const char *file)
+{
+    tt_err err;
+    tt_instruments *ins = tt_instruments_new();
+    if (!ins)
+        tt_err_set(&err, TT_ENOMEM, "out of memory");
+    if (!ins || (file && tt_instruments_load(ins, file, &err))) {
+        tt_instruments_free(ins);
+        tt_report_error(&err);
+        return NULL;
+    }
+    return ins;
+}
 
 void tt_consol_cli_finish(tt_consol_config *cfg)
 {

@@ -201,8 +201,8 @@ static int check_out(const fm *m, tt_err *err)
     for (uint32_t i = 0; i < info.nstreams && !rc; i++) {
         const tt_stream_info *s = &info.streams[i];
         const tt_instrument *in = tt_instruments_find(m->o->ins, s->desc.symbol);
-        int taken = (s->desc.kind == TT_STREAM_BLOB && !strcmp(s->desc.symbol, TT_FEEDMERGE_STREAM)) ||
-                    (s->desc.kind == TT_STREAM_QUOTE && in && input_has(m, in));
+        int log = s->desc.kind == TT_STREAM_BLOB && !strcmp(s->desc.symbol, TT_FEEDMERGE_STREAM);
+        int taken = log || (s->desc.kind == TT_STREAM_QUOTE && in && input_has(m, in));
         if (taken)
             rc = tt_err_set(err, TT_EINVAL,
                             "%s already holds %s/%s: merge writes into a new tape (or one "

@@ -16,7 +16,8 @@
  *     the sources of a symbol's merged quotes change, so that every merged
  *     quote's sources are on the tape: those of the latest `sources` record of
  *     its symbol at or before it, e.g.
- *     {"event":"sources","time":"...","symbol":"EURUSD","bid":"ic","ask":"ic+pepper","crossed":false}
+ *     {"event":"sources","time":"...","symbol":"EURUSD","bid":"ic",
+ *      "ask":"ic+pepper","crossed":false}
  *     (a cross between sources is flagged there too).
  */
 #ifndef TT_FEEDMERGE_H

@@ -369,7 +369,8 @@ static uint64_t run_random(uint64_t seed, int policy, int check)
             silent[s]--;
             continue;
         }
-        tt_price b = mid - 1 - (tt_price)(tt_rng_next(&r) % 2), a = mid + 1 + (tt_price)(tt_rng_next(&r) % 2);
+        tt_price b = mid - 1 - (tt_price)(tt_rng_next(&r) % 2);
+        tt_price a = mid + 1 + (tt_price)(tt_rng_next(&r) % 2);
         uint32_t fault = tt_rng_next(&r) % 500;
         /* a spike only while the three others are up and ticking: a majority to judge it
          * by (with fewer, no source can be told wrong, and none is quarantined) */

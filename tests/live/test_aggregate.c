@@ -438,8 +438,8 @@ static void test_faults_failover_replay(void **state)
     assert_int_equal(tt_aggregator_replay(journal, ins, &best, add_line, &alt, &rs, &err), TT_OK);
     assert_true(alt.len != out.len || memcmp(alt.buf, out.buf, out.len));
     print_message("aggregate: %d ticks from 3 sources, %d merged; failover %.1f ms and %.1f ms "
-                  "after the silent source's last tick (timeout %d ms); fail-back at the hysteresis; "
-                  "replay identical (%zu bytes)\n",
+                  "after the silent source's last tick (timeout %d ms); fail-back at the "
+                  "hysteresis; replay identical (%zu bytes)\n",
                   sent, merged, d1 / 1e6, d2 / 1e6, STALE_MS, out.len);
 
     free(out.buf);
