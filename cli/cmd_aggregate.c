@@ -35,7 +35,8 @@ static void on_signal(int sig)
 }
 
 typedef struct agg_cli {
-    const char *url, *replay, *sources, *journal, *out, *ins_file;
+    const char *url, *replay, *sources, *journal, *out, *ins_file, *kafka, *kafka_group;
+    int from_beginning;
     tt_consol_config cfg;
     double duration, status_every;
     uint64_t queue, spin_us;
@@ -51,6 +52,12 @@ static const tt_opt AGG_OPTS[] = {
      .help = "NATS server: ticks.{SOURCE}.{SYMBOL} in, ticks.{SYMBOL} out"},
     {TT_OPT_STRING, "replay", .off = F(replay), .arg = "JOURNAL",
      .help = "instead: replay an aggregator's journal into --out"},
+    {TT_OPT_STRING, "kafka", .off = F(kafka), .arg = "BROKERS",
+     .help = "also consume tick_archive: TickData whose source field names the source"},
+    {TT_OPT_STRING, "kafka-group", .off = F(kafka_group), .arg = "G", .def_text = "ticktape",
+     .help = "the Kafka consumer group"},
+    {TT_OPT_FLAG, "from-beginning", .off = F(from_beginning),
+     .help = "a new Kafka group starts at the oldest tick_archive offset"},
     {TT_OPT_STRING, "sources", .off = F(sources), .arg = "A,B",
      .def_text = "any, in order of first appearance",
      .help = "the sources, in priority order; ticks of others are rejected"},
@@ -77,6 +84,7 @@ static const tt_opt AGG_OPTS[] = {
 
 static const tt_opt_rule AGG_RULES[] = {
     {TT_RULE_ONE_OF, {"nats", "replay"}, "give --nats URL (live) or --replay JOURNAL"},
+    {TT_RULE_EXCLUSIVE, {"kafka", "replay"}, "--kafka is a live input; --replay reads a journal"},
     {TT_RULE_END},
 };
 
@@ -94,7 +102,8 @@ const tt_cmd tt_command_aggregate = {
         "ticks.{SYMBOL} (TickData whose source field names the source(s)), the health and\n"
         "failover events on sources.state.{SOURCE}, sources.failover|failback|cross.{SYMBOL}\n"
         "(JSON), and QualityMetrics per source and symbol on quality.{SOURCE}.{SYMBOL} every\n"
-        "second. Time is the arrival stamp; with --journal every input is kept, and\n"
+        "second. With --kafka, TickData from tick_archive whose source field names the source\n"
+        "come in too. Time is the arrival stamp; with --journal every input is kept, and\n"
         "`--replay JOURNAL --out FILE` writes the same output lines as the live --out.\n"
         "With --replay, health options given on the command line replace the journaled ones\n"
         "(a what-if run).\n",
@@ -164,6 +173,9 @@ static int do_live(agg_cli *a, const tt_instruments *ins, const char *const *sou
     tt_aggregator_opts o;
     memset(&o, 0, sizeof o);
     o.nats_url = a->url;
+    o.kafka_brokers = a->kafka;
+    o.kafka_group = a->kafka_group;
+    o.kafka_from_beginning = a->from_beginning;
     o.sources = sources;
     o.cfg = a->cfg;
     o.ins = ins;

@@ -18,6 +18,7 @@
  */
 #include "aggregate.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@
 #include "../data/json.h"
 #include "inbox.h"
 #include "journal.h"
+#include "kafka_source.h"
 #include "nats_source.h"
 #include "tick_data.pb-c.h"
 #include "wallclock.h"
@@ -57,6 +59,7 @@ struct tt_aggregator {
     tt_inbox *q;
     tt_journal *j;
     tt_nats_source *ns;
+    tt_kafka_source *ks; /* tick_archive, when given */
     natsConnection *nc;
     tt_consolidator *c;
     pthread_mutex_t mu;  /* the source table (NATS thread and consumer) */
@@ -321,14 +324,23 @@ static void publish_quality(tt_aggregator *a)
 
 /* ---- sources ---- */
 
-/* nats.c's thread: ticks.{SOURCE}.{SYMBOL} -> 1 + the source's index. */
-static uint16_t source_of(void *ctx, const char *subject)
+/* A source name: 1..NAME_MAX_LEN-1 letters, digits, '_' or '-' (it goes into
+ * subjects and JSON as it is). */
+static int name_ok(const char *s, size_t n)
 {
-    tt_aggregator *a = ctx;
-    const char *p = subject + 6; /* "ticks." */
-    const char *dot = strchr(p, '.');
-    size_t n = dot ? (size_t)(dot - p) : 0;
-    if (strncmp(subject, "ticks.", 6) || !n || n >= NAME_MAX_LEN || strchr(dot + 1, '.'))
+    if (!n || n >= NAME_MAX_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* 1 + the index of the source named p[0..n) (taken on when new and allowed),
+ * 0 when refused. Any feed's thread. */
+static uint16_t source_id(tt_aggregator *a, const char *p, size_t n)
+{
+    if (!name_ok(p, n))
         return 0;
     uint16_t id = 0;
     pthread_mutex_lock(&a->mu);
@@ -341,6 +353,27 @@ static uint16_t source_of(void *ctx, const char *subject)
         id = (uint16_t)++a->nsources;
     }
     pthread_mutex_unlock(&a->mu);
+    return id;
+}
+
+/* nats.c's thread: ticks.{SOURCE}.{SYMBOL} -> the source. */
+static uint16_t nats_source_of(void *ctx, const char *subject)
+{
+    const char *p = subject + 6; /* "ticks." */
+    const char *dot = strncmp(subject, "ticks.", 6) ? NULL : strchr(p, '.');
+    if (!dot || strchr(dot + 1, '.'))
+        return 0;
+    return source_id(ctx, p, (size_t)(dot - p));
+}
+
+/* The Kafka poll thread: a TickData's source field -> the source. */
+static uint16_t kafka_source_of(void *ctx, const void *data, size_t len)
+{
+    Aitrading__Common__TickData *t = aitrading__common__tick_data__unpack(NULL, len, data);
+    if (!t)
+        return 0;
+    uint16_t id = t->source ? source_id(ctx, t->source, strlen(t->source)) : 0;
+    aitrading__common__tick_data__free_unpacked(t, NULL);
     return id;
 }
 
@@ -380,11 +413,10 @@ int tt_aggregator_open(tt_aggregator **out, const tt_aggregator_opts *o, tt_err 
     out_init(&a->out, o->ins, o->on_output, o->out_ctx);
     a->out.live = a;
     for (const char *const *s = o->sources; s && *s; s++) {
-        if (a->nsources == TT_CONSOL_MAX_SOURCES || strlen(*s) >= NAME_MAX_LEN || !**s ||
-            strchr(*s, '.')) {
+        if (a->nsources == TT_CONSOL_MAX_SOURCES || !name_ok(*s, strlen(*s))) {
             tt_aggregator_close(a, NULL);
             return tt_err_set(err, TT_EINVAL, "aggregate: source '%s': at most %d names of "
-                              "1..%d characters without '.'", *s, TT_CONSOL_MAX_SOURCES,
+                              "1..%d letters, digits, '_' or '-'", *s, TT_CONSOL_MAX_SOURCES,
                               NAME_MAX_LEN - 1);
         }
         snprintf(a->out.names[a->nsources++], NAME_MAX_LEN, "%s", *s);
@@ -415,9 +447,15 @@ int tt_aggregator_open(tt_aggregator **out, const tt_aggregator_opts *o, tt_err 
     tt_nats_source_opts no = {.url = o->nats_url,
                               .subjects = (const char *const[]){"ticks.*.*", NULL},
                               .ins = o->ins, .inbox = a->q, .log = ilog, .log_ctx = a,
-                              .source_of = source_of, .source_ctx = a};
+                              .source_of = nats_source_of, .source_ctx = a};
     if (!rc)
         rc = tt_nats_source_open(&a->ns, &no, err);
+    tt_kafka_source_opts ko = {.brokers = o->kafka_brokers, .group = o->kafka_group,
+                               .from_beginning = o->kafka_from_beginning, .conf = o->kafka_conf,
+                               .ins = o->ins, .inbox = a->q, .log = ilog, .log_ctx = a,
+                               .source_of = kafka_source_of, .source_ctx = a};
+    if (!rc && o->kafka_brokers)
+        rc = tt_kafka_source_open(&a->ks, &ko, err);
     if (rc) {
         tt_aggregator_close(a, NULL);
         return rc;
@@ -489,6 +527,11 @@ void tt_aggregator_stats_get(tt_aggregator *a, tt_aggregator_stats *out)
     tt_nats_source_stats ns;
     tt_nats_source_stats_get(a->ns, &ns);
     out->received = ns.received;
+    if (a->ks) {
+        tt_kafka_source_stats ks;
+        tt_kafka_source_stats_get(a->ks, &ks);
+        out->received += ks.received;
+    }
     out->rejected = is.rejected;
     out->dropped = is.dropped + ns.nats_dropped;
     pthread_mutex_lock(&a->cmu);
@@ -510,6 +553,7 @@ int tt_aggregator_close(tt_aggregator *a, tt_err *err)
     if (!a)
         return TT_OK;
     tt_nats_source_close(a->ns); /* no callback runs after this */
+    tt_kafka_source_close(a->ks);
     int rc = TT_OK;
     if (a->j)
         rc = tt_journal_close(a->j, err);

@@ -2,7 +2,9 @@
  * ticktape live: the aggregator, several feeds of the same symbols merged
  * into one live feed (`ticktape aggregate`).
  *
- *   NATS ticks.{SOURCE}.{SYMBOL} ─► inbox (arrival stamps, bounded) ─► journal
+ *   NATS ticks.{SOURCE}.{SYMBOL} ─┬► inbox (arrival stamps, bounded) ─► journal
+ *   Kafka tick_archive (TickData ─┘
+ *     with its source field)
  *                                      │
  *                                      ▼ consumer thread
  *                        consolidator (core/consolidate.h: policy, health)
@@ -11,10 +13,11 @@
  *     sources.{failover|failback|cross}.{SYMBOL}, sources.state.{SOURCE}  (JSON)
  *     quality.{SOURCE}.{SYMBOL} (QualityMetrics, every quality_every)
  *
- * Sources are the subject's middle word. With `sources` given they are
- * those, in priority order, and a tick of any other is rejected (counted);
- * without, a source is taken on in order of first appearance (priority in
- * that order). Up to TT_CONSOL_MAX_SOURCES.
+ * Sources are the subject's middle word, or on Kafka the TickData's `source`
+ * field (ticktape's field 8; letters, digits, '_', '-'). With
+ * `sources` given they are those, in priority order, and a tick of any other
+ * is rejected (counted); without, a source is taken on in order of first
+ * appearance (priority in that order). Up to TT_CONSOL_MAX_SOURCES.
  *
  * Deterministic and replayable. Time is the arrival stamp (the inbox's,
  * strictly increasing), so the consolidator's health rules (staleness,
@@ -58,7 +61,12 @@
 typedef struct tt_aggregator tt_aggregator;
 
 typedef struct tt_aggregator_opts {
-    const char *nats_url;          /* required */
+    const char *nats_url;          /* required: ticks in, the merged feed out */
+    const char *kafka_brokers;     /* also consume tick_archive: TickData whose field
+                                      `source` names the source; NULL = no Kafka */
+    const char *kafka_group;       /* consumer group; NULL = "ticktape" */
+    int kafka_from_beginning;      /* a new group starts at the oldest offset */
+    const char *const *kafka_conf; /* extra librdkafka settings; may be NULL */
     const char *const *sources;    /* names in priority order, NULL-ended; NULL: any */
     tt_consol_config cfg;          /* policy and health rules (nsources is set here) */
     const tt_instruments *ins;     /* borrowed; required */

@@ -20,7 +20,8 @@
  * line for line (TickData bid, ask and source); QualityMetrics arrive per
  * source; the health object names every source up at the end; and the replay
  * of the journal writes the same output lines, byte for byte, and recomputes
- * the journaled events.
+ * the journaled events. Also: sources from Kafka's tick_archive (librdkafka's
+ * mock cluster), named by the TickData's source field.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +33,7 @@
 
 #include <nats/nats.h>
 
+#include "kafka_helpers.h"
 #include "live/aggregate.h"
 #include "live/inbox.h"
 #include "live/journal.h"
@@ -547,11 +549,97 @@ static void test_sources_and_errors(void **state)
     tt_instruments_free(ins);
 }
 
+static tt_test_kafka kafka;
+
+/* Ticks from Kafka's tick_archive: the TickData's source field names the
+ * source; one without is rejected. The merged feed replays the same. */
+static void test_kafka_input(void **state)
+{
+    tt_test_nats *srv = *state;
+    char dir[4096], journal[4200], group[64];
+    tt_test_tmpdir(dir, sizeof dir, "aggregate-kafka");
+    snprintf(journal, sizeof journal, "%s/journal", dir);
+    snprintf(group, sizeof group, "tt-agg-%lld", (long long)tt_mono_ns());
+    char errstr[256];
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rd_kafka_conf_set(c, "bootstrap.servers", kafka.brokers, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, sizeof errstr);
+    assert_non_null(rk);
+    const int n = 200;
+    for (int i = 0; i <= n; i++) {
+        Aitrading__Common__TickData t = AITRADING__COMMON__TICK_DATA__INIT;
+        t.symbol = "EURUSD";
+        t.bid = (double)(P0 + i / 2) / 1e5;
+        t.ask = (double)(P0 + i / 2 + 3) / 1e5;
+        t.timestamp = 1549267200000LL + i;
+        t.source = i == n ? "" : (i % 2 ? "k2" : "k1"); /* the last one has none */
+        uint8_t buf[128];
+        size_t len = aitrading__common__tick_data__pack(&t, buf);
+        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("tick_archive"), RD_KAFKA_V_KEY("EURUSD", 6),
+                                 RD_KAFKA_V_VALUE(buf, len),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(rk, 10);
+    }
+    assert_int_equal(rd_kafka_flush(rk, 20000), 0);
+    rd_kafka_destroy(rk);
+
+    tt_instruments *ins = tt_instruments_new();
+    lines out;
+    memset(&out, 0, sizeof out);
+    pthread_mutex_init(&out.mu, NULL);
+    tt_aggregator_opts o;
+    memset(&o, 0, sizeof o);
+    o.nats_url = srv->url;
+    o.kafka_brokers = kafka.brokers;
+    o.kafka_group = group;
+    o.kafka_from_beginning = 1;
+    o.cfg.policy = TT_POLICY_BEST;
+    o.ins = ins;
+    o.journal_dir = journal;
+    o.on_output = add_line;
+    o.out_ctx = &out;
+    tt_aggregator *a;
+    tt_err err;
+    if (tt_aggregator_open(&a, &o, &err))
+        fail_msg("%s", err.msg);
+    runner rn = {a, 0, {0}};
+    pthread_t th;
+    pthread_create(&th, NULL, agg_main, &rn);
+    tt_aggregator_stats st;
+    int64_t dl = tt_mono_ns() + 30 * TT_NS_PER_SEC;
+    do {
+        tt_test_sleep_ms(100);
+        tt_aggregator_stats_get(a, &st);
+    } while (st.ticks + st.rejected < (uint64_t)n + 1 && tt_mono_ns() < dl);
+    tt_aggregator_stop(a);
+    pthread_join(th, NULL);
+    tt_aggregator_stats_get(a, &st);
+    assert_int_equal(tt_aggregator_close(a, &err), TT_OK);
+    assert_int_equal(rn.rc, 0);
+    assert_int_equal(st.ticks, (uint64_t)n);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.sources, 2);
+    assert_true(st.merged > 0);
+    assert_non_null(strstr(out.buf, "\"bid_from\":\"k1"));
+    lines rep;
+    memset(&rep, 0, sizeof rep);
+    pthread_mutex_init(&rep.mu, NULL);
+    tt_aggregator_replay_stats rs;
+    assert_int_equal(tt_aggregator_replay(journal, ins, NULL, add_line, &rep, &rs, &err), TT_OK);
+    assert_int_equal(rep.len, out.len);
+    assert_memory_equal(rep.buf, out.buf, out.len);
+    free(out.buf);
+    free(rep.buf);
+    tt_instruments_free(ins);
+    tt_test_rmdir(dir);
+}
+
 static int setup(void **state)
 {
     static tt_test_nats srv;
     memset(&srv, 0, sizeof srv);
-    if (tt_test_nats_start(&srv))
+    if (tt_test_nats_start(&srv) || tt_test_kafka_start(&kafka, 1))
         return -1;
     *state = &srv;
     return 0;
@@ -560,6 +648,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     tt_test_nats_stop(*state);
+    tt_test_kafka_stop(&kafka);
     return 0;
 }
 
@@ -568,6 +657,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_faults_failover_replay),
         cmocka_unit_test(test_sources_and_errors),
+        cmocka_unit_test(test_kafka_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
