@@ -114,7 +114,7 @@ static const tt_opt PAPER_OPTS[] = {
     {TT_OPT_ARG, .arg = "SCENARIO", .off = F(scenario), .flags = TT_OPT_REQUIRED,
      .help = "the scenario: strategy, venue model, risk limits (docs/scenarios.md)"},
     {TT_OPT_STRING, "nats", .off = F(nats), .arg = "URL",
-     .help = "feed: ticks.>, bars.>, market.external.> (TickData protobuf); outputs "
+     .help = "feed: ticks.*, bars.>, market.external.> (TickData protobuf); outputs "
              "published on signals.*, orders.*, bars.*, risk.alert.*"},
     {TT_OPT_STRING, "kafka", .off = F(kafka), .arg = "BROKERS",
      .help = "outputs archived to the seed's Kafka topics; without --nats, also the feed "

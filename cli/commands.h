@@ -34,6 +34,7 @@ extern const tt_cmd tt_command_import_polygon; /* cmd_import_text.c */
 extern const tt_cmd tt_command_import_csv;
 extern const tt_cmd tt_command_import_mt5;
 extern const tt_cmd tt_command_import_hdf5;
+extern const tt_cmd tt_command_import_calendar; /* cmd_import_calendar.c */
 extern const tt_cmd tt_command_download;    /* download dukascopy (cmd_download.c) */
 extern const tt_cmd tt_command_sweep;
 extern const tt_cmd tt_command_walkforward;
@@ -51,6 +52,25 @@ extern const tt_cmd tt_command_replay;
 extern const tt_cmd tt_command_live;          /* cmd_live.c */
 extern const tt_cmd tt_command_mt5_sim;       /* cmd_mt5_sim.c */
 extern const tt_cmd tt_command_mt5_connector; /* cmd_mt5_connector.c */
+
+extern const tt_cmd tt_command_merge;       /* merge tapes of several sources (cmd_merge.c) */
+extern const tt_cmd tt_command_aggregate;   /* live: several feeds into one (cmd_aggregate.c) */
+
+/* ---- merge and aggregate: policy and health rules (cli/consol_opts.c) ---- */
+
+struct tt_consol_config;
+/* --policy, --stale, --recover, --recover-ticks, --deviation, --spread-k,
+ * --rate-ratio over a tt_consol_config. */
+extern const tt_opt tt_consol_opts[];
+/* After parsing: a k rule given as 0 is off. */
+void tt_consol_cli_finish(struct tt_consol_config *cfg);
+/* "a,b,c" into out (NULL-ended, at most max words; the words live in buf).
+ * Returns the count. */
+int tt_consol_cli_list(const char *text, char *buf, size_t cap, const char **out, int max);
+struct tt_instruments;
+/* The built-in instruments plus FILE (may be NULL); NULL after printing the
+ * error. */
+struct tt_instruments *tt_consol_cli_instruments(const char *file);
 
 /* ---- importers (cli/quality_opts.c) ---- */
 

@@ -889,6 +889,13 @@ static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_e
             r->vt->on_timer(r->state, &r->ctx, ev->u.timer.timer_id, ev->u.timer.user);
         break;
     case TT_EV_EXTERNAL:
+        /* a calendar event the gate did not know yet joins the blackout's
+         * schedule before the strategy can react to it */
+        if (r->risk && tt_risk_gate_on_external(r->risk, ev) < 0) {
+            tt_err err;
+            tt_err_set(&err, TT_ENOMEM, "out of memory (news schedule)");
+            run_error(r, &err);
+        }
         if (r->vt->on_external)
             r->vt->on_external(r->state, &r->ctx, ev);
         break;

@@ -156,7 +156,8 @@ static void enqueue_locked(tt_inbox *q, const tt_event *ev, uint8_t *payload)
     if (!s->ev.ts_init)
         s->ev.ts_init = s->ev.ts;
     s->ev.seq = ++q->seq;
-    s->ev.source = q->o.source_id;
+    if (!q->o.keep_source || !s->ev.source)
+        s->ev.source = q->o.source_id;
     s->payload = payload;
     if (payload)
         s->ev.u.blob.data = payload;

@@ -53,6 +53,8 @@ typedef struct tt_inbox_opts {
     uint32_t capacity;      /* slots; 0 = 65536 */
     uint32_t reserve;       /* of which kept for never-dropped events; 0 = 64 */
     uint16_t source_id;     /* source id of the events; 0 = 1 */
+    int keep_source;        /* 1: an event pushed with a source id keeps it (several feeds
+                               in one inbox: the aggregator); the rest get source_id */
     int64_t idle_wait_ns;   /* longest wait for input in next(); 0 = 1 ms */
     int64_t spin_ns;        /* before sleeping on an empty queue, poll this long (trades
                                a CPU for wake-up latency); 0 = sleep at once */
@@ -85,8 +87,8 @@ void tt_inbox_free(tt_inbox *q);
 
 /* ---- producer side (any thread) ---- */
 
-/* Stamp and queue a copy of *ev (ts, seq, source and cls are set here; ts_init
- * is kept when non-zero, else set to the stamp). For EXTERNAL/BLOB events the
+/* Stamp and queue a copy of *ev (ts, seq, cls and, unless keep_source, source
+ * are set here; ts_init is kept when non-zero, else set to the stamp). For EXTERNAL/BLOB events the
  * payload bytes are copied (len at most 1 MiB). Returns 1 queued, 0 refused
  * (after stop, or dropped by the policy when the event itself is the oldest
  * droppable one; counted), or TT_ENOMEM for a payload copy. */

@@ -121,12 +121,20 @@ int tt_kafka_sink_produce(tt_kafka_sink *s, const tt_event *ev, tt_err *err)
     if (!n)
         return TT_OK;
     uint8_t buf[TT_WIRE_MSG_MAX];
-    size_t len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    const void *val = buf;
+    size_t len;
     const tt_instrument *in = tt_instruments_get(s->o.ins, ev->symbol);
     const char *key = in ? in->symbol : "_";
+    if (ev->kind == TT_EV_EXTERNAL) { /* the message as received, keyed by its type */
+        val = ev->u.blob.data;
+        len = ev->u.blob.len;
+        key = tt_external_type_name(ev->u.blob.type);
+    } else {
+        len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    }
     const char *type = tt_wire_output_type(ev);
     for (int i = 0; i < n; i++) {
-        int rc = produce_one(s, topics[i], key, buf, len, ev->ts, type, err);
+        int rc = produce_one(s, topics[i], key, val, len, ev->ts, type, err);
         if (rc)
             return rc;
     }

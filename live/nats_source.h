@@ -6,8 +6,10 @@
  * it on arrival and hands it to the engine. Subjects and payloads
  * (live/wire.h):
  *
- *   ticks.>             the seed's TickData protobuf; with json_ticks, a payload
- *                       starting with '{' is read as the JSON tick form instead
+ *   ticks.*             the seed's TickData protobuf on ticks.{SYMBOL} (not an
+ *                       aggregator's raw feeds, ticks.{SOURCE}.{SYMBOL}); with
+ *                       json_ticks, a payload starting with '{' is read as the
+ *                       JSON tick form instead
  *   bars.>              ticktape.Bar
  *   market.external.>   any payload, kept as an EXTERNAL event
  *
@@ -40,8 +42,8 @@ typedef struct tt_nats_source tt_nats_source;
 
 typedef struct tt_nats_source_opts {
     const char *url;              /* "nats://127.0.0.1:4222"; required */
-    const char *const *subjects;  /* NULL-terminated; NULL = ticks.>, bars.>, market.external.> */
-    int json_ticks;               /* also accept the JSON tick form on ticks.> */
+    const char *const *subjects;  /* NULL-terminated; NULL = ticks.*, bars.>, market.external.> */
+    int json_ticks;               /* also accept the JSON tick form on ticks.* */
     const tt_instruments *ins;    /* borrowed; required */
     tt_inbox *inbox;              /* borrowed; required */
     int max_reconnect;            /* 0 = forever */
@@ -52,6 +54,11 @@ typedef struct tt_nats_source_opts {
     int64_t connect_timeout_ms;   /* 0 = 2000 */
     void (*log)(void *ctx, const char *line); /* connection events; may be NULL */
     void *log_ctx;
+    /* Several feeds into one inbox (the aggregator, with the inbox's
+     * keep_source): the source id of a decoded message from its subject, 0 to
+     * refuse it (counted as rejected). NULL: every message gets the inbox's. */
+    uint16_t (*source_of)(void *ctx, const char *subject);
+    void *source_ctx;
 } tt_nats_source_opts;
 
 typedef struct tt_nats_source_stats {

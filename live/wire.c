@@ -434,6 +434,7 @@ int tt_wire_output_topics(const tt_event *ev, const char **topics, int max)
             ADD("risk_events_archive");
         break;
     case TT_EV_EQUITY: ADD("risk_events_archive"); break;
+    case TT_EV_EXTERNAL: ADD("external_data_archive"); break; /* an input, archived as it came */
     default: break;
     }
 #undef ADD
@@ -452,6 +453,7 @@ const char *tt_wire_output_type(const tt_event *ev)
     case TT_EV_BAR: return "ticktape.Bar";
     case TT_EV_CONTROL: return "ticktape.Control";
     case TT_EV_EQUITY: return "ticktape.Equity";
+    case TT_EV_EXTERNAL: return "external"; /* the message bytes as received */
     default: return NULL;
     }
 }

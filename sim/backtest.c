@@ -45,6 +45,7 @@
 
 #include "../core/merge.h"
 #include "../core/plugin.h"
+#include "../data/calendar.h"
 #include "../data/tape.h"
 #include "../ml/strategy_xgb.h"
 #include "equity_series.h"
@@ -76,6 +77,7 @@ typedef struct run {
     uint32_t ids[TT_BACKTEST_MAX_SYMBOLS];
     uint32_t nids;
     tt_tape_reader *reader;
+    tt_tape_reader *ext_reader; /* cfg.external, merged with the quotes */
     tt_tape_info info;
     int have_info;
     tt_merge *merge;
@@ -349,6 +351,20 @@ static int open_tape(run *r, tt_err *err)
         return rc;
     }
     r->data = tt_tape_reader_source(r->reader);
+    if (!cfg->external[0])
+        return TT_OK;
+    if ((rc = tt_external_reader_open(&r->ext_reader, cfg->tape_dir, cfg->external, cfg->from,
+                                      cfg->to, err))) {
+        tt_err_prefix(err, "data.external: ");
+        return rc;
+    }
+    /* one event at a time from the external reader: a payload points into
+     * the reader's block and must stay valid until the engine has it */
+    tt_source both[2] = {r->data, tt_tape_reader_source(r->ext_reader)};
+    both[1].next_batch = NULL;
+    if ((rc = tt_merge_new(&r->merge, both, 2, err)))
+        return rc;
+    r->data = tt_merge_source(r->merge);
     return TT_OK;
 }
 
@@ -390,6 +406,12 @@ static int build_account(run *r, tt_err *err)
     if ((rc = tt_portfolio_new(&r->pf, r->ins, &cfg->venue.account, err)) ||
         (rc = tt_risk_gate_new(&r->risk, &cfg->risk, err)))
         return rc;
+    tt_news *news = tt_risk_gate_news(r->risk);
+    if (news && cfg->tape_dir && cfg->external[0] &&
+        (rc = tt_external_schedule_load(news, cfg->tape_dir, cfg->external, err))) {
+        tt_err_prefix(err, "risk.news_blackout: ");
+        return rc;
+    }
     tt_portfolio_on_trade(r->pf, on_trade, r);
     return TT_OK;
 }
@@ -560,6 +582,7 @@ static void run_free(run *r)
     tt_merge_free(r->merge);
     if (r->reader)
         tt_tape_reader_close(r->reader);
+    tt_tape_reader_close(r->ext_reader);
     if (r->have_info)
         tt_tape_info_free(&r->info);
     tt_instruments_free(r->own_ins);

@@ -66,6 +66,15 @@
  * disk full), the run fails with an error naming the directory or file, and
  * result.trades is empty.
  *
+ * External events. cfg.external names blob streams of the tape (an imported
+ * economic calendar, data/calendar.h): their events in [from, to) are merged
+ * with the quotes by the total order (at one time stamp after the market
+ * data) and reach the strategy's on_external. When cfg.risk has a news
+ * blackout, every timed calendar event of those streams is put in the gate's
+ * schedule before the run starts (release times are known ahead; the figures
+ * are not part of it), whatever the data source: a paper session's gate knows
+ * the calendar of the scenario's tape too.
+ *
  * When reading from a tape, the symbols needed to convert P&L into the
  * account currency (e.g. USDJPY for a USD account trading EURJPY) are added to
  * the query when the tape has them; a conversion that finds no quote rejects
@@ -92,6 +101,7 @@
 #define TT_BACKTEST_MAX_BARS 16
 #define TT_BACKTEST_TRADES_KEEP 16384 /* default trades_keep_max: 1.9 MiB of trades */
 #define TT_BACKTEST_MAX_SOURCES 8     /* tt_backtest_add_source */
+#define TT_BACKTEST_MAX_EXTERNAL 8    /* external streams of the tape (cfg.external) */
 
 /* One order event, as kept for replay parity checks. */
 typedef struct tt_order_record {
@@ -114,6 +124,9 @@ typedef struct tt_backtest_config {
     const char *tape_dir;           /* data source A: a tape and a time range */
     tt_ts from, to;                 /* [from, to); 0 = open */
     const tt_source *source;        /* data source B: the caller's source (not closed) */
+    const char *external[TT_BACKTEST_MAX_EXTERNAL + 1]; /* blob streams of the tape replayed
+                                     * with its quotes (an imported calendar), NULL-ended; with
+                                     * a news blackout their calendar also fills its schedule */
     /* account and venue (venue.account.currency/initial_balance are the account) */
     tt_venue_config venue;
     tt_risk_config risk;
