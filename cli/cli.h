@@ -22,6 +22,11 @@ enum { TT_EXIT_OK = 0, TT_EXIT_FAIL = 1, TT_EXIT_USAGE = 2, TT_EXIT_PARTIAL = 3,
 
 /* Options are parsed from tables: cli/opts.h. */
 
+/* The help of every writer's --wait. */
+#define TT_WAIT_HELP                                                                           \
+    "when another process is writing the tape, wait for it to finish (default: fail at once, " \
+    "naming it)"
+
 /* The help of --allow-partial, the same in every command that reads a tape. */
 #define TT_ALLOW_PARTIAL_HELP                                                                  \
     "read what a damaged tape still has, say what is missing, exit 3 (default: a damaged "     \

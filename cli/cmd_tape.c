@@ -253,6 +253,9 @@ static int tape_upgrade(int argc, char **argv)
 const tt_cmd tt_command_tape = {
     .name = "tape",
     .summary = "inspect, verify, repair, upgrade and export a tape",
+    .about = "Look into a tape (docs/tape-format.md): what it holds, whether every block\n"
+             "is sound, its ticks as text, and where its data has gaps; repair a damaged one\n"
+             "and upgrade a format 1 one.\n",
     .subs = (const tt_cmd *const[]){&TAPE_INFO, &TAPE_VERIFY, &TAPE_REPAIR, &TAPE_UPGRADE,
                                     &tt_command_tape_export, &tt_command_tape_gaps, NULL},
     .epilog = "T is ISO 8601 (2019-02-04, 2019-02-04T10:00:00.5Z) or an integer with a unit\n"

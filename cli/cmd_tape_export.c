@@ -1,6 +1,6 @@
 /*
  * `ticktape tape export`: one symbol's quote ticks, or (--quarantine) the
- * ticks its imports set aside.
+ * ticks its imports set aside, or a blob stream's events.
  *
  * Quotes stream through the merged reader, so the export runs in constant
  * memory whatever the span. Prices print as exact decimals at the
@@ -8,8 +8,10 @@
  * the shortest decimal that reads back as the same float32 bits. The
  * quarantine stream holds records (data/quality.h: the rule, the action,
  * where the tick came from, the tick as it was received); they print with the
- * same formatting, a tick per line. A damaged tape is an error unless
- * --allow-partial (then exit 3, and said).
+ * same formatting, a tick per line. A name that is a blob stream of the tape
+ * rather than an instrument (an imported calendar) exports its events, each
+ * with its payload (embedded when it is a JSON object, else as a string). A
+ * damaged tape is an error unless --allow-partial (then exit 3, and said).
  */
 #include <math.h>
 #include <stddef.h>
@@ -19,12 +21,14 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "core/decimal.h"
+#include "core/external.h"
 #include "data/hdf5_io.h"
 #include "data/quality.h"
 #include "data/tape.h"
 
-/* Shortest decimal that reads back as the same float32; "nan" for NaN
- * (JSON: null). */
+/* Shortest decimal that reads back as the same float32 (core/decimal.h);
+ * "nan" for NaN (JSON: null). */
 static void write_float32(FILE *f, float v, int json)
 {
     if (isnan(v)) {
@@ -32,12 +36,7 @@ static void write_float32(FILE *f, float v, int json)
         return;
     }
     char buf[48];
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, (double)v);
-        float back = strtof(buf, NULL);
-        if (memcmp(&back, &v, sizeof v) == 0)
-            break;
-    }
+    tt_float32_format(v, buf, sizeof buf);
     if (json && isinf(v))
         snprintf(buf, sizeof buf, "\"%s\"", v > 0 ? "inf" : "-inf");
     fputs(buf, f);
@@ -59,7 +58,7 @@ static const tt_opt EXPORT_OPTS[] = {
     {TT_OPT_ARG, .arg = "DIR", .off = F(dir), .flags = TT_OPT_REQUIRED,
      .help = "the tape directory"},
     {TT_OPT_STRING, "symbol", .off = F(symbol), .arg = "S", .flags = TT_OPT_REQUIRED,
-     .help = "the instrument whose quote ticks are exported"},
+     .help = "the instrument whose quote ticks are exported, or a blob stream (calendar)"},
     {TT_OPT_TIME, "from", .off = F(from), .help = "start of the range (inclusive)"},
     {TT_OPT_TIME, "to", .off = F(to), .help = "end of the range (exclusive)"},
     {TT_OPT_ENUM, "format", .off = F(format), .values = (const char *const[]){"csv", "jsonl",
@@ -83,13 +82,16 @@ static int tape_export(int argc, char **argv);
 
 const tt_cmd tt_command_tape_export = {
     .name = "tape export",
-    .summary = "one symbol's quote ticks (or its quarantined ticks) as CSV, JSON lines or HDF5",
+    .summary = "one symbol's quote ticks (its quarantined ticks, a blob stream's events) as CSV, "
+               "JSON lines or HDF5",
     .run = tape_export,
     .opts = EXPORT_OPTS,
     .size = sizeof(export_opts),
     .about = "Streams the symbol's quote ticks through the merged reader, in constant memory\n"
              "whatever the span. Prices print as exact decimals at the instrument's precision;\n"
-             "volumes as the shortest decimal that reads back as the same float32.\n",
+             "volumes as the shortest decimal that reads back as the same float32.\n"
+             "A blob stream (an imported calendar: --symbol calendar) exports its events:\n"
+             "time, kind, type, value and the payload (JSON lines embed a JSON payload).\n",
     .epilog = "T is ISO 8601 (2019-02-04, 2019-02-04T10:00:00.5Z) or an integer with a unit\n"
               "(1549238400000ms, ...ns, ...s).\n\n"
               "exit codes: 0 exported, 3 --allow-partial on a damaged tape (what is left\n"
@@ -187,6 +189,83 @@ static int export_quarantine(tt_tape_reader *r, FILE *f, const tt_instrument *in
     return s;
 }
 
+/* A payload that looks like one JSON object is embedded as it is. */
+static int json_object_like(const uint8_t *p, uint32_t n)
+{
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\n'))
+        n--;
+    return n >= 2 && p[0] == '{' && p[n - 1] == '}' && !memchr(p, '\n', n);
+}
+
+static void write_payload(FILE *f, const uint8_t *p, uint32_t n, int csv)
+{
+    if (!csv && json_object_like(p, n)) {
+        fwrite(p, 1, n, f);
+        return;
+    }
+    fputc('"', f);
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (csv)
+            c == '"' ? (void)fputs("\"\"", f) : (void)fputc((int)c, f);
+        else if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc((int)c, f);
+    }
+    fputc('"', f);
+}
+
+/* 1 when the tape has a blob stream of that name (and no quote stream). */
+static int is_blob_stream(const char *dir, const char *name)
+{
+    tt_tape_info info;
+    int blob = 0, quote = 0;
+    if (tt_tape_info_read(dir, &info, NULL))
+        return 0;
+    for (uint32_t i = 0; i < info.nstreams; i++) {
+        if (strcmp(info.streams[i].desc.symbol, name))
+            continue;
+        blob |= info.streams[i].desc.kind == TT_STREAM_BLOB;
+        quote |= info.streams[i].desc.kind == TT_STREAM_QUOTE;
+    }
+    tt_tape_info_free(&info);
+    return blob && !quote;
+}
+
+/* The events of a blob stream (r), to f: time, kind, type, value, payload. */
+static int export_blob(tt_tape_reader *r, FILE *f, int fmt, int tfmt, uint64_t *n, tt_err *err)
+{
+    int csv = fmt == EXPORT_CSV, s;
+    if (csv)
+        fputs("time,kind,type,value,payload\n", f);
+    tt_event ev;
+    *n = 0;
+    while ((s = tt_tape_reader_next(r, &ev, err)) == 1) {
+        int has_blob = ev.kind == TT_EV_BLOB || ev.kind == TT_EV_EXTERNAL;
+        const char *type = ev.kind == TT_EV_EXTERNAL ? tt_external_type_name(ev.u.blob.type) : "";
+        double value = has_blob ? ev.u.blob.value : 0.0;
+        if (csv) {
+            tt_time_format_write(f, ev.ts, tfmt);
+            fprintf(f, ",%s,%s,%.17g,", tt_event_kind_name(ev.kind), type, value);
+        } else {
+            fputs("{\"time\":", f);
+            write_time(f, ev.ts, tfmt, 1);
+            fprintf(f, ",\"kind\":\"%s\",\"type\":\"%s\",\"value\":%.17g,\"payload\":",
+                    tt_event_kind_name(ev.kind), type, value);
+        }
+        if (has_blob && ev.u.blob.len)
+            write_payload(f, ev.u.blob.data, ev.u.blob.len, csv);
+        else
+            fputs(csv ? "" : "null", f);
+        fputs(csv ? "\n" : "}\n", f);
+        ++*n;
+    }
+    return s;
+}
+
 /* The quote events of the symbol on the tape (for the progress bar); for
  * --quarantine, whether it has a quarantine stream (-1 when not). */
 static int64_t symbol_events(const char *dir, const tt_instruments *ins,
@@ -239,8 +318,17 @@ static int tape_export(int argc, char **argv)
     tt_tape_reader *r = NULL;
     FILE *f = stdout;
     uint64_t n = 0;
-    if ((o.ins_file && tt_instruments_load(ins, o.ins_file, &err)) ||
-        tt_instruments_require(ins, o.symbol, &instr, &err)) {
+    int blob = 0;
+    if (o.ins_file && tt_instruments_load(ins, o.ins_file, &err)) {
+        rc = tt_report_error(&err);
+        goto done;
+    }
+    if (o.format != EXPORT_HDF5 && !o.quarantine && !tt_instruments_find(ins, o.symbol) &&
+        is_blob_stream(o.dir, o.symbol)) {
+        blob = 1;
+        instr = NULL;
+        q.kinds = 1u << TT_STREAM_BLOB;
+    } else if (tt_instruments_require(ins, o.symbol, &instr, &err)) {
         rc = tt_report_error(&err);
         goto done;
     }
@@ -249,8 +337,8 @@ static int tape_export(int argc, char **argv)
                           : export_hdf5(&o, &q, ins);
         goto done;
     }
-    int64_t total = symbol_events(o.dir, ins, instr, o.quarantine ? TT_STREAM_QUARANTINE
-                                                                   : TT_STREAM_QUOTE);
+    int kind = o.quarantine ? TT_STREAM_QUARANTINE : TT_STREAM_QUOTE;
+    int64_t total = blob ? 0 : symbol_events(o.dir, ins, instr, kind);
     if (o.quarantine && total < 0 && symbol_events(o.dir, ins, instr, TT_STREAM_QUOTE) >= 0) {
         /* the symbol is on the tape and nothing of it was ever set aside */
         fputs(o.format == EXPORT_CSV ? "rule,action,origin,time,bid,ask,bid_volume,ask_volume\n"
@@ -259,7 +347,7 @@ static int tape_export(int argc, char **argv)
         rc = TT_EXIT_OK;
         goto done;
     }
-    if (tt_tape_reader_open(&r, o.dir, &q, ins, &err)) {
+    if (tt_tape_reader_open(&r, o.dir, &q, blob ? NULL : ins, &err)) {
         rc = tt_report_error(&err);
         goto done;
     }
@@ -268,9 +356,10 @@ static int tape_export(int argc, char **argv)
         rc = tt_report_error(&err);
         goto done;
     }
-    int s = o.quarantine ? export_quarantine(r, f, instr, o.format, o.tfmt, &n, &err)
-                         : export_quotes(r, f, instr, o.format, o.tfmt,
-                                         total > 0 ? (uint64_t)total : 0, &n, &err);
+    int s = blob         ? export_blob(r, f, o.format, o.tfmt, &n, &err)
+            : o.quarantine ? export_quarantine(r, f, instr, o.format, o.tfmt, &n, &err)
+                           : export_quotes(r, f, instr, o.format, o.tfmt,
+                                           total > 0 ? (uint64_t)total : 0, &n, &err);
     rc = tt_reader_finish(r, n);
     if (s < 0)
         rc = tt_report_error(&err);

@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "data/quality.h"
 
@@ -36,8 +37,7 @@ const tt_opt tt_quality_opts[] = {
 
 const tt_opt tt_write_opts[] = {
     {TT_OPT_FLAG, "wait", .off = offsetof(tt_cli_write_opts, wait),
-     .help = "when another process is writing the tape, wait for it to finish (default: fail "
-             "at once, naming it)"},
+     .help = TT_WAIT_HELP},
     {TT_OPT_FLAG, "replace", .off = offsetof(tt_cli_write_opts, replace),
      .help = "ticks or bars at a time the tape holds other values for replace the tape's "
              "(default: the tape's are kept; either way they are counted and reported)"},

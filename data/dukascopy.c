@@ -53,8 +53,8 @@ static int reserve_raw(tt_bi5_buf *b, size_t need, tt_err *err)
 {
     if (need <= b->raw_cap)
         return TT_OK;
-    if (need > TT_BI5_MAX_RAW)
-        return tt_err_set(err, TT_ENOMEM, "decompressed size over the %zu MiB limit",
+    if (need > TT_BI5_MAX_RAW) /* a bad file, not a lack of memory */
+        return tt_err_set(err, TT_EFORMAT, "decompressed size over the %zu MiB limit",
                           TT_BI5_MAX_RAW >> 20);
     size_t cap = b->raw_cap ? b->raw_cap : 4096;
     while (cap < need)
@@ -112,7 +112,7 @@ int tt_bi5_decompress(const uint8_t *data, size_t len, tt_bi5_buf *b, tt_err *er
     /* The memory limit bounds the dictionary a hostile header can ask for. */
     lzma_ret r = lzma_alone_decoder(&s, (uint64_t)64 << 20);
     if (r != LZMA_OK)
-        return tt_err_set(err, TT_ENOMEM, "lzma_alone_decoder failed (code %d)", (int)r);
+        return tt_err_set(err, TT_ENOMEM, "out of memory (lzma_alone_decoder: code %d)", (int)r);
     s.next_in = data;
     s.avail_in = len;
     s.next_out = b->raw;
@@ -141,8 +141,9 @@ int tt_bi5_decompress(const uint8_t *data, size_t len, tt_bi5_buf *b, tt_err *er
                               "truncated LZMA stream: input ends at byte %zu before the data does",
                               len);
         case LZMA_MEMLIMIT_ERROR:
-        case LZMA_MEM_ERROR:
             return tt_err_set(err, TT_EFORMAT, "LZMA header asks for too much memory");
+        case LZMA_MEM_ERROR: /* an allocation failed: not the file's fault */
+            return tt_err_set(err, TT_ENOMEM, "out of memory (LZMA decoder)");
         case LZMA_FORMAT_ERROR:
             return tt_err_set(err, TT_EFORMAT, "not an LZMA-alone stream (bad header)");
         case LZMA_OPTIONS_ERROR:
@@ -352,6 +353,23 @@ static int read_file(const char *path, uint8_t **buf, size_t *cap, size_t *len)
     return 0;
 }
 
+/* The error of a failed read_file: TT_ENOMEM for the buffer, else TT_EIO. */
+static int read_error(tt_err *err, const char *path)
+{
+    int e = errno;
+    if (e == ENOMEM)
+        return tt_err_set(err, TT_ENOMEM, "%s: out of memory reading it", path);
+    return tt_err_set(err, TT_EIO, "%s: cannot read: %s", path, strerror(e));
+}
+
+/* A decoding failure that stops the import rather than skip the file: an
+ * allocation failed (the file is not at fault, and a stream cannot take the
+ * file's ticks later once later ones are on the tape). */
+static int stops_import(int rc)
+{
+    return rc == TT_ENOMEM;
+}
+
 /* ---- the import ---- */
 
 enum { HOUR_MISSING = 0, HOUR_EMPTY = 1, HOUR_FILE = 2 };
@@ -385,6 +403,8 @@ typedef struct pool {
     int stop;
     slot *slots;
     int nslots;
+    pthread_t tid[64];
+    int started; /* decoder threads running */
 } pool;
 
 static double now_s(void)
@@ -403,7 +423,7 @@ static void decode_one(pool *p, slot *s, long fi)
     tt_err_clear(&s->err);
     double t0 = now_s();
     if (read_file(path, &s->file, &s->file_cap, &s->file_len)) {
-        s->rc = tt_err_set(&s->err, TT_EIO, "%s: cannot read: %s", path, strerror(errno));
+        s->rc = read_error(&s->err, path);
     } else {
         s->rc = tt_bi5_decode_ticks(s->file, s->file_len, j->hour, p->ins->id, 0, &s->dec, &s->err);
         if (s->rc)
@@ -599,26 +619,18 @@ static int to_quarantine(void *ctx, int rule, int action, const char *origin,
     return tt_tape_writer_append(s->w, &rec, err);
 }
 
-static int import_ticks(const tt_duka_import_opts *o, tt_tape *tape, const tt_instrument *ins,
-                        tt_ts from, tt_ts to, tt_duka_import_stats *st, char *first_bad,
-                        size_t first_bad_n, tt_err *err)
+/* Classify each hour of the range: a tick file (listed in files), an empty
+ * file or none; counts the files and bytes in st. */
+static long plan_hours(const tt_duka_import_opts *o, const tt_instrument *ins, tt_ts from, long nh,
+                       job *jobs, long *files, tt_duka_import_stats *st)
 {
-    const char *root = o->dir;
-    long nh = (long)((to - from) / TT_NS_PER_HOUR);
-    job *jobs = calloc((size_t)(nh > 0 ? nh : 1), sizeof *jobs);
-    long *files = calloc((size_t)(nh > 0 ? nh : 1), sizeof *files);
-    if (!jobs || !files) {
-        free(jobs);
-        free(files);
-        return tt_err_set(err, TT_ENOMEM, "out of memory (%ld hours)", nh);
-    }
     long nfiles = 0;
     st->hours += (uint64_t)nh;
     for (long i = 0; i < nh; i++) {
         jobs[i].hour = from + (tt_ts)i * TT_NS_PER_HOUR;
         char rel[256], path[4096];
         tt_duka_tick_path(rel, sizeof rel, ins->symbol, jobs[i].hour);
-        snprintf(path, sizeof path, "%s/%s", root, rel);
+        snprintf(path, sizeof path, "%s/%s", o->dir, rel);
         struct stat sb;
         if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
             jobs[i].state = HOUR_MISSING;
@@ -633,7 +645,13 @@ static int import_ticks(const tt_duka_import_opts *o, tt_tape *tape, const tt_in
             files[nfiles++] = i;
         }
     }
-    /* Gaps: runs of missing hours, reported in time order. */
+    return nfiles;
+}
+
+/* Gaps: runs of missing hours, reported in time order. */
+static void report_gaps(const tt_duka_import_opts *o, const tt_instrument *ins, const job *jobs,
+                        long nh, tt_duka_import_stats *st)
+{
     for (long i = 0; i < nh;) {
         if (jobs[i].state != HOUR_MISSING) {
             i++;
@@ -651,118 +669,50 @@ static int import_ticks(const tt_duka_import_opts *o, tt_tape *tape, const tt_in
         st->hours_missing += (uint64_t)(k - i);
         i = k;
     }
+}
 
-    tt_quality *q = NULL;
-    tt_tape_writer *w = NULL;
+/* Where the decoded ticks go: the quality filter (its quarantined ticks to
+ * the quarantine stream), then the quote stream's merging writer, which
+ * counts what the tape holds already instead of writing it twice. */
+typedef struct tick_out {
+    tt_quality *q;
+    tt_tape_writer *w; /* NULL when there is no file to import */
+    qsink qs;
+    uint64_t seq;
+} tick_out;
+
+/* The filter, and, when there are files to import, the quote stream's writer. */
+static int tick_out_open(tick_out *t, const tt_duka_import_opts *o, tt_tape *tape,
+                         const tt_instrument *ins, long nfiles, tt_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->qs = (qsink){o, tape, ins, NULL, 0};
     tt_stream_desc desc = {0};
     snprintf(desc.symbol, sizeof desc.symbol, "%s", ins->symbol);
     desc.kind = TT_STREAM_QUOTE;
-    qsink qs = {o, tape, ins, NULL, 0};
-    int rc = tt_quality_new(&q, o->quality, ins, err);
+    int rc = tt_quality_new(&t->q, o->quality, ins, err);
     if (rc == TT_OK)
-        tt_quality_set_sink(q, to_quarantine, &qs);
+        tt_quality_set_sink(t->q, to_quarantine, &t->qs);
     if (rc == TT_OK && nfiles > 0)
-        rc = open_writer(o, tape, &desc, &w, err);
+        rc = open_writer(o, tape, &desc, &t->w, err);
     if (rc) {
-        tt_quality_free(q);
-        free(jobs);
-        free(files);
-        return rc;
+        tt_quality_free(t->q);
+        t->q = NULL;
     }
+    return rc;
+}
 
-    /* Default: one decoder per CPU but one, which the appending thread needs to
-     * itself (it runs the quality filter and the tape's block compression, the
-     * larger share of the work: measured in docs/benchmarks.md). */
-    int nthreads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
-    if (nthreads < 1)
-        nthreads = 1;
-    if (nthreads > 64)
-        nthreads = 64;
-    if (nthreads > nfiles)
-        nthreads = nfiles > 0 ? (int)nfiles : 1;
-    pool p = {0};
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
-    p.o = o;
-    p.ins = ins;
-    p.jobs = jobs;
-    p.files = files;
-    p.nfiles = nfiles;
-    p.nslots = nthreads * 4;
-    p.slots = calloc((size_t)p.nslots, sizeof *p.slots);
-    pthread_t tid[64];
-    int started = 0;
-    if (!p.slots) {
-        rc = tt_err_set(err, TT_ENOMEM, "out of memory");
-    } else {
-        for (int i = 0; i < nthreads && nfiles > 0; i++) {
-            if (pthread_create(&tid[i], NULL, worker, &p) != 0)
-                break;
-            started++;
-        }
-        if (nfiles > 0 && started == 0)
-            rc = tt_err_set(err, TT_ENOMEM, "cannot start decoder threads");
-    }
-
-    uint64_t seq = 0;
-    for (long fi = 0; rc == TT_OK && fi < nfiles; fi++) {
-        slot *s = &p.slots[fi % p.nslots];
-        pthread_mutex_lock(&p.mu);
-        while (!(s->job == fi && s->done))
-            pthread_cond_wait(&p.cv, &p.mu);
-        pthread_mutex_unlock(&p.mu);
-        st->decode_seconds += s->seconds;
-        if (s->rc) {
-            st->files_bad++;
-            report(o, "error: %s", s->err.msg);
-            if (!first_bad[0])
-                snprintf(first_bad, first_bad_n, "%s", s->err.msg);
-        } else {
-            char rel[256];
-            tt_duka_tick_path(rel, sizeof rel, ins->symbol, jobs[files[fi]].hour);
-            tt_quality_set_origin(q, rel);
-            st->ticks_read += s->dec.ev_len;
-            for (size_t i = 0; i < s->dec.ev_len; i++) {
-                tt_event *e = &s->dec.ev[i];
-                e->seq = seq++;
-                int action;
-                if ((rc = tt_quality_check(q, e, &action, err)) != TT_OK)
-                    break;
-                if (action == TT_QA_DROP)
-                    continue;
-                if ((rc = tt_tape_writer_append(w, e, err)) != TT_OK) {
-                    tt_err_prefix(err, "%s: ", rel);
-                    break;
-                }
-            }
-        }
-        pthread_mutex_lock(&p.mu);
-        s->job = -1;
-        p.consumed = fi + 1;
-        pthread_cond_broadcast(&p.cv);
-        pthread_mutex_unlock(&p.mu);
-        if (o->progress)
-            o->progress(o->ctx, (uint64_t)fi + 1, (uint64_t)nfiles);
-    }
-    pthread_mutex_lock(&p.mu);
-    p.stop = 1;
-    pthread_cond_broadcast(&p.cv);
-    pthread_mutex_unlock(&p.mu);
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    for (int i = 0; p.slots && i < p.nslots; i++) {
-        tt_bi5_buf_free(&p.slots[i].dec);
-        free(p.slots[i].file);
-    }
-    free(p.slots);
-    pthread_cond_destroy(&p.cv);
-    pthread_mutex_destroy(&p.mu);
-
+/* Close the writers (the last merge and commit; their errors count only when
+ * rc is still 0), add their and the filter's counts to st. Returns the
+ * import's code. */
+static int tick_out_close(tick_out *t, const tt_duka_import_opts *o, const tt_instrument *ins,
+                          int rc, tt_duka_import_stats *st, tt_err *err)
+{
     tt_tape_writer_stats ws = {0};
-    rc = close_writer(qs.w, &ws, rc, err);
+    rc = close_writer(t->qs.w, &ws, rc, err);
     st->ticks_quarantined += ws.added + ws.duplicates;
     memset(&ws, 0, sizeof ws);
-    rc = close_writer(w, &ws, rc, err);
+    rc = close_writer(t->w, &ws, rc, err);
     st->ticks_written += ws.added;
     st->ticks_present += ws.duplicates;
     st->ticks_conflicts += ws.conflicts;
@@ -771,9 +721,157 @@ static int import_ticks(const tt_duka_import_opts *o, tt_tape *tape, const tt_in
         report(o, "%s: %" PRIu64 " tick(s) were on the tape already (not written twice)",
                ins->symbol, ws.duplicates);
     tt_quality_counts c;
-    tt_quality_get_counts(q, &c);
+    tt_quality_get_counts(t->q, &c);
     tt_quality_counts_add(&st->quality, &c);
-    tt_quality_free(q);
+    tt_quality_free(t->q);
+    return rc;
+}
+
+/* One decoded file's ticks through the filter to the tape, numbered in file order. */
+static int tick_out_file(tick_out *t, const char *rel, tt_bi5_buf *dec, tt_duka_import_stats *st,
+                         tt_err *err)
+{
+    int rc = TT_OK;
+    tt_quality_set_origin(t->q, rel);
+    st->ticks_read += dec->ev_len;
+    for (size_t i = 0; i < dec->ev_len; i++) {
+        tt_event *e = &dec->ev[i];
+        e->seq = t->seq++;
+        int action;
+        if ((rc = tt_quality_check(t->q, e, &action, err)) != TT_OK)
+            break;
+        if (action == TT_QA_DROP)
+            continue;
+        if ((rc = tt_tape_writer_append(t->w, e, err)) != TT_OK) {
+            tt_err_prefix(err, "%s: ", rel);
+            break;
+        }
+    }
+    return rc;
+}
+
+/* Start the decoders: o->threads, or one per CPU but one, which the appending
+ * thread needs to itself (it runs the quality filter and the tape's block
+ * compression, the larger share of the work: measured in docs/benchmarks.md);
+ * never more than there are files. Sets p->started. */
+static int pool_start(pool *p, const tt_duka_import_opts *o, const tt_instrument *ins, job *jobs,
+                      long *files, long nfiles, tt_err *err)
+{
+    int nthreads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+    if (nthreads < 1)
+        nthreads = 1;
+    if (nthreads > 64)
+        nthreads = 64;
+    if (nthreads > nfiles)
+        nthreads = nfiles > 0 ? (int)nfiles : 1;
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->o = o;
+    p->ins = ins;
+    p->jobs = jobs;
+    p->files = files;
+    p->nfiles = nfiles;
+    p->nslots = nthreads * 4;
+    p->slots = calloc((size_t)p->nslots, sizeof *p->slots);
+    if (!p->slots)
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
+    for (int i = 0; i < nthreads && nfiles > 0; i++) {
+        if (pthread_create(&p->tid[i], NULL, worker, p) != 0)
+            break;
+        p->started++;
+    }
+    if (nfiles > 0 && p->started == 0)
+        return tt_err_set(err, TT_ENOMEM, "cannot start decoder threads");
+    return TT_OK;
+}
+
+/* Stop the decoders, join them and free the slots. */
+static void pool_stop(pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->started; i++)
+        pthread_join(p->tid[i], NULL);
+    for (int i = 0; p->slots && i < p->nslots; i++) {
+        tt_bi5_buf_free(&p->slots[i].dec);
+        free(p->slots[i].file);
+    }
+    free(p->slots);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+}
+
+/* Wait for file fi's slot to be decoded. */
+static slot *pool_take(pool *p, long fi)
+{
+    slot *s = &p->slots[fi % p->nslots];
+    pthread_mutex_lock(&p->mu);
+    while (!(s->job == fi && s->done))
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    return s;
+}
+
+/* Hand file fi's slot back to the decoders. */
+static void pool_release(pool *p, slot *s, long fi)
+{
+    pthread_mutex_lock(&p->mu);
+    s->job = -1;
+    p->consumed = fi + 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static int import_ticks(const tt_duka_import_opts *o, tt_tape *tape, const tt_instrument *ins,
+                        tt_ts from, tt_ts to, tt_duka_import_stats *st, char *first_bad,
+                        size_t first_bad_n, tt_err *err)
+{
+    long nh = (long)((to - from) / TT_NS_PER_HOUR);
+    job *jobs = calloc((size_t)(nh > 0 ? nh : 1), sizeof *jobs);
+    long *files = calloc((size_t)(nh > 0 ? nh : 1), sizeof *files);
+    if (!jobs || !files) {
+        free(jobs);
+        free(files);
+        return tt_err_set(err, TT_ENOMEM, "out of memory (%ld hours)", nh);
+    }
+    long nfiles = plan_hours(o, ins, from, nh, jobs, files, st);
+    report_gaps(o, ins, jobs, nh, st);
+
+    tick_out t;
+    int rc = tick_out_open(&t, o, tape, ins, nfiles, err);
+    if (rc) {
+        free(jobs);
+        free(files);
+        return rc;
+    }
+    pool p;
+    rc = pool_start(&p, o, ins, jobs, files, nfiles, err);
+    for (long fi = 0; rc == TT_OK && fi < nfiles; fi++) {
+        slot *s = pool_take(&p, fi);
+        st->decode_seconds += s->seconds;
+        if (stops_import(s->rc)) {
+            rc = s->rc;
+            if (err)
+                *err = s->err;
+        } else if (s->rc) {
+            st->files_bad++;
+            report(o, "error: %s", s->err.msg);
+            if (!first_bad[0])
+                snprintf(first_bad, first_bad_n, "%s", s->err.msg);
+        } else {
+            char rel[256];
+            tt_duka_tick_path(rel, sizeof rel, ins->symbol, jobs[files[fi]].hour);
+            rc = tick_out_file(&t, rel, &s->dec, st, err);
+        }
+        pool_release(&p, s, fi);
+        if (o->progress)
+            o->progress(o->ctx, (uint64_t)fi + 1, (uint64_t)nfiles);
+    }
+    pool_stop(&p);
+    rc = tick_out_close(&t, o, ins, rc, st, err);
     free(jobs);
     free(files);
     return rc;
@@ -818,10 +916,16 @@ static int import_candle_stream(const tt_duka_import_opts *o, tt_tape *tape,
         tt_err fe;
         int frc;
         if (read_file(path, &file, &cap, &len))
-            frc = tt_err_set(&fe, TT_EIO, "%s: cannot read: %s", path, strerror(errno));
+            frc = read_error(&fe, path);
         else if ((frc = tt_bi5_decode_candles(file, len, cf.start, (uint8_t)tf, (uint8_t)side,
                                               ins->id, 0, &dec, &fe)) != TT_OK)
             tt_err_prefix(&fe, "%s: ", path);
+        if (stops_import(frc)) {
+            rc = frc;
+            if (err)
+                *err = fe;
+            break;
+        }
         if (frc) {
             st->files_bad++;
             report(o, "error: %s", fe.msg);

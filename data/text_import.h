@@ -67,14 +67,17 @@ typedef struct tt_import_stats {
  * another writer makes this fail at once with TT_ESTATE, or wait with
  * o->wait). Writers merge: what the tape holds is counted, not written
  * twice; earlier data is merged in time order; conflicts are reported on
- * o->log. TT_EINVAL without instruments or with a bad quality config, or the
- * errors of tt_tape_open. */
+ * o->log. TT_OK, or TT_EINVAL without instruments, TT_ENOMEM, or the errors
+ * of tt_tape_open; *im is then NULL. A bad quality config is refused by the
+ * first tick (tt_quality_new's error from tt_import_tick). */
 int tt_import_new(tt_import **im, const tt_import_opts *o, tt_err *err);
+
+/* The calls from here to tt_import_bad cannot fail. */
 
 /* The instrument table given at creation. */
 const tt_instruments *tt_import_instruments(const tt_import *im);
 
-/* Name the input file for messages and quarantine lines (copied). */
+/* Name the input file for messages and quarantine lines (copied, cut to its buffer). */
 void tt_import_set_file(tt_import *im, const char *file);
 
 /* Count one data row (called by parsers for every row they read, good or bad). */
@@ -85,7 +88,8 @@ void tt_import_count_skipped(tt_import *im);
 /* Report progress through the current file (forwarded to opts.progress). */
 void tt_import_progress(tt_import *im, uint64_t file_bytes);
 
-/* Record a bad row: counted, logged as "FILE:LINE: <message>". */
+/* Record a bad row: counted, logged as "FILE:LINE: <message>" (the first
+ * max_logged; a failed log write is not an error of the import). */
 void tt_import_bad(tt_import *im, long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -94,15 +98,20 @@ void tt_import_bad(tt_import *im, long line, const char *fmt, ...)
  * rows leave it in time order through the quality filter to the tape.
  * Returns TT_OK (also when the tick was dropped by a rule), TT_EORDER when
  * the row is earlier than rows already sent on (out of order by more than the
- * sort buffer holds: the message names the file and line), or an error when
- * the tape cannot be written (fatal: stop). */
+ * sort buffer holds: the message names the file and line), or an error that
+ * stops the import: the stream's first tick cannot open its filter
+ * (TT_EINVAL, TT_EIO: tt_quality_new) or its tape writer
+ * (tt_tape_writer_open_in's errors), a quarantine record cannot be written,
+ * the tape append fails (tt_tape_writer_append's errors, prefixed with the
+ * stream), TT_ENOMEM, or TT_ESTATE after tt_import_close. */
 int tt_import_tick(tt_import *im, const tt_instrument *ins, tt_event *ev, long line,
                    tt_err *err);
 
 /* One bar of `ins` (ev->kind BAR, u.bar.tf and side set), sorted like ticks.
  * A bar with low > high, open or close outside [low, high], a non-positive
  * price, or the time of the previous bar of its stream is a bad row (counted
- * and logged, not written). Errors as for tt_import_tick. */
+ * and logged, not written). Errors as for tt_import_tick (no quality filter
+ * on bars). */
 int tt_import_bar(tt_import *im, const tt_instrument *ins, tt_event *ev, long line,
                   tt_err *err);
 
@@ -113,20 +122,24 @@ int tt_import_bar(tt_import *im, const tt_instrument *ins, tt_event *ev, long li
 int tt_import_end_file(tt_import *im, tt_err *err);
 
 /* The end of the last file (tt_import_end_file), then flush and close every
- * stream and the tape. Safe to call once; tt_import_free after. */
+ * stream and the tape. Safe to call once; tt_import_free after. TT_OK, or the
+ * first error of the end of the file, of a stream's tt_tape_writer_close (every
+ * stream is closed) or of tt_tape_close. */
 int tt_import_close(tt_import *im, tt_err *err);
 
-/* Totals so far. */
+/* Totals so far. Cannot fail. */
 void tt_import_get_stats(const tt_import *im, tt_import_stats *out);
 
 /* Print the end-of-import report: one quality table per tick stream, then a
- * line per bar stream, then the row totals. */
+ * line per bar stream, then the row totals. A write error stays in f's error
+ * flag. */
 void tt_import_print(const tt_import *im, FILE *f);
 
 /* Same as JSON (one object, no newline): {"rows":N,"bad_rows":N,...,"quality":{...}}. */
 void tt_import_print_json(const tt_import *im, FILE *f);
 
-/* Free everything (closes streams not yet closed, ignoring errors). */
+/* Free everything (NULL is allowed; closes streams not yet closed, ignoring
+ * errors: call tt_import_close first to see them). Cannot fail. */
 void tt_import_free(tt_import *im);
 
 #endif

@@ -65,14 +65,23 @@ int tt_tape_lock_status(const char *dir, char *who, size_t n)
     if (fd < 0)
         return 0;
     lock_text(fd, text, sizeof text);
-    close(fd);
-    if (!text[0])
+    if (!text[0]) {
+        close(fd);
         return 0;
+    }
     long pid;
     lock_who(text, who, n, &pid);
-    if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-        return 1;
-    return 2;
+    int st = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM) ? 1 : 2;
+    if (st == 1 && pid == (long)getpid()) {
+        /* This process: a writer of it that failed left its name but no lock
+         * (a flock of ours on another descriptor would conflict with a held one) */
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            flock(fd, LOCK_UN);
+            st = 2;
+        }
+    }
+    close(fd);
+    return st;
 }
 
 static int tape_lock(tt_tape *t, const tt_tape_open_opts *o, char *prev, size_t prevn,
@@ -166,7 +175,7 @@ static int first_kind(void *ctx, const tt_tape_stream *s, const char *file, cons
 int tt_tape_unlisted_kind(const char *dir)
 {
     int kind = 0;
-    tt_tape_each_file(dir, first_kind, &kind);
+    tt_tape_each_file(dir, first_kind, &kind, NULL);
     return kind;
 }
 

@@ -366,6 +366,10 @@ static int reader_add_stream(tt_tape_reader *r, const tt_tape_stream *s, int e0,
     c->source = (uint16_t)r->ncur;
     char **files = NULL;
     int n = e0 >= 0 ? e1 - e0 : tt_tape_list_dir(c->sdir, SEG_EXT, &files);
+    if (n < 0) /* its segments would go missing from the merge */
+        return errno == ENOMEM ? tt_err_set(err, TT_ENOMEM, "%s: out of memory", c->sdir)
+                               : tt_err_set(err, TT_EIO, "%s: cannot list its segments: %s",
+                                            c->sdir, strerror(errno));
     if (n > 0 && !(c->segs = calloc((size_t)n, sizeof *c->segs))) {
         tt_tape_list_free(files, files ? n : 0);
         return tt_err_set(err, TT_ENOMEM, "out of memory");

@@ -207,7 +207,7 @@ static int each_segment_file(fixer *f,
                              void *arg)
 {
     each_ctx c = {f, visit, arg};
-    return tt_tape_each_file(f->dir, each_visit, &c);
+    return tt_tape_each_file(f->dir, each_visit, &c, f->err);
 }
 
 /* Put a segment into the manifest as of commit c; of two files for one

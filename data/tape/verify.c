@@ -93,7 +93,7 @@ static int info_file(void *ctx, const tt_tape_stream *st, const char *file, cons
 static int info_legacy(const char *dir, tt_tape_info *info, tt_err *err)
 {
     legacy_info li = {info, err};
-    return tt_tape_each_file(dir, info_file, &li);
+    return tt_tape_each_file(dir, info_file, &li, err);
 }
 
 int tt_tape_info_read(const char *dir, tt_tape_info *info, tt_err *err)
@@ -188,7 +188,8 @@ static void verify_fail(verify_ctx *v, int code, const char *fmt, ...)
     }
 }
 
-/* Decode block b's payload and compare it with its header: 0, or -1. */
+/* Decode block b's payload and compare it with its header: 0, -1 when they
+ * differ, or TT_ENOMEM (not the block's fault). */
 static int block_matches(verify_ctx *v, const tt_stream_desc *d, const tt_tape_blk *b)
 {
     tt_ts first = 0, last = 0;
@@ -207,8 +208,9 @@ static int block_matches(verify_ctx *v, const tt_stream_desc *d, const tt_tape_b
         if (k != b->count)
             return -1;
     } else {
-        if (tt_tape_cols_reserve(&v->c, b->count) ||
-            tt_tape_payload_decode(d->kind, v->raw.p, v->raw.n, &v->c, b->count))
+        if (tt_tape_cols_reserve(&v->c, b->count))
+            return TT_ENOMEM;
+        if (tt_tape_payload_decode(d->kind, v->raw.p, v->raw.n, &v->c, b->count))
             return -1;
         first = v->c.ts[0];
         last = v->c.ts[b->count - 1];
@@ -240,7 +242,11 @@ static void verify_blocks(verify_ctx *v, const tt_stream_desc *d, const char *pa
             verify_fail(v, rc, "%s", e.msg);
             continue;
         }
-        if (block_matches(v, d, &idx[i])) {
+        if ((rc = block_matches(v, d, &idx[i])) == TT_ENOMEM) {
+            verify_fail(v, TT_ENOMEM, "%s: block %u: out of memory to decode it", path, i);
+            break;
+        }
+        if (rc) {
             verify_fail(v, TT_EFORMAT, "%s: block %u: payload does not match its header", path, i);
             continue;
         }
@@ -270,7 +276,10 @@ static int verify_file(void *ctx, const tt_tape_stream *st, const char *file, co
 
 static void verify_legacy(verify_ctx *v, const char *dir)
 {
-    tt_tape_each_file(dir, verify_file, v);
+    tt_err e;
+    int rc = tt_tape_each_file(dir, verify_file, v, &e);
+    if (rc < 0)
+        verify_fail(v, rc, "%s", e.msg);
     verify_fail(v, TT_EVERSION, "%s: a format 1 tape (no manifest): a segment cut at a block "
                 "boundary or a missing segment cannot be detected; 'ticktape tape upgrade %s' "
                 "writes the manifest", dir, dir);
