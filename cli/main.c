@@ -8,18 +8,12 @@
  * `ticktape help --markdown` prints docs/cli.md, generated from the same
  * option tables after checking them (tt_cmd_check), so a table that would
  * parse or document wrongly fails the docs test instead of shipping.
- *
- * TICKTAPE_FAULT=KINDS:K:ERRNO[:FLAGS] (e.g. write:17:ENOSPC) arms the fault
- * hook (core/fault.h) for tests that run the binary: the core reads no
- * environment, so this is the one place that does.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "commands.h"
-#include "core/fault.h"
 
 static const tt_cmd *const COMMANDS[] = {
     &tt_command_tape,    &tt_command_bench,       &tt_command_backtest, &tt_command_demo,
@@ -77,28 +71,8 @@ static int help(int argc, char **argv)
     return TT_EXIT_OK;
 }
 
-/* Arm the fault hook from TICKTAPE_FAULT: TT_EXIT_OK, or a usage error. */
-static int arm_faults(void)
-{
-    const char *spec = getenv("TICKTAPE_FAULT");
-    if (!spec || !*spec)
-        return TT_EXIT_OK;
-    unsigned kinds;
-    uint64_t k;
-    int errnum;
-    tt_err err;
-    if (tt_fault_parse(spec, &kinds, &k, &errnum, &err)) {
-        fprintf(stderr, "ticktape: TICKTAPE_FAULT: %s\n", err.msg);
-        return TT_EXIT_USAGE;
-    }
-    tt_fault_arm(kinds, k, errnum);
-    return TT_EXIT_OK;
-}
-
 int main(int argc, char **argv)
 {
-    if (arm_faults() != TT_EXIT_OK)
-        return TT_EXIT_USAGE;
     if (argc < 2) {
         usage(stderr);
         return TT_EXIT_USAGE;

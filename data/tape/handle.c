@@ -34,7 +34,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../core/fault.h"
 
 /* ---- the lock file ---- */
 
@@ -135,7 +134,7 @@ static int tape_lock(tt_tape *t, const tt_tape_open_opts *o, char *prev, size_t 
     char mine[400];
     int len = snprintf(mine, sizeof mine, "pid %ld %s\n", (long)getpid(),
                        o && o->command ? o->command : "ticktape");
-    if (ftruncate(fd, 0) || tt_fault_pwrite(fd, mine, (size_t)len, 0) != len) {
+    if (ftruncate(fd, 0) || pwrite(fd, mine, (size_t)len, 0) != len) {
         int e = errno;
         close(fd);
         return tt_err_set(err, TT_EIO, "%s: cannot write: %s", path, strerror(e));

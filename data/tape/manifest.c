@@ -32,7 +32,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "../../core/fault.h"
 
 #define MAN_HEADER "ticktape tape manifest 2\n"
 #define MAN_MAX_BYTES (64u << 20)
@@ -245,7 +244,7 @@ static int write_file(const char *path, const char *buf, size_t n, int durable, 
         return tt_err_set(err, TT_EIO, "%s: cannot create: %s", path, strerror(errno));
     size_t at = 0;
     while (at < n) {
-        ssize_t k = tt_fault_write(fd, buf + at, n - at);
+        ssize_t k = write(fd, buf + at, n - at);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
@@ -255,7 +254,7 @@ static int write_file(const char *path, const char *buf, size_t n, int durable, 
         }
         at += (size_t)k;
     }
-    if (durable && tt_fault_fsync(fd)) {
+    if (durable && fsync(fd)) {
         int e = errno;
         close(fd);
         return tt_err_set(err, TT_EIO, "%s: fsync: %s", path, strerror(e));
@@ -270,7 +269,7 @@ int tt_tape_fsync_dir(const char *dir, tt_err *err)
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return tt_err_set(err, TT_EIO, "%s: cannot open: %s", dir, strerror(errno));
-    int rc = tt_fault_fsync(fd) ? tt_err_set(err, TT_EIO, "%s: fsync: %s", dir, strerror(errno))
+    int rc = fsync(fd) ? tt_err_set(err, TT_EIO, "%s: fsync: %s", dir, strerror(errno))
                                 : TT_OK;
     close(fd);
     return rc;
@@ -300,7 +299,7 @@ int tt_tape_manifest_write(const char *dir, const tt_tape_manifest *m, int durab
     free(buf);
     if (rc)
         return rc;
-    if (tt_fault_rename(tmp, path))
+    if (rename(tmp, path))
         return tt_err_set(err, TT_EIO, "%s: cannot rename into place: %s", tmp, strerror(errno));
     return durable ? tt_tape_fsync_dir(dir, err) : TT_OK;
 }

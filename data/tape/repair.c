@@ -38,7 +38,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "../../core/fault.h"
 
 typedef struct fixer {
     const char *dir;
@@ -134,7 +133,7 @@ static int repair_segment(fixer *f, tt_tape_mseg *m, tt_tape_seg_check *k, int *
                  : ftruncate(fd, (off_t)c.length)
                      ? tt_err_set(f->err, TT_EIO, "%s: cannot cut: %s", k->path, strerror(errno))
                      : tt_tape_commit_append(fd, k->path, &c, f->err);
-        if (!rc && tt_fault_fsync(fd))
+        if (!rc && fsync(fd))
             rc = tt_err_set(f->err, TT_EIO, "%s: fsync: %s", k->path, strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -314,7 +313,7 @@ static int copy_bytes(int in, int out, uint64_t from, uint64_t n, const char *pa
         size_t k = n < sizeof buf ? (size_t)n : sizeof buf;
         if (pread(in, buf, k, (off_t)from) != (ssize_t)k)
             return tt_err_set(err, TT_EIO, "%s: read failed: %s", path, strerror(errno));
-        if (tt_fault_write(out, buf, k) != (ssize_t)k)
+        if (write(out, buf, k) != (ssize_t)k)
             return tt_err_set(err, TT_EIO, "%s: write failed: %s", path, strerror(errno));
         from += k;
         n -= k;
@@ -348,10 +347,10 @@ static int upgrade_copy(const tt_tape_stream *s, int in, const tt_tape_scan *sc,
         if (!rc) /* a commit after every block, as a writer makes them */
             rc = tt_tape_commit_append(out, tmp, c, err);
     }
-    if (!rc && tt_fault_fsync(out))
+    if (!rc && fsync(out))
         rc = tt_err_set(err, TT_EIO, "%s: fsync: %s", tmp, strerror(errno));
     close(out);
-    if (!rc && tt_fault_rename(tmp, path))
+    if (!rc && rename(tmp, path))
         rc = tt_err_set(err, TT_EIO, "%s: cannot rename into place: %s", tmp, strerror(errno));
     if (rc)
         unlink(tmp);

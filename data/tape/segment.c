@@ -35,8 +35,7 @@
  * This file knows no event fields (the codec turns payloads into events) and
  * no directory layout. Every field offset below is the table of
  * docs/tape-format.md, checked field by field at compile time; the
- * serialisers write through these names only. Writes go through the fault
- * hook (core/fault.h).
+ * serialisers write through these names only.
  */
 #include "../tape_internal.h"
 
@@ -48,7 +47,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "../../core/fault.h"
 
 /* ---- segment header (docs/tape-format.md, "Segment file") ---- */
 
@@ -195,7 +193,7 @@ int tt_tape_seg_start(int fd, const char *path, const tt_stream_desc *d, tt_err 
 {
     uint8_t h[SEG_HDR_SIZE];
     seg_header_build(h, d, TT_TAPE_FORMAT_VERSION);
-    if (ftruncate(fd, 0) || tt_fault_pwrite(fd, h, SEG_HDR_SIZE, 0) != SEG_HDR_SIZE)
+    if (ftruncate(fd, 0) || pwrite(fd, h, SEG_HDR_SIZE, 0) != SEG_HDR_SIZE)
         return tt_err_set(err, TT_EIO, "%s: cannot write header: %s", path, strerror(errno));
     if (lseek(fd, SEG_HDR_SIZE, SEEK_SET) < 0)
         return tt_err_set(err, TT_EIO, "%s: seek: %s", path, strerror(errno));
@@ -271,7 +269,7 @@ int tt_tape_commit_append(int fd, const char *path, tt_tape_commit *c, tt_err *e
     uint8_t r[CMT_SIZE];
     uint64_t offset = c->length;
     cmt_build(r, c, offset);
-    ssize_t got = tt_fault_pwrite(fd, r, CMT_SIZE, (off_t)offset);
+    ssize_t got = pwrite(fd, r, CMT_SIZE, (off_t)offset);
     if (got != CMT_SIZE) {
         int e = errno;
         if (ftruncate(fd, (off_t)offset) == 0)
@@ -505,7 +503,7 @@ int tt_tape_block_append(int fd, const char *path, tt_tape_blk *b, const tt_tape
     struct iovec iov[2] = {{h, BLK_HDR_SIZE}, {comp->p, comp->n}};
     ssize_t want = (ssize_t)(BLK_HDR_SIZE + comp->n);
     b->offset = (uint64_t)lseek(fd, 0, SEEK_CUR);
-    ssize_t got = tt_fault_writev(fd, iov, 2);
+    ssize_t got = writev(fd, iov, 2);
     if (got != want) {
         /* leave the stream as it was: cut off whatever part of the block landed */
         int e = errno;

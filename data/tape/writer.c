@@ -41,7 +41,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../core/fault.h"
 
 struct tt_tape_writer {
     tt_tape *tape;
@@ -141,7 +140,7 @@ static int writer_commit(tt_tape_writer *w, tt_err *err)
 {
     int durable = w->do_fsync || w->tape->durable;
     int rc = tt_tape_commit_append(w->fd, w->path, &w->cur, err);
-    if (!rc && durable && tt_fault_fsync(w->fd))
+    if (!rc && durable && fsync(w->fd))
         rc = tt_err_set(err, TT_EIO, "%s: fsync: %s", w->path, strerror(errno));
     if (!rc && durable && w->new_file)
         rc = writer_sync_dirs(w, err);

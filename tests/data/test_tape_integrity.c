@@ -40,7 +40,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "core/fault.h"
+#include "../support/fault_wrap.h"
 #include "data/tape.h"
 
 /* ---- helpers ---- */
@@ -536,7 +536,7 @@ static void fault_run(const char *dir, const tt_event *v, size_t n, unsigned kin
     tt_tape_writer_opts o = {.block_events = 100, .fsync = 1};
     tt_err err;
     tt_err_clear(&err);
-    tt_fault_arm(kinds, k, errnum);
+    tt_fw_arm(kinds, k, errnum);
     tt_tape_writer *w;
     int rc = tt_tape_writer_open(&w, dir, &d, &o, &err);
     for (size_t i = 0; i < n && !rc; i++)
@@ -549,8 +549,8 @@ static void fault_run(const char *dir, const tt_event *v, size_t n, unsigned kin
             err = e2;
         }
     }
-    uint64_t fired = tt_fault_fired();
-    tt_fault_disarm();
+    uint64_t fired = tt_fw_fired();
+    tt_fw_disarm();
     if (rc) {
         (*failures)++;
         assert_true(fired > 0);
@@ -589,24 +589,24 @@ static void test_write_faults(void **state)
     tt_event *v = quotes(N, T0, TT_NS_PER_SEC);
     /* how many calls of each kind a clean run makes */
     int failures = 0;
-    tt_fault_arm(TT_FAULT_WRITE | TT_FAULT_FSYNC | TT_FAULT_RENAME, UINT64_MAX, EIO);
-    fault_run(dir, v, N, TT_FAULT_WRITE | TT_FAULT_FSYNC | TT_FAULT_RENAME, UINT64_MAX, EIO,
+    tt_fw_arm(TT_FW_WRITE | TT_FW_FSYNC | TT_FW_RENAME, UINT64_MAX, EIO);
+    fault_run(dir, v, N, TT_FW_WRITE | TT_FW_FSYNC | TT_FW_RENAME, UINT64_MAX, EIO,
               &failures);
     assert_int_equal(failures, 0);
     static const struct {
         unsigned kinds;
         int errnum;
     } cases[] = {
-        {TT_FAULT_WRITE, ENOSPC},
-        {TT_FAULT_WRITE, EIO},
-        {TT_FAULT_WRITE | TT_FAULT_STICKY, ENOSPC},
-        {TT_FAULT_WRITE | TT_FAULT_SHORT, EIO},
-        {TT_FAULT_FSYNC, EIO},
-        {TT_FAULT_RENAME, EIO},
+        {TT_FW_WRITE, ENOSPC},
+        {TT_FW_WRITE, EIO},
+        {TT_FW_WRITE | TT_FW_STICKY, ENOSPC},
+        {TT_FW_WRITE | TT_FW_SHORT, EIO},
+        {TT_FW_FSYNC, EIO},
+        {TT_FW_RENAME, EIO},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         /* count the calls of this kind in a clean run, then fail each k-th */
-        tt_fault_arm(cases[c].kinds & TT_FAULT_KINDS, UINT64_MAX, EIO);
+        tt_fw_arm(cases[c].kinds & TT_FW_KINDS, UINT64_MAX, EIO);
         tt_stream_desc d = quote_desc();
         tt_tape_writer_opts o = {.block_events = 100, .fsync = 1};
         tt_tape_writer *w;
@@ -616,8 +616,8 @@ static void test_write_faults(void **state)
         for (size_t i = 0; i < N; i++)
             assert_int_equal(tt_tape_writer_append(w, &v[i], &err), TT_OK);
         assert_int_equal(tt_tape_writer_close(w, &err), TT_OK);
-        uint64_t calls = tt_fault_calls();
-        tt_fault_disarm();
+        uint64_t calls = tt_fw_calls();
+        tt_fw_disarm();
         assert_true(calls >= 10);
         failures = 0;
         for (uint64_t k = 1; k <= calls; k++)
