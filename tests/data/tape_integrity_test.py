@@ -9,7 +9,8 @@ Oracles: the Dukascopy sample decoded here with Python's lzma and struct
 (nothing of ticktape involved), and the text samples' oracle_ticks.csv.
 
 CASE:
-  concurrent  two writers at once: the second fails naming the first, or waits
+  concurrent  two writers at once (an import, merge --tape, import calendar while
+              synth writes): the second fails naming the first, or waits
   killed      kill -9 of an import at ROUNDS (default 24) random moments: the
               tape verifies as of its last commit and says that an import was
               interrupted; running the import again completes it exactly
@@ -25,7 +26,7 @@ CASE:
               cut tape: exit 1 naming the file, the blocks and the events
               missing; with --allow-partial: exit 3, and the text summary, the
               --json summary ("partial": {"events": N, "expected": M}) and the
-              report say so
+              report say so; merge and mt5-sim --tape refuse it, naming it
   text        a CSV in reverse time order is sorted, or fails naming its line;
               a bad date names itself, in every command; --from after --to is
               a usage error in every command; a symbol not on the tape lists
@@ -118,6 +119,13 @@ def case_concurrent():
     check(slow.poll() is None, "the first writer finished too early for the test")
     check(p.returncode == 1, f"second writer: exit {p.returncode}: {p.stderr}")
     check(f"is being written by pid {slow.pid} (synth)" in p.stderr, p.stderr)
+    # the other writers of a tape: merge into it, a calendar into it
+    src = os.path.join(DATA, "..", "..", "scenarios", "data", "eurusd-2019-02")
+    cal = os.path.join(DATA, "calendar", "ff_2019-02-04_06.csv")
+    for cmd in (["merge", src, "--tape", tape], ["import", "calendar", cal, "--tape", tape]):
+        p = run(*cmd, ok=(1,))
+        check(slow.poll() is None, "the first writer finished too early for the test")
+        check(f"is being written by pid {slow.pid} (synth)" in p.stderr, f"{cmd[:2]}: {p.stderr}")
     # while it runs, readers see only what it committed: the tape verifies
     v = run("tape", "verify", tape, ok=(0, 1))
     check("did not finish" not in v.stderr and "after the last commit" not in v.stderr, v.stderr)
@@ -129,8 +137,11 @@ def case_concurrent():
     check(s["ticks_written"] == 266219 and s["ticks_present"] == 0, s)
     got, _ = exported(tape)
     check(got == oracle_ticks(), "the tape does not hold the sample once")
+    p = run("import", "calendar", cal, "--tape", tape, "--wait", "--json")
+    check(json.loads(p.stdout.strip().splitlines()[-1])["written"] > 0, p.stdout)
     run("tape", "verify", tape)
-    print("ok: a second writer fails naming the first, or waits; both complete")
+    print("ok: a second writer (import, merge, import calendar) fails naming the first, or "
+          "waits; both complete")
 
 
 def case_killed():
@@ -396,8 +407,17 @@ def case_strict():
     finally:
         nats.terminate()
         nats.wait()
-    print("ok: a cut tape stops backtest, sweep, walkforward, bars, export and publish, naming "
-          "what is missing; --allow-partial runs on the rest and says so everywhere")
+    # the newer readers: merge (an input) and the terminal stand-in
+    out = os.path.join(WORK, "merged")
+    p = run("merge", cut, "--tape", out, ok=(1,))
+    check(named(p.stderr), f"merge: {p.stderr}")
+    check(not os.path.exists(os.path.join(out, "EURUSD")), "merge wrote from a cut input")
+    p = run("mt5-sim", "--connect", "127.0.0.1:1", "--tape", cut, ok=(1,),
+            env={"TT_MT5_SECRET": "s3cret-for-the-test"})
+    check(named(p.stderr), f"mt5-sim: {p.stderr}")
+    print("ok: a cut tape stops backtest, sweep, walkforward, bars, export, publish, merge and "
+          "mt5-sim, naming what is missing; --allow-partial runs on the rest and says so "
+          "everywhere")
 
 
 def case_text():
