@@ -34,6 +34,8 @@
 #include "sim/research.h"
 #include "sim/scenario.h"
 #include "sim/sweep.h"
+#include "live/job_runner.h"
+#include "net_opts.h"
 
 #define MAX_SETS 256
 
@@ -49,6 +51,7 @@ typedef struct sweep_opts {
     tt_ts ack_wait, timeout;
     uint64_t runs_per_job; /* 0 = 1 (the default); UINT64_MAX = auto (tt_js_runs_per_job_auto) */
     unsigned runs_per_process; /* tt_pool_opts; 1 = a fresh process per run (the default) */
+    tt_net_opts net;
 } sweep_opts;
 
 static const char *const FLAGS[] = {"json", "quiet", "no-reports", "help", "h", NULL};
@@ -86,6 +89,7 @@ static void usage(FILE *f)
           "exit codes: 0 all runs completed, 3 some failed or crashed, 1 failure,\n"
           "2 usage error\n",
           f);
+    tt_net_usage(f, "sweep");
 }
 
 static int parse_dur(const char *cmd, const char *opt, const char *v, tt_ts *out)
@@ -100,6 +104,9 @@ static int parse_dur(const char *cmd, const char *opt, const char *v, tt_ts *out
 
 static int parse_option(sweep_opts *o, const tt_opt *op)
 {
+    int net = tt_net_opt(&o->net, "sweep", op);
+    if (net >= 0)
+        return net;
     if (!op->name) {
         if (o->scenario)
             return tt_usage_error("sweep", "one scenario at a time (got '%s' and '%s')",
@@ -215,9 +222,15 @@ static void on_interrupt(int sig)
 static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
                     const tt_sweep_plan *plan, run_state *st, tt_err *err)
 {
+    (void)tag;
+    char sid[TT_SHA256_HEX]; /* workers find the scenario by its bytes' hash */
+    int rc = tt_scenario_id_file(abs_path, sid, err);
+    if (rc)
+        return rc;
     tt_js *js;
-    tt_js_opts jo = {o->nats, o->ack_wait ? o->ack_wait / TT_NS_PER_MS : 0, 0, "ticktape-sweep"};
-    int rc = tt_js_connect(&js, &jo, err);
+    tt_js_opts jo = {o->nats, o->ack_wait ? o->ack_wait / TT_NS_PER_MS : 0, 0, "ticktape-sweep",
+                     &o->net.job_key};
+    rc = tt_js_connect(&js, &jo, err);
     if (rc)
         return rc;
     tt_buf *payloads = calloc(plan->njobs, sizeof *payloads);
@@ -229,14 +242,14 @@ static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
         tt_run_id_make(ids[i], plan->id_prefix, (uint32_t)i);
         idp[i] = ids[i];
         if (tt_sweep_job_encode(&payloads[i], ids[i], (uint32_t)i, tt_sweep_job_params(plan, i),
-                                plan->nparams, abs_path, tag, o->sets, (size_t)o->nsets, 0, 0))
+                                plan->nparams, sid, 0, 0))
             rc = tt_err_set(err, TT_ENOMEM, "out of memory");
     }
-    size_t dups = 0;
+    size_t dups = 0, forged = 0;
     if (!rc) {
         tt_js_sweep_opts so = {o->timeout ? o->timeout / TT_NS_PER_MS : 0, on_nats_result,
                                on_tick, st, &interrupted,
-                               tt_runs_per_job(o->runs_per_job, plan->njobs)};
+                               tt_runs_per_job(o->runs_per_job, plan->njobs), &forged};
         struct sigaction sa, old_int, old_term;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_interrupt;
@@ -249,10 +262,20 @@ static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
     if (!o->quiet && dups)
         fprintf(stderr, "ticktape: %zu duplicate completion(s) ignored (each run counts once)\n",
                 dups);
+    if (forged) /* always: somebody publishes results they should not */
+        fprintf(stderr, "ticktape: %zu forged completion(s) ignored (unsigned or badly signed)\n",
+                forged);
     for (size_t i = 0; payloads && i < plan->njobs; i++)
         tt_buf_free(&payloads[i]);
     free(payloads), free(ids), free(idp);
     tt_js_close(js);
+    /* Every result came back, but a run that failed on a worker is a partial
+     * success, as in a local sweep (exit 3). */
+    size_t bad = 0;
+    for (size_t i = 0; !rc && i < plan->njobs; i++)
+        bad += st->results[i].status != TT_RUN_OK;
+    if (bad)
+        rc = tt_err_set(err, TT_EPARTIAL, "%zu of %zu runs did not complete", bad, plan->njobs);
     return rc;
 }
 
@@ -339,6 +362,12 @@ int tt_cmd_sweep(int argc, char **argv)
     }
     if (!o.scenario)
         return tt_usage_error("sweep", "missing the scenario file");
+    if (o.nats && o.nsets) /* a job sets only the sweep's parameters (docs/security.md) */
+        return tt_usage_error("sweep", "--set does not travel to workers: with --nats, put it "
+                                       "in the scenario file");
+    int net_bad = tt_net_opts_finish(&o.net, "sweep");
+    if (net_bad)
+        return net_bad;
     tt_err err;
     tt_err_clear(&err);
     tt_scenario *s = NULL;

@@ -27,6 +27,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "live/jetstream.h"
+#include "live/job_runner.h"
+#include "net_opts.h"
 #include "reports/report.h"
 #include "sim/gates.h"
 #include "sim/research.h"
@@ -97,6 +99,7 @@ typedef struct wf_opts {
     tt_ts ack_wait, timeout;
     uint64_t runs_per_job; /* 0 = 1 (the default); UINT64_MAX = auto (tt_js_runs_per_job_auto) */
     unsigned runs_per_process; /* local runs (tt_pool_opts); 1 = a fresh process per run */
+    tt_net_opts net;
 } wf_opts;
 
 static const char *const FLAGS[] = {"json", "quiet", "no-reports", "gate", "help", "h", NULL};
@@ -130,10 +133,14 @@ static void usage(FILE *f)
           "  --help                this text\n\n"
           "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 failure, 2 usage\n",
           f);
+    tt_net_usage(f, "walkforward");
 }
 
 static int parse_option(wf_opts *o, const tt_opt *op)
 {
+    int net = tt_net_opt(&o->net, "walkforward", op);
+    if (net >= 0)
+        return net;
     if (!op->name) {
         if (o->scenario)
             return tt_usage_error("walkforward", "one scenario at a time");
@@ -320,7 +327,7 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
 
 typedef struct nats_train {
     const wf_opts *o;
-    char scenario[1024]; /* absolute path */
+    char scenario[TT_SHA256_HEX]; /* the file's SHA-256: workers find it by its bytes */
     char tag[9];
     char prefix[40];
     tt_run_summary *out;
@@ -352,7 +359,8 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
         snprintf(out[i].error, sizeof out[i].error, "no result from any worker");
     }
     tt_js *js;
-    tt_js_opts jo = {t->o->nats, t->o->ack_wait / TT_NS_PER_MS, 0, "ticktape-walkforward"};
+    tt_js_opts jo = {t->o->nats, t->o->ack_wait / TT_NS_PER_MS, 0, "ticktape-walkforward",
+                     &t->o->net.job_key};
     int rc = tt_js_connect(&js, &jo, err);
     if (rc)
         return rc;
@@ -364,8 +372,7 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
         size_t f = i / plan->njobs, j = i % plan->njobs;
         ids[i] = out[i].run_id;
         if (tt_sweep_job_encode(&payloads[i], ids[i], (uint32_t)j, tt_sweep_job_params(plan, j),
-                                plan->nparams, t->scenario, t->tag, t->o->sets,
-                                (size_t)t->o->nsets, w[f].train_from, w[f].train_to))
+                                plan->nparams, t->scenario, w[f].train_from, w[f].train_to))
             rc = tt_err_set(err, TT_ENOMEM, "out of memory");
     }
     if (!rc) {
@@ -399,6 +406,12 @@ int tt_cmd_walkforward(int argc, char **argv)
     }
     if (!o.scenario)
         return tt_usage_error("walkforward", "missing the scenario file");
+    if (o.nats && o.nsets) /* a job sets only the sweep's parameters (docs/security.md) */
+        return tt_usage_error("walkforward", "--set does not travel to workers: with --nats, "
+                                             "put it in the scenario file");
+    int net_bad = tt_net_opts_finish(&o.net, "walkforward");
+    if (net_bad)
+        return net_bad;
     tt_err err;
     tt_err_clear(&err);
     tt_scenario *s = NULL;
@@ -454,9 +467,8 @@ int tt_cmd_walkforward(int argc, char **argv)
     memset(&nt, 0, sizeof nt);
     if (o.nats) {
         nt.o = &o;
-        if (!realpath(o.scenario, nt.scenario))
-            snprintf(nt.scenario, sizeof nt.scenario, "%s", o.scenario);
-        if (tt_research_file_tag(o.scenario, nt.tag, &err)) {
+        if (tt_scenario_id_file(o.scenario, nt.scenario, &err) ||
+            tt_research_file_tag(o.scenario, nt.tag, &err)) {
             code = tt_report_error(&err);
             goto done;
         }

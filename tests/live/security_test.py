@@ -1,0 +1,399 @@
+"""Issue 13, "safe on a shared bus": the audit's findings as tests, run against
+a real nats-server (Debian's) on 127.0.0.1 and free ports, attacking with a
+plain-socket client (tests/live/nats_plain.py) the way the audit did.
+
+  jobs      a job can never run code or read files: the audit's exploit (a
+            job naming a .so whose constructor writes a file) in every form
+            the job format allows, scenarios outside the worker's
+            directories, /dev/zero, a FIFO, an oracle on file existence; an
+            undecodable job is terminated; a legitimate sweep still runs
+  deadline  a stuck run is killed after --run-timeout and its job terminated
+            (not kept alive, not redelivered)
+  signing   --job-key: unsigned and badly signed jobs are refused without a
+            run; forged completions are ignored by a sweep that has the key
+
+usage: security_test.py CASE TICKTAPE SOURCE_DIR WORK_DIR EVIL_SO HANG_SO
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nats_plain  # noqa: E402
+
+CASE, BIN, SRC, WORK, EVIL, HANG = sys.argv[1:7]
+WORK = os.path.abspath(WORK) + "-" + CASE
+
+SCENARIO = """name: {name}
+seed: 7
+data:
+  synthetic: {{model: gbm, symbols: [EURUSD], from: 2024-01-01, to: 2024-01-02, sigma: 0.08,
+              tick_rate: 1}}
+account: {{currency: USD, balance: 10000, leverage: 100}}
+venue: {{latency_ms: 5, commission: {{per_lot: 7}}}}
+strategy:
+  name: {strategy}
+  params: {params}
+sweep:
+  params:
+    strategy:
+      params:
+{axes}
+"""
+
+SMA_AXES = """        fast: [5, 10]
+        slow: {from: 20, to: 40, step: 10}"""
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def write(path, text, mode=None):
+    with open(path, "w") as f:
+        f.write(text)
+    if mode is not None:
+        os.chmod(path, mode)
+    return path
+
+
+def sha256_file(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Proc:
+    """A ticktape process whose stdout/stderr lines are collected."""
+
+    def __init__(self, args, cwd=None, env=None):
+        self.out, self.err = [], []
+        self.p = subprocess.Popen([BIN] + args, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.t = [threading.Thread(target=self._read, args=(s, l), daemon=True)
+                  for s, l in ((self.p.stdout, self.out), (self.p.stderr, self.err))]
+        for t in self.t:
+            t.start()
+
+    def _read(self, stream, lines):
+        for line in stream:
+            lines.append(line.rstrip("\n"))
+
+    def wait(self, timeout):
+        rc = self.p.wait(timeout)
+        for t in self.t:
+            t.join(5)
+        return rc
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(20)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        for t in self.t:
+            t.join(5)
+
+    def text(self):
+        return "\n".join(self.out + self.err)
+
+
+def wait_streams(client):
+    """Until the worker has created the job queue."""
+    for _ in range(100):
+        r = client.request("$JS.API.STREAM.INFO.TT_JOBS", b"", timeout=1)
+        if r and b'"error"' not in r:
+            return
+        time.sleep(0.1)
+    fail("the worker never created the TT_JOBS stream")
+
+
+def completion(client, rid, timeout=20):
+    """The completion of run rid (its JSON), or None."""
+    end = time.time() + timeout
+    while time.time() < end:
+        m = client.next(max(0.05, end - time.time()))
+        if m and m != "PONG" and m[0] == "backtest.completed." + rid:
+            return json.loads(m[1])
+    return None
+
+
+def attack(client, rid, payload, headers=None, expect=True, timeout=20):
+    if not isinstance(payload, (bytes, str)):
+        payload = json.dumps(payload)
+    client.pub("backtest.jobs." + rid, payload, headers=headers)
+    client.flush()
+    c = completion(client, rid, timeout if expect else 3)
+    if expect and c is None:
+        fail("no completion for %s within %d s" % (rid, timeout))
+    return c
+
+
+def v1_job(rid, scenario, tag="00000000", sets=None, params=None):
+    return {"run_id": rid, "index": 0, "scenario": scenario, "tag": tag, "from": 0, "to": 0,
+            "sets": {str(i): s for i, s in enumerate(sets or [])}, "params": params or {}}
+
+
+def v2_job(rid, sid, params, index=0):
+    return {"v": 2, "run_id": rid, "index": index, "scenario": sid, "from": 0, "to": 0,
+            "params": params}
+
+
+def no_hex(err, what):
+    """Failure messages must not carry tags or hashes of files."""
+    if re.search(r"\b[0-9a-f]{8,}\b", err):
+        fail("%s: the failure message carries a hash: %r" % (what, err))
+
+
+def case_jobs(server):
+    scen = os.path.join(WORK, "scenarios")
+    os.makedirs(scen)
+    legit = write(os.path.join(scen, "legit.yaml"), SCENARIO.format(
+        name="legit", strategy="sma_cross", params="{tf: M5, fast: 10, slow: 30, qty: 1}",
+        axes=SMA_AXES))
+    outside = write(os.path.join(WORK, "outside.yaml"), SCENARIO.format(
+        name="outside", strategy="sma_cross", params="{tf: M5, fast: 10, slow: 30, qty: 1}",
+        axes=SMA_AXES))
+    os.mkfifo(os.path.join(scen, "fifo.yaml"))  # the scan must never block on it
+    fifo = os.path.join(WORK, "pipe.yaml")
+    os.mkfifo(fifo)
+    mark = os.path.join(WORK, "pwned")
+    env = dict(os.environ, TT_EVIL_MARK=mark)
+    worker = Proc(["worker", "--nats", server.url, "--ack-wait", "2s"], cwd=scen, env=env)
+    c = nats_plain.Client(server.port)
+    try:
+        c.sub("backtest.completed.>")
+        wait_streams(c)
+        evil_set = "strategy.name=" + EVIL
+
+        # 1. The audit's chain: a job naming the .so through --set overrides,
+        #    first with a wrong tag (the answer must not give the right one),
+        #    then with whatever the answer revealed.
+        r = attack(c, "atk_one", v1_job("atk_one", legit, sets=[evil_set]))
+        err = r.get("error", "")
+        if r["status"] == "ok":
+            fail("a job with a wrong tag ran")
+        leaked = re.findall(r"\b[0-9a-f]{8}\b", err)
+        for tag in leaked:
+            attack(c, "atk_two", v1_job("atk_two", legit, tag=tag, sets=[evil_set]))
+            attack(c, "atk_three", v1_job("atk_three", legit, tag=tag,
+                                          params={"strategy.name": EVIL}))
+        if os.path.exists(mark):
+            fail("the worker loaded a .so named by a job: its constructor wrote %s" % mark)
+        no_hex(err, "wrong tag")
+        if "unknown scenario" not in err and "parameter not allowed" not in err:
+            fail("a job of the old format: %r" % err)
+
+        # 2. The current format, with the right content hash: still never a
+        #    parameter the sweep does not declare, never a value off its grid.
+        sid = sha256_file(legit)
+        for k, (key, val) in enumerate([("strategy.name", EVIL), ("data.tape", "/etc"),
+                                        ("strategy.params.fast", "7"),
+                                        ("strategy.params.slow", "25"),
+                                        ("strategy.params.slow", "1e9"),
+                                        ("report.out", "/tmp/x")]):
+            rid = "atk_p%d" % k
+            r = attack(c, rid, v2_job(rid, sid, {key: val}))
+            if r["status"] == "ok" or "parameter not allowed" not in r.get("error", ""):
+                fail("%s=%s: %r" % (key, val, r))
+        j = v2_job("atk_sets", sid, {})
+        j["sets"] = {"0": evil_set}
+        r = attack(c, "atk_sets", j)
+        if r["status"] == "ok" or "parameter not allowed" not in r.get("error", ""):
+            fail("a job with sets: %r" % r)
+        if os.path.exists(mark):
+            fail("the constructor ran")
+
+        # 3. Only scenarios in the worker's directories, by content hash; no
+        #    oracle on the existence of other files.
+        msgs = {}
+        for name, payload in [("outside", v2_job("atk_o", sha256_file(outside), {})),
+                              ("unknown", v2_job("atk_u", "ab" * 32, {})),
+                              ("passwd", v1_job("atk_pw", "/etc/passwd")),
+                              ("missing", v1_job("atk_ms", "/nonexistent/x.yaml")),
+                              ("fifo", v1_job("atk_ff", fifo)),
+                              ("devzero", v1_job("atk_dz", "/dev/zero"))]:
+            t0 = time.time()
+            r = attack(c, payload["run_id"], payload, timeout=10)
+            if time.time() - t0 > 8:
+                fail("%s took %.1f s" % (name, time.time() - t0))
+            e = r.get("error", "").replace(payload["run_id"], "RID")
+            no_hex(e, name)
+            if r["status"] == "ok" or "unknown scenario" not in e:
+                fail("%s: %r" % (name, r))
+            msgs[name] = e
+        if msgs["passwd"] != msgs["missing"]:
+            fail("an existing file is told from a missing one: %r vs %r"
+                 % (msgs["passwd"], msgs["missing"]))
+
+        # 4. An undecodable job is failed once and terminated (never redelivered).
+        r = attack(c, "atk_garbage", b"\x00\xffnot json")
+        if r["status"] == "ok":
+            fail("garbage ran")
+        # 5. A legitimate job runs.
+        r = attack(c, "ok_one", v2_job("ok_one", sid, {"strategy.params.fast": "5",
+                                                       "strategy.params.slow": "30"}), timeout=60)
+        if r["status"] != "ok":
+            fail("a legitimate job: %r" % r)
+        time.sleep(3)  # past the ack wait: anything not acked or terminated comes back
+        if any("delivery=2" in l for l in worker.out):
+            fail("a refused job was redelivered:\n" + worker.text())
+        if worker.p.poll() is not None:
+            fail("the worker died:\n" + worker.text())
+        # 6. A sweep from elsewhere (another directory) reaches this worker by hash.
+        sweep = Proc(["sweep", legit, "--nats", server.url, "--timeout", "60s", "--json",
+                      "--no-reports"], cwd=WORK)
+        if sweep.wait(120) != 0:
+            fail("sweep --nats: " + sweep.text())
+        runs = json.loads(sweep.out[-1])["runs"]
+        if len(runs) != 6 or any(x["status"] != "ok" for x in runs):
+            fail("sweep runs: %r" % runs)
+        # 7. A sweep refuses --set with --nats (a worker would refuse it).
+        sweep = Proc(["sweep", legit, "--nats", server.url, "--set", evil_set], cwd=WORK)
+        if sweep.wait(60) != 2:
+            fail("sweep --nats --set: exit %s\n%s" % (sweep.p.returncode, sweep.text()))
+        if os.path.exists(mark):
+            fail("the constructor ran")
+    finally:
+        c.close()
+        worker.stop()
+
+
+def case_deadline(server):
+    scen = os.path.join(WORK, "scenarios")
+    os.makedirs(scen)
+    path = write(os.path.join(scen, "hang.yaml"), SCENARIO.format(
+        name="hang", strategy=HANG, params="{hang: 0}",
+        axes="        hang: [1]"))
+    worker = Proc(["worker", "--nats", server.url, "--ack-wait", "1s", "--run-timeout", "2s",
+                   "--scenarios", scen])
+    try:
+        time.sleep(0.5)
+        t0 = time.time()
+        sweep = Proc(["sweep", path, "--nats", server.url, "--ack-wait", "1s", "--timeout", "30s",
+                      "--json", "--no-reports"], cwd=WORK)
+        rc = sweep.wait(90)
+        took = time.time() - t0
+        if rc != 3:
+            fail("sweep of a stuck run: exit %s\n%s\n%s" % (rc, sweep.text(), worker.text()))
+        runs = json.loads(sweep.out[-1])["runs"]
+        if runs[0]["status"] != "failed" or "run timeout" not in runs[0].get("error", ""):
+            fail("the stuck run: %r" % runs[0])
+        if took > 25:
+            fail("the stuck run was reported after %.1f s" % took)
+        time.sleep(3)  # three ack waits: a job kept or given back would be running again
+        starts = [l for l in worker.out if l.startswith("started")]
+        if len(starts) != 1:
+            fail("the stuck job ran %d times:\n%s" % (len(starts), worker.text()))
+        # The default deadline exists and is documented.
+        h = subprocess.run([BIN, "worker", "--help"], capture_output=True, text=True)
+        if "--run-timeout" not in h.stdout or "10m" not in h.stdout:
+            fail("worker --help does not document --run-timeout and its default")
+    finally:
+        worker.stop()
+
+
+def local_sweep(path):
+    r = subprocess.run([BIN, "sweep", path, "--jobs", "2", "--json", "--no-reports", "--quiet"],
+                       cwd=WORK, capture_output=True, text=True, timeout=240)
+    if r.returncode != 0:
+        fail("local sweep: " + r.stderr)
+    return json.loads(r.stdout.strip().splitlines()[-1])["runs"]
+
+
+def case_signing(server):
+    scen = os.path.join(WORK, "scenarios")
+    os.makedirs(scen)
+    path = write(os.path.join(scen, "signed.yaml"), SCENARIO.format(
+        name="signed", strategy="sma_cross", params="{tf: M5, fast: 10, slow: 30, qty: 1}",
+        axes=SMA_AXES))
+    key = write(os.path.join(WORK, "job.key"), "correct horse battery staple 42\n", 0o600)
+    loose = write(os.path.join(WORK, "loose.key"), "correct horse battery staple 42\n", 0o644)
+    r = subprocess.run([BIN, "worker", "--nats", server.url, "--job-key", loose],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 2 or "loose.key" not in r.stderr:
+        fail("a key file readable by others: exit %d %s" % (r.returncode, r.stderr))
+    sid = sha256_file(path)
+    c = nats_plain.Client(server.port)
+    c.sub("backtest.completed.>")
+    # Forged completions, published before any worker runs: a sweep with the
+    # key must ignore them and wait for the real ones.
+    forger = nats_plain.Client(server.port)
+    forger.sub("backtest.jobs.>")
+    sweep = Proc(["sweep", path, "--nats", server.url, "--job-key", key, "--timeout", "60s",
+                  "--json", "--no-reports"], cwd=WORK)
+    forged = 0
+    end = time.time() + 20
+    while forged < 6 and time.time() < end:
+        m = forger.next(1)
+        if m and m != "PONG" and m[0].startswith("backtest.jobs."):
+            rid = m[0].split(".")[-1]
+            fake = {"index": 0, "run_id": rid, "status": "ok", "fingerprint": "0" * 32,
+                    "events": 1, "net_pnl": 1e9}
+            forger.pub("backtest.completed." + rid, json.dumps(fake))
+            forged += 1
+    forger.flush()
+    if forged != 6:
+        fail("saw %d job messages, expected 6" % forged)
+    worker = Proc(["worker", "--nats", server.url, "--job-key", key, "--scenarios", scen,
+                   "--ack-wait", "2s"])
+    try:
+        if sweep.wait(120) != 0:
+            fail("signed sweep: " + sweep.text() + "\n" + worker.text())
+        dist = json.loads(sweep.out[-1])["runs"]
+        loc = local_sweep(path)
+        for a, b in zip(dist, loc):
+            if a["fingerprint"] != b["fingerprint"] or a["net_pnl"] != b["net_pnl"]:
+                fail("a forged completion was taken: %r vs %r" % (a, b))
+        if "forged" not in sweep.text() and "unsigned" not in sweep.text():
+            fail("the sweep did not report the forged completions:\n" + sweep.text())
+        # Unsigned and badly signed jobs: no run, no completion.
+        nstart = len([l for l in worker.out if l.startswith("started")])
+        j = v2_job("forge_a", sid, {"strategy.params.fast": "5", "strategy.params.slow": "30"})
+        if attack(c, "forge_a", j, expect=False) is not None:
+            fail("an unsigned job was answered")
+        j = v2_job("forge_b", sid, {"strategy.params.fast": "5", "strategy.params.slow": "30"})
+        if attack(c, "forge_b", j, headers={"Tt-Sig": "v1 " + "0" * 64}, expect=False):
+            fail("a badly signed job was answered")
+        if len([l for l in worker.out if l.startswith("started")]) != nstart:
+            fail("an unsigned job ran:\n" + worker.text())
+        if "refused" not in worker.text():
+            fail("the worker did not log the refused jobs:\n" + worker.text())
+        # A sweep without the key: its jobs are refused, it times out.
+        s2 = Proc(["sweep", path, "--nats", server.url, "--timeout", "4s", "--json",
+                   "--no-reports"], cwd=WORK)
+        if s2.wait(60) != 3:
+            fail("an unsigned sweep against a keyed worker: " + s2.text())
+        if len([l for l in worker.out if l.startswith("started")]) != nstart:
+            fail("an unsigned sweep's job ran:\n" + worker.text())
+    finally:
+        c.close()
+        forger.close()
+        sweep.stop()
+        worker.stop()
+
+
+def main():
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    if not shutil.which("nats-server"):
+        print("SKIP: nats-server not installed")
+        sys.exit(77)
+    server = nats_plain.Server(WORK, "js", js=True)
+    try:
+        {"jobs": case_jobs, "deadline": case_deadline, "signing": case_signing}[CASE](server)
+    finally:
+        server.stop()
+    shutil.rmtree(WORK, ignore_errors=True)
+    print("ok " + CASE)
+
+
+main()
