@@ -25,6 +25,7 @@
 #include "commands.h"
 #include "core/metrics.h"
 #include "live/paper.h"
+#include "net_opts.h"
 #include "reports/report.h"
 #include "sim/scenario.h"
 
@@ -283,6 +284,7 @@ static void paper_usage(FILE *f)
             "  --no-reports        write no report files\n"
             "  --json              last line of stdout: the summary (as backtest --json)\n"
             "  --quiet             no human lines on stdout\n");
+    tt_net_usage(f, "paper");
 }
 
 int tt_cmd_paper(int argc, char **argv)
@@ -298,9 +300,17 @@ int tt_cmd_paper(int argc, char **argv)
     int publish_json = 0;
     uint64_t queue = 0;
     double duration = 0, spin_us = 0, status_every = 0;
+    tt_net_opts net;
+    tt_net_opts_init(&net);
     tt_opt op;
     tt_opt_init(&op, argc, argv);
     while (tt_opt_next(&op, flags)) {
+        int bad = tt_net_opt(&net, "paper", &op);
+        if (bad >= 0) {
+            if (bad)
+                return bad;
+            continue;
+        }
         if (!op.name) {
             if (scenario)
                 return tt_usage_error("paper", "unexpected argument '%s'", op.value);
@@ -367,6 +377,9 @@ int tt_cmd_paper(int argc, char **argv)
         return tt_usage_error("paper", "missing the scenario file (see --help)");
     if (!nats && !kafka)
         return tt_usage_error("paper", "a feed is needed: --nats URL or --kafka BROKERS");
+    int net_bad = tt_net_opts_finish(&net, "paper");
+    if (net_bad)
+        return net_bad;
 
     tt_scenario *s;
     tt_scenario_run *run;
@@ -378,6 +391,7 @@ int tt_cmd_paper(int argc, char **argv)
     tt_paper_opts po;
     memset(&po, 0, sizeof po);
     po.nats_url = nats;
+    po.nats_auth = tt_net_nats(&net);
     po.kafka_brokers = kafka;
     po.kafka_conf = nkconf ? kconf : NULL;
     po.kafka_from_beginning = from_beginning;

@@ -15,7 +15,9 @@
 #include "commands.h"
 #include "core/instrument.h"
 #include "data/tape.h"
+#include "live/nats_conn.h"
 #include "live/publish.h"
+#include "net_opts.h"
 
 static volatile int g_stop; /* set by the signal handler: the CLI owns the process */
 
@@ -43,6 +45,7 @@ static void usage(FILE *f)
             "  --json-ticks        publish the JSON form {\"symbol\",\"bid\",\"ask\",\"timestamp\"}\n"
             "  --instruments FILE  extra instrument declarations\n"
             "  --json              last line of stdout: a JSON summary\n");
+    tt_net_usage(f, "publish");
 }
 
 static void progress_cb(void *ctx, uint64_t n)
@@ -59,9 +62,17 @@ int tt_cmd_publish(int argc, char **argv)
     uint64_t limit = 0;
     int json = 0, json_ticks = 0;
     static const char *const flags[] = {"json", "json-ticks", "help", "h", NULL};
+    tt_net_opts net;
+    tt_net_opts_init(&net);
     tt_opt o;
     tt_opt_init(&o, argc, argv);
     while (tt_opt_next(&o, flags)) {
+        int bad = tt_net_opt(&net, "publish", &o);
+        if (bad >= 0) {
+            if (bad)
+                return bad;
+            continue;
+        }
         if (!o.name) {
             if (tape)
                 return tt_usage_error("publish", "unexpected argument '%s'", o.value);
@@ -112,6 +123,9 @@ int tt_cmd_publish(int argc, char **argv)
         return tt_usage_error("publish", "give one target: --nats URL or --kafka BROKERS");
     if (brokers && json_ticks)
         return tt_usage_error("publish", "--json-ticks is for NATS; tick_archive holds TickData");
+    int net_bad = tt_net_opts_finish(&net, "publish");
+    if (net_bad)
+        return net_bad;
     tt_tape_query q;
     memset(&q, 0, sizeof q);
     if (from && tt_ts_parse(from, &q.from))
@@ -146,11 +160,8 @@ int tt_cmd_publish(int argc, char **argv)
     if (tt_tape_reader_open(&r, tape, &q, ins, &err))
         goto out;
     if (url) {
-        natsStatus st = natsConnection_ConnectTo(&nc, url);
-        if (st != NATS_OK) {
-            tt_err_set(&err, TT_ENET, "nats %s: connect: %s", url, natsStatus_GetText(st));
+        if (tt_nats_connect(&nc, url, tt_net_nats(&net), "ticktape-publish", &err))
             goto out;
-        }
     } else {
         char errstr[512];
         rd_kafka_conf_t *kc = rd_kafka_conf_new();

@@ -229,7 +229,7 @@ static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
         return rc;
     tt_js *js;
     tt_js_opts jo = {o->nats, o->ack_wait ? o->ack_wait / TT_NS_PER_MS : 0, 0, "ticktape-sweep",
-                     &o->net.job_key};
+                     &o->net.job_key, tt_net_nats(&o->net)};
     rc = tt_js_connect(&js, &jo, err);
     if (rc)
         return rc;

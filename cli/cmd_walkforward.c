@@ -360,7 +360,7 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
     }
     tt_js *js;
     tt_js_opts jo = {t->o->nats, t->o->ack_wait / TT_NS_PER_MS, 0, "ticktape-walkforward",
-                     &t->o->net.job_key};
+                     &t->o->net.job_key, tt_net_nats(&t->o->net)};
     int rc = tt_js_connect(&js, &jo, err);
     if (rc)
         return rc;

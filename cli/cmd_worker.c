@@ -171,7 +171,8 @@ int tt_cmd_worker(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     tt_js *js;
-    tt_js_opts jo = {url, ack_wait / TT_NS_PER_MS, 0, "ticktape-worker", &net.job_key};
+    tt_js_opts jo = {url, ack_wait / TT_NS_PER_MS, 0, "ticktape-worker", &net.job_key,
+                     tt_net_nats(&net)};
     if (tt_js_connect(&js, &jo, &err)) {
         tt_job_runner_free(runner);
         return tt_report_error(&err);

@@ -4,21 +4,45 @@
  */
 #include "net_opts.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/research.h"
 
-enum { G_JOBS = 1, G_WORKER = 2 };
+enum { G_NATS = 1, G_JOBS = 2, G_WORKER = 4 };
 
 /* Which groups each command takes. */
 static unsigned groups_of(const char *cmd)
 {
     if (!strcmp(cmd, "worker"))
-        return G_JOBS | G_WORKER;
+        return G_NATS | G_JOBS | G_WORKER;
     if (!strcmp(cmd, "sweep") || !strcmp(cmd, "walkforward"))
-        return G_JOBS;
+        return G_NATS | G_JOBS;
+    if (!strcmp(cmd, "paper") || !strcmp(cmd, "publish"))
+        return G_NATS;
     return 0;
+}
+
+/* The NATS options that name a file, and where each goes. */
+static const char **nats_file_opt(tt_nats_opts *n, const char *name)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } files[] = {
+        {"nats-password-file", offsetof(tt_nats_opts, password_file)},
+        {"nats-token-file", offsetof(tt_nats_opts, token_file)},
+        {"nats-nkey-file", offsetof(tt_nats_opts, nkey_file)},
+        {"nats-creds", offsetof(tt_nats_opts, creds_file)},
+        {"nats-tls-ca", offsetof(tt_nats_opts, tls_ca)},
+        {"nats-tls-cert", offsetof(tt_nats_opts, tls_cert)},
+        {"nats-tls-key", offsetof(tt_nats_opts, tls_key)},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (!strcmp(name, files[i].name))
+            return (const char **)((char *)n + files[i].off);
+    return NULL;
 }
 
 void tt_net_opts_init(tt_net_opts *o)
@@ -40,6 +64,18 @@ int tt_net_opt(tt_net_opts *o, const char *cmd, const tt_opt *op)
     unsigned g = groups_of(cmd);
     if (!op->name)
         return -1;
+    const char **file = (g & G_NATS) ? nats_file_opt(&o->nats, op->name) : NULL;
+    if (file)
+        return file_arg(cmd, op, file);
+    if ((g & G_NATS) && tt_opt_is(op, "nats-user")) {
+        if (!op->value || !*op->value)
+            return tt_usage_error(cmd, "--nats-user needs a user name");
+        o->nats.user = op->value;
+        return 0;
+    }
+    if ((g & G_NATS) && tt_opt_is(op, "nats-password"))
+        return tt_usage_error(cmd, "--nats-password: a password never goes on the command "
+                                   "line; use --nats-password-file F or TICKTAPE_NATS_PASSWORD");
     if ((g & G_JOBS) && tt_opt_is(op, "job-key"))
         return file_arg(cmd, op, &o->job_key_file);
     if ((g & G_WORKER) && tt_opt_is(op, "scenarios")) {
@@ -61,6 +97,22 @@ int tt_net_opt(tt_net_opts *o, const char *cmd, const tt_opt *op)
 
 int tt_net_opts_finish(tt_net_opts *o, const char *cmd)
 {
+    tt_nats_opts *n = &o->nats;
+    if (n->user && !n->password_file) {
+        n->password = getenv("TICKTAPE_NATS_PASSWORD");
+        if (!n->password || !*n->password)
+            return tt_usage_error(cmd, "--nats-user needs --nats-password-file F (or the "
+                                       "TICKTAPE_NATS_PASSWORD environment variable)");
+    }
+    if (!n->user && n->password_file)
+        return tt_usage_error(cmd, "--nats-password-file needs --nats-user");
+    int methods = (n->user != NULL) + (n->token_file != NULL) + (n->nkey_file != NULL) +
+                  (n->creds_file != NULL);
+    if (methods > 1)
+        return tt_usage_error(cmd, "give one of --nats-user, --nats-token-file, "
+                                   "--nats-nkey-file, --nats-creds");
+    if (!n->tls_cert != !n->tls_key)
+        return tt_usage_error(cmd, "--nats-tls-cert and --nats-tls-key go together");
     if (o->job_key_file) {
         tt_err err;
         if (tt_hmac_key_load(&o->job_key, o->job_key_file, &err))
@@ -72,6 +124,20 @@ int tt_net_opts_finish(tt_net_opts *o, const char *cmd)
 void tt_net_usage(FILE *f, const char *cmd)
 {
     unsigned g = groups_of(cmd);
+    if (g & G_NATS)
+        fputs("\nNATS authentication and TLS (docs/live.md; credentials in the URL work too,\n"
+              "nats://user:pass@host, and are never printed):\n"
+              "  --nats-user U           user name, with --nats-password-file F or the\n"
+              "                          TICKTAPE_NATS_PASSWORD environment variable (never a\n"
+              "  --nats-password-file F  password on the command line)\n"
+              "  --nats-token-file F     an authentication token\n"
+              "  --nats-nkey-file F      an NKey user seed (SU...)\n"
+              "  --nats-creds F          a JWT user credentials file (.creds)\n"
+              "  --nats-tls-ca F         TLS: trust these CA certificates (PEM); any --nats-tls-*\n"
+              "                          option or a tls:// URL makes the connection TLS-only\n"
+              "  --nats-tls-cert F       TLS client certificate (PEM), with --nats-tls-key F\n"
+              "  --nats-tls-key F\n",
+              f);
     if (g & G_JOBS)
         fputs("\njob signing (docs/security.md):\n"
               "  --job-key F       sign jobs and check completions (sweep), check jobs and\n"
@@ -88,6 +154,11 @@ void tt_net_usage(FILE *f, const char *cmd)
               "  --run-timeout DUR kill a run still running after DUR and terminate its job\n"
               "                    (default 10m)\n",
               f);
+}
+
+const tt_nats_opts *tt_net_nats(const tt_net_opts *o)
+{
+    return &o->nats;
 }
 
 int tt_net_scenario_dirs(const tt_net_opts *o, const char *const **dirs)

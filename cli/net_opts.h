@@ -25,10 +25,12 @@
 #include "cli.h"
 #include "core/event.h"
 #include "live/crypto.h"
+#include "live/nats_conn.h"
 
 #define TT_NET_MAX_DIRS 16
 
 typedef struct tt_net_opts {
+    tt_nats_opts nats;   /* authentication and TLS for NATS connections */
     const char *job_key_file;
     tt_hmac_key job_key; /* loaded by tt_net_opts_finish; len 0 = none */
     const char *scenario_dirs[TT_NET_MAX_DIRS];
@@ -53,6 +55,9 @@ int tt_net_opts_finish(tt_net_opts *o, const char *cmd);
 
 /* The help text of the options cmd takes. */
 void tt_net_usage(FILE *f, const char *cmd);
+
+/* The NATS authentication and TLS to hand to the live layer (never NULL). */
+const tt_nats_opts *tt_net_nats(const tt_net_opts *o);
 
 /* The worker's scenario directories (the current directory when none was
  * given) and the run deadline in ms. */

@@ -64,13 +64,14 @@
 #include <unistd.h>
 
 #include "../sim/pool.h"
+#include "nats_conn.h"
 
 struct tt_js {
     natsConnection *nc;
     jsCtx *js;
     tt_js_opts opts;
     tt_hmac_key key; /* len 0: no job key */
-    char url[256];
+    char url[TT_URL_SHOWN_MAX]; /* redacted (tt_url_redact): only ever printed */
     int async_failed; /* asynchronous publishes the server refused (atomic) */
 };
 
@@ -99,7 +100,7 @@ int tt_js_connect(tt_js **out, const tt_js_opts *opts, tt_err *err)
     if (!j)
         return tt_err_set(err, TT_ENOMEM, "nats: out of memory");
     j->opts = *opts;
-    snprintf(j->url, sizeof j->url, "%s", opts->url);
+    tt_url_redact(opts->url, j->url, sizeof j->url); /* the URL as printed */
     j->opts.url = j->url;
     if (opts->job_key)
         j->key = *opts->job_key;
@@ -109,19 +110,21 @@ int tt_js_connect(tt_js **out, const tt_js_opts *opts, tt_err *err)
     if (!j->opts.max_deliver)
         j->opts.max_deliver = 5;
     natsOptions *no = NULL;
-    natsStatus s = natsOptions_Create(&no);
-    if (s == NATS_OK)
-        s = natsOptions_SetURL(no, j->url);
-    if (s == NATS_OK)
-        s = natsOptions_SetTimeout(no, 5000);
-    if (s == NATS_OK && opts->name)
-        s = natsOptions_SetName(no, opts->name);
+    int orc = tt_nats_options_new(&no, opts->url, opts->auth, err);
+    if (orc) {
+        free(j);
+        return orc;
+    }
+    j->opts.auth = NULL; /* not kept: the options hold what it said */
+    natsStatus s = opts->name ? natsOptions_SetName(no, opts->name) : NATS_OK;
     if (s == NATS_OK)
         s = natsConnection_Connect(&j->nc, no);
     natsOptions_Destroy(no);
     if (s != NATS_OK) {
-        int rc = tt_err_set(err, TT_ENET, "nats: cannot connect to %s: %s", j->url,
-                            natsStatus_GetText(s));
+        const char *last = nats_GetLastError(NULL);
+        int rc = tt_err_set(err, TT_ENET, "nats: cannot connect to %s: %s%s%s", j->url,
+                            natsStatus_GetText(s), last && *last ? ": " : "",
+                            last && *last ? last : "");
         free(j);
         return rc;
     }

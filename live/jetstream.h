@@ -45,6 +45,7 @@
 #define TT_JS_CONSUMER "ticktape-workers"
 
 typedef struct tt_js tt_js;
+struct tt_nats_opts;
 
 typedef struct tt_js_opts {
     const char *url;       /* nats://127.0.0.1:4222 */
@@ -59,6 +60,7 @@ typedef struct tt_js_opts {
      * terminated and the refusal logged), and a sweep ignores such
      * completions (counted as forged). */
     const tt_hmac_key *job_key;
+    const struct tt_nats_opts *auth; /* authentication and TLS (nats_conn.h); may be NULL */
 } tt_js_opts;
 
 /* Connect and get a JetStream context. TT_ENET naming the URL when the

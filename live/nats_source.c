@@ -9,6 +9,10 @@
  * Closing: subscriptions are unsubscribed and destroyed before the connection
  * is closed, and natsConnection_Close waits for in-flight callbacks, so the
  * inbox (borrowed) may be freed right after tt_nats_source_close returns.
+ *
+ * The connection's options (authentication, TLS) come from nats_conn.h; the
+ * URL is kept only in its redacted form (tt_url_redact), the one every log
+ * line and error prints.
  */
 #include "nats_source.h"
 
@@ -19,13 +23,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "nats_conn.h"
 #include "wire.h"
 
 #define TT_NATS_MAX_SUBS 16
 
 struct tt_nats_source {
     tt_nats_source_opts o;
-    char url[512]; /* own copy: callbacks on other threads print it */
+    char url[TT_URL_SHOWN_MAX]; /* redacted copy: callbacks on other threads print it */
     natsOptions *nopts;
     natsConnection *nc;
     natsSubscription *subs[TT_NATS_MAX_SUBS];
@@ -139,9 +144,13 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus st, v
     }
 }
 
+/* url: the redacted one. nats.c's last error says why (e.g. an authorization
+ * violation, a certificate that does not verify). */
 static int nats_fail(tt_err *err, natsStatus st, const char *what, const char *url)
 {
-    return tt_err_set(err, TT_ENET, "nats %s: %s: %s", url, what, natsStatus_GetText(st));
+    const char *last = nats_GetLastError(NULL);
+    return tt_err_set(err, TT_ENET, "nats %s: %s: %s%s%s", url, what, natsStatus_GetText(st),
+                      last && *last ? ": " : "", last && *last ? last : "");
 }
 
 int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, tt_err *err)
@@ -153,17 +162,18 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
     if (!s)
         return tt_err_set(err, TT_ENOMEM, "nats source: out of memory");
     s->o = *opts;
-    snprintf(s->url, sizeof s->url, "%s", opts->url);
+    tt_url_redact(opts->url, s->url, sizeof s->url);
     s->o.url = s->url;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     static const char *const defaults[] = {"ticks.>", "bars.>", "market.external.>", NULL};
     const char *const *subjects = opts->subjects ? opts->subjects : defaults;
-    natsStatus st = natsOptions_Create(&s->nopts);
-    if (st == NATS_OK)
-        st = natsOptions_SetURL(s->nopts, opts->url);
-    if (st == NATS_OK)
-        st = natsOptions_SetMaxReconnect(s->nopts, opts->max_reconnect > 0 ? opts->max_reconnect
+    int rc = tt_nats_options_new(&s->nopts, opts->url, opts->auth, err);
+    if (rc) {
+        tt_nats_source_close(s);
+        return rc;
+    }
+    natsStatus st = natsOptions_SetMaxReconnect(s->nopts, opts->max_reconnect > 0 ? opts->max_reconnect
                                                                            : -1);
     if (st == NATS_OK)
         st = natsOptions_SetReconnectWait(
@@ -188,11 +198,11 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
         st = natsOptions_SetClosedCB(s->nopts, on_closed, s);
     if (st != NATS_OK) {
         tt_nats_source_close(s);
-        return nats_fail(err, st, "options", opts->url);
+        return nats_fail(err, st, "options", s->url);
     }
     if ((st = natsConnection_Connect(&s->nc, s->nopts)) != NATS_OK) {
         tt_nats_source_close(s);
-        return nats_fail(err, st, "connect", opts->url);
+        return nats_fail(err, st, "connect", s->url);
     }
     int pending = opts->pending_msgs > 0 ? opts->pending_msgs : 65536;
     for (const char *const *subj = subjects; *subj; subj++) {
@@ -211,13 +221,13 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
             char what[128];
             snprintf(what, sizeof what, "subscribe '%s'", *subj);
             tt_nats_source_close(s);
-            return nats_fail(err, st, what, opts->url);
+            return nats_fail(err, st, what, s->url);
         }
     }
     /* Make sure the server has the subscriptions before anyone publishes. */
     if ((st = natsConnection_FlushTimeout(s->nc, 2000)) != NATS_OK) {
         tt_nats_source_close(s);
-        return nats_fail(err, st, "flush", opts->url);
+        return nats_fail(err, st, "flush", s->url);
     }
     *out = s;
     return TT_OK;

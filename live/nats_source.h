@@ -34,10 +34,13 @@
 #include "../core/instrument.h"
 #include "inbox.h"
 
+struct tt_nats_opts;
+
 typedef struct tt_nats_source tt_nats_source;
 
 typedef struct tt_nats_source_opts {
     const char *url;              /* "nats://127.0.0.1:4222"; required */
+    const struct tt_nats_opts *auth; /* authentication and TLS (nats_conn.h); may be NULL */
     const char *const *subjects;  /* NULL-terminated; NULL = ticks.>, bars.>, market.external.> */
     int json_ticks;               /* also accept the JSON tick form on ticks.> */
     const tt_instruments *ins;    /* borrowed; required */

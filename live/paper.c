@@ -103,6 +103,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
         tt_nats_source_opts so;
         memset(&so, 0, sizeof so);
         so.url = opts->nats_url;
+        so.auth = opts->nats_auth;
         so.json_ticks = opts->json_ticks;
         so.ins = ins;
         so.inbox = p->q;

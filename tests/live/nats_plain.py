@@ -196,3 +196,107 @@ class Client:
 def tls_context(ca):
     ctx = ssl.create_default_context(cafile=ca)
     return ctx
+
+
+# ---- NKeys and JWTs, made here with Python's cryptography (Debian's
+# python3-cryptography): Debian ships no nsc or nk. ----
+
+PREFIX = {"operator": 14 << 3, "account": 0, "user": 20 << 3}
+PREFIX_SEED = 18 << 3
+
+
+def _crc16(data):
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
+            crc &= 0xffff
+    return crc
+
+
+def _b32(b):
+    import base64
+    return base64.b32encode(b).decode().rstrip("=")
+
+
+def nkey(kind):
+    """A new NKey: (seed, public key, private key object)."""
+    import struct
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    raw = os.urandom(32)
+    sk = Ed25519PrivateKey.from_private_bytes(raw)
+    pub = sk.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    p = PREFIX[kind]
+    s = bytes([PREFIX_SEED | (p >> 5), (p & 31) << 3]) + raw
+    seed = _b32(s + struct.pack("<H", _crc16(s)))
+    pb = bytes([p]) + pub
+    return seed, _b32(pb + struct.pack("<H", _crc16(pb))), sk
+
+
+def _jwt(claims, issuer_pub, issuer_sk):
+    import base64
+    import hashlib
+
+    def b64(b):
+        return base64.urlsafe_b64encode(b).decode().rstrip("=")
+    claims = dict(claims, iat=int(time.time()), iss=issuer_pub, jti="")
+    claims["jti"] = _b32(hashlib.sha256(json.dumps(claims, sort_keys=True).encode()).digest())
+    head = b64(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}).encode())
+    body = b64(json.dumps(claims).encode())
+    sig = issuer_sk.sign((head + "." + body).encode())
+    return head + "." + body + "." + b64(sig)
+
+
+def operator_setup(work):
+    """An operator, an account and a user: returns (server config text, the
+    user's .creds path). The server runs in operator mode with a memory
+    resolver preloaded with the account."""
+    op_seed, op_pub, op_sk = nkey("operator")
+    acc_seed, acc_pub, acc_sk = nkey("account")
+    u_seed, u_pub, u_sk = nkey("user")
+    unlimited = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+                 "wildcards": True, "conn": -1, "leaf": -1}
+    op_jwt = _jwt({"name": "op", "sub": op_pub, "nats": {"type": "operator", "version": 2}},
+                  op_pub, op_sk)
+    acc_jwt = _jwt({"name": "acc", "sub": acc_pub,
+                    "nats": {"limits": unlimited, "default_permissions": {"pub": {}, "sub": {}},
+                             "type": "account", "version": 2}}, op_pub, op_sk)
+    u_jwt = _jwt({"name": "u", "sub": u_pub,
+                  "nats": {"pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1,
+                           "type": "user", "version": 2}}, acc_pub, acc_sk)
+    op_path = os.path.join(work, "op.jwt")
+    with open(op_path, "w") as f:
+        f.write(op_jwt)
+    creds = os.path.join(work, "user.creds")
+    with open(creds, "w") as f:
+        f.write("-----BEGIN NATS USER JWT-----\n%s\n------END NATS USER JWT------\n\n"
+                "-----BEGIN USER NKEY SEED-----\n%s\n------END USER NKEY SEED------\n"
+                % (u_jwt, u_seed))
+    os.chmod(creds, 0o600)
+    conf = ('operator: "%s"\nresolver: MEMORY\nresolver_preload: {\n  %s: "%s"\n}\n'
+            % (op_path, acc_pub, acc_jwt))
+    return conf, creds
+
+
+def tls_files(work):
+    """A CA, a server certificate for 127.0.0.1/localhost and a client
+    certificate, made with the openssl command."""
+    def ssl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, cwd=work,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=ticktape test CA")
+    with open(os.path.join(work, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name in ("server", "client"):
+        ssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        ssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", "san.ext")
+    # a CA nobody trusts, for the refusal
+    ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "other.key", "-out", "other.pem", "-days", "2", "-subj", "/CN=other CA")
+    return {k: os.path.join(work, k) for k in
+            ("ca.pem", "server.pem", "server.key", "client.pem", "client.key", "other.pem")}

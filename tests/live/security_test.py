@@ -11,6 +11,14 @@ plain-socket client (tests/live/nats_plain.py) the way the audit did.
             (not kept alive, not redelivered)
   signing   --job-key: unsigned and badly signed jobs are refused without a
             run; forged completions are ignored by a sweep that has the key
+  auth      NATS authentication in every command that connects (publish,
+            paper, sweep, walkforward, worker): user and password (file or
+            TICKTAPE_NATS_PASSWORD, never argv), token, NKey seed, JWT .creds
+            (operator mode, JWTs made with Python's cryptography), credentials
+            in the URL; refused without them
+  tls       TLS with certificates made by openssl for the test: a server that
+            requires client certificates; refused without them or with
+            another CA
 
 usage: security_test.py CASE TICKTAPE SOURCE_DIR WORK_DIR EVIL_SO HANG_SO
 """
@@ -381,6 +389,179 @@ def case_signing(server):
         worker.stop()
 
 
+TAPE = os.path.join(SRC, "scenarios", "data", "eurusd-2019-02")
+PAPER = """name: paper-net
+seed: 7
+data: {{tape: {tape}, symbols: [EURUSD]}}
+account: {{currency: USD, balance: 10000, leverage: 100}}
+venue: {{latency_ms: 2, commission: {{per_lot: 7}}}}
+strategy: {{name: sma_cross, params: {{tf: M1, fast: 5, slow: 20, qty: 1}}}}
+"""
+WF_AXES = SMA_AXES + """
+walkforward: {train: 8h, test: 4h, step: 4h, objective: net_pnl, min_trades: 0}"""
+
+
+def run(args, env=None, timeout=120, cwd=None):
+    return subprocess.run([BIN] + args, capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd=cwd)
+
+
+def must(r, what, secrets=()):
+    if r.returncode != 0:
+        fail("%s: exit %d\n%s\n%s" % (what, r.returncode, r.stdout[-1500:], r.stderr[-1500:]))
+    for s in secrets:
+        if s in r.stdout or s in r.stderr:
+            fail("%s printed a secret" % what)
+    return r
+
+
+def refused(r, what, secrets=()):
+    if r.returncode == 0:
+        fail("%s: connected without valid credentials" % what)
+    for s in secrets:
+        if s in r.stdout or s in r.stderr:
+            fail("%s printed a secret: %s" % (what, r.stderr))
+    return r
+
+
+def publish(url, extra, env=None, limit=50):
+    return run(["publish", TAPE, "--nats", url, "--limit", str(limit), "--json"] + extra, env=env)
+
+
+def paper(url, extra, env=None):
+    path = os.path.join(WORK, "paper.yaml")
+    if not os.path.exists(path):
+        write(path, PAPER.format(tape=TAPE))
+    return run(["paper", path, "--nats", url, "--duration", "1", "--no-reports", "--json",
+                "--quiet"] + extra, env=env, timeout=60)
+
+
+def research(server, auth, env=None):
+    """A worker, a sweep and a walk-forward, all with the same credentials."""
+    scen = os.path.join(WORK, "scen-%d" % server.port)
+    os.makedirs(scen, exist_ok=True)
+    path = write(os.path.join(scen, "net.yaml"), SCENARIO.format(
+        name="net", strategy="sma_cross", params="{tf: M5, fast: 10, slow: 30, qty: 1}",
+        axes=WF_AXES))
+    worker = Proc(["worker", "--nats", server.url, "--scenarios", scen] + auth, env=env)
+    try:
+        r = run(["sweep", path, "--nats", server.url, "--timeout", "60s", "--json",
+                 "--no-reports"] + auth, env=env, cwd=WORK)
+        must(r, "sweep with %s" % auth)
+        if any(x["status"] != "ok" for x in json.loads(r.stdout.splitlines()[-1])["runs"]):
+            fail("sweep runs with %s: %s" % (auth, r.stdout[-1000:]))
+        r = run(["walkforward", path, "--nats", server.url, "--timeout", "60s", "--json",
+                 "--no-reports", "--quiet"] + auth, env=env, cwd=WORK)
+        must(r, "walkforward with %s" % auth)
+        if "train run" in r.stderr:
+            fail("walkforward train runs failed: " + r.stderr[-1000:])
+    finally:
+        worker.stop()
+    if worker.p.returncode not in (0, -15) or "error" in "\n".join(worker.err):
+        fail("worker with %s: %s" % (auth, worker.text()))
+
+
+def case_auth(_js):
+    pw, token = "pw-Zq8sK2-secret", "tok-Lm3x9QvY-secret"
+    pwfile = write(os.path.join(WORK, "pw"), pw + "\n", 0o600)
+    badpw = write(os.path.join(WORK, "badpw"), "wrong-Xy7-secret\n", 0o600)
+    tokfile = write(os.path.join(WORK, "token"), token + "\n", 0o600)
+    secrets = (pw, token, "wrong-Xy7-secret")
+    # user and password, with JetStream (the research commands)
+    srv = nats_plain.Server(WORK, "userpw", js=True, conf="""authorization {
+  users = [ {user: alice, password: "%s"} ]
+}
+""" % pw)
+    try:
+        user = ["--nats-user", "alice", "--nats-password-file", pwfile]
+        must(publish(srv.url, user), "publish --nats-user", secrets)
+        env = dict(os.environ, TICKTAPE_NATS_PASSWORD=pw)
+        must(publish(srv.url, ["--nats-user", "alice"], env=env), "TICKTAPE_NATS_PASSWORD",
+             secrets)
+        refused(publish(srv.url, []), "publish without credentials", secrets)
+        refused(publish(srv.url, ["--nats-user", "alice", "--nats-password-file", badpw]),
+                "a wrong password", secrets)
+        url = srv.url.replace("nats://", "nats://alice:%s@" % pw)
+        must(publish(url, []), "credentials in the URL", secrets)
+        r = publish(srv.url, ["--nats-user", "alice", "--nats-password", pw])
+        if r.returncode != 2 or pw in r.stderr:
+            fail("--nats-password on the command line: exit %d %s" % (r.returncode, r.stderr))
+        must(paper(srv.url, user), "paper --nats-user", secrets)
+        refused(paper(srv.url, []), "paper without credentials", secrets)
+        research(srv, user)
+        research(srv, ["--nats-user", "alice"], env=env)
+    finally:
+        srv.stop()
+    # a token
+    srv = nats_plain.Server(WORK, "token", conf='authorization { token: "%s" }\n' % token)
+    try:
+        must(publish(srv.url, ["--nats-token-file", tokfile]), "publish --nats-token-file",
+             secrets)
+        refused(publish(srv.url, []), "publish without the token", secrets)
+        must(paper(srv.url, ["--nats-token-file", tokfile]), "paper --nats-token-file", secrets)
+    finally:
+        srv.stop()
+    # an NKey
+    seed, pub, _ = nats_plain.nkey("user")
+    seedfile = write(os.path.join(WORK, "user.nk"), seed + "\n", 0o600)
+    srv = nats_plain.Server(WORK, "nkey", conf="authorization { users = [ {nkey: %s} ] }\n"
+                            % pub)
+    try:
+        must(publish(srv.url, ["--nats-nkey-file", seedfile]), "publish --nats-nkey-file",
+             (seed,))
+        refused(publish(srv.url, []), "publish without the NKey", (seed,))
+        other = write(os.path.join(WORK, "other.nk"), nats_plain.nkey("user")[0] + "\n", 0o600)
+        refused(publish(srv.url, ["--nats-nkey-file", other]), "another NKey", (seed,))
+        must(paper(srv.url, ["--nats-nkey-file", seedfile]), "paper --nats-nkey-file", (seed,))
+    finally:
+        srv.stop()
+    # a JWT .creds file (operator mode)
+    conf, creds = nats_plain.operator_setup(WORK)
+    srv = nats_plain.Server(WORK, "creds", conf=conf)
+    try:
+        must(publish(srv.url, ["--nats-creds", creds]), "publish --nats-creds")
+        refused(publish(srv.url, []), "publish without creds")
+        must(paper(srv.url, ["--nats-creds", creds]), "paper --nats-creds")
+    finally:
+        srv.stop()
+
+
+def case_tls(_js):
+    f = nats_plain.tls_files(WORK)
+    srv = nats_plain.Server(WORK, "tls", js=True, conf="""tls {
+  cert_file: "%s"
+  key_file: "%s"
+  ca_file: "%s"
+  verify: true
+  timeout: 5
+}
+""" % (f["server.pem"], f["server.key"], f["ca.pem"]))
+    try:
+        tls = ["--nats-tls-ca", f["ca.pem"], "--nats-tls-cert", f["client.pem"],
+               "--nats-tls-key", f["client.key"]]
+        must(publish(srv.url, tls), "publish over TLS")
+        refused(publish(srv.url, []), "publish without TLS")
+        refused(publish(srv.url, ["--nats-tls-ca", f["ca.pem"]]), "TLS without a client cert")
+        refused(publish(srv.url, ["--nats-tls-ca", f["other.pem"], "--nats-tls-cert",
+                                  f["client.pem"], "--nats-tls-key", f["client.key"]]),
+                "a server certificate from an untrusted CA")
+        r = publish(srv.url, ["--nats-tls-cert", f["client.pem"]])
+        if r.returncode != 2:
+            fail("--nats-tls-cert without its key: exit %d" % r.returncode)
+        must(paper(srv.url, tls), "paper over TLS")
+        research(srv, tls)
+        # the bytes on the wire are not plain NATS: a plain client is refused
+        try:
+            c = nats_plain.Client(srv.port, timeout=3)
+            c.pub("ticks.EURUSD", b"x")
+            c.flush()
+            fail("a plain-text client was served")
+        except (RuntimeError, PermissionError, ConnectionError, OSError):
+            pass
+    finally:
+        srv.stop()
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -389,7 +570,8 @@ def main():
         sys.exit(77)
     server = nats_plain.Server(WORK, "js", js=True)
     try:
-        {"jobs": case_jobs, "deadline": case_deadline, "signing": case_signing}[CASE](server)
+        {"jobs": case_jobs, "deadline": case_deadline, "signing": case_signing,
+         "auth": case_auth, "tls": case_tls}[CASE](server)
     finally:
         server.stop()
     shutil.rmtree(WORK, ignore_errors=True)
