@@ -411,8 +411,10 @@ int tt_cmd_paper(int argc, char **argv)
         tt_scenario_free(s);
         return code;
     }
-    char feed[600];
-    snprintf(feed, sizeof feed, "live %s", nats ? nats : kafka);
+    /* The URL goes into reports and logs: redacted (nats://user:***@host). */
+    char shown[TT_URL_SHOWN_MAX], feed[TT_URL_SHOWN_MAX + 8];
+    tt_url_redact(nats ? nats : kafka, shown, sizeof shown);
+    snprintf(feed, sizeof feed, "live %s", shown);
     o.feed = feed;
     g_paper = p;
     struct sigaction sa;
@@ -422,7 +424,7 @@ int tt_cmd_paper(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     fprintf(stderr, "ticktape paper: listening on %s%s%s; SIGINT or SIGTERM ends the session\n",
-            nats ? nats : kafka, journal ? ", journal " : "", journal ? journal : "");
+            shown, journal ? ", journal " : "", journal ? journal : "");
     status_ctx sc = {.p = p, .tty = isatty(2) && !o.quiet, .duration = duration,
                      .every = status_every,
                      .start = tt_wall_seconds()};

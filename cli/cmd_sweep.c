@@ -434,7 +434,7 @@ int tt_cmd_sweep(int argc, char **argv)
         tt_progress_start(&st.bar, "sweep", plan.njobs);
     double t0 = tt_wall_seconds();
     int rc;
-    char where[96];
+    char where[TT_URL_SHOWN_MAX + 32];
     if (o.nats) {
         char abs_path[1024];
         if (!realpath(o.scenario, abs_path))
@@ -446,7 +446,9 @@ int tt_cmd_sweep(int argc, char **argv)
             snprintf(results[i].error, sizeof results[i].error, "no result from any worker");
         }
         rc = run_nats(&o, abs_path, tag, &plan, &st, &err);
-        snprintf(where, sizeof where, "on NATS workers (%s)", o.nats);
+        char shown[TT_URL_SHOWN_MAX];
+        snprintf(where, sizeof where, "on NATS workers (%s)",
+                 tt_url_redact(o.nats, shown, sizeof shown));
     } else {
         tt_sweep_opts so = {.jobs = (unsigned)o.jobs, .on_result = on_result, .on_tick = on_tick,
                             .ctx = &st, .runs_per_process = o.runs_per_process};

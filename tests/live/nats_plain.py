@@ -43,20 +43,33 @@ class Server:
     def __init__(self, work, name, conf=None, js=False):
         self.port = free_port()
         self.url = "nats://127.0.0.1:%d" % self.port
+        self.name = name
         os.makedirs(work, exist_ok=True)
-        args = ["nats-server", "-a", "127.0.0.1", "-p", str(self.port)]
+        self.args = ["nats-server", "-a", "127.0.0.1", "-p", str(self.port)]
         if js:
-            args += ["-js", "-sd", os.path.join(work, name + "-js")]
+            self.args += ["-js", "-sd", os.path.join(work, name + "-js")]
         if conf is not None:
             path = os.path.join(work, name + ".conf")
             with open(path, "w") as f:
                 f.write(conf)
-            args += ["-c", path]
-        self.log = open(os.path.join(work, name + ".log"), "w")
-        self.p = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+            self.args += ["-c", path]
+        self.log = open(os.path.join(work, name + ".log"), "a")
+        self.start()
+
+    def start(self):
+        self.p = subprocess.Popen(self.args, stdout=self.log, stderr=self.log)
         if not wait_port(self.port, self.p):
             self.stop()
-            raise RuntimeError("nats-server %s did not start (see %s.log)" % (name, name))
+            raise RuntimeError("nats-server %s did not start (see %s.log)"
+                               % (self.name, self.name))
+
+    def restart(self, down=0.5):
+        """Stop and start again on the same port (clients see a disconnect)."""
+        if self.p.poll() is None:
+            self.p.terminate()
+            self.p.wait(10)
+        time.sleep(down)
+        self.start()
 
     def stop(self):
         if self.p.poll() is None:

@@ -19,6 +19,11 @@ plain-socket client (tests/live/nats_plain.py) the way the audit did.
   tls       TLS with certificates made by openssl for the test: a server that
             requires client certificates; refused without them or with
             another CA
+  redact    credentials in a URL never printed: a paper session with a
+            journal and reports through a server restart (disconnect and
+            reconnect lines), a sweep and a walk-forward on workers, a refused
+            connection; no log, status line, error, report, journal or JSON
+            summary holds the password
 
 usage: security_test.py CASE TICKTAPE SOURCE_DIR WORK_DIR EVIL_SO HANG_SO
 """
@@ -562,6 +567,89 @@ def case_tls(_js):
         srv.stop()
 
 
+def scan_files(root, secret):
+    """Files under root whose bytes hold secret."""
+    bad = []
+    for d, _, files in os.walk(root):
+        for f in files:
+            p = os.path.join(d, f)
+            try:
+                with open(p, "rb") as fh:
+                    if secret.encode() in fh.read():
+                        bad.append(p)
+            except OSError:
+                pass
+    return bad
+
+
+def case_redact(_js):
+    pw = "Sekr1t-Redact-42"
+    srv = nats_plain.Server(WORK, "redact", js=True, conf="""authorization {
+  users = [ {user: bob, password: "%s"} ]
+}
+""" % pw)
+    url = srv.url.replace("nats://", "nats://bob:%s@" % pw)
+    try:
+        scen = write(os.path.join(WORK, "paper.yaml"), PAPER.format(tape=TAPE))
+        journal, out = os.path.join(WORK, "journal"), os.path.join(WORK, "out")
+        sess = Proc(["paper", scen, "--nats", url, "--journal", journal, "--out", out, "--json",
+                     "--status-every", "0.2"])
+        end = time.time() + 20
+        while "listening on" not in sess.text() and time.time() < end:
+            time.sleep(0.05)
+        must(publish(url, [], limit=2000), "publish with credentials in the URL", (pw,))
+        srv.restart()  # the session logs a disconnect and a reconnect
+        end = time.time() + 20
+        while "reconnected" not in sess.text() and time.time() < end:
+            time.sleep(0.05)
+        if "reconnected" not in sess.text():
+            fail("the session never reconnected:\n" + sess.text())
+        must(publish(url, [], limit=500), "publish after the restart", (pw,))
+        time.sleep(0.5)
+        sess.p.send_signal(2)
+        if sess.wait(60) != 0:
+            fail("paper: " + sess.text())
+        if pw in sess.text():
+            fail("paper printed the password:\n" + sess.text())
+        if "bob:***@" not in sess.text():
+            fail("paper does not show the redacted URL:\n" + sess.text())
+        leaks = scan_files(WORK, pw)
+        leaks = [p for p in leaks if not p.endswith(".conf")]
+        if leaks:
+            fail("files hold the password: %s" % leaks)
+        # research commands, a refused connection
+        scen2 = os.path.join(WORK, "scen")
+        os.makedirs(scen2)
+        path = write(os.path.join(scen2, "r.yaml"), SCENARIO.format(
+            name="r", strategy="sma_cross", params="{tf: M5, fast: 10, slow: 30, qty: 1}",
+            axes=WF_AXES))
+        worker = Proc(["worker", "--nats", url, "--scenarios", scen2])
+        try:
+            r = must(run(["sweep", path, "--nats", url, "--timeout", "60s", "--no-reports"],
+                         cwd=WORK), "sweep", (pw,))
+            if "bob:***@" not in r.stdout:
+                fail("sweep does not show the redacted URL: " + r.stdout)
+            must(run(["walkforward", path, "--nats", url, "--timeout", "60s", "--no-reports"],
+                     cwd=WORK), "walkforward", (pw,))
+        finally:
+            worker.stop()
+        if pw in worker.text():
+            fail("the worker printed the password")
+        wrong = srv.url.replace("nats://", "nats://bob:Wr0ng-%s@" % pw)
+        for args in (["publish", TAPE, "--nats", wrong, "--limit", "1"],
+                     ["sweep", path, "--nats", wrong, "--timeout", "5s"],
+                     ["worker", "--nats", wrong, "--idle-exit", "1s"],
+                     ["paper", scen, "--nats", wrong, "--duration", "1"]):
+            r = run(args, cwd=WORK, timeout=60)
+            if r.returncode == 0 or pw in r.stdout + r.stderr:
+                fail("%s with a wrong password: exit %d\n%s" % (args[0], r.returncode,
+                                                                  r.stderr))
+            if "bob:***@" not in r.stderr:
+                fail("%s: the error does not name the redacted URL: %s" % (args[0], r.stderr))
+    finally:
+        srv.stop()
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -571,7 +659,7 @@ def main():
     server = nats_plain.Server(WORK, "js", js=True)
     try:
         {"jobs": case_jobs, "deadline": case_deadline, "signing": case_signing,
-         "auth": case_auth, "tls": case_tls}[CASE](server)
+         "auth": case_auth, "tls": case_tls, "redact": case_redact}[CASE](server)
     finally:
         server.stop()
     shutil.rmtree(WORK, ignore_errors=True)
