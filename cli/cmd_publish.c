@@ -162,21 +162,9 @@ int tt_cmd_publish(int argc, char **argv)
     if (url) {
         if (tt_nats_connect(&nc, url, tt_net_nats(&net), "ticktape-publish", &err))
             goto out;
-    } else {
-        char errstr[512];
-        rd_kafka_conf_t *kc = rd_kafka_conf_new();
-        if (rd_kafka_conf_set(kc, "bootstrap.servers", brokers, errstr, sizeof errstr) ||
-            rd_kafka_conf_set(kc, "enable.idempotence", "true", errstr, sizeof errstr) ||
-            rd_kafka_conf_set(kc, "linger.ms", "5", errstr, sizeof errstr)) {
-            rd_kafka_conf_destroy(kc);
-            tt_err_set(&err, TT_EINVAL, "kafka: %s", errstr);
-            goto out;
-        }
-        rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof errstr);
-        if (!rk) {
-            tt_err_set(&err, TT_EINVAL, "kafka producer: %s", errstr);
-            goto out;
-        }
+    } else if (tt_publish_kafka_open(&rk, brokers, tt_net_kafka_conf(&net), &err)) {
+        rc = err.code == TT_EINVAL ? TT_EXIT_USAGE : TT_EXIT_FAIL;
+        goto out;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -199,28 +187,23 @@ int tt_cmd_publish(int argc, char **argv)
     tt_progress_finish(&prog);
     for (int i = 0; i < tt_tape_reader_warning_count(r); i++)
         fprintf(stderr, "ticktape: warning: %s\n", tt_tape_reader_warning(r, i));
-    fprintf(stderr, "published %llu ticks in %.3f s (%.0f ticks/s)%s\n",
-            (unsigned long long)ps.published, ps.seconds,
-            ps.seconds > 0 ? (double)ps.published / ps.seconds : 0.0,
-            g_stop ? " (stopped by signal)" : "");
+    char line[512];
+    fprintf(stderr, "%s\n", tt_publish_stats_text(&ps, g_stop, line, sizeof line));
     if (json)
-        printf("{\"published\":%llu,\"skipped\":%llu,\"seconds\":%.6f,\"stopped\":%s,"
-               "\"error\":%s%s%s}\n",
-               (unsigned long long)ps.published, (unsigned long long)ps.skipped, ps.seconds,
-               g_stop ? "true" : "false", prc ? "\"" : "", prc ? tt_status_name(prc) : "null",
-               prc ? "\"" : "");
+        printf("%s\n", tt_publish_stats_json(&ps, g_stop, prc, line, sizeof line));
     if (prc)
         goto out;
     rc = TT_EXIT_OK;
 out:
-    if (rc != TT_EXIT_OK)
+    if (rc == TT_EXIT_USAGE)
+        tt_usage_error("publish", "%s", err.msg);
+    else if (rc != TT_EXIT_OK)
         tt_report_error(&err);
     if (nc) {
         natsConnection_Close(nc);
         natsConnection_Destroy(nc);
     }
-    if (rk)
-        rd_kafka_destroy(rk);
+    tt_publish_kafka_close(rk);
     tt_tape_reader_close(r);
     tt_instruments_free(ins);
     return rc;

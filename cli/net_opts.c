@@ -10,7 +10,7 @@
 
 #include "sim/research.h"
 
-enum { G_NATS = 1, G_JOBS = 2, G_WORKER = 4 };
+enum { G_NATS = 1, G_JOBS = 2, G_WORKER = 4, G_KAFKA = 8 };
 
 /* Which groups each command takes. */
 static unsigned groups_of(const char *cmd)
@@ -19,7 +19,9 @@ static unsigned groups_of(const char *cmd)
         return G_NATS | G_JOBS | G_WORKER;
     if (!strcmp(cmd, "sweep") || !strcmp(cmd, "walkforward"))
         return G_NATS | G_JOBS;
-    if (!strcmp(cmd, "paper") || !strcmp(cmd, "publish"))
+    if (!strcmp(cmd, "publish"))
+        return G_NATS | G_KAFKA;
+    if (!strcmp(cmd, "paper"))
         return G_NATS;
     return 0;
 }
@@ -76,6 +78,14 @@ int tt_net_opt(tt_net_opts *o, const char *cmd, const tt_opt *op)
     if ((g & G_NATS) && tt_opt_is(op, "nats-password"))
         return tt_usage_error(cmd, "--nats-password: a password never goes on the command "
                                    "line; use --nats-password-file F or TICKTAPE_NATS_PASSWORD");
+    if ((g & G_KAFKA) && tt_opt_is(op, "kafka-set")) {
+        if (!op->value || !strchr(op->value, '=') || op->value[0] == '=')
+            return tt_usage_error(cmd, "--kafka-set needs KEY=VALUE");
+        if (o->nkafka_conf == TT_NET_MAX_KAFKA)
+            return tt_usage_error(cmd, "at most %d --kafka-set", TT_NET_MAX_KAFKA);
+        o->kafka_conf[o->nkafka_conf++] = op->value;
+        return 0;
+    }
     if ((g & G_JOBS) && tt_opt_is(op, "job-key"))
         return file_arg(cmd, op, &o->job_key_file);
     if ((g & G_WORKER) && tt_opt_is(op, "scenarios")) {
@@ -138,6 +148,13 @@ void tt_net_usage(FILE *f, const char *cmd)
               "  --nats-tls-cert F       TLS client certificate (PEM), with --nats-tls-key F\n"
               "  --nats-tls-key F\n",
               f);
+    if (g & G_KAFKA)
+        fputs("\nKafka:\n"
+              "  --kafka-set K=V   a librdkafka setting, e.g. security.protocol=SASL_SSL,\n"
+              "                    sasl.mechanisms=SCRAM-SHA-512, sasl.username=U,\n"
+              "                    sasl.password=P, ssl.ca.location=F (repeatable; a bad key\n"
+              "                    is an error naming it)\n",
+              f);
     if (g & G_JOBS)
         fputs("\njob signing (docs/security.md):\n"
               "  --job-key F       sign jobs and check completions (sweep), check jobs and\n"
@@ -154,6 +171,11 @@ void tt_net_usage(FILE *f, const char *cmd)
               "  --run-timeout DUR kill a run still running after DUR and terminate its job\n"
               "                    (default 10m)\n",
               f);
+}
+
+const char *const *tt_net_kafka_conf(const tt_net_opts *o)
+{
+    return o->kafka_conf;
 }
 
 const tt_nats_opts *tt_net_nats(const tt_net_opts *o)

@@ -10,6 +10,7 @@
  *     --nats-tls-ca F  --nats-tls-cert F  --nats-tls-key F
  *   jobs (sweep, walkforward, worker):  --job-key F
  *   worker:                             --scenarios DIR (repeatable), --run-timeout DUR
+ *   Kafka (publish; paper has its own): --kafka-set K=V (repeatable)
  *
  * A command calls tt_net_opt() for each option its own parser does not know,
  * tt_net_opts_finish() once after parsing (files are read and checked there),
@@ -28,6 +29,7 @@
 #include "live/nats_conn.h"
 
 #define TT_NET_MAX_DIRS 16
+#define TT_NET_MAX_KAFKA 64
 
 typedef struct tt_net_opts {
     tt_nats_opts nats;   /* authentication and TLS for NATS connections */
@@ -36,6 +38,8 @@ typedef struct tt_net_opts {
     const char *scenario_dirs[TT_NET_MAX_DIRS];
     int nscenario_dirs;  /* 0: the current directory */
     tt_ts run_timeout;   /* worker: 0 = the default, TT_NET_RUN_TIMEOUT */
+    const char *kafka_conf[TT_NET_MAX_KAFKA + 1]; /* --kafka-set K=V, NULL-terminated */
+    int nkafka_conf;
 } tt_net_opts;
 
 /* The worker's default run deadline. */
@@ -58,6 +62,9 @@ void tt_net_usage(FILE *f, const char *cmd);
 
 /* The NATS authentication and TLS to hand to the live layer (never NULL). */
 const tt_nats_opts *tt_net_nats(const tt_net_opts *o);
+
+/* The --kafka-set settings, NULL-terminated (never NULL). */
+const char *const *tt_net_kafka_conf(const tt_net_opts *o);
 
 /* The worker's scenario directories (the current directory when none was
  * given) and the run deadline in ms. */

@@ -177,7 +177,7 @@ static int drop_head_locked(tt_inbox *q)
     return 1;
 }
 
-static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
+static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload, int flags)
 {
     if (q->stopping) {
         q->st.after_stop++;
@@ -185,7 +185,17 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
         return 0;
     }
     q->st.pushed++;
-    if (droppable(ev)) {
+    if (flags & TT_INBOX_NO_DROP) {
+        /* wait for room outside the reserve (kept for never-dropped events) */
+        while (q->count >= q->o.capacity - q->o.reserve && !q->stopping)
+            pthread_cond_wait(&q->space, &q->mu);
+        if (q->stopping) {
+            q->st.pushed--;
+            q->st.after_stop++;
+            free(payload);
+            return 0;
+        }
+    } else if (droppable(ev)) {
         if (q->count >= q->o.capacity - q->o.reserve && !drop_head_locked(q)) {
             /* The head is a never-dropped event: the newcomer is the one to go. */
             q->st.dropped++;
@@ -208,6 +218,14 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
 
 int tt_inbox_push(tt_inbox *q, const tt_event *in, const void *payload, uint32_t len)
 {
+    return tt_inbox_push_ex(q, in, payload, len, 0, NULL);
+}
+
+int tt_inbox_push_ex(tt_inbox *q, const tt_event *in, const void *payload, uint32_t len,
+                     int flags, uint64_t *seq)
+{
+    if (seq)
+        *seq = 0;
     tt_event ev = *in;
     if (!ev.cls && ev.kind != TT_EV_CONTROL)
         ev.cls = tt_event_class_of(ev.kind);
@@ -224,7 +242,9 @@ int tt_inbox_push(tt_inbox *q, const tt_event *in, const void *payload, uint32_t
     }
     pthread_mutex_lock(&q->mu);
     uint64_t before = q->st.dropped;
-    int rc = push_locked(q, &ev, copy);
+    int rc = push_locked(q, &ev, copy, flags);
+    if (rc == 1 && seq)
+        *seq = q->seq;
     uint64_t dropped = q->st.dropped;
     pthread_mutex_unlock(&q->mu);
     if (dropped != before)
@@ -244,7 +264,7 @@ int tt_inbox_push_control(tt_inbox *q, uint32_t op, uint32_t arg)
     pthread_mutex_lock(&q->mu);
     if (op == TT_CTL_GAP_BEGIN)
         q->st.gaps++;
-    int rc = push_locked(q, &ev, NULL);
+    int rc = push_locked(q, &ev, NULL, 0);
     pthread_mutex_unlock(&q->mu);
     return rc;
 }

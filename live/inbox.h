@@ -85,6 +85,15 @@ void tt_inbox_free(tt_inbox *q);
  * droppable one; counted), or TT_ENOMEM for a payload copy. */
 int tt_inbox_push(tt_inbox *q, const tt_event *ev, const void *payload, uint32_t len);
 
+/* tt_inbox_push with flags: TT_INBOX_NO_DROP makes a market event wait for
+ * room instead of being subject to the drop policy (a replayable feed such
+ * as Kafka, whose offsets are committed only once the event is journaled:
+ * losing it here would lose it for good). *seq (may be NULL) gets the seq
+ * the event was queued with (0 when refused). */
+#define TT_INBOX_NO_DROP 1
+int tt_inbox_push_ex(tt_inbox *q, const tt_event *ev, const void *payload, uint32_t len,
+                     int flags, uint64_t *seq);
+
 /* Queue a CONTROL event (TT_CTL_GAP_BEGIN/END, ...): never dropped. */
 int tt_inbox_push_control(tt_inbox *q, uint32_t op, uint32_t arg);
 

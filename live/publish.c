@@ -6,11 +6,73 @@
 #include "publish.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "kafka_conf.h"
 #include "wallclock.h"
 #include "wire.h"
+
+/* Delivery reports of a tick_archive producer (served on the publishing
+ * thread by rd_kafka_poll / rd_kafka_flush, so plain counters). */
+typedef struct kafka_reports {
+    uint64_t delivered, failed;
+    char first[256];
+} kafka_reports;
+
+static void on_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    kafka_reports *r = opaque;
+    if (!r)
+        return;
+    if (!m->err) {
+        r->delivered++;
+    } else if (!r->failed++) {
+        snprintf(r->first, sizeof r->first, "%s", rd_kafka_err2str(m->err));
+    }
+}
+
+int tt_publish_kafka_open(rd_kafka_t **rk, const char *brokers, const char *const *conf,
+                          tt_err *err)
+{
+    *rk = NULL;
+    kafka_reports *r = calloc(1, sizeof *r);
+    if (!r)
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    int rc = tt_kafka_conf_set(kc, "bootstrap.servers", brokers, err);
+    if (!rc)
+        rc = tt_kafka_conf_set(kc, "enable.idempotence", "true", err);
+    if (!rc)
+        rc = tt_kafka_conf_set(kc, "linger.ms", "5", err);
+    if (!rc)
+        rc = tt_kafka_conf_apply(kc, conf, err);
+    if (rc) {
+        rd_kafka_conf_destroy(kc);
+        free(r);
+        return rc;
+    }
+    rd_kafka_conf_set_dr_msg_cb(kc, on_report);
+    rd_kafka_conf_set_opaque(kc, r);
+    char errstr[512];
+    *rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof errstr);
+    if (!*rk) {
+        free(r);
+        return tt_err_set(err, TT_EINVAL, "kafka producer: %s", errstr);
+    }
+    return TT_OK;
+}
+
+void tt_publish_kafka_close(rd_kafka_t *rk)
+{
+    if (!rk)
+        return;
+    kafka_reports *r = rd_kafka_opaque(rk);
+    rd_kafka_destroy(rk);
+    free(r);
+}
 
 static void wait_until(int64_t target)
 {
@@ -111,10 +173,24 @@ int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *st
     }
     if (o->rk) {
         rd_kafka_flush(o->rk, 30000);
-        int left = rd_kafka_outq_len(o->rk);
-        if (rc == TT_OK && left)
-            rc = tt_err_set(err, TT_ENET, "publish: %d messages undelivered to tick_archive",
-                            left);
+        const kafka_reports *r = rd_kafka_opaque(o->rk);
+        stats->kafka = r != NULL;
+        if (r) {
+            /* honest counts: a tick is delivered when its report says so */
+            stats->delivered = r->delivered;
+            stats->undelivered = stats->published - r->delivered;
+            if (rc == TT_OK && stats->undelivered)
+                rc = tt_err_set(err, TT_ENET,
+                                "publish: %llu of %llu ticks were not delivered to tick_archive "
+                                "(first failure: %s)", (unsigned long long)stats->undelivered,
+                                (unsigned long long)stats->published,
+                                r->failed ? r->first : "no report before the flush timed out");
+        } else {
+            int left = rd_kafka_outq_len(o->rk);
+            if (rc == TT_OK && left)
+                rc = tt_err_set(err, TT_ENET, "publish: %d messages undelivered to tick_archive",
+                                left);
+        }
     } else {
         natsStatus st = natsConnection_FlushTimeout(o->nc, 10000);
         if (rc == TT_OK && st != NATS_OK)
@@ -122,4 +198,34 @@ int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *st
     }
     stats->seconds = (double)(tt_mono_ns() - start) / 1e9;
     return rc;
+}
+
+const char *tt_publish_stats_text(const tt_publish_stats *s, int stopped, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "published %llu ticks in %.3f s (%.0f ticks/s)",
+                     (unsigned long long)s->published, s->seconds,
+                     s->seconds > 0 ? (double)s->published / s->seconds : 0.0);
+    if (n > 0 && (size_t)n < cap && s->kafka)
+        n += snprintf(buf + n, cap - (size_t)n, "; delivered %llu, undelivered %llu",
+                      (unsigned long long)s->delivered, (unsigned long long)s->undelivered);
+    if (n > 0 && (size_t)n < cap && stopped)
+        snprintf(buf + n, cap - (size_t)n, " (stopped by signal)");
+    return buf;
+}
+
+const char *tt_publish_stats_json(const tt_publish_stats *s, int stopped, int rc, char *buf,
+                                  size_t cap)
+{
+    char del[48] = "null", und[48] = "null";
+    if (s->kafka) {
+        snprintf(del, sizeof del, "%llu", (unsigned long long)s->delivered);
+        snprintf(und, sizeof und, "%llu", (unsigned long long)s->undelivered);
+    }
+    snprintf(buf, cap,
+             "{\"published\":%llu,\"skipped\":%llu,\"seconds\":%.6f,\"stopped\":%s,"
+             "\"delivered\":%s,\"undelivered\":%s,\"error\":%s%s%s}",
+             (unsigned long long)s->published, (unsigned long long)s->skipped, s->seconds,
+             stopped ? "true" : "false", del, und, rc ? "\"" : "",
+             rc ? tt_status_name(rc) : "null", rc ? "\"" : "");
+    return buf;
 }

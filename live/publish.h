@@ -42,14 +42,37 @@ typedef struct tt_publish_opts {
 } tt_publish_opts;
 
 typedef struct tt_publish_stats {
-    uint64_t published;
-    uint64_t skipped; /* non-quote events, or symbols not in the table */
+    uint64_t published;   /* handed to nats.c / librdkafka */
+    uint64_t skipped;     /* non-quote events, or symbols not in the table */
+    uint64_t delivered;   /* Kafka: acknowledged by the brokers (delivery reports) */
+    uint64_t undelivered; /* Kafka: published - delivered, after the final flush */
+    int kafka;            /* the target was Kafka (delivered/undelivered apply) */
     double seconds;
 } tt_publish_stats;
 
+/* The run's figures as one human line ("published N ticks in S s (R ticks/s);
+ * ...delivered/undelivered, disconnects, at risk when they apply") and as
+ * one JSON object {"published","skipped","seconds","stopped","delivered",
+ * "undelivered","disconnects","at_risk","error"} (null where a figure does
+ * not apply). rc is tt_publish_run's result. Return buf. */
+const char *tt_publish_stats_text(const tt_publish_stats *s, int stopped, char *buf, size_t cap);
+const char *tt_publish_stats_json(const tt_publish_stats *s, int stopped, int rc, char *buf,
+                                  size_t cap);
+
+/* A producer for tick_archive (idempotent, linger 5 ms, then the caller's
+ * settings, e.g. SASL/SSL from --kafka-set) with a delivery report for every
+ * message: tt_publish_run counts a tick delivered only when its report says
+ * so. TT_EINVAL naming a refused setting (never its value). Close with
+ * tt_publish_kafka_close. */
+int tt_publish_kafka_open(rd_kafka_t **rk, const char *brokers, const char *const *conf,
+                          tt_err *err);
+void tt_publish_kafka_close(rd_kafka_t *rk);
+
 /* Publish the source's quotes. Returns TT_OK, the source's error, or TT_ENET
- * when nats.c or librdkafka refuses a message or the final flush times out
- * (Kafka: naming how many messages were left undelivered). */
+ * when nats.c or librdkafka refuses a message or the final flush times out.
+ * Kafka (through tt_publish_kafka_open): after the final flush (30 s), any
+ * tick without a successful delivery report is an error naming the count,
+ * "N of M ticks were not delivered to tick_archive (first failure: ...)". */
 int tt_publish_run(tt_source src, const tt_publish_opts *opts, tt_publish_stats *stats,
                    tt_err *err);
 
