@@ -48,6 +48,12 @@ static void usage(FILE *f)
     tt_net_usage(f, "publish");
 }
 
+static void log_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "ticktape publish: %s\n", line);
+}
+
 static void progress_cb(void *ctx, uint64_t n)
 {
     tt_progress_update(ctx, n);
@@ -149,7 +155,7 @@ int tt_cmd_publish(int argc, char **argv)
     int rc = TT_EXIT_FAIL;
     tt_instruments *ins = tt_instruments_new();
     tt_tape_reader *r = NULL;
-    natsConnection *nc = NULL;
+    tt_publish_nats *pn = NULL;
     rd_kafka_t *rk = NULL;
     if (!ins) {
         tt_err_set(&err, TT_ENOMEM, "out of memory");
@@ -160,7 +166,7 @@ int tt_cmd_publish(int argc, char **argv)
     if (tt_tape_reader_open(&r, tape, &q, ins, &err))
         goto out;
     if (url) {
-        if (tt_nats_connect(&nc, url, tt_net_nats(&net), "ticktape-publish", &err))
+        if (tt_publish_nats_open(&pn, url, tt_net_nats(&net), net.jetstream, log_line, NULL, &err))
             goto out;
     } else if (tt_publish_kafka_open(&rk, brokers, tt_net_kafka_conf(&net), &err)) {
         rc = err.code == TT_EINVAL ? TT_EXIT_USAGE : TT_EXIT_FAIL;
@@ -172,7 +178,7 @@ int tt_cmd_publish(int argc, char **argv)
     tt_progress_start(&prog, "publish", 0);
     tt_publish_opts po;
     memset(&po, 0, sizeof po);
-    po.nc = nc;
+    po.pn = pn;
     po.rk = rk;
     po.ins = ins;
     po.speed = speed;
@@ -191,6 +197,10 @@ int tt_cmd_publish(int argc, char **argv)
     fprintf(stderr, "%s\n", tt_publish_stats_text(&ps, g_stop, line, sizeof line));
     if (json)
         printf("%s\n", tt_publish_stats_json(&ps, g_stop, prc, line, sizeof line));
+    if (prc == TT_EPARTIAL) { /* published, but some may be lost: reported below */
+        rc = TT_EXIT_PARTIAL;
+        goto out;
+    }
     if (prc)
         goto out;
     rc = TT_EXIT_OK;
@@ -199,10 +209,7 @@ out:
         tt_usage_error("publish", "%s", err.msg);
     else if (rc != TT_EXIT_OK)
         tt_report_error(&err);
-    if (nc) {
-        natsConnection_Close(nc);
-        natsConnection_Destroy(nc);
-    }
+    tt_publish_nats_close(pn);
     tt_publish_kafka_close(rk);
     tt_tape_reader_close(r);
     tt_instruments_free(ins);

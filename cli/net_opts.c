@@ -10,7 +10,7 @@
 
 #include "sim/research.h"
 
-enum { G_NATS = 1, G_JOBS = 2, G_WORKER = 4, G_KAFKA = 8 };
+enum { G_NATS = 1, G_JOBS = 2, G_WORKER = 4, G_KAFKA = 8, G_PUBLISH = 16 };
 
 /* Which groups each command takes. */
 static unsigned groups_of(const char *cmd)
@@ -20,7 +20,7 @@ static unsigned groups_of(const char *cmd)
     if (!strcmp(cmd, "sweep") || !strcmp(cmd, "walkforward"))
         return G_NATS | G_JOBS;
     if (!strcmp(cmd, "publish"))
-        return G_NATS | G_KAFKA;
+        return G_NATS | G_KAFKA | G_PUBLISH;
     if (!strcmp(cmd, "paper"))
         return G_NATS;
     return 0;
@@ -78,6 +78,13 @@ int tt_net_opt(tt_net_opts *o, const char *cmd, const tt_opt *op)
     if ((g & G_NATS) && tt_opt_is(op, "nats-password"))
         return tt_usage_error(cmd, "--nats-password: a password never goes on the command "
                                    "line; use --nats-password-file F or TICKTAPE_NATS_PASSWORD");
+    if ((g & G_PUBLISH) && tt_opt_is(op, "jetstream")) {
+        if (!op->value || !*op->value || strpbrk(op->value, " .*>\t"))
+            return tt_usage_error(cmd, "--jetstream needs a stream name (no spaces, dots or "
+                                       "wildcards)");
+        o->jetstream = op->value;
+        return 0;
+    }
     if ((g & G_KAFKA) && tt_opt_is(op, "kafka-set")) {
         if (!op->value || !strchr(op->value, '=') || op->value[0] == '=')
             return tt_usage_error(cmd, "--kafka-set needs KEY=VALUE");
@@ -147,6 +154,14 @@ void tt_net_usage(FILE *f, const char *cmd)
               "                          option or a tls:// URL makes the connection TLS-only\n"
               "  --nats-tls-cert F       TLS client certificate (PEM), with --nats-tls-key F\n"
               "  --nats-tls-key F\n",
+              f);
+    if (g & G_PUBLISH)
+        fputs("\nNATS publishing (docs/live.md):\n"
+              "  --jetstream STREAM  publish the ticks into this JetStream stream (created on\n"
+              "                      ticks.> if missing) with an acknowledgement for each;\n"
+              "                      the summary gives the exact count not stored. Without it\n"
+              "                      (core NATS) disconnects are reported with the ticks that\n"
+              "                      may have been lost; either way a loss exits 3\n",
               f);
     if (g & G_KAFKA)
         fputs("\nKafka:\n"

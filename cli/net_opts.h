@@ -11,6 +11,7 @@
  *   jobs (sweep, walkforward, worker):  --job-key F
  *   worker:                             --scenarios DIR (repeatable), --run-timeout DUR
  *   Kafka (publish; paper has its own): --kafka-set K=V (repeatable)
+ *   publish:                            --jetstream STREAM
  *
  * A command calls tt_net_opt() for each option its own parser does not know,
  * tt_net_opts_finish() once after parsing (files are read and checked there),
@@ -38,6 +39,7 @@ typedef struct tt_net_opts {
     const char *scenario_dirs[TT_NET_MAX_DIRS];
     int nscenario_dirs;  /* 0: the current directory */
     tt_ts run_timeout;   /* worker: 0 = the default, TT_NET_RUN_TIMEOUT */
+    const char *jetstream; /* publish: the stream to publish ticks into (NULL: core NATS) */
     const char *kafka_conf[TT_NET_MAX_KAFKA + 1]; /* --kafka-set K=V, NULL-terminated */
     int nkafka_conf;
 } tt_net_opts;

@@ -24,8 +24,15 @@
 #include "../core/error.h"
 #include "../core/instrument.h"
 
+/* A NATS target that accounts for what it published (tt_publish_nats_open):
+ * core NATS with the disconnects and what they may have cost, or a
+ * JetStream stream with an acknowledgement for every tick. */
+typedef struct tt_publish_nats tt_publish_nats;
+struct tt_nats_opts;
+
 typedef struct tt_publish_opts {
-    natsConnection *nc;          /* borrowed; NATS target (or rk) */
+    natsConnection *nc;          /* borrowed; NATS target (or rk, or pn) */
+    tt_publish_nats *pn;         /* borrowed; an accounted NATS target (replaces nc) */
     rd_kafka_t *rk;              /* borrowed producer; Kafka target, topic tick_archive */
     const tt_instruments *ins;   /* borrowed; names the symbols */
     double speed;                /* 0 = max */
@@ -47,8 +54,29 @@ typedef struct tt_publish_stats {
     uint64_t delivered;   /* Kafka: acknowledged by the brokers (delivery reports) */
     uint64_t undelivered; /* Kafka: published - delivered, after the final flush */
     int kafka;            /* the target was Kafka (delivered/undelivered apply) */
+    /* accounted NATS (tt_publish_nats): */
+    int jetstream;        /* delivered = acknowledged by the stream, undelivered = not */
+    uint64_t disconnects; /* connection losses while publishing */
+    uint64_t at_risk;     /* core NATS: published before a disconnect without the server's
+                             confirmation (a flush round trip): may have been lost */
+    uint64_t refused;     /* core NATS: refused by nats.c (its reconnect buffer full): lost */
     double seconds;
 } tt_publish_stats;
+
+/* Connect for publishing ticks (authentication and TLS: nats_conn.h). With
+ * stream (NULL = core NATS), ticks go to that JetStream stream (created on
+ * ticks.> with file storage if missing), each with a message id, and each
+ * acknowledgement is counted; a publish that times out (a server restart) is
+ * sent again with the same id (the stream drops duplicates), so the final
+ * counts are exact. Without, the connection counts disconnects, and the
+ * publisher confirms the server's receipt with a flush every 4096 ticks:
+ * what was published after the last confirmation when the connection
+ * dropped is reported as at risk. log (may be NULL) gets a line per
+ * disconnect and reconnect (the URL redacted). TT_ENET. */
+int tt_publish_nats_open(tt_publish_nats **pn, const char *url, const struct tt_nats_opts *auth,
+                         const char *stream, void (*log)(void *ctx, const char *line),
+                         void *log_ctx, tt_err *err);
+void tt_publish_nats_close(tt_publish_nats *pn);
 
 /* The run's figures as one human line ("published N ticks in S s (R ticks/s);
  * ...delivered/undelivered, disconnects, at risk when they apply") and as

@@ -19,6 +19,10 @@ plain-socket client (tests/live/nats_plain.py) the way the audit did.
   tls       TLS with certificates made by openssl for the test: a server that
             requires client certificates; refused without them or with
             another CA
+  publish   honest publishing: core NATS across a server restart reports the
+            disconnect and the ticks that may have been lost (exit 3);
+            --jetstream across a restart: every tick acknowledged, and the
+            reported count equals the stream's own
   redact    credentials in a URL never printed: a paper session with a
             journal and reports through a server restart (disconnect and
             reconnect lines), a sweep and a walk-forward on workers, a refused
@@ -567,6 +571,44 @@ def case_tls(_js):
         srv.stop()
 
 
+def publish_across_restart(srv, extra, n=6000, rate=3000):
+    p = subprocess.Popen([BIN, "publish", TAPE, "--nats", srv.url, "--rate", str(rate),
+                          "--limit", str(n), "--json"] + extra,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.8)
+    srv.restart(down=0.3)
+    out, err = p.communicate(timeout=120)
+    return p.returncode, json.loads(out.strip().splitlines()[-1]), err
+
+
+def case_publish(_js):
+    srv = nats_plain.Server(WORK, "core")
+    try:
+        rc, s, err = publish_across_restart(srv, [])
+        if rc != 3 or s["disconnects"] < 1 or s["at_risk"] + s["refused"] < 1:
+            fail("core NATS across a restart: exit %d %s\n%s" % (rc, s, err))
+        if "may have been lost" not in err or "disconnected after" not in err:
+            fail("core NATS: the disconnect and the risk are not reported:\n" + err)
+    finally:
+        srv.stop()
+    srv = nats_plain.Server(WORK, "js", js=True)
+    try:
+        rc, s, err = publish_across_restart(srv, ["--jetstream", "TICKS"])
+        c = nats_plain.Client(srv.port)
+        info = json.loads(c.request("$JS.API.STREAM.INFO.TICKS", b"", timeout=5))
+        c.close()
+        stored = info["state"]["messages"]
+        if s["delivered"] != stored or s["published"] != 6000:
+            fail("--jetstream: reported %s, the stream holds %d" % (s, stored))
+        if (rc == 0) != (stored == 6000) or s["undelivered"] != 6000 - stored:
+            fail("--jetstream: exit %d for %d of 6000 stored: %s\n%s" % (rc, stored, s, err))
+        if s["disconnects"] < 1:
+            fail("--jetstream: the restart was not seen: %s" % s)
+        print("jetstream across a restart: %d of 6000 stored, exit %d" % (stored, rc))
+    finally:
+        srv.stop()
+
+
 def scan_files(root, secret):
     """Files under root whose bytes hold secret."""
     bad = []
@@ -659,7 +701,8 @@ def main():
     server = nats_plain.Server(WORK, "js", js=True)
     try:
         {"jobs": case_jobs, "deadline": case_deadline, "signing": case_signing,
-         "auth": case_auth, "tls": case_tls, "redact": case_redact}[CASE](server)
+         "auth": case_auth, "tls": case_tls, "redact": case_redact,
+         "publish": case_publish}[CASE](server)
     finally:
         server.stop()
     shutil.rmtree(WORK, ignore_errors=True)
