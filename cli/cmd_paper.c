@@ -392,6 +392,7 @@ int tt_cmd_paper(int argc, char **argv)
     memset(&po, 0, sizeof po);
     po.nats_url = nats;
     po.nats_auth = tt_net_nats(&net);
+    po.max_tick_age = net.max_tick_age;
     po.kafka_brokers = kafka;
     po.kafka_conf = nkconf ? kconf : NULL;
     po.kafka_from_beginning = from_beginning;

@@ -10,7 +10,7 @@
 
 #include "sim/research.h"
 
-enum { G_NATS = 1, G_JOBS = 2, G_WORKER = 4, G_KAFKA = 8, G_PUBLISH = 16 };
+enum { G_NATS = 1, G_JOBS = 2, G_WORKER = 4, G_KAFKA = 8, G_PUBLISH = 16, G_FEED = 32 };
 
 /* Which groups each command takes. */
 static unsigned groups_of(const char *cmd)
@@ -22,7 +22,7 @@ static unsigned groups_of(const char *cmd)
     if (!strcmp(cmd, "publish"))
         return G_NATS | G_KAFKA | G_PUBLISH;
     if (!strcmp(cmd, "paper"))
-        return G_NATS;
+        return G_NATS | G_FEED;
     return 0;
 }
 
@@ -78,6 +78,12 @@ int tt_net_opt(tt_net_opts *o, const char *cmd, const tt_opt *op)
     if ((g & G_NATS) && tt_opt_is(op, "nats-password"))
         return tt_usage_error(cmd, "--nats-password: a password never goes on the command "
                                    "line; use --nats-password-file F or TICKTAPE_NATS_PASSWORD");
+    if ((g & G_FEED) && tt_opt_is(op, "max-tick-age")) {
+        tt_err err;
+        if (tt_duration_parse(op->value, &o->max_tick_age, "--max-tick-age", &err))
+            return tt_usage_error(cmd, "%s", err.msg);
+        return 0;
+    }
     if ((g & G_PUBLISH) && tt_opt_is(op, "jetstream")) {
         if (!op->value || !*op->value || strpbrk(op->value, " .*>\t"))
             return tt_usage_error(cmd, "--jetstream needs a stream name (no spaces, dots or "
@@ -154,6 +160,13 @@ void tt_net_usage(FILE *f, const char *cmd)
               "                          option or a tls:// URL makes the connection TLS-only\n"
               "  --nats-tls-cert F       TLS client certificate (PEM), with --nats-tls-key F\n"
               "  --nats-tls-key F\n",
+              f);
+    if (g & G_FEED)
+        fputs("\nfeed validation (docs/live.md, \"Reliability\"):\n"
+              "  --max-tick-age DUR  refuse ticks whose exchange time is more than DUR before\n"
+              "                      their arrival (default: no limit, so recorded data can be\n"
+              "                      replayed); ticks more than a minute ahead are always\n"
+              "                      refused\n",
               f);
     if (g & G_PUBLISH)
         fputs("\nNATS publishing (docs/live.md):\n"

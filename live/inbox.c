@@ -125,9 +125,13 @@ static void logf_rl(tt_inbox *q, uint64_t n, const char *what, const char *origi
 {
     if (!q->o.log || (n > 20 && n % 10000 != 0))
         return;
-    char line[512];
-    snprintf(line, sizeof line, "%s #%llu: %s: %s%s", what, (unsigned long long)n, origin,
-             reason, n == 20 ? " (further ones logged every 10000th)" : "");
+    /* origin (a subject, a topic) and reason come from the wire: escaped, so
+     * a control character can never forge a line or drive the terminal */
+    char line[1024], o[256], r[512];
+    tt_str_escape(o, sizeof o, origin, strlen(origin));
+    tt_str_escape(r, sizeof r, reason, strlen(reason));
+    snprintf(line, sizeof line, "%s #%llu: %s: %s%s", what, (unsigned long long)n, o, r,
+             n == 20 ? " (further ones logged every 10000th)" : "");
     q->o.log(q->o.log_ctx, line);
 }
 

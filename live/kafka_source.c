@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "journal.h"
 #include "kafka_conf.h"
@@ -307,6 +308,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     rd_kafka_assign(rk, NULL);
 }
 
+static tt_ts wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (tt_ts)t.tv_sec * TT_NS_PER_SEC + t.tv_nsec;
+}
+
 static void *poll_loop(void *arg)
 {
     tt_kafka_source *s = arg;
@@ -333,7 +341,9 @@ static void *poll_loop(void *arg)
         if (duplicate(s, m->partition, m->offset)) {
             atomic_fetch_add(&s->duplicates, 1);
         } else if (tt_wire_tick_decode_keyed(m->payload, m->len, m->key, m->key_len, s->o.ins,
-                                             &ev, &err)) {
+                                             &ev, &err) ||
+                   tt_wire_check_time(&ev, wall_now(), s->o.max_tick_age, TT_WIRE_TICK_AHEAD,
+                                      &err)) {
             char origin[320], topic[256];
             const char *tn = rd_kafka_topic_name(m->rkt);
             tt_str_escape(topic, sizeof topic, tn, strlen(tn));

@@ -57,6 +57,7 @@ typedef struct tt_kafka_source_opts {
      * journal says their ticks are durable, with this as metadata. NULL: no
      * journal, commit on push. */
     const char *journal_dir;
+    int64_t max_tick_age; /* refuse ticks older than this at arrival (0 = no limit) */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
 } tt_kafka_source_opts;

@@ -52,6 +52,13 @@ static void logline(tt_nats_source *s, const char *fmt, const char *a, const cha
     s->o.log(s->o.log_ctx, line);
 }
 
+static tt_ts wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (tt_ts)t.tv_sec * TT_NS_PER_SEC + t.tv_nsec;
+}
+
 static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     (void)nc;
@@ -65,10 +72,12 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     tt_err err;
     int rc;
     if (!strncmp(subj, "ticks.", 6)) {
-        if (s->o.json_ticks && len > 0 && data[0] == '{')
-            rc = tt_wire_tick_json_decode(data, (size_t)len, s->o.ins, &ev, &err);
-        else
-            rc = tt_wire_tick_decode(data, (size_t)len, s->o.ins, &ev, &err);
+        rc = tt_wire_tick_subject_decode(subj, data, (size_t)len, s->o.json_ticks, s->o.ins, &ev,
+                                         &err);
+        if (!rc)
+            rc = tt_wire_check_time(&ev, wall_now(), s->o.max_tick_age,
+                                    s->o.max_tick_ahead ? s->o.max_tick_ahead
+                                                        : TT_WIRE_TICK_AHEAD, &err);
         if (!rc)
             atomic_fetch_add(&s->ticks, 1);
     } else if (!strncmp(subj, "bars.", 5)) {

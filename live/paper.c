@@ -141,6 +141,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
         memset(&so, 0, sizeof so);
         so.url = opts->nats_url;
         so.auth = opts->nats_auth;
+        so.max_tick_age = opts->max_tick_age;
         so.json_ticks = opts->json_ticks;
         so.ins = ins;
         so.inbox = p->q;
@@ -171,6 +172,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
             so.conf = opts->kafka_conf;
             so.from_beginning = opts->kafka_from_beginning;
             so.journal_dir = opts->journal_dir;
+            so.max_tick_age = opts->max_tick_age;
             so.ins = ins;
             so.inbox = p->q;
             so.log = opts->log;

@@ -41,6 +41,7 @@ struct tt_nats_opts;
 typedef struct tt_paper_opts {
     const char *nats_url;          /* feed from NATS and publish outputs there */
     const struct tt_nats_opts *nats_auth; /* authentication and TLS (nats_conn.h); may be NULL */
+    int64_t max_tick_age;          /* refuse ticks older than this at arrival (0 = no limit) */
     const char *kafka_brokers;     /* archive outputs to Kafka; the feed when no NATS */
     const char *const *kafka_conf; /* extra librdkafka settings for both (may be NULL) */
     const char *kafka_group;       /* consumer group (NULL = "ticktape-paper") */

@@ -313,3 +313,41 @@ def tls_files(work):
         "-keyout", "other.key", "-out", "other.pem", "-days", "2", "-subj", "/CN=other CA")
     return {k: os.path.join(work, k) for k in
             ("ca.pem", "server.pem", "server.key", "client.pem", "client.key", "other.pem")}
+
+
+# ---- protobuf by hand (the wire format), for messages the tests forge ----
+
+def _varint(v):
+    v &= (1 << 64) - 1
+    out = b""
+    while v >= 0x80:
+        out += bytes([(v & 0x7f) | 0x80])
+        v >>= 7
+    return out + bytes([v])
+
+
+def _double(field, d):
+    import struct
+    return _varint(field << 3 | 1) + struct.pack("<d", d)
+
+
+def _string(field, s):
+    b = s.encode()
+    return _varint(field << 3 | 2) + _varint(len(b)) + b
+
+
+def _int(field, v):
+    return _varint(field << 3 | 0) + _varint(v)
+
+
+def tickdata(symbol, bid, ask, volume=1000000, ts_ms=1549267200123):
+    """aitrading.common.TickData (proto/tick_data.proto)."""
+    return (_string(1, symbol) + _double(2, bid) + _double(3, ask) + _int(5, volume) +
+            _int(6, ts_ms))
+
+
+def bar(o, h, l, c, volume=1.0, tf="1m"):
+    """ticktape.Bar with prices in points (proto/ticktape.proto)."""
+    import struct
+    return (_string(1, tf) + _int(3, o) + _int(4, h) + _int(5, l) + _int(6, c) +
+            _varint(7 << 3 | 1) + struct.pack("<d", volume))

@@ -23,6 +23,12 @@ plain-socket client (tests/live/nats_plain.py) the way the audit did.
             disconnect and the ticks that may have been lost (exit 3);
             --jetstream across a restart: every tick acknowledged, and the
             reported count equals the stream's own
+  wire      what a paper session takes from the bus: a EURUSD payload on
+            ticks.GBPUSD, a crossed quote, negative and absurd volumes, a bid a
+            million times the market, bars of 9.2e18 points or with the low
+            above the open, a tick an hour in the future, a control character
+            in a subject: each refused, counted and logged with its subject
+            (escaped) and reason; good ticks still taken
   redact    credentials in a URL never printed: a paper session with a
             journal and reports through a server restart (disconnect and
             reconnect lines), a sweep and a walk-forward on workers, a refused
@@ -609,6 +615,54 @@ def case_publish(_js):
         srv.stop()
 
 
+def case_wire(_js):
+    srv = nats_plain.Server(WORK, "wire")
+    scen = write(os.path.join(WORK, "paper.yaml"), PAPER.format(tape=TAPE))
+    sess = Proc(["paper", scen, "--nats", srv.url, "--no-reports", "--status-every", "0.1",
+                 "--json-ticks"])
+    try:
+        end = time.time() + 20
+        while "listening on" not in sess.text() and time.time() < end:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        now_ms = int(time.time() * 1000)
+        t = nats_plain.tickdata
+        bad = [("ticks.GBPUSD", t("EURUSD", 1.14427, 1.14430), "does not name"),
+               ("ticks.EURUSD", t("EURUSD", 1.14430, 1.14427), "crossed"),
+               ("ticks.EURUSD", t("EURUSD", 1.1, 1.2, volume=-5), "volume"),
+               ("ticks.EURUSD", b'{"symbol":"EURUSD","bid":1.1,"ask":1.2,"volume":1e300}',
+                "volume"),
+               ("ticks.EURUSD", t("EURUSD", 1.14427e6, 1.14430e6), "range"),
+               ("bars.EURUSD.1m", nats_plain.bar(114000, 9200000000000000000, 113900, 114050),
+                "range"),
+               ("bars.EURUSD.1m", nats_plain.bar(114000, 114100, 114010, 114050), "low"),
+               ("ticks.EURUSD", t("EURUSD", 1.1, 1.2, ts_ms=now_ms + 3600 * 1000), "future"),
+               ("ticks.EUR\x1b[2JUSD", t("EURUSD", 1.1, 1.2), "\\x1b")]
+        c = nats_plain.Client(srv.port)
+        for subj, payload, _ in bad:
+            c.pub(subj, payload)
+        c.pub("ticks.EURUSD", t("EURUSD", 1.14427, 1.14430))  # a good one
+        c.flush()
+        c.close()
+        time.sleep(0.8)
+        sess.p.send_signal(2)
+        if sess.wait(60) != 0:
+            fail("paper: " + sess.text())
+        text = sess.text()
+        m = re.search(r"inputs (\d+) \(arrived (\d+), dropped \d+, rejected (\d+)", text)
+        if not m or int(m.group(3)) != len(bad) or int(m.group(2)) != 1:
+            fail("expected %d rejected and 1 arrived:\n%s" % (len(bad), text))
+        for subj, _, why in bad:
+            shown = subj.replace("\x1b", "\\x1b")
+            if not any(shown in l and why in l for l in text.splitlines()):
+                fail("no log line names %r with %r:\n%s" % (shown, why, text))
+        if "\x1b" in text:
+            fail("a control character reached the log")
+    finally:
+        sess.stop()
+        srv.stop()
+
+
 def scan_files(root, secret):
     """Files under root whose bytes hold secret."""
     bad = []
@@ -702,7 +756,7 @@ def main():
     try:
         {"jobs": case_jobs, "deadline": case_deadline, "signing": case_signing,
          "auth": case_auth, "tls": case_tls, "redact": case_redact,
-         "publish": case_publish}[CASE](server)
+         "publish": case_publish, "wire": case_wire}[CASE](server)
     finally:
         server.stop()
     shutil.rmtree(WORK, ignore_errors=True)
