@@ -393,6 +393,7 @@ int tt_cmd_paper(int argc, char **argv)
     po.nats_url = nats;
     po.nats_auth = tt_net_nats(&net);
     po.max_tick_age = net.max_tick_age;
+    po.queue_bytes = net.queue_bytes;
     po.kafka_brokers = kafka;
     po.kafka_conf = nkconf ? kconf : NULL;
     po.kafka_from_beginning = from_beginning;

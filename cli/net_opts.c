@@ -4,6 +4,7 @@
  */
 #include "net_opts.h"
 
+#include <malloc.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,21 @@ int tt_net_opt(tt_net_opts *o, const char *cmd, const tt_opt *op)
     if ((g & G_NATS) && tt_opt_is(op, "nats-password"))
         return tt_usage_error(cmd, "--nats-password: a password never goes on the command "
                                    "line; use --nats-password-file F or TICKTAPE_NATS_PASSWORD");
+    if ((g & G_FEED) && tt_opt_is(op, "queue-bytes")) {
+        char *end = NULL;
+        double v = op->value ? strtod(op->value, &end) : -1;
+        double unit = end && (*end == 'K' || *end == 'k') ? 1024.0
+                      : end && (*end == 'M' || *end == 'm') ? 1048576.0
+                      : end && (*end == 'G' || *end == 'g') ? 1073741824.0 : 1.0;
+        if (end && unit > 1.0)
+            end++;
+        if (!op->value || !end || *end || !(v * unit >= 32.0 * 1048576.0) || v * unit > 1e12)
+            return tt_usage_error(cmd, "--queue-bytes: expected a size from 32M to 1T (K, M, G "
+                                       "are powers of 1024), got '%s'",
+                                  op->value ? op->value : "");
+        o->queue_bytes = (uint64_t)(v * unit);
+        return 0;
+    }
     if ((g & G_FEED) && tt_opt_is(op, "max-tick-age")) {
         tt_err err;
         if (tt_duration_parse(op->value, &o->max_tick_age, "--max-tick-age", &err))
@@ -120,6 +136,13 @@ int tt_net_opt(tt_net_opts *o, const char *cmd, const tt_opt *op)
 
 int tt_net_opts_finish(tt_net_opts *o, const char *cmd)
 {
+    if (groups_of(cmd) & G_FEED) {
+        /* Queues hold large payloads for a while and free them: a fixed mmap
+         * threshold keeps glibc from raising it after such a free and serving
+         * the next megabytes from arenas it never gives back, so that the
+         * process's memory follows the byte budget of --queue-bytes. */
+        mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    }
     tt_nats_opts *n = &o->nats;
     if (n->user && !n->password_file) {
         n->password = getenv("TICKTAPE_NATS_PASSWORD");
@@ -160,6 +183,15 @@ void tt_net_usage(FILE *f, const char *cmd)
               "                          option or a tls:// URL makes the connection TLS-only\n"
               "  --nats-tls-cert F       TLS client certificate (PEM), with --nats-tls-key F\n"
               "  --nats-tls-key F\n",
+              f);
+    if (g & G_FEED)
+        fputs("\nmemory (docs/live.md, \"Reliability\"):\n"
+              "  --queue-bytes B     bytes of message payloads queued at most (default 256M;\n"
+              "                      K, M, G are powers of 1024; at least 32M): the feed queue\n"
+              "                      a quarter, the journal's queue an eighth, nats.c's queue\n"
+              "                      of each subscription a sixteenth, the rest for the\n"
+              "                      journal's compressor; beyond it market data is dropped\n"
+              "                      oldest first (counted), order and venue events wait\n",
               f);
     if (g & G_FEED)
         fputs("\nfeed validation (docs/live.md, \"Reliability\"):\n"

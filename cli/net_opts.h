@@ -12,7 +12,7 @@
  *   worker:                             --scenarios DIR (repeatable), --run-timeout DUR
  *   Kafka (publish; paper has its own): --kafka-set K=V (repeatable)
  *   publish:                            --jetstream STREAM
- *   paper:                              --max-tick-age DUR
+ *   paper:                              --max-tick-age DUR, --queue-bytes B
  *
  * A command calls tt_net_opt() for each option its own parser does not know,
  * tt_net_opts_finish() once after parsing (files are read and checked there),
@@ -42,6 +42,7 @@ typedef struct tt_net_opts {
     tt_ts run_timeout;   /* worker: 0 = the default, TT_NET_RUN_TIMEOUT */
     const char *jetstream; /* publish: the stream to publish ticks into (NULL: core NATS) */
     tt_ts max_tick_age;    /* paper: refuse ticks older than this at arrival (0 = no limit) */
+    uint64_t queue_bytes;  /* paper: bytes of payloads queued at most (0 = the default) */
     const char *kafka_conf[TT_NET_MAX_KAFKA + 1]; /* --kafka-set K=V, NULL-terminated */
     int nkafka_conf;
 } tt_net_opts;

@@ -28,7 +28,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TT_INBOX_MAX_PAYLOAD (1u << 20)
 #define TT_INBOX_SHORT_WAIT_NS (50 * TT_NS_PER_US)
 
 typedef struct slot {
@@ -74,6 +73,8 @@ int tt_inbox_new(tt_inbox **out, const tt_inbox_opts *opts, tt_err *err)
     q->o = *opts;
     if (!q->o.capacity)
         q->o.capacity = 65536;
+    if (!q->o.bytes_max)
+        q->o.bytes_max = TT_INBOX_BYTES_DEFAULT;
     if (!q->o.reserve)
         q->o.reserve = 64;
     if (!q->o.source_id)
@@ -158,8 +159,12 @@ static void enqueue_locked(tt_inbox *q, const tt_event *ev, uint8_t *payload)
     s->ev.seq = ++q->seq;
     s->ev.source = q->o.source_id;
     s->payload = payload;
-    if (payload)
+    if (payload) {
         s->ev.u.blob.data = payload;
+        q->st.bytes += s->ev.u.blob.len;
+        if (q->st.bytes > q->st.max_bytes)
+            q->st.max_bytes = q->st.bytes;
+    }
     q->count++;
     atomic_fetch_add_explicit(&q->arrivals, 1, memory_order_release);
     if (q->count > q->st.max_depth)
@@ -173,12 +178,20 @@ static int drop_head_locked(tt_inbox *q)
     if (!q->count || !droppable(&q->ring[q->head].ev))
         return 0;
     slot *s = &q->ring[q->head];
+    if (s->payload)
+        q->st.bytes -= s->ev.u.blob.len;
     free(s->payload);
     s->payload = NULL;
     q->head = (q->head + 1) % q->o.capacity;
     q->count--;
     q->st.dropped++;
     return 1;
+}
+
+/* Under mu: would an event of len payload bytes overflow the byte budget? */
+static int over_bytes(const tt_inbox *q, uint32_t len)
+{
+    return len && q->st.bytes + len > q->o.bytes_max;
 }
 
 static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload, int flags)
@@ -189,9 +202,10 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload, int flags)
         return 0;
     }
     q->st.pushed++;
+    uint32_t len = payload ? ev->u.blob.len : 0;
     if (flags & TT_INBOX_NO_DROP) {
         /* wait for room outside the reserve (kept for never-dropped events) */
-        while (q->count >= q->o.capacity - q->o.reserve && !q->stopping)
+        while ((q->count >= q->o.capacity - q->o.reserve || over_bytes(q, len)) && !q->stopping)
             pthread_cond_wait(&q->space, &q->mu);
         if (q->stopping) {
             q->st.pushed--;
@@ -200,14 +214,19 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload, int flags)
             return 0;
         }
     } else if (droppable(ev)) {
-        if (q->count >= q->o.capacity - q->o.reserve && !drop_head_locked(q)) {
-            /* The head is a never-dropped event: the newcomer is the one to go. */
-            q->st.dropped++;
-            free(payload);
-            return 0;
+        /* Oldest market data first, until the newcomer fits in slots and bytes. */
+        while (q->count >= q->o.capacity - q->o.reserve || over_bytes(q, len)) {
+            if (!drop_head_locked(q)) {
+                /* The head is a never-dropped event: the newcomer is the one to go. */
+                q->st.dropped++;
+                free(payload);
+                return 0;
+            }
         }
     } else {
-        while (q->count >= q->o.capacity && !drop_head_locked(q) && !q->stopping)
+        /* never dropped: make room from market data, else wait (backpressure) */
+        while ((q->count >= q->o.capacity || (over_bytes(q, len) && q->count)) &&
+               !drop_head_locked(q) && !q->stopping)
             pthread_cond_wait(&q->space, &q->mu);
         if (q->stopping) { /* stopped while waiting: the STOP event may be out already */
             q->st.pushed--;
@@ -235,8 +254,8 @@ int tt_inbox_push_ex(tt_inbox *q, const tt_event *in, const void *payload, uint3
         ev.cls = tt_event_class_of(ev.kind);
     uint8_t *copy = NULL;
     if (ev.kind == TT_EV_EXTERNAL || ev.kind == TT_EV_BLOB) {
-        if (len > TT_INBOX_MAX_PAYLOAD)
-            len = TT_INBOX_MAX_PAYLOAD;
+        if (len > TT_INBOX_MAX_PAYLOAD || len > q->o.bytes_max)
+            return TT_EINVAL; /* refused whole: the caller counts and logs it */
         copy = malloc(len ? len : 1);
         if (!copy)
             return TT_ENOMEM;
@@ -349,6 +368,7 @@ static int src_take(tt_inbox *q, tt_event *out, int cap, int *n, tt_err *err)
                 q->head = (q->head + 1) % q->o.capacity;
                 q->count--;
                 if (s->payload) {
+                    q->st.bytes -= s->ev.u.blob.len;
                     q->held = s->payload;
                     s->payload = NULL;
                     break;

@@ -40,6 +40,7 @@ static void *writer_loop(void *arg);
 /* Events per block, cut by the journal itself so that it knows when a block
  * (and everything before it) is on disk. */
 #define TT_JOURNAL_BLOCK_EVENTS 8192
+#define TT_JOURNAL_ZSTD_LEVEL 3
 
 struct tt_journal {
     tt_tape_writer *w;
@@ -56,6 +57,7 @@ struct tt_journal {
     pthread_cond_t data, space, idle;
     jslot *ring;
     uint32_t head, n;
+    uint64_t qbytes; /* payload bytes queued or being written */
     int quit, busy, flush_req;
     int werr;      /* first writer error (code), reported by the next call */
     tt_err werr_msg;
@@ -101,11 +103,15 @@ int tt_journal_open(tt_journal **out, const char *dir, const tt_instruments *ins
         j->o.flush_interval = TT_NS_PER_SEC;
     if (!j->o.block_events)
         j->o.block_events = TT_JOURNAL_BLOCK_EVENTS;
+    if (!j->o.bytes_max)
+        j->o.bytes_max = 64ull << 20;
     tt_stream_desc d;
     memset(&d, 0, sizeof d);
     snprintf(d.symbol, sizeof d.symbol, "%s", TT_JOURNAL_SYMBOL);
     d.kind = TT_STREAM_BLOB;
-    tt_tape_writer_opts wo = {j->o.block_events, 0, j->o.fsync};
+    /* zstd level 3, not the tapes' 12: a journal is written live, and level
+     * 12's compressor state for a 4 MiB block of payloads costs tens of MB */
+    tt_tape_writer_opts wo = {j->o.block_events, TT_JOURNAL_ZSTD_LEVEL, j->o.fsync};
     if ((rc = tt_tape_writer_open(&j->w, dir, &d, &wo, err))) {
         free(j);
         return rc;
@@ -267,12 +273,18 @@ static void *writer_loop(void *arg)
         pthread_mutex_unlock(&j->mu);
         tt_err e;
         int rc = TT_OK;
+        uint64_t bytes = 0;
         for (uint32_t i = 0; i < k; i++) {
             if (!failed && !rc)
                 rc = write_one(j, &take[i].ev, &e);
+            if (take[i].payload)
+                bytes += take[i].ev.u.blob.len;
             free(take[i].payload);
         }
         pthread_mutex_lock(&j->mu);
+        j->qbytes -= bytes;
+        if (bytes)
+            pthread_cond_broadcast(&j->space);
         if (rc)
             set_werr(j, rc, &e);
         j->busy = 0;
@@ -300,9 +312,12 @@ int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err)
         memcpy(copy, e.u.blob.data, e.u.blob.len);
         e.u.blob.data = copy;
     }
+    uint64_t len = copy ? e.u.blob.len : 0;
     pthread_mutex_lock(&j->mu);
-    while (j->n == TT_JOURNAL_QUEUE && !j->werr)
-        pthread_cond_wait(&j->space, &j->mu); /* never drop: wait for the writer */
+    /* never drop: wait for the writer (room in slots and in bytes) */
+    while ((j->n == TT_JOURNAL_QUEUE || (len && j->qbytes && j->qbytes + len > j->o.bytes_max)) &&
+           !j->werr)
+        pthread_cond_wait(&j->space, &j->mu);
     if (j->werr) {
         int rc = j->werr;
         if (err)
@@ -314,6 +329,7 @@ int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err)
     jslot *sl = &j->ring[(j->head + j->n) % TT_JOURNAL_QUEUE];
     sl->ev = e;
     sl->payload = copy;
+    j->qbytes += len;
     j->n++;
     j->count++;
     pthread_cond_signal(&j->data);

@@ -48,6 +48,8 @@ typedef struct tt_journal_opts {
     uint32_t block_events;    /* 0 = the tape default */
     int64_t flush_interval;   /* ns of event time between forced blocks; 0 = 1 s, < 0 = never */
     int background;           /* encode and write on a writer thread (see journal.c) */
+    uint64_t bytes_max;       /* background: payload bytes queued at most (the caller
+                                 waits beyond: never dropped); 0 = 64 MiB */
     /* Called (on the writing thread) before a block is cut, with the highest
      * event seq in the journal: fill *note (malloc'd, taken) and *len, or
      * leave *note NULL for no note. May be NULL. */

@@ -96,8 +96,17 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
         tt_inbox_reject(s->o.inbox, subj, err.msg);
         atomic_fetch_add(&s->rejected, 1);
     } else if (ev.kind == TT_EV_EXTERNAL) {
-        if (tt_inbox_push(s->o.inbox, &ev, ev.u.blob.data, ev.u.blob.len) < 0)
-            tt_inbox_reject(s->o.inbox, subj, "out of memory copying the payload");
+        int prc = tt_inbox_push(s->o.inbox, &ev, ev.u.blob.data, ev.u.blob.len);
+        if (prc < 0) {
+            char why[128];
+            if (prc == TT_EINVAL)
+                snprintf(why, sizeof why, "payload of %d bytes over the %u-byte limit (refused "
+                         "whole, never cut)", len, TT_INBOX_MAX_PAYLOAD);
+            else
+                snprintf(why, sizeof why, "out of memory copying the payload");
+            tt_inbox_reject(s->o.inbox, subj, why);
+            atomic_fetch_add(&s->rejected, 1);
+        }
     } else {
         tt_inbox_push(s->o.inbox, &ev, NULL, 0);
     }
@@ -224,7 +233,8 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
         st = natsConnection_Subscribe(sub, s->nc, *subj, on_msg, s);
         if (st == NATS_OK) {
             s->nsubs++;
-            st = natsSubscription_SetPendingLimits(*sub, pending, 64 << 20);
+            st = natsSubscription_SetPendingLimits(
+                *sub, pending, opts->pending_bytes > 0 ? (int)opts->pending_bytes : 64 << 20);
         }
         if (st != NATS_OK) {
             char what[128];

@@ -53,6 +53,12 @@ static void hook_event(void *self, tt_engine *e, const tt_event *ev)
     }
 }
 
+/* The session's byte budget (see paper.h). */
+static uint64_t queue_bytes(const tt_paper_opts *o)
+{
+    return o->queue_bytes ? o->queue_bytes : 256ull << 20;
+}
+
 /* The journal's hooks (its writing thread) reach the Kafka source only while
  * it is open: the Kafka offsets of a tick are committed once its block is
  * on disk (live/kafka_source.h). */
@@ -112,7 +118,8 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
     tt_wallclock_init(&p->clock);
     int rc;
     if (opts->journal_dir) {
-        tt_journal_opts jo = {.fsync = opts->journal_fsync, .background = 1};
+        tt_journal_opts jo = {.fsync = opts->journal_fsync, .background = 1,
+                              .bytes_max = queue_bytes(opts) / 8};
         if (opts->kafka_brokers && !opts->nats_url) { /* Kafka offsets follow the journal */
             jo.note = paper_note;
             jo.durable = paper_durable;
@@ -126,6 +133,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
     tt_inbox_opts io;
     memset(&io, 0, sizeof io);
     io.capacity = opts->queue_capacity;
+    io.bytes_max = queue_bytes(opts) / 4;
     io.spin_ns = opts->spin_ns;
     io.clock = &p->clock;
     if (p->j)
@@ -142,6 +150,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
         so.url = opts->nats_url;
         so.auth = opts->nats_auth;
         so.max_tick_age = opts->max_tick_age;
+        so.pending_bytes = (int64_t)(queue_bytes(opts) / 16);
         so.json_ticks = opts->json_ticks;
         so.ins = ins;
         so.inbox = p->q;

@@ -29,6 +29,11 @@ plain-socket client (tests/live/nats_plain.py) the way the audit did.
             above the open, a tick an hour in the future, a control character
             in a subject: each refused, counted and logged with its subject
             (escaped) and reason; good ticks still taken
+  flood     memory bounded in bytes: 6,000 external messages of 1 MiB into a
+            paper session with --queue-bytes 64M and a journal: its peak RSS
+            grows by less than the budget, the drops are counted; a 2 MiB
+            payload (the server allows it) is refused and counted, never
+            truncated
   redact    credentials in a URL never printed: a paper session with a
             journal and reports through a server restart (disconnect and
             reconnect lines), a sweep and a walk-forward on workers, a refused
@@ -663,6 +668,74 @@ def case_wire(_js):
         srv.stop()
 
 
+def rss_kb(pid, field="VmRSS"):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def case_flood(_js):
+    srv = nats_plain.Server(WORK, "flood", conf="max_payload: 4MB\n")
+    scen = write(os.path.join(WORK, "paper.yaml"), PAPER.format(tape=TAPE))
+    journal = os.path.join(WORK, "journal")
+    sess = Proc(["paper", scen, "--nats", srv.url, "--no-reports", "--status-every", "0.2",
+                 "--journal", journal, "--queue-bytes", "64M"])
+    budget_kb = 64 * 1024
+    try:
+        end = time.time() + 20
+        while "listening on" not in sess.text() and time.time() < end:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        base = rss_kb(sess.p.pid)
+        peak = [base]
+        stop = [False]
+
+        def watch():
+            while not stop[0]:
+                peak[0] = max(peak[0], rss_kb(sess.p.pid))
+                time.sleep(0.01)
+        th = threading.Thread(target=watch, daemon=True)
+        th.start()
+        c = nats_plain.Client(srv.port)
+        big = b'{"value":1,"pad":"' + b"0" * (2 * 1048576) + b'"}'
+        c.pub("market.external.economic_calendar", big)  # 2 MiB: refused, not cut
+        one = b'{"value":2,"pad":"' + b"0" * (1048576 - 40) + b'"}'
+        for _ in range(6000):
+            c.pub("market.external.economic_calendar", one)
+        c.flush()
+        c.close()
+        time.sleep(1.0)
+        stop[0] = True
+        th.join()
+        hwm = rss_kb(sess.p.pid, "VmHWM")
+        sess.p.send_signal(2)
+        if sess.wait(120) != 0:
+            fail("paper: " + sess.text())
+        text = sess.text()
+        grow = max(peak[0], hwm) - base
+        print("flood: base RSS %d kB, peak growth %d kB (budget %d kB)" % (base, grow, budget_kb))
+        if grow > budget_kb:
+            fail("RSS grew by %d kB with a %d kB budget:\n%s" % (grow, budget_kb, text[-2000:]))
+        m = re.search(r"inputs (\d+) \(arrived (\d+), dropped (\d+), rejected (\d+), gaps \d+, "
+                      r"dropped by nats.c (\d+)\)", text)
+        if not m:
+            fail("no counters: " + text[-2000:])
+        inputs, arrived, dropped, rejected, nats_dropped = map(int, m.groups())
+        if rejected != 1 or "over the" not in text:
+            fail("the 2 MiB payload was not refused and logged: %s" % m.group(0))
+        if arrived + nats_dropped != 6000 or inputs != arrived - dropped + 1:
+            fail("messages unaccounted for: %s" % m.group(0))
+        print("flood:", m.group(0))
+    finally:
+        sess.stop()
+        srv.stop()
+
+
 def scan_files(root, secret):
     """Files under root whose bytes hold secret."""
     bad = []
@@ -756,7 +829,7 @@ def main():
     try:
         {"jobs": case_jobs, "deadline": case_deadline, "signing": case_signing,
          "auth": case_auth, "tls": case_tls, "redact": case_redact,
-         "publish": case_publish, "wire": case_wire}[CASE](server)
+         "publish": case_publish, "wire": case_wire, "flood": case_flood}[CASE](server)
     finally:
         server.stop()
     shutil.rmtree(WORK, ignore_errors=True)
