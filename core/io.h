@@ -26,4 +26,13 @@ int tt_read_all(int fd, void *p, size_t n);
  * larger than cap), TT_ENOMEM; the message names the path. */
 int tt_read_file_capped(const char *path, size_t cap, char **out, size_t *len, tt_err *err);
 
+/* Remove a directory tree (or a file) without a shell: nothing in path is
+ * ever interpreted. Symbolic links are removed, never followed. 0, or -1
+ * with errno set (a missing path is not an error). */
+int tt_rmtree(const char *path);
+
+/* Create a directory and its missing parents (mode 0777 before umask). 0,
+ * or -1 with errno set. */
+int tt_mkdirs(const char *path);
+
 #endif

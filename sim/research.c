@@ -581,6 +581,13 @@ void tt_run_summary_from_payload(tt_run_summary *s, const char *payload, size_t 
         s->status = TT_RUN_FAILED;
         snprintf(s->error, sizeof s->error, "bad result message: %s", err.msg);
     }
+    /* The message came off the wire: its error text reaches terminals and
+     * logs, so control characters are escaped (\x1b, never the byte). */
+    char clean[sizeof s->error];
+    tt_str_escape(clean, sizeof clean, s->error, strnlen(s->error, sizeof s->error));
+    memcpy(s->error, clean, sizeof clean);
+    tt_str_escape(clean, sizeof clean, s->run_id, strnlen(s->run_id, sizeof s->run_id));
+    snprintf(s->run_id, sizeof s->run_id, "%s", clean);
 }
 
 /* ---- durations, ids ---- */

@@ -5,7 +5,7 @@
 add_library(hang_plugin MODULE ${CMAKE_CURRENT_LIST_DIR}/hang_plugin.c)
 target_include_directories(hang_plugin PRIVATE ${PROJECT_SOURCE_DIR})
 set_target_properties(hang_plugin PROPERTIES C_VISIBILITY_PRESET hidden)
-foreach(case jobs deadline signing auth tls redact publish wire flood)
+foreach(case jobs deadline signing auth tls redact publish wire flood shell)
   add_test(NAME live.security_${case}
     COMMAND ${TT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/security_test.py ${case} ${TT_BIN}
             ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/security

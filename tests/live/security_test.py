@@ -34,6 +34,11 @@ plain-socket client (tests/live/nats_plain.py) the way the audit did.
             grows by less than the budget, the drops are counted; a 2 MiB
             payload (the server allows it) is refused and counted, never
             truncated
+  shell     no shell anywhere: no system() or popen() in the sources of the
+            program, the benchmarks and these tests; `bench replay` with a
+            TMPDIR that carries a shell command runs no command; a worker's
+            status messages and a sweep's report escape what came off the
+            wire
   redact    credentials in a URL never printed: a paper session with a
             journal and reports through a server restart (disconnect and
             reconnect lines), a sweep and a walk-forward on workers, a refused
@@ -736,6 +741,61 @@ def case_flood(_js):
         srv.stop()
 
 
+def case_shell(js):
+    bad = []
+    for d in ("core", "data", "sim", "live", "reports", "cli", "bench", "tests/live"):
+        for dirpath, _, files in os.walk(os.path.join(SRC, d)):
+            for f in files:
+                if not f.endswith((".c", ".h")):
+                    continue
+                path = os.path.join(dirpath, f)
+                with open(path, errors="replace") as fh:
+                    for n, line in enumerate(fh, 1):
+                        code = line.split("//")[0]
+                        if re.search(r"\b(system|popen)\s*\(", code) and \
+                                not code.lstrip().startswith("*"):
+                            bad.append("%s:%d: %s" % (os.path.relpath(path, SRC), n,
+                                                      line.strip()))
+    if bad:
+        fail("a shell is run on a built string:\n" + "\n".join(bad))
+    # The audit's TMPDIR injection: the bench's temporary folder removal.
+    evil = os.path.join(WORK, "t';touch PWNED;'")
+    os.makedirs(evil)
+    r = subprocess.run([BIN, "bench", "replay", "--ticks", "10000", "--repeat", "1"], cwd=WORK,
+                       env=dict(os.environ, TMPDIR=evil), capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode != 0:
+        fail("bench replay: %d %s" % (r.returncode, r.stderr))
+    if os.path.exists(os.path.join(WORK, "PWNED")):
+        fail("TMPDIR ran a shell command")
+    if os.listdir(evil):
+        fail("bench replay left its temporary folder: %s" % os.listdir(evil))
+    # A run id from a subject goes into status JSON: a subject that is not a
+    # run id (a quote, a control byte) is refused before anything is sent.
+    scen = os.path.join(WORK, "none")
+    os.makedirs(scen)
+    worker = Proc(["worker", "--nats", js.url, "--scenarios", scen])
+    c = nats_plain.Client(js.port)
+    try:
+        c.sub("backtest.started.>")
+        c.sub("backtest.completed.>")
+        wait_streams(c)
+        c.pub('backtest.jobs.a"b\x07c', b"{}")
+        c.flush()
+        m = c.next(3)
+        if m is not None:
+            fail("a subject that is not a run id was answered: %r" % (m,))
+        end = time.time() + 5
+        while "refused job message" not in worker.text() and time.time() < end:
+            time.sleep(0.05)
+        line = [l for l in worker.err if "refused job message" in l]
+        if not line or "\x07" in line[0] or "\\x07" not in line[0]:
+            fail("the refusal is not logged, escaped: %r" % worker.err)
+    finally:
+        c.close()
+        worker.stop()
+
+
 def scan_files(root, secret):
     """Files under root whose bytes hold secret."""
     bad = []
@@ -829,7 +889,8 @@ def main():
     try:
         {"jobs": case_jobs, "deadline": case_deadline, "signing": case_signing,
          "auth": case_auth, "tls": case_tls, "redact": case_redact,
-         "publish": case_publish, "wire": case_wire, "flood": case_flood}[CASE](server)
+         "publish": case_publish, "wire": case_wire, "flood": case_flood,
+         "shell": case_shell}[CASE](server)
     finally:
         server.stop()
     shutil.rmtree(WORK, ignore_errors=True)

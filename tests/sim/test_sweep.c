@@ -448,6 +448,15 @@ static void test_job_wire(void **state)
             assert_null(strchr(err.msg, '\n'));
         }
     }
+    /* A completion off the wire: control characters in its text are escaped. */
+    const char *evil = "{\"index\":0,\"run_id\":\"a\\u0007b\",\"status\":\"failed\","
+                       "\"fingerprint\":\"00000000000000000000000000000000\","
+                       "\"error\":\"boom\\u001b[2J\\nforged line\"}";
+    tt_run_summary rs;
+    tt_run_summary_from_payload(&rs, evil, strlen(evil));
+    assert_int_equal(rs.status, TT_RUN_FAILED);
+    assert_string_equal(rs.error, "boom\\x1b[2J\\x0aforged line");
+    assert_string_equal(rs.run_id, "a\\x07b");
     tt_sweep_plan_free(&plan);
     tt_sweep_spec_free(&spec);
 }
