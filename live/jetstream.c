@@ -706,6 +706,27 @@ static void hold(const tt_js *j, held_job *h, natsMsgList *list)
     }
 }
 
+size_t tt_js_batch_runs(const char *data, size_t len, char *why, size_t whylen)
+{
+    held_job h;
+    memset(&h, 0, sizeof h);
+    h.run_id = "message";
+    size_t ml = strlen(TT_JS_BATCH_MAGIC);
+    if (len < ml || memcmp(data, TT_JS_BATCH_MAGIC, ml))
+        return 1;
+    parse_batch(&h, data, len);
+    if (why && whylen)
+        snprintf(why, whylen, "%s", h.error);
+    for (size_t i = 0; i < h.nruns; i++) /* every run lies inside the message */
+        if (h.runs[i].data < data || h.runs[i].data + h.runs[i].len > data + len ||
+            !run_id_ok(h.runs[i].id, strlen(h.runs[i].id)))
+            abort();
+    size_t n = h.nruns;
+    free(h.runs);
+    free(h.ids);
+    return n;
+}
+
 static void release(held_job *h)
 {
     if (h->msg)

@@ -105,6 +105,11 @@ typedef struct tt_js_sweep_opts {
 #define TT_JS_BATCH_VERSION 1
 #define TT_JS_BATCH_MAX 4096 /* runs in one message */
 
+/* Read a job message as the worker does: the number of runs it holds (1 for
+ * a message that is not a batch), or 0 when the batch is refused, with why.
+ * (The worker's own parser; exposed for the fuzz target.) */
+size_t tt_js_batch_runs(const char *data, size_t len, char *why, size_t whylen);
+
 /* The default runs per job message for a sweep of njobs runs, like the chunk
  * size of Python's Pool.map: njobs / 16, at least 1 and at most 8 (enough to
  * spread a message's round trips on a short sweep, few enough runs per
