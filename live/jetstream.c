@@ -342,6 +342,52 @@ static int signature_ok(const tt_js *j, natsMsg *m)
                           d ? (size_t)natsMsg_GetDataLength(m) : 0, sig);
 }
 
+/* Publish njobs runs, k per message, without waiting for each
+ * acknowledgment, then wait for them all: one round trip per sweep instead of
+ * one per message. A message holds runs [i, i + k) (the last one fewer). */
+static int publish_jobs(tt_js *j, size_t njobs, size_t k, const char *const *run_ids,
+                        const tt_buf *payloads, tt_err *err)
+{
+    int rc = TT_OK;
+    size_t nmsgs = (njobs + k - 1) / k;
+    tt_buf batch = {0};
+    __atomic_store_n(&j->async_failed, 0, __ATOMIC_SEQ_CST);
+    for (size_t i = 0; i < njobs && !rc; i += k) {
+        size_t runs = njobs - i < k ? njobs - i : k;
+        const void *data = payloads[i].data;
+        size_t len = payloads[i].len;
+        if (runs > 1) {
+            tt_buf_reset(&batch);
+            rc = tt_js_batch_encode(&batch, runs, run_ids + i, payloads + i, err);
+            if (rc)
+                break;
+            data = batch.data, len = batch.len;
+        }
+        char subj[160];
+        snprintf(subj, sizeof subj, "backtest.jobs.%s", run_ids[i]);
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MsgId = run_ids[i];
+        natsStatus s = publish_job(j, subj, data, len, &po);
+        if (s != NATS_OK)
+            rc = nerr(err, "publishing a job", s, 0);
+    }
+    tt_buf_free(&batch);
+    if (rc)
+        return rc;
+    jsPubOptions wo;
+    jsPubOptions_Init(&wo);
+    wo.MaxWait = 30000;
+    natsStatus s = js_PublishAsyncComplete(j->js, &wo);
+    int failed = __atomic_load_n(&j->async_failed, __ATOMIC_SEQ_CST);
+    if (s != NATS_OK)
+        return nerr(err, "waiting for the jobs' acknowledgments", s, 0);
+    if (failed)
+        return tt_err_set(err, TT_ENET, "nats: %d of %zu job messages were refused by the server",
+                          failed, nmsgs);
+    return TT_OK;
+}
+
 int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf *payloads,
                 const tt_js_sweep_opts *opts, size_t *duplicates, tt_err *err)
 {
@@ -377,49 +423,10 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
         free(ix), free(seen);
         return nerr(err, "subscribing to results", s, jerr);
     }
-    /* Publish every job message without waiting for each acknowledgment,
-     * then wait for them all: one round trip per sweep instead of one per
-     * message. A message holds runs [i, i + k) (the last one fewer). */
     size_t k = o.runs_per_job ? o.runs_per_job : 1;
     if (k > TT_JS_BATCH_MAX)
         k = TT_JS_BATCH_MAX;
-    size_t nmsgs = (njobs + k - 1) / k;
-    tt_buf batch = {0};
-    __atomic_store_n(&j->async_failed, 0, __ATOMIC_SEQ_CST);
-    for (size_t i = 0; i < njobs && !rc; i += k) {
-        size_t runs = njobs - i < k ? njobs - i : k;
-        const void *data = payloads[i].data;
-        size_t len = payloads[i].len;
-        if (runs > 1) {
-            tt_buf_reset(&batch);
-            rc = tt_js_batch_encode(&batch, runs, run_ids + i, payloads + i, err);
-            if (rc)
-                break;
-            data = batch.data, len = batch.len;
-        }
-        char subj[160];
-        snprintf(subj, sizeof subj, "backtest.jobs.%s", run_ids[i]);
-        jsPubOptions po;
-        jsPubOptions_Init(&po);
-        po.MsgId = run_ids[i];
-        s = publish_job(j, subj, data, len, &po);
-        if (s != NATS_OK)
-            rc = nerr(err, "publishing a job", s, 0);
-    }
-    tt_buf_free(&batch);
-    if (!rc) {
-        jsPubOptions wo;
-        jsPubOptions_Init(&wo);
-        wo.MaxWait = 30000;
-        s = js_PublishAsyncComplete(j->js, &wo);
-        int failed = __atomic_load_n(&j->async_failed, __ATOMIC_SEQ_CST);
-        if (s != NATS_OK)
-            rc = nerr(err, "waiting for the jobs' acknowledgments", s, 0);
-        else if (failed)
-            rc = tt_err_set(err, TT_ENET,
-                            "nats: %d of %zu job messages were refused by the server", failed,
-                            nmsgs);
-    }
+    rc = publish_jobs(j, njobs, k, run_ids, payloads, err);
     size_t got = 0, dup = 0;
     double last_new = mono_ms(), last_tick = last_new;
     while (!rc && got < njobs) {
@@ -861,6 +868,168 @@ static int complete(tt_js *j, fin_run *f, const tt_js_worker_opts *o, tt_err *er
     return TT_OK;
 }
 
+/* When the worker stops: a message fetched ahead and not started, or one
+ * whose runs were not all run (the worker stops mid-batch), goes back to the
+ * queue at once; the runs it had completed run again and their results are
+ * duplicates. A job that answered a fetch-ahead after the client stopped
+ * waiting sits in the subscription, delivered to this worker: it goes back
+ * too, or it would wait out the ack wait (connected: the flush's round trip
+ * makes sure every such answer the server sent has arrived). */
+static void give_back(tt_js *j, natsSubscription *sub, held_job *cur, held_job *next,
+                      int connected)
+{
+    if (next->msg)
+        natsMsg_Nak(next->msg, NULL);
+    if (cur->msg)
+        natsMsg_Nak(cur->msg, NULL);
+    release(next);
+    release(cur);
+    if (!connected)
+        return;
+    natsConnection_FlushTimeout(j->nc, 1000);
+    int queued = 0;
+    while (natsSubscription_GetPending(sub, &queued, NULL) == NATS_OK && queued > 0) {
+        held_job late = {0};
+        fetch_ahead(j, sub, &late);
+        if (!late.msg)
+            break;
+        natsMsg_Nak(late.msg, NULL);
+        release(&late);
+    }
+}
+
+/* Fetch one job message into *cur: 1 held, 0 none yet (ask again), -1 stop
+ * (the worker was told to, or fetching kept failing: *rc and err say so). */
+static int take(tt_js *j, natsSubscription *sub, held_job *cur, const tt_js_worker_opts *o,
+                int *errors, int *rc, tt_err *err)
+{
+    natsMsgList list = {0};
+    jsErrCode jerr = 0;
+    natsStatus s = natsSubscription_Fetch(&list, sub, 1, 500, &jerr);
+    if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
+        natsMsgList_Destroy(&list);
+        return 0;
+    }
+    if (s != NATS_OK) {
+        natsMsgList_Destroy(&list);
+        if (o->stop && *o->stop)
+            return -1;
+        /* The client reconnects by itself (a server restart, a network blip):
+         * keep asking for half a minute before giving up. */
+        if (++*errors < 60) {
+            struct timespec pause = {0, 500 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+            return 0;
+        }
+        *rc = nerr(err, "fetching a job", s, jerr);
+        return -1;
+    }
+    *errors = 0;
+    hold(j, cur, &list);
+    return 1;
+}
+
+/* A run ended with *out: it becomes the run to complete, with its message
+ * after the message's last run. A run the work function refused (not
+ * allowed, not decodable) makes its message terminated, not acked. result is
+ * a scratch buffer swapped with the completion's. */
+static void ended(fin_run *fin, held_job *cur, const job_run *run, int last,
+                  tt_pool_outcome *out, tt_buf *result)
+{
+    if (out->status == TT_RUN_FAILED && (out->code == TT_EPERM || out->code == TT_EFORMAT))
+        cur->term = 1;
+    if (out->status == TT_RUN_OK) {
+        tt_buf_free(result);
+        *result = out->data;
+    } else {
+        failed_payload(result, run->id, out->status, out->signal, out->error);
+    }
+    fin->pending = 1;
+    fin->run_id = run->id;
+    fin->delivery = cur->delivery;
+    fin->status = out->status;
+    tt_buf swap = fin->result;
+    fin->result = *result;
+    *result = swap;
+    if (last) {
+        fin->msg = *cur;
+        memset(cur, 0, sizeof *cur);
+    }
+}
+
+/* A message refused before any run (no completion: see the top of this
+ * file): logged through the caller, terminated. */
+static void refuse(held_job *h, const tt_js_worker_opts *o)
+{
+    char what[TT_RUN_ID_MAX * 4 + 8];
+    tt_str_escape(what, sizeof what, h->run_id, strlen(h->run_id));
+    if (o->on_refused)
+        o->on_refused(o->ctx, what, h->refused);
+    natsMsg_Term(h->msg, NULL);
+    release(h);
+}
+
+/* backtest.started.{run_id}: informational, sent with the next flush, no
+ * round trip of its own. */
+static void announce(tt_js *j, const char *run_id, const char *wid, uint64_t delivery)
+{
+    char subj[160];
+    snprintf(subj, sizeof subj, "backtest.started.%s", run_id);
+    tt_buf body = {0};
+    if (!status_json(&body, run_id, wid) &&
+        !tt_buf_printf(&body, ",\"delivery\":%llu}", (unsigned long long)delivery))
+        natsConnection_Publish(j->nc, subj, body.data, (int)body.len);
+    tt_buf_free(&body);
+}
+
+/* What the worker watches with while a run runs. */
+typedef struct run_watch {
+    tt_js *j;
+    natsSubscription *sub;
+    const tt_js_worker_opts *o;
+    const char *wid;
+    unsigned period;
+    int ahead; /* fetch the next message while this one runs */
+} run_watch;
+
+/* Until the run in the runner ends (*out filled): keep its message, and the
+ * one held ahead, alive; hold a message that came after fetch_ahead stopped
+ * waiting; and at the run deadline, kill the run and mark its message for
+ * termination (stuck: a loop, a read that never returns; it would be stuck
+ * on another worker too). */
+static void watch_run(const run_watch *w, tt_jobproc *ch, held_job *cur, held_job *next,
+                      tt_pool_outcome *out)
+{
+    const tt_js_worker_opts *o = w->o;
+    double last_tick = mono_ms();
+    for (;;) {
+        double now = mono_ms();
+        if (o->run_timeout_ms && now - cur->start >= (double)o->run_timeout_ms) {
+            tt_jobproc_kill(ch);
+            out->status = TT_RUN_FAILED;
+            snprintf(out->error, sizeof out->error,
+                     "run timeout: stopped after %.0f s (worker --run-timeout)",
+                     (double)o->run_timeout_ms / 1000.0);
+            cur->term = 1;
+            return;
+        }
+        if (now - last_tick >= w->period) {
+            int queued = 0;
+            if (w->ahead && !next->msg && !(o->stop && *o->stop) &&
+                natsSubscription_GetPending(w->sub, &queued, NULL) == NATS_OK && queued > 0)
+                fetch_ahead(w->j, w->sub, next);
+            keep_alive(w->j, cur, w->wid, 1);
+            keep_alive(w->j, next, w->wid, 0);
+            last_tick = now;
+        }
+        int wait = (int)(last_tick + w->period - now) + 1;
+        if (o->run_timeout_ms && cur->start + (double)o->run_timeout_ms - now + 1 < wait)
+            wait = (int)(cur->start + (double)o->run_timeout_ms - now) + 1;
+        if (run_wait(ch, wait, out))
+            return;
+    }
+}
+
 int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_opts *opts,
                  uint64_t *done, tt_err *err)
 {
@@ -936,37 +1105,14 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         } else if (!cur.msg) {
             if (o.idle_exit_ms && mono_ms() - idle_since > (double)o.idle_exit_ms)
                 break;
-            natsMsgList list = {0};
-            jerr = 0;
-            s = natsSubscription_Fetch(&list, sub, 1, 500, &jerr);
-            if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
-                natsMsgList_Destroy(&list);
-                continue;
-            }
-            if (s != NATS_OK) {
-                natsMsgList_Destroy(&list);
-                if (o.stop && *o.stop)
-                    break;
-                /* The client reconnects by itself (a server restart, a network
-                 * blip): keep asking for half a minute before giving up. */
-                if (++fetch_errors < 60) {
-                    struct timespec pause = {0, 500 * 1000 * 1000};
-                    nanosleep(&pause, NULL);
-                    continue;
-                }
-                rc = nerr(err, "fetching a job", s, jerr);
+            int got = take(j, sub, &cur, &o, &fetch_errors, &rc, err);
+            if (got < 0)
                 break;
-            }
-            fetch_errors = 0;
-            hold(j, &cur, &list);
+            if (!got)
+                continue;
         }
         if (cur.refused) {
-            char what[TT_RUN_ID_MAX * 4 + 8];
-            tt_str_escape(what, sizeof what, cur.run_id, strlen(cur.run_id));
-            if (o.on_refused)
-                o.on_refused(o.ctx, what, cur.refused);
-            natsMsg_Term(cur.msg, NULL);
-            release(&cur);
+            refuse(&cur, &o);
             idle_since = mono_ms();
             continue;
         }
@@ -975,14 +1121,7 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         const job_run *run = run_of(&cur, cur.at++);
         int last = cur.at == cur.nruns;
         cur.start = mono_ms();
-        char subj[160];
-        snprintf(subj, sizeof subj, "backtest.started.%s", run->id);
-        tt_buf body = {0};
-        /* informational: sent with the next flush, no round trip of its own */
-        if (!status_json(&body, run->id, wid) &&
-            !tt_buf_printf(&body, ",\"delivery\":%llu}", (unsigned long long)cur.delivery))
-            natsConnection_Publish(j->nc, subj, body.data, (int)body.len);
-        tt_buf_free(&body);
+        announce(j, run->id, wid, cur.delivery);
         if (o.on_start)
             o.on_start(o.ctx, run->id, cur.delivery);
         tt_pool_outcome out;
@@ -1016,84 +1155,14 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         /* There was more work queued when this message came: take the next now. */
         if (ahead && cur.pending > 0)
             fetch_ahead(j, sub, &next);
-        double last_tick = mono_ms();
-        while (running) {
-            double now = mono_ms();
-            if (o.run_timeout_ms && now - cur.start >= (double)o.run_timeout_ms) {
-                /* Stuck (a loop, a read that never returns): kill it, and
-                 * terminate its message rather than hand it to another worker. */
-                tt_jobproc_kill(&ch);
-                out.status = TT_RUN_FAILED;
-                snprintf(out.error, sizeof out.error,
-                         "run timeout: stopped after %.0f s (worker --run-timeout)",
-                         (double)o.run_timeout_ms / 1000.0);
-                cur.term = 1;
-                break;
-            }
-            if (now - last_tick >= period) {
-                /* A job that came after fetch_ahead stopped waiting: hold it. */
-                int queued = 0;
-                if (ahead && !next.msg && !(o.stop && *o.stop) &&
-                    natsSubscription_GetPending(sub, &queued, NULL) == NATS_OK && queued > 0)
-                    fetch_ahead(j, sub, &next);
-                keep_alive(j, &cur, wid, 1);
-                keep_alive(j, &next, wid, 0);
-                last_tick = now;
-            }
-            int wait = (int)(last_tick + period - now) + 1;
-            if (o.run_timeout_ms && cur.start + (double)o.run_timeout_ms - now + 1 < wait)
-                wait = (int)(cur.start + (double)o.run_timeout_ms - now) + 1;
-            if (run_wait(&ch, wait, &out))
-                running = 0;
+        if (running) {
+            run_watch w = {j, sub, &o, wid, period, ahead};
+            watch_run(&w, &ch, &cur, &next, &out);
         }
-        /* Refused by the work function (not allowed, not decodable): terminated. */
-        if (out.status == TT_RUN_FAILED && (out.code == TT_EPERM || out.code == TT_EFORMAT))
-            cur.term = 1;
-        if (out.status == TT_RUN_OK) {
-            tt_buf_free(&result);
-            result = out.data;
-        } else {
-            failed_payload(&result, run->id, out.status, out.signal, out.error);
-        }
-        /* It becomes the run to complete (with its message after its last run). */
-        fin.pending = 1;
-        fin.run_id = run->id;
-        fin.delivery = cur.delivery;
-        fin.status = out.status;
-        tt_buf swap = fin.result;
-        fin.result = result;
-        result = swap;
-        if (last) {
-            fin.msg = cur;
-            memset(&cur, 0, sizeof cur);
-        }
+        ended(&fin, &cur, run, last, &out, &result);
     }
-    /* A message fetched ahead and not started, or one whose runs were not all
-     * run (the worker stops mid-batch), goes back to the queue at once; the
-     * runs it had completed run again and their results are duplicates. */
-    if (next.msg)
-        natsMsg_Nak(next.msg, NULL);
-    if (cur.msg)
-        natsMsg_Nak(cur.msg, NULL);
-    release(&next);
-    release(&cur);
+    give_back(j, sub, &cur, &next, rc != TT_ENET);
     release(&fin.msg);
-    /* A job that answered a fetch-ahead after the client stopped waiting sits
-     * in the subscription, delivered to this worker: give it back too, or it
-     * waits out the ack wait. The flush's round trip makes sure every such
-     * answer the server sent has arrived. */
-    if (rc != TT_ENET) {
-        natsConnection_FlushTimeout(j->nc, 1000);
-        int queued = 0;
-        while (natsSubscription_GetPending(sub, &queued, NULL) == NATS_OK && queued > 0) {
-            held_job late = {0};
-            fetch_ahead(j, sub, &late);
-            if (!late.msg)
-                break;
-            natsMsg_Nak(late.msg, NULL);
-            release(&late);
-        }
-    }
     tt_jobproc_close(&ch);
     tt_buf_free(&req);
     tt_buf_free(&result);
