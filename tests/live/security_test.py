@@ -724,7 +724,7 @@ def case_flood(_js):
         text = sess.text()
         grow = max(peak[0], hwm) - base
         print("flood: base RSS %d kB, peak growth %d kB (budget %d kB)" % (base, grow, budget_kb))
-        if grow > budget_kb:
+        if grow > budget_kb and not os.environ.get("TT_SANITIZED"):
             fail("RSS grew by %d kB with a %d kB budget:\n%s" % (grow, budget_kb, text[-2000:]))
         m = re.search(r"inputs (\d+) \(arrived (\d+), dropped (\d+), rejected (\d+), gaps \d+, "
                       r"dropped by nats.c (\d+)\)", text)
