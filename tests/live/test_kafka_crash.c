@@ -102,17 +102,15 @@ static size_t produce(ticks *sent)
     return sent->n;
 }
 
-/* Start `ticktape paper` with stderr into errfile. */
-static pid_t start_paper(const char *journal, const char *errfile, int from_beginning)
+/* Start ticktape with args (after the binary's name), stderr into errfile,
+ * stdout to /dev/null; no shell. */
+static pid_t spawn_ticktape(char **args, const char *errfile)
 {
-    char scen[4200], bin[4200];
-    snprintf(scen, sizeof scen, "%s/crash.yaml", work);
+    char bin[4200];
     snprintf(bin, sizeof bin, "%s/ticktape", TT_BINARY_DIR);
-    /* a short session timeout: the group notices the killed member in 6 s, not 45 */
-    char *argv[] = {bin, "paper", scen, "--kafka", kafka.brokers, "--journal", (char *)journal,
-                    "--no-reports", "--quiet", "--status-every", "0.1",
-                    "--kafka-set", "session.timeout.ms=6000",
-                    from_beginning ? "--from-beginning" : "--quiet", NULL};
+    char *argv[32] = {bin};
+    for (int i = 0; args[i] && i < 30; i++)
+        argv[i + 1] = args[i];
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 2, errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -121,6 +119,19 @@ static pid_t start_paper(const char *journal, const char *errfile, int from_begi
     assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     return pid;
+}
+
+/* Start `ticktape paper` with stderr into errfile. */
+static pid_t start_paper(const char *journal, const char *errfile, int from_beginning)
+{
+    char scen[4200];
+    snprintf(scen, sizeof scen, "%s/crash.yaml", work);
+    /* a short session timeout: the group notices the killed member in 6 s, not 45 */
+    char *args[] = {"paper", scen, "--kafka", kafka.brokers, "--journal", (char *)journal,
+                    "--no-reports", "--quiet", "--status-every", "0.1",
+                    "--kafka-set", "session.timeout.ms=6000",
+                    from_beginning ? "--from-beginning" : "--quiet", NULL};
+    return spawn_ticktape(args, errfile);
 }
 
 /* The inputs count of the last status line in errfile (-1 before the first). */
@@ -253,22 +264,11 @@ static void test_crash_restart(void **state)
     free(got.t);
 }
 
-/* Run ticktape with argv (after the binary), stderr into errfile; its exit
- * status, and the text of errfile in text. */
+/* Run ticktape with args, stderr into errfile; its exit status, and the
+ * text of errfile in text. */
 static int run_ticktape(char **args, const char *errfile, char *text, size_t cap)
 {
-    char bin[4200];
-    snprintf(bin, sizeof bin, "%s/ticktape", TT_BINARY_DIR);
-    char *argv[32] = {bin};
-    for (int i = 0; args[i] && i < 30; i++)
-        argv[i + 1] = args[i];
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t pid = spawn_ticktape(args, errfile);
     int st;
     waitpid(pid, &st, 0);
     FILE *f = fopen(errfile, "r");
