@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+
+#include "../core/io.h"
 #include <yaml.h>
 
 /* ---- bytes ---- */
@@ -637,16 +639,14 @@ void tt_research_tag(const void *data, size_t len, char out[9])
 
 int tt_research_file_tag(const char *path, char out[9], tt_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tt_err_set(err, TT_EIO, "%s: cannot open", path);
-    tt_buf b = {0};
-    int rc = tt_buf_read_stream(&b, f) == TT_ENOMEM ? TT_ENOMEM : TT_OK;
-    fclose(f);
+    /* a regular file of scenario size, never a FIFO or a device */
+    char *text = NULL;
+    size_t len = 0;
+    int rc = tt_read_file_capped(path, 64u << 20, &text, &len, err);
     if (!rc)
-        tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, out);
-    tt_buf_free(&b);
-    return rc ? tt_err_set(err, TT_ENOMEM, "out of memory") : TT_OK;
+        tt_research_tag(text, len, out);
+    free(text);
+    return rc;
 }
 
 /* ---- YAML ---- */
