@@ -215,12 +215,14 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
     if (st == NATS_OK)
         st = natsOptions_SetClosedCB(s->nopts, on_closed, s);
     if (st != NATS_OK) {
+        int frc = nats_fail(err, st, "options", s->url); /* before s goes */
         tt_nats_source_close(s);
-        return nats_fail(err, st, "options", s->url);
+        return frc;
     }
     if ((st = natsConnection_Connect(&s->nc, s->nopts)) != NATS_OK) {
+        int frc = nats_fail(err, st, "connect", s->url); /* before s goes */
         tt_nats_source_close(s);
-        return nats_fail(err, st, "connect", s->url);
+        return frc;
     }
     int pending = opts->pending_msgs > 0 ? opts->pending_msgs : 65536;
     for (const char *const *subj = subjects; *subj; subj++) {
@@ -239,14 +241,16 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
         if (st != NATS_OK) {
             char what[128];
             snprintf(what, sizeof what, "subscribe '%s'", *subj);
+            int frc = nats_fail(err, st, what, s->url); /* before s goes */
             tt_nats_source_close(s);
-            return nats_fail(err, st, what, s->url);
+            return frc;
         }
     }
     /* Make sure the server has the subscriptions before anyone publishes. */
     if ((st = natsConnection_FlushTimeout(s->nc, 2000)) != NATS_OK) {
+        int frc = nats_fail(err, st, "flush", s->url); /* before s goes */
         tt_nats_source_close(s);
-        return nats_fail(err, st, "flush", s->url);
+        return frc;
     }
     *out = s;
     return TT_OK;
