@@ -186,12 +186,13 @@ void tt_net_usage(FILE *f, const char *cmd)
               f);
     if (g & G_FEED)
         fputs("\nmemory (docs/live.md, \"Reliability\"):\n"
-              "  --queue-bytes B     bytes of message payloads queued at most (default 256M;\n"
-              "                      K, M, G are powers of 1024; at least 32M): the feed queue\n"
-              "                      a quarter, the journal's queue an eighth, nats.c's queue\n"
-              "                      of each subscription a sixteenth, the rest for the\n"
-              "                      journal's compressor; beyond it market data is dropped\n"
-              "                      oldest first (counted), order and venue events wait\n",
+              "  --queue-bytes B     memory for queued messages (default 256M; K, M, G are\n"
+              "                      powers of 1024; at least 32M): the feed queue 1/16, the\n"
+              "                      journal's queue 1/32, nats.c's queue of each subscription\n"
+              "                      1/64 (at least 4M), the rest for buffers and copies in\n"
+              "                      flight, so that the process grows by less than B; beyond\n"
+              "                      it market data is dropped oldest first (counted), order\n"
+              "                      and venue events wait\n",
               f);
     if (g & G_FEED)
         fputs("\nfeed validation (docs/live.md, \"Reliability\"):\n"

@@ -41,6 +41,9 @@ static void *writer_loop(void *arg);
  * (and everything before it) is on disk. */
 #define TT_JOURNAL_BLOCK_EVENTS 8192
 #define TT_JOURNAL_ZSTD_LEVEL 3
+/* A block is also cut after this many payload bytes: the writer's block,
+ * copy and compressor buffers stay a few MiB whatever the payloads. */
+#define TT_JOURNAL_BLOCK_BYTES (1u << 20)
 
 struct tt_journal {
     tt_tape_writer *w;
@@ -51,6 +54,7 @@ struct tt_journal {
     uint64_t count;
     uint64_t last_seq, durable_seq; /* highest event seq appended / on disk (writing thread) */
     uint32_t since_cut;             /* events appended since the last block */
+    uint64_t cut_bytes;             /* payload bytes appended since the last block */
     /* background mode: the caller's thread queues, a writer thread encodes */
     pthread_t th;
     pthread_mutex_t mu;
@@ -198,6 +202,7 @@ static int cut(tt_journal *j, tt_err *err)
         rc = tt_tape_writer_flush(j->w, err);
     if (!rc) {
         j->since_cut = 0;
+        j->cut_bytes = 0;
         if (j->o.durable && j->last_seq > j->durable_seq)
             j->o.durable(j->o.hook_ctx, j->last_seq);
         j->durable_seq = j->last_seq;
@@ -216,12 +221,15 @@ static int write_one(tt_journal *j, const tt_event *ev, tt_err *err)
     if (rc)
         return rc;
     j->since_cut++;
+    if (ev->kind == TT_EV_BLOB || ev->kind == TT_EV_EXTERNAL)
+        j->cut_bytes += ev->u.blob.len;
     j->last_ts = ev->ts;
     if (ev->seq > j->last_seq)
         j->last_seq = ev->seq;
     if (j->last_flush == TT_TS_MIN)
         j->last_flush = ev->ts;
-    if (j->since_cut + (j->o.note ? 1u : 0u) >= j->o.block_events) /* room for a note */
+    if (j->since_cut + (j->o.note ? 1u : 0u) >= j->o.block_events || /* room for a note */
+        j->cut_bytes >= TT_JOURNAL_BLOCK_BYTES)
         return cut(j, err);
     if (j->o.flush_interval > 0 && ev->ts - j->last_flush >= j->o.flush_interval) {
         j->last_flush = ev->ts;

@@ -119,7 +119,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
     int rc;
     if (opts->journal_dir) {
         tt_journal_opts jo = {.fsync = opts->journal_fsync, .background = 1,
-                              .bytes_max = queue_bytes(opts) / 8};
+                              .bytes_max = queue_bytes(opts) / 32};
         if (opts->kafka_brokers && !opts->nats_url) { /* Kafka offsets follow the journal */
             jo.note = paper_note;
             jo.durable = paper_durable;
@@ -133,7 +133,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
     tt_inbox_opts io;
     memset(&io, 0, sizeof io);
     io.capacity = opts->queue_capacity;
-    io.bytes_max = queue_bytes(opts) / 4;
+    io.bytes_max = queue_bytes(opts) / 16;
     io.spin_ns = opts->spin_ns;
     io.clock = &p->clock;
     if (p->j)
@@ -150,7 +150,10 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
         so.url = opts->nats_url;
         so.auth = opts->nats_auth;
         so.max_tick_age = opts->max_tick_age;
-        so.pending_bytes = (int64_t)(queue_bytes(opts) / 16);
+        /* at least 4 MiB: nats.c drops a message larger than its limit
+         * before we could judge it (and count it as oversize) */
+        so.pending_bytes = (int64_t)(queue_bytes(opts) / 64 > (4u << 20) ? queue_bytes(opts) / 64
+                                                                          : (4u << 20));
         so.json_ticks = opts->json_ticks;
         so.ins = ins;
         so.inbox = p->q;

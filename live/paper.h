@@ -52,11 +52,13 @@ typedef struct tt_paper_opts {
     int no_publish;                /* do not publish outputs on NATS */
     int publish_json;              /* publish outputs on NATS as JSON instead of protobuf */
     uint32_t queue_capacity;       /* inbox slots; 0 = 65536 */
-    /* Bytes of payloads queued in the session at most (--queue-bytes): the
-     * inbox gets a quarter, the journal's queue an eighth, nats.c's queue of
-     * each of the three subscriptions a sixteenth; the rest is left for the
-     * journal's block and compressor buffers (~25 MB) and copies in flight.
-     * 0 = 256 MiB. */
+    /* Bytes of memory the session's queues may hold (--queue-bytes): the
+     * inbox's payloads get a sixteenth, the journal's queue a thirty-second,
+     * nats.c's queue of each of the three subscriptions a sixty-fourth (at
+     * least 4 MiB, so that an oversize message reaches our check); the rest is
+     * left for what the budget cannot count exactly (the journal's block and
+     * compressor buffers, copies in flight, the allocator's arenas), so that
+     * the process grows by less than the budget under a flood. 0 = 256 MiB. */
     uint64_t queue_bytes;
     int64_t spin_ns;               /* inbox: poll before sleeping (see inbox.h); 0 = off */
     void (*log)(void *ctx, const char *line); /* feed problems and events; may be NULL */
