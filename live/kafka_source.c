@@ -338,12 +338,21 @@ static void *poll_loop(void *arg)
         atomic_fetch_add(&s->received, 1);
         tt_event ev;
         tt_err err;
-        if (duplicate(s, m->partition, m->offset)) {
+        int dup = duplicate(s, m->partition, m->offset), rc = 0;
+        if (!dup) {
+            rc = tt_wire_tick_decode_keyed(m->payload, m->len, m->key, m->key_len, s->o.ins, &ev,
+                                           &err);
+            if (!rc && s->o.source_of &&
+                !(ev.source = s->o.source_of(s->o.source_ctx, m->payload, m->len)))
+                rc = tt_err_set(&err, TT_EFORMAT,
+                                "TickData: no source of this feed in field 'source'");
+            if (!rc)
+                rc = tt_wire_check_time(&ev, wall_now(), s->o.max_tick_age, TT_WIRE_TICK_AHEAD,
+                                        &err);
+        }
+        if (dup) {
             atomic_fetch_add(&s->duplicates, 1);
-        } else if (tt_wire_tick_decode_keyed(m->payload, m->len, m->key, m->key_len, s->o.ins,
-                                             &ev, &err) ||
-                   tt_wire_check_time(&ev, wall_now(), s->o.max_tick_age, TT_WIRE_TICK_AHEAD,
-                                      &err)) {
+        } else if (rc) {
             char origin[320], topic[256];
             const char *tn = rd_kafka_topic_name(m->rkt);
             tt_str_escape(topic, sizeof topic, tn, strlen(tn));

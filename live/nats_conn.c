@@ -22,8 +22,10 @@ static int read_secret(const char *what, const char *path, char *buf, size_t cap
     char *text = NULL;
     size_t n = 0;
     int rc = tt_read_file_capped(path, cap - 1, &text, &n, err);
-    if (rc)
-        return tt_err_prefix(err, "%s: ", what);
+    if (rc) {
+        tt_err_prefix(err, "%s: ", what);
+        return rc;
+    }
     while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' ||
                  text[n - 1] == '\t'))
         n--;
@@ -152,8 +154,8 @@ static int set_auth(natsOptions *no, const tt_nats_opts *a, tt_err *err)
     } else if (a->nkey_file) {
         char pub[57];
         rc = read_secret("NKey seed file", a->nkey_file, secret, sizeof secret, err);
-        if (!rc && tt_nkey_public(secret, pub, err))
-            rc = tt_err_prefix(err, "NKey seed file %s: ", a->nkey_file);
+        if (!rc && (rc = tt_nkey_public(secret, pub, err)))
+            tt_err_prefix(err, "NKey seed file %s: ", a->nkey_file);
         if (!rc && (s = natsOptions_SetNKeyFromSeed(no, pub, a->nkey_file)) != NATS_OK)
             rc = nats_refused(err, s, "NKey seed file", a->nkey_file);
     } else if (a->creds_file) {

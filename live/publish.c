@@ -1,7 +1,7 @@
 /*
  * The tape publisher loop: read, encode (wire.h), pace, publish (NATS or
  * Kafka); flush at the end so that every message is on the server when
- * tt_publish_run returns.
+ * tt_publish_run returns. External events pass through as their bytes.
  *
  * Honest counts. Kafka: a tick is delivered when its delivery report says
  * so. JetStream: when its PubAck arrives (a timed-out publish is sent again
@@ -381,6 +381,34 @@ static void wait_until(int64_t target)
     }
 }
 
+/* An external event's bytes on market.external.{type} / external_data_archive. */
+static int publish_external(const tt_publish_opts *o, const tt_event *ev, tt_err *err)
+{
+    const char *type = tt_external_type_name(ev->u.blob.type);
+    if (o->rk) {
+        rd_kafka_resp_err_t ke;
+        while ((ke = rd_kafka_producev(o->rk, RD_KAFKA_V_TOPIC("external_data_archive"),
+                                       RD_KAFKA_V_KEY(type, strlen(type)),
+                                       RD_KAFKA_V_VALUE((void *)ev->u.blob.data, ev->u.blob.len),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_TIMESTAMP(ev->ts / TT_NS_PER_MS),
+                                       RD_KAFKA_V_HEADER("tt-type", "external", -1),
+                                       RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(o->rk, 10);
+        return ke ? tt_err_set(err, TT_ENET, "publish external_data_archive: %s",
+                               rd_kafka_err2str(ke))
+                  : TT_OK;
+    }
+    char subj[TT_WIRE_SUBJECT_MAX];
+    snprintf(subj, sizeof subj, "market.external.%s", type);
+    /* through an accounted target's connection too, outside its tick
+     * accounting (the stream, on ticks.>, does not hold external events) */
+    natsConnection *nc = o->pn ? o->pn->nc : o->nc;
+    natsStatus st = natsConnection_Publish(nc, subj, ev->u.blob.data, (int)ev->u.blob.len);
+    return st != NATS_OK ? tt_err_set(err, TT_ENET, "publish %s: %s", subj, natsStatus_GetText(st))
+                         : TT_OK;
+}
+
 int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *stats,
                    tt_err *err)
 {
@@ -405,6 +433,16 @@ int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *st
             break;
         if (s != TT_SRC_EVENT)
             continue;
+        if (ev.kind == TT_EV_EXTERNAL && ev.u.blob.len) {
+            if (first == TT_TS_MIN)
+                first = ev.ts;
+            if (o->speed > 0 && o->rate <= 0)
+                wait_until(start + (int64_t)((double)(ev.ts - first) / o->speed));
+            if ((rc = publish_external(o, &ev, err)))
+                break;
+            stats->externals++;
+            continue;
+        }
         const tt_instrument *in = tt_instruments_get(o->ins, ev.symbol);
         if (ev.kind != TT_EV_QUOTE || !in) {
             stats->skipped++;
@@ -446,12 +484,18 @@ int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *st
             rd_kafka_poll(o->rk, 0);
         } else if (o->pn) {
             char subj[TT_WIRE_SUBJECT_MAX];
-            snprintf(subj, sizeof subj, "ticks.%s", in->symbol);
+            if (o->source)
+                snprintf(subj, sizeof subj, "ticks.%s.%s", o->source, in->symbol);
+            else
+                snprintf(subj, sizeof subj, "ticks.%s", in->symbol);
             if ((rc = pn_publish(o->pn, subj, buf, len, stats, err)))
                 break;
         } else {
             char subj[TT_WIRE_SUBJECT_MAX];
-            snprintf(subj, sizeof subj, "ticks.%s", in->symbol);
+            if (o->source)
+                snprintf(subj, sizeof subj, "ticks.%s.%s", o->source, in->symbol);
+            else
+                snprintf(subj, sizeof subj, "ticks.%s", in->symbol);
             natsStatus st = natsConnection_Publish(o->nc, subj, buf, (int)len);
             if (st != NATS_OK) {
                 rc = tt_err_set(err, TT_ENET, "publish %s (tick %llu): %s", subj,
@@ -498,8 +542,9 @@ int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *st
 
 const char *tt_publish_stats_text(const tt_publish_stats *s, int stopped, char *buf, size_t cap)
 {
-    int n = snprintf(buf, cap, "published %llu ticks in %.3f s (%.0f ticks/s)",
-                     (unsigned long long)s->published, s->seconds,
+    int n = snprintf(buf, cap, "published %llu ticks and %llu external events in %.3f s "
+                     "(%.0f ticks/s)", (unsigned long long)s->published,
+                     (unsigned long long)s->externals, s->seconds,
                      s->seconds > 0 ? (double)s->published / s->seconds : 0.0);
     if (n > 0 && (size_t)n < cap && (s->kafka || s->jetstream))
         n += snprintf(buf + n, cap - (size_t)n, "; %s %llu, not %s %llu",
@@ -524,12 +569,14 @@ const char *tt_publish_stats_json(const tt_publish_stats *s, int stopped, int rc
         snprintf(und, sizeof und, "%llu", (unsigned long long)s->undelivered);
     }
     snprintf(buf, cap,
-             "{\"published\":%llu,\"skipped\":%llu,\"seconds\":%.6f,\"stopped\":%s,"
+             "{\"published\":%llu,\"externals\":%llu,\"skipped\":%llu,\"seconds\":%.6f,"
+             "\"stopped\":%s,"
              "\"delivered\":%s,\"undelivered\":%s,\"disconnects\":%llu,\"at_risk\":%llu,"
              "\"refused\":%llu,\"error\":%s%s%s}",
-             (unsigned long long)s->published, (unsigned long long)s->skipped, s->seconds,
-             stopped ? "true" : "false", del, und, (unsigned long long)s->disconnects,
-             (unsigned long long)s->at_risk, (unsigned long long)s->refused, rc ? "\"" : "",
-             rc ? tt_status_name(rc) : "null", rc ? "\"" : "");
+             (unsigned long long)s->published, (unsigned long long)s->externals,
+             (unsigned long long)s->skipped, s->seconds, stopped ? "true" : "false", del, und,
+             (unsigned long long)s->disconnects, (unsigned long long)s->at_risk,
+             (unsigned long long)s->refused, rc ? "\"" : "", rc ? tt_status_name(rc) : "null",
+             rc ? "\"" : "");
     return buf;
 }

@@ -4,7 +4,11 @@
  * Kafka's tick_archive topic (TickData keyed by symbol), as it archives.
  *
  * Quotes are read from any engine source (normally a tape reader) and
- * published in order. Pacing:
+ * published in order; with a source name, on ticks.{SOURCE}.{SYMBOL} (one
+ * feed of several, for `ticktape aggregate`). External events in the source
+ * (an imported calendar) go out too, as the external-data collector would
+ * send them: their bytes on market.external.{type}, or on Kafka's
+ * external_data_archive keyed by the type. Pacing:
  *   speed 0      as fast as the connection takes them;
  *   speed k > 0  k times real time: a tick whose ts is d after the first one
  *                goes out d / k after the start;
@@ -39,6 +43,7 @@ typedef struct tt_publish_opts {
     double rate;                 /* ticks/s; 0 = off */
     uint64_t limit;              /* stop after this many ticks; 0 = all */
     int json;                    /* publish the JSON tick form instead of protobuf */
+    const char *source;          /* NATS: ticks.{source}.{SYMBOL}; NULL = ticks.{SYMBOL} */
     volatile int *stop;          /* set to non-zero to stop early (signal handler); may be NULL */
     /* Called every 4096 ticks with the count so far; may be NULL. */
     void (*progress)(void *ctx, uint64_t published);
@@ -50,6 +55,7 @@ typedef struct tt_publish_opts {
 
 typedef struct tt_publish_stats {
     uint64_t published;   /* handed to nats.c / librdkafka */
+    uint64_t externals;   /* external events published */
     uint64_t skipped;     /* non-quote events, or symbols not in the table */
     uint64_t delivered;   /* Kafka: acknowledged by the brokers (delivery reports) */
     uint64_t undelivered; /* Kafka: published - delivered, after the final flush */
@@ -78,10 +84,11 @@ int tt_publish_nats_open(tt_publish_nats **pn, const char *url, const struct tt_
                          void *log_ctx, tt_err *err);
 void tt_publish_nats_close(tt_publish_nats *pn);
 
-/* The run's figures as one human line ("published N ticks in S s (R ticks/s);
- * ...delivered/undelivered, disconnects, at risk when they apply") and as
- * one JSON object {"published","skipped","seconds","stopped","delivered",
- * "undelivered","disconnects","at_risk","error"} (null where a figure does
+/* The run's figures as one human line ("published N ticks and E external
+ * events in S s (R ticks/s); ...delivered/undelivered, disconnects, at risk
+ * when they apply") and as one JSON object {"published","externals",
+ * "skipped","seconds","stopped","delivered","undelivered","disconnects",
+ * "at_risk","error"} (null where a figure does
  * not apply). rc is tt_publish_run's result. Return buf. */
 const char *tt_publish_stats_text(const tt_publish_stats *s, int stopped, char *buf, size_t cap);
 const char *tt_publish_stats_json(const tt_publish_stats *s, int stopped, int rc, char *buf,

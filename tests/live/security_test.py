@@ -315,7 +315,7 @@ def case_deadline(server):
                       "--json", "--no-reports"], cwd=WORK)
         rc = sweep.wait(90)
         took = time.time() - t0
-        if rc != 3:
+        if rc != 1:  # its one run failed: every run failed (exit 1, as a lone backtest)
             fail("sweep of a stuck run: exit %s\n%s\n%s" % (rc, sweep.text(), worker.text()))
         runs = json.loads(sweep.out[-1])["runs"]
         if runs[0]["status"] != "failed" or "run timeout" not in runs[0].get("error", ""):
@@ -403,7 +403,7 @@ def case_signing(server):
         # A sweep without the key: its jobs are refused, it times out.
         s2 = Proc(["sweep", path, "--nats", server.url, "--timeout", "4s", "--json",
                    "--no-reports"], cwd=WORK)
-        if s2.wait(60) != 3:
+        if s2.wait(60) != 1:  # no run came back: every run failed
             fail("an unsigned sweep against a keyed worker: " + s2.text())
         if len([l for l in worker.out if l.startswith("started")]) != nstart:
             fail("an unsigned sweep's job ran:\n" + worker.text())
@@ -689,7 +689,7 @@ def case_flood(_js):
     scen = write(os.path.join(WORK, "paper.yaml"), PAPER.format(tape=TAPE))
     journal = os.path.join(WORK, "journal")
     sess = Proc(["paper", scen, "--nats", srv.url, "--no-reports", "--status-every", "0.2",
-                 "--journal", journal, "--queue-bytes", "64M"])
+                 "--journal", journal, "--queue-bytes", "64M", "--allow-drops"])
     budget_kb = 64 * 1024
     try:
         end = time.time() + 20
