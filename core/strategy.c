@@ -859,7 +859,7 @@ static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_e
             r->vt->on_quote(r->state, &r->ctx, ev);
         break;
     case TT_EV_BAR:
-        if (r->vt->on_bar)
+        if (r->vt->on_bar && !r->cfg.skip_input_bars)
             r->vt->on_bar(r->state, &r->ctx, ev);
         break;
     case TT_EV_ORDER_EVENT:

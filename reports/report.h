@@ -42,6 +42,8 @@ typedef struct tt_report_input {
     const char *strategy;               /* strategy name (may be NULL) */
     const char *params;                 /* its parameters "k=v ..." (may be NULL) */
     const char *data;                   /* a one-line description of the data (may be NULL) */
+    const char *model;                  /* the bar model (data.model); NULL: real ticks,
+                                         * and then the reports do not mention it */
     tt_fingerprint fingerprint;
     uint64_t events;                    /* input events processed */
     const tt_trade_record *trades;      /* closed trades, close order */

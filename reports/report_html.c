@@ -479,6 +479,11 @@ int tt_report_html(const tt_report_input *in, const char *path, tt_err *err)
         tt_report_html_str(f, in->data);
         fputs(" &middot; ", f);
     }
+    if (in->model) {
+        fputs("model <b>", f);
+        tt_report_html_str(f, in->model);
+        fputs("</b> &middot; ", f);
+    }
     if (in->from || in->to) {
         char a[32] = "", b[32] = "";
         if (in->from)

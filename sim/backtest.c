@@ -46,6 +46,7 @@
 #include "../core/merge.h"
 #include "../core/plugin.h"
 #include "../data/tape.h"
+#include "bar_model.h"
 #include "equity_series.h"
 #include "trade_log.h"
 
@@ -77,6 +78,10 @@ typedef struct run {
     tt_tape_info info;
     int have_info;
     tt_merge *merge;
+    /* a bar model: per symbol its model and the readers under it (bid, ask) */
+    tt_bar_model_src *models[TT_MERGE_MAX];
+    tt_tape_reader *mreaders[2 * TT_MERGE_MAX];
+    int nmodels, nmreaders;
     tt_source data;     /* the data source, before counting */
     tt_sim_venue *sim;  /* the default venue, when none was set */
     tt_venue venue;
@@ -230,24 +235,37 @@ static int is_plugin_path(const char *s)
     return strchr(s, '/') || (n > 3 && !strcmp(s + n - 3, ".so"));
 }
 
-/* Add `sym` to the query list when the tape holds quotes for it and it is not there yet. */
+/* The tape's stream of sym of that kind (bars: M1 of that side), or NULL. */
+static const tt_stream_info *tape_stream(const tt_tape_info *info, const char *sym, int kind,
+                                         int side)
+{
+    for (uint32_t i = 0; i < info->nstreams; i++) {
+        const tt_stream_desc *d = &info->streams[i].desc;
+        if (d->kind == kind && !strcasecmp(d->symbol, sym) &&
+            (kind != TT_STREAM_BAR || (d->tf == TT_TF_M1 && d->side == side)))
+            return &info->streams[i];
+    }
+    return NULL;
+}
+
+/* Add `sym` to the query list when the tape holds quotes for it (or, for a
+ * bar model, M1 bid bars) and it is not there yet. */
 static void add_if_on_tape(const tt_tape_info *info, const char **list, int *n, int max,
-                           const char *sym)
+                           const char *sym, int bars)
 {
     for (int i = 0; i < *n; i++)
         if (!strcasecmp(list[i], sym))
             return;
-    for (uint32_t i = 0; i < info->nstreams && *n < max; i++) {
-        if (info->streams[i].desc.kind == TT_STREAM_QUOTE &&
-            !strcasecmp(info->streams[i].desc.symbol, sym)) {
-            list[(*n)++] = info->streams[i].desc.symbol;
-            return;
-        }
-    }
+    const tt_stream_info *st = tape_stream(info, sym, TT_STREAM_QUOTE, 0);
+    if (!st && bars)
+        st = tape_stream(info, sym, TT_STREAM_BAR, TT_SIDE_BID);
+    if (st && *n < max)
+        list[(*n)++] = st->desc.symbol;
 }
 
 static void conversion_symbols(const tt_instruments *ins, const tt_tape_info *info,
-                               const char *acct, const char **list, int *n, int max, int ntraded)
+                               const char *acct, const char **list, int *n, int max, int ntraded,
+                               int bars)
 {
     const char *ccys[3];
     for (int k = 0; k < ntraded; k++) {
@@ -267,7 +285,7 @@ static void conversion_symbols(const tt_instruments *ins, const tt_tape_info *in
                 if (!strcasecmp(pairs[p][0], pairs[p][1]))
                     continue;
                 snprintf(s, sizeof s, "%s%s", pairs[p][0], pairs[p][1]);
-                add_if_on_tape(info, list, n, max, s);
+                add_if_on_tape(info, list, n, max, s, bars);
             }
         }
     }
@@ -315,6 +333,89 @@ static int build_symbols(run *r, tt_err *err)
     return TT_OK;
 }
 
+/* A reader of one symbol's stream over [from, to): quotes, or M1 bars of a side. */
+static int open_one(run *r, const char *sym, int kind, int side, tt_source *out, tt_err *err)
+{
+    const char *list[2] = {sym, NULL};
+    tt_tape_query q;
+    memset(&q, 0, sizeof q);
+    q.symbols = list;
+    q.kinds = 1u << kind;
+    q.tf = kind == TT_STREAM_BAR ? TT_TF_M1 : 0;
+    q.side = (uint8_t)side;
+    q.from = r->cfg->from;
+    q.to = r->cfg->to;
+    tt_tape_reader **rd = &r->mreaders[r->nmreaders];
+    int rc = tt_tape_reader_open(rd, r->cfg->tape_dir, &q, r->ins, err);
+    if (rc) {
+        tt_err_prefix(err, "data: ");
+        return rc;
+    }
+    r->nmreaders++;
+    *out = tt_tape_reader_source(*rd);
+    return TT_OK;
+}
+
+/* A bar model over one symbol: its M1 bid bars (and ask bars for
+ * spread_from_bars) when the tape has them, else bars built from its quotes. */
+static int open_model(run *r, const char *sym, tt_err *err)
+{
+    const tt_backtest_config *cfg = r->cfg;
+    const tt_instrument *ins;
+    int rc;
+    if (r->nmodels == TT_MERGE_MAX)
+        return tt_err_set(err, TT_EINVAL, "data.model: more than %d symbols (with conversion "
+                          "pairs)", TT_MERGE_MAX);
+    if ((rc = tt_instruments_require(r->ins, sym, &ins, err)))
+        return rc;
+    tt_bar_model_opts o = {cfg->model, cfg->seed, cfg->spread_points, cfg->spread_from_bars,
+                           ins->id, ins->symbol, (uint16_t)(r->nmodels + 1)};
+    tt_bar_model_src **m = &r->models[r->nmodels];
+    tt_source bid, ask = {0};
+    if (tape_stream(&r->info, sym, TT_STREAM_BAR, TT_SIDE_BID)) {
+        if (cfg->spread_from_bars && !tape_stream(&r->info, sym, TT_STREAM_BAR, TT_SIDE_ASK))
+            return tt_err_set(err, TT_ENOTFOUND, "data.spread from_bars: the tape %s has M1 bid "
+                              "bars of %s but no M1 ask bars (bar-M1-ask)", cfg->tape_dir, sym);
+        if ((rc = open_one(r, sym, TT_STREAM_BAR, TT_SIDE_BID, &bid, err)) ||
+            (cfg->spread_from_bars &&
+             (rc = open_one(r, sym, TT_STREAM_BAR, TT_SIDE_ASK, &ask, err))) ||
+            (rc = tt_bar_model_src_new_bars(m, bid, ask, &o, err)))
+            return rc;
+    } else if (tape_stream(&r->info, sym, TT_STREAM_QUOTE, 0)) {
+        if ((rc = open_one(r, sym, TT_STREAM_QUOTE, 0, &bid, err)) ||
+            (rc = tt_bar_model_src_new_quotes(m, bid, &o, err)))
+            return rc;
+    } else {
+        return tt_err_set(err, TT_ENOTFOUND, "data.model %s: the tape %s has neither M1 bid "
+                          "bars (bar-M1-bid) nor quotes of %s", tt_bar_model_name(cfg->model),
+                          cfg->tape_dir, sym);
+    }
+    r->nmodels++;
+    return TT_OK;
+}
+
+/* The bar models of the symbols in list, merged in time order when several. */
+static int open_models(run *r, const char **list, int n, tt_err *err)
+{
+    tt_source srcs[TT_MERGE_MAX];
+    int rc;
+    for (int i = 0; i < n; i++)
+        if ((rc = open_model(r, list[i], err)))
+            return rc;
+    for (int i = 0; i < r->nmodels; i++)
+        srcs[i] = tt_bar_model_src_source(r->models[i]);
+    if (r->nmodels == 1) {
+        r->data = srcs[0];
+        return TT_OK;
+    }
+    if ((rc = tt_merge_new(&r->merge, srcs, r->nmodels, err))) {
+        tt_err_prefix(err, "data: ");
+        return rc;
+    }
+    r->data = tt_merge_source(r->merge);
+    return TT_OK;
+}
+
 /* A tape over [from, to): the traded symbols plus the conversion pairs it holds. */
 static int open_tape(run *r, tt_err *err)
 {
@@ -327,8 +428,10 @@ static int open_tape(run *r, tt_err *err)
         return rc;
     r->have_info = 1;
     conversion_symbols(r->ins, &r->info, cfg->venue.account.currency, list, &n,
-                       TT_BACKTEST_MAX_SYMBOLS * 4, (int)r->nids);
+                       TT_BACKTEST_MAX_SYMBOLS * 4, (int)r->nids, cfg->model != 0);
     list[n] = NULL;
+    if (cfg->model)
+        return open_models(r, list, n, err);
     tt_tape_query q;
     memset(&q, 0, sizeof q);
     q.symbols = list;
@@ -347,6 +450,9 @@ static int open_tape(run *r, tt_err *err)
 static int build_data(run *r, tt_err *err)
 {
     const tt_backtest *bt = r->bt;
+    if (r->cfg->model && (bt->nsources || r->cfg->source || !r->cfg->tape_dir))
+        return tt_err_set(err, TT_EINVAL, "data.model %s: a bar model reads a tape (data.tape), "
+                          "not another source", tt_bar_model_name(r->cfg->model));
     if (bt->nsources == 1) {
         r->data = bt->sources[0];
     } else if (bt->nsources > 1) {
@@ -412,6 +518,26 @@ static int find_strategy(run *r, const tt_strategy_vtable **out, tt_err *err)
     return TT_OK;
 }
 
+/* A bar model's bar component: built from the input bars (M1 and longer
+ * only), closing on the next event; ask carriers when a subscription wants
+ * the ask or mid side. */
+static int model_bars(run *r, const tt_bar_sub *subs, int nsub, tt_bars_opts *bo, tt_err *err)
+{
+    int ask = 0;
+    for (int i = 0; i < nsub; i++) {
+        if (subs[i].tf < TT_TF_M1)
+            return tt_err_set(err, TT_EINVAL, "data.model %s: the bars come from M1 bars, so a "
+                              "%s bar subscription cannot be served (M1 or longer)",
+                              tt_bar_model_name(r->cfg->model), tt_timeframe_name(subs[i].tf));
+        ask |= subs[i].side != TT_SIDE_BID;
+    }
+    for (int i = 0; i < r->nmodels; i++)
+        tt_bar_model_src_set_ask_carriers(r->models[i], ask);
+    bo->from_bars = 1;
+    bo->no_timers = 1;
+    return TT_OK;
+}
+
 /* The runner, then the bars: the strategy's subscriptions, then the config's. */
 static int build_strategy(run *r, tt_err *err)
 {
@@ -433,6 +559,7 @@ static int build_strategy(run *r, tt_err *err)
     rcfg.risk = r->risk;
     rcfg.equity_interval = cfg->equity_interval;
     rcfg.flatten_on_halt = cfg->flatten_on_halt;
+    rcfg.skip_input_bars = cfg->model != 0;
     rcfg.on_equity = on_equity;
     rcfg.on_order_event = on_order;
     rcfg.observer_ctx = r;
@@ -450,6 +577,8 @@ static int build_strategy(run *r, tt_err *err)
     if (nsub) {
         tt_bars_opts bo;
         memset(&bo, 0, sizeof bo);
+        if (cfg->model && (rc = model_bars(r, subs, nsub, &bo, err)))
+            return rc;
         if ((rc = tt_bars_new(&r->bars, subs, nsub, &bo, err)))
             return rc;
         tt_bars_listen(r->bars, tt_runner_bar_listener, r->runner);
@@ -542,6 +671,10 @@ static void run_free(run *r)
     tt_portfolio_free(r->pf);
     tt_sim_venue_free(r->sim);
     tt_merge_free(r->merge);
+    for (int i = 0; i < r->nmodels; i++)
+        tt_bar_model_src_free(r->models[i]);
+    for (int i = 0; i < r->nmreaders; i++)
+        tt_tape_reader_close(r->mreaders[i]);
     if (r->reader)
         tt_tape_reader_close(r->reader);
     if (r->have_info)

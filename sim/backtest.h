@@ -66,6 +66,18 @@
  * disk full), the run fails with an error naming the directory or file, and
  * result.trades is empty.
  *
+ * Bar models. With cfg.model set (every_tick, ohlc_m1, open_prices) the data
+ * is the tape's M1 bid bars of each symbol (bar-M1-bid, and bar-M1-ask for
+ * spread_from_bars), or M1 bars built from its quotes when it has no such
+ * stream, turned into price points by sim/bar_model.h: the venue, the
+ * portfolio and on_quote see those points as quotes; the bar component is
+ * fed the bars themselves (tt_bars_opts.from_bars, no timers), so the
+ * strategy's bars (M1 and longer) are the input bars, each delivered when the
+ * first point of a later bar arrives, before the venue takes an order sent
+ * then: a market order with no latency fills at that next open point, as in
+ * MetaTrader 5's tester and Backtrader. A bar model needs a tape (not
+ * cfg.source nor added sources). `events` counts the generated events.
+ *
  * When reading from a tape, the symbols needed to convert P&L into the
  * account currency (e.g. USDJPY for a USD account trading EURJPY) are added to
  * the query when the tape has them; a conversion that finds no quote rejects
@@ -113,6 +125,10 @@ typedef struct tt_backtest_config {
     const char *tape_dir;           /* data source A: a tape and a time range */
     tt_ts from, to;                 /* [from, to); 0 = open */
     const tt_source *source;        /* data source B: the caller's source (not closed) */
+    /* a bar model over the tape (sim/bar_model.h; 0 = real ticks, the tape's quotes) */
+    int model;                      /* enum tt_bar_model */
+    tt_price spread_points;         /* bar models: the spread added to the BID bars */
+    int spread_from_bars;           /* bar models: each point's spread from the ask bars */
     /* account and venue (venue.account.currency/initial_balance are the account) */
     tt_venue_config venue;
     tt_risk_config risk;
