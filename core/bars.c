@@ -355,7 +355,7 @@ static void deliver(tt_bars *c, tt_engine *e, const tt_event *bar)
 }
 
 /* Close (or, with flush, end) bars in (close time, index) order; recompute next_close. */
-static void close_due(tt_bars *c, tt_engine *e, tt_ts now, int flush)
+static __attribute__((noinline)) void close_due(tt_bars *c, tt_engine *e, tt_ts now, int flush)
 {
     for (;;) {
         int best = -1;
@@ -465,7 +465,8 @@ static void bars_on_event(void *self, tt_engine *e, const tt_event *ev)
  * (mid: with the bid bar just before it). A bar that opens a builder's next
  * period sets no timer here: the component is meant to run without timers
  * (bars close on the next event, a bar model's next point). */
-static void bars_feed_bar(tt_bars *c, tt_engine *e, const tt_event *ev)
+static __attribute__((noinline)) void bars_feed_bar(tt_bars *c, tt_engine *e,
+                                                    const tt_event *ev)
 {
     tt_event mid;
     int have_mid = 0;
@@ -511,7 +512,7 @@ static void bars_feed_bar(tt_bars *c, tt_engine *e, const tt_event *ev)
 static void bars_on_event_from_bars(void *self, tt_engine *e, const tt_event *ev)
 {
     tt_bars *c = self;
-    if (ev->ts >= c->next_close)
+    if (__builtin_expect(ev->ts >= c->next_close, 0))
         close_due(c, e, ev->ts, 0);
     if (ev->kind == TT_EV_BAR && ev->symbol <= c->maxsym && c->first[ev->symbol] >= 0)
         bars_feed_bar(c, e, ev);

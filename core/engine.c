@@ -212,15 +212,21 @@ static int timer_cancelled(tt_engine *e, uint64_t id)
 
 void tt_engine_emit(tt_engine *e, const tt_event *ev)
 {
+    /* The stamps, then the fingerprint straight from ev: a copy of an event
+     * its caller has just built is slow to read back (store forwarding), and
+     * only sinks need one. */
+    tt_ts ts = ev->ts ? ev->ts : tt_engine_now(e);
+    tt_ts ts_init = ev->ts_init ? ev->ts_init : ts;
+    uint8_t cls = ev->cls ? ev->cls : TT_CLS_OUTPUT;
+    uint64_t seq = ++e->outputs;
+    tt_fp_update_stamped(e->fp, ev, ts, ts_init, seq, cls);
+    if (!e->nsinks)
+        return;
     tt_event out = *ev;
-    if (!out.ts)
-        out.ts = tt_engine_now(e);
-    if (!out.ts_init)
-        out.ts_init = out.ts;
-    if (!out.cls)
-        out.cls = TT_CLS_OUTPUT;
-    out.seq = ++e->outputs;
-    tt_fp_update_event(e->fp, &out);
+    out.ts = ts;
+    out.ts_init = ts_init;
+    out.cls = cls;
+    out.seq = seq;
     for (int i = 0; i < e->nsinks; i++) {
         tt_err err;
         if (e->sinks[i].write(e->sinks[i].self, &out, &err) < 0) {

@@ -167,6 +167,11 @@ int tt_bar_model_points(int model, const tt_bar *b, tt_ts open, const tt_bar_spr
     default:
         return TT_EINVAL;
     }
+    if (n == 4) { /* ohlc_m1 (and a short every_tick bar): no division per point */
+        for (int i = 0; i < 4; i++)
+            out[i].ts = open + (tt_ts)i * (TT_NS_PER_MIN / 4);
+        return n;
+    }
     for (int i = 0; i < n; i++)
         out[i].ts = open + (tt_ts)i * TT_NS_PER_MIN / n;
     return n;
@@ -188,12 +193,17 @@ struct tt_bar_model_src {
     int from_quotes, ask_carriers;
     input bid, ask;                /* bars (bid, ask), or the quotes in bid */
     tt_bar_builder bb, ab;         /* from quotes: the bid and ask bars */
+    tt_event qbid, qask;           /* from quotes: the bars just closed */
     tt_ts last_open;
     int have_last;
     uint64_t seq, bars;
-    tt_event out[OUT_CAP];         /* the current bar's events */
-    int nout, pos;
+    /* the current bar: its time, bid and ask bars, points */
+    tt_ts cur_ts;
+    tt_bar cur_bid, cur_ask;
     tt_bar_point pts[TT_BAR_MODEL_MAX_POINTS];
+    int npts;
+    tt_event out[OUT_CAP];         /* events of a bar that did not fit a batch */
+    int nout, pos;
 };
 
 /* The input's next event in hand: 1, 0 at its end, or an error. */
@@ -242,51 +252,58 @@ static int check_bar(const tt_bar_model_src *m, const tt_event *ev, tt_err *err)
     return TT_OK;
 }
 
-/* The next bid bar (and its ask bar) from bar inputs: 1, 0 at the end, or an error. */
-static int next_from_bars(tt_bar_model_src *m, tt_event *bid, tt_event *ask, tt_err *err)
+/* The next bid bar (and its ask bar) from bar inputs: 1, 0 at the end, or an
+ * error. The pointers are into the inputs' buffers, valid until the next call. */
+static int next_from_bars(tt_bar_model_src *m, const tt_event **bid, const tt_event **ask,
+                          tt_err *err)
 {
     int rc = in_peek(&m->bid, err);
     if (rc <= 0)
         return rc;
-    *bid = m->bid.buf[m->bid.pos++];
+    *bid = &m->bid.buf[m->bid.pos++];
     if (!m->o.spread_from_bars)
         return 1;
     for (;;) {
         if ((rc = in_peek(&m->ask, err)) < 0)
             return rc;
         const tt_event *a = rc ? &m->ask.buf[m->ask.pos] : NULL;
-        if (a && a->ts < bid->ts) { /* an ask bar without a bid bar */
+        if (a && a->ts < (*bid)->ts) { /* an ask bar without a bid bar */
             m->ask.pos++;
             continue;
         }
-        if (!a || a->ts > bid->ts)
-            return bar_error(m, bid->ts, "data.spread from_bars: no ask bar of that minute", err);
-        *ask = *a;
+        if (!a || a->ts > (*bid)->ts)
+            return bar_error(m, (*bid)->ts, "data.spread from_bars: no ask bar of that minute",
+                             err);
+        *ask = a;
         m->ask.pos++;
         return 1;
     }
 }
 
-/* The next bar built from quotes: 1, 0 at the end, or an error. */
-static int next_from_quotes(tt_bar_model_src *m, tt_event *bid, tt_event *ask, tt_err *err)
+/* The next bar built from quotes (into m->qbid, m->qask): 1, 0 at the end, or
+ * an error. */
+static int next_from_quotes(tt_bar_model_src *m, const tt_event **bid, const tt_event **ask,
+                            tt_err *err)
 {
+    *bid = &m->qbid;
+    *ask = &m->qask;
     for (;;) {
         int rc = in_peek(&m->bid, err);
         if (rc < 0)
             return rc;
         if (rc == 0) { /* the last bar, partial */
-            if (!tt_bar_builder_flush(&m->bb, bid))
+            if (!tt_bar_builder_flush(&m->bb, &m->qbid))
                 return 0;
             if (m->o.spread_from_bars)
-                tt_bar_builder_flush(&m->ab, ask);
+                tt_bar_builder_flush(&m->ab, &m->qask);
             return 1;
         }
         const tt_event *q = &m->bid.buf[m->bid.pos++];
         if (q->kind != TT_EV_QUOTE || q->u.quote.bid <= 0 || q->u.quote.ask <= 0)
             continue;
-        rc = tt_bar_builder_update(&m->bb, q, bid, err);
+        rc = tt_bar_builder_update(&m->bb, q, &m->qbid, err);
         if (rc >= 0 && m->o.spread_from_bars) {
-            int rc2 = tt_bar_builder_update(&m->ab, q, ask, err);
+            int rc2 = tt_bar_builder_update(&m->ab, q, &m->qask, err);
             rc = rc2 < 0 ? rc2 : rc;
         }
         if (rc)
@@ -296,100 +313,121 @@ static int next_from_quotes(tt_bar_model_src *m, tt_event *bid, tt_event *ask, t
 
 static tt_price clamp0(tt_price p) { return p > 0 ? p : 0; }
 
-static void stamp(tt_bar_model_src *m, tt_event *ev, tt_ts ts)
+/* The header of an event of this source: only the fields events use are
+ * written (as the tape reader's batch path does). */
+static inline void stamp(tt_bar_model_src *m, tt_event *ev, tt_ts ts, uint8_t kind)
 {
     ev->ts = ev->ts_init = ts;
     ev->seq = ++m->seq;
     ev->symbol = m->o.symbol;
     ev->source = m->o.source;
+    ev->kind = kind;
     ev->cls = TT_CLS_MARKET;
 }
 
-static void put_point(tt_bar_model_src *m, const tt_bar_point *p)
+static inline void put_point(tt_bar_model_src *m, tt_event *ev, const tt_bar_point *p)
 {
-    tt_event *ev = &m->out[m->nout++];
-    memset(ev, 0, sizeof *ev);
-    stamp(m, ev, p->ts);
-    ev->kind = TT_EV_QUOTE;
+    stamp(m, ev, p->ts, TT_EV_QUOTE);
     ev->u.quote.bid = p->bid;
     ev->u.quote.ask = p->bid + p->spread;
+    ev->u.quote.bid_vol = ev->u.quote.ask_vol = 0;
 }
 
-static void put_carrier(tt_bar_model_src *m, const tt_event *bar, int side)
+static inline void put_carrier(tt_bar_model_src *m, tt_event *ev, tt_ts ts, const tt_bar *bar,
+                               int side)
 {
-    tt_event *ev = &m->out[m->nout++];
-    memset(ev, 0, sizeof *ev);
-    stamp(m, ev, bar->ts);
-    ev->kind = TT_EV_BAR;
-    ev->u.bar = bar->u.bar;
+    stamp(m, ev, ts, TT_EV_BAR);
+    ev->u.bar = *bar;
     ev->u.bar.tf = TT_TF_M1;
     ev->u.bar.side = (uint8_t)side;
 }
 
-/* Turn the next input bar into events in m->out: 1, 0 at the end, or an error. */
-static int fill(tt_bar_model_src *m, tt_err *err)
+/* The next input bar as points in m->pts and the carriers' bars: the count
+ * of events it makes, 0 at the end, or an error. */
+static int next_bar(tt_bar_model_src *m, tt_err *err)
 {
-    tt_event bid, ask;
+    const tt_event *bid, *ask = NULL;
     int rc = m->from_quotes ? next_from_quotes(m, &bid, &ask, err)
                             : next_from_bars(m, &bid, &ask, err);
     if (rc <= 0)
         return rc;
-    if ((rc = check_bar(m, &bid, err)) ||
-        (m->o.spread_from_bars && (rc = check_bar(m, &ask, err))))
+    if ((rc = check_bar(m, bid, err)) || (m->o.spread_from_bars && (rc = check_bar(m, ask, err))))
         return rc;
-    if (m->have_last && bid.ts < m->last_open + TT_NS_PER_MIN)
-        return bar_error(m, bid.ts, "less than a minute after the bar before (an M1 stream in "
+    if (m->have_last && bid->ts < m->last_open + TT_NS_PER_MIN)
+        return bar_error(m, bid->ts, "less than a minute after the bar before (an M1 stream in "
                          "time order is needed)", err);
-    m->last_open = bid.ts;
+    m->last_open = bid->ts;
     m->have_last = 1;
     tt_bar_spreads sp;
-    const tt_bar *b = &bid.u.bar;
+    const tt_bar *b = &bid->u.bar;
+    m->cur_bid = *b;
     if (m->o.spread_from_bars) {
-        const tt_bar *a = &ask.u.bar;
+        const tt_bar *a = &ask->u.bar;
         sp.open = clamp0(a->open - b->open);
         sp.high = clamp0(a->high - b->high);
         sp.low = clamp0(a->low - b->low);
         sp.close = clamp0(a->close - b->close);
+        m->cur_ask = *a;
     } else {
         sp.open = sp.high = sp.low = sp.close = m->o.spread_points;
-        ask = bid;
-        ask.u.bar.open += sp.open;
-        ask.u.bar.high += sp.high;
-        ask.u.bar.low += sp.low;
-        ask.u.bar.close += sp.close;
+        m->cur_ask = *b;
+        m->cur_ask.open += sp.open;
+        m->cur_ask.high += sp.high;
+        m->cur_ask.low += sp.low;
+        m->cur_ask.close += sp.close;
     }
-    int n = tt_bar_model_points(m->o.model, b, bid.ts, &sp, m->sym_seed, m->pts);
+    m->cur_ts = bid->ts;
+    int n = tt_bar_model_points(m->o.model, b, bid->ts, &sp, m->sym_seed, m->pts);
     if (n < 0)
         return tt_err_set(err, TT_EINVAL, "bar model: unknown model %d", m->o.model);
-    m->nout = m->pos = 0;
-    put_point(m, &m->pts[0]);
-    put_carrier(m, &bid, TT_SIDE_BID);
-    if (m->ask_carriers)
-        put_carrier(m, &ask, TT_SIDE_ASK);
-    for (int i = 1; i < n; i++)
-        put_point(m, &m->pts[i]);
+    m->npts = n;
     m->bars++;
-    return 1;
+    return n + 1 + m->ask_carriers;
 }
 
+/* The current bar's events into out: the open point, the carriers, the
+ * other points. */
+static void put_bar(tt_bar_model_src *m, tt_event *out)
+{
+    int k = 0;
+    put_point(m, &out[k++], &m->pts[0]);
+    put_carrier(m, &out[k++], m->cur_ts, &m->cur_bid, TT_SIDE_BID);
+    if (m->ask_carriers)
+        put_carrier(m, &out[k++], m->cur_ts, &m->cur_ask, TT_SIDE_ASK);
+    for (int i = 1; i < m->npts; i++)
+        put_point(m, &out[k++], &m->pts[i]);
+}
+
+/* Batches: a bar whose events fit is written straight into buf; one that
+ * does not (the end of the batch, every_tick's long bars) goes through
+ * m->out. */
 static int model_batch(void *self, tt_event *buf, int cap, int *count, tt_err *err)
 {
     tt_bar_model_src *m = self;
     int n = 0;
     while (n < cap) {
-        if (m->pos == m->nout) {
-            int rc = fill(m, err);
-            if (rc < 0)
-                return rc;
-            if (rc == 0)
-                break;
+        if (m->pos < m->nout) {
+            int k = m->nout - m->pos;
+            if (k > cap - n)
+                k = cap - n;
+            memcpy(buf + n, m->out + m->pos, (size_t)k * sizeof *buf);
+            m->pos += k;
+            n += k;
+            continue;
         }
-        int k = m->nout - m->pos;
-        if (k > cap - n)
-            k = cap - n;
-        memcpy(buf + n, m->out + m->pos, (size_t)k * sizeof *buf);
-        m->pos += k;
-        n += k;
+        int k = next_bar(m, err);
+        if (k < 0)
+            return k;
+        if (k == 0)
+            break;
+        if (k <= cap - n) {
+            put_bar(m, buf + n);
+            n += k;
+        } else {
+            put_bar(m, m->out);
+            m->nout = k;
+            m->pos = 0;
+        }
     }
     *count = n;
     return n ? TT_SRC_EVENT : TT_SRC_END;
