@@ -518,6 +518,72 @@ static void bars_on_event_from_bars(void *self, tt_engine *e, const tt_event *ev
         bars_feed_bar(c, e, ev);
 }
 
+/* The quiet path (tt_component.market_quiet): quotes that only extend a bar
+ * in progress, as builder_fast does: no bar due to close, each builder of
+ * the symbol active, not mid, the quotes inside its period (and in time
+ * order, as a view's are). A symbol without builders: quiet until a bar is
+ * due. */
+static int bars_market_quiet(void *self, const tt_market_view *v, int n)
+{
+    const tt_bars *c = self;
+    tt_ts end = c->next_close;
+    if (v->symbol <= c->maxsym) {
+        for (int k = c->first[v->symbol]; k >= 0; k = c->next[k]) {
+            const tt_bar_builder *b = &c->b[k];
+            if (!b->active || b->side == TT_SIDE_MID || v->ts[0] < b->last_ts)
+                return 0;
+            end = b->close_ts < end ? b->close_ts : end;
+        }
+    }
+    return tt_market_view_until(v, n, end);
+}
+
+/* One builder's builder_fast over the quotes, its state in registers: the
+ * same operations in the same order (the volume summed quote by quote). */
+static void builder_take(tt_bar_builder *b, const tt_market_view *v, int n)
+{
+    tt_bar bar = b->bar;
+    const tt_price *p = b->side == TT_SIDE_BID ? v->bid : v->ask;
+    const float *vol = b->side == TT_SIDE_BID ? v->bid_vol : v->ask_vol;
+    tt_price hi = bar.high, lo = bar.low;
+    double volume = bar.volume;
+    for (int i = 0; i < n; i++) { /* one pass: the extremes hide in the sum's latency */
+        hi = p[i] > hi ? p[i] : hi;
+        lo = p[i] < lo ? p[i] : lo;
+        volume += (double)vol[i];
+    }
+    bar.high = hi;
+    bar.low = lo;
+    bar.close = p[n - 1];
+    bar.volume = volume;
+    bar.ticks += (uint32_t)n;
+    b->bar = bar;
+    b->last_ts = v->ts[n - 1];
+}
+
+static void bars_market_take(void *self, const tt_market_view *v, int n)
+{
+    tt_bars *c = self;
+    if (v->symbol > c->maxsym)
+        return;
+    for (int k = c->first[v->symbol]; k >= 0; k = c->next[k])
+        builder_take(&c->b[k], v, n);
+}
+
+/* With from_bars, quotes only move time: quiet until a bar is due (a view
+ * holds no input bars). */
+static int bars_market_quiet_from_bars(void *self, const tt_market_view *v, int n)
+{
+    return tt_market_view_until(v, n, ((const tt_bars *)self)->next_close);
+}
+
+static void bars_market_take_nothing(void *self, const tt_market_view *v, int n)
+{
+    (void)self;
+    (void)v;
+    (void)n;
+}
+
 static int bars_on_stop(void *self, tt_engine *e, tt_err *err)
 {
     (void)err;
@@ -535,5 +601,7 @@ tt_component tt_bars_component(tt_bars *c)
     comp.name = "bars";
     comp.on_event = c->opts.from_bars ? bars_on_event_from_bars : bars_on_event;
     comp.on_stop = bars_on_stop;
+    comp.market_quiet = c->opts.from_bars ? bars_market_quiet_from_bars : bars_market_quiet;
+    comp.market_take = c->opts.from_bars ? bars_market_take_nothing : bars_market_take;
     return comp;
 }

@@ -323,6 +323,28 @@ void tt_portfolio_quote(tt_portfolio *p, uint32_t symbol, tt_price bid, tt_price
     quote_apply(p, symbol, bid, ask);
 }
 
+void tt_portfolio_quotes(tt_portfolio *p, uint32_t symbol, const tt_price *bid,
+                         const tt_price *ask, int n)
+{
+    if (symbol == 0 || symbol >= p->nsym || n < 1)
+        return;
+    symstate *s = &p->sym[symbol];
+    tt_price bmin = s->bid_min, bmax = s->bid_max, amin = s->ask_min, amax = s->ask_max;
+    for (int i = 0; i < n; i++) { /* the extremes of quote_apply, over all of them */
+        bmin = bid[i] < bmin ? bid[i] : bmin;
+        bmax = bid[i] > bmax ? bid[i] : bmax;
+        amin = ask[i] < amin ? ask[i] : amin;
+        amax = ask[i] > amax ? ask[i] : amax;
+    }
+    s->bid_min = bmin;
+    s->bid_max = bmax;
+    s->ask_min = amin;
+    s->ask_max = amax;
+    s->q.bid = bid[n - 1];
+    s->q.ask = ask[n - 1];
+    s->have = 1;
+}
+
 int tt_portfolio_last_quote(const tt_portfolio *p, uint32_t symbol, tt_quote *q)
 {
     if (symbol == 0 || symbol >= p->nsym || !p->sym[symbol].have) {

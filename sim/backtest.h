@@ -245,6 +245,30 @@ void tt_backtest_close(tt_backtest *bt);
 /* The one-call form: open on cfg, exec, close. Returns what those return. */
 int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_err *err);
 
+/* ---- groups: several backtests over one pass of the same data ----
+ *
+ * The runs of a sweep differ in their parameters, not in their data. A group
+ * reads and decodes the data once (the first configuration's tape query or
+ * source, opened as tt_backtest_exec opens it) and hands each batch of 64
+ * events to every run's engine in turn (tt_engine_feed): a run sees exactly
+ * the events, in the order, it would see alone, so out[i] and its
+ * fingerprint are what tt_backtest_run(cfgs[i]) gives (tests/sim/
+ * test_backtest_group.c). The configurations must read the same data: the
+ * same tape, source, range, symbols, instruments, bar model and account
+ * currency (which picks the conversion pairs); they may differ in anything
+ * else. Memory: each run's own, plus one batch. Sources and sinks added to a
+ * builder are not available here.
+ *
+ * Returns TT_OK when the data could be opened and read to its end; each run's
+ * result is then out[i] (free each with tt_backtest_result_free) with
+ * rcs[i] and errs[i] as tt_backtest_run would return them (a run that fails
+ * to build or fails while running does not disturb the others; a data error
+ * met while reading ends every run still going with it). TT_EINVAL when the
+ * runs do not read the same data, or the data's error (TT_ENOTFOUND, ...)
+ * when it cannot be opened: then no run ran and out[] is zeroed. */
+int tt_backtest_group_run(const tt_backtest_config *const *cfgs, size_t n,
+                          tt_backtest_result *out, int *rcs, tt_err *errs, tt_err *err);
+
 /* Frees what a result holds (unmaps a mapped trade list) and zeroes it. NULL
  * is a no-op. */
 void tt_backtest_result_free(tt_backtest_result *r);
