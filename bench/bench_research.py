@@ -9,6 +9,11 @@ the rotation, and the speed-ups over it are printed.
 usage: /usr/bin/python3 bench/bench_research.py TICKTAPE [--repeat N] [--no-nats]
                                                 [--runs-per-job K,K,...]
                                                 [--runs-per-process N] [--base OTHER]
+                                                [--scenario FILE]
+
+--scenario runs another sweep (bench/sweep-eurusd-ticks.yaml: the 64 runs on
+the Dukascopy ticks that scenarios/sweep-eurusd-sma.yaml held until it moved
+onto the HistData bars, for the earlier figures).
 
 The NATS mode runs once per K of --runs-per-job (default "1,auto": one run
 per job message, the sweep's default, and the sweep's "auto" rule, whose K the
@@ -95,7 +100,10 @@ def free_port():
 
 
 def main():
+    global SCENARIO
     binary = os.path.abspath(sys.argv[1])
+    if "--scenario" in sys.argv:
+        SCENARIO = os.path.abspath(sys.argv[sys.argv.index("--scenario") + 1])
     repeat = 3
     if "--repeat" in sys.argv:
         repeat = int(sys.argv[sys.argv.index("--repeat") + 1])

@@ -341,11 +341,13 @@ def case_shipped():
                        "--json", "--no-reports"]))
     if len(j["runs"]) != 24 or any(r["status"] != "ok" for r in j["runs"]):
         fail("sweep-synthetic-random: 24 completed runs expected")
-    # The walk-forward example's gates fail on purpose (see its comments).
+    # The walk-forward example's min_wfe gate fails on purpose (see its comments).
     p = run(["walkforward", os.path.join(sc, "walkforward-eurusd-sma.yaml"), "--jobs", "2",
              "--json", "--no-reports", "--gate"], expect=4)
-    if len(last_json(p)["folds"]) != 6 or "min_net_pnl" not in p.stderr:
-        fail("walkforward-eurusd-sma: 6 folds and a failing min_net_pnl gate expected")
+    failed = [ln.split()[0] for ln in p.stderr.splitlines() if " FAIL " in ln]
+    if len(last_json(p)["folds"]) != 4 or failed != ["min_wfe"]:
+        fail("walkforward-eurusd-sma: 4 folds and only min_wfe failing expected, got %s\n%s"
+             % (failed, p.stderr))
 
 
 def main():
