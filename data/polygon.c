@@ -347,8 +347,10 @@ int tt_read_whole_file(const char *path, size_t max, char **out, size_t *len, tt
             }
             cap *= 2;
             char *b = realloc(buf, cap + 1);
-            if (!b)
+            if (!b) { /* not the end of the file: say so rather than return a part */
+                rc = tt_err_set(err, TT_ENOMEM, "%s: out of memory (%zu bytes)", path, cap + 1);
                 break;
+            }
             buf = b;
         }
         size_t want = cap - n;

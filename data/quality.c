@@ -228,6 +228,13 @@ int tt_quality_new(tt_quality **out, const tt_quality_config *c, const tt_instru
         if (ftell(q->qf) == 0)
             fputs("rule,action,origin,symbol,kind,time_ns,bid_or_price,ask_or_size,bid_vol,ask_vol\n",
                   q->qf);
+        if (ferror(q->qf)) { /* the header line went out at once (line buffered) */
+            int e = errno;
+            fclose(q->qf);
+            free(q);
+            return tt_err_set(err, TT_EIO, "%s: cannot write quarantine file: %s", c->quarantine,
+                              strerror(e));
+        }
     }
     *out = q;
     return TT_OK;

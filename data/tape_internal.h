@@ -229,7 +229,8 @@ TT_TAPE_HIDDEN int tt_tape_mkdirs(const char *path, tt_err *err);
 
 /* Sorted entries of a directory: files ending in `suffix`, or subdirectories
  * when suffix is NULL. Returns the count (*out malloc'd, free with
- * tt_tape_list_free), or -1 when the directory cannot be read. */
+ * tt_tape_list_free), or -1 with errno set when the directory cannot be read
+ * or the list cannot be held (ENOMEM): never a part of it. */
 TT_TAPE_HIDDEN int tt_tape_list_dir(const char *dir, const char *suffix, char ***out);
 TT_TAPE_HIDDEN void tt_tape_list_free(char **v, int n); /* n < 0 allowed */
 
@@ -242,7 +243,7 @@ typedef struct tt_tape_stream {
 /* Every stream of the tape at dir, sorted by symbol, then stream name (the
  * order that fixes source ids). Folders that do not name a stream are
  * skipped. Returns the count (*out malloc'd, free with tt_tape_streams_free),
- * TT_EIO when dir cannot be read, or TT_ENOMEM. */
+ * TT_EIO when dir or a symbol folder cannot be read, or TT_ENOMEM. */
 TT_TAPE_HIDDEN int tt_tape_streams_list(const char *dir, tt_tape_stream **out);
 TT_TAPE_HIDDEN void tt_tape_streams_free(tt_tape_stream *v, int n);
 

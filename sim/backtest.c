@@ -45,9 +45,12 @@
 
 #include "../core/merge.h"
 #include "../core/plugin.h"
+#include "../data/calendar.h"
 #include "../data/tape.h"
 #include "bar_model.h"
+#include "../ml/strategy_xgb.h"
 #include "equity_series.h"
+#include "price_path.h"
 #include "trade_log.h"
 
 #define MAX_SINKS 16      /* the engine's limit */
@@ -75,9 +78,11 @@ typedef struct run {
     uint32_t ids[TT_BACKTEST_MAX_SYMBOLS];
     uint32_t nids;
     tt_tape_reader *reader;
+    tt_tape_reader *ext_reader; /* cfg.external, merged with the quotes */
     tt_tape_info info;
     int have_info;
     tt_merge *merge;
+    tt_merge *ext_merge; /* the data and cfg.external */
     /* a bar model: per symbol its model and the readers under it (bid, ask) */
     tt_bar_model_src *models[TT_MERGE_MAX];
     tt_tape_reader *mreaders[2 * TT_MERGE_MAX];
@@ -95,6 +100,7 @@ typedef struct run {
     tt_metrics_acc *acc;
     tt_trade_log *trades;
     tt_equity_series *equity;
+    tt_price_path *prices; /* the traded symbols' bids at each equity sample */
     tt_order_record *orders;
     size_t norders, caporders;
     /* input count (the result's events and span) and progress */
@@ -125,6 +131,11 @@ static void on_equity(void *ctx, const tt_equity_point *p)
     tt_err err;
     if (tt_equity_series_add(r->equity, p, &err))
         tt_engine_fail(r->e, &err);
+    for (uint32_t k = 0; r->prices && k < r->nids; k++) {
+        tt_quote q;
+        if (tt_portfolio_last_quote(r->pf, r->ids[k], &q) == 1)
+            tt_price_path_add(r->prices, k, r->ids[k], p->ts, q.bid);
+    }
 }
 
 static void on_order(void *ctx, const tt_event *ev)
@@ -229,6 +240,7 @@ void tt_backtest_result_free(tt_backtest_result *r)
         free(r->trades);
     free(r->equity);
     free(r->orders);
+    free(r->prices);
     memset(r, 0, sizeof *r);
 }
 
@@ -333,7 +345,7 @@ static int build_symbols(run *r, tt_err *err)
     }
     if (!r->nids)
         return tt_err_set(err, TT_EINVAL, "symbols: at least one symbol is needed");
-    return TT_OK;
+    return tt_price_path_new(&r->prices, r->nids, 0, err);
 }
 
 /* A reader of one symbol's stream over [from, to): quotes, or M1 bars of a side. */
@@ -433,19 +445,36 @@ static int open_tape(run *r, tt_err *err)
     conversion_symbols(r->ins, &r->info, cfg->venue.account.currency, list, &n,
                        TT_BACKTEST_MAX_SYMBOLS * 4, (int)r->nids, cfg->model != 0);
     list[n] = NULL;
-    if (cfg->model)
-        return open_models(r, list, n, err);
-    tt_tape_query q;
-    memset(&q, 0, sizeof q);
-    q.symbols = list;
-    q.kinds = 1u << TT_STREAM_QUOTE;
-    q.from = cfg->from;
-    q.to = cfg->to;
-    if ((rc = tt_tape_reader_open(&r->reader, cfg->tape_dir, &q, r->ins, err))) {
-        tt_err_prefix(err, "data: ");
+    if (cfg->model) {
+        if ((rc = open_models(r, list, n, err)))
+            return rc;
+    } else {
+        tt_tape_query q;
+        memset(&q, 0, sizeof q);
+        q.symbols = list;
+        q.kinds = 1u << TT_STREAM_QUOTE;
+        q.from = cfg->from;
+        q.to = cfg->to;
+        if ((rc = tt_tape_reader_open(&r->reader, cfg->tape_dir, &q, r->ins, err))) {
+            tt_err_prefix(err, "data: ");
+            return rc;
+        }
+        r->data = tt_tape_reader_source(r->reader);
+    }
+    if (!cfg->external[0])
+        return TT_OK;
+    if ((rc = tt_external_reader_open(&r->ext_reader, cfg->tape_dir, cfg->external, cfg->from,
+                                      cfg->to, err))) {
+        tt_err_prefix(err, "data.external: ");
         return rc;
     }
-    r->data = tt_tape_reader_source(r->reader);
+    /* one event at a time from the external reader: a payload points into
+     * the reader's block and must stay valid until the engine has it */
+    tt_source both[2] = {r->data, tt_tape_reader_source(r->ext_reader)};
+    both[1].next_batch = NULL;
+    if ((rc = tt_merge_new(&r->ext_merge, both, 2, err)))
+        return rc;
+    r->data = tt_merge_source(r->ext_merge);
     return TT_OK;
 }
 
@@ -492,6 +521,12 @@ static int build_account(run *r, tt_err *err)
     if ((rc = tt_portfolio_new(&r->pf, r->ins, &cfg->venue.account, err)) ||
         (rc = tt_risk_gate_new(&r->risk, &cfg->risk, err)))
         return rc;
+    tt_news *news = tt_risk_gate_news(r->risk);
+    if (news && cfg->tape_dir && cfg->external[0] &&
+        (rc = tt_external_schedule_load(news, cfg->tape_dir, cfg->external, err))) {
+        tt_err_prefix(err, "risk.news_blackout: ");
+        return rc;
+    }
     tt_portfolio_on_trade(r->pf, on_trade, r);
     return TT_OK;
 }
@@ -509,12 +544,13 @@ static int find_strategy(run *r, const tt_strategy_vtable **out, tt_err *err)
             return rc;
         vt = tt_plugin_strategy(r->plugin);
     }
-    if (!vt && !(vt = tt_strategy_builtin(cfg->strategy))) {
+    if (!vt && !(vt = tt_strategy_builtin(cfg->strategy)) && !(vt = tt_ml_strategy(cfg->strategy))) {
         char names[200] = "";
         for (int i = 0; tt_strategy_builtin_at(i); i++) {
             strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);
             strncat(names, tt_strategy_builtin_at(i)->name, sizeof names - strlen(names) - 1);
         }
+        strncat(names, ", xgb", sizeof names - strlen(names) - 1);
         return tt_err_set(err, TT_ENOTFOUND,
                           "strategy: unknown strategy '%s' (built-in: %s; or a plugin path)",
                           cfg->strategy, names);
@@ -640,6 +676,7 @@ static void collect_figures(run *r, tt_backtest_result *out)
     out->stop_outs = vt.stop_outs;
     out->orders_sent = tt_runner_orders_sent(r->runner);
     out->risk_rejects = tt_runner_risk_rejects(r->runner);
+    tt_runner_rejects(r->runner, &out->rejects);
     out->first_ts = r->first;
     out->last_ts = r->last;
 }
@@ -665,6 +702,11 @@ static int collect_lists(run *r, int rc, tt_backtest_result *out, tt_err *err)
     out->orders = r->orders;
     out->norders = r->norders;
     r->orders = NULL;
+    if (tt_price_path_collect(r->prices, &out->prices, &out->nprices, &lerr) && !rc) {
+        rc = lerr.code;
+        if (err)
+            *err = lerr;
+    }
     return rc;
 }
 
@@ -677,6 +719,7 @@ static void run_free(run *r)
     tt_risk_gate_free(r->risk);
     tt_portfolio_free(r->pf);
     tt_sim_venue_free(r->sim);
+    tt_merge_free(r->ext_merge);
     tt_merge_free(r->merge);
     for (int i = 0; i < r->nmodels; i++)
         tt_bar_model_src_free(r->models[i]);
@@ -684,11 +727,13 @@ static void run_free(run *r)
         tt_tape_reader_close(r->mreaders[i]);
     if (r->reader)
         tt_tape_reader_close(r->reader);
+    tt_tape_reader_close(r->ext_reader);
     if (r->have_info)
         tt_tape_info_free(&r->info);
     tt_instruments_free(r->own_ins);
     tt_trade_log_free(r->trades);
     tt_equity_series_free(r->equity);
+    tt_price_path_free(r->prices);
     tt_metrics_acc_free(r->acc);
     free(r->orders);
 }
@@ -962,6 +1007,11 @@ int tt_backtest_group_run(const tt_backtest_config *const *cfgs, size_t n,
     }
     if (n == 0)
         return TT_OK;
+    /* an external event's payload points into its reader's block, which the
+     * pass's read-ahead would overwrite: such runs go alone */
+    if (cfgs[0]->external[0])
+        return tt_err_set(err, TT_EINVAL, "backtest group: external streams (data.external) "
+                          "are not shared: run them apart");
     for (size_t i = 1; i < n; i++)
         if (!same_data(cfgs[0], cfgs[i]))
             return tt_err_set(err, TT_EINVAL, "backtest group: run %zu reads other data than "

@@ -251,6 +251,17 @@ static char *dir_of(const char *path)
     return d;
 }
 
+/* The error of a failed yaml_parser_load: TT_ENOMEM when libyaml ran out of
+ * memory, else TT_EFORMAT naming the line and the problem. */
+static int yaml_error(const yaml_parser_t *p, const char *file, tt_err *err)
+{
+    if (p->error == YAML_MEMORY_ERROR)
+        return tt_err_set(err, TT_ENOMEM, "%s: out of memory (YAML parser)", file);
+    return tt_err_set(err, TT_EFORMAT, "%s:%zu: YAML: %s%s%s", file, p->problem_mark.line + 1,
+                      p->problem ? p->problem : "error", p->context ? " " : "",
+                      p->context ? p->context : "");
+}
+
 int tt_scenario_parse(tt_scenario **out, const char *text, size_t len, const char *name,
                       const char *base_dir, tt_err *err)
 {
@@ -268,11 +279,13 @@ int tt_scenario_parse(tt_scenario **out, const char *text, size_t len, const cha
     const char *b = strrchr(s->file, '/');
     b = b ? b + 1 : s->file;
     s->name_from_file = xstrdup(b);
-    if (s->name_from_file) {
-        char *dot = strrchr(s->name_from_file, '.');
-        if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
-            *dot = '\0';
+    if (!s->name_from_file) { /* not "scenario" in its place: the name reaches the outputs */
+        tt_scenario_free(s);
+        return tt_err_set(err, TT_ENOMEM, "scenario: out of memory");
     }
+    char *dot = strrchr(s->name_from_file, '.');
+    if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
+        *dot = '\0';
 
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -283,9 +296,7 @@ int tt_scenario_parse(tt_scenario **out, const char *text, size_t len, const cha
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     int rc = TT_OK;
     if (!yaml_parser_load(&parser, &doc)) {
-        rc = tt_err_set(err, TT_EFORMAT, "%s:%zu: YAML: %s%s%s", s->file,
-                        parser.problem_mark.line + 1, parser.problem ? parser.problem : "error",
-                        parser.context ? " " : "", parser.context ? parser.context : "");
+        rc = yaml_error(&parser, s->file, err);
         yaml_parser_delete(&parser);
         tt_scenario_free(s);
         return rc;
@@ -312,6 +323,8 @@ int tt_scenario_parse(tt_scenario **out, const char *text, size_t len, const cha
                 rc = tt_err_set(err, TT_EFORMAT, "%s:%zu: only one YAML document per scenario",
                                 s->file, r2->start_mark.line + 1);
             yaml_document_delete(&doc2);
+        } else { /* what follows the document does not parse (or no memory to try) */
+            rc = yaml_error(&parser, s->file, err);
         }
     }
     yaml_parser_delete(&parser);
@@ -546,7 +559,8 @@ char *tt_scenario_text(const tt_scenario *s)
     if (!f)
         return NULL;
     tt_scenario_write(s, f);
-    if (fclose(f)) {
+    int bad = ferror(f); /* a write the stream had no memory for: not the text */
+    if (fclose(f) || bad) {
         free(text);
         return NULL;
     }
@@ -582,7 +596,7 @@ tt_scenario *tt_scenario_clone(const tt_scenario *s)
     c->file = xstrdup(s->file);
     c->base_dir = xstrdup(s->base_dir);
     c->name_from_file = s->name_from_file ? xstrdup(s->name_from_file) : NULL;
-    if (!c->file || !c->base_dir) {
+    if (!c->file || !c->base_dir || (s->name_from_file && !c->name_from_file)) {
         tt_scenario_free(c);
         return NULL;
     }

@@ -74,7 +74,8 @@ struct tt_scenario_key {
     const char *help;
 };
 
-/* The rows, in table order; NULL past the end. */
+/* The rows, in table order; NULL past the end. The three lookups below cannot
+ * fail. */
 const tt_scenario_key *tt_scenario_key_at(size_t i);
 
 /* The row of a key: an exact match, or the section it falls in. NULL when
@@ -82,7 +83,7 @@ const tt_scenario_key *tt_scenario_key_at(size_t i);
 const tt_scenario_key *tt_scenario_key_find(const char *key);
 
 /* 1 when some key of the table starts with "prefix." (a YAML value there
- * should have been a mapping). */
+ * should have been a mapping), else 0. */
 int tt_scenario_key_is_section(const char *prefix);
 
 /* Check one value of key as read from file:line (line 0: a --set override).
@@ -92,8 +93,9 @@ int tt_scenario_key_check(const char *key, const char *value, const char *file, 
                           tt_err *err);
 
 /* Parse value by the row's type and store it in run at the row's field.
- * Returns 0 or TT_EINVAL (the value was checked when read, so only a bad
- * default in the table could fail). */
+ * Returns 0 or TT_EINVAL naming the key (the value was checked when read, so
+ * only a bad default in the table could fail, or a row of a type that has no
+ * field to store). */
 int tt_scenario_key_store(const tt_scenario_key *k, tt_scenario_run *run, const char *value,
                           tt_err *err);
 
@@ -103,7 +105,7 @@ int tt_scenario_key_store(const tt_scenario_key *k, tt_scenario_run *run, const 
 int tt_scenario_money_parse(const char *text, int64_t scale, int64_t *out);
 
 /* Fill err with "file:line: key: msg" (line 0: "file key: msg") and return
- * code. */
+ * code. Cannot fail. */
 int tt_scenario_err_at(tt_err *err, int code, const char *file, int line, const char *key,
                        const char *msg);
 
@@ -112,7 +114,9 @@ int tt_scenario_err_entry(tt_err *err, int code, const tt_scenario_entry *e, con
                           const char *msg);
 
 /* The data rows' setters (scenario_run.c): a tape with its symbols and range,
- * or a synthetic market. */
+ * or a synthetic market. TT_OK, or TT_EINVAL naming the entry (a bad symbol
+ * list or range, a bad synthetic key), TT_ENOTFOUND for a symbol unknown to the
+ * instruments, or tt_synth_source_open's error prefixed with the section. */
 int tt_scenario_data_tape(tt_scenario_prep *p, const tt_scenario_key *k,
                           const tt_scenario_entry *e, const char *value, tt_err *err);
 int tt_scenario_data_synthetic(tt_scenario_prep *p, const tt_scenario_key *k,

@@ -570,16 +570,9 @@ void tt_sweep_job_free(tt_sweep_job *job)
 
 /* ---- the scenario runner ---- */
 
-/* Passes on the events of another source that fall in [from, to) and ends at
- * the first event at or past `to`: the engine can never see later data. */
-typedef struct window_src {
-    tt_source inner;
-    tt_ts from, to;
-} window_src;
-
 static int window_next(void *self, tt_event *ev, tt_err *err)
 {
-    window_src *w = self;
+    tt_window_src *w = self;
     for (;;) {
         int rc = w->inner.next(w->inner.self, ev, err);
         if (rc != TT_SRC_EVENT)
@@ -597,7 +590,7 @@ static int window_next(void *self, tt_event *ev, tt_err *err)
 typedef struct one_run {
     tt_scenario *s;
     tt_scenario_run *run;
-    window_src win;
+    tt_window_src win;
     tt_source wsrc;
 } one_run;
 
@@ -635,10 +628,7 @@ static int one_prepare(one_run *o, tt_scenario *base, const tt_param *params, si
     tt_backtest_config *cfg = &o->run->cfg;
     if (from || to) {
         if (cfg->source) {
-            o->win.inner = *cfg->source;
-            o->win.from = from;
-            o->win.to = to;
-            o->wsrc = (tt_source){&o->win, window_next, NULL, NULL};
+            o->wsrc = tt_window_source(&o->win, *cfg->source, from, to);
             cfg->source = &o->wsrc;
         } else {
             if (from > cfg->from)
@@ -739,6 +729,14 @@ static int scenario_run_group(void *self, const tt_param *params, size_t nparams
         one_free(&o[i]);
     free(o), free(cfgs), free(at), free(res), free(grc), free(gerr);
     return rc;
+}
+
+tt_source tt_window_source(tt_window_src *w, tt_source inner, tt_ts from, tt_ts to)
+{
+    w->inner = inner;
+    w->from = from;
+    w->to = to;
+    return (tt_source){w, window_next, NULL, NULL};
 }
 
 tt_research_runner tt_scenario_runner(struct tt_scenario *s)

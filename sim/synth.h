@@ -67,7 +67,9 @@ typedef struct tt_synth tt_synth;
 
 /* Open a generator over cfg (copied) and an instrument table (borrowed; must
  * outlive the generator; every symbol must be in it, the error says how to
- * declare it otherwise). Fails with TT_EINVAL on a bad configuration. */
+ * declare it otherwise). TT_OK, or TT_EINVAL on a bad configuration (naming
+ * the key), TT_ENOTFOUND for a symbol not in the table, TT_ENOMEM; *out is
+ * then NULL. */
 int tt_synth_open(tt_synth **out, const tt_synth_config *cfg, const tt_instruments *instruments,
                   tt_err *err);
 
@@ -76,6 +78,9 @@ int tt_synth_open(tt_synth **out, const tt_synth_config *cfg, const tt_instrumen
  * MARKET, the symbol's id, cfg->source_id and seq counting from 1; bytes of
  * the event not used by the quote are zero. Never fails once opened. */
 size_t tt_synth_generate(tt_synth *s, tt_event *buf, size_t cap);
+
+/* The accessors below cannot fail: an index out of range gives 0 (NULL for
+ * the instrument). */
 
 /* Events generated so far. */
 uint64_t tt_synth_count(const tt_synth *s);
@@ -94,16 +99,18 @@ int tt_synth_regime(const tt_synth *s, int i);
 /* The instrument of the i-th configured symbol. */
 const tt_instrument *tt_synth_instrument(const tt_synth *s, int i);
 
-void tt_synth_close(tt_synth *s);
+void tt_synth_close(tt_synth *s); /* NULL is allowed; cannot fail */
 
 /* ---- as an engine source ---- */
 
 /* An engine source generating the market lazily (batches of a few hundred
  * events, constant memory). *handle receives the generator (a tt_synth *).
  * Release it exactly once: either through out->close (what an engine owner
- * that closes its source does) or with tt_synth_source_close(handle). */
+ * that closes its source does) or with tt_synth_source_close(handle). Fails as
+ * tt_synth_open (then *out and *handle are untouched); the source's next and
+ * next_batch never fail. */
 int tt_synth_source_open(const tt_synth_config *cfg, const tt_instruments *instruments,
                          tt_source *out, void **handle, tt_err *err);
-void tt_synth_source_close(void *handle);
+void tt_synth_source_close(void *handle); /* cannot fail */
 
 #endif

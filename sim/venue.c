@@ -24,7 +24,9 @@
  * class; the venue's books change at the moment of the decision, the client's
  * when the event is dispatched, which is before any later input. A response
  * that cannot be scheduled (the engine's queue cannot grow) fails the run
- * (tt_engine_fail) rather than let the two sets of books part silently.
+ * (tt_engine_fail) rather than let the two sets of books part silently; so
+ * does an order the venue has no memory for (answered FAILED), since a run
+ * whose result depends on the memory at hand has no result.
  */
 #include "venue.h"
 
@@ -158,6 +160,17 @@ static void send(tt_sim_venue *v, const tt_event *ev)
                       tt_order_status_name(ev->u.order_ev.status));
         tt_engine_fail(v->e, &err);
     }
+}
+
+/* The venue had no memory for an order (its book, or the position a fill
+ * opens): the caller answers it FAILED, and the run stops with TT_ENOMEM, as
+ * a result that depends on the memory at hand is no result. */
+static void venue_nomem(tt_sim_venue *v, const tt_order_cmd *c, const char *what)
+{
+    tt_err err;
+    tt_err_set(&err, TT_ENOMEM, "simulated venue: out of memory for %s of order %llu", what,
+               (unsigned long long)c->client_id);
+    tt_engine_fail(v->e, &err);
 }
 
 static void respond(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int status, int reason,
@@ -395,8 +408,15 @@ static int try_fill(tt_sim_venue *v, size_t i, const tt_quote *q, int fresh)
         return 1;
     }
     int64_t left = o->leaves - qty;
-    if (deal(v, o->symbol, &o->cmd, qty, px, left, left ? TT_OS_PARTIALLY_FILLED : TT_OS_FILLED,
-             TT_REASON_FILL, 0)) {
+    int rc = deal(v, o->symbol, &o->cmd, qty, px, left,
+                  left ? TT_OS_PARTIALLY_FILLED : TT_OS_FILLED, TT_REASON_FILL, 0);
+    if (rc == TT_ENOMEM) {
+        venue_nomem(v, &o->cmd, "the position its fill opens");
+        respond(v, o->symbol, &o->cmd, TT_OS_FAILED, TT_REASON_NONE, o->leaves);
+        drop_working(v, i);
+        return 1;
+    }
+    if (rc) {
         respond(v, o->symbol, &o->cmd, TT_OS_CANCELLED, TT_REASON_NO_POSITION, o->leaves);
         drop_working(v, i);
         return 1;
@@ -461,6 +481,7 @@ static void arrive_submit(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *
         }
     }
     if (add_working(v, symbol, c, c->qty)) { /* out of memory: the venue failed */
+        venue_nomem(v, c, "the book");
         respond(v, symbol, c, TT_OS_FAILED, TT_REASON_NONE, c->qty);
         return;
     }

@@ -118,18 +118,24 @@ int tt_tape_list_dir(const char *dir, const char *suffix, char ***out)
             cap = cap ? cap * 2 : 16;
             char **nv = realloc(v, (size_t)cap * sizeof *v);
             if (!nv)
-                break;
+                goto nomem;
             v = nv;
         }
         v[n] = strdup(e->d_name);
-        if (v[n])
-            n++;
+        if (!v[n])
+            goto nomem;
+        n++;
     }
     closedir(d);
     if (n > 1)
         qsort(v, (size_t)n, sizeof *v, name_cmp);
     *out = v;
     return n;
+nomem: /* a list with entries left out would be taken for the whole directory */
+    tt_tape_list_free(v, n);
+    closedir(d);
+    errno = ENOMEM;
+    return -1;
 }
 
 void tt_tape_list_free(char **v, int n)
@@ -152,7 +158,7 @@ int tt_tape_streams_list(const char *dir, tt_tape_stream **out)
     char **syms;
     int nsym = tt_tape_list_dir(dir, NULL, &syms);
     if (nsym < 0)
-        return TT_EIO;
+        return errno == ENOMEM ? TT_ENOMEM : TT_EIO;
     tt_tape_stream *v = NULL;
     int n = 0, cap = 0, rc = TT_OK;
     for (int i = 0; i < nsym && !rc; i++) {
@@ -160,6 +166,8 @@ int tt_tape_streams_list(const char *dir, tt_tape_stream **out)
         snprintf(sdir, sizeof sdir, "%s/%s", dir, syms[i]);
         char **names;
         int nn = tt_tape_list_dir(sdir, NULL, &names);
+        if (nn < 0) /* a symbol folder we cannot list: its streams would go missing */
+            rc = errno == ENOMEM ? TT_ENOMEM : TT_EIO;
         for (int j = 0; j < nn && !rc; j++) {
             tt_stream_desc d;
             if (tt_stream_desc_parse(syms[i], names[j], &d))

@@ -290,8 +290,12 @@ static int reader_add_stream(tt_tape_reader *r, const tt_tape_stream *s, tt_err 
     c->desc = s->desc;
     snprintf(c->sdir, sizeof c->sdir, "%s", s->dir);
     c->nsegs = tt_tape_list_dir(c->sdir, SEG_EXT, &c->segs);
-    if (c->nsegs < 0)
+    if (c->nsegs < 0) { /* its segments would go missing from the merge */
         c->nsegs = 0;
+        return errno == ENOMEM ? tt_err_set(err, TT_ENOMEM, "%s: out of memory", c->sdir)
+                               : tt_err_set(err, TT_EIO, "%s: cannot list its segments: %s",
+                                            c->sdir, strerror(errno));
+    }
     c->source = (uint16_t)r->ncur;
     int rc = TT_OK;
     if (c->desc.kind != TT_STREAM_BLOB)

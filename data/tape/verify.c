@@ -22,8 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef void (*seg_visit)(void *ctx, const tt_stream_desc *d, const char *path, int fd,
-                          const tt_tape_blk *idx, uint32_t n, uint64_t size, int torn);
+/* A visitor returns TT_OK, or an error (e filled) that ends the walk of the
+ * tape: no memory to record what it saw. */
+typedef int (*seg_visit)(void *ctx, const tt_stream_desc *d, const char *path, int fd,
+                         const tt_tape_blk *idx, uint32_t n, uint64_t size, int torn, tt_err *e);
 
 /* Open and walk one segment, then visit it. */
 static int walk_segment(const char *path, const tt_stream_desc *d, seg_visit visit, void *ctx,
@@ -41,7 +43,7 @@ static int walk_segment(const char *path, const tt_stream_desc *d, seg_visit vis
     if (!rc) {
         struct stat fs;
         fstat(fd, &fs);
-        visit(ctx, d, path, fd, idx, n, (uint64_t)fs.st_size, torn);
+        rc = visit(ctx, d, path, fd, idx, n, (uint64_t)fs.st_size, torn, e);
     }
     free(idx);
     close(fd);
@@ -59,13 +61,27 @@ static int walk_segments(const char *dir, seg_visit visit, void *ctx,
         return tt_err_set(err, TT_ENOTFOUND, "%s: no such tape directory", dir);
     tt_tape_stream *streams;
     int nst = tt_tape_streams_list(dir, &streams);
-    if (nst == TT_ENOMEM)
-        return tt_err_set(err, TT_ENOMEM, "out of memory");
+    if (nst < 0) /* not an empty tape: one we cannot list */
+        return nst == TT_ENOMEM ? tt_err_set(err, TT_ENOMEM, "%s: out of memory listing it", dir)
+                                : tt_err_set(err, TT_EIO, "%s: cannot list its streams", dir);
     int first_rc = TT_OK;
-    for (int j = 0; j < nst; j++) {
+    for (int j = 0; j < nst && first_rc != TT_ENOMEM; j++) {
         char **segs;
         int ns = tt_tape_list_dir(streams[j].dir, SEG_EXT, &segs);
-        for (int k = 0; k < ns; k++) {
+        if (ns < 0) {
+            tt_err e;
+            int rc = errno == ENOMEM ? TT_ENOMEM : TT_EIO;
+            tt_err_set(&e, rc, "%s: cannot list its segments: %s", streams[j].dir,
+                       strerror(errno));
+            if (report)
+                report(rctx, e.msg);
+            if (!first_rc) {
+                first_rc = rc;
+                if (err)
+                    *err = e;
+            }
+        }
+        for (int k = 0; k < ns && first_rc != TT_ENOMEM; k++) {
             char path[4400];
             snprintf(path, sizeof path, "%s/%s", streams[j].dir, segs[k]);
             tt_err e;
@@ -86,8 +102,8 @@ static int walk_segments(const char *dir, seg_visit visit, void *ctx,
     return first_rc;
 }
 
-static void info_visit(void *ctx, const tt_stream_desc *d, const char *path, int fd,
-                       const tt_tape_blk *idx, uint32_t n, uint64_t size, int torn)
+static int info_visit(void *ctx, const tt_stream_desc *d, const char *path, int fd,
+                      const tt_tape_blk *idx, uint32_t n, uint64_t size, int torn, tt_err *e)
 {
     (void)path;
     (void)fd;
@@ -101,8 +117,8 @@ static void info_visit(void *ctx, const tt_stream_desc *d, const char *path, int
     }
     if (!s) {
         tt_stream_info *nv = realloc(info->streams, (info->nstreams + 1) * sizeof *nv);
-        if (!nv)
-            return;
+        if (!nv) /* a tape without this stream is not what is there */
+            return tt_err_set(e, TT_ENOMEM, "%s: out of memory", path);
         info->streams = nv;
         s = &info->streams[info->nstreams++];
         memset(s, 0, sizeof *s);
@@ -121,6 +137,7 @@ static void info_visit(void *ctx, const tt_stream_desc *d, const char *path, int
             s->last = idx[i].last;
     }
     info->torn += torn;
+    return TT_OK;
 }
 
 int tt_tape_info_read(const char *dir, tt_tape_info *info, tt_err *err)
@@ -176,10 +193,11 @@ static void verify_fail(verify_ctx *v, int code, const char *msg)
     }
 }
 
-static void verify_visit(void *ctx, const tt_stream_desc *d, const char *path, int fd,
-                         const tt_tape_blk *idx, uint32_t n, uint64_t size, int torn)
+static int verify_visit(void *ctx, const tt_stream_desc *d, const char *path, int fd,
+                        const tt_tape_blk *idx, uint32_t n, uint64_t size, int torn, tt_err *e0)
 {
     (void)size;
+    (void)e0; /* problems go to v (reported, and the walk goes on) */
     verify_ctx *v = ctx;
     char msg[4600];
     for (uint32_t i = 0; i < n; i++) {
@@ -188,7 +206,7 @@ static void verify_visit(void *ctx, const tt_stream_desc *d, const char *path, i
         int rc = tt_tape_block_load(fd, path, i, b, v->dctx, &v->comp, &v->raw, &e);
         if (rc == TT_ENOMEM) {
             verify_fail(v, TT_ENOMEM, "out of memory");
-            return;
+            return TT_OK;
         }
         if (rc) {
             verify_fail(v, rc, e.msg);
@@ -213,8 +231,11 @@ static void verify_visit(void *ctx, const tt_stream_desc *d, const char *path, i
             }
             bad = bad || k != b->count;
         } else {
-            if (tt_tape_cols_reserve(&v->c, b->count) ||
-                tt_tape_payload_decode(d->kind, v->raw.p, dn, &v->c, b->count))
+            if (tt_tape_cols_reserve(&v->c, b->count)) { /* not the block's fault */
+                verify_fail(v, TT_ENOMEM, "out of memory");
+                return TT_OK;
+            }
+            if (tt_tape_payload_decode(d->kind, v->raw.p, dn, &v->c, b->count))
                 bad = 1;
             else {
                 first = v->c.ts[0];
@@ -234,6 +255,7 @@ static void verify_visit(void *ctx, const tt_stream_desc *d, const char *path, i
         snprintf(msg, sizeof msg, "%s: torn tail after block %u (incomplete write)", path, n);
         verify_fail(v, TT_ETORN, msg);
     }
+    return TT_OK;
 }
 
 int tt_tape_verify(const char *dir, void (*report)(void *ctx, const char *line), void *ctx,

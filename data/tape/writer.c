@@ -143,6 +143,11 @@ int tt_tape_writer_open(tt_tape_writer **out, const char *dir, const tt_stream_d
             goto fail;
     } else if (ns == 0) {
         free(segs);
+    } else { /* not a new stream: one we cannot list, and so cannot continue */
+        rc = errno == ENOMEM ? tt_err_set(err, TT_ENOMEM, "%s: out of memory", w->sdir)
+                             : tt_err_set(err, TT_EIO, "%s: cannot list its segments: %s",
+                                          w->sdir, strerror(errno));
+        goto fail;
     }
     *out = w;
     return TT_OK;
@@ -180,8 +185,20 @@ static int writer_write_block(tt_tape_writer *w, tt_err *err)
     tt_tape_blk blk = {.count = w->n, .raw_len = (uint32_t)w->raw.n, .first = first, .last = last};
     if (rc || (rc = tt_tape_block_append(w->fd, w->path, &blk, &w->comp, err)))
         return rc;
-    if (w->do_fsync && fsync(w->fd))
-        return tt_err_set(err, TT_EIO, "%s: fsync: %s", w->path, strerror(errno));
+    if (w->do_fsync && fsync(w->fd)) {
+        /* Not known to be on disk: cut the block off again, as a failed write
+         * is, so that it stays pending and is never written twice (if it
+         * cannot be cut, it stays and counts as written). */
+        int e = errno;
+        off_t end = lseek(w->fd, 0, SEEK_CUR);
+        off_t start = end - (off_t)(BLK_HDR_SIZE + w->comp.n);
+        if (end < 0 || start < SEG_HDR_SIZE || ftruncate(w->fd, start) ||
+            lseek(w->fd, start, SEEK_SET) < 0) {
+            w->n = 0;
+            w->blob.n = 0;
+        }
+        return tt_err_set(err, TT_EIO, "%s: fsync: %s", w->path, strerror(e));
+    }
     w->n = 0;
     w->blob.n = 0;
     return TT_OK;

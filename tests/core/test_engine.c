@@ -822,6 +822,13 @@ static void test_instruments_and_prices(void **state)
     assert_int_equal(fb->points, 1000);
     assert_true(fb->swap_long == -1.5);
     unlink(path);
+    /* a read error is not the end of the file: a directory opens but cannot be read */
+    char dir[] = "/tmp/tt_ins_dir_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tt_instruments_load(t, dir, &err), TT_EIO);
+    assert_non_null(strstr(err.msg, "cannot read"));
+    assert_non_null(strstr(err.msg, dir));
+    rmdir(dir);
     /* time parsing */
     tt_ts ts;
     assert_int_equal(tt_ts_parse("2019-02-04T10:00:00.123Z", &ts), TT_OK);
