@@ -177,6 +177,10 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
          * before we could judge it (and count it as oversize) */
         so.pending_bytes = (int64_t)(queue_bytes(opts) / 64 > (4u << 20) ? queue_bytes(opts) / 64
                                                                           : (4u << 20));
+        /* the ticks' queue holds a publisher's burst while the inbox applies
+         * backpressure: B/4 (64 MiB by default, the README's 266,219-tick
+         * burst at --speed max; at B/64 nats.c dropped 9-25% of it) */
+        so.tick_pending_bytes = (int64_t)(queue_bytes(opts) / 4);
         so.json_ticks = opts->json_ticks;
         so.ins = ins;
         so.inbox = p->q;
