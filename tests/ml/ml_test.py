@@ -482,7 +482,9 @@ def case_walkforward():
     p = run(["walkforward", bad, "--jobs", "2", "--out", "wfbad", "--gate"], expect=4)
     if "min_net_pnl" not in p.stderr:
         fail("failed gate not shown: " + p.stderr)
-    run(["walkforward", scen, "--nats", "nats://127.0.0.1:1"], expect=2)
+    p = run(["walkforward", scen, "--nats", "nats://127.0.0.1:1"], expect=2)
+    if "--nats" not in p.stderr or "local process pool" not in p.stderr:
+        fail("the --nats refusal does not say why: " + p.stderr)
     print("walkforward: 4 folds equal at --jobs 1 and 2; models = train on the window; OOS = "
           "backtest; labels end before each test window; gates; OOS net %s" % a["oos"]["net_pnl"])
 
