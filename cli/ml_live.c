@@ -90,6 +90,7 @@ int tt_live_features(const tt_scenario *s, const tt_scenario_run *run, int json,
     } else if (rc != TT_ENOTFOUND) {
         return rc;
     }
+    rc = TT_OK; /* no ml: section: the model's rows alone, if any */
     tt_ml_model *m = NULL;
     const char *strategy = run->cfg.strategy ? run->cfg.strategy : "";
     if (!strcmp(strategy, "xgb")) {
