@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/event.h"
+#include "net_opts.h"
 #include "opts.h"
 
 /* ---- the commands ---- */
@@ -206,14 +207,20 @@ typedef struct tt_research_cli {
     const char *sets[TT_RESEARCH_MAX_SETS]; /* --set KEY=VALUE */
     int nsets;
     uint64_t jobs;             /* --jobs: local runs at a time */
-    unsigned runs_per_process; /* tt_pool_opts; 0 = not given (1: a fresh process per run) */
+    unsigned runs_per_process; /* runs per process (tt_research_group_size); 0 = not given:
+                                * a process's whole share, as TT_POOL_KEEP (--runs-per-process 0) */
     const char *out;
     const char *nats;          /* --nats URL: runs on workers */
     tt_ts ack_wait, timeout;   /* 0 = the queue's defaults */
     uint64_t runs_per_job;     /* 0 = 1 (the default); UINT64_MAX = auto */
     int json, quiet, no_reports;
+    tt_net_cli net;            /* NATS authentication and TLS, --job-key (cli/net_opts.h) */
 } tt_research_cli;
 extern const tt_opt tt_research_opts[];
+/* After parsing: --set is refused with --nats (a job carries only the
+ * sweep's parameters), and the network options are checked (tt_net_check).
+ * 0, or TT_EXIT_USAGE after printing the usage error. */
+int tt_research_check(tt_research_cli *o, const char *cmd);
 
 /* --runs-per-process N (an unsigned field): N runs per runner process,
  * 0 = keep it until a run crashes it (TT_POOL_KEEP, sim/pool.h). */

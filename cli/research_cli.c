@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "live/jetstream.h"
+#include "net_opts.h"
 #include "sim/pool.h"
 
 int tt_opt_runs_per_process(void *opts, const tt_opt *o, const char *value, tt_err *err)
@@ -54,12 +55,15 @@ const tt_opt tt_research_opts[] = {
     {TT_OPT_UINT, "jobs", .off = F(jobs), .arg = "N", .min = 1, .max = 4096, .def = "1",
      .help = "local runs at a time, each in its own process"},
     {TT_OPT_CUSTOM, "runs-per-process", .off = F(runs_per_process), .arg = "N",
-     .set = tt_opt_runs_per_process, .def_text = "1",
-     .help = "local runs: N runs per process, one after the other (1: a fresh process per "
-             "run; 0: keep each process until a run crashes it; faster on very short runs)"},
+     .set = tt_opt_runs_per_process, .def_text = "0",
+     .help = "local runs: N runs per process, advanced together in one pass over the data, "
+             "which is read and decoded once for them (0: each process's whole share; 1: a "
+             "fresh process per run, the strongest isolation); a process that crashes has "
+             "its runs run again one per process"},
     {TT_OPT_LIST, "set", .off = F(sets), .count_off = F(nsets),
      .max_count = TT_RESEARCH_MAX_SETS, .arg = "KEY=VALUE", .flags = TT_OPT_KEYVAL,
-     .help = "override a scenario key before the runs"},
+     .help = "override a scenario key before the runs (local runs only: a job sent to "
+             "workers sets only the sweep's parameters, docs/security.md)"},
     {TT_OPT_STRING, "out", .off = F(out), .arg = "DIR", .flags = TT_OPT_NONEMPTY,
      .def_text = "out/<scenario name>-<command>", .help = "where the table and reports go"},
     {TT_OPT_STRING, "nats", .off = F(nats), .arg = "URL", .flags = TT_OPT_NONEMPTY,
@@ -78,5 +82,15 @@ const tt_opt tt_research_opts[] = {
     {TT_OPT_FLAG, "quiet", .off = F(quiet),
      .help = "print nothing but errors (and the JSON line with --json)"},
     {TT_OPT_FLAG, "no-reports", .off = F(no_reports), .help = "write no files"},
+    {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
+    {TT_OPT_INCLUDE, .include = tt_net_job_opts, .off = F(net)},
     {TT_OPT_END},
 };
+
+int tt_research_check(tt_research_cli *o, const char *cmd)
+{
+    if (o->nats && o->nsets) /* a job sets only the sweep's parameters (docs/security.md) */
+        return tt_usage_error(cmd, "--set does not travel to workers: with --nats, put it in "
+                                   "the scenario file");
+    return tt_net_check(&o->net, cmd);
+}
