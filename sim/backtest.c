@@ -92,6 +92,7 @@ typedef struct run {
     tt_venue venue;
     tt_portfolio *pf;
     tt_risk_gate *risk;
+    tt_news *news;      /* the release schedule strategies read (tt_ctx_news) */
     tt_plugin *plugin;
     tt_runner *runner;
     tt_bars *bars;
@@ -527,6 +528,14 @@ static int build_account(run *r, tt_err *err)
         tt_err_prefix(err, "risk.news_blackout: ");
         return rc;
     }
+    /* the strategies' schedule (the news features): the streams' timed events
+     * now, every calendar event received while the run goes */
+    if ((rc = tt_news_new(&r->news, err)) ||
+        (cfg->tape_dir && cfg->external[0] &&
+         (rc = tt_external_schedule_load(r->news, cfg->tape_dir, cfg->external, err)))) {
+        tt_err_prefix(err, "data.external: ");
+        return rc;
+    }
     tt_portfolio_on_trade(r->pf, on_trade, r);
     return TT_OK;
 }
@@ -599,6 +608,7 @@ static int build_strategy(run *r, tt_err *err)
     rcfg.nsymbols = r->nids;
     rcfg.portfolio = r->pf;
     rcfg.risk = r->risk;
+    rcfg.news = r->news;
     rcfg.equity_interval = cfg->equity_interval;
     rcfg.flatten_on_halt = cfg->flatten_on_halt;
     rcfg.skip_input_bars = cfg->model != 0;
@@ -717,6 +727,7 @@ static void run_free(run *r)
     tt_runner_free(r->runner);
     tt_plugin_close(r->plugin);
     tt_risk_gate_free(r->risk);
+    tt_news_free(r->news);
     tt_portfolio_free(r->pf);
     tt_sim_venue_free(r->sim);
     tt_merge_free(r->ext_merge);
