@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "core/engine.h"
+#include "core/io.h"
 #include "core/strategy.h"
 #include "data/tape.h"
 #include "core/parse.h"
@@ -298,9 +299,7 @@ static void tape_args_done(const tape_args *a)
 {
     if (!a->own)
         return;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", a->tmp);
-    if (system(cmd) != 0)
+    if (tt_rmtree(a->tmp) != 0) /* no shell */
         fprintf(stderr, "could not remove %s\n", a->tmp);
 }
 
