@@ -184,6 +184,46 @@ int tt_engine_run(tt_engine *e, tt_err *err);
  * handler (sets a volatile flag); cannot fail. */
 void tt_engine_stop(tt_engine *e);
 
+/* ---- stepping: a run its caller takes control of between events ----
+ *
+ * tt_engine_run is tt_engine_begin, tt_engine_advance until it stops
+ * returning TT_ENGINE_PAUSED, then tt_engine_end. A caller that wants control
+ * back in the middle of a run (the reinforcement-learning environment, which
+ * hands every bar close to its agent) calls the three itself, and a
+ * component or strategy calls tt_engine_pause during dispatch: the loop
+ * returns after the current event, with the source's events still in hand
+ * kept in the engine, and the next advance goes on from the very next event.
+ * Between two advances the engine is between events: now() is the last
+ * event's time, and what a component does then (schedule, submit, emit) is
+ * ordered as if it had been done at the end of that event's dispatch. A run
+ * stepped this way dispatches the same events in the same order as
+ * tt_engine_run. */
+
+#define TT_ENGINE_PAUSED 1 /* tt_engine_advance: paused; call it again to go on */
+
+/* Every component's on_start. Returns 0, or the first failure (prefixed with
+ * the component's name; the run is then over: no on_stop, do not call
+ * advance or end), TT_ESTATE when called twice. */
+int tt_engine_begin(tt_engine *e, tt_err *err);
+
+/* Run the loop until the run is over (0: the source ended and the queue is
+ * drained, tt_engine_stop, or a failure recorded by tt_engine_fail, which
+ * tt_engine_end returns) or tt_engine_pause was called (TT_ENGINE_PAUSED). A
+ * negative code is the source's error with err filled (the run is over).
+ * TT_ESTATE before begin or after end. */
+int tt_engine_advance(tt_engine *e, tt_err *err);
+
+/* Ask a running engine to return from tt_engine_advance after the current
+ * event; the run goes on at the next advance (in tt_engine_run: at once).
+ * Cannot fail. */
+void tt_engine_pause(tt_engine *e);
+
+/* End the run: every component's on_stop and every sink's flush, whatever
+ * happened. rc is the run's result so far (advance's last result, 0 when it
+ * was over or paused); returns the run's result as tt_engine_run does. Once
+ * only: TT_ESTATE (or rc) after that. */
+int tt_engine_end(tt_engine *e, int rc, tt_err *err);
+
 /* Stop the run with an error, from code that cannot return one (a venue's
  * hooks, a component's on_event): the engine stops after the current event
  * and tt_engine_run returns why->code (TT_ESTATE when it is not negative) with

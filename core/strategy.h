@@ -67,7 +67,7 @@
 
 /* Bump on any change to tt_strategy_vtable, tt_strategy_host, tt_order_req or
  * the plain structs they pass (tt_event, tt_position, tt_account, tt_order). */
-#define TT_STRATEGY_ABI_VERSION 2u /* 2: tt_signal carries a model's prediction */
+#define TT_STRATEGY_ABI_VERSION 3u /* 2: tt_signal carries a model's prediction; 3: host->user */
 #define TT_STRATEGY_ENTRY "tt_strategy_entry"
 
 typedef struct tt_strategy_ctx tt_strategy_ctx;
@@ -146,6 +146,10 @@ typedef struct tt_strategy_host {
     int (*modify)(tt_strategy_ctx *c, uint64_t client_id, tt_price price, tt_price stop_price,
                   tt_price stop_loss, tt_price take_profit);
     int (*close)(tt_strategy_ctx *c, uint32_t symbol); /* flatten a symbol: market orders */
+    /* the embedding program's pointer for this run (tt_runner_config.user:
+     * how one vtable serves several instances, e.g. the Python strategies of
+     * api/); NULL when none was given */
+    void *(*user)(tt_strategy_ctx *c);
 } tt_strategy_host;
 
 /* The context: the host table, then host-private state (never touch). */
@@ -244,6 +248,7 @@ static inline int tt_ctx_modify(tt_strategy_ctx *c, uint64_t id, tt_price price,
     return c->host->modify(c, id, price, stop, sl, tp);
 }
 static inline int tt_ctx_close(tt_strategy_ctx *c, uint32_t s) { return c->host->close(c, s); }
+static inline void *tt_ctx_user(tt_strategy_ctx *c) { return c->host->user(c); }
 
 /* A market order of qty (> 0 buys, < 0 sells); returns the client id. */
 static inline uint64_t tt_ctx_market(tt_strategy_ctx *c, uint32_t s, int64_t signed_qty,
@@ -320,6 +325,7 @@ typedef struct tt_runner_config {
     void *observer_ctx;
     tt_log_fn log;
     void *log_ctx;
+    void *user;                         /* what tt_ctx_user returns (may be NULL) */
 } tt_runner_config;
 
 typedef struct tt_runner tt_runner;
