@@ -69,6 +69,10 @@ fi
 section "synthetic markets (ticks/s per model)"
 "$B/bench_synth" "$SYN"
 
+section "python: a tape into numpy/pandas, the cost of a Python callback (wall)"
+TICKTAPE_LIB="$BUILD/libticktape.so" PYTHONPATH=python /usr/bin/python3 bench/bench_python.py "$T" \
+  --repeat "$([ "$QUICK" = 1 ] && echo 2 || echo 5)" --rate "$([ "$QUICK" = 1 ] && echo 5 || echo 25)"
+
 if command -v nats-server >/dev/null 2>&1; then
   section "research: 64-run sweep, --jobs 1 / --jobs 2 / two NATS workers (wall)"
   /usr/bin/python3 bench/bench_research.py "$T" --repeat "$([ "$QUICK" = 1 ] && echo 2 || echo 7)"

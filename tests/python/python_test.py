@@ -18,6 +18,8 @@ Cases, each against something the package did not compute itself:
   strategy     sma_cross written in Python gives the C built-in's fingerprint;
                every callback is called; an exception in a callback is raised
                by backtest(); reports written from Python equal the command's
+  docs         the training example of docs/python.md runs and prints what the
+               page shows
   env          the same seed and actions give the same episode (observations,
                rewards, fingerprint); other actions another; rewards add up
                to the equity change; targets become positions; the features
@@ -437,7 +439,20 @@ def case_env():
     print("env: %d steps, deterministic, reward %.2f" % (len(a[1]), a[1].sum()))
 
 
-CASES = {"tape": case_tape, "backtest": case_backtest, "research": case_research,
+def case_docs():
+    """The training example of docs/python.md, run as written."""
+    text = open(os.path.join(SRC, "docs/python.md")).read()
+    block = text.split("### Training a policy", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    p = subprocess.run([sys.executable, "-c", block], cwd=SRC, capture_output=True, text=True,
+                       timeout=280)
+    check(p.returncode == 0, "the example failed:\n%s\n%s" % (p.stdout, p.stderr))
+    last = p.stdout.strip().split("\n")[-1]
+    check(last.startswith("trained policy:"), "the example printed %r" % p.stdout)
+    check(last in text, "docs/python.md shows another result than %r" % last)
+    print("docs: " + last)
+
+
+CASES = {"docs": case_docs, "tape": case_tape, "backtest": case_backtest, "research": case_research,
          "strategy": case_strategy, "env": case_env}
 
 if __name__ == "__main__":
