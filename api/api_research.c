@@ -119,9 +119,13 @@ int tt_api_walkforward(const char *path, const char *const *overrides, int n, un
         tt_wf_opts wo = {jobs ? jobs : 1, NULL, NULL, &r.probe->metrics, NULL, NULL, 0};
         rc = tt_walkforward_run(&wf, &r.plan, tt_scenario_runner(r.s), from, to, &wo, &res, err);
     }
+    tt_wf_view view;
+    memset(&view, 0, sizeof view);
+    if ((!rc || rc == TT_EPARTIAL) && tt_wf_view_build(&view, &res, &r.plan, &wf, NULL, r.mpu))
+        rc = tt_err_set(err, TT_ENOMEM, "walkforward: out of memory");
     if (!rc || rc == TT_EPARTIAL) {
         tt_buf b = {0};
-        tt_wf_json(&b, tt_scenario_name(r.s), &res, &r.plan, &wf, NULL, r.mpu);
+        tt_wf_json(&b, tt_scenario_name(r.s), &res, &r.plan, &wf, NULL, &view, r.mpu);
         if (tt_buf_append(&b, "", 1))
             rc = tt_err_set(err, TT_ENOMEM, "walkforward: out of memory writing the JSON");
         else
@@ -129,6 +133,7 @@ int tt_api_walkforward(const char *path, const char *const *overrides, int n, un
         if (!*json)
             tt_buf_free(&b);
     }
+    tt_wf_view_free(&view);
     tt_wf_result_free(&res);
     research_free(&r);
     return rc;

@@ -70,7 +70,8 @@ static void cb_on_external(void *state, tt_strategy_ctx *c, const tt_event *ev)
 {
     const tt_api_callbacks *cb = state;
     if (cb->on_external)
-        cb->on_external(cb->user, c, ev->ts, ev->symbol, ev->u.blob.data, ev->u.blob.len);
+        cb->on_external(cb->user, c, ev->ts, ev->symbol, ev->u.blob.type, ev->u.blob.value,
+                        ev->u.blob.data, ev->u.blob.len);
 }
 
 static void cb_on_stop(void *state, tt_strategy_ctx *c)

@@ -111,7 +111,9 @@ void tt_api_cursor_close(tt_api_cursor *c);
  * (no unions): times in UTC ns, prices in points, money in minor units.
  * create may read parameters (tt_api_ctx_param_*) and subscribe to bars; it
  * returns 0 or a negative code after tt_api_ctx_fail. on_fill gets every
- * order event with fill_qty > 0; on_order every order event (fills too). */
+ * order event with fill_qty > 0; on_order every order event (fills too);
+ * on_external an external event's type (core/external.h), headline value and
+ * payload (an economic calendar's is tt_calendar_decode's input). */
 typedef struct tt_api_callbacks {
     void *user;
     int (*create)(void *user, tt_strategy_ctx *c);
@@ -126,7 +128,7 @@ typedef struct tt_api_callbacks {
                      uint64_t client_id, int status, int reason, int side, int64_t leaves_qty);
     void (*on_timer)(void *user, tt_strategy_ctx *c, uint64_t timer_id, uint64_t value);
     void (*on_external)(void *user, tt_strategy_ctx *c, int64_t ts, uint32_t symbol,
-                        const uint8_t *data, uint32_t len);
+                        uint32_t type, double value, const uint8_t *data, uint32_t len);
     void (*on_stop)(void *user, tt_strategy_ctx *c);
 } tt_api_callbacks;
 

@@ -216,6 +216,8 @@ static const tt_cmd BENCH_REPLAY = {
 const tt_cmd tt_command_bench = {
     .name = "bench",
     .summary = "benchmarks (bench replay)",
+    .about = "Benchmarks of the engine on this machine; each is a subcommand. Every figure\n"
+             "of docs/benchmarks.md comes from one of them (make bench runs them all).\n",
     .subs = (const tt_cmd *const[]){&BENCH_REPLAY, NULL},
 };
 

@@ -103,7 +103,7 @@ typedef struct paper_opts {
     const char *nats, *kafka, *journal;
     const char *kconf[17]; /* --kafka-set K=V, NULL-ended */
     int nkconf;
-    int fsync, json_ticks, no_publish, from_beginning, publish_json;
+    int fsync, json_ticks, no_publish, from_beginning, publish_json, drop_when_full;
     uint64_t queue;
     double duration, spin_us, status_every;
 } paper_opts;
@@ -114,7 +114,7 @@ static const tt_opt PAPER_OPTS[] = {
     {TT_OPT_ARG, .arg = "SCENARIO", .off = F(scenario), .flags = TT_OPT_REQUIRED,
      .help = "the scenario: strategy, venue model, risk limits (docs/scenarios.md)"},
     {TT_OPT_STRING, "nats", .off = F(nats), .arg = "URL",
-     .help = "feed: ticks.>, bars.>, market.external.> (TickData protobuf); outputs "
+     .help = "feed: ticks.*, bars.>, market.external.> (TickData protobuf); outputs "
              "published on signals.*, orders.*, bars.*, risk.alert.*"},
     {TT_OPT_STRING, "kafka", .off = F(kafka), .arg = "BROKERS",
      .help = "outputs archived to the seed's Kafka topics; without --nats, also the feed "
@@ -133,7 +133,14 @@ static const tt_opt PAPER_OPTS[] = {
      .help = "publish outputs as JSON objects instead of protobuf"},
     {TT_OPT_UINT, "queue", .off = F(queue), .arg = "N", .min = 128, .max = 1u << 26,
      .def_text = "65536",
-     .help = "feed queue slots (market data beyond it is dropped oldest first and counted)"},
+     .help = "feed queue slots; when full, the feed is held back while the engine takes "
+             "events (nats.c buffers the burst), and only a stalled engine makes it drop the "
+             "oldest market data"},
+    {TT_OPT_FLAG, "allow-drops", .off = F(live.allow_drops),
+     .help = "exit 0 even when market data was dropped (the summaries still count it)"},
+    {TT_OPT_FLAG, "drop-when-full", .off = F(drop_when_full),
+     .help = "a full feed queue drops the oldest market data at once, instead of holding the "
+             "feed back while the engine catches up (lower latency, lost ticks)"},
     {TT_OPT_DOUBLE, "spin", .off = F(spin_us), .arg = "US", .min = 0, .max = 1e6, .def = "0",
      .help = "poll the feed queue US microseconds before sleeping (lower latency for a CPU)"},
     {TT_OPT_DOUBLE, "duration", .off = F(duration), .arg = "S", .min = 0, .max = INFINITY,
@@ -162,7 +169,8 @@ const tt_cmd tt_command_paper = {
              "feed, with the wall clock. Every input is journaled before the engine sees it;\n"
              "`ticktape replay JOURNAL --scenario SCENARIO` reproduces the session exactly.\n"
              "SIGINT or SIGTERM ends the session cleanly (journal flushed, reports written).\n",
-    .epilog = "exit codes: 0 the session ended cleanly, 1 failure, 2 usage error\n",
+    .epilog = "exit codes: 0 the session ended cleanly, 3 it ended but market data was\n"
+              "dropped (unless --allow-drops), 1 failure, 2 usage error\n",
 };
 
 static int run_paper(int argc, char **argv)
@@ -194,12 +202,23 @@ static int run_paper(int argc, char **argv)
     po.publish_json = a.publish_json;
     po.queue_capacity = (uint32_t)a.queue;
     po.spin_ns = (int64_t)(a.spin_us * 1000.0);
+    po.backpressure_ns = a.drop_when_full ? -1 : 0;
     po.log = log_stderr;
     tt_paper *p = NULL;
     tt_backtest *bt = NULL;
     if (tt_backtest_open(&bt, &run->cfg, &err) != TT_OK ||
         tt_paper_attach(&p, bt, run->instruments, &po, &err) != TT_OK) {
         code = tt_report_error(&err);
+        tt_backtest_close(bt);
+        tt_scenario_release(run);
+        free(run);
+        tt_scenario_free(s);
+        return code;
+    }
+    /* the session record replay checks (what this journal was recorded with) */
+    if (journal && tt_live_session_write(journal, a.scenario, o, &err) != TT_OK) {
+        code = tt_report_error(&err);
+        tt_paper_close(p, NULL);
         tt_backtest_close(bt);
         tt_scenario_release(run);
         free(run);
@@ -260,6 +279,8 @@ static int run_paper(int argc, char **argv)
     } else if (crc != TT_OK) {
         code = tt_report_error(&cerr);
     } else {
+        o->losses = (tt_live_losses){1, st.inbox.pushed, st.inbox.dropped + st.feed_dropped,
+                                     st.inbox.rejected, st.inbox.gaps};
         code = tt_live_finish(s, run, &r, o, "paper");
     }
     tt_backtest_result_free(&r);

@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "core/instrument.h"
+#include "core/merge.h"
+#include "data/calendar.h"
 #include "data/tape.h"
 #include "live/publish.h"
 
@@ -28,7 +30,9 @@ static void on_signal(int sig)
 }
 
 typedef struct publish_opts {
-    const char *tape, *url, *brokers, *symbols, *instruments_file;
+    const char *tape, *url, *brokers, *symbols, *instruments_file, *source;
+    const char *external[TT_MERGE_MAX];
+    int nexternal;
     tt_ts from, to;
     double speed;   /* 0 = max */
     uint64_t rate;  /* ticks per second, 0 = by --speed */
@@ -70,6 +74,12 @@ static const tt_opt PUBLISH_OPTS[] = {
     {TT_OPT_TIME, "from", .off = F(from), .help = "start of the range (inclusive)"},
     {TT_OPT_TIME, "to", .off = F(to), .help = "end of the range (exclusive)"},
     {TT_OPT_UINT, "limit", .off = F(limit), .arg = "N", .help = "stop after N ticks"},
+    {TT_OPT_STRING, "source", .off = F(source), .arg = "NAME",
+     .help = "publish on ticks.NAME.{SYMBOL}: one feed of several for `ticktape aggregate`"},
+    {TT_OPT_LIST, "external", .off = F(external), .count_off = F(nexternal), .max_count = 8,
+     .arg = "STREAM",
+     .help = "also the events of this blob stream (an imported calendar) on "
+             "market.external.{type} (Kafka: external_data_archive); repeatable"},
     {TT_OPT_FLAG, "json-ticks", .off = F(json_ticks),
      .help = "publish the JSON form {\"symbol\",\"bid\",\"ask\",\"timestamp\"}"},
     {TT_OPT_STRING, "instruments", .off = F(instruments_file), .arg = "FILE",
@@ -82,6 +92,7 @@ static const tt_opt_rule PUBLISH_RULES[] = {
     {TT_RULE_ONE_OF, {"nats", "kafka"}, "give one target: --nats URL or --kafka BROKERS"},
     {TT_RULE_EXCLUSIVE, {"kafka", "json-ticks"},
      "--json-ticks is for NATS; tick_archive holds TickData"},
+    {TT_RULE_EXCLUSIVE, {"kafka", "source"}, "--source names a NATS subject (ticks.NAME.SYMBOL)"},
     {TT_RULE_END},
 };
 
@@ -96,8 +107,12 @@ const tt_cmd tt_command_publish = {
     .rules = PUBLISH_RULES,
     .about = "Publishes the tape's quote ticks on ticks.{SYMBOL} as TickData protobuf\n"
              "(symbol, bid, ask, volume, timestamp in ms, spread), or to the Kafka topic\n"
-             "tick_archive keyed by symbol (idempotent producer). SIGINT or SIGTERM stop it\n"
-             "after the current tick; what was published is flushed first.\n",
+             "tick_archive keyed by symbol (idempotent producer). With --source NAME the\n"
+             "subject is ticks.NAME.{SYMBOL} (one of several feeds an aggregator merges). With\n"
+             "--external STREAM the stream's events go out in time order with the ticks, their\n"
+             "bytes on market.external.{type} (Kafka: external_data_archive, keyed by type).\n"
+             "SIGINT or SIGTERM stop it after the current tick; what was published is flushed\n"
+             "first.\n",
     .epilog = "exit codes: 0 published, 1 failure, 2 usage error\n",
 };
 
@@ -134,7 +149,8 @@ static int run_publish(int argc, char **argv)
     tt_err_clear(&err);
     rc = TT_EXIT_FAIL;
     tt_instruments *ins = tt_instruments_new();
-    tt_tape_reader *r = NULL;
+    tt_tape_reader *r = NULL, *xr = NULL;
+    tt_merge *merge = NULL;
     natsConnection *nc = NULL;
     rd_kafka_t *rk = NULL;
     if (!ins) {
@@ -145,6 +161,17 @@ static int run_publish(int argc, char **argv)
         goto out;
     if (tt_tape_reader_open(&r, tape, &q, ins, &err))
         goto out;
+    tt_source src = tt_tape_reader_source(r);
+    if (a.nexternal) {
+        a.external[a.nexternal] = NULL;
+        if (tt_external_reader_open(&xr, tape, a.external, a.from, a.to, &err))
+            goto out;
+        tt_source both[2] = {src, tt_tape_reader_source(xr)};
+        both[1].next_batch = NULL; /* a payload lives until the reader's next call */
+        if (tt_merge_new(&merge, both, 2, &err))
+            goto out;
+        src = tt_merge_source(merge);
+    }
     if (url) {
         natsStatus st = natsConnection_ConnectTo(&nc, url);
         if (st != NATS_OK) {
@@ -180,22 +207,24 @@ static int run_publish(int argc, char **argv)
     po.rate = (double)a.rate;
     po.limit = a.limit;
     po.json = a.json_ticks;
+    po.source = a.source;
     po.stop = &g_stop;
     po.progress = progress_cb;
     po.ctx = &prog;
     tt_publish_stats ps;
-    int prc = tt_publish_run(tt_tape_reader_source(r), &po, &ps, &err);
+    int prc = tt_publish_run(src, &po, &ps, &err);
     tt_progress_finish(&prog);
     for (int i = 0; i < tt_tape_reader_warning_count(r); i++)
         fprintf(stderr, "ticktape: warning: %s\n", tt_tape_reader_warning(r, i));
-    fprintf(stderr, "published %llu ticks in %.3f s (%.0f ticks/s)%s\n",
-            (unsigned long long)ps.published, ps.seconds,
+    fprintf(stderr, "published %llu ticks and %llu external events in %.3f s (%.0f ticks/s)%s\n",
+            (unsigned long long)ps.published, (unsigned long long)ps.externals, ps.seconds,
             ps.seconds > 0 ? (double)ps.published / ps.seconds : 0.0,
             g_stop ? " (stopped by signal)" : "");
     if (a.json)
-        printf("{\"published\":%llu,\"skipped\":%llu,\"seconds\":%.6f,\"stopped\":%s,"
-               "\"error\":%s%s%s}\n",
-               (unsigned long long)ps.published, (unsigned long long)ps.skipped, ps.seconds,
+        printf("{\"published\":%llu,\"externals\":%llu,\"skipped\":%llu,\"seconds\":%.6f,"
+               "\"stopped\":%s,\"error\":%s%s%s}\n",
+               (unsigned long long)ps.published, (unsigned long long)ps.externals,
+               (unsigned long long)ps.skipped, ps.seconds,
                g_stop ? "true" : "false", prc ? "\"" : "", prc ? tt_status_name(prc) : "null",
                prc ? "\"" : "");
     if (prc)
@@ -210,6 +239,8 @@ out:
     }
     if (rk)
         rd_kafka_destroy(rk);
+    tt_merge_free(merge);
+    tt_tape_reader_close(xr);
     tt_tape_reader_close(r);
     tt_instruments_free(ins);
     return rc;

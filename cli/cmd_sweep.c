@@ -17,8 +17,9 @@
  * the table as one JSON object.
  *
  * Exit codes: 0 every run completed; 3 some runs failed or crashed (each is
- * reported with its parameters, the others completed); 1 the sweep could not
- * run (scenario error, NATS unreachable); 2 usage error.
+ * reported with its parameters, the others completed); 1 every run failed
+ * (as a lone backtest of any of them would), or the sweep could not run
+ * (scenario error, NATS unreachable); 2 usage error.
  */
 #include <math.h>
 #include <signal.h>
@@ -42,9 +43,13 @@ typedef struct sweep_opts {
 
 static int opt_figure(void *opts, const tt_opt *o, const char *value, tt_err *err)
 {
+    if (tt_figure_renamed(value))
+        return tt_err_set(err, TT_EINVAL, "--%s: '%s' is now '%s' (percent)", o->name, value,
+                          tt_figure_renamed(value));
     if (!tt_figure_find(value))
         return tt_err_set(err, TT_EINVAL, "--%s: unknown figure '%s' (sharpe, net_pnl, "
-                          "return_pct, profit_factor, max_drawdown_pct, ...)", o->name, value);
+                          "return_pct, sqn, profit_factor, max_drawdown_pct, ...)", o->name,
+                          value);
     *(const char **)tt_opt_field(opts, o) = value;
     return TT_OK;
 }
@@ -52,8 +57,9 @@ static int opt_figure(void *opts, const tt_opt *o, const char *value, tt_err *er
 static const tt_opt SWEEP_OPTS[] = {
     {TT_OPT_INCLUDE, .include = tt_research_opts, .off = offsetof(sweep_opts, r)},
     {TT_OPT_CUSTOM, "figure", .off = offsetof(sweep_opts, figure), .arg = "NAME",
-     .set = opt_figure, .def_text = "sharpe",
-     .help = "figure for the heatmap and the ranking (docs/metrics.md)"},
+     .set = opt_figure,
+     .def_text = "sharpe, or net_pnl when the runs are too short for a Sharpe ratio",
+     .help = "figure for the ranking and the first heatmap (docs/metrics.md)"},
     {TT_OPT_END},
 };
 
@@ -73,8 +79,8 @@ const tt_cmd tt_command_sweep = {
     .epilog = "Every run is independent: --jobs 1, --jobs N and any number of workers give\n"
               "the same fingerprints. A run that fails or crashes is reported with its\n"
               "parameters and the sweep goes on.\n\n"
-              "exit codes: 0 all runs completed, 3 some failed or crashed, 1 failure,\n"
-              "2 usage error\n",
+              "exit codes: 0 all runs completed, 3 some failed or crashed, 1 every run\n"
+              "failed or the sweep could not run, 2 usage error\n",
 };
 
 /* ---- progress and results ---- */
@@ -185,9 +191,10 @@ static int run_nats(const tt_research_cli *o, const char *abs_path, const char *
     return rc;
 }
 
-static void print_human(const tt_sweep_table *t, const char *fig, const char *dir, double secs,
-                        const char *where)
+static void print_human(const tt_sweep_table *t, const char *dir, double secs, const char *where)
 {
+    int fallback;
+    const char *fig = tt_sweep_default_figure(t, &fallback);
     const tt_sweep_plan *p = t->plan;
     size_t ok = 0;
     for (size_t i = 0; i < p->njobs; i++)
@@ -218,7 +225,10 @@ static void print_human(const tt_sweep_table *t, const char *fig, const char *di
         char ps[400], hex[33];
         tt_params_format(tt_sweep_job_params(p, (size_t)best), p->nparams, ps, sizeof ps);
         tt_fingerprint_hex(t->runs[best].fp, hex);
-        if (rank == 0)
+        if (rank == 0 && fallback)
+            printf("best by %s (no run has a Sharpe ratio: the runs are shorter than the "
+                   "minimum-data rule, docs/metrics.md):\n", fig);
+        else if (rank == 0)
             printf("best by %s:\n", fig);
         /* Money in currency units, as in the table. */
         double shown = f->kind == TT_FIG_MONEY || f->kind == TT_FIG_MINOR
@@ -348,8 +358,18 @@ static int run_sweep(int argc, char **argv)
     if (st.bar.enabled)
         tt_progress_finish(&st.bar);
     if (rc == TT_EPARTIAL) {
-        fprintf(stderr, "ticktape: %s\n", err.msg);
-        code = TT_EXIT_PARTIAL;
+        /* some runs failed: 3; every run failed: 1, as for a lone backtest */
+        size_t ok = 0;
+        for (size_t i = 0; i < plan.njobs; i++)
+            ok += results[i].status == TT_RUN_OK;
+        if (ok == 0) {
+            fprintf(stderr, "ticktape: error: %s: every run failed (%zu of %zu)\n", o->scenario,
+                    plan.njobs, plan.njobs);
+            code = TT_EXIT_FAIL;
+        } else {
+            fprintf(stderr, "ticktape: %s\n", err.msg);
+            code = TT_EXIT_PARTIAL;
+        }
     } else if (rc) {
         code = tt_report_error(&err);
         goto done;
@@ -357,7 +377,7 @@ static int run_sweep(int argc, char **argv)
     tt_sweep_table t = {tt_scenario_name(s), &plan, results,
                         {spec.heatmap[0][0] ? spec.heatmap[0] : NULL,
                          spec.heatmap[1][0] ? spec.heatmap[1] : NULL},
-                        so.figure ? so.figure : "sharpe", minor};
+                        so.figure, minor};
     char dir[4200] = "";
     if (!o->no_reports) {
         if (o->out)
@@ -370,7 +390,7 @@ static int run_sweep(int argc, char **argv)
         }
     }
     if (!o->quiet)
-        print_human(&t, t.figure, dir[0] ? dir : NULL, secs, where);
+        print_human(&t, dir[0] ? dir : NULL, secs, where);
     if (o->json) {
         fflush(stdout);
         if (tt_sweep_json_write(&t, stdout)) {

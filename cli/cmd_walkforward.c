@@ -19,7 +19,8 @@
  * those of sweep (cli/research_cli.c) plus the gates'.
  *
  * Exit codes: 0 done (and every gate passed); 4 a gate failed; 3 some runs
- * failed; 1 failure; 2 usage error.
+ * (train or test) failed; 1 every train run failed, or a failure; 2 usage
+ * error.
  */
 #include <math.h>
 #include <stdio.h>
@@ -66,8 +67,8 @@ const tt_cmd tt_command_walkforward = {
              "and the walk-forward efficiency; writes the out-of-sample report and\n"
              "walkforward.json. With --nats the train runs go to `ticktape worker`\n"
              "processes (the test runs stay local).\n",
-    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 failure,\n"
-              "2 usage error\n",
+    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 every train run\n"
+              "failed or the walk-forward could not run, 2 usage error\n",
 };
 
 static void on_tick(void *ctx, size_t done, size_t total)
@@ -85,54 +86,81 @@ static void day(tt_ts ts, char *buf, size_t n)
     snprintf(buf, n, "%.10s %.5s", full, full + 11);
 }
 
-/* What a fold chose: its parameters, or with an ml: section its model. */
-static void chosen(const tt_wf_result *r, size_t f, const tt_sweep_plan *plan,
-                   const tt_ml_wf *mw, char *buf, size_t n)
+
+/* The train runs that did not complete, listed; every one failed: 1 (nothing
+ * was chosen, as a lone backtest of any of them would fail); some: 3. */
+static int train_failures(const tt_wf_result *r, const char *scenario, int code)
 {
-    tt_ml_fold_info info;
-    if (!mw)
-        tt_params_format(tt_sweep_job_params(plan, r->folds[f].winner), plan->nparams, buf, n);
-    else if (tt_ml_wf_fold_info(mw, f, &info, NULL))
-        snprintf(buf, n, "fold-%02zu.json", f + 1);
-    else
-        snprintf(buf, n, "fold-%02zu.json (%lld rows)", f + 1, info.rows_used);
+    size_t failed = 0, n = r->nfolds * r->njobs;
+    for (size_t i = 0; i < n; i++)
+        if (r->train[i].status != TT_RUN_OK) {
+            failed++;
+            fprintf(stderr, "ticktape: train run %s %s: %s\n", r->train[i].run_id,
+                    tt_run_status_name(r->train[i].status), r->train[i].error);
+        }
+    if (n && failed == n) {
+        fprintf(stderr, "ticktape: error: %s: every train run failed (%zu of %zu)\n", scenario,
+                failed, n);
+        return TT_EXIT_FAIL;
+    }
+    if (failed && code == TT_EXIT_OK) {
+        fprintf(stderr, "ticktape: %zu of %zu train runs did not complete\n", failed, n);
+        return TT_EXIT_PARTIAL;
+    }
+    return code;
 }
 
-static void print_folds(const tt_wf_result *r, const tt_sweep_plan *plan, const tt_wf_spec *spec,
-                        const tt_ml_wf *mw, int64_t mpu, const char *cur)
+/* The fold table, the combined figures, where the reports are, the
+ * fingerprint (the last line). */
+static void print_folds(const tt_wf_result *r, const tt_wf_view *v, const tt_wf_spec *spec,
+                        int64_t mpu, const char *cur, const char *dir)
 {
-    printf("%-4s %-16s %-16s %-16s %-36s %10s %10s %7s %10s %7s\n", "fold", "train from",
+    printf("%-4s %-16s %-16s %-16s %-24s %10s %10s %7s %10s %7s %10s\n", "fold", "train from",
            "test from", "test to", "chosen", tt_wf_objective_name(spec->objective), "IS pnl",
-           "IS n", "OOS pnl", "OOS n");
+           "IS n", "OOS pnl", "OOS n", "efficiency");
     for (size_t f = 0; f < r->nfolds; f++) {
-        const tt_wf_fold *fd = &r->folds[f];
-        char a[24], b[24], c[24], ps[256] = "(no run qualified)", isp[32] = "", oosp[32] = "";
-        day(fd->w.train_from, a, sizeof a);
-        day(fd->w.test_from, b, sizeof b);
-        day(fd->w.test_to, c, sizeof c);
-        if (fd->has_winner) {
-            chosen(r, f, plan, mw, ps, sizeof ps);
-            tt_report_money(fd->is.m.net_pnl, mpu, isp, sizeof isp);
-            if (fd->oos.status == TT_RUN_OK)
-                tt_report_money(fd->oos.m.net_pnl, mpu, oosp, sizeof oosp);
-            else
-                snprintf(oosp, sizeof oosp, "%s", tt_run_status_name(fd->oos.status));
+        const tt_report_fold *d = &v->rows[f];
+        char a[24], b[24], c[24], isp[32] = "", oosp[32] = "", objs[32], eff[32];
+        day(d->train_from, a, sizeof a);
+        day(d->test_from, b, sizeof b);
+        day(d->test_to, c, sizeof c);
+        if (!d->chosen) {
+            printf("%-4zu %-16s %-16s %-16s (%s)\n", f + 1, a, b, c, d->why_none);
+            continue;
         }
-        double obj = spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
-                                                       : fd->objective;
-        printf("%-4zu %-16s %-16s %-16s %-36s %10.4g %10s %7llu %10s %7llu\n", f + 1, a, b, c, ps,
-               obj, isp, (unsigned long long)fd->is.m.trades, oosp,
-               (unsigned long long)fd->oos.m.trades);
+        tt_report_money(d->is_net, mpu, isp, sizeof isp);
+        if (d->oos_status)
+            snprintf(oosp, sizeof oosp, "%s", d->oos_status);
+        else
+            tt_report_money(d->oos_net, mpu, oosp, sizeof oosp);
+        tt_report_ratio(d->objective, objs, sizeof objs);
+        tt_report_ratio(d->efficiency, eff, sizeof eff);
+        printf("%-4zu %-16s %-16s %-16s %-24s %10s %10s %7llu %10s %7llu %10s\n", f + 1, a, b, c,
+               d->chosen, objs, isp, (unsigned long long)d->is_trades, oosp,
+               (unsigned long long)d->oos_trades, eff);
     }
-    char net[48], dd[48];
+    char net[48], dd[48], sh[32], wfe[32], sqn[32];
     tt_report_money(r->oos.net_pnl, mpu, net, sizeof net);
     tt_report_money(r->oos.max_drawdown, mpu, dd, sizeof dd);
-    printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %.3f, max drawdown %.2f%% (%s %s), "
-           "%llu trades\n", net, cur, r->oos.return_pct, r->oos.sharpe, r->oos.max_drawdown_pct, dd,
-           cur, (unsigned long long)r->oos.trades);
-    printf("walk-forward efficiency %.3f (OOS %.2f / IS %.2f %s per day)\n", r->wfe,
-           r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
+    tt_report_num(r->oos.sharpe, 3, NULL, sh, sizeof sh);
+    tt_report_num(r->oos.sqn, 2, NULL, sqn, sizeof sqn);
+    tt_report_ratio(r->wfe, wfe, sizeof wfe);
+    printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %s, SQN %s, max drawdown %.2f%% (%s %s), "
+           "%llu trades, %llu events\n", net, cur, r->oos.return_pct, sh, sqn,
+           r->oos.max_drawdown_pct, dd, cur, (unsigned long long)r->oos.trades,
+           (unsigned long long)v->events);
+    if (isfinite(r->is_rate))
+        printf("walk-forward efficiency %s (OOS %.2f / IS %.2f %s per day)\n", wfe,
+               r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
+    else
+        printf("walk-forward efficiency n/a (no fold chose a parameter set)\n");
+    if (dir[0])
+        printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
+    char fp[33];
+    tt_fingerprint_hex(r->fp, fp);
+    printf("fingerprint: %s\n", fp); /* the last line of every run */
 }
+
 
 /* ---- train runs on NATS workers ---- */
 
@@ -203,16 +231,38 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
  * and walkforward.json with every fold, in dir. */
 static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run *probe,
                          const tt_wf_result *r, const tt_sweep_plan *plan, const tt_wf_spec *wf,
-                         const tt_ml_wf *mw, const char *cur, tt_err *err)
+                         const tt_ml_wf *mw, const tt_wf_view *v, const char *cur, tt_err *err)
 {
     int64_t mpu = probe->minor_per_unit > 0 ? probe->minor_per_unit : 100;
-    char params[64];
+    char params[64], data[600];
     snprintf(params, sizeof params, "walk-forward, %zu folds", r->nfolds);
+    snprintf(data, sizeof data, "the %zu test windows of %s, stitched (out of sample)",
+             r->nfolds, tt_scenario_get(s, "data.tape", NULL)
+                            ? tt_scenario_get(s, "data.tape", "")
+                            : "a synthetic market");
+    /* a dotted line at the start of each fold's test window */
+    tt_report_marker *marks = calloc(r->nfolds ? r->nfolds : 1, sizeof *marks);
+    char (*labels)[16] = calloc(r->nfolds ? r->nfolds : 1, sizeof *labels);
+    if (!marks || !labels) {
+        free(marks), free(labels);
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
+    }
+    for (size_t f = 0; f < r->nfolds; f++) {
+        snprintf(labels[f], sizeof labels[f], "fold %zu", f + 1);
+        marks[f] = (tt_report_marker){r->folds[f].w.test_from, labels[f]};
+    }
     tt_report_input in = {
         .name = tt_scenario_name(s),
         .strategy = probe->cfg.strategy,
         .params = params,
-        .data = "stitched out-of-sample test windows",
+        .data = data,
+        .events = v->events,
+        .markers = marks,
+        .nmarkers = r->nfolds,
+        .folds = v->rows,
+        .nfolds = r->nfolds,
+        .objective = tt_wf_objective_name(wf->objective),
+        .wfe = r->wfe,
         .fingerprint = r->fp,
         .trades = r->trades,
         .ntrades = r->ntrades,
@@ -227,10 +277,11 @@ static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run 
     };
     tt_report_outputs which = {1, 1, 1, 1};
     int rc = tt_report_write_all(&in, dir, &which, err);
+    free(marks), free(labels);
     if (rc)
         return rc;
     tt_buf b = {0};
-    tt_wf_json(&b, tt_scenario_name(s), r, plan, wf, mw, mpu);
+    tt_wf_json(&b, tt_scenario_name(s), r, plan, wf, mw, v, mpu);
     tt_buf_append(&b, "\n", 1);
     char path[4300];
     snprintf(path, sizeof path, "%s/walkforward.json", dir);
@@ -294,6 +345,8 @@ static int run_walkforward(int argc, char **argv)
     tt_scenario_run *probe = NULL;
     tt_ml_wf mwf, *mw = NULL;
     memset(&mwf, 0, sizeof mwf);
+    tt_wf_view view;
+    memset(&view, 0, sizeof view);
     memset(&spec, 0, sizeof spec);
     memset(&plan, 0, sizeof plan);
     memset(&r, 0, sizeof r);
@@ -365,16 +418,18 @@ static int run_walkforward(int argc, char **argv)
         code = tt_report_error(&err);
         goto done;
     }
-    for (size_t i = 0; i < r.nfolds * r.njobs; i++)
-        if (r.train[i].status != TT_RUN_OK)
-            fprintf(stderr, "ticktape: train run %s %s: %s\n", r.train[i].run_id,
-                    tt_run_status_name(r.train[i].status), r.train[i].error);
+    code = train_failures(&r, o->scenario, code);
+    if (tt_wf_view_build(&view, &r, &plan, &wf, mw, mpu)) {
+        tt_err_set(&err, TT_ENOMEM, "out of memory");
+        code = tt_report_error(&err);
+        goto done;
+    }
     char dir[4200] = "";
     if (!o->no_reports) {
         snprintf(dir, sizeof dir, "%s", o->out ? o->out : "");
         if (!o->out)
             snprintf(dir, sizeof dir, "out/%s-walkforward", tt_scenario_name(s));
-        if (write_reports(dir, s, probe, &r, &plan, &wf, mw, cur, &err)) {
+        if (write_reports(dir, s, probe, &r, &plan, &wf, mw, &view, cur, &err)) {
             code = tt_report_error(&err);
             goto done;
         }
@@ -389,26 +444,22 @@ static int run_walkforward(int argc, char **argv)
             printf("walkforward  %s: %zu folds x %zu parameter sets, %s windows, in %.2f s\n",
                    tt_scenario_name(s), r.nfolds, plan.njobs, wf.anchored ? "anchored" : "rolling",
                    secs);
-        print_folds(&r, &plan, &wf, mw, mpu, cur);
-        if (dir[0])
-            printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
-        char fp[33];
-        tt_fingerprint_hex(r.fp, fp);
-        printf("fingerprint: %s\n", fp); /* the last line of every run */
+        print_folds(&r, &view, &wf, mpu, cur, dir);
     }
     int gcode = tt_cli_gates(o->scenario, tt_scenario_name(s), &r.oos, &r.wfe, mpu, &args.gate,
                              o->quiet);
-    if (gcode)
+    if (gcode && code != TT_EXIT_FAIL)
         code = gcode;
     if (o->json) {
         tt_buf b = {0};
-        tt_wf_json(&b, tt_scenario_name(s), &r, &plan, &wf, mw, mpu);
+        tt_wf_json(&b, tt_scenario_name(s), &r, &plan, &wf, mw, &view, mpu);
         fflush(stdout);
         fwrite(b.data, 1, b.len, stdout);
         fputc('\n', stdout);
         tt_buf_free(&b);
     }
 done:
+    tt_wf_view_free(&view);
     tt_ml_wf_free(&mwf);
     tt_wf_result_free(&r);
     if (probe) {

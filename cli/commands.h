@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "core/event.h"
 #include "opts.h"
 
@@ -33,6 +34,7 @@ extern const tt_cmd tt_command_import_polygon; /* cmd_import_text.c */
 extern const tt_cmd tt_command_import_csv;
 extern const tt_cmd tt_command_import_mt5;
 extern const tt_cmd tt_command_import_hdf5;
+extern const tt_cmd tt_command_import_calendar; /* cmd_import_calendar.c */
 extern const tt_cmd tt_command_download;    /* download dukascopy (cmd_download.c) */
 extern const tt_cmd tt_command_sweep;
 extern const tt_cmd tt_command_walkforward;
@@ -47,6 +49,28 @@ extern const tt_cmd tt_command_worker;
 extern const tt_cmd tt_command_publish;
 extern const tt_cmd tt_command_paper;
 extern const tt_cmd tt_command_replay;
+extern const tt_cmd tt_command_live;          /* cmd_live.c */
+extern const tt_cmd tt_command_mt5_sim;       /* cmd_mt5_sim.c */
+extern const tt_cmd tt_command_mt5_connector; /* cmd_mt5_connector.c */
+
+extern const tt_cmd tt_command_merge;       /* merge tapes of several sources (cmd_merge.c) */
+extern const tt_cmd tt_command_aggregate;   /* live: several feeds into one (cmd_aggregate.c) */
+
+/* ---- merge and aggregate: policy and health rules (cli/consol_opts.c) ---- */
+
+struct tt_consol_config;
+/* --policy, --stale, --recover, --recover-ticks, --deviation, --spread-k,
+ * --rate-ratio over a tt_consol_config. */
+extern const tt_opt tt_consol_opts[];
+/* After parsing: a k rule given as 0 is off. */
+void tt_consol_cli_finish(struct tt_consol_config *cfg);
+/* "a,b,c" into out (NULL-ended, at most max words; the words live in buf).
+ * Returns the count. */
+int tt_consol_cli_list(const char *text, char *buf, size_t cap, const char **out, int max);
+struct tt_instruments;
+/* The built-in instruments plus FILE (may be NULL); NULL after printing the
+ * error. */
+struct tt_instruments *tt_consol_cli_instruments(const char *file);
 
 /* ---- importers (cli/quality_opts.c) ---- */
 
@@ -86,9 +110,25 @@ typedef struct tt_backtest_cli {
  * summary; returns an exit code. */
 int tt_backtest_scenario(struct tt_scenario *s, const tt_backtest_cli *o);
 
+struct tt_report_input;
+/* The figure lines of a run's text summary (trades, net P&L, Sharpe and
+ * drawdown, why annualised figures are n/a, rejected orders by reason), as
+ * backtest, demo, paper and replay print them. */
+void tt_cli_print_figures(const struct tt_report_input *in);
+
 /* ---- live sessions: paper and replay (cli/live_cli.c) ---- */
 
 #define TT_LIVE_MAX_SETS 32
+
+/* What a live feed lost in a session (paper): shown in its summaries. */
+typedef struct tt_live_losses {
+    int live;          /* 1: a live session (replay has nothing to lose: 0) */
+    uint64_t arrived;  /* messages the feed delivered */
+    uint64_t drops;    /* market data dropped: the inbox's drop policy and nats.c's */
+    uint64_t rejects;  /* messages that could not be decoded */
+    uint64_t gaps;     /* disconnections (data published meanwhile is missing) */
+} tt_live_losses;
+
 typedef struct tt_live_cli {
     const char *out_dir;     /* --out (NULL: out/<name>-<mode>) */
     const char *orders_file; /* --orders FILE: the order-event list as CSV */
@@ -96,6 +136,8 @@ typedef struct tt_live_cli {
     const char *sets[TT_LIVE_MAX_SETS]; /* --set KEY=VALUE */
     int nsets;
     int json, quiet, no_reports;
+    tt_live_losses losses; /* set by paper before tt_live_finish */
+    int allow_drops;       /* paper --allow-drops: dropped data does not make exit 3 */
 } tt_live_cli;
 extern const tt_opt tt_live_opts[];
 
@@ -105,9 +147,49 @@ struct tt_backtest_result;
 int tt_live_prepare(const char *path, const tt_live_cli *o, const char *cmd,
                     struct tt_scenario **s, struct tt_scenario_run **run);
 /* Reports, the order list, the human lines and the JSON summary (as
- * backtest's) of a finished session; an exit code. */
+ * backtest's, with drops, rejects and gaps for a live session) of a finished
+ * session; an exit code: 3 when a live session dropped market data (unless
+ * allow_drops). */
 int tt_live_finish(struct tt_scenario *s, struct tt_scenario_run *run,
                    struct tt_backtest_result *r, const tt_live_cli *o, const char *mode);
+
+/* ---- the MT5 commands: mt5-sim, mt5-connector, live (cli/mt5_cli.c) ---- */
+
+typedef struct tt_hostport {
+    char host[256];
+    int port;
+} tt_hostport;
+/* A TT_OPT_CUSTOM setter: HOST:PORT into a tt_hostport field. */
+int tt_opt_hostport(void *opts, const tt_opt *o, const char *value, tt_err *err);
+/* --account netting|hedging: the words and the TT_MODE_* values (an ENUM row). */
+extern const char *const tt_account_modes[];
+extern const int tt_account_mode_values[];
+/* The shared secret from file (NULL: the environment's TT_MT5_SECRET) into
+ * out; TT_EINVAL / TT_EIO naming the file, never the secret. */
+int tt_mt5_secret(const char *file, char *out, size_t cap, tt_err *err);
+/* What the terminal's listener needs (live, mt5-connector): --secret-file,
+ * --tls-cert, --tls-key (a TT_OPT_INCLUDE table). */
+typedef struct tt_mt5_listen_cli {
+    const char *secret_file, *tls_cert, *tls_key;
+} tt_mt5_listen_cli;
+extern const tt_opt tt_mt5_listen_opts[];
+/* The secret into out (tt_mt5_secret); --tls-cert and --tls-key both or
+ * neither, the key readable by its owner only (as the secret). TT_EINVAL /
+ * TT_EIO naming the option or the file. */
+int tt_mt5_listen_check(const tt_mt5_listen_cli *o, char *secret, size_t cap, tt_err *err);
+
+/* The session record in a journal directory (DIR/session.txt): the
+ * scenario's canonical text and its XXH3-128, and every --set in order.
+ * Written by paper; an exit-code-free error (TT_EIO naming the file). */
+int tt_live_session_write(const char *dir, const char *scenario, const tt_live_cli *o,
+                          tt_err *err);
+/* Replay's check against it: the scenario's hash and the overrides must be
+ * those of the session; a difference fails (TT_EXIT_FAIL) naming the keys
+ * that differ and both override lists, unless force (then a warning). A
+ * journal without a record (older ticktape) is replayed with a warning.
+ * Returns an exit code. */
+int tt_live_session_check(const char *dir, const char *scenario, const tt_live_cli *o,
+                          int force);
 
 /* ---- research runs: sweep and walkforward (cli/research_cli.c) ---- */
 

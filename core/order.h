@@ -57,6 +57,18 @@ enum tt_order_reason {
     TT_REASON_HALTED = 21,        /* trading halted (daily loss, drawdown, kill switch) */
     TT_REASON_FLATTEN = 22,       /* closed or cancelled by the risk gate's flatten */
     TT_REASON_END = 23,           /* run ended */
+    /* a live venue (live/mt5_venue.h) */
+    TT_REASON_VOLUME = 24,        /* volume outside the symbol's min/max or off its step */
+    TT_REASON_STOPS_LEVEL = 25,   /* a price or SL/TP too close to the market (stops level) */
+    TT_REASON_FILLING = 26,       /* the symbol takes no such time in force / filling */
+    TT_REASON_TRADE_DISABLED = 27,/* trading the symbol is disabled or restricted */
+    TT_REASON_DISCONNECTED = 28,  /* the venue is not connected (or not in sync yet) */
+    TT_REASON_STALE = 29,         /* the venue's last quote of the symbol is too old */
+    TT_REASON_REQUOTE = 30,       /* the broker requoted: nothing was done */
+    TT_REASON_MARKET_CLOSED = 31, /* the market is closed */
+    TT_REASON_BROKER = 32,        /* refused by the broker (the return code is logged) */
+    TT_REASON_NO_ANSWER = 33,     /* unanswered, and the broker does not know the order */
+    TT_REASON_RECONCILE = 34,     /* venue deal: the books brought in line with the broker's */
     TT_REASON_COUNT
 };
 

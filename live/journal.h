@@ -39,11 +39,17 @@ typedef struct tt_journal_opts {
     uint32_t block_events;    /* 0 = the tape default */
     int64_t flush_interval;   /* ns of event time between forced blocks; 0 = 1 s, < 0 = never */
     int background;           /* encode and write on a writer thread (see journal.c) */
+    int resume;               /* continue the journal in dir (a live session restarted after
+                                 a crash): events go after its last whole block (a torn tail
+                                 is cut first), no new header; the session must use the same
+                                 instrument table */
 } tt_journal_opts;
 
 /* Create a journal in directory dir (created if needed). Refuses a directory
  * that already holds a journal (TT_EINVAL): a session never appends to another
- * session's record. ins (borrowed) is written into the header. opts may be NULL. */
+ * session's record, except with opts->resume, which continues one (and
+ * refuses a directory without one: TT_ENOTFOUND). ins (borrowed) is written
+ * into the header. opts may be NULL. */
 int tt_journal_open(tt_journal **j, const char *dir, const tt_instruments *ins,
                     const tt_journal_opts *opts, tt_err *err);
 
@@ -69,6 +75,12 @@ uint64_t tt_journal_count(const tt_journal *j); /* events appended (header exclu
 
 /* A sink view: write = append, flush = flush (j borrowed). Used as the inbox's tap. */
 tt_sink tt_journal_sink(tt_journal *j);
+
+/* The same, but an order event or a control event (a live venue's responses,
+ * gap marks, the kill switch) is on disk (its block written, and fsynced
+ * with opts.fsync) before write returns: the engine never acts on a venue
+ * response a crash could take away. */
+tt_sink tt_journal_sink_sync(tt_journal *j);
 
 /* ---- reading ---- */
 

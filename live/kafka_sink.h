@@ -57,6 +57,12 @@ tt_sink tt_kafka_sink_sink(tt_kafka_sink *s);
 /* Produce one output event (what the sink's write does). */
 int tt_kafka_sink_produce(tt_kafka_sink *s, const tt_event *ev, tt_err *err);
 
+/* Produce one message of the caller's (the MT5 bridge's frames to
+ * broker_communication_log), with the same key, header and retry rules. */
+int tt_kafka_sink_produce_raw(tt_kafka_sink *s, const char *topic, const char *key,
+                              const void *data, size_t len, tt_ts ts, const char *type,
+                              tt_err *err);
+
 /* Wait for every message (bounded by flush_timeout_ms); TT_ENET with the count
  * of undelivered or failed messages. */
 int tt_kafka_sink_flush(tt_kafka_sink *s, tt_err *err);

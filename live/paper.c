@@ -4,8 +4,9 @@
  * publishers as sinks. The only live-specific component is `hook`: its
  * on_start lets the inbox watch the engine's progress (the builder makes the
  * engine, and this is the moment it exists); its on_event counts order
- * events for the status line, and it skips market data (skip_market), so it
- * costs nothing per tick.
+ * events for the status line and archives the external events received on
+ * Kafka's external_data_archive, and it skips market data (skip_market), so
+ * it costs nothing per tick.
  */
 #include "paper.h"
 
@@ -44,8 +45,13 @@ static int hook_start(void *self, tt_engine *e, tt_err *err)
 
 static void hook_event(void *self, tt_engine *e, const tt_event *ev)
 {
-    (void)e;
     tt_paper *p = self;
+    if (ev->kind == TT_EV_EXTERNAL && p->kk) { /* archived as received */
+        tt_err err;
+        if (tt_kafka_sink_produce(p->kk, ev, &err))
+            tt_engine_fail(e, &err);
+        return;
+    }
     if (ev->kind == TT_EV_ORDER_EVENT) {
         atomic_fetch_add(&p->order_events, 1);
         if (ev->u.order_ev.fill_qty)
@@ -106,6 +112,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
     memset(&io, 0, sizeof io);
     io.capacity = opts->queue_capacity;
     io.spin_ns = opts->spin_ns;
+    io.backpressure_ns = opts->backpressure_ns;
     io.clock = &p->clock;
     if (p->j)
         io.tap = tt_journal_sink(p->j);

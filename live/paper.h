@@ -6,7 +6,7 @@
  * design's promise. tt_paper_attach takes a backtest builder (tt_backtest_open
  * on a prepared configuration) and fills its slots:
  *
- *   source     an inbox (live/inbox.h) fed by the NATS source (ticks.>,
+ *   source     an inbox (live/inbox.h) fed by the NATS source (ticks.*,
  *              bars.>, market.external.>) or, without NATS, by the Kafka
  *              source (tick_archive); it replaces the configuration's data;
  *   journal    every input, written before the engine sees it (live/journal.h);
@@ -14,7 +14,8 @@
  *              and the simulated venue's latency fire in wall time while
  *              replay parity holds;
  *   sinks      the NATS sink (outputs on the seed's subjects) and/or the
- *              Kafka sink (archive topics);
+ *              Kafka sink (archive topics; the external events received go
+ *              to external_data_archive as they came);
  *   component  "live": lets the inbox watch the engine's progress and counts
  *              order events for the status line.
  *
@@ -52,6 +53,8 @@ typedef struct tt_paper_opts {
     int publish_json;              /* publish outputs on NATS as JSON instead of protobuf */
     uint32_t queue_capacity;       /* inbox slots; 0 = 65536 */
     int64_t spin_ns;               /* inbox: poll before sleeping (see inbox.h); 0 = off */
+    int64_t backpressure_ns;       /* inbox: wait on a full queue (see inbox.h); 0 = 250 ms,
+                                      < 0 = drop at once */
     void (*log)(void *ctx, const char *line); /* feed problems and events; may be NULL */
     void *log_ctx;
 } tt_paper_opts;

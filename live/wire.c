@@ -434,6 +434,7 @@ int tt_wire_output_topics(const tt_event *ev, const char **topics, int max)
             ADD("risk_events_archive");
         break;
     case TT_EV_EQUITY: ADD("risk_events_archive"); break;
+    case TT_EV_EXTERNAL: ADD("external_data_archive"); break; /* an input, archived as it came */
     default: break;
     }
 #undef ADD
@@ -452,6 +453,7 @@ const char *tt_wire_output_type(const tt_event *ev)
     case TT_EV_BAR: return "ticktape.Bar";
     case TT_EV_CONTROL: return "ticktape.Control";
     case TT_EV_EQUITY: return "ticktape.Equity";
+    case TT_EV_EXTERNAL: return "external"; /* the message bytes as received */
     default: return NULL;
     }
 }
@@ -531,6 +533,7 @@ size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint
         m.take_profit_points = c->take_profit;
         m.stop_loss_points = c->stop_loss;
         m.expire_time_ns = c->expire_ts;
+        m.position = c->position;
         PACK(ticktape__order_command, &m);
     }
     case TT_EV_ORDER_EVENT: {
@@ -632,6 +635,7 @@ int tt_wire_order_cmd_decode(const void *data, size_t len, tt_event *ev, tt_err 
     c->take_profit = m->take_profit_points;
     c->stop_loss = m->stop_loss_points;
     c->expire_ts = m->expire_time_ns;
+    c->position = m->position;
     return TT_OK;
 }
 

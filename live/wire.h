@@ -34,7 +34,9 @@
  * Kafka topics: signals and risk decisions -> trading_signals_archive, risk
  * decisions also -> risk_events_archive, order commands and order events ->
  * order_execution_archive and broker_communication_log (what was said to and
- * heard from the venue), bars -> aggregate_archive.
+ * heard from the venue), bars -> aggregate_archive; an EXTERNAL input a
+ * session archives -> external_data_archive (its bytes as received, keyed by
+ * the external type).
  *
  * No function here allocates: decoding unpacks into a stack arena and
  * encoding packs into the caller's buffer. All are thread-safe.
@@ -47,18 +49,14 @@
 
 #include "../core/error.h"
 #include "../core/event.h"
+#include "../core/external.h"
 #include "../core/instrument.h"
 
 #define TT_WIRE_SUBJECT_MAX 96
 #define TT_WIRE_MSG_MAX 512 /* largest encoded output message */
 
-/* External-event types carried in blob.type (from market.external.{type}). */
-enum tt_external_type {
-    TT_EXT_OTHER = 0,
-    TT_EXT_ECONOMIC_CALENDAR = 1,
-    TT_EXT_FRED_INDICATORS = 2,
-    TT_EXT_COMMODITY_PRICES = 3
-};
+/* External-event types carried in blob.type (from market.external.{type}):
+ * enum tt_external_type, core/external.h. */
 
 /* TickData protobuf -> QUOTE. ts is left 0 (the inbox stamps it); ts_init is
  * the message's timestamp in ns (0 when absent). Fails with TT_EFORMAT (bad

@@ -27,7 +27,8 @@ void tt_report_run_data(const tt_scenario *s, const tt_scenario_run *run, const 
                         char *buf, size_t bufsize);
 
 /* Fill *in for the run: name, strategy, parameters, fingerprint, events,
- * trades, equity, venue counters and account currency from s, run and r; the
+ * trades, equity, price path, venue counters, rejections by rule and account
+ * currency from s, run and r (what a live feed lost is the caller's); the
  * figures m (normally &r->metrics, or a copy), the scenario's text (may be
  * NULL), the data line (tt_report_run_data) and the range [from, to) as
  * given. Cannot fail. */

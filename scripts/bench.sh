@@ -27,7 +27,7 @@ if [ ! -x "$T" ]; then
   exit 2
 fi
 cmake --build "$BUILD" -j "$(nproc)" --target bench_backtest bench_import bench_bars \
-  bench_synth bench_live bench_ml >/dev/null
+  bench_synth bench_live bench_ml bench_mt5 bench_aggregate >/dev/null
 
 if [ "$QUICK" = 1 ]; then
   TICKS=2000000 REP=3 TREP=3 SYN=2000000
@@ -73,6 +73,12 @@ section "python: a tape into numpy/pandas, the cost of a Python callback (wall)"
 TICKTAPE_LIB="$BUILD/libticktape.so" PYTHONPATH=python /usr/bin/python3 bench/bench_python.py "$T" \
   --repeat "$([ "$QUICK" = 1 ] && echo 2 || echo 5)" --rate "$([ "$QUICK" = 1 ] && echo 5 || echo 25)"
 
+section "live trading through MT5: quote at the terminal to order at the terminal, loopback with mt5-sim (wall, percentiles)"
+MT5_J=$(mktemp -d "${TMPDIR:-/tmp}/bench_mt5.XXXXXX")
+"$B/bench_mt5" --rates 100,1000,10000 --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)"
+"$B/bench_mt5" --rates 1000 --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)" --journal "$MT5_J/j"
+rm -rf "$MT5_J"
+
 if command -v nats-server >/dev/null 2>&1; then
   section "research: 64-run sweep, --jobs 1 / --jobs 2 / two NATS workers (wall)"
   /usr/bin/python3 bench/bench_research.py "$T" --repeat "$([ "$QUICK" = 1 ] && echo 2 || echo 7)"
@@ -86,6 +92,10 @@ if command -v nats-server >/dev/null 2>&1; then
   sleep 0.5
   "$B/bench_live" t2t --nats "nats://127.0.0.1:$port" --rates 1000,10000 \
     --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)" --baseline
+
+  section "aggregator: latency it adds, 3 sources over NATS (wall, percentiles)"
+  "$B/bench_aggregate" --nats "nats://127.0.0.1:$port" --rates 1000,10000 \
+    --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)" --journal "$tmp"
 else
   section "research and live benchmarks skipped: nats-server is not installed (make setup)"
 fi

@@ -110,6 +110,12 @@ typedef struct tt_figure {
 const tt_figure *tt_figures(size_t *n);
 /* A figure by name, or NULL. */
 const tt_figure *tt_figure_find(const char *name);
+/* For a name that was a figure before the percent convention ("cagr",
+ * "win_rate", "ann_volatility", "time_in_market", all fractions), the
+ * percent figure that replaced it ("cagr_pct", ...); NULL for any other. So
+ * that a gate or --figure written with an old name is refused with the new
+ * one named rather than compared in the wrong unit. */
+const char *tt_figure_renamed(const char *name);
 /* The value of a figure as a double (money and counts converted exactly up to 2^53). */
 double tt_figure_value(const tt_figure *f, const tt_metrics *m);
 /* Set a figure from a double (rounded for money and counts; a value that is not

@@ -114,8 +114,8 @@ ON_FILL = C.CFUNCTYPE(None, C.c_void_p, _ctx, C.c_int64, C.c_uint32, C.c_uint64,
 ON_ORDER = C.CFUNCTYPE(None, C.c_void_p, _ctx, C.c_int64, C.c_uint32, C.c_uint64, C.c_int,
                        C.c_int, C.c_int, C.c_int64)
 ON_TIMER = C.CFUNCTYPE(None, C.c_void_p, _ctx, C.c_uint64, C.c_uint64)
-ON_EXTERNAL = C.CFUNCTYPE(None, C.c_void_p, _ctx, C.c_int64, C.c_uint32,
-                          C.POINTER(C.c_uint8), C.c_uint32)
+ON_EXTERNAL = C.CFUNCTYPE(None, C.c_void_p, _ctx, C.c_int64, C.c_uint32, C.c_uint32,
+                          C.c_double, C.POINTER(C.c_uint8), C.c_uint32)
 ON_STOP = C.CFUNCTYPE(None, C.c_void_p, _ctx)
 
 

@@ -23,7 +23,7 @@ Quote = namedtuple("Quote", "ts symbol bid ask")
 Bar = namedtuple("Bar", "ts close_ts symbol open high low close volume ticks tf")
 Fill = namedtuple("Fill", "ts symbol client_id side price qty commission")
 Order = namedtuple("Order", "ts symbol client_id status reason side leaves_qty")
-External = namedtuple("External", "ts symbol data")
+External = namedtuple("External", "ts symbol type value data")
 
 BUY, SELL = 1, -1
 _TYPES = {"market": 1, "limit": 2, "stop": 3, "stop_limit": 4}
@@ -292,10 +292,11 @@ class _Binding:
             except Exception as e:  # noqa: BLE001
                 self._fail(e)
 
-    def _external(self, user, c, ts, sym, data, n):
+    def _external(self, user, c, ts, sym, etype, value, data, n):
         if self.error is None:
             try:
-                self.s.on_external(self.ctx, External(ts, sym, C.string_at(data, n) if n else b""))
+                self.s.on_external(self.ctx, External(ts, sym, etype, value,
+                                                      C.string_at(data, n) if n else b""))
             except Exception as e:  # noqa: BLE001
                 self._fail(e)
 
