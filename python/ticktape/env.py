@@ -46,6 +46,7 @@ class Env:
 
     def __init__(self, scenario, timeframe=None, side=None, features=None, max_position=1.0,
                  max_steps=None, set=None, **overrides):
+        self._h = None
         text, is_text, base = scenario_arg(scenario)
         arr, keep = _lib.strings(overrides_list(set, overrides))
         feats = ",".join(features).encode() if features else None

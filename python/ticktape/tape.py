@@ -43,6 +43,7 @@ class Tape:
     .quotes_df(...) / .bars_df(...) -> DataFrames with a UTC index."""
 
     def __init__(self, path):
+        self._h = None
         self.path = str(path)
         err = Err()
         h = C.c_void_p()
