@@ -43,6 +43,7 @@ typedef struct agg_cli {
     int fsync, no_publish, json;
     FILE *outf;
     uint64_t lines;
+    tt_net_cli net; /* NATS authentication and TLS, --kafka-set (cli/net_opts.c) */
 } agg_cli;
 
 #define F(field) offsetof(agg_cli, field)
@@ -58,6 +59,8 @@ static const tt_opt AGG_OPTS[] = {
      .help = "the Kafka consumer group"},
     {TT_OPT_FLAG, "from-beginning", .off = F(from_beginning),
      .help = "a new Kafka group starts at the oldest tick_archive offset"},
+    {TT_OPT_INCLUDE, .include = tt_net_kafka_opts, .off = F(net)},
+    {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
     {TT_OPT_STRING, "sources", .off = F(sources), .arg = "A,B",
      .def_text = "any, in order of first appearance",
      .help = "the sources, in priority order; ticks of others are rejected"},
@@ -176,6 +179,8 @@ static int do_live(agg_cli *a, const tt_instruments *ins, const char *const *sou
     o.kafka_brokers = a->kafka;
     o.kafka_group = a->kafka_group;
     o.kafka_from_beginning = a->from_beginning;
+    o.kafka_conf = tt_net_kafka_conf(&a->net);
+    o.nats_auth = tt_net_nats(&a->net);
     o.sources = sources;
     o.cfg = a->cfg;
     o.ins = ins;
@@ -238,6 +243,8 @@ static int run_aggregate(int argc, char **argv)
     tt_opts_seen seen;
     int rc = tt_opts_parse(&tt_command_aggregate, &a, argc, argv, &seen);
     if (rc != TT_OPTS_RUN)
+        return rc;
+    if ((rc = tt_net_check(&a.net, "aggregate")) != 0)
         return rc;
     tt_consol_cli_finish(&a.cfg);
     char srcbuf[1024];

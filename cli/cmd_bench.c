@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "core/engine.h"
+#include "core/io.h"
 #include "data/tape.h"
 
 static uint64_t mix(uint64_t *s)
@@ -88,9 +89,7 @@ static void remove_tmp(const char *tmp)
 {
     if (!tmp[0])
         return;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
+    if (tt_rmtree(tmp) != 0) /* no shell: TMPDIR could name anything */
         fprintf(stderr, "ticktape: warning: could not remove %s\n", tmp);
 }
 

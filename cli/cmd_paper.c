@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "core/metrics.h"
 #include "live/paper.h"
+#include "net_opts.h"
 #include "reports/report.h"
 #include "sim/scenario.h"
 
@@ -101,8 +102,7 @@ typedef struct paper_opts {
     const char *scenario;
     tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
     const char *nats, *kafka, *journal;
-    const char *kconf[17]; /* --kafka-set K=V, NULL-ended */
-    int nkconf;
+    tt_net_cli net; /* NATS authentication and TLS, --kafka-set, --queue-bytes ... (net_opts.c) */
     int fsync, json_ticks, no_publish, from_beginning, publish_json, drop_when_full;
     uint64_t queue;
     double duration, spin_us, status_every;
@@ -119,8 +119,7 @@ static const tt_opt PAPER_OPTS[] = {
     {TT_OPT_STRING, "kafka", .off = F(kafka), .arg = "BROKERS",
      .help = "outputs archived to the seed's Kafka topics; without --nats, also the feed "
              "(topic tick_archive, consumer group)"},
-    {TT_OPT_LIST, "kafka-set", .off = F(kconf), .count_off = F(nkconf), .max_count = 16,
-     .arg = "K=V", .flags = TT_OPT_KEYVAL, .help = "extra librdkafka setting"},
+    {TT_OPT_INCLUDE, .include = tt_net_kafka_opts, .off = F(net)},
     {TT_OPT_FLAG, "from-beginning", .off = F(from_beginning),
      .help = "Kafka feed: a new consumer group starts at the oldest tick"},
     {TT_OPT_STRING, "journal", .off = F(journal), .arg = "DIR",
@@ -147,6 +146,8 @@ static const tt_opt PAPER_OPTS[] = {
      .flags = TT_OPT_MIN_OPEN, .help = "end the session after S seconds"},
     {TT_OPT_DOUBLE, "status-every", .off = F(status_every), .arg = "S", .min = 0.1,
      .max = INFINITY, .help = "also print the status as a line on stderr every S seconds"},
+    {TT_OPT_INCLUDE, .include = tt_net_feed_opts, .off = F(net)},
+    {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
     {TT_OPT_INCLUDE, .include = tt_live_opts, .off = F(live)},
     {TT_OPT_END},
 };
@@ -180,6 +181,9 @@ static int run_paper(int argc, char **argv)
     int code = tt_opts_parse(&tt_command_paper, &a, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
         return code;
+    if ((code = tt_net_check(&a.net, "paper")) != 0)
+        return code;
+    tt_net_feed_memory();
     tt_live_cli *o = &a.live;
     const char *nats = a.nats, *kafka = a.kafka, *journal = a.journal;
     tt_scenario *s;
@@ -192,8 +196,11 @@ static int run_paper(int argc, char **argv)
     tt_paper_opts po;
     memset(&po, 0, sizeof po);
     po.nats_url = nats;
+    po.nats_auth = tt_net_nats(&a.net);
+    po.max_tick_age = a.net.max_tick_age;
+    po.queue_bytes = a.net.queue_bytes;
     po.kafka_brokers = kafka;
-    po.kafka_conf = a.nkconf ? a.kconf : NULL;
+    po.kafka_conf = tt_net_kafka_conf(&a.net);
     po.kafka_from_beginning = a.from_beginning;
     po.journal_dir = journal;
     po.journal_fsync = a.fsync;
@@ -225,8 +232,10 @@ static int run_paper(int argc, char **argv)
         tt_scenario_free(s);
         return code;
     }
-    char feed[600];
-    snprintf(feed, sizeof feed, "live %s", nats ? nats : kafka);
+    /* The URL goes into reports and logs: redacted (nats://user:***@host). */
+    char shown[TT_URL_SHOWN_MAX], feed[TT_URL_SHOWN_MAX + 8];
+    tt_url_redact(nats ? nats : kafka, shown, sizeof shown);
+    snprintf(feed, sizeof feed, "live %s", shown);
     o->feed = feed;
     g_paper = p;
     struct sigaction sa;
@@ -236,7 +245,7 @@ static int run_paper(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     fprintf(stderr, "ticktape paper: listening on %s%s%s; SIGINT or SIGTERM ends the session\n",
-            nats ? nats : kafka, journal ? ", journal " : "", journal ? journal : "");
+            shown, journal ? ", journal " : "", journal ? journal : "");
     status_ctx sc = {.p = p, .tty = isatty(2) && !o->quiet, .duration = a.duration,
                      .every = a.status_every,
                      .start = tt_wall_seconds()};

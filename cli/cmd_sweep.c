@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "live/jetstream.h"
+#include "live/job_runner.h"
 #include "reports/sweep_report.h"
 #include "sim/research.h"
 #include "sim/scenario.h"
@@ -147,12 +148,17 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
-static int run_nats(const tt_research_cli *o, const char *abs_path, const char *tag,
-                    const tt_sweep_plan *plan, run_state *st, tt_err *err)
+static int run_nats(const tt_research_cli *o, const tt_sweep_plan *plan, run_state *st,
+                    tt_err *err)
 {
+    char sid[TT_SHA256_HEX]; /* workers find the scenario by its bytes' hash */
+    int rc = tt_scenario_id_file(o->scenario, sid, err);
+    if (rc)
+        return rc;
     tt_js *js;
-    tt_js_opts jo = {o->nats, o->ack_wait ? o->ack_wait / TT_NS_PER_MS : 0, 0, "ticktape-sweep"};
-    int rc = tt_js_connect(&js, &jo, err);
+    tt_js_opts jo = {o->nats, o->ack_wait ? o->ack_wait / TT_NS_PER_MS : 0, 0, "ticktape-sweep",
+                     &o->net.job_key, tt_net_nats(&o->net)};
+    rc = tt_js_connect(&js, &jo, err);
     if (rc)
         return rc;
     tt_buf *payloads = calloc(plan->njobs, sizeof *payloads);
@@ -164,14 +170,14 @@ static int run_nats(const tt_research_cli *o, const char *abs_path, const char *
         tt_run_id_make(ids[i], plan->id_prefix, (uint32_t)i);
         idp[i] = ids[i];
         if (tt_sweep_job_encode(&payloads[i], ids[i], (uint32_t)i, tt_sweep_job_params(plan, i),
-                                plan->nparams, abs_path, tag, o->sets, (size_t)o->nsets, 0, 0))
+                                plan->nparams, sid, 0, 0))
             rc = tt_err_set(err, TT_ENOMEM, "out of memory");
     }
-    size_t dups = 0;
+    size_t dups = 0, forged = 0;
     if (!rc) {
         tt_js_sweep_opts so = {o->timeout ? o->timeout / TT_NS_PER_MS : 0, on_nats_result,
                                on_tick, st, &interrupted,
-                               tt_runs_per_job(o->runs_per_job, plan->njobs)};
+                               tt_runs_per_job(o->runs_per_job, plan->njobs), &forged};
         struct sigaction sa, old_int, old_term;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_interrupt;
@@ -184,10 +190,20 @@ static int run_nats(const tt_research_cli *o, const char *abs_path, const char *
     if (!o->quiet && dups)
         fprintf(stderr, "ticktape: %zu duplicate completion(s) ignored (each run counts once)\n",
                 dups);
+    if (forged) /* always: somebody publishes results they should not */
+        fprintf(stderr, "ticktape: %zu forged completion(s) ignored (unsigned or badly signed)\n",
+                forged);
     for (size_t i = 0; payloads && i < plan->njobs; i++)
         tt_buf_free(&payloads[i]);
     free(payloads), free(ids), free(idp);
     tt_js_close(js);
+    /* Every result came back, but a run that failed on a worker is a partial
+     * success, as in a local sweep (exit 3; 1 when every run failed). */
+    size_t bad = 0;
+    for (size_t i = 0; !rc && i < plan->njobs; i++)
+        bad += st->results[i].status != TT_RUN_OK;
+    if (bad)
+        rc = tt_err_set(err, TT_EPARTIAL, "%zu of %zu runs did not complete", bad, plan->njobs);
     return rc;
 }
 
@@ -267,6 +283,8 @@ static int run_sweep(int argc, char **argv)
     int code = tt_opts_parse(&tt_command_sweep, &so, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
         return code;
+    if ((code = tt_research_check(&so.r, "sweep")) != 0)
+        return code;
     const tt_research_cli *o = &so.r;
     tt_err err;
     tt_err_clear(&err);
@@ -334,19 +352,18 @@ static int run_sweep(int argc, char **argv)
         tt_progress_start(&st.bar, "sweep", plan.njobs);
     double t0 = tt_wall_seconds();
     int rc;
-    char where[96];
+    char where[TT_URL_SHOWN_MAX + 32];
     if (o->nats) {
-        char abs_path[1024];
-        if (!realpath(o->scenario, abs_path))
-            snprintf(abs_path, sizeof abs_path, "%s", o->scenario);
         for (size_t i = 0; i < plan.njobs; i++) {
             results[i].status = TT_RUN_PENDING;
             results[i].index = (uint32_t)i;
             tt_run_id_make(results[i].run_id, plan.id_prefix, (uint32_t)i);
             snprintf(results[i].error, sizeof results[i].error, "no result from any worker");
         }
-        rc = run_nats(o, abs_path, tag, &plan, &st, &err);
-        snprintf(where, sizeof where, "on NATS workers (%s)", o->nats);
+        rc = run_nats(o, &plan, &st, &err);
+        char shown[TT_URL_SHOWN_MAX];
+        snprintf(where, sizeof where, "on NATS workers (%s)",
+                 tt_url_redact(o->nats, shown, sizeof shown));
     } else {
         tt_sweep_opts so = {.jobs = (unsigned)o->jobs, .on_result = on_result, .on_tick = on_tick,
                             .ctx = &st, .runs_per_process = o->runs_per_process};

@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "live/jetstream.h"
+#include "live/job_runner.h"
 #include "reports/report.h"
 #include "reports/wf_report.h"
 #include "sim/gates.h"
@@ -166,7 +167,7 @@ static void print_folds(const tt_wf_result *r, const tt_wf_view *v, const tt_wf_
 
 typedef struct nats_train {
     const tt_research_cli *o;
-    char scenario[1024]; /* absolute path */
+    char scenario[TT_SHA256_HEX]; /* the file's SHA-256: workers find it by its bytes */
     char tag[9];
     char prefix[40];
     tt_run_summary *out;
@@ -198,7 +199,8 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
         snprintf(out[i].error, sizeof out[i].error, "no result from any worker");
     }
     tt_js *js;
-    tt_js_opts jo = {t->o->nats, t->o->ack_wait / TT_NS_PER_MS, 0, "ticktape-walkforward"};
+    tt_js_opts jo = {t->o->nats, t->o->ack_wait / TT_NS_PER_MS, 0, "ticktape-walkforward",
+                     &t->o->net.job_key, tt_net_nats(&t->o->net)};
     int rc = tt_js_connect(&js, &jo, err);
     if (rc)
         return rc;
@@ -210,8 +212,7 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
         size_t f = i / plan->njobs, j = i % plan->njobs;
         ids[i] = out[i].run_id;
         if (tt_sweep_job_encode(&payloads[i], ids[i], (uint32_t)j, tt_sweep_job_params(plan, j),
-                                plan->nparams, t->scenario, t->tag, t->o->sets,
-                                (size_t)t->o->nsets, w[f].train_from, w[f].train_to))
+                                plan->nparams, t->scenario, w[f].train_from, w[f].train_to))
             rc = tt_err_set(err, TT_ENOMEM, "out of memory");
     }
     if (!rc) {
@@ -294,14 +295,15 @@ static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run 
     return rc;
 }
 
-/* Send the train runs to NATS workers: the scenario's absolute path and tag,
- * and run ids unique to this invocation. */
+/* Send the train runs to NATS workers: the scenario's content hash (workers
+ * run only files of their --scenarios directories) and run ids unique to this
+ * invocation. */
 static int nats_setup(nats_train *nt, const tt_research_cli *o, tt_wf_opts *wo, tt_err *err)
 {
     nt->o = o;
-    if (!realpath(o->scenario, nt->scenario))
-        snprintf(nt->scenario, sizeof nt->scenario, "%s", o->scenario);
-    int rc = tt_research_file_tag(o->scenario, nt->tag, err);
+    int rc = tt_scenario_id_file(o->scenario, nt->scenario, err);
+    if (!rc)
+        rc = tt_research_file_tag(o->scenario, nt->tag, err);
     if (rc)
         return rc;
     /* Unique per invocation, so two runs on one server never mix. */
@@ -333,6 +335,8 @@ static int run_walkforward(int argc, char **argv)
     memset(&args, 0, sizeof args);
     int code = tt_opts_parse(&tt_command_walkforward, &args, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
+        return code;
+    if ((code = tt_research_check(&args.r, "walkforward")) != 0)
         return code;
     const tt_research_cli *o = &args.r;
     tt_err err;

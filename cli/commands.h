@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/event.h"
+#include "net_opts.h"
 #include "opts.h"
 
 /* ---- the commands ---- */
@@ -205,8 +206,13 @@ typedef struct tt_research_cli {
     tt_ts ack_wait, timeout;   /* 0 = the queue's defaults */
     uint64_t runs_per_job;     /* 0 = 1 (the default); UINT64_MAX = auto */
     int json, quiet, no_reports;
+    tt_net_cli net;            /* NATS authentication and TLS, --job-key (cli/net_opts.h) */
 } tt_research_cli;
 extern const tt_opt tt_research_opts[];
+/* After parsing: --set is refused with --nats (a job carries only the
+ * sweep's parameters), and the network options are checked (tt_net_check).
+ * 0, or TT_EXIT_USAGE after printing the usage error. */
+int tt_research_check(tt_research_cli *o, const char *cmd);
 
 /* --runs-per-process N (an unsigned field): N runs per runner process,
  * 0 = keep it until a run crashes it (TT_POOL_KEEP, sim/pool.h). */

@@ -444,7 +444,7 @@ int tt_aggregator_open(tt_aggregator **out, const tt_aggregator_opts *o, tt_err 
         io.tap = tt_journal_sink(a->j);
     if (!rc)
         rc = tt_inbox_new(&a->q, &io, err);
-    tt_nats_source_opts no = {.url = o->nats_url,
+    tt_nats_source_opts no = {.url = o->nats_url, .auth = o->nats_auth,
                               .subjects = (const char *const[]){"ticks.*.*", NULL},
                               .ins = o->ins, .inbox = a->q, .log = ilog, .log_ctx = a,
                               .source_of = nats_source_of, .source_ctx = a};

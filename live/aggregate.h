@@ -60,8 +60,11 @@
 
 typedef struct tt_aggregator tt_aggregator;
 
+struct tt_nats_opts;
+
 typedef struct tt_aggregator_opts {
     const char *nats_url;          /* required: ticks in, the merged feed out */
+    const struct tt_nats_opts *nats_auth; /* authentication and TLS (nats_conn.h); may be NULL */
     const char *kafka_brokers;     /* also consume tick_archive: TickData whose field
                                       `source` names the source; NULL = no Kafka */
     const char *kafka_group;       /* consumer group; NULL = "ticktape" */

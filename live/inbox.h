@@ -33,6 +33,12 @@
  * markers, stop) and venue responses are never dropped: they have a reserve
  * of slots, and if even that is full their producer waits.
  *
+ * "Full" is counted in events (capacity) and in bytes: the payloads queued
+ * (external events) may not exceed bytes_max, so that a flood of large
+ * messages costs at most that much memory. A payload over
+ * TT_INBOX_MAX_PAYLOAD is refused whole (TT_EINVAL: the caller rejects and
+ * counts it), never cut.
+ *
  * Stopping: tt_inbox_stop() is async-signal-safe. The source then refuses new
  * arrivals, drains what is queued, yields one CONTROL STOP event (journaled
  * like any input, so a replay ends at the same time) and then TT_SRC_END.
@@ -49,8 +55,12 @@
 
 typedef struct tt_inbox tt_inbox;
 
+#define TT_INBOX_MAX_PAYLOAD (1u << 20)              /* largest payload taken: 1 MiB */
+#define TT_INBOX_BYTES_DEFAULT (64ull << 20)         /* payload bytes queued at most */
+
 typedef struct tt_inbox_opts {
     uint32_t capacity;      /* slots; 0 = 65536 */
+    uint64_t bytes_max;     /* payload bytes queued at most; 0 = TT_INBOX_BYTES_DEFAULT */
     uint32_t reserve;       /* of which kept for never-dropped events; 0 = 64 */
     uint16_t source_id;     /* source id of the events; 0 = 1 */
     int keep_source;        /* 1: an event pushed with a source id keeps it (several feeds
@@ -77,6 +87,7 @@ typedef struct tt_inbox_stats {
     uint64_t after_stop;     /* arrivals refused after stop */
     uint64_t gaps;           /* GAP_BEGIN markers pushed */
     uint64_t max_depth;      /* most events queued at once */
+    uint64_t bytes, max_bytes; /* payload bytes queued now, and at most */
     uint32_t capacity;
 } tt_inbox_stats;
 
@@ -88,11 +99,22 @@ void tt_inbox_free(tt_inbox *q);
 /* ---- producer side (any thread) ---- */
 
 /* Stamp and queue a copy of *ev (ts, seq, cls and, unless keep_source, source
- * are set here; ts_init is kept when non-zero, else set to the stamp). For EXTERNAL/BLOB events the
- * payload bytes are copied (len at most 1 MiB). Returns 1 queued, 0 refused
- * (after stop, or dropped by the policy when the event itself is the oldest
- * droppable one; counted), or TT_ENOMEM for a payload copy. */
+ * are set here; ts_init is kept when non-zero, else set to the stamp). For
+ * EXTERNAL/BLOB events the payload bytes are copied. Returns 1 queued, 0
+ * refused (after stop, or dropped by the policy when the event itself is the
+ * oldest droppable one; counted), TT_EINVAL for a payload over
+ * TT_INBOX_MAX_PAYLOAD or over the whole byte budget (nothing queued, nothing
+ * cut), or TT_ENOMEM. */
 int tt_inbox_push(tt_inbox *q, const tt_event *ev, const void *payload, uint32_t len);
+
+/* tt_inbox_push with flags: TT_INBOX_NO_DROP makes a market event wait for
+ * room instead of being subject to the drop policy (a replayable feed such
+ * as Kafka, whose offsets are committed only once the event is journaled:
+ * losing it here would lose it for good). *seq (may be NULL) gets the seq
+ * the event was queued with (0 when refused). */
+#define TT_INBOX_NO_DROP 1
+int tt_inbox_push_ex(tt_inbox *q, const tt_event *ev, const void *payload, uint32_t len,
+                     int flags, uint64_t *seq);
 
 /* Queue a CONTROL event (TT_CTL_GAP_BEGIN/END, ...): never dropped. */
 int tt_inbox_push_control(tt_inbox *q, uint32_t op, uint32_t arg);

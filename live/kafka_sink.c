@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka_conf.h"
 #include "wire.h"
 
 struct tt_kafka_sink {
@@ -36,23 +37,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-/* Apply "key=value" settings; the first refusal names the key. */
-static int conf_set_all(rd_kafka_conf_t *c, const char *const *kv, tt_err *err)
-{
-    char errstr[512];
-    for (; kv && *kv; kv++) {
-        char key[256];
-        const char *eq = strchr(*kv, '=');
-        if (!eq || (size_t)(eq - *kv) >= sizeof key)
-            return tt_err_set(err, TT_EINVAL, "kafka setting '%s': expected key=value", *kv);
-        memcpy(key, *kv, (size_t)(eq - *kv));
-        key[eq - *kv] = '\0';
-        if (rd_kafka_conf_set(c, key, eq + 1, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-            return tt_err_set(err, TT_EINVAL, "kafka setting '%s': %s", key, errstr);
-    }
-    return TT_OK;
-}
-
 int tt_kafka_sink_open(tt_kafka_sink **out, const tt_kafka_sink_opts *opts, tt_err *err)
 {
     *out = NULL;
@@ -69,11 +53,11 @@ int tt_kafka_sink_open(tt_kafka_sink **out, const tt_kafka_sink_opts *opts, tt_e
     char bs[1024];
     snprintf(bs, sizeof bs, "bootstrap.servers=%s", opts->brokers);
     const char *boot[] = {bs, NULL};
-    int rc = conf_set_all(c, boot, err);
+    int rc = tt_kafka_conf_apply(c, boot, err);
     if (!rc)
-        rc = conf_set_all(c, base, err);
+        rc = tt_kafka_conf_apply(c, base, err);
     if (!rc)
-        rc = conf_set_all(c, opts->conf, err);
+        rc = tt_kafka_conf_apply(c, opts->conf, err);
     if (rc) {
         rd_kafka_conf_destroy(c);
         free(s);

@@ -38,10 +38,18 @@
 #include "../core/instrument.h"
 #include "inbox.h"
 
+struct tt_nats_opts;
+
 typedef struct tt_nats_source tt_nats_source;
 
 typedef struct tt_nats_source_opts {
     const char *url;              /* "nats://127.0.0.1:4222"; required */
+    const struct tt_nats_opts *auth; /* authentication and TLS (nats_conn.h); may be NULL */
+    /* A tick whose exchange time is further from its arrival than this is
+     * refused: max_tick_ahead ahead (0 = TT_WIRE_TICK_AHEAD, one minute),
+     * max_tick_age behind (0 = no limit: recorded data may be replayed). */
+    int64_t max_tick_ahead, max_tick_age;
+    int64_t pending_bytes; /* nats.c's per-subscription queue, in bytes; 0 = 64 MiB */
     const char *const *subjects;  /* NULL-terminated; NULL = ticks.*, bars.>, market.external.> */
     int json_ticks;               /* also accept the JSON tick form on ticks.* */
     const tt_instruments *ins;    /* borrowed; required */

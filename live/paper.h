@@ -39,9 +39,12 @@
 #include "inbox.h"
 
 typedef struct tt_paper tt_paper;
+struct tt_nats_opts;
 
 typedef struct tt_paper_opts {
     const char *nats_url;          /* feed from NATS and publish outputs there */
+    const struct tt_nats_opts *nats_auth; /* authentication and TLS (nats_conn.h); may be NULL */
+    int64_t max_tick_age;          /* refuse ticks older than this at arrival (0 = no limit) */
     const char *kafka_brokers;     /* archive outputs to Kafka; the feed when no NATS */
     const char *const *kafka_conf; /* extra librdkafka settings for both (may be NULL) */
     const char *kafka_group;       /* consumer group (NULL = "ticktape-paper") */
@@ -52,6 +55,14 @@ typedef struct tt_paper_opts {
     int no_publish;                /* do not publish outputs on NATS */
     int publish_json;              /* publish outputs on NATS as JSON instead of protobuf */
     uint32_t queue_capacity;       /* inbox slots; 0 = 65536 */
+    /* Bytes of memory the session's queues may hold (--queue-bytes): the
+     * inbox's payloads get a sixteenth, the journal's queue a thirty-second,
+     * nats.c's queue of each of the three subscriptions a sixty-fourth (at
+     * least 4 MiB, so that an oversize message reaches our check); the rest is
+     * left for what the budget cannot count exactly (the journal's block and
+     * compressor buffers, copies in flight, the allocator's arenas), so that
+     * the process grows by less than the budget under a flood. 0 = 256 MiB. */
+    uint64_t queue_bytes;
     int64_t spin_ns;               /* inbox: poll before sleeping (see inbox.h); 0 = off */
     int64_t backpressure_ns;       /* inbox: wait on a full queue (see inbox.h); 0 = 250 ms,
                                       < 0 = drop at once */

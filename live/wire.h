@@ -70,6 +70,33 @@ int tt_wire_tick_decode(const void *data, size_t len, const tt_instruments *ins,
 int tt_wire_tick_decode_keyed(const void *data, size_t len, const void *key, size_t key_len,
                               const tt_instruments *ins, tt_event *ev, tt_err *err);
 
+/* What a decoder refuses (each a TT_EFORMAT naming the field; the sources
+ * count and log it with the subject):
+ *   - a price below one point or above 1e6 price units (TT_WIRE_PRICE_MAX
+ *     in wire.c: above every traded rate, so a bid a million times the
+ *     market is out), not finite;
+ *   - a crossed quote (ask below bid); a locked one (bid == ask) is taken;
+ *   - a volume that is negative, not finite, or above 1e15;
+ *   - a bar whose low is above its open or close, or whose high is below
+ *     them, or a bar price out of the same range (in points too);
+ *   - ticks.{SYMBOL} (or ticks.{SOURCE}.{SYMBOL}) whose payload names another instrument
+ *     (tt_wire_tick_subject_decode);
+ *   - with tt_wire_check_time: an exchange time too far from arrival. */
+
+/* A tick from subject "ticks.{SYMBOL}" or "ticks.{SOURCE}.{SYMBOL}": decoded (JSON when json is set and
+ * the payload starts with '{', else TickData) and refused when the subject's
+ * symbol is not the payload's instrument. */
+int tt_wire_tick_subject_decode(const char *subject, const void *data, size_t len, int json,
+                                const tt_instruments *ins, tt_event *ev, tt_err *err);
+
+/* The event's exchange time (ts_init) against its arrival time now: refused
+ * when more than future ns ahead, or (past > 0) more than past ns behind. A
+ * message without a time passes. */
+int tt_wire_check_time(const tt_event *ev, tt_ts now, tt_ts past, tt_ts future, tt_err *err);
+
+/* The default for how far ahead of its arrival a tick's time may be. */
+#define TT_WIRE_TICK_AHEAD (60 * TT_NS_PER_SEC)
+
 /* The JSON form {"symbol":"EURUSD","bid":1.1,"ask":1.2,"timestamp":1549238400000}
  * (other keys ignored) -> QUOTE, with the same rules. */
 int tt_wire_tick_json_decode(const void *data, size_t len, const tt_instruments *ins,

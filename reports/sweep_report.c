@@ -172,8 +172,10 @@ static int json_table(const tt_sweep_table *t, tt_buf *b)
         char hex[33];
         tt_fingerprint_hex(r->fp, hex);
         int ok = r->status == TT_RUN_OK;
-        rc = tt_buf_printf(b, "%s{\"index\":%zu,\"run_id\":\"%s\",\"status\":\"%s\",\"params\":{",
-                           i ? "," : "", i, r->run_id, tt_run_status_name(r->status));
+        rc = tt_buf_printf(b, "%s{\"index\":%zu,\"run_id\":", i ? "," : "", i);
+        rc = rc ? rc : tt_buf_json_string(b, r->run_id); /* escaped, wherever it came from */
+        rc = rc ? rc : tt_buf_printf(b, ",\"status\":\"%s\",\"params\":{",
+                                     tt_run_status_name(r->status));
         for (size_t k = 0; k < p->nparams && !rc; k++) {
             if (k)
                 rc = tt_buf_append(b, ",", 1);

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+
+#include "../core/io.h"
 #include <yaml.h>
 
 /* ---- bytes ---- */
@@ -595,6 +597,13 @@ void tt_run_summary_from_payload(tt_run_summary *s, const char *payload, size_t 
         s->status = TT_RUN_FAILED;
         snprintf(s->error, sizeof s->error, "bad result message: %s", err.msg);
     }
+    /* The message came off the wire: its error text reaches terminals and
+     * logs, so control characters are escaped (\x1b, never the byte). */
+    char clean[sizeof s->error];
+    tt_str_escape(clean, sizeof clean, s->error, strnlen(s->error, sizeof s->error));
+    memcpy(s->error, clean, sizeof clean);
+    tt_str_escape(clean, sizeof clean, s->run_id, strnlen(s->run_id, sizeof s->run_id));
+    snprintf(s->run_id, sizeof s->run_id, "%s", clean);
 }
 
 /* ---- durations, ids ---- */
@@ -644,16 +653,14 @@ void tt_research_tag(const void *data, size_t len, char out[9])
 
 int tt_research_file_tag(const char *path, char out[9], tt_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tt_err_set(err, TT_EIO, "%s: cannot open", path);
-    tt_buf b = {0};
-    int rc = tt_buf_read_stream(&b, f) == TT_ENOMEM ? TT_ENOMEM : TT_OK;
-    fclose(f);
+    /* a regular file of scenario size, never a FIFO or a device */
+    char *text = NULL;
+    size_t len = 0;
+    int rc = tt_read_file_capped(path, 64u << 20, &text, &len, err);
     if (!rc)
-        tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, out);
-    tt_buf_free(&b);
-    return rc ? tt_err_set(err, TT_ENOMEM, "out of memory") : TT_OK;
+        tt_research_tag(text, len, out);
+    free(text);
+    return rc;
 }
 
 /* ---- YAML ---- */

@@ -186,8 +186,9 @@ void tt_run_id_make(char out[TT_RUN_ID_MAX], const char *prefix, uint32_t index)
  * Cannot fail. */
 void tt_research_tag(const void *data, size_t len, char out[9]);
 
-/* The tag of a file's bytes. TT_EIO when it cannot be opened ("PATH: cannot
- * open"), TT_ENOMEM. */
+/* The tag of a file's bytes (a regular file of at most 64 MiB: never a FIFO
+ * or a device). TT_EIO when it cannot be opened ("PATH: cannot open"),
+ * TT_EPERM, TT_ENOMEM. */
 int tt_research_file_tag(const char *path, char out[9], tt_err *err);
 
 /* ---- the research sections of a scenario file ---- */

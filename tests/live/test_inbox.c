@@ -122,6 +122,51 @@ static void test_drop_oldest_market(void **state)
     tt_inbox_free(q);
 }
 
+/* The byte budget: payloads beyond it push out the oldest market data (the
+ * count stays under the budget), a payload over the limit is refused whole,
+ * never cut; a Kafka-style push without drops waits instead. */
+static void test_byte_budget(void **state)
+{
+    (void)state;
+    tt_inbox_opts o;
+    memset(&o, 0, sizeof o);
+    o.capacity = 1024;
+    o.bytes_max = 3 * 1000;
+    o.clock = &clk;
+    o.idle_wait_ns = 100000;
+    tt_inbox *q;
+    tt_err err;
+    assert_int_equal(tt_inbox_new(&q, &o, &err), TT_OK);
+    static uint8_t pay[TT_INBOX_MAX_PAYLOAD + 1];
+    tt_event x;
+    memset(&x, 0, sizeof x);
+    x.kind = TT_EV_EXTERNAL;
+    for (int i = 0; i < 10; i++) {
+        x.u.blob.value = i;
+        assert_int_equal(tt_inbox_push(q, &x, pay, 1000), 1);
+        tt_inbox_stats st;
+        tt_inbox_stats_get(q, &st);
+        assert_true(st.bytes <= 3000);
+    }
+    tt_inbox_stats st;
+    tt_inbox_stats_get(q, &st);
+    assert_int_equal(st.dropped, 7);
+    assert_int_equal(st.max_bytes, 3000);
+    /* over the limit, or over the whole budget: refused, nothing queued */
+    assert_int_equal(tt_inbox_push(q, &x, pay, 3001), TT_EINVAL);
+    assert_int_equal(tt_inbox_push(q, &x, pay, TT_INBOX_MAX_PAYLOAD + 1), TT_EINVAL);
+    tt_inbox_stats_get(q, &st);
+    assert_int_equal(st.dropped, 7);
+    tt_source src = tt_inbox_source(q);
+    tt_event ev;
+    for (int i = 7; i < 10; i++) { /* the newest survive, whole */
+        assert_int_equal(src.next(q, &ev, &err), TT_SRC_EVENT);
+        assert_int_equal(ev.u.blob.value, i);
+        assert_int_equal(ev.u.blob.len, 1000);
+    }
+    tt_inbox_free(q);
+}
+
 typedef struct tap_log {
     tt_event ev[64];
     int n;
@@ -584,6 +629,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stamps_and_watermark),
         cmocka_unit_test(test_drop_oldest_market),
+        cmocka_unit_test(test_byte_budget),
         cmocka_unit_test(test_stop_and_tap),
         cmocka_unit_test(test_batches),
         cmocka_unit_test(test_many_producers),
