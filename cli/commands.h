@@ -200,7 +200,8 @@ typedef struct tt_research_cli {
     const char *sets[TT_RESEARCH_MAX_SETS]; /* --set KEY=VALUE */
     int nsets;
     uint64_t jobs;             /* --jobs: local runs at a time */
-    unsigned runs_per_process; /* tt_pool_opts; 0 = not given (1: a fresh process per run) */
+    unsigned runs_per_process; /* runs per process (tt_research_group_size); 0 = not given:
+                                * a process's whole share, as TT_POOL_KEEP (--runs-per-process 0) */
     const char *out;
     const char *nats;          /* --nats URL: runs on workers */
     tt_ts ack_wait, timeout;   /* 0 = the queue's defaults */

@@ -873,7 +873,7 @@ static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_e
             r->vt->on_quote(r->state, &r->ctx, ev);
         break;
     case TT_EV_BAR:
-        if (r->vt->on_bar)
+        if (r->vt->on_bar && !r->cfg.skip_input_bars)
             r->vt->on_bar(r->state, &r->ctx, ev);
         break;
     case TT_EV_ORDER_EVENT:
@@ -908,6 +908,23 @@ static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_e
     default:
         break;
     }
+}
+
+/* The quiet path (tt_component.market_quiet): quotes before the next
+ * rollover and equity sample, with no on_quote to call, only mark the
+ * portfolio. */
+static int runner_market_quiet(void *self, const tt_market_view *v, int n)
+{
+    const tt_runner *r = self;
+    if (r->vt->on_quote)
+        return 0;
+    return tt_market_view_until(v, n, r->next_roll < r->next_equity ? r->next_roll
+                                                                     : r->next_equity);
+}
+
+static void runner_market_take(void *self, const tt_market_view *v, int n)
+{
+    tt_portfolio_quotes(((tt_runner *)self)->pf, v->symbol, v->bid, v->ask, n);
 }
 
 void tt_runner_bar_listener(void *runner, tt_engine *e, const tt_event *bar)
@@ -971,6 +988,10 @@ tt_component tt_runner_component(tt_runner *r)
     c.on_start = runner_start;
     c.on_event = runner_event;
     c.on_stop = runner_stop;
+    if (!r->vt->on_quote) { /* a strategy called on every quote is never quiet */
+        c.market_quiet = runner_market_quiet;
+        c.market_take = runner_market_take;
+    }
     return c;
 }
 

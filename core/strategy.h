@@ -318,6 +318,10 @@ typedef struct tt_runner_config {
     tt_ts equity_interval;              /* one equity point per interval (ns); 0 = 1 minute */
     int flatten_on_halt;                /* 1: cancel orders and close positions when a
                                          * daily loss / drawdown / kill halts trading */
+    int skip_input_bars;                /* 1: TT_EV_BAR input events (a bar model's
+                                         * carriers, sim/bar_model.h) do not reach the
+                                         * strategy: its bars come from the bar
+                                         * component, once closed */
     /* observers (may be NULL) */
     void (*on_equity)(void *ctx, const tt_equity_point *p);
     void (*on_trade)(void *ctx, const tt_trade_record *t);

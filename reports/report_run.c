@@ -9,10 +9,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../sim/bar_model.h"
+
+/* A bar model's spread, as the reports say it. */
+static const char *spread_text(const tt_scenario_run *run, char *buf, size_t n)
+{
+    if (run->cfg.spread_from_bars)
+        return "from the ask bars";
+    snprintf(buf, n, "%lld points", (long long)run->cfg.spread_points);
+    return buf;
+}
+
 void tt_report_run_data(const tt_scenario *s, const tt_scenario_run *run, const char *feed,
                         char *buf, size_t bufsize)
 {
-    char syms[256] = "";
+    char syms[256] = "", sp[40];
     size_t used = 0;
     for (int i = 0; run->cfg.symbols[i] && used < sizeof syms; i++)
         used += (size_t)snprintf(syms + used, sizeof syms - used, "%s%s", i ? "," : "",
@@ -22,6 +33,10 @@ void tt_report_run_data(const tt_scenario *s, const tt_scenario_run *run, const 
     else if (run->synthetic)
         snprintf(buf, bufsize, "synthetic %s market: %s",
                  tt_scenario_get(s, "data.synthetic.model", "gbm"), syms);
+    else if (run->cfg.model)
+        snprintf(buf, bufsize, "tape %s: %s, M1 bars as %s, spread %s",
+                 tt_scenario_get(s, "data.tape", "?"), syms, tt_bar_model_name(run->cfg.model),
+                 spread_text(run, sp, sizeof sp));
     else
         snprintf(buf, bufsize, "tape %s: %s", tt_scenario_get(s, "data.tape", "?"), syms);
 }
@@ -36,6 +51,7 @@ void tt_report_run_input(tt_report_input *in, const tt_scenario *s, const tt_sce
     in->strategy = run->cfg.strategy;
     in->params = run->cfg.params;
     in->data = data;
+    in->bar_model = run->cfg.model ? tt_bar_model_name(run->cfg.model) : NULL;
     in->fingerprint = r->fingerprint;
     in->events = r->events;
     in->trades = r->trades;

@@ -20,14 +20,15 @@
 #include "../sim/scenario.h"
 #include "report.h"
 
-/* The one-line description of a run's data: "tape DIR: EURUSD,GBPUSD" or
- * "synthetic heston market: EURUSD", or with a feed ("live nats://..",
+/* The one-line description of a run's data: "tape DIR: EURUSD,GBPUSD" (with
+ * a bar model: ", M1 bars as MODEL, spread ..."), "synthetic heston market:
+ * EURUSD", or with a feed ("live nats://..",
  * "journal DIR") "FEED: EURUSD". Cut to bufsize; cannot fail. */
 void tt_report_run_data(const tt_scenario *s, const tt_scenario_run *run, const char *feed,
                         char *buf, size_t bufsize);
 
 /* Fill *in for the run: name, strategy, parameters, fingerprint, events,
- * trades, equity, price path, venue counters, rejections by rule and account
+ * bar model, trades, equity, price path, venue counters, rejections by rule and account
  * currency from s, run and r (what a live feed lost is the caller's); the
  * figures m (normally &r->metrics, or a copy), the scenario's text (may be
  * NULL), the data line (tt_report_run_data) and the range [from, to) as
