@@ -162,6 +162,13 @@ int tt_live_prepare(const char *path, const tt_live_cli *o, const char *cmd,
 int tt_live_finish(struct tt_scenario *s, struct tt_scenario_run *run,
                    struct tt_backtest_result *r, const tt_live_cli *o, const char *mode);
 
+/* The feature publisher of a paper or live session (cli/ml_live.c): the ml:
+ * section's rows, published, and the xgb model's rows for its signals; *out
+ * NULL when the scenario has neither. The ml: section's and the model's errors. */
+struct tt_features_pub;
+int tt_live_features(const struct tt_scenario *s, const struct tt_scenario_run *run, int json,
+                     struct tt_features_pub **out, tt_err *err);
+
 /* ---- the MT5 commands: mt5-sim, mt5-connector, live (cli/mt5_cli.c) ---- */
 
 typedef struct tt_hostport {

@@ -350,6 +350,7 @@ static const tt_order *h_order(tt_strategy_ctx *c, uint64_t id) { return tt_orde
 static size_t h_order_count(tt_strategy_ctx *c) { return tt_orders_count(R(c)->orders); }
 static const tt_order *h_order_at(tt_strategy_ctx *c, size_t i) { return tt_orders_at(R(c)->orders, i); }
 static tt_rng *h_rng(tt_strategy_ctx *c) { return &R(c)->rng; }
+static const tt_news *h_news(tt_strategy_ctx *c) { return R(c)->cfg.news; }
 static void h_log(tt_strategy_ctx *c, int level, const char *msg) { run_log(R(c), level, msg); }
 
 /* ---- services ---- */
@@ -583,6 +584,7 @@ static int close_symbol(tt_runner *r, uint32_t symbol, int flatten)
 }
 
 static int h_close(tt_strategy_ctx *c, uint32_t symbol) { return close_symbol(R(c), symbol, 0); }
+static void *h_user(tt_strategy_ctx *c) { return R(c)->cfg.user; }
 
 /* ---- construction ---- */
 
@@ -640,6 +642,8 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
     h->cancel = h_cancel;
     h->modify = h_modify;
     h->close = h_close;
+    h->user = h_user;
+    h->news = h_news;
     r->ctx.host = h;
     char fault[128];
     if ((rc = parse_params(r, cfg->params, fault, sizeof fault, err))) {
@@ -891,7 +895,8 @@ static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_e
     case TT_EV_EXTERNAL:
         /* a calendar event the gate did not know yet joins the blackout's
          * schedule before the strategy can react to it */
-        if (r->risk && tt_risk_gate_on_external(r->risk, ev) < 0) {
+        if ((r->risk && tt_risk_gate_on_external(r->risk, ev) < 0) ||
+            (r->cfg.news && tt_news_add_event(r->cfg.news, ev) < 0)) {
             tt_err err;
             tt_err_set(&err, TT_ENOMEM, "out of memory (news schedule)");
             run_error(r, &err);
