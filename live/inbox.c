@@ -208,17 +208,31 @@ static int full_for_data(const tt_inbox *q, uint32_t len)
     return q->count >= q->o.capacity - q->o.reserve || over_bytes(q, len);
 }
 
-/* Under mu: backpressure for market data. Wait for room while the engine
- * makes progress, in slices of at most 20 ms so that a stop request (set from
- * a signal handler, which cannot signal) is seen promptly; give up when the
- * engine has taken nothing for backpressure_ns. */
-static void wait_for_room(tt_inbox *q, uint32_t len)
+/* Under mu: no room for a never-dropped event of len payload bytes without
+ * dropping market data (the whole ring, reserve included, or the byte budget
+ * while anything is queued)? */
+static int full_for_never(const tt_inbox *q, uint32_t len)
 {
-    while (full_for_data(q, len) && q->o.backpressure_ns > 0 && !q->stopping &&
+    return q->count >= q->o.capacity || (over_bytes(q, len) && q->count);
+}
+
+static int no_room(const tt_inbox *q, uint32_t len, int never)
+{
+    return never ? full_for_never(q, len) : full_for_data(q, len);
+}
+
+/* Under mu: backpressure. Wait for room while the engine makes progress, in
+ * slices of at most 20 ms so that a stop request (set from a signal handler,
+ * which cannot signal) is seen promptly; give up when the engine has taken
+ * nothing for backpressure_ns. never: room for a never-dropped event (which
+ * then, if still without room, takes it from market data). */
+static void wait_for_room(tt_inbox *q, uint32_t len, int never)
+{
+    while (no_room(q, len, never) && q->o.backpressure_ns > 0 && !q->stopping &&
            !atomic_load(&q->stop_req)) {
         uint64_t taken = q->st.delivered;
         int64_t left = q->o.backpressure_ns;
-        while (q->st.delivered == taken && full_for_data(q, len) && !q->stopping &&
+        while (q->st.delivered == taken && no_room(q, len, never) && !q->stopping &&
                !atomic_load(&q->stop_req) && left > 0) {
             int64_t slice = left < 20 * TT_NS_PER_MS ? left : 20 * TT_NS_PER_MS;
             struct timespec dl;
@@ -251,7 +265,7 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload, int flags)
             return 0;
         }
     } else if (droppable(ev)) {
-        wait_for_room(q, len);
+        wait_for_room(q, len, 0);
         if (q->stopping) {
             q->st.pushed--;
             q->st.after_stop++;
@@ -268,8 +282,11 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload, int flags)
             }
         }
     } else {
-        /* never dropped: make room from market data, else wait (backpressure) */
-        while ((q->count >= q->o.capacity || (over_bytes(q, len) && q->count)) &&
+        /* never dropped: wait while the engine takes events (a burst of venue
+         * responses beyond the reserve must not cost market data while the
+         * engine keeps up); then make room from market data, else wait */
+        wait_for_room(q, len, 1);
+        while (full_for_never(q, len) &&
                !drop_head_locked(q) && !q->stopping)
             pthread_cond_wait(&q->space, &q->mu);
         if (q->stopping) { /* stopped while waiting: the STOP event may be out already */

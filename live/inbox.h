@@ -31,7 +31,10 @@
  * the drop policy apply: the oldest queued market event goes (the newest
  * price is the useful one), and every drop is counted. Control events (gap
  * markers, stop) and venue responses are never dropped: they have a reserve
- * of slots, and if even that is full their producer waits.
+ * of slots; beyond it their producer waits while the engine takes events
+ * (backpressure again), and only an engine that took nothing for
+ * backpressure_ns makes them take a slot from market data (the oldest,
+ * counted as dropped); with no market data queued, the producer waits.
  *
  * "Full" is counted in events (capacity) and in bytes: the payloads queued
  * (external events) may not exceed bytes_max, so that a flood of large
