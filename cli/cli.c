@@ -1,5 +1,7 @@
-/* Shared helpers for subcommands: usage errors, numbers, progress bar, time formats. */
+/* Shared helpers for subcommands: usage errors, numbers, progress bar, time
+ * formats, the end of a tape read. */
 #include "cli.h"
+#include "data/tape.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -22,6 +24,19 @@ int tt_report_error(const tt_err *err)
 {
     fprintf(stderr, "ticktape: error: %s\n", err->msg[0] ? err->msg : tt_status_name(err->code));
     return TT_EXIT_FAIL;
+}
+
+int tt_reader_finish(const tt_tape_reader *r, uint64_t read)
+{
+    for (int i = 0; i < tt_tape_reader_warning_count(r); i++)
+        fprintf(stderr, "ticktape: warning: %s\n", tt_tape_reader_warning(r, i));
+    uint64_t missing = tt_tape_reader_missing(r);
+    if (!missing)
+        return TT_EXIT_OK;
+    fprintf(stderr, "ticktape: partial: %llu events read, %llu expected (%llu missing from the "
+            "damaged segments named above)\n", (unsigned long long)read,
+            (unsigned long long)(read + missing), (unsigned long long)missing);
+    return TT_EXIT_PARTIAL;
 }
 
 int tt_parse_u64(const char *s, uint64_t *out)

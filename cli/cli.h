@@ -22,6 +22,23 @@ enum { TT_EXIT_OK = 0, TT_EXIT_FAIL = 1, TT_EXIT_USAGE = 2, TT_EXIT_PARTIAL = 3,
 
 /* Options are parsed from tables: cli/opts.h. */
 
+/* The help of every writer's --wait. */
+#define TT_WAIT_HELP                                                                           \
+    "when another process is writing the tape, wait for it to finish (default: fail at once, " \
+    "naming it)"
+
+/* The help of --allow-partial, the same in every command that reads a tape. */
+#define TT_ALLOW_PARTIAL_HELP                                                                  \
+    "read what a damaged tape still has, say what is missing, exit 3 (default: a damaged "     \
+    "tape is an error naming the file, the blocks and the events missing)"
+
+/* After reading a tape with r: its warnings on stderr; when events are
+ * missing (allow_partial on a damaged tape) a line saying how many of how
+ * many were read, and TT_EXIT_PARTIAL; else TT_EXIT_OK. `read` is the events
+ * the command read. */
+struct tt_tape_reader;
+int tt_reader_finish(const struct tt_tape_reader *r, uint64_t read);
+
 /* Print "ticktape <cmd>: <msg>" to stderr and return TT_EXIT_USAGE. */
 int tt_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print "ticktape: error: <err->msg>" to stderr; returns TT_EXIT_FAIL. */

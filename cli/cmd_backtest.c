@@ -31,6 +31,7 @@ typedef struct backtest_opts {
     int nsets;
     tt_backtest_cli run;
     int keys; /* --keys, --help-keys: list the scenario keys and exit */
+    int allow_partial;
 } backtest_opts;
 
 #define F(field) offsetof(backtest_opts, field)
@@ -54,6 +55,8 @@ static const tt_opt BACKTEST_OPTS[] = {
      .help = "list every scenario key with its type and meaning, and exit"},
     {TT_OPT_FLAG, "help-keys", .off = F(keys), .help = "the same as --keys"},
     {TT_OPT_INCLUDE, .include = tt_gate_opts, .off = F(run.gate)},
+    {TT_OPT_FLAG, "allow-partial", .off = F(allow_partial),
+     .help = TT_ALLOW_PARTIAL_HELP " (the scenario key data.allow_partial)"},
     {TT_OPT_END},
 };
 
@@ -67,8 +70,9 @@ const tt_cmd tt_command_backtest = {
     .size = sizeof(backtest_opts),
     .about = "Run one backtest described by a scenario file (docs/scenarios.md) and write its\n"
              "reports: report.html, summary.json, trades.csv, series.h5 (docs/reports.md).\n",
-    .epilog = "exit codes: 0 ran, 1 failed (scenario error, data error), 2 usage error,\n"
-              "4 a gate failed (with --gate)\n",
+    .epilog = "exit codes: 0 ran, 3 ran on a damaged tape (--allow-partial: the summary, its\n"
+              "JSON and the report say how much was read), 1 failed (scenario error, data error,\n"
+              "a damaged tape), 2 usage error, 4 a gate failed (with --gate)\n",
 };
 
 static int run_backtest(int argc, char **argv)
@@ -94,6 +98,10 @@ static int run_backtest(int argc, char **argv)
             tt_scenario_free(s);
             return tt_usage_error("backtest", "%s", err.msg);
         }
+    }
+    if (o.allow_partial && tt_scenario_set(s, "data.allow_partial=true", &err) != TT_OK) {
+        tt_scenario_free(s);
+        return tt_report_error(&err);
     }
     int code = tt_backtest_scenario(s, &o.run);
     tt_scenario_free(s);

@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -78,39 +77,9 @@ static tt_decimal tick_volume(const tt_event *q, int side)
     tt_decimal_half(&d);
     return d;
 }
-
-/* Nothing was read: an empty range is fine, but a symbol without a quote stream is
- * most likely a typo or the wrong tape, so say what the tape holds. */
-static int check_stream(const char *tape, const char *symbol, tt_err *err)
-{
-    tt_tape_info info;
-    memset(&info, 0, sizeof info);
-    if (tt_tape_info_read(tape, &info, err))
-        return tt_report_error(err);
-    char have[512] = "";
-    size_t len = 0;
-    int found = 0;
-    for (uint32_t i = 0; i < info.nstreams; i++) {
-        const tt_stream_desc *d = &info.streams[i].desc;
-        if (d->kind != TT_STREAM_QUOTE)
-            continue;
-        if (!strcasecmp(d->symbol, symbol))
-            found = 1;
-        if (len < sizeof have - TT_SYMBOL_MAX - 3)
-            len += (size_t)snprintf(have + len, sizeof have - len, "%s%s", len ? ", " : "",
-                                    d->symbol);
-    }
-    tt_tape_info_free(&info);
-    if (found)
-        return TT_EXIT_OK;
-    tt_err_set(err, TT_ENOTFOUND, "%s: no quote stream for %s (quotes of: %s)", tape, symbol,
-               len ? have : "none");
-    return tt_report_error(err);
-}
-
 typedef struct bars_opts {
     const char *tape, *symbol, *inst_path;
-    int tf, side, jsonl, tfmt, no_partial;
+    int tf, side, jsonl, tfmt, no_partial, allow_partial;
     tt_ts from, to;
 } bars_opts;
 
@@ -136,6 +105,7 @@ static const tt_opt BARS_OPTS[] = {
      .help = "extra instrument definitions (docs/instruments.md)"},
     {TT_OPT_FLAG, "no-partial", .off = F(no_partial),
      .help = "do not print the last bar when the data ends inside it"},
+    {TT_OPT_FLAG, "allow-partial", .off = F(allow_partial), .help = TT_ALLOW_PARTIAL_HELP},
     {TT_OPT_END},
 };
 
@@ -153,8 +123,8 @@ const tt_cmd tt_command_bars = {
               "time = the bar's open time. volume = sum of the side's tick volumes (mid: their\n"
               "mean); ticks = number of quotes. Periods without a tick have no bar.\n"
               "CSV header: time,open,high,low,close,volume,ticks\n\n"
-              "exit codes: 0 done, 3 a torn tape tail (the complete blocks' bars printed),\n"
-              "1 failure, 2 usage error\n",
+              "exit codes: 0 done, 3 --allow-partial on a damaged tape (the bars of what is\n"
+              "left printed), 1 failure (a damaged tape, a symbol not on it), 2 usage error\n",
 };
 
 static int run_bars(int argc, char **argv)
@@ -192,6 +162,7 @@ static int run_bars(int argc, char **argv)
     q.kinds = 1u << TT_STREAM_QUOTE;
     q.from = from;
     q.to = to;
+    q.allow_partial = o.allow_partial;
     if (tt_tape_reader_open(&r, tape, &q, instruments, &err)) {
         rc = tt_report_error(&err);
         goto done;
@@ -231,8 +202,6 @@ static int run_bars(int argc, char **argv)
         if ((++n & 0xffff) == 0)
             tt_progress_update(&prog, n);
     }
-    if (n == 0 && (rc = check_stream(tape, ins->symbol, &err)) != TT_EXIT_OK)
-        goto done;
     if (n_bars == 0 && !jsonl)
         fputs(CSV_HEADER, stdout); /* an empty range still gets its header */
     if (partial && tt_bar_builder_flush(&b, &bar))
@@ -241,10 +210,7 @@ static int run_bars(int argc, char **argv)
     if (b.skipped)
         fprintf(stderr, "ticktape bars: %llu quotes without a %s price were skipped\n",
                 (unsigned long long)b.skipped, tt_price_side_name(side));
-    for (int i = 0; i < tt_tape_reader_warning_count(r); i++)
-        fprintf(stderr, "ticktape: warning: %s\n", tt_tape_reader_warning(r, i));
-    if (tt_tape_reader_warning_count(r))
-        rc = TT_EXIT_PARTIAL;
+    rc = tt_reader_finish(r, n);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         tt_err_set(&err, TT_EIO, "writing the bars to standard output failed");
         rc = tt_report_error(&err);

@@ -51,6 +51,7 @@ typedef struct duka_cli {
     const char *symbol, *ifile;
     tt_duka_import_opts o; /* dir, tape, range, threads, ticks, candles */
     tt_quality_config qc;
+    tt_cli_write_opts wr;
     int json, quiet;
 } duka_cli;
 
@@ -78,6 +79,7 @@ static const tt_opt DUKA_OPTS[] = {
     {TT_OPT_FLAG, "no-ticks", .off = F(o.ticks), .flags = TT_OPT_NEGATE,
      .help = "candles only"},
     {TT_OPT_INCLUDE, .include = tt_quality_opts, .off = F(qc)},
+    {TT_OPT_INCLUDE, .include = tt_write_opts, .off = F(wr)},
     {TT_OPT_FLAG, "json", .off = F(json), .help = "last line of stdout: a JSON summary"},
     {TT_OPT_FLAG, "quiet", .off = F(quiet), .help = "no gap lines on stderr (still counted)"},
     {TT_OPT_END},
@@ -102,7 +104,8 @@ static const tt_cmd IMPORT_DUKASCOPY = {
              "the candle files found ({BID,ASK}_candles_min_1, _hour_1, _day_1) as bars.\n"
              "0-byte hours are hours without ticks; missing hours are reported as gaps; a\n"
              "corrupt or truncated file is named, skipped, and the exit code is 3 (partial).\n",
-    .epilog = "exit codes: 0 all imported, 3 partial (some files bad: named on stderr),\n"
+    .epilog = "exit codes: 0 all imported (or on the tape already), 3 partial (some files bad,\n"
+              "ticks quarantined, or ticks in conflict with the tape: each named on stderr),\n"
               "1 failure, 2 usage error\n",
     .more = tt_quality_config_help,
 };
@@ -130,6 +133,9 @@ static int import_dukascopy(int argc, char **argv)
         return rc;
     const char *symbol = a.symbol, *ifile = a.ifile;
     tt_duka_import_opts o = a.o;
+    o.wait = a.wr.wait;
+    o.replace = a.wr.replace;
+    o.command = "import dukascopy";
     int json = a.json;
     duka_ctx ctx = {0};
     ctx.quiet = a.quiet;
@@ -174,11 +180,13 @@ static int import_dukascopy(int argc, char **argv)
                 ins->symbol, st.hours, st.files, st.files_empty, st.hours_missing, st.gaps,
                 st.files_bad);
         fprintf(out,
-                "%" PRIu64 " ticks read, %" PRIu64 " written, %" PRIu64 " already on the tape; %" PRIu64
-                " candle file(s), %" PRIu64 " bars written, %" PRIu64 " already on the tape; %.3f s "
+                "%" PRIu64 " ticks read, %" PRIu64 " written, %" PRIu64 " already on the tape, %"
+                PRIu64 " conflict(s), %" PRIu64 " quarantined; %" PRIu64 " candle file(s), %" PRIu64
+                " bars written, %" PRIu64 " already on the tape, %" PRIu64 " conflict(s); %.3f s "
                 "(%.0f ticks/s)\n",
-                st.ticks_read, st.ticks_written, st.ticks_present, st.candle_files, st.bars_written,
-                st.bars_present, secs,
+                st.ticks_read, st.ticks_written, st.ticks_present, st.ticks_conflicts,
+                st.ticks_quarantined,
+                st.candle_files, st.bars_written, st.bars_present, st.bars_conflicts, secs,
                 secs > 0 ? (double)st.ticks_read / secs : 0.0);
         char title[64];
         snprintf(title, sizeof title, "%s quotes", ins->symbol);
@@ -189,14 +197,16 @@ static int import_dukascopy(int argc, char **argv)
                     ",\"files_empty\":%" PRIu64 ",\"hours_missing\":%" PRIu64 ",\"gaps\":%" PRIu64
                     ",\"files_bad\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"ticks_read\":%" PRIu64
                     ",\"ticks_written\":%" PRIu64 ",\"ticks_present\":%" PRIu64
+                    ",\"ticks_conflicts\":%" PRIu64 ",\"ticks_replaced\":%" PRIu64
+                    ",\"ticks_quarantined\":%" PRIu64
                     ",\"candle_files\":%" PRIu64 ",\"bars_written\":%" PRIu64
-                    ",\"bars_present\":%" PRIu64 ",\"seconds\":%.6f,\"decode_seconds\":%.6f,"
-                    "\"quality\":",
+                    ",\"bars_present\":%" PRIu64 ",\"bars_conflicts\":%" PRIu64
+                    ",\"seconds\":%.6f,\"decode_seconds\":%.6f,\"quality\":",
                     ins->symbol, rc == TT_OK ? "ok" : "partial", st.hours, st.files,
                     st.files_empty, st.hours_missing, st.gaps, st.files_bad, st.bytes_in,
-                    st.ticks_read, st.ticks_written, st.ticks_present, st.candle_files,
-                    st.bars_written, st.bars_present, secs,
-                    st.decode_seconds);
+                    st.ticks_read, st.ticks_written, st.ticks_present, st.ticks_conflicts,
+                    st.ticks_replaced, st.ticks_quarantined, st.candle_files, st.bars_written, st.bars_present,
+                    st.bars_conflicts, secs, st.decode_seconds);
             tt_quality_print_json(out, &st.quality, &a.qc);
             fputs("}\n", out);
         }

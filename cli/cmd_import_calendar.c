@@ -20,7 +20,7 @@ typedef struct cal_cli {
     const char *file, *tape, *stream, *source;
     tt_ts offset;
     uint64_t max_errors;
-    int json;
+    int json, wait;
     uint64_t reported;
 } cal_cli;
 
@@ -47,6 +47,8 @@ static const tt_opt CAL_OPTS[] = {
      .help = "the events' source field"},
     {TT_OPT_UINT, "max-errors", .off = F(max_errors), .arg = "N", .min = 1, .max = 1000000,
      .def = "20", .help = "list at most N bad rows (all are counted)"},
+    {TT_OPT_FLAG, "wait", .off = F(wait),
+     .help = TT_WAIT_HELP},
     {TT_OPT_FLAG, "json", .off = F(json), .help = "last line of stdout: the counts as JSON"},
     {TT_OPT_END},
 };
@@ -117,6 +119,7 @@ static int import_calendar(int argc, char **argv)
     o.tape = a.tape;
     o.stream = a.stream;
     o.source = a.source;
+    o.wait = a.wait;
     o.utc_offset_min = (int)(a.offset / TT_NS_PER_MIN);
     o.report = report;
     o.ctx = &a;

@@ -33,9 +33,11 @@ typedef struct common {
     const char *tape;
     const char *instruments_file;
     tt_quality_config qc;
+    tt_cli_write_opts wr;
     int json;
     int dry_run;
     uint64_t max_logged; /* 0 = the pipeline's default */
+    uint64_t sort_rows;  /* 0 = the pipeline's default */
     const char *files[MAX_FILES];
     int nfiles;
     const char *symbols[MAX_SYMBOLS + 1]; /* NULL-ended */
@@ -53,8 +55,14 @@ static const tt_opt COMMON_OPTS[] = {
     {TT_OPT_STRING, "instruments", .off = C(instruments_file), .arg = "FILE",
      .help = "extra instrument declarations (docs/instruments.md)"},
     {TT_OPT_INCLUDE, .include = tt_quality_opts, .off = C(qc)},
+    {TT_OPT_INCLUDE, .include = tt_write_opts, .off = C(wr)},
     {TT_OPT_UINT, "max-errors", .off = C(max_logged), .arg = "N", .min = 1, .max = 1000000,
      .def_text = "20", .help = "list at most N bad rows (all are counted)"},
+    {TT_OPT_UINT, "sort-buffer", .off = C(sort_rows), .arg = "N", .min = 2, .max = 1e9,
+     .def_text = "1M",
+     .help = "rows each stream holds to put them in time order (112 bytes a row): a file "
+             "that fits is sorted whatever its order; a row out of place by more than half of "
+             "it fails the import, naming its line"},
     {TT_OPT_FLAG, "dry-run", .off = C(dry_run), .help = "read and check, write nothing"},
     {TT_OPT_FLAG, "json", .off = C(json),
      .help = "last line of stdout: the counts as one JSON object"},
@@ -67,8 +75,9 @@ static const tt_opt_rule COMMON_RULES[] = {
 };
 
 static const char COMMON_EPILOG[] =
-    "exit codes: 0 all rows read, 3 some rows were bad (the rest was imported),\n"
-    "1 the import could not proceed, 2 usage error\n";
+    "exit codes: 0 every row is on the tape (or was already), 3 partial: some rows were\n"
+    "bad, quarantined or in conflict with the tape (each counted and listed; the rest was\n"
+    "imported), 1 the import could not proceed, 2 usage error\n";
 
 /* The price side of bars: bid, ask or mid, any case. */
 static const char *const SIDE_VALUES[] = {"bid", "ask", "mid", NULL};
@@ -145,6 +154,10 @@ static int run_import(common *c, import_fn fn, void *opts)
     io.quality = &c->qc;
     io.log = stderr;
     io.max_logged = (uint32_t)c->max_logged;
+    io.command = c->cmd;
+    io.sort_rows = (size_t)c->sort_rows;
+    io.wait = c->wr.wait;
+    io.replace = c->wr.replace;
     byte_progress prog;
     uint64_t total = 0;
     for (int i = 0; i < c->nfiles; i++) {
@@ -163,7 +176,7 @@ static int run_import(common *c, import_fn fn, void *opts)
         return tt_report_error(&err);
     int rc = TT_OK;
     for (int i = 0; i < c->nfiles && !rc; i++) {
-        rc = fn(im, c->files[i], opts, &err);
+        rc = fn(im, c->files[i], opts, &err); /* each ends its file (tt_import_end_file) */
         struct stat st;
         if (stat(c->files[i], &st) == 0)
             prog.base += (uint64_t)st.st_size;
@@ -187,12 +200,26 @@ static int run_import(common *c, import_fn fn, void *opts)
     tt_import_free(im);
     if (rc)
         return tt_report_error(&err);
+    int partial = 0;
     if (st.bad_rows) {
         fprintf(stderr, "ticktape: %llu bad row%s (listed above); the rest was imported\n",
                 (unsigned long long)st.bad_rows, st.bad_rows == 1 ? "" : "s");
-        return TT_EXIT_PARTIAL;
+        partial = 1;
     }
-    return TT_EXIT_OK;
+    uint64_t lost = tt_quality_lost(&st.quality);
+    if (lost) {
+        fprintf(stderr, "ticktape: %llu tick%s quarantined as suspect prices or out of order "
+                "(counted above; 'ticktape tape export --quarantine' lists them)\n",
+                (unsigned long long)lost, lost == 1 ? " was" : "s were");
+        partial = 1;
+    }
+    if (st.conflicts && !c->wr.replace) {
+        fprintf(stderr, "ticktape: %llu row%s conflicted with the tape (listed above) and were "
+                "not written: the tape's values were kept (--replace writes them instead)\n",
+                (unsigned long long)st.conflicts, st.conflicts == 1 ? "" : "s");
+        partial = 1;
+    }
+    return partial ? TT_EXIT_PARTIAL : TT_EXIT_OK;
 }
 
 static void common_free(common *c)

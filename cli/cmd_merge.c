@@ -25,7 +25,7 @@ typedef struct merge_cli {
     const char *out, *names, *symbols, *ins_file;
     tt_ts from, to;
     tt_consol_config cfg;
-    int json, quiet, log_states;
+    int json, quiet, log_states, wait;
 } merge_cli;
 
 #define F(field) offsetof(merge_cli, field)
@@ -47,6 +47,8 @@ static const tt_opt MERGE_OPTS[] = {
      .help = "extra instrument declarations (docs/instruments.md)"},
     {TT_OPT_FLAG, "log-states", .off = F(log_states),
      .help = "print every source state change too (not only failovers and crosses)"},
+    {TT_OPT_FLAG, "wait", .off = F(wait),
+     .help = TT_WAIT_HELP},
     {TT_OPT_FLAG, "quiet", .off = F(quiet), .help = "print no event lines"},
     {TT_OPT_FLAG, "json", .off = F(json), .help = "last line of stdout: a JSON summary"},
     {TT_OPT_END},
@@ -66,8 +68,13 @@ const tt_cmd tt_command_merge = {
         "the clock, and writes the merged quotes to OUT/SYMBOL/quote and the merge log to\n"
         "OUT/_merge/blob: state changes, failovers, fail-backs, crosses, and a `sources` record\n"
         "whenever the sources of a symbol's merged quotes change (docs/sources.md). Export the\n"
-        "log with `ticktape tape export OUT --symbol _merge --format jsonl`.\n",
-    .epilog = "exit codes: 0 merged, 1 failure, 2 usage error\n",
+        "log with `ticktape tape export OUT --symbol _merge --format jsonl`.\n"
+        "A damaged input tape (a missing or cut segment) fails the merge, naming the file.\n"
+        "OUT is written as an import writes a tape: one writer at a time, committed and\n"
+        "fsync'd every few blocks; a merge that was stopped leaves OUT as of its last commit\n"
+        "(remove OUT and merge again).\n",
+    .epilog = "exit codes: 0 merged, 1 failure (a damaged input, OUT being written by another\n"
+              "process, OUT holding these symbols already), 2 usage error\n",
 };
 
 static void report(void *ctx, const char *json)
@@ -137,6 +144,7 @@ static int run_merge(int argc, char **argv)
     o.to = a.to;
     o.cfg = a.cfg;
     o.ins = ins;
+    o.wait = a.wait;
     o.report = report;
     o.ctx = &a;
     char defnames[TT_CONSOL_MAX_SOURCES][64];

@@ -39,7 +39,7 @@ typedef struct publish_opts {
     double speed;   /* 0 = max */
     uint64_t rate;  /* ticks per second, 0 = by --speed */
     uint64_t limit; /* 0 = all */
-    int json, json_ticks;
+    int json, json_ticks, allow_partial;
     const char *jetstream; /* the stream to publish ticks into (NULL: core NATS) */
     tt_net_cli net;        /* NATS authentication and TLS, --kafka-set (net_opts.c) */
 } publish_opts;
@@ -105,6 +105,7 @@ static const tt_opt PUBLISH_OPTS[] = {
     {TT_OPT_STRING, "instruments", .off = F(instruments_file), .arg = "FILE",
      .help = "extra instrument declarations (docs/instruments.md)"},
     {TT_OPT_FLAG, "json", .off = F(json), .help = "last line of stdout: a JSON summary"},
+    {TT_OPT_FLAG, "allow-partial", .off = F(allow_partial), .help = TT_ALLOW_PARTIAL_HELP},
     {TT_OPT_CUSTOM, "jetstream", .off = F(jetstream), .arg = "STREAM", .set = opt_stream,
      .help = "publish the ticks into this JetStream stream (created on ticks.> if missing) with "
              "an acknowledgement for each; the summary gives the exact count not stored. "
@@ -142,8 +143,9 @@ const tt_cmd tt_command_publish = {
              "SIGINT or SIGTERM stop it after the current tick; what was published is flushed\n"
              "first.\n",
     .epilog = "exit codes: 0 published, 3 published but some ticks may be lost (NATS\n"
-              "disconnects, JetStream ticks not stored), 1 failure (Kafka: ticks not\n"
-              "delivered), 2 usage error\n",
+              "disconnects, JetStream ticks not stored), or --allow-partial on a damaged tape\n"
+              "(what is left published, and said), 1 failure (Kafka: ticks not delivered; a\n"
+              "damaged tape, a symbol not on it), 2 usage error\n",
 };
 
 static void progress_cb(void *ctx, uint64_t n)
@@ -176,10 +178,12 @@ static int run_publish(int argc, char **argv)
         q.symbols = symlist;
     }
     q.kinds = 1u << TT_STREAM_QUOTE;
+    q.allow_partial = a.allow_partial;
 
     tt_err err;
     tt_err_clear(&err);
     rc = TT_EXIT_FAIL;
+    int fin = TT_EXIT_OK; /* what reading the tape gave: 3 when a damaged one was read in part */
     tt_instruments *ins = tt_instruments_new();
     tt_tape_reader *r = NULL, *xr = NULL;
     tt_merge *merge = NULL;
@@ -232,12 +236,19 @@ static int run_publish(int argc, char **argv)
     tt_publish_stats ps;
     int prc = tt_publish_run(src, &po, &ps, &err);
     tt_progress_finish(&prog);
-    for (int i = 0; i < tt_tape_reader_warning_count(r); i++)
-        fprintf(stderr, "ticktape: warning: %s\n", tt_tape_reader_warning(r, i));
+    uint64_t missing = tt_tape_reader_missing(r), read = ps.published + ps.skipped;
+    fin = tt_reader_finish(r, read); /* the warnings; a damaged tape's partial line */
     char line[512];
     fprintf(stderr, "%s\n", tt_publish_stats_text(&ps, g_stop, line, sizeof line));
-    if (a.json)
-        printf("%s\n", tt_publish_stats_json(&ps, g_stop, prc, line, sizeof line));
+    if (a.json) {
+        const char *j = tt_publish_stats_json(&ps, g_stop, prc, line, sizeof line);
+        size_t n = strlen(j);
+        if (missing && n && j[n - 1] == '}') /* a damaged tape (--allow-partial) */
+            printf("%.*s,\"partial\":{\"events\":%llu,\"expected\":%llu}}\n", (int)(n - 1), j,
+                   (unsigned long long)read, (unsigned long long)(read + missing));
+        else
+            printf("%s\n", j);
+    }
     if (prc == TT_EPARTIAL) { /* published, but some may be lost: reported below */
         rc = TT_EXIT_PARTIAL;
         goto out;
@@ -256,5 +267,5 @@ out:
     tt_tape_reader_close(xr);
     tt_tape_reader_close(r);
     tt_instruments_free(ins);
-    return rc;
+    return rc == TT_EXIT_OK ? fin : rc;
 }

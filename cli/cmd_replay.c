@@ -28,7 +28,7 @@
 typedef struct replay_opts {
     const char *journal, *scenario;
     tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
-    int force;
+    int allow_partial, force;
 } replay_opts;
 
 static const tt_opt REPLAY_OPTS[] = {
@@ -40,6 +40,8 @@ static const tt_opt REPLAY_OPTS[] = {
      .help = "replay even when the scenario or the overrides differ from the session's "
              "(the outcome will differ)"},
     {TT_OPT_INCLUDE, .include = tt_live_opts, .off = offsetof(replay_opts, live)},
+    {TT_OPT_FLAG, "allow-partial", .off = offsetof(replay_opts, allow_partial),
+     .help = TT_ALLOW_PARTIAL_HELP},
     {TT_OPT_END},
 };
 
@@ -57,8 +59,9 @@ const tt_cmd tt_command_replay = {
              "The journal records the scenario the session ran (its content, hashed) and\n"
              "every --set: a replay with another scenario or other overrides is refused,\n"
              "naming what differs, unless --force.\n",
-    .epilog = "exit codes: 0 replayed, 1 failure (journal or scenario error, a scenario or\n"
-              "overrides that differ from the session's), 2 usage error\n",
+    .epilog = "exit codes: 0 replayed, 3 --allow-partial on a damaged journal (what is left\n"
+              "replayed, and said), 1 failure (journal or scenario error, a damaged journal,\n"
+              "a scenario or overrides that differ from the session's), 2 usage error\n",
 };
 
 static int run_replay(int argc, char **argv)
@@ -89,7 +92,8 @@ static int run_replay(int argc, char **argv)
     int live = 0;
     tt_backtest *bt = NULL;
     if (tt_trading_journal_is_live(journal, run->instruments, &live, &err) != TT_OK ||
-        tt_journal_reader_open(&jr, journal, run->instruments, &err) != TT_OK) {
+        (a.allow_partial ? tt_journal_reader_open_partial(&jr, journal, run->instruments, &err)
+                         : tt_journal_reader_open(&jr, journal, run->instruments, &err)) != TT_OK) {
         code = tt_report_error(&err);
         goto out;
     }
@@ -108,6 +112,7 @@ static int run_replay(int argc, char **argv)
     }
     for (int i = 0; i < tt_journal_reader_warning_count(jr); i++)
         fprintf(stderr, "ticktape: warning: %s\n", tt_journal_reader_warning(jr, i));
+    r.missing = tt_journal_reader_missing(jr);
     code = tt_live_finish(s, run, &r, o, "replay");
 out:
     tt_backtest_close(bt);

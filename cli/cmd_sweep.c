@@ -80,8 +80,10 @@ const tt_cmd tt_command_sweep = {
     .epilog = "Every run is independent: --jobs 1, --jobs N and any number of workers give\n"
               "the same fingerprints. A run that fails or crashes is reported with its\n"
               "parameters and the sweep goes on.\n\n"
-              "exit codes: 0 all runs completed, 3 some failed or crashed, 1 every run\n"
-              "failed or the sweep could not run, 2 usage error\n",
+              "exit codes: 0 all runs completed, 3 some failed or crashed, or read a damaged\n"
+              "tape (--allow-partial: said in the summary and its JSON), 1 every run failed\n"
+              "(a damaged tape without --allow-partial) or the sweep could not run, 2 usage\n"
+              "error\n",
 };
 
 /* ---- progress and results ---- */
@@ -283,6 +285,7 @@ static int run_sweep(int argc, char **argv)
     int code = tt_opts_parse(&tt_command_sweep, &so, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
         return code;
+    tt_research_cli_ready(&so.r);
     if ((code = tt_research_check(&so.r, "sweep")) != 0)
         return code;
     const tt_research_cli *o = &so.r;
@@ -408,6 +411,8 @@ static int run_sweep(int argc, char **argv)
     }
     if (!o->quiet)
         print_human(&t, dir[0] ? dir : NULL, secs, where);
+    if (tt_research_partial(results, plan.njobs, o->quiet) && code == TT_EXIT_OK)
+        code = TT_EXIT_PARTIAL;
     if (o->json) {
         fflush(stdout);
         if (tt_sweep_json_write(&t, stdout)) {

@@ -95,7 +95,7 @@ static const char SYNTH_NOTES[] =
 typedef struct synth_cli {
     market_opts m;
     const char *tape, *csv;
-    int bench, json;
+    int bench, json, wait;
 } synth_cli;
 
 #define S(field) offsetof(synth_cli, field)
@@ -104,6 +104,8 @@ static const tt_opt SYNTH_OPTS[] = {
     {TT_OPT_INCLUDE, .include = MARKET_OPTS, .off = S(m)},
     {TT_OPT_STRING, "tape", .off = S(tape), .arg = "DIR",
      .help = "append one quote stream per symbol to the tape at DIR"},
+    {TT_OPT_FLAG, "wait", .off = S(wait),
+     .help = "--tape: when another process is writing the tape, wait for it (default: fail)"},
     {TT_OPT_STRING, "csv", .off = S(csv), .arg = "FILE",
      .help = "write time,symbol,bid,ask,bid_volume,ask_volume (- for stdout)"},
     {TT_OPT_FLAG, "bench", .off = S(bench),
@@ -262,6 +264,7 @@ static int synth_market(int argc, char **argv)
     if (rc)
         return rc;
     tt_synth *s = NULL;
+    tt_tape *t = NULL;
     tt_tape_writer *w[TT_SYNTH_MAX_SYMBOLS] = {0};
     uint32_t wid[TT_SYNTH_MAX_SYMBOLS] = {0};
     FILE *out = NULL;
@@ -271,6 +274,11 @@ static int synth_market(int argc, char **argv)
         goto done;
     }
     int n = m->cfg.nsymbols;
+    tt_tape_open_opts to = {.command = "synth", .wait = args.wait};
+    if (tape && tt_tape_open(&t, tape, &to, &err)) {
+        exit_code = tt_report_error(&err);
+        goto done;
+    }
     if (tape) {
         for (int i = 0; i < n; i++) {
             tt_stream_desc d;
@@ -278,7 +286,7 @@ static int synth_market(int argc, char **argv)
             snprintf(d.symbol, sizeof d.symbol, "%s", tt_synth_instrument(s, i)->symbol);
             d.kind = TT_STREAM_QUOTE;
             wid[i] = tt_synth_instrument(s, i)->id;
-            if (tt_tape_writer_open(&w[i], tape, &d, NULL, &err)) {
+            if (tt_tape_writer_open_in(&w[i], t, &d, NULL, &err)) {
                 exit_code = tt_report_error(&err);
                 goto done;
             }
@@ -365,6 +373,8 @@ done:
             tt_err e2;
             tt_tape_writer_close(w[i], &e2);
         }
+    if (tt_tape_close(t, &err) && exit_code == TT_EXIT_OK)
+        exit_code = tt_report_error(&err);
     if (out && out != stdout)
         fclose(out);
     tt_synth_close(s);

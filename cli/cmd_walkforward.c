@@ -68,8 +68,10 @@ const tt_cmd tt_command_walkforward = {
              "and the walk-forward efficiency; writes the out-of-sample report and\n"
              "walkforward.json. With --nats the train runs go to `ticktape worker`\n"
              "processes (the test runs stay local).\n",
-    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 every train run\n"
-              "failed or the walk-forward could not run, 2 usage error\n",
+    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed or read a damaged tape\n"
+              "(--allow-partial: said in the summary and its JSON), 1 every train run failed\n"
+              "(a damaged tape without --allow-partial, ...) or the walk-forward could not run,\n"
+              "2 usage error\n",
 };
 
 static void on_tick(void *ctx, size_t done, size_t total)
@@ -111,8 +113,32 @@ static int train_failures(const tt_wf_result *r, const char *scenario, int code)
     return code;
 }
 
-/* The fold table, the combined figures, where the reports are, the
- * fingerprint (the last line). */
+/* The "partial" line of the summary (runs on a damaged tape, --allow-partial). */
+static void print_partial(const tt_wf_result *r)
+{
+    uint64_t pe, pm;
+    const tt_run_summary *first;
+    int k = tt_wf_partial(r, &pe, &pm, &first);
+    if (k)
+        printf("partial      %d run%s read a damaged tape: %llu of %llu events (--allow-partial; "
+               "the warning names what is missing)\n", k, k == 1 ? "" : "s",
+               (unsigned long long)pe, (unsigned long long)(pe + pm));
+}
+
+/* Runs on a damaged tape: the first one's warning on stderr, and exit code 3
+ * unless there is a stronger one already. */
+static int partial_code(const tt_wf_result *r, int code)
+{
+    uint64_t pe, pm;
+    const tt_run_summary *first;
+    if (!tt_wf_partial(r, &pe, &pm, &first))
+        return code;
+    fprintf(stderr, "ticktape: warning: %s (run %s)\n", first->warning, first->run_id);
+    return code ? code : TT_EXIT_PARTIAL;
+}
+
+/* The fold table, the combined figures, the runs on a damaged tape, where
+ * the reports are, the fingerprint (the last line). */
 static void print_folds(const tt_wf_result *r, const tt_wf_view *v, const tt_wf_spec *spec,
                         int64_t mpu, const char *cur, const char *dir)
 {
@@ -155,6 +181,7 @@ static void print_folds(const tt_wf_result *r, const tt_wf_view *v, const tt_wf_
                r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
     else
         printf("walk-forward efficiency n/a (no fold chose a parameter set)\n");
+    print_partial(r);
     if (dir[0])
         printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
     char fp[33];
@@ -276,6 +303,13 @@ static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run 
         .from = r->nfolds ? r->folds[0].w.test_from : 0,
         .to = r->nfolds ? r->folds[r->nfolds - 1].w.test_to : 0,
     };
+    for (size_t f = 0; f < r->nfolds; f++) {
+        uint64_t e, m;
+        if (tt_runs_partial(&r->folds[f].oos, 1, &e, &m)) {
+            in.events += e; /* a partial report says how much it read */
+            in.missing += m;
+        }
+    }
     tt_report_outputs which = {1, 1, 1, 1};
     int rc = tt_report_write_all(&in, dir, &which, err);
     free(marks), free(labels);
@@ -336,6 +370,7 @@ static int run_walkforward(int argc, char **argv)
     int code = tt_opts_parse(&tt_command_walkforward, &args, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
         return code;
+    tt_research_cli_ready(&args.r);
     if ((code = tt_research_check(&args.r, "walkforward")) != 0)
         return code;
     const tt_research_cli *o = &args.r;
@@ -456,6 +491,7 @@ static int run_walkforward(int argc, char **argv)
                              o->quiet);
     if (gcode && code != TT_EXIT_FAIL)
         code = gcode;
+    code = partial_code(&r, code);
     if (o->json) {
         tt_buf b = {0};
         tt_wf_json(&b, tt_scenario_name(s), &r, &plan, &wf, mw, &view, mpu);

@@ -25,6 +25,7 @@
 
 extern const tt_cmd tt_command_tape;        /* info, verify, export (cmd_tape.c), gaps */
 extern const tt_cmd tt_command_tape_gaps;   /* cmd_tape_gaps.c */
+extern const tt_cmd tt_command_tape_export; /* cmd_tape_export.c */
 extern const tt_cmd tt_command_bench;       /* bench replay (cmd_bench.c) */
 extern const tt_cmd tt_command_backtest;
 extern const tt_cmd tt_command_demo;
@@ -77,6 +78,13 @@ struct tt_instruments *tt_consol_cli_instruments(const char *file);
 
 /* --quality KEY=VALUE and --quarantine FILE over a tt_quality_config. */
 extern const tt_opt tt_quality_opts[];
+
+/* How an import writes its tape: --wait, --replace. */
+typedef struct tt_cli_write_opts {
+    int wait;    /* another process writes the tape: wait for it */
+    int replace; /* events that conflict with the tape's replace them */
+} tt_cli_write_opts;
+extern const tt_opt tt_write_opts[];
 
 /* ---- gates: backtest and walkforward (cli/gates.c) ---- */
 
@@ -214,6 +222,7 @@ typedef struct tt_research_cli {
     tt_ts ack_wait, timeout;   /* 0 = the queue's defaults */
     uint64_t runs_per_job;     /* 0 = 1 (the default); UINT64_MAX = auto */
     int json, quiet, no_reports;
+    int allow_partial;         /* --allow-partial: data.allow_partial=true for every run */
     tt_net_cli net;            /* NATS authentication and TLS, --job-key (cli/net_opts.h) */
 } tt_research_cli;
 extern const tt_opt tt_research_opts[];
@@ -221,6 +230,15 @@ extern const tt_opt tt_research_opts[];
  * sweep's parameters), and the network options are checked (tt_net_check).
  * 0, or TT_EXIT_USAGE after printing the usage error. */
 int tt_research_check(tt_research_cli *o, const char *cmd);
+
+/* After parsing: --allow-partial becomes the override data.allow_partial=true
+ * (so it travels with every run, to workers too). Cannot fail. */
+void tt_research_cli_ready(tt_research_cli *o);
+
+struct tt_run_summary;
+/* The "partial" line of a research command (runs on a damaged tape, with
+ * --allow-partial); returns how many runs were partial. */
+int tt_research_partial(const struct tt_run_summary *runs, size_t n, int quiet);
 
 /* --runs-per-process N (an unsigned field): N runs per runner process,
  * 0 = keep it until a run crashes it (TT_POOL_KEEP, sim/pool.h). */

@@ -107,6 +107,10 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
         printf("data         %s\n", data);
         printf("strategy     %s %s\n", in.strategy, in.params ? in.params : "");
         printf("events       %llu\n", (unsigned long long)r->events);
+        if (r->missing)
+            printf("partial      %llu of %llu events: the journal is damaged (--allow-partial; "
+                   "the warnings name what is missing)\n", (unsigned long long)r->events,
+                   (unsigned long long)(r->events + r->missing));
         printf("orders       %llu sent, %llu fills, %llu risk rejects; %zu order events\n",
                (unsigned long long)r->orders_sent, (unsigned long long)r->fills,
                (unsigned long long)r->risk_rejects, r->norders);
@@ -132,7 +136,7 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
         code = TT_EXIT_PARTIAL;
     }
     free(scen_text);
-    return code;
+    return code == TT_EXIT_OK && r->missing ? TT_EXIT_PARTIAL : code;
 }
 
 /* ---- the session record: what a journal was recorded with ---- */

@@ -325,6 +325,27 @@ static int check_given(const tt_cmd *cmd, const tt_opts_seen *s)
     return TT_OPTS_RUN;
 }
 
+/* --from after --to (or equal: an empty range) is a usage error in every
+ * command that takes both as times. */
+static int check_range(const tt_cmd *cmd, void *opts, const tt_opts_seen *s)
+{
+    size_t bf, bt;
+    const tt_opt *f = find_option(cmd->opts, "from", &bf), *t = find_option(cmd->opts, "to", &bt);
+    if (!f || !t || f->kind != TT_OPT_TIME || t->kind != TT_OPT_TIME || !seen_row(s, f) ||
+        !seen_row(s, t))
+        return TT_OPTS_RUN;
+    tt_ts from = *(tt_ts *)((char *)opts + bf + f->off), to = *(tt_ts *)((char *)opts + bt + t->off);
+    if (from < to)
+        return TT_OPTS_RUN;
+    char a[48], b[48];
+    tt_ts_format(from, a, sizeof a, from % TT_NS_PER_MS != 0);
+    tt_ts_format(to, b, sizeof b, to % TT_NS_PER_MS != 0);
+    if (t->flags & TT_OPT_DAY_END)
+        return tt_usage_error(cmd->name, "the range is empty: --from is %s, and --to ends it at "
+                              "%s (a date alone includes that day)", a, b);
+    return tt_usage_error(cmd->name, "--from %s is not before --to %s: the range is empty", a, b);
+}
+
 /* One option word (a, without its dashes in name); *i moves past a value
  * taken from the next word. TT_OPTS_RUN to go on, else an exit code. */
 static int take_option(const tt_cmd *cmd, void *opts, int argc, char **argv, int *i,
@@ -395,7 +416,8 @@ int tt_opts_parse(const tt_cmd *cmd, void *opts, int argc, char **argv, tt_opts_
         if (rc != TT_OPTS_RUN)
             return rc;
     }
-    return check_given(cmd, s);
+    int rc = check_given(cmd, s);
+    return rc == TT_OPTS_RUN ? check_range(cmd, opts, s) : rc;
 }
 
 /* ---- groups ---- */

@@ -17,6 +17,7 @@
 #include "live/jetstream.h"
 #include "net_opts.h"
 #include "sim/pool.h"
+#include "sim/research.h"
 
 int tt_opt_runs_per_process(void *opts, const tt_opt *o, const char *value, tt_err *err)
 {
@@ -40,6 +41,29 @@ static int opt_runs_per_job(void *opts, const tt_opt *o, const char *value, tt_e
         return tt_err_set(err, TT_EINVAL, "--%s: expected a number from 1 to %d, or auto, "
                           "got '%s'", o->name, TT_JS_BATCH_MAX, value);
     return TT_OK;
+}
+
+int tt_research_partial(const tt_run_summary *runs, size_t n, int quiet)
+{
+    uint64_t events, missing;
+    int k = tt_runs_partial(runs, n, &events, &missing);
+    for (size_t i = 0; k && i < n; i++)
+        if (runs[i].status == TT_RUN_OK && runs[i].missing) {
+            fprintf(stderr, "ticktape: warning: %s (run %s; %d run%s read this damaged tape)\n",
+                    runs[i].warning, runs[i].run_id, k, k == 1 ? "" : "s");
+            break;
+        }
+    if (k && !quiet)
+        printf("partial      %d run%s read a damaged tape: %llu of %llu events (--allow-partial; "
+               "the warning names what is missing)\n", k, k == 1 ? "" : "s",
+               (unsigned long long)events, (unsigned long long)(events + missing));
+    return k;
+}
+
+void tt_research_cli_ready(tt_research_cli *o)
+{
+    if (o->allow_partial && o->nsets < TT_RESEARCH_MAX_SETS)
+        o->sets[o->nsets++] = "data.allow_partial=true"; /* travels with every run */
 }
 
 size_t tt_runs_per_job(uint64_t chosen, size_t nruns)
@@ -82,6 +106,7 @@ const tt_opt tt_research_opts[] = {
     {TT_OPT_FLAG, "quiet", .off = F(quiet),
      .help = "print nothing but errors (and the JSON line with --json)"},
     {TT_OPT_FLAG, "no-reports", .off = F(no_reports), .help = "write no files"},
+    {TT_OPT_FLAG, "allow-partial", .off = F(allow_partial), .help = TT_ALLOW_PARTIAL_HELP},
     {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
     {TT_OPT_INCLUDE, .include = tt_net_job_opts, .off = F(net)},
     {TT_OPT_END},

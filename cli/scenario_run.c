@@ -87,6 +87,10 @@ static void print_human(const tt_scenario *s, const tt_report_input *in, const c
     printf("strategy     %s %s\n", in->strategy, in->params);
     printf("events       %llu in %.2f s (%.2f M events/s)\n", (unsigned long long)r->events,
            secs, secs > 0 ? (double)r->events / secs / 1e6 : 0.0);
+    if (r->missing)
+        printf("partial      %llu of %llu events: the tape is damaged (--allow-partial; the "
+               "warnings name what is missing)\n", (unsigned long long)r->events,
+               (unsigned long long)(r->events + r->missing));
     tt_cli_print_figures(in);
     if (dir)
         printf("report       %s/report.html\n", dir);
@@ -127,6 +131,13 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
         code = tt_report_error(&err);
         goto done;
     }
+    if (r.warnings)
+        for (const char *p = r.warnings; *p;) {
+            const char *nl = strchr(p, '\n');
+            int len = nl ? (int)(nl - p) : (int)strlen(p);
+            fprintf(stderr, "ticktape: warning: %.*s\n", len, p);
+            p += len + (nl != NULL);
+        }
     if (r.events == 0)
         fprintf(stderr, "ticktape: warning: %s: no market data in the range replayed "
                         "(check data.from/data.to, data.symbols and the tape)\n",
@@ -176,6 +187,8 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
         fflush(stdout);
         tt_report_json_write(&in, stdout, 1);
     }
+    if (r.missing && code == TT_EXIT_OK)
+        code = TT_EXIT_PARTIAL;
     free(scen_text);
 done:
     tt_backtest_result_free(&r);

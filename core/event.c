@@ -204,8 +204,11 @@ int tt_ts_parse(const char *s, tt_ts *out)
         p += 6;
     if (*p != '\0')
         return TT_EINVAL;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return TT_EINVAL;
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 ||
+        mi > 59 || se > 60)
+        return TT_EINVAL; /* 2019-02-30 is not a date */
     /* int64 nanoseconds span 1677-09-21 .. 2262-04-11: stay well inside it */
     if (y < 1678 || y > 2261)
         return TT_EINVAL;

@@ -414,9 +414,16 @@ static int write_tape(cal_run *r, tt_err *err)
         return tt_err_set(err, TT_EINVAL, "stream name '%s' is too long", stream);
     memcpy(d.symbol, stream, strlen(stream) + 1);
     d.kind = TT_STREAM_BLOB;
+    /* The writers' lock first: what is on the tape is matched under it, so no
+     * other writer can add to the stream meanwhile. */
+    tt_tape *tape;
+    tt_tape_open_opts to = {"import calendar", r->o->wait, 1, r->o->report, r->o->ctx};
+    int rc = tt_tape_open(&tape, r->o->tape, &to, err);
+    if (rc)
+        return rc;
     uint64_t seq = 0;
     tt_tape_info info;
-    int rc = tt_tape_info_read(r->o->tape, &info, NULL);
+    rc = tt_tape_info_read(r->o->tape, &info, NULL);
     if (rc == TT_OK) {
         for (uint32_t i = 0; i < info.nstreams; i++) {
             const tt_stream_info *s = &info.streams[i];
@@ -426,12 +433,16 @@ static int write_tape(cal_run *r, tt_err *err)
             }
         }
         tt_tape_info_free(&info);
-        if (rc)
-            return rc;
+    } else {
+        rc = TT_OK; /* a new tape (open for writing, so not one that cannot be read) */
     }
-    tt_tape_writer *w;
-    if ((rc = tt_tape_writer_open(&w, r->o->tape, &d, NULL, err)))
+    tt_tape_writer *w = NULL;
+    if (rc == TT_OK)
+        rc = tt_tape_writer_open_in(&w, tape, &d, NULL, err);
+    if (rc) {
+        tt_tape_close(tape, NULL);
         return rc;
+    }
     for (size_t i = 0; i < r->n && !rc; i++) {
         const cal_item *it = &r->items[i];
         if (!it->json)
@@ -452,6 +463,8 @@ static int write_tape(cal_run *r, tt_err *err)
             r->st->written++;
     }
     int crc = tt_tape_writer_close(w, rc ? NULL : err);
+    rc = rc ? rc : crc;
+    crc = tt_tape_close(tape, rc ? NULL : err);
     return rc ? rc : crc;
 }
 

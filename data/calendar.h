@@ -50,6 +50,7 @@ typedef struct tt_calendar_import_opts {
     const char *stream;  /* blob stream name; NULL = TT_CALENDAR_STREAM */
     int utc_offset_min;  /* the file's zone, minutes east of UTC (+480 for UTC+08:00) */
     const char *source;  /* the events' `source`; NULL = "forexfactory" */
+    int wait;            /* another process writes the tape: wait for it (else fail at once) */
     /* Each bad row as "FILE:LINE: why" (all are counted); may be NULL. */
     void (*report)(void *ctx, const char *line);
     void *ctx;
@@ -73,11 +74,14 @@ typedef struct tt_calendar_import_stats {
 int tt_calendar_row_parse(const char *const *fields, int nfields, const int cols[8],
                           int utc_offset_min, tt_calendar_event *out, tt_err *err);
 
-/* Import the file (see above). Returns TT_OK; TT_EPARTIAL when rows were bad
- * (the good ones are written; err names the count and the first bad row);
- * TT_EIO (cannot read the file), TT_EFORMAT (no header, a column missing),
- * TT_EORDER (events older than the stream's end), TT_ENOMEM, or the tape's
- * errors. *st is filled in every case. */
+/* Import the file (see above). The tape is written as an import writes it
+ * (data/tape.h): under its writers' lock (another writer: TT_ESTATE, or wait
+ * with o->wait), committed and fsync'd at the end. Returns TT_OK; TT_EPARTIAL
+ * when rows were bad (the good ones are written; err names the count and the
+ * first bad row); TT_EIO (cannot read the file), TT_EFORMAT (no header, a
+ * column missing), TT_EORDER (events older than the stream's end), TT_ENOMEM,
+ * or the tape's errors (a damaged stream: the reader's, naming the file).
+ * *st is filled in every case. */
 int tt_calendar_import(const tt_calendar_import_opts *o, tt_calendar_import_stats *st,
                        tt_err *err);
 

@@ -799,7 +799,7 @@ int tt_csv_import_file(tt_csv_import *ci, const char *path, tt_err *err)
         rc = TT_OK;
     }
     tt_csv_reader_free(r);
-    return rc;
+    return rc ? rc : tt_import_end_file(ci->im, err);
 }
 
 int tt_csv_import_mem(tt_csv_import *ci, const char *buf, size_t len, tt_err *err)
@@ -813,7 +813,7 @@ int tt_csv_import_mem(tt_csv_import *ci, const char *buf, size_t len, tt_err *er
     if (!rc)
         rc = tt_csv_reader_finish(r, err);
     tt_csv_reader_free(r);
-    return rc;
+    return rc ? rc : tt_import_end_file(ci->im, err);
 }
 
 void tt_csv_import_free(tt_csv_import *ci)

@@ -554,48 +554,69 @@ static int scan_tick_range(const char *root, tt_ts *from, tt_ts *to)
     return found;
 }
 
-/* Where an existing stream ends: its last time, and how many of its events
- * carry that time (several ticks share a millisecond; an interrupted import
- * may have stopped between them). *last = TT_TS_MIN when the stream is new. */
-static int stream_end(const char *tape, const tt_stream_desc *want, tt_ts *last, uint64_t *at_last,
-                      tt_err *err)
+/* A tape writer of the import: merging (what the tape holds is counted, not
+ * written twice; earlier data is merged in), conflicts reported. */
+static int open_writer(const tt_duka_import_opts *o, tt_tape *tape, const tt_stream_desc *d,
+                       tt_tape_writer **w, tt_err *err)
 {
-    *last = TT_TS_MIN;
-    *at_last = 0;
-    struct stat sb;
-    if (stat(tape, &sb) != 0)
-        return TT_OK; /* no tape yet */
-    tt_tape_info info;
-    int rc = tt_tape_info_read(tape, &info, err);
-    if (rc)
+    tt_tape_writer_opts wo = {0};
+    if (o->tape_opts)
+        wo = *o->tape_opts;
+    wo.merge = 1;
+    wo.replace = o->replace;
+    wo.report = o->report;
+    wo.report_ctx = o->ctx;
+    if (!wo.commit_blocks)
+        wo.commit_blocks = TT_IMPORT_COMMIT_BLOCKS;
+    return tt_tape_writer_open_in(w, tape, d, &wo, err);
+}
+
+/* Close an import's writer; its counts into *ws. The first error wins. */
+static int close_writer(tt_tape_writer *w, tt_tape_writer_stats *ws, int rc, tt_err *err)
+{
+    if (!w)
         return rc;
-    int found = 0;
-    for (uint32_t i = 0; i < info.nstreams; i++) {
-        const tt_stream_desc *d = &info.streams[i].desc;
-        if (d->kind == want->kind && !strcmp(d->symbol, want->symbol) &&
-            (d->kind != TT_STREAM_BAR || (d->tf == want->tf && d->side == want->side)) &&
-            info.streams[i].events > 0) {
-            *last = info.streams[i].last;
-            found = 1;
-        }
+    if (rc == TT_OK)
+        rc = tt_tape_writer_flush(w, err); /* the last merge and commit */
+    tt_tape_writer_stats_get(w, ws);
+    tt_err e2;
+    int rc2 = tt_tape_writer_close(w, &e2);
+    if (rc == TT_OK && rc2) {
+        rc = rc2;
+        *err = e2;
     }
-    tt_tape_info_free(&info);
-    if (!found || want->kind != TT_STREAM_QUOTE)
-        return TT_OK;
-    const char *syms[2] = {want->symbol, NULL};
-    tt_tape_query q = {0};
-    q.symbols = syms;
-    q.kinds = 1u << TT_STREAM_QUOTE;
-    q.from = *last;
-    tt_tape_reader *r;
-    if ((rc = tt_tape_reader_open(&r, tape, &q, NULL, err)) != TT_OK)
-        return rc;
-    tt_event ev;
-    while ((rc = tt_tape_reader_next(r, &ev, err)) == 1)
-        if (ev.ts == *last)
-            (*at_last)++;
-    tt_tape_reader_close(r);
-    return rc < 0 ? rc : TT_OK;
+    return rc;
+}
+
+/* The quality filter's sink: quarantined ticks to the symbol's quarantine
+ * stream, stamped so that the stream's times never go back. */
+typedef struct qsink {
+    const tt_duka_import_opts *o;
+    tt_tape *tape;
+    const tt_instrument *ins;
+    tt_tape_writer *w;
+    tt_ts stamp;
+} qsink;
+
+static int to_quarantine(void *ctx, int rule, int action, const char *origin,
+                         const tt_event *orig, tt_err *err)
+{
+    qsink *s = ctx;
+    if (!s->w) {
+        tt_stream_desc d = {0};
+        snprintf(d.symbol, sizeof d.symbol, "%s", s->ins->symbol);
+        d.kind = TT_STREAM_QUARANTINE;
+        int rc = open_writer(s->o, s->tape, &d, &s->w, err);
+        if (rc)
+            return rc;
+        s->stamp = orig->ts;
+    }
+    if (orig->ts > s->stamp)
+        s->stamp = orig->ts;
+    uint8_t buf[TT_QUARANTINE_RECORD_MAX];
+    tt_event rec;
+    tt_quality_record(rule, action, origin, orig, s->stamp, buf, &rec);
+    return tt_tape_writer_append(s->w, &rec, err);
 }
 
 /* Classify each hour of the range: a tick file (listed in files), an empty
@@ -650,36 +671,30 @@ static void report_gaps(const tt_duka_import_opts *o, const tt_instrument *ins, 
     }
 }
 
-/* Where the decoded ticks go: the quality filter, then the quote stream's
- * writer. Ticks at or before the end of what the tape already holds
- * (present_last, and the present_at_last ticks at that very time) are
- * counted and skipped, so an interrupted import resumes. */
+/* Where the decoded ticks go: the quality filter (its quarantined ticks to
+ * the quarantine stream), then the quote stream's merging writer, which
+ * counts what the tape holds already instead of writing it twice. */
 typedef struct tick_out {
     tt_quality *q;
     tt_tape_writer *w; /* NULL when there is no file to import */
-    tt_ts present_last;
-    uint64_t present_at_last;
+    qsink qs;
     uint64_t seq;
 } tick_out;
 
-/* The filter, and, when there are files to import, where the quote stream
- * ends and its writer (a torn tail it cut away is reported). */
-static int tick_out_open(tick_out *t, const tt_duka_import_opts *o, const tt_instrument *ins,
-                         long nfiles, tt_err *err)
+/* The filter, and, when there are files to import, the quote stream's writer. */
+static int tick_out_open(tick_out *t, const tt_duka_import_opts *o, tt_tape *tape,
+                         const tt_instrument *ins, long nfiles, tt_err *err)
 {
     memset(t, 0, sizeof *t);
-    t->present_last = TT_TS_MIN;
+    t->qs = (qsink){o, tape, ins, NULL, 0};
     tt_stream_desc desc = {0};
     snprintf(desc.symbol, sizeof desc.symbol, "%s", ins->symbol);
     desc.kind = TT_STREAM_QUOTE;
     int rc = tt_quality_new(&t->q, o->quality, ins, err);
+    if (rc == TT_OK)
+        tt_quality_set_sink(t->q, to_quarantine, &t->qs);
     if (rc == TT_OK && nfiles > 0)
-        rc = stream_end(o->tape, &desc, &t->present_last, &t->present_at_last, err);
-    if (rc == TT_OK && nfiles > 0) {
-        rc = tt_tape_writer_open(&t->w, o->tape, &desc, o->tape_opts, err);
-        if (rc == TT_OK && tt_tape_writer_repaired(t->w))
-            report(o, "%s", err->msg); /* a torn tail was cut away: say so */
-    }
+        rc = open_writer(o, tape, &desc, &t->w, err);
     if (rc) {
         tt_quality_free(t->q);
         t->q = NULL;
@@ -687,18 +702,24 @@ static int tick_out_open(tick_out *t, const tt_duka_import_opts *o, const tt_ins
     return rc;
 }
 
-/* Close the writer (its error counts only when rc is still 0) and add the
- * filter's counts to st. Returns the import's code. */
-static int tick_out_close(tick_out *t, int rc, tt_duka_import_stats *st, tt_err *err)
+/* Close the writers (the last merge and commit; their errors count only when
+ * rc is still 0), add their and the filter's counts to st. Returns the
+ * import's code. */
+static int tick_out_close(tick_out *t, const tt_duka_import_opts *o, const tt_instrument *ins,
+                          int rc, tt_duka_import_stats *st, tt_err *err)
 {
-    if (t->w) {
-        tt_err e2;
-        int rc2 = tt_tape_writer_close(t->w, &e2);
-        if (rc == TT_OK && rc2) {
-            rc = rc2;
-            *err = e2;
-        }
-    }
+    tt_tape_writer_stats ws = {0};
+    rc = close_writer(t->qs.w, &ws, rc, err);
+    st->ticks_quarantined += ws.added + ws.duplicates;
+    memset(&ws, 0, sizeof ws);
+    rc = close_writer(t->w, &ws, rc, err);
+    st->ticks_written += ws.added;
+    st->ticks_present += ws.duplicates;
+    st->ticks_conflicts += ws.conflicts;
+    st->ticks_replaced += ws.replaced;
+    if (ws.duplicates)
+        report(o, "%s: %" PRIu64 " tick(s) were on the tape already (not written twice)",
+               ins->symbol, ws.duplicates);
     tt_quality_counts c;
     tt_quality_get_counts(t->q, &c);
     tt_quality_counts_add(&st->quality, &c);
@@ -716,12 +737,6 @@ static int tick_out_file(tick_out *t, const char *rel, tt_bi5_buf *dec, tt_duka_
     for (size_t i = 0; i < dec->ev_len; i++) {
         tt_event *e = &dec->ev[i];
         e->seq = t->seq++;
-        if (e->ts < t->present_last || (e->ts == t->present_last && t->present_at_last > 0)) {
-            if (e->ts == t->present_last)
-                t->present_at_last--;
-            st->ticks_present++;
-            continue;
-        }
         int action;
         if ((rc = tt_quality_check(t->q, e, &action, err)) != TT_OK)
             break;
@@ -731,7 +746,6 @@ static int tick_out_file(tick_out *t, const char *rel, tt_bi5_buf *dec, tt_duka_
             tt_err_prefix(err, "%s: ", rel);
             break;
         }
-        st->ticks_written++;
     }
     return rc;
 }
@@ -811,9 +825,9 @@ static void pool_release(pool *p, slot *s, long fi)
     pthread_mutex_unlock(&p->mu);
 }
 
-static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, tt_ts from,
-                        tt_ts to, tt_duka_import_stats *st, char *first_bad, size_t first_bad_n,
-                        tt_err *err)
+static int import_ticks(const tt_duka_import_opts *o, tt_tape *tape, const tt_instrument *ins,
+                        tt_ts from, tt_ts to, tt_duka_import_stats *st, char *first_bad,
+                        size_t first_bad_n, tt_err *err)
 {
     long nh = (long)((to - from) / TT_NS_PER_HOUR);
     job *jobs = calloc((size_t)(nh > 0 ? nh : 1), sizeof *jobs);
@@ -827,7 +841,7 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
     report_gaps(o, ins, jobs, nh, st);
 
     tick_out t;
-    int rc = tick_out_open(&t, o, ins, nfiles, err);
+    int rc = tick_out_open(&t, o, tape, ins, nfiles, err);
     if (rc) {
         free(jobs);
         free(files);
@@ -856,15 +870,8 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
         if (o->progress)
             o->progress(o->ctx, (uint64_t)fi + 1, (uint64_t)nfiles);
     }
-    if (st->ticks_present) {
-        char a[40];
-        tt_ts_format(t.present_last, a, sizeof a, 0);
-        report(o, "%s: the tape already held quotes up to %s: %" PRIu64
-               " tick(s) at or before that were skipped",
-               ins->symbol, a, st->ticks_present);
-    }
     pool_stop(&p);
-    rc = tick_out_close(&t, rc, st, err);
+    rc = tick_out_close(&t, o, ins, rc, st, err);
     free(jobs);
     free(files);
     return rc;
@@ -876,8 +883,9 @@ typedef struct cfile {
     tt_ts start;
 } cfile;
 
-static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrument *ins, int tf,
-                                int side, tt_ts from, tt_ts to, int filter,
+static int import_candle_stream(const tt_duka_import_opts *o, tt_tape *tape,
+                                const tt_instrument *ins, int tf, int side, tt_ts from, tt_ts to,
+                                int filter,
                                 tt_duka_import_stats *st, char *first_bad, size_t first_bad_n,
                                 tt_err *err)
 {
@@ -888,7 +896,7 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
     size_t cap = 0, len = 0;
     tt_tape_writer *w = NULL;
     int rc = TT_OK;
-    tt_ts last_ts = TT_TS_MIN, present_last = TT_TS_MIN;
+    tt_ts last_ts = TT_TS_MIN;
     while (rc == TT_OK && t < to) {
         cfile cf;
         if (tt_duka_candle_path(cf.rel, sizeof cf.rel, ins->symbol, tf, side, t, &cf.start))
@@ -933,9 +941,7 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
             desc.kind = TT_STREAM_BAR;
             desc.tf = (uint8_t)tf;
             desc.side = (uint8_t)side;
-            uint64_t unused;
-            if ((rc = stream_end(o->tape, &desc, &present_last, &unused, err)) != TT_OK ||
-                (rc = tt_tape_writer_open(&w, o->tape, &desc, o->tape_opts, err)) != TT_OK)
+            if ((rc = open_writer(o, tape, &desc, &w, err)) != TT_OK)
                 break;
         }
         size_t skipped = 0;
@@ -943,10 +949,6 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
             tt_event *e = &dec.ev[i];
             if (filter && (e->ts < from || e->ts >= to))
                 continue;
-            if (e->ts <= present_last) {
-                st->bars_present++; /* on the tape already, or before its end */
-                continue;
-            }
             if (e->ts <= last_ts) {
                 skipped++; /* a bar at or before the previous one: the stream cannot hold it */
                 continue;
@@ -956,7 +958,6 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
                 break;
             }
             last_ts = e->ts;
-            st->bars_written++;
         }
         if (skipped) {
             st->files_bad++;
@@ -966,14 +967,11 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
                 snprintf(first_bad, first_bad_n, "%s: %zu candle(s) out of order", path, skipped);
         }
     }
-    if (w) {
-        tt_err e2;
-        int rc2 = tt_tape_writer_close(w, &e2);
-        if (rc == TT_OK && rc2) {
-            rc = rc2;
-            *err = e2;
-        }
-    }
+    tt_tape_writer_stats ws = {0};
+    rc = close_writer(w, &ws, rc, err);
+    st->bars_written += ws.added;
+    st->bars_present += ws.duplicates;
+    st->bars_conflicts += ws.conflicts;
     tt_bi5_buf_free(&dec);
     free(file);
     return rc;
@@ -1019,7 +1017,12 @@ int tt_duka_import(const tt_duka_import_opts *o, const tt_instrument *ins,
     if (ranged && to <= from)
         return tt_err_set(err, TT_EINVAL, "dukascopy import: empty time range (--to must be after --from)");
     char first_bad[1024] = "";
-    int rc = TT_OK;
+    tt_tape *tape;
+    tt_tape_open_opts to_ = {o->command ? o->command : "import dukascopy", o->wait, 1, o->report,
+                             o->ctx};
+    int rc = tt_tape_open(&tape, o->tape, &to_, err);
+    if (rc)
+        return rc;
     if (o->ticks) {
         tt_ts f = from, t = to;
         if (!ranged && !scan_tick_range(root, &f, &t))
@@ -1029,7 +1032,7 @@ int tt_duka_import(const tt_duka_import_opts *o, const tt_instrument *ins,
         if (t % TT_NS_PER_HOUR)
             t += TT_NS_PER_HOUR - ((t % TT_NS_PER_HOUR) + TT_NS_PER_HOUR) % TT_NS_PER_HOUR;
         if (t > f)
-            rc = import_ticks(o, ins, f, t, st, first_bad, sizeof first_bad, err);
+            rc = import_ticks(o, tape, ins, f, t, st, first_bad, sizeof first_bad, err);
     }
     if (rc == TT_OK && o->candles) {
         tt_ts f = from, t = to;
@@ -1037,13 +1040,29 @@ int tt_duka_import(const tt_duka_import_opts *o, const tt_instrument *ins,
         static const int TFS[3] = {TT_TF_D1, TT_TF_H1, TT_TF_M1};
         for (int i = 0; have && rc == TT_OK && i < 3; i++)
             for (int side = TT_SIDE_BID; rc == TT_OK && side <= TT_SIDE_ASK; side++)
-                rc = import_candle_stream(o, ins, TFS[i], side, f, t, ranged, st, first_bad,
-                                          sizeof first_bad, err);
+                rc = import_candle_stream(o, tape, ins, TFS[i], side, f, t, ranged, st,
+                                          first_bad, sizeof first_bad, err);
+    }
+    tt_err e2;
+    if (tt_tape_close(tape, &e2) && rc == TT_OK) {
+        rc = e2.code;
+        *err = e2;
     }
     if (rc)
         return rc;
     if (st->files_bad)
         return tt_err_set(err, TT_EPARTIAL, "%" PRIu64 " file(s) could not be imported (first: %s)",
                           st->files_bad, first_bad);
+    uint64_t lost = tt_quality_lost(&st->quality);
+    if (lost)
+        return tt_err_set(err, TT_EPARTIAL,
+                          "%" PRIu64 " tick(s) were quarantined as suspect prices or out of order "
+                          "(counted in the quality table; 'ticktape tape export --quarantine' "
+                          "lists them; --keep-suspect keeps suspect prices)", lost);
+    if (!o->replace && (st->ticks_conflicts || st->bars_conflicts))
+        return tt_err_set(err, TT_EPARTIAL,
+                          "%" PRIu64 " tick(s) and %" PRIu64 " bar(s) conflicted with the tape "
+                          "and were not written: the tape's were kept (--replace writes them)",
+                          st->ticks_conflicts, st->bars_conflicts);
     return TT_OK;
 }

@@ -108,7 +108,10 @@ typedef struct tt_duka_import_opts {
     int candles;        /* import the candle files found (bar streams) */
     int threads;        /* decoder threads; 0 = online CPUs - 1 (at least 1) */
     const tt_quality_config *quality; /* NULL = defaults */
-    const tt_tape_writer_opts *tape_opts; /* NULL = defaults */
+    const tt_tape_writer_opts *tape_opts; /* NULL = defaults (merge, replace, report are set here) */
+    const char *command; /* who writes, for the tape's lock; NULL = "import dukascopy" */
+    int wait;            /* another process writes the tape: wait for it (else fail at once) */
+    int replace;         /* ticks or bars that conflict with the tape's replace them */
     /* Called for every problem (a bad file, a gap) with one line of text,
      * and for progress (files done of total). Either may be NULL. */
     void (*report)(void *ctx, const char *line);
@@ -126,8 +129,12 @@ typedef struct tt_duka_import_stats {
     uint64_t bytes_in;       /* bytes of bi5 read */
     uint64_t ticks_read;     /* ticks decoded */
     uint64_t ticks_written;  /* ticks appended to the tape */
-    uint64_t ticks_present;  /* ticks skipped: at or before the end of the tape's stream */
-    uint64_t bars_present;   /* bars skipped for the same reason */
+    uint64_t ticks_present;  /* ticks the tape held already: counted, not written twice */
+    uint64_t ticks_conflicts; /* ticks at a time the tape holds other values for */
+    uint64_t ticks_replaced; /* the tape's ticks replaced by conflicting ones (replace) */
+    uint64_t ticks_quarantined; /* dropped or repaired ticks in the quarantine stream */
+    uint64_t bars_present;   /* bars the tape held already */
+    uint64_t bars_conflicts; /* bars at a time the tape holds another bar for */
     uint64_t candle_files;   /* candle files imported */
     uint64_t bars_written;   /* bars appended (all timeframes) */
     double decode_seconds;   /* summed over threads: time in LZMA decoding */
@@ -138,26 +145,32 @@ typedef struct tt_duka_import_stats {
  * the symbol's quote stream (every tick through a tt_quality filter, in time
  * order), candles into bar-<TF>-<side> streams. Files are read and decoded by
  * a pool of threads while the calling thread appends in time order, so the
- * tape is the same at any thread count. Importing into a tape that already
- * holds the stream continues after it: ticks earlier than the stream's last
- * tick, and as many ticks at that last time as the tape holds, are skipped and
- * counted (ticks_present; a line is reported), so re-running an import, or
- * resuming one that was interrupted, appends only what is new. Ticks earlier
- * than a stream's end that the tape does NOT hold cannot be appended either
- * (streams are append-only): they are counted the same way; import history
- * oldest first. Bars at or before a bar stream's last bar likewise
- * (bars_present). Missing hours are reported as gaps
+ * tape is the same at any thread count. The tape is opened for writing
+ * (its lock: another writer makes this fail at once, or wait with
+ * opts->wait; a previous writer that did not finish is recovered first), and
+ * the import commits every TT_IMPORT_COMMIT_BLOCKS blocks and at the end,
+ * fsync'd. Importing what the tape holds already merges: ticks and bars equal
+ * to the tape's are counted (ticks_present, bars_present; "already on the
+ * tape") and not written twice, earlier days, months or years are merged in
+ * time order (the months they touch are rewritten and swapped in), and ticks
+ * at a time the tape holds other values for are conflicts: reported, the
+ * tape's kept, or with opts->replace the import's. So running an interrupted
+ * import again completes it, with no gap and no duplicate. Missing hours are
+ * reported as gaps
  * (one line per run of missing hours); a corrupt or truncated file is
  * reported by name and skipped while the rest is imported. Returns TT_OK,
  * TT_EPARTIAL when some files were bad (err says how many and names the
- * first), or an error that stopped the import: TT_EINVAL (no dir, tape or
- * instrument; an empty range), TT_ENOTFOUND (the tree or its symbol directory
- * is missing), TT_ENOMEM (naming the file being decoded, or what was being
- * allocated: the file is not skipped, since ticks before the tape's end could
- * not be added later), the quality filter's error, or the tape's (opening,
- * appending, closing: TT_EIO, TT_EFORMAT, ... naming the file). What was
- * appended before such an error is on the tape, whole blocks only; running
- * the import again resumes after it. */
+ * first), when ticks were quarantined as suspect prices or out of order
+ * (tt_quality_lost: the rest is on the tape, they are in its quarantine
+ * stream), or when conflicts kept the tape's values; or an error that stopped
+ * the import: TT_EINVAL (no dir, tape or instrument; an empty range),
+ * TT_ENOTFOUND (the tree or its symbol directory is missing), TT_ESTATE
+ * (another writer holds the tape), TT_ENOMEM (naming the file being decoded,
+ * or what was being allocated: the file is not skipped, since a rerun merges
+ * it in later only by rewriting), the quality filter's error, or the tape's
+ * (opening, appending, committing, closing: TT_EIO, TT_EFORMAT, ... naming
+ * the file). What was committed before such an error is on the tape; running
+ * the import again completes it. */
 int tt_duka_import(const tt_duka_import_opts *opts, const tt_instrument *ins,
                    tt_duka_import_stats *stats, tt_err *err);
 

@@ -5,7 +5,12 @@
  * range), each holding its next quote; the least by (time, source index) is
  * pushed into the consolidator; its merged quotes go to one tape writer per
  * symbol and its events, with the `sources` records, to the _merge blob
- * stream. All writing goes through the public tape writer. Memory is
+ * stream. All writing goes through the public tape writer, every stream of
+ * the output opened in one tt_tape: the output's writers' lock is held from
+ * before the first quote to the end (a second writer fails naming this one,
+ * or waits with o->wait), and its writers commit every
+ * TT_IMPORT_COMMIT_BLOCKS blocks, fsync'd, as an import's do. The inputs are
+ * read strictly: a damaged input fails the merge naming the file. Memory is
  * constant in the span: a quote in hand per input, a block per writer.
  */
 #include "feedmerge.h"
@@ -31,6 +36,7 @@ typedef struct fm {
     char namebuf[TT_CONSOL_MAX_SOURCES][64];
     out_stream *outs;
     int nouts, capouts;
+    tt_tape *tape; /* the output, open for writing */
     tt_tape_writer *log;
     uint64_t log_seq;
     int rc;     /* the first write error, raised from the callbacks */
@@ -104,7 +110,8 @@ static out_stream *out_for(fm *m, uint32_t symbol)
     snprintf(d.symbol, sizeof d.symbol, "%s", symbol_name(m, symbol));
     d.kind = TT_STREAM_QUOTE;
     tt_err e;
-    int rc = tt_tape_writer_open(&s->w, m->o->out, &d, NULL, &e);
+    tt_tape_writer_opts wo = {.commit_blocks = TT_IMPORT_COMMIT_BLOCKS};
+    int rc = tt_tape_writer_open_in(&s->w, m->tape, &d, &wo, &e);
     if (rc) {
         fail(m, rc, &e);
         return NULL;
@@ -241,7 +248,7 @@ static int open_inputs(fm *m, tt_tape_reader **rd, tt_err *err)
             return rc;
         }
     }
-    return check_out(m, err);
+    return TT_OK;
 }
 
 /* 1 when (source k, symbol) is already in the set. */
@@ -319,8 +326,14 @@ int tt_feedmerge_run(const tt_feedmerge_opts *o, tt_feedmerge_stats *st,
     memset(&d, 0, sizeof d);
     snprintf(d.symbol, sizeof d.symbol, "%s", TT_FEEDMERGE_STREAM);
     d.kind = TT_STREAM_BLOB;
+    tt_tape_open_opts to = {"merge", o->wait, 1, NULL, NULL};
     if (!rc)
-        rc = tt_tape_writer_open(&m.log, o->out, &d, NULL, err);
+        rc = tt_tape_open(&m.tape, o->out, &to, err);
+    if (!rc) /* under the lock: no other merge can be filling it meanwhile */
+        rc = check_out(&m, err);
+    tt_tape_writer_opts wo = {.commit_blocks = TT_IMPORT_COMMIT_BLOCKS};
+    if (!rc)
+        rc = tt_tape_writer_open_in(&m.log, m.tape, &d, &wo, err);
     if (!rc) {
         tt_consolidator_listen(c, on_quote, on_event, &m);
         rc = pump(&m, c, rd, err);
@@ -334,6 +347,8 @@ int tt_feedmerge_run(const tt_feedmerge_opts *o, tt_feedmerge_stats *st,
         rc = rc ? rc : crc;
     }
     int crc = tt_tape_writer_close(m.log, rc ? NULL : err);
+    rc = rc ? rc : crc;
+    crc = tt_tape_close(m.tape, rc ? NULL : err);
     rc = rc ? rc : crc;
     for (int k = 0; k < o->ntapes; k++)
         tt_tape_reader_close(rd[k]);

@@ -41,6 +41,7 @@ typedef struct tt_feedmerge_opts {
     tt_ts from, to;            /* [from, to); 0 = open */
     tt_consol_config cfg;      /* policy and health rules (nsources is set here) */
     const tt_instruments *ins; /* borrowed; required */
+    int wait;                  /* another process writes the output: wait (else fail at once) */
     /* Each log record (JSON) as it is written; may be NULL. */
     void (*report)(void *ctx, const char *json);
     void *ctx;
@@ -54,8 +55,9 @@ typedef struct tt_feedmerge_stats {
 } tt_feedmerge_stats;
 
 /* Merge (see above). Returns TT_OK; TT_EINVAL (no inputs, too many, an input
- * named twice, the output holding a merged symbol already), the tape's
- * errors naming the file, the consolidator's, TT_ENOMEM. After a merge that
+ * named twice, the output holding a merged symbol already), TT_ESTATE
+ * (another process writes the output), the tapes' errors naming the file (a
+ * damaged input: the reader's), the consolidator's, TT_ENOMEM. After a merge that
  * went through, the consolidator is handed to done(done_ctx, c) (done may be
  * NULL) before it is freed, for the per-source figures. */
 int tt_feedmerge_run(const tt_feedmerge_opts *o, tt_feedmerge_stats *st,

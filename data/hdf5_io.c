@@ -568,6 +568,12 @@ int tt_hdf5_export(const char *tape_dir, const tt_tape_query *q, const tt_instru
         if (err)
             *err = cerr;
     }
+    uint64_t missing = tt_tape_reader_missing(r);
+    if (!rc && missing)
+        rc = tt_err_set(err, TT_EPARTIAL,
+                        "%s: partial: the tape is damaged and %llu events are missing from the "
+                        "export (%s)", tape_dir, (unsigned long long)missing,
+                        tt_tape_reader_warning(r, 0) ? tt_tape_reader_warning(r, 0) : "");
     tt_tape_reader_close(r);
     return rc;
 }
@@ -868,5 +874,6 @@ int tt_hdf5_import(tt_import *im, const char *path, const tt_hdf5_import_opts *o
     c.o = o;
     c.path = path;
     tt_hdf5_visitor v = {imp_stream, imp_event, &c};
-    return tt_hdf5_read(path, &v, err);
+    int rc = tt_hdf5_read(path, &v, err);
+    return rc ? rc : tt_import_end_file(im, err);
 }

@@ -60,8 +60,10 @@ int tt_hdf5_writer_close(tt_hdf5_writer *w, uint64_t *rows, uint64_t *ignored, t
  * truncated). Symbols are named through `ins` (required: TT_EINVAL). TT_OK;
  * errors from the tape reader are passed on (they name the file and block);
  * TT_ENOTFOUND for an event whose symbol `ins` does not know; the writer's
- * errors (TT_EIO when the HDF5 file cannot be written, TT_ENOMEM). The file
- * is closed in every case (a failed export leaves a partial file). */
+ * errors (TT_EIO when the HDF5 file cannot be written, TT_ENOMEM); with
+ * q->allow_partial on a damaged tape, TT_EPARTIAL once what is left was
+ * written (the message says how much is missing and where). The file is
+ * closed in every case (a failed export leaves a partial file). */
 int tt_hdf5_export(const char *tape_dir, const tt_tape_query *q, const tt_instruments *ins,
                    const char *out_path, tt_err *err);
 

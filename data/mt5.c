@@ -189,9 +189,11 @@ static int mt5_row(void *ctx, const tt_csv_row *row, tt_err *err)
     int rc = tt_import_bar(im, ins, &ev, row->line, err);
     if (rc || c->o->side != TT_SIDE_BID || !*fld(c, row, C_SPREAD))
         return rc;
+    /* the bid bar was taken (it waits in the stream's sort buffer: a row the
+     * buffer later finds at the time of the previous bar is refused in both) */
     tt_import_stats after;
     tt_import_get_stats(im, &after);
-    return after.bars_written > before.bars_written ? ask_bar(c, row, &ev, err) : TT_OK;
+    return after.bad_rows == before.bad_rows ? ask_bar(c, row, &ev, err) : TT_OK;
 }
 
 static void mt5_bad(void *ctx, long line, const char *why)
@@ -306,11 +308,13 @@ static int run(tt_import *im, const char *name, const char *path, const char *bu
 
 int tt_mt5_import_file(tt_import *im, const char *path, const tt_mt5_opts *o, tt_err *err)
 {
-    return run(im, path, path, NULL, 0, o, err);
+    int rc = run(im, path, path, NULL, 0, o, err);
+    return rc ? rc : tt_import_end_file(im, err);
 }
 
 int tt_mt5_import_mem(tt_import *im, const char *name, const char *buf, size_t len,
                       const tt_mt5_opts *o, tt_err *err)
 {
-    return run(im, name, NULL, buf, len, o, err);
+    int rc = run(im, name, NULL, buf, len, o, err);
+    return rc ? rc : tt_import_end_file(im, err);
 }

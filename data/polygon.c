@@ -179,13 +179,15 @@ static int quotes_run(tt_import *im, const char *name, const char *path, const c
 int tt_polygon_quotes_file(tt_import *im, const char *path, const tt_polygon_opts *o,
                            tt_err *err)
 {
-    return quotes_run(im, path, path, NULL, 0, o, err);
+    int rc = quotes_run(im, path, path, NULL, 0, o, err);
+    return rc ? rc : tt_import_end_file(im, err);
 }
 
 int tt_polygon_quotes_mem(tt_import *im, const char *name, const char *buf, size_t len,
                           const tt_polygon_opts *o, tt_err *err)
 {
-    return quotes_run(im, name, NULL, buf, len, o, err);
+    int rc = quotes_run(im, name, NULL, buf, len, o, err);
+    return rc ? rc : tt_import_end_file(im, err);
 }
 
 /* ---------------------------------------------------------------- aggregates */
@@ -393,11 +395,12 @@ int tt_polygon_aggs_file(tt_import *im, const char *path, const tt_polygon_opts 
         return rc;
     rc = aggs_run(im, path, buf, len, o, err);
     free(buf);
-    return rc;
+    return rc ? rc : tt_import_end_file(im, err);
 }
 
 int tt_polygon_aggs_mem(tt_import *im, const char *name, const char *buf, size_t len,
                         const tt_polygon_opts *o, tt_err *err)
 {
-    return aggs_run(im, name, buf, len, o, err);
+    int rc = aggs_run(im, name, buf, len, o, err);
+    return rc ? rc : tt_import_end_file(im, err);
 }

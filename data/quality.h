@@ -16,7 +16,7 @@
  *
  *   rule        what it detects                                  default  allowed
  *   ----------  -----------------------------------------------  -------  ----------------
- *   nonpositive bid <= 0 or ask <= 0 (trade: price <= 0)          drop     drop, repair
+ *   nonpositive bid <= 0 or ask <= 0 (trade: price <= 0)          drop     flag, drop, repair
  *   crossed     bid >= ask (crossed, or locked when equal)        flag     flag, drop, repair
  *   duplicate   same time and same prices as a tick already       drop     flag, drop
  *               kept at that time (quotes: bid and ask; trades:
@@ -26,6 +26,17 @@
  *               2%; trades use the price); ref: see below
  *   spread      ask - bid > max_spread points (default 5 pips     flag     flag, drop
  *               of the instrument; quotes only)
+ *   volume      a NaN, infinite or negative volume (quotes) or    drop     flag, drop
+ *               size (trades)
+ *   band        bid or ask (trade: price) more than band_pct      drop     flag, drop
+ *               (default 20%) away from the median of the last
+ *               32 bids or asks seen (checked once 8 are seen;
+ *               medians refreshed every 16 ticks)
+ *
+ * nonpositive, volume and band find suspect prices: by default they are
+ * quarantined (dropped, and handed to the sink: the importers write them to
+ * the tape's quarantine stream), counted (counts.suspect), and the import's
+ * exit code is 3. keep_suspect makes them flags: kept, and still counted.
  *
  * What "repair" means, rule by rule (a policy a rule does not allow is a
  * configuration error, never silently replaced):
@@ -72,6 +83,8 @@ enum tt_quality_rule {
     TT_QR_ORDER = 3,
     TT_QR_SPIKE = 4,
     TT_QR_SPREAD = 5,
+    TT_QR_VOLUME = 6,
+    TT_QR_BAND = 7,
     TT_QR_COUNT
 };
 
@@ -94,6 +107,8 @@ typedef struct tt_quality_config {
     double max_spread_pips;      /* spread threshold in pips of the instrument (default 5) */
     tt_price max_spread;         /* spread threshold in points; > 0 overrides max_spread_pips */
     tt_ts spike_gap_ns;          /* a gap longer than this resets the spike reference (1 h) */
+    double band_pct;             /* band threshold as a fraction of the median: 0.20 = 20% */
+    int keep_suspect;            /* nonpositive, volume, band: flag (keep) instead of quarantine */
     const char *quarantine;      /* CSV file for dropped and repaired ticks; NULL = none */
 } tt_quality_config;
 
@@ -101,9 +116,9 @@ typedef struct tt_quality_config {
 void tt_quality_config_default(tt_quality_config *c);
 
 /* Apply one setting from the command line, "KEY=VALUE":
- *   nonpositive|crossed|duplicate|order|spike|spread = flag|drop|repair
+ *   nonpositive|crossed|duplicate|order|spike|spread|volume|band = flag|drop|repair
  *   spike-pct=2 (percent), max-spread-pips=5, max-spread=50 (points),
- *   spike-gap=3600 (seconds)
+ *   spike-gap=3600 (seconds), band-pct=20 (percent)
  * TT_EINVAL with a message naming the key and the allowed values when the key
  * is unknown, the value bad, or the policy not allowed for that rule (*c is
  * then unchanged). TT_OK otherwise. */
@@ -131,6 +146,17 @@ int tt_quality_new(tt_quality **q, const tt_quality_config *c, const tt_instrume
  * were written as they came (tt_quality_check reports a failed one). */
 void tt_quality_free(tt_quality *q);
 
+/* Where dropped and repaired ticks go besides the quarantine file: fn gets the
+ * rule that decided, the action (TT_QA_DROP or TT_QA_REPAIRED), the origin
+ * and the tick as it was received. Its error (TT_OK or a TT_E* code with err
+ * filled) is tt_quality_check's. */
+typedef int (*tt_quality_sink)(void *ctx, int rule, int action, const char *origin,
+                               const tt_event *orig, tt_err *err);
+void tt_quality_set_sink(tt_quality *q, tt_quality_sink fn, void *ctx);
+
+/* 1 for the rules that find suspect prices: nonpositive, volume, band. */
+int tt_quality_rule_suspect(int rule);
+
 /* Name the origin of the next ticks (a file name, "file:line", a topic...),
  * written in quarantine lines. The string is copied (truncated to 255 bytes).
  * Cannot fail. */
@@ -146,6 +172,7 @@ int tt_quality_check(tt_quality *q, tt_event *ev, int *action, tt_err *err);
  * and what happened to them because of it. */
 typedef struct tt_quality_counts {
     uint64_t seen, kept, repaired, dropped;
+    uint64_t suspect; /* dropped by a suspect-price rule (nonpositive, volume, band) */
     uint64_t hits[TT_QR_COUNT];
     uint64_t rule_dropped[TT_QR_COUNT];
     uint64_t rule_repaired[TT_QR_COUNT];
@@ -153,6 +180,29 @@ typedef struct tt_quality_counts {
 
 /* The counts so far. Cannot fail. */
 void tt_quality_get_counts(const tt_quality *q, tt_quality_counts *out);
+
+/* Ticks an import loses by the rules: dropped as suspect prices
+ * (nonpositive, volume, band) or out of order. Anything above 0 makes the
+ * import partial (exit code 3); duplicates, and ticks dropped by a rule set to
+ * drop on purpose (crossed, spike, spread), do not. Cannot fail. */
+uint64_t tt_quality_lost(const tt_quality_counts *c);
+
+/* ---- quarantine records (the tape's quarantine stream) ---- */
+
+#define TT_QUARANTINE_BLOB 0x4e524151u /* blob type of a quarantine record: "QARN" */
+#define TT_QUARANTINE_RECORD_MAX (4 + 255 + 128)
+
+/* A quarantine record: a blob event stamped `stamp` (a quarantine stream's
+ * times never go back: the importer passes max(tick time, last stamp)),
+ * holding the rule, the action, the origin (cut to 255 bytes) and the tick as
+ * received (canonical encoding). buf (TT_QUARANTINE_RECORD_MAX bytes) holds
+ * the blob bytes that *out points to. Cannot fail. */
+void tt_quality_record(int rule, int action, const char *origin, const tt_event *orig,
+                       tt_ts stamp, uint8_t *buf, tt_event *out);
+
+/* Read a quarantine record back. TT_OK, or TT_EFORMAT when rec is not one. */
+int tt_quality_record_read(const tt_event *rec, int *rule, int *action, char *origin,
+                           size_t origin_n, tt_event *orig, tt_err *err);
 
 /* Add b into a (for a total over several symbols). Cannot fail. */
 void tt_quality_counts_add(tt_quality_counts *a, const tt_quality_counts *b);

@@ -6,19 +6,25 @@
  *
  *   data/tape/codec.c    the column codec: one block's events <-> raw payload.
  *                        Knows no files, no zstd, no headers.
- *   data/tape/segment.c  the segment format: segment and block headers, the
- *                        block index walk (torn tails), zstd frames, appending
- *                        and loading one block. Knows no event fields.
+ *   data/tape/segment.c  the segment format: segment and block headers, commit
+ *                        records, the record walk (the block index), zstd
+ *                        frames, appending and loading one block. Knows no
+ *                        event fields.
  *   data/tape/layout.c   the directory layout: stream names, folders, month keys.
- *   data/tape/writer.c   tt_tape_writer: pending events, month segments, repair.
- *   data/tape/reader.c   one stream's cursor and tt_tape_reader (open, next,
- *                        the engine source and its batch path).
+ *   data/tape/manifest.c the manifest: text, read, atomic replace.
+ *   data/tape/handle.c   tt_tape: the writers' lock, the manifest, commits.
+ *   data/tape/writer.c   tt_tape_writer: pending events, month segments, commits.
+ *   data/tape/rewrite.c  merging imported events into a committed month.
+ *   data/tape/check.c    one segment checked against the manifest.
+ *   data/tape/reader.c   one stream's cursor and tt_tape_reader (open and its
+ *                        checks, next, the engine source and its batch path).
  *   data/tape/merge.c    the k-way merge of several cursors.
  *   data/tape/verify.c   tt_tape_info_read and tt_tape_verify (every segment).
+ *   data/tape/repair.c   recovery, tt_tape_repair and tt_tape_upgrade.
  *
- * Dependencies point down: writer, reader and verify use segment, codec and
- * layout; merge uses the reader's cursors; codec and segment use nothing else
- * of the tape. A new column codec plugs in as another tt_tape_codec (its own
+ * Dependencies point down: writer, reader, verify and repair use check,
+ * handle, manifest, segment, codec and layout; merge uses the reader's
+ * cursors; codec and segment use nothing else of the tape. A new column codec plugs in as another tt_tape_codec (its own
  * file) and is tested by tests/data/test_tape_codec.c unchanged.
  *
  * Everything declared here is hidden (TT_TAPE_HIDDEN): libticktape.so exports
@@ -32,6 +38,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <zstd.h>
 
@@ -46,6 +53,7 @@
 #define SEG_EXT ".tts"
 #define SEG_HDR_SIZE 64 /* field offsets and asserts: data/tape/segment.c */
 #define BLK_HDR_SIZE 48
+#define CMT_SIZE 64     /* a commit record (format 2) */
 #define BLOB_LEN_SIZE 4 /* a blob payload record: u32 length, then the canonical encoding */
 #define BUF_MARKS 64    /* plane boundaries kept per payload (zstd frames per block) */
 
@@ -182,20 +190,70 @@ typedef struct tt_tape_blk {
     uint64_t offset; /* of the block header in the file */
 } tt_tape_blk;
 
-/* Start a segment file over: truncate it and write the header of stream d.
- * TT_OK, or TT_EIO naming path. */
+/* What a segment holds up to a commit record (format 2), cumulative from the
+ * segment's start: the fields of the record, and `length`, the bytes of the
+ * file up to and including the record (the manifest's committed length). A
+ * writer keeps one as the running state of the segment it appends to, with
+ * length then the end of its last block. */
+typedef struct tt_tape_commit {
+    uint32_t blocks;
+    uint64_t events;
+    tt_ts first, last; /* 0 with no block */
+    uint64_t chain;    /* tt_tape_chain over every block header, from 0 */
+    uint64_t length;
+} tt_tape_commit;
+
+/* The chain after block b: XXH64 of b's 48 header bytes seeded with chain. */
+TT_TAPE_HIDDEN uint64_t tt_tape_chain(uint64_t chain, const tt_tape_blk *b);
+
+/* Account for block b (just appended at b->offset) in the running state c. */
+TT_TAPE_HIDDEN void tt_tape_commit_add(tt_tape_commit *c, const tt_tape_blk *b);
+
+/* Append the commit record of state c at offset c->length (the end of the
+ * last block), then c->length is the committed length. TT_OK, or TT_EIO
+ * naming path (the partial record is cut off again). */
+TT_TAPE_HIDDEN int tt_tape_commit_append(int fd, const char *path, tt_tape_commit *c,
+                                         tt_err *err);
+
+/* Start a segment file over: truncate it, write the header of stream d and
+ * leave the file position after it. TT_OK, or TT_EIO naming path. */
 TT_TAPE_HIDDEN int tt_tape_seg_start(int fd, const char *path, const tt_stream_desc *d,
                                      tt_err *err);
 
-/* Walk a segment's blocks. Fills *idx (malloc'd, the block index), *nidx,
- * *good_end (offset after the last complete block; 0 when the header itself is
- * missing or torn) and *torn (1 when the file ends inside the header or a
- * block). A segment of another stream than `want` (NULL: any) is an error.
- * TT_OK, or TT_EIO / TT_EFORMAT / TT_EVERSION / TT_ECHECKSUM / TT_ENOMEM naming
- * the file and block (*idx is then NULL). */
+enum tt_tape_scan_flag {
+    TT_SCAN_V1 = 1u << 0,      /* accept format 1 segments (no commit records) */
+    TT_SCAN_LENIENT = 1u << 1  /* a corrupt record ends the scan (s->bad) instead of failing */
+};
+
+/* What tt_tape_seg_scan found. */
+typedef struct tt_tape_scan {
+    tt_tape_blk *idx;        /* the block index (malloc'd; tt_tape_scan_free) */
+    uint32_t nidx;
+    uint64_t size;           /* the file's size */
+    uint64_t good_end;       /* offset after the last complete record */
+    int torn;                /* the scanned range ends inside a record (or the header) */
+    int header_ok;           /* the segment header was read and is sound */
+    uint16_t version;        /* the header's format version */
+    tt_tape_commit commit;   /* the last commit record (all zero when none) */
+    tt_tape_commit blocks_end; /* the state after the last complete block */
+    int bad;                 /* lenient: the code of the corrupt record that ended the scan */
+    char bad_msg[600];
+} tt_tape_scan;
+
+/* Walk a segment's records up to `limit` bytes (0 = the whole file): the
+ * block index, every commit record checked against the blocks before it.
+ * A segment of another stream than `want` (NULL: any) is an error; so is a
+ * format 1 segment without TT_SCAN_V1. TT_OK, or TT_EIO / TT_EFORMAT /
+ * TT_EVERSION / TT_ECHECKSUM / TT_ENOMEM naming the file and block (s is
+ * then empty). */
 TT_TAPE_HIDDEN int tt_tape_seg_scan(int fd, const char *path, const tt_stream_desc *want,
-                                    tt_tape_blk **idx, uint32_t *nidx, uint64_t *good_end,
-                                    int *torn, tt_err *err);
+                                    uint64_t limit, unsigned flags, tt_tape_scan *s, tt_err *err);
+TT_TAPE_HIDDEN void tt_tape_scan_free(tt_tape_scan *s);
+/* tt_tape_seg_scan of the file at path (opened and closed here; TT_EIO when
+ * it cannot be opened). */
+TT_TAPE_HIDDEN int tt_tape_seg_scan_path(const char *path, const tt_stream_desc *want,
+                                         uint64_t limit, unsigned flags, tt_tape_scan *s,
+                                         tt_err *err);
 
 /* Compress raw (cut into frames at raw->marks) into comp, replacing comp's
  * bytes. TT_OK, TT_ENOMEM, or TT_EIO for a zstd error (naming path). */
@@ -208,8 +266,9 @@ TT_TAPE_HIDDEN int tt_tape_frames_decompress(ZSTD_DCtx *dctx, const uint8_t *p, 
                                              uint8_t *out, size_t out_len, size_t *got);
 
 /* Append one block (header built from b's count, first, last and raw_len; the
- * compressed payload is comp) with one writev at the file position. On failure
- * any part that landed is cut off again. TT_OK, or TT_EIO naming path. */
+ * compressed payload is comp) with one writev at the file position, which
+ * becomes b->offset. On failure any part that landed is cut off again. TT_OK,
+ * or TT_EIO naming path. */
 TT_TAPE_HIDDEN int tt_tape_block_append(int fd, const char *path, tt_tape_blk *b,
                                         const tt_tape_buf *comp, tt_err *err);
 
@@ -247,23 +306,249 @@ typedef struct tt_tape_stream {
 TT_TAPE_HIDDEN int tt_tape_streams_list(const char *dir, tt_tape_stream **out);
 TT_TAPE_HIDDEN void tt_tape_streams_free(tt_tape_stream *v, int n);
 
+/* Call visit for every segment file (*.tts) of every stream folder of dir,
+ * in sorted order, with the stream, the file's name and its path, until a
+ * visit returns nonzero: that is returned. TT_OK when every file was
+ * visited (none when dir cannot be read: no tape); TT_ENOMEM or TT_EIO (err
+ * set) when the streams or a stream's segments cannot be listed. */
+typedef int (*tt_tape_file_visit)(void *ctx, const tt_tape_stream *s, const char *file,
+                                  const char *path);
+TT_TAPE_HIDDEN int tt_tape_each_file(const char *dir, tt_tape_file_visit visit, void *ctx,
+                                     tt_err *err);
+
 /* "YYYY-MM" of a time (a segment's name), and the [lo, hi) range of a key. */
 TT_TAPE_HIDDEN void tt_tape_month_key(tt_ts ts, char out[8]);
 TT_TAPE_HIDDEN void tt_tape_month_range(const char *month, tt_ts *lo, tt_ts *hi);
 
+/* Streams whose payload is blob records (u32 length, canonical encoding). */
+static inline int tt_tape_kind_is_blob(int kind)
+{
+    return kind == TT_STREAM_BLOB || kind == TT_STREAM_QUARANTINE;
+}
+
+/* Event i of a decoded quote, bar or trade block (ts, kind, cls and payload;
+ * not symbol, source or seq). */
+static inline void tt_tape_event_at(const tt_stream_desc *d, const tt_tape_cols *c, uint32_t i,
+                                    tt_event *ev)
+{
+    ev->ts = ev->ts_init = c->ts[i];
+    ev->cls = TT_CLS_MARKET;
+    memset(&ev->u, 0, sizeof ev->u);
+    switch (d->kind) {
+    case TT_STREAM_QUOTE:
+        ev->kind = TT_EV_QUOTE;
+        ev->u.quote.bid = c->a[i];
+        ev->u.quote.ask = c->b2[i];
+        memcpy(&ev->u.quote.bid_vol, &c->f1[i], 4);
+        memcpy(&ev->u.quote.ask_vol, &c->f2[i], 4);
+        break;
+    case TT_STREAM_BAR:
+        ev->kind = TT_EV_BAR;
+        ev->u.bar.open = c->a[i];
+        ev->u.bar.high = c->b2[i];
+        ev->u.bar.low = c->c[i];
+        ev->u.bar.close = c->d[i];
+        memcpy(&ev->u.bar.volume, &c->u1[i], 8);
+        ev->u.bar.ticks = (uint32_t)c->u2[i];
+        ev->u.bar.tf = d->tf;
+        ev->u.bar.side = d->side;
+        break;
+    default:
+        ev->kind = TT_EV_TRADE;
+        ev->u.trade.price = c->a[i];
+        memcpy(&ev->u.trade.size, &c->u1[i], 8);
+        ev->u.trade.aggressor = (int8_t)c->u2[i];
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* the manifest (data/tape/manifest.c)                                        */
+
+#define TAPE_MANIFEST "MANIFEST"
+#define TAPE_LOCK ".lock"
+#define TT_TAPE_FILE_MAX 32 /* a segment's file name: YYYY-MM.tts, YYYY-MM.G.tts */
+
+/* One segment of the manifest: where it is, and its last commit. */
+typedef struct tt_tape_mseg {
+    char symbol[TT_SYMBOL_MAX];
+    char stream[32];              /* the stream's folder name */
+    char file[TT_TAPE_FILE_MAX];  /* the file in that folder; its month is the first 7 bytes */
+    tt_tape_commit c;
+} tt_tape_mseg;
+
+/* The segments, sorted by symbol, stream name, month. */
+typedef struct tt_tape_manifest {
+    tt_tape_mseg *v;
+    int n, cap;
+} tt_tape_manifest;
+
+/* Read TAPE/MANIFEST. TT_OK, TT_ENOTFOUND (no manifest: *m empty), or
+ * TT_EIO / TT_EFORMAT / TT_ECHECKSUM / TT_ENOMEM naming the file and line. */
+TT_TAPE_HIDDEN int tt_tape_manifest_read(const char *dir, tt_tape_manifest *m, tt_err *err);
+/* Replace TAPE/MANIFEST atomically: write MANIFEST.tmp, (fsync), rename,
+ * (fsync the directory). TT_OK, or TT_EIO / TT_ENOMEM naming the file. */
+TT_TAPE_HIDDEN int tt_tape_manifest_write(const char *dir, const tt_tape_manifest *m,
+                                          int durable, tt_err *err);
+TT_TAPE_HIDDEN void tt_tape_manifest_free(tt_tape_manifest *m);
+/* The index of (symbol, stream, month) (month: at least "YYYY-MM"), or -1. */
+TT_TAPE_HIDDEN int tt_tape_manifest_find(const tt_tape_manifest *m, const char *symbol,
+                                         const char *stream, const char *month);
+/* Insert s, or replace the entry of its (symbol, stream, month). TT_OK or TT_ENOMEM. */
+TT_TAPE_HIDDEN int tt_tape_manifest_put(tt_tape_manifest *m, const tt_tape_mseg *s);
+TT_TAPE_HIDDEN void tt_tape_manifest_remove(tt_tape_manifest *m, int i);
+/* 1 when file is a segment's name (YYYY-MM.tts or YYYY-MM.G.tts). */
+TT_TAPE_HIDDEN int tt_tape_segment_name_ok(const char *file);
+/* fsync a directory (after creating, renaming or removing in it). TT_OK or TT_EIO. */
+TT_TAPE_HIDDEN int tt_tape_fsync_dir(const char *dir, tt_err *err);
+
+/* ------------------------------------------------------------------------ */
+/* the tape open for writing (data/tape/handle.c)                             */
+
+struct tt_tape {
+    char dir[4096];
+    tt_tape_manifest man;
+    int lock_fd;
+    int durable;   /* commits fsync segments, manifest and directories */
+    int failed;    /* a write or commit failed: the lock keeps saying who (recovery) */
+    int writers;   /* writers open on it */
+    tt_tape_open_opts o;
+    char prev[400]; /* the previous writer when it did not finish: "pid N (command)" */
+    int no_manifest; /* TT_TAPE_OPEN_RAW: why there is no manifest (0: there is one) */
+    char man_msg[600];
+};
+
+enum { TT_TAPE_OPEN_RAW = 1u << 0 }; /* repair, upgrade: no manifest needed, no recovery */
+
+/* tt_tape_open with flags (TT_TAPE_OPEN_RAW). */
+TT_TAPE_HIDDEN int tt_tape_open_flags(tt_tape **t, const char *dir, const tt_tape_open_opts *o,
+                                      unsigned flags, tt_err *err);
+
+/* Commit: put s into the manifest and write it; then remove `replaced` (the
+ * file a rewritten month had, or NULL). TT_OK, or the manifest's error (the
+ * tape is then marked failed). */
+TT_TAPE_HIDDEN int tt_tape_commit_segment(tt_tape *t, const tt_tape_mseg *s, int durable,
+                                          const char *replaced, tt_err *err);
+
+/* Who holds or last held the writers' lock of the tape at dir: 0 nobody (or
+ * no lock file), 1 a live writer, 2 a writer that did not finish (killed,
+ * or failed). `who` gets "pid N (command)". Reads only; cannot fail. */
+TT_TAPE_HIDDEN int tt_tape_lock_status(const char *dir, char *who, size_t n);
+
+/* Does the tape at dir hold segment files although it has no manifest?
+ * 0 no; 1 format 1 segments (an old tape); 2 format 2 segments (a lost manifest). */
+TT_TAPE_HIDDEN int tt_tape_unlisted_kind(const char *dir);
+
+/* For a tape without a manifest: 1 when it is a format 1 tape (read it so),
+ * else the error that says what it is: TT_ENOTFOUND (not a tape; nothing
+ * committed yet, a writer at work or one that did not finish), TT_EFORMAT
+ * (format 2 segments and no manifest: a lost manifest). */
+TT_TAPE_HIDDEN int tt_tape_no_manifest(const char *dir, tt_err *err);
+
+/* ------------------------------------------------------------------------ */
+/* writing (data/tape/writer.c, data/tape/rewrite.c)                          */
+
+/* Add one event to the writer's pending block (writing the block when full;
+ * committing it unless a merge is in progress). For rewrite.c. */
+TT_TAPE_HIDDEN int tt_tape_writer_put(tt_tape_writer *w, const tt_event *ev, tt_err *err);
+
+typedef struct tt_tape_rewrite tt_tape_rewrite;
+
+typedef struct tt_tape_rewrite_opts {
+    const tt_stream_desc *desc;
+    const char *sname;                /* the stream's folder name (messages) */
+    int replace;                      /* conflicting groups: the import's replace the tape's */
+    tt_tape_writer_stats *st;         /* counts go here */
+    void (*report)(void *, const char *);
+    void *ctx;
+} tt_tape_rewrite_opts;
+
+/* Start merging into writer w's new file the committed events of the old
+ * segment at old_path (commit c, checked). TT_OK, or the segment's errors. */
+TT_TAPE_HIDDEN int tt_tape_rewrite_open(tt_tape_rewrite **m, tt_tape_writer *w,
+                                        const char *old_path, const tt_tape_commit *c,
+                                        const tt_tape_rewrite_opts *o, tt_err *err);
+/* One imported event (in time order, inside the old segment's month). */
+TT_TAPE_HIDDEN int tt_tape_rewrite_push(tt_tape_rewrite *m, const tt_event *ev, tt_err *err);
+/* Settle the last group and write the old events left. */
+TT_TAPE_HIDDEN int tt_tape_rewrite_finish(tt_tape_rewrite *m, tt_err *err);
+TT_TAPE_HIDDEN void tt_tape_rewrite_free(tt_tape_rewrite *m); /* NULL allowed */
+
+/* ------------------------------------------------------------------------ */
+/* checking against the manifest (data/tape/check.c)                          */
+
+/* One segment checked against its manifest entry. */
+typedef struct tt_tape_seg_check {
+    char path[4400];
+    tt_tape_scan scan;  /* the usable blocks: every committed block when sound */
+    uint64_t size;      /* of the file */
+    uint64_t tail;      /* bytes after the committed length (uncommitted) */
+    uint64_t missing;   /* events the manifest counts that are not usable */
+    int problem;        /* 0 sound; else TT_ENOTFOUND, TT_ETORN, TT_ECHECKSUM, TT_EFORMAT,
+                         * TT_EVERSION */
+    int record_only;    /* TT_ETORN: only the last commit record was cut; no event is missing */
+    char msg[1200];     /* the problem: the file, the blocks and events missing */
+    dev_t dev;
+    ino_t ino;
+} tt_tape_seg_check;
+
+/* Check the segment of manifest entry m (stream d) of the tape at dir.
+ * TT_OK with k->problem set or not; TT_EIO or TT_ENOMEM when it cannot be
+ * checked. Free with tt_tape_seg_check_free. */
+TT_TAPE_HIDDEN int tt_tape_check_segment(const char *dir, const tt_stream_desc *d,
+                                         const tt_tape_mseg *m, tt_tape_seg_check *k,
+                                         tt_err *err);
+TT_TAPE_HIDDEN void tt_tape_seg_check_free(tt_tape_seg_check *k);
+
+/* The streams of a manifest, in its (sorted) order: *out as from
+ * tt_tape_streams_list; (*first)[i] is the index of stream i's first
+ * segment, (*first)[count] = m->n. Returns the count, or TT_ENOMEM. */
+TT_TAPE_HIDDEN int tt_tape_manifest_streams(const char *dir, const tt_tape_manifest *m,
+                                            tt_tape_stream **out, int **first);
+
+/* Segment files under the tape's stream folders that the manifest does not
+ * name: `found` (may be NULL) is called for each. Returns their count. */
+TT_TAPE_HIDDEN int tt_tape_extra_files(const char *dir, const tt_tape_manifest *m,
+                                       void (*found)(void *ctx, const char *path, uint64_t bytes),
+                                       void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* repair (data/tape/repair.c)                                                */
+
+/* Bring the files of a tape back to its manifest: a segment's bytes past its
+ * committed length are cut off, files no manifest entry names are removed.
+ * Each change is reported (report may be NULL). *dropped (may be NULL) gets
+ * the bytes removed. Called with the writers' lock held. TT_OK or TT_EIO. */
+TT_TAPE_HIDDEN int tt_tape_recover(const char *dir, const tt_tape_manifest *m,
+                                   void (*report)(void *, const char *), void *ctx,
+                                   uint64_t *dropped, tt_err *err);
+
 /* ------------------------------------------------------------------------ */
 /* reading (data/tape/reader.c, data/tape/merge.c)                            */
+
+/* One segment of a stream being read: its manifest entry, and once checked
+ * its usable blocks and the file's identity (a file replaced by a writer's
+ * merge while the reader runs is noticed when it is reopened). */
+typedef struct tt_tape_rseg {
+    char file[TT_TAPE_FILE_MAX];
+    int entry;         /* index in the reader's manifest; -1 in a format 1 tape */
+    int checked;
+    tt_tape_blk *idx;  /* owned; the usable blocks */
+    uint32_t nidx;
+    dev_t dev;
+    ino_t ino;
+} tt_tape_rseg;
 
 /* One stream being read: its segments, the current segment's block index,
  * and one decoded block. */
 typedef struct tt_tape_cursor {
     tt_stream_desc desc;
     char sdir[4096];
-    char **segs;
+    tt_tape_rseg *segs;
     int nsegs, seg;     /* segment list, current segment ordinal */
     int fd;
     char path[4200];
-    tt_tape_blk *idx;
+    tt_tape_blk *idx;   /* the current segment's (owned by its tt_tape_rseg) */
     uint32_t nidx, blk; /* current segment's block index, next block to load */
     uint64_t blk_base;  /* events in this segment's blocks before the loaded one */
     tt_tape_cols c;
@@ -278,6 +563,7 @@ typedef struct tt_tape_cursor {
 } tt_tape_cursor;
 
 struct tt_tape_reader {
+    char dir[4096];
     tt_tape_cursor *cur;
     int ncur;
     int *heap; /* indices of cursors with a head, ordered by their head */
@@ -290,6 +576,11 @@ struct tt_tape_reader {
     uint32_t nnames;
     const tt_instruments *ins;
     int started;
+    tt_tape_manifest man;  /* empty for a format 1 tape (legacy) */
+    int legacy;
+    int partial;           /* allow_partial: damaged segments give what they can */
+    uint64_t missing;      /* events known to be missing (allow_partial) */
+    int writer;            /* tt_tape_lock_status: 1 a writer is at work */
 };
 
 /* Advance a cursor to its next event in [from, to) into *ev: 1 = event,

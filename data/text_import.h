@@ -32,7 +32,11 @@ typedef struct tt_import_opts {
     const char *tape;                     /* tape directory; NULL = dry run */
     const tt_instruments *instruments;    /* symbol table (required) */
     const tt_quality_config *quality;     /* NULL = defaults */
-    const tt_tape_writer_opts *tape_opts; /* NULL = defaults */
+    const tt_tape_writer_opts *tape_opts; /* NULL = defaults (merge, replace, report are set here) */
+    const char *command;  /* who writes, for the tape's lock ("import csv") */
+    int wait;             /* another process writes the tape: wait (else fail at once) */
+    int replace;          /* events that conflict with the tape's replace them */
+    size_t sort_rows;     /* rows each stream may hold to sort them; 0 = TT_IMPORT_SORT_ROWS */
     FILE *log;          /* where bad rows are logged ("FILE:LINE: why"); NULL = nowhere */
     uint32_t max_logged; /* log at most this many bad rows (all are counted); 0 = 20 */
     /* Called now and then with the bytes of the current input file read so far
@@ -41,20 +45,31 @@ typedef struct tt_import_opts {
     void *progress_ctx;
 } tt_import_opts;
 
+/* Rows a stream sorts by default: 1,048,576 rows (about 117 MB at most,
+ * 112 bytes a row, allocated as they come). */
+#define TT_IMPORT_SORT_ROWS ((size_t)1 << 20)
+
 typedef struct tt_import tt_import;
 
 typedef struct tt_import_stats {
     uint64_t rows;          /* data rows seen (good and bad; headers excluded) */
     uint64_t bad_rows;      /* rows that could not be read, or bars that were rejected */
     uint64_t skipped_rows;  /* rows of symbols not selected (--symbol) */
-    uint64_t ticks_written; /* quotes/trades appended */
-    uint64_t bars_written;  /* bars appended */
+    uint64_t ticks_written; /* quotes/trades new on the tape (after tt_import_close) */
+    uint64_t bars_written;  /* bars new on the tape (after tt_import_close) */
+    uint64_t present;       /* ticks and bars the tape held already: not written twice */
+    uint64_t conflicts;     /* ticks and bars at a time the tape holds other values for */
+    uint64_t quarantined;   /* dropped or repaired ticks written to the quarantine streams */
     tt_quality_counts quality; /* over all tick streams */
 } tt_import_stats;
 
-/* A new pipeline. TT_OK, or TT_EINVAL without instruments, TT_ENOMEM; *im is then
- * NULL. A bad quality config is refused by the first tick (tt_quality_new's
- * error from tt_import_tick). */
+/* A new pipeline; with a tape, the tape is opened for writing now (its lock:
+ * another writer makes this fail at once with TT_ESTATE, or wait with
+ * o->wait). Writers merge: what the tape holds is counted, not written
+ * twice; earlier data is merged in time order; conflicts are reported on
+ * o->log. TT_OK, or TT_EINVAL without instruments, TT_ENOMEM, or the errors
+ * of tt_tape_open; *im is then NULL. A bad quality config is refused by the
+ * first tick (tt_quality_new's error from tt_import_tick). */
 int tt_import_new(tt_import **im, const tt_import_opts *o, tt_err *err);
 
 /* The calls from here to tt_import_bad cannot fail. */
@@ -79,25 +94,37 @@ void tt_import_bad(tt_import *im, long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* One quote or trade of `ins` (ev->kind QUOTE or TRADE, ts set; symbol, cls,
- * ts_init and seq are filled here). Runs the quality filter of the stream,
- * then appends what it keeps. Returns TT_OK (also when the tick was dropped by
- * a rule), or an error that stops the import: the stream's first tick cannot
- * open its filter (TT_EINVAL, TT_EIO: tt_quality_new) or its tape writer
- * (tt_tape_writer_open's errors), a quarantine line cannot be written (TT_EIO),
+ * ts_init and seq are filled here). The row joins the stream's sort buffer;
+ * rows leave it in time order through the quality filter to the tape.
+ * Returns TT_OK (also when the tick was dropped by a rule), TT_EORDER when
+ * the row is earlier than rows already sent on (out of order by more than the
+ * sort buffer holds: the message names the file and line), or an error that
+ * stops the import: the stream's first tick cannot open its filter
+ * (TT_EINVAL, TT_EIO: tt_quality_new) or its tape writer
+ * (tt_tape_writer_open_in's errors), a quarantine record cannot be written,
  * the tape append fails (tt_tape_writer_append's errors, prefixed with the
  * stream), TT_ENOMEM, or TT_ESTATE after tt_import_close. */
 int tt_import_tick(tt_import *im, const tt_instrument *ins, tt_event *ev, long line,
                    tt_err *err);
 
-/* One bar of `ins` (ev->kind BAR, u.bar.tf and side set). A bar with
- * low > high, open or close outside [low, high], a non-positive price, or a
- * time not after the stream's last bar is a bad row (counted and logged, not
- * written). Errors as for tt_import_tick (no quality filter on bars). */
+/* One bar of `ins` (ev->kind BAR, u.bar.tf and side set), sorted like ticks.
+ * A bar with low > high, open or close outside [low, high], a non-positive
+ * price, or the time of the previous bar of its stream is a bad row (counted
+ * and logged, not written). Errors as for tt_import_tick (no quality filter
+ * on bars). */
 int tt_import_bar(tt_import *im, const tt_instrument *ins, tt_event *ev, long line,
                   tt_err *err);
 
-/* Flush and close every stream. Safe to call once; tt_import_free after. TT_OK,
- * or the first stream's tt_tape_writer_close error (every stream is closed). */
+/* The end of an input file: every stream's sort buffer goes on to the tape
+ * and its writer commits. The next file's rows may be earlier (the tape
+ * merges them). The readers of each format call it at the end of a file or
+ * buffer. TT_OK or the errors of tt_import_tick. */
+int tt_import_end_file(tt_import *im, tt_err *err);
+
+/* The end of the last file (tt_import_end_file), then flush and close every
+ * stream and the tape. Safe to call once; tt_import_free after. TT_OK, or the
+ * first error of the end of the file, of a stream's tt_tape_writer_close (every
+ * stream is closed) or of tt_tape_close. */
 int tt_import_close(tt_import *im, tt_err *err);
 
 /* Totals so far. Cannot fail. */

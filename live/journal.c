@@ -484,8 +484,8 @@ static int parse_header(tt_journal_reader *jr, const tt_event *h, const tt_instr
     return rc;
 }
 
-int tt_journal_reader_open(tt_journal_reader **out, const char *dir, const tt_instruments *ins,
-                           tt_err *err)
+static int reader_open(tt_journal_reader **out, const char *dir, const tt_instruments *ins,
+                       int partial, tt_err *err)
 {
     *out = NULL;
     char path[4096];
@@ -502,6 +502,7 @@ int tt_journal_reader_open(tt_journal_reader **out, const char *dir, const tt_in
     memset(&q, 0, sizeof q);
     q.symbols = syms;
     q.kinds = 1u << TT_STREAM_BLOB;
+    q.allow_partial = partial;
     int rc = tt_tape_reader_open(&jr->r, dir, &q, ins, err);
     if (rc) {
         free(jr);
@@ -539,6 +540,23 @@ int tt_journal_reader_next(tt_journal_reader *jr, tt_event *ev, tt_err *err)
         ev->symbol = id;
     }
     return 1;
+}
+
+int tt_journal_reader_open(tt_journal_reader **r, const char *dir, const tt_instruments *ins,
+                           tt_err *err)
+{
+    return reader_open(r, dir, ins, 0, err);
+}
+
+int tt_journal_reader_open_partial(tt_journal_reader **r, const char *dir,
+                                   const tt_instruments *ins, tt_err *err)
+{
+    return reader_open(r, dir, ins, 1, err);
+}
+
+uint64_t tt_journal_reader_missing(const tt_journal_reader *r)
+{
+    return tt_tape_reader_missing(r->r);
 }
 
 int tt_journal_last_note(const char *dir, char **out, size_t *len, tt_err *err)

@@ -106,18 +106,27 @@ typedef struct tt_journal_reader tt_journal_reader;
 
 /* Open a journal for replay with the instrument table ins (borrowed): symbol ids
  * are mapped from the session's table to ins by name. Fails when dir holds no
- * journal (TT_ENOTFOUND), the header is missing (TT_EFORMAT), or a symbol of
- * the session is not in ins (TT_ENOTFOUND, naming it). Torn tails are dropped
- * and reported through tt_journal_reader_warnings. */
+ * journal (TT_ENOTFOUND), the header is missing (TT_EFORMAT), a symbol of
+ * the session is not in ins (TT_ENOTFOUND, naming it), or the journal's tape
+ * is damaged (a cut or missing segment: the tape reader's errors, naming the
+ * file and what is missing). Bytes after the last commit (a session that was
+ * killed) are not read and are reported through tt_journal_reader_warning. */
 int tt_journal_reader_open(tt_journal_reader **r, const char *dir, const tt_instruments *ins,
                            tt_err *err);
+/* The same, reading what a damaged journal still has (the tape's
+ * allow_partial): the damage is a warning, and tt_journal_reader_missing
+ * counts the events lost. */
+int tt_journal_reader_open_partial(tt_journal_reader **r, const char *dir,
+                                   const tt_instruments *ins, tt_err *err);
+/* Events a damaged journal could not give (open_partial); 0 when whole. */
+uint64_t tt_journal_reader_missing(const tt_journal_reader *r);
 
 /* 1 = *ev filled, 0 = end, < 0 = error: the tape reader's (tt_tape_reader_next),
  * or TT_ENOTFOUND for an event whose symbol the replay's table lacks. Blob
  * payloads valid until the next call. */
 int tt_journal_reader_next(tt_journal_reader *r, tt_event *ev, tt_err *err);
 
-/* Torn-tail warnings of the underlying tape reader (cannot fail). */
+/* Warnings of the underlying tape reader (damage, uncommitted bytes; cannot fail). */
 int tt_journal_reader_warning_count(const tt_journal_reader *r);
 const char *tt_journal_reader_warning(const tt_journal_reader *r, int i);
 

@@ -416,7 +416,9 @@ int tt_trading_journal_is_live(const char *dir, const tt_instruments *ins, int *
 {
     *live = 0;
     tt_journal_reader *r;
-    int rc = tt_journal_reader_open(&r, dir, ins, err);
+    /* Only the first input is needed: the caller's own reader is the strict one, so a
+     * damaged journal is judged there (and read with --allow-partial) */
+    int rc = tt_journal_reader_open_partial(&r, dir, ins, err);
     if (rc)
         return rc;
     tt_event ev;

@@ -50,7 +50,8 @@ typedef struct tt_trading tt_trading;
 #define TT_TRADING_RESTART 0x4C495652u /* "LIVR": it continues after a stop or a crash */
 
 /* 1 in *live when the journal in dir is a live session's (its first event is
- * TT_TRADING_START), 0 for a paper session's. Errors as tt_journal_reader_open. */
+ * TT_TRADING_START), 0 for a paper session's. Errors as
+ * tt_journal_reader_open_partial: damage is left to the caller's own reader. */
 int tt_trading_journal_is_live(const char *dir, const tt_instruments *ins, int *live,
                                tt_err *err);
 

@@ -77,6 +77,8 @@ typedef struct tt_report_input {
     int64_t minor_per_unit;             /* minor units per currency unit (0 = 100) */
     tt_ts from, to;                     /* data range (0 = unknown) */
     uint64_t orders_sent, fills, risk_rejects, stop_outs; /* venue counters (optional) */
+    uint64_t missing;                   /* events a damaged tape could not give (allow_partial):
+                                         * > 0 marks the report partial */
     /* The price path of the traded symbols (the backtest result's, may be
      * NULL): the price chart with entries and exits. */
     const tt_price_bucket *prices;
@@ -124,7 +126,8 @@ int tt_report_html(const tt_report_input *in, const char *path, tt_err *err);
 
 /* The JSON summary: to f, as one line when one_line, else one key per line.
  * Keys (at least): name, fingerprint, events, trades, net_pnl, return_pct,
- * sharpe, sortino, calmar, max_drawdown_pct, ... (docs/reports.md lists them).
+ * sharpe, sortino, calmar, max_drawdown_pct, ... (docs/reports.md lists them);
+ * after events, "partial": {"events": N, "expected": M} when in->missing.
  * Money is in currency units with the currency's decimals; non-finite
  * figures are null. Allocates nothing; a write error stays in f's error flag. */
 void tt_report_json_write(const tt_report_input *in, FILE *f, int one_line);

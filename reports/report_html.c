@@ -315,6 +315,12 @@ static void header(FILE *f, const tt_report_input *in, const char *fp)
     }
     fprintf(f, "%llu events &middot; fingerprint <code id=\"fingerprint\">%s</code></p>\n",
             (unsigned long long)in->events, fp);
+    if (in->missing)
+        fprintf(f, "<p id=\"partial\" class=\"partial\"><strong>Partial:</strong> the tape is "
+                   "damaged; this run read %llu of its %llu events (%llu missing: the run's "
+                   "warnings name the segments and blocks).</p>\n",
+                (unsigned long long)in->events, (unsigned long long)(in->events + in->missing),
+                (unsigned long long)in->missing);
     fputs("<p class=\"sub\" id=\"data\">data: <b>", f);
     tt_report_html_str(f, in->data ? in->data : "(not given)");
     fputs("</b>", f);

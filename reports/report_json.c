@@ -112,6 +112,11 @@ void tt_report_json_write(const tt_report_input *in, FILE *f, int one_line)
     kstr(&w, "name", in->name);
     kstr(&w, "fingerprint", fp);
     kint(&w, "events", in->events);
+    if (in->missing) {
+        key(&w, "partial");
+        fprintf(f, "{\"events\": %llu, \"expected\": %llu}", (unsigned long long)in->events,
+                (unsigned long long)(in->events + in->missing));
+    }
     kint(&w, "trades", m->trades);
     kmoney(&w, "net_pnl", m->net_pnl, minor);
     knum(&w, "return_pct", m->return_pct);

@@ -68,6 +68,7 @@ void tt_report_run_input(tt_report_input *in, const tt_scenario *s, const tt_sce
     in->fills = r->fills;
     in->risk_rejects = r->risk_rejects;
     in->stop_outs = r->stop_outs;
+    in->missing = r->missing; /* a damaged tape read with allow_partial */
     in->prices = r->prices;
     in->nprices = r->nprices;
     in->rejects = &r->rejects;

@@ -152,6 +152,13 @@ int tt_sweep_csv(const tt_sweep_table *t, const char *path, tt_err *err)
     return rc;
 }
 
+/* ,"partial":{"events":N,"expected":M} */
+static int partial_json(tt_buf *b, uint64_t events, uint64_t missing)
+{
+    return tt_buf_printf(b, ",\"partial\":{\"events\":%llu,\"expected\":%llu}",
+                         (unsigned long long)events, (unsigned long long)(events + missing));
+}
+
 static int json_table(const tt_sweep_table *t, tt_buf *b)
 {
     const tt_sweep_plan *p = t->plan;
@@ -159,7 +166,11 @@ static int json_table(const tt_sweep_table *t, tt_buf *b)
     const tt_figure *figs = tt_figures(&nf);
     int rc = tt_buf_append(b, "{\"name\":", 8);
     rc = rc ? rc : tt_buf_json_string(b, t->name ? t->name : "");
-    rc = rc ? rc : tt_buf_printf(b, ",\"runs_total\":%zu,\"params\":[", p->njobs);
+    rc = rc ? rc : tt_buf_printf(b, ",\"runs_total\":%zu", p->njobs);
+    uint64_t pe, pm;
+    if (!rc && tt_runs_partial(t->runs, p->njobs, &pe, &pm))
+        rc = partial_json(b, pe, pm); /* the runs that read a damaged tape */
+    rc = rc ? rc : tt_buf_printf(b, ",\"params\":[");
     for (size_t k = 0; k < p->nparams && !rc; k++) {
         if (k)
             rc = tt_buf_append(b, ",", 1);
@@ -187,6 +198,8 @@ static int json_table(const tt_sweep_table *t, tt_buf *b)
         if (ok) {
             rc = rc ? rc : tt_buf_printf(b, ",\"fingerprint\":\"%s\",\"events\":%llu", hex,
                                          (unsigned long long)r->events);
+            if (r->missing)
+                rc = rc ? rc : partial_json(b, r->events, r->missing);
             for (size_t k = 0; k < nf && !rc; k++) {
                 char v[64];
                 tt_sweep_fig_text(t, &figs[k], r, v, sizeof v, 12);

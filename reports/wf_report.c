@@ -160,6 +160,27 @@ static void json_model(tt_buf *b, const tt_ml_wf *mw, size_t f)
                       info.data_fingerprint);
 }
 
+int tt_wf_partial(const tt_wf_result *r, uint64_t *events, uint64_t *missing,
+                  const tt_run_summary **first)
+{
+    int k = tt_runs_partial(r->train, r->nfolds * r->njobs, events, missing);
+    *first = NULL;
+    for (size_t i = 0; k && !*first && i < r->nfolds * r->njobs; i++)
+        if (r->train[i].status == TT_RUN_OK && r->train[i].missing)
+            *first = &r->train[i];
+    for (size_t f = 0; f < r->nfolds; f++) {
+        uint64_t e, m;
+        if (tt_runs_partial(&r->folds[f].oos, 1, &e, &m)) {
+            k++;
+            *events += e;
+            *missing += m;
+            if (!*first)
+                *first = &r->folds[f].oos;
+        }
+    }
+    return k;
+}
+
 void tt_wf_json(tt_buf *b, const char *name, const tt_wf_result *r, const tt_sweep_plan *plan,
                 const tt_wf_spec *spec, const tt_ml_wf *mw, const tt_wf_view *v, int64_t mpu)
 {
@@ -167,6 +188,11 @@ void tt_wf_json(tt_buf *b, const char *name, const tt_wf_result *r, const tt_swe
     tt_fingerprint_hex(r->fp, fp);
     tt_buf_printf(b, "{\"name\":");
     tt_buf_json_string(b, name);
+    uint64_t pe, pm;
+    const tt_run_summary *first;
+    if (tt_wf_partial(r, &pe, &pm, &first))
+        tt_buf_printf(b, ",\"partial\":{\"events\":%llu,\"expected\":%llu}",
+                      (unsigned long long)pe, (unsigned long long)(pe + pm));
     tt_buf_printf(b, ",\"mode\":\"%s\",\"objective\":\"%s\",\"min_trades\":%llu,\"folds\":[",
                   spec->anchored ? "anchored" : "rolling", tt_wf_objective_name(spec->objective),
                   (unsigned long long)spec->min_trades);

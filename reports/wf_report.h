@@ -7,7 +7,9 @@
  * returns the same JSON. One view and one writer keep them identical. The
  * JSON (docs/research.md): name, mode, objective, min_trades, folds (each with
  * its windows, runs, efficiency, why none was chosen, the parameters or model
- * chosen, the in-sample and out-of-sample summaries), the stitched
+ * chosen, the in-sample and out-of-sample summaries), after the name
+ * "partial": {"events": N, "expected": M} when runs read a damaged tape
+ * (--allow-partial; only then), the stitched
  * out-of-sample figures, wfe, the per-day rates and the fingerprint. Money is
  * in currency units (minor / mpu); non-finite figures are null.
  */
@@ -37,6 +39,12 @@ int tt_wf_view_build(tt_wf_view *v, const tt_wf_result *r, const tt_sweep_plan *
                      const tt_wf_spec *spec, const tt_ml_wf *mw, int64_t mpu);
 /* Free and zero the view. Cannot fail. */
 void tt_wf_view_free(tt_wf_view *v);
+
+/* Runs that read a damaged tape (allow_partial): the train runs and the
+ * folds' test runs. Their count; *events and *missing summed over them;
+ * *first the first of them (NULL when none). Cannot fail. */
+int tt_wf_partial(const tt_wf_result *r, uint64_t *events, uint64_t *missing,
+                  const tt_run_summary **first);
 
 /* Append the object (no newline) to b. The appends' failures are not
  * reported: out of memory leaves the object cut short. */

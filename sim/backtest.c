@@ -249,6 +249,7 @@ void tt_backtest_result_free(tt_backtest_result *r)
         free(r->trades);
     free(r->equity);
     free(r->orders);
+    free(r->warnings);
     free(r->prices);
     memset(r, 0, sizeof *r);
 }
@@ -369,6 +370,7 @@ static int open_one(run *r, const char *sym, int kind, int side, tt_source *out,
     q.side = (uint8_t)side;
     q.from = r->cfg->from;
     q.to = r->cfg->to;
+    q.allow_partial = r->cfg->allow_partial;
     tt_tape_reader **rd = &r->mreaders[r->nmreaders];
     int rc = tt_tape_reader_open(rd, r->cfg->tape_dir, &q, r->ins, err);
     if (rc) {
@@ -464,6 +466,7 @@ static int open_tape(run *r, tt_err *err)
         q.kinds = 1u << TT_STREAM_QUOTE;
         q.from = cfg->from;
         q.to = cfg->to;
+        q.allow_partial = cfg->allow_partial;
         if ((rc = tt_tape_reader_open(&r->reader, cfg->tape_dir, &q, r->ins, err))) {
             tt_err_prefix(err, "data: ");
             return rc;
@@ -673,6 +676,33 @@ static int build_engine(run *r, tt_err *err)
     return TT_OK;
 }
 
+/* What the tape readers have to say (the quotes' reader, or the bar models'
+ * readers): the events they could not give (a damaged tape read with
+ * allow_partial) and their warnings, one per line. */
+static void collect_tape(run *r, tt_backtest_result *out)
+{
+    tt_tape_reader *rd[2 * TT_MERGE_MAX + 1];
+    int nr = 0;
+    if (r->reader)
+        rd[nr++] = r->reader;
+    for (int i = 0; i < r->nmreaders; i++)
+        rd[nr++] = r->mreaders[i];
+    size_t len = 0;
+    for (int k = 0; k < nr; k++) {
+        out->missing += tt_tape_reader_missing(rd[k]);
+        for (int i = 0; i < tt_tape_reader_warning_count(rd[k]); i++)
+            len += strlen(tt_tape_reader_warning(rd[k], i)) + 1;
+    }
+    if (len && (out->warnings = malloc(len + 1))) {
+        out->warnings[0] = '\0';
+        for (int k = 0; k < nr; k++)
+            for (int i = 0; i < tt_tape_reader_warning_count(rd[k]); i++) {
+                strcat(out->warnings, tt_tape_reader_warning(rd[k], i));
+                strcat(out->warnings, "\n");
+            }
+    }
+}
+
 /* After the run: what the engine, the venue and the books say. */
 static void collect_figures(run *r, tt_backtest_result *out)
 {
@@ -698,6 +728,7 @@ static void collect_figures(run *r, tt_backtest_result *out)
     tt_runner_rejects(r->runner, &out->rejects);
     out->first_ts = r->first;
     out->last_ts = r->last;
+    collect_tape(r, out);
 }
 
 /* The lists collected (whatever happened) into *out; rc is the run's result
@@ -1150,6 +1181,8 @@ int tt_backtest_group_run(const tt_backtest_config *const *cfgs, size_t n,
     for (size_t i = 0; i < n && rs; i++) {
         if (rs[i].cfg)
             rcs[i] = run_collect(&rs[i], built[i], rcs[i], &out[i], &errs[i]);
+        if (rs[i].cfg && !rc) /* the data's readers: what a damaged tape could not give */
+            collect_tape(&data, &out[i]);
         if (rc) /* no run ran */
             tt_backtest_result_free(&out[i]);
         if (bts[i] != dbt)

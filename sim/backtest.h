@@ -135,6 +135,8 @@ typedef struct tt_backtest_config {
     const char *symbols[TT_BACKTEST_MAX_SYMBOLS]; /* traded symbols, NULL-terminated */
     const char *tape_dir;           /* data source A: a tape and a time range */
     tt_ts from, to;                 /* [from, to); 0 = open */
+    int allow_partial;              /* a damaged tape: run on what it has (result.missing);
+                                     * 0: a damaged tape is an error naming what is missing */
     const tt_source *source;        /* data source B: the caller's source (not closed) */
     /* a bar model over the tape (sim/bar_model.h; 0 = real ticks, the tape's quotes) */
     int model;                      /* enum tt_bar_model */
@@ -208,6 +210,10 @@ typedef struct tt_backtest_result {
     uint64_t fills;
     uint64_t stop_outs;
     tt_ts first_ts, last_ts; /* of the input events */
+    uint64_t missing;        /* allow_partial: events the damaged tape could not give
+                              * (its segments' committed counts); 0 when whole */
+    char *warnings;          /* the tape reader's warnings, one per line (malloc'd; NULL
+                              * when none): damage, a writer that did not finish ... */
 } tt_backtest_result;
 
 /* Defaults: USD 10,000.00 netting account (tt_venue_config_default), no risk

@@ -216,6 +216,19 @@ void tt_figure_set(const tt_figure *f, tt_metrics *m, double v)
     }
 }
 
+int tt_runs_partial(const tt_run_summary *runs, size_t n, uint64_t *events, uint64_t *missing)
+{
+    int k = 0;
+    *events = *missing = 0;
+    for (size_t i = 0; i < n; i++)
+        if (runs[i].status == TT_RUN_OK && runs[i].missing) {
+            k++;
+            *events += runs[i].events;
+            *missing += runs[i].missing;
+        }
+    return k;
+}
+
 /* ---- JSON writing ---- */
 
 int tt_run_summary_json(tt_buf *b, const tt_run_summary *s, const tt_param *params, size_t nparams)
@@ -230,6 +243,10 @@ int tt_run_summary_json(tt_buf *b, const tt_run_summary *s, const tt_param *para
                             ",\"first_ts\":%lld,\"last_ts\":%lld",
                             tt_run_status_name(s->status), hex, (unsigned long long)s->events,
                             (long long)s->first_ts, (long long)s->last_ts);
+    if (!rc && s->missing) { /* only then: whole runs' JSON stays as it was */
+        rc = tt_buf_printf(b, ",\"missing\":%llu,\"warning\":", (unsigned long long)s->missing);
+        rc = rc ? rc : tt_buf_json_string(b, s->warning);
+    }
     for (size_t i = 0; i < NFIGURES && !rc; i++) {
         const tt_figure *f = &FIGURES[i];
         rc = tt_buf_printf(b, ",\"%s\":", f->name);
@@ -551,6 +568,12 @@ int tt_run_summary_from_json(tt_run_summary *s, const tt_json_flat *j, const cha
     v = tt_json_flat_get(j, "events", NULL);
     if (v)
         s->events = strtoull(v, NULL, 10);
+    v = tt_json_flat_get(j, "missing", NULL);
+    if (v)
+        s->missing = strtoull(v, NULL, 10);
+    v = tt_json_flat_get(j, "warning", NULL);
+    if (v)
+        snprintf(s->warning, sizeof s->warning, "%s", v);
     v = tt_json_flat_get(j, "first_ts", NULL);
     if (v)
         s->first_ts = strtoll(v, NULL, 10);

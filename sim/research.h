@@ -75,6 +75,12 @@ enum tt_run_status {
 /* "ok", "failed", "crashed", "pending" (also for an unknown status). Cannot fail. */
 const char *tt_run_status_name(int status);
 
+struct tt_run_summary;
+/* The completed runs that read a damaged tape (allow_partial): their count;
+ * *events and *missing get their events read and missing. Cannot fail. */
+int tt_runs_partial(const struct tt_run_summary *runs, size_t n, uint64_t *events,
+                    uint64_t *missing);
+
 #define TT_RUN_ID_MAX 64
 
 typedef struct tt_run_summary {
@@ -85,6 +91,8 @@ typedef struct tt_run_summary {
     char error[256];            /* TT_RUN_FAILED / TT_RUN_CRASHED: what happened */
     tt_fingerprint fp;          /* fingerprint of the run's outputs */
     uint64_t events;            /* input events processed */
+    uint64_t missing;           /* events a damaged tape could not give (allow_partial) */
+    char warning[512];          /* the tape's first warning when missing ("" otherwise) */
     tt_ts first_ts, last_ts;    /* time of the first and last input event the run read */
     tt_metrics m;               /* the figures */
 } tt_run_summary;

@@ -372,6 +372,8 @@ static const tt_scenario_key KEYS[] = {
      .help = "start of the tape range (inclusive), UTC"},
     {.key = "data.to", .type = TT_SK_TS, .defdoc = "the tape's end",
      .help = "end of the tape range (exclusive), UTC"},
+    {.key = "data.allow_partial", .type = TT_SK_BOOL, AT(cfg.allow_partial), .def = "false",
+     .help = "a damaged tape: run on what it still has and say so (default: an error)"},
     {.key = "data.model", .type = TT_SK_ENUM, .values = tt_bar_models, AT(cfg.model),
      .def = "real_ticks",
      .help = "price points from the tape's ticks, or generated from its M1 bars"},

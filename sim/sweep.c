@@ -720,6 +720,10 @@ static int one_summary(tt_backtest_result *res, tt_run_summary *out, tt_run_seri
     out->status = TT_RUN_OK;
     out->fp = res->fingerprint;
     out->events = res->events;
+    out->missing = res->missing;
+    if (res->missing && res->warnings) /* the first line: what is missing, and where */
+        snprintf(out->warning, sizeof out->warning, "%.*s",
+                 (int)strcspn(res->warnings, "\n"), res->warnings);
     out->first_ts = res->first_ts;
     out->last_ts = res->last_ts;
     if (series) {

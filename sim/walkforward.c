@@ -373,8 +373,10 @@ static size_t pick_winners(const tt_wf_spec *spec, size_t nj, tt_wf_result *out,
 
 /* Append one test run's series (summary, counts, initial balance, equity
  * points, trades: see test_job) to the stitched result: its equity shifted
- * to start where the previous fold ended, its trades renumbered. */
-static int stitch_fold(const tt_pool_outcome *po, const char *what, stitch *sp,
+ * to start where the previous fold ended, its trades renumbered. A run that
+ * read no event (a tape that holds none there, or whose part there is
+ * missing) adds no equity point: it has no time to stand at. */
+static int stitch_fold(const tt_pool_outcome *po, const char *what, int has_data, stitch *sp,
                        tt_wf_result *out, tt_err *err)
 {
     const uint8_t *p = po->data.data + sizeof(tt_run_summary);
@@ -409,6 +411,8 @@ static int stitch_fold(const tt_pool_outcome *po, const char *what, stitch *sp,
         tt_equity_point e;
         memcpy(&e, &eq[k], sizeof e);
         end = e.equity;
+        if (!has_data)
+            continue;
         e.equity += sp->offset - ib + out->initial_balance;
         e.balance += sp->offset - ib + out->initial_balance;
         out->equity[out->nequity++] = e;
@@ -449,7 +453,7 @@ static int test_round(const tt_sweep_plan *plan, wf_ctx *c, size_t ntest,
         snprintf(what, sizeof what, "fold %zu (%s)", c->test_fold[t] + 1, wt);
         if ((rc = check_window(&fd->oos, fd->w.test_from, fd->w.test_to, what, err)))
             break;
-        rc = stitch_fold(&po[t], what, &sp, out, err);
+        rc = stitch_fold(&po[t], what, fd->oos.events > 0, &sp, out, err);
     }
     tt_pool_outcomes_free(po, ntest);
     if (!rc && !sp.have_balance)

@@ -3,12 +3,14 @@
  *
  *     TAPE/<symbol>/<stream name>/<YYYY-MM>.tts
  *
- * A stream name is "quote", "trade", "blob" or "bar-<tf>-<side>"; a segment
- * holds one UTC calendar month. Everything that lists a tape lists it here, in
+ * A stream name is "quote", "trade", "blob", "quarantine" or
+ * "bar-<tf>-<side>"; a segment holds one UTC calendar month (a rewritten
+ * month's file carries a generation: 2019-02.1.tts; the manifest says which
+ * file is the month's). Everything that lists a tape lists it here, in
  * sorted order (symbol, then stream name, then month), so that source ids and
  * every walk are the same whatever order the file system returns. Nothing here
- * opens a segment (data/tape/segment.c does); a tape-level manifest would sit
- * beside these functions.
+ * opens a segment (data/tape/segment.c does) or reads the manifest
+ * (data/tape/manifest.c).
  */
 #include "../tape_internal.h"
 
@@ -27,6 +29,7 @@ void tt_stream_desc_name(const tt_stream_desc *d, char *buf, size_t bufsize)
     case TT_STREAM_QUOTE: snprintf(buf, bufsize, "quote"); break;
     case TT_STREAM_TRADE: snprintf(buf, bufsize, "trade"); break;
     case TT_STREAM_BLOB: snprintf(buf, bufsize, "blob"); break;
+    case TT_STREAM_QUARANTINE: snprintf(buf, bufsize, "quarantine"); break;
     case TT_STREAM_BAR:
         snprintf(buf, bufsize, "bar-%s-%s", tt_timeframe_name(d->tf), d->side < 3 ? sides[d->side] : "?");
         break;
@@ -43,6 +46,7 @@ int tt_stream_desc_parse(const char *symbol, const char *name, tt_stream_desc *o
     if (!strcmp(name, "quote")) out->kind = TT_STREAM_QUOTE;
     else if (!strcmp(name, "trade")) out->kind = TT_STREAM_TRADE;
     else if (!strcmp(name, "blob")) out->kind = TT_STREAM_BLOB;
+    else if (!strcmp(name, "quarantine")) out->kind = TT_STREAM_QUARANTINE;
     else if (!strncmp(name, "bar-", 4)) {
         char tf[8];
         const char *dash = strchr(name + 4, '-');
@@ -200,6 +204,29 @@ int tt_tape_streams_list(const char *dir, tt_tape_stream **out)
     }
     *out = v;
     return n;
+}
+
+int tt_tape_each_file(const char *dir, tt_tape_file_visit visit, void *ctx, tt_err *err)
+{
+    tt_tape_stream *streams;
+    int nst = tt_tape_streams_list(dir, &streams), rc = TT_OK;
+    if (nst < 0 && nst != TT_EIO)
+        return tt_err_set(err, nst, "%s: out of memory listing its streams", dir);
+    for (int j = 0; j < nst && !rc; j++) {
+        char **files;
+        int nf = tt_tape_list_dir(streams[j].dir, SEG_EXT, &files);
+        if (nf < 0) /* its segments would go unseen */
+            rc = tt_err_set(err, errno == ENOMEM ? TT_ENOMEM : TT_EIO,
+                            "%s: cannot list its segments: %s", streams[j].dir, strerror(errno));
+        for (int k = 0; k < nf && !rc; k++) {
+            char path[4400];
+            snprintf(path, sizeof path, "%s/%s", streams[j].dir, files[k]);
+            rc = visit(ctx, &streams[j], files[k], path);
+        }
+        tt_tape_list_free(files, nf);
+    }
+    tt_tape_streams_free(streams, nst > 0 ? nst : 0);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */

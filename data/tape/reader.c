@@ -17,13 +17,25 @@
  * one stream never touches the merge; several streams go through
  * data/tape/merge.c. This file is built at -O3 (CMakeLists.txt).
  *
- * Torn tails are warnings (tt_tape_reader_warning): every complete block
- * before the tear is read. Checksum and format errors name the file and block.
+ * Opening checks before a single event is returned: the manifest names every
+ * segment and its last commit, and every segment the query's range touches
+ * is checked against it (data/tape/check.c): a missing segment, a cut at any
+ * offset, block boundaries included, or another file in a segment's place is
+ * an error naming the file, the blocks and the events missing; with
+ * allow_partial it is a warning, the usable blocks are read and the missing
+ * events counted (tt_tape_reader_missing). Bytes after a segment's last
+ * commit are not read (a writer may be appending them). Nothing is checked
+ * per event: payload checksums are checked per block, as they always were.
+ *
+ * A format 1 tape (no manifest) is still read, with a warning that cuts at a
+ * block boundary and missing segments cannot be seen; its torn tails are
+ * warnings (every complete block before the tear is read).
  */
 #include "../tape_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -32,10 +44,15 @@
 /* ------------------------------------------------------------------------ */
 /* one stream's cursor                                                        */
 
-static void reader_warn(tt_tape_reader *r, const char *fmt, const char *a, uint32_t b)
+static void reader_warn(tt_tape_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void reader_warn(tt_tape_reader *r, const char *fmt, ...)
 {
     char buf[4400];
-    snprintf(buf, sizeof buf, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
     char **nv = realloc(r->warnings, (size_t)(r->nwarn + 1) * sizeof *nv);
     if (!nv)
         return;
@@ -50,30 +67,90 @@ static void cursor_close_segment(tt_tape_cursor *c)
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
-    free(c->idx);
-    c->idx = NULL;
+    c->idx = NULL; /* owned by its tt_tape_rseg */
     c->nidx = c->blk = 0;
     c->blk_base = 0;
 }
 
-/* Open segment `s` of the cursor and walk its block index. */
+/* A format 1 segment: walk it whole; a torn tail is a warning. */
+static int rseg_check_legacy(tt_tape_reader *r, tt_tape_cursor *c, tt_tape_rseg *rs,
+                             const char *path, tt_err *err)
+{
+    tt_tape_scan s;
+    int rc = tt_tape_seg_scan_path(path, &c->desc, 0, TT_SCAN_V1, &s, err);
+    if (rc)
+        return rc;
+    if (s.torn)
+        reader_warn(r, "%s: torn tail after block %u (incomplete write); the complete blocks "
+                       "before it were read", path, s.nidx);
+    rs->idx = s.idx;
+    rs->nidx = s.nidx;
+    return TT_OK;
+}
+
+/* Check a segment once: against the manifest (a problem is an error, or with
+ * allow_partial a warning and the missing events counted). */
+static int rseg_check(tt_tape_reader *r, tt_tape_cursor *c, tt_tape_rseg *rs, tt_err *err)
+{
+    if (rs->checked)
+        return TT_OK;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", c->sdir, rs->file);
+    int rc;
+    if (r->legacy) {
+        if ((rc = rseg_check_legacy(r, c, rs, path, err)))
+            return rc;
+        rs->checked = 1;
+        return TT_OK;
+    }
+    tt_tape_seg_check k;
+    if ((rc = tt_tape_check_segment(r->dir, &c->desc, &r->man.v[rs->entry], &k, err)))
+        return rc;
+    if (k.problem && !r->partial && !k.record_only) {
+        rc = tt_err_set(err, k.problem, "%s (--allow-partial reads what is left)", k.msg);
+        tt_tape_seg_check_free(&k);
+        return rc;
+    }
+    if (k.problem) {
+        reader_warn(r, "%s; %s", k.msg, k.record_only ? "read whole ('ticktape tape repair' "
+                                                      "writes the record again)"
+                                                    : "reading what is left");
+        r->missing += k.missing;
+    }
+    if (k.tail && r->writer != 1)
+        reader_warn(r, "%s: %llu byte(s) after the last commit are not part of the tape and were "
+                       "not read", path, (unsigned long long)k.tail);
+    rs->idx = k.scan.idx;
+    rs->nidx = k.scan.nidx;
+    k.scan.idx = NULL;
+    rs->dev = k.dev;
+    rs->ino = k.ino;
+    rs->checked = 1;
+    tt_tape_seg_check_free(&k);
+    return TT_OK;
+}
+
+/* Open segment `s` of the cursor (checking it first if need be). */
 static int cursor_open_segment(tt_tape_reader *r, tt_tape_cursor *c, int s, tt_err *err)
 {
     cursor_close_segment(c);
     c->seg = s;
-    snprintf(c->path, sizeof c->path, "%s/%s", c->sdir, c->segs[s]);
-    c->fd = open(c->path, O_RDONLY | O_CLOEXEC);
-    if (c->fd < 0)
-        return tt_err_set(err, TT_EIO, "%s: cannot open: %s", c->path, strerror(errno));
-    uint64_t good;
-    int torn;
-    int rc = tt_tape_seg_scan(c->fd, c->path, &c->desc, &c->idx, &c->nidx, &good, &torn, err);
+    tt_tape_rseg *rs = &c->segs[s];
+    int rc = rseg_check(r, c, rs, err);
     if (rc)
         return rc;
-    if (torn)
-        reader_warn(r, "%s: torn tail after block %u (incomplete write); the complete blocks "
-                       "before it were read",
-                    c->path, c->nidx);
+    c->idx = rs->idx;
+    c->nidx = rs->nidx;
+    if (!rs->nidx)
+        return TT_OK; /* nothing usable: not opened */
+    snprintf(c->path, sizeof c->path, "%s/%s", c->sdir, rs->file);
+    c->fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (c->fd < 0 || (!r->legacy && (fstat(c->fd, &st) || st.st_ino != rs->ino ||
+                                     st.st_dev != rs->dev)))
+        return tt_err_set(err, TT_ESTATE,
+                          "%s: the segment was replaced or removed by a writer while this "
+                          "reader ran (a back-fill?); read again", c->path);
     return TT_OK;
 }
 
@@ -85,7 +162,7 @@ static int cursor_load_block(tt_tape_reader *r, tt_tape_cursor *c, tt_err *err)
     if (rc)
         return rc;
     size_t dn = c->raw.n;
-    if (c->desc.kind == TT_STREAM_BLOB) {
+    if (tt_tape_kind_is_blob(c->desc.kind)) {
         c->bp = c->raw.p;
         c->bend = c->raw.p + dn;
     } else {
@@ -109,7 +186,7 @@ int tt_tape_cursor_advance(tt_tape_reader *r, tt_tape_cursor *c, tt_event *ev, t
     for (;;) {
         if (c->pos < c->n) {
             uint32_t i = c->pos++;
-            if (c->desc.kind == TT_STREAM_BLOB) {
+            if (tt_tape_kind_is_blob(c->desc.kind)) {
                 tt_tape_in in = {c->bp, c->bend};
                 int brc = tt_tape_blob_get(&in, ev);
                 if (brc == -1)
@@ -119,37 +196,13 @@ int tt_tape_cursor_advance(tt_tape_reader *r, tt_tape_cursor *c, tt_event *ev, t
                     return tt_err_set(err, TT_EFORMAT, "%s: block %u: malformed event %u", c->path,
                                       c->blk - 1, i);
                 c->bp = in.p;
+            } else if (c->desc.kind == TT_STREAM_QUOTE) {
+                tt_tape_quote_at(c, i, ev);
             } else {
-                ev->ts = ev->ts_init = c->c.ts[i];
+                tt_tape_event_at(&c->desc, &c->c, i, ev);
                 ev->seq = ((uint64_t)c->seg << 40) + c->blk_base + i + 1;
                 ev->symbol = c->symbol_id;
                 ev->source = c->source;
-                switch (c->desc.kind) {
-                case TT_STREAM_QUOTE:
-                    tt_tape_quote_at(c, i, ev);
-                    break;
-                case TT_STREAM_BAR:
-                    memset(&ev->u, 0, sizeof ev->u);
-                    ev->kind = TT_EV_BAR;
-                    ev->cls = TT_CLS_MARKET;
-                    ev->u.bar.open = c->c.a[i];
-                    ev->u.bar.high = c->c.b2[i];
-                    ev->u.bar.low = c->c.c[i];
-                    ev->u.bar.close = c->c.d[i];
-                    memcpy(&ev->u.bar.volume, &c->c.u1[i], 8);
-                    ev->u.bar.ticks = (uint32_t)c->c.u2[i];
-                    ev->u.bar.tf = c->desc.tf;
-                    ev->u.bar.side = c->desc.side;
-                    break;
-                default:
-                    memset(&ev->u, 0, sizeof ev->u);
-                    ev->kind = TT_EV_TRADE;
-                    ev->cls = TT_CLS_MARKET;
-                    ev->u.trade.price = c->c.a[i];
-                    memcpy(&ev->u.trade.size, &c->c.u1[i], 8);
-                    ev->u.trade.aggressor = (int8_t)c->c.u2[i];
-                    break;
-                }
             }
             if (ev->ts < r->from)
                 continue;
@@ -178,6 +231,15 @@ int tt_tape_cursor_advance(tt_tape_reader *r, tt_tape_cursor *c, tt_event *ev, t
             return 0;
         }
         int rc = cursor_load_block(r, c, err);
+        if (rc && r->partial && (rc == TT_ECHECKSUM || rc == TT_EFORMAT)) {
+            /* allow_partial: a damaged block is skipped, warned about and counted */
+            reader_warn(r, "%s; its %u events were skipped", err ? err->msg : "a damaged block",
+                        c->idx[c->blk].count);
+            r->missing += c->idx[c->blk].count;
+            c->blk++;
+            c->n = c->pos = 0;
+            continue;
+        }
         if (rc)
             return rc;
     }
@@ -192,7 +254,7 @@ static int cursor_seek(tt_tape_reader *r, tt_tape_cursor *c, tt_ts from, tt_err 
     if (from > 0) {
         char m[8];
         tt_tape_month_key(from, m);
-        while (s + 1 < c->nsegs && strncmp(c->segs[s], m, 7) < 0)
+        while (s + 1 < c->nsegs && strncmp(c->segs[s].file, m, 7) < 0)
             s++;
     }
     if (c->nsegs == 0) {
@@ -224,35 +286,45 @@ static int cursor_seek(tt_tape_reader *r, tt_tape_cursor *c, tt_ts from, tt_err 
 /* ------------------------------------------------------------------------ */
 /* the reader                                                                 */
 
-static int query_wants(const tt_tape_query *q, const tt_stream_desc *d)
+/* Letters and digits, upper case: "EUR/USD" and "eurusd" name EURUSD. */
+static void symbol_key(const char *s, char out[32])
+{
+    size_t k = 0;
+    for (const char *p = s; *p && k < 31; p++)
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+            out[k++] = (char)((*p >= 'a' && *p <= 'z') ? *p - 32 : *p);
+    out[k] = '\0';
+}
+
+static int symbol_matches(const char *asked, const char *stream_symbol)
+{
+    if (!strcasecmp(asked, stream_symbol))
+        return 1;
+    char a[32], b[32];
+    symbol_key(asked, a);
+    symbol_key(stream_symbol, b);
+    return a[0] && !strcmp(a, b);
+}
+
+/* Does the query want the stream's kind (and bar timeframe and side)? */
+static int query_kind(const tt_tape_query *q, const tt_stream_desc *d)
 {
     uint32_t kinds = q && q->kinds ? q->kinds : (1u << TT_STREAM_QUOTE);
     if (!(kinds & (1u << d->kind)))
         return 0;
-    if (d->kind == TT_STREAM_BAR && q && q->tf && (d->tf != q->tf || d->side != q->side))
+    return !(d->kind == TT_STREAM_BAR && q && q->tf && (d->tf != q->tf || d->side != q->side));
+}
+
+static int query_wants(const tt_tape_query *q, const tt_stream_desc *d)
+{
+    if (!query_kind(q, d))
         return 0;
-    if (q && q->symbols) {
-        for (const char *const *s = q->symbols; *s; s++) {
-            char a[TT_SYMBOL_MAX + 8];
-            snprintf(a, sizeof a, "%s", *s);
-            if (!strcasecmp(a, d->symbol))
-                return 1;
-            /* allow "EUR/USD" style names for the same stream */
-            char ca[32], cb[32];
-            size_t ka = 0, kb = 0;
-            for (const char *p = *s; *p && ka < 31; p++)
-                if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
-                    ca[ka++] = (char)((*p >= 'a' && *p <= 'z') ? *p - 32 : *p);
-            for (const char *p = d->symbol; *p && kb < 31; p++)
-                if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
-                    cb[kb++] = (char)((*p >= 'a' && *p <= 'z') ? *p - 32 : *p);
-            ca[ka] = cb[kb] = '\0';
-            if (!strcmp(ca, cb))
-                return 1;
-        }
-        return 0;
-    }
-    return 1;
+    if (!q || !q->symbols)
+        return 1;
+    for (const char *const *s = q->symbols; *s; s++)
+        if (symbol_matches(*s, d->symbol))
+            return 1;
+    return 0;
 }
 
 static uint32_t reader_symbol_id(tt_tape_reader *r, const char *sym, tt_err *err, int *rc)
@@ -277,8 +349,10 @@ static uint32_t reader_symbol_id(tt_tape_reader *r, const char *sym, tt_err *err
     return ++r->nnames;
 }
 
-/* A cursor for one stream; its source id is its position (1..). */
-static int reader_add_stream(tt_tape_reader *r, const tt_tape_stream *s, tt_err *err)
+/* A cursor for one stream; its source id is its position (1..). Its
+ * segments: manifest entries [e0, e1), or (e0 < 0) the files of its folder. */
+static int reader_add_stream(tt_tape_reader *r, const tt_tape_stream *s, int e0, int e1,
+                             tt_err *err)
 {
     tt_tape_cursor *nc = realloc(r->cur, (size_t)(r->ncur + 1) * sizeof *nc);
     if (!nc)
@@ -289,18 +363,131 @@ static int reader_add_stream(tt_tape_reader *r, const tt_tape_stream *s, tt_err 
     c->fd = -1;
     c->desc = s->desc;
     snprintf(c->sdir, sizeof c->sdir, "%s", s->dir);
-    c->nsegs = tt_tape_list_dir(c->sdir, SEG_EXT, &c->segs);
-    if (c->nsegs < 0) { /* its segments would go missing from the merge */
-        c->nsegs = 0;
+    c->source = (uint16_t)r->ncur;
+    char **files = NULL;
+    int n = e0 >= 0 ? e1 - e0 : tt_tape_list_dir(c->sdir, SEG_EXT, &files);
+    if (n < 0) /* its segments would go missing from the merge */
         return errno == ENOMEM ? tt_err_set(err, TT_ENOMEM, "%s: out of memory", c->sdir)
                                : tt_err_set(err, TT_EIO, "%s: cannot list its segments: %s",
                                             c->sdir, strerror(errno));
+    if (n > 0 && !(c->segs = calloc((size_t)n, sizeof *c->segs))) {
+        tt_tape_list_free(files, files ? n : 0);
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
     }
-    c->source = (uint16_t)r->ncur;
+    for (int i = 0; i < n; i++) {
+        tt_tape_rseg *rs = &c->segs[c->nsegs++];
+        rs->entry = e0 >= 0 ? e0 + i : -1;
+        snprintf(rs->file, sizeof rs->file, "%s", e0 >= 0 ? r->man.v[e0 + i].file : files[i]);
+    }
+    tt_tape_list_free(files, files ? n : 0);
     int rc = TT_OK;
-    if (c->desc.kind != TT_STREAM_BLOB)
+    if (!tt_tape_kind_is_blob(c->desc.kind))
         c->symbol_id = reader_symbol_id(r, c->desc.symbol, err, &rc);
     return rc;
+}
+
+/* Every symbol the query names must be on the tape, in a stream of a kind it
+ * wants: otherwise an error listing the symbols that are. */
+static int reader_check_symbols(tt_tape_reader *r, const tt_tape_query *q,
+                                const tt_tape_stream *st, int nst, tt_err *err)
+{
+    if (!q || !q->symbols)
+        return TT_OK;
+    for (const char *const *s = q->symbols; *s; s++) {
+        int found = 0;
+        for (int i = 0; i < r->ncur && !found; i++)
+            found = symbol_matches(*s, r->cur[i].desc.symbol);
+        if (found)
+            continue;
+        char list[600] = "", other[300] = "";
+        for (int i = 0; i < nst; i++) {
+            char name[32];
+            tt_stream_desc_name(&st[i].desc, name, sizeof name);
+            char *dst = query_kind(q, &st[i].desc) ? list : symbol_matches(*s, st[i].desc.symbol)
+                                                             ? other : NULL;
+            size_t cap = dst == list ? sizeof list : sizeof other;
+            if (!dst || tt_tape_kind_is_blob(st[i].desc.kind) ||
+                (dst == list && strstr(list, st[i].desc.symbol)))
+                continue;
+            snprintf(dst + strlen(dst), cap - strlen(dst), "%s%s", dst[0] ? ", " : "",
+                     dst == list ? st[i].desc.symbol : name);
+        }
+        if (other[0])
+            return tt_err_set(err, TT_ENOTFOUND, "%s: tape %s holds no such stream of %s (it has: "
+                              "%s)", *s, r->dir, *s, other);
+        if (!list[0])
+            return tt_err_set(err, TT_ENOTFOUND, "%s is not on tape %s (it holds no stream of "
+                              "that kind)", *s, r->dir);
+        return tt_err_set(err, TT_ENOTFOUND, "%s is not on tape %s (it holds: %s)", *s, r->dir,
+                          list);
+    }
+    return TT_OK;
+}
+
+static void warn_extra(void *ctx, const char *path, uint64_t bytes)
+{
+    tt_tape_reader *r = ctx;
+    reader_warn(r, "%s (%llu bytes): not in the manifest, not read", path,
+                (unsigned long long)bytes);
+}
+
+/* The tape's streams: from its manifest, or for a format 1 tape its folders. */
+static int reader_load(tt_tape_reader *r, const tt_tape_query *q, tt_err *err)
+{
+    int rc = tt_tape_manifest_read(r->dir, &r->man, err);
+    if (rc == TT_ENOTFOUND) {
+        if ((rc = tt_tape_no_manifest(r->dir, err)) != 1)
+            return rc;
+        r->legacy = 1;
+        reader_warn(r, "%s: a format 1 tape (no manifest): a segment cut at a block boundary or "
+                       "a missing segment cannot be detected; 'ticktape tape upgrade %s' writes "
+                       "the manifest", r->dir, r->dir);
+    } else if (rc) {
+        return rc;
+    }
+    char who[400];
+    r->writer = tt_tape_lock_status(r->dir, who, sizeof who);
+    if (r->writer == 2)
+        reader_warn(r, "%s: a writer did not finish (%s); the tape is read as of its last "
+                       "commit ('ticktape tape repair' cleans up; running the import again "
+                       "completes it)", r->dir, who);
+    tt_tape_stream *st;
+    int *first = NULL;
+    int nst = r->legacy ? tt_tape_streams_list(r->dir, &st)
+                        : tt_tape_manifest_streams(r->dir, &r->man, &st, &first);
+    if (nst < 0)
+        return nst == TT_ENOMEM ? tt_err_set(err, TT_ENOMEM, "out of memory")
+                                : tt_err_set(err, TT_EIO, "%s: cannot read directory", r->dir);
+    rc = TT_OK;
+    for (int i = 0; i < nst && !rc; i++)
+        if (query_wants(q, &st[i].desc))
+            rc = reader_add_stream(r, &st[i], first ? first[i] : -1, first ? first[i + 1] : 0,
+                                   err);
+    if (!rc)
+        rc = reader_check_symbols(r, q, st, nst, err);
+    tt_tape_streams_free(st, nst);
+    free(first);
+    if (!rc && !r->legacy && r->writer != 1)
+        tt_tape_extra_files(r->dir, &r->man, warn_extra, r);
+    return rc;
+}
+
+/* Check every segment the range touches, before a single event is read. */
+static int reader_check_range(tt_tape_reader *r, tt_err *err)
+{
+    for (int i = 0; i < r->ncur; i++) {
+        tt_tape_cursor *c = &r->cur[i];
+        for (int s = 0; s < c->nsegs; s++) {
+            tt_ts lo, hi;
+            tt_tape_month_range(c->segs[s].file, &lo, &hi);
+            if (hi <= r->from || (r->to && lo >= r->to))
+                continue;
+            int rc = rseg_check(r, c, &c->segs[s], err);
+            if (rc)
+                return rc;
+        }
+    }
+    return TT_OK;
 }
 
 int tt_tape_reader_open(tt_tape_reader **out, const char *dir, const tt_tape_query *q,
@@ -310,30 +497,23 @@ int tt_tape_reader_open(tt_tape_reader **out, const char *dir, const tt_tape_que
     struct stat st;
     if (stat(dir, &st) || !S_ISDIR(st.st_mode))
         return tt_err_set(err, TT_ENOTFOUND, "%s: no such tape directory", dir);
+    if (strlen(dir) >= sizeof((tt_tape_reader *)0)->dir - 256)
+        return tt_err_set(err, TT_EINVAL, "%s: path too long", dir);
     tt_tape_reader *r = calloc(1, sizeof *r);
     if (!r)
         return tt_err_set(err, TT_ENOMEM, "out of memory");
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
     r->ins = instruments;
     r->from = q ? q->from : 0;
     r->to = q ? q->to : 0;
+    r->partial = q ? q->allow_partial : 0;
     r->dctx = ZSTD_createDCtx();
     int rc = TT_OK;
     if (!r->dctx) {
         rc = tt_err_set(err, TT_ENOMEM, "out of memory");
         goto fail;
     }
-    tt_tape_stream *streams;
-    int nst = tt_tape_streams_list(dir, &streams);
-    if (nst < 0) {
-        rc = nst == TT_ENOMEM ? tt_err_set(err, TT_ENOMEM, "out of memory")
-                              : tt_err_set(err, TT_EIO, "%s: cannot read directory", dir);
-        goto fail;
-    }
-    for (int i = 0; i < nst && !rc; i++)
-        if (query_wants(q, &streams[i].desc))
-            rc = reader_add_stream(r, &streams[i], err);
-    tt_tape_streams_free(streams, nst);
-    if (rc)
+    if ((rc = reader_load(r, q, err)) || (rc = reader_check_range(r, err)))
         goto fail;
     r->heap = malloc((size_t)(r->ncur ? r->ncur : 1) * sizeof *r->heap);
     if (!r->heap) {
@@ -350,6 +530,8 @@ fail:
     tt_tape_reader_close(r);
     return rc;
 }
+
+uint64_t tt_tape_reader_missing(const tt_tape_reader *r) { return r->missing; }
 
 int tt_tape_reader_next(tt_tape_reader *r, tt_event *ev, tt_err *err)
 {
@@ -451,7 +633,9 @@ void tt_tape_reader_close(tt_tape_reader *r)
     for (int i = 0; i < r->ncur; i++) {
         tt_tape_cursor *c = &r->cur[i];
         cursor_close_segment(c);
-        tt_tape_list_free(c->segs, c->nsegs);
+        for (int s = 0; s < c->nsegs; s++)
+            free(c->segs[s].idx);
+        free(c->segs);
         tt_tape_cols_free(&c->c);
         free(c->raw.p);
         free(c->comp.p);
@@ -462,6 +646,7 @@ void tt_tape_reader_close(tt_tape_reader *r)
         free(r->warnings[i]);
     free(r->warnings);
     free(r->names);
+    tt_tape_manifest_free(&r->man);
     ZSTD_freeDCtx(r->dctx);
     free(r);
 }

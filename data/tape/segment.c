@@ -3,8 +3,9 @@
  *
  * How it works
  * ------------
- *   segment = header (64 bytes) · block · block · ...
- *   block   = block header (48 bytes) · compressed payload
+ *   segment = header (64 bytes) · record · record · ...
+ *   record  = block (block header, 48 bytes · compressed payload)
+ *           | commit record (64 bytes; format 2)
  *
  * The segment header carries the magic "TTAPESEG", the format version, the
  * stream description and its own XXH64. A block header carries a magic, the
@@ -16,25 +17,36 @@
  * u32 compressed length and a zstd frame: the codec marks a boundary at each
  * byte plane, so each plane gets its own entropy tables.
  *
+ * A commit record (format 2) follows the blocks it commits and says what the
+ * segment holds up to there: blocks, events, first and last time, its own
+ * offset, and a chain (XXH64 over every block header so far, each seeded
+ * with the chain before it; a block header holds its payload's XXH64). It is
+ * cumulative, so the last one describes the whole segment; the tape's
+ * manifest (data/tape/manifest.c) repeats it, and a segment that does not
+ * end exactly at the manifest's commit record has lost or gained bytes.
+ *
  * Crash safety: a block goes to disk with one writev() of header and payload,
- * and nothing else ever points at it. A file that ends inside a block is a
- * torn tail (tt_tape_seg_scan reports it and where the good part ends); a
- * checksum mismatch is never a tear but an error naming the file and block.
+ * then its commit record; nothing else ever points into a segment. A file
+ * that ends inside a record is torn (tt_tape_seg_scan reports where the good
+ * part ends); a checksum mismatch is never a tear but an error naming the
+ * file and block. Format 1 segments (no commit records) are still scanned
+ * when the caller asks (TT_SCAN_V1), for reading old tapes and upgrading them.
  *
  * This file knows no event fields (the codec turns payloads into events) and
  * no directory layout. Every field offset below is the table of
  * docs/tape-format.md, checked field by field at compile time; the
- * serialisers write through these names only. A later record kind (a commit
- * record after a block) belongs here, beside the block header.
+ * serialisers write through these names only.
  */
 #include "../tape_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <xxhash.h>
+
 
 /* ---- segment header (docs/tape-format.md, "Segment file") ---- */
 
@@ -96,6 +108,31 @@ _Static_assert(MAX_BLOCK_EVENTS == 1048576 && MAX_BLOCK_BYTES <= UINT32_MAX,
                "block header: count 1 .. 1,048,576; lengths fit a u32");
 _Static_assert(sizeof(tt_ts) == 8, "block header: timestamps are 8 bytes");
 
+/* ---- commit record (docs/tape-format.md, "Commit record"; format 2) ---- */
+
+#define CMT_MAGIC 0x4d435454u /* "TTCM" little-endian */
+enum {
+    CMT_OFF_MAGIC = 0,    /* 4: "TTCM" */
+    CMT_OFF_BLOCKS = 4,   /* 4: blocks before this record in the segment */
+    CMT_OFF_EVENTS = 8,   /* 8: events in those blocks */
+    CMT_OFF_FIRST = 16,   /* 8: first event's time (0 with no block) */
+    CMT_OFF_LAST = 24,    /* 8: last event's time (0 with no block) */
+    CMT_OFF_OFFSET = 32,  /* 8: this record's offset in the file */
+    CMT_OFF_CHAIN = 40,   /* 8: chain of the block headers (tt_tape_chain) */
+    CMT_OFF_RESERVED = 48, /* 8: 0 */
+    CMT_OFF_SUM = 56      /* 8: XXH64 (seed 0) of bytes 0..55 */
+};
+_Static_assert(CMT_OFF_BLOCKS == CMT_OFF_MAGIC + 4 && CMT_OFF_EVENTS == CMT_OFF_BLOCKS + 4,
+               "commit record: u32 magic, u32 blocks");
+_Static_assert(CMT_OFF_FIRST == CMT_OFF_EVENTS + 8 && CMT_OFF_LAST == CMT_OFF_FIRST + 8 &&
+                   CMT_OFF_OFFSET == CMT_OFF_LAST + 8 && CMT_OFF_CHAIN == CMT_OFF_OFFSET + 8,
+               "commit record: u64 events, i64 first, i64 last, u64 offset");
+_Static_assert(CMT_OFF_RESERVED == CMT_OFF_CHAIN + 8 && CMT_OFF_SUM == CMT_OFF_RESERVED + 8,
+               "commit record: u64 chain, 8 reserved bytes");
+_Static_assert(CMT_SIZE == 64 && CMT_SIZE == CMT_OFF_SUM + 8,
+               "commit record: 64 bytes, ending with its XXH64");
+_Static_assert(CMT_SIZE >= BLK_HDR_SIZE, "a record is recognised from its first 48 bytes");
+
 /* ---- compressed payload (docs/tape-format.md, "Compressed payload") ---- */
 
 enum {
@@ -110,11 +147,11 @@ _Static_assert(BUF_MARKS <= 255, "the frame count is stored in one byte");
 /* ------------------------------------------------------------------------ */
 /* headers                                                                    */
 
-static void seg_header_build(uint8_t h[SEG_HDR_SIZE], const tt_stream_desc *d)
+static void seg_header_build(uint8_t h[SEG_HDR_SIZE], const tt_stream_desc *d, uint16_t version)
 {
     memset(h, 0, SEG_HDR_SIZE);
     memcpy(h + SEG_OFF_MAGIC, SEG_MAGIC, 8);
-    put16(h + SEG_OFF_VERSION, TT_TAPE_FORMAT_VERSION);
+    put16(h + SEG_OFF_VERSION, version);
     put16(h + SEG_OFF_HDR_SIZE, SEG_HDR_SIZE);
     h[SEG_OFF_KIND] = d->kind;
     h[SEG_OFF_TF] = d->tf;
@@ -123,13 +160,18 @@ static void seg_header_build(uint8_t h[SEG_HDR_SIZE], const tt_stream_desc *d)
     put64(h + SEG_OFF_SUM, XXH64(h, SEG_OFF_SUM, 0));
 }
 
-static int seg_header_check(const uint8_t h[SEG_HDR_SIZE], const char *path, tt_stream_desc *d,
-                            tt_err *err)
+static int seg_header_check(const uint8_t h[SEG_HDR_SIZE], const char *path, unsigned flags,
+                            tt_stream_desc *d, uint16_t *version, tt_err *err)
 {
     if (memcmp(h + SEG_OFF_MAGIC, SEG_MAGIC, 8))
         return tt_err_set(err, TT_EFORMAT, "%s: not a ticktape segment (bad magic)", path);
     uint16_t ver = get16(h + SEG_OFF_VERSION);
-    if (ver != TT_TAPE_FORMAT_VERSION)
+    *version = ver;
+    if (ver == 1 && !(flags & TT_SCAN_V1) && get64(h + SEG_OFF_SUM) == XXH64(h, SEG_OFF_SUM, 0))
+        return tt_err_set(err, TT_EVERSION,
+                          "%s: a format 1 segment in a format %d tape (run 'ticktape tape "
+                          "upgrade')", path, TT_TAPE_FORMAT_VERSION);
+    if (ver != TT_TAPE_FORMAT_VERSION && !(ver == 1 && (flags & TT_SCAN_V1)))
         return tt_err_set(err, TT_EVERSION,
                           "%s: tape format version %u is not supported (this ticktape reads "
                           "version %d); use a ticktape release that knows version %u",
@@ -150,9 +192,11 @@ static int seg_header_check(const uint8_t h[SEG_HDR_SIZE], const char *path, tt_
 int tt_tape_seg_start(int fd, const char *path, const tt_stream_desc *d, tt_err *err)
 {
     uint8_t h[SEG_HDR_SIZE];
-    seg_header_build(h, d);
+    seg_header_build(h, d, TT_TAPE_FORMAT_VERSION);
     if (ftruncate(fd, 0) || pwrite(fd, h, SEG_HDR_SIZE, 0) != SEG_HDR_SIZE)
         return tt_err_set(err, TT_EIO, "%s: cannot write header: %s", path, strerror(errno));
+    if (lseek(fd, SEG_HDR_SIZE, SEEK_SET) < 0)
+        return tt_err_set(err, TT_EIO, "%s: seek: %s", path, strerror(errno));
     return TT_OK;
 }
 
@@ -189,76 +233,202 @@ static int blk_header_parse(const uint8_t h[BLK_HDR_SIZE], tt_tape_blk *b)
 }
 
 /* ------------------------------------------------------------------------ */
+/* commit records                                                             */
+
+uint64_t tt_tape_chain(uint64_t chain, const tt_tape_blk *b)
+{
+    uint8_t h[BLK_HDR_SIZE];
+    blk_header_build(h, b);
+    return XXH64(h, BLK_HDR_SIZE, chain);
+}
+
+static void cmt_build(uint8_t r[CMT_SIZE], const tt_tape_commit *c, uint64_t offset)
+{
+    memset(r, 0, CMT_SIZE);
+    put32(r + CMT_OFF_MAGIC, CMT_MAGIC);
+    put32(r + CMT_OFF_BLOCKS, c->blocks);
+    put64(r + CMT_OFF_EVENTS, c->events);
+    put64(r + CMT_OFF_FIRST, (uint64_t)c->first);
+    put64(r + CMT_OFF_LAST, (uint64_t)c->last);
+    put64(r + CMT_OFF_OFFSET, offset);
+    put64(r + CMT_OFF_CHAIN, c->chain);
+    put64(r + CMT_OFF_SUM, XXH64(r, CMT_OFF_SUM, 0));
+}
+
+/* 0, or -1 when the record is corrupt or does not say what the blocks before
+ * it (state *c, ending at offset) say. */
+static int cmt_check(const uint8_t r[CMT_SIZE], const tt_tape_commit *c, uint64_t offset)
+{
+    uint8_t want[CMT_SIZE];
+    cmt_build(want, c, offset);
+    return memcmp(r, want, CMT_SIZE) ? -1 : 0;
+}
+
+int tt_tape_commit_append(int fd, const char *path, tt_tape_commit *c, tt_err *err)
+{
+    uint8_t r[CMT_SIZE];
+    uint64_t offset = c->length;
+    cmt_build(r, c, offset);
+    ssize_t got = pwrite(fd, r, CMT_SIZE, (off_t)offset);
+    if (got != CMT_SIZE) {
+        int e = errno;
+        if (ftruncate(fd, (off_t)offset) == 0)
+            lseek(fd, (off_t)offset, SEEK_SET);
+        return tt_err_set(err, TT_EIO, "%s: cannot write the commit record: %s", path,
+                          got < 0 ? strerror(e) : "short write");
+    }
+    c->length = offset + CMT_SIZE;
+    if (lseek(fd, (off_t)c->length, SEEK_SET) < 0)
+        return tt_err_set(err, TT_EIO, "%s: seek: %s", path, strerror(errno));
+    return TT_OK;
+}
+
+void tt_tape_commit_add(tt_tape_commit *c, const tt_tape_blk *b)
+{
+    if (c->blocks == 0)
+        c->first = b->first;
+    c->last = b->last;
+    c->blocks++;
+    c->events += b->count;
+    c->chain = tt_tape_chain(c->chain, b);
+    c->length = b->offset + BLK_HDR_SIZE + b->comp_len;
+}
+
+/* ------------------------------------------------------------------------ */
 /* the block index                                                            */
 
-int tt_tape_seg_scan(int fd, const char *path, const tt_stream_desc *want, tt_tape_blk **idx,
-                     uint32_t *nidx, uint64_t *good_end, int *torn, tt_err *err)
+void tt_tape_scan_free(tt_tape_scan *s)
+{
+    free(s->idx);
+    s->idx = NULL;
+    s->nidx = 0;
+}
+
+/* A problem at offset off of a scan: an error, or in lenient mode the end of
+ * what is usable (s->bad keeps the message). */
+static int scan_stop(tt_tape_scan *s, unsigned flags, tt_err *err, int code, const char *fmt,
+                     const char *path, uint32_t blk, uint64_t off)
+{
+    char msg[sizeof s->bad_msg];
+    snprintf(msg, sizeof msg, fmt, path, blk, (unsigned long long)off);
+    if (flags & TT_SCAN_LENIENT) {
+        s->bad = code;
+        snprintf(s->bad_msg, sizeof s->bad_msg, "%s", msg);
+        return TT_OK;
+    }
+    return tt_err_set(err, code, "%s", msg);
+}
+
+/* Walk the records from the header to `end`: blocks into the index, commit
+ * records checked against the blocks before them. */
+static int scan_records(int fd, const char *path, uint64_t end, unsigned flags, tt_tape_scan *s,
+                        tt_err *err)
+{
+    uint64_t off = SEG_HDR_SIZE;
+    uint32_t cap = 0;
+    tt_tape_commit run = {0};
+    run.length = SEG_HDR_SIZE;
+    s->good_end = off;
+    while (off < end) {
+        uint8_t r[CMT_SIZE];
+        uint64_t left = end - off;
+        size_t want = left < CMT_SIZE ? (size_t)left : CMT_SIZE;
+        if (want < BLK_HDR_SIZE) {
+            s->torn = 1;
+            break;
+        }
+        if (pread(fd, r, want, (off_t)off) != (ssize_t)want)
+            return tt_err_set(err, TT_EIO, "%s: block %u: read failed: %s", path, s->nidx,
+                              strerror(errno));
+        if (get32(r) == CMT_MAGIC && s->version >= 2) {
+            if (want < CMT_SIZE) {
+                s->torn = 1;
+                break;
+            }
+            if (cmt_check(r, &run, off))
+                return scan_stop(s, flags, err, TT_ECHECKSUM,
+                                 "%s: commit record after block %u (offset %llu) is corrupt or "
+                                 "does not match the blocks before it",
+                                 path, s->nidx, off);
+            off += CMT_SIZE;
+            run.length = off;
+            s->commit = run;
+            s->good_end = off;
+            continue;
+        }
+        tt_tape_blk b;
+        if (blk_header_parse(r, &b))
+            return scan_stop(s, flags, err, TT_ECHECKSUM,
+                             "%s: block %u (offset %llu): corrupt block header", path, s->nidx,
+                             off);
+        if (left - BLK_HDR_SIZE < b.comp_len) {
+            s->torn = 1;
+            break;
+        }
+        b.offset = off;
+        if (s->nidx == cap) {
+            cap = cap ? cap * 2 : 64;
+            tt_tape_blk *nv = realloc(s->idx, cap * sizeof *nv);
+            if (!nv)
+                return tt_err_set(err, TT_ENOMEM, "out of memory");
+            s->idx = nv;
+        }
+        s->idx[s->nidx++] = b;
+        run.chain = XXH64(r, BLK_HDR_SIZE, run.chain);
+        if (run.blocks == 0)
+            run.first = b.first;
+        run.last = b.last;
+        run.blocks++;
+        run.events += b.count;
+        off += BLK_HDR_SIZE + b.comp_len;
+        s->good_end = off;
+    }
+    s->blocks_end = run;
+    s->blocks_end.length = s->good_end;
+    return TT_OK;
+}
+
+int tt_tape_seg_scan(int fd, const char *path, const tt_stream_desc *want, uint64_t limit,
+                     unsigned flags, tt_tape_scan *s, tt_err *err)
 {
     struct stat st;
-    *idx = NULL;
-    *nidx = 0;
-    *torn = 0;
-    *good_end = 0;
+    memset(s, 0, sizeof *s);
     if (fstat(fd, &st))
         return tt_err_set(err, TT_EIO, "%s: %s", path, strerror(errno));
-    uint64_t size = (uint64_t)st.st_size;
+    s->size = (uint64_t)st.st_size;
+    uint64_t end = limit && limit < s->size ? limit : s->size;
     uint8_t h[SEG_HDR_SIZE];
-    if (size < SEG_HDR_SIZE) {
-        *torn = size > 0;
+    if (end < SEG_HDR_SIZE) {
+        s->torn = end > 0;
         return TT_OK; /* an empty or torn header: nothing readable */
     }
     if (pread(fd, h, SEG_HDR_SIZE, 0) != SEG_HDR_SIZE)
         return tt_err_set(err, TT_EIO, "%s: cannot read header: %s", path, strerror(errno));
     tt_stream_desc d;
-    int rc = seg_header_check(h, path, &d, err);
+    int rc = seg_header_check(h, path, flags, &d, &s->version, err);
     if (rc)
         return rc;
     if (want && (d.kind != want->kind || d.tf != want->tf || d.side != want->side ||
                  strcmp(d.symbol, want->symbol)))
         return tt_err_set(err, TT_EFORMAT, "%s: segment describes another stream (%s)", path,
                           d.symbol);
-    uint64_t off = SEG_HDR_SIZE;
-    uint32_t cap = 0;
-    tt_tape_blk *v = NULL;
-    *good_end = off;
-    while (off < size) {
-        if (size - off < BLK_HDR_SIZE) {
-            *torn = 1;
-            break;
-        }
-        uint8_t bh[BLK_HDR_SIZE];
-        if (pread(fd, bh, BLK_HDR_SIZE, (off_t)off) != BLK_HDR_SIZE) {
-            free(v);
-            return tt_err_set(err, TT_EIO, "%s: block %u: read failed: %s", path, *nidx,
-                              strerror(errno));
-        }
-        tt_tape_blk b;
-        if (blk_header_parse(bh, &b)) {
-            free(v);
-            return tt_err_set(err, TT_ECHECKSUM,
-                              "%s: block %u (offset %llu): corrupt block header", path, *nidx,
-                              (unsigned long long)off);
-        }
-        if (size - off - BLK_HDR_SIZE < b.comp_len) {
-            *torn = 1;
-            break;
-        }
-        b.offset = off;
-        if (*nidx == cap) {
-            cap = cap ? cap * 2 : 64;
-            tt_tape_blk *nv = realloc(v, cap * sizeof *v);
-            if (!nv) {
-                free(v);
-                return tt_err_set(err, TT_ENOMEM, "out of memory");
-            }
-            v = nv;
-        }
-        v[(*nidx)++] = b;
-        off += BLK_HDR_SIZE + b.comp_len;
-        *good_end = off;
-    }
-    *idx = v;
-    return TT_OK;
+    s->header_ok = 1;
+    rc = scan_records(fd, path, end, flags, s, err);
+    if (rc)
+        tt_tape_scan_free(s);
+    return rc;
+}
+
+int tt_tape_seg_scan_path(const char *path, const tt_stream_desc *want, uint64_t limit,
+                          unsigned flags, tt_tape_scan *s, tt_err *err)
+{
+    memset(s, 0, sizeof *s);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return tt_err_set(err, TT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int rc = tt_tape_seg_scan(fd, path, want, limit, flags, s, err);
+    close(fd);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -332,14 +502,15 @@ int tt_tape_block_append(int fd, const char *path, tt_tape_blk *b, const tt_tape
     blk_header_build(h, b);
     struct iovec iov[2] = {{h, BLK_HDR_SIZE}, {comp->p, comp->n}};
     ssize_t want = (ssize_t)(BLK_HDR_SIZE + comp->n);
+    b->offset = (uint64_t)lseek(fd, 0, SEEK_CUR);
     ssize_t got = writev(fd, iov, 2);
     if (got != want) {
         /* leave the stream as it was: cut off whatever part of the block landed */
-        off_t end = lseek(fd, 0, SEEK_CUR);
-        if (got > 0 && end >= got && ftruncate(fd, end - got) == 0)
-            lseek(fd, end - got, SEEK_SET);
+        int e = errno;
+        if (ftruncate(fd, (off_t)b->offset) == 0)
+            lseek(fd, (off_t)b->offset, SEEK_SET);
         return tt_err_set(err, TT_EIO, "%s: block write failed: %s", path,
-                          got < 0 ? strerror(errno) : "short write");
+                          got < 0 ? strerror(e) : "short write");
     }
     return TT_OK;
 }

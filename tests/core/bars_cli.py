@@ -14,7 +14,8 @@ Builds a small Dukascopy tree from tests/data/bars/ (EURUSD 2019-02-04, hours 00
   - JSONL gives the same bars as CSV; ISO times; D1/W1/MN1 hold all ticks in one bar
     whose time is the period's open (W1: Monday 2019-02-04, MN1: 2019-02-01);
   - --from/--to cut the ticks read, --no-partial drops the last (partial) bar;
-  - a torn tape tail gives the bars of the complete blocks and exit status 3;
+  - a cut tape is an error naming the segment (exit 1); with --allow-partial it
+    gives the bars of the complete blocks and exit status 3;
   - --help exits 0, usage errors exit 2, an unknown symbol or one without quotes in
     the tape exits 1; an empty time range prints just the header.
 """
@@ -189,14 +190,20 @@ def main():
                              "--no-partial"))
         check(len(rows) == 2, "--no-partial: %d bars" % len(rows))
 
-        # a torn tail (the last block cut short): the complete blocks' bars, exit 3
+        # a cut tape (the last block cut short): an error naming the segment;
+        # with --allow-partial the complete blocks' bars, exit 3
         torn = os.path.join(tmp, "torn")
         shutil.copytree(tape, torn)
         seg = os.path.join(torn, "EURUSD", "quote", "2019-02.tts")
-        os.truncate(seg, os.path.getsize(seg) - 10)
-        rows = parse_csv(run(tt, "bars", torn, "--symbol", "EURUSD", "--timeframe", "H1", expect=3))
+        os.truncate(seg, os.path.getsize(seg) - 100)
+        r = subprocess.run([tt, "bars", torn, "--symbol", "EURUSD", "--timeframe", "H1"],
+                           capture_output=True, text=True)
+        check(r.returncode == 1 and r.stdout == "" and "2019-02.tts" in r.stderr and
+              "missing" in r.stderr, "cut tape: exit %d, %r" % (r.returncode, r.stderr))
+        rows = parse_csv(run(tt, "bars", torn, "--symbol", "EURUSD", "--timeframe", "H1",
+                             "--allow-partial", expect=3))
         check(0 < len(rows) <= 3 and sum(int(r[6]) for r in rows) < len(ticks),
-              "torn tail: %d bars" % len(rows))
+              "cut tape, --allow-partial: %d bars" % len(rows))
 
         # conventions
         check(run(tt, "bars", "--help").startswith("usage: ticktape bars"), "--help text")

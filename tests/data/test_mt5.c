@@ -137,10 +137,12 @@ static void test_first_tick_needs_both_sides(void **state)
 static void test_bars(void **state)
 {
     (void)state;
-    /* the first real M1 candle of 10:00 UTC (12:00 server time) and one out of order */
+    /* the first real M1 candle of 10:00 UTC (12:00 server time), one out of order (sorted
+     * into place) and one at the same time as the first (a bad row) */
     const char *text = "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n"
                        "2019.02.04\t12:00:00\t1.14452\t1.14455\t1.14430\t1.14436\t648\t0\t3\n"
-                       "2019.02.04\t11:59:00\t1.14452\t1.14455\t1.14430\t1.14436\t648\t0\t3\n";
+                       "2019.02.04\t11:59:00\t1.14452\t1.14455\t1.14430\t1.14436\t648\t0\t3\n"
+                       "2019.02.04\t12:00:00\t1.14452\t1.14455\t1.14430\t1.14436\t648\t0\t3\n";
     char buf[2048];
     size_t len = utf16(text, buf);
     char *dir = make_tape_dir();
@@ -150,20 +152,22 @@ static void test_bars(void **state)
     /* a bar export without a timeframe is refused before anything is written */
     assert_int_equal(import(ins, dir, buf, len, TT_TF_NONE, &st, &err), TT_EINVAL);
     assert_int_equal(import(ins, dir, buf, len, TT_TF_M1, &st, &err), 0);
-    /* the bid bar and, from <SPREAD> (3 points), its ask bar; the late row makes neither */
-    assert_int_equal(st.bars_written, 2);
-    assert_int_equal(st.bad_rows, 1);
-    tt_event ev[4];
-    assert_int_equal(read_back(dir, 1u << TT_STREAM_BAR, ins, ev, 4), 2);
-    for (int i = 0; i < 2; i++) {
+    /* each row's bid bar and, from <SPREAD> (3 points), its ask bar: 11:59 (sorted
+     * into place) and 12:00; the second 12:00 row is refused in both streams */
+    assert_int_equal(st.bars_written, 4);
+    assert_int_equal(st.bad_rows, 2);
+    tt_event ev[6];
+    assert_int_equal(read_back(dir, 1u << TT_STREAM_BAR, ins, ev, 6), 4);
+    for (int i = 0; i < 4; i++) {
         const tt_bar *b = &ev[i].u.bar;
         tt_price d = b->side == TT_SIDE_ASK ? 3 : 0;
-        assert_true(ev[i].ts == 1549274400LL * TT_NS_PER_SEC);
+        assert_true(ev[i].ts == (i < 2 ? 1549274340LL : 1549274400LL) * TT_NS_PER_SEC);
         assert_true(b->open == 114452 + d && b->high == 114455 + d && b->low == 114430 + d &&
                     b->close == 114436 + d);
         assert_true(b->ticks == 648 && b->volume == 0.0);
     }
     assert_int_not_equal(ev[0].u.bar.side, ev[1].u.bar.side);
+    assert_int_not_equal(ev[2].u.bar.side, ev[3].u.bar.side);
     /* a spread finer than the instrument's points (4 decimals written, 0.5 point
      * of ours) keeps the bid bar and reports the row; an empty one makes no ask bar */
     const char *fine = "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<SPREAD>\n"

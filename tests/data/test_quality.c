@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,8 +208,8 @@ static void test_nonpositive(void **state)
     tt_quality_config cfg;
     tt_quality_config_default(&cfg);
     tt_err err;
+    assert_int_equal(tt_quality_config_set(&cfg, "nonpositive=flag", &err), TT_OK); /* keep */
     assert_int_equal(tt_quality_config_set(&cfg, "nonpositive=repair", &err), TT_OK);
-    assert_int_equal(tt_quality_config_set(&cfg, "nonpositive=flag", &err), TT_EINVAL);
     f = make(&cfg);
     z = q(1, -5, 100010); /* no previous tick: cannot repair, dropped */
     assert_int_equal(check(f, &z), TT_QA_DROP);
@@ -388,6 +389,137 @@ static void test_config_and_print(void **state)
     assert_non_null(strstr(buf, "\"spike\":{\"hits\":4,\"dropped\":0,\"repaired\":0,\"policy\":\"flag\"}"));
 }
 
+/* Sink: every quarantined tick, with its rule and action, as received. */
+typedef struct sunk {
+    int n, rule[8], action[8];
+    tt_event ev[8];
+} sunk;
+
+static int sink(void *ctx, int rule, int action, const char *origin, const tt_event *orig,
+                tt_err *err)
+{
+    (void)origin;
+    (void)err;
+    sunk *s = ctx;
+    if (s->n < 8) {
+        s->rule[s->n] = rule;
+        s->action[s->n] = action;
+        s->ev[s->n] = *orig;
+    }
+    s->n++;
+    return TT_OK;
+}
+
+/* Suspect prices: a NaN, infinite or negative volume; a price far from the
+ * median of the last prices seen (the EURUSD ask of 40000 points, a bid of a
+ * tenth); both quarantined by default, counted as suspect and lost; a level
+ * shift moves the median after half a window; keep_suspect keeps them. */
+static void test_suspect(void **state)
+{
+    (void)state;
+    tt_quality *f = make(NULL);
+    sunk got = {0};
+    tt_quality_set_sink(f, sink, &got);
+    int t = 0;
+    for (int i = 0; i < 40; i++) { /* a window of normal prices */
+        tt_event e = q(t++, 114500 + i % 5, 114502 + i % 5);
+        assert_int_equal(check(f, &e), TT_QA_KEEP);
+    }
+    tt_event nan_vol = q(t++, 114500, 114502), neg = q(t++, 114500, 114502);
+    tt_event inf = q(t++, 114500, 114502), far_ask = q(t++, 114500, 40000);
+    tt_event far_bid = q(t++, 11450, 114502), huge = q(t++, 114500, 4000000);
+    nan_vol.u.quote.bid_vol = NAN;
+    neg.u.quote.ask_vol = -1.0f;
+    inf.u.quote.ask_vol = INFINITY;
+    tt_event *bad[] = {&nan_vol, &neg, &inf, &far_ask, &far_bid, &huge};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(check(f, bad[i]), TT_QA_DROP);
+    tt_event fine = q(t++, 114600, 114602);
+    assert_int_equal(check(f, &fine), TT_QA_KEEP);
+    tt_quality_counts c;
+    tt_quality_get_counts(f, &c);
+    assert_int_equal(c.hits[TT_QR_VOLUME], 3);
+    assert_int_equal(c.rule_dropped[TT_QR_VOLUME], 3);
+    assert_int_equal(c.rule_dropped[TT_QR_BAND], 3); /* 40000 < ask: crossed too, band decides */
+    assert_int_equal(c.suspect, 6);
+    assert_int_equal(tt_quality_lost(&c), 6);
+    assert_int_equal(got.n, 6);
+    assert_int_equal(got.rule[0], TT_QR_VOLUME);
+    assert_int_equal(got.action[0], TT_QA_DROP);
+    assert_true(isnan(got.ev[0].u.quote.bid_vol)); /* as received */
+    assert_int_equal(got.ev[3].u.quote.ask, 40000);
+    /* a level shift of 30%: the first half window is quarantined, then the
+     * median follows and the new level is kept */
+    int kept = 0;
+    for (int i = 0; i < 60; i++) {
+        tt_event e = q(t++, 150000 + i % 3, 150002 + i % 3);
+        kept += check(f, &e) == TT_QA_KEEP;
+    }
+    assert_true(kept >= 60 - 32 && kept < 60);
+    tt_quality_free(f);
+
+    /* keep_suspect: kept (flagged and counted), nothing quarantined */
+    tt_quality_config cfg;
+    tt_quality_config_default(&cfg);
+    cfg.keep_suspect = 1;
+    f = make(&cfg);
+    got.n = 0;
+    tt_quality_set_sink(f, sink, &got);
+    for (int i = 0; i < 40; i++) {
+        tt_event e = q(i, 114500, 114502);
+        check(f, &e);
+    }
+    nan_vol = q(50, 114500, 114502);
+    nan_vol.u.quote.bid_vol = NAN;
+    far_ask = q(51, 114500, 4000000);
+    tt_event zero = q(52, 0, 114502);
+    assert_int_equal(check(f, &nan_vol), TT_QA_KEEP);
+    assert_int_equal(check(f, &far_ask), TT_QA_KEEP);
+    assert_int_equal(check(f, &zero), TT_QA_KEEP);
+    tt_quality_get_counts(f, &c);
+    assert_int_equal(c.hits[TT_QR_VOLUME], 1);
+    assert_int_equal(c.hits[TT_QR_BAND], 1);
+    assert_int_equal(c.hits[TT_QR_NONPOSITIVE], 1);
+    assert_int_equal(c.suspect, 0);
+    assert_int_equal(got.n, 0);
+    tt_quality_free(f);
+
+    /* settings */
+    tt_err err;
+    tt_quality_config_default(&cfg);
+    assert_int_equal(tt_quality_config_set(&cfg, "band-pct=5", &err), TT_OK);
+    assert_true(cfg.band_pct == 0.05);
+    assert_int_equal(tt_quality_config_set(&cfg, "band=repair", &err), TT_EINVAL);
+    assert_int_equal(tt_quality_config_set(&cfg, "volume=flag", &err), TT_OK);
+}
+
+/* A quarantine record carries the rule, the action, the origin and the tick
+ * bit for bit. */
+static void test_record(void **state)
+{
+    (void)state;
+    tt_event e = q(7, 114500, 40000), rec, back;
+    e.u.quote.bid_vol = NAN;
+    uint8_t buf[TT_QUARANTINE_RECORD_MAX];
+    tt_quality_record(TT_QR_BAND, TT_QA_DROP, "EURUSD/2019/01/04/10h_ticks.bi5", &e, 99, buf,
+                      &rec);
+    assert_int_equal(rec.ts, 99);
+    int rule, action;
+    char origin[300];
+    tt_err err;
+    assert_int_equal(tt_quality_record_read(&rec, &rule, &action, origin, sizeof origin, &back,
+                                            &err), TT_OK);
+    assert_int_equal(rule, TT_QR_BAND);
+    assert_int_equal(action, TT_QA_DROP);
+    assert_string_equal(origin, "EURUSD/2019/01/04/10h_ticks.bi5");
+    assert_int_equal(back.ts, e.ts);
+    assert_int_equal(back.u.quote.ask, 40000);
+    assert_memory_equal(&back.u.quote.bid_vol, &e.u.quote.bid_vol, 4);
+    rec.u.blob.type = 1;
+    assert_int_equal(tt_quality_record_read(&rec, &rule, &action, origin, sizeof origin, &back,
+                                            &err), TT_EFORMAT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_nonpositive), cmocka_unit_test(test_spike),
         cmocka_unit_test(test_spread),      cmocka_unit_test(test_trades),
         cmocka_unit_test(test_quarantine),  cmocka_unit_test(test_config_and_print),
+        cmocka_unit_test(test_suspect),     cmocka_unit_test(test_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

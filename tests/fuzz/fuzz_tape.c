@@ -1,10 +1,14 @@
 /*
  * Fuzz target for the tape reader: the input is a segment file. Its first
  * byte picks the stream (quote, M1 bid bars, journal blobs, trades), the rest
- * is written as the stream's only segment; then the merged reader reads it to
- * the end and tape verify walks it. Any outcome is fine except a crash, a
- * sanitizer report or a hang: a broken segment must be an error naming the
- * file and block, or a torn tail.
+ * is written as the stream's only segment, without a manifest. The reader
+ * reads it (a format 1 segment is read as an old tape; format 2 without a
+ * manifest is refused), then tape upgrade (format 1) or tape repair (format
+ * 2: the manifest rebuilt from its commit records) write a manifest, and the
+ * merged reader reads it to the end, strictly and with allow_partial, and
+ * tape verify walks it. Any outcome is fine except a crash, a sanitizer
+ * report or a hang: a broken segment must be an error naming the file and
+ * block, or a warning.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -48,7 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/%s/2019-02.tts", root, STREAMS[i]);
         unlink(path);
+        snprintf(path, sizeof path, "%s/%s/2019-02.tts.upgrade", root, STREAMS[i]);
+        unlink(path);
     }
+    snprintf(path, sizeof path, "%s/MANIFEST", root);
+    unlink(path);
     snprintf(path, sizeof path, "%s/%s/2019-02.tts", root, STREAMS[data[0] % 4]);
     FILE *f = fopen(path, "wb");
     if (!f)
@@ -62,11 +70,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               (1u << TT_STREAM_TRADE);
     tt_err err;
     tt_tape_reader *r;
-    if (tt_tape_reader_open(&r, root, &q, NULL, &err) == TT_OK) {
-        tt_event ev;
-        while (tt_tape_reader_next(r, &ev, &err) == 1)
-            ;
-        tt_tape_reader_close(r);
+    for (int pass = 0; pass < 3; pass++) {
+        if (pass == 1 && tt_tape_upgrade(root, NULL, NULL, NULL, &err) != TT_OK)
+            tt_tape_repair(root, NULL, NULL, NULL, &err);
+        q.allow_partial = pass == 2;
+        if (tt_tape_reader_open(&r, root, &q, NULL, &err) == TT_OK) {
+            tt_event ev;
+            while (tt_tape_reader_next(r, &ev, &err) == 1)
+                ;
+            tt_tape_reader_close(r);
+        }
     }
     uint64_t events;
     tt_tape_verify(root, NULL, NULL, &events, &err);

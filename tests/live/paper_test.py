@@ -13,6 +13,8 @@ clock). Cases:
             full speed, SIGINT; `replay` of its journal must give the same
             fingerprint, event count and order-event list (non-empty, with
             fills); the summary is the last stdout line, as for backtest.
+            Then the journal cut short: replay fails naming it, and with
+            --allow-partial replays what is left and says so (exit 3).
   restart   SIGTERM instead, nats-server restarted mid-session (the client
             reconnects, the journal marks the gap), a malformed message on
             ticks.EURUSD (counted, logged with its subject); parity still holds.
@@ -243,8 +245,29 @@ def case_parity():
         if k["inputs"] != k["arrived"] - k["dropped"] + 1:  # + STOP
             fail(f"inputs: {k}")
         replay_and_compare(scen, journal, summary)
+        damaged_journal(scen, journal, summary)
     finally:
         stop_nats(nats)
+
+
+def damaged_journal(scen, journal, summary):
+    """A journal cut inside its committed blocks: an error naming the file; with
+    --allow-partial, a replay of what is left, said in the summary and its JSON."""
+    seg_dir = os.path.join(journal, "_journal", "blob")
+    seg = os.path.join(seg_dir, sorted(os.listdir(seg_dir))[0])
+    os.truncate(seg, os.path.getsize(seg) * 2 // 3)
+    r = run(["replay", journal, "--scenario", scen, "--json", "--no-reports"])
+    if r.returncode != 1 or os.path.basename(seg) not in r.stderr or "missing" not in r.stderr:
+        fail(f"replay of a cut journal: exit {r.returncode}: {r.stderr}")
+    r = run(["replay", journal, "--scenario", scen, "--json", "--no-reports", "--allow-partial"])
+    if r.returncode != 3 or "partial" not in r.stdout:
+        fail(f"replay --allow-partial: exit {r.returncode}: {r.stdout[-500:]} {r.stderr}")
+    rs = json.loads(r.stdout.strip().splitlines()[-1])
+    p = rs.get("partial", {})
+    if not (0 < rs["events"] == p.get("events") < p.get("expected", 0) and
+            p["expected"] == summary["events"]):
+        fail(f"partial replay: {p}, events {rs['events']}, session {summary['events']}")
+    print(f"damaged journal: refused; with --allow-partial {p['events']} of {p['expected']} events")
 
 
 def start_readme_paper(port, journal, extra=()):

@@ -441,12 +441,14 @@ static void test_tape_round_trip(void **state)
     tt_synth *s = open_cfg(&c);
     tt_tape_writer *w[2];
     tt_err err;
+    tt_tape *t;
+    assert_int_equal(tt_tape_open(&t, dir, NULL, &err), 0);
     for (int i = 0; i < 2; i++) {
         tt_stream_desc d;
         memset(&d, 0, sizeof d);
         snprintf(d.symbol, sizeof d.symbol, "%s", c.symbols[i]);
         d.kind = TT_STREAM_QUOTE;
-        assert_int_equal(tt_tape_writer_open(&w[i], dir, &d, NULL, &err), 0);
+        assert_int_equal(tt_tape_writer_open_in(&w[i], t, &d, NULL, &err), 0);
     }
     size_t cap = 1 << 18, n = 0, got;
     tt_event *all = malloc(cap * sizeof *all);
@@ -462,6 +464,7 @@ static void test_tape_round_trip(void **state)
     tt_synth_close(s);
     for (int i = 0; i < 2; i++)
         assert_int_equal(tt_tape_writer_close(w[i], &err), 0);
+    assert_int_equal(tt_tape_close(t, &err), 0);
 
     tt_tape_query q;
     memset(&q, 0, sizeof q);

@@ -3,6 +3,8 @@
 # fail at link time; production binaries are not touched.
 # tt_fault_tests(LAYER NAME) registers the quick schedule in the layer's suite
 # and the full one (--full) under the label `slow`.
+# ticktape_fault is the ticktape binary built the same way, armed from
+# TICKTAPE_FAULT (fault_env.c), for the script tests that fail a real command.
 include_guard(GLOBAL)
 
 function(tt_fault_wrap target)
@@ -10,8 +12,16 @@ function(tt_fault_wrap target)
                                    ${PROJECT_SOURCE_DIR}/tests/support/fault_tape.c)
   target_link_options(${target} PRIVATE
     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
-    -Wl,--wrap=write,--wrap=writev,--wrap=pwrite,--wrap=fsync)
+    -Wl,--wrap=write,--wrap=writev,--wrap=pwrite,--wrap=fsync,--wrap=rename)
 endfunction()
+
+if(NOT TARGET ticktape_fault)
+  add_executable(ticktape_fault ${TT_CLI_SRCS} ${PROJECT_SOURCE_DIR}/tests/support/fault_env.c)
+  target_compile_definitions(ticktape_fault PRIVATE TT_VERSION="${PROJECT_VERSION}"
+    TT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  target_link_libraries(ticktape_fault PRIVATE tt_live tt_reports tt_sim tt_ml tt_data tt_core)
+  tt_fault_wrap(ticktape_fault)
+endif()
 
 function(tt_fault_tests layer name)
   tt_fault_wrap(${name})

@@ -54,6 +54,33 @@ static int read_stream(const char *dir, const tt_stream_desc *d, tt_ft_stream *s
     return rc < 0 ? rc : TT_OK;
 }
 
+static int g_segs; /* segment files seen by count_seg */
+
+static int count_seg(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)ftw;
+    size_t n = strlen(path);
+    g_segs += flag == FTW_F && n > 4 && !strcmp(path + n - 4, ".tts");
+    return 0;
+}
+
+/* 1 when the tape at dir holds no committed event (no manifest and no
+ * segment file, or a manifest of empty streams). */
+static int tape_empty(const char *dir)
+{
+    tt_tape_info info;
+    if (tt_tape_info_read(dir, &info, NULL)) {
+        g_segs = 0;
+        nftw(dir, count_seg, 16, FTW_PHYS);
+        return g_segs == 0;
+    }
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < info.nstreams; i++)
+        n += info.streams[i].events;
+    tt_tape_info_free(&info);
+    return n == 0;
+}
+
 int tt_ft_read(const char *dir, tt_ft_tape *t, tt_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -62,6 +89,8 @@ int tt_ft_read(const char *dir, tt_ft_tape *t, tt_err *err)
         return TT_OK;
     tt_tape_info info;
     int rc = tt_tape_info_read(dir, &info, err);
+    if (rc == TT_ENOTFOUND && tape_empty(dir))
+        return TT_OK; /* nothing committed: no stream yet */
     if (rc)
         return rc;
     t->s = calloc(info.nstreams ? info.nstreams : 1, sizeof *t->s);
@@ -127,19 +156,16 @@ int tt_ft_verify(const char *dir, char *why, size_t whysize)
         return TT_OK;
     tt_err err;
     int rc = tt_tape_verify(dir, collect, first, NULL, &err);
-    if (rc == TT_ETORN) {
-        /* a writer reopening each stream cuts its torn tail away */
-        tt_tape_info info;
-        if (tt_tape_info_read(dir, &info, &err) == TT_OK) {
-            for (uint32_t i = 0; i < info.nstreams; i++) {
-                tt_tape_writer *w;
-                if (tt_tape_writer_open(&w, dir, &info.streams[i].desc, NULL, &err) == TT_OK)
-                    tt_tape_writer_close(w, &err);
-            }
-            tt_tape_info_free(&info);
-        }
+    if (rc == TT_ETORN || rc == TT_ESTATE || rc == TT_ENOTFOUND) {
+        /* a writer that did not finish (its lock says so) and what it left past
+         * its last commit: the next writer to open the tape recovers it first */
+        tt_tape *t;
+        if (tt_tape_open(&t, dir, NULL, &err) == TT_OK)
+            tt_tape_close(t, &err);
         first[0] = '\0';
         rc = tt_tape_verify(dir, collect, first, NULL, &err);
+        if (rc == TT_ENOTFOUND && tape_empty(dir))
+            rc = TT_OK; /* nothing was committed: the empty prefix */
     }
     if (rc)
         snprintf(why, whysize, "%s (%s)", err.msg, first);

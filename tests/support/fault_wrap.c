@@ -25,20 +25,23 @@ ssize_t __real_write(int fd, const void *p, size_t n);
 ssize_t __real_writev(int fd, const struct iovec *iov, int n);
 ssize_t __real_pwrite(int fd, const void *p, size_t n, off_t off);
 int __real_fsync(int fd);
+int __real_rename(const char *from, const char *to);
 
 static unsigned g_kinds;   /* armed kinds; 0 = off */
+static unsigned g_flags;   /* TT_FW_STICKY, TT_FW_SHORT */
 static uint64_t g_k;       /* the call that fails; 0 = none */
 static int g_errno;
 static uint64_t g_calls, g_fired;
 
-void tt_fw_arm(unsigned kinds, uint64_t k, int errnum)
+void tt_fw_arm(unsigned spec, uint64_t k, int errnum)
 {
     __atomic_store_n(&g_kinds, 0, __ATOMIC_SEQ_CST);
     g_k = k;
+    g_flags = spec & ~TT_FW_KINDS;
     g_errno = errnum;
     __atomic_store_n(&g_calls, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&g_fired, 0, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&g_kinds, kinds, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_kinds, spec & TT_FW_KINDS, __ATOMIC_SEQ_CST);
 }
 
 void tt_fw_disarm(void) { __atomic_store_n(&g_kinds, 0, __ATOMIC_SEQ_CST); }
@@ -46,93 +49,168 @@ void tt_fw_disarm(void) { __atomic_store_n(&g_kinds, 0, __ATOMIC_SEQ_CST); }
 uint64_t tt_fw_calls(void) { return __atomic_load_n(&g_calls, __ATOMIC_SEQ_CST); }
 uint64_t tt_fw_fired(void) { return __atomic_load_n(&g_fired, __ATOMIC_SEQ_CST); }
 
-/* Count a call of `kind`; 1 when it is the one to fail. */
+/* Count a call of `kind`; 1 when it is to fail (errno set), 2 when it is a
+ * write to land short, 0 when it goes through. */
 static int trip(unsigned kind)
 {
     if (!(__atomic_load_n(&g_kinds, __ATOMIC_SEQ_CST) & kind))
         return 0;
     uint64_t n = __atomic_add_fetch(&g_calls, 1, __ATOMIC_SEQ_CST);
-    if (n != g_k)
+    if (!g_k || n < g_k || (n > g_k && !(g_flags & TT_FW_STICKY)))
         return 0;
     __atomic_add_fetch(&g_fired, 1, __ATOMIC_SEQ_CST);
     if (getenv("TT_FW_TRACE")) { /* where the fault hits: addr2line -e BINARY reads it */
         void *pc[32];
         backtrace_symbols_fd(pc, backtrace(pc, 32), 2);
     }
+    if ((g_flags & TT_FW_SHORT) && kind == TT_FW_WRITE)
+        return 2;
+    errno = kind == TT_FW_ALLOC ? ENOMEM : g_errno;
     return 1;
 }
 
 void *__wrap_malloc(size_t n)
 {
-    if (trip(TT_FW_ALLOC)) {
-        errno = ENOMEM;
+    if (trip(TT_FW_ALLOC))
         return NULL;
-    }
     return __real_malloc(n);
 }
 
 void *__wrap_calloc(size_t n, size_t size)
 {
-    if (trip(TT_FW_ALLOC)) {
-        errno = ENOMEM;
+    if (trip(TT_FW_ALLOC))
         return NULL;
-    }
     return __real_calloc(n, size);
 }
 
 void *__wrap_realloc(void *p, size_t n)
 {
     /* realloc(p, 0) frees: not an allocation that can fail */
-    if (n && trip(TT_FW_ALLOC)) {
-        errno = ENOMEM;
+    if (n && trip(TT_FW_ALLOC))
         return NULL;
-    }
     return __real_realloc(p, n);
 }
 
 char *__wrap_strdup(const char *s)
 {
-    if (trip(TT_FW_ALLOC)) {
-        errno = ENOMEM;
+    if (trip(TT_FW_ALLOC))
         return NULL;
-    }
     return __real_strdup(s);
 }
 
 ssize_t __wrap_write(int fd, const void *p, size_t n)
 {
-    if (trip(TT_FW_WRITE)) {
-        errno = g_errno;
+    int f = trip(TT_FW_WRITE);
+    if (f == 1)
         return -1;
-    }
-    return __real_write(fd, p, n);
+    return __real_write(fd, p, f == 2 ? n / 2 : n);
 }
 
+/* A short writev lands half of its first buffer. */
 ssize_t __wrap_writev(int fd, const struct iovec *iov, int n)
 {
-    if (trip(TT_FW_WRITE)) {
-        errno = g_errno;
+    int f = trip(TT_FW_WRITE);
+    if (f == 1)
         return -1;
-    }
+    if (f == 2)
+        return n > 0 ? __real_write(fd, iov[0].iov_base, iov[0].iov_len / 2) : 0;
     return __real_writev(fd, iov, n);
 }
 
 ssize_t __wrap_pwrite(int fd, const void *p, size_t n, off_t off)
 {
-    if (trip(TT_FW_WRITE)) {
-        errno = g_errno;
+    int f = trip(TT_FW_WRITE);
+    if (f == 1)
         return -1;
-    }
-    return __real_pwrite(fd, p, n, off);
+    return __real_pwrite(fd, p, f == 2 ? n / 2 : n, off);
 }
 
 int __wrap_fsync(int fd)
 {
-    if (trip(TT_FW_FSYNC)) {
-        errno = g_errno;
+    if (trip(TT_FW_FSYNC))
         return -1;
-    }
     return __real_fsync(fd);
+}
+
+int __wrap_rename(const char *from, const char *to)
+{
+    if (trip(TT_FW_RENAME))
+        return -1;
+    return __real_rename(from, to);
+}
+
+/* ---- TICKTAPE_FAULT syntax ---- */
+
+static const struct {
+    const char *name;
+    int value;
+} ERRNOS[] = {{"ENOSPC", ENOSPC}, {"EIO", EIO},     {"EDQUOT", EDQUOT}, {"EROFS", EROFS},
+              {"EINTR", EINTR},   {"EFBIG", EFBIG}, {"ENOMEM", ENOMEM}};
+
+/* One ':'-separated field of text starting at *p into buf; 0, or -1 when too long. */
+static int next_field(const char **p, char *buf, size_t n)
+{
+    size_t len = strcspn(*p, ":");
+    if (len >= n)
+        return -1;
+    memcpy(buf, *p, len);
+    buf[len] = '\0';
+    *p += len + ((*p)[len] == ':');
+    return 0;
+}
+
+static int parse_kinds(const char *s, unsigned *spec)
+{
+    static const struct {
+        const char *name;
+        unsigned kinds;
+    } K[] = {{"all", TT_FW_WRITE | TT_FW_FSYNC | TT_FW_RENAME}, {"alloc", TT_FW_ALLOC},
+             {"write", TT_FW_WRITE}, {"fsync", TT_FW_FSYNC}, {"rename", TT_FW_RENAME}};
+    *spec = 0;
+    while (*s) {
+        size_t len = strcspn(s, ","), i = 0;
+        while (i < sizeof K / sizeof *K && (strlen(K[i].name) != len || strncmp(s, K[i].name, len)))
+            i++;
+        if (i == sizeof K / sizeof *K)
+            return -1;
+        *spec |= K[i].kinds;
+        s += len + (s[len] == ',');
+    }
+    return *spec ? 0 : -1;
+}
+
+int tt_fw_parse(const char *text, unsigned *spec, uint64_t *k, int *errnum, tt_err *err)
+{
+    char kinds[64], num[32], en[32], flag[32];
+    const char *p = text;
+    if (next_field(&p, kinds, sizeof kinds) || parse_kinds(kinds, spec))
+        return tt_err_set(err, TT_EINVAL,
+                          "fault '%s': kinds are alloc, write, fsync, rename or all", text);
+    char *end;
+    if (next_field(&p, num, sizeof num) || !num[0] ||
+        (*k = strtoull(num, &end, 10)) == 0 || *end)
+        return tt_err_set(err, TT_EINVAL, "fault '%s': the call number must be 1 or more",
+                          text);
+    if (next_field(&p, en, sizeof en) || !en[0])
+        return tt_err_set(err, TT_EINVAL, "fault '%s': no errno (ENOSPC, EIO, ...)", text);
+    *errnum = 0;
+    for (size_t i = 0; i < sizeof ERRNOS / sizeof *ERRNOS; i++)
+        if (!strcmp(en, ERRNOS[i].name))
+            *errnum = ERRNOS[i].value;
+    if (!*errnum && ((*errnum = (int)strtol(en, &end, 10)) <= 0 || *end))
+        return tt_err_set(err, TT_EINVAL, "fault '%s': unknown errno '%s'", text, en);
+    while (*p) {
+        if (next_field(&p, flag, sizeof flag))
+            return tt_err_set(err, TT_EINVAL, "fault '%s': flag too long", text);
+        if (!strcmp(flag, "sticky"))
+            *spec |= TT_FW_STICKY;
+        else if (!strcmp(flag, "short"))
+            *spec |= TT_FW_SHORT;
+        else
+            return tt_err_set(err, TT_EINVAL, "fault '%s': unknown flag '%s' (sticky, short)",
+                              text, flag);
+    }
+    return TT_OK;
 }
 
 /* A 64-bit LCG (Knuth's MMIX constants): the sample is the same everywhere. */

@@ -7,7 +7,7 @@
  * wraps the calls at link time (see tests/support/fault.cmake):
  *
  *     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
- *     -Wl,--wrap=write,--wrap=writev,--wrap=pwrite,--wrap=fsync
+ *     -Wl,--wrap=write,--wrap=writev,--wrap=pwrite,--wrap=fsync,--wrap=rename
  *
  * so every such call made by ticktape's static libraries (and the test)
  * goes through the wrappers here; production code and binaries are not
@@ -17,15 +17,20 @@
  *
  * Arming: tt_fw_arm(kinds, k, errno) makes the k-th call (1-based, counted
  * over the armed kinds since arming, from every thread) fail once: an
- * allocation returns NULL with errno ENOMEM, a write or fsync returns -1
- * with the given errno. k = 0 only counts, which is how a test learns the
+ * allocation returns NULL with errno ENOMEM, a write, fsync or rename returns
+ * -1 with the given errno. With TT_FW_STICKY every call from the k-th on
+ * fails (a full disk); with TT_FW_SHORT a write lands only half its bytes
+ * (writev: half of its first buffer) and returns that count (a torn write)
+ * instead of failing. k = 0 only counts, which is how a test learns the
  * number of calls a clean run makes. The counters are atomic; with several
  * threads the k-th call is the k-th to arrive, so a multi-threaded run may
  * fail a different site for the same k from one run to the next.
  *
- * This is the test-side half of fault injection; core/fault.h (integrity
- * branch) hooks the write paths at source level for the CLI-level tests.
- * The two count separately; this one needs no change in the code it tests.
+ * This is the one fault-injection mechanism: the code under test has no
+ * hook. Script tests reach the real command line through `ticktape_fault`, a
+ * test build of the ticktape binary linked with these wrappers and with
+ * tests/support/fault_env.c, which arms them from TICKTAPE_FAULT
+ * (tt_fw_parse's syntax) before main runs.
  */
 #ifndef TT_FAULT_WRAP_H
 #define TT_FAULT_WRAP_H
@@ -36,19 +41,35 @@
 #include "core/error.h"
 
 enum tt_fw_kind {
-    TT_FW_ALLOC = 1u << 0, /* malloc, calloc, realloc (to a non-zero size), strdup */
-    TT_FW_WRITE = 1u << 1, /* write, writev, pwrite */
-    TT_FW_FSYNC = 1u << 2  /* fsync */
+    TT_FW_ALLOC = 1u << 0,  /* malloc, calloc, realloc (to a non-zero size), strdup */
+    TT_FW_WRITE = 1u << 1,  /* write, writev, pwrite */
+    TT_FW_FSYNC = 1u << 2,  /* fsync */
+    TT_FW_RENAME = 1u << 3, /* rename */
+    TT_FW_KINDS = 0xffu     /* the bits kinds use */
 };
 
-/* Count the calls of `kinds` from now on, and fail the k-th (k >= 1) with
- * errnum (allocations always fail with ENOMEM). k = 0: count only. */
-void tt_fw_arm(unsigned kinds, uint64_t k, int errnum);
+enum tt_fw_flag {
+    TT_FW_STICKY = 1u << 8, /* every call from the k-th on fails, not only the k-th */
+    TT_FW_SHORT = 1u << 9   /* a write lands half its bytes and returns that count */
+};
+
+/* Count the calls of the kinds in `spec` (kinds | flags) from now on, and
+ * fail the k-th (k >= 1) with errnum (allocations always fail with ENOMEM).
+ * k = 0: count only. */
+void tt_fw_arm(unsigned spec, uint64_t k, int errnum);
 /* Stop counting and failing. */
 void tt_fw_disarm(void);
-/* Calls of the armed kinds since arming; faults injected (0 or 1). */
+/* Calls of the armed kinds since arming; faults injected (0 or 1; more when
+ * sticky). */
 uint64_t tt_fw_calls(void);
 uint64_t tt_fw_fired(void);
+
+/* Parse "KINDS:K:ERRNO[:FLAG...]" (TICKTAPE_FAULT): KINDS is alloc, write,
+ * fsync, rename or several joined by ',' (or "all": the last three); K >= 1;
+ * ERRNO a name (ENOSPC, EIO, EDQUOT, EROFS, EINTR, EFBIG, ENOMEM) or a
+ * number; FLAGs sticky, short. e.g. "write:17:ENOSPC",
+ * "write,fsync:3:EIO:sticky". TT_OK, or TT_EINVAL naming the part. */
+int tt_fw_parse(const char *text, unsigned *spec, uint64_t *k, int *errnum, tt_err *err);
 
 /* Which k to try for a run that makes `total` calls. Full (the slow tests):
  * every k up to total when total <= 5000, else every k up to 2000 plus 1000
