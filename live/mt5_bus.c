@@ -147,8 +147,14 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m, void
             atomic_fetch_add(&v->answers, 1);
         }
     } else {
-        venue_log(v, "%s: %.*s", natsMsg_GetSubject(m), natsMsg_GetDataLength(m),
-                  natsMsg_GetData(m));
+        /* subject and payload come from the bus: escaped (a control character
+         * could forge a log line); a long payload is cut for the log only */
+        const char *subj = natsMsg_GetSubject(m);
+        int n = natsMsg_GetDataLength(m);
+        char s[256], d[700];
+        tt_str_escape(s, sizeof s, subj, strlen(subj));
+        tt_str_escape(d, sizeof d, natsMsg_GetData(m), n > 300 ? 300 : (size_t)n);
+        venue_log(v, "%s: %s%s", s, d, n > 300 ? "..." : "");
     }
     natsMsg_Destroy(m);
 }
