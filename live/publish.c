@@ -13,11 +13,9 @@
  */
 #include "publish.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kafka_conf.h"
@@ -32,9 +30,7 @@ struct tt_publish_nats {
     natsConnection *nc;
     jsCtx *js;
     int closing;         /* no disconnect report for our own close */
-    pthread_mutex_t mu;  /* with cv: the closed callback, nats.c's last for nc */
-    pthread_cond_t cv;
-    int closed;
+    tt_nats_closed done; /* nats.c's last callback for nc: then pn may go */
     int64_t confirmed_at; /* monotonic ns of the last confirmation (core NATS) */
     int64_t confirm_gap;  /* ns from it to the next one (see pn_publish) */
     char shown[TT_URL_SHOWN_MAX];
@@ -57,18 +53,6 @@ static void pn_log(tt_publish_nats *pn, const char *what)
     char line[TT_URL_SHOWN_MAX + 256];
     snprintf(line, sizeof line, "nats %s: %s", pn->shown, what);
     pn->log(pn->log_ctx, line);
-}
-
-/* The last callback nats.c makes for the connection (its callbacks run on a
- * thread of its own, after natsConnection_Close returns): after it, pn may go. */
-static void on_pub_closed(natsConnection *nc, void *closure)
-{
-    (void)nc;
-    tt_publish_nats *pn = closure;
-    pthread_mutex_lock(&pn->mu);
-    pn->closed = 1;
-    pthread_cond_signal(&pn->cv);
-    pthread_mutex_unlock(&pn->mu);
 }
 
 static void on_pub_disconnected(natsConnection *nc, void *closure)
@@ -158,8 +142,7 @@ int tt_publish_nats_open(tt_publish_nats **out, const char *url, const struct tt
     tt_publish_nats *pn = calloc(1, sizeof *pn);
     if (!pn)
         return tt_err_set(err, TT_ENOMEM, "out of memory");
-    pthread_mutex_init(&pn->mu, NULL);
-    pthread_cond_init(&pn->cv, NULL);
+    tt_nats_closed_init(&pn->done);
     tt_url_redact(url, pn->shown, sizeof pn->shown);
     pn->log = log;
     pn->log_ctx = log_ctx;
@@ -179,7 +162,7 @@ int tt_publish_nats_open(tt_publish_nats **out, const char *url, const struct tt
     if (s == NATS_OK)
         s = natsOptions_SetReconnectedCB(no, on_pub_reconnected, pn);
     if (s == NATS_OK)
-        s = natsOptions_SetClosedCB(no, on_pub_closed, pn);
+        s = natsOptions_SetClosedCB(no, tt_nats_closed_cb, &pn->done);
     if (s == NATS_OK)
         s = natsConnection_Connect(&pn->nc, no);
     natsOptions_Destroy(no);
@@ -216,21 +199,8 @@ void tt_publish_nats_close(tt_publish_nats *pn)
     __atomic_store_n(&pn->closing, 1, __ATOMIC_SEQ_CST);
     if (pn->js)
         jsCtx_Destroy(pn->js);
-    if (pn->nc) {
-        natsConnection_Close(pn->nc);
-        /* Wait (bounded) for the closed callback: a disconnect callback
-         * queued before it must not run on freed memory. */
-        struct timespec dl;
-        clock_gettime(CLOCK_REALTIME, &dl);
-        dl.tv_sec += 5;
-        pthread_mutex_lock(&pn->mu);
-        while (!pn->closed && pthread_cond_timedwait(&pn->cv, &pn->mu, &dl) == 0)
-            ;
-        pthread_mutex_unlock(&pn->mu);
-        natsConnection_Destroy(pn->nc);
-    }
-    pthread_cond_destroy(&pn->cv);
-    pthread_mutex_destroy(&pn->mu);
+    /* a disconnect callback queued by the close must not run on freed memory */
+    tt_nats_closed_close(pn->nc, &pn->done);
     free(pn);
 }
 
