@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "core/portfolio.h"
+#include "live/features_pub.h"
 #include "live/trading.h"
 #include "sim/scenario.h"
 
@@ -263,6 +264,7 @@ static int run_live(int argc, char **argv)
     char secret[512] = "";
     tt_trading_opts to;
     tt_trading *t = NULL;
+    tt_features_pub *fp = NULL;
     tt_backtest *bt = NULL;
     tt_backtest_result r;
     memset(&r, 0, sizeof r);
@@ -270,6 +272,11 @@ static int run_live(int argc, char **argv)
         code = tt_usage_error("live", "%s", err.msg);
         goto out;
     }
+    if (tt_live_features(s, run, 0, &fp, &err) != TT_OK) {
+        code = tt_report_error(&err);
+        goto out;
+    }
+    to.features = fp;
     if (tt_trading_open(&t, run->instruments, &to, &err) != TT_OK ||
         tt_backtest_open(&bt, &run->cfg, &err) != TT_OK || build_run(bt, t, &err) != TT_OK) {
         code = tt_report_error(&err);
@@ -333,6 +340,7 @@ out:
     tt_backtest_close(bt);
     if (t && tt_trading_close(t, &err) != TT_OK && !code)
         code = tt_report_error(&err);
+    tt_features_pub_free(fp);
     memset(secret, 0, sizeof secret);
     tt_backtest_result_free(&r);
     tt_scenario_release(run);

@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "core/metrics.h"
+#include "live/features_pub.h"
 #include "live/paper.h"
 #include "net_opts.h"
 #include "reports/report.h"
@@ -213,10 +214,14 @@ static int run_paper(int argc, char **argv)
     po.log = log_stderr;
     tt_paper *p = NULL;
     tt_backtest *bt = NULL;
-    if (tt_backtest_open(&bt, &run->cfg, &err) != TT_OK ||
+    tt_features_pub *fp = NULL;
+    int frc = tt_live_features(s, run, a.publish_json, &fp, &err);
+    po.features = fp;
+    if (frc != TT_OK || tt_backtest_open(&bt, &run->cfg, &err) != TT_OK ||
         tt_paper_attach(&p, bt, run->instruments, &po, &err) != TT_OK) {
         code = tt_report_error(&err);
         tt_backtest_close(bt);
+        tt_features_pub_free(fp);
         tt_scenario_release(run);
         free(run);
         tt_scenario_free(s);
@@ -227,6 +232,7 @@ static int run_paper(int argc, char **argv)
         code = tt_report_error(&err);
         tt_paper_close(p, NULL);
         tt_backtest_close(bt);
+        tt_features_pub_free(fp);
         tt_scenario_release(run);
         free(run);
         tt_scenario_free(s);
@@ -268,6 +274,14 @@ static int run_paper(int argc, char **argv)
     tt_err_clear(&cerr);
     int crc = tt_paper_close(p, &cerr);
     g_paper = NULL;
+    if (fp) {
+        tt_features_pub_stats fs;
+        tt_features_pub_stats_get(fp, &fs);
+        fprintf(stderr, "ticktape paper: feature rows %llu (nats %llu, kafka %llu)\n",
+                (unsigned long long)fs.rows, (unsigned long long)fs.published,
+                (unsigned long long)fs.produced);
+        tt_features_pub_free(fp);
+    }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     fprintf(stderr,

@@ -597,8 +597,10 @@ static int run_walkforward(int argc, char **argv)
     size_t mlpos = 0;
     int ml = tt_scenario_next(s, "ml", &mlpos) != NULL;
     if (ml && o->nats) {
-        code = tt_usage_error("walkforward", "a walk-forward with an ml: section trains in the "
-                                             "local pool (no --nats)");
+        code = tt_usage_error("walkforward",
+                              "--nats: a walk-forward with an ml: section trains each fold's "
+                              "model in the local process pool (--jobs N); workers on NATS run "
+                              "parameter walk-forwards only (docs/ml.md): drop --nats");
         goto done;
     }
     if (tt_scenario_prepare(s, probe, &err) || tt_research_doc_load(&doc, o->scenario, &err) ||

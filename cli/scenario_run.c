@@ -20,6 +20,7 @@
 #include "core/metrics.h"
 #include "reports/report.h"
 #include "sim/backtest.h"
+#include "sim/bar_model.h"
 #include "sim/scenario.h"
 
 typedef struct progress_ctx {
@@ -35,9 +36,18 @@ static void on_progress(void *ctx, uint64_t events, tt_ts now)
         tt_progress_update(&p->bar, (uint64_t)((now - p->from) / TT_NS_PER_SEC));
 }
 
+/* A bar model's spread, as the reports say it. */
+static const char *spread_text(const tt_scenario_run *run, char *buf, size_t n)
+{
+    if (run->cfg.spread_from_bars)
+        return "from the ask bars";
+    snprintf(buf, n, "%lld points", (long long)run->cfg.spread_points);
+    return buf;
+}
+
 static void describe_data(const tt_scenario *s, const tt_scenario_run *run, char *buf, size_t n)
 {
-    char syms[256] = "";
+    char syms[256] = "", sp[40];
     size_t used = 0;
     for (int i = 0; run->cfg.symbols[i] && used < sizeof syms; i++)
         used += (size_t)snprintf(syms + used, sizeof syms - used, "%s%s", i ? "," : "",
@@ -45,6 +55,10 @@ static void describe_data(const tt_scenario *s, const tt_scenario_run *run, char
     if (run->synthetic)
         snprintf(buf, n, "synthetic %s market: %s",
                  tt_scenario_get(s, "data.synthetic.model", "gbm"), syms);
+    else if (run->cfg.model)
+        snprintf(buf, n, "tape %s: %s, M1 bars as %s, spread %s",
+                 tt_scenario_get(s, "data.tape", "?"), syms, tt_bar_model_name(run->cfg.model),
+                 spread_text(run, sp, sizeof sp));
     else
         snprintf(buf, n, "tape %s: %s", tt_scenario_get(s, "data.tape", "?"), syms);
 }
@@ -163,6 +177,7 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
         .strategy = run->cfg.strategy,
         .params = run->cfg.params,
         .data = data,
+        .bar_model = run->cfg.model ? tt_bar_model_name(run->cfg.model) : NULL,
         .fingerprint = r.fingerprint,
         .events = r.events,
         .trades = r.trades,

@@ -66,6 +66,18 @@
  * disk full), the run fails with an error naming the directory or file, and
  * result.trades is empty.
  *
+ * Bar models. With cfg.model set (every_tick, ohlc_m1, open_prices) the data
+ * is the tape's M1 bid bars of each symbol (bar-M1-bid, and bar-M1-ask for
+ * spread_from_bars), or M1 bars built from its quotes when it has no such
+ * stream, turned into price points by sim/bar_model.h: the venue, the
+ * portfolio and on_quote see those points as quotes; the bar component is
+ * fed the bars themselves (tt_bars_opts.from_bars, no timers), so the
+ * strategy's bars (M1 and longer) are the input bars, each delivered when the
+ * first point of a later bar arrives, before the venue takes an order sent
+ * then: a market order with no latency fills at that next open point, as in
+ * MetaTrader 5's tester and Backtrader. A bar model needs a tape (not
+ * cfg.source nor added sources). `events` counts the generated events.
+ *
  * External events. cfg.external names blob streams of the tape (an imported
  * economic calendar, data/calendar.h): their events in [from, to) are merged
  * with the quotes by the total order (at one time stamp after the market
@@ -124,6 +136,10 @@ typedef struct tt_backtest_config {
     const char *tape_dir;           /* data source A: a tape and a time range */
     tt_ts from, to;                 /* [from, to); 0 = open */
     const tt_source *source;        /* data source B: the caller's source (not closed) */
+    /* a bar model over the tape (sim/bar_model.h; 0 = real ticks, the tape's quotes) */
+    int model;                      /* enum tt_bar_model */
+    tt_price spread_points;         /* bar models: the spread added to the BID bars */
+    int spread_from_bars;           /* bar models: each point's spread from the ask bars */
     const char *external[TT_BACKTEST_MAX_EXTERNAL + 1]; /* blob streams of the tape replayed
                                      * with its quotes (an imported calendar), NULL-ended; with
                                      * a news blackout their calendar also fills its schedule */
@@ -247,6 +263,31 @@ void tt_backtest_close(tt_backtest *bt);
 
 /* The one-call form: open on cfg, exec, close. Returns what those return. */
 int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_err *err);
+
+/* ---- groups: several backtests over one pass of the same data ----
+ *
+ * The runs of a sweep differ in their parameters, not in their data. A group
+ * reads and decodes the data once (the first configuration's tape query or
+ * source, opened as tt_backtest_exec opens it) and hands each batch of 64
+ * events to every run's engine in turn (tt_engine_feed): a run sees exactly
+ * the events, in the order, it would see alone, so out[i] and its
+ * fingerprint are what tt_backtest_run(cfgs[i]) gives (tests/sim/
+ * test_backtest_group.c). The configurations must read the same data: the
+ * same tape, source, range, symbols, instruments, bar model and account
+ * currency (which picks the conversion pairs); they may differ in anything
+ * else. Memory: each run's own, plus one batch. Sources and sinks added to a
+ * builder are not available here.
+ *
+ * Returns TT_OK when the data could be opened and read to its end; each run's
+ * result is then out[i] (free each with tt_backtest_result_free) with
+ * rcs[i] and errs[i] as tt_backtest_run would return them (a run that fails
+ * to build or fails while running does not disturb the others; a data error
+ * met while reading ends every run still going with it). TT_EINVAL when the
+ * runs do not read the same data or read external streams (cfg.external: each
+ * run then goes alone), or the data's error (TT_ENOTFOUND, ...)
+ * when it cannot be opened: then no run ran and out[] is zeroed. */
+int tt_backtest_group_run(const tt_backtest_config *const *cfgs, size_t n,
+                          tt_backtest_result *out, int *rcs, tt_err *errs, tt_err *err);
 
 /* Frees what a result holds (unmaps a mapped trade list) and zeroes it. NULL
  * is a no-op. */

@@ -573,6 +573,193 @@ static void test_merge(void **state)
 }
 
 /* A prefix keeps the code; without a record there is nothing to prefix. */
+/* ---- fed from outside (tt_engine_begin, _feed, _end) ---- */
+
+/* On every quote: a timer 0..36 ns ahead (some at the next quote's time,
+ * some past the last input: dropped at the end) and an output; on every
+ * timer an output too. */
+static void timers_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    (void)self;
+    tt_event s;
+    memset(&s, 0, sizeof s);
+    s.kind = TT_EV_SIGNAL;
+    if (ev->kind == TT_EV_QUOTE) {
+        tt_engine_timer_set(e, ev->ts + ev->u.quote.bid % 37, (uint64_t)ev->ts);
+        s.u.signal.strength = (double)ev->u.quote.bid;
+    } else if (ev->kind == TT_EV_TIMER) {
+        s.u.signal.strength = -(double)ev->u.timer.user;
+        s.u.signal.direction = 1;
+    }
+    tt_engine_emit(e, &s);
+}
+
+static tt_engine *timers_engine(tt_instruments *ins)
+{
+    tt_engine *e = tt_engine_new(ins);
+    tt_component c = {NULL, "timers", NULL, timers_event, NULL};
+    assert_int_equal(tt_engine_add_component(e, c), TT_OK);
+    return e;
+}
+
+/* Batches of any size handed in give what the source gives: the same
+ * dispatch order (the fingerprint of the outputs), timers between and after
+ * the inputs included. */
+static void test_feed_equals_run(void **state)
+{
+    (void)state;
+    enum { N = 500 };
+    tt_event *v = calloc(N, sizeof *v);
+    for (int i = 0; i < N; i++) {
+        v[i] = ev_at(10 * (i + 1) - (i % 3 == 0 ? 5 : 0), TT_EV_QUOTE, 1, (uint64_t)i + 1);
+        v[i].u.quote.bid = 114000 + (i * 7919) % 1000;
+        v[i].u.quote.ask = v[i].u.quote.bid + 3;
+    }
+    tt_instruments *ins = tt_instruments_new();
+    tt_engine *a = timers_engine(ins);
+    arr_src src = {v, N, 0};
+    tt_engine_set_source(a, (tt_source){&src, arr_next, NULL});
+    tt_err err;
+    assert_int_equal(tt_engine_run(a, &err), TT_OK);
+    const int sizes[] = {1, 2, 3, 7, 64, 100, N};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        tt_engine *b = timers_engine(ins);
+        assert_int_equal(tt_engine_begin(b, &err), TT_OK);
+        for (int i = 0; i < N; i += sizes[k])
+            assert_int_equal(tt_engine_feed(b, v + i, N - i < sizes[k] ? N - i : sizes[k]), 0);
+        assert_int_equal(tt_engine_end(b, &err), TT_OK);
+        tt_fingerprint fa = tt_engine_fingerprint(a), fb = tt_engine_fingerprint(b);
+        assert_true(fa.hi == fb.hi && fa.lo == fb.lo);
+        assert_int_equal(tt_engine_outputs(a), tt_engine_outputs(b));
+        assert_int_equal(tt_engine_events(a), tt_engine_events(b));
+        tt_engine_free(b);
+    }
+    /* a stopped engine says so and takes no more */
+    tt_engine *c = timers_engine(ins);
+    assert_int_equal(tt_engine_begin(c, &err), TT_OK);
+    assert_int_equal(tt_engine_feed(c, v, 10), 0);
+    tt_engine_stop(c);
+    assert_int_equal(tt_engine_feed(c, v + 10, 10), 1);
+    assert_int_equal(tt_engine_events(c) < 25, 1);
+    assert_int_equal(tt_engine_end(c, &err), TT_OK);
+    tt_engine_free(c);
+    tt_engine_free(a);
+    tt_instruments_free(ins);
+    free(v);
+}
+
+/* ---- the quiet path ---- */
+
+/* Counts quotes one by one (on_event) or in runs (market_take); at every
+ * timer it emits the count so far and sets the next timer 7 ns on; it is
+ * quiet until a horizon every 40 ns (a bar's close, say). */
+typedef struct counter {
+    uint64_t quotes, taken_runs;
+    int quiet;
+} counter;
+
+static void counter_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    counter *c = self;
+    if (ev->kind == TT_EV_QUOTE) {
+        c->quotes++;
+        return;
+    }
+    if (ev->kind != TT_EV_TIMER)
+        return;
+    tt_event s;
+    memset(&s, 0, sizeof s);
+    s.kind = TT_EV_SIGNAL;
+    s.u.signal.strength = (double)c->quotes;
+    tt_engine_emit(e, &s);
+    if (ev->ts < 5000)
+        tt_engine_timer_set(e, ev->ts + 7, 0);
+}
+
+static int counter_quiet(void *self, const tt_market_view *v, int n)
+{
+    (void)self;
+    return tt_market_view_until(v, n, (v->ts[0] / 40 + 1) * 40);
+}
+
+static void counter_take(void *self, const tt_market_view *v, int n)
+{
+    counter *c = self;
+    (void)v;
+    c->quotes += (uint64_t)n;
+    c->taken_runs++;
+}
+
+static int full_batch(void *self, tt_event *buf, int cap, int *count, tt_err *err)
+{
+    (void)err;
+    arr_src *s = self;
+    int n = 0;
+    while (n < cap && s->i < s->n)
+        buf[n++] = s->v[s->i++];
+    *count = n;
+    return n ? TT_SRC_EVENT : TT_SRC_END;
+}
+
+static int counter_start(void *self, tt_engine *e, tt_err *err)
+{
+    (void)self;
+    (void)err;
+    tt_engine_timer_set(e, 3, 0);
+    return TT_OK;
+}
+
+/* The same events with and without the quiet path: the same outputs (the
+ * count at every timer: quotes taken in runs never pass a timer), and runs
+ * taken only of one symbol's quotes. */
+static void test_quiet_path(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    tt_event *v = calloc(N, sizeof *v);
+    for (int i = 0; i < N; i++) {
+        v[i] = ev_at(i + 1 + (i / 100) * 3, TT_EV_QUOTE, 1, (uint64_t)i + 1);
+        v[i].symbol = i >= 2000 && i % 2 ? 2 : 1; /* the last third: two symbols interleaved */
+        v[i].u.quote.bid = 100 + i % 7;
+        v[i].u.quote.ask = 103 + i % 7;
+    }
+    tt_instruments *ins = tt_instruments_new();
+    tt_fingerprint fp[2];
+    counter cs[2];
+    for (int quiet = 0; quiet < 2; quiet++) {
+        counter *c = &cs[quiet];
+        memset(c, 0, sizeof *c);
+        tt_engine *e = tt_engine_new(ins);
+        tt_component comp = {c, "counter", counter_start, counter_event, NULL, 0,
+                             quiet ? counter_quiet : NULL, quiet ? counter_take : NULL};
+        assert_int_equal(tt_engine_add_component(e, comp), TT_OK);
+        arr_src src = {v, N, 0};
+        tt_engine_set_source(e, (tt_source){&src, arr_next, NULL, full_batch});
+        tt_err err;
+        assert_int_equal(tt_engine_run(e, &err), TT_OK);
+        fp[quiet] = tt_engine_fingerprint(e);
+        assert_int_equal(c->quotes, N);
+        assert_int_equal(tt_engine_events(e) >= N, 1);
+        tt_engine_free(e);
+    }
+    assert_true(fp[0].hi == fp[1].hi && fp[0].lo == fp[1].lo);
+    assert_int_equal(cs[0].taken_runs, 0);
+    assert_true(cs[1].taken_runs > 20); /* the quiet path ran, in the one-symbol part */
+    /* a view: one symbol's quotes, bid and ask > 0, in time order */
+    tt_market_view mv;
+    tt_ts ts[64];
+    tt_price b[64], a[64];
+    float bv[64], av[64];
+    assert_int_equal(tt_market_view_build(v, 64, &mv, ts, b, a, bv, av), 1);
+    assert_true(mv.symbol == 1 && ts[63] == v[63].ts && b[5] == v[5].u.quote.bid);
+    assert_int_equal(tt_market_view_until(&mv, 64, v[10].ts), 10);
+    assert_int_equal(tt_market_view_build(v + 1990, 20, &mv, ts, b, a, bv, av), 0);
+    v[3].u.quote.ask = 0;
+    assert_int_equal(tt_market_view_build(v, 10, &mv, ts, b, a, bv, av), 0);
+    tt_instruments_free(ins);
+    free(v);
+}
+
 static void test_err_prefix(void **state)
 {
     (void)state;
@@ -673,6 +860,8 @@ int main(void)
         cmocka_unit_test(test_broken_sources),
         cmocka_unit_test(test_timer_cancel_unknown),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_feed_equals_run),
+        cmocka_unit_test(test_quiet_path),
         cmocka_unit_test(test_err_prefix),
         cmocka_unit_test(test_instruments_and_prices),
     };
