@@ -48,10 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!in)
         abort();
     ev.symbol = in->id;
+    /* 0 bytes is a message too: proto3 writes nothing for fields at their
+     * defaults (a message of unknown fields only decodes to that) */
     uint8_t buf[TT_WIRE_MSG_MAX];
     size_t n = tt_wire_output_encode(ins, &ev, buf, sizeof buf);
-    if (!n)
-        abort();
     rc = cmd ? tt_wire_order_cmd_decode(buf, n, &again, &err)
              : tt_wire_order_event_decode(buf, n, &again, &err);
     again.symbol = ev.symbol;
