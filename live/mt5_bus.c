@@ -478,7 +478,8 @@ int tt_mt5_connector_open(tt_mt5_connector **out, const tt_mt5_connector_opts *o
         rc = tt_err_set(err, TT_ENOMEM, "mt5-connector: cannot start its thread");
     c->pumping = !rc;
     if (!rc) {
-        natsStatus st = natsConnection_Subscribe(&c->sub, c->nc, "orders.submitted.>", on_command, c);
+        natsStatus st =
+            natsConnection_Subscribe(&c->sub, c->nc, "orders.submitted.>", on_command, c);
         if (st != NATS_OK)
             rc = tt_err_set(err, TT_ENET, "mt5-connector: subscribe orders.submitted.>: %s",
                             natsStatus_GetText(st));
