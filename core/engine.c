@@ -57,7 +57,9 @@ struct tt_engine {
     uint64_t events, outputs;
     tt_ts now;
     tt_fp_state *fp;
-    volatile int stop;
+    volatile int stop;   /* the loop returns after the current event: any of the three below */
+    volatile int halt;   /* tt_engine_stop was called: the run is over */
+    int pausing;         /* tt_engine_pause was called: the run goes on at the next advance */
     int failed;          /* tt_engine_fail was called: fail_err is the run's error */
     tt_err fail_err;
     /* run_loop's: the source's last batch, the event taken off the queue,
@@ -66,6 +68,10 @@ struct tt_engine {
     int pulled;
     tt_event top;
     tt_err src_err;
+    /* the loop's cursor between two advances (see struct loop) */
+    const tt_event *cur_next, *cur_end;
+    int cur_src;
+    int begun, ended;
     /* the quiet path's view: the columns of view_n events from view_base
      * (view_ok: they are quotes of one symbol), built when first needed in a
      * batch, or handed in by tt_engine_feed_view */
@@ -92,6 +98,7 @@ tt_engine *tt_engine_new(const tt_instruments *instruments)
     tt_queue_init(&e->queue);
     e->now = TT_TS_MIN;
     e->quiet_ok = 1;
+    e->cur_next = e->cur_end = e->batch;
     return e;
 }
 
@@ -147,7 +154,17 @@ int tt_engine_add_component(tt_engine *e, tt_component c)
     return TT_OK;
 }
 
-void tt_engine_stop(tt_engine *e) { e->stop = 1; }
+void tt_engine_stop(tt_engine *e)
+{
+    e->halt = 1;
+    e->stop = 1;
+}
+
+void tt_engine_pause(tt_engine *e)
+{
+    e->pausing = 1;
+    e->stop = 1;
+}
 tt_ts tt_engine_now(const tt_engine *e) { return e->now == TT_TS_MIN ? 0 : e->now; }
 const tt_instruments *tt_engine_instruments(const tt_engine *e) { return e->instruments; }
 uint64_t tt_engine_events(const tt_engine *e) { return e->events; }
@@ -544,19 +561,22 @@ static int finish(tt_engine *e, int rc, tt_err *err)
 
 /* The loop itself, in uv_run's shape. Returns 0 when the source has ended
  * and the queue is drained or the engine was stopped (or failed: the caller
- * looks at e->failed), else the source's error (in e->src_err). Only e is
- * live across it, which leaves the registers to the cursor and the event.
- * Made twice from one body: with the quiet path, and without it (the plain
- * loop stays what it was, not even a test per event more). */
+ * looks at e->failed), TT_ENGINE_PAUSED when tt_engine_pause asked for it,
+ * else the source's error (in e->src_err). Only e is live across it, which
+ * leaves the registers to the cursor and the event; the cursor is taken from
+ * the engine on entry and put back on return, so a paused run goes on with
+ * the events still in hand. Made twice from one body: with the quiet path,
+ * and without it (the plain loop stays what it was, not even a test per
+ * event more). */
 static inline __attribute__((always_inline)) int loop_body(tt_engine *e, const int quiet)
 {
-    loop l = {e->batch, e->batch, SRC_OPEN};
+    loop l = {e->cur_next, e->cur_end, e->cur_src};
     if (!e->source.next && !e->source.next_batch)
         l.src = SRC_DONE;
+    int rc = TT_OK;
     while (!e->stop) {
-        int rc = refill(e, &l);
-        if (rc < 0)
-            return rc;
+        if ((rc = refill(e, &l)) < 0)
+            break;
         const tt_event *ev = pick(e, &l);
         if (!ev) {
             if (l.src == SRC_DONE)
@@ -572,7 +592,12 @@ static inline __attribute__((always_inline)) int loop_body(tt_engine *e, const i
         }
         dispatch(e, ev);
     }
-    return TT_OK;
+    e->cur_next = l.next;
+    e->cur_end = l.end;
+    e->cur_src = l.src;
+    if (rc == TT_OK && e->stop && e->pausing && !e->halt && !e->failed)
+        rc = TT_ENGINE_PAUSED;
+    return rc;
 }
 
 static __attribute__((noinline)) int run_loop_plain(tt_engine *e) { return loop_body(e, 0); }
@@ -585,14 +610,43 @@ static int run_loop(tt_engine *e)
 
 int tt_engine_begin(tt_engine *e, tt_err *err)
 {
-    int rc = TT_OK;
+    if (e->begun)
+        return tt_err_set(err, TT_ESTATE, "engine: the run has begun already");
+    e->begun = 1;
     for (int i = 0; i < e->ncomps; i++) {
+        int rc;
         if (e->comps[i].on_start && (rc = e->comps[i].on_start(e->comps[i].self, e, err)) < 0) {
             tt_err_prefix(err, "%s: ", e->comps[i].name ? e->comps[i].name : "component");
+            e->ended = 1; /* a run that failed to begin is over: no on_stop */
             return rc;
         }
     }
     return TT_OK;
+}
+
+int tt_engine_advance(tt_engine *e, tt_err *err)
+{
+    if (!e->begun || e->ended)
+        return tt_err_set(err, TT_ESTATE, "engine: advance %s", e->ended ? "after the end of "
+                          "the run" : "before tt_engine_begin");
+    if (e->pausing && !e->halt && !e->failed) {
+        e->pausing = 0;
+        e->stop = 0;
+    }
+    int rc = run_loop(e);
+    if (rc < 0 && err)
+        *err = e->src_err;
+    return rc;
+}
+
+int tt_engine_finish(tt_engine *e, int rc, tt_err *err)
+{
+    if (e->ended)
+        return rc ? rc : tt_err_set(err, TT_ESTATE, "engine: the run has ended already");
+    e->ended = 1;
+    if (rc > 0)
+        rc = TT_OK; /* ended while paused: what is left is not dispatched */
+    return finish(e, take_failure(e, rc, err), err);
 }
 
 int tt_engine_run(tt_engine *e, tt_err *err)
@@ -600,9 +654,9 @@ int tt_engine_run(tt_engine *e, tt_err *err)
     int rc = tt_engine_begin(e, err);
     if (rc < 0)
         return rc;
-    if ((rc = run_loop(e)) < 0 && err)
-        *err = e->src_err;
-    return finish(e, take_failure(e, rc, err), err);
+    while ((rc = tt_engine_advance(e, err)) == TT_ENGINE_PAUSED)
+        ; /* a pause asked for during a whole run changes nothing */
+    return tt_engine_finish(e, rc, err);
 }
 
 /* The loop of run_loop over events handed in: each input in turn, with what

@@ -208,7 +208,8 @@ int tt_engine_run(tt_engine *e, tt_err *err);
 
 /* An engine fed from outside instead of from its source (several engines in
  * one pass over one stream: sim/backtest.h's groups): tt_engine_begin calls
- * every component's on_start (0, or its error, prefixed with its name);
+ * every component's on_start (0, or its error, prefixed with its name; the
+ * run is then over: no on_stop; TT_ESTATE when called twice);
  * tt_engine_feed dispatches n input events in order, each preceded by what
  * the queue holds before it under the total order, exactly as tt_engine_run
  * dispatches the same events from a source, and returns 1 once the engine
@@ -251,6 +252,43 @@ int tt_engine_feed_view(tt_engine *e, const tt_event *ev, int n, const tt_market
 /* Ask a running engine to stop after the current event. Safe from a signal
  * handler (sets a volatile flag); cannot fail. */
 void tt_engine_stop(tt_engine *e);
+
+/* ---- stepping: a run its caller takes control of between events ----
+ *
+ * tt_engine_run is tt_engine_begin, tt_engine_advance until it stops
+ * returning TT_ENGINE_PAUSED, then tt_engine_finish. A caller that wants control
+ * back in the middle of a run (the reinforcement-learning environment, which
+ * hands every bar close to its agent) calls the three itself, and a
+ * component or strategy calls tt_engine_pause during dispatch: the loop
+ * returns after the current event, with the source's events still in hand
+ * kept in the engine, and the next advance goes on from the very next event.
+ * Between two advances the engine is between events: now() is the last
+ * event's time, and what a component does then (schedule, submit, emit) is
+ * ordered as if it had been done at the end of that event's dispatch. A run
+ * stepped this way dispatches the same events in the same order as
+ * tt_engine_run. */
+
+#define TT_ENGINE_PAUSED 1 /* tt_engine_advance: paused; call it again to go on */
+
+/* Run the loop until the run is over (0: the source ended and the queue is
+ * drained, tt_engine_stop, or a failure recorded by tt_engine_fail, which
+ * tt_engine_finish returns) or tt_engine_pause was called (TT_ENGINE_PAUSED).
+ * A negative code is the source's error with err filled (the run is over).
+ * TT_ESTATE before tt_engine_begin or after finish. */
+int tt_engine_advance(tt_engine *e, tt_err *err);
+
+/* Ask a running engine to return from tt_engine_advance after the current
+ * event; the run goes on at the next advance (in tt_engine_run: at once).
+ * Cannot fail. */
+void tt_engine_pause(tt_engine *e);
+
+/* End a stepped run: every component's on_stop and every sink's flush,
+ * whatever happened (a run ended while paused ends there: what is left is
+ * not dispatched, unlike tt_engine_end of a fed engine, which drains the
+ * queue). rc is the run's result so far (advance's last result, 0 when it
+ * was over or paused); returns the run's result as tt_engine_run does. Once
+ * only: TT_ESTATE (or rc) after that. */
+int tt_engine_finish(tt_engine *e, int rc, tt_err *err);
 
 /* Stop the run with an error, from code that cannot return one (a venue's
  * hooks, a component's on_event): the engine stops after the current event

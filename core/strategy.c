@@ -584,6 +584,7 @@ static int close_symbol(tt_runner *r, uint32_t symbol, int flatten)
 }
 
 static int h_close(tt_strategy_ctx *c, uint32_t symbol) { return close_symbol(R(c), symbol, 0); }
+static void *h_user(tt_strategy_ctx *c) { return R(c)->cfg.user; }
 
 /* ---- construction ---- */
 
@@ -641,6 +642,7 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
     h->cancel = h_cancel;
     h->modify = h_modify;
     h->close = h_close;
+    h->user = h_user;
     h->news = h_news;
     r->ctx.host = h;
     char fault[128];

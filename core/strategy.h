@@ -67,7 +67,7 @@
 
 /* Bump on any change to tt_strategy_vtable, tt_strategy_host, tt_order_req or
  * the plain structs they pass (tt_event, tt_position, tt_account, tt_order). */
-#define TT_STRATEGY_ABI_VERSION 2u /* 2: tt_signal carries a model's prediction */
+#define TT_STRATEGY_ABI_VERSION 3u /* 2: tt_signal carries a model's prediction; 3: host->user */
 #define TT_STRATEGY_ENTRY "tt_strategy_entry"
 
 typedef struct tt_strategy_ctx tt_strategy_ctx;
@@ -146,6 +146,10 @@ typedef struct tt_strategy_host {
     int (*modify)(tt_strategy_ctx *c, uint64_t client_id, tt_price price, tt_price stop_price,
                   tt_price stop_loss, tt_price take_profit);
     int (*close)(tt_strategy_ctx *c, uint32_t symbol); /* flatten a symbol: market orders */
+    /* the embedding program's pointer for this run (tt_runner_config.user:
+     * how one vtable serves several instances, e.g. the Python strategies of
+     * api/); NULL when none was given */
+    void *(*user)(tt_strategy_ctx *c);
     /* the run's release schedule (core/external.h: the timed calendar events of the
      * scenario's external streams, and every calendar event received so far), for
      * the news features; NULL when the run has none. Appended: read it through
@@ -249,6 +253,7 @@ static inline int tt_ctx_modify(tt_strategy_ctx *c, uint64_t id, tt_price price,
     return c->host->modify(c, id, price, stop, sl, tp);
 }
 static inline int tt_ctx_close(tt_strategy_ctx *c, uint32_t s) { return c->host->close(c, s); }
+static inline void *tt_ctx_user(tt_strategy_ctx *c) { return c->host->user(c); }
 static inline const struct tt_news *tt_ctx_news(tt_strategy_ctx *c)
 {
     return c->host->struct_size > offsetof(tt_strategy_host, news) ? c->host->news(c) : NULL;
@@ -336,6 +341,7 @@ typedef struct tt_runner_config {
     void *observer_ctx;
     tt_log_fn log;
     void *log_ctx;
+    void *user;                         /* what tt_ctx_user returns (may be NULL) */
 } tt_runner_config;
 
 typedef struct tt_runner tt_runner;

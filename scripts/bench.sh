@@ -72,6 +72,10 @@ fi
 section "synthetic markets (ticks/s per model)"
 "$B/bench_synth" "$SYN"
 
+section "python: a tape into numpy/pandas, the cost of a Python callback (wall)"
+TICKTAPE_LIB="$BUILD/libticktape.so" PYTHONPATH=python /usr/bin/python3 bench/bench_python.py "$T" \
+  --repeat "$([ "$QUICK" = 1 ] && echo 2 || echo 5)" --rate "$([ "$QUICK" = 1 ] && echo 5 || echo 25)"
+
 section "live trading through MT5: quote at the terminal to order at the terminal, loopback with mt5-sim (wall, percentiles)"
 MT5_J=$(mktemp -d "${TMPDIR:-/tmp}/bench_mt5.XXXXXX")
 "$B/bench_mt5" --rates 100,1000,10000 --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)"

@@ -56,6 +56,8 @@
 #define MAX_SINKS 16      /* the engine's limit */
 #define MAX_COMPONENTS 24 /* the engine's 32, less the bar builder, the runner and room */
 
+typedef struct run run;
+
 struct tt_backtest {
     tt_backtest_config cfg;
     tt_venue venue;      /* set by tt_backtest_set_venue; command NULL: the simulated venue */
@@ -66,11 +68,17 @@ struct tt_backtest {
     int nsinks;
     tt_component comps[MAX_COMPONENTS];
     int ncomps;
-    int executed;
+    int executed; /* started (tt_backtest_start or _exec) */
+    run *r;       /* the execution between tt_backtest_start and _finish */
+    int built;    /* every piece of r was built */
+    int begun;    /* and its engine begun (tt_engine_begin) */
+    int advanced; /* tt_backtest_advance was called */
+    int finished; /* tt_backtest_finish was called */
+    int rc;       /* the run's result so far (start, advance) */
 };
 
 /* One execution: every piece, the collectors and the input count. */
-typedef struct run {
+struct run {
     const tt_backtest *bt;
     const tt_backtest_config *cfg;
     tt_instruments *own_ins;
@@ -110,7 +118,7 @@ typedef struct run {
     /* in a group (tt_backtest_group_run): the data is the group's, read once
      * and fed to this run's engine; want_ask: a bar model's ask carriers */
     int grouped, want_ask;
-} run;
+};
 
 /* ---- collectors: the runner's observers ---- */
 
@@ -617,6 +625,7 @@ static int build_strategy(run *r, tt_err *err)
     rcfg.observer_ctx = r;
     rcfg.log = cfg->log;
     rcfg.log_ctx = cfg->log_ctx;
+    rcfg.user = cfg->strategy_user;
     if ((rc = tt_runner_new(&r->runner, r->ins, &rcfg, err)))
         return rc;
     tt_bar_sub subs[TT_BACKTEST_MAX_BARS + 16];
@@ -772,7 +781,17 @@ int tt_backtest_open(tt_backtest **out, const tt_backtest_config *cfg, tt_err *e
     return TT_OK;
 }
 
-void tt_backtest_close(tt_backtest *bt) { free(bt); }
+void tt_backtest_close(tt_backtest *bt)
+{
+    if (!bt)
+        return;
+    if (bt->r) { /* started and never finished: end the run, drop what it collected */
+        tt_backtest_result dropped;
+        tt_backtest_finish(bt, &dropped, NULL);
+        tt_backtest_result_free(&dropped);
+    }
+    free(bt);
+}
 
 static int check_open(const tt_backtest *bt, const char *what, tt_err *err)
 {
@@ -858,21 +877,71 @@ static int run_collect(run *r, int built, int rc, tt_backtest_result *out, tt_er
     return rc;
 }
 
+int tt_backtest_start(tt_backtest *bt, tt_err *err)
+{
+    int rc = check_open(bt, "start", err);
+    if (rc)
+        return rc;
+    bt->executed = 1;
+    run *r = calloc(1, sizeof *r);
+    if (!r)
+        return bt->rc = tt_err_set(err, TT_ENOMEM, "out of memory (backtest)");
+    bt->r = r;
+    r->bt = bt;
+    r->cfg = &bt->cfg;
+    bt->built = run_build(r, &rc, err);
+    if (bt->built)
+        bt->begun = (rc = tt_engine_begin(r->e, err)) == TT_OK;
+    return bt->rc = rc;
+}
+
+int tt_backtest_advance(tt_backtest *bt, tt_err *err)
+{
+    if (!bt->begun || (bt->advanced && bt->rc != TT_ENGINE_PAUSED))
+        return tt_err_set(err, TT_ESTATE, "backtest: advance %s",
+                          bt->begun ? "after the run is over" : "without a started run");
+    bt->advanced = 1;
+    return bt->rc = tt_engine_advance(bt->r->e, err);
+}
+
+void tt_backtest_pause(tt_backtest *bt)
+{
+    if (bt->r && bt->r->e)
+        tt_engine_pause(bt->r->e);
+}
+
+int tt_backtest_finish(tt_backtest *bt, tt_backtest_result *out, tt_err *err)
+{
+    memset(out, 0, sizeof *out);
+    run *r = bt->r;
+    if (!r) { /* never started, finished already, or no memory for the run */
+        int rc = bt->executed && !bt->finished && bt->rc < 0
+                     ? bt->rc
+                     : tt_err_set(err, TT_ESTATE, "backtest: finish without a started run");
+        bt->finished = 1;
+        return rc;
+    }
+    bt->finished = 1;
+    int rc = bt->rc;
+    if (bt->begun)
+        rc = tt_engine_finish(r->e, rc, err);
+    bt->begun = 0;
+    rc = run_collect(r, bt->built, rc, out, err);
+    free(r);
+    bt->r = NULL;
+    return rc;
+}
+
 int tt_backtest_exec(tt_backtest *bt, tt_backtest_result *out, tt_err *err)
 {
     memset(out, 0, sizeof *out);
     int rc = check_open(bt, "exec", err);
     if (rc)
         return rc;
-    bt->executed = 1;
-    run r;
-    memset(&r, 0, sizeof r);
-    r.bt = bt;
-    r.cfg = &bt->cfg;
-    int built = run_build(&r, &rc, err);
-    if (built)
-        rc = tt_engine_run(r.e, err);
-    return run_collect(&r, built, rc, out, err);
+    if (tt_backtest_start(bt, err) == TT_OK)
+        while (tt_backtest_advance(bt, err) == TT_ENGINE_PAUSED)
+            ; /* a pause asked for during a whole run changes nothing */
+    return tt_backtest_finish(bt, out, err);
 }
 
 /* ---- groups: several runs over one pass of the data ---- */

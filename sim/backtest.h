@@ -150,6 +150,7 @@ typedef struct tt_backtest_config {
     const char *strategy;
     const tt_strategy_vtable *strategy_vtable; /* or a vtable given directly (embedding,
                                                 * tests); used when set, `strategy` is then a label */
+    void *strategy_user;            /* what the strategy's tt_ctx_user returns (may be NULL) */
     const char *params;             /* "key=value ..." */
     tt_param_origin_fn param_origin; /* where each parameter came from, for its errors
                                       * (see tt_runner_config); may be NULL */
@@ -258,7 +259,27 @@ int tt_backtest_add_component(tt_backtest *bt, tt_component c, tt_err *err);
  * TT_EIO for the trades' temporary file), ...; TT_ESTATE when called twice. */
 int tt_backtest_exec(tt_backtest *bt, tt_backtest_result *out, tt_err *err);
 
-/* Frees the builder (not the ports given to it). NULL is a no-op. */
+/* Stepping (core/engine.h): exec is start, advance until it stops returning
+ * TT_ENGINE_PAUSED, then finish. A caller that takes control between events
+ * (the reinforcement-learning environment of api/) calls them itself, and a
+ * strategy or component it owns calls tt_backtest_pause during the run.
+ *
+ * start builds every piece and begins the engine (the components' on_start);
+ * it returns 0 or the error exec would return (then call finish for what was
+ * collected), TT_ESTATE after start or exec. advance runs until the run is
+ * over (0) or paused (TT_ENGINE_PAUSED), or returns the source's error;
+ * TT_ESTATE without a started run or once it is over. pause asks the running
+ * engine to return from advance after the current event (no effect outside a
+ * started run). finish ends the run (on_stop, flush: a run finished while
+ * paused ends there, the rest of its data unread) and fills *out as exec does,
+ * returning the run's result; TT_ESTATE without a started run. */
+int tt_backtest_start(tt_backtest *bt, tt_err *err);
+int tt_backtest_advance(tt_backtest *bt, tt_err *err);
+void tt_backtest_pause(tt_backtest *bt);
+int tt_backtest_finish(tt_backtest *bt, tt_backtest_result *out, tt_err *err);
+
+/* Frees the builder (not the ports given to it); a run started and not
+ * finished is finished first and its result dropped. NULL is a no-op. */
 void tt_backtest_close(tt_backtest *bt);
 
 /* The one-call form: open on cfg, exec, close. Returns what those return. */

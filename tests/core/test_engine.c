@@ -2,7 +2,8 @@
  * Core tests: the queue's total order, the engine's merge of source and queue,
  * timers, the fingerprint, two engines in one process not disturbing each
  * other, the venue port's hooks, failures (tt_engine_fail, broken sources),
- * several sources merged (core/merge.h) and error prefixes.
+ * several sources merged (core/merge.h), error prefixes, and stepping a run
+ * (begin, advance until paused, end).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -572,6 +573,124 @@ static void test_merge(void **state)
     tt_merge_free(NULL);
 }
 
+/* ---- stepping: begin, advance until paused, end ---- */
+
+typedef struct pauser {
+    recorder rec;
+    int stops;      /* on_stop calls */
+    int pause_at;   /* pause after the quotes whose bid is odd when nonzero */
+} pauser;
+
+static void pauser_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    pauser *p = self;
+    rec_on_event(&p->rec, e, ev);
+    if (p->pause_at && ev->kind == TT_EV_QUOTE && (ev->u.quote.bid & 1))
+        tt_engine_pause(e);
+}
+
+static int pauser_stop(void *self, tt_engine *e, tt_err *err)
+{
+    (void)e, (void)err;
+    ((pauser *)self)->stops++;
+    return TT_OK;
+}
+
+static tt_engine *pauser_engine(tt_instruments *ins, pauser *p, arr_src *src)
+{
+    tt_engine *e = tt_engine_new(ins);
+    tt_source s = {src, arr_next, NULL, arr_batch};
+    tt_engine_set_source(e, s);
+    tt_component c = {p, "pauser", NULL, pauser_event, pauser_stop};
+    assert_int_equal(tt_engine_add_component(e, c), TT_OK);
+    return e;
+}
+
+/* A run stepped pause by pause dispatches what tt_engine_run dispatches, in
+ * the same order (batches in hand survive a pause), with the same
+ * fingerprint; a pause inside tt_engine_run changes nothing; a timer set
+ * between two advances is ordered as if set by the last event; ending while
+ * paused runs on_stop once and leaves the rest; misuse is TT_ESTATE. */
+static void test_engine_stepping(void **state)
+{
+    (void)state;
+    make_quotes();
+    tt_instruments *ins = tt_instruments_new();
+    pauser whole, stepped;
+    memset(&whole, 0, sizeof whole);
+    memset(&stepped, 0, sizeof stepped);
+    whole.rec.emit = stepped.rec.emit = 1;
+    whole.rec.timer_every = stepped.rec.timer_every = 1;
+    whole.pause_at = stepped.pause_at = 1;
+    arr_src s1 = {quotes, 6, 0}, s2 = {quotes, 6, 0};
+    tt_engine *a = pauser_engine(ins, &whole, &s1), *b = pauser_engine(ins, &stepped, &s2);
+    tt_err err;
+    assert_int_equal(tt_engine_run(a, &err), TT_OK);
+    assert_int_equal(tt_engine_advance(b, &err), TT_ESTATE); /* before begin */
+    assert_int_equal(tt_engine_begin(b, &err), TT_OK);
+    int pauses = 0, rc;
+    while ((rc = tt_engine_advance(b, &err)) == TT_ENGINE_PAUSED) {
+        pauses++;
+        const tt_event *last = &stepped.rec.seen[stepped.rec.n - 1];
+        assert_int_equal(last->kind, TT_EV_QUOTE);
+        assert_true(last->u.quote.bid & 1);
+        assert_int_equal(tt_engine_now(b), last->ts);
+    }
+    assert_int_equal(rc, TT_OK);
+    assert_int_equal(pauses, 3); /* bids 114007, 114021, 114035 */
+    assert_int_equal(tt_engine_finish(b, rc, &err), TT_OK);
+    assert_int_equal(tt_engine_advance(b, &err), TT_ESTATE); /* after the end */
+    assert_int_equal(stepped.stops, 1);
+    assert_int_equal(whole.rec.n, stepped.rec.n);
+    assert_int_equal(whole.rec.n, 11); /* 6 quotes, the timers of the first 5 */
+    for (int i = 0; i < whole.rec.n; i++) {
+        assert_int_equal(tt_event_cmp(&whole.rec.seen[i], &stepped.rec.seen[i]), 0);
+        assert_int_equal(whole.rec.seen[i].kind, stepped.rec.seen[i].kind);
+    }
+    tt_fingerprint fa = tt_engine_fingerprint(a), fb = tt_engine_fingerprint(b);
+    assert_true(fa.hi == fb.hi && fa.lo == fb.lo);
+
+    /* a timer set between two advances, at the paused time: before the next quote */
+    pauser mid;
+    memset(&mid, 0, sizeof mid);
+    mid.pause_at = 1;
+    arr_src s3 = {quotes, 6, 0};
+    tt_engine *c = pauser_engine(ins, &mid, &s3);
+    assert_int_equal(tt_engine_begin(c, &err), TT_OK);
+    assert_int_equal(tt_engine_begin(c, &err), TT_ESTATE);
+    assert_int_equal(tt_engine_advance(c, &err), TT_ENGINE_PAUSED); /* after the quote at 20 */
+    assert_int_equal(mid.rec.n, 2);
+    assert_true(tt_engine_timer_set(c, tt_engine_now(c), 77) > 0);
+    assert_int_equal(tt_engine_advance(c, &err), TT_ENGINE_PAUSED); /* after the quote at 40 */
+    assert_int_equal(mid.rec.seen[2].kind, TT_EV_TIMER);
+    assert_int_equal(mid.rec.seen[2].ts, 20);
+    assert_int_equal(mid.rec.seen[2].u.timer.user, 77);
+    assert_int_equal(mid.rec.seen[3].ts, 30);
+    /* end while paused: on_stop once, the quotes at 50 and 60 never seen */
+    assert_int_equal(tt_engine_finish(c, TT_ENGINE_PAUSED, &err), TT_OK);
+    assert_int_equal(mid.stops, 1);
+    assert_int_equal(mid.rec.n, 5);
+    assert_int_equal(tt_engine_finish(c, TT_OK, &err), TT_ESTATE);
+
+    /* tt_engine_stop while stepping: the run is over, not paused */
+    pauser st;
+    memset(&st, 0, sizeof st);
+    st.pause_at = 1;
+    arr_src s4 = {quotes, 6, 0};
+    tt_engine *d = pauser_engine(ins, &st, &s4);
+    assert_int_equal(tt_engine_begin(d, &err), TT_OK);
+    assert_int_equal(tt_engine_advance(d, &err), TT_ENGINE_PAUSED);
+    tt_engine_stop(d);
+    assert_int_equal(tt_engine_advance(d, &err), TT_OK);
+    assert_int_equal(st.rec.n, 2);
+    assert_int_equal(tt_engine_finish(d, TT_OK, &err), TT_OK);
+    tt_engine_free(a);
+    tt_engine_free(b);
+    tt_engine_free(c);
+    tt_engine_free(d);
+    tt_instruments_free(ins);
+}
+
 /* A prefix keeps the code; without a record there is nothing to prefix. */
 /* ---- fed from outside (tt_engine_begin, _feed, _end) ---- */
 
@@ -860,6 +979,7 @@ int main(void)
         cmocka_unit_test(test_broken_sources),
         cmocka_unit_test(test_timer_cancel_unknown),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_engine_stepping),
         cmocka_unit_test(test_feed_equals_run),
         cmocka_unit_test(test_quiet_path),
         cmocka_unit_test(test_err_prefix),
