@@ -147,8 +147,14 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *m, void
             atomic_fetch_add(&v->answers, 1);
         }
     } else {
-        venue_log(v, "%s: %.*s", natsMsg_GetSubject(m), natsMsg_GetDataLength(m),
-                  natsMsg_GetData(m));
+        /* subject and payload come from the bus: escaped (a control character
+         * could forge a log line); a long payload is cut for the log only */
+        const char *subj = natsMsg_GetSubject(m);
+        int n = natsMsg_GetDataLength(m);
+        char s[256], d[700];
+        tt_str_escape(s, sizeof s, subj, strlen(subj));
+        tt_str_escape(d, sizeof d, natsMsg_GetData(m), n > 300 ? 300 : (size_t)n);
+        venue_log(v, "%s: %s%s", s, d, n > 300 ? "..." : "");
     }
     natsMsg_Destroy(m);
 }
@@ -472,7 +478,8 @@ int tt_mt5_connector_open(tt_mt5_connector **out, const tt_mt5_connector_opts *o
         rc = tt_err_set(err, TT_ENOMEM, "mt5-connector: cannot start its thread");
     c->pumping = !rc;
     if (!rc) {
-        natsStatus st = natsConnection_Subscribe(&c->sub, c->nc, "orders.submitted.>", on_command, c);
+        natsStatus st =
+            natsConnection_Subscribe(&c->sub, c->nc, "orders.submitted.>", on_command, c);
         if (st != NATS_OK)
             rc = tt_err_set(err, TT_ENET, "mt5-connector: subscribe orders.submitted.>: %s",
                             natsStatus_GetText(st));

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/io.h"
 
@@ -273,4 +274,38 @@ const char *tt_url_redact(const char *url, char *out, size_t cap)
     }
     out[o] = 0;
     return out;
+}
+
+void tt_nats_closed_init(tt_nats_closed *c)
+{
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    c->closed = 0;
+}
+
+void tt_nats_closed_cb(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    tt_nats_closed *c = closure;
+    pthread_mutex_lock(&c->mu);
+    c->closed = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void tt_nats_closed_close(natsConnection *nc, tt_nats_closed *c)
+{
+    if (nc) {
+        natsConnection_Close(nc);
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_sec += 5;
+        pthread_mutex_lock(&c->mu);
+        while (!c->closed && pthread_cond_timedwait(&c->cv, &c->mu, &dl) == 0)
+            ;
+        pthread_mutex_unlock(&c->mu);
+        natsConnection_Destroy(nc);
+    }
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
 }

@@ -19,6 +19,7 @@
 #ifndef TT_NATS_CONN_H
 #define TT_NATS_CONN_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <nats/nats.h>
@@ -49,6 +50,21 @@ int tt_nats_options_new(natsOptions **out, const char *url, const tt_nats_opts *
  * NULL). TT_ENET naming the redacted URL and nats.c's reason. */
 int tt_nats_connect(natsConnection **nc, const char *url, const tt_nats_opts *auth,
                     const char *name, tt_err *err);
+
+/* Freeing what a connection's callbacks use: nats.c runs them on a thread of
+ * its own, and a disconnect callback queued by natsConnection_Close may run
+ * after Close returns. The closed callback is the last one: register
+ * tt_nats_closed_cb with a tt_nats_closed (initialised) as its closure, then
+ * tt_nats_closed_close closes the connection, waits for that callback (5 s
+ * at most), destroys the connection and the handshake. Cannot fail. */
+typedef struct tt_nats_closed {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int closed;
+} tt_nats_closed;
+void tt_nats_closed_init(tt_nats_closed *c);
+void tt_nats_closed_cb(natsConnection *nc, void *closure); /* closure: the tt_nats_closed */
+void tt_nats_closed_close(natsConnection *nc, tt_nats_closed *c);
 
 /* The NKey user public key ("U...", 56 characters) of a seed ("SU...").
  * TT_EINVAL when seed is not a user seed. */

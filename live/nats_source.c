@@ -7,8 +7,9 @@
  * reconnected) run on yet another thread and only push control events.
  *
  * Closing: subscriptions are unsubscribed and destroyed before the connection
- * is closed, and natsConnection_Close waits for in-flight callbacks, so the
- * inbox (borrowed) may be freed right after tt_nats_source_close returns.
+ * is closed, and the close waits for nats.c's last callback (the closed one,
+ * tt_nats_closed_close), so the source and the inbox (borrowed) may be freed
+ * right after tt_nats_source_close returns.
  *
  * The connection's options (authentication, TLS) come from nats_conn.h; the
  * URL is kept only in its redacted form (tt_url_redact), the one every log
@@ -17,7 +18,6 @@
 #include "nats_source.h"
 
 #include <limits.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +39,7 @@ struct tt_nats_source {
     atomic_ullong received, ticks, bars, externals, rejected, disconnects, reconnects;
     atomic_ullong async_errors;
     atomic_int closing;
-    pthread_mutex_t mu; /* closed-callback handshake */
-    pthread_cond_t cv;
-    int closed;
+    tt_nats_closed done; /* closed-callback handshake (nats_conn.h) */
 };
 
 static void logline(tt_nats_source *s, const char *fmt, const char *a, const char *b)
@@ -140,17 +138,6 @@ static void on_reconnected(natsConnection *nc, void *closure)
     logline(s, "nats: reconnected to %s%s; feed gap ends", s->o.url, "");
 }
 
-/* The last callback nats.c makes for a connection: after it, s may go. */
-static void on_closed(natsConnection *nc, void *closure)
-{
-    (void)nc;
-    tt_nats_source *s = closure;
-    pthread_mutex_lock(&s->mu);
-    s->closed = 1;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
 static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus st, void *closure)
 {
     (void)nc;
@@ -185,8 +172,7 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
     s->o = *opts;
     tt_url_redact(opts->url, s->url, sizeof s->url);
     s->o.url = s->url;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    tt_nats_closed_init(&s->done);
     /* ticks.* (one word: the symbol), not ticks.>: the raw feeds of an aggregator,
      * ticks.{SOURCE}.{SYMBOL}, are not a session's input (docs/sources.md) */
     static const char *const defaults[] = {"ticks.*", "bars.>", "market.external.>", NULL};
@@ -218,7 +204,7 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
     if (st == NATS_OK)
         st = natsOptions_SetErrorHandler(s->nopts, on_error, s);
     if (st == NATS_OK)
-        st = natsOptions_SetClosedCB(s->nopts, on_closed, s);
+        st = natsOptions_SetClosedCB(s->nopts, tt_nats_closed_cb, &s->done);
     if (st != NATS_OK) {
         int frc = nats_fail(err, st, "options", s->url); /* before s goes */
         tt_nats_source_close(s);
@@ -296,20 +282,8 @@ void tt_nats_source_close(tt_nats_source *s)
         natsSubscription_Unsubscribe(s->subs[i]);
         natsSubscription_Destroy(s->subs[i]);
     }
-    if (s->nc) {
-        natsConnection_Close(s->nc);
-        /* Wait (bounded) for the closed callback, so no callback outlives s. */
-        struct timespec dl;
-        clock_gettime(CLOCK_REALTIME, &dl);
-        dl.tv_sec += 5;
-        pthread_mutex_lock(&s->mu);
-        while (!s->closed && pthread_cond_timedwait(&s->cv, &s->mu, &dl) == 0)
-            ;
-        pthread_mutex_unlock(&s->mu);
-        natsConnection_Destroy(s->nc);
-    }
+    /* Wait (bounded) for the closed callback, so no callback outlives s. */
+    tt_nats_closed_close(s->nc, &s->done);
     natsOptions_Destroy(s->nopts);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
     free(s);
 }
