@@ -320,133 +320,202 @@ static int is_jump(tt_price px, tt_price ref, double pct)
     return d > pct;
 }
 
+/* What the rules found for one tick: which rules hit, the action each asks for. */
+typedef struct verdict {
+    int hit[TT_QR_COUNT];
+    int act[TT_QR_COUNT];
+    int spiked; /* the spike rule hit: the tick is a level-shift candidate */
+} verdict;
+
+/* A quote's bid and ask; a trade's price stands for both. */
+static tt_price tick_bid(const tt_event *w)
+{
+    return w->kind == TT_EV_QUOTE ? w->u.quote.bid : w->u.trade.price;
+}
+
+static tt_price tick_ask(const tt_event *w)
+{
+    return w->kind == TT_EV_QUOTE ? w->u.quote.ask : w->u.trade.price;
+}
+
+/* nonpositive: repaired from the last kept tick when asked and there is one, else dropped */
+static void rule_nonpositive(const tt_quality *q, tt_event *w, verdict *v)
+{
+    if (tick_bid(w) > 0 && tick_ask(w) > 0)
+        return;
+    v->hit[TT_QR_NONPOSITIVE] = 1;
+    if (q->cfg.policy[TT_QR_NONPOSITIVE] == TT_QP_REPAIR && q->have_last) {
+        if (w->kind == TT_EV_QUOTE) {
+            if (w->u.quote.bid <= 0)
+                w->u.quote.bid = q->last_bid;
+            if (w->u.quote.ask <= 0)
+                w->u.quote.ask = q->last_ask;
+        } else {
+            w->u.trade.price = q->last_bid;
+        }
+        v->act[TT_QR_NONPOSITIVE] = TT_QA_REPAIRED;
+    } else {
+        v->act[TT_QR_NONPOSITIVE] = TT_QA_DROP;
+    }
+}
+
+/* crossed / locked quotes; a repair swaps the sides (a locked quote stays as it is) */
+static void rule_crossed(const tt_quality *q, tt_event *w, verdict *v)
+{
+    if (w->kind != TT_EV_QUOTE || w->u.quote.bid < w->u.quote.ask ||
+        v->act[TT_QR_NONPOSITIVE] == TT_QA_DROP)
+        return;
+    v->hit[TT_QR_CROSSED] = 1;
+    int p = q->cfg.policy[TT_QR_CROSSED];
+    if (p == TT_QP_DROP) {
+        v->act[TT_QR_CROSSED] = TT_QA_DROP;
+    } else if (p == TT_QP_REPAIR && w->u.quote.bid > w->u.quote.ask) {
+        tt_price t = w->u.quote.bid;
+        w->u.quote.bid = w->u.quote.ask;
+        w->u.quote.ask = t;
+        float tv = w->u.quote.bid_vol;
+        w->u.quote.bid_vol = w->u.quote.ask_vol;
+        w->u.quote.ask_vol = tv;
+        v->act[TT_QR_CROSSED] = TT_QA_REPAIRED;
+    }
+}
+
+/* order, before duplicate: a tick earlier than the last is not compared with the ring */
+static void rule_order(const tt_quality *q, tt_event *w, verdict *v)
+{
+    if (!q->have_last || w->ts >= q->last_ts)
+        return;
+    v->hit[TT_QR_ORDER] = 1;
+    if (q->cfg.policy[TT_QR_ORDER] == TT_QP_REPAIR) {
+        w->ts = q->last_ts;
+        w->ts_init = q->last_ts > w->ts_init ? q->last_ts : w->ts_init;
+        v->act[TT_QR_ORDER] = TT_QA_REPAIRED;
+    } else {
+        v->act[TT_QR_ORDER] = TT_QA_DROP;
+    }
+}
+
+/* What makes two ticks at one time the same: bid and ask, or price and size bits. */
+static void duplicate_key(const tt_event *w, tt_price *ka, tt_price *kb)
+{
+    *ka = tick_bid(w);
+    if (w->kind == TT_EV_QUOTE)
+        *kb = w->u.quote.ask;
+    else
+        memcpy(kb, &w->u.trade.size, sizeof *kb);
+}
+
+/* duplicate: same time and prices as a tick kept at this time */
+static void rule_duplicate(const tt_quality *q, const tt_event *w, tt_price ka, tt_price kb,
+                           verdict *v)
+{
+    if (!q->have_last || w->ts != q->last_ts || !ring_has(q, ka, kb))
+        return;
+    v->hit[TT_QR_DUPLICATE] = 1;
+    if (q->cfg.policy[TT_QR_DUPLICATE] == TT_QP_DROP)
+        v->act[TT_QR_DUPLICATE] = TT_QA_DROP;
+}
+
+/* spike, against the last kept tick; a silence over spike_gap resets it */
+static void rule_spike(const tt_quality *q, const tt_event *w, verdict *v)
+{
+    tt_price px = tick_bid(w);
+    if (!q->have_last || w->ts - q->ref_ts > q->cfg.spike_gap_ns || px <= 0 ||
+        !is_jump(px, q->ref_px, q->cfg.spike_pct))
+        return;
+    if (q->have_spiker && !is_jump(px, q->spiker_px, q->cfg.spike_pct))
+        return; /* level shift confirmed by a second tick: accept, the first one was counted */
+    v->spiked = 1;
+    v->hit[TT_QR_SPIKE] = 1;
+    if (q->cfg.policy[TT_QR_SPIKE] == TT_QP_DROP)
+        v->act[TT_QR_SPIKE] = TT_QA_DROP;
+}
+
+static void rule_spread(const tt_quality *q, const tt_event *w, verdict *v)
+{
+    if (w->kind != TT_EV_QUOTE || q->max_spread <= 0 ||
+        w->u.quote.ask - w->u.quote.bid <= q->max_spread)
+        return;
+    v->hit[TT_QR_SPREAD] = 1;
+    if (q->cfg.policy[TT_QR_SPREAD] == TT_QP_DROP)
+        v->act[TT_QR_SPREAD] = TT_QA_DROP;
+}
+
+/* Count the hits and return the strongest action asked for. The rule that
+ * decided it is charged with it (*first_rule; -1 when none): for a repair,
+ * every rule that repaired. */
+static int tally(tt_quality *q, const verdict *v, int *first_rule)
+{
+    int act = TT_QA_KEEP;
+    *first_rule = -1;
+    for (int r = 0; r < TT_QR_COUNT; r++) {
+        if (!v->hit[r])
+            continue;
+        q->n.hits[r]++;
+        if (v->act[r] > act) {
+            act = stronger(act, v->act[r]);
+            *first_rule = r;
+        }
+    }
+    if (act != TT_QA_KEEP && *first_rule >= 0) {
+        if (act == TT_QA_DROP)
+            q->n.rule_dropped[*first_rule]++;
+        else
+            for (int r = 0; r < TT_QR_COUNT; r++)
+                if (v->act[r] == TT_QA_REPAIRED)
+                    q->n.rule_repaired[r]++;
+    }
+    return act;
+}
+
+/* A kept (possibly repaired) tick becomes the reference of the next ones. */
+static void keep_tick(tt_quality *q, const tt_event *w, tt_price ka, tt_price kb, int spiked)
+{
+    q->n.kept++;
+    if (!q->have_last || w->ts != q->last_ts)
+        ring_reset(q);
+    ring_put(q, ka, kb);
+    q->have_last = 1;
+    q->last_ts = w->ts;
+    q->last_bid = tick_bid(w);
+    q->last_ask = tick_ask(w);
+    if (!spiked) {
+        /* A flagged spike is kept but does not move the reference, so the
+         * tick that returns to the old level is not a second spike; a real
+         * level shift moves it on its second tick (see have_spiker). */
+        q->ref_px = tick_bid(w);
+        q->ref_ts = w->ts;
+    }
+}
+
 int tt_quality_check(tt_quality *q, tt_event *ev, int *action, tt_err *err)
 {
     *action = TT_QA_KEEP;
     if (ev->kind != TT_EV_QUOTE && ev->kind != TT_EV_TRADE)
         return TT_OK;
-    const int is_quote = ev->kind == TT_EV_QUOTE;
     const tt_event orig = *ev;
     tt_event w = *ev;
-    int act = TT_QA_KEEP;
-    int hit[TT_QR_COUNT] = {0};
-    int rule_act[TT_QR_COUNT] = {0};
+    verdict v;
+    memset(&v, 0, sizeof v);
     q->n.seen++;
 
-#define BID (is_quote ? w.u.quote.bid : w.u.trade.price)
-#define ASK (is_quote ? w.u.quote.ask : w.u.trade.price)
+    /* The rules in enum order, on the working copy: a repair is seen by the next rule. */
+    rule_nonpositive(q, &w, &v);
+    rule_crossed(q, &w, &v);
+    rule_order(q, &w, &v);
+    tt_price ka, kb;
+    duplicate_key(&w, &ka, &kb);
+    rule_duplicate(q, &w, ka, kb, &v);
+    rule_spike(q, &w, &v);
+    rule_spread(q, &w, &v);
 
-    /* nonpositive */
-    if (BID <= 0 || ASK <= 0) {
-        hit[TT_QR_NONPOSITIVE] = 1;
-        if (q->cfg.policy[TT_QR_NONPOSITIVE] == TT_QP_REPAIR && q->have_last) {
-            if (is_quote) {
-                if (w.u.quote.bid <= 0)
-                    w.u.quote.bid = q->last_bid;
-                if (w.u.quote.ask <= 0)
-                    w.u.quote.ask = q->last_ask;
-            } else {
-                w.u.trade.price = q->last_bid;
-            }
-            rule_act[TT_QR_NONPOSITIVE] = TT_QA_REPAIRED;
-        } else {
-            rule_act[TT_QR_NONPOSITIVE] = TT_QA_DROP;
-        }
-    }
-
-    /* crossed / locked */
-    if (is_quote && w.u.quote.bid >= w.u.quote.ask && rule_act[TT_QR_NONPOSITIVE] != TT_QA_DROP) {
-        hit[TT_QR_CROSSED] = 1;
-        int p = q->cfg.policy[TT_QR_CROSSED];
-        if (p == TT_QP_DROP) {
-            rule_act[TT_QR_CROSSED] = TT_QA_DROP;
-        } else if (p == TT_QP_REPAIR && w.u.quote.bid > w.u.quote.ask) {
-            tt_price t = w.u.quote.bid;
-            w.u.quote.bid = w.u.quote.ask;
-            w.u.quote.ask = t;
-            float tv = w.u.quote.bid_vol;
-            w.u.quote.bid_vol = w.u.quote.ask_vol;
-            w.u.quote.ask_vol = tv;
-            rule_act[TT_QR_CROSSED] = TT_QA_REPAIRED;
-        }
-    }
-
-    /* order (before duplicate: a tick earlier than the last is not compared with the ring) */
-    int late = q->have_last && w.ts < q->last_ts;
-    if (late) {
-        hit[TT_QR_ORDER] = 1;
-        if (q->cfg.policy[TT_QR_ORDER] == TT_QP_REPAIR) {
-            w.ts = q->last_ts;
-            w.ts_init = q->last_ts > w.ts_init ? q->last_ts : w.ts_init;
-            rule_act[TT_QR_ORDER] = TT_QA_REPAIRED;
-        } else {
-            rule_act[TT_QR_ORDER] = TT_QA_DROP;
-        }
-    }
-
-    /* duplicate: same time and prices as a tick kept at this time */
-    tt_price ka = is_quote ? w.u.quote.bid : w.u.trade.price;
-    tt_price kb;
-    if (is_quote) {
-        kb = w.u.quote.ask;
-    } else {
-        memcpy(&kb, &w.u.trade.size, sizeof kb);
-    }
-    int same_time = q->have_last && w.ts == q->last_ts;
-    if (same_time && ring_has(q, ka, kb)) {
-        hit[TT_QR_DUPLICATE] = 1;
-        if (q->cfg.policy[TT_QR_DUPLICATE] == TT_QP_DROP)
-            rule_act[TT_QR_DUPLICATE] = TT_QA_DROP;
-    }
-
-    /* spike, against the last kept tick; a silence over spike_gap resets it */
-    int spiked = 0;
-    if (q->have_last && w.ts - q->ref_ts <= q->cfg.spike_gap_ns && BID > 0 &&
-        is_jump(BID, q->ref_px, q->cfg.spike_pct)) {
-        if (q->have_spiker && !is_jump(BID, q->spiker_px, q->cfg.spike_pct)) {
-            /* level shift confirmed by a second tick: accept, the first one was counted */
-        } else {
-            spiked = 1;
-            hit[TT_QR_SPIKE] = 1;
-            if (q->cfg.policy[TT_QR_SPIKE] == TT_QP_DROP)
-                rule_act[TT_QR_SPIKE] = TT_QA_DROP;
-        }
-    }
-
-    /* spread */
-    if (is_quote && q->max_spread > 0 && w.u.quote.ask - w.u.quote.bid > q->max_spread) {
-        hit[TT_QR_SPREAD] = 1;
-        if (q->cfg.policy[TT_QR_SPREAD] == TT_QP_DROP)
-            rule_act[TT_QR_SPREAD] = TT_QA_DROP;
-    }
-#undef BID
-#undef ASK
-
-    int first_rule = -1;
-    for (int r = 0; r < TT_QR_COUNT; r++) {
-        if (!hit[r])
-            continue;
-        q->n.hits[r]++;
-        if (rule_act[r] > act) {
-            act = stronger(act, rule_act[r]);
-            first_rule = r;
-        }
-    }
-    if (act != TT_QA_KEEP && first_rule >= 0) {
-        /* The rule that decided the action is charged with it. */
-        if (act == TT_QA_DROP)
-            q->n.rule_dropped[first_rule]++;
-        else
-            for (int r = 0; r < TT_QR_COUNT; r++)
-                if (rule_act[r] == TT_QA_REPAIRED)
-                    q->n.rule_repaired[r]++;
-    }
+    int first_rule;
+    int act = tally(q, &v, &first_rule);
 
     /* Remember the spiking tick (a level-shift candidate) whatever its fate. */
-    tt_price px = is_quote ? w.u.quote.bid : w.u.trade.price;
-    if (spiked) {
+    if (v.spiked) {
         q->have_spiker = 1;
-        q->spiker_px = px;
+        q->spiker_px = tick_bid(&w);
     } else {
         q->have_spiker = 0;
     }
@@ -459,26 +528,12 @@ int tt_quality_check(tt_quality *q, tt_event *ev, int *action, tt_err *err)
         if (act == TT_QA_REPAIRED) {
             q->n.repaired++;
             int r0 = 0;
-            while (r0 < TT_QR_COUNT && rule_act[r0] != TT_QA_REPAIRED)
+            while (r0 < TT_QR_COUNT && v.act[r0] != TT_QA_REPAIRED)
                 r0++;
             rc = quarantine(q, &orig, r0 < TT_QR_COUNT ? r0 : 0, act, err);
             *ev = w;
         }
-        q->n.kept++;
-        if (!q->have_last || w.ts != q->last_ts)
-            ring_reset(q);
-        ring_put(q, ka, kb);
-        q->have_last = 1;
-        q->last_ts = w.ts;
-        q->last_bid = is_quote ? w.u.quote.bid : w.u.trade.price;
-        q->last_ask = is_quote ? w.u.quote.ask : w.u.trade.price;
-        if (!spiked) {
-            /* A flagged spike is kept but does not move the reference, so the
-             * tick that returns to the old level is not a second spike; a real
-             * level shift moves it on its second tick (see have_spiker). */
-            q->ref_px = px;
-            q->ref_ts = w.ts;
-        }
+        keep_tick(q, &w, ka, kb, v.spiked);
     }
     *action = act;
     return rc;
