@@ -1,59 +1,11 @@
-/* Shared helpers for subcommands: option scanning, errors, progress bar. */
+/* Shared helpers for subcommands: usage errors, numbers, progress bar, time formats. */
 #include "cli.h"
-#include "live/jetstream.h"
-#include "sim/pool.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-void tt_opt_init(tt_opt *o, int argc, char **argv)
-{
-    memset(o, 0, sizeof *o);
-    o->argc = argc;
-    o->argv = argv;
-    o->i = 1;
-}
-
-int tt_opt_next(tt_opt *o, const char *const *flags)
-{
-    if (o->i >= o->argc)
-        return 0;
-    char *a = o->argv[o->i++];
-    o->name = NULL;
-    o->value = NULL;
-    if (a[0] == '-' && a[1] != '\0' && !(a[1] >= '0' && a[1] <= '9')) {
-        const char *n = a + (a[1] == '-' ? 2 : 1);
-        const char *eq = strchr(n, '=');
-        if (eq) {
-            size_t k = (size_t)(eq - n);
-            if (k >= sizeof o->buf)
-                k = sizeof o->buf - 1;
-            memcpy(o->buf, n, k);
-            o->buf[k] = '\0';
-            o->name = o->buf;
-            o->value = eq + 1;
-            return 1;
-        }
-        o->name = n;
-        int is_flag = 0;
-        for (const char *const *f = flags; f && *f; f++)
-            if (strcmp(*f, n) == 0)
-                is_flag = 1;
-        if (!is_flag && o->i < o->argc)
-            o->value = o->argv[o->i++];
-        return 1;
-    }
-    o->value = a;
-    return 1;
-}
-
-int tt_opt_is(const tt_opt *o, const char *name)
-{
-    return o->name && strcmp(o->name, name) == 0;
-}
 
 int tt_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -64,33 +16,6 @@ int tt_usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\n(see 'ticktape %s --help')\n", cmd);
     va_end(ap);
     return TT_EXIT_USAGE;
-}
-
-int tt_parse_runs_per_process(const char *cmd, const char *value, unsigned *out)
-{
-    uint64_t n = 0;
-    if (!value || tt_parse_u64(value, &n) || n > 1000000000)
-        return tt_usage_error(cmd, "--runs-per-process needs a number (1 = a fresh process per "
-                                   "run, 0 = keep the process)");
-    *out = n ? (unsigned)n : TT_POOL_KEEP;
-    return 0;
-}
-
-int tt_parse_runs_per_job(const char *cmd, const char *value, uint64_t *out)
-{
-    if (value && !strcmp(value, "auto")) {
-        *out = UINT64_MAX;
-        return 0;
-    }
-    if (!value || tt_parse_u64(value, out) || *out == 0 || *out > TT_JS_BATCH_MAX)
-        return tt_usage_error(cmd, "--runs-per-job needs a number from 1 to %d, or auto",
-                              TT_JS_BATCH_MAX);
-    return 0;
-}
-
-size_t tt_runs_per_job(uint64_t chosen, size_t nruns)
-{
-    return chosen == UINT64_MAX ? tt_js_runs_per_job_auto(nruns) : chosen ? (size_t)chosen : 1;
 }
 
 int tt_report_error(const tt_err *err)
@@ -172,13 +97,7 @@ void tt_progress_finish(tt_progress *p)
     fputc('\n', stderr);
 }
 
-int tt_time_format_parse(const char *s)
-{
-    if (!strcmp(s, "iso")) return TT_TIME_ISO;
-    if (!strcmp(s, "epoch-ms")) return TT_TIME_EPOCH_MS;
-    if (!strcmp(s, "epoch-ns")) return TT_TIME_EPOCH_NS;
-    return -1;
-}
+const char *const tt_time_format_names[] = {"iso", "epoch-ms", "epoch-ns", NULL};
 
 void tt_time_format_write(FILE *f, tt_ts ts, int fmt)
 {

@@ -5,8 +5,12 @@
  * tt_bar_builder (core/bars.h), so the bars printed here are exactly the bars a
  * run's bar component emits. The last bar of the selection is printed too
  * (flushed), even when the data ends inside its period; --no-partial drops it.
- * Prices are printed as exact decimals at the instrument's precision.
+ * Prices are printed as exact decimals at the instrument's precision; volumes
+ * as the exact sum of the ticks' decimal volumes (core/decimal.h), kept next
+ * to the builder's binary sum (1376.16, not 1376.1600006818771).
  */
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,43 +18,29 @@
 #include "cli.h"
 #include "commands.h"
 #include "core/bars.h"
+#include "core/decimal.h"
 #include "core/instrument.h"
 #include "data/tape.h"
 
 #define CSV_HEADER "time,open,high,low,close,volume,ticks\n"
 
-static void usage(FILE *f)
+/* The volume as printed: the exact sum of the ticks' decimals when it is
+ * known, else the binary sum's shortest decimal; NaN (a source without
+ * volumes) is null in JSON. */
+static void write_volume(FILE *f, const tt_bar *b, const tt_decimal *exact, int jsonl)
 {
-    fprintf(f,
-            "usage: ticktape bars TAPE --symbol SYMBOL --timeframe TF [options]\n\n"
-            "Print the OHLCV bars of SYMBOL built from the tape's quote ticks.\n\n"
-            "  --symbol S          instrument, e.g. EURUSD (required)\n"
-            "  --timeframe TF      S1 M1 M5 M15 M30 H1 H4 D1 W1 MN1 (or 1m 5m 1h ...) (required)\n"
-            "  --side SIDE         bid (default), ask, or mid = (bid+ask)/2 rounded half to even\n"
-            "  --format F          csv (default) or jsonl\n"
-            "  --time-format T     iso (default), epoch-ms, epoch-ns\n"
-            "  --from T, --to T    time range of the ticks read ([from, to), ISO 8601 or 123ms)\n"
-            "  --instruments FILE  extra instrument definitions (docs/instruments.md)\n"
-            "  --no-partial        do not print the last bar when the data ends inside it\n\n"
-            "Periods are UTC, [open, close); W1 opens Monday 00:00 UTC, MN1 on the 1st.\n"
-            "time = the bar's open time. volume = sum of the side's tick volumes (mid: their\n"
-            "mean); ticks = number of quotes. Periods without a tick have no bar.\n"
-            "CSV header: time,open,high,low,close,volume,ticks\n");
-}
-
-/* Shortest decimal that reads back as the same double. */
-static void write_double(FILE *f, double v)
-{
-    char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
+    char buf[48];
+    if (isnan(b->volume)) {
+        fputs(jsonl ? "null" : "nan", f);
+        return;
     }
+    if (!exact || tt_decimal_format(exact, buf, sizeof buf) != 0)
+        tt_double_format(b->volume, buf, sizeof buf);
     fputs(buf, f);
 }
 
-static void write_bar(FILE *f, const tt_instrument *ins, const tt_event *ev, int jsonl, int tfmt)
+static void write_bar(FILE *f, const tt_instrument *ins, const tt_event *ev, int jsonl, int tfmt,
+                      const tt_decimal *volume)
 {
     const tt_bar *b = &ev->u.bar;
     char o[48], h[48], l[48], c[48];
@@ -66,14 +56,27 @@ static void write_bar(FILE *f, const tt_instrument *ins, const tt_event *ev, int
         if (tfmt == TT_TIME_ISO)
             fputc('"', f);
         fprintf(f, ",\"open\":%s,\"high\":%s,\"low\":%s,\"close\":%s,\"volume\":", o, h, l, c);
-        write_double(f, b->volume);
+        write_volume(f, b, volume, 1);
         fprintf(f, ",\"ticks\":%u}\n", (unsigned)b->ticks);
     } else {
         tt_time_format_write(f, ev->ts, tfmt);
         fprintf(f, ",%s,%s,%s,%s,", o, h, l, c);
-        write_double(f, b->volume);
+        write_volume(f, b, volume, 0);
         fprintf(f, ",%u\n", (unsigned)b->ticks);
     }
+}
+
+/* A quote's volume on the chosen side, as an exact decimal (mid: the mean). */
+static tt_decimal tick_volume(const tt_event *q, int side)
+{
+    if (side == TT_SIDE_BID)
+        return tt_decimal_from_float(q->u.quote.bid_vol);
+    if (side == TT_SIDE_ASK)
+        return tt_decimal_from_float(q->u.quote.ask_vol);
+    tt_decimal d = tt_decimal_from_float(q->u.quote.bid_vol);
+    tt_decimal_add(&d, tt_decimal_from_float(q->u.quote.ask_vol));
+    tt_decimal_half(&d);
+    return d;
 }
 
 /* Nothing was read: an empty range is fine, but a symbol without a quote stream is
@@ -105,69 +108,71 @@ static int check_stream(const char *tape, const char *symbol, tt_err *err)
     return tt_report_error(err);
 }
 
-int tt_cmd_bars(int argc, char **argv)
+typedef struct bars_opts {
+    const char *tape, *symbol, *inst_path;
+    int tf, side, jsonl, tfmt, no_partial;
+    tt_ts from, to;
+} bars_opts;
+
+#define F(field) offsetof(bars_opts, field)
+
+static const tt_opt BARS_OPTS[] = {
+    {TT_OPT_ARG, .arg = "TAPE", .off = F(tape), .flags = TT_OPT_REQUIRED,
+     .help = "the tape directory"},
+    {TT_OPT_STRING, "symbol", .off = F(symbol), .arg = "S", .flags = TT_OPT_REQUIRED,
+     .help = "instrument, e.g. EURUSD"},
+    {TT_OPT_TIMEFRAME, "timeframe", .off = F(tf), .flags = TT_OPT_REQUIRED,
+     .help = "S1 M1 M5 M15 M30 H1 H4 D1 W1 MN1 (or 1m 5m 1h ...)"},
+    {TT_OPT_ENUM, "side", .off = F(side), .values = (const char *const[]){"bid", "ask", "mid",
+     NULL}, .ivals = (const int[]){TT_SIDE_BID, TT_SIDE_ASK, TT_SIDE_MID}, .def = "bid",
+     .help = "the price side; mid = (bid+ask)/2 rounded half to even"},
+    {TT_OPT_ENUM, "format", .off = F(jsonl), .values = (const char *const[]){"csv", "jsonl",
+     NULL}, .def = "csv", .help = "CSV with a header line, or JSON lines"},
+    {TT_OPT_ENUM, "time-format", .off = F(tfmt), .values = tt_time_format_names, .def = "iso",
+     .help = "how times are written"},
+    {TT_OPT_TIME, "from", .off = F(from), .help = "start of the ticks read (inclusive)"},
+    {TT_OPT_TIME, "to", .off = F(to), .help = "end of the ticks read (exclusive)"},
+    {TT_OPT_STRING, "instruments", .off = F(inst_path), .arg = "FILE",
+     .help = "extra instrument definitions (docs/instruments.md)"},
+    {TT_OPT_FLAG, "no-partial", .off = F(no_partial),
+     .help = "do not print the last bar when the data ends inside it"},
+    {TT_OPT_END},
+};
+
+static int run_bars(int argc, char **argv);
+
+const tt_cmd tt_command_bars = {
+    .name = "bars",
+    .summary = "print OHLCV bars (S1..MN1) built from a tape's quotes",
+    .run = run_bars,
+    .opts = BARS_OPTS,
+    .size = sizeof(bars_opts),
+    .about = "Print the OHLCV bars of SYMBOL built from the tape's quote ticks, exactly the\n"
+             "bars a run's bar component emits (docs/bars.md).\n",
+    .epilog = "Periods are UTC, [open, close); W1 opens Monday 00:00 UTC, MN1 on the 1st.\n"
+              "time = the bar's open time. volume = sum of the side's tick volumes (mid: their\n"
+              "mean); ticks = number of quotes. Periods without a tick have no bar.\n"
+              "CSV header: time,open,high,low,close,volume,ticks\n\n"
+              "exit codes: 0 done, 3 a torn tape tail (the complete blocks' bars printed),\n"
+              "1 failure, 2 usage error\n",
+};
+
+static int run_bars(int argc, char **argv)
 {
-    const char *tape = NULL, *symbol = NULL, *tfs = NULL, *inst_path = NULL;
-    int side = TT_SIDE_BID, jsonl = 0, tfmt = TT_TIME_ISO, partial = 1;
-    tt_ts from = 0, to = 0;
-    static const char *const flags[] = {"help", "h", "no-partial", NULL};
-    tt_opt o;
-    tt_opt_init(&o, argc, argv);
-    while (tt_opt_next(&o, flags)) {
-        if (!o.name) {
-            if (tape)
-                return tt_usage_error("bars", "unexpected argument '%s'", o.value);
-            tape = o.value;
-        } else if (tt_opt_is(&o, "help") || tt_opt_is(&o, "h")) {
-            usage(stdout);
-            return TT_EXIT_OK;
-        } else if (tt_opt_is(&o, "no-partial")) {
-            partial = 0;
-        } else if (!o.value) {
-            return tt_usage_error("bars", "option --%s needs a value", o.name);
-        } else if (tt_opt_is(&o, "symbol")) {
-            symbol = o.value;
-        } else if (tt_opt_is(&o, "timeframe")) {
-            tfs = o.value;
-        } else if (tt_opt_is(&o, "side")) {
-            if ((side = tt_price_side_parse(o.value)) < 0)
-                return tt_usage_error("bars", "--side must be bid, ask or mid, not '%s'", o.value);
-        } else if (tt_opt_is(&o, "format")) {
-            if (!strcmp(o.value, "jsonl"))
-                jsonl = 1;
-            else if (strcmp(o.value, "csv"))
-                return tt_usage_error("bars", "--format must be csv or jsonl, not '%s'", o.value);
-        } else if (tt_opt_is(&o, "time-format")) {
-            if ((tfmt = tt_time_format_parse(o.value)) < 0)
-                return tt_usage_error("bars", "--time-format must be iso, epoch-ms or epoch-ns, "
-                                      "not '%s'", o.value);
-        } else if (tt_opt_is(&o, "from") || tt_opt_is(&o, "to")) {
-            tt_ts t;
-            if (tt_ts_parse(o.value, &t))
-                return tt_usage_error("bars", "--%s: cannot read time '%s'", o.name, o.value);
-            *(tt_opt_is(&o, "from") ? &from : &to) = t;
-        } else if (tt_opt_is(&o, "instruments")) {
-            inst_path = o.value;
-        } else {
-            return tt_usage_error("bars", "unknown option --%s", o.name);
-        }
-    }
-    if (!tape)
-        return tt_usage_error("bars", "missing the TAPE directory");
-    if (!symbol)
-        return tt_usage_error("bars", "missing --symbol");
-    if (!tfs)
-        return tt_usage_error("bars", "missing --timeframe");
+    bars_opts o;
+    memset(&o, 0, sizeof o);
+    int rc = tt_opts_parse(&tt_command_bars, &o, argc, argv, NULL);
+    if (rc != TT_OPTS_RUN)
+        return rc;
+    const char *tape = o.tape, *symbol = o.symbol, *inst_path = o.inst_path;
+    int tf = o.tf, side = o.side, jsonl = o.jsonl, tfmt = o.tfmt, partial = !o.no_partial;
+    tt_ts from = o.from, to = o.to;
     if (from && to && from >= to)
         return tt_usage_error("bars", "--from must be earlier than --to");
-    int tf = tt_timeframe_parse(tfs);
-    if (tf == TT_TF_NONE)
-        return tt_usage_error("bars", "unknown timeframe '%s' (S1 M1 M5 M15 M30 H1 H4 D1 W1 MN1)",
-                              tfs);
 
     tt_err err;
     tt_err_clear(&err);
-    int rc = TT_EXIT_OK;
+    rc = TT_EXIT_OK;
     tt_tape_reader *r = NULL;
     const tt_instrument *ins;
     tt_instruments *instruments = tt_instruments_new();
@@ -199,6 +204,7 @@ int tt_cmd_bars(int argc, char **argv)
     tt_progress_start(&prog, "bars", 0);
     uint64_t n = 0, n_bars = 0;
     tt_event ev, bar;
+    tt_decimal volume = {0, 0, 0}; /* the exact volume of the bar in progress */
     for (;;) {
         int s = tt_tape_reader_next(r, &ev, &err);
         if (s < 0) {
@@ -207,17 +213,21 @@ int tt_cmd_bars(int argc, char **argv)
         }
         if (s == 0)
             break;
+        uint64_t skipped = b.skipped;
         s = tt_bar_builder_update(&b, &ev, &bar, &err);
         if (s < 0) {
             tt_err_prefix(&err, "%s: %s: ", tape, symbol);
             rc = tt_report_error(&err);
             goto done;
         }
-        if (s) {
+        if (s) { /* the closed bar holds the quotes before this one */
             if (n_bars++ == 0 && !jsonl)
                 fputs(CSV_HEADER, stdout);
-            write_bar(stdout, ins, &bar, jsonl, tfmt);
+            write_bar(stdout, ins, &bar, jsonl, tfmt, &volume);
+            volume = (tt_decimal){0, 0, 0};
         }
+        if (b.skipped == skipped)
+            tt_decimal_add(&volume, tick_volume(&ev, side));
         if ((++n & 0xffff) == 0)
             tt_progress_update(&prog, n);
     }
@@ -226,7 +236,7 @@ int tt_cmd_bars(int argc, char **argv)
     if (n_bars == 0 && !jsonl)
         fputs(CSV_HEADER, stdout); /* an empty range still gets its header */
     if (partial && tt_bar_builder_flush(&b, &bar))
-        write_bar(stdout, ins, &bar, jsonl, tfmt);
+        write_bar(stdout, ins, &bar, jsonl, tfmt, &volume);
     tt_progress_finish(&prog);
     if (b.skipped)
         fprintf(stderr, "ticktape bars: %llu quotes without a %s price were skipped\n",

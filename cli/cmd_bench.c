@@ -13,6 +13,8 @@
  * spread that wanders between 2 and 20 points, and volumes drawn from a small
  * set of values, as Dukascopy's are.
  */
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,40 +178,59 @@ static int pass_engine(const char *dir, uint64_t *events, uint64_t *check, char 
     return rc;
 }
 
-static const char *BENCH_USAGE =
-    "usage: ticktape bench replay [--ticks N | --tape DIR] [--repeat K] [--json]\n\n"
-    "Writes a synthetic tape of N quote ticks (default 50M; k/M/G suffixes allowed) in a\n"
-    "temporary folder, or takes an existing tape, and replays it: once decoding alone and\n"
-    "once through the engine with a no-op strategy, each K times (default 3), reporting\n"
-    "medians. With --json the last line of stdout is one JSON object with events, seconds,\n"
-    "events_per_second, bytes_per_event, decode_seconds, decode_events_per_second and\n"
-    "engine_ns_per_event (the loop's cost over decoding alone).\n";
+typedef struct replay_opts {
+    uint64_t ticks;
+    const char *tape;
+    int repeat, json;
+} replay_opts;
+
+static const tt_opt REPLAY_OPTS[] = {
+    {TT_OPT_UINT, "ticks", .off = offsetof(replay_opts, ticks), .arg = "N", .min = 1,
+     .max = INFINITY, .def = "50M",
+     .help = "quote ticks of the synthetic tape (k/M/G suffixes allowed)"},
+    {TT_OPT_STRING, "tape", .off = offsetof(replay_opts, tape), .arg = "DIR",
+     .help = "replay this tape instead of a synthetic one"},
+    {TT_OPT_INT, "repeat", .off = offsetof(replay_opts, repeat), .arg = "K", .min = 1,
+     .max = 99, .def = "3", .help = "passes of each kind; the medians are reported"},
+    {TT_OPT_FLAG, "json", .off = offsetof(replay_opts, json),
+     .help = "the last line of stdout is one JSON object with events, seconds, "
+             "events_per_second, bytes_per_event, decode_seconds, decode_events_per_second "
+             "and engine_ns_per_event (the loop's cost over decoding alone)"},
+    {TT_OPT_END},
+};
+
+static int bench_replay(int argc, char **argv);
+
+static const tt_cmd BENCH_REPLAY = {
+    .name = "bench replay",
+    .summary = "replay speed from the tape: decoding alone and through the engine",
+    .run = bench_replay,
+    .opts = REPLAY_OPTS,
+    .size = sizeof(replay_opts),
+    .about = "Writes a synthetic tape of N quote ticks in a temporary folder, or takes an\n"
+             "existing tape, and replays it: once decoding alone and once through the engine\n"
+             "with a no-op strategy, each K times, reporting medians.\n",
+    .epilog = "exit codes: 0 done, 1 failure, 2 usage error\n",
+};
+
+const tt_cmd tt_command_bench = {
+    .name = "bench",
+    .summary = "benchmarks (bench replay)",
+    .about = "Benchmarks of the engine on this machine; each is a subcommand. Every figure\n"
+             "of docs/benchmarks.md comes from one of them (make bench runs them all).\n",
+    .subs = (const tt_cmd *const[]){&BENCH_REPLAY, NULL},
+};
 
 static int bench_replay(int argc, char **argv)
 {
-    uint64_t ticks = 50000000ull;
-    const char *tape = NULL;
-    int json = 0, repeat = 3;
-    tt_opt o;
-    static const char *const flags[] = {"json", "help", "h", NULL};
-    tt_opt_init(&o, argc, argv);
-    while (tt_opt_next(&o, flags)) {
-        if (tt_opt_is(&o, "json")) json = 1;
-        else if (tt_opt_is(&o, "help") || tt_opt_is(&o, "h")) {
-            fputs(BENCH_USAGE, stdout);
-            return TT_EXIT_OK;
-        } else if (tt_opt_is(&o, "ticks")) {
-            if (tt_parse_u64(o.value, &ticks) || ticks == 0)
-                return tt_usage_error("bench replay", "--ticks needs a positive count, got '%s'",
-                                      o.value ? o.value : "");
-        } else if (tt_opt_is(&o, "repeat")) {
-            uint64_t k;
-            if (tt_parse_u64(o.value, &k) || k == 0 || k > 99)
-                return tt_usage_error("bench replay", "--repeat needs 1..99");
-            repeat = (int)k;
-        } else if (tt_opt_is(&o, "tape")) tape = o.value;
-        else return tt_usage_error("bench replay", "unexpected argument '%s'", o.name ? o.name : o.value);
-    }
+    replay_opts o;
+    memset(&o, 0, sizeof o);
+    int rc = tt_opts_parse(&BENCH_REPLAY, &o, argc, argv, NULL);
+    if (rc != TT_OPTS_RUN)
+        return rc;
+    uint64_t ticks = o.ticks;
+    const char *tape = o.tape;
+    int json = o.json, repeat = o.repeat;
     tt_err err;
     char tmp[256] = "";
     double write_s = 0;
@@ -302,15 +323,4 @@ fail_free:
 fail:
     remove_tmp(tmp);
     return TT_EXIT_FAIL;
-}
-
-int tt_cmd_bench(int argc, char **argv)
-{
-    if (argc < 2 || tt_is_help(argv[1])) {
-        fputs(BENCH_USAGE, argc < 2 ? stderr : stdout);
-        return argc < 2 ? TT_EXIT_USAGE : TT_EXIT_OK;
-    }
-    if (!strcmp(argv[1], "replay"))
-        return bench_replay(argc - 1, argv + 1);
-    return tt_usage_error("bench", "unknown benchmark '%s' (replay)", argv[1]);
 }

@@ -5,10 +5,12 @@
  * A scenario is built into the binary (DEMO_SCENARIO below): a seeded
  * synthetic EURUSD market, an SMA crossover on 15-minute bars, a realistic
  * venue (latency, random slippage, commission, swaps) and risk limits. It
- * goes through exactly the path of `ticktape backtest` (tt_backtest_scenario),
- * so the demo shows the product, not a special case. `--scenario` prints the
- * embedded YAML: save it, edit it, run it with `ticktape backtest`.
+ * goes through exactly the path of `ticktape backtest` (tt_backtest_scenario,
+ * cli/scenario_run.c), so the demo shows the product, not a special case.
+ * `--scenario` prints the embedded YAML: save it, edit it, run it with
+ * `ticktape backtest`.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,70 +41,70 @@ static const char DEMO_SCENARIO[] =
     "  name: sma_cross\n"
     "  params: {tf: M15, fast: 12, slow: 48, qty: 20, sl_pips: 40}\n";
 
-static void usage(FILE *f)
-{
-    fputs("usage: ticktape demo [--out DIR] [--set KEY=VALUE ...] [--json] [--scenario]\n\n"
-          "Run the built-in scenario: two months of a seeded synthetic EURUSD market, an SMA\n"
-          "crossover on M15 bars, simulated venue with latency, slippage and commission.\n"
-          "Writes report.html, summary.json, trades.csv and series.h5 and prints the figures\n"
-          "and the fingerprint. No files are needed.\n\n"
-          "options:\n"
-          "  --out DIR         where the reports go (default: demo-out)\n"
-          "  --set KEY=VALUE   override a scenario key (e.g. seed=7, strategy.params.fast=5)\n"
-          "  --json            print the summary as one JSON object on the last line\n"
-          "  --quiet           print nothing but errors (and the JSON line with --json)\n"
-          "  --scenario        print the built-in scenario (YAML) and exit\n"
-          "  --help            this text\n",
-          f);
-}
+#define MAX_SETS 64
 
-int tt_cmd_demo(int argc, char **argv)
+typedef struct demo_opts {
+    tt_backtest_cli run;
+    const char *sets[MAX_SETS];
+    int nsets;
+    int scenario; /* --scenario: print the built-in scenario and exit */
+} demo_opts;
+
+#define F(field) offsetof(demo_opts, field)
+
+static const tt_opt DEMO_OPTS[] = {
+    {TT_OPT_STRING, "out", .off = F(run.out_dir), .arg = "DIR", .flags = TT_OPT_NONEMPTY,
+     .def = "demo-out", .help = "where the reports go"},
+    {TT_OPT_LIST, "set", .off = F(sets), .count_off = F(nsets), .max_count = MAX_SETS,
+     .arg = "KEY=VALUE", .flags = TT_OPT_KEYVAL,
+     .help = "override a scenario key (e.g. seed=7, strategy.params.fast=5)"},
+    {TT_OPT_FLAG, "json", .off = F(run.json),
+     .help = "print the summary as one JSON object on the last line"},
+    {TT_OPT_FLAG, "quiet", .off = F(run.quiet),
+     .help = "print nothing but errors (and the JSON line with --json)"},
+    {TT_OPT_FLAG, "scenario", .off = F(scenario),
+     .help = "print the built-in scenario (YAML) and exit"},
+    {TT_OPT_END},
+};
+
+static int run_demo(int argc, char **argv);
+
+const tt_cmd tt_command_demo = {
+    .name = "demo",
+    .summary = "run the main job on the built-in default: synthetic market, report",
+    .run = run_demo,
+    .opts = DEMO_OPTS,
+    .size = sizeof(demo_opts),
+    .about = "Run the built-in scenario: two months of a seeded synthetic EURUSD market, an SMA\n"
+             "crossover on M15 bars, simulated venue with latency, slippage and commission.\n"
+             "Writes report.html, summary.json, trades.csv and series.h5 and prints the figures\n"
+             "and the fingerprint. No files are needed.\n",
+    .epilog = "exit codes: 0 ran, 1 failed, 2 usage error\n",
+};
+
+static int run_demo(int argc, char **argv)
 {
-    static const char *const flags[] = {"json", "quiet", "scenario", "help", "h", NULL};
-    tt_backtest_cli o = {.out_dir = "demo-out"};
-    const char *sets[64];
-    int nsets = 0;
-    tt_opt op;
-    tt_opt_init(&op, argc, argv);
-    while (tt_opt_next(&op, flags)) {
-        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
-            usage(stdout);
-            return TT_EXIT_OK;
-        } else if (tt_opt_is(&op, "scenario")) {
-            fputs(DEMO_SCENARIO, stdout);
-            return TT_EXIT_OK;
-        } else if (tt_opt_is(&op, "out")) {
-            if (!op.value || !*op.value)
-                return tt_usage_error("demo", "--out needs a directory");
-            o.out_dir = op.value;
-        } else if (tt_opt_is(&op, "set")) {
-            if (!op.value)
-                return tt_usage_error("demo", "--set needs KEY=VALUE");
-            if (nsets == 64)
-                return tt_usage_error("demo", "too many --set");
-            sets[nsets++] = op.value;
-        } else if (tt_opt_is(&op, "json")) {
-            o.json = 1;
-        } else if (tt_opt_is(&op, "quiet")) {
-            o.quiet = 1;
-        } else if (!op.name) {
-            return tt_usage_error("demo", "unexpected argument '%s'", op.value);
-        } else {
-            return tt_usage_error("demo", "unknown option --%s", op.name);
-        }
+    demo_opts o;
+    memset(&o, 0, sizeof o);
+    int rc = tt_opts_parse(&tt_command_demo, &o, argc, argv, NULL);
+    if (rc != TT_OPTS_RUN)
+        return rc;
+    if (o.scenario) {
+        fputs(DEMO_SCENARIO, stdout);
+        return TT_EXIT_OK;
     }
     tt_err err;
     tt_scenario *s;
     if (tt_scenario_parse(&s, DEMO_SCENARIO, strlen(DEMO_SCENARIO), "demo (built-in)", NULL,
                           &err) != TT_OK)
         return tt_report_error(&err); /* a bug: the embedded scenario is tested */
-    for (int i = 0; i < nsets; i++) {
-        if (tt_scenario_set(s, sets[i], &err) != TT_OK) {
+    for (int i = 0; i < o.nsets; i++) {
+        if (tt_scenario_set(s, o.sets[i], &err) != TT_OK) {
             tt_scenario_free(s);
             return tt_usage_error("demo", "%s", err.msg);
         }
     }
-    int code = tt_backtest_scenario(s, &o);
+    int code = tt_backtest_scenario(s, &o.run);
     tt_scenario_free(s);
     return code;
 }

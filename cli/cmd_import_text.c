@@ -1,14 +1,14 @@
 /*
  * ticktape import polygon|csv|mt5|hdf5: the text and HDF5 importers.
  *
- * Each command parses its options, builds a tt_import pipeline (quality
- * filter and tape writer per stream, data/text_import.h) and hands every
- * input file to the format's reader in data/. The options shared by all four
- * (tape, instruments, quality settings, quarantine, --json) are parsed by
- * one function. Exit codes: 0 when every row was read, 3 when some rows were
- * bad (the rest was imported), 1 when the import could not proceed, 2 for
- * usage errors.
+ * Each command parses its options (its own rows plus COMMON_OPTS: files,
+ * tape, instruments, quality settings, --json ...), builds a tt_import
+ * pipeline (quality filter and tape writer per stream, data/text_import.h)
+ * and hands every input file to the format's reader in data/. Exit codes:
+ * 0 when every row was read, 3 when some rows were bad (the rest was
+ * imported), 1 when the import could not proceed, 2 for usage errors.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,75 +35,44 @@ typedef struct common {
     tt_quality_config qc;
     int json;
     int dry_run;
-    uint32_t max_logged;
+    uint64_t max_logged; /* 0 = the pipeline's default */
     const char *files[MAX_FILES];
     int nfiles;
-    const char *symbols[MAX_SYMBOLS + 1];
+    const char *symbols[MAX_SYMBOLS + 1]; /* NULL-ended */
     int nsymbols;
     tt_instruments *ins;
 } common;
 
-static const char *const FLAGS[] = {"json", "dry-run", "header", "no-header", "help", NULL};
+#define C(field) offsetof(common, field)
 
-/* Returns 1 when the option was a common one, 0 when not, or an exit code + 10 on error. */
-static int common_opt(common *c, const tt_opt *o)
-{
-    tt_err err;
-    if (!o->name) {
-        if (c->nfiles >= MAX_FILES)
-            return 10 + tt_usage_error(c->cmd, "too many files (at most %d)", MAX_FILES);
-        c->files[c->nfiles++] = o->value;
-        return 1;
-    }
-    if (tt_opt_is(o, "tape")) {
-        c->tape = o->value;
-    } else if (tt_opt_is(o, "instruments")) {
-        c->instruments_file = o->value;
-    } else if (tt_opt_is(o, "quality")) {
-        if (tt_quality_config_set(&c->qc, o->value, &err))
-            return 10 + tt_usage_error(c->cmd, "--quality: %s", err.msg);
-    } else if (tt_opt_is(o, "quarantine")) {
-        c->qc.quarantine = o->value;
-    } else if (tt_opt_is(o, "json")) {
-        c->json = 1;
-    } else if (tt_opt_is(o, "dry-run")) {
-        c->dry_run = 1;
-    } else if (tt_opt_is(o, "max-errors")) {
-        uint64_t v;
-        if (tt_parse_u64(o->value, &v) || v == 0 || v > 1000000)
-            return 10 + tt_usage_error(c->cmd, "--max-errors: a number from 1 to 1000000");
-        c->max_logged = (uint32_t)v;
-    } else if (tt_opt_is(o, "symbol")) {
-        if (c->nsymbols >= MAX_SYMBOLS)
-            return 10 + tt_usage_error(c->cmd, "too many --symbol options");
-        c->symbols[c->nsymbols++] = o->value;
-        c->symbols[c->nsymbols] = NULL;
-    } else {
-        return 0;
-    }
-    if (!tt_opt_is(o, "json") && !tt_opt_is(o, "dry-run") && !o->value)
-        return 10 + tt_usage_error(c->cmd, "--%s needs a value", o->name);
-    return 1;
-}
+static const tt_opt COMMON_OPTS[] = {
+    {TT_OPT_ARGS, .arg = "FILE", .off = C(files), .count_off = C(nfiles),
+     .max_count = MAX_FILES, .flags = TT_OPT_REQUIRED, .help = "input files"},
+    {TT_OPT_STRING, "tape", .off = C(tape), .arg = "DIR",
+     .help = "tape to import into (required unless --dry-run)"},
+    {TT_OPT_STRING, "instruments", .off = C(instruments_file), .arg = "FILE",
+     .help = "extra instrument declarations (docs/instruments.md)"},
+    {TT_OPT_INCLUDE, .include = tt_quality_opts, .off = C(qc)},
+    {TT_OPT_UINT, "max-errors", .off = C(max_logged), .arg = "N", .min = 1, .max = 1000000,
+     .def_text = "20", .help = "list at most N bad rows (all are counted)"},
+    {TT_OPT_FLAG, "dry-run", .off = C(dry_run), .help = "read and check, write nothing"},
+    {TT_OPT_FLAG, "json", .off = C(json),
+     .help = "last line of stdout: the counts as one JSON object"},
+    {TT_OPT_END},
+};
 
-static const char COMMON_HELP[] =
-    "  --tape DIR          tape to import into (required unless --dry-run)\n"
-    "  --instruments FILE  extra instrument declarations (docs/instruments.md)\n"
-    "  --quality KEY=VAL   data-quality rule setting (repeatable; see below)\n"
-    "  --quarantine FILE   write dropped and repaired ticks to this CSV file\n"
-    "  --max-errors N      list at most N bad rows (all are counted; default 20)\n"
-    "  --dry-run           read and check, write nothing\n"
-    "  --json              last line of stdout: the counts as one JSON object\n"
-    "\nExit: 0 all rows read, 3 some rows were bad (the rest was imported),\n"
-    "1 the import could not proceed, 2 usage error.\n";
+static const tt_opt_rule COMMON_RULES[] = {
+    {TT_RULE_ANY_OF, {"tape", "dry-run"}, "--tape DIR is required (or --dry-run)"},
+    {TT_RULE_END},
+};
 
-static void print_help(const char *usage)
-{
-    fputs(usage, stdout);
-    fputs(COMMON_HELP, stdout);
-    fputs("\nquality settings:\n", stdout);
-    fputs(tt_quality_config_help(), stdout);
-}
+static const char COMMON_EPILOG[] =
+    "exit codes: 0 all rows read, 3 some rows were bad (the rest was imported),\n"
+    "1 the import could not proceed, 2 usage error\n";
+
+/* The price side of bars: bid, ask or mid, any case. */
+static const char *const SIDE_VALUES[] = {"bid", "ask", "mid", NULL};
+static const int SIDE_IVALS[] = {TT_SIDE_BID, TT_SIDE_ASK, TT_SIDE_MID};
 
 static void common_init(common *c, const char *cmd)
 {
@@ -112,13 +81,9 @@ static void common_init(common *c, const char *cmd)
     tt_quality_config_default(&c->qc);
 }
 
-/* Validate the common options and load the instrument table. Returns an exit code or -1 to go on. */
+/* Load the instrument table: TT_EXIT_OK or an exit code. */
 static int common_ready(common *c)
 {
-    if (!c->nfiles)
-        return tt_usage_error(c->cmd, "no input file given (--help for usage)");
-    if (!c->tape && !c->dry_run)
-        return tt_usage_error(c->cmd, "--tape DIR is required (or --dry-run)");
     c->ins = tt_instruments_new();
     if (!c->ins) {
         fprintf(stderr, "ticktape: error: out of memory\n");
@@ -129,21 +94,16 @@ static int common_ready(common *c)
         if (tt_instruments_load(c->ins, c->instruments_file, &err))
             return tt_report_error(&err);
     }
-    return -1;
+    return TT_EXIT_OK;
 }
 
-static const tt_instrument *one_symbol(common *c, int required, int *rc)
+/* The --symbol of a single-instrument input (its row takes one), NULL when
+ * none; *rc = TT_EXIT_OK, or an exit code. */
+static const tt_instrument *one_symbol(common *c, int *rc)
 {
-    *rc = -1;
-    if (c->nsymbols == 0) {
-        if (required)
-            *rc = tt_usage_error(c->cmd, "--symbol is required: the file does not name it");
+    *rc = TT_EXIT_OK;
+    if (c->nsymbols == 0)
         return NULL;
-    }
-    if (c->nsymbols > 1) {
-        *rc = tt_usage_error(c->cmd, "give one --symbol for this input");
-        return NULL;
-    }
     const tt_instrument *ins;
     tt_err err;
     if (tt_instruments_require(c->ins, c->symbols[0], &ins, &err)) {
@@ -153,27 +113,12 @@ static const tt_instrument *one_symbol(common *c, int required, int *rc)
     return ins;
 }
 
-static int parse_tf_side(const char *cmd, const char *tf_s, const char *side_s, uint8_t *tf,
-                         uint8_t *side)
+/* --utc-offset +02:00 into a tt_ts. */
+static int opt_utc_offset(void *opts, const tt_opt *o, const char *value, tt_err *err)
 {
-    if (tf_s) {
-        int tf_v = tt_timeframe_parse(tf_s);
-        if (tf_v <= TT_TF_NONE || tf_v >= TT_TF_COUNT)
-            return tt_usage_error(cmd, "--timeframe: unknown '%s' (S1 M1 M5 M15 M30 H1 H4 D1 W1 "
-                                  "MN1)", tf_s);
-        *tf = (uint8_t)tf_v;
-    }
-    if (side_s) {
-        if (!strcasecmp(side_s, "bid"))
-            *side = TT_SIDE_BID;
-        else if (!strcasecmp(side_s, "ask"))
-            *side = TT_SIDE_ASK;
-        else if (!strcasecmp(side_s, "mid"))
-            *side = TT_SIDE_MID;
-        else
-            return tt_usage_error(cmd, "--side: bid, ask or mid");
-    }
-    return -1;
+    if (tt_csv_offset_parse(value, tt_opt_field(opts, o)))
+        return tt_err_set(err, TT_EINVAL, "--%s: expected e.g. +02:00, got '%s'", o->name, value);
+    return TT_OK;
 }
 
 typedef int (*import_fn)(tt_import *im, const char *path, void *opts, tt_err *err);
@@ -199,7 +144,7 @@ static int run_import(common *c, import_fn fn, void *opts)
     io.instruments = c->ins;
     io.quality = &c->qc;
     io.log = stderr;
-    io.max_logged = c->max_logged;
+    io.max_logged = (uint32_t)c->max_logged;
     byte_progress prog;
     uint64_t total = 0;
     for (int i = 0; i < c->nfiles; i++) {
@@ -278,69 +223,78 @@ static int polygon_one(tt_import *im, const char *path, void *opts, tt_err *err)
     return tt_polygon_quotes_file(im, path, &p->o, err);
 }
 
-int tt_cmd_import_polygon(int argc, char **argv)
-{
-    static const char usage[] =
-        "usage: ticktape import polygon FILE... --tape DIR [options]\n\n"
-        "Import Polygon.io forex data: quote flat files (CSV or .csv.gz with\n"
-        "ticker,ask_exchange,ask_price,bid_exchange,bid_price,participant_timestamp)\n"
-        "and v2 aggregates responses (.json, .json.gz) as bars.\n\n"
-        "  --kind quotes|aggs  input kind (default: .json/.json.gz are aggs)\n"
-        "  --symbol S          quotes: import only S (repeatable; others are counted as\n"
-        "                      skipped); aggs: the instrument when the JSON has no ticker\n"
-        "  --timeframe TF      aggs: the bars' timeframe (default M1)\n"
-        "  --side bid|ask|mid  aggs: the bars' price side (default bid)\n";
+typedef struct polygon_cli {
     common c;
-    common_init(&c, "import polygon");
+    int kind;     /* 0 auto by name, 1 quotes, 2 aggs */
+    int tf, side; /* aggs */
+} polygon_cli;
+
+#define P(field) offsetof(polygon_cli, field)
+
+static const tt_opt POLYGON_OPTS[] = {
+    {TT_OPT_INCLUDE, .include = COMMON_OPTS, .off = P(c)},
+    {TT_OPT_ENUM, "kind", .off = P(kind), .values = (const char *const[]){"quotes", "aggs", NULL},
+     .ivals = (const int[]){1, 2}, .def_text = "by name: .json and .json.gz are aggs",
+     .help = "input kind"},
+    {TT_OPT_LIST, "symbol", .off = P(c.symbols), .count_off = P(c.nsymbols),
+     .max_count = MAX_SYMBOLS, .arg = "S",
+     .help = "quotes: import only S (others are counted as skipped); aggs: the instrument "
+             "when the JSON has no ticker"},
+    {TT_OPT_TIMEFRAME, "timeframe", .off = P(tf), .def = "M1", .help = "aggs: the bars' timeframe"},
+    {TT_OPT_ENUM, "side", .off = P(side), .values = SIDE_VALUES, .ivals = SIDE_IVALS,
+     .flags = TT_OPT_NOCASE, .def = "bid", .help = "aggs: the bars' price side"},
+    {TT_OPT_END},
+};
+
+static int import_polygon(int argc, char **argv);
+
+const tt_cmd tt_command_import_polygon = {
+    .name = "import polygon",
+    .summary = "Polygon.io flat files and aggregates",
+    .run = import_polygon,
+    .opts = POLYGON_OPTS,
+    .size = sizeof(polygon_cli),
+    .rules = COMMON_RULES,
+    .about = "Import Polygon.io forex data: quote flat files (CSV or .csv.gz with\n"
+             "ticker,ask_exchange,ask_price,bid_exchange,bid_price,participant_timestamp)\n"
+             "and v2 aggregates responses (.json, .json.gz) as bars.\n",
+    .epilog = COMMON_EPILOG,
+    .more = tt_quality_config_help,
+};
+
+static int import_polygon(int argc, char **argv)
+{
+    polygon_cli a;
+    common_init(&a.c, tt_command_import_polygon.name);
+    a.kind = 0;
+    int r = tt_opts_parse(&tt_command_import_polygon, &a, argc, argv, NULL);
+    if (r != TT_OPTS_RUN)
+        return r;
+    common *c = &a.c;
     polygon_run p;
     memset(&p, 0, sizeof p);
-    p.o.tf = TT_TF_M1;
-    p.o.side = TT_SIDE_BID;
-    const char *tf_s = NULL, *side_s = NULL;
-    tt_opt o;
-    tt_opt_init(&o, argc, argv);
-    int r;
-    while (tt_opt_next(&o, FLAGS)) {
-        if (tt_opt_is(&o, "help")) {
-            print_help(usage);
-            return TT_EXIT_OK;
-        }
-        if ((r = common_opt(&c, &o)) >= 10)
-            return r - 10;
-        if (r)
-            continue;
-        if (tt_opt_is(&o, "kind") && o.value && !strcmp(o.value, "quotes"))
-            p.kind = 1;
-        else if (tt_opt_is(&o, "kind") && o.value && !strcmp(o.value, "aggs"))
-            p.kind = 2;
-        else if (tt_opt_is(&o, "timeframe") && o.value)
-            tf_s = o.value;
-        else if (tt_opt_is(&o, "side") && o.value)
-            side_s = o.value;
-        else
-            return tt_usage_error(c.cmd, "unknown option --%s or bad value", o.name);
-    }
-    if ((r = parse_tf_side(c.cmd, tf_s, side_s, &p.o.tf, &p.o.side)) >= 0)
-        return r;
-    if ((r = common_ready(&c)) >= 0) {
-        common_free(&c);
+    p.kind = a.kind;
+    p.o.tf = (uint8_t)a.tf;
+    p.o.side = (uint8_t)a.side;
+    if ((r = common_ready(c)) != TT_EXIT_OK) {
+        common_free(c);
         return r;
     }
-    if (c.nsymbols) {
-        p.o.symbols = c.symbols;
-        if (c.nsymbols == 1)
-            p.o.instrument = tt_instruments_find(c.ins, c.symbols[0]);
-        for (int i = 0; i < c.nsymbols; i++) {
+    if (c->nsymbols) {
+        p.o.symbols = c->symbols;
+        if (c->nsymbols == 1)
+            p.o.instrument = tt_instruments_find(c->ins, c->symbols[0]);
+        for (int i = 0; i < c->nsymbols; i++) {
             const tt_instrument *ins;
             tt_err err;
-            if (tt_instruments_require(c.ins, c.symbols[i], &ins, &err)) {
-                common_free(&c);
+            if (tt_instruments_require(c->ins, c->symbols[i], &ins, &err)) {
+                common_free(c);
                 return tt_report_error(&err);
             }
         }
     }
-    r = run_import(&c, polygon_one, &p);
-    common_free(&c);
+    r = run_import(c, polygon_one, &p);
+    common_free(c);
     return r;
 }
 
@@ -357,112 +311,122 @@ static int csv_one(tt_import *im, const char *path, void *opts, tt_err *err)
     return rc;
 }
 
-int tt_cmd_import_csv(int argc, char **argv)
-{
-    static const char usage[] =
-        "usage: ticktape import csv FILE... --columns MAP --tape DIR [options]\n\n"
-        "Import delimited text (plain or .gz) with a column mapping.\n\n"
-        "  --columns MAP       what each column holds, in order, comma-separated:\n"
-        "                      time | date,clock | symbol | bid,ask[,bid_volume,ask_volume]\n"
-        "                      | price[,size] | open,high,low,close[,volume][,ticks] | skip\n"
-        "  --time-format F     auto (default), iso, epoch-s, epoch-ms, epoch-us, epoch-ns,\n"
-        "                      histdata (YYYYMMDD HHMMSSmmm, EST = UTC-05:00 by default)\n"
-        "  --utc-offset OFF    the file's clock is UTC+OFF (e.g. +02:00); subtracted\n"
-        "  --delimiter C       field separator: a character, or tab, semicolon (default ,)\n"
-        "  --header/--no-header  first line is/is not a header (default: a header when\n"
-        "                      none of its fields starts with a digit)\n"
-        "  --symbol S          the instrument when there is no symbol column\n"
-        "  --timeframe TF      bars: timeframe (required for bars)\n"
-        "  --side bid|ask|mid  bars: price side (default bid)\n";
+typedef struct csv_cli {
     common c;
-    common_init(&c, "import csv");
     tt_csv_opts co;
-    memset(&co, 0, sizeof co);
-    co.header = -1;
-    co.side = TT_SIDE_BID;
-    const char *tf_s = NULL, *side_s = NULL;
-    tt_opt o;
-    tt_opt_init(&o, argc, argv);
-    int r;
-    while (tt_opt_next(&o, FLAGS)) {
-        if (tt_opt_is(&o, "help")) {
-            print_help(usage);
-            return TT_EXIT_OK;
-        }
-        if ((r = common_opt(&c, &o)) >= 10)
-            return r - 10;
-        if (r)
-            continue;
-        if (tt_opt_is(&o, "header")) {
-            co.header = 1;
-        } else if (tt_opt_is(&o, "no-header")) {
-            co.header = 0;
-        } else if (!o.value) {
-            return tt_usage_error(c.cmd, "unknown option --%s or missing value", o.name);
-        } else if (tt_opt_is(&o, "columns")) {
-            co.columns = o.value;
-        } else if (tt_opt_is(&o, "time-format")) {
-            int f = tt_csv_time_format_parse(o.value);
-            if (f < 0)
-                return tt_usage_error(c.cmd, "--time-format: unknown '%s'", o.value);
-            co.time_format = f;
-        } else if (tt_opt_is(&o, "utc-offset")) {
-            if (tt_csv_offset_parse(o.value, &co.utc_offset))
-                return tt_usage_error(c.cmd, "--utc-offset: expected e.g. +02:00, got '%s'",
-                                      o.value);
-            co.has_offset = 1;
-        } else if (tt_opt_is(&o, "delimiter")) {
-            if (!strcmp(o.value, "tab") || !strcmp(o.value, "\\t"))
-                co.delim = '\t';
-            else if (!strcmp(o.value, "semicolon"))
-                co.delim = ';';
-            else if (strlen(o.value) == 1 && o.value[0] != '"' && o.value[0] != '\n')
-                co.delim = (unsigned char)o.value[0];
-            else
-                return tt_usage_error(c.cmd, "--delimiter: one character, tab or semicolon");
-        } else if (tt_opt_is(&o, "timeframe")) {
-            tf_s = o.value;
-        } else if (tt_opt_is(&o, "side")) {
-            side_s = o.value;
-        } else {
-            return tt_usage_error(c.cmd, "unknown option --%s", o.name);
-        }
-    }
-    if ((r = parse_tf_side(c.cmd, tf_s, side_s, &co.tf, &co.side)) >= 0)
+    int tf, side;
+} csv_cli;
+
+static int opt_time_format(void *opts, const tt_opt *o, const char *value, tt_err *err)
+{
+    int f = tt_csv_time_format_parse(value);
+    if (f < 0)
+        return tt_err_set(err, TT_EINVAL, "--%s: unknown '%s' (auto, iso, epoch-s, epoch-ms, "
+                          "epoch-us, epoch-ns, histdata)", o->name, value);
+    *(int *)tt_opt_field(opts, o) = f;
+    return TT_OK;
+}
+
+static int opt_delimiter(void *opts, const tt_opt *o, const char *value, tt_err *err)
+{
+    unsigned char *delim = tt_opt_field(opts, o);
+    if (!strcmp(value, "tab") || !strcmp(value, "\\t"))
+        *delim = '\t';
+    else if (!strcmp(value, "semicolon"))
+        *delim = ';';
+    else if (strlen(value) == 1 && value[0] != '"' && value[0] != '\n')
+        *delim = (unsigned char)value[0];
+    else
+        return tt_err_set(err, TT_EINVAL, "--%s: one character, tab or semicolon, not '%s'",
+                          o->name, value);
+    return TT_OK;
+}
+
+#define V(field) offsetof(csv_cli, field)
+
+static const tt_opt CSV_OPTS[] = {
+    {TT_OPT_INCLUDE, .include = COMMON_OPTS, .off = V(c)},
+    {TT_OPT_STRING, "columns", .off = V(co.columns), .arg = "MAP", .flags = TT_OPT_REQUIRED,
+     .help = "what each column holds, in order, comma-separated: time | date,clock | symbol | "
+             "bid,ask[,bid_volume,ask_volume] | price[,size] | "
+             "open,high,low,close[,volume][,ticks] | skip (e.g. --columns time,bid,ask)"},
+    {TT_OPT_CUSTOM, "time-format", .off = V(co.time_format), .arg = "F", .set = opt_time_format,
+     .def_text = "auto",
+     .help = "auto, iso, epoch-s, epoch-ms, epoch-us, epoch-ns, histdata (YYYYMMDD "
+             "HHMMSSmmm, EST = UTC-05:00 by default)"},
+    {TT_OPT_CUSTOM, "utc-offset", .off = V(co.utc_offset), .arg = "OFF", .set = opt_utc_offset,
+     .help = "the file's clock is UTC+OFF (e.g. +02:00); subtracted"},
+    {TT_OPT_CUSTOM, "delimiter", .off = V(co.delim), .arg = "C", .set = opt_delimiter,
+     .def_text = ",", .help = "field separator: a character, or tab, semicolon"},
+    {TT_OPT_FLAG, "header", .off = V(co.header), .help = "the first line is a header"},
+    {TT_OPT_FLAG, "no-header", .off = V(co.header), .flags = TT_OPT_NEGATE,
+     .help = "the first line is data (default: a header when none of its fields starts with "
+             "a digit)"},
+    {TT_OPT_LIST, "symbol", .off = V(c.symbols), .count_off = V(c.nsymbols), .max_count = 1,
+     .arg = "S", .help = "the instrument when there is no symbol column"},
+    {TT_OPT_TIMEFRAME, "timeframe", .off = V(tf), .help = "bars: timeframe (required for bars)"},
+    {TT_OPT_ENUM, "side", .off = V(side), .values = SIDE_VALUES, .ivals = SIDE_IVALS,
+     .flags = TT_OPT_NOCASE, .def = "bid", .help = "bars: price side"},
+    {TT_OPT_END},
+};
+
+static int import_csv(int argc, char **argv);
+
+const tt_cmd tt_command_import_csv = {
+    .name = "import csv",
+    .summary = "generic CSV ticks or bars",
+    .run = import_csv,
+    .opts = CSV_OPTS,
+    .size = sizeof(csv_cli),
+    .rules = COMMON_RULES,
+    .about = "Import delimited text (plain or .gz) with a column mapping.\n",
+    .epilog = COMMON_EPILOG,
+    .more = tt_quality_config_help,
+};
+
+/* Check the mapping once, before any file is opened: TT_EXIT_OK or an exit code. */
+static int check_mapping(common *c, const tt_csv_opts *co)
+{
+    tt_import_opts io;
+    memset(&io, 0, sizeof io);
+    io.instruments = c->ins;
+    tt_import *im;
+    tt_csv_import *ci;
+    tt_err err;
+    if (tt_import_new(&im, &io, &err))
+        return tt_report_error(&err);
+    int bad = tt_csv_import_new(&ci, im, co, &err);
+    tt_csv_import_free(bad ? NULL : ci);
+    tt_import_free(im);
+    return bad ? tt_usage_error(c->cmd, "%s", err.msg) : TT_EXIT_OK;
+}
+
+static int import_csv(int argc, char **argv)
+{
+    csv_cli a;
+    common_init(&a.c, tt_command_import_csv.name);
+    memset(&a.co, 0, sizeof a.co);
+    a.co.header = -1;
+    a.tf = TT_TF_NONE;
+    tt_opts_seen seen;
+    int r = tt_opts_parse(&tt_command_import_csv, &a, argc, argv, &seen);
+    if (r != TT_OPTS_RUN)
         return r;
-    if (!co.columns)
-        return tt_usage_error(c.cmd, "--columns is required (e.g. --columns time,bid,ask)");
-    if ((r = common_ready(&c)) >= 0) {
-        common_free(&c);
+    common *c = &a.c;
+    tt_csv_opts co = a.co;
+    co.has_offset = tt_opts_given(&seen, "utc-offset");
+    co.tf = (uint8_t)a.tf;
+    co.side = (uint8_t)a.side;
+    if ((r = common_ready(c)) != TT_EXIT_OK) {
+        common_free(c);
         return r;
     }
-    co.instrument = one_symbol(&c, 0, &r);
-    if (r >= 0) {
-        common_free(&c);
-        return r;
-    }
-    /* Check the mapping once, before any file is opened. */
-    {
-        tt_import_opts io;
-        memset(&io, 0, sizeof io);
-        io.instruments = c.ins;
-        tt_import *im;
-        tt_csv_import *ci;
-        tt_err err;
-        if (tt_import_new(&im, &io, &err)) {
-            common_free(&c);
-            return tt_report_error(&err);
-        }
-        int bad = tt_csv_import_new(&ci, im, &co, &err);
-        tt_csv_import_free(bad ? NULL : ci);
-        tt_import_free(im);
-        if (bad) {
-            common_free(&c);
-            return tt_usage_error(c.cmd, "%s", err.msg);
-        }
-    }
-    r = run_import(&c, csv_one, &co);
-    common_free(&c);
+    co.instrument = one_symbol(c, &r);
+    if (r == TT_EXIT_OK)
+        r = check_mapping(c, &co);
+    if (r == TT_EXIT_OK)
+        r = run_import(c, csv_one, &co);
+    common_free(c);
     return r;
 }
 
@@ -473,61 +437,66 @@ static int mt5_one(tt_import *im, const char *path, void *opts, tt_err *err)
     return tt_mt5_import_file(im, path, opts, err);
 }
 
-int tt_cmd_import_mt5(int argc, char **argv)
-{
-    static const char usage[] =
-        "usage: ticktape import mt5 FILE... --symbol S --tape DIR [options]\n\n"
-        "Import MetaTrader 5 tick or bar exports (tab-separated, <DATE> <TIME> <BID> ...\n"
-        "or <DATE> <TIME> <OPEN> ...; UTF-16 or UTF-8; plain or .gz).\n\n"
-        "  --symbol S          the file's instrument (required)\n"
-        "  --utc-offset OFF    the trade server's clock is UTC+OFF (e.g. +02:00; default 0)\n"
-        "  --timeframe TF      bars: timeframe (required for bar exports)\n"
-        "  --side bid|ask|mid  bars: price side (default bid, as MT5 charts)\n";
+typedef struct mt5_cli {
     common c;
-    common_init(&c, "import mt5");
+    tt_ts utc_offset;
+    int tf, side;
+} mt5_cli;
+
+#define M(field) offsetof(mt5_cli, field)
+
+static const tt_opt MT5_OPTS[] = {
+    {TT_OPT_INCLUDE, .include = COMMON_OPTS, .off = M(c)},
+    {TT_OPT_LIST, "symbol", .off = M(c.symbols), .count_off = M(c.nsymbols), .max_count = 1,
+     .arg = "S", .flags = TT_OPT_REQUIRED,
+     .help = "the file's instrument (exports do not name it)"},
+    {TT_OPT_CUSTOM, "utc-offset", .off = M(utc_offset), .arg = "OFF", .set = opt_utc_offset,
+     .def_text = "0", .help = "the trade server's clock is UTC+OFF (e.g. +02:00)"},
+    {TT_OPT_TIMEFRAME, "timeframe", .off = M(tf),
+     .help = "bars: timeframe (required for bar exports)"},
+    {TT_OPT_ENUM, "side", .off = M(side), .values = SIDE_VALUES, .ivals = SIDE_IVALS,
+     .flags = TT_OPT_NOCASE, .def = "bid", .help = "bars: price side (bid, as MT5 charts)"},
+    {TT_OPT_END},
+};
+
+static int import_mt5(int argc, char **argv);
+
+const tt_cmd tt_command_import_mt5 = {
+    .name = "import mt5",
+    .summary = "MetaTrader 5 exported ticks or bars",
+    .run = import_mt5,
+    .opts = MT5_OPTS,
+    .size = sizeof(mt5_cli),
+    .rules = COMMON_RULES,
+    .about = "Import MetaTrader 5 tick or bar exports (tab-separated, <DATE> <TIME> <BID> ...\n"
+             "or <DATE> <TIME> <OPEN> ...; UTF-16 or UTF-8; plain or .gz).\n",
+    .epilog = COMMON_EPILOG,
+    .more = tt_quality_config_help,
+};
+
+static int import_mt5(int argc, char **argv)
+{
+    mt5_cli a;
+    common_init(&a.c, tt_command_import_mt5.name);
+    a.utc_offset = 0;
+    a.tf = TT_TF_NONE;
+    int r = tt_opts_parse(&tt_command_import_mt5, &a, argc, argv, NULL);
+    if (r != TT_OPTS_RUN)
+        return r;
+    common *c = &a.c;
     tt_mt5_opts mo;
     memset(&mo, 0, sizeof mo);
-    mo.side = TT_SIDE_BID;
-    const char *tf_s = NULL, *side_s = NULL;
-    tt_opt o;
-    tt_opt_init(&o, argc, argv);
-    int r;
-    while (tt_opt_next(&o, FLAGS)) {
-        if (tt_opt_is(&o, "help")) {
-            print_help(usage);
-            return TT_EXIT_OK;
-        }
-        if ((r = common_opt(&c, &o)) >= 10)
-            return r - 10;
-        if (r)
-            continue;
-        if (!o.value)
-            return tt_usage_error(c.cmd, "unknown option --%s or missing value", o.name);
-        if (tt_opt_is(&o, "utc-offset")) {
-            if (tt_csv_offset_parse(o.value, &mo.utc_offset))
-                return tt_usage_error(c.cmd, "--utc-offset: expected e.g. +02:00, got '%s'",
-                                      o.value);
-        } else if (tt_opt_is(&o, "timeframe")) {
-            tf_s = o.value;
-        } else if (tt_opt_is(&o, "side")) {
-            side_s = o.value;
-        } else {
-            return tt_usage_error(c.cmd, "unknown option --%s", o.name);
-        }
-    }
-    if ((r = parse_tf_side(c.cmd, tf_s, side_s, &mo.tf, &mo.side)) >= 0)
-        return r;
-    if ((r = common_ready(&c)) >= 0) {
-        common_free(&c);
+    mo.utc_offset = a.utc_offset;
+    mo.tf = (uint8_t)a.tf;
+    mo.side = (uint8_t)a.side;
+    if ((r = common_ready(c)) != TT_EXIT_OK) {
+        common_free(c);
         return r;
     }
-    mo.instrument = one_symbol(&c, 1, &r);
-    if (r >= 0) {
-        common_free(&c);
-        return r;
-    }
-    r = run_import(&c, mt5_one, &mo);
-    common_free(&c);
+    mo.instrument = one_symbol(c, &r);
+    if (r == TT_EXIT_OK)
+        r = run_import(c, mt5_one, &mo);
+    common_free(c);
     return r;
 }
 
@@ -538,29 +507,36 @@ static int hdf5_one(tt_import *im, const char *path, void *opts, tt_err *err)
     return tt_hdf5_import(im, path, opts, err);
 }
 
-int tt_cmd_import_hdf5(int argc, char **argv)
+static const tt_opt HDF5_OPTS[] = {
+    {TT_OPT_INCLUDE, .include = COMMON_OPTS},
+    {TT_OPT_LIST, "symbol", .off = C(symbols), .count_off = C(nsymbols), .max_count = MAX_SYMBOLS,
+     .arg = "S", .help = "import only S"},
+    {TT_OPT_END},
+};
+
+static int import_hdf5(int argc, char **argv);
+
+const tt_cmd tt_command_import_hdf5 = {
+    .name = "import hdf5",
+    .summary = "HDF5 tick or bar tables",
+    .run = import_hdf5,
+    .opts = HDF5_OPTS,
+    .size = sizeof(common),
+    .rules = COMMON_RULES,
+    .about = "Import ticks and bars from an HDF5 file in ticktape's layout (as written by\n"
+             "`ticktape tape export --format hdf5`; see docs/hdf5-layout.md).\n",
+    .epilog = COMMON_EPILOG,
+    .more = tt_quality_config_help,
+};
+
+static int import_hdf5(int argc, char **argv)
 {
-    static const char usage[] =
-        "usage: ticktape import hdf5 FILE.h5... --tape DIR [options]\n\n"
-        "Import ticks and bars from an HDF5 file in ticktape's layout (as written by\n"
-        "`ticktape tape export --format hdf5`; see docs/hdf5-layout.md).\n\n"
-        "  --symbol S          import only S (repeatable)\n";
     common c;
-    common_init(&c, "import hdf5");
-    tt_opt o;
-    tt_opt_init(&o, argc, argv);
-    int r;
-    while (tt_opt_next(&o, FLAGS)) {
-        if (tt_opt_is(&o, "help")) {
-            print_help(usage);
-            return TT_EXIT_OK;
-        }
-        if ((r = common_opt(&c, &o)) >= 10)
-            return r - 10;
-        if (!r)
-            return tt_usage_error(c.cmd, "unknown option --%s", o.name);
-    }
-    if ((r = common_ready(&c)) >= 0) {
+    common_init(&c, tt_command_import_hdf5.name);
+    int r = tt_opts_parse(&tt_command_import_hdf5, &c, argc, argv, NULL);
+    if (r != TT_OPTS_RUN)
+        return r;
+    if ((r = common_ready(&c)) != TT_EXIT_OK) {
         common_free(&c);
         return r;
     }

@@ -1,7 +1,7 @@
 /*
  * `ticktape paper SCENARIO --nats URL [--journal DIR] [--json]`: paper trading
- * on a live feed (live/paper.h), and the report step it shares with
- * `ticktape replay` (cli/cmd_replay.c).
+ * on a live feed (live/paper.h). The options and the report step it shares
+ * with `ticktape replay` are in cli/live_cli.c.
  *
  * The scenario is prepared exactly as for `backtest`; then the live pieces
  * replace its data source (the feed), and add the wall clock, the journal and
@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,161 +28,6 @@
 #include "live/paper.h"
 #include "reports/report.h"
 #include "sim/scenario.h"
-
-/* ---- shared with replay: reports, summary, order list ---- */
-
-static int write_orders(const char *path, const tt_backtest_result *r, const tt_instruments *ins,
-                        tt_err *err)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return tt_err_set(err, TT_EIO, "%s: cannot write", path);
-    fprintf(f, "ts,client_id,venue_id,symbol,status,reason,side,price,qty\n");
-    for (size_t i = 0; i < r->norders; i++) {
-        const tt_order_record *o = &r->orders[i];
-        const tt_instrument *in = tt_instruments_get(ins, o->symbol);
-        fprintf(f, "%lld,%llu,%llu,%s,%s,%u,%d,%lld,%lld\n", (long long)o->ts,
-                (unsigned long long)o->client_id, (unsigned long long)o->venue_id,
-                in ? in->symbol : "?", tt_order_status_name(o->status), o->reason, o->side,
-                (long long)o->price, (long long)o->qty);
-    }
-    if (fclose(f))
-        return tt_err_set(err, TT_EIO, "%s: write failed", path);
-    return TT_OK;
-}
-
-int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
-                   const tt_live_cli *o, const char *mode)
-{
-    tt_err err;
-    tt_err_clear(&err);
-    tt_metrics m = r->metrics; /* exact, computed during the run */
-    char syms[256] = "";
-    size_t used = 0;
-    for (int i = 0; run->cfg.symbols[i] && used < sizeof syms; i++)
-        used += (size_t)snprintf(syms + used, sizeof syms - used, "%s%s", i ? "," : "",
-                                 run->cfg.symbols[i]);
-    char data[600];
-    snprintf(data, sizeof data, "%s: %s", o->feed, syms);
-    char *scen_text = tt_scenario_text(s);
-    tt_report_input in = {
-        .name = tt_scenario_name(s),
-        .scenario_text = scen_text,
-        .strategy = run->cfg.strategy,
-        .params = run->cfg.params,
-        .data = data,
-        .fingerprint = r->fingerprint,
-        .events = r->events,
-        .trades = r->trades,
-        .ntrades = r->ntrades,
-        .equity = r->equity,
-        .nequity = r->nequity,
-        .metrics = &m,
-        .instruments = run->instruments,
-        .currency = run->cfg.venue.account.currency[0] ? run->cfg.venue.account.currency : "USD",
-        .minor_per_unit = run->minor_per_unit,
-        .from = r->first_ts,
-        .to = r->last_ts,
-        .orders_sent = r->orders_sent,
-        .fills = r->fills,
-        .risk_rejects = r->risk_rejects,
-        .stop_outs = r->stop_outs,
-    };
-    int code = TT_EXIT_OK;
-    char dir[4200] = "";
-    if (!o->no_reports) {
-        if (o->out_dir)
-            snprintf(dir, sizeof dir, "%s", o->out_dir);
-        else
-            snprintf(dir, sizeof dir, "out/%s-%s", tt_scenario_name(s), mode);
-        tt_report_outputs which = {run->outputs.html, run->outputs.json, run->outputs.csv,
-                                   run->outputs.hdf5};
-        if (tt_report_write_all(&in, dir, &which, &err) != TT_OK)
-            code = tt_report_error(&err);
-    }
-    if (code == TT_EXIT_OK && o->orders_file &&
-        write_orders(o->orders_file, r, run->instruments, &err) != TT_OK)
-        code = tt_report_error(&err);
-    if (!o->quiet) {
-        char fp[33], net[48];
-        tt_fingerprint_hex(r->fingerprint, fp);
-        tt_report_money(m.net_pnl, in.minor_per_unit, net, sizeof net);
-        printf("%-12s %s (%s)\n", mode, tt_scenario_name(s), tt_scenario_file(s));
-        printf("data         %s\n", data);
-        printf("strategy     %s %s\n", in.strategy, in.params ? in.params : "");
-        printf("events       %llu\n", (unsigned long long)r->events);
-        printf("orders       %llu sent, %llu fills, %llu risk rejects; %zu order events\n",
-               (unsigned long long)r->orders_sent, (unsigned long long)r->fills,
-               (unsigned long long)r->risk_rejects, r->norders);
-        printf("trades       %llu, net P&L %s %s\n", (unsigned long long)m.trades, net,
-               in.currency);
-        if (dir[0])
-            printf("reports      %s\n", dir);
-        printf("fingerprint: %s\n", fp); /* the last line of every run */
-    }
-    if (o->json) {
-        fflush(stdout);
-        tt_report_json_write(&in, stdout, 1);
-    }
-    free(scen_text);
-    return code;
-}
-
-/* Options common to paper and replay; returns 1 when consumed, 0 when not
- * ours, or an exit code < 0 (negated) on a usage error. */
-int tt_live_cli_option(tt_live_cli *o, const char *cmd, const tt_opt *op)
-{
-    if (tt_opt_is(op, "json")) {
-        o->json = 1;
-    } else if (tt_opt_is(op, "quiet")) {
-        o->quiet = 1;
-    } else if (tt_opt_is(op, "no-reports")) {
-        o->no_reports = 1;
-    } else if (tt_opt_is(op, "out") || tt_opt_is(op, "orders") || tt_opt_is(op, "set")) {
-        if (!op->value)
-            return -tt_usage_error(cmd, "--%s needs a value", op->name);
-        if (tt_opt_is(op, "out"))
-            o->out_dir = op->value;
-        else if (tt_opt_is(op, "orders"))
-            o->orders_file = op->value;
-        else if (o->nsets < TT_LIVE_MAX_SETS)
-            o->sets[o->nsets++] = op->value;
-        else
-            return -tt_usage_error(cmd, "too many --set options");
-    } else {
-        return 0;
-    }
-    return 1;
-}
-
-/* Load the scenario, apply --set, prepare the run. */
-int tt_live_prepare(const char *path, const tt_live_cli *o, const char *cmd, tt_scenario **s,
-                    tt_scenario_run **run)
-{
-    tt_err err;
-    if (tt_scenario_load(s, path, &err) != TT_OK)
-        return tt_report_error(&err);
-    for (int i = 0; i < o->nsets; i++) {
-        if (tt_scenario_set(*s, o->sets[i], &err) != TT_OK) {
-            tt_scenario_free(*s);
-            return tt_usage_error(cmd, "%s", err.msg);
-        }
-    }
-    *run = calloc(1, sizeof **run);
-    if (!*run) {
-        tt_scenario_free(*s);
-        tt_err_set(&err, TT_ENOMEM, "out of memory");
-        return tt_report_error(&err);
-    }
-    if (tt_scenario_prepare(*s, *run, &err) != TT_OK) {
-        free(*run);
-        tt_scenario_free(*s);
-        return tt_report_error(&err);
-    }
-    return TT_EXIT_OK;
-}
-
-/* ---- paper ---- */
 
 static tt_paper *g_paper; /* for the signal handler only: the CLI owns the process */
 
@@ -251,126 +97,94 @@ static void *status_loop(void *arg)
     return NULL;
 }
 
-static void paper_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: ticktape paper SCENARIO (--nats URL | --kafka BROKERS) [options]\n\n"
-            "Paper trading: the scenario's strategy, venue model and risk limits on a live\n"
-            "feed, with the wall clock. Every input is journaled before the engine sees it;\n"
-            "`ticktape replay JOURNAL --scenario SCENARIO` reproduces the session exactly.\n"
-            "SIGINT or SIGTERM ends the session cleanly (journal flushed, reports written).\n\n"
-            "options:\n"
-            "  --nats URL          feed: ticks.>, bars.>, market.external.> (TickData protobuf);\n"
-            "                      outputs published on signals.*, orders.*, bars.*, risk.alert.*\n"
-            "  --kafka BROKERS     outputs archived to the seed's Kafka topics; without --nats,\n"
-            "                      also the feed (topic tick_archive, consumer group)\n"
-            "  --kafka-set K=V     extra librdkafka setting (repeatable)\n"
-            "  --from-beginning    Kafka feed: a new consumer group starts at the oldest tick\n"
-            "  --journal DIR       journal directory (must not hold a journal yet)\n"
-            "  --fsync             fsync each journal block\n"
-            "  --json-ticks        also accept JSON ticks {\"symbol\",\"bid\",\"ask\",\"timestamp\"}\n"
-            "  --no-publish        do not publish outputs on NATS\n"
-            "  --publish-json      publish outputs as JSON objects instead of protobuf\n"
-            "  --queue N           feed queue slots (default 65536; market data beyond it is\n"
-            "                      dropped oldest first and counted)\n"
-            "  --spin US           poll the feed queue US microseconds before sleeping (lower\n"
-            "                      latency for a CPU; default 0)\n"
-            "  --duration S        end the session after S seconds\n"
-            "  --status-every S    also print the status as a line on stderr every S seconds\n"
-            "  --set KEY=VALUE     override a scenario key (repeatable)\n"
-            "  --out DIR           reports directory (default out/<name>-paper)\n"
-            "  --orders FILE       write the order-event list as CSV\n"
-            "  --no-reports        write no report files\n"
-            "  --json              last line of stdout: the summary (as backtest --json)\n"
-            "  --quiet             no human lines on stdout\n");
-}
+typedef struct paper_opts {
+    const char *scenario;
+    tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
+    const char *nats, *kafka, *journal;
+    const char *kconf[17]; /* --kafka-set K=V, NULL-ended */
+    int nkconf;
+    int fsync, json_ticks, no_publish, from_beginning, publish_json, drop_when_full;
+    uint64_t queue;
+    double duration, spin_us, status_every;
+} paper_opts;
 
-int tt_cmd_paper(int argc, char **argv)
-{
-    static const char *const flags[] = {"json", "quiet", "no-reports", "fsync", "json-ticks",
-                                        "no-publish", "from-beginning", "publish-json", "help", "h",
-                                        NULL};
-    tt_live_cli o;
-    memset(&o, 0, sizeof o);
-    const char *scenario = NULL, *nats = NULL, *kafka = NULL, *journal = NULL;
-    const char *kconf[17] = {NULL};
-    int nkconf = 0, fsync_ = 0, json_ticks = 0, no_publish = 0, from_beginning = 0;
-    int publish_json = 0;
-    uint64_t queue = 0;
-    double duration = 0, spin_us = 0, status_every = 0;
-    tt_opt op;
-    tt_opt_init(&op, argc, argv);
-    while (tt_opt_next(&op, flags)) {
-        if (!op.name) {
-            if (scenario)
-                return tt_usage_error("paper", "unexpected argument '%s'", op.value);
-            scenario = op.value;
-            continue;
-        }
-        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
-            paper_usage(stdout);
-            return TT_EXIT_OK;
-        }
-        int c = tt_live_cli_option(&o, "paper", &op);
-        if (c < 0)
-            return -c;
-        if (c)
-            continue;
-        if (tt_opt_is(&op, "fsync")) {
-            fsync_ = 1;
-        } else if (tt_opt_is(&op, "json-ticks")) {
-            json_ticks = 1;
-        } else if (tt_opt_is(&op, "no-publish")) {
-            no_publish = 1;
-        } else if (tt_opt_is(&op, "from-beginning")) {
-            from_beginning = 1;
-        } else if (tt_opt_is(&op, "publish-json")) {
-            publish_json = 1;
-        } else if (!op.value) {
-            return tt_usage_error("paper", "--%s needs a value", op.name);
-        } else if (tt_opt_is(&op, "nats")) {
-            nats = op.value;
-        } else if (tt_opt_is(&op, "kafka")) {
-            kafka = op.value;
-        } else if (tt_opt_is(&op, "kafka-set")) {
-            if (nkconf == 16)
-                return tt_usage_error("paper", "too many --kafka-set options");
-            kconf[nkconf++] = op.value;
-        } else if (tt_opt_is(&op, "journal")) {
-            journal = op.value;
-        } else if (tt_opt_is(&op, "queue")) {
-            if (tt_parse_u64(op.value, &queue) || queue < 128 || queue > (1u << 26))
-                return tt_usage_error("paper", "--queue: expected 128 .. 67M, got '%s'", op.value);
-        } else if (tt_opt_is(&op, "spin")) {
-            char *e;
-            spin_us = strtod(op.value, &e);
-            if (*e || !(spin_us >= 0) || spin_us > 1e6)
-                return tt_usage_error("paper", "--spin: expected microseconds 0 .. 1e6, got '%s'",
-                                      op.value);
-        } else if (tt_opt_is(&op, "status-every")) {
-            char *e;
-            status_every = strtod(op.value, &e);
-            if (*e || !(status_every >= 0.1))
-                return tt_usage_error("paper", "--status-every: expected seconds >= 0.1, got '%s'",
-                                      op.value);
-        } else if (tt_opt_is(&op, "duration")) {
-            char *e;
-            duration = strtod(op.value, &e);
-            if (*e || !(duration > 0))
-                return tt_usage_error("paper", "--duration: expected seconds > 0, got '%s'",
-                                      op.value);
-        } else {
-            return tt_usage_error("paper", "unknown option --%s", op.name);
-        }
-    }
-    if (!scenario)
-        return tt_usage_error("paper", "missing the scenario file (see --help)");
-    if (!nats && !kafka)
-        return tt_usage_error("paper", "a feed is needed: --nats URL or --kafka BROKERS");
+#define F(field) offsetof(paper_opts, field)
 
+static const tt_opt PAPER_OPTS[] = {
+    {TT_OPT_ARG, .arg = "SCENARIO", .off = F(scenario), .flags = TT_OPT_REQUIRED,
+     .help = "the scenario: strategy, venue model, risk limits (docs/scenarios.md)"},
+    {TT_OPT_STRING, "nats", .off = F(nats), .arg = "URL",
+     .help = "feed: ticks.*, bars.>, market.external.> (TickData protobuf); outputs "
+             "published on signals.*, orders.*, bars.*, risk.alert.*"},
+    {TT_OPT_STRING, "kafka", .off = F(kafka), .arg = "BROKERS",
+     .help = "outputs archived to the seed's Kafka topics; without --nats, also the feed "
+             "(topic tick_archive, consumer group)"},
+    {TT_OPT_LIST, "kafka-set", .off = F(kconf), .count_off = F(nkconf), .max_count = 16,
+     .arg = "K=V", .flags = TT_OPT_KEYVAL, .help = "extra librdkafka setting"},
+    {TT_OPT_FLAG, "from-beginning", .off = F(from_beginning),
+     .help = "Kafka feed: a new consumer group starts at the oldest tick"},
+    {TT_OPT_STRING, "journal", .off = F(journal), .arg = "DIR",
+     .help = "journal directory (must not hold a journal yet)"},
+    {TT_OPT_FLAG, "fsync", .off = F(fsync), .help = "fsync each journal block"},
+    {TT_OPT_FLAG, "json-ticks", .off = F(json_ticks),
+     .help = "also accept JSON ticks {\"symbol\",\"bid\",\"ask\",\"timestamp\"}"},
+    {TT_OPT_FLAG, "no-publish", .off = F(no_publish), .help = "do not publish outputs on NATS"},
+    {TT_OPT_FLAG, "publish-json", .off = F(publish_json),
+     .help = "publish outputs as JSON objects instead of protobuf"},
+    {TT_OPT_UINT, "queue", .off = F(queue), .arg = "N", .min = 128, .max = 1u << 26,
+     .def_text = "65536",
+     .help = "feed queue slots; when full, the feed is held back while the engine takes "
+             "events (nats.c buffers the burst), and only a stalled engine makes it drop the "
+             "oldest market data"},
+    {TT_OPT_FLAG, "allow-drops", .off = F(live.allow_drops),
+     .help = "exit 0 even when market data was dropped (the summaries still count it)"},
+    {TT_OPT_FLAG, "drop-when-full", .off = F(drop_when_full),
+     .help = "a full feed queue drops the oldest market data at once, instead of holding the "
+             "feed back while the engine catches up (lower latency, lost ticks)"},
+    {TT_OPT_DOUBLE, "spin", .off = F(spin_us), .arg = "US", .min = 0, .max = 1e6, .def = "0",
+     .help = "poll the feed queue US microseconds before sleeping (lower latency for a CPU)"},
+    {TT_OPT_DOUBLE, "duration", .off = F(duration), .arg = "S", .min = 0, .max = INFINITY,
+     .flags = TT_OPT_MIN_OPEN, .help = "end the session after S seconds"},
+    {TT_OPT_DOUBLE, "status-every", .off = F(status_every), .arg = "S", .min = 0.1,
+     .max = INFINITY, .help = "also print the status as a line on stderr every S seconds"},
+    {TT_OPT_INCLUDE, .include = tt_live_opts, .off = F(live)},
+    {TT_OPT_END},
+};
+
+static const tt_opt_rule PAPER_RULES[] = {
+    {TT_RULE_ANY_OF, {"nats", "kafka"}, "a feed is needed: --nats URL or --kafka BROKERS"},
+    {TT_RULE_END},
+};
+
+static int run_paper(int argc, char **argv);
+
+const tt_cmd tt_command_paper = {
+    .name = "paper",
+    .summary = "paper trading on a live NATS/Kafka feed, journaled",
+    .run = run_paper,
+    .opts = PAPER_OPTS,
+    .size = sizeof(paper_opts),
+    .rules = PAPER_RULES,
+    .about = "Paper trading: the scenario's strategy, venue model and risk limits on a live\n"
+             "feed, with the wall clock. Every input is journaled before the engine sees it;\n"
+             "`ticktape replay JOURNAL --scenario SCENARIO` reproduces the session exactly.\n"
+             "SIGINT or SIGTERM ends the session cleanly (journal flushed, reports written).\n",
+    .epilog = "exit codes: 0 the session ended cleanly, 3 it ended but market data was\n"
+              "dropped (unless --allow-drops), 1 failure, 2 usage error\n",
+};
+
+static int run_paper(int argc, char **argv)
+{
+    paper_opts a;
+    memset(&a, 0, sizeof a);
+    int code = tt_opts_parse(&tt_command_paper, &a, argc, argv, NULL);
+    if (code != TT_OPTS_RUN)
+        return code;
+    tt_live_cli *o = &a.live;
+    const char *nats = a.nats, *kafka = a.kafka, *journal = a.journal;
     tt_scenario *s;
     tt_scenario_run *run;
-    int code = tt_live_prepare(scenario, &o, "paper", &s, &run);
+    code = tt_live_prepare(a.scenario, o, "paper", &s, &run);
     if (code)
         return code;
     tt_err err;
@@ -379,19 +193,33 @@ int tt_cmd_paper(int argc, char **argv)
     memset(&po, 0, sizeof po);
     po.nats_url = nats;
     po.kafka_brokers = kafka;
-    po.kafka_conf = nkconf ? kconf : NULL;
-    po.kafka_from_beginning = from_beginning;
+    po.kafka_conf = a.nkconf ? a.kconf : NULL;
+    po.kafka_from_beginning = a.from_beginning;
     po.journal_dir = journal;
-    po.journal_fsync = fsync_;
-    po.json_ticks = json_ticks;
-    po.no_publish = no_publish;
-    po.publish_json = publish_json;
-    po.queue_capacity = (uint32_t)queue;
-    po.spin_ns = (int64_t)(spin_us * 1000.0);
+    po.journal_fsync = a.fsync;
+    po.json_ticks = a.json_ticks;
+    po.no_publish = a.no_publish;
+    po.publish_json = a.publish_json;
+    po.queue_capacity = (uint32_t)a.queue;
+    po.spin_ns = (int64_t)(a.spin_us * 1000.0);
+    po.backpressure_ns = a.drop_when_full ? -1 : 0;
     po.log = log_stderr;
-    tt_paper *p;
-    if (tt_paper_attach(&p, &run->cfg, run->instruments, &po, &err) != TT_OK) {
+    tt_paper *p = NULL;
+    tt_backtest *bt = NULL;
+    if (tt_backtest_open(&bt, &run->cfg, &err) != TT_OK ||
+        tt_paper_attach(&p, bt, run->instruments, &po, &err) != TT_OK) {
         code = tt_report_error(&err);
+        tt_backtest_close(bt);
+        tt_scenario_release(run);
+        free(run);
+        tt_scenario_free(s);
+        return code;
+    }
+    /* the session record replay checks (what this journal was recorded with) */
+    if (journal && tt_live_session_write(journal, a.scenario, o, &err) != TT_OK) {
+        code = tt_report_error(&err);
+        tt_paper_close(p, NULL);
+        tt_backtest_close(bt);
         tt_scenario_release(run);
         free(run);
         tt_scenario_free(s);
@@ -399,7 +227,7 @@ int tt_cmd_paper(int argc, char **argv)
     }
     char feed[600];
     snprintf(feed, sizeof feed, "live %s", nats ? nats : kafka);
-    o.feed = feed;
+    o->feed = feed;
     g_paper = p;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -409,14 +237,15 @@ int tt_cmd_paper(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     fprintf(stderr, "ticktape paper: listening on %s%s%s; SIGINT or SIGTERM ends the session\n",
             nats ? nats : kafka, journal ? ", journal " : "", journal ? journal : "");
-    status_ctx sc = {.p = p, .tty = isatty(2) && !o.quiet, .duration = duration,
-                     .every = status_every,
+    status_ctx sc = {.p = p, .tty = isatty(2) && !o->quiet, .duration = a.duration,
+                     .every = a.status_every,
                      .start = tt_wall_seconds()};
     pthread_t th;
     int have_th = pthread_create(&th, NULL, status_loop, &sc) == 0;
     tt_backtest_result r;
     memset(&r, 0, sizeof r);
-    int rc = tt_backtest_run(&run->cfg, &r, &err);
+    int rc = tt_backtest_exec(bt, &r, &err);
+    tt_backtest_close(bt);
     atomic_store(&sc.done, 1);
     if (have_th)
         pthread_join(th, NULL);
@@ -450,7 +279,9 @@ int tt_cmd_paper(int argc, char **argv)
     } else if (crc != TT_OK) {
         code = tt_report_error(&cerr);
     } else {
-        code = tt_live_finish(s, run, &r, &o, "paper");
+        o->losses = (tt_live_losses){1, st.inbox.pushed, st.inbox.dropped + st.feed_dropped,
+                                     st.inbox.rejected, st.inbox.gaps};
+        code = tt_live_finish(s, run, &r, o, "paper");
     }
     tt_backtest_result_free(&r);
     tt_scenario_release(run);

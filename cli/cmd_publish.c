@@ -6,7 +6,9 @@
  * benchmark. SIGINT/SIGTERM stop it after the current tick; what was
  * published is flushed first.
  */
+#include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "core/instrument.h"
+#include "core/merge.h"
+#include "data/calendar.h"
 #include "data/tape.h"
 #include "live/publish.h"
 
@@ -25,99 +29,110 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
-static void usage(FILE *f)
+typedef struct publish_opts {
+    const char *tape, *url, *brokers, *symbols, *instruments_file, *source;
+    const char *external[TT_MERGE_MAX];
+    int nexternal;
+    tt_ts from, to;
+    double speed;   /* 0 = max */
+    uint64_t rate;  /* ticks per second, 0 = by --speed */
+    uint64_t limit; /* 0 = all */
+    int json, json_ticks;
+} publish_opts;
+
+/* --speed max|K: 0 for max. */
+static int opt_speed(void *opts, const tt_opt *o, const char *value, tt_err *err)
 {
-    fprintf(f,
-            "usage: ticktape publish TAPE (--nats URL | --kafka BROKERS) [options]\n\n"
-            "Publishes the tape's quote ticks on ticks.{SYMBOL} as TickData protobuf\n"
-            "(symbol, bid, ask, volume, timestamp in ms, spread), or to the Kafka topic\n"
-            "tick_archive keyed by symbol.\n\n"
-            "options:\n"
-            "  --nats URL          NATS server, e.g. nats://127.0.0.1:4222\n"
-            "  --kafka BROKERS     Kafka bootstrap servers, e.g. 127.0.0.1:9092\n"
-            "  --speed max|K       max (default), or K times real time (1 = as recorded)\n"
-            "  --rate N            N ticks per second, evenly spaced (overrides --speed)\n"
-            "  --symbols A,B       only these symbols (default: every quote stream)\n"
-            "  --from D, --to D    time range (ISO 8601)\n"
-            "  --limit N           stop after N ticks\n"
-            "  --json-ticks        publish the JSON form {\"symbol\",\"bid\",\"ask\",\"timestamp\"}\n"
-            "  --instruments FILE  extra instrument declarations\n"
-            "  --json              last line of stdout: a JSON summary\n");
+    double *speed = tt_opt_field(opts, o);
+    if (!strcmp(value, "max")) {
+        *speed = 0;
+        return TT_OK;
+    }
+    char *e;
+    *speed = strtod(value, &e);
+    if (e == value || *e || !(*speed > 0))
+        return tt_err_set(err, TT_EINVAL, "--%s: expected max or a positive number, got '%s'",
+                          o->name, value);
+    return TT_OK;
 }
+
+#define F(field) offsetof(publish_opts, field)
+
+static const tt_opt PUBLISH_OPTS[] = {
+    {TT_OPT_ARG, .arg = "TAPE", .off = F(tape), .flags = TT_OPT_REQUIRED,
+     .help = "the tape whose quote ticks are published"},
+    {TT_OPT_STRING, "nats", .off = F(url), .arg = "URL",
+     .help = "NATS server, e.g. nats://127.0.0.1:4222"},
+    {TT_OPT_STRING, "kafka", .off = F(brokers), .arg = "BROKERS",
+     .help = "Kafka bootstrap servers, e.g. 127.0.0.1:9092"},
+    {TT_OPT_CUSTOM, "speed", .off = F(speed), .arg = "max|K", .set = opt_speed, .def = "max",
+     .help = "max, or K times real time (1 = as recorded)"},
+    {TT_OPT_UINT, "rate", .off = F(rate), .arg = "N", .min = 1, .max = INFINITY,
+     .help = "N ticks per second, evenly spaced (overrides --speed)"},
+    {TT_OPT_STRING, "symbols", .off = F(symbols), .arg = "A,B",
+     .def_text = "every quote stream", .help = "only these symbols"},
+    {TT_OPT_TIME, "from", .off = F(from), .help = "start of the range (inclusive)"},
+    {TT_OPT_TIME, "to", .off = F(to), .help = "end of the range (exclusive)"},
+    {TT_OPT_UINT, "limit", .off = F(limit), .arg = "N", .help = "stop after N ticks"},
+    {TT_OPT_STRING, "source", .off = F(source), .arg = "NAME",
+     .help = "publish on ticks.NAME.{SYMBOL}: one feed of several for `ticktape aggregate`"},
+    {TT_OPT_LIST, "external", .off = F(external), .count_off = F(nexternal), .max_count = 8,
+     .arg = "STREAM",
+     .help = "also the events of this blob stream (an imported calendar) on "
+             "market.external.{type} (Kafka: external_data_archive); repeatable"},
+    {TT_OPT_FLAG, "json-ticks", .off = F(json_ticks),
+     .help = "publish the JSON form {\"symbol\",\"bid\",\"ask\",\"timestamp\"}"},
+    {TT_OPT_STRING, "instruments", .off = F(instruments_file), .arg = "FILE",
+     .help = "extra instrument declarations (docs/instruments.md)"},
+    {TT_OPT_FLAG, "json", .off = F(json), .help = "last line of stdout: a JSON summary"},
+    {TT_OPT_END},
+};
+
+static const tt_opt_rule PUBLISH_RULES[] = {
+    {TT_RULE_ONE_OF, {"nats", "kafka"}, "give one target: --nats URL or --kafka BROKERS"},
+    {TT_RULE_EXCLUSIVE, {"kafka", "json-ticks"},
+     "--json-ticks is for NATS; tick_archive holds TickData"},
+    {TT_RULE_EXCLUSIVE, {"kafka", "source"}, "--source names a NATS subject (ticks.NAME.SYMBOL)"},
+    {TT_RULE_END},
+};
+
+static int run_publish(int argc, char **argv);
+
+const tt_cmd tt_command_publish = {
+    .name = "publish",
+    .summary = "publish a tape's ticks on NATS as TickData (ticks.SYMBOL)",
+    .run = run_publish,
+    .opts = PUBLISH_OPTS,
+    .size = sizeof(publish_opts),
+    .rules = PUBLISH_RULES,
+    .about = "Publishes the tape's quote ticks on ticks.{SYMBOL} as TickData protobuf\n"
+             "(symbol, bid, ask, volume, timestamp in ms, spread), or to the Kafka topic\n"
+             "tick_archive keyed by symbol (idempotent producer). With --source NAME the\n"
+             "subject is ticks.NAME.{SYMBOL} (one of several feeds an aggregator merges). With\n"
+             "--external STREAM the stream's events go out in time order with the ticks, their\n"
+             "bytes on market.external.{type} (Kafka: external_data_archive, keyed by type).\n"
+             "SIGINT or SIGTERM stop it after the current tick; what was published is flushed\n"
+             "first.\n",
+    .epilog = "exit codes: 0 published, 1 failure, 2 usage error\n",
+};
 
 static void progress_cb(void *ctx, uint64_t n)
 {
     tt_progress_update(ctx, n);
 }
 
-int tt_cmd_publish(int argc, char **argv)
+static int run_publish(int argc, char **argv)
 {
-    const char *tape = NULL, *url = NULL, *symbols = NULL, *from = NULL, *to = NULL;
-    const char *brokers = NULL;
-    const char *instruments_file = NULL;
-    double speed = 0, rate = 0;
-    uint64_t limit = 0;
-    int json = 0, json_ticks = 0;
-    static const char *const flags[] = {"json", "json-ticks", "help", "h", NULL};
-    tt_opt o;
-    tt_opt_init(&o, argc, argv);
-    while (tt_opt_next(&o, flags)) {
-        if (!o.name) {
-            if (tape)
-                return tt_usage_error("publish", "unexpected argument '%s'", o.value);
-            tape = o.value;
-        } else if (tt_opt_is(&o, "help") || tt_opt_is(&o, "h")) {
-            usage(stdout);
-            return TT_EXIT_OK;
-        } else if (tt_opt_is(&o, "json")) {
-            json = 1;
-        } else if (tt_opt_is(&o, "json-ticks")) {
-            json_ticks = 1;
-        } else if (!o.value) {
-            return tt_usage_error("publish", "--%s needs a value", o.name);
-        } else if (tt_opt_is(&o, "nats")) {
-            url = o.value;
-        } else if (tt_opt_is(&o, "kafka")) {
-            brokers = o.value;
-        } else if (tt_opt_is(&o, "speed")) {
-            if (strcmp(o.value, "max")) {
-                char *e;
-                speed = strtod(o.value, &e);
-                if (*e || !(speed > 0))
-                    return tt_usage_error("publish", "--speed: expected max or a positive number, got '%s'", o.value);
-            }
-        } else if (tt_opt_is(&o, "rate")) {
-            uint64_t r;
-            if (tt_parse_u64(o.value, &r) || !r)
-                return tt_usage_error("publish", "--rate: expected a positive count, got '%s'", o.value);
-            rate = (double)r;
-        } else if (tt_opt_is(&o, "limit")) {
-            if (tt_parse_u64(o.value, &limit))
-                return tt_usage_error("publish", "--limit: expected a count, got '%s'", o.value);
-        } else if (tt_opt_is(&o, "symbols")) {
-            symbols = o.value;
-        } else if (tt_opt_is(&o, "from")) {
-            from = o.value;
-        } else if (tt_opt_is(&o, "to")) {
-            to = o.value;
-        } else if (tt_opt_is(&o, "instruments")) {
-            instruments_file = o.value;
-        } else {
-            return tt_usage_error("publish", "unknown option --%s", o.name);
-        }
-    }
-    if (!tape)
-        return tt_usage_error("publish", "missing TAPE (see --help)");
-    if (!url == !brokers)
-        return tt_usage_error("publish", "give one target: --nats URL or --kafka BROKERS");
-    if (brokers && json_ticks)
-        return tt_usage_error("publish", "--json-ticks is for NATS; tick_archive holds TickData");
+    publish_opts a;
+    memset(&a, 0, sizeof a);
+    int rc = tt_opts_parse(&tt_command_publish, &a, argc, argv, NULL);
+    if (rc != TT_OPTS_RUN)
+        return rc;
+    const char *tape = a.tape, *url = a.url, *symbols = a.symbols;
     tt_tape_query q;
     memset(&q, 0, sizeof q);
-    if (from && tt_ts_parse(from, &q.from))
-        return tt_usage_error("publish", "--from: bad time '%s'", from);
-    if (to && tt_ts_parse(to, &q.to))
-        return tt_usage_error("publish", "--to: bad time '%s'", to);
+    q.from = a.from;
+    q.to = a.to;
     char symbuf[1024];
     const char *symlist[65] = {NULL};
     if (symbols) {
@@ -132,19 +147,31 @@ int tt_cmd_publish(int argc, char **argv)
 
     tt_err err;
     tt_err_clear(&err);
-    int rc = TT_EXIT_FAIL;
+    rc = TT_EXIT_FAIL;
     tt_instruments *ins = tt_instruments_new();
-    tt_tape_reader *r = NULL;
+    tt_tape_reader *r = NULL, *xr = NULL;
+    tt_merge *merge = NULL;
     natsConnection *nc = NULL;
     rd_kafka_t *rk = NULL;
     if (!ins) {
         tt_err_set(&err, TT_ENOMEM, "out of memory");
         goto out;
     }
-    if (instruments_file && tt_instruments_load(ins, instruments_file, &err))
+    if (a.instruments_file && tt_instruments_load(ins, a.instruments_file, &err))
         goto out;
     if (tt_tape_reader_open(&r, tape, &q, ins, &err))
         goto out;
+    tt_source src = tt_tape_reader_source(r);
+    if (a.nexternal) {
+        a.external[a.nexternal] = NULL;
+        if (tt_external_reader_open(&xr, tape, a.external, a.from, a.to, &err))
+            goto out;
+        tt_source both[2] = {src, tt_tape_reader_source(xr)};
+        both[1].next_batch = NULL; /* a payload lives until the reader's next call */
+        if (tt_merge_new(&merge, both, 2, &err))
+            goto out;
+        src = tt_merge_source(merge);
+    }
     if (url) {
         natsStatus st = natsConnection_ConnectTo(&nc, url);
         if (st != NATS_OK) {
@@ -154,7 +181,7 @@ int tt_cmd_publish(int argc, char **argv)
     } else {
         char errstr[512];
         rd_kafka_conf_t *kc = rd_kafka_conf_new();
-        if (rd_kafka_conf_set(kc, "bootstrap.servers", brokers, errstr, sizeof errstr) ||
+        if (rd_kafka_conf_set(kc, "bootstrap.servers", a.brokers, errstr, sizeof errstr) ||
             rd_kafka_conf_set(kc, "enable.idempotence", "true", errstr, sizeof errstr) ||
             rd_kafka_conf_set(kc, "linger.ms", "5", errstr, sizeof errstr)) {
             rd_kafka_conf_destroy(kc);
@@ -176,26 +203,28 @@ int tt_cmd_publish(int argc, char **argv)
     po.nc = nc;
     po.rk = rk;
     po.ins = ins;
-    po.speed = speed;
-    po.rate = rate;
-    po.limit = limit;
-    po.json = json_ticks;
+    po.speed = a.speed;
+    po.rate = (double)a.rate;
+    po.limit = a.limit;
+    po.json = a.json_ticks;
+    po.source = a.source;
     po.stop = &g_stop;
     po.progress = progress_cb;
     po.ctx = &prog;
     tt_publish_stats ps;
-    int prc = tt_publish_run(tt_tape_reader_source(r), &po, &ps, &err);
+    int prc = tt_publish_run(src, &po, &ps, &err);
     tt_progress_finish(&prog);
     for (int i = 0; i < tt_tape_reader_warning_count(r); i++)
         fprintf(stderr, "ticktape: warning: %s\n", tt_tape_reader_warning(r, i));
-    fprintf(stderr, "published %llu ticks in %.3f s (%.0f ticks/s)%s\n",
-            (unsigned long long)ps.published, ps.seconds,
+    fprintf(stderr, "published %llu ticks and %llu external events in %.3f s (%.0f ticks/s)%s\n",
+            (unsigned long long)ps.published, (unsigned long long)ps.externals, ps.seconds,
             ps.seconds > 0 ? (double)ps.published / ps.seconds : 0.0,
             g_stop ? " (stopped by signal)" : "");
-    if (json)
-        printf("{\"published\":%llu,\"skipped\":%llu,\"seconds\":%.6f,\"stopped\":%s,"
-               "\"error\":%s%s%s}\n",
-               (unsigned long long)ps.published, (unsigned long long)ps.skipped, ps.seconds,
+    if (a.json)
+        printf("{\"published\":%llu,\"externals\":%llu,\"skipped\":%llu,\"seconds\":%.6f,"
+               "\"stopped\":%s,\"error\":%s%s%s}\n",
+               (unsigned long long)ps.published, (unsigned long long)ps.externals,
+               (unsigned long long)ps.skipped, ps.seconds,
                g_stop ? "true" : "false", prc ? "\"" : "", prc ? tt_status_name(prc) : "null",
                prc ? "\"" : "");
     if (prc)
@@ -210,6 +239,8 @@ out:
     }
     if (rk)
         rd_kafka_destroy(rk);
+    tt_merge_free(merge);
+    tt_tape_reader_close(xr);
     tt_tape_reader_close(r);
     tt_instruments_free(ins);
     return rc;

@@ -1,5 +1,5 @@
 /*
- * ticktape sweep SCENARIO [--jobs N] [--json] [--nats URL] ...
+ * ticktape sweep SCENARIO [--jobs N] [--json] [--nats URL] ... (docs/cli.md)
  *
  * How this works: the scenario is loaded (sim/scenario.h) with its --set
  * overrides, its sweep: section is expanded into jobs (sim/sweep.h), and the
@@ -17,8 +17,9 @@
  * the table as one JSON object.
  *
  * Exit codes: 0 every run completed; 3 some runs failed or crashed (each is
- * reported with its parameters, the others completed); 1 the sweep could not
- * run (scenario error, NATS unreachable); 2 usage error.
+ * reported with its parameters, the others completed); 1 every run failed
+ * (as a lone backtest of any of them would), or the sweep could not run
+ * (scenario error, NATS unreachable); 2 usage error.
  */
 #include <math.h>
 #include <signal.h>
@@ -35,118 +36,52 @@
 #include "sim/scenario.h"
 #include "sim/sweep.h"
 
-#define MAX_SETS 256
-
 typedef struct sweep_opts {
-    const char *scenario;
-    const char *sets[MAX_SETS];
-    int nsets;
-    uint64_t jobs;
-    int json, quiet, no_reports;
-    const char *out;
-    const char *nats;
+    tt_research_cli r; /* the scenario, --jobs, --set, --out, --nats ... (cli/research_cli.c) */
     const char *figure;
-    tt_ts ack_wait, timeout;
-    uint64_t runs_per_job; /* 0 = 1 (the default); UINT64_MAX = auto (tt_js_runs_per_job_auto) */
-    unsigned runs_per_process; /* tt_pool_opts; 1 = a fresh process per run (the default) */
 } sweep_opts;
 
-static const char *const FLAGS[] = {"json", "quiet", "no-reports", "help", "h", NULL};
-
-static void usage(FILE *f)
+static int opt_figure(void *opts, const tt_opt *o, const char *value, tt_err *err)
 {
-    fputs("usage: ticktape sweep SCENARIO.yaml [options]\n\n"
-          "Run the parameter sweep of a scenario's sweep: section (a grid, or a seeded\n"
-          "random search; docs/research.md) and write the result table: sweep.csv,\n"
-          "sweep.json, sweep.h5 and sweep.html (a heatmap over two parameters).\n\n"
-          "options:\n"
-          "  --jobs N          runs at a time, each in its own process (default: 1)\n"
-          "  --runs-per-process N\n"
-          "                    local runs: N runs per process, one after the other\n"
-          "                    (default 1: a fresh process per run; 0: keep each process\n"
-          "                    until a run crashes it; faster on very short runs)\n"
-          "  --set KEY=VALUE   override a scenario key before sweeping; repeatable\n"
-          "  --out DIR         where the table goes (default: out/<scenario name>-sweep)\n"
-          "  --figure NAME     figure for the heatmap and the ranking (default: sharpe)\n"
-          "  --nats URL        run on `ticktape worker` processes through NATS JetStream\n"
-          "                    instead of locally (nats://host:port)\n"
-          "  --ack-wait DUR    with --nats: redeliver a job whose worker went silent for\n"
-          "                    this long (default 30s; s, m, h)\n"
-          "  --timeout DUR     with --nats: give up after this long without a new result\n"
-          "                    (default 10m)\n"
-          "  --runs-per-job K  with --nats: K runs per job message, run one after the other\n"
-          "                    by one worker (default 1; auto: runs/16, from 1 to 8)\n"
-          "  --json            print the table as one JSON object on the last line\n"
-          "  --quiet           print nothing but errors (and the JSON line with --json)\n"
-          "  --no-reports      write no files\n"
-          "  --help            this text\n\n"
-          "Every run is independent: --jobs 1, --jobs N and any number of workers give\n"
-          "the same fingerprints. A run that fails or crashes is reported with its\n"
-          "parameters and the sweep goes on.\n\n"
-          "exit codes: 0 all runs completed, 3 some failed or crashed, 1 failure,\n"
-          "2 usage error\n",
-          f);
+    if (tt_figure_renamed(value))
+        return tt_err_set(err, TT_EINVAL, "--%s: '%s' is now '%s' (percent)", o->name, value,
+                          tt_figure_renamed(value));
+    if (!tt_figure_find(value))
+        return tt_err_set(err, TT_EINVAL, "--%s: unknown figure '%s' (sharpe, net_pnl, "
+                          "return_pct, sqn, profit_factor, max_drawdown_pct, ...)", o->name,
+                          value);
+    *(const char **)tt_opt_field(opts, o) = value;
+    return TT_OK;
 }
 
-static int parse_dur(const char *cmd, const char *opt, const char *v, tt_ts *out)
-{
-    tt_err err;
-    char what[64];
-    snprintf(what, sizeof what, "--%s", opt);
-    if (tt_duration_parse(v, out, what, &err))
-        return tt_usage_error(cmd, "%s", err.msg);
-    return 0;
-}
+static const tt_opt SWEEP_OPTS[] = {
+    {TT_OPT_INCLUDE, .include = tt_research_opts, .off = offsetof(sweep_opts, r)},
+    {TT_OPT_CUSTOM, "figure", .off = offsetof(sweep_opts, figure), .arg = "NAME",
+     .set = opt_figure,
+     .def_text = "sharpe, or net_pnl when the runs are too short for a Sharpe ratio",
+     .help = "figure for the ranking and the first heatmap (docs/metrics.md)"},
+    {TT_OPT_END},
+};
 
-static int parse_option(sweep_opts *o, const tt_opt *op)
-{
-    if (!op->name) {
-        if (o->scenario)
-            return tt_usage_error("sweep", "one scenario at a time (got '%s' and '%s')",
-                                  o->scenario, op->value);
-        o->scenario = op->value;
-    } else if (tt_opt_is(op, "set")) {
-        if (!op->value || !strchr(op->value, '='))
-            return tt_usage_error("sweep", "--set needs KEY=VALUE");
-        if (o->nsets == MAX_SETS)
-            return tt_usage_error("sweep", "too many --set (at most %d)", MAX_SETS);
-        o->sets[o->nsets++] = op->value;
-    } else if (tt_opt_is(op, "jobs")) {
-        if (!op->value || tt_parse_u64(op->value, &o->jobs) || o->jobs == 0 || o->jobs > 4096)
-            return tt_usage_error("sweep", "--jobs needs a number from 1 to 4096");
-    } else if (tt_opt_is(op, "runs-per-process")) {
-        return tt_parse_runs_per_process("sweep", op->value, &o->runs_per_process);
-    } else if (tt_opt_is(op, "out")) {
-        if (!op->value || !*op->value)
-            return tt_usage_error("sweep", "--out needs a directory");
-        o->out = op->value;
-    } else if (tt_opt_is(op, "figure")) {
-        if (!op->value || !tt_figure_find(op->value))
-            return tt_usage_error("sweep", "--figure: unknown figure '%s' (sharpe, net_pnl, "
-                                  "return_pct, profit_factor, max_drawdown_pct, ...)",
-                                  op->value ? op->value : "");
-        o->figure = op->value;
-    } else if (tt_opt_is(op, "nats")) {
-        if (!op->value || !*op->value)
-            return tt_usage_error("sweep", "--nats needs a URL (nats://127.0.0.1:4222)");
-        o->nats = op->value;
-    } else if (tt_opt_is(op, "ack-wait")) {
-        return parse_dur("sweep", "ack-wait", op->value, &o->ack_wait);
-    } else if (tt_opt_is(op, "runs-per-job")) {
-        return tt_parse_runs_per_job("sweep", op->value, &o->runs_per_job);
-    } else if (tt_opt_is(op, "timeout")) {
-        return parse_dur("sweep", "timeout", op->value, &o->timeout);
-    } else if (tt_opt_is(op, "json")) {
-        o->json = 1;
-    } else if (tt_opt_is(op, "quiet")) {
-        o->quiet = 1;
-    } else if (tt_opt_is(op, "no-reports")) {
-        o->no_reports = 1;
-    } else {
-        return tt_usage_error("sweep", "unknown option --%s", op->name);
-    }
-    return 0;
-}
+static int run_sweep(int argc, char **argv);
+
+const tt_cmd tt_command_sweep = {
+    .name = "sweep",
+    .summary = "run a scenario's parameter sweep (grid or random), locally or on NATS",
+    .run = run_sweep,
+    .opts = SWEEP_OPTS,
+    .size = sizeof(sweep_opts),
+    .about = "Run the parameter sweep of a scenario's sweep: section (a grid, or a seeded\n"
+             "random search; docs/research.md) and write the result table: sweep.csv,\n"
+             "sweep.json, sweep.h5 and sweep.html (a heatmap over two parameters).\n"
+             "With --nats the runs go to `ticktape worker` processes through a JetStream\n"
+             "work queue instead of a local pool of processes.\n",
+    .epilog = "Every run is independent: --jobs 1, --jobs N and any number of workers give\n"
+              "the same fingerprints. A run that fails or crashes is reported with its\n"
+              "parameters and the sweep goes on.\n\n"
+              "exit codes: 0 all runs completed, 3 some failed or crashed, 1 every run\n"
+              "failed or the sweep could not run, 2 usage error\n",
+};
 
 /* ---- progress and results ---- */
 
@@ -212,7 +147,7 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
-static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
+static int run_nats(const tt_research_cli *o, const char *abs_path, const char *tag,
                     const tt_sweep_plan *plan, run_state *st, tt_err *err)
 {
     tt_js *js;
@@ -256,9 +191,10 @@ static int run_nats(const sweep_opts *o, const char *abs_path, const char *tag,
     return rc;
 }
 
-static void print_human(const tt_sweep_table *t, const char *fig, const char *dir, double secs,
-                        const char *where)
+static void print_human(const tt_sweep_table *t, const char *dir, double secs, const char *where)
 {
+    int fallback;
+    const char *fig = tt_sweep_default_figure(t, &fallback);
     const tt_sweep_plan *p = t->plan;
     size_t ok = 0;
     for (size_t i = 0; i < p->njobs; i++)
@@ -289,7 +225,10 @@ static void print_human(const tt_sweep_table *t, const char *fig, const char *di
         char ps[400], hex[33];
         tt_params_format(tt_sweep_job_params(p, (size_t)best), p->nparams, ps, sizeof ps);
         tt_fingerprint_hex(t->runs[best].fp, hex);
-        if (rank == 0)
+        if (rank == 0 && fallback)
+            printf("best by %s (no run has a Sharpe ratio: the runs are shorter than the "
+                   "minimum-data rule, docs/metrics.md):\n", fig);
+        else if (rank == 0)
             printf("best by %s:\n", fig);
         /* Money in currency units, as in the table. */
         double shown = f->kind == TT_FIG_MONEY || f->kind == TT_FIG_MINOR
@@ -321,24 +260,14 @@ static void print_human(const tt_sweep_table *t, const char *fig, const char *di
     }
 }
 
-int tt_cmd_sweep(int argc, char **argv)
+static int run_sweep(int argc, char **argv)
 {
-    sweep_opts o;
-    memset(&o, 0, sizeof o);
-    o.jobs = 1;
-    tt_opt op;
-    tt_opt_init(&op, argc, argv);
-    while (tt_opt_next(&op, FLAGS)) {
-        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
-            usage(stdout);
-            return TT_EXIT_OK;
-        }
-        int rc = parse_option(&o, &op);
-        if (rc)
-            return rc;
-    }
-    if (!o.scenario)
-        return tt_usage_error("sweep", "missing the scenario file");
+    sweep_opts so;
+    memset(&so, 0, sizeof so);
+    int code = tt_opts_parse(&tt_command_sweep, &so, argc, argv, NULL);
+    if (code != TT_OPTS_RUN)
+        return code;
+    const tt_research_cli *o = &so.r;
     tt_err err;
     tt_err_clear(&err);
     tt_scenario *s = NULL;
@@ -348,11 +277,11 @@ int tt_cmd_sweep(int argc, char **argv)
     memset(&spec, 0, sizeof spec);
     memset(&plan, 0, sizeof plan);
     tt_run_summary *results = NULL;
-    int code = TT_EXIT_OK;
-    if (tt_scenario_load(&s, o.scenario, &err))
+    code = TT_EXIT_OK;
+    if (tt_scenario_load(&s, o->scenario, &err))
         return tt_report_error(&err);
-    for (int i = 0; i < o.nsets; i++) {
-        if (tt_scenario_set(s, o.sets[i], &err)) {
+    for (int i = 0; i < o->nsets; i++) {
+        if (tt_scenario_set(s, o->sets[i], &err)) {
             tt_scenario_free(s);
             return tt_usage_error("sweep", "%s", err.msg);
         }
@@ -372,16 +301,16 @@ int tt_cmd_sweep(int argc, char **argv)
     tt_scenario_release(probe);
     free(probe);
     char tag[9];
-    if (tt_research_doc_load(&doc, o.scenario, &err) ||
+    if (tt_research_doc_load(&doc, o->scenario, &err) ||
         tt_sweep_spec_read(&spec, doc, tt_scenario_seed(s), &err) ||
-        tt_research_file_tag(o.scenario, tag, &err)) {
+        tt_research_file_tag(o->scenario, tag, &err)) {
         code = tt_report_error(&err);
         goto done;
     }
     /* Run ids: the scenario's tag; over NATS also this invocation's, so that
      * two sweeps on one server never mix their results. */
     char prefix[40];
-    if (o.nats)
+    if (o->nats)
         snprintf(prefix, sizeof prefix, "s%s_%x%x", tag, (unsigned)getpid() & 0xffff,
                  (unsigned)((uint64_t)(tt_wall_seconds() * 1e6) & 0xfffff));
     else
@@ -398,39 +327,49 @@ int tt_cmd_sweep(int argc, char **argv)
     }
     run_state st;
     memset(&st, 0, sizeof st);
-    st.quiet = o.quiet;
+    st.quiet = o->quiet;
     st.results = results;
     st.plan = &plan;
-    if (!o.quiet)
+    if (!o->quiet)
         tt_progress_start(&st.bar, "sweep", plan.njobs);
     double t0 = tt_wall_seconds();
     int rc;
     char where[96];
-    if (o.nats) {
+    if (o->nats) {
         char abs_path[1024];
-        if (!realpath(o.scenario, abs_path))
-            snprintf(abs_path, sizeof abs_path, "%s", o.scenario);
+        if (!realpath(o->scenario, abs_path))
+            snprintf(abs_path, sizeof abs_path, "%s", o->scenario);
         for (size_t i = 0; i < plan.njobs; i++) {
             results[i].status = TT_RUN_PENDING;
             results[i].index = (uint32_t)i;
             tt_run_id_make(results[i].run_id, plan.id_prefix, (uint32_t)i);
             snprintf(results[i].error, sizeof results[i].error, "no result from any worker");
         }
-        rc = run_nats(&o, abs_path, tag, &plan, &st, &err);
-        snprintf(where, sizeof where, "on NATS workers (%s)", o.nats);
+        rc = run_nats(o, abs_path, tag, &plan, &st, &err);
+        snprintf(where, sizeof where, "on NATS workers (%s)", o->nats);
     } else {
-        tt_sweep_opts so = {.jobs = (unsigned)o.jobs, .on_result = on_result, .on_tick = on_tick,
-                            .ctx = &st, .runs_per_process = o.runs_per_process};
+        tt_sweep_opts so = {.jobs = (unsigned)o->jobs, .on_result = on_result, .on_tick = on_tick,
+                            .ctx = &st, .runs_per_process = o->runs_per_process};
         rc = tt_sweep_run(&plan, tt_scenario_runner(s), &so, results, &err);
-        snprintf(where, sizeof where, "%llu job%s", (unsigned long long)o.jobs,
-                 o.jobs == 1 ? "" : "s");
+        snprintf(where, sizeof where, "%llu job%s", (unsigned long long)o->jobs,
+                 o->jobs == 1 ? "" : "s");
     }
     double secs = tt_wall_seconds() - t0;
     if (st.bar.enabled)
         tt_progress_finish(&st.bar);
     if (rc == TT_EPARTIAL) {
-        fprintf(stderr, "ticktape: %s\n", err.msg);
-        code = TT_EXIT_PARTIAL;
+        /* some runs failed: 3; every run failed: 1, as for a lone backtest */
+        size_t ok = 0;
+        for (size_t i = 0; i < plan.njobs; i++)
+            ok += results[i].status == TT_RUN_OK;
+        if (ok == 0) {
+            fprintf(stderr, "ticktape: error: %s: every run failed (%zu of %zu)\n", o->scenario,
+                    plan.njobs, plan.njobs);
+            code = TT_EXIT_FAIL;
+        } else {
+            fprintf(stderr, "ticktape: %s\n", err.msg);
+            code = TT_EXIT_PARTIAL;
+        }
     } else if (rc) {
         code = tt_report_error(&err);
         goto done;
@@ -438,11 +377,11 @@ int tt_cmd_sweep(int argc, char **argv)
     tt_sweep_table t = {tt_scenario_name(s), &plan, results,
                         {spec.heatmap[0][0] ? spec.heatmap[0] : NULL,
                          spec.heatmap[1][0] ? spec.heatmap[1] : NULL},
-                        o.figure ? o.figure : "sharpe", minor};
+                        so.figure, minor};
     char dir[4200] = "";
-    if (!o.no_reports) {
-        if (o.out)
-            snprintf(dir, sizeof dir, "%s", o.out);
+    if (!o->no_reports) {
+        if (o->out)
+            snprintf(dir, sizeof dir, "%s", o->out);
         else
             snprintf(dir, sizeof dir, "out/%s-sweep", tt_scenario_name(s));
         if (tt_sweep_report_write_all(&t, dir, &err)) {
@@ -450,11 +389,15 @@ int tt_cmd_sweep(int argc, char **argv)
             goto done;
         }
     }
-    if (!o.quiet)
-        print_human(&t, t.figure, dir[0] ? dir : NULL, secs, where);
-    if (o.json) {
+    if (!o->quiet)
+        print_human(&t, dir[0] ? dir : NULL, secs, where);
+    if (o->json) {
         fflush(stdout);
-        tt_sweep_json_write(&t, stdout);
+        if (tt_sweep_json_write(&t, stdout)) {
+            tt_err_set(&err, TT_ENOMEM, "sweep: out of memory writing the JSON table");
+            code = tt_report_error(&err);
+            goto done;
+        }
         fputc('\n', stdout);
     }
 done:

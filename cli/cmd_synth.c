@@ -11,6 +11,7 @@
  * symbol; events are appended in the generator's time order.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,34 +19,10 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "core/decimal.h"
 #include "data/tape.h"
 #include "sim/options.h"
 #include "sim/synth.h"
-
-static const char *SYNTH_USAGE =
-    "usage: ticktape synth [--model gbm|merton|heston|regime|ou] [--symbol S | --symbols A,B]\n"
-    "                      [--from T] [--to T] [--seed N] [--param KEY=VALUE ...]\n"
-    "                      [--instruments FILE] (--tape DIR | --csv FILE|- | --bench) [--json]\n"
-    "       ticktape synth options --at T [market options as above] [--strikes N]\n"
-    "                      [--step X] [--expiries 7,30,90] [--vol V] [--skew X] [--smile X]\n"
-    "                      [--r R] [--q Q] [--format csv|jsonl] [-o FILE] [--json]\n\n"
-    "Generates quote ticks from a seeded price model: same seed, same ticks, bit for bit.\n"
-    "  --tape DIR      append one quote stream per symbol to the tape at DIR\n"
-    "  --csv FILE      write time,symbol,bid,ask,bid_volume,ask_volume (- for stdout)\n"
-    "  --bench         generate without writing and report ticks per second\n"
-    "  --json          the summary as one JSON object, the last line of stdout\n"
-    "                  (of stderr with --csv -, where stdout carries the ticks)\n"
-    "  --param K=V     any synthetic key, e.g. --param mu=0 --param sigma=0.1 (annualized),\n"
-    "                  --param tick_rate=4 --param corr=0.6 --param spread=0.8\n"
-    "                  (all keys: docs/synthetic.md)\n"
-    "Defaults: EURUSD, GBM sigma 8%/yr, 2 ticks/s with intraday seasonality, spread 0.8 pip\n"
-    "widening at the 22:00 UTC rollover, weekends closed, 2024-01-01 for 7 days, seed 1.\n"
-    "T is ISO 8601 (2024-01-01, 2024-01-01T10:00:00Z) or an integer with a unit (ms, ns, s).\n\n"
-    "options: the underlying is generated from --from (default: 30 days before --at) to --at\n"
-    "and its last mid is the spot; the chain holds puts and calls for each strike and expiry\n"
-    "with Black-Scholes prices and greeks (vega and rho per 1.00, theta per year), open\n"
-    "interest and volume; put-call ratio and max pain per expiry are reported (stderr,\n"
-    "or the last stdout line with --json).\n";
 
 typedef struct market_opts {
     tt_synth_config cfg;
@@ -53,49 +30,189 @@ typedef struct market_opts {
     int from_set;
 } market_opts;
 
-/* Market options shared by both forms. Returns 1 when the option was taken,
- * 0 when it is not a market option, or an exit code + 100 on error. */
-static int market_option(market_opts *m, const tt_opt *o, const char *cmd)
+/* --model, --symbol, --symbols, --from, --to, --seed: the synthetic key of
+ * the option's name. */
+static int opt_key(void *opts, const tt_opt *o, const char *value, tt_err *err)
 {
-    static const char *const direct[] = {"model", "symbol", "symbols", "from", "to", "seed", NULL};
-    tt_err err;
-    for (const char *const *d = direct; *d; d++) {
-        if (!tt_opt_is(o, *d))
-            continue;
-        if (!o->value)
-            return 100 + tt_usage_error(cmd, "--%s needs a value", *d);
-        if (tt_synth_config_set(&m->cfg, *d, o->value, &err))
-            return 100 + tt_usage_error(cmd, "%s", err.msg);
-        if (!strcmp(*d, "from"))
-            m->from_set = 1;
-        return 1;
-    }
-    if (tt_opt_is(o, "param")) {
-        if (!o->value)
-            return 100 + tt_usage_error(cmd, "--param needs KEY=VALUE");
-        const char *eq = strchr(o->value, '=');
-        if (!eq || eq == o->value)
-            return 100 + tt_usage_error(cmd, "--param '%s' is not KEY=VALUE", o->value);
-        char key[64];
-        size_t k = (size_t)(eq - o->value);
-        if (k >= sizeof key)
-            return 100 + tt_usage_error(cmd, "--param key too long");
-        memcpy(key, o->value, k);
-        key[k] = 0;
-        if (tt_synth_config_set(&m->cfg, key, eq + 1, &err))
-            return 100 + tt_usage_error(cmd, "%s", err.msg);
-        if (!strcmp(key, "from"))
-            m->from_set = 1;
-        return 1;
-    }
-    if (tt_opt_is(o, "instruments")) {
-        if (!o->value)
-            return 100 + tt_usage_error(cmd, "--instruments needs a file");
-        m->instruments = o->value;
-        return 1;
-    }
-    return 0;
+    market_opts *m = opts;
+    int rc = tt_synth_config_set(&m->cfg, o->name, value, err);
+    if (!rc && !strcmp(o->name, "from"))
+        m->from_set = 1;
+    return rc;
 }
+
+/* --param KEY=VALUE: any synthetic key. */
+static int opt_param(void *opts, const tt_opt *o, const char *value, tt_err *err)
+{
+    market_opts *m = opts;
+    const char *eq = strchr(value, '=');
+    if (!eq || eq == value)
+        return tt_err_set(err, TT_EINVAL, "--%s '%s' is not KEY=VALUE", o->name, value);
+    char key[64];
+    size_t k = (size_t)(eq - value);
+    if (k >= sizeof key)
+        return tt_err_set(err, TT_EINVAL, "--%s key too long", o->name);
+    memcpy(key, value, k);
+    key[k] = 0;
+    int rc = tt_synth_config_set(&m->cfg, key, eq + 1, err);
+    if (!rc && !strcmp(key, "from"))
+        m->from_set = 1;
+    return rc;
+}
+
+#define M(field) offsetof(market_opts, field)
+
+/* The market options of both forms: shorthands for keys of tt_synth_config_set
+ * (sim/synth.h), --param for all the others. */
+static const tt_opt MARKET_OPTS[] = {
+    {TT_OPT_CUSTOM, "model", .arg = "gbm|merton|heston|regime|ou", .set = opt_key,
+     .def_text = "gbm", .help = "the price model (docs/synthetic.md)"},
+    {TT_OPT_CUSTOM, "symbol", .arg = "S", .set = opt_key, .def_text = "EURUSD",
+     .help = "one symbol"},
+    {TT_OPT_CUSTOM, "symbols", .arg = "A,B", .set = opt_key,
+     .help = "several symbols, correlated by the corr key"},
+    {TT_OPT_CUSTOM, "from", .arg = "T", .set = opt_key, .def_text = "2024-01-01",
+     .help = "start of the market"},
+    {TT_OPT_CUSTOM, "to", .arg = "T", .set = opt_key, .def_text = "7 days after --from",
+     .help = "end of the market"},
+    {TT_OPT_CUSTOM, "seed", .arg = "N", .set = opt_key, .def_text = "1",
+     .help = "the seed: same seed, same ticks, bit for bit"},
+    {TT_OPT_CUSTOM, "param", .arg = "KEY=VALUE", .set = opt_param,
+     .help = "any synthetic key, repeatable, e.g. --param mu=0 --param sigma=0.1 (annualized), "
+             "--param tick_rate=4 --param corr=0.6 --param spread=0.8 (all keys: "
+             "docs/synthetic.md)"},
+    {TT_OPT_STRING, "instruments", .off = M(instruments), .arg = "FILE",
+     .help = "extra instrument declarations (docs/instruments.md)"},
+    {TT_OPT_END},
+};
+
+static const char SYNTH_NOTES[] =
+    "T is ISO 8601 (2024-01-01, 2024-01-01T10:00:00Z) or an integer with a unit\n"
+    "(ms, ns, s).\n\n"
+    "exit codes: 0 done, 1 failure (an unknown symbol, a write error), 2 usage error\n"
+    "(a bad option or synthetic key)\n";
+
+typedef struct synth_cli {
+    market_opts m;
+    const char *tape, *csv;
+    int bench, json;
+} synth_cli;
+
+#define S(field) offsetof(synth_cli, field)
+
+static const tt_opt SYNTH_OPTS[] = {
+    {TT_OPT_INCLUDE, .include = MARKET_OPTS, .off = S(m)},
+    {TT_OPT_STRING, "tape", .off = S(tape), .arg = "DIR",
+     .help = "append one quote stream per symbol to the tape at DIR"},
+    {TT_OPT_STRING, "csv", .off = S(csv), .arg = "FILE",
+     .help = "write time,symbol,bid,ask,bid_volume,ask_volume (- for stdout)"},
+    {TT_OPT_FLAG, "bench", .off = S(bench),
+     .help = "generate without writing and report ticks per second"},
+    {TT_OPT_FLAG, "json", .off = S(json),
+     .help = "the summary as one JSON object, the last line of stdout (of stderr with --csv -, "
+             "where stdout carries the ticks)"},
+    {TT_OPT_END},
+};
+
+static const tt_opt_rule SYNTH_RULES[] = {
+    {TT_RULE_ONE_OF, {"tape", "csv", "bench"},
+     "give exactly one of --tape DIR, --csv FILE, --bench (ticktape synth --help)"},
+    {TT_RULE_END},
+};
+
+typedef struct chain_cli {
+    market_opts m;
+    tt_option_chain_spec spec;
+    const char *out_path;
+    int jsonl, json;
+} chain_cli;
+
+/* --expiries 7,30,90: day counts (a 'd' suffix is allowed). */
+static int opt_expiries(void *opts, const tt_opt *o, const char *value, tt_err *err)
+{
+    tt_option_chain_spec *spec = tt_opt_field(opts, o);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", value);
+    spec->nexpiries = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *end;
+        long long days = strtoll(t, &end, 10);
+        if (*end == 'd')
+            end++;
+        if (end == t || *end || days < 1 || spec->nexpiries >= 16)
+            return tt_err_set(err, TT_EINVAL, "--%s: '%s' is not a list of up to 16 day counts "
+                              "(7,30,90)", o->name, value);
+        spec->expiry_days[spec->nexpiries++] = days;
+    }
+    if (!spec->nexpiries)
+        return tt_err_set(err, TT_EINVAL, "--%s: empty list", o->name);
+    return TT_OK;
+}
+
+#define O(field) offsetof(chain_cli, field)
+
+static const tt_opt CHAIN_OPTS[] = {
+    {TT_OPT_TIME, "at", .off = O(spec.at), .flags = TT_OPT_REQUIRED,
+     .help = "the valuation time: the underlying's last mid is the spot"},
+    {TT_OPT_INCLUDE, .include = MARKET_OPTS, .off = O(m)},
+    {TT_OPT_INT, "strikes", .off = O(spec.nstrikes), .arg = "N", .min = 1, .max = 10001,
+     .def_text = "21", .help = "strikes per expiry, centred on the spot"},
+    {TT_OPT_DOUBLE, "step", .off = O(spec.strike_step), .arg = "X",
+     .def_text = "1, 2 or 5 times a power of ten, nearest below 1% of the spot",
+     .help = "distance between strikes, in price units"},
+    {TT_OPT_CUSTOM, "expiries", .off = O(spec), .arg = "7,30,90", .set = opt_expiries,
+     .def_text = "7,30,90,180", .help = "expiries, in days from --at"},
+    {TT_OPT_DOUBLE, "vol", .off = O(spec.atm_vol), .arg = "V",
+     .def_text = "the model's sigma", .help = "implied volatility at the money"},
+    {TT_OPT_DOUBLE, "skew", .off = O(spec.skew), .arg = "X", .def_text = "-0.1",
+     .help = "d iv / d ln(K/S)"},
+    {TT_OPT_DOUBLE, "smile", .off = O(spec.smile), .arg = "X", .def_text = "0.5",
+     .help = "d2 iv / d ln(K/S)^2 (curvature)"},
+    {TT_OPT_DOUBLE, "r", .off = O(spec.r), .arg = "R", .def_text = "0",
+     .help = "the risk-free rate"},
+    {TT_OPT_DOUBLE, "q", .off = O(spec.q), .arg = "Q", .def_text = "0",
+     .help = "the dividend (foreign) rate"},
+    {TT_OPT_ENUM, "format", .off = O(jsonl), .values = (const char *const[]){"csv", "jsonl",
+     NULL}, .def = "csv", .help = "CSV with a header, or JSON lines"},
+    {TT_OPT_STRING, "out", .alias = 'o', .off = O(out_path), .arg = "FILE",
+     .def_text = "stdout", .help = "write the chain to FILE (- for stdout)"},
+    {TT_OPT_FLAG, "json", .off = O(json),
+     .help = "the statistics as one JSON object on the last line of stdout"},
+    {TT_OPT_END},
+};
+
+static int synth_market(int argc, char **argv);
+static int synth_options(int argc, char **argv);
+
+static const tt_cmd SYNTH_OPTIONS = {
+    .name = "synth options",
+    .summary = "an option chain on a generated underlying, as CSV or JSON lines",
+    .run = synth_options,
+    .opts = CHAIN_OPTS,
+    .size = sizeof(chain_cli),
+    .about = "The underlying is generated from --from (default: 30 days before --at) to --at\n"
+             "and its last mid is the spot; the chain holds puts and calls for each strike and\n"
+             "expiry with Black-Scholes prices and greeks (vega and rho per 1.00, theta per\n"
+             "year), open interest and volume; put-call ratio and max pain per expiry are\n"
+             "reported (stderr, or the last stdout line with --json).\n",
+    .epilog = SYNTH_NOTES,
+};
+
+const tt_cmd tt_command_synth = {
+    .name = "synth",
+    .summary = "generate a synthetic market (gbm, merton, heston, regime, ou) or an option chain",
+    .run = synth_market,
+    .opts = SYNTH_OPTS,
+    .size = sizeof(synth_cli),
+    .rules = SYNTH_RULES,
+    .about = "Generates quote ticks from a seeded price model: same seed, same ticks, bit for\n"
+             "bit. Defaults: EURUSD, GBM sigma 8%/yr, 2 ticks/s with intraday seasonality,\n"
+             "spread 0.8 pip widening at the 22:00 UTC rollover, weekends closed, 2024-01-01\n"
+             "for 7 days, seed 1.\n",
+    .epilog = SYNTH_NOTES,
+    .subs = (const tt_cmd *const[]){&SYNTH_OPTIONS, NULL},
+};
 
 static int load_instruments(const market_opts *m, tt_instruments **out)
 {
@@ -119,52 +236,29 @@ static void write_csv_row(FILE *f, const tt_instruments *ins, const tt_event *e)
     tt_ts_format(e->ts, t, sizeof t, e->ts % TT_NS_PER_MS != 0);
     tt_price_format(in, e->u.quote.bid, b, sizeof b);
     tt_price_format(in, e->u.quote.ask, a, sizeof a);
-    fprintf(f, "%s,%s,%s,%s,%g,%g\n", t, in->symbol, b, a, (double)e->u.quote.bid_vol,
-            (double)e->u.quote.ask_vol);
+    char bv[48], av[48]; /* exact: the float32's shortest decimal, not %g's six digits */
+    tt_float32_format(e->u.quote.bid_vol, bv, sizeof bv);
+    tt_float32_format(e->u.quote.ask_vol, av, sizeof av);
+    fprintf(f, "%s,%s,%s,%s,%s,%s\n", t, in->symbol, b, a, bv, av);
 }
 
 static int synth_market(int argc, char **argv)
 {
-    market_opts m;
-    memset(&m, 0, sizeof m);
-    tt_synth_config_init(&m.cfg);
-    const char *tape = NULL, *csv = NULL;
-    int bench = 0, json = 0;
-    tt_opt o;
-    static const char *const flags[] = {"bench", "json", "help", "h", NULL};
-    tt_opt_init(&o, argc, argv);
-    while (tt_opt_next(&o, flags)) {
-        int r = o.name ? market_option(&m, &o, "synth") : 0;
-        if (r >= 100)
-            return r - 100;
-        if (r == 1)
-            continue;
-        if (tt_opt_is(&o, "help") || tt_opt_is(&o, "h")) {
-            fputs(SYNTH_USAGE, stdout);
-            return TT_EXIT_OK;
-        } else if (tt_opt_is(&o, "tape") && o.value) {
-            tape = o.value;
-        } else if (tt_opt_is(&o, "csv") && o.value) {
-            csv = o.value;
-        } else if (tt_opt_is(&o, "bench")) {
-            bench = 1;
-        } else if (tt_opt_is(&o, "json")) {
-            json = 1;
-        } else {
-            return tt_usage_error("synth", "unexpected argument '%s'%s",
-                                  o.name ? o.name : o.value,
-                                  o.name && !o.value ? " (missing value?)" : "");
-        }
-    }
-    if (!!tape + !!csv + bench != 1)
-        return tt_usage_error("synth", "give exactly one of --tape DIR, --csv FILE, --bench "
-                                       "(ticktape synth --help)");
+    synth_cli args;
+    memset(&args, 0, sizeof args);
+    tt_synth_config_init(&args.m.cfg);
+    int rc = tt_opts_parse(&tt_command_synth, &args, argc, argv, NULL);
+    if (rc != TT_OPTS_RUN)
+        return rc;
+    market_opts *m = &args.m;
+    const char *tape = args.tape, *csv = args.csv;
+    int json = args.json;
     tt_err err;
-    if (tt_synth_config_check(&m.cfg, &err))
+    if (tt_synth_config_check(&m->cfg, &err))
         return tt_usage_error("synth", "%s", err.msg);
 
     tt_instruments *ins;
-    int rc = load_instruments(&m, &ins);
+    rc = load_instruments(m, &ins);
     if (rc)
         return rc;
     tt_synth *s = NULL;
@@ -172,11 +266,11 @@ static int synth_market(int argc, char **argv)
     uint32_t wid[TT_SYNTH_MAX_SYMBOLS] = {0};
     FILE *out = NULL;
     int exit_code = TT_EXIT_OK;
-    if (tt_synth_open(&s, &m.cfg, ins, &err)) {
+    if (tt_synth_open(&s, &m->cfg, ins, &err)) {
         exit_code = tt_report_error(&err);
         goto done;
     }
-    int n = m.cfg.nsymbols;
+    int n = m->cfg.nsymbols;
     if (tape) {
         for (int i = 0; i < n; i++) {
             tt_stream_desc d;
@@ -222,8 +316,8 @@ static int synth_market(int argc, char **argv)
                 write_csv_row(out, ins, &buf[k]);
         }
         tt_ts last = buf[got - 1].ts;
-        tt_progress_update(&prog, (uint64_t)((double)(last - m.cfg.from) /
-                                             (double)(m.cfg.to - m.cfg.from) * 1000.0));
+        tt_progress_update(&prog, (uint64_t)((double)(last - m->cfg.from) /
+                                             (double)(m->cfg.to - m->cfg.from) * 1000.0));
     }
     for (int i = 0; i < n; i++) {
         if (w[i]) {
@@ -251,7 +345,7 @@ static int synth_market(int argc, char **argv)
     if (json) {
         fprintf(info, "{\"model\":\"%s\",\"seed\":%llu,\"ticks\":%llu,\"seconds\":%.6f,"
                       "\"ticks_per_second\":%.0f,\"symbols\":[",
-                tt_synth_model_name(m.cfg.model), (unsigned long long)m.cfg.seed,
+                tt_synth_model_name(m->cfg.model), (unsigned long long)m->cfg.seed,
                 (unsigned long long)total, secs, rate);
         for (int i = 0; i < n; i++)
             fprintf(info, "%s\"%s\"", i ? "," : "", tt_synth_instrument(s, i)->symbol);
@@ -261,7 +355,7 @@ static int synth_market(int argc, char **argv)
         fprintf(info, "}\n");
     } else {
         fprintf(info, "synth %s seed %llu: %llu ticks for %d symbol(s) in %.3f s (%.1fM ticks/s)%s%s\n",
-                tt_synth_model_name(m.cfg.model), (unsigned long long)m.cfg.seed,
+                tt_synth_model_name(m->cfg.model), (unsigned long long)m->cfg.seed,
                 (unsigned long long)total, n, secs, rate / 1e6, tape ? " -> " : "",
                 tape ? tape : "");
     }
@@ -280,119 +374,39 @@ done:
 
 /* ---- options ---- */
 
-static int parse_double_opt(const char *cmd, const tt_opt *o, double *out)
-{
-    char *end;
-    if (!o->value)
-        return tt_usage_error(cmd, "--%s needs a number", o->name);
-    errno = 0;
-    *out = strtod(o->value, &end);
-    if (end == o->value || *end || errno)
-        return tt_usage_error(cmd, "--%s: '%s' is not a number", o->name, o->value);
-    return 0;
-}
-
 static int synth_options(int argc, char **argv)
 {
-    const char *cmd = "synth options";
-    market_opts m;
-    memset(&m, 0, sizeof m);
-    tt_synth_config_init(&m.cfg);
-    tt_option_chain_spec spec;
-    tt_option_chain_spec_init(&spec);
-    const char *out_path = NULL, *format = "csv";
-    int json = 0, at_set = 0, vol_set = 0;
-    tt_opt o;
-    static const char *const flags[] = {"json", "help", "h", NULL};
-    tt_opt_init(&o, argc, argv);
-    while (tt_opt_next(&o, flags)) {
-        int r = o.name ? market_option(&m, &o, cmd) : 0;
-        if (r >= 100)
-            return r - 100;
-        if (r == 1)
-            continue;
-        if (tt_opt_is(&o, "help") || tt_opt_is(&o, "h")) {
-            fputs(SYNTH_USAGE, stdout);
-            return TT_EXIT_OK;
-        } else if (tt_opt_is(&o, "at")) {
-            if (!o.value || tt_ts_parse(o.value, &spec.at))
-                return tt_usage_error(cmd, "--at: '%s' is not a time", o.value ? o.value : "");
-            at_set = 1;
-        } else if (tt_opt_is(&o, "strikes")) {
-            uint64_t k;
-            if (!o.value || tt_parse_u64(o.value, &k) || k < 1 || k > 10001)
-                return tt_usage_error(cmd, "--strikes: need a count in 1..10001");
-            spec.nstrikes = (int)k;
-        } else if (tt_opt_is(&o, "expiries")) {
-            if (!o.value)
-                return tt_usage_error(cmd, "--expiries needs a list of days");
-            char buf[256];
-            snprintf(buf, sizeof buf, "%s", o.value);
-            spec.nexpiries = 0;
-            char *save = NULL;
-            for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                char *end;
-                long long days = strtoll(t, &end, 10);
-                if (*end == 'd')
-                    end++;
-                if (end == t || *end || days < 1 || spec.nexpiries >= 16)
-                    return tt_usage_error(cmd, "--expiries: '%s' is not a list of up to 16 day "
-                                               "counts (7,30,90)", o.value);
-                spec.expiry_days[spec.nexpiries++] = days;
-            }
-            if (!spec.nexpiries)
-                return tt_usage_error(cmd, "--expiries: empty list");
-        } else if (tt_opt_is(&o, "step")) {
-            if ((r = parse_double_opt(cmd, &o, &spec.strike_step)))
-                return r;
-        } else if (tt_opt_is(&o, "vol")) {
-            if ((r = parse_double_opt(cmd, &o, &spec.atm_vol)))
-                return r;
-            vol_set = 1;
-        } else if (tt_opt_is(&o, "skew")) {
-            if ((r = parse_double_opt(cmd, &o, &spec.skew)))
-                return r;
-        } else if (tt_opt_is(&o, "smile")) {
-            if ((r = parse_double_opt(cmd, &o, &spec.smile)))
-                return r;
-        } else if (tt_opt_is(&o, "r")) {
-            if ((r = parse_double_opt(cmd, &o, &spec.r)))
-                return r;
-        } else if (tt_opt_is(&o, "q")) {
-            if ((r = parse_double_opt(cmd, &o, &spec.q)))
-                return r;
-        } else if (tt_opt_is(&o, "format") && o.value) {
-            format = o.value;
-            if (strcmp(format, "csv") && strcmp(format, "jsonl"))
-                return tt_usage_error(cmd, "--format: '%s' is not csv or jsonl", format);
-        } else if ((tt_opt_is(&o, "o") || tt_opt_is(&o, "out")) && o.value) {
-            out_path = o.value;
-        } else if (tt_opt_is(&o, "json")) {
-            json = 1;
-        } else {
-            return tt_usage_error(cmd, "unexpected argument '%s'", o.name ? o.name : o.value);
-        }
-    }
-    if (!at_set)
-        return tt_usage_error(cmd, "missing --at T (the valuation time)");
-    m.cfg.to = spec.at + 1;
-    if (!m.from_set)
-        m.cfg.from = spec.at - 30 * TT_NS_PER_DAY;
-    if (m.cfg.nsymbols != 1)
+    const char *cmd = SYNTH_OPTIONS.name;
+    chain_cli args;
+    memset(&args, 0, sizeof args);
+    tt_synth_config_init(&args.m.cfg);
+    tt_option_chain_spec_init(&args.spec);
+    tt_opts_seen seen;
+    int rc = tt_opts_parse(&SYNTH_OPTIONS, &args, argc, argv, &seen);
+    if (rc != TT_OPTS_RUN)
+        return rc;
+    market_opts *m = &args.m;
+    tt_option_chain_spec spec = args.spec;
+    const char *out_path = args.out_path;
+    int json = args.json;
+    m->cfg.to = spec.at + 1;
+    if (!m->from_set)
+        m->cfg.from = spec.at - 30 * TT_NS_PER_DAY;
+    if (m->cfg.nsymbols != 1)
         return tt_usage_error(cmd, "one underlying symbol, please (--symbol S)");
     tt_err err;
-    if (tt_synth_config_check(&m.cfg, &err))
+    if (tt_synth_config_check(&m->cfg, &err))
         return tt_usage_error(cmd, "%s", err.msg);
-    if (!vol_set)
-        spec.atm_vol = m.cfg.model == TT_SYNTH_REGIME ? m.cfg.regime_sigma[0] : m.cfg.sigma;
-    spec.seed = m.cfg.seed;
+    if (!tt_opts_given(&seen, "vol"))
+        spec.atm_vol = m->cfg.model == TT_SYNTH_REGIME ? m->cfg.regime_sigma[0] : m->cfg.sigma;
+    spec.seed = m->cfg.seed;
 
     tt_instruments *ins;
-    int rc = load_instruments(&m, &ins);
+    rc = load_instruments(m, &ins);
     if (rc)
         return rc;
     tt_synth *s;
-    if (tt_synth_open(&s, &m.cfg, ins, &err)) {
+    if (tt_synth_open(&s, &m->cfg, ins, &err)) {
         tt_instruments_free(ins);
         return tt_report_error(&err);
     }
@@ -415,7 +429,7 @@ static int synth_options(int argc, char **argv)
         tt_err_set(&err, TT_EIO, "%s: cannot create: %s", out_path, strerror(errno));
         return tt_report_error(&err);
     }
-    int csv = !strcmp(format, "csv");
+    int csv = !args.jsonl;
     if (csv)
         fputs("symbol,expiry,days,strike,type,iv,price,delta,gamma,vega,theta,rho,"
               "open_interest,volume\n",
@@ -475,11 +489,4 @@ static int synth_options(int argc, char **argv)
         fprintf(info, "]}\n");
     free(rows);
     return TT_EXIT_OK;
-}
-
-int tt_cmd_synth(int argc, char **argv)
-{
-    if (argc >= 2 && !strcmp(argv[1], "options"))
-        return synth_options(argc - 1, argv + 1);
-    return synth_market(argc, argv);
 }

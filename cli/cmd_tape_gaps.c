@@ -8,6 +8,7 @@
  * object holding the list.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,67 +78,91 @@ static int parse_duration(const char *s, tt_ts *out)
     return 0;
 }
 
-int tt_cmd_tape_gaps(int argc, char **argv)
+typedef struct gaps_opts {
+    const char *tape, *symbol, *stream;
+    int tf, weekend, json;
+    tt_ts from, to, min_gap;
+} gaps_opts;
+
+static int opt_timeframe(void *opts, const tt_opt *o, const char *value, tt_err *err)
 {
-    static const char usage[] =
-        "usage: ticktape tape gaps TAPE --symbol S [options]\n\n"
-        "List the intervals where a stream has no event, outside the FX weekend close\n"
-        "(Friday 17:00 to Sunday 17:00 New York time: 22:00 UTC in winter, 21:00 UTC\n"
-        "under US daylight saving). Each line: FROM TO LENGTH, UTC, [FROM, TO) missing.\n\n"
-        "  --symbol S          the instrument (required)\n"
-        "  --timeframe TF      slot length: a slot with no event is missing (default M1)\n"
-        "  --stream NAME       quote (default), trade, or a bar stream such as bar-M1-bid\n"
-        "  --from T, --to T    range to check (ISO 8601); default: first to last event\n"
-        "  --min-gap D         report gaps at least this long (90s, 5m, 2h, M5; default:\n"
-        "                      one timeframe)\n"
-        "  --weekend W         ny (default), utc22 (fixed Fri 22:00-Sun 22:00 UTC), none\n"
-        "  --json              last line of stdout: {\"gaps\":[...],\"count\":N,...}\n";
-    static const char *const flags[] = {"json", "help", NULL};
-    const char *tape = NULL, *symbol = NULL, *stream = "quote";
-    int tf = TT_TF_M1, weekend = TT_WEEKEND_NEWYORK, json = 0;
-    tt_ts from = 0, to = 0, min_gap = 0;
-    tt_opt o;
-    tt_opt_init(&o, argc, argv);
-    while (tt_opt_next(&o, flags)) {
-        if (!o.name) {
-            if (tape)
-                return tt_usage_error("tape gaps", "one tape directory only");
-            tape = o.value;
-        } else if (tt_opt_is(&o, "help")) {
-            fputs(usage, stdout);
-            return TT_EXIT_OK;
-        } else if (tt_opt_is(&o, "json")) {
-            json = 1;
-        } else if (!o.value) {
-            return tt_usage_error("tape gaps", "unknown option --%s or missing value", o.name);
-        } else if (tt_opt_is(&o, "symbol")) {
-            symbol = o.value;
-        } else if (tt_opt_is(&o, "stream")) {
-            stream = o.value;
-        } else if (tt_opt_is(&o, "timeframe")) {
-            tf = tt_timeframe_parse(o.value);
-            if (tf <= TT_TF_NONE || tf >= TT_TF_COUNT || tt_timeframe_ns(tf) <= 0)
-                return tt_usage_error("tape gaps", "--timeframe: S1 M1 M5 M15 M30 H1 H4 D1 W1");
-        } else if (tt_opt_is(&o, "from") || tt_opt_is(&o, "to")) {
-            tt_ts t;
-            if (tt_ts_parse(o.value, &t))
-                return tt_usage_error("tape gaps", "--%s: not a time: '%s'", o.name, o.value);
-            *(tt_opt_is(&o, "from") ? &from : &to) = t;
-        } else if (tt_opt_is(&o, "min-gap")) {
-            if (parse_duration(o.value, &min_gap))
-                return tt_usage_error("tape gaps", "--min-gap: e.g. 90s, 5m, 2h, M5");
-        } else if (tt_opt_is(&o, "weekend")) {
-            weekend = tt_weekend_parse(o.value);
-            if (weekend < 0)
-                return tt_usage_error("tape gaps", "--weekend: ny, utc22 or none");
-        } else {
-            return tt_usage_error("tape gaps", "unknown option --%s", o.name);
-        }
-    }
-    if (!tape)
-        return tt_usage_error("tape gaps", "no tape directory given (--help for usage)");
-    if (!symbol)
-        return tt_usage_error("tape gaps", "--symbol is required");
+    int tf = tt_timeframe_parse(value);
+    if (tf <= TT_TF_NONE || tf >= TT_TF_COUNT || tt_timeframe_ns(tf) <= 0)
+        return tt_err_set(err, TT_EINVAL, "--%s: expected S1 M1 M5 M15 M30 H1 H4 D1 W1, got '%s'",
+                          o->name, value);
+    *(int *)tt_opt_field(opts, o) = tf;
+    return TT_OK;
+}
+
+static int opt_min_gap(void *opts, const tt_opt *o, const char *value, tt_err *err)
+{
+    if (parse_duration(value, tt_opt_field(opts, o)))
+        return tt_err_set(err, TT_EINVAL, "--%s: expected a length such as 90s, 5m, 2h, M5, "
+                          "got '%s'", o->name, value);
+    return TT_OK;
+}
+
+static int opt_weekend(void *opts, const tt_opt *o, const char *value, tt_err *err)
+{
+    int w = tt_weekend_parse(value);
+    if (w < 0)
+        return tt_err_set(err, TT_EINVAL, "--%s: expected ny, utc22 or none, got '%s'", o->name,
+                          value);
+    *(int *)tt_opt_field(opts, o) = w;
+    return TT_OK;
+}
+
+#define F(field) offsetof(gaps_opts, field)
+
+static const tt_opt GAPS_OPTS[] = {
+    {TT_OPT_ARG, .arg = "TAPE", .off = F(tape), .flags = TT_OPT_REQUIRED,
+     .help = "the tape directory"},
+    {TT_OPT_STRING, "symbol", .off = F(symbol), .arg = "S", .flags = TT_OPT_REQUIRED,
+     .help = "the instrument"},
+    {TT_OPT_CUSTOM, "timeframe", .off = F(tf), .arg = "TF", .set = opt_timeframe, .def = "M1",
+     .help = "slot length: a slot with no event is missing"},
+    {TT_OPT_STRING, "stream", .off = F(stream), .arg = "NAME", .def = "quote",
+     .help = "quote, trade, or a bar stream such as bar-M1-bid"},
+    {TT_OPT_TIME, "from", .off = F(from), .def_text = "the first event",
+     .help = "start of the range to check"},
+    {TT_OPT_TIME, "to", .off = F(to), .def_text = "the last event",
+     .help = "end of the range to check"},
+    {TT_OPT_CUSTOM, "min-gap", .off = F(min_gap), .arg = "D", .set = opt_min_gap,
+     .def_text = "one timeframe",
+     .help = "report gaps at least this long (90s, 5m, 2h, 1d, or a timeframe: M5)"},
+    {TT_OPT_CUSTOM, "weekend", .off = F(weekend), .arg = "ny|utc22|none", .set = opt_weekend,
+     .def = "ny",
+     .help = "the weekend close: New York's (Fri-Sun 17:00), fixed Fri 22:00-Sun 22:00 UTC, "
+             "or none"},
+    {TT_OPT_FLAG, "json", .off = F(json),
+     .help = "last line of stdout: {\"gaps\":[...],\"count\":N,...}"},
+    {TT_OPT_END},
+};
+
+static int run_gaps(int argc, char **argv);
+
+const tt_cmd tt_command_tape_gaps = {
+    .name = "tape gaps",
+    .summary = "missing intervals of a stream outside the weekend close",
+    .run = run_gaps,
+    .opts = GAPS_OPTS,
+    .size = sizeof(gaps_opts),
+    .about = "List the intervals where a stream has no event, outside the FX weekend close\n"
+             "(Friday 17:00 to Sunday 17:00 New York time: 22:00 UTC in winter, 21:00 UTC\n"
+             "under US daylight saving). Each line: FROM TO LENGTH, UTC, [FROM, TO) missing.\n",
+    .epilog = "exit codes: 0 listed, 1 the tape cannot be read, 2 usage error\n",
+};
+
+static int run_gaps(int argc, char **argv)
+{
+    gaps_opts o;
+    memset(&o, 0, sizeof o);
+    int rc = tt_opts_parse(&tt_command_tape_gaps, &o, argc, argv, NULL);
+    if (rc != TT_OPTS_RUN)
+        return rc;
+    const char *tape = o.tape, *symbol = o.symbol, *stream = o.stream;
+    int tf = o.tf, weekend = o.weekend, json = o.json;
+    tt_ts from = o.from, to = o.to, min_gap = o.min_gap;
     tt_stream_desc d;
     if (tt_stream_desc_parse(symbol, stream, &d))
         return tt_usage_error("tape gaps", "--stream: unknown stream '%s'", stream);
@@ -171,7 +196,6 @@ int tt_cmd_tape_gaps(int argc, char **argv)
     if (json)
         fputs("{\"gaps\":[", stdout);
     tt_event ev;
-    int rc;
     uint64_t events = 0;
     tt_ts first = 0, last = 0;
     while ((rc = tt_tape_reader_next(r, &ev, &err)) > 0) {

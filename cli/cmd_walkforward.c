@@ -9,13 +9,18 @@
  * stitched run is written as a normal backtest report (reports/report.h) in
  * --out, plus walkforward.json with every fold.
  *
- * Gates (tt_cli_gates, shared with `backtest --gate`): with --gate, the
- * gates: section is evaluated on the combined out-of-sample figures and the
- * walk-forward efficiency; a failed gate prints a table and exits 4; --junit
- * writes the verdicts as JUnit XML for CI.
+ * With an ml: section (sim/ml_walkforward.h, docs/ml.md) each fold trains a
+ * model on its train window instead and trades both windows with it.
+ *
+ * Gates (tt_cli_gates in cli/gates.c, shared with `backtest --gate`): with
+ * --gate, the gates: section is evaluated on the combined out-of-sample
+ * figures and the walk-forward efficiency; a failed gate prints a table and
+ * exits 4; --junit writes the verdicts as JUnit XML for CI. The options are
+ * those of sweep (cli/research_cli.c) plus the gates'.
  *
  * Exit codes: 0 done (and every gate passed); 4 a gate failed; 3 some runs
- * failed; 1 failure; 2 usage error.
+ * (train or test) failed; 1 every train run failed, or a failure; 2 usage
+ * error.
  */
 #include <math.h>
 #include <stdio.h>
@@ -29,162 +34,41 @@
 #include "live/jetstream.h"
 #include "reports/report.h"
 #include "sim/gates.h"
+#include "sim/ml_walkforward.h"
 #include "sim/research.h"
 #include "sim/scenario.h"
 #include "sim/sweep.h"
 #include "sim/walkforward.h"
 
-#define MAX_SETS 256
-
-/* ---- gates, shared with `backtest --gate` ---- */
-
-int tt_cli_gates(const char *scenario_file, const char *suite, const tt_metrics *m,
-                 const double *wfe, long long minor_per_unit, const tt_cli_gate_opts *g, int quiet)
-{
-    tt_err err;
-    tt_err_clear(&err);
-    if (g->save_baseline) {
-        if (tt_baseline_write(g->save_baseline, m, wfe, minor_per_unit, &err))
-            return tt_report_error(&err);
-        if (!quiet)
-            printf("baseline     %s\n", g->save_baseline);
-    }
-    if (!g->gate && !g->junit)
-        return TT_EXIT_OK;
-    tt_research_doc *doc;
-    if (tt_research_doc_load(&doc, scenario_file, &err))
-        return tt_report_error(&err);
-    tt_gates gates;
-    int rc = tt_gates_read(&gates, doc, &err);
-    tt_research_doc_free(doc);
-    if (rc)
-        return tt_report_error(&err);
-    gates.minor_per_unit = minor_per_unit;
-    tt_gate_result *res;
-    size_t nfail;
-    rc = tt_gates_eval(&gates, m, wfe, &res, &nfail, &err);
-    if (!rc && g->junit)
-        rc = tt_gates_junit(g->junit, suite, res, gates.n, &err);
-    int code = TT_EXIT_OK;
-    if (rc) {
-        code = tt_report_error(&err);
-    } else if (nfail && g->gate) {
-        fprintf(stderr, "ticktape: %zu of %zu gates failed:\n", nfail, gates.n);
-        tt_gates_table(stderr, res, gates.n);
-        code = TT_EXIT_GATE;
-    } else if (!quiet) {
-        printf("gates        %zu of %zu passed%s\n", gates.n - nfail, gates.n,
-               nfail ? " (not enforced without --gate)" : "");
-    }
-    if (!rc && !quiet && nfail == 0 && g->gate)
-        tt_gates_table(stdout, res, gates.n);
-    free(res);
-    tt_gates_free(&gates);
-    return code;
-}
-
-/* ---- the command ---- */
-
 typedef struct wf_opts {
-    const char *scenario;
-    const char *sets[MAX_SETS];
-    int nsets;
-    uint64_t jobs;
-    int json, quiet, no_reports;
-    const char *out;
-    tt_cli_gate_opts gate;
-    const char *nats;
-    tt_ts ack_wait, timeout;
-    uint64_t runs_per_job; /* 0 = 1 (the default); UINT64_MAX = auto (tt_js_runs_per_job_auto) */
-    unsigned runs_per_process; /* local runs (tt_pool_opts); 1 = a fresh process per run */
+    tt_research_cli r;     /* the scenario, --jobs, --set, --out, --nats ... (cli/research_cli.c) */
+    tt_cli_gate_opts gate; /* --gate, --junit, --save-baseline (cli/gates.c) */
 } wf_opts;
 
-static const char *const FLAGS[] = {"json", "quiet", "no-reports", "gate", "help", "h", NULL};
+static const tt_opt WF_OPTS[] = {
+    {TT_OPT_INCLUDE, .include = tt_research_opts, .off = offsetof(wf_opts, r)},
+    {TT_OPT_INCLUDE, .include = tt_gate_opts, .off = offsetof(wf_opts, gate)},
+    {TT_OPT_END},
+};
 
-static void usage(FILE *f)
-{
-    fputs("usage: ticktape walkforward SCENARIO.yaml [options]\n\n"
-          "Walk-forward analysis (docs/research.md): on each train window, run every\n"
-          "parameter set of the sweep: section and keep the best by the objective of\n"
-          "the walkforward: section; run it on the following test window; stitch the\n"
-          "out-of-sample equity. Prints each fold, the combined out-of-sample figures\n"
-          "and the walk-forward efficiency; writes the out-of-sample report.\n\n"
-          "options:\n"
-          "  --jobs N              runs at a time, each in its own process (default 1)\n"
-          "  --runs-per-process N  local runs: N per process, one after the other\n"
-          "                        (default 1: a fresh process per run; 0: keep it)\n"
-          "  --set KEY=VALUE       override a scenario key; repeatable\n"
-          "  --out DIR             where the reports go (default out/<name>-walkforward)\n"
-          "  --gate                check the gates: section; exit 4 if a gate fails\n"
-          "  --junit FILE          write the gate verdicts as JUnit XML\n"
-          "  --save-baseline FILE  write the out-of-sample figures as a gates baseline\n"
-          "  --nats URL            run the train runs on `ticktape worker` processes through\n"
-          "                        NATS JetStream (the test runs stay local)\n"
-          "  --ack-wait DUR        with --nats: redeliver after a silent worker (default 30s)\n"
-          "  --timeout DUR         with --nats: give up without a new result (default 10m)\n"
-          "  --runs-per-job K      with --nats: K train runs per job message (default 1;\n"
-          "                        auto: train runs/16, from 1 to 8)\n"
-          "  --json                print the result as one JSON object on the last line\n"
-          "  --quiet               print nothing but errors (and the JSON line)\n"
-          "  --no-reports          write no report files\n"
-          "  --help                this text\n\n"
-          "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 failure, 2 usage\n",
-          f);
-}
+static int run_walkforward(int argc, char **argv);
 
-static int parse_option(wf_opts *o, const tt_opt *op)
-{
-    if (!op->name) {
-        if (o->scenario)
-            return tt_usage_error("walkforward", "one scenario at a time");
-        o->scenario = op->value;
-    } else if (tt_opt_is(op, "set")) {
-        if (!op->value || !strchr(op->value, '='))
-            return tt_usage_error("walkforward", "--set needs KEY=VALUE");
-        if (o->nsets == MAX_SETS)
-            return tt_usage_error("walkforward", "too many --set");
-        o->sets[o->nsets++] = op->value;
-    } else if (tt_opt_is(op, "jobs")) {
-        if (!op->value || tt_parse_u64(op->value, &o->jobs) || o->jobs == 0 || o->jobs > 4096)
-            return tt_usage_error("walkforward", "--jobs needs a number from 1 to 4096");
-    } else if (tt_opt_is(op, "runs-per-process")) {
-        return tt_parse_runs_per_process("walkforward", op->value, &o->runs_per_process);
-    } else if (tt_opt_is(op, "out")) {
-        if (!op->value || !*op->value)
-            return tt_usage_error("walkforward", "--out needs a directory");
-        o->out = op->value;
-    } else if (tt_opt_is(op, "junit")) {
-        if (!op->value || !*op->value)
-            return tt_usage_error("walkforward", "--junit needs a file name");
-        o->gate.junit = op->value;
-    } else if (tt_opt_is(op, "save-baseline")) {
-        if (!op->value || !*op->value)
-            return tt_usage_error("walkforward", "--save-baseline needs a file name");
-        o->gate.save_baseline = op->value;
-    } else if (tt_opt_is(op, "nats")) {
-        if (!op->value || !*op->value)
-            return tt_usage_error("walkforward", "--nats needs a URL (nats://127.0.0.1:4222)");
-        o->nats = op->value;
-    } else if (tt_opt_is(op, "runs-per-job")) {
-        return tt_parse_runs_per_job("walkforward", op->value, &o->runs_per_job);
-    } else if (tt_opt_is(op, "ack-wait") || tt_opt_is(op, "timeout")) {
-        tt_err e;
-        if (tt_duration_parse(op->value, tt_opt_is(op, "ack-wait") ? &o->ack_wait : &o->timeout,
-                              tt_opt_is(op, "ack-wait") ? "--ack-wait" : "--timeout", &e))
-            return tt_usage_error("walkforward", "%s", e.msg);
-    } else if (tt_opt_is(op, "gate")) {
-        o->gate.gate = 1;
-    } else if (tt_opt_is(op, "json")) {
-        o->json = 1;
-    } else if (tt_opt_is(op, "quiet")) {
-        o->quiet = 1;
-    } else if (tt_opt_is(op, "no-reports")) {
-        o->no_reports = 1;
-    } else {
-        return tt_usage_error("walkforward", "unknown option --%s", op->name);
-    }
-    return 0;
-}
+const tt_cmd tt_command_walkforward = {
+    .name = "walkforward",
+    .summary = "walk-forward analysis: optimise on train windows, test out of sample",
+    .run = run_walkforward,
+    .opts = WF_OPTS,
+    .size = sizeof(wf_opts),
+    .about = "Walk-forward analysis (docs/research.md): on each train window, run every\n"
+             "parameter set of the sweep: section and keep the best by the objective of\n"
+             "the walkforward: section; run it on the following test window; stitch the\n"
+             "out-of-sample equity. Prints each fold, the combined out-of-sample figures\n"
+             "and the walk-forward efficiency; writes the out-of-sample report and\n"
+             "walkforward.json. With --nats the train runs go to `ticktape worker`\n"
+             "processes (the test runs stay local).\n",
+    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 every train run\n"
+              "failed or the walk-forward could not run, 2 usage error\n",
+};
 
 static void on_tick(void *ctx, size_t done, size_t total)
 {
@@ -201,40 +85,197 @@ static void day(tt_ts ts, char *buf, size_t n)
     snprintf(buf, n, "%.10s %.5s", full, full + 11);
 }
 
-static void print_folds(const tt_wf_result *r, const tt_sweep_plan *plan, const tt_wf_spec *spec,
-                        int64_t mpu, const char *cur)
+/* "fast=15 slow=60": each key by its last part, unless two parameters share
+ * it (then in full); walkforward.json keeps the full keys. */
+static void short_params(const tt_param *p, size_t np, char *buf, size_t n)
 {
-    printf("%-4s %-16s %-16s %-16s %-36s %10s %10s %7s %10s %7s\n", "fold", "train from",
-           "test from", "test to", "chosen", tt_wf_objective_name(spec->objective), "IS pnl",
-           "IS n", "OOS pnl", "OOS n");
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < np && used < n; i++) {
+        const char *k = strrchr(p[i].key, '.') ? strrchr(p[i].key, '.') + 1 : p[i].key;
+        for (size_t j = 0; j < np; j++) {
+            const char *o = strrchr(p[j].key, '.') ? strrchr(p[j].key, '.') + 1 : p[j].key;
+            if (j != i && !strcmp(o, k))
+                k = p[i].key;
+        }
+        used += (size_t)snprintf(buf + used, n - used, "%s%s=%s", i ? " " : "", k, p[i].value);
+    }
+}
+
+/* What a fold chose: its parameters, or with an ml: section its model. */
+static void chosen(const tt_wf_result *r, size_t f, const tt_sweep_plan *plan,
+                   const tt_ml_wf *mw, char *buf, size_t n)
+{
+    tt_ml_fold_info info;
+    if (!mw)
+        short_params(tt_sweep_job_params(plan, r->folds[f].winner), plan->nparams, buf, n);
+    else if (tt_ml_wf_fold_info(mw, f, &info, NULL))
+        snprintf(buf, n, "fold-%02zu.json", f + 1);
+    else
+        snprintf(buf, n, "fold-%02zu.json (%lld rows)", f + 1, info.rows_used);
+}
+
+/* What the text, walkforward.json and the report say of each fold,
+ * computed once so that they agree. */
+typedef struct fold_view {
+    tt_report_fold *rows;
+    char (*chosen)[256];
+    char (*why)[160];
+    uint64_t events; /* the test runs' input events, summed */
+} fold_view;
+
+static void fold_view_free(fold_view *v)
+{
+    free(v->rows), free(v->chosen), free(v->why);
+    memset(v, 0, sizeof *v);
+}
+
+/* Why fold f chose nothing: every run failed, none had enough trades, or the
+ * objective was n/a for all that had (a Sharpe below the minimum-data rule). */
+static void why_none(const tt_wf_result *r, size_t f, const tt_wf_spec *spec, char *buf, size_t n)
+{
+    size_t ok = 0;
+    for (size_t j = 0; j < r->njobs; j++)
+        ok += r->train[f * r->njobs + j].status == TT_RUN_OK;
+    if (ok == 0)
+        snprintf(buf, n, "every train run failed");
+    else if (r->folds[f].qualified == 0)
+        snprintf(buf, n, "no train run with %llu trades or more",
+                 (unsigned long long)spec->min_trades);
+    else
+        snprintf(buf, n, "%s is n/a for every run that qualified%s",
+                 tt_wf_objective_name(spec->objective),
+                 spec->objective == TT_WF_SHARPE ? " (train windows below the minimum-data rule)"
+                                                 : "");
+}
+
+static int fold_view_build(fold_view *v, const tt_wf_result *r, const tt_sweep_plan *plan,
+                           const tt_wf_spec *spec, const tt_ml_wf *mw, int64_t mpu)
+{
+    memset(v, 0, sizeof *v);
+    size_t n = r->nfolds ? r->nfolds : 1;
+    v->rows = calloc(n, sizeof *v->rows);
+    v->chosen = calloc(n, sizeof *v->chosen);
+    v->why = calloc(n, sizeof *v->why);
+    if (!v->rows || !v->chosen || !v->why) {
+        fold_view_free(v);
+        return TT_ENOMEM;
+    }
     for (size_t f = 0; f < r->nfolds; f++) {
         const tt_wf_fold *fd = &r->folds[f];
-        char a[24], b[24], c[24], ps[256] = "(no run qualified)", isp[32] = "", oosp[32] = "";
-        day(fd->w.train_from, a, sizeof a);
-        day(fd->w.test_from, b, sizeof b);
-        day(fd->w.test_to, c, sizeof c);
-        if (fd->has_winner) {
-            tt_params_format(tt_sweep_job_params(plan, fd->winner), plan->nparams, ps, sizeof ps);
-            tt_report_money(fd->is.m.net_pnl, mpu, isp, sizeof isp);
-            if (fd->oos.status == TT_RUN_OK)
-                tt_report_money(fd->oos.m.net_pnl, mpu, oosp, sizeof oosp);
-            else
-                snprintf(oosp, sizeof oosp, "%s", tt_run_status_name(fd->oos.status));
+        tt_report_fold *d = &v->rows[f];
+        d->train_from = fd->w.train_from;
+        d->train_to = fd->w.train_to;
+        d->test_from = fd->w.test_from;
+        d->test_to = fd->w.test_to;
+        d->qualified = fd->qualified;
+        d->runs = r->njobs;
+        d->efficiency = NAN;
+        d->objective = NAN;
+        if (!fd->has_winner) {
+            why_none(r, f, spec, v->why[f], sizeof v->why[f]);
+            d->why_none = v->why[f];
+            continue;
         }
-        double obj = spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
-                                                       : fd->objective;
-        printf("%-4zu %-16s %-16s %-16s %-36s %10.4g %10s %7llu %10s %7llu\n", f + 1, a, b, c, ps,
-               obj, isp, (unsigned long long)fd->is.m.trades, oosp,
-               (unsigned long long)fd->oos.m.trades);
+        chosen(r, f, plan, mw, v->chosen[f], sizeof v->chosen[f]);
+        d->chosen = v->chosen[f];
+        d->objective = spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
+                                                        : fd->objective;
+        d->is_net = fd->is.m.net_pnl;
+        d->is_trades = fd->is.m.trades;
+        if (fd->oos.status != TT_RUN_OK) {
+            d->oos_status = tt_run_status_name(fd->oos.status);
+            continue;
+        }
+        d->oos_net = fd->oos.m.net_pnl;
+        d->oos_trades = fd->oos.m.trades;
+        d->oos_events = fd->oos.events;
+        d->oos_return_pct = fd->oos.m.return_pct;
+        d->oos_max_dd_pct = fd->oos.m.max_drawdown_pct;
+        v->events += fd->oos.events;
+        /* as the walk-forward efficiency, over this fold alone */
+        double is_rate = (double)d->is_net / ((double)(d->train_to - d->train_from) /
+                                              (double)TT_NS_PER_DAY);
+        double oos_rate = (double)d->oos_net / ((double)(d->test_to - d->test_from) /
+                                                (double)TT_NS_PER_DAY);
+        if (is_rate > 0)
+            d->efficiency = oos_rate / is_rate;
     }
-    char net[48], dd[48];
+    return TT_OK;
+}
+
+/* The train runs that did not complete, listed; every one failed: 1 (nothing
+ * was chosen, as a lone backtest of any of them would fail); some: 3. */
+static int train_failures(const tt_wf_result *r, const char *scenario, int code)
+{
+    size_t failed = 0, n = r->nfolds * r->njobs;
+    for (size_t i = 0; i < n; i++)
+        if (r->train[i].status != TT_RUN_OK) {
+            failed++;
+            fprintf(stderr, "ticktape: train run %s %s: %s\n", r->train[i].run_id,
+                    tt_run_status_name(r->train[i].status), r->train[i].error);
+        }
+    if (n && failed == n) {
+        fprintf(stderr, "ticktape: error: %s: every train run failed (%zu of %zu)\n", scenario,
+                failed, n);
+        return TT_EXIT_FAIL;
+    }
+    if (failed && code == TT_EXIT_OK) {
+        fprintf(stderr, "ticktape: %zu of %zu train runs did not complete\n", failed, n);
+        return TT_EXIT_PARTIAL;
+    }
+    return code;
+}
+
+/* The fold table, the combined figures, where the reports are, the
+ * fingerprint (the last line). */
+static void print_folds(const tt_wf_result *r, const fold_view *v, const tt_wf_spec *spec,
+                        int64_t mpu, const char *cur, const char *dir)
+{
+    printf("%-4s %-16s %-16s %-16s %-24s %10s %10s %7s %10s %7s %10s\n", "fold", "train from",
+           "test from", "test to", "chosen", tt_wf_objective_name(spec->objective), "IS pnl",
+           "IS n", "OOS pnl", "OOS n", "efficiency");
+    for (size_t f = 0; f < r->nfolds; f++) {
+        const tt_report_fold *d = &v->rows[f];
+        char a[24], b[24], c[24], isp[32] = "", oosp[32] = "", objs[32], eff[32];
+        day(d->train_from, a, sizeof a);
+        day(d->test_from, b, sizeof b);
+        day(d->test_to, c, sizeof c);
+        if (!d->chosen) {
+            printf("%-4zu %-16s %-16s %-16s (%s)\n", f + 1, a, b, c, d->why_none);
+            continue;
+        }
+        tt_report_money(d->is_net, mpu, isp, sizeof isp);
+        if (d->oos_status)
+            snprintf(oosp, sizeof oosp, "%s", d->oos_status);
+        else
+            tt_report_money(d->oos_net, mpu, oosp, sizeof oosp);
+        tt_report_ratio(d->objective, objs, sizeof objs);
+        tt_report_ratio(d->efficiency, eff, sizeof eff);
+        printf("%-4zu %-16s %-16s %-16s %-24s %10s %10s %7llu %10s %7llu %10s\n", f + 1, a, b, c,
+               d->chosen, objs, isp, (unsigned long long)d->is_trades, oosp,
+               (unsigned long long)d->oos_trades, eff);
+    }
+    char net[48], dd[48], sh[32], wfe[32], sqn[32];
     tt_report_money(r->oos.net_pnl, mpu, net, sizeof net);
     tt_report_money(r->oos.max_drawdown, mpu, dd, sizeof dd);
-    printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %.3f, max drawdown %.2f%% (%s %s), "
-           "%llu trades\n", net, cur, r->oos.return_pct, r->oos.sharpe, r->oos.max_drawdown_pct, dd,
-           cur, (unsigned long long)r->oos.trades);
-    printf("walk-forward efficiency %.3f (OOS %.2f / IS %.2f %s per day)\n", r->wfe,
-           r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
+    tt_report_num(r->oos.sharpe, 3, NULL, sh, sizeof sh);
+    tt_report_num(r->oos.sqn, 2, NULL, sqn, sizeof sqn);
+    tt_report_ratio(r->wfe, wfe, sizeof wfe);
+    printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %s, SQN %s, max drawdown %.2f%% (%s %s), "
+           "%llu trades, %llu events\n", net, cur, r->oos.return_pct, sh, sqn,
+           r->oos.max_drawdown_pct, dd, cur, (unsigned long long)r->oos.trades,
+           (unsigned long long)v->events);
+    if (isfinite(r->is_rate))
+        printf("walk-forward efficiency %s (OOS %.2f / IS %.2f %s per day)\n", wfe,
+               r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
+    else
+        printf("walk-forward efficiency n/a (no fold chose a parameter set)\n");
+    if (dir[0])
+        printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
+    char fp[33];
+    tt_fingerprint_hex(r->fp, fp);
+    printf("fingerprint: %s\n", fp); /* the last line of every run */
 }
 
 static void json_summary(tt_buf *b, const tt_run_summary *s, int64_t mpu)
@@ -252,12 +293,28 @@ static void json_summary(tt_buf *b, const tt_run_summary *s, int64_t mpu)
     tt_buf_json_double(b, s->m.max_drawdown_pct);
     char hex[33];
     tt_fingerprint_hex(s->fp, hex);
-    tt_buf_printf(b, ",\"trades\":%llu,\"fingerprint\":\"%s\"}", (unsigned long long)s->m.trades,
-                  hex);
+    tt_buf_printf(b, ",\"trades\":%llu,\"events\":%llu,\"fingerprint\":\"%s\"}",
+                  (unsigned long long)s->m.trades, (unsigned long long)s->events, hex);
+}
+
+/* With an ml: section, fold f's model and its training rows. */
+static void json_model(tt_buf *b, const tt_ml_wf *mw, size_t f)
+{
+    char path[4096];
+    tt_ml_fold_info info;
+    tt_ml_wf_model_path(mw, f, path, sizeof path);
+    tt_buf_printf(b, ",\"model\":");
+    tt_buf_json_string(b, path);
+    if (!tt_ml_wf_fold_info(mw, f, &info, NULL))
+        tt_buf_printf(b, ",\"training\":{\"rows_used\":%lld,\"rows_total\":%lld,\"embargo\":%lld,"
+                      "\"labels_to\":\"%s\",\"data_fingerprint\":\"%s\"}",
+                      info.rows_used, info.rows_total, info.embargo, info.labels_to,
+                      info.data_fingerprint);
 }
 
 static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
-                        const tt_sweep_plan *plan, const tt_wf_spec *spec, int64_t mpu)
+                        const tt_sweep_plan *plan, const tt_wf_spec *spec, const tt_ml_wf *mw,
+                        const fold_view *v, int64_t mpu)
 {
     char fp[33];
     tt_fingerprint_hex(r->fp, fp);
@@ -274,8 +331,15 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
         tt_ts_format(fd->w.test_from, t[2], sizeof t[2], 0);
         tt_ts_format(fd->w.test_to, t[3], sizeof t[3], 0);
         tt_buf_printf(b, "%s{\"fold\":%zu,\"train_from\":\"%s\",\"train_to\":\"%s\","
-                      "\"test_from\":\"%s\",\"test_to\":\"%s\",\"qualified\":%zu,\"params\":",
-                      f ? "," : "", f + 1, t[0], t[1], t[2], t[3], fd->qualified);
+                      "\"test_from\":\"%s\",\"test_to\":\"%s\",\"qualified\":%zu,"
+                      "\"runs\":%zu,\"efficiency\":",
+                      f ? "," : "", f + 1, t[0], t[1], t[2], t[3], fd->qualified, r->njobs);
+        tt_buf_json_double(b, v->rows[f].efficiency);
+        if (!fd->has_winner) {
+            tt_buf_printf(b, ",\"why_none\":");
+            tt_buf_json_string(b, v->rows[f].why_none);
+        }
+        tt_buf_printf(b, ",\"params\":");
         if (fd->has_winner) {
             const tt_param *p = tt_sweep_job_params(plan, fd->winner);
             tt_buf_printf(b, "{");
@@ -285,7 +349,10 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
                 tt_buf_printf(b, ":");
                 tt_buf_json_string(b, p[k].value);
             }
-            tt_buf_printf(b, "},\"objective\":");
+            tt_buf_printf(b, "}");
+            if (mw)
+                json_model(b, mw, f);
+            tt_buf_printf(b, ",\"objective\":");
             tt_buf_json_double(b, spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
                                                                    : fd->objective);
             tt_buf_printf(b, ",\"in_sample\":");
@@ -307,7 +374,10 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
     tt_buf_json_double(b, r->oos.max_drawdown_pct);
     tt_buf_printf(b, ",\"profit_factor\":");
     tt_buf_json_double(b, r->oos.profit_factor);
-    tt_buf_printf(b, ",\"trades\":%llu},\"wfe\":", (unsigned long long)r->oos.trades);
+    tt_buf_printf(b, ",\"sqn\":");
+    tt_buf_json_double(b, r->oos.sqn);
+    tt_buf_printf(b, ",\"trades\":%llu,\"events\":%llu},\"wfe\":", (unsigned long long)r->oos.trades,
+                  (unsigned long long)v->events);
     tt_buf_json_double(b, r->wfe);
     tt_buf_printf(b, ",\"is_rate_per_day\":");
     tt_buf_json_double(b, r->is_rate / (double)mpu);
@@ -319,7 +389,7 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
 /* ---- train runs on NATS workers ---- */
 
 typedef struct nats_train {
-    const wf_opts *o;
+    const tt_research_cli *o;
     char scenario[1024]; /* absolute path */
     char tag[9];
     char prefix[40];
@@ -381,24 +451,114 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
     return rc;
 }
 
-int tt_cmd_walkforward(int argc, char **argv)
+/* The out-of-sample report (a backtest report of the stitched test windows)
+ * and walkforward.json with every fold, in dir. */
+static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run *probe,
+                         const tt_wf_result *r, const tt_sweep_plan *plan, const tt_wf_spec *wf,
+                         const tt_ml_wf *mw, const fold_view *v, const char *cur, tt_err *err)
 {
-    wf_opts o;
-    memset(&o, 0, sizeof o);
-    o.jobs = 1;
-    tt_opt op;
-    tt_opt_init(&op, argc, argv);
-    while (tt_opt_next(&op, FLAGS)) {
-        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
-            usage(stdout);
-            return TT_EXIT_OK;
-        }
-        int rc = parse_option(&o, &op);
-        if (rc)
-            return rc;
+    int64_t mpu = probe->minor_per_unit > 0 ? probe->minor_per_unit : 100;
+    char params[64], data[600];
+    snprintf(params, sizeof params, "walk-forward, %zu folds", r->nfolds);
+    snprintf(data, sizeof data, "the %zu test windows of %s, stitched (out of sample)",
+             r->nfolds, tt_scenario_get(s, "data.tape", NULL)
+                            ? tt_scenario_get(s, "data.tape", "")
+                            : "a synthetic market");
+    /* a dotted line at the start of each fold's test window */
+    tt_report_marker *marks = calloc(r->nfolds ? r->nfolds : 1, sizeof *marks);
+    char (*labels)[16] = calloc(r->nfolds ? r->nfolds : 1, sizeof *labels);
+    if (!marks || !labels) {
+        free(marks), free(labels);
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
     }
-    if (!o.scenario)
-        return tt_usage_error("walkforward", "missing the scenario file");
+    for (size_t f = 0; f < r->nfolds; f++) {
+        snprintf(labels[f], sizeof labels[f], "fold %zu", f + 1);
+        marks[f] = (tt_report_marker){r->folds[f].w.test_from, labels[f]};
+    }
+    tt_report_input in = {
+        .name = tt_scenario_name(s),
+        .strategy = probe->cfg.strategy,
+        .params = params,
+        .data = data,
+        .events = v->events,
+        .markers = marks,
+        .nmarkers = r->nfolds,
+        .folds = v->rows,
+        .nfolds = r->nfolds,
+        .objective = tt_wf_objective_name(wf->objective),
+        .wfe = r->wfe,
+        .fingerprint = r->fp,
+        .trades = r->trades,
+        .ntrades = r->ntrades,
+        .equity = r->equity,
+        .nequity = r->nequity,
+        .metrics = &r->oos,
+        .instruments = probe->instruments,
+        .currency = cur,
+        .minor_per_unit = mpu,
+        .from = r->nfolds ? r->folds[0].w.test_from : 0,
+        .to = r->nfolds ? r->folds[r->nfolds - 1].w.test_to : 0,
+    };
+    tt_report_outputs which = {1, 1, 1, 1};
+    int rc = tt_report_write_all(&in, dir, &which, err);
+    free(marks), free(labels);
+    if (rc)
+        return rc;
+    tt_buf b = {0};
+    json_result(&b, tt_scenario_name(s), r, plan, wf, mw, v, mpu);
+    tt_buf_append(&b, "\n", 1);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/walkforward.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f || fwrite(b.data, 1, b.len, f) != b.len)
+        rc = tt_err_set(err, TT_EIO, "%s: cannot write", path);
+    if (f)
+        fclose(f);
+    tt_buf_free(&b);
+    return rc;
+}
+
+/* Send the train runs to NATS workers: the scenario's absolute path and tag,
+ * and run ids unique to this invocation. */
+static int nats_setup(nats_train *nt, const tt_research_cli *o, tt_wf_opts *wo, tt_err *err)
+{
+    nt->o = o;
+    if (!realpath(o->scenario, nt->scenario))
+        snprintf(nt->scenario, sizeof nt->scenario, "%s", o->scenario);
+    int rc = tt_research_file_tag(o->scenario, nt->tag, err);
+    if (rc)
+        return rc;
+    /* Unique per invocation, so two runs on one server never mix. */
+    snprintf(nt->prefix, sizeof nt->prefix, "w%s_%x%x", nt->tag, (unsigned)getpid() & 0xffff,
+             (unsigned)((uint64_t)(tt_wall_seconds() * 1e6) & 0xfffff));
+    wo->train_batch = nats_train_batch;
+    wo->train_ctx = nt;
+    return TT_OK;
+}
+
+/* An ml: section: the models go to OUT/models; every fold's model trades
+ * (objective net P&L, no minimum of trades: nothing to choose). */
+static int ml_setup(tt_ml_wf *mw, tt_scenario *s, const tt_research_cli *o, tt_wf_spec *wf,
+                    const tt_scenario_run *probe, tt_err *err)
+{
+    char models[4200];
+    if (o->out)
+        snprintf(models, sizeof models, "%s/models", o->out);
+    else
+        snprintf(models, sizeof models, "out/%s-walkforward/models", tt_scenario_name(s));
+    wf->objective = TT_WF_NET_PNL;
+    wf->min_trades = 0;
+    return tt_ml_wf_init(mw, s, wf, probe->data_from, probe->data_to, models, err);
+}
+
+static int run_walkforward(int argc, char **argv)
+{
+    wf_opts args;
+    memset(&args, 0, sizeof args);
+    int code = tt_opts_parse(&tt_command_walkforward, &args, argc, argv, NULL);
+    if (code != TT_OPTS_RUN)
+        return code;
+    const tt_research_cli *o = &args.r;
     tt_err err;
     tt_err_clear(&err);
     tt_scenario *s = NULL;
@@ -407,14 +567,18 @@ int tt_cmd_walkforward(int argc, char **argv)
     tt_sweep_plan plan;
     tt_wf_result r;
     tt_scenario_run *probe = NULL;
+    tt_ml_wf mwf, *mw = NULL;
+    memset(&mwf, 0, sizeof mwf);
+    fold_view view;
+    memset(&view, 0, sizeof view);
     memset(&spec, 0, sizeof spec);
     memset(&plan, 0, sizeof plan);
     memset(&r, 0, sizeof r);
-    int code = TT_EXIT_OK;
-    if (tt_scenario_load(&s, o.scenario, &err))
+    code = TT_EXIT_OK;
+    if (tt_scenario_load(&s, o->scenario, &err))
         return tt_report_error(&err);
-    for (int i = 0; i < o.nsets; i++) {
-        if (tt_scenario_set(s, o.sets[i], &err)) {
+    for (int i = 0; i < o->nsets; i++) {
+        if (tt_scenario_set(s, o->sets[i], &err)) {
             tt_scenario_free(s);
             return tt_usage_error("walkforward", "%s", err.msg);
         }
@@ -426,13 +590,22 @@ int tt_cmd_walkforward(int argc, char **argv)
         code = tt_report_error(&err);
         goto done;
     }
-    if (tt_scenario_prepare(s, probe, &err) || tt_research_doc_load(&doc, o.scenario, &err) ||
+    size_t mlpos = 0;
+    int ml = tt_scenario_next(s, "ml", &mlpos) != NULL;
+    if (ml && o->nats) {
+        code = tt_usage_error("walkforward", "a walk-forward with an ml: section trains in the "
+                                             "local pool (no --nats)");
+        goto done;
+    }
+    if (tt_scenario_prepare(s, probe, &err) || tt_research_doc_load(&doc, o->scenario, &err) ||
         tt_wf_spec_read(&wf, doc, &err) ||
-        tt_sweep_spec_read(&spec, doc, tt_scenario_seed(s), &err) ||
-        tt_sweep_expand(&spec, "wf", &plan, &err)) {
+        (ml ? tt_ml_wf_plan(&plan, &err) || ml_setup(&mwf, s, o, &wf, probe, &err)
+            : tt_sweep_spec_read(&spec, doc, tt_scenario_seed(s), &err) ||
+                  tt_sweep_expand(&spec, "wf", &plan, &err))) {
         code = tt_report_error(&err);
         goto done;
     }
+    mw = ml ? &mwf : NULL;
     int64_t mpu = probe->minor_per_unit > 0 ? probe->minor_per_unit : 100;
     const char *cur = probe->cfg.venue.account.currency[0] ? probe->cfg.venue.account.currency
                                                            : "USD";
@@ -446,28 +619,19 @@ int tt_cmd_walkforward(int argc, char **argv)
         goto done;
     }
     free(wins);
-    if (!o.quiet)
+    if (!o->quiet)
         tt_progress_start(&bar, "walkforward", nwins * (plan.njobs + 1));
-    tt_wf_opts wo = {(unsigned)o.jobs, bar.enabled ? on_tick : NULL, &bar, &probe->metrics,
-                     NULL, NULL, o.runs_per_process};
+    tt_wf_opts wo = {(unsigned)o->jobs, bar.enabled ? on_tick : NULL, &bar, &probe->metrics,
+                     NULL, NULL, o->runs_per_process};
     nats_train nt;
     memset(&nt, 0, sizeof nt);
-    if (o.nats) {
-        nt.o = &o;
-        if (!realpath(o.scenario, nt.scenario))
-            snprintf(nt.scenario, sizeof nt.scenario, "%s", o.scenario);
-        if (tt_research_file_tag(o.scenario, nt.tag, &err)) {
-            code = tt_report_error(&err);
-            goto done;
-        }
-        /* Unique per invocation, so two runs on one server never mix. */
-        snprintf(nt.prefix, sizeof nt.prefix, "w%s_%x%x", nt.tag, (unsigned)getpid() & 0xffff,
-                 (unsigned)((uint64_t)(tt_wall_seconds() * 1e6) & 0xfffff));
-        wo.train_batch = nats_train_batch;
-        wo.train_ctx = &nt;
+    if (o->nats && nats_setup(&nt, o, &wo, &err)) {
+        code = tt_report_error(&err);
+        goto done;
     }
     double t0 = tt_wall_seconds();
-    int rc = tt_walkforward_run(&wf, &plan, tt_scenario_runner(s), from, to, &wo, &r, &err);
+    int rc = tt_walkforward_run(&wf, &plan, mw ? tt_ml_wf_runner(mw) : tt_scenario_runner(s),
+                                from, to, &wo, &r, &err);
     double secs = tt_wall_seconds() - t0;
     if (bar.enabled)
         tt_progress_finish(&bar);
@@ -478,79 +642,49 @@ int tt_cmd_walkforward(int argc, char **argv)
         code = tt_report_error(&err);
         goto done;
     }
-    for (size_t i = 0; i < r.nfolds * r.njobs; i++)
-        if (r.train[i].status != TT_RUN_OK)
-            fprintf(stderr, "ticktape: train run %s %s: %s\n", r.train[i].run_id,
-                    tt_run_status_name(r.train[i].status), r.train[i].error);
+    code = train_failures(&r, o->scenario, code);
+    if (fold_view_build(&view, &r, &plan, &wf, mw, mpu)) {
+        tt_err_set(&err, TT_ENOMEM, "out of memory");
+        code = tt_report_error(&err);
+        goto done;
+    }
     char dir[4200] = "";
-    if (!o.no_reports) {
-        snprintf(dir, sizeof dir, "%s", o.out ? o.out : "");
-        if (!o.out)
+    if (!o->no_reports) {
+        snprintf(dir, sizeof dir, "%s", o->out ? o->out : "");
+        if (!o->out)
             snprintf(dir, sizeof dir, "out/%s-walkforward", tt_scenario_name(s));
-        char params[64];
-        snprintf(params, sizeof params, "walk-forward, %zu folds", r.nfolds);
-        tt_report_input in = {
-            .name = tt_scenario_name(s),
-            .strategy = probe->cfg.strategy,
-            .params = params,
-            .data = "stitched out-of-sample test windows",
-            .fingerprint = r.fp,
-            .trades = r.trades,
-            .ntrades = r.ntrades,
-            .equity = r.equity,
-            .nequity = r.nequity,
-            .metrics = &r.oos,
-            .instruments = probe->instruments,
-            .currency = cur,
-            .minor_per_unit = mpu,
-            .from = r.nfolds ? r.folds[0].w.test_from : 0,
-            .to = r.nfolds ? r.folds[r.nfolds - 1].w.test_to : 0,
-        };
-        tt_report_outputs which = {1, 1, 1, 1};
-        if (tt_report_write_all(&in, dir, &which, &err)) {
+        if (write_reports(dir, s, probe, &r, &plan, &wf, mw, &view, cur, &err)) {
             code = tt_report_error(&err);
             goto done;
         }
-        tt_buf b = {0};
-        json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mpu);
-        tt_buf_append(&b, "\n", 1);
-        char path[4300];
-        snprintf(path, sizeof path, "%s/walkforward.json", dir);
-        FILE *f = fopen(path, "w");
-        if (!f || fwrite(b.data, 1, b.len, f) != b.len) {
-            tt_err_set(&err, TT_EIO, "%s: cannot write", path);
-            code = tt_report_error(&err);
-        }
-        if (f)
-            fclose(f);
-        tt_buf_free(&b);
-        if (code == TT_EXIT_FAIL)
-            goto done;
     }
-    if (!o.quiet) {
-        printf("walkforward  %s: %zu folds x %zu parameter sets, %s windows, in %.2f s\n",
-               tt_scenario_name(s), r.nfolds, plan.njobs, wf.anchored ? "anchored" : "rolling",
-               secs);
-        print_folds(&r, &plan, &wf, mpu, cur);
-        if (dir[0])
-            printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
-        char fp[33];
-        tt_fingerprint_hex(r.fp, fp);
-        printf("fingerprint: %s\n", fp); /* the last line of every run */
+    if (!o->quiet) {
+        if (mw)
+            printf("walkforward  %s: %zu folds, a model trained on each train window (purged, "
+                   "embargo %d bars), %s windows, in %.2f s\n",
+                   tt_scenario_name(s), r.nfolds, tt_ml_spec_embargo(&mw->spec),
+                   wf.anchored ? "anchored" : "rolling", secs);
+        else
+            printf("walkforward  %s: %zu folds x %zu parameter sets, %s windows, in %.2f s\n",
+                   tt_scenario_name(s), r.nfolds, plan.njobs, wf.anchored ? "anchored" : "rolling",
+                   secs);
+        print_folds(&r, &view, &wf, mpu, cur, dir);
     }
-    int gcode = tt_cli_gates(o.scenario, tt_scenario_name(s), &r.oos, &r.wfe, mpu, &o.gate,
-                             o.quiet);
-    if (gcode)
+    int gcode = tt_cli_gates(o->scenario, tt_scenario_name(s), &r.oos, &r.wfe, mpu, &args.gate,
+                             o->quiet);
+    if (gcode && code != TT_EXIT_FAIL)
         code = gcode;
-    if (o.json) {
+    if (o->json) {
         tt_buf b = {0};
-        json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mpu);
+        json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mw, &view, mpu);
         fflush(stdout);
         fwrite(b.data, 1, b.len, stdout);
         fputc('\n', stdout);
         tt_buf_free(&b);
     }
 done:
+    fold_view_free(&view);
+    tt_ml_wf_free(&mwf);
     tt_wf_result_free(&r);
     if (probe) {
         tt_scenario_release(probe);

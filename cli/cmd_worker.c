@@ -25,6 +25,7 @@
  * failure, 2 usage error.
  */
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,30 +38,49 @@
 #include "sim/scenario.h"
 #include "sim/sweep.h"
 
-static const char *const FLAGS[] = {"quiet", "help", "h", NULL};
+typedef struct worker_opts {
+    const char *url;
+    uint64_t max_jobs;
+    tt_ts idle, ack_wait;
+    unsigned per_process; /* 0 = not given: keep */
+    int quiet;
+} worker_opts;
 
-static void usage(FILE *f)
-{
-    fputs("usage: ticktape worker --nats URL [options]\n\n"
-          "Run sweep jobs published by `ticktape sweep SCENARIO --nats URL` (a JetStream\n"
-          "work queue; docs/research.md). Start as many workers as you like, on as many\n"
-          "machines; each needs the scenario files and data at the same paths.\n\n"
-          "options:\n"
-          "  --nats URL        the NATS server (nats://host:port), JetStream enabled\n"
-          "  --max-jobs N      stop after N runs (default: no limit); a job message of\n"
-          "                    several runs left unfinished is given back to the queue\n"
-          "  --idle-exit DUR   stop after this long without a job (e.g. 30s; default never)\n"
-          "  --ack-wait DUR    ack wait if this worker creates the queue (default 30s)\n"
-          "  --runs-per-process N\n"
-          "                    replace the runner process after N runs (default 0: keep\n"
-          "                    it until a run crashes it; 1: a fresh process per run)\n"
-          "  --quiet           no line per run\n"
-          "  --help            this text\n\n"
-          "Stops after the current run on SIGINT or SIGTERM (giving back the rest of its\n"
-          "job message, if any).\n"
-          "exit codes: 0 stopped, 1 NATS failure, 2 usage error\n",
-          f);
-}
+#define F(field) offsetof(worker_opts, field)
+
+static const tt_opt WORKER_OPTS[] = {
+    {TT_OPT_STRING, "nats", .off = F(url), .arg = "URL", .flags = TT_OPT_REQUIRED | TT_OPT_NONEMPTY,
+     .help = "the NATS server (nats://host:port), JetStream enabled"},
+    {TT_OPT_UINT, "max-jobs", .off = F(max_jobs), .arg = "N", .def_text = "no limit",
+     .help = "stop after N runs; a job message of several runs left unfinished is given back "
+             "to the queue"},
+    {TT_OPT_DURATION, "idle-exit", .off = F(idle), .arg = "DUR", .def_text = "never",
+     .help = "stop after this long without a job (e.g. 30s)"},
+    {TT_OPT_DURATION, "ack-wait", .off = F(ack_wait), .arg = "DUR", .def_text = "30s",
+     .help = "ack wait if this worker creates the queue"},
+    {TT_OPT_CUSTOM, "runs-per-process", .off = F(per_process), .arg = "N",
+     .set = tt_opt_runs_per_process, .def_text = "0",
+     .help = "replace the runner process after N runs (0: keep it until a run crashes it; "
+             "1: a fresh process per run)"},
+    {TT_OPT_FLAG, "quiet", .off = F(quiet), .help = "no line per run"},
+    {TT_OPT_END},
+};
+
+static int run_worker(int argc, char **argv);
+
+const tt_cmd tt_command_worker = {
+    .name = "worker",
+    .summary = "run sweep jobs from a NATS JetStream work queue",
+    .run = run_worker,
+    .opts = WORKER_OPTS,
+    .size = sizeof(worker_opts),
+    .about = "Run sweep jobs published by `ticktape sweep SCENARIO --nats URL` (a JetStream\n"
+             "work queue; docs/research.md). Start as many workers as you like, on as many\n"
+             "machines; each needs the scenario files and data at the same paths.\n",
+    .epilog = "Stops after the current run on SIGINT or SIGTERM (giving back the rest of its\n"
+              "job message, if any).\n\n"
+              "exit codes: 0 stopped, 1 NATS failure, 2 usage error\n",
+};
 
 /* Set by the signal handler; read by the worker loop between fetches. */
 static volatile int stop_flag;
@@ -180,67 +200,36 @@ static void on_job(void *ctx, const char *run_id, int status, uint64_t delivery)
     }
 }
 
-int tt_cmd_worker(int argc, char **argv)
+static int run_worker(int argc, char **argv)
 {
-    const char *url = NULL;
-    uint64_t max_jobs = 0;
-    unsigned per_process = 0;
-    tt_ts idle = 0, ack_wait = 0;
-    int quiet = 0;
-    tt_opt op;
-    tt_opt_init(&op, argc, argv);
+    worker_opts o;
+    memset(&o, 0, sizeof o);
+    int rc = tt_opts_parse(&tt_command_worker, &o, argc, argv, NULL);
+    if (rc != TT_OPTS_RUN)
+        return rc;
     tt_err err;
-    while (tt_opt_next(&op, FLAGS)) {
-        if (tt_opt_is(&op, "help") || tt_opt_is(&op, "h")) {
-            usage(stdout);
-            return TT_EXIT_OK;
-        } else if (tt_opt_is(&op, "nats")) {
-            if (!op.value || !*op.value)
-                return tt_usage_error("worker", "--nats needs a URL");
-            url = op.value;
-        } else if (tt_opt_is(&op, "max-jobs")) {
-            if (!op.value || tt_parse_u64(op.value, &max_jobs))
-                return tt_usage_error("worker", "--max-jobs needs a number");
-        } else if (tt_opt_is(&op, "runs-per-process")) {
-            int bad = tt_parse_runs_per_process("worker", op.value, &per_process);
-            if (bad)
-                return bad;
-        } else if (tt_opt_is(&op, "idle-exit") || tt_opt_is(&op, "ack-wait")) {
-            tt_ts *dst = tt_opt_is(&op, "idle-exit") ? &idle : &ack_wait;
-            if (tt_duration_parse(op.value, dst, tt_opt_is(&op, "idle-exit") ? "--idle-exit"
-                                                                             : "--ack-wait", &err))
-                return tt_usage_error("worker", "%s", err.msg);
-        } else if (tt_opt_is(&op, "quiet")) {
-            quiet = 1;
-        } else if (!op.name) {
-            return tt_usage_error("worker", "unexpected argument '%s'", op.value);
-        } else {
-            return tt_usage_error("worker", "unknown option --%s", op.name);
-        }
-    }
-    if (!url)
-        return tt_usage_error("worker", "--nats URL is required");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     tt_js *js;
-    tt_js_opts jo = {url, ack_wait / TT_NS_PER_MS, 0, "ticktape-worker"};
+    tt_js_opts jo = {o.url, o.ack_wait / TT_NS_PER_MS, 0, "ticktape-worker"};
     if (tt_js_connect(&js, &jo, &err))
         return tt_report_error(&err);
-    tt_js_worker_opts wo = {.max_jobs = max_jobs, .idle_exit_ms = idle / TT_NS_PER_MS,
+    tt_js_worker_opts wo = {.max_jobs = o.max_jobs, .idle_exit_ms = o.idle / TT_NS_PER_MS,
                             .stop = &stop_flag, .on_start = on_start, .on_job = on_job,
-                            .runs_per_process = per_process == TT_POOL_KEEP ? 0 : per_process,
-                            .ctx = &quiet};
+                            .runs_per_process =
+                                o.per_process == TT_POOL_KEEP ? 0 : o.per_process,
+                            .ctx = &o.quiet};
     uint64_t done = 0;
     scenario_cache cache;
     memset(&cache, 0, sizeof cache);
-    int rc = tt_js_worker(js, work, &cache, &wo, &done, &err);
+    rc = tt_js_worker(js, work, &cache, &wo, &done, &err);
     tt_js_close(js);
     if (rc)
         return tt_report_error(&err);
-    if (!quiet)
+    if (!o.quiet)
         fprintf(stderr, "ticktape worker: %llu run(s) done\n", (unsigned long long)done);
     return TT_EXIT_OK;
 }

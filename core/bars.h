@@ -65,10 +65,12 @@
  * TT_EINVAL for TT_TF_NONE or an unknown timeframe. */
 int tt_bar_period(int tf, tt_ts ts, tt_ts *open, tt_ts *close);
 
-/* The mid of a quote in points, odd sums rounded half to even (see above). */
+/* The mid of a quote in points, odd sums rounded half to even (see above).
+ * Cannot fail. */
 tt_price tt_bar_mid(tt_price bid, tt_price ask);
 
-/* Short names of sides: "bid", "ask", "mid"; parse returns -1 when unknown. */
+/* Short names of sides: "bid", "ask", "mid" ("?" for an unknown side); parse
+ * returns the side, or -1 when the name is unknown or NULL. Cannot fail otherwise. */
 const char *tt_price_side_name(int side);
 int tt_price_side_parse(const char *s);
 
@@ -105,11 +107,13 @@ int tt_bar_builder_update(tt_bar_builder *b, const tt_event *quote, tt_event *cl
                           tt_err *err);
 
 /* Time has reached `now` (any event at `now`, or a timer): when the bar in progress
- * closes at or before `now`, write it to *closed_out and return 1; else return 0. */
+ * closes at or before `now`, write it to *closed_out and return 1; else return 0.
+ * Cannot fail. */
 int tt_bar_builder_close_until(tt_bar_builder *b, tt_ts now, tt_event *closed_out);
 
 /* End of data: write the bar in progress, partial or not, to *closed_out and return
- * 1; return 0 when there is none. The builder is then empty and can go on. */
+ * 1; return 0 when there is none. The builder is then empty and can go on. Cannot
+ * fail. */
 int tt_bar_builder_flush(tt_bar_builder *b, tt_event *closed_out);
 
 /* ---- the engine component ---- */
@@ -139,9 +143,11 @@ typedef struct tt_bars tt_bars;
  * Returns 0, TT_EINVAL (err names the subscription index and field) or TT_ENOMEM. */
 int tt_bars_new(tt_bars **out, const tt_bar_sub *subs, int nsubs, const tt_bars_opts *opts,
                 tt_err *err);
+/* Free (NULL is allowed). Cannot fail. */
 void tt_bars_free(tt_bars *b);
 
-/* Register a listener (up to 8). Returns 0 or TT_EINVAL when full. */
+/* Register a listener (up to 8). Returns 0, or TT_EINVAL (no tt_err) when eight
+ * are registered already. */
 int tt_bars_listen(tt_bars *b, tt_bar_listener fn, void *ctx);
 
 /* The component to pass to tt_engine_add_component(). Add it BEFORE the components
@@ -151,11 +157,15 @@ int tt_bars_listen(tt_bars *b, tt_bar_listener fn, void *ctx);
  * Order of delivery: when an event at time T arrives, every bar closing at or before
  * T is emitted first, ordered by (close time, subscription index); then, if the event
  * is a quote, it is added to its symbol's builders. So consumers see bars in close
- * time order and always before any event at or after their close time. */
+ * time order and always before any event at or after their close time.
+ *
+ * Cannot fail. The component's on_stop never fails; a close timer the engine's
+ * queue cannot hold ends the run with TT_ENOMEM (tt_engine_timer_set). */
 tt_component tt_bars_component(tt_bars *b);
 
 /* Subscription i's builder (to peek at the bar in progress); NULL when out of range. */
 const tt_bar_builder *tt_bars_builder(const tt_bars *b, int i);
+/* The counters below cannot fail. */
 int tt_bars_count(const tt_bars *b); /* subscriptions after merging duplicates */
 /* Quotes left out because they were earlier than a bar already closed (live: a quote
  * stamped before a close time that arrives after the close timer fired). */

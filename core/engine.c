@@ -2,16 +2,26 @@
  * The engine loop.
  *
  * Inputs arrive from one source; everything the engine or its components
- * schedule (timers, venue responses) waits in a heap. Each step takes the
- * earlier of the source's head and the heap's top under the total order
- * (ts, cls, source, seq). Market data never enters the heap: on the replay hot
- * path an event costs one source call, one comparison against the heap top and
- * the dispatch, which is why the loop adds only nanoseconds over decoding.
+ * schedule (timers, venue responses) waits in a heap. The loop runs in three
+ * named phases (uv_run's shape): refill puts the source's next event in hand,
+ * pick takes the earlier of that head and the heap's top under the total
+ * order (ts, cls, source, seq), dispatch hands it to the venue and the
+ * components. pick is the only place events are compared. Market data never
+ * enters the heap: on the replay hot path an event costs a share of one
+ * next_batch call, one comparison against the heap top in pick and the
+ * dispatch, which is why the loop adds only nanoseconds over decoding. The
+ * phases are inlined into run_loop, across which only the engine is live, so
+ * the batch cursor and the event stay in registers (the batch itself, the
+ * event taken off the queue and the source's error live in the engine).
  *
  * Invariant: nothing may be scheduled before the current time, so once the
  * source has produced an event at T the heap can never later receive one that
  * should have come before it. This is what makes the merge a total order and
  * the run deterministic.
+ *
+ * Failures that cannot be returned where they happen (a sink's write, a
+ * venue's lost response, a timer the queue has no room for) are recorded by
+ * tt_engine_fail: the first one stops the loop and is the run's error.
  */
 #include "engine.h"
 
@@ -47,8 +57,14 @@ struct tt_engine {
     tt_ts now;
     tt_fp_state *fp;
     volatile int stop;
-    int sink_error;
-    tt_err sink_err;
+    int failed;          /* tt_engine_fail was called: fail_err is the run's error */
+    tt_err fail_err;
+    /* run_loop's: the source's last batch, the event taken off the queue,
+     * the source's error */
+    tt_event batch[TT_BATCH];
+    int pulled;
+    tt_event top;
+    tt_err src_err;
 };
 
 tt_engine *tt_engine_new(const tt_instruments *instruments)
@@ -132,6 +148,17 @@ int tt_engine_schedule(tt_engine *e, const tt_event *ev, tt_err *err)
     return TT_OK;
 }
 
+void tt_engine_fail(tt_engine *e, const tt_err *why)
+{
+    if (!e->failed) {
+        e->failed = 1;
+        e->fail_err = *why;
+        if (e->fail_err.code >= 0)
+            e->fail_err.code = TT_ESTATE;
+    }
+    e->stop = 1;
+}
+
 uint64_t tt_engine_timer_set(tt_engine *e, tt_ts at, uint64_t user)
 {
     tt_event ev;
@@ -142,18 +169,29 @@ uint64_t tt_engine_timer_set(tt_engine *e, tt_ts at, uint64_t user)
     ev.source = TT_ENGINE_SOURCE;
     ev.u.timer.timer_id = ++e->next_timer;
     ev.u.timer.user = user;
-    if (tt_engine_schedule(e, &ev, NULL))
+    tt_err err;
+    if (tt_engine_schedule(e, &ev, &err)) {
+        tt_err_prefix(&err, "timer at %lld ns: ", (long long)ev.ts);
+        tt_engine_fail(e, &err);
         return 0;
+    }
     return ev.u.timer.timer_id;
 }
 
 void tt_engine_timer_cancel(tt_engine *e, uint64_t timer_id)
 {
+    if (!timer_id || timer_id > e->next_timer)
+        return; /* never set */
     if (e->ncancelled == e->capcancelled) {
         size_t cap = e->capcancelled ? e->capcancelled * 2 : 16;
         uint64_t *v = realloc(e->cancelled, cap * sizeof *v);
-        if (!v)
+        if (!v) {
+            tt_err err;
+            tt_err_set(&err, TT_ENOMEM, "out of memory cancelling timer %llu",
+                       (unsigned long long)timer_id);
+            tt_engine_fail(e, &err);
             return;
+        }
         e->cancelled = v;
         e->capcancelled = cap;
     }
@@ -184,9 +222,11 @@ void tt_engine_emit(tt_engine *e, const tt_event *ev)
     out.seq = ++e->outputs;
     tt_fp_update_event(e->fp, &out);
     for (int i = 0; i < e->nsinks; i++) {
-        if (e->sinks[i].write(e->sinks[i].self, &out, &e->sink_err) < 0 && !e->sink_error) {
-            e->sink_error = 1;
-            e->stop = 1;
+        tt_err err;
+        if (e->sinks[i].write(e->sinks[i].self, &out, &err) < 0) {
+            if (err.code >= 0)
+                err.code = TT_EIO;
+            tt_engine_fail(e, &err);
         }
     }
 }
@@ -203,7 +243,116 @@ int tt_engine_submit(tt_engine *e, const tt_event *cmd, tt_err *err)
     return e->venue.command(e->venue.self, &c, err);
 }
 
-static inline void dispatch(tt_engine *e, const tt_event *ev)
+/* ---- the loop ---- */
+
+enum { SRC_OPEN, SRC_IDLE, SRC_DONE };
+
+/* The loop's cursor: the source's events in hand, [next, end) of e->batch,
+ * and what the source said last. A local of run_loop whose address only the
+ * inlined phases see, so it lives in registers; everything else the loop
+ * touches is at a fixed offset from e (the batch, the popped event, the
+ * source's error), which leaves the registers to the hot path. */
+typedef struct loop {
+    const tt_event *next, *end;
+    int src; /* SRC_OPEN, SRC_IDLE (live: nothing yet), SRC_DONE */
+} loop;
+
+/* Ask the source for more, into e->batch: a batch (replay) or one event.
+ * Returns the source's status with e->pulled events, or a negative code with
+ * e->src_err filled. Out of line: once per 64 events on the replay path. */
+static __attribute__((noinline)) int source_pull(tt_engine *e)
+{
+    tt_err *err = &e->src_err;
+    int s, got = 1;
+    tt_err_clear(err);
+    if (e->source.next_batch) {
+        got = 0;
+        s = e->source.next_batch(e->source.self, e->batch, TT_BATCH, &got, err);
+        if (s == TT_SRC_EVENT && (got <= 0 || got > TT_BATCH))
+            return tt_err_set(err, TT_ESTATE, "source returned a batch of %d events (1..%d)", got,
+                              TT_BATCH);
+    } else {
+        s = e->source.next(e->source.self, e->batch, err);
+    }
+    if (s < 0)
+        return s;
+    if (s != TT_SRC_EVENT && s != TT_SRC_IDLE && s != TT_SRC_END)
+        return tt_err_set(err, TT_ESTATE, "source returned unknown status %d", s);
+    e->pulled = s == TT_SRC_EVENT ? got : 0;
+    return s;
+}
+
+/* Phase 1: the source's next event is in hand, unless the source has ended
+ * (or is idle: then it has just been asked again). Returns 0 or the source's
+ * error (in e->src_err). */
+static inline __attribute__((always_inline)) int refill(tt_engine *e, loop *l)
+{
+    if (l->next < l->end || l->src == SRC_DONE)
+        return TT_OK;
+    int s = source_pull(e);
+    if (s < 0)
+        return s;
+    l->next = e->batch;
+    l->end = e->batch + e->pulled;
+    l->src = s == TT_SRC_END ? SRC_DONE : s == TT_SRC_IDLE ? SRC_IDLE : SRC_OPEN;
+    return TT_OK;
+}
+
+/* Pop the queue's top into e->top. NULL when it must not run: a cancelled
+ * timer (dropped), or with drop_late (the source has ended and nothing is in
+ * hand) a timer later than the last input, so timers set far ahead do not
+ * stretch a replay. */
+static __attribute__((noinline)) const tt_event *take_top(tt_engine *e, int drop_late)
+{
+    tt_event *out = &e->top;
+    tt_queue_pop(&e->queue, out);
+    if (out->kind == TT_EV_TIMER) {
+        if (timer_cancelled(e, out->u.timer.timer_id))
+            return NULL;
+        if (drop_late && out->ts > e->now)
+            return NULL;
+    }
+    return out;
+}
+
+/* Phase 2: the next event to dispatch, the earlier of the source's head and
+ * the queue's top by the total order; the only place events are compared.
+ * NULL when nothing runs now: the source is idle and no timer is due by the
+ * wall clock, or the source has ended and the queue is drained. On the replay
+ * path the head nearly always wins (a backtest's queue holds a timer further
+ * on: the next bar close), which is the first test. */
+static inline __attribute__((always_inline)) const tt_event *pick(tt_engine *e, loop *l)
+{
+    for (;;) {
+        const tt_event *top = tt_queue_top(&e->queue), *ev;
+        if (l->next < l->end) {
+            const tt_event *head = l->next;
+            if (!head)
+                __builtin_unreachable(); /* it points into the batch: spares a test per event */
+            if (!top || head->ts < top->ts || tt_event_cmp(head, top) < 0) {
+                l->next = head + 1;
+                return head;
+            }
+            if ((ev = take_top(e, 0)))
+                return ev;
+            continue;
+        }
+        if (!top)
+            return NULL;
+        if (l->src == SRC_IDLE) {
+            /* live: release a timer that is due by the wall clock, then ask
+             * the source again */
+            if (!e->clock.now || top->ts > e->clock.now(e->clock.self))
+                return NULL;
+            return take_top(e, 0);
+        }
+        if ((ev = take_top(e, 1)))
+            return ev;
+    }
+}
+
+/* Phase 3: the clock, the venue, the components. */
+static inline __attribute__((always_inline)) void dispatch(tt_engine *e, const tt_event *ev)
 {
     if (ev->ts > e->now)
         e->now = ev->ts;
@@ -215,8 +364,74 @@ static inline void dispatch(tt_engine *e, const tt_event *ev)
             e->hot_market[i].on_event(e->hot_market[i].self, e, ev);
         return;
     }
+    if (e->venue.on_arrival)
+        e->venue.on_arrival(e->venue.self, ev);
     for (int i = 0; i < e->nhot; i++)
         e->hot[i].on_event(e->hot[i].self, e, ev);
+}
+
+/* The first failure recorded by tt_engine_fail becomes the run's error,
+ * unless rc already holds one. */
+static int take_failure(tt_engine *e, int rc, tt_err *err)
+{
+    if (rc == TT_OK && e->failed) {
+        if (err)
+            *err = e->fail_err;
+        rc = e->fail_err.code;
+    }
+    return rc;
+}
+
+/* Every component's on_stop and every sink's flush, whatever happened. A
+ * component may still emit outputs or close trades in on_stop, so failures
+ * recorded then count too; the first error is kept unless rc holds one. */
+static int finish(tt_engine *e, int rc, tt_err *err)
+{
+    for (int i = 0; i < e->ncomps; i++) {
+        tt_err cerr;
+        tt_err_clear(&cerr);
+        int crc = e->comps[i].on_stop ? e->comps[i].on_stop(e->comps[i].self, e, &cerr) : 0;
+        rc = take_failure(e, rc, err);
+        if (crc < 0 && rc == TT_OK) {
+            if (err)
+                *err = cerr;
+            rc = cerr.code;
+        }
+    }
+    for (int i = 0; i < e->nsinks; i++) {
+        tt_err serr;
+        tt_err_clear(&serr);
+        if (e->sinks[i].flush && e->sinks[i].flush(e->sinks[i].self, &serr) < 0 && rc == TT_OK) {
+            if (err)
+                *err = serr;
+            rc = serr.code;
+        }
+    }
+    return rc;
+}
+
+/* The loop itself, in uv_run's shape. Returns 0 when the source has ended
+ * and the queue is drained or the engine was stopped (or failed: the caller
+ * looks at e->failed), else the source's error (in e->src_err). Only e is
+ * live across it, which leaves the registers to the cursor and the event. */
+static __attribute__((noinline)) int run_loop(tt_engine *e)
+{
+    loop l = {e->batch, e->batch, SRC_OPEN};
+    if (!e->source.next && !e->source.next_batch)
+        l.src = SRC_DONE;
+    while (!e->stop) {
+        int rc = refill(e, &l);
+        if (rc < 0)
+            return rc;
+        const tt_event *ev = pick(e, &l);
+        if (!ev) {
+            if (l.src == SRC_DONE)
+                break;
+            continue; /* idle: ask the source again */
+        }
+        dispatch(e, ev);
+    }
+    return TT_OK;
 }
 
 int tt_engine_run(tt_engine *e, tt_err *err)
@@ -228,110 +443,7 @@ int tt_engine_run(tt_engine *e, tt_err *err)
             return rc;
         }
     }
-    tt_event head, ev;
-    tt_event batch[TT_BATCH];
-    int nbatch = 0, ibatch = 0;
-    int have = 0, src_done = (e->source.next == NULL && e->source.next_batch == NULL);
-    while (!e->stop) {
-        if (!have && !src_done && ibatch < nbatch) {
-            head = batch[ibatch++];
-            have = 1;
-        }
-        /* Replay fast path: a batch in hand and nothing queued before its next
-         * event (a backtest nearly always holds a timer, the next bar close,
-         * further on). The queue can only gain events through dispatch, so its
-         * top is looked at again before each event; batch events are
-         * dispatched in place. */
-        if (have) {
-            const tt_event *top = tt_queue_top(&e->queue);
-            if (!top || tt_event_cmp(&head, top) < 0) {
-                dispatch(e, &head);
-                have = 0;
-                while (ibatch < nbatch && !e->stop) {
-                    top = tt_queue_top(&e->queue);
-                    if (top && batch[ibatch].ts >= top->ts &&
-                        tt_event_cmp(&batch[ibatch], top) >= 0)
-                        break;
-                    dispatch(e, &batch[ibatch++]);
-                }
-                continue;
-            }
-        }
-        if (!have && !src_done) {
-            int s;
-            if (e->source.next_batch) {
-                nbatch = 0;
-                s = e->source.next_batch(e->source.self, batch, TT_BATCH, &nbatch, err);
-                ibatch = 0;
-                if (s != TT_SRC_EVENT)
-                    nbatch = 0; /* only an EVENT batch holds events, whatever count says */
-                if (s == TT_SRC_EVENT) {
-                    if (nbatch <= 0) {
-                        rc = tt_err_set(err, TT_ESTATE, "source returned an empty batch");
-                        break;
-                    }
-                    head = batch[ibatch++];
-                }
-            } else {
-                s = e->source.next(e->source.self, &head, err);
-            }
-            if (s < 0) {
-                rc = s;
-                break;
-            }
-            if (s == TT_SRC_EVENT)
-                have = 1;
-            else if (s == TT_SRC_END)
-                src_done = 1;
-            else if (s == TT_SRC_IDLE) {
-                /* Live: release due timers by the wall clock, then ask again. */
-                const tt_event *top = tt_queue_top(&e->queue);
-                if (top && e->clock.now && top->ts <= e->clock.now(e->clock.self)) {
-                    tt_queue_pop(&e->queue, &ev);
-                    if (ev.kind == TT_EV_TIMER && timer_cancelled(e, ev.u.timer.timer_id))
-                        continue;
-                    dispatch(e, &ev);
-                }
-                continue;
-            }
-        }
-        const tt_event *top = tt_queue_top(&e->queue);
-        if (have && (!top || tt_event_cmp(&head, top) < 0)) {
-            have = 0;
-            dispatch(e, &head);
-        } else if (top) {
-            tt_queue_pop(&e->queue, &ev);
-            if (ev.kind == TT_EV_TIMER && timer_cancelled(e, ev.u.timer.timer_id))
-                continue;
-            /* After the source ends, only what is due by the last input time runs:
-             * timers set far in the future do not stretch a replay. */
-            if (src_done && !have && ev.kind == TT_EV_TIMER && ev.ts > e->now)
-                continue;
-            dispatch(e, &ev);
-        } else if (src_done) {
-            break;
-        }
-    }
-    if (rc == TT_OK && e->sink_error) {
-        *err = e->sink_err;
-        rc = e->sink_err.code ? e->sink_err.code : TT_EIO;
-    }
-    for (int i = 0; i < e->ncomps; i++) {
-        tt_err cerr;
-        tt_err_clear(&cerr);
-        if (e->comps[i].on_stop && e->comps[i].on_stop(e->comps[i].self, e, &cerr) < 0 &&
-            rc == TT_OK) {
-            *err = cerr;
-            rc = cerr.code;
-        }
-    }
-    for (int i = 0; i < e->nsinks; i++) {
-        tt_err serr;
-        tt_err_clear(&serr);
-        if (e->sinks[i].flush && e->sinks[i].flush(e->sinks[i].self, &serr) < 0 && rc == TT_OK) {
-            *err = serr;
-            rc = serr.code;
-        }
-    }
-    return rc;
+    if ((rc = run_loop(e)) < 0 && err)
+        *err = e->src_err;
+    return finish(e, take_failure(e, rc, err), err);
 }

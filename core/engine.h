@@ -2,22 +2,33 @@
  * ticktape: the engine loop and its four ports.
  *
  * One engine processes one time-ordered stream of events. Inputs come from a
- * single source port (a tape reader already merges its streams; several
- * sources can be combined with tt_source_merge). Timers and venue responses
- * re-enter through the engine's own queue. On every step the engine takes the
- * earlier of (source head, queue head) by the total order (ts, cls, source,
- * seq), so two runs see the same sequence.
+ * single source port (several sources become one with tt_merge, core/merge.h).
+ * Timers and venue responses re-enter through the engine's own queue. The
+ * loop runs in named phases, as libuv's uv_run does:
  *
- * Dispatch of one input event:
- *   1. the clock advances to ev->ts (simulated), the event counter increments;
- *   2. market data (quote, trade, bar) goes to the venue first (so resting
- *      orders match against this tick before the strategy reacts to it);
- *   3. every component, in the order they were added (bar builder, portfolio,
- *      strategy runner, ...), sees the event.
+ *     while (!stop) { refill; ev = pick; if (!ev) break; dispatch(ev); }
+ *
+ *   refill    the source's next event is in hand (a batch of up to 64 on the
+ *             replay path), unless the source has ended;
+ *   pick      the earlier of (source head, queue top) by the total order
+ *             (ts, cls, source, seq): the one place events are compared, so
+ *             two runs see the same sequence;
+ *   dispatch  the clock advances to ev->ts (simulated), the event counter
+ *             increments, the venue sees the event first (market data
+ *             through on_market, so resting orders match against this tick
+ *             before the strategy reacts to it; everything else through
+ *             on_arrival, which is how the venue's own scheduled arrivals
+ *             reach it), then every component, in the order they were added
+ *             (bar builder, strategy runner, ...).
  *
  * Outputs (order commands, signals, risk decisions, bars, equity points) are
  * passed to tt_engine_emit(): they are folded into the run fingerprint and
  * written to every sink, in emission order.
+ *
+ * Failures. Functions returning int return 0 (TT_OK) or a negative TT_E* code
+ * with err filled. Hooks that return nothing (a venue's on_market, a
+ * component's on_event) report a failure with tt_engine_fail(): the run stops
+ * after the current event and tt_engine_run returns that error.
  *
  * No global state: everything lives in the tt_engine, so several engines can
  * run side by side in one process.
@@ -43,14 +54,17 @@ enum tt_source_status {
     TT_SRC_IDLE = 2   /* live: nothing yet; ask again (the source may block briefly) */
 };
 
-/* Yields input events in time order. next() returns a tt_source_status or a
- * negative TT_E* code (err filled). Events keep their own source id and seq.
+/* Yields input events in time order. next() returns a tt_source_status, or a
+ * negative TT_E* code with err filled (the run then stops with it). Events keep
+ * their own source id and seq. Any other status is a broken source: the run
+ * stops with TT_ESTATE.
  *
- * next_batch (optional, may be NULL) is the replay fast path: it fills up to
- * `cap` events into buf, sets *count and returns TT_SRC_EVENT (count > 0),
- * TT_SRC_END, TT_SRC_IDLE or a negative code. The engine still compares its
- * queue against each buffered event in turn, so batching never changes the
- * order in which events are dispatched. */
+ * next_batch (optional, may be NULL) is the replay fast path: it fills 1 to
+ * `cap` events into buf, sets *count and returns TT_SRC_EVENT, or returns
+ * TT_SRC_END, TT_SRC_IDLE (count then ignored) or a negative code. An EVENT
+ * batch with a count outside 1..cap stops the run with TT_ESTATE. The engine
+ * still picks between its queue and each buffered event in turn, so batching
+ * never changes the order in which events are dispatched. */
 typedef struct tt_source {
     void *self;
     int (*next)(void *self, tt_event *ev, tt_err *err);
@@ -58,7 +72,10 @@ typedef struct tt_source {
     int (*next_batch)(void *self, tt_event *buf, int cap, int *count, tt_err *err);
 } tt_source;
 
-/* Sees every output of the core in order. */
+/* Sees every output of the core in order. write() and flush() return 0 or a
+ * negative TT_E* code with err filled: a failed write stops the run with that
+ * error (TT_EIO when the code is not negative); a failed flush is the run's
+ * error unless an earlier one was recorded. */
 typedef struct tt_sink {
     void *self;
     int (*write)(void *self, const tt_event *ev, tt_err *err);
@@ -66,30 +83,74 @@ typedef struct tt_sink {
     void (*close)(void *self);             /* may be NULL */
 } tt_sink;
 
-/* Takes order commands; returns order events later through tt_engine_schedule(). */
+/* What a venue has done over a run, for the run's result (sim/backtest.h). */
+typedef struct tt_venue_totals {
+    tt_money commissions; /* charged, account minor units (>= 0) */
+    tt_money swaps;       /* credited, account minor units (negative = paid) */
+    uint64_t fills;       /* fills made, venue deals (stop-loss, stop-out, ...) included */
+    uint64_t stop_outs;   /* positions closed by stop-out */
+} tt_venue_totals;
+
+/* Takes order commands and answers with order events. The contract a venue
+ * keeps (the simulated venue, sim/venue.h, and a live connector alike), which
+ * is everything the rest of a run learns from it:
+ *
+ *   - command() takes a TT_EV_ORDER_CMD and returns 0, or a negative TT_E*
+ *     code with err filled when it cannot take it at all (the strategy runner
+ *     then rejects the order itself);
+ *   - every answer is a TT_EV_ORDER_EVENT put on the engine's queue with
+ *     tt_engine_schedule (cls TT_CLS_VENUE, the venue's own source id, ts not
+ *     before now): the strategy's order manager and portfolio are fed from
+ *     these alone. A fill carries fill_qty, fill_price, commission (account
+ *     minor units) and venue_id, the ticket of the position it opened or
+ *     reduced; a deal the venue makes itself (stop-loss, take-profit,
+ *     stop-out) has client_id 0, venue_id the ticket, status FILLED and the
+ *     reason;
+ *   - a margin call or stop-out is also told as a TT_EV_RISK output
+ *     (tt_engine_emit, rule TT_RULE_MARGIN_CALL / TT_RULE_STOP_OUT);
+ *   - an answer that cannot be scheduled (tt_engine_schedule failed) is not
+ *     dropped: the venue calls tt_engine_fail with the error, so its books
+ *     never move without the strategy hearing of it;
+ *   - totals() gives the run's figures (may be NULL: all zero).
+ *
+ * on_market sees market data (cls TT_CLS_MARKET) and on_arrival every other
+ * input event, each before any component: this is how a venue matches resting
+ * orders against a tick before the strategy reacts to it, receives what it
+ * scheduled for itself (an order command reaching it after its latency) and
+ * keeps its own time. Both may be NULL. Neither returns anything: a failure
+ * there goes to tt_engine_fail. */
 typedef struct tt_venue {
     void *self;
     void (*attach)(void *self, tt_engine *e);                            /* may be NULL */
     int (*command)(void *self, const tt_event *cmd, tt_err *err);         /* TT_EV_ORDER_CMD */
     void (*on_market)(void *self, const tt_event *ev);                    /* may be NULL */
     void (*close)(void *self);                                            /* may be NULL */
+    void (*on_arrival)(void *self, const tt_event *ev);                   /* may be NULL */
+    void (*totals)(void *self, tt_venue_totals *out);                     /* may be NULL */
 } tt_venue;
 
-/* Time. A NULL now() means simulated time: the clock follows the events. */
+/* Time. A NULL now() means simulated time: the clock follows the events. A
+ * clock's now() cannot fail. */
 typedef struct tt_clock {
     void *self;
     tt_ts (*now)(void *self);
 } tt_clock;
 
-/* A component inside the core (bar builder, portfolio, risk gate, strategy runner). */
+/* A component inside the core (bar builder, portfolio, risk gate, strategy
+ * runner). on_start and on_stop return 0 or a negative TT_E* code with err
+ * filled: a failed on_start ends the run before any event (the message
+ * prefixed with the component's name), a failed on_stop is the run's error
+ * unless an earlier one was recorded. on_event reports failures through
+ * tt_engine_fail. */
 typedef struct tt_component {
     void *self;
     const char *name;
     int (*on_start)(void *self, tt_engine *e, tt_err *err);          /* may be NULL */
     void (*on_event)(void *self, tt_engine *e, const tt_event *ev);  /* may be NULL */
     int (*on_stop)(void *self, tt_engine *e, tt_err *err);           /* may be NULL */
-    /* 1: on_event is not called for market data (cls TT_CLS_MARKET), e.g. the
-     * simulated venue, which sees those through its port's on_market. */
+    /* 1: on_event is not called for market data (cls TT_CLS_MARKET): a
+     * component that only follows orders, timers or signals (the paper
+     * session's counter) then costs nothing per tick. */
     int skip_market;
 } tt_component;
 
@@ -98,25 +159,40 @@ typedef struct tt_component {
 /* A new engine over an instrument table (borrowed; must outlive the engine).
  * NULL on out of memory. */
 tt_engine *tt_engine_new(const tt_instruments *instruments);
+/* Frees the engine (NULL is a no-op); the ports and components are the
+ * caller's and are not closed. */
 void tt_engine_free(tt_engine *e);
 
+/* Wiring, before tt_engine_run. These cannot fail. set_venue calls the port's
+ * attach() at once. */
 void tt_engine_set_source(tt_engine *e, tt_source src);
 void tt_engine_set_venue(tt_engine *e, tt_venue venue);
 void tt_engine_set_clock(tt_engine *e, tt_clock clock);
+/* 0, or TT_EINVAL when the engine already holds 16 sinks / 32 components. */
 int tt_engine_add_sink(tt_engine *e, tt_sink sink);
 int tt_engine_add_component(tt_engine *e, tt_component c);
 
 /* Runs until the source ends (and the queue holds nothing at or before the last
  * input), tt_engine_stop() is called, or an error occurs. Calls on_start and
- * on_stop of every component and flushes every sink. */
+ * on_stop of every component and flushes every sink. Returns 0, or the first
+ * error: a component's on_start, the source's, one given to tt_engine_fail
+ * (sinks' write errors included), then a component's on_stop or a sink's
+ * flush; err (may be NULL) is filled with it. */
 int tt_engine_run(tt_engine *e, tt_err *err);
 
 /* Ask a running engine to stop after the current event. Safe from a signal
- * handler (sets a volatile flag). */
+ * handler (sets a volatile flag); cannot fail. */
 void tt_engine_stop(tt_engine *e);
+
+/* Stop the run with an error, from code that cannot return one (a venue's
+ * hooks, a component's on_event): the engine stops after the current event
+ * and tt_engine_run returns why->code (TT_ESTATE when it is not negative) with
+ * why's message. Only the first failure is kept. Cannot fail itself. */
+void tt_engine_fail(tt_engine *e, const tt_err *why);
 
 /* ---- services for components, venues and strategies ---- */
 
+/* None of these can fail. now() is 0 before the first event. */
 tt_ts tt_engine_now(const tt_engine *e);
 const tt_instruments *tt_engine_instruments(const tt_engine *e);
 uint64_t tt_engine_events(const tt_engine *e);  /* inputs processed so far */
@@ -124,23 +200,34 @@ uint64_t tt_engine_outputs(const tt_engine *e); /* outputs emitted so far */
 
 /* Put an event on the engine's queue (venue responses, timers, commands from
  * components). The engine assigns seq when ev->seq is 0 and cls from the kind
- * when cls is 0 and kind is not CONTROL. The event's ts must not be earlier
- * than the current time. */
+ * when cls is 0 and kind is not CONTROL. Returns 0, TT_EORDER when ev->ts is
+ * earlier than the current time, or TT_ENOMEM when the queue cannot grow
+ * (err filled; the event is not queued). */
 int tt_engine_schedule(tt_engine *e, const tt_event *ev, tt_err *err);
 
-/* A timer: returns its id (> 0); the TIMER event arrives at `at` with u.timer.user. */
+/* A timer: the TIMER event arrives at `at` (now, if `at` is earlier) with
+ * u.timer.user. Returns its id (> 0), or 0 when the queue cannot grow: then
+ * the engine has also failed with TT_ENOMEM (tt_engine_fail), so a lost timer
+ * always ends the run. */
 uint64_t tt_engine_timer_set(tt_engine *e, tt_ts at, uint64_t user);
+
+/* Cancel a pending timer: its event is dropped when it comes up. Cancelling
+ * 0 or an id that already fired or was cancelled has no effect. If the
+ * cancellation cannot be recorded (out of memory) the engine fails with
+ * TT_ENOMEM (tt_engine_fail) rather than let the timer fire. */
 void tt_engine_timer_cancel(tt_engine *e, uint64_t timer_id);
 
 /* Send an order command: emitted as an output, then handed to the venue.
- * Returns the venue's result. */
+ * Returns the venue's result: 0, or its negative code with err filled;
+ * TT_ESTATE when no venue is set. */
 int tt_engine_submit(tt_engine *e, const tt_event *cmd, tt_err *err);
 
 /* An output: folded into the fingerprint and written to every sink. ts is set to
- * the current time when 0. Sink errors are remembered and end the run. */
+ * the current time when 0. Cannot fail itself: a sink's write error goes to
+ * tt_engine_fail and ends the run. */
 void tt_engine_emit(tt_engine *e, const tt_event *ev);
 
-/* The fingerprint of the outputs so far. */
+/* The fingerprint of the outputs so far. Cannot fail. */
 tt_fingerprint tt_engine_fingerprint(const tt_engine *e);
 
 #endif

@@ -21,10 +21,10 @@ int tt_err_set(tt_err *err, int code, const char *fmt, ...)
     return code;
 }
 
-int tt_err_prefix(tt_err *err, const char *fmt, ...)
+void tt_err_prefix(tt_err *err, const char *fmt, ...)
 {
     if (!err)
-        return TT_EINVAL;
+        return;
     char pre[512], old[sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
@@ -39,7 +39,6 @@ int tt_err_prefix(tt_err *err, const char *fmt, ...)
     memcpy(err->msg, pre, np);
     memcpy(err->msg + np, old, no);
     err->msg[np + no] = '\0';
-    return err->code;
 }
 
 void tt_err_clear(tt_err *err)

@@ -34,17 +34,22 @@ typedef struct tt_err {
     char msg[1024];
 } tt_err;
 
-/* Record an error: formats msg, stores code, returns code (for `return tt_err_set(...)`). */
+/* Record an error: formats msg (truncated to fit), stores code. Returns code,
+ * whether or not err is NULL (for `return tt_err_set(err, ...)`). Cannot fail. */
 int tt_err_set(tt_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefix the existing message with more context ("file.seg: " + old message). Returns err->code. */
-int tt_err_prefix(tt_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefix the existing message with more context ("file.seg: " + old message,
+ * truncated to fit); the code is left as it is. A NULL err is a no-op. Returns
+ * nothing: with a NULL err there is no record and no code to give back, so the
+ * caller returns the code it holds (`tt_err_prefix(err, ...); return rc;`). */
+void tt_err_prefix(tt_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Reset to TT_OK and an empty message. */
+/* Reset to TT_OK and an empty message. A NULL err is a no-op. */
 void tt_err_clear(tt_err *err);
 
-/* A short fixed name for a status code ("EIO", "EFORMAT", ...). */
+/* A short fixed name for a status code ("EIO", "EFORMAT", ...); "E?" for a
+ * code that is not a tt_status. Never NULL. */
 const char *tt_status_name(int code);
 
 #endif

@@ -149,6 +149,9 @@ typedef struct tt_signal {
     tt_price stop_loss;
     tt_price take_profit;
     int8_t direction;     /* +1 buy, -1 sell, 0 hold/close */
+    uint8_t has_model;    /* 1: a model's prediction (below) made this signal */
+    float prediction;     /* the model's output for the bar (has_model) */
+    uint64_t model_id;    /* the model's identity: XXH3-64 of its file (has_model) */
 } tt_signal;
 
 typedef struct tt_risk {
@@ -237,23 +240,29 @@ static inline int tt_event_cmp(const tt_event *a, const tt_event *b)
     return 0;
 }
 
-/* Names: "quote", "bar", ...; "M1", "H4", ...; parse returns TT_TF_NONE / -1 when unknown. */
+/* Names: "quote", "bar", ...; "M1", "H4", ...; "pending", "filled", .... A name
+ * function cannot fail: an unknown value is named "?". tt_timeframe_parse returns
+ * TT_TF_NONE for an unknown or NULL name. */
 const char *tt_event_kind_name(int kind);
 const char *tt_timeframe_name(int tf);
 int tt_timeframe_parse(const char *s);      /* accepts "M1" and the seed's "1m" forms */
 const char *tt_timeframe_seed_name(int tf); /* "1m","5m","15m","30m","1h","4h","1d" (NATS subjects) */
-int64_t tt_timeframe_ns(int tf);            /* fixed length; 0 for MN1 (calendar) */
+int64_t tt_timeframe_ns(int tf);            /* fixed length; 0 for MN1 (calendar) and unknown */
 const char *tt_order_status_name(int status);
 
-/* Time helpers (UTC, proleptic Gregorian, no locale, no TZ env). */
+/* Time helpers (UTC, proleptic Gregorian, no locale, no TZ env). from_civil and
+ * to_civil cannot fail (no range check: the caller keeps to years 1678..2261);
+ * to_civil's outputs after day may be NULL. */
 tt_ts tt_ts_from_civil(int year, int month, int day, int hour, int min, int sec, int64_t nsec);
 void tt_ts_to_civil(tt_ts ts, int *year, int *month, int *day, int *hour, int *min, int *sec,
                     int64_t *nsec);
 /* Parse ISO 8601 ("2019-02-04", "2019-02-04T10:00:00", "...Z", fractional seconds up to ns),
  * or an integer with a suffix: "1549238400000ms", "...ns", "...us", "...s". Returns 0, or
- * TT_EINVAL for bad text or a time outside years 1678..2261 (the int64 nanosecond range). */
+ * TT_EINVAL (no tt_err; *out untouched) for bad text or a time outside years 1678..2261
+ * (the int64 nanosecond range). */
 int tt_ts_parse(const char *s, tt_ts *out);
-/* ISO 8601 with milliseconds ("2019-02-04T00:00:00.123Z") or nanoseconds when ns_digits. */
+/* ISO 8601 with milliseconds ("2019-02-04T00:00:00.123Z") or nanoseconds when ns_digits.
+ * Cannot fail: cut to bufsize (25 bytes hold the millisecond form, 31 the other). */
 void tt_ts_format(tt_ts ts, char *buf, int bufsize, int ns_digits);
 
 #endif

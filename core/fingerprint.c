@@ -161,7 +161,16 @@ size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob)
         w64(&b, (uint64_t)ev->u.signal.target_price);
         w64(&b, (uint64_t)ev->u.signal.stop_loss);
         w64(&b, (uint64_t)ev->u.signal.take_profit);
-        w8(&b, (uint8_t)ev->u.signal.direction);
+        /* A model's signal (direction -1, 0, +1) writes 0x10 + direction + 1,
+         * then the prediction and the model id; any other signal encodes as
+         * it always did. */
+        if (ev->u.signal.has_model) {
+            w8(&b, (uint8_t)(0x11 + ev->u.signal.direction));
+            wf32(&b, ev->u.signal.prediction);
+            w64(&b, ev->u.signal.model_id);
+        } else {
+            w8(&b, (uint8_t)ev->u.signal.direction);
+        }
         break;
     case TT_EV_RISK:
         w64(&b, ev->u.risk.client_id);
@@ -294,7 +303,15 @@ size_t tt_event_decode(const uint8_t *buf, size_t len, tt_event *ev)
         ev->u.signal.target_price = (tt_price)r64(&b);
         ev->u.signal.stop_loss = (tt_price)r64(&b);
         ev->u.signal.take_profit = (tt_price)r64(&b);
-        ev->u.signal.direction = (int8_t)r8(&b);
+        {
+            uint8_t d = r8(&b);
+            ev->u.signal.has_model = d >= 0x10 && d <= 0x12;
+            ev->u.signal.direction = ev->u.signal.has_model ? (int8_t)(d - 0x11) : (int8_t)d;
+            if (ev->u.signal.has_model) {
+                ev->u.signal.prediction = rf32(&b);
+                ev->u.signal.model_id = r64(&b);
+            }
+        }
         break;
     case TT_EV_RISK:
         ev->u.risk.client_id = r64(&b);

@@ -20,6 +20,7 @@ typedef struct tt_fingerprint {
 
 typedef struct tt_fp_state tt_fp_state; /* opaque XXH3 state */
 
+/* A new state; NULL on out of memory. The rest cannot fail (free takes NULL). */
 tt_fp_state *tt_fp_new(void);
 void tt_fp_free(tt_fp_state *s);
 void tt_fp_reset(tt_fp_state *s);
@@ -27,13 +28,14 @@ void tt_fp_update(tt_fp_state *s, const void *data, size_t len);
 void tt_fp_update_event(tt_fp_state *s, const tt_event *ev);
 tt_fingerprint tt_fp_digest(const tt_fp_state *s);
 
-/* 32 lowercase hex digits plus NUL. */
+/* 32 lowercase hex digits plus NUL. Cannot fail. */
 void tt_fingerprint_hex(tt_fingerprint fp, char out[33]);
 
 /* Canonical encoding of an event (header fields + the payload of its kind).
  * Returns the number of bytes written (at most TT_EVENT_ENCODED_MAX, plus the
  * blob bytes when kind is BLOB/EXTERNAL and include_blob is set: then buf must
- * have room for TT_EVENT_ENCODED_MAX + len). */
+ * have room for TT_EVENT_ENCODED_MAX + len). Cannot fail: an unknown kind
+ * encodes its header alone. */
 #define TT_EVENT_ENCODED_MAX 128
 size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob);
 

@@ -8,7 +8,10 @@
  *     tt_<ind>_value(x) (and accessors)  the current value(s)
  *     tt_<ind>_ready(x)                  1 once the warm-up is over
  *     tt_<ind>_free(x)                   release the window (safe on a zeroed struct)
- * Updates never allocate. Values read before ready are NAN unless stated.
+ * Updates never allocate. Values read before ready are NAN unless stated. Only
+ * init can fail (TT_ENOMEM only for those that keep a window: SMA, WMA, rolling
+ * std, z-score, Bollinger, Stochastic, Donchian); update, the accessors, ready
+ * and free cannot.
  *
  * Inputs are doubles. Prices may be passed in points (a tt_price converted to
  * double is exact below 2^53) or in price units: every indicator here is

@@ -260,6 +260,10 @@ int tt_instruments_load(tt_instruments *t, const char *path, tt_err *err)
             break;
         }
     }
+    /* fgets ends the same way at the end and on a read error: tell them apart */
+    if (rc == TT_OK && ferror(f))
+        rc = tt_err_set(err, TT_EIO, "%s: cannot read after line %d: %s", path, lineno,
+                        strerror(errno));
     fclose(f);
     return rc;
 }

@@ -45,31 +45,40 @@ typedef struct tt_instruments tt_instruments;
 
 /* A new table holding the built-in instruments. NULL on out of memory. */
 tt_instruments *tt_instruments_new(void);
+/* Free (NULL is allowed). Cannot fail. */
 void tt_instruments_free(tt_instruments *t);
 
-/* Add or override instruments from a file (format above). Errors name file and line. */
+/* Add or override instruments from a file (format above). TT_OK, or TT_EIO (cannot
+ * open or read it), TT_EFORMAT (a line that is not an instrument: naming file and
+ * line), or tt_instruments_put's error prefixed with file and line. The lines
+ * before a bad one are kept. */
 int tt_instruments_load(tt_instruments *t, const char *path, tt_err *err);
 
-/* Add or replace one instrument; its id is kept when the symbol exists. */
+/* Add or replace one instrument; its id is kept when the symbol exists. TT_OK, or
+ * TT_EINVAL (empty symbol, points <= 0 or digits outside 0..12) or TT_ENOMEM; the table is then
+ * unchanged. */
 int tt_instruments_put(tt_instruments *t, const tt_instrument *ins, tt_err *err);
 
 /* Lookup by symbol (case-insensitive; "EUR/USD", "EUR-USD" and "C:EUR-USD" also match).
  * NULL when unknown. */
 const tt_instrument *tt_instruments_find(const tt_instruments *t, const char *symbol);
 
-/* Like find, but an unknown symbol is an error that says how to declare it. */
+/* Like find, but an unknown symbol is TT_ENOTFOUND with a message that says how to
+ * declare it (*out NULL). */
 int tt_instruments_require(const tt_instruments *t, const char *symbol,
                            const tt_instrument **out, tt_err *err);
 
 /* By id; NULL when out of range or 0. */
 const tt_instrument *tt_instruments_get(const tt_instruments *t, uint32_t id);
-uint32_t tt_instruments_count(const tt_instruments *t); /* highest id */
+uint32_t tt_instruments_count(const tt_instruments *t); /* highest id; 0 for NULL */
 
-/* Price conversions. format writes an exact decimal with the instrument's digits. */
+/* Price conversions; they cannot fail. format writes an exact decimal with the
+ * instrument's digits and returns snprintf's result (the length it needed). */
 double tt_price_to_double(const tt_instrument *ins, tt_price p);
 tt_price tt_price_from_double(const tt_instrument *ins, double v); /* rounds to nearest point */
 int tt_price_format(const tt_instrument *ins, tt_price p, char *buf, int bufsize);
-/* Parse an exact decimal string ("1.14427") into points; error if finer than a point. */
+/* Parse an exact decimal string ("1.14427") into points. TT_OK, or TT_EFORMAT (*out
+ * untouched) when it is not a price, is finer than a point or beyond int64 points. */
 int tt_price_parse(const tt_instrument *ins, const char *s, tt_price *out, tt_err *err);
 
 #endif

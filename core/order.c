@@ -27,6 +27,8 @@ static const char *const REASONS[TT_REASON_COUNT] = {
     "cancel",      "ioc",          "fok",        "gtd",         "no_money",      "margin_call",
     "invalid",     "no_quote",     "no_rate",    "unknown_order", "stop_loss",   "take_profit",
     "stop_out",    "modified",     "no_position", "halted",     "flatten",       "end",
+    "volume",      "stops_level",  "filling",    "trade_disabled", "disconnected", "stale_quotes",
+    "requote",     "market_closed", "broker",    "no_answer",   "reconcile",
 };
 
 const char *tt_order_reason_name(int reason)

@@ -57,10 +57,22 @@ enum tt_order_reason {
     TT_REASON_HALTED = 21,        /* trading halted (daily loss, drawdown, kill switch) */
     TT_REASON_FLATTEN = 22,       /* closed or cancelled by the risk gate's flatten */
     TT_REASON_END = 23,           /* run ended */
+    /* a live venue (live/mt5_venue.h) */
+    TT_REASON_VOLUME = 24,        /* volume outside the symbol's min/max or off its step */
+    TT_REASON_STOPS_LEVEL = 25,   /* a price or SL/TP too close to the market (stops level) */
+    TT_REASON_FILLING = 26,       /* the symbol takes no such time in force / filling */
+    TT_REASON_TRADE_DISABLED = 27,/* trading the symbol is disabled or restricted */
+    TT_REASON_DISCONNECTED = 28,  /* the venue is not connected (or not in sync yet) */
+    TT_REASON_STALE = 29,         /* the venue's last quote of the symbol is too old */
+    TT_REASON_REQUOTE = 30,       /* the broker requoted: nothing was done */
+    TT_REASON_MARKET_CLOSED = 31, /* the market is closed */
+    TT_REASON_BROKER = 32,        /* refused by the broker (the return code is logged) */
+    TT_REASON_NO_ANSWER = 33,     /* unanswered, and the broker does not know the order */
+    TT_REASON_RECONCILE = 34,     /* venue deal: the books brought in line with the broker's */
     TT_REASON_COUNT
 };
 
-/* "new", "risk", "fill", "ioc", ... ("?" when unknown). */
+/* "new", "risk", "fill", "ioc", ... ("?" when unknown). Cannot fail. */
 const char *tt_order_reason_name(int reason);
 
 /* A live order (plain data, read-only for users). */
@@ -78,20 +90,22 @@ typedef struct tt_order {
 typedef struct tt_orders tt_orders;
 
 tt_orders *tt_orders_new(void); /* NULL on out of memory */
-void tt_orders_free(tt_orders *o);
+void tt_orders_free(tt_orders *o); /* NULL is allowed; cannot fail */
 
 /* Register a new order: assigns the next client id (written to cmd->client_id),
  * checks the command (qty > 0, side, type, tif, prices the type needs, GTD
  * expiry) and fills *ev with its PENDING event (symbol, ts set). An invalid
  * command still gets an id and is registered then rejected: *ev is its
  * REJECTED event with TT_REASON_INVALID and the function returns TT_EINVAL
- * with the field named in err. TT_ENOMEM when the table cannot grow. */
+ * with the field named in err. TT_ENOMEM when the table cannot grow (nothing
+ * registered, no id used, *ev untouched). TT_OK otherwise. */
 int tt_orders_create(tt_orders *o, uint32_t symbol, tt_order_cmd *cmd, tt_ts ts, tt_event *ev,
                      tt_err *err);
 
 /* Move an order to `status` on our own side (SUBMITTED after the risk gate,
  * REJECTED by it) and fill *ev with the event. TT_ENOTFOUND for an unknown
- * id, TT_ESTATE for a transition the lifecycle forbids (err names both states). */
+ * id, TT_ESTATE for a transition the lifecycle forbids (err names both states);
+ * the order and *ev are then unchanged. TT_OK otherwise. */
 int tt_orders_transition(tt_orders *o, uint64_t client_id, int status, int reason, tt_ts ts,
                          tt_event *ev, tt_err *err);
 
@@ -102,22 +116,23 @@ int tt_orders_transition(tt_orders *o, uint64_t client_id, int status, int reaso
  * TT_ESTATE for a forbidden transition (the order is unchanged). */
 int tt_orders_apply(tt_orders *o, const tt_event *ev, tt_err *err);
 
-/* Record new prices of a live order (sent as a modify). TT_ENOTFOUND when not live. */
+/* Record new prices of a live order (sent as a modify). TT_OK, or TT_ENOTFOUND
+ * (no tt_err) when it is not live. */
 int tt_orders_set_prices(tt_orders *o, uint64_t client_id, tt_price price, tt_price stop_price,
                          tt_price stop_loss, tt_price take_profit);
 
-/* 1 when `to` may follow `from` in the lifecycle. */
+/* 1 when `to` may follow `from` in the lifecycle, else 0 (unknown states too). */
 int tt_order_transition_ok(int from, int to);
-/* 1 for FILLED, CANCELLED, REJECTED, EXPIRED, FAILED. */
+/* 1 for FILLED, CANCELLED, REJECTED, EXPIRED, FAILED, else 0. */
 int tt_order_status_terminal(int status);
 
 /* A live order by id; NULL when unknown or already terminal. */
 const tt_order *tt_orders_get(const tt_orders *o, uint64_t client_id);
 
-/* Live orders in creation order: count and the i-th. */
+/* Live orders in creation order: count and the i-th (NULL when out of range). */
 size_t tt_orders_count(const tt_orders *o);
 const tt_order *tt_orders_at(const tt_orders *o, size_t i);
 
-uint64_t tt_orders_last_id(const tt_orders *o); /* the last id handed out */
+uint64_t tt_orders_last_id(const tt_orders *o); /* the last id handed out; 0 before any */
 
 #endif

@@ -17,15 +17,17 @@
 
 typedef struct tt_plugin tt_plugin;
 
-/* Load a strategy plugin. Fails with TT_ENOTFOUND (cannot open: dlerror's
+/* Load a strategy plugin. TT_OK, or TT_ENOTFOUND (cannot open: dlerror's
  * text; or no entry symbol), TT_EABI (version or size mismatch, or the entry
- * returned NULL), TT_ENOMEM. */
+ * returned NULL), TT_EINVAL (the strategy has no name), TT_ENOMEM; *out is
+ * then NULL and the object unloaded. */
 int tt_plugin_open(tt_plugin **out, const char *path, tt_err *err);
 
-/* The plugin's vtable (valid until close). */
+/* The plugin's vtable (valid until close). Cannot fail. */
 const tt_strategy_vtable *tt_plugin_strategy(const tt_plugin *p);
 
-/* Unload. Every runner using the vtable must be freed first. */
+/* Unload (NULL is allowed). Every runner using the vtable must be freed first.
+ * Cannot fail. */
 void tt_plugin_close(tt_plugin *p);
 
 #endif

@@ -344,8 +344,8 @@ static void remove_pos(tt_portfolio *p, tt_position *x)
     p->npos--;
 }
 
-static int open_pos(tt_portfolio *p, const tt_fill *f, int64_t qty, tt_money commission,
-                    tt_err *err)
+/* Room for one more position. */
+static int reserve_pos(tt_portfolio *p, tt_err *err)
 {
     if (p->npos == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 8;
@@ -355,6 +355,12 @@ static int open_pos(tt_portfolio *p, const tt_fill *f, int64_t qty, tt_money com
         p->pos = v;
         p->cap = cap;
     }
+    return TT_OK;
+}
+
+/* A new position (reserve_pos has made room). */
+static void open_pos(tt_portfolio *p, const tt_fill *f, int64_t qty, tt_money commission)
+{
     tt_position *x = &p->pos[p->npos++];
     memset(x, 0, sizeof *x);
     x->ticket = f->order_id;
@@ -367,7 +373,6 @@ static int open_pos(tt_portfolio *p, const tt_fill *f, int64_t qty, tt_money com
     x->stop_loss = f->stop_loss;
     x->take_profit = f->take_profit;
     x->commission = commission;
-    return TT_OK;
 }
 
 /* Share of an integer amount for q out of n, rounded toward zero. */
@@ -460,11 +465,18 @@ int tt_portfolio_fill(tt_portfolio *p, const tt_fill *f, tt_err *err)
     } else if (p->cfg.mode == TT_MODE_NETTING) {
         x = find_netting(p, f->symbol);
     }
+    /* Room for a position the fill opens (an open, or a netting reversal's
+     * excess) before anything changes, so a failure changes nothing. */
+    int opens = !x || (x->side != f->side && f->qty > x->qty);
+    if (opens && reserve_pos(p, err))
+        return TT_ENOMEM;
     p->guard_valid = 0; /* positions and balance change */
     p->balance -= f->commission;
     p->commissions += f->commission;
-    if (!x) /* hedging open, or netting with nothing open */
-        return open_pos(p, f, f->qty, f->commission, err);
+    if (!x) { /* hedging open, or netting with nothing open */
+        open_pos(p, f, f->qty, f->commission);
+        return TT_OK;
+    }
     if (x->side == f->side) { /* netting: grow; excursions restart from the new entry */
         x->worst_move = x->best_move = 0;
         x->qty += f->qty;
@@ -484,7 +496,8 @@ int tt_portfolio_fill(tt_portfolio *p, const tt_fill *f, tt_err *err)
     if (rc || rest == 0)
         return rc;
     /* netting reversal: the excess opens a position the other way */
-    return open_pos(p, f, rest, f->commission - exit_comm, err);
+    open_pos(p, f, rest, f->commission - exit_comm);
+    return TT_OK;
 }
 
 int tt_portfolio_set_exits(tt_portfolio *p, uint64_t ticket, tt_price sl, tt_price tp)

@@ -131,41 +131,45 @@ typedef struct tt_account {
 
 typedef struct tt_portfolio tt_portfolio;
 
-/* A new account over an instrument table (borrowed). Fails with TT_EINVAL
- * naming the field (currency not 3 letters, leverage <= 0, negative balance)
- * or TT_ENOMEM. */
+/* A new account over an instrument table (borrowed). TT_OK, or TT_EINVAL
+ * naming the field (currency not 3 letters, leverage <= 0, negative balance,
+ * unknown mode) or TT_ENOMEM. */
 int tt_portfolio_new(tt_portfolio **out, const tt_instruments *instruments,
                      const tt_portfolio_config *cfg, tt_err *err);
 void tt_portfolio_free(tt_portfolio *p); /* NULL is fine */
 
-/* Closed trades go to fn (may be NULL). */
+/* Closed trades go to fn (may be NULL). Cannot fail. */
 void tt_portfolio_on_trade(tt_portfolio *p, tt_trade_fn fn, void *ctx);
 
 /* The last quote of a symbol: O(1), no allocation, whatever is open. Also
  * tracks the symbol's price extremes, from which the excursions of its open
- * positions are brought up to date at the next fill. */
+ * positions are brought up to date at the next fill. Cannot fail. */
 void tt_portfolio_quote(tt_portfolio *p, uint32_t symbol, tt_price bid, tt_price ask);
 
-/* The last quote seen for a symbol; 0 when none yet (then *q is zeroed). */
+/* The last quote seen for a symbol: 1, or 0 when none yet or the id is out of
+ * range (then *q is zeroed). */
 int tt_portfolio_last_quote(const tt_portfolio *p, uint32_t symbol, tt_quote *q);
 
 /* Apply a fill. Realized P&L of what it closes goes to the balance and to the
- * trade callback. Fails (nothing changed) with TT_EINVAL for a bad symbol,
+ * trade callback. TT_OK, or (nothing changed) TT_EINVAL for a bad symbol,
  * side or qty, TT_ENOTFOUND for an unknown hedging ticket or a qty above that
- * position's, TT_ESTATE when a needed conversion rate is missing. */
+ * position's, TT_ESTATE when a needed conversion rate is missing, TT_ENOMEM
+ * when a position the fill opens finds no room. */
 int tt_portfolio_fill(tt_portfolio *p, const tt_fill *f, tt_err *err);
 
-/* Set the attached stop-loss / take-profit of a position (0 = none). */
+/* Set the attached stop-loss / take-profit of a position (0 = none). TT_OK, or
+ * TT_ENOTFOUND (no tt_err) for a ticket that is not open. */
 int tt_portfolio_set_exits(tt_portfolio *p, uint64_t ticket, tt_price sl, tt_price tp);
 
 /* Time has reached ts: apply every rollover at or before ts not applied yet
  * (swaps, when enabled). Cheap when no rollover is due (one comparison).
- * Returns the swap money credited (negative = paid) by this call. */
+ * Returns the swap money credited (negative = paid) by this call. Cannot fail:
+ * a position whose swap cannot be converted (no rate yet) is not charged. */
 tt_money tt_portfolio_advance(tt_portfolio *p, tt_ts ts);
 
 /* Equity and margin (account minor units, unrounded doubles) in one cheap
  * pass without exposure: the venue's per-tick margin screen before the exact
- * figures of tt_portfolio_account. */
+ * figures of tt_portfolio_account. Cannot fail. */
 void tt_portfolio_margin_state(const tt_portfolio *p, double *equity, double *margin);
 
 /* Per-quote margin screen, called after the quote of `symbol` was applied:
@@ -173,7 +177,7 @@ void tt_portfolio_margin_state(const tt_portfolio *p, double *equity, double *ma
  * 0.01), 1 when it may be at or below it (then compute tt_portfolio_account).
  * After one full check it keeps, per symbol, a box of bid/ask prices inside
  * which the level cannot fall that far; a quote inside costs four
- * comparisons. Fills and swaps reset the box. */
+ * comparisons. Fills and swaps reset the box. Cannot fail. */
 int tt_portfolio_margin_screen(tt_portfolio *p, uint32_t symbol, double level);
 
 /* The screen's box for `symbol` (box = bid_lo, bid_hi, ask_lo, ask_hi, in
@@ -188,51 +192,60 @@ uint64_t tt_portfolio_margin_box(const tt_portfolio *p, uint32_t symbol, double 
 
 /* The time of the next rollover tt_portfolio_advance will apply (TT_TS_MIN
  * before the first advance): callers on the tick path compare against it
- * instead of calling advance on every event. */
+ * instead of calling advance on every event. Cannot fail. */
 tt_ts tt_portfolio_next_rollover(const tt_portfolio *p);
 
 /* The account now (unrealized marked at the last quotes: longs at the bid,
- * shorts at the ask). O(open positions). */
+ * shorts at the ask). O(open positions). These valuations cannot fail: a
+ * position of a symbol with no quote yet counts 0. */
 void tt_portfolio_account(const tt_portfolio *p, tt_account *out);
 /* The balance alone (O(1)); the equity alone (O(open positions)). */
 tt_money tt_portfolio_balance(const tt_portfolio *p);
 tt_money tt_portfolio_equity(const tt_portfolio *p);
 
-/* Unrealized P&L of one position at the last quote, account minor units. */
+/* Unrealized P&L of one position at the last quote, account minor units (0
+ * with no quote yet). */
 tt_money tt_portfolio_position_pnl(const tt_portfolio *p, const tt_position *pos);
 
 /* Margin that qty of a symbol would need at the last quote (account minor
- * units); TT_ESTATE when the quote or a rate is missing. */
+ * units). TT_OK, or TT_ESTATE when the quote or a rate is missing (*out
+ * untouched). */
 int tt_portfolio_margin_for(const tt_portfolio *p, uint32_t symbol, int64_t qty, tt_money *out,
                             tt_err *err);
 
-/* Notional of qty of a symbol at the last mid, account minor units. */
+/* Notional of qty of a symbol at the last mid, account minor units. TT_OK, or
+ * TT_ESTATE as tt_portfolio_margin_for. */
 int tt_portfolio_notional(const tt_portfolio *p, uint32_t symbol, int64_t qty, tt_money *out,
                           tt_err *err);
 
 /* Convert `amount` units of `currency` (a double, e.g. 12.5 JPY) to account
- * minor units, rounded half away from zero. TT_ESTATE when no rate is known. */
+ * minor units, rounded half away from zero. TT_OK, or TT_ESTATE (*out
+ * untouched) when no instrument converts it or no rate is known yet. */
 int tt_portfolio_convert(const tt_portfolio *p, const char *currency, double amount,
                          tt_money *out, tt_err *err);
 
-/* Net signed qty of a symbol (longs minus shorts, over all its positions). */
+/* Net signed qty of a symbol (longs minus shorts, over all its positions); 0
+ * for an unknown id. Cannot fail. */
 int64_t tt_portfolio_net_qty(const tt_portfolio *p, uint32_t symbol);
 
 /* Open positions, in opening order: count and the i-th (NULL out of range).
- * Pointers are valid until the next fill. */
+ * Pointers are valid until the next fill. find: NULL when the ticket is not open. */
 size_t tt_portfolio_count(const tt_portfolio *p);
 const tt_position *tt_portfolio_position(const tt_portfolio *p, size_t i);
 const tt_position *tt_portfolio_find(const tt_portfolio *p, uint64_t ticket);
 
 /* Close every open position at the last quote as TT_CLOSE_END trades (end of a
- * run): the trade callback sees them; the balance takes the P&L. */
+ * run): the trade callback sees them; the balance takes the P&L. Cannot fail:
+ * a position that cannot be valued (no quote, no rate) is dropped unvalued. */
 void tt_portfolio_close_all(tt_portfolio *p, tt_ts ts, uint8_t reason);
 
-/* The configuration in force (defaults filled in) and the instrument table. */
+/* The configuration in force (defaults filled in) and the instrument table.
+ * Cannot fail. */
 const tt_portfolio_config *tt_portfolio_config_of(const tt_portfolio *p);
 const tt_instruments *tt_portfolio_instruments(const tt_portfolio *p);
 
-/* ---- the New York rollover (17:00 America/New_York, no TZ database) ---- */
+/* ---- the New York rollover (17:00 America/New_York, no TZ database) ----
+ * Pure functions of the time: none of them can fail. */
 
 /* 1 when US daylight saving time is in force at UTC instant ts (rules since
  * 2007: from 2:00 local on the second Sunday of March to 2:00 local on the

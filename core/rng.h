@@ -14,6 +14,7 @@
  *     uint32_t k = tt_rng_bounded(&r, 6);   // 0..5, unbiased
  *
  * Plain data: copy it to fork a stream, store it to resume. No global state.
+ * Nothing here allocates or can fail.
  */
 #ifndef TT_RNG_H
 #define TT_RNG_H

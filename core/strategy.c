@@ -29,6 +29,8 @@
  */
 #include "strategy.h"
 
+#include "parse.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -69,9 +71,12 @@ struct tt_runner {
     uint64_t flatten[MAX_FLATTEN]; /* ids of orders sent to flatten after a halt */
     int nflatten;
     uint64_t sent, rejects;
+    tt_reject_counts why; /* rejections by rule and reason */
     int failed;
     tt_err err;      /* first error met while running */
     tt_err fail_err; /* error recorded by the strategy (tt_ctx_fail) or a param read */
+    char last_key[64];  /* the parameter read last in create ("" = none yet) */
+    char fault_key[64]; /* last_key when fail_err was set in create: the key it concerns */
 };
 
 static tt_runner *R(tt_strategy_ctx *c) { return (tt_runner *)c; }
@@ -96,10 +101,11 @@ extern const tt_strategy_vtable tt_strategy_sma_cross;
 extern const tt_strategy_vtable tt_strategy_breakout;
 extern const tt_strategy_vtable tt_strategy_rsi_reversion;
 extern const tt_strategy_vtable tt_strategy_buy_and_hold;
+extern const tt_strategy_vtable tt_strategy_tick_momentum;
 
 static const tt_strategy_vtable *const BUILTINS[] = {
     &tt_strategy_sma_cross, &tt_strategy_breakout, &tt_strategy_rsi_reversion,
-    &tt_strategy_buy_and_hold,
+    &tt_strategy_buy_and_hold, &tt_strategy_tick_momentum,
 };
 #define NBUILTINS ((int)(sizeof BUILTINS / sizeof BUILTINS[0]))
 
@@ -137,9 +143,13 @@ int tt_strategy_check(const tt_strategy_vtable *vt, const char *where, tt_err *e
 
 /* ---- parameters ---- */
 
-static int parse_params(tt_runner *r, const char *text, tt_err *err)
+/* Split "key=value ..." into r->params. On failure *fault names the key
+ * concerned ("" when the error is about the list as a whole). */
+static int parse_params(tt_runner *r, const char *text, char *fault, size_t faultsize,
+                        tt_err *err)
 {
     const char *p = text ? text : "";
+    fault[0] = '\0';
     while (*p) {
         while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\n')
             p++;
@@ -153,10 +163,11 @@ static int parse_params(tt_runner *r, const char *text, tt_err *err)
         if (!eq || eq == start)
             return tt_err_set(err, TT_EINVAL, "strategy %s: parameter '%.*s' is not key=value",
                               r->vt->name, (int)len, start);
+        size_t kl = (size_t)(eq - start), vl = len - kl - 1;
+        snprintf(fault, faultsize, "%.*s", (int)kl, start);
         if (r->nparams == MAX_PARAMS)
             return tt_err_set(err, TT_EINVAL, "strategy %s: more than %d parameters",
                               r->vt->name, MAX_PARAMS);
-        size_t kl = (size_t)(eq - start), vl = len - kl - 1;
         param *x = &r->params[r->nparams];
         if (kl >= sizeof x->key || vl >= sizeof x->value)
             return tt_err_set(err, TT_EINVAL, "strategy %s: parameter '%.*s' is too long",
@@ -171,11 +182,34 @@ static int parse_params(tt_runner *r, const char *text, tt_err *err)
         x->value[vl] = '\0';
         r->nparams++;
     }
+    fault[0] = '\0';
     return TT_OK;
+}
+
+/* Prefix err with where the parameter `key` (NULL: the parameters as a
+ * whole) came from, when the caller said (tt_runner_config.param_origin). */
+static int param_origin(const tt_runner_config *cfg, const char *key, tt_err *err)
+{
+    if (!cfg->param_origin || !err)
+        return err ? err->code : TT_EINVAL;
+    char where[1024];
+    where[0] = '\0';
+    cfg->param_origin(cfg->param_origin_ctx, key && *key ? key : NULL, where, sizeof where);
+    if (where[0])
+        tt_err_prefix(err, "%s", where);
+    return err->code;
+}
+
+/* fail_err was just set while creating: remember which parameter it concerns. */
+static void note_fault(tt_runner *r)
+{
+    if (r->creating)
+        memcpy(r->fault_key, r->last_key, sizeof r->fault_key);
 }
 
 static param *find_param(tt_runner *r, const char *key)
 {
+    snprintf(r->last_key, sizeof r->last_key, "%s", key);
     for (int i = 0; i < r->nparams; i++)
         if (!strcmp(r->params[i].key, key)) {
             r->params[i].used = 1;
@@ -193,17 +227,19 @@ static int h_param_int(tt_strategy_ctx *c, const char *key, int64_t def, int64_t
         *out = def;
         return TT_OK;
     }
-    char *end;
-    errno = 0;
-    long long v = strtoll(p->value, &end, 10);
-    if (errno || end == p->value || *end)
+    int64_t v;
+    if (tt_parse_int(p->value, &v, NULL)) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL,
                           "strategy %s: parameter %s=%s: not an integer", r->vt->name, key,
                           p->value);
-    if (v < lo || v > hi)
+    }
+    if (v < lo || v > hi) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL,
                           "strategy %s: parameter %s=%lld: outside [%lld, %lld]", r->vt->name,
-                          key, v, (long long)lo, (long long)hi);
+                          key, (long long)v, (long long)lo, (long long)hi);
+    }
     *out = v;
     return TT_OK;
 }
@@ -217,16 +253,18 @@ static int h_param_double(tt_strategy_ctx *c, const char *key, double def, doubl
         *out = def;
         return TT_OK;
     }
-    char *end;
-    errno = 0;
-    double v = strtod(p->value, &end);
-    if (errno || end == p->value || *end || isnan(v))
+    double v;
+    if (tt_parse_double(p->value, &v, NULL)) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL, "strategy %s: parameter %s=%s: not a number",
                           r->vt->name, key, p->value);
-    if (v < lo || v > hi)
+    }
+    if (v < lo || v > hi) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL,
                           "strategy %s: parameter %s=%g: outside [%g, %g]", r->vt->name, key, v,
                           lo, hi);
+    }
     *out = v;
     return TT_OK;
 }
@@ -241,6 +279,7 @@ static int h_param_str(tt_strategy_ctx *c, const char *key, const char *def, con
 static int h_fail(tt_strategy_ctx *c, int code, const char *msg)
 {
     tt_runner *r = R(c);
+    note_fault(r);
     return tt_err_set(&r->fail_err, code < 0 ? code : TT_EINVAL, "strategy %s: %s", r->vt->name,
                       msg);
 }
@@ -252,20 +291,26 @@ static int h_subscribe_bars(tt_strategy_ctx *c, uint32_t symbol, int tf, int sid
         return tt_err_set(&r->fail_err, TT_ESTATE,
                           "strategy %s: bar subscriptions are declared in create only",
                           r->vt->name);
-    if (!tt_instruments_get(r->ins, symbol))
+    if (!tt_instruments_get(r->ins, symbol)) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL,
                           "strategy %s: bar subscription: unknown symbol id %u", r->vt->name,
                           symbol);
-    if (tf <= TT_TF_NONE || tf >= TT_TF_COUNT || side < TT_SIDE_BID || side > TT_SIDE_MID)
+    }
+    if (tf <= TT_TF_NONE || tf >= TT_TF_COUNT || side < TT_SIDE_BID || side > TT_SIDE_MID) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL,
                           "strategy %s: bar subscription: bad timeframe %d or side %d",
                           r->vt->name, tf, side);
+    }
     for (int i = 0; i < r->nsubs; i++)
         if (r->subs[i].symbol == symbol && r->subs[i].tf == tf && r->subs[i].side == side)
             return TT_OK;
-    if (r->nsubs == MAX_SUBS)
+    if (r->nsubs == MAX_SUBS) {
+        note_fault(r);
         return tt_err_set(&r->fail_err, TT_EINVAL, "strategy %s: more than %d bar subscriptions",
                           r->vt->name, MAX_SUBS);
+    }
     r->subs[r->nsubs].symbol = symbol;
     r->subs[r->nsubs].tf = (uint8_t)tf;
     r->subs[r->nsubs].side = (uint8_t)side;
@@ -317,8 +362,13 @@ static uint64_t h_timer_set(tt_strategy_ctx *c, tt_ts at, uint64_t user)
     if (r->ntimers == r->captimers) {
         size_t cap = r->captimers ? r->captimers * 2 : 16;
         uint64_t *v = realloc(r->timers, cap * sizeof *v);
-        if (!v)
+        if (!v) { /* a lost timer ends the run, as the engine's own would */
+            tt_err err;
+            tt_err_set(&err, TT_ENOMEM, "strategy %s: out of memory for a timer", r->vt->name);
+            run_error(r, &err);
+            tt_engine_fail(r->e, &err);
             return 0;
+        }
         r->timers = v;
         r->captimers = cap;
     }
@@ -416,6 +466,7 @@ static uint64_t send_order(tt_runner *r, const tt_order_req *q, int flatten)
                    (unsigned long long)cmd.client_id, q->symbol);
     }
     if (rc) { /* invalid: registered and rejected at once */
+        r->why.reason[TT_REASON_INVALID]++;
         ev.symbol = q->symbol;
         run_log(r, TT_LOG_WARN, err.msg);
         emit_order_ev(r, &ev);
@@ -441,6 +492,8 @@ static uint64_t send_order(tt_runner *r, const tt_order_req *q, int flatten)
             emit_order_ev(r, &ev);
             notify_later(r, &ev);
             r->rejects++;
+            if (rev.u.risk.rule < TT_RULE_COUNT)
+                r->why.rule[rev.u.risk.rule]++;
             return cmd.client_id;
         }
     }
@@ -588,7 +641,9 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
     h->modify = h_modify;
     h->close = h_close;
     r->ctx.host = h;
-    if ((rc = parse_params(r, cfg->params, err))) {
+    char fault[128];
+    if ((rc = parse_params(r, cfg->params, fault, sizeof fault, err))) {
+        param_origin(cfg, fault, err);
         tt_runner_free(r);
         return rc;
     }
@@ -606,8 +661,10 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
             if (!e2.code)
                 tt_err_set(&e2, rc, "strategy %s: create failed (%s)", r->vt->name,
                            tt_status_name(rc));
-            if (err)
+            if (err) {
                 *err = e2;
+                param_origin(cfg, r->fail_err.code ? r->fault_key : NULL, err);
+            }
             tt_runner_free(r);
             return e2.code;
         }
@@ -619,6 +676,7 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
             rc = tt_err_set(err, TT_EINVAL,
                             "strategy %s: unknown parameter '%s' (parameters: %s)", r->vt->name,
                             r->params[i].key, known);
+            param_origin(cfg, r->params[i].key, err);
             tt_runner_free(r);
             return rc;
         }
@@ -748,6 +806,8 @@ static void on_venue_event(tt_runner *r, const tt_event *ev)
         return;
     }
     emit_order_ev(r, ev);
+    if (o->status == TT_OS_REJECTED && o->reason < TT_REASON_COUNT)
+        r->why.reason[o->reason]++;
     if (o->fill_qty > 0) {
         tt_fill f;
         memset(&f, 0, sizeof f);
@@ -829,6 +889,13 @@ static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_e
             r->vt->on_timer(r->state, &r->ctx, ev->u.timer.timer_id, ev->u.timer.user);
         break;
     case TT_EV_EXTERNAL:
+        /* a calendar event the gate did not know yet joins the blackout's
+         * schedule before the strategy can react to it */
+        if (r->risk && tt_risk_gate_on_external(r->risk, ev) < 0) {
+            tt_err err;
+            tt_err_set(&err, TT_ENOMEM, "out of memory (news schedule)");
+            run_error(r, &err);
+        }
         if (r->vt->on_external)
             r->vt->on_external(r->state, &r->ctx, ev);
         break;
@@ -922,6 +989,18 @@ void tt_runner_kill(tt_runner *r)
 const tt_orders *tt_runner_orders(const tt_runner *r) { return r->orders; }
 uint64_t tt_runner_orders_sent(const tt_runner *r) { return r->sent; }
 uint64_t tt_runner_risk_rejects(const tt_runner *r) { return r->rejects; }
+
+void tt_runner_rejects(const tt_runner *r, tt_reject_counts *out) { *out = r->why; }
+
+uint64_t tt_reject_total(const tt_reject_counts *c)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < TT_RULE_COUNT; i++)
+        n += c->rule[i];
+    for (int i = 0; i < TT_REASON_COUNT; i++)
+        n += c->reason[i];
+    return n;
+}
 
 int tt_runner_error(const tt_runner *r, tt_err *err)
 {

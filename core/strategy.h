@@ -34,7 +34,11 @@
  * Parameters come as "key=value" words ("fast=10 slow=30"); a strategy reads
  * them with tt_ctx_param_int / _double / _str in create. A key the strategy
  * never read is an error after create ("unknown parameter 'x' for strategy
- * sma_cross"), so a typo in a scenario never passes silently.
+ * sma_cross"), so a typo in a scenario never passes silently. The host puts
+ * where a parameter was written before its errors ("s.yaml:14:
+ * strategy.params.fast: "); an error a strategy raises with tt_ctx_fail in
+ * create is placed at the last parameter it read, so check each parameter
+ * right after reading it.
  *
  * Plugins. A shared object exports a function named TT_STRATEGY_ENTRY
  * ("tt_strategy_entry") returning its vtable; the loader (core/plugin.h)
@@ -63,7 +67,7 @@
 
 /* Bump on any change to tt_strategy_vtable, tt_strategy_host, tt_order_req or
  * the plain structs they pass (tt_event, tt_position, tt_account, tt_order). */
-#define TT_STRATEGY_ABI_VERSION 1u
+#define TT_STRATEGY_ABI_VERSION 2u /* 2: tt_signal carries a model's prediction */
 #define TT_STRATEGY_ENTRY "tt_strategy_entry"
 
 typedef struct tt_strategy_ctx tt_strategy_ctx;
@@ -85,13 +89,17 @@ typedef struct tt_order_req {
 
 enum tt_log_level { TT_LOG_DEBUG = 0, TT_LOG_INFO = 1, TT_LOG_WARN = 2, TT_LOG_ERROR = 3 };
 
-/* The host side of the context. Every function takes the context first. */
+/* The host side of the context. Every function takes the context first.
+ * What each returns on failure is said at it; a failure the strategy cannot
+ * see at the call (an order command the venue refuses, a fill that cannot be
+ * applied, no memory for a timer) becomes the runner's error and fails the run
+ * (tt_runner_error). The reads cannot fail. */
 typedef struct tt_strategy_host {
     uint32_t abi_version; /* TT_STRATEGY_ABI_VERSION */
     uint32_t struct_size; /* sizeof(tt_strategy_host) */
     /* time and instruments */
     tt_ts (*now)(tt_strategy_ctx *c);
-    const tt_instrument *(*instrument)(tt_strategy_ctx *c, uint32_t symbol);
+    const tt_instrument *(*instrument)(tt_strategy_ctx *c, uint32_t symbol); /* NULL: unknown */
     uint32_t (*symbol_id)(tt_strategy_ctx *c, const char *name); /* 0 = unknown */
     uint32_t (*symbol_count)(tt_strategy_ctx *c);                 /* the run's symbols */
     uint32_t (*symbol_at)(tt_strategy_ctx *c, uint32_t i);        /* i-th run symbol id */
@@ -99,12 +107,19 @@ typedef struct tt_strategy_host {
     /* account */
     int64_t (*position)(tt_strategy_ctx *c, uint32_t symbol); /* net signed qty */
     size_t (*position_count)(tt_strategy_ctx *c);
-    const tt_position *(*position_at)(tt_strategy_ctx *c, size_t i);
+    const tt_position *(*position_at)(tt_strategy_ctx *c, size_t i); /* NULL out of range */
     void (*account)(tt_strategy_ctx *c, tt_account *out);
-    const tt_order *(*order)(tt_strategy_ctx *c, uint64_t client_id); /* live orders */
+    const tt_order *(*order)(tt_strategy_ctx *c, uint64_t client_id); /* live; else NULL */
     size_t (*order_count)(tt_strategy_ctx *c);
-    const tt_order *(*order_at)(tt_strategy_ctx *c, size_t i);
-    /* setup (create only) */
+    const tt_order *(*order_at)(tt_strategy_ctx *c, size_t i); /* NULL out of range */
+    /* setup (create only). param_int and param_double: TT_OK (*out = the value, or
+     * def when the key is absent), or TT_EINVAL when the value is not a number or
+     * is outside [lo, hi] (the message, naming strategy, key and value, becomes
+     * the runner's error if create returns it); param_str cannot fail.
+     * subscribe_bars: TT_OK (also for a repeat), TT_ESTATE outside create, or
+     * TT_EINVAL (unknown symbol, bad timeframe or side, more than the maximum).
+     * set_error records msg and returns code (TT_EINVAL for a code that is not
+     * negative). */
     int (*param_int)(tt_strategy_ctx *c, const char *key, int64_t def, int64_t lo, int64_t hi,
                      int64_t *out);
     int (*param_double)(tt_strategy_ctx *c, const char *key, double def, double lo, double hi,
@@ -112,14 +127,21 @@ typedef struct tt_strategy_host {
     int (*param_str)(tt_strategy_ctx *c, const char *key, const char *def, const char **out);
     int (*subscribe_bars)(tt_strategy_ctx *c, uint32_t symbol, int tf, int side);
     int (*set_error)(tt_strategy_ctx *c, int code, const char *msg); /* record an error, return code */
-    /* services */
+    /* services. timer_set: the timer's id, or 0 when none was set: before
+     * on_start or while stopping, or out of memory (the run then fails with
+     * TT_ENOMEM). timer_cancel of an unknown or spent id has no effect. */
     uint64_t (*timer_set)(tt_strategy_ctx *c, tt_ts at, uint64_t user);
     void (*timer_cancel)(tt_strategy_ctx *c, uint64_t timer_id);
     tt_rng *(*rng)(tt_strategy_ctx *c);
     void (*log)(tt_strategy_ctx *c, int level, const char *msg);
     void (*signal)(tt_strategy_ctx *c, uint32_t symbol, const tt_signal *s);
-    /* orders */
-    uint64_t (*submit)(tt_strategy_ctx *c, const tt_order_req *req); /* client id; 0 = not sent */
+    /* orders. submit: the client id (an invalid or risk-rejected order gets
+     * one too, and its REJECTED event), or 0 when nothing was sent: before
+     * on_start or while stopping, or no memory for the order (the run then
+     * fails with TT_ENOMEM). cancel and modify: 0, TT_ENOTFOUND when the
+     * order is not live, or the venue's negative code (also the run's error).
+     * close: the number of market orders it sent (0 symbol = every symbol). */
+    uint64_t (*submit)(tt_strategy_ctx *c, const tt_order_req *req);
     int (*cancel)(tt_strategy_ctx *c, uint64_t client_id);
     int (*modify)(tt_strategy_ctx *c, uint64_t client_id, tt_price price, tt_price stop_price,
                   tt_price stop_loss, tt_price take_profit);
@@ -152,7 +174,8 @@ typedef struct tt_strategy_vtable {
  * (or NULL when the plugin cannot serve that host). */
 typedef const tt_strategy_vtable *(*tt_strategy_entry_fn)(uint32_t host_abi_version);
 
-/* ---- context helpers (inline: plugins call through the host table) ---- */
+/* ---- context helpers (inline: plugins call through the host table) ----
+ * Each returns what its host function above returns. */
 
 static inline tt_ts tt_ctx_now(tt_strategy_ctx *c) { return c->host->now(c); }
 static inline const tt_instrument *tt_ctx_instrument(tt_strategy_ctx *c, uint32_t s)
@@ -253,13 +276,13 @@ static inline void tt_ctx_log(tt_strategy_ctx *c, int level, const char *fmt, ..
 /* ---- the registry of built-in strategies ---- */
 
 /* The built-in strategy of that name ("sma_cross", "breakout", "rsi_reversion",
- * "buy_and_hold"); NULL when unknown. */
+ * "buy_and_hold"); NULL when unknown or NULL. */
 const tt_strategy_vtable *tt_strategy_builtin(const char *name);
 /* The i-th built-in (0..), NULL past the end: for listings. */
 const tt_strategy_vtable *tt_strategy_builtin_at(int i);
 
-/* Check a vtable's ABI fields: TT_EABI with a message naming `where` and both
- * versions (and sizes) on a mismatch, TT_EINVAL without a name. */
+/* Check a vtable's ABI fields: TT_OK, or TT_EABI (no vtable, or a version or
+ * size mismatch, the message naming `where` and both), TT_EINVAL without a name. */
 int tt_strategy_check(const tt_strategy_vtable *vt, const char *where, tt_err *err);
 
 /* ---- the runner: the strategy as an engine component ---- */
@@ -267,9 +290,21 @@ int tt_strategy_check(const tt_strategy_vtable *vt, const char *where, tt_err *e
 /* Run log callback: one line from the strategy or the runner. */
 typedef void (*tt_log_fn)(void *ctx, tt_ts ts, int level, const char *who, const char *msg);
 
+/* Where the parameters came from, for their error messages. Called when
+ * building the runner fails because of a parameter, with its key (a bad
+ * value or form, an unknown or repeated key; for an error the strategy
+ * raises in create, the last parameter it read), or with NULL for the
+ * parameters as a whole (too many, a word that is not key=value, create
+ * failing); writes into buf the prefix to put before the message, such as
+ * "s.yaml:14: strategy.params.fast: " (buf[0] = '\0': none). The core knows
+ * no files: the scenario layer (sim/scenario_run.c) provides this. */
+typedef void (*tt_param_origin_fn)(void *ctx, const char *key, char *buf, size_t bufsize);
+
 typedef struct tt_runner_config {
     const tt_strategy_vtable *strategy; /* required */
     const char *params;                 /* "key=value ..." (may be NULL) */
+    tt_param_origin_fn param_origin;    /* may be NULL: messages name no origin */
+    void *param_origin_ctx;
     uint64_t seed;                      /* scenario seed: the strategy's stream is "strategy" */
     const uint32_t *symbols;            /* the run's symbols (ids), for symbol_at */
     uint32_t nsymbols;
@@ -290,15 +325,18 @@ typedef struct tt_runner_config {
 typedef struct tt_runner tt_runner;
 
 /* Build the runner and call the strategy's create with the parameters.
- * Fails with TT_EINVAL naming the parameter (bad value, unknown key), the
- * strategy's own error, or TT_ENOMEM. */
+ * TT_OK, or TT_EINVAL naming the parameter (bad value, unknown key; prefixed
+ * with cfg->param_origin's text), the strategy's own error, tt_strategy_check's
+ * error, TT_EINVAL without a portfolio, or TT_ENOMEM; *out is then NULL and
+ * the strategy's state destroyed. */
 int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_runner_config *cfg,
                   tt_err *err);
-/* Calls the strategy's destroy. */
+/* Calls the strategy's destroy (NULL is allowed). Cannot fail. */
 void tt_runner_free(tt_runner *r);
 
 /* Bar subscriptions the strategy declared in create (to build the tt_bars
- * component); then register tt_runner_bar_listener with tt_bars_listen. */
+ * component): their count, *subs pointing at them. Cannot fail. Then register
+ * tt_runner_bar_listener with tt_bars_listen. */
 int tt_runner_bar_subs(const tt_runner *r, const tt_bar_sub **subs);
 void tt_runner_bar_listener(void *runner, tt_engine *e, const tt_event *bar);
 
@@ -308,19 +346,38 @@ void tt_runner_bar_listener(void *runner, tt_engine *e, const tt_event *bar);
  * equity points as outputs, and calls the strategy. At on_stop it calls the
  * strategy's on_stop, marks the orders still working CANCELLED (reason end)
  * and closes open positions at the last quote as TT_CLOSE_END trades
- * (accounting only: no command goes to the venue). */
+ * (accounting only: no command goes to the venue). Cannot fail; the
+ * component's on_stop returns the runner's error (tt_runner_error), its
+ * on_start the strategy's on_start failure. */
 tt_component tt_runner_component(tt_runner *r);
 
-/* Engage the risk gate's kill switch now (also done by a TT_CTL_KILL event). */
+/* Engage the risk gate's kill switch now (also done by a TT_CTL_KILL event).
+ * Cannot fail; no effect without a risk gate. */
 void tt_runner_kill(tt_runner *r);
 
-/* The runner's order manager (live orders). */
+/* The runner's order manager (live orders). Cannot fail. */
 const tt_orders *tt_runner_orders(const tt_runner *r);
-/* The count of order commands sent to the venue and of risk rejections. */
+/* The count of order commands sent to the venue and of risk rejections. Cannot fail. */
 uint64_t tt_runner_orders_sent(const tt_runner *r);
 uint64_t tt_runner_risk_rejects(const tt_runner *r);
+
+/* Orders rejected, by why: rule[] the risk gate's rule that refused an order
+ * before it left (enum tt_risk_rule; their sum is tt_runner_risk_rejects),
+ * reason[] the reason of every other REJECTED order event (enum
+ * tt_order_reason: the venue's no_money, margin_call, no_quote, ..., and the
+ * runner's own invalid). */
+typedef struct tt_reject_counts {
+    uint64_t rule[TT_RULE_COUNT];
+    uint64_t reason[TT_REASON_COUNT];
+} tt_reject_counts;
+
+/* The rejections so far. Cannot fail. */
+void tt_runner_rejects(const tt_runner *r, tt_reject_counts *out);
+/* Their total (rules and reasons). */
+uint64_t tt_reject_total(const tt_reject_counts *c);
 /* The first error met while running (a forbidden transition from the venue,
- * a failing fill); TT_OK when none. */
+ * a failing fill, no memory for an order or a timer): its code with *err (may
+ * be NULL) filled; TT_OK when none. */
 int tt_runner_error(const tt_runner *r, tt_err *err);
 
 #endif

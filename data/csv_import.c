@@ -704,8 +704,10 @@ static int csv_row(void *ctx, const tt_csv_row *row, tt_err *err)
             ins = ci->last_ins;
         } else {
             int rc = tt_instruments_require(tt_import_instruments(im), sym, &ins, err);
-            if (rc)
-                return tt_err_prefix(err, "line %ld: ", row->line);
+            if (rc) {
+                tt_err_prefix(err, "line %ld: ", row->line);
+                return rc;
+            }
             snprintf(ci->last_sym, sizeof ci->last_sym, "%s", sym);
             ci->last_ins = ins;
         }

@@ -54,24 +54,26 @@ typedef void (*tt_csv_bad_fn)(void *ctx, long line, const char *why);
 
 typedef struct tt_csv_reader tt_csv_reader;
 
-/* A reader splitting on `delim` (',' ';' '\t' ...). */
+/* A reader splitting on `delim` (',' ';' '\t' ...). TT_OK, or TT_ENOMEM (*r NULL). */
 int tt_csv_reader_new(tt_csv_reader **r, unsigned char delim, tt_csv_row_fn row,
                       tt_csv_bad_fn bad, void *ctx, tt_err *err);
 /* Feed bytes (any split; records may span calls). Returns the first error a
  * row callback returned, TT_ENOMEM, or 0. */
 int tt_csv_reader_feed(tt_csv_reader *r, const char *buf, size_t len, tt_err *err);
-/* End of input: deliver a last record without a line end. */
+/* End of input: deliver a last record without a line end. TT_OK, the error a row
+ * callback returned, or TT_ENOMEM. */
 int tt_csv_reader_finish(tt_csv_reader *r, tt_err *err);
 /* While tt_csv_reader_feed_file reads, call fn(ctx, bytes of the file read so far)
- * after each chunk. */
+ * after each chunk. Cannot fail. */
 void tt_csv_reader_set_progress(tt_csv_reader *r, void (*fn)(void *ctx, uint64_t bytes),
                                 void *ctx);
-/* Feed a whole file (plain or gzip) then finish. TT_EIO when it cannot be opened;
- * TT_EPARTIAL with zlib's reason when a compressed stream is damaged or cut
- * short (what came before was fed). */
+/* Feed a whole file (plain or gzip) then finish. TT_OK; TT_EIO when it cannot be
+ * opened; TT_EPARTIAL with zlib's reason when a compressed stream is damaged or
+ * cut short, or the file cannot be read on (what came before was fed); or
+ * tt_csv_reader_feed's error (TT_ENOMEM, a row callback's). */
 int tt_csv_reader_feed_file(tt_csv_reader *r, const char *path, tt_err *err);
-void tt_csv_reader_free(tt_csv_reader *r);
-/* The line being read (1-based): after an error, where reading stopped. */
+void tt_csv_reader_free(tt_csv_reader *r); /* NULL is allowed; cannot fail */
+/* The line being read (1-based): after an error, where reading stopped. Cannot fail. */
 long tt_csv_reader_line(const tt_csv_reader *r);
 
 /* ---- fields ---- */
@@ -86,29 +88,35 @@ enum tt_csv_time_format {
     TT_CSVT_HISTDATA  /* "YYYYMMDD HHMMSS[mmm]", in EST without DST unless an offset is given */
 };
 
-/* "auto", "iso", "epoch-s", "epoch-ms", "epoch-us", "epoch-ns", "histdata"; -1 when unknown. */
+/* "auto", "iso", "epoch-s", "epoch-ms", "epoch-us", "epoch-ns", "histdata"; -1 when unknown.
+ * The field parsers below fill no tt_err (but tt_csv_price_parse) and leave *out
+ * untouched when they fail: the importer writes the row's message itself. */
 int tt_csv_time_format_parse(const char *s);
 
 /* Parse a timestamp (no time zone beyond a trailing "Z" or "+00:00").
- * TT_EFORMAT when the text does not have the format or is out of range. */
+ * TT_OK; TT_EFORMAT when the text does not have the format or is out of range;
+ * TT_EINVAL for an unknown format. */
 int tt_csv_time_parse(const char *s, int format, tt_ts *out);
 
 /* A calendar date ("2019-02-04", "2019.02.04", "20190204") and a time of day
  * ("10:00", "10:00:00.123", "100000123") joined; either may be NULL/empty
- * (date required). */
+ * (date required). TT_OK, or TT_EFORMAT. */
 int tt_csv_datetime_parse(const char *date, const char *clock, tt_ts *out);
 
-/* A whole non-negative or negative decimal integer with overflow check. */
+/* A whole non-negative or negative decimal integer with overflow check. TT_OK, or
+ * TT_EFORMAT (not an integer, or beyond int64). */
 int tt_csv_int64_parse(const char *s, int64_t *out);
 
 /* A price field: tt_price_parse after checking that the text is short
- * enough (at most 15 integer digits) to be exact in int64 points. */
+ * enough (at most 15 integer digits) to be exact in int64 points. TT_OK, or
+ * TT_EFORMAT with err naming the text. */
 int tt_csv_price_parse(const tt_instrument *ins, const char *s, tt_price *out, tt_err *err);
 
-/* A finite, non-negative decimal number (volumes). */
+/* A finite, non-negative decimal number (volumes). TT_OK, or TT_EFORMAT. */
 int tt_csv_volume_parse(const char *s, double *out);
 
-/* A UTC offset "+02:00", "-05:00", "+0200", "2", "-5" -> nanoseconds. */
+/* A UTC offset "+02:00", "-05:00", "+0200", "2", "-5" -> nanoseconds. TT_OK, or
+ * TT_EINVAL (not an offset, or more than 14 hours). */
 int tt_csv_offset_parse(const char *s, tt_ts *out);
 
 /* ---- generic CSV importer ---- */
@@ -128,13 +136,16 @@ typedef struct tt_csv_opts {
 typedef struct tt_csv_import tt_csv_import;
 
 /* Prepare an import into `im`. TT_EINVAL for an unknown column name, a
- * mapping that is neither quotes nor trades nor bars, or no instrument. */
+ * mapping that is neither quotes nor trades nor bars, or no instrument (naming
+ * the column or what is missing); TT_ENOMEM; *ci is then NULL. */
 int tt_csv_import_new(tt_csv_import **ci, tt_import *im, const tt_csv_opts *o, tt_err *err);
-/* Read one file (plain or gzip). Bad rows go to the pipeline; returns TT_OK
- * unless the import cannot go on (I/O, tape write). */
+/* Read one file (plain or gzip). Bad rows go to the pipeline (a damaged or cut
+ * compressed stream counts as one, where it ends); returns TT_OK unless the
+ * import cannot go on: TT_EIO (cannot open), TT_ENOMEM, or the pipeline's
+ * error (tt_import_tick / tt_import_bar: the tape write, an abort policy). */
 int tt_csv_import_file(tt_csv_import *ci, const char *path, tt_err *err);
-/* The same over a buffer (tests, fuzzing). */
+/* The same over a buffer (tests, fuzzing). The same results but TT_EIO. */
 int tt_csv_import_mem(tt_csv_import *ci, const char *buf, size_t len, tt_err *err);
-void tt_csv_import_free(tt_csv_import *ci);
+void tt_csv_import_free(tt_csv_import *ci); /* NULL is allowed; cannot fail */
 
 #endif

@@ -62,7 +62,8 @@ typedef struct tt_download_stats {
 /* Download the range. Returns TT_OK when every file is either complete,
  * empty or missing on the server; TT_EPARTIAL when some files failed (err
  * names the first and counts them); TT_EINVAL for bad options; TT_EIO when
- * the local tree cannot be written; TT_ENET when libcurl cannot start. */
+ * the local tree cannot be written (naming the file); TT_ENOMEM; TT_ENET when
+ * libcurl cannot start. The files already settled stay on disk in every case. */
 int tt_download_dukascopy(const tt_download_opts *opts, tt_download_stats *stats, tt_err *err);
 
 #endif

@@ -53,8 +53,8 @@ static int reserve_raw(tt_bi5_buf *b, size_t need, tt_err *err)
 {
     if (need <= b->raw_cap)
         return TT_OK;
-    if (need > TT_BI5_MAX_RAW)
-        return tt_err_set(err, TT_ENOMEM, "decompressed size over the %zu MiB limit",
+    if (need > TT_BI5_MAX_RAW) /* a bad file, not a lack of memory */
+        return tt_err_set(err, TT_EFORMAT, "decompressed size over the %zu MiB limit",
                           TT_BI5_MAX_RAW >> 20);
     size_t cap = b->raw_cap ? b->raw_cap : 4096;
     while (cap < need)
@@ -112,7 +112,7 @@ int tt_bi5_decompress(const uint8_t *data, size_t len, tt_bi5_buf *b, tt_err *er
     /* The memory limit bounds the dictionary a hostile header can ask for. */
     lzma_ret r = lzma_alone_decoder(&s, (uint64_t)64 << 20);
     if (r != LZMA_OK)
-        return tt_err_set(err, TT_ENOMEM, "lzma_alone_decoder failed (code %d)", (int)r);
+        return tt_err_set(err, TT_ENOMEM, "out of memory (lzma_alone_decoder: code %d)", (int)r);
     s.next_in = data;
     s.avail_in = len;
     s.next_out = b->raw;
@@ -141,8 +141,9 @@ int tt_bi5_decompress(const uint8_t *data, size_t len, tt_bi5_buf *b, tt_err *er
                               "truncated LZMA stream: input ends at byte %zu before the data does",
                               len);
         case LZMA_MEMLIMIT_ERROR:
-        case LZMA_MEM_ERROR:
             return tt_err_set(err, TT_EFORMAT, "LZMA header asks for too much memory");
+        case LZMA_MEM_ERROR: /* an allocation failed: not the file's fault */
+            return tt_err_set(err, TT_ENOMEM, "out of memory (LZMA decoder)");
         case LZMA_FORMAT_ERROR:
             return tt_err_set(err, TT_EFORMAT, "not an LZMA-alone stream (bad header)");
         case LZMA_OPTIONS_ERROR:
@@ -370,6 +371,23 @@ static int read_file(const char *path, uint8_t **buf, size_t *cap, size_t *len)
     return 0;
 }
 
+/* The error of a failed read_file: TT_ENOMEM for the buffer, else TT_EIO. */
+static int read_error(tt_err *err, const char *path)
+{
+    int e = errno;
+    if (e == ENOMEM)
+        return tt_err_set(err, TT_ENOMEM, "%s: out of memory reading it", path);
+    return tt_err_set(err, TT_EIO, "%s: cannot read: %s", path, strerror(e));
+}
+
+/* A decoding failure that stops the import rather than skip the file: an
+ * allocation failed (the file is not at fault, and a stream cannot take the
+ * file's ticks later once later ones are on the tape). */
+static int stops_import(int rc)
+{
+    return rc == TT_ENOMEM;
+}
+
 /* ---- the import ---- */
 
 enum { HOUR_MISSING = 0, HOUR_EMPTY = 1, HOUR_FILE = 2 };
@@ -403,6 +421,8 @@ typedef struct pool {
     int stop;
     slot *slots;
     int nslots;
+    pthread_t tid[64];
+    int started; /* decoder threads running */
 } pool;
 
 static double now_s(void)
@@ -421,7 +441,7 @@ static void decode_one(pool *p, slot *s, long fi)
     tt_err_clear(&s->err);
     double t0 = now_s();
     if (read_file(path, &s->file, &s->file_cap, &s->file_len)) {
-        s->rc = tt_err_set(&s->err, TT_EIO, "%s: cannot read: %s", path, strerror(errno));
+        s->rc = read_error(&s->err, path);
     } else {
         s->rc = tt_bi5_decode_ticks(s->file, s->file_len, j->hour, p->ins->id, 0, &s->dec, &s->err);
         if (s->rc)
@@ -596,26 +616,18 @@ static int stream_end(const char *tape, const tt_stream_desc *want, tt_ts *last,
     return rc < 0 ? rc : TT_OK;
 }
 
-static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, tt_ts from,
-                        tt_ts to, tt_duka_import_stats *st, char *first_bad, size_t first_bad_n,
-                        tt_err *err)
+/* Classify each hour of the range: a tick file (listed in files), an empty
+ * file or none; counts the files and bytes in st. */
+static long plan_hours(const tt_duka_import_opts *o, const tt_instrument *ins, tt_ts from, long nh,
+                       job *jobs, long *files, tt_duka_import_stats *st)
 {
-    const char *root = o->dir;
-    long nh = (long)((to - from) / TT_NS_PER_HOUR);
-    job *jobs = calloc((size_t)(nh > 0 ? nh : 1), sizeof *jobs);
-    long *files = calloc((size_t)(nh > 0 ? nh : 1), sizeof *files);
-    if (!jobs || !files) {
-        free(jobs);
-        free(files);
-        return tt_err_set(err, TT_ENOMEM, "out of memory (%ld hours)", nh);
-    }
     long nfiles = 0;
     st->hours += (uint64_t)nh;
     for (long i = 0; i < nh; i++) {
         jobs[i].hour = from + (tt_ts)i * TT_NS_PER_HOUR;
         char rel[256], path[4096];
         tt_duka_tick_path(rel, sizeof rel, ins->symbol, jobs[i].hour);
-        snprintf(path, sizeof path, "%s/%s", root, rel);
+        snprintf(path, sizeof path, "%s/%s", o->dir, rel);
         struct stat sb;
         if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
             jobs[i].state = HOUR_MISSING;
@@ -630,7 +642,13 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
             files[nfiles++] = i;
         }
     }
-    /* Gaps: runs of missing hours, reported in time order. */
+    return nfiles;
+}
+
+/* Gaps: runs of missing hours, reported in time order. */
+static void report_gaps(const tt_duka_import_opts *o, const tt_instrument *ins, const job *jobs,
+                        long nh, tt_duka_import_stats *st)
+{
     for (long i = 0; i < nh;) {
         if (jobs[i].state != HOUR_MISSING) {
             i++;
@@ -648,32 +666,101 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
         st->hours_missing += (uint64_t)(k - i);
         i = k;
     }
+}
 
-    tt_quality *q = NULL;
-    tt_tape_writer *w = NULL;
-    tt_ts present_last = TT_TS_MIN;
-    uint64_t present_at_last = 0;
+/* Where the decoded ticks go: the quality filter, then the quote stream's
+ * writer. Ticks at or before the end of what the tape already holds
+ * (present_last, and the present_at_last ticks at that very time) are
+ * counted and skipped, so an interrupted import resumes. */
+typedef struct tick_out {
+    tt_quality *q;
+    tt_tape_writer *w; /* NULL when there is no file to import */
+    tt_ts present_last;
+    uint64_t present_at_last;
+    uint64_t seq;
+} tick_out;
+
+/* The filter, and, when there are files to import, where the quote stream
+ * ends and its writer (a torn tail it cut away is reported). */
+static int tick_out_open(tick_out *t, const tt_duka_import_opts *o, const tt_instrument *ins,
+                         long nfiles, tt_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->present_last = TT_TS_MIN;
     tt_stream_desc desc = {0};
     snprintf(desc.symbol, sizeof desc.symbol, "%s", ins->symbol);
     desc.kind = TT_STREAM_QUOTE;
-    int rc = tt_quality_new(&q, o->quality, ins, err);
+    int rc = tt_quality_new(&t->q, o->quality, ins, err);
     if (rc == TT_OK && nfiles > 0)
-        rc = stream_end(o->tape, &desc, &present_last, &present_at_last, err);
+        rc = stream_end(o->tape, &desc, &t->present_last, &t->present_at_last, err);
     if (rc == TT_OK && nfiles > 0) {
-        rc = tt_tape_writer_open(&w, o->tape, &desc, o->tape_opts, err);
-        if (rc == TT_OK && tt_tape_writer_repaired(w))
+        rc = tt_tape_writer_open(&t->w, o->tape, &desc, o->tape_opts, err);
+        if (rc == TT_OK && tt_tape_writer_repaired(t->w))
             report(o, "%s", err->msg); /* a torn tail was cut away: say so */
     }
     if (rc) {
-        tt_quality_free(q);
-        free(jobs);
-        free(files);
-        return rc;
+        tt_quality_free(t->q);
+        t->q = NULL;
     }
+    return rc;
+}
 
-    /* Default: one decoder per CPU but one, which the appending thread needs to
-     * itself (it runs the quality filter and the tape's block compression, the
-     * larger share of the work: measured in docs/benchmarks.md). */
+/* Close the writer (its error counts only when rc is still 0) and add the
+ * filter's counts to st. Returns the import's code. */
+static int tick_out_close(tick_out *t, int rc, tt_duka_import_stats *st, tt_err *err)
+{
+    if (t->w) {
+        tt_err e2;
+        int rc2 = tt_tape_writer_close(t->w, &e2);
+        if (rc == TT_OK && rc2) {
+            rc = rc2;
+            *err = e2;
+        }
+    }
+    tt_quality_counts c;
+    tt_quality_get_counts(t->q, &c);
+    tt_quality_counts_add(&st->quality, &c);
+    tt_quality_free(t->q);
+    return rc;
+}
+
+/* One decoded file's ticks through the filter to the tape, numbered in file order. */
+static int tick_out_file(tick_out *t, const char *rel, tt_bi5_buf *dec, tt_duka_import_stats *st,
+                         tt_err *err)
+{
+    int rc = TT_OK;
+    tt_quality_set_origin(t->q, rel);
+    st->ticks_read += dec->ev_len;
+    for (size_t i = 0; i < dec->ev_len; i++) {
+        tt_event *e = &dec->ev[i];
+        e->seq = t->seq++;
+        if (e->ts < t->present_last || (e->ts == t->present_last && t->present_at_last > 0)) {
+            if (e->ts == t->present_last)
+                t->present_at_last--;
+            st->ticks_present++;
+            continue;
+        }
+        int action;
+        if ((rc = tt_quality_check(t->q, e, &action, err)) != TT_OK)
+            break;
+        if (action == TT_QA_DROP)
+            continue;
+        if ((rc = tt_tape_writer_append(t->w, e, err)) != TT_OK) {
+            tt_err_prefix(err, "%s: ", rel);
+            break;
+        }
+        st->ticks_written++;
+    }
+    return rc;
+}
+
+/* Start the decoders: o->threads, or one per CPU but one, which the appending
+ * thread needs to itself (it runs the quality filter and the tape's block
+ * compression, the larger share of the work: measured in docs/benchmarks.md);
+ * never more than there are files. Sets p->started. */
+static int pool_start(pool *p, const tt_duka_import_opts *o, const tt_instrument *ins, job *jobs,
+                      long *files, long nfiles, tt_err *err)
+{
     int nthreads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
     if (nthreads < 1)
         nthreads = 1;
@@ -681,39 +768,99 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
         nthreads = 64;
     if (nthreads > nfiles)
         nthreads = nfiles > 0 ? (int)nfiles : 1;
-    pool p = {0};
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
-    p.o = o;
-    p.ins = ins;
-    p.jobs = jobs;
-    p.files = files;
-    p.nfiles = nfiles;
-    p.nslots = nthreads * 4;
-    p.slots = calloc((size_t)p.nslots, sizeof *p.slots);
-    pthread_t tid[64];
-    int started = 0;
-    if (!p.slots) {
-        rc = tt_err_set(err, TT_ENOMEM, "out of memory");
-    } else {
-        for (int i = 0; i < nthreads && nfiles > 0; i++) {
-            if (pthread_create(&tid[i], NULL, worker, &p) != 0)
-                break;
-            started++;
-        }
-        if (nfiles > 0 && started == 0)
-            rc = tt_err_set(err, TT_ENOMEM, "cannot start decoder threads");
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->o = o;
+    p->ins = ins;
+    p->jobs = jobs;
+    p->files = files;
+    p->nfiles = nfiles;
+    p->nslots = nthreads * 4;
+    p->slots = calloc((size_t)p->nslots, sizeof *p->slots);
+    if (!p->slots)
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
+    for (int i = 0; i < nthreads && nfiles > 0; i++) {
+        if (pthread_create(&p->tid[i], NULL, worker, p) != 0)
+            break;
+        p->started++;
     }
+    if (nfiles > 0 && p->started == 0)
+        return tt_err_set(err, TT_ENOMEM, "cannot start decoder threads");
+    return TT_OK;
+}
 
-    uint64_t seq = 0;
+/* Stop the decoders, join them and free the slots. */
+static void pool_stop(pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->started; i++)
+        pthread_join(p->tid[i], NULL);
+    for (int i = 0; p->slots && i < p->nslots; i++) {
+        tt_bi5_buf_free(&p->slots[i].dec);
+        free(p->slots[i].file);
+    }
+    free(p->slots);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+}
+
+/* Wait for file fi's slot to be decoded. */
+static slot *pool_take(pool *p, long fi)
+{
+    slot *s = &p->slots[fi % p->nslots];
+    pthread_mutex_lock(&p->mu);
+    while (!(s->job == fi && s->done))
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    return s;
+}
+
+/* Hand file fi's slot back to the decoders. */
+static void pool_release(pool *p, slot *s, long fi)
+{
+    pthread_mutex_lock(&p->mu);
+    s->job = -1;
+    p->consumed = fi + 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, tt_ts from,
+                        tt_ts to, tt_duka_import_stats *st, char *first_bad, size_t first_bad_n,
+                        tt_err *err)
+{
+    long nh = (long)((to - from) / TT_NS_PER_HOUR);
+    job *jobs = calloc((size_t)(nh > 0 ? nh : 1), sizeof *jobs);
+    long *files = calloc((size_t)(nh > 0 ? nh : 1), sizeof *files);
+    if (!jobs || !files) {
+        free(jobs);
+        free(files);
+        return tt_err_set(err, TT_ENOMEM, "out of memory (%ld hours)", nh);
+    }
+    long nfiles = plan_hours(o, ins, from, nh, jobs, files, st);
+    report_gaps(o, ins, jobs, nh, st);
+
+    tick_out t;
+    int rc = tick_out_open(&t, o, ins, nfiles, err);
+    if (rc) {
+        free(jobs);
+        free(files);
+        return rc;
+    }
+    pool p;
+    rc = pool_start(&p, o, ins, jobs, files, nfiles, err);
     for (long fi = 0; rc == TT_OK && fi < nfiles; fi++) {
-        slot *s = &p.slots[fi % p.nslots];
-        pthread_mutex_lock(&p.mu);
-        while (!(s->job == fi && s->done))
-            pthread_cond_wait(&p.cv, &p.mu);
-        pthread_mutex_unlock(&p.mu);
+        slot *s = pool_take(&p, fi);
         st->decode_seconds += s->seconds;
-        if (s->rc) {
+        if (stops_import(s->rc)) {
+            rc = s->rc;
+            if (err)
+                *err = s->err;
+        } else if (s->rc) {
             st->files_bad++;
             report(o, "error: %s", s->err.msg);
             if (!first_bad[0])
@@ -721,70 +868,21 @@ static int import_ticks(const tt_duka_import_opts *o, const tt_instrument *ins, 
         } else {
             char rel[256];
             tt_duka_tick_path(rel, sizeof rel, ins->symbol, jobs[files[fi]].hour);
-            tt_quality_set_origin(q, rel);
-            st->ticks_read += s->dec.ev_len;
-            for (size_t i = 0; i < s->dec.ev_len; i++) {
-                tt_event *e = &s->dec.ev[i];
-                e->seq = seq++;
-                if (e->ts < present_last || (e->ts == present_last && present_at_last > 0)) {
-                    if (e->ts == present_last)
-                        present_at_last--;
-                    st->ticks_present++;
-                    continue;
-                }
-                int action;
-                if ((rc = tt_quality_check(q, e, &action, err)) != TT_OK)
-                    break;
-                if (action == TT_QA_DROP)
-                    continue;
-                if ((rc = tt_tape_writer_append(w, e, err)) != TT_OK) {
-                    tt_err_prefix(err, "%s: ", rel);
-                    break;
-                }
-                st->ticks_written++;
-            }
+            rc = tick_out_file(&t, rel, &s->dec, st, err);
         }
-        pthread_mutex_lock(&p.mu);
-        s->job = -1;
-        p.consumed = fi + 1;
-        pthread_cond_broadcast(&p.cv);
-        pthread_mutex_unlock(&p.mu);
+        pool_release(&p, s, fi);
         if (o->progress)
             o->progress(o->ctx, (uint64_t)fi + 1, (uint64_t)nfiles);
     }
     if (st->ticks_present) {
         char a[40];
-        tt_ts_format(present_last, a, sizeof a, 0);
+        tt_ts_format(t.present_last, a, sizeof a, 0);
         report(o, "%s: the tape already held quotes up to %s: %" PRIu64
                " tick(s) at or before that were skipped",
                ins->symbol, a, st->ticks_present);
     }
-    pthread_mutex_lock(&p.mu);
-    p.stop = 1;
-    pthread_cond_broadcast(&p.cv);
-    pthread_mutex_unlock(&p.mu);
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    for (int i = 0; p.slots && i < p.nslots; i++) {
-        tt_bi5_buf_free(&p.slots[i].dec);
-        free(p.slots[i].file);
-    }
-    free(p.slots);
-    pthread_cond_destroy(&p.cv);
-    pthread_mutex_destroy(&p.mu);
-
-    if (w) {
-        tt_err e2;
-        int rc2 = tt_tape_writer_close(w, &e2);
-        if (rc == TT_OK && rc2) {
-            rc = rc2;
-            *err = e2;
-        }
-    }
-    tt_quality_counts c;
-    tt_quality_get_counts(q, &c);
-    tt_quality_counts_add(&st->quality, &c);
-    tt_quality_free(q);
+    pool_stop(&p);
+    rc = tick_out_close(&t, rc, st, err);
     free(jobs);
     free(files);
     return rc;
@@ -828,10 +926,16 @@ static int import_candle_stream(const tt_duka_import_opts *o, const tt_instrumen
         tt_err fe;
         int frc;
         if (read_file(path, &file, &cap, &len))
-            frc = tt_err_set(&fe, TT_EIO, "%s: cannot read: %s", path, strerror(errno));
+            frc = read_error(&fe, path);
         else if ((frc = tt_bi5_decode_candles(file, len, cf.start, (uint8_t)tf, (uint8_t)side,
                                               ins->id, 0, &dec, &fe)) != TT_OK)
             tt_err_prefix(&fe, "%s: ", path);
+        if (stops_import(frc)) {
+            rc = frc;
+            if (err)
+                *err = fe;
+            break;
+        }
         if (frc) {
             st->files_bad++;
             report(o, "error: %s", fe.msg);

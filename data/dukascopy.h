@@ -47,12 +47,15 @@ typedef struct tt_bi5_buf {
     size_t ev_len, ev_cap;
 } tt_bi5_buf;
 
-/* Free the scratch's memory (the struct itself is the caller's); it may be reused after. */
+/* Free the scratch's memory (the struct itself is the caller's); it may be reused after.
+ * Cannot fail. */
 void tt_bi5_buf_free(tt_bi5_buf *b);
 
 /* Decompress an LZMA-alone buffer into b->raw / b->raw_len. len 0 gives 0
- * bytes (no data). TT_EFORMAT for a corrupt or truncated stream (the message
- * says which, and the byte offset reached), TT_ENOMEM past TT_BI5_MAX_RAW. */
+ * bytes (no data). TT_OK; TT_EFORMAT for a corrupt or truncated stream (the
+ * message says which, and the byte offset reached) and for one that claims or
+ * inflates past TT_BI5_MAX_RAW or asks for a dictionary over 64 MiB (a bad
+ * file); TT_ENOMEM only when an allocation failed (the file may be sound). */
 int tt_bi5_decompress(const uint8_t *data, size_t len, tt_bi5_buf *b, tt_err *err);
 
 /* Decode a tick file's bytes (compressed, as on disk) into quote events in
@@ -62,7 +65,8 @@ int tt_bi5_decompress(const uint8_t *data, size_t len, tt_bi5_buf *b, tt_err *er
  * bit for bit. Records are decoded in file order (not re-sorted: ordering is
  * the quality filter's job). TT_EFORMAT when the stream is corrupt, when its
  * length is not a multiple of 20 (truncated record) or a time offset is past
- * the hour (the message names the record). */
+ * the hour (the message names the record); TT_ENOMEM as for tt_bi5_decompress.
+ * b keeps its memory either way. */
 int tt_bi5_decode_ticks(const uint8_t *data, size_t len, tt_ts hour_start, uint32_t symbol,
                         uint64_t seq0, tt_bi5_buf *b, tt_err *err);
 
@@ -73,7 +77,8 @@ int tt_bi5_decode_ticks(const uint8_t *data, size_t len, tt_ts hour_start, uint3
  * ticks = 0 (Dukascopy does not say). Flat candles (minutes without ticks,
  * volume 0, O=H=L=C = previous close) are decoded like any other.
  * TT_EFORMAT as for ticks (24-byte records), and for a candle with
- * low > high or open/close outside [low, high] (the message names the record). */
+ * low > high or open/close outside [low, high] (the message names the record);
+ * TT_ENOMEM as for tt_bi5_decompress. */
 int tt_bi5_decode_candles(const uint8_t *data, size_t len, tt_ts period_start, uint8_t tf,
                           uint8_t side, uint32_t symbol, uint64_t seq0, tt_bi5_buf *b,
                           tt_err *err);
@@ -81,12 +86,14 @@ int tt_bi5_decode_candles(const uint8_t *data, size_t len, tt_ts period_start, u
 /* ---- paths ---- */
 
 /* Relative path of the tick file of the hour containing `hour`, e.g.
- * "EURUSD/2019/01/04/10h_ticks.bi5" (month 00-based). Returns snprintf's count. */
+ * "EURUSD/2019/01/04/10h_ticks.bi5" (month 00-based). Returns snprintf's count
+ * (>= n: the path was cut). */
 int tt_duka_tick_path(char *buf, size_t n, const char *symbol, tt_ts hour);
 
 /* Relative path of a candle file: tf M1 (day file), H1 (month file) or D1
  * (year file) of the period containing `t`, side BID or ASK. TT_EINVAL for
- * other timeframes or sides. *period_start gets the period's start time. */
+ * other timeframes or sides (no tt_err; buf untouched). TT_OK and
+ * *period_start, the period's start time, otherwise. */
 int tt_duka_candle_path(char *buf, size_t n, const char *symbol, int tf, int side, tt_ts t,
                         tt_ts *period_start);
 
@@ -143,8 +150,14 @@ typedef struct tt_duka_import_stats {
  * (one line per run of missing hours); a corrupt or truncated file is
  * reported by name and skipped while the rest is imported. Returns TT_OK,
  * TT_EPARTIAL when some files were bad (err says how many and names the
- * first), or another error when the import could not proceed (tape not
- * writable, tree missing, symbol directory missing). */
+ * first), or an error that stopped the import: TT_EINVAL (no dir, tape or
+ * instrument; an empty range), TT_ENOTFOUND (the tree or its symbol directory
+ * is missing), TT_ENOMEM (naming the file being decoded, or what was being
+ * allocated: the file is not skipped, since ticks before the tape's end could
+ * not be added later), the quality filter's error, or the tape's (opening,
+ * appending, closing: TT_EIO, TT_EFORMAT, ... naming the file). What was
+ * appended before such an error is on the tape, whole blocks only; running
+ * the import again resumes after it. */
 int tt_duka_import(const tt_duka_import_opts *opts, const tt_instrument *ins,
                    tt_duka_import_stats *stats, tt_err *err);
 

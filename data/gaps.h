@@ -17,6 +17,8 @@
  *
  * Holidays (25 December, 1 January) are not excluded: they show as gaps,
  * which is true of the data.
+ *
+ * Nothing here allocates or can fail but tt_weekend_parse (-1).
  */
 #ifndef TT_GAPS_H
 #define TT_GAPS_H

@@ -844,8 +844,10 @@ static int imp_stream(void *ctx, const char *symbol, const tt_stream_desc *d, in
     }
     const tt_instrument *ins;
     int rc = tt_instruments_require(tt_import_instruments(c->im), symbol, &ins, err);
-    if (rc)
-        return tt_err_prefix(err, "%s: ", c->path);
+    if (rc) {
+        tt_err_prefix(err, "%s: ", c->path);
+        return rc;
+    }
     if (ins->points != points)
         return tt_err_set(err, TT_EINVAL, "%s: %s has %lld points per unit in the file but %lld "
                           "in the instrument table: declare it with the file's points",

@@ -38,32 +38,38 @@
 
 typedef struct tt_hdf5_writer tt_hdf5_writer;
 
-/* Create (truncate) an HDF5 file. TT_EIO naming the path on failure. */
+/* Create (truncate) an HDF5 file. TT_OK, or TT_EIO naming the path, TT_ENOMEM;
+ * *w is then NULL. */
 int tt_hdf5_writer_open(tt_hdf5_writer **w, const char *path, tt_err *err);
 
 /* Append one event (QUOTE, TRADE or BAR; other kinds are ignored and counted
  * in *ignored of tt_hdf5_writer_close) to the group of `ins`'s stream; events
  * of one stream must come in time order. Buffers rows and writes them in
- * chunks; TT_EIO when HDF5 fails. */
+ * chunks. TT_OK, or TT_EIO naming the file and group when HDF5 fails, TT_ENOMEM
+ * (a new stream's buffers). */
 int tt_hdf5_writer_append(tt_hdf5_writer *w, const tt_instrument *ins, const tt_event *ev,
                           tt_err *err);
 
 /* Write the remaining rows and the pandas metadata, close the file and free
  * w (also on error). *rows (may be NULL) gets the rows written, *ignored
- * (may be NULL) the events of other kinds. */
+ * (may be NULL) the events of other kinds. TT_OK, or the first TT_EIO (naming
+ * what HDF5 failed to write) or TT_ENOMEM; *rows and *ignored are filled anyway. */
 int tt_hdf5_writer_close(tt_hdf5_writer *w, uint64_t *rows, uint64_t *ignored, tt_err *err);
 
 /* Export what `q` selects from the tape at `tape_dir` to out_path (created or
- * truncated). Symbols are named through `ins` (required). Errors from the
- * tape reader are passed on (they name the file and block); TT_EIO when the
- * HDF5 file cannot be written. */
+ * truncated). Symbols are named through `ins` (required: TT_EINVAL). TT_OK;
+ * errors from the tape reader are passed on (they name the file and block);
+ * TT_ENOTFOUND for an event whose symbol `ins` does not know; the writer's
+ * errors (TT_EIO when the HDF5 file cannot be written, TT_ENOMEM). The file
+ * is closed in every case (a failed export leaves a partial file). */
 int tt_hdf5_export(const char *tape_dir, const tt_tape_query *q, const tt_instruments *ins,
                    const char *out_path, tt_err *err);
 
 /* ---- reading ---- */
 
 /* Called once per stream before its events, then once per event (in the
- * stream's stored order). `symbol` is the group's symbol. Return nonzero to stop. */
+ * stream's stored order). `symbol` is the group's symbol. Return a negative
+ * TT_E* (err filled) to stop: tt_hdf5_read returns it. */
 typedef struct tt_hdf5_visitor {
     int (*stream)(void *ctx, const char *symbol, const tt_stream_desc *desc, int64_t points,
                   uint64_t rows, tt_err *err);
@@ -71,9 +77,10 @@ typedef struct tt_hdf5_visitor {
     void *ctx;
 } tt_hdf5_visitor;
 
-/* Read every stream of a file in ticktape's layout. TT_EIO when it cannot be
- * opened; TT_EFORMAT naming the group and dataset when something is missing
- * or has the wrong type or length. */
+/* Read every stream of a file in ticktape's layout. TT_OK; TT_EIO when it cannot
+ * be opened or a dataset read fails; TT_EFORMAT naming the group and dataset
+ * when something is missing or has the wrong type or length; TT_ENOMEM; or the
+ * first error a visitor returned. */
 int tt_hdf5_read(const char *path, const tt_hdf5_visitor *v, tt_err *err);
 
 typedef struct tt_hdf5_import_opts {
@@ -84,7 +91,9 @@ typedef struct tt_hdf5_import_opts {
  * filter). A symbol unknown to the pipeline's instruments is an error saying
  * how to declare it; a symbol whose points per unit differ from the file's is
  * an error (prices would be scaled wrong). A row whose time goes backwards in
- * a bar stream is a bad row, reported as "FILE:GROUP row N". */
+ * a bar stream is a bad row, reported as "FILE:GROUP row N". TT_OK, or
+ * tt_hdf5_read's errors: TT_ENOTFOUND (unknown symbol), TT_EINVAL (points
+ * differ), and the pipeline's (tt_import_tick, tt_import_bar). */
 int tt_hdf5_import(tt_import *im, const char *path, const tt_hdf5_import_opts *o, tt_err *err);
 
 #endif

@@ -56,14 +56,16 @@ typedef struct tt_json {
 } tt_json;
 
 /* Parse `len` bytes of `text` (need not be NUL-terminated; must outlive doc).
- * Returns 0, TT_EFORMAT with "line L, column C: ..." in err, or TT_ENOMEM.
+ * Returns 0, TT_EFORMAT with "line L, column C: ..." in err, TT_ENOMEM, or
+ * TT_EINVAL for a text over 4 GiB.
  * On failure doc holds nothing that needs freeing (tt_json_free is still safe). */
 int tt_json_parse(tt_json *doc, const char *text, size_t len, tt_err *err);
 
-/* Release the node array. */
+/* Release the node array. Cannot fail. */
 void tt_json_free(tt_json *doc);
 
-/* The top-level value (never NULL after a successful parse). */
+/* The top-level value (never NULL after a successful parse; NULL before).
+ * The navigation below cannot fail: NULL means "none". */
 const tt_json_node *tt_json_root(const tt_json *doc);
 
 /* First child and next sibling of an array or object; NULL at the end. */
@@ -76,20 +78,21 @@ const tt_json_node *tt_json_next(const tt_json *doc, const tt_json_node *n);
 const tt_json_node *tt_json_get(const tt_json *doc, const tt_json_node *obj, const char *key);
 
 /* Decode a STRING into buf (UTF-8, NUL-terminated). TT_EINVAL when n is not a
- * string or the decoded text does not fit in bufsize. */
+ * string or the decoded text does not fit in bufsize (the message names the
+ * line). TT_OK otherwise. The accessors below leave *out untouched on failure. */
 int tt_json_string(const tt_json *doc, const tt_json_node *n, char *buf, size_t bufsize,
                    tt_err *err);
 
 /* Copy a NUMBER's text into buf (NUL-terminated). TT_EINVAL when n is not a
- * number or it does not fit. */
+ * number or it does not fit. TT_OK otherwise. */
 int tt_json_number_text(const tt_json *doc, const tt_json_node *n, char *buf, size_t bufsize,
                         tt_err *err);
 
 /* A NUMBER that is a whole number in int64 range (no fraction, no exponent).
- * TT_EINVAL otherwise. */
+ * TT_EINVAL otherwise (naming the line and the text). TT_OK when it is. */
 int tt_json_int64(const tt_json *doc, const tt_json_node *n, int64_t *out, tt_err *err);
 
-/* A NUMBER as a double (strtod of its text). TT_EINVAL when not a number. */
+/* A NUMBER as a double (strtod of its text). TT_OK, or TT_EINVAL when not a number. */
 int tt_json_double(const tt_json *doc, const tt_json_node *n, double *out, tt_err *err);
 
 #endif

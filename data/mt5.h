@@ -39,12 +39,13 @@ typedef struct tt_mt5_opts {
 } tt_mt5_opts;
 
 /* Import one export file through `im`. TT_OK unless the import cannot go on:
- * unreadable file (TT_EIO), no MT5 header (TT_EFORMAT), bars without a
- * timeframe (TT_EINVAL), tape write failure. Bad rows are reported through
- * the pipeline with file and line. */
+ * unreadable file (TT_EIO), no MT5 header (TT_EFORMAT), no instrument or bars
+ * without a timeframe (TT_EINVAL), TT_ENOMEM, or the pipeline's error
+ * (tt_import_tick / tt_import_bar: the tape write...). Bad rows are reported
+ * through the pipeline with file and line. */
 int tt_mt5_import_file(tt_import *im, const char *path, const tt_mt5_opts *o, tt_err *err);
 
-/* The same over a buffer (`name` is used in messages). */
+/* The same over a buffer (`name` is used in messages); the same results but TT_EIO. */
 int tt_mt5_import_mem(tt_import *im, const char *name, const char *buf, size_t len,
                       const tt_mt5_opts *o, tt_err *err);
 

@@ -94,8 +94,12 @@ static int quotes_row(void *ctx, const tt_csv_row *row, tt_err *err)
             ins = tt_instruments_find(t, ticker);
             if (ins && !selected(c->o, ins))
                 ins = NULL;
-        } else if (tt_instruments_require(t, ticker, &ins, err)) {
-            return tt_err_prefix(err, "%s:%ld: ", c->name, row->line);
+        } else {
+            int rc = tt_instruments_require(t, ticker, &ins, err);
+            if (rc) {
+                tt_err_prefix(err, "%s:%ld: ", c->name, row->line);
+                return rc;
+            }
         }
         snprintf(c->last_ticker, sizeof c->last_ticker, "%s", ticker);
         c->last_ins = ins;
@@ -217,8 +221,10 @@ static int aggs_run(tt_import *im, const char *name, const char *buf, size_t len
     tt_import_set_file(im, name);
     tt_json doc;
     int rc = tt_json_parse(&doc, buf, len, err);
-    if (rc)
-        return tt_err_prefix(err, "%s: ", name);
+    if (rc) {
+        tt_err_prefix(err, "%s: ", name);
+        return rc;
+    }
     const tt_json_node *root = tt_json_root(&doc);
     const tt_instrument *ins = o->instrument;
     const tt_json_node *status = tt_json_get(&doc, root, "status");
@@ -234,8 +240,8 @@ static int aggs_run(tt_import *im, const char *name, const char *buf, size_t len
     const tt_json_node *tk = tt_json_get(&doc, root, "ticker");
     if (tk) {
         char ticker[64];
-        if (tt_json_string(&doc, tk, ticker, sizeof ticker, err)) {
-            rc = tt_err_prefix(err, "%s: \"ticker\": ", name);
+        if ((rc = tt_json_string(&doc, tk, ticker, sizeof ticker, err))) {
+            tt_err_prefix(err, "%s: \"ticker\": ", name);
             goto out;
         }
         const tt_instrument *named;
@@ -341,8 +347,10 @@ int tt_read_whole_file(const char *path, size_t max, char **out, size_t *len, tt
             }
             cap *= 2;
             char *b = realloc(buf, cap + 1);
-            if (!b)
+            if (!b) { /* not the end of the file: say so rather than return a part */
+                rc = tt_err_set(err, TT_ENOMEM, "%s: out of memory (%zu bytes)", path, cap + 1);
                 break;
+            }
             buf = b;
         }
         size_t want = cap - n;

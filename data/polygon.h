@@ -50,7 +50,9 @@ typedef struct tt_polygon_opts {
 
 /* Import a quotes flat file (plain or gzip) through `im`. TT_OK unless the
  * import cannot go on: file unreadable (TT_EIO), header missing a required
- * column (TT_EFORMAT), unknown ticker (TT_ENOTFOUND), tape write failure. */
+ * column (TT_EFORMAT), unknown ticker (TT_ENOTFOUND), TT_ENOMEM, or the
+ * pipeline's error (tt_import_tick: the tape write...). A damaged or cut
+ * compressed stream is a bad row where it ends, not an error. */
 int tt_polygon_quotes_file(tt_import *im, const char *path, const tt_polygon_opts *o,
                            tt_err *err);
 /* The same over a buffer (`name` is used in messages). */
@@ -59,8 +61,9 @@ int tt_polygon_quotes_mem(tt_import *im, const char *name, const char *buf, size
 
 /* Import an aggregates JSON file (plain or gzip). TT_EFORMAT when the text is
  * not JSON or has no results array (the message names line and column), or
- * when the response's status is "ERROR"; TT_EINVAL without a timeframe;
- * errors as above otherwise. Individual bad results are bad rows. */
+ * when the response's status is "ERROR"; TT_EINVAL without a timeframe, or
+ * when the ticker is missing or not the instrument given; tt_read_whole_file's
+ * errors; errors as above otherwise. Individual bad results are bad rows. */
 int tt_polygon_aggs_file(tt_import *im, const char *path, const tt_polygon_opts *o,
                          tt_err *err);
 int tt_polygon_aggs_mem(tt_import *im, const char *name, const char *buf, size_t len,
@@ -68,7 +71,9 @@ int tt_polygon_aggs_mem(tt_import *im, const char *name, const char *buf, size_t
 
 /* Read a whole file (plain or gzip) into a malloc'd buffer (NUL-terminated),
  * refusing more than `max` bytes. Shared by the importers that need the whole
- * text at once. */
+ * text at once. TT_OK; TT_EIO (cannot open), TT_EINVAL (over max), TT_EFORMAT
+ * (a damaged or cut compressed stream, or a read error), TT_ENOMEM; *out is
+ * untouched then. */
 int tt_read_whole_file(const char *path, size_t max, char **out, size_t *len, tt_err *err);
 
 #endif

@@ -16,6 +16,8 @@
  */
 #include "quality.h"
 
+#include "../core/parse.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -106,12 +108,11 @@ const char *tt_quality_config_help(void)
            "                              reference                     (default 3600)\n";
 }
 
+/* A number >= 0 (the shared parser: whole text, finite). */
 static int parse_double(const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v) || v < 0)
+    double v;
+    if (tt_parse_double(s, &v, NULL) != TT_OK || v < 0)
         return -1;
     *out = v;
     return 0;
@@ -227,6 +228,13 @@ int tt_quality_new(tt_quality **out, const tt_quality_config *c, const tt_instru
         if (ftell(q->qf) == 0)
             fputs("rule,action,origin,symbol,kind,time_ns,bid_or_price,ask_or_size,bid_vol,ask_vol\n",
                   q->qf);
+        if (ferror(q->qf)) { /* the header line went out at once (line buffered) */
+            int e = errno;
+            fclose(q->qf);
+            free(q);
+            return tt_err_set(err, TT_EIO, "%s: cannot write quarantine file: %s", c->quarantine,
+                              strerror(e));
+        }
     }
     *out = q;
     return TT_OK;

@@ -97,7 +97,7 @@ typedef struct tt_quality_config {
     const char *quarantine;      /* CSV file for dropped and repaired ticks; NULL = none */
 } tt_quality_config;
 
-/* Fill *c with the defaults documented above. */
+/* Fill *c with the defaults documented above. Cannot fail. */
 void tt_quality_config_default(tt_quality_config *c);
 
 /* Apply one setting from the command line, "KEY=VALUE":
@@ -105,13 +105,14 @@ void tt_quality_config_default(tt_quality_config *c);
  *   spike-pct=2 (percent), max-spread-pips=5, max-spread=50 (points),
  *   spike-gap=3600 (seconds)
  * TT_EINVAL with a message naming the key and the allowed values when the key
- * is unknown, the value bad, or the policy not allowed for that rule. */
+ * is unknown, the value bad, or the policy not allowed for that rule (*c is
+ * then unchanged). TT_OK otherwise. */
 int tt_quality_config_set(tt_quality_config *c, const char *kv, tt_err *err);
 
-/* Text for --help: one line per setting, with defaults. */
+/* Text for --help: one line per setting, with defaults. Cannot fail. */
 const char *tt_quality_config_help(void);
 
-/* Names: "duplicate", ... and "flag", "drop", "repair". */
+/* Names: "duplicate", ... and "flag", "drop", "repair"; "?" when unknown. Cannot fail. */
 const char *tt_quality_rule_name(int rule);
 const char *tt_quality_policy_name(int policy);
 
@@ -120,16 +121,19 @@ typedef struct tt_quality tt_quality;
 /* A new filter for one stream of `ins` (used for the pip size and to print
  * prices in the quarantine file; may be NULL: spread threshold then needs
  * max_spread in points and prices are written as integers). The config is
- * copied. Opens (appends to) the quarantine file when set. Fails with
- * TT_EINVAL on a bad config, TT_EIO when the quarantine file cannot be opened. */
+ * copied. Opens (appends to) the quarantine file when set. TT_OK, or TT_EINVAL
+ * on a bad config, TT_ENOMEM, TT_EIO when the quarantine file cannot be opened
+ * or its header line written; *q is then NULL. */
 int tt_quality_new(tt_quality **q, const tt_quality_config *c, const tt_instrument *ins,
                    tt_err *err);
 
-/* Flush and close the quarantine file; free. */
+/* Close the quarantine file; free (NULL is allowed). Cannot fail: the lines
+ * were written as they came (tt_quality_check reports a failed one). */
 void tt_quality_free(tt_quality *q);
 
 /* Name the origin of the next ticks (a file name, "file:line", a topic...),
- * written in quarantine lines. The string is copied (truncated to 255 bytes). */
+ * written in quarantine lines. The string is copied (truncated to 255 bytes).
+ * Cannot fail. */
 void tt_quality_set_origin(tt_quality *q, const char *origin);
 
 /* Check one tick (TT_EV_QUOTE or TT_EV_TRADE; other kinds are kept untouched
@@ -147,20 +151,23 @@ typedef struct tt_quality_counts {
     uint64_t rule_repaired[TT_QR_COUNT];
 } tt_quality_counts;
 
+/* The counts so far. Cannot fail. */
 void tt_quality_get_counts(const tt_quality *q, tt_quality_counts *out);
 
-/* Add b into a (for a total over several symbols). */
+/* Add b into a (for a total over several symbols). Cannot fail. */
 void tt_quality_counts_add(tt_quality_counts *a, const tt_quality_counts *b);
 
 /* Print the end-of-import table: one row per rule (rule, policy, hits,
  * dropped, repaired), then totals. `title` names the stream ("EURUSD quotes").
- * `policies` may be NULL (the column is then left out). */
+ * `policies` may be NULL (the column is then left out). Returns nothing: a write
+ * error stays in f's error flag (ferror) for the caller. */
 void tt_quality_print(FILE *f, const char *title, const tt_quality_counts *c,
                       const tt_quality_config *policies);
 
 /* The counts as one JSON object (no newline), for --json outputs:
  * {"seen":N,"kept":N,"repaired":N,"dropped":N,"rules":{"duplicate":{"hits":N,
- * "dropped":N,"repaired":N,"policy":"drop"},...}} */
+ * "dropped":N,"repaired":N,"policy":"drop"},...}}. A write error stays in f's
+ * error flag, as for tt_quality_print. */
 void tt_quality_print_json(FILE *f, const tt_quality_counts *c, const tt_quality_config *policies);
 
 #endif

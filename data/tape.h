@@ -24,6 +24,11 @@
  * the reader keeps every complete block and reports the tear (TT_ETORN through
  * tt_tape_reader_warnings); a writer reopening the stream truncates it away
  * first. A checksum mismatch is always an error naming the file and block.
+ *
+ * This is the tape's one public header; the code is in data/tape/ (its module
+ * map heads the private data/tape_internal.h). Every function says below what
+ * it returns on failure; failures fill the tt_err (NULL allowed) with a
+ * message naming the file and block.
  */
 #ifndef TT_TAPE_H
 #define TT_TAPE_H
@@ -53,8 +58,12 @@ typedef struct tt_stream_desc {
     uint8_t side; /* BAR: enum tt_price_side */
 } tt_stream_desc;
 
-/* "quote", "bar-M1-bid", "blob", "trade" */
+/* The stream's folder name: "quote", "bar-M1-bid", "blob", "trade" (cut to
+ * bufsize). Cannot fail: an unknown kind is named "unknown". */
 void tt_stream_desc_name(const tt_stream_desc *d, char *buf, size_t bufsize);
+
+/* The inverse: a stream from its symbol and folder name. TT_OK, or TT_EINVAL
+ * (no tt_err) when the symbol is empty or too long or the name is no stream's. */
 int tt_stream_desc_parse(const char *symbol, const char *name, tt_stream_desc *out);
 
 /* ---- writing ---- */
@@ -69,25 +78,37 @@ typedef struct tt_tape_writer_opts {
 
 /* Open (create if needed) one stream of the tape at `dir` for appending. An
  * existing stream continues after its last event; a torn tail is truncated
- * away and reported in err->msg with TT_OK returned (check tt_tape_writer_repaired). */
+ * away and reported in err->msg with TT_OK returned (check tt_tape_writer_repaired).
+ * On failure *w is NULL and the result is TT_EINVAL (bad description or
+ * symbol, too long a path), TT_ENOMEM, TT_EIO (folders, open, truncate), or
+ * the error of the latest segment (TT_EFORMAT, TT_EVERSION, TT_ECHECKSUM),
+ * naming the file. */
 int tt_tape_writer_open(tt_tape_writer **w, const char *dir, const tt_stream_desc *desc,
                         const tt_tape_writer_opts *opts, tt_err *err);
 
 /* Append one event. Its kind must fit the stream; its ts must not be earlier than
  * the stream's last event (TT_EORDER otherwise). The symbol field is ignored.
  * For blob streams, any event kind is stored in canonical encoding (blob bytes
- * included) and comes back equal. */
+ * included) and comes back equal. TT_OK, or TT_EINVAL (the kind does not fit;
+ * nothing appended), TT_EORDER (nothing appended), TT_ENOMEM, or the error of
+ * writing a full block or of opening the next month's segment (as
+ * tt_tape_writer_flush and tt_tape_writer_open). */
 int tt_tape_writer_append(tt_tape_writer *w, const tt_event *ev, tt_err *err);
 
-/* Write the pending events as a (possibly short) block. */
+/* Write the pending events as a (possibly short) block. TT_OK (also with
+ * nothing pending), or TT_ENOMEM or TT_EIO naming the file (TT_EFORMAT only
+ * for an internal inconsistency); a block that fails to land whole is cut off
+ * again, so the segment keeps only whole blocks. */
 int tt_tape_writer_flush(tt_tape_writer *w, tt_err *err);
 
-/* Flush and close. w is freed even on error. */
+/* Flush and close. w is freed even on error (NULL is allowed: TT_OK). TT_OK,
+ * or the flush's error, or TT_EIO when close fails. */
 int tt_tape_writer_close(tt_tape_writer *w, tt_err *err);
 
-/* Bytes of torn tail dropped on open (0 when clean). */
+/* Bytes of torn tail dropped on open (0 when clean). Cannot fail. */
 uint64_t tt_tape_writer_repaired(const tt_tape_writer *w);
-uint64_t tt_tape_writer_count(const tt_tape_writer *w); /* events appended through this handle */
+/* Events appended through this handle. Cannot fail. */
+uint64_t tt_tape_writer_count(const tt_tape_writer *w);
 
 /* ---- reading ---- */
 
@@ -105,24 +126,33 @@ typedef struct tt_tape_query {
 /* Open a merged, time-ordered view of the matching streams. Symbols are mapped to
  * ids through `instruments` (NULL: ids are assigned 1.. in stream order and
  * tt_tape_reader_symbol() names them). Each stream is a source id (1..), events
- * are ordered by (ts, cls, source, seq) where seq is the position in the stream. */
+ * are ordered by (ts, cls, source, seq) where seq is the position in the stream.
+ * No stream matching is not an error (the reader is empty). On failure *r is
+ * NULL and the result is TT_ENOTFOUND (no such directory, or a symbol unknown
+ * to `instruments`), TT_EIO, TT_ENOMEM, or the error of a segment's header or
+ * block index (TT_EFORMAT, TT_EVERSION, TT_ECHECKSUM) naming the file. */
 int tt_tape_reader_open(tt_tape_reader **r, const char *dir, const tt_tape_query *q,
                         const tt_instruments *instruments, tt_err *err);
 
-/* 1 = *ev filled, 0 = end, < 0 = error (names the file and block). Blob payloads
- * point into the reader and are valid until the next call. */
+/* 1 = *ev filled, 0 = end, < 0 = error (names the file and block): TT_EIO,
+ * TT_ECHECKSUM (payload checksum), TT_EFORMAT (cannot decompress or decode),
+ * TT_EVERSION, TT_ENOMEM. Blob payloads point into the reader and are valid
+ * until the next call. */
 int tt_tape_reader_next(tt_tape_reader *r, tt_event *ev, tt_err *err);
 
-/* Non-fatal problems met so far (torn tails): count, and a message for each. */
+/* Non-fatal problems met so far (torn tails): count, and a message for each
+ * (NULL when i is out of range). Cannot fail. */
 int tt_tape_reader_warning_count(const tt_tape_reader *r);
 const char *tt_tape_reader_warning(const tt_tape_reader *r, int i);
 
-/* The symbol name of an id used by this reader. */
+/* The symbol name of an id used by this reader; NULL for an unknown id. */
 const char *tt_tape_reader_symbol(const tt_tape_reader *r, uint32_t id);
 
-/* An engine source over the reader (the reader stays owned by the caller). */
+/* An engine source over the reader (the reader stays owned by the caller).
+ * Cannot fail; its next/batch calls fail as tt_tape_reader_next. */
 tt_source tt_tape_reader_source(tt_tape_reader *r);
 
+/* Close and free (NULL is allowed). Cannot fail. */
 void tt_tape_reader_close(tt_tape_reader *r);
 
 /* ---- inspection ---- */
@@ -144,12 +174,21 @@ typedef struct tt_tape_info {
     int torn;                /* number of torn tails seen */
 } tt_tape_info;
 
+/* What is on the tape at dir, from the block indexes alone (no payload is
+ * read). TT_OK, or TT_ENOTFOUND (no such directory) or the first segment
+ * that cannot be opened or walked (TT_EIO, TT_EFORMAT, TT_EVERSION,
+ * TT_ECHECKSUM, naming the file and block); *out is then empty. Torn tails
+ * are counted in out->torn, not errors. */
 int tt_tape_info_read(const char *dir, tt_tape_info *out, tt_err *err);
+/* Free what tt_tape_info_read filled (and zero it). Cannot fail. */
 void tt_tape_info_free(tt_tape_info *info);
 
 /* Read and check every block of every segment. TT_OK when sound; otherwise the
- * first problem, naming the file and block; `report` (may be NULL) is called
- * with a line for each problem found, and verification continues. */
+ * first problem, naming the file and block: TT_ENOTFOUND, TT_EIO, TT_ECHECKSUM,
+ * TT_EFORMAT (cannot decompress, or a payload that does not match its header),
+ * TT_EVERSION, TT_ETORN (a torn tail), TT_ENOMEM; `report` (may be NULL) is
+ * called with a line for each problem found, and verification continues.
+ * *events_out (may be NULL) gets the events of the sound blocks. */
 int tt_tape_verify(const char *dir, void (*report)(void *ctx, const char *line), void *ctx,
                    uint64_t *events_out, tt_err *err);
 

@@ -167,7 +167,8 @@ static int append(tt_import *im, stream *s, tt_event *ev, tt_err *err)
         if (rc) {
             char name[64];
             tt_stream_desc_name(&s->desc, name, sizeof name);
-            return tt_err_prefix(err, "%s %s: ", s->desc.symbol, name);
+            tt_err_prefix(err, "%s %s: ", s->desc.symbol, name);
+            return rc;
         }
     }
     s->written++;

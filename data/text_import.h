@@ -52,13 +52,17 @@ typedef struct tt_import_stats {
     tt_quality_counts quality; /* over all tick streams */
 } tt_import_stats;
 
-/* A new pipeline. TT_EINVAL without instruments or with a bad quality config. */
+/* A new pipeline. TT_OK, or TT_EINVAL without instruments, TT_ENOMEM; *im is then
+ * NULL. A bad quality config is refused by the first tick (tt_quality_new's
+ * error from tt_import_tick). */
 int tt_import_new(tt_import **im, const tt_import_opts *o, tt_err *err);
+
+/* The calls from here to tt_import_bad cannot fail. */
 
 /* The instrument table given at creation. */
 const tt_instruments *tt_import_instruments(const tt_import *im);
 
-/* Name the input file for messages and quarantine lines (copied). */
+/* Name the input file for messages and quarantine lines (copied, cut to its buffer). */
 void tt_import_set_file(tt_import *im, const char *file);
 
 /* Count one data row (called by parsers for every row they read, good or bad). */
@@ -69,38 +73,46 @@ void tt_import_count_skipped(tt_import *im);
 /* Report progress through the current file (forwarded to opts.progress). */
 void tt_import_progress(tt_import *im, uint64_t file_bytes);
 
-/* Record a bad row: counted, logged as "FILE:LINE: <message>". */
+/* Record a bad row: counted, logged as "FILE:LINE: <message>" (the first
+ * max_logged; a failed log write is not an error of the import). */
 void tt_import_bad(tt_import *im, long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* One quote or trade of `ins` (ev->kind QUOTE or TRADE, ts set; symbol, cls,
  * ts_init and seq are filled here). Runs the quality filter of the stream,
  * then appends what it keeps. Returns TT_OK (also when the tick was dropped by
- * a rule), or an error when the tape cannot be written (fatal: stop). */
+ * a rule), or an error that stops the import: the stream's first tick cannot
+ * open its filter (TT_EINVAL, TT_EIO: tt_quality_new) or its tape writer
+ * (tt_tape_writer_open's errors), a quarantine line cannot be written (TT_EIO),
+ * the tape append fails (tt_tape_writer_append's errors, prefixed with the
+ * stream), TT_ENOMEM, or TT_ESTATE after tt_import_close. */
 int tt_import_tick(tt_import *im, const tt_instrument *ins, tt_event *ev, long line,
                    tt_err *err);
 
 /* One bar of `ins` (ev->kind BAR, u.bar.tf and side set). A bar with
  * low > high, open or close outside [low, high], a non-positive price, or a
  * time not after the stream's last bar is a bad row (counted and logged, not
- * written). Errors as for tt_import_tick. */
+ * written). Errors as for tt_import_tick (no quality filter on bars). */
 int tt_import_bar(tt_import *im, const tt_instrument *ins, tt_event *ev, long line,
                   tt_err *err);
 
-/* Flush and close every stream. Safe to call once; tt_import_free after. */
+/* Flush and close every stream. Safe to call once; tt_import_free after. TT_OK,
+ * or the first stream's tt_tape_writer_close error (every stream is closed). */
 int tt_import_close(tt_import *im, tt_err *err);
 
-/* Totals so far. */
+/* Totals so far. Cannot fail. */
 void tt_import_get_stats(const tt_import *im, tt_import_stats *out);
 
 /* Print the end-of-import report: one quality table per tick stream, then a
- * line per bar stream, then the row totals. */
+ * line per bar stream, then the row totals. A write error stays in f's error
+ * flag. */
 void tt_import_print(const tt_import *im, FILE *f);
 
 /* Same as JSON (one object, no newline): {"rows":N,"bad_rows":N,...,"quality":{...}}. */
 void tt_import_print_json(const tt_import *im, FILE *f);
 
-/* Free everything (closes streams not yet closed, ignoring errors). */
+/* Free everything (NULL is allowed; closes streams not yet closed, ignoring
+ * errors: call tt_import_close first to see them). Cannot fail. */
 void tt_import_free(tt_import *im);
 
 #endif

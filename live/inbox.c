@@ -1,6 +1,7 @@
 /*
  * The inbox: a ring of tt_event slots guarded by one mutex, with two condition
- * variables (data for the engine, space for producers of never-dropped events).
+ * variables (data for the engine, space for producers waiting on a full queue:
+ * market data under backpressure, never-dropped events).
  *
  * Why one mutex and not a lock-free ring: several producer threads (one per
  * NATS subscription, the Kafka poller, reconnect callbacks) share the queue,
@@ -21,6 +22,7 @@
  */
 #include "inbox.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -80,6 +82,8 @@ int tt_inbox_new(tt_inbox **out, const tt_inbox_opts *opts, tt_err *err)
         q->o.source_id = 1;
     if (q->o.idle_wait_ns <= 0)
         q->o.idle_wait_ns = TT_NS_PER_MS;
+    if (q->o.backpressure_ns == 0)
+        q->o.backpressure_ns = 250 * TT_NS_PER_MS;
     if (q->o.reserve >= q->o.capacity) {
         uint32_t res = q->o.reserve, cap = q->o.capacity;
         free(q);
@@ -152,7 +156,8 @@ static void enqueue_locked(tt_inbox *q, const tt_event *ev, uint8_t *payload)
     if (!s->ev.ts_init)
         s->ev.ts_init = s->ev.ts;
     s->ev.seq = ++q->seq;
-    s->ev.source = q->o.source_id;
+    if (!q->o.keep_source || !s->ev.source)
+        s->ev.source = q->o.source_id;
     s->payload = payload;
     if (payload)
         s->ev.u.blob.data = payload;
@@ -177,6 +182,8 @@ static int drop_head_locked(tt_inbox *q)
     return 1;
 }
 
+static void deadline_after(struct timespec *ts, int64_t ns);
+
 static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
 {
     if (q->stopping) {
@@ -186,6 +193,30 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
     }
     q->st.pushed++;
     if (droppable(ev)) {
+        /* backpressure: wait while the engine makes progress, in slices of at
+         * most 20 ms so that a stop request (set from a signal handler, which
+         * cannot signal) is seen promptly */
+        while (q->count >= q->o.capacity - q->o.reserve && q->o.backpressure_ns > 0 &&
+               !q->stopping && !atomic_load(&q->stop_req)) {
+            uint64_t taken = q->st.delivered;
+            int64_t left = q->o.backpressure_ns;
+            while (q->st.delivered == taken && q->count >= q->o.capacity - q->o.reserve &&
+                   !q->stopping && !atomic_load(&q->stop_req) && left > 0) {
+                int64_t slice = left < 20 * TT_NS_PER_MS ? left : 20 * TT_NS_PER_MS;
+                struct timespec dl;
+                deadline_after(&dl, slice);
+                if (pthread_cond_timedwait(&q->space, &q->mu, &dl) == ETIMEDOUT)
+                    left -= slice;
+            }
+            if (q->st.delivered == taken)
+                break; /* the engine took nothing for backpressure_ns (or a stop): drop */
+        }
+        if (q->stopping) {
+            q->st.pushed--;
+            q->st.after_stop++;
+            free(payload);
+            return 0;
+        }
         if (q->count >= q->o.capacity - q->o.reserve && !drop_head_locked(q)) {
             /* The head is a never-dropped event: the newcomer is the one to go. */
             q->st.dropped++;

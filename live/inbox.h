@@ -23,11 +23,15 @@
  * journal, which merges by that order, puts it. That is the whole of replay
  * parity for the timing of timers and simulated fills.
  *
- * Drop policy: market data (quotes, trades, bars, external events) may be
- * dropped when the queue is full: the oldest queued market event goes (the
- * newest price is the useful one), and every drop is counted. Control events
- * (gap markers, stop) and venue responses are never dropped: they have a
- * reserve of slots, and if even that is full their producer waits.
+ * Backpressure, then the drop policy: when the queue is full, a producer of
+ * market data (quotes, trades, bars, external events) waits for room as long
+ * as the engine keeps taking events (backpressure: a burst is absorbed by the
+ * network client's own buffer upstream, nats.c's pending queue, instead of
+ * being lost). Only when the engine has taken nothing for backpressure_ns does
+ * the drop policy apply: the oldest queued market event goes (the newest
+ * price is the useful one), and every drop is counted. Control events (gap
+ * markers, stop) and venue responses are never dropped: they have a reserve
+ * of slots, and if even that is full their producer waits.
  *
  * Stopping: tt_inbox_stop() is async-signal-safe. The source then refuses new
  * arrivals, drains what is queued, yields one CONTROL STOP event (journaled
@@ -49,9 +53,14 @@ typedef struct tt_inbox_opts {
     uint32_t capacity;      /* slots; 0 = 65536 */
     uint32_t reserve;       /* of which kept for never-dropped events; 0 = 64 */
     uint16_t source_id;     /* source id of the events; 0 = 1 */
+    int keep_source;        /* 1: an event pushed with a source id keeps it (several feeds
+                               in one inbox: the aggregator); the rest get source_id */
     int64_t idle_wait_ns;   /* longest wait for input in next(); 0 = 1 ms */
     int64_t spin_ns;        /* before sleeping on an empty queue, poll this long (trades
                                a CPU for wake-up latency); 0 = sleep at once */
+    int64_t backpressure_ns; /* a full queue: wait for room while the engine takes events,
+                               dropping only after this long without progress;
+                               0 = 250 ms, < 0 = no wait (drop at once) */
     tt_sink tap;            /* sees each event before the engine (journal); write NULL = none */
     const tt_wallclock *clock; /* required, borrowed */
     /* Problem lines (parse errors, drops): first 20, then every 10000th. May be NULL. */
@@ -78,8 +87,8 @@ void tt_inbox_free(tt_inbox *q);
 
 /* ---- producer side (any thread) ---- */
 
-/* Stamp and queue a copy of *ev (ts, seq, source and cls are set here; ts_init
- * is kept when non-zero, else set to the stamp). For EXTERNAL/BLOB events the
+/* Stamp and queue a copy of *ev (ts, seq, cls and, unless keep_source, source
+ * are set here; ts_init is kept when non-zero, else set to the stamp). For EXTERNAL/BLOB events the
  * payload bytes are copied (len at most 1 MiB). Returns 1 queued, 0 refused
  * (after stop, or dropped by the policy when the event itself is the oldest
  * droppable one; counted), or TT_ENOMEM for a payload copy. */
@@ -91,7 +100,8 @@ int tt_inbox_push_control(tt_inbox *q, uint32_t op, uint32_t arg);
 /* Count a message that could not be used and log "origin: reason". */
 void tt_inbox_reject(tt_inbox *q, const char *origin, const char *reason);
 
-/* Ask the source to finish (see above). Async-signal-safe; idempotent. */
+/* Ask the source to finish (see above). Async-signal-safe; idempotent. Neither
+ * stop nor stopping (1 once stopped, else 0) can fail. */
 void tt_inbox_stop(tt_inbox *q);
 int tt_inbox_stopping(const tt_inbox *q);
 
@@ -104,18 +114,18 @@ int tt_inbox_stopping(const tt_inbox *q);
  * Blob payloads stay valid until the next call. */
 tt_source tt_inbox_source(tt_inbox *q);
 
-/* The watermark clock for tt_engine_set_clock (see above). */
+/* The watermark clock for tt_engine_set_clock (see above). Cannot fail. */
 tt_clock tt_inbox_clock(tt_inbox *q);
 
 /* Optional: the engine being fed. The source then skips its idle wait while the
  * engine is still working through its own queue, which keeps simulated fills
- * prompt. */
+ * prompt. Cannot fail. */
 void tt_inbox_watch(tt_inbox *q, const tt_engine *e);
 
-/* A consistent snapshot of the counters. */
+/* A consistent snapshot of the counters. Cannot fail. */
 void tt_inbox_stats_get(tt_inbox *q, tt_inbox_stats *out);
 
-/* Current number of queued events. */
+/* Current number of queued events. Cannot fail. */
 uint32_t tt_inbox_depth(tt_inbox *q);
 
 #endif

@@ -52,18 +52,20 @@ typedef struct tt_js_opts {
     const char *name;      /* connection name (worker id); may be NULL */
 } tt_js_opts;
 
-/* Connect and get a JetStream context. TT_ENET naming the URL when the
- * server cannot be reached or has no JetStream. */
+/* Connect and get a JetStream context. TT_OK, or TT_ENET naming the URL when
+ * the server cannot be reached or has no JetStream, TT_EINVAL without a URL,
+ * TT_ENOMEM; *js is then NULL. */
 int tt_js_connect(tt_js **js, const tt_js_opts *opts, tt_err *err);
-void tt_js_close(tt_js *js);
+void tt_js_close(tt_js *js); /* NULL is allowed; cannot fail */
 
 /* Create the two streams and the workers' consumer if they are missing, and
  * set the consumer's ack wait / max deliver to the options' (an existing
  * consumer is updated). The sweep side calls it; workers only create what is
- * missing and never change an existing consumer. TT_ENET. */
+ * missing and never change an existing consumer. TT_OK, or TT_ENET naming what
+ * the server refused. */
 int tt_js_setup(tt_js *js, tt_err *err);
 
-/* Plain NATS publish (status subjects). TT_ENET. */
+/* Plain NATS publish (status subjects). TT_OK, or TT_ENET naming the subject. */
 int tt_js_publish(tt_js *js, const char *subject, const void *data, size_t len, tt_err *err);
 
 /* ---- the sweep side ---- */
@@ -99,8 +101,9 @@ typedef struct tt_js_sweep_opts {
  * message that the workers share the end of the sweep). */
 size_t tt_js_runs_per_job_auto(size_t njobs);
 
-/* Append the batch of runs run_ids[0..n) / payloads[0..n) to out. TT_ENOMEM,
- * TT_EINVAL for more than TT_JS_BATCH_MAX runs. */
+/* Append the batch of runs run_ids[0..n) / payloads[0..n) to out. TT_OK, or
+ * TT_ENOMEM (out may hold a part), TT_EINVAL for 0 or more than
+ * TT_JS_BATCH_MAX runs. */
 int tt_js_batch_encode(tt_buf *out, size_t n, const char *const *run_ids, const tt_buf *payloads,
                        tt_err *err);
 
@@ -112,7 +115,7 @@ int tt_js_batch_encode(tt_buf *out, size_t n, const char *const *run_ids, const 
  * *duplicates, may be NULL). TT_ENET on connection trouble, TT_EPARTIAL when
  * the timeout passes with results missing (err names how many and the
  * first missing run id); the messages with unfinished runs are then purged
- * from the queue. */
+ * from the queue. Also TT_ENOMEM; TT_OK when every run has its result. */
 int tt_js_sweep(tt_js *js, size_t njobs, const char *const *run_ids, const tt_buf *payloads,
                 const tt_js_sweep_opts *opts, size_t *duplicates, tt_err *err);
 
@@ -165,7 +168,8 @@ typedef struct tt_js_worker_opts {
 int tt_js_worker(tt_js *js, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_opts *opts,
                  uint64_t *done, tt_err *err);
 
-/* The run id of a subject "backtest.<x>.<run_id>" (points into subject). */
+/* The run id of a subject "backtest.<x>.<run_id>" (points into subject; the
+ * whole subject when it has no dot). Cannot fail. */
 const char *tt_js_subject_run_id(const char *subject);
 
 #endif

@@ -90,10 +90,13 @@ int tt_journal_open(tt_journal **out, const char *dir, const tt_instruments *ins
     char path[4096];
     struct stat st;
     snprintf(path, sizeof path, "%s/%s", dir, TT_JOURNAL_SYMBOL);
-    if (stat(path, &st) == 0)
+    int resume = opts && opts->resume;
+    if (stat(path, &st) == 0 && !resume)
         return tt_err_set(err, TT_EINVAL,
                           "%s: already holds a journal; give each session its own directory",
                           dir);
+    if (resume && stat(path, &st) != 0)
+        return tt_err_set(err, TT_ENOTFOUND, "%s: no journal to continue", dir);
     int rc = mkdirs(dir, err);
     if (rc)
         return rc;
@@ -114,6 +117,7 @@ int tt_journal_open(tt_journal **out, const char *dir, const tt_instruments *ins
         return rc;
     }
     j->ins = ins;
+    j->header_done = resume; /* a continued journal has its header */
     j->last_flush = TT_TS_MIN;
     if (j->o.background) {
         j->ring = calloc(TT_JOURNAL_QUEUE, sizeof *j->ring);
@@ -346,6 +350,20 @@ static int sink_flush(void *self, tt_err *err) { return tt_journal_flush(self, e
 tt_sink tt_journal_sink(tt_journal *j)
 {
     tt_sink s = {.self = j, .write = sink_write, .flush = sink_flush};
+    return s;
+}
+
+static int sink_write_sync(void *self, const tt_event *ev, tt_err *err)
+{
+    int rc = tt_journal_append(self, ev, err);
+    if (!rc && (ev->kind == TT_EV_ORDER_EVENT || ev->kind == TT_EV_CONTROL))
+        rc = tt_journal_flush(self, err);
+    return rc;
+}
+
+tt_sink tt_journal_sink_sync(tt_journal *j)
+{
+    tt_sink s = {.self = j, .write = sink_write_sync, .flush = sink_flush};
     return s;
 }
 

@@ -39,28 +39,48 @@ typedef struct tt_journal_opts {
     uint32_t block_events;    /* 0 = the tape default */
     int64_t flush_interval;   /* ns of event time between forced blocks; 0 = 1 s, < 0 = never */
     int background;           /* encode and write on a writer thread (see journal.c) */
+    int resume;               /* continue the journal in dir (a live session restarted after
+                                 a crash): events go after its last whole block (a torn tail
+                                 is cut first), no new header; the session must use the same
+                                 instrument table */
 } tt_journal_opts;
 
 /* Create a journal in directory dir (created if needed). Refuses a directory
  * that already holds a journal (TT_EINVAL): a session never appends to another
- * session's record. ins (borrowed) is written into the header. opts may be NULL. */
+ * session's record, except with opts->resume, which continues one (and
+ * refuses a directory without one: TT_ENOTFOUND). ins (borrowed) is written
+ * into the header. opts may be NULL. */
 int tt_journal_open(tt_journal **j, const char *dir, const tt_instruments *ins,
                     const tt_journal_opts *opts, tt_err *err);
 
 /* Append one input event (its ts must not go backwards: TT_EORDER; in background
- * mode that error, like any writer error, comes back from a later call). */
+ * mode that error, like any writer error, comes back from a later call). TT_OK,
+ * or TT_ENOMEM, or the tape writer's error (tt_tape_writer_append: TT_EIO naming
+ * the segment file when a block cannot be written, ...). After an error the
+ * journal takes no more events usefully: close it. */
 int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err);
 
-/* Write the pending events as a block now. */
+/* Write the pending events as a block now. TT_OK, or the writer's error
+ * (tt_tape_writer_flush: TT_EIO, TT_ENOMEM), or in background mode the first
+ * error the writer thread met. */
 int tt_journal_flush(tt_journal *j, tt_err *err);
 
-/* Flush and close; j is freed even on error. */
+/* Flush and close; j is freed even on error (NULL is allowed: TT_OK). TT_OK, or
+ * the first error met (the writer thread's, writing the header, the last
+ * block, closing the file). What reached the disk is whole blocks: the tape
+ * verifies (tt_tape_verify) and a reader sees a prefix of what was appended. */
 int tt_journal_close(tt_journal *j, tt_err *err);
 
-uint64_t tt_journal_count(const tt_journal *j); /* events appended (header excluded) */
+uint64_t tt_journal_count(const tt_journal *j); /* events appended (header excluded); cannot fail */
 
 /* A sink view: write = append, flush = flush (j borrowed). Used as the inbox's tap. */
 tt_sink tt_journal_sink(tt_journal *j);
+
+/* The same, but an order event or a control event (a live venue's responses,
+ * gap marks, the kill switch) is on disk (its block written, and fsynced
+ * with opts.fsync) before write returns: the engine never acts on a venue
+ * response a crash could take away. */
+tt_sink tt_journal_sink_sync(tt_journal *j);
 
 /* ---- reading ---- */
 
@@ -74,16 +94,18 @@ typedef struct tt_journal_reader tt_journal_reader;
 int tt_journal_reader_open(tt_journal_reader **r, const char *dir, const tt_instruments *ins,
                            tt_err *err);
 
-/* 1 = *ev filled, 0 = end, < 0 = error. Blob payloads valid until the next call. */
+/* 1 = *ev filled, 0 = end, < 0 = error: the tape reader's (tt_tape_reader_next),
+ * or TT_ENOTFOUND for an event whose symbol the replay's table lacks. Blob
+ * payloads valid until the next call. */
 int tt_journal_reader_next(tt_journal_reader *r, tt_event *ev, tt_err *err);
 
-/* Torn-tail warnings of the underlying tape reader. */
+/* Torn-tail warnings of the underlying tape reader (cannot fail). */
 int tt_journal_reader_warning_count(const tt_journal_reader *r);
 const char *tt_journal_reader_warning(const tt_journal_reader *r, int i);
 
 /* An engine source over the reader (borrowed). */
 tt_source tt_journal_reader_source(tt_journal_reader *r);
 
-void tt_journal_reader_close(tt_journal_reader *r);
+void tt_journal_reader_close(tt_journal_reader *r); /* NULL is allowed; cannot fail */
 
 #endif

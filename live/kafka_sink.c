@@ -91,6 +91,29 @@ int tt_kafka_sink_open(tt_kafka_sink **out, const tt_kafka_sink_opts *opts, tt_e
     return TT_OK;
 }
 
+/* One message to one topic. When librdkafka's local queue is full, serve
+ * deliveries and retry (never drop). */
+static int produce_one(tt_kafka_sink *s, const char *topic, const char *key, const void *data,
+                       size_t len, tt_ts ts, const char *type, tt_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            s->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+            RD_KAFKA_V_VALUE((void *)data, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_TIMESTAMP(ts / TT_NS_PER_MS), RD_KAFKA_V_HEADER("tt-type", type, -1),
+            RD_KAFKA_V_END);
+        if (!e) {
+            s->st.produced++;
+            return TT_OK;
+        }
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || attempt >= 1000)
+            return tt_err_set(err, TT_ENET, "kafka produce to %s: %s", topic,
+                              rd_kafka_err2str(e));
+        s->st.retries++;
+        rd_kafka_poll(s->rk, 10);
+    }
+}
+
 int tt_kafka_sink_produce(tt_kafka_sink *s, const tt_event *ev, tt_err *err)
 {
     const char *topics[4];
@@ -98,31 +121,34 @@ int tt_kafka_sink_produce(tt_kafka_sink *s, const tt_event *ev, tt_err *err)
     if (!n)
         return TT_OK;
     uint8_t buf[TT_WIRE_MSG_MAX];
-    size_t len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    const void *val = buf;
+    size_t len;
     const tt_instrument *in = tt_instruments_get(s->o.ins, ev->symbol);
     const char *key = in ? in->symbol : "_";
+    if (ev->kind == TT_EV_EXTERNAL) { /* the message as received, keyed by its type */
+        val = ev->u.blob.data;
+        len = ev->u.blob.len;
+        key = tt_external_type_name(ev->u.blob.type);
+    } else {
+        len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    }
     const char *type = tt_wire_output_type(ev);
     for (int i = 0; i < n; i++) {
-        for (int attempt = 0;; attempt++) {
-            rd_kafka_resp_err_t e = rd_kafka_producev(
-                s->rk, RD_KAFKA_V_TOPIC(topics[i]), RD_KAFKA_V_KEY(key, strlen(key)),
-                RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_TIMESTAMP(ev->ts / TT_NS_PER_MS),
-                RD_KAFKA_V_HEADER("tt-type", type, -1), RD_KAFKA_V_END);
-            if (!e) {
-                s->st.produced++;
-                break;
-            }
-            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || attempt >= 1000)
-                return tt_err_set(err, TT_ENET, "kafka produce to %s: %s", topics[i],
-                                  rd_kafka_err2str(e));
-            /* Never drop: let deliveries drain the local queue, then retry. */
-            s->st.retries++;
-            rd_kafka_poll(s->rk, 10);
-        }
+        int rc = produce_one(s, topics[i], key, val, len, ev->ts, type, err);
+        if (rc)
+            return rc;
     }
     rd_kafka_poll(s->rk, 0);
     return TT_OK;
+}
+
+int tt_kafka_sink_produce_raw(tt_kafka_sink *s, const char *topic, const char *key,
+                              const void *data, size_t len, tt_ts ts, const char *type,
+                              tt_err *err)
+{
+    int rc = produce_one(s, topic, key && key[0] ? key : "_", data, len, ts, type, err);
+    rd_kafka_poll(s->rk, 0);
+    return rc;
 }
 
 int tt_kafka_sink_flush(tt_kafka_sink *s, tt_err *err)

@@ -45,22 +45,34 @@ typedef struct tt_kafka_sink_stats {
     uint64_t undelivered; /* still queued after the last flush */
 } tt_kafka_sink_stats;
 
-/* Create the producer. TT_EINVAL naming the setting librdkafka refused. */
+/* Create the producer. TT_OK, or TT_EINVAL (no brokers or instruments, or the
+ * setting librdkafka refused, named), TT_ENOMEM; *s is then NULL. */
 int tt_kafka_sink_open(tt_kafka_sink **s, const tt_kafka_sink_opts *opts, tt_err *err);
 
-/* The engine sink (s borrowed). */
+/* The engine sink (s borrowed). Cannot fail. Its write is tt_kafka_sink_produce:
+ * TT_OK, or TT_ENET naming the topic when librdkafka refuses a message (a full
+ * local queue is waited on, not an error); its flush tt_kafka_sink_flush. */
 tt_sink tt_kafka_sink_sink(tt_kafka_sink *s);
 
 /* Produce one output event (what the sink's write does). */
 int tt_kafka_sink_produce(tt_kafka_sink *s, const tt_event *ev, tt_err *err);
 
+/* Produce one message of the caller's (the MT5 bridge's frames to
+ * broker_communication_log), with the same key, header and retry rules. */
+int tt_kafka_sink_produce_raw(tt_kafka_sink *s, const char *topic, const char *key,
+                              const void *data, size_t len, tt_ts ts, const char *type,
+                              tt_err *err);
+
 /* Wait for every message (bounded by flush_timeout_ms); TT_ENET with the count
  * of undelivered or failed messages. */
 int tt_kafka_sink_flush(tt_kafka_sink *s, tt_err *err);
 
+/* Cannot fail. */
 void tt_kafka_sink_stats_get(tt_kafka_sink *s, tt_kafka_sink_stats *out);
 
-/* Flush (bounded), destroy the producer, free. */
+/* Flush (bounded), destroy the producer, free (NULL is allowed). Cannot fail and
+ * reports nothing: call tt_kafka_sink_flush first to learn of undelivered
+ * messages. */
 void tt_kafka_sink_close(tt_kafka_sink *s);
 
 #endif

@@ -53,8 +53,12 @@ static void *poll_loop(void *arg)
         atomic_fetch_add(&s->received, 1);
         tt_event ev;
         tt_err err;
-        if (tt_wire_tick_decode_keyed(m->payload, m->len, m->key, m->key_len, s->o.ins, &ev,
-                                      &err)) {
+        int rc = tt_wire_tick_decode_keyed(m->payload, m->len, m->key, m->key_len, s->o.ins, &ev,
+                                           &err);
+        if (!rc && s->o.source_of &&
+            !(ev.source = s->o.source_of(s->o.source_ctx, m->payload, m->len)))
+            rc = tt_err_set(&err, TT_EFORMAT, "TickData: no source of this feed in field 'source'");
+        if (rc) {
             char origin[256];
             snprintf(origin, sizeof origin, "%s[%d]@%lld", rd_kafka_topic_name(m->rkt),
                      (int)m->partition, (long long)m->offset);

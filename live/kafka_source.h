@@ -14,6 +14,7 @@
 #ifndef TT_KAFKA_SOURCE_H
 #define TT_KAFKA_SOURCE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../core/error.h"
@@ -32,6 +33,12 @@ typedef struct tt_kafka_source_opts {
     tt_inbox *inbox;           /* borrowed; required */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
+    /* Several feeds into one inbox (the aggregator, with the inbox's
+     * keep_source): the source id of a decoded message from its bytes (the
+     * TickData's source field), 0 to refuse it (counted as rejected). NULL:
+     * every message gets the inbox's. */
+    uint16_t (*source_of)(void *ctx, const void *data, size_t len);
+    void *source_ctx;
 } tt_kafka_source_opts;
 
 typedef struct tt_kafka_source_stats {

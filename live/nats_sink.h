@@ -44,19 +44,24 @@ typedef struct tt_nats_sink_stats {
     uint64_t skipped;   /* outputs with no subject (equity points, ...) */
 } tt_nats_sink_stats;
 
-/* Open (connecting when no conn is given: TT_ENET naming the URL on failure). */
+/* Open (connecting when no conn is given). TT_OK, or TT_ENET naming the URL when
+ * the connection fails, TT_EINVAL without instruments or a url or connection,
+ * TT_ENOMEM. */
 int tt_nats_sink_open(tt_nats_sink **s, const tt_nats_sink_opts *opts, tt_err *err);
 
-/* The engine sink (s borrowed). */
+/* The engine sink (s borrowed). Cannot fail; its write never fails (see
+ * tt_nats_sink_publish), its flush fails with TT_ENET as said above. */
 tt_sink tt_nats_sink_sink(tt_nats_sink *s);
 
 /* Publish one output event now (what the sink's write does). Returns TT_OK;
  * failures are counted, not returned. */
 int tt_nats_sink_publish(tt_nats_sink *s, const tt_event *ev);
 
+/* Cannot fail. */
 void tt_nats_sink_stats_get(const tt_nats_sink *s, tt_nats_sink_stats *out);
 
-/* Flush (bounded wait) and close the connection when the sink owns it. */
+/* Flush (bounded wait) and close the connection when the sink owns it, free
+ * (NULL is allowed). Cannot fail and reports nothing: flush the sink first. */
 void tt_nats_sink_close(tt_nats_sink *s);
 
 #endif

@@ -77,6 +77,8 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     } else {
         rc = tt_err_set(&err, TT_EFORMAT, "no decoder for this subject");
     }
+    if (!rc && s->o.source_of && !(ev.source = s->o.source_of(s->o.source_ctx, subj)))
+        rc = tt_err_set(&err, TT_EFORMAT, "not a source of this feed");
     if (rc) {
         /* Log first, count second: whoever sees the count sees the line. */
         tt_inbox_reject(s->o.inbox, subj, err.msg);
@@ -157,7 +159,9 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
     s->o.url = s->url;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    static const char *const defaults[] = {"ticks.>", "bars.>", "market.external.>", NULL};
+    /* ticks.* (one word: the symbol), not ticks.>: the raw feeds of an aggregator,
+     * ticks.{SOURCE}.{SYMBOL}, are not a session's input (docs/sources.md) */
+    static const char *const defaults[] = {"ticks.*", "bars.>", "market.external.>", NULL};
     const char *const *subjects = opts->subjects ? opts->subjects : defaults;
     natsStatus st = natsOptions_Create(&s->nopts);
     if (st == NATS_OK)
@@ -194,7 +198,11 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
         tt_nats_source_close(s);
         return nats_fail(err, st, "connect", opts->url);
     }
-    int pending = opts->pending_msgs > 0 ? opts->pending_msgs : 65536;
+    /* nats.c's queue is the buffer upstream of the inbox's backpressure, and
+     * its delivery thread (decoding) is slower than a publisher at full speed:
+     * 262,144 messages hold the README's 266,219-tick burst with room (about
+     * 50 MiB at the limit; 65,536 dropped 2-11% of it, measured) */
+    int pending = opts->pending_msgs > 0 ? opts->pending_msgs : 1 << 18;
     for (const char *const *subj = subjects; *subj; subj++) {
         if (s->nsubs == TT_NATS_MAX_SUBS) {
             tt_nats_source_close(s);

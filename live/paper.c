@@ -1,10 +1,12 @@
 /*
- * Paper trading: the pieces of live/ assembled around a backtest
- * configuration (see paper.h). The only live-specific component is `hook`:
- * its on_start installs the inbox's watermark clock into the engine (the
- * backtest assembly builds the engine itself, and this is the one moment the
- * caller holds it) and lets the inbox watch the engine's progress; its
- * on_event counts order events for the status line.
+ * Paper trading: the pieces of live/ put in a backtest builder's slots (see
+ * paper.h): the inbox as the source, its watermark clock as the clock, the
+ * publishers as sinks. The only live-specific component is `hook`: its
+ * on_start lets the inbox watch the engine's progress (the builder makes the
+ * engine, and this is the moment it exists); its on_event counts order
+ * events for the status line and archives the external events received on
+ * Kafka's external_data_archive, and it skips market data (skip_market), so
+ * it costs nothing per tick.
  */
 #include "paper.h"
 
@@ -29,7 +31,7 @@ struct tt_paper {
     tt_nats_sink *nk;
     tt_kafka_source *ks;
     tt_kafka_sink *kk;
-    tt_source src; /* cfg->source points here */
+    tt_source src; /* the builder's source */
     atomic_ullong order_events, fills;
 };
 
@@ -37,15 +39,19 @@ static int hook_start(void *self, tt_engine *e, tt_err *err)
 {
     (void)err;
     tt_paper *p = self;
-    tt_engine_set_clock(e, tt_inbox_clock(p->q));
     tt_inbox_watch(p->q, e);
     return TT_OK;
 }
 
 static void hook_event(void *self, tt_engine *e, const tt_event *ev)
 {
-    (void)e;
     tt_paper *p = self;
+    if (ev->kind == TT_EV_EXTERNAL && p->kk) { /* archived as received */
+        tt_err err;
+        if (tt_kafka_sink_produce(p->kk, ev, &err))
+            tt_engine_fail(e, &err);
+        return;
+    }
     if (ev->kind == TT_EV_ORDER_EVENT) {
         atomic_fetch_add(&p->order_events, 1);
         if (ev->u.order_ev.fill_qty)
@@ -65,14 +71,30 @@ static void release(tt_paper *p)
     free(p);
 }
 
-int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instruments *ins,
+/* Fill bt's slots with what p opened. */
+static int wire(tt_paper *p, tt_backtest *bt, tt_err *err)
+{
+    int rc;
+    p->src = tt_inbox_source(p->q);
+    tt_component hook = {.self = p, .name = "live", .on_start = hook_start,
+                         .on_event = hook_event, .skip_market = 1};
+    if ((rc = tt_backtest_add_source(bt, p->src, err)) ||
+        (rc = tt_backtest_set_clock(bt, tt_inbox_clock(p->q), err)) ||
+        (rc = tt_backtest_add_component(bt, hook, err)) ||
+        (p->nk && (rc = tt_backtest_add_sink(bt, tt_nats_sink_sink(p->nk), err))) ||
+        (p->kk && (rc = tt_backtest_add_sink(bt, tt_kafka_sink_sink(p->kk), err)))) {
+        tt_err_prefix(err, "paper: ");
+        return rc;
+    }
+    return TT_OK;
+}
+
+int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
                     const tt_paper_opts *opts, tt_err *err)
 {
     *out = NULL;
     if (!opts || (!opts->nats_url && !opts->kafka_brokers))
         return tt_err_set(err, TT_EINVAL, "paper: a feed is needed (--nats URL or --kafka BROKERS)");
-    if (cfg->ncomponents + 1 > TT_BACKTEST_MAX_SINKS || cfg->nsinks + 2 > TT_BACKTEST_MAX_SINKS)
-        return tt_err_set(err, TT_EINVAL, "paper: no room for the live sinks in the configuration");
     tt_paper *p = calloc(1, sizeof *p);
     if (!p)
         return tt_err_set(err, TT_ENOMEM, "paper: out of memory");
@@ -90,6 +112,7 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
     memset(&io, 0, sizeof io);
     io.capacity = opts->queue_capacity;
     io.spin_ns = opts->spin_ns;
+    io.backpressure_ns = opts->backpressure_ns;
     io.clock = &p->clock;
     if (p->j)
         io.tap = tt_journal_sink(p->j);
@@ -149,16 +172,10 @@ int tt_paper_attach(tt_paper **out, tt_backtest_config *cfg, const tt_instrument
             return rc;
         }
     }
-    p->src = tt_inbox_source(p->q);
-    cfg->source = &p->src;
-    cfg->tape_dir = NULL;
-    cfg->from = cfg->to = 0;
-    cfg->components[cfg->ncomponents++] =
-        (tt_component){.self = p, .name = "live", .on_start = hook_start, .on_event = hook_event};
-    if (p->nk)
-        cfg->sinks[cfg->nsinks++] = tt_nats_sink_sink(p->nk);
-    if (p->kk)
-        cfg->sinks[cfg->nsinks++] = tt_kafka_sink_sink(p->kk);
+    if ((rc = wire(p, bt, err))) {
+        release(p);
+        return rc;
+    }
     *out = p;
     return TT_OK;
 }

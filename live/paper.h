@@ -3,20 +3,23 @@
  *
  * A paper session is a backtest (sim/backtest.h) whose source is the live
  * feed and whose clock is the wall clock; nothing else changes, which is the
- * design's promise. tt_paper_attach takes a prepared backtest configuration
- * and adds:
+ * design's promise. tt_paper_attach takes a backtest builder (tt_backtest_open
+ * on a prepared configuration) and fills its slots:
  *
- *   source     an inbox (live/inbox.h) fed by the NATS source (ticks.>,
+ *   source     an inbox (live/inbox.h) fed by the NATS source (ticks.*,
  *              bars.>, market.external.>) or, without NATS, by the Kafka
- *              source (tick_archive);
+ *              source (tick_archive); it replaces the configuration's data;
  *   journal    every input, written before the engine sees it (live/journal.h);
- *   clock      the inbox's watermark clock, installed when the engine starts
- *              (a component's on_start), so timers and the simulated venue's
- *              latency fire in wall time while replay parity holds;
+ *   clock      the inbox's watermark clock (tt_backtest_set_clock), so timers
+ *              and the simulated venue's latency fire in wall time while
+ *              replay parity holds;
  *   sinks      the NATS sink (outputs on the seed's subjects) and/or the
- *              Kafka sink (archive topics).
+ *              Kafka sink (archive topics; the external events received go
+ *              to external_data_archive as they came);
+ *   component  "live": lets the inbox watch the engine's progress and counts
+ *              order events for the status line.
  *
- * Then the caller runs tt_backtest_run as usual. tt_paper_stop (signal-safe)
+ * Then the caller executes the builder (tt_backtest_exec). tt_paper_stop (signal-safe)
  * ends the session cleanly: arrivals stop, the queue drains, a STOP event is
  * journaled, the engine finishes and flushes its sinks; tt_paper_close then
  * closes the feeds and the journal.
@@ -50,6 +53,8 @@ typedef struct tt_paper_opts {
     int publish_json;              /* publish outputs on NATS as JSON instead of protobuf */
     uint32_t queue_capacity;       /* inbox slots; 0 = 65536 */
     int64_t spin_ns;               /* inbox: poll before sleeping (see inbox.h); 0 = off */
+    int64_t backpressure_ns;       /* inbox: wait on a full queue (see inbox.h); 0 = 250 ms,
+                                      < 0 = drop at once */
     void (*log)(void *ctx, const char *line); /* feed problems and events; may be NULL */
     void *log_ctx;
 } tt_paper_opts;
@@ -64,30 +69,34 @@ typedef struct tt_paper_status {
     int connected;           /* feed connection up (NATS), or 1 (Kafka) */
 } tt_paper_status;
 
-/* Open the feed(s), the journal and the sinks and wire them into cfg (which
- * must have room for one more component and two more sinks; cfg->source,
- * tape_dir and the time range are replaced). ins (borrowed) is the run's
- * instrument table. Fails with the feed's, journal's or sink's error
- * (TT_ENET naming the URL, TT_EINVAL for a journal dir already used, ...),
- * having released whatever it had opened. */
-int tt_paper_attach(tt_paper **p, tt_backtest_config *cfg, const tt_instruments *ins,
+/* Open the feed(s), the journal and the sinks and put them in bt's slots
+ * (source, clock, sinks, one component; see above). ins (borrowed) is the
+ * run's instrument table. Returns 0 with *p set, or the feed's, journal's,
+ * sink's or builder's error (TT_EINVAL without a feed or for a journal dir
+ * already used, TT_ENET naming the URL, TT_ENOMEM, ...) with *p NULL, having
+ * released whatever it had opened (bt may then hold some of the slots: close
+ * it rather than execute it). */
+int tt_paper_attach(tt_paper **p, tt_backtest *bt, const tt_instruments *ins,
                     const tt_paper_opts *opts, tt_err *err);
 
-/* End the session (see above). Async-signal-safe; idempotent. */
+/* End the session (see above). Async-signal-safe; idempotent; cannot fail. */
 void tt_paper_stop(tt_paper *p);
 
-/* A snapshot for the status line; callable from any thread during the run. */
+/* A snapshot for the status line; callable from any thread during the run.
+ * Cannot fail. */
 void tt_paper_status_get(tt_paper *p, tt_paper_status *out);
 
-/* Counters of the outputs side, valid after tt_backtest_run returned. */
+/* Counters of the outputs side, valid after tt_backtest_exec returned.
+ * Cannot fail. */
 typedef struct tt_paper_outputs {
     uint64_t nats_published, nats_failed;
     uint64_t kafka_produced, kafka_delivered, kafka_failed, kafka_undelivered;
 } tt_paper_outputs;
 void tt_paper_outputs_get(tt_paper *p, tt_paper_outputs *out);
 
-/* After tt_backtest_run returned: close the feeds, the sinks and the journal,
- * free p. Returns the journal's close error, if any. */
+/* After tt_backtest_exec returned: close the feeds, the sinks and the
+ * journal, free p. Returns 0, or the journal's close error (TT_EIO: its last
+ * block could not be written or synced). NULL is a no-op returning 0. */
 int tt_paper_close(tt_paper *p, tt_err *err);
 
 #endif

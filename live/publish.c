@@ -1,7 +1,7 @@
 /*
  * The tape publisher loop: read, encode (wire.h), pace, publish (NATS or
  * Kafka); flush at the end so that every message is on the server when
- * tt_publish_run returns.
+ * tt_publish_run returns. External events pass through as their bytes.
  */
 #include "publish.h"
 
@@ -30,6 +30,31 @@ static void wait_until(int64_t target)
     }
 }
 
+/* An external event's bytes on market.external.{type} / external_data_archive. */
+static int publish_external(const tt_publish_opts *o, const tt_event *ev, tt_err *err)
+{
+    const char *type = tt_external_type_name(ev->u.blob.type);
+    if (o->rk) {
+        rd_kafka_resp_err_t ke;
+        while ((ke = rd_kafka_producev(o->rk, RD_KAFKA_V_TOPIC("external_data_archive"),
+                                       RD_KAFKA_V_KEY(type, strlen(type)),
+                                       RD_KAFKA_V_VALUE((void *)ev->u.blob.data, ev->u.blob.len),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_TIMESTAMP(ev->ts / TT_NS_PER_MS),
+                                       RD_KAFKA_V_HEADER("tt-type", "external", -1),
+                                       RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(o->rk, 10);
+        return ke ? tt_err_set(err, TT_ENET, "publish external_data_archive: %s",
+                               rd_kafka_err2str(ke))
+                  : TT_OK;
+    }
+    char subj[TT_WIRE_SUBJECT_MAX];
+    snprintf(subj, sizeof subj, "market.external.%s", type);
+    natsStatus st = natsConnection_Publish(o->nc, subj, ev->u.blob.data, (int)ev->u.blob.len);
+    return st != NATS_OK ? tt_err_set(err, TT_ENET, "publish %s: %s", subj, natsStatus_GetText(st))
+                         : TT_OK;
+}
+
 int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *stats,
                    tt_err *err)
 {
@@ -54,6 +79,16 @@ int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *st
             break;
         if (s != TT_SRC_EVENT)
             continue;
+        if (ev.kind == TT_EV_EXTERNAL && ev.u.blob.len) {
+            if (first == TT_TS_MIN)
+                first = ev.ts;
+            if (o->speed > 0 && o->rate <= 0)
+                wait_until(start + (int64_t)((double)(ev.ts - first) / o->speed));
+            if ((rc = publish_external(o, &ev, err)))
+                break;
+            stats->externals++;
+            continue;
+        }
         const tt_instrument *in = tt_instruments_get(o->ins, ev.symbol);
         if (ev.kind != TT_EV_QUOTE || !in) {
             stats->skipped++;
@@ -95,7 +130,10 @@ int tt_publish_run(tt_source src, const tt_publish_opts *o, tt_publish_stats *st
             rd_kafka_poll(o->rk, 0);
         } else {
             char subj[TT_WIRE_SUBJECT_MAX];
-            snprintf(subj, sizeof subj, "ticks.%s", in->symbol);
+            if (o->source)
+                snprintf(subj, sizeof subj, "ticks.%s.%s", o->source, in->symbol);
+            else
+                snprintf(subj, sizeof subj, "ticks.%s", in->symbol);
             natsStatus st = natsConnection_Publish(o->nc, subj, buf, (int)len);
             if (st != NATS_OK) {
                 rc = tt_err_set(err, TT_ENET, "publish %s (tick %llu): %s", subj,

@@ -4,7 +4,11 @@
  * Kafka's tick_archive topic (TickData keyed by symbol), as it archives.
  *
  * Quotes are read from any engine source (normally a tape reader) and
- * published in order. Pacing:
+ * published in order; with a source name, on ticks.{SOURCE}.{SYMBOL} (one
+ * feed of several, for `ticktape aggregate`). External events in the source
+ * (an imported calendar) go out too, as the external-data collector would
+ * send them: their bytes on market.external.{type}, or on Kafka's
+ * external_data_archive keyed by the type. Pacing:
  *   speed 0      as fast as the connection takes them;
  *   speed k > 0  k times real time: a tick whose ts is d after the first one
  *                goes out d / k after the start;
@@ -32,6 +36,7 @@ typedef struct tt_publish_opts {
     double rate;                 /* ticks/s; 0 = off */
     uint64_t limit;              /* stop after this many ticks; 0 = all */
     int json;                    /* publish the JSON tick form instead of protobuf */
+    const char *source;          /* NATS: ticks.{source}.{SYMBOL}; NULL = ticks.{SYMBOL} */
     volatile int *stop;          /* set to non-zero to stop early (signal handler); may be NULL */
     /* Called every 4096 ticks with the count so far; may be NULL. */
     void (*progress)(void *ctx, uint64_t published);
@@ -43,7 +48,8 @@ typedef struct tt_publish_opts {
 
 typedef struct tt_publish_stats {
     uint64_t published;
-    uint64_t skipped; /* non-quote events, or symbols not in the table */
+    uint64_t externals; /* external events published */
+    uint64_t skipped; /* other events, or symbols not in the table */
     double seconds;
 } tt_publish_stats;
 

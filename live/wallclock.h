@@ -25,7 +25,8 @@ typedef struct tt_wallclock {
 /* Take the two reference readings. Cannot fail on POSIX systems. */
 void tt_wallclock_init(tt_wallclock *c);
 
-/* Monotonic-corrected UTC nanoseconds since the epoch; never decreases. */
+/* Monotonic-corrected UTC nanoseconds since the epoch; never decreases. None of
+ * the functions below can fail. */
 tt_ts tt_wallclock_now(const tt_wallclock *c);
 
 /* The engine clock port reading this wall clock (c is borrowed). Paper runs use

@@ -434,6 +434,7 @@ int tt_wire_output_topics(const tt_event *ev, const char **topics, int max)
             ADD("risk_events_archive");
         break;
     case TT_EV_EQUITY: ADD("risk_events_archive"); break;
+    case TT_EV_EXTERNAL: ADD("external_data_archive"); break; /* an input, archived as it came */
     default: break;
     }
 #undef ADD
@@ -452,6 +453,7 @@ const char *tt_wire_output_type(const tt_event *ev)
     case TT_EV_BAR: return "ticktape.Bar";
     case TT_EV_CONTROL: return "ticktape.Control";
     case TT_EV_EQUITY: return "ticktape.Equity";
+    case TT_EV_EXTERNAL: return "external"; /* the message bytes as received */
     default: return NULL;
     }
 }
@@ -496,6 +498,16 @@ size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint
         }
         m.timestamp = ev->ts / TT_NS_PER_MS;
         m.agent_source = "ticktape";
+        /* a model's signal also carries its ModelPrediction (docs/ml.md) */
+        Aitrading__Trading__ModelPrediction mp = AITRADING__TRADING__MODEL_PREDICTION__INIT;
+        char model_id[17];
+        if (s->has_model) {
+            snprintf(model_id, sizeof model_id, "%016llx", (unsigned long long)s->model_id);
+            mp.model_id = model_id;
+            mp.model_version = "xgboost";
+            mp.accuracy_score = s->prediction;
+            m.ml_data = &mp;
+        }
         PACK(aitrading__trading__trading_signal, &m);
     }
     case TT_EV_RISK: {
@@ -521,6 +533,7 @@ size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint
         m.take_profit_points = c->take_profit;
         m.stop_loss_points = c->stop_loss;
         m.expire_time_ns = c->expire_ts;
+        m.position = c->position;
         PACK(ticktape__order_command, &m);
     }
     case TT_EV_ORDER_EVENT: {
@@ -622,6 +635,7 @@ int tt_wire_order_cmd_decode(const void *data, size_t len, tt_event *ev, tt_err 
     c->take_profit = m->take_profit_points;
     c->stop_loss = m->stop_loss_points;
     c->expire_ts = m->expire_time_ns;
+    c->position = m->position;
     return TT_OK;
 }
 
@@ -666,9 +680,16 @@ size_t tt_wire_output_json(const tt_instruments *ins, const tt_event *ev, char *
         n = snprintf(buf, cap,
                      "{\"symbol\":\"%s\",\"type\":\"%s\",\"confidence\":%.17g,\"target_price\":%s,"
                      "\"stop_loss\":%s,\"take_profit\":%s,\"timestamp\":%lld,"
-                     "\"agent_source\":\"ticktape\"}",
+                     "\"agent_source\":\"ticktape\"",
                      sym, x->direction > 0 ? "BUY" : x->direction < 0 ? "SELL" : "CLOSE",
                      fabs(x->strength), a, b, c, ms);
+        if (x->has_model && n > 0 && (size_t)n < cap)
+            n += snprintf(buf + n, cap - (size_t)n,
+                          ",\"ml_data\":{\"model_id\":\"%016llx\",\"model_version\":\"xgboost\","
+                          "\"accuracy_score\":%.9g,\"features\":[]}",
+                          (unsigned long long)x->model_id, (double)x->prediction);
+        if (n > 0 && (size_t)n < cap)
+            n += snprintf(buf + n, cap - (size_t)n, "}");
         break;
     }
     case TT_EV_RISK: {

@@ -34,7 +34,9 @@
  * Kafka topics: signals and risk decisions -> trading_signals_archive, risk
  * decisions also -> risk_events_archive, order commands and order events ->
  * order_execution_archive and broker_communication_log (what was said to and
- * heard from the venue), bars -> aggregate_archive.
+ * heard from the venue), bars -> aggregate_archive; an EXTERNAL input a
+ * session archives -> external_data_archive (its bytes as received, keyed by
+ * the external type).
  *
  * No function here allocates: decoding unpacks into a stack arena and
  * encoding packs into the caller's buffer. All are thread-safe.
@@ -47,18 +49,14 @@
 
 #include "../core/error.h"
 #include "../core/event.h"
+#include "../core/external.h"
 #include "../core/instrument.h"
 
 #define TT_WIRE_SUBJECT_MAX 96
 #define TT_WIRE_MSG_MAX 512 /* largest encoded output message */
 
-/* External-event types carried in blob.type (from market.external.{type}). */
-enum tt_external_type {
-    TT_EXT_OTHER = 0,
-    TT_EXT_ECONOMIC_CALENDAR = 1,
-    TT_EXT_FRED_INDICATORS = 2,
-    TT_EXT_COMMODITY_PRICES = 3
-};
+/* External-event types carried in blob.type (from market.external.{type}):
+ * enum tt_external_type, core/external.h. */
 
 /* TickData protobuf -> QUOTE. ts is left 0 (the inbox stamps it); ts_init is
  * the message's timestamp in ns (0 when absent). Fails with TT_EFORMAT (bad
@@ -83,24 +81,29 @@ size_t tt_wire_tick_encode(const tt_instruments *ins, const tt_event *ev, uint8_
                            size_t cap);
 
 /* ticktape.Bar on bars.{SYMBOL}.{tf} -> BAR. The subject names symbol and
- * timeframe when the message does not. */
+ * timeframe when the message does not. TT_OK, or TT_EFORMAT naming the subject
+ * or field (bad subject, unknown instrument, bad protobuf, timeframe or side,
+ * prices that are not a bar). */
 int tt_wire_bar_decode(const char *subject, const void *data, size_t len,
                        const tt_instruments *ins, tt_event *ev, tt_err *err);
 
 /* market.external.{type} -> EXTERNAL (payload not copied: the caller passes the
- * bytes along with the event). value = the JSON key "value" when present, else 0. */
+ * bytes along with the event). value = the JSON key "value" when present, else 0.
+ * TT_OK, or TT_EFORMAT when the subject is not market.external.{type}. */
 int tt_wire_external_decode(const char *subject, const void *data, size_t len, tt_event *ev,
                             tt_err *err);
 
 /* The NATS subjects of an output event: fills up to max subjects and returns
- * how many (0: not published). */
+ * how many (0: not published). The output functions below cannot fail
+ * otherwise: 0 or NULL means "no wire form". */
 #define TT_WIRE_MAX_SUBJECTS 3
 int tt_wire_output_subjects(const tt_instruments *ins, const tt_event *ev,
                             char (*subj)[TT_WIRE_SUBJECT_MAX], int max);
 /* The Kafka topics of an output event (NULL-terminated list in topics, at most
  * max - 1 entries); returns how many. */
 int tt_wire_output_topics(const tt_event *ev, const char **topics, int max);
-/* Name of the protobuf message tt_wire_output_encode writes for ev ("ticktape.Bar"...). */
+/* Name of the protobuf message tt_wire_output_encode writes for ev ("ticktape.Bar"...);
+ * NULL for a kind without one. */
 const char *tt_wire_output_type(const tt_event *ev);
 /* Returns the encoded length (0 when ev has no wire form or cap is too small). */
 size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint8_t *buf,
@@ -118,7 +121,8 @@ size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint
 size_t tt_wire_output_json(const tt_instruments *ins, const tt_event *ev, char *buf, size_t cap);
 
 /* Decoders of the output payloads (for tests and consumers in C). They fill
- * the payload fields of ev for the given kind; header fields are left alone. */
+ * the payload fields of ev for the given kind; header fields are left alone.
+ * TT_OK, or TT_EFORMAT when the bytes are not the message. */
 int tt_wire_order_event_decode(const void *data, size_t len, tt_event *ev, tt_err *err);
 int tt_wire_order_cmd_decode(const void *data, size_t len, tt_event *ev, tt_err *err);
 

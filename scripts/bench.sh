@@ -27,7 +27,7 @@ if [ ! -x "$T" ]; then
   exit 2
 fi
 cmake --build "$BUILD" -j "$(nproc)" --target bench_backtest bench_import bench_bars \
-  bench_synth bench_live >/dev/null
+  bench_synth bench_live bench_ml bench_mt5 bench_aggregate >/dev/null
 
 if [ "$QUICK" = 1 ]; then
   TICKS=2000000 REP=3 TREP=3 SYN=2000000
@@ -50,6 +50,11 @@ section "Dukascopy import and tape size (thread CPU time, best of repeats)"
 section "bars and indicators"
 "$B/bench_bars" --ticks "$TICKS" --repeat "$REP"
 
+section "machine learning: features and prediction per bar, 100 features, 200 trees (wall, best and mean)"
+ML_MODEL=$(mktemp -u "${TMPDIR:-/tmp}/bench_ml.XXXXXX.json")
+"$B/bench_ml" --model "$ML_MODEL" --repeat "$REP"
+rm -f "$ML_MODEL" "$ML_MODEL.meta"
+
 section "backtest throughput against replay alone (process CPU time, medians)"
 "$B/bench_backtest" throughput --ticks "$TICKS" --repeat 3
 "$B/bench_backtest" throughput --tape scenarios/data/eurusd-2019-02 --repeat "$TREP"
@@ -64,6 +69,12 @@ fi
 section "synthetic markets (ticks/s per model)"
 "$B/bench_synth" "$SYN"
 
+section "live trading through MT5: quote at the terminal to order at the terminal, loopback with mt5-sim (wall, percentiles)"
+MT5_J=$(mktemp -d "${TMPDIR:-/tmp}/bench_mt5.XXXXXX")
+"$B/bench_mt5" --rates 100,1000,10000 --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)"
+"$B/bench_mt5" --rates 1000 --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)" --journal "$MT5_J/j"
+rm -rf "$MT5_J"
+
 if command -v nats-server >/dev/null 2>&1; then
   section "research: 64-run sweep, --jobs 1 / --jobs 2 / two NATS workers (wall)"
   /usr/bin/python3 bench/bench_research.py "$T" --repeat "$([ "$QUICK" = 1 ] && echo 2 || echo 7)"
@@ -77,6 +88,10 @@ if command -v nats-server >/dev/null 2>&1; then
   sleep 0.5
   "$B/bench_live" t2t --nats "nats://127.0.0.1:$port" --rates 1000,10000 \
     --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)" --baseline
+
+  section "aggregator: latency it adds, 3 sources over NATS (wall, percentiles)"
+  "$B/bench_aggregate" --nats "nats://127.0.0.1:$port" --rates 1000,10000 \
+    --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)" --journal "$tmp"
 else
   section "research and live benchmarks skipped: nats-server is not installed (make setup)"
 fi

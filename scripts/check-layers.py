@@ -23,7 +23,7 @@ import os
 import re
 import sys
 
-CHECKED = ("core", "data", "sim", "live", "reports", "cli")
+CHECKED = ("core", "data", "ml", "sim", "live", "reports", "cli")
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 CHAIN_PREFIX = "Dependencies point down only:"
 

@@ -25,7 +25,7 @@ import os
 import re
 import sys
 
-FOLDERS = ("core", "data", "sim", "live", "reports", "cli")
+FOLDERS = ("core", "data", "ml", "sim", "live", "reports", "cli")
 MARKER = re.compile(r"^\s*/\*\s*tt:long-function:\s*(.*?)\s*\*/\s*$")
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -5,7 +5,8 @@
 # tests/fuzz/corpus/<target>/. Exits non-zero when a target crashes (libFuzzer
 # leaves the crashing input as build-fuzz/fuzz-runs/<target>/crash-*).
 #
-#   FUZZ_SECONDS=20 (per target)   FUZZ_TARGETS="fuzz_csv fuzz_mt5_ticks" (default: all)
+#   FUZZ_SECONDS=20 (per target)   FUZZ_TARGETS="fuzz_csv fuzz_mt5_proto" (default: all,
+#   among them fuzz_mt5_proto, the MT5 bridge protocol)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-20}

@@ -7,9 +7,10 @@ PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
   libzstd-dev liblzma-dev zlib1g-dev libxxhash-dev
   libprotobuf-c-dev protobuf-c-compiler
-  librdkafka-dev libnats-dev nats-server
+  librdkafka-dev libnats-dev nats-server libssl-dev
   libcsv-dev libhdf5-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev
-  python3-h5py python3-pandas python3-numpy python3-tables
+  libxgboost-dev
+  python3-h5py python3-pandas python3-numpy python3-tables python3-xgboost
   chromium
 )
 

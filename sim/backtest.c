@@ -1,26 +1,34 @@
 /*
  * A backtest, assembled: the one place that knows every piece.
  *
- * Construction order matters and is fixed: the venue is set first (its
- * attach() makes it the first component, so order arrivals are handled before
- * anything else at the same instant), then the bar builder (bars reach the
- * strategy before the tick that closed them), then the strategy runner, then
- * the caller's components. Sinks see every output in emission order.
+ * A builder (tt_backtest) holds the configuration and the slots a caller may
+ * fill: venue, clock, extra sources, sinks and components. Nothing is built
+ * until tt_backtest_exec, which assembles in a fixed order, so errors come in
+ * the same order whatever was set: the metrics accumulator, the instruments
+ * and symbols, the data, the venue (the simulated one unless a venue was
+ * set), the strategy's portfolio and risk gate, the strategy and its runner,
+ * the bar builder, the engine. In the engine the venue sees every event
+ * before any component (its port's hooks; matching a tick before the strategy
+ * reacts to it), then the bar builder (bars reach the strategy before the
+ * tick that closed them), the strategy runner and the caller's components.
+ * Sinks see every output in emission order.
  *
- * Results are collected through the runner's observers into growable arrays
- * (trades, sampled equity, order events). Nothing else grows with the span:
- * the tape reader merges lazily, the venue and the books hold only open
- * orders and positions.
+ * The run talks to its venue through the port alone (core/engine.h): fills
+ * reach the strategy's portfolio as order events, margin calls and stop-outs
+ * come as risk outputs and order events, and the result's commission, swap,
+ * fill and stop-out totals come from the port's totals(). So a venue built
+ * outside sim/ (a live connector) takes the simulated venue's place with
+ * tt_backtest_set_venue and nothing else changes.
  *
- * Closed trades: up to trades_keep_max in a heap array. The trade after that
- * moves the list to an unlinked temporary file ($TMPDIR, else /tmp): the
- * array is written out and freed, and every later trade goes through a
- * fixed buffer of SPILL_BUF records. At the end the buffer is flushed and the
- * file mapped read-only, so result.trades is the whole list in close order
- * either way; its pages are clean page cache, not the process's heap. The
- * mapping keeps the file alive; tt_backtest_result_free unmaps it and the
- * kernel frees the file. The metrics accumulator takes every trade as it
- * closes, before and after the switch, so the figures do not depend on it.
+ * Results are collected through the runner's observers: closed trades in a
+ * trade log (sim/trade_log.h: memory, then a temporary file), sampled equity
+ * in a thinned series (sim/equity_series.h), order events in a growable
+ * array; every trade and sampled point also goes into a metrics accumulator
+ * during the run, so the figures do not depend on what is kept. A collector
+ * that fails (out of memory, a file that cannot be written) stops the run
+ * with its error (tt_engine_fail). Nothing else grows with the span: the tape
+ * reader merges lazily, the venue and the books hold only open orders and
+ * positions.
  *
  * Conversion symbols: when the data comes from a tape, every pair that could
  * convert a traded symbol's quote currency into the account currency (direct,
@@ -29,300 +37,143 @@
  */
 #include "backtest.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
-#include "../core/io.h"
+#include "../core/merge.h"
 #include "../core/plugin.h"
+#include "../data/calendar.h"
 #include "../data/tape.h"
+#include "../ml/strategy_xgb.h"
+#include "equity_series.h"
+#include "price_path.h"
+#include "trade_log.h"
 
-/* Trades per write to the spill file (60 KiB). */
-#define SPILL_BUF 512
+#define MAX_SINKS 16      /* the engine's limit */
+#define MAX_COMPONENTS 24 /* the engine's 32, less the bar builder, the runner and room */
 
-typedef struct collect {
-    tt_trade_record *trades; /* in memory (before spilling) */
-    size_t ntrades, captrades; /* ntrades: every trade so far, in memory or spilled */
-    size_t keep_trades;   /* trades kept in memory before spilling; 0: no limit */
-    int spill_fd;         /* the spill file (unlinked), -1 before spilling */
-    tt_trade_record *spill_buf;
-    size_t nspill_buf;
-    int spill_error;
-    tt_err spill_err;
-    char spill_path[512];
-    size_t trades_map_len; /* after trades_finish: the mapping's length, 0 = heap */
-    tt_equity_point *equity;
-    uint8_t *pinned;      /* per kept point: a day's last point or the final one */
-    size_t nequity, capequity, cappinned;
-    size_t keep_max;      /* 0: keep every sampled point */
-    uint64_t sampled, stride;
-    tt_equity_point last_pt; /* the latest sampled point, kept or not */
-    int have_last, last_kept;
+struct tt_backtest {
+    tt_backtest_config cfg;
+    tt_venue venue;      /* set by tt_backtest_set_venue; command NULL: the simulated venue */
+    tt_clock clock;      /* now NULL: simulated time */
+    tt_source sources[TT_BACKTEST_MAX_SOURCES];
+    int nsources;
+    tt_sink sinks[MAX_SINKS]; /* the configuration's, then those added */
+    int nsinks;
+    tt_component comps[MAX_COMPONENTS];
+    int ncomps;
+    int executed;
+};
+
+/* One execution: every piece, the collectors and the input count. */
+typedef struct run {
+    const tt_backtest *bt;
+    const tt_backtest_config *cfg;
+    tt_instruments *own_ins;
+    const tt_instruments *ins;
+    uint32_t ids[TT_BACKTEST_MAX_SYMBOLS];
+    uint32_t nids;
+    tt_tape_reader *reader;
+    tt_tape_reader *ext_reader; /* cfg.external, merged with the quotes */
+    tt_tape_info info;
+    int have_info;
+    tt_merge *merge;
+    tt_source data;     /* the data source, before counting */
+    tt_sim_venue *sim;  /* the default venue, when none was set */
+    tt_venue venue;
+    tt_portfolio *pf;
+    tt_risk_gate *risk;
+    tt_plugin *plugin;
+    tt_runner *runner;
+    tt_bars *bars;
+    tt_engine *e;
+    /* collectors */
     tt_metrics_acc *acc;
-    int acc_error;
-    tt_err acc_err;
+    tt_trade_log *trades;
+    tt_equity_series *equity;
+    tt_price_path *prices; /* the traded symbols' bids at each equity sample */
     tt_order_record *orders;
     size_t norders, caporders;
-    int keep_orders;
-    int oom;
+    /* input count (the result's events and span) and progress */
     tt_ts first, last;
     uint64_t count, every;
-    tt_source inner; /* the data source, wrapped */
-    const tt_backtest_config *cfg;
-    tt_engine *e;
-} collect;
+} run;
 
-static int grow(void **v, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 256;
-    void *p = realloc(*v, c * elem);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = c;
-    return 0;
-}
-
-/* The run cannot keep its trades: record why and stop the engine (the run
- * fails with this error; the trades collected are dropped, never partial). */
-static void spill_fail(collect *c, const char *what, int e)
-{
-    tt_err_set(&c->spill_err, TT_EIO,
-               "trades: more than %zu closed trades (the in-memory limit), and %s %s: %s "
-               "(set TMPDIR to a writable directory, or raise metrics.trades_in_memory)",
-               c->keep_trades, what, c->spill_path, strerror(e));
-    c->spill_error = 1;
-    if (c->e)
-        tt_engine_stop(c->e);
-}
-
-/* Move the list to a new unlinked temporary file: the kept trades are
- * written out and their array freed. */
-static int spill_start(collect *c)
-{
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !dir[0])
-        dir = "/tmp";
-    int n = snprintf(c->spill_path, sizeof c->spill_path, "%s/ticktape-trades-XXXXXX", dir);
-    if (n < 0 || (size_t)n >= sizeof c->spill_path) {
-        snprintf(c->spill_path, sizeof c->spill_path, "%.400s...", dir);
-        spill_fail(c, "cannot create a temporary file in", ENAMETOOLONG);
-        return -1;
-    }
-    int fd = mkstemp(c->spill_path);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(c->spill_path, sizeof c->spill_path, "%s", dir);
-        spill_fail(c, "cannot create a temporary file in", e);
-        return -1;
-    }
-    unlink(c->spill_path);
-    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-    c->spill_fd = fd;
-    if (!(c->spill_buf = malloc(SPILL_BUF * sizeof *c->spill_buf))) {
-        c->oom = 1;
-        return -1;
-    }
-    if (tt_write_all(fd, c->trades, c->ntrades * sizeof *c->trades)) {
-        spill_fail(c, "cannot write the temporary file", errno);
-        return -1;
-    }
-    free(c->trades);
-    c->trades = NULL;
-    c->captrades = 0;
-    return 0;
-}
-
-static int spill_flush(collect *c)
-{
-    if (tt_write_all(c->spill_fd, c->spill_buf, c->nspill_buf * sizeof *c->spill_buf)) {
-        spill_fail(c, "cannot write the temporary file", errno);
-        return -1;
-    }
-    c->nspill_buf = 0;
-    return 0;
-}
+/* ---- collectors: the runner's observers ---- */
 
 static void on_trade(void *ctx, const tt_trade_record *t)
 {
-    collect *c = ctx;
-    if (c->spill_error || c->oom)
-        return;
-    if (c->spill_fd < 0 && (!c->keep_trades || c->ntrades < c->keep_trades)) {
-        if (grow((void **)&c->trades, &c->captrades, c->ntrades, sizeof *c->trades)) {
-            c->oom = 1;
-            return;
-        }
-        c->trades[c->ntrades] = *t;
-    } else {
-        if (c->spill_fd < 0 && spill_start(c))
-            return;
-        c->spill_buf[c->nspill_buf++] = *t;
-        if (c->nspill_buf == SPILL_BUF && spill_flush(c))
-            return;
-    }
-    c->ntrades++;
-    if (c->acc)
-        tt_metrics_acc_trade(c->acc, t);
-}
-
-/* End of the run: a spilled list is flushed and mapped, so that `trades`
- * points at every trade in close order. On any failure the trades are
- * dropped (and the error kept in spill_err). */
-static void trades_finish(collect *c)
-{
-    if (c->spill_fd < 0) {
-        if (c->spill_error) { /* the file could not be created */
-            free(c->trades);
-            c->trades = NULL;
-            c->ntrades = 0;
-        }
+    run *r = ctx;
+    tt_err err;
+    if (tt_trade_log_add(r->trades, t, &err)) {
+        tt_engine_fail(r->e, &err);
         return;
     }
-    if (!c->spill_error && !c->oom && c->nspill_buf)
-        spill_flush(c);
-    if (!c->spill_error && !c->oom) {
-        size_t len = c->ntrades * sizeof *c->trades;
-        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, c->spill_fd, 0);
-        if (m == MAP_FAILED) {
-            spill_fail(c, "cannot map the temporary file", errno);
-        } else {
-            free(c->trades);
-            c->trades = m;
-            c->trades_map_len = len;
-        }
-    }
-    close(c->spill_fd);
-    c->spill_fd = -1;
-    free(c->spill_buf);
-    c->spill_buf = NULL;
-    if (!c->trades_map_len) {
-        free(c->trades);
-        c->trades = NULL;
-        c->ntrades = 0;
-    }
-}
-
-/* Thin the kept series: every pinned point stays, every other unpinned one
- * goes, and later samples are kept half as often. */
-static void equity_compact(collect *c)
-{
-    size_t k = 0;
-    int keep = 1;
-    for (size_t i = 0; i < c->nequity; i++) {
-        if (c->pinned[i] || keep) {
-            c->equity[k] = c->equity[i];
-            c->pinned[k++] = c->pinned[i];
-        }
-        if (!c->pinned[i])
-            keep = !keep;
-    }
-    c->nequity = k;
-    c->stride *= 2;
-}
-
-static void equity_append(collect *c, const tt_equity_point *p, uint8_t pin)
-{
-    if (c->keep_max && c->nequity >= c->keep_max) {
-        size_t before = c->nequity;
-        equity_compact(c);
-        if (c->nequity == before && !pin)
-            return; /* everything kept is pinned (one per day): drop this sample */
-    }
-    if (grow((void **)&c->equity, &c->capequity, c->nequity, sizeof *c->equity) ||
-        grow((void **)&c->pinned, &c->cappinned, c->nequity, sizeof *c->pinned)) {
-        c->oom = 1;
-        return;
-    }
-    c->equity[c->nequity] = *p;
-    c->pinned[c->nequity++] = pin;
-}
-
-static void equity_feed(collect *c, const tt_equity_point *p)
-{
-    if (c->acc && !c->acc_error && tt_metrics_acc_equity(c->acc, p, &c->acc_err))
-        c->acc_error = 1;
-}
-
-/* The latest sample is final: feed it to the metrics, and make sure it is
- * kept (pinned) when it closes a day or the run. */
-static void equity_settle(collect *c, int closes)
-{
-    equity_feed(c, &c->last_pt);
-    if (!closes)
-        return;
-    if (c->last_kept)
-        c->pinned[c->nequity - 1] = 1;
-    else
-        equity_append(c, &c->last_pt, 1);
-    c->last_kept = 1;
+    if (r->acc)
+        tt_metrics_acc_trade(r->acc, t);
 }
 
 static void on_equity(void *ctx, const tt_equity_point *p)
 {
-    collect *c = ctx;
-    /* the end-of-run point may share a ts with the last sample: keep the later state */
-    if (c->have_last && c->last_pt.ts == p->ts) {
-        c->last_pt = *p;
-        if (c->last_kept)
-            c->equity[c->nequity - 1] = *p;
-        return;
-    }
-    if (c->have_last)
-        equity_settle(c, p->ts / TT_NS_PER_DAY != c->last_pt.ts / TT_NS_PER_DAY);
-    c->last_pt = *p;
-    c->have_last = 1;
-    c->last_kept = 0;
-    if (c->sampled++ % c->stride == 0) {
-        equity_append(c, p, 0);
-        c->last_kept = !c->oom;
+    run *r = ctx;
+    tt_err err;
+    if (tt_equity_series_add(r->equity, p, &err))
+        tt_engine_fail(r->e, &err);
+    for (uint32_t k = 0; r->prices && k < r->nids; k++) {
+        tt_quote q;
+        if (tt_portfolio_last_quote(r->pf, r->ids[k], &q) == 1)
+            tt_price_path_add(r->prices, k, r->ids[k], p->ts, q.bid);
     }
 }
 
 static void on_order(void *ctx, const tt_event *ev)
 {
-    collect *c = ctx;
-    if (!c->keep_orders)
+    run *r = ctx;
+    if (r->cfg->skip_order_events)
         return;
-    if (grow((void **)&c->orders, &c->caporders, c->norders, sizeof *c->orders)) {
-        c->oom = 1;
-        return;
+    if (r->norders == r->caporders) {
+        size_t cap = r->caporders ? r->caporders * 2 : 256;
+        tt_order_record *v = realloc(r->orders, cap * sizeof *v);
+        if (!v) {
+            tt_err err;
+            tt_err_set(&err, TT_ENOMEM, "out of memory collecting results (order events)");
+            tt_engine_fail(r->e, &err);
+            return;
+        }
+        r->orders = v;
+        r->caporders = cap;
     }
     const tt_order_event *o = &ev->u.order_ev;
-    tt_order_record *r = &c->orders[c->norders++];
-    memset(r, 0, sizeof *r);
-    r->ts = ev->ts ? ev->ts : tt_engine_now(c->e);
-    r->client_id = o->client_id;
-    r->venue_id = o->venue_id;
-    r->symbol = ev->symbol;
-    r->status = o->status;
-    r->reason = o->reason;
-    r->side = o->side;
-    r->price = o->fill_qty ? o->fill_price : 0;
-    r->qty = o->fill_qty ? o->fill_qty : o->leaves_qty;
+    tt_order_record *x = &r->orders[r->norders++];
+    memset(x, 0, sizeof *x);
+    x->ts = ev->ts ? ev->ts : tt_engine_now(r->e);
+    x->client_id = o->client_id;
+    x->venue_id = o->venue_id;
+    x->symbol = ev->symbol;
+    x->status = o->status;
+    x->reason = o->reason;
+    x->side = o->side;
+    x->price = o->fill_qty ? o->fill_price : 0;
+    x->qty = o->fill_qty ? o->fill_qty : o->leaves_qty;
 }
 
 /* Wraps the data source: counts the input events (the result's `events`, the
  * span first/last) and calls the progress callback. */
 static int counting_next(void *self, tt_event *ev, tt_err *err)
 {
-    collect *c = self;
-    int s = c->inner.next(c->inner.self, ev, err);
+    run *r = self;
+    int s = r->data.next(r->data.self, ev, err);
     if (s != TT_SRC_EVENT)
         return s;
-    if (!c->count)
-        c->first = ev->ts;
-    c->last = ev->ts;
-    c->count++;
-    if (c->cfg->progress && c->count % c->every == 0)
-        c->cfg->progress(c->cfg->progress_ctx, c->count, ev->ts);
+    if (!r->count)
+        r->first = ev->ts;
+    r->last = ev->ts;
+    r->count++;
+    if (r->cfg->progress && r->count % r->every == 0)
+        r->cfg->progress(r->cfg->progress_ctx, r->count, ev->ts);
     return s;
 }
 
@@ -330,17 +181,17 @@ static int counting_next(void *self, tt_event *ev, tt_err *err)
  * when the data source has one. */
 static int counting_batch(void *self, tt_event *buf, int cap, int *count, tt_err *err)
 {
-    collect *c = self;
-    int s = c->inner.next_batch(c->inner.self, buf, cap, count, err);
+    run *r = self;
+    int s = r->data.next_batch(r->data.self, buf, cap, count, err);
     if (s != TT_SRC_EVENT)
         return s;
-    if (!c->count)
-        c->first = buf[0].ts;
-    c->last = buf[*count - 1].ts;
-    uint64_t before = c->count;
-    c->count += (uint64_t)*count;
-    if (c->cfg->progress && before / c->every != c->count / c->every)
-        c->cfg->progress(c->cfg->progress_ctx, c->count, c->last);
+    if (!r->count)
+        r->first = buf[0].ts;
+    r->last = buf[*count - 1].ts;
+    uint64_t before = r->count;
+    r->count += (uint64_t)*count;
+    if (r->cfg->progress && before / r->every != r->count / r->every)
+        r->cfg->progress(r->cfg->progress_ctx, r->count, r->last);
     return s;
 }
 
@@ -380,6 +231,7 @@ void tt_backtest_result_free(tt_backtest_result *r)
         free(r->trades);
     free(r->equity);
     free(r->orders);
+    free(r->prices);
     memset(r, 0, sizeof *r);
 }
 
@@ -432,141 +284,197 @@ static void conversion_symbols(const tt_instruments *ins, const tt_tape_info *in
     }
 }
 
-int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_err *err)
-{
-    memset(out, 0, sizeof *out);
-    int rc = TT_OK;
-    tt_instruments *own_ins = NULL;
-    const tt_instruments *ins = cfg->instruments;
-    tt_tape_reader *reader = NULL;
-    tt_tape_info info;
-    int have_info = 0;
-    tt_sim_venue *venue = NULL;
-    tt_portfolio *pf = NULL;
-    tt_risk_gate *risk = NULL;
-    tt_plugin *plugin = NULL;
-    tt_runner *runner = NULL;
-    tt_bars *bars = NULL;
-    tt_engine *e = NULL;
-    collect col;
-    memset(&col, 0, sizeof col);
-    col.cfg = cfg;
-    col.keep_orders = !cfg->skip_order_events;
-    col.keep_max = cfg->equity_keep_max;
-    col.keep_trades = cfg->trades_keep_max;
-    col.spill_fd = -1;
-    col.stride = 1;
-    if (cfg->venue.account.initial_balance > 0 &&
-        !(col.acc = tt_metrics_acc_new(cfg->venue.account.initial_balance, &cfg->metrics))) {
-        rc = tt_err_set(err, TT_ENOMEM, "out of memory (metrics)");
-        goto done;
-    }
-    uint32_t ids[TT_BACKTEST_MAX_SYMBOLS];
-    uint32_t nids = 0;
 
-    if (!ins) {
-        if (!(own_ins = tt_instruments_new()))
+/* ---- assembly, one step per piece ---- */
+
+static int build_collectors(run *r, tt_err *err)
+{
+    const tt_backtest_config *cfg = r->cfg;
+    if (cfg->venue.account.initial_balance > 0 &&
+        !(r->acc = tt_metrics_acc_new(cfg->venue.account.initial_balance, &cfg->metrics)))
+        return tt_err_set(err, TT_ENOMEM, "out of memory (metrics)");
+    int rc;
+    if ((rc = tt_trade_log_new(&r->trades, cfg->trades_keep_max, err)) ||
+        (rc = tt_equity_series_new(&r->equity, cfg->equity_keep_max, r->acc, err)))
+        return rc;
+    return TT_OK;
+}
+
+static int build_symbols(run *r, tt_err *err)
+{
+    const tt_backtest_config *cfg = r->cfg;
+    int rc;
+    r->ins = cfg->instruments;
+    if (!r->ins) {
+        if (!(r->own_ins = tt_instruments_new()))
             return tt_err_set(err, TT_ENOMEM, "out of memory (instruments)");
-        if (cfg->instruments_file && (rc = tt_instruments_load(own_ins, cfg->instruments_file, err)))
-            goto done;
-        ins = own_ins;
+        if (cfg->instruments_file &&
+            (rc = tt_instruments_load(r->own_ins, cfg->instruments_file, err)))
+            return rc;
+        r->ins = r->own_ins;
     }
     for (int i = 0; i < TT_BACKTEST_MAX_SYMBOLS && cfg->symbols[i]; i++) {
         const tt_instrument *x;
-        if ((rc = tt_instruments_require(ins, cfg->symbols[i], &x, err))) {
+        if ((rc = tt_instruments_require(r->ins, cfg->symbols[i], &x, err))) {
             tt_err_prefix(err, "symbols[%d]: ", i);
-            goto done;
+            return rc;
         }
-        ids[nids++] = x->id;
+        r->ids[r->nids++] = x->id;
     }
-    if (!nids) {
-        rc = tt_err_set(err, TT_EINVAL, "symbols: at least one symbol is needed");
-        goto done;
-    }
+    if (!r->nids)
+        return tt_err_set(err, TT_EINVAL, "symbols: at least one symbol is needed");
+    return tt_price_path_new(&r->prices, r->nids, 0, err);
+}
 
-    /* data */
-    tt_source src;
-    if (cfg->source) {
-        src = *cfg->source;
-    } else if (cfg->tape_dir) {
-        const char *list[TT_BACKTEST_MAX_SYMBOLS * 4 + 1];
-        int n = 0;
-        for (uint32_t i = 0; i < nids; i++)
-            list[n++] = tt_instruments_get(ins, ids[i])->symbol;
-        if ((rc = tt_tape_info_read(cfg->tape_dir, &info, err)))
-            goto done;
-        have_info = 1;
-        conversion_symbols(ins, &info, cfg->venue.account.currency, list, &n,
-                           TT_BACKTEST_MAX_SYMBOLS * 4, (int)nids);
-        list[n] = NULL;
-        tt_tape_query q;
-        memset(&q, 0, sizeof q);
-        q.symbols = list;
-        q.kinds = 1u << TT_STREAM_QUOTE;
-        q.from = cfg->from;
-        q.to = cfg->to;
-        if ((rc = tt_tape_reader_open(&reader, cfg->tape_dir, &q, ins, err))) {
+/* A tape over [from, to): the traded symbols plus the conversion pairs it holds. */
+static int open_tape(run *r, tt_err *err)
+{
+    const tt_backtest_config *cfg = r->cfg;
+    const char *list[TT_BACKTEST_MAX_SYMBOLS * 4 + 1];
+    int n = 0, rc;
+    for (uint32_t i = 0; i < r->nids; i++)
+        list[n++] = tt_instruments_get(r->ins, r->ids[i])->symbol;
+    if ((rc = tt_tape_info_read(cfg->tape_dir, &r->info, err)))
+        return rc;
+    r->have_info = 1;
+    conversion_symbols(r->ins, &r->info, cfg->venue.account.currency, list, &n,
+                       TT_BACKTEST_MAX_SYMBOLS * 4, (int)r->nids);
+    list[n] = NULL;
+    tt_tape_query q;
+    memset(&q, 0, sizeof q);
+    q.symbols = list;
+    q.kinds = 1u << TT_STREAM_QUOTE;
+    q.from = cfg->from;
+    q.to = cfg->to;
+    if ((rc = tt_tape_reader_open(&r->reader, cfg->tape_dir, &q, r->ins, err))) {
+        tt_err_prefix(err, "data: ");
+        return rc;
+    }
+    r->data = tt_tape_reader_source(r->reader);
+    if (!cfg->external[0])
+        return TT_OK;
+    if ((rc = tt_external_reader_open(&r->ext_reader, cfg->tape_dir, cfg->external, cfg->from,
+                                      cfg->to, err))) {
+        tt_err_prefix(err, "data.external: ");
+        return rc;
+    }
+    /* one event at a time from the external reader: a payload points into
+     * the reader's block and must stay valid until the engine has it */
+    tt_source both[2] = {r->data, tt_tape_reader_source(r->ext_reader)};
+    both[1].next_batch = NULL;
+    if ((rc = tt_merge_new(&r->merge, both, 2, err)))
+        return rc;
+    r->data = tt_merge_source(r->merge);
+    return TT_OK;
+}
+
+/* The data: the sources added (merged when several), else the configuration's. */
+static int build_data(run *r, tt_err *err)
+{
+    const tt_backtest *bt = r->bt;
+    if (bt->nsources == 1) {
+        r->data = bt->sources[0];
+    } else if (bt->nsources > 1) {
+        int rc = tt_merge_new(&r->merge, bt->sources, bt->nsources, err);
+        if (rc) {
             tt_err_prefix(err, "data: ");
-            goto done;
+            return rc;
         }
-        src = tt_tape_reader_source(reader);
+        r->data = tt_merge_source(r->merge);
+    } else if (r->cfg->source) {
+        r->data = *r->cfg->source;
+    } else if (r->cfg->tape_dir) {
+        return open_tape(r, err);
     } else {
-        rc = tt_err_set(err, TT_EINVAL, "data: neither a tape directory nor a source is given");
-        goto done;
+        return tt_err_set(err, TT_EINVAL, "data: neither a tape directory nor a source is given");
     }
+    return TT_OK;
+}
 
-    /* venue, account, risk */
-    if ((rc = tt_sim_venue_new(&venue, ins, &cfg->venue, err)) ||
-        (rc = tt_portfolio_new(&pf, ins, &cfg->venue.account, err)) ||
-        (rc = tt_risk_gate_new(&risk, &cfg->risk, err)))
-        goto done;
-    tt_portfolio_on_trade(pf, on_trade, &col);
+/* The venue (set, or the simulated one), the strategy's account, the risk gate. */
+static int build_account(run *r, tt_err *err)
+{
+    const tt_backtest_config *cfg = r->cfg;
+    int rc;
+    if (r->bt->venue.command) {
+        r->venue = r->bt->venue;
+    } else {
+        if ((rc = tt_sim_venue_new(&r->sim, r->ins, &cfg->venue, err)))
+            return rc;
+        r->venue = tt_sim_venue_port(r->sim);
+    }
+    if ((rc = tt_portfolio_new(&r->pf, r->ins, &cfg->venue.account, err)) ||
+        (rc = tt_risk_gate_new(&r->risk, &cfg->risk, err)))
+        return rc;
+    tt_news *news = tt_risk_gate_news(r->risk);
+    if (news && cfg->tape_dir && cfg->external[0] &&
+        (rc = tt_external_schedule_load(news, cfg->tape_dir, cfg->external, err))) {
+        tt_err_prefix(err, "risk.news_blackout: ");
+        return rc;
+    }
+    tt_portfolio_on_trade(r->pf, on_trade, r);
+    return TT_OK;
+}
 
-    /* strategy: given directly, a plugin path, or a built-in name */
+/* The strategy: given directly, a plugin path, or a built-in name. */
+static int find_strategy(run *r, const tt_strategy_vtable **out, tt_err *err)
+{
+    const tt_backtest_config *cfg = r->cfg;
     const tt_strategy_vtable *vt = cfg->strategy_vtable;
-    if (!vt && (!cfg->strategy || !cfg->strategy[0])) {
-        rc = tt_err_set(err, TT_EINVAL, "strategy: no strategy name or plugin path");
-        goto done;
-    }
+    int rc;
+    if (!vt && (!cfg->strategy || !cfg->strategy[0]))
+        return tt_err_set(err, TT_EINVAL, "strategy: no strategy name or plugin path");
     if (!vt && is_plugin_path(cfg->strategy)) {
-        if ((rc = tt_plugin_open(&plugin, cfg->strategy, err)))
-            goto done;
-        vt = tt_plugin_strategy(plugin);
+        if ((rc = tt_plugin_open(&r->plugin, cfg->strategy, err)))
+            return rc;
+        vt = tt_plugin_strategy(r->plugin);
     }
-    if (!vt && !(vt = tt_strategy_builtin(cfg->strategy))) {
+    if (!vt && !(vt = tt_strategy_builtin(cfg->strategy)) && !(vt = tt_ml_strategy(cfg->strategy))) {
         char names[200] = "";
         for (int i = 0; tt_strategy_builtin_at(i); i++) {
             strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);
             strncat(names, tt_strategy_builtin_at(i)->name, sizeof names - strlen(names) - 1);
         }
-        rc = tt_err_set(err, TT_ENOTFOUND,
-                        "strategy: unknown strategy '%s' (built-in: %s; or a plugin path)",
-                        cfg->strategy, names);
-        goto done;
+        strncat(names, ", xgb", sizeof names - strlen(names) - 1);
+        return tt_err_set(err, TT_ENOTFOUND,
+                          "strategy: unknown strategy '%s' (built-in: %s; or a plugin path)",
+                          cfg->strategy, names);
     }
+    *out = vt;
+    return TT_OK;
+}
+
+/* The runner, then the bars: the strategy's subscriptions, then the config's. */
+static int build_strategy(run *r, tt_err *err)
+{
+    const tt_backtest_config *cfg = r->cfg;
+    const tt_strategy_vtable *vt = NULL;
+    int rc;
+    if ((rc = find_strategy(r, &vt, err)))
+        return rc;
     tt_runner_config rcfg;
     memset(&rcfg, 0, sizeof rcfg);
     rcfg.strategy = vt;
     rcfg.params = cfg->params;
+    rcfg.param_origin = cfg->param_origin;
+    rcfg.param_origin_ctx = cfg->param_origin_ctx;
     rcfg.seed = cfg->seed;
-    rcfg.symbols = ids;
-    rcfg.nsymbols = nids;
-    rcfg.portfolio = pf;
-    rcfg.risk = risk;
+    rcfg.symbols = r->ids;
+    rcfg.nsymbols = r->nids;
+    rcfg.portfolio = r->pf;
+    rcfg.risk = r->risk;
     rcfg.equity_interval = cfg->equity_interval;
     rcfg.flatten_on_halt = cfg->flatten_on_halt;
     rcfg.on_equity = on_equity;
     rcfg.on_order_event = on_order;
-    rcfg.observer_ctx = &col;
+    rcfg.observer_ctx = r;
     rcfg.log = cfg->log;
     rcfg.log_ctx = cfg->log_ctx;
-    if ((rc = tt_runner_new(&runner, ins, &rcfg, err)))
-        goto done;
-
-    /* bars: the strategy's subscriptions, then the config's */
+    if ((rc = tt_runner_new(&r->runner, r->ins, &rcfg, err)))
+        return rc;
     tt_bar_sub subs[TT_BACKTEST_MAX_BARS + 16];
     const tt_bar_sub *ss;
-    int ns = tt_runner_bar_subs(runner, &ss), nsub = 0;
+    int ns = tt_runner_bar_subs(r->runner, &ss), nsub = 0;
     for (int i = 0; i < ns; i++)
         subs[nsub++] = ss[i];
     for (int i = 0; i < cfg->nbars && i < TT_BACKTEST_MAX_BARS; i++)
@@ -574,91 +482,238 @@ int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_e
     if (nsub) {
         tt_bars_opts bo;
         memset(&bo, 0, sizeof bo);
-        if ((rc = tt_bars_new(&bars, subs, nsub, &bo, err)))
-            goto done;
-        tt_bars_listen(bars, tt_runner_bar_listener, runner);
+        if ((rc = tt_bars_new(&r->bars, subs, nsub, &bo, err)))
+            return rc;
+        tt_bars_listen(r->bars, tt_runner_bar_listener, r->runner);
     }
+    return TT_OK;
+}
 
-    /* the engine */
-    if (!(e = tt_engine_new(ins))) {
-        rc = tt_err_set(err, TT_ENOMEM, "out of memory (engine)");
-        goto done;
-    }
-    col.e = e;
-    col.inner = src;
-    col.every = cfg->progress_every ? cfg->progress_every : 1000000;
-    tt_source counted = {&col, counting_next, NULL, src.next_batch ? counting_batch : NULL};
-    tt_engine_set_source(e, counted);
-    tt_engine_set_venue(e, tt_sim_venue_port(venue));
-    if (bars)
-        tt_engine_add_component(e, tt_bars_component(bars));
-    tt_engine_add_component(e, tt_runner_component(runner));
-    for (int i = 0; i < cfg->ncomponents; i++)
-        if (tt_engine_add_component(e, cfg->components[i])) {
-            rc = tt_err_set(err, TT_EINVAL, "components[%d]: too many components", i);
-            goto done;
-        }
-    for (int i = 0; i < cfg->nsinks; i++)
-        if (tt_engine_add_sink(e, cfg->sinks[i])) {
-            rc = tt_err_set(err, TT_EINVAL, "sinks[%d]: too many sinks", i);
-            goto done;
-        }
+/* The engine: the counted source, the clock, the venue (which sees every
+ * event first), the bar builder, the runner, the components, the sinks. */
+static int build_engine(run *r, tt_err *err)
+{
+    const tt_backtest *bt = r->bt;
+    if (!(r->e = tt_engine_new(r->ins)))
+        return tt_err_set(err, TT_ENOMEM, "out of memory (engine)");
+    r->every = r->cfg->progress_every ? r->cfg->progress_every : 1000000;
+    tt_source counted = {r, counting_next, NULL, r->data.next_batch ? counting_batch : NULL};
+    tt_engine_set_source(r->e, counted);
+    if (bt->clock.now)
+        tt_engine_set_clock(r->e, bt->clock);
+    tt_engine_set_venue(r->e, r->venue);
+    if (r->bars)
+        tt_engine_add_component(r->e, tt_bars_component(r->bars));
+    tt_engine_add_component(r->e, tt_runner_component(r->runner));
+    for (int i = 0; i < bt->ncomps; i++)
+        if (tt_engine_add_component(r->e, bt->comps[i]))
+            return tt_err_set(err, TT_EINVAL, "components[%d]: too many components", i);
+    for (int i = 0; i < bt->nsinks; i++)
+        if (tt_engine_add_sink(r->e, bt->sinks[i]))
+            return tt_err_set(err, TT_EINVAL, "sinks[%d]: too many sinks", i);
+    return TT_OK;
+}
 
-    rc = tt_engine_run(e, err);
-    if (col.have_last)
-        equity_settle(&col, 1);
-    trades_finish(&col);
-    if (!rc && col.oom)
-        rc = tt_err_set(err, TT_ENOMEM, "out of memory collecting results");
-    if (!rc && col.spill_error) {
+/* After the run: what the engine, the venue and the books say. */
+static void collect_figures(run *r, tt_backtest_result *out)
+{
+    if (r->acc)
+        tt_metrics_acc_result(r->acc, &out->metrics);
+    out->equity_sampled = tt_equity_series_sampled(r->equity);
+    out->fingerprint = tt_engine_fingerprint(r->e);
+    out->events = r->count;
+    out->outputs = tt_engine_outputs(r->e);
+    out->initial_balance = r->cfg->venue.account.initial_balance;
+    out->final_balance = tt_portfolio_balance(r->pf);
+    out->final_equity = tt_portfolio_equity(r->pf);
+    tt_venue_totals vt;
+    memset(&vt, 0, sizeof vt);
+    if (r->venue.totals)
+        r->venue.totals(r->venue.self, &vt);
+    out->commissions = vt.commissions;
+    out->swaps = vt.swaps;
+    out->fills = vt.fills;
+    out->stop_outs = vt.stop_outs;
+    out->orders_sent = tt_runner_orders_sent(r->runner);
+    out->risk_rejects = tt_runner_risk_rejects(r->runner);
+    tt_runner_rejects(r->runner, &out->rejects);
+    out->first_ts = r->first;
+    out->last_ts = r->last;
+}
+
+/* The lists collected (whatever happened) into *out; rc is the run's result
+ * so far, and a list that fails to finish becomes it when rc is 0. */
+static int collect_lists(run *r, int rc, tt_backtest_result *out, tt_err *err)
+{
+    tt_err lerr;
+    if (r->equity && tt_equity_series_finish(r->equity, &out->equity, &out->nequity, &lerr) &&
+        !rc) {
+        rc = lerr.code;
         if (err)
-            *err = col.spill_err;
-        rc = col.spill_err.code;
+            *err = lerr;
     }
-    if (!rc && col.acc_error) {
-        *err = col.acc_err;
-        rc = col.acc_err.code;
+    if (r->trades && tt_trade_log_finish(r->trades, &out->trades, &out->ntrades,
+                                         &out->trades_map_len, &lerr) &&
+        !rc) {
+        rc = lerr.code;
+        if (err)
+            *err = lerr;
     }
-    if (col.acc)
-        tt_metrics_acc_result(col.acc, &out->metrics);
-    out->equity_sampled = col.sampled;
+    out->orders = r->orders;
+    out->norders = r->norders;
+    r->orders = NULL;
+    if (tt_price_path_collect(r->prices, &out->prices, &out->nprices, &lerr) && !rc) {
+        rc = lerr.code;
+        if (err)
+            *err = lerr;
+    }
+    return rc;
+}
 
-    out->fingerprint = tt_engine_fingerprint(e);
-    out->events = col.count;
-    out->outputs = tt_engine_outputs(e);
-    out->initial_balance = cfg->venue.account.initial_balance;
-    out->final_balance = tt_portfolio_balance(pf);
-    out->final_equity = tt_portfolio_equity(pf);
-    out->commissions = tt_sim_venue_commissions(venue);
-    out->swaps = tt_sim_venue_swaps(venue);
-    out->orders_sent = tt_runner_orders_sent(runner);
-    out->risk_rejects = tt_runner_risk_rejects(runner);
-    out->fills = tt_sim_venue_fills(venue);
-    out->stop_outs = tt_sim_venue_stop_outs(venue);
-    out->first_ts = col.first;
-    out->last_ts = col.last;
+static void run_free(run *r)
+{
+    tt_engine_free(r->e);
+    tt_bars_free(r->bars);
+    tt_runner_free(r->runner);
+    tt_plugin_close(r->plugin);
+    tt_risk_gate_free(r->risk);
+    tt_portfolio_free(r->pf);
+    tt_sim_venue_free(r->sim);
+    tt_merge_free(r->merge);
+    if (r->reader)
+        tt_tape_reader_close(r->reader);
+    tt_tape_reader_close(r->ext_reader);
+    if (r->have_info)
+        tt_tape_info_free(&r->info);
+    tt_instruments_free(r->own_ins);
+    tt_trade_log_free(r->trades);
+    tt_equity_series_free(r->equity);
+    tt_price_path_free(r->prices);
+    tt_metrics_acc_free(r->acc);
+    free(r->orders);
+}
 
-done:
-    out->trades = col.trades;
-    out->ntrades = col.ntrades;
-    out->trades_map_len = col.trades_map_len;
-    out->equity = col.equity;
-    out->nequity = col.nequity;
-    free(col.pinned);
-    tt_metrics_acc_free(col.acc);
-    out->orders = col.orders;
-    out->norders = col.norders;
-    tt_engine_free(e);
-    tt_bars_free(bars);
-    tt_runner_free(runner);
-    tt_plugin_close(plugin);
-    tt_risk_gate_free(risk);
-    tt_portfolio_free(pf);
-    tt_sim_venue_free(venue);
-    if (reader)
-        tt_tape_reader_close(reader);
-    if (have_info)
-        tt_tape_info_free(&info);
-    tt_instruments_free(own_ins);
+/* ---- the builder ---- */
+
+int tt_backtest_open(tt_backtest **out, const tt_backtest_config *cfg, tt_err *err)
+{
+    *out = NULL;
+    if (cfg->nsinks < 0 || cfg->nsinks > TT_BACKTEST_MAX_SINKS)
+        return tt_err_set(err, TT_EINVAL, "sinks: %d (0..%d)", cfg->nsinks,
+                          TT_BACKTEST_MAX_SINKS);
+    if (cfg->ncomponents < 0 || cfg->ncomponents > TT_BACKTEST_MAX_SINKS)
+        return tt_err_set(err, TT_EINVAL, "components: %d (0..%d)", cfg->ncomponents,
+                          TT_BACKTEST_MAX_SINKS);
+    tt_backtest *bt = calloc(1, sizeof *bt);
+    if (!bt)
+        return tt_err_set(err, TT_ENOMEM, "out of memory (backtest)");
+    bt->cfg = *cfg;
+    memcpy(bt->sinks, cfg->sinks, (size_t)cfg->nsinks * sizeof *bt->sinks);
+    bt->nsinks = cfg->nsinks;
+    memcpy(bt->comps, cfg->components, (size_t)cfg->ncomponents * sizeof *bt->comps);
+    bt->ncomps = cfg->ncomponents;
+    *out = bt;
+    return TT_OK;
+}
+
+void tt_backtest_close(tt_backtest *bt) { free(bt); }
+
+static int check_open(const tt_backtest *bt, const char *what, tt_err *err)
+{
+    if (bt->executed)
+        return tt_err_set(err, TT_ESTATE, "backtest: %s after the run", what);
+    return TT_OK;
+}
+
+int tt_backtest_set_venue(tt_backtest *bt, tt_venue venue, tt_err *err)
+{
+    int rc = check_open(bt, "set_venue", err);
+    if (rc)
+        return rc;
+    if (!venue.command)
+        return tt_err_set(err, TT_EINVAL, "backtest: a venue without command()");
+    bt->venue = venue;
+    return TT_OK;
+}
+
+int tt_backtest_set_clock(tt_backtest *bt, tt_clock clock, tt_err *err)
+{
+    int rc = check_open(bt, "set_clock", err);
+    if (rc)
+        return rc;
+    bt->clock = clock;
+    return TT_OK;
+}
+
+int tt_backtest_add_source(tt_backtest *bt, tt_source src, tt_err *err)
+{
+    int rc = check_open(bt, "add_source", err);
+    if (rc)
+        return rc;
+    if (!src.next && !src.next_batch)
+        return tt_err_set(err, TT_EINVAL, "backtest: a source without next()");
+    if (bt->nsources == TT_BACKTEST_MAX_SOURCES)
+        return tt_err_set(err, TT_EINVAL, "backtest: more than %d sources",
+                          TT_BACKTEST_MAX_SOURCES);
+    bt->sources[bt->nsources++] = src;
+    return TT_OK;
+}
+
+int tt_backtest_add_sink(tt_backtest *bt, tt_sink sink, tt_err *err)
+{
+    int rc = check_open(bt, "add_sink", err);
+    if (rc)
+        return rc;
+    if (!sink.write)
+        return tt_err_set(err, TT_EINVAL, "backtest: a sink without write()");
+    if (bt->nsinks == MAX_SINKS)
+        return tt_err_set(err, TT_EINVAL, "backtest: more than %d sinks", MAX_SINKS);
+    bt->sinks[bt->nsinks++] = sink;
+    return TT_OK;
+}
+
+int tt_backtest_add_component(tt_backtest *bt, tt_component c, tt_err *err)
+{
+    int rc = check_open(bt, "add_component", err);
+    if (rc)
+        return rc;
+    if (bt->ncomps == MAX_COMPONENTS)
+        return tt_err_set(err, TT_EINVAL, "backtest: more than %d components", MAX_COMPONENTS);
+    bt->comps[bt->ncomps++] = c;
+    return TT_OK;
+}
+
+int tt_backtest_exec(tt_backtest *bt, tt_backtest_result *out, tt_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = check_open(bt, "exec", err);
+    if (rc)
+        return rc;
+    bt->executed = 1;
+    run r;
+    memset(&r, 0, sizeof r);
+    r.bt = bt;
+    r.cfg = &bt->cfg;
+    int built = !(rc = build_collectors(&r, err)) && !(rc = build_symbols(&r, err)) &&
+                !(rc = build_data(&r, err)) && !(rc = build_account(&r, err)) &&
+                !(rc = build_strategy(&r, err)) && !(rc = build_engine(&r, err));
+    if (built)
+        rc = tt_engine_run(r.e, err);
+    rc = collect_lists(&r, rc, out, err); /* the final equity point reaches the metrics here */
+    if (built)
+        collect_figures(&r, out);
+    run_free(&r);
+    return rc;
+}
+
+int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_err *err)
+{
+    tt_backtest *bt;
+    memset(out, 0, sizeof *out);
+    int rc = tt_backtest_open(&bt, cfg, err);
+    if (rc)
+        return rc;
+    rc = tt_backtest_exec(bt, out, err);
+    tt_backtest_close(bt);
     return rc;
 }

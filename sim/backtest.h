@@ -1,43 +1,79 @@
 /*
  * ticktape: a backtest, assembled.
  *
- * tt_backtest_run builds one engine and wires, in this order:
+ * A backtest is built like NautilusTrader's BacktestEngine: open a builder on
+ * a configuration, fill the slots that differ from the defaults, execute it,
+ * close it:
  *
- *     source (a tape query, or the caller's tt_source)
- *       └► engine ─► simulated venue (sim/venue.h; also a component)
+ *     tt_backtest *bt;
+ *     tt_backtest_open(&bt, &cfg, &err);
+ *     tt_backtest_set_venue(bt, my_venue_port, &err);   default: the simulated venue
+ *     tt_backtest_set_clock(bt, wall_clock, &err);      default: simulated time
+ *     tt_backtest_add_source(bt, feed, &err);           default: cfg's tape or source
+ *     tt_backtest_add_sink(bt, publisher, &err);        after cfg's sinks
+ *     tt_backtest_add_component(bt, observer, &err);    after cfg's components
+ *     tt_backtest_exec(bt, &result, &err);
+ *     tt_backtest_close(bt);
+ *
+ * tt_backtest_run(cfg, ...) is that with no slot filled. Execution builds one
+ * engine and wires, in this order:
+ *
+ *     source (a tape query, the caller's tt_source, or the sources added,
+ *             merged by the total order)
+ *       └► engine ─► venue (the port's hooks see every event first: the
+ *                    simulated venue, sim/venue.h, unless one was set)
  *                 ─► bar builder (core/bars.h; the strategy's subscriptions
  *                    plus the config's)
  *                 ─► strategy runner (core/strategy.h): portfolio, order
  *                    manager, risk gate, the strategy
- *                 ─► extra components and sinks given by the caller
+ *                 ─► extra components and sinks (the config's, then those
+ *                    added)
  *
  * runs it to the end, and returns what happened: the fingerprint, the input
  * event count, the closed trades, the sampled equity series, commission and
  * swap totals, and the order-event list.
  *
+ * The venue. A run learns from its venue only through the port (the venue
+ * contract in core/engine.h): fills reach the strategy's portfolio as order
+ * events, margin calls and stop-outs as risk outputs and venue deals, and
+ * the result's commissions, swaps, fills and stop_outs from the port's
+ * totals() (zero without one). A venue set with tt_backtest_set_venue takes
+ * the simulated venue's place entirely; cfg->venue.account still defines the
+ * strategy's account (currency, balance, mode, leverage), the rest of
+ * cfg->venue is the simulated venue's and is then unused.
+ *
  * Memory. Constant in the span replayed, except for what the result keeps:
- * the closed trades (one per closed trade, in a file past trades_keep_max,
- * below), the order-event list (one per order transition;
- * skip_order_events = 1 drops it) and the equity series.
+ * the closed trades (one per closed trade, in a file past trades_keep_max:
+ * sim/trade_log.h), the order-event list (one per order transition;
+ * skip_order_events = 1 drops it) and the equity series (sim/equity_series.h).
  * The runner samples equity once per `equity_interval` (default one minute of
  * event time, at the first event of each new interval, plus the final
  * point). Every sampled point and every trade goes into a metrics
  * accumulator during the run, so `result.metrics` is exact whatever is kept.
  * The kept series holds every sampled point unless `equity_keep_max` is set:
- * then, whenever it is full, every other point is dropped and the sampling
- * stride doubles, except the last point of each UTC day and the final point,
- * which are always kept (daily and monthly returns stay exact). The series
- * then stays under equity_keep_max points plus one per day.
+ * then it is thinned (every other point dropped, the sampling stride
+ * doubled), except the last point of each UTC day and the final point, which
+ * are always kept (daily and monthly returns stay exact). The series then
+ * stays under equity_keep_max points plus one per day.
  *
  * The closed trades are kept in memory up to `trades_keep_max` (default
  * TT_BACKTEST_TRADES_KEEP, 0 = no limit). Past it, the list moves to an
- * unlinked temporary file in $TMPDIR (else /tmp), written through a fixed
- * buffer, and at the end of the run the file is mapped read-only:
- * result.trades is then every trade in close order as before, in clean
- * file-backed pages (trades_map_len > 0) rather than the heap. The trades,
- * the figures and the fingerprint are the same either way. If the file cannot
- * be created or written (no such directory, disk full), the run fails with an
- * error naming the directory or file, and result.trades is empty.
+ * unlinked temporary file in $TMPDIR (else /tmp), and at the end of the run
+ * the file is mapped read-only: result.trades is then every trade in close
+ * order as before, in clean file-backed pages (trades_map_len > 0) rather
+ * than the heap. The trades, the figures and the fingerprint are the same
+ * either way. If the file cannot be created or written (no such directory,
+ * disk full), the run fails with an error naming the directory or file, and
+ * result.trades is empty.
+ *
+ * External events. cfg.external names blob streams of the tape (an imported
+ * economic calendar, data/calendar.h): their events in [from, to) are merged
+ * with the quotes by the total order (at one time stamp after the market
+ * data) and reach the strategy's on_external. When cfg.risk has a news
+ * blackout, every timed calendar event of those streams is put in the gate's
+ * schedule before the run starts (release times are known ahead; the figures
+ * are not part of it), whatever the data source: a paper session's gate knows
+ * the calendar of the scenario's tape too.
  *
  * When reading from a tape, the symbols needed to convert P&L into the
  * account currency (e.g. USDJPY for a USD account trading EURJPY) are added to
@@ -57,12 +93,15 @@
 #include "../core/metrics.h"
 #include "../core/risk.h"
 #include "../core/strategy.h"
+#include "price_path.h"
 #include "venue.h"
 
 #define TT_BACKTEST_MAX_SYMBOLS 32
 #define TT_BACKTEST_MAX_SINKS 8
 #define TT_BACKTEST_MAX_BARS 16
 #define TT_BACKTEST_TRADES_KEEP 16384 /* default trades_keep_max: 1.9 MiB of trades */
+#define TT_BACKTEST_MAX_SOURCES 8     /* tt_backtest_add_source */
+#define TT_BACKTEST_MAX_EXTERNAL 8    /* external streams of the tape (cfg.external) */
 
 /* One order event, as kept for replay parity checks. */
 typedef struct tt_order_record {
@@ -85,6 +124,9 @@ typedef struct tt_backtest_config {
     const char *tape_dir;           /* data source A: a tape and a time range */
     tt_ts from, to;                 /* [from, to); 0 = open */
     const tt_source *source;        /* data source B: the caller's source (not closed) */
+    const char *external[TT_BACKTEST_MAX_EXTERNAL + 1]; /* blob streams of the tape replayed
+                                     * with its quotes (an imported calendar), NULL-ended; with
+                                     * a news blackout their calendar also fills its schedule */
     /* account and venue (venue.account.currency/initial_balance are the account) */
     tt_venue_config venue;
     tt_risk_config risk;
@@ -93,6 +135,9 @@ typedef struct tt_backtest_config {
     const tt_strategy_vtable *strategy_vtable; /* or a vtable given directly (embedding,
                                                 * tests); used when set, `strategy` is then a label */
     const char *params;             /* "key=value ..." */
+    tt_param_origin_fn param_origin; /* where each parameter came from, for its errors
+                                      * (see tt_runner_config); may be NULL */
+    void *param_origin_ctx;
     uint64_t seed;
     tt_bar_sub bars[TT_BACKTEST_MAX_BARS]; /* extra bar subscriptions */
     int nbars;
@@ -131,6 +176,10 @@ typedef struct tt_backtest_result {
     tt_metrics metrics;      /* figures over every sampled point and every trade */
     tt_order_record *orders; /* every order event, in order */
     size_t norders;
+    tt_price_bucket *prices; /* each traded symbol's bid at the equity samples, in at most
+                              * 4096 OHLC buckets a symbol (sim/price_path.h), symbol after
+                              * symbol, for the report's price chart */
+    size_t nprices;
     tt_money initial_balance;
     tt_money final_balance;
     tt_money final_equity;
@@ -138,26 +187,75 @@ typedef struct tt_backtest_result {
     tt_money swaps;          /* credited by the venue (negative = paid) */
     uint64_t orders_sent;    /* commands sent to the venue */
     uint64_t risk_rejects;
+    tt_reject_counts rejects; /* orders rejected, by risk rule and by reason */
     uint64_t fills;
     uint64_t stop_outs;
     tt_ts first_ts, last_ts; /* of the input events */
 } tt_backtest_result;
 
 /* Defaults: USD 10,000.00 netting account (tt_venue_config_default), no risk
- * limits, equity every minute, order events kept, flatten on halt. */
+ * limits, equity every minute, order events kept, flatten on halt. Cannot
+ * fail. */
 void tt_backtest_config_default(tt_backtest_config *cfg);
 
-/* Build, run, collect. *out is filled even on failure with what was collected
- * (free it with tt_backtest_result_free). Fails with the error of whichever
- * piece failed (unknown symbol or strategy, bad parameter, tape error, plugin
- * ABI mismatch, ...), the message prefixed with the piece. */
+/* ---- the builder ---- */
+
+typedef struct tt_backtest tt_backtest;
+
+/* A builder over cfg (copied; what its pointers point to is borrowed and must
+ * outlive the builder). Nothing is built or opened yet. Returns 0 with *bt
+ * set, TT_EINVAL when cfg->nsinks or cfg->ncomponents is out of range, or
+ * TT_ENOMEM; *bt is then NULL. */
+int tt_backtest_open(tt_backtest **bt, const tt_backtest_config *cfg, tt_err *err);
+
+/* The venue (borrowed, not closed): replaces the simulated venue the run
+ * would build from cfg->venue. A second call replaces the first. Returns 0,
+ * TT_EINVAL when the port has no command(), TT_ESTATE after exec. */
+int tt_backtest_set_venue(tt_backtest *bt, tt_venue venue, tt_err *err);
+
+/* The clock: a clock with now() runs timers and the venue's latency in its
+ * time (paper trading's watermark clock); now NULL is simulated time, the
+ * default. Returns 0, or TT_ESTATE after exec. */
+int tt_backtest_set_clock(tt_backtest *bt, tt_clock clock, tt_err *err);
+
+/* A data source (borrowed, not closed). The run reads the sources added,
+ * merged by the total order when there are several (core/merge.h), instead
+ * of the configuration's (cfg->source, else cfg->tape_dir over [from, to)).
+ * Returns 0, TT_EINVAL for a source without next() or next_batch() or past
+ * TT_BACKTEST_MAX_SOURCES, TT_ESTATE after exec. */
+int tt_backtest_add_source(tt_backtest *bt, tt_source src, tt_err *err);
+
+/* A sink (borrowed, not closed), after the configuration's. Returns 0,
+ * TT_EINVAL for a sink without write() or past 16 sinks, TT_ESTATE after
+ * exec. */
+int tt_backtest_add_sink(tt_backtest *bt, tt_sink sink, tt_err *err);
+
+/* A component, after the runner and the configuration's components. Returns
+ * 0, TT_EINVAL past 24 components, TT_ESTATE after exec. */
+int tt_backtest_add_component(tt_backtest *bt, tt_component c, tt_err *err);
+
+/* Build, run, collect; once per builder. *out is filled even on failure with
+ * what was collected (free it with tt_backtest_result_free). Returns 0, or
+ * the error of whichever piece failed, the message prefixed with the piece:
+ * an unknown symbol or strategy, a bad parameter, a tape error, a plugin ABI
+ * mismatch, the venue's or a collector's failure during the run (TT_ENOMEM,
+ * TT_EIO for the trades' temporary file), ...; TT_ESTATE when called twice. */
+int tt_backtest_exec(tt_backtest *bt, tt_backtest_result *out, tt_err *err);
+
+/* Frees the builder (not the ports given to it). NULL is a no-op. */
+void tt_backtest_close(tt_backtest *bt);
+
+/* The one-call form: open on cfg, exec, close. Returns what those return. */
 int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_err *err);
 
+/* Frees what a result holds (unmaps a mapped trade list) and zeroes it. NULL
+ * is a no-op. */
 void tt_backtest_result_free(tt_backtest_result *r);
 
 /* Take the trades out of a result as a malloc'd array the caller frees: the
  * array itself, or a copy of a mapped list (then unmapped). The result is
- * left without trades. TT_ENOMEM (result unchanged) if the copy fails. */
+ * left without trades. Returns 0, or TT_ENOMEM (result unchanged) if the copy
+ * fails. */
 int tt_backtest_result_take_trades(tt_backtest_result *r, tt_trade_record **trades, size_t *n);
 
 #endif

@@ -53,9 +53,10 @@ typedef struct tt_gates {
 /* Read the gates: section of doc; relative baseline paths resolve against
  * the directory of the scenario file. TT_ENOTFOUND when there is no section;
  * TT_EINVAL naming file, line and key for an unknown gate or figure, a bad
- * number, or max_change_pct without a baseline. */
+ * number, or max_change_pct without a baseline; TT_ENOMEM. TT_OK otherwise. On
+ * failure g holds nothing to free (tt_gates_free is still safe). */
 int tt_gates_read(tt_gates *g, const tt_research_doc *doc, tt_err *err);
-void tt_gates_free(tt_gates *g);
+void tt_gates_free(tt_gates *g); /* cannot fail; g is zeroed */
 
 enum tt_gate_verdict { TT_GATE_PASS = 0, TT_GATE_FAIL = 1, TT_GATE_SKIP = 2 };
 
@@ -74,23 +75,26 @@ typedef struct tt_gate_result {
  * then skipped); an undefined efficiency (NaN) fails min_wfe. Money figures
  * (net_pnl, max_drawdown, ...) are compared in currency units. The baseline, when
  * the section names one, is read here (TT_EIO / TT_EFORMAT naming the file if
- * it is missing or bad: a missing baseline is an error, not a pass). *res
- * receives g->n results (malloc'd; free()), *nfail the number of failures.
- * An undefined figure (NaN) fails a min/max gate. */
+ * it is missing, unreadable or bad, or lacks a figure: a missing baseline is an
+ * error, not a pass). *res receives g->n results (malloc'd; free()), *nfail the
+ * number of failures. An undefined figure (NaN) fails a min/max gate. TT_OK
+ * (whatever the verdicts), or those errors or TT_ENOMEM with *res NULL. */
 int tt_gates_eval(const tt_gates *g, const tt_metrics *m, const double *wfe,
                   tt_gate_result **res, size_t *nfail, tt_err *err);
 
-/* Print the results as an aligned table ("gate  value  limit  verdict"). */
+/* Print the results as an aligned table ("gate  value  limit  verdict"). A write
+ * error stays in f's error flag. */
 void tt_gates_table(FILE *f, const tt_gate_result *res, size_t n);
 
 /* Write JUnit XML: one <testsuite name=suite> with a <testcase> per gate,
- * <failure> for failed gates, <skipped/> for skipped ones. TT_EIO naming
- * path on failure. */
+ * <failure> for failed gates, <skipped/> for skipped ones. TT_OK, or TT_EIO
+ * naming path when it cannot be created or written. */
 int tt_gates_junit(const char *path, const char *suite, const tt_gate_result *res, size_t n,
                    tt_err *err);
 
 /* Write the figures (money in currency units: minor / minor_per_unit) and wfe
- * (when not NULL) as a baseline JSON file. TT_EIO. */
+ * (when not NULL) as a baseline JSON file. TT_OK, or TT_EIO naming path, or
+ * TT_ENOMEM. */
 int tt_baseline_write(const char *path, const tt_metrics *m, const double *wfe,
                       int64_t minor_per_unit, tt_err *err);
 

@@ -28,7 +28,8 @@ typedef struct tt_bs_greeks {
     double price, delta, gamma, vega, theta, rho;
 } tt_bs_greeks;
 
-/* Standard normal CDF and density. */
+/* Standard normal CDF and density. The pricing functions cannot fail (NaN in,
+ * NaN out); only tt_bs_implied_vol and tt_option_chain_build return errors. */
 double tt_norm_cdf(double x);
 double tt_norm_pdf(double x);
 
@@ -45,7 +46,8 @@ void tt_bs_greeks_calc(int kind, double S, double K, double T, double r, double 
  * sqrt(2 |ln(F/K)| / T), falling back to bisection within a bracket kept
  * inside [1e-6, 10] whenever a step leaves it or vega vanishes. TT_EINVAL
  * when price is at or outside the no-arbitrage bounds, or needs a volatility
- * outside [1e-6, 10] (the message says which). */
+ * outside [1e-6, 10] (the message says which), *sigma_out untouched. TT_OK
+ * otherwise. */
 int tt_bs_implied_vol(int kind, double price, double S, double K, double T, double r, double q,
                       double *sigma_out, tt_err *err);
 
@@ -77,21 +79,25 @@ typedef struct tt_option_chain_spec {
 } tt_option_chain_spec;
 
 /* Defaults: 21 strikes, expiries 7, 30, 90 and 180 days, r = q = 0, atm vol
- * 8%, skew -0.1, smile 0.5. spot and at must be set by the caller. */
+ * 8%, skew -0.1, smile 0.5. spot and at must be set by the caller. Cannot fail. */
 void tt_option_chain_spec_init(tt_option_chain_spec *spec);
 
 /* Build a chain: nexpiries * nstrikes * 2 rows (for each expiry, each strike
- * ascending, put then call) into a new array *rows (free() it). */
+ * ascending, put then call; strikes at or below 0 are left out) into a new array
+ * *rows (free() it). TT_OK, or TT_EINVAL naming the bad field (spot, strikes,
+ * expiries, vol, strike step, r and q, skew and smile), TT_ENOMEM; *rows is then
+ * untouched. */
 int tt_option_chain_build(const tt_option_chain_spec *spec, tt_option_row **rows, size_t *nrows,
                           tt_err *err);
 
 /* Put-call ratio by open interest (sum of put OI / sum of call OI) over the
- * rows (of one expiry or all). 0 when there is no call open interest. */
+ * rows (of one expiry or all). 0 when there is no call open interest. Cannot fail. */
 double tt_option_chain_put_call_ratio(const tt_option_row *rows, size_t n);
 
 /* Max pain of one expiry's rows: the strike, among those listed, at which the
  * total intrinsic value paid to holders (sum over calls of OI * max(0, P - K)
- * plus over puts of OI * max(0, K - P)) is smallest. Ties go to the lower strike. */
+ * plus over puts of OI * max(0, K - P)) is smallest. Ties go to the lower strike.
+ * 0 for no rows. Cannot fail. */
 double tt_option_chain_max_pain(const tt_option_row *rows, size_t n);
 
 #endif

@@ -14,7 +14,8 @@
  * venue's slippage ("venue/slippage"), each synthetic symbol ("synth/EURUSD"),
  * ... Adding a component does not change another component's numbers.
  *
- * Plain data, no global state: copy a generator to fork it.
+ * Plain data, no global state: copy a generator to fork it. Nothing here
+ * allocates or can fail.
  */
 #ifndef TT_PCG_H
 #define TT_PCG_H

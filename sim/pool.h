@@ -61,13 +61,16 @@ typedef struct tt_pool_opts {
 
 /* Run jobs 0..njobs-1. out must hold njobs outcomes (filled here; free with
  * tt_pool_outcomes_free). Returns 0 when the pool itself worked, even if some
- * jobs failed or crashed (see each outcome); TT_EIO when fork or pipe fails
- * (jobs not yet started are marked failed with that message), TT_EINVAL on
- * bad arguments. Standard streams are flushed before forking. */
+ * jobs failed or crashed (see each outcome; a result the parent has no memory
+ * to hold is reported as a crash: its process is killed); TT_EIO when fork or
+ * pipe fails (jobs not yet started are marked failed with that message) or
+ * poll fails (the outcomes so far are kept: free them as usual); TT_ENOMEM
+ * (nothing ran); TT_EINVAL on bad arguments. Standard streams are flushed
+ * before forking. */
 int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *opts,
                 tt_pool_outcome *out, tt_err *err);
 
-/* Release the data buffers of n outcomes. */
+/* Release the data buffers of n outcomes (out may be NULL). Cannot fail. */
 void tt_pool_outcomes_free(tt_pool_outcome *out, size_t n);
 
 /* ---- one runner process, for a caller that drives it (the NATS worker) ----
@@ -88,7 +91,7 @@ typedef struct tt_jobproc {
     tt_buf in;
 } tt_jobproc;
 
-/* An empty runner (no process yet). */
+/* An empty runner (no process yet). Cannot fail. */
 void tt_jobproc_init(tt_jobproc *r);
 /* Hand a request to r, forking its process first when it has none (or one
  * that has done its budget or died idle, which is reaped). The new process
@@ -102,11 +105,14 @@ int tt_jobproc_send(tt_jobproc *r, tt_jobproc_fn fn, void *ctx, unsigned budget,
  * the request out is finished: *o filled, its status TT_RUN_OK (o->data the
  * answer's bytes) or TT_RUN_FAILED (fn's error), or TT_RUN_CRASHED when the
  * process ended without answering (then reaped; the next send forks anew).
- * 0 otherwise (an idle process that ended is reaped, nothing to report). */
+ * 0 otherwise (an idle process that ended is reaped, nothing to report; and
+ * when the answer cannot be held for lack of memory or is garbage: the process
+ * is killed, so a later read reports the request as crashed). */
 int tt_jobproc_read(tt_jobproc *r, tt_pool_outcome *o);
-/* Stop r's process at once (a request out is lost) and reap it. */
+/* Stop r's process at once (a request out is lost) and reap it. Cannot fail. */
 void tt_jobproc_kill(tt_jobproc *r);
-/* Let r's process go (it sees its request pipe close), reap it, free r. */
+/* Let r's process go (it sees its request pipe close), reap it, free r's
+ * buffer. Cannot fail. */
 void tt_jobproc_close(tt_jobproc *r);
 
 #endif

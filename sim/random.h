@@ -12,7 +12,8 @@
  *
  * Normal and exponential variates use 256-layer ziggurats (Marsaglia and Tsang)
  * whose tables live in a tt_random_tables the caller owns and fills once with
- * tt_random_tables_init (no global state). One 64-bit output feeds both the
+ * tt_random_tables_init (no global state). Nothing here allocates or can fail:
+ * a parameter out of its domain gives the value stated at the function. One 64-bit output feeds both the
  * layer choice and the 53-bit uniform, so the common case costs one draw, one
  * multiply and one compare.
  */
@@ -97,11 +98,13 @@ static inline double tt_random_exponential(tt_pcg64 *g, const tt_random_tables *
 }
 
 /* Poisson with the given mean (>= 0; 0 gives 0): multiplication of uniforms
- * below mean 10, Hoermann's transformed rejection (PTRS) above. */
+ * below mean 10, Hoermann's transformed rejection (PTRS) above. 0 for a mean
+ * that is not > 0 (NaN too). */
 uint64_t tt_random_poisson(tt_pcg64 *g, const tt_random_tables *t, double mean);
 
 /* Gamma(shape, scale), shape > 0, scale > 0: Marsaglia and Tsang's method;
- * for shape < 1, Gamma(shape + 1) * U^(1/shape). Mean shape * scale. */
+ * for shape < 1, Gamma(shape + 1) * U^(1/shape). Mean shape * scale. 0 when
+ * shape or scale is not > 0 (NaN too). */
 double tt_random_gamma(tt_pcg64 *g, const tt_random_tables *t, double shape, double scale);
 
 /* Log-normal: exp(mu + sigma N(0, 1)). */

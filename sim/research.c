@@ -132,20 +132,21 @@ const char *tt_run_status_name(int status)
 static const tt_figure FIGURES[] = {
     FIG("net_pnl", TT_FIG_MONEY, TT_BETTER_HIGHER, net_pnl),
     FIG("return_pct", TT_FIG_RATIO, TT_BETTER_HIGHER, return_pct),
-    FIG("cagr", TT_FIG_RATIO, TT_BETTER_HIGHER, cagr),
+    FIG("cagr_pct", TT_FIG_RATIO, TT_BETTER_HIGHER, cagr_pct),
     FIG("sharpe", TT_FIG_RATIO, TT_BETTER_HIGHER, sharpe),
     FIG("sortino", TT_FIG_RATIO, TT_BETTER_HIGHER, sortino),
     FIG("calmar", TT_FIG_RATIO, TT_BETTER_HIGHER, calmar),
     FIG("max_drawdown", TT_FIG_MONEY, TT_BETTER_LOWER, max_drawdown),
     FIG("max_drawdown_pct", TT_FIG_RATIO, TT_BETTER_LOWER, max_drawdown_pct),
-    FIG("ann_volatility", TT_FIG_RATIO, TT_BETTER_LOWER, ann_volatility),
+    FIG("ann_volatility_pct", TT_FIG_RATIO, TT_BETTER_LOWER, ann_volatility_pct),
     FIG("trades", TT_FIG_COUNT, TT_BETTER_HIGHER, trades),
-    FIG("win_rate", TT_FIG_RATIO, TT_BETTER_HIGHER, win_rate),
+    FIG("win_rate_pct", TT_FIG_RATIO, TT_BETTER_HIGHER, win_rate_pct),
     FIG("profit_factor", TT_FIG_RATIO, TT_BETTER_HIGHER, profit_factor),
     FIG("expectancy", TT_FIG_MINOR, TT_BETTER_HIGHER, expectancy),
+    FIG("sqn", TT_FIG_RATIO, TT_BETTER_HIGHER, sqn),
     FIG("commissions", TT_FIG_MONEY, TT_BETTER_LOWER, commissions),
     FIG("final_equity", TT_FIG_MONEY, TT_BETTER_HIGHER, final_equity),
-    FIG("time_in_market", TT_FIG_RATIO, TT_BETTER_HIGHER, time_in_market),
+    FIG("time_in_market_pct", TT_FIG_RATIO, TT_BETTER_HIGHER, time_in_market_pct),
 };
 #undef FIG
 #define NFIGURES (sizeof FIGURES / sizeof FIGURES[0])
@@ -154,6 +155,19 @@ const tt_figure *tt_figures(size_t *n)
 {
     *n = NFIGURES;
     return FIGURES;
+}
+
+const char *tt_figure_renamed(const char *name)
+{
+    /* the fractions that became percent figures (one unit convention) */
+    static const char *const OLD[][2] = {{"cagr", "cagr_pct"},
+                                         {"ann_volatility", "ann_volatility_pct"},
+                                         {"win_rate", "win_rate_pct"},
+                                         {"time_in_market", "time_in_market_pct"}};
+    for (size_t i = 0; name && i < sizeof OLD / sizeof OLD[0]; i++)
+        if (!strcmp(OLD[i][0], name))
+            return OLD[i][1];
+    return NULL;
 }
 
 const tt_figure *tt_figure_find(const char *name)
@@ -664,8 +678,10 @@ int tt_research_doc_parse(tt_research_doc **docp, const char *text, size_t len, 
     }
     yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
     if (!yaml_parser_load(&ps, &d->doc)) {
-        int rc = tt_err_set(err, TT_EFORMAT, "%s:%zu: YAML error: %s", name,
-                            ps.problem_mark.line + 1, ps.problem ? ps.problem : "unknown");
+        int rc = ps.error == YAML_MEMORY_ERROR
+                     ? tt_err_set(err, TT_ENOMEM, "%s: out of memory (YAML parser)", name)
+                     : tt_err_set(err, TT_EFORMAT, "%s:%zu: YAML error: %s", name,
+                                  ps.problem_mark.line + 1, ps.problem ? ps.problem : "unknown");
         yaml_parser_delete(&ps);
         free(d);
         return rc;

@@ -522,16 +522,9 @@ void tt_sweep_job_free(tt_sweep_job *job)
 
 /* ---- the scenario runner ---- */
 
-/* Passes on the events of another source that fall in [from, to) and ends at
- * the first event at or past `to`: the engine can never see later data. */
-typedef struct window_src {
-    tt_source inner;
-    tt_ts from, to;
-} window_src;
-
 static int window_next(void *self, tt_event *ev, tt_err *err)
 {
-    window_src *w = self;
+    tt_window_src *w = self;
     for (;;) {
         int rc = w->inner.next(w->inner.self, ev, err);
         if (rc != TT_SRC_EVENT)
@@ -565,14 +558,11 @@ static int scenario_run(void *self, const tt_param *params, size_t nparams, tt_t
         tt_scenario_free(s);
         return rc;
     }
-    window_src win;
+    tt_window_src win;
     tt_source wsrc;
     if (from || to) {
         if (run->cfg.source) {
-            win.inner = *run->cfg.source;
-            win.from = from;
-            win.to = to;
-            wsrc = (tt_source){&win, window_next, NULL, NULL};
+            wsrc = tt_window_source(&win, *run->cfg.source, from, to);
             run->cfg.source = &wsrc;
         } else {
             if (from > run->cfg.from)
@@ -613,6 +603,14 @@ static int scenario_run(void *self, const tt_param *params, size_t nparams, tt_t
     free(run);
     tt_scenario_free(s);
     return rc;
+}
+
+tt_source tt_window_source(tt_window_src *w, tt_source inner, tt_ts from, tt_ts to)
+{
+    w->inner = inner;
+    w->from = from;
+    w->to = to;
+    return (tt_source){w, window_next, NULL, NULL};
 }
 
 tt_research_runner tt_scenario_runner(struct tt_scenario *s)

@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/engine.h"
 #include "../core/error.h"
 #include "../core/metrics.h"
 #include "research.h"
@@ -73,10 +74,10 @@ typedef struct tt_sweep_spec {
  * no seed. TT_ENOTFOUND when the scenario has no sweep: section; TT_EINVAL
  * naming file, line and key for an unknown key, an empty list, a bad range
  * (to < from, step <= 0, more than TT_SWEEP_MAX_JOBS points), a heatmap key
- * that is not swept. */
+ * that is not swept; TT_ENOMEM. TT_OK otherwise. */
 int tt_sweep_spec_read(tt_sweep_spec *spec, const tt_research_doc *doc, uint64_t default_seed,
                        tt_err *err);
-void tt_sweep_spec_free(tt_sweep_spec *spec);
+void tt_sweep_spec_free(tt_sweep_spec *spec); /* cannot fail */
 
 /* The jobs of a sweep. Job i's assignment is params[i * nparams .. + nparams). */
 typedef struct tt_sweep_plan {
@@ -87,11 +88,12 @@ typedef struct tt_sweep_plan {
 } tt_sweep_plan;
 
 /* Expand spec into a plan. id_prefix names the sweep in run ids (sanitized).
- * TT_EINVAL when the grid would exceed TT_SWEEP_MAX_JOBS or random mode asks
- * for 0 samples; TT_ENOMEM. */
+ * TT_EINVAL when there is no parameter, the grid would exceed
+ * TT_SWEEP_MAX_JOBS or random mode asks for 0 samples or too many; TT_ENOMEM.
+ * TT_OK otherwise. */
 int tt_sweep_expand(const tt_sweep_spec *spec, const char *id_prefix, tt_sweep_plan *plan,
                     tt_err *err);
-void tt_sweep_plan_free(tt_sweep_plan *plan);
+void tt_sweep_plan_free(tt_sweep_plan *plan); /* cannot fail */
 
 /* Job i's parameters. */
 static inline const tt_param *tt_sweep_job_params(const tt_sweep_plan *p, size_t i)
@@ -110,12 +112,14 @@ typedef struct tt_run_series {
     tt_money initial_balance;
 } tt_run_series;
 
-void tt_run_series_free(tt_run_series *s);
+void tt_run_series_free(tt_run_series *s); /* cannot fail */
 
 /* Something that runs one backtest of a scenario with parameter overrides.
  * run() is called in a pool child: it may allocate freely and may crash
  * without harming the sweep. from/to (0 = the scenario's own range) restrict
- * the data the run may read: [from, to). series may be NULL when not wanted. */
+ * the data the run may read: [from, to). series may be NULL when not wanted.
+ * run() returns TT_OK with *out (and *series) filled, or a negative TT_E* with
+ * err filled (*out then says nothing). */
 typedef struct tt_research_runner {
     void *self;
     int (*run)(void *self, const tt_param *params, size_t nparams, tt_ts from, tt_ts to,
@@ -123,6 +127,16 @@ typedef struct tt_research_runner {
 } tt_research_runner;
 
 struct tt_scenario;
+
+/* A source cut to [from, to): it passes on the events of `inner` in the range
+ * and ends at the first event at or past `to` (0 = open), so the engine can
+ * never see later data. Used for synthetic markets, which cannot be queried by
+ * time; w holds the state and must outlive the source. */
+typedef struct tt_window_src {
+    tt_source inner;
+    tt_ts from, to;
+} tt_window_src;
+tt_source tt_window_source(tt_window_src *w, tt_source inner, tt_ts from, tt_ts to);
 
 /* The runner of a loaded scenario (sim/scenario.h), the one the commands use.
  * For each run it clones the scenario, applies the parameters with
@@ -133,7 +147,9 @@ struct tt_scenario;
  * wrapped so that the engine never receives an event at or past `to`. The
  * summary's first_ts/last_ts record the input the run actually read. The
  * figures are tt_metrics_compute over the run's trades and equity series with
- * the scenario's metrics settings. The scenario must outlive the runner. */
+ * the scenario's metrics settings. The scenario must outlive the runner.
+ * Cannot fail; its run() fails with TT_ENOMEM, tt_scenario_set's error for a
+ * parameter, tt_scenario_prepare's or tt_backtest_run's. */
 tt_research_runner tt_scenario_runner(struct tt_scenario *s);
 
 typedef struct tt_sweep_opts {
@@ -150,7 +166,8 @@ typedef struct tt_sweep_opts {
  * summary, whatever happened: a run that failed or crashed has that status
  * and a message naming its parameters, and the sweep goes on. Returns 0 when
  * every run completed, TT_EPARTIAL when some did not (err says how many),
- * TT_EIO when the pool itself failed. */
+ * TT_EIO when the pool itself failed (tt_pool_run), TT_ENOMEM, TT_EINVAL
+ * without a runner. */
 int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_sweep_opts *opts,
                  tt_run_summary *results, tt_err *err);
 

@@ -5,8 +5,9 @@
  * command back onto the engine queue at now + latency, from the venue's own
  * source id and in the venue ordering class (so at equal timestamps an
  * arriving order is handled before market data of that instant: it sees the
- * quote in force just before). The venue is also an engine component, which
- * is how it receives those arrivals; it registers itself in attach().
+ * quote in force just before). Those arrivals come back through the port's
+ * on_arrival hook, which sees every input that is not market data before any
+ * component; market data comes through on_market, also first.
  *
  * State: the last quote per symbol, the working orders (a small array, in
  * arrival order, which is also the order they are matched in), and the
@@ -21,7 +22,11 @@
  *
  * Every response is an order event scheduled at the current time in the venue
  * class; the venue's books change at the moment of the decision, the client's
- * when the event is dispatched, which is before any later input.
+ * when the event is dispatched, which is before any later input. A response
+ * that cannot be scheduled (the engine's queue cannot grow) fails the run
+ * (tt_engine_fail) rather than let the two sets of books part silently; so
+ * does an order the venue has no memory for (answered FAILED), since a run
+ * whose result depends on the memory at hand has no result.
  */
 #include "venue.h"
 
@@ -87,22 +92,25 @@ void tt_venue_config_default(tt_venue_config *c)
     c->stop_out_level = 50;
 }
 
-int tt_slippage_model_parse(const char *s)
+const tt_enum_value tt_slippage_models[] = {
+    {"none", TT_SLIP_NONE, 0}, {"fixed", TT_SLIP_FIXED, 0}, {"random", TT_SLIP_RANDOM, 0},
+    {NULL, 0, 0}};
+const tt_enum_value tt_commission_models[] = {{"none", TT_COMM_NONE, 0},
+                                              {"per_lot", TT_COMM_PER_LOT, 0},
+                                              {"per_notional", TT_COMM_PER_NOTIONAL, 0},
+                                              {NULL, 0, 0}};
+const tt_enum_value tt_position_modes[] = {
+    {"netting", TT_MODE_NETTING, 0}, {"hedging", TT_MODE_HEDGING, 0}, {NULL, 0, 0}};
+
+static int word(const char *s, const tt_enum_value *values)
 {
-    return !strcmp(s, "none") ? TT_SLIP_NONE : !strcmp(s, "fixed") ? TT_SLIP_FIXED
-           : !strcmp(s, "random") ? TT_SLIP_RANDOM : -1;
+    int v;
+    return tt_parse_enum(s, values, &v, NULL) == TT_OK ? v : -1;
 }
 
-int tt_commission_model_parse(const char *s)
-{
-    return !strcmp(s, "none") ? TT_COMM_NONE : !strcmp(s, "per_lot") ? TT_COMM_PER_LOT
-           : !strcmp(s, "per_notional") ? TT_COMM_PER_NOTIONAL : -1;
-}
-
-int tt_position_mode_parse(const char *s)
-{
-    return !strcmp(s, "netting") ? TT_MODE_NETTING : !strcmp(s, "hedging") ? TT_MODE_HEDGING : -1;
-}
+int tt_slippage_model_parse(const char *s) { return word(s, tt_slippage_models); }
+int tt_commission_model_parse(const char *s) { return word(s, tt_commission_models); }
+int tt_position_mode_parse(const char *s) { return word(s, tt_position_modes); }
 
 /* The books take quotes lazily: the quote path stores the quote in `last`
  * and marks the symbol; every path that reads or changes the books first
@@ -140,6 +148,31 @@ static void box_keep(tt_sim_venue *v, uint32_t symbol, tt_price bid_lo, tt_price
 
 /* ---- responses ---- */
 
+/* Put a response on the engine's queue; if it cannot be, the run stops with
+ * the error (the venue's books may already have moved). */
+static void send(tt_sim_venue *v, const tt_event *ev)
+{
+    tt_err err;
+    if (tt_engine_schedule(v->e, ev, &err) < 0) {
+        tt_err_prefix(&err, "simulated venue: the %s event of order %llu (%s) is lost: ",
+                      ev->u.order_ev.fill_qty ? "fill" : "order",
+                      (unsigned long long)ev->u.order_ev.client_id,
+                      tt_order_status_name(ev->u.order_ev.status));
+        tt_engine_fail(v->e, &err);
+    }
+}
+
+/* The venue had no memory for an order (its book, or the position a fill
+ * opens): the caller answers it FAILED, and the run stops with TT_ENOMEM, as
+ * a result that depends on the memory at hand is no result. */
+static void venue_nomem(tt_sim_venue *v, const tt_order_cmd *c, const char *what)
+{
+    tt_err err;
+    tt_err_set(&err, TT_ENOMEM, "simulated venue: out of memory for %s of order %llu", what,
+               (unsigned long long)c->client_id);
+    tt_engine_fail(v->e, &err);
+}
+
 static void respond(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int status, int reason,
                     int64_t leaves)
 {
@@ -156,7 +189,7 @@ static void respond(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int
     ev.u.order_ev.status = (uint8_t)status;
     ev.u.order_ev.side = c->side;
     ev.u.order_ev.type = c->type;
-    tt_engine_schedule(v->e, &ev, NULL);
+    send(v, &ev);
 }
 
 static tt_money commission_for(tt_sim_venue *v, uint32_t symbol, int64_t qty, tt_price price)
@@ -249,7 +282,7 @@ static int deal(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *c, int64_t
     ev.u.order_ev.status = (uint8_t)status;
     ev.u.order_ev.side = c->side;
     ev.u.order_ev.type = c->type;
-    tt_engine_schedule(v->e, &ev, NULL);
+    send(v, &ev); /* the books have moved: a lost fill fails the run */
     return TT_OK;
 }
 
@@ -375,8 +408,15 @@ static int try_fill(tt_sim_venue *v, size_t i, const tt_quote *q, int fresh)
         return 1;
     }
     int64_t left = o->leaves - qty;
-    if (deal(v, o->symbol, &o->cmd, qty, px, left, left ? TT_OS_PARTIALLY_FILLED : TT_OS_FILLED,
-             TT_REASON_FILL, 0)) {
+    int rc = deal(v, o->symbol, &o->cmd, qty, px, left,
+                  left ? TT_OS_PARTIALLY_FILLED : TT_OS_FILLED, TT_REASON_FILL, 0);
+    if (rc == TT_ENOMEM) {
+        venue_nomem(v, &o->cmd, "the position its fill opens");
+        respond(v, o->symbol, &o->cmd, TT_OS_FAILED, TT_REASON_NONE, o->leaves);
+        drop_working(v, i);
+        return 1;
+    }
+    if (rc) {
         respond(v, o->symbol, &o->cmd, TT_OS_CANCELLED, TT_REASON_NO_POSITION, o->leaves);
         drop_working(v, i);
         return 1;
@@ -441,6 +481,7 @@ static void arrive_submit(tt_sim_venue *v, uint32_t symbol, const tt_order_cmd *
         }
     }
     if (add_working(v, symbol, c, c->qty)) { /* out of memory: the venue failed */
+        venue_nomem(v, c, "the book");
         respond(v, symbol, c, TT_OS_FAILED, TT_REASON_NONE, c->qty);
         return;
     }
@@ -603,8 +644,8 @@ static void margin_full(tt_sim_venue *v)
     v->margin_call = below;
 }
 
-/* The rollover, for every event: market data (which the venue's component,
- * venue_event, does not see) and the venue's own events. */
+/* The rollover, for every input event: market data (venue_on_market) and
+ * everything else (venue_on_arrival). */
 static __attribute__((noinline)) void market_roll(tt_sim_venue *v, tt_ts ts)
 {
     books_sync(v);
@@ -679,10 +720,11 @@ static int venue_command(void *self, const tt_event *cmd, tt_err *err)
     return tt_engine_schedule(v->e, &a, err);
 }
 
-static void venue_event(void *self, tt_engine *e, const tt_event *ev)
+/* Every input but market data, before the components: keeps the rollover on
+ * time and takes the venue's own arrivals (commands after their latency). */
+static void venue_on_arrival(void *self, const tt_event *ev)
 {
     tt_sim_venue *v = self;
-    (void)e;
     if (ev->ts >= v->next_roll)
         market_roll(v, ev->ts);
     if (ev->kind == TT_EV_ORDER_CMD && ev->source == TT_VENUE_SOURCE) {
@@ -691,17 +733,15 @@ static void venue_event(void *self, tt_engine *e, const tt_event *ev)
     }
 }
 
-static void venue_attach(void *self, tt_engine *e)
+static void venue_attach(void *self, tt_engine *e) { ((tt_sim_venue *)self)->e = e; }
+
+static void venue_totals(void *self, tt_venue_totals *out)
 {
     tt_sim_venue *v = self;
-    v->e = e;
-    tt_component c;
-    memset(&c, 0, sizeof c);
-    c.self = v;
-    c.name = "venue";
-    c.on_event = venue_event;
-    c.skip_market = 1; /* on_market does what venue_event would for market data */
-    tt_engine_add_component(e, c);
+    out->commissions = tt_sim_venue_commissions(v);
+    out->swaps = tt_sim_venue_swaps(v);
+    out->fills = tt_sim_venue_fills(v);
+    out->stop_outs = tt_sim_venue_stop_outs(v);
 }
 
 int tt_sim_venue_new(tt_sim_venue **out, const tt_instruments *instruments,
@@ -774,6 +814,8 @@ tt_venue tt_sim_venue_port(tt_sim_venue *v)
     p.attach = venue_attach;
     p.command = venue_command;
     p.on_market = venue_on_market;
+    p.on_arrival = venue_on_arrival;
+    p.totals = venue_totals;
     return p;
 }
 

@@ -43,7 +43,10 @@
  * Venue-initiated deals (stop-loss, take-profit, stop-out) are order events
  * with client_id 0, venue_id = the position ticket, status FILLED.
  * Fills always carry venue_id = the ticket of the position they opened or
- * reduced.
+ * reduced. It keeps the venue contract of core/engine.h (tt_venue): that is
+ * all a run takes from it, so another venue can stand in its place
+ * (tt_backtest_set_venue). A response the engine's queue has no room for
+ * fails the run (tt_engine_fail) instead of being dropped.
  *
  * Per tick the venue stores the quote (the books take it lazily, before
  * anything reads or changes them) and compares it with the symbol's box of
@@ -59,6 +62,7 @@
 
 #include "../core/engine.h"
 #include "../core/error.h"
+#include "../core/parse.h"
 #include "../core/portfolio.h"
 
 enum tt_slippage_model { TT_SLIP_NONE = 0, TT_SLIP_FIXED = 1, TT_SLIP_RANDOM = 2 };
@@ -82,33 +86,43 @@ typedef struct tt_venue_config {
 } tt_venue_config;
 
 /* Defaults: USD account, 10,000.00 balance, netting, leverage 100, swaps on,
- * no latency, no slippage, no commission, margin call 100%, stop-out 50%. */
+ * no latency, no slippage, no commission, margin call 100%, stop-out 50%.
+ * Cannot fail. */
 void tt_venue_config_default(tt_venue_config *cfg);
 
 typedef struct tt_sim_venue tt_sim_venue;
 
-/* A venue over an instrument table (borrowed). TT_EINVAL naming the field
- * (negative latency, bad model, stop-out above margin call, ...), TT_ENOMEM. */
+/* A venue over an instrument table (borrowed). Returns 0 with *out set, or
+ * TT_EINVAL naming the field (negative latency, bad model, stop-out above
+ * margin call, ...) or TT_ENOMEM, with *out NULL. */
 int tt_sim_venue_new(tt_sim_venue **out, const tt_instruments *instruments,
                      const tt_venue_config *cfg, tt_err *err);
+/* NULL is a no-op. */
 void tt_sim_venue_free(tt_sim_venue *v);
 
-/* The port to pass to tt_engine_set_venue. attach() also registers the venue
- * as an engine component (it needs its own scheduled arrivals and the clock);
- * set the venue before adding other components. */
+/* The port to pass to tt_engine_set_venue (or tt_backtest_set_venue); cannot
+ * fail. Its on_market and on_arrival hooks take market data and the venue's
+ * own arrivals before any component; totals() gives the figures below. The
+ * port's command() returns 0, TT_ESTATE before attach, or the engine's
+ * schedule error (TT_ENOMEM). */
 tt_venue tt_sim_venue_port(tt_sim_venue *v);
 
-/* The broker's books (read-only), given the last quotes first. */
+/* The broker's books (read-only), given the last quotes first. Never NULL. */
 const tt_portfolio *tt_sim_venue_books(const tt_sim_venue *v);
 
-/* Totals so far (account minor units): commissions charged, swaps credited. */
+/* Totals so far (account minor units): commissions charged, swaps credited;
+ * fills made and positions stopped out. These cannot fail. */
 tt_money tt_sim_venue_commissions(const tt_sim_venue *v);
 tt_money tt_sim_venue_swaps(const tt_sim_venue *v);
 uint64_t tt_sim_venue_fills(const tt_sim_venue *v);
 uint64_t tt_sim_venue_stop_outs(const tt_sim_venue *v);
 
-/* Parse names used by scenarios: "none|fixed|random", "none|per_lot|per_notional",
- * "netting|hedging". Return -1 when unknown. */
+/* The words of the models and modes (tt_parse_enum tables; the scenario key
+ * table uses them too), and parsers of one word (any letter case). The
+ * parsers return -1 when the word is unknown. */
+extern const tt_enum_value tt_slippage_models[];   /* none|fixed|random */
+extern const tt_enum_value tt_commission_models[]; /* none|per_lot|per_notional */
+extern const tt_enum_value tt_position_modes[];    /* netting|hedging */
 int tt_slippage_model_parse(const char *s);
 int tt_commission_model_parse(const char *s);
 int tt_position_mode_parse(const char *s);

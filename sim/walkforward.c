@@ -269,6 +269,207 @@ static void wf_tick(void *vctx, size_t done, size_t total)
         t->o->on_tick(t->o->ctx, t->base + done, t->total);
 }
 
+/* The state of the stitching: capacities of the result's arrays, the P&L
+ * carried from the earlier folds, and whether the first balance is known. */
+typedef struct stitch {
+    size_t cap_e, cap_t;
+    tt_money offset;
+    int have_balance;
+} stitch;
+
+/* Round one: every parameter set on every train window, through the pool or
+ * the caller's train_batch, each summary checked against its window. */
+static int train_round(const tt_sweep_plan *plan, wf_ctx *c, const tt_wf_opts *o,
+                       const tt_pool_opts *popt, tt_pool_outcome *po, tt_wf_result *out,
+                       tt_err *err)
+{
+    const tt_wf_window *w = c->w;
+    size_t nj = plan->njobs, ntrain = c->nfolds * nj;
+    int rc, remote = o->train_batch != NULL;
+    if (remote) {
+        rc = o->train_batch(o->train_ctx, w, c->nfolds, plan, out->train, err);
+        if (rc == TT_EPARTIAL) {
+            fprintf(stderr, "ticktape: walkforward: %s\n", err ? err->msg : "");
+            rc = TT_OK;
+        }
+    } else {
+        rc = tt_pool_run(ntrain, train_job, c, popt, po, err);
+    }
+    for (size_t i = 0; !rc && i < ntrain; i++) {
+        size_t f = i / nj, j = i % nj;
+        char wt[96];
+        window_text(&w[f], 0, wt, sizeof wt);
+        if (!remote) {
+            outcome_summary(&po[i], tt_sweep_job_params(plan, j), plan->nparams, wt,
+                            &out->train[i]);
+            tt_run_id_make(out->train[i].run_id, plan->id_prefix, (uint32_t)i);
+        }
+        out->train[i].index = (uint32_t)j;
+        char what[160];
+        snprintf(what, sizeof what, "fold %zu job %zu (%s)", f + 1, j, wt);
+        rc = check_window(&out->train[i], w[f].train_from, w[f].train_to, what, err);
+    }
+    if (!remote)
+        tt_pool_outcomes_free(po, ntrain);
+    return rc;
+}
+
+/* Each fold's winner among its qualified train runs (best objective, ties to
+ * the lower job index, NaN never wins). Lists the folds that have one, with
+ * their winners, in tfold/tjob; returns how many. */
+static size_t pick_winners(const tt_wf_spec *spec, size_t nj, tt_wf_result *out, size_t *tfold,
+                           size_t *tjob)
+{
+    size_t ntest = 0;
+    for (size_t f = 0; f < out->nfolds; f++) {
+        tt_wf_fold *fd = &out->folds[f];
+        double best = -INFINITY;
+        for (size_t j = 0; j < nj; j++) {
+            const tt_run_summary *s = &out->train[f * nj + j];
+            if (s->status != TT_RUN_OK || s->m.trades < spec->min_trades)
+                continue;
+            fd->qualified++;
+            double v = objective_of(spec->objective, &s->m);
+            if (isnan(v))
+                continue;
+            if (!fd->has_winner || v > best) {
+                fd->has_winner = 1;
+                fd->winner = j;
+                best = v;
+            }
+        }
+        fd->objective = fd->has_winner ? best : NAN;
+        if (fd->has_winner) {
+            fd->is = out->train[f * nj + fd->winner];
+            tfold[ntest] = f;
+            tjob[ntest] = fd->winner;
+            ntest++;
+        }
+    }
+    return ntest;
+}
+
+/* Append one test run's series (summary, counts, initial balance, equity
+ * points, trades: see test_job) to the stitched result: its equity shifted
+ * to start where the previous fold ended, its trades renumbered. */
+static int stitch_fold(const tt_pool_outcome *po, const char *what, stitch *sp,
+                       tt_wf_result *out, tt_err *err)
+{
+    const uint8_t *p = po->data.data + sizeof(tt_run_summary);
+    uint64_t ne, ntr;
+    int64_t ib;
+    memcpy(&ne, p, 8), memcpy(&ntr, p + 8, 8), memcpy(&ib, p + 16, 8);
+    p += 24;
+    if (po->data.len != sizeof(tt_run_summary) + 24 + ne * sizeof(tt_equity_point) +
+                            ntr * sizeof(tt_trade_record))
+        return tt_err_set(err, TT_EFORMAT, "walkforward: %s: malformed series", what);
+    if (!sp->have_balance) {
+        out->initial_balance = ib;
+        sp->have_balance = 1;
+    }
+    if (out->nequity + ne > sp->cap_e) {
+        sp->cap_e = (out->nequity + ne) * 2 + 16;
+        tt_equity_point *ne2 = realloc(out->equity, sp->cap_e * sizeof *ne2);
+        if (!ne2)
+            return tt_err_set(err, TT_ENOMEM, "walkforward: out of memory");
+        out->equity = ne2;
+    }
+    if (out->ntrades + ntr > sp->cap_t) {
+        sp->cap_t = (out->ntrades + ntr) * 2 + 16;
+        tt_trade_record *nt2 = realloc(out->trades, sp->cap_t * sizeof *nt2);
+        if (!nt2)
+            return tt_err_set(err, TT_ENOMEM, "walkforward: out of memory");
+        out->trades = nt2;
+    }
+    const tt_equity_point *eq = (const tt_equity_point *)(const void *)p;
+    tt_money end = ib;
+    for (uint64_t k = 0; k < ne; k++) {
+        tt_equity_point e;
+        memcpy(&e, &eq[k], sizeof e);
+        end = e.equity;
+        e.equity += sp->offset - ib + out->initial_balance;
+        e.balance += sp->offset - ib + out->initial_balance;
+        out->equity[out->nequity++] = e;
+    }
+    sp->offset += end - ib;
+    const uint8_t *tp = p + ne * sizeof(tt_equity_point);
+    for (uint64_t k = 0; k < ntr; k++) {
+        tt_trade_record tr;
+        memcpy(&tr, tp + k * sizeof tr, sizeof tr);
+        tr.id = out->ntrades + 1;
+        out->trades[out->ntrades++] = tr;
+    }
+    return TT_OK;
+}
+
+/* Round two: each winner on its test window; the runs that completed are
+ * stitched in fold order. *failed counts the test runs that did not. */
+static int test_round(const tt_sweep_plan *plan, wf_ctx *c, size_t ntest,
+                      const tt_pool_opts *popt, tt_pool_outcome *po, tt_wf_result *out,
+                      size_t *failed, tt_err *err)
+{
+    int rc = tt_pool_run(ntest, test_job, c, popt, po, err);
+    stitch sp = {0};
+    for (size_t t = 0; t < ntest && !rc; t++) {
+        tt_wf_fold *fd = &out->folds[c->test_fold[t]];
+        char wt[96];
+        window_text(&fd->w, 1, wt, sizeof wt);
+        outcome_summary(&po[t], tt_sweep_job_params(plan, c->test_job[t]), plan->nparams, wt,
+                        &fd->oos);
+        fd->oos.index = (uint32_t)c->test_job[t];
+        snprintf(fd->oos.run_id, sizeof fd->oos.run_id, "%s-oos%zu", plan->id_prefix,
+                 c->test_fold[t] + 1);
+        if (fd->oos.status != TT_RUN_OK) {
+            (*failed)++;
+            continue;
+        }
+        char what[160];
+        snprintf(what, sizeof what, "fold %zu (%s)", c->test_fold[t] + 1, wt);
+        if ((rc = check_window(&fd->oos, fd->w.test_from, fd->w.test_to, what, err)))
+            break;
+        rc = stitch_fold(&po[t], what, &sp, out, err);
+    }
+    tt_pool_outcomes_free(po, ntest);
+    if (!rc && !sp.have_balance)
+        out->initial_balance = 1000000;
+    return rc;
+}
+
+/* The fingerprint over the folds' winners and out-of-sample fingerprints, and
+ * the in- and out-of-sample profit rates that make the efficiency. */
+static int fold_figures(tt_wf_result *out, tt_err *err)
+{
+    double is_pnl = 0, oos_pnl = 0, is_days = 0, oos_days = 0;
+    tt_fp_state *fp = tt_fp_new();
+    if (!fp)
+        return tt_err_set(err, TT_ENOMEM, "walkforward: out of memory");
+    for (size_t f = 0; f < out->nfolds; f++) {
+        const tt_wf_fold *fd = &out->folds[f];
+        uint64_t word = fd->has_winner ? (uint64_t)fd->winner : UINT64_MAX;
+        uint8_t b[24];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (uint8_t)(word >> (8 * i));
+            b[8 + i] = (uint8_t)(fd->oos.fp.hi >> (8 * i));
+            b[16 + i] = (uint8_t)(fd->oos.fp.lo >> (8 * i));
+        }
+        tt_fp_update(fp, b, sizeof b);
+        if (!fd->has_winner || fd->oos.status != TT_RUN_OK)
+            continue;
+        is_pnl += (double)fd->is.m.net_pnl;
+        oos_pnl += (double)fd->oos.m.net_pnl;
+        is_days += (double)(fd->w.train_to - fd->w.train_from) / (double)TT_NS_PER_DAY;
+        oos_days += (double)(fd->w.test_to - fd->w.test_from) / (double)TT_NS_PER_DAY;
+    }
+    out->fp = tt_fp_digest(fp);
+    tt_fp_free(fp);
+    if (is_days > 0) {
+        out->is_rate = is_pnl / is_days;
+        out->oos_rate = oos_pnl / oos_days;
+        out->wfe = out->is_rate > 0 ? out->oos_rate / out->is_rate : NAN;
+    }
+    return TT_OK;
+}
+
 int tt_walkforward_run(const tt_wf_spec *spec, const tt_sweep_plan *plan, tt_research_runner runner,
                        tt_ts from, tt_ts to, const tt_wf_opts *opts, tt_wf_result *out, tt_err *err)
 {
@@ -303,183 +504,22 @@ int tt_walkforward_run(const tt_wf_spec *spec, const tt_sweep_plan *plan, tt_res
     tt_pool_opts popt = {.workers = o.jobs, .on_tick = o.on_tick ? wf_tick : NULL, .cb_ctx = &tk,
                          .runs_per_process = o.runs_per_process};
 
-    /* Round one: every parameter set on every train window. */
-    int remote = o.train_batch != NULL;
-    if (remote) {
-        rc = o.train_batch(o.train_ctx, w, nf, plan, out->train, err);
-        if (rc == TT_EPARTIAL) {
-            fprintf(stderr, "ticktape: walkforward: %s\n", err ? err->msg : "");
-            rc = TT_OK;
-        }
-    } else {
-        rc = tt_pool_run(ntrain, train_job, &c, &popt, po, err);
+    size_t ntest = 0, failed = 0;
+    rc = train_round(plan, &c, &o, &popt, po, out, err);
+    if (!rc) {
+        ntest = pick_winners(spec, nj, out, tfold, tjob);
+        tk.base = ntrain;
+        rc = test_round(plan, &c, ntest, &popt, po, out, &failed, err);
     }
-    for (size_t i = 0; !rc && i < ntrain; i++) {
-        size_t f = i / nj, j = i % nj;
-        char wt[96];
-        window_text(&w[f], 0, wt, sizeof wt);
-        if (!remote) {
-            outcome_summary(&po[i], tt_sweep_job_params(plan, j), plan->nparams, wt,
-                            &out->train[i]);
-            tt_run_id_make(out->train[i].run_id, plan->id_prefix, (uint32_t)i);
-        }
-        out->train[i].index = (uint32_t)j;
-        char what[160];
-        snprintf(what, sizeof what, "fold %zu job %zu (%s)", f + 1, j, wt);
-        rc = check_window(&out->train[i], w[f].train_from, w[f].train_to, what, err);
-    }
-    if (!remote)
-        tt_pool_outcomes_free(po, ntrain);
-    if (rc)
-        goto done;
-
-    /* The winners. */
-    size_t ntest = 0;
-    for (size_t f = 0; f < nf; f++) {
-        tt_wf_fold *fd = &out->folds[f];
-        double best = -INFINITY;
-        for (size_t j = 0; j < nj; j++) {
-            const tt_run_summary *s = &out->train[f * nj + j];
-            if (s->status != TT_RUN_OK || s->m.trades < spec->min_trades)
-                continue;
-            fd->qualified++;
-            double v = objective_of(spec->objective, &s->m);
-            if (isnan(v))
-                continue;
-            if (!fd->has_winner || v > best) {
-                fd->has_winner = 1;
-                fd->winner = j;
-                best = v;
-            }
-        }
-        fd->objective = fd->has_winner ? best : NAN;
-        if (fd->has_winner) {
-            fd->is = out->train[f * nj + fd->winner];
-            tfold[ntest] = f;
-            tjob[ntest] = fd->winner;
-            ntest++;
-        }
-    }
-
-    /* Round two: each winner on its test window. */
-    tk.base = ntrain;
-    rc = tt_pool_run(ntest, test_job, &c, &popt, po, err);
-    if (rc)
-        goto done;
-    size_t cap_e = 0, cap_t = 0, failed = 0;
-    tt_money offset = 0;
-    int have_balance = 0;
-    for (size_t t = 0; t < ntest && !rc; t++) {
-        tt_wf_fold *fd = &out->folds[tfold[t]];
-        char wt[96];
-        window_text(&fd->w, 1, wt, sizeof wt);
-        outcome_summary(&po[t], tt_sweep_job_params(plan, tjob[t]), plan->nparams, wt, &fd->oos);
-        fd->oos.index = (uint32_t)tjob[t];
-        snprintf(fd->oos.run_id, sizeof fd->oos.run_id, "%s-oos%zu", plan->id_prefix, tfold[t] + 1);
-        if (fd->oos.status != TT_RUN_OK) {
-            failed++;
-            continue;
-        }
-        char what[160];
-        snprintf(what, sizeof what, "fold %zu (%s)", tfold[t] + 1, wt);
-        if ((rc = check_window(&fd->oos, fd->w.test_from, fd->w.test_to, what, err)))
-            break;
-        const uint8_t *p = po[t].data.data + sizeof(tt_run_summary);
-        uint64_t ne, ntr;
-        int64_t ib;
-        memcpy(&ne, p, 8), memcpy(&ntr, p + 8, 8), memcpy(&ib, p + 16, 8);
-        p += 24;
-        if (po[t].data.len != sizeof(tt_run_summary) + 24 + ne * sizeof(tt_equity_point) +
-                                  ntr * sizeof(tt_trade_record)) {
-            rc = tt_err_set(err, TT_EFORMAT, "walkforward: %s: malformed series", what);
-            break;
-        }
-        if (!have_balance) {
-            out->initial_balance = ib;
-            have_balance = 1;
-        }
-        if (out->nequity + ne > cap_e) {
-            cap_e = (out->nequity + ne) * 2 + 16;
-            tt_equity_point *ne2 = realloc(out->equity, cap_e * sizeof *ne2);
-            if (!ne2) {
-                rc = tt_err_set(err, TT_ENOMEM, "walkforward: out of memory");
-                break;
-            }
-            out->equity = ne2;
-        }
-        if (out->ntrades + ntr > cap_t) {
-            cap_t = (out->ntrades + ntr) * 2 + 16;
-            tt_trade_record *nt2 = realloc(out->trades, cap_t * sizeof *nt2);
-            if (!nt2) {
-                rc = tt_err_set(err, TT_ENOMEM, "walkforward: out of memory");
-                break;
-            }
-            out->trades = nt2;
-        }
-        const tt_equity_point *eq = (const tt_equity_point *)(const void *)p;
-        tt_money end = ib;
-        for (uint64_t k = 0; k < ne; k++) {
-            tt_equity_point e;
-            memcpy(&e, &eq[k], sizeof e);
-            end = e.equity;
-            e.equity += offset - ib + out->initial_balance;
-            e.balance += offset - ib + out->initial_balance;
-            out->equity[out->nequity++] = e;
-        }
-        offset += end - ib;
-        const uint8_t *tp = p + ne * sizeof(tt_equity_point);
-        for (uint64_t k = 0; k < ntr; k++) {
-            tt_trade_record tr;
-            memcpy(&tr, tp + k * sizeof tr, sizeof tr);
-            tr.id = out->ntrades + 1;
-            out->trades[out->ntrades++] = tr;
-        }
-    }
-    tt_pool_outcomes_free(po, ntest);
-    if (rc)
-        goto done;
-
     /* Stitched figures, efficiency, fingerprint. */
-    if (!have_balance)
-        out->initial_balance = 1000000;
-    rc = tt_metrics_compute(out->trades, out->ntrades, out->equity, out->nequity,
-                            out->initial_balance, o.metrics, &out->oos, err);
-    if (rc)
-        goto done;
-    double is_pnl = 0, oos_pnl = 0, is_days = 0, oos_days = 0;
-    tt_fp_state *fp = tt_fp_new();
-    if (!fp) {
-        rc = tt_err_set(err, TT_ENOMEM, "walkforward: out of memory");
-        goto done;
-    }
-    for (size_t f = 0; f < nf; f++) {
-        const tt_wf_fold *fd = &out->folds[f];
-        uint64_t word = fd->has_winner ? (uint64_t)fd->winner : UINT64_MAX;
-        uint8_t b[24];
-        for (int i = 0; i < 8; i++) {
-            b[i] = (uint8_t)(word >> (8 * i));
-            b[8 + i] = (uint8_t)(fd->oos.fp.hi >> (8 * i));
-            b[16 + i] = (uint8_t)(fd->oos.fp.lo >> (8 * i));
-        }
-        tt_fp_update(fp, b, sizeof b);
-        if (!fd->has_winner || fd->oos.status != TT_RUN_OK)
-            continue;
-        is_pnl += (double)fd->is.m.net_pnl;
-        oos_pnl += (double)fd->oos.m.net_pnl;
-        is_days += (double)(fd->w.train_to - fd->w.train_from) / (double)TT_NS_PER_DAY;
-        oos_days += (double)(fd->w.test_to - fd->w.test_from) / (double)TT_NS_PER_DAY;
-    }
-    out->fp = tt_fp_digest(fp);
-    tt_fp_free(fp);
-    if (is_days > 0) {
-        out->is_rate = is_pnl / is_days;
-        out->oos_rate = oos_pnl / oos_days;
-        out->wfe = out->is_rate > 0 ? out->oos_rate / out->is_rate : NAN;
-    }
-    if (failed)
+    if (!rc)
+        rc = tt_metrics_compute(out->trades, out->ntrades, out->equity, out->nequity,
+                                out->initial_balance, o.metrics, &out->oos, err);
+    if (!rc)
+        rc = fold_figures(out, err);
+    if (!rc && failed)
         rc = tt_err_set(err, TT_EPARTIAL, "walkforward: %zu of %zu out-of-sample runs failed",
                         failed, ntest);
-done:
     free(w), free(po), free(tfold), free(tjob);
     return rc;
 }

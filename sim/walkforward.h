@@ -61,10 +61,12 @@ typedef struct tt_wf_spec {
 } tt_wf_spec;
 
 /* Read the walkforward: section. TT_ENOTFOUND without one; TT_EINVAL naming
- * file, line and key for unknown keys and bad values. */
+ * file, line and key for unknown keys and bad values, or missing train/test.
+ * TT_OK otherwise. */
 int tt_wf_spec_read(tt_wf_spec *spec, const tt_research_doc *doc, tt_err *err);
 
-/* "sharpe", "return", "profit_factor", "net_pnl". */
+/* "sharpe", "return", "profit_factor", "net_pnl" ("sharpe" for an unknown
+ * value). Cannot fail. */
 const char *tt_wf_objective_name(int objective);
 
 typedef struct tt_wf_window {
@@ -72,8 +74,9 @@ typedef struct tt_wf_window {
     tt_ts test_from, test_to;   /* [test_from, test_to), test_from == train_to */
 } tt_wf_window;
 
-/* The folds over [from, to). *w is malloc'd (free()). TT_EINVAL when not even
- * one fold fits (the message gives the sizes). */
+/* The folds over [from, to). *w is malloc'd (free()). TT_OK; TT_EINVAL for bad
+ * lengths or range, more than 100000 folds, or when not even one fold fits
+ * (the message gives the sizes); TT_ENOMEM; *w is NULL and *n 0 on failure. */
 int tt_wf_windows(const tt_wf_spec *spec, tt_ts from, tt_ts to, tt_wf_window **w, size_t *n,
                   tt_err *err);
 
@@ -125,11 +128,14 @@ typedef struct tt_wf_opts {
  * data range (spec->from/to win when set). A train or test run that fails or
  * crashes is reported in its summary; a failed test run makes the result
  * TT_EPARTIAL. TT_EORDER if a run read data outside its window (a broken
- * data source). */
+ * data source). Also tt_wf_windows' errors, the pool's (TT_EIO), a
+ * train_batch error other than TT_EPARTIAL, TT_EFORMAT for a malformed test
+ * series, tt_metrics_compute's, TT_ENOMEM. On any error out holds what was
+ * filled so far: free it with tt_wf_result_free either way. */
 int tt_walkforward_run(const tt_wf_spec *spec, const tt_sweep_plan *plan,
                        tt_research_runner runner, tt_ts from, tt_ts to, const tt_wf_opts *opts,
                        tt_wf_result *out, tt_err *err);
 
-void tt_wf_result_free(tt_wf_result *r);
+void tt_wf_result_free(tt_wf_result *r); /* cannot fail; r is zeroed */
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * Core tests: the queue's total order, the engine's merge of source and queue,
- * timers, the fingerprint, and two engines in one process not disturbing each
- * other.
+ * timers, the fingerprint, two engines in one process not disturbing each
+ * other, the venue port's hooks, failures (tt_engine_fail, broken sources),
+ * several sources merged (core/merge.h) and error prefixes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/engine.h"
+#include "core/merge.h"
 #include "core/queue.h"
 
 static tt_event ev_at(tt_ts ts, uint8_t kind, uint16_t source, uint64_t seq)
@@ -296,6 +298,295 @@ static void test_batch_source_status_without_count(void **state)
     tt_instruments_free(ins);
 }
 
+/* ---- the venue port's hooks ---- */
+
+/* A venue that logs what reaches it, and schedules each command back to
+ * itself 3 ns later (as the simulated venue's latency does). */
+typedef struct hook_venue {
+    tt_engine *e;
+    char log[64];
+    int n;
+    int arrivals_of_own; /* its own commands back through on_arrival */
+} hook_venue;
+
+static void hv_attach(void *self, tt_engine *e) { ((hook_venue *)self)->e = e; }
+static void hv_market(void *self, const tt_event *ev)
+{
+    hook_venue *v = self;
+    (void)ev;
+    if (v->n < 63)
+        v->log[v->n++] = 'M';
+}
+static void hv_arrival(void *self, const tt_event *ev)
+{
+    hook_venue *v = self;
+    if (v->n < 63)
+        v->log[v->n++] = ev->kind == TT_EV_TIMER ? 'T' : 'A';
+    if (ev->kind == TT_EV_ORDER_CMD && ev->source == 0x5200)
+        v->arrivals_of_own++;
+}
+static int hv_command(void *self, const tt_event *cmd, tt_err *err)
+{
+    hook_venue *v = self;
+    tt_event a = *cmd;
+    a.ts = tt_engine_now(v->e) + 3;
+    a.seq = 0;
+    a.source = 0x5200;
+    a.cls = TT_CLS_VENUE;
+    return tt_engine_schedule(v->e, &a, err);
+}
+
+typedef struct hook_comp {
+    hook_venue *v;
+    int sent;
+} hook_comp;
+
+static void hc_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    hook_comp *c = self;
+    if (c->v->n < 63)
+        c->v->log[c->v->n++] = ev->kind == TT_EV_QUOTE ? 'q' : ev->kind == TT_EV_TIMER ? 't' : 'a';
+    if (ev->kind == TT_EV_QUOTE && !c->sent++) {
+        tt_event cmd = ev_at(0, TT_EV_ORDER_CMD, 0, 0);
+        cmd.u.order_cmd.cmd = TT_CMD_SUBMIT;
+        cmd.u.order_cmd.client_id = 1;
+        tt_err err;
+        assert_int_equal(tt_engine_submit(e, &cmd, &err), TT_OK);
+    }
+}
+
+/* Market data reaches the venue's on_market, everything else its
+ * on_arrival, each before any component: quote@10 (M q), its command
+ * arriving at 13 (A a), timer@15 (T t), quote@20 (M q). */
+static void test_venue_hooks_come_first(void **state)
+{
+    (void)state;
+    make_quotes();
+    tt_instruments *ins = tt_instruments_new();
+    tt_engine *e = tt_engine_new(ins);
+    hook_venue v;
+    memset(&v, 0, sizeof v);
+    tt_engine_set_venue(e, (tt_venue){&v, hv_attach, hv_command, hv_market, NULL, hv_arrival,
+                                      NULL});
+    hook_comp hc = {&v, 0};
+    tt_engine_add_component(e, (tt_component){&hc, "probe", NULL, hc_event, NULL, 0});
+    tt_engine_timer_set(e, 15, 0);
+    arr_src src = {quotes, 2, 0};
+    tt_engine_set_source(e, (tt_source){&src, arr_next, NULL, NULL});
+    tt_err err;
+    assert_int_equal(tt_engine_run(e, &err), TT_OK);
+    assert_string_equal(v.log, "MqAaTtMq");
+    assert_int_equal(v.arrivals_of_own, 1);
+    tt_engine_free(e);
+    tt_instruments_free(ins);
+}
+
+/* ---- failures ---- */
+
+typedef struct failer {
+    int at;        /* fail on this input (1-based) */
+    int seen;
+    int stopped;
+    int emit_in_stop;
+} failer;
+
+static void failer_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    (void)ev;
+    failer *f = self;
+    if (++f->seen == f->at) {
+        tt_err why;
+        tt_err_set(&why, TT_ENOMEM, "out of memory in the probe");
+        tt_engine_fail(e, &why);
+        tt_err_set(&why, TT_EIO, "a second failure");
+        tt_engine_fail(e, &why); /* the first one is kept */
+    }
+}
+
+static int failer_stop(void *self, tt_engine *e, tt_err *err)
+{
+    (void)err;
+    failer *f = self;
+    f->stopped = 1;
+    if (f->emit_in_stop) {
+        tt_event s = ev_at(0, TT_EV_SIGNAL, 0, 0);
+        tt_engine_emit(e, &s);
+    }
+    return TT_OK;
+}
+
+static int bad_write(void *self, const tt_event *ev, tt_err *err)
+{
+    (void)ev;
+    (void)self;
+    return tt_err_set(err, TT_ENET, "sink: broker gone");
+}
+
+/* tt_engine_fail stops the run after the current event with its error
+ * (the first one given); on_stop still runs. A sink that fails while a
+ * component stops is the run's error too. */
+static void test_fail_stops_the_run(void **state)
+{
+    (void)state;
+    make_quotes();
+    tt_instruments *ins = tt_instruments_new();
+    tt_engine *e = tt_engine_new(ins);
+    failer f = {3, 0, 0, 0};
+    tt_engine_add_component(e, (tt_component){&f, "failer", NULL, failer_event, failer_stop, 0});
+    arr_src src = {quotes, 6, 0};
+    tt_engine_set_source(e, (tt_source){&src, arr_next, NULL, NULL});
+    tt_err err;
+    assert_int_equal(tt_engine_run(e, &err), TT_ENOMEM);
+    assert_string_equal(err.msg, "out of memory in the probe");
+    assert_int_equal(tt_engine_events(e), 3);
+    assert_int_equal(f.stopped, 1);
+    tt_engine_free(e);
+
+    e = tt_engine_new(ins);
+    failer g = {0, 0, 0, 1};
+    tt_engine_add_component(e, (tt_component){&g, "stopper", NULL, failer_event, failer_stop, 0});
+    tt_engine_add_sink(e, (tt_sink){NULL, bad_write, NULL, NULL});
+    arr_src src2 = {quotes, 6, 0};
+    tt_engine_set_source(e, (tt_source){&src2, arr_next, NULL, NULL});
+    assert_int_equal(tt_engine_run(e, NULL), TT_ENET); /* a NULL err is allowed */
+    assert_int_equal(tt_engine_events(e), 6);
+    tt_engine_free(e);
+    tt_instruments_free(ins);
+}
+
+static int status7_next(void *self, tt_event *ev, tt_err *err)
+{
+    (void)self;
+    (void)ev;
+    (void)err;
+    return 7;
+}
+
+static int oversize_batch(void *self, tt_event *buf, int cap, int *count, tt_err *err)
+{
+    (void)self;
+    (void)err;
+    buf[0] = ev_at(10, TT_EV_QUOTE, 1, 1);
+    *count = cap + 1;
+    return TT_SRC_EVENT;
+}
+
+/* A source that answers something else than its statuses stops the run
+ * with TT_ESTATE rather than loop or read past the batch. */
+static void test_broken_sources(void **state)
+{
+    (void)state;
+    tt_instruments *ins = tt_instruments_new();
+    tt_err err;
+    tt_engine *e = tt_engine_new(ins);
+    tt_engine_set_source(e, (tt_source){NULL, status7_next, NULL, NULL});
+    assert_int_equal(tt_engine_run(e, &err), TT_ESTATE);
+    assert_non_null(strstr(err.msg, "unknown status 7"));
+    tt_engine_free(e);
+    e = tt_engine_new(ins);
+    tt_engine_set_source(e, (tt_source){NULL, NULL, NULL, oversize_batch});
+    assert_int_equal(tt_engine_run(e, &err), TT_ESTATE);
+    assert_non_null(strstr(err.msg, "batch of 65"));
+    assert_int_equal(tt_engine_events(e), 0);
+    tt_engine_free(e);
+    tt_instruments_free(ins);
+}
+
+/* Cancelling 0 or an id never set does nothing (the set timers still fire). */
+static void test_timer_cancel_unknown(void **state)
+{
+    (void)state;
+    make_quotes();
+    tt_instruments *ins = tt_instruments_new();
+    tt_engine *e = tt_engine_new(ins);
+    uint64_t a = tt_engine_timer_set(e, 15, 1);
+    tt_engine_timer_cancel(e, 0);
+    tt_engine_timer_cancel(e, a + 100);
+    recorder rec;
+    memset(&rec, 0, sizeof rec);
+    arr_src src = {quotes, 3, 0};
+    run_recorded(e, &rec, (tt_source){&src, arr_next, NULL});
+    assert_int_equal(rec.n, 4);
+    assert_int_equal(rec.seen[1].kind, TT_EV_TIMER);
+    tt_engine_free(e);
+    tt_instruments_free(ins);
+}
+
+/* ---- several sources as one ---- */
+
+static int arr_batch(void *self, tt_event *buf, int cap, int *count, tt_err *err)
+{
+    (void)err;
+    arr_src *s = self;
+    int n = 0;
+    while (n < cap && n < 2 && s->i < s->n)
+        buf[n++] = s->v[s->i++];
+    if (!n)
+        return TT_SRC_END;
+    *count = n;
+    return TT_SRC_EVENT;
+}
+
+static int idle_once(void *self, tt_event *ev, tt_err *err)
+{
+    int *calls = self;
+    (void)err;
+    if ((*calls)++ == 0)
+        return TT_SRC_IDLE;
+    *ev = ev_at(25, TT_EV_EXTERNAL, 9, 1);
+    return *calls == 2 ? TT_SRC_EVENT : TT_SRC_END;
+}
+
+/* Three members (one-at-a-time, batched, and one idle at first) come out as
+ * one stream in the total order; an idle member makes the merge idle. */
+static void test_merge(void **state)
+{
+    (void)state;
+    tt_event a[4] = {ev_at(10, TT_EV_QUOTE, 1, 1), ev_at(20, TT_EV_QUOTE, 1, 2),
+                     ev_at(20, TT_EV_TRADE, 1, 3), ev_at(40, TT_EV_QUOTE, 1, 4)};
+    tt_event b[3] = {ev_at(5, TT_EV_QUOTE, 2, 1), ev_at(20, TT_EV_QUOTE, 2, 2),
+                     ev_at(30, TT_EV_QUOTE, 2, 3)};
+    arr_src sa = {a, 4, 0}, sb = {b, 3, 0};
+    int calls = 0;
+    tt_source members[3] = {{&sa, arr_next, NULL, NULL},
+                            {&sb, NULL, NULL, arr_batch},
+                            {&calls, idle_once, NULL, NULL}};
+    tt_merge *m;
+    tt_err err;
+    assert_int_equal(tt_merge_new(&m, members, 0, &err), TT_EINVAL);
+    assert_null(m);
+    assert_int_equal(tt_merge_new(&m, members, 3, &err), TT_OK);
+    tt_source src = tt_merge_source(m);
+    tt_event ev;
+    assert_int_equal(src.next(src.self, &ev, &err), TT_SRC_IDLE);
+    tt_ts want_ts[] = {5, 10, 20, 20, 20, 25, 30, 40};
+    uint16_t want_src[] = {2, 1, 1, 1, 2, 9, 2, 1};
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(src.next(src.self, &ev, &err), TT_SRC_EVENT);
+        assert_int_equal(ev.ts, want_ts[i]);
+        assert_int_equal(ev.source, want_src[i]);
+    }
+    assert_int_equal(src.next(src.self, &ev, &err), TT_SRC_END);
+    assert_int_equal(src.next(src.self, &ev, &err), TT_SRC_END);
+    tt_merge_free(m);
+    tt_merge_free(NULL);
+}
+
+/* A prefix keeps the code; without a record there is nothing to prefix. */
+static void test_err_prefix(void **state)
+{
+    (void)state;
+    tt_err err;
+    tt_err_set(&err, TT_ENOTFOUND, "no such symbol");
+    tt_err_prefix(&err, "line %d: ", 3);
+    assert_int_equal(err.code, TT_ENOTFOUND);
+    assert_string_equal(err.msg, "line 3: no such symbol");
+    tt_err_prefix(NULL, "ignored: ");
+    assert_int_equal(tt_err_set(NULL, TT_EIO, "x"), TT_EIO);
+    assert_string_equal(tt_status_name(TT_ESTATE), "ESTATE");
+    assert_string_equal(tt_status_name(42), "E?");
+}
+
 static void test_instruments_and_prices(void **state)
 {
     (void)state;
@@ -344,6 +635,13 @@ static void test_instruments_and_prices(void **state)
     assert_int_equal(fb->points, 1000);
     assert_true(fb->swap_long == -1.5);
     unlink(path);
+    /* a read error is not the end of the file: a directory opens but cannot be read */
+    char dir[] = "/tmp/tt_ins_dir_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tt_instruments_load(t, dir, &err), TT_EIO);
+    assert_non_null(strstr(err.msg, "cannot read"));
+    assert_non_null(strstr(err.msg, dir));
+    rmdir(dir);
     /* time parsing */
     tt_ts ts;
     assert_int_equal(tt_ts_parse("2019-02-04T10:00:00.123Z", &ts), TT_OK);
@@ -370,6 +668,12 @@ int main(void)
         cmocka_unit_test(test_timer_cancel_and_schedule_past),
         cmocka_unit_test(test_fingerprint_and_two_engines),
         cmocka_unit_test(test_batch_source_status_without_count),
+        cmocka_unit_test(test_venue_hooks_come_first),
+        cmocka_unit_test(test_fail_stops_the_run),
+        cmocka_unit_test(test_broken_sources),
+        cmocka_unit_test(test_timer_cancel_unknown),
+        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_err_prefix),
         cmocka_unit_test(test_instruments_and_prices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

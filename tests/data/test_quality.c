@@ -347,6 +347,13 @@ static void test_quarantine(void **state)
     assert_null(fgets(line, sizeof line, in));
     fclose(in);
     unlink(path);
+    /* a quarantine file that cannot be written is refused at once, not found
+     * out at the first quarantined tick (or never) */
+    cfg.quarantine = "/dev/full";
+    tt_quality *g = NULL;
+    assert_int_equal(tt_quality_new(&g, &cfg, NULL, &err), TT_EIO);
+    assert_null(g);
+    assert_non_null(strstr(err.msg, "/dev/full: cannot write quarantine file"));
 }
 
 static void test_config_and_print(void **state)

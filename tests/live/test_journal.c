@@ -182,9 +182,71 @@ static void test_background_writer(void **state)
     tt_test_rmdir(dir);
 }
 
+/* A live session's journal: the sync view has a control event on disk when
+ * write returns; a session restarted after a crash continues the journal
+ * after its last whole block (the torn tail cut), with no second header. */
+static void test_sync_and_resume(void **state)
+{
+    (void)state;
+    char dir[4096], seg[4300];
+    tt_test_tmpdir(dir, sizeof dir, "journal-resume");
+    tt_instruments *a = tt_instruments_new();
+    tt_journal *j;
+    tt_err err;
+    tt_journal_opts jo = {.background = 1, .flush_interval = -1};
+    assert_int_equal(tt_journal_open(&j, dir, a, &jo, &err), TT_OK);
+    tt_sink sk = tt_journal_sink_sync(j);
+    for (int i = 0; i < 6; i++) { /* 0, 4: quotes and the rest; 1, 5: control events */
+        tt_event e = mk(i, 1);
+        assert_int_equal(sk.write(sk.self, &e, &err), TT_OK);
+    }
+    /* the control event 5 is on disk: a reader sees events 0..5 already */
+    tt_journal_reader *r;
+    assert_int_equal(tt_journal_reader_open(&r, dir, a, &err), TT_OK);
+    tt_event ev;
+    int n = 0;
+    while (tt_journal_reader_next(r, &ev, &err) == 1)
+        n++;
+    assert_int_equal(n, 6);
+    tt_journal_reader_close(r);
+    assert_int_equal(tt_journal_close(j, &err), TT_OK);
+    /* a crash mid-block: half a block's bytes at the end of the segment */
+    snprintf(seg, sizeof seg, "%s/_journal/blob/2026-11.tts" /* T0 is in November 2026 */, dir);
+    FILE *f = fopen(seg, "ab");
+    assert_non_null(f);
+    fwrite("TTBLK\0\0\x07garbage", 1, 16, f);
+    fclose(f);
+    jo.resume = 1;
+    assert_int_equal(tt_journal_open(&j, dir, a, &jo, &err), TT_OK);
+    for (int i = 6; i < 12; i++) {
+        tt_event e = mk(i, 1);
+        assert_int_equal(tt_journal_append(j, &e, &err), TT_OK);
+    }
+    assert_int_equal(tt_journal_close(j, &err), TT_OK);
+    assert_int_equal(tt_journal_reader_open(&r, dir, a, &err), TT_OK);
+    n = 0;
+    while (tt_journal_reader_next(r, &ev, &err) == 1) {
+        tt_event want = mk(n, 1);
+        assert_int_equal(ev.ts, want.ts);
+        assert_int_equal(ev.kind, want.kind);
+        n++;
+    }
+    assert_int_equal(n, 12);
+    assert_int_equal(tt_journal_reader_warning_count(r), 0);
+    tt_journal_reader_close(r);
+    /* nothing to continue */
+    char empty[4096];
+    tt_test_tmpdir(empty, sizeof empty, "journal-resume-none");
+    assert_int_equal(tt_journal_open(&j, empty, a, &jo, &err), TT_ENOTFOUND);
+    tt_instruments_free(a);
+    tt_test_rmdir(dir);
+    tt_test_rmdir(empty);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_roundtrip_and_symbol_map),
-                                       cmocka_unit_test(test_background_writer)};
+                                       cmocka_unit_test(test_background_writer),
+                                       cmocka_unit_test(test_sync_and_resume)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

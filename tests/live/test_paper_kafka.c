@@ -73,7 +73,7 @@ static long produce_tape(const char *tape, uint64_t mark)
 }
 
 typedef struct runner {
-    tt_backtest_config *cfg;
+    tt_backtest *bt;
     tt_backtest_result res;
     tt_err err;
     int rc;
@@ -82,7 +82,7 @@ typedef struct runner {
 static void *run_bt(void *arg)
 {
     runner *r = arg;
-    r->rc = tt_backtest_run(r->cfg, &r->res, &r->err);
+    r->rc = tt_backtest_exec(r->bt, &r->res, &r->err);
     return NULL;
 }
 
@@ -116,10 +116,12 @@ static void test_paper_on_kafka_replays_exactly(void **state)
                         .kafka_from_beginning = 1, .journal_dir = journal,
                         .queue_capacity = 1 << 20};
     tt_paper *p;
+    tt_backtest *bt;
     tt_err err;
-    if (tt_paper_attach(&p, &run->cfg, run->instruments, &po, &err))
+    if (tt_backtest_open(&bt, &run->cfg, &err) ||
+        tt_paper_attach(&p, bt, run->instruments, &po, &err))
         fail_msg("%s", err.msg);
-    runner rn = {.cfg = &run->cfg};
+    runner rn = {.bt = bt};
     pthread_t th;
     pthread_create(&th, NULL, run_bt, &rn);
     /* Stop once every tick of this run was taken in (older runs' ticks on a
@@ -133,6 +135,7 @@ static void test_paper_on_kafka_replays_exactly(void **state)
     tt_test_sleep_ms(50);
     tt_paper_stop(p);
     pthread_join(th, NULL);
+    tt_backtest_close(bt);
     if (rn.rc)
         fail_msg("paper: %s", rn.err.msg);
     tt_paper_status_get(p, &st);

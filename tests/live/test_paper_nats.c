@@ -32,7 +32,7 @@ static const char SCENARIO[] =
     "  params: {tf: S1, fast: 2, slow: 3, qty: 1}\n";
 
 typedef struct runner {
-    tt_backtest_config *cfg;
+    tt_backtest *bt;
     tt_backtest_result res;
     tt_err err;
     int rc;
@@ -41,7 +41,7 @@ typedef struct runner {
 static void *run_bt(void *arg)
 {
     runner *r = arg;
-    r->rc = tt_backtest_run(r->cfg, &r->res, &r->err);
+    r->rc = tt_backtest_exec(r->bt, &r->res, &r->err);
     return NULL;
 }
 
@@ -83,10 +83,12 @@ static void test_own_bars_not_read_back(void **state)
     prepare(&s, run);
     tt_paper_opts po = {.nats_url = srv->url, .journal_dir = journal};
     tt_paper *p;
+    tt_backtest *bt;
     tt_err err;
-    if (tt_paper_attach(&p, &run->cfg, run->instruments, &po, &err))
+    if (tt_backtest_open(&bt, &run->cfg, &err) ||
+        tt_paper_attach(&p, bt, run->instruments, &po, &err))
         fail_msg("%s", err.msg);
-    runner rn = {.cfg = &run->cfg};
+    runner rn = {.bt = bt};
     pthread_t th;
     pthread_create(&th, NULL, run_bt, &rn);
 
@@ -104,6 +106,7 @@ static void test_own_bars_not_read_back(void **state)
     tt_test_sleep_ms(300);
     tt_paper_stop(p);
     pthread_join(th, NULL);
+    tt_backtest_close(bt);
     if (rn.rc)
         fail_msg("paper: %s", rn.err.msg);
     tt_paper_outputs out;

@@ -4,6 +4,9 @@
  * during the run. The kept series stays under the cap plus one point per day,
  * and every day's close and the final point survive the thinning, so daily
  * and monthly returns computed from it are the same as from the full series.
+ * The series itself (sim/equity_series.h) is also driven directly: with a cap
+ * smaller than the number of days every kept point ends up pinned, and each
+ * later day's close must still be kept, and kept right.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "sim/backtest.h"
+#include "sim/equity_series.h"
 #include "sim/scenario.h"
 
 static const char *SCENARIO =
@@ -102,10 +106,82 @@ static void test_thinning_keeps_figures_and_closes(void **state)
     tt_backtest_result_free(&capped);
 }
 
+static tt_equity_point pt(tt_ts ts, tt_money equity)
+{
+    tt_equity_point p;
+    memset(&p, 0, sizeof p);
+    p.ts = ts;
+    p.balance = p.equity = equity;
+    return p;
+}
+
+/* Ten days of three samples, a cap of 2: soon everything kept is a day's
+ * close, so the samples in between are dropped; every close must still be
+ * kept with its own value (a dropped sample once passed for kept, and the
+ * third day's close went missing), and the end-of-run point (same ts as the
+ * last sample) replaces that sample only. */
+static void test_series_more_days_than_cap(void **state)
+{
+    (void)state;
+    tt_equity_series *s;
+    tt_err err;
+    assert_int_equal(tt_equity_series_new(&s, 2, NULL, &err), TT_OK);
+    for (int d = 0; d < 10; d++)
+        for (int h = 1; h <= 3; h++) {
+            tt_equity_point p = pt(d * TT_NS_PER_DAY + h * TT_NS_PER_HOUR, d * 100 + h);
+            assert_int_equal(tt_equity_series_add(s, &p, &err), TT_OK);
+        }
+    tt_equity_point last = pt(9 * TT_NS_PER_DAY + 3 * TT_NS_PER_HOUR, 99999);
+    assert_int_equal(tt_equity_series_add(s, &last, &err), TT_OK);
+    assert_int_equal(tt_equity_series_sampled(s), 30);
+    tt_equity_point *v;
+    size_t n;
+    assert_int_equal(tt_equity_series_finish(s, &v, &n, &err), TT_OK);
+    tt_equity_series_free(s);
+    for (size_t i = 1; i < n; i++)
+        assert_true(v[i].ts > v[i - 1].ts);
+    for (int d = 0; d < 10; d++) {
+        tt_ts close = d * TT_NS_PER_DAY + 3 * TT_NS_PER_HOUR;
+        size_t i = 0;
+        while (i < n && v[i].ts != close)
+            i++;
+        assert_true(i < n); /* every day's close is kept ... */
+        assert_int_equal(v[i].equity, d == 9 ? 99999 : d * 100 + 3); /* ... with its value */
+    }
+    assert_true(n <= 2 + 10 + 1);
+    free(v);
+}
+
+/* A point earlier than the one before fails the accumulator (TT_EORDER);
+ * the series then takes nothing more and says so on every call. */
+static void test_series_out_of_order(void **state)
+{
+    (void)state;
+    tt_metrics_acc *acc = tt_metrics_acc_new(1000000, NULL);
+    tt_equity_series *s;
+    tt_err err;
+    assert_int_equal(tt_equity_series_new(&s, 0, acc, &err), TT_OK);
+    tt_equity_point a = pt(10 * TT_NS_PER_HOUR, 1000000), b = pt(5 * TT_NS_PER_HOUR, 1000000),
+                    c = pt(20 * TT_NS_PER_HOUR, 1000000);
+    assert_int_equal(tt_equity_series_add(s, &a, &err), TT_OK);
+    assert_int_equal(tt_equity_series_add(s, &b, &err), TT_OK); /* a is final: fed */
+    assert_int_equal(tt_equity_series_add(s, &c, &err), TT_EORDER); /* b is final: refused */
+    assert_int_equal(tt_equity_series_add(s, &c, &err), TT_EORDER);
+    tt_equity_point *v;
+    size_t n;
+    assert_int_equal(tt_equity_series_finish(s, &v, &n, &err), TT_EORDER);
+    assert_int_equal(n, 2); /* what was kept is handed over */
+    free(v);
+    tt_equity_series_free(s);
+    tt_metrics_acc_free(acc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thinning_keeps_figures_and_closes),
+        cmocka_unit_test(test_series_more_days_than_cap),
+        cmocka_unit_test(test_series_out_of_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

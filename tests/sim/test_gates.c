@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/gates.h"
@@ -101,7 +102,7 @@ static void test_thresholds(void **state)
     assert_int_equal(tt_gates_eval(&g, &m, &wfe, &r, &nfail, &err), 0);
     assert_int_equal(nfail, 1);
     assert_int_equal(r[0].verdict, TT_GATE_FAIL);
-    assert_string_equal(r[0].detail, "sharpe undefined < 0.5");
+    assert_string_equal(r[0].detail, "sharpe n/a < 0.5");
     free(r);
     /* A walk-forward whose efficiency is undefined fails min_wfe. */
     m.sharpe = 1;
@@ -144,6 +145,12 @@ static void test_baseline(void **state)
     /* No baseline file yet: an error, not a pass. */
     assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), TT_EIO);
     assert_non_null(strstr(err.msg, "base.json: cannot open the gates baseline"));
+    /* One that opens but cannot be read (a directory): an error too, not a
+     * verdict on what was read before the error. */
+    assert_int_equal(mkdir(want, 0700), 0);
+    assert_int_equal(tt_gates_eval(&g, &m, NULL, &r, &nfail, &err), TT_EIO);
+    assert_non_null(strstr(err.msg, "base.json: cannot read the gates baseline"));
+    assert_int_equal(rmdir(want), 0);
     /* Baseline: sharpe 1.0, net_pnl 100000, max_drawdown_pct 12.0. */
     tt_metrics b = figures();
     b.sharpe = 1.0;
@@ -211,6 +218,12 @@ static void test_errors(void **state)
     expect_error("gates:\n  max_change_pct: {sharpe: 5}\n", "needs gates.baseline");
     expect_error("gates:\n  baseline: b.json\n  max_change_pct: {sharpy: 5}\n",
                  "scenario.yaml:3: gates.max_change_pct: unknown figure 'sharpy'");
+    /* a figure that became percent is refused with its new name, never compared in
+     * the old unit */
+    expect_error("gates:\n  min_win_rate: 0.5\n",
+                 "scenario.yaml:2: gates: 'min_win_rate' is now 'min_win_rate_pct'");
+    expect_error("gates:\n  baseline: b.json\n  max_change_pct: {cagr: 5}\n",
+                 "scenario.yaml:3: gates.max_change_pct: 'cagr' is now 'cagr_pct' (percent)");
 }
 
 int main(void)

@@ -169,6 +169,8 @@ static void test_errors_name_file_line_key(void **state)
     expect_error("", TT_EFORMAT, "t.yaml: empty scenario");
     expect_error("- a\n- b\n", TT_EFORMAT, "a scenario is a mapping");
     expect_error("name: x\n---\nname: y\n", TT_EFORMAT, "only one YAML document");
+    /* a second document that does not even parse is refused too, not ignored */
+    expect_error("name: x\n---\nname: [y\n", TT_EFORMAT, "t.yaml:4: YAML:");
     /* cross-key checks */
     expect_error("strategy: {name: s}\n", TT_EINVAL, "no market data");
     expect_error("data:\n  tape: t\n  symbols: [EURUSD]\n  synthetic: {model: gbm}\nstrategy: {name: s}\n",

@@ -297,7 +297,7 @@ static void test_run(void **state)
     /* The JSON form round-trips every figure bit for bit. */
     tt_buf b = {0};
     r3[9].m.profit_factor = NAN;
-    r3[9].m.win_rate = 0.1 + 0.2;
+    r3[9].m.win_rate_pct = 0.1 + 0.2;
     assert_int_equal(tt_run_summary_json(&b, &r3[9], tt_sweep_job_params(&plan, 9), 2), 0);
     tt_json_flat j;
     assert_int_equal(tt_json_flat_parse(&j, (char *)b.data, b.len, "t", &err), 0);
@@ -305,7 +305,7 @@ static void test_run(void **state)
     tt_run_summary back;
     assert_int_equal(tt_run_summary_from_json(&back, &j, "t", &err), 0);
     assert_memory_equal(&back.fp, &r3[9].fp, sizeof back.fp);
-    assert_true(back.m.win_rate == 0.1 + 0.2);
+    assert_true(back.m.win_rate_pct == 0.1 + 0.2);
     assert_true(isnan(back.m.profit_factor));
     assert_int_equal(back.m.net_pnl, 770);
     assert_string_equal(back.run_id, "sw-0009");

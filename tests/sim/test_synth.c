@@ -525,26 +525,116 @@ static void expect_check_error(const tt_synth_config *c, const char *needle)
     assert_int_equal(tt_synth_open(&s, c, g_ins, &err), TT_EINVAL);
 }
 
+/* The key table: defaults written in it are the ones init applies (and
+ * leave the "was given" flags alone); enum words take their aliases and any
+ * case; the key at fault is reported apart from the message; the table
+ * describes itself. */
+static void test_config_table(void **state)
+{
+    (void)state;
+    tt_synth_config c;
+    tt_synth_config_init(&c);
+    assert_int_equal(c.model, TT_SYNTH_GBM);
+    assert_int_equal(c.seed, 1);
+    assert_int_equal(c.nsymbols, 1);
+    assert_string_equal(c.symbols[0], "EURUSD");
+    assert_int_equal(c.symbols[1][0], 0);
+    assert_true(c.from == tt_ts_from_civil(2024, 1, 1, 0, 0, 0, 0));
+    assert_true(c.to == c.from + 7 * TT_NS_PER_DAY);
+    assert_true(c.sigma == 0.08 && c.spread_pips == 0.8 && c.kappa == 5.0 && c.rho == -0.3);
+    assert_int_equal(c.kappa_set, 0);
+    assert_int_equal(c.theta_set, 0);
+    assert_true(c.resolution_ns == 1000000);
+    assert_int_equal(c.weekend_closed, 1);
+    assert_int_equal(c.seasonality, 1);
+    assert_int_equal(c.rollover_utc, 0);
+    assert_int_equal(c.source_id, 1);
+
+    cfg_set(&c, "weekend", "on"); /* the old boolean spellings keep their meaning */
+    assert_int_equal(c.weekend_closed, 0);
+    cfg_set(&c, "weekend", "CLOSED");
+    assert_int_equal(c.weekend_closed, 1);
+    cfg_set(&c, "weekend", "false");
+    assert_int_equal(c.weekend_closed, 1);
+    cfg_set(&c, "seasonality", "0");
+    assert_int_equal(c.seasonality, 0);
+    cfg_set(&c, "seasonality", "True");
+    assert_int_equal(c.seasonality, 1);
+    cfg_set(&c, "rollover_tz", "America/New_York");
+    assert_int_equal(c.rollover_utc, 0);
+    cfg_set(&c, "rollover_tz", "UTC");
+    assert_int_equal(c.rollover_utc, 1);
+    cfg_set(&c, "model", "Heston");
+    assert_int_equal(c.model, TT_SYNTH_HESTON);
+    cfg_set(&c, "kappa", "2");
+    assert_int_equal(c.kappa_set, 1);
+    cfg_set(&c, "seed", "0x10"); /* base prefixes, as ever */
+    assert_int_equal(c.seed, 16);
+    cfg_set(&c, "correlation", "0.25");
+    assert_true(c.has_corr && c.corr_is_scalar && c.corr_all == 0.25);
+
+    tt_err err;
+    assert_int_equal(tt_synth_config_assign(&c, "sigmaa", "1", &err), TT_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "unknown key (known here: model, seed, symbols, from"));
+    assert_null(strstr(err.msg, "correlation")); /* aliases are not listed */
+    assert_int_equal(tt_synth_config_assign(&c, "sigma", "x", &err), TT_EINVAL);
+    assert_string_equal(err.msg, "expected a number, got 'x'");
+    tt_synth_config_init(&c);
+    cfg_set(&c, "spread", "20000");
+    const char *key = NULL;
+    assert_int_equal(tt_synth_config_check_key(&c, &key, &err), TT_EINVAL);
+    assert_string_equal(key, "spread");
+    assert_string_equal(err.msg, "20000 is outside [0, 10000]");
+
+    tt_keydoc d;
+    size_t n = 0, found = 0;
+    while (tt_synth_config_key_describe(n, &d) == TT_OK) {
+        if (!strcmp(d.key, "sigma")) {
+            assert_string_equal(d.type, "number in [0, 10]");
+            assert_string_equal(d.def, "0.08");
+            found++;
+        }
+        if (!strcmp(d.key, "weekend")) {
+            assert_string_equal(d.type, "closed|open");
+            found++;
+        }
+        n++;
+    }
+    assert_int_equal(found, 2);
+    assert_true(n >= 30);
+}
+
 static void test_config_errors(void **state)
 {
     (void)state;
     tt_synth_config c;
     tt_synth_config_init(&c);
     expect_error(&c, "sigmaa", "0.1", "unknown key 'sigmaa'");
-    expect_error(&c, "sigma", "abc", "sigma: 'abc' is not a number");
+    expect_error(&c, "sigma", "abc", "synthetic: sigma: expected a number, got 'abc'");
     expect_error(&c, "sigma", "0.1x", "sigma");
-    expect_error(&c, "model", "garch", "model: 'garch'");
+    expect_error(&c, "model", "garch",
+                 "synthetic: model: expected one of gbm|merton|heston|regime|ou, got 'garch'");
     expect_error(&c, "seed", "-1", "seed");
-    expect_error(&c, "from", "yesterday", "from: 'yesterday'");
-    expect_error(&c, "weekend", "maybe", "weekend");
-    expect_error(&c, "resolution", "ps", "resolution");
-    expect_error(&c, "rollover_tz", "Europe/London", "rollover_tz: 'Europe/London'");
+    expect_error(&c, "from", "yesterday", "synthetic: from: expected a UTC time");
+    expect_error(&c, "weekend", "maybe", "weekend: expected one of closed|open, got 'maybe'");
+    expect_error(&c, "resolution", "ps", "resolution: expected one of ns|us|ms|s, got 'ps'");
+    expect_error(&c, "rollover_tz", "Europe/London",
+                 "rollover_tz: expected one of newyork|utc, got 'Europe/London'");
+    expect_error(&c, "price", "1.1,x", "synthetic: price: expected a number, got 'x'");
+    expect_error(&c, "source_id", "70000", "source_id: expected a whole number in [0, 65535]");
     expect_error(&c, "corr", "1,0.5;0.5", "corr: row 2 has 1 values");
     expect_error(&c, "symbols", "EURUSD,EURUSD", "listed twice");
 
     tt_synth_config d = c;
     cfg_set(&d, "sigma", "-0.1");
-    expect_check_error(&d, "sigma");
+    expect_check_error(&d, "synthetic: sigma: -0.1 is outside [0, 10]");
+    d = c;
+    cfg_set(&d, "tick_rate", "0"); /* the lower bound is open */
+    expect_check_error(&d, "synthetic: tick_rate: 0 is outside (0, 1e+07]");
+    d = c;
+    cfg_set(&d, "model", "merton");
+    cfg_set(&d, "jump_mean", "-2"); /* each merton parameter is named on its own */
+    expect_check_error(&d, "synthetic: jump_mean: -2 is outside [-1, 1]");
     d = c;
     cfg_set(&d, "to", "2023-01-01");
     expect_check_error(&d, "to: must be later than from");
@@ -786,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_seasonality_like_dukascopy),
         cmocka_unit_test(test_tape_round_trip),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_config_table),
         cmocka_unit_test(test_engine_source),
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_config_hostile),
