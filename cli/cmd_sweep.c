@@ -278,6 +278,22 @@ static void print_human(const tt_sweep_table *t, const char *dir, double secs, c
     }
 }
 
+/* Some runs failed: 3; every run failed: 1, as for a lone backtest. Says
+ * which on stderr and returns the exit code. */
+static int failed_runs(const tt_run_summary *results, size_t n, const char *scenario,
+                       const tt_err *err)
+{
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++)
+        ok += results[i].status == TT_RUN_OK;
+    if (ok == 0) {
+        fprintf(stderr, "ticktape: error: %s: every run failed (%zu of %zu)\n", scenario, n, n);
+        return TT_EXIT_FAIL;
+    }
+    fprintf(stderr, "ticktape: %s\n", err->msg);
+    return TT_EXIT_PARTIAL;
+}
+
 static int run_sweep(int argc, char **argv)
 {
     sweep_opts so;
@@ -378,18 +394,7 @@ static int run_sweep(int argc, char **argv)
     if (st.bar.enabled)
         tt_progress_finish(&st.bar);
     if (rc == TT_EPARTIAL) {
-        /* some runs failed: 3; every run failed: 1, as for a lone backtest */
-        size_t ok = 0;
-        for (size_t i = 0; i < plan.njobs; i++)
-            ok += results[i].status == TT_RUN_OK;
-        if (ok == 0) {
-            fprintf(stderr, "ticktape: error: %s: every run failed (%zu of %zu)\n", o->scenario,
-                    plan.njobs, plan.njobs);
-            code = TT_EXIT_FAIL;
-        } else {
-            fprintf(stderr, "ticktape: %s\n", err.msg);
-            code = TT_EXIT_PARTIAL;
-        }
+        code = failed_runs(results, plan.njobs, o->scenario, &err);
     } else if (rc) {
         code = tt_report_error(&err);
         goto done;

@@ -467,9 +467,8 @@ static int run_walkforward(int argc, char **argv)
     }
     char dir[4200] = "";
     if (!o->no_reports) {
-        snprintf(dir, sizeof dir, "%s", o->out ? o->out : "");
-        if (!o->out)
-            snprintf(dir, sizeof dir, "out/%s-walkforward", tt_scenario_name(s));
+        snprintf(dir, sizeof dir, o->out ? "%s" : "out/%s-walkforward",
+                 o->out ? o->out : tt_scenario_name(s));
         if (write_reports(dir, s, probe, &r, &plan, &wf, mw, &view, cur, &err)) {
             code = tt_report_error(&err);
             goto done;

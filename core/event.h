@@ -16,6 +16,7 @@
 #ifndef TT_EVENT_H
 #define TT_EVENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef int64_t tt_ts;    /* UTC ns since epoch */
@@ -201,6 +202,20 @@ typedef struct tt_event {
         uint8_t raw[64];
     } u;
 } tt_event;
+
+/* The documented size (docs/architecture.md): a 32-byte header, then a 64-byte
+ * payload union that every kind's payload must fit. */
+_Static_assert(sizeof(tt_event) == 96, "tt_event is 96 bytes (docs/architecture.md)");
+_Static_assert(offsetof(tt_event, u) == 32, "tt_event: the header is 32 bytes");
+_Static_assert(sizeof(((tt_event *)0)->u) == 64, "tt_event: the payload union is 64 bytes");
+_Static_assert(sizeof(tt_quote) <= 64 && sizeof(tt_trade) <= 64 && sizeof(tt_bar) <= 64,
+               "tt_event: a market-data payload outgrew the 64-byte union");
+_Static_assert(sizeof(tt_timer) <= 64 && sizeof(tt_blob) <= 64 && sizeof(tt_control) <= 64,
+               "tt_event: a timer, blob or control payload outgrew the 64-byte union");
+_Static_assert(sizeof(tt_order_cmd) <= 64 && sizeof(tt_order_event) <= 64,
+               "tt_event: an order payload outgrew the 64-byte union");
+_Static_assert(sizeof(tt_signal) <= 64 && sizeof(tt_risk) <= 64 && sizeof(tt_equity) <= 64,
+               "tt_event: a signal, risk or equity payload outgrew the 64-byte union");
 
 /* The default ordering class of a kind. */
 static inline uint8_t tt_event_class_of(uint8_t kind)

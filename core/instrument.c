@@ -185,6 +185,31 @@ uint32_t tt_instruments_count(const tt_instruments *t)
     return t ? t->n - 1 : 0;
 }
 
+/* Two instrument tables that give every symbol the same id and facts (each
+ * prepared scenario has its own table, loaded from the same file). */
+int tt_instruments_same(const tt_instruments *a, const tt_instruments *b)
+{
+    if (a == b)
+        return 1;
+    if (!a || !b || tt_instruments_count(a) != tt_instruments_count(b))
+        return 0;
+    for (uint32_t id = 1; id <= tt_instruments_count(a); id++) {
+        const tt_instrument *x = tt_instruments_get(a, id), *y = tt_instruments_get(b, id);
+        if (!x || !y) {
+            if (x != y)
+                return 0;
+            continue;
+        }
+        if (strcmp(x->symbol, y->symbol) || strcmp(x->base, y->base) ||
+            strcmp(x->quote, y->quote) || x->points != y->points || x->digits != y->digits ||
+            x->pip != y->pip || x->contract_size != y->contract_size ||
+            x->volume_step != y->volume_step || x->swap_long != y->swap_long ||
+            x->swap_short != y->swap_short || x->margin_rate != y->margin_rate)
+            return 0;
+    }
+    return 1;
+}
+
 static int parse_kv(tt_instrument *ins, const char *kv)
 {
     const char *eq = strchr(kv, '=');

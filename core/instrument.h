@@ -71,6 +71,10 @@ int tt_instruments_require(const tt_instruments *t, const char *symbol,
 /* By id; NULL when out of range or 0. */
 const tt_instrument *tt_instruments_get(const tt_instruments *t, uint32_t id);
 uint32_t tt_instruments_count(const tt_instruments *t); /* highest id; 0 for NULL */
+/* 1 when two tables give every symbol the same id and the same facts (two
+ * prepared scenarios each load their own table from the same file), else 0.
+ * Cannot fail. */
+int tt_instruments_same(const tt_instruments *a, const tt_instruments *b);
 
 /* Price conversions; they cannot fail. format writes an exact decimal with the
  * instrument's digits and returns snprintf's result (the length it needed). */

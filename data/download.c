@@ -57,7 +57,17 @@ typedef struct dl {
     tt_download_stats *st;
     dfile *f;
     size_t n;
+    size_t nh;    /* f[0..nh) are the hour tick files, in time order */
+    char sym[64]; /* the symbol as Dukascopy's paths spell it */
     char base[1024];
+    /* the transfer loop */
+    CURLM *m;
+    int jobs, retries;
+    double backoff; /* seconds before the first retry; doubles with each */
+    int active;     /* transfers in flight */
+    size_t next;    /* files before `next` have been started at least once */
+    tt_bi5_buf scratch;
+    char first_fail[512];
 } dl;
 
 static double mono_s(void)
@@ -200,239 +210,302 @@ static void fmt_hour(tt_ts t, char *buf, size_t n)
     snprintf(buf, n, "%04d-%02d-%02dT%02d:00Z", y, mo, dd, h);
 }
 
+/* Dukascopy's paths spell symbols in upper case, letters and digits only. */
+static int duka_symbol(const char *symbol, char *sym, size_t cap, tt_err *err)
+{
+    size_t sn = 0;
+    for (const char *c = symbol; *c; c++) {
+        if (!isalnum((unsigned char)*c) || sn + 1 >= cap)
+            return tt_err_set(err, TT_EINVAL,
+                              "download: bad symbol '%s' (letters and digits only)", symbol);
+        sym[sn++] = (char)toupper((unsigned char)*c);
+    }
+    sym[sn] = '\0';
+    return TT_OK;
+}
+
+/* The files of the range: every hour's tick file from the hour holding `from`, then,
+ * with candles, the bid and ask minute candles of every day it touches. */
+static int plan_files(dl *d, tt_err *err)
+{
+    const tt_download_opts *o = d->o;
+    tt_ts from = o->from - ((o->from % TT_NS_PER_HOUR) + TT_NS_PER_HOUR) % TT_NS_PER_HOUR;
+    size_t nh = (size_t)((o->to - from + TT_NS_PER_HOUR - 1) / TT_NS_PER_HOUR);
+    size_t nd = o->candles ? (size_t)((o->to - from) / TT_NS_PER_DAY + 2) * 2 : 0;
+    d->f = calloc(nh + nd + 1, sizeof *d->f);
+    if (!d->f)
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
+    d->nh = nh;
+    for (size_t i = 0; i < nh; i++) {
+        dfile *f = &d->f[d->n++];
+        f->start = from + (tt_ts)i * TT_NS_PER_HOUR;
+        tt_duka_tick_path(f->rel, sizeof f->rel, d->sym, f->start);
+    }
+    if (o->candles) {
+        tt_ts day0 = from - ((from % TT_NS_PER_DAY) + TT_NS_PER_DAY) % TT_NS_PER_DAY;
+        for (tt_ts t = day0; t < o->to; t += TT_NS_PER_DAY)
+            for (int side = TT_SIDE_BID; side <= TT_SIDE_ASK; side++) {
+                dfile *f = &d->f[d->n++];
+                f->tf = TT_TF_M1;
+                f->side = (int8_t)side;
+                tt_duka_candle_path(f->rel, sizeof f->rel, d->sym, TT_TF_M1, side, t, &f->start);
+            }
+    }
+    d->st->files = d->n;
+    return TT_OK;
+}
+
+/* Resume: complete files are those under their final name. */
+static void skip_complete(dl *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", d->o->dir, d->f[i].rel);
+        struct stat sb;
+        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            d->f[i].state = F_SKIPPED;
+            d->st->skipped++;
+        }
+    }
+}
+
+/* Start what may start: retries whose backoff elapsed first, then new files in order. */
+static int start_due(dl *d, tt_err *err)
+{
+    double now = mono_s();
+    for (size_t i = 0; i < d->next && d->active < d->jobs; i++) {
+        dfile *f = &d->f[i];
+        if (f->state == F_PENDING && f->attempt > 0 && f->not_before <= now) {
+            if (start(d, d->m, f) == 0)
+                d->active++;
+        }
+    }
+    while (d->active < d->jobs && d->next < d->n) {
+        dfile *f = &d->f[d->next++];
+        if (f->state != F_PENDING)
+            continue;
+        if (start(d, d->m, f) != 0)
+            return tt_err_set(err, TT_ENET, "libcurl: cannot start a transfer");
+        d->active++;
+    }
+    return TT_OK;
+}
+
+/* Is a retry waiting for its backoff? *soonest: the earliest time one may start. */
+static int retry_waiting(const dl *d, double *soonest)
+{
+    int waiting = 0;
+    for (size_t i = 0; i < d->next; i++)
+        if (d->f[i].state == F_PENDING && d->f[i].attempt > 0) {
+            if (!waiting || d->f[i].not_before < *soonest)
+                *soonest = d->f[i].not_before;
+            waiting = 1;
+        }
+    return waiting;
+}
+
+/* Let curl work: wait up to 100 ms for activity, or, with nothing in flight, until
+ * the soonest retry (at most a second). */
+static void pump(dl *d, int waiting, double soonest)
+{
+    int running = 0;
+    curl_multi_perform(d->m, &running);
+    int wait_ms = 100;
+    if (waiting && d->active == 0) {
+        double dt = soonest - mono_s();
+        wait_ms = dt <= 0 ? 0 : dt > 1.0 ? 1000 : (int)(dt * 1000) + 1;
+    }
+    if (d->active > 0 || wait_ms > 0)
+        curl_multi_poll(d->m, NULL, 0, wait_ms, NULL);
+    curl_multi_perform(d->m, &running);
+}
+
+static void drop_body(dfile *f)
+{
+    free(f->body);
+    f->body = NULL;
+    f->cap = f->len = 0;
+}
+
+/* A transfer that did not give a good file: again after the backoff when the
+ * failure is transient and retries are left, else the file has failed. */
+static void settle_failure(dl *d, dfile *f, const char *why, int transient)
+{
+    tt_download_stats *st = d->st;
+    snprintf(f->last_error, sizeof f->last_error, "%s", why);
+    if (transient && f->attempt <= d->retries) {
+        double delay = d->backoff * (double)(1u << (f->attempt - 1 < 16 ? f->attempt - 1 : 16));
+        f->state = F_PENDING;
+        f->not_before = mono_s() + delay;
+        st->retries++;
+        say(d->o, "retry %d/%d in %.1fs: %s/%s: %s", f->attempt, d->retries, delay, d->base,
+            f->rel, why);
+    } else {
+        f->state = F_FAILED;
+        st->failed++;
+        say(d->o, "error: %s/%s: %s (after %d attempt%s); nothing written", d->base, f->rel, why,
+            f->attempt, f->attempt == 1 ? "" : "s");
+        if (!d->first_fail[0])
+            snprintf(d->first_fail, sizeof d->first_fail, "%s: %s", f->rel, why);
+        drop_body(f);
+        progress(d);
+    }
+}
+
+/* One finished transfer: a 404 is a missing hour; a good body is checked and
+ * committed; anything else is a failure, transient or not. Fails only when a
+ * checked body cannot be written (TT_EIO). */
+static int finish_transfer(dl *d, CURLMsg *msg, tt_err *err)
+{
+    tt_download_stats *st = d->st;
+    CURL *h = msg->easy_handle;
+    CURLcode cc = msg->data.result;
+    char *priv = NULL;
+    curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
+    dfile *f = (dfile *)(void *)priv;
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(d->m, h);
+    curl_easy_cleanup(h);
+    f->h = NULL;
+    d->active--;
+    st->bytes += f->len;
+
+    int transient = 0;
+    char why[300] = "";
+    if (cc != CURLE_OK) {
+        snprintf(why, sizeof why, "%s",
+                 f->too_big ? "body over the size limit" : curl_easy_strerror(cc));
+        transient = !f->too_big && cc != CURLE_URL_MALFORMAT && cc != CURLE_UNSUPPORTED_PROTOCOL &&
+                    cc != CURLE_COULDNT_RESOLVE_HOST;
+    } else if (status == 404) {
+        f->state = F_MISSING;
+        st->missing++;
+        progress(d);
+        return TT_OK;
+    } else if (status >= 500 || status == 429 || status == 408) {
+        /* server trouble, rate limiting or a server-side timeout: try again later */
+        snprintf(why, sizeof why, "HTTP %ld", status);
+        transient = 1;
+    } else if (status != 200) {
+        snprintf(why, sizeof why, "HTTP %ld", status);
+    } else if (check_body(f, &d->scratch, why, sizeof why) != TT_OK) {
+        transient = 1; /* a short body that curl could not see (no Content-Length) */
+    } else {
+        tt_err we;
+        if (commit_file(d, f, &we) != TT_OK)
+            return tt_err_set(err, TT_EIO, "%s", we.msg);
+        f->state = f->len ? F_DONE : F_EMPTY;
+        if (f->len)
+            st->downloaded++;
+        else
+            st->empty++;
+        drop_body(f);
+        progress(d);
+        return TT_OK;
+    }
+    settle_failure(d, f, why, transient);
+    return TT_OK;
+}
+
+/* Until every file has settled: start transfers, let curl work, settle the finished. */
+static int run_transfers(dl *d, tt_err *err)
+{
+    for (;;) {
+        int rc = start_due(d, err);
+        if (rc)
+            return rc;
+        double soonest = 0;
+        int waiting = retry_waiting(d, &soonest);
+        if (d->active == 0 && !waiting && d->next >= d->n)
+            return TT_OK;
+        pump(d, waiting, soonest);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(d->m, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            if ((rc = finish_transfer(d, msg, err)) != TT_OK)
+                return rc;
+        }
+    }
+}
+
+/* Gaps: runs of consecutive hour tick files the server does not have. */
+static void report_gaps(dl *d)
+{
+    for (size_t i = 0; i < d->nh;) {
+        if (d->f[i].state != F_MISSING) {
+            i++;
+            continue;
+        }
+        size_t k = i;
+        while (k < d->nh && d->f[k].state == F_MISSING)
+            k++;
+        char a[32], b[32];
+        fmt_hour(d->f[i].start, a, sizeof a);
+        fmt_hour(d->f[k - 1].start, b, sizeof b);
+        say(d->o, "gap: %s %s .. %s: %zu hour%s not on the server", d->sym, a, b, k - i,
+            k - i == 1 ? "" : "s");
+        d->st->gaps++;
+        i = k;
+    }
+}
+
 int tt_download_dukascopy(const tt_download_opts *o, tt_download_stats *st, tt_err *err)
 {
     memset(st, 0, sizeof *st);
     if (!o->symbol || !o->symbol[0] || !o->dir)
         return tt_err_set(err, TT_EINVAL, "download: symbol and dir are required");
     if (o->to <= o->from)
-        return tt_err_set(err, TT_EINVAL, "download: empty time range (--to must be after --from)");
-    /* Dukascopy's paths spell symbols in upper case, letters and digits only. */
-    char sym[64];
-    size_t sn = 0;
-    for (const char *c = o->symbol; *c; c++) {
-        if (!isalnum((unsigned char)*c) || sn + 1 >= sizeof sym)
-            return tt_err_set(err, TT_EINVAL, "download: bad symbol '%s' (letters and digits only)",
-                              o->symbol);
-        sym[sn++] = (char)toupper((unsigned char)*c);
-    }
-    sym[sn] = '\0';
+        return tt_err_set(err, TT_EINVAL,
+                          "download: empty time range (--to must be after --from)");
     dl d = {0};
+    int rc = duka_symbol(o->symbol, d.sym, sizeof d.sym, err);
+    if (rc)
+        return rc;
     d.o = o;
     d.st = st;
     snprintf(d.base, sizeof d.base, "%s", o->base_url ? o->base_url : TT_DUKA_DEFAULT_BASE_URL);
     size_t bl = strlen(d.base);
     while (bl > 0 && d.base[bl - 1] == '/')
         d.base[--bl] = '\0';
-
-    tt_ts from = o->from - ((o->from % TT_NS_PER_HOUR) + TT_NS_PER_HOUR) % TT_NS_PER_HOUR;
-    size_t nh = (size_t)((o->to - from + TT_NS_PER_HOUR - 1) / TT_NS_PER_HOUR);
-    size_t nd = o->candles ? (size_t)((o->to - from) / TT_NS_PER_DAY + 2) * 2 : 0;
-    d.f = calloc(nh + nd + 1, sizeof *d.f);
-    if (!d.f)
-        return tt_err_set(err, TT_ENOMEM, "out of memory");
-    for (size_t i = 0; i < nh; i++) {
-        dfile *f = &d.f[d.n++];
-        f->start = from + (tt_ts)i * TT_NS_PER_HOUR;
-        tt_duka_tick_path(f->rel, sizeof f->rel, sym, f->start);
-    }
-    if (o->candles) {
-        tt_ts day0 = from - ((from % TT_NS_PER_DAY) + TT_NS_PER_DAY) % TT_NS_PER_DAY;
-        for (tt_ts t = day0; t < o->to; t += TT_NS_PER_DAY)
-            for (int side = TT_SIDE_BID; side <= TT_SIDE_ASK; side++) {
-                dfile *f = &d.f[d.n++];
-                f->tf = TT_TF_M1;
-                f->side = (int8_t)side;
-                tt_duka_candle_path(f->rel, sizeof f->rel, sym, TT_TF_M1, side, t, &f->start);
-            }
-    }
-    st->files = d.n;
-    /* Resume: complete files are those under their final name. */
-    for (size_t i = 0; i < d.n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", o->dir, d.f[i].rel);
-        struct stat sb;
-        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
-            d.f[i].state = F_SKIPPED;
-            st->skipped++;
-        }
-    }
+    if ((rc = plan_files(&d, err)) != TT_OK)
+        return rc;
+    skip_complete(&d);
     progress(&d);
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         free(d.f);
         return tt_err_set(err, TT_ENET, "libcurl: global init failed");
     }
-    CURLM *m = curl_multi_init();
-    if (!m) {
+    d.m = curl_multi_init();
+    if (!d.m) {
         curl_global_cleanup();
         free(d.f);
         return tt_err_set(err, TT_ENET, "libcurl: cannot create a multi handle");
     }
-    const int jobs = o->jobs > 0 ? o->jobs : 4;
-    const int retries = o->retries >= 0 ? o->retries : 5;
-    const double backoff = (o->backoff_ms > 0 ? o->backoff_ms : 500) / 1000.0;
-    tt_bi5_buf scratch = {0};
-    int active = 0, rc = TT_OK;
-    size_t next = 0; /* files before `next` have been started at least once */
-    char first_fail[512] = "";
-
-    for (;;) {
-        double now = mono_s();
-        /* Start what may start: retries whose backoff elapsed first, then new files in order. */
-        for (size_t i = 0; i < next && active < jobs; i++) {
-            dfile *f = &d.f[i];
-            if (f->state == F_PENDING && f->attempt > 0 && f->not_before <= now) {
-                if (start(&d, m, f) == 0)
-                    active++;
-            }
-        }
-        while (active < jobs && next < d.n) {
-            dfile *f = &d.f[next++];
-            if (f->state != F_PENDING)
-                continue;
-            if (start(&d, m, f) != 0) {
-                rc = tt_err_set(err, TT_ENET, "libcurl: cannot start a transfer");
-                break;
-            }
-            active++;
-        }
-        if (rc)
-            break;
-        int waiting = 0;
-        double soonest = 0;
-        for (size_t i = 0; i < next; i++)
-            if (d.f[i].state == F_PENDING && d.f[i].attempt > 0) {
-                if (!waiting || d.f[i].not_before < soonest)
-                    soonest = d.f[i].not_before;
-                waiting = 1;
-            }
-        if (active == 0 && !waiting && next >= d.n)
-            break;
-
-        int running = 0;
-        curl_multi_perform(m, &running);
-        int wait_ms = 100;
-        if (waiting && active == 0) {
-            double dt = soonest - mono_s();
-            wait_ms = dt <= 0 ? 0 : dt > 1.0 ? 1000 : (int)(dt * 1000) + 1;
-        }
-        if (active > 0 || wait_ms > 0)
-            curl_multi_poll(m, NULL, 0, wait_ms, NULL);
-        curl_multi_perform(m, &running);
-
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            CURL *h = msg->easy_handle;
-            CURLcode cc = msg->data.result;
-            char *priv = NULL;
-            curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
-            dfile *f = (dfile *)(void *)priv;
-            long status = 0;
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-            curl_multi_remove_handle(m, h);
-            curl_easy_cleanup(h);
-            f->h = NULL;
-            active--;
-            st->bytes += f->len;
-
-            int transient = 0;
-            char why[300] = "";
-            if (cc != CURLE_OK) {
-                snprintf(why, sizeof why, "%s", f->too_big ? "body over the size limit"
-                                                            : curl_easy_strerror(cc));
-                transient = !f->too_big && cc != CURLE_URL_MALFORMAT &&
-                            cc != CURLE_UNSUPPORTED_PROTOCOL && cc != CURLE_COULDNT_RESOLVE_HOST;
-            } else if (status == 404) {
-                f->state = F_MISSING;
-                st->missing++;
-                progress(&d);
-                continue;
-            } else if (status >= 500 || status == 429 || status == 408) {
-                /* server trouble, rate limiting or a server-side timeout: try again later */
-                snprintf(why, sizeof why, "HTTP %ld", status);
-                transient = 1;
-            } else if (status != 200) {
-                snprintf(why, sizeof why, "HTTP %ld", status);
-            } else if (check_body(f, &scratch, why, sizeof why) != TT_OK) {
-                transient = 1; /* a short body that curl could not see (no Content-Length) */
-            } else {
-                tt_err we;
-                if (commit_file(&d, f, &we) != TT_OK) {
-                    rc = tt_err_set(err, TT_EIO, "%s", we.msg);
-                    break;
-                }
-                f->state = f->len ? F_DONE : F_EMPTY;
-                if (f->len)
-                    st->downloaded++;
-                else
-                    st->empty++;
-                free(f->body);
-                f->body = NULL;
-                f->cap = f->len = 0;
-                progress(&d);
-                continue;
-            }
-            snprintf(f->last_error, sizeof f->last_error, "%s", why);
-            if (transient && f->attempt <= retries) {
-                double delay = backoff * (double)(1u << (f->attempt - 1 < 16 ? f->attempt - 1 : 16));
-                f->state = F_PENDING;
-                f->not_before = mono_s() + delay;
-                st->retries++;
-                say(o, "retry %d/%d in %.1fs: %s/%s: %s", f->attempt, retries, delay, d.base,
-                    f->rel, why);
-            } else {
-                f->state = F_FAILED;
-                st->failed++;
-                say(o, "error: %s/%s: %s (after %d attempt%s); nothing written", d.base, f->rel,
-                    why, f->attempt, f->attempt == 1 ? "" : "s");
-                if (!first_fail[0])
-                    snprintf(first_fail, sizeof first_fail, "%s: %s", f->rel, why);
-                free(f->body);
-                f->body = NULL;
-                f->cap = f->len = 0;
-                progress(&d);
-            }
-        }
-        if (rc)
-            break;
-    }
+    d.jobs = o->jobs > 0 ? o->jobs : 4;
+    d.retries = o->retries >= 0 ? o->retries : 5;
+    d.backoff = (o->backoff_ms > 0 ? o->backoff_ms : 500) / 1000.0;
+    rc = run_transfers(&d, err);
     for (size_t i = 0; i < d.n; i++) {
         if (d.f[i].h) {
-            curl_multi_remove_handle(m, d.f[i].h);
+            curl_multi_remove_handle(d.m, d.f[i].h);
             curl_easy_cleanup(d.f[i].h);
         }
         free(d.f[i].body);
     }
-    curl_multi_cleanup(m);
+    curl_multi_cleanup(d.m);
     curl_global_cleanup();
-    tt_bi5_buf_free(&scratch);
-
-    /* Gaps: runs of consecutive hour tick files the server does not have. */
-    for (size_t i = 0; rc == TT_OK && i < nh;) {
-        if (d.f[i].state != F_MISSING) {
-            i++;
-            continue;
-        }
-        size_t k = i;
-        while (k < nh && d.f[k].state == F_MISSING)
-            k++;
-        char a[32], b[32];
-        fmt_hour(d.f[i].start, a, sizeof a);
-        fmt_hour(d.f[k - 1].start, b, sizeof b);
-        say(o, "gap: %s %s .. %s: %zu hour%s not on the server", sym, a, b, k - i,
-            k - i == 1 ? "" : "s");
-        st->gaps++;
-        i = k;
-    }
+    tt_bi5_buf_free(&d.scratch);
+    if (rc == TT_OK)
+        report_gaps(&d);
     free(d.f);
     if (rc)
         return rc;
     if (st->failed)
         return tt_err_set(err, TT_EPARTIAL, "%" PRIu64 " file(s) failed (first: %s)", st->failed,
-                          first_fail);
+                          d.first_fail);
     return TT_OK;
 }

@@ -161,6 +161,23 @@ int tt_bi5_decompress(const uint8_t *data, size_t len, tt_bi5_buf *b, tt_err *er
     return TT_OK;
 }
 
+/* Record layouts (docs/data-dukascopy.md): big-endian fields of 4 bytes each,
+ * at these offsets; a volume is a float32, taken bit for bit. */
+enum { TICK_MS = 0, TICK_ASK = 4, TICK_BID = 8, TICK_ASK_VOL = 12, TICK_BID_VOL = 16 };
+enum {
+    CANDLE_S = 0,
+    CANDLE_OPEN = 4,
+    CANDLE_CLOSE = 8,
+    CANDLE_LOW = 12,
+    CANDLE_HIGH = 16,
+    CANDLE_VOL = 20
+};
+_Static_assert(TT_BI5_TICK_BYTES == 20 && TICK_BID_VOL + 4 == TT_BI5_TICK_BYTES,
+               "a bi5 tick record is 20 bytes, five 4-byte fields (docs/data-dukascopy.md)");
+_Static_assert(TT_BI5_CANDLE_BYTES == 24 && CANDLE_VOL + 4 == TT_BI5_CANDLE_BYTES,
+               "a bi5 candle record is 24 bytes, six 4-byte fields (docs/data-dukascopy.md)");
+_Static_assert(sizeof(float) == 4, "bi5 volumes are float32, copied bit for bit into a float");
+
 static inline uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
@@ -191,7 +208,7 @@ int tt_bi5_decode_ticks(const uint8_t *data, size_t len, tt_ts hour_start, uint3
         return rc;
     const uint8_t *p = b->raw;
     for (size_t i = 0; i < n; i++, p += TT_BI5_TICK_BYTES) {
-        uint32_t ms = be32(p);
+        uint32_t ms = be32(p + TICK_MS);
         if (ms >= 3600000u)
             return tt_err_set(err, TT_EFORMAT,
                               "tick record %zu: time offset %" PRIu32 " ms is past the hour", i, ms);
@@ -202,10 +219,10 @@ int tt_bi5_decode_ticks(const uint8_t *data, size_t len, tt_ts hour_start, uint3
         e->symbol = symbol;
         e->kind = TT_EV_QUOTE;
         e->cls = TT_CLS_MARKET;
-        e->u.quote.ask = (tt_price)be32(p + 4);
-        e->u.quote.bid = (tt_price)be32(p + 8);
-        e->u.quote.ask_vol = be_f32(p + 12);
-        e->u.quote.bid_vol = be_f32(p + 16);
+        e->u.quote.ask = (tt_price)be32(p + TICK_ASK);
+        e->u.quote.bid = (tt_price)be32(p + TICK_BID);
+        e->u.quote.ask_vol = be_f32(p + TICK_ASK_VOL);
+        e->u.quote.bid_vol = be_f32(p + TICK_BID_VOL);
     }
     b->ev_len = n;
     return TT_OK;
@@ -241,8 +258,9 @@ int tt_bi5_decode_candles(const uint8_t *data, size_t len, tt_ts period_start, u
     const int64_t limit = period_limit_s(tf);
     const uint8_t *p = b->raw;
     for (size_t i = 0; i < n; i++, p += TT_BI5_CANDLE_BYTES) {
-        uint32_t sec = be32(p);
-        tt_price o = be32(p + 4), c = be32(p + 8), l = be32(p + 12), h = be32(p + 16);
+        uint32_t sec = be32(p + CANDLE_S);
+        tt_price o = be32(p + CANDLE_OPEN), c = be32(p + CANDLE_CLOSE), l = be32(p + CANDLE_LOW),
+                 h = be32(p + CANDLE_HIGH);
         if ((int64_t)sec >= limit)
             return tt_err_set(err, TT_EFORMAT,
                               "candle record %zu: time offset %" PRIu32 " s is past the file's period",
@@ -263,7 +281,7 @@ int tt_bi5_decode_candles(const uint8_t *data, size_t len, tt_ts period_start, u
         e->u.bar.high = h;
         e->u.bar.low = l;
         e->u.bar.close = c;
-        e->u.bar.volume = (double)be_f32(p + 20);
+        e->u.bar.volume = (double)be_f32(p + CANDLE_VOL);
         e->u.bar.ticks = 0;
         e->u.bar.tf = tf;
         e->u.bar.side = side;

@@ -60,6 +60,16 @@ static const colspec BAR_COLS[] = {
     {"ticks", CT_U32, 0},       {"open_points", CT_I64, 0}, {"high_points", CT_I64, 0},
     {"low_points", CT_I64, 0},  {"close_points", CT_I64, 0}};
 
+/* The documented columns (docs/hdf5-layout.md): 7 for quotes, 5 for trades, 11 for bars. */
+_Static_assert(sizeof QUOTE_COLS / sizeof QUOTE_COLS[0] == 7,
+               "quote columns: docs/hdf5-layout.md");
+_Static_assert(sizeof TRADE_COLS / sizeof TRADE_COLS[0] == 5,
+               "trade columns: docs/hdf5-layout.md");
+_Static_assert(sizeof BAR_COLS / sizeof BAR_COLS[0] == 11, "bar columns: docs/hdf5-layout.md");
+/* Column buffers are ct_size() bytes a row and handed to HDF5 as the native type. */
+_Static_assert(sizeof(double) == 8 && sizeof(float) == 4,
+               "ct_size: the native double and float are HDF5's float64 and float32");
+
 static size_t ct_size(int t)
 {
     switch (t) {

@@ -30,6 +30,17 @@
 #define TT_JOURNAL_QUEUE 65536 /* background mode: events waiting for the writer */
 #define TT_JOURNAL_TAKE 256     /* events the writer takes per lock round trip */
 
+/* The header record: a blob of type TT_JOURNAL_HEADER whose text is the first
+ * line below, then one "id symbol" line per instrument (write_header sizes its
+ * buffer as 32 bytes for the first line and TT_SYMBOL_MAX + 12 per symbol). */
+#define JOURNAL_MAGIC "ticktape journal "
+#define JOURNAL_FIRST_LINE JOURNAL_MAGIC "1\n"
+_Static_assert(sizeof JOURNAL_FIRST_LINE <= 32,
+               "journal header: the first line fits its 32 bytes");
+_Static_assert(TT_JOURNAL_HEADER == ((uint32_t)'T' << 24 | (uint32_t)'J' << 16 |
+                                     (uint32_t)'H' << 8 | (uint32_t)'D'),
+               "journal header: the record's blob type spells \"TJHD\"");
+
 typedef struct jslot {
     tt_event ev;
     uint8_t *payload; /* owned copy of a blob's bytes */
@@ -158,7 +169,7 @@ static int write_header(tt_journal *j, tt_ts ts, tt_err *err)
     char *text = malloc(cap);
     if (!text)
         return tt_err_set(err, TT_ENOMEM, "journal: out of memory");
-    len += (size_t)snprintf(text + len, cap - len, "ticktape journal 1\n");
+    len += (size_t)snprintf(text + len, cap - len, "%s", JOURNAL_FIRST_LINE);
     for (uint32_t id = 1; id <= n; id++) {
         const tt_instrument *in = tt_instruments_get(ins, id);
         if (in)
@@ -453,7 +464,7 @@ static int parse_header(tt_journal_reader *jr, const tt_event *h, const tt_instr
     for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         line++;
         if (line == 1) {
-            if (strncmp(l, "ticktape journal ", 17)) {
+            if (strncmp(l, JOURNAL_MAGIC, sizeof JOURNAL_MAGIC - 1)) {
                 rc = tt_err_set(err, TT_EFORMAT, "%s: header: bad first line", dir);
                 break;
             }

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev
+  build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
   libzstd-dev liblzma-dev zlib1g-dev libxxhash-dev
   libprotobuf-c-dev protobuf-c-compiler
   librdkafka-dev libnats-dev nats-server libssl-dev openssl

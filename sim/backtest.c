@@ -982,31 +982,6 @@ static int same_str(const char *a, const char *b)
     return a == b || (a && b && !strcmp(a, b));
 }
 
-/* Two instrument tables that give every symbol the same id and facts (each
- * prepared scenario has its own table, loaded from the same file). */
-static int same_instruments(const tt_instruments *a, const tt_instruments *b)
-{
-    if (a == b)
-        return 1;
-    if (!a || !b || tt_instruments_count(a) != tt_instruments_count(b))
-        return 0;
-    for (uint32_t id = 1; id <= tt_instruments_count(a); id++) {
-        const tt_instrument *x = tt_instruments_get(a, id), *y = tt_instruments_get(b, id);
-        if (!x || !y) {
-            if (x != y)
-                return 0;
-            continue;
-        }
-        if (strcmp(x->symbol, y->symbol) || strcmp(x->base, y->base) ||
-            strcmp(x->quote, y->quote) || x->points != y->points || x->digits != y->digits ||
-            x->pip != y->pip || x->contract_size != y->contract_size ||
-            x->volume_step != y->volume_step || x->swap_long != y->swap_long ||
-            x->swap_short != y->swap_short || x->margin_rate != y->margin_rate)
-            return 0;
-    }
-    return 1;
-}
-
 /* The fields that decide what data a run reads (and the conversion pairs it
  * adds to a tape query: the account currency). */
 static int same_data(const tt_backtest_config *a, const tt_backtest_config *b)
@@ -1014,7 +989,7 @@ static int same_data(const tt_backtest_config *a, const tt_backtest_config *b)
     if (!same_str(a->tape_dir, b->tape_dir) || a->source != b->source || a->from != b->from ||
         a->to != b->to || a->model != b->model || a->spread_points != b->spread_points ||
         a->spread_from_bars != b->spread_from_bars ||
-        !same_instruments(a->instruments, b->instruments) ||
+        !tt_instruments_same(a->instruments, b->instruments) ||
         !same_str(a->instruments_file, b->instruments_file) ||
         strcmp(a->venue.account.currency, b->venue.account.currency))
         return 0;

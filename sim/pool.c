@@ -57,6 +57,8 @@
 
 #define FRAME_MAGIC 0x52505454u /* "TTPR" little-endian */
 #define FRAME_HEAD 20
+_Static_assert(FRAME_HEAD == 4 + 4 + 4 + 8,
+               "frame head: magic, int32 rc, uint32 message length, uint64 data length");
 
 static void put32(uint8_t *p, uint32_t v)
 {
