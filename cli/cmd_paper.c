@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "core/metrics.h"
 #include "live/paper.h"
+#include "live/status_http.h"
 #include "reports/report.h"
 #include "sim/scenario.h"
 
@@ -46,6 +47,8 @@ static void log_stderr(void *ctx, const char *line)
 
 typedef struct status_ctx {
     tt_paper *p;
+    tt_ops *ops;
+    int was_connected;
     atomic_int done;
     int tty;
     double duration;
@@ -67,6 +70,55 @@ static void status_format(status_ctx *c, char *buf, size_t cap)
              st.connected ? "connected" : "DISCONNECTED");
 }
 
+/* A feed that goes down or comes back is an event for the dashboard and
+ * the notifier. */
+static void watch_connection(status_ctx *c)
+{
+    tt_paper_status st;
+    tt_paper_status_get(c->p, &st);
+    if (st.connected == c->was_connected)
+        return;
+    c->was_connected = st.connected;
+    char json[96];
+    snprintf(json, sizeof json, "{\"ts\":%lld,\"feed\":\"nats\"}",
+             (long long)(tt_wall_seconds() * 1e9));
+    tt_ops_event(c->ops, st.connected ? "reconnect" : "disconnect", json);
+}
+
+/* The status server's view of the session (server threads; tt_paper_status_get
+ * is thread-safe). */
+static void paper_info(void *ctx, tt_status_info *in)
+{
+    tt_paper *p = ctx;
+    tt_paper_status st;
+    tt_paper_status_get(p, &st);
+    in->nconn = 1;
+    snprintf(in->conn[0].name, sizeof in->conn[0].name, "feed");
+    in->conn[0].up = st.connected;
+    in->nsrc = 1;
+    snprintf(in->src[0].name, sizeof in->src[0].name, "feed");
+    in->src[0].inputs = st.inbox.delivered;
+    in->src[0].dropped = st.inbox.dropped + st.feed_dropped;
+    in->src[0].rejected = st.inbox.rejected;
+    in->src[0].gaps = st.inbox.gaps;
+    in->nqueue = 1;
+    snprintf(in->queue[0].name, sizeof in->queue[0].name, "inbox");
+    in->queue[0].depth = st.queued;
+    in->queue[0].capacity = st.inbox.capacity;
+    in->queue[0].max_depth = st.inbox.max_depth;
+    in->queue[0].event_bytes = sizeof(tt_event);
+    in->nextra = 1;
+    snprintf(in->extra[0].name, sizeof in->extra[0].name, "ticktape_journal_events_total");
+    snprintf(in->extra[0].help, sizeof in->extra[0].help, "Inputs written to the journal.");
+    in->extra[0].counter = 1;
+    in->extra[0].value = (double)st.journaled;
+}
+
+static int paper_kill(void *ctx)
+{
+    return tt_paper_kill(ctx);
+}
+
 /* Every 100 ms: --duration; on a terminal, redraw the status line twice a
  * second; with --status-every S, also print it as a full line every S s
  * (for logs and scripts). */
@@ -82,6 +134,8 @@ static void *status_loop(void *arg)
         double now = tt_wall_seconds();
         if (c->duration > 0 && now - c->start >= c->duration)
             tt_paper_stop(c->p);
+        if (c->ops)
+            watch_connection(c);
         if (c->every > 0 && now - last_line >= c->every) {
             last_line = now;
             status_format(c, line, sizeof line);
@@ -100,6 +154,7 @@ static void *status_loop(void *arg)
 typedef struct paper_opts {
     const char *scenario;
     tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
+    tt_ops_cli ops;   /* --http, --notify ... (cli/ops_cli.c) */
     const char *nats, *kafka, *journal;
     const char *kconf[17]; /* --kafka-set K=V, NULL-ended */
     int nkconf;
@@ -141,6 +196,7 @@ static const tt_opt PAPER_OPTS[] = {
     {TT_OPT_DOUBLE, "status-every", .off = F(status_every), .arg = "S", .min = 0.1,
      .max = INFINITY, .help = "also print the status as a line on stderr every S seconds"},
     {TT_OPT_INCLUDE, .include = tt_live_opts, .off = F(live)},
+    {TT_OPT_INCLUDE, .include = tt_ops_opts, .off = F(ops)},
     {TT_OPT_END},
 };
 
@@ -197,10 +253,27 @@ static int run_paper(int argc, char **argv)
     po.log = log_stderr;
     tt_paper *p = NULL;
     tt_backtest *bt = NULL;
-    if (tt_backtest_open(&bt, &run->cfg, &err) != TT_OK ||
-        tt_paper_attach(&p, bt, run->instruments, &po, &err) != TT_OK) {
+    tt_ops *ops = NULL;
+    if ((code = tt_ops_check(&a.ops, "paper")) != TT_EXIT_OK) {
+        tt_scenario_release(run);
+        free(run);
+        tt_scenario_free(s);
+        return code;
+    }
+    tt_ops_engine eng = {run->instruments, run->minor_per_unit,
+                         run->cfg.venue.account.currency[0] ? run->cfg.venue.account.currency
+                                                            : "USD"};
+    tt_ops_hooks hooks = {.info = paper_info, .kill = paper_kill, .log = log_stderr};
+    if (tt_ops_open(&ops, &a.ops, "paper", &eng, log_stderr, &err) != TT_OK ||
+        tt_backtest_open(&bt, &run->cfg, &err) != TT_OK || tt_ops_attach(ops, bt, &err) ||
+        tt_paper_attach(&p, bt, run->instruments, &po, &err) != TT_OK ||
+        (hooks.ctx = p, tt_ops_serve(ops, &hooks, &err)) != TT_OK) {
         code = tt_report_error(&err);
         tt_backtest_close(bt);
+        if (p) {
+            tt_paper_close(p, NULL);
+        }
+        tt_ops_close(ops);
         tt_scenario_release(run);
         free(run);
         tt_scenario_free(s);
@@ -218,7 +291,7 @@ static int run_paper(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     fprintf(stderr, "ticktape paper: listening on %s%s%s; SIGINT or SIGTERM ends the session\n",
             nats ? nats : kafka, journal ? ", journal " : "", journal ? journal : "");
-    status_ctx sc = {.p = p, .tty = isatty(2) && !o->quiet, .duration = a.duration,
+    status_ctx sc = {.p = p, .ops = ops, .was_connected = 1, .tty = isatty(2) && !o->quiet, .duration = a.duration,
                      .every = a.status_every,
                      .start = tt_wall_seconds()};
     pthread_t th;
@@ -238,6 +311,7 @@ static int run_paper(int argc, char **argv)
     tt_paper_outputs_get(p, &out);
     tt_err cerr;
     tt_err_clear(&cerr);
+    tt_ops_close(ops); /* before the session's pieces: the server reads them */
     int crc = tt_paper_close(p, &cerr);
     g_paper = NULL;
     signal(SIGINT, SIG_DFL);
