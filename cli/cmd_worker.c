@@ -25,6 +25,7 @@
  * failure, 2 usage error.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "live/jetstream.h"
+#include "live/status_http.h"
 #include "sim/pool.h"
 #include "sim/research.h"
 #include "sim/scenario.h"
@@ -44,6 +46,7 @@ typedef struct worker_opts {
     tt_ts idle, ack_wait;
     unsigned per_process; /* 0 = not given: keep */
     int quiet;
+    tt_ops_cli ops; /* --http, --notify ... (cli/ops_cli.c) */
 } worker_opts;
 
 #define F(field) offsetof(worker_opts, field)
@@ -63,6 +66,7 @@ static const tt_opt WORKER_OPTS[] = {
      .help = "replace the runner process after N runs (0: keep it until a run crashes it; "
              "1: a fresh process per run)"},
     {TT_OPT_FLAG, "quiet", .off = F(quiet), .help = "no line per run"},
+    {TT_OPT_INCLUDE, .include = tt_ops_opts, .off = F(ops)},
     {TT_OPT_END},
 };
 
@@ -81,6 +85,12 @@ const tt_cmd tt_command_worker = {
               "job message, if any).\n\n"
               "exit codes: 0 stopped, 1 NATS failure, 2 usage error\n",
 };
+
+static void log_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "ticktape worker: %s\n", line);
+}
 
 /* Set by the signal handler; read by the worker loop between fetches. */
 static volatile int stop_flag;
@@ -182,10 +192,22 @@ static int work(void *ctx, const char *run_id, const char *data, size_t len, tt_
     return rc;
 }
 
+/* What the job callbacks and the status server share: counters written on
+ * the worker's thread, read on the server's. */
+typedef struct worker_ctx {
+    int quiet;
+    tt_ops *ops;
+    atomic_ullong started, ok, failed, crashed;
+    atomic_int busy;
+} worker_ctx;
+
 /* One line per job event, flushed at once: scripts and tests follow them. */
 static void on_start(void *ctx, const char *run_id, uint64_t delivery)
 {
-    if (!*(int *)ctx) {
+    worker_ctx *w = ctx;
+    atomic_fetch_add(&w->started, 1);
+    atomic_store(&w->busy, 1);
+    if (!w->quiet) {
         printf("started %s delivery=%llu\n", run_id, (unsigned long long)delivery);
         fflush(stdout);
     }
@@ -193,11 +215,42 @@ static void on_start(void *ctx, const char *run_id, uint64_t delivery)
 
 static void on_job(void *ctx, const char *run_id, int status, uint64_t delivery)
 {
-    if (!*(int *)ctx) {
+    worker_ctx *w = ctx;
+    atomic_fetch_add(status == TT_RUN_OK ? &w->ok : status == TT_RUN_CRASHED ? &w->crashed
+                                                                             : &w->failed, 1);
+    atomic_store(&w->busy, 0);
+    char json[160];
+    snprintf(json, sizeof json, "{\"run_id\":\"%s\",\"status\":\"%s\"}", run_id,
+             tt_run_status_name(status));
+    tt_ops_event(w->ops, status == TT_RUN_OK ? "backtest.completed" : "backtest.failed", json);
+    if (!w->quiet) {
         printf("done %s %s delivery=%llu\n", run_id, tt_run_status_name(status),
                (unsigned long long)delivery);
         fflush(stdout);
     }
+}
+
+static void worker_info(void *ctx, tt_status_info *in)
+{
+    worker_ctx *w = ctx;
+    static const char *const N[] = {"ticktape_worker_runs_started_total",
+                                    "ticktape_worker_runs_ok_total",
+                                    "ticktape_worker_runs_failed_total",
+                                    "ticktape_worker_runs_crashed_total", "ticktape_worker_busy"};
+    static const char *const H[] = {"Runs this worker started.", "Runs that completed.",
+                                    "Runs that returned an error.",
+                                    "Runs whose runner process died.",
+                                    "1 while a run is in progress."};
+    double v[] = {(double)atomic_load(&w->started), (double)atomic_load(&w->ok),
+                  (double)atomic_load(&w->failed), (double)atomic_load(&w->crashed),
+                  (double)atomic_load(&w->busy)};
+    for (int i = 0; i < 5; i++) {
+        snprintf(in->extra[i].name, sizeof in->extra[i].name, "%s", N[i]);
+        snprintf(in->extra[i].help, sizeof in->extra[i].help, "%s", H[i]);
+        in->extra[i].counter = i < 4;
+        in->extra[i].value = v[i];
+    }
+    in->nextra = 5;
 }
 
 static int run_worker(int argc, char **argv)
@@ -208,25 +261,38 @@ static int run_worker(int argc, char **argv)
     if (rc != TT_OPTS_RUN)
         return rc;
     tt_err err;
+    if ((rc = tt_ops_check(&o.ops, "worker")) != TT_EXIT_OK)
+        return rc;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    static worker_ctx wc; /* the server's threads read it until tt_ops_close */
+    wc.quiet = o.quiet;
+    tt_ops_hooks hooks = {.info = worker_info, .log = log_stderr, .ctx = &wc};
+    if (tt_ops_open(&wc.ops, &o.ops, "worker", NULL, log_stderr, &err) ||
+        tt_ops_serve(wc.ops, &hooks, &err)) {
+        tt_ops_close(wc.ops);
+        return tt_report_error(&err);
+    }
     tt_js *js;
     tt_js_opts jo = {o.url, o.ack_wait / TT_NS_PER_MS, 0, "ticktape-worker"};
-    if (tt_js_connect(&js, &jo, &err))
+    if (tt_js_connect(&js, &jo, &err)) {
+        tt_ops_close(wc.ops);
         return tt_report_error(&err);
+    }
     tt_js_worker_opts wo = {.max_jobs = o.max_jobs, .idle_exit_ms = o.idle / TT_NS_PER_MS,
                             .stop = &stop_flag, .on_start = on_start, .on_job = on_job,
                             .runs_per_process =
                                 o.per_process == TT_POOL_KEEP ? 0 : o.per_process,
-                            .ctx = &o.quiet};
+                            .ctx = &wc};
     uint64_t done = 0;
     scenario_cache cache;
     memset(&cache, 0, sizeof cache);
     rc = tt_js_worker(js, work, &cache, &wo, &done, &err);
     tt_js_close(js);
+    tt_ops_close(wc.ops);
     if (rc)
         return tt_report_error(&err);
     if (!o.quiet)

@@ -823,8 +823,59 @@ routes:
     print("ok")
 
 
+def serve_check(args, name, mode, healthy, metric):
+    """A command started with --http 127.0.0.1:0: /health, /metrics (strict), SIGINT."""
+    err = open(os.path.join(WORK, name + ".err"), "w")
+    p = subprocess.Popen([TT] + args + ["--http", "127.0.0.1:0"], stdout=subprocess.DEVNULL,
+                         stderr=err)
+    PROCS.append(p)
+    m = wait_for(lambda: re.search(r"status server on http://127\.0\.0\.1:(\d+)/",
+                                   read(name + ".err")) or (p.poll() is not None and
+                                                             fail(read(name + ".err"))),
+                 name + "'s status server")
+    port = int(m.group(1))
+    code, _, body = get(port, "/health")
+    h = json.loads(body)
+    if h["mode"] != mode or (code == 200) != healthy or h["status"] != ("ok" if healthy else
+                                                                        "degraded"):
+        fail(f"{name} /health: {code} {body}")
+    fams = parse_metrics(get(port, "/metrics")[2])
+    value(fams, metric)
+    p.send_signal(signal.SIGINT)
+    if p.wait(timeout=30) != 0:
+        fail(f"{name} exited badly: {read(name + '.err')}")
+    print(f"{name}: /health {code}, /metrics has {len(fams)} families")
+
+
+def case_commands():
+    """worker, mt5-connector and live serve the same endpoints (one shared option table)."""
+    port = free_port()
+    nats = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(port), "-js", "-sd",
+                             os.path.join(WORK, "js")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    PROCS.append(nats)
+    def up():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return True
+        except OSError:
+            return False
+    wait_for(up, "nats-server")
+    url = f"nats://127.0.0.1:{port}"
+    serve_check(["worker", "--nats", url], "worker", "worker", True,
+                "ticktape_worker_runs_started_total")
+    secret = token_file("secret", "mt5-shared-secret")
+    serve_check(["mt5-connector", "--listen", "127.0.0.1:0", "--nats", url, "--symbols", "EURUSD",
+                 "--secret-file", secret], "connector", "mt5-connector", False,
+                "ticktape_connector_ticks_total")
+    serve_check(["live", scenario(), "--mt5", "127.0.0.1:0", "--secret-file", secret,
+                 "--no-reports"], "live", "live", False, "ticktape_venue_requests_total")
+    nats.terminate()
+    print("ok")
+
+
 try:
-    {"state": case_state, "dashboard": case_dashboard, "security": case_security,
+    {"commands": case_commands, "state": case_state, "dashboard": case_dashboard, "security": case_security,
      "kill": case_kill, "notify": case_notify}[CASE]()
 finally:
     for proc in PROCS:
