@@ -12,6 +12,7 @@
 #include "status.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@ struct tt_status_rec {
     int last_slot;
     tt_ts last_market_ts;
     tt_ts last_alert[16]; /* by rule: when it last raised an alert (repeats held back) */
+    int eq_published;     /* equity points already in pub (the ring's tail is appended) */
     /* cold */
     tt_status_snapshot work;
     pthread_mutex_t mu;
@@ -219,11 +221,36 @@ void tt_status_hot_get(tt_status_rec *s, tt_status_hot *out)
 
 /* ---- the engine side ---- */
 
-static void publish(tt_status_rec *s)
+/* What changed since the last publication: the header (counters, account,
+ * risk flags, histogram: everything before pos[]) is always copied; the
+ * arrays only when they changed, and only their used part. A publication is
+ * then about a kilobyte, not the whole struct. */
+enum { PUB_POS = 1, PUB_ORD = 2, PUB_EQ = 4, PUB_ALERT = 8 };
+
+static void publish(tt_status_rec *s, unsigned what)
 {
-    s->work.version++;
+    tt_status_snapshot *w = &s->work, *p = &s->pub;
+    w->version++;
     pthread_mutex_lock(&s->mu);
-    s->pub = s->work;
+    memcpy(p, w, offsetof(tt_status_snapshot, pos));
+    if (what & PUB_POS)
+        memcpy(p->pos, w->pos, sizeof w->pos[0] * (size_t)w->npos);
+    p->npos = w->npos;
+    if (what & PUB_ORD)
+        memcpy(p->orders, w->orders, sizeof w->orders[0] * (size_t)w->norders);
+    p->norders = w->norders;
+    p->open_orders = w->open_orders;
+    if (what & PUB_EQ) {
+        int from = s->eq_published <= w->neq ? s->eq_published : 0; /* thinned: all again */
+        memcpy(p->eq + from, w->eq + from, sizeof w->eq[0] * (size_t)(w->neq - from));
+        s->eq_published = w->neq;
+    }
+    p->neq = w->neq;
+    if (what & PUB_ALERT)
+        memcpy(p->alerts, w->alerts, sizeof w->alerts);
+    p->nalerts = w->nalerts;
+    p->minor_per_unit = w->minor_per_unit;
+    memcpy(p->currency, w->currency, sizeof p->currency);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -303,7 +330,7 @@ static void on_input(void *self, tt_engine *e, const tt_event *ev)
         snprintf(json, sizeof json, "{\"ts\":%lld,\"rule\":\"kill_switch\"}", (long long)ev->ts);
         alert_add(s, ev->ts, "risk.alert.kill_switch", 0, 0);
         emit(s, "risk.alert.kill_switch", json);
-        publish(s);
+        publish(s, PUB_ALERT);
     }
 }
 
@@ -497,6 +524,7 @@ static void equity_point(tt_status_rec *s, const tt_event *ev)
         for (int i = 0; i < TT_STATUS_EQUITY / 2; i++)
             w->eq[i] = w->eq[2 * i + 1];
         w->neq = TT_STATUS_EQUITY / 2;
+        s->eq_published = 0; /* copied whole at the next publication */
     }
     w->eq[w->neq++] = (tt_status_equity_pt){ev->ts, q->balance, q->equity};
     char json[TT_STATUS_EVENT_MAX];
@@ -514,21 +542,32 @@ static int on_output(void *self, const tt_event *ev, tt_err *err)
     tt_status_rec *s = self;
     tt_status_snapshot *w = &s->work;
     w->outputs++;
+    unsigned what = 0;
     switch (ev->kind) {
     case TT_EV_ORDER_CMD:
         if (ev->u.order_cmd.cmd == TT_CMD_SUBMIT)
             order_submitted(s, ev);
         else
             w->cancels++;
+        what = PUB_ORD;
         break;
-    case TT_EV_ORDER_EVENT: order_event(s, ev); break;
-    case TT_EV_RISK: risk_decision(s, ev); break;
-    case TT_EV_EQUITY: equity_point(s, ev); break;
-    case TT_EV_SIGNAL: w->signals++; break;
-    case TT_EV_BAR: w->bars++; break;
-    default: break;
+    case TT_EV_ORDER_EVENT:
+        order_event(s, ev);
+        what = PUB_ORD | (ev->u.order_ev.fill_qty ? PUB_POS : 0);
+        break;
+    case TT_EV_RISK:
+        risk_decision(s, ev);
+        what = PUB_ALERT;
+        break;
+    case TT_EV_EQUITY:
+        equity_point(s, ev);
+        what = PUB_EQ;
+        break;
+    case TT_EV_SIGNAL: w->signals++; return TT_OK; /* counters: go out with the next */
+    case TT_EV_BAR: w->bars++; return TT_OK;
+    default: return TT_OK;
     }
-    publish(s);
+    publish(s, what);
     return TT_OK;
 }
 
