@@ -32,7 +32,8 @@ const tt_opt tt_ops_opts[] = {
              "(docs/operations.md); a host other than loopback needs --http-token-file; "
              "port 0: any free port (printed)"},
     {TT_OPT_STRING, "http-token-file", .off = F(token_file), .arg = "FILE",
-     .help = "bearer token required on every path but /health (mode 600, 16 bytes at least)"},
+     .help = "bearer token required on every path but /health and the static dashboard page "
+             "(mode 600, 16 bytes at least)"},
     {TT_OPT_STRING, "http-cert", .off = F(cert), .arg = "FILE",
      .help = "serve HTTPS with this PEM certificate (with --http-key)"},
     {TT_OPT_STRING, "http-key", .off = F(key), .arg = "FILE",

@@ -306,7 +306,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_text(c, MHD_HTTP_URI_TOO_LONG, "URL too long\n");
     if (!post && strcmp(method, "GET") && strcmp(method, "HEAD"))
         return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
-    if (s->token && strcmp(url, "/health") &&
+    /* open without the token: /health (for load balancers) and the static page,
+     * which holds no data (it asks for everything with the token) */
+    int open = !strcmp(url, "/health") || (!post && (!strcmp(url, "/") ||
+                                                     !strcmp(url, "/index.html")));
+    if (s->token && !open &&
         !tt_status_auth_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
                            s->token)) {
         atomic_fetch_add(&s->unauthorized, 1);

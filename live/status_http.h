@@ -15,9 +15,10 @@
  * server thread, so it must be thread-safe). It never touches engine state.
  *
  * Security (docs/operations.md): binding anything but a loopback address
- * needs a bearer token; with a token, every path but /health requires
- * `Authorization: Bearer TOKEN` (compared in constant time), POST /api/kill
- * included. TLS when a certificate and key are given. Every request is
+ * needs a bearer token; with a token, every path but /health and the static
+ * dashboard page (it holds no data; it sends the token, taken from the URL
+ * fragment, with each request for data) requires `Authorization: Bearer
+ * TOKEN` (compared in constant time), POST /api/kill included. TLS when a certificate and key are given. Every request is
  * bounded: only GET and POST (POST only on /api/kill, body at most 1 KiB and
  * ignored), a URL of at most 256 bytes, 32 KiB of memory per connection, 64
  * connections, 16 event streams, 30 s of inactivity. The token is never

@@ -550,7 +550,10 @@ def case_security():
     refused(["--http-token-file", good], "need --http")
     nats, nport = start_nats()
     p, port = start_paper(nport, scenario(), ["--http-token-file", good])
-    for path in ("/", "/api/state", "/metrics", "/api/events"):
+    code, _, page = get(port, "/")
+    if code != 200 or "EURUSD" in page or '"counts"' in page:
+        fail("the static page is served without the token, and holds no data")
+    for path in ("/api/state", "/metrics", "/api/events"):
         code = get(port, path)[0]
         if code != 401 or get(port, path, "wrong-token-0123456789")[0] != 401:
             fail(f"{path} without the token: {code}")
@@ -568,7 +571,7 @@ def case_security():
     pages = [get(port, x, tok)[2] for x in ("/", "/api/state", "/metrics", "/health")]
     if not json.loads(pages[1])["counts"]["inputs"]:
         fail("the token did not open /api/state")
-    if "ticktape_http_unauthorized_total 9" not in pages[2]:
+    if "ticktape_http_unauthorized_total 7" not in pages[2]:
         fail("unauthorized requests not counted: " +
              re.findall(r"ticktape_http_unauthorized_total.*", pages[2])[0])
     finish(p)
