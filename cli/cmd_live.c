@@ -187,38 +187,18 @@ static void live_info(void *ctx, tt_status_info *in)
     in->nconn = 1;
     snprintf(in->conn[0].name, sizeof in->conn[0].name, "mt5 terminal");
     in->conn[0].up = st.venue.ready || st.replaying;
-    in->nsrc = 1;
-    snprintf(in->src[0].name, sizeof in->src[0].name, "session");
-    in->src[0].inputs = st.inbox.delivered;
-    in->src[0].dropped = st.inbox.dropped;
-    in->src[0].rejected = st.inbox.rejected;
-    in->src[0].gaps = st.inbox.gaps;
-    in->nqueue = 1;
-    snprintf(in->queue[0].name, sizeof in->queue[0].name, "inbox");
-    in->queue[0].depth = st.queued;
-    in->queue[0].capacity = st.inbox.capacity;
-    in->queue[0].max_depth = st.inbox.max_depth;
-    in->queue[0].event_bytes = sizeof(tt_event);
-    static const char *const N[] = {"ticktape_venue_requests_total", "ticktape_venue_deals_total",
-                                    "ticktape_venue_local_rejects_total",
-                                    "ticktape_venue_broker_rejects_total",
-                                    "ticktape_venue_reconciliation_differences_total",
-                                    "ticktape_journal_replayed_events_total"};
-    static const char *const H[] = {"Requests sent to the terminal.", "Deals the terminal made.",
-                                    "Orders refused before the terminal.",
-                                    "Orders the broker refused.",
-                                    "Differences found by reconciliation.",
-                                    "Journal events replayed at the start."};
+    tt_ops_info_inbox(in, "session", &st.inbox, st.queued, 0);
+    static const tt_ops_metric M[] = {
+        {"ticktape_venue_requests_total", "Requests sent to the terminal.", 1},
+        {"ticktape_venue_deals_total", "Deals the terminal made.", 1},
+        {"ticktape_venue_local_rejects_total", "Orders refused before the terminal.", 1},
+        {"ticktape_venue_broker_rejects_total", "Orders the broker refused.", 1},
+        {"ticktape_venue_reconciliation_differences_total", "Differences found by reconciliation.", 1},
+        {"ticktape_journal_replayed_events_total", "Journal events replayed at the start.", 1}};
     double v[] = {(double)st.venue.requests, (double)st.venue.deals,
                   (double)st.venue.local_rejects, (double)st.venue.broker_rejects,
                   (double)st.venue.differences, (double)st.replayed};
-    for (int i = 0; i < 6; i++) {
-        snprintf(in->extra[i].name, sizeof in->extra[i].name, "%s", N[i]);
-        snprintf(in->extra[i].help, sizeof in->extra[i].help, "%s", H[i]);
-        in->extra[i].counter = 1;
-        in->extra[i].value = v[i];
-    }
-    in->nextra = 6;
+    tt_ops_info_metrics(in, M, v, 6);
 }
 
 static int live_kill(void *ctx)

@@ -136,27 +136,18 @@ static void conn_info(void *ctx, tt_status_info *in)
     in->nconn = 1;
     snprintf(in->conn[0].name, sizeof in->conn[0].name, "mt5 terminal");
     in->conn[0].up = st.ready;
-    static const char *const N[] = {"ticktape_connector_ticks_total",
-                                    "ticktape_connector_requests_total",
-                                    "ticktape_connector_deals_total",
-                                    "ticktape_connector_local_rejects_total",
-                                    "ticktape_connector_broker_rejects_total",
-                                    "ticktape_connector_published_total",
-                                    "ticktape_connector_sessions_total"};
-    static const char *const H[] = {"Quotes from the terminal.", "Requests sent to the terminal.",
-                                    "Deals the terminal made.", "Orders refused before the terminal.",
-                                    "Orders the broker refused.", "Messages published on NATS.",
-                                    "Terminal sessions."};
+    static const tt_ops_metric M[] = {
+        {"ticktape_connector_ticks_total", "Quotes from the terminal.", 1},
+        {"ticktape_connector_requests_total", "Requests sent to the terminal.", 1},
+        {"ticktape_connector_deals_total", "Deals the terminal made.", 1},
+        {"ticktape_connector_local_rejects_total", "Orders refused before the terminal.", 1},
+        {"ticktape_connector_broker_rejects_total", "Orders the broker refused.", 1},
+        {"ticktape_connector_published_total", "Messages published on NATS.", 1},
+        {"ticktape_connector_sessions_total", "Terminal sessions.", 1}};
     double v[] = {(double)st.ticks, (double)st.requests, (double)st.deals,
                   (double)st.local_rejects, (double)st.broker_rejects, (double)pub,
                   (double)st.sessions};
-    for (int i = 0; i < 7; i++) {
-        snprintf(in->extra[i].name, sizeof in->extra[i].name, "%s", N[i]);
-        snprintf(in->extra[i].help, sizeof in->extra[i].help, "%s", H[i]);
-        in->extra[i].counter = 1;
-        in->extra[i].value = v[i];
-    }
-    in->nextra = 7;
+    tt_ops_info_metrics(in, M, v, 7);
 }
 
 static void watch_terminal(tt_mt5_connector *c, tt_ops *ops, int *was)

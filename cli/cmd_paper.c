@@ -95,23 +95,11 @@ static void paper_info(void *ctx, tt_status_info *in)
     in->nconn = 1;
     snprintf(in->conn[0].name, sizeof in->conn[0].name, "feed");
     in->conn[0].up = st.connected;
-    in->nsrc = 1;
-    snprintf(in->src[0].name, sizeof in->src[0].name, "feed");
-    in->src[0].inputs = st.inbox.delivered;
-    in->src[0].dropped = st.inbox.dropped + st.feed_dropped;
-    in->src[0].rejected = st.inbox.rejected;
-    in->src[0].gaps = st.inbox.gaps;
-    in->nqueue = 1;
-    snprintf(in->queue[0].name, sizeof in->queue[0].name, "inbox");
-    in->queue[0].depth = st.queued;
-    in->queue[0].capacity = st.inbox.capacity;
-    in->queue[0].max_depth = st.inbox.max_depth;
-    in->queue[0].event_bytes = sizeof(tt_event);
-    in->nextra = 1;
-    snprintf(in->extra[0].name, sizeof in->extra[0].name, "ticktape_journal_events_total");
-    snprintf(in->extra[0].help, sizeof in->extra[0].help, "Inputs written to the journal.");
-    in->extra[0].counter = 1;
-    in->extra[0].value = (double)st.journaled;
+    tt_ops_info_inbox(in, "feed", &st.inbox, st.queued, st.feed_dropped);
+    static const tt_ops_metric M[] = {
+        {"ticktape_journal_events_total", "Inputs written to the journal.", 1}};
+    double v[] = {(double)st.journaled};
+    tt_ops_info_metrics(in, M, v, 1);
 }
 
 static int paper_kill(void *ctx)

@@ -233,24 +233,16 @@ static void on_job(void *ctx, const char *run_id, int status, uint64_t delivery)
 static void worker_info(void *ctx, tt_status_info *in)
 {
     worker_ctx *w = ctx;
-    static const char *const N[] = {"ticktape_worker_runs_started_total",
-                                    "ticktape_worker_runs_ok_total",
-                                    "ticktape_worker_runs_failed_total",
-                                    "ticktape_worker_runs_crashed_total", "ticktape_worker_busy"};
-    static const char *const H[] = {"Runs this worker started.", "Runs that completed.",
-                                    "Runs that returned an error.",
-                                    "Runs whose runner process died.",
-                                    "1 while a run is in progress."};
+    static const tt_ops_metric M[] = {
+        {"ticktape_worker_runs_started_total", "Runs this worker started.", 1},
+        {"ticktape_worker_runs_ok_total", "Runs that completed.", 1},
+        {"ticktape_worker_runs_failed_total", "Runs that returned an error.", 1},
+        {"ticktape_worker_runs_crashed_total", "Runs whose runner process died.", 1},
+        {"ticktape_worker_busy", "1 while a run is in progress.", 0}};
     double v[] = {(double)atomic_load(&w->started), (double)atomic_load(&w->ok),
                   (double)atomic_load(&w->failed), (double)atomic_load(&w->crashed),
                   (double)atomic_load(&w->busy)};
-    for (int i = 0; i < 5; i++) {
-        snprintf(in->extra[i].name, sizeof in->extra[i].name, "%s", N[i]);
-        snprintf(in->extra[i].help, sizeof in->extra[i].help, "%s", H[i]);
-        in->extra[i].counter = i < 4;
-        in->extra[i].value = v[i];
-    }
-    in->nextra = 5;
+    tt_ops_info_metrics(in, M, v, 5);
 }
 
 static int run_worker(int argc, char **argv)

@@ -201,6 +201,17 @@ int tt_ops_open(tt_ops **ops, const tt_ops_cli *o, const char *mode, const tt_op
 int tt_ops_attach(tt_ops *ops, struct tt_backtest *bt, tt_err *err);
 /* Start the status server (no-op without --http); prints its URL on stderr. */
 int tt_ops_serve(tt_ops *ops, const tt_ops_hooks *h, tt_err *err);
+/* The info callbacks' common parts: an inbox as a source and a queue; and
+ * counters or gauges of the command's own (names with the ticktape_ prefix). */
+struct tt_inbox_stats;
+void tt_ops_info_inbox(struct tt_status_info *in, const char *source,
+                       const struct tt_inbox_stats *st, uint32_t queued, uint64_t feed_dropped);
+typedef struct tt_ops_metric {
+    const char *name, *help;
+    int counter; /* 1 counter, 0 gauge */
+} tt_ops_metric;
+void tt_ops_info_metrics(struct tt_status_info *in, const tt_ops_metric *m, const double *values,
+                         int n);
 /* An event from outside the engine (disconnect, reconnect, job done): to
  * the event stream and the notifier. NULL ops: no-op. */
 void tt_ops_event(tt_ops *ops, const char *subject, const char *json);

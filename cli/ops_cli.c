@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "live/inbox.h"
 #include "live/notify.h"
 #include "live/status.h"
 #include "live/status_http.h"
@@ -203,6 +204,34 @@ int tt_ops_serve(tt_ops *ops, const tt_ops_hooks *h, tt_err *err)
             ops->cert ? "https" : "http", strchr(host, ':') ? "[" : "", host,
             strchr(host, ':') ? "]" : "", tt_status_server_port(ops->server));
     return TT_OK;
+}
+
+void tt_ops_info_inbox(tt_status_info *in, const char *source, const tt_inbox_stats *st,
+                       uint32_t queued, uint64_t feed_dropped)
+{
+    int i = in->nsrc < TT_STATUS_INFO_MAX ? in->nsrc++ : TT_STATUS_INFO_MAX - 1;
+    snprintf(in->src[i].name, sizeof in->src[i].name, "%s", source);
+    in->src[i].inputs = st->delivered;
+    in->src[i].dropped = st->dropped + feed_dropped;
+    in->src[i].rejected = st->rejected;
+    in->src[i].gaps = st->gaps;
+    i = in->nqueue < TT_STATUS_INFO_MAX ? in->nqueue++ : TT_STATUS_INFO_MAX - 1;
+    snprintf(in->queue[i].name, sizeof in->queue[i].name, "inbox");
+    in->queue[i].depth = queued;
+    in->queue[i].capacity = st->capacity;
+    in->queue[i].max_depth = st->max_depth;
+    in->queue[i].event_bytes = sizeof(tt_event);
+}
+
+void tt_ops_info_metrics(tt_status_info *in, const tt_ops_metric *m, const double *values, int n)
+{
+    for (int k = 0; k < n && in->nextra < TT_STATUS_EXTRA_MAX; k++) {
+        int i = in->nextra++;
+        snprintf(in->extra[i].name, sizeof in->extra[i].name, "%s", m[k].name);
+        snprintf(in->extra[i].help, sizeof in->extra[i].help, "%s", m[k].help);
+        in->extra[i].counter = m[k].counter;
+        in->extra[i].value = values[k];
+    }
 }
 
 void tt_ops_event(tt_ops *ops, const char *subject, const char *json)
