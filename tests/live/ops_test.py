@@ -89,17 +89,28 @@ def wait_for(cond, what, timeout=30):
     fail("timed out waiting for " + what)
 
 
-def start_nats():
-    port = free_port()
-    p = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(port)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    PROCS.append(p)
-    for _ in range(500):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return p, port
-        except OSError:
+def start_nats(*extra):
+    """nats-server on a free port. The port may be taken between choosing and binding
+    (other tests start servers too): only a server that answers with NATS's INFO line
+    is ours; otherwise try another port."""
+    for _ in range(5):
+        port = free_port()
+        p = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(port)] + list(extra),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        PROCS.append(p)
+        for _ in range(500):
+            if p.poll() is not None:
+                break
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as c:
+                    if c.recv(4).startswith(b"INFO"):
+                        return p, port
+            except OSError:
+                pass
             time.sleep(0.01)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
     fail("nats-server did not start")
 
 
@@ -851,18 +862,7 @@ def serve_check(args, name, mode, healthy, metric):
 
 def case_commands():
     """worker, mt5-connector and live serve the same endpoints (one shared option table)."""
-    port = free_port()
-    nats = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(port), "-js", "-sd",
-                             os.path.join(WORK, "js")], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    PROCS.append(nats)
-    def up():
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return True
-        except OSError:
-            return False
-    wait_for(up, "nats-server")
+    nats, port = start_nats("-js", "-sd", os.path.join(WORK, "js"))
     url = f"nats://127.0.0.1:{port}"
     serve_check(["worker", "--nats", url], "worker", "worker", True,
                 "ticktape_worker_runs_started_total")
