@@ -5,8 +5,11 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+# `make install` goes into a prefix the user owns (no sudo): $(PREFIX)/bin/ticktape.
+# PREFIX=/usr/local (as root) installs for everyone.
+PREFIX ?= $(HOME)/.local
 
-.PHONY: all setup build test demo asan-test install clean fuzz bench
+.PHONY: all setup compile build test demo asan-test install clean fuzz bench
 
 all: build
 
@@ -16,14 +19,19 @@ setup:
 $(BUILD)/CMakeCache.txt:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 
-build: setup $(BUILD)/CMakeCache.txt
+compile: setup $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+# build and demo say where the binary is and how to run it by name (scripts/where.sh)
+build: compile
+	@bash scripts/where.sh built $(BUILD)
+
+test: compile
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-demo: build
+demo: compile
 	@$(BUILD)/ticktape demo --out $(BUILD)/demo
+	@bash scripts/where.sh built $(BUILD)
 
 asan-test: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTT_SANITIZE=ON >/dev/null
@@ -35,11 +43,12 @@ fuzz: setup
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DTT_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 
-bench: build
+bench: compile
 	@bash scripts/bench.sh
 
-install: build
-	@cmake --install $(BUILD)
+install: compile
+	@cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
+	@bash scripts/where.sh installed $(PREFIX)
 
 clean:
 	@rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

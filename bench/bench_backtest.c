@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "core/engine.h"
+#include "core/io.h"
 #include "core/strategy.h"
 #include "data/tape.h"
 #include "sim/backtest.h"
@@ -291,9 +292,7 @@ static int cmd_throughput(int argc, char **argv)
                (unsigned long long)events[i], median[i], (double)events[0] / median[i],
                median[i] / median[0], (unsigned long long)trades[i]);
     if (own) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-        if (system(cmd) != 0)
+        if (tt_rmtree(tmp) != 0) /* no shell */
             fprintf(stderr, "could not remove %s\n", tmp);
     }
     tt_instruments_free(ins);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/io.h"
 #include "data/dukascopy.h"
 #include "data/tape.h"
 
@@ -50,9 +51,7 @@ typedef struct file {
 
 static void rm_rf(const char *path)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
+    if (tt_rmtree(path) != 0) /* no shell */
         fprintf(stderr, "bench_import: could not remove %s\n", path);
 }
 

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/io.h"
 #include "core/order.h"
 #include "core/portfolio.h"
 #include "live/journal.h"
@@ -223,12 +224,8 @@ static int bench_rate(const char *tape, double rate, double seconds, int every,
     tt_inbox_free(q);
     if (r.j)
         tt_journal_close(r.j, NULL);
-    if (jdir[0]) {
-        char cmd[4300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", jdir);
-        if (system(cmd)) {
-            /* left behind: harmless */
-        }
+    if (jdir[0] && tt_rmtree(jdir)) {
+        /* left behind: harmless (no shell: the path comes from TMPDIR) */
     }
     tt_instruments_free(ins);
     return 0;

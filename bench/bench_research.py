@@ -122,7 +122,8 @@ def main():
             if "--runs-per-process" in sys.argv:
                 wargs = ["--runs-per-process",
                          sys.argv[sys.argv.index("--runs-per-process") + 1]]
-            workers = [subprocess.Popen([binary, "worker", "--nats", url, "--quiet"] + wargs,
+            workers = [subprocess.Popen([binary, "worker", "--nats", url, "--quiet",
+                                         "--scenarios", os.path.dirname(SCENARIO)] + wargs,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                        for _ in range(2)]
             time.sleep(0.5)

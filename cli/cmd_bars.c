@@ -5,8 +5,11 @@
  * tt_bar_builder (core/bars.h), so the bars printed here are exactly the bars a
  * run's bar component emits. The last bar of the selection is printed too
  * (flushed), even when the data ends inside its period; --no-partial drops it.
- * Prices are printed as exact decimals at the instrument's precision.
+ * Prices are printed as exact decimals at the instrument's precision; volumes
+ * as the exact sum of the ticks' decimal volumes (core/decimal.h), kept next
+ * to the builder's binary sum (1376.16, not 1376.1600006818771).
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,24 +18,29 @@
 #include "cli.h"
 #include "commands.h"
 #include "core/bars.h"
+#include "core/decimal.h"
 #include "core/instrument.h"
 #include "data/tape.h"
 
 #define CSV_HEADER "time,open,high,low,close,volume,ticks\n"
 
-/* Shortest decimal that reads back as the same double. */
-static void write_double(FILE *f, double v)
+/* The volume as printed: the exact sum of the ticks' decimals when it is
+ * known, else the binary sum's shortest decimal; NaN (a source without
+ * volumes) is null in JSON. */
+static void write_volume(FILE *f, const tt_bar *b, const tt_decimal *exact, int jsonl)
 {
-    char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
+    char buf[48];
+    if (isnan(b->volume)) {
+        fputs(jsonl ? "null" : "nan", f);
+        return;
     }
+    if (!exact || tt_decimal_format(exact, buf, sizeof buf) != 0)
+        tt_double_format(b->volume, buf, sizeof buf);
     fputs(buf, f);
 }
 
-static void write_bar(FILE *f, const tt_instrument *ins, const tt_event *ev, int jsonl, int tfmt)
+static void write_bar(FILE *f, const tt_instrument *ins, const tt_event *ev, int jsonl, int tfmt,
+                      const tt_decimal *volume)
 {
     const tt_bar *b = &ev->u.bar;
     char o[48], h[48], l[48], c[48];
@@ -48,14 +56,27 @@ static void write_bar(FILE *f, const tt_instrument *ins, const tt_event *ev, int
         if (tfmt == TT_TIME_ISO)
             fputc('"', f);
         fprintf(f, ",\"open\":%s,\"high\":%s,\"low\":%s,\"close\":%s,\"volume\":", o, h, l, c);
-        write_double(f, b->volume);
+        write_volume(f, b, volume, 1);
         fprintf(f, ",\"ticks\":%u}\n", (unsigned)b->ticks);
     } else {
         tt_time_format_write(f, ev->ts, tfmt);
         fprintf(f, ",%s,%s,%s,%s,", o, h, l, c);
-        write_double(f, b->volume);
+        write_volume(f, b, volume, 0);
         fprintf(f, ",%u\n", (unsigned)b->ticks);
     }
+}
+
+/* A quote's volume on the chosen side, as an exact decimal (mid: the mean). */
+static tt_decimal tick_volume(const tt_event *q, int side)
+{
+    if (side == TT_SIDE_BID)
+        return tt_decimal_from_float(q->u.quote.bid_vol);
+    if (side == TT_SIDE_ASK)
+        return tt_decimal_from_float(q->u.quote.ask_vol);
+    tt_decimal d = tt_decimal_from_float(q->u.quote.bid_vol);
+    tt_decimal_add(&d, tt_decimal_from_float(q->u.quote.ask_vol));
+    tt_decimal_half(&d);
+    return d;
 }
 
 /* Nothing was read: an empty range is fine, but a symbol without a quote stream is
@@ -183,6 +204,7 @@ static int run_bars(int argc, char **argv)
     tt_progress_start(&prog, "bars", 0);
     uint64_t n = 0, n_bars = 0;
     tt_event ev, bar;
+    tt_decimal volume = {0, 0, 0}; /* the exact volume of the bar in progress */
     for (;;) {
         int s = tt_tape_reader_next(r, &ev, &err);
         if (s < 0) {
@@ -191,17 +213,21 @@ static int run_bars(int argc, char **argv)
         }
         if (s == 0)
             break;
+        uint64_t skipped = b.skipped;
         s = tt_bar_builder_update(&b, &ev, &bar, &err);
         if (s < 0) {
             tt_err_prefix(&err, "%s: %s: ", tape, symbol);
             rc = tt_report_error(&err);
             goto done;
         }
-        if (s) {
+        if (s) { /* the closed bar holds the quotes before this one */
             if (n_bars++ == 0 && !jsonl)
                 fputs(CSV_HEADER, stdout);
-            write_bar(stdout, ins, &bar, jsonl, tfmt);
+            write_bar(stdout, ins, &bar, jsonl, tfmt, &volume);
+            volume = (tt_decimal){0, 0, 0};
         }
+        if (b.skipped == skipped)
+            tt_decimal_add(&volume, tick_volume(&ev, side));
         if ((++n & 0xffff) == 0)
             tt_progress_update(&prog, n);
     }
@@ -210,7 +236,7 @@ static int run_bars(int argc, char **argv)
     if (n_bars == 0 && !jsonl)
         fputs(CSV_HEADER, stdout); /* an empty range still gets its header */
     if (partial && tt_bar_builder_flush(&b, &bar))
-        write_bar(stdout, ins, &bar, jsonl, tfmt);
+        write_bar(stdout, ins, &bar, jsonl, tfmt, &volume);
     tt_progress_finish(&prog);
     if (b.skipped)
         fprintf(stderr, "ticktape bars: %llu quotes without a %s price were skipped\n",

@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "core/engine.h"
+#include "core/io.h"
 #include "data/tape.h"
 
 static uint64_t mix(uint64_t *s)
@@ -88,9 +89,7 @@ static void remove_tmp(const char *tmp)
 {
     if (!tmp[0])
         return;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
+    if (tt_rmtree(tmp) != 0) /* no shell: TMPDIR could name anything */
         fprintf(stderr, "ticktape: warning: could not remove %s\n", tmp);
 }
 
@@ -216,6 +215,8 @@ static const tt_cmd BENCH_REPLAY = {
 const tt_cmd tt_command_bench = {
     .name = "bench",
     .summary = "benchmarks (bench replay)",
+    .about = "Benchmarks of the engine on this machine; each is a subcommand. Every figure\n"
+             "of docs/benchmarks.md comes from one of them (make bench runs them all).\n",
     .subs = (const tt_cmd *const[]){&BENCH_REPLAY, NULL},
 };
 

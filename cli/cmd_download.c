@@ -91,6 +91,8 @@ static const tt_cmd DOWNLOAD_DUKASCOPY = {
 const tt_cmd tt_command_download = {
     .name = "download",
     .summary = "download history files (download dukascopy)",
+    .about = "Download history files from a data vendor into a local tree, to import\n"
+             "into a tape next (docs/data-dukascopy.md); each vendor is a subcommand.\n",
     .subs = (const tt_cmd *const[]){&DOWNLOAD_DUKASCOPY, NULL},
 };
 

@@ -2,7 +2,8 @@
  * `ticktape import SOURCE ...`: the import dispatcher and `import dukascopy`.
  *
  * The first word after `import` picks the source (tt_command_import's
- * subcommands); polygon, csv, mt5 and hdf5 live in cli/cmd_import_text.c. `import dukascopy`
+ * subcommands); polygon, csv, mt5 and hdf5 live in cli/cmd_import_text.c, calendar in
+ * cli/cmd_import_calendar.c. `import dukascopy`
  * wires data/dukascopy.c to the command line: it resolves the instrument
  * (built-in table plus --instruments FILE), the quality policy (--quality
  * KEY=VALUE, --quarantine FILE), prints gaps and bad files on stderr as they
@@ -108,10 +109,13 @@ static const tt_cmd IMPORT_DUKASCOPY = {
 
 const tt_cmd tt_command_import = {
     .name = "import",
-    .summary = "import history into a tape (dukascopy, polygon, csv, mt5, hdf5)",
+    .summary = "import history into a tape (dukascopy, polygon, csv, mt5, hdf5, calendar)",
+    .about = "Import history into a tape (docs/tape-format.md): each source is a\n"
+             "subcommand with its own options (docs/data-import.md, docs/data-dukascopy.md).\n"
+             "Imports check the data as they go (docs/data-quality.md).\n",
     .subs = (const tt_cmd *const[]){&IMPORT_DUKASCOPY, &tt_command_import_polygon,
                                     &tt_command_import_csv, &tt_command_import_mt5,
-                                    &tt_command_import_hdf5, NULL},
+                                    &tt_command_import_hdf5, &tt_command_import_calendar, NULL},
 };
 
 static int import_dukascopy(int argc, char **argv)

@@ -39,8 +39,7 @@ typedef struct live_opts {
     int venue, policy, fsync;
     tt_mt5_listen_cli mt5l; /* --secret-file, --tls-cert, --tls-key */
     const char *nats, *kafka, *journal, *kill_file;
-    const char *kconf[17];
-    int nkconf;
+    tt_net_cli net; /* NATS authentication and TLS, --kafka-set (cli/net_opts.c) */
     uint64_t answer_ms, stale_ms, hb_ms, deviation;
     double duration, status_every, spin_us;
 } live_opts;
@@ -93,8 +92,8 @@ static const tt_opt LIVE_OPTS[] = {
      .help = "outputs on the seed's subjects, broker.fill/error/order.*, control.kill_switch"},
     {TT_OPT_STRING, "kafka", .off = F(kafka), .arg = "BROKERS",
      .help = "outputs to the archive topics, every bridge frame to broker_communication_log"},
-    {TT_OPT_LIST, "kafka-set", .off = F(kconf), .count_off = F(nkconf), .max_count = 16,
-     .arg = "K=V", .flags = TT_OPT_KEYVAL, .help = "extra librdkafka setting"},
+    {TT_OPT_INCLUDE, .include = tt_net_kafka_opts, .off = F(net)},
+    {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
     {TT_OPT_STRING, "kill-file", .off = F(kill_file), .arg = "PATH",
      .help = "engage the kill switch when this file appears"},
     {TT_OPT_UINT, "answer-ms", .off = F(answer_ms), .arg = "MS", .min = 50, .max = 600000,
@@ -280,7 +279,8 @@ static int session_opts(const live_opts *a, tt_scenario_run *run, char *secret, 
     o->hb_ms = (uint32_t)a->hb_ms;
     o->nats_url = a->nats;
     o->kafka_brokers = a->kafka;
-    o->kafka_conf = a->nkconf ? a->kconf : NULL;
+    o->kafka_conf = tt_net_kafka_conf(&a->net);
+    o->nats_auth = tt_net_nats(&a->net);
     o->journal_dir = a->journal;
     o->journal_fsync = a->fsync;
     o->symbols = run->cfg.symbols;
@@ -302,7 +302,8 @@ static int run_live(int argc, char **argv)
     int code = tt_opts_parse(&tt_command_live, &a, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
         return code;
-    a.kconf[a.nkconf] = NULL;
+    if ((code = tt_net_check(&a.net, "live")) != 0)
+        return code;
     tt_scenario *s;
     tt_scenario_run *run;
     code = tt_live_prepare(a.scenario, &a.live, "live", &s, &run);
@@ -334,6 +335,19 @@ static int run_live(int argc, char **argv)
         (hooks.ctx = t, tt_ops_serve(ops, &hooks, &err)) != TT_OK) {
         code = tt_report_error(&err);
         goto out;
+    }
+    /* the session record replay checks; a restart on the same journal must
+     * run the scenario and overrides it was recorded with */
+    if (a.journal) {
+        char rec[4200];
+        snprintf(rec, sizeof rec, "%s/session.txt", a.journal);
+        if (access(rec, F_OK) == 0) {
+            if ((code = tt_live_session_check(a.journal, a.scenario, &a.live, 0)) != TT_EXIT_OK)
+                goto out;
+        } else if (tt_live_session_write(a.journal, a.scenario, &a.live, &err) != TT_OK) {
+            code = tt_report_error(&err);
+            goto out;
+        }
     }
     char feed[600];
     if (to.venue == TT_TRADING_MT5)

@@ -28,8 +28,9 @@
 typedef struct conn_opts {
     tt_hostport listen;
     tt_mt5_listen_cli mt5l; /* --secret-file, --tls-cert, --tls-key */
-    const char *nats, *kafka, *symbols, *kconf[17];
-    int nkconf, mode, publish_ticks;
+    const char *nats, *kafka, *symbols;
+    int mode, publish_ticks;
+    tt_net_cli net; /* NATS authentication and TLS, --kafka-set (cli/net_opts.c) */
     double duration, status_every;
     uint64_t answer_ms, stale_ms, hb_ms;
     tt_ops_cli ops; /* --http, --notify ... (cli/ops_cli.c) */
@@ -81,8 +82,8 @@ static const tt_opt CONN_OPTS[] = {
      .help = "publish the terminal's quotes on ticks.{SYMBOL} (TickData)"},
     {TT_OPT_STRING, "kafka", .off = F(kafka), .arg = "BROKERS",
      .help = "every bridge frame, in and out, to the topic broker_communication_log"},
-    {TT_OPT_LIST, "kafka-set", .off = F(kconf), .count_off = F(nkconf), .max_count = 16,
-     .arg = "K=V", .flags = TT_OPT_KEYVAL, .help = "extra librdkafka setting"},
+    {TT_OPT_INCLUDE, .include = tt_net_kafka_opts, .off = F(net)},
+    {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
     {TT_OPT_UINT, "answer-ms", .off = F(answer_ms), .arg = "MS", .min = 50, .max = 600000,
      .def = "2000", .help = "a request unanswered this long is asked about (never sent again)"},
     {TT_OPT_UINT, "stale-ms", .off = F(stale_ms), .arg = "MS", .min = 0, .max = 1e9,
@@ -170,6 +171,8 @@ static int run_connector(int argc, char **argv)
     int code = tt_opts_parse(&tt_command_mt5_connector, &a, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
         return code;
+    if ((code = tt_net_check(&a.net, "mt5-connector")) != 0)
+        return code;
     tt_err err;
     char secret[512];
     if (tt_mt5_listen_check(&a.mt5l, secret, sizeof secret, &err))
@@ -191,8 +194,8 @@ static int run_connector(int argc, char **argv)
     tt_wallclock_init(&w.clk);
     tt_instruments *ins = tt_instruments_new();
     if (a.kafka) {
-        a.kconf[a.nkconf] = NULL;
-        tt_kafka_sink_opts ko = {.brokers = a.kafka, .ins = ins, .conf = a.kconf,
+        tt_kafka_sink_opts ko = {.brokers = a.kafka, .ins = ins,
+                                 .conf = tt_net_kafka_conf(&a.net),
                                  .log = log_stderr};
         if (tt_kafka_sink_open(&w.k, &ko, &err)) {
             tt_instruments_free(ins);
@@ -202,6 +205,7 @@ static int run_connector(int argc, char **argv)
     tt_mt5_connector_opts o;
     memset(&o, 0, sizeof o);
     o.nats_url = a.nats;
+    o.nats_auth = tt_net_nats(&a.net);
     o.host = a.listen.host;
     o.port = a.listen.port;
     o.secret = secret;

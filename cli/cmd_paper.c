@@ -27,6 +27,7 @@
 #include "core/metrics.h"
 #include "live/paper.h"
 #include "live/status_http.h"
+#include "net_opts.h"
 #include "reports/report.h"
 #include "sim/scenario.h"
 
@@ -144,9 +145,8 @@ typedef struct paper_opts {
     tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
     tt_ops_cli ops;   /* --http, --notify ... (cli/ops_cli.c) */
     const char *nats, *kafka, *journal;
-    const char *kconf[17]; /* --kafka-set K=V, NULL-ended */
-    int nkconf;
-    int fsync, json_ticks, no_publish, from_beginning, publish_json;
+    tt_net_cli net; /* NATS authentication and TLS, --kafka-set, --queue-bytes ... (net_opts.c) */
+    int fsync, json_ticks, no_publish, from_beginning, publish_json, drop_when_full;
     uint64_t queue;
     double duration, spin_us, status_every;
 } paper_opts;
@@ -157,13 +157,12 @@ static const tt_opt PAPER_OPTS[] = {
     {TT_OPT_ARG, .arg = "SCENARIO", .off = F(scenario), .flags = TT_OPT_REQUIRED,
      .help = "the scenario: strategy, venue model, risk limits (docs/scenarios.md)"},
     {TT_OPT_STRING, "nats", .off = F(nats), .arg = "URL",
-     .help = "feed: ticks.>, bars.>, market.external.> (TickData protobuf); outputs "
+     .help = "feed: ticks.*, bars.>, market.external.> (TickData protobuf); outputs "
              "published on signals.*, orders.*, bars.*, risk.alert.*"},
     {TT_OPT_STRING, "kafka", .off = F(kafka), .arg = "BROKERS",
      .help = "outputs archived to the seed's Kafka topics; without --nats, also the feed "
              "(topic tick_archive, consumer group)"},
-    {TT_OPT_LIST, "kafka-set", .off = F(kconf), .count_off = F(nkconf), .max_count = 16,
-     .arg = "K=V", .flags = TT_OPT_KEYVAL, .help = "extra librdkafka setting"},
+    {TT_OPT_INCLUDE, .include = tt_net_kafka_opts, .off = F(net)},
     {TT_OPT_FLAG, "from-beginning", .off = F(from_beginning),
      .help = "Kafka feed: a new consumer group starts at the oldest tick"},
     {TT_OPT_STRING, "journal", .off = F(journal), .arg = "DIR",
@@ -176,13 +175,22 @@ static const tt_opt PAPER_OPTS[] = {
      .help = "publish outputs as JSON objects instead of protobuf"},
     {TT_OPT_UINT, "queue", .off = F(queue), .arg = "N", .min = 128, .max = 1u << 26,
      .def_text = "65536",
-     .help = "feed queue slots (market data beyond it is dropped oldest first and counted)"},
+     .help = "feed queue slots; when full, the feed is held back while the engine takes "
+             "events (nats.c buffers the burst), and only a stalled engine makes it drop the "
+             "oldest market data"},
+    {TT_OPT_FLAG, "allow-drops", .off = F(live.allow_drops),
+     .help = "exit 0 even when market data was dropped (the summaries still count it)"},
+    {TT_OPT_FLAG, "drop-when-full", .off = F(drop_when_full),
+     .help = "a full feed queue drops the oldest market data at once, instead of holding the "
+             "feed back while the engine catches up (lower latency, lost ticks)"},
     {TT_OPT_DOUBLE, "spin", .off = F(spin_us), .arg = "US", .min = 0, .max = 1e6, .def = "0",
      .help = "poll the feed queue US microseconds before sleeping (lower latency for a CPU)"},
     {TT_OPT_DOUBLE, "duration", .off = F(duration), .arg = "S", .min = 0, .max = INFINITY,
      .flags = TT_OPT_MIN_OPEN, .help = "end the session after S seconds"},
     {TT_OPT_DOUBLE, "status-every", .off = F(status_every), .arg = "S", .min = 0.1,
      .max = INFINITY, .help = "also print the status as a line on stderr every S seconds"},
+    {TT_OPT_INCLUDE, .include = tt_net_feed_opts, .off = F(net)},
+    {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
     {TT_OPT_INCLUDE, .include = tt_live_opts, .off = F(live)},
     {TT_OPT_INCLUDE, .include = tt_ops_opts, .off = F(ops)},
     {TT_OPT_END},
@@ -206,7 +214,8 @@ const tt_cmd tt_command_paper = {
              "feed, with the wall clock. Every input is journaled before the engine sees it;\n"
              "`ticktape replay JOURNAL --scenario SCENARIO` reproduces the session exactly.\n"
              "SIGINT or SIGTERM ends the session cleanly (journal flushed, reports written).\n",
-    .epilog = "exit codes: 0 the session ended cleanly, 1 failure, 2 usage error\n",
+    .epilog = "exit codes: 0 the session ended cleanly, 3 it ended but market data was\n"
+              "dropped (unless --allow-drops), 1 failure, 2 usage error\n",
 };
 
 static int run_paper(int argc, char **argv)
@@ -216,6 +225,9 @@ static int run_paper(int argc, char **argv)
     int code = tt_opts_parse(&tt_command_paper, &a, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
         return code;
+    if ((code = tt_net_check(&a.net, "paper")) != 0)
+        return code;
+    tt_net_feed_memory();
     tt_live_cli *o = &a.live;
     const char *nats = a.nats, *kafka = a.kafka, *journal = a.journal;
     tt_scenario *s;
@@ -228,8 +240,11 @@ static int run_paper(int argc, char **argv)
     tt_paper_opts po;
     memset(&po, 0, sizeof po);
     po.nats_url = nats;
+    po.nats_auth = tt_net_nats(&a.net);
+    po.max_tick_age = a.net.max_tick_age;
+    po.queue_bytes = a.net.queue_bytes;
     po.kafka_brokers = kafka;
-    po.kafka_conf = a.nkconf ? a.kconf : NULL;
+    po.kafka_conf = tt_net_kafka_conf(&a.net);
     po.kafka_from_beginning = a.from_beginning;
     po.journal_dir = journal;
     po.journal_fsync = a.fsync;
@@ -238,6 +253,7 @@ static int run_paper(int argc, char **argv)
     po.publish_json = a.publish_json;
     po.queue_capacity = (uint32_t)a.queue;
     po.spin_ns = (int64_t)(a.spin_us * 1000.0);
+    po.backpressure_ns = a.drop_when_full ? -1 : 0;
     po.log = log_stderr;
     tt_paper *p = NULL;
     tt_backtest *bt = NULL;
@@ -267,8 +283,21 @@ static int run_paper(int argc, char **argv)
         tt_scenario_free(s);
         return code;
     }
-    char feed[600];
-    snprintf(feed, sizeof feed, "live %s", nats ? nats : kafka);
+    /* the session record replay checks (what this journal was recorded with) */
+    if (journal && tt_live_session_write(journal, a.scenario, o, &err) != TT_OK) {
+        code = tt_report_error(&err);
+        tt_ops_close(ops);
+        tt_paper_close(p, NULL);
+        tt_backtest_close(bt);
+        tt_scenario_release(run);
+        free(run);
+        tt_scenario_free(s);
+        return code;
+    }
+    /* The URL goes into reports and logs: redacted (nats://user:***@host). */
+    char shown[TT_URL_SHOWN_MAX], feed[TT_URL_SHOWN_MAX + 8];
+    tt_url_redact(nats ? nats : kafka, shown, sizeof shown);
+    snprintf(feed, sizeof feed, "live %s", shown);
     o->feed = feed;
     g_paper = p;
     struct sigaction sa;
@@ -278,7 +307,7 @@ static int run_paper(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     fprintf(stderr, "ticktape paper: listening on %s%s%s; SIGINT or SIGTERM ends the session\n",
-            nats ? nats : kafka, journal ? ", journal " : "", journal ? journal : "");
+            shown, journal ? ", journal " : "", journal ? journal : "");
     status_ctx sc = {.p = p, .ops = ops, .was_connected = 1, .tty = isatty(2) && !o->quiet, .duration = a.duration,
                      .every = a.status_every,
                      .start = tt_wall_seconds()};
@@ -322,6 +351,8 @@ static int run_paper(int argc, char **argv)
     } else if (crc != TT_OK) {
         code = tt_report_error(&cerr);
     } else {
+        o->losses = (tt_live_losses){1, st.inbox.pushed, st.inbox.dropped + st.feed_dropped,
+                                     st.inbox.rejected, st.inbox.gaps};
         code = tt_live_finish(s, run, &r, o, "paper");
     }
     tt_backtest_result_free(&r);

@@ -8,7 +8,10 @@
  * comparison. A paper session's venue was the simulated one, which the replay
  * runs again; a live session's (live/trading.h, known by its first input)
  * was a broker, whose recorded responses are in the journal: the replay's
- * venue then only takes the commands (tt_mt5_replay_port).
+ * venue then only takes the commands (tt_mt5_replay_port). Before it runs,
+ * the scenario and the overrides are checked against the session record in
+ * the journal (cli/live_cli.c): another scenario or other --set would
+ * silently give another fingerprint, so they are refused unless --force.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 typedef struct replay_opts {
     const char *journal, *scenario;
     tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
+    int force;
 } replay_opts;
 
 static const tt_opt REPLAY_OPTS[] = {
@@ -32,6 +36,9 @@ static const tt_opt REPLAY_OPTS[] = {
      .flags = TT_OPT_REQUIRED, .help = "the session's journal directory (paper or live --journal)"},
     {TT_OPT_STRING, "scenario", .off = offsetof(replay_opts, scenario), .arg = "FILE",
      .flags = TT_OPT_REQUIRED, .help = "the scenario the session ran"},
+    {TT_OPT_FLAG, "force", .off = offsetof(replay_opts, force),
+     .help = "replay even when the scenario or the overrides differ from the session's "
+             "(the outcome will differ)"},
     {TT_OPT_INCLUDE, .include = tt_live_opts, .off = offsetof(replay_opts, live)},
     {TT_OPT_END},
 };
@@ -46,8 +53,12 @@ const tt_cmd tt_command_replay = {
     .size = sizeof(replay_opts),
     .about = "Replays a paper or live session's journal (ticktape paper/live --journal JOURNAL)\n"
              "through the scenario: same inputs, same stamps, so the same orders, fills and\n"
-             "fingerprint. A live journal's recorded broker responses play the venue's part.\n",
-    .epilog = "exit codes: 0 replayed, 1 failure (journal or scenario error), 2 usage error\n",
+             "fingerprint. A live journal's recorded broker responses play the venue's part.\n"
+             "The journal records the scenario the session ran (its content, hashed) and\n"
+             "every --set: a replay with another scenario or other overrides is refused,\n"
+             "naming what differs, unless --force.\n",
+    .epilog = "exit codes: 0 replayed, 1 failure (journal or scenario error, a scenario or\n"
+              "overrides that differ from the session's), 2 usage error\n",
 };
 
 static int run_replay(int argc, char **argv)
@@ -64,6 +75,12 @@ static int run_replay(int argc, char **argv)
     code = tt_live_prepare(a.scenario, o, "replay", &s, &run);
     if (code)
         return code;
+    if ((code = tt_live_session_check(journal, a.scenario, o, a.force)) != TT_EXIT_OK) {
+        tt_scenario_release(run);
+        free(run);
+        tt_scenario_free(s);
+        return code;
+    }
     tt_err err;
     tt_err_clear(&err);
     tt_journal_reader *jr = NULL;

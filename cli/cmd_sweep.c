@@ -17,8 +17,9 @@
  * the table as one JSON object.
  *
  * Exit codes: 0 every run completed; 3 some runs failed or crashed (each is
- * reported with its parameters, the others completed); 1 the sweep could not
- * run (scenario error, NATS unreachable); 2 usage error.
+ * reported with its parameters, the others completed); 1 every run failed
+ * (as a lone backtest of any of them would), or the sweep could not run
+ * (scenario error, NATS unreachable); 2 usage error.
  */
 #include <math.h>
 #include <signal.h>
@@ -30,6 +31,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "live/jetstream.h"
+#include "live/job_runner.h"
 #include "reports/sweep_report.h"
 #include "sim/research.h"
 #include "sim/scenario.h"
@@ -42,9 +44,13 @@ typedef struct sweep_opts {
 
 static int opt_figure(void *opts, const tt_opt *o, const char *value, tt_err *err)
 {
+    if (tt_figure_renamed(value))
+        return tt_err_set(err, TT_EINVAL, "--%s: '%s' is now '%s' (percent)", o->name, value,
+                          tt_figure_renamed(value));
     if (!tt_figure_find(value))
         return tt_err_set(err, TT_EINVAL, "--%s: unknown figure '%s' (sharpe, net_pnl, "
-                          "return_pct, profit_factor, max_drawdown_pct, ...)", o->name, value);
+                          "return_pct, sqn, profit_factor, max_drawdown_pct, ...)", o->name,
+                          value);
     *(const char **)tt_opt_field(opts, o) = value;
     return TT_OK;
 }
@@ -52,8 +58,9 @@ static int opt_figure(void *opts, const tt_opt *o, const char *value, tt_err *er
 static const tt_opt SWEEP_OPTS[] = {
     {TT_OPT_INCLUDE, .include = tt_research_opts, .off = offsetof(sweep_opts, r)},
     {TT_OPT_CUSTOM, "figure", .off = offsetof(sweep_opts, figure), .arg = "NAME",
-     .set = opt_figure, .def_text = "sharpe",
-     .help = "figure for the heatmap and the ranking (docs/metrics.md)"},
+     .set = opt_figure,
+     .def_text = "sharpe, or net_pnl when the runs are too short for a Sharpe ratio",
+     .help = "figure for the ranking and the first heatmap (docs/metrics.md)"},
     {TT_OPT_END},
 };
 
@@ -73,8 +80,8 @@ const tt_cmd tt_command_sweep = {
     .epilog = "Every run is independent: --jobs 1, --jobs N and any number of workers give\n"
               "the same fingerprints. A run that fails or crashes is reported with its\n"
               "parameters and the sweep goes on.\n\n"
-              "exit codes: 0 all runs completed, 3 some failed or crashed, 1 failure,\n"
-              "2 usage error\n",
+              "exit codes: 0 all runs completed, 3 some failed or crashed, 1 every run\n"
+              "failed or the sweep could not run, 2 usage error\n",
 };
 
 /* ---- progress and results ---- */
@@ -141,12 +148,17 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
-static int run_nats(const tt_research_cli *o, const char *abs_path, const char *tag,
-                    const tt_sweep_plan *plan, run_state *st, tt_err *err)
+static int run_nats(const tt_research_cli *o, const tt_sweep_plan *plan, run_state *st,
+                    tt_err *err)
 {
+    char sid[TT_SHA256_HEX]; /* workers find the scenario by its bytes' hash */
+    int rc = tt_scenario_id_file(o->scenario, sid, err);
+    if (rc)
+        return rc;
     tt_js *js;
-    tt_js_opts jo = {o->nats, o->ack_wait ? o->ack_wait / TT_NS_PER_MS : 0, 0, "ticktape-sweep"};
-    int rc = tt_js_connect(&js, &jo, err);
+    tt_js_opts jo = {o->nats, o->ack_wait ? o->ack_wait / TT_NS_PER_MS : 0, 0, "ticktape-sweep",
+                     &o->net.job_key, tt_net_nats(&o->net)};
+    rc = tt_js_connect(&js, &jo, err);
     if (rc)
         return rc;
     tt_buf *payloads = calloc(plan->njobs, sizeof *payloads);
@@ -158,14 +170,14 @@ static int run_nats(const tt_research_cli *o, const char *abs_path, const char *
         tt_run_id_make(ids[i], plan->id_prefix, (uint32_t)i);
         idp[i] = ids[i];
         if (tt_sweep_job_encode(&payloads[i], ids[i], (uint32_t)i, tt_sweep_job_params(plan, i),
-                                plan->nparams, abs_path, tag, o->sets, (size_t)o->nsets, 0, 0))
+                                plan->nparams, sid, 0, 0))
             rc = tt_err_set(err, TT_ENOMEM, "out of memory");
     }
-    size_t dups = 0;
+    size_t dups = 0, forged = 0;
     if (!rc) {
         tt_js_sweep_opts so = {o->timeout ? o->timeout / TT_NS_PER_MS : 0, on_nats_result,
                                on_tick, st, &interrupted,
-                               tt_runs_per_job(o->runs_per_job, plan->njobs)};
+                               tt_runs_per_job(o->runs_per_job, plan->njobs), &forged};
         struct sigaction sa, old_int, old_term;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_interrupt;
@@ -178,16 +190,27 @@ static int run_nats(const tt_research_cli *o, const char *abs_path, const char *
     if (!o->quiet && dups)
         fprintf(stderr, "ticktape: %zu duplicate completion(s) ignored (each run counts once)\n",
                 dups);
+    if (forged) /* always: somebody publishes results they should not */
+        fprintf(stderr, "ticktape: %zu forged completion(s) ignored (unsigned or badly signed)\n",
+                forged);
     for (size_t i = 0; payloads && i < plan->njobs; i++)
         tt_buf_free(&payloads[i]);
     free(payloads), free(ids), free(idp);
     tt_js_close(js);
+    /* Every result came back, but a run that failed on a worker is a partial
+     * success, as in a local sweep (exit 3; 1 when every run failed). */
+    size_t bad = 0;
+    for (size_t i = 0; !rc && i < plan->njobs; i++)
+        bad += st->results[i].status != TT_RUN_OK;
+    if (bad)
+        rc = tt_err_set(err, TT_EPARTIAL, "%zu of %zu runs did not complete", bad, plan->njobs);
     return rc;
 }
 
-static void print_human(const tt_sweep_table *t, const char *fig, const char *dir, double secs,
-                        const char *where)
+static void print_human(const tt_sweep_table *t, const char *dir, double secs, const char *where)
 {
+    int fallback;
+    const char *fig = tt_sweep_default_figure(t, &fallback);
     const tt_sweep_plan *p = t->plan;
     size_t ok = 0;
     for (size_t i = 0; i < p->njobs; i++)
@@ -218,7 +241,10 @@ static void print_human(const tt_sweep_table *t, const char *fig, const char *di
         char ps[400], hex[33];
         tt_params_format(tt_sweep_job_params(p, (size_t)best), p->nparams, ps, sizeof ps);
         tt_fingerprint_hex(t->runs[best].fp, hex);
-        if (rank == 0)
+        if (rank == 0 && fallback)
+            printf("best by %s (no run has a Sharpe ratio: the runs are shorter than the "
+                   "minimum-data rule, docs/metrics.md):\n", fig);
+        else if (rank == 0)
             printf("best by %s:\n", fig);
         /* Money in currency units, as in the table. */
         double shown = f->kind == TT_FIG_MONEY || f->kind == TT_FIG_MINOR
@@ -256,6 +282,8 @@ static int run_sweep(int argc, char **argv)
     memset(&so, 0, sizeof so);
     int code = tt_opts_parse(&tt_command_sweep, &so, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
+        return code;
+    if ((code = tt_research_check(&so.r, "sweep")) != 0)
         return code;
     const tt_research_cli *o = &so.r;
     tt_err err;
@@ -324,19 +352,18 @@ static int run_sweep(int argc, char **argv)
         tt_progress_start(&st.bar, "sweep", plan.njobs);
     double t0 = tt_wall_seconds();
     int rc;
-    char where[96];
+    char where[TT_URL_SHOWN_MAX + 32];
     if (o->nats) {
-        char abs_path[1024];
-        if (!realpath(o->scenario, abs_path))
-            snprintf(abs_path, sizeof abs_path, "%s", o->scenario);
         for (size_t i = 0; i < plan.njobs; i++) {
             results[i].status = TT_RUN_PENDING;
             results[i].index = (uint32_t)i;
             tt_run_id_make(results[i].run_id, plan.id_prefix, (uint32_t)i);
             snprintf(results[i].error, sizeof results[i].error, "no result from any worker");
         }
-        rc = run_nats(o, abs_path, tag, &plan, &st, &err);
-        snprintf(where, sizeof where, "on NATS workers (%s)", o->nats);
+        rc = run_nats(o, &plan, &st, &err);
+        char shown[TT_URL_SHOWN_MAX];
+        snprintf(where, sizeof where, "on NATS workers (%s)",
+                 tt_url_redact(o->nats, shown, sizeof shown));
     } else {
         tt_sweep_opts so = {.jobs = (unsigned)o->jobs, .on_result = on_result, .on_tick = on_tick,
                             .ctx = &st, .runs_per_process = o->runs_per_process};
@@ -348,8 +375,18 @@ static int run_sweep(int argc, char **argv)
     if (st.bar.enabled)
         tt_progress_finish(&st.bar);
     if (rc == TT_EPARTIAL) {
-        fprintf(stderr, "ticktape: %s\n", err.msg);
-        code = TT_EXIT_PARTIAL;
+        /* some runs failed: 3; every run failed: 1, as for a lone backtest */
+        size_t ok = 0;
+        for (size_t i = 0; i < plan.njobs; i++)
+            ok += results[i].status == TT_RUN_OK;
+        if (ok == 0) {
+            fprintf(stderr, "ticktape: error: %s: every run failed (%zu of %zu)\n", o->scenario,
+                    plan.njobs, plan.njobs);
+            code = TT_EXIT_FAIL;
+        } else {
+            fprintf(stderr, "ticktape: %s\n", err.msg);
+            code = TT_EXIT_PARTIAL;
+        }
     } else if (rc) {
         code = tt_report_error(&err);
         goto done;
@@ -357,7 +394,7 @@ static int run_sweep(int argc, char **argv)
     tt_sweep_table t = {tt_scenario_name(s), &plan, results,
                         {spec.heatmap[0][0] ? spec.heatmap[0] : NULL,
                          spec.heatmap[1][0] ? spec.heatmap[1] : NULL},
-                        so.figure ? so.figure : "sharpe", minor};
+                        so.figure, minor};
     char dir[4200] = "";
     if (!o->no_reports) {
         if (o->out)
@@ -370,7 +407,7 @@ static int run_sweep(int argc, char **argv)
         }
     }
     if (!o->quiet)
-        print_human(&t, t.figure, dir[0] ? dir : NULL, secs, where);
+        print_human(&t, dir[0] ? dir : NULL, secs, where);
     if (o->json) {
         fflush(stdout);
         if (tt_sweep_json_write(&t, stdout)) {

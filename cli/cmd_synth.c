@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "core/decimal.h"
 #include "data/tape.h"
 #include "sim/options.h"
 #include "sim/synth.h"
@@ -235,8 +236,10 @@ static void write_csv_row(FILE *f, const tt_instruments *ins, const tt_event *e)
     tt_ts_format(e->ts, t, sizeof t, e->ts % TT_NS_PER_MS != 0);
     tt_price_format(in, e->u.quote.bid, b, sizeof b);
     tt_price_format(in, e->u.quote.ask, a, sizeof a);
-    fprintf(f, "%s,%s,%s,%s,%g,%g\n", t, in->symbol, b, a, (double)e->u.quote.bid_vol,
-            (double)e->u.quote.ask_vol);
+    char bv[48], av[48]; /* exact: the float32's shortest decimal, not %g's six digits */
+    tt_float32_format(e->u.quote.bid_vol, bv, sizeof bv);
+    tt_float32_format(e->u.quote.ask_vol, av, sizeof av);
+    fprintf(f, "%s,%s,%s,%s,%s,%s\n", t, in->symbol, b, a, bv, av);
 }
 
 static int synth_market(int argc, char **argv)

@@ -3,7 +3,9 @@
  *
  * info and verify work from the block index and block payloads alone; export
  * streams quote ticks through the merged reader, so it runs in constant
- * memory whatever the span. Prices print as exact decimals at the
+ * memory whatever the span. A name that is a blob stream of the tape rather
+ * than an instrument (an imported calendar) exports its events, each with its
+ * payload (embedded when it is a JSON object, else as a string). Prices print as exact decimals at the
  * instrument's precision (integer arithmetic, never a double) and volumes as
  * the shortest decimal that reads back as the same float32 bits.
  */
@@ -15,7 +17,9 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "core/decimal.h"
 #include "data/hdf5_io.h"
+#include "core/external.h"
 #include "data/tape.h"
 
 static void iso(tt_ts ts, char *buf, int n) { tt_ts_format(ts, buf, n, ts % TT_NS_PER_MS != 0); }
@@ -163,20 +167,11 @@ static int tape_verify(int argc, char **argv)
 
 /* ---- export ---- */
 
-/* Shortest decimal that reads back as the same float32. */
+/* Shortest decimal that reads back as the same float32 (core/decimal.h). */
 static void write_float32(FILE *f, float v)
 {
-    if (isnan(v)) {
-        fputs("nan", f);
-        return;
-    }
     char buf[48];
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, (double)v);
-        float back = strtof(buf, NULL);
-        if (memcmp(&back, &v, sizeof v) == 0)
-            break;
-    }
+    tt_float32_format(v, buf, sizeof buf);
     fputs(buf, f);
 }
 
@@ -195,7 +190,7 @@ static const tt_opt EXPORT_OPTS[] = {
     {TT_OPT_ARG, .arg = "DIR", .off = F(dir), .flags = TT_OPT_REQUIRED,
      .help = "the tape directory"},
     {TT_OPT_STRING, "symbol", .off = F(symbol), .arg = "S", .flags = TT_OPT_REQUIRED,
-     .help = "the instrument whose quote ticks are exported"},
+     .help = "the instrument whose quote ticks are exported, or a blob stream (calendar)"},
     {TT_OPT_TIME, "from", .off = F(from), .help = "start of the range (inclusive)"},
     {TT_OPT_TIME, "to", .off = F(to), .help = "end of the range (exclusive)"},
     {TT_OPT_ENUM, "format", .off = F(format), .values = (const char *const[]){"csv", "jsonl",
@@ -215,17 +210,110 @@ static int tape_export(int argc, char **argv);
 
 static const tt_cmd TAPE_EXPORT = {
     .name = "tape export",
-    .summary = "one symbol's quote ticks as CSV, JSON lines or HDF5",
+    .summary = "one symbol's quote ticks (or a blob stream's events) as CSV, JSON lines or HDF5",
     .run = tape_export,
     .opts = EXPORT_OPTS,
     .size = sizeof(export_opts),
     .about = "Streams the symbol's quote ticks through the merged reader, in constant memory\n"
              "whatever the span. Prices print as exact decimals at the instrument's precision;\n"
-             "volumes as the shortest decimal that reads back as the same float32.\n",
+             "volumes as the shortest decimal that reads back as the same float32.\n"
+             "A blob stream (an imported calendar: --symbol calendar) exports its events:\n"
+             "time, kind, type, value and the payload (JSON lines embed a JSON payload).\n",
     .epilog = "T is ISO 8601 (2019-02-04, 2019-02-04T10:00:00.5Z) or an integer with a unit\n"
               "(1549238400000ms, ...ns, ...s).\n\n"
               "exit codes: 0 exported, 1 failure, 2 usage error\n",
 };
+
+/* A payload that looks like one JSON object is embedded as it is. */
+static int json_object_like(const uint8_t *p, uint32_t n)
+{
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\n'))
+        n--;
+    return n >= 2 && p[0] == '{' && p[n - 1] == '}' && !memchr(p, '\n', n);
+}
+
+static void write_payload(FILE *f, const uint8_t *p, uint32_t n, int csv)
+{
+    if (!csv && json_object_like(p, n)) {
+        fwrite(p, 1, n, f);
+        return;
+    }
+    fputc('"', f);
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (csv)
+            c == '"' ? (void)fputs("\"\"", f) : (void)fputc((int)c, f);
+        else if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc((int)c, f);
+    }
+    fputc('"', f);
+}
+
+/* 1 when the tape has a blob stream of that name (and no quote stream). */
+static int is_blob_stream(const char *dir, const char *name)
+{
+    tt_tape_info info;
+    int blob = 0, quote = 0;
+    if (tt_tape_info_read(dir, &info, NULL))
+        return 0;
+    for (uint32_t i = 0; i < info.nstreams; i++) {
+        if (strcmp(info.streams[i].desc.symbol, name))
+            continue;
+        blob |= info.streams[i].desc.kind == TT_STREAM_BLOB;
+        quote |= info.streams[i].desc.kind == TT_STREAM_QUOTE;
+    }
+    tt_tape_info_free(&info);
+    return blob && !quote;
+}
+
+/* The events of a blob stream: time, type, value, payload. */
+static int export_blob(const export_opts *o, FILE *f)
+{
+    tt_tape_query q;
+    memset(&q, 0, sizeof q);
+    const char *syms[2] = {o->symbol, NULL};
+    q.symbols = syms;
+    q.kinds = 1u << TT_STREAM_BLOB;
+    q.from = o->from;
+    q.to = o->to;
+    tt_err err;
+    tt_tape_reader *r;
+    if (tt_tape_reader_open(&r, o->dir, &q, NULL, &err))
+        return tt_report_error(&err);
+    int csv = o->format == EXPORT_CSV, s;
+    if (csv)
+        fputs("time,kind,type,value,payload\n", f);
+    tt_event ev;
+    while ((s = tt_tape_reader_next(r, &ev, &err)) == 1) {
+        int has_blob = ev.kind == TT_EV_BLOB || ev.kind == TT_EV_EXTERNAL;
+        const char *type = ev.kind == TT_EV_EXTERNAL ? tt_external_type_name(ev.u.blob.type) : "";
+        if (csv) {
+            tt_time_format_write(f, ev.ts, o->tfmt);
+            fprintf(f, ",%s,%s,%.17g,", tt_event_kind_name(ev.kind), type,
+                    has_blob ? ev.u.blob.value : 0.0);
+        } else {
+            fputs("{\"time\":", f);
+            if (o->tfmt == TT_TIME_ISO) fputc('"', f);
+            tt_time_format_write(f, ev.ts, o->tfmt);
+            if (o->tfmt == TT_TIME_ISO) fputc('"', f);
+            fprintf(f, ",\"kind\":\"%s\",\"type\":\"%s\",\"value\":%.17g,\"payload\":",
+                    tt_event_kind_name(ev.kind), type, has_blob ? ev.u.blob.value : 0.0);
+        }
+        if (has_blob && ev.u.blob.len)
+            write_payload(f, ev.u.blob.data, ev.u.blob.len, csv);
+        else
+            fputs(csv ? "" : "null", f);
+        fputs(csv ? "\n" : "}\n", f);
+    }
+    for (int i = 0; i < tt_tape_reader_warning_count(r); i++)
+        fprintf(stderr, "ticktape: warning: %s\n", tt_tape_reader_warning(r, i));
+    tt_tape_reader_close(r);
+    return s < 0 ? tt_report_error(&err) : TT_EXIT_OK;
+}
 
 static int tape_export(int argc, char **argv)
 {
@@ -249,6 +337,18 @@ static int tape_export(int argc, char **argv)
     const tt_instrument *instr;
     if (ins_file && tt_instruments_load(ins, ins_file, &err)) {
         rc = tt_report_error(&err);
+        goto done;
+    }
+    if (fmt != EXPORT_HDF5 && !tt_instruments_find(ins, symbol) && is_blob_stream(dir, symbol)) {
+        FILE *bf = out ? fopen(out, "w") : stdout;
+        if (!bf) {
+            tt_err_set(&err, TT_EIO, "%s: cannot create", out);
+            rc = tt_report_error(&err);
+            goto done;
+        }
+        rc = export_blob(&o, bf);
+        if ((bf != stdout && fclose(bf)) || (bf == stdout && fflush(stdout)))
+            rc = TT_EXIT_FAIL;
         goto done;
     }
     if (tt_instruments_require(ins, symbol, &instr, &err)) {
@@ -338,6 +438,8 @@ done:
 const tt_cmd tt_command_tape = {
     .name = "tape",
     .summary = "inspect, verify and export a tape (info, verify, export, gaps)",
+    .about = "Look into a tape (docs/tape-format.md): what it holds, whether every block\n"
+             "is sound, its ticks as text, and where its data has gaps.\n",
     .subs = (const tt_cmd *const[]){&TAPE_INFO, &TAPE_VERIFY, &TAPE_EXPORT, &tt_command_tape_gaps,
                                     NULL},
     .epilog = "T is ISO 8601 (2019-02-04, 2019-02-04T10:00:00.5Z) or an integer with a unit\n"

@@ -31,6 +31,7 @@ typedef struct train_opts {
     const char *scenario, *model, *nats, *run_id;
     const char *sets[MAX_SETS];
     int nsets, quiet;
+    tt_net_cli net; /* NATS authentication and TLS (net_opts.c) */
 } train_opts;
 
 #define F(field) offsetof(train_opts, field)
@@ -48,6 +49,7 @@ static const tt_opt TRAIN_OPTS[] = {
     {TT_OPT_STRING, "run-id", .off = F(run_id), .arg = "ID", .flags = TT_OPT_NONEMPTY,
      .def_text = "t<scenario tag>_<pid>", .help = "the run id of those subjects"},
     {TT_OPT_FLAG, "quiet", .off = F(quiet), .help = "print nothing but errors"},
+    {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
     {TT_OPT_END},
 };
 
@@ -122,7 +124,7 @@ static int status_open(status *st, const train_opts *o, tt_err *err)
             *p = '_';
     if (!o->nats)
         return TT_OK;
-    tt_js_opts jo = {o->nats, 0, 0, "ticktape-train"};
+    tt_js_opts jo = {o->nats, 0, 0, "ticktape-train", NULL, tt_net_nats(&o->net)};
     return tt_js_connect(&st->js, &jo, err);
 }
 
@@ -206,6 +208,8 @@ static int run_train(int argc, char **argv)
     memset(&o, 0, sizeof o);
     int prc = tt_opts_parse(&tt_command_train, &o, argc, argv, NULL);
     if (prc != TT_OPTS_RUN)
+        return prc;
+    if ((prc = tt_net_check(&o.net, "train")) != 0)
         return prc;
     tt_scenario *s;
     if ((prc = tt_ml_cli_scenario("train", o.scenario, o.sets, o.nsets, &s)))

@@ -19,7 +19,8 @@
  * those of sweep (cli/research_cli.c) plus the gates'.
  *
  * Exit codes: 0 done (and every gate passed); 4 a gate failed; 3 some runs
- * failed; 1 failure; 2 usage error.
+ * (train or test) failed; 1 every train run failed, or a failure; 2 usage
+ * error.
  */
 #include <math.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "live/jetstream.h"
+#include "live/job_runner.h"
 #include "reports/report.h"
 #include "sim/gates.h"
 #include "sim/ml_walkforward.h"
@@ -65,8 +67,8 @@ const tt_cmd tt_command_walkforward = {
              "and the walk-forward efficiency; writes the out-of-sample report and\n"
              "walkforward.json. With --nats the train runs go to `ticktape worker`\n"
              "processes (the test runs stay local).\n",
-    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 failure,\n"
-              "2 usage error\n",
+    .epilog = "exit codes: 0 done, 4 a gate failed, 3 some runs failed, 1 every train run\n"
+              "failed or the walk-forward could not run, 2 usage error\n",
 };
 
 static void on_tick(void *ctx, size_t done, size_t total)
@@ -84,53 +86,197 @@ static void day(tt_ts ts, char *buf, size_t n)
     snprintf(buf, n, "%.10s %.5s", full, full + 11);
 }
 
+/* "fast=15 slow=60": each key by its last part, unless two parameters share
+ * it (then in full); walkforward.json keeps the full keys. */
+static void short_params(const tt_param *p, size_t np, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < np && used < n; i++) {
+        const char *k = strrchr(p[i].key, '.') ? strrchr(p[i].key, '.') + 1 : p[i].key;
+        for (size_t j = 0; j < np; j++) {
+            const char *o = strrchr(p[j].key, '.') ? strrchr(p[j].key, '.') + 1 : p[j].key;
+            if (j != i && !strcmp(o, k))
+                k = p[i].key;
+        }
+        used += (size_t)snprintf(buf + used, n - used, "%s%s=%s", i ? " " : "", k, p[i].value);
+    }
+}
+
 /* What a fold chose: its parameters, or with an ml: section its model. */
 static void chosen(const tt_wf_result *r, size_t f, const tt_sweep_plan *plan,
                    const tt_ml_wf *mw, char *buf, size_t n)
 {
     tt_ml_fold_info info;
     if (!mw)
-        tt_params_format(tt_sweep_job_params(plan, r->folds[f].winner), plan->nparams, buf, n);
+        short_params(tt_sweep_job_params(plan, r->folds[f].winner), plan->nparams, buf, n);
     else if (tt_ml_wf_fold_info(mw, f, &info, NULL))
         snprintf(buf, n, "fold-%02zu.json", f + 1);
     else
         snprintf(buf, n, "fold-%02zu.json (%lld rows)", f + 1, info.rows_used);
 }
 
-static void print_folds(const tt_wf_result *r, const tt_sweep_plan *plan, const tt_wf_spec *spec,
-                        const tt_ml_wf *mw, int64_t mpu, const char *cur)
+/* What the text, walkforward.json and the report say of each fold,
+ * computed once so that they agree. */
+typedef struct fold_view {
+    tt_report_fold *rows;
+    char (*chosen)[256];
+    char (*why)[160];
+    uint64_t events; /* the test runs' input events, summed */
+} fold_view;
+
+static void fold_view_free(fold_view *v)
 {
-    printf("%-4s %-16s %-16s %-16s %-36s %10s %10s %7s %10s %7s\n", "fold", "train from",
-           "test from", "test to", "chosen", tt_wf_objective_name(spec->objective), "IS pnl",
-           "IS n", "OOS pnl", "OOS n");
+    free(v->rows), free(v->chosen), free(v->why);
+    memset(v, 0, sizeof *v);
+}
+
+/* Why fold f chose nothing: every run failed, none had enough trades, or the
+ * objective was n/a for all that had (a Sharpe below the minimum-data rule). */
+static void why_none(const tt_wf_result *r, size_t f, const tt_wf_spec *spec, char *buf, size_t n)
+{
+    size_t ok = 0;
+    for (size_t j = 0; j < r->njobs; j++)
+        ok += r->train[f * r->njobs + j].status == TT_RUN_OK;
+    if (ok == 0)
+        snprintf(buf, n, "every train run failed");
+    else if (r->folds[f].qualified == 0)
+        snprintf(buf, n, "no train run with %llu trades or more",
+                 (unsigned long long)spec->min_trades);
+    else
+        snprintf(buf, n, "%s is n/a for every run that qualified%s",
+                 tt_wf_objective_name(spec->objective),
+                 spec->objective == TT_WF_SHARPE ? " (train windows below the minimum-data rule)"
+                                                 : "");
+}
+
+static int fold_view_build(fold_view *v, const tt_wf_result *r, const tt_sweep_plan *plan,
+                           const tt_wf_spec *spec, const tt_ml_wf *mw, int64_t mpu)
+{
+    memset(v, 0, sizeof *v);
+    size_t n = r->nfolds ? r->nfolds : 1;
+    v->rows = calloc(n, sizeof *v->rows);
+    v->chosen = calloc(n, sizeof *v->chosen);
+    v->why = calloc(n, sizeof *v->why);
+    if (!v->rows || !v->chosen || !v->why) {
+        fold_view_free(v);
+        return TT_ENOMEM;
+    }
     for (size_t f = 0; f < r->nfolds; f++) {
         const tt_wf_fold *fd = &r->folds[f];
-        char a[24], b[24], c[24], ps[256] = "(no run qualified)", isp[32] = "", oosp[32] = "";
-        day(fd->w.train_from, a, sizeof a);
-        day(fd->w.test_from, b, sizeof b);
-        day(fd->w.test_to, c, sizeof c);
-        if (fd->has_winner) {
-            chosen(r, f, plan, mw, ps, sizeof ps);
-            tt_report_money(fd->is.m.net_pnl, mpu, isp, sizeof isp);
-            if (fd->oos.status == TT_RUN_OK)
-                tt_report_money(fd->oos.m.net_pnl, mpu, oosp, sizeof oosp);
-            else
-                snprintf(oosp, sizeof oosp, "%s", tt_run_status_name(fd->oos.status));
+        tt_report_fold *d = &v->rows[f];
+        d->train_from = fd->w.train_from;
+        d->train_to = fd->w.train_to;
+        d->test_from = fd->w.test_from;
+        d->test_to = fd->w.test_to;
+        d->qualified = fd->qualified;
+        d->runs = r->njobs;
+        d->efficiency = NAN;
+        d->objective = NAN;
+        if (!fd->has_winner) {
+            why_none(r, f, spec, v->why[f], sizeof v->why[f]);
+            d->why_none = v->why[f];
+            continue;
         }
-        double obj = spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
-                                                       : fd->objective;
-        printf("%-4zu %-16s %-16s %-16s %-36s %10.4g %10s %7llu %10s %7llu\n", f + 1, a, b, c, ps,
-               obj, isp, (unsigned long long)fd->is.m.trades, oosp,
-               (unsigned long long)fd->oos.m.trades);
+        chosen(r, f, plan, mw, v->chosen[f], sizeof v->chosen[f]);
+        d->chosen = v->chosen[f];
+        d->objective = spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
+                                                        : fd->objective;
+        d->is_net = fd->is.m.net_pnl;
+        d->is_trades = fd->is.m.trades;
+        if (fd->oos.status != TT_RUN_OK) {
+            d->oos_status = tt_run_status_name(fd->oos.status);
+            continue;
+        }
+        d->oos_net = fd->oos.m.net_pnl;
+        d->oos_trades = fd->oos.m.trades;
+        d->oos_events = fd->oos.events;
+        d->oos_return_pct = fd->oos.m.return_pct;
+        d->oos_max_dd_pct = fd->oos.m.max_drawdown_pct;
+        v->events += fd->oos.events;
+        /* as the walk-forward efficiency, over this fold alone */
+        double is_rate = (double)d->is_net / ((double)(d->train_to - d->train_from) /
+                                              (double)TT_NS_PER_DAY);
+        double oos_rate = (double)d->oos_net / ((double)(d->test_to - d->test_from) /
+                                                (double)TT_NS_PER_DAY);
+        if (is_rate > 0)
+            d->efficiency = oos_rate / is_rate;
     }
-    char net[48], dd[48];
+    return TT_OK;
+}
+
+/* The train runs that did not complete, listed; every one failed: 1 (nothing
+ * was chosen, as a lone backtest of any of them would fail); some: 3. */
+static int train_failures(const tt_wf_result *r, const char *scenario, int code)
+{
+    size_t failed = 0, n = r->nfolds * r->njobs;
+    for (size_t i = 0; i < n; i++)
+        if (r->train[i].status != TT_RUN_OK) {
+            failed++;
+            fprintf(stderr, "ticktape: train run %s %s: %s\n", r->train[i].run_id,
+                    tt_run_status_name(r->train[i].status), r->train[i].error);
+        }
+    if (n && failed == n) {
+        fprintf(stderr, "ticktape: error: %s: every train run failed (%zu of %zu)\n", scenario,
+                failed, n);
+        return TT_EXIT_FAIL;
+    }
+    if (failed && code == TT_EXIT_OK) {
+        fprintf(stderr, "ticktape: %zu of %zu train runs did not complete\n", failed, n);
+        return TT_EXIT_PARTIAL;
+    }
+    return code;
+}
+
+/* The fold table, the combined figures, where the reports are, the
+ * fingerprint (the last line). */
+static void print_folds(const tt_wf_result *r, const fold_view *v, const tt_wf_spec *spec,
+                        int64_t mpu, const char *cur, const char *dir)
+{
+    printf("%-4s %-16s %-16s %-16s %-24s %10s %10s %7s %10s %7s %10s\n", "fold", "train from",
+           "test from", "test to", "chosen", tt_wf_objective_name(spec->objective), "IS pnl",
+           "IS n", "OOS pnl", "OOS n", "efficiency");
+    for (size_t f = 0; f < r->nfolds; f++) {
+        const tt_report_fold *d = &v->rows[f];
+        char a[24], b[24], c[24], isp[32] = "", oosp[32] = "", objs[32], eff[32];
+        day(d->train_from, a, sizeof a);
+        day(d->test_from, b, sizeof b);
+        day(d->test_to, c, sizeof c);
+        if (!d->chosen) {
+            printf("%-4zu %-16s %-16s %-16s (%s)\n", f + 1, a, b, c, d->why_none);
+            continue;
+        }
+        tt_report_money(d->is_net, mpu, isp, sizeof isp);
+        if (d->oos_status)
+            snprintf(oosp, sizeof oosp, "%s", d->oos_status);
+        else
+            tt_report_money(d->oos_net, mpu, oosp, sizeof oosp);
+        tt_report_ratio(d->objective, objs, sizeof objs);
+        tt_report_ratio(d->efficiency, eff, sizeof eff);
+        printf("%-4zu %-16s %-16s %-16s %-24s %10s %10s %7llu %10s %7llu %10s\n", f + 1, a, b, c,
+               d->chosen, objs, isp, (unsigned long long)d->is_trades, oosp,
+               (unsigned long long)d->oos_trades, eff);
+    }
+    char net[48], dd[48], sh[32], wfe[32], sqn[32];
     tt_report_money(r->oos.net_pnl, mpu, net, sizeof net);
     tt_report_money(r->oos.max_drawdown, mpu, dd, sizeof dd);
-    printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %.3f, max drawdown %.2f%% (%s %s), "
-           "%llu trades\n", net, cur, r->oos.return_pct, r->oos.sharpe, r->oos.max_drawdown_pct, dd,
-           cur, (unsigned long long)r->oos.trades);
-    printf("walk-forward efficiency %.3f (OOS %.2f / IS %.2f %s per day)\n", r->wfe,
-           r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
+    tt_report_num(r->oos.sharpe, 3, NULL, sh, sizeof sh);
+    tt_report_num(r->oos.sqn, 2, NULL, sqn, sizeof sqn);
+    tt_report_ratio(r->wfe, wfe, sizeof wfe);
+    printf("out-of-sample net P&L %s %s (%.2f%%), sharpe %s, SQN %s, max drawdown %.2f%% (%s %s), "
+           "%llu trades, %llu events\n", net, cur, r->oos.return_pct, sh, sqn,
+           r->oos.max_drawdown_pct, dd, cur, (unsigned long long)r->oos.trades,
+           (unsigned long long)v->events);
+    if (isfinite(r->is_rate))
+        printf("walk-forward efficiency %s (OOS %.2f / IS %.2f %s per day)\n", wfe,
+               r->oos_rate / (double)mpu, r->is_rate / (double)mpu, cur);
+    else
+        printf("walk-forward efficiency n/a (no fold chose a parameter set)\n");
+    if (dir[0])
+        printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
+    char fp[33];
+    tt_fingerprint_hex(r->fp, fp);
+    printf("fingerprint: %s\n", fp); /* the last line of every run */
 }
 
 static void json_summary(tt_buf *b, const tt_run_summary *s, int64_t mpu)
@@ -148,8 +294,8 @@ static void json_summary(tt_buf *b, const tt_run_summary *s, int64_t mpu)
     tt_buf_json_double(b, s->m.max_drawdown_pct);
     char hex[33];
     tt_fingerprint_hex(s->fp, hex);
-    tt_buf_printf(b, ",\"trades\":%llu,\"fingerprint\":\"%s\"}", (unsigned long long)s->m.trades,
-                  hex);
+    tt_buf_printf(b, ",\"trades\":%llu,\"events\":%llu,\"fingerprint\":\"%s\"}",
+                  (unsigned long long)s->m.trades, (unsigned long long)s->events, hex);
 }
 
 /* With an ml: section, fold f's model and its training rows. */
@@ -169,7 +315,7 @@ static void json_model(tt_buf *b, const tt_ml_wf *mw, size_t f)
 
 static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
                         const tt_sweep_plan *plan, const tt_wf_spec *spec, const tt_ml_wf *mw,
-                        int64_t mpu)
+                        const fold_view *v, int64_t mpu)
 {
     char fp[33];
     tt_fingerprint_hex(r->fp, fp);
@@ -186,8 +332,15 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
         tt_ts_format(fd->w.test_from, t[2], sizeof t[2], 0);
         tt_ts_format(fd->w.test_to, t[3], sizeof t[3], 0);
         tt_buf_printf(b, "%s{\"fold\":%zu,\"train_from\":\"%s\",\"train_to\":\"%s\","
-                      "\"test_from\":\"%s\",\"test_to\":\"%s\",\"qualified\":%zu,\"params\":",
-                      f ? "," : "", f + 1, t[0], t[1], t[2], t[3], fd->qualified);
+                      "\"test_from\":\"%s\",\"test_to\":\"%s\",\"qualified\":%zu,"
+                      "\"runs\":%zu,\"efficiency\":",
+                      f ? "," : "", f + 1, t[0], t[1], t[2], t[3], fd->qualified, r->njobs);
+        tt_buf_json_double(b, v->rows[f].efficiency);
+        if (!fd->has_winner) {
+            tt_buf_printf(b, ",\"why_none\":");
+            tt_buf_json_string(b, v->rows[f].why_none);
+        }
+        tt_buf_printf(b, ",\"params\":");
         if (fd->has_winner) {
             const tt_param *p = tt_sweep_job_params(plan, fd->winner);
             tt_buf_printf(b, "{");
@@ -222,7 +375,10 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
     tt_buf_json_double(b, r->oos.max_drawdown_pct);
     tt_buf_printf(b, ",\"profit_factor\":");
     tt_buf_json_double(b, r->oos.profit_factor);
-    tt_buf_printf(b, ",\"trades\":%llu},\"wfe\":", (unsigned long long)r->oos.trades);
+    tt_buf_printf(b, ",\"sqn\":");
+    tt_buf_json_double(b, r->oos.sqn);
+    tt_buf_printf(b, ",\"trades\":%llu,\"events\":%llu},\"wfe\":", (unsigned long long)r->oos.trades,
+                  (unsigned long long)v->events);
     tt_buf_json_double(b, r->wfe);
     tt_buf_printf(b, ",\"is_rate_per_day\":");
     tt_buf_json_double(b, r->is_rate / (double)mpu);
@@ -235,7 +391,7 @@ static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
 
 typedef struct nats_train {
     const tt_research_cli *o;
-    char scenario[1024]; /* absolute path */
+    char scenario[TT_SHA256_HEX]; /* the file's SHA-256: workers find it by its bytes */
     char tag[9];
     char prefix[40];
     tt_run_summary *out;
@@ -267,7 +423,8 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
         snprintf(out[i].error, sizeof out[i].error, "no result from any worker");
     }
     tt_js *js;
-    tt_js_opts jo = {t->o->nats, t->o->ack_wait / TT_NS_PER_MS, 0, "ticktape-walkforward"};
+    tt_js_opts jo = {t->o->nats, t->o->ack_wait / TT_NS_PER_MS, 0, "ticktape-walkforward",
+                     &t->o->net.job_key, tt_net_nats(&t->o->net)};
     int rc = tt_js_connect(&js, &jo, err);
     if (rc)
         return rc;
@@ -279,8 +436,7 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
         size_t f = i / plan->njobs, j = i % plan->njobs;
         ids[i] = out[i].run_id;
         if (tt_sweep_job_encode(&payloads[i], ids[i], (uint32_t)j, tt_sweep_job_params(plan, j),
-                                plan->nparams, t->scenario, t->tag, t->o->sets,
-                                (size_t)t->o->nsets, w[f].train_from, w[f].train_to))
+                                plan->nparams, t->scenario, w[f].train_from, w[f].train_to))
             rc = tt_err_set(err, TT_ENOMEM, "out of memory");
     }
     if (!rc) {
@@ -300,16 +456,38 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
  * and walkforward.json with every fold, in dir. */
 static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run *probe,
                          const tt_wf_result *r, const tt_sweep_plan *plan, const tt_wf_spec *wf,
-                         const tt_ml_wf *mw, const char *cur, tt_err *err)
+                         const tt_ml_wf *mw, const fold_view *v, const char *cur, tt_err *err)
 {
     int64_t mpu = probe->minor_per_unit > 0 ? probe->minor_per_unit : 100;
-    char params[64];
+    char params[64], data[600];
     snprintf(params, sizeof params, "walk-forward, %zu folds", r->nfolds);
+    snprintf(data, sizeof data, "the %zu test windows of %s, stitched (out of sample)",
+             r->nfolds, tt_scenario_get(s, "data.tape", NULL)
+                            ? tt_scenario_get(s, "data.tape", "")
+                            : "a synthetic market");
+    /* a dotted line at the start of each fold's test window */
+    tt_report_marker *marks = calloc(r->nfolds ? r->nfolds : 1, sizeof *marks);
+    char (*labels)[16] = calloc(r->nfolds ? r->nfolds : 1, sizeof *labels);
+    if (!marks || !labels) {
+        free(marks), free(labels);
+        return tt_err_set(err, TT_ENOMEM, "out of memory");
+    }
+    for (size_t f = 0; f < r->nfolds; f++) {
+        snprintf(labels[f], sizeof labels[f], "fold %zu", f + 1);
+        marks[f] = (tt_report_marker){r->folds[f].w.test_from, labels[f]};
+    }
     tt_report_input in = {
         .name = tt_scenario_name(s),
         .strategy = probe->cfg.strategy,
         .params = params,
-        .data = "stitched out-of-sample test windows",
+        .data = data,
+        .events = v->events,
+        .markers = marks,
+        .nmarkers = r->nfolds,
+        .folds = v->rows,
+        .nfolds = r->nfolds,
+        .objective = tt_wf_objective_name(wf->objective),
+        .wfe = r->wfe,
         .fingerprint = r->fp,
         .trades = r->trades,
         .ntrades = r->ntrades,
@@ -324,10 +502,11 @@ static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run 
     };
     tt_report_outputs which = {1, 1, 1, 1};
     int rc = tt_report_write_all(&in, dir, &which, err);
+    free(marks), free(labels);
     if (rc)
         return rc;
     tt_buf b = {0};
-    json_result(&b, tt_scenario_name(s), r, plan, wf, mw, mpu);
+    json_result(&b, tt_scenario_name(s), r, plan, wf, mw, v, mpu);
     tt_buf_append(&b, "\n", 1);
     char path[4300];
     snprintf(path, sizeof path, "%s/walkforward.json", dir);
@@ -340,14 +519,15 @@ static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run 
     return rc;
 }
 
-/* Send the train runs to NATS workers: the scenario's absolute path and tag,
- * and run ids unique to this invocation. */
+/* Send the train runs to NATS workers: the scenario's content hash (workers
+ * run only files of their --scenarios directories) and run ids unique to this
+ * invocation. */
 static int nats_setup(nats_train *nt, const tt_research_cli *o, tt_wf_opts *wo, tt_err *err)
 {
     nt->o = o;
-    if (!realpath(o->scenario, nt->scenario))
-        snprintf(nt->scenario, sizeof nt->scenario, "%s", o->scenario);
-    int rc = tt_research_file_tag(o->scenario, nt->tag, err);
+    int rc = tt_scenario_id_file(o->scenario, nt->scenario, err);
+    if (!rc)
+        rc = tt_research_file_tag(o->scenario, nt->tag, err);
     if (rc)
         return rc;
     /* Unique per invocation, so two runs on one server never mix. */
@@ -380,6 +560,8 @@ static int run_walkforward(int argc, char **argv)
     int code = tt_opts_parse(&tt_command_walkforward, &args, argc, argv, NULL);
     if (code != TT_OPTS_RUN)
         return code;
+    if ((code = tt_research_check(&args.r, "walkforward")) != 0)
+        return code;
     const tt_research_cli *o = &args.r;
     tt_err err;
     tt_err_clear(&err);
@@ -391,6 +573,8 @@ static int run_walkforward(int argc, char **argv)
     tt_scenario_run *probe = NULL;
     tt_ml_wf mwf, *mw = NULL;
     memset(&mwf, 0, sizeof mwf);
+    fold_view view;
+    memset(&view, 0, sizeof view);
     memset(&spec, 0, sizeof spec);
     memset(&plan, 0, sizeof plan);
     memset(&r, 0, sizeof r);
@@ -462,16 +646,18 @@ static int run_walkforward(int argc, char **argv)
         code = tt_report_error(&err);
         goto done;
     }
-    for (size_t i = 0; i < r.nfolds * r.njobs; i++)
-        if (r.train[i].status != TT_RUN_OK)
-            fprintf(stderr, "ticktape: train run %s %s: %s\n", r.train[i].run_id,
-                    tt_run_status_name(r.train[i].status), r.train[i].error);
+    code = train_failures(&r, o->scenario, code);
+    if (fold_view_build(&view, &r, &plan, &wf, mw, mpu)) {
+        tt_err_set(&err, TT_ENOMEM, "out of memory");
+        code = tt_report_error(&err);
+        goto done;
+    }
     char dir[4200] = "";
     if (!o->no_reports) {
         snprintf(dir, sizeof dir, "%s", o->out ? o->out : "");
         if (!o->out)
             snprintf(dir, sizeof dir, "out/%s-walkforward", tt_scenario_name(s));
-        if (write_reports(dir, s, probe, &r, &plan, &wf, mw, cur, &err)) {
+        if (write_reports(dir, s, probe, &r, &plan, &wf, mw, &view, cur, &err)) {
             code = tt_report_error(&err);
             goto done;
         }
@@ -486,26 +672,22 @@ static int run_walkforward(int argc, char **argv)
             printf("walkforward  %s: %zu folds x %zu parameter sets, %s windows, in %.2f s\n",
                    tt_scenario_name(s), r.nfolds, plan.njobs, wf.anchored ? "anchored" : "rolling",
                    secs);
-        print_folds(&r, &plan, &wf, mw, mpu, cur);
-        if (dir[0])
-            printf("report       %s/report.html, folds in %s/walkforward.json\n", dir, dir);
-        char fp[33];
-        tt_fingerprint_hex(r.fp, fp);
-        printf("fingerprint: %s\n", fp); /* the last line of every run */
+        print_folds(&r, &view, &wf, mpu, cur, dir);
     }
     int gcode = tt_cli_gates(o->scenario, tt_scenario_name(s), &r.oos, &r.wfe, mpu, &args.gate,
                              o->quiet);
-    if (gcode)
+    if (gcode && code != TT_EXIT_FAIL)
         code = gcode;
     if (o->json) {
         tt_buf b = {0};
-        json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mw, mpu);
+        json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mw, &view, mpu);
         fflush(stdout);
         fwrite(b.data, 1, b.len, stdout);
         fputc('\n', stdout);
         tt_buf_free(&b);
     }
 done:
+    fold_view_free(&view);
     tt_ml_wf_free(&mwf);
     tt_wf_result_free(&r);
     if (probe) {

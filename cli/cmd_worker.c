@@ -4,8 +4,10 @@
  * How this works: the worker binds to the JetStream work queue of
  * distributed sweeps (live/jetstream.h) and runs one job at a time, holding
  * at most one more that it fetched while the current one ran. Each job
- * names the scenario file (by absolute path, with a tag of its bytes), the
- * sweep's --set overrides and the run's parameters (sim/sweep.h). The job
+ * names its scenario by the SHA-256 of the file's bytes and carries the run's
+ * parameters (sim/sweep.h); the worker runs only scenario files found in its
+ * --scenarios directories and only the parameters their sweep: sections
+ * declare (live/job_runner.h, docs/security.md). The job
  * runs in a runner process (so a crash loses one run, not the worker) through
  * the same scenario runner as a local sweep, and its summary is published on
  * backtest.completed.{run_id}; the worker publishes backtest.started and
@@ -16,9 +18,9 @@
  * started/completed messages, and the message is
  * acked after the last.
  *
- * Workers need the scenario and the data it names at the same paths as the
- * sweep (a shared or identical checkout); a scenario file whose bytes differ
- * from the sweep's is refused (the run is reported failed, with why).
+ * Workers need a copy of the scenario file (any path, same bytes) and the
+ * data it names; a job whose scenario is not among them fails with "unknown
+ * scenario". A run past --run-timeout is killed and its job terminated.
  *
  * Stops on SIGINT/SIGTERM (after the current run), after --max-jobs runs, or
  * after --idle-exit without a job. Exit codes: 0 stopped cleanly, 1 NATS
@@ -35,6 +37,7 @@
 #include "commands.h"
 #include "live/jetstream.h"
 #include "live/status_http.h"
+#include "live/job_runner.h"
 #include "sim/pool.h"
 #include "sim/research.h"
 #include "sim/scenario.h"
@@ -46,6 +49,10 @@ typedef struct worker_opts {
     tt_ts idle, ack_wait;
     unsigned per_process; /* 0 = not given: keep */
     int quiet;
+    const char *scenario_dirs[16]; /* --scenarios DIR; none: the current directory */
+    int nscenario_dirs;
+    tt_ts run_timeout;
+    tt_net_cli net; /* NATS authentication and TLS, --job-key (net_opts.c) */
     tt_ops_cli ops; /* --http, --notify ... (cli/ops_cli.c) */
 } worker_opts;
 
@@ -66,6 +73,16 @@ static const tt_opt WORKER_OPTS[] = {
      .help = "replace the runner process after N runs (0: keep it until a run crashes it; "
              "1: a fresh process per run)"},
     {TT_OPT_FLAG, "quiet", .off = F(quiet), .help = "no line per run"},
+    {TT_OPT_LIST, "scenarios", .off = F(scenario_dirs), .count_off = F(nscenario_dirs),
+     .max_count = 16, .arg = "DIR", .flags = TT_OPT_NONEMPTY, .def_text = "the current directory",
+     .help = "run only scenario files (*.yaml, *.yml) found in DIR, by content hash; "
+             "repeatable. A job names no file and sets only the parameters its scenario's "
+             "sweep: section declares (docs/security.md)"},
+    {TT_OPT_DURATION, "run-timeout", .off = F(run_timeout), .arg = "DUR",
+     .def = TT_NET_RUN_TIMEOUT_TEXT,
+     .help = "kill a run still running after DUR and terminate its job"},
+    {TT_OPT_INCLUDE, .include = tt_net_job_opts, .off = F(net)},
+    {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
     {TT_OPT_INCLUDE, .include = tt_ops_opts, .off = F(ops)},
     {TT_OPT_END},
 };
@@ -80,7 +97,8 @@ const tt_cmd tt_command_worker = {
     .size = sizeof(worker_opts),
     .about = "Run sweep jobs published by `ticktape sweep SCENARIO --nats URL` (a JetStream\n"
              "work queue; docs/research.md). Start as many workers as you like, on as many\n"
-             "machines; each needs the scenario files and data at the same paths.\n",
+             "machines; each needs copies of the scenario files (in --scenarios DIR) and\n"
+             "their data.\n",
     .epilog = "Stops after the current run on SIGINT or SIGTERM (giving back the rest of its\n"
               "job message, if any).\n\n"
               "exit codes: 0 stopped, 1 NATS failure, 2 usage error\n",
@@ -101,95 +119,12 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-/* The scenario of the last job, with the sweep's --set overrides applied,
- * kept by the runner process for the next job of the same sweep (a run
- * works on a copy of it, see tt_scenario_runner): loading it per run cost as
- * much as a short run's queue round trips. Keyed by path, file tag and sets;
- * the tag is computed for every job, so a scenario edited on this worker is
- * still refused. */
-typedef struct scenario_cache {
-    char path[1024];
-    char tag[9];
-    tt_buf sets; /* the overrides, NUL-separated */
-    tt_scenario *s;
-} scenario_cache;
-
-static int sets_key(tt_buf *b, const tt_sweep_job *job)
-{
-    tt_buf_reset(b);
-    int bad = 0;
-    for (size_t i = 0; !bad && i < job->nsets; i++)
-        bad = tt_buf_append(b, job->sets[i], strlen(job->sets[i]) + 1);
-    return bad;
-}
-
-static int cached_scenario(scenario_cache *c, const tt_sweep_job *job, const char *tag,
-                           tt_scenario **out, tt_err *err)
-{
-    tt_buf key = {0};
-    if (sets_key(&key, job)) {
-        tt_buf_free(&key);
-        return tt_err_set(err, TT_ENOMEM, "out of memory");
-    }
-    if (c->s && !strcmp(c->path, job->scenario) && !strcmp(c->tag, tag) &&
-        key.len == c->sets.len && (!key.len || !memcmp(key.data, c->sets.data, key.len))) {
-        tt_buf_free(&key);
-        *out = c->s;
-        return TT_OK;
-    }
-    tt_scenario_free(c->s);
-    c->s = NULL;
-    tt_scenario *s = NULL;
-    int rc = tt_scenario_load(&s, job->scenario, err);
-    for (size_t i = 0; i < job->nsets && !rc; i++)
-        rc = tt_scenario_set(s, job->sets[i], err);
-    if (rc) {
-        tt_scenario_free(s);
-        tt_buf_free(&key);
-        return rc;
-    }
-    snprintf(c->path, sizeof c->path, "%s", job->scenario);
-    snprintf(c->tag, sizeof c->tag, "%s", tag);
-    tt_buf_free(&c->sets);
-    c->sets = key;
-    c->s = s;
-    *out = s;
-    return TT_OK;
-}
-
-/* Runs in the worker's runner process (live/jetstream.c). */
+/* Runs in the worker's runner process (live/jetstream.c): the job runner
+ * keeps the scenario it loaded for the next job of the same sweep. */
 static int work(void *ctx, const char *run_id, const char *data, size_t len, tt_buf *result,
                 tt_err *err)
 {
-    scenario_cache *cache = ctx;
-    tt_sweep_job job;
-    int rc = tt_sweep_job_decode(&job, data, len, err);
-    if (rc)
-        return rc;
-    char tag[9];
-    tt_scenario *s = NULL;
-    rc = tt_research_file_tag(job.scenario, tag, err);
-    if (rc == TT_EIO)
-        tt_err_set(err, rc, "%s: cannot open the sweep's scenario on this worker", job.scenario);
-    if (!rc && strcmp(tag, job.tag))
-        rc = tt_err_set(err, TT_EINVAL,
-                        "%s: this worker's file differs from the sweep's (tag %s, expected %s)",
-                        job.scenario, tag, job.tag);
-    if (!rc)
-        rc = cached_scenario(cache, &job, tag, &s, err);
-    tt_run_summary sum;
-    memset(&sum, 0, sizeof sum);
-    if (!rc) {
-        tt_research_runner r = tt_scenario_runner(s);
-        rc = r.run(r.self, job.params, job.nparams, job.from, job.to, &sum, NULL, err);
-    }
-    if (!rc) {
-        sum.index = job.index;
-        snprintf(sum.run_id, sizeof sum.run_id, "%s", run_id);
-        rc = tt_run_summary_json(result, &sum, job.params, job.nparams);
-    }
-    tt_sweep_job_free(&job);
-    return rc;
+    return tt_job_runner_run(ctx, run_id, data, len, result, err);
 }
 
 /* What the job callbacks and the status server share: counters written on
@@ -245,6 +180,13 @@ static void worker_info(void *ctx, tt_status_info *in)
     tt_ops_info_metrics(in, M, v, 5);
 }
 
+/* Always logged, even with --quiet: somebody is publishing jobs they should not. */
+static void on_refused(void *ctx, const char *what, const char *why)
+{
+    (void)ctx;
+    fprintf(stderr, "ticktape worker: refused job message %s: %s\n", what, why);
+}
+
 static int run_worker(int argc, char **argv)
 {
     worker_opts o;
@@ -252,9 +194,20 @@ static int run_worker(int argc, char **argv)
     int rc = tt_opts_parse(&tt_command_worker, &o, argc, argv, NULL);
     if (rc != TT_OPTS_RUN)
         return rc;
+    if ((rc = tt_net_check(&o.net, "worker")) != 0)
+        return rc;
     tt_err err;
     if ((rc = tt_ops_check(&o.ops, "worker")) != TT_EXIT_OK)
         return rc;
+    static const char *const here[] = {"."};
+    const char *const *dirs = o.nscenario_dirs ? o.scenario_dirs : here;
+    size_t ndirs = o.nscenario_dirs ? (size_t)o.nscenario_dirs : 1;
+    tt_job_runner *runner;
+    if (tt_job_runner_new(&runner, dirs, ndirs, &err))
+        return tt_usage_error("worker", "%s", err.msg);
+    if (!o.quiet)
+        fprintf(stderr, "ticktape worker: %zu scenario file(s) in %zu director%s\n",
+                tt_job_runner_count(runner), ndirs, ndirs == 1 ? "y" : "ies");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -266,11 +219,14 @@ static int run_worker(int argc, char **argv)
     if (tt_ops_open(&wc.ops, &o.ops, "worker", NULL, log_stderr, &err) ||
         tt_ops_serve(wc.ops, &hooks, &err)) {
         tt_ops_close(wc.ops);
+        tt_job_runner_free(runner);
         return tt_report_error(&err);
     }
     tt_js *js;
-    tt_js_opts jo = {o.url, o.ack_wait / TT_NS_PER_MS, 0, "ticktape-worker"};
+    tt_js_opts jo = {o.url, o.ack_wait / TT_NS_PER_MS, 0, "ticktape-worker", &o.net.job_key,
+                     tt_net_nats(&o.net)};
     if (tt_js_connect(&js, &jo, &err)) {
+        tt_job_runner_free(runner);
         tt_ops_close(wc.ops);
         return tt_report_error(&err);
     }
@@ -278,12 +234,12 @@ static int run_worker(int argc, char **argv)
                             .stop = &stop_flag, .on_start = on_start, .on_job = on_job,
                             .runs_per_process =
                                 o.per_process == TT_POOL_KEEP ? 0 : o.per_process,
-                            .ctx = &wc};
+                            .on_refused = on_refused,
+                            .run_timeout_ms = o.run_timeout / TT_NS_PER_MS, .ctx = &wc};
     uint64_t done = 0;
-    scenario_cache cache;
-    memset(&cache, 0, sizeof cache);
-    rc = tt_js_worker(js, work, &cache, &wo, &done, &err);
+    rc = tt_js_worker(js, work, runner, &wo, &done, &err);
     tt_js_close(js);
+    tt_job_runner_free(runner);
     tt_ops_close(wc.ops);
     if (rc)
         return tt_report_error(&err);

@@ -16,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "core/event.h"
+#include "net_opts.h"
 #include "opts.h"
 
 /* ---- the commands ---- */
@@ -33,6 +35,7 @@ extern const tt_cmd tt_command_import_polygon; /* cmd_import_text.c */
 extern const tt_cmd tt_command_import_csv;
 extern const tt_cmd tt_command_import_mt5;
 extern const tt_cmd tt_command_import_hdf5;
+extern const tt_cmd tt_command_import_calendar; /* cmd_import_calendar.c */
 extern const tt_cmd tt_command_download;    /* download dukascopy (cmd_download.c) */
 extern const tt_cmd tt_command_sweep;
 extern const tt_cmd tt_command_walkforward;
@@ -50,6 +53,25 @@ extern const tt_cmd tt_command_replay;
 extern const tt_cmd tt_command_live;          /* cmd_live.c */
 extern const tt_cmd tt_command_mt5_sim;       /* cmd_mt5_sim.c */
 extern const tt_cmd tt_command_mt5_connector; /* cmd_mt5_connector.c */
+
+extern const tt_cmd tt_command_merge;       /* merge tapes of several sources (cmd_merge.c) */
+extern const tt_cmd tt_command_aggregate;   /* live: several feeds into one (cmd_aggregate.c) */
+
+/* ---- merge and aggregate: policy and health rules (cli/consol_opts.c) ---- */
+
+struct tt_consol_config;
+/* --policy, --stale, --recover, --recover-ticks, --deviation, --spread-k,
+ * --rate-ratio over a tt_consol_config. */
+extern const tt_opt tt_consol_opts[];
+/* After parsing: a k rule given as 0 is off. */
+void tt_consol_cli_finish(struct tt_consol_config *cfg);
+/* "a,b,c" into out (NULL-ended, at most max words; the words live in buf).
+ * Returns the count. */
+int tt_consol_cli_list(const char *text, char *buf, size_t cap, const char **out, int max);
+struct tt_instruments;
+/* The built-in instruments plus FILE (may be NULL); NULL after printing the
+ * error. */
+struct tt_instruments *tt_consol_cli_instruments(const char *file);
 
 /* ---- importers (cli/quality_opts.c) ---- */
 
@@ -89,9 +111,25 @@ typedef struct tt_backtest_cli {
  * summary; returns an exit code. */
 int tt_backtest_scenario(struct tt_scenario *s, const tt_backtest_cli *o);
 
+struct tt_report_input;
+/* The figure lines of a run's text summary (trades, net P&L, Sharpe and
+ * drawdown, why annualised figures are n/a, rejected orders by reason), as
+ * backtest, demo, paper and replay print them. */
+void tt_cli_print_figures(const struct tt_report_input *in);
+
 /* ---- live sessions: paper and replay (cli/live_cli.c) ---- */
 
 #define TT_LIVE_MAX_SETS 32
+
+/* What a live feed lost in a session (paper): shown in its summaries. */
+typedef struct tt_live_losses {
+    int live;          /* 1: a live session (replay has nothing to lose: 0) */
+    uint64_t arrived;  /* messages the feed delivered */
+    uint64_t drops;    /* market data dropped: the inbox's drop policy and nats.c's */
+    uint64_t rejects;  /* messages that could not be decoded */
+    uint64_t gaps;     /* disconnections (data published meanwhile is missing) */
+} tt_live_losses;
+
 typedef struct tt_live_cli {
     const char *out_dir;     /* --out (NULL: out/<name>-<mode>) */
     const char *orders_file; /* --orders FILE: the order-event list as CSV */
@@ -99,6 +137,8 @@ typedef struct tt_live_cli {
     const char *sets[TT_LIVE_MAX_SETS]; /* --set KEY=VALUE */
     int nsets;
     int json, quiet, no_reports;
+    tt_live_losses losses; /* set by paper before tt_live_finish */
+    int allow_drops;       /* paper --allow-drops: dropped data does not make exit 3 */
 } tt_live_cli;
 extern const tt_opt tt_live_opts[];
 
@@ -108,7 +148,9 @@ struct tt_backtest_result;
 int tt_live_prepare(const char *path, const tt_live_cli *o, const char *cmd,
                     struct tt_scenario **s, struct tt_scenario_run **run);
 /* Reports, the order list, the human lines and the JSON summary (as
- * backtest's) of a finished session; an exit code. */
+ * backtest's, with drops, rejects and gaps for a live session) of a finished
+ * session; an exit code: 3 when a live session dropped market data (unless
+ * allow_drops). */
 int tt_live_finish(struct tt_scenario *s, struct tt_scenario_run *run,
                    struct tt_backtest_result *r, const tt_live_cli *o, const char *mode);
 
@@ -137,6 +179,19 @@ extern const tt_opt tt_mt5_listen_opts[];
  * TT_EIO naming the option or the file. */
 int tt_mt5_listen_check(const tt_mt5_listen_cli *o, char *secret, size_t cap, tt_err *err);
 
+/* The session record in a journal directory (DIR/session.txt): the
+ * scenario's canonical text and its XXH3-128, and every --set in order.
+ * Written by paper; an exit-code-free error (TT_EIO naming the file). */
+int tt_live_session_write(const char *dir, const char *scenario, const tt_live_cli *o,
+                          tt_err *err);
+/* Replay's check against it: the scenario's hash and the overrides must be
+ * those of the session; a difference fails (TT_EXIT_FAIL) naming the keys
+ * that differ and both override lists, unless force (then a warning). A
+ * journal without a record (older ticktape) is replayed with a warning.
+ * Returns an exit code. */
+int tt_live_session_check(const char *dir, const char *scenario, const tt_live_cli *o,
+                          int force);
+
 /* ---- research runs: sweep and walkforward (cli/research_cli.c) ---- */
 
 #define TT_RESEARCH_MAX_SETS 256
@@ -151,8 +206,13 @@ typedef struct tt_research_cli {
     tt_ts ack_wait, timeout;   /* 0 = the queue's defaults */
     uint64_t runs_per_job;     /* 0 = 1 (the default); UINT64_MAX = auto */
     int json, quiet, no_reports;
+    tt_net_cli net;            /* NATS authentication and TLS, --job-key (cli/net_opts.h) */
 } tt_research_cli;
 extern const tt_opt tt_research_opts[];
+/* After parsing: --set is refused with --nats (a job carries only the
+ * sweep's parameters), and the network options are checked (tt_net_check).
+ * 0, or TT_EXIT_USAGE after printing the usage error. */
+int tt_research_check(tt_research_cli *o, const char *cmd);
 
 /* --runs-per-process N (an unsigned field): N runs per runner process,
  * 0 = keep it until a run crashes it (TT_POOL_KEEP, sim/pool.h). */

@@ -269,6 +269,10 @@ void tt_cmd_help(FILE *f, const tt_cmd *cmd)
         for (const tt_cmd *const *sub = cmd->subs; *sub; sub++)
             help_row(f, tt_cmd_word(*sub), (*sub)->summary, "", col);
         fprintf(f, "\nsee 'ticktape %s SUBCOMMAND --help'\n", cmd->name);
+        if (!cmd->opts) /* a group: it runs its subcommand, or refuses */
+            fputs("\nexit codes: those of the subcommand; 2 usage error (no subcommand, or an\n"
+                  "unknown one)\n",
+                  f);
     }
     if (cmd->epilog) {
         fputc('\n', f);

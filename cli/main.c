@@ -21,6 +21,7 @@ static const tt_cmd *const COMMANDS[] = {
     &tt_command_sweep,   &tt_command_walkforward, &tt_command_worker,   &tt_command_publish,
     &tt_command_paper,   &tt_command_replay,      &tt_command_features, &tt_command_train,
     &tt_command_live,    &tt_command_mt5_sim,     &tt_command_mt5_connector,
+    &tt_command_merge,   &tt_command_aggregate,
     NULL,
 };
 

@@ -1,6 +1,6 @@
 /*
  * What operating a session takes, shared by every long-running command
- * (paper, live, worker, mt5-connector): the status server (--http), its
+ * (paper, live, worker, mt5-connector, aggregate): the status server (--http), its
  * security (--http-token-file, --http-cert, --http-key) and notifications
  * (--notify). One option table (tt_ops_opts) included by each command, and
  * one helper (tt_ops_*) that checks the options, builds the recorder
@@ -48,7 +48,8 @@ const tt_opt tt_ops_opts[] = {
 struct tt_ops {
     char mode[24];
     tt_ops_cli o;
-    tt_status_rec *rec;
+    tt_status_rec *rec;  /* the engine's recorder, or only its event ring */
+    int engine;
     tt_notify *notify;
     tt_status_server *server;
     char token[256];
@@ -155,9 +156,11 @@ int tt_ops_open(tt_ops **out, const tt_ops_cli *o, const char *mode, const tt_op
         tt_notify_opts no = {.log = log, .log_ctx = NULL, .origin = mode};
         rc = tt_notify_open(&ops->notify, o->notify, &no, err);
     }
-    if (!rc && eng && eng->ins) {
-        tt_status_opts so = {.ins = eng->ins, .minor_per_unit = eng->minor_per_unit,
-                             .currency = eng->currency,
+    ops->engine = eng && eng->ins;
+    if (!rc && (ops->engine || o->http.host[0])) { /* without an engine: the event ring */
+        tt_status_opts so = {.ins = eng ? eng->ins : NULL,
+                             .minor_per_unit = eng ? eng->minor_per_unit : 0,
+                             .currency = eng ? eng->currency : NULL,
                              .on_event = ops->notify ? post : NULL,
                              .on_event_ctx = ops->notify};
         rc = tt_status_new(&ops->rec, &so, err);
@@ -172,7 +175,7 @@ int tt_ops_open(tt_ops **out, const tt_ops_cli *o, const char *mode, const tt_op
 
 int tt_ops_attach(tt_ops *ops, struct tt_backtest *bt, tt_err *err)
 {
-    if (!ops || !ops->rec)
+    if (!ops || !ops->engine)
         return TT_OK;
     int rc = tt_backtest_add_component(bt, tt_status_component(ops->rec), err);
     if (!rc)
@@ -192,7 +195,7 @@ int tt_ops_serve(tt_ops *ops, const tt_ops_hooks *h, tt_err *err)
     tt_status_server_opts so = {
         .host = host, .port = ops->o.http.port, .mode = ops->mode,
         .token = ops->token[0] ? ops->token : NULL, .tls_cert_pem = ops->cert,
-        .tls_key_pem = ops->key, .status = ops->rec,
+        .tls_key_pem = ops->key, .status = ops->engine ? ops->rec : NULL, .events = ops->rec,
         .info = h ? h->info : NULL, .info_ctx = h ? h->ctx : NULL,
         .notify_info = ops->notify ? tt_notify_info : NULL, .notify_ctx = ops->notify,
         .kill = h ? h->kill : NULL, .kill_ctx = h ? h->ctx : NULL,
@@ -240,7 +243,7 @@ void tt_ops_event(tt_ops *ops, const char *subject, const char *json)
         return;
     if (ops->rec)
         tt_status_event_put(ops->rec, subject, json);
-    if (ops->notify)
+    if (ops->notify) /* tt_status_event_put does not call the recorder's hook */
         tt_notify_post(ops->notify, subject, json);
 }
 

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "live/jetstream.h"
+#include "net_opts.h"
 #include "sim/pool.h"
 
 int tt_opt_runs_per_process(void *opts, const tt_opt *o, const char *value, tt_err *err)
@@ -59,7 +60,8 @@ const tt_opt tt_research_opts[] = {
              "run; 0: keep each process until a run crashes it; faster on very short runs)"},
     {TT_OPT_LIST, "set", .off = F(sets), .count_off = F(nsets),
      .max_count = TT_RESEARCH_MAX_SETS, .arg = "KEY=VALUE", .flags = TT_OPT_KEYVAL,
-     .help = "override a scenario key before the runs"},
+     .help = "override a scenario key before the runs (local runs only: a job sent to "
+             "workers sets only the sweep's parameters, docs/security.md)"},
     {TT_OPT_STRING, "out", .off = F(out), .arg = "DIR", .flags = TT_OPT_NONEMPTY,
      .def_text = "out/<scenario name>-<command>", .help = "where the table and reports go"},
     {TT_OPT_STRING, "nats", .off = F(nats), .arg = "URL", .flags = TT_OPT_NONEMPTY,
@@ -78,5 +80,15 @@ const tt_opt tt_research_opts[] = {
     {TT_OPT_FLAG, "quiet", .off = F(quiet),
      .help = "print nothing but errors (and the JSON line with --json)"},
     {TT_OPT_FLAG, "no-reports", .off = F(no_reports), .help = "write no files"},
+    {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
+    {TT_OPT_INCLUDE, .include = tt_net_job_opts, .off = F(net)},
     {TT_OPT_END},
 };
+
+int tt_research_check(tt_research_cli *o, const char *cmd)
+{
+    if (o->nats && o->nsets) /* a job sets only the sweep's parameters (docs/security.md) */
+        return tt_usage_error(cmd, "--set does not travel to workers: with --nats, put it in "
+                                   "the scenario file");
+    return tt_net_check(&o->net, cmd);
+}

@@ -11,7 +11,6 @@
  * object as the last line of stdout. A progress bar shows on stderr only
  * when it is a terminal.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,26 +63,44 @@ static void default_dir(const char *name, char *buf, size_t n)
     buf[len] = '\0';
 }
 
-static void print_human(const tt_scenario *s, const tt_report_input *in, const char *dir,
-                        const tt_backtest_result *r, double secs)
+void tt_cli_print_figures(const tt_report_input *in)
 {
     const tt_metrics *m = in->metrics;
-    char net[48], dd[48], fp[33], com[48];
+    char net[48], dd[48], com[48], wr[32], pf[32], sh[32], so[32], ts[32], sqn[32], rule[400];
     tt_report_money(m->net_pnl, in->minor_per_unit, net, sizeof net);
     tt_report_money(m->max_drawdown, in->minor_per_unit, dd, sizeof dd);
     tt_report_money(m->commissions, in->minor_per_unit, com, sizeof com);
+    tt_report_num(m->win_rate_pct, 1, "%", wr, sizeof wr);
+    tt_report_num(m->profit_factor, 3, NULL, pf, sizeof pf);
+    tt_report_num(m->sharpe, 3, NULL, sh, sizeof sh);
+    tt_report_num(m->sortino, 3, NULL, so, sizeof so);
+    tt_report_num(m->trade_sharpe, 3, NULL, ts, sizeof ts);
+    tt_report_num(m->sqn, 2, NULL, sqn, sizeof sqn);
+    printf("trades       %llu (win rate %s, profit factor %s, per-trade sharpe %s, SQN %s)\n",
+           (unsigned long long)m->trades, wr, pf, ts, sqn);
+    printf("net P&L      %s %s (%.2f%%), commissions %s\n", net, in->currency, m->return_pct, com);
+    printf("sharpe       %s   sortino %s   max drawdown %.2f%% (%s %s)\n", sh, so,
+           m->max_drawdown_pct, dd, in->currency);
+    tt_report_rule_text(m, rule, sizeof rule);
+    if (rule[0])
+        printf("note         %s\n", rule);
+    char rej[600];
+    tt_report_rejects_text(in->rejects, rej, sizeof rej);
+    if (rej[0])
+        printf("rejected     %s\n", rej);
+}
+
+static void print_human(const tt_scenario *s, const tt_report_input *in, const char *dir,
+                        const tt_backtest_result *r, double secs)
+{
+    char fp[33];
     tt_fingerprint_hex(in->fingerprint, fp);
     printf("scenario     %s (%s)\n", tt_scenario_name(s), tt_scenario_file(s));
     printf("data         %s\n", in->data);
     printf("strategy     %s %s\n", in->strategy, in->params);
     printf("events       %llu in %.2f s (%.2f M events/s)\n", (unsigned long long)r->events,
            secs, secs > 0 ? (double)r->events / secs / 1e6 : 0.0);
-    printf("trades       %llu (win rate %.1f%%, profit factor %.3f)\n",
-           (unsigned long long)m->trades, isnan(m->win_rate) ? 0.0 : m->win_rate * 100.0,
-           m->profit_factor);
-    printf("net P&L      %s %s (%.2f%%), commissions %s\n", net, in->currency, m->return_pct, com);
-    printf("sharpe       %.3f   sortino %.3f   max drawdown %.2f%% (%s %s)\n", m->sharpe,
-           m->sortino, m->max_drawdown_pct, dd, in->currency);
+    tt_cli_print_figures(in);
     if (dir)
         printf("report       %s/report.html\n", dir);
     printf("fingerprint: %s\n", fp); /* the last line of every run */
@@ -162,6 +179,9 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
         .fills = r.fills,
         .risk_rejects = r.risk_rejects,
         .stop_outs = r.stop_outs,
+        .prices = r.prices,
+        .rejects = &r.rejects,
+        .nprices = r.nprices,
     };
 
     char dir[4200] = "";

@@ -66,6 +66,37 @@ const char *tt_status_name(int code)
     case TT_ENET: return "ENET";
     case TT_EABI: return "EABI";
     case TT_ESTATE: return "ESTATE";
+    case TT_EPERM: return "EPERM";
     default: return "E?";
     }
+}
+
+char *tt_str_escape(char *out, size_t cap, const void *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = s;
+    size_t o = 0;
+    if (!cap)
+        return out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        char e[4];
+        size_t k;
+        if (c == '\\') {
+            e[0] = e[1] = '\\';
+            k = 2;
+        } else if (c >= 0x20 && c < 0x7f) {
+            e[0] = (char)c;
+            k = 1;
+        } else {
+            e[0] = '\\', e[1] = 'x', e[2] = hex[c >> 4], e[3] = hex[c & 15];
+            k = 4;
+        }
+        if (o + k >= cap)
+            break;
+        memcpy(out + o, e, k);
+        o += k;
+    }
+    out[o] = 0;
+    return out;
 }

@@ -26,7 +26,8 @@ enum tt_status {
     TT_EPARTIAL = -10,  /* work completed in part; details in the message */
     TT_ENET = -11,      /* network / broker failure */
     TT_EABI = -12,      /* plugin ABI mismatch */
-    TT_ESTATE = -13     /* call not valid in the object's current state */
+    TT_ESTATE = -13,    /* call not valid in the object's current state */
+    TT_EPERM = -14      /* refused by a security rule (not allowed, not trusted) */
 };
 
 typedef struct tt_err {
@@ -47,6 +48,13 @@ void tt_err_prefix(tt_err *err, const char *fmt, ...) __attribute__((format(prin
 
 /* Reset to TT_OK and an empty message. A NULL err is a no-op. */
 void tt_err_clear(tt_err *err);
+
+/* Text from the outside world (a subject, a symbol, a topic) made safe for a
+ * log line or a message: printable ASCII stays, a backslash becomes "\\",
+ * every other byte "\xNN" (so a control character can never forge a line
+ * or move the terminal's cursor). n bytes of s (no NUL needed); the result
+ * is cut to fit cap, always NUL-terminated. Returns out. */
+char *tt_str_escape(char *out, size_t cap, const void *s, size_t n);
 
 /* A short fixed name for a status code ("EIO", "EFORMAT", ...); "E?" for a
  * code that is not a tt_status. Never NULL. */

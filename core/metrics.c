@@ -17,6 +17,11 @@
  *
  * The peak starts at the initial balance: an account that loses from its
  * first point is in drawdown from its deposit.
+ *
+ * The minimum-data rule (metrics.h) is applied last: the annualised figures
+ * are computed as always, then set to NaN when the span or the number of
+ * daily returns is short of the rule, so a figure is either what the formula
+ * gives or undefined, never a number from two data points.
  */
 #include "metrics.h"
 
@@ -28,6 +33,7 @@ struct tt_metrics_acc {
     tt_money initial;
     int ppy;
     double risk_free;
+    int32_t min_days, min_returns; /* 0 = no minimum */
 
     /* equity curve */
     uint64_t points;
@@ -55,6 +61,8 @@ struct tt_metrics_acc {
     uint64_t trades, wins, losses, longs, shorts;
     tt_money net_sum, gross_profit, gross_loss, commissions, swaps;
     tt_money largest_win, largest_loss;
+    double trade_mean, trade_m2; /* Welford's running mean and sum of squared deviations */
+    double hold_ns;              /* sum of holding times */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -86,6 +94,9 @@ tt_metrics_acc *tt_metrics_acc_new(tt_money initial_balance, const tt_metrics_op
     a->initial = initial_balance;
     a->ppy = (opts && opts->periods_per_year > 0) ? opts->periods_per_year : 252;
     a->risk_free = opts ? opts->risk_free : 0.0;
+    int md = opts ? opts->min_days : 0, mr = opts ? opts->min_returns : 0;
+    a->min_days = md == 0 ? TT_METRICS_MIN_DAYS : md < 0 ? 0 : md;
+    a->min_returns = mr == 0 ? TT_METRICS_MIN_RETURNS : mr < 0 ? 0 : mr;
     a->peak = initial_balance;
     a->last_balance = initial_balance;
     a->last_equity = initial_balance;
@@ -183,6 +194,10 @@ void tt_metrics_acc_trade(tt_metrics_acc *a, const tt_trade_record *t)
     else
         a->shorts++;
     a->net_sum += t->net;
+    double d = (double)t->net - a->trade_mean;
+    a->trade_mean += d / (double)a->trades;
+    a->trade_m2 += d * ((double)t->net - a->trade_mean);
+    a->hold_ns += (double)(t->close_ts - t->open_ts);
     a->commissions += t->commission;
     a->swaps += t->swap;
     if (t->net > 0) {
@@ -300,6 +315,27 @@ void tt_metrics_acc_result(const tt_metrics_acc *a, tt_metrics *m)
         m->profit_factor = (double)a->gross_profit / (double)-a->gross_loss;
     else
         m->profit_factor = a->gross_profit > 0 ? INFINITY : nan;
+    m->trade_stdev = m->trade_sharpe = m->sqn = nan;
+    if (a->trades >= 2) {
+        m->trade_stdev = sqrt(a->trade_m2 / (double)(a->trades - 1));
+        if (m->trade_stdev > 0) {
+            m->trade_sharpe = m->expectancy / m->trade_stdev;
+            m->sqn = sqrt((double)a->trades) * m->trade_sharpe;
+        }
+    }
+    m->avg_hold = a->trades ? (tt_ts)(a->hold_ns / (double)a->trades) : 0;
+
+    /* the minimum-data rule, then the percent forms */
+    m->min_days = a->min_days;
+    m->min_returns = a->min_returns;
+    m->annualized = (double)span >= (double)a->min_days * (double)TT_NS_PER_DAY &&
+                    n >= (size_t)a->min_returns;
+    if (!m->annualized)
+        m->cagr = m->ann_volatility = m->sharpe = m->sortino = m->calmar = nan;
+    m->cagr_pct = m->cagr * 100.0;
+    m->ann_volatility_pct = m->ann_volatility * 100.0;
+    m->win_rate_pct = m->win_rate * 100.0;
+    m->time_in_market_pct = m->time_in_market * 100.0;
 }
 
 int tt_metrics_compute(const tt_trade_record *trades, size_t ntrades,

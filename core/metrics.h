@@ -26,6 +26,14 @@
  * reordering, no parallel reduction), so the same inputs give the same bits.
  *
  * Conventions (docs/metrics.md has the formulas):
+ *   - the annualised figures (CAGR, volatility, Sharpe, Sortino, Calmar) need
+ *     enough data to mean anything: a span of at least min_days calendar days
+ *     (30 by default) and at least min_returns daily returns (20). Below that
+ *     they are NaN (n/a in text, null in JSON) and `annualized` is 0; the
+ *     per-trade figures (trade_stdev, trade_sharpe, sqn) stand in;
+ *   - percent: every *_pct field is the fraction next to it times 100, so
+ *     that printed tables never mix the two (the research figure table names
+ *     the percent fields);
  *   - returns are simple returns of equity; the daily series takes the last
  *     equity point of each UTC calendar day that has at least one point, the
  *     first day's return is against the initial balance;
@@ -90,9 +98,15 @@ typedef struct tt_equity_point {
     int64_t position;  /* net signed volume summed over symbols (tt_order_cmd.qty units) */
 } tt_equity_point;
 
+/* The minimum-data rule's defaults (see the conventions above). */
+#define TT_METRICS_MIN_DAYS 30
+#define TT_METRICS_MIN_RETURNS 20
+
 typedef struct tt_metrics_opts {
     int periods_per_year; /* annualization of daily figures; 0 = 252 */
     double risk_free;     /* annual risk-free rate as a fraction (0.02 = 2%); default 0 */
+    int min_days;         /* annualised figures need this span in days; 0 = 30, < 0 = none */
+    int min_returns;      /* ... and this many daily returns; 0 = 20, < 0 = none */
 } tt_metrics_opts;
 
 /* The figures. Fractions are fractions (0.05 = 5%), not percent, except the
@@ -111,9 +125,12 @@ typedef struct tt_metrics {
     tt_money max_drawdown;     /* deepest peak-to-trough fall of equity (>= 0) */
     double total_return;       /* final_equity / initial_balance - 1 */
     double return_pct;         /* total_return * 100 */
-    double cagr;               /* (1 + total_return)^(1/years) - 1; NaN if years <= 0 */
+    double cagr;               /* (1 + total_return)^(1/years) - 1; NaN if years <= 0 or
+                                * below the minimum-data rule (as the four below) */
+    double cagr_pct;           /* cagr * 100 */
     double years;              /* (last ts - first ts) / 365.25 days */
     double ann_volatility;     /* sample stdev of daily returns * sqrt(ppy); NaN if < 2 days */
+    double ann_volatility_pct; /* ann_volatility * 100 */
     double sharpe;             /* mean(excess daily) / stdev(daily) * sqrt(ppy); NaN if undefined */
     double sortino;            /* mean(excess daily) / downside dev * sqrt(ppy); NaN if undefined */
     double calmar;             /* cagr / max_drawdown_frac; NaN if no drawdown or no cagr */
@@ -123,11 +140,16 @@ typedef struct tt_metrics {
     tt_ts max_dd_peak_ts;      /* when the deepest drawdown's peak was */
     tt_ts max_dd_trough_ts;    /* when its trough was */
     double time_in_market;     /* fraction of [first, last] ts with a non-zero position */
+    double time_in_market_pct; /* time_in_market * 100 */
     uint32_t days;             /* number of daily returns */
     uint32_t periods_per_year; /* the annualization used */
+    int annualized;            /* 1: the minimum-data rule held and the annualised figures
+                                * are computed; 0: they are NaN */
+    int32_t min_days, min_returns; /* the rule applied (0: no minimum) */
     /* trades */
     uint64_t trades, wins, losses, long_trades, short_trades;
     double win_rate;           /* wins / trades; NaN with no trades */
+    double win_rate_pct;       /* win_rate * 100 */
     tt_money gross_profit;     /* sum of net over winning trades */
     tt_money gross_loss;       /* sum of net over losing trades (<= 0) */
     double profit_factor;      /* gross_profit / -gross_loss; +inf if no loss and a profit, NaN if neither */
@@ -135,6 +157,12 @@ typedef struct tt_metrics {
     double avg_win;            /* mean net of winners; NaN with none */
     double avg_loss;           /* mean net of losers (<= 0); NaN with none */
     tt_money largest_win, largest_loss;
+    /* per trade: defined for runs of any length (they stand in for the
+     * annualised figures on short runs) */
+    double trade_stdev;        /* sample stdev of net per trade, minor units; NaN < 2 trades */
+    double trade_sharpe;       /* expectancy / trade_stdev; NaN < 2 trades or stdev 0 */
+    double sqn;                /* sqrt(trades) * trade_sharpe (system quality number) */
+    tt_ts avg_hold;            /* mean close_ts - open_ts of the trades, ns; 0 with none */
     tt_ts first_ts, last_ts;   /* span of the equity curve */
     uint64_t points;           /* equity points seen */
 } tt_metrics;
@@ -155,7 +183,10 @@ void tt_metrics_acc_free(tt_metrics_acc *a);
  * that fails (the point is ignored too). TT_OK otherwise. */
 int tt_metrics_acc_equity(tt_metrics_acc *a, const tt_equity_point *p, tt_err *err);
 
-/* Feed one closed trade (any order; only sums and counts are kept). Cannot fail. */
+/* Feed one closed trade. Only sums and counts are kept; the per-trade
+ * standard deviation is a running (Welford) one, so the same trades in the
+ * same order give the same bits (the backtest feeds them in close order).
+ * Cannot fail. */
 void tt_metrics_acc_trade(tt_metrics_acc *a, const tt_trade_record *t);
 
 /* Compute the figures from what was fed so far (the accumulator is left as

@@ -15,6 +15,12 @@
  *
  * Every check first refreshes the equity-based rules, so a limit breached
  * between samples still stops the next order.
+ *
+ * The news blackout looks ahead as well as back, so it needs the schedule of
+ * releases before they happen: a tt_news the gate owns (external.h), filled
+ * by the run from its calendar streams and by every calendar event received.
+ * Only (time, currency, impact) are kept, never the released figures. The
+ * symbol's currencies are its instrument's base and quote.
  */
 #include "risk.h"
 
@@ -34,11 +40,14 @@ struct tt_risk_gate {
     tt_money last_loss;  /* daily loss at the last update */
     tt_ts *ring;         /* send times of recent approved orders */
     uint32_t ring_n, ring_head;
+    tt_news *news;       /* the blackout's schedule; NULL when the rule is off */
+    int news_impact;
 };
 
 static const char *const RULES[TT_RULE_COUNT] = {
     "none",         "max_position", "max_exposure", "max_order_size", "max_order_rate",
     "daily_loss",   "max_drawdown", "kill_switch",  "margin_call",    "stop_out",
+    "news_blackout",
 };
 
 const char *tt_risk_rule_name(int rule)
@@ -64,13 +73,24 @@ int tt_risk_gate_new(tt_risk_gate **out, const tt_risk_config *cfg, tt_err *err)
     if (!(cfg->max_drawdown >= 0 && cfg->max_drawdown < 1))
         return tt_err_set(err, TT_EINVAL, "risk.max_drawdown: %g is outside [0, 1)",
                           cfg->max_drawdown);
+    if (cfg->news_before < 0 || cfg->news_after < 0)
+        return tt_err_set(err, TT_EINVAL, "risk.news_blackout: a negative window");
+    if (cfg->news_impact < 0 || cfg->news_impact > TT_IMPACT_HIGH)
+        return tt_err_set(err, TT_EINVAL, "risk.news_blackout.impact: %d is not an impact",
+                          cfg->news_impact);
     tt_risk_gate *g = calloc(1, sizeof *g);
     if (!g)
         return tt_err_set(err, TT_ENOMEM, "out of memory (risk gate)");
     g->cfg = *cfg;
+    g->news_impact = cfg->news_impact > 0 ? cfg->news_impact : TT_IMPACT_HIGH;
+    if ((cfg->news_before > 0 || cfg->news_after > 0) && tt_news_new(&g->news, err)) {
+        free(g);
+        return TT_ENOMEM;
+    }
     if (cfg->max_orders_per_sec) {
         g->ring = calloc(cfg->max_orders_per_sec, sizeof *g->ring);
         if (!g->ring) {
+            tt_news_free(g->news);
             free(g);
             return tt_err_set(err, TT_ENOMEM, "out of memory (risk gate)");
         }
@@ -83,8 +103,16 @@ void tt_risk_gate_free(tt_risk_gate *g)
 {
     if (g) {
         free(g->ring);
+        tt_news_free(g->news);
         free(g);
     }
+}
+
+tt_news *tt_risk_gate_news(tt_risk_gate *g) { return g->news; }
+
+int tt_risk_gate_on_external(tt_risk_gate *g, const tt_event *ev)
+{
+    return g->news ? tt_news_add_event(g->news, ev) : 0;
 }
 
 void tt_risk_gate_kill(tt_risk_gate *g) { g->killed = 1; }
@@ -110,6 +138,22 @@ static void decide(tt_risk *d, uint64_t id, int rule, double value, double limit
     d->value = value;
     d->limit = limit;
     d->approved = (uint8_t)ok;
+}
+
+/* 1 (and the decision) when a release near ts concerns the symbol. */
+static int news_blackout(const tt_risk_gate *g, const tt_portfolio *p, uint32_t symbol, tt_ts ts,
+                         uint64_t id, tt_risk *d)
+{
+    const tt_instrument *in = tt_instruments_get(tt_portfolio_instruments(p), symbol);
+    tt_ts at;
+    if (!in || !tt_news_window(g->news, ts, g->cfg.news_before, g->cfg.news_after,
+                               tt_currency_code(in->base), tt_currency_code(in->quote),
+                               g->news_impact, &at))
+        return 0;
+    double minutes = (double)(ts - at) / (double)TT_NS_PER_MIN;
+    double limit = (double)(ts < at ? g->cfg.news_before : g->cfg.news_after) / TT_NS_PER_MIN;
+    decide(d, id, TT_RULE_NEWS_BLACKOUT, minutes, limit, 0);
+    return 1;
 }
 
 int tt_risk_gate_update(tt_risk_gate *g, const tt_portfolio *p, tt_ts ts, tt_risk *d)
@@ -178,6 +222,8 @@ int tt_risk_gate_check(tt_risk_gate *g, const tt_portfolio *p, uint32_t symbol,
             decide(d, id, halt, (double)g->last_loss, (double)g->cfg.daily_loss_limit, 0);
         return 0;
     }
+    if (g->news && !red && news_blackout(g, p, symbol, ts, id, d))
+        return 0;
     if (g->cfg.max_order_qty && c->qty > g->cfg.max_order_qty) {
         decide(d, id, TT_RULE_MAX_ORDER_SIZE, (double)c->qty, (double)g->cfg.max_order_qty, 0);
         return 0;

@@ -18,7 +18,12 @@
  *   max position     the symbol's |net qty| after the order (assuming it fills
  *                    in full) above max_position;
  *   max exposure     gross notional of all positions after the order above
- *                    max_exposure (account minor units).
+ *                    max_exposure (account minor units);
+ *   news blackout    a scheduled release of impact news_impact or higher (high
+ *                    by default) for the symbol's base or quote currency (or
+ *                    for every currency) is at most news_before ahead or
+ *                    news_after behind (core/external.h, docs/risk.md). Checked
+ *                    right after the halts: no new position in the window.
  *
  * While halted (daily loss, drawdown, kill switch), orders that only reduce an
  * open position (a netting order against the net position no larger than it,
@@ -39,6 +44,7 @@
 
 #include "error.h"
 #include "event.h"
+#include "external.h"
 #include "portfolio.h"
 
 enum tt_risk_rule {
@@ -52,6 +58,7 @@ enum tt_risk_rule {
     TT_RULE_KILL_SWITCH = 7,
     TT_RULE_MARGIN_CALL = 8, /* venue: margin level at or below the margin-call level */
     TT_RULE_STOP_OUT = 9,    /* venue: margin level at or below the stop-out level */
+    TT_RULE_NEWS_BLACKOUT = 10, /* a high-impact release of the symbol's currencies is near */
     TT_RULE_COUNT
 };
 
@@ -65,6 +72,10 @@ typedef struct tt_risk_config {
     uint32_t max_orders_per_sec; /* 0 = off */
     tt_money daily_loss_limit;   /* minor units (> 0); 0 = off */
     double max_drawdown;         /* fraction of peak equity (0.2 = 20%); 0 = off */
+    tt_ts news_before;           /* news blackout: starts this long before a release (ns) */
+    tt_ts news_after;            /* ... and ends this long after it; both 0 = off */
+    int news_impact;             /* lowest impact that starts one (enum tt_impact: low,
+                                  * medium, high); 0 = high (non-economic never does) */
 } tt_risk_config;
 
 typedef struct tt_risk_gate tt_risk_gate;
@@ -93,5 +104,16 @@ void tt_risk_gate_kill(tt_risk_gate *g);
 /* The rule that currently halts trading at ts (a daily halt ends with its
  * trading day), or TT_RULE_NONE. Cannot fail. */
 int tt_risk_gate_halted(const tt_risk_gate *g, tt_ts ts);
+
+/* The news blackout's schedule (NULL when the rule is off): the releases the
+ * gate knows of. The run loads it from its external streams before it starts
+ * (what a trader reads off the week's calendar), and tt_risk_gate_on_external
+ * adds each calendar event received while it runs. */
+tt_news *tt_risk_gate_news(tt_risk_gate *g);
+
+/* Add a calendar event (an EXTERNAL event of type economic_calendar, timed) to
+ * the schedule. Returns 1 added, 0 not (rule off, not a calendar event,
+ * untimed, already known), TT_ENOMEM. */
+int tt_risk_gate_on_external(tt_risk_gate *g, const tt_event *ev);
 
 #endif

@@ -1,11 +1,15 @@
 /*
- * The built-in strategies: sma_cross, breakout, rsi_reversion, buy_and_hold.
+ * The built-in strategies: sma_cross, breakout, rsi_reversion, buy_and_hold,
+ * tick_momentum.
  *
  * They are written exactly as a plugin would be: only through the context
  * (tt_ctx_*), so they double as examples of the API. The three signal
  * strategies share one skeleton (a symbol, a bar subscription, a target
  * direction, optional stop-loss / take-profit in pips) and differ only in how
  * they turn a closed bar into a target: +1 long, -1 short, 0 flat.
+ * tick_momentum uses the same targets on every quote instead of on bars: it
+ * is the one that trades in a paper session fed faster than real time, where
+ * bars are built on arrival time and hours of ticks make a few bars.
  *
  * Reaching a target: when the position points the other way it is closed
  * first (tt_ctx_close: works in netting and hedging mode), then a market order
@@ -353,4 +357,87 @@ const tt_strategy_vtable tt_strategy_buy_and_hold = {
     "buy qty at the first quote and hold to the end",
     "symbol=<first> qty=10",
     hold_create, free, NULL, hold_quote, NULL, NULL, NULL, NULL, NULL,
+};
+
+/* ---- tick_momentum: the bid against the SMA of the last n bids ---- */
+
+typedef struct tick_mom {
+    base b;
+    tt_sma sma;
+    int64_t move; /* points */
+} tick_mom;
+
+static void tmom_destroy(void *s)
+{
+    tick_mom *x = s;
+    tt_sma_free(&x->sma);
+    free(x);
+}
+
+static int tmom_create(tt_strategy_ctx *c, void **state)
+{
+    tick_mom *x = calloc(1, sizeof *x);
+    if (!x)
+        return tt_ctx_fail(c, TT_ENOMEM, "out of memory");
+    const char *sym;
+    int64_t n, v;
+    int rc = tt_ctx_param_str(c, "symbol", NULL, &sym);
+    if (!rc) {
+        x->b.sym = sym ? tt_ctx_symbol_id(c, sym) : tt_ctx_symbol_at(c, 0);
+        if (!x->b.sym)
+            rc = tt_ctx_fail(c, TT_EINVAL, "parameter symbol: unknown or missing symbol");
+    }
+    /* each parameter checked right after it is read (the host names the last one read) */
+    if (!rc)
+        rc = tt_ctx_param_int(c, "n", 200, 2, 1000000, &n);
+    if (!rc)
+        rc = tt_ctx_param_int(c, "move", 15, 1, 1000000, &x->move);
+    if (!rc)
+        rc = tt_ctx_param_int(c, "qty", 10, 1, INT64_C(1) << 40, &x->b.qty);
+    if (!rc)
+        rc = tt_ctx_param_int(c, "sl_pips", 0, 0, 100000, &x->b.sl_pips);
+    if (!rc)
+        rc = tt_ctx_param_int(c, "tp_pips", 0, 0, 100000, &x->b.tp_pips);
+    if (!rc)
+        rc = tt_ctx_param_int(c, "short", 1, 0, 1, &v);
+    x->b.allow_short = rc ? 0 : (int)v;
+    tt_err err;
+    int irc;
+    if (!rc && (irc = tt_sma_init(&x->sma, (int)n, &err)))
+        rc = tt_ctx_fail(c, irc, err.msg); /* TT_ENOMEM stays TT_ENOMEM */
+    if (rc) {
+        tmom_destroy(x);
+        return rc;
+    }
+    *state = x;
+    return TT_OK;
+}
+
+/* Above the average by more than `move`: long; below by more: short; back
+ * through the average against the position: flat. */
+static void tmom_quote(void *s, tt_strategy_ctx *c, const tt_event *q)
+{
+    tick_mom *x = s;
+    if (q->symbol != x->b.sym || q->u.quote.bid <= 0)
+        return;
+    double bid = (double)q->u.quote.bid;
+    double avg = tt_sma_update(&x->sma, bid);
+    if (!tt_sma_ready(&x->sma))
+        return;
+    double gap = bid - avg;
+    int64_t net = tt_ctx_position(c, x->b.sym);
+    if (gap > (double)x->move)
+        base_target(c, &x->b, 1);
+    else if (gap < -(double)x->move)
+        base_target(c, &x->b, -1);
+    else if ((net > 0 && gap < 0) || (net < 0 && gap > 0))
+        base_target(c, &x->b, 0);
+}
+
+const tt_strategy_vtable tt_strategy_tick_momentum = {
+    TT_STRATEGY_ABI_VERSION, sizeof(tt_strategy_vtable), "tick_momentum",
+    "on every quote: long when the bid is more than `move` points above the SMA of the last n "
+    "bids, short when below, flat when it crosses back",
+    "symbol=<first> n=200 move=15 qty=10 sl_pips=0 tp_pips=0 short=1",
+    tmom_create, tmom_destroy, NULL, tmom_quote, NULL, on_order_event_base, NULL, NULL, NULL,
 };

@@ -71,6 +71,7 @@ struct tt_runner {
     uint64_t flatten[MAX_FLATTEN]; /* ids of orders sent to flatten after a halt */
     int nflatten;
     uint64_t sent, rejects;
+    tt_reject_counts why; /* rejections by rule and reason */
     int failed;
     tt_err err;      /* first error met while running */
     tt_err fail_err; /* error recorded by the strategy (tt_ctx_fail) or a param read */
@@ -100,10 +101,11 @@ extern const tt_strategy_vtable tt_strategy_sma_cross;
 extern const tt_strategy_vtable tt_strategy_breakout;
 extern const tt_strategy_vtable tt_strategy_rsi_reversion;
 extern const tt_strategy_vtable tt_strategy_buy_and_hold;
+extern const tt_strategy_vtable tt_strategy_tick_momentum;
 
 static const tt_strategy_vtable *const BUILTINS[] = {
     &tt_strategy_sma_cross, &tt_strategy_breakout, &tt_strategy_rsi_reversion,
-    &tt_strategy_buy_and_hold,
+    &tt_strategy_buy_and_hold, &tt_strategy_tick_momentum,
 };
 #define NBUILTINS ((int)(sizeof BUILTINS / sizeof BUILTINS[0]))
 
@@ -464,6 +466,7 @@ static uint64_t send_order(tt_runner *r, const tt_order_req *q, int flatten)
                    (unsigned long long)cmd.client_id, q->symbol);
     }
     if (rc) { /* invalid: registered and rejected at once */
+        r->why.reason[TT_REASON_INVALID]++;
         ev.symbol = q->symbol;
         run_log(r, TT_LOG_WARN, err.msg);
         emit_order_ev(r, &ev);
@@ -489,6 +492,8 @@ static uint64_t send_order(tt_runner *r, const tt_order_req *q, int flatten)
             emit_order_ev(r, &ev);
             notify_later(r, &ev);
             r->rejects++;
+            if (rev.u.risk.rule < TT_RULE_COUNT)
+                r->why.rule[rev.u.risk.rule]++;
             return cmd.client_id;
         }
     }
@@ -801,6 +806,8 @@ static void on_venue_event(tt_runner *r, const tt_event *ev)
         return;
     }
     emit_order_ev(r, ev);
+    if (o->status == TT_OS_REJECTED && o->reason < TT_REASON_COUNT)
+        r->why.reason[o->reason]++;
     if (o->fill_qty > 0) {
         tt_fill f;
         memset(&f, 0, sizeof f);
@@ -882,6 +889,13 @@ static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_e
             r->vt->on_timer(r->state, &r->ctx, ev->u.timer.timer_id, ev->u.timer.user);
         break;
     case TT_EV_EXTERNAL:
+        /* a calendar event the gate did not know yet joins the blackout's
+         * schedule before the strategy can react to it */
+        if (r->risk && tt_risk_gate_on_external(r->risk, ev) < 0) {
+            tt_err err;
+            tt_err_set(&err, TT_ENOMEM, "out of memory (news schedule)");
+            run_error(r, &err);
+        }
         if (r->vt->on_external)
             r->vt->on_external(r->state, &r->ctx, ev);
         break;
@@ -975,6 +989,18 @@ void tt_runner_kill(tt_runner *r)
 const tt_orders *tt_runner_orders(const tt_runner *r) { return r->orders; }
 uint64_t tt_runner_orders_sent(const tt_runner *r) { return r->sent; }
 uint64_t tt_runner_risk_rejects(const tt_runner *r) { return r->rejects; }
+
+void tt_runner_rejects(const tt_runner *r, tt_reject_counts *out) { *out = r->why; }
+
+uint64_t tt_reject_total(const tt_reject_counts *c)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < TT_RULE_COUNT; i++)
+        n += c->rule[i];
+    for (int i = 0; i < TT_REASON_COUNT; i++)
+        n += c->reason[i];
+    return n;
+}
 
 int tt_runner_error(const tt_runner *r, tt_err *err)
 {

@@ -360,6 +360,21 @@ const tt_orders *tt_runner_orders(const tt_runner *r);
 /* The count of order commands sent to the venue and of risk rejections. Cannot fail. */
 uint64_t tt_runner_orders_sent(const tt_runner *r);
 uint64_t tt_runner_risk_rejects(const tt_runner *r);
+
+/* Orders rejected, by why: rule[] the risk gate's rule that refused an order
+ * before it left (enum tt_risk_rule; their sum is tt_runner_risk_rejects),
+ * reason[] the reason of every other REJECTED order event (enum
+ * tt_order_reason: the venue's no_money, margin_call, no_quote, ..., and the
+ * runner's own invalid). */
+typedef struct tt_reject_counts {
+    uint64_t rule[TT_RULE_COUNT];
+    uint64_t reason[TT_REASON_COUNT];
+} tt_reject_counts;
+
+/* The rejections so far. Cannot fail. */
+void tt_runner_rejects(const tt_runner *r, tt_reject_counts *out);
+/* Their total (rules and reasons). */
+uint64_t tt_reject_total(const tt_reject_counts *c);
 /* The first error met while running (a forbidden transition from the venue,
  * a failing fill, no memory for an order or a timer): its code with *err (may
  * be NULL) filled; TT_OK when none. */

@@ -1,6 +1,7 @@
 /*
  * The inbox: a ring of tt_event slots guarded by one mutex, with two condition
- * variables (data for the engine, space for producers of never-dropped events).
+ * variables (data for the engine, space for producers waiting on a full queue:
+ * market data under backpressure, never-dropped events).
  *
  * Why one mutex and not a lock-free ring: several producer threads (one per
  * NATS subscription, the Kafka poller, reconnect callbacks) share the queue,
@@ -21,6 +22,7 @@
  */
 #include "inbox.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,7 +30,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TT_INBOX_MAX_PAYLOAD (1u << 20)
 #define TT_INBOX_SHORT_WAIT_NS (50 * TT_NS_PER_US)
 
 typedef struct slot {
@@ -74,12 +75,16 @@ int tt_inbox_new(tt_inbox **out, const tt_inbox_opts *opts, tt_err *err)
     q->o = *opts;
     if (!q->o.capacity)
         q->o.capacity = 65536;
+    if (!q->o.bytes_max)
+        q->o.bytes_max = TT_INBOX_BYTES_DEFAULT;
     if (!q->o.reserve)
         q->o.reserve = 64;
     if (!q->o.source_id)
         q->o.source_id = 1;
     if (q->o.idle_wait_ns <= 0)
         q->o.idle_wait_ns = TT_NS_PER_MS;
+    if (q->o.backpressure_ns == 0)
+        q->o.backpressure_ns = 250 * TT_NS_PER_MS;
     if (q->o.reserve >= q->o.capacity) {
         uint32_t res = q->o.reserve, cap = q->o.capacity;
         free(q);
@@ -125,9 +130,13 @@ static void logf_rl(tt_inbox *q, uint64_t n, const char *what, const char *origi
 {
     if (!q->o.log || (n > 20 && n % 10000 != 0))
         return;
-    char line[512];
-    snprintf(line, sizeof line, "%s #%llu: %s: %s%s", what, (unsigned long long)n, origin,
-             reason, n == 20 ? " (further ones logged every 10000th)" : "");
+    /* origin (a subject, a topic) and reason come from the wire: escaped, so
+     * a control character can never forge a line or drive the terminal */
+    char line[1024], o[256], r[512];
+    tt_str_escape(o, sizeof o, origin, strlen(origin));
+    tt_str_escape(r, sizeof r, reason, strlen(reason));
+    snprintf(line, sizeof line, "%s #%llu: %s: %s%s", what, (unsigned long long)n, o, r,
+             n == 20 ? " (further ones logged every 10000th)" : "");
     q->o.log(q->o.log_ctx, line);
 }
 
@@ -152,10 +161,15 @@ static void enqueue_locked(tt_inbox *q, const tt_event *ev, uint8_t *payload)
     if (!s->ev.ts_init)
         s->ev.ts_init = s->ev.ts;
     s->ev.seq = ++q->seq;
-    s->ev.source = q->o.source_id;
+    if (!q->o.keep_source || !s->ev.source)
+        s->ev.source = q->o.source_id;
     s->payload = payload;
-    if (payload)
+    if (payload) {
         s->ev.u.blob.data = payload;
+        q->st.bytes += s->ev.u.blob.len;
+        if (q->st.bytes > q->st.max_bytes)
+            q->st.max_bytes = q->st.bytes;
+    }
     q->count++;
     atomic_fetch_add_explicit(&q->arrivals, 1, memory_order_release);
     if (q->count > q->st.max_depth)
@@ -169,6 +183,8 @@ static int drop_head_locked(tt_inbox *q)
     if (!q->count || !droppable(&q->ring[q->head].ev))
         return 0;
     slot *s = &q->ring[q->head];
+    if (s->payload)
+        q->st.bytes -= s->ev.u.blob.len;
     free(s->payload);
     s->payload = NULL;
     q->head = (q->head + 1) % q->o.capacity;
@@ -177,7 +193,45 @@ static int drop_head_locked(tt_inbox *q)
     return 1;
 }
 
-static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
+static void deadline_after(struct timespec *ts, int64_t ns);
+
+/* Under mu: would an event of len payload bytes overflow the byte budget? */
+static int over_bytes(const tt_inbox *q, uint32_t len)
+{
+    return len && q->st.bytes + len > q->o.bytes_max;
+}
+
+/* Under mu: no room for market data of len payload bytes (the slots outside
+ * the reserve, or the byte budget)? */
+static int full_for_data(const tt_inbox *q, uint32_t len)
+{
+    return q->count >= q->o.capacity - q->o.reserve || over_bytes(q, len);
+}
+
+/* Under mu: backpressure for market data. Wait for room while the engine
+ * makes progress, in slices of at most 20 ms so that a stop request (set from
+ * a signal handler, which cannot signal) is seen promptly; give up when the
+ * engine has taken nothing for backpressure_ns. */
+static void wait_for_room(tt_inbox *q, uint32_t len)
+{
+    while (full_for_data(q, len) && q->o.backpressure_ns > 0 && !q->stopping &&
+           !atomic_load(&q->stop_req)) {
+        uint64_t taken = q->st.delivered;
+        int64_t left = q->o.backpressure_ns;
+        while (q->st.delivered == taken && full_for_data(q, len) && !q->stopping &&
+               !atomic_load(&q->stop_req) && left > 0) {
+            int64_t slice = left < 20 * TT_NS_PER_MS ? left : 20 * TT_NS_PER_MS;
+            struct timespec dl;
+            deadline_after(&dl, slice);
+            if (pthread_cond_timedwait(&q->space, &q->mu, &dl) == ETIMEDOUT)
+                left -= slice;
+        }
+        if (q->st.delivered == taken)
+            break; /* the engine took nothing for backpressure_ns (or a stop): drop */
+    }
+}
+
+static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload, int flags)
 {
     if (q->stopping) {
         q->st.after_stop++;
@@ -185,15 +239,38 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
         return 0;
     }
     q->st.pushed++;
-    if (droppable(ev)) {
-        if (q->count >= q->o.capacity - q->o.reserve && !drop_head_locked(q)) {
-            /* The head is a never-dropped event: the newcomer is the one to go. */
-            q->st.dropped++;
+    uint32_t len = payload ? ev->u.blob.len : 0;
+    if (flags & TT_INBOX_NO_DROP) {
+        /* wait for room outside the reserve (kept for never-dropped events) */
+        while (full_for_data(q, len) && !q->stopping)
+            pthread_cond_wait(&q->space, &q->mu);
+        if (q->stopping) {
+            q->st.pushed--;
+            q->st.after_stop++;
             free(payload);
             return 0;
         }
+    } else if (droppable(ev)) {
+        wait_for_room(q, len);
+        if (q->stopping) {
+            q->st.pushed--;
+            q->st.after_stop++;
+            free(payload);
+            return 0;
+        }
+        /* Oldest market data first, until the newcomer fits in slots and bytes. */
+        while (full_for_data(q, len)) {
+            if (!drop_head_locked(q)) {
+                /* The head is a never-dropped event: the newcomer is the one to go. */
+                q->st.dropped++;
+                free(payload);
+                return 0;
+            }
+        }
     } else {
-        while (q->count >= q->o.capacity && !drop_head_locked(q) && !q->stopping)
+        /* never dropped: make room from market data, else wait (backpressure) */
+        while ((q->count >= q->o.capacity || (over_bytes(q, len) && q->count)) &&
+               !drop_head_locked(q) && !q->stopping)
             pthread_cond_wait(&q->space, &q->mu);
         if (q->stopping) { /* stopped while waiting: the STOP event may be out already */
             q->st.pushed--;
@@ -208,13 +285,21 @@ static int push_locked(tt_inbox *q, tt_event *ev, uint8_t *payload)
 
 int tt_inbox_push(tt_inbox *q, const tt_event *in, const void *payload, uint32_t len)
 {
+    return tt_inbox_push_ex(q, in, payload, len, 0, NULL);
+}
+
+int tt_inbox_push_ex(tt_inbox *q, const tt_event *in, const void *payload, uint32_t len,
+                     int flags, uint64_t *seq)
+{
+    if (seq)
+        *seq = 0;
     tt_event ev = *in;
     if (!ev.cls && ev.kind != TT_EV_CONTROL)
         ev.cls = tt_event_class_of(ev.kind);
     uint8_t *copy = NULL;
     if (ev.kind == TT_EV_EXTERNAL || ev.kind == TT_EV_BLOB) {
-        if (len > TT_INBOX_MAX_PAYLOAD)
-            len = TT_INBOX_MAX_PAYLOAD;
+        if (len > TT_INBOX_MAX_PAYLOAD || len > q->o.bytes_max)
+            return TT_EINVAL; /* refused whole: the caller counts and logs it */
         copy = malloc(len ? len : 1);
         if (!copy)
             return TT_ENOMEM;
@@ -224,7 +309,9 @@ int tt_inbox_push(tt_inbox *q, const tt_event *in, const void *payload, uint32_t
     }
     pthread_mutex_lock(&q->mu);
     uint64_t before = q->st.dropped;
-    int rc = push_locked(q, &ev, copy);
+    int rc = push_locked(q, &ev, copy, flags);
+    if (rc == 1 && seq)
+        *seq = q->seq;
     uint64_t dropped = q->st.dropped;
     pthread_mutex_unlock(&q->mu);
     if (dropped != before)
@@ -244,7 +331,7 @@ int tt_inbox_push_control(tt_inbox *q, uint32_t op, uint32_t arg)
     pthread_mutex_lock(&q->mu);
     if (op == TT_CTL_GAP_BEGIN)
         q->st.gaps++;
-    int rc = push_locked(q, &ev, NULL);
+    int rc = push_locked(q, &ev, NULL, 0);
     pthread_mutex_unlock(&q->mu);
     return rc;
 }
@@ -325,6 +412,7 @@ static int src_take(tt_inbox *q, tt_event *out, int cap, int *n, tt_err *err)
                 q->head = (q->head + 1) % q->o.capacity;
                 q->count--;
                 if (s->payload) {
+                    q->st.bytes -= s->ev.u.blob.len;
                     q->held = s->payload;
                     s->payload = NULL;
                     break;

@@ -43,6 +43,15 @@
  * is stored, so a worker that dies in the middle of a batch makes the whole
  * message come back; the runs it had completed run again, and their second
  * completions are duplicates (dropped by Msg-Id, and by the collector).
+ *
+ * Nothing in a job message is trusted (docs/security.md). The worker checks
+ * the subject's run id (NATS-token characters only, so it can go into
+ * subjects and JSON as is) and, with a job key, the message's signature
+ * before anything runs; a message that fails is terminated without a run or
+ * a completion (a completion would carry the run id's Msg-Id and could
+ * shadow the real job's). What the job asks for is judged by the work
+ * function (live/job_runner.c); its refusals, and runs killed at the run
+ * deadline, terminate the message rather than ack it.
  */
 #include "jetstream.h"
 
@@ -55,12 +64,14 @@
 #include <unistd.h>
 
 #include "../sim/pool.h"
+#include "nats_conn.h"
 
 struct tt_js {
     natsConnection *nc;
     jsCtx *js;
     tt_js_opts opts;
-    char url[256];
+    tt_hmac_key key; /* len 0: no job key */
+    char url[TT_URL_SHOWN_MAX]; /* redacted (tt_url_redact): only ever printed */
     int async_failed; /* asynchronous publishes the server refused (atomic) */
 };
 
@@ -89,26 +100,31 @@ int tt_js_connect(tt_js **out, const tt_js_opts *opts, tt_err *err)
     if (!j)
         return tt_err_set(err, TT_ENOMEM, "nats: out of memory");
     j->opts = *opts;
-    snprintf(j->url, sizeof j->url, "%s", opts->url);
+    tt_url_redact(opts->url, j->url, sizeof j->url); /* the URL as printed */
     j->opts.url = j->url;
+    if (opts->job_key)
+        j->key = *opts->job_key;
+    j->opts.job_key = NULL;
     if (!j->opts.ack_wait_ms)
         j->opts.ack_wait_ms = 30000;
     if (!j->opts.max_deliver)
         j->opts.max_deliver = 5;
     natsOptions *no = NULL;
-    natsStatus s = natsOptions_Create(&no);
-    if (s == NATS_OK)
-        s = natsOptions_SetURL(no, j->url);
-    if (s == NATS_OK)
-        s = natsOptions_SetTimeout(no, 5000);
-    if (s == NATS_OK && opts->name)
-        s = natsOptions_SetName(no, opts->name);
+    int orc = tt_nats_options_new(&no, opts->url, opts->auth, err);
+    if (orc) {
+        free(j);
+        return orc;
+    }
+    j->opts.auth = NULL; /* not kept: the options hold what it said */
+    natsStatus s = opts->name ? natsOptions_SetName(no, opts->name) : NATS_OK;
     if (s == NATS_OK)
         s = natsConnection_Connect(&j->nc, no);
     natsOptions_Destroy(no);
     if (s != NATS_OK) {
-        int rc = tt_err_set(err, TT_ENET, "nats: cannot connect to %s: %s", j->url,
-                            natsStatus_GetText(s));
+        const char *last = nats_GetLastError(NULL);
+        int rc = tt_err_set(err, TT_ENET, "nats: cannot connect to %s: %s%s%s", j->url,
+                            natsStatus_GetText(s), last && *last ? ": " : "",
+                            last && *last ? last : "");
         free(j);
         return rc;
     }
@@ -283,6 +299,95 @@ int tt_js_batch_encode(tt_buf *out, size_t n, const char *const *run_ids, const 
     return bad ? tt_err_set(err, TT_ENOMEM, "out of memory for a job message") : TT_OK;
 }
 
+/* A message with the job key's signature in its header (when there is a
+ * key), built for a JetStream publish. NULL when out of memory. */
+static natsMsg *signed_msg(const tt_js *j, const char *subj, const void *data, size_t len)
+{
+    natsMsg *m = NULL;
+    if (natsMsg_Create(&m, subj, NULL, data, (int)len) != NATS_OK)
+        return NULL;
+    if (j->key.len) {
+        char sig[TT_HMAC_SIG_MAX];
+        tt_hmac_sign(&j->key, subj, data, len, sig);
+        if (natsMsgHeader_Set(m, TT_HMAC_HEADER, sig) != NATS_OK) {
+            natsMsg_Destroy(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+static natsStatus publish_job(tt_js *j, const char *subj, const void *data, size_t len,
+                              jsPubOptions *po)
+{
+    if (!j->key.len)
+        return js_PublishAsync(j->js, subj, data, (int)len, po); /* copies the data */
+    natsMsg *m = signed_msg(j, subj, data, len);
+    if (!m)
+        return NATS_NO_MEMORY;
+    natsStatus s = js_PublishMsgAsync(j->js, &m, po); /* takes m on success */
+    natsMsg_Destroy(m);
+    return s;
+}
+
+/* With a job key: does this message carry the key's signature? */
+static int signature_ok(const tt_js *j, natsMsg *m)
+{
+    if (!j->key.len)
+        return 1;
+    const char *sig = NULL;
+    natsMsgHeader_Get(m, TT_HMAC_HEADER, &sig);
+    const char *d = natsMsg_GetData(m);
+    return tt_hmac_verify(&j->key, natsMsg_GetSubject(m), d ? d : "",
+                          d ? (size_t)natsMsg_GetDataLength(m) : 0, sig);
+}
+
+/* Publish njobs runs, k per message, without waiting for each
+ * acknowledgment, then wait for them all: one round trip per sweep instead of
+ * one per message. A message holds runs [i, i + k) (the last one fewer). */
+static int publish_jobs(tt_js *j, size_t njobs, size_t k, const char *const *run_ids,
+                        const tt_buf *payloads, tt_err *err)
+{
+    int rc = TT_OK;
+    size_t nmsgs = (njobs + k - 1) / k;
+    tt_buf batch = {0};
+    __atomic_store_n(&j->async_failed, 0, __ATOMIC_SEQ_CST);
+    for (size_t i = 0; i < njobs && !rc; i += k) {
+        size_t runs = njobs - i < k ? njobs - i : k;
+        const void *data = payloads[i].data;
+        size_t len = payloads[i].len;
+        if (runs > 1) {
+            tt_buf_reset(&batch);
+            rc = tt_js_batch_encode(&batch, runs, run_ids + i, payloads + i, err);
+            if (rc)
+                break;
+            data = batch.data, len = batch.len;
+        }
+        char subj[160];
+        snprintf(subj, sizeof subj, "backtest.jobs.%s", run_ids[i]);
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MsgId = run_ids[i];
+        natsStatus s = publish_job(j, subj, data, len, &po);
+        if (s != NATS_OK)
+            rc = nerr(err, "publishing a job", s, 0);
+    }
+    tt_buf_free(&batch);
+    if (rc)
+        return rc;
+    jsPubOptions wo;
+    jsPubOptions_Init(&wo);
+    wo.MaxWait = 30000;
+    natsStatus s = js_PublishAsyncComplete(j->js, &wo);
+    int failed = __atomic_load_n(&j->async_failed, __ATOMIC_SEQ_CST);
+    if (s != NATS_OK)
+        return nerr(err, "waiting for the jobs' acknowledgments", s, 0);
+    if (failed)
+        return tt_err_set(err, TT_ENET, "nats: %d of %zu job messages were refused by the server",
+                          failed, nmsgs);
+    return TT_OK;
+}
+
 int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf *payloads,
                 const tt_js_sweep_opts *opts, size_t *duplicates, tt_err *err)
 {
@@ -290,6 +395,8 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
     int64_t timeout = o.timeout_ms ? o.timeout_ms : 600000;
     if (duplicates)
         *duplicates = 0;
+    if (o.forged)
+        *o.forged = 0;
     int rc = tt_js_setup(j, err);
     if (rc)
         return rc;
@@ -316,49 +423,10 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
         free(ix), free(seen);
         return nerr(err, "subscribing to results", s, jerr);
     }
-    /* Publish every job message without waiting for each acknowledgment,
-     * then wait for them all: one round trip per sweep instead of one per
-     * message. A message holds runs [i, i + k) (the last one fewer). */
     size_t k = o.runs_per_job ? o.runs_per_job : 1;
     if (k > TT_JS_BATCH_MAX)
         k = TT_JS_BATCH_MAX;
-    size_t nmsgs = (njobs + k - 1) / k;
-    tt_buf batch = {0};
-    __atomic_store_n(&j->async_failed, 0, __ATOMIC_SEQ_CST);
-    for (size_t i = 0; i < njobs && !rc; i += k) {
-        size_t runs = njobs - i < k ? njobs - i : k;
-        const void *data = payloads[i].data;
-        size_t len = payloads[i].len;
-        if (runs > 1) {
-            tt_buf_reset(&batch);
-            rc = tt_js_batch_encode(&batch, runs, run_ids + i, payloads + i, err);
-            if (rc)
-                break;
-            data = batch.data, len = batch.len;
-        }
-        char subj[160];
-        snprintf(subj, sizeof subj, "backtest.jobs.%s", run_ids[i]);
-        jsPubOptions po;
-        jsPubOptions_Init(&po);
-        po.MsgId = run_ids[i];
-        s = js_PublishAsync(j->js, subj, data, (int)len, &po); /* copies the data */
-        if (s != NATS_OK)
-            rc = nerr(err, "publishing a job", s, 0);
-    }
-    tt_buf_free(&batch);
-    if (!rc) {
-        jsPubOptions wo;
-        jsPubOptions_Init(&wo);
-        wo.MaxWait = 30000;
-        s = js_PublishAsyncComplete(j->js, &wo);
-        int failed = __atomic_load_n(&j->async_failed, __ATOMIC_SEQ_CST);
-        if (s != NATS_OK)
-            rc = nerr(err, "waiting for the jobs' acknowledgments", s, 0);
-        else if (failed)
-            rc = tt_err_set(err, TT_ENET,
-                            "nats: %d of %zu job messages were refused by the server", failed,
-                            nmsgs);
-    }
+    rc = publish_jobs(j, njobs, k, run_ids, payloads, err);
     size_t got = 0, dup = 0;
     double last_new = mono_ms(), last_tick = last_new;
     while (!rc && got < njobs) {
@@ -385,7 +453,10 @@ int tt_js_sweep(tt_js *j, size_t njobs, const char *const *run_ids, const tt_buf
         }
         id_ix key = {tt_js_subject_run_id(natsMsg_GetSubject(m)), 0};
         id_ix *hit = bsearch(&key, ix, njobs, sizeof *ix, id_cmp);
-        if (hit && !seen[hit->index]) {
+        if (hit && !signature_ok(j, m)) {
+            if (o.forged)
+                (*o.forged)++;
+        } else if (hit && !seen[hit->index]) {
             seen[hit->index] = 1;
             got++;
             last_new = now;
@@ -458,7 +529,8 @@ typedef struct held_job {
     job_run one;
     char *ids;        /* the batch's run ids, NUL-terminated, one after the other */
     size_t nruns, at; /* at = the next run to start */
-    int term;         /* a batch this worker cannot read: failed and terminated, not run */
+    int term;         /* terminated after its runs, not acked: it would fail anywhere */
+    const char *refused; /* not run at all, no completion: why (see hold) */
     char error[256];
 } held_job;
 
@@ -514,6 +586,21 @@ static int run_wait(tt_jobproc *ch, int timeout_ms, tt_pool_outcome *o)
     return tt_jobproc_read(ch, o);
 }
 
+/* A run id goes into subjects, status JSON and logs as it is: NATS-token
+ * characters only, and short. */
+static int run_id_ok(const char *id, size_t n)
+{
+    if (n == 0 || n >= TT_RUN_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 /* Read a batch message (see tt_js_batch_encode): fills h->runs and h->ids, or
  * h->error. The header names its version; anything else is refused with a
  * message that says so, never guessed at. */
@@ -551,7 +638,7 @@ static void parse_batch(held_job *h, const char *d, size_t n)
         while (p < end && *p != ' ' && *p != '\n')
             p++;
         size_t idlen = (size_t)(p - id);
-        if (p >= end || *p != ' ' || idlen == 0 || idlen >= TT_RUN_ID_MAX) {
+        if (p >= end || *p != ' ' || !run_id_ok(id, idlen)) {
             bad = "bad run id";
             break;
         }
@@ -584,8 +671,10 @@ static void parse_batch(held_job *h, const char *d, size_t n)
     h->nruns = (size_t)count;
 }
 
-/* Take the one message of a fetch into a slot. */
-static void hold(held_job *h, natsMsgList *list)
+/* Take the one message of a fetch into a slot. A message whose subject
+ * does not end in a run id, or (with a job key) whose signature is missing
+ * or wrong, is marked refused: it is never run and gets no completion. */
+static void hold(const tt_js *j, held_job *h, natsMsgList *list)
 {
     memset(h, 0, sizeof *h);
     h->list = *list;
@@ -601,6 +690,18 @@ static void hold(held_job *h, natsMsgList *list)
     const char *d = natsMsg_GetData(h->msg);
     size_t n = d ? (size_t)natsMsg_GetDataLength(h->msg) : 0;
     size_t ml = strlen(TT_JS_BATCH_MAGIC);
+    if (!run_id_ok(h->run_id, strlen(h->run_id))) {
+        h->refused = "a subject that is not a run id";
+    } else if (!signature_ok(j, h->msg)) {
+        const char *sig = NULL;
+        natsMsgHeader_Get(h->msg, TT_HMAC_HEADER, &sig);
+        h->refused = sig ? "bad signature" : "unsigned job";
+    }
+    if (h->refused) {
+        h->one = (job_run){h->run_id, "", 0};
+        h->nruns = 1;
+        return;
+    }
     if (n >= ml && !memcmp(d, TT_JS_BATCH_MAGIC, ml))
         parse_batch(h, d, n);
     if (!h->nruns) {
@@ -612,6 +713,27 @@ static void hold(held_job *h, natsMsgList *list)
     }
 }
 
+size_t tt_js_batch_runs(const char *data, size_t len, char *why, size_t whylen)
+{
+    held_job h;
+    memset(&h, 0, sizeof h);
+    h.run_id = "message";
+    size_t ml = strlen(TT_JS_BATCH_MAGIC);
+    if (len < ml || memcmp(data, TT_JS_BATCH_MAGIC, ml))
+        return 1;
+    parse_batch(&h, data, len);
+    if (why && whylen)
+        snprintf(why, whylen, "%s", h.error);
+    for (size_t i = 0; i < h.nruns; i++) /* every run lies inside the message */
+        if (h.runs[i].data < data || h.runs[i].data + h.runs[i].len > data + len ||
+            !run_id_ok(h.runs[i].id, strlen(h.runs[i].id)))
+            abort();
+    size_t n = h.nruns;
+    free(h.runs);
+    free(h.ids);
+    return n;
+}
+
 static void release(held_job *h)
 {
     if (h->msg)
@@ -619,6 +741,16 @@ static void release(held_job *h)
     free(h->runs);
     free(h->ids);
     memset(h, 0, sizeof *h);
+}
+
+/* The start of a status message: {"run_id":..,"worker":.. (strings escaped;
+ * the caller closes it). */
+static int status_json(tt_buf *b, const char *run_id, const char *wid)
+{
+    int rc = tt_buf_printf(b, "{\"run_id\":");
+    rc = rc ? rc : tt_buf_json_string(b, run_id);
+    rc = rc ? rc : tt_buf_printf(b, ",\"worker\":");
+    return rc ? rc : tt_buf_json_string(b, wid);
 }
 
 /* Restart the ack wait of a job message this worker holds, running one of its
@@ -631,11 +763,13 @@ static void keep_alive(tt_js *j, const held_job *h, const char *wid, int running
     if (!running || !h->at)
         return;
     const char *rid = run_of(h, h->at - 1)->id;
-    char subj[160], body[256];
+    char subj[160];
     snprintf(subj, sizeof subj, "backtest.progress.%s", rid);
-    int n = snprintf(body, sizeof body, "{\"run_id\":\"%s\",\"worker\":\"%s\",\"elapsed_s\":%.1f}",
-                     rid, wid, (mono_ms() - h->start) / 1000.0);
-    natsConnection_Publish(j->nc, subj, body, n);
+    tt_buf body = {0};
+    if (!status_json(&body, rid, wid) &&
+        !tt_buf_printf(&body, ",\"elapsed_s\":%.1f}", (mono_ms() - h->start) / 1000.0))
+        natsConnection_Publish(j->nc, subj, body.data, (int)body.len);
+    tt_buf_free(&body);
 }
 
 /* Fetch a job to hold while the current one runs. The server answers a
@@ -645,7 +779,7 @@ static void keep_alive(tt_js *j, const held_job *h, const char *wid, int running
  * worker's own job may be about to end. A job that arrives after the client
  * stopped waiting stays queued in the subscription; the next fetch takes it
  * without asking the server (and the worker looks for it on its ticks). */
-static void fetch_ahead(natsSubscription *sub, held_job *next)
+static void fetch_ahead(const tt_js *j, natsSubscription *sub, held_job *next)
 {
     jsFetchRequest fr;
     jsFetchRequest_Init(&fr);
@@ -655,7 +789,7 @@ static void fetch_ahead(natsSubscription *sub, held_job *next)
     natsMsgList list = {0};
     natsStatus s = natsSubscription_FetchRequest(&list, sub, &fr);
     if (s == NATS_OK && list.Count == 1)
-        hold(next, &list);
+        hold(j, next, &list);
     else
         natsMsgList_Destroy(&list);
 }
@@ -702,7 +836,13 @@ static int complete(tt_js *j, fin_run *f, const tt_js_worker_opts *o, tt_err *er
     for (int attempt = 0; attempt < 30; attempt++) {
         jsPubAck *pa = NULL;
         jerr = 0;
-        s = js_Publish(&pa, j->js, subj, f->result.data, (int)f->result.len, &pub, &jerr);
+        if (j->key.len) {
+            natsMsg *m = signed_msg(j, subj, f->result.data, f->result.len);
+            s = m ? js_PublishMsg(&pa, j->js, m, &pub, &jerr) : NATS_NO_MEMORY;
+            natsMsg_Destroy(m);
+        } else {
+            s = js_Publish(&pa, j->js, subj, f->result.data, (int)f->result.len, &pub, &jerr);
+        }
         jsPubAck_Destroy(pa);
         if (s == NATS_OK || (o->stop && *o->stop))
             break;
@@ -717,7 +857,8 @@ static int complete(tt_js *j, fin_run *f, const tt_js_worker_opts *o, tt_err *er
     if (o->on_job)
         o->on_job(o->ctx, f->run_id, f->status, f->delivery);
     if (f->msg.msg) {
-        /* An unreadable batch would be unreadable anywhere: not redelivered. */
+        /* An unreadable batch, a refused job or a run past its deadline
+         * would fail the same anywhere: not redelivered. */
         if (f->msg.term)
             natsMsg_Term(f->msg.msg, NULL);
         else
@@ -725,6 +866,168 @@ static int complete(tt_js *j, fin_run *f, const tt_js_worker_opts *o, tt_err *er
         release(&f->msg);
     }
     return TT_OK;
+}
+
+/* When the worker stops: a message fetched ahead and not started, or one
+ * whose runs were not all run (the worker stops mid-batch), goes back to the
+ * queue at once; the runs it had completed run again and their results are
+ * duplicates. A job that answered a fetch-ahead after the client stopped
+ * waiting sits in the subscription, delivered to this worker: it goes back
+ * too, or it would wait out the ack wait (connected: the flush's round trip
+ * makes sure every such answer the server sent has arrived). */
+static void give_back(tt_js *j, natsSubscription *sub, held_job *cur, held_job *next,
+                      int connected)
+{
+    if (next->msg)
+        natsMsg_Nak(next->msg, NULL);
+    if (cur->msg)
+        natsMsg_Nak(cur->msg, NULL);
+    release(next);
+    release(cur);
+    if (!connected)
+        return;
+    natsConnection_FlushTimeout(j->nc, 1000);
+    int queued = 0;
+    while (natsSubscription_GetPending(sub, &queued, NULL) == NATS_OK && queued > 0) {
+        held_job late = {0};
+        fetch_ahead(j, sub, &late);
+        if (!late.msg)
+            break;
+        natsMsg_Nak(late.msg, NULL);
+        release(&late);
+    }
+}
+
+/* Fetch one job message into *cur: 1 held, 0 none yet (ask again), -1 stop
+ * (the worker was told to, or fetching kept failing: *rc and err say so). */
+static int take(tt_js *j, natsSubscription *sub, held_job *cur, const tt_js_worker_opts *o,
+                int *errors, int *rc, tt_err *err)
+{
+    natsMsgList list = {0};
+    jsErrCode jerr = 0;
+    natsStatus s = natsSubscription_Fetch(&list, sub, 1, 500, &jerr);
+    if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
+        natsMsgList_Destroy(&list);
+        return 0;
+    }
+    if (s != NATS_OK) {
+        natsMsgList_Destroy(&list);
+        if (o->stop && *o->stop)
+            return -1;
+        /* The client reconnects by itself (a server restart, a network blip):
+         * keep asking for half a minute before giving up. */
+        if (++*errors < 60) {
+            struct timespec pause = {0, 500 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+            return 0;
+        }
+        *rc = nerr(err, "fetching a job", s, jerr);
+        return -1;
+    }
+    *errors = 0;
+    hold(j, cur, &list);
+    return 1;
+}
+
+/* A run ended with *out: it becomes the run to complete, with its message
+ * after the message's last run. A run the work function refused (not
+ * allowed, not decodable) makes its message terminated, not acked. result is
+ * a scratch buffer swapped with the completion's. */
+static void ended(fin_run *fin, held_job *cur, const job_run *run, int last,
+                  tt_pool_outcome *out, tt_buf *result)
+{
+    if (out->status == TT_RUN_FAILED && (out->code == TT_EPERM || out->code == TT_EFORMAT))
+        cur->term = 1;
+    if (out->status == TT_RUN_OK) {
+        tt_buf_free(result);
+        *result = out->data;
+    } else {
+        failed_payload(result, run->id, out->status, out->signal, out->error);
+    }
+    fin->pending = 1;
+    fin->run_id = run->id;
+    fin->delivery = cur->delivery;
+    fin->status = out->status;
+    tt_buf swap = fin->result;
+    fin->result = *result;
+    *result = swap;
+    if (last) {
+        fin->msg = *cur;
+        memset(cur, 0, sizeof *cur);
+    }
+}
+
+/* A message refused before any run (no completion: see the top of this
+ * file): logged through the caller, terminated. */
+static void refuse(held_job *h, const tt_js_worker_opts *o)
+{
+    char what[TT_RUN_ID_MAX * 4 + 8];
+    tt_str_escape(what, sizeof what, h->run_id, strlen(h->run_id));
+    if (o->on_refused)
+        o->on_refused(o->ctx, what, h->refused);
+    natsMsg_Term(h->msg, NULL);
+    release(h);
+}
+
+/* backtest.started.{run_id}: informational, sent with the next flush, no
+ * round trip of its own. */
+static void announce(tt_js *j, const char *run_id, const char *wid, uint64_t delivery)
+{
+    char subj[160];
+    snprintf(subj, sizeof subj, "backtest.started.%s", run_id);
+    tt_buf body = {0};
+    if (!status_json(&body, run_id, wid) &&
+        !tt_buf_printf(&body, ",\"delivery\":%llu}", (unsigned long long)delivery))
+        natsConnection_Publish(j->nc, subj, body.data, (int)body.len);
+    tt_buf_free(&body);
+}
+
+/* What the worker watches with while a run runs. */
+typedef struct run_watch {
+    tt_js *j;
+    natsSubscription *sub;
+    const tt_js_worker_opts *o;
+    const char *wid;
+    unsigned period;
+    int ahead; /* fetch the next message while this one runs */
+} run_watch;
+
+/* Until the run in the runner ends (*out filled): keep its message, and the
+ * one held ahead, alive; hold a message that came after fetch_ahead stopped
+ * waiting; and at the run deadline, kill the run and mark its message for
+ * termination (stuck: a loop, a read that never returns; it would be stuck
+ * on another worker too). */
+static void watch_run(const run_watch *w, tt_jobproc *ch, held_job *cur, held_job *next,
+                      tt_pool_outcome *out)
+{
+    const tt_js_worker_opts *o = w->o;
+    double last_tick = mono_ms();
+    for (;;) {
+        double now = mono_ms();
+        if (o->run_timeout_ms && now - cur->start >= (double)o->run_timeout_ms) {
+            tt_jobproc_kill(ch);
+            out->status = TT_RUN_FAILED;
+            snprintf(out->error, sizeof out->error,
+                     "run timeout: stopped after %.0f s (worker --run-timeout)",
+                     (double)o->run_timeout_ms / 1000.0);
+            cur->term = 1;
+            return;
+        }
+        if (now - last_tick >= w->period) {
+            int queued = 0;
+            if (w->ahead && !next->msg && !(o->stop && *o->stop) &&
+                natsSubscription_GetPending(w->sub, &queued, NULL) == NATS_OK && queued > 0)
+                fetch_ahead(w->j, w->sub, next);
+            keep_alive(w->j, cur, w->wid, 1);
+            keep_alive(w->j, next, w->wid, 0);
+            last_tick = now;
+        }
+        int wait = (int)(last_tick + w->period - now) + 1;
+        if (o->run_timeout_ms && cur->start + (double)o->run_timeout_ms - now + 1 < wait)
+            wait = (int)(cur->start + (double)o->run_timeout_ms - now) + 1;
+        if (run_wait(ch, wait, out))
+            return;
+    }
 }
 
 int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_opts *opts,
@@ -802,42 +1105,23 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
         } else if (!cur.msg) {
             if (o.idle_exit_ms && mono_ms() - idle_since > (double)o.idle_exit_ms)
                 break;
-            natsMsgList list = {0};
-            jerr = 0;
-            s = natsSubscription_Fetch(&list, sub, 1, 500, &jerr);
-            if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
-                natsMsgList_Destroy(&list);
-                continue;
-            }
-            if (s != NATS_OK) {
-                natsMsgList_Destroy(&list);
-                if (o.stop && *o.stop)
-                    break;
-                /* The client reconnects by itself (a server restart, a network
-                 * blip): keep asking for half a minute before giving up. */
-                if (++fetch_errors < 60) {
-                    struct timespec pause = {0, 500 * 1000 * 1000};
-                    nanosleep(&pause, NULL);
-                    continue;
-                }
-                rc = nerr(err, "fetching a job", s, jerr);
+            int got = take(j, sub, &cur, &o, &fetch_errors, &rc, err);
+            if (got < 0)
                 break;
-            }
-            fetch_errors = 0;
-            hold(&cur, &list);
+            if (!got)
+                continue;
+        }
+        if (cur.refused) {
+            refuse(&cur, &o);
+            idle_since = mono_ms();
+            continue;
         }
 
         /* Start its next run. */
         const job_run *run = run_of(&cur, cur.at++);
         int last = cur.at == cur.nruns;
         cur.start = mono_ms();
-        char subj[160], body[256];
-        snprintf(subj, sizeof subj, "backtest.started.%s", run->id);
-        int bl =
-            snprintf(body, sizeof body, "{\"run_id\":\"%s\",\"worker\":\"%s\",\"delivery\":%llu}",
-                     run->id, wid, (unsigned long long)cur.delivery);
-        /* informational: sent with the next flush, no round trip of its own */
-        natsConnection_Publish(j->nc, subj, body, bl);
+        announce(j, run->id, wid, cur.delivery);
         if (o.on_start)
             o.on_start(o.ctx, run->id, cur.delivery);
         tt_pool_outcome out;
@@ -870,69 +1154,15 @@ int tt_js_worker(tt_js *j, tt_js_work_fn fn, void *fn_ctx, const tt_js_worker_op
                     !(o.max_jobs && n + 1 >= o.max_jobs);
         /* There was more work queued when this message came: take the next now. */
         if (ahead && cur.pending > 0)
-            fetch_ahead(sub, &next);
-        double last_tick = mono_ms();
-        while (running) {
-            double now = mono_ms();
-            if (now - last_tick >= period) {
-                /* A job that came after fetch_ahead stopped waiting: hold it. */
-                int queued = 0;
-                if (ahead && !next.msg && !(o.stop && *o.stop) &&
-                    natsSubscription_GetPending(sub, &queued, NULL) == NATS_OK && queued > 0)
-                    fetch_ahead(sub, &next);
-                keep_alive(j, &cur, wid, 1);
-                keep_alive(j, &next, wid, 0);
-                last_tick = now;
-            }
-            int wait = (int)(last_tick + period - now) + 1;
-            if (run_wait(&ch, wait, &out))
-                running = 0;
+            fetch_ahead(j, sub, &next);
+        if (running) {
+            run_watch w = {j, sub, &o, wid, period, ahead};
+            watch_run(&w, &ch, &cur, &next, &out);
         }
-        if (out.status == TT_RUN_OK) {
-            tt_buf_free(&result);
-            result = out.data;
-        } else {
-            failed_payload(&result, run->id, out.status, out.signal, out.error);
-        }
-        /* It becomes the run to complete (with its message after its last run). */
-        fin.pending = 1;
-        fin.run_id = run->id;
-        fin.delivery = cur.delivery;
-        fin.status = out.status;
-        tt_buf swap = fin.result;
-        fin.result = result;
-        result = swap;
-        if (last) {
-            fin.msg = cur;
-            memset(&cur, 0, sizeof cur);
-        }
+        ended(&fin, &cur, run, last, &out, &result);
     }
-    /* A message fetched ahead and not started, or one whose runs were not all
-     * run (the worker stops mid-batch), goes back to the queue at once; the
-     * runs it had completed run again and their results are duplicates. */
-    if (next.msg)
-        natsMsg_Nak(next.msg, NULL);
-    if (cur.msg)
-        natsMsg_Nak(cur.msg, NULL);
-    release(&next);
-    release(&cur);
+    give_back(j, sub, &cur, &next, rc != TT_ENET);
     release(&fin.msg);
-    /* A job that answered a fetch-ahead after the client stopped waiting sits
-     * in the subscription, delivered to this worker: give it back too, or it
-     * waits out the ack wait. The flush's round trip makes sure every such
-     * answer the server sent has arrived. */
-    if (rc != TT_ENET) {
-        natsConnection_FlushTimeout(j->nc, 1000);
-        int queued = 0;
-        while (natsSubscription_GetPending(sub, &queued, NULL) == NATS_OK && queued > 0) {
-            held_job late = {0};
-            fetch_ahead(sub, &late);
-            if (!late.msg)
-                break;
-            natsMsg_Nak(late.msg, NULL);
-            release(&late);
-        }
-    }
     tt_jobproc_close(&ch);
     tt_buf_free(&req);
     tt_buf_free(&result);

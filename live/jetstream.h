@@ -38,18 +38,29 @@
 
 #include "../core/error.h"
 #include "../sim/research.h"
+#include "crypto.h"
 
 #define TT_JS_JOBS_STREAM "TT_JOBS"
 #define TT_JS_RESULTS_STREAM "TT_RESULTS"
 #define TT_JS_CONSUMER "ticktape-workers"
 
 typedef struct tt_js tt_js;
+struct tt_nats_opts;
 
 typedef struct tt_js_opts {
     const char *url;       /* nats://127.0.0.1:4222 */
     int64_t ack_wait_ms;   /* consumer AckWait; 0 = 30000 */
     int max_deliver;       /* deliveries before a job is given up; 0 = 5 */
     const char *name;      /* connection name (worker id); may be NULL */
+    /* The shared job key (sweep --job-key, worker --job-key); NULL or empty:
+     * nothing is signed or checked. With a key, the sweep signs every job
+     * message and the worker every completion (header Tt-Sig, HMAC-SHA256
+     * over subject and payload, live/crypto.h); a worker refuses a job whose
+     * signature is missing or wrong (no run, no completion: the message is
+     * terminated and the refusal logged), and a sweep ignores such
+     * completions (counted as forged). */
+    const tt_hmac_key *job_key;
+    const struct tt_nats_opts *auth; /* authentication and TLS (nats_conn.h); may be NULL */
 } tt_js_opts;
 
 /* Connect and get a JetStream context. TT_OK, or TT_ENET naming the URL when
@@ -80,6 +91,7 @@ typedef struct tt_js_sweep_opts {
     void *ctx;
     volatile int *stop; /* give up (as on a timeout) when *stop becomes non-zero; may be NULL */
     size_t runs_per_job; /* runs per job message (a batch, see below); 0 = 1 */
+    size_t *forged; /* completions ignored for a missing or bad signature (may be NULL) */
 } tt_js_sweep_opts;
 
 /* A job message of several runs (a batch), self-describing and versioned:
@@ -94,6 +106,11 @@ typedef struct tt_js_sweep_opts {
 #define TT_JS_BATCH_MAGIC "ticktape-jobs "
 #define TT_JS_BATCH_VERSION 1
 #define TT_JS_BATCH_MAX 4096 /* runs in one message */
+
+/* Read a job message as the worker does: the number of runs it holds (1 for
+ * a message that is not a batch), or 0 when the batch is refused, with why.
+ * (The worker's own parser; exposed for the fuzz target.) */
+size_t tt_js_batch_runs(const char *data, size_t len, char *why, size_t whylen);
 
 /* The default runs per job message for a sweep of njobs runs, like the chunk
  * size of Python's Pool.map: njobs / 16, at least 1 and at most 8 (enough to
@@ -143,6 +160,14 @@ typedef struct tt_js_worker_opts {
      * out, 2+ after a redelivery) and after it is done (may be NULL). */
     void (*on_start)(void *ctx, const char *run_id, uint64_t delivery);
     void (*on_job)(void *ctx, const char *run_id, int status, uint64_t delivery);
+    /* A job message refused without a run (may be NULL): what names it (its
+     * subject's run id, escaped for a log) and why ("unsigned job", "bad
+     * signature", "a subject that is not a run id"). */
+    void (*on_refused)(void *ctx, const char *what, const char *why);
+    /* A run still running after this long is killed: the run is reported
+     * failed ("run timeout") and its message terminated, never redelivered.
+     * 0 = no deadline. */
+    int64_t run_timeout_ms;
     void *ctx;
 } tt_js_worker_opts;
 
@@ -161,7 +186,11 @@ typedef struct tt_js_worker_opts {
  * given back (nak) when the worker stops, and redelivered after the ack wait
  * when it dies. A job whose run crashes is completed as "crashed" (a
  * deterministic crash would crash again on any worker). Returns when a stop
- * condition is met: 0, or TT_ENET when the connection is lost. A worker that
+ * condition is met: 0, or TT_ENET when the connection is lost. A run that
+ * fn refuses (TT_EPERM: not allowed; TT_EFORMAT: a job that does not
+ * decode) or that passes run_timeout_ms is reported failed and its message
+ * terminated (JetStream "term"): it would fail the same way anywhere, so it
+ * never comes back. A worker that
  * stops in the middle of a batch gives the message back (nak) after the run
  * in progress; the runs it completed run again wherever the message goes, and
  * their results are duplicates. max_jobs and *done (may be NULL) count runs. */

@@ -37,19 +37,31 @@ typedef struct jslot {
 
 static void *writer_loop(void *arg);
 
+/* Events per block, cut by the journal itself so that it knows when a block
+ * (and everything before it) is on disk. */
+#define TT_JOURNAL_BLOCK_EVENTS 8192
+#define TT_JOURNAL_ZSTD_LEVEL 3
+/* A block is also cut after this many payload bytes: the writer's block,
+ * copy and compressor buffers stay a few MiB whatever the payloads. */
+#define TT_JOURNAL_BLOCK_BYTES (1u << 20)
+
 struct tt_journal {
     tt_tape_writer *w;
     const tt_instruments *ins;
     int header_done;
     tt_journal_opts o;
-    tt_ts last_flush;
+    tt_ts last_flush, last_ts;
     uint64_t count;
+    uint64_t last_seq, durable_seq; /* highest event seq appended / on disk (writing thread) */
+    uint32_t since_cut;             /* events appended since the last block */
+    uint64_t cut_bytes;             /* payload bytes appended since the last block */
     /* background mode: the caller's thread queues, a writer thread encodes */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t data, space, idle;
     jslot *ring;
     uint32_t head, n;
+    uint64_t qbytes; /* payload bytes queued or being written */
     int quit, busy, flush_req;
     int werr;      /* first writer error (code), reported by the next call */
     tt_err werr_msg;
@@ -96,11 +108,17 @@ int tt_journal_open(tt_journal **out, const char *dir, const tt_instruments *ins
         j->o = *opts;
     if (!j->o.flush_interval)
         j->o.flush_interval = TT_NS_PER_SEC;
+    if (!j->o.block_events)
+        j->o.block_events = TT_JOURNAL_BLOCK_EVENTS;
+    if (!j->o.bytes_max)
+        j->o.bytes_max = 64ull << 20;
     tt_stream_desc d;
     memset(&d, 0, sizeof d);
     snprintf(d.symbol, sizeof d.symbol, "%s", TT_JOURNAL_SYMBOL);
     d.kind = TT_STREAM_BLOB;
-    tt_tape_writer_opts wo = {j->o.block_events, 0, j->o.fsync};
+    /* zstd level 3, not the tapes' 12: a journal is written live, and level
+     * 12's compressor state for a 4 MiB block of payloads costs tens of MB */
+    tt_tape_writer_opts wo = {j->o.block_events, TT_JOURNAL_ZSTD_LEVEL, j->o.fsync};
     if ((rc = tt_tape_writer_open(&j->w, dir, &d, &wo, err))) {
         free(j);
         return rc;
@@ -160,8 +178,44 @@ static int write_header(tt_journal *j, tt_ts ts, tt_err *err)
     return rc;
 }
 
-/* Append to the tape (header first), and cut a block when a second of event
- * time has passed since the last one. */
+/* Cut a block: the feed's note last, then the write; then tell the feed what
+ * is durable. (The tape writer may also have cut blocks on its own, at a
+ * month boundary or for a large blob: that only makes data durable earlier
+ * than reported, never later.) */
+static int cut(tt_journal *j, tt_err *err)
+{
+    int rc = TT_OK;
+    if (j->o.note && j->since_cut && j->header_done) {
+        uint8_t *note = NULL;
+        uint32_t len = 0;
+        j->o.note(j->o.hook_ctx, j->last_seq, &note, &len);
+        if (note) {
+            tt_event n;
+            memset(&n, 0, sizeof n);
+            n.ts = n.ts_init = j->last_ts;
+            n.kind = TT_EV_BLOB;
+            n.cls = tt_event_class_of(TT_EV_BLOB);
+            n.u.blob.type = TT_JOURNAL_NOTE;
+            n.u.blob.len = len;
+            n.u.blob.data = note;
+            rc = tt_tape_writer_append(j->w, &n, err);
+            free(note);
+        }
+    }
+    if (!rc)
+        rc = tt_tape_writer_flush(j->w, err);
+    if (!rc) {
+        j->since_cut = 0;
+        j->cut_bytes = 0;
+        if (j->o.durable && j->last_seq > j->durable_seq)
+            j->o.durable(j->o.hook_ctx, j->last_seq);
+        j->durable_seq = j->last_seq;
+    }
+    return rc;
+}
+
+/* Append to the tape (header first), and cut a block when it is full or a
+ * second of event time has passed since the last one. */
 static int write_one(tt_journal *j, const tt_event *ev, tt_err *err)
 {
     int rc;
@@ -170,11 +224,20 @@ static int write_one(tt_journal *j, const tt_event *ev, tt_err *err)
     rc = tt_tape_writer_append(j->w, ev, err);
     if (rc)
         return rc;
+    j->since_cut++;
+    if (ev->kind == TT_EV_BLOB || ev->kind == TT_EV_EXTERNAL)
+        j->cut_bytes += ev->u.blob.len;
+    j->last_ts = ev->ts;
+    if (ev->seq > j->last_seq)
+        j->last_seq = ev->seq;
     if (j->last_flush == TT_TS_MIN)
         j->last_flush = ev->ts;
-    else if (j->o.flush_interval > 0 && ev->ts - j->last_flush >= j->o.flush_interval) {
+    if (j->since_cut + (j->o.note ? 1u : 0u) >= j->o.block_events || /* room for a note */
+        j->cut_bytes >= TT_JOURNAL_BLOCK_BYTES)
+        return cut(j, err);
+    if (j->o.flush_interval > 0 && ev->ts - j->last_flush >= j->o.flush_interval) {
         j->last_flush = ev->ts;
-        return tt_tape_writer_flush(j->w, err);
+        return cut(j, err);
     }
     return TT_OK;
 }
@@ -200,7 +263,7 @@ static void *writer_loop(void *arg)
             j->busy = 1;
             pthread_mutex_unlock(&j->mu);
             tt_err e;
-            int rc = j->werr ? TT_OK : tt_tape_writer_flush(j->w, &e);
+            int rc = j->werr ? TT_OK : cut(j, &e);
             pthread_mutex_lock(&j->mu);
             if (rc)
                 set_werr(j, rc, &e);
@@ -222,12 +285,18 @@ static void *writer_loop(void *arg)
         pthread_mutex_unlock(&j->mu);
         tt_err e;
         int rc = TT_OK;
+        uint64_t bytes = 0;
         for (uint32_t i = 0; i < k; i++) {
             if (!failed && !rc)
                 rc = write_one(j, &take[i].ev, &e);
+            if (take[i].payload)
+                bytes += take[i].ev.u.blob.len;
             free(take[i].payload);
         }
         pthread_mutex_lock(&j->mu);
+        j->qbytes -= bytes;
+        if (bytes)
+            pthread_cond_broadcast(&j->space);
         if (rc)
             set_werr(j, rc, &e);
         j->busy = 0;
@@ -255,9 +324,12 @@ int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err)
         memcpy(copy, e.u.blob.data, e.u.blob.len);
         e.u.blob.data = copy;
     }
+    uint64_t len = copy ? e.u.blob.len : 0;
     pthread_mutex_lock(&j->mu);
-    while (j->n == TT_JOURNAL_QUEUE && !j->werr)
-        pthread_cond_wait(&j->space, &j->mu); /* never drop: wait for the writer */
+    /* never drop: wait for the writer (room in slots and in bytes) */
+    while ((j->n == TT_JOURNAL_QUEUE || (len && j->qbytes && j->qbytes + len > j->o.bytes_max)) &&
+           !j->werr)
+        pthread_cond_wait(&j->space, &j->mu);
     if (j->werr) {
         int rc = j->werr;
         if (err)
@@ -269,6 +341,7 @@ int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err)
     jslot *sl = &j->ring[(j->head + j->n) % TT_JOURNAL_QUEUE];
     sl->ev = e;
     sl->payload = copy;
+    j->qbytes += len;
     j->n++;
     j->count++;
     pthread_cond_signal(&j->data);
@@ -279,7 +352,7 @@ int tt_journal_append(tt_journal *j, const tt_event *ev, tt_err *err)
 int tt_journal_flush(tt_journal *j, tt_err *err)
 {
     if (!j->ring)
-        return tt_tape_writer_flush(j->w, err);
+        return cut(j, err);
     pthread_mutex_lock(&j->mu);
     j->flush_req = 1;
     pthread_cond_signal(&j->data);
@@ -321,7 +394,9 @@ int tt_journal_close(tt_journal *j, tt_err *err)
         clock_gettime(CLOCK_REALTIME, &t);
         rc = write_header(j, (tt_ts)t.tv_sec * TT_NS_PER_SEC + t.tv_nsec, err);
     }
-    int rc2 = tt_tape_writer_close(j->w, rc ? NULL : err); /* writes the last block */
+    if (!rc && j->since_cut)
+        rc = cut(j, err); /* the last block, with its note and durability report */
+    int rc2 = tt_tape_writer_close(j->w, rc ? NULL : err);
     rc = rc ? rc : rc2;
     free(j);
     return rc;
@@ -448,7 +523,10 @@ int tt_journal_reader_open(tt_journal_reader **out, const char *dir, const tt_in
 
 int tt_journal_reader_next(tt_journal_reader *jr, tt_event *ev, tt_err *err)
 {
-    int rc = tt_tape_reader_next(jr->r, ev, err);
+    int rc;
+    do /* a feed's notes are the journal's own bookkeeping, not inputs */
+        rc = tt_tape_reader_next(jr->r, ev, err);
+    while (rc == 1 && ev->kind == TT_EV_BLOB && ev->u.blob.type == TT_JOURNAL_NOTE);
     if (rc != 1)
         return rc;
     if (ev->symbol) {
@@ -461,6 +539,42 @@ int tt_journal_reader_next(tt_journal_reader *jr, tt_event *ev, tt_err *err)
         ev->symbol = id;
     }
     return 1;
+}
+
+int tt_journal_last_note(const char *dir, char **out, size_t *len, tt_err *err)
+{
+    *out = NULL;
+    *len = 0;
+    tt_instruments *ins = tt_instruments_new();
+    if (!ins)
+        return tt_err_set(err, TT_ENOMEM, "journal: out of memory");
+    tt_journal_reader *jr = NULL;
+    int rc = tt_journal_reader_open(&jr, dir, ins, err);
+    tt_event ev;
+    while (!rc && (rc = tt_tape_reader_next(jr->r, &ev, err)) == 1) {
+        rc = TT_OK;
+        if (ev.kind != TT_EV_BLOB || ev.u.blob.type != TT_JOURNAL_NOTE)
+            continue;
+        char *c = realloc(*out, (size_t)ev.u.blob.len + 1);
+        if (!c) {
+            rc = tt_err_set(err, TT_ENOMEM, "journal: out of memory");
+            break;
+        }
+        memcpy(c, ev.u.blob.data, ev.u.blob.len);
+        c[ev.u.blob.len] = 0;
+        *out = c;
+        *len = ev.u.blob.len;
+    }
+    if (rc == 0 || rc == 1)
+        rc = TT_OK;
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
+    if (jr)
+        tt_journal_reader_close(jr);
+    tt_instruments_free(ins);
+    return rc;
 }
 
 int tt_journal_reader_warning_count(const tt_journal_reader *r)

@@ -18,6 +18,14 @@
  * when full, when the session ends, and at least every flush_interval of event
  * time (default one second), with an fsync after each block when asked. A
  * crash loses at most the unwritten block; the tape reader drops a torn tail.
+ *
+ * Notes and durability hooks (at-least-once feeds, live/kafka_source.h): a
+ * feed can ask for a note as the last record of every block (a BLOB of type
+ * TT_JOURNAL_NOTE, e.g. the Kafka offsets the block's events came from, so
+ * the record of what was consumed is written atomically with the events),
+ * and is told after each block is written (and fsynced when asked) up to
+ * which inbox seq the journal is durable: only then may it commit that input
+ * as consumed. Readers skip notes; tt_journal_last_note reads the last one.
  */
 #ifndef TT_JOURNAL_H
 #define TT_JOURNAL_H
@@ -31,6 +39,7 @@
 
 #define TT_JOURNAL_SYMBOL "_journal"
 #define TT_JOURNAL_HEADER 0x544A4844u /* blob.type of the header record ("TJHD") */
+#define TT_JOURNAL_NOTE 0x544A4E54u   /* blob.type of a feed's note record ("TJNT") */
 
 typedef struct tt_journal tt_journal;
 
@@ -43,6 +52,15 @@ typedef struct tt_journal_opts {
                                  a crash): events go after its last whole block (a torn tail
                                  is cut first), no new header; the session must use the same
                                  instrument table */
+    uint64_t bytes_max;       /* background: payload bytes queued at most (the caller
+                                 waits beyond: never dropped); 0 = 64 MiB */
+    /* Called (on the writing thread) before a block is cut, with the highest
+     * event seq in the journal: fill *note (malloc'd, taken) and *len, or
+     * leave *note NULL for no note. May be NULL. */
+    void (*note)(void *ctx, uint64_t seq, uint8_t **note, uint32_t *len);
+    /* Called after a block is written: every event up to seq is durable. May be NULL. */
+    void (*durable)(void *ctx, uint64_t seq);
+    void *hook_ctx;
 } tt_journal_opts;
 
 /* Create a journal in directory dir (created if needed). Refuses a directory
@@ -102,6 +120,12 @@ int tt_journal_reader_next(tt_journal_reader *r, tt_event *ev, tt_err *err);
 /* Torn-tail warnings of the underlying tape reader (cannot fail). */
 int tt_journal_reader_warning_count(const tt_journal_reader *r);
 const char *tt_journal_reader_warning(const tt_journal_reader *r, int i);
+
+/* The payload of the last note record in the journal at dir (its complete
+ * blocks: a torn tail is ignored), malloc'd into *out (NUL-terminated, *len
+ * bytes), or *out = NULL when it has none. TT_ENOTFOUND when dir holds no
+ * journal. */
+int tt_journal_last_note(const char *dir, char **out, size_t *len, tt_err *err);
 
 /* An engine source over the reader (borrowed). */
 tt_source tt_journal_reader_source(tt_journal_reader *r);

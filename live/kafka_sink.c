@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka_conf.h"
 #include "wire.h"
 
 struct tt_kafka_sink {
@@ -36,23 +37,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-/* Apply "key=value" settings; the first refusal names the key. */
-static int conf_set_all(rd_kafka_conf_t *c, const char *const *kv, tt_err *err)
-{
-    char errstr[512];
-    for (; kv && *kv; kv++) {
-        char key[256];
-        const char *eq = strchr(*kv, '=');
-        if (!eq || (size_t)(eq - *kv) >= sizeof key)
-            return tt_err_set(err, TT_EINVAL, "kafka setting '%s': expected key=value", *kv);
-        memcpy(key, *kv, (size_t)(eq - *kv));
-        key[eq - *kv] = '\0';
-        if (rd_kafka_conf_set(c, key, eq + 1, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-            return tt_err_set(err, TT_EINVAL, "kafka setting '%s': %s", key, errstr);
-    }
-    return TT_OK;
-}
-
 int tt_kafka_sink_open(tt_kafka_sink **out, const tt_kafka_sink_opts *opts, tt_err *err)
 {
     *out = NULL;
@@ -69,11 +53,11 @@ int tt_kafka_sink_open(tt_kafka_sink **out, const tt_kafka_sink_opts *opts, tt_e
     char bs[1024];
     snprintf(bs, sizeof bs, "bootstrap.servers=%s", opts->brokers);
     const char *boot[] = {bs, NULL};
-    int rc = conf_set_all(c, boot, err);
+    int rc = tt_kafka_conf_apply(c, boot, err);
     if (!rc)
-        rc = conf_set_all(c, base, err);
+        rc = tt_kafka_conf_apply(c, base, err);
     if (!rc)
-        rc = conf_set_all(c, opts->conf, err);
+        rc = tt_kafka_conf_apply(c, opts->conf, err);
     if (rc) {
         rd_kafka_conf_destroy(c);
         free(s);
@@ -121,12 +105,20 @@ int tt_kafka_sink_produce(tt_kafka_sink *s, const tt_event *ev, tt_err *err)
     if (!n)
         return TT_OK;
     uint8_t buf[TT_WIRE_MSG_MAX];
-    size_t len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    const void *val = buf;
+    size_t len;
     const tt_instrument *in = tt_instruments_get(s->o.ins, ev->symbol);
     const char *key = in ? in->symbol : "_";
+    if (ev->kind == TT_EV_EXTERNAL) { /* the message as received, keyed by its type */
+        val = ev->u.blob.data;
+        len = ev->u.blob.len;
+        key = tt_external_type_name(ev->u.blob.type);
+    } else {
+        len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
+    }
     const char *type = tt_wire_output_type(ev);
     for (int i = 0; i < n; i++) {
-        int rc = produce_one(s, topics[i], key, buf, len, ev->ts, type, err);
+        int rc = produce_one(s, topics[i], key, val, len, ev->ts, type, err);
         if (rc)
             return rc;
     }

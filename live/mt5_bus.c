@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "logline.h"
+#include "nats_conn.h"
 #include "../core/order.h"
 #include "../core/portfolio.h"
 #include "wallclock.h"
@@ -432,10 +433,9 @@ int tt_mt5_connector_open(tt_mt5_connector **out, const tt_mt5_connector_opts *o
     tt_wallclock_init(&c->clk);
     c->ins = tt_instruments_new();
     int rc = c->ins ? TT_OK : tt_err_set(err, TT_ENOMEM, "mt5-connector: out of memory");
-    natsStatus st = rc ? NATS_OK : natsConnection_ConnectTo(&c->nc, o->nats_url);
-    if (!rc && st != NATS_OK)
-        rc = tt_err_set(err, TT_ENET, "mt5-connector: NATS %s: %s", o->nats_url,
-                        natsStatus_GetText(st));
+    if (!rc && (rc = tt_nats_connect(&c->nc, o->nats_url, o->nats_auth, "ticktape-mt5-connector",
+                                     err)))
+        tt_err_prefix(err, "mt5-connector: ");
     tt_inbox_opts io;
     memset(&io, 0, sizeof io);
     io.clock = &c->clk;
@@ -472,7 +472,7 @@ int tt_mt5_connector_open(tt_mt5_connector **out, const tt_mt5_connector_opts *o
         rc = tt_err_set(err, TT_ENOMEM, "mt5-connector: cannot start its thread");
     c->pumping = !rc;
     if (!rc) {
-        st = natsConnection_Subscribe(&c->sub, c->nc, "orders.submitted.>", on_command, c);
+        natsStatus st = natsConnection_Subscribe(&c->sub, c->nc, "orders.submitted.>", on_command, c);
         if (st != NATS_OK)
             rc = tt_err_set(err, TT_ENET, "mt5-connector: subscribe orders.submitted.>: %s",
                             natsStatus_GetText(st));

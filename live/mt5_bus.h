@@ -79,8 +79,11 @@ void tt_nats_venue_free(tt_nats_venue *v);
 
 typedef struct tt_mt5_connector tt_mt5_connector;
 
+struct tt_nats_opts;
+
 typedef struct tt_mt5_connector_opts {
     const char *nats_url;
+    const struct tt_nats_opts *nats_auth; /* authentication and TLS (nats_conn.h); may be NULL */
     const char *host;            /* listen for the terminal on HOST:PORT */
     int port;
     const char *secret;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nats_conn.h"
 #include "wire.h"
 
 struct tt_nats_sink {
@@ -31,11 +32,12 @@ int tt_nats_sink_open(tt_nats_sink **out, const tt_nats_sink_opts *opts, tt_err 
     if (opts->conn) {
         s->nc = opts->conn;
     } else {
-        natsStatus st = natsOptions_Create(&s->nopts);
-        if (st == NATS_OK)
-            st = natsOptions_SetURL(s->nopts, opts->url);
-        if (st == NATS_OK)
-            st = natsOptions_SetMaxReconnect(s->nopts, -1);
+        int rc = tt_nats_options_new(&s->nopts, opts->url, opts->auth, err);
+        if (rc) {
+            free(s);
+            return rc;
+        }
+        natsStatus st = natsOptions_SetMaxReconnect(s->nopts, -1);
         if (st == NATS_OK)
             st = natsOptions_SetReconnectWait(s->nopts, 100);
         if (st == NATS_OK && opts->send_asap)
@@ -43,9 +45,11 @@ int tt_nats_sink_open(tt_nats_sink **out, const tt_nats_sink_opts *opts, tt_err 
         if (st == NATS_OK)
             st = natsConnection_Connect(&s->nc, s->nopts);
         if (st != NATS_OK) {
+            char shown[TT_URL_SHOWN_MAX];
             natsOptions_Destroy(s->nopts);
             free(s);
-            return tt_err_set(err, TT_ENET, "nats %s: connect: %s", opts->url,
+            return tt_err_set(err, TT_ENET, "nats %s: connect: %s",
+                              tt_url_redact(opts->url, shown, sizeof shown),
                               natsStatus_GetText(st));
         }
         s->owned = 1;

@@ -27,8 +27,11 @@
 
 typedef struct tt_nats_sink tt_nats_sink;
 
+struct tt_nats_opts;
+
 typedef struct tt_nats_sink_opts {
     const char *url;           /* connect here, unless conn is given */
+    const struct tt_nats_opts *auth; /* authentication and TLS (nats_conn.h); may be NULL */
     natsConnection *conn;      /* borrowed connection (e.g. the source's); may be NULL */
     const tt_instruments *ins; /* borrowed; required */
     int send_asap;             /* own connection: write each message at once (latency);

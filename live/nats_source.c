@@ -9,6 +9,10 @@
  * Closing: subscriptions are unsubscribed and destroyed before the connection
  * is closed, and natsConnection_Close waits for in-flight callbacks, so the
  * inbox (borrowed) may be freed right after tt_nats_source_close returns.
+ *
+ * The connection's options (authentication, TLS) come from nats_conn.h; the
+ * URL is kept only in its redacted form (tt_url_redact), the one every log
+ * line and error prints.
  */
 #include "nats_source.h"
 
@@ -19,13 +23,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "nats_conn.h"
 #include "wire.h"
 
 #define TT_NATS_MAX_SUBS 16
 
 struct tt_nats_source {
     tt_nats_source_opts o;
-    char url[512]; /* own copy: callbacks on other threads print it */
+    char url[TT_URL_SHOWN_MAX]; /* redacted copy: callbacks on other threads print it */
     natsOptions *nopts;
     natsConnection *nc;
     natsSubscription *subs[TT_NATS_MAX_SUBS];
@@ -47,6 +52,13 @@ static void logline(tt_nats_source *s, const char *fmt, const char *a, const cha
     s->o.log(s->o.log_ctx, line);
 }
 
+static tt_ts wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (tt_ts)t.tv_sec * TT_NS_PER_SEC + t.tv_nsec;
+}
+
 static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     (void)nc;
@@ -60,10 +72,12 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     tt_err err;
     int rc;
     if (!strncmp(subj, "ticks.", 6)) {
-        if (s->o.json_ticks && len > 0 && data[0] == '{')
-            rc = tt_wire_tick_json_decode(data, (size_t)len, s->o.ins, &ev, &err);
-        else
-            rc = tt_wire_tick_decode(data, (size_t)len, s->o.ins, &ev, &err);
+        rc = tt_wire_tick_subject_decode(subj, data, (size_t)len, s->o.json_ticks, s->o.ins, &ev,
+                                         &err);
+        if (!rc)
+            rc = tt_wire_check_time(&ev, wall_now(), s->o.max_tick_age,
+                                    s->o.max_tick_ahead ? s->o.max_tick_ahead
+                                                        : TT_WIRE_TICK_AHEAD, &err);
         if (!rc)
             atomic_fetch_add(&s->ticks, 1);
     } else if (!strncmp(subj, "bars.", 5)) {
@@ -77,13 +91,24 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     } else {
         rc = tt_err_set(&err, TT_EFORMAT, "no decoder for this subject");
     }
+    if (!rc && s->o.source_of && !(ev.source = s->o.source_of(s->o.source_ctx, subj)))
+        rc = tt_err_set(&err, TT_EFORMAT, "not a source of this feed");
     if (rc) {
         /* Log first, count second: whoever sees the count sees the line. */
         tt_inbox_reject(s->o.inbox, subj, err.msg);
         atomic_fetch_add(&s->rejected, 1);
     } else if (ev.kind == TT_EV_EXTERNAL) {
-        if (tt_inbox_push(s->o.inbox, &ev, ev.u.blob.data, ev.u.blob.len) < 0)
-            tt_inbox_reject(s->o.inbox, subj, "out of memory copying the payload");
+        int prc = tt_inbox_push(s->o.inbox, &ev, ev.u.blob.data, ev.u.blob.len);
+        if (prc < 0) {
+            char why[128];
+            if (prc == TT_EINVAL)
+                snprintf(why, sizeof why, "payload of %d bytes over the %u-byte limit (refused "
+                         "whole, never cut)", len, TT_INBOX_MAX_PAYLOAD);
+            else
+                snprintf(why, sizeof why, "out of memory copying the payload");
+            tt_inbox_reject(s->o.inbox, subj, why);
+            atomic_fetch_add(&s->rejected, 1);
+        }
     } else {
         tt_inbox_push(s->o.inbox, &ev, NULL, 0);
     }
@@ -139,9 +164,13 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus st, v
     }
 }
 
+/* url: the redacted one. nats.c's last error says why (e.g. an authorization
+ * violation, a certificate that does not verify). */
 static int nats_fail(tt_err *err, natsStatus st, const char *what, const char *url)
 {
-    return tt_err_set(err, TT_ENET, "nats %s: %s: %s", url, what, natsStatus_GetText(st));
+    const char *last = nats_GetLastError(NULL);
+    return tt_err_set(err, TT_ENET, "nats %s: %s: %s%s%s", url, what, natsStatus_GetText(st),
+                      last && *last ? ": " : "", last && *last ? last : "");
 }
 
 int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, tt_err *err)
@@ -153,17 +182,20 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
     if (!s)
         return tt_err_set(err, TT_ENOMEM, "nats source: out of memory");
     s->o = *opts;
-    snprintf(s->url, sizeof s->url, "%s", opts->url);
+    tt_url_redact(opts->url, s->url, sizeof s->url);
     s->o.url = s->url;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    static const char *const defaults[] = {"ticks.>", "bars.>", "market.external.>", NULL};
+    /* ticks.* (one word: the symbol), not ticks.>: the raw feeds of an aggregator,
+     * ticks.{SOURCE}.{SYMBOL}, are not a session's input (docs/sources.md) */
+    static const char *const defaults[] = {"ticks.*", "bars.>", "market.external.>", NULL};
     const char *const *subjects = opts->subjects ? opts->subjects : defaults;
-    natsStatus st = natsOptions_Create(&s->nopts);
-    if (st == NATS_OK)
-        st = natsOptions_SetURL(s->nopts, opts->url);
-    if (st == NATS_OK)
-        st = natsOptions_SetMaxReconnect(s->nopts, opts->max_reconnect > 0 ? opts->max_reconnect
+    int rc = tt_nats_options_new(&s->nopts, opts->url, opts->auth, err);
+    if (rc) {
+        tt_nats_source_close(s);
+        return rc;
+    }
+    natsStatus st = natsOptions_SetMaxReconnect(s->nopts, opts->max_reconnect > 0 ? opts->max_reconnect
                                                                            : -1);
     if (st == NATS_OK)
         st = natsOptions_SetReconnectWait(
@@ -187,14 +219,20 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
     if (st == NATS_OK)
         st = natsOptions_SetClosedCB(s->nopts, on_closed, s);
     if (st != NATS_OK) {
+        int frc = nats_fail(err, st, "options", s->url); /* before s goes */
         tt_nats_source_close(s);
-        return nats_fail(err, st, "options", opts->url);
+        return frc;
     }
     if ((st = natsConnection_Connect(&s->nc, s->nopts)) != NATS_OK) {
+        int frc = nats_fail(err, st, "connect", s->url); /* before s goes */
         tt_nats_source_close(s);
-        return nats_fail(err, st, "connect", opts->url);
+        return frc;
     }
-    int pending = opts->pending_msgs > 0 ? opts->pending_msgs : 65536;
+    /* nats.c's queue is the buffer upstream of the inbox's backpressure, and
+     * its delivery thread (decoding) is slower than a publisher at full speed:
+     * 262,144 messages hold the README's 266,219-tick burst with room (about
+     * 50 MiB at the limit; 65,536 dropped 2-11% of it, measured) */
+    int pending = opts->pending_msgs > 0 ? opts->pending_msgs : 1 << 18;
     for (const char *const *subj = subjects; *subj; subj++) {
         if (s->nsubs == TT_NATS_MAX_SUBS) {
             tt_nats_source_close(s);
@@ -205,19 +243,22 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
         st = natsConnection_Subscribe(sub, s->nc, *subj, on_msg, s);
         if (st == NATS_OK) {
             s->nsubs++;
-            st = natsSubscription_SetPendingLimits(*sub, pending, 64 << 20);
+            st = natsSubscription_SetPendingLimits(
+                *sub, pending, opts->pending_bytes > 0 ? (int)opts->pending_bytes : 64 << 20);
         }
         if (st != NATS_OK) {
             char what[128];
             snprintf(what, sizeof what, "subscribe '%s'", *subj);
+            int frc = nats_fail(err, st, what, s->url); /* before s goes */
             tt_nats_source_close(s);
-            return nats_fail(err, st, what, opts->url);
+            return frc;
         }
     }
     /* Make sure the server has the subscriptions before anyone publishes. */
     if ((st = natsConnection_FlushTimeout(s->nc, 2000)) != NATS_OK) {
+        int frc = nats_fail(err, st, "flush", s->url); /* before s goes */
         tt_nats_source_close(s);
-        return nats_fail(err, st, "flush", opts->url);
+        return frc;
     }
     *out = s;
     return TT_OK;

@@ -6,8 +6,10 @@
  * it on arrival and hands it to the engine. Subjects and payloads
  * (live/wire.h):
  *
- *   ticks.>             the seed's TickData protobuf; with json_ticks, a payload
- *                       starting with '{' is read as the JSON tick form instead
+ *   ticks.*             the seed's TickData protobuf on ticks.{SYMBOL} (not an
+ *                       aggregator's raw feeds, ticks.{SOURCE}.{SYMBOL}); with
+ *                       json_ticks, a payload starting with '{' is read as the
+ *                       JSON tick form instead
  *   bars.>              ticktape.Bar
  *   market.external.>   any payload, kept as an EXTERNAL event
  *
@@ -20,8 +22,10 @@
  * of the disconnect, from 1), so the journal marks the hole in the feed.
  *
  * Messages are decoded on nats.c's delivery thread (one per subscription);
- * nats.c's own per-subscription queue is bounded by pending_msgs, beyond which
- * nats.c drops messages and reports a slow consumer (counted in nats_dropped).
+ * nats.c's own per-subscription queue is bounded by pending_msgs and 64 MiB,
+ * beyond which nats.c drops messages and reports a slow consumer (counted in
+ * nats_dropped). While the inbox applies backpressure (inbox.h), this queue
+ * holds the burst.
  */
 #ifndef TT_NATS_SOURCE_H
 #define TT_NATS_SOURCE_H
@@ -34,21 +38,35 @@
 #include "../core/instrument.h"
 #include "inbox.h"
 
+struct tt_nats_opts;
+
 typedef struct tt_nats_source tt_nats_source;
 
 typedef struct tt_nats_source_opts {
     const char *url;              /* "nats://127.0.0.1:4222"; required */
-    const char *const *subjects;  /* NULL-terminated; NULL = ticks.>, bars.>, market.external.> */
-    int json_ticks;               /* also accept the JSON tick form on ticks.> */
+    const struct tt_nats_opts *auth; /* authentication and TLS (nats_conn.h); may be NULL */
+    /* A tick whose exchange time is further from its arrival than this is
+     * refused: max_tick_ahead ahead (0 = TT_WIRE_TICK_AHEAD, one minute),
+     * max_tick_age behind (0 = no limit: recorded data may be replayed). */
+    int64_t max_tick_ahead, max_tick_age;
+    int64_t pending_bytes; /* nats.c's per-subscription queue, in bytes; 0 = 64 MiB */
+    const char *const *subjects;  /* NULL-terminated; NULL = ticks.*, bars.>, market.external.> */
+    int json_ticks;               /* also accept the JSON tick form on ticks.* */
     const tt_instruments *ins;    /* borrowed; required */
     tt_inbox *inbox;              /* borrowed; required */
     int max_reconnect;            /* 0 = forever */
     int64_t reconnect_wait_ms;    /* 0 = 100 ms */
-    int pending_msgs;             /* nats.c pending limit per subscription; 0 = 65536 (and
-                                     64 MiB): beyond it nats.c drops and reports a slow consumer */
+    int pending_msgs;             /* nats.c pending limit per subscription; 0 = 262144 (and
+                                     64 MiB): beyond it nats.c drops and reports a slow consumer.
+                                     A tick is ~200 bytes there: about 50 MiB at the limit */
     int64_t connect_timeout_ms;   /* 0 = 2000 */
     void (*log)(void *ctx, const char *line); /* connection events; may be NULL */
     void *log_ctx;
+    /* Several feeds into one inbox (the aggregator, with the inbox's
+     * keep_source): the source id of a decoded message from its subject, 0 to
+     * refuse it (counted as rejected). NULL: every message gets the inbox's. */
+    uint16_t (*source_of)(void *ctx, const char *subject);
+    void *source_ctx;
 } tt_nats_source_opts;
 
 typedef struct tt_nats_source_stats {

@@ -4,8 +4,9 @@
  * publishers as sinks. The only live-specific component is `hook`: its
  * on_start lets the inbox watch the engine's progress (the builder makes the
  * engine, and this is the moment it exists); its on_event counts order
- * events for the status line, and it skips market data (skip_market), so it
- * costs nothing per tick.
+ * events for the status line and archives the external events received on
+ * Kafka's external_data_archive, and it skips market data (skip_market), so
+ * it costs nothing per tick.
  */
 #include "paper.h"
 
@@ -48,13 +49,56 @@ static int hook_start(void *self, tt_engine *e, tt_err *err)
 
 static void hook_event(void *self, tt_engine *e, const tt_event *ev)
 {
-    (void)e;
     tt_paper *p = self;
+    if (ev->kind == TT_EV_EXTERNAL && p->kk) { /* archived as received */
+        tt_err err;
+        if (tt_kafka_sink_produce(p->kk, ev, &err))
+            tt_engine_fail(e, &err);
+        return;
+    }
     if (ev->kind == TT_EV_ORDER_EVENT) {
         atomic_fetch_add(&p->order_events, 1);
         if (ev->u.order_ev.fill_qty)
             atomic_fetch_add(&p->fills, 1);
     }
+}
+
+/* The session's byte budget (see paper.h). */
+static uint64_t queue_bytes(const tt_paper_opts *o)
+{
+    return o->queue_bytes ? o->queue_bytes : 256ull << 20;
+}
+
+/* The journal's hooks (its writing thread) reach the Kafka source only while
+ * it is open: the Kafka offsets of a tick are committed once its block is
+ * on disk (live/kafka_source.h). */
+static tt_kafka_source *hooked_source(void *ctx)
+{
+    return __atomic_load_n(&((tt_paper *)ctx)->ks, __ATOMIC_ACQUIRE);
+}
+
+static void paper_note(void *ctx, uint64_t seq, uint8_t **note, uint32_t *len)
+{
+    tt_kafka_source *ks = hooked_source(ctx);
+    if (ks)
+        tt_kafka_source_note(ks, seq, note, len);
+}
+
+static void paper_durable(void *ctx, uint64_t seq)
+{
+    tt_kafka_source *ks = hooked_source(ctx);
+    if (ks)
+        tt_kafka_source_durable(ks, seq);
+}
+
+/* Close the Kafka source after its last ticks are durable and committed. */
+static void close_kafka_source(tt_paper *p)
+{
+    if (p->ks && p->j)
+        tt_journal_flush(p->j, NULL);
+    tt_kafka_source *ks = p->ks;
+    __atomic_store_n(&p->ks, NULL, __ATOMIC_RELEASE);
+    tt_kafka_source_close(ks);
 }
 
 static void on_control(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *closure)
@@ -77,7 +121,7 @@ static void release(tt_paper *p)
     }
     tt_nats_sink_close(p->nk); /* borrows the source's connection: first */
     tt_nats_source_close(p->ns);
-    tt_kafka_source_close(p->ks);
+    close_kafka_source(p);
     tt_kafka_sink_close(p->kk);
     if (p->j)
         tt_journal_close(p->j, NULL);
@@ -116,7 +160,13 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
     tt_wallclock_init(&p->clock);
     int rc;
     if (opts->journal_dir) {
-        tt_journal_opts jo = {.fsync = opts->journal_fsync, .background = 1};
+        tt_journal_opts jo = {.fsync = opts->journal_fsync, .background = 1,
+                              .bytes_max = queue_bytes(opts) / 32};
+        if (opts->kafka_brokers && !opts->nats_url) { /* Kafka offsets follow the journal */
+            jo.note = paper_note;
+            jo.durable = paper_durable;
+            jo.hook_ctx = p;
+        }
         if ((rc = tt_journal_open(&p->j, opts->journal_dir, ins, &jo, err))) {
             free(p);
             return rc;
@@ -125,7 +175,9 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
     tt_inbox_opts io;
     memset(&io, 0, sizeof io);
     io.capacity = opts->queue_capacity;
+    io.bytes_max = queue_bytes(opts) / 16;
     io.spin_ns = opts->spin_ns;
+    io.backpressure_ns = opts->backpressure_ns;
     io.clock = &p->clock;
     if (p->j)
         io.tap = tt_journal_sink(p->j);
@@ -139,6 +191,12 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
         tt_nats_source_opts so;
         memset(&so, 0, sizeof so);
         so.url = opts->nats_url;
+        so.auth = opts->nats_auth;
+        so.max_tick_age = opts->max_tick_age;
+        /* at least 4 MiB: nats.c drops a message larger than its limit
+         * before we could judge it (and count it as oversize) */
+        so.pending_bytes = (int64_t)(queue_bytes(opts) / 64 > (4u << 20) ? queue_bytes(opts) / 64
+                                                                          : (4u << 20));
         so.json_ticks = opts->json_ticks;
         so.ins = ins;
         so.inbox = p->q;
@@ -176,6 +234,8 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
             so.group = opts->kafka_group ? opts->kafka_group : "ticktape-paper";
             so.conf = opts->kafka_conf;
             so.from_beginning = opts->kafka_from_beginning;
+            so.journal_dir = opts->journal_dir;
+            so.max_tick_age = opts->max_tick_age;
             so.ins = ins;
             so.inbox = p->q;
             so.log = opts->log;
@@ -258,10 +318,9 @@ int tt_paper_close(tt_paper *p, tt_err *err)
     }
     tt_nats_sink_close(p->nk);
     tt_nats_source_close(p->ns);
-    tt_kafka_source_close(p->ks);
+    close_kafka_source(p);
     p->nk = NULL;
     p->ns = NULL;
-    p->ks = NULL;
     int rc = TT_OK;
     if (p->j) {
         rc = tt_journal_close(p->j, err);

@@ -6,7 +6,7 @@
  * design's promise. tt_paper_attach takes a backtest builder (tt_backtest_open
  * on a prepared configuration) and fills its slots:
  *
- *   source     an inbox (live/inbox.h) fed by the NATS source (ticks.>,
+ *   source     an inbox (live/inbox.h) fed by the NATS source (ticks.*,
  *              bars.>, market.external.>) or, without NATS, by the Kafka
  *              source (tick_archive); it replaces the configuration's data;
  *   journal    every input, written before the engine sees it (live/journal.h);
@@ -14,7 +14,8 @@
  *              and the simulated venue's latency fire in wall time while
  *              replay parity holds;
  *   sinks      the NATS sink (outputs on the seed's subjects) and/or the
- *              Kafka sink (archive topics);
+ *              Kafka sink (archive topics; the external events received go
+ *              to external_data_archive as they came);
  *   component  "live": lets the inbox watch the engine's progress and counts
  *              order events for the status line;
  *   control    with NATS, a message on control.kill_switch engages the kill
@@ -40,9 +41,12 @@
 #include "inbox.h"
 
 typedef struct tt_paper tt_paper;
+struct tt_nats_opts;
 
 typedef struct tt_paper_opts {
     const char *nats_url;          /* feed from NATS and publish outputs there */
+    const struct tt_nats_opts *nats_auth; /* authentication and TLS (nats_conn.h); may be NULL */
+    int64_t max_tick_age;          /* refuse ticks older than this at arrival (0 = no limit) */
     const char *kafka_brokers;     /* archive outputs to Kafka; the feed when no NATS */
     const char *const *kafka_conf; /* extra librdkafka settings for both (may be NULL) */
     const char *kafka_group;       /* consumer group (NULL = "ticktape-paper") */
@@ -53,7 +57,17 @@ typedef struct tt_paper_opts {
     int no_publish;                /* do not publish outputs on NATS */
     int publish_json;              /* publish outputs on NATS as JSON instead of protobuf */
     uint32_t queue_capacity;       /* inbox slots; 0 = 65536 */
+    /* Bytes of memory the session's queues may hold (--queue-bytes): the
+     * inbox's payloads get a sixteenth, the journal's queue a thirty-second,
+     * nats.c's queue of each of the three subscriptions a sixty-fourth (at
+     * least 4 MiB, so that an oversize message reaches our check); the rest is
+     * left for what the budget cannot count exactly (the journal's block and
+     * compressor buffers, copies in flight, the allocator's arenas), so that
+     * the process grows by less than the budget under a flood. 0 = 256 MiB. */
+    uint64_t queue_bytes;
     int64_t spin_ns;               /* inbox: poll before sleeping (see inbox.h); 0 = off */
+    int64_t backpressure_ns;       /* inbox: wait on a full queue (see inbox.h); 0 = 250 ms,
+                                      < 0 = drop at once */
     void (*log)(void *ctx, const char *line); /* feed problems and events; may be NULL */
     void *log_ctx;
 } tt_paper_opts;

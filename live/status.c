@@ -76,8 +76,8 @@ static inline void hot_add(_Atomic uint64_t *c)
 int tt_status_new(tt_status_rec **out, const tt_status_opts *o, tt_err *err)
 {
     *out = NULL;
-    if (!o || !o->ins)
-        return tt_err_set(err, TT_EINVAL, "status: no instrument table");
+    if (!o)
+        return tt_err_set(err, TT_EINVAL, "status: no options");
     tt_status_rec *s = calloc(1, sizeof *s);
     if (!s)
         return tt_err_set(err, TT_ENOMEM, "status: out of memory");

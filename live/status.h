@@ -139,7 +139,8 @@ typedef struct tt_status_hot {
 typedef struct tt_status_rec tt_status_rec;
 
 typedef struct tt_status_opts {
-    const tt_instruments *ins;   /* borrowed, required */
+    const tt_instruments *ins;   /* borrowed; required for the component and sink (NULL:
+                                    the event ring alone, for a command without an engine) */
     uint32_t ring;               /* events kept for /api/events; 0 = 1024 */
     int64_t minor_per_unit;      /* account currency minor units per unit (100 for USD) */
     const char *currency;        /* "USD" */
@@ -149,7 +150,7 @@ typedef struct tt_status_opts {
     void *on_event_ctx;
 } tt_status_opts;
 
-/* A new recorder. TT_EINVAL without instruments, TT_ENOMEM. */
+/* A new recorder. TT_EINVAL without options, TT_ENOMEM. */
 int tt_status_new(tt_status_rec **s, const tt_status_opts *o, tt_err *err);
 /* Frees it (NULL is a no-op). The server reading it is stopped first. */
 void tt_status_free(tt_status_rec *s);

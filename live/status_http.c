@@ -162,7 +162,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     for (;;) {
         if (atomic_load(&s->stopping))
             return MHD_CONTENT_READER_END_OF_STREAM;
-        long n = tt_status_events_read(s->o.status, &e->cursor, buf, max, 500);
+        long n = tt_status_events_read(s->o.events, &e->cursor, buf, max, 500);
         if (n == TT_ESTATE) { /* fell behind the ring: a slow client */
             atomic_fetch_add(&s->sse_dropped, 1);
             return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -185,8 +185,8 @@ static void sse_free(void *cls)
 
 static enum MHD_Result serve_events(tt_status_server *s, struct MHD_Connection *c)
 {
-    if (!s->o.status)
-        return send_text(c, MHD_HTTP_NOT_FOUND, "no engine in this process\n");
+    if (!s->o.events)
+        return send_text(c, MHD_HTTP_NOT_FOUND, "no event stream in this process\n");
     if (atomic_fetch_add(&s->sse_clients, 1) >= SSE_MAX) {
         atomic_fetch_sub(&s->sse_clients, 1);
         return send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many event streams\n");
@@ -197,7 +197,7 @@ static enum MHD_Result serve_events(tt_status_server *s, struct MHD_Connection *
         return send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory\n");
     }
     e->s = s;
-    e->cursor = tt_status_events_tail(s->o.status);
+    e->cursor = tt_status_events_tail(s->o.events);
     const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
     if (last && last[0] >= '0' && last[0] <= '9') {
         /* a reconnecting client resumes after the last event it saw, or from the
@@ -206,7 +206,7 @@ static enum MHD_Result serve_events(tt_status_server *s, struct MHD_Connection *
         char *end;
         unsigned long long id = strtoull(last, &end, 10);
         if (*end == 0)
-            e->cursor = tt_status_events_after(s->o.status, id);
+            e->cursor = tt_status_events_after(s->o.events, id);
     }
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_read, e, sse_free);
@@ -420,8 +420,8 @@ void tt_status_server_stop(tt_status_server *s)
     if (!s)
         return;
     atomic_store(&s->stopping, 1);
-    if (s->o.status)
-        tt_status_events_wake(s->o.status);
+    if (s->o.events)
+        tt_status_events_wake(s->o.events);
     MHD_stop_daemon(s->d);
     if (s->token) {
         volatile char *t = s->token;

@@ -78,7 +78,9 @@ typedef struct tt_status_server_opts {
     const char *mode;            /* "paper", "live", "worker", ... (build_info) */
     const char *token;           /* bearer token (NULL: none; required off loopback) */
     const char *tls_cert_pem, *tls_key_pem; /* PEM text, both or neither */
-    tt_status_rec *status;           /* the recorder, or NULL */
+    tt_status_rec *status;       /* the engine's recorder, or NULL (no engine) */
+    tt_status_rec *events;       /* the ring of /api/events (status, or a recorder used only
+                                    for its ring); NULL: 404 */
     void (*info)(void *ctx, tt_status_info *out); /* may be NULL */
     void *info_ctx;
     void (*notify_info)(void *ctx, tt_status_notify_info *out); /* may be NULL */

@@ -35,6 +35,7 @@
 #include "kafka_sink.h"
 #include "mt5_bus.h"
 #include "mt5_link.h"
+#include "nats_conn.h"
 #include "nats_sink.h"
 #include "nats_source.h"
 #include "wallclock.h"
@@ -255,6 +256,7 @@ static int open_nats(tt_trading *l, tt_err *err)
         tt_nats_source_opts so;
         memset(&so, 0, sizeof so);
         so.url = l->o.nats_url;
+        so.auth = l->o.nats_auth;
         so.ins = l->ins;
         so.inbox = l->q;
         so.log = l->o.log;
@@ -263,10 +265,11 @@ static int open_nats(tt_trading *l, tt_err *err)
             return rc;
         l->nc = tt_nats_source_connection(l->ns);
     } else {
-        natsStatus s = natsConnection_ConnectTo(&l->own_nc, l->o.nats_url);
-        if (s != NATS_OK)
-            return tt_err_set(err, TT_ENET, "live: NATS %s: %s", l->o.nats_url,
-                              natsStatus_GetText(s));
+        if ((rc = tt_nats_connect(&l->own_nc, l->o.nats_url, l->o.nats_auth, "ticktape-live",
+                                  err))) {
+            tt_err_prefix(err, "live: ");
+            return rc;
+        }
         l->nc = l->own_nc;
     }
     tt_nats_sink_opts ko = {.conn = l->nc, .ins = l->ins, .log = l->o.log,

@@ -56,6 +56,8 @@ int tt_trading_journal_is_live(const char *dir, const tt_instruments *ins, int *
 
 enum tt_trading_venue_kind { TT_TRADING_MT5 = 0, TT_TRADING_NATS = 1 };
 
+struct tt_nats_opts;
+
 typedef struct tt_trading_opts {
     int venue;                   /* enum tt_trading_venue_kind */
     const char *mt5_host;        /* MT5: listen on HOST:PORT */
@@ -64,6 +66,7 @@ typedef struct tt_trading_opts {
     const char *tls_cert, *tls_key; /* MT5: TLS on the listener (PEM); NULL = plain TCP */
     uint32_t hb_ms;
     const char *nats_url;        /* outputs on NATS; the NATS venue's bus and feed */
+    const struct tt_nats_opts *nats_auth; /* authentication and TLS (nats_conn.h); may be NULL */
     const char *kafka_brokers;   /* archive topics and broker_communication_log */
     const char *const *kafka_conf;
     const char *journal_dir;     /* NULL = no journal (no replay, no recovery) */

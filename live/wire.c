@@ -52,6 +52,28 @@ static void arena_free(void *data, void *p)
 
 /* ---- inputs ---- */
 
+/* The most a price may be, in price units, whatever the instrument: above
+ * every traded FX rate, metal, index or coin, far below where points would
+ * overflow. A bid a million times the market is refused here. */
+#define TT_WIRE_PRICE_MAX 1e6
+/* The largest volume taken (in the message's units). */
+#define TT_WIRE_VOLUME_MAX 1e15
+
+static int price_ok(const tt_instrument *in, double v)
+{
+    return isfinite(v) && v * (double)in->points >= 0.5 && v <= TT_WIRE_PRICE_MAX;
+}
+
+static int points_ok(const tt_instrument *in, int64_t p)
+{
+    return p > 0 && (double)p <= TT_WIRE_PRICE_MAX * (double)in->points;
+}
+
+static int volume_ok(double v)
+{
+    return isfinite(v) && v >= 0 && v <= TT_WIRE_VOLUME_MAX;
+}
+
 static int quote_from_doubles(const tt_instruments *ins, const char *symbol, double bid,
                               double ask, int64_t ts_ms, double volume, tt_event *ev,
                               const char *form, tt_err *err)
@@ -59,21 +81,26 @@ static int quote_from_doubles(const tt_instruments *ins, const char *symbol, dou
     if (!symbol || !*symbol)
         return tt_err_set(err, TT_EFORMAT, "%s: field 'symbol' is missing", form);
     const tt_instrument *in = tt_instruments_find(ins, symbol);
-    if (!in)
-        return tt_err_set(err, TT_EFORMAT, "%s: field 'symbol': unknown instrument '%.32s'", form,
-                          symbol);
-    /* In points the price must be at least one and fit an int64 with room. */
-    double lim = 9e15 / (double)in->points;
-    if (!isfinite(bid) || bid * (double)in->points < 0.5 || bid > lim)
+    if (!in) {
+        char shown[80];
+        tt_str_escape(shown, sizeof shown, symbol, strnlen(symbol, 32));
+        return tt_err_set(err, TT_EFORMAT, "%s: field 'symbol': unknown instrument '%s'", form,
+                          shown);
+    }
+    /* At least one point, at most TT_WIRE_PRICE_MAX. */
+    if (!price_ok(in, bid))
         return tt_err_set(err, TT_EFORMAT,
                           "%s: field 'bid' is not a price of %s (%g: not positive, below one "
-                          "point, or too large)",
+                          "point, or out of range)",
                           form, in->symbol, bid);
-    if (!isfinite(ask) || ask * (double)in->points < 0.5 || ask > lim)
+    if (!price_ok(in, ask))
         return tt_err_set(err, TT_EFORMAT,
                           "%s: field 'ask' is not a price of %s (%g: not positive, below one "
-                          "point, or too large)",
+                          "point, or out of range)",
                           form, in->symbol, ask);
+    if (!volume_ok(volume))
+        return tt_err_set(err, TT_EFORMAT, "%s: field 'volume' is not a volume (%g: negative, "
+                          "not finite, or above %g)", form, volume, TT_WIRE_VOLUME_MAX);
     if (ts_ms < 0 || ts_ms > INT64_MAX / TT_NS_PER_MS)
         return tt_err_set(err, TT_EFORMAT, "%s: field 'timestamp' out of range (%lld)", form,
                           (long long)ts_ms);
@@ -85,6 +112,10 @@ static int quote_from_doubles(const tt_instruments *ins, const char *symbol, dou
     ev->u.quote.bid = tt_price_from_double(in, bid);
     ev->u.quote.ask = tt_price_from_double(in, ask);
     ev->u.quote.bid_vol = ev->u.quote.ask_vol = (float)(volume / 1e6);
+    /* Crossed-quote policy: refused (a locked quote, bid == ask, is taken). */
+    if (ev->u.quote.ask < ev->u.quote.bid)
+        return tt_err_set(err, TT_EFORMAT, "%s: crossed quote: ask %g below bid %g", form, ask,
+                          bid);
     return TT_OK;
 }
 
@@ -106,13 +137,50 @@ int tt_wire_tick_decode_keyed(const void *data, size_t len, const void *key, siz
         sym = kbuf;
     }
     return quote_from_doubles(ins, sym, t->bid, t->ask, t->timestamp, (double)t->volume, ev,
-                              "TickData", err);
+                              "TickData", err); /* a negative int64 volume is refused there */
 }
 
 int tt_wire_tick_decode(const void *data, size_t len, const tt_instruments *ins, tt_event *ev,
                         tt_err *err)
 {
     return tt_wire_tick_decode_keyed(data, len, NULL, 0, ins, ev, err);
+}
+
+int tt_wire_tick_subject_decode(const char *subject, const void *data, size_t len, int json,
+                                const tt_instruments *ins, tt_event *ev, tt_err *err)
+{
+    int rc = json && len > 0 && ((const char *)data)[0] == '{'
+                 ? tt_wire_tick_json_decode(data, len, ins, ev, err)
+                 : tt_wire_tick_decode(data, len, ins, ev, err);
+    if (rc)
+        return rc;
+    /* ticks.{SYMBOL}, or ticks.{SOURCE}.{SYMBOL} (one feed of an aggregator's) */
+    const char *sym = strncmp(subject, "ticks.", 6) ? NULL : subject + 6;
+    const char *dot = sym ? strchr(sym, '.') : NULL;
+    if (dot)
+        sym = strchr(dot + 1, '.') ? NULL : dot + 1;
+    const tt_instrument *in = sym ? tt_instruments_find(ins, sym) : NULL;
+    if (!in || in->id != ev->symbol) {
+        const tt_instrument *p = tt_instruments_get(ins, ev->symbol);
+        char shown[128];
+        tt_str_escape(shown, sizeof shown, subject, strnlen(subject, 64));
+        return tt_err_set(err, TT_EFORMAT, "the subject %s does not name the payload's symbol %s",
+                          shown, p ? p->symbol : "?");
+    }
+    return TT_OK;
+}
+
+int tt_wire_check_time(const tt_event *ev, tt_ts now, tt_ts past, tt_ts future, tt_err *err)
+{
+    if (!ev->ts_init) /* no exchange time: the arrival stamp stands in */
+        return TT_OK;
+    if (future > 0 && ev->ts_init > now + future)
+        return tt_err_set(err, TT_EFORMAT, "timestamp %.3f s in the future of its arrival",
+                          (double)(ev->ts_init - now) / 1e9);
+    if (past > 0 && ev->ts_init < now - past)
+        return tt_err_set(err, TT_EFORMAT, "timestamp too old: %.3f s before its arrival",
+                          (double)(now - ev->ts_init) / 1e9);
+    return TT_OK;
 }
 
 /* A minimal reader for one flat JSON object: enough for the tick form, which
@@ -279,8 +347,11 @@ int tt_wire_bar_decode(const char *subject, const void *data, size_t len,
     if (subject_part(subject, 1, sym, sizeof sym) || subject_part(subject, 2, tfs, sizeof tfs))
         return tt_err_set(err, TT_EFORMAT, "subject is not bars.{SYMBOL}.{tf}");
     const tt_instrument *in = tt_instruments_find(ins, sym);
-    if (!in)
-        return tt_err_set(err, TT_EFORMAT, "subject: unknown instrument '%s'", sym);
+    if (!in) {
+        char shown[80];
+        tt_str_escape(shown, sizeof shown, sym, strlen(sym));
+        return tt_err_set(err, TT_EFORMAT, "subject: unknown instrument '%s'", shown);
+    }
     arena a;
     a.used = 0;
     ProtobufCAllocator al = ARENA_ALLOCATOR(a);
@@ -300,17 +371,23 @@ int tt_wire_bar_decode(const char *subject, const void *data, size_t len,
     ev->symbol = in->id;
     tt_bar *o = &ev->u.bar;
     /* Integer points are exact; doubles are the fallback for other producers. */
-    double lim = 9e15 / (double)in->points;
     const double dv[4] = {b->open, b->high, b->low, b->close};
+    const int64_t pv[4] = {b->open_points, b->high_points, b->low_points, b->close_points};
     for (int i = 0; i < 4; i++)
-        if (!isfinite(dv[i]) || fabs(dv[i]) > lim)
-            return tt_err_set(err, TT_EFORMAT, "Bar: a price is not a finite number in range");
+        if (pv[i] ? !points_ok(in, pv[i]) : !price_ok(in, dv[i]))
+            return tt_err_set(err, TT_EFORMAT, "Bar: a price is not positive or out of range "
+                                               "(at most %g)", TT_WIRE_PRICE_MAX);
     o->open = b->open_points ? b->open_points : tt_price_from_double(in, b->open);
     o->high = b->high_points ? b->high_points : tt_price_from_double(in, b->high);
     o->low = b->low_points ? b->low_points : tt_price_from_double(in, b->low);
     o->close = b->close_points ? b->close_points : tt_price_from_double(in, b->close);
-    if (o->low > o->high || o->open <= 0 || o->close <= 0)
-        return tt_err_set(err, TT_EFORMAT, "Bar: prices are not a bar (low above high, or <= 0)");
+    if (o->low > o->open || o->low > o->close)
+        return tt_err_set(err, TT_EFORMAT, "Bar: the low is above the open or the close");
+    if (o->high < o->open || o->high < o->close)
+        return tt_err_set(err, TT_EFORMAT, "Bar: the high is below the open or the close");
+    if (!volume_ok(b->volume))
+        return tt_err_set(err, TT_EFORMAT, "Bar: field 'volume' is negative, not finite or too "
+                                           "large");
     o->volume = b->volume;
     o->ticks = b->ticks;
     o->tf = (uint8_t)tf;
@@ -434,6 +511,7 @@ int tt_wire_output_topics(const tt_event *ev, const char **topics, int max)
             ADD("risk_events_archive");
         break;
     case TT_EV_EQUITY: ADD("risk_events_archive"); break;
+    case TT_EV_EXTERNAL: ADD("external_data_archive"); break; /* an input, archived as it came */
     default: break;
     }
 #undef ADD
@@ -452,6 +530,7 @@ const char *tt_wire_output_type(const tt_event *ev)
     case TT_EV_BAR: return "ticktape.Bar";
     case TT_EV_CONTROL: return "ticktape.Control";
     case TT_EV_EQUITY: return "ticktape.Equity";
+    case TT_EV_EXTERNAL: return "external"; /* the message bytes as received */
     default: return NULL;
     }
 }

@@ -34,7 +34,9 @@
  * Kafka topics: signals and risk decisions -> trading_signals_archive, risk
  * decisions also -> risk_events_archive, order commands and order events ->
  * order_execution_archive and broker_communication_log (what was said to and
- * heard from the venue), bars -> aggregate_archive.
+ * heard from the venue), bars -> aggregate_archive; an EXTERNAL input a
+ * session archives -> external_data_archive (its bytes as received, keyed by
+ * the external type).
  *
  * No function here allocates: decoding unpacks into a stack arena and
  * encoding packs into the caller's buffer. All are thread-safe.
@@ -47,18 +49,14 @@
 
 #include "../core/error.h"
 #include "../core/event.h"
+#include "../core/external.h"
 #include "../core/instrument.h"
 
 #define TT_WIRE_SUBJECT_MAX 96
 #define TT_WIRE_MSG_MAX 512 /* largest encoded output message */
 
-/* External-event types carried in blob.type (from market.external.{type}). */
-enum tt_external_type {
-    TT_EXT_OTHER = 0,
-    TT_EXT_ECONOMIC_CALENDAR = 1,
-    TT_EXT_FRED_INDICATORS = 2,
-    TT_EXT_COMMODITY_PRICES = 3
-};
+/* External-event types carried in blob.type (from market.external.{type}):
+ * enum tt_external_type, core/external.h. */
 
 /* TickData protobuf -> QUOTE. ts is left 0 (the inbox stamps it); ts_init is
  * the message's timestamp in ns (0 when absent). Fails with TT_EFORMAT (bad
@@ -71,6 +69,33 @@ int tt_wire_tick_decode(const void *data, size_t len, const tt_instruments *ins,
  * symbol, the key (key_len bytes, may be NULL) names it. */
 int tt_wire_tick_decode_keyed(const void *data, size_t len, const void *key, size_t key_len,
                               const tt_instruments *ins, tt_event *ev, tt_err *err);
+
+/* What a decoder refuses (each a TT_EFORMAT naming the field; the sources
+ * count and log it with the subject):
+ *   - a price below one point or above 1e6 price units (TT_WIRE_PRICE_MAX
+ *     in wire.c: above every traded rate, so a bid a million times the
+ *     market is out), not finite;
+ *   - a crossed quote (ask below bid); a locked one (bid == ask) is taken;
+ *   - a volume that is negative, not finite, or above 1e15;
+ *   - a bar whose low is above its open or close, or whose high is below
+ *     them, or a bar price out of the same range (in points too);
+ *   - ticks.{SYMBOL} (or ticks.{SOURCE}.{SYMBOL}) whose payload names another instrument
+ *     (tt_wire_tick_subject_decode);
+ *   - with tt_wire_check_time: an exchange time too far from arrival. */
+
+/* A tick from subject "ticks.{SYMBOL}" or "ticks.{SOURCE}.{SYMBOL}": decoded (JSON when json is set and
+ * the payload starts with '{', else TickData) and refused when the subject's
+ * symbol is not the payload's instrument. */
+int tt_wire_tick_subject_decode(const char *subject, const void *data, size_t len, int json,
+                                const tt_instruments *ins, tt_event *ev, tt_err *err);
+
+/* The event's exchange time (ts_init) against its arrival time now: refused
+ * when more than future ns ahead, or (past > 0) more than past ns behind. A
+ * message without a time passes. */
+int tt_wire_check_time(const tt_event *ev, tt_ts now, tt_ts past, tt_ts future, tt_err *err);
+
+/* The default for how far ahead of its arrival a tick's time may be. */
+#define TT_WIRE_TICK_AHEAD (60 * TT_NS_PER_SEC)
 
 /* The JSON form {"symbol":"EURUSD","bid":1.1,"ask":1.2,"timestamp":1549238400000}
  * (other keys ignored) -> QUOTE, with the same rules. */

@@ -89,6 +89,116 @@ void tt_report_json_num(FILE *f, double v)
         fprintf(f, "%.12g", v);
 }
 
+void tt_report_num(double v, int decimals, const char *suffix, char *buf, size_t bufsize)
+{
+    if (isnan(v))
+        snprintf(buf, bufsize, "n/a");
+    else if (isinf(v))
+        snprintf(buf, bufsize, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, bufsize, "%.*f%s", decimals, v == 0 ? 0.0 : v, suffix ? suffix : "");
+}
+
+void tt_report_ratio(double v, char *buf, size_t bufsize)
+{
+    if (isnan(v))
+        snprintf(buf, bufsize, "n/a");
+    else if (isinf(v))
+        snprintf(buf, bufsize, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, bufsize, "%.6g", v == 0 ? 0.0 : v);
+}
+
+void tt_report_rule_text(const tt_metrics *m, char *buf, size_t bufsize)
+{
+    if (m->annualized) {
+        if (bufsize)
+            buf[0] = '\0';
+        return;
+    }
+    double days = m->points ? (double)(m->last_ts - m->first_ts) / (double)TT_NS_PER_DAY : 0.0;
+    snprintf(buf, bufsize,
+             "annualised figures (CAGR, volatility, Sharpe, Sortino, Calmar) are n/a: the run "
+             "spans %.1f days with %u daily return%s; they need at least %d days and %d daily "
+             "returns (metrics.min_days, metrics.min_returns)",
+             days, m->days, m->days == 1 ? "" : "s", (int)m->min_days, (int)m->min_returns);
+}
+
+/* One rejection count: a rule or a reason. */
+typedef struct reject_item {
+    int is_rule, code;
+    uint64_t n;
+} reject_item;
+
+static size_t reject_items(const tt_reject_counts *c, reject_item *v)
+{
+    size_t n = 0;
+    for (int i = 0; i < TT_RULE_COUNT; i++)
+        if (c->rule[i])
+            v[n++] = (reject_item){1, i, c->rule[i]};
+    for (int i = 0; i < TT_REASON_COUNT; i++)
+        if (c->reason[i])
+            v[n++] = (reject_item){0, i, c->reason[i]};
+    /* largest first; stable on the enum order (insertion sort) */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && v[j].n > v[j - 1].n; j--) {
+            reject_item t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n;
+}
+
+void tt_report_rejects_text(const tt_reject_counts *c, char *buf, size_t bufsize)
+{
+    reject_item v[TT_RULE_COUNT + TT_REASON_COUNT];
+    size_t n = c ? reject_items(c, v) : 0;
+    if (bufsize)
+        buf[0] = '\0';
+    if (n == 0)
+        return;
+    size_t used = (size_t)snprintf(buf, bufsize, "%llu order%s:",
+                                   (unsigned long long)tt_reject_total(c),
+                                   tt_reject_total(c) == 1 ? "" : "s");
+    for (size_t i = 0; i < n && used < bufsize; i++)
+        used += (size_t)snprintf(buf + used, bufsize - used, "%s %s%s %llu", i ? "," : "",
+                                 v[i].is_rule                         ? "risk "
+                                 : v[i].code == TT_REASON_INVALID ? ""
+                                                                      : "venue ",
+                                 v[i].is_rule ? tt_risk_rule_name(v[i].code)
+                                              : tt_order_reason_name(v[i].code),
+                                 (unsigned long long)v[i].n);
+}
+
+const char *tt_report_reject_meaning(int is_rule, int code)
+{
+    if (is_rule) {
+        switch (code) {
+        case TT_RULE_MAX_POSITION: return "the position would pass risk.max_position_lots";
+        case TT_RULE_MAX_EXPOSURE: return "gross exposure would pass risk.max_exposure";
+        case TT_RULE_MAX_ORDER_SIZE: return "the order is larger than risk.max_order_lots";
+        case TT_RULE_MAX_ORDER_RATE: return "more orders a second than risk.max_orders_per_sec";
+        case TT_RULE_DAILY_LOSS: return "trading halted for the day: the daily loss limit";
+        case TT_RULE_MAX_DRAWDOWN: return "trading halted: risk.max_drawdown_pct reached";
+        case TT_RULE_KILL_SWITCH: return "the kill switch stopped trading";
+        case TT_RULE_MARGIN_CALL: return "margin level at the margin call: no new exposure";
+        case TT_RULE_STOP_OUT: return "margin level at the stop-out";
+        default: return "";
+        }
+    }
+    switch (code) {
+    case TT_REASON_NO_MONEY: return "not enough free margin";
+    case TT_REASON_MARGIN_CALL: return "the account is below the margin-call level";
+    case TT_REASON_INVALID: return "malformed: quantity, prices, type or time in force";
+    case TT_REASON_NO_QUOTE: return "no quote for the symbol yet";
+    case TT_REASON_NO_RATE: return "no quote to convert into the account currency";
+    case TT_REASON_NO_POSITION: return "closes a position that is not open";
+    case TT_REASON_HALTED: return "trading halted by a risk limit";
+    case TT_REASON_FOK: return "fill-or-kill could not fill in full";
+    default: return "";
+    }
+}
+
 int64_t tt_report_minor(const tt_report_input *in)
 {
     return in->minor_per_unit > 0 ? in->minor_per_unit : 100;

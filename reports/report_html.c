@@ -1,39 +1,32 @@
 /*
- * ticktape reports: the HTML report.
+ * ticktape reports: the HTML report, the page.
  *
  * How this works: one page, written top to bottom with fprintf: inline CSS,
  * no scripts, no external resources, so it opens offline and a browser has
- * nothing to complain about. Two charts are inline SVG:
+ * nothing to complain about. In order:
  *
- *   equity     equity (line) and balance (thinner line) against time;
- *   drawdown   the fall of equity below its running peak, in percent, as a
- *              filled area.
+ *   header       name, strategy and parameters, the data (and the bar model,
+ *                partial or dropped data when there was any), the range, the
+ *                event count, the fingerprint;
+ *   figures      returns, risk, trades (and why annualised figures are n/a
+ *                on a short run);
+ *   charts       equity, drawdown (report_chart.c), the worst drawdowns
+ *                (report_analysis.c), price with entries and exits;
+ *   tables       monthly returns; the trade analyses (report_analysis.c);
+ *                rejected orders; the trade list (the first MAX_TRADE_ROWS
+ *                trades; trades.csv has them all), sized to fit the page;
+ *   the scenario as given, and the fingerprint.
  *
- * A long run has far more equity points than a chart has pixels, so the
- * series is reduced to at most CHART_BUCKETS buckets by time, keeping the
- * first, lowest, highest and last point of each bucket in time order: every
- * spike survives, and the polyline stays small. Coordinates are printed with
- * one decimal, all other numbers with fixed formats, so the same run gives
- * the same bytes.
- *
- * Tables: the figures; monthly returns (a row per year, a column per month,
- * and the year compounded); the trade list (the first MAX_TRADE_ROWS trades;
- * trades.csv has them all); the scenario as given; the fingerprint.
+ * Numbers have fixed formats and coordinates one decimal, so the same run
+ * gives the same bytes.
  */
-#include "report_internal.h"
+#include "report_html_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define CHART_W 960.0
-#define CHART_H 260.0
-#define PAD_L 78.0
-#define PAD_R 12.0
-#define PAD_T 12.0
-#define PAD_B 28.0
-#define CHART_BUCKETS 480
 #define MAX_TRADE_ROWS 2000
 
 static const char CSS[] =
@@ -47,19 +40,34 @@ static const char CSS[] =
     "table{border-collapse:collapse;width:100%}td,th{padding:3px 8px;text-align:right;"
     "border-bottom:1px solid #eaeef2;white-space:nowrap}th{background:#f6f8fa}"
     "td:first-child,th:first-child{text-align:left}"
-    ".figs{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:0 24px}"
+    ".figs{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:0 24px;"
+    "align-items:start}"
     ".figs td:last-child{font-variant-numeric:tabular-nums}"
     ".pos{color:#1a7f37}.neg{color:#cf222e}.scroll{max-height:480px;overflow:auto}"
     "svg{width:100%;height:auto;display:block}svg text{font:11px sans-serif;fill:#57606a}"
-    ".grid{stroke:#eaeef2;stroke-width:1}.axis{stroke:#8c959f;stroke-width:1}"
+    ".grid{stroke:#eaeef2;stroke-width:1}.axis,.tick{stroke:#8c959f;stroke-width:1}"
     ".eq{fill:none;stroke:#0969da;stroke-width:1.5}.bal{fill:none;stroke:#8250df;"
     "stroke-width:1;stroke-dasharray:4 3}.dd{fill:#ffcecb;stroke:#cf222e;stroke-width:1}"
+    ".marker{stroke:#9a6700;stroke-width:1;stroke-dasharray:2 3}svg .mlabel{fill:#9a6700}"
+    ".px{fill:none;stroke:#0969da;stroke-width:1}"
+    ".entry.buy{fill:#1a7f37}.entry.sell{fill:#cf222e}.exit{fill:#fff;stroke:#24292f;"
+    "stroke-width:1}.tw{stroke:#1a7f37;stroke-width:1}.tl{stroke:#cf222e;stroke-width:1}"
+    ".hw{fill:#4ac26b}.hl{fill:#ff8182}.mean{stroke:#24292f;stroke-dasharray:4 3}"
+    ".dw{fill:#1a7f37;fill-opacity:.6}.dl{fill:#cf222e;fill-opacity:.6}svg .cap{fill:#24292f}"
+    "svg .n{fill:#8c959f;font-size:9px}h3{font-size:14px;margin:14px 0 6px}"
+    ".pair{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:flex-start}.pair figure{margin:0}"
+    "figcaption{color:#57606a;font-size:12px}"
+    "#trade-list,#fold-list{font-size:12px}#trade-list td,#trade-list th,#fold-list td,"
+    "#fold-list th{padding:2px 5px}#trade-list td.w{white-space:normal}"
+    "#fold-list td,#fold-list th{white-space:normal}.nw{white-space:nowrap}td.l{text-align:left;white-space:normal}"
     "pre{background:#f6f8fa;padding:8px;overflow:auto;margin:0}"
-    "footer{color:#57606a;font-size:12px;margin:16px 0}";
+    "footer{color:#57606a;font-size:12px;margin:16px 0}"
+    ".note{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;"
+    "margin:8px 0 0}";
 
-/* ---- number formatting ---- */
+/* ---- formatting (report_html_internal.h) ---- */
 
-static void fmt_fixed(char *buf, size_t n, double v, int decimals, const char *suffix)
+void tt_html_fixed(char *buf, size_t n, double v, int decimals, const char *suffix)
 {
     if (!isfinite(v)) {
         snprintf(buf, n, isinf(v) ? (v > 0 ? "&#8734;" : "-&#8734;") : "n/a");
@@ -70,9 +78,36 @@ static void fmt_fixed(char *buf, size_t n, double v, int decimals, const char *s
     snprintf(buf, n, "%.*f%s", decimals, v, suffix ? suffix : "");
 }
 
-static const char *sign_class(double v)
+const char *tt_html_sign(double v)
 {
     return !isfinite(v) || v == 0 ? "" : v > 0 ? "pos" : "neg";
+}
+
+void tt_html_date(tt_ts ts, char *buf, size_t n)
+{
+    int y, mo, d, h, mi, s;
+    int64_t ns;
+    tt_ts_to_civil(ts, &y, &mo, &d, &h, &mi, &s, &ns);
+    snprintf(buf, n, "%04d-%02d-%02d", y, mo, d);
+}
+
+void tt_html_datetime(tt_ts ts, char *buf, size_t n)
+{
+    int y, mo, d, h, mi, s;
+    int64_t ns;
+    tt_ts_to_civil(ts, &y, &mo, &d, &h, &mi, &s, &ns);
+    snprintf(buf, n, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, s);
+}
+
+void tt_html_duration(tt_ts ns, char *buf, size_t n)
+{
+    double days = (double)ns / (double)TT_NS_PER_DAY;
+    if (days >= 1)
+        snprintf(buf, n, "%.1f days", days);
+    else if (ns >= TT_NS_PER_HOUR)
+        snprintf(buf, n, "%.1f hours", (double)ns / (double)TT_NS_PER_HOUR);
+    else
+        snprintf(buf, n, "%.0f min", (double)ns / (double)TT_NS_PER_MIN);
 }
 
 static void fig_row(FILE *f, const char *label, const char *value, const char *cls)
@@ -84,241 +119,22 @@ static void fig_money(FILE *f, const tt_report_input *in, const char *label, tt_
 {
     char b[48];
     tt_report_money(m, tt_report_minor(in), b, sizeof b);
-    fig_row(f, label, b, signed_ ? sign_class((double)m) : "");
+    fig_row(f, label, b, signed_ ? tt_html_sign((double)m) : "");
 }
 
 static void fig_num(FILE *f, const char *label, double v, int decimals, const char *suffix,
                     int signed_)
 {
     char b[64];
-    fmt_fixed(b, sizeof b, v, decimals, suffix);
-    fig_row(f, label, b, signed_ ? sign_class(v) : "");
+    tt_html_fixed(b, sizeof b, v, decimals, suffix);
+    fig_row(f, label, b, signed_ ? tt_html_sign(v) : "");
 }
 
 static void fig_duration(FILE *f, const char *label, tt_ts ns)
 {
     char b[64];
-    double days = (double)ns / (double)TT_NS_PER_DAY;
-    if (days >= 1)
-        snprintf(b, sizeof b, "%.1f days", days);
-    else
-        snprintf(b, sizeof b, "%.1f hours", (double)ns / (double)TT_NS_PER_HOUR);
+    tt_html_duration(ns, b, sizeof b);
     fig_row(f, label, b, "");
-}
-
-static void date_of(tt_ts ts, char *buf, size_t n)
-{
-    int y, mo, d, h, mi, s;
-    int64_t ns;
-    tt_ts_to_civil(ts, &y, &mo, &d, &h, &mi, &s, &ns);
-    snprintf(buf, n, "%04d-%02d-%02d", y, mo, d);
-}
-
-static void datetime_of(tt_ts ts, char *buf, size_t n)
-{
-    int y, mo, d, h, mi, s;
-    int64_t ns;
-    tt_ts_to_civil(ts, &y, &mo, &d, &h, &mi, &s, &ns);
-    snprintf(buf, n, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, s);
-}
-
-/* ---- charts ---- */
-
-typedef struct chart_pt {
-    tt_ts ts;
-    double a, b; /* equity and balance, or drawdown percent */
-} chart_pt;
-
-/* Reduce to first/min/max/last per time bucket, in time order. */
-static size_t reduce(const chart_pt *in, size_t n, chart_pt *out, tt_ts t0, tt_ts t1)
-{
-    if (n <= CHART_BUCKETS * 4) {
-        memcpy(out, in, n * sizeof *in);
-        return n;
-    }
-    size_t m = 0, i = 0;
-    double span = (double)(t1 - t0);
-    while (i < n) {
-        size_t bucket = span > 0 ? (size_t)((double)(in[i].ts - t0) / span * (CHART_BUCKETS - 1))
-                                 : 0;
-        size_t j = i, lo = i, hi = i;
-        while (j < n) {
-            size_t bj = span > 0 ? (size_t)((double)(in[j].ts - t0) / span * (CHART_BUCKETS - 1))
-                                 : 0;
-            if (bj != bucket)
-                break;
-            if (in[j].a < in[lo].a)
-                lo = j;
-            if (in[j].a > in[hi].a)
-                hi = j;
-            j++;
-        }
-        size_t idx[4] = {i, lo < hi ? lo : hi, lo < hi ? hi : lo, j - 1};
-        for (int k = 0; k < 4; k++)
-            if (k == 0 || idx[k] != idx[k - 1])
-                out[m++] = in[idx[k]];
-        i = j;
-    }
-    return m;
-}
-
-/* A "nice" step for about `ticks` gridlines over [lo, hi]. */
-static double nice_step(double lo, double hi, int ticks)
-{
-    double raw = (hi - lo) / ticks;
-    if (raw <= 0)
-        return 1;
-    double mag = pow(10, floor(log10(raw)));
-    double r = raw / mag;
-    double s = r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10;
-    return s * mag;
-}
-
-typedef struct axes {
-    tt_ts t0, t1;
-    double lo, hi;
-} axes;
-
-static double px(const axes *ax, tt_ts t)
-{
-    double span = (double)(ax->t1 - ax->t0);
-    double u = span > 0 ? (double)(t - ax->t0) / span : 0.5;
-    return PAD_L + u * (CHART_W - PAD_L - PAD_R);
-}
-
-static double py(const axes *ax, double v)
-{
-    double span = ax->hi - ax->lo;
-    double u = span > 0 ? (v - ax->lo) / span : 0.5;
-    return CHART_H - PAD_B - u * (CHART_H - PAD_T - PAD_B);
-}
-
-/* Gridlines, value labels (formatted by unit), and date labels. */
-static void frame(FILE *f, const axes *ax, int percent, int64_t minor)
-{
-    double step = nice_step(ax->lo, ax->hi, 5);
-    for (double v = ceil(ax->lo / step) * step; v <= ax->hi + step * 1e-9; v += step) {
-        double y = py(ax, v);
-        char label[48];
-        if (percent)
-            snprintf(label, sizeof label, "%.*f%%", step < 1 ? 1 : 0, v == 0 ? 0.0 : v);
-        else
-            snprintf(label, sizeof label, "%.0f", v / (double)minor);
-        fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", PAD_L,
-                y, CHART_W - PAD_R, y);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>", PAD_L - 6, y + 4,
-                label);
-    }
-    fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", PAD_L,
-            CHART_H - PAD_B, CHART_W - PAD_R, CHART_H - PAD_B);
-    int nlabels = 6;
-    for (int i = 0; i < nlabels; i++) {
-        tt_ts t = ax->t0 + (tt_ts)((double)(ax->t1 - ax->t0) * i / (nlabels - 1));
-        char d[24];
-        date_of(t, d, sizeof d);
-        const char *anchor = i == 0 ? "start" : i == nlabels - 1 ? "end" : "middle";
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>", px(ax, t),
-                CHART_H - 8, anchor, d);
-    }
-}
-
-static void polyline(FILE *f, const char *cls, const axes *ax, const chart_pt *p, size_t n,
-                     int second)
-{
-    fprintf(f, "<polyline class=\"%s\" points=\"", cls);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%.1f,%.1f", i ? " " : "", px(ax, p[i].ts), py(ax, second ? p[i].b : p[i].a));
-    fputs("\"/>", f);
-}
-
-/* The equity and drawdown charts. TT_OK, or TT_ENOMEM (nothing written). */
-static int charts(FILE *f, const tt_report_input *in)
-{
-    size_t n = in->nequity;
-    int64_t minor = tt_report_minor(in);
-    if (n == 0) {
-        fputs("<section id=\"equity\"><h2>Equity</h2><p>No equity points.</p>"
-              "<svg id=\"equity-chart\" viewBox=\"0 0 960 40\" role=\"img\" aria-label=\"equity\">"
-              "</svg></section><section id=\"drawdown\"><h2>Drawdown</h2>"
-              "<svg id=\"drawdown-chart\" viewBox=\"0 0 960 40\" role=\"img\" "
-              "aria-label=\"drawdown\"></svg></section>",
-              f);
-        return TT_OK;
-    }
-    chart_pt *all = malloc(n * sizeof *all);
-    chart_pt *red = malloc(n * sizeof *red);
-    if (!all || !red) { /* a report without its charts is not the report: fail */
-        free(all);
-        free(red);
-        return TT_ENOMEM;
-    }
-    tt_ts t0 = in->equity[0].ts, t1 = in->equity[n - 1].ts;
-    double peak = (double)in->metrics->initial_balance;
-    for (size_t i = 0; i < n; i++) {
-        double eq = (double)in->equity[i].equity;
-        if (eq > peak)
-            peak = eq;
-        all[i].ts = in->equity[i].ts;
-        all[i].a = eq;
-        all[i].b = (double)in->equity[i].balance;
-    }
-    size_t m = reduce(all, n, red, t0, t1);
-    axes ax = {t0, t1, red[0].a, red[0].a};
-    for (size_t i = 0; i < m; i++) {
-        double lo = red[i].a < red[i].b ? red[i].a : red[i].b;
-        double hi = red[i].a > red[i].b ? red[i].a : red[i].b;
-        if (lo < ax.lo)
-            ax.lo = lo;
-        if (hi > ax.hi)
-            ax.hi = hi;
-    }
-    double pad = (ax.hi - ax.lo) * 0.05;
-    if (pad <= 0)
-        pad = (double)minor;
-    ax.lo -= pad;
-    ax.hi += pad;
-    fprintf(f, "<section id=\"equity\"><h2>Equity <small>(solid: equity, dashed: balance; %s)</small>"
-               "</h2>\n",
-            in->currency ? in->currency : "USD");
-    fprintf(f, "<svg id=\"equity-chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-               "aria-label=\"equity curve\" xmlns=\"http://www.w3.org/2000/svg\">",
-            CHART_W, CHART_H);
-    frame(f, &ax, 0, minor);
-    polyline(f, "bal", &ax, red, m, 1);
-    polyline(f, "eq", &ax, red, m, 0);
-    fputs("</svg></section>\n", f);
-
-    /* drawdown in percent below the running peak (the peak starts at the deposit) */
-    peak = (double)in->metrics->initial_balance;
-    for (size_t i = 0; i < n; i++) {
-        double eq = (double)in->equity[i].equity;
-        if (eq > peak)
-            peak = eq;
-        all[i].a = peak > 0 ? -(peak - eq) / peak * 100.0 : 0;
-        all[i].b = 0;
-    }
-    m = reduce(all, n, red, t0, t1);
-    axes dx = {t0, t1, 0, 0};
-    for (size_t i = 0; i < m; i++)
-        if (red[i].a < dx.lo)
-            dx.lo = red[i].a;
-    if (dx.lo > -0.1)
-        dx.lo = -0.1;
-    dx.lo *= 1.05;
-    fputs("<section id=\"drawdown\"><h2>Drawdown <small>(% below the running peak)</small></h2>\n",
-          f);
-    fprintf(f, "<svg id=\"drawdown-chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-               "aria-label=\"drawdown\" xmlns=\"http://www.w3.org/2000/svg\">",
-            CHART_W, CHART_H);
-    frame(f, &dx, 1, minor);
-    fprintf(f, "<polygon class=\"dd\" points=\"%.1f,%.1f", px(&dx, red[0].ts), py(&dx, 0));
-    for (size_t i = 0; i < m; i++)
-        fprintf(f, " %.1f,%.1f", px(&dx, red[i].ts), py(&dx, red[i].a));
-    fprintf(f, " %.1f,%.1f\"/>", px(&dx, red[m - 1].ts), py(&dx, 0));
-    fputs("</svg></section>\n", f);
-    free(all);
-    free(red);
-    return TT_OK;
 }
 
 /* ---- tables ---- */
@@ -330,8 +146,8 @@ static void figures(FILE *f, const tt_report_input *in)
     fputs("<table><tr><th colspan=\"2\">Returns</th></tr>", f);
     fig_money(f, in, "Net P&amp;L", m->net_pnl, 1);
     fig_num(f, "Total return", m->return_pct, 2, "%", 1);
-    fig_num(f, "CAGR", m->cagr * 100.0, 2, "%", 1);
-    fig_num(f, "Annualized volatility", m->ann_volatility * 100.0, 2, "%", 0);
+    fig_num(f, "CAGR", m->cagr_pct, 2, "%", 1);
+    fig_num(f, "Annualized volatility", m->ann_volatility_pct, 2, "%", 0);
     fig_num(f, "Sharpe", m->sharpe, 3, NULL, 1);
     fig_num(f, "Sortino", m->sortino, 3, NULL, 1);
     fig_num(f, "Calmar", m->calmar, 3, NULL, 1);
@@ -341,7 +157,7 @@ static void figures(FILE *f, const tt_report_input *in)
     fig_num(f, "Max drawdown", -m->max_drawdown_pct, 2, "%", 1);
     fig_money(f, in, "Max drawdown (money)", -m->max_drawdown, 1);
     fig_duration(f, "Longest drawdown", m->max_dd_duration);
-    fig_num(f, "Time in market", m->time_in_market * 100.0, 1, "%", 0);
+    fig_num(f, "Time in market", m->time_in_market_pct, 1, "%", 0);
     fig_money(f, in, "Peak equity", m->peak_equity, 0);
     fig_money(f, in, "Commissions paid", m->commissions, 0);
     fig_money(f, in, "Swaps (credited)", m->swaps, 1);
@@ -351,7 +167,7 @@ static void figures(FILE *f, const tt_report_input *in)
     fig_num(f, "Trades", (double)m->trades, 0, NULL, 0);
     fprintf(f, "<tr><td>Long / short</td><td>%llu / %llu</td></tr>",
             (unsigned long long)m->long_trades, (unsigned long long)m->short_trades);
-    fig_num(f, "Win rate", m->win_rate * 100.0, 1, "%", 0);
+    fig_num(f, "Win rate", m->win_rate_pct, 1, "%", 0);
     fig_num(f, "Profit factor", m->profit_factor, 3, NULL, 0);
     int64_t minor = tt_report_minor(in);
     fig_num(f, "Expectancy", m->expectancy / (double)minor, 2, NULL, 1);
@@ -359,7 +175,24 @@ static void figures(FILE *f, const tt_report_input *in)
     fig_num(f, "Average loss", m->avg_loss / (double)minor, 2, NULL, 1);
     fig_money(f, in, "Largest win", m->largest_win, 1);
     fig_money(f, in, "Largest loss", m->largest_loss, 1);
-    fputs("</table></div></section>\n", f);
+    fig_num(f, "Trade P&amp;L stdev", m->trade_stdev / (double)minor, 2, NULL, 0);
+    fig_num(f, "Per-trade Sharpe", m->trade_sharpe, 3, NULL, 1);
+    fig_num(f, "SQN", m->sqn, 2, NULL, 1);
+    fig_duration(f, "Average hold", m->avg_hold);
+    fputs("</table></div>", f);
+    char rule[400];
+    tt_report_rule_text(m, rule, sizeof rule);
+    if (rule[0]) {
+        /* the figures above read n/a: say why, and what stands in */
+        fputs("<p id=\"short-run\" class=\"note\">", f);
+        rule[0] = (char)(rule[0] - 'a' + 'A');
+        tt_report_html_str(f, rule);
+        fputs(". Per-trade figures stand in for them: the per-trade Sharpe (mean net P&amp;L "
+              "of a trade over its standard deviation) and the SQN (the same times the square "
+              "root of the number of trades), which need two trades, not a calendar.</p>",
+              f);
+    }
+    fputs("</section>\n", f);
 }
 
 /* The monthly returns table. TT_OK, or TT_ENOMEM (the section is cut short:
@@ -402,12 +235,12 @@ static int monthly(FILE *f, const tt_report_input *in)
                 continue;
             }
             char b[48];
-            fmt_fixed(b, sizeof b, cells[k] * 100.0, 2, NULL);
-            fprintf(f, "<td class=\"%s\">%s</td>", sign_class(cells[k]), b);
+            tt_html_fixed(b, sizeof b, cells[k] * 100.0, 2, NULL);
+            fprintf(f, "<td class=\"%s\">%s</td>", tt_html_sign(cells[k]), b);
         }
         char b[48];
-        fmt_fixed(b, sizeof b, (compound - 1.0) * 100.0, 2, NULL);
-        fprintf(f, "<td class=\"%s\"><b>%s</b></td></tr>\n", sign_class(compound - 1.0), b);
+        tt_html_fixed(b, sizeof b, (compound - 1.0) * 100.0, 2, NULL);
+        fprintf(f, "<td class=\"%s\"><b>%s</b></td></tr>\n", tt_html_sign(compound - 1.0), b);
     }
     fputs("</table></section>\n", f);
     free(mr);
@@ -425,9 +258,11 @@ static void trades(FILE *f, const tt_report_input *in)
     if (in->ntrades > MAX_TRADE_ROWS)
         fprintf(f, "<p>The first %d of %zu trades; trades.csv has them all.</p>", MAX_TRADE_ROWS,
                 in->ntrades);
+    /* compact: a smaller font, and the times may wrap between date and time,
+     * so that the table fits the page instead of scrolling sideways */
     fputs("<div class=\"scroll\"><table id=\"trade-list\"><tr><th>#</th><th>Symbol</th>"
           "<th>Side</th><th>Lots</th><th>Open (UTC)</th><th>Price</th><th>Close (UTC)</th>"
-          "<th>Price</th><th>Commission</th><th>Swap</th><th>Net</th><th>Exit</th></tr>\n",
+          "<th>Price</th><th>Comm.</th><th>Swap</th><th>Net</th><th>Exit</th></tr>\n",
           f);
     size_t n = in->ntrades < MAX_TRADE_ROWS ? in->ntrades : MAX_TRADE_ROWS;
     for (size_t i = 0; i < n; i++) {
@@ -435,22 +270,74 @@ static void trades(FILE *f, const tt_report_input *in)
         char sym[32], lots[32], ot[32], ct[32], op[48], cp[48], com[48], sw[48], net[48];
         const char *s = tt_report_symbol(in->instruments, t->symbol, sym, sizeof sym);
         tt_report_lots(in, t->symbol, t->qty, lots, sizeof lots);
-        datetime_of(t->open_ts, ot, sizeof ot);
-        datetime_of(t->close_ts, ct, sizeof ct);
+        tt_html_datetime(t->open_ts, ot, sizeof ot);
+        tt_html_datetime(t->close_ts, ct, sizeof ct);
         tt_report_price(in->instruments, t->symbol, t->open_price, op, sizeof op);
         tt_report_price(in->instruments, t->symbol, t->close_price, cp, sizeof cp);
         tt_report_money(t->commission, minor, com, sizeof com);
         tt_report_money(t->swap, minor, sw, sizeof sw);
         tt_report_money(t->net, minor, net, sizeof net);
         fprintf(f,
-                "<tr><td>%llu</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td>"
-                "</tr>\n",
+                "<tr><td>%llu</td><td>%s</td><td>%s</td><td>%s</td><td class=\"w\">%s</td>"
+                "<td>%s</td><td class=\"w\">%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                "<td class=\"%s\">%s</td><td>%s</td></tr>\n",
                 (unsigned long long)t->id, s, t->side == TT_BUY ? "buy" : "sell", lots, ot, op, ct,
-                cp, com, sw, sign_class((double)t->net), net,
+                cp, com, sw, tt_html_sign((double)t->net), net,
                 tt_trade_close_reason_name(t->close_reason));
     }
     fputs("</table></div></section>\n", f);
+}
+
+/* What ran on what: strategy, data, bar model, range, events, fingerprint;
+ * then, in a note, anything the run did not see (partial data, a live feed's
+ * losses). */
+static void header(FILE *f, const tt_report_input *in, const char *fp)
+{
+    fputs("<p class=\"sub\">", f);
+    if (in->strategy) {
+        fputs("strategy <b>", f);
+        tt_report_html_str(f, in->strategy);
+        fputs("</b>", f);
+        if (in->params && *in->params) {
+            fputs(" <code>", f);
+            tt_report_html_str(f, in->params);
+            fputs("</code>", f);
+        }
+        fputs(" &middot; ", f);
+    }
+    if (in->from || in->to) {
+        char a[32] = "", b[32] = "";
+        if (in->from)
+            tt_html_datetime(in->from, a, sizeof a);
+        if (in->to)
+            tt_html_datetime(in->to, b, sizeof b);
+        fprintf(f, "%s &ndash; %s UTC &middot; ", a, b);
+    }
+    fprintf(f, "%llu events &middot; fingerprint <code id=\"fingerprint\">%s</code></p>\n",
+            (unsigned long long)in->events, fp);
+    fputs("<p class=\"sub\" id=\"data\">data: <b>", f);
+    tt_report_html_str(f, in->data ? in->data : "(not given)");
+    fputs("</b>", f);
+    if (in->bar_model) {
+        fputs(" &middot; bar model: <b id=\"bar-model\">", f);
+        tt_report_html_str(f, in->bar_model);
+        fputs("</b>", f);
+    }
+    fputs("</p>\n", f);
+    if (in->data_note || in->drops || in->feed_rejects || in->gaps) {
+        fputs("<p class=\"note\" id=\"data-warning\">", f);
+        if (in->data_note) {
+            tt_report_html_str(f, in->data_note);
+            fputs(". ", f);
+        }
+        if (in->drops || in->feed_rejects || in->gaps)
+            fprintf(f, "The live feed lost data: %llu tick%s dropped, %llu message%s rejected, "
+                       "%llu gap%s; the figures are those of what the session saw.",
+                    (unsigned long long)in->drops, in->drops == 1 ? "" : "s",
+                    (unsigned long long)in->feed_rejects, in->feed_rejects == 1 ? "" : "s",
+                    (unsigned long long)in->gaps, in->gaps == 1 ? "" : "s");
+        fputs("</p>\n", f);
+    }
 }
 
 int tt_report_html(const tt_report_input *in, const char *path, tt_err *err)
@@ -468,42 +355,24 @@ int tt_report_html(const tt_report_input *in, const char *path, tt_err *err)
           "<link rel=\"icon\" href=\"data:,\">\n<title>ticktape: ",
           f);
     tt_report_html_str(f, name);
-    fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<h1>", CSS);
+    fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<h1 id=\"top\">", CSS);
     tt_report_html_str(f, name);
-    fputs("</h1>\n<p class=\"sub\">", f);
-    if (in->strategy) {
-        fputs("strategy <b>", f);
-        tt_report_html_str(f, in->strategy);
-        fputs("</b>", f);
-        if (in->params && *in->params) {
-            fputs(" <code>", f);
-            tt_report_html_str(f, in->params);
-            fputs("</code>", f);
-        }
-        fputs(" &middot; ", f);
-    }
-    if (in->data) {
-        tt_report_html_str(f, in->data);
-        fputs(" &middot; ", f);
-    }
-    if (in->from || in->to) {
-        char a[32] = "", b[32] = "";
-        if (in->from)
-            datetime_of(in->from, a, sizeof a);
-        if (in->to)
-            datetime_of(in->to, b, sizeof b);
-        fprintf(f, "%s &ndash; %s UTC &middot; ", a, b);
-    }
-    fprintf(f, "%llu events &middot; fingerprint <code id=\"fingerprint\">%s</code></p>\n",
-            (unsigned long long)in->events, fp);
-
+    fputs("</h1>\n", f);
+    header(f, in, fp);
     figures(f, in);
-    if (charts(f, in) || monthly(f, in)) {
+    /* the sections that allocate: a report without one of them is not the
+     * report, so an allocation failure fails the whole file */
+    int rc = tt_html_charts(f, in);
+    if (!rc)
+        tt_html_folds(f, in);
+    if (rc || tt_html_drawdowns(f, in) || tt_html_price_charts(f, in) || monthly(f, in) ||
+        tt_html_trade_charts(f, in) || tt_html_breakdowns(f, in)) {
         fclose(f);
         unlink(tmp);
-        return tt_err_set(err, TT_ENOMEM,
-                          "%s: out of memory drawing the charts or the monthly table", path);
+        return tt_err_set(err, TT_ENOMEM, "%s: out of memory drawing the report's charts or "
+                                          "tables", path);
     }
+    tt_html_rejects(f, in);
     trades(f, in);
 
     fputs("<section id=\"scenario\"><h2>Scenario</h2><pre>", f);

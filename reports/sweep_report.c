@@ -1,22 +1,17 @@
 /*
- * The result table of a sweep: CSV, JSON, HDF5, and an HTML page with a
- * heatmap.
+ * The result table of a sweep: CSV, JSON, HDF5 (the page is sweep_html.c).
  *
  * Every writer walks the same rows in job order and formats numbers with the
  * "C" printf formats, so the bytes depend only on the results. Files are
  * built in memory (HDF5 excepted), written to "<path>.tmp" and renamed into
  * place, so a failure never leaves a half-written table under the real name.
  *
- * The heatmap shows one figure over two parameters. When other parameters
- * vary too, several runs fall into one cell; the cell shows the best of them
- * (the question a heatmap answers is "where is the good region", and the
- * table below lists every run). Axis values are sorted numerically when they
- * are all numbers, else kept in job order. Colours run from red (worst)
- * through yellow to green (best) by rank among the defined cells (not by
- * value: one outlier would otherwise wash out the map); undefined cells are
- * grey.
+ * The default ranking (tt_sweep_default_figure) is the Sharpe ratio when the
+ * runs are long enough to have one (docs/metrics.md, the minimum-data rule),
+ * else the net P&L: a ranking of two-day runs by a Sharpe ratio from two
+ * daily returns would be noise sorted.
  */
-#include "sweep_report.h"
+#include "sweep_report_internal.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -27,14 +22,23 @@
 
 #include "report.h"
 
-static int64_t mpu(const tt_sweep_table *t)
+int64_t tt_sweep_mpu(const tt_sweep_table *t)
 {
     return t->minor_per_unit > 0 ? t->minor_per_unit : 100;
 }
 
-static const char *figure_name(const tt_sweep_table *t)
+const char *tt_sweep_default_figure(const tt_sweep_table *t, int *fallback)
 {
-    return t->figure && tt_figure_find(t->figure) ? t->figure : "sharpe";
+    if (fallback)
+        *fallback = 0;
+    if (t->figure && tt_figure_find(t->figure))
+        return t->figure;
+    for (size_t i = 0; i < t->plan->njobs; i++)
+        if (t->runs[i].status == TT_RUN_OK && isfinite(t->runs[i].m.sharpe))
+            return "sharpe";
+    if (fallback)
+        *fallback = 1;
+    return "net_pnl";
 }
 
 static int mkdirs(const char *dir, tt_err *err)
@@ -54,7 +58,7 @@ static int mkdirs(const char *dir, tt_err *err)
     return TT_OK;
 }
 
-static int write_file(const char *path, const tt_buf *b, tt_err *err)
+int tt_sweep_write_file(const char *path, const tt_buf *b, tt_err *err)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -73,18 +77,18 @@ static int write_file(const char *path, const tt_buf *b, tt_err *err)
 /* A figure as text: money in currency units, counts whole, ratios with
  * `digits` significant digits (12 in the tables, 5 on the page); "" for
  * non-finite. */
-static void fig_text(const tt_sweep_table *t, const tt_figure *f, const tt_run_summary *r,
-                     char *buf, size_t n, int digits)
+void tt_sweep_fig_text(const tt_sweep_table *t, const tt_figure *f, const tt_run_summary *r,
+                       char *buf, size_t n, int digits)
 {
     double v = tt_figure_value(f, &r->m);
     if (f->kind == TT_FIG_MONEY) {
         tt_money m;
         memcpy(&m, (const char *)&r->m + f->offset, sizeof m);
-        tt_report_money(m, mpu(t), buf, n);
+        tt_report_money(m, tt_sweep_mpu(t), buf, n);
     } else if (f->kind == TT_FIG_COUNT) {
         snprintf(buf, n, "%.0f", v);
     } else if (f->kind == TT_FIG_MINOR && isfinite(v)) {
-        snprintf(buf, n, "%.*g", digits, v / (double)mpu(t));
+        snprintf(buf, n, "%.*g", digits, v / (double)tt_sweep_mpu(t));
     } else if (isfinite(v)) {
         snprintf(buf, n, "%.*g", digits, v);
     } else {
@@ -132,7 +136,7 @@ int tt_sweep_csv(const tt_sweep_table *t, const char *path, tt_err *err)
         for (size_t k = 0; k < nf && !rc; k++) {
             char v[64] = "";
             if (ok)
-                fig_text(t, &figs[k], r, v, sizeof v, 12);
+                tt_sweep_fig_text(t, &figs[k], r, v, sizeof v, 12);
             rc = tt_buf_printf(&b, ",%s", v);
         }
         rc = rc ? rc : tt_buf_append(&b, ",", 1);
@@ -143,7 +147,7 @@ int tt_sweep_csv(const tt_sweep_table *t, const char *path, tt_err *err)
         tt_buf_free(&b);
         return tt_err_set(err, TT_ENOMEM, "%s: out of memory", path);
     }
-    rc = write_file(path, &b, err);
+    rc = tt_sweep_write_file(path, &b, err);
     tt_buf_free(&b);
     return rc;
 }
@@ -168,8 +172,10 @@ static int json_table(const tt_sweep_table *t, tt_buf *b)
         char hex[33];
         tt_fingerprint_hex(r->fp, hex);
         int ok = r->status == TT_RUN_OK;
-        rc = tt_buf_printf(b, "%s{\"index\":%zu,\"run_id\":\"%s\",\"status\":\"%s\",\"params\":{",
-                           i ? "," : "", i, r->run_id, tt_run_status_name(r->status));
+        rc = tt_buf_printf(b, "%s{\"index\":%zu,\"run_id\":", i ? "," : "", i);
+        rc = rc ? rc : tt_buf_json_string(b, r->run_id); /* escaped, wherever it came from */
+        rc = rc ? rc : tt_buf_printf(b, ",\"status\":\"%s\",\"params\":{",
+                                     tt_run_status_name(r->status));
         for (size_t k = 0; k < p->nparams && !rc; k++) {
             if (k)
                 rc = tt_buf_append(b, ",", 1);
@@ -183,7 +189,7 @@ static int json_table(const tt_sweep_table *t, tt_buf *b)
                                          (unsigned long long)r->events);
             for (size_t k = 0; k < nf && !rc; k++) {
                 char v[64];
-                fig_text(t, &figs[k], r, v, sizeof v, 12);
+                tt_sweep_fig_text(t, &figs[k], r, v, sizeof v, 12);
                 rc = tt_buf_printf(b, ",\"%s\":%s", figs[k].name, v[0] ? v : "null");
             }
         } else {
@@ -214,7 +220,7 @@ int tt_sweep_json(const tt_sweep_table *t, const char *path, tt_err *err)
         tt_buf_free(&b);
         return tt_err_set(err, TT_ENOMEM, "%s: out of memory", path);
     }
-    rc = write_file(path, &b, err);
+    rc = tt_sweep_write_file(path, &b, err);
     tt_buf_free(&b);
     return rc;
 }
@@ -350,7 +356,7 @@ int tt_sweep_hdf5(const tt_sweep_table *t, const char *path, tt_err *err)
                 double v = t->runs[i].status == TT_RUN_OK ? tt_figure_value(&figs[k], &t->runs[i].m)
                                                           : NAN;
                 if (figs[k].kind == TT_FIG_MONEY || figs[k].kind == TT_FIG_MINOR)
-                    v /= (double)mpu(t);
+                    v /= (double)tt_sweep_mpu(t);
                 f64[i] = v;
             }
             h5_f64(&w, figs[k].name, f64, n);
@@ -377,16 +383,16 @@ int tt_sweep_hdf5(const tt_sweep_table *t, const char *path, tt_err *err)
     return TT_OK;
 }
 
-/* ---- best run, heatmap, HTML ---- */
+/* ---- the best run ---- */
 
-static int better(const tt_figure *f, double a, double b)
+int tt_sweep_better(const tt_figure *f, double a, double b)
 {
     return f->better == TT_BETTER_HIGHER ? a > b : a < b;
 }
 
 long tt_sweep_best(const tt_sweep_table *t, const char *figure)
 {
-    const tt_figure *f = tt_figure_find(figure ? figure : "sharpe");
+    const tt_figure *f = tt_figure_find(figure ? figure : tt_sweep_default_figure(t, NULL));
     if (!f)
         return -1;
     long best = -1;
@@ -397,284 +403,12 @@ long tt_sweep_best(const tt_sweep_table *t, const char *figure)
         double v = tt_figure_value(f, &t->runs[i].m);
         if (isnan(v))
             continue;
-        if (best < 0 || better(f, v, bv)) {
+        if (best < 0 || tt_sweep_better(f, v, bv)) {
             best = (long)i;
             bv = v;
         }
     }
     return best;
-}
-
-static void html_text(tt_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': tt_buf_append(b, "&lt;", 4); break;
-        case '>': tt_buf_append(b, "&gt;", 4); break;
-        case '&': tt_buf_append(b, "&amp;", 5); break;
-        case '"': tt_buf_append(b, "&quot;", 6); break;
-        default: tt_buf_append(b, s, 1);
-        }
-    }
-}
-
-typedef struct axis {
-    size_t k;          /* parameter position */
-    const char **vals; /* distinct values */
-    size_t n;
-} axis;
-
-static int num_cmp(const void *a, const void *b)
-{
-    double x = atof(*(const char *const *)a), y = atof(*(const char *const *)b);
-    return x < y ? -1 : x > y;
-}
-
-static int is_number(const char *s)
-{
-    char *end;
-    strtod(s, &end);
-    return end != s && *end == 0;
-}
-
-static int axis_build(const tt_sweep_table *t, size_t k, axis *a)
-{
-    const tt_sweep_plan *p = t->plan;
-    a->k = k;
-    a->n = 0;
-    a->vals = calloc(p->njobs ? p->njobs : 1, sizeof *a->vals);
-    if (!a->vals)
-        return TT_ENOMEM;
-    int numeric = 1;
-    for (size_t i = 0; i < p->njobs; i++) {
-        const char *v = tt_sweep_job_params(p, i)[k].value;
-        size_t j = 0;
-        while (j < a->n && strcmp(a->vals[j], v))
-            j++;
-        if (j == a->n) {
-            a->vals[a->n++] = v;
-            numeric &= is_number(v);
-        }
-    }
-    if (numeric)
-        qsort(a->vals, a->n, sizeof *a->vals, num_cmp);
-    return TT_OK;
-}
-
-static size_t axis_pos(const axis *a, const char *v)
-{
-    for (size_t j = 0; j < a->n; j++)
-        if (!strcmp(a->vals[j], v))
-            return j;
-    return 0;
-}
-
-/* Red (0) -> yellow (0.5) -> green (1). */
-static void colour(double u, char out[8])
-{
-    const int lo[3] = {215, 48, 39}, mid[3] = {254, 224, 139}, hi[3] = {26, 152, 80};
-    int c[3];
-    for (int i = 0; i < 3; i++) {
-        double x = u < 0.5 ? lo[i] + (mid[i] - lo[i]) * (u / 0.5)
-                           : mid[i] + (hi[i] - mid[i]) * ((u - 0.5) / 0.5);
-        c[i] = (int)lround(x);
-    }
-    snprintf(out, 8, "#%02x%02x%02x", c[0], c[1], c[2]);
-}
-
-static int heatmap_svg(const tt_sweep_table *t, const tt_figure *f, tt_buf *b)
-{
-    const tt_sweep_plan *p = t->plan;
-    size_t kx = 0, ky = p->nparams > 1 ? 1 : 0;
-    for (size_t k = 0; k < p->nparams; k++) {
-        if (t->heatmap[0] && !strcmp(p->params[k].key, t->heatmap[0]))
-            kx = k;
-        if (t->heatmap[1] && !strcmp(p->params[k].key, t->heatmap[1]))
-            ky = k;
-    }
-    axis ax, ay;
-    if (axis_build(t, kx, &ax))
-        return TT_ENOMEM;
-    if (axis_build(t, ky, &ay)) {
-        free(ax.vals);
-        return TT_ENOMEM;
-    }
-    size_t cells = ax.n * ay.n;
-    double *cell = malloc((cells ? cells : 1) * sizeof *cell);
-    if (!cell) {
-        free(ax.vals), free(ay.vals);
-        return TT_ENOMEM;
-    }
-    for (size_t c = 0; c < cells; c++)
-        cell[c] = NAN;
-    for (size_t i = 0; i < p->njobs; i++) {
-        if (t->runs[i].status != TT_RUN_OK)
-            continue;
-        double v = tt_figure_value(f, &t->runs[i].m);
-        if (!isfinite(v))
-            continue;
-        const tt_param *pp = tt_sweep_job_params(p, i);
-        size_t c = axis_pos(&ay, pp[ky].value) * ax.n + axis_pos(&ax, pp[kx].value);
-        if (isnan(cell[c]) || better(f, v, cell[c]))
-            cell[c] = v;
-    }
-    /* Colour by rank among the defined cells, so one outlier does not wash
-     * out the rest of the map. */
-    size_t ndef = 0;
-    for (size_t c = 0; c < cells; c++)
-        ndef += !isnan(cell[c]);
-    const int cw = 64, ch = 30, left = 90, top = 30, bottom = 50;
-    int width = left + (int)ax.n * cw + 20, height = top + (int)ay.n * ch + bottom;
-    tt_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                  "font-family=\"sans-serif\" font-size=\"11\">\n", width, height);
-    for (size_t y = 0; y < ay.n; y++) {
-        /* Largest y value on top. */
-        size_t row = ay.n - 1 - y;
-        int py = top + (int)row * ch;
-        tt_buf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 6, py + ch / 2 + 4);
-        html_text(b, ay.vals[y]);
-        tt_buf_printf(b, "</text>\n");
-        for (size_t x = 0; x < ax.n; x++) {
-            double v = cell[y * ax.n + x];
-            char fill[8] = "#cccccc", txt[32] = "n/a";
-            if (!isnan(v)) {
-                size_t below = 0, equal = 0;
-                for (size_t c = 0; c < cells; c++) {
-                    if (isnan(cell[c]))
-                        continue;
-                    below += better(f, v, cell[c]);
-                    equal += cell[c] == v;
-                }
-                /* Ties share the middle of their ranks. */
-                double u = ndef > 1 ? ((double)below + ((double)equal - 1) / 2) / (double)(ndef - 1)
-                                    : 0.5;
-                colour(u, fill);
-                if (f->kind == TT_FIG_MONEY || f->kind == TT_FIG_MINOR)
-                    snprintf(txt, sizeof txt, "%.0f", v / (double)mpu(t));
-                else
-                    snprintf(txt, sizeof txt, "%.3g", v);
-            }
-            int px = left + (int)x * cw;
-            tt_buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
-                          "stroke=\"#ffffff\"/><text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s"
-                          "</text>\n", px, py, cw, ch, fill, px + cw / 2, py + ch / 2 + 4, txt);
-        }
-    }
-    for (size_t x = 0; x < ax.n; x++) {
-        int px = left + (int)x * cw + cw / 2;
-        tt_buf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", px,
-                      top + (int)ay.n * ch + 16);
-        html_text(b, ax.vals[x]);
-        tt_buf_printf(b, "</text>\n");
-    }
-    tt_buf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-weight=\"bold\">",
-                  left + (int)ax.n * cw / 2, top + (int)ay.n * ch + 40);
-    html_text(b, p->params[kx].key);
-    tt_buf_printf(b, "</text>\n<text x=\"12\" y=\"%d\" font-weight=\"bold\" "
-                  "transform=\"rotate(-90 12 %d)\" text-anchor=\"middle\">",
-                  top + (int)ay.n * ch / 2, top + (int)ay.n * ch / 2);
-    html_text(b, p->params[ky].key);
-    tt_buf_printf(b, "</text>\n</svg>\n");
-    free(cell), free(ax.vals), free(ay.vals);
-    return TT_OK;
-}
-
-typedef struct sort_item {
-    size_t i;
-    double v;
-    int better_dir;
-} sort_item;
-
-static int item_cmp(const void *a, const void *b)
-{
-    const sort_item *x = a, *y = b;
-    int xn = isnan(x->v), yn = isnan(y->v);
-    if (xn != yn)
-        return xn - yn; /* undefined last */
-    if (!xn && x->v != y->v)
-        return (x->v > y->v ? -1 : 1) * x->better_dir;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
-int tt_sweep_html(const tt_sweep_table *t, const char *path, tt_err *err)
-{
-    const tt_sweep_plan *p = t->plan;
-    const tt_figure *f = tt_figure_find(figure_name(t));
-    size_t nf, ok = 0;
-    const tt_figure *figs = tt_figures(&nf);
-    for (size_t i = 0; i < p->njobs; i++)
-        ok += t->runs[i].status == TT_RUN_OK;
-    tt_buf b = {0};
-    tt_buf_printf(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Sweep: ");
-    html_text(&b, t->name ? t->name : "");
-    tt_buf_printf(&b, "</title>\n<style>body{font-family:sans-serif;margin:24px;color:#222}"
-                  "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;"
-                  "padding:3px 6px;text-align:right}th{background:#f4f4f4}"
-                  "td.l{text-align:left;font-family:monospace}.bad{color:#b00}</style>\n"
-                  "</head><body>\n<h1>Sweep: ");
-    html_text(&b, t->name ? t->name : "");
-    tt_buf_printf(&b, "</h1>\n<p>%zu runs, %zu completed, %zu failed or crashed.</p>\n", p->njobs,
-                  ok, p->njobs - ok);
-    long best = tt_sweep_best(t, f->name);
-    if (best >= 0) {
-        char ps[512];
-        tt_params_format(tt_sweep_job_params(p, (size_t)best), p->nparams, ps, sizeof ps);
-        tt_buf_printf(&b, "<p>Best %s: run %ld (", f->name, best);
-        html_text(&b, ps);
-        tt_buf_printf(&b, ") with %.6g.</p>\n", tt_figure_value(f, &t->runs[best].m));
-    }
-    tt_buf_printf(&b, "<h2>%s over two parameters (best run per cell)</h2>\n", f->name);
-    int rc = p->nparams ? heatmap_svg(t, f, &b) : TT_OK;
-    tt_buf_printf(&b, "<h2>Runs, by %s</h2>\n<table><tr><th>#</th><th>status</th>", f->name);
-    for (size_t k = 0; k < p->nparams; k++) {
-        tt_buf_printf(&b, "<th>");
-        html_text(&b, p->params[k].key);
-        tt_buf_printf(&b, "</th>");
-    }
-    for (size_t k = 0; k < nf; k++)
-        tt_buf_printf(&b, "<th>%s</th>", figs[k].name);
-    tt_buf_printf(&b, "<th>fingerprint / error</th></tr>\n");
-    sort_item *items = malloc((p->njobs ? p->njobs : 1) * sizeof *items);
-    if (!items)
-        rc = TT_ENOMEM;
-    for (size_t i = 0; !rc && i < p->njobs; i++)
-        items[i] = (sort_item){i, t->runs[i].status == TT_RUN_OK ? tt_figure_value(f, &t->runs[i].m)
-                                                                : NAN, f->better};
-    if (!rc)
-        qsort(items, p->njobs, sizeof *items, item_cmp);
-    for (size_t n = 0; !rc && n < p->njobs; n++) {
-        size_t i = items[n].i;
-        const tt_run_summary *r = &t->runs[i];
-        const tt_param *pp = tt_sweep_job_params(p, i);
-        int good = r->status == TT_RUN_OK;
-        tt_buf_printf(&b, "<tr><td>%zu</td><td%s>%s</td>", i, good ? "" : " class=\"bad\"",
-                      tt_run_status_name(r->status));
-        for (size_t k = 0; k < p->nparams; k++) {
-            tt_buf_printf(&b, "<td>");
-            html_text(&b, pp[k].value);
-            tt_buf_printf(&b, "</td>");
-        }
-        for (size_t k = 0; k < nf; k++) {
-            char v[64] = "";
-            if (good)
-                fig_text(t, &figs[k], r, v, sizeof v, 5);
-            tt_buf_printf(&b, "<td>%s</td>", v);
-        }
-        char hex[33];
-        tt_fingerprint_hex(r->fp, hex);
-        tt_buf_printf(&b, "<td class=\"l\">");
-        html_text(&b, good ? hex : r->error);
-        tt_buf_printf(&b, "</td></tr>\n");
-    }
-    free(items);
-    tt_buf_printf(&b, "</table>\n</body></html>\n");
-    if (rc || !b.data) {
-        tt_buf_free(&b);
-        return tt_err_set(err, TT_ENOMEM, "%s: out of memory", path);
-    }
-    rc = write_file(path, &b, err);
-    tt_buf_free(&b);
-    return rc;
 }
 
 int tt_sweep_report_write_all(const tt_sweep_table *t, const char *dir, tt_err *err)

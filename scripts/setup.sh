@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libzstd-dev liblzma-dev zlib1g-dev libxxhash-dev
   libprotobuf-c-dev protobuf-c-compiler
-  librdkafka-dev libnats-dev nats-server libssl-dev
+  librdkafka-dev libnats-dev nats-server libssl-dev openssl
   libcsv-dev libhdf5-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev
   libxgboost-dev libmicrohttpd-dev
   python3-h5py python3-pandas python3-numpy python3-tables python3-xgboost

@@ -45,9 +45,11 @@
 
 #include "../core/merge.h"
 #include "../core/plugin.h"
+#include "../data/calendar.h"
 #include "../data/tape.h"
 #include "../ml/strategy_xgb.h"
 #include "equity_series.h"
+#include "price_path.h"
 #include "trade_log.h"
 
 #define MAX_SINKS 16      /* the engine's limit */
@@ -75,6 +77,7 @@ typedef struct run {
     uint32_t ids[TT_BACKTEST_MAX_SYMBOLS];
     uint32_t nids;
     tt_tape_reader *reader;
+    tt_tape_reader *ext_reader; /* cfg.external, merged with the quotes */
     tt_tape_info info;
     int have_info;
     tt_merge *merge;
@@ -91,6 +94,7 @@ typedef struct run {
     tt_metrics_acc *acc;
     tt_trade_log *trades;
     tt_equity_series *equity;
+    tt_price_path *prices; /* the traded symbols' bids at each equity sample */
     tt_order_record *orders;
     size_t norders, caporders;
     /* input count (the result's events and span) and progress */
@@ -118,6 +122,11 @@ static void on_equity(void *ctx, const tt_equity_point *p)
     tt_err err;
     if (tt_equity_series_add(r->equity, p, &err))
         tt_engine_fail(r->e, &err);
+    for (uint32_t k = 0; r->prices && k < r->nids; k++) {
+        tt_quote q;
+        if (tt_portfolio_last_quote(r->pf, r->ids[k], &q) == 1)
+            tt_price_path_add(r->prices, k, r->ids[k], p->ts, q.bid);
+    }
 }
 
 static void on_order(void *ctx, const tt_event *ev)
@@ -222,6 +231,7 @@ void tt_backtest_result_free(tt_backtest_result *r)
         free(r->trades);
     free(r->equity);
     free(r->orders);
+    free(r->prices);
     memset(r, 0, sizeof *r);
 }
 
@@ -313,7 +323,7 @@ static int build_symbols(run *r, tt_err *err)
     }
     if (!r->nids)
         return tt_err_set(err, TT_EINVAL, "symbols: at least one symbol is needed");
-    return TT_OK;
+    return tt_price_path_new(&r->prices, r->nids, 0, err);
 }
 
 /* A tape over [from, to): the traded symbols plus the conversion pairs it holds. */
@@ -341,6 +351,20 @@ static int open_tape(run *r, tt_err *err)
         return rc;
     }
     r->data = tt_tape_reader_source(r->reader);
+    if (!cfg->external[0])
+        return TT_OK;
+    if ((rc = tt_external_reader_open(&r->ext_reader, cfg->tape_dir, cfg->external, cfg->from,
+                                      cfg->to, err))) {
+        tt_err_prefix(err, "data.external: ");
+        return rc;
+    }
+    /* one event at a time from the external reader: a payload points into
+     * the reader's block and must stay valid until the engine has it */
+    tt_source both[2] = {r->data, tt_tape_reader_source(r->ext_reader)};
+    both[1].next_batch = NULL;
+    if ((rc = tt_merge_new(&r->merge, both, 2, err)))
+        return rc;
+    r->data = tt_merge_source(r->merge);
     return TT_OK;
 }
 
@@ -382,6 +406,12 @@ static int build_account(run *r, tt_err *err)
     if ((rc = tt_portfolio_new(&r->pf, r->ins, &cfg->venue.account, err)) ||
         (rc = tt_risk_gate_new(&r->risk, &cfg->risk, err)))
         return rc;
+    tt_news *news = tt_risk_gate_news(r->risk);
+    if (news && cfg->tape_dir && cfg->external[0] &&
+        (rc = tt_external_schedule_load(news, cfg->tape_dir, cfg->external, err))) {
+        tt_err_prefix(err, "risk.news_blackout: ");
+        return rc;
+    }
     tt_portfolio_on_trade(r->pf, on_trade, r);
     return TT_OK;
 }
@@ -506,6 +536,7 @@ static void collect_figures(run *r, tt_backtest_result *out)
     out->stop_outs = vt.stop_outs;
     out->orders_sent = tt_runner_orders_sent(r->runner);
     out->risk_rejects = tt_runner_risk_rejects(r->runner);
+    tt_runner_rejects(r->runner, &out->rejects);
     out->first_ts = r->first;
     out->last_ts = r->last;
 }
@@ -531,6 +562,11 @@ static int collect_lists(run *r, int rc, tt_backtest_result *out, tt_err *err)
     out->orders = r->orders;
     out->norders = r->norders;
     r->orders = NULL;
+    if (tt_price_path_collect(r->prices, &out->prices, &out->nprices, &lerr) && !rc) {
+        rc = lerr.code;
+        if (err)
+            *err = lerr;
+    }
     return rc;
 }
 
@@ -546,11 +582,13 @@ static void run_free(run *r)
     tt_merge_free(r->merge);
     if (r->reader)
         tt_tape_reader_close(r->reader);
+    tt_tape_reader_close(r->ext_reader);
     if (r->have_info)
         tt_tape_info_free(&r->info);
     tt_instruments_free(r->own_ins);
     tt_trade_log_free(r->trades);
     tt_equity_series_free(r->equity);
+    tt_price_path_free(r->prices);
     tt_metrics_acc_free(r->acc);
     free(r->orders);
 }

@@ -66,6 +66,15 @@
  * disk full), the run fails with an error naming the directory or file, and
  * result.trades is empty.
  *
+ * External events. cfg.external names blob streams of the tape (an imported
+ * economic calendar, data/calendar.h): their events in [from, to) are merged
+ * with the quotes by the total order (at one time stamp after the market
+ * data) and reach the strategy's on_external. When cfg.risk has a news
+ * blackout, every timed calendar event of those streams is put in the gate's
+ * schedule before the run starts (release times are known ahead; the figures
+ * are not part of it), whatever the data source: a paper session's gate knows
+ * the calendar of the scenario's tape too.
+ *
  * When reading from a tape, the symbols needed to convert P&L into the
  * account currency (e.g. USDJPY for a USD account trading EURJPY) are added to
  * the query when the tape has them; a conversion that finds no quote rejects
@@ -84,6 +93,7 @@
 #include "../core/metrics.h"
 #include "../core/risk.h"
 #include "../core/strategy.h"
+#include "price_path.h"
 #include "venue.h"
 
 #define TT_BACKTEST_MAX_SYMBOLS 32
@@ -91,6 +101,7 @@
 #define TT_BACKTEST_MAX_BARS 16
 #define TT_BACKTEST_TRADES_KEEP 16384 /* default trades_keep_max: 1.9 MiB of trades */
 #define TT_BACKTEST_MAX_SOURCES 8     /* tt_backtest_add_source */
+#define TT_BACKTEST_MAX_EXTERNAL 8    /* external streams of the tape (cfg.external) */
 
 /* One order event, as kept for replay parity checks. */
 typedef struct tt_order_record {
@@ -113,6 +124,9 @@ typedef struct tt_backtest_config {
     const char *tape_dir;           /* data source A: a tape and a time range */
     tt_ts from, to;                 /* [from, to); 0 = open */
     const tt_source *source;        /* data source B: the caller's source (not closed) */
+    const char *external[TT_BACKTEST_MAX_EXTERNAL + 1]; /* blob streams of the tape replayed
+                                     * with its quotes (an imported calendar), NULL-ended; with
+                                     * a news blackout their calendar also fills its schedule */
     /* account and venue (venue.account.currency/initial_balance are the account) */
     tt_venue_config venue;
     tt_risk_config risk;
@@ -162,6 +176,10 @@ typedef struct tt_backtest_result {
     tt_metrics metrics;      /* figures over every sampled point and every trade */
     tt_order_record *orders; /* every order event, in order */
     size_t norders;
+    tt_price_bucket *prices; /* each traded symbol's bid at the equity samples, in at most
+                              * 4096 OHLC buckets a symbol (sim/price_path.h), symbol after
+                              * symbol, for the report's price chart */
+    size_t nprices;
     tt_money initial_balance;
     tt_money final_balance;
     tt_money final_equity;
@@ -169,6 +187,7 @@ typedef struct tt_backtest_result {
     tt_money swaps;          /* credited by the venue (negative = paid) */
     uint64_t orders_sent;    /* commands sent to the venue */
     uint64_t risk_rejects;
+    tt_reject_counts rejects; /* orders rejected, by risk rule and by reason */
     uint64_t fills;
     uint64_t stop_outs;
     tt_ts first_ts, last_ts; /* of the input events */

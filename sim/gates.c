@@ -71,6 +71,10 @@ int tt_gates_read(tt_gates *g, const tt_research_doc *doc, tt_err *err)
             for (size_t j = 0; j < tt_ynode_map_size(doc, v) && !rc; j++) {
                 const char *fk = tt_ynode_map_key(doc, v, j);
                 tt_ynode fv = tt_ynode_map_value(doc, v, j);
+                if (fk && tt_figure_renamed(fk))
+                    return tt_ynode_error(err, doc, fv,
+                                          "gates.max_change_pct: '%s' is now '%s' (percent)", fk,
+                                          tt_figure_renamed(fk));
                 if (!fk || !tt_figure_find(fk))
                     return tt_ynode_error(err, doc, fv, "gates.max_change_pct: unknown figure '%s'",
                                           fk ? fk : "?");
@@ -86,6 +90,9 @@ int tt_gates_read(tt_gates *g, const tt_research_doc *doc, tt_err *err)
         } else if (!strncmp(k, "min_", 4) || !strncmp(k, "max_", 4)) {
             /* "max_drawdown_pct" is itself a figure: its gate is an upper bound. */
             const char *fig = (!tt_figure_find(k + 4) && tt_figure_find(k)) ? k : k + 4;
+            if (tt_figure_renamed(fig))
+                return tt_ynode_error(err, doc, v, "gates: '%s' is now '%.4s%s': the figure is "
+                                      "in percent", k, k, tt_figure_renamed(fig));
             if (strcmp(fig, "wfe") && !tt_figure_find(fig))
                 return tt_ynode_error(err, doc, v,
                                       "gates: unknown gate '%s' (min_<figure>, max_<figure>, "
@@ -143,7 +150,7 @@ static int read_baseline(const char *path, tt_json_flat *j, tt_err *err)
 static void fmt_num(char *out, size_t n, double v)
 {
     if (isnan(v))
-        snprintf(out, n, "undefined");
+        snprintf(out, n, "n/a"); /* as the text summaries print it */
     else
         snprintf(out, n, "%.6g", v);
 }

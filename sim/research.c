@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+
+#include "../core/io.h"
 #include <yaml.h>
 
 /* ---- bytes ---- */
@@ -132,20 +134,21 @@ const char *tt_run_status_name(int status)
 static const tt_figure FIGURES[] = {
     FIG("net_pnl", TT_FIG_MONEY, TT_BETTER_HIGHER, net_pnl),
     FIG("return_pct", TT_FIG_RATIO, TT_BETTER_HIGHER, return_pct),
-    FIG("cagr", TT_FIG_RATIO, TT_BETTER_HIGHER, cagr),
+    FIG("cagr_pct", TT_FIG_RATIO, TT_BETTER_HIGHER, cagr_pct),
     FIG("sharpe", TT_FIG_RATIO, TT_BETTER_HIGHER, sharpe),
     FIG("sortino", TT_FIG_RATIO, TT_BETTER_HIGHER, sortino),
     FIG("calmar", TT_FIG_RATIO, TT_BETTER_HIGHER, calmar),
     FIG("max_drawdown", TT_FIG_MONEY, TT_BETTER_LOWER, max_drawdown),
     FIG("max_drawdown_pct", TT_FIG_RATIO, TT_BETTER_LOWER, max_drawdown_pct),
-    FIG("ann_volatility", TT_FIG_RATIO, TT_BETTER_LOWER, ann_volatility),
+    FIG("ann_volatility_pct", TT_FIG_RATIO, TT_BETTER_LOWER, ann_volatility_pct),
     FIG("trades", TT_FIG_COUNT, TT_BETTER_HIGHER, trades),
-    FIG("win_rate", TT_FIG_RATIO, TT_BETTER_HIGHER, win_rate),
+    FIG("win_rate_pct", TT_FIG_RATIO, TT_BETTER_HIGHER, win_rate_pct),
     FIG("profit_factor", TT_FIG_RATIO, TT_BETTER_HIGHER, profit_factor),
     FIG("expectancy", TT_FIG_MINOR, TT_BETTER_HIGHER, expectancy),
+    FIG("sqn", TT_FIG_RATIO, TT_BETTER_HIGHER, sqn),
     FIG("commissions", TT_FIG_MONEY, TT_BETTER_LOWER, commissions),
     FIG("final_equity", TT_FIG_MONEY, TT_BETTER_HIGHER, final_equity),
-    FIG("time_in_market", TT_FIG_RATIO, TT_BETTER_HIGHER, time_in_market),
+    FIG("time_in_market_pct", TT_FIG_RATIO, TT_BETTER_HIGHER, time_in_market_pct),
 };
 #undef FIG
 #define NFIGURES (sizeof FIGURES / sizeof FIGURES[0])
@@ -154,6 +157,19 @@ const tt_figure *tt_figures(size_t *n)
 {
     *n = NFIGURES;
     return FIGURES;
+}
+
+const char *tt_figure_renamed(const char *name)
+{
+    /* the fractions that became percent figures (one unit convention) */
+    static const char *const OLD[][2] = {{"cagr", "cagr_pct"},
+                                         {"ann_volatility", "ann_volatility_pct"},
+                                         {"win_rate", "win_rate_pct"},
+                                         {"time_in_market", "time_in_market_pct"}};
+    for (size_t i = 0; name && i < sizeof OLD / sizeof OLD[0]; i++)
+        if (!strcmp(OLD[i][0], name))
+            return OLD[i][1];
+    return NULL;
 }
 
 const tt_figure *tt_figure_find(const char *name)
@@ -581,6 +597,13 @@ void tt_run_summary_from_payload(tt_run_summary *s, const char *payload, size_t 
         s->status = TT_RUN_FAILED;
         snprintf(s->error, sizeof s->error, "bad result message: %s", err.msg);
     }
+    /* The message came off the wire: its error text reaches terminals and
+     * logs, so control characters are escaped (\x1b, never the byte). */
+    char clean[sizeof s->error];
+    tt_str_escape(clean, sizeof clean, s->error, strnlen(s->error, sizeof s->error));
+    memcpy(s->error, clean, sizeof clean);
+    tt_str_escape(clean, sizeof clean, s->run_id, strnlen(s->run_id, sizeof s->run_id));
+    snprintf(s->run_id, sizeof s->run_id, "%s", clean);
 }
 
 /* ---- durations, ids ---- */
@@ -630,16 +653,14 @@ void tt_research_tag(const void *data, size_t len, char out[9])
 
 int tt_research_file_tag(const char *path, char out[9], tt_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tt_err_set(err, TT_EIO, "%s: cannot open", path);
-    tt_buf b = {0};
-    int rc = tt_buf_read_stream(&b, f) == TT_ENOMEM ? TT_ENOMEM : TT_OK;
-    fclose(f);
+    /* a regular file of scenario size, never a FIFO or a device */
+    char *text = NULL;
+    size_t len = 0;
+    int rc = tt_read_file_capped(path, 64u << 20, &text, &len, err);
     if (!rc)
-        tt_research_tag(b.data ? b.data : (const uint8_t *)"", b.len, out);
-    tt_buf_free(&b);
-    return rc ? tt_err_set(err, TT_ENOMEM, "out of memory") : TT_OK;
+        tt_research_tag(text, len, out);
+    free(text);
+    return rc;
 }
 
 /* ---- YAML ---- */

@@ -110,6 +110,12 @@ typedef struct tt_figure {
 const tt_figure *tt_figures(size_t *n);
 /* A figure by name, or NULL. */
 const tt_figure *tt_figure_find(const char *name);
+/* For a name that was a figure before the percent convention ("cagr",
+ * "win_rate", "ann_volatility", "time_in_market", all fractions), the
+ * percent figure that replaced it ("cagr_pct", ...); NULL for any other. So
+ * that a gate or --figure written with an old name is refused with the new
+ * one named rather than compared in the wrong unit. */
+const char *tt_figure_renamed(const char *name);
 /* The value of a figure as a double (money and counts converted exactly up to 2^53). */
 double tt_figure_value(const tt_figure *f, const tt_metrics *m);
 /* Set a figure from a double (rounded for money and counts; a value that is not
@@ -180,8 +186,9 @@ void tt_run_id_make(char out[TT_RUN_ID_MAX], const char *prefix, uint32_t index)
  * Cannot fail. */
 void tt_research_tag(const void *data, size_t len, char out[9]);
 
-/* The tag of a file's bytes. TT_EIO when it cannot be opened ("PATH: cannot
- * open"), TT_ENOMEM. */
+/* The tag of a file's bytes (a regular file of at most 64 MiB: never a FIFO
+ * or a device). TT_EIO when it cannot be opened ("PATH: cannot open"),
+ * TT_EPERM, TT_ENOMEM. */
 int tt_research_file_tag(const char *path, char out[9], tt_err *err);
 
 /* ---- the research sections of a scenario file ---- */

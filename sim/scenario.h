@@ -179,6 +179,7 @@ typedef struct tt_scenario_run {
     char strategy[512];
     char params[4096];
     char symbols[TT_BACKTEST_MAX_SYMBOLS][TT_SYMBOL_MAX];
+    char external[TT_BACKTEST_MAX_EXTERNAL][TT_SYMBOL_MAX]; /* data.external */
     tt_source synth_source;
     void *synth;
     void *origins; /* owned: where each strategy parameter was written (cfg.param_origin) */

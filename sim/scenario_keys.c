@@ -222,6 +222,67 @@ static int set_per_million(tt_scenario_prep *p, const tt_scenario_key *k,
     return TT_OK;
 }
 
+/* metrics.min_days / min_returns: 0 in a scenario is "no minimum", which
+ * tt_metrics_opts spells -1 (its 0 is "the default"). */
+static int set_min_rule(tt_scenario_prep *p, const tt_scenario_key *k,
+                        const tt_scenario_entry *e, const char *value, tt_err *err)
+{
+    int64_t v;
+    if (tt_parse_int(value, &v, err))
+        return tt_scenario_err_entry(err, TT_EINVAL, e, k->key, "expected a whole number");
+    int x = v == 0 ? -1 : (int)v;
+    memcpy(field(p, k), &x, sizeof x);
+    return TT_OK;
+}
+
+
+/* Minutes -> nanoseconds (risk.news_blackout.*). */
+static int set_min_to_ns(tt_scenario_prep *p, const tt_scenario_key *k,
+                         const tt_scenario_entry *e, const char *value, tt_err *err)
+{
+    double min;
+    int rc = number(k, e, value, &min, err);
+    int64_t ns = (int64_t)llround(min * 60e9);
+    if (rc == TT_OK)
+        memcpy(field(p, k), &ns, sizeof ns);
+    return rc;
+}
+
+/* data.external: blob streams of the tape, by name, into cfg.external. */
+static int set_external(tt_scenario_prep *p, const tt_scenario_key *k,
+                        const tt_scenario_entry *e, const char *value, tt_err *err)
+{
+    tt_scenario_run *run = p->run;
+    int n = 0;
+    (void)k;
+    for (const char *s = value; *s;) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        size_t len = strcspn(s, ",");
+        while (len && s[len - 1] == ' ')
+            len--;
+        if (!len)
+            break;
+        if (len >= TT_SYMBOL_MAX || n == TT_BACKTEST_MAX_EXTERNAL)
+            return tt_scenario_err_entry(err, TT_EINVAL, e, "data.external",
+                                         "bad list (a name too long, or more than 8 streams)");
+        memcpy(run->external[n], s, len);
+        run->external[n][len] = '\0';
+        run->cfg.external[n] = run->external[n];
+        n++;
+        s += len;
+        while (*s == ' ')
+            s++;
+    }
+    run->cfg.external[n] = NULL;
+    return TT_OK;
+}
+
+/* The impacts a news blackout can start at (non-economic never does). */
+static const tt_enum_value IMPACTS[] = {
+    {"low", TT_IMPACT_LOW, 0}, {"medium", TT_IMPACT_MEDIUM, 0}, {"high", TT_IMPACT_HIGH, 0},
+    {NULL, 0, 0}};
+
 /* A timeframe -> its length in ns; calendar timeframes (MN1) have none. */
 static int set_interval(tt_scenario_prep *p, const tt_scenario_key *k,
                         const tt_scenario_entry *e, const char *value, tt_err *err)
@@ -310,6 +371,8 @@ static const tt_scenario_key KEYS[] = {
      .help = "start of the tape range (inclusive), UTC"},
     {.key = "data.to", .type = TT_SK_TS, .defdoc = "the tape's end",
      .help = "end of the tape range (exclusive), UTC"},
+    {.key = "data.external", .type = TT_SK_LIST, .set = set_external,
+     .help = "external streams of the tape replayed with the quotes: [calendar] (docs/external.md)"},
     {.key = "data.synthetic.*", .type = TT_SK_SECTION, .set = tt_scenario_data_synthetic,
      .check_sub = check_synthetic,
      .help = "a synthetic market instead of a tape (keys below, docs/synthetic.md)"},
@@ -365,6 +428,15 @@ static const tt_scenario_key KEYS[] = {
     {.key = "risk.max_drawdown_pct", .type = TT_SK_DOUBLE, RANGE(0, 99.999),
      AT(cfg.risk.max_drawdown), .set = set_fraction, .def = "0",
      .help = "halt past this drawdown from the peak, %; 0 = off"},
+    {.key = "risk.news_blackout.before_min", .type = TT_SK_DOUBLE, RANGE(0, 10080),
+     AT(cfg.risk.news_before), .set = set_min_to_ns, .def = "0",
+     .help = "no new position from this many minutes before a release (docs/risk.md)"},
+    {.key = "risk.news_blackout.after_min", .type = TT_SK_DOUBLE, RANGE(0, 10080),
+     AT(cfg.risk.news_after), .set = set_min_to_ns, .def = "0",
+     .help = "... to this many minutes after it; both 0 = off"},
+    {.key = "risk.news_blackout.impact", .type = TT_SK_ENUM, .values = IMPACTS,
+     AT(cfg.risk.news_impact), .def = "high",
+     .help = "the lowest impact of the releases that start a blackout"},
     {.key = "risk.flatten_on_halt", .type = TT_SK_BOOL, AT(cfg.flatten_on_halt), .def = "true",
      .help = "close positions when a limit halts trading"},
 
@@ -377,6 +449,13 @@ static const tt_scenario_key KEYS[] = {
      AT(metrics.periods_per_year), .def = "252", .help = "annualization of daily figures"},
     {.key = "metrics.risk_free", .type = TT_SK_DOUBLE, RANGE(-1, 1), AT(metrics.risk_free),
      .def = "0", .help = "annual risk-free rate as a fraction"},
+    {.key = "metrics.min_days", .type = TT_SK_UINT, RANGE(0, 100000), AT(metrics.min_days),
+     .set = set_min_rule, .def = STR(TT_METRICS_MIN_DAYS),
+     .help = "annualised figures (CAGR, volatility, Sharpe, Sortino, Calmar) need a span of at "
+             "least this many days, else n/a; 0 = no minimum"},
+    {.key = "metrics.min_returns", .type = TT_SK_UINT, RANGE(0, 100000),
+     AT(metrics.min_returns), .set = set_min_rule, .def = STR(TT_METRICS_MIN_RETURNS),
+     .help = "... and at least this many daily returns; 0 = no minimum"},
     {.key = "metrics.equity_interval", .type = TT_SK_TF, AT(cfg.equity_interval),
      .set = set_interval, .def = "M1", .help = "equity curve sampling: a fixed timeframe"},
     {.key = "metrics.equity_points", .type = TT_SK_UINT, ATLEAST(0), AT(cfg.equity_keep_max),

@@ -68,6 +68,10 @@ static int check_data(const tt_scenario *s, tt_err *err)
                                       "with data.synthetic, give symbols, from and to inside the "
                                       "synthetic section");
     }
+    const tt_scenario_entry *ext = tt_scenario_find(s, "data.external");
+    if (ext && !tape)
+        return tt_scenario_err_at(err, TT_EINVAL, ext->file, ext->line, ext->key,
+                                  "external streams are read from data.tape");
     const tt_scenario_entry *from = tt_scenario_find(s, "data.from");
     const tt_scenario_entry *to = tt_scenario_find(s, "data.to");
     if (from && to) {

@@ -17,6 +17,7 @@
  */
 #include "sweep.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,21 +434,15 @@ int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_
 /* ---- jobs on the wire ---- */
 
 int tt_sweep_job_encode(tt_buf *b, const char *run_id, uint32_t index, const tt_param *params,
-                        size_t nparams, const char *scenario, const char *tag,
-                        const char *const *sets, size_t nsets, tt_ts from, tt_ts to)
+                        size_t nparams, const char *scenario_id, tt_ts from, tt_ts to)
 {
-    int rc = tt_buf_printf(b, "{\"run_id\":");
+    int rc = tt_buf_printf(b, "{\"v\":%d,\"run_id\":", TT_SWEEP_JOB_VERSION);
     rc = rc ? rc : tt_buf_json_string(b, run_id);
     rc = rc ? rc : tt_buf_printf(b, ",\"index\":%u,\"scenario\":", index);
-    rc = rc ? rc : tt_buf_json_string(b, scenario);
+    rc = rc ? rc : tt_buf_json_string(b, scenario_id);
     rc = rc ? rc
-            : tt_buf_printf(b, ",\"tag\":\"%s\",\"from\":%lld,\"to\":%lld,\"sets\":{", tag,
-                            (long long)from, (long long)to);
-    for (size_t k = 0; k < nsets && !rc; k++) {
-        rc = tt_buf_printf(b, "%s\"%zu\":", k ? "," : "", k);
-        rc = rc ? rc : tt_buf_json_string(b, sets[k]);
-    }
-    rc = rc ? rc : tt_buf_append(b, "},\"params\":{", 12);
+            : tt_buf_printf(b, ",\"from\":%lld,\"to\":%lld,\"params\":{", (long long)from,
+                            (long long)to);
     for (size_t k = 0; k < nparams && !rc; k++) {
         if (k)
             rc = tt_buf_append(b, ",", 1);
@@ -458,66 +453,136 @@ int tt_sweep_job_encode(tt_buf *b, const char *run_id, uint32_t index, const tt_
     return rc ? rc : tt_buf_append(b, "}}", 2);
 }
 
+/* A whole number that fits an int64 (no sign, no spaces): 0 and *out, or -1. */
+static int whole(const char *v, long long *out)
+{
+    size_t n = v ? strlen(v) : 0;
+    if (n == 0 || n > 19 || strspn(v, "0123456789") != n)
+        return -1;
+    errno = 0;
+    *out = strtoll(v, NULL, 10);
+    return errno ? -1 : 0;
+}
+
+static int token_chars(const char *v, size_t max)
+{
+    size_t n = strlen(v);
+    return n > 0 && n < max &&
+           strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+/* The fields of a job, checked one by one, in an order that gives the same
+ * answer to every job that names a file: its scenario first. */
+static int job_fields(tt_sweep_job *job, const tt_json_flat *j, tt_err *err)
+{
+    static const char *const top[] = {"v", "run_id", "index", "scenario", "from", "to", NULL};
+    if (j->n > 6 + TT_SWEEP_JOB_MAX_PARAMS)
+        return tt_err_set(err, TT_EFORMAT, "bad job message: too many fields");
+    const char *sc = tt_json_flat_get(j, "scenario", NULL);
+    if (!sc || strlen(sc) != 64 || strspn(sc, "0123456789abcdef") != 64)
+        return tt_err_set(err, TT_EPERM, "unknown scenario");
+    memcpy(job->scenario, sc, 65);
+    for (size_t k = 0; k < j->n; k++) {
+        const tt_json_kv *kv = &j->kv[k];
+        int known = !strncmp(kv->key, "params.", 7);
+        for (size_t t = 0; top[t] && !known; t++)
+            known = !strcmp(kv->key, top[t]);
+        if (!known) /* anything that would set something (the first format's "sets") */
+            return tt_err_set(err, TT_EPERM, "parameter not allowed");
+        for (size_t m = 0; m < k; m++)
+            if (!strcmp(j->kv[m].key, kv->key))
+                return tt_err_set(err, TT_EFORMAT, "bad job message: a key given twice");
+        if (!kv->value)
+            return tt_err_set(err, TT_EFORMAT, "bad job message: a null value");
+    }
+    const char *bad = NULL, *v = tt_json_flat_get(j, "v", NULL);
+    const char *id = tt_json_flat_get(j, "run_id", NULL);
+    const char *f = tt_json_flat_get(j, "from", NULL), *t = tt_json_flat_get(j, "to", NULL);
+    long long n = 0, from = 0, to = 0;
+    if (!v || strcmp(v, "2"))
+        bad = "v (this worker reads job format 2)";
+    else if (!id || !token_chars(id, sizeof job->run_id))
+        bad = "run_id";
+    else if (whole(tt_json_flat_get(j, "index", NULL), &n) || n >= TT_SWEEP_MAX_JOBS)
+        bad = "index";
+    else if ((f && whole(f, &from)) || (t && whole(t, &to)) || (from && to && from >= to))
+        bad = "from/to";
+    if (bad)
+        return tt_err_set(err, TT_EFORMAT, "bad job message: field %s", bad);
+    snprintf(job->run_id, sizeof job->run_id, "%s", id);
+    job->index = (uint32_t)n;
+    job->from = from;
+    job->to = to;
+    for (size_t k = 0; k < j->n; k++) {
+        const tt_json_kv *kv = &j->kv[k];
+        if (strncmp(kv->key, "params.", 7))
+            continue;
+        if (!kv->is_string || strlen(kv->key + 7) == 0 ||
+            strlen(kv->key + 7) >= TT_PARAM_KEY_MAX || strlen(kv->value) >= TT_PARAM_VALUE_MAX)
+            return tt_err_set(err, TT_EFORMAT, "bad job message: field params");
+        tt_param *p = &job->params[job->nparams++];
+        snprintf(p->key, sizeof p->key, "%s", kv->key + 7);
+        snprintf(p->value, sizeof p->value, "%s", kv->value);
+    }
+    return TT_OK;
+}
+
 int tt_sweep_job_decode(tt_sweep_job *job, const char *data, size_t len, tt_err *err)
 {
     memset(job, 0, sizeof *job);
     tt_json_flat j;
     int rc = tt_json_flat_parse(&j, data, len, "sweep job", err);
     if (rc)
-        return rc;
-    const char *id = tt_json_flat_get(&j, "run_id", NULL);
-    const char *sc = tt_json_flat_get(&j, "scenario", NULL);
-    const char *tag = tt_json_flat_get(&j, "tag", NULL);
-    const char *ix = tt_json_flat_get(&j, "index", NULL);
-    const char *missing = !id ? "run_id" : !sc ? "scenario" : !tag ? "tag" : !ix ? "index" : NULL;
-    if (missing || strlen(id) >= sizeof job->run_id || strlen(sc) >= sizeof job->scenario) {
-        tt_json_flat_free(&j);
-        return tt_err_set(err, TT_EFORMAT, "sweep job: field %s is missing or too long",
-                          missing ? missing : "run_id or scenario");
-    }
-    snprintf(job->run_id, sizeof job->run_id, "%s", id);
-    snprintf(job->scenario, sizeof job->scenario, "%s", sc);
-    snprintf(job->tag, sizeof job->tag, "%s", tag);
-    job->index = (uint32_t)strtoul(ix, NULL, 10);
-    const char *v = tt_json_flat_get(&j, "from", NULL);
-    job->from = v ? strtoll(v, NULL, 10) : 0;
-    v = tt_json_flat_get(&j, "to", NULL);
-    job->to = v ? strtoll(v, NULL, 10) : 0;
-    size_t ns = 0, np = 0;
-    for (size_t k = 0; k < j.n; k++) {
-        ns += !strncmp(j.kv[k].key, "sets.", 5);
-        np += !strncmp(j.kv[k].key, "params.", 7);
-    }
-    job->sets = calloc(ns ? ns : 1, sizeof *job->sets);
-    job->params = calloc(np ? np : 1, sizeof *job->params);
-    if (!job->sets || !job->params) {
-        tt_json_flat_free(&j);
-        tt_sweep_job_free(job);
-        return tt_err_set(err, TT_ENOMEM, "sweep job: out of memory");
-    }
-    for (size_t k = 0; k < j.n; k++) {
-        const tt_json_kv *kv = &j.kv[k];
-        if (!kv->value)
-            continue;
-        if (!strncmp(kv->key, "sets.", 5)) {
-            snprintf(job->sets[job->nsets++], sizeof job->sets[0], "%s", kv->value);
-        } else if (!strncmp(kv->key, "params.", 7)) {
-            tt_param *p = &job->params[job->nparams++];
-            snprintf(p->key, sizeof p->key, "%s", kv->key + 7);
-            snprintf(p->value, sizeof p->value, "%s", kv->value);
-        }
-    }
+        return rc == TT_ENOMEM ? rc : tt_err_set(err, TT_EFORMAT, "bad job message: not JSON");
+    job->params = calloc(j.n ? j.n : 1, sizeof *job->params);
+    rc = job->params ? job_fields(job, &j, err) : tt_err_set(err, TT_ENOMEM, "out of memory");
     tt_json_flat_free(&j);
-    return TT_OK;
+    if (rc)
+        tt_sweep_job_free(job);
+    return rc;
 }
 
 void tt_sweep_job_free(tt_sweep_job *job)
 {
-    free(job->sets);
     free(job->params);
-    job->sets = NULL;
     job->params = NULL;
-    job->nsets = job->nparams = 0;
+    job->nparams = 0;
+}
+
+static int value_allowed(const tt_sweep_axis *a, const char *v)
+{
+    for (size_t i = 0; i < a->nvalues; i++)
+        if (!strcmp(a->values[i], v))
+            return 1;
+    if (!a->is_range || a->nvalues) /* a list, or a stepped range: its points only */
+        return 0;
+    char *end = NULL;
+    double x = strtod(v, &end);
+    if (!*v || *end || !isfinite(x))
+        return 0;
+    /* a draw is printed with %.6g: allow its rounding at the ends */
+    double slack = 1e-5 * fmax(fabs(a->from), fabs(a->to));
+    return x >= a->from - slack && x <= a->to + slack;
+}
+
+int tt_sweep_job_check(const tt_sweep_job *job, const tt_sweep_spec *spec, tt_err *err)
+{
+    for (size_t i = 0; i < job->nparams; i++) {
+        const tt_param *p = &job->params[i];
+        const tt_sweep_axis *a = NULL;
+        for (size_t k = 0; spec && k < spec->naxes && !a; k++)
+            if (!strcmp(spec->axes[k].key, p->key))
+                a = &spec->axes[k];
+        if (!a || !value_allowed(a, p->value)) {
+            char key[TT_PARAM_KEY_MAX];
+            size_t n = 0;
+            for (const char *c = p->key; *c && n < sizeof key - 1; c++)
+                key[n++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+            key[n] = 0;
+            return tt_err_set(err, TT_EPERM, "parameter not allowed: %s", key);
+        }
+    }
+    return TT_OK;
 }
 
 /* ---- the scenario runner ---- */

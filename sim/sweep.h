@@ -173,32 +173,49 @@ int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_
 
 /* ---- a job on the wire (distributed sweeps) ---- */
 
-/* One job as a worker receives it. Workers need the scenario file (and the
- * data it names) at the same path: the tag (tt_research_tag of the file's
- * bytes) lets a worker refuse a file that differs from the sweep's. */
+/* A job message is untrusted input: anyone who can publish on the jobs
+ * subject can write one. So a job names no file and sets nothing but the
+ * sweep's own parameters: its scenario is the SHA-256 of the scenario file's
+ * bytes (the worker looks it up among the files in its own directories), and
+ * each parameter must be one the scenario's sweep: section declares, with a
+ * value on its grid or list, or inside its range (tt_sweep_job_check). */
+#define TT_SWEEP_JOB_VERSION 2
+#define TT_SWEEP_JOB_MAX_PARAMS 64
+
 typedef struct tt_sweep_job {
     uint32_t index;
     char run_id[TT_RUN_ID_MAX];
-    char scenario[1024]; /* absolute path */
-    char tag[9];
-    char (*sets)[256];   /* --set overrides of the sweep, in order */
-    size_t nsets;
+    char scenario[65];   /* the scenario file's SHA-256, 64 lower-case hex digits */
     tt_param *params;
     size_t nparams;
     tt_ts from, to;      /* data range; 0 = the scenario's */
 } tt_sweep_job;
 
 /* A job as one JSON object:
- * {"run_id":..,"index":..,"scenario":..,"tag":..,"from":..,"to":..,
- *  "sets":{"0":"k=v",..},"params":{"key":"value",..}}. index is the job's
- * parameter set in its plan; from/to the data range (0 = the scenario's).
- * TT_ENOMEM. */
+ * {"v":2,"run_id":..,"index":..,"scenario":"<sha256>","from":..,"to":..,
+ *  "params":{"key":"value",..}}. index is the job's parameter set in its
+ * plan; from/to the data range (0 = the scenario's). TT_ENOMEM. */
 int tt_sweep_job_encode(tt_buf *b, const char *run_id, uint32_t index, const tt_param *params,
-                        size_t nparams, const char *scenario, const char *tag,
-                        const char *const *sets, size_t nsets, tt_ts from, tt_ts to);
-/* Parse a job. TT_EFORMAT naming the missing or bad field. */
+                        size_t nparams, const char *scenario_id, tt_ts from, tt_ts to);
+/* Parse a job, strictly: every field must be one of the above with a value
+ * of its type (a run id of NATS-token characters, a whole index below
+ * TT_SWEEP_MAX_JOBS, whole non-negative times with from < to, string
+ * parameter values, no key twice). TT_EPERM "unknown scenario" when the
+ * scenario is not a hash (a path, as in the first job format), TT_EPERM
+ * "parameter not allowed" for a field that would set anything else (the
+ * first format's "sets"), TT_EFORMAT "bad job message: field F" otherwise.
+ * Messages never quote the job's values. */
 int tt_sweep_job_decode(tt_sweep_job *job, const char *data, size_t len, tt_err *err);
 void tt_sweep_job_free(tt_sweep_job *job);
+
+/* Is every parameter of the job one that spec sweeps, with an allowed value:
+ * one of a list's values or a stepped range's grid points (as the sweep
+ * writes them), or, for a range without step (random search), a finite
+ * number within [from, to] (give or take the %.6g rounding of a draw)?
+ * TT_EPERM "parameter not allowed: KEY" otherwise (KEY with anything but
+ * printable ASCII replaced). spec may be NULL (a scenario without a sweep:
+ * section): then no parameter is allowed. */
+int tt_sweep_job_check(const tt_sweep_job *job, const tt_sweep_spec *spec, tt_err *err);
 
 /* "key=value key=value" of a job's parameters into buf (for messages). */
 void tt_params_format(const tt_param *params, size_t n, char *buf, size_t bufsize);

@@ -15,9 +15,18 @@ Cases:
   demo         `ticktape demo` works with no files and says where the
                report is; --scenario prints a scenario that `backtest` runs
                to the same fingerprint
-  chromium     headless Chromium loads report.html: the charts are in the
-               DOM, the console has no errors (exit 77 = skip when absent)
+  chromium     headless Chromium loads report.html (a 2-day run on real
+               ticks and a 45-day synthetic one): every section renders
+               (charts, price chart with a marker per entry and exit,
+               MAE/MFE dots, histogram, by hour/weekday, drawdowns, per
+               symbol), intraday axes show times with each date once, a
+               probe script in a copy measures that nothing is wider than
+               the page; no console message (exit 77 = skip when absent)
   shipped      the example scenarios in scenarios/ run as shipped
+  rejects      rejected orders by reason (risk gate, venue) in the text, the
+               JSON and the report
+  tick_momentum the built-in tick strategy's first trade against Python's SMA
+               of the exported ticks
 """
 import json
 import math
@@ -145,10 +154,28 @@ def case_json():
         sys.exit(SKIP)
     work = fresh("json")
     out = os.path.join(work, "out")
+    # 35 days: past the minimum-data rule (30 days, 20 daily returns), so every
+    # annualised figure is defined and checked against pandas below
     p = run(["backtest", os.path.join(SRC, "scenarios/synthetic-sma-cross.yaml"),
-             "--set", "data.synthetic.to=2024-01-20", "--set", "metrics.risk_free=0.02",
+             "--set", "data.synthetic.to=2024-02-05", "--set", "metrics.risk_free=0.02",
              "--out", out, "--json"])
     j = last_json(p.stdout)
+    if j["annualized"] is not True or j["min_days"] != 30 or j["min_returns"] != 20:
+        sys.exit(f"35 days: annualized {j['annualized']}, rule {j['min_days']}/{j['min_returns']}")
+    # below the rule: null in JSON, n/a in the text with the reason, per-trade figures instead
+    short = run(["backtest", os.path.join(SRC, "scenarios/synthetic-sma-cross.yaml"),
+                 "--set", "data.synthetic.to=2024-01-05", "--no-reports", "--json"])
+    js = last_json(short.stdout)
+    for k in ("sharpe", "sortino", "calmar", "cagr_pct", "ann_volatility_pct"):
+        if js[k] is not None:
+            sys.exit(f"4 days: {k} is {js[k]}, not null")
+    if js["annualized"] is not False or js["sqn"] is None or js["trade_sharpe"] is None:
+        sys.exit(f"4 days: annualized {js['annualized']}, sqn {js['sqn']}")
+    if ("sharpe       n/a   sortino n/a" not in short.stdout or
+            "they need at least 30 days and 20 daily returns" not in short.stdout):
+        sys.exit("4 days: the text does not say n/a and why:\n" + short.stdout)
+    if "nan" in short.stdout.lower().replace("n/a", ""):
+        sys.exit("a NaN printed in the text:\n" + short.stdout)
     for k, t in REQUIRED.items():
         if k not in j or not isinstance(j[k], t):
             sys.exit(f"--json: field {k} missing or of the wrong type in {j}")
@@ -196,6 +223,9 @@ def case_json():
           what="time_in_market_pct")
     years = (ts[-1] - ts[0]) / (365.25 * 86400e9)
     close(j["cagr_pct"], ((eq[-1] / b0) ** (1 / years) - 1) * 100, what="cagr_pct")
+    close(j["ann_volatility_pct"], r.std() * math.sqrt(252) * 100, what="ann_volatility_pct")
+    close(j["sqn"], math.sqrt(len(net)) * net.mean() / net.std(), what="sqn")
+    close(j["trade_stdev"], net.std(), what="trade_stdev")
     print("json fields present; figures agree with pandas:", {k: j[k] for k in REQUIRED})
 
 
@@ -282,60 +312,250 @@ def case_demo():
     print(f"demo ok, fingerprint {m.group(1)}; its scenario replays to the same fingerprint")
 
 
-def case_chromium():
-    chrome = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if not chrome:
-        print("chromium not installed")
-        sys.exit(SKIP)
-    work = fresh("chromium")
+def case_rejects():
+    """Rejected orders are named by reason in the text, the JSON and the report:
+    a position limit below the strategy's size (risk gate), and an account too
+    small for one lot's margin (venue)."""
+    work = fresh("rejects")
+    scen = os.path.join(SRC, "scenarios/eurusd-sma-cross.yaml")
+    # the unrestricted run: how many orders the strategy sends (its oracle)
+    free = last_json(run(["backtest", scen, "--no-reports", "--json", "--quiet"]).stdout)
+    out = os.path.join(work, "risk")
+    p = run(["backtest", scen, "--out", out, "--json", "--set", "risk.max_position_lots=0.05"])
+    j = last_json(p.stdout)
+    n = j["rejected_orders"]
+    # each signal is an order the gate refuses: as many as the free run's first
+    # orders (the reversals it never got into): at least its trade count
+    if n < free["trades"] or j["rejected_by"] != {"risk.max_position": n} or j["trades"] != 0:
+        sys.exit(f"risk: rejected {n} by {j['rejected_by']}, trades {j['trades']}")
+    if j["risk_rejects"] != n:
+        sys.exit(f"risk: risk_rejects {j['risk_rejects']} != rejected_orders {n}")
+    if f"rejected     {n} orders: risk max_position {n}\n" not in p.stdout:
+        sys.exit("risk: the text does not name the rejections:\n" + p.stdout)
+    html = open(os.path.join(out, "report.html")).read()
+    if (f"<tr><td>risk gate</td><td>max_position</td><td>{n}</td>" not in html or
+            "risk.max_position_lots" not in html):
+        sys.exit("risk: the report's rejected-orders table is missing or wrong")
+    # the venue: 100 USD at 1:1 cannot hold 0.10 lot of EURUSD
+    p = run(["backtest", scen, "--no-reports", "--json", "--set", "account.balance=100",
+             "--set", "account.leverage=1"])
+    j = last_json(p.stdout)
+    n = j["rejected_orders"]
+    if n != j["orders_sent"] or j["rejected_by"] != {"order.no_money": n} or j["fills"] != 0:
+        sys.exit(f"venue: rejected {n} of {j['orders_sent']} sent, by {j['rejected_by']}")
+    if f"rejected     {n} orders: venue no_money {n}\n" not in p.stdout:
+        sys.exit("venue: the text does not name the rejections:\n" + p.stdout)
+    # no rejection: no line, an empty object
+    if "rejected " in run(["backtest", scen, "--no-reports"]).stdout or free["rejected_by"] != {}:
+        sys.exit("a run without rejections reports some")
+    print(f"rejections named: risk max_position, venue no_money ({n})")
+
+
+def case_tick_momentum():
+    """The built-in tick_momentum on the shipped scenario, against Python: the
+    SMA of the last 1000 bids (points) from `tape export`; the first trade
+    opens on the side and within a second of the first quote whose bid is more
+    than 30 points away from it; the run trades."""
+    work = fresh("tick_momentum")
+    scen = os.path.join(SRC, "scenarios/eurusd-tick-momentum.yaml")
     out = os.path.join(work, "out")
-    run(["demo", "--out", out, "--quiet", "--set", "data.synthetic.to=2024-01-15"])
-    profile = os.path.join(work, "profile")
+    j = last_json(run(["backtest", scen, "--out", out, "--json", "--quiet"]).stdout)
+    if j["trades"] < 10:
+        sys.exit(f"tick_momentum made {j['trades']} trades on two days of ticks")
+    ex = run(["tape", "export", os.path.join(SRC, "scenarios/data/eurusd-2019-02"), "--symbol",
+              "EURUSD", "--from", "2019-02-04", "--to", "2019-02-06", "--time-format",
+              "epoch-ns"]).stdout.strip().split("\n")[1:]
+    from collections import deque
+    win, total, signal = deque(), 0, None
+    for line in ex:
+        t, bid = line.split(",")[:2]
+        b = round(float(bid) * 100000)
+        win.append(b)
+        total += b
+        if len(win) > 1000:
+            total -= win.popleft()
+        if len(win) == 1000 and abs(b - total / 1000) > 30:
+            signal = (int(t), "buy" if b > total / 1000 else "sell")
+            break
+    first = open(os.path.join(out, "trades.csv")).read().split("\n")[1].split(",")
+    import datetime
+    opened = datetime.datetime.strptime(first[5], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp() * 1e9
+    if not signal or first[2] != signal[1] or not (signal[0] <= opened <= signal[0] + 1e9):
+        sys.exit(f"first trade {first[2]} at {first[5]}, Python's signal {signal}")
+    print(f"tick_momentum: {j['trades']} trades; the first ({first[2]}) where Python puts it")
+
+
+def chromium_dom(chrome, work, html, name, width=1024):
+    """The DOM of html after headless Chromium loaded it (scripts run), and
+    fail on any console message."""
+    profile = os.path.join(work, "profile-" + name)
     p = subprocess.run([chrome, "--headless", "--no-sandbox", "--disable-gpu",
                         "--disable-background-networking", "--disable-component-update",
                         "--no-first-run", f"--user-data-dir={profile}", "--enable-logging=stderr",
-                        "--v=0", "--virtual-time-budget=2000", "--dump-dom",
-                        "file://" + os.path.join(out, "report.html")],
+                        "--v=0", "--virtual-time-budget=2000", f"--window-size={width},900",
+                        "--dump-dom", "file://" + html],
                        capture_output=True, text=True, timeout=120)
     dom, log = p.stdout, p.stderr
     if p.returncode != 0 or "</html>" not in dom:
         sys.exit(f"chromium exit {p.returncode}; stderr:\n{log}")
     # console messages are logged as "...:CONSOLE(line)] ..." lines
     console = [l for l in log.split("\n") if "CONSOLE" in l or "Uncaught" in l]
-    if console:
+    if console and name == "report":
         sys.exit("console messages:\n" + "\n".join(console))
+    return dom
+
+
+def parse_report(dom):
+    """Shapes per SVG id, rows per table id, texts per SVG id."""
     from html.parser import HTMLParser
 
     class P(HTMLParser):
         def __init__(self):
             super().__init__()
             self.svg = None
-            self.found = {}
-            self.trs = 0
+            self.table = None
+            self.found = {}      # svg id -> list of (tag, attrs)
+            self.texts = {}      # svg id -> list of text pieces
+            self.rows = {}       # table id -> number of <tr>
+            self.ids = set()
+            self.classed = {}    # svg id -> (class of the text element, text)
+            self.cls = None
 
         def handle_starttag(self, tag, attrs):
             a = dict(attrs)
+            if "id" in a:
+                self.ids.add(a["id"])
             if tag == "svg":
                 self.svg = a.get("id")
                 self.found[self.svg] = []
-            elif self.svg and tag in ("polyline", "polygon"):
-                self.found[self.svg].append(len(a.get("points", "").split()))
-            elif tag == "tr":
-                self.trs += 1
+                self.texts[self.svg] = []
+            elif self.svg:
+                self.found[self.svg].append((tag, a))
+                if tag in ("text", "tspan", "title"):
+                    self.cls = a.get("class", tag)
+            if tag == "table":
+                self.table = a.get("id")
+                self.rows[self.table] = 0
+            elif tag == "tr" and self.table:
+                self.rows[self.table] += 1
 
         def handle_endtag(self, tag):
             if tag == "svg":
                 self.svg = None
+            elif tag == "table":
+                self.table = None
 
-    parser = P()
-    parser.feed(dom)
+        def handle_data(self, data):
+            if self.svg and data.strip():
+                self.texts[self.svg].append(data.strip())
+                self.classed.setdefault(self.svg, []).append((self.cls, data.strip()))
+
+    p = P()
+    p.feed(dom)
+    return p
+
+
+# A test-only copy of the report with a script that measures the layout:
+# every section must fit the page's width (no horizontal scrolling), and the
+# trade list its box.
+PROBE = """<script>
+window.addEventListener('load', function () {
+  var out = {page: document.documentElement.scrollWidth, view: window.innerWidth, wide: []};
+  document.querySelectorAll('section, .scroll').forEach(function (e) {
+    if (e.scrollWidth > e.clientWidth + 1) out.wide.push((e.id || e.className) + ' ' + e.scrollWidth + '>' + e.clientWidth);
+  });
+  var pre = document.createElement('pre'); pre.id = 'probe';
+  pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+});
+</script></body>"""
+
+
+def check_report(chrome, work, out, name, trades, intraday):
+    dom = chromium_dom(chrome, work, os.path.join(out, "report.html"), "report")
+    p = parse_report(dom)
     for chart in ("equity-chart", "drawdown-chart"):
-        shapes = parser.found.get(chart)
-        if not shapes or max(shapes) < 50:
-            sys.exit(f"{chart}: missing or empty in the DOM ({shapes})")
-    if 'id="trade-list"' not in dom or 'id="monthly"' not in dom or 'id="fingerprint"' not in dom:
-        sys.exit("trade list, monthly table or fingerprint missing from the DOM")
-    print("chromium: page loaded, charts", parser.found, "no console messages")
+        lines = [len(a.get("points", "").split()) for t, a in p.found.get(chart, [])
+                 if t in ("polyline", "polygon")]
+        if not lines or max(lines) < 50:
+            sys.exit(f"{name}: {chart}: missing or empty in the DOM ({lines})")
+    for i in ("trade-list", "monthly", "fingerprint", "figures", "drawdown-list", "per-symbol",
+              "exit-reasons", "pnl-hist", "mae-mfe-chart", "by-hour", "by-weekday", "data"):
+        if i not in p.ids:
+            sys.exit(f"{name}: #{i} missing from the DOM")
+    # the price chart: a line, and one entry and one exit marker per trade
+    price = [k for k in p.found if k and k.startswith("price-chart-")]
+    if len(price) != 1:
+        sys.exit(f"{name}: price charts {price}")
+    shapes = p.found[price[0]]
+    entries = sum(1 for t, a in shapes if t == "path" and "entry" in a.get("class", ""))
+    exits = sum(1 for t, a in shapes if t == "circle" and a.get("class") == "exit")
+    line = [len(a["points"].split()) for t, a in shapes if t == "polyline"]
+    if entries != trades or exits != trades or not line or line[0] < 100:
+        sys.exit(f"{name}: price chart: {entries} entries, {exits} exits for {trades} trades, "
+                 f"line {line}")
+    # MAE/MFE: a dot per trade in each panel; histogram bars count every trade
+    dots = sum(1 for t, a in p.found["mae-mfe-chart"] if t == "circle")
+    if dots != 2 * trades:
+        sys.exit(f"{name}: MAE/MFE dots {dots}, want {2 * trades}")
+    import re as _re
+    counted = sum(int(_re.search(r": (\d+) trade", x).group(1))
+                  for x in p.texts["pnl-hist"] if _re.search(r": (\d+) trade", x))
+    if counted != trades:
+        sys.exit(f"{name}: histogram holds {counted} trades, want {trades}")
+    hours = [x for c, x in p.classed["by-hour"] if c == "t"]
+    counts = [int(x) for c, x in p.classed["by-hour"] if c == "n"]
+    days = [x for c, x in p.classed["by-weekday"] if c == "t"]
+    if hours != [str(h) for h in range(24)] or sum(counts) != trades:
+        sys.exit(f"{name}: by-hour labels {hours}, counts {counts}")
+    if days != ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]:
+        sys.exit(f"{name}: by-weekday labels {days}")
+    if p.rows["per-symbol"] != 2 or p.rows["drawdown-list"] < 2:
+        sys.exit(f"{name}: per-symbol rows {p.rows['per-symbol']}, drawdowns {p.rows['drawdown-list']}")
+    # time axis: intraday runs show times of day, each date once
+    labels = p.texts["equity-chart"]
+    times = [x for x in labels if _re.fullmatch(r"\d\d:\d\d", x)]
+    dates = [x for x in labels if _re.fullmatch(r"\d{4}-\d\d-\d\d", x)]
+    if intraday and (len(times) < 4 or len(dates) != len(set(dates))):
+        sys.exit(f"{name}: intraday axis without times or with repeated dates: {labels}")
+    if not intraday and (times or len(dates) < 3 or len(dates) != len(set(dates))):
+        sys.exit(f"{name}: multi-week axis: {labels}")
+    # the layout: nothing wider than the page at 1024 px (a copy with a probe script)
+    with open(os.path.join(out, "report.html")) as f:
+        html = f.read()
+    probe = os.path.join(out, "probe.html")
+    with open(probe, "w") as f:
+        f.write(html.replace("</body>", PROBE, 1))
+    m = _re.search(r'<pre id="probe">(.*?)</pre>', chromium_dom(chrome, work, probe, "probe"))
+    if not m:
+        sys.exit(f"{name}: the layout probe did not run")
+    lay = json.loads(m.group(1).replace("&gt;", ">"))
+    if lay["wide"] or lay["page"] > lay["view"]:
+        sys.exit(f"{name}: wider than the page: {lay}")
+    print(f"{name}: every section rendered; {trades} trades on the price chart; fits {lay['view']} px")
+    return p
+
+
+def case_chromium():
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not chrome:
+        print("chromium not installed")
+        sys.exit(SKIP)
+    work = fresh("chromium")
+    # an intraday run on real ticks: n/a figures explained, times on the axes
+    out = os.path.join(work, "eurusd")
+    j = last_json(run(["backtest", os.path.join(SRC, "scenarios/eurusd-sma-cross.yaml"),
+                       "--out", out, "--quiet", "--json"]).stdout)
+    p = check_report(chrome, work, out, "eurusd", j["trades"], True)
+    if "short-run" not in p.ids:
+        sys.exit("eurusd: the note on n/a annualised figures is missing")
+    # a month and a half of synthetic data: dates on the axes, the rule met
+    out = os.path.join(work, "demo")
+    j = last_json(run(["demo", "--out", out, "--quiet", "--json",
+                       "--set", "data.synthetic.to=2024-02-15"]).stdout)
+    p = check_report(chrome, work, out, "demo", j["trades"], False)
+    if "short-run" in p.ids or not j["annualized"]:
+        sys.exit("demo: 45 days: the annualised figures should be defined")
 
 
 def case_shipped():
@@ -354,4 +574,4 @@ def case_shipped():
 
 
 {"determinism": case_determinism, "json": case_json, "errors": case_errors, "demo": case_demo,
- "chromium": case_chromium, "shipped": case_shipped}[CASE]()
+ "chromium": case_chromium, "shipped": case_shipped, "rejects": case_rejects, "tick_momentum": case_tick_momentum}[CASE]()

@@ -2,7 +2,9 @@
 """docs/cli.md is `ticktape help --markdown`, byte for byte (run by ctest:
 tests/cli/opts.cmake), and it documents what the binary accepts: each
 command's --help succeeds and names every option its section in the
-reference lists. Also: backtest --help-keys prints the key table of --keys.
+reference lists, and every --help (groups included) has its usage, a
+description and its exit codes. Also: backtest --help-keys prints the key
+table of --keys.
 
 usage: cli_docs_test.py TICKTAPE SOURCE_DIR
 """
@@ -47,6 +49,24 @@ for name, body in zip(sections[1::2], sections[2::2]):
     checked += 1
 if checked < 20:
     sys.exit(f"FAIL: only {checked} commands in docs/cli.md")
+
+# Every --help is complete: its usage, a description, and its exit codes; the
+# top-level help lists every command, each of which passes the same check
+# (command groups too: tape, import, download, bench).
+top = run("--help")
+commands = re.findall(r"^  ([a-z]+) {2,}", top.split("commands:", 1)[1].split("options:", 1)[0],
+                      flags=re.M)
+names = sorted(set(commands) | {n for n in sections[1::2]})
+for name in names:
+    text = run(*name.split(), "--help")
+    paras = [p for p in text.split("\n\n") if p.strip()]
+    desc = [p for p in paras[1:] if not re.match(r"(arguments|options|subcommands|exit codes|see )",
+                                                 p.strip())]
+    if not text.startswith("usage: ticktape ") or not desc or "exit codes:" not in text:
+        sys.exit(f"FAIL: ticktape {name} --help lacks its usage, a description or its exit "
+                 f"codes:\n{text}")
+if len(commands) < 14:
+    sys.exit(f"FAIL: ticktape --help lists {len(commands)} commands")
 
 # backtest --help-keys is --keys: the scenario key table.
 keys = run("backtest", "--keys")

@@ -1,11 +1,12 @@
 # The research commands end to end (tests/cli/research_test.py): sweep tables
 # identical at any --jobs and equal to lone backtests, seeded random search,
 # a crashing run reported with its parameters (a plugin that segfaults on
-# purpose), walk-forward against a sweep oracle, gates with JUnit XML.
+# purpose), walk-forward against a sweep oracle, gates with JUnit XML, the sweep
+# page in headless Chromium, the walk-forward's outputs agreeing.
 add_library(research_crash_plugin MODULE ${CMAKE_CURRENT_LIST_DIR}/research_crash_plugin.c)
 target_include_directories(research_crash_plugin PRIVATE ${PROJECT_SOURCE_DIR})
 set_target_properties(research_crash_plugin PROPERTIES C_VISIBILITY_PRESET hidden)
-foreach(case sweep random crash walkforward gates errors)
+foreach(case sweep random crash walkforward gates errors page wf_report)
   add_test(NAME cli.research_${case}
     COMMAND ${TT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/research_test.py ${case} ${TT_BIN}
             ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/research_${case}

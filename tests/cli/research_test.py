@@ -134,8 +134,9 @@ def case_sweep():
     html = open(os.path.join(WORK, "t1", "sweep.html")).read()
     if "<svg" not in html or "<script" in html or "http" in html.replace("http://www.w3.org/2000/svg", ""):
         fail("HTML is not a self-contained page with an SVG heatmap")
-    if len(re.findall(r"<rect ", html)) != 6:
-        fail("heatmap should have 3 x 2 cells")
+    m = re.search(r'<svg id="heatmap-net_pnl".*?</svg>', html, re.S)
+    if not m or len(re.findall(r'<rect class="cell"', m.group(0))) != 6:
+        fail("the net_pnl heatmap should have 3 x 2 cells")
 
 
 def case_random():
@@ -259,6 +260,113 @@ def case_walkforward():
         fail("anchored folds must all start at the data start")
 
 
+def case_wf_report():
+    """The README's walk-forward: text, walkforward.json, the report's fold
+    table, summary.json, trades.csv, JUnit and the gate table agree on every
+    value; the counts are right (events, trades); the fold boundaries are on
+    the equity chart; each fold's efficiency is recomputed here from its
+    windows and P&L."""
+    sc = os.path.join(SRC, "scenarios", "walkforward-eurusd-sma.yaml")
+    junit = os.path.join(WORK, "wf.xml")
+    p = run(["walkforward", sc, "--jobs", "2", "--json", "--out", "wfr", "--gate", "--junit", junit],
+            expect=4)
+    j = last_json(p)
+    text = p.stdout
+    html = open(os.path.join(WORK, "wfr", "report.html")).read()
+    summ = json.load(open(os.path.join(WORK, "wfr", "summary.json")))
+    trades = open(os.path.join(WORK, "wfr", "trades.csv")).read().strip().split("\n")[1:]
+
+    def money(v):
+        return "%.2f" % v
+
+    def ratio(v):
+        return "n/a" if v is None else "%.6g" % v
+    rows = re.findall(r'<tr><td>(\d+)</td><td><span class="nw">.*?</td><td><span class="nw">.*?</td>'
+                      r'<td class="l">(.*?)</td><td>(\d+) / (\d+)</td><td>(.*?)</td><td class="\w*">'
+                      r'(.*?)</td><td>(\d+)</td><td class="\w*">(.*?)</td><td>(\d+)</td>'
+                      r'<td class="\w*">(.*?)%</td><td class="neg">(.*?)%</td><td class="eff">(.*?)</td>',
+                      html)
+    if len(rows) != len(j["folds"]) or len(rows) != 6:
+        fail("report fold table: %d rows, JSON %d folds" % (len(rows), len(j["folds"])))
+    day = 86400.0
+    for f, r in zip(j["folds"], rows):
+        n = f["fold"]
+        is_, oos = f["in_sample"], f["out_of_sample"]
+        # efficiency by hand: OOS net per test day over IS net per train day
+        tr = (parse_ts(f["train_to"]) - parse_ts(f["train_from"])) / day
+        te = (parse_ts(f["test_to"]) - parse_ts(f["test_from"])) / day
+        eff = (oos["net_pnl"] / te) / (is_["net_pnl"] / tr) if is_["net_pnl"] > 0 else None
+        if (eff is None) != (f["efficiency"] is None) or \
+                (eff is not None and abs(eff - f["efficiency"]) > 1e-9 * abs(eff)):
+            fail("fold %d efficiency %s, by hand %s" % (n, f["efficiency"], eff))
+        want = [str(n), str(f["qualified"]), str(f["runs"]), ratio(f["objective"]),
+                money(is_["net_pnl"]), str(is_["trades"]), money(oos["net_pnl"]),
+                str(oos["trades"]), "%.2f" % oos["return_pct"],
+                "%.2f" % -oos["max_drawdown_pct"], ratio(f["efficiency"])]
+        got = [r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]
+        if got != want:
+            fail("fold %d: report %s, JSON %s" % (n, got, want))
+        line = [l for l in text.split("\n") if re.match(r"%d\s+2019" % n, l)]
+        cells = line[0].split() if line else []
+        if cells[-6:] != [ratio(f["objective"]), money(is_["net_pnl"]), str(is_["trades"]),
+                          money(oos["net_pnl"]), str(oos["trades"]), ratio(f["efficiency"])]:
+            fail("fold %d text %s disagrees with JSON" % (n, cells))
+    # counts: the stitched run's events and trades are the folds'
+    events = sum(f["out_of_sample"]["events"] for f in j["folds"] if f["params"])
+    if summ["events"] != events or j["oos"]["events"] != events or events == 0:
+        fail("events: summary %s, JSON %s, folds %s" % (summ["events"], j["oos"]["events"], events))
+    if "%d events" % events not in html or "%d trades, %d events" % (j["oos"]["trades"], events) \
+            not in text:
+        fail("the report or the text does not count %d events" % events)
+    ntr = sum(f["out_of_sample"]["trades"] for f in j["folds"] if f["params"])
+    if not (len(trades) == ntr == j["oos"]["trades"] == summ["trades"]):
+        fail("trades: csv %d, folds %d, JSON %d, summary %d" % (len(trades), ntr,
+                                                               j["oos"]["trades"], summ["trades"]))
+    # the fold boundaries on the equity chart: a line per fold
+    eq = re.search(r'<svg id="equity-chart".*?</svg>', html, re.S).group(0)
+    marks = re.findall(r'<text class="mlabel"[^>]*>fold (\d+)</text>', eq)
+    if marks != [str(i) for i in range(1, 7)]:
+        fail("fold markers on the equity chart: %s" % marks)
+    # WFE, net P&L, trades, drawdown: text, JSON, report, gate table, JUnit
+    wfe = ratio(j["wfe"])
+    if "walk-forward efficiency %s" % wfe not in text or '<b id="wfe">%s</b>' % wfe not in html:
+        fail("WFE %s: text or report disagree" % wfe)
+    gate = {l.split()[0]: l for l in p.stderr.split("\n") if l.startswith(("min_", "max_"))}
+    if "wfe %s < 0.5" % wfe not in gate.get("min_wfe", ""):
+        fail("gate table WFE: %s" % gate.get("min_wfe"))
+    if "net_pnl %g < 0" % j["oos"]["net_pnl"] not in gate.get("min_net_pnl", "") or \
+            "trades %d >= 10" % j["oos"]["trades"] not in gate.get("min_trades", "") or \
+            "max_drawdown_pct %.6g <= 10" % j["oos"]["max_drawdown_pct"] not in \
+            gate.get("max_drawdown_pct", ""):
+        fail("gate table disagrees with the JSON: %s" % gate)
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
+    for name, line in gate.items():
+        fl = cases[name].find("failure")
+        if ("FAIL" in line) != (fl is not None) or (fl is not None and fl.get("message") not in line):
+            fail("JUnit %s disagrees with the gate table: %s" % (name, line))
+    if summ["net_pnl"] != j["oos"]["net_pnl"] or summ["sharpe"] != j["oos"]["sharpe"]:
+        fail("summary.json and walkforward.json disagree")
+    # a fold that chooses nothing says why, alike in the text, the JSON and the report
+    sh = scenario("wf_sharpe", WF.format(mode="rolling").replace("objective: net_pnl",
+                                                                 "objective: sharpe"),
+                  to="2019-02-06")
+    p = run(["walkforward", sh, "--json", "--out", "wfs"])
+    j = last_json(p)
+    why = "sharpe is n/a for every run that qualified (train windows below the minimum-data rule)"
+    html = open(os.path.join(WORK, "wfs", "report.html")).read()
+    if any(f["params"] is not None or f["why_none"] != why for f in j["folds"]) or \
+            p.stdout.count("(" + why + ")") != len(j["folds"]) or html.count(why) != len(j["folds"]):
+        fail("folds without a choice do not say why alike:\n" + p.stdout)
+    if "walk-forward efficiency n/a (no fold chose a parameter set)" not in p.stdout:
+        fail("no WFE sentence for a walk-forward without choices")
+
+
+def parse_ts(s):
+    import datetime
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
 def case_gates():
     """--gate: exit 4 with a table of failures, JUnit XML; baselines."""
     fail_gates = "gates:\n  min_trades: 1\n  min_sharpe: 100\n  max_drawdown_pct: 50\n"
@@ -304,7 +412,9 @@ def case_gates():
 
 
 def case_errors():
-    """Usage errors exit 2; a bad sweep section exits 1 naming file and line."""
+    """Usage errors exit 2; a bad sweep section exits 1 naming file and line;
+    every run failed exits 1 and some 3, in sweep and walkforward; backtest,
+    sweep, walkforward and paper refuse the same bad input alike."""
     run(["sweep", "--help"])
     run(["sweep"], expect=2)
     run(["sweep", "x.yaml", "--jobs", "0"], expect=2)
@@ -326,6 +436,161 @@ def case_errors():
     p = run(["walkforward", sc], expect=1)
     if "no walkforward: section" not in p.stderr:
         fail(p.stderr)
+    # every run failed: 1, as a lone backtest of any of them; some: 3. Here the
+    # sweep's fast is never below slow (sma_cross refuses it) ...
+    wf = "walkforward:\n  train: 6h\n  test: 6h\n"
+    grid = "sweep:\n  params:\n    strategy:\n      params:\n        fast: [%s]\n        slow: [20, 30]\n"
+    sc = scenario("allfail", grid % "40, 50" + wf)
+    b = run(["backtest", sc, "--set", "strategy.params.fast=40", "--set", "strategy.params.slow=20",
+             "--no-reports"], expect=1)
+    if "fast must be < slow" not in b.stderr:
+        fail("backtest: " + b.stderr)
+    p = run(["sweep", sc, "--no-reports"], expect=1)
+    if "every run failed (4 of 4)" not in p.stderr or "fast must be < slow" not in p.stderr:
+        fail("sweep, every run failed: " + p.stderr)
+    p = run(["walkforward", sc, "--no-reports"], expect=1)
+    if "every train run failed (12 of 12)" not in p.stderr:
+        fail("walkforward, every train run failed: " + p.stderr)
+    # ... and here half of it is
+    sc = scenario("somefail", grid % "5, 50" + wf)
+    p = run(["sweep", sc, "--no-reports"], expect=3)
+    if "2 of 4 runs did not complete" not in p.stderr:
+        fail("sweep, some runs failed: " + p.stderr)
+    p = run(["walkforward", sc, "--no-reports"], expect=3)
+    if "6 of 12 train runs did not complete" not in p.stderr:
+        fail("walkforward, some train runs failed: " + p.stderr)
+    # the same bad input is refused alike by every command that runs a scenario
+    good = scenario("good", "")
+    for cmd in (["backtest"], ["sweep"], ["walkforward"], ["paper", "--nats", "nats://127.0.0.1:1"]):
+        for bad, code, says in ((["--set", "venue.latncy=3"], 2, "--set venue.latncy: unknown key"),
+                                (["--set", "nope"], 2, "--set: expected KEY=VALUE"),
+                                (["--set", "venue.latency_ms=soon"], 2, "expected a number"),
+                                (["--bogus"], 2, "unknown option --bogus")):
+            p = run([cmd[0], good] + cmd[1:] + bad, expect=code)
+            if says not in p.stderr:
+                fail("%s %s: %s" % (cmd[0], bad, p.stderr))
+        p = run([cmd[0], os.path.join(WORK, "absent.yaml")] + cmd[1:], expect=1)
+        if "absent.yaml: cannot open scenario" not in p.stderr:
+            fail("%s, a missing scenario: %s" % (cmd[0], p.stderr))
+
+
+def chromium(html, width=1024):
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chrome:
+        print("SKIP: chromium not installed")
+        sys.exit(77)
+    p = subprocess.run([chrome, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-background-networking", "--no-first-run",
+                        "--user-data-dir=" + os.path.join(WORK, "profile"), "--enable-logging=stderr",
+                        "--virtual-time-budget=2000", "--window-size=%d,900" % width, "--dump-dom",
+                        "file://" + html], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0 or "</html>" not in p.stdout:
+        fail("chromium exit %d: %s" % (p.returncode, p.stderr[-2000:]))
+    return p.stdout
+
+
+# Test-only: clicks each figure's label in turn and records which heatmap is
+# displayed, and whether anything is wider than the window.
+SWEEP_PROBE = """<script>
+window.addEventListener('load', function () {
+  var shown = [];
+  document.querySelectorAll('.tabs label').forEach(function (l) {
+    l.click();
+    var vis = [];
+    document.querySelectorAll('.hm').forEach(function (m) {
+      if (getComputedStyle(m).display !== 'none') vis.push(m.querySelector('svg.map').id);
+    });
+    shown.push([l.textContent, vis]);
+  });
+  var wide = [];
+  document.querySelectorAll('section').forEach(function (e) {
+    if (e.scrollWidth > e.clientWidth + 1) wide.push(e.id);
+  });
+  var pre = document.createElement('pre'); pre.id = 'probe';
+  pre.textContent = JSON.stringify({shown: shown, wide: wide,
+                                    page: document.documentElement.scrollWidth, view: innerWidth});
+  document.body.appendChild(pre);
+});
+</script></body>"""
+
+
+def case_page():
+    """sweep.html of the README's sweep in headless Chromium: two-day runs are
+    ranked by net P&L (no Sharpe ratio) and say why; a heatmap per main figure
+    with a legend, one shown at a time and switched by its label; the best
+    cell's neighbourhood and its rank against Python's own ranking of the
+    cells; a table that fits the page."""
+    sc = os.path.join(SRC, "scenarios", "sweep-eurusd-sma.yaml")
+    p = run(["sweep", sc, "--jobs", "2", "--json", "--out", "page"])
+    j = last_json(p)
+    if "best by net_pnl (no run has a Sharpe ratio" not in p.stdout:
+        fail("the text does not say the ranking fell back to net_pnl:\n" + p.stdout)
+    html_path = os.path.join(WORK, "page", "sweep.html")
+    dom = chromium(html_path)
+    if 'id="ranking-note"' not in dom or "Ranked by <b>net_pnl</b>" not in dom:
+        fail("no ranking note")
+    figs = ["net_pnl", "sharpe", "return_pct", "sqn", "profit_factor", "max_drawdown_pct",
+            "win_rate_pct", "trades"]
+    for f in figs:
+        m = re.search(r'<svg id="heatmap-%s".*?</svg>' % f, dom, re.S)
+        if not m or len(re.findall(r'<rect class="cell"', m.group(0))) != 64:
+            fail("heatmap-%s: 8 x 8 cells expected" % f)
+        if 'id="legend-%s"' % f not in dom:
+            fail("no legend for " + f)
+    # the ranked table: net_pnl descending, 64 rows
+    rows = re.findall(r'<tr><td>(\d+)</td><td>(\d+)</td><td>ok</td>.*?<td class="rk">(-?[\d.]+)</td>',
+                      dom)
+    vals = [float(v) for _, _, v in rows]
+    if len(rows) != 64 or vals != sorted(vals, reverse=True):
+        fail("ranked table: %d rows, order %s" % (len(rows), vals[:5]))
+    # stability: the best cell's neighbours, ranked here from sweep.json
+    cells = {(r["params"]["strategy.params.fast"], r["params"]["strategy.params.slow"]): r["net_pnl"]
+             for r in j["runs"]}
+    xs = sorted({k[0] for k in cells}, key=float)
+    ys = sorted({k[1] for k in cells}, key=float)
+    best = max(cells, key=lambda k: (cells[k], -j["runs"].index(
+        next(r for r in j["runs"] if (r["params"]["strategy.params.fast"],
+                                      r["params"]["strategy.params.slow"]) == k))))
+    bx, by = xs.index(best[0]), ys.index(best[1])
+    vals = list(cells.values())
+
+    def u(v):
+        below = sum(1 for w in vals if v > w)
+        equal = sum(1 for w in vals if w == v)
+        return (below + (equal - 1) / 2) / (len(vals) - 1)
+    nb = [cells[(xs[x], ys[y])] for x in range(bx - 1, bx + 2) for y in range(by - 1, by + 2)
+          if 0 <= x < len(xs) and 0 <= y < len(ys) and (x, y) != (bx, by)]
+    top = (1 - sum(u(v) for v in nb) / len(nb)) * 100
+    want = "the %d neighbours of the best cell rank on average in the top %.0f%% of cells" % (
+        len(nb), max(top, 1))
+    m = re.search(r'<table id="stability-net_pnl".*?</table><p class="stab-note">(.*?)</p>', dom, re.S)
+    if not m or want not in m.group(1):
+        fail("stability: want '%s', page says %s" % (want, m and m.group(1)))
+    # the choice of figure, and the layout, with a probe script in a copy
+    with open(html_path) as f:
+        html = f.read()
+    probe = os.path.join(WORK, "page", "probe.html")
+    with open(probe, "w") as f:
+        f.write(html.replace("</body>", SWEEP_PROBE, 1))
+    m = re.search(r'<pre id="probe">(.*?)</pre>', chromium(probe))
+    if not m:
+        fail("the probe did not run")
+    res = json.loads(m.group(1))
+    for label, vis in res["shown"]:
+        if vis != ["heatmap-" + label]:
+            fail("clicking %s shows %s" % (label, vis))
+    if [l for l, _ in res["shown"]] != figs:
+        fail("figure choices %s" % res["shown"])
+    if res["wide"] or res["page"] > res["view"]:
+        fail("wider than the page: %s" % res)
+    # an explicit --figure ranks by it, without the note
+    run(["sweep", sc, "--jobs", "2", "--out", "page2", "--figure", "sqn", "--quiet"])
+    html = open(os.path.join(WORK, "page2", "sweep.html")).read()
+    if "Ranked by <b>sqn</b>" not in html or "ranking-note" in html:
+        fail("--figure sqn")
+    p = run(["sweep", sc, "--figure", "win_rate"], expect=2)
+    if "'win_rate' is now 'win_rate_pct'" not in p.stderr:
+        fail("old figure name: " + p.stderr)
 
 
 def case_shipped():
@@ -359,7 +624,7 @@ def main():
         sys.exit(77)
     {"sweep": case_sweep, "random": case_random, "crash": case_crash,
      "walkforward": case_walkforward, "gates": case_gates, "errors": case_errors,
-     "shipped": case_shipped}[CASE]()
+     "shipped": case_shipped, "page": case_page, "wf_report": case_wf_report}[CASE]()
     print("ok")
 
 

@@ -9,7 +9,8 @@ Builds a small Dukascopy tree from tests/data/bars/ (EURUSD 2019-02-04, hours 00
     (prices as exact decimals with 5 digits; volume to float32 precision);
   - M5 mid and H1 ask: equal to bars computed here in Python from the decoded
     ticks (mid = (bid+ask)/2 rounded half to even: Python's round() is exactly
-    that on x.5; volume the float sum in tick order, compared exactly);
+    that on x.5; volume the exact Decimal sum of each tick's float32 volume
+    read as its shortest decimal, printed with no float noise);
   - JSONL gives the same bars as CSV; ISO times; D1/W1/MN1 hold all ticks in one bar
     whose time is the period's open (W1: Monday 2019-02-04, MN1: 2019-02-01);
   - --from/--to cut the ticks read, --no-partial drops the last (partial) bar;
@@ -19,6 +20,7 @@ Builds a small Dukascopy tree from tests/data/bars/ (EURUSD 2019-02-04, hours 00
 """
 import json
 import lzma
+from decimal import Decimal
 import os
 import shutil
 import struct
@@ -56,16 +58,27 @@ def fmt(points):
     return "%d.%05d" % (points // 100000, points % 100000)
 
 
+def f32_decimal(v):
+    """The shortest decimal that reads back as the same float32, as a Decimal:
+    the tick volume the source meant (1.12, not 1.1200000047683716)."""
+    for p in range(1, 10):
+        t = "%.*g" % (p, v)
+        if struct.unpack(">f", struct.pack(">f", float(t)))[0] == v:
+            return Decimal(t)
+    return Decimal(repr(v))
+
+
 def expected_bars(ticks, period_ms, side):
+    """Bars computed here; volume the exact decimal sum of the ticks' volumes."""
     bars = []
     for ms, bid, ask, bv, av in ticks:
         if side == "bid":
-            p, v = bid, bv
+            p, v = bid, f32_decimal(bv)
         elif side == "ask":
-            p, v = ask, av
+            p, v = ask, f32_decimal(av)
         else:
             s = bid + ask
-            p, v = (s // 2 if s % 2 == 0 else int(round(s / 2))), (bv + av) * 0.5
+            p, v = (s // 2 if s % 2 == 0 else int(round(s / 2))), (f32_decimal(bv) + f32_decimal(av)) / 2
         t = ms - ms % period_ms
         if bars and bars[-1][0] == t:
             b = bars[-1]
@@ -89,6 +102,12 @@ def parse_csv(text):
     return [l.split(",") for l in lines[1:]]
 
 
+def fmt_decimal(d):
+    """A Decimal as ticktape prints it: fixed notation, no trailing zeros."""
+    t = format(d.normalize(), "f")
+    return t
+
+
 def compare(rows, bars, what, exact_volume=True):
     check(len(rows) == len(bars), "%s: %d bars, expected %d" % (what, len(rows), len(bars)))
     for r, b in zip(rows, bars):
@@ -96,7 +115,9 @@ def compare(rows, bars, what, exact_volume=True):
         if r[:5] != want:
             check(False, "%s: %s != %s" % (what, r[:5], want))
             return
-        vol_ok = float(r[5]) == b[5] if exact_volume else abs(float(r[5]) - b[5]) <= 1e-6 * b[5]
+        # exact: the printed decimal is the decimal sum, with no float noise
+        vol_ok = (Decimal(r[5]) == b[5] and r[5] == fmt_decimal(b[5]) if exact_volume
+                  else abs(float(r[5]) - b[5]) <= 1e-6 * b[5])
         if not vol_ok or int(r[6]) != b[6]:
             check(False, "%s at %s: volume/ticks %s %s != %r %d" % (what, r[0], r[5], r[6], b[5], b[6]))
             return
@@ -151,6 +172,10 @@ def main():
             rows = parse_csv(run(tt, "bars", tape, "--symbol", "EURUSD", "--timeframe", tf))
             check(len(rows) == 1 and rows[0][0] == t and int(rows[0][6]) == len(ticks),
                   "%s: %s" % (tf, rows))
+            # the day's volume: every tick's decimal, summed exactly
+            total = sum(f32_decimal(t[3]) for t in ticks)
+            check(rows and rows[0][5] == fmt_decimal(total),
+                  "%s volume %s, the ticks' sum %s" % (tf, rows and rows[0][5], total))
 
         # --from/--to: ticks in [07:30, 08:10) -> M15 bars 07:30, 07:45, 08:00 (partial)
         rows = parse_csv(run(tt, "bars", tape, "--symbol", "EURUSD", "--timeframe", "M15",

@@ -12,9 +12,14 @@ foreach(variant example_strategy example_strategy_badabi)
 endforeach()
 target_compile_definitions(example_strategy_badabi PRIVATE TT_EXAMPLE_BAD_ABI=1)
 
+# The audit's exploit payload: a .so whose constructor writes a marker file
+# (tests/live/evil_plugin.c), used here and by tests/live/security.cmake.
+add_library(evil_plugin MODULE ${CMAKE_CURRENT_LIST_DIR}/../live/evil_plugin.c)
+
 add_executable(plugin_loader_test ${TT_PLUGIN_DIR}/plugin_loader_test.c)
 target_link_libraries(plugin_loader_test PRIVATE tt_sim PkgConfig::CMOCKA)
-add_dependencies(plugin_loader_test example_strategy example_strategy_badabi)
+add_dependencies(plugin_loader_test example_strategy example_strategy_badabi evil_plugin)
 add_test(NAME core.plugin_load
-  COMMAND plugin_loader_test $<TARGET_FILE:example_strategy> $<TARGET_FILE:example_strategy_badabi>)
+  COMMAND plugin_loader_test $<TARGET_FILE:example_strategy> $<TARGET_FILE:example_strategy_badabi>
+          $<TARGET_FILE:evil_plugin> ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(core.plugin_load PROPERTIES LABELS core TIMEOUT 120)

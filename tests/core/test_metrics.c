@@ -54,7 +54,11 @@ static void test_daily_hand(void **state)
                             pt(day0() + 2 * D + 12 * H, 1089000, 0)};
     tt_metrics m;
     tt_err err;
-    assert_int_equal(tt_metrics_compute(NULL, 0, e, 3, 1000000, NULL, &m, &err), TT_OK);
+    /* three days are far below the minimum-data rule: switch it off to check
+     * the formulas (test_min_data_rule checks the rule) */
+    tt_metrics_opts none = {.min_days = -1, .min_returns = -1};
+    assert_int_equal(tt_metrics_compute(NULL, 0, e, 3, 1000000, &none, &m, &err), TT_OK);
+    assert_int_equal(m.annualized, 1);
     assert_int_equal(m.days, 3);
     assert_int_equal(m.periods_per_year, 252);
     assert_near(m.total_return, 0.089, 1e-12);
@@ -70,11 +74,22 @@ static void test_daily_hand(void **state)
     assert_near(m.years, 2.0 / 365.25, 1e-12);
     assert_near(m.cagr, pow(1.089, 365.25 / 2.0) - 1.0, 1e-9);
     assert_near(m.calmar, m.cagr / 0.1, 1e-12);
+    assert_true(m.cagr_pct == m.cagr * 100.0);
+    assert_true(m.ann_volatility_pct == m.ann_volatility * 100.0);
+
+    /* with the default rule the same three days give no annualised figure */
+    assert_int_equal(tt_metrics_compute(NULL, 0, e, 3, 1000000, NULL, &m, &err), TT_OK);
+    assert_int_equal(m.annualized, 0);
+    assert_true(isnan(m.sharpe) && isnan(m.sortino) && isnan(m.cagr) && isnan(m.calmar) &&
+                isnan(m.ann_volatility) && isnan(m.cagr_pct) && isnan(m.ann_volatility_pct));
+    assert_near(m.return_pct, 8.9, 1e-12); /* the rest stays */
+    assert_near(m.max_drawdown_pct, 10.0, 1e-12);
 
     /* 365 periods and 3.65% a year risk-free (0.0001 a day):
      * Sharpe = (0.0333333 - 0.0001) / 0.11547005 * sqrt(365) = 5.5006...;
      * downside of e = r - 0.0001: only -0.1001 -> sqrt(0.1001^2 / 3) = 0.05779277 */
-    tt_metrics_opts o = {.periods_per_year = 365, .risk_free = 0.0365};
+    tt_metrics_opts o = {.periods_per_year = 365, .risk_free = 0.0365, .min_days = -1,
+                         .min_returns = -1};
     assert_int_equal(tt_metrics_compute(NULL, 0, e, 3, 1000000, &o, &m, &err), TT_OK);
     assert_near(m.sharpe, (1.0 / 30 - 0.0001) / 0.115470053837925 * sqrt(365.0), 1e-9);
     assert_near(m.sortino, (1.0 / 30 - 0.0001) / sqrt(0.1001 * 0.1001 / 3) * sqrt(365.0), 1e-9);
@@ -129,9 +144,19 @@ static void test_trades_hand(void **state)
         tr[i].net = nets[i];
         tr[i].commission = 7;
         tr[i].swap = i < 2 ? -2 : 0;
+        tr[i].open_ts = day0() + i * D;
+        tr[i].close_ts = tr[i].open_ts + (i + 1) * H; /* held 1..5 hours: mean 3 */
     }
     tt_metrics m;
     assert_int_equal(tt_metrics_compute(tr, 5, NULL, 0, 100000, NULL, &m, NULL), TT_OK);
+    /* per trade: deviations from 40 are 260, -140, 160, -240, -40; squares sum
+     * 172,000; / 4 = 43,000; stdev 207.3644135; per-trade Sharpe 40 / 207.36 =
+     * 0.19289761; SQN sqrt(5) * 0.19289761 = 0.43132983 */
+    assert_near(m.trade_stdev, sqrt(43000.0), 1e-12);
+    assert_near(m.trade_sharpe, 40.0 / sqrt(43000.0), 1e-12);
+    assert_near(m.sqn, sqrt(5.0) * 40.0 / sqrt(43000.0), 1e-12);
+    assert_int_equal(m.avg_hold, 3 * H);
+    assert_near(m.win_rate_pct, 40.0, 1e-12);
     assert_int_equal(m.trades, 5);
     assert_int_equal(m.wins, 2);
     assert_int_equal(m.losses, 2);
@@ -157,9 +182,54 @@ static void test_trades_hand(void **state)
     assert_int_equal(tt_metrics_compute(tr, 1, NULL, 0, 100000, NULL, &m, NULL), TT_OK);
     assert_true(isinf(m.profit_factor) && m.profit_factor > 0);
     assert_true(isnan(m.avg_loss));
+    assert_true(isnan(m.trade_stdev) && isnan(m.trade_sharpe) && isnan(m.sqn)); /* one trade */
     assert_int_equal(tt_metrics_compute(NULL, 0, NULL, 0, 100000, NULL, &m, NULL), TT_OK);
     assert_true(isnan(m.win_rate) && isnan(m.profit_factor) && isnan(m.expectancy));
     assert_int_equal(m.trades, 0);
+}
+
+/* The minimum-data rule: annualised figures need a span of min_days days
+ * (30) and min_returns daily returns (20). One point a day at noon:
+ *   days 0..30: span 30 days, 31 daily returns -> defined (the bound is >=);
+ *   days 0..29: span 29 days -> n/a;
+ *   every fifth day over 50 days: span 50 days but 11 returns -> n/a;
+ *   the same with min_returns 10 -> defined; min_days 60 -> n/a again. */
+static void test_min_data_rule(void **state)
+{
+    (void)state;
+    tt_equity_point e[40];
+    for (int i = 0; i < 40; i++)
+        e[i] = pt(day0() + i * D + 12 * H, 1000000 + (i % 3) * 1000 + i * 100, 0);
+    tt_metrics m;
+    assert_int_equal(tt_metrics_compute(NULL, 0, e, 31, 1000000, NULL, &m, NULL), TT_OK);
+    assert_int_equal(m.annualized, 1);
+    assert_int_equal(m.min_days, TT_METRICS_MIN_DAYS);
+    assert_int_equal(m.min_returns, TT_METRICS_MIN_RETURNS);
+    assert_true(isfinite(m.sharpe) && isfinite(m.cagr) && isfinite(m.ann_volatility));
+    assert_int_equal(tt_metrics_compute(NULL, 0, e, 30, 1000000, NULL, &m, NULL), TT_OK);
+    assert_int_equal(m.annualized, 0);
+    assert_true(isnan(m.sharpe) && isnan(m.cagr));
+
+    tt_equity_point f[11];
+    for (int i = 0; i < 11; i++)
+        f[i] = pt(day0() + 5 * i * D + 12 * H, 1000000 + (i % 2) * 5000 + i * 100, 0);
+    assert_int_equal(tt_metrics_compute(NULL, 0, f, 11, 1000000, NULL, &m, NULL), TT_OK);
+    assert_int_equal(m.days, 11);
+    assert_int_equal(m.annualized, 0);
+    tt_metrics_opts o = {.min_returns = 10};
+    assert_int_equal(tt_metrics_compute(NULL, 0, f, 11, 1000000, &o, &m, NULL), TT_OK);
+    assert_int_equal(m.annualized, 1);
+    assert_int_equal(m.min_days, 30);
+    assert_true(isfinite(m.sharpe));
+    o.min_days = 60;
+    assert_int_equal(tt_metrics_compute(NULL, 0, f, 11, 1000000, &o, &m, NULL), TT_OK);
+    assert_int_equal(m.annualized, 0);
+    /* -1 switches a minimum off, and the figures state it as 0 */
+    o.min_days = o.min_returns = -1;
+    assert_int_equal(tt_metrics_compute(NULL, 0, f, 2, 1000000, &o, &m, NULL), TT_OK);
+    assert_int_equal(m.annualized, 1);
+    assert_int_equal(m.min_days, 0);
+    assert_int_equal(m.min_returns, 0);
 }
 
 static void test_errors(void **state)
@@ -321,6 +391,8 @@ static void test_against_pandas(void **state)
         else if (!strcmp(key, "avg_loss")) got = m.avg_loss;
         else if (!strcmp(key, "commissions")) got = (double)m.commissions;
         else if (!strcmp(key, "swaps")) got = (double)m.swaps;
+        else if (!strcmp(key, "trade_stdev")) got = m.trade_stdev;
+        else if (!strcmp(key, "sqn")) got = m.sqn;
         else if (!strcmp(key, "months")) continue;
         else fail_msg("unknown oracle key %s", key);
         fprintf(stderr, "%-18s c=%.15g pandas=%.15g\n", key, got, v);
@@ -338,14 +410,15 @@ static void test_against_pandas(void **state)
         skip();
     }
     assert_int_equal(rc, 0);
-    assert_int_equal(checked, 18);
+    assert_int_equal(checked, 20);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_daily_hand),       cmocka_unit_test(test_drawdown_hand),
-        cmocka_unit_test(test_trades_hand),      cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_trades_hand),      cmocka_unit_test(test_min_data_rule),
+        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_monthly_hand),     cmocka_unit_test(test_acc_equals_compute),
         cmocka_unit_test(test_against_pandas),
     };

@@ -65,6 +65,8 @@ out["profit_factor"] = wins.sum() / -losses.sum()
 out["expectancy"] = net.mean()
 out["avg_win"] = wins.mean()
 out["avg_loss"] = losses.mean()
+out["trade_stdev"] = net.std()  # ddof=1
+out["sqn"] = np.sqrt(len(net)) * net.mean() / net.std()  # backtrader's SQN analyzer
 out["commissions"] = t["commission"].sum()
 out["swaps"] = t["swap"].sum()
 

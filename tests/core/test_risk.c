@@ -2,7 +2,8 @@
  * The risk gate: each rule rejects with its name and its numbers; the daily
  * loss limit stops trading until the next trading day (17:00 New York);
  * the drawdown limit and the kill switch stop it for good; reducing orders
- * still pass while halted.
+ * still pass while halted; the news blackout refuses new positions around a
+ * scheduled release of the symbol's currencies.
  *
  * Account: USD 10,000.00 (1,000,000 cents). EURUSD qty 1 = 1000 EUR, so one
  * point on qty q is q cents.
@@ -13,6 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/risk.h"
@@ -243,6 +245,100 @@ static void test_bad_limits(void **state)
     assert_non_null(strstr(err.msg, "daily_loss"));
 }
 
+/* An external calendar event (the calendar message) at `at`. */
+static tt_event calendar_event(tt_ts at, const char *ccy, int impact, int timed, char *buf,
+                               size_t cap)
+{
+    tt_calendar_event c;
+    memset(&c, 0, sizeof c);
+    c.time = at;
+    c.timed = timed;
+    memcpy(c.currency, ccy, 4);
+    c.impact = impact;
+    snprintf(c.event, sizeof c.event, "ISM Services PMI");
+    tt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TT_EV_EXTERNAL;
+    ev.cls = TT_CLS_EXTERNAL;
+    ev.ts = at;
+    ev.u.blob.type = TT_EXT_ECONOMIC_CALENDAR;
+    ev.u.blob.data = (const uint8_t *)buf;
+    ev.u.blob.len = (uint32_t)tt_calendar_encode(&c, buf, cap);
+    return ev;
+}
+
+/* News blackout 30 minutes before to 15 after a high-impact USD release at
+ * 15:00 (ISM services, 5 Feb 2019): EURUSD orders refused from 14:30 to
+ * 15:15 inclusive, accepted at 14:29:59 and 15:15:01; a closing order passes
+ * inside; medium and JPY releases start none; an untimed one neither. */
+static void test_news_blackout(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f);
+    tt_risk_config c;
+    memset(&c, 0, sizeof c);
+    c.news_before = 30 * TT_NS_PER_MIN;
+    c.news_after = 15 * TT_NS_PER_MIN;
+    tt_risk_gate *g = gate(&c);
+    assert_non_null(tt_risk_gate_news(g));
+    char b1[512], b2[512], b3[512], b4[512];
+    tt_event usd = calendar_event(T(5, 15, 0, 0), "USD", TT_IMPACT_HIGH, 1, b1, sizeof b1);
+    tt_event med = calendar_event(T(5, 10, 0, 0), "EUR", TT_IMPACT_MEDIUM, 1, b2, sizeof b2);
+    tt_event jpy = calendar_event(T(5, 12, 0, 0), "JPY", TT_IMPACT_HIGH, 1, b3, sizeof b3);
+    tt_event day = calendar_event(T(5, 0, 0, 0), "EUR", TT_IMPACT_HIGH, 0, b4, sizeof b4);
+    assert_int_equal(tt_risk_gate_on_external(g, &usd), 1);
+    assert_int_equal(tt_risk_gate_on_external(g, &usd), 0); /* known */
+    assert_int_equal(tt_risk_gate_on_external(g, &med), 1);
+    assert_int_equal(tt_risk_gate_on_external(g, &jpy), 1);
+    assert_int_equal(tt_risk_gate_on_external(g, &day), 0); /* untimed */
+    tt_risk d;
+    tt_order_cmd o = order(TT_BUY, 10);
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &o, T(5, 14, 29, 59), &d), 1);
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &o, T(5, 14, 30, 0), &d), 0);
+    assert_int_equal(d.rule, TT_RULE_NEWS_BLACKOUT);
+    assert_true(d.value == -30.0 && d.limit == 30.0); /* 30 minutes before, limit 30 */
+    assert_string_equal(tt_risk_rule_name(d.rule), "news_blackout");
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &o, T(5, 15, 0, 0), &d), 0);
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &o, T(5, 15, 15, 0), &d), 0);
+    assert_true(d.value == 15.0 && d.limit == 15.0);
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &o, T(5, 15, 15, 1), &d), 1);
+    /* medium EUR at 10:00, JPY at 12:00: nothing for EURUSD at high */
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &o, T(5, 10, 0, 0), &d), 1);
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &o, T(5, 12, 0, 0), &d), 1);
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &o, T(5, 0, 0, 0), &d), 1);
+    /* USDJPY is concerned by the JPY release */
+    uint32_t uj = tt_instruments_find(f.ins, "USDJPY")->id;
+    assert_int_equal(tt_risk_gate_check(g, f.p, uj, &o, T(5, 12, 0, 0), &d), 0);
+    /* a long position may be closed inside the window; a bigger sell opens a short */
+    fx_fill(&f, TT_BUY, 10, 114430);
+    tt_order_cmd close = order(TT_SELL, 10), flip = order(TT_SELL, 20);
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &close, T(5, 15, 1, 0), &d), 1);
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &flip, T(5, 15, 1, 0), &d), 0);
+    tt_risk_gate_free(g);
+    /* impact medium: the 10:00 EUR release counts */
+    c.news_impact = TT_IMPACT_MEDIUM;
+    g = gate(&c);
+    assert_int_equal(tt_risk_gate_on_external(g, &med), 1);
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &o, T(5, 10, 5, 0), &d), 0);
+    tt_risk_gate_free(g);
+    /* off: no schedule, events ignored */
+    memset(&c, 0, sizeof c);
+    g = gate(&c);
+    assert_null(tt_risk_gate_news(g));
+    assert_int_equal(tt_risk_gate_on_external(g, &usd), 0);
+    assert_int_equal(tt_risk_gate_check(g, f.p, f.eu, &o, T(5, 15, 0, 0), &d), 1);
+    tt_risk_gate_free(g);
+    /* refused settings */
+    tt_err err;
+    c.news_before = -1;
+    assert_int_equal(tt_risk_gate_new(&g, &c, &err), TT_EINVAL);
+    c.news_before = 0;
+    c.news_impact = 7;
+    assert_int_equal(tt_risk_gate_new(&g, &c, &err), TT_EINVAL);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_daily_loss_resumes_next_day),
         cmocka_unit_test(test_drawdown_and_kill_stop_for_good),
         cmocka_unit_test(test_bad_limits),
+        cmocka_unit_test(test_news_blackout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -411,15 +411,16 @@ static void test_params(void **state)
 static void test_builtins_and_abi(void **state)
 {
     (void)state;
-    const char *names[] = {"sma_cross", "breakout", "rsi_reversion", "buy_and_hold"};
-    for (int i = 0; i < 4; i++) {
+    const char *names[] = {"sma_cross", "breakout", "rsi_reversion", "buy_and_hold",
+                           "tick_momentum"};
+    for (int i = 0; i < 5; i++) {
         const tt_strategy_vtable *vt = tt_strategy_builtin(names[i]);
         assert_non_null(vt);
         assert_ptr_equal(vt, tt_strategy_builtin_at(i));
         assert_int_equal(tt_strategy_check(vt, names[i], NULL), 0);
     }
     assert_null(tt_strategy_builtin("nope"));
-    assert_null(tt_strategy_builtin_at(4));
+    assert_null(tt_strategy_builtin_at(5));
     tt_strategy_vtable bad = SCRIPT;
     bad.abi_version = TT_STRATEGY_ABI_VERSION + 7;
     tt_err err;

@@ -24,13 +24,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tt_sweep_plan plan;
         if (tt_sweep_expand(&spec, "fuzz", &plan, &err) == TT_OK) {
             tt_buf b = {0};
-            const char *sets[] = {"a=b"};
             size_t last = plan.njobs - 1;
             tt_sweep_job_encode(&b, "fuzz-0001", (uint32_t)last, tt_sweep_job_params(&plan, last),
-                                plan.nparams, "/x.yaml", "00000000", sets, 1, 0, 0);
+                                plan.nparams,
+                                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                                0, 0);
             tt_sweep_job job;
-            if (tt_sweep_job_decode(&job, (const char *)b.data, b.len, &err) == TT_OK)
+            if (tt_sweep_job_decode(&job, (const char *)b.data, b.len, &err) == TT_OK) {
+                /* a sweep's own jobs always pass its own check */
+                if (tt_sweep_job_check(&job, &spec, &err) != TT_OK)
+                    abort();
                 tt_sweep_job_free(&job);
+            }
             tt_buf_free(&b);
             tt_sweep_plan_free(&plan);
         }

@@ -68,7 +68,9 @@ class Worker:
         self.k = k
         self.lines = []
         self.started = threading.Event()
+        # Workers run scenarios found in their current directory (by content hash).
         self.p = subprocess.Popen(cmd or [BIN, "worker", "--nats", url, "--ack-wait", "2s"],
+                                  cwd=WORK,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.t = threading.Thread(target=self.read, daemon=True)
         self.t.start()

@@ -22,7 +22,8 @@ typedef struct tt_test_kafka {
 
 static const char *const tt_test_kafka_topics[] = {
     "tick_archive", "trading_signals_archive", "order_execution_archive",
-    "risk_events_archive", "aggregate_archive", "broker_communication_log", NULL};
+    "risk_events_archive", "aggregate_archive", "broker_communication_log",
+    "external_data_archive", NULL};
 
 static inline int tt_test_kafka_start(tt_test_kafka *k, int nbrokers)
 {

@@ -25,6 +25,7 @@
 
 #include "core/event.h"
 #include "core/instrument.h"
+#include "core/io.h"
 #include "data/dukascopy.h"
 #include "data/tape.h"
 
@@ -120,17 +121,13 @@ static inline void tt_test_nats_stop(tt_test_nats *n)
 static inline void tt_test_tmpdir(char *buf, size_t cap, const char *name)
 {
     snprintf(buf, cap, "%s/tmp-live-%s-%d", TT_BINARY_DIR, name, (int)getpid());
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", buf, buf);
-    if (system(cmd) != 0)
+    if (tt_rmtree(buf) != 0 || tt_mkdirs(buf) != 0) /* no shell */
         fprintf(stderr, "cannot prepare %s\n", buf);
 }
 
 static inline void tt_test_rmdir(const char *dir)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (tt_rmtree(dir) != 0)
         fprintf(stderr, "cannot remove %s\n", dir);
 }
 

@@ -861,7 +861,8 @@ def serve_check(args, name, mode, healthy, metric):
 
 
 def case_commands():
-    """worker, mt5-connector and live serve the same endpoints (one shared option table)."""
+    """worker, mt5-connector, live and aggregate serve the same endpoints (one shared option
+    table)."""
     nats, port = start_nats("-js", "-sd", os.path.join(WORK, "js"))
     url = f"nats://127.0.0.1:{port}"
     serve_check(["worker", "--nats", url], "worker", "worker", True,
@@ -872,6 +873,8 @@ def case_commands():
                 "ticktape_connector_ticks_total")
     serve_check(["live", scenario(), "--mt5", "127.0.0.1:0", "--secret-file", secret,
                  "--no-reports"], "live", "live", False, "ticktape_venue_requests_total")
+    serve_check(["aggregate", "--nats", url, "--no-publish"], "aggregate", "aggregate", True,
+                "ticktape_aggregate_merged_total")
     nats.terminate()
     print("ok")
 

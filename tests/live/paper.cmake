@@ -8,6 +8,14 @@ foreach(case parity restart usage)
   set_tests_properties(live.paper_${case} PROPERTIES LABELS live TIMEOUT 180)
 endforeach()
 
+# The README's demo at --speed max with the default settings: a claim about a
+# release build's speed on this machine, so not run under the sanitizers.
+add_test(NAME live.paper_defaults
+  COMMAND ${TT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/live/paper_test.py defaults ${TT_BIN}
+          ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/paper_work
+          $<TARGET_FILE:example_strategy>)
+set_tests_properties(live.paper_defaults PROPERTIES LABELS "live;slow" TIMEOUT 180)
+
 # A million ticks through NATS: seconds in a release build, much longer under
 # the sanitizers, so the ASan run skips it.
 set_tests_properties(live.test_burst PROPERTIES LABELS "live;slow")

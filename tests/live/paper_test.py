@@ -16,6 +16,12 @@ clock). Cases:
   restart   SIGTERM instead, nats-server restarted mid-session (the client
             reconnects, the journal marks the gap), a malformed message on
             ticks.EURUSD (counted, logged with its subject); parity still holds.
+  defaults  the README's demo: the shipped tick-momentum scenario with the
+            default settings takes in every tick published at --speed max,
+            trades, says nothing was lost (text, JSON, report) and replays to
+            its fingerprint; a session made to drop says so and exits 3 (0
+            with --allow-drops); replay refuses another scenario or other
+            overrides than the session's, naming them (--force overrides).
   usage     --help, a missing feed, a reused journal directory, a directory
             that is not a journal; --duration, publish --rate, the status line.
   kafka     the same on Kafka: librdkafka's mock cluster in a helper process
@@ -121,7 +127,7 @@ def start_paper(port, scen, journal, extra=()):
     out = open(os.path.join(WORK, "paper.out"), "w")
     err = open(os.path.join(WORK, "paper.err"), "w")
     p = subprocess.Popen([TT, "paper", scen, "--nats", f"nats://127.0.0.1:{port}", "--journal",
-                          journal, "--json", "--queue", "1000000", "--out",
+                          journal, "--json", "--queue", "1000000", "--allow-drops", "--out",
                           os.path.join(WORK, "paper"), "--orders",
                           os.path.join(WORK, "paper-orders.csv"), "--status-every", "0.2"] +
                          list(extra),
@@ -237,6 +243,136 @@ def case_parity():
         if k["inputs"] != k["arrived"] - k["dropped"] + 1:  # + STOP
             fail(f"inputs: {k}")
         replay_and_compare(scen, journal, summary)
+    finally:
+        stop_nats(nats)
+
+
+def start_readme_paper(port, journal, extra=()):
+    """`paper` as the README runs it: the shipped tick-momentum scenario, the
+    default settings (no --queue)."""
+    out = open(os.path.join(WORK, "paper.out"), "w")
+    err = open(os.path.join(WORK, "paper.err"), "w")
+    p = subprocess.Popen([TT, "paper", os.path.join(SRC, "scenarios", "eurusd-tick-momentum.yaml"),
+                          "--nats", f"nats://127.0.0.1:{port}", "--journal", journal, "--json",
+                          "--out", os.path.join(WORK, "paper"), "--status-every", "0.2"] +
+                         list(extra), stdout=out, stderr=err)
+    wait_for(lambda: "listening on" in read("paper.err"), "paper to listen")
+    return p
+
+
+def stop_readme_paper(p, want):
+    wait_settled(want)
+    p.send_signal(signal.SIGINT)
+    rc = p.wait(timeout=60)
+    return rc, json.loads(read("paper.out").strip().splitlines()[-1])
+
+
+def check_replay_refusals(scen, journal, fingerprint):
+    """Replay checks what it replays: the session record names the scenario's
+    content hash and every --set; another scenario, other overrides are refused
+    naming what differs, unless --force; comments and layout do not matter."""
+    text = open(scen).read()
+    other = os.path.join(WORK, "other.yaml")
+    with open(other, "w") as f:
+        f.write(text.replace("latency_ms: 2", "latency_ms: 5"))
+    r = run(["replay", journal, "--scenario", other, "--no-reports"])
+    if r.returncode != 1 or "venue.latency_ms (session: 2, now: 5)" not in r.stderr or \
+            "--force" not in r.stderr:
+        fail(f"another scenario: exit {r.returncode}: {r.stderr}")
+    r = run(["replay", journal, "--scenario", scen, "--no-reports", "--set",
+             "strategy.params.n=500"])
+    if r.returncode != 1 or "the session ran with no override, this replay with --set " \
+                            "strategy.params.n=500" not in r.stderr:
+        fail(f"an override the session did not have: exit {r.returncode}: {r.stderr}")
+    r = run(["replay", journal, "--scenario", other, "--no-reports", "--force", "--json"])
+    if r.returncode != 0 or "replaying anyway (--force)" not in r.stderr or \
+            json.loads(r.stdout.strip().splitlines()[-1])["fingerprint"] == fingerprint:
+        fail(f"--force: exit {r.returncode}: {r.stderr}")
+    same = os.path.join(WORK, "same.yaml")
+    with open(same, "w") as f:
+        f.write("# the same scenario, reformatted\n" + text.replace("\n", "\n\n"))
+    r = run(["replay", journal, "--scenario", same, "--json", "--no-reports"])
+    if r.returncode != 0 or json.loads(r.stdout.strip().splitlines()[-1])["fingerprint"] != \
+            fingerprint:
+        fail(f"the same scenario, other comments and layout: exit {r.returncode}: {r.stderr}")
+    rec = open(os.path.join(journal, "session.txt")).read()
+    if not re.search(r"^scenario_hash [0-9a-f]{32}$", rec, re.M) or "strategy.name: tick_momentum" \
+            not in rec:
+        fail("session record: " + rec)
+    print("replay refuses another scenario and other overrides, naming them; --force; layout ignored")
+
+
+def case_defaults():
+    """The README's paper demo on this machine: `publish --speed max` of the
+    whole sample into a session with the default settings. Every one of the
+    266,219 ticks is taken in (backpressure and nats.c's buffer), the summaries
+    say nothing was lost (text, JSON, report), the shipped scenario trades, and
+    the journal replays to the same fingerprint. Then a session made to drop
+    (a tiny queue, --drop-when-full) says what it lost and exits 3, or 0 with
+    --allow-drops."""
+    port = free_port()
+    nats = start_nats(port)
+    scen = os.path.join(SRC, "scenarios", "eurusd-tick-momentum.yaml")
+    tape = os.path.join(SRC, "scenarios", "data", "eurusd-2019-02")
+    try:
+        journal = os.path.join(WORK, "journal")
+        p = start_readme_paper(port, journal)
+        n = publish(tape, port, "--speed", "max")
+        if n != 266219:
+            fail(f"published {n}")
+        rc, summary = stop_readme_paper(p, n)
+        k = counts()
+        if rc != 0 or k["dropped"] or k["nats_dropped"] or k["arrived"] != n:
+            fail(f"the default settings lost ticks: exit {rc}, {k}")
+        if (summary["drops"], summary["rejects"], summary["gaps"]) != (0, 0, 0):
+            fail(f"JSON: drops {summary['drops']}, rejects {summary['rejects']}, gaps {summary['gaps']}")
+        if f"feed         {n} messages; lost: 0 ticks dropped, 0 rejected, 0 gaps" not in \
+                read("paper.out"):
+            fail("the text does not say what was lost:\n" + read("paper.out"))
+        if summary["trades"] < 5:
+            fail(f"the README's scenario made {summary['trades']} trades on the sample")
+        r = run(["replay", journal, "--scenario", scen, "--json", "--no-reports"])
+        rs = json.loads(r.stdout.strip().splitlines()[-1])
+        if r.returncode != 0 or rs["fingerprint"] != summary["fingerprint"]:
+            fail(f"replay: exit {r.returncode}, {rs.get('fingerprint')} != {summary['fingerprint']}")
+        if "drops" in rs:
+            fail("a replay's summary has no feed: no drops key")
+        check_replay_refusals(scen, journal, summary["fingerprint"])
+        print(f"README demo: {n} ticks in, none lost, {summary['trades']} trades, "
+              f"replay fingerprint {rs['fingerprint']}")
+        # made to drop: exit 3 and the count everywhere
+        for allow in (False, True):
+            journal = os.path.join(WORK, "journal-drop-%d" % allow)
+            extra = ["--queue", "128", "--drop-when-full"] + (["--allow-drops"] if allow else [])
+            p = start_readme_paper(port, journal, extra)
+            publish(tape, port, "--speed", "max")
+            rc, summary = stop_readme_paper(p, n)
+            k = counts()
+            drops = k["dropped"] + k["nats_dropped"]
+            if drops == 0:
+                fail("a 128-slot queue without backpressure dropped nothing")
+            if rc != (0 if allow else 3) or summary["drops"] != drops:
+                fail(f"dropping: exit {rc}, JSON drops {summary['drops']}, counters {k}")
+            if not allow and "ticks were dropped" not in read("paper.err"):
+                fail("exit 3 without saying why: " + read("paper.err")[-500:])
+            html = read(os.path.join("paper", "report.html"))
+            if f"{drops} ticks dropped" not in html or 'id="data-warning"' not in html:
+                fail("the report does not show the drops")
+        print(f"dropping: {drops} counted in the text, JSON and report; exit 3, or 0 with --allow-drops")
+        # a session with an override: replay needs the same one
+        journal = os.path.join(WORK, "journal-set")
+        p = start_readme_paper(port, journal, ["--set", "strategy.params.move=20"])
+        m = publish(tape, port, "--speed", "max", "--limit", "20000")
+        rc, summary = stop_readme_paper(p, m)
+        r = run(["replay", journal, "--scenario", scen, "--no-reports"])
+        if r.returncode != 1 or "the session ran with --set strategy.params.move=20, this " \
+                                "replay with none" not in r.stderr:
+            fail(f"a session's override left out: exit {r.returncode}: {r.stderr}")
+        r = run(["replay", journal, "--scenario", scen, "--json", "--no-reports", "--set",
+                 "strategy.params.move=20"])
+        if r.returncode != 0 or json.loads(r.stdout.strip().splitlines()[-1])["fingerprint"] != \
+                summary["fingerprint"]:
+            fail(f"the session's override given: exit {r.returncode}: {r.stderr}")
     finally:
         stop_nats(nats)
 
@@ -398,5 +534,5 @@ def case_kafka():
 
 
 {"parity": case_parity, "restart": case_restart, "usage": case_usage,
- "kafka": case_kafka}[CASE]()
+ "kafka": case_kafka, "defaults": case_defaults}[CASE]()
 print("ok")

@@ -1,5 +1,7 @@
 /*
- * The inbox: arrival stamps, the drop policy, never-dropped controls, the
+ * The inbox: arrival stamps, the drop policy, backpressure (no loss while the
+ * engine takes events, the drop policy when it stalls, stop releases a held
+ * producer), never-dropped controls, the
  * stop sequence, the journal tap, many producers at once, and the property the
  * whole live design rests on: an engine fed live through the inbox (its
  * timers and delayed venue responses released by the watermark clock while
@@ -33,6 +35,8 @@ static tt_event quote(tt_price bid)
     return ev;
 }
 
+static int64_t g_backpressure = -1; /* backpressure_ns of mk()'s inboxes: the drop policy */
+
 static tt_inbox *mk(uint32_t cap, uint32_t reserve, tt_sink tap)
 {
     tt_inbox_opts o;
@@ -43,6 +47,7 @@ static tt_inbox *mk(uint32_t cap, uint32_t reserve, tt_sink tap)
     o.tap = tap;
     o.idle_wait_ns = 100000;
     o.spin_ns = g_spin;
+    o.backpressure_ns = g_backpressure;
     tt_inbox *q;
     tt_err err;
     assert_int_equal(tt_inbox_new(&q, &o, &err), TT_OK);
@@ -113,6 +118,51 @@ static void test_drop_oldest_market(void **state)
         assert_int_equal(ev.kind, TT_EV_CONTROL);
         assert_int_equal(ev.cls, TT_CLS_CONTROL);
         assert_int_equal(ev.u.control.op, ops[i]);
+    }
+    tt_inbox_free(q);
+}
+
+/* The byte budget: payloads beyond it push out the oldest market data (the
+ * count stays under the budget), a payload over the limit is refused whole,
+ * never cut; a Kafka-style push without drops waits instead. */
+static void test_byte_budget(void **state)
+{
+    (void)state;
+    tt_inbox_opts o;
+    memset(&o, 0, sizeof o);
+    o.capacity = 1024;
+    o.bytes_max = 3 * 1000;
+    o.clock = &clk;
+    o.idle_wait_ns = 100000;
+    tt_inbox *q;
+    tt_err err;
+    assert_int_equal(tt_inbox_new(&q, &o, &err), TT_OK);
+    static uint8_t pay[TT_INBOX_MAX_PAYLOAD + 1];
+    tt_event x;
+    memset(&x, 0, sizeof x);
+    x.kind = TT_EV_EXTERNAL;
+    for (int i = 0; i < 10; i++) {
+        x.u.blob.value = i;
+        assert_int_equal(tt_inbox_push(q, &x, pay, 1000), 1);
+        tt_inbox_stats st;
+        tt_inbox_stats_get(q, &st);
+        assert_true(st.bytes <= 3000);
+    }
+    tt_inbox_stats st;
+    tt_inbox_stats_get(q, &st);
+    assert_int_equal(st.dropped, 7);
+    assert_int_equal(st.max_bytes, 3000);
+    /* over the limit, or over the whole budget: refused, nothing queued */
+    assert_int_equal(tt_inbox_push(q, &x, pay, 3001), TT_EINVAL);
+    assert_int_equal(tt_inbox_push(q, &x, pay, TT_INBOX_MAX_PAYLOAD + 1), TT_EINVAL);
+    tt_inbox_stats_get(q, &st);
+    assert_int_equal(st.dropped, 7);
+    tt_source src = tt_inbox_source(q);
+    tt_event ev;
+    for (int i = 7; i < 10; i++) { /* the newest survive, whole */
+        assert_int_equal(src.next(q, &ev, &err), TT_SRC_EVENT);
+        assert_int_equal(ev.u.blob.value, i);
+        assert_int_equal(ev.u.blob.len, 1000);
     }
     tt_inbox_free(q);
 }
@@ -454,16 +504,139 @@ static void test_replay_parity(void **state)
     tt_instruments_free(ins);
 }
 
+/* ---- backpressure ---- */
+
+typedef struct slow_consumer {
+    tt_inbox *q;
+    int want;
+    int got;
+    tt_price last;
+    int in_order;
+} slow_consumer;
+
+/* Takes an event every 200 us until it has `want`. */
+static void *consume_slowly(void *arg)
+{
+    slow_consumer *c = arg;
+    tt_source src = tt_inbox_source(c->q);
+    tt_err err;
+    c->in_order = 1;
+    while (c->got < c->want) {
+        tt_event ev;
+        if (src.next(c->q, &ev, &err) != TT_SRC_EVENT)
+            continue;
+        c->in_order &= ev.u.quote.bid == c->last + 1;
+        c->last = ev.u.quote.bid;
+        c->got++;
+        struct timespec ts = {0, 200000L};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* A full queue holds the producer back while the engine takes events: 500
+ * quotes through 6 slots, none dropped, all in order. */
+static void test_backpressure_no_loss(void **state)
+{
+    (void)state;
+    tt_sink none = {0};
+    g_backpressure = 0; /* the default: 250 ms without progress */
+    tt_inbox *q = mk(8, 2, none);
+    g_backpressure = -1;
+    slow_consumer c = {q, 500, 0, 0, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, consume_slowly, &c);
+    for (int i = 1; i <= 500; i++) {
+        tt_event e = quote(i);
+        assert_int_equal(tt_inbox_push(q, &e, NULL, 0), 1);
+    }
+    pthread_join(th, NULL);
+    tt_inbox_stats st;
+    tt_inbox_stats_get(q, &st);
+    assert_int_equal(st.dropped, 0);
+    assert_int_equal(c.got, 500);
+    assert_true(c.in_order);
+    assert_true(st.max_depth <= 6);
+    tt_inbox_free(q);
+}
+
+/* An engine that takes nothing: after backpressure_ns the drop policy applies
+ * (each overflowing push waits that long once, then drops the oldest). */
+static void test_backpressure_stalled(void **state)
+{
+    (void)state;
+    tt_sink none = {0};
+    g_backpressure = 20 * TT_NS_PER_MS;
+    tt_inbox *q = mk(8, 2, none);
+    g_backpressure = -1;
+    int64_t t0 = tt_mono_ns();
+    for (int i = 1; i <= 10; i++) {
+        tt_event e = quote(i);
+        tt_inbox_push(q, &e, NULL, 0);
+    }
+    int64_t took = tt_mono_ns() - t0;
+    tt_inbox_stats st;
+    tt_inbox_stats_get(q, &st);
+    assert_int_equal(st.dropped, 4);
+    assert_true(took >= 4 * 20 * TT_NS_PER_MS);
+    assert_true(took < 2 * TT_NS_PER_SEC);
+    tt_inbox_free(q);
+}
+
+typedef struct blocked {
+    tt_inbox *q;
+    int rc;
+    int64_t took;
+} blocked;
+
+static void *push_one(void *arg)
+{
+    blocked *b = arg;
+    tt_event e = quote(99);
+    int64_t t0 = tt_mono_ns();
+    b->rc = tt_inbox_push(b->q, &e, NULL, 0);
+    b->took = tt_mono_ns() - t0;
+    return NULL;
+}
+
+/* Stopping releases a producer held back on a full queue at once. */
+static void test_backpressure_stop(void **state)
+{
+    (void)state;
+    tt_sink none = {0};
+    g_backpressure = 10 * TT_NS_PER_SEC;
+    tt_inbox *q = mk(8, 2, none);
+    g_backpressure = -1;
+    for (int i = 1; i <= 6; i++) {
+        tt_event e = quote(i);
+        assert_int_equal(tt_inbox_push(q, &e, NULL, 0), 1);
+    }
+    blocked b = {q, -9, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, push_one, &b);
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    tt_inbox_stop(q);
+    pthread_join(th, NULL);
+    assert_true(b.took < 2 * TT_NS_PER_SEC);
+    assert_true(b.rc == 0 || b.rc == 1); /* refused after stop, or queued before it */
+    tt_inbox_free(q);
+}
+
 int main(void)
 {
     tt_wallclock_init(&clk);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stamps_and_watermark),
         cmocka_unit_test(test_drop_oldest_market),
+        cmocka_unit_test(test_byte_budget),
         cmocka_unit_test(test_stop_and_tap),
         cmocka_unit_test(test_batches),
         cmocka_unit_test(test_many_producers),
         cmocka_unit_test(test_replay_parity),
+        cmocka_unit_test(test_backpressure_no_loss),
+        cmocka_unit_test(test_backpressure_stalled),
+        cmocka_unit_test(test_backpressure_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

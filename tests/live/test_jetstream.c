@@ -57,6 +57,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "core/io.h"
 #include "live/jetstream.h"
 
 #define NJOBS 12
@@ -304,9 +305,7 @@ static int teardown(void **state)
         kill(server_pid, SIGTERM);
         waitpid(server_pid, NULL, 0);
     }
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return tt_rmtree(dir);
 }
 
 /* A plain NATS connection listening to backtest.started.> (flushed). */

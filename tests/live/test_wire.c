@@ -16,6 +16,7 @@
 
 #include "core/risk.h"
 #include "live/wire.h"
+#include "ticktape.pb-c.h"
 #include "trading_signals.pb-c.h"
 
 typedef struct pbuf {
@@ -396,6 +397,91 @@ static void test_mutations(void **state)
     assert_true(ok > 0); /* some corruptions leave a valid tick (e.g. a changed digit) */
 }
 
+static void put_int(pbuf *p, int field, int64_t v)
+{
+    put_varint(p, (uint64_t)field << 3 | 0);
+    put_varint(p, (uint64_t)v);
+}
+
+/* A TickData with an explicit volume (field 5). */
+static pbuf tick_vol(const char *symbol, double bid, double ask, int64_t volume)
+{
+    pbuf p = {{0}, 0};
+    put_string(&p, 1, symbol);
+    put_double(&p, 2, bid);
+    put_double(&p, 3, ask);
+    put_int(&p, 5, volume);
+    put_int(&p, 6, TS_MS);
+    return p;
+}
+
+/* The audit's accepted nonsense (issue 13), each now refused with a reason. */
+static void test_validation(void **state)
+{
+    (void)state;
+    tt_event ev;
+    tt_err err;
+    /* ask below bid: crossed quotes are refused (locked ones, bid == ask, pass) */
+    pbuf c = hand_tick("EURUSD", 1.14430, 1.14427);
+    expect_fail(tt_wire_tick_decode(c.b, c.n, ins, &ev, &err), &err, "crossed");
+    pbuf l = hand_tick("EURUSD", 1.14430, 1.14430);
+    assert_int_equal(tt_wire_tick_decode(l.b, l.n, ins, &ev, &err), TT_OK);
+    /* volumes: negative, absurd */
+    pbuf nv = tick_vol("EURUSD", 1.1, 1.2, -5);
+    expect_fail(tt_wire_tick_decode(nv.b, nv.n, ins, &ev, &err), &err, "volume");
+    const char *j1 = "{\"symbol\":\"EURUSD\",\"bid\":1.1,\"ask\":1.2,\"volume\":1e300}";
+    expect_fail(tt_wire_tick_json_decode(j1, strlen(j1), ins, &ev, &err), &err, "volume");
+    const char *j2 = "{\"symbol\":\"EURUSD\",\"bid\":1.1,\"ask\":1.2,\"volume\":-1}";
+    expect_fail(tt_wire_tick_json_decode(j2, strlen(j2), ins, &ev, &err), &err, "volume");
+    /* a bid a million times the market */
+    pbuf big = hand_tick("EURUSD", 1.14427e6, 1.14430e6);
+    expect_fail(tt_wire_tick_decode(big.b, big.n, ins, &ev, &err), &err, "range");
+    /* bars: 9.2e18 points, low above open, high below close */
+    Ticktape__Bar b = TICKTAPE__BAR__INIT;
+    b.timeframe = "1m";
+    b.open_points = 114000;
+    b.high_points = 114100;
+    b.low_points = 113900;
+    b.close_points = 114050;
+    uint8_t buf[256];
+    size_t n = ticktape__bar__pack(&b, buf);
+    assert_int_equal(tt_wire_bar_decode("bars.EURUSD.1m", buf, n, ins, &ev, &err), TT_OK);
+    b.high_points = 9200000000000000000LL;
+    n = ticktape__bar__pack(&b, buf);
+    expect_fail(tt_wire_bar_decode("bars.EURUSD.1m", buf, n, ins, &ev, &err), &err, "range");
+    b.high_points = 114100;
+    b.low_points = 114010; /* above the open */
+    n = ticktape__bar__pack(&b, buf);
+    expect_fail(tt_wire_bar_decode("bars.EURUSD.1m", buf, n, ins, &ev, &err), &err, "low");
+    b.low_points = 113900;
+    b.close_points = 114200; /* above the high */
+    n = ticktape__bar__pack(&b, buf);
+    expect_fail(tt_wire_bar_decode("bars.EURUSD.1m", buf, n, ins, &ev, &err), &err, "high");
+    b.close_points = 114050;
+    b.volume = -3;
+    n = ticktape__bar__pack(&b, buf);
+    expect_fail(tt_wire_bar_decode("bars.EURUSD.1m", buf, n, ins, &ev, &err), &err, "volume");
+    /* the subject's symbol must be the payload's */
+    pbuf eu = hand_tick("EURUSD", 1.14427, 1.14430);
+    expect_fail(tt_wire_tick_subject_decode("ticks.GBPUSD", eu.b, eu.n, 0, ins, &ev, &err), &err,
+                "GBPUSD");
+    assert_int_equal(tt_wire_tick_subject_decode("ticks.EURUSD", eu.b, eu.n, 0, ins, &ev, &err),
+                     TT_OK);
+    assert_int_equal(tt_wire_tick_subject_decode("ticks.EUR-USD", eu.b, eu.n, 0, ins, &ev, &err),
+                     TT_OK); /* the same instrument, another spelling */
+    /* exchange time against arrival: within the window, or refused */
+    tt_ts now = TS_MS * TT_NS_PER_MS;
+    assert_int_equal(tt_wire_check_time(&ev, now, 0, 60 * TT_NS_PER_SEC, &err), TT_OK);
+    expect_fail(tt_wire_check_time(&ev, now - 120 * TT_NS_PER_SEC, 0, 60 * TT_NS_PER_SEC, &err),
+                &err, "future");
+    expect_fail(tt_wire_check_time(&ev, now + 3600 * TT_NS_PER_SEC, 60 * TT_NS_PER_SEC,
+                                   60 * TT_NS_PER_SEC, &err),
+                &err, "old");
+    assert_int_equal(tt_wire_check_time(&ev, now + 3600 * TT_NS_PER_SEC, 0, 60 * TT_NS_PER_SEC,
+                                        &err),
+                     TT_OK); /* no past limit: a replayed archive */
+}
+
 int main(void)
 {
     ins = tt_instruments_new();
@@ -410,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_signal_is_seed_message),
         cmocka_unit_test(test_output_json),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_validation),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tt_instruments_free(ins);

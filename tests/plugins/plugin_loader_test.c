@@ -2,8 +2,12 @@
  * Strategy plugins: load the example plugin and run it in a backtest over a
  * hand-made quote stream; refuse the build that claims another ABI version,
  * and a shared object that is not a plugin, with messages that say why.
+ * A shared object that does not export the entry point is refused without
+ * being loaded: its constructor (tests/live/evil_plugin.c writes a marker
+ * file) never runs. FIFOs, devices and files writable by everyone are
+ * refused without blocking.
  *
- * usage: plugin_loader_test GOOD.so BADABI.so
+ * usage: plugin_loader_test GOOD.so BADABI.so EVIL.so WORKDIR
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,13 +15,17 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/plugin.h"
 #include "sim/backtest.h"
 
-static const char *good_path, *bad_path;
+static const char *good_path, *bad_path, *evil_path, *work_dir;
 
 typedef struct wave {
     tt_ts t;
@@ -114,23 +122,89 @@ static void test_not_a_plugin(void **state)
     tt_err err;
     assert_int_equal(tt_plugin_open(&p, "/nonexistent/x.so", &err), TT_ENOTFOUND);
     assert_non_null(strstr(err.msg, "/nonexistent/x.so"));
-    /* libm is a shared object, but not a strategy */
-    if (tt_plugin_open(&p, "libm.so.6", &err) == TT_ENOTFOUND)
-        assert_non_null(strstr(err.msg, "tt_strategy_entry"));
+    /* a bare name is a file in the current directory, never a library search */
+    assert_int_equal(tt_plugin_open(&p, "libm.so.6", &err), TT_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "./libm.so.6"));
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Any .so without the entry point (the audit's exploit payload): refused
+ * before dlopen, so its constructor never runs. */
+static void test_constructor_never_runs(void **state)
+{
+    (void)state;
+    char mark[4096];
+    snprintf(mark, sizeof mark, "%s/plugin-pwned", work_dir);
+    unlink(mark);
+    setenv("TT_EVIL_MARK", mark, 1);
+    tt_plugin *p = NULL;
+    tt_err err;
+    assert_int_equal(tt_plugin_open(&p, evil_path, &err), TT_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "tt_strategy_entry"));
+    assert_non_null(strstr(err.msg, "not loaded"));
+    assert_false(file_exists(mark));
+    /* a system library is not loaded either */
+    const char *libm = "/lib/x86_64-linux-gnu/libm.so.6";
+    if (file_exists(libm))
+        assert_int_equal(tt_plugin_open(&p, libm, &err), TT_ENOTFOUND);
+    unsetenv("TT_EVIL_MARK");
+}
+
+/* Not regular files, or files anybody could have replaced: refused at once. */
+static void test_untrusted_files(void **state)
+{
+    (void)state;
+    tt_plugin *p = NULL;
+    tt_err err;
+    char fifo[4096], copy[4096];
+    snprintf(fifo, sizeof fifo, "%s/plugin-fifo.so", work_dir);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(tt_plugin_open(&p, fifo, &err), TT_EPERM); /* returns: no blocking open */
+    assert_non_null(strstr(err.msg, "not a regular file"));
+    unlink(fifo);
+    assert_int_equal(tt_plugin_open(&p, "/dev/zero", &err), TT_EPERM);
+    /* a copy of the good plugin, writable by everyone */
+    snprintf(copy, sizeof copy, "%s/plugin-open.so", work_dir);
+    FILE *in = fopen(good_path, "rb"), *out = fopen(copy, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+    assert_int_equal(chmod(copy, 0666), 0);
+    assert_int_equal(tt_plugin_open(&p, copy, &err), TT_EPERM);
+    assert_non_null(strstr(err.msg, "writable by everyone"));
+    assert_int_equal(chmod(copy, 0644), 0);
+    assert_int_equal(tt_plugin_open(&p, copy, &err), TT_OK);
+    tt_plugin_close(p);
+    unlink(copy);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s GOOD.so BADABI.so\n", argv[0]);
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s GOOD.so BADABI.so EVIL.so WORKDIR\n", argv[0]);
         return 2;
     }
     good_path = argv[1];
     bad_path = argv[2];
+    evil_path = argv[3];
+    work_dir = argv[4];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_and_run),
         cmocka_unit_test(test_abi_mismatch),
         cmocka_unit_test(test_not_a_plugin),
+        cmocka_unit_test(test_constructor_never_runs),
+        cmocka_unit_test(test_untrusted_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,6 +187,44 @@ static void test_files(void **state)
     assert_null(strstr(html, "src="));
     assert_null(strstr(html, "href=\"http"));
     assert_null(strstr(html, "nan"));
+    /* the worst drawdowns, by hand from the equity above: from the 10:00 peak
+     * (10,008.60) to 9,980.45 on the 31st (-28.15, -0.28%), recovered at 01:00 on
+     * 2 February; from the deposit to 9,995.00 at 09:30 (-5.00, -0.05%), recovered
+     * at 10:00 */
+    assert_non_null(strstr(html, "<tr><td>1</td><td>2019-01-30 10:00:00</td><td>2019-01-31 "
+                                 "05:00:00</td><td>2019-02-02 01:00:00</td><td class=\"neg\">"
+                                 "-0.28%</td><td class=\"neg\">-28.15</td>"));
+    assert_non_null(strstr(html, "<tr><td>2</td><td>2019-01-30 00:00:00</td><td>2019-01-30 "
+                                 "09:30:00</td><td>2019-01-30 10:00:00</td><td class=\"neg\">"
+                                 "-0.05%</td><td class=\"neg\">-5.00</td>"));
+    /* per symbol: 3 trades, 2 long, 2 of 3 won, PF (8.60 + 136.00) / 28.15 = 5.137 */
+    assert_non_null(strstr(html, "<td>EURUSD</td><td>3</td><td>2 / 1</td><td>66.7%</td>"
+                                 "<td class=\"pos\">116.45</td><td>5.137</td>"));
+    /* by entry time: 30 January 2019 was a Wednesday; trades 2 and 3 open at 00:00 */
+    assert_non_null(strstr(html, "<title>Wed: 1 trade, net 8.60</title>"));
+    assert_non_null(strstr(html, "<title>Thu: 1 trade, net -28.15</title>"));
+    assert_non_null(strstr(html, "<title>Sat: 1 trade, net 136.00</title>"));
+    assert_non_null(strstr(html, "<title>0: 2 trades, net 107.85</title>"));
+    assert_non_null(strstr(html, "<title>9: 1 trade, net 8.60</title>"));
+    /* exits by reason, and no price path given: said so */
+    assert_non_null(strstr(html, "<tr><td>stop_loss</td><td>1</td><td>0</td>"
+                                 "<td class=\"neg\">-28.15</td></tr>"));
+    assert_non_null(strstr(html, "No price path was recorded"));
+    /* the header's hooks are absent when not set */
+    assert_null(strstr(html, "bar-model"));
+    assert_null(strstr(html, "data-warning"));
+    free(html);
+
+    /* ... and shown when set: the bar model, partial data, a feed's losses */
+    fx->in.bar_model = "M1 OHLC, 4 ticks a bar";
+    fx->in.data_note = "partial: 2 of 40 blocks skipped";
+    fx->in.drops = 7;
+    assert_int_equal(tt_report_html(&fx->in, path, &err), TT_OK);
+    html = slurp(path, NULL);
+    assert_non_null(strstr(html, "bar model: <b id=\"bar-model\">M1 OHLC, 4 ticks a bar</b>"));
+    assert_non_null(strstr(html, "<p class=\"note\" id=\"data-warning\">partial: 2 of 40 "
+                                 "blocks skipped. The live feed lost data: 7 ticks dropped, "
+                                 "0 messages rejected, 0 gaps"));
     free(html);
 }
 
@@ -301,6 +339,44 @@ static void test_empty_run(void **state)
 }
 
 /* Money formatting: exact decimals, negative values, other minor units. */
+/* Rejected orders: counted by rule and reason in the JSON, the text line
+ * (largest first) and the report's table with their meaning. */
+static void test_rejects(void **state)
+{
+    fixture *fx = *state;
+    tt_reject_counts c;
+    memset(&c, 0, sizeof c);
+    c.rule[TT_RULE_DAILY_LOSS] = 3;
+    c.reason[TT_REASON_NO_MONEY] = 5;
+    c.reason[TT_REASON_INVALID] = 1;
+    fx->in.rejects = &c;
+    char line[256];
+    tt_report_rejects_text(&c, line, sizeof line);
+    assert_string_equal(line, "9 orders: venue no_money 5, risk daily_loss 3, invalid 1");
+    char *json = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&json, &len);
+    tt_report_json_write(&fx->in, mf, 1);
+    fclose(mf);
+    assert_non_null(strstr(json, "\"rejected_orders\": 9, \"rejected_by\": {\"risk.daily_loss\": 3, "
+                                 "\"order.no_money\": 5, \"order.invalid\": 1}"));
+    free(json);
+    char path[128];
+    snprintf(path, sizeof path, "%s/report.html", fx->dir);
+    assert_int_equal(tt_report_html(&fx->in, path, NULL), TT_OK);
+    char *html = slurp(path, NULL);
+    assert_non_null(strstr(html, "<tr><td>risk gate</td><td>daily_loss</td><td>3</td>"
+                                 "<td class=\"l\">trading halted for the day"));
+    assert_non_null(strstr(html, "<tr><td>venue</td><td>no_money</td><td>5</td>"
+                                 "<td class=\"l\">not enough free margin</td></tr>"));
+    assert_non_null(strstr(html, "<tr><td>strategy runner</td><td>invalid</td><td>1</td>"));
+    assert_non_null(strstr(html, "9 orders never reached the market"));
+    free(html);
+    memset(&c, 0, sizeof c);
+    tt_report_rejects_text(&c, line, sizeof line);
+    assert_string_equal(line, "");
+}
+
 static void test_money(void **state)
 {
     (void)state;
@@ -323,6 +399,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hdf5_h5py, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_name_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
         cmocka_unit_test(test_money),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

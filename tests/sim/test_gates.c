@@ -102,7 +102,7 @@ static void test_thresholds(void **state)
     assert_int_equal(tt_gates_eval(&g, &m, &wfe, &r, &nfail, &err), 0);
     assert_int_equal(nfail, 1);
     assert_int_equal(r[0].verdict, TT_GATE_FAIL);
-    assert_string_equal(r[0].detail, "sharpe undefined < 0.5");
+    assert_string_equal(r[0].detail, "sharpe n/a < 0.5");
     free(r);
     /* A walk-forward whose efficiency is undefined fails min_wfe. */
     m.sharpe = 1;
@@ -218,6 +218,12 @@ static void test_errors(void **state)
     expect_error("gates:\n  max_change_pct: {sharpe: 5}\n", "needs gates.baseline");
     expect_error("gates:\n  baseline: b.json\n  max_change_pct: {sharpy: 5}\n",
                  "scenario.yaml:3: gates.max_change_pct: unknown figure 'sharpy'");
+    /* a figure that became percent is refused with its new name, never compared in
+     * the old unit */
+    expect_error("gates:\n  min_win_rate: 0.5\n",
+                 "scenario.yaml:2: gates: 'min_win_rate' is now 'min_win_rate_pct'");
+    expect_error("gates:\n  baseline: b.json\n  max_change_pct: {cagr: 5}\n",
+                 "scenario.yaml:3: gates.max_change_pct: 'cagr' is now 'cagr_pct' (percent)");
 }
 
 int main(void)

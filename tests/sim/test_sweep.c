@@ -297,7 +297,7 @@ static void test_run(void **state)
     /* The JSON form round-trips every figure bit for bit. */
     tt_buf b = {0};
     r3[9].m.profit_factor = NAN;
-    r3[9].m.win_rate = 0.1 + 0.2;
+    r3[9].m.win_rate_pct = 0.1 + 0.2;
     assert_int_equal(tt_run_summary_json(&b, &r3[9], tt_sweep_job_params(&plan, 9), 2), 0);
     tt_json_flat j;
     assert_int_equal(tt_json_flat_parse(&j, (char *)b.data, b.len, "t", &err), 0);
@@ -305,7 +305,7 @@ static void test_run(void **state)
     tt_run_summary back;
     assert_int_equal(tt_run_summary_from_json(&back, &j, "t", &err), 0);
     assert_memory_equal(&back.fp, &r3[9].fp, sizeof back.fp);
-    assert_true(back.m.win_rate == 0.1 + 0.2);
+    assert_true(back.m.win_rate_pct == 0.1 + 0.2);
     assert_true(isnan(back.m.profit_factor));
     assert_int_equal(back.m.net_pnl, 770);
     assert_string_equal(back.run_id, "sw-0009");
@@ -351,12 +351,123 @@ static void test_json_reader(void **state)
     assert_string_equal(id, "a_b_c-0007");
 }
 
+/* Jobs on the wire: a sweep's own jobs round-trip (a walk-forward's train
+ * windows are 19-digit nanosecond times) and pass the check against their
+ * spec; anything that names a file or sets another key is refused, with
+ * messages that quote nothing of the job. */
+static void test_job_wire(void **state)
+{
+    (void)state;
+    const char *y = "sweep:\n"
+                    "  mode: random\n"
+                    "  samples: 20\n"
+                    "  params:\n"
+                    "    strategy.params.fast: [5, 10]\n"
+                    "    strategy.params.slow: {from: 20, to: 60, step: 20}\n"
+                    "    strategy.params.k: {from: 0.1, to: 0.5}\n";
+    tt_sweep_spec spec;
+    tt_sweep_plan plan;
+    tt_err err;
+    assert_int_equal(read_spec(y, &spec, &err), 0);
+    assert_int_equal(tt_sweep_expand(&spec, "w", &plan, &err), 0);
+    const char *sid = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    for (size_t i = 0; i < plan.njobs; i++) {
+        tt_buf b = {0};
+        assert_int_equal(tt_sweep_job_encode(&b, "w-0001", (uint32_t)i,
+                                             tt_sweep_job_params(&plan, i), plan.nparams, sid,
+                                             1549238400000000000LL, 1549281600000000000LL),
+                         0);
+        tt_sweep_job job;
+        int rc = tt_sweep_job_decode(&job, (const char *)b.data, b.len, &err);
+        if (rc)
+            fail_msg("%s", err.msg);
+        assert_int_equal(job.index, i);
+        assert_int_equal(job.from, 1549238400000000000LL);
+        assert_int_equal(job.to, 1549281600000000000LL);
+        assert_string_equal(job.scenario, sid);
+        assert_int_equal(job.nparams, 3);
+        assert_int_equal(tt_sweep_job_check(&job, &spec, &err), 0);
+        tt_sweep_job_free(&job);
+        tt_buf_free(&b);
+    }
+    static const struct {
+        const char *json;
+        int rc;
+        const char *msg;
+    } bad[] = {
+        /* the first format: a path and overrides */
+        {"{\"run_id\":\"a\",\"index\":0,\"scenario\":\"/etc/passwd\",\"tag\":\"1234abcd\","
+         "\"sets\":{\"0\":\"strategy.name=/tmp/x.so\"},\"params\":{}}",
+         TT_EPERM, "unknown scenario"},
+        {"{\"v\":2,\"run_id\":\"a\",\"index\":0,\"scenario\":\"%s\",\"sets\":{\"0\":\"x=1\"}}",
+         TT_EPERM, "parameter not allowed"},
+        {"{\"v\":2,\"run_id\":\"a b\",\"index\":0,\"scenario\":\"%s\"}", TT_EFORMAT, "run_id"},
+        {"{\"v\":2,\"run_id\":\"a\",\"index\":-1,\"scenario\":\"%s\"}", TT_EFORMAT, "index"},
+        {"{\"v\":2,\"run_id\":\"a\",\"index\":0,\"scenario\":\"%s\",\"from\":5,\"to\":5}",
+         TT_EFORMAT, "from/to"},
+        {"{\"v\":2,\"run_id\":\"a\",\"index\":0,\"scenario\":\"%s\",\"to\":99999999999999999999}",
+         TT_EFORMAT, "from/to"},
+        {"{\"v\":1,\"run_id\":\"a\",\"index\":0,\"scenario\":\"%s\"}", TT_EFORMAT, "field v"},
+        {"{\"v\":2,\"run_id\":\"a\",\"index\":0,\"scenario\":\"%s\",\"params\":{\"k\":5}}",
+         TT_EFORMAT, "params"},
+        {"not json", TT_EFORMAT, "not JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, bad[i].json, sid);
+        tt_sweep_job job;
+        assert_int_equal(tt_sweep_job_decode(&job, text, strlen(text), &err), bad[i].rc);
+        assert_non_null(strstr(err.msg, bad[i].msg));
+        assert_null(strstr(err.msg, "passwd"));
+        assert_null(strstr(err.msg, "1234abcd"));
+    }
+    /* Parameters: declared keys only, values on the list, the grid or in the range. */
+    static const struct {
+        const char *key, *value;
+        int ok;
+    } params[] = {
+        {"strategy.params.fast", "10", 1},   {"strategy.params.fast", "7", 0},
+        {"strategy.params.slow", "40", 1},   {"strategy.params.slow", "30", 0},
+        {"strategy.params.k", "0.25", 1},    {"strategy.params.k", "0.6", 0},
+        {"strategy.params.k", "nan", 0},     {"strategy.params.k", "0.3x", 0},
+        {"strategy.name", "/tmp/evil.so", 0}, {"data.tape", "/etc", 0},
+        {"strategy.params.fast\n", "10", 0},
+    };
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+        tt_sweep_job job;
+        memset(&job, 0, sizeof job);
+        tt_param p;
+        snprintf(p.key, sizeof p.key, "%s", params[i].key);
+        snprintf(p.value, sizeof p.value, "%s", params[i].value);
+        job.params = &p;
+        job.nparams = 1;
+        int rc = tt_sweep_job_check(&job, &spec, &err);
+        assert_int_equal(rc, params[i].ok ? TT_OK : TT_EPERM);
+        if (!params[i].ok) {
+            assert_non_null(strstr(err.msg, "parameter not allowed"));
+            assert_null(strchr(err.msg, '\n'));
+        }
+    }
+    /* A completion off the wire: control characters in its text are escaped. */
+    const char *evil = "{\"index\":0,\"run_id\":\"a\\u0007b\",\"status\":\"failed\","
+                       "\"fingerprint\":\"00000000000000000000000000000000\","
+                       "\"error\":\"boom\\u001b[2J\\nforged line\"}";
+    tt_run_summary rs;
+    tt_run_summary_from_payload(&rs, evil, strlen(evil));
+    assert_int_equal(rs.status, TT_RUN_FAILED);
+    assert_string_equal(rs.error, "boom\\x1b[2J\\x0aforged line");
+    assert_string_equal(rs.run_id, "a\\x07b");
+    tt_sweep_plan_free(&plan);
+    tt_sweep_spec_free(&spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grid),   cmocka_unit_test(test_nested),
         cmocka_unit_test(test_random), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_run),    cmocka_unit_test(test_json_reader),
+        cmocka_unit_test(test_job_wire),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
