@@ -230,6 +230,8 @@ typedef struct tt_ops_cli {
     const char *notify;        /* --notify RULES */
 } tt_ops_cli;
 extern const tt_opt tt_ops_opts[];
+/* --notify alone (a command that ends, such as train: no status server). */
+extern const tt_opt tt_ops_notify_opts[];
 
 /* What the engine's recorder needs (NULL for a command without an engine). */
 struct tt_instruments;

@@ -39,9 +39,14 @@ const tt_opt tt_ops_opts[] = {
      .help = "serve HTTPS with this PEM certificate (with --http-key)"},
     {TT_OPT_STRING, "http-key", .off = F(key), .arg = "FILE",
      .help = "the certificate's PEM private key (mode 600)"},
+    {TT_OPT_INCLUDE, .include = tt_ops_notify_opts},
+    {TT_OPT_END},
+};
+
+const tt_opt tt_ops_notify_opts[] = {
     {TT_OPT_STRING, "notify", .off = F(notify), .arg = "RULES",
-     .help = "route alerts, fills, kill switch and disconnects to webhooks and email by this "
-             "rules file (docs/operations.md)"},
+     .help = "route alerts, fills, kill switch, disconnects and completions to webhooks and "
+             "email by this rules file (docs/operations.md)"},
     {TT_OPT_END},
 };
 

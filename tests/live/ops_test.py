@@ -879,8 +879,56 @@ def case_commands():
     print("ok")
 
 
+def case_train():
+    """`train --notify`: training.completed and training.failed reach a local webhook."""
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    rules = os.path.join(WORK, "rules.yaml")
+    with open(rules, "w") as f:
+        f.write(f"""routes:
+  - name: training
+    match: "training.*"
+    type: webhook
+    url: http://127.0.0.1:{web.server_address[1]}/train
+""")
+    scen = os.path.join(WORK, "train.yaml")
+    with open(scen, "w") as f:
+        f.write(f"""name: train-notify
+seed: 11
+data:
+  tape: {os.path.join(SRC, "scenarios/data/eurusd-2017h1")}
+  symbols: [EURUSD]
+  from: 2017-01-02
+  to: 2017-02-01
+account: {{currency: USD, balance: 10000, leverage: 100}}
+ml:
+  timeframe: M15
+  label: {{kind: sign, horizon: 8, dead_zone: 0.0002}}
+  xgboost: {{objective: "binary:logistic", max_depth: 3, eta: 0.2, rounds: 5}}
+""")
+    model = os.path.join(WORK, "m.json")
+    r = subprocess.run([TT, "train", scen, "--model", model, "--notify", rules, "--run-id", "t1"],
+                       capture_output=True, text=True, timeout=300)
+    if r.returncode:
+        fail("train: " + r.stderr)
+    r = subprocess.run([TT, "train", scen, "--model", os.path.join(WORK, "no/such/dir/m.json"),
+                        "--notify", rules, "--run-id", "t2"], capture_output=True, text=True,
+                       timeout=300)
+    if r.returncode == 0:
+        fail("train into a missing directory succeeded")
+    web.shutdown()
+    got = [b for path, _, b in Hook.got if path == "/train"]
+    print("train:", [(b["subject"], b["event"].get("run_id")) for b in got])
+    if [(b["subject"], b["event"]["run_id"]) for b in got] != [("training.completed", "t1"),
+                                                                ("training.failed", "t2")]:
+        fail(f"training notifications: {got}")
+    if got[0]["event"]["model"] != model or "error" not in got[1]["event"]:
+        fail(f"training notification bodies: {got}")
+    print("ok")
+
+
 try:
-    {"commands": case_commands, "state": case_state, "dashboard": case_dashboard, "security": case_security,
+    {"train": case_train, "commands": case_commands, "state": case_state, "dashboard": case_dashboard, "security": case_security,
      "kill": case_kill, "notify": case_notify}[CASE]()
 finally:
     for proc in PROCS:
