@@ -51,7 +51,6 @@ struct tt_status_server {
 
 typedef struct req {
     size_t body;    /* POST bytes received so far */
-    int too_big;
 } req;
 
 typedef struct sse {
@@ -291,15 +290,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (!r)
             return MHD_NO;
         *con_cls = r;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > BODY_MAX) { /* refused before it is sent */
+            atomic_fetch_add(&s->requests, 1);
+            return send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large\n");
+        }
         if (post)
             return MHD_YES; /* the body follows */
     }
     req *r = *con_cls;
-    if (post && *upload_size) { /* bounded and ignored */
+    if (post && *upload_size) { /* bounded (a chunked body past it: closed) and ignored */
         r->body += *upload_size;
-        r->too_big |= r->body > BODY_MAX;
         *upload_size = 0;
-        return MHD_YES;
+        return r->body > BODY_MAX ? MHD_NO : MHD_YES;
     }
     atomic_fetch_add(&s->requests, 1);
     if (strlen(url) > URL_MAX)
@@ -319,8 +322,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (post) {
         if (strcmp(url, "/api/kill"))
             return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
-        if (r->too_big)
-            return send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large\n");
         return serve_kill(s, c);
     }
     return serve_get(s, c, url);

@@ -577,6 +577,13 @@ def case_security():
         fail("DELETE must be refused")
     if get(port, "/x" * 300, token=tok)[0] != 414:
         fail("a long URL must be refused")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("POST", "/api/kill", body=b"x" * 5000, headers={"Authorization": "Bearer " + tok})
+    if c.getresponse().status != 413:
+        fail("a large body must be refused")
+    c.close()
+    if json.loads(get(port, "/api/state", tok)[2])["risk"]["kill_switch"]:
+        fail("a refused kill request engaged the kill switch")
     publish(nport, "--limit", "20000", rate="100000")
     settled(port, token=tok)
     pages = [get(port, x, tok)[2] for x in ("/", "/api/state", "/metrics", "/health")]
