@@ -15,6 +15,21 @@
  *       the synthetic tape into DIR (a new directory) and keeps it, so that
  *       later runs and profiles can replay the same ticks with --tape DIR.
  *
+ *   bench_backtest bars [--bars N] [--tape DIR | --save DIR] [--repeat R] [--model M]
+ *       Writes N synthetic EURUSD M1 bid bars (a seeded random walk, one bar a
+ *       minute, weekends closed) into a temporary tape (or uses DIR; --save
+ *       keeps it in DIR and writes DIR.yaml, a scenario over it for timing
+ *       the whole `ticktape backtest DIR.yaml --no-reports` process), then
+ *       times, median of R passes each:
+ *         read      the bar stream alone (tape reader, decoding);
+ *         model     the bar model's source alone (reading + the price points);
+ *         engine    the same through an engine with a no-op component;
+ *         sma_cross backtest, SMA 10/30 on M1 under the model (default
+ *                   ohlc_m1), no spread, no latency, equity every minute (at
+ *                   most 200,000 kept, as the CLI), fingerprint on: what
+ *                   `ticktape backtest` does with reports off;
+ *       and prints bars/s.
+ *
  *   bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N] [--trades-keep N]
  *       One backtest of sma_cross over YEARS synthetic years (weekends closed,
  *       R ticks/s, default 0.5) straight from the generator (no tape), on a
@@ -43,7 +58,9 @@
 #include "core/io.h"
 #include "core/strategy.h"
 #include "data/tape.h"
+#include "core/parse.h"
 #include "sim/backtest.h"
+#include "sim/bar_model.h"
 #include "sim/synth.h"
 
 /* CPU time of this process: the runs are single-threaded, and on a shared
@@ -231,40 +248,74 @@ static uint64_t write_synth_tape(const char *dir, uint64_t want, const tt_instru
     return n;
 }
 
+/* The options of the throughput and bars commands, and the tape they run on:
+ * the one given (--tape), a kept one to write (--save), or a temporary one. */
+typedef struct tape_args {
+    uint64_t want;       /* --ticks / --bars */
+    const char *tape, *save, *model;
+    int repeat;
+    char tmp[32];
+    int own;             /* tmp is ours to remove */
+} tape_args;
+
+static void tape_args_parse(tape_args *a, int argc, char **argv, const char *count)
+{
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], count) && i + 1 < argc)
+            a->want = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--tape") && i + 1 < argc)
+            a->tape = argv[++i];
+        else if (!strcmp(argv[i], "--save") && i + 1 < argc)
+            a->save = argv[++i];
+        else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+            a->repeat = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc)
+            a->model = argv[++i];
+    }
+    if (a->repeat < 1 || a->repeat > 50)
+        a->repeat = 3;
+}
+
+/* 1 when a new tape must be written at a->tape, 0 when one was given. */
+static int tape_args_place(tape_args *a)
+{
+    if (a->tape)
+        return 0;
+    if (a->save) {
+        a->tape = a->save;
+        return 1;
+    }
+    snprintf(a->tmp, sizeof a->tmp, "/tmp/tt_bench_bt_XXXXXX");
+    if (!mkdtemp(a->tmp)) {
+        perror("bench_backtest: mkdtemp");
+        exit(1);
+    }
+    a->tape = a->tmp;
+    a->own = 1;
+    return 1;
+}
+
+static void tape_args_done(const tape_args *a)
+{
+    if (!a->own)
+        return;
+    if (tt_rmtree(a->tmp) != 0) /* no shell */
+        fprintf(stderr, "could not remove %s\n", a->tmp);
+}
+
 static int cmd_throughput(int argc, char **argv)
 {
-    uint64_t want = 5000000;
-    const char *tape = NULL, *save = NULL;
-    int repeat = 3;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--ticks") && i + 1 < argc)
-            want = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--tape") && i + 1 < argc)
-            tape = argv[++i];
-        else if (!strcmp(argv[i], "--save") && i + 1 < argc)
-            save = argv[++i];
-        else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
-            repeat = atoi(argv[++i]);
-    }
-    if (repeat < 1 || repeat > 50)
-        repeat = 3;
+    tape_args a = {.want = 5000000};
+    tape_args_parse(&a, argc, argv, "--ticks");
+    int repeat = a.repeat;
     tt_instruments *ins = tt_instruments_new();
-    char tmp[] = "/tmp/tt_bench_bt_XXXXXX";
-    int own = 0;
-    if (!tape) {
-        if (save) {
-            tape = save;
-        } else {
-            if (!mkdtemp(tmp))
-                return 1;
-            tape = tmp;
-            own = 1;
-        }
+    if (tape_args_place(&a)) {
         double t0 = now_s();
-        uint64_t n = write_synth_tape(tape, want, ins);
+        uint64_t n = write_synth_tape(a.tape, a.want, ins);
         printf("tape: %llu synthetic EURUSD ticks written in %.2f s\n", (unsigned long long)n,
                now_s() - t0);
     }
+    const char *tape = a.tape;
     const char *names[] = {"replay alone", "sma_cross M1", "tick EMA band"};
     double median[3];
     uint64_t events[3] = {0}, trades[3] = {0};
@@ -291,10 +342,218 @@ static int cmd_throughput(int argc, char **argv)
         printf("%-16s %12llu %10.3f %14.0f %8.2f %8llu\n", names[i],
                (unsigned long long)events[i], median[i], (double)events[0] / median[i],
                median[i] / median[0], (unsigned long long)trades[i]);
-    if (own) {
-        if (tt_rmtree(tmp) != 0) /* no shell */
-            fprintf(stderr, "could not remove %s\n", tmp);
+    tape_args_done(&a);
+    tt_instruments_free(ins);
+    return 0;
+}
+
+/* ---- bar models ---- */
+
+/* N synthetic M1 bid bars into dir: a random walk of 1-point steps, 60 a
+ * minute (so bars have ranges like real EURUSD minutes), open = the previous
+ * close, Monday to Friday only. Deterministic (a fixed LCG). */
+static uint64_t write_bar_tape(const char *dir, uint64_t want)
+{
+    tt_err err;
+    tt_stream_desc d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.symbol, sizeof d.symbol, "EURUSD");
+    d.kind = TT_STREAM_BAR;
+    d.tf = TT_TF_M1;
+    d.side = TT_SIDE_BID;
+    tt_tape_writer_opts wo = {.zstd_level = 3};
+    tt_tape_writer *w;
+    if (tt_tape_writer_open(&w, dir, &d, &wo, &err))
+        die("tape writer", &err);
+    uint64_t s = 1, n = 0;
+    tt_price px = 114000;
+    tt_ts t = tt_ts_from_civil(2000, 1, 3, 0, 0, 0, 0); /* a Monday */
+    for (; n < want; t += TT_NS_PER_MIN) {
+        int dow = (int)((t / TT_NS_PER_DAY + 3) % 7); /* 0 = Monday */
+        if (dow >= 5)
+            continue;
+        tt_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.ts = t;
+        ev.kind = TT_EV_BAR;
+        tt_bar *b = &ev.u.bar;
+        b->open = b->high = b->low = px;
+        for (int k = 0; k < 60; k++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            px += (tt_price)((s >> 40) % 3) - 1;
+            if (px < 100000) /* keep it near 1.14 over decades of minutes */
+                px += 2;
+            if (px > 130000)
+                px -= 2;
+            b->high = px > b->high ? px : b->high;
+            b->low = px < b->low ? px : b->low;
+        }
+        b->close = px;
+        b->ticks = 60;
+        b->volume = 60;
+        b->tf = TT_TF_M1;
+        if (tt_tape_writer_append(w, &ev, &err))
+            die("append", &err);
+        n++;
     }
+    if (tt_tape_writer_close(w, &err))
+        die("close", &err);
+    return n;
+}
+
+static uint64_t read_bars(const char *tape, const tt_instruments *ins)
+{
+    tt_err err;
+    tt_tape_query q = {.kinds = 1u << TT_STREAM_BAR, .tf = TT_TF_M1, .side = TT_SIDE_BID};
+    tt_tape_reader *r;
+    if (tt_tape_reader_open(&r, tape, &q, ins, &err))
+        die("tape", &err);
+    tt_source src = tt_tape_reader_source(r);
+    tt_event buf[64];
+    uint64_t n = 0;
+    int got, s;
+    while ((s = src.next_batch(src.self, buf, 64, &got, &err)) == TT_SRC_EVENT)
+        n += (uint64_t)got;
+    if (s < 0)
+        die("read", &err);
+    tt_tape_reader_close(r);
+    return n;
+}
+
+/* The model's events through an engine with a no-op component (engine != 0)
+ * or drained by hand: what the source and the loop cost before any trading. */
+static uint64_t model_points(const char *tape, const tt_instruments *ins, int model, int engine)
+{
+    tt_err err;
+    tt_tape_query q = {.kinds = 1u << TT_STREAM_BAR, .tf = TT_TF_M1, .side = TT_SIDE_BID};
+    tt_tape_reader *r;
+    if (tt_tape_reader_open(&r, tape, &q, ins, &err))
+        die("tape", &err);
+    tt_bar_model_opts o = {.model = model, .seed = 1, .symbol = 1, .symbol_name = "EURUSD",
+                           .source = 1};
+    tt_bar_model_src *m;
+    if (tt_bar_model_src_new_bars(&m, tt_tape_reader_source(r), (tt_source){0}, &o, &err))
+        die("model", &err);
+    tt_source src = tt_bar_model_src_source(m);
+    if (engine) {
+        tt_engine *e = tt_engine_new(ins);
+        noop nop = {0};
+        tt_engine_set_source(e, src);
+        tt_component comp = {.self = &nop, .name = "noop", .on_event = noop_event};
+        tt_engine_add_component(e, comp);
+        if (tt_engine_run(e, &err))
+            die("engine", &err);
+        tt_engine_free(e);
+    } else {
+        tt_event buf[64];
+        int got, s;
+        while ((s = src.next_batch(src.self, buf, 64, &got, &err)) == TT_SRC_EVENT)
+            ;
+        if (s < 0)
+            die("model", &err);
+    }
+    uint64_t bars = tt_bar_model_src_bars(m);
+    tt_bar_model_src_free(m);
+    tt_tape_reader_close(r);
+    return bars;
+}
+
+static uint64_t bar_backtest(const char *tape, const tt_instruments *ins, int model,
+                             uint64_t *trades, tt_fingerprint *fp)
+{
+    tt_backtest_config cfg;
+    tt_backtest_config_default(&cfg);
+    cfg.instruments = ins;
+    cfg.symbols[0] = "EURUSD";
+    cfg.tape_dir = tape;
+    cfg.model = model;
+    cfg.strategy = "sma_cross";
+    cfg.params = "tf=M1 fast=10 slow=30 qty=10";
+    cfg.seed = 1;
+    cfg.equity_keep_max = 200000;
+    cfg.skip_order_events = 1;
+    /* 1,000,000.00 USD: trades to the end */
+    cfg.venue.account.initial_balance = 100000000;
+    tt_backtest_result r;
+    tt_err err;
+    if (tt_backtest_run(&cfg, &r, &err))
+        die("backtest", &err);
+    *trades = r.ntrades;
+    *fp = r.fingerprint;
+    uint64_t events = r.events;
+    tt_backtest_result_free(&r);
+    return events;
+}
+
+static void write_bar_scenario(const char *tape, const char *model)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s.yaml", tape);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "bench_backtest: cannot write %s\n", path);
+        exit(1);
+    }
+    /* the tape path is written as given: run it from this directory */
+    fprintf(f, "# written by bench_backtest bars: sma_cross 10/30 on M1 under %s\n"
+               "name: bench-bars\nseed: 1\n"
+               "data: {tape: %s, symbols: [EURUSD], model: %s}\n"
+               "account: {currency: USD, balance: 1000000, leverage: 100}\n"
+               "strategy: {name: sma_cross, params: {tf: M1, fast: 10, slow: 30, qty: 10}}\n",
+            model, tape[0] == '/' ? tape : strrchr(tape, '/') ? strrchr(tape, '/') + 1 : tape,
+            model);
+    fclose(f);
+    printf("scenario: %s (ticktape backtest %s --no-reports)\n", path, path);
+}
+
+static int cmd_bars(int argc, char **argv)
+{
+    tape_args a = {.want = 5000000, .model = "ohlc_m1"};
+    tape_args_parse(&a, argc, argv, "--bars");
+    const char *mname = a.model;
+    int repeat = a.repeat, model;
+    tt_err err;
+    if (tt_parse_enum(mname, tt_bar_models, &model, &err) || model == TT_MODEL_REAL_TICKS) {
+        fprintf(stderr, "bench_backtest: --model: every_tick, ohlc_m1 or open_prices\n");
+        return 2;
+    }
+    tt_instruments *ins = tt_instruments_new();
+    if (tape_args_place(&a)) {
+        double t0 = now_s();
+        uint64_t n = write_bar_tape(a.tape, a.want);
+        printf("tape: %llu synthetic EURUSD M1 bars written in %.2f s\n", (unsigned long long)n,
+               now_s() - t0);
+        if (a.save)
+            write_bar_scenario(a.save, mname);
+    }
+    const char *tape = a.tape;
+    const char *names[] = {"read bars", "model points", "engine, no-op", "sma_cross"};
+    double median[4];
+    uint64_t bars = 0, trades = 0;
+    tt_fingerprint fp = {0, 0};
+    for (int which = 0; which < 4; which++) {
+        double t[50];
+        for (int k = 0; k < repeat; k++) {
+            double t0 = now_s();
+            if (which == 0)
+                bars = read_bars(tape, ins);
+            else if (which == 1 || which == 2)
+                model_points(tape, ins, model, which == 2);
+            else
+                bar_backtest(tape, ins, model, &trades, &fp);
+            t[k] = now_s() - t0;
+        }
+        qsort(t, (size_t)repeat, sizeof t[0], cmp_double);
+        median[which] = t[repeat / 2];
+    }
+    char hex[33];
+    tt_fingerprint_hex(fp, hex);
+    printf("model %s, %llu bars, sma_cross: %llu trades, fingerprint %s\n", mname,
+           (unsigned long long)bars, (unsigned long long)trades, hex);
+    printf("%-16s %10s %14s\n", "run", "seconds", "bars/s");
+    for (int i = 0; i < 4; i++)
+        printf("%-16s %10.3f %14.0f\n", names[i], median[i], (double)bars / median[i]);
+    tape_args_done(&a);
     tt_instruments_free(ins);
     return 0;
 }
@@ -381,7 +640,11 @@ int main(int argc, char **argv)
         return cmd_throughput(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "rss"))
         return cmd_rss(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "bars"))
+        return cmd_bars(argc - 2, argv + 2);
     fprintf(stderr, "usage: bench_backtest throughput [--ticks N] [--tape DIR | --save DIR] [--repeat R]\n"
+                    "       bench_backtest bars [--bars N] [--tape DIR | --save DIR] [--repeat R] "
+                    "[--model M]\n"
                     "       bench_backtest rss YEARS [--interval TF] [--rate R] [--keep N] "
                     "[--trades-keep N]\n");
     return 2;

@@ -1,11 +1,19 @@
 """Research benchmarks (docs/benchmarks.md, section "Research"): the 64-run
-sweep of scenarios/sweep-eurusd-sma.yaml with --jobs 1 and --jobs 2 (a fresh
-process per run, the default), --jobs 2 with kept runner processes
-(--runs-per-process 0), and on two NATS workers against local --jobs 2.
+sweep of scenarios/sweep-eurusd-sma.yaml with --jobs 1 and --jobs 2 (the
+default: each process's runs advance together in one pass over the data, read
+and decoded once), --jobs 2 with a fresh process per run (--runs-per-process
+1), and on two NATS workers against local --jobs 2. With --base OTHER, the
+same sweep with another ticktape binary (--jobs 1 and 2, its defaults) joins
+the rotation, and the speed-ups over it are printed.
 
 usage: /usr/bin/python3 bench/bench_research.py TICKTAPE [--repeat N] [--no-nats]
                                                 [--runs-per-job K,K,...]
-                                                [--runs-per-process N]
+                                                [--runs-per-process N] [--base OTHER]
+                                                [--scenario FILE]
+
+--scenario runs another sweep (bench/sweep-eurusd-ticks.yaml: the 64 runs on
+the Dukascopy ticks that scenarios/sweep-eurusd-sma.yaml held until it moved
+onto the HistData bars, for the earlier figures).
 
 The NATS mode runs once per K of --runs-per-job (default "1,auto": one run
 per job message, the sweep's default, and the sweep's "auto" rule, whose K the
@@ -92,7 +100,10 @@ def free_port():
 
 
 def main():
+    global SCENARIO
     binary = os.path.abspath(sys.argv[1])
+    if "--scenario" in sys.argv:
+        SCENARIO = os.path.abspath(sys.argv[sys.argv.index("--scenario") + 1])
     repeat = 3
     if "--repeat" in sys.argv:
         repeat = int(sys.argv[sys.argv.index("--repeat") + 1])
@@ -105,7 +116,11 @@ def main():
     workers = []
     try:
         modes = [("local --jobs 1", ["--jobs", "1"]), ("local --jobs 2", ["--jobs", "2"]),
-                 ("local --jobs 2, kept runners", ["--jobs", "2", "--runs-per-process", "0"])]
+                 ("local --jobs 2, a process per run", ["--jobs", "2", "--runs-per-process", "1"])]
+        base = None
+        if "--base" in sys.argv:
+            base = os.path.abspath(sys.argv[sys.argv.index("--base") + 1])
+            modes += [("base --jobs 1", ["--jobs", "1"]), ("base --jobs 2", ["--jobs", "2"])]
         if nats:
             port = free_port()
             url = "nats://127.0.0.1:%d" % port
@@ -138,7 +153,7 @@ def main():
             for name, extra in modes:
                 if name.startswith("NATS"):
                     before = [proc_cpu(server.pid)] + [worker_cpu(w.pid) for w in workers]
-                dt, f = sweep(binary, name, extra, work)
+                dt, f = sweep(base if name.startswith("base") else binary, name, extra, work)
                 if name.startswith("NATS"):
                     # the sweep ends on the last result: let the workers ack it
                     time.sleep(0.2)
@@ -167,7 +182,7 @@ def main():
               % (b1 / b2, statistics.median(times["local --jobs 1"]) /
                  statistics.median(times["local --jobs 2"])))
         m2 = statistics.median(times["local --jobs 2"])
-        kk = "local --jobs 2, kept runners"
+        kk = "local --jobs 2, a process per run"
         bk, mk = min(times[kk]), statistics.median(times[kk])
         print("%s vs local --jobs 2 (best): %+.1f%% (median %+.1f%%)"
               % (kk, (bk / b2 - 1) * 100, (mk / m2 - 1) * 100))
@@ -178,10 +193,19 @@ def main():
                       % (name, (bn / b2 - 1) * 100, (mn / m2 - 1) * 100))
                 print("%s vs local --jobs 2, kept runners (best): %+.1f%% (median %+.1f%%)"
                       % (name, (bn / bk - 1) * 100, (mn / mk - 1) * 100))
+        if base:
+            for j in ("1", "2"):
+                n, o = "local --jobs " + j, "base --jobs " + j
+                print("speed-up over the base, --jobs %s: %.2fx best, %.2fx median wall; "
+                      "%.2fx CPU (medians)"
+                      % (j, min(times[o]) / min(times[n]),
+                         statistics.median(times[o]) / statistics.median(times[n]),
+                         statistics.median(CPU[o]) / statistics.median(CPU[n])))
         if nats:
             if any(w.poll() is not None for w in workers):
                 sys.exit("a worker exited during the benchmark")
-        for k in ("local --jobs 1", "local --jobs 2", kk):
+        for k in ["local --jobs 1", "local --jobs 2", kk] + (
+                ["base --jobs 1", "base --jobs 2"] if base else []):
             print("CPU time, %s: median %.2f s (user + sys, all run processes)"
                   % (k, statistics.median(CPU[k])))
         for name, _ in modes:

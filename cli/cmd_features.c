@@ -83,9 +83,13 @@ int tt_ml_cli_scenario(const char *cmd, const char *path, const char *const *set
 
 static void list_features(void)
 {
-    for (int i = 0; i < tt_feature_count(); i++)
-        printf("%-24s %s\n", tt_feature_name(i), tt_feature_help(i));
+    for (int i = 0; i < tt_feature_count(); i++) { /* the default set, then the groups */
+        const char *g = tt_feature_group(i);
+        printf("%-24s %s", tt_feature_name(i), tt_feature_help(i));
+        printf(strcmp(g, "default") ? " [group %s]\n" : "\n", g);
+    }
 }
+
 
 /* The model's prediction for every row (NaN features are missing values, as
  * in XGBoost), after checking that its features are these columns. */

@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "core/portfolio.h"
+#include "live/features_pub.h"
 #include "live/status_http.h"
 #include "live/trading.h"
 #include "sim/scenario.h"
@@ -314,6 +315,7 @@ static int run_live(int argc, char **argv)
     char secret[512] = "";
     tt_trading_opts to;
     tt_trading *t = NULL;
+    tt_features_pub *fp = NULL;
     tt_backtest *bt = NULL;
     tt_backtest_result r;
     memset(&r, 0, sizeof r);
@@ -324,6 +326,11 @@ static int run_live(int argc, char **argv)
     }
     if ((code = tt_ops_check(&a.ops, "live")) != TT_EXIT_OK)
         goto out;
+    if (tt_live_features(s, run, 0, &fp, &err) != TT_OK) {
+        code = tt_report_error(&err);
+        goto out;
+    }
+    to.features = fp;
     tt_ops_engine eng = {run->instruments, run->minor_per_unit,
                          run->cfg.venue.account.currency[0] ? run->cfg.venue.account.currency
                                                             : "USD"};
@@ -395,6 +402,7 @@ out:
     tt_ops_close(ops); /* before the session: the server reads it */
     if (t && tt_trading_close(t, &err) != TT_OK && !code)
         code = tt_report_error(&err);
+    tt_features_pub_free(fp);
     memset(secret, 0, sizeof secret);
     tt_backtest_result_free(&r);
     tt_scenario_release(run);

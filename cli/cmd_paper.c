@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "core/metrics.h"
+#include "live/features_pub.h"
 #include "live/paper.h"
 #include "live/status_http.h"
 #include "net_opts.h"
@@ -218,6 +219,28 @@ const tt_cmd tt_command_paper = {
               "dropped (unless --allow-drops), 1 failure, 2 usage error\n",
 };
 
+/* The session's options from the command line's. */
+static void session_opts(paper_opts *a, tt_paper_opts *po)
+{
+    memset(po, 0, sizeof *po);
+    po->nats_url = a->nats;
+    po->nats_auth = tt_net_nats(&a->net);
+    po->max_tick_age = a->net.max_tick_age;
+    po->queue_bytes = a->net.queue_bytes;
+    po->kafka_brokers = a->kafka;
+    po->kafka_conf = tt_net_kafka_conf(&a->net);
+    po->kafka_from_beginning = a->from_beginning;
+    po->journal_dir = a->journal;
+    po->journal_fsync = a->fsync;
+    po->json_ticks = a->json_ticks;
+    po->no_publish = a->no_publish;
+    po->publish_json = a->publish_json;
+    po->queue_capacity = (uint32_t)a->queue;
+    po->spin_ns = (int64_t)(a->spin_us * 1000.0);
+    po->backpressure_ns = a->drop_when_full ? -1 : 0;
+    po->log = log_stderr;
+}
+
 static int run_paper(int argc, char **argv)
 {
     paper_opts a;
@@ -238,23 +261,7 @@ static int run_paper(int argc, char **argv)
     tt_err err;
     tt_err_clear(&err);
     tt_paper_opts po;
-    memset(&po, 0, sizeof po);
-    po.nats_url = nats;
-    po.nats_auth = tt_net_nats(&a.net);
-    po.max_tick_age = a.net.max_tick_age;
-    po.queue_bytes = a.net.queue_bytes;
-    po.kafka_brokers = kafka;
-    po.kafka_conf = tt_net_kafka_conf(&a.net);
-    po.kafka_from_beginning = a.from_beginning;
-    po.journal_dir = journal;
-    po.journal_fsync = a.fsync;
-    po.json_ticks = a.json_ticks;
-    po.no_publish = a.no_publish;
-    po.publish_json = a.publish_json;
-    po.queue_capacity = (uint32_t)a.queue;
-    po.spin_ns = (int64_t)(a.spin_us * 1000.0);
-    po.backpressure_ns = a.drop_when_full ? -1 : 0;
-    po.log = log_stderr;
+    session_opts(&a, &po);
     tt_paper *p = NULL;
     tt_backtest *bt = NULL;
     tt_ops *ops = NULL;
@@ -268,16 +275,19 @@ static int run_paper(int argc, char **argv)
                          run->cfg.venue.account.currency[0] ? run->cfg.venue.account.currency
                                                             : "USD"};
     tt_ops_hooks hooks = {.info = paper_info, .kill = paper_kill, .log = log_stderr};
-    if (tt_ops_open(&ops, &a.ops, "paper", &eng, log_stderr, &err) != TT_OK ||
+    tt_features_pub *fp = NULL;
+    int frc = tt_live_features(s, run, a.publish_json, &fp, &err);
+    po.features = fp;
+    if (frc != TT_OK || tt_ops_open(&ops, &a.ops, "paper", &eng, log_stderr, &err) != TT_OK ||
         tt_backtest_open(&bt, &run->cfg, &err) != TT_OK || tt_ops_attach(ops, bt, &err) ||
         tt_paper_attach(&p, bt, run->instruments, &po, &err) != TT_OK ||
         (hooks.ctx = p, tt_ops_serve(ops, &hooks, &err)) != TT_OK) {
         code = tt_report_error(&err);
         tt_backtest_close(bt);
-        if (p) {
+        if (p)
             tt_paper_close(p, NULL);
-        }
         tt_ops_close(ops);
+        tt_features_pub_free(fp);
         tt_scenario_release(run);
         free(run);
         tt_scenario_free(s);
@@ -289,6 +299,7 @@ static int run_paper(int argc, char **argv)
         tt_ops_close(ops);
         tt_paper_close(p, NULL);
         tt_backtest_close(bt);
+        tt_features_pub_free(fp);
         tt_scenario_release(run);
         free(run);
         tt_scenario_free(s);
@@ -331,6 +342,14 @@ static int run_paper(int argc, char **argv)
     tt_ops_close(ops); /* before the session's pieces: the server reads them */
     int crc = tt_paper_close(p, &cerr);
     g_paper = NULL;
+    if (fp) {
+        tt_features_pub_stats fs;
+        tt_features_pub_stats_get(fp, &fs);
+        fprintf(stderr, "ticktape paper: feature rows %llu (nats %llu, kafka %llu)\n",
+                (unsigned long long)fs.rows, (unsigned long long)fs.published,
+                (unsigned long long)fs.produced);
+        tt_features_pub_free(fp);
+    }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     fprintf(stderr,

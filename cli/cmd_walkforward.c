@@ -34,6 +34,7 @@
 #include "live/jetstream.h"
 #include "live/job_runner.h"
 #include "reports/report.h"
+#include "reports/wf_report.h"
 #include "sim/gates.h"
 #include "sim/ml_walkforward.h"
 #include "sim/research.h"
@@ -86,124 +87,6 @@ static void day(tt_ts ts, char *buf, size_t n)
     snprintf(buf, n, "%.10s %.5s", full, full + 11);
 }
 
-/* "fast=15 slow=60": each key by its last part, unless two parameters share
- * it (then in full); walkforward.json keeps the full keys. */
-static void short_params(const tt_param *p, size_t np, char *buf, size_t n)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < np && used < n; i++) {
-        const char *k = strrchr(p[i].key, '.') ? strrchr(p[i].key, '.') + 1 : p[i].key;
-        for (size_t j = 0; j < np; j++) {
-            const char *o = strrchr(p[j].key, '.') ? strrchr(p[j].key, '.') + 1 : p[j].key;
-            if (j != i && !strcmp(o, k))
-                k = p[i].key;
-        }
-        used += (size_t)snprintf(buf + used, n - used, "%s%s=%s", i ? " " : "", k, p[i].value);
-    }
-}
-
-/* What a fold chose: its parameters, or with an ml: section its model. */
-static void chosen(const tt_wf_result *r, size_t f, const tt_sweep_plan *plan,
-                   const tt_ml_wf *mw, char *buf, size_t n)
-{
-    tt_ml_fold_info info;
-    if (!mw)
-        short_params(tt_sweep_job_params(plan, r->folds[f].winner), plan->nparams, buf, n);
-    else if (tt_ml_wf_fold_info(mw, f, &info, NULL))
-        snprintf(buf, n, "fold-%02zu.json", f + 1);
-    else
-        snprintf(buf, n, "fold-%02zu.json (%lld rows)", f + 1, info.rows_used);
-}
-
-/* What the text, walkforward.json and the report say of each fold,
- * computed once so that they agree. */
-typedef struct fold_view {
-    tt_report_fold *rows;
-    char (*chosen)[256];
-    char (*why)[160];
-    uint64_t events; /* the test runs' input events, summed */
-} fold_view;
-
-static void fold_view_free(fold_view *v)
-{
-    free(v->rows), free(v->chosen), free(v->why);
-    memset(v, 0, sizeof *v);
-}
-
-/* Why fold f chose nothing: every run failed, none had enough trades, or the
- * objective was n/a for all that had (a Sharpe below the minimum-data rule). */
-static void why_none(const tt_wf_result *r, size_t f, const tt_wf_spec *spec, char *buf, size_t n)
-{
-    size_t ok = 0;
-    for (size_t j = 0; j < r->njobs; j++)
-        ok += r->train[f * r->njobs + j].status == TT_RUN_OK;
-    if (ok == 0)
-        snprintf(buf, n, "every train run failed");
-    else if (r->folds[f].qualified == 0)
-        snprintf(buf, n, "no train run with %llu trades or more",
-                 (unsigned long long)spec->min_trades);
-    else
-        snprintf(buf, n, "%s is n/a for every run that qualified%s",
-                 tt_wf_objective_name(spec->objective),
-                 spec->objective == TT_WF_SHARPE ? " (train windows below the minimum-data rule)"
-                                                 : "");
-}
-
-static int fold_view_build(fold_view *v, const tt_wf_result *r, const tt_sweep_plan *plan,
-                           const tt_wf_spec *spec, const tt_ml_wf *mw, int64_t mpu)
-{
-    memset(v, 0, sizeof *v);
-    size_t n = r->nfolds ? r->nfolds : 1;
-    v->rows = calloc(n, sizeof *v->rows);
-    v->chosen = calloc(n, sizeof *v->chosen);
-    v->why = calloc(n, sizeof *v->why);
-    if (!v->rows || !v->chosen || !v->why) {
-        fold_view_free(v);
-        return TT_ENOMEM;
-    }
-    for (size_t f = 0; f < r->nfolds; f++) {
-        const tt_wf_fold *fd = &r->folds[f];
-        tt_report_fold *d = &v->rows[f];
-        d->train_from = fd->w.train_from;
-        d->train_to = fd->w.train_to;
-        d->test_from = fd->w.test_from;
-        d->test_to = fd->w.test_to;
-        d->qualified = fd->qualified;
-        d->runs = r->njobs;
-        d->efficiency = NAN;
-        d->objective = NAN;
-        if (!fd->has_winner) {
-            why_none(r, f, spec, v->why[f], sizeof v->why[f]);
-            d->why_none = v->why[f];
-            continue;
-        }
-        chosen(r, f, plan, mw, v->chosen[f], sizeof v->chosen[f]);
-        d->chosen = v->chosen[f];
-        d->objective = spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
-                                                        : fd->objective;
-        d->is_net = fd->is.m.net_pnl;
-        d->is_trades = fd->is.m.trades;
-        if (fd->oos.status != TT_RUN_OK) {
-            d->oos_status = tt_run_status_name(fd->oos.status);
-            continue;
-        }
-        d->oos_net = fd->oos.m.net_pnl;
-        d->oos_trades = fd->oos.m.trades;
-        d->oos_events = fd->oos.events;
-        d->oos_return_pct = fd->oos.m.return_pct;
-        d->oos_max_dd_pct = fd->oos.m.max_drawdown_pct;
-        v->events += fd->oos.events;
-        /* as the walk-forward efficiency, over this fold alone */
-        double is_rate = (double)d->is_net / ((double)(d->train_to - d->train_from) /
-                                              (double)TT_NS_PER_DAY);
-        double oos_rate = (double)d->oos_net / ((double)(d->test_to - d->test_from) /
-                                                (double)TT_NS_PER_DAY);
-        if (is_rate > 0)
-            d->efficiency = oos_rate / is_rate;
-    }
-    return TT_OK;
-}
 
 /* The train runs that did not complete, listed; every one failed: 1 (nothing
  * was chosen, as a lone backtest of any of them would fail); some: 3. */
@@ -230,7 +113,7 @@ static int train_failures(const tt_wf_result *r, const char *scenario, int code)
 
 /* The fold table, the combined figures, where the reports are, the
  * fingerprint (the last line). */
-static void print_folds(const tt_wf_result *r, const fold_view *v, const tt_wf_spec *spec,
+static void print_folds(const tt_wf_result *r, const tt_wf_view *v, const tt_wf_spec *spec,
                         int64_t mpu, const char *cur, const char *dir)
 {
     printf("%-4s %-16s %-16s %-16s %-24s %10s %10s %7s %10s %7s %10s\n", "fold", "train from",
@@ -279,113 +162,6 @@ static void print_folds(const tt_wf_result *r, const fold_view *v, const tt_wf_s
     printf("fingerprint: %s\n", fp); /* the last line of every run */
 }
 
-static void json_summary(tt_buf *b, const tt_run_summary *s, int64_t mpu)
-{
-    tt_buf_printf(b, "{\"status\":\"%s\",\"net_pnl\":", tt_run_status_name(s->status));
-    char v[48];
-    tt_report_money(s->m.net_pnl, mpu, v, sizeof v);
-    tt_buf_printf(b, "%s,\"sharpe\":", v);
-    tt_buf_json_double(b, s->m.sharpe);
-    tt_buf_printf(b, ",\"return_pct\":");
-    tt_buf_json_double(b, s->m.return_pct);
-    tt_buf_printf(b, ",\"profit_factor\":");
-    tt_buf_json_double(b, s->m.profit_factor);
-    tt_buf_printf(b, ",\"max_drawdown_pct\":");
-    tt_buf_json_double(b, s->m.max_drawdown_pct);
-    char hex[33];
-    tt_fingerprint_hex(s->fp, hex);
-    tt_buf_printf(b, ",\"trades\":%llu,\"events\":%llu,\"fingerprint\":\"%s\"}",
-                  (unsigned long long)s->m.trades, (unsigned long long)s->events, hex);
-}
-
-/* With an ml: section, fold f's model and its training rows. */
-static void json_model(tt_buf *b, const tt_ml_wf *mw, size_t f)
-{
-    char path[4096];
-    tt_ml_fold_info info;
-    tt_ml_wf_model_path(mw, f, path, sizeof path);
-    tt_buf_printf(b, ",\"model\":");
-    tt_buf_json_string(b, path);
-    if (!tt_ml_wf_fold_info(mw, f, &info, NULL))
-        tt_buf_printf(b, ",\"training\":{\"rows_used\":%lld,\"rows_total\":%lld,\"embargo\":%lld,"
-                      "\"labels_to\":\"%s\",\"data_fingerprint\":\"%s\"}",
-                      info.rows_used, info.rows_total, info.embargo, info.labels_to,
-                      info.data_fingerprint);
-}
-
-static void json_result(tt_buf *b, const char *name, const tt_wf_result *r,
-                        const tt_sweep_plan *plan, const tt_wf_spec *spec, const tt_ml_wf *mw,
-                        const fold_view *v, int64_t mpu)
-{
-    char fp[33];
-    tt_fingerprint_hex(r->fp, fp);
-    tt_buf_printf(b, "{\"name\":");
-    tt_buf_json_string(b, name);
-    tt_buf_printf(b, ",\"mode\":\"%s\",\"objective\":\"%s\",\"min_trades\":%llu,\"folds\":[",
-                  spec->anchored ? "anchored" : "rolling", tt_wf_objective_name(spec->objective),
-                  (unsigned long long)spec->min_trades);
-    for (size_t f = 0; f < r->nfolds; f++) {
-        const tt_wf_fold *fd = &r->folds[f];
-        char t[4][40];
-        tt_ts_format(fd->w.train_from, t[0], sizeof t[0], 0);
-        tt_ts_format(fd->w.train_to, t[1], sizeof t[1], 0);
-        tt_ts_format(fd->w.test_from, t[2], sizeof t[2], 0);
-        tt_ts_format(fd->w.test_to, t[3], sizeof t[3], 0);
-        tt_buf_printf(b, "%s{\"fold\":%zu,\"train_from\":\"%s\",\"train_to\":\"%s\","
-                      "\"test_from\":\"%s\",\"test_to\":\"%s\",\"qualified\":%zu,"
-                      "\"runs\":%zu,\"efficiency\":",
-                      f ? "," : "", f + 1, t[0], t[1], t[2], t[3], fd->qualified, r->njobs);
-        tt_buf_json_double(b, v->rows[f].efficiency);
-        if (!fd->has_winner) {
-            tt_buf_printf(b, ",\"why_none\":");
-            tt_buf_json_string(b, v->rows[f].why_none);
-        }
-        tt_buf_printf(b, ",\"params\":");
-        if (fd->has_winner) {
-            const tt_param *p = tt_sweep_job_params(plan, fd->winner);
-            tt_buf_printf(b, "{");
-            for (size_t k = 0; k < plan->nparams; k++) {
-                tt_buf_printf(b, "%s", k ? "," : "");
-                tt_buf_json_string(b, p[k].key);
-                tt_buf_printf(b, ":");
-                tt_buf_json_string(b, p[k].value);
-            }
-            tt_buf_printf(b, "}");
-            if (mw)
-                json_model(b, mw, f);
-            tt_buf_printf(b, ",\"objective\":");
-            tt_buf_json_double(b, spec->objective == TT_WF_NET_PNL ? fd->objective / (double)mpu
-                                                                   : fd->objective);
-            tt_buf_printf(b, ",\"in_sample\":");
-            json_summary(b, &fd->is, mpu);
-            tt_buf_printf(b, ",\"out_of_sample\":");
-            json_summary(b, &fd->oos, mpu);
-        } else {
-            tt_buf_printf(b, "null");
-        }
-        tt_buf_printf(b, "}");
-    }
-    char net[48];
-    tt_report_money(r->oos.net_pnl, mpu, net, sizeof net);
-    tt_buf_printf(b, "],\"oos\":{\"net_pnl\":%s,\"return_pct\":", net);
-    tt_buf_json_double(b, r->oos.return_pct);
-    tt_buf_printf(b, ",\"sharpe\":");
-    tt_buf_json_double(b, r->oos.sharpe);
-    tt_buf_printf(b, ",\"max_drawdown_pct\":");
-    tt_buf_json_double(b, r->oos.max_drawdown_pct);
-    tt_buf_printf(b, ",\"profit_factor\":");
-    tt_buf_json_double(b, r->oos.profit_factor);
-    tt_buf_printf(b, ",\"sqn\":");
-    tt_buf_json_double(b, r->oos.sqn);
-    tt_buf_printf(b, ",\"trades\":%llu,\"events\":%llu},\"wfe\":", (unsigned long long)r->oos.trades,
-                  (unsigned long long)v->events);
-    tt_buf_json_double(b, r->wfe);
-    tt_buf_printf(b, ",\"is_rate_per_day\":");
-    tt_buf_json_double(b, r->is_rate / (double)mpu);
-    tt_buf_printf(b, ",\"oos_rate_per_day\":");
-    tt_buf_json_double(b, r->oos_rate / (double)mpu);
-    tt_buf_printf(b, ",\"fingerprint\":\"%s\"}", fp);
-}
 
 /* ---- train runs on NATS workers ---- */
 
@@ -456,7 +232,7 @@ static int nats_train_batch(void *ctx, const tt_wf_window *w, size_t nfolds,
  * and walkforward.json with every fold, in dir. */
 static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run *probe,
                          const tt_wf_result *r, const tt_sweep_plan *plan, const tt_wf_spec *wf,
-                         const tt_ml_wf *mw, const fold_view *v, const char *cur, tt_err *err)
+                         const tt_ml_wf *mw, const tt_wf_view *v, const char *cur, tt_err *err)
 {
     int64_t mpu = probe->minor_per_unit > 0 ? probe->minor_per_unit : 100;
     char params[64], data[600];
@@ -506,7 +282,7 @@ static int write_reports(const char *dir, tt_scenario *s, const tt_scenario_run 
     if (rc)
         return rc;
     tt_buf b = {0};
-    json_result(&b, tt_scenario_name(s), r, plan, wf, mw, v, mpu);
+    tt_wf_json(&b, tt_scenario_name(s), r, plan, wf, mw, v, mpu);
     tt_buf_append(&b, "\n", 1);
     char path[4300];
     snprintf(path, sizeof path, "%s/walkforward.json", dir);
@@ -573,7 +349,7 @@ static int run_walkforward(int argc, char **argv)
     tt_scenario_run *probe = NULL;
     tt_ml_wf mwf, *mw = NULL;
     memset(&mwf, 0, sizeof mwf);
-    fold_view view;
+    tt_wf_view view;
     memset(&view, 0, sizeof view);
     memset(&spec, 0, sizeof spec);
     memset(&plan, 0, sizeof plan);
@@ -597,8 +373,10 @@ static int run_walkforward(int argc, char **argv)
     size_t mlpos = 0;
     int ml = tt_scenario_next(s, "ml", &mlpos) != NULL;
     if (ml && o->nats) {
-        code = tt_usage_error("walkforward", "a walk-forward with an ml: section trains in the "
-                                             "local pool (no --nats)");
+        code = tt_usage_error("walkforward",
+                              "--nats: a walk-forward with an ml: section trains each fold's "
+                              "model in the local process pool (--jobs N); workers on NATS run "
+                              "parameter walk-forwards only (docs/ml.md): drop --nats");
         goto done;
     }
     if (tt_scenario_prepare(s, probe, &err) || tt_research_doc_load(&doc, o->scenario, &err) ||
@@ -647,7 +425,7 @@ static int run_walkforward(int argc, char **argv)
         goto done;
     }
     code = train_failures(&r, o->scenario, code);
-    if (fold_view_build(&view, &r, &plan, &wf, mw, mpu)) {
+    if (tt_wf_view_build(&view, &r, &plan, &wf, mw, mpu)) {
         tt_err_set(&err, TT_ENOMEM, "out of memory");
         code = tt_report_error(&err);
         goto done;
@@ -680,14 +458,14 @@ static int run_walkforward(int argc, char **argv)
         code = gcode;
     if (o->json) {
         tt_buf b = {0};
-        json_result(&b, tt_scenario_name(s), &r, &plan, &wf, mw, &view, mpu);
+        tt_wf_json(&b, tt_scenario_name(s), &r, &plan, &wf, mw, &view, mpu);
         fflush(stdout);
         fwrite(b.data, 1, b.len, stdout);
         fputc('\n', stdout);
         tt_buf_free(&b);
     }
 done:
-    fold_view_free(&view);
+    tt_wf_view_free(&view);
     tt_ml_wf_free(&mwf);
     tt_wf_result_free(&r);
     if (probe) {

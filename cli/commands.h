@@ -154,6 +154,13 @@ int tt_live_prepare(const char *path, const tt_live_cli *o, const char *cmd,
 int tt_live_finish(struct tt_scenario *s, struct tt_scenario_run *run,
                    struct tt_backtest_result *r, const tt_live_cli *o, const char *mode);
 
+/* The feature publisher of a paper or live session (cli/ml_live.c): the ml:
+ * section's rows, published, and the xgb model's rows for its signals; *out
+ * NULL when the scenario has neither. The ml: section's and the model's errors. */
+struct tt_features_pub;
+int tt_live_features(const struct tt_scenario *s, const struct tt_scenario_run *run, int json,
+                     struct tt_features_pub **out, tt_err *err);
+
 /* ---- the MT5 commands: mt5-sim, mt5-connector, live (cli/mt5_cli.c) ---- */
 
 typedef struct tt_hostport {
@@ -200,7 +207,8 @@ typedef struct tt_research_cli {
     const char *sets[TT_RESEARCH_MAX_SETS]; /* --set KEY=VALUE */
     int nsets;
     uint64_t jobs;             /* --jobs: local runs at a time */
-    unsigned runs_per_process; /* tt_pool_opts; 0 = not given (1: a fresh process per run) */
+    unsigned runs_per_process; /* runs per process (tt_research_group_size); 0 = not given:
+                                * a process's whole share, as TT_POOL_KEEP (--runs-per-process 0) */
     const char *out;
     const char *nats;          /* --nats URL: runs on workers */
     tt_ts ack_wait, timeout;   /* 0 = the queue's defaults */

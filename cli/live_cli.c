@@ -23,6 +23,7 @@
 #include "core/fingerprint.h"
 #include "core/metrics.h"
 #include "reports/report.h"
+#include "reports/report_run.h"
 #include "sim/research.h"
 #include "sim/scenario.h"
 
@@ -70,49 +71,20 @@ int tt_live_finish(tt_scenario *s, tt_scenario_run *run, tt_backtest_result *r,
     tt_err err;
     tt_err_clear(&err);
     tt_metrics m = r->metrics; /* exact, computed during the run */
-    char syms[256] = "";
-    size_t used = 0;
-    for (int i = 0; run->cfg.symbols[i] && used < sizeof syms; i++)
-        used += (size_t)snprintf(syms + used, sizeof syms - used, "%s%s", i ? "," : "",
-                                 run->cfg.symbols[i]);
     char data[600];
-    snprintf(data, sizeof data, "%s: %s", o->feed, syms);
+    tt_report_run_data(s, run, o->feed, data, sizeof data);
     char *scen_text = tt_scenario_text(s);
     if (!scen_text) { /* a report without its scenario would say "(not given)" */
         tt_err_set(&err, TT_ENOMEM, "%s: out of memory (the scenario's text)",
                    tt_scenario_file(s));
         return tt_report_error(&err);
     }
-    tt_report_input in = {
-        .name = tt_scenario_name(s),
-        .scenario_text = scen_text,
-        .strategy = run->cfg.strategy,
-        .params = run->cfg.params,
-        .data = data,
-        .fingerprint = r->fingerprint,
-        .events = r->events,
-        .trades = r->trades,
-        .ntrades = r->ntrades,
-        .equity = r->equity,
-        .nequity = r->nequity,
-        .metrics = &m,
-        .instruments = run->instruments,
-        .currency = run->cfg.venue.account.currency[0] ? run->cfg.venue.account.currency : "USD",
-        .minor_per_unit = run->minor_per_unit,
-        .from = r->first_ts,
-        .to = r->last_ts,
-        .orders_sent = r->orders_sent,
-        .fills = r->fills,
-        .risk_rejects = r->risk_rejects,
-        .stop_outs = r->stop_outs,
-        .prices = r->prices,
-        .rejects = &r->rejects,
-        .nprices = r->nprices,
-        .live = o->losses.live,
-        .drops = o->losses.drops,
-        .feed_rejects = o->losses.rejects,
-        .gaps = o->losses.gaps,
-    };
+    tt_report_input in;
+    tt_report_run_input(&in, s, run, r, &m, scen_text, data, r->first_ts, r->last_ts);
+    in.live = o->losses.live;
+    in.drops = o->losses.drops;
+    in.feed_rejects = o->losses.rejects;
+    in.gaps = o->losses.gaps;
     int code = TT_EXIT_OK;
     char dir[4200] = "";
     if (!o->no_reports) {

@@ -87,8 +87,8 @@ const tt_opt tt_net_feed_opts[] = {
     {TT_OPT_CUSTOM, "queue-bytes", .off = F(queue_bytes), .arg = "B", .set = opt_queue_bytes,
      .def_text = "256M",
      .help = "memory for queued messages (at least 32M; K, M, G are powers of 1024): the feed "
-             "queue 1/16, the journal's queue 1/32, nats.c's queue of each subscription 1/64 (at "
-             "least 4M), the rest for buffers in flight, so that the process grows by less than "
+             "queue 1/16, the journal's queue 1/32, nats.c's queue of the ticks 1/4 and of each "
+             "other subscription 1/64 (at least 4M), the rest for buffers in flight, so that the process grows by less than "
              "B; beyond it market data is dropped oldest first (counted), order and venue "
              "events wait"},
     {TT_OPT_DURATION, "max-tick-age", .off = F(max_tick_age), .arg = "DUR",

@@ -55,9 +55,11 @@ const tt_opt tt_research_opts[] = {
     {TT_OPT_UINT, "jobs", .off = F(jobs), .arg = "N", .min = 1, .max = 4096, .def = "1",
      .help = "local runs at a time, each in its own process"},
     {TT_OPT_CUSTOM, "runs-per-process", .off = F(runs_per_process), .arg = "N",
-     .set = tt_opt_runs_per_process, .def_text = "1",
-     .help = "local runs: N runs per process, one after the other (1: a fresh process per "
-             "run; 0: keep each process until a run crashes it; faster on very short runs)"},
+     .set = tt_opt_runs_per_process, .def_text = "0",
+     .help = "local runs: N runs per process, advanced together in one pass over the data, "
+             "which is read and decoded once for them (0: each process's whole share; 1: a "
+             "fresh process per run, the strongest isolation); a process that crashes has "
+             "its runs run again one per process"},
     {TT_OPT_LIST, "set", .off = F(sets), .count_off = F(nsets),
      .max_count = TT_RESEARCH_MAX_SETS, .arg = "KEY=VALUE", .flags = TT_OPT_KEYVAL,
      .help = "override a scenario key before the runs (local runs only: a job sent to "

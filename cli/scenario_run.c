@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "core/metrics.h"
 #include "reports/report.h"
+#include "reports/report_run.h"
 #include "sim/backtest.h"
 #include "sim/scenario.h"
 
@@ -33,20 +34,6 @@ static void on_progress(void *ctx, uint64_t events, tt_ts now)
     (void)events;
     if (now > p->from)
         tt_progress_update(&p->bar, (uint64_t)((now - p->from) / TT_NS_PER_SEC));
-}
-
-static void describe_data(const tt_scenario *s, const tt_scenario_run *run, char *buf, size_t n)
-{
-    char syms[256] = "";
-    size_t used = 0;
-    for (int i = 0; run->cfg.symbols[i] && used < sizeof syms; i++)
-        used += (size_t)snprintf(syms + used, sizeof syms - used, "%s%s", i ? "," : "",
-                                 run->cfg.symbols[i]);
-    if (run->synthetic)
-        snprintf(buf, n, "synthetic %s market: %s",
-                 tt_scenario_get(s, "data.synthetic.model", "gbm"), syms);
-    else
-        snprintf(buf, n, "tape %s: %s", tt_scenario_get(s, "data.tape", "?"), syms);
 }
 
 /* out/<name>, the name reduced to [A-Za-z0-9._-] so that it stays one
@@ -149,7 +136,7 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
     tt_metrics m = r.metrics;
 
     char data[400];
-    describe_data(s, run, data, sizeof data);
+    tt_report_run_data(s, run, NULL, data, sizeof data);
     char *scen_text = tt_scenario_text(s);
     if (!scen_text) { /* a report without its scenario would say "(not given)" */
         tt_err_set(&err, TT_ENOMEM, "%s: out of memory (the scenario's text)",
@@ -157,32 +144,10 @@ int tt_backtest_scenario(tt_scenario *s, const tt_backtest_cli *o)
         code = tt_report_error(&err);
         goto done;
     }
-    tt_report_input in = {
-        .name = tt_scenario_name(s),
-        .scenario_text = scen_text,
-        .strategy = run->cfg.strategy,
-        .params = run->cfg.params,
-        .data = data,
-        .fingerprint = r.fingerprint,
-        .events = r.events,
-        .trades = r.trades,
-        .ntrades = r.ntrades,
-        .equity = r.equity,
-        .nequity = r.nequity,
-        .metrics = &m,
-        .instruments = run->instruments,
-        .currency = run->cfg.venue.account.currency[0] ? run->cfg.venue.account.currency : "USD",
-        .minor_per_unit = run->minor_per_unit,
-        .from = run->data_from ? run->data_from : r.first_ts,
-        .to = run->data_to ? run->data_to : r.last_ts,
-        .orders_sent = r.orders_sent,
-        .fills = r.fills,
-        .risk_rejects = r.risk_rejects,
-        .stop_outs = r.stop_outs,
-        .prices = r.prices,
-        .rejects = &r.rejects,
-        .nprices = r.nprices,
-    };
+    tt_report_input in;
+    tt_report_run_input(&in, s, run, &r, &m, scen_text, data,
+                        run->data_from ? run->data_from : r.first_ts,
+                        run->data_to ? run->data_to : r.last_ts);
 
     char dir[4200] = "";
     if (!o->no_reports) {

@@ -119,21 +119,32 @@ static inline void bar_add(tt_bar_builder *b, tt_price p, double vol)
     b->bar.ticks++;
 }
 
+/* An input (a quote, or a bar with update_bar) at ts: the order check, then
+ * the bar in progress closed into *closed_out when ts is at or after its
+ * close. 1 when it was, 0 when not, TT_EORDER (builder unchanged). */
+static int builder_step(tt_bar_builder *b, tt_ts ts, const char *what, tt_event *closed_out,
+                        tt_err *err)
+{
+    if (ts < b->last_ts)
+        return tt_err_set(err, TT_EORDER,
+                          "bar builder %s: %s at %lld ns is earlier than %lld ns already seen",
+                          tt_timeframe_name(b->tf), what, (long long)ts, (long long)b->last_ts);
+    b->last_ts = ts;
+    if (b->active && ts >= b->close_ts) {
+        write_bar(b, closed_out);
+        return 1;
+    }
+    return 0;
+}
+
 int tt_bar_builder_update(tt_bar_builder *b, const tt_event *q, tt_event *closed_out,
                           tt_err *err)
 {
     if (q->kind != TT_EV_QUOTE || (b->symbol && q->symbol != b->symbol))
         return 0;
-    if (q->ts < b->last_ts)
-        return tt_err_set(err, TT_EORDER,
-                          "bar builder %s: quote at %lld ns is earlier than %lld ns already seen",
-                          tt_timeframe_name(b->tf), (long long)q->ts, (long long)b->last_ts);
-    b->last_ts = q->ts;
-    int rc = 0;
-    if (b->active && q->ts >= b->close_ts) {
-        write_bar(b, closed_out);
-        rc = 1;
-    }
+    int rc = builder_step(b, q->ts, "quote", closed_out, err);
+    if (rc < 0)
+        return rc;
     tt_price p;
     double vol;
     switch (b->side) {
@@ -170,6 +181,32 @@ int tt_bar_builder_update(tt_bar_builder *b, const tt_event *q, tt_event *closed
         return rc;
     }
     bar_add(b, p, vol);
+    return rc;
+}
+
+int tt_bar_builder_update_bar(tt_bar_builder *b, const tt_event *ev, tt_event *closed_out,
+                              tt_err *err)
+{
+    if (ev->kind != TT_EV_BAR || (b->symbol && ev->symbol != b->symbol))
+        return 0;
+    int rc = builder_step(b, ev->ts, "bar", closed_out, err);
+    if (rc < 0)
+        return rc;
+    const tt_bar *in = &ev->u.bar;
+    if (!b->active) {
+        tt_bar_period(b->tf, ev->ts, &b->open_ts, &b->close_ts);
+        b->active = 1;
+        b->bar_symbol = ev->symbol;
+        b->bar = *in;
+        b->bar.tf = b->tf;
+        b->bar.side = b->side;
+        return rc;
+    }
+    b->bar.high = in->high > b->bar.high ? in->high : b->bar.high;
+    b->bar.low = in->low < b->bar.low ? in->low : b->bar.low;
+    b->bar.close = in->close;
+    b->bar.volume += in->volume;
+    b->bar.ticks += in->ticks;
     return rc;
 }
 
@@ -211,6 +248,7 @@ struct tt_bars {
     int nlisteners;
     uint64_t emitted;
     uint64_t late; /* quotes earlier than their builder's latest time: not added */
+    tt_event pending_bid; /* from_bars: the last bid bar, for the mid subscriptions */
     tt_bar_builder b[]; /* the builders: the first at a fixed offset */
 };
 
@@ -317,7 +355,7 @@ static void deliver(tt_bars *c, tt_engine *e, const tt_event *bar)
 }
 
 /* Close (or, with flush, end) bars in (close time, index) order; recompute next_close. */
-static void close_due(tt_bars *c, tt_engine *e, tt_ts now, int flush)
+static __attribute__((noinline)) void close_due(tt_bars *c, tt_engine *e, tt_ts now, int flush)
 {
     for (;;) {
         int best = -1;
@@ -423,6 +461,129 @@ static void bars_on_event(void *self, tt_engine *e, const tt_event *ev)
     }
 }
 
+/* from_bars: one input bar through the subscriptions of its symbol and side
+ * (mid: with the bid bar just before it). A bar that opens a builder's next
+ * period sets no timer here: the component is meant to run without timers
+ * (bars close on the next event, a bar model's next point). */
+static __attribute__((noinline)) void bars_feed_bar(tt_bars *c, tt_engine *e,
+                                                    const tt_event *ev)
+{
+    tt_event mid;
+    int have_mid = 0;
+    if (ev->u.bar.side == TT_SIDE_BID) {
+        c->pending_bid = *ev;
+    } else if (ev->u.bar.side == TT_SIDE_ASK && c->pending_bid.kind == TT_EV_BAR &&
+               c->pending_bid.symbol == ev->symbol && c->pending_bid.ts == ev->ts) {
+        const tt_bar *b = &c->pending_bid.u.bar, *a = &ev->u.bar;
+        mid = *ev;
+        mid.u.bar.open = tt_bar_mid(b->open, a->open);
+        mid.u.bar.high = tt_bar_mid(b->high, a->high);
+        mid.u.bar.low = tt_bar_mid(b->low, a->low);
+        mid.u.bar.close = tt_bar_mid(b->close, a->close);
+        mid.u.bar.volume = (b->volume + a->volume) * 0.5;
+        mid.u.bar.ticks = b->ticks;
+        mid.u.bar.side = TT_SIDE_MID;
+        have_mid = 1;
+    }
+    for (int i = c->first[ev->symbol]; i >= 0; i = c->next[i]) {
+        tt_bar_builder *b = &c->b[i];
+        const tt_event *in = b->side == ev->u.bar.side ? ev
+                             : b->side == TT_SIDE_MID && have_mid ? &mid
+                                                                   : NULL;
+        if (!in)
+            continue;
+        tt_event unused;
+        /* nothing due is left open (close_due ran), so this never closes a bar */
+        if (tt_bar_builder_update_bar(b, in, &unused, NULL) < 0) {
+            c->late++;
+            continue;
+        }
+        if (b->close_ts < c->next_close)
+            c->next_close = b->close_ts;
+        if (!c->opts.no_timers && c->last_timer[b->tf] != b->close_ts) {
+            c->last_timer[b->tf] = b->close_ts;
+            tt_engine_timer_set(e, b->close_ts, 0);
+        }
+    }
+}
+
+/* on_event with from_bars: every event moves time (closing what is due);
+ * input bars build. */
+static void bars_on_event_from_bars(void *self, tt_engine *e, const tt_event *ev)
+{
+    tt_bars *c = self;
+    if (__builtin_expect(ev->ts >= c->next_close, 0))
+        close_due(c, e, ev->ts, 0);
+    if (ev->kind == TT_EV_BAR && ev->symbol <= c->maxsym && c->first[ev->symbol] >= 0)
+        bars_feed_bar(c, e, ev);
+}
+
+/* The quiet path (tt_component.market_quiet): quotes that only extend a bar
+ * in progress, as builder_fast does: no bar due to close, each builder of
+ * the symbol active, not mid, the quotes inside its period (and in time
+ * order, as a view's are). A symbol without builders: quiet until a bar is
+ * due. */
+static int bars_market_quiet(void *self, const tt_market_view *v, int n)
+{
+    const tt_bars *c = self;
+    tt_ts end = c->next_close;
+    if (v->symbol <= c->maxsym) {
+        for (int k = c->first[v->symbol]; k >= 0; k = c->next[k]) {
+            const tt_bar_builder *b = &c->b[k];
+            if (!b->active || b->side == TT_SIDE_MID || v->ts[0] < b->last_ts)
+                return 0;
+            end = b->close_ts < end ? b->close_ts : end;
+        }
+    }
+    return tt_market_view_until(v, n, end);
+}
+
+/* One builder's builder_fast over the quotes, its state in registers: the
+ * same operations in the same order (the volume summed quote by quote). */
+static void builder_take(tt_bar_builder *b, const tt_market_view *v, int n)
+{
+    tt_bar bar = b->bar;
+    const tt_price *p = b->side == TT_SIDE_BID ? v->bid : v->ask;
+    const float *vol = b->side == TT_SIDE_BID ? v->bid_vol : v->ask_vol;
+    tt_price hi = bar.high, lo = bar.low;
+    double volume = bar.volume;
+    for (int i = 0; i < n; i++) { /* one pass: the extremes hide in the sum's latency */
+        hi = p[i] > hi ? p[i] : hi;
+        lo = p[i] < lo ? p[i] : lo;
+        volume += (double)vol[i];
+    }
+    bar.high = hi;
+    bar.low = lo;
+    bar.close = p[n - 1];
+    bar.volume = volume;
+    bar.ticks += (uint32_t)n;
+    b->bar = bar;
+    b->last_ts = v->ts[n - 1];
+}
+
+static void bars_market_take(void *self, const tt_market_view *v, int n)
+{
+    tt_bars *c = self;
+    if (v->symbol > c->maxsym)
+        return;
+    for (int k = c->first[v->symbol]; k >= 0; k = c->next[k])
+        builder_take(&c->b[k], v, n);
+}
+
+/* With from_bars, quotes only move time: quiet until a bar is due (a view
+ * holds no input bars). */
+static int bars_market_quiet_from_bars(void *self, const tt_market_view *v, int n)
+{
+    return tt_market_view_until(v, n, ((const tt_bars *)self)->next_close);
+}
+
+static void bars_market_take_nothing(void *self, const tt_market_view *v, int n)
+{
+    (void)self;
+    (void)v;
+    (void)n;
+}
+
 static int bars_on_stop(void *self, tt_engine *e, tt_err *err)
 {
     (void)err;
@@ -438,7 +599,9 @@ tt_component tt_bars_component(tt_bars *c)
     memset(&comp, 0, sizeof comp);
     comp.self = c;
     comp.name = "bars";
-    comp.on_event = bars_on_event;
+    comp.on_event = c->opts.from_bars ? bars_on_event_from_bars : bars_on_event;
     comp.on_stop = bars_on_stop;
+    comp.market_quiet = c->opts.from_bars ? bars_market_quiet_from_bars : bars_market_quiet;
+    comp.market_take = c->opts.from_bars ? bars_market_take_nothing : bars_market_take;
     return comp;
 }

@@ -106,6 +106,17 @@ int tt_bar_builder_init(tt_bar_builder *b, uint32_t symbol, int tf, int side, tt
 int tt_bar_builder_update(tt_bar_builder *b, const tt_event *quote, tt_event *closed_out,
                           tt_err *err);
 
+/* Feed one bar (ev->kind BAR) of a timeframe no longer than the builder's,
+ * whose period lies inside one of the builder's periods (M1 bars into an M5,
+ * H1, ... builder; the side is not checked). Bars of other symbols and other
+ * kinds are ignored (0). As tt_bar_builder_update: a bar at or after the close
+ * time of the bar in progress closes it into *closed_out (1) and starts the
+ * next; its open, high, low and close, volume and tick count are merged into
+ * the bar in progress as a quote's price is. Returns 1, 0, or TT_EORDER when
+ * the bar is earlier than what the builder has seen (builder unchanged). */
+int tt_bar_builder_update_bar(tt_bar_builder *b, const tt_event *bar, tt_event *closed_out,
+                              tt_err *err);
+
 /* Time has reached `now` (any event at `now`, or a timer): when the bar in progress
  * closes at or before `now`, write it to *closed_out and return 1; else return 0.
  * Cannot fail. */
@@ -129,6 +140,12 @@ typedef struct tt_bars_opts {
                         * time (no engine timers); default 0 = timers at close times */
     int flush_at_stop; /* 1: at the end of a run, emit each bar in progress (partial) */
     int no_emit;       /* 1: do not pass bars to tt_engine_emit (listeners only) */
+    int from_bars;     /* 1: build from input TT_EV_BAR events (a bar model's carriers,
+                        * sim/bar_model.h), not from quotes: a bid or ask bar feeds
+                        * the subscriptions of its side, a bid bar followed by the ask
+                        * bar of the same time and symbol feeds the mid ones (each
+                        * price the mid of the two, rounded half to even; volume the
+                        * mean; the bid bar's tick count); quotes only move time */
 } tt_bars_opts;
 
 /* Receives each closed bar: called from inside the component's on_event, before
@@ -156,8 +173,9 @@ int tt_bars_listen(tt_bars *b, tt_bar_listener fn, void *ctx);
  *
  * Order of delivery: when an event at time T arrives, every bar closing at or before
  * T is emitted first, ordered by (close time, subscription index); then, if the event
- * is a quote, it is added to its symbol's builders. So consumers see bars in close
- * time order and always before any event at or after their close time.
+ * is a quote (with from_bars: an input bar), it is added to its symbol's builders. So
+ * consumers see bars in close time order and always before any event at or after
+ * their close time.
  *
  * Cannot fail. The component's on_stop never fails; a close timer the engine's
  * queue cannot hold ends the run with TT_ENOMEM (tt_engine_timer_set). */

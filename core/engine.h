@@ -91,6 +91,16 @@ typedef struct tt_venue_totals {
     uint64_t stop_outs;   /* positions closed by stop-out */
 } tt_venue_totals;
 
+/* A run of quotes as dense columns, for the quiet path (tt_component's
+ * market_quiet): every event of it a quote of `symbol` with bid and ask
+ * > 0, in time order. The arrays start at the run's first event. */
+typedef struct tt_market_view {
+    uint32_t symbol;
+    const tt_ts *ts;
+    const tt_price *bid, *ask;
+    const float *bid_vol, *ask_vol;
+} tt_market_view;
+
 /* Takes order commands and answers with order events. The contract a venue
  * keeps (the simulated venue, sim/venue.h, and a live connector alike), which
  * is everything the rest of a run learns from it:
@@ -127,6 +137,9 @@ typedef struct tt_venue {
     void (*close)(void *self);                                            /* may be NULL */
     void (*on_arrival)(void *self, const tt_event *ev);                   /* may be NULL */
     void (*totals)(void *self, tt_venue_totals *out);                     /* may be NULL */
+    /* The quiet path (optional, both or neither; see tt_component) */
+    int (*market_quiet)(void *self, const tt_market_view *v, int n);
+    void (*market_take)(void *self, const tt_market_view *v, int n);
 } tt_venue;
 
 /* Time. A NULL now() means simulated time: the clock follows the events. A
@@ -152,6 +165,19 @@ typedef struct tt_component {
      * component that only follows orders, timers or signals (the paper
      * session's counter) then costs nothing per tick. */
     int skip_market;
+    /* The quiet path (optional, both or neither). market_quiet(v, n): how
+     * many of the first n quotes of v on_event would take in a row without
+     * doing anything but update the component's own state: no output, no
+     * schedule, no strategy call, no failure. It looks and changes nothing.
+     * market_take(v, k), k at most that many: the state after on_event of
+     * each of them, in order. When the venue and every component that takes
+     * market data have them, the engine hands a run of quotes of one symbol
+     * that nothing in its queue comes between to each as one call (the run's
+     * length the least any of them says) instead of one dispatch per quote:
+     * the same states, outputs and fingerprint, without a call per component
+     * per tick, over columns the loops read densely. */
+    int (*market_quiet)(void *self, const tt_market_view *v, int n);
+    void (*market_take)(void *self, const tt_market_view *v, int n);
 } tt_component;
 
 /* ---- engine ---- */
@@ -180,9 +206,89 @@ int tt_engine_add_component(tt_engine *e, tt_component c);
  * flush; err (may be NULL) is filled with it. */
 int tt_engine_run(tt_engine *e, tt_err *err);
 
+/* An engine fed from outside instead of from its source (several engines in
+ * one pass over one stream: sim/backtest.h's groups): tt_engine_begin calls
+ * every component's on_start (0, or its error, prefixed with its name; the
+ * run is then over: no on_stop; TT_ESTATE when called twice);
+ * tt_engine_feed dispatches n input events in order, each preceded by what
+ * the queue holds before it under the total order, exactly as tt_engine_run
+ * dispatches the same events from a source, and returns 1 once the engine
+ * has stopped (tt_engine_stop or a failure: feed no more), else 0;
+ * tt_engine_end runs what the queue holds as at the end of a source (timers
+ * later than the last input dropped), then every on_stop and flush, and
+ * returns as tt_engine_run does (the first failure recorded, then on_stop's
+ * and flush's errors). The source set, if any, is not read. */
+int tt_engine_begin(tt_engine *e, tt_err *err);
+int tt_engine_feed(tt_engine *e, const tt_event *ev, int n);
+int tt_engine_end(tt_engine *e, tt_err *err);
+
+/* The first of the n times of a view at or after t (n when none): a binary
+ * search, a view being in time order. Cannot fail. */
+static inline int tt_market_view_until(const tt_market_view *v, int n, tt_ts t)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) >> 1;
+        if (v->ts[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The columns of n (at most 64) events for the quiet path: 1 with *v filled
+ * from the arrays given (64 each) when they are quotes of one symbol with
+ * bid and ask > 0 in time order, else 0. Several engines fed the same events
+ * can share one view (tt_engine_feed_view). Cannot fail. */
+int tt_market_view_build(const tt_event *ev, int n, tt_market_view *v, tt_ts *ts, tt_price *bid,
+                         tt_price *ask, float *bid_vol, float *ask_vol);
+
+/* tt_engine_feed with the view of ev[0..n) (n at most 64): NULL, the engine
+ * builds it when needed; a view with symbol 0, the events are not a run of
+ * one symbol's quotes (nothing quiet among them). */
+int tt_engine_feed_view(tt_engine *e, const tt_event *ev, int n, const tt_market_view *v);
+
 /* Ask a running engine to stop after the current event. Safe from a signal
  * handler (sets a volatile flag); cannot fail. */
 void tt_engine_stop(tt_engine *e);
+
+/* ---- stepping: a run its caller takes control of between events ----
+ *
+ * tt_engine_run is tt_engine_begin, tt_engine_advance until it stops
+ * returning TT_ENGINE_PAUSED, then tt_engine_finish. A caller that wants control
+ * back in the middle of a run (the reinforcement-learning environment, which
+ * hands every bar close to its agent) calls the three itself, and a
+ * component or strategy calls tt_engine_pause during dispatch: the loop
+ * returns after the current event, with the source's events still in hand
+ * kept in the engine, and the next advance goes on from the very next event.
+ * Between two advances the engine is between events: now() is the last
+ * event's time, and what a component does then (schedule, submit, emit) is
+ * ordered as if it had been done at the end of that event's dispatch. A run
+ * stepped this way dispatches the same events in the same order as
+ * tt_engine_run. */
+
+#define TT_ENGINE_PAUSED 1 /* tt_engine_advance: paused; call it again to go on */
+
+/* Run the loop until the run is over (0: the source ended and the queue is
+ * drained, tt_engine_stop, or a failure recorded by tt_engine_fail, which
+ * tt_engine_finish returns) or tt_engine_pause was called (TT_ENGINE_PAUSED).
+ * A negative code is the source's error with err filled (the run is over).
+ * TT_ESTATE before tt_engine_begin or after finish. */
+int tt_engine_advance(tt_engine *e, tt_err *err);
+
+/* Ask a running engine to return from tt_engine_advance after the current
+ * event; the run goes on at the next advance (in tt_engine_run: at once).
+ * Cannot fail. */
+void tt_engine_pause(tt_engine *e);
+
+/* End a stepped run: every component's on_stop and every sink's flush,
+ * whatever happened (a run ended while paused ends there: what is left is
+ * not dispatched, unlike tt_engine_end of a fed engine, which drains the
+ * queue). rc is the run's result so far (advance's last result, 0 when it
+ * was over or paused); returns the run's result as tt_engine_run does. Once
+ * only: TT_ESTATE (or rc) after that. */
+int tt_engine_finish(tt_engine *e, int rc, tt_err *err);
 
 /* Stop the run with an error, from code that cannot return one (a venue's
  * hooks, a component's on_event): the engine stops after the current event

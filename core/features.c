@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "bars.h"
+#include "external.h"
 #include "indicators.h"
 
 /* ---- the catalog ---- */
@@ -58,7 +59,13 @@ enum {
 
 #define NHTF 4
 #define HTF_W 8
-#define NFEAT (F_HTF + NHTF * HTF_W)
+#define NDEFAULT (F_HTF + NHTF * HTF_W) /* the default set: the first NDEFAULT */
+
+/* The news group (not in the default set: adding columns to it would change
+ * every exported table and model): distances from the bar's close to the
+ * scheduled high- and medium-impact releases of the symbol's currencies. */
+enum { F_NEWS_HIGH_NEXT = NDEFAULT, F_NEWS_HIGH_PREV, F_NEWS_MED_NEXT, F_NEWS_MED_PREV, NFEAT };
+
 
 typedef struct feat_def {
     const char *name, *help;
@@ -156,6 +163,15 @@ static const feat_def BASE[F_HTF] = {
     {"session_london_newyork", "1 when the bar opens in 12:00-16:00 UTC (both open)"},
 };
 
+static const feat_def NEWS[NFEAT - NDEFAULT] = {
+    {"news_high_next_min", "minutes from the bar's close to the next scheduled high-impact "
+                           "release of the symbol's currencies (NaN: none known)"},
+    {"news_high_prev_min", "minutes from the last scheduled high-impact release at or before "
+                           "the bar's close to it (NaN: none)"},
+    {"news_medium_next_min", "the same as news_high_next_min for medium or high impact"},
+    {"news_medium_prev_min", "the same as news_high_prev_min for medium or high impact"},
+};
+
 static const int HTF_TF[NHTF] = {TT_TF_M15, TT_TF_H1, TT_TF_H4, TT_TF_D1};
 static const char *const HTF_HELP[HTF_W] = {
     "last closed higher bar's close / the one before - 1",
@@ -185,11 +201,19 @@ static const char *htf_name(int k)
 }
 
 int tt_feature_count(void) { return NFEAT; }
+int tt_feature_default_count(void) { return NDEFAULT; }
+
+const char *tt_feature_group(int i)
+{
+    return i < 0 || i >= NFEAT ? NULL : i < NDEFAULT ? "default" : "news";
+}
 
 const char *tt_feature_name(int i)
 {
     if (i < 0 || i >= NFEAT)
         return NULL;
+    if (i >= NDEFAULT)
+        return NEWS[i - NDEFAULT].name;
     return i < F_HTF ? BASE[i].name : htf_name(i - F_HTF);
 }
 
@@ -197,6 +221,8 @@ const char *tt_feature_help(int i)
 {
     if (i < 0 || i >= NFEAT)
         return NULL;
+    if (i >= NDEFAULT)
+        return NEWS[i - NDEFAULT].help;
     return i < F_HTF ? BASE[i].help : HTF_HELP[(i - F_HTF) % HTF_W];
 }
 
@@ -254,6 +280,8 @@ struct tt_features {
     tt_sma range20, ticks20, spread20, volume20;
     tt_sma up10, up20, path10, path20;
     htf h[NHTF];
+    const tt_news *news;            /* the release schedule (borrowed; NULL: NaN) */
+    uint32_t ccy_a, ccy_b;          /* the symbol's currencies (tt_currency_code) */
     double full[NFEAT];
 };
 
@@ -298,10 +326,15 @@ static int init_state(tt_features *f, tt_err *err)
 {
     free_state(f);
     int tf = f->tf, width = f->width, *sel = f->sel;
+    const tt_news *news = f->news;
+    uint32_t ccy_a = f->ccy_a, ccy_b = f->ccy_b;
     memset(f, 0, sizeof *f);
     f->tf = tf;
     f->width = width;
     f->sel = sel;
+    f->news = news;
+    f->ccy_a = ccy_a;
+    f->ccy_b = ccy_b;
     f->last_close = TT_TS_MIN;
     f->spread_mean = f->spread_max = NAN;
     int rc = 0;
@@ -372,7 +405,7 @@ int tt_features_new(tt_features **out, int tf, const int *select, int nselect, t
                           "features: timeframe %d: needs a fixed-length timeframe (S1 .. W1)", tf);
     if (select && nselect <= 0)
         return tt_err_set(err, TT_EINVAL, "features: an empty feature list");
-    int n = select ? nselect : NFEAT;
+    int n = select ? nselect : NDEFAULT;
     tt_features *f = calloc(1, sizeof *f);
     int *sel = f ? malloc((size_t)n * sizeof *sel) : NULL;
     if (!f || !sel) {
@@ -418,6 +451,13 @@ void tt_features_free(tt_features *f)
 }
 
 void tt_features_reset(tt_features *f) { init_state(f, NULL); }
+
+void tt_features_set_news(tt_features *f, const tt_news *news, uint32_t ccy_a, uint32_t ccy_b)
+{
+    f->news = news;
+    f->ccy_a = ccy_a;
+    f->ccy_b = ccy_b;
+}
 
 int tt_features_width(const tt_features *f) { return f->width; }
 int tt_features_tf(const tt_features *f) { return f->tf; }
@@ -642,6 +682,26 @@ static void bar_shape(tt_features *f, const tt_event *bar, double o, double hi, 
     x[F_SESS_LDN_NY] = hour >= 12 && hour < 16;
 }
 
+/* The news group at the bar's close T: only the schedule's (time, currency,
+ * impact) enter, never a released figure; an event at T counts as past; a
+ * release more than TT_FEATURES_NEWS_AHEAD ahead is not known yet (NaN). */
+static void news_row(const tt_features *f, tt_ts close_ts, double *x)
+{
+    static const int IMPACT[2] = {TT_IMPACT_HIGH, TT_IMPACT_MEDIUM};
+    for (int k = 0; k < 2; k++) {
+        tt_ts at;
+        double *nx = x + F_NEWS_HIGH_NEXT + 2 * k;
+        nx[0] = nx[1] = NAN;
+        if (!f->news)
+            continue;
+        if (tt_news_next(f->news, close_ts, f->ccy_a, f->ccy_b, IMPACT[k], &at) &&
+            at - close_ts <= TT_FEATURES_NEWS_AHEAD)
+            nx[0] = (double)(at - close_ts) / (double)TT_NS_PER_MIN;
+        if (tt_news_prev(f->news, close_ts, f->ccy_a, f->ccy_b, IMPACT[k], &at))
+            nx[1] = (double)(close_ts - at) / (double)TT_NS_PER_MIN;
+    }
+}
+
 int tt_features_bar(tt_features *f, const tt_event *bar, double *row, tt_err *err)
 {
     if (bar->kind != TT_EV_BAR || bar->u.bar.tf != f->tf)
@@ -663,6 +723,7 @@ int tt_features_bar(tt_features *f, const tt_event *bar, double *row, tt_err *er
             htf_add(&f->h[k], bar->ts, close_ts, o, hi, lo, c);
         htf_row(&f->h[k], c, x + F_HTF + k * HTF_W);
     }
+    news_row(f, close_ts, x);
     f->prev_close = c;
     f->nbars++;
     f->last_close = close_ts;

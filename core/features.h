@@ -44,8 +44,13 @@
 
 /* ---- the catalog ---- */
 
-/* Number of features the engine knows (the default set is all of them). */
+/* Number of features the engine knows: the default set (catalog indices
+ * 0 .. tt_feature_default_count() - 1, 120 features) and after it the named
+ * groups selected by name (ml.features: [default, news]). */
 int tt_feature_count(void);
+int tt_feature_default_count(void);
+/* "default" or the group of catalog feature i ("news"); NULL out of range. */
+const char *tt_feature_group(int i);
 /* Name and one-line definition of catalog feature i (NULL out of range). */
 const char *tt_feature_name(int i);
 const char *tt_feature_help(int i);
@@ -57,13 +62,25 @@ int tt_feature_find(const char *name);
 typedef struct tt_features tt_features;
 
 /* An engine for closed bars of timeframe tf (S1..W1; not MN1). select: catalog
- * indices in output order (each at most once), or NULL for the default set.
+ * indices in output order (each at most once), or NULL for the default set
+ * (the first tt_feature_default_count() features).
  * TT_EINVAL (names the index / timeframe), TT_ENOMEM. */
 int tt_features_new(tt_features **out, int tf, const int *select, int nselect, tt_err *err);
 void tt_features_free(tt_features *f);
 
-/* Back to the state of a new engine (same timeframe and selection). */
+/* Back to the state of a new engine (same timeframe, selection and schedule). */
 void tt_features_reset(tt_features *f);
+
+/* The schedule the news group reads (core/external.h; borrowed, may be NULL:
+ * the news features are then NaN) and the symbol's two currencies
+ * (tt_currency_code of base and quote). Only the schedule's times, currencies
+ * and impacts are read: a release's figures never reach a row; a release more
+ * than TT_FEATURES_NEWS_AHEAD after the bar's close is treated as not yet
+ * announced. Cannot fail. */
+struct tt_news;
+#define TT_FEATURES_NEWS_AHEAD (7 * TT_NS_PER_DAY) /* a calendar shows the week ahead */
+void tt_features_set_news(tt_features *f, const struct tt_news *news, uint32_t ccy_a,
+                          uint32_t ccy_b);
 
 int tt_features_width(const tt_features *f);           /* values per row */
 int tt_features_index(const tt_features *f, int col);  /* catalog index of column col */

@@ -5,6 +5,16 @@
  * the tape (journals), so it is explicit little-endian field by field: the
  * header (ts, ts_init, seq, symbol, source, kind, cls) followed by the payload
  * of the event's kind. Doubles are written as their IEEE-754 bits.
+ *
+ * The fingerprint hashes the canonical bytes as they are produced: each
+ * output is encoded straight into a buffer in the state, and the buffer goes
+ * to XXH3 a few kilobytes at a time. XXH3's streaming form gives the same
+ * hash however its input is cut, so this is the XXH3-128 of the
+ * concatenated encodings, exactly as when each event was hashed on its own;
+ * it just spares the per-call cost of a small update (the fields are written
+ * with single little-endian stores for the same reason). A digest hashes
+ * what is still buffered into a copy of the state, so it can be taken at
+ * any time without disturbing what follows.
  */
 #include "fingerprint.h"
 
@@ -12,8 +22,15 @@
 #include <string.h>
 #include <xxhash.h>
 
+#define FP_BUF 4096 /* bytes encoded before they go to XXH3 */
+
+static size_t encode(const tt_event *ev, tt_ts ts, tt_ts ts_init, uint64_t seq, uint8_t cls,
+                     uint8_t *buf, int include_blob);
+
 struct tt_fp_state {
     XXH3_state_t *st;
+    size_t n; /* bytes in buf */
+    uint8_t buf[FP_BUF];
 };
 
 tt_fp_state *tt_fp_new(void)
@@ -27,6 +44,7 @@ tt_fp_state *tt_fp_new(void)
         return NULL;
     }
     XXH3_128bits_reset(s->st);
+    s->n = 0;
     return s;
 }
 
@@ -38,25 +56,64 @@ void tt_fp_free(tt_fp_state *s)
     }
 }
 
-void tt_fp_reset(tt_fp_state *s) { XXH3_128bits_reset(s->st); }
+void tt_fp_reset(tt_fp_state *s)
+{
+    XXH3_128bits_reset(s->st);
+    s->n = 0;
+}
+
+static void fp_flush(tt_fp_state *s)
+{
+    if (s->n)
+        XXH3_128bits_update(s->st, s->buf, s->n);
+    s->n = 0;
+}
 
 void tt_fp_update(tt_fp_state *s, const void *data, size_t len)
 {
-    XXH3_128bits_update(s->st, data, len);
+    if (s->n + len > FP_BUF || len > FP_BUF / 2)
+        fp_flush(s);
+    if (len > FP_BUF / 2) { /* big: straight to XXH3, after what is buffered */
+        XXH3_128bits_update(s->st, data, len);
+        return;
+    }
+    memcpy(s->buf + s->n, data, len);
+    s->n += len;
+}
+
+void tt_fp_update_stamped(tt_fp_state *s, const tt_event *ev, tt_ts ts, tt_ts ts_init,
+                          uint64_t seq, uint8_t cls)
+{
+    if (s->n + TT_EVENT_ENCODED_MAX > FP_BUF)
+        fp_flush(s);
+    s->n += encode(ev, ts, ts_init, seq, cls, s->buf + s->n, 0);
+    if ((ev->kind == TT_EV_BLOB || ev->kind == TT_EV_EXTERNAL) && ev->u.blob.len)
+        tt_fp_update(s, ev->u.blob.data, ev->u.blob.len);
 }
 
 void tt_fp_update_event(tt_fp_state *s, const tt_event *ev)
 {
-    uint8_t buf[TT_EVENT_ENCODED_MAX];
-    size_t n = tt_event_encode(ev, buf, 0);
-    XXH3_128bits_update(s->st, buf, n);
-    if ((ev->kind == TT_EV_BLOB || ev->kind == TT_EV_EXTERNAL) && ev->u.blob.len)
-        XXH3_128bits_update(s->st, ev->u.blob.data, ev->u.blob.len);
+    tt_fp_update_stamped(s, ev, ev->ts, ev->ts_init, ev->seq, ev->cls);
 }
 
 tt_fingerprint tt_fp_digest(const tt_fp_state *s)
 {
-    XXH128_hash_t h = XXH3_128bits_digest(s->st);
+    XXH128_hash_t h;
+    XXH3_state_t *copy = s->n ? XXH3_createState() : NULL;
+    if (copy) {
+        XXH3_copyState(copy, s->st);
+        XXH3_128bits_update(copy, s->buf, s->n);
+        h = XXH3_128bits_digest(copy);
+        XXH3_freeState(copy);
+    } else if (!s->n) {
+        h = XXH3_128bits_digest(s->st);
+    } else {
+        /* no memory for a copy: hash the buffer into the state itself, which
+         * leaves the stream the same (the bytes are hashed once either way) */
+        tt_fp_state *w = (tt_fp_state *)s;
+        fp_flush(w);
+        h = XXH3_128bits_digest(w->st);
+    }
     tt_fingerprint fp = {h.high64, h.low64};
     return fp;
 }
@@ -77,23 +134,53 @@ typedef struct wbuf {
     uint8_t *p;
 } wbuf;
 
-static void w8(wbuf *b, uint8_t v) { *b->p++ = v; }
-static void w16(wbuf *b, uint16_t v) { w8(b, (uint8_t)v); w8(b, (uint8_t)(v >> 8)); }
-static void w32(wbuf *b, uint32_t v) { w16(b, (uint16_t)v); w16(b, (uint16_t)(v >> 16)); }
-static void w64(wbuf *b, uint64_t v) { w32(b, (uint32_t)v); w32(b, (uint32_t)(v >> 32)); }
-static void wf32(wbuf *b, float f) { uint32_t u; memcpy(&u, &f, 4); w32(b, u); }
-static void wf64(wbuf *b, double f) { uint64_t u; memcpy(&u, &f, 8); w64(b, u); }
+/* Little-endian stores: one store each on a little-endian host. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LE16(v) __builtin_bswap16(v)
+#define LE32(v) __builtin_bswap32(v)
+#define LE64(v) __builtin_bswap64(v)
+#else
+#define LE16(v) (v)
+#define LE32(v) (v)
+#define LE64(v) (v)
+#endif
 
-size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob)
+#define INLINE static inline __attribute__((always_inline))
+INLINE void w8(wbuf *b, uint8_t v) { *b->p++ = v; }
+INLINE void w16(wbuf *b, uint16_t v)
+{
+    v = LE16(v);
+    memcpy(b->p, &v, 2);
+    b->p += 2;
+}
+INLINE void w32(wbuf *b, uint32_t v)
+{
+    v = LE32(v);
+    memcpy(b->p, &v, 4);
+    b->p += 4;
+}
+INLINE void w64(wbuf *b, uint64_t v)
+{
+    v = LE64(v);
+    memcpy(b->p, &v, 8);
+    b->p += 8;
+}
+INLINE void wf32(wbuf *b, float f) { uint32_t u; memcpy(&u, &f, 4); w32(b, u); }
+INLINE void wf64(wbuf *b, double f) { uint64_t u; memcpy(&u, &f, 8); w64(b, u); }
+
+/* The encoding of ev with the given header fields in place of its own (an
+ * output is encoded with the stamps tt_engine_emit gives it, without a copy). */
+static size_t encode(const tt_event *ev, tt_ts ts, tt_ts ts_init, uint64_t seq, uint8_t cls,
+                     uint8_t *buf, int include_blob)
 {
     wbuf b = {buf};
-    w64(&b, (uint64_t)ev->ts);
-    w64(&b, (uint64_t)ev->ts_init);
-    w64(&b, ev->seq);
+    w64(&b, (uint64_t)ts);
+    w64(&b, (uint64_t)ts_init);
+    w64(&b, seq);
     w32(&b, ev->symbol);
     w16(&b, ev->source);
     w8(&b, ev->kind);
-    w8(&b, ev->cls);
+    w8(&b, cls);
     switch (ev->kind) {
     case TT_EV_QUOTE:
         w64(&b, (uint64_t)ev->u.quote.bid);
@@ -198,6 +285,11 @@ size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob)
         b.p += ev->u.blob.len;
     }
     return (size_t)(b.p - buf);
+}
+
+size_t tt_event_encode(const tt_event *ev, uint8_t *buf, int include_blob)
+{
+    return encode(ev, ev->ts, ev->ts_init, ev->seq, ev->cls, buf, include_blob);
 }
 
 /* ---- canonical decoding ---- */

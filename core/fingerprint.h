@@ -4,7 +4,10 @@
  * XXH3-128 over a canonical byte encoding of the ordered outputs of a run. The
  * encoding (tt_event_encode) writes each field explicitly in little-endian
  * order, so padding bytes and unused union members never leak into the hash
- * and the fingerprint is the same on every machine.
+ * and the fingerprint is the same on every machine. The state encodes into a
+ * buffer that is hashed a few kilobytes at a time (the same hash: XXH3's
+ * stream does not depend on how it is cut); tt_fp_digest can be called at
+ * any point and does not change what the stream hashes next.
  */
 #ifndef TT_FINGERPRINT_H
 #define TT_FINGERPRINT_H
@@ -26,6 +29,10 @@ void tt_fp_free(tt_fp_state *s);
 void tt_fp_reset(tt_fp_state *s);
 void tt_fp_update(tt_fp_state *s, const void *data, size_t len);
 void tt_fp_update_event(tt_fp_state *s, const tt_event *ev);
+/* The same for ev with these header fields in place of its own: what
+ * tt_fp_update_event of a copy so stamped would hash. */
+void tt_fp_update_stamped(tt_fp_state *s, const tt_event *ev, tt_ts ts, tt_ts ts_init,
+                          uint64_t seq, uint8_t cls);
 tt_fingerprint tt_fp_digest(const tt_fp_state *s);
 
 /* 32 lowercase hex digits plus NUL. Cannot fail. */

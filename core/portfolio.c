@@ -152,9 +152,25 @@ static double route_rate(const tt_portfolio *p, const route *r)
     return rate;
 }
 
+/* llround's rounding (half away from zero) without the call: below 2^52 the
+ * fraction x - trunc(x) is exact, so this is llround exactly; beyond that
+ * (and for NaN) llround itself. On the equity sample of every interval. */
+static inline int64_t round_away(double x)
+{
+    if (!(x > -4.5e15 && x < 4.5e15))
+        return (int64_t)llround(x);
+    int64_t i = (int64_t)x;
+    double f = x - (double)i;
+    if (f >= 0.5)
+        i++;
+    else if (f <= -0.5)
+        i--;
+    return i;
+}
+
 static tt_money to_minor(const tt_portfolio *p, double amount_ccy, double rate)
 {
-    return (tt_money)llround(amount_ccy * rate * (double)p->cfg.minor_per_unit);
+    return round_away(amount_ccy * rate * (double)p->cfg.minor_per_unit);
 }
 
 int tt_portfolio_convert(const tt_portfolio *p, const char *currency, double amount,
@@ -305,6 +321,28 @@ void tt_portfolio_quote(tt_portfolio *p, uint32_t symbol, tt_price bid, tt_price
     if (symbol == 0 || symbol >= p->nsym || bid <= 0 || ask <= 0)
         return;
     quote_apply(p, symbol, bid, ask);
+}
+
+void tt_portfolio_quotes(tt_portfolio *p, uint32_t symbol, const tt_price *bid,
+                         const tt_price *ask, int n)
+{
+    if (symbol == 0 || symbol >= p->nsym || n < 1)
+        return;
+    symstate *s = &p->sym[symbol];
+    tt_price bmin = s->bid_min, bmax = s->bid_max, amin = s->ask_min, amax = s->ask_max;
+    for (int i = 0; i < n; i++) { /* the extremes of quote_apply, over all of them */
+        bmin = bid[i] < bmin ? bid[i] : bmin;
+        bmax = bid[i] > bmax ? bid[i] : bmax;
+        amin = ask[i] < amin ? ask[i] : amin;
+        amax = ask[i] > amax ? ask[i] : amax;
+    }
+    s->bid_min = bmin;
+    s->bid_max = bmax;
+    s->ask_min = amin;
+    s->ask_max = amax;
+    s->q.bid = bid[n - 1];
+    s->q.ask = ask[n - 1];
+    s->have = 1;
 }
 
 int tt_portfolio_last_quote(const tt_portfolio *p, uint32_t symbol, tt_quote *q)
@@ -560,14 +598,28 @@ void tt_portfolio_account(const tt_portfolio *p, tt_account *a)
     a->realized = p->realized;
     a->commissions = p->commissions;
     a->swaps = p->swaps;
+    /* per position what tt_portfolio_position_pnl, margin_ccy and
+     * notional_ccy with sym_money compute, the symbol's rate and mid taken
+     * once: the same operations in the same order, so the same numbers */
     for (size_t i = 0; i < p->npos; i++) {
         const tt_position *x = &p->pos[i];
-        tt_money m = 0, n = 0;
-        a->unrealized += tt_portfolio_position_pnl(p, x);
-        if (!sym_money(p, x->symbol, margin_ccy(p, x->symbol, x->qty), &m, NULL))
-            a->margin += m;
-        if (!sym_money(p, x->symbol, notional_ccy(p, x->symbol, x->qty), &n, NULL))
-            a->exposure += n;
+        const symstate *s = &p->sym[x->symbol];
+        const tt_instrument *ins = tt_instruments_get(p->ins, x->symbol);
+        double rate = route_rate(p, &s->conv);
+        if (s->have) {
+            double px = x->side > 0 ? (double)s->q.bid : (double)s->q.ask;
+            double pts = (double)x->side * (px * (double)x->qty - (double)x->cost);
+            a->unrealized += to_minor(p, pts * s->upq / (double)ins->points, rate);
+        }
+        if (rate > 0.0) {
+            double mid = s->have ? ((double)s->q.bid + (double)s->q.ask) / 2.0 /
+                                       (double)ins->points
+                                 : 0.0;
+            double notional = (double)x->qty * s->upq * mid;
+            double mrate = ins->margin_rate > 0 ? ins->margin_rate : 1.0;
+            a->margin += to_minor(p, notional / p->cfg.leverage * mrate, rate);
+            a->exposure += to_minor(p, notional, rate);
+        }
         a->net_qty += x->side * x->qty;
     }
     a->equity = a->balance + a->unrealized;

@@ -145,6 +145,10 @@ void tt_portfolio_on_trade(tt_portfolio *p, tt_trade_fn fn, void *ctx);
  * tracks the symbol's price extremes, from which the excursions of its open
  * positions are brought up to date at the next fill. Cannot fail. */
 void tt_portfolio_quote(tt_portfolio *p, uint32_t symbol, tt_price bid, tt_price ask);
+/* tt_portfolio_quote of n quotes of one symbol (bid and ask > 0), in order
+ * (the engine's quiet path, core/engine.h). Cannot fail. */
+void tt_portfolio_quotes(tt_portfolio *p, uint32_t symbol, const tt_price *bid,
+                         const tt_price *ask, int n);
 
 /* The last quote seen for a symbol: 1, or 0 when none yet or the id is out of
  * range (then *q is zeroed). */

@@ -350,6 +350,7 @@ static const tt_order *h_order(tt_strategy_ctx *c, uint64_t id) { return tt_orde
 static size_t h_order_count(tt_strategy_ctx *c) { return tt_orders_count(R(c)->orders); }
 static const tt_order *h_order_at(tt_strategy_ctx *c, size_t i) { return tt_orders_at(R(c)->orders, i); }
 static tt_rng *h_rng(tt_strategy_ctx *c) { return &R(c)->rng; }
+static const tt_news *h_news(tt_strategy_ctx *c) { return R(c)->cfg.news; }
 static void h_log(tt_strategy_ctx *c, int level, const char *msg) { run_log(R(c), level, msg); }
 
 /* ---- services ---- */
@@ -583,6 +584,7 @@ static int close_symbol(tt_runner *r, uint32_t symbol, int flatten)
 }
 
 static int h_close(tt_strategy_ctx *c, uint32_t symbol) { return close_symbol(R(c), symbol, 0); }
+static void *h_user(tt_strategy_ctx *c) { return R(c)->cfg.user; }
 
 /* ---- construction ---- */
 
@@ -640,6 +642,8 @@ int tt_runner_new(tt_runner **out, const tt_instruments *instruments, const tt_r
     h->cancel = h_cancel;
     h->modify = h_modify;
     h->close = h_close;
+    h->user = h_user;
+    h->news = h_news;
     r->ctx.host = h;
     char fault[128];
     if ((rc = parse_params(r, cfg->params, fault, sizeof fault, err))) {
@@ -871,7 +875,7 @@ static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_e
             r->vt->on_quote(r->state, &r->ctx, ev);
         break;
     case TT_EV_BAR:
-        if (r->vt->on_bar)
+        if (r->vt->on_bar && !r->cfg.skip_input_bars)
             r->vt->on_bar(r->state, &r->ctx, ev);
         break;
     case TT_EV_ORDER_EVENT:
@@ -891,7 +895,8 @@ static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_e
     case TT_EV_EXTERNAL:
         /* a calendar event the gate did not know yet joins the blackout's
          * schedule before the strategy can react to it */
-        if (r->risk && tt_risk_gate_on_external(r->risk, ev) < 0) {
+        if ((r->risk && tt_risk_gate_on_external(r->risk, ev) < 0) ||
+            (r->cfg.news && tt_news_add_event(r->cfg.news, ev) < 0)) {
             tt_err err;
             tt_err_set(&err, TT_ENOMEM, "out of memory (news schedule)");
             run_error(r, &err);
@@ -906,6 +911,23 @@ static __attribute__((noinline)) void runner_event_full(tt_runner *r, const tt_e
     default:
         break;
     }
+}
+
+/* The quiet path (tt_component.market_quiet): quotes before the next
+ * rollover and equity sample, with no on_quote to call, only mark the
+ * portfolio. */
+static int runner_market_quiet(void *self, const tt_market_view *v, int n)
+{
+    const tt_runner *r = self;
+    if (r->vt->on_quote)
+        return 0;
+    return tt_market_view_until(v, n, r->next_roll < r->next_equity ? r->next_roll
+                                                                     : r->next_equity);
+}
+
+static void runner_market_take(void *self, const tt_market_view *v, int n)
+{
+    tt_portfolio_quotes(((tt_runner *)self)->pf, v->symbol, v->bid, v->ask, n);
 }
 
 void tt_runner_bar_listener(void *runner, tt_engine *e, const tt_event *bar)
@@ -969,6 +991,10 @@ tt_component tt_runner_component(tt_runner *r)
     c.on_start = runner_start;
     c.on_event = runner_event;
     c.on_stop = runner_stop;
+    if (!r->vt->on_quote) { /* a strategy called on every quote is never quiet */
+        c.market_quiet = runner_market_quiet;
+        c.market_take = runner_market_take;
+    }
     return c;
 }
 

@@ -67,7 +67,7 @@
 
 /* Bump on any change to tt_strategy_vtable, tt_strategy_host, tt_order_req or
  * the plain structs they pass (tt_event, tt_position, tt_account, tt_order). */
-#define TT_STRATEGY_ABI_VERSION 2u /* 2: tt_signal carries a model's prediction */
+#define TT_STRATEGY_ABI_VERSION 3u /* 2: tt_signal carries a model's prediction; 3: host->user */
 #define TT_STRATEGY_ENTRY "tt_strategy_entry"
 
 typedef struct tt_strategy_ctx tt_strategy_ctx;
@@ -146,6 +146,15 @@ typedef struct tt_strategy_host {
     int (*modify)(tt_strategy_ctx *c, uint64_t client_id, tt_price price, tt_price stop_price,
                   tt_price stop_loss, tt_price take_profit);
     int (*close)(tt_strategy_ctx *c, uint32_t symbol); /* flatten a symbol: market orders */
+    /* the embedding program's pointer for this run (tt_runner_config.user:
+     * how one vtable serves several instances, e.g. the Python strategies of
+     * api/); NULL when none was given */
+    void *(*user)(tt_strategy_ctx *c);
+    /* the run's release schedule (core/external.h: the timed calendar events of the
+     * scenario's external streams, and every calendar event received so far), for
+     * the news features; NULL when the run has none. Appended: read it through
+     * tt_ctx_news, which checks struct_size. */
+    const struct tt_news *(*news)(tt_strategy_ctx *c);
 } tt_strategy_host;
 
 /* The context: the host table, then host-private state (never touch). */
@@ -244,6 +253,11 @@ static inline int tt_ctx_modify(tt_strategy_ctx *c, uint64_t id, tt_price price,
     return c->host->modify(c, id, price, stop, sl, tp);
 }
 static inline int tt_ctx_close(tt_strategy_ctx *c, uint32_t s) { return c->host->close(c, s); }
+static inline void *tt_ctx_user(tt_strategy_ctx *c) { return c->host->user(c); }
+static inline const struct tt_news *tt_ctx_news(tt_strategy_ctx *c)
+{
+    return c->host->struct_size > offsetof(tt_strategy_host, news) ? c->host->news(c) : NULL;
+}
 
 /* A market order of qty (> 0 buys, < 0 sells); returns the client id. */
 static inline uint64_t tt_ctx_market(tt_strategy_ctx *c, uint32_t s, int64_t signed_qty,
@@ -310,9 +324,16 @@ typedef struct tt_runner_config {
     uint32_t nsymbols;
     tt_portfolio *portfolio;            /* the strategy side's account (required, borrowed) */
     tt_risk_gate *risk;                 /* may be NULL: no gate */
+    struct tt_news *news;               /* the run's release schedule (borrowed; may be
+                                         * NULL): every calendar event received joins it
+                                         * before on_external; tt_ctx_news reads it */
     tt_ts equity_interval;              /* one equity point per interval (ns); 0 = 1 minute */
     int flatten_on_halt;                /* 1: cancel orders and close positions when a
                                          * daily loss / drawdown / kill halts trading */
+    int skip_input_bars;                /* 1: TT_EV_BAR input events (a bar model's
+                                         * carriers, sim/bar_model.h) do not reach the
+                                         * strategy: its bars come from the bar
+                                         * component, once closed */
     /* observers (may be NULL) */
     void (*on_equity)(void *ctx, const tt_equity_point *p);
     void (*on_trade)(void *ctx, const tt_trade_record *t);
@@ -320,6 +341,7 @@ typedef struct tt_runner_config {
     void *observer_ctx;
     tt_log_fn log;
     void *log_ctx;
+    void *user;                         /* what tt_ctx_user returns (may be NULL) */
 } tt_runner_config;
 
 typedef struct tt_runner tt_runner;

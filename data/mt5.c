@@ -19,10 +19,11 @@
 #include "csv_import.h"
 
 enum { C_DATE, C_TIME, C_BID, C_ASK, C_LAST, C_VOLUME, C_OPEN, C_HIGH, C_LOW, C_CLOSE,
-       C_TICKVOL, C_VOL, C_NCOLS };
+       C_TICKVOL, C_VOL, C_SPREAD, C_NCOLS };
 static const char *const COLS[C_NCOLS] = {"<DATE>", "<TIME>", "<BID>", "<ASK>",
                                           "<LAST>", "<VOLUME>", "<OPEN>", "<HIGH>",
-                                          "<LOW>", "<CLOSE>", "<TICKVOL>", "<VOL>"};
+                                          "<LOW>", "<CLOSE>", "<TICKVOL>", "<VOL>",
+                                          "<SPREAD>"};
 
 enum { K_NONE = 0, K_TICKS, K_BARS };
 
@@ -74,6 +75,35 @@ static int header(mt5_ctx *c, const tt_csv_row *row, tt_err *err)
 static const char *fld(const mt5_ctx *c, const tt_csv_row *row, int k)
 {
     return c->idx[k] >= 0 ? row->field[c->idx[k]] : "";
+}
+
+/* The ask bar of a bid bar just written: each price plus <SPREAD>, which is
+ * in MT5 points (10^-d, d the decimals MT5 writes the prices with),
+ * converted to the instrument's points. A spread that is not a whole number
+ * of the instrument's points, or negative, is a bad row (the bid bar stays). */
+static int ask_bar(mt5_ctx *c, const tt_csv_row *row, tt_event *ev, tt_err *err)
+{
+    const tt_instrument *ins = c->o->instrument;
+    const char *sp = fld(c, row, C_SPREAD), *open = fld(c, row, C_OPEN);
+    const char *dot = strchr(open, '.');
+    int64_t spread, scale = 1;
+    for (const char *p = dot ? dot + 1 : ""; *p >= '0' && *p <= '9' && scale < INT64_C(1) << 50;
+         p++)
+        scale *= 10;
+    if (tt_csv_int64_parse(sp, &spread) || spread < 0 || spread > INT32_MAX ||
+        (spread * ins->points) % scale) {
+        tt_import_bad(c->im, row->line, "bad <SPREAD> '%.20s' (a whole number of %s's points "
+                      "is needed; the bid bar was kept)", sp, ins->symbol);
+        return TT_OK;
+    }
+    tt_price d = spread * ins->points / scale;
+    tt_bar *bar = &ev->u.bar;
+    bar->open += d;
+    bar->high += d;
+    bar->low += d;
+    bar->close += d;
+    bar->side = TT_SIDE_ASK;
+    return tt_import_bar(c->im, ins, ev, row->line, err);
 }
 
 static int mt5_row(void *ctx, const tt_csv_row *row, tt_err *err)
@@ -154,7 +184,14 @@ static int mt5_row(void *ctx, const tt_csv_row *row, tt_err *err)
     bar->ticks = (uint32_t)ticks;
     bar->tf = c->o->tf;
     bar->side = c->o->side;
-    return tt_import_bar(im, ins, &ev, row->line, err);
+    tt_import_stats before;
+    tt_import_get_stats(im, &before);
+    int rc = tt_import_bar(im, ins, &ev, row->line, err);
+    if (rc || c->o->side != TT_SIDE_BID || !*fld(c, row, C_SPREAD))
+        return rc;
+    tt_import_stats after;
+    tt_import_get_stats(im, &after);
+    return after.bars_written > before.bars_written ? ask_bar(c, row, &ev, err) : TT_OK;
 }
 
 static void mt5_bad(void *ctx, long line, const char *why)

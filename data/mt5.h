@@ -17,7 +17,12 @@
  * is carried forward (the tick's <FLAGS> say which side changed); a tick
  * before any bid and ask is known is a bad row. A row with only <LAST>
  * (exchange instruments) becomes a trade tick with <VOLUME> as size.
- * Bars: <TICKVOL> goes to ticks, <VOL> to volume; <SPREAD> is not kept.
+ * Bars: <TICKVOL> goes to ticks, <VOL> to volume. For bid bars (the default
+ * side) a non-empty <SPREAD> makes a second, ask bar of the same minute (the
+ * bar-<TF>-ask stream: each price plus the spread), which is what a bar
+ * model's `data.spread: from_bars` reads (sim/bar_model.h). <SPREAD> is in
+ * MT5 points, 10^-d with d the decimals the prices are written with; it is
+ * converted to the instrument's points (a fraction of one is a bad row).
  *
  * Times are the trade server's clock, which is usually not UTC (often
  * UTC+2/UTC+3): give the server's offset so the tape holds UTC.

@@ -17,6 +17,7 @@ struct tt_kafka_sink {
     tt_kafka_sink_opts o;
     rd_kafka_t *rk;
     tt_kafka_sink_stats st;
+    uint8_t big[TT_WIRE_FEATURES_MSG_MAX]; /* a model's signal with its feature row */
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -113,6 +114,11 @@ int tt_kafka_sink_produce(tt_kafka_sink *s, const tt_event *ev, tt_err *err)
         val = ev->u.blob.data;
         len = ev->u.blob.len;
         key = tt_external_type_name(ev->u.blob.type);
+    } else if (ev->kind == TT_EV_SIGNAL && ev->u.signal.has_model && s->o.signal_row) {
+        int nf = 0;
+        const double *row = s->o.signal_row(s->o.signal_row_ctx, ev, &nf);
+        len = tt_wire_signal_encode(s->o.ins, ev, row, nf, s->big, sizeof s->big);
+        val = s->big;
     } else {
         len = tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
     }

@@ -35,6 +35,10 @@ typedef struct tt_kafka_sink_opts {
     int64_t flush_timeout_ms;  /* 0 = 10000 */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
+    /* the feature row behind a model's signal, for its ModelPrediction.features
+     * (live/features_pub.h); NULL: sent empty */
+    const double *(*signal_row)(void *ctx, const tt_event *ev, int *n);
+    void *signal_row_ctx;
 } tt_kafka_sink_opts;
 
 typedef struct tt_kafka_sink_stats {

@@ -18,6 +18,7 @@ struct tt_nats_sink {
     natsConnection *nc;
     int owned;
     tt_nats_sink_stats st;
+    uint8_t big[TT_WIRE_FEATURES_MSG_MAX]; /* a model's signal with its feature row */
 };
 
 int tt_nats_sink_open(tt_nats_sink **out, const tt_nats_sink_opts *opts, tt_err *err)
@@ -58,6 +59,24 @@ int tt_nats_sink_open(tt_nats_sink **out, const tt_nats_sink_opts *opts, tt_err 
     return TT_OK;
 }
 
+/* One message on one subject: counted, a failure logged (the first 20, then
+ * every 10,000th). */
+static void put(tt_nats_sink *s, const char *subj, const void *data, size_t len)
+{
+    natsStatus st = natsConnection_Publish(s->nc, subj, data, (int)len);
+    if (st == NATS_OK) {
+        s->st.published++;
+        return;
+    }
+    s->st.failed++;
+    if (s->o.log && (s->st.failed <= 20 || s->st.failed % 10000 == 0)) {
+        char line[256];
+        snprintf(line, sizeof line, "nats: publish #%llu on %s failed: %s",
+                 (unsigned long long)s->st.failed, subj, natsStatus_GetText(st));
+        s->o.log(s->o.log_ctx, line);
+    }
+}
+
 int tt_nats_sink_publish(tt_nats_sink *s, const tt_event *ev)
 {
     char subj[TT_WIRE_MAX_SUBJECTS][TT_WIRE_SUBJECT_MAX];
@@ -66,23 +85,26 @@ int tt_nats_sink_publish(tt_nats_sink *s, const tt_event *ev)
         s->st.skipped++;
         return TT_OK;
     }
-    uint8_t buf[TT_WIRE_MSG_MAX * 2];
-    size_t len = s->o.json ? tt_wire_output_json(s->o.ins, ev, (char *)buf, sizeof buf)
-                           : tt_wire_output_encode(s->o.ins, ev, buf, sizeof buf);
-    for (int i = 0; i < n; i++) {
-        natsStatus st = natsConnection_Publish(s->nc, subj[i], buf, (int)len);
-        if (st == NATS_OK) {
-            s->st.published++;
-        } else {
-            s->st.failed++;
-            if (s->o.log && (s->st.failed <= 20 || s->st.failed % 10000 == 0)) {
-                char line[256];
-                snprintf(line, sizeof line, "nats: publish #%llu on %s failed: %s",
-                         (unsigned long long)s->st.failed, subj[i], natsStatus_GetText(st));
-                s->o.log(s->o.log_ctx, line);
-            }
-        }
+    uint8_t small[TT_WIRE_MSG_MAX * 2], *buf = small;
+    size_t len;
+    if (ev->kind == TT_EV_SIGNAL && ev->u.signal.has_model && s->o.signal_row) {
+        int nf = 0;
+        const double *row = s->o.signal_row(s->o.signal_row_ctx, ev, &nf);
+        buf = s->big;
+        len = s->o.json ? tt_wire_signal_json(s->o.ins, ev, row, nf, (char *)buf, sizeof s->big)
+                        : tt_wire_signal_encode(s->o.ins, ev, row, nf, buf, sizeof s->big);
+    } else {
+        len = s->o.json ? tt_wire_output_json(s->o.ins, ev, (char *)buf, sizeof small)
+                        : tt_wire_output_encode(s->o.ins, ev, buf, sizeof small);
     }
+    for (int i = 0; i < n; i++)
+        put(s, subj[i], buf, len);
+    return TT_OK;
+}
+
+int tt_nats_sink_publish_raw(tt_nats_sink *s, const char *subject, const void *data, size_t len)
+{
+    put(s, subject, data, len);
     return TT_OK;
 }
 

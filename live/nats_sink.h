@@ -39,6 +39,10 @@ typedef struct tt_nats_sink_opts {
     int json;                  /* publish the JSON form (wire.h) instead of protobuf */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
+    /* the feature row behind a model's signal, for its ModelPrediction.features
+     * (live/features_pub.h); NULL: sent empty */
+    const double *(*signal_row)(void *ctx, const tt_event *ev, int *n);
+    void *signal_row_ctx;
 } tt_nats_sink_opts;
 
 typedef struct tt_nats_sink_stats {
@@ -59,6 +63,10 @@ tt_sink tt_nats_sink_sink(tt_nats_sink *s);
 /* Publish one output event now (what the sink's write does). Returns TT_OK;
  * failures are counted, not returned. */
 int tt_nats_sink_publish(tt_nats_sink *s, const tt_event *ev);
+
+/* Publish a message of the caller's (a feature row) on subject, counted and
+ * logged like the outputs. Returns TT_OK; failures are counted, not returned. */
+int tt_nats_sink_publish_raw(tt_nats_sink *s, const char *subject, const void *data, size_t len);
 
 /* Cannot fail. */
 void tt_nats_sink_stats_get(const tt_nats_sink *s, tt_nats_sink_stats *out);

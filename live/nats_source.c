@@ -16,6 +16,7 @@
  */
 #include "nats_source.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -243,8 +244,11 @@ int tt_nats_source_open(tt_nats_source **out, const tt_nats_source_opts *opts, t
         st = natsConnection_Subscribe(sub, s->nc, *subj, on_msg, s);
         if (st == NATS_OK) {
             s->nsubs++;
-            st = natsSubscription_SetPendingLimits(
-                *sub, pending, opts->pending_bytes > 0 ? (int)opts->pending_bytes : 64 << 20);
+            int64_t bytes = opts->pending_bytes > 0 ? opts->pending_bytes : 64 << 20;
+            if (!strncmp(*subj, "ticks.", 6) && opts->tick_pending_bytes > 0)
+                bytes = opts->tick_pending_bytes;
+            st = natsSubscription_SetPendingLimits(*sub, pending,
+                                                   bytes > INT_MAX ? INT_MAX : (int)bytes);
         }
         if (st != NATS_OK) {
             char what[128];

@@ -50,6 +50,8 @@ typedef struct tt_nats_source_opts {
      * max_tick_age behind (0 = no limit: recorded data may be replayed). */
     int64_t max_tick_ahead, max_tick_age;
     int64_t pending_bytes; /* nats.c's per-subscription queue, in bytes; 0 = 64 MiB */
+    int64_t tick_pending_bytes; /* the same for the ticks.* subscription, which must hold a
+                                   publisher's burst (see nats_source.c); 0 = pending_bytes */
     const char *const *subjects;  /* NULL-terminated; NULL = ticks.*, bars.>, market.external.> */
     int json_ticks;               /* also accept the JSON tick form on ticks.* */
     const tt_instruments *ins;    /* borrowed; required */

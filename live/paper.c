@@ -17,6 +17,7 @@
 
 #include <nats/nats.h>
 
+#include "features_pub.h"
 #include "journal.h"
 #include "kafka_sink.h"
 #include "kafka_source.h"
@@ -119,6 +120,8 @@ static void release(tt_paper *p)
         natsSubscription_Destroy(p->ctl);
         p->ctl = NULL;
     }
+    if (p->o.features)
+        tt_features_pub_set_outputs(p->o.features, NULL, NULL, NULL);
     tt_nats_sink_close(p->nk); /* borrows the source's connection: first */
     tt_nats_source_close(p->ns);
     close_kafka_source(p);
@@ -140,7 +143,9 @@ static int wire(tt_paper *p, tt_backtest *bt, tt_err *err)
         (rc = tt_backtest_set_clock(bt, tt_inbox_clock(p->q), err)) ||
         (rc = tt_backtest_add_component(bt, hook, err)) ||
         (p->nk && (rc = tt_backtest_add_sink(bt, tt_nats_sink_sink(p->nk), err))) ||
-        (p->kk && (rc = tt_backtest_add_sink(bt, tt_kafka_sink_sink(p->kk), err)))) {
+        (p->kk && (rc = tt_backtest_add_sink(bt, tt_kafka_sink_sink(p->kk), err))) ||
+        (p->o.features &&
+         (rc = tt_backtest_add_component(bt, tt_features_pub_component(p->o.features), err)))) {
         tt_err_prefix(err, "paper: ");
         return rc;
     }
@@ -197,6 +202,10 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
          * before we could judge it (and count it as oversize) */
         so.pending_bytes = (int64_t)(queue_bytes(opts) / 64 > (4u << 20) ? queue_bytes(opts) / 64
                                                                           : (4u << 20));
+        /* the ticks' queue holds a publisher's burst while the inbox applies
+         * backpressure: B/4 (64 MiB by default, the README's 266,219-tick
+         * burst at --speed max; at B/64 nats.c dropped 9-25% of it) */
+        so.tick_pending_bytes = (int64_t)(queue_bytes(opts) / 4);
         so.json_ticks = opts->json_ticks;
         so.ins = ins;
         so.inbox = p->q;
@@ -220,6 +229,10 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
             tt_nats_sink_opts ko = {.conn = tt_nats_source_connection(p->ns), .ins = ins,
                                     .json = opts->publish_json, .log = opts->log,
                                     .log_ctx = opts->log_ctx};
+            if (opts->features) {
+                ko.signal_row = tt_features_pub_signal_row;
+                ko.signal_row_ctx = opts->features;
+            }
             if ((rc = tt_nats_sink_open(&p->nk, &ko, err))) {
                 release(p);
                 return rc;
@@ -248,11 +261,17 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
         tt_kafka_sink_opts ko = {.brokers = opts->kafka_brokers, .ins = ins,
                                  .conf = opts->kafka_conf, .log = opts->log,
                                  .log_ctx = opts->log_ctx};
+        if (opts->features) {
+            ko.signal_row = tt_features_pub_signal_row;
+            ko.signal_row_ctx = opts->features;
+        }
         if ((rc = tt_kafka_sink_open(&p->kk, &ko, err))) {
             release(p);
             return rc;
         }
     }
+    if (opts->features)
+        tt_features_pub_set_outputs(opts->features, p->nk, p->kk, NULL);
     if ((rc = wire(p, bt, err))) {
         release(p);
         return rc;

@@ -70,6 +70,9 @@ typedef struct tt_paper_opts {
                                       < 0 = drop at once */
     void (*log)(void *ctx, const char *line); /* feed problems and events; may be NULL */
     void *log_ctx;
+    struct tt_features_pub *features; /* feature rows on the sinks (live/features_pub.h;
+                                         borrowed, may be NULL): its component joins
+                                         the run, signals carry their rows */
 } tt_paper_opts;
 
 typedef struct tt_paper_status {

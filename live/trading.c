@@ -32,6 +32,7 @@
 #include "../core/order.h"
 #include "../core/portfolio.h"
 #include "journal.h"
+#include "features_pub.h"
 #include "kafka_sink.h"
 #include "mt5_bus.h"
 #include "mt5_link.h"
@@ -206,6 +207,8 @@ int tt_trading_components(tt_trading *l, tt_component *out, int max)
     if (n < max)
         out[n++] = (tt_component){.self = l, .name = "live", .on_start = hook_start,
                                   .on_event = hook_event};
+    if (l->o.features && n < max)
+        out[n++] = tt_features_pub_component(l->o.features);
     return n;
 }
 
@@ -274,6 +277,10 @@ static int open_nats(tt_trading *l, tt_err *err)
     }
     tt_nats_sink_opts ko = {.conn = l->nc, .ins = l->ins, .log = l->o.log,
                             .log_ctx = l->o.log_ctx};
+    if (l->o.features) {
+        ko.signal_row = tt_features_pub_signal_row;
+        ko.signal_row_ctx = l->o.features;
+    }
     if ((rc = tt_nats_sink_open(&l->nk, &ko, err)))
         return rc;
     l->gates[l->ngates++] = (gate){tt_nats_sink_sink(l->nk), &l->live};
@@ -288,9 +295,13 @@ static int open_kafka(tt_trading *l, tt_err *err)
 {
     tt_kafka_sink_opts ko = {.brokers = l->o.kafka_brokers, .ins = l->ins,
                              .conf = l->o.kafka_conf, .log = l->o.log, .log_ctx = l->o.log_ctx};
-    int rc = tt_kafka_sink_open(&l->kk, &ko, err);
+    int rc = tt_kafka_sink_open(&l->wire, &ko, err);
+    if (l->o.features) {
+        ko.signal_row = tt_features_pub_signal_row;
+        ko.signal_row_ctx = l->o.features;
+    }
     if (!rc)
-        rc = tt_kafka_sink_open(&l->wire, &ko, err);
+        rc = tt_kafka_sink_open(&l->kk, &ko, err);
     if (!rc)
         l->gates[l->ngates++] = (gate){tt_kafka_sink_sink(l->kk), &l->live};
     return rc;
@@ -330,6 +341,8 @@ static int open_venue(tt_trading *l, tt_err *err)
 
 static void release(tt_trading *l)
 {
+    if (l->o.features)
+        tt_features_pub_set_outputs(l->o.features, NULL, NULL, NULL);
     tt_mt5_venue_free(l->mv); /* BYE to the terminal; its thread ends */
     tt_nats_venue_free(l->nv);
     if (l->ctl) {
@@ -391,6 +404,8 @@ int tt_trading_open(tt_trading **out, const tt_instruments *ins, const tt_tradin
         release(l);
         return rc;
     }
+    if (o->features) /* rows flow with the outputs, not while the journal replays */
+        tt_features_pub_set_outputs(o->features, l->nk, l->kk, &l->live);
     *out = l;
     return TT_OK;
 }

@@ -80,6 +80,9 @@ typedef struct tt_trading_opts {
     int64_t spin_ns;             /* inbox polling before sleeping */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
+    struct tt_features_pub *features; /* feature rows (live/features_pub.h; borrowed, may
+                                         be NULL): among the components, published while
+                                         the outputs flow, signals carry their rows */
 } tt_trading_opts;
 
 typedef struct tt_trading_status {

@@ -555,38 +555,50 @@ static int side_from_pb(Ticktape__OrderSide s)
         return type##__pack(msg, buf);                                                            \
     } while (0)
 
+size_t tt_wire_signal_encode(const tt_instruments *ins, const tt_event *ev, const double *features,
+                             int nfeatures, uint8_t *buf, size_t cap)
+{
+    const tt_instrument *in = tt_instruments_get(ins, ev->symbol);
+    if (ev->kind != TT_EV_SIGNAL)
+        return 0;
+    const tt_signal *s = &ev->u.signal;
+    Aitrading__Trading__TradingSignal m = AITRADING__TRADING__TRADING_SIGNAL__INIT;
+    m.symbol = in ? (char *)in->symbol : "";
+    m.type = s->direction > 0   ? AITRADING__TRADING__SIGNAL_TYPE__SIGNAL_BUY
+             : s->direction < 0 ? AITRADING__TRADING__SIGNAL_TYPE__SIGNAL_SELL
+                                : AITRADING__TRADING__SIGNAL_TYPE__SIGNAL_CLOSE;
+    m.confidence = fabs(s->strength);
+    if (in) {
+        m.target_price = s->target_price ? tt_price_to_double(in, s->target_price) : 0;
+        m.stop_loss = s->stop_loss ? tt_price_to_double(in, s->stop_loss) : 0;
+        m.take_profit = s->take_profit ? tt_price_to_double(in, s->take_profit) : 0;
+    }
+    m.timestamp = ev->ts / TT_NS_PER_MS;
+    m.agent_source = "ticktape";
+    /* a model's signal also carries its ModelPrediction (docs/ml.md) */
+    Aitrading__Trading__ModelPrediction mp = AITRADING__TRADING__MODEL_PREDICTION__INIT;
+    char model_id[17];
+    if (s->has_model) {
+        snprintf(model_id, sizeof model_id, "%016llx", (unsigned long long)s->model_id);
+        mp.model_id = model_id;
+        mp.model_version = "xgboost";
+        mp.accuracy_score = s->prediction;
+        if (features && nfeatures > 0) {
+            mp.n_features = (size_t)(nfeatures < TT_WIRE_FEATURES_MAX ? nfeatures
+                                                                      : TT_WIRE_FEATURES_MAX);
+            mp.features = (double *)features;
+        }
+        m.ml_data = &mp;
+    }
+    PACK(aitrading__trading__trading_signal, &m);
+}
+
 size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint8_t *buf,
                              size_t cap)
 {
     const tt_instrument *in = tt_instruments_get(ins, ev->symbol);
     switch (ev->kind) {
-    case TT_EV_SIGNAL: {
-        const tt_signal *s = &ev->u.signal;
-        Aitrading__Trading__TradingSignal m = AITRADING__TRADING__TRADING_SIGNAL__INIT;
-        m.symbol = in ? (char *)in->symbol : "";
-        m.type = s->direction > 0   ? AITRADING__TRADING__SIGNAL_TYPE__SIGNAL_BUY
-                 : s->direction < 0 ? AITRADING__TRADING__SIGNAL_TYPE__SIGNAL_SELL
-                                    : AITRADING__TRADING__SIGNAL_TYPE__SIGNAL_CLOSE;
-        m.confidence = fabs(s->strength);
-        if (in) {
-            m.target_price = s->target_price ? tt_price_to_double(in, s->target_price) : 0;
-            m.stop_loss = s->stop_loss ? tt_price_to_double(in, s->stop_loss) : 0;
-            m.take_profit = s->take_profit ? tt_price_to_double(in, s->take_profit) : 0;
-        }
-        m.timestamp = ev->ts / TT_NS_PER_MS;
-        m.agent_source = "ticktape";
-        /* a model's signal also carries its ModelPrediction (docs/ml.md) */
-        Aitrading__Trading__ModelPrediction mp = AITRADING__TRADING__MODEL_PREDICTION__INIT;
-        char model_id[17];
-        if (s->has_model) {
-            snprintf(model_id, sizeof model_id, "%016llx", (unsigned long long)s->model_id);
-            mp.model_id = model_id;
-            mp.model_version = "xgboost";
-            mp.accuracy_score = s->prediction;
-            m.ml_data = &mp;
-        }
-        PACK(aitrading__trading__trading_signal, &m);
-    }
+    case TT_EV_SIGNAL: return tt_wire_signal_encode(ins, ev, NULL, 0, buf, cap);
     case TT_EV_RISK: {
         Ticktape__RiskDecision m = TICKTAPE__RISK_DECISION__INIT;
         m.client_id = ev->u.risk.client_id;
@@ -741,6 +753,41 @@ static void jprice(const tt_instrument *in, tt_price p, char *buf, size_t cap)
         snprintf(buf, cap, "%lld", (long long)p);
 }
 
+size_t tt_wire_signal_json(const tt_instruments *ins, const tt_event *ev, const double *features,
+                           int nfeatures, char *buf, size_t cap)
+{
+    if (ev->kind != TT_EV_SIGNAL)
+        return 0;
+    const tt_instrument *in = tt_instruments_get(ins, ev->symbol);
+    const tt_signal *x = &ev->u.signal;
+    char a[40], b[40], c[40];
+    jprice(in, x->target_price, a, sizeof a);
+    jprice(in, x->stop_loss, b, sizeof b);
+    jprice(in, x->take_profit, c, sizeof c);
+    int n = snprintf(buf, cap,
+                     "{\"symbol\":\"%s\",\"type\":\"%s\",\"confidence\":%.17g,\"target_price\":%s,"
+                     "\"stop_loss\":%s,\"take_profit\":%s,\"timestamp\":%lld,"
+                     "\"agent_source\":\"ticktape\"",
+                     in ? in->symbol : "",
+                     x->direction > 0 ? "BUY" : x->direction < 0 ? "SELL" : "CLOSE",
+                     fabs(x->strength), a, b, c, (long long)(ev->ts / TT_NS_PER_MS));
+    if (x->has_model && n > 0 && (size_t)n < cap) {
+        n += snprintf(buf + n, cap - (size_t)n,
+                      ",\"ml_data\":{\"model_id\":\"%016llx\",\"model_version\":\"xgboost\","
+                      "\"accuracy_score\":%.9g,\"features\":",
+                      (unsigned long long)x->model_id, (double)x->prediction);
+        if (n > 0 && (size_t)n < cap)
+            n += (int)tt_wire_json_doubles(features, nfeatures < TT_WIRE_FEATURES_MAX
+                                                         ? nfeatures : TT_WIRE_FEATURES_MAX,
+                                           buf + n, cap - (size_t)n);
+        if (n > 0 && (size_t)n < cap)
+            n += snprintf(buf + n, cap - (size_t)n, "}");
+    }
+    if (n > 0 && (size_t)n < cap)
+        n += snprintf(buf + n, cap - (size_t)n, "}");
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
 size_t tt_wire_output_json(const tt_instruments *ins, const tt_event *ev, char *buf, size_t cap)
 {
     const tt_instrument *in = tt_instruments_get(ins, ev->symbol);
@@ -749,26 +796,7 @@ size_t tt_wire_output_json(const tt_instruments *ins, const tt_event *ev, char *
     char a[40], b[40], c[40], d[40];
     int n;
     switch (ev->kind) {
-    case TT_EV_SIGNAL: {
-        const tt_signal *x = &ev->u.signal;
-        jprice(in, x->target_price, a, sizeof a);
-        jprice(in, x->stop_loss, b, sizeof b);
-        jprice(in, x->take_profit, c, sizeof c);
-        n = snprintf(buf, cap,
-                     "{\"symbol\":\"%s\",\"type\":\"%s\",\"confidence\":%.17g,\"target_price\":%s,"
-                     "\"stop_loss\":%s,\"take_profit\":%s,\"timestamp\":%lld,"
-                     "\"agent_source\":\"ticktape\"",
-                     sym, x->direction > 0 ? "BUY" : x->direction < 0 ? "SELL" : "CLOSE",
-                     fabs(x->strength), a, b, c, ms);
-        if (x->has_model && n > 0 && (size_t)n < cap)
-            n += snprintf(buf + n, cap - (size_t)n,
-                          ",\"ml_data\":{\"model_id\":\"%016llx\",\"model_version\":\"xgboost\","
-                          "\"accuracy_score\":%.9g,\"features\":[]}",
-                          (unsigned long long)x->model_id, (double)x->prediction);
-        if (n > 0 && (size_t)n < cap)
-            n += snprintf(buf + n, cap - (size_t)n, "}");
-        break;
-    }
+    case TT_EV_SIGNAL: return tt_wire_signal_json(ins, ev, NULL, 0, buf, cap);
     case TT_EV_RISK: {
         const tt_risk *x = &ev->u.risk;
         n = snprintf(buf, cap,

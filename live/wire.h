@@ -25,6 +25,9 @@
  *                        (status: submitted filled cancelled failed, and
  *                        accepted rejected expired modified as themselves)
  *   BAR                  bars.{SYMBOL}.{tf}          ticktape.Bar
+ *   a feature row        features.{SYMBOL}.{tf}      ticktape.FeatureRow (not an
+ *                        engine event: live/features_pub.h publishes it; Kafka
+ *                        ml_features_archive)
  *   RISK rejected by a halting or venue rule (kill_switch, max_drawdown,
  *   daily_loss, margin_call, stop_out): also risk.alert.{rule}, and for
  *   max_drawdown / daily_loss also performance.alert.drawdown_limit /
@@ -146,6 +149,49 @@ size_t tt_wire_output_encode(const tt_instruments *ins, const tt_event *ev, uint
  * Returns the length written (no NUL counted), 0 when ev has no wire form or
  * cap is too small. */
 size_t tt_wire_output_json(const tt_instruments *ins, const tt_event *ev, char *buf, size_t cap);
+
+/* ---- the machine-learning outputs (live/wire_features.c) ---- */
+
+/* At most this many values go into a FeatureRow or a ModelPrediction's
+ * features (ml/spec.h's TT_ML_MAX_FEATURES): a message stays under 16 KiB. */
+#define TT_WIRE_FEATURES_MAX 256
+#define TT_WIRE_FEATURES_TOPIC "ml_features_archive"
+#define TT_WIRE_FEATURES_MSG_MAX 16384 /* largest FeatureRow / signal with features, either form */
+
+/* The row of one closed bar (all borrowed). */
+typedef struct tt_wire_features {
+    const char *symbol;
+    int tf, side;            /* enum tt_timeframe, enum tt_price_side */
+    tt_ts open_ts, close_ts; /* the bar's period */
+    const int *cols;         /* catalog index of each value (core/features.h) */
+    const double *values;
+    int n;                   /* values (cut to TT_WIRE_FEATURES_MAX) */
+} tt_wire_features;
+
+/* features.{SYMBOL}.{tf} (tf as bars.* names it: 15m, 1h, ..., else M15-style)
+ * into subj; cannot fail (cut to cap). */
+void tt_wire_features_subject(const char *symbol, int tf, char *subj, size_t cap);
+
+/* ticktape.FeatureRow bytes / its JSON form {"symbol","timeframe","side",
+ * "open_time","close_time" (ISO 8601 UTC, ms), "timestamp" (close, ms),
+ * "features":{"ret_1":..,...} in column order, NaN as null, doubles with 17
+ * significant digits (they read back exactly)}. The length, or 0 when cap is
+ * too small. */
+size_t tt_wire_features_encode(const tt_wire_features *r, uint8_t *buf, size_t cap);
+size_t tt_wire_features_json(const tt_wire_features *r, char *buf, size_t cap);
+
+/* A SIGNAL as tt_wire_output_encode / _json write it, with a model's signal
+ * carrying the feature row its prediction was made from in
+ * ModelPrediction.features (features may be NULL: sent empty; at most
+ * TT_WIRE_FEATURES_MAX values; JSON: NaN as null). */
+size_t tt_wire_signal_encode(const tt_instruments *ins, const tt_event *ev, const double *features,
+                             int nfeatures, uint8_t *buf, size_t cap);
+size_t tt_wire_signal_json(const tt_instruments *ins, const tt_event *ev, const double *features,
+                           int nfeatures, char *buf, size_t cap);
+
+/* "[v,v,...]" (17 significant digits, null for NaN and infinities) into buf;
+ * returns the length, or cap when it does not fit. */
+size_t tt_wire_json_doubles(const double *v, int n, char *buf, size_t cap);
 
 /* Decoders of the output payloads (for tests and consumers in C). They fill
  * the payload fields of ev for the given kind; header fields are left alone.

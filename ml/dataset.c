@@ -6,11 +6,14 @@
  */
 #include "dataset.h"
 
+#include "../core/external.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/bars.h"
+#include "../core/external.h"
 #include "../data/tape.h"
 
 typedef struct build {
@@ -98,7 +101,7 @@ int tt_ml_dataset_build(const tt_ml_data_cfg *cfg, tt_ml_dataset *out, tt_err *e
     int rc = tt_instruments_require(cfg->instruments, cfg->symbol, &ins, err);
     if (rc)
         return rc;
-    int n = cfg->features ? cfg->nfeatures : tt_feature_count();
+    int n = cfg->features ? cfg->nfeatures : tt_feature_default_count();
     out->cols = malloc((size_t)n * sizeof *out->cols);
     if (!out->cols)
         return tt_err_set(err, TT_ENOMEM, "features: out of memory");
@@ -117,6 +120,8 @@ int tt_ml_dataset_build(const tt_ml_data_cfg *cfg, tt_ml_dataset *out, tt_err *e
     tt_engine *e = NULL;
     if ((rc = tt_features_new(&b.f, cfg->tf, out->cols, n, err)))
         goto done;
+    tt_features_set_news(b.f, cfg->news, tt_currency_code(ins->base),
+                         tt_currency_code(ins->quote));
     tt_source src;
     if (cfg->source) {
         src = *cfg->source;

@@ -53,6 +53,8 @@ typedef struct tt_ml_data_cfg {
     int tf, side;                      /* bars the rows are built on */
     const int *features;               /* catalog indices; NULL = the default set */
     int nfeatures;
+    const struct tt_news *news;        /* the release schedule of the news features
+                                          (borrowed; NULL: they are NaN) */
 } tt_ml_data_cfg;
 
 /* Build the rows. *out is emptied first and holds what was built even on

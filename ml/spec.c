@@ -60,7 +60,20 @@ static int parse_double(const char *v, double *out)
     return 0;
 }
 
-/* "default", or a ','-separated list of catalog names. */
+/* Add catalog feature k to the list. */
+static int add_feature(tt_ml_spec *s, int k, tt_err *err)
+{
+    for (int i = 0; i < s->nfeatures; i++)
+        if (s->features[i] == k)
+            return tt_err_set(err, TT_EINVAL, "'%s' listed twice", tt_feature_name(k));
+    if (s->nfeatures == TT_ML_MAX_FEATURES)
+        return tt_err_set(err, TT_EINVAL, "more than %d features", TT_ML_MAX_FEATURES);
+    s->features[s->nfeatures++] = k;
+    return TT_OK;
+}
+
+/* "default", or a ','-separated list of catalog names and group names
+ * (default, news: every feature of the group, in catalog order). */
 static int set_features(tt_ml_spec *s, const char *v, tt_err *err)
 {
     if (!strcmp(v, "default")) {
@@ -77,18 +90,21 @@ static int set_features(tt_ml_spec *s, const char *v, tt_err *err)
             return tt_err_set(err, TT_EINVAL, "an empty or too long name in '%s'", v);
         memcpy(name, p, n);
         name[n] = '\0';
-        int k = tt_feature_find(name);
-        if (k < 0)
+        int k = tt_feature_find(name), rc = TT_OK, group = 0;
+        for (int i = 0; i < tt_feature_count() && !rc; i++)
+            if (!strcmp(tt_feature_group(i), name)) {
+                group = 1;
+                rc = add_feature(s, i, err);
+            }
+        if (rc)
+            return rc;
+        if (!group && k < 0)
             return tt_err_set(err, TT_EINVAL,
                               "unknown feature '%s' (ticktape features --list names "
-                              "all %d)",
+                              "all %d, and the groups default and news)",
                               name, tt_feature_count());
-        for (int i = 0; i < s->nfeatures; i++)
-            if (s->features[i] == k)
-                return tt_err_set(err, TT_EINVAL, "'%s' listed twice", name);
-        if (s->nfeatures == TT_ML_MAX_FEATURES)
-            return tt_err_set(err, TT_EINVAL, "more than %d features", TT_ML_MAX_FEATURES);
-        s->features[s->nfeatures++] = k;
+        if (!group && (rc = add_feature(s, k, err)))
+            return rc;
         p = e ? e + 1 : p + n;
     }
     if (!s->nfeatures)
@@ -230,7 +246,7 @@ int tt_ml_spec_feature_list(const tt_ml_spec *s, int *idx)
         memcpy(idx, s->features, (size_t)s->nfeatures * sizeof *idx);
         return s->nfeatures;
     }
-    int n = tt_feature_count();
+    int n = tt_feature_default_count();
     for (int i = 0; i < n; i++)
         idx[i] = i;
     return n;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/external.h"
 #include "../core/features.h"
 #include "model.h"
 
@@ -121,6 +122,11 @@ static int xgb_create(tt_strategy_ctx *c, void **state)
         x->model_id = strtoull(x->m->id, NULL, 16);
         if ((rc = tt_features_new(&x->f, x->tf, x->m->cols, x->m->ncols, &err)))
             rc = tt_ctx_fail(c, rc, err.msg);
+    }
+    if (!rc) { /* the news features read the run's schedule (NaN without one) */
+        const tt_instrument *in = tt_ctx_instrument(c, x->sym);
+        tt_features_set_news(x->f, tt_ctx_news(c), in ? tt_currency_code(in->base) : 0,
+                             in ? tt_currency_code(in->quote) : 0);
     }
     if (!rc && !(x->row = malloc((size_t)x->m->ncols * sizeof *x->row)))
         rc = tt_ctx_fail(c, TT_ENOMEM, "out of memory");

@@ -86,7 +86,8 @@ typedef struct tt_report_input {
     size_t nmarkers;
     /* Header lines about the data, each shown only when set:
      *   bar_model  how prices inside a bar were modelled, when the run was
-     *              fed bars (data.model; NULL: not shown);
+     *              fed bars (data.model; NULL: real ticks, and then neither
+     *              the page nor summary.json's "model" mentions it);
      *   data_note  partial or dropped data, one line ("partial: ...");
      *   drops, feed_rejects, gaps  what a live feed lost (paper). */
     const char *bar_model;

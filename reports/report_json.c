@@ -167,6 +167,8 @@ void tt_report_json_write(const tt_report_input *in, FILE *f, int one_line)
     kstr(&w, "strategy", in->strategy);
     kstr(&w, "params", in->params);
     kstr(&w, "data", in->data);
+    if (in->bar_model)
+        kstr(&w, "model", in->bar_model);
     kts(&w, "from", in->from);
     kts(&w, "to", in->to);
     kts(&w, "first_ts", m->first_ts);

@@ -30,9 +30,9 @@ cmake --build "$BUILD" -j "$(nproc)" --target bench_backtest bench_import bench_
   bench_synth bench_live bench_ml bench_mt5 bench_aggregate bench_status >/dev/null
 
 if [ "$QUICK" = 1 ]; then
-  TICKS=2000000 REP=3 TREP=3 SYN=2000000
+  TICKS=2000000 REP=3 TREP=3 SYN=2000000 BARS=1000000
 else
-  TICKS=10000000 REP=5 TREP=9 SYN=20000000
+  TICKS=10000000 REP=5 TREP=9 SYN=20000000 BARS=5000000
 fi
 
 section() { printf '\n== %s\n' "$*"; }
@@ -59,6 +59,9 @@ section "backtest throughput against replay alone (process CPU time, medians)"
 "$B/bench_backtest" throughput --ticks "$TICKS" --repeat 3
 "$B/bench_backtest" throughput --tape scenarios/data/eurusd-2019-02 --repeat "$TREP"
 
+section "bar backtest: sma_cross 10/30 on synthetic M1 bars under ohlc_m1 (process CPU time)"
+"$B/bench_backtest" bars --bars "$BARS" --repeat 3
+
 section "backtest memory: sma_cross over 1 and 10 synthetic years (peak RSS per process)"
 if [ "$QUICK" = 1 ]; then
   "$B/bench_backtest" rss 1 --interval M1
@@ -68,6 +71,10 @@ fi
 
 section "synthetic markets (ticks/s per model)"
 "$B/bench_synth" "$SYN"
+
+section "python: a tape into numpy/pandas, the cost of a Python callback (wall)"
+TICKTAPE_LIB="$BUILD/libticktape.so" PYTHONPATH=python /usr/bin/python3 bench/bench_python.py "$T" \
+  --repeat "$([ "$QUICK" = 1 ] && echo 2 || echo 5)" --rate "$([ "$QUICK" = 1 ] && echo 5 || echo 25)"
 
 section "live trading through MT5: quote at the terminal to order at the terminal, loopback with mt5-sim (wall, percentiles)"
 MT5_J=$(mktemp -d "${TMPDIR:-/tmp}/bench_mt5.XXXXXX")

@@ -66,6 +66,18 @@
  * disk full), the run fails with an error naming the directory or file, and
  * result.trades is empty.
  *
+ * Bar models. With cfg.model set (every_tick, ohlc_m1, open_prices) the data
+ * is the tape's M1 bid bars of each symbol (bar-M1-bid, and bar-M1-ask for
+ * spread_from_bars), or M1 bars built from its quotes when it has no such
+ * stream, turned into price points by sim/bar_model.h: the venue, the
+ * portfolio and on_quote see those points as quotes; the bar component is
+ * fed the bars themselves (tt_bars_opts.from_bars, no timers), so the
+ * strategy's bars (M1 and longer) are the input bars, each delivered when the
+ * first point of a later bar arrives, before the venue takes an order sent
+ * then: a market order with no latency fills at that next open point, as in
+ * MetaTrader 5's tester and Backtrader. A bar model needs a tape (not
+ * cfg.source nor added sources). `events` counts the generated events.
+ *
  * External events. cfg.external names blob streams of the tape (an imported
  * economic calendar, data/calendar.h): their events in [from, to) are merged
  * with the quotes by the total order (at one time stamp after the market
@@ -124,6 +136,10 @@ typedef struct tt_backtest_config {
     const char *tape_dir;           /* data source A: a tape and a time range */
     tt_ts from, to;                 /* [from, to); 0 = open */
     const tt_source *source;        /* data source B: the caller's source (not closed) */
+    /* a bar model over the tape (sim/bar_model.h; 0 = real ticks, the tape's quotes) */
+    int model;                      /* enum tt_bar_model */
+    tt_price spread_points;         /* bar models: the spread added to the BID bars */
+    int spread_from_bars;           /* bar models: each point's spread from the ask bars */
     const char *external[TT_BACKTEST_MAX_EXTERNAL + 1]; /* blob streams of the tape replayed
                                      * with its quotes (an imported calendar), NULL-ended; with
                                      * a news blackout their calendar also fills its schedule */
@@ -134,6 +150,7 @@ typedef struct tt_backtest_config {
     const char *strategy;
     const tt_strategy_vtable *strategy_vtable; /* or a vtable given directly (embedding,
                                                 * tests); used when set, `strategy` is then a label */
+    void *strategy_user;            /* what the strategy's tt_ctx_user returns (may be NULL) */
     const char *params;             /* "key=value ..." */
     tt_param_origin_fn param_origin; /* where each parameter came from, for its errors
                                       * (see tt_runner_config); may be NULL */
@@ -242,11 +259,56 @@ int tt_backtest_add_component(tt_backtest *bt, tt_component c, tt_err *err);
  * TT_EIO for the trades' temporary file), ...; TT_ESTATE when called twice. */
 int tt_backtest_exec(tt_backtest *bt, tt_backtest_result *out, tt_err *err);
 
-/* Frees the builder (not the ports given to it). NULL is a no-op. */
+/* Stepping (core/engine.h): exec is start, advance until it stops returning
+ * TT_ENGINE_PAUSED, then finish. A caller that takes control between events
+ * (the reinforcement-learning environment of api/) calls them itself, and a
+ * strategy or component it owns calls tt_backtest_pause during the run.
+ *
+ * start builds every piece and begins the engine (the components' on_start);
+ * it returns 0 or the error exec would return (then call finish for what was
+ * collected), TT_ESTATE after start or exec. advance runs until the run is
+ * over (0) or paused (TT_ENGINE_PAUSED), or returns the source's error;
+ * TT_ESTATE without a started run or once it is over. pause asks the running
+ * engine to return from advance after the current event (no effect outside a
+ * started run). finish ends the run (on_stop, flush: a run finished while
+ * paused ends there, the rest of its data unread) and fills *out as exec does,
+ * returning the run's result; TT_ESTATE without a started run. */
+int tt_backtest_start(tt_backtest *bt, tt_err *err);
+int tt_backtest_advance(tt_backtest *bt, tt_err *err);
+void tt_backtest_pause(tt_backtest *bt);
+int tt_backtest_finish(tt_backtest *bt, tt_backtest_result *out, tt_err *err);
+
+/* Frees the builder (not the ports given to it); a run started and not
+ * finished is finished first and its result dropped. NULL is a no-op. */
 void tt_backtest_close(tt_backtest *bt);
 
 /* The one-call form: open on cfg, exec, close. Returns what those return. */
 int tt_backtest_run(const tt_backtest_config *cfg, tt_backtest_result *out, tt_err *err);
+
+/* ---- groups: several backtests over one pass of the same data ----
+ *
+ * The runs of a sweep differ in their parameters, not in their data. A group
+ * reads and decodes the data once (the first configuration's tape query or
+ * source, opened as tt_backtest_exec opens it) and hands each batch of 64
+ * events to every run's engine in turn (tt_engine_feed): a run sees exactly
+ * the events, in the order, it would see alone, so out[i] and its
+ * fingerprint are what tt_backtest_run(cfgs[i]) gives (tests/sim/
+ * test_backtest_group.c). The configurations must read the same data: the
+ * same tape, source, range, symbols, instruments, bar model and account
+ * currency (which picks the conversion pairs); they may differ in anything
+ * else. Memory: each run's own, plus one batch. Sources and sinks added to a
+ * builder are not available here.
+ *
+ * Returns TT_OK when the data could be opened and read to its end; each run's
+ * result is then out[i] (free each with tt_backtest_result_free) with
+ * rcs[i] and errs[i] as tt_backtest_run would return them (a run that fails
+ * to build or fails while running does not disturb the others; a data error
+ * met while reading ends every run still going with it). TT_EINVAL when the
+ * runs do not read the same data or read external streams (cfg.external: each
+ * run then goes alone), or the data's error (TT_ENOTFOUND, ...)
+ * when it cannot be opened: then no run ran and out[] is zeroed. */
+int tt_backtest_group_run(const tt_backtest_config *const *cfgs, size_t n,
+                          tt_backtest_result *out, int *rcs, tt_err *errs, tt_err *err);
 
 /* Frees what a result holds (unmaps a mapped trade list) and zeroes it. NULL
  * is a no-op. */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/external.h"
+#include "../data/calendar.h"
 #include "scenario.h"
 #include "sweep.h"
 
@@ -29,6 +31,28 @@ int tt_ml_scenario_spec(const tt_scenario *s, tt_ml_spec *spec, tt_err *err)
         return rc;
     if ((rc = tt_ml_spec_check(spec, err)))
         tt_err_prefix(err, "%s: ", tt_scenario_file(s));
+    return rc;
+}
+
+int tt_ml_scenario_news(const tt_backtest_config *cfg, const int *cols, int ncols,
+                        tt_news **out, tt_err *err)
+{
+    *out = NULL;
+    int need = 0;
+    for (int i = 0; i < ncols; i++)
+        need |= cols[i] >= tt_feature_default_count();
+    if (!need)
+        return TT_OK;
+    if (!cfg->tape_dir || !cfg->external[0])
+        return tt_err_set(err, TT_EINVAL,
+                          "ml.features: the news features need the release schedule: a "
+                          "calendar on the tape, listed in data.external (docs/external.md)");
+    int rc = tt_news_new(out, err);
+    if (!rc && (rc = tt_external_schedule_load(*out, cfg->tape_dir, cfg->external, err))) {
+        tt_err_prefix(err, "ml.features: ");
+        tt_news_free(*out);
+        *out = NULL;
+    }
     return rc;
 }
 
@@ -76,7 +100,12 @@ int tt_ml_scenario_dataset(const tt_scenario *s, const tt_ml_spec *spec, tt_ts f
     }
     if (symbol)
         snprintf(symbol, symbol_size, "%s", cfg.symbol ? cfg.symbol : "");
-    rc = tt_ml_dataset_build(&cfg, d, err);
+    tt_news *news = NULL;
+    rc = tt_ml_scenario_news(&run->cfg, idx, n, &news, err);
+    cfg.news = news;
+    if (!rc)
+        rc = tt_ml_dataset_build(&cfg, d, err);
+    tt_news_free(news);
     if (!rc)
         rc = tt_ml_dataset_label(d, &spec->label, err);
     tt_scenario_release(run);

@@ -23,6 +23,17 @@ struct tt_scenario;
  * the scenario has no ml: section. */
 int tt_ml_scenario_spec(const struct tt_scenario *s, tt_ml_spec *spec, tt_err *err);
 
+/* The release schedule the news features of cols (catalog indices) read: NULL
+ * (TT_OK) when no column is a news feature; else the timed calendar events of
+ * cfg's data.external streams, all of them (the release times a calendar
+ * publishes ahead; the features look at most a week ahead). TT_EINVAL when
+ * the scenario has no external stream, the tape's errors. Free with
+ * tt_news_free. */
+struct tt_news;
+struct tt_backtest_config;
+int tt_ml_scenario_news(const struct tt_backtest_config *cfg, const int *cols, int ncols,
+                        struct tt_news **out, tt_err *err);
+
 /* The rows of the scenario's data in [from, to) (0 = the scenario's range;
  * a synthetic market is cut to the range), with the spec's symbol (else the
  * first data symbol), timeframe, side and features, labelled with the spec's

@@ -25,6 +25,13 @@
  * other; a fork and a fresh heap per run are saved. A runner that crashes is
  * reaped, and the next job gets a new one.
  *
+ * Groups (tt_pool_opts.group): a runner gets up to group_size consecutive
+ * jobs as one request (first, count) and answers them in one frame, each
+ * job's rc, message and data in turn (group_run, group_split); a group that
+ * crashes (or answers garbage) is put back job by job, each to a fresh
+ * runner with the plain job function, ahead of the jobs not started yet, so
+ * the in-order callback waits for them and every outcome is the job's own.
+ *
  * The in-order callback fires for job i once jobs 0..i are all done, which
  * makes streamed output independent of the number of workers and of timing.
  */
@@ -312,15 +319,63 @@ void tt_jobproc_close(tt_jobproc *r)
 
 /* ---- the pool ---- */
 
-/* The pool's request is a job index. */
+/* The pool's request is a job index (8 bytes), or a group: its first job and
+ * its count (16 bytes). A group's answer holds each job's outcome in turn:
+ *
+ *     int32 rc | uint32 message length | uint64 data length | message | data
+ */
+#define SUB_HEAD 16
+
 typedef struct pool_job {
     tt_pool_job_fn fn;
+    tt_pool_group_fn group;
     void *ctx;
 } pool_job;
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+/* In the runner: a group through the caller's group function, its jobs'
+ * outcomes framed into out. */
+static int group_run(const pool_job *j, size_t first, size_t n, tt_buf *out, tt_err *err)
+{
+    tt_buf *outs = calloc(n, sizeof *outs);
+    int *rcs = calloc(n, sizeof *rcs);
+    tt_err *errs = calloc(n, sizeof *errs);
+    int rc = outs && rcs && errs
+                 ? j->group(j->ctx, first, n, outs, rcs, errs, err)
+                 : tt_err_set(err, TT_ENOMEM, "pool: out of memory for a group of %zu jobs", n);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (rcs[i] && !errs[i].msg[0])
+            tt_err_set(&errs[i], rcs[i], "job %zu failed (%s)", first + i, tt_status_name(rcs[i]));
+        size_t mlen = rcs[i] ? strlen(errs[i].msg) : 0, dlen = rcs[i] ? 0 : outs[i].len;
+        uint8_t h[SUB_HEAD];
+        put32(h, (uint32_t)rcs[i]);
+        put32(h + 4, (uint32_t)mlen);
+        put64(h + 8, dlen);
+        if (tt_buf_append(out, h, sizeof h) || tt_buf_append(out, errs[i].msg, mlen) ||
+            tt_buf_append(out, outs[i].data, dlen))
+            rc = tt_err_set(err, TT_ENOMEM, "pool: out of memory for a group's results");
+    }
+    for (size_t i = 0; outs && i < n; i++)
+        tt_buf_free(&outs[i]);
+    free(outs);
+    free(rcs);
+    free(errs);
+    return rc;
+}
 
 static int pool_runner_fn(void *ctx, const void *req, size_t len, tt_buf *out, tt_err *err)
 {
     const pool_job *j = ctx;
+    if (len == 2 * sizeof(uint64_t) && j->group)
+        return group_run(j, (size_t)get64(req), (size_t)get64((const uint8_t *)req + 8), out,
+                         err);
     uint64_t index = 0;
     if (len == sizeof index)
         memcpy(&index, req, sizeof index);
@@ -328,6 +383,42 @@ static int pool_runner_fn(void *ctx, const void *req, size_t len, tt_buf *out, t
     if (rc && !err->msg[0])
         tt_err_set(err, rc, "job %zu failed (%s)", (size_t)index, tt_status_name(rc));
     return rc;
+}
+
+/* A group's answer into the outcomes of its n jobs: 0, or -1 when it is not
+ * a well-formed answer for n jobs (the outcomes filled so far are freed). */
+static int group_split(const tt_pool_outcome *g, size_t n, tt_pool_outcome *out)
+{
+    const uint8_t *p = g->data.data;
+    size_t left = g->data.len, i;
+    for (i = 0; i < n; i++) {
+        if (left < SUB_HEAD)
+            break;
+        uint32_t rc = get32(p), mlen = get32(p + 4);
+        uint64_t dlen = get64(p + 8);
+        if (mlen > left - SUB_HEAD || dlen > left - SUB_HEAD - mlen)
+            break;
+        tt_pool_outcome *o = &out[i];
+        memset(o, 0, sizeof *o);
+        if (rc) {
+            o->status = TT_RUN_FAILED;
+            o->code = (int)rc;
+            snprintf(o->error, sizeof o->error, "%.*s", (int)mlen, (const char *)p + SUB_HEAD);
+        } else {
+            o->status = TT_RUN_OK;
+            if (tt_buf_append(&o->data, p + SUB_HEAD + mlen, (size_t)dlen))
+                break;
+        }
+        p += SUB_HEAD + mlen + dlen;
+        left -= SUB_HEAD + mlen + (size_t)dlen;
+    }
+    if (i == n && left == 0)
+        return 0;
+    for (size_t k = 0; k <= i && k < n; k++) {
+        tt_buf_free(&out[k].data);
+        memset(&out[k], 0, sizeof out[k]);
+    }
+    return -1;
 }
 
 static double mono_ms(void)
@@ -347,45 +438,66 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
     if (workers > njobs)
         workers = njobs ? (unsigned)njobs : 1;
     unsigned tick_ms = o.tick_ms ? o.tick_ms : 1000;
+    size_t gsize = o.group && o.group_size > 1 ? o.group_size : 1;
     unsigned budget = o.runs_per_process ? o.runs_per_process : 1;
     if (budget == TT_POOL_KEEP)
         budget = 0; /* the runner's "no limit" */
+    if (gsize > 1)
+        budget = 1; /* a process per group, and per job run again alone */
+    if (workers > (njobs + gsize - 1) / gsize)
+        workers = njobs ? (unsigned)((njobs + gsize - 1) / gsize) : 1;
     for (size_t i = 0; i < njobs; i++) {
         memset(&out[i], 0, sizeof out[i]);
         out[i].status = TT_RUN_PENDING;
     }
     tt_jobproc *run = calloc(workers, sizeof *run);
-    size_t *job = calloc(workers, sizeof *job);
+    size_t *job = calloc(workers, sizeof *job), *jobn = calloc(workers, sizeof *jobn);
+    size_t *retry = calloc(njobs ? njobs : 1, sizeof *retry);
     struct pollfd *pfd = calloc(workers, sizeof *pfd);
     char *done = calloc(njobs ? njobs : 1, 1);
-    if (!run || !job || !pfd || !done) {
-        free(run), free(job), free(pfd), free(done);
+    if (!run || !job || !jobn || !retry || !pfd || !done) {
+        free(run), free(job), free(jobn), free(retry), free(pfd), free(done);
         return tt_err_set(err, TT_ENOMEM, "pool: out of memory");
     }
     for (unsigned k = 0; k < workers; k++)
         tt_jobproc_init(&run[k]);
-    pool_job pj = {fn, ctx};
+    pool_job pj = {fn, gsize > 1 ? o.group : NULL, ctx};
 
-    size_t next = 0, ndone = 0, emitted = 0, busy = 0;
+    /* next: the first job not handed out yet; retry[rpos..nretry): jobs of
+     * crashed groups, to run again one each */
+    size_t next = 0, ndone = 0, emitted = 0, busy = 0, nretry = 0, rpos = 0;
     int rc = TT_OK;
     double last_tick = mono_ms();
     while (ndone < njobs) {
-        /* Hand out jobs to the free runners (a runner on its way out, having
-         * done its budget, keeps its slot until it has gone). */
-        for (unsigned k = 0; rc == TT_OK && k < workers && next < njobs; k++) {
+        /* Hand out work to the free runners (a runner on its way out, having
+         * done its budget, keeps its slot until it has gone): the jobs to run
+         * again first, then the next group (or job). */
+        for (unsigned k = 0; rc == TT_OK && k < workers && (rpos < nretry || next < njobs);
+             k++) {
             if (run[k].busy)
                 continue;
-            uint64_t ix = next;
-            rc = tt_jobproc_send(&run[k], pool_runner_fn, &pj, budget, &ix, sizeof ix, run,
-                                workers, err);
+            size_t first = rpos < nretry ? retry[rpos] : next;
+            size_t n = rpos < nretry ? 1 : (njobs - next < gsize ? njobs - next : gsize);
+            uint8_t req[16];
+            put64(req, first);
+            put64(req + 8, n);
+            rc = tt_jobproc_send(&run[k], pool_runner_fn, &pj, budget, req,
+                                 n > 1 ? 16 : sizeof(uint64_t), run, workers, err);
             if (rc)
                 break;
-            job[k] = next++;
+            if (rpos < nretry)
+                rpos++;
+            else
+                next += n;
+            job[k] = first;
+            jobn[k] = n;
             busy++;
         }
         if (rc != TT_OK && busy == 0) {
             /* Nothing runs and nothing more can start: mark the rest failed. */
-            for (size_t i = next; i < njobs; i++) {
+            for (size_t i = 0; i < njobs; i++) { /* none runs: all not done are waiting */
+                if (done[i])
+                    continue;
                 out[i].status = TT_RUN_FAILED;
                 out[i].code = rc;
                 snprintf(out[i].error, sizeof out[i].error, "not started: %s", err ? err->msg : "");
@@ -393,6 +505,7 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
                 ndone++;
             }
             next = njobs;
+            rpos = nretry;
             if (ndone >= njobs)
                 break;
         }
@@ -413,11 +526,30 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
         for (unsigned k = 0; k < workers; k++) {
             if (run[k].pid <= 0 || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
-            if (!tt_jobproc_read(&run[k], &out[job[k]]))
+            tt_pool_outcome got;
+            if (!tt_jobproc_read(&run[k], &got))
                 continue;
-            done[job[k]] = 1;
-            ndone++;
             busy--;
+            size_t first = job[k], n = jobn[k];
+            if (n == 1) {
+                out[first] = got;
+            } else {
+                if (got.status == TT_RUN_FAILED) { /* the group could not run */
+                    for (size_t i = 0; i < n; i++) {
+                        out[first + i] = got;
+                        memset(&out[first + i].data, 0, sizeof got.data);
+                    }
+                } else if (got.status != TT_RUN_OK || group_split(&got, n, &out[first])) {
+                    /* crashed (or garbled): each of its jobs again, alone */
+                    for (size_t i = 0; i < n; i++)
+                        retry[nretry++] = first + i;
+                    n = 0;
+                }
+                tt_buf_free(&got.data);
+            }
+            for (size_t i = 0; i < n; i++)
+                done[first + i] = 1;
+            ndone += n;
             while (emitted < njobs && done[emitted]) {
                 if (o.on_done)
                     o.on_done(o.cb_ctx, emitted, &out[emitted]);
@@ -438,7 +570,7 @@ int tt_pool_run(size_t njobs, tt_pool_job_fn fn, void *ctx, const tt_pool_opts *
             o.on_done(o.cb_ctx, emitted, &out[emitted]);
         emitted++;
     }
-    free(run), free(job), free(pfd), free(done);
+    free(run), free(job), free(jobn), free(retry), free(pfd), free(done);
     return rc;
 }
 

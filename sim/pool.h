@@ -11,7 +11,10 @@
  * Outcomes are stored by job index and the in-order callback sees them in job
  * order, whatever order they completed in, so the output of a sweep does not
  * depend on the number of workers. With a process per job (the default), a
- * run cannot disturb another through shared state.
+ * run cannot disturb another through shared state. With groups (group,
+ * group_size) a process runs several consecutive jobs in one call, and
+ * isolation is per group; a crashed group is re-run one job per process, so
+ * crashes are still reported job by job.
  *
  * The parent reads no clock except to pace the optional tick callback (used
  * by workers to send "in progress" acknowledgements while a job runs).
@@ -30,6 +33,15 @@
  * parent). ctx is the caller's, as it was when the job's process was forked
  * (with runs_per_process > 1, possibly before earlier jobs ran in it). */
 typedef int (*tt_pool_job_fn)(void *ctx, size_t index, tt_buf *out, tt_err *err);
+
+/* Runs jobs first .. first+n-1 in one call, in one process (sweeps advance
+ * such a group in one pass over their data, sim/backtest.h). For each job i
+ * of the group: rcs[i] and, on failure, errs[i] as the job function would
+ * return them, outs[i] (empty on entry) its result bytes. Returns 0, or a
+ * negative TT_E* (err) when the group could not run at all: then every job
+ * of it fails with that error. */
+typedef int (*tt_pool_group_fn)(void *ctx, size_t first, size_t n, tt_buf *outs, int *rcs,
+                                tt_err *errs, tt_err *err);
 
 typedef struct tt_pool_outcome {
     int status;      /* TT_RUN_OK, TT_RUN_FAILED (the job returned an error), TT_RUN_CRASHED */
@@ -56,6 +68,15 @@ typedef struct tt_pool_opts {
      * crashes it). Reusing a runner saves a fork and a fresh heap per job;
      * a job then shares its process with the jobs before it. */
     unsigned runs_per_process;
+    /* Groups (optional): with group set and group_size > 1, a runner process
+     * gets up to group_size consecutive jobs at once and runs them through
+     * group() (and then exits: runs_per_process is not used). Outcomes are
+     * still per job, in job order. A group whose process crashes is run
+     * again job by job, each in a fresh process (the job function), so a
+     * crash is reported for the job that crashed, and only for it, as
+     * without groups; the others' results are those they give alone. */
+    tt_pool_group_fn group;
+    size_t group_size;
     void *cb_ctx;
 } tt_pool_opts;
 

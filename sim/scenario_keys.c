@@ -19,6 +19,7 @@
  */
 #include "scenario_keys.h"
 
+#include "bar_model.h"
 #include "synth_config.h"
 
 #include <ctype.h>
@@ -371,6 +372,14 @@ static const tt_scenario_key KEYS[] = {
      .help = "start of the tape range (inclusive), UTC"},
     {.key = "data.to", .type = TT_SK_TS, .defdoc = "the tape's end",
      .help = "end of the tape range (exclusive), UTC"},
+    {.key = "data.model", .type = TT_SK_ENUM, .values = tt_bar_models, AT(cfg.model),
+     .def = "real_ticks",
+     .help = "price points from the tape's ticks, or generated from its M1 bars"},
+    {.key = "data.spread_points", .type = TT_SK_INT, RANGE(0, 1e9), AT(cfg.spread_points),
+     .def = "0", .help = "bar models: spread added to the BID bars, points"},
+    {.key = "data.spread", .type = TT_SK_ENUM, .values = tt_spread_sources,
+     AT(cfg.spread_from_bars), .def = "fixed",
+     .help = "bar models: fixed (data.spread_points) or from_bars (the ask bars)"},
     {.key = "data.external", .type = TT_SK_LIST, .set = set_external,
      .help = "external streams of the tape replayed with the quotes: [calendar] (docs/external.md)"},
     {.key = "data.synthetic.*", .type = TT_SK_SECTION, .set = tt_scenario_data_synthetic,

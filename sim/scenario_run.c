@@ -21,6 +21,7 @@
  */
 #include "scenario.h"
 
+#include "bar_model.h"
 #include "scenario_keys.h"
 #include "synth.h"
 
@@ -41,8 +42,36 @@ static int one_of(const tt_scenario *s, const char *a, const char *b, tt_err *er
     return tt_scenario_err_at(err, TT_EINVAL, eb->file, eb->line, eb->key, m);
 }
 
+/* data.model and its spread keys: a bar model reads a tape; the spread keys
+ * need a bar model, and spread_points is for a fixed spread. */
+static int check_model(const tt_scenario *s, const tt_scenario_entry *syn, tt_err *err)
+{
+    const tt_scenario_entry *model = tt_scenario_find(s, "data.model");
+    const tt_scenario_entry *pts = tt_scenario_find(s, "data.spread_points");
+    const tt_scenario_entry *spread = tt_scenario_find(s, "data.spread");
+    int m = TT_MODEL_REAL_TICKS, from_bars = 0;
+    if (model)
+        tt_parse_enum(model->value, tt_bar_models, &m, NULL);
+    if (spread)
+        tt_parse_enum(spread->value, tt_spread_sources, &from_bars, NULL);
+    if (m != TT_MODEL_REAL_TICKS && syn)
+        return tt_scenario_err_at(err, TT_EINVAL, model->file, model->line, "data.model",
+                                  "a bar model generates prices from a tape's bars: not with "
+                                  "data.synthetic");
+    const tt_scenario_entry *bad = pts ? pts : spread;
+    if (m == TT_MODEL_REAL_TICKS && bad)
+        return tt_scenario_err_at(err, TT_EINVAL, bad->file, bad->line, bad->key,
+                                  "only with a bar model (data.model: every_tick, ohlc_m1 or "
+                                  "open_prices): real ticks carry their own spread");
+    if (from_bars && pts)
+        return tt_scenario_err_at(err, TT_EINVAL, pts->file, pts->line, pts->key,
+                                  "give spread_points or spread: from_bars, not both");
+    return TT_OK;
+}
+
 static int check_data(const tt_scenario *s, tt_err *err)
 {
+    int rc;
     const tt_scenario_entry *tape = tt_scenario_find(s, "data.tape");
     size_t pos = 0;
     const tt_scenario_entry *syn = tt_scenario_next(s, "data.synthetic", &pos);
@@ -68,6 +97,8 @@ static int check_data(const tt_scenario *s, tt_err *err)
                                       "with data.synthetic, give symbols, from and to inside the "
                                       "synthetic section");
     }
+    if ((rc = check_model(s, syn, err)) != TT_OK)
+        return rc;
     const tt_scenario_entry *ext = tt_scenario_find(s, "data.external");
     if (ext && !tape)
         return tt_scenario_err_at(err, TT_EINVAL, ext->file, ext->line, ext->key,

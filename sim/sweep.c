@@ -9,11 +9,14 @@
  * with %.10g. The text is what the run receives and what the result table
  * shows, so a row of the table can be re-run exactly with --set.
  *
- * Running: each job runs in a fresh child of tt_pool_run. The child calls the
- * runner and sends its tt_run_summary back as raw bytes (parent and child are
- * the same program image, so the struct layout is shared). The parent checks
- * the size, stamps index and run id, and turns a pool failure or crash into a
- * summary whose message carries the job's parameters.
+ * Running: the jobs go to tt_pool_run in groups of runs per process
+ * (tt_research_group_size); a group's child runs them in one pass over their
+ * data (the runner's run_group: tt_backtest_group_run) or, when they cannot
+ * share one, one after the other, and sends each tt_run_summary back as raw
+ * bytes (parent and child are the same program image, so the struct layout is
+ * shared). The parent checks the size, stamps index and run id, and turns a
+ * pool failure or crash into a summary whose message carries the job's
+ * parameters (a crashed group's runs are run again alone by the pool first).
  */
 #include "sweep.h"
 
@@ -370,6 +373,48 @@ static int sweep_job(void *vctx, size_t index, tt_buf *out, tt_err *err)
     return tt_buf_append(out, &s, sizeof s);
 }
 
+size_t tt_research_group_size(unsigned runs_per_process, unsigned jobs, size_t njobs)
+{
+    if (runs_per_process == 1)
+        return 1;
+    if (runs_per_process && runs_per_process != TT_POOL_KEEP)
+        return runs_per_process;
+    size_t j = jobs ? jobs : 1;
+    return njobs ? (njobs + j - 1) / j : 1;
+}
+
+int tt_research_run_group(const tt_research_runner *runner, const tt_sweep_plan *plan,
+                          size_t first, size_t n, tt_ts from, tt_ts to, tt_buf *outs, int *rcs,
+                          tt_err *errs, tt_err *err)
+{
+    tt_run_summary *sum = calloc(n ? n : 1, sizeof *sum);
+    if (!sum)
+        return tt_err_set(err, TT_ENOMEM, "sweep: out of memory for a group of %zu runs", n);
+    int together = n > 1 && runner->run_group &&
+                   runner->run_group(runner->self, tt_sweep_job_params(plan, first),
+                                     plan->nparams, n, from, to, sum, rcs, errs, err) == TT_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (!together) {
+            memset(&sum[i], 0, sizeof sum[i]);
+            tt_err_clear(&errs[i]);
+            rcs[i] = runner->run(runner->self, tt_sweep_job_params(plan, first + i),
+                                 plan->nparams, from, to, &sum[i], NULL, &errs[i]);
+        }
+        if (!rcs[i] && tt_buf_append(&outs[i], &sum[i], sizeof sum[i]))
+            rcs[i] = tt_err_set(&errs[i], TT_ENOMEM, "sweep: out of memory");
+    }
+    free(sum);
+    return TT_OK;
+}
+
+static int sweep_group(void *vctx, size_t first, size_t n, tt_buf *outs, int *rcs, tt_err *errs,
+                       tt_err *err)
+{
+    sweep_ctx *c = vctx;
+    return tt_research_run_group(&c->runner, c->plan, first, n, c->opts->from, c->opts->to, outs,
+                                 rcs, errs, err);
+}
+
 static void sweep_done(void *vctx, size_t index, const tt_pool_outcome *o)
 {
     sweep_ctx *c = vctx;
@@ -412,11 +457,14 @@ int tt_sweep_run(const tt_sweep_plan *plan, tt_research_runner runner, const tt_
     tt_pool_outcome *out = calloc(plan->njobs ? plan->njobs : 1, sizeof *out);
     if (!out)
         return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
+    size_t group = tt_research_group_size(o.runs_per_process, o.jobs, plan->njobs);
     tt_pool_opts po = {.workers = o.jobs,
-                       .runs_per_process = o.runs_per_process,
+                       .runs_per_process = 1,
                        .on_done = sweep_done,
                        .on_tick = o.on_tick ? sweep_tick : NULL,
                        .tick_ms = 1000,
+                       .group = sweep_group,
+                       .group_size = group,
                        .cb_ctx = &c};
     int rc = tt_pool_run(plan->njobs, sweep_job, &c, &po, out, err);
     tt_pool_outcomes_free(out, plan->njobs);
@@ -601,72 +649,150 @@ static int window_next(void *self, tt_event *ev, tt_err *err)
     }
 }
 
-static int scenario_run(void *self, const tt_param *params, size_t nparams, tt_ts from, tt_ts to,
-                        tt_run_summary *out, tt_run_series *series, tt_err *err)
+/* One run of the scenario with its parameters over [from, to), prepared and
+ * not yet run: a clone of the scenario with the parameters set, and its
+ * prepared run with the window applied. */
+typedef struct one_run {
+    tt_scenario *s;
+    tt_scenario_run *run;
+    tt_window_src win;
+    tt_source wsrc;
+} one_run;
+
+static void one_free(one_run *o)
 {
-    tt_scenario *s = tt_scenario_clone(self);
-    if (!s)
+    if (o->run)
+        tt_scenario_release(o->run);
+    free(o->run);
+    tt_scenario_free(o->s);
+    memset(o, 0, sizeof *o);
+}
+
+static int one_prepare(one_run *o, tt_scenario *base, const tt_param *params, size_t nparams,
+                       tt_ts from, tt_ts to, int series, tt_err *err)
+{
+    memset(o, 0, sizeof *o);
+    if (!(o->s = tt_scenario_clone(base)))
         return tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
     int rc = TT_OK;
     for (size_t i = 0; i < nparams && !rc; i++) {
         char a[TT_PARAM_KEY_MAX + TT_PARAM_VALUE_MAX + 2];
         snprintf(a, sizeof a, "%s=%s", params[i].key, params[i].value);
-        rc = tt_scenario_set(s, a, err);
+        rc = tt_scenario_set(o->s, a, err);
     }
-    tt_scenario_run *run = rc ? NULL : calloc(1, sizeof *run);
-    if (!rc && !run)
+    if (!rc && !(o->run = calloc(1, sizeof *o->run)))
         rc = tt_err_set(err, TT_ENOMEM, "sweep: out of memory");
-    if (!rc)
-        rc = tt_scenario_prepare(s, run, err);
+    if (!rc && (rc = tt_scenario_prepare(o->s, o->run, err))) {
+        free(o->run); /* prepare leaves nothing to release on failure */
+        o->run = NULL;
+    }
     if (rc) {
-        free(run);
-        tt_scenario_free(s);
+        one_free(o);
         return rc;
     }
-    tt_window_src win;
-    tt_source wsrc;
+    tt_backtest_config *cfg = &o->run->cfg;
     if (from || to) {
-        if (run->cfg.source) {
-            wsrc = tt_window_source(&win, *run->cfg.source, from, to);
-            run->cfg.source = &wsrc;
+        if (cfg->source) {
+            o->wsrc = tt_window_source(&o->win, *cfg->source, from, to);
+            cfg->source = &o->wsrc;
         } else {
-            if (from > run->cfg.from)
-                run->cfg.from = from;
-            if (to && (!run->cfg.to || to < run->cfg.to))
-                run->cfg.to = to;
+            if (from > cfg->from)
+                cfg->from = from;
+            if (to && (!cfg->to || to < cfg->to))
+                cfg->to = to;
         }
     }
-    run->cfg.skip_order_events = 1;
+    cfg->skip_order_events = 1;
     if (series)
-        run->cfg.equity_keep_max = 0; /* walk-forward stitches every sampled point */
-    tt_backtest_result res;
-    memset(&res, 0, sizeof res);
-    rc = tt_backtest_run(&run->cfg, &res, err);
+        cfg->equity_keep_max = 0; /* walk-forward stitches every sampled point */
+    return TT_OK;
+}
+
+/* A run's summary from its result (and, when wanted, its series). */
+static int one_summary(tt_backtest_result *res, tt_run_summary *out, tt_run_series *series,
+                       tt_err *err)
+{
     /* The series owns malloc'd arrays: a long run's trade list, mapped from
      * its temporary file, is copied (tt_backtest_result_take_trades). */
-    if (!rc && series && tt_backtest_result_take_trades(&res, &series->trades, &series->ntrades))
-        rc = tt_err_set(err, TT_ENOMEM, "out of memory (the run's trades)");
-    if (!rc)
-        out->m = res.metrics;
-    if (!rc) {
-        out->status = TT_RUN_OK;
-        out->fp = res.fingerprint;
-        out->events = res.events;
-        out->first_ts = res.first_ts;
-        out->last_ts = res.last_ts;
-        if (series) {
-            /* Hand the equity array over instead of copying it (the trades are taken above). */
-            series->equity = res.equity;
-            series->nequity = res.nequity;
-            series->initial_balance = res.initial_balance;
-            res.equity = NULL;
-            res.nequity = 0;
-        }
+    if (series && tt_backtest_result_take_trades(res, &series->trades, &series->ntrades))
+        return tt_err_set(err, TT_ENOMEM, "out of memory (the run's trades)");
+    out->m = res->metrics;
+    out->status = TT_RUN_OK;
+    out->fp = res->fingerprint;
+    out->events = res->events;
+    out->first_ts = res->first_ts;
+    out->last_ts = res->last_ts;
+    if (series) {
+        /* Hand the equity array over instead of copying it (the trades are taken above). */
+        series->equity = res->equity;
+        series->nequity = res->nequity;
+        series->initial_balance = res->initial_balance;
+        res->equity = NULL;
+        res->nequity = 0;
     }
+    return TT_OK;
+}
+
+static int scenario_run(void *self, const tt_param *params, size_t nparams, tt_ts from, tt_ts to,
+                        tt_run_summary *out, tt_run_series *series, tt_err *err)
+{
+    one_run o;
+    int rc = one_prepare(&o, self, params, nparams, from, to, series != NULL, err);
+    if (rc)
+        return rc;
+    tt_backtest_result res;
+    memset(&res, 0, sizeof res);
+    rc = tt_backtest_run(&o.run->cfg, &res, err);
+    if (!rc)
+        rc = one_summary(&res, out, series, err);
     tt_backtest_result_free(&res);
-    tt_scenario_release(run);
-    free(run);
-    tt_scenario_free(s);
+    one_free(&o);
+    return rc;
+}
+
+/* Runs that read a tape share one pass (tt_backtest_group_run); a synthetic
+ * market, whose source each run owns, cannot: TT_EINVAL, and the caller runs
+ * them one by one. */
+static int scenario_run_group(void *self, const tt_param *params, size_t nparams, size_t n,
+                              tt_ts from, tt_ts to, tt_run_summary *out, int *rcs, tt_err *errs,
+                              tt_err *err)
+{
+    one_run *o = calloc(n, sizeof *o);
+    const tt_backtest_config **cfgs = calloc(n, sizeof *cfgs);
+    size_t *at = calloc(n, sizeof *at), ng = 0;
+    tt_backtest_result *res = calloc(n, sizeof *res);
+    int *grc = calloc(n, sizeof *grc);
+    tt_err *gerr = calloc(n, sizeof *gerr);
+    int rc = o && cfgs && at && res && grc && gerr
+                 ? TT_OK
+                 : tt_err_set(err, TT_ENOMEM, "sweep: out of memory for a group of %zu", n);
+    for (size_t i = 0; !rc && i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        tt_err_clear(&errs[i]);
+        if ((rcs[i] = one_prepare(&o[i], self, params + i * nparams, nparams, from, to, 0,
+                                  &errs[i])))
+            continue;
+        if (o[i].run->cfg.source)
+            rc = tt_err_set(err, TT_EINVAL, "sweep: a synthetic market cannot be shared");
+        /* a sweep keeps no series: bound what each run of the group holds
+         * (its figures are computed from every point whatever is kept) */
+        o[i].run->cfg.equity_keep_max = 1024;
+        cfgs[ng] = &o[i].run->cfg;
+        at[ng++] = i;
+    }
+    if (!rc && ng)
+        rc = tt_backtest_group_run(cfgs, ng, res, grc, gerr, err);
+    for (size_t k = 0; !rc && k < ng; k++) {
+        size_t i = at[k];
+        if ((rcs[i] = grc[k]))
+            errs[i] = gerr[k];
+        else
+            rcs[i] = one_summary(&res[k], &out[i], NULL, &errs[i]);
+        tt_backtest_result_free(&res[k]);
+    }
+    for (size_t i = 0; o && i < n; i++)
+        one_free(&o[i]);
+    free(o), free(cfgs), free(at), free(res), free(grc), free(gerr);
     return rc;
 }
 
@@ -680,5 +806,5 @@ tt_source tt_window_source(tt_window_src *w, tt_source inner, tt_ts from, tt_ts 
 
 tt_research_runner tt_scenario_runner(struct tt_scenario *s)
 {
-    return (tt_research_runner){s, scenario_run};
+    return (tt_research_runner){s, scenario_run, scenario_run_group};
 }

@@ -32,6 +32,10 @@
  *
  * Running a plan (tt_sweep_run) hands every job to a tt_research_runner in a
  * bounded pool of processes (sim/pool.h); the result list is in job order.
+ * The runs a process gets (runs_per_process) advance together, in one pass
+ * over their data, which is read and decoded once for all of them
+ * (tt_backtest_group_run); each run's result and fingerprint are the ones
+ * it gives alone.
  */
 #ifndef TT_SWEEP_H
 #define TT_SWEEP_H
@@ -124,7 +128,30 @@ typedef struct tt_research_runner {
     void *self;
     int (*run)(void *self, const tt_param *params, size_t nparams, tt_ts from, tt_ts to,
                tt_run_summary *out, tt_run_series *series, tt_err *err);
+    /* Optional: n runs over the same [from, to) at once, params[i * nparams ..]
+     * each, as one pass over their data (the data read and decoded once).
+     * For each run: rcs[i] and errs[i] as run() would return them, and on
+     * success out[i] as run() would fill it. Returns 0, or TT_EINVAL when the
+     * runs cannot share a pass (different data, a synthetic market): the
+     * caller then runs them one by one. */
+    int (*run_group)(void *self, const tt_param *params, size_t nparams, size_t n, tt_ts from,
+                     tt_ts to, tt_run_summary *out, int *rcs, tt_err *errs, tt_err *err);
 } tt_research_runner;
+
+/* Runs first .. first+n-1 of plan over [from, to) in this process, one pass
+ * when runner.run_group can (else one by one with run()): for each, rcs[i]
+ * and errs[i], and on success outs[i] the tt_run_summary as bytes (what a
+ * sweep's pool job sends back). The group function of the sweeps' and
+ * walk-forwards' process pools (tt_pool_opts.group). Returns 0 (each run's
+ * own result in rcs), or TT_ENOMEM. */
+int tt_research_run_group(const tt_research_runner *runner, const tt_sweep_plan *plan,
+                          size_t first, size_t n, tt_ts from, tt_ts to, tt_buf *outs, int *rcs,
+                          tt_err *errs, tt_err *err);
+
+/* The runs per process of --runs-per-process N for `jobs` processes and
+ * njobs runs: 1 stays 1 (a fresh process per run), 0 (or TT_POOL_KEEP) is all
+ * of a process's share (njobs / jobs, rounded up), N is N. Cannot fail. */
+size_t tt_research_group_size(unsigned runs_per_process, unsigned jobs, size_t njobs);
 
 struct tt_scenario;
 
@@ -154,7 +181,9 @@ tt_research_runner tt_scenario_runner(struct tt_scenario *s);
 
 typedef struct tt_sweep_opts {
     unsigned jobs;          /* processes at a time; 0 = 1 */
-    unsigned runs_per_process; /* runs per process (tt_pool_opts); 0 = a fresh one per run */
+    unsigned runs_per_process; /* runs per process, advanced together in one pass over the
+                             * data (tt_research_group_size): 1 = a fresh process per
+                             * run, 0 = a process's whole share */
     tt_ts from, to;         /* data range for every run; 0 = the scenario's */
     /* In job order, as each completes (may be NULL). */
     void (*on_result)(void *ctx, const tt_run_summary *r, const tt_param *params, size_t nparams);

@@ -706,6 +706,36 @@ static void venue_on_market(void *self, const tt_event *ev)
     market_quote(v, ev);
 }
 
+/* The quiet path (tt_venue.market_quiet): the quotes in a row that only
+ * land in the quote table (inside their symbol's box, no rollover due). */
+static int venue_market_quiet(void *self, const tt_market_view *v, int n)
+{
+    const tt_sim_venue *ve = self;
+    uint32_t sym = v->symbol;
+    if (sym >= ve->nsym || ve->box[sym].gen != ve->gen)
+        return 0;
+    const vbox b = ve->box[sym];
+    n = tt_market_view_until(v, n, ve->next_roll);
+    for (int i = 0; i < n; i++)
+        if (v->bid[i] < b.bid_lo || v->bid[i] > b.bid_hi || v->ask[i] < b.ask_lo ||
+            v->ask[i] > b.ask_hi)
+            return i;
+    return n;
+}
+
+/* What venue_on_market does to each of them: the quote table, where the
+ * last one stays. */
+static void venue_market_take(void *self, const tt_market_view *v, int n)
+{
+    tt_sim_venue *ve = self;
+    tt_quote *q = &ve->last[v->symbol];
+    q->bid = v->bid[n - 1];
+    q->ask = v->ask[n - 1];
+    q->bid_vol = v->bid_vol[n - 1];
+    q->ask_vol = v->ask_vol[n - 1];
+    ve->have[v->symbol] = 3;
+}
+
 static int venue_command(void *self, const tt_event *cmd, tt_err *err)
 {
     tt_sim_venue *v = self;
@@ -816,6 +846,8 @@ tt_venue tt_sim_venue_port(tt_sim_venue *v)
     p.on_market = venue_on_market;
     p.on_arrival = venue_on_arrival;
     p.totals = venue_totals;
+    p.market_quiet = venue_market_quiet;
+    p.market_take = venue_market_take;
     return p;
 }
 

@@ -177,6 +177,25 @@ static int train_job(void *vctx, size_t index, tt_buf *out, tt_err *err)
     return rc ? rc : tt_buf_append(out, &s, sizeof s);
 }
 
+/* Train runs in groups (tt_pool_opts.group): the runs of one fold share a
+ * pass over its train window. */
+static int train_group(void *vctx, size_t first, size_t n, tt_buf *outs, int *rcs, tt_err *errs,
+                       tt_err *err)
+{
+    wf_ctx *c = vctx;
+    size_t nj = c->plan->njobs;
+    for (size_t i = 0; i < n;) {
+        size_t fold = (first + i) / nj, job = (first + i) % nj;
+        size_t m = nj - job < n - i ? nj - job : n - i;
+        int rc = tt_research_run_group(&c->runner, c->plan, job, m, c->w[fold].train_from,
+                                       c->w[fold].train_to, outs + i, rcs + i, errs + i, err);
+        if (rc)
+            return rc;
+        i += m;
+    }
+    return TT_OK;
+}
+
 static int test_job(void *vctx, size_t index, tt_buf *out, tt_err *err)
 {
     wf_ctx *c = vctx;
@@ -293,7 +312,10 @@ static int train_round(const tt_sweep_plan *plan, wf_ctx *c, const tt_wf_opts *o
             rc = TT_OK;
         }
     } else {
-        rc = tt_pool_run(ntrain, train_job, c, popt, po, err);
+        tt_pool_opts tp = *popt; /* the runs of a process share a pass over their fold */
+        tp.group = train_group;
+        tp.group_size = tt_research_group_size(o->runs_per_process, o->jobs, ntrain);
+        rc = tt_pool_run(ntrain, train_job, c, &tp, po, err);
     }
     for (size_t i = 0; !rc && i < ntrain; i++) {
         size_t f = i / nj, j = i % nj;

@@ -120,7 +120,9 @@ typedef struct tt_wf_opts {
     int (*train_batch)(void *ctx, const tt_wf_window *w, size_t nfolds,
                        const tt_sweep_plan *plan, tt_run_summary *out, tt_err *err);
     void *train_ctx;
-    unsigned runs_per_process; /* runs per local process (tt_pool_opts); 0 = one each */
+    unsigned runs_per_process; /* train runs per local process, a fold's sharing a pass over
+                                * its window (tt_research_group_size: 1 = a fresh process per
+                                * run, 0 = a process's whole share); test runs per runner */
 } tt_wf_opts;
 
 /* Run the walk-forward: every (fold, parameter set) train run, then each

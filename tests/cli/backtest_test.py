@@ -27,6 +27,10 @@ Cases:
                JSON and the report
   tick_momentum the built-in tick strategy's first trade against Python's SMA
                of the exported ticks
+  models       data.model on Dukascopy's M1 candles and on an MT5 bar export
+               with <SPREAD>: summary.json and report.html name the model
+               (and real ticks do not), the spread keys act, the same tick
+               tape runs under every model
 """
 import json
 import math
@@ -573,5 +577,121 @@ def case_shipped():
         print(f"{f}: {j['events']} events, {j['trades']} trades, fingerprint {j['fingerprint']}")
 
 
+MODEL_SCENARIO = """name: models
+seed: 5
+data:
+  tape: {tape}
+  symbols: [EURUSD]
+account: {{currency: USD, balance: 10000, leverage: 100}}
+strategy:
+  name: sma_cross
+  params: {{tf: M1, fast: 10, slow: 30, qty: 10}}
+"""
+
+
+def model_run(work, scen, name, sets):
+    out = os.path.join(work, name)
+    args = ["backtest", scen, "--out", out, "--json", "--quiet"]
+    for s in sets:
+        args += ["--set", s]
+    j = last_json(run(args).stdout)
+    with open(os.path.join(out, "summary.json")) as f:
+        if json.load(f) != j:
+            sys.exit(f"{name}: summary.json differs from the --json line")
+    with open(os.path.join(out, "report.html")) as f:
+        html = f.read()
+    return j, html
+
+
+def case_models():
+    work = fresh("models")
+    tape = os.path.join(work, "candles")
+    run(["import", "dukascopy", "--symbol", "EURUSD", "--dir",
+         os.path.join(SRC, "tests/data/dukascopy"), "--tape", tape, "--no-ticks", "--quiet"])
+    scen = os.path.join(work, "m.yaml")
+    with open(scen, "w") as f:
+        f.write(MODEL_SCENARIO.format(tape=tape))
+    seen = {}
+    for model in ("every_tick", "ohlc_m1", "open_prices"):
+        j, html = model_run(work, scen, model, ["data.model=" + model])
+        if j.get("model") != model or f'id="bar-model">{model}</b>' not in html:
+            sys.exit(f"{model}: the summary or the report does not name the model")
+        if "M1 bars as " + model not in j["data"]:
+            sys.exit(f"{model}: data line {j['data']!r}")
+        # 2,880 candles: 1 + 1 events a bar (open_prices), 4 + 1 (ohlc_m1), more (every_tick)
+        want = {"ohlc_m1": 2880 * 5, "open_prices": 2880 * 2}.get(model)
+        if want and j["events"] != want:
+            sys.exit(f"{model}: {j['events']} events, expected {want}")
+        seen[model] = j
+    # every model fills at the same opens with no spread: the same trades (the
+    # strategy sees the same bars; only the points between differ), but for the
+    # end of the run, which closes at the last point: open_prices' is the last open
+    trades = {}
+    for model in seen:
+        with open(os.path.join(work, model, "trades.csv")) as f:
+            rows = [r.split(",") for r in f.read().splitlines()[1:]]
+        trades[model] = [r[2:8] for r in rows[:-1]] + [rows[-1][2:7]]
+    if trades["every_tick"] != trades["ohlc_m1"] or \
+            trades["open_prices"][:-1] != trades["ohlc_m1"][:-1] or \
+            trades["open_prices"][-1][:4] != trades["ohlc_m1"][-1][:4]:
+        sys.exit("the models' trades differ")
+    if seen["every_tick"]["net_pnl"] != seen["ohlc_m1"]["net_pnl"]:
+        sys.exit("every_tick and ohlc_m1: another P&L")
+    # a spread costs each round trip one spread (a buy at the ask)
+    j, _ = model_run(work, scen, "spread", ["data.model=ohlc_m1", "data.spread_points=10"])
+    cost = round(seen["ohlc_m1"]["net_pnl"] - j["net_pnl"], 2)
+    if j["trades"] != seen["ohlc_m1"]["trades"] or cost != round(j["trades"] * 1.0, 2):
+        sys.exit(f"spread 10 points: cost {cost} on {j['trades']} trades, expected 1.00 each")
+    # a bar model replays the tape's external streams with its points (an
+    # imported calendar): every event reaches the run once (no data.from/to: all)
+    run(["import", "calendar", os.path.join(SRC, "tests/data/calendar/ff_2019-02-04_06.csv"),
+         "--tape", tape])
+    exp = [l for l in run(["tape", "export", tape, "--symbol", "calendar"]).stdout.splitlines()[1:]
+           if l]
+    j, _ = model_run(work, scen, "external", ["data.model=ohlc_m1", "data.external=calendar"])
+    if not exp or j["events"] != seen["ohlc_m1"]["events"] + len(exp) or \
+            j["fingerprint"] == seen["ohlc_m1"]["fingerprint"]:
+        sys.exit(f"ohlc_m1 with the calendar: {j['events']} events, expected "
+                 f"{seen['ohlc_m1']['events']} + {len(exp)}")
+    # the spread keys need a bar model
+    p = run(["backtest", scen, "--set", "data.spread_points=3", "--quiet"], expect=1)
+    if "data.spread_points: only with a bar model" not in p.stderr:
+        sys.exit(p.stderr)
+    # real ticks: the reports do not mention a model
+    ticks = import_eurusd(work)
+    j, html = model_run(work, scen, "ticks", ["data.tape=" + ticks])
+    if "model" in j or "bar-model" in html:
+        sys.exit("real ticks: the reports mention a model")
+    # the same tick tape under a bar model (bars built from the ticks), spreads from them
+    j, _ = model_run(work, scen, "ticks_ohlc", ["data.tape=" + ticks, "data.model=ohlc_m1",
+                                                "data.spread=from_bars"])
+    if j["model"] != "ohlc_m1" or j["trades"] < 10 or "from the ask bars" not in j["data"]:
+        sys.exit(f"ohlc_m1 over ticks: {j}")
+    # an MT5 bar export with <SPREAD>: from_bars reads the ask bars it made
+    mt5 = os.path.join(work, "mt5.csv")
+    lines = ["<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>"]
+    price = 114400
+    for i in range(240):
+        o = price
+        c = price + (7 if (i // 20) % 2 == 0 else -7)
+        h, l = max(o, c) + 2, min(o, c) - 2
+        lines.append("2019.02.04\t%02d:%02d:00\t%.5f\t%.5f\t%.5f\t%.5f\t10\t0\t%d" % (
+            10 + i // 60, i % 60, o / 1e5, h / 1e5, l / 1e5, c / 1e5, 4 + i % 3))
+        price = c
+    with open(mt5, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    mtape = os.path.join(work, "mt5tape")
+    run(["import", "mt5", mt5, "--symbol", "EURUSD", "--timeframe", "M1", "--tape", mtape])
+    j, _ = model_run(work, scen, "mt5", ["data.tape=" + mtape, "data.model=open_prices",
+                                         "data.spread=from_bars"])
+    j0, _ = model_run(work, scen, "mt5_nospread", ["data.tape=" + mtape,
+                                                   "data.model=open_prices"])
+    if j["trades"] == 0 or j["trades"] != j0["trades"] or not j["net_pnl"] < j0["net_pnl"]:
+        sys.exit(f"MT5 spreads: {j['trades']} trades {j['net_pnl']} against {j0['trades']} "
+                 f"{j0['net_pnl']} without")
+    print("models:", {m: (j["events"], j["trades"], j["net_pnl"]) for m, j in seen.items()})
+
+
 {"determinism": case_determinism, "json": case_json, "errors": case_errors, "demo": case_demo,
- "chromium": case_chromium, "shipped": case_shipped, "rejects": case_rejects, "tick_momentum": case_tick_momentum}[CASE]()
+ "chromium": case_chromium, "shipped": case_shipped, "rejects": case_rejects,
+ "tick_momentum": case_tick_momentum, "models": case_models}[CASE]()

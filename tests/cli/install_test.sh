@@ -59,3 +59,13 @@ out=$(LD_LIBRARY_PATH="$libdir" "$prefix/use" "$prefix/tape")
 test "$out" = "1000"
 "$prefix/bin/ticktape" tape verify "$prefix/tape" | grep -q "1000 events verified"
 echo "install: ok (prefix $prefix)"
+# The Python package installed beside the library finds it without
+# TICKTAPE_LIB (a sanitized library cannot be loaded into python3 alone).
+case "$sanitize" in
+  ON|on|1|TRUE|true) ;;
+  *)
+    n=$(cd "$prefix" && env -u TICKTAPE_LIB PYTHONPATH="$prefix/lib/python3/dist-packages" \
+        /usr/bin/python3 -c "import ticktape; print(len(ticktape.Tape('$prefix/tape').quotes('EURUSD')))")
+    test "$n" = "1000"
+    ;;
+esac

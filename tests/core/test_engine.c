@@ -2,7 +2,8 @@
  * Core tests: the queue's total order, the engine's merge of source and queue,
  * timers, the fingerprint, two engines in one process not disturbing each
  * other, the venue port's hooks, failures (tt_engine_fail, broken sources),
- * several sources merged (core/merge.h) and error prefixes.
+ * several sources merged (core/merge.h), error prefixes, and stepping a run
+ * (begin, advance until paused, end).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -572,7 +573,312 @@ static void test_merge(void **state)
     tt_merge_free(NULL);
 }
 
+/* ---- stepping: begin, advance until paused, end ---- */
+
+typedef struct pauser {
+    recorder rec;
+    int stops;      /* on_stop calls */
+    int pause_at;   /* pause after the quotes whose bid is odd when nonzero */
+} pauser;
+
+static void pauser_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    pauser *p = self;
+    rec_on_event(&p->rec, e, ev);
+    if (p->pause_at && ev->kind == TT_EV_QUOTE && (ev->u.quote.bid & 1))
+        tt_engine_pause(e);
+}
+
+static int pauser_stop(void *self, tt_engine *e, tt_err *err)
+{
+    (void)e, (void)err;
+    ((pauser *)self)->stops++;
+    return TT_OK;
+}
+
+static tt_engine *pauser_engine(tt_instruments *ins, pauser *p, arr_src *src)
+{
+    tt_engine *e = tt_engine_new(ins);
+    tt_source s = {src, arr_next, NULL, arr_batch};
+    tt_engine_set_source(e, s);
+    tt_component c = {p, "pauser", NULL, pauser_event, pauser_stop};
+    assert_int_equal(tt_engine_add_component(e, c), TT_OK);
+    return e;
+}
+
+/* A run stepped pause by pause dispatches what tt_engine_run dispatches, in
+ * the same order (batches in hand survive a pause), with the same
+ * fingerprint; a pause inside tt_engine_run changes nothing; a timer set
+ * between two advances is ordered as if set by the last event; ending while
+ * paused runs on_stop once and leaves the rest; misuse is TT_ESTATE. */
+static void test_engine_stepping(void **state)
+{
+    (void)state;
+    make_quotes();
+    tt_instruments *ins = tt_instruments_new();
+    pauser whole, stepped;
+    memset(&whole, 0, sizeof whole);
+    memset(&stepped, 0, sizeof stepped);
+    whole.rec.emit = stepped.rec.emit = 1;
+    whole.rec.timer_every = stepped.rec.timer_every = 1;
+    whole.pause_at = stepped.pause_at = 1;
+    arr_src s1 = {quotes, 6, 0}, s2 = {quotes, 6, 0};
+    tt_engine *a = pauser_engine(ins, &whole, &s1), *b = pauser_engine(ins, &stepped, &s2);
+    tt_err err;
+    assert_int_equal(tt_engine_run(a, &err), TT_OK);
+    assert_int_equal(tt_engine_advance(b, &err), TT_ESTATE); /* before begin */
+    assert_int_equal(tt_engine_begin(b, &err), TT_OK);
+    int pauses = 0, rc;
+    while ((rc = tt_engine_advance(b, &err)) == TT_ENGINE_PAUSED) {
+        pauses++;
+        const tt_event *last = &stepped.rec.seen[stepped.rec.n - 1];
+        assert_int_equal(last->kind, TT_EV_QUOTE);
+        assert_true(last->u.quote.bid & 1);
+        assert_int_equal(tt_engine_now(b), last->ts);
+    }
+    assert_int_equal(rc, TT_OK);
+    assert_int_equal(pauses, 3); /* bids 114007, 114021, 114035 */
+    assert_int_equal(tt_engine_finish(b, rc, &err), TT_OK);
+    assert_int_equal(tt_engine_advance(b, &err), TT_ESTATE); /* after the end */
+    assert_int_equal(stepped.stops, 1);
+    assert_int_equal(whole.rec.n, stepped.rec.n);
+    assert_int_equal(whole.rec.n, 11); /* 6 quotes, the timers of the first 5 */
+    for (int i = 0; i < whole.rec.n; i++) {
+        assert_int_equal(tt_event_cmp(&whole.rec.seen[i], &stepped.rec.seen[i]), 0);
+        assert_int_equal(whole.rec.seen[i].kind, stepped.rec.seen[i].kind);
+    }
+    tt_fingerprint fa = tt_engine_fingerprint(a), fb = tt_engine_fingerprint(b);
+    assert_true(fa.hi == fb.hi && fa.lo == fb.lo);
+
+    /* a timer set between two advances, at the paused time: before the next quote */
+    pauser mid;
+    memset(&mid, 0, sizeof mid);
+    mid.pause_at = 1;
+    arr_src s3 = {quotes, 6, 0};
+    tt_engine *c = pauser_engine(ins, &mid, &s3);
+    assert_int_equal(tt_engine_begin(c, &err), TT_OK);
+    assert_int_equal(tt_engine_begin(c, &err), TT_ESTATE);
+    assert_int_equal(tt_engine_advance(c, &err), TT_ENGINE_PAUSED); /* after the quote at 20 */
+    assert_int_equal(mid.rec.n, 2);
+    assert_true(tt_engine_timer_set(c, tt_engine_now(c), 77) > 0);
+    assert_int_equal(tt_engine_advance(c, &err), TT_ENGINE_PAUSED); /* after the quote at 40 */
+    assert_int_equal(mid.rec.seen[2].kind, TT_EV_TIMER);
+    assert_int_equal(mid.rec.seen[2].ts, 20);
+    assert_int_equal(mid.rec.seen[2].u.timer.user, 77);
+    assert_int_equal(mid.rec.seen[3].ts, 30);
+    /* end while paused: on_stop once, the quotes at 50 and 60 never seen */
+    assert_int_equal(tt_engine_finish(c, TT_ENGINE_PAUSED, &err), TT_OK);
+    assert_int_equal(mid.stops, 1);
+    assert_int_equal(mid.rec.n, 5);
+    assert_int_equal(tt_engine_finish(c, TT_OK, &err), TT_ESTATE);
+
+    /* tt_engine_stop while stepping: the run is over, not paused */
+    pauser st;
+    memset(&st, 0, sizeof st);
+    st.pause_at = 1;
+    arr_src s4 = {quotes, 6, 0};
+    tt_engine *d = pauser_engine(ins, &st, &s4);
+    assert_int_equal(tt_engine_begin(d, &err), TT_OK);
+    assert_int_equal(tt_engine_advance(d, &err), TT_ENGINE_PAUSED);
+    tt_engine_stop(d);
+    assert_int_equal(tt_engine_advance(d, &err), TT_OK);
+    assert_int_equal(st.rec.n, 2);
+    assert_int_equal(tt_engine_finish(d, TT_OK, &err), TT_OK);
+    tt_engine_free(a);
+    tt_engine_free(b);
+    tt_engine_free(c);
+    tt_engine_free(d);
+    tt_instruments_free(ins);
+}
+
 /* A prefix keeps the code; without a record there is nothing to prefix. */
+/* ---- fed from outside (tt_engine_begin, _feed, _end) ---- */
+
+/* On every quote: a timer 0..36 ns ahead (some at the next quote's time,
+ * some past the last input: dropped at the end) and an output; on every
+ * timer an output too. */
+static void timers_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    (void)self;
+    tt_event s;
+    memset(&s, 0, sizeof s);
+    s.kind = TT_EV_SIGNAL;
+    if (ev->kind == TT_EV_QUOTE) {
+        tt_engine_timer_set(e, ev->ts + ev->u.quote.bid % 37, (uint64_t)ev->ts);
+        s.u.signal.strength = (double)ev->u.quote.bid;
+    } else if (ev->kind == TT_EV_TIMER) {
+        s.u.signal.strength = -(double)ev->u.timer.user;
+        s.u.signal.direction = 1;
+    }
+    tt_engine_emit(e, &s);
+}
+
+static tt_engine *timers_engine(tt_instruments *ins)
+{
+    tt_engine *e = tt_engine_new(ins);
+    tt_component c = {NULL, "timers", NULL, timers_event, NULL};
+    assert_int_equal(tt_engine_add_component(e, c), TT_OK);
+    return e;
+}
+
+/* Batches of any size handed in give what the source gives: the same
+ * dispatch order (the fingerprint of the outputs), timers between and after
+ * the inputs included. */
+static void test_feed_equals_run(void **state)
+{
+    (void)state;
+    enum { N = 500 };
+    tt_event *v = calloc(N, sizeof *v);
+    for (int i = 0; i < N; i++) {
+        v[i] = ev_at(10 * (i + 1) - (i % 3 == 0 ? 5 : 0), TT_EV_QUOTE, 1, (uint64_t)i + 1);
+        v[i].u.quote.bid = 114000 + (i * 7919) % 1000;
+        v[i].u.quote.ask = v[i].u.quote.bid + 3;
+    }
+    tt_instruments *ins = tt_instruments_new();
+    tt_engine *a = timers_engine(ins);
+    arr_src src = {v, N, 0};
+    tt_engine_set_source(a, (tt_source){&src, arr_next, NULL});
+    tt_err err;
+    assert_int_equal(tt_engine_run(a, &err), TT_OK);
+    const int sizes[] = {1, 2, 3, 7, 64, 100, N};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        tt_engine *b = timers_engine(ins);
+        assert_int_equal(tt_engine_begin(b, &err), TT_OK);
+        for (int i = 0; i < N; i += sizes[k])
+            assert_int_equal(tt_engine_feed(b, v + i, N - i < sizes[k] ? N - i : sizes[k]), 0);
+        assert_int_equal(tt_engine_end(b, &err), TT_OK);
+        tt_fingerprint fa = tt_engine_fingerprint(a), fb = tt_engine_fingerprint(b);
+        assert_true(fa.hi == fb.hi && fa.lo == fb.lo);
+        assert_int_equal(tt_engine_outputs(a), tt_engine_outputs(b));
+        assert_int_equal(tt_engine_events(a), tt_engine_events(b));
+        tt_engine_free(b);
+    }
+    /* a stopped engine says so and takes no more */
+    tt_engine *c = timers_engine(ins);
+    assert_int_equal(tt_engine_begin(c, &err), TT_OK);
+    assert_int_equal(tt_engine_feed(c, v, 10), 0);
+    tt_engine_stop(c);
+    assert_int_equal(tt_engine_feed(c, v + 10, 10), 1);
+    assert_int_equal(tt_engine_events(c) < 25, 1);
+    assert_int_equal(tt_engine_end(c, &err), TT_OK);
+    tt_engine_free(c);
+    tt_engine_free(a);
+    tt_instruments_free(ins);
+    free(v);
+}
+
+/* ---- the quiet path ---- */
+
+/* Counts quotes one by one (on_event) or in runs (market_take); at every
+ * timer it emits the count so far and sets the next timer 7 ns on; it is
+ * quiet until a horizon every 40 ns (a bar's close, say). */
+typedef struct counter {
+    uint64_t quotes, taken_runs;
+    int quiet;
+} counter;
+
+static void counter_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    counter *c = self;
+    if (ev->kind == TT_EV_QUOTE) {
+        c->quotes++;
+        return;
+    }
+    if (ev->kind != TT_EV_TIMER)
+        return;
+    tt_event s;
+    memset(&s, 0, sizeof s);
+    s.kind = TT_EV_SIGNAL;
+    s.u.signal.strength = (double)c->quotes;
+    tt_engine_emit(e, &s);
+    if (ev->ts < 5000)
+        tt_engine_timer_set(e, ev->ts + 7, 0);
+}
+
+static int counter_quiet(void *self, const tt_market_view *v, int n)
+{
+    (void)self;
+    return tt_market_view_until(v, n, (v->ts[0] / 40 + 1) * 40);
+}
+
+static void counter_take(void *self, const tt_market_view *v, int n)
+{
+    counter *c = self;
+    (void)v;
+    c->quotes += (uint64_t)n;
+    c->taken_runs++;
+}
+
+static int full_batch(void *self, tt_event *buf, int cap, int *count, tt_err *err)
+{
+    (void)err;
+    arr_src *s = self;
+    int n = 0;
+    while (n < cap && s->i < s->n)
+        buf[n++] = s->v[s->i++];
+    *count = n;
+    return n ? TT_SRC_EVENT : TT_SRC_END;
+}
+
+static int counter_start(void *self, tt_engine *e, tt_err *err)
+{
+    (void)self;
+    (void)err;
+    tt_engine_timer_set(e, 3, 0);
+    return TT_OK;
+}
+
+/* The same events with and without the quiet path: the same outputs (the
+ * count at every timer: quotes taken in runs never pass a timer), and runs
+ * taken only of one symbol's quotes. */
+static void test_quiet_path(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    tt_event *v = calloc(N, sizeof *v);
+    for (int i = 0; i < N; i++) {
+        v[i] = ev_at(i + 1 + (i / 100) * 3, TT_EV_QUOTE, 1, (uint64_t)i + 1);
+        v[i].symbol = i >= 2000 && i % 2 ? 2 : 1; /* the last third: two symbols interleaved */
+        v[i].u.quote.bid = 100 + i % 7;
+        v[i].u.quote.ask = 103 + i % 7;
+    }
+    tt_instruments *ins = tt_instruments_new();
+    tt_fingerprint fp[2];
+    counter cs[2];
+    for (int quiet = 0; quiet < 2; quiet++) {
+        counter *c = &cs[quiet];
+        memset(c, 0, sizeof *c);
+        tt_engine *e = tt_engine_new(ins);
+        tt_component comp = {c, "counter", counter_start, counter_event, NULL, 0,
+                             quiet ? counter_quiet : NULL, quiet ? counter_take : NULL};
+        assert_int_equal(tt_engine_add_component(e, comp), TT_OK);
+        arr_src src = {v, N, 0};
+        tt_engine_set_source(e, (tt_source){&src, arr_next, NULL, full_batch});
+        tt_err err;
+        assert_int_equal(tt_engine_run(e, &err), TT_OK);
+        fp[quiet] = tt_engine_fingerprint(e);
+        assert_int_equal(c->quotes, N);
+        assert_int_equal(tt_engine_events(e) >= N, 1);
+        tt_engine_free(e);
+    }
+    assert_true(fp[0].hi == fp[1].hi && fp[0].lo == fp[1].lo);
+    assert_int_equal(cs[0].taken_runs, 0);
+    assert_true(cs[1].taken_runs > 20); /* the quiet path ran, in the one-symbol part */
+    /* a view: one symbol's quotes, bid and ask > 0, in time order */
+    tt_market_view mv;
+    tt_ts ts[64];
+    tt_price b[64], a[64];
+    float bv[64], av[64];
+    assert_int_equal(tt_market_view_build(v, 64, &mv, ts, b, a, bv, av), 1);
+    assert_true(mv.symbol == 1 && ts[63] == v[63].ts && b[5] == v[5].u.quote.bid);
+    assert_int_equal(tt_market_view_until(&mv, 64, v[10].ts), 10);
+    assert_int_equal(tt_market_view_build(v + 1990, 20, &mv, ts, b, a, bv, av), 0);
+    v[3].u.quote.ask = 0;
+    assert_int_equal(tt_market_view_build(v, 10, &mv, ts, b, a, bv, av), 0);
+    tt_instruments_free(ins);
+    free(v);
+}
+
 static void test_err_prefix(void **state)
 {
     (void)state;
@@ -673,6 +979,9 @@ int main(void)
         cmocka_unit_test(test_broken_sources),
         cmocka_unit_test(test_timer_cancel_unknown),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_engine_stepping),
+        cmocka_unit_test(test_feed_equals_run),
+        cmocka_unit_test(test_quiet_path),
         cmocka_unit_test(test_err_prefix),
         cmocka_unit_test(test_instruments_and_prices),
     };

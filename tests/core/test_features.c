@@ -15,6 +15,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/external.h"
 #include "core/features.h"
 
 #define T(y, mo, d, h, mi) tt_ts_from_civil(y, mo, d, h, mi, 0, 0)
@@ -225,6 +226,53 @@ static void test_selection(void **state)
     tt_features_free(some);
 }
 
+/* The news group: NaN without a schedule; minutes to the next and since the
+ * last release of the symbol's currencies (ALL counts for every one), at
+ * most a week ahead; an event at the close counts as past; other currencies
+ * and lower impacts do not count. */
+static void test_news(void **state)
+{
+    (void)state;
+    assert_int_equal(tt_feature_default_count(), 120);
+    assert_int_equal(tt_feature_count(), 124);
+    assert_string_equal(tt_feature_group(119), "default");
+    assert_string_equal(tt_feature_group(120), "news");
+    assert_string_equal(tt_feature_name(120), "news_high_next_min");
+    tt_err err;
+    tt_features *f;
+    int sel[4] = {120, 121, 122, 123};
+    assert_int_equal(tt_features_new(&f, TT_TF_M15, sel, 4, &err), 0);
+    double row[4];
+    tt_ts t0 = tt_ts_from_civil(2019, 2, 4, 10, 0, 0, 0); /* the bar 10:00-10:15 */
+    tt_event b = bar_ev(TT_TF_M15, t0, 100, 110, 90, 105, 4);
+    assert_int_equal(tt_features_bar(f, &b, row, &err), 0);
+    for (int i = 0; i < 4; i++)
+        assert_true(isnan(row[i]));
+    tt_news *n;
+    assert_int_equal(tt_news_new(&n, &err), 0);
+    uint32_t usd = tt_currency_code("USD"), eur = tt_currency_code("EUR");
+    tt_ts close = t0 + 30 * TT_NS_PER_MIN; /* of the next bar */
+    tt_news_add(n, close - 45 * TT_NS_PER_MIN, usd, TT_IMPACT_HIGH);
+    tt_news_add(n, close, eur, TT_IMPACT_MEDIUM);                  /* at the close: past */
+    tt_news_add(n, close + 90 * TT_NS_PER_MIN, tt_currency_code("JPY"), TT_IMPACT_HIGH);
+    tt_news_add(n, close + 120 * TT_NS_PER_MIN, usd, TT_IMPACT_LOW);
+    tt_news_add(n, close + 8 * TT_NS_PER_DAY, usd, TT_IMPACT_HIGH); /* beyond the week */
+    tt_news_add(n, close + 200 * TT_NS_PER_MIN, tt_currency_code("ALL"), TT_IMPACT_MEDIUM);
+    tt_features_set_news(f, n, eur, usd);
+    b = bar_ev(TT_TF_M15, t0 + 15 * TT_NS_PER_MIN, 105, 110, 100, 104, 4);
+    assert_int_equal(tt_features_bar(f, &b, row, &err), 0);
+    assert_true(isnan(row[0]));          /* the next high one is 8 days away */
+    assert_true(row[1] == 45.0);         /* USD high, 45 minutes before */
+    assert_true(row[2] == 200.0);        /* ALL medium */
+    assert_true(row[3] == 0.0);          /* EUR medium at the close */
+    tt_features_reset(f);                /* keeps the schedule */
+    b = bar_ev(TT_TF_M15, t0 + 15 * TT_NS_PER_MIN, 105, 110, 100, 104, 4);
+    assert_int_equal(tt_features_bar(f, &b, row, &err), 0);
+    assert_true(row[1] == 45.0);
+    tt_features_free(f);
+    tt_news_free(n);
+}
+
 static void test_labels(void **state)
 {
     (void)state;
@@ -280,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_catalog),        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hand_values),    cmocka_unit_test(test_higher_timeframes),
         cmocka_unit_test(test_selection),      cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_news),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "core/portfolio.h"
@@ -512,12 +513,55 @@ static void test_bad_config(void **state)
     tt_instruments_free(ins);
 }
 
+/* Amounts become minor units rounded half away from zero, exactly as llround
+ * does (the portfolio rounds without calling it): halves, values next to
+ * them, negatives, and numbers too large for a fraction. */
+static void test_rounding_is_llround(void **state)
+{
+    (void)state;
+    tt_instruments *ins = tt_instruments_new();
+    trades tr = {0};
+    tt_portfolio *p = mk(ins, TT_MODE_NETTING, &tr);
+    uint64_t s = 77;
+    for (int i = 0; i < 200000; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double x;
+        switch (i % 5) {
+        case 0: /* k + 0.5 cents, exactly */
+            x = ((double)(int64_t)(s >> 40) - 8e6 + 0.5) / 100.0;
+            break;
+        case 1: /* next to a half */
+            x = nextafter(((double)(int64_t)(s >> 44) + 0.5) / 100.0, (s & 1) ? 1e300 : -1e300);
+            break;
+        case 2: /* any double of any magnitude */
+            memcpy(&x, &s, sizeof x);
+            if (!isfinite(x) || fabs(x) > 1e17)
+                x = (double)(int64_t)s / 1e4;
+            break;
+        case 3: /* beyond 2^52 minor units */
+            x = ((double)(s >> 11) + 0.5) * ((s & 1) ? 1.0 : -1.0);
+            break;
+        default:
+            x = -((double)(s >> 20) / 1024.0);
+        }
+        tt_money m;
+        tt_err err;
+        assert_int_equal(tt_portfolio_convert(p, "USD", x, &m, &err), 0);
+        if (m != (tt_money)llround(x * 100.0))
+            fail_msg("%.17g USD: %lld cents, llround gives %lld", x, (long long)m,
+                     (long long)llround(x * 100.0));
+    }
+    tt_portfolio_free(p);
+    tt_instruments_free(ins);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_netting_average_and_partial_close),
         cmocka_unit_test(test_hedging_tickets),
         cmocka_unit_test(test_conversion_needs_a_quote),
+        cmocka_unit_test(test_rounding_is_llround),
         cmocka_unit_test(test_ny_dst_and_rollover_clock),
         cmocka_unit_test(test_swaps_over_a_week),
         cmocka_unit_test(test_margin_guard_is_conservative),

@@ -150,13 +150,34 @@ static void test_bars(void **state)
     /* a bar export without a timeframe is refused before anything is written */
     assert_int_equal(import(ins, dir, buf, len, TT_TF_NONE, &st, &err), TT_EINVAL);
     assert_int_equal(import(ins, dir, buf, len, TT_TF_M1, &st, &err), 0);
-    assert_int_equal(st.bars_written, 1);
+    /* the bid bar and, from <SPREAD> (3 points), its ask bar; the late row makes neither */
+    assert_int_equal(st.bars_written, 2);
     assert_int_equal(st.bad_rows, 1);
     tt_event ev[4];
-    assert_int_equal(read_back(dir, 1u << TT_STREAM_BAR, ins, ev, 4), 1);
-    assert_true(ev[0].ts == 1549274400LL * TT_NS_PER_SEC);
-    assert_true(ev[0].u.bar.open == 114452 && ev[0].u.bar.low == 114430);
-    assert_true(ev[0].u.bar.ticks == 648 && ev[0].u.bar.volume == 0.0);
+    assert_int_equal(read_back(dir, 1u << TT_STREAM_BAR, ins, ev, 4), 2);
+    for (int i = 0; i < 2; i++) {
+        const tt_bar *b = &ev[i].u.bar;
+        tt_price d = b->side == TT_SIDE_ASK ? 3 : 0;
+        assert_true(ev[i].ts == 1549274400LL * TT_NS_PER_SEC);
+        assert_true(b->open == 114452 + d && b->high == 114455 + d && b->low == 114430 + d &&
+                    b->close == 114436 + d);
+        assert_true(b->ticks == 648 && b->volume == 0.0);
+    }
+    assert_int_not_equal(ev[0].u.bar.side, ev[1].u.bar.side);
+    /* a spread finer than the instrument's points (4 decimals written, 0.5 point
+     * of ours) keeps the bid bar and reports the row; an empty one makes no ask bar */
+    const char *fine = "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<SPREAD>\n"
+                       "2019.02.05\t12:00:00\t1.144520\t1.144550\t1.144300\t1.144360\t5\n"
+                       "2019.02.05\t12:01:00\t1.14452\t1.14455\t1.14430\t1.14436\t\n";
+    char *dir2 = make_tape_dir();
+    assert_int_equal(import(ins, dir2, fine, strlen(fine), TT_TF_M1, &st, &err), 0);
+    assert_int_equal(st.bars_written, 2);
+    assert_int_equal(st.bad_rows, 1);
+    assert_int_equal(read_back(dir2, 1u << TT_STREAM_BAR, ins, ev, 4), 2);
+    assert_int_equal(ev[0].u.bar.side, TT_SIDE_BID);
+    assert_int_equal(ev[1].u.bar.side, TT_SIDE_BID);
+    remove_dir(dir2);
+    free(dir2);
     /* not an MT5 export */
     const char *other = "time,bid,ask\n1,2,3\n";
     assert_int_equal(import(ins, dir, other, strlen(other), TT_TF_M1, &st, &err), TT_EFORMAT);

@@ -19,8 +19,11 @@ Cases:
   python_model a model trained by python3-xgboost on the exported features (no
                sidecar) is loaded, predicts like Python bit for bit, and trades
   paper        the xgb strategy in a paper session on NATS publishes
-               TradingSignal JSON with its ModelPrediction on signals.EURUSD; the
-               journal replays to the same fingerprint
+               TradingSignal JSON with its ModelPrediction on signals.EURUSD, whose
+               features are the row of the bar (the one published just before on
+               features.EURUSD.1s), from which python3-xgboost predicts the
+               signal's accuracy_score bit for bit; the journal replays to the
+               same fingerprint
   walkforward  `ticktape walkforward` with an ml: section: a model per fold,
                trained on rows whose labels end before the test window, the
                same fold table at --jobs 1 and 2, models byte-identical, gates
@@ -117,11 +120,13 @@ def start_nats(port):
 class Subscriber:
     """Collects (subject, payload) of every message on `subject` (wildcards)."""
 
-    def __init__(self, port, subject):
+    def __init__(self, port, subject, *more):
         self.msgs = []
         self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.s.recv(4096)
-        self.s.sendall(b'CONNECT {"verbose":false}\r\nSUB ' + subject.encode() + b" 1\r\nPING\r\n")
+        subs = b"".join(b"SUB " + x.encode() + b" %d\r\n" % (i + 1)
+                        for i, x in enumerate((subject,) + more))
+        self.s.sendall(b'CONNECT {"verbose":false}\r\n' + subs + b"PING\r\n")
         buf = b""
         while b"PONG" not in buf:
             buf += self.s.recv(4096)
@@ -344,7 +349,7 @@ def case_paper():
     srv = start_nats(port)
     url = "nats://127.0.0.1:%d" % port
     try:
-        sub = Subscriber(port, "signals.>")
+        sub = Subscriber(port, "signals.>", "features.>")
         journal = os.path.join(WORK, "journal")
         err = open(os.path.join(WORK, "paper.err"), "w")
         p = subprocess.Popen([TT, "paper", scen, "--nats", url, "--publish-json", "--journal",
@@ -376,12 +381,50 @@ def case_paper():
             fail("a signal without the model's prediction: %r" % g)
         if g["type"] not in ("BUY", "SELL", "CLOSE") or g["symbol"] != "EURUSD":
             fail("a malformed TradingSignal: %r" % g)
+    rows = check_signal_rows(sub.msgs)
     r = run(["replay", journal, "--scenario", scen, "--json", "--no-reports"])
     rs = json.loads(r.stdout.strip().splitlines()[-1])
     if rs["fingerprint"] != summary["fingerprint"]:
         fail("replay fingerprint %s, paper %s" % (rs["fingerprint"], summary["fingerprint"]))
-    print("paper: %d TradingSignals with ModelPrediction (model %s), %d trades; replay %s"
-          % (len(sigs), model_id, summary["trades"], rs["fingerprint"]))
+    print("paper: %d TradingSignals with ModelPrediction (model %s) carrying their rows, %d rows "
+          "on features.EURUSD.1s, python3-xgboost agrees bit for bit; %d trades; replay %s"
+          % (len(sigs), model_id, rows, summary["trades"], rs["fingerprint"]))
+
+
+def check_signal_rows(msgs):
+    """Each signal's ModelPrediction.features is the row published just before
+    it on features.EURUSD.1s, and python3-xgboost predicts accuracy_score from
+    it bit for bit."""
+    import xgboost as xgb
+    booster = xgb.Booster(model_file=os.path.join(WORK, "s1.json"))
+    last, rows, checked = None, 0, 0
+    for subj, data in msgs:
+        m = json.loads(data)
+        if subj == "features.EURUSD.1s":
+            if m["timeframe"] != "S1" or m["symbol"] != "EURUSD" or len(m["features"]) != 120:
+                fail("a malformed feature row: %r" % m)
+            last, rows = m, rows + 1
+            continue
+        if subj != "signals.EURUSD":
+            continue
+        feats = m["ml_data"]["features"]
+        if last is None or len(feats) != 120:
+            fail("a signal without its row (%d features)" % len(feats))
+        names = list(last["features"].keys())
+        want = [np.nan if v is None else v for v in last["features"].values()]
+        got = [np.nan if v is None else v for v in feats]
+        a, b = np.array(want, dtype=np.float64), np.array(got, dtype=np.float64)
+        if not np.array_equal(a.view(np.uint64)[~np.isnan(a)], b.view(np.uint64)[~np.isnan(b)]) \
+                or not (np.isnan(a) == np.isnan(b)).all():
+            fail("a signal's features differ from the bar's row at %s" % last["close_time"])
+        p = booster.predict(xgb.DMatrix(b.reshape(1, -1), missing=np.nan, feature_names=names))
+        if np.float32(m["ml_data"]["accuracy_score"]).view(np.uint32) != p.view(np.uint32)[0]:
+            fail("python3-xgboost predicts %r from the signal's features, the signal says %r"
+                 % (float(p[0]), m["ml_data"]["accuracy_score"]))
+        checked += 1
+    if checked < 4 or rows < checked:
+        fail("%d signals checked, %d rows" % (checked, rows))
+    return rows
 
 
 WF = """walkforward:
@@ -439,7 +482,9 @@ def case_walkforward():
     p = run(["walkforward", bad, "--jobs", "2", "--out", "wfbad", "--gate"], expect=4)
     if "min_net_pnl" not in p.stderr:
         fail("failed gate not shown: " + p.stderr)
-    run(["walkforward", scen, "--nats", "nats://127.0.0.1:1"], expect=2)
+    p = run(["walkforward", scen, "--nats", "nats://127.0.0.1:1"], expect=2)
+    if "--nats" not in p.stderr or "local process pool" not in p.stderr:
+        fail("the --nats refusal does not say why: " + p.stderr)
     print("walkforward: 4 folds equal at --jobs 1 and 2; models = train on the window; OOS = "
           "backtest; labels end before each test window; gates; OOS net %s" % a["oos"]["net_pnl"])
 

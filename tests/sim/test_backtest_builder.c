@@ -176,13 +176,14 @@ typedef struct probe {
     int in_order;
     const script_src *src;
     const stub_venue *venue;
+    void *user; /* what tt_ctx_user said in create */
 } probe;
 
 static probe g_probe;
 
 static int pr_create(tt_strategy_ctx *c, void **state)
 {
-    (void)c;
+    g_probe.user = tt_ctx_user(c);
     *state = &g_probe;
     return 0;
 }
@@ -435,6 +436,122 @@ static void test_default_venue_and_two_sources(void **state)
     tt_instruments_free(ins);
 }
 
+/* ---- stepping: start, advance until paused, finish ---- */
+
+typedef struct stepper {
+    tt_backtest *bt;
+    uint64_t seen;
+} stepper;
+
+static void stepper_event(void *self, tt_engine *e, const tt_event *ev)
+{
+    (void)e, (void)ev;
+    stepper *s = self;
+    if (++s->seen % 7 == 0)
+        tt_backtest_pause(s->bt);
+}
+
+/* One run of the default-venue scenario above, whole (exec) or stepped. */
+static void stepped_run(int stepped, tt_backtest_result *r, int *pauses)
+{
+    tt_instruments *ins = tt_instruments_new();
+    uint32_t eu = tt_instruments_find(ins, "EURUSD")->id;
+    step a[120];
+    for (int k = 0; k < 120; k++)
+        a[k].ts = T0 + k * SEC;
+    script_src sa = {a, 120, 0, eu, 3, 0};
+    stub_venue none;
+    memset(&none, 0, sizeof none);
+    memset(&g_probe, 0, sizeof g_probe);
+    g_probe.in_order = 1;
+    g_probe.venue = &none;
+    tt_backtest_config c;
+    config(&c, ins);
+    c.venue.latency_ns = 500 * TT_NS_PER_MS;
+    c.strategy_user = stepped ? &sa : NULL;
+    tt_backtest *bt;
+    tt_err err;
+    assert_int_equal(tt_backtest_open(&bt, &c, &err), TT_OK);
+    assert_int_equal(tt_backtest_add_source(bt, (tt_source){&sa, script_next, NULL, NULL}, &err),
+                     TT_OK);
+    stepper sp = {bt, 0};
+    tt_component comp = {&sp, "stepper", NULL, stepper_event, NULL};
+    assert_int_equal(tt_backtest_add_component(bt, comp, &err), TT_OK);
+    *pauses = 0;
+    if (!stepped) {
+        assert_int_equal(tt_backtest_exec(bt, r, &err), TT_OK);
+        assert_null(g_probe.user); /* none given */
+    } else {
+        assert_int_equal(tt_backtest_advance(bt, &err), TT_ESTATE);
+        assert_int_equal(tt_backtest_start(bt, &err), TT_OK);
+        assert_ptr_equal(g_probe.user, &sa);
+        assert_int_equal(tt_backtest_start(bt, &err), TT_ESTATE);
+        int rc;
+        while ((rc = tt_backtest_advance(bt, &err)) == TT_ENGINE_PAUSED) {
+            (*pauses)++;
+            assert_int_equal(sp.seen % 7, 0);
+        }
+        assert_int_equal(rc, TT_OK);
+        assert_int_equal(tt_backtest_advance(bt, &err), TT_ESTATE);
+        assert_int_equal(tt_backtest_finish(bt, r, &err), TT_OK);
+        tt_backtest_result again;
+        assert_int_equal(tt_backtest_finish(bt, &again, &err), TT_ESTATE);
+    }
+    tt_backtest_close(bt);
+    tt_instruments_free(ins);
+}
+
+/* A stepped run is the whole run: same events, trades and fingerprint; a
+ * builder closed in the middle of a run ends it and frees everything. */
+static void test_stepping(void **state)
+{
+    (void)state;
+    tt_backtest_result whole, stepped;
+    int p0, p1;
+    stepped_run(0, &whole, &p0);
+    stepped_run(1, &stepped, &p1);
+    assert_int_equal(p0, 0);
+    assert_true(p1 >= 120 / 7);
+    assert_int_equal(whole.events, 120);
+    assert_int_equal(stepped.events, whole.events);
+    assert_int_equal(stepped.ntrades, whole.ntrades);
+    assert_int_equal(stepped.norders, whole.norders);
+    assert_true(whole.ntrades >= 1);
+    assert_memory_equal(stepped.trades, whole.trades, whole.ntrades * sizeof *whole.trades);
+    assert_true(stepped.fingerprint.hi == whole.fingerprint.hi &&
+                stepped.fingerprint.lo == whole.fingerprint.lo);
+    tt_backtest_result_free(&whole);
+    tt_backtest_result_free(&stepped);
+
+    /* closed while paused */
+    tt_instruments *ins = tt_instruments_new();
+    uint32_t eu = tt_instruments_find(ins, "EURUSD")->id;
+    step a[30];
+    for (int k = 0; k < 30; k++)
+        a[k].ts = T0 + k * SEC;
+    script_src sa = {a, 30, 0, eu, 3, 0};
+    stub_venue none;
+    memset(&none, 0, sizeof none);
+    memset(&g_probe, 0, sizeof g_probe);
+    g_probe.venue = &none;
+    tt_backtest_config c;
+    config(&c, ins);
+    tt_backtest *bt;
+    tt_err err;
+    assert_int_equal(tt_backtest_open(&bt, &c, &err), TT_OK);
+    assert_int_equal(tt_backtest_add_source(bt, (tt_source){&sa, script_next, NULL, NULL}, &err),
+                     TT_OK);
+    stepper sp = {bt, 0};
+    tt_component comp = {&sp, "stepper", NULL, stepper_event, NULL};
+    assert_int_equal(tt_backtest_add_component(bt, comp, &err), TT_OK);
+    assert_int_equal(tt_backtest_start(bt, &err), TT_OK);
+    assert_int_equal(tt_backtest_advance(bt, &err), TT_ENGINE_PAUSED);
+    assert_int_equal(sp.seen, 7);
+    tt_backtest_close(bt);
+    assert_true(sa.i <= 7); /* nothing read past the pause */
+    tt_instruments_free(ins);
+}
+
 static void test_slot_errors(void **state)
 {
     (void)state;
@@ -474,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_simulated_time_by_default),
         cmocka_unit_test(test_default_venue_and_two_sources),
         cmocka_unit_test(test_slot_errors),
+        cmocka_unit_test(test_stepping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * and failures isolated to their job, large results drained, and never more
  * than `workers` children at once; with a fresh process per job (the
  * default), runners of 2 jobs, and kept runners, whose reuse is checked by
- * process id.
+ * process id; and with groups of jobs in one process, a crashed group run
+ * again job by job.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,6 +114,69 @@ static void test_order_and_isolation(void **state)
             assert_int_equal(log.seen[i], i);
         tt_pool_outcomes_free(out, N);
     }
+}
+
+/* Groups: the jobs first .. first+n-1 in one call, in one process. */
+static int group(void *ctx, size_t first, size_t n, tt_buf *outs, int *rcs, tt_err *errs,
+                 tt_err *err)
+{
+    (void)err;
+    for (size_t i = 0; i < n; i++)
+        rcs[i] = job(ctx, first + i, &outs[i], &errs[i]);
+    return 0;
+}
+
+/* A group that cannot run at all when it holds job 8. */
+static int group_fails(void *ctx, size_t first, size_t n, tt_buf *outs, int *rcs, tt_err *errs,
+                       tt_err *err)
+{
+    if (first <= 8 && 8 < first + n)
+        return tt_err_set(err, TT_ENOMEM, "no memory for the group of job 8");
+    (void)outs, (void)rcs, (void)errs, (void)ctx;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = first + i;
+        rcs[i] = tt_buf_printf(&outs[i], "job %zu square %zu", j, j * j);
+    }
+    return 0;
+}
+
+/* Each group in one process: outcomes per job as without groups, a group
+ * that crashes run again job by job (so job 3's crash and job 6's exit are
+ * theirs alone, and their group-mates' results are what they give alone). */
+static void test_groups(void **state)
+{
+    (void)state;
+    enum { N = 12 };
+    const size_t sizes[] = {2, 3, 5, N};
+    for (unsigned workers = 1; workers <= 3; workers++)
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        tt_pool_outcome out[N];
+        order_log log = {{0}, 0};
+        tt_pool_opts o = {.workers = workers, .on_done = record, .cb_ctx = &log,
+                          .group = group, .group_size = sizes[k]};
+        tt_err err;
+        assert_int_equal(tt_pool_run(N, job, NULL, &o, out, &err), 0);
+        check_outcomes(out, N);
+        assert_int_equal(log.n, N);
+        for (size_t i = 0; i < N; i++)
+            assert_int_equal(log.seen[i], i);
+        tt_pool_outcomes_free(out, N);
+    }
+    /* a group that cannot run: its jobs fail with its error, the others run */
+    tt_pool_outcome out[10];
+    tt_pool_opts o = {.workers = 2, .group = group_fails, .group_size = 3};
+    tt_err err;
+    assert_int_equal(tt_pool_run(10, job, NULL, &o, out, &err), 0);
+    for (size_t i = 0; i < 10; i++) {
+        if (i >= 6 && i < 9) {
+            assert_int_equal(out[i].status, TT_RUN_FAILED);
+            assert_int_equal(out[i].code, TT_ENOMEM);
+            assert_string_equal(out[i].error, "no memory for the group of job 8");
+        } else {
+            assert_int_equal(out[i].status, TT_RUN_OK);
+        }
+    }
+    tt_pool_outcomes_free(out, 10);
 }
 
 /* A counter in a locked file tracks how many jobs run at once (cur) and the
@@ -278,6 +342,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_isolation),
+        cmocka_unit_test(test_groups),
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_runner_reuse),
         cmocka_unit_test(test_empty_and_args),

@@ -180,6 +180,21 @@ static void test_errors_name_file_line_key(void **state)
                  "strategy: {name: s}\n",
                  TT_EINVAL, "t.yaml:5: data.to: must be after data.from");
     expect_error("data:\n  synthetic: {model: gbm}\n", TT_EINVAL, "strategy.name: missing");
+    /* bar models: a tape's, with a spread of one kind */
+    expect_error("data:\n  tape: t\n  symbols: [EURUSD]\n  model: ohlc\n", TT_EINVAL,
+                 "t.yaml:4: data.model: expected one of real_ticks|every_tick|ohlc_m1|open_prices");
+    expect_error("data:\n  synthetic: {model: gbm}\n  model: ohlc_m1\nstrategy: {name: s}\n",
+                 TT_EINVAL, "t.yaml:3: data.model: a bar model generates prices from a tape's bars");
+    expect_error("data:\n  tape: t\n  symbols: [EURUSD]\n  spread_points: 5\nstrategy: {name: s}\n",
+                 TT_EINVAL, "t.yaml:4: data.spread_points: only with a bar model");
+    expect_error("data:\n  tape: t\n  symbols: [EURUSD]\n  model: real_ticks\n  spread: from_bars\n"
+                 "strategy: {name: s}\n",
+                 TT_EINVAL, "t.yaml:5: data.spread: only with a bar model");
+    expect_error("data:\n  tape: t\n  symbols: [EURUSD]\n  model: every_tick\n  spread: from_bars\n"
+                 "  spread_points: 2\nstrategy: {name: s}\n",
+                 TT_EINVAL, "t.yaml:6: data.spread_points: give spread_points or spread: from_bars");
+    expect_error("data:\n  spread_points: -1\n", TT_EINVAL,
+                 "t.yaml:2: data.spread_points: expected an integer in [0, 1e+09], got '-1'");
 }
 
 static void test_set_overrides(void **state)

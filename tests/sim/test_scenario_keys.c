@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sim/backtest.h"
+#include "sim/bar_model.h"
 #include "sim/scenario.h"
 
 /* A valid base: a short synthetic market and a strategy (lines 1-6). */
@@ -252,6 +253,36 @@ static void expect_prepare(const char *text, const char *set, const char *want)
         fail_msg("rc %d, message\n  '%s'\nwant\n  '%s...'", rc, err.msg, want);
 }
 
+/* The bar model keys: their defaults (real ticks, no spread), then each given. */
+static void test_prepare_bar_model_keys(void **state)
+{
+    (void)state;
+    const char *tape = "data: {tape: t, symbols: [EURUSD]}\nstrategy: {name: sma_cross}\n";
+    const char *sets[3][3] = {{NULL, NULL, NULL},
+                              {"data.model=OHLC_M1", "data.spread_points=7", NULL},
+                              {"data.model=every_tick", "data.spread=from_bars", NULL}};
+    int want[3][3] = {{TT_MODEL_REAL_TICKS, 0, 0},
+                      {TT_MODEL_OHLC_M1, 7, 0},
+                      {TT_MODEL_EVERY_TICK, 0, 1}};
+    for (int k = 0; k < 3; k++) {
+        tt_err err;
+        tt_scenario *s = load(tape, &err);
+        if (!s)
+            fail_msg("%s", err.msg);
+        for (int i = 0; sets[k][i]; i++)
+            assert_int_equal(tt_scenario_set(s, sets[k][i], &err), TT_OK);
+        tt_scenario_run *run = calloc(1, sizeof *run);
+        if (tt_scenario_prepare(s, run, &err))
+            fail_msg("%s", err.msg);
+        assert_int_equal(run->cfg.model, want[k][0]);
+        assert_true(run->cfg.spread_points == want[k][1]);
+        assert_int_equal(run->cfg.spread_from_bars, want[k][2]);
+        tt_scenario_release(run);
+        free(run);
+        tt_scenario_free(s);
+    }
+}
+
 static void test_prepare_errors_name_line_and_key(void **state)
 {
     (void)state;
@@ -362,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_accepted_spellings),
         cmocka_unit_test(test_prepare_defaults),
         cmocka_unit_test(test_prepare_maps_every_key),
+        cmocka_unit_test(test_prepare_bar_model_keys),
         cmocka_unit_test(test_prepare_errors_name_line_and_key),
         cmocka_unit_test(test_strategy_param_errors_name_file_line_key),
         cmocka_unit_test(test_param_origin_fallbacks),
