@@ -24,6 +24,7 @@
 #include "core/consolidate.h"
 #include "core/instrument.h"
 #include "live/aggregate.h"
+#include "live/status_http.h"
 
 static tt_aggregator *g_agg; /* for the signal handler only: the CLI owns the process */
 
@@ -44,6 +45,8 @@ typedef struct agg_cli {
     FILE *outf;
     uint64_t lines;
     tt_net_cli net; /* NATS authentication and TLS, --kafka-set (cli/net_opts.c) */
+    tt_ops_cli ops; /* --http, --notify ... (cli/ops_cli.c) */
+    tt_ops *run_ops;
 } agg_cli;
 
 #define F(field) offsetof(agg_cli, field)
@@ -82,6 +85,7 @@ static const tt_opt AGG_OPTS[] = {
     {TT_OPT_STRING, "instruments", .off = F(ins_file), .arg = "FILE",
      .help = "extra instrument declarations (docs/instruments.md)"},
     {TT_OPT_FLAG, "json", .off = F(json), .help = "last line of stdout: a JSON summary"},
+    {TT_OPT_INCLUDE, .include = tt_ops_opts, .off = F(ops)},
     {TT_OPT_END},
 };
 
@@ -114,12 +118,54 @@ const tt_cmd tt_command_aggregate = {
               "differs), 2 usage error\n",
 };
 
+/* A consolidator event line ({"event":"failover",...}) is also an event of the
+ * status server's stream and of the notifier: sources.failover and the like. */
+static void ops_line(tt_ops *ops, const char *line, size_t len)
+{
+    static const char key[] = "{\"event\":\"";
+    if (len < sizeof key || memcmp(line, key, sizeof key - 1) || len > 1000)
+        return;
+    const char *name = line + sizeof key - 1, *end = memchr(name, '"', len - (sizeof key - 1));
+    if (!end || end - name > 32)
+        return;
+    char subject[48], json[1024];
+    snprintf(subject, sizeof subject, "sources.%.*s", (int)(end - name), name);
+    snprintf(json, sizeof json, "%.*s", (int)(len && line[len - 1] == '\n' ? len - 1 : len), line);
+    tt_ops_event(ops, subject, json);
+}
+
 static void write_line(void *ctx, const char *line, size_t len)
 {
     agg_cli *a = ctx;
     if (a->outf)
         fwrite(line, 1, len, a->outf);
     a->lines++;
+    if (a->run_ops && line[0] == '{' && line[1] == '"' && line[2] == 'e')
+        ops_line(a->run_ops, line, len);
+}
+
+static void agg_info(void *ctx, tt_status_info *in)
+{
+    tt_aggregator_stats st;
+    tt_aggregator_stats_get(ctx, &st);
+    in->nsrc = 1;
+    snprintf(in->src[0].name, sizeof in->src[0].name, "ticks");
+    in->src[0].inputs = st.ticks;
+    in->src[0].dropped = st.dropped;
+    in->src[0].rejected = st.rejected;
+    static const tt_ops_metric M[] = {
+        {"ticktape_aggregate_received_total", "Messages delivered by nats.c.", 1},
+        {"ticktape_aggregate_merged_total", "Merged ticks out.", 1},
+        {"ticktape_aggregate_events_total", "Health, failover, fail-back and cross events.", 1},
+        {"ticktape_aggregate_published_total", "Messages published.", 1},
+        {"ticktape_aggregate_publish_failed_total", "Messages that could not be published.", 1},
+        {"ticktape_aggregate_journaled_total", "Inputs journaled.", 1},
+        {"ticktape_aggregate_sources", "Sources seen.", 0},
+        {"ticktape_aggregate_tick_seconds", "Consolidation and publication per tick, mean.", 0}};
+    double v[] = {(double)st.received, (double)st.merged, (double)st.events,
+                  (double)st.published, (double)st.publish_failed, (double)st.journaled,
+                  (double)st.sources, st.proc_ns_avg / 1e9};
+    tt_ops_info_metrics(in, M, v, 8);
 }
 
 static void log_stderr(void *ctx, const char *line)
@@ -194,8 +240,18 @@ static int do_live(agg_cli *a, const tt_instruments *ins, const char *const *sou
     o.log = log_stderr;
     tt_err err;
     tt_aggregator *agg;
-    if (tt_aggregator_open(&agg, &o, &err))
+    if (tt_ops_open(&a->run_ops, &a->ops, "aggregate", NULL, log_stderr, &err))
         return tt_report_error(&err);
+    tt_ops_hooks hooks = {.info = agg_info, .log = log_stderr};
+    if (tt_aggregator_open(&agg, &o, &err)) {
+        tt_ops_close(a->run_ops);
+        return tt_report_error(&err);
+    }
+    if ((hooks.ctx = agg, tt_ops_serve(a->run_ops, &hooks, &err))) {
+        tt_ops_close(a->run_ops);
+        tt_aggregator_close(agg, NULL);
+        return tt_report_error(&err);
+    }
     g_agg = agg;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -213,6 +269,8 @@ static int do_live(agg_cli *a, const tt_instruments *ins, const char *const *sou
     tt_aggregator_stats_get(agg, &st);
     char health[16384];
     size_t hn = tt_aggregator_health_json(agg, health, sizeof health);
+    tt_ops_close(a->run_ops); /* before the aggregator: the server reads it */
+    a->run_ops = NULL;
     tt_err cerr;
     int crc = tt_aggregator_close(agg, &cerr);
     fprintf(stderr,
@@ -246,6 +304,11 @@ static int run_aggregate(int argc, char **argv)
         return rc;
     if ((rc = tt_net_check(&a.net, "aggregate")) != 0)
         return rc;
+    if ((rc = tt_ops_check(&a.ops, "aggregate")) != TT_EXIT_OK)
+        return rc;
+    if (a.replay && (a.ops.http.host[0] || a.ops.notify))
+        return tt_usage_error("aggregate", "--http and --notify are for a live aggregator, not "
+                                           "--replay");
     tt_consol_cli_finish(&a.cfg);
     char srcbuf[1024];
     const char *sources[TT_CONSOL_MAX_SOURCES + 1] = {NULL};

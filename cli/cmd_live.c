@@ -28,12 +28,14 @@
 #include "commands.h"
 #include "core/portfolio.h"
 #include "live/features_pub.h"
+#include "live/status_http.h"
 #include "live/trading.h"
 #include "sim/scenario.h"
 
 typedef struct live_opts {
     const char *scenario;
     tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
+    tt_ops_cli ops;   /* --http, --notify ... (cli/ops_cli.c) */
     tt_hostport mt5;
     int venue, policy, fsync;
     tt_mt5_listen_cli mt5l; /* --secret-file, --tls-cert, --tls-key */
@@ -110,6 +112,7 @@ static const tt_opt LIVE_OPTS[] = {
     {TT_OPT_DOUBLE, "status-every", .off = F(status_every), .arg = "S", .min = 0.1,
      .max = INFINITY, .help = "print the status as a line on stderr every S seconds"},
     {TT_OPT_INCLUDE, .include = tt_live_opts, .off = F(live)},
+    {TT_OPT_INCLUDE, .include = tt_ops_opts, .off = F(ops)},
     {TT_OPT_END},
 };
 
@@ -135,6 +138,8 @@ const tt_cmd tt_command_live = {
 
 typedef struct status_ctx {
     tt_trading *t;
+    tt_ops *ops;
+    int was_connected;
     atomic_int done;
     int tty;
     double duration, every, start;
@@ -158,6 +163,50 @@ static void status_format(status_ctx *c, char *buf, size_t cap)
              st.venue.killed ? "  KILLED" : "");
 }
 
+/* The terminal going away or coming back: an event for the dashboard and the
+ * notifier. */
+static void watch_terminal(status_ctx *c)
+{
+    tt_trading_status st;
+    tt_trading_status_get(c->t, &st);
+    if (st.replaying || st.venue.connected == c->was_connected)
+        return;
+    c->was_connected = st.venue.connected;
+    char json[96];
+    snprintf(json, sizeof json, "{\"ts\":%lld,\"connection\":\"mt5 terminal\"}",
+             (long long)(tt_wall_seconds() * 1e9));
+    tt_ops_event(c->ops, st.venue.connected ? "reconnect" : "disconnect", json);
+}
+
+/* The status server's view of the session (tt_trading_status_get is thread-safe). */
+static void live_info(void *ctx, tt_status_info *in)
+{
+    tt_trading_status st;
+    tt_trading_status_get(ctx, &st);
+    in->healthy = !st.venue.halted;
+    in->nconn = 1;
+    snprintf(in->conn[0].name, sizeof in->conn[0].name, "mt5 terminal");
+    in->conn[0].up = st.venue.ready || st.replaying;
+    tt_ops_info_inbox(in, "session", &st.inbox, st.queued, 0);
+    static const tt_ops_metric M[] = {
+        {"ticktape_venue_requests_total", "Requests sent to the terminal.", 1},
+        {"ticktape_venue_deals_total", "Deals the terminal made.", 1},
+        {"ticktape_venue_local_rejects_total", "Orders refused before the terminal.", 1},
+        {"ticktape_venue_broker_rejects_total", "Orders the broker refused.", 1},
+        {"ticktape_venue_reconciliation_differences_total", "Differences found by reconciliation.", 1},
+        {"ticktape_journal_replayed_events_total", "Journal events replayed at the start.", 1}};
+    double v[] = {(double)st.venue.requests, (double)st.venue.deals,
+                  (double)st.venue.local_rejects, (double)st.venue.broker_rejects,
+                  (double)st.venue.differences, (double)st.replayed};
+    tt_ops_info_metrics(in, M, v, 6);
+}
+
+static int live_kill(void *ctx)
+{
+    tt_trading_kill(ctx);
+    return TT_OK;
+}
+
 /* Every 100 ms: --duration, the kill switch's signal and file, the status. */
 static void *status_loop(void *arg)
 {
@@ -171,6 +220,8 @@ static void *status_loop(void *arg)
         double now = tt_wall_seconds();
         if (c->duration > 0 && now - c->start >= c->duration)
             tt_trading_stop(c->t);
+        if (c->ops)
+            watch_terminal(c);
         if (g_kill || (c->kill_file && access(c->kill_file, F_OK) == 0)) {
             g_kill = 0;
             c->kill_file = NULL;
@@ -268,17 +319,27 @@ static int run_live(int argc, char **argv)
     tt_backtest *bt = NULL;
     tt_backtest_result r;
     memset(&r, 0, sizeof r);
+    tt_ops *ops = NULL;
     if (session_opts(&a, run, secret, sizeof secret, &to, &err)) {
         code = tt_usage_error("live", "%s", err.msg);
         goto out;
     }
+    if ((code = tt_ops_check(&a.ops, "live")) != TT_EXIT_OK)
+        goto out;
     if (tt_live_features(s, run, 0, &fp, &err) != TT_OK) {
         code = tt_report_error(&err);
         goto out;
     }
     to.features = fp;
-    if (tt_trading_open(&t, run->instruments, &to, &err) != TT_OK ||
-        tt_backtest_open(&bt, &run->cfg, &err) != TT_OK || build_run(bt, t, &err) != TT_OK) {
+    tt_ops_engine eng = {run->instruments, run->minor_per_unit,
+                         run->cfg.venue.account.currency[0] ? run->cfg.venue.account.currency
+                                                            : "USD"};
+    tt_ops_hooks hooks = {.info = live_info, .kill = live_kill, .log = log_stderr};
+    if (tt_ops_open(&ops, &a.ops, "live", &eng, log_stderr, &err) != TT_OK ||
+        tt_trading_open(&t, run->instruments, &to, &err) != TT_OK ||
+        tt_backtest_open(&bt, &run->cfg, &err) != TT_OK || build_run(bt, t, &err) != TT_OK ||
+        tt_ops_attach(ops, bt, &err) != TT_OK ||
+        (hooks.ctx = t, tt_ops_serve(ops, &hooks, &err)) != TT_OK) {
         code = tt_report_error(&err);
         goto out;
     }
@@ -309,7 +370,7 @@ static int run_live(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = on_kill_signal;
     sigaction(SIGUSR1, &sa, NULL);
-    status_ctx sc = {t, 0, isatty(2), a.duration, a.status_every, tt_wall_seconds(),
+    status_ctx sc = {t, ops, 1, 0, isatty(2), a.duration, a.status_every, tt_wall_seconds(),
                      a.kill_file};
     pthread_t th;
     int have_status = pthread_create(&th, NULL, status_loop, &sc) == 0;
@@ -338,6 +399,7 @@ static int run_live(int argc, char **argv)
     code = tt_live_finish(s, run, &r, &a.live, "live");
 out:
     tt_backtest_close(bt);
+    tt_ops_close(ops); /* before the session: the server reads it */
     if (t && tt_trading_close(t, &err) != TT_OK && !code)
         code = tt_report_error(&err);
     tt_features_pub_free(fp);

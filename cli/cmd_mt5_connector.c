@@ -22,6 +22,7 @@
 #include "live/kafka_sink.h"
 #include "live/mt5_bus.h"
 #include "live/mt5_link.h"
+#include "live/status_http.h"
 #include "live/wallclock.h"
 
 typedef struct conn_opts {
@@ -32,6 +33,7 @@ typedef struct conn_opts {
     tt_net_cli net; /* NATS authentication and TLS, --kafka-set (cli/net_opts.c) */
     double duration, status_every;
     uint64_t answer_ms, stale_ms, hb_ms;
+    tt_ops_cli ops; /* --http, --notify ... (cli/ops_cli.c) */
 } conn_opts;
 
 static volatile sig_atomic_t g_stop;
@@ -92,6 +94,7 @@ static const tt_opt CONN_OPTS[] = {
      .flags = TT_OPT_MIN_OPEN, .help = "stop after S seconds"},
     {TT_OPT_DOUBLE, "status-every", .off = F(status_every), .arg = "S", .min = 0.1,
      .max = INFINITY, .help = "print the counters on stderr every S seconds"},
+    {TT_OPT_INCLUDE, .include = tt_ops_opts, .off = F(ops)},
     {TT_OPT_END},
 };
 
@@ -126,6 +129,41 @@ static void status(tt_mt5_connector *c)
             (unsigned long long)pub);
 }
 
+static void conn_info(void *ctx, tt_status_info *in)
+{
+    tt_mt5_venue_stats st;
+    uint64_t pub;
+    tt_mt5_connector_stats(ctx, &st, &pub);
+    in->nconn = 1;
+    snprintf(in->conn[0].name, sizeof in->conn[0].name, "mt5 terminal");
+    in->conn[0].up = st.ready;
+    static const tt_ops_metric M[] = {
+        {"ticktape_connector_ticks_total", "Quotes from the terminal.", 1},
+        {"ticktape_connector_requests_total", "Requests sent to the terminal.", 1},
+        {"ticktape_connector_deals_total", "Deals the terminal made.", 1},
+        {"ticktape_connector_local_rejects_total", "Orders refused before the terminal.", 1},
+        {"ticktape_connector_broker_rejects_total", "Orders the broker refused.", 1},
+        {"ticktape_connector_published_total", "Messages published on NATS.", 1},
+        {"ticktape_connector_sessions_total", "Terminal sessions.", 1}};
+    double v[] = {(double)st.ticks, (double)st.requests, (double)st.deals,
+                  (double)st.local_rejects, (double)st.broker_rejects, (double)pub,
+                  (double)st.sessions};
+    tt_ops_info_metrics(in, M, v, 7);
+}
+
+static void watch_terminal(tt_mt5_connector *c, tt_ops *ops, int *was)
+{
+    tt_mt5_venue_stats st;
+    tt_mt5_connector_stats(c, &st, NULL);
+    if (st.connected == *was)
+        return;
+    *was = st.connected;
+    char json[96];
+    snprintf(json, sizeof json, "{\"ts\":%lld,\"connection\":\"mt5 terminal\"}",
+             (long long)(tt_wall_seconds() * 1e9));
+    tt_ops_event(ops, st.connected ? "reconnect" : "disconnect", json);
+}
+
 static int run_connector(int argc, char **argv)
 {
     conn_opts a;
@@ -139,6 +177,11 @@ static int run_connector(int argc, char **argv)
     char secret[512];
     if (tt_mt5_listen_check(&a.mt5l, secret, sizeof secret, &err))
         return tt_usage_error("mt5-connector", "%s", err.msg);
+    if ((code = tt_ops_check(&a.ops, "mt5-connector")) != TT_EXIT_OK)
+        return code;
+    tt_ops *ops = NULL;
+    if (tt_ops_open(&ops, &a.ops, "mt5-connector", NULL, log_stderr, &err))
+        return tt_report_error(&err);
     char symbuf[1024];
     const char *syms[65] = {NULL};
     snprintf(symbuf, sizeof symbuf, "%s", a.symbols);
@@ -179,9 +222,14 @@ static int run_connector(int argc, char **argv)
     o.ctx = &w;
     tt_mt5_connector *c;
     code = TT_EXIT_OK;
+    tt_ops_hooks hooks = {.info = conn_info, .log = log_stderr};
     if (tt_mt5_connector_open(&c, &o, &err)) {
         code = tt_report_error(&err);
+    } else if ((hooks.ctx = c, tt_ops_serve(ops, &hooks, &err))) {
+        code = tt_report_error(&err);
+        tt_mt5_connector_close(c);
     } else {
+        int was_connected = 0;
         fprintf(stderr, "ticktape mt5-connector: listening on %s:%d, serving %s\n",
                 a.listen.host, tt_mt5_connector_port(c), a.symbols);
         struct sigaction sa;
@@ -193,14 +241,19 @@ static int run_connector(int argc, char **argv)
         while (!g_stop && !(a.duration > 0 && tt_wall_seconds() - start >= a.duration)) {
             struct timespec ts = {0, 100 * 1000000L};
             nanosleep(&ts, NULL);
+            if (ops)
+                watch_terminal(c, ops, &was_connected);
             if (a.status_every > 0 && tt_wall_seconds() - last >= a.status_every) {
                 last = tt_wall_seconds();
                 status(c);
             }
         }
         status(c);
+        tt_ops_close(ops); /* before the connector: the server reads it */
+        ops = NULL;
         tt_mt5_connector_close(c);
     }
+    tt_ops_close(ops);
     memset(secret, 0, sizeof secret);
     if (w.k)
         tt_kafka_sink_close(w.k);

@@ -27,6 +27,7 @@
 #include "core/metrics.h"
 #include "live/features_pub.h"
 #include "live/paper.h"
+#include "live/status_http.h"
 #include "net_opts.h"
 #include "reports/report.h"
 #include "sim/scenario.h"
@@ -48,6 +49,8 @@ static void log_stderr(void *ctx, const char *line)
 
 typedef struct status_ctx {
     tt_paper *p;
+    tt_ops *ops;
+    int was_connected;
     atomic_int done;
     int tty;
     double duration;
@@ -69,6 +72,43 @@ static void status_format(status_ctx *c, char *buf, size_t cap)
              st.connected ? "connected" : "DISCONNECTED");
 }
 
+/* A feed that goes down or comes back is an event for the dashboard and
+ * the notifier. */
+static void watch_connection(status_ctx *c)
+{
+    tt_paper_status st;
+    tt_paper_status_get(c->p, &st);
+    if (st.connected == c->was_connected)
+        return;
+    c->was_connected = st.connected;
+    char json[96];
+    snprintf(json, sizeof json, "{\"ts\":%lld,\"feed\":\"nats\"}",
+             (long long)(tt_wall_seconds() * 1e9));
+    tt_ops_event(c->ops, st.connected ? "reconnect" : "disconnect", json);
+}
+
+/* The status server's view of the session (server threads; tt_paper_status_get
+ * is thread-safe). */
+static void paper_info(void *ctx, tt_status_info *in)
+{
+    tt_paper *p = ctx;
+    tt_paper_status st;
+    tt_paper_status_get(p, &st);
+    in->nconn = 1;
+    snprintf(in->conn[0].name, sizeof in->conn[0].name, "feed");
+    in->conn[0].up = st.connected;
+    tt_ops_info_inbox(in, "feed", &st.inbox, st.queued, st.feed_dropped);
+    static const tt_ops_metric M[] = {
+        {"ticktape_journal_events_total", "Inputs written to the journal.", 1}};
+    double v[] = {(double)st.journaled};
+    tt_ops_info_metrics(in, M, v, 1);
+}
+
+static int paper_kill(void *ctx)
+{
+    return tt_paper_kill(ctx);
+}
+
 /* Every 100 ms: --duration; on a terminal, redraw the status line twice a
  * second; with --status-every S, also print it as a full line every S s
  * (for logs and scripts). */
@@ -84,6 +124,8 @@ static void *status_loop(void *arg)
         double now = tt_wall_seconds();
         if (c->duration > 0 && now - c->start >= c->duration)
             tt_paper_stop(c->p);
+        if (c->ops)
+            watch_connection(c);
         if (c->every > 0 && now - last_line >= c->every) {
             last_line = now;
             status_format(c, line, sizeof line);
@@ -102,6 +144,7 @@ static void *status_loop(void *arg)
 typedef struct paper_opts {
     const char *scenario;
     tt_live_cli live; /* --set, --out, --orders, --json ... (cli/live_cli.c) */
+    tt_ops_cli ops;   /* --http, --notify ... (cli/ops_cli.c) */
     const char *nats, *kafka, *journal;
     tt_net_cli net; /* NATS authentication and TLS, --kafka-set, --queue-bytes ... (net_opts.c) */
     int fsync, json_ticks, no_publish, from_beginning, publish_json, drop_when_full;
@@ -150,6 +193,7 @@ static const tt_opt PAPER_OPTS[] = {
     {TT_OPT_INCLUDE, .include = tt_net_feed_opts, .off = F(net)},
     {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
     {TT_OPT_INCLUDE, .include = tt_live_opts, .off = F(live)},
+    {TT_OPT_INCLUDE, .include = tt_ops_opts, .off = F(ops)},
     {TT_OPT_END},
 };
 
@@ -175,6 +219,28 @@ const tt_cmd tt_command_paper = {
               "dropped (unless --allow-drops), 1 failure, 2 usage error\n",
 };
 
+/* The session's options from the command line's. */
+static void session_opts(paper_opts *a, tt_paper_opts *po)
+{
+    memset(po, 0, sizeof *po);
+    po->nats_url = a->nats;
+    po->nats_auth = tt_net_nats(&a->net);
+    po->max_tick_age = a->net.max_tick_age;
+    po->queue_bytes = a->net.queue_bytes;
+    po->kafka_brokers = a->kafka;
+    po->kafka_conf = tt_net_kafka_conf(&a->net);
+    po->kafka_from_beginning = a->from_beginning;
+    po->journal_dir = a->journal;
+    po->journal_fsync = a->fsync;
+    po->json_ticks = a->json_ticks;
+    po->no_publish = a->no_publish;
+    po->publish_json = a->publish_json;
+    po->queue_capacity = (uint32_t)a->queue;
+    po->spin_ns = (int64_t)(a->spin_us * 1000.0);
+    po->backpressure_ns = a->drop_when_full ? -1 : 0;
+    po->log = log_stderr;
+}
+
 static int run_paper(int argc, char **argv)
 {
     paper_opts a;
@@ -195,32 +261,32 @@ static int run_paper(int argc, char **argv)
     tt_err err;
     tt_err_clear(&err);
     tt_paper_opts po;
-    memset(&po, 0, sizeof po);
-    po.nats_url = nats;
-    po.nats_auth = tt_net_nats(&a.net);
-    po.max_tick_age = a.net.max_tick_age;
-    po.queue_bytes = a.net.queue_bytes;
-    po.kafka_brokers = kafka;
-    po.kafka_conf = tt_net_kafka_conf(&a.net);
-    po.kafka_from_beginning = a.from_beginning;
-    po.journal_dir = journal;
-    po.journal_fsync = a.fsync;
-    po.json_ticks = a.json_ticks;
-    po.no_publish = a.no_publish;
-    po.publish_json = a.publish_json;
-    po.queue_capacity = (uint32_t)a.queue;
-    po.spin_ns = (int64_t)(a.spin_us * 1000.0);
-    po.backpressure_ns = a.drop_when_full ? -1 : 0;
-    po.log = log_stderr;
+    session_opts(&a, &po);
     tt_paper *p = NULL;
     tt_backtest *bt = NULL;
+    tt_ops *ops = NULL;
+    if ((code = tt_ops_check(&a.ops, "paper")) != TT_EXIT_OK) {
+        tt_scenario_release(run);
+        free(run);
+        tt_scenario_free(s);
+        return code;
+    }
+    tt_ops_engine eng = {run->instruments, run->minor_per_unit,
+                         run->cfg.venue.account.currency[0] ? run->cfg.venue.account.currency
+                                                            : "USD"};
+    tt_ops_hooks hooks = {.info = paper_info, .kill = paper_kill, .log = log_stderr};
     tt_features_pub *fp = NULL;
     int frc = tt_live_features(s, run, a.publish_json, &fp, &err);
     po.features = fp;
-    if (frc != TT_OK || tt_backtest_open(&bt, &run->cfg, &err) != TT_OK ||
-        tt_paper_attach(&p, bt, run->instruments, &po, &err) != TT_OK) {
+    if (frc != TT_OK || tt_ops_open(&ops, &a.ops, "paper", &eng, log_stderr, &err) != TT_OK ||
+        tt_backtest_open(&bt, &run->cfg, &err) != TT_OK || tt_ops_attach(ops, bt, &err) ||
+        tt_paper_attach(&p, bt, run->instruments, &po, &err) != TT_OK ||
+        (hooks.ctx = p, tt_ops_serve(ops, &hooks, &err)) != TT_OK) {
         code = tt_report_error(&err);
         tt_backtest_close(bt);
+        if (p)
+            tt_paper_close(p, NULL);
+        tt_ops_close(ops);
         tt_features_pub_free(fp);
         tt_scenario_release(run);
         free(run);
@@ -230,6 +296,7 @@ static int run_paper(int argc, char **argv)
     /* the session record replay checks (what this journal was recorded with) */
     if (journal && tt_live_session_write(journal, a.scenario, o, &err) != TT_OK) {
         code = tt_report_error(&err);
+        tt_ops_close(ops);
         tt_paper_close(p, NULL);
         tt_backtest_close(bt);
         tt_features_pub_free(fp);
@@ -252,7 +319,7 @@ static int run_paper(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     fprintf(stderr, "ticktape paper: listening on %s%s%s; SIGINT or SIGTERM ends the session\n",
             shown, journal ? ", journal " : "", journal ? journal : "");
-    status_ctx sc = {.p = p, .tty = isatty(2) && !o->quiet, .duration = a.duration,
+    status_ctx sc = {.p = p, .ops = ops, .was_connected = 1, .tty = isatty(2) && !o->quiet, .duration = a.duration,
                      .every = a.status_every,
                      .start = tt_wall_seconds()};
     pthread_t th;
@@ -272,6 +339,7 @@ static int run_paper(int argc, char **argv)
     tt_paper_outputs_get(p, &out);
     tt_err cerr;
     tt_err_clear(&cerr);
+    tt_ops_close(ops); /* before the session's pieces: the server reads them */
     int crc = tt_paper_close(p, &cerr);
     g_paper = NULL;
     if (fp) {

@@ -32,6 +32,7 @@ typedef struct train_opts {
     const char *sets[MAX_SETS];
     int nsets, quiet;
     tt_net_cli net; /* NATS authentication and TLS (net_opts.c) */
+    tt_ops_cli ops; /* --notify (cli/ops_cli.c): training.completed / failed */
 } train_opts;
 
 #define F(field) offsetof(train_opts, field)
@@ -50,6 +51,7 @@ static const tt_opt TRAIN_OPTS[] = {
      .def_text = "t<scenario tag>_<pid>", .help = "the run id of those subjects"},
     {TT_OPT_FLAG, "quiet", .off = F(quiet), .help = "print nothing but errors"},
     {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
+    {TT_OPT_INCLUDE, .include = tt_ops_notify_opts, .off = F(ops)},
     {TT_OPT_END},
 };
 
@@ -70,8 +72,15 @@ const tt_cmd tt_command_train = {
 
 /* ---- status on NATS ---- */
 
+static void log_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "ticktape train: %s\n", line);
+}
+
 typedef struct status {
     tt_js *js;
+    tt_ops *ops; /* --notify */
     char run_id[TT_RUN_ID_MAX];
     double t0, last;
 } status;
@@ -122,8 +131,9 @@ static int status_open(status *st, const train_opts *o, tt_err *err)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '-' || *p == '_'))
             *p = '_';
-    if (!o->nats)
-        return TT_OK;
+    int rc = tt_ops_open(&st->ops, &o->ops, "train", NULL, log_stderr, err);
+    if (rc || !o->nats)
+        return rc;
     tt_js_opts jo = {o->nats, 0, 0, "ticktape-train", NULL, tt_net_nats(&o->net)};
     return tt_js_connect(&st->js, &jo, err);
 }
@@ -147,9 +157,13 @@ static void status_done(status *st, int rc, const tt_err *err, const train_opts 
         tt_buf_json_string(&b, info->eval);
     }
     tt_buf_printf(&b, ",\"elapsed_s\":%.3f}", tt_wall_seconds() - st->t0);
+    if (st->ops && b.data) /* the notifier copies it: before publish frees it */
+        tt_ops_event(st->ops, rc ? "training.failed" : "training.completed", (char *)b.data);
     publish(st, rc ? "failed" : "completed", &b);
     tt_js_close(st->js);
     st->js = NULL;
+    tt_ops_close(st->ops); /* delivers the notification (5 s at most) */
+    st->ops = NULL;
 }
 
 /* ---- the command ---- */
@@ -218,6 +232,7 @@ static int run_train(int argc, char **argv)
     tt_err_clear(&err);
     status st;
     if (status_open(&st, &o, &err)) {
+        tt_ops_close(st.ops);
         tt_scenario_free(s);
         return tt_report_error(&err);
     }

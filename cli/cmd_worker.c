@@ -27,6 +27,7 @@
  * failure, 2 usage error.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "live/jetstream.h"
+#include "live/status_http.h"
 #include "live/job_runner.h"
 #include "sim/pool.h"
 #include "sim/research.h"
@@ -51,6 +53,7 @@ typedef struct worker_opts {
     int nscenario_dirs;
     tt_ts run_timeout;
     tt_net_cli net; /* NATS authentication and TLS, --job-key (net_opts.c) */
+    tt_ops_cli ops; /* --http, --notify ... (cli/ops_cli.c) */
 } worker_opts;
 
 #define F(field) offsetof(worker_opts, field)
@@ -80,6 +83,7 @@ static const tt_opt WORKER_OPTS[] = {
      .help = "kill a run still running after DUR and terminate its job"},
     {TT_OPT_INCLUDE, .include = tt_net_job_opts, .off = F(net)},
     {TT_OPT_INCLUDE, .include = tt_net_nats_opts, .off = F(net)},
+    {TT_OPT_INCLUDE, .include = tt_ops_opts, .off = F(ops)},
     {TT_OPT_END},
 };
 
@@ -100,6 +104,12 @@ const tt_cmd tt_command_worker = {
               "exit codes: 0 stopped, 1 NATS failure, 2 usage error\n",
 };
 
+static void log_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "ticktape worker: %s\n", line);
+}
+
 /* Set by the signal handler; read by the worker loop between fetches. */
 static volatile int stop_flag;
 
@@ -117,10 +127,22 @@ static int work(void *ctx, const char *run_id, const char *data, size_t len, tt_
     return tt_job_runner_run(ctx, run_id, data, len, result, err);
 }
 
+/* What the job callbacks and the status server share: counters written on
+ * the worker's thread, read on the server's. */
+typedef struct worker_ctx {
+    int quiet;
+    tt_ops *ops;
+    atomic_ullong started, ok, failed, crashed;
+    atomic_int busy;
+} worker_ctx;
+
 /* One line per job event, flushed at once: scripts and tests follow them. */
 static void on_start(void *ctx, const char *run_id, uint64_t delivery)
 {
-    if (!*(int *)ctx) {
+    worker_ctx *w = ctx;
+    atomic_fetch_add(&w->started, 1);
+    atomic_store(&w->busy, 1);
+    if (!w->quiet) {
         printf("started %s delivery=%llu\n", run_id, (unsigned long long)delivery);
         fflush(stdout);
     }
@@ -128,11 +150,34 @@ static void on_start(void *ctx, const char *run_id, uint64_t delivery)
 
 static void on_job(void *ctx, const char *run_id, int status, uint64_t delivery)
 {
-    if (!*(int *)ctx) {
+    worker_ctx *w = ctx;
+    atomic_fetch_add(status == TT_RUN_OK ? &w->ok : status == TT_RUN_CRASHED ? &w->crashed
+                                                                             : &w->failed, 1);
+    atomic_store(&w->busy, 0);
+    char json[160];
+    snprintf(json, sizeof json, "{\"run_id\":\"%s\",\"status\":\"%s\"}", run_id,
+             tt_run_status_name(status));
+    tt_ops_event(w->ops, status == TT_RUN_OK ? "backtest.completed" : "backtest.failed", json);
+    if (!w->quiet) {
         printf("done %s %s delivery=%llu\n", run_id, tt_run_status_name(status),
                (unsigned long long)delivery);
         fflush(stdout);
     }
+}
+
+static void worker_info(void *ctx, tt_status_info *in)
+{
+    worker_ctx *w = ctx;
+    static const tt_ops_metric M[] = {
+        {"ticktape_worker_runs_started_total", "Runs this worker started.", 1},
+        {"ticktape_worker_runs_ok_total", "Runs that completed.", 1},
+        {"ticktape_worker_runs_failed_total", "Runs that returned an error.", 1},
+        {"ticktape_worker_runs_crashed_total", "Runs whose runner process died.", 1},
+        {"ticktape_worker_busy", "1 while a run is in progress.", 0}};
+    double v[] = {(double)atomic_load(&w->started), (double)atomic_load(&w->ok),
+                  (double)atomic_load(&w->failed), (double)atomic_load(&w->crashed),
+                  (double)atomic_load(&w->busy)};
+    tt_ops_info_metrics(in, M, v, 5);
 }
 
 /* Always logged, even with --quiet: somebody is publishing jobs they should not. */
@@ -152,6 +197,8 @@ static int run_worker(int argc, char **argv)
     if ((rc = tt_net_check(&o.net, "worker")) != 0)
         return rc;
     tt_err err;
+    if ((rc = tt_ops_check(&o.ops, "worker")) != TT_EXIT_OK)
+        return rc;
     static const char *const here[] = {"."};
     const char *const *dirs = o.nscenario_dirs ? o.scenario_dirs : here;
     size_t ndirs = o.nscenario_dirs ? (size_t)o.nscenario_dirs : 1;
@@ -166,11 +213,21 @@ static int run_worker(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    static worker_ctx wc; /* the server's threads read it until tt_ops_close */
+    wc.quiet = o.quiet;
+    tt_ops_hooks hooks = {.info = worker_info, .log = log_stderr, .ctx = &wc};
+    if (tt_ops_open(&wc.ops, &o.ops, "worker", NULL, log_stderr, &err) ||
+        tt_ops_serve(wc.ops, &hooks, &err)) {
+        tt_ops_close(wc.ops);
+        tt_job_runner_free(runner);
+        return tt_report_error(&err);
+    }
     tt_js *js;
     tt_js_opts jo = {o.url, o.ack_wait / TT_NS_PER_MS, 0, "ticktape-worker", &o.net.job_key,
                      tt_net_nats(&o.net)};
     if (tt_js_connect(&js, &jo, &err)) {
         tt_job_runner_free(runner);
+        tt_ops_close(wc.ops);
         return tt_report_error(&err);
     }
     tt_js_worker_opts wo = {.max_jobs = o.max_jobs, .idle_exit_ms = o.idle / TT_NS_PER_MS,
@@ -178,11 +235,12 @@ static int run_worker(int argc, char **argv)
                             .runs_per_process =
                                 o.per_process == TT_POOL_KEEP ? 0 : o.per_process,
                             .on_refused = on_refused,
-                            .run_timeout_ms = o.run_timeout / TT_NS_PER_MS, .ctx = &o.quiet};
+                            .run_timeout_ms = o.run_timeout / TT_NS_PER_MS, .ctx = &wc};
     uint64_t done = 0;
     rc = tt_js_worker(js, work, runner, &wo, &done, &err);
     tt_js_close(js);
     tt_job_runner_free(runner);
+    tt_ops_close(wc.ops);
     if (rc)
         return tt_report_error(&err);
     if (!o.quiet)

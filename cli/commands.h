@@ -247,4 +247,63 @@ int tt_opt_runs_per_process(void *opts, const tt_opt *o, const char *value, tt_e
  * given: 1; UINT64_MAX = auto, tt_js_runs_per_job_auto). */
 size_t tt_runs_per_job(uint64_t chosen, size_t nruns);
 
+/* ---- operating a session: status server and notifications (cli/ops_cli.c) ---- */
+
+typedef struct tt_ops_cli {
+    tt_hostport http;          /* --http HOST:PORT (host "" = not given) */
+    const char *token_file;    /* --http-token-file */
+    const char *cert, *key;    /* --http-cert, --http-key */
+    const char *notify;        /* --notify RULES */
+} tt_ops_cli;
+extern const tt_opt tt_ops_opts[];
+/* --notify alone (a command that ends, such as train: no status server). */
+extern const tt_opt tt_ops_notify_opts[];
+
+/* What the engine's recorder needs (NULL for a command without an engine). */
+struct tt_instruments;
+typedef struct tt_ops_engine {
+    const struct tt_instruments *ins;
+    int64_t minor_per_unit;
+    const char *currency;
+} tt_ops_engine;
+
+/* The command's side, called on server threads (must be thread-safe). */
+struct tt_status_info;
+typedef struct tt_ops_hooks {
+    void (*info)(void *ctx, struct tt_status_info *out); /* may be NULL */
+    int (*kill)(void *ctx);                              /* POST /api/kill; NULL = none */
+    void (*log)(void *ctx, const char *line);            /* may be NULL */
+    void *ctx;
+} tt_ops_hooks;
+
+typedef struct tt_ops tt_ops;
+struct tt_backtest;
+/* Usage checks of the options (an exit code: TT_EXIT_OK or TT_EXIT_USAGE). */
+int tt_ops_check(const tt_ops_cli *o, const char *cmd);
+/* Read the token and TLS files, load the rules and start the notifier,
+ * build the recorder (eng may be NULL). *ops stays NULL when neither --http
+ * nor --notify was given. 0 or an error naming the file. */
+int tt_ops_open(tt_ops **ops, const tt_ops_cli *o, const char *mode, const tt_ops_engine *eng,
+                void (*log)(void *, const char *), tt_err *err);
+/* Add the recorder to the run (no-op without one). */
+int tt_ops_attach(tt_ops *ops, struct tt_backtest *bt, tt_err *err);
+/* Start the status server (no-op without --http); prints its URL on stderr. */
+int tt_ops_serve(tt_ops *ops, const tt_ops_hooks *h, tt_err *err);
+/* The info callbacks' common parts: an inbox as a source and a queue; and
+ * counters or gauges of the command's own (names with the ticktape_ prefix). */
+struct tt_inbox_stats;
+void tt_ops_info_inbox(struct tt_status_info *in, const char *source,
+                       const struct tt_inbox_stats *st, uint32_t queued, uint64_t feed_dropped);
+typedef struct tt_ops_metric {
+    const char *name, *help;
+    int counter; /* 1 counter, 0 gauge */
+} tt_ops_metric;
+void tt_ops_info_metrics(struct tt_status_info *in, const tt_ops_metric *m, const double *values,
+                         int n);
+/* An event from outside the engine (disconnect, reconnect, job done): to
+ * the event stream and the notifier. NULL ops: no-op. */
+void tt_ops_event(tt_ops *ops, const char *subject, const char *json);
+/* Stop the server, deliver pending notifications (5 s at most), free. */
+void tt_ops_close(tt_ops *ops);
+
 #endif

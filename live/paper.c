@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nats/nats.h>
+
 #include "features_pub.h"
 #include "journal.h"
 #include "kafka_sink.h"
@@ -34,6 +36,8 @@ struct tt_paper {
     tt_kafka_sink *kk;
     tt_source src; /* the builder's source */
     atomic_ullong order_events, fills;
+    atomic_int killed;
+    natsSubscription *ctl; /* control.kill_switch */
 };
 
 static int hook_start(void *self, tt_engine *e, tt_err *err)
@@ -98,8 +102,24 @@ static void close_kafka_source(tt_paper *p)
     tt_kafka_source_close(ks);
 }
 
+static void on_control(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    natsMsg_Destroy(m);
+    tt_paper *p = closure;
+    if (p->o.log && !atomic_load(&p->killed))
+        p->o.log(p->o.log_ctx, "kill switch from NATS control.kill_switch");
+    tt_paper_kill(p);
+}
+
 static void release(tt_paper *p)
 {
+    if (p->ctl) {
+        natsSubscription_Unsubscribe(p->ctl);
+        natsSubscription_Destroy(p->ctl);
+        p->ctl = NULL;
+    }
     if (p->o.features)
         tt_features_pub_set_outputs(p->o.features, NULL, NULL, NULL);
     tt_nats_sink_close(p->nk); /* borrows the source's connection: first */
@@ -195,6 +215,14 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
             release(p);
             return rc;
         }
+        natsStatus ns = natsConnection_Subscribe(&p->ctl, tt_nats_source_connection(p->ns),
+                                                 "control.kill_switch", on_control, p);
+        if (ns != NATS_OK) {
+            tt_err_set(err, TT_ENET, "paper: subscribe control.kill_switch: %s",
+                       natsStatus_GetText(ns));
+            release(p);
+            return TT_ENET;
+        }
         if (!opts->no_publish) {
             /* The source's connection: no-echo there keeps our own bars from
              * coming back as input, and it writes each output at once. */
@@ -254,6 +282,14 @@ int tt_paper_attach(tt_paper **out, tt_backtest *bt, const tt_instruments *ins,
 
 void tt_paper_stop(tt_paper *p) { tt_inbox_stop(p->q); }
 
+int tt_paper_kill(tt_paper *p)
+{
+    if (atomic_exchange(&p->killed, 1))
+        return TT_OK;
+    int rc = tt_inbox_push_control(p->q, TT_CTL_KILL, 0);
+    return rc < 0 ? rc : TT_OK;
+}
+
 void tt_paper_status_get(tt_paper *p, tt_paper_status *st)
 {
     memset(st, 0, sizeof *st);
@@ -294,6 +330,11 @@ int tt_paper_close(tt_paper *p, tt_err *err)
 {
     if (!p)
         return TT_OK;
+    if (p->ctl) {
+        natsSubscription_Unsubscribe(p->ctl);
+        natsSubscription_Destroy(p->ctl);
+        p->ctl = NULL;
+    }
     tt_nats_sink_close(p->nk);
     tt_nats_source_close(p->ns);
     close_kafka_source(p);

@@ -17,7 +17,9 @@
  *              Kafka sink (archive topics; the external events received go
  *              to external_data_archive as they came);
  *   component  "live": lets the inbox watch the engine's progress and counts
- *              order events for the status line.
+ *              order events for the status line;
+ *   control    with NATS, a message on control.kill_switch engages the kill
+ *              switch (tt_paper_kill).
  *
  * Then the caller executes the builder (tt_backtest_exec). tt_paper_stop (signal-safe)
  * ends the session cleanly: arrivals stop, the queue drains, a STOP event is
@@ -95,6 +97,13 @@ int tt_paper_attach(tt_paper **p, tt_backtest *bt, const tt_instruments *ins,
 
 /* End the session (see above). Async-signal-safe; idempotent; cannot fail. */
 void tt_paper_stop(tt_paper *p);
+
+/* Engage the kill switch: a CONTROL KILL event goes into the inbox, so it is
+ * journaled like every input and a replay of the journal halts at the same
+ * place (the strategy runner's risk gate refuses new orders from then on).
+ * Also done by a message on NATS control.kill_switch. Thread-safe (not from a
+ * signal handler); idempotent. 0, or the inbox's error (TT_ENOMEM). */
+int tt_paper_kill(tt_paper *p);
 
 /* A snapshot for the status line; callable from any thread during the run.
  * Cannot fail. */

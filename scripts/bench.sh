@@ -27,7 +27,7 @@ if [ ! -x "$T" ]; then
   exit 2
 fi
 cmake --build "$BUILD" -j "$(nproc)" --target bench_backtest bench_import bench_bars \
-  bench_synth bench_live bench_ml bench_mt5 bench_aggregate >/dev/null
+  bench_synth bench_live bench_ml bench_mt5 bench_aggregate bench_status >/dev/null
 
 if [ "$QUICK" = 1 ]; then
   TICKS=2000000 REP=3 TREP=3 SYN=2000000 BARS=1000000
@@ -99,6 +99,11 @@ if command -v nats-server >/dev/null 2>&1; then
   section "aggregator: latency it adds, 3 sources over NATS (wall, percentiles)"
   "$B/bench_aggregate" --nats "nats://127.0.0.1:$port" --rates 1000,10000 \
     --seconds "$([ "$QUICK" = 1 ] && echo 2 || echo 10)" --journal "$tmp"
+
+  section "status server: recorder ns/tick, CPU per request, a paper session at 10,000 ticks/s"
+  "$B/bench_status" --runs "$([ "$QUICK" = 1 ] && echo 3 || echo 9)"
+  /usr/bin/python3 bench/bench_status_e2e.py "$T" . --runs "$([ "$QUICK" = 1 ] && echo 1 || echo 3)" \
+    --seconds "$([ "$QUICK" = 1 ] && echo 3 || echo 8)"
 else
   section "research and live benchmarks skipped: nats-server is not installed (make setup)"
 fi

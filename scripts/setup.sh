@@ -9,7 +9,7 @@ PKGS=(
   libprotobuf-c-dev protobuf-c-compiler
   librdkafka-dev libnats-dev nats-server libssl-dev openssl
   libcsv-dev libhdf5-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev
-  libxgboost-dev
+  libxgboost-dev libmicrohttpd-dev
   python3-h5py python3-pandas python3-numpy python3-tables python3-xgboost
   chromium
 )
