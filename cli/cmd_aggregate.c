@@ -166,6 +166,9 @@ static void agg_info(void *ctx, tt_status_info *in)
                   (double)st.published, (double)st.publish_failed, (double)st.journaled,
                   (double)st.sources, st.proc_ns_avg / 1e9};
     tt_ops_info_metrics(in, M, v, 8);
+    /* the ingestion gateway's health object, per source (issue 18, item 3) */
+    if (!tt_aggregator_health_json(ctx, in->detail, sizeof in->detail))
+        in->detail[0] = '\0';
 }
 
 static void log_stderr(void *ctx, const char *line)

@@ -61,6 +61,10 @@ typedef struct tt_status_info {
         int counter;                    /* 1 counter, 0 gauge */
         double value;
     } extra[TT_STATUS_EXTRA_MAX];
+    /* The command's own health object, a JSON object written by ticktape's
+     * code (the aggregator's per-source health: status, symbols, ticks per
+     * second, latency, spread), shown in /health as "detail"; "" = none. */
+    char detail[16384];
 } tt_status_info;
 
 /* The notifier's counters, for /health and /metrics (live/notify.h). */

@@ -65,6 +65,8 @@ static int health_parts(tt_buf *b, const tt_status_view *v)
                           (unsigned long long)in->queue[i].max_depth));
     }
     TRY(tt_buf_printf(b, "]"));
+    if (in->detail[0] == '{')
+        TRY(tt_buf_printf(b, ",\"detail\":%s", in->detail));
     if (v->notify.enabled)
         TRY(tt_buf_printf(b, ",\"notifications\":{\"sent\":%llu,\"failed\":%llu,\"dropped\":%llu,"
                              "\"queue\":%u}",

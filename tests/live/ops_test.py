@@ -859,6 +859,8 @@ def serve_check(args, name, mode, healthy, metric):
     if h["mode"] != mode or (code == 200) != healthy or h["status"] != ("ok" if healthy else
                                                                         "degraded"):
         fail(f"{name} /health: {code} {body}")
+    if mode == "aggregate" and "sources" not in h.get("detail", {}):  # per-source health
+        fail(f"aggregate /health has no per-source health: {body}")
     fams = parse_metrics(get(port, "/metrics")[2])
     value(fams, metric)
     p.send_signal(signal.SIGINT)
