@@ -73,7 +73,8 @@ static const tt_opt AGG_OPTS[] = {
     {TT_OPT_FLAG, "fsync", .off = F(fsync), .help = "fsync each journal block"},
     {TT_OPT_STRING, "out", .off = F(out), .arg = "FILE",
      .help = "write the merged ticks and the events as JSON lines"},
-    {TT_OPT_FLAG, "no-publish", .off = F(no_publish), .help = "merge and journal, publish nothing"},
+    {TT_OPT_FLAG, "no-publish", .off = F(no_publish),
+     .help = "merge and journal, publish nothing"},
     {TT_OPT_DOUBLE, "duration", .off = F(duration), .arg = "S", .min = 0, .max = 1e9,
      .help = "stop after S seconds (default: at SIGINT or SIGTERM)"},
     {TT_OPT_DOUBLE, "status-every", .off = F(status_every), .arg = "S", .min = 0, .max = 1e6,
@@ -162,9 +163,9 @@ static void agg_info(void *ctx, tt_status_info *in)
         {"ticktape_aggregate_journaled_total", "Inputs journaled.", 1},
         {"ticktape_aggregate_sources", "Sources seen.", 0},
         {"ticktape_aggregate_tick_seconds", "Consolidation and publication per tick, mean.", 0}};
-    double v[] = {(double)st.received, (double)st.merged, (double)st.events,
+    double v[] = {(double)st.received,  (double)st.merged,         (double)st.events,
                   (double)st.published, (double)st.publish_failed, (double)st.journaled,
-                  (double)st.sources, st.proc_ns_avg / 1e9};
+                  (double)st.sources,   st.proc_ns_avg / 1e9};
     tt_ops_info_metrics(in, M, v, 8);
     /* the ingestion gateway's health object, per source (issue 18, item 3) */
     if (!tt_aggregator_health_json(ctx, in->detail, sizeof in->detail))
@@ -326,7 +327,7 @@ static int run_aggregate(int argc, char **argv)
         return tt_report_error(&err);
     }
     int override = 0;
-    static const char *const health[] = {"policy",    "stale",    "recover", "recover-ticks",
+    static const char *const health[] = {"policy",    "stale",    "recover",   "recover-ticks",
                                          "deviation", "spread-k", "rate-ratio"};
     for (size_t i = 0; i < sizeof health / sizeof health[0]; i++)
         override |= tt_opts_given(&seen, health[i]);

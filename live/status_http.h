@@ -38,27 +38,27 @@
 
 /* What the command knows besides the engine view; every field optional. */
 typedef struct tt_status_info {
-    int healthy;                        /* 0: /health answers 503 even with connections up */
+    int healthy; /* 0: /health answers 503 even with connections up */
     int nconn;
     struct {
-        char name[48];                  /* "nats", "kafka", "mt5 terminal" */
+        char name[48]; /* "nats", "kafka", "mt5 terminal" */
         int up;
     } conn[TT_STATUS_INFO_MAX];
     int nsrc;
     struct {
-        char name[48];                  /* "nats ticks.>" */
+        char name[48]; /* "nats ticks.>" */
         uint64_t inputs, dropped, rejected, gaps;
     } src[TT_STATUS_INFO_MAX];
     int nqueue;
     struct {
-        char name[32];                  /* "inbox", "notify" */
+        char name[32]; /* "inbox", "notify" */
         uint64_t depth, capacity, max_depth, event_bytes;
     } queue[TT_STATUS_INFO_MAX];
-    int nextra;                         /* more metrics (a worker's jobs, a journal's count) */
+    int nextra; /* more metrics (a worker's jobs, a journal's count) */
     struct {
-        char name[64];                  /* full metric name: ticktape_worker_jobs_total */
+        char name[64]; /* full metric name: ticktape_worker_jobs_total */
         char help[96];
-        int counter;                    /* 1 counter, 0 gauge */
+        int counter; /* 1 counter, 0 gauge */
         double value;
     } extra[TT_STATUS_EXTRA_MAX];
     /* The command's own health object, a JSON object written by ticktape's
@@ -77,13 +77,13 @@ typedef struct tt_status_notify_info {
 typedef struct tt_status_server tt_status_server;
 
 typedef struct tt_status_server_opts {
-    const char *host;            /* address to bind (numeric or "localhost") */
-    int port;                    /* 0: any free port (tt_status_server_port tells) */
-    const char *mode;            /* "paper", "live", "worker", ... (build_info) */
-    const char *token;           /* bearer token (NULL: none; required off loopback) */
+    const char *host;                       /* address to bind (numeric or "localhost") */
+    int port;                               /* 0: any free port (tt_status_server_port tells) */
+    const char *mode;                       /* "paper", "live", "worker", ... (build_info) */
+    const char *token;                      /* bearer token (NULL: none; required off loopback) */
     const char *tls_cert_pem, *tls_key_pem; /* PEM text, both or neither */
-    tt_status_rec *status;       /* the engine's recorder, or NULL (no engine) */
-    tt_status_rec *events;       /* the ring of /api/events (status, or a recorder used only
+    tt_status_rec *status;                  /* the engine's recorder, or NULL (no engine) */
+    tt_status_rec *events; /* the ring of /api/events (status, or a recorder used only
                                     for its ring); NULL: 404 */
     void (*info)(void *ctx, tt_status_info *out); /* may be NULL */
     void *info_ctx;

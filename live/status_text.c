@@ -25,7 +25,7 @@
             return TT_ENOMEM;                                                                     \
     } while (0)
 
-static const char *const INPUT_KIND[TT_SI_N] = {"quote", "trade", "bar", "external",
+static const char *const INPUT_KIND[TT_SI_N] = {"quote",   "trade", "bar",   "external",
                                                 "control", "venue", "timer", "other"};
 
 static double money(const tt_status_snapshot *s, tt_money m)
@@ -48,17 +48,17 @@ static int health_parts(tt_buf *b, const tt_status_view *v)
     for (int i = 0; i < in->nsrc; i++) {
         TRY(tt_buf_printf(b, "%s{\"name\":", i ? "," : ""));
         TRY(tt_buf_json_string(b, in->src[i].name));
-        TRY(tt_buf_printf(b, ",\"inputs\":%llu,\"dropped\":%llu,\"rejected\":%llu,\"gaps\":%llu}",
-                          (unsigned long long)in->src[i].inputs,
-                          (unsigned long long)in->src[i].dropped,
-                          (unsigned long long)in->src[i].rejected,
-                          (unsigned long long)in->src[i].gaps));
+        TRY(tt_buf_printf(
+            b, ",\"inputs\":%llu,\"dropped\":%llu,\"rejected\":%llu,\"gaps\":%llu}",
+            (unsigned long long)in->src[i].inputs, (unsigned long long)in->src[i].dropped,
+            (unsigned long long)in->src[i].rejected, (unsigned long long)in->src[i].gaps));
     }
     TRY(tt_buf_printf(b, "],\"queues\":["));
     for (int i = 0; i < in->nqueue; i++) {
         TRY(tt_buf_printf(b, "%s{\"name\":", i ? "," : ""));
         TRY(tt_buf_json_string(b, in->queue[i].name));
-        TRY(tt_buf_printf(b, ",\"depth\":%llu,\"bytes\":%llu,\"capacity\":%llu,\"max_depth\":%llu}",
+        TRY(tt_buf_printf(b,
+                          ",\"depth\":%llu,\"bytes\":%llu,\"capacity\":%llu,\"max_depth\":%llu}",
                           (unsigned long long)in->queue[i].depth,
                           (unsigned long long)(in->queue[i].depth * in->queue[i].event_bytes),
                           (unsigned long long)in->queue[i].capacity,
@@ -68,8 +68,9 @@ static int health_parts(tt_buf *b, const tt_status_view *v)
     if (in->detail[0] == '{')
         TRY(tt_buf_printf(b, ",\"detail\":%s", in->detail));
     if (v->notify.enabled)
-        TRY(tt_buf_printf(b, ",\"notifications\":{\"sent\":%llu,\"failed\":%llu,\"dropped\":%llu,"
-                             "\"queue\":%u}",
+        TRY(tt_buf_printf(b,
+                          ",\"notifications\":{\"sent\":%llu,\"failed\":%llu,\"dropped\":%llu,"
+                          "\"queue\":%u}",
                           (unsigned long long)v->notify.sent, (unsigned long long)v->notify.failed,
                           (unsigned long long)v->notify.dropped, v->notify.depth));
     return TT_OK;
@@ -86,12 +87,11 @@ int tt_status_health_json(tt_buf *b, const tt_status_view *v)
     TRY(tt_buf_printf(b, ",\"mode\":"));
     TRY(tt_buf_json_string(b, v->mode));
     if (v->have_engine)
-        TRY(tt_buf_printf(b, ",\"inputs\":%llu,\"kill_switch\":%s,\"halted\":%s",
-                          (unsigned long long)(v->hot.inputs[TT_SI_QUOTE] +
-                                               v->hot.inputs[TT_SI_TRADE] +
-                                               v->hot.inputs[TT_SI_BAR] +
-                                               v->hot.inputs[TT_SI_EXTERNAL]),
-                          v->snap.killed ? "true" : "false", v->snap.halted ? "true" : "false"));
+        TRY(tt_buf_printf(
+            b, ",\"inputs\":%llu,\"kill_switch\":%s,\"halted\":%s",
+            (unsigned long long)(v->hot.inputs[TT_SI_QUOTE] + v->hot.inputs[TT_SI_TRADE] +
+                                 v->hot.inputs[TT_SI_BAR] + v->hot.inputs[TT_SI_EXTERNAL]),
+            v->snap.killed ? "true" : "false", v->snap.halted ? "true" : "false"));
     TRY(health_parts(b, v));
     TRY(tt_buf_printf(b, "}\n"));
     return healthy;
@@ -111,8 +111,9 @@ static int state_orders(tt_buf *b, const tt_status_snapshot *s)
                           (unsigned long long)o->client_id));
         TRY(tt_buf_json_string(b, o->symbol));
         static const char *const TYPES[] = {"?", "market", "limit", "stop", "stop_limit"};
-        TRY(tt_buf_printf(b, ",\"side\":\"%s\",\"type\":\"%s\",\"status\":\"%s\",\"lots\":%.8g,"
-                             "\"leaves_lots\":%.8g,\"price\":",
+        TRY(tt_buf_printf(b,
+                          ",\"side\":\"%s\",\"type\":\"%s\",\"status\":\"%s\",\"lots\":%.8g,"
+                          "\"leaves_lots\":%.8g,\"price\":",
                           o->side > 0 ? "buy" : "sell", TYPES[o->type < 5 ? o->type : 0],
                           tt_order_status_name(o->status), (double)o->qty * o->volume_step,
                           (double)o->leaves * o->volume_step));
@@ -165,8 +166,9 @@ static int state_positions(tt_buf *b, const tt_status_view *v)
 
 static int state_risk(tt_buf *b, const tt_status_snapshot *s)
 {
-    TRY(tt_buf_printf(b, "\"risk\":{\"kill_switch\":%s,\"halted\":%s,\"rejects\":%llu,"
-                         "\"rejects_by_rule\":{",
+    TRY(tt_buf_printf(b,
+                      "\"risk\":{\"kill_switch\":%s,\"halted\":%s,\"rejects\":%llu,"
+                      "\"rejects_by_rule\":{",
                       s->killed ? "true" : "false", s->halted ? "true" : "false",
                       (unsigned long long)s->risk_rejects));
     int n = 0;
@@ -193,21 +195,24 @@ int tt_status_state_json(tt_buf *b, const tt_status_view *v)
     const tt_status_snapshot *s = &v->snap;
     TRY(tt_buf_printf(b, "{\"mode\":"));
     TRY(tt_buf_json_string(b, v->mode));
-    TRY(tt_buf_printf(b, ",\"engine\":%s,\"version\":%llu,\"engine_time\":%lld,"
-                         "\"uptime_seconds\":%.3f,",
+    TRY(tt_buf_printf(b,
+                      ",\"engine\":%s,\"version\":%llu,\"engine_time\":%lld,"
+                      "\"uptime_seconds\":%.3f,",
                       v->have_engine ? "true" : "false", (unsigned long long)s->version,
                       (long long)v->hot.engine_now, v->uptime));
     TRY(tt_buf_printf(b, "\"account\":{\"currency\":"));
     TRY(tt_buf_json_string(b, s->currency));
     if (s->have_equity)
-        TRY(tt_buf_printf(b, ",\"balance\":%.2f,\"equity\":%.2f,\"margin\":%.2f,"
-                             "\"free_margin\":%.2f,\"pnl\":%.2f",
+        TRY(tt_buf_printf(b,
+                          ",\"balance\":%.2f,\"equity\":%.2f,\"margin\":%.2f,"
+                          "\"free_margin\":%.2f,\"pnl\":%.2f",
                           money(s, s->balance), money(s, s->equity), money(s, s->margin),
                           money(s, s->free_margin), money(s, s->equity - s->initial_balance)));
-    TRY(tt_buf_printf(b, "},\"counts\":{\"inputs\":%llu,\"orders\":%llu,\"fills\":%llu,"
-                         "\"alerts\":%llu},",
-                      (unsigned long long)(v->hot.inputs[TT_SI_QUOTE] + v->hot.inputs[TT_SI_TRADE] +
-                                           v->hot.inputs[TT_SI_BAR] +
+    TRY(tt_buf_printf(b,
+                      "},\"counts\":{\"inputs\":%llu,\"orders\":%llu,\"fills\":%llu,"
+                      "\"alerts\":%llu},",
+                      (unsigned long long)(v->hot.inputs[TT_SI_QUOTE] +
+                                           v->hot.inputs[TT_SI_TRADE] + v->hot.inputs[TT_SI_BAR] +
                                            v->hot.inputs[TT_SI_EXTERNAL]),
                       (unsigned long long)s->order_cmds, (unsigned long long)s->fills,
                       (unsigned long long)s->alerts_total));
@@ -288,7 +293,8 @@ static int metrics_engine(tt_buf *b, const tt_status_view *v)
             (double)s->outputs));
     TRY(family(b, "ticktape_order_commands_total", "counter", "Order commands sent."));
     TRY(sample(b, "ticktape_order_commands_total", "command", "submit", (double)s->order_cmds));
-    TRY(sample(b, "ticktape_order_commands_total", "command", "cancel_modify", (double)s->cancels));
+    TRY(sample(b, "ticktape_order_commands_total", "command", "cancel_modify",
+               (double)s->cancels));
     TRY(family(b, "ticktape_order_events_total", "counter", "Order events by status."));
     for (int st = TT_OS_PENDING; st <= TT_OS_FAILED; st++)
         TRY(sample(b, "ticktape_order_events_total", "status", tt_order_status_name(st),
@@ -297,13 +303,15 @@ static int metrics_engine(tt_buf *b, const tt_status_view *v)
     TRY(one(b, "ticktape_fill_volume_total", "counter",
             "Filled volume, instrument volume units, both sides.", (double)s->fill_volume));
     TRY(one(b, "ticktape_open_orders", "gauge", "Orders working now.", (double)s->open_orders));
-    TRY(family(b, "ticktape_risk_rejects_total", "counter", "Orders the risk gate rejected, by rule."));
+    TRY(family(b, "ticktape_risk_rejects_total", "counter",
+               "Orders the risk gate rejected, by rule."));
     for (int r = 1; r < TT_RULE_COUNT; r++)
         TRY(sample(b, "ticktape_risk_rejects_total", "rule", tt_risk_rule_name(r),
                    (double)s->rejects_by_rule[r]));
     TRY(one(b, "ticktape_alerts_total", "counter", "Risk and performance alerts raised.",
             (double)s->alerts_total));
-    TRY(one(b, "ticktape_signals_total", "counter", "Strategy signals emitted.", (double)s->signals));
+    TRY(one(b, "ticktape_signals_total", "counter", "Strategy signals emitted.",
+            (double)s->signals));
     TRY(one(b, "ticktape_kill_switch_engaged", "gauge", "1 when the kill switch is engaged.",
             s->killed));
     TRY(one(b, "ticktape_trading_halted", "gauge", "1 when the risk gate halted trading.",
@@ -316,11 +324,10 @@ static int metrics_engine(tt_buf *b, const tt_status_view *v)
         static const char *const N[] = {"ticktape_account_balance", "ticktape_account_equity",
                                         "ticktape_account_margin", "ticktape_account_free_margin",
                                         "ticktape_pnl"};
-        static const char *const H[] = {"Account balance, account currency.",
-                                        "Account equity, account currency.",
-                                        "Margin in use, account currency.",
-                                        "Free margin, account currency.",
-                                        "Equity minus the first balance seen, account currency."};
+        static const char *const H[] = {
+            "Account balance, account currency.", "Account equity, account currency.",
+            "Margin in use, account currency.", "Free margin, account currency.",
+            "Equity minus the first balance seen, account currency."};
         tt_money val[] = {s->balance, s->equity, s->margin, s->free_margin,
                           s->equity - s->initial_balance};
         for (int i = 0; i < 5; i++) {
@@ -357,37 +364,37 @@ static int metrics_info(tt_buf *b, const tt_status_view *v)
             TRY(sample(b, "ticktape_connection_up", "name", in->conn[i].name, in->conn[i].up));
     }
     if (in->nsrc) {
-        static const char *const N[] = {"ticktape_source_inputs_total",
-                                        "ticktape_source_dropped_total",
-                                        "ticktape_source_rejected_total",
-                                        "ticktape_source_gaps_total"};
-        static const char *const H[] = {"Events a source delivered.",
-                                        "Market events dropped (queue full).",
-                                        "Messages that could not be decoded.",
-                                        "Feed gaps marked."};
+        static const char *const N[] = {
+            "ticktape_source_inputs_total", "ticktape_source_dropped_total",
+            "ticktape_source_rejected_total", "ticktape_source_gaps_total"};
+        static const char *const H[] = {
+            "Events a source delivered.", "Market events dropped (queue full).",
+            "Messages that could not be decoded.", "Feed gaps marked."};
         for (int m = 0; m < 4; m++) {
             TRY(family(b, N[m], "counter", H[m]));
             for (int i = 0; i < in->nsrc; i++) {
-                uint64_t x = m == 0 ? in->src[i].inputs : m == 1 ? in->src[i].dropped
-                             : m == 2 ? in->src[i].rejected : in->src[i].gaps;
+                uint64_t x = m == 0   ? in->src[i].inputs
+                             : m == 1 ? in->src[i].dropped
+                             : m == 2 ? in->src[i].rejected
+                                      : in->src[i].gaps;
                 TRY(sample(b, N[m], "source", in->src[i].name, (double)x));
             }
         }
     }
     if (in->nqueue) {
-        static const char *const N[] = {"ticktape_queue_depth_events",
-                                        "ticktape_queue_depth_bytes",
-                                        "ticktape_queue_capacity_events",
-                                        "ticktape_queue_max_depth_events"};
+        static const char *const N[] = {
+            "ticktape_queue_depth_events", "ticktape_queue_depth_bytes",
+            "ticktape_queue_capacity_events", "ticktape_queue_max_depth_events"};
         static const char *const H[] = {"Events waiting in the queue.",
                                         "Bytes of the events waiting in the queue.",
                                         "Queue capacity, events.", "Most events queued at once."};
         for (int m = 0; m < 4; m++) {
             TRY(family(b, N[m], "gauge", H[m]));
             for (int i = 0; i < in->nqueue; i++) {
-                uint64_t x = m == 0 ? in->queue[i].depth
+                uint64_t x = m == 0   ? in->queue[i].depth
                              : m == 1 ? in->queue[i].depth * in->queue[i].event_bytes
-                             : m == 2 ? in->queue[i].capacity : in->queue[i].max_depth;
+                             : m == 2 ? in->queue[i].capacity
+                                      : in->queue[i].max_depth;
                 TRY(sample(b, N[m], "queue", in->queue[i].name, (double)x));
             }
         }
