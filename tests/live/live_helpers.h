@@ -28,6 +28,7 @@
 #include "core/io.h"
 #include "data/dukascopy.h"
 #include "data/tape.h"
+#include "../support/sample_tape.h"
 
 typedef struct tt_test_nats {
     pid_t pid;
@@ -135,25 +136,8 @@ static inline void tt_test_rmdir(const char *dir)
  * tests/data/dukascopy into a tape at dir. Returns the tick count or -1. */
 static inline long tt_test_eurusd_tape(const char *dir, int from_hour, int to_hour)
 {
-    tt_instruments *ins = tt_instruments_new();
-    const tt_instrument *eu = tt_instruments_find(ins, "EURUSD");
-    tt_duka_import_opts o;
-    memset(&o, 0, sizeof o);
-    o.dir = TT_TESTDATA "/dukascopy";
-    o.tape = dir;
-    o.from = tt_ts_from_civil(2019, 2, 4, from_hour, 0, 0, 0);
-    o.to = tt_ts_from_civil(2019, 2, 4, to_hour, 0, 0, 0);
-    o.ticks = 1;
-    o.threads = 1;
-    tt_duka_import_stats st;
-    tt_err err;
-    int rc = tt_duka_import(&o, eu, &st, &err);
-    tt_instruments_free(ins);
-    if (rc) {
-        fprintf(stderr, "import: %s\n", err.msg);
-        return -1;
-    }
-    return (long)st.ticks_written;
+    return tt_test_sample_tape(dir, tt_ts_from_civil(2019, 2, 4, from_hour, 0, 0, 0),
+                               tt_ts_from_civil(2019, 2, 4, to_hour, 0, 0, 0), 0);
 }
 
 #endif

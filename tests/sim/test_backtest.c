@@ -23,6 +23,7 @@
 #include "core/order.h"
 #include "data/dukascopy.h"
 #include "sim/backtest.h"
+#include "../support/sample_tape.h"
 
 typedef struct fixture {
     char dir[64];
@@ -35,22 +36,10 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/tt_backtest_XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
-    tt_instruments *ins = tt_instruments_new();
-    tt_duka_import_opts o;
-    memset(&o, 0, sizeof o);
-    o.dir = TT_TESTDATA "/dukascopy";
-    o.tape = f->dir;
-    o.ticks = 1;
-    o.threads = 1;
-    tt_duka_import_stats st;
-    tt_err err;
-    int rc = tt_duka_import(&o, tt_instruments_find(ins, "EURUSD"), &st, &err);
-    tt_instruments_free(ins);
-    if (rc) {
-        fprintf(stderr, "import: %s\n", err.msg);
+    long n = tt_test_sample_tape(f->dir, 0, 0, 0);
+    if (n < 0)
         return -1;
-    }
-    f->ticks = st.ticks_written;
+    f->ticks = (uint64_t)n;
     *state = f;
     return 0;
 }
@@ -58,9 +47,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (tt_test_remove_tree(f->dir))
         return -1;
     free(f);
     return 0;
@@ -100,11 +87,12 @@ static void test_sma_cross_real_data(void **state)
     int rc = tt_backtest_run(&c, &r, &err);
     if (rc)
         fail_msg("backtest: %s", err.msg);
-    print_message("sma_cross on %llu ticks: %llu events, %zu trades, %llu fills, equity %lld -> %lld, "
-                  "%zu equity points, %zu order events\n",
-                  (unsigned long long)f->ticks, (unsigned long long)r.events, r.ntrades,
-                  (unsigned long long)r.fills, (long long)r.initial_balance,
-                  (long long)r.final_equity, r.nequity, r.norders);
+    print_message(
+        "sma_cross on %llu ticks: %llu events, %zu trades, %llu fills, equity %lld -> %lld, "
+        "%zu equity points, %zu order events\n",
+        (unsigned long long)f->ticks, (unsigned long long)r.events, r.ntrades,
+        (unsigned long long)r.fills, (long long)r.initial_balance, (long long)r.final_equity,
+        r.nequity, r.norders);
     /* inputs: every tick of the tape */
     assert_int_equal(r.events, f->ticks);
     assert_int_equal(calls, r.events / 50000);
@@ -168,9 +156,8 @@ static void test_sma_cross_matches_pandas_oracle(void **state)
     long long ots, ots2, cts, opx, cpx, pnl;
     int side;
     while (fgets(line, sizeof line, in)) {
-        assert_int_equal(sscanf(line, "%lld,%d,%lld,%lld,%lld,%lld", &ots, &side, &opx, &cts, &cpx,
-                                &pnl),
-                         6);
+        assert_int_equal(
+            sscanf(line, "%lld,%d,%lld,%lld,%lld,%lld", &ots, &side, &opx, &cts, &cpx, &pnl), 6);
         assert_true(n < r.ntrades);
         const tt_trade_record *t = &r.trades[n];
         ots2 = t->open_ts;
@@ -218,8 +205,8 @@ static void test_builtins_real_data(void **state)
             tp += r.trades[i].close_reason == TT_CLOSE_TAKE_PROFIT;
             shorts += r.trades[i].side == TT_SELL;
             if (r.trades[i].close_reason == TT_CLOSE_TAKE_PROFIT) /* 20 pips from the touch */
-                assert_int_equal(r.trades[i].side * (r.trades[i].close_price - r.trades[i].open_price),
-                                 200);
+                assert_int_equal(
+                    r.trades[i].side * (r.trades[i].close_price - r.trades[i].open_price), 200);
         }
         assert_int_equal(r.final_balance, r.initial_balance + net);
         print_message("%s %s: %zu trades, %d stop-loss, %d take-profit, net %lld\n", runs[k][0],
@@ -419,9 +406,9 @@ static void op_quote(void *st, tt_strategy_ctx *c, const tt_event *q)
     p->ids[2] = tt_ctx_submit(c, &r);
     r.tif = TT_TIF_GTC;
     r.type = TT_ORD_STOP_LIMIT;
-    r.stop_price = ask + 1;  /* triggers on the first uptick */
-    r.price = ask + 1000;    /* far limit: fills at the quote */
-    r.stop_loss = bid - 30;  /* then a 3-pip stop-loss */
+    r.stop_price = ask + 1; /* triggers on the first uptick */
+    r.price = ask + 1000;   /* far limit: fills at the quote */
+    r.stop_loss = bid - 30; /* then a 3-pip stop-loss */
     p->ids[3] = tt_ctx_submit(c, &r);
 }
 
@@ -443,8 +430,20 @@ static void op_order(void *st, tt_strategy_ctx *c, const tt_event *ev)
 static void op_destroy(void *st) { (void)st; }
 
 static const tt_strategy_vtable ORDERS_PROBE = {
-    TT_STRATEGY_ABI_VERSION, sizeof(tt_strategy_vtable), "orders_probe", "test", "",
-    op_create, op_destroy, NULL, op_quote, NULL, op_order, NULL, NULL, NULL,
+    TT_STRATEGY_ABI_VERSION,
+    sizeof(tt_strategy_vtable),
+    "orders_probe",
+    "test",
+    "",
+    op_create,
+    op_destroy,
+    NULL,
+    op_quote,
+    NULL,
+    op_order,
+    NULL,
+    NULL,
+    NULL,
 };
 
 static void test_runner_and_venue_orders(void **state)

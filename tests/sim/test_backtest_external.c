@@ -32,6 +32,7 @@
 #include "data/calendar.h"
 #include "data/dukascopy.h"
 #include "sim/backtest.h"
+#include "../support/sample_tape.h"
 
 typedef struct fixture {
     char dir[64];
@@ -45,28 +46,17 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/tt_btext_XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
-    tt_instruments *ins = tt_instruments_new();
-    tt_duka_import_opts o;
-    memset(&o, 0, sizeof o);
-    o.dir = TT_TESTDATA "/dukascopy";
-    o.tape = f->dir;
-    o.ticks = 1;
-    o.threads = 1;
-    tt_duka_import_stats st;
-    tt_err err;
-    int rc = tt_duka_import(&o, tt_instruments_find(ins, "EURUSD"), &st, &err);
-    tt_instruments_free(ins);
-    if (rc) {
-        fprintf(stderr, "import: %s\n", err.msg);
+    long n = tt_test_sample_tape(f->dir, 0, 0, 0);
+    if (n < 0)
         return -1;
-    }
-    f->ticks = st.ticks_written;
+    f->ticks = (uint64_t)n;
     tt_calendar_import_opts co;
     memset(&co, 0, sizeof co);
     co.file = TT_TESTDATA "/calendar/ff_2019-02-04_06.csv";
     co.tape = f->dir;
     co.utc_offset_min = TT_CALENDAR_FF_OFFSET_MIN;
     tt_calendar_import_stats cs;
+    tt_err err;
     if (tt_calendar_import(&co, &cs, &err)) {
         fprintf(stderr, "calendar: %s\n", err.msg);
         return -1;
@@ -79,9 +69,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (tt_test_remove_tree(f->dir))
         return -1;
     free(f);
     return 0;
@@ -93,7 +81,7 @@ static int teardown(void **state)
 static const tt_ts ISM = 1549378800LL * TT_NS_PER_SEC; /* 2019-02-05 15:00 UTC */
 
 typedef struct rec {
-    tt_ts last;        /* time of the previous callback */
+    tt_ts last; /* time of the previous callback */
     int out_of_order;
     uint64_t quotes;
     tt_ts last_quote;

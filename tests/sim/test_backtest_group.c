@@ -25,6 +25,7 @@
 
 #include "data/dukascopy.h"
 #include "sim/backtest.h"
+#include "../support/sample_tape.h"
 #include "sim/bar_model.h"
 
 typedef struct fixture {
@@ -37,22 +38,8 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/tt_bt_group_XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
-    tt_instruments *ins = tt_instruments_new();
-    tt_duka_import_opts o;
-    memset(&o, 0, sizeof o);
-    o.dir = TT_TESTDATA "/dukascopy";
-    o.tape = f->dir;
-    o.ticks = 1;
-    o.candles = 1;
-    o.threads = 1;
-    tt_duka_import_stats st;
-    tt_err err;
-    int rc = tt_duka_import(&o, tt_instruments_find(ins, "EURUSD"), &st, &err);
-    tt_instruments_free(ins);
-    if (rc) {
-        fprintf(stderr, "import: %s\n", err.msg);
+    if (tt_test_sample_tape(f->dir, 0, 0, 1) < 0)
         return -1;
-    }
     *state = f;
     return 0;
 }
@@ -60,9 +47,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (tt_test_remove_tree(f->dir))
         return -1;
     free(f);
     return 0;
@@ -81,12 +66,12 @@ static void stop_event(void *self, tt_engine *e, const tt_event *ev)
         tt_engine_stop(e);
 }
 
-static void expect_same(const tt_backtest_result *a, const tt_backtest_result *b, int rca,
-                        int rcb, const tt_err *ea, const tt_err *eb, size_t i)
+static void expect_same(const tt_backtest_result *a, const tt_backtest_result *b, int rca, int rcb,
+                        const tt_err *ea, const tt_err *eb, size_t i)
 {
     if (rca != rcb || (rca && strcmp(ea->msg, eb->msg)))
-        fail_msg("run %zu: alone %d '%s', in the group %d '%s'", i, rca, rca ? ea->msg : "",
-                 rcb, rcb ? eb->msg : "");
+        fail_msg("run %zu: alone %d '%s', in the group %d '%s'", i, rca, rca ? ea->msg : "", rcb,
+                 rcb ? eb->msg : "");
     if (rca)
         return;
     assert_true(a->fingerprint.hi == b->fingerprint.hi && a->fingerprint.lo == b->fingerprint.lo);
@@ -104,8 +89,8 @@ static void expect_same(const tt_backtest_result *a, const tt_backtest_result *b
         assert_memory_equal(a->orders, b->orders, a->norders * sizeof *a->orders);
     assert_memory_equal(&a->metrics, &b->metrics, sizeof a->metrics);
     assert_true(a->final_equity == b->final_equity && a->commissions == b->commissions &&
-                a->swaps == b->swaps && a->fills == b->fills &&
-                a->orders_sent == b->orders_sent && a->risk_rejects == b->risk_rejects);
+                a->swaps == b->swaps && a->fills == b->fills && a->orders_sent == b->orders_sent &&
+                a->risk_rejects == b->risk_rejects);
 }
 
 /* Each run alone and all of them as a group: the same, run by run. A
@@ -136,8 +121,7 @@ static void group_vs_alone(const tt_backtest_config *cfgs, size_t n, stopper *st
     }
 }
 
-static void base(tt_backtest_config *c, const fixture *f, const char *strategy,
-                 const char *params)
+static void base(tt_backtest_config *c, const fixture *f, const char *strategy, const char *params)
 {
     tt_backtest_config_default(c);
     c->symbols[0] = "EURUSD";
@@ -303,10 +287,8 @@ static void test_refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ticks),
-        cmocka_unit_test(test_ticks_counts),
-        cmocka_unit_test(test_bar_models),
-        cmocka_unit_test(test_quiet_path_changes_nothing),
+        cmocka_unit_test(test_ticks),      cmocka_unit_test(test_ticks_counts),
+        cmocka_unit_test(test_bar_models), cmocka_unit_test(test_quiet_path_changes_nothing),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
